@@ -1,0 +1,15 @@
+import { ManagementServer } from './ManagementServer.js';
+
+/** Runs the management server alone (the start script runs it together with a local node). */
+const server = await ManagementServer.start({
+  port: Number(process.env.PORT ?? 8080),
+  host: process.env.HOST ?? '127.0.0.1',
+  databaseUrl: process.env.DATABASE_URL,
+  adminPassword: process.env.ADMIN_PASSWORD,
+  enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
+});
+if (server.generatedAdminPassword) console.log(`admin password: ${server.generatedAdminPassword}`);
+console.log(`management server at ${server.url}`);
+const stop = () => void server.stop().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

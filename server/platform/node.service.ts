@@ -1,0 +1,87 @@
+import { asc, eq } from 'drizzle-orm';
+import { conferencingNode, systemLocation } from '../../db/schema.js';
+import { AppError } from '../errors/AppError.js';
+import type { Domain } from '../domain.js';
+import { defaultLocationId } from './location.service.js';
+
+export interface ConferencingNode {
+  id: number;
+  name: string;
+  hostname: string;
+  address: string;
+  client_api_url: string;
+  system_location: { id: number; name: string };
+  role: string;
+  maintenance_mode: boolean;
+  version: string;
+  last_contacted: string | null;
+  /** True while the node's WebSocket to this server is open. */
+  live: boolean;
+}
+
+export async function listNodes(dom: Domain, isLive: (id: number) => boolean): Promise<ConferencingNode[]> {
+  const rows = await dom.db
+    .select({ node: conferencingNode, location: systemLocation })
+    .from(conferencingNode)
+    .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
+    .orderBy(asc(conferencingNode.name));
+  return rows.map(({ node, location }) => ({
+    id: node.id,
+    name: node.name,
+    hostname: node.hostname,
+    address: node.address,
+    client_api_url: node.clientApiUrl,
+    system_location: { id: location.id, name: location.name },
+    role: node.role,
+    maintenance_mode: node.maintenanceMode,
+    version: node.version,
+    last_contacted: node.lastContacted?.toISOString() ?? null,
+    live: isLive(node.id),
+  }));
+}
+
+export interface EnrollRequest {
+  name: string;
+  hostname: string;
+  address: string;
+  clientApiUrl: string;
+  version: string;
+}
+
+/** A node that presented the enrollment key: created on first contact, refreshed after. */
+export async function enrollNode(dom: Domain, req: EnrollRequest): Promise<{ id: number; location: string }> {
+  const [existing] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.name, req.name));
+  const now = new Date();
+  let id: number;
+  if (existing) {
+    id = existing.id;
+    await dom.db
+      .update(conferencingNode)
+      .set({ hostname: req.hostname, address: req.address, clientApiUrl: req.clientApiUrl, version: req.version, lastContacted: now })
+      .where(eq(conferencingNode.id, id));
+  } else {
+    const [row] = await dom.db
+      .insert(conferencingNode)
+      .values({ ...req, systemLocationId: await defaultLocationId(dom), lastContacted: now })
+      .returning({ id: conferencingNode.id });
+    id = row!.id;
+  }
+  const [loc] = await dom.db
+    .select({ name: systemLocation.name })
+    .from(conferencingNode)
+    .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
+    .where(eq(conferencingNode.id, id));
+  return { id, location: loc?.name ?? '' };
+}
+
+export async function touchNode(dom: Domain, id: number): Promise<void> {
+  await dom.db.update(conferencingNode).set({ lastContacted: new Date() }).where(eq(conferencingNode.id, id));
+}
+
+export async function setNodeLocation(dom: Domain, id: number, locationId: number): Promise<void> {
+  const [loc] = await dom.db.select().from(systemLocation).where(eq(systemLocation.id, locationId));
+  if (!loc) throw AppError.validation({ system_location: ['Select a valid system location.'] });
+  const done = await dom.db.update(conferencingNode).set({ systemLocationId: locationId }).where(eq(conferencingNode.id, id)).returning();
+  if (done.length === 0) throw AppError.notFound('Conferencing node');
+  dom.bus.notify('worker_vm');
+}

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticate, type Admin } from '../auth/admin.service.js';
+import type { Database } from '../../db/client.js';
+
+// scrypt per request would cap the API near 20 requests/s; remember a verified credential briefly.
+const CACHE_MS = 60_000;
+const verified = new Map<string, { admin: Admin; until: number }>();
+
+/** HTTP Basic authentication for the management REST API; 401 without valid credentials, 403 without "May use API". */
+export async function requireApiAdmin(db: Database, req: FastifyRequest, reply: FastifyReply): Promise<Admin | null> {
+  const header = req.headers.authorization ?? '';
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+  const fail = (status: number, error: string) => {
+    if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="management API"');
+    void reply.code(status).send({ error });
+    return null;
+  };
+  if (!m) return fail(401, 'Authentication credentials were not provided.');
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return fail(401, 'Invalid username or password.');
+  const key = createHash('sha256').update(decoded).digest('hex');
+  const hit = verified.get(key);
+  let admin = hit && hit.until > Date.now() ? hit.admin : null;
+  if (!admin) {
+    admin = await authenticate(db, decoded.slice(0, colon), decoded.slice(colon + 1));
+    if (!admin) return fail(401, 'Invalid username or password.');
+    verified.set(key, { admin, until: Date.now() + CACHE_MS });
+  }
+  if (!admin.mayUseApi) return fail(403, 'This account may not use the API.');
+  return admin;
+}
+
+export function forgetApiCredentials(): void {
+  verified.clear();
+}

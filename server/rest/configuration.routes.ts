@@ -1,0 +1,187 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Vmr } from '../../shared/conference/vmr.schema.js';
+import { createAlias, deleteAlias, getAlias, listAliases, updateAlias, type ServiceAlias } from '../conference/alias.service.js';
+import { createVmr, deleteVmr, getVmr, listVmrs, updateVmr } from '../conference/vmr.service.js';
+import type { Domain } from '../domain.js';
+import { AppError } from '../errors/AppError.js';
+import { createLocation, deleteLocation, getLocation, listLocations, updateLocation } from '../platform/location.service.js';
+import { listNodes } from '../platform/node.service.js';
+import type { NodeRegistry } from '../platform/NodeRegistry.js';
+import type { SystemLocation } from '../../shared/conference/location.schema.js';
+import { requireApiAdmin } from './basicAuth.js';
+import { idFromUri, listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
+
+const BASE = '/api/admin/configuration/v1';
+const uri = (resource: string, id: number) => `${BASE}/${resource}/${id}/`;
+
+type Q = Record<string, string | undefined>;
+type Req = FastifyRequest<{ Params: { id?: string }; Querystring: Q; Body: unknown }>;
+
+function aliasObject(a: { id: number; alias: string; description: string }, conferenceId: number, creation?: string) {
+  return {
+    id: a.id,
+    alias: a.alias,
+    description: a.description,
+    conference: uri('conference', conferenceId),
+    creation_time: pexipTime(creation ?? null),
+    resource_uri: uri('conference_alias', a.id),
+  };
+}
+
+function conferenceObject(v: Vmr) {
+  return {
+    id: v.id,
+    name: v.name,
+    description: v.description,
+    service_type: v.service_type,
+    aliases: v.aliases.map((a) => aliasObject(a, v.id, v.creation_time)),
+    pin: v.pin,
+    guest_pin: v.guest_pin,
+    allow_guests: v.allow_guests,
+    participant_limit: v.participant_limit,
+    creation_time: pexipTime(v.creation_time),
+    resource_uri: uri('conference', v.id),
+  };
+}
+
+const locationObject = (l: SystemLocation) => ({ ...l, resource_uri: uri('system_location', l.id) });
+
+/** Body fields in the API's shape → the domain's input (FK URIs to ids). */
+function conferenceInput(body: unknown): unknown {
+  if (!body || typeof body !== 'object') return body;
+  const b = { ...(body as Record<string, unknown>) };
+  if (Array.isArray(b.aliases)) {
+    b.aliases = b.aliases.map((a) => (typeof a === 'string' ? { alias: a, description: '' } : a));
+  }
+  return b;
+}
+
+function aliasInput(body: unknown): unknown {
+  if (!body || typeof body !== 'object') return body;
+  const { conference, ...rest } = body as Record<string, unknown>;
+  if (conference === undefined) return rest;
+  const id = idFromUri(conference, 'conference');
+  if (id === null) throw AppError.validation({ conference: ['Enter a valid conference URI.'] });
+  return { ...rest, conference_id: id };
+}
+
+function parseId(req: Req): number {
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || id <= 0) throw AppError.notFound('Object');
+  return id;
+}
+
+/** Pexip-compatible configuration API: Tastypie envelopes, 201 + Location, 202 on PATCH, 204 on DELETE. */
+export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, registry: NodeRegistry): void {
+  const auth = async (req: FastifyRequest, reply: FastifyReply) => {
+    const admin = await requireApiAdmin(dom.db, req, reply);
+    return admin !== null;
+  };
+  const handle =
+    (fn: (req: Req, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: Req, reply: FastifyReply) => {
+      if (!(await auth(req, reply))) return reply;
+      try {
+        return await fn(req, reply);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    };
+
+  app.get(`${BASE}/`, handle(async () => {
+    const root: Record<string, { list_endpoint: string; schema: string }> = {};
+    for (const r of ['conference', 'conference_alias', 'system_location', 'worker_vm']) {
+      root[r] = { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` };
+    }
+    return root;
+  }));
+
+  // conference (Virtual Meeting Rooms)
+  app.get(`${BASE}/conference/`, handle(async (req) => {
+    const q = req.query;
+    const { limit, offset } = paging(q);
+    if (q.service_type !== undefined && q.service_type !== 'conference') {
+      return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, 0, []);
+    }
+    const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
+    const r = await listVmrs(dom, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
+    return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, r.total, r.items.map(conferenceObject));
+  }));
+  app.get(`${BASE}/conference/:id/`, handle(async (req) => conferenceObject(await getVmr(dom, parseId(req)))));
+  app.post(`${BASE}/conference/`, handle(async (req, reply) => {
+    const v = await createVmr(dom, conferenceInput(req.body));
+    return reply.code(201).header('Location', uri('conference', v.id)).send(conferenceObject(v));
+  }));
+  const patchConference = handle(async (req, reply) => {
+    await updateVmr(dom, parseId(req), conferenceInput(req.body));
+    return reply.code(202).send();
+  });
+  app.patch(`${BASE}/conference/:id/`, patchConference);
+  app.put(`${BASE}/conference/:id/`, patchConference);
+  app.delete(`${BASE}/conference/:id/`, handle(async (req, reply) => {
+    await deleteVmr(dom, parseId(req));
+    return reply.code(204).send();
+  }));
+
+  // conference_alias
+  const aliasObj = (a: ServiceAlias) => aliasObject(a, a.conference_id, a.creation_time);
+  app.get(`${BASE}/conference_alias/`, handle(async (req) => {
+    const q = req.query;
+    const { limit, offset } = paging(q);
+    const conferenceId = q.conference !== undefined ? idFromUri(q.conference, 'conference') ?? -1 : undefined;
+    const r = await listAliases(dom, { conferenceId, alias: q.alias, limit, offset });
+    return listEnvelope(`${BASE}/conference_alias/`, q as Record<string, string>, limit, offset, r.total, r.items.map(aliasObj));
+  }));
+  app.get(`${BASE}/conference_alias/:id/`, handle(async (req) => aliasObj(await getAlias(dom, parseId(req)))));
+  app.post(`${BASE}/conference_alias/`, handle(async (req, reply) => {
+    const a = await createAlias(dom, aliasInput(req.body));
+    return reply.code(201).header('Location', uri('conference_alias', a.id)).send(aliasObj(a));
+  }));
+  const patchAlias = handle(async (req, reply) => {
+    await updateAlias(dom, parseId(req), aliasInput(req.body));
+    return reply.code(202).send();
+  });
+  app.patch(`${BASE}/conference_alias/:id/`, patchAlias);
+  app.put(`${BASE}/conference_alias/:id/`, patchAlias);
+  app.delete(`${BASE}/conference_alias/:id/`, handle(async (req, reply) => {
+    await deleteAlias(dom, parseId(req));
+    return reply.code(204).send();
+  }));
+
+  // system_location
+  app.get(`${BASE}/system_location/`, handle(async (req) => {
+    const all = (await listLocations(dom)).map(locationObject);
+    const { limit, offset } = paging(req.query);
+    return listEnvelope(`${BASE}/system_location/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
+  }));
+  app.get(`${BASE}/system_location/:id/`, handle(async (req) => locationObject(await getLocation(dom, parseId(req)))));
+  app.post(`${BASE}/system_location/`, handle(async (req, reply) => {
+    const l = await createLocation(dom, req.body);
+    return reply.code(201).header('Location', uri('system_location', l.id)).send(locationObject(l));
+  }));
+  app.patch(`${BASE}/system_location/:id/`, handle(async (req, reply) => {
+    await updateLocation(dom, parseId(req), req.body);
+    return reply.code(202).send();
+  }));
+  app.delete(`${BASE}/system_location/:id/`, handle(async (req, reply) => {
+    await deleteLocation(dom, parseId(req));
+    return reply.code(204).send();
+  }));
+
+  // worker_vm (read-only here: nodes enroll themselves)
+  const nodeObject = (n: Awaited<ReturnType<typeof listNodes>>[number]) => ({
+    id: n.id,
+    name: n.name,
+    hostname: n.hostname,
+    address: n.address,
+    node_type: n.role === 'proxying' ? 'PROXYING' : 'CONFERENCING',
+    maintenance_mode: n.maintenance_mode,
+    system_location: uri('system_location', n.system_location.id),
+    resource_uri: uri('worker_vm', n.id),
+  });
+  app.get(`${BASE}/worker_vm/`, handle(async (req) => {
+    const all = (await listNodes(dom, registry.isLive)).map(nodeObject);
+    const { limit, offset } = paging(req.query);
+    return listEnvelope(`${BASE}/worker_vm/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
+  }));
+}

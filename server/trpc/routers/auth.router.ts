@@ -1,0 +1,29 @@
+import { serialize } from 'cookie';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { authenticate, createSession, endSession } from '../../auth/admin.service.js';
+import { adminProcedure, publicProcedure, router, SESSION_COOKIE } from '../trpc.js';
+
+export const loginSchema = z.object({
+  username: z.string().min(1, 'This field is required.').max(150),
+  password: z.string().min(1, 'This field is required.').max(1024),
+});
+
+export const authRouter = router({
+  login: publicProcedure.input(loginSchema).mutation(async ({ ctx, input }) => {
+    const admin = await authenticate(ctx.dom.db, input.username, input.password);
+    if (!admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please enter a correct username and password.' });
+    if (!admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
+    const token = await createSession(ctx.dom.db, admin.id);
+    ctx.setCookie(serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 12 * 3600 }));
+    return { username: admin.username };
+  }),
+  logout: publicProcedure.mutation(async ({ ctx }) => {
+    await endSession(ctx.dom.db, ctx.sessionToken);
+    ctx.setCookie(serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 }));
+    return true;
+  }),
+  me: publicProcedure.query(({ ctx }) => (ctx.admin ? { username: ctx.admin.username } : null)),
+  /** Used by adminProcedure-only pages to fail fast. */
+  check: adminProcedure.query(() => true),
+});

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { vmrCreateSchema, vmrPatchSchema } from '../../../shared/conference/vmr.schema.js';
+import { createVmr, deleteVmr, getVmr, listVmrs, updateVmr } from '../../conference/vmr.service.js';
+import { adminProcedure, router } from '../trpc.js';
+
+export const vmrListSchema = z.object({
+  search: z.string().max(250).optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(20),
+  orderBy: z.enum(['name', '-name', 'id', '-id', 'creation_time', '-creation_time']).default('name'),
+});
+
+/** Virtual Meeting Rooms. */
+export const vmrRouter = router({
+  list: adminProcedure.input(vmrListSchema).query(({ ctx, input }) => listVmrs(ctx.dom, input)),
+  get: adminProcedure.input(z.object({ id: z.number().int() })).query(({ ctx, input }) => getVmr(ctx.dom, input.id)),
+  create: adminProcedure.input(vmrCreateSchema).mutation(({ ctx, input }) => createVmr(ctx.dom, input)),
+  update: adminProcedure
+    .input(z.object({ id: z.number().int(), patch: vmrPatchSchema }))
+    .mutation(({ ctx, input }) => updateVmr(ctx.dom, input.id, input.patch)),
+  delete: adminProcedure.input(z.object({ id: z.number().int() })).mutation(async ({ ctx, input }) => {
+    await deleteVmr(ctx.dom, input.id);
+    return true;
+  }),
+});

@@ -1,0 +1,72 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { IncomingMessage } from 'node:http';
+import { parse as parseCookie } from 'cookie';
+import { ZodError } from 'zod';
+import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { sessionAdmin, type Admin } from '../auth/admin.service.js';
+import { AppError } from '../errors/AppError.js';
+import type { Domain } from '../domain.js';
+import type { NodeRegistry } from '../platform/NodeRegistry.js';
+import type { LiveStatus } from '../status/LiveStatus.js';
+
+export const SESSION_COOKIE = 'om_session';
+
+export interface ServerServices {
+  dom: Domain;
+  status: LiveStatus;
+  registry: NodeRegistry;
+}
+
+export interface Context extends ServerServices {
+  admin: Admin | null;
+  sessionToken: string | undefined;
+  /** Sets or clears the session cookie (HTTP requests only; WebSocket contexts cannot). */
+  setCookie: (value: string) => void;
+}
+
+export async function createContext(
+  services: ServerServices,
+  req: IncomingMessage,
+  setCookie: (value: string) => void = () => {},
+): Promise<Context> {
+  const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
+  const admin = await sessionAdmin(services.dom.db, token);
+  return { ...services, admin, sessionToken: token, setCookie };
+}
+
+const TRPC_CODE = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const fields = cause instanceof ZodError ? fieldErrors(cause.issues) : cause instanceof AppError ? cause.fields : undefined;
+    return { ...shape, message: cause instanceof ZodError ? 'Validation failed' : shape.message, data: { ...shape.data, fields: fields ?? null } };
+  },
+});
+
+/** Maps the domain's AppError once, for every procedure. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** Signed in to the console, with "May use web interface". */
+export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
+  if (!ctx.admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
+  return next({ ctx: { ...ctx, admin: ctx.admin } });
+});
