@@ -65,7 +65,7 @@ export class ManagementServer {
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }));
     const services: ServerServices = { dom, status, registry };
 
-    const app = Fastify({ loggerInstance: log.child({ part: 'http' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 10 * 1024 * 1024 });
+    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 10 * 1024 * 1024 });
     await app.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {
