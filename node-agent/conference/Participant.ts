@@ -1,0 +1,105 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Role } from '../../shared/conference/pin-check.js';
+import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
+import type { CallLeg } from '../media/MediaTypes.js';
+
+/** How long a client API token lives; the client refreshes every third of it (client-api-v2 §2.2). */
+export const TOKEN_LIFETIME_S = 120;
+
+export interface ParticipantInit {
+  displayName: string;
+  role: Role;
+  /** The alias as dialled. */
+  alias: string;
+  remoteAddress: string;
+  protocol: LiveParticipant['protocol'];
+  callTag?: string;
+}
+
+/** Someone in a conference instance. Plain state: conference rules live in Conference. */
+export class Participant {
+  readonly id = randomUUID();
+  readonly connectTime = new Date();
+  readonly displayName: string;
+  readonly role: Role;
+  readonly alias: string;
+  readonly remoteAddress: string;
+  readonly protocol: LiveParticipant['protocol'];
+  readonly callTag: string;
+  /** The current token and the one before it (a request may race a refresh). */
+  tokens: string[] = [];
+  tokenExpiresAt = 0;
+  leg: CallLeg | null = null;
+  isMuted = false;
+  isVideoMuted = false;
+
+  constructor(init: ParticipantInit) {
+    this.displayName = init.displayName;
+    this.role = init.role;
+    this.alias = init.alias;
+    this.remoteAddress = init.remoteAddress;
+    this.protocol = init.protocol;
+    this.callTag = init.callTag ?? '';
+  }
+
+  issueToken(): string {
+    const token = randomBytes(32).toString('base64url');
+    this.tokens = [token, ...this.tokens].slice(0, 2);
+    this.tokenExpiresAt = Date.now() + TOKEN_LIFETIME_S * 1000;
+    return token;
+  }
+
+  /** The participant object of the client API (client-api-v2 §5.1): every required field. */
+  toClientObject(serviceType: string) {
+    const yn = (b: boolean) => (b ? 'YES' : 'NO');
+    return {
+      uuid: this.id,
+      display_name: this.displayName,
+      overlay_text: this.displayName,
+      local_alias: this.alias,
+      uri: '',
+      vendor: '',
+      call_tag: this.callTag,
+      role: this.role === 'HOST' ? 'chair' : 'guest',
+      service_type: serviceType,
+      protocol: this.protocol === 'webrtc' ? 'api' : this.protocol,
+      call_direction: 'in',
+      is_muted: yn(this.isMuted),
+      is_presenting: 'NO',
+      is_video_call: yn(this.leg !== null),
+      is_audio_only_call: 'NO',
+      mute_supported: 'YES',
+      disconnect_supported: 'YES',
+      transfer_supported: 'NO',
+      fecc_supported: 'NO',
+      presentation_supported: 'NO',
+      encryption: 'On',
+      rx_presentation_policy: 'ALLOW',
+      is_video_muted: this.isVideoMuted,
+      is_video_silent: false,
+      is_external: false,
+      is_streaming_conference: false,
+      has_media: this.leg !== null,
+      supports_direct_chat: false,
+      can_receive_personal_mix: false,
+      buzz_time: 0,
+      spotlight: 0,
+      start_time: Math.floor(this.connectTime.getTime() / 1000),
+      external_node_uuid: '',
+      receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
+    };
+  }
+
+  toLive(node: string): LiveParticipant {
+    return {
+      id: this.id,
+      displayName: this.displayName,
+      role: this.role === 'HOST' ? 'chair' : 'guest',
+      alias: this.alias,
+      protocol: this.protocol,
+      connectTime: this.connectTime.toISOString(),
+      node,
+      remoteAddress: this.remoteAddress,
+    };
+  }
+}
