@@ -9,8 +9,9 @@ const server = await ManagementServer.start({
   adminPassword: process.env.ADMIN_PASSWORD,
   enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
 });
-if (server.generatedAdminPassword) console.log(`admin password: ${server.generatedAdminPassword}`);
+if (server.generatedAdminPassword) console.log(`\n  admin password (shown once): ${server.generatedAdminPassword}\n`);
 console.log(`management server at ${server.url}`);
+if (!server.generatedAdminPassword && !process.env.ADMIN_PASSWORD) console.log("admin password: unchanged (set ADMIN_PASSWORD to reset it)");
 const stop = () => void server.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

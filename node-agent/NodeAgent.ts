@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { registerClientApi } from './client-api/clientApi.routes.js';
+import { EventHub } from './client-api/EventHub.js';
+import { ConferenceManager } from './conference/ConferenceManager.js';
+import { ManagementLink } from './management/ManagementLink.js';
+import { WeriftConferenceMedia } from './media/WeriftConferenceMedia.js';
+
+export const NODE_AGENT_VERSION = '0.1.0';
+
+export interface NodeAgentOptions {
+  /** Node name, unique per platform (≤32); default `node-<hostname>`. */
+  name?: string;
+  /** Management server URL; default http://127.0.0.1:8080. */
+  managementUrl?: string;
+  /** Key the management server expects from enrolling nodes. */
+  enrollmentKey: string;
+  /** Client API / web app port; default 8081. 0 picks a free port. */
+  port?: number;
+  /** Listen and media address; default 127.0.0.1. */
+  address?: string;
+  /** UDP media port range; default [40000, 49999]. */
+  mediaPortRange?: [number, number];
+  /** Configuration cache directory; default ./data/node-<name>. */
+  dataDir?: string;
+  /** Built web assets (the meeting client); default ./dist/web. */
+  webRoot?: string;
+  logger?: Logger;
+}
+
+/** One conferencing node: client API + meeting client over HTTP, WebRTC media, link to management. */
+export class NodeAgent {
+  private constructor(
+    readonly app: FastifyInstance,
+    readonly manager: ConferenceManager,
+    readonly link: ManagementLink,
+  ) {}
+
+  get url(): string {
+    const a = this.app.server.address() as AddressInfo;
+    return `http://${a.address}:${a.port}`;
+  }
+
+  static async start(opts: NodeAgentOptions): Promise<NodeAgent> {
+    const name = opts.name ?? `node-${osHostname()}`.slice(0, 32);
+    const log = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ name: 'node', node: name });
+    const address = opts.address ?? '127.0.0.1';
+    const mediaPortRange = opts.mediaPortRange ?? [40000, 49999];
+    const manager = new ConferenceManager(
+      () => new WeriftConferenceMedia({ announcedAddress: address, portRange: mediaPortRange }, log.child({ part: 'media' })),
+      name,
+      log.child({ part: 'conference' }),
+    );
+
+    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+    // sendBeacon posts release_token as a blob: accept any body type as text and try JSON.
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, body ? JSON.parse(body as string) : {});
+      } catch {
+        done(null, {});
+      }
+    });
+    const hub = new EventHub(manager);
+    registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
+    app.get('/healthz', async () => ({ ok: true, services: manager.directory.size, conferences: manager.conferences().length }));
+
+    const webRoot = opts.webRoot ?? join(process.cwd(), 'dist', 'web');
+    if (existsSync(join(webRoot, 'webapp', 'index.html'))) {
+      await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: false });
+      app.get('/webapp', (_req, reply) => reply.redirect('/webapp/'));
+      app.get('/webapp/', (_req, reply) => reply.sendFile('webapp/index.html'));
+    } else {
+      log.warn({ webRoot }, 'meeting client not built (npm run build); serving the client API only');
+    }
+
+    await app.listen({ port: opts.port ?? 8081, host: address });
+    const port = (app.server.address() as AddressInfo).port;
+
+    const link = new ManagementLink({
+      managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
+      enrollmentKey: opts.enrollmentKey,
+      name,
+      hostname: osHostname().slice(0, 63),
+      address,
+      clientApiUrl: `http://${address}:${port}`,
+      version: NODE_AGENT_VERSION,
+      dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`),
+      liveStatus: () => manager.liveStatus(),
+      log: log.child({ part: 'management-link' }),
+    });
+    link.on('config', (snapshot) => manager.applyConfig(snapshot));
+    manager.on('conferenceStarted', (c) => link.send({ type: 'conference_started', conference: c.toLive(name) }));
+    manager.on('conferenceEnded', (c) => link.send({ type: 'conference_ended', conferenceId: c.id }));
+    manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
+    manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
+    await link.start();
+    return new NodeAgent(app, manager, link);
+  }
+
+  async stop(): Promise<void> {
+    this.manager.close();
+    this.link.stop();
+    await this.app.close();
+  }
+}

@@ -1,0 +1,78 @@
+import type { ServerResponse } from 'node:http';
+import type { Conference } from '../conference/Conference.js';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { Participant } from '../conference/Participant.js';
+
+interface Stream {
+  participantId: string;
+  res: ServerResponse;
+}
+
+/**
+ * Server-sent event streams of the client API (client-api-v2 §5), per conference instance.
+ * Every message has an `event:` line and non-empty JSON data, as the Pexip client requires.
+ */
+export class EventHub {
+  private readonly streams = new Map<string, Set<Stream>>();
+
+  constructor(manager: ConferenceManager) {
+    manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', p.toClientObject(conf.service.serviceType)));
+    manager.on('participantLeft', (conf, p, reason) => {
+      this.broadcast(conf, 'participant_delete', { uuid: p.id }, p.id);
+      for (const s of this.streams.get(conf.id) ?? []) {
+        if (s.participantId !== p.id) continue;
+        write(s.res, 'disconnect', { reason });
+        s.res.end();
+      }
+    });
+    manager.on('conferenceStarted', (conf) => {
+      conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', p.toClientObject(conf.service.serviceType)));
+    });
+    manager.on('conferenceEnded', (conf) => {
+      for (const s of this.streams.get(conf.id) ?? []) s.res.end();
+      this.streams.delete(conf.id);
+    });
+  }
+
+  /** Opens a stream: sync of the current participant list, then live changes. */
+  open(conf: Conference, participant: Participant, res: ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    const stream: Stream = { participantId: participant.id, res };
+    const set = this.streams.get(conf.id) ?? new Set<Stream>();
+    set.add(stream);
+    this.streams.set(conf.id, set);
+    write(res, 'participant_sync_begin', null);
+    for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.service.serviceType));
+    write(res, 'participant_sync_end', null);
+    write(res, 'conference_update', conferenceStatus(conf));
+    const keepAlive = setInterval(() => res.write(':keepalive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      set.delete(stream);
+    });
+  }
+
+  private broadcast(conf: Conference, event: string, data: unknown, except?: string): void {
+    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId !== except) write(s.res, event, data);
+  }
+}
+
+export function conferenceStatus(conf: Conference) {
+  return {
+    locked: false,
+    guests_muted: false,
+    started: conf.participants.some((p) => p.role === 'HOST'),
+    all_muted: false,
+    presentation_allowed: true,
+    direct_media: false,
+  };
+}
+
+function write(res: ServerResponse, event: string, data: unknown): void {
+  if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}

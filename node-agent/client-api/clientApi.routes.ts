@@ -1,0 +1,202 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseSdp } from 'sdp-transform';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Conference } from '../conference/Conference.js';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
+import { conferenceStatus, type EventHub } from './EventHub.js';
+
+/**
+ * The Pexip-compatible client REST API v2 (`/api/client/v2/…`, see client-api-v2.md). Our own
+ * meeting client uses exactly this, so any Pexip-style client can join too.
+ */
+const BASE = '/api/client/v2/conferences/:alias';
+export const SERVER_VERSION = { version_id: '24', pseudo_version: '0.1.0' };
+
+const requestTokenBody = z.object({
+  display_name: z.string().trim().min(1, 'display_name is required').max(250),
+  call_tag: z.string().max(250).optional(),
+  conference_extension: z.string().max(250).optional(),
+});
+const callsBody = z.object({
+  call_type: z.enum(['WEBRTC', 'RTMP']),
+  sdp: z.string().min(1).max(200_000),
+  present: z.enum(['send', 'receive']).optional(),
+  media_type: z.enum(['video', 'video-only', 'audio']).optional(),
+  fecc_supported: z.boolean().optional(),
+});
+const candidateBody = z.object({ candidate: z.string().max(2_000), mid: z.string().max(64).optional(), ufrag: z.string().optional() });
+const updateBody = z.object({ sdp: z.string().min(1).max(200_000).optional() });
+
+type Params = { alias: string; participant?: string; call?: string };
+type Req = FastifyRequest<{ Params: Params; Querystring: { token?: string }; Body: unknown }>;
+
+const ok = (result: unknown) => ({ status: 'success', result });
+const failed = (reply: FastifyReply, code: number, result: string) => reply.code(code).send({ status: 'failed', result });
+
+/** A syntactically usable SDP offer: what werift would choke on is refused here with a 400. */
+function checkOffer(sdp: string): string | null {
+  try {
+    const parsed = parseSdp(sdp);
+    if (!parsed.media?.length) return 'SDP has no media';
+    if (parsed.media.length > 8) return 'SDP has too many media sections';
+    return null;
+  } catch {
+    return 'SDP could not be parsed';
+  }
+}
+
+export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger): void {
+  const tokenOf = (req: Req) => (req.headers.token as string | undefined) ?? req.query.token;
+
+  /** Resolves the token to its participant, answering 403 "Invalid token" otherwise. */
+  const authed =
+    (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown) =>
+    async (req: Req, reply: FastifyReply) => {
+      const entry = manager.byToken(tokenOf(req));
+      if (!entry) return reply.code(403).send({ status: 'success', result: 'Invalid token' });
+      if (req.params.participant && req.params.participant !== entry.participant.id && entry.participant.role !== 'HOST') {
+        return reply.code(403).send({ status: 'success', result: 'Invalid role' });
+      }
+      return fn(req, reply, entry.conference, entry.participant);
+    };
+
+  app.post(`${BASE}/request_token`, async (req: Req, reply) => {
+    const body = requestTokenBody.safeParse(req.body ?? {});
+    if (!body.success) return failed(reply, 400, body.error.issues[0]?.message ?? 'Invalid request');
+    const pinHeader = req.headers.pin;
+    const pin = typeof pinHeader === 'string' ? pinHeader.trim() : undefined;
+    const result = manager.join({
+      alias: req.params.alias,
+      displayName: body.data.display_name,
+      pin,
+      remoteAddress: req.ip,
+      protocol: 'api',
+      callTag: body.data.call_tag,
+    });
+    const logCtx = { alias: req.params.alias, remote: req.ip, participant: body.data.display_name };
+    switch (result.kind) {
+      case 'not_found':
+        return failed(reply, 404, 'Neither conference nor gateway found');
+      case 'pin_required':
+        return reply.code(403).send(ok({ pin: 'required', guest_pin: result.guestPin ? 'required' : 'none', version: SERVER_VERSION }));
+      case 'invalid_pin':
+        log.info(logCtx, 'Participant entered incorrect conference PIN');
+        return reply.code(403).send(ok('Invalid PIN'));
+      case 'full':
+        return reply.code(403).send(ok('Participant limit reached'));
+      case 'joined': {
+        const { participant: p, conference: conf, token } = result;
+        if (pin !== undefined && pin !== 'none') log.info({ ...logCtx, role: p.role.toLowerCase() }, 'PIN entry correct.');
+        return ok({
+          token,
+          expires: String(TOKEN_LIFETIME_S),
+          participant_uuid: p.id,
+          version: SERVER_VERSION,
+          role: p.role,
+          display_name: p.displayName,
+          conference_name: conf.service.name,
+          service_name: conf.service.name,
+          current_service_type: 'conference',
+          service_type: 'conference',
+          call_type: 'video',
+          chat_enabled: false,
+          guests_can_present: true,
+          fecc_enabled: false,
+          allow_1080p: false,
+          vp9_enabled: false,
+          rtmp_enabled: false,
+          rtsp_enabled: false,
+          trickle_ice_enabled: true,
+          analytics_enabled: false,
+          direct_media: false,
+          breakout_rooms: false,
+          use_relay_candidates_only: false,
+          stun: [],
+          turn: [],
+        });
+      }
+    }
+  });
+
+  app.post(`${BASE}/refresh_token`, authed((_req, _reply, conf, p) => ok({ token: manager.refreshToken(conf, p), expires: String(TOKEN_LIFETIME_S), role: p.role })));
+  app.post(`${BASE}/release_token`, authed((_req, _reply, conf, p) => {
+    conf.remove(p.id, 'Participant released token');
+    return ok(true);
+  }));
+
+  app.get(`${BASE}/theme/`, async (_req, reply) => reply.code(204).send());
+  app.get(`${BASE}/conference_status`, authed((_req, _reply, conf) => ok(conferenceStatus(conf))));
+  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => p.toClientObject(conf.service.serviceType)))));
+
+  app.get(`${BASE}/events`, authed((_req, reply, conf, p) => {
+    reply.hijack();
+    hub.open(conf, p, reply.raw);
+  }));
+
+  app.post(`${BASE}/participants/:participant/calls`, authed(async (req, reply, conf, self) => {
+    const body = callsBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).type('text/plain').send(body.error.issues[0]?.message ?? 'Invalid request');
+    if (body.data.call_type !== 'WEBRTC') return reply.code(400).type('text/plain').send('Only WEBRTC calls are supported');
+    const p = conf.get(req.params.participant!) ?? self;
+    const problem = checkOffer(body.data.sdp);
+    if (problem) return reply.code(400).type('text/plain').send(problem);
+    const leg = conf.media.createLeg(p.id);
+    try {
+      const answer = await leg.negotiate(body.data.sdp);
+      p.leg = leg;
+      leg.on('closed', () => {
+        if (p.leg === leg) {
+          p.leg = null;
+          conf.updated(p);
+        }
+      });
+      conf.updated(p);
+      return ok({ call_uuid: leg.id, sdp: answer });
+    } catch (err) {
+      leg.close('Call failed');
+      log.warn({ err, participant: p.id }, 'could not answer call offer');
+      return reply.code(400).type('text/plain').send('Offer could not be negotiated');
+    }
+  }));
+
+  const withCall =
+    (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown) =>
+    authed((req, reply, conf, self) => {
+      const p = conf.get(req.params.participant!) ?? self;
+      if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
+      return fn(req, reply, conf, p);
+    });
+
+  app.post(`${BASE}/participants/:participant/calls/:call/new_candidate`, withCall(async (req, reply, _conf, p) => {
+    const body = candidateBody.safeParse(req.body);
+    if (!body.success) return reply.code(403).send({ status: 'success', result: 'Invalid candidate' });
+    await p.leg!.addRemoteCandidate(body.data.candidate, body.data.mid);
+    return ok(null);
+  }));
+  app.post(`${BASE}/participants/:participant/calls/:call/ack`, withCall(() => ok(true)));
+  app.post(`${BASE}/participants/:participant/calls/:call/update`, withCall(async (req, reply, _conf, p) => {
+    const body = updateBody.safeParse(req.body ?? {});
+    if (!body.success || !body.data.sdp) return reply.code(403).send({ status: 'success', result: 'SDP required' });
+    const problem = checkOffer(body.data.sdp);
+    if (problem) return reply.code(403).send({ status: 'success', result: problem });
+    try {
+      return ok(await p.leg!.negotiate(body.data.sdp));
+    } catch {
+      return reply.code(500).type('text/plain').send('Offer could not be negotiated');
+    }
+  }));
+  app.post(`${BASE}/participants/:participant/calls/:call/disconnect`, withCall((_req, _reply, conf, p) => {
+    p.leg?.close('Call disconnected');
+    p.leg = null;
+    conf.updated(p);
+    return ok(null);
+  }));
+  app.post(`${BASE}/participants/:participant/disconnect`, authed((req, reply, conf) => {
+    const target = conf.get(req.params.participant!);
+    if (!target) return reply.code(403).send({ status: 'success', result: 'Participant not found' });
+    conf.remove(target.id, 'Disconnected by another participant');
+    return ok(true);
+  }));
+}

@@ -1,0 +1,24 @@
+import { NodeAgent } from './NodeAgent.js';
+
+// A node must never die because one peer misbehaved (werift can reject on closed connections).
+process.on('unhandledRejection', (err) => console.error('unhandled rejection (ignored):', err));
+
+const enrollmentKey = process.env.NODE_ENROLLMENT_KEY;
+if (!enrollmentKey) {
+  console.error('NODE_ENROLLMENT_KEY is required (the management server prints it, or set it for both).');
+  process.exit(2);
+}
+const range = (process.env.MEDIA_PORTS ?? '40000-49999').split('-').map(Number) as [number, number];
+const agent = await NodeAgent.start({
+  name: process.env.NODE_NAME,
+  managementUrl: process.env.MANAGEMENT_URL,
+  enrollmentKey,
+  port: Number(process.env.NODE_PORT ?? 8081),
+  address: process.env.NODE_ADDRESS,
+  mediaPortRange: range,
+  dataDir: process.env.NODE_DATA_DIR,
+});
+console.log(`conferencing node at ${agent.url} (meeting client: ${agent.url}/webapp/)`);
+const stop = () => void agent.stop().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

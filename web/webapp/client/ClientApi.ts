@@ -1,0 +1,113 @@
+/**
+ * A small client of the node's Pexip-compatible client REST API v2 (client-api-v2.md §1):
+ * request_token → events (SSE) → calls (offer/answer) → new_candidate / ack → refresh → release.
+ */
+export interface TokenResult {
+  token: string;
+  expires: string;
+  participant_uuid: string;
+  role: 'HOST' | 'GUEST';
+  display_name: string;
+  conference_name?: string;
+}
+
+export interface ClientParticipant {
+  uuid: string;
+  display_name: string;
+  role: 'chair' | 'guest';
+  has_media: boolean;
+}
+
+export type JoinOutcome =
+  | { kind: 'joined'; token: TokenResult }
+  | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
+  | { kind: 'error'; message: string };
+
+export class ClientApiError extends Error {}
+
+export class ClientApi {
+  private token = '';
+
+  constructor(
+    readonly alias: string,
+    private readonly base = `${location.origin}/api/client/v2/conferences/${encodeURIComponent(alias)}`,
+  ) {}
+
+  get currentToken(): string {
+    return this.token;
+  }
+
+  async requestToken(displayName: string, pin?: string): Promise<JoinOutcome> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (pin !== undefined) headers.pin = pin;
+    const res = await fetch(`${this.base}/request_token`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ display_name: displayName, chosen_idp: 'none', direct_media: false, node: location.host }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { result?: unknown };
+    if (res.ok) {
+      const token = body.result as TokenResult;
+      this.token = token.token;
+      return { kind: 'joined', token };
+    }
+    const r = body.result;
+    if (res.status === 403 && r && typeof r === 'object' && 'pin' in r) {
+      const shape = r as { pin: string; guest_pin: string };
+      return { kind: 'pin_required', hostPin: shape.pin === 'required', guestPin: shape.guest_pin === 'required' };
+    }
+    return { kind: 'error', message: typeof r === 'string' ? r : `Unexpected status ${res.status}` };
+  }
+
+  private async post<T>(path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method: 'POST', headers: { token: this.token } };
+    if (body !== undefined) {
+      init.headers = { ...init.headers, 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(`${this.base}/${path}`, init);
+    const text = await res.text();
+    let parsed: { result?: T } | undefined;
+    try {
+      parsed = JSON.parse(text) as { result?: T };
+    } catch {
+      /* text statuses */
+    }
+    if (!res.ok) throw new ClientApiError(typeof parsed?.result === 'string' ? parsed.result : text || `HTTP ${res.status}`);
+    return parsed?.result as T;
+  }
+
+  async refresh(): Promise<void> {
+    const r = await this.post<{ token: string }>('refresh_token');
+    this.token = r.token;
+  }
+
+  events(): EventSource {
+    return new EventSource(`${this.base}/events?token=${encodeURIComponent(this.token)}`);
+  }
+
+  call(participant: string, sdp: string): Promise<{ call_uuid: string; sdp: string }> {
+    return this.post(`participants/${participant}/calls`, { call_type: 'WEBRTC', sdp, media_type: 'video', fecc_supported: false });
+  }
+
+  newCandidate(participant: string, call: string, candidate: string, mid: string): Promise<null> {
+    return this.post(`participants/${participant}/calls/${call}/new_candidate`, { candidate, mid });
+  }
+
+  ack(participant: string, call: string): Promise<boolean> {
+    return this.post(`participants/${participant}/calls/${call}/ack`, {});
+  }
+
+  disconnectCall(participant: string, call: string): Promise<null> {
+    return this.post(`participants/${participant}/calls/${call}/disconnect`);
+  }
+
+  release(): Promise<boolean> {
+    return this.post('release_token', {});
+  }
+
+  /** On page close: the beacon carries the token in the query string (as Pexip clients do). */
+  releaseBeacon(): void {
+    navigator.sendBeacon(`${this.base}/release_token?token=${encodeURIComponent(this.token)}`, new Blob(['{}'], { type: 'application/json' }));
+  }
+}
