@@ -17,7 +17,10 @@ import type { Logger } from 'pino';
 import type { CallLeg, CallLegEvents, CallLegStats, ConferenceMedia, MediaEngineOptions, MediaKind } from './MediaTypes.js';
 
 const KINDS: MediaKind[] = ['audio', 'video'];
-const PLI_MIN_INTERVAL_MS = 500;
+const PLI_MIN_INTERVAL_MS = 300;
+/** After a leg connects, its sources are asked for keyframes at these delays (a PLI sent before
+ * DTLS is up, or answered before the sender runs, is lost). */
+const KEYFRAME_RETRIES_MS = [100, 700, 1_500, 3_000];
 
 /** A participant's incoming media, as the forwarding logic sees it. */
 interface Publisher {
@@ -51,6 +54,9 @@ export class WeriftConferenceMedia implements ConferenceMedia {
       onKeyframeWanted: () => this.keyframeFor(participantId),
     });
     this.legs.set(participantId, leg);
+    leg.on('connected', () => {
+      for (const ms of KEYFRAME_RETRIES_MS) setTimeout(() => this.legs.get(participantId) === leg && this.keyframeFor(participantId), ms).unref();
+    });
     leg.on('closed', () => {
       if (this.legs.get(participantId) === leg) this.removeParticipant(participantId);
     });
@@ -175,13 +181,14 @@ class WeriftCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     this.wired.add(t);
     void t.sender.replaceTrack(this.out[kind]).catch((err: unknown) => this.log.debug({ err }, 'replaceTrack failed'));
     if (kind === 'video') t.sender.onPictureLossIndication.subscribe(() => this.hooks.onKeyframeWanted());
-    t.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe(() => this.counters.packetsIn[kind]++);
-      track.onReceiveRtp.once((rtp) => {
-        const ssrc = rtp.header.ssrc;
-        this.hooks.onPublish(kind, track, () => {
-          if (!this.closed) void t.receiver.sendRtcpPLI(ssrc).catch(() => {});
-        });
+    // werift announces the remote track during setRemoteDescription, before we get here; the
+    // receiver's track is the same object, so subscribe to it directly.
+    const track = t.receiver.track;
+    track.onReceiveRtp.subscribe(() => this.counters.packetsIn[kind]++);
+    track.onReceiveRtp.once((rtp) => {
+      const ssrc = rtp.header.ssrc;
+      this.hooks.onPublish(kind, track, () => {
+        if (!this.closed) void t.receiver.sendRtcpPLI(ssrc).catch(() => {});
       });
     });
   }
