@@ -28,6 +28,8 @@ export interface ManagementServerOptions {
   databaseUrl?: string;
   /** PGlite directory; default `./data/db`. */
   dataDir?: string;
+  /** An already-open database (tests); takes precedence over databaseUrl/dataDir. */
+  database?: DatabaseHandle;
   /** Password of `admin` (`ADMIN_PASSWORD`); generated and reported once when absent. */
   adminPassword?: string;
   /** Key nodes present to enroll (`NODE_ENROLLMENT_KEY`); generated and kept when absent. */
@@ -57,7 +59,7 @@ export class ManagementServer {
 
   static async start(opts: ManagementServerOptions = {}): Promise<ManagementServer> {
     const log = opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', name: 'management' });
-    const database = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir });
+    const database = opts.database ?? (await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir }));
     const dom: Domain = { db: database.db, bus: new ConfigBus() };
     const { generated } = await ensureFirstAdmin(database.db, opts.adminPassword);
     const enrollmentKey = await persistentSecret(database.db, 'node_enrollment_key', opts.enrollmentKey);
