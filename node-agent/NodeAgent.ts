@@ -68,7 +68,11 @@ export class NodeAgent {
     });
     const hub = new EventHub(manager);
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
-    app.get('/healthz', async () => ({ ok: true, services: manager.directory.size, conferences: manager.conferences().length }));
+    let link: ManagementLink | undefined;
+    app.get('/healthz', async () => ({
+      ok: true,
+      configured: (link?.config ?? null) !== null,
+      managementConnected: link?.connected ?? false, services: manager.directory.size, conferences: manager.conferences().length }));
 
     const webRoot = opts.webRoot ?? join(process.cwd(), 'dist', 'web');
     if (existsSync(join(webRoot, 'webapp', 'index.html'))) {
@@ -82,7 +86,7 @@ export class NodeAgent {
     await app.listen({ port: opts.port ?? 8081, host: address });
     const port = (app.server.address() as AddressInfo).port;
 
-    const link = new ManagementLink({
+    link = new ManagementLink({
       managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
       enrollmentKey: opts.enrollmentKey,
       name,

@@ -1,0 +1,100 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { createVmr, startPlatform, type Platform } from './support/platform.js';
+
+// Ports apart from the defaults so a running instance on :8080/:8081 does not interfere.
+let platform: Platform;
+test.beforeAll(async () => {
+  platform = await startPlatform({ managementPort: 18080, nodePort: 18081, mediaPorts: '42000-42999' });
+});
+test.afterAll(async () => {
+  await platform?.stop();
+});
+
+async function signIn(page: Page) {
+  await page.goto(`${platform.consoleUrl}/login`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(platform.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/vmrs$/);
+}
+
+async function openJoin(browser: Browser, alias: string, name: string): Promise<Page> {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${platform.nodeUrl}/webapp/?alias=${encodeURIComponent(alias)}`);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  return page;
+}
+
+async function enterPin(page: Page, pin: string) {
+  await page.getByLabel('PIN').fill(pin);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
+
+/** What the participant's browser reports about the media it receives (RTCPeerConnection.getStats()). */
+async function inbound(page: Page) {
+  return page.evaluate(async () => {
+    const pc = window.meeting?.pc;
+    const out = { videoFramesDecoded: 0, audioPacketsReceived: 0 };
+    if (!pc) return out;
+    (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') out.videoFramesDecoded += r.framesDecoded ?? 0;
+      if (r.kind === 'audio') out.audioPacketsReceived += r.packetsReceived ?? 0;
+    });
+    return out;
+  });
+}
+
+test('an administrator creates a PIN-protected VMR; two browsers meet in it; live status follows', async ({ browser }) => {
+  const admin = await browser.newPage();
+  await signIn(admin);
+
+  await admin.getByRole('link', { name: 'Add Virtual Meeting Room' }).click();
+  await admin.getByLabel('Name', { exact: true }).fill('E2E Room');
+  await admin.getByLabel('Alias 1', { exact: true }).fill('meet.e2e@example.com');
+  await admin.getByLabel('Host PIN').fill('2468');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await expect(admin).toHaveURL(/\/vmrs$/);
+  await expect(admin.getByRole('link', { name: 'E2E Room' })).toBeVisible();
+
+  await admin.goto(`${platform.consoleUrl}/status`);
+  await expect(admin.getByTestId('live-participant-count')).toHaveText('0 participants');
+
+  // Alice dials the alias as a SIP URI would arrive; normalisation ignores the scheme and case.
+  const alice = await openJoin(browser, 'sip:Meet.E2E@example.com', 'Alice');
+  await enterPin(alice, '2468');
+  const bob = await openJoin(browser, 'meet.e2e@example.com', 'Bob');
+  await enterPin(bob, '1111');
+  await expect(bob.getByRole('alert')).toContainText('The PIN is invalid for this conference.');
+  await enterPin(bob, '2468');
+
+  for (const page of [alice, bob]) {
+    await expect.poll(async () => (await inbound(page)).videoFramesDecoded, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await inbound(page)).audioPacketsReceived, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect(page.getByTestId('roster').getByRole('listitem')).toHaveCount(2);
+  }
+
+  // The console page was never reloaded: the WebSocket subscription brought the joins.
+  await expect(admin.getByTestId('live-participant-count')).toHaveText('2 participants', { timeout: 2_000 });
+  await expect(admin.getByTestId('live-participant')).toHaveCount(2);
+  await expect(admin.getByTestId('live-participant').filter({ hasText: 'Alice' })).toContainText('meet.e2e@example.com');
+
+  await alice.getByRole('button', { name: 'Leave' }).click();
+  await expect(admin.getByTestId('live-participant')).toHaveCount(1, { timeout: 2_000 });
+  await expect(admin.getByTestId('live-participant')).toContainText('Bob');
+  await expect(bob.getByTestId('roster').getByRole('listitem')).toHaveCount(1);
+  await bob.getByRole('button', { name: 'Leave' }).click();
+  await expect(admin.getByTestId('live-participant-count')).toHaveText('0 participants', { timeout: 2_000 });
+  await expect(admin.getByText('No active conferences')).toBeVisible();
+});
+
+test('three wrong PINs end the attempt with the guide message', async ({ browser }) => {
+  await createVmr(platform, { name: 'PIN Room', aliases: [{ alias: 'meet.pin' }], pin: '1357' });
+  await expect.poll(async () => (await (await fetch(`${platform.nodeUrl}/healthz`)).json()).services).toBe(2);
+  const page = await openJoin(browser, 'meet.pin', 'Mallory');
+  for (let i = 0; i < 3; i++) await enterPin(page, '9999');
+  await expect(page.getByRole('alert')).toHaveText('Participant exceeded PIN entry retries.');
+  await expect(page.getByLabel('PIN')).toHaveCount(0);
+});
