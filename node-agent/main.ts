@@ -2,6 +2,8 @@ import { NodeAgent } from './NodeAgent.js';
 
 // A node must never die because one peer misbehaved (werift can reject on closed connections).
 process.on('unhandledRejection', (err) => console.error('unhandled rejection (ignored):', err));
+// Same for a throw inside a media socket handler: log it, keep the other calls running.
+process.on('uncaughtException', (err) => console.error('uncaught exception (ignored):', err));
 
 const enrollmentKey = process.env.NODE_ENROLLMENT_KEY;
 if (!enrollmentKey) {
