@@ -1,0 +1,100 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { errorMessage, useTRPC } from '../trpc.js';
+
+const PAGE = 20;
+
+/** Virtual Meeting Rooms: server-side search, sort by name and paging. */
+export function VmrListPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [search, setSearch] = useState('');
+  const [debounced, setDebounced] = useState('');
+  const [offset, setOffset] = useState(0);
+  const [desc, setDesc] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => {
+      setDebounced(search.trim());
+      setOffset(0);
+    }, 250);
+    return () => clearTimeout(t);
+  }, [search]);
+  const list = useQuery({
+    ...trpc.vmr.list.queryOptions({ search: debounced || undefined, offset, limit: PAGE, orderBy: desc ? '-name' : 'name' }),
+    placeholderData: keepPreviousData,
+  });
+  const remove = useMutation(trpc.vmr.delete.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.vmr.pathKey() }) }));
+  const total = list.data?.total ?? 0;
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Virtual Meeting Rooms</h1>
+        <Link to="/vmrs/new" className="button">
+          Add Virtual Meeting Room
+        </Link>
+      </div>
+      <div className="toolbar">
+        <label htmlFor="search">Search</label>
+        <input id="search" type="search" placeholder="Name, description or alias" value={search} onChange={(e) => setSearch(e.target.value)} />
+      </div>
+      {list.error && <p role="alert">{errorMessage(list.error)}</p>}
+      {remove.error && <p role="alert">{errorMessage(remove.error)}</p>}
+      <table>
+        <thead>
+          <tr>
+            <th>
+              <button type="button" className="link" onClick={() => setDesc(!desc)} aria-label="Sort by name">
+                Name {desc ? '▼' : '▲'}
+              </button>
+            </th>
+            <th>Aliases</th>
+            <th>Host PIN</th>
+            <th>Allow Guests</th>
+            <th>Participant limit</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.items.map((v) => (
+            <tr key={v.id}>
+              <td>
+                <Link to={`/vmrs/${v.id}`}>{v.name}</Link>
+              </td>
+              <td>{v.aliases.map((a) => a.alias).join(', ')}</td>
+              <td>{v.pin ? 'Yes' : 'No'}</td>
+              <td>{v.allow_guests ? 'Yes' : 'No'}</td>
+              <td>{v.participant_limit ?? 'Unlimited'}</td>
+              <td>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => window.confirm(`Delete "${v.name}"?`) && remove.mutate({ id: v.id })}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+          {list.data && list.data.items.length === 0 && (
+            <tr>
+              <td colSpan={6} className="empty">
+                No Virtual Meeting Rooms{debounced ? ' match the search' : ' yet'}.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          Previous
+        </button>
+        <span>{total === 0 ? '0 of 0' : `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}</span>
+        <button type="button" className="secondary" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+          Next
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useState } from 'react';
+import type { ConferenceStatus } from '../../../server/status/LiveStatus.js';
+import { useTRPC } from '../trpc.js';
+
+/** Live conferences and participants, pushed over the WebSocket as nodes report joins and leaves. */
+export function LiveStatusPage() {
+  const trpc = useTRPC();
+  const [conferences, setConferences] = useState<ConferenceStatus[] | null>(null);
+  const sub = useSubscription(trpc.status.live.subscriptionOptions(undefined, { onData: (data) => setConferences(data) }));
+  const total = conferences?.reduce((n, c) => n + c.participants.length, 0) ?? 0;
+  return (
+    <section>
+      <h1>Live status</h1>
+      {sub.error && <p role="alert">Live updates interrupted: {sub.error.message}</p>}
+      {conferences === null ? (
+        <p className="loading">Connecting…</p>
+      ) : (
+        <>
+          <p data-testid="live-participant-count">
+            {total} {total === 1 ? 'participant' : 'participants'}
+          </p>
+          {conferences.length === 0 && <p className="empty">No active conferences</p>}
+          {conferences.map((c) => (
+            <article key={c.id} className="card conference">
+              <h2>{c.name}</h2>
+              <p className="meta">
+                Started {new Date(c.startTime).toLocaleTimeString()} · {c.nodes.join(', ') || 'no node'}
+              </p>
+              <table>
+                <thead>
+                  <tr>
+                    <th>Display name</th>
+                    <th>Role</th>
+                    <th>Alias dialled</th>
+                    <th>Node</th>
+                    <th>Connected</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.participants.map((p) => (
+                    <tr key={p.id} data-testid="live-participant">
+                      <td>{p.displayName}</td>
+                      <td>{p.role === 'chair' ? 'Host' : 'Guest'}</td>
+                      <td>{p.alias}</td>
+                      <td>{p.node}</td>
+                      <td>{new Date(p.connectTime).toLocaleTimeString()}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </article>
+          ))}
+        </>
+      )}
+    </section>
+  );
+}
