@@ -79,7 +79,7 @@ test('an administrator creates a PIN-protected VMR; two browsers meet in it; liv
   // The console page was never reloaded: the WebSocket subscription brought the joins.
   await expect(admin.getByTestId('live-participant-count')).toHaveText('2 participants', { timeout: 2_000 });
   await expect(admin.getByTestId('live-participant')).toHaveCount(2);
-  await expect(admin.getByTestId('live-participant').filter({ hasText: 'Alice' })).toContainText('meet.e2e@example.com');
+  await expect(admin.getByTestId('live-participant').filter({ hasText: 'Alice' })).toContainText('sip:Meet.E2E@example.com');
 
   await alice.getByRole('button', { name: 'Leave' }).click();
   await expect(admin.getByTestId('live-participant')).toHaveCount(1, { timeout: 2_000 });
