@@ -47,14 +47,19 @@ const vmrFields = {
 
 type VmrShape = { pin: string; guest_pin: string; allow_guests: boolean; aliases: AliasInput[] };
 
-/** Cross-field rules: the guide's PIN rules and aliases not repeated within one service. */
+/**
+ * Cross-field rules: the guide's PIN rules and aliases not repeated within one service. They run
+ * even when other fields failed (`when`), so a form shows every error at once; hence the guards.
+ */
 function refineVmr(v: VmrShape, ctx: z.RefinementCtx): void {
-  const errs = validatePins({ pin: v.pin, guestPin: v.guest_pin, allowGuests: v.allow_guests });
+  const str = (x: unknown) => (typeof x === 'string' ? x.trim() : '');
+  const errs = validatePins({ pin: str(v.pin), guestPin: str(v.guest_pin), allowGuests: v.allow_guests === true });
   for (const [field, messages] of Object.entries(errs)) {
     for (const message of messages ?? []) ctx.addIssue({ code: 'custom', path: [field], message });
   }
   const seen = new Set<string>();
-  v.aliases.forEach((a, i) => {
+  (Array.isArray(v.aliases) ? v.aliases : []).forEach((a, i) => {
+    if (typeof a?.alias !== 'string' || a.alias.trim() === '') return;
     const key = normaliseAlias(a.alias);
     if (seen.has(key)) {
       ctx.addIssue({ code: 'custom', path: ['aliases', i, 'alias'], message: ALIAS_MESSAGES.duplicateInService });
@@ -63,7 +68,7 @@ function refineVmr(v: VmrShape, ctx: z.RefinementCtx): void {
   });
 }
 
-export const vmrCreateSchema = z.object(vmrFields).superRefine(refineVmr);
+export const vmrCreateSchema = z.object(vmrFields).superRefine(refineVmr, { when: () => true });
 export type VmrCreateInput = z.input<typeof vmrCreateSchema>;
 export type VmrCreate = z.output<typeof vmrCreateSchema>;
 
