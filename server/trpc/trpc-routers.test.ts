@@ -1,0 +1,76 @@
+import { TRPCError } from '@trpc/server';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { ManagementServer } from '../ManagementServer.js';
+import { appRouter } from './root.js';
+import type { Context } from './trpc.js';
+
+describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
+  let server: ManagementServer;
+  const cookies: string[] = [];
+  const ctx = (admin: Context['admin']): Context => ({
+    dom: server.dom,
+    status: server.status,
+    registry: server.registry,
+    admin,
+    sessionToken: undefined,
+    setCookie: (c) => cookies.push(c),
+  });
+  const asAdmin = () => appRouter.createCaller(ctx({ id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true }));
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'trpc-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+  });
+  afterAll(() => server.stop());
+
+  it('refuses everything but sign-in to an anonymous caller', async () => {
+    const anon = appRouter.createCaller(ctx(null));
+    await expect(anon.vmr.list({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anon.status.conferences()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(await anon.auth.me()).toBeNull();
+  });
+
+  it('refuses an account that may not use the web interface', async () => {
+    const api = appRouter.createCaller(ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true }));
+    await expect(api.vmr.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('signs in with the right password only, and sets an httpOnly session cookie', async () => {
+    const anon = appRouter.createCaller(ctx(null));
+    await expect(anon.auth.login({ username: 'admin', password: 'wrong' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'Please enter a correct username and password.',
+    });
+    expect(cookies).toHaveLength(0);
+    expect(await anon.auth.login({ username: 'admin', password: 'trpc-pw' })).toEqual({ username: 'admin' });
+    expect(cookies[0]).toMatch(/^om_session=[\w-]{20,}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+  });
+
+  it('creates, lists, updates and deletes VMRs; validation errors carry fields', async () => {
+    const c = asAdmin();
+    const v = await c.vmr.create({ name: 'tRPC room', aliases: [{ alias: 'trpc.room', description: '' }], pin: '1234' });
+    expect((await c.vmr.list({ search: 'trpc' })).items.map((x) => x.id)).toEqual([v.id]);
+    expect((await c.vmr.update({ id: v.id, patch: { description: 'changed' } })).description).toBe('changed');
+
+    const err = await c.vmr.create({ name: 'Bad', pin: '1234', guest_pin: '1234', allow_guests: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCError);
+    expect((err as TRPCError).code).toBe('BAD_REQUEST');
+    const clash = await c.vmr.create({ name: 'Clash', aliases: [{ alias: 'TRPC.ROOM', description: '' }] }).catch((e: unknown) => e as TRPCError);
+    expect((clash as TRPCError).code).toBe('BAD_REQUEST');
+    expect(((clash as TRPCError).cause as { fields?: Record<string, string[]> }).fields).toEqual({
+      'aliases.0.alias': ['This alias is already in use by the service "tRPC room".'],
+    });
+
+    expect(await c.vmr.delete({ id: v.id })).toBe(true);
+    await expect(c.vmr.get({ id: v.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('manages system locations', async () => {
+    const c = asAdmin();
+    const l = await c.location.create({ name: 'Oslo', description: '', mtu: 1500 });
+    expect((await c.location.update({ id: l.id, patch: { mtu: 1400 } })).mtu).toBe(1400);
+    expect((await c.location.list()).map((x) => x.name)).toContain('Oslo');
+    expect(await c.location.delete({ id: l.id })).toBe(true);
+  });
+});
