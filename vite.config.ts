@@ -14,6 +14,10 @@ export default defineConfig({
     emptyOutDir: true,
     rollupOptions: {
       input: { console: 'web/console/index.html', webapp: 'web/webapp/index.html' },
+      // Libraries' "use client" directives mean nothing outside React Server Components.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
     },
   },
   server: {
