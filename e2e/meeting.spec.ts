@@ -11,7 +11,9 @@ test.afterAll(async () => {
 });
 
 async function signIn(page: Page) {
-  await page.goto(`${platform.consoleUrl}/login`);
+  // Any console page sends a signed-out visitor to the sign-in page.
+  await page.goto(`${platform.consoleUrl}/`);
+  await expect(page).toHaveURL(/\/login$/);
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(platform.adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -99,4 +101,24 @@ test('three wrong PINs end the attempt with the guide message', async ({ browser
   for (let i = 0; i < 3; i++) await enterPin(page, '9999');
   await expect(page.getByRole('alert')).toHaveText('Participant exceeded PIN entry retries.');
   await expect(page.getByLabel('PIN')).toHaveCount(0);
+});
+
+test('the console shows the guide\'s validation errors beside the fields', async ({ browser }) => {
+  await createVmr(platform, { name: 'Taken', aliases: [{ alias: 'meet.taken' }] });
+  const admin = await browser.newPage();
+  await signIn(admin);
+  await admin.goto(`${platform.consoleUrl}/vmrs/new`);
+  await admin.getByLabel('Name', { exact: true }).fill('Clashing room');
+  await admin.getByLabel('Host PIN').fill('1234');
+  await admin.getByLabel('Allow Guests').check();
+  await admin.getByLabel('Guest PIN').fill('12345');
+  await admin.getByLabel('Alias 1', { exact: true }).fill('SIP:Meet.Taken');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  // Client-side first (the shared schema), beside Guest PIN.
+  await expect(admin.locator('#guest_pin-error')).toHaveText('Host and Guest PINs must have the same number of digits unless both end in #.');
+  await admin.getByLabel('Guest PIN').fill('5678');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  // Then the server's uniqueness check, beside the alias that clashes.
+  await expect(admin.locator('#alias-0-error')).toHaveText('This alias is already in use by the service "Taken".');
+  await expect(admin).toHaveURL(/\/vmrs\/new$/);
 });

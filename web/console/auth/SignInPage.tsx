@@ -12,8 +12,10 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: async () => {
-        await qc.invalidateQueries();
+      onSuccess: async (me) => {
+        // Drop what was cached while signed out (e.g. `me` = null) before entering the console.
+        qc.removeQueries();
+        qc.setQueryData(trpc.auth.me.queryKey(), me);
         navigate('/vmrs');
       },
     }),

@@ -16,7 +16,7 @@ export function Layout() {
       },
     }),
   );
-  if (me.isPending) return <p className="loading">Loading…</p>;
+  if (me.isPending || (!me.data && me.isFetching)) return <p className="loading">Loading…</p>;
   if (!me.data) return <Navigate to="/login" replace />;
   return (
     <div className="shell">
