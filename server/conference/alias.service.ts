@@ -4,7 +4,9 @@ import { conference, conferenceAlias } from '../../db/schema.js';
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import { ALIAS_MESSAGES, aliasInputSchema, fieldErrors } from '../../shared/conference/vmr.schema.js';
 import { AppError } from '../errors/AppError.js';
-import { isUniqueViolation, type Domain } from '../domain.js';
+import { guardUnique, type Domain } from '../domain.js';
+
+const RACE = { alias: ['This alias is already in use.'] };
 
 /** A service alias as its own resource (`conference_alias`): each belongs to exactly one service. */
 export interface ServiceAlias {
@@ -66,20 +68,11 @@ async function check(dom: Domain, alias: string, conferenceId: number, ownId: nu
   if (Object.keys(errors).length) throw AppError.validation(errors);
 }
 
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw AppError.validation({ alias: ['This alias is already in use.'] });
-    throw err;
-  }
-}
-
 export async function createAlias(dom: Domain, input: unknown): Promise<ServiceAlias> {
   const p = aliasCreateSchema.safeParse(input);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const { alias, description, conference_id } = p.data;
-  const row = await guard(() =>
+  const row = await guardUnique(() =>
     dom.db.transaction(async (tx) => {
       await check({ ...dom, db: tx }, alias, conference_id, null);
       const [last] = await tx.select({ m: max(conferenceAlias.viewOrder) }).from(conferenceAlias).where(eq(conferenceAlias.conferenceId, conference_id));
@@ -89,6 +82,7 @@ export async function createAlias(dom: Domain, input: unknown): Promise<ServiceA
         .returning();
       return r!;
     }),
+    RACE,
   );
   dom.bus.notify('conference_alias');
   return toAlias(row);
@@ -99,7 +93,7 @@ export async function updateAlias(dom: Domain, id: number, patch: unknown): Prom
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const cur = await getAlias(dom, id);
   const next = { alias: p.data.alias ?? cur.alias, description: p.data.description ?? cur.description, conferenceId: p.data.conference_id ?? cur.conference_id };
-  await guard(() =>
+  await guardUnique(() =>
     dom.db.transaction(async (tx) => {
       await check({ ...dom, db: tx }, next.alias, next.conferenceId, id);
       await tx
@@ -107,6 +101,7 @@ export async function updateAlias(dom: Domain, id: number, patch: unknown): Prom
         .set({ ...next, normalised: normaliseAlias(next.alias) })
         .where(eq(conferenceAlias.id, id));
     }),
+    RACE,
   );
   dom.bus.notify('conference_alias');
   return getAlias(dom, id);

@@ -13,12 +13,13 @@ import {
 } from '../../shared/conference/vmr.schema.js';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { AppError } from '../errors/AppError.js';
-import { isUniqueViolation, type Domain } from '../domain.js';
+import { guardUnique, type Domain } from '../domain.js';
 
 type ConferenceRow = typeof conference.$inferSelect;
 type AliasRow = typeof conferenceAlias.$inferSelect;
 
 const NAME_TAKEN = 'A service with this name already exists.';
+const RACE = { aliases: ['An alias or the name is already in use.'] };
 
 function toVmr(row: ConferenceRow, aliases: AliasRow[]): Vmr {
   return {
@@ -138,16 +139,6 @@ function parse(input: unknown): VmrCreate {
   return parsed.data;
 }
 
-/** Unique-index races between the check and the write still end as field errors, never a 500. */
-async function guardUnique<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw AppError.validation({ aliases: ['An alias or the name is already in use.'] });
-    throw err;
-  }
-}
-
 export async function createVmr(dom: Domain, input: unknown): Promise<Vmr> {
   const v = parse(input);
   const id = await guardUnique(() =>
@@ -168,6 +159,7 @@ export async function createVmr(dom: Domain, input: unknown): Promise<Vmr> {
       await writeAliases(tx, row!.id, v.aliases);
       return row!.id;
     }),
+    RACE,
   );
   dom.bus.notify('conference');
   return getVmr(dom, id);
@@ -198,6 +190,7 @@ export async function updateVmr(dom: Domain, id: number, patch: unknown): Promis
         .where(eq(conference.id, id));
       if (p.data.aliases !== undefined) await writeAliases(tx, id, merged.aliases);
     }),
+    RACE,
   );
   dom.bus.notify('conference');
   return getVmr(dom, id);
