@@ -20,7 +20,7 @@ const KINDS: MediaKind[] = ['audio', 'video'];
 const PLI_MIN_INTERVAL_MS = 300;
 /** After a leg connects, its sources are asked for keyframes at these delays (a PLI sent before
  * DTLS is up, or answered before the sender runs, is lost). */
-const KEYFRAME_RETRIES_MS = [100, 700, 1_500, 3_000];
+const KEYFRAME_RETRIES_MS = [0, 400, 1_200, 3_000];
 
 /** A participant's incoming media, as the forwarding logic sees it. */
 interface Publisher {

@@ -28,11 +28,16 @@ export function MeetingApp() {
   const [pin, setPin] = useState('');
   const [stage, setStage] = useState<Stage>({ kind: 'start' });
 
+  // Camera and microphone are asked for once, while the token is requested, not after it.
+  const media = useRef<Promise<MediaStream> | null>(null);
+  const localMedia = () => (media.current ??= navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } }));
+
   async function attempt(withPin?: string) {
     const api = new ClientApi(alias.trim());
     const prev = stage;
     setStage({ kind: 'joining' });
     try {
+      void localMedia().catch(() => null);
       const outcome = await api.requestToken(name.trim(), withPin);
       if (outcome.kind === 'pin_required') {
         setStage({ kind: 'pin', hostPin: outcome.hostPin, guestPin: outcome.guestPin, attempts: 0 });
@@ -52,7 +57,8 @@ export function MeetingApp() {
         }
         return;
       }
-      const local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+      const local = await localMedia();
+      media.current = null; // the call owns (and stops) these tracks from here on
       const call = new MeetingCall(api, outcome.token, local, {
         participants: (list) => setRoster(list),
         remoteStream: (s) => setRemote(s),

@@ -30,10 +30,6 @@ export class MeetingCall {
   }
 
   async start(): Promise<void> {
-    await this.openEvents();
-    const refreshMs = (Number(this.token.expires) * 1000) / 3;
-    this.refreshTimer = window.setInterval(() => void this.api.refresh().catch(() => this.end('Could not reconnect to the meeting')), refreshMs);
-
     const audio = this.local.getAudioTracks()[0];
     const video = this.local.getVideoTracks()[0];
     this.pc.addTransceiver(audio ?? 'audio', { direction: audio ? 'sendrecv' : 'recvonly', streams: [this.local] });
@@ -46,19 +42,32 @@ export class MeetingCall {
     };
     this.pc.onicecandidate = (e) => {
       if (!e.candidate) return;
-      if (this.callUuid) void this.sendCandidate(e.candidate);
+      if (this.callUuid) this.enqueue(() => this.sendCandidate(e.candidate!));
       else this.pendingCandidates.push(e.candidate);
     };
     this.pc.onconnectionstatechange = () => {
       if (this.pc.connectionState === 'failed') void this.end('WebRTC connection failed');
     };
 
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    // The event stream must be open before the call (as the Pexip client does); the offer is
+    // prepared meanwhile.
+    await Promise.all([this.openEvents(), this.pc.setLocalDescription()]);
+    const refreshMs = (Number(this.token.expires) * 1000) / 3;
+    this.refreshTimer = window.setInterval(() => void this.api.refresh().catch(() => this.end('Could not reconnect to the meeting')), refreshMs);
+
     const answer = await this.api.call(this.token.participant_uuid, this.pc.localDescription!.sdp);
     this.callUuid = answer.call_uuid;
-    for (const c of this.pendingCandidates.splice(0)) await this.sendCandidate(c);
-    await this.api.ack(this.token.participant_uuid, answer.call_uuid);
+    // Same order on the wire as the Pexip client: buffered candidates, then ack; the answer is
+    // applied at once rather than after those round trips.
+    for (const c of this.pendingCandidates.splice(0)) this.enqueue(() => this.sendCandidate(c));
+    this.enqueue(() => this.api.ack(this.token.participant_uuid, answer.call_uuid));
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+  }
+
+  /** One request at a time, in order (candidates and ack), like the Pexip client's queue. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private enqueue(job: () => Promise<unknown>): void {
+    this.queue = this.queue.then(job).catch(() => null);
   }
 
   private sendCandidate(c: RTCIceCandidate): Promise<unknown> {
