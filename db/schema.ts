@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -94,3 +94,25 @@ export const platformSetting = pgTable('platform_setting', {
   key: varchar('key', { length: 64 }).primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Administrator log: every configuration change, who made it and what changed (guide: "Configuration
+ * added/changed/deleted" entries). Secret values (PINs, passwords) are recorded as changed, never stored.
+ */
+export const adminLog = pgTable(
+  'admin_log',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    time: timestamp('time', { withTimezone: true }).notNull().defaultNow(),
+    username: varchar('username', { length: 150 }).notNull(),
+    /** added | changed | deleted */
+    action: varchar('action', { length: 16 }).notNull(),
+    /** The object kind in the guide's words, e.g. "Virtual Meeting Room". */
+    objectType: varchar('object_type', { length: 64 }).notNull(),
+    objectId: integer('object_id'),
+    objectName: varchar('object_name', { length: 250 }).notNull().default(''),
+    /** Field → { before, after } for the fields that changed. */
+    changes: jsonb('changes').$type<Record<string, { before: unknown; after: unknown }>>().notNull().default({}),
+  },
+  (t) => [index('admin_log_time_idx').on(t.time)],
+);

@@ -121,4 +121,17 @@ test('the console shows the guide\'s validation errors beside the fields', async
   // Then the server's uniqueness check, beside the alias that clashes.
   await expect(admin.locator('#alias-0-error')).toHaveText('This alias is already in use by the service "Taken".');
   await expect(admin).toHaveURL(/\/vmrs\/new$/);
+
+  // Fixed, it saves; the administrator log shows who added it, without the PIN values.
+  await admin.getByLabel('Alias 1', { exact: true }).fill('meet.clash.fixed');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await expect(admin).toHaveURL(/\/vmrs$/);
+  await admin.getByRole('link', { name: 'Administrator log' }).click();
+  await admin.getByLabel('Search').fill('Clashing room');
+  const entry = admin.getByTestId('admin-log-entry');
+  await expect(entry).toHaveCount(1);
+  await expect(entry).toContainText('admin');
+  await expect(entry).toContainText('added');
+  await expect(entry).toContainText('meet.clash.fixed');
+  await expect(entry).not.toContainText('5678');
 });

@@ -6,7 +6,11 @@ import { AppError } from './errors/AppError.js';
 export interface Domain {
   db: Database;
   bus: ConfigBus;
+  /** Who is making changes, for the administrator log; `system` when nobody signed in did. */
+  actor?: string;
 }
+
+export const actorOf = (dom: Domain): string => dom.actor ?? 'system';
 
 /** Postgres unique violation (both PGlite and node-postgres report SQLSTATE 23505). */
 export function isUniqueViolation(err: unknown): boolean {

@@ -4,7 +4,8 @@ import { conference, conferenceAlias } from '../../db/schema.js';
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import { ALIAS_MESSAGES, aliasInputSchema, fieldErrors } from '../../shared/conference/vmr.schema.js';
 import { AppError } from '../errors/AppError.js';
-import { guardUnique, type Domain } from '../domain.js';
+import { actorOf, guardUnique, type Domain } from '../domain.js';
+import { recordChange } from '../audit/adminLog.service.js';
 
 const RACE = { alias: ['This alias is already in use.'] };
 
@@ -80,6 +81,7 @@ export async function createAlias(dom: Domain, input: unknown): Promise<ServiceA
         .insert(conferenceAlias)
         .values({ alias, description, normalised: normaliseAlias(alias), conferenceId: conference_id, viewOrder: (last?.m ?? -1) + 1 })
         .returning();
+      await recordChange(tx, actorOf(dom), { action: 'added', objectType: 'Alias', objectId: r!.id, objectName: alias, after: { alias, description, conference_id } });
       return r!;
     }),
     RACE,
@@ -100,6 +102,14 @@ export async function updateAlias(dom: Domain, id: number, patch: unknown): Prom
         .update(conferenceAlias)
         .set({ ...next, normalised: normaliseAlias(next.alias) })
         .where(eq(conferenceAlias.id, id));
+      await recordChange(tx, actorOf(dom), {
+        action: 'changed',
+        objectType: 'Alias',
+        objectId: id,
+        objectName: next.alias,
+        before: { alias: cur.alias, description: cur.description, conference_id: cur.conference_id },
+        after: { alias: next.alias, description: next.description, conference_id: next.conferenceId },
+      });
     }),
     RACE,
   );
@@ -108,7 +118,17 @@ export async function updateAlias(dom: Domain, id: number, patch: unknown): Prom
 }
 
 export async function deleteAlias(dom: Domain, id: number): Promise<void> {
-  const gone = await dom.db.delete(conferenceAlias).where(eq(conferenceAlias.id, id)).returning({ id: conferenceAlias.id });
-  if (gone.length === 0) throw AppError.notFound('Alias');
+  await dom.db.transaction(async (tx) => {
+    const gone = await tx.delete(conferenceAlias).where(eq(conferenceAlias.id, id)).returning();
+    const row = gone[0];
+    if (!row) throw AppError.notFound('Alias');
+    await recordChange(tx, actorOf(dom), {
+      action: 'deleted',
+      objectType: 'Alias',
+      objectId: id,
+      objectName: row.alias,
+      before: { alias: row.alias, description: row.description, conference_id: row.conferenceId },
+    });
+  });
   dom.bus.notify('conference_alias');
 }

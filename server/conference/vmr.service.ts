@@ -13,12 +13,27 @@ import {
 } from '../../shared/conference/vmr.schema.js';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { AppError } from '../errors/AppError.js';
-import { guardUnique, type Domain } from '../domain.js';
+import { actorOf, guardUnique, type Domain } from '../domain.js';
+import { recordChange } from '../audit/adminLog.service.js';
 
 type ConferenceRow = typeof conference.$inferSelect;
 type AliasRow = typeof conferenceAlias.$inferSelect;
 
 const NAME_TAKEN = 'A service with this name already exists.';
+const OBJECT_TYPE = 'Virtual Meeting Room';
+
+/** The fields the administrator log compares. */
+function auditShape(v: Pick<VmrCreate, 'name' | 'description' | 'pin' | 'guest_pin' | 'allow_guests' | 'participant_limit'> & { aliases: { alias: string }[] }) {
+  return {
+    name: v.name,
+    description: v.description,
+    aliases: v.aliases.map((a) => a.alias),
+    pin: v.pin,
+    guest_pin: v.guest_pin,
+    allow_guests: v.allow_guests,
+    participant_limit: v.participant_limit,
+  };
+}
 const RACE = { aliases: ['An alias or the name is already in use.'] };
 
 function toVmr(row: ConferenceRow, aliases: AliasRow[]): Vmr {
@@ -157,6 +172,7 @@ export async function createVmr(dom: Domain, input: unknown): Promise<Vmr> {
         })
         .returning({ id: conference.id });
       await writeAliases(tx, row!.id, v.aliases);
+      await recordChange(tx, actorOf(dom), { action: 'added', objectType: OBJECT_TYPE, objectId: row!.id, objectName: v.name, after: auditShape(v) });
       return row!.id;
     }),
     RACE,
@@ -189,6 +205,7 @@ export async function updateVmr(dom: Domain, id: number, patch: unknown): Promis
         })
         .where(eq(conference.id, id));
       if (p.data.aliases !== undefined) await writeAliases(tx, id, merged.aliases);
+      await recordChange(tx, actorOf(dom), { action: 'changed', objectType: OBJECT_TYPE, objectId: id, objectName: merged.name, before: auditShape(current), after: auditShape(merged) });
     }),
     RACE,
   );
@@ -197,8 +214,12 @@ export async function updateVmr(dom: Domain, id: number, patch: unknown): Promis
 }
 
 export async function deleteVmr(dom: Domain, id: number): Promise<void> {
-  const deleted = await dom.db.delete(conference).where(and(eq(conference.id, id), eq(conference.serviceType, 'conference'))).returning({ id: conference.id });
-  if (deleted.length === 0) throw AppError.notFound('Virtual Meeting Room');
+  const current = await getVmr(dom, id);
+  await dom.db.transaction(async (tx) => {
+    const deleted = await tx.delete(conference).where(and(eq(conference.id, id), eq(conference.serviceType, 'conference'))).returning({ id: conference.id });
+    if (deleted.length === 0) throw AppError.notFound('Virtual Meeting Room');
+    await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: OBJECT_TYPE, objectId: id, objectName: current.name, before: auditShape(current) });
+  });
   dom.bus.notify('conference');
 }
 

@@ -3,7 +3,8 @@ import { conferencingNode, systemLocation } from '../../db/schema.js';
 import { fieldErrors } from '../../shared/conference/vmr.schema.js';
 import { systemLocationPatchSchema, systemLocationSchema, type SystemLocation } from '../../shared/conference/location.schema.js';
 import { AppError } from '../errors/AppError.js';
-import { isUniqueViolation, type Domain } from '../domain.js';
+import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
+import { recordChange } from '../audit/adminLog.service.js';
 
 type Row = typeof systemLocation.$inferSelect;
 const toLocation = (r: Row): SystemLocation => ({ id: r.id, name: r.name, description: r.description, mtu: r.mtu });
@@ -23,9 +24,13 @@ export async function createLocation(dom: Domain, input: unknown): Promise<Syste
   const p = systemLocationSchema.safeParse(input);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   try {
-    const [r] = await dom.db.insert(systemLocation).values(p.data).returning();
+    const r = await dom.db.transaction(async (tx) => {
+      const [row] = await tx.insert(systemLocation).values(p.data).returning();
+      await recordChange(tx, actorOf(dom), { action: 'added', objectType: 'System location', objectId: row!.id, objectName: row!.name, after: toLocation(row!) });
+      return row!;
+    });
     dom.bus.notify('system_location');
-    return toLocation(r!);
+    return toLocation(r);
   } catch (err) {
     if (isUniqueViolation(err)) throw AppError.validation(NAME_TAKEN);
     throw err;
@@ -35,9 +40,12 @@ export async function createLocation(dom: Domain, input: unknown): Promise<Syste
 export async function updateLocation(dom: Domain, id: number, input: unknown): Promise<SystemLocation> {
   const p = systemLocationPatchSchema.safeParse(input);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  await getLocation(dom, id);
+  const before = await getLocation(dom, id);
   try {
-    await dom.db.update(systemLocation).set(p.data).where(eq(systemLocation.id, id));
+    await dom.db.transaction(async (tx) => {
+      const [row] = await tx.update(systemLocation).set(p.data).where(eq(systemLocation.id, id)).returning();
+      await recordChange(tx, actorOf(dom), { action: 'changed', objectType: 'System location', objectId: id, objectName: row!.name, before, after: toLocation(row!) });
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw AppError.validation(NAME_TAKEN);
     throw err;
@@ -49,8 +57,11 @@ export async function updateLocation(dom: Domain, id: number, input: unknown): P
 export async function deleteLocation(dom: Domain, id: number): Promise<void> {
   const [used] = await dom.db.select({ n: count() }).from(conferencingNode).where(eq(conferencingNode.systemLocationId, id));
   if ((used?.n ?? 0) > 0) throw new AppError('CONFLICT', 'This system location is used by a conferencing node and cannot be deleted.');
-  const gone = await dom.db.delete(systemLocation).where(eq(systemLocation.id, id)).returning({ id: systemLocation.id });
-  if (gone.length === 0) throw AppError.notFound('System location');
+  await dom.db.transaction(async (tx) => {
+    const [row] = await tx.delete(systemLocation).where(eq(systemLocation.id, id)).returning();
+    if (!row) throw AppError.notFound('System location');
+    await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: 'System location', objectId: id, objectName: row.name, before: toLocation(row) });
+  });
 }
 
 /** The location a self-enrolling node lands in when none is named: the first one, created if needed. */

@@ -1,7 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import { conferencingNode, systemLocation } from '../../db/schema.js';
 import { AppError } from '../errors/AppError.js';
-import type { Domain } from '../domain.js';
+import { actorOf, type Domain } from '../domain.js';
+import { recordChange } from '../audit/adminLog.service.js';
 import { defaultLocationId } from './location.service.js';
 
 export interface ConferencingNode {
@@ -81,7 +82,18 @@ export async function touchNode(dom: Domain, id: number): Promise<void> {
 export async function setNodeLocation(dom: Domain, id: number, locationId: number): Promise<void> {
   const [loc] = await dom.db.select().from(systemLocation).where(eq(systemLocation.id, locationId));
   if (!loc) throw AppError.validation({ system_location: ['Select a valid system location.'] });
-  const done = await dom.db.update(conferencingNode).set({ systemLocationId: locationId }).where(eq(conferencingNode.id, id)).returning();
-  if (done.length === 0) throw AppError.notFound('Conferencing node');
+  const [before] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, id));
+  if (!before) throw AppError.notFound('Conferencing node');
+  await dom.db.transaction(async (tx) => {
+    await tx.update(conferencingNode).set({ systemLocationId: locationId }).where(eq(conferencingNode.id, id));
+    await recordChange(tx, actorOf(dom), {
+      action: 'changed',
+      objectType: 'Conferencing node',
+      objectId: id,
+      objectName: before.name,
+      before: { system_location_id: before.systemLocationId },
+      after: { system_location_id: locationId },
+    });
+  });
   dom.bus.notify('worker_vm');
 }

@@ -73,16 +73,14 @@ function parseId(req: Req): number {
 
 /** Pexip-compatible configuration API: Tastypie envelopes, 201 + Location, 202 on PATCH, 204 on DELETE. */
 export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, registry: NodeRegistry): void {
-  const auth = async (req: FastifyRequest, reply: FastifyReply) => {
-    const admin = await requireApiAdmin(dom.db, req, reply);
-    return admin !== null;
-  };
   const handle =
-    (fn: (req: Req, reply: FastifyReply) => Promise<unknown>) =>
+    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
     async (req: Req, reply: FastifyReply) => {
-      if (!(await auth(req, reply))) return reply;
+      const admin = await requireApiAdmin(dom.db, req, reply);
+      if (!admin) return reply;
       try {
-        return await fn(req, reply);
+        // Changes made through the API are logged under the API user's name.
+        return await fn(req, reply, { ...dom, actor: admin.username });
       } catch (err) {
         return sendError(reply, err);
       }
@@ -97,74 +95,74 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, r
   }));
 
   // conference (Virtual Meeting Rooms)
-  app.get(`${BASE}/conference/`, handle(async (req) => {
+  app.get(`${BASE}/conference/`, handle(async (req, _reply, d) => {
     const q = req.query;
     const { limit, offset } = paging(q);
     if (q.service_type !== undefined && q.service_type !== 'conference') {
       return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, 0, []);
     }
     const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
-    const r = await listVmrs(dom, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
+    const r = await listVmrs(d, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
     return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, r.total, r.items.map(conferenceObject));
   }));
-  app.get(`${BASE}/conference/:id/`, handle(async (req) => conferenceObject(await getVmr(dom, parseId(req)))));
-  app.post(`${BASE}/conference/`, handle(async (req, reply) => {
-    const v = await createVmr(dom, conferenceInput(req.body));
+  app.get(`${BASE}/conference/:id/`, handle(async (req, _reply, d) => conferenceObject(await getVmr(d, parseId(req)))));
+  app.post(`${BASE}/conference/`, handle(async (req, reply, d) => {
+    const v = await createVmr(d, conferenceInput(req.body));
     return reply.code(201).header('Location', uri('conference', v.id)).send(conferenceObject(v));
   }));
-  const patchConference = handle(async (req, reply) => {
-    await updateVmr(dom, parseId(req), conferenceInput(req.body));
+  const patchConference = handle(async (req, reply, d) => {
+    await updateVmr(d, parseId(req), conferenceInput(req.body));
     return reply.code(202).send();
   });
   app.patch(`${BASE}/conference/:id/`, patchConference);
   app.put(`${BASE}/conference/:id/`, patchConference);
-  app.delete(`${BASE}/conference/:id/`, handle(async (req, reply) => {
-    await deleteVmr(dom, parseId(req));
+  app.delete(`${BASE}/conference/:id/`, handle(async (req, reply, d) => {
+    await deleteVmr(d, parseId(req));
     return reply.code(204).send();
   }));
 
   // conference_alias
   const aliasObj = (a: ServiceAlias) => aliasObject(a, a.conference_id, a.creation_time);
-  app.get(`${BASE}/conference_alias/`, handle(async (req) => {
+  app.get(`${BASE}/conference_alias/`, handle(async (req, _reply, d) => {
     const q = req.query;
     const { limit, offset } = paging(q);
     const conferenceId = q.conference !== undefined ? idFromUri(q.conference, 'conference') ?? -1 : undefined;
-    const r = await listAliases(dom, { conferenceId, alias: q.alias, limit, offset });
+    const r = await listAliases(d, { conferenceId, alias: q.alias, limit, offset });
     return listEnvelope(`${BASE}/conference_alias/`, q as Record<string, string>, limit, offset, r.total, r.items.map(aliasObj));
   }));
-  app.get(`${BASE}/conference_alias/:id/`, handle(async (req) => aliasObj(await getAlias(dom, parseId(req)))));
-  app.post(`${BASE}/conference_alias/`, handle(async (req, reply) => {
-    const a = await createAlias(dom, aliasInput(req.body));
+  app.get(`${BASE}/conference_alias/:id/`, handle(async (req, _reply, d) => aliasObj(await getAlias(d, parseId(req)))));
+  app.post(`${BASE}/conference_alias/`, handle(async (req, reply, d) => {
+    const a = await createAlias(d, aliasInput(req.body));
     return reply.code(201).header('Location', uri('conference_alias', a.id)).send(aliasObj(a));
   }));
-  const patchAlias = handle(async (req, reply) => {
-    await updateAlias(dom, parseId(req), aliasInput(req.body));
+  const patchAlias = handle(async (req, reply, d) => {
+    await updateAlias(d, parseId(req), aliasInput(req.body));
     return reply.code(202).send();
   });
   app.patch(`${BASE}/conference_alias/:id/`, patchAlias);
   app.put(`${BASE}/conference_alias/:id/`, patchAlias);
-  app.delete(`${BASE}/conference_alias/:id/`, handle(async (req, reply) => {
-    await deleteAlias(dom, parseId(req));
+  app.delete(`${BASE}/conference_alias/:id/`, handle(async (req, reply, d) => {
+    await deleteAlias(d, parseId(req));
     return reply.code(204).send();
   }));
 
   // system_location
-  app.get(`${BASE}/system_location/`, handle(async (req) => {
-    const all = (await listLocations(dom)).map(locationObject);
+  app.get(`${BASE}/system_location/`, handle(async (req, _reply, d) => {
+    const all = (await listLocations(d)).map(locationObject);
     const { limit, offset } = paging(req.query);
     return listEnvelope(`${BASE}/system_location/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
   }));
-  app.get(`${BASE}/system_location/:id/`, handle(async (req) => locationObject(await getLocation(dom, parseId(req)))));
-  app.post(`${BASE}/system_location/`, handle(async (req, reply) => {
-    const l = await createLocation(dom, req.body);
+  app.get(`${BASE}/system_location/:id/`, handle(async (req, _reply, d) => locationObject(await getLocation(d, parseId(req)))));
+  app.post(`${BASE}/system_location/`, handle(async (req, reply, d) => {
+    const l = await createLocation(d, req.body);
     return reply.code(201).header('Location', uri('system_location', l.id)).send(locationObject(l));
   }));
-  app.patch(`${BASE}/system_location/:id/`, handle(async (req, reply) => {
-    await updateLocation(dom, parseId(req), req.body);
+  app.patch(`${BASE}/system_location/:id/`, handle(async (req, reply, d) => {
+    await updateLocation(d, parseId(req), req.body);
     return reply.code(202).send();
   }));
-  app.delete(`${BASE}/system_location/:id/`, handle(async (req, reply) => {
-    await deleteLocation(dom, parseId(req));
+  app.delete(`${BASE}/system_location/:id/`, handle(async (req, reply, d) => {
+    await deleteLocation(d, parseId(req));
     return reply.code(204).send();
   }));
 
@@ -179,8 +177,8 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, r
     system_location: uri('system_location', n.system_location.id),
     resource_uri: uri('worker_vm', n.id),
   });
-  app.get(`${BASE}/worker_vm/`, handle(async (req) => {
-    const all = (await listNodes(dom, registry.isLive)).map(nodeObject);
+  app.get(`${BASE}/worker_vm/`, handle(async (req, _reply, d) => {
+    const all = (await listNodes(d, registry.isLive)).map(nodeObject);
     const { limit, offset } = paging(req.query);
     return listEnvelope(`${BASE}/worker_vm/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
   }));

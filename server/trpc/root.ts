@@ -1,3 +1,4 @@
+import { adminLogRouter } from './routers/adminLog.router.js';
 import { authRouter } from './routers/auth.router.js';
 import { locationRouter, nodeRouter } from './routers/platform.router.js';
 import { statusRouter } from './routers/status.router.js';
@@ -10,5 +11,6 @@ export const appRouter = router({
   location: locationRouter,
   node: nodeRouter,
   status: statusRouter,
+  adminLog: adminLogRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -68,5 +68,6 @@ export const publicProcedure = t.procedure.use(domainErrors);
 export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
   if (!ctx.admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
-  return next({ ctx: { ...ctx, admin: ctx.admin } });
+  // Changes made from the console are logged under the signed-in administrator's name.
+  return next({ ctx: { ...ctx, admin: ctx.admin, dom: { ...ctx.dom, actor: ctx.admin.username } } });
 });

@@ -2,6 +2,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { AdminLogPage } from './audit/AdminLogPage.js';
 import { SignInPage } from './auth/SignInPage.js';
 import { VmrFormPage } from './conference/VmrFormPage.js';
 import { VmrListPage } from './conference/VmrListPage.js';
@@ -27,6 +28,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/nodes" element={<NodesPage />} />
               <Route path="/locations" element={<LocationsPage />} />
               <Route path="/status" element={<LiveStatusPage />} />
+              <Route path="/admin-log" element={<AdminLogPage />} />
               <Route path="*" element={<p>Page not found.</p>} />
             </Route>
           </Routes>

@@ -29,6 +29,8 @@ export function Layout() {
         <NavLink to="/locations">System locations</NavLink>
         <p className="section">Status</p>
         <NavLink to="/status">Live status</NavLink>
+        <p className="section">History &amp; logs</p>
+        <NavLink to="/admin-log">Administrator log</NavLink>
         <div className="user">
           <span>{me.data.username}</span>
           <button type="button" className="link" onClick={() => logout.mutate()}>
