@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { Pager, useDebounced } from '../forms/Pager.js';
 import { errorMessage, useTRPC } from '../trpc.js';
 
 const PAGE = 50;
@@ -10,15 +11,8 @@ const show = (v: unknown) => (v === null || v === undefined || v === '' ? '—' 
 export function AdminLogPage() {
   const trpc = useTRPC();
   const [search, setSearch] = useState('');
-  const [debounced, setDebounced] = useState('');
   const [offset, setOffset] = useState(0);
-  useEffect(() => {
-    const t = setTimeout(() => {
-      setDebounced(search.trim());
-      setOffset(0);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [search]);
+  const debounced = useDebounced(search, () => setOffset(0));
   const log = useQuery({ ...trpc.adminLog.list.queryOptions({ search: debounced || undefined, offset, limit: PAGE }), placeholderData: keepPreviousData, refetchInterval: 10_000 });
   const total = log.data?.total ?? 0;
   return (
@@ -68,15 +62,7 @@ export function AdminLogPage() {
           )}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          Previous
-        </button>
-        <span>{total === 0 ? '0 of 0' : `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}</span>
-        <button type="button" className="secondary" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-          Next
-        </button>
-      </div>
+      <Pager offset={offset} total={total} pageSize={PAGE} onOffset={setOffset} />
     </section>
   );
 }

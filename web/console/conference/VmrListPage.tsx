@@ -1,5 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { Pager, useDebounced } from '../forms/Pager.js';
 import { Link } from 'react-router-dom';
 import { errorMessage, useTRPC } from '../trpc.js';
 
@@ -10,16 +11,9 @@ export function VmrListPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [search, setSearch] = useState('');
-  const [debounced, setDebounced] = useState('');
   const [offset, setOffset] = useState(0);
   const [desc, setDesc] = useState(false);
-  useEffect(() => {
-    const t = setTimeout(() => {
-      setDebounced(search.trim());
-      setOffset(0);
-    }, 250);
-    return () => clearTimeout(t);
-  }, [search]);
+  const debounced = useDebounced(search, () => setOffset(0));
   const list = useQuery({
     ...trpc.vmr.list.queryOptions({ search: debounced || undefined, offset, limit: PAGE, orderBy: desc ? '-name' : 'name' }),
     placeholderData: keepPreviousData,
@@ -86,15 +80,7 @@ export function VmrListPage() {
           )}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          Previous
-        </button>
-        <span>{total === 0 ? '0 of 0' : `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}</span>
-        <button type="button" className="secondary" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-          Next
-        </button>
-      </div>
+      <Pager offset={offset} total={total} pageSize={PAGE} onOffset={setOffset} />
     </section>
   );
 }
