@@ -1,5 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+
+/** Binary column (theme packages, backups): Buffer in, Buffer out on both PGlite and node-postgres. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -15,6 +21,8 @@ export const systemLocation = pgTable('system_location', {
   name: varchar('name', { length: 250 }).notNull().unique(),
   description: varchar('description', { length: 250 }).notNull().default(''),
   mtu: integer('mtu').notNull().default(1500),
+  /** The location's other fields by management API name (DNS/NTP servers, proxies, TURN/STUN, overflow...). */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   ...timestamps,
 });
 
@@ -32,6 +40,8 @@ export const conferencingNode = pgTable('conferencing_node', {
   maintenanceMode: boolean('maintenance_mode').notNull().default(false),
   version: varchar('version', { length: 32 }).notNull().default(''),
   lastContacted: timestamp('last_contacted', { withTimezone: true }),
+  /** The node's other fields by management API name (netmask, gateway, TLS certificate, SIP TLS FQDN...). */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   ...timestamps,
 });
 
@@ -47,9 +57,11 @@ export const conference = pgTable(
     guestPin: varchar('guest_pin', { length: 20 }).notNull().default(''),
     allowGuests: boolean('allow_guests').notNull().default(false),
     participantLimit: integer('participant_limit'),
+    /** Every other field of the service, by its management API name (validated by the service type's definition). */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     ...timestamps,
   },
-  (t) => [uniqueIndex('conference_name_key').on(t.name), index('conference_lower_name_idx').on(sql`lower(${t.name})`)],
+  (t) => [index('conference_service_type_idx').on(t.serviceType), uniqueIndex('conference_name_key').on(t.name), index('conference_lower_name_idx').on(sql`lower(${t.name})`)],
 );
 
 /** Service aliases. `normalised` is unique across every service (guide §19.2). */
@@ -76,7 +88,72 @@ export const adminUser = pgTable('admin_user', {
   passwordHash: text('password_hash').notNull(),
   mayUseWeb: boolean('may_use_web').notNull().default(true),
   mayUseApi: boolean('may_use_api').notNull().default(true),
+  fullName: varchar('full_name', { length: 250 }).notNull().default(''),
+  email: varchar('email', { length: 250 }).notNull().default(''),
   ...timestamps,
+});
+
+/** Administrator roles: named sets of permissions; an administrator's permissions are the union of their roles'. */
+export const adminRole = pgTable('admin_role', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: varchar('name', { length: 250 }).notNull().unique(),
+  permissions: jsonb('permissions').$type<string[]>().notNull().default([]),
+  builtin: boolean('builtin').notNull().default(false),
+  ...timestamps,
+});
+
+export const adminUserRole = pgTable(
+  'admin_user_role',
+  {
+    adminUserId: integer('admin_user_id')
+      .notNull()
+      .references(() => adminUser.id, { onDelete: 'cascade' }),
+    adminRoleId: integer('admin_role_id')
+      .notNull()
+      .references(() => adminRole.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.adminUserId, t.adminRoleId] })],
+);
+
+/**
+ * Configuration objects of the many kinds nothing queries by field (SIP proxies, TURN servers,
+ * event sinks, devices, ADPs, call routing rules...): one row each, the validated object as JSON
+ * under its management API field names. `uniqueKey` holds the normalised value that must be
+ * unique within the resource (usually the lower-cased name), so the database enforces it.
+ */
+export const configObject = pgTable(
+  'config_object',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    resource: varchar('resource', { length: 64 }).notNull(),
+    uniqueKey: varchar('unique_key', { length: 500 }),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('config_object_resource_unique_key').on(t.resource, t.uniqueKey), index('config_object_resource_idx').on(t.resource, t.id)],
+);
+
+/** Themes (`ivr_theme`): the uploaded ZIP package, validated, and what it contains. */
+export const ivrTheme = pgTable('ivr_theme', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: varchar('name', { length: 250 }).notNull().unique(),
+  description: varchar('description', { length: 250 }).notNull().default(''),
+  uuid: varchar('uuid', { length: 36 }).notNull(),
+  package: bytea('package').notNull(),
+  /** File names in the package and the parsed themeconfig.json. */
+  contents: jsonb('contents').$type<{ files: string[]; config: Record<string, unknown> }>().notNull(),
+  ...timestamps,
+});
+
+/** Backups of the configuration: passphrase-encrypted archives (manual or automatic). */
+export const configBackup = pgTable('config_backup', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  kind: varchar('kind', { length: 16 }).notNull(),
+  fileName: varchar('file_name', { length: 250 }).notNull(),
+  version: varchar('version', { length: 32 }).notNull(),
+  size: integer('size').notNull(),
+  archive: bytea('archive').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** Console sessions (cookie → administrator). Only a hash of the session token is stored. */

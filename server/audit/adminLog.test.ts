@@ -1,3 +1,4 @@
+import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
@@ -27,7 +28,7 @@ describe.each(TEST_DATABASES)('administrator log on $name', ({ open }) => {
       dom: server.dom,
       status: server.status,
       registry: server.registry,
-      admin: { id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true },
+      admin: { id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS },
       sessionToken: undefined,
       setCookie: () => {},
     });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, lt } from 'drizzle-orm';
-import { adminSession, adminUser, platformSetting } from '../../db/schema.js';
+import { adminRole, adminSession, adminUser, adminUserRole, platformSetting } from '../../db/schema.js';
+import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import type { Database } from '../../db/client.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
@@ -9,6 +10,48 @@ export interface Admin {
   username: string;
   mayUseWeb: boolean;
   mayUseApi: boolean;
+  /** The union of the permissions of the administrator's roles. */
+  permissions: string[];
+}
+
+export const BUILTIN_ROLES = { readOnly: 'Read-only', readWrite: 'Read-write' } as const;
+
+/** Creates the built-in Read-only and Read-write roles when missing; returns their ids. */
+export async function ensureBuiltinRoles(db: Database): Promise<{ readOnly: number; readWrite: number }> {
+  const want = [
+    { name: BUILTIN_ROLES.readOnly, permissions: READ_ONLY_PERMISSIONS },
+    { name: BUILTIN_ROLES.readWrite, permissions: READ_WRITE_PERMISSIONS },
+  ];
+  const ids: number[] = [];
+  for (const r of want) {
+    await db.insert(adminRole).values({ name: r.name, permissions: [...r.permissions], builtin: true }).onConflictDoNothing();
+    // Built-in roles follow the product's permission list (it grows between versions).
+    const [row] = await db.update(adminRole).set({ permissions: [...r.permissions], builtin: true }).where(eq(adminRole.name, r.name)).returning({ id: adminRole.id });
+    ids.push(row!.id);
+  }
+  return { readOnly: ids[0]!, readWrite: ids[1]! };
+}
+
+/** The administrator as the rest of the server sees it: channel flags come from the roles' permissions. */
+export async function loadAdmin(db: Database, row: typeof adminUser.$inferSelect): Promise<Admin> {
+  const roles = await db
+    .select({ permissions: adminRole.permissions })
+    .from(adminUserRole)
+    .innerJoin(adminRole, eq(adminRole.id, adminUserRole.adminRoleId))
+    .where(eq(adminUserRole.adminUserId, row.id));
+  const perms = new Set<string>();
+  for (const r of roles) for (const p of r.permissions) perms.add(p);
+  // The per-account switches can only take a channel away, never grant one.
+  if (!row.mayUseWeb) perms.delete('may_use_web');
+  if (!row.mayUseApi) perms.delete('may_use_api');
+  const permissions = [...perms].sort();
+  return {
+    id: row.id,
+    username: row.username,
+    mayUseWeb: perms.has('is_administrator') && perms.has('may_use_web'),
+    mayUseApi: perms.has('is_administrator') && perms.has('may_use_api'),
+    permissions,
+  };
 }
 
 const SESSION_MS = 12 * 60 * 60 * 1000;
@@ -19,15 +62,18 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * so it can be printed once; an `ADMIN_PASSWORD` given at start always becomes the password.
  */
 export async function ensureFirstAdmin(db: Database, password?: string): Promise<{ generated?: string }> {
+  const roles = await ensureBuiltinRoles(db);
   const [existing] = await db.select().from(adminUser).where(eq(adminUser.username, 'admin'));
   if (existing) {
+    await db.insert(adminUserRole).values({ adminUserId: existing.id, adminRoleId: roles.readWrite }).onConflictDoNothing();
     if (password && !(await verifyPassword(password, existing.passwordHash))) {
       await db.update(adminUser).set({ passwordHash: await hashPassword(password) }).where(eq(adminUser.id, existing.id));
     }
     return {};
   }
   const pw = password ?? generatePassword();
-  await db.insert(adminUser).values({ username: 'admin', passwordHash: await hashPassword(pw) }).onConflictDoNothing();
+  const [row] = await db.insert(adminUser).values({ username: 'admin', passwordHash: await hashPassword(pw) }).onConflictDoNothing().returning({ id: adminUser.id });
+  if (row) await db.insert(adminUserRole).values({ adminUserId: row.id, adminRoleId: roles.readWrite }).onConflictDoNothing();
   return password ? {} : { generated: pw };
 }
 
@@ -36,7 +82,7 @@ export async function authenticate(db: Database, username: string, password: str
   // Hash anyway for an unknown user so timing does not reveal which usernames exist.
   const ok = await verifyPassword(password, row?.passwordHash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA');
   if (!row || !ok) return null;
-  return { id: row.id, username: row.username, mayUseWeb: row.mayUseWeb, mayUseApi: row.mayUseApi };
+  return loadAdmin(db, row);
 }
 
 export async function createSession(db: Database, adminId: number): Promise<string> {
@@ -54,7 +100,7 @@ export async function sessionAdmin(db: Database, token: string | undefined): Pro
     .innerJoin(adminUser, eq(adminUser.id, adminSession.adminUserId))
     .where(and(eq(adminSession.tokenHash, sha256(token)), gt(adminSession.expiresAt, new Date())));
   if (!row) return null;
-  return { id: row.user.id, username: row.user.username, mayUseWeb: row.user.mayUseWeb, mayUseApi: row.user.mayUseApi };
+  return loadAdmin(db, row.user);
 }
 
 export async function endSession(db: Database, token: string | undefined): Promise<void> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Admin } from '../auth/admin.service.js';
 import type { Database } from '../../db/client.js';
+import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../shared/admin/permissions.js';
 
 // scrypt per request would cap the API near 20 requests/s; remember a verified credential briefly.
 const CACHE_MS = 60_000;
@@ -34,4 +35,28 @@ export async function requireApiAdmin(db: Database, req: FastifyRequest, reply: 
 
 export function forgetApiCredentials(): void {
   verified.clear();
+}
+
+/** `requireApiAdmin` plus a permission check: 403 "Access denied" when the roles do not allow it. */
+export async function requireApiPermission(
+  db: Database,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  area: PermissionArea,
+  action: PermissionAction,
+): Promise<Admin | null> {
+  const admin = await requireApiAdmin(db, req, reply);
+  if (!admin) return null;
+  if (!allows(admin.permissions, area, action)) {
+    void reply.code(403).send({ error: ACCESS_DENIED });
+    return null;
+  }
+  return admin;
+}
+
+/** The action an HTTP method asks for: reads view, PATCH/PUT modify, POST/DELETE add or remove. */
+export function actionOf(method: string): PermissionAction {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'view';
+  if (method === 'PATCH' || method === 'PUT') return 'modify';
+  return 'add_remove';
 }

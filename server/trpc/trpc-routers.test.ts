@@ -1,3 +1,4 @@
+import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import { TRPCError } from '@trpc/server';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
     sessionToken: undefined,
     setCookie: (c) => cookies.push(c),
   });
-  const asAdmin = () => appRouter.createCaller(ctx({ id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true }));
+  const asAdmin = () => appRouter.createCaller(ctx({ id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS }));
 
   beforeAll(async () => {
     server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'trpc-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
@@ -32,7 +33,7 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
   });
 
   it('refuses an account that may not use the web interface', async () => {
-    const api = appRouter.createCaller(ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true }));
+    const api = appRouter.createCaller(ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS.filter((p) => p !== 'may_use_web') }));
     await expect(api.vmr.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import { ZodError } from 'zod';
 import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../shared/admin/permissions.js';
 import { sessionAdmin, type Admin } from '../auth/admin.service.js';
 import { AppError } from '../errors/AppError.js';
 import type { Domain } from '../domain.js';
@@ -71,3 +72,10 @@ export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
   // Changes made from the console are logged under the signed-in administrator's name.
   return next({ ctx: { ...ctx, admin: ctx.admin, dom: { ...ctx.dom, actor: ctx.admin.username } } });
 });
+
+/** Signed in, and the administrator's roles allow `action` in `area`; otherwise FORBIDDEN "Access denied". */
+export const permittedProcedure = (area: PermissionArea, action: PermissionAction) =>
+  adminProcedure.use(({ ctx, next }) => {
+    if (!allows(ctx.admin.permissions, area, action)) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
+    return next();
+  });
