@@ -21,7 +21,7 @@ export interface AdminLogEntry {
 }
 
 /** Field-by-field difference of two API-shaped objects, with secrets redacted. */
-export function diff(before: Record<string, unknown> | null, after: Record<string, unknown> | null): AdminLogEntry['changes'] {
+export function diff(before: Record<string, unknown> | null, after: Record<string, unknown> | null, secret: ReadonlySet<string> = SECRET_FIELDS): AdminLogEntry['changes'] {
   const out: AdminLogEntry['changes'] = {};
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   for (const k of keys) {
@@ -29,7 +29,7 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
     const b = before?.[k];
     const a = after?.[k];
     if (JSON.stringify(b) === JSON.stringify(a)) continue;
-    out[k] = SECRET_FIELDS.has(k) ? { before: b ? REDACTED : '', after: a ? REDACTED : '' } : { before: b ?? null, after: a ?? null };
+    out[k] = SECRET_FIELDS.has(k) || secret.has(k) ? { before: b ? REDACTED : '', after: a ? REDACTED : '' } : { before: b ?? null, after: a ?? null };
   }
   return out;
 }
@@ -38,7 +38,16 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
 export async function recordChange(
   db: Database,
   actor: string,
-  entry: { action: AdminLogAction; objectType: string; objectId: number | null; objectName: string; before?: object | null; after?: object | null },
+  entry: {
+    action: AdminLogAction;
+    objectType: string;
+    objectId: number | null;
+    objectName: string;
+    before?: object | null;
+    after?: object | null;
+    /** Further fields recorded only as changed (passwords, keys...). */
+    secretFields?: readonly string[];
+  },
 ): Promise<void> {
   await db.insert(adminLog).values({
     username: actor,
@@ -46,7 +55,11 @@ export async function recordChange(
     objectType: entry.objectType,
     objectId: entry.objectId,
     objectName: entry.objectName,
-    changes: diff((entry.before ?? null) as Record<string, unknown> | null, (entry.after ?? null) as Record<string, unknown> | null),
+    changes: diff(
+      (entry.before ?? null) as Record<string, unknown> | null,
+      (entry.after ?? null) as Record<string, unknown> | null,
+      new Set(entry.secretFields ?? []),
+    ),
   });
 }
 

@@ -19,7 +19,7 @@ interface Base {
   readOnly?: boolean;
 }
 
-export type TextFormat = 'host' | 'ip' | 'ipv4' | 'ipOrHost' | 'email' | 'url' | 'regex' | 'alias' | 'domain' | 'cidr' | 'netmask' | 'hostname' | 'uuid';
+export type TextFormat = 'host' | 'ip' | 'ipv4' | 'ipv6' | 'ipOrHost' | 'email' | 'url' | 'regex' | 'alias' | 'domain' | 'cidr' | 'netmask' | 'hostname' | 'uuid';
 
 export interface TextField extends Base {
   type: 'text';
@@ -72,6 +72,8 @@ export interface ListField extends Base {
   item: Omit<TextField, keyof Base | 'type'>;
   maxItems?: number;
   choices?: readonly (readonly [value: string, label: string])[];
+  /** The list on create when not given (e.g. the codecs disabled by default). */
+  default?: readonly string[];
 }
 
 export type FieldSpec = TextField | IntField | BoolField | ChoiceField | RefField | RefListField | ListField;
@@ -89,6 +91,7 @@ export const MSG = {
   boolean: "'Must be either true or false.'",
   ip: 'Enter a valid IPv4 or IPv6 address.',
   ipv4: 'Enter a valid IPv4 address.',
+  ipv6: 'Enter a valid IPv6 address.',
   host: 'Enter a valid IP address, hostname or FQDN.',
   hostname: 'Enter a valid hostname (letters, digits and hyphens; at most 63 characters; not starting or ending with a hyphen).',
   domain: 'Enter a valid domain name.',
@@ -157,6 +160,8 @@ function formatError(format: TextFormat, v: string): string | null {
       return isIp(v) ? null : MSG.ip;
     case 'ipv4':
       return isIpv4(v) ? null : MSG.ipv4;
+    case 'ipv6':
+      return isIpv6(v) ? null : MSG.ipv6;
     case 'host':
     case 'ipOrHost':
       return isIp(v) || isFqdn(v) ? null : MSG.host;
@@ -255,8 +260,9 @@ export function fieldDefault(f: FieldSpec): unknown {
     case 'ref':
       return null;
     case 'refList':
-    case 'list':
       return [];
+    case 'list':
+      return f.default ? [...f.default] : [];
   }
 }
 
@@ -268,9 +274,10 @@ export type Refine = (v: Record<string, unknown>, add: (path: string, message: s
  * optional) of a set of fields. Cross-field rules run on the merged object in the domain layer
  * (and in the console's form), so a patch is checked against what will be stored.
  */
-export function buildSchemas(fields: FieldSpecs, refine?: Refine) {
-  const shape: Record<string, z.ZodType> = {};
-  const patchShape: Record<string, z.ZodType> = {};
+export function buildSchemas(fields: FieldSpecs, refine?: Refine, extra: Record<string, { schema: z.ZodType; default: unknown }> = {}) {
+  const shape: Record<string, z.ZodType> = Object.fromEntries(Object.entries(extra).map(([k, e]) => [k, e.schema.default(e.default as never)]));
+  // No defaults in a patch: an omitted field must stay omitted so the stored value is kept.
+  const patchShape: Record<string, z.ZodType> = Object.fromEntries(Object.entries(extra).map(([k, e]) => [k, e.schema.optional()]));
   for (const [key, f] of Object.entries(fields)) {
     if (f.readOnly) continue;
     const s = fieldSchema(f);

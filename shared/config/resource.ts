@@ -1,4 +1,7 @@
 import type { PermissionArea } from '../admin/permissions.js';
+import { z } from 'zod';
+import { normaliseAlias } from '../alias/normalise.js';
+import { ALIAS_MESSAGES, aliasInputSchema } from '../conference/vmr.schema.js';
 import { buildSchemas, type FieldSpecs, type Refine } from './field.js';
 
 /** The console menu a resource sits under (the guide's menus). */
@@ -59,10 +62,26 @@ const schemaCache = new WeakMap<ResourceDef, ReturnType<typeof buildSchemas>>();
 export function schemasOf(def: ResourceDef) {
   let s = schemaCache.get(def);
   if (!s) {
-    s = buildSchemas(def.fields, def.refine);
+    s = def.hasAliases
+      ? buildSchemas(def.fields, withAliasRule(def.refine), { aliases: { schema: z.array(aliasInputSchema), default: [] } })
+      : buildSchemas(def.fields, def.refine);
     schemaCache.set(def, s);
   }
   return s;
 }
 
 export const nameFieldOf = (def: ResourceDef) => def.nameField ?? 'name';
+
+/** Services: an alias may appear only once per service (uniqueness across services is the domain's). */
+function withAliasRule(refine?: Refine): Refine {
+  return (v, add) => {
+    refine?.(v, add);
+    const seen = new Set<string>();
+    (Array.isArray(v.aliases) ? (v.aliases as { alias?: unknown }[]) : []).forEach((a, i) => {
+      if (typeof a?.alias !== 'string' || a.alias.trim() === '') return;
+      const key = normaliseAlias(a.alias);
+      if (seen.has(key)) add(`aliases.${i}.alias`, ALIAS_MESSAGES.duplicateInService);
+      seen.add(key);
+    });
+  };
+}

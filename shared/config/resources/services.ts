@@ -97,6 +97,7 @@ export const vmrResource = defineResource({
   route: 'vmrs',
   permission: 'vmr',
   store: 'conference',
+  unique: [{ fields: ['name'], message: 'A service with this name already exists.' }],
   serviceType: 'conference',
   hasAliases: true,
   fields: {
@@ -117,6 +118,7 @@ export const virtualAuditoriumResource = defineResource({
   route: 'virtual-auditoriums',
   permission: 'vmr',
   store: 'conference',
+  unique: [{ fields: ['name'], message: 'A service with this name already exists.' }],
   serviceType: 'lecture',
   hasAliases: true,
   fields: {
@@ -139,6 +141,7 @@ export const virtualReceptionResource = defineResource({
   route: 'virtual-receptions',
   permission: 'vmr',
   store: 'conference',
+  unique: [{ fields: ['name'], message: 'A service with this name already exists.' }],
   serviceType: 'two_stage_dialing',
   hasAliases: true,
   fields: {
@@ -181,6 +184,7 @@ export const testCallResource = defineResource({
   route: 'test-call-services',
   permission: 'vmr',
   store: 'conference',
+  unique: [{ fields: ['name'], message: 'A service with this name already exists.' }],
   serviceType: 'test_call',
   hasAliases: true,
   fields: {

@@ -1,0 +1,115 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Database } from '../../../db/client.js';
+import { conference, conferenceAlias } from '../../../db/schema.js';
+import { normaliseAlias } from '../../../shared/alias/normalise.js';
+import type { AliasInput } from '../../../shared/conference/vmr.schema.js';
+import type { ResourceDef } from '../../../shared/config/resource.js';
+import type { StoredObject, StoreListQuery } from './ResourceStore.js';
+import { escapeLike } from './ResourceStore.js';
+import { TableStore } from './TableStore.js';
+
+export interface StoredAlias {
+  id: number;
+  alias: string;
+  description: string;
+}
+
+/** Services (`conference` rows of one service type) with their aliases. */
+export class ConferenceStore extends TableStore {
+  constructor(readonly serviceType: string) {
+    super({
+      table: conference,
+      id: conference.id,
+      createdAt: conference.createdAt,
+      settings: conference.settings,
+      columns: {
+        name: { column: conference.name, property: 'name' },
+        description: { column: conference.description, property: 'description' },
+        pin: { column: conference.pin, property: 'pin' },
+        guest_pin: { column: conference.guestPin, property: 'guestPin' },
+        allow_guests: { column: conference.allowGuests, property: 'allowGuests' },
+        participant_limit: { column: conference.participantLimit, property: 'participantLimit' },
+      },
+      scope: () => eq(conference.serviceType, serviceType),
+      fixed: { serviceType },
+    });
+  }
+
+  private async withAliases(db: Database, rows: StoredObject[]): Promise<StoredObject[]> {
+    if (rows.length === 0) return rows;
+    const aliases = await db
+      .select()
+      .from(conferenceAlias)
+      .where(inArray(conferenceAlias.conferenceId, rows.map((r) => r.id)));
+    aliases.sort((a, b) => a.viewOrder - b.viewOrder || a.id - b.id);
+    return rows.map((r) => ({
+      ...r,
+      values: {
+        ...r.values,
+        aliases: aliases.filter((a) => a.conferenceId === r.id).map((a): StoredAlias => ({ id: a.id, alias: a.alias, description: a.description })),
+      },
+    }));
+  }
+
+  protected override searchFilter(def: ResourceDef, search: string) {
+    const like = escapeLike(search);
+    return sql`(${super.searchFilter(def, search)} or exists (select 1 from ${conferenceAlias} where ${conferenceAlias.conferenceId} = ${conference.id} and ${conferenceAlias.alias} ilike ${like}))`;
+  }
+
+  override async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+    const r = await super.list(db, def, q);
+    return { total: r.total, rows: await this.withAliases(db, r.rows) };
+  }
+
+  override async get(db: Database, def: ResourceDef, id: number) {
+    const r = await super.get(db, def, id);
+    return r ? (await this.withAliases(db, [r]))[0]! : null;
+  }
+
+  override async insert(db: Database, def: ResourceDef, values: Record<string, unknown>) {
+    const id = await super.insert(db, def, values, null);
+    await this.writeAliases(db, id, (values.aliases as AliasInput[]) ?? []);
+    return id;
+  }
+
+  override async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>) {
+    await super.update(db, def, id, values, null);
+    if (values.aliases !== undefined) await this.writeAliases(db, id, values.aliases as AliasInput[]);
+  }
+
+  /** Service names are unique across every service type. */
+  override async findClash(db: Database, _def: ResourceDef, fields: string[], values: string[], ownId: number | null) {
+    if (fields.length !== 1 || fields[0] !== 'name') return null;
+    const [r] = await db
+      .select({ id: conference.id })
+      .from(conference)
+      .where(and(eq(conference.name, values[0]!), ownId === null ? undefined : ne(conference.id, ownId)))
+      .limit(1);
+    return r?.id ?? null;
+  }
+
+  private async writeAliases(db: Database, conferenceId: number, aliases: AliasInput[]): Promise<void> {
+    await db.delete(conferenceAlias).where(eq(conferenceAlias.conferenceId, conferenceId));
+    if (aliases.length === 0) return;
+    await db.insert(conferenceAlias).values(
+      aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
+    );
+  }
+
+  /** Aliases of `aliases` already held by another service: index → that service's name. */
+  static async aliasClashes(db: Database, aliases: AliasInput[], ownId: number | null): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (aliases.length === 0) return out;
+    const normalised = aliases.map((a) => normaliseAlias(a.alias));
+    const held = await db
+      .select({ normalised: conferenceAlias.normalised, service: conference.name })
+      .from(conferenceAlias)
+      .innerJoin(conference, eq(conference.id, conferenceAlias.conferenceId))
+      .where(and(inArray(conferenceAlias.normalised, normalised), ownId === null ? undefined : ne(conferenceAlias.conferenceId, ownId)));
+    normalised.forEach((n, i) => {
+      const clash = held.find((h) => h.normalised === n);
+      if (clash) out.set(i, clash.service);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,89 @@
+import { and, asc, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../../db/client.js';
+import { configObject } from '../../../db/schema.js';
+import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
+import { escapeLike, type ResourceStore, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+
+type Row = typeof configObject.$inferSelect;
+const toStored = (r: Row): StoredObject => ({ id: r.id, createdAt: r.createdAt, values: r.data });
+const field = (key: string) => sql`(${configObject.data} ->> ${key})`;
+
+/** Configuration objects as validated JSON documents in `config_object`, one row each. */
+export class JsonStore implements ResourceStore {
+  async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+    const filters: (SQL | undefined)[] = [eq(configObject.resource, def.name)];
+    if (q.search) {
+      const like = escapeLike(q.search);
+      const keys = def.searchFields ?? [nameFieldOf(def), ...('description' in def.fields ? ['description'] : [])];
+      filters.push(or(...keys.map((k) => sql`${field(k)} ilike ${like}`)));
+    }
+    for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${field(k)} = ${String(v)}`);
+    const where = and(...filters);
+    const key = q.orderBy.replace(/^-/, '');
+    const spec = def.fields[key];
+    const sortExpr = key === 'id' ? configObject.id : key === 'creation_time' ? configObject.createdAt : spec?.type === 'int' ? sql`(${field(key)})::numeric` : sql`lower(${field(key)})`;
+    const [total] = await db.select({ n: count() }).from(configObject).where(where);
+    const rows = await db
+      .select()
+      .from(configObject)
+      .where(where)
+      .orderBy(q.orderBy.startsWith('-') ? desc(sortExpr) : asc(sortExpr), asc(configObject.id))
+      .limit(q.limit)
+      .offset(q.offset);
+    return { total: total?.n ?? 0, rows: rows.map(toStored) };
+  }
+
+  async get(db: Database, def: ResourceDef, id: number) {
+    const [r] = await db.select().from(configObject).where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
+    return r ? toStored(r) : null;
+  }
+
+  async insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null) {
+    const [r] = await db.insert(configObject).values({ resource: def.name, data: values, uniqueKey }).returning({ id: configObject.id });
+    return r!.id;
+  }
+
+  async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null) {
+    await db
+      .update(configObject)
+      .set({ data: values, uniqueKey })
+      .where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
+  }
+
+  async remove(db: Database, def: ResourceDef, id: number) {
+    const gone = await db
+      .delete(configObject)
+      .where(and(eq(configObject.resource, def.name), eq(configObject.id, id)))
+      .returning({ id: configObject.id });
+    return gone.length > 0;
+  }
+
+  async findClash(db: Database, def: ResourceDef, fields: string[], values: string[], ownId: number | null) {
+    const [r] = await db
+      .select({ id: configObject.id })
+      .from(configObject)
+      .where(
+        and(
+          eq(configObject.resource, def.name),
+          ownId === null ? undefined : ne(configObject.id, ownId),
+          ...fields.map((f, i) => sql`lower(${field(f)}) = lower(${values[i]!})`),
+        ),
+      )
+      .limit(1);
+    return r?.id ?? null;
+  }
+
+  async referencing(db: Database, def: ResourceDef, key: string, id: number) {
+    const rows = await db
+      .select({ id: configObject.id, data: configObject.data })
+      .from(configObject)
+      .where(
+        and(
+          eq(configObject.resource, def.name),
+          sql`(${configObject.data} -> ${key} = ${JSON.stringify(id)}::jsonb or ${configObject.data} -> ${key} @> ${JSON.stringify([id])}::jsonb)`,
+        ),
+      )
+      .limit(5);
+    return rows.map((r) => ({ id: r.id, name: String(r.data[nameFieldOf(def)] ?? r.id) }));
+  }
+}

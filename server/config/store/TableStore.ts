@@ -1,0 +1,128 @@
+import { and, asc, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Database } from '../../../db/client.js';
+import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
+import { escapeLike, type ResourceStore, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+
+/** An API field kept in its own column, with conversions when the stored form differs. */
+export interface ColumnMapping {
+  column: AnyPgColumn;
+  /** Drizzle's property name for the column in `insert().values()`. */
+  property: string;
+  toDb?: (v: unknown) => unknown;
+  fromDb?: (v: unknown) => unknown;
+}
+
+export interface TableStoreOptions {
+  table: PgTable;
+  id: AnyPgColumn;
+  createdAt: AnyPgColumn;
+  settings: AnyPgColumn;
+  columns: Record<string, ColumnMapping>;
+  /** Rows of this resource only (e.g. one service type). */
+  scope?: () => SQL;
+  /** Column values every insert sets (e.g. the service type). */
+  fixed?: Record<string, unknown>;
+}
+
+/**
+ * Objects held in a typed table: the fields other parts of the server query are columns, every
+ * other field is in the row's `settings` JSON.
+ */
+export class TableStore implements ResourceStore {
+  constructor(protected readonly o: TableStoreOptions) {}
+
+  protected expr(key: string): SQL | AnyPgColumn {
+    const m = this.o.columns[key];
+    if (m) return m.column;
+    return sql`(${this.o.settings} ->> ${key})`;
+  }
+
+  protected toStored(row: Record<string, unknown>): StoredObject {
+    const values: Record<string, unknown> = { ...((row.settings as Record<string, unknown>) ?? {}) };
+    for (const [key, m] of Object.entries(this.o.columns)) {
+      const v = row[m.property];
+      values[key] = m.fromDb ? m.fromDb(v) : v;
+    }
+    return { id: row.id as number, createdAt: row.createdAt as Date, values };
+  }
+
+  protected split(values: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...this.o.fixed };
+    const settings: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) {
+      const m = this.o.columns[k];
+      if (m) out[m.property] = m.toDb ? m.toDb(v) : v;
+      else if (k !== 'aliases') settings[k] = v;
+    }
+    out.settings = settings;
+    return out;
+  }
+
+  protected searchFilter(def: ResourceDef, search: string): SQL | undefined {
+    const like = escapeLike(search);
+    const keys = def.searchFields ?? [nameFieldOf(def), ...('description' in def.fields ? ['description'] : [])];
+    return or(...keys.map((k) => sql`${this.expr(k)} ilike ${like}`));
+  }
+
+  async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+    const filters: (SQL | undefined)[] = [this.o.scope?.()];
+    if (q.search) filters.push(this.searchFilter(def, q.search));
+    for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${this.expr(k)} = ${v}`);
+    const where = and(...filters);
+    const key = q.orderBy.replace(/^-/, '');
+    const sortExpr =
+      key === 'id' ? this.o.id : key === 'creation_time' ? this.o.createdAt : this.o.columns[key] ? this.o.columns[key]!.column : def.fields[key]?.type === 'int' ? sql`(${this.expr(key)})::numeric` : sql`lower(${this.expr(key)})`;
+    const [total] = await db.select({ n: count() }).from(this.o.table).where(where);
+    const rows = await db
+      .select()
+      .from(this.o.table)
+      .where(where)
+      .orderBy(q.orderBy.startsWith('-') ? desc(sortExpr) : asc(sortExpr), asc(this.o.id))
+      .limit(q.limit)
+      .offset(q.offset);
+    return { total: Number(total?.n ?? 0), rows: rows.map((r) => this.toStored(r as Record<string, unknown>)) };
+  }
+
+  async get(db: Database, _def: ResourceDef, id: number) {
+    const [r] = await db.select().from(this.o.table).where(and(eq(this.o.id, id), this.o.scope?.()));
+    return r ? this.toStored(r as Record<string, unknown>) : null;
+  }
+
+  async insert(db: Database, _def: ResourceDef, values: Record<string, unknown>, _uniqueKey?: string | null) {
+    const [r] = (await db.insert(this.o.table).values(this.split(values) as never).returning({ id: this.o.id })) as { id: number }[];
+    return r!.id;
+  }
+
+  async update(db: Database, _def: ResourceDef, id: number, values: Record<string, unknown>, _uniqueKey?: string | null) {
+    const set = this.split(values);
+    for (const k of Object.keys(this.o.fixed ?? {})) delete set[k];
+    await db.update(this.o.table).set(set as never).where(eq(this.o.id, id));
+  }
+
+  async remove(db: Database, _def: ResourceDef, id: number) {
+    const gone = (await db.delete(this.o.table).where(and(eq(this.o.id, id), this.o.scope?.())).returning({ id: this.o.id })) as unknown[];
+    return gone.length > 0;
+  }
+
+  async findClash(db: Database, _def: ResourceDef, fields: string[], values: string[], ownId: number | null) {
+    const [r] = (await db
+      .select({ id: this.o.id })
+      .from(this.o.table)
+      .where(and(this.o.scope?.(), ownId === null ? undefined : ne(this.o.id, ownId), ...fields.map((f, i) => sql`lower(${this.expr(f)}::text) = lower(${values[i]!})`)))
+      .limit(1)) as { id: number }[];
+    return r?.id ?? null;
+  }
+
+  async referencing(db: Database, def: ResourceDef, key: string, id: number) {
+    const m = this.o.columns[key];
+    const cond = m
+      ? eq(m.column, id)
+      : sql`(${this.o.settings} -> ${key} = ${JSON.stringify(id)}::jsonb or ${this.o.settings} -> ${key} @> ${JSON.stringify([id])}::jsonb)`;
+    const rows = (await db.select().from(this.o.table).where(and(this.o.scope?.(), cond)).limit(5)) as Record<string, unknown>[];
+    return rows.map((r) => {
+      const s = this.toStored(r);
+      return { id: s.id, name: String(s.values[nameFieldOf(def)] ?? s.id) };
+    });
+  }
+}
