@@ -15,6 +15,11 @@ import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { BackupScheduler } from './backup/backup.service.js';
+import { registerBackupRoutes } from './backup/backup.routes.js';
+import { registerBulkRoutes } from './bulk/bulk.routes.js';
+import { registerCertificateRoutes } from './certificate/certificate.routes.js';
+import { registerThemeRoutes } from './theme/theme.routes.js';
 import { LiveStatus } from './status/LiveStatus.js';
 import { appRouter } from './trpc/root.js';
 import { createContext, type ServerServices } from './trpc/trpc.js';
@@ -67,7 +72,7 @@ export class ManagementServer {
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }));
     const services: ServerServices = { dom, status, registry };
 
-    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 10 * 1024 * 1024 });
+    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 80 * 1024 * 1024 });
     await app.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {
@@ -80,6 +85,11 @@ export class ManagementServer {
       },
     });
     registerConfigurationRoutes(app, dom, registry);
+    registerThemeRoutes(app, dom);
+    registerCertificateRoutes(app, dom);
+    registerBackupRoutes(app, dom);
+    registerBulkRoutes(app, dom);
+    const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
     app.get('/healthz', async () => ({ ok: true }));
 
@@ -115,6 +125,7 @@ export class ManagementServer {
       target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
     });
     app.addHook('onClose', async () => {
+      backups.stop();
       wssHandler.broadcastReconnectNotification();
       registry.close();
       for (const c of trpcWss.clients) c.terminate();
@@ -122,6 +133,7 @@ export class ManagementServer {
     });
 
     await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
+    backups.start();
     return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss]);
   }
 

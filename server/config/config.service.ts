@@ -3,7 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { conference, conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
 import { ALIAS_MESSAGES, fieldErrors, type AliasInput } from '../../shared/conference/vmr.schema.js';
-import { MSG } from '../../shared/config/field.js';
+import { fieldDefault, MSG } from '../../shared/config/field.js';
 import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { recordChange } from '../audit/adminLog.service.js';
@@ -94,10 +94,7 @@ export function resourceDef(name: string): ResourceDef {
 function toRecord(def: ResourceDef, s: StoredObject): ConfigRecord {
   const values: Record<string, unknown> = {};
   // Fields added to a definition after an object was stored read as their defaults.
-  const defaults = schemasOf(def).create.safeParse({});
-  for (const [k, f] of Object.entries(def.fields)) {
-    values[k] = k in s.values ? s.values[k] : defaults.success ? (defaults.data as Record<string, unknown>)[k] : f.type === 'refList' || f.type === 'list' ? [] : null;
-  }
+  for (const [k, f] of Object.entries(def.fields)) values[k] = k in s.values ? s.values[k] : fieldDefault(f);
   if (def.hasAliases) values.aliases = s.values.aliases ?? [];
   return {
     id: s.id,

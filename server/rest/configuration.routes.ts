@@ -8,7 +8,10 @@ import { createLocation, deleteLocation, getLocation, listLocations, updateLocat
 import { listNodes } from '../platform/node.service.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { SystemLocation } from '../../shared/conference/location.schema.js';
-import { requireApiAdmin } from './basicAuth.js';
+import { actionOf, requireApiPermission } from './basicAuth.js';
+import type { PermissionArea } from '../../shared/admin/permissions.js';
+import { findResource, RESOURCES } from '../../shared/config/registry.js';
+import { registerResourceRoutes } from './resource.routes.js';
 import { idFromUri, listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
 
 const BASE = '/api/admin/configuration/v1';
@@ -73,10 +76,11 @@ function parseId(req: Req): number {
 
 /** Pexip-compatible configuration API: Tastypie envelopes, 201 + Location, 202 on PATCH, 204 on DELETE. */
 export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, registry: NodeRegistry): void {
+  registerResourceRoutes(app, dom);
   const handle =
-    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
+    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>, area: PermissionArea = 'system') =>
     async (req: Req, reply: FastifyReply) => {
-      const admin = await requireApiAdmin(dom.db, req, reply);
+      const admin = await requireApiPermission(dom.db, req, reply, area, actionOf(req.method));
       if (!admin) return reply;
       try {
         // Changes made through the API are logged under the API user's name.
@@ -88,65 +92,41 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, r
 
   app.get(`${BASE}/`, handle(async () => {
     const root: Record<string, { list_endpoint: string; schema: string }> = {};
-    for (const r of ['conference', 'conference_alias', 'system_location', 'worker_vm']) {
+    const names = new Set(['conference', 'conference_alias', 'system_location', 'worker_vm', ...RESOURCES.filter((d) => d.store !== 'conference').map((d) => d.name)]);
+    for (const r of [...names].sort()) {
       root[r] = { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` };
     }
     return root;
   }));
 
-  // conference (Virtual Meeting Rooms)
-  app.get(`${BASE}/conference/`, handle(async (req, _reply, d) => {
-    const q = req.query;
-    const { limit, offset } = paging(q);
-    if (q.service_type !== undefined && q.service_type !== 'conference') {
-      return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, 0, []);
-    }
-    const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
-    const r = await listVmrs(d, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
-    return listEnvelope(`${BASE}/conference/`, q as Record<string, string>, limit, offset, r.total, r.items.map(conferenceObject));
-  }));
-  app.get(`${BASE}/conference/:id/`, handle(async (req, _reply, d) => conferenceObject(await getVmr(d, parseId(req)))));
-  app.post(`${BASE}/conference/`, handle(async (req, reply, d) => {
-    const v = await createVmr(d, conferenceInput(req.body));
-    return reply.code(201).header('Location', uri('conference', v.id)).send(conferenceObject(v));
-  }));
-  const patchConference = handle(async (req, reply, d) => {
-    await updateVmr(d, parseId(req), conferenceInput(req.body));
-    return reply.code(202).send();
-  });
-  app.patch(`${BASE}/conference/:id/`, patchConference);
-  app.put(`${BASE}/conference/:id/`, patchConference);
-  app.delete(`${BASE}/conference/:id/`, handle(async (req, reply, d) => {
-    await deleteVmr(d, parseId(req));
-    return reply.code(204).send();
-  }));
-
   // conference_alias
+  const vmrHandle = (fn: Parameters<typeof handle>[0]) => handle(fn, 'vmr');
   const aliasObj = (a: ServiceAlias) => aliasObject(a, a.conference_id, a.creation_time);
-  app.get(`${BASE}/conference_alias/`, handle(async (req, _reply, d) => {
+  app.get(`${BASE}/conference_alias/`, vmrHandle(async (req, _reply, d) => {
     const q = req.query;
     const { limit, offset } = paging(q);
     const conferenceId = q.conference !== undefined ? idFromUri(q.conference, 'conference') ?? -1 : undefined;
     const r = await listAliases(d, { conferenceId, alias: q.alias, limit, offset });
     return listEnvelope(`${BASE}/conference_alias/`, q as Record<string, string>, limit, offset, r.total, r.items.map(aliasObj));
   }));
-  app.get(`${BASE}/conference_alias/:id/`, handle(async (req, _reply, d) => aliasObj(await getAlias(d, parseId(req)))));
-  app.post(`${BASE}/conference_alias/`, handle(async (req, reply, d) => {
+  app.get(`${BASE}/conference_alias/:id/`, vmrHandle(async (req, _reply, d) => aliasObj(await getAlias(d, parseId(req)))));
+  app.post(`${BASE}/conference_alias/`, vmrHandle(async (req, reply, d) => {
     const a = await createAlias(d, aliasInput(req.body));
     return reply.code(201).header('Location', uri('conference_alias', a.id)).send(aliasObj(a));
   }));
-  const patchAlias = handle(async (req, reply, d) => {
+  const patchAlias = vmrHandle(async (req, reply, d) => {
     await updateAlias(d, parseId(req), aliasInput(req.body));
     return reply.code(202).send();
   });
   app.patch(`${BASE}/conference_alias/:id/`, patchAlias);
   app.put(`${BASE}/conference_alias/:id/`, patchAlias);
-  app.delete(`${BASE}/conference_alias/:id/`, handle(async (req, reply, d) => {
+  app.delete(`${BASE}/conference_alias/:id/`, vmrHandle(async (req, reply, d) => {
     await deleteAlias(d, parseId(req));
     return reply.code(204).send();
   }));
 
-  // system_location
+  // system_location and worker_vm until they have definitions
+  if (!findResource('system_location')) {
   app.get(`${BASE}/system_location/`, handle(async (req, _reply, d) => {
     const all = (await listLocations(d)).map(locationObject);
     const { limit, offset } = paging(req.query);
@@ -166,6 +146,8 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, r
     return reply.code(204).send();
   }));
 
+  }
+  if (findResource('worker_vm')) return;
   // worker_vm (read-only here: nodes enroll themselves)
   const nodeObject = (n: Awaited<ReturnType<typeof listNodes>>[number]) => ({
     id: n.id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { routingRuleConfigSchema } from '../routing/call-routing.js';
 
 /**
  * The typed contract between a conferencing node agent and the management server
@@ -8,7 +9,7 @@ import { z } from 'zod';
 export const serviceConfigSchema = z.object({
   id: z.number().int(),
   name: z.string(),
-  serviceType: z.enum(['conference']),
+  serviceType: z.enum(['conference', 'lecture', 'two_stage_dialing', 'test_call']),
   pin: z.string(),
   guestPin: z.string(),
   allowGuests: z.boolean(),
@@ -24,6 +25,8 @@ export const nodeConfigSnapshotSchema = z.object({
   generatedAt: z.string(),
   node: z.object({ id: z.number().int(), name: z.string(), systemLocation: z.string() }),
   services: z.array(serviceConfigSchema),
+  /** Call Routing Rules for gateway calls (all of them; the node filters and orders). */
+  routingRules: z.array(routingRuleConfigSchema).default([]),
 });
 export type NodeConfigSnapshot = z.infer<typeof nodeConfigSnapshotSchema>;
 

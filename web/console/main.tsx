@@ -4,12 +4,16 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AdminLogPage } from './audit/AdminLogPage.js';
 import { SignInPage } from './auth/SignInPage.js';
+import { BulkImportPage } from './bulk/BulkImportPage.js';
 import { VmrFormPage } from './conference/VmrFormPage.js';
 import { VmrListPage } from './conference/VmrListPage.js';
 import { Layout } from './layout/Layout.js';
+import { CaCertificatesPage, TlsCertificatesPage } from './platform/CertificatesPage.js';
 import { LocationsPage } from './platform/LocationsPage.js';
 import { NodesPage } from './platform/NodesPage.js';
 import { LiveStatusPage } from './status/LiveStatusPage.js';
+import { ThemesPage } from './theme/ThemesPage.js';
+import { BackupPage } from './utilities/BackupPage.js';
 import { queryClient, TRPCProvider, trpcClient } from './trpc.js';
 import './console.css';
 
@@ -27,8 +31,13 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/vmrs/:id" element={<VmrFormPage />} />
               <Route path="/nodes" element={<NodesPage />} />
               <Route path="/locations" element={<LocationsPage />} />
+              <Route path="/tls-certificates" element={<TlsCertificatesPage />} />
+              <Route path="/ca-certificates" element={<CaCertificatesPage />} />
               <Route path="/status" element={<LiveStatusPage />} />
               <Route path="/admin-log" element={<AdminLogPage />} />
+              <Route path="/bulk" element={<BulkImportPage />} />
+              <Route path="/themes" element={<ThemesPage />} />
+              <Route path="/backups" element={<BackupPage />} />
               <Route path="*" element={<p>Page not found.</p>} />
             </Route>
           </Routes>

@@ -16,14 +16,14 @@ export const authRouter = router({
     if (!admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
     const token = await createSession(ctx.dom.db, admin.id);
     ctx.setCookie(serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 12 * 3600 }));
-    return { username: admin.username };
+    return { username: admin.username, permissions: admin.permissions };
   }),
   logout: publicProcedure.mutation(async ({ ctx }) => {
     await endSession(ctx.dom.db, ctx.sessionToken);
     ctx.setCookie(serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 }));
     return true;
   }),
-  me: publicProcedure.query(({ ctx }) => (ctx.admin ? { username: ctx.admin.username } : null)),
+  me: publicProcedure.query(({ ctx }) => (ctx.admin ? { username: ctx.admin.username, permissions: ctx.admin.permissions } : null)),
   /** Used by adminProcedure-only pages to fail fast. */
   check: adminProcedure.query(() => true),
 });

@@ -333,7 +333,9 @@ export const managementVmResource = defineResource({
   permission: 'system',
   singleton: true,
   fields: {
-    name: { type: 'text', label: 'Name', max: 32, required: true, help: 'The DNS hostname and domain set when the installation wizard was run.' },
+    // Not `required` so the singleton reads with its defaults before it is first saved; a blank
+    // name is still refused on save (refineManagementVm).
+    name: { type: 'text', label: 'Name', max: 32, default: 'Management Node', help: 'The DNS hostname and domain set when the installation wizard was run.' },
     description: { type: 'text', label: 'Description', max: 250 },
     dns_servers: { type: 'refList', label: 'DNS servers', resource: 'dns_server' },
     ntp_servers: { type: 'refList', label: 'NTP servers', resource: 'ntp_server' },
@@ -373,7 +375,10 @@ export const managementVmResource = defineResource({
     hostname: { type: 'text', label: 'Hostname', max: 63, readOnly: true },
     domain: { type: 'text', label: 'Domain', max: 192, readOnly: true },
   },
-  refine: refineSnmp,
+  refine: (v, add) => {
+    if (typeof v.name !== 'string' || v.name.trim() === '') add('name', MSG.required);
+    refineSnmp(v, add);
+  },
   listColumns: ['name', 'address', 'hostname'],
   intro: 'Do not change the Management Node by any other means (hypervisor, SSH); its IP address cannot be changed here.',
 });

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BACKUP_MESSAGES, type BackupFile } from '../../shared/backup/backup.schema.js';
+import type { PermissionAction, PermissionArea } from '../../shared/admin/permissions.js';
+import type { Domain } from '../domain.js';
+import { AppError, HTTP_STATUS } from '../errors/AppError.js';
+import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
+import { listEnvelope, paging, pexipTime } from '../rest/tastypie.js';
+import { createBackup, deleteBackup, downloadBackup, getBackup, isBackupKind, listBackups, restoreBackup } from './backup.service.js';
+
+const CONFIG = '/api/admin/configuration/v1';
+const COMMAND = '/api/admin/command/v1/platform';
+/** `backup` is ours; `system_backup` is the resource name Pexip's schema lists. */
+const RESOURCES = ['backup', 'system_backup'] as const;
+// An archive holds theme packages too: allow large uploads on the restore commands only.
+const RESTORE_BODY_LIMIT = 256 * 1024 * 1024;
+
+type Req = FastifyRequest<{ Params: { id?: string }; Querystring: Record<string, string | undefined>; Body: unknown }>;
+
+const backupObject = (resource: string, b: BackupFile) => ({
+  id: b.id,
+  kind: b.kind,
+  file_name: b.file_name,
+  version: b.version,
+  size: b.size,
+  created_at: pexipTime(b.created_at),
+  download_uri: `${CONFIG}/${resource}/${b.id}/download/`,
+  resource_uri: `${CONFIG}/${resource}/${b.id}/`,
+});
+
+function parseId(req: Req): number {
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || id <= 0) throw AppError.notFound('Backup file');
+  return id;
+}
+
+const body = (req: Req): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** 400 {field: [messages], error}: field errors for scripts, and the guide's sentence for people. */
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (!(err instanceof AppError)) throw err;
+  const payload = err.fields ? { ...err.fields, ...(err.message !== 'Validation failed' ? { error: err.message } : {}) } : { error: err.message };
+  return reply.code(HTTP_STATUS[err.code]).send(payload);
+}
+
+/**
+ * Utilities > Backup/Restore over the management API: backup files as a configuration resource
+ * (list, create, download, delete) and the restore command.
+ */
+export function registerBackupRoutes(app: FastifyInstance, dom: Domain): void {
+  const handle =
+    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>, action?: PermissionAction, also?: [PermissionArea, PermissionAction]) =>
+    async (req: Req, reply: FastifyReply) => {
+      const admin = await requireApiPermission(dom.db, req, reply, 'system', action ?? actionOf(req.method));
+      if (!admin) return reply;
+      if (also && !(await requireApiPermission(dom.db, req, reply, also[0], also[1]))) return reply;
+      try {
+        return await fn(req, reply, { ...dom, actor: admin.username });
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    };
+
+  for (const resource of RESOURCES) {
+    const base = `${CONFIG}/${resource}`;
+    app.get(`${base}/`, handle(async (req, _reply, d) => {
+      const { limit, offset } = paging(req.query);
+      const all = await listBackups(d, { kind: isBackupKind(req.query.kind) ? req.query.kind : undefined });
+      return listEnvelope(`${base}/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit).map((b) => backupObject(resource, b)));
+    }));
+    app.get(`${base}/:id/`, handle(async (req, _reply, d) => backupObject(resource, await getBackup(d, parseId(req)))));
+    app.post(`${base}/`, handle(async (req, reply, d) => {
+      const b = body(req);
+      const file = await createBackup(d, { passphrase: str(b.passphrase), passphrase_confirm: typeof b.passphrase_confirm === 'string' ? b.passphrase_confirm : undefined });
+      return reply.code(201).header('Location', `${base}/${file.id}/`).send(backupObject(resource, file));
+    }));
+    // The file holds every account's password hash: downloading it needs "May modify system configuration".
+    app.get(`${base}/:id/download/`, handle(async (req, reply, d) => {
+      const { fileName, archive } = await downloadBackup(d, parseId(req));
+      return reply
+        .type('application/octet-stream')
+        .header('Content-Disposition', `attachment; filename="${fileName}"`)
+        .header('Content-Length', String(archive.length))
+        .send(archive);
+    }, 'modify'));
+    app.delete(`${base}/:id/`, handle(async (req, reply, d) => {
+      await deleteBackup(d, parseId(req));
+      return reply.code(204).send();
+    }));
+  }
+
+  // Command API: platform/backup_create (Pexip's name) and the restore (ours and Pexip's `backup_restore`).
+  app.post(`${COMMAND}/backup_create/`, handle(async (req, reply, d) => {
+    const file = await createBackup(d, { passphrase: str(body(req).passphrase) });
+    return reply.code(200).send({ status: 'success', message: BACKUP_MESSAGES.created(file.file_name), data: backupObject('backup', file) });
+  }));
+  // A restore replaces the administrator accounts and roles too, so it also needs authentication rights.
+  const restore = handle(async (req, reply, d) => {
+    const b = body(req);
+    const summary = await restoreBackup(d, str(b.archive ?? b.package), str(b.passphrase));
+    return reply.code(202).send({ status: 'success', message: BACKUP_MESSAGES.restored, data: summary });
+  }, 'add_remove', ['authentication', 'modify']);
+  app.post(`${COMMAND}/restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+  app.post(`${COMMAND}/backup_restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+}

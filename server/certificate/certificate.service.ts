@@ -1,0 +1,428 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { conferencingNode, configObject } from '../../db/schema.js';
+import type { Database } from '../../db/client.js';
+import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { recordChange } from '../audit/adminLog.service.js';
+import { actorOf, guardUnique, type Domain } from '../domain.js';
+import { AppError } from '../errors/AppError.js';
+import {
+  caCertificateCreateSchema,
+  caCertificatePatchSchema,
+  tlsCertificateCreateSchema,
+  tlsCertificateGenerateSchema,
+  tlsCertificatePatchSchema,
+} from './certificate.schema.js';
+import {
+  CERT_MESSAGES,
+  certificateStatus,
+  EXPIRY_ALARM_DAYS,
+  expiryStatus,
+  generateSelfSigned,
+  keyMatches,
+  parseCertificates,
+  parseTlsBundle,
+  splitPem,
+  type CertificateInfo,
+  type ExpiryStatus,
+  type ParsedCertificate,
+  type TlsBundle,
+} from './pem.js';
+
+export const TLS_RESOURCE = 'tls_certificate';
+export const CA_RESOURCE = 'ca_certificate';
+const TLS_TYPE = 'TLS certificate';
+const CA_TYPE = 'Trusted CA certificate';
+const DUPLICATE = { certificate: [CERT_MESSAGES.duplicate] };
+
+interface ChainEntry {
+  subject_name: string;
+  issuer_name: string;
+  end_date: string;
+}
+
+/** What is stored in `config_object.data`; the private key is kept for the nodes and never leaves the server. */
+interface TlsData {
+  certificate: string;
+  private_key: string;
+  parameters: string;
+  nodes: number[];
+  info: CertificateInfo;
+  chain: ChainEntry[];
+}
+interface CaData {
+  certificate: string;
+  trusted_intermediate: boolean;
+  info: CertificateInfo;
+}
+
+type Shown = CertificateInfo & {
+  id: number;
+  certificate: string;
+  /** The guide's status column: Good, Temporary, Expired, `<n> days left`... */
+  status: string;
+  /** For the expiry badge and alarms: expiring = within 30 days. */
+  expiry: ExpiryStatus;
+  creation_time: string;
+};
+export type TlsCertificate = Shown & { parameters: string; nodes: number[]; chain: ChainEntry[] };
+export type CaCertificate = Shown & { trusted_intermediate: boolean };
+
+type Row = typeof configObject.$inferSelect;
+
+function shown(row: Row, info: CertificateInfo, certificate: string, now: Date): Shown {
+  return { ...info, id: row.id, certificate, status: certificateStatus(info, now), expiry: expiryStatus(info.end_date, now), creation_time: row.createdAt.toISOString() };
+}
+
+function toTls(row: Row, liveNodes: Set<number> | null, now = new Date()): TlsCertificate {
+  const d = row.data as unknown as TlsData;
+  return {
+    ...shown(row, d.info, d.certificate, now),
+    parameters: d.parameters,
+    // A deleted node drops out of the assignment.
+    nodes: liveNodes ? d.nodes.filter((n) => liveNodes.has(n)) : d.nodes,
+    chain: d.chain,
+  };
+}
+
+function toCa(row: Row, now = new Date()): CaCertificate {
+  const d = row.data as unknown as CaData;
+  return { ...shown(row, d.info, d.certificate, now), trusted_intermediate: d.trusted_intermediate };
+}
+
+/** The fields the administrator log compares: never the private key or its passphrase. */
+const tlsAudit = (d: TlsData) => ({
+  subject_name: d.info.subject_name,
+  issuer_name: d.info.issuer_name,
+  serial_no: d.info.serial_no,
+  start_date: d.info.start_date,
+  end_date: d.info.end_date,
+  subject_alt_names: d.info.subject_alt_names,
+  fingerprint: d.info.fingerprint,
+  parameters: d.parameters,
+  nodes: d.nodes,
+});
+const caAudit = (d: CaData) => ({
+  subject_name: d.info.subject_name,
+  issuer_name: d.info.issuer_name,
+  serial_no: d.info.serial_no,
+  end_date: d.info.end_date,
+  fingerprint: d.info.fingerprint,
+  trusted_intermediate: d.trusted_intermediate,
+});
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof fieldErrors>[0] } } }, input: unknown): T {
+  const p = schema.safeParse(input);
+  if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
+  return p.data;
+}
+
+async function rowsOf(db: Database, resource: string): Promise<Row[]> {
+  return db.select().from(configObject).where(eq(configObject.resource, resource)).orderBy(asc(configObject.id));
+}
+
+async function rowOf(db: Database, resource: string, id: number, what: string): Promise<Row> {
+  const [row] = await db.select().from(configObject).where(and(eq(configObject.resource, resource), eq(configObject.id, id)));
+  if (!row) throw AppError.notFound(what);
+  return row;
+}
+
+async function liveNodeIds(db: Database): Promise<Set<number>> {
+  return new Set((await db.select({ id: conferencingNode.id }).from(conferencingNode)).map((r) => r.id));
+}
+
+async function checkNodes(db: Database, nodes: number[]): Promise<number[]> {
+  const unique = [...new Set(nodes)];
+  if (!unique.length) return [];
+  const found = new Set((await db.select({ id: conferencingNode.id }).from(conferencingNode).where(inArray(conferencingNode.id, unique))).map((r) => r.id));
+  const bad = unique.filter((n) => !found.has(n));
+  if (bad.length) throw AppError.validation({ nodes: bad.map((n) => `Select a valid choice. ${n} is not one of the available choices.`) });
+  return unique.sort((a, b) => a - b);
+}
+
+/** Assigning a certificate to a node replaces the node's previous certificate (guide). */
+async function releaseNodes(db: Database, actor: string, ownId: number | null, nodes: number[]): Promise<void> {
+  if (!nodes.length) return;
+  const taken = new Set(nodes);
+  for (const row of await rowsOf(db, TLS_RESOURCE)) {
+    const d = row.data as unknown as TlsData;
+    if (row.id === ownId || !d.nodes.some((n) => taken.has(n))) continue;
+    const after: TlsData = { ...d, nodes: d.nodes.filter((n) => !taken.has(n)) };
+    await db.update(configObject).set({ data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, row.id));
+    await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
+  }
+}
+
+/** Another certificate of the same resource with this issuer and serial number (the guide's "same certificate" rule). */
+function sameIssuerSerial(rows: Row[], info: CertificateInfo, ownId: number | null): Row | undefined {
+  return rows.find((r) => {
+    const i = (r.data as { info: CertificateInfo }).info;
+    return r.id !== ownId && i.raw_issuer === info.raw_issuer && i.serial_no === info.serial_no;
+  });
+}
+
+const chainOf = (chain: ParsedCertificate[]): ChainEntry[] => chain.map((c) => ({ subject_name: c.info.subject_name, issuer_name: c.info.issuer_name, end_date: c.info.end_date }));
+
+// --- TLS certificates ------------------------------------------------------------------------
+
+export interface CertificateListQuery {
+  /** Matches subject or issuer name, case-insensitively. */
+  search?: string;
+}
+
+const matches = (q: CertificateListQuery, i: CertificateInfo) =>
+  !q.search || [i.subject_name, i.raw_subject, i.issuer_name, i.subject_alt_names].some((v) => v.toLowerCase().includes(q.search!.toLowerCase()));
+const bySubject = (a: Shown, b: Shown) => a.subject_name.localeCompare(b.subject_name) || a.id - b.id;
+
+export async function listTlsCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<TlsCertificate[]> {
+  const live = await liveNodeIds(dom.db);
+  return (await rowsOf(dom.db, TLS_RESOURCE)).map((r) => toTls(r, live, now)).filter((c) => matches(q, c)).sort(bySubject);
+}
+
+export async function getTlsCertificate(dom: Domain, id: number): Promise<TlsCertificate> {
+  return toTls(await rowOf(dom.db, TLS_RESOURCE, id, TLS_TYPE), await liveNodeIds(dom.db));
+}
+
+/**
+ * Uploads a TLS certificate with its private key. The exact certificate twice is refused; a
+ * certificate with the same issuer and serial number as a stored one updates that one (guide).
+ */
+export async function createTlsCertificate(dom: Domain, input: unknown): Promise<TlsCertificate> {
+  const v = parse(tlsCertificateCreateSchema, input);
+  const bundle = parseTlsBundle(v);
+  const id = await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const nodes = await checkNodes(tx, v.nodes);
+        const rows = await rowsOf(tx, TLS_RESOURCE);
+        if (rows.some((r) => r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
+        const data: TlsData = { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, nodes, info: bundle.leaf.info, chain: chainOf(bundle.chain) };
+        const same = sameIssuerSerial(rows, bundle.leaf.info, null);
+        if (same) {
+          const before = same.data as unknown as TlsData;
+          if (!v.nodes.length) data.nodes = before.nodes;
+          await releaseNodes(tx, actorOf(dom), same.id, data.nodes);
+          await tx.update(configObject).set({ uniqueKey: data.info.fingerprint, data: data as unknown as Record<string, unknown> }).where(eq(configObject.id, same.id));
+          await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: same.id, objectName: data.info.subject_name, before: tlsAudit(before), after: tlsAudit(data) });
+          return same.id;
+        }
+        await releaseNodes(tx, actorOf(dom), null, nodes);
+        const [row] = await tx.insert(configObject).values({ resource: TLS_RESOURCE, uniqueKey: data.info.fingerprint, data: data as unknown as Record<string, unknown> }).returning({ id: configObject.id });
+        await recordChange(tx, actorOf(dom), { action: 'added', objectType: TLS_TYPE, objectId: row!.id, objectName: data.info.subject_name, after: tlsAudit(data) });
+        return row!.id;
+      }),
+    DUPLICATE,
+  );
+  dom.bus.notify(TLS_RESOURCE);
+  return getTlsCertificate(dom, id);
+}
+
+/** Generates a self-signed ("Temporary") certificate and stores it like an upload. */
+export async function generateTlsCertificate(dom: Domain, input: unknown): Promise<TlsCertificate> {
+  const v = parse(tlsCertificateGenerateSchema, input);
+  const { certificate, privateKey } = generateSelfSigned({ commonName: v.common_name, subjectAltNames: v.subject_alt_names.filter(Boolean), days: v.days });
+  return createTlsCertificate(dom, { certificate, private_key: privateKey, nodes: v.nodes });
+}
+
+/** Changes nodes, TLS parameters or the PEM data; a new certificate must pair with the stored key unless a new key comes with it. */
+export async function updateTlsCertificate(dom: Domain, id: number, patch: unknown): Promise<TlsCertificate> {
+  const p = parse(tlsCertificatePatchSchema, patch);
+  await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const row = await rowOf(tx, TLS_RESOURCE, id, TLS_TYPE);
+        const before = row.data as unknown as TlsData;
+        const after: TlsData = { ...before };
+        if (p.certificate !== undefined || p.private_key !== undefined || p.parameters !== undefined) {
+          const newKey = p.private_key !== undefined && p.private_key.trim() !== '';
+          let bundle: TlsBundle;
+          try {
+            bundle = parseTlsBundle({
+              certificate: p.certificate ?? before.certificate,
+              private_key: newKey ? p.private_key! : before.private_key,
+              private_key_passphrase: newKey ? (p.private_key_passphrase ?? '') : '',
+              parameters: p.parameters ?? before.parameters,
+            });
+          } catch (err) {
+            // The stored key cannot be changed here: a mismatch is the new certificate's fault.
+            if (!newKey && err instanceof AppError && err.fields?.private_key) throw AppError.validation({ certificate: [CERT_MESSAGES.keyMismatch] });
+            throw err;
+          }
+          if (!newKey && !keyMatches(bundle.leaf, before.private_key)) throw AppError.validation({ certificate: [CERT_MESSAGES.keyMismatch] });
+          const rows = await rowsOf(tx, TLS_RESOURCE);
+          if (rows.some((r) => r.id !== id && r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
+          Object.assign(after, { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, info: bundle.leaf.info, chain: chainOf(bundle.chain) });
+        }
+        if (p.nodes !== undefined) {
+          after.nodes = await checkNodes(tx, p.nodes);
+          await releaseNodes(tx, actorOf(dom), id, after.nodes);
+        }
+        await tx.update(configObject).set({ uniqueKey: after.info.fingerprint, data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, id));
+        await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: id, objectName: after.info.subject_name, before: tlsAudit(before), after: tlsAudit(after) });
+      }),
+    DUPLICATE,
+  );
+  dom.bus.notify(TLS_RESOURCE);
+  return getTlsCertificate(dom, id);
+}
+
+export async function deleteTlsCertificate(dom: Domain, id: number): Promise<void> {
+  await dom.db.transaction(async (tx) => {
+    const [row] = await tx.delete(configObject).where(and(eq(configObject.resource, TLS_RESOURCE), eq(configObject.id, id))).returning();
+    if (!row) throw AppError.notFound(TLS_TYPE);
+    const d = row.data as unknown as TlsData;
+    await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: TLS_TYPE, objectId: id, objectName: d.info.subject_name, before: tlsAudit(d) });
+  });
+  dom.bus.notify(TLS_RESOURCE);
+}
+
+/** The certificate (with chain), key and parameters a node serves, for the configuration pushed to it; null when none is assigned. */
+export async function tlsCertificateForNode(db: Database, nodeId: number): Promise<{ certificate: string; private_key: string; parameters: string } | null> {
+  for (const row of await rowsOf(db, TLS_RESOURCE)) {
+    const d = row.data as unknown as TlsData;
+    if (d.nodes.includes(nodeId)) return { certificate: d.certificate, private_key: d.private_key, parameters: d.parameters };
+  }
+  return null;
+}
+
+// --- Trusted CA certificates ------------------------------------------------------------------
+
+export async function listCaCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<CaCertificate[]> {
+  return (await rowsOf(dom.db, CA_RESOURCE)).map((r) => toCa(r, now)).filter((c) => matches(q, c)).sort(bySubject);
+}
+
+export async function getCaCertificate(dom: Domain, id: number): Promise<CaCertificate> {
+  return toCa(await rowOf(dom.db, CA_RESOURCE, id, CA_TYPE));
+}
+
+/**
+ * Imports a PEM file of CA certificates, one trusted CA certificate each. Certificates already
+ * uploaded are skipped (refused when nothing new remains); one with the issuer and serial number
+ * of a stored one updates it (guide).
+ */
+export async function createCaCertificates(dom: Domain, input: unknown): Promise<CaCertificate[]> {
+  const v = parse(caCertificateCreateSchema, input);
+  if (!v.certificate.trim()) throw AppError.validation({ certificate: [CERT_MESSAGES.required] });
+  if (splitPem(v.certificate).keys.length) throw AppError.validation({ certificate: [CERT_MESSAGES.caWithKey] });
+  const { certificates } = parseCertificates(v.certificate);
+  const ids = await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const rows = await rowsOf(tx, CA_RESOURCE);
+        const seen = new Set(rows.map((r) => r.uniqueKey));
+        const out: number[] = [];
+        for (const c of certificates) {
+          if (seen.has(c.info.fingerprint)) continue;
+          seen.add(c.info.fingerprint);
+          const data: CaData = { certificate: `${c.pem}\n`, trusted_intermediate: v.trusted_intermediate, info: c.info };
+          const same = sameIssuerSerial(rows, c.info, null);
+          if (same) {
+            await tx.update(configObject).set({ uniqueKey: c.info.fingerprint, data: data as unknown as Record<string, unknown> }).where(eq(configObject.id, same.id));
+            await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: same.id, objectName: c.info.subject_name, before: caAudit(same.data as unknown as CaData), after: caAudit(data) });
+            out.push(same.id);
+            continue;
+          }
+          const [row] = await tx.insert(configObject).values({ resource: CA_RESOURCE, uniqueKey: c.info.fingerprint, data: data as unknown as Record<string, unknown> }).returning();
+          rows.push(row!);
+          await recordChange(tx, actorOf(dom), { action: 'added', objectType: CA_TYPE, objectId: row!.id, objectName: c.info.subject_name, after: caAudit(data) });
+          out.push(row!.id);
+        }
+        if (!out.length) throw AppError.validation(DUPLICATE);
+        return out;
+      }),
+    DUPLICATE,
+  );
+  dom.bus.notify(CA_RESOURCE);
+  const all = await listCaCertificates(dom);
+  return ids.map((i) => all.find((c) => c.id === i)!);
+}
+
+export async function updateCaCertificate(dom: Domain, id: number, patch: unknown): Promise<CaCertificate> {
+  const p = parse(caCertificatePatchSchema, patch);
+  await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const row = await rowOf(tx, CA_RESOURCE, id, CA_TYPE);
+        const before = row.data as unknown as CaData;
+        const after: CaData = { ...before, trusted_intermediate: p.trusted_intermediate ?? before.trusted_intermediate };
+        if (p.certificate !== undefined) {
+          if (splitPem(p.certificate).keys.length) throw AppError.validation({ certificate: [CERT_MESSAGES.caWithKey] });
+          const { certificates } = parseCertificates(p.certificate);
+          if (certificates.length !== 1) throw AppError.validation({ certificate: ['Enter exactly one certificate.'] });
+          const c = certificates[0]!;
+          if ((await rowsOf(tx, CA_RESOURCE)).some((r) => r.id !== id && r.uniqueKey === c.info.fingerprint)) throw AppError.validation(DUPLICATE);
+          Object.assign(after, { certificate: `${c.pem}\n`, info: c.info });
+        }
+        await tx.update(configObject).set({ uniqueKey: after.info.fingerprint, data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, id));
+        await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: id, objectName: after.info.subject_name, before: caAudit(before), after: caAudit(after) });
+      }),
+    DUPLICATE,
+  );
+  dom.bus.notify(CA_RESOURCE);
+  return getCaCertificate(dom, id);
+}
+
+export async function deleteCaCertificate(dom: Domain, id: number): Promise<void> {
+  await dom.db.transaction(async (tx) => {
+    const [row] = await tx.delete(configObject).where(and(eq(configObject.resource, CA_RESOURCE), eq(configObject.id, id))).returning();
+    if (!row) throw AppError.notFound(CA_TYPE);
+    const d = row.data as unknown as CaData;
+    await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: CA_TYPE, objectId: id, objectName: d.info.subject_name, before: caAudit(d) });
+  });
+  dom.bus.notify(CA_RESOURCE);
+}
+
+/** The custom trusted CA certificates as one PEM file (the guide's Export, `ca-certificates.pem`; also what nodes trust). */
+export async function trustedCaBundle(db: Database): Promise<string> {
+  return (await rowsOf(db, CA_RESOURCE)).map((r) => (r.data as unknown as CaData).certificate).join('');
+}
+
+// --- Alarms ------------------------------------------------------------------------------------
+
+export interface CertificateAlarm {
+  resource: typeof TLS_RESOURCE | typeof CA_RESOURCE;
+  certificate_id: number;
+  subject_name: string;
+  end_date: string;
+  /** The guide's catalogue lists both expiry alarms as Warning. */
+  level: 'warning' | 'error';
+  /** Alarm name, numeric identifier and `Alarm=` key from the guide's catalogue. */
+  name: 'TLS certificates expiring' | 'Trusted CA certificates expiring';
+  identifier: 7 | 6;
+  alarm: 'tls_certificate_expiring' | 'trustedca_expiring';
+  expiry: Exclude<ExpiryStatus, 'ok'>;
+  /** The guide's alarm cause, verbatim. */
+  message: string;
+  /** This certificate, e.g. `TLS certificate "px01.example.com" expires on 2025-01-31.` */
+  details: string;
+}
+
+const ALARM_TEXT = {
+  tls: `One or more of your TLS certificates is due to expire within the next ${EXPIRY_ALARM_DAYS} days, or has already expired.`,
+  ca: `One or more of your trusted CA certificates is due to expire within the next ${EXPIRY_ALARM_DAYS} days, or has already expired.`,
+};
+
+/** One alarm instance per TLS or trusted CA certificate that expires within 30 days or has expired. */
+export async function certificateAlarms(dom: Domain, now = new Date()): Promise<CertificateAlarm[]> {
+  const out: CertificateAlarm[] = [];
+  const add = (kind: 'tls' | 'ca', c: Shown) => {
+    if (c.expiry === 'ok') return;
+    const label = kind === 'tls' ? TLS_TYPE : CA_TYPE;
+    const day = c.end_date.slice(0, 10);
+    out.push({
+      resource: kind === 'tls' ? TLS_RESOURCE : CA_RESOURCE,
+      certificate_id: c.id,
+      subject_name: c.subject_name,
+      end_date: c.end_date,
+      level: 'warning',
+      name: kind === 'tls' ? 'TLS certificates expiring' : 'Trusted CA certificates expiring',
+      identifier: kind === 'tls' ? 7 : 6,
+      alarm: kind === 'tls' ? 'tls_certificate_expiring' : 'trustedca_expiring',
+      expiry: c.expiry,
+      message: ALARM_TEXT[kind],
+      details: c.expiry === 'expired' ? `${label} "${c.subject_name}" expired on ${day}.` : `${label} "${c.subject_name}" expires on ${day}.`,
+    });
+  };
+  for (const c of await listTlsCertificates(dom, {}, now)) add('tls', c);
+  for (const c of await listCaCertificates(dom, {}, now)) add('ca', c);
+  return out;
+}

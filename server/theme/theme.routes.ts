@@ -1,0 +1,119 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_THEME_PACKAGE_BYTES, type Theme } from '../../shared/theme/theme.schema.js';
+import type { Domain } from '../domain.js';
+import { AppError } from '../errors/AppError.js';
+import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
+import { listEnvelope, paging, pexipTime, sendError } from '../rest/tastypie.js';
+import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from './theme.service.js';
+
+const RESOURCE = '/api/admin/configuration/v1/ivr_theme/';
+const uri = (id: number) => `${RESOURCE}${id}/`;
+const TOO_LARGE = `The theme ZIP file must be no larger than ${MAX_THEME_PACKAGE_BYTES / 1024 / 1024} MB.`;
+
+type Q = Record<string, string | undefined>;
+type Req = FastifyRequest<{ Params: { id?: string }; Querystring: Q; Body: unknown }>;
+
+/** The management API's `ivr_theme` object; `package` is where the ZIP can be downloaded. */
+function themeObject(t: Theme) {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    uuid: t.uuid,
+    package: `${uri(t.id)}package/`,
+    creation_time: pexipTime(t.creation_time),
+    last_updated: pexipTime(t.last_updated),
+    resource_uri: uri(t.id),
+  };
+}
+
+function parseId(req: Req): number {
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || id <= 0) throw AppError.notFound('Theme');
+  return id;
+}
+
+/**
+ * The request's fields: multipart/form-data (fields plus the file field `package`, as Pexip's API
+ * takes theme uploads) or, for changes without a new ZIP, a JSON body.
+ */
+async function themeInput(req: Req): Promise<{ name?: unknown; description?: unknown; package?: Buffer }> {
+  if (!req.isMultipart()) {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
+    const { name, description } = body as Record<string, unknown>;
+    return { name, description };
+  }
+  const out: { name?: unknown; description?: unknown; package?: Buffer } = {};
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const data = await part.toBuffer();
+        if (part.fieldname === 'package') out.package = data;
+      } else if (part.fieldname === 'name' || part.fieldname === 'description') {
+        out[part.fieldname] = part.value;
+      }
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw AppError.validation({ package: [TOO_LARGE] });
+    if (code?.startsWith('FST_')) throw AppError.validation({ package: [(err as Error).message] });
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * Management REST API for themes (`ivr_theme`): Tastypie list envelope, 201 + Location on POST,
+ * 202 on PATCH, 204 on DELETE, and the theme's ZIP at `<id>/package/`. Multipart parsing is
+ * registered in this plugin's own scope so no other route accepts uploads.
+ */
+export function registerThemeRoutes(app: FastifyInstance, dom: Domain): void {
+  app.register(async (scope) => {
+    // A little headroom over the package limit, so our own message (not the parser's) reports it.
+    await scope.register(multipart, { limits: { fileSize: MAX_THEME_PACKAGE_BYTES + 1, files: 1, fields: 10, parts: 12 } });
+
+    const handle =
+      (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
+      async (req: Req, reply: FastifyReply) => {
+        const admin = await requireApiPermission(dom.db, req, reply, 'theme', actionOf(req.method));
+        if (!admin) return reply;
+        try {
+          // Changes made through the API are logged under the API user's name.
+          return await fn(req, reply, { ...dom, actor: admin.username });
+        } catch (err) {
+          return sendError(reply, err);
+        }
+      };
+
+    scope.get(RESOURCE, handle(async (req, _reply, d) => {
+      const q = req.query;
+      const { limit, offset } = paging(q);
+      const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
+      const r = await listThemes(d, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
+      return listEnvelope(RESOURCE, q as Record<string, string>, limit, offset, r.total, r.items.map(themeObject));
+    }));
+    scope.get(`${RESOURCE}:id/`, handle(async (req, _reply, d) => themeObject(await getTheme(d, parseId(req)))));
+    scope.get(`${RESOURCE}:id/package/`, handle(async (req, reply, d) => {
+      const { fileName, data } = await downloadTheme(d, parseId(req));
+      return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${fileName}"`).send(data);
+    }));
+    scope.post(RESOURCE, handle(async (req, reply, d) => {
+      const t = await createTheme(d, await themeInput(req));
+      return reply.code(201).header('Location', uri(t.id)).send(themeObject(t));
+    }));
+    const patch = handle(async (req, reply, d) => {
+      const id = parseId(req);
+      await getTheme(d, id); // 404 before reading an upload for a theme that does not exist
+      await updateTheme(d, id, await themeInput(req));
+      return reply.code(202).send();
+    });
+    scope.patch(`${RESOURCE}:id/`, patch);
+    scope.put(`${RESOURCE}:id/`, patch);
+    scope.delete(`${RESOURCE}:id/`, handle(async (req, reply, d) => {
+      await deleteTheme(d, parseId(req));
+      return reply.code(204).send();
+    }));
+  });
+}

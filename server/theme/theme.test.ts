@@ -1,0 +1,182 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
+import { MAX_THEME_PACKAGE_BYTES } from '../../shared/theme/theme.schema.js';
+import { listAdminLog } from '../audit/adminLog.service.js';
+import { ManagementServer } from '../ManagementServer.js';
+import { appRouter } from '../trpc/root.js';
+import type { Context } from '../trpc/trpc.js';
+import { basePackage } from './base-theme.js';
+import { solidJpeg, tones, wav48kMono } from './media.js';
+import { registerThemeRoutes } from './theme.routes.js';
+
+const BASE = '/api/admin/configuration/v1/ivr_theme/';
+
+const goodZip = (extra: Record<string, Uint8Array> = {}) =>
+  zipSync({
+    'themeconfig.json': strToU8(JSON.stringify({ theme_version: 2, recording_indicator_text: 'REC' })),
+    'conf-waitforleader_48kHz_mono.wav': wav48kMono(tones([{ hz: 440, ms: 50 }])),
+    'background.jpg': solidJpeg(1920, 1080, [10, 20, 30]),
+    ...extra,
+  });
+
+describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
+  let server: ManagementServer;
+  // The lead wires registerThemeRoutes into ManagementServer; until then the routes get their own
+  // Fastify instance on the same domain (routes cannot be added to a listening server).
+  let app: FastifyInstance;
+  let url: string;
+  const auth = `Basic ${Buffer.from('admin:pw').toString('base64')}`;
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(url + path, { ...init, headers: { authorization: auth, ...(init.headers as Record<string, string>) } });
+  const upload = (fields: Record<string, string>, zip?: Uint8Array, method = 'POST', path = BASE) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    if (zip) form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), 'theme.zip');
+    return api(path, { method, body: form });
+  };
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    app = Fastify({ bodyLimit: 10 * 1024 * 1024 });
+    registerThemeRoutes(app, server.dom);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app.close();
+    await server.stop();
+  });
+
+  it('refuses requests without valid credentials', async () => {
+    expect((await fetch(url + BASE)).status).toBe(401);
+    expect((await fetch(`${url}${BASE}1/package/`)).status).toBe(401);
+    const form = new FormData();
+    form.append('name', 'x');
+    expect((await fetch(url + BASE, { method: 'POST', body: form })).status).toBe(401);
+  });
+
+  it('uploads a theme as multipart/form-data, lists, reads, patches, downloads and deletes it', async () => {
+    const zip = goodZip();
+    const created = await upload({ name: 'Corporate', description: 'Our branding' }, zip);
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    expect(location).toMatch(/^\/api\/admin\/configuration\/v1\/ivr_theme\/\d+\/$/);
+    const body = await created.json();
+    expect(body).toMatchObject({ name: 'Corporate', description: 'Our branding', resource_uri: location, package: `${location}package/` });
+    expect(body.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.creation_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+
+    const list = await (await api(BASE)).json();
+    expect(list.meta).toMatchObject({ total_count: 1, offset: 0, next: null, previous: null });
+    expect(list.objects[0]).toMatchObject({ name: 'Corporate', resource_uri: location });
+    expect((await (await api(`${BASE}?name=Nope`)).json()).meta.total_count).toBe(0);
+
+    expect(await (await api(location)).json()).toEqual(body);
+
+    const download = await api(`${location}package/`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/zip');
+    expect(download.headers.get('content-disposition')).toBe('attachment; filename="Corporate.zip"');
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(zip))).toBe(true);
+
+    const patched = await api(location, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Corporate 2', description: 'changed' }) });
+    expect(patched.status).toBe(202);
+    expect(await (await api(location)).json()).toMatchObject({ name: 'Corporate 2', description: 'changed', uuid: body.uuid });
+
+    // A new ZIP replaces all of the theme's files (no merge).
+    const replacement = zipSync({ 'themeconfig.json': strToU8('{"theme_version": 2}') });
+    expect((await upload({}, replacement, 'PATCH', location)).status).toBe(202);
+    expect(Object.keys(unzipSync(new Uint8Array(await (await api(`${location}package/`)).arrayBuffer())))).toEqual(['themeconfig.json']);
+
+    const log = await listAdminLog(server.dom, { search: 'Theme' });
+    const entries = log.items.filter((e) => e.objectType === 'Theme');
+    expect(entries.map((e) => e.action)).toEqual(['changed', 'changed', 'added']);
+    expect(entries.every((e) => e.username === 'admin')).toBe(true);
+    expect(entries[0]!.changes.files).toEqual({
+      before: ['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json'],
+      after: ['themeconfig.json'],
+    });
+    expect(JSON.stringify(entries)).not.toContain('package');
+
+    expect((await api(location, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(location)).status).toBe(404);
+    expect((await api(`${location}package/`)).status).toBe(404);
+    expect((await api(location, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('refuses bad packages with the guide\'s messages beside the package field', async () => {
+    const cases: [Uint8Array | undefined, string[]][] = [
+      [undefined, ['This field is required.']],
+      [strToU8('not a zip'), ['The uploaded file is not a valid ZIP file.']],
+      [zipSync({ 'themeconfig.json': strToU8('{"theme_version": 2,}') }), ['Invalid file in theme: themeconfig.json']],
+      [goodZip({ 'background.jpg': solidJpeg(1024, 768, [0, 0, 0]) }), ['Invalid file in theme: background.jpg']],
+      [goodZip({ 'conf-getpin_48kHz_mono.wav': strToU8('RIFF....WAVE') }), ['Invalid file in theme: conf-getpin_48kHz_mono.wav']],
+    ];
+    for (const [zip, messages] of cases) {
+      const res = await upload({ name: 'Bad theme' }, zip);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ package: messages });
+    }
+    // Field and package errors come back together.
+    const both = await upload({ name: '' }, strToU8('nope'));
+    expect(await both.json()).toEqual({ name: ['This field is required.'], package: ['The uploaded file is not a valid ZIP file.'] });
+    expect((await (await api(BASE)).json()).meta.total_count).toBe(0);
+  });
+
+  it('refuses a ZIP over the size limit without storing it', async () => {
+    const res = await upload({ name: 'Huge' }, new Uint8Array(MAX_THEME_PACKAGE_BYTES + 10));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ package: ['The theme ZIP file must be no larger than 50 MB.'] });
+  });
+
+  it('keeps theme names unique', async () => {
+    expect((await upload({ name: 'Unique' }, goodZip())).status).toBe(201);
+    const dup = await upload({ name: 'Unique' }, goodZip());
+    expect(dup.status).toBe(400);
+    expect(await dup.json()).toEqual({ name: ['A theme with this name already exists.'] });
+  });
+
+  it('serves themes over tRPC, with permissions, and the Base theme download', async () => {
+    const ctx = (permissions: string[]): Context => ({
+      dom: server.dom,
+      status: server.status,
+      registry: server.registry,
+      admin: { id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions },
+      sessionToken: undefined,
+      setCookie: () => {},
+    });
+    const rw = appRouter.createCaller(ctx(READ_WRITE_PERMISSIONS));
+    const ro = appRouter.createCaller(ctx(READ_ONLY_PERMISSIONS));
+
+    const base = await ro.theme.basePackage();
+    expect(Buffer.from(base.base64, 'base64').equals(Buffer.from(basePackage()))).toBe(true);
+
+    const created = await rw.theme.create({ name: 'From the console', package: Buffer.from(goodZip()).toString('base64') });
+    expect(created).toMatchObject({ name: 'From the console', theme_version: 2, files: ['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json'] });
+    // The Base theme itself can be uploaded as a theme (e.g. as a starting point).
+    const copy = await rw.theme.create({ name: 'Base copy', package: base.base64 });
+    expect(copy.files.length).toBeGreaterThan(30);
+
+    await expect(ro.theme.create({ name: 'x', package: base.base64 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(rw.theme.create({ name: 'Broken', package: Buffer.from('nope').toString('base64') })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      cause: { fields: { package: ['The uploaded file is not a valid ZIP file.'] } },
+    });
+    const listed = await ro.theme.list({ search: 'console' });
+    expect(listed.items.map((t) => t.name)).toEqual(['From the console']);
+
+    const updated = await rw.theme.update({ id: created.id, patch: { description: 'new', package: Buffer.from(zipSync({ 'icon_x.svg': strToU8('<svg/>') })).toString('base64') } });
+    expect(updated).toMatchObject({ description: 'new', files: ['icon_x.svg'], theme_version: 1 });
+    const dl = await ro.theme.download({ id: created.id });
+    expect(Object.keys(unzipSync(Buffer.from(dl.base64, 'base64')))).toEqual(['icon_x.svg']);
+
+    await rw.theme.delete({ id: created.id });
+    await rw.theme.delete({ id: copy.id });
+    await expect(ro.theme.get({ id: created.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

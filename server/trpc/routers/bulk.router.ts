@@ -1,0 +1,28 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { ACCESS_DENIED, allows } from '../../../shared/admin/permissions.js';
+import { bulkPermission, exportCsv, importCsv, MAX_CSV_LENGTH } from '../../bulk/bulk.service.js';
+import { CSV_KINDS, type CsvKind } from '../../bulk/csv-format.js';
+import type { Admin } from '../../auth/admin.service.js';
+import { adminProcedure, router } from '../trpc.js';
+
+function check(admin: Admin, kind: CsvKind, write: boolean): void {
+  const [area, action] = bulkPermission(kind, write);
+  if (!allows(admin.permissions, area, action)) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
+}
+
+const kind = z.enum(CSV_KINDS);
+
+/** Bulk import/export of VMRs, Virtual Auditoriums, Virtual Receptions, device aliases and ADPs as CSV. */
+export const bulkRouter = router({
+  import: adminProcedure
+    .input(z.object({ kind, csv: z.string().max(MAX_CSV_LENGTH, 'The file is too large (at most 20 MB).') }))
+    .mutation(({ ctx, input }) => {
+      check(ctx.admin, input.kind, true);
+      return importCsv(ctx.dom, input.kind, input.csv);
+    }),
+  export: adminProcedure.input(z.object({ kind })).query(({ ctx, input }) => {
+    check(ctx.admin, input.kind, false);
+    return exportCsv(ctx.dom, input.kind);
+  }),
+});
