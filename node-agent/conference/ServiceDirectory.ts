@@ -1,10 +1,15 @@
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import type { NodeConfigSnapshot, ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { lookupIncomingAlias, type AliasDirectory, type CallContext, type RouteResult, type RoutingRuleConfig } from '../../shared/routing/call-routing.js';
 
-/** Incoming alias → service, from the node's current configuration (guide §19.2: exact match after normalising). */
-export class ServiceDirectory {
+/**
+ * Incoming alias → service or gateway call, from the node's current configuration: services by
+ * exact match after normalising (guide §19.2), then Call Routing Rules (§14).
+ */
+export class ServiceDirectory implements AliasDirectory<ServiceConfig> {
   private byAlias = new Map<string, ServiceConfig>();
   private byId = new Map<number, ServiceConfig>();
+  private rules: RoutingRuleConfig[] = [];
 
   load(snapshot: NodeConfigSnapshot): void {
     const byAlias = new Map<string, ServiceConfig>();
@@ -15,14 +20,30 @@ export class ServiceDirectory {
     }
     this.byAlias = byAlias;
     this.byId = byId;
+    // A snapshot saved before rules existed has none.
+    this.rules = snapshot.routingRules ?? [];
   }
 
+  /** The service an alias reaches (services only; see `route` for gateway calls). */
   lookup(dialled: string): ServiceConfig | undefined {
     return this.byAlias.get(normaliseAlias(dialled));
   }
 
+  serviceByNormalisedAlias(normalised: string): ServiceConfig | undefined {
+    return this.byAlias.get(normalised);
+  }
+
+  /** A service, else the first matching Call Routing Rule and its destination alias, else none. */
+  route(dialled: string, call: CallContext): RouteResult<ServiceConfig> {
+    return lookupIncomingAlias(dialled, this, this.rules, call);
+  }
+
   byServiceId(id: number): ServiceConfig | undefined {
     return this.byId.get(id);
+  }
+
+  get routingRules(): readonly RoutingRuleConfig[] {
+    return this.rules;
   }
 
   get size(): number {

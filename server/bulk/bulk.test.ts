@@ -1,6 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
@@ -10,7 +8,6 @@ import { AppError } from '../errors/AppError.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
-import { registerBulkRoutes } from './bulk.routes.js';
 import { exportCsv, importCsv } from './bulk.service.js';
 import { CSV_COLUMNS, CSV_MESSAGES, type CsvKind } from './csv-format.js';
 
@@ -26,7 +23,6 @@ async function importErrors(p: Promise<unknown>): Promise<string[]> {
 
 describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
   let server: ManagementServer;
-  let rest: FastifyInstance;
   let restUrl: string;
   const dom = () => server.dom;
   const count = async (kind: CsvKind) => (await listObjects(dom(), kind, { limit: 1 })).total;
@@ -34,16 +30,9 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
 
   beforeAll(async () => {
     server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'bulk-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
-    // The REST routes on an app of their own, so this test does not depend on the server's wiring.
-    rest = Fastify();
-    registerBulkRoutes(rest, server.dom);
-    await rest.listen({ port: 0, host: '127.0.0.1' });
-    restUrl = `http://127.0.0.1:${(rest.server.address() as AddressInfo).port}/api/admin/configuration/v1/bulk`;
+    restUrl = `${server.url}/api/admin/configuration/v1/bulk`;
   });
-  afterAll(async () => {
-    await rest.close();
-    await server.stop();
-  });
+  afterAll(() => server.stop());
 
   it('imports the guide example: VMRs with their aliases', async () => {
     expect(await importCsv(dom(), 'vmr', 'alice,,1234,True,6789,meet.alice\nbob,,,,,meet.bob\nbob,,,,,meet.bobby\n')).toEqual({ created: 2, updated: 0 });

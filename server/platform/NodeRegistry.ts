@@ -8,6 +8,9 @@ import {
   type ServerToNode,
 } from '../../shared/node-protocol/messages.js';
 import { servicesForNodes } from '../conference/vmr.service.js';
+import { routingRulesForNodes } from '../routing/routing.service.js';
+
+type SharedConfig = Pick<NodeConfigSnapshot, 'services' | 'routingRules'>;
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { enrollNode, touchNode } from './node.service.js';
@@ -113,14 +116,19 @@ export class NodeRegistry {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   }
 
-  private async snapshotFor(conn: Connection, services: NodeConfigSnapshot['services']): Promise<NodeConfigSnapshot> {
+  private async snapshotFor(conn: Connection, config: SharedConfig): Promise<NodeConfigSnapshot> {
     const node = { id: conn.nodeId, name: conn.name, systemLocation: conn.location };
-    const version = createHash('sha256').update(JSON.stringify({ node, services })).digest('hex').slice(0, 16);
-    return { version, generatedAt: new Date().toISOString(), node, services };
+    const { services, routingRules } = config;
+    const version = createHash('sha256').update(JSON.stringify({ node, services, routingRules })).digest('hex').slice(0, 16);
+    return { version, generatedAt: new Date().toISOString(), node, services, routingRules };
   }
 
-  private async pushTo(conn: Connection, services?: NodeConfigSnapshot['services']): Promise<void> {
-    const snapshot = await this.snapshotFor(conn, services ?? (await servicesForNodes(this.dom.db)));
+  private async sharedConfig(): Promise<SharedConfig> {
+    return { services: await servicesForNodes(this.dom.db), routingRules: await routingRulesForNodes(this.dom.db) };
+  }
+
+  private async pushTo(conn: Connection, config?: SharedConfig): Promise<void> {
+    const snapshot = await this.snapshotFor(conn, config ?? (await this.sharedConfig()));
     if (snapshot.version === conn.lastConfigVersion) return;
     conn.lastConfigVersion = snapshot.version;
     this.send(conn.ws, { type: 'config', snapshot });
@@ -129,8 +137,8 @@ export class NodeRegistry {
   async pushAll(): Promise<void> {
     if (this.connections.size === 0) return;
     try {
-      const services = await servicesForNodes(this.dom.db);
-      await Promise.all([...this.connections.values()].map((c) => this.pushTo(c, services)));
+      const config = await this.sharedConfig();
+      await Promise.all([...this.connections.values()].map((c) => this.pushTo(c, config)));
     } catch (err) {
       this.log.error({ err }, 'configuration push failed');
     }

@@ -1,10 +1,12 @@
 import { adminLogRouter } from './routers/adminLog.router.js';
+import { administrationRouter } from './routers/administration.router.js';
 import { authRouter } from './routers/auth.router.js';
 import { backupRouter } from './routers/backup.router.js';
 import { configRouter } from './routers/config.router.js';
 import { bulkRouter } from './routers/bulk.router.js';
 import { certificateRouter } from './routers/certificate.router.js';
 import { locationRouter, nodeRouter } from './routers/platform.router.js';
+import { regexTesterRouter } from './routers/regexTester.router.js';
 import { statusRouter } from './routers/status.router.js';
 import { themeRouter } from './routers/theme.router.js';
 import { vmrRouter } from './routers/vmr.router.js';
@@ -18,9 +20,11 @@ export const appRouter = router({
   node: nodeRouter,
   status: statusRouter,
   adminLog: adminLogRouter,
+  regexTester: regexTesterRouter,
   certificate: certificateRouter,
   backup: backupRouter,
   theme: themeRouter,
   bulk: bulkRouter,
+  administration: administrationRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -5,11 +5,11 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AdminLogPage } from './audit/AdminLogPage.js';
 import { SignInPage } from './auth/SignInPage.js';
 import { BulkImportPage } from './bulk/BulkImportPage.js';
-import { VmrFormPage } from './conference/VmrFormPage.js';
-import { VmrListPage } from './conference/VmrListPage.js';
+import { RESOURCES } from '../../shared/config/registry.js';
+import { ResourceFormPage } from './config/ResourceFormPage.js';
+import { ResourceListPage } from './config/ResourceListPage.js';
 import { Layout } from './layout/Layout.js';
 import { CaCertificatesPage, TlsCertificatesPage } from './platform/CertificatesPage.js';
-import { LocationsPage } from './platform/LocationsPage.js';
 import { NodesPage } from './platform/NodesPage.js';
 import { LiveStatusPage } from './status/LiveStatusPage.js';
 import { ThemesPage } from './theme/ThemesPage.js';
@@ -26,11 +26,16 @@ createRoot(document.getElementById('root')!).render(
             <Route path="/login" element={<SignInPage />} />
             <Route element={<Layout />}>
               <Route path="/" element={<Navigate to="/vmrs" replace />} />
-              <Route path="/vmrs" element={<VmrListPage />} />
-              <Route path="/vmrs/new" element={<VmrFormPage />} />
-              <Route path="/vmrs/:id" element={<VmrFormPage />} />
-              <Route path="/nodes" element={<NodesPage />} />
-              <Route path="/locations" element={<LocationsPage />} />
+              {RESOURCES.flatMap((def) =>
+                def.singleton
+                  ? [<Route key={def.name} path={`/${def.route}`} element={<ResourceFormPage key={def.name} def={def} />} />]
+                  : [
+                      <Route key={def.name} path={`/${def.route}`} element={<ResourceListPage key={def.name} def={def} />} />,
+                      <Route key={`${def.name}-new`} path={`/${def.route}/new`} element={<ResourceFormPage key={`${def.name}-new`} def={def} />} />,
+                      <Route key={`${def.name}-edit`} path={`/${def.route}/:id`} element={<ResourceFormPage key={`${def.name}-edit`} def={def} />} />,
+                    ],
+              )}
+              <Route path="/node-status" element={<NodesPage />} />
               <Route path="/tls-certificates" element={<TlsCertificatesPage />} />
               <Route path="/ca-certificates" element={<CaCertificatesPage />} />
               <Route path="/status" element={<LiveStatusPage />} />

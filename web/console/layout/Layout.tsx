@@ -1,8 +1,34 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { RESOURCES } from '../../../shared/config/registry.js';
+import type { Menu } from '../../../shared/config/resource.js';
 import { useTRPC } from '../trpc.js';
 
-/** Signed-in frame: navigation by the guide's sections; unauthenticated visitors go to /login. */
+/** Pages that are not plain configuration resources, placed in the guide's menus. */
+const EXTRA: Record<string, { to: string; label: string }[]> = {
+  Services: [{ to: '/themes', label: 'Themes' }],
+  Platform: [
+    { to: '/tls-certificates', label: 'TLS certificates' },
+    { to: '/ca-certificates', label: 'Trusted CA certificates' },
+  ],
+  'Users & Devices': [
+    { to: '/administrators', label: 'Administrator accounts' },
+    { to: '/roles', label: 'Administrator roles' },
+  ],
+  Utilities: [
+    { to: '/bulk', label: 'Import/Export (CSV)' },
+    { to: '/backups', label: 'Backup/Restore' },
+    { to: '/regex-tester', label: 'Regular Expression Tester' },
+  ],
+  Status: [
+    { to: '/status', label: 'Live status' },
+    { to: '/node-status', label: 'Conferencing node status' },
+  ],
+  'History & logs': [{ to: '/admin-log', label: 'Administrator log' }],
+};
+const MENUS: (Menu | 'Status' | 'History & logs')[] = ['Services', 'Call Control', 'Users & Devices', 'Platform', 'System', 'Utilities', 'Status', 'History & logs'];
+
+/** Signed-in frame: navigation by the guide's menus (every item stays visible, as the guide says); visitors go to /login. */
 export function Layout() {
   const trpc = useTRPC();
   const qc = useQueryClient();
@@ -22,15 +48,21 @@ export function Layout() {
     <div className="shell">
       <nav>
         <div className="brand">OpenMeet</div>
-        <p className="section">Services</p>
-        <NavLink to="/vmrs">Virtual Meeting Rooms</NavLink>
-        <p className="section">Platform</p>
-        <NavLink to="/nodes">Conferencing nodes</NavLink>
-        <NavLink to="/locations">System locations</NavLink>
-        <p className="section">Status</p>
-        <NavLink to="/status">Live status</NavLink>
-        <p className="section">History &amp; logs</p>
-        <NavLink to="/admin-log">Administrator log</NavLink>
+        {MENUS.map((menu) => (
+          <div key={menu} className="menu">
+            <p className="section">{menu}</p>
+            {RESOURCES.filter((d) => d.menu === menu).map((d) => (
+              <NavLink key={d.name} to={`/${d.route}`}>
+                {d.singleton ? d.label : d.plural}
+              </NavLink>
+            ))}
+            {(EXTRA[menu] ?? []).map((l) => (
+              <NavLink key={l.to} to={l.to}>
+                {l.label}
+              </NavLink>
+            ))}
+          </div>
+        ))}
         <div className="user">
           <span>{me.data.username}</span>
           <button type="button" className="link" onClick={() => logout.mutate()}>

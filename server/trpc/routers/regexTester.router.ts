@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { testRegex } from '../../../shared/routing/python-regex.js';
+import { AppError } from '../../errors/AppError.js';
+import { permittedProcedure, router } from '../trpc.js';
+
+export const regexTesterInputSchema = z.object({
+  input: z.string().max(250),
+  regex: z.string().max(250),
+  replace: z.string().max(250).default(''),
+});
+
+/** Utilities > Regular Expression Tester (digest 4 §5.1): the same matching Call Routing Rules use. */
+export const regexTesterRouter = router({
+  test: permittedProcedure('system', 'view')
+    .input(regexTesterInputSchema)
+    .query(({ input }) => {
+      const { error, errorField, ...outcome } = testRegex(input);
+      // A pattern or replace string Python would refuse is shown beside its field.
+      if (error) throw AppError.validation({ [errorField ?? 'regex']: [error] });
+      return outcome;
+    }),
+});
