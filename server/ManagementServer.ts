@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { NODE_WS_PATH } from '../shared/node-protocol/messages.js';
 import { ensureFirstAdmin, persistentSecret } from './auth/admin.service.js';
+import { registerAdministrationRoutes } from './auth/administration.routes.js';
 import type { Domain } from './domain.js';
 import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry } from './platform/NodeRegistry.js';
@@ -89,6 +90,7 @@ export class ManagementServer {
     registerCertificateRoutes(app, dom);
     registerBackupRoutes(app, dom);
     registerBulkRoutes(app, dom);
+    registerAdministrationRoutes(app, dom);
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
     app.get('/healthz', async () => ({ ok: true }));

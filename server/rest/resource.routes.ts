@@ -1,4 +1,4 @@
-import { asc, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { conference } from '../../db/schema.js';
 import type { FieldSpec } from '../../shared/config/field.js';
@@ -16,6 +16,7 @@ import {
   updateSingleton,
   type ConfigRecord,
 } from '../config/config.service.js';
+import { escapeLike } from '../config/store/ResourceStore.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from './basicAuth.js';
@@ -222,12 +223,14 @@ function registerServiceRoutes(
     // All service types: page over the table, then read each object through its type's definition.
     const filters: SQL[] = [];
     if (q.name !== undefined) filters.push(eq(conference.name, q.name));
+    if (q.name__icontains) filters.push(ilike(conference.name, escapeLike(q.name__icontains)));
+    const where = and(...filters);
     const col = order.replace('-', '') === 'name' ? conference.name : conference.id;
-    const [total] = await d.db.select({ n: count() }).from(conference).where(filters[0]);
+    const [total] = await d.db.select({ n: count() }).from(conference).where(where);
     const rows = await d.db
       .select({ id: conference.id, t: conference.serviceType })
       .from(conference)
-      .where(filters[0])
+      .where(where)
       .orderBy(order.startsWith('-') ? desc(col) : asc(col), asc(conference.id))
       .limit(limit)
       .offset(offset);

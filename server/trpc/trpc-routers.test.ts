@@ -44,7 +44,7 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
       message: 'Please enter a correct username and password.',
     });
     expect(cookies).toHaveLength(0);
-    expect(await anon.auth.login({ username: 'admin', password: 'trpc-pw' })).toEqual({ username: 'admin' });
+    expect(await anon.auth.login({ username: 'admin', password: 'trpc-pw' })).toMatchObject({ username: 'admin', permissions: expect.arrayContaining(['is_administrator', 'may_use_web']) });
     expect(cookies[0]).toMatch(/^om_session=[\w-]{20,}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
   });
 

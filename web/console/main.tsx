@@ -3,6 +3,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AdminLogPage } from './audit/AdminLogPage.js';
+import { AdministratorFormPage, AdministratorsPage } from './administration/AdministratorsPage.js';
+import { RoleFormPage, RolesPage } from './administration/RolesPage.js';
 import { SignInPage } from './auth/SignInPage.js';
 import { BulkImportPage } from './bulk/BulkImportPage.js';
 import { RESOURCES } from '../../shared/config/registry.js';
@@ -14,6 +16,7 @@ import { NodesPage } from './platform/NodesPage.js';
 import { LiveStatusPage } from './status/LiveStatusPage.js';
 import { ThemesPage } from './theme/ThemesPage.js';
 import { BackupPage } from './utilities/BackupPage.js';
+import { RegexTesterPage } from './utilities/RegexTesterPage.js';
 import { queryClient, TRPCProvider, trpcClient } from './trpc.js';
 import './console.css';
 
@@ -43,6 +46,13 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/bulk" element={<BulkImportPage />} />
               <Route path="/themes" element={<ThemesPage />} />
               <Route path="/backups" element={<BackupPage />} />
+              <Route path="/regex-tester" element={<RegexTesterPage />} />
+              <Route path="/administrators" element={<AdministratorsPage />} />
+              <Route path="/administrators/new" element={<AdministratorFormPage />} />
+              <Route path="/administrators/:id" element={<AdministratorFormPage />} />
+              <Route path="/roles" element={<RolesPage />} />
+              <Route path="/roles/new" element={<RoleFormPage />} />
+              <Route path="/roles/:id" element={<RoleFormPage />} />
               <Route path="*" element={<p>Page not found.</p>} />
             </Route>
           </Routes>
