@@ -211,6 +211,10 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
     expect(await refused.json()).toEqual({ error: 'The "admin" account cannot be deleted.' });
     expect((await api(readerUri, { method: 'DELETE' })).status).toBe(204);
     expect((await as('reader', 'new-reader-pw')(`${BASE}/conference/`)).status).toBe(401);
+    const rw = await post(`${BASE}/user/`, { username: 'rw2', password: 'rw2-password', password_confirm: 'rw2-password', roles: [readWriteUri] });
+    const own = await as('rw2', 'rw2-password')(rw.headers.get('location')!, { method: 'DELETE' });
+    expect(own.status).toBe(400);
+    expect(await own.json()).toEqual({ error: 'You cannot delete your own administrator account.' });
     // A role still assigned to an account cannot be deleted.
     const inUse = await api(webOnlyRoleUri, { method: 'DELETE' });
     expect(inUse.status).toBe(400);

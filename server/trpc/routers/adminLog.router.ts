@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listAdminLog } from '../../audit/adminLog.service.js';
-import { adminProcedure, router } from '../trpc.js';
+import { permittedProcedure, router } from '../trpc.js';
 
 export const adminLogListSchema = z.object({
   search: z.string().max(250).optional(),
@@ -10,5 +10,5 @@ export const adminLogListSchema = z.object({
 
 /** The administrator log: who changed what, newest first. */
 export const adminLogRouter = router({
-  list: adminProcedure.input(adminLogListSchema).query(({ ctx, input }) => listAdminLog(ctx.dom, input)),
+  list: permittedProcedure('logs', 'view').input(adminLogListSchema).query(({ ctx, input }) => listAdminLog(ctx.dom, input)),
 });

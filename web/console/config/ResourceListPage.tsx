@@ -98,7 +98,7 @@ export function ResourceListPage({ def }: { def: ResourceDef }) {
             <tr key={o.id}>
               {def.listColumns.map((c, i) => (
                 <td key={c}>
-                  {i === 0 ? <Link to={`/${def.route}/${o.id}`}>{cellText(def.fields[c], o[c], names) || '(unnamed)'}</Link> : cellText(def.fields[c], o[c], names)}
+                  {(def.listColumns.includes(nameKey) ? c === nameKey : i === 0) ? <Link to={`/${def.route}/${o.id}`}>{cellText(def.fields[c], o[c], names) || '(unnamed)'}</Link> : cellText(def.fields[c], o[c], names)}
                 </td>
               ))}
               {canAdd && (
