@@ -9,6 +9,8 @@ import {
 } from '../../shared/node-protocol/messages.js';
 import { servicesForNodes } from '../conference/vmr.service.js';
 import { routingRulesForNodes } from '../routing/routing.service.js';
+import { eq } from 'drizzle-orm';
+import { platformSetting } from '../../db/schema.js';
 
 type SharedConfig = Pick<NodeConfigSnapshot, 'services' | 'routingRules'>;
 import type { Domain } from '../domain.js';
@@ -37,11 +39,22 @@ export class NodeRegistry {
   constructor(
     private readonly dom: Domain,
     private readonly status: LiveStatus,
-    private readonly enrollmentKey: string,
+    private enrollmentKey: string,
     private readonly log: Logger,
   ) {
     // Coalesce bursts of changes (e.g. an import) into one push, still well within a second.
-    dom.bus.on('changed', () => {
+    dom.bus.on('changed', (what) => {
+      // A restored backup may carry another enrollment key: nodes must present that one from now on.
+      if (what === 'restore') {
+        void dom.db
+          .select()
+          .from(platformSetting)
+          .where(eq(platformSetting.key, 'node_enrollment_key'))
+          .then(([row]) => {
+            if (row) this.enrollmentKey = row.value;
+          })
+          .catch((err: unknown) => this.log.error({ err }, 'could not re-read the enrollment key after a restore'));
+      }
       if (this.pushTimer) return;
       this.pushTimer = setTimeout(() => {
         this.pushTimer = null;
