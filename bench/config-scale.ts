@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
-import { openDatabase, type DatabaseHandle } from '../db/client.js';
+import { openDatabase } from '../db/client.js';
+import { freshPostgres } from '../db/testing.js';
 import { CSV_COLUMNS } from '../server/bulk/csv-format.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 
@@ -81,29 +81,8 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
   });
 }
 
-async function freshPostgres(baseUrl: string): Promise<DatabaseHandle> {
-  const name = `bench_cfg_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const h = await openDatabase({ url: url.toString() });
-  return {
-    ...h,
-    close: async () => {
-      await h.close();
-      const c = new pg.Client({ connectionString: baseUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 const tmp = PG_URL ? null : mkdtempSync(join(tmpdir(), 'bench-config-'));
-const database = PG_URL ? await freshPostgres(PG_URL) : await openDatabase({ dataDir: join(tmp!, 'db') });
+const database = PG_URL ? await freshPostgres(PG_URL, 'bench_cfg') : await openDatabase({ dataDir: join(tmp!, 'db') });
 let server: ManagementServer | undefined;
 try {
   server = await ManagementServer.start({ port: 0, database, adminPassword: PASSWORD, enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });

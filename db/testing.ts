@@ -3,9 +3,9 @@ import { openDatabase, type DatabaseHandle } from './client.js';
 
 let counter = 0;
 
-/** A fresh, migrated database on the Postgres at `baseUrl`, dropped again on close. */
-async function freshPostgres(baseUrl: string): Promise<DatabaseHandle> {
-  const name = `om_test_${process.pid}_${Date.now()}_${counter++}`;
+/** A fresh, migrated database on the Postgres at `baseUrl`, dropped again on close (tests and benchmarks). */
+export async function freshPostgres(baseUrl: string, prefix = 'om_test'): Promise<DatabaseHandle> {
+  const name = `${prefix}_${process.pid}_${Date.now()}_${counter++}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -85,7 +85,7 @@ export class ManagementServer {
         },
       },
     });
-    registerConfigurationRoutes(app, dom, registry);
+    registerConfigurationRoutes(app, dom);
     registerThemeRoutes(app, dom);
     registerCertificateRoutes(app, dom);
     registerBackupRoutes(app, dom);

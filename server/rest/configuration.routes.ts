@@ -1,16 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Vmr } from '../../shared/conference/vmr.schema.js';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias, type ServiceAlias } from '../conference/alias.service.js';
-import { createVmr, deleteVmr, getVmr, listVmrs, updateVmr } from '../conference/vmr.service.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { createLocation, deleteLocation, getLocation, listLocations, updateLocation } from '../platform/location.service.js';
-import { listNodes } from '../platform/node.service.js';
-import type { NodeRegistry } from '../platform/NodeRegistry.js';
-import type { SystemLocation } from '../../shared/conference/location.schema.js';
 import { actionOf, requireApiPermission } from './basicAuth.js';
 import type { PermissionArea } from '../../shared/admin/permissions.js';
-import { findResource, RESOURCES } from '../../shared/config/registry.js';
+import { RESOURCES } from '../../shared/config/registry.js';
 import { registerResourceRoutes } from './resource.routes.js';
 import { idFromUri, listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
 
@@ -31,34 +25,6 @@ function aliasObject(a: { id: number; alias: string; description: string }, conf
   };
 }
 
-function conferenceObject(v: Vmr) {
-  return {
-    id: v.id,
-    name: v.name,
-    description: v.description,
-    service_type: v.service_type,
-    aliases: v.aliases.map((a) => aliasObject(a, v.id, v.creation_time)),
-    pin: v.pin,
-    guest_pin: v.guest_pin,
-    allow_guests: v.allow_guests,
-    participant_limit: v.participant_limit,
-    creation_time: pexipTime(v.creation_time),
-    resource_uri: uri('conference', v.id),
-  };
-}
-
-const locationObject = (l: SystemLocation) => ({ ...l, resource_uri: uri('system_location', l.id) });
-
-/** Body fields in the API's shape → the domain's input (FK URIs to ids). */
-function conferenceInput(body: unknown): unknown {
-  if (!body || typeof body !== 'object') return body;
-  const b = { ...(body as Record<string, unknown>) };
-  if (Array.isArray(b.aliases)) {
-    b.aliases = b.aliases.map((a) => (typeof a === 'string' ? { alias: a, description: '' } : a));
-  }
-  return b;
-}
-
 function aliasInput(body: unknown): unknown {
   if (!body || typeof body !== 'object') return body;
   const { conference, ...rest } = body as Record<string, unknown>;
@@ -75,7 +41,7 @@ function parseId(req: Req): number {
 }
 
 /** Pexip-compatible configuration API: Tastypie envelopes, 201 + Location, 202 on PATCH, 204 on DELETE. */
-export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, registry: NodeRegistry): void {
+export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain): void {
   registerResourceRoutes(app, dom);
   const handle =
     (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>, area: PermissionArea = 'system') =>
@@ -123,45 +89,5 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain, r
   app.delete(`${BASE}/conference_alias/:id/`, vmrHandle(async (req, reply, d) => {
     await deleteAlias(d, parseId(req));
     return reply.code(204).send();
-  }));
-
-  // system_location and worker_vm until they have definitions
-  if (!findResource('system_location')) {
-  app.get(`${BASE}/system_location/`, handle(async (req, _reply, d) => {
-    const all = (await listLocations(d)).map(locationObject);
-    const { limit, offset } = paging(req.query);
-    return listEnvelope(`${BASE}/system_location/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
-  }));
-  app.get(`${BASE}/system_location/:id/`, handle(async (req, _reply, d) => locationObject(await getLocation(d, parseId(req)))));
-  app.post(`${BASE}/system_location/`, handle(async (req, reply, d) => {
-    const l = await createLocation(d, req.body);
-    return reply.code(201).header('Location', uri('system_location', l.id)).send(locationObject(l));
-  }));
-  app.patch(`${BASE}/system_location/:id/`, handle(async (req, reply, d) => {
-    await updateLocation(d, parseId(req), req.body);
-    return reply.code(202).send();
-  }));
-  app.delete(`${BASE}/system_location/:id/`, handle(async (req, reply, d) => {
-    await deleteLocation(d, parseId(req));
-    return reply.code(204).send();
-  }));
-
-  }
-  if (findResource('worker_vm')) return;
-  // worker_vm (read-only here: nodes enroll themselves)
-  const nodeObject = (n: Awaited<ReturnType<typeof listNodes>>[number]) => ({
-    id: n.id,
-    name: n.name,
-    hostname: n.hostname,
-    address: n.address,
-    node_type: n.role === 'proxying' ? 'PROXYING' : 'CONFERENCING',
-    maintenance_mode: n.maintenance_mode,
-    system_location: uri('system_location', n.system_location.id),
-    resource_uri: uri('worker_vm', n.id),
-  });
-  app.get(`${BASE}/worker_vm/`, handle(async (req, _reply, d) => {
-    const all = (await listNodes(d, registry.isLive)).map(nodeObject);
-    const { limit, offset } = paging(req.query);
-    return listEnvelope(`${BASE}/worker_vm/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
   }));
 }

@@ -5,6 +5,7 @@ import { Controller, useForm, type FieldPath, type Resolver } from 'react-hook-f
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { accountCreateSchema, accountPatchSchema } from '../../../shared/admin/administration.schema.js';
 import { Field } from '../forms/Field.js';
+import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
 import { useAuthenticationRights } from './RolesPage.js';
 
@@ -144,38 +145,23 @@ export function AdministratorFormPage() {
           <Controller
             control={control}
             name="roles"
-            render={({ field }) => {
-              const chosen = new Set(field.value);
-              const toggle = (rid: number, on: boolean) => field.onChange(on ? [...chosen, rid] : field.value.filter((x) => x !== rid));
-              return (
-                <fieldset className="roles">
-                  <legend>Roles</legend>
-                  {roles.data?.map((r) => (
-                    <div key={r.id} className="checkbox-row">
-                      <input id={`role-${r.id}`} type="checkbox" checked={chosen.has(r.id)} onChange={(ev) => toggle(r.id, ev.target.checked)} />
-                      <label htmlFor={`role-${r.id}`}>{r.name}</label>
-                    </div>
-                  ))}
-                  {roles.error && <p role="alert">{errorMessage(roles.error)}</p>}
-                  {e.roles?.message && (
-                    <span role="alert" className="field-error">
-                      {e.roles.message}
-                    </span>
-                  )}
-                </fieldset>
-              );
-            }}
+            render={({ field }) => (
+              <>
+                <CheckboxSet
+                  legend="Roles"
+                  className="roles"
+                  idPrefix="role"
+                  options={(roles.data ?? []).map((r) => ({ value: r.id, label: r.name }))}
+                  value={field.value}
+                  onChange={field.onChange}
+                  error={e.roles?.message}
+                />
+                {roles.error && <p role="alert">{errorMessage(roles.error)}</p>}
+              </>
+            )}
           />
         </fieldset>
-        {e.root?.message && <p role="alert" className="form-error">{e.root.message}</p>}
-        <div className="actions">
-          {!readOnly && (
-            <button type="submit" disabled={create.isPending || update.isPending}>
-              Save
-            </button>
-          )}
-          <Link to="/administrators">{readOnly ? 'Back' : 'Cancel'}</Link>
-        </div>
+        <FormFooter rootError={e.root?.message} canSave={!readOnly} pending={create.isPending || update.isPending} backTo="/administrators" />
       </form>
     </section>
   );

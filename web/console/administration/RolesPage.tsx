@@ -4,8 +4,9 @@ import { useEffect } from 'react';
 import { Controller, useForm, type FieldPath } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { roleCreateSchema, type RoleCreate, type RoleCreateInput } from '../../../shared/admin/administration.schema.js';
-import { ALL_PERMISSIONS, allows, PERMISSIONS, type Permission } from '../../../shared/admin/permissions.js';
+import { ALL_PERMISSIONS, allows, PERMISSIONS } from '../../../shared/admin/permissions.js';
 import { Field } from '../forms/Field.js';
+import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
 
 /** Whether the signed-in administrator may add/remove or modify administrators and roles. */
@@ -126,42 +127,20 @@ export function RoleFormPage() {
           <Controller
             control={control}
             name="permissions"
-            render={({ field }) => {
-              const chosen = new Set<Permission>(field.value ?? []);
-              const toggle = (p: Permission, on: boolean) => {
-                const next = new Set(chosen);
-                if (on) next.add(p);
-                else next.delete(p);
-                field.onChange(ALL_PERMISSIONS.filter((x) => next.has(x)));
-              };
-              return (
-                <fieldset className="permissions">
-                  <legend>Permissions</legend>
-                  {ALL_PERMISSIONS.map((p) => (
-                    <div key={p} className="checkbox-row">
-                      <input id={`perm-${p}`} type="checkbox" checked={chosen.has(p)} onChange={(ev) => toggle(p, ev.target.checked)} />
-                      <label htmlFor={`perm-${p}`}>{PERMISSIONS[p]}</label>
-                    </div>
-                  ))}
-                  {e.permissions?.message && (
-                    <span role="alert" className="field-error">
-                      {e.permissions.message}
-                    </span>
-                  )}
-                </fieldset>
-              );
-            }}
+            render={({ field }) => (
+              <CheckboxSet
+                legend="Permissions"
+                className="permissions"
+                idPrefix="perm"
+                options={ALL_PERMISSIONS.map((p) => ({ value: p, label: PERMISSIONS[p] }))}
+                value={field.value ?? []}
+                onChange={field.onChange}
+                error={e.permissions?.message}
+              />
+            )}
           />
         </fieldset>
-        {e.root?.message && <p role="alert" className="form-error">{e.root.message}</p>}
-        <div className="actions">
-          {!readOnly && (
-            <button type="submit" disabled={create.isPending || update.isPending}>
-              Save
-            </button>
-          )}
-          <Link to="/roles">{readOnly ? 'Back' : 'Cancel'}</Link>
-        </div>
+        <FormFooter rootError={e.root?.message} canSave={!readOnly} pending={create.isPending || update.isPending} backTo="/roles" />
       </form>
     </section>
   );

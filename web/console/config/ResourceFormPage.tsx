@@ -7,6 +7,7 @@ import { allows } from '../../../shared/admin/permissions.js';
 import { fieldDefault, type FieldSpec } from '../../../shared/config/field.js';
 import { schemasOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { Field } from '../forms/Field.js';
+import { FormFooter } from '../forms/FormParts.js';
 import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
 import { AccessDenied, isForbidden, useMe } from './access.js';
 
@@ -245,20 +246,8 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
               {fields.map(renderField)}
             </fieldset>
           ))}
-        {errs.root?.message && (
-          <p role="alert" className="form-error">
-            {errs.root.message}
-          </p>
-        )}
         {saved && <p className="meta">Saved.</p>}
-        <div className="actions">
-          {canModify && (
-            <button type="submit" disabled={create.isPending || update.isPending}>
-              Save
-            </button>
-          )}
-          {!def.singleton && <Link to={`/${def.route}`}>{canModify ? 'Cancel' : 'Back'}</Link>}
-        </div>
+        <FormFooter rootError={errs.root?.message} canSave={canModify} pending={create.isPending || update.isPending} backTo={def.singleton ? undefined : `/${def.route}`} />
       </form>
     </section>
   );
