@@ -4,11 +4,29 @@
  */
 export type MediaKind = 'audio' | 'video';
 
+/**
+ * How a conference's media flows, from its service type: `conference` (VMR: everyone sees the
+ * others), `lecture` (Virtual Auditorium: Guests receive Hosts only), `test_call` (each leg gets
+ * its own media back after `loopbackDelayMs`), `reception` (Virtual Reception: nothing forwarded).
+ */
+export type MediaMode = 'conference' | 'lecture' | 'test_call' | 'reception';
+
+/** What the media plane needs to know about a participant; Hosts by default, not held. */
+export interface MediaParticipantState {
+  role: 'host' | 'guest';
+  /** Held (a Guest waiting for a Host): neither sent nor received. */
+  held: boolean;
+}
+
 export interface MediaEngineOptions {
   /** Address put in ICE host candidates; default 127.0.0.1. */
   announcedAddress: string;
   /** UDP ports for media; default [40000, 49999] as in the guide. */
   portRange: [number, number];
+  /** Default `conference`. */
+  mode?: MediaMode;
+  /** Test Call Service loopback delay; default 2000 ms (theme `test_call_service_media_delay`). */
+  loopbackDelayMs?: number;
 }
 
 export interface CallLegStats {
@@ -37,6 +55,8 @@ export interface CallLeg {
 /** The media of one conference instance: every leg in it hears and sees the others. */
 export interface ConferenceMedia {
   createLeg(participantId: string): CallLeg;
+  /** Role and hold state; may be called before or after the leg exists, and again on change. */
+  setParticipant(participantId: string, state: MediaParticipantState): void;
   removeParticipant(participantId: string): void;
   close(): void;
 }

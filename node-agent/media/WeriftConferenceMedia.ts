@@ -14,7 +14,7 @@ import {
   useVP8,
 } from 'werift';
 import type { Logger } from 'pino';
-import type { CallLeg, CallLegEvents, CallLegStats, ConferenceMedia, MediaEngineOptions, MediaKind } from './MediaTypes.js';
+import type { CallLeg, CallLegEvents, CallLegStats, ConferenceMedia, MediaEngineOptions, MediaKind, MediaParticipantState } from './MediaTypes.js';
 
 const KINDS: MediaKind[] = ['audio', 'video'];
 const PLI_MIN_INTERVAL_MS = 300;
@@ -61,6 +61,10 @@ export class WeriftConferenceMedia implements ConferenceMedia {
       if (this.legs.get(participantId) === leg) this.removeParticipant(participantId);
     });
     return leg;
+  }
+
+  setParticipant(_participantId: string, _state: MediaParticipantState): void {
+    // TODO(helper C): roles, hold and modes.
   }
 
   removeParticipant(participantId: string): void {

@@ -47,5 +47,9 @@ export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
     allowGuests: r.allowGuests,
     participantLimit: r.participantLimit,
     aliases: byConference.get(r.id) ?? [],
+    guestsCanPresent: true,
+    chatEnabled: null,
+    matchString: '',
+    replaceString: '',
   }));
 }

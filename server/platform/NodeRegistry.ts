@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import {
+  nodeSettingsSchema,
   nodeToServerSchema,
   type NodeConfigSnapshot,
   type ServerToNode,
@@ -130,10 +131,10 @@ export class NodeRegistry {
   }
 
   private async snapshotFor(conn: Connection, config: SharedConfig): Promise<NodeConfigSnapshot> {
-    const node = { id: conn.nodeId, name: conn.name, systemLocation: conn.location };
+    const node = { id: conn.nodeId, name: conn.name, systemLocation: conn.location, maintenanceMode: false };
     const { services, routingRules } = config;
     const version = createHash('sha256').update(JSON.stringify({ node, services, routingRules })).digest('hex').slice(0, 16);
-    return { version, generatedAt: new Date().toISOString(), node, services, routingRules };
+    return { version, generatedAt: new Date().toISOString(), node, location: null, settings: nodeSettingsSchema.parse({}), services, routingRules };
   }
 
   private async sharedConfig(): Promise<SharedConfig> {

@@ -16,14 +16,67 @@ export const serviceConfigSchema = z.object({
   participantLimit: z.number().int().nullable(),
   /** Normalised aliases (see shared/alias/normalise.ts). */
   aliases: z.array(z.string()),
+  /** "Guests can present" (VMR, VA); No = only Hosts present. */
+  guestsCanPresent: z.boolean().default(true),
+  /** Per-service "Enable chat": null = use the global setting. */
+  chatEnabled: z.boolean().nullable().default(null),
+  /** Virtual Reception: destination alias regex match (blank = any) and replace (blank = unchanged). */
+  matchString: z.string().default(''),
+  replaceString: z.string().default(''),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+/** A TURN server as configured (Call Control > TURN servers); the node turns it into client ICE servers. */
+export const turnServerConfigSchema = z.object({
+  address: z.string(),
+  port: z.number().int().nullable(),
+  transport: z.enum(['udp', 'tcp', 'tls']),
+  /** namepsw: static username/password; coturn_shared: time-limited credentials from the shared secret. */
+  serverType: z.enum(['namepsw', 'coturn_shared']),
+  username: z.string().default(''),
+  password: z.string().default(''),
+  secretKey: z.string().default(''),
+});
+export type TurnServerConfig = z.infer<typeof turnServerConfigSchema>;
+
+export const stunServerConfigSchema = z.object({ address: z.string(), port: z.number().int().nullable() });
+export type StunServerConfig = z.infer<typeof stunServerConfigSchema>;
+
+/** The node's system location, as far as the node acts on it. */
+export const locationConfigSchema = z.object({
+  name: z.string(),
+  /** Given to WebRTC clients (request_token `stun` / `turn`). */
+  clientStunServers: z.array(stunServerConfigSchema).default([]),
+  clientTurnServers: z.array(turnServerConfigSchema).default([]),
+  useRelayCandidatesOnly: z.boolean().default(false),
+});
+export type LocationConfig = z.infer<typeof locationConfigSchema>;
+
+/** Global settings the node acts on (Platform > Global Settings), in seconds where timed. */
+export const nodeSettingsSchema = z.object({
+  guestsOnlyTimeout: z.number().int().min(0).default(60),
+  /** 0 = never eject the last participant. */
+  lastParticipantBackstopTimeout: z.number().int().min(0).default(0),
+  waitingForHostTimeout: z.number().int().min(0).default(900),
+  chatEnabled: z.boolean().default(true),
+  /** UDP media port range; used by conference instances started after the change. */
+  mediaPorts: z.tuple([z.number().int(), z.number().int()]).default([40000, 49999]),
+});
+export type NodeSettings = z.infer<typeof nodeSettingsSchema>;
 
 export const nodeConfigSnapshotSchema = z.object({
   /** Changes whenever anything in the snapshot changes. */
   version: z.string(),
   generatedAt: z.string(),
-  node: z.object({ id: z.number().int(), name: z.string(), systemLocation: z.string() }),
+  node: z.object({
+    id: z.number().int(),
+    name: z.string(),
+    systemLocation: z.string(),
+    /** No new conference instances or joins while on (guide: maintenance mode). */
+    maintenanceMode: z.boolean().default(false),
+  }),
+  location: locationConfigSchema.nullable().default(null),
+  settings: nodeSettingsSchema.prefault({}),
   services: z.array(serviceConfigSchema),
   /** Call Routing Rules for gateway calls (all of them; the node filters and orders). */
   routingRules: z.array(routingRuleConfigSchema).default([]),
