@@ -51,5 +51,6 @@ export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
     chatEnabled: null,
     matchString: '',
     replaceString: '',
+    themeId: null,
   }));
 }

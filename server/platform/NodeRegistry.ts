@@ -134,7 +134,7 @@ export class NodeRegistry {
     const node = { id: conn.nodeId, name: conn.name, systemLocation: conn.location, maintenanceMode: false };
     const { services, routingRules } = config;
     const version = createHash('sha256').update(JSON.stringify({ node, services, routingRules })).digest('hex').slice(0, 16);
-    return { version, generatedAt: new Date().toISOString(), node, location: null, settings: nodeSettingsSchema.parse({}), services, routingRules };
+    return { version, generatedAt: new Date().toISOString(), node, location: null, settings: nodeSettingsSchema.parse({}), services, routingRules, themes: [] };
   }
 
   private async sharedConfig(): Promise<SharedConfig> {

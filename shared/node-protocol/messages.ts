@@ -23,6 +23,8 @@ export const serviceConfigSchema = z.object({
   /** Virtual Reception: destination alias regex match (blank = any) and replace (blank = unchanged). */
   matchString: z.string().default(''),
   replaceString: z.string().default(''),
+  /** The service's theme (`ivr_theme` id); null = the global default theme. */
+  themeId: z.number().int().nullable().default(null),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 
@@ -61,7 +63,12 @@ export const nodeSettingsSchema = z.object({
   chatEnabled: z.boolean().default(true),
   /** UDP media port range; used by conference instances started after the change. */
   mediaPorts: z.tuple([z.number().int(), z.number().int()]).default([40000, 49999]),
+  /** Global "Default theme" (`ivr_theme` id); null = the base theme that ships with the product. */
+  defaultThemeId: z.number().int().nullable().default(null),
 });
+
+/** A theme the node may need, with a content hash: the node fetches its package when the hash changes. */
+export const themeRefSchema = z.object({ id: z.number().int(), hash: z.string() });
 export type NodeSettings = z.infer<typeof nodeSettingsSchema>;
 
 export const nodeConfigSnapshotSchema = z.object({
@@ -80,6 +87,8 @@ export const nodeConfigSnapshotSchema = z.object({
   services: z.array(serviceConfigSchema),
   /** Call Routing Rules for gateway calls (all of them; the node filters and orders). */
   routingRules: z.array(routingRuleConfigSchema).default([]),
+  /** Every uploaded theme (id + content hash); packages are fetched from `/api/node/v1/themes/:id`. */
+  themes: z.array(themeRefSchema).default([]),
 });
 export type NodeConfigSnapshot = z.infer<typeof nodeConfigSnapshotSchema>;
 
