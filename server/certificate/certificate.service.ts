@@ -140,7 +140,7 @@ async function checkNodes(db: Database, nodes: number[]): Promise<number[]> {
 }
 
 /** Assigning a certificate to a node replaces the node's previous certificate (guide). */
-async function releaseNodes(db: Database, actor: string, ownId: number | null, nodes: number[]): Promise<void> {
+async function releaseNodes(db: Database, actor: string | null, ownId: number | null, nodes: number[]): Promise<void> {
   if (!nodes.length) return;
   const taken = new Set(nodes);
   for (const row of await rowsOf(db, TLS_RESOURCE)) {
@@ -148,8 +148,34 @@ async function releaseNodes(db: Database, actor: string, ownId: number | null, n
     if (row.id === ownId || !d.nodes.some((n) => taken.has(n))) continue;
     const after: TlsData = { ...d, nodes: d.nodes.filter((n) => !taken.has(n)) };
     await db.update(configObject).set({ data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, row.id));
-    await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
+    if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
   }
+}
+
+/** Node id → id of its TLS certificate. The certificates' `nodes` lists are the one place the assignment is kept. */
+export async function nodeCertificates(db: Database): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const row of await rowsOf(db, TLS_RESOURCE)) for (const n of (row.data as unknown as TlsData).nodes) out.set(n, row.id);
+  return out;
+}
+
+/**
+ * Sets a node's certificate from the node's side (worker_vm `tls_certificate`); null leaves it with
+ * none. The node's own change is in the administrator log already, so the certificate side is
+ * logged only when an actor is given.
+ */
+export async function assignNodeCertificate(db: Database, actor: string | null, nodeId: number, certificateId: number | null): Promise<void> {
+  if (certificateId !== null) {
+    const row = await rowOf(db, TLS_RESOURCE, certificateId, TLS_TYPE);
+    const d = row.data as unknown as TlsData;
+    if (!d.nodes.includes(nodeId)) {
+      const after: TlsData = { ...d, nodes: [...d.nodes, nodeId].sort((a, b) => a - b) };
+      await db.update(configObject).set({ data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, row.id));
+      if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
+    }
+  }
+  // A node has at most one certificate: leave every other one.
+  await releaseNodes(db, actor, certificateId, [nodeId]);
 }
 
 /** Another certificate of the same resource with this issuer and serial number (the guide's "same certificate" rule). */

@@ -277,6 +277,43 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
     expect((await api(secondUri, { method: 'DELETE' })).status).toBe(204);
   });
 
+  it('keeps one assignment: worker_vm tls_certificate and the certificate nodes list always agree', async () => {
+    // The full management API (worker_vm lives there), not just the certificate routes.
+    const full = (path: string, init: RequestInit = {}) =>
+      fetch(server.url + path, { ...init, headers: { authorization: auth, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    const patchNode = (id: number, body: unknown) => full(`${BASE}/worker_vm/${id}/`, { method: 'PATCH', body: JSON.stringify(body) });
+    const nodeCert = async (id: number) => (await (await full(`${BASE}/worker_vm/${id}/`)).json()).tls_certificate;
+    const certNodes = async (uri: string) => (await (await full(uri)).json()).nodes;
+    const a = generateSelfSigned({ commonName: 'a.example.com' });
+    const b = generateSelfSigned({ commonName: 'b.example.com' });
+    const aUri = (await post('tls_certificate', { certificate: a.certificate, private_key: a.privateKey })).headers.get('location')!;
+    const bUri = (await post('tls_certificate', { certificate: b.certificate, private_key: b.privateKey, nodes: [nodeIds[1]] })).headers.get('location')!;
+    const [n0, n1] = nodeIds as [number, number];
+
+    // Set from the node's side: the certificate's nodes list shows it.
+    expect((await patchNode(n0, { tls_certificate: aUri })).status).toBe(202);
+    expect(await nodeCert(n0)).toBe(aUri);
+    expect(await certNodes(aUri)).toEqual([`${BASE}/worker_vm/${n0}/`]);
+    // Set from the certificate's side: the node shows it.
+    expect(await nodeCert(n1)).toBe(bUri);
+    // Moving node 1 to certificate A from the node's side takes it from B.
+    expect((await patchNode(n1, { tls_certificate: aUri })).status).toBe(202);
+    expect(await certNodes(bUri)).toEqual([]);
+    expect(await certNodes(aUri)).toEqual([`${BASE}/worker_vm/${n0}/`, `${BASE}/worker_vm/${n1}/`]);
+    // Clearing it on the node clears it on the certificate; a certificate that does not exist is refused.
+    expect((await patchNode(n0, { tls_certificate: null })).status).toBe(202);
+    expect(await nodeCert(n0)).toBeNull();
+    expect(await certNodes(aUri)).toEqual([`${BASE}/worker_vm/${n1}/`]);
+    expect((await patchNode(n0, { tls_certificate: `${BASE}/tls_certificate/999999/` })).status).toBe(400);
+    // The list shows the same thing as the detail.
+    const list = await (await full(`${BASE}/worker_vm/?limit=50`)).json();
+    expect(list.objects.find((o: { id: number }) => o.id === n1).tls_certificate).toBe(aUri);
+    // Deleting the certificate leaves the node with none.
+    expect((await full(aUri, { method: 'DELETE' })).status).toBe(204);
+    expect(await nodeCert(n1)).toBeNull();
+    expect((await full(bUri, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('answers invalid uploads with 400 and field → messages', async () => {
     const other = generateSelfSigned({ commonName: 'x.example.com' });
     const mismatch = await post('tls_certificate', { certificate: g.certificate, private_key: other.privateKey });

@@ -11,6 +11,7 @@ import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConferenceStore } from './store/ConferenceStore.js';
 import { JsonStore } from './store/JsonStore.js';
+import { NodeStore } from './store/NodeStore.js';
 import type { ResourceStore, StoredObject } from './store/ResourceStore.js';
 import { TableStore } from './store/TableStore.js';
 
@@ -48,7 +49,7 @@ const locationStore = new TableStore({
     mtu: { column: systemLocation.mtu, property: 'mtu' },
   },
 });
-const nodeStore = new TableStore({
+const nodeStore = new NodeStore(new TableStore({
   table: conferencingNode,
   id: conferencingNode.id,
   createdAt: conferencingNode.createdAt,
@@ -66,7 +67,7 @@ const nodeStore = new TableStore({
     maintenance_mode: { column: conferencingNode.maintenanceMode, property: 'maintenanceMode' },
     system_location: { column: conferencingNode.systemLocationId, property: 'systemLocationId' },
   },
-});
+}));
 
 export function storeOf(def: ResourceDef): ResourceStore {
   switch (def.store ?? 'json') {
