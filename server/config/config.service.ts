@@ -34,6 +34,7 @@ export interface ListObjectsQuery {
   limit?: number;
   orderBy?: string;
   equals?: Record<string, string | number | boolean>;
+  ids?: number[];
 }
 
 const jsonStore = new JsonStore();
@@ -113,6 +114,7 @@ export async function listObjects(dom: Domain, resource: string, q: ListObjectsQ
     limit: Math.min(q.limit ?? 20, 10_000),
     orderBy: q.orderBy ?? def.orderBy ?? nameFieldOf(def),
     equals: q.equals,
+    ids: q.ids,
   });
   return { total: r.total, items: r.rows.map((s) => toRecord(def, s)) };
 }

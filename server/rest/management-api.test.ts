@@ -75,6 +75,27 @@ describe.each(TEST_DATABASES)('management REST API on $name', ({ open }) => {
     expect(exact.objects.map((o: { name: string }) => o.name)).toEqual(['List 3']);
   });
 
+  it('lists every service type together, in order, each read through its own definition', async () => {
+    const made = [
+      { name: 'Mixed d', service_type: 'conference', aliases: [{ alias: 'mixed.d' }] },
+      { name: 'Mixed a', service_type: 'lecture', aliases: [{ alias: 'mixed.a' }] },
+      { name: 'Mixed c', service_type: 'two_stage_dialing', aliases: [{ alias: 'mixed.c' }], match_string: '(\\d{4})' },
+      { name: 'Mixed b', service_type: 'test_call', aliases: [{ alias: 'mixed.b' }] },
+    ];
+    for (const body of made) expect((await api(`${BASE}/conference/`, { method: 'POST', body: JSON.stringify(body) })).status).toBe(201);
+    const page = await (await api(`${BASE}/conference/?name__icontains=mixed&order_by=-name&limit=3`)).json();
+    expect(page.meta.total_count).toBe(4);
+    expect(page.objects.map((o: { name: string; service_type: string }) => [o.name, o.service_type])).toEqual([
+      ['Mixed d', 'conference'],
+      ['Mixed c', 'two_stage_dialing'],
+      ['Mixed b', 'test_call'],
+    ]);
+    expect(page.objects[1].match_string).toBe('(\\d{4})');
+    expect(page.objects[0].aliases.map((a: { alias: string }) => a.alias)).toEqual(['mixed.d']);
+    expect(page.objects[0]).toHaveProperty('pin');
+    expect(page.objects[2]).not.toHaveProperty('pin');
+  });
+
   it('manages conference_alias as its own resource', async () => {
     const c = await api(`${BASE}/conference/`, { method: 'POST', body: JSON.stringify({ name: 'Alias owner' }) });
     const conf = c.headers.get('location')!;

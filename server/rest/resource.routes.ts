@@ -234,11 +234,15 @@ function registerServiceRoutes(
       .orderBy(order.startsWith('-') ? desc(col) : asc(col), asc(conference.id))
       .limit(limit)
       .offset(offset);
-    const objects = [];
-    for (const r of rows) {
-      const def = SERVICE_BY_TYPE.get(r.t);
-      if (def) objects.push(toApi(def, await getObject(d, def.name, r.id), 'conference'));
+    // One query per service type on the page, not one per object.
+    const byId = new Map<number, Record<string, unknown>>();
+    for (const t of new Set(rows.map((r) => r.t))) {
+      const def = SERVICE_BY_TYPE.get(t);
+      if (!def) continue;
+      const ids = rows.filter((r) => r.t === t).map((r) => r.id);
+      for (const o of (await listObjects(d, def.name, { ids, limit: ids.length, orderBy: 'id' })).items) byId.set(o.id, toApi(def, o, 'conference'));
     }
+    const objects = rows.flatMap((r) => byId.get(r.id) ?? []);
     return listEnvelope(path, q as Record<string, string>, limit, offset, total?.n ?? 0, objects);
   }));
   app.get(`${path}:id/`, handle(vmrArea, async (req, _r, d) => {

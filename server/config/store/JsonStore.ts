@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
@@ -18,6 +18,7 @@ export class JsonStore implements ResourceStore {
       filters.push(or(...keys.map((k) => sql`${field(k)} ilike ${like}`)));
     }
     for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${field(k)} = ${String(v)}`);
+    if (q.ids) filters.push(q.ids.length ? inArray(configObject.id, q.ids) : sql`false`);
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
     const spec = def.fields[key];

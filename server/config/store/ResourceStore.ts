@@ -16,6 +16,8 @@ export interface StoreListQuery {
   orderBy: string;
   /** Exact (case-sensitive) match of a field's value. */
   equals?: Record<string, string | number | boolean>;
+  /** Only these ids (a page of mixed kinds read in one query per kind). */
+  ids?: number[];
 }
 
 /**

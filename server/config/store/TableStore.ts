@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
@@ -69,6 +69,7 @@ export class TableStore implements ResourceStore {
     const filters: (SQL | undefined)[] = [this.o.scope?.()];
     if (q.search) filters.push(this.searchFilter(def, q.search));
     for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${this.expr(k)} = ${v}`);
+    if (q.ids) filters.push(q.ids.length ? inArray(this.o.id, q.ids) : sql`false`);
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
     const sortExpr =
