@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.js';
 import { ivrTheme } from '../../db/schema.js';
 import type { PermissionAction, PermissionArea } from '../../shared/admin/permissions.js';
 import { persistentSecret } from '../auth/admin.service.js';
-import { createObject, findObjectByName, listObjects, updateObject, type ConfigRecord } from '../config/config.service.js';
+import { changeObject, createObject, findObjectByName, insertObject, listObjects, updateObject, type ConfigRecord } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConfigBus } from '../platform/ConfigBus.js';
@@ -215,14 +215,19 @@ export async function importCsv(dom: Domain, kind: CsvKind, text: string): Promi
         } else {
           existing = await findObjectByName(tdom, kind, String(input[kind === 'device' ? 'alias' : 'name']));
         }
-        if (existing) {
-          const saved = await updateObject(tdom, kind, existing.id, input);
-          if (!created.has(saved.id)) updated.add(saved.id);
-          if (kind === 'automatic_participant') Object.assign(existing, saved);
-        } else {
+        // ADPs are matched against the objects as saved; other kinds need no read-back.
+        if (existing && kind === 'automatic_participant') {
+          Object.assign(existing, await updateObject(tdom, kind, existing.id, input));
+          if (!created.has(existing.id)) updated.add(existing.id);
+        } else if (existing) {
+          await changeObject(tdom, kind, existing.id, input);
+          if (!created.has(existing.id)) updated.add(existing.id);
+        } else if (kind === 'automatic_participant') {
           const saved = await createObject(tdom, kind, input);
           created.add(saved.id);
-          if (kind === 'automatic_participant') adps.push(saved);
+          adps.push(saved);
+        } else {
+          created.add(await insertObject(tdom, kind, input));
         }
       } catch (err) {
         if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;

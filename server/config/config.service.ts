@@ -234,6 +234,11 @@ async function validateAgainstDb(db: Database, def: ResourceDef, v: Record<strin
 }
 
 export async function createObject(dom: Domain, resource: string, input: unknown): Promise<ConfigRecord> {
+  return getObject(dom, resource, await insertObject(dom, resource, input));
+}
+
+/** createObject without reading the object back (bulk import): the new id. */
+export async function insertObject(dom: Domain, resource: string, input: unknown): Promise<number> {
   const def = resourceDef(resource);
   if (def.singleton) throw new AppError('BAD_REQUEST', `${def.label} cannot be added; change it instead.`);
   const v = generated(def, parseOrThrow(def, input));
@@ -252,11 +257,17 @@ export async function createObject(dom: Domain, resource: string, input: unknown
     return id;
   });
   dom.bus.notify(def.name);
-  return getObject(dom, resource, id);
+  return id;
 }
 
 /** A partial update: omitted fields keep their values; every rule is checked on the result. */
 export async function updateObject(dom: Domain, resource: string, id: number, patch: unknown): Promise<ConfigRecord> {
+  await changeObject(dom, resource, id, patch);
+  return getObject(dom, resource, id);
+}
+
+/** updateObject without reading the object back (bulk import). */
+export async function changeObject(dom: Domain, resource: string, id: number, patch: unknown): Promise<void> {
   const def = resourceDef(resource);
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
@@ -283,7 +294,6 @@ export async function updateObject(dom: Domain, resource: string, id: number, pa
     });
   });
   dom.bus.notify(def.name);
-  return getObject(dom, resource, id);
 }
 
 /** Objects of other kinds that reference this one; deleting it would leave them dangling. */

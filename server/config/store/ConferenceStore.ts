@@ -68,7 +68,7 @@ export class ConferenceStore extends TableStore {
 
   override async insert(db: Database, def: ResourceDef, values: Record<string, unknown>) {
     const id = await super.insert(db, def, values, null);
-    await this.writeAliases(db, id, (values.aliases as AliasInput[]) ?? []);
+    await this.writeAliases(db, id, (values.aliases as AliasInput[]) ?? [], true);
     return id;
   }
 
@@ -88,8 +88,9 @@ export class ConferenceStore extends TableStore {
     return r?.id ?? null;
   }
 
-  private async writeAliases(db: Database, conferenceId: number, aliases: AliasInput[]): Promise<void> {
-    await db.delete(conferenceAlias).where(eq(conferenceAlias.conferenceId, conferenceId));
+  private async writeAliases(db: Database, conferenceId: number, aliases: AliasInput[], isNew = false): Promise<void> {
+    // A new service has no aliases to replace.
+    if (!isNew) await db.delete(conferenceAlias).where(eq(conferenceAlias.conferenceId, conferenceId));
     if (aliases.length === 0) return;
     await db.insert(conferenceAlias).values(
       aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
