@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import { z } from 'zod';
 import { conference, conferenceAlias } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import type { Vmr } from '../../shared/conference/vmr.schema.js';
@@ -28,6 +29,15 @@ export const createVmr = async (dom: Domain, input: unknown): Promise<Vmr> => as
 export const updateVmr = async (dom: Domain, id: number, patch: unknown): Promise<Vmr> => asVmr(await updateObject(dom, 'vmr', id, patch));
 export const deleteVmr = (dom: Domain, id: number): Promise<void> => deleteObject(dom, 'vmr', id);
 
+// A service's `settings` JSON as the nodes need it; fields a service type lacks read as their defaults.
+const nodeSettingsOfService = z.object({
+  guests_can_present: z.boolean().catch(true),
+  enable_chat: z.enum(['default', 'yes', 'no']).catch('default'),
+  match_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
+  replace_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
+  ivr_theme: z.number().int().nullish().catch(null).transform((v) => v ?? null),
+});
+
 /** Every service with its normalised aliases, as the node agents need them. */
 export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
   const rows = await db.select().from(conference).orderBy(asc(conference.id));
@@ -38,19 +48,23 @@ export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
     list.push(a.normalised);
     byConference.set(a.conferenceId, list);
   }
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    serviceType: (['conference', 'lecture', 'two_stage_dialing', 'test_call'].includes(r.serviceType) ? r.serviceType : 'conference') as ServiceConfig['serviceType'],
-    pin: r.pin,
-    guestPin: r.guestPin,
-    allowGuests: r.allowGuests,
-    participantLimit: r.participantLimit,
-    aliases: byConference.get(r.id) ?? [],
-    guestsCanPresent: true,
-    chatEnabled: null,
-    matchString: '',
-    replaceString: '',
-    themeId: null,
-  }));
+  return rows.map((r) => {
+    const s = nodeSettingsOfService.parse(r.settings ?? {});
+    return {
+      id: r.id,
+      name: r.name,
+      serviceType: (['conference', 'lecture', 'two_stage_dialing', 'test_call'].includes(r.serviceType) ? r.serviceType : 'conference') as ServiceConfig['serviceType'],
+      pin: r.pin,
+      guestPin: r.guestPin,
+      allowGuests: r.allowGuests,
+      participantLimit: r.participantLimit,
+      aliases: byConference.get(r.id) ?? [],
+      guestsCanPresent: s.guests_can_present,
+      // "Use global setting" stays null: the node applies the global Enable chat.
+      chatEnabled: s.enable_chat === 'default' ? null : s.enable_chat === 'yes',
+      matchString: s.match_string,
+      replaceString: s.replace_string,
+      themeId: s.ivr_theme,
+    };
+  });
 }

@@ -2,21 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import {
-  nodeSettingsSchema,
-  nodeToServerSchema,
-  type NodeConfigSnapshot,
-  type ServerToNode,
-} from '../../shared/node-protocol/messages.js';
-import { servicesForNodes } from '../conference/vmr.service.js';
-import { routingRulesForNodes } from '../routing/routing.service.js';
+import { nodeToServerSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import { eq } from 'drizzle-orm';
 import { platformSetting } from '../../db/schema.js';
-
-type SharedConfig = Pick<NodeConfigSnapshot, 'services' | 'routingRules'>;
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { enrollNode, touchNode } from './node.service.js';
+import { NodeConfigBuilder } from './nodeConfig.service.js';
 
 interface Connection {
   ws: WebSocket;
@@ -36,6 +28,9 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest();
 export class NodeRegistry {
   private readonly connections = new Map<number, Connection>();
   private pushTimer: NodeJS.Timeout | null = null;
+  private readonly builder: NodeConfigBuilder;
+  /** Pushes run one after another, so an older snapshot never overtakes a newer one. */
+  private pushChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly dom: Domain,
@@ -43,6 +38,7 @@ export class NodeRegistry {
     private enrollmentKey: string,
     private readonly log: Logger,
   ) {
+    this.builder = new NodeConfigBuilder(dom);
     // Coalesce bursts of changes (e.g. an import) into one push, still well within a second.
     dom.bus.on('changed', (what) => {
       // A restored backup may carry another enrollment key: nodes must present that one from now on.
@@ -99,7 +95,7 @@ export class NodeRegistry {
           conn = { ws, nodeId: id, name: msg.name, location, lastConfigVersion: msg.configVersion };
           this.connections.set(id, conn);
           this.send(ws, { type: 'welcome', nodeId: id });
-          await this.pushTo(conn);
+          await this.pushTo([conn]);
           this.log.info({ node: msg.name, id, remote }, 'conferencing node connected');
         })().catch((err) => {
           this.log.error({ err }, 'node enrollment failed');
@@ -130,29 +126,36 @@ export class NodeRegistry {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   }
 
-  private async snapshotFor(conn: Connection, config: SharedConfig): Promise<NodeConfigSnapshot> {
-    const node = { id: conn.nodeId, name: conn.name, systemLocation: conn.location, maintenanceMode: false };
-    const { services, routingRules } = config;
-    const version = createHash('sha256').update(JSON.stringify({ node, services, routingRules })).digest('hex').slice(0, 16);
-    return { version, generatedAt: new Date().toISOString(), node, location: null, settings: nodeSettingsSchema.parse({}), services, routingRules, themes: [] };
+  /**
+   * Sends each given connection its snapshot when its version differs from what the node holds.
+   * Shared parts are built once and locations once each, however many nodes there are.
+   */
+  private pushTo(conns: Connection[]): Promise<void> {
+    const run = this.pushChain.then(() => this.buildAndSend(conns));
+    this.pushChain = run.catch(() => {});
+    return run;
   }
 
-  private async sharedConfig(): Promise<SharedConfig> {
-    return { services: await servicesForNodes(this.dom.db), routingRules: await routingRulesForNodes(this.dom.db) };
-  }
-
-  private async pushTo(conn: Connection, config?: SharedConfig): Promise<void> {
-    const snapshot = await this.snapshotFor(conn, config ?? (await this.sharedConfig()));
-    if (snapshot.version === conn.lastConfigVersion) return;
-    conn.lastConfigVersion = snapshot.version;
-    this.send(conn.ws, { type: 'config', snapshot });
+  private async buildAndSend(conns: Connection[]): Promise<void> {
+    if (conns.length === 0) return;
+    const snapshots = await this.builder.build(conns.map((c) => c.nodeId));
+    for (const conn of conns) {
+      if (this.connections.get(conn.nodeId) !== conn) continue; // closed or replaced meanwhile
+      const snapshot = snapshots.get(conn.nodeId);
+      // A node deleted from the configuration while connected gets nothing new.
+      if (!snapshot || snapshot.version === conn.lastConfigVersion) continue;
+      conn.lastConfigVersion = snapshot.version;
+      conn.location = snapshot.node.systemLocation;
+      this.send(conn.ws, { type: 'config', snapshot });
+      // Only the version: the snapshot carries TURN passwords and PINs, which are never logged.
+      this.log.debug({ node: conn.name, version: snapshot.version }, 'configuration pushed');
+    }
   }
 
   async pushAll(): Promise<void> {
     if (this.connections.size === 0) return;
     try {
-      const config = await this.sharedConfig();
-      await Promise.all([...this.connections.values()].map((c) => this.pushTo(c, config)));
+      await this.pushTo([...this.connections.values()]);
     } catch (err) {
       this.log.error({ err }, 'configuration push failed');
     }

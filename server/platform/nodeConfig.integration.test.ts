@@ -1,0 +1,199 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { strToU8, zipSync } from 'fflate';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { NodeAgent } from '../../node-agent/NodeAgent.js';
+import type { NodeConfigSnapshot } from '../../shared/node-protocol/messages.js';
+import { ManagementServer } from '../ManagementServer.js';
+
+const KEY = 'node-config-key';
+const BASE = '/api/admin/configuration/v1';
+// Secrets that must reach the node but never a log line.
+const TURN_PASSWORD = 'Turn-Pa55word-never-logged';
+const TURN_SECRET = 'coturn-shared-secret-never-logged';
+
+async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A pino logger at the most verbose level writing into a string, so tests can search what was logged. */
+function bufferLogger() {
+  const sink = { text: '' };
+  const logger = pino({ level: 'trace' }, { write: (s: string) => void (sink.text += s) });
+  return { logger, sink };
+}
+
+describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ open }) => {
+  let server: ManagementServer;
+  let node: NodeAgent;
+  const serverLog = bufferLogger();
+  const nodeLog = bufferLogger();
+  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${server.url}${BASE}/${path}`, {
+      method,
+      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    return r;
+  };
+  const create = async (resource: string, body: object): Promise<string> => {
+    const r = await api('POST', `${resource}/`, body);
+    expect(r.status, await r.clone().text()).toBe(201);
+    return new URL(r.headers.get('location')!, server.url).pathname;
+  };
+  const patch = async (uri: string, body: object) => {
+    const r = await fetch(`${server.url}${uri}`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(r.status, await r.clone().text()).toBe(202);
+  };
+  const idOf = (uri: string) => Number(/\/(\d+)\/$/.exec(uri)![1]);
+  const held = () => node.link.config;
+  /** Resolves once the node holds a snapshot passing `ok`, failing after `ms` (the guide's "within a second" for pushes). */
+  const pushed = (ok: (s: NodeConfigSnapshot) => boolean, ms = 1_000) => until(held, (s) => s !== null && ok(s), ms) as Promise<NodeConfigSnapshot>;
+  let nodeUri = '';
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: serverLog.logger });
+    node = await NodeAgent.start({
+      name: 'cfg-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-cfg-node-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [44200, 44299],
+      logger: nodeLog.logger,
+    });
+    await until(() => node.link.connected && held() !== null, (c) => c);
+    const list = (await (await api('GET', 'worker_vm/?name=cfg-node')).json()) as { objects: { resource_uri: string }[] };
+    nodeUri = list.objects[0]!.resource_uri;
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await server?.stop();
+  });
+
+  it('sends the full snapshot on connect, defaults included', () => {
+    const s = held()!;
+    expect(s.node).toEqual({ id: idOf(nodeUri), name: 'cfg-node', systemLocation: expect.any(String), maintenanceMode: false });
+    expect(s.location).toMatchObject({ name: s.node.systemLocation, clientStunServers: [], clientTurnServers: [], useRelayCandidatesOnly: false });
+    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null });
+    expect(s.themes).toEqual([]);
+  });
+
+  it("pushes the node's maintenance mode within a second, with a new version", async () => {
+    const before = held()!.version;
+    await patch(nodeUri, { maintenance_mode: true });
+    const s = await pushed((x) => x.node.maintenanceMode);
+    expect(s.version).not.toBe(before);
+    await patch(nodeUri, { maintenance_mode: false });
+    await pushed((x) => !x.node.maintenanceMode);
+  });
+
+  it("gives the node its location's client STUN and TURN servers and pushes a TURN server change", async () => {
+    const stun = await create('stun_server', { name: 'Google STUN', address: 'stun.l.google.com', port: 19302 });
+    const turnA = await create('turn_server', {
+      name: 'TURN A',
+      address: 'turn-a.example.com',
+      port: 3478,
+      server_type: 'namepsw',
+      transport_type: 'udp',
+      username: 'alice',
+      password: TURN_PASSWORD,
+    });
+    const turnB = await create('turn_server', { name: 'TURN B', address: 'turn-b.example.com', port: 443, server_type: 'coturn_shared', transport_type: 'tls', secret_key: TURN_SECRET });
+    const node = (await (await fetch(`${server.url}${nodeUri}`, { headers: auth })).json()) as { system_location: string };
+    await patch(node.system_location, { client_stun_servers: [stun], client_turn_servers: [turnB, turnA], use_relay_candidates_only: true });
+
+    const s = await pushed((x) => x.location?.clientTurnServers.length === 2);
+    expect(s.location).toEqual({
+      name: s.node.systemLocation,
+      clientStunServers: [{ address: 'stun.l.google.com', port: 19302 }],
+      // In the order the location lists them.
+      clientTurnServers: [
+        { address: 'turn-b.example.com', port: 443, transport: 'tls', serverType: 'coturn_shared', username: '', password: '', secretKey: TURN_SECRET },
+        { address: 'turn-a.example.com', port: 3478, transport: 'udp', serverType: 'namepsw', username: 'alice', password: TURN_PASSWORD, secretKey: '' },
+      ],
+      useRelayCandidatesOnly: true,
+    });
+
+    await patch(turnA, { address: 'turn-a2.example.com' });
+    await pushed((x) => x.location?.clientTurnServers[1]?.address === 'turn-a2.example.com');
+
+    // Moving the node to another location is the node's own change: it gets that location's block.
+    const second = await create('system_location', { name: 'Second site' });
+    await patch(nodeUri, { system_location: second });
+    const moved = await pushed((x) => x.node.systemLocation === 'Second site');
+    expect(moved.location).toMatchObject({ name: 'Second site', clientStunServers: [], clientTurnServers: [], useRelayCandidatesOnly: false });
+    await patch(nodeUri, { system_location: node.system_location });
+    await pushed((x) => x.location?.clientTurnServers.length === 2);
+  });
+
+  it('pushes global settings the node acts on', async () => {
+    await patch(`${BASE}/global/1/`, { guests_only_timeout: 120, waiting_for_chair_timeout: 300, eject_last_participant_backstop_timeout: 600, enable_chat: false, media_ports_start: 45000, media_ports_end: 45999 });
+    const s = await pushed((x) => x.settings.guestsOnlyTimeout === 120);
+    expect(s.settings).toEqual({ guestsOnlyTimeout: 120, lastParticipantBackstopTimeout: 600, waitingForHostTimeout: 300, chatEnabled: false, mediaPorts: [45000, 45999], defaultThemeId: null });
+  });
+
+  it("carries each service's presenting, chat, Virtual Reception regex and theme fields", async () => {
+    const reception = idOf(
+      await create('conference', { service_type: 'two_stage_dialing', name: 'Reception', aliases: [{ alias: 'reception' }], match_string: '(\\d{4})', replace_string: 'meet.\\1' }),
+    );
+    const room = idOf(await create('conference', { name: 'Quiet room', aliases: [{ alias: 'quiet' }], guests_can_present: false, enable_chat: 'no' }));
+    const chatty = idOf(await create('conference', { name: 'Chatty room', aliases: [{ alias: 'chatty' }], enable_chat: 'yes' }));
+    const s = await pushed((x) => [reception, room, chatty].every((id) => x.services.some((svc) => svc.id === id)));
+    const svc = (id: number) => s.services.find((x) => x.id === id);
+    expect(svc(reception)).toMatchObject({ serviceType: 'two_stage_dialing', matchString: '(\\d{4})', replaceString: 'meet.\\1', chatEnabled: null, themeId: null });
+    expect(svc(room)).toMatchObject({ serviceType: 'conference', guestsCanPresent: false, chatEnabled: false, matchString: '', replaceString: '' });
+    expect(svc(chatty)).toMatchObject({ guestsCanPresent: true, chatEnabled: true });
+  });
+
+  it('lists uploaded themes with a content hash and gives a VMR its theme', async () => {
+    const upload = async (method: string, path: string, zip: Uint8Array, name?: string) => {
+      const form = new FormData();
+      if (name) form.append('name', name);
+      form.append('package', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), 'theme.zip');
+      return fetch(`${server.url}${path}`, { method, headers: auth, body: form });
+    };
+    const res = await upload('POST', `${BASE}/ivr_theme/`, zipSync({ 'themeconfig.json': strToU8('{"theme_version": 2}') }), 'Corporate');
+    expect(res.status, await res.clone().text()).toBe(201);
+    const themeUri = new URL(res.headers.get('location')!, server.url).pathname;
+    const themeId = idOf(themeUri);
+    const withTheme = await pushed((x) => x.themes.some((t) => t.id === themeId));
+    const firstHash = withTheme.themes.find((t) => t.id === themeId)!.hash;
+    expect(firstHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const vmr = idOf(await create('conference', { name: 'Branded room', aliases: [{ alias: 'branded' }], ivr_theme: themeUri }));
+    const s = await pushed((x) => x.services.some((svc) => svc.id === vmr));
+    expect(s.services.find((svc) => svc.id === vmr)!.themeId).toBe(themeId);
+
+    await patch(`${BASE}/global/1/`, { default_theme: themeUri });
+    await pushed((x) => x.settings.defaultThemeId === themeId);
+
+    // A new package changes the hash, so the node knows to fetch it again.
+    const replaced = await upload('PATCH', themeUri, zipSync({ 'themeconfig.json': strToU8('{"theme_version": 2, "recording_indicator_text": "REC"}') }));
+    expect(replaced.status, await replaced.clone().text()).toBe(202);
+    const after = await pushed((x) => x.themes.find((t) => t.id === themeId)?.hash !== firstHash);
+    expect(after.themes.find((t) => t.id === themeId)!.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('never writes TURN credentials to the logs', () => {
+    // The TURN servers were pushed above, so the secrets went through every logging path there is.
+    expect(held()!.location?.clientTurnServers.map((t) => t.password || t.secretKey)).toEqual([TURN_SECRET, TURN_PASSWORD]);
+    expect(serverLog.sink.text.length).toBeGreaterThan(0);
+    for (const log of [serverLog.sink.text, nodeLog.sink.text]) {
+      expect(log).not.toContain(TURN_PASSWORD);
+      expect(log).not.toContain(TURN_SECRET);
+    }
+  });
+});

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
+import {
+  nodeConfigSnapshotSchema,
+  nodeSettingsSchema,
+  stunServerConfigSchema,
+  turnServerConfigSchema,
+  type LocationConfig,
+  type NodeConfigSnapshot,
+  type NodeSettings,
+  type ServiceConfig,
+  type StunServerConfig,
+  type TurnServerConfig,
+} from '../../shared/node-protocol/messages.js';
+import type { RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import { servicesForNodes } from '../conference/vmr.service.js';
+import { getSingleton, listObjects } from '../config/config.service.js';
+import type { Domain } from '../domain.js';
+import { routingRulesForNodes } from '../routing/routing.service.js';
+
+/**
+ * Builds the complete configuration snapshot each conferencing node receives: the parts every node
+ * shares (services, Call Routing Rules, global settings, themes) once per push, the system location
+ * block once per location, and the node block (maintenance mode) per node.
+ */
+
+const digest = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** What every node gets, with a hash of it so per-node versions need not re-serialise it. */
+export interface SharedNodeConfig {
+  services: ServiceConfig[];
+  routingRules: RoutingRuleConfig[];
+  settings: NodeSettings;
+  themes: { id: number; hash: string }[];
+  hash: string;
+}
+
+export interface LocationBlock {
+  config: LocationConfig;
+  hash: string;
+}
+
+/** A node as its snapshot describes it, read from `conferencing_node` (the `worker_vm` resource). */
+export interface NodeRow {
+  id: number;
+  name: string;
+  maintenanceMode: boolean;
+  systemLocationId: number;
+  systemLocation: string;
+}
+
+// The stored global settings as the node needs them; anything malformed falls back to the node's defaults.
+const globalSettingsSchema = z.object({
+  guests_only_timeout: z.number().int().min(0).catch(60),
+  eject_last_participant_backstop_timeout: z.number().int().min(0).catch(0),
+  waiting_for_chair_timeout: z.number().int().min(0).catch(900),
+  enable_chat: z.boolean().catch(true),
+  media_ports_start: z.number().int().catch(40000),
+  media_ports_end: z.number().int().catch(49999),
+  default_theme: z.number().int().nullable().catch(null),
+});
+
+const idList = z.array(z.number().int()).catch([]);
+const locationRecordSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  client_stun_servers: idList,
+  client_turn_servers: idList,
+  use_relay_candidates_only: z.boolean().catch(false),
+});
+
+// `config_object.data` of STUN and TURN servers, under their management API field names.
+const stunRecordSchema = z.object({ address: z.string(), port: z.number().int().nullable().catch(null) });
+const turnRecordSchema = z.object({
+  address: z.string(),
+  port: z.number().int().nullable().catch(null),
+  server_type: z.enum(['namepsw', 'coturn_shared']).catch('namepsw'),
+  transport_type: z.enum(['udp', 'tcp', 'tls']).catch('udp'),
+  username: z.string().nullish().transform((v) => v ?? ''),
+  password: z.string().nullish().transform((v) => v ?? ''),
+  secret_key: z.string().nullish().transform((v) => v ?? ''),
+});
+
+const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true });
+
+export class NodeConfigBuilder {
+  /** Theme content hashes by `id:updatedAt:size`, so a push reads a package only after it changed. */
+  private readonly themeHashes = new Map<string, string>();
+
+  constructor(private readonly dom: Domain) {}
+
+  async shared(): Promise<SharedNodeConfig> {
+    const [services, routingRules, settings, themes] = await Promise.all([
+      servicesForNodes(this.dom.db),
+      routingRulesForNodes(this.dom.db),
+      this.settings(),
+      this.themes(),
+    ]);
+    // Validated once per push against the contract, not once per node.
+    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes });
+    return { ...parts, hash: digest(JSON.stringify(parts)) };
+  }
+
+  /** Platform > Global Settings, as far as the nodes act on them. */
+  async settings(): Promise<NodeSettings> {
+    const g = globalSettingsSchema.parse(await getSingleton(this.dom, 'global'));
+    return nodeSettingsSchema.parse({
+      guestsOnlyTimeout: g.guests_only_timeout,
+      lastParticipantBackstopTimeout: g.eject_last_participant_backstop_timeout,
+      waitingForHostTimeout: g.waiting_for_chair_timeout,
+      chatEnabled: g.enable_chat,
+      mediaPorts: [g.media_ports_start, g.media_ports_end],
+      defaultThemeId: g.default_theme,
+    });
+  }
+
+  /**
+   * Every theme with a hash of its package bytes. Only id, update time and size are read on each
+   * push; the package itself only when one of those changed since the last push.
+   */
+  async themes(): Promise<{ id: number; hash: string }[]> {
+    const rows = await this.dom.db
+      .select({ id: ivrTheme.id, updatedAt: ivrTheme.updatedAt, size: sql<number>`octet_length(${ivrTheme.package})`.mapWith(Number) })
+      .from(ivrTheme)
+      .orderBy(asc(ivrTheme.id));
+    const seen = new Set<string>();
+    const out: { id: number; hash: string }[] = [];
+    for (const r of rows) {
+      const key = `${r.id}:${r.updatedAt.getTime()}:${r.size}`;
+      seen.add(key);
+      let hash = this.themeHashes.get(key);
+      if (!hash) {
+        const [pkg] = await this.dom.db.select({ data: ivrTheme.package }).from(ivrTheme).where(eq(ivrTheme.id, r.id));
+        if (!pkg) continue; // deleted meanwhile; the next push will not list it either
+        hash = createHash('sha256').update(pkg.data).digest('hex');
+        this.themeHashes.set(key, hash);
+      }
+      out.push({ id: r.id, hash });
+    }
+    for (const key of this.themeHashes.keys()) if (!seen.has(key)) this.themeHashes.delete(key);
+    return out;
+  }
+
+  /** The given nodes' own blocks, from the database (maintenance mode and location may have changed since they connected). */
+  async nodes(ids: number[]): Promise<Map<number, NodeRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dom.db
+      .select({
+        id: conferencingNode.id,
+        name: conferencingNode.name,
+        maintenanceMode: conferencingNode.maintenanceMode,
+        systemLocationId: conferencingNode.systemLocationId,
+        systemLocation: systemLocation.name,
+      })
+      .from(conferencingNode)
+      .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
+      .where(inArray(conferencingNode.id, ids));
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** Each given system location with its client STUN/TURN servers resolved, in the order configured. */
+  async locations(ids: number[]): Promise<Map<number, LocationBlock>> {
+    const out = new Map<number, LocationBlock>();
+    const wanted = new Set(ids);
+    if (wanted.size === 0) return out;
+    const all = (await listObjects(this.dom, 'system_location', { limit: 10_000, orderBy: 'id' })).items;
+    const locations = all.filter((l) => wanted.has(l.id)).map((l) => locationRecordSchema.parse(l));
+    const stunIds = [...new Set(locations.flatMap((l) => l.client_stun_servers))];
+    const turnIds = [...new Set(locations.flatMap((l) => l.client_turn_servers))];
+    const [stun, turn] = await Promise.all([this.serverData('stun_server', stunIds), this.serverData('turn_server', turnIds)]);
+    const stunById = new Map<number, StunServerConfig>();
+    for (const [id, data] of stun) {
+      const p = stunRecordSchema.safeParse(data);
+      if (p.success) stunById.set(id, stunServerConfigSchema.parse(p.data));
+    }
+    const turnById = new Map<number, TurnServerConfig>();
+    for (const [id, data] of turn) {
+      const p = turnRecordSchema.safeParse(data);
+      if (!p.success) continue;
+      const t = p.data;
+      turnById.set(
+        id,
+        turnServerConfigSchema.parse({ address: t.address, port: t.port, transport: t.transport_type, serverType: t.server_type, username: t.username, password: t.password, secretKey: t.secret_key }),
+      );
+    }
+    for (const l of locations) {
+      const config: LocationConfig = {
+        name: l.name,
+        clientStunServers: l.client_stun_servers.flatMap((id) => stunById.get(id) ?? []),
+        clientTurnServers: l.client_turn_servers.flatMap((id) => turnById.get(id) ?? []),
+        useRelayCandidatesOnly: l.use_relay_candidates_only,
+      };
+      out.set(l.id, { config, hash: digest(JSON.stringify(config)) });
+    }
+    return out;
+  }
+
+  /** Stored JSON of STUN/TURN servers by id: one query per kind instead of one per object. */
+  private async serverData(resource: 'stun_server' | 'turn_server', ids: number[]): Promise<Map<number, unknown>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dom.db
+      .select({ id: configObject.id, data: configObject.data })
+      .from(configObject)
+      .where(and(eq(configObject.resource, resource), inArray(configObject.id, ids)));
+    return new Map(rows.map((r) => [r.id, r.data]));
+  }
+
+  /** One node's snapshot; its version changes exactly when any part of it changes. */
+  snapshot(node: NodeRow, shared: SharedNodeConfig, location: LocationBlock | undefined): NodeConfigSnapshot {
+    const nodeBlock = { id: node.id, name: node.name, systemLocation: node.systemLocation, maintenanceMode: node.maintenanceMode };
+    const version = digest(`${shared.hash}\n${location?.hash ?? '-'}\n${JSON.stringify(nodeBlock)}`).slice(0, 16);
+    return {
+      version,
+      generatedAt: new Date().toISOString(),
+      node: nodeBlock,
+      location: location?.config ?? null,
+      settings: shared.settings,
+      services: shared.services,
+      routingRules: shared.routingRules,
+      themes: shared.themes,
+    };
+  }
+
+  /** Snapshots for the given nodes (those still in the database), sharing every common part. */
+  async build(nodeIds: number[]): Promise<Map<number, NodeConfigSnapshot>> {
+    const [shared, nodes] = await Promise.all([this.shared(), this.nodes(nodeIds)]);
+    const locations = await this.locations([...new Set([...nodes.values()].map((n) => n.systemLocationId))]);
+    const out = new Map<number, NodeConfigSnapshot>();
+    for (const n of nodes.values()) out.set(n.id, this.snapshot(n, shared, locations.get(n.systemLocationId)));
+    return out;
+  }
+}
