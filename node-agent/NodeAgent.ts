@@ -7,8 +7,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
+import { registerVirtualReception } from './client-api/reception.routes.js';
+import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
 import { ManagementLink } from './management/ManagementLink.js';
+import { registerNodeThemes } from './theme/theme.routes.js';
 import { WeriftConferenceMedia } from './media/WeriftConferenceMedia.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
@@ -24,8 +27,10 @@ export interface NodeAgentOptions {
   port?: number;
   /** Listen and media address; default 127.0.0.1. */
   address?: string;
-  /** UDP media port range; default [40000, 49999]. */
+  /** UDP media port range overriding the global setting "Media port range" (several nodes on one host). */
   mediaPortRange?: [number, number];
+  /** Test Call Service timeline (default about 20 s, guide §15); tests shorten it. */
+  testCallTimings?: Partial<TestCallTimings>;
   /** Configuration cache directory; default ./data/node-<name>. */
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
@@ -50,11 +55,11 @@ export class NodeAgent {
     const name = opts.name ?? `node-${osHostname()}`.slice(0, 32);
     const log = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ name: 'node', node: name });
     const address = opts.address ?? '127.0.0.1';
-    const mediaPortRange = opts.mediaPortRange ?? [40000, 49999];
     const manager = new ConferenceManager(
-      () => new WeriftConferenceMedia({ announcedAddress: address, portRange: mediaPortRange }, log.child({ part: 'media' })),
+      (_service, setup) => new WeriftConferenceMedia({ announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, log.child({ part: 'media' })),
       name,
       log.child({ part: 'conference' }),
+      { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings },
     );
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
@@ -68,7 +73,9 @@ export class NodeAgent {
     });
     const hub = new EventHub(manager);
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
+    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     let link: ManagementLink | undefined;
+    registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => link?.config?.node.systemLocation ?? null);
     app.get('/healthz', async () => ({
       ok: true,
       configured: (link?.config ?? null) !== null,
@@ -99,6 +106,7 @@ export class NodeAgent {
       log: log.child({ part: 'management-link' }),
     });
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
+    link.on('config', (snapshot) => void themes.apply(snapshot));
     manager.on('conferenceStarted', (c) => link.send({ type: 'conference_started', conference: c.toLive(name) }));
     manager.on('conferenceEnded', (c) => link.send({ type: 'conference_ended', conferenceId: c.id }));
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));

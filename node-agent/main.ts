@@ -10,7 +10,8 @@ if (!enrollmentKey) {
   console.error('NODE_ENROLLMENT_KEY is required (the management server prints it, or set it for both).');
   process.exit(2);
 }
-const range = (process.env.MEDIA_PORTS ?? '40000-49999').split('-').map(Number) as [number, number];
+// MEDIA_PORTS overrides the global setting "Media port range" on this node only.
+const range = process.env.MEDIA_PORTS ? (process.env.MEDIA_PORTS.split('-').map(Number) as [number, number]) : undefined;
 const agent = await NodeAgent.start({
   name: process.env.NODE_NAME,
   managementUrl: process.env.MANAGEMENT_URL,

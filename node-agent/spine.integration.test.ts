@@ -66,6 +66,30 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     expect(cached.node).toMatchObject({ name: 'it-node' });
   });
 
+  it('routes request_token through the incoming-alias lookup: service aliases first, then Call Routing Rules', async () => {
+    await createVmr({ name: 'Routed room', aliases: [{ alias: 'gw.room@example.com' }] });
+    const rule = await fetch(`${server.url}/api/admin/configuration/v1/gateway_routing_rule/`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'To SIP', priority: 10, match_string: 'gw\\..*@example\\.com', called_device_type: 'external', outgoing_protocol: 'sip' }),
+    });
+    expect(rule.status, await rule.text()).toBe(201);
+    await until(() => node.manager.directory.routingRules.length, (n) => n === 1, 1_000);
+    const call = { direction: 'incoming', protocol: 'webrtc', location: null, registered: false } as const;
+    expect(node.manager.directory.route('gw.alice@example.com', call)).toMatchObject({ kind: 'gateway', rule: { name: 'To SIP' } });
+
+    // The VMR alias also matches the rule's regex, but services win.
+    const room = await client('gw.room@example.com', 'request_token', { body: { display_name: 'Rita' } });
+    expect(room.status).toBe(200);
+    const { result } = await room.json();
+    expect(result.conference_name).toBe('Routed room');
+    await client('gw.room@example.com', 'release_token', { token: result.token, body: {} });
+    // A rule match would be a gateway call, which the node cannot place yet: the client is told so.
+    const gw = await client('gw.alice@example.com', 'request_token', { body: { display_name: 'Rita' } });
+    expect(gw.status).toBe(404);
+    expect(await gw.json()).toEqual({ status: 'failed', result: 'Neither conference nor gateway found' });
+  });
+
   it('answers request_token as the client API says for every PIN case', async () => {
     await createVmr({ name: 'PIN room', aliases: [{ alias: 'pin.room' }], pin: '1234', allow_guests: true, guest_pin: '5678' });
     await until(() => node.manager.directory.lookup('pin.room'), (s) => s !== undefined);

@@ -21,6 +21,7 @@ import { registerBackupRoutes } from './backup/backup.routes.js';
 import { registerBulkRoutes } from './bulk/bulk.routes.js';
 import { registerCertificateRoutes } from './certificate/certificate.routes.js';
 import { registerThemeRoutes } from './theme/theme.routes.js';
+import { registerThemeDeliveryRoutes } from './theme/themeDelivery.routes.js';
 import { LiveStatus } from './status/LiveStatus.js';
 import { appRouter } from './trpc/root.js';
 import { createContext, type ServerServices } from './trpc/trpc.js';
@@ -87,6 +88,7 @@ export class ManagementServer {
     });
     registerConfigurationRoutes(app, dom);
     registerThemeRoutes(app, dom);
+    registerThemeDeliveryRoutes(app, dom);
     registerCertificateRoutes(app, dom);
     registerBackupRoutes(app, dom);
     registerBulkRoutes(app, dom);
@@ -126,7 +128,8 @@ export class ManagementServer {
       if (!target) return socket.destroy();
       target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
     });
-    app.addHook('onClose', async () => {
+    // preClose: the HTTP server waits for open WebSockets before onClose hooks run.
+    app.addHook('preClose', async () => {
       backups.stop();
       wssHandler.broadcastReconnectNotification();
       registry.close();

@@ -16,7 +16,7 @@ export class EventHub {
   private readonly streams = new Map<string, Set<Stream>>();
 
   constructor(manager: ConferenceManager) {
-    manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', p.toClientObject(conf.service.serviceType)));
+    manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', p.toClientObject(conf.clientServiceType())));
     manager.on('participantLeft', (conf, p, reason) => {
       this.broadcast(conf, 'participant_delete', { uuid: p.id }, p.id);
       for (const s of this.streams.get(conf.id) ?? []) {
@@ -26,7 +26,9 @@ export class EventHub {
       }
     });
     manager.on('conferenceStarted', (conf) => {
-      conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', p.toClientObject(conf.service.serviceType)));
+      conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', p.toClientObject(conf.clientServiceType())));
+      conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
+      conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
     });
     manager.on('conferenceEnded', (conf) => {
       for (const s of this.streams.get(conf.id) ?? []) s.res.end();
@@ -47,14 +49,26 @@ export class EventHub {
     set.add(stream);
     this.streams.set(conf.id, set);
     write(res, 'participant_sync_begin', null);
-    for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.service.serviceType));
+    for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.clientServiceType()));
     write(res, 'participant_sync_end', null);
     write(res, 'conference_update', conferenceStatus(conf));
+    // The splash set at join (waiting for Host, test call) predates the stream: show it now.
+    if (participant.splash) write(res, 'splash_screen', participant.splash);
     const keepAlive = setInterval(() => res.write(':keepalive\n\n'), 15_000);
     res.on('close', () => {
       clearInterval(keepAlive);
       set.delete(stream);
     });
+  }
+
+  /** An event for one participant only (splash_screen, refer). */
+  sendTo(conf: Conference, participantId: string, event: string, data: unknown): void {
+    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId === participantId) write(s.res, event, data);
+  }
+
+  /** A chat or application message to everyone else in the conference (SSE `message_received`). */
+  message(conf: Conference, from: Participant, msg: { type: string; payload: string }): void {
+    this.broadcast(conf, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: false }, from.id);
   }
 
   private broadcast(conf: Conference, event: string, data: unknown, except?: string): void {
@@ -66,7 +80,7 @@ export function conferenceStatus(conf: Conference) {
   return {
     locked: false,
     guests_muted: false,
-    started: conf.participants.some((p) => p.role === 'HOST'),
+    started: conf.hasHost,
     all_muted: false,
     presentation_allowed: true,
     direct_media: false,

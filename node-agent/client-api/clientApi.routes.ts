@@ -6,6 +6,7 @@ import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
 import { conferenceStatus, type EventHub } from './EventHub.js';
+import { clientIceServers } from './iceServers.js';
 
 /**
  * The Pexip-compatible client REST API v2 (`/api/client/v2/…`, see client-api-v2.md). Our own
@@ -18,6 +19,8 @@ const requestTokenBody = z.object({
   display_name: z.string().trim().min(1, 'display_name is required').max(250),
   call_tag: z.string().max(250).optional(),
   conference_extension: z.string().max(250).optional(),
+  /** One-time transfer token from an SSE `refer` (Virtual Reception). */
+  token: z.string().max(512).optional(),
 });
 const callsBody = z.object({
   call_type: z.enum(['WEBRTC', 'RTMP']),
@@ -28,6 +31,12 @@ const callsBody = z.object({
 });
 const candidateBody = z.object({ candidate: z.string().max(2_000), mid: z.string().max(64).optional(), ufrag: z.string().optional() });
 const updateBody = z.object({ sdp: z.string().min(1).max(200_000).optional() });
+/** Chat or application message (client-api-v2 §6 `message`); anything after `;` in the type is ignored. */
+export const CHAT_PAYLOAD_MAX = 10_000;
+const messageBody = z.object({
+  type: z.string().refine((t) => ['text/plain', 'application/json'].includes(t.split(';')[0]!.trim()), 'type must be text/plain or application/json'),
+  payload: z.string().max(CHAT_PAYLOAD_MAX, `payload is longer than ${CHAT_PAYLOAD_MAX} characters`),
+});
 
 type Params = { alias: string; participant?: string; call?: string };
 type Req = FastifyRequest<{ Params: Params; Querystring: { token?: string }; Body: unknown }>;
@@ -67,6 +76,11 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     if (!body.success) return failed(reply, 400, body.error.issues[0]?.message ?? 'Invalid request');
     const pinHeader = req.headers.pin;
     const pin = typeof pinHeader === 'string' ? pinHeader.trim() : undefined;
+    // A one-time transfer token must be valid for this alias's service; used up only on a successful join.
+    const transferToken = body.data.token || undefined;
+    const transferTarget = transferToken ? manager.directory.lookup(req.params.alias) : undefined;
+    const transfer = transferToken && transferTarget ? manager.transfers.check(transferToken, transferTarget.id) : undefined;
+    if (transfer && !transfer.ok) return reply.code(403).send(ok('Invalid token'));
     const result = manager.join({
       alias: req.params.alias,
       displayName: body.data.display_name,
@@ -86,9 +100,17 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
         return reply.code(403).send(ok('Invalid PIN'));
       case 'full':
         return reply.code(403).send(ok('Participant limit reached'));
+      case 'maintenance':
+        log.info(logCtx, 'Call refused: node in maintenance mode');
+        return failed(reply, 503, 'System in maintenance mode');
       case 'joined': {
         const { participant: p, conference: conf, token } = result;
+        if (transferToken && transfer?.ok) {
+          manager.transfers.consume(transferToken);
+          log.info({ ...logCtx, from: transfer.grant.fromService, fromParticipant: transfer.grant.fromParticipant }, 'Participant transferred in with a one-time token');
+        }
         if (pin !== undefined && pin !== 'none') log.info({ ...logCtx, role: p.role.toLowerCase() }, 'PIN entry correct.');
+        const ice = clientIceServers(manager.location, p.id);
         return ok({
           token,
           expires: String(TOKEN_LIFETIME_S),
@@ -98,11 +120,11 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
           display_name: p.displayName,
           conference_name: conf.service.name,
           service_name: conf.service.name,
-          current_service_type: 'conference',
-          service_type: 'conference',
+          current_service_type: conf.clientServiceType(p),
+          service_type: conf.clientServiceType(),
           call_type: 'video',
-          chat_enabled: false,
-          guests_can_present: true,
+          chat_enabled: manager.chatEnabled(conf.service),
+          guests_can_present: conf.service.guestsCanPresent,
           fecc_enabled: false,
           allow_1080p: false,
           vp9_enabled: false,
@@ -112,9 +134,9 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
           analytics_enabled: false,
           direct_media: false,
           breakout_rooms: false,
-          use_relay_candidates_only: false,
-          stun: [],
-          turn: [],
+          use_relay_candidates_only: ice.useRelayCandidatesOnly,
+          stun: ice.stun,
+          turn: ice.turn,
         });
       }
     }
@@ -126,9 +148,17 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     return ok(true);
   }));
 
-  app.get(`${BASE}/theme/`, async (_req, reply) => reply.code(204).send());
+  // `…/theme/` and `…/theme/<file>` are served by node-agent/theme/theme.routes.ts.
   app.get(`${BASE}/conference_status`, authed((_req, _reply, conf) => ok(conferenceStatus(conf))));
-  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => p.toClientObject(conf.service.serviceType)))));
+  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => p.toClientObject(conf.clientServiceType())))));
+
+  app.post(`${BASE}/message`, authed((req, reply, conf, p) => {
+    if (!manager.chatEnabled(conf.service)) return reply.code(403).send(ok('Chat is disabled'));
+    const body = messageBody.safeParse(req.body ?? {});
+    if (!body.success) return reply.code(400).send({ status: 'failed', result: body.error.issues[0]?.message ?? 'Invalid message' });
+    hub.message(conf, p, body.data);
+    return ok(true);
+  }));
 
   app.get(`${BASE}/events`, authed((_req, reply, conf, p) => {
     reply.hijack();

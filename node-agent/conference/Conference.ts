@@ -1,26 +1,83 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { LiveConference, ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { nodeSettingsSchema, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia } from '../media/MediaTypes.js';
-import type { Participant } from './Participant.js';
+import type { Participant, SplashScreen } from './Participant.js';
 
 export interface ConferenceEvents {
   participantJoined: [Participant];
   participantUpdated: [Participant];
   participantLeft: [Participant, reason: string];
+  /** The participant's splash screen changed (`null` = hide): SSE `splash_screen` to that participant. */
+  splashScreen: [Participant];
+  /** Conference status (`started`) changed: SSE `conference_update`. */
+  statusChanged: [];
   ended: [];
 }
 
-/** A conference instance: created by the first participant of a service, ended by the last one leaving. */
+/** Disconnect reasons, worded as the client API lists them (client-api-v2 §3). */
+export const REASON = {
+  waitingForHost: 'Timeout waiting for conference host to join or permit access to locked conference',
+  guestsOnly: 'All conference hosts departed hosted conference',
+  backstop: 'Last remaining participant removed from conference after timeout',
+  testCallFinished: 'Test call finished',
+} as const;
+
+/**
+ * Test Call Service timeline (guide §15): welcome splash while the instructions play, loopback
+ * with the in-progress splash for `test_call_service_disconnect_timeout` (10 s), then the complete
+ * splash and the hang-up 5 s later: about 20 s in all.
+ */
+export interface TestCallTimings {
+  welcomeMs: number;
+  inProgressMs: number;
+  completeMs: number;
+}
+export const DEFAULT_TEST_CALL_TIMINGS: TestCallTimings = { welcomeMs: 5_000, inProgressMs: 10_000, completeMs: 5_000 };
+
+/** What a conference needs from the node to apply its rules. */
+export interface ConferenceRules {
+  /** The node's current global settings (timeouts are read when a timer starts). */
+  settings: () => NodeSettings;
+  testCall: TestCallTimings;
+}
+
+const DEFAULT_RULES: ConferenceRules = { settings: () => nodeSettingsSchema.parse({}), testCall: DEFAULT_TEST_CALL_TIMINGS };
+
+/** The client API's service type for a service (client-api-v2 §2.1 `current_service_type`). */
+export function clientServiceType(service: ServiceConfig): 'conference' | 'lecture' | 'test_call' | 'ivr' {
+  switch (service.serviceType) {
+    case 'lecture':
+      return 'lecture';
+    case 'test_call':
+      return 'test_call';
+    case 'two_stage_dialing':
+      return 'ivr';
+    default:
+      return 'conference';
+  }
+}
+
+const splash = (screen_key: string, displayMs = 0): SplashScreen => ({ screen_key, display_duration: Math.round(displayMs / 1000) });
+
+/**
+ * A conference instance: created by the first participant of a service, ended by the last one
+ * leaving or by the guide's automatic-ending rules (§20.4 Guests, §24 timeouts, §15 Test Call).
+ */
 export class Conference extends EventEmitter<ConferenceEvents> {
   readonly id = randomUUID();
   readonly startTime = new Date();
   private readonly members = new Map<string, Participant>();
+  /** Per-participant timers (waiting for Host, test call steps), cleared when they leave. */
+  private readonly participantTimers = new Map<string, NodeJS.Timeout[]>();
+  private guestsOnlyTimer: NodeJS.Timeout | null = null;
+  private backstopTimer: NodeJS.Timeout | null = null;
   private ended = false;
 
   constructor(
     public service: ServiceConfig,
     readonly media: ConferenceMedia,
+    private readonly rules: ConferenceRules = DEFAULT_RULES,
   ) {
     super();
   }
@@ -37,6 +94,16 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return this.ended;
   }
 
+  /** `current_service_type` for the client API: held Guests are in the `waiting_room`. */
+  clientServiceType(p?: Participant): string {
+    return p?.held ? 'waiting_room' : clientServiceType(this.service);
+  }
+
+  /** Conference started = a Host is present (Guests are held until then). */
+  get hasHost(): boolean {
+    return this.participants.some((p) => p.role === 'HOST');
+  }
+
   /** Participant limit of the service (blank = unlimited). */
   isFull(): boolean {
     const limit = this.service.participantLimit;
@@ -49,8 +116,21 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   add(p: Participant): void {
     if (this.ended) throw new Error('conference has ended');
+    const hostWasPresent = this.hasHost;
+    // Guests only exist where the service has a Host PIN and allows Guests; they wait for a Host.
+    p.held = p.role === 'GUEST' && !hostWasPresent;
+    this.syncMedia(p);
     this.members.set(p.id, p);
     this.emit('participantJoined', p);
+
+    if (p.held) {
+      this.setSplash(p, splash('waiting_for_host'));
+      // Timed per participant (guide §20.4); 0 = disconnect at once.
+      this.later(p, this.rules.settings().waitingForHostTimeout * 1000, () => this.remove(p.id, REASON.waitingForHost));
+    }
+    if (p.role === 'HOST' && !hostWasPresent) this.hostArrived();
+    if (this.service.serviceType === 'test_call') this.runTestCall(p);
+    this.checkBackstop();
   }
 
   updated(p: Participant): void {
@@ -61,19 +141,98 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const p = this.members.get(participantId);
     if (!p) return;
     this.members.delete(participantId);
+    for (const t of this.participantTimers.get(participantId) ?? []) clearTimeout(t);
+    this.participantTimers.delete(participantId);
     p.leg?.close(reason);
     p.leg = null;
     this.media.removeParticipant(participantId);
     this.emit('participantLeft', p, reason);
-    if (this.members.size === 0) this.end();
+    if (this.members.size === 0) return this.end();
+    if (this.ended) return;
+    if (p.role === 'HOST' && !this.hasHost) this.lastHostLeft();
+    this.checkBackstop();
   }
 
   end(reason = 'Conference ended'): void {
     if (this.ended) return;
-    for (const p of this.participants) this.remove(p.id, reason);
+    // Marked first: removing the last participant below must not end the conference twice.
     this.ended = true;
+    this.clearConferenceTimers();
+    for (const p of this.participants) this.remove(p.id, reason);
     this.media.close();
     this.emit('ended');
+  }
+
+  /** Sets the splash screen a participant sees (`null` hides it). */
+  setSplash(p: Participant, screen: SplashScreen | null): void {
+    p.splash = screen;
+    this.emit('splashScreen', p);
+  }
+
+  private syncMedia(p: Participant): void {
+    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held });
+  }
+
+  /** The first Host releases every held Guest and cancels the Guests-only countdown. */
+  private hostArrived(): void {
+    this.clearTimer('guestsOnlyTimer');
+    for (const g of this.participants) {
+      if (!g.held) continue;
+      g.held = false;
+      for (const t of this.participantTimers.get(g.id) ?? []) clearTimeout(t);
+      this.participantTimers.delete(g.id);
+      this.syncMedia(g);
+      this.setSplash(g, null);
+      this.emit('participantUpdated', g);
+    }
+    this.emit('statusChanged');
+  }
+
+  /** Guide §24.1: only Guests remain; the conference ends after the Guests-only timeout (0 = now). */
+  private lastHostLeft(): void {
+    this.emit('statusChanged');
+    const ms = this.rules.settings().guestsOnlyTimeout * 1000;
+    if (ms === 0) return this.end(REASON.guestsOnly);
+    this.clearTimer('guestsOnlyTimer');
+    this.guestsOnlyTimer = setTimeout(() => this.end(REASON.guestsOnly), ms).unref();
+  }
+
+  /** Guide §24.2: exactly one participant left for the backstop timeout (0 = never) ends it. */
+  private checkBackstop(): void {
+    const seconds = this.rules.settings().lastParticipantBackstopTimeout;
+    // The Test Call Service and Virtual Receptions hang up on their own: the rule is for conferences.
+    const applies = this.service.serviceType === 'conference' || this.service.serviceType === 'lecture';
+    if (this.ended || !applies || seconds === 0 || this.members.size !== 1) return this.clearTimer('backstopTimer');
+    if (this.backstopTimer) return;
+    this.backstopTimer = setTimeout(() => this.end(REASON.backstop), seconds * 1000).unref();
+  }
+
+  /** Guide §15 sequence for one caller: welcome, in progress (loopback), complete, hang-up. */
+  private runTestCall(p: Participant): void {
+    const t = this.rules.testCall;
+    this.setSplash(p, splash('test_call_welcome', t.welcomeMs));
+    this.later(p, t.welcomeMs, () => this.setSplash(p, splash('test_call_in_progress', t.inProgressMs)));
+    this.later(p, t.welcomeMs + t.inProgressMs, () => this.setSplash(p, splash('test_call_complete', t.completeMs)));
+    this.later(p, t.welcomeMs + t.inProgressMs + t.completeMs, () => this.remove(p.id, REASON.testCallFinished));
+  }
+
+  private later(p: Participant, ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      if (this.members.get(p.id) === p) fn();
+    }, ms).unref();
+    const list = this.participantTimers.get(p.id) ?? [];
+    list.push(timer);
+    this.participantTimers.set(p.id, list);
+  }
+
+  private clearTimer(which: 'guestsOnlyTimer' | 'backstopTimer'): void {
+    if (this[which]) clearTimeout(this[which]);
+    this[which] = null;
+  }
+
+  private clearConferenceTimers(): void {
+    this.clearTimer('guestsOnlyTimer');
+    this.clearTimer('backstopTimer');
   }
 
   toLive(node: string): LiveConference {

@@ -1,11 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { decideRole } from '../../shared/conference/pin-check.js';
-import type { LiveConference, NodeConfigSnapshot, ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { ConferenceMedia } from '../media/MediaTypes.js';
-import { Conference } from './Conference.js';
+import {
+  nodeSettingsSchema,
+  type LiveConference,
+  type LocationConfig,
+  type NodeConfigSnapshot,
+  type NodeSettings,
+  type ServiceConfig,
+} from '../../shared/node-protocol/messages.js';
+import type { ConferenceMedia, MediaMode } from '../media/MediaTypes.js';
+import { Conference, DEFAULT_TEST_CALL_TIMINGS, type TestCallTimings } from './Conference.js';
 import { Participant, type ParticipantInit } from './Participant.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
+import { TransferTokens } from './TransferTokens.js';
 
 export interface ConferenceManagerEvents {
   conferenceStarted: [Conference];
@@ -19,7 +27,29 @@ export type JoinResult =
   | { kind: 'not_found' }
   | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
   | { kind: 'invalid_pin' }
-  | { kind: 'full' };
+  | { kind: 'full' }
+  | { kind: 'maintenance' };
+
+/** How a new conference instance's media is set up, from its service and the global settings. */
+export interface MediaSetup {
+  mode: MediaMode;
+  portRange: [number, number];
+}
+
+export interface ConferenceManagerOptions {
+  /** A local media port range that overrides the global setting (several nodes on one host, tests). */
+  mediaPortRange?: [number, number];
+  /** Test Call Service timeline; tests shorten it. */
+  testCallTimings?: Partial<TestCallTimings>;
+}
+
+/** Media mode per service type (MediaTypes.ts). */
+const MEDIA_MODE: Record<ServiceConfig['serviceType'], MediaMode> = {
+  conference: 'conference',
+  lecture: 'lecture',
+  test_call: 'test_call',
+  two_stage_dialing: 'reception',
+};
 
 export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   pin: string | undefined;
@@ -28,35 +58,67 @@ export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
 export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   readonly directory = new ServiceDirectory();
+  /** One-time tokens of transferred callers (Virtual Reception `refer`). */
+  readonly transfers = new TransferTokens();
   private readonly instances = new Map<number, Conference>();
+  /** Each Test Call Service caller has an instance of their own (their media is looped back). */
+  private readonly testCalls = new Set<Conference>();
+  /** The parts of the configuration snapshot the node acts on besides services. */
+  node: NodeConfigSnapshot['node'] | null = null;
+  location: LocationConfig | null = null;
+  settings: NodeSettings = nodeSettingsSchema.parse({});
+  private readonly testCallTimings: TestCallTimings;
   private readonly tokens = new Map<string, { conference: Conference; participant: Participant }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly createMedia: (service: ServiceConfig) => ConferenceMedia,
+    private readonly createMedia: (service: ServiceConfig, setup: MediaSetup) => ConferenceMedia,
     readonly nodeName: string,
     private readonly log: Logger,
+    private readonly options: ConferenceManagerOptions = {},
   ) {
     super();
+    this.testCallTimings = { ...DEFAULT_TEST_CALL_TIMINGS, ...options.testCallTimings };
     this.sweeper = setInterval(() => this.expireTokens(), 1_000);
     this.sweeper.unref();
   }
 
   applyConfig(snapshot: NodeConfigSnapshot): void {
     this.directory.load(snapshot);
+    // A snapshot cached before these existed lacks them: fall back to the guide's defaults.
+    this.node = snapshot.node;
+    this.location = snapshot.location ?? null;
+    this.settings = nodeSettingsSchema.parse(snapshot.settings ?? {});
     for (const [serviceId, conf] of this.instances) {
       const service = this.directory.byServiceId(serviceId);
       if (service) conf.service = service;
     }
   }
 
+  /** Guide: a node in maintenance mode takes no new calls; conferences in progress continue. */
+  get maintenanceMode(): boolean {
+    return this.node?.maintenanceMode ?? false;
+  }
+
+  /** Per-service "Enable chat", else the global setting. */
+  chatEnabled(service: ServiceConfig): boolean {
+    return service.chatEnabled ?? this.settings.chatEnabled;
+  }
+
   join(req: JoinRequest): JoinResult {
-    const service = this.directory.lookup(req.alias);
-    if (!service) return { kind: 'not_found' };
+    if (this.maintenanceMode) return { kind: 'maintenance' };
+    // The guide's incoming-call order: service aliases, then Call Routing Rules.
+    const route = this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
+    if (route.kind === 'gateway') {
+      this.log.info({ alias: req.alias, rule: route.rule.name, destination: route.destination }, 'Call Routing Rule matched, but this node cannot place gateway calls yet');
+      return { kind: 'not_found' };
+    }
+    if (route.kind === 'none') return { kind: 'not_found' };
+    const service = route.service;
     const decision = decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
     if (decision.kind === 'pin_required') return decision;
     if (decision.kind === 'invalid_pin') return decision;
-    let conference = this.instances.get(service.id);
+    let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     if (conference?.isFull()) return { kind: 'full' };
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
@@ -67,8 +129,11 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   }
 
   private start(service: ServiceConfig): Conference {
-    const conference = new Conference(service, this.createMedia(service));
-    this.instances.set(service.id, conference);
+    // Media settings apply to instances started from now on.
+    const media = this.createMedia(service, { mode: MEDIA_MODE[service.serviceType], portRange: this.options.mediaPortRange ?? this.settings.mediaPorts });
+    const conference = new Conference(service, media, { settings: () => this.settings, testCall: this.testCallTimings });
+    if (service.serviceType === 'test_call') this.testCalls.add(conference);
+    else this.instances.set(service.id, conference);
     conference.on('participantJoined', (p) => this.emit('participantJoined', conference, p));
     conference.on('participantLeft', (p, reason) => {
       for (const t of p.tokens) this.tokens.delete(t);
@@ -76,6 +141,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     });
     conference.on('ended', () => {
       if (this.instances.get(service.id) === conference) this.instances.delete(service.id);
+      this.testCalls.delete(conference);
       this.log.info({ conference: service.name }, 'conference instance ended');
       this.emit('conferenceEnded', conference);
     });
@@ -101,7 +167,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
 
   private expireTokens(): void {
     const now = Date.now();
-    for (const conf of this.instances.values()) {
+    for (const conf of this.conferences()) {
       for (const p of conf.participants) {
         if (p.tokenExpiresAt < now) conf.remove(p.id, 'Timer expired awaiting token refresh');
       }
@@ -109,7 +175,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   }
 
   conferences(): Conference[] {
-    return [...this.instances.values()];
+    return [...this.instances.values(), ...this.testCalls];
   }
 
   liveStatus(): LiveConference[] {

@@ -6,6 +6,12 @@ import type { CallLeg } from '../media/MediaTypes.js';
 /** How long a client API token lives; the client refreshes every third of it (client-api-v2 §2.2). */
 export const TOKEN_LIFETIME_S = 120;
 
+/** SSE `splash_screen` payload: a theme screen key (guide-digest-3 §1.7) and seconds to show it (0 = until replaced). */
+export interface SplashScreen {
+  screen_key: string;
+  display_duration: number;
+}
+
 export interface ParticipantInit {
   displayName: string;
   role: Role;
@@ -32,6 +38,10 @@ export class Participant {
   leg: CallLeg | null = null;
   isMuted = false;
   isVideoMuted = false;
+  /** A Guest held in the waiting room until a Host joins (guide §20.4). */
+  held = false;
+  /** The splash screen currently shown, replayed when the event stream (re)opens. */
+  splash: SplashScreen | null = null;
 
   constructor(init: ParticipantInit) {
     this.displayName = init.displayName;
@@ -49,7 +59,10 @@ export class Participant {
     return token;
   }
 
-  /** The participant object of the client API (client-api-v2 §5.1): every required field. */
+  /**
+   * The participant object of the client API (client-api-v2 §5.1): every required field.
+   * `serviceType` is the conference's client service type; a held Guest is in the `waiting_room`.
+   */
   toClientObject(serviceType: string) {
     const yn = (b: boolean) => (b ? 'YES' : 'NO');
     return {
@@ -61,7 +74,7 @@ export class Participant {
       vendor: '',
       call_tag: this.callTag,
       role: this.role === 'HOST' ? 'chair' : 'guest',
-      service_type: serviceType,
+      service_type: this.held ? 'waiting_room' : serviceType,
       protocol: this.protocol === 'webrtc' ? 'api' : this.protocol,
       call_direction: 'in',
       is_muted: yn(this.isMuted),

@@ -144,3 +144,7 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 
 export const NODE_WS_PATH = '/api/node/v1/ws';
+
+/** Theme packages for nodes: `<path>/<id>` and `<path>/base`, authenticated by the enrollment key header. */
+export const NODE_THEMES_PATH = '/api/node/v1/themes';
+export const NODE_KEY_HEADER = 'x-node-enrollment-key';

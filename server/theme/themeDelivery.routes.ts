@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { platformSetting } from '../../db/schema.js';
+import { NODE_KEY_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
+import type { Domain } from '../domain.js';
+import { AppError } from '../errors/AppError.js';
+import { sendError } from '../rest/tastypie.js';
+import { basePackage } from './base-theme.js';
+import { downloadTheme } from './theme.service.js';
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest();
+const paramsSchema = z.object({ id: z.coerce.number().int().positive() });
+
+/**
+ * The current enrollment key, read from the database on every request: a restored backup may
+ * replace it (the registry re-reads the same row), and nodes must present the new one at once.
+ */
+async function currentKey(dom: Domain): Promise<string | null> {
+  const [row] = await dom.db.select({ value: platformSetting.value }).from(platformSetting).where(eq(platformSetting.key, 'node_enrollment_key'));
+  return row?.value ?? null;
+}
+
+/** Sends a package with a strong ETag (its SHA-256), answering 304 when the node already has it. */
+function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array): FastifyReply {
+  const etag = `"${sha256(data).toString('hex')}"`;
+  reply.header('ETag', etag).header('Cache-Control', 'no-cache');
+  if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+  return reply.type('application/zip').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/**
+ * Node-facing theme downloads: `GET /api/node/v1/themes/base` (the Base theme) and `…/:id` (an
+ * uploaded theme's ZIP as stored). Nodes authenticate with the enrollment key in a header, compared
+ * in constant time (hashed first, so length differences do not leak either).
+ */
+export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain): void {
+  const authed =
+    (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const given = req.headers[NODE_KEY_HEADER];
+      const key = await currentKey(dom);
+      if (typeof given !== 'string' || !given || !key || !timingSafeEqual(sha256(given), sha256(key))) {
+        return reply.code(401).send({ error: 'Invalid enrollment key' });
+      }
+      try {
+        return await fn(req, reply);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    };
+
+  app.get(`${NODE_THEMES_PATH}/base`, authed(async (req, reply) => sendPackage(req, reply, basePackage())));
+  app.get(`${NODE_THEMES_PATH}/:id`, authed(async (req, reply) => {
+    const p = paramsSchema.safeParse(req.params);
+    if (!p.success) throw AppError.notFound('Theme');
+    const { data } = await downloadTheme(dom, p.data.id);
+    return sendPackage(req, reply, data);
+  }));
+}
