@@ -1,240 +1,206 @@
-import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RTCRtpTransceiver,
-  RtpPacket,
-  useAbsSendTime,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useSdesMid,
-  useVP8,
-} from 'werift';
+import type { MediaStreamTrack, RtpPacket } from 'werift';
 import type { Logger } from 'pino';
-import type { CallLeg, CallLegEvents, CallLegStats, ConferenceMedia, MediaEngineOptions, MediaKind, MediaParticipantState } from './MediaTypes.js';
+import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaKind, MediaMode, MediaParticipantState } from './MediaTypes.js';
+import { chooseSource, DEFAULT_PARTICIPANT_STATE } from './ForwardingPolicy.js';
+import { DelayedLoopback } from './DelayedLoopback.js';
+import { WeriftCallLeg } from './WeriftCallLeg.js';
 
 const KINDS: MediaKind[] = ['audio', 'video'];
 const PLI_MIN_INTERVAL_MS = 300;
 /** After a leg connects, its sources are asked for keyframes at these delays (a PLI sent before
  * DTLS is up, or answered before the sender runs, is lost). */
 const KEYFRAME_RETRIES_MS = [0, 400, 1_200, 3_000];
+/** Test Call Service loopback delay (theme `test_call_service_media_delay`, 2 s). */
+export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
 
-/** A participant's incoming media, as the forwarding logic sees it. */
+/** A participant's incoming media of one kind, as the forwarding logic sees it. */
 interface Publisher {
   participantId: string;
-  joinedAt: number;
+  publishedAt: number;
   requestKeyframe: () => void;
   lastPli: number;
 }
 
+type Route = Partial<Record<MediaKind, string>>;
+
 /**
- * Single-stream forwarding SFU on werift: each participant receives one audio and one video
- * stream (the "main" m-lines of a Pexip-style offer), taken from the other participant it is
- * currently watching. With two participants that is exactly "each sees and hears the other";
- * with more it is voice switching without audio mixing yet (see README: known limits).
+ * Single-stream forwarding SFU on werift: each participant receives at most one audio and one
+ * video stream (the "main" m-lines of a Pexip-style offer). Whom it receives them from depends on
+ * the service type and on roles and hold (ForwardingPolicy): a VMR forwards another participant,
+ * a Virtual Auditorium shows Guests only Hosts, the Test Call Service loops the caller's own media
+ * back after a delay, a Virtual Reception forwards nothing; held participants get and give nothing.
+ * Routes are recomputed on every change (join, publish, role/hold, leave), not per packet; a
+ * viewer whose video source changes gets a keyframe requested from the new source.
  */
 export class WeriftConferenceMedia implements ConferenceMedia {
+  private readonly mode: MediaMode;
+  private readonly loopbackDelayMs: number;
   private readonly legs = new Map<string, WeriftCallLeg>();
   /** participantId → kind → publisher of that kind. */
   private readonly publishers = new Map<string, Partial<Record<MediaKind, Publisher>>>();
+  /** Role and hold, kept per participant id whether or not a leg exists yet. */
+  private readonly states = new Map<string, MediaParticipantState>();
+  /** viewer participantId → kind → source participantId. */
+  private readonly routes = new Map<string, Route>();
+  /** Test Call Service: participantId → the delay line replaying its own media to its leg. */
+  private readonly loopbacks = new Map<string, DelayedLoopback<{ kind: MediaKind; rtp: RtpPacket }>>();
+  private closed = false;
 
   constructor(
     private readonly opts: MediaEngineOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.mode = opts.mode ?? 'conference';
+    this.loopbackDelayMs = opts.loopbackDelayMs ?? DEFAULT_LOOPBACK_DELAY_MS;
+  }
 
   createLeg(participantId: string): CallLeg {
-    // A new call from the same participant (e.g. reconnect) replaces the old leg.
-    this.legs.get(participantId)?.close('Replaced by a new call');
+    // A new call from the same participant (e.g. reconnect) replaces the old leg; its role and
+    // hold state stay. Unmap the old leg first so its 'closed' event does not remove the participant.
+    const old = this.legs.get(participantId);
+    if (old) {
+      this.detachLeg(participantId);
+      old.close('Replaced by a new call');
+    }
     const leg = new WeriftCallLeg(participantId, this.opts, this.log, {
-      onPublish: (kind, track, requestKeyframe) => this.publish(participantId, kind, track, requestKeyframe),
-      onKeyframeWanted: () => this.keyframeFor(participantId),
+      onPublish: (kind, track, requestKeyframe) => {
+        if (this.legs.get(participantId) === leg) this.publish(participantId, kind, track, requestKeyframe);
+      },
+      onKeyframeWanted: () => {
+        if (this.legs.get(participantId) === leg) this.keyframeFor(participantId);
+      },
     });
     this.legs.set(participantId, leg);
+    if (this.mode === 'test_call') {
+      this.loopbacks.set(
+        participantId,
+        new DelayedLoopback(this.loopbackDelayMs, ({ kind, rtp }) => leg.forward(kind, rtp)),
+      );
+    }
     leg.on('connected', () => {
       for (const ms of KEYFRAME_RETRIES_MS) setTimeout(() => this.legs.get(participantId) === leg && this.keyframeFor(participantId), ms).unref();
     });
     leg.on('closed', () => {
-      if (this.legs.get(participantId) === leg) this.removeParticipant(participantId);
+      // The call ended (hang-up, ICE failure): it no longer sends nor receives. The participant's
+      // role stays until the conference logic calls removeParticipant.
+      if (this.legs.get(participantId) === leg) {
+        this.detachLeg(participantId);
+        this.updateRoutes();
+      }
     });
+    this.updateRoutes();
     return leg;
   }
 
-  setParticipant(_participantId: string, _state: MediaParticipantState): void {
-    // TODO(helper C): roles, hold and modes.
+  setParticipant(participantId: string, state: MediaParticipantState): void {
+    if (this.closed) return;
+    this.states.set(participantId, { role: state.role, held: state.held });
+    this.updateRoutes();
   }
 
   removeParticipant(participantId: string): void {
     const leg = this.legs.get(participantId);
-    this.legs.delete(participantId);
-    this.publishers.delete(participantId);
+    this.detachLeg(participantId);
+    this.states.delete(participantId);
     leg?.close('Participant left');
-    // Whoever watched this participant now watches someone else: ask that one for a keyframe.
-    for (const other of this.legs.values()) this.keyframeFor(other.participantId);
+    // Whoever watched this participant now watches someone else (with a keyframe requested).
+    this.updateRoutes();
   }
 
   close(): void {
-    for (const leg of this.legs.values()) leg.close('Conference ended');
-    this.legs.clear();
-    this.publishers.clear();
+    this.closed = true;
+    const legs = [...this.legs.values()];
+    for (const pid of [...this.legs.keys()]) this.detachLeg(pid);
+    for (const leg of legs) leg.close('Conference ended');
+    this.states.clear();
+    this.routes.clear();
   }
 
-  /** Who `viewer` receives `kind` from: the earliest-joined other participant publishing it. */
-  private sourceFor(viewer: string, kind: MediaKind): Publisher | undefined {
-    let best: Publisher | undefined;
-    for (const [pid, pubs] of this.publishers) {
-      const p = pubs[kind];
-      if (pid === viewer || !p) continue;
-      if (!best || p.joinedAt < best.joinedAt) best = p;
+  /** The source a viewer currently receives `kind` from (undefined: nothing). For status and tests. */
+  sourceOf(viewer: string, kind: MediaKind): string | undefined {
+    return this.routes.get(viewer)?.[kind];
+  }
+
+  private stateOf(participantId: string): MediaParticipantState {
+    return this.states.get(participantId) ?? DEFAULT_PARTICIPANT_STATE;
+  }
+
+  /** Forgets a leg and what it published; keeps the participant's state. */
+  private detachLeg(participantId: string): void {
+    this.legs.delete(participantId);
+    this.publishers.delete(participantId);
+    this.routes.delete(participantId);
+    this.loopbacks.get(participantId)?.close();
+    this.loopbacks.delete(participantId);
+  }
+
+  /** Recomputes every viewer's sources; a changed source resets the viewer's RTP continuity and
+   * a changed video source asks the new source for a keyframe. */
+  private updateRoutes(): void {
+    if (this.closed) return;
+    for (const [viewer, leg] of this.legs) {
+      const before = this.routes.get(viewer) ?? {};
+      const after: Route = {};
+      for (const kind of KINDS) {
+        const publishers: { participantId: string; publishedAt: number }[] = [];
+        for (const [pid, pubs] of this.publishers) {
+          const p = pubs[kind];
+          if (p) publishers.push({ participantId: pid, publishedAt: p.publishedAt });
+        }
+        const source = chooseSource({ mode: this.mode, viewer, kind, publishers, stateOf: (pid) => this.stateOf(pid) });
+        if (source !== undefined) after[kind] = source;
+        if (source !== before[kind]) {
+          this.log.debug({ viewer, kind, from: before[kind], to: source }, 'media source changed');
+          // A held viewer's queued loopback media is stale: drop it.
+          if (source === undefined && this.mode === 'test_call') this.resetLoopback(viewer, leg);
+          if (source !== undefined) {
+            leg.sourceChanged(kind);
+            if (kind === 'video') this.requestKeyframe(source);
+          }
+        }
+      }
+      this.routes.set(viewer, after);
     }
-    return best;
+  }
+
+  private resetLoopback(viewer: string, leg: WeriftCallLeg): void {
+    this.loopbacks.get(viewer)?.close();
+    this.loopbacks.set(viewer, new DelayedLoopback(this.loopbackDelayMs, ({ kind, rtp }) => leg.forward(kind, rtp)));
   }
 
   private keyframeFor(viewer: string): void {
-    const src = this.sourceFor(viewer, 'video');
-    if (!src) return;
+    const src = this.routes.get(viewer)?.video;
+    if (src !== undefined) this.requestKeyframe(src);
+  }
+
+  /** PLI to a publisher, at most once per PLI_MIN_INTERVAL_MS whatever the number of viewers. */
+  private requestKeyframe(participantId: string): void {
+    const pub = this.publishers.get(participantId)?.video;
+    if (!pub) return;
     const now = Date.now();
-    if (now - src.lastPli < PLI_MIN_INTERVAL_MS) return;
-    src.lastPli = now;
-    src.requestKeyframe();
+    if (now - pub.lastPli < PLI_MIN_INTERVAL_MS) return;
+    pub.lastPli = now;
+    try {
+      pub.requestKeyframe();
+    } catch (err) {
+      this.log.debug({ err }, 'keyframe request failed');
+    }
   }
 
   private publish(participantId: string, kind: MediaKind, track: MediaStreamTrack, requestKeyframe: () => void): void {
     const pubs = this.publishers.get(participantId) ?? {};
-    const pub: Publisher = { participantId, joinedAt: Date.now(), requestKeyframe, lastPli: 0 };
+    const pub: Publisher = { participantId, publishedAt: Date.now(), requestKeyframe, lastPli: 0 };
     pubs[kind] = pub;
     this.publishers.set(participantId, pubs);
     track.onReceiveRtp.subscribe((rtp) => {
-      for (const leg of this.legs.values()) {
-        if (leg.participantId !== participantId && this.sourceFor(leg.participantId, kind) === pub) leg.forward(kind, rtp);
+      // A replaced or removed leg's track may still deliver a few packets: ignore them.
+      if (this.publishers.get(participantId)?.[kind] !== pub) return;
+      for (const [viewer, leg] of this.legs) {
+        if (this.routes.get(viewer)?.[kind] !== participantId) continue;
+        if (viewer === participantId) this.loopbacks.get(viewer)?.push({ kind, rtp: rtp.clone() });
+        else leg.forward(kind, rtp);
       }
     });
-    if (kind === 'video') for (const leg of this.legs.values()) if (leg.participantId !== participantId) this.keyframeFor(leg.participantId);
-  }
-}
-
-interface LegHooks {
-  onPublish(kind: MediaKind, track: MediaStreamTrack, requestKeyframe: () => void): void;
-  onKeyframeWanted(): void;
-}
-
-class WeriftCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
-  readonly id = randomUUID();
-  private readonly pc: RTCPeerConnection;
-  private readonly out: Record<MediaKind, MediaStreamTrack> = {
-    audio: new MediaStreamTrack({ kind: 'audio' }),
-    video: new MediaStreamTrack({ kind: 'video' }),
-  };
-  private readonly counters: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
-  private readonly wired = new Set<RTCRtpTransceiver>();
-  private closed = false;
-
-  constructor(
-    readonly participantId: string,
-    opts: MediaEngineOptions,
-    private readonly log: Logger,
-    private readonly hooks: LegHooks,
-  ) {
-    super();
-    this.pc = new RTCPeerConnection({
-      iceServers: [],
-      bundlePolicy: 'max-bundle',
-      iceUseIpv6: false,
-      icePortRange: opts.portRange,
-      iceAdditionalHostAddresses: [opts.announcedAddress],
-      iceInterfaceAddresses: { udp4: opts.announcedAddress },
-      codecs: {
-        audio: [useOPUS()],
-        // No transport-cc: werift's TWCC feedback starves Chrome's send rate (DESIGN.md).
-        video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
-      },
-      headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
-    });
-    this.pc.connectionStateChange.subscribe((state) => {
-      if (state === 'connected') this.emit('connected');
-      if (state === 'failed') this.close('Ice failure');
-    });
-  }
-
-  async negotiate(offerSdp: string): Promise<string> {
-    if (this.closed) throw new Error('call is closed');
-    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
-    // The first audio and the first video m-line are "main"; others (slides) stay inactive for now.
-    const seen = new Set<MediaKind>();
-    for (const t of this.pc.getTransceivers()) {
-      const kind = t.kind as MediaKind | 'application';
-      if (kind !== 'audio' && kind !== 'video') continue;
-      if (seen.has(kind)) {
-        t.setDirection('inactive');
-        continue;
-      }
-      seen.add(kind);
-      // werift answers with this direction ANDed with what the offer allows.
-      t.setDirection('sendrecv');
-      if (!this.wired.has(t)) this.wire(t, kind);
-    }
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    await this.gathered();
-    return this.pc.localDescription!.sdp;
-  }
-
-  private wire(t: RTCRtpTransceiver, kind: MediaKind): void {
-    this.wired.add(t);
-    void t.sender.replaceTrack(this.out[kind]).catch((err: unknown) => this.log.debug({ err }, 'replaceTrack failed'));
-    if (kind === 'video') t.sender.onPictureLossIndication.subscribe(() => this.hooks.onKeyframeWanted());
-    // werift announces the remote track during setRemoteDescription, before we get here; the
-    // receiver's track is the same object, so subscribe to it directly.
-    const track = t.receiver.track;
-    track.onReceiveRtp.subscribe(() => this.counters.packetsIn[kind]++);
-    track.onReceiveRtp.once((rtp) => {
-      const ssrc = rtp.header.ssrc;
-      this.hooks.onPublish(kind, track, () => {
-        if (!this.closed) void t.receiver.sendRtcpPLI(ssrc).catch(() => {});
-      });
-    });
-  }
-
-  private gathered(): Promise<void> {
-    if (this.pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 2_000);
-      this.pc.iceGatheringStateChange.subscribe((s) => {
-        if (s === 'complete') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  }
-
-  forward(kind: MediaKind, rtp: RtpPacket): void {
-    if (this.closed) return;
-    this.counters.packetsOut[kind]++;
-    this.out[kind].writeRtp(rtp);
-  }
-
-  async addRemoteCandidate(candidate: string, mid: string | undefined): Promise<void> {
-    if (this.closed || candidate === '') return;
-    const line = candidate.startsWith('candidate:') ? candidate : `candidate:${candidate.replace(/^a=candidate:/, '')}`;
-    await this.pc.addIceCandidate({ candidate: line, sdpMid: mid ?? '0' }).catch((err: unknown) => {
-      this.log.debug({ err }, 'addIceCandidate failed');
-    });
-  }
-
-  stats(): CallLegStats {
-    return structuredClone(this.counters);
-  }
-
-  close(reason = 'Call disconnected'): void {
-    if (this.closed) return;
-    this.closed = true;
-    // Guard werift: a rejection on a closing connection must never reach the process.
-    void Promise.resolve()
-      .then(() => this.pc.close())
-      .catch(() => {});
-    this.emit('closed', reason);
+    this.updateRoutes();
   }
 }

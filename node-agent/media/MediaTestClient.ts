@@ -1,0 +1,192 @@
+/**
+ * A real WebRTC client for media tests: a werift RTCPeerConnection over loopback that offers one
+ * sendrecv audio and one sendrecv video m-line (as a Pexip-style client does), publishes synthetic
+ * Opus/VP8 RTP whose payload names its sender, and records every RTP packet it receives. The
+ * SFU rewrites SSRC, sequence numbers and timestamps, so the payload marker is what tells us whose
+ * media arrived. Used by the node-agent/media tests only.
+ */
+import {
+  MediaStreamTrack,
+  PictureLossIndication,
+  RtcpPayloadSpecificFeedback,
+  RTCPeerConnection,
+  RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+  useAbsSendTime,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useSdesMid,
+  useVP8,
+} from 'werift';
+import type { CallLeg, ConferenceMedia, MediaKind } from './MediaTypes.js';
+
+const MARKER = 'OMTEST|';
+
+/** One RTP packet a client received, decoded from the sender's payload marker. */
+export interface ReceivedPacket {
+  kind: MediaKind;
+  /** The participant whose client sent it. */
+  from: string;
+  /** The sender's packet counter for that kind. */
+  n: number;
+  /** When the sender wrote it, and when this client received it (Date.now()). */
+  sentAt: number;
+  receivedAt: number;
+}
+
+export class MediaTestClient {
+  readonly received: ReceivedPacket[] = [];
+  /** Keyframe requests (PLI) the SFU sent to this client's video publisher. */
+  pliCount = 0;
+  private readonly pc: RTCPeerConnection;
+  private readonly tracks: Record<MediaKind, MediaStreamTrack> = {
+    audio: new MediaStreamTrack({ kind: 'audio' }),
+    video: new MediaStreamTrack({ kind: 'video' }),
+  };
+  private readonly sent: Record<MediaKind, number> = { audio: 0, video: 0 };
+  private sendTimer: NodeJS.Timeout | undefined;
+  private videoTransceiver: RTCRtpTransceiver | undefined;
+  private receivedVideoSsrc: number | undefined;
+  private readonly ssrcBase = Math.floor(Math.random() * 0x7fff_0000);
+
+  constructor(
+    readonly name: string,
+    portRange: [number, number],
+  ) {
+    this.pc = new RTCPeerConnection({
+      iceServers: [],
+      bundlePolicy: 'max-bundle',
+      iceUseIpv6: false,
+      icePortRange: portRange,
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      codecs: {
+        audio: [useOPUS()],
+        video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
+      },
+      headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
+    });
+    this.pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.record(track.kind as MediaKind, rtp));
+    });
+  }
+
+  /** Joins `media` as `participantId`: createLeg, offer → negotiate → answer, wait until connected. */
+  async join(media: ConferenceMedia, participantId = this.name, timeoutMs = 20_000): Promise<CallLeg> {
+    const video: RTCRtpTransceiver = this.pc.addTransceiver(this.tracks.video, { direction: 'sendrecv' });
+    this.pc.addTransceiver(this.tracks.audio, { direction: 'sendrecv' });
+    video.sender.onPictureLossIndication.subscribe(() => this.pliCount++);
+    // werift delivers a PLI to the receiver when its sender SSRC is a receive SSRC here (see
+    // WeriftCallLeg): count those too.
+    video.receiver.onRtcp.subscribe((packet) => {
+      if (
+        packet instanceof RtcpPayloadSpecificFeedback &&
+        packet.feedback instanceof PictureLossIndication &&
+        packet.feedback.mediaSsrc === video.sender.ssrc
+      )
+        this.pliCount++;
+    });
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await this.gathered();
+    const leg = media.createLeg(participantId);
+    const answer = await leg.negotiate(this.pc.localDescription!.sdp);
+    const connected = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: not connected after ${timeoutMs} ms`)), timeoutMs);
+      this.pc.connectionStateChange.subscribe((s) => {
+        if (s === 'connected') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    connected.catch(() => {}); // awaited below only when not yet connected
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    if (this.pc.connectionState !== 'connected') await connected;
+    this.videoTransceiver = video;
+    return leg;
+  }
+
+  /** Asks the SFU for a keyframe of the video this client receives (a PLI, as a decoder would). */
+  async requestKeyframe(): Promise<void> {
+    const t = this.videoTransceiver;
+    if (!t || this.receivedVideoSsrc === undefined) throw new Error(`${this.name}: no video received yet`);
+    await t.receiver.sendRtcpPLI(this.receivedVideoSsrc);
+  }
+
+  /** Sends one Opus and/or one VP8 packet every `intervalMs` until `stopSending`. */
+  startSending(intervalMs = 20, kinds: MediaKind[] = ['audio', 'video']): void {
+    this.stopSending();
+    this.sendTimer = setInterval(() => {
+      for (const kind of kinds) this.sendOne(kind);
+    }, intervalMs);
+  }
+
+  stopSending(): void {
+    if (this.sendTimer) clearInterval(this.sendTimer);
+    this.sendTimer = undefined;
+  }
+
+  /** Packets received from `from` (of `kind`, if given) since `since` (Date.now()). */
+  receivedFrom(from: string, kind?: MediaKind, since = 0): ReceivedPacket[] {
+    return this.received.filter((p) => p.from === from && (!kind || p.kind === kind) && p.receivedAt >= since);
+  }
+
+  /** Resolves once `predicate` holds (polled), or rejects after `timeoutMs`. */
+  async waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`${this.name}: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopSending();
+    await this.pc.close().catch(() => {});
+  }
+
+  private sendOne(kind: MediaKind): void {
+    const n = this.sent[kind]++;
+    const marker = Buffer.from(`${MARKER}${this.name}|${n}|${Date.now()}|`);
+    // Opus: any bytes; VP8: payload descriptor (S=1, partition 0) then a key-frame-shaped header.
+    const prefix = kind === 'video' ? Buffer.from([0x10, 0x00, 0x00, 0x00]) : Buffer.from([0xfc]);
+    const header = new RtpHeader({
+      payloadType: kind === 'video' ? 96 : 111,
+      sequenceNumber: n & 0xffff,
+      timestamp: (n * (kind === 'video' ? 1_800 : 960)) >>> 0,
+      ssrc: this.ssrcBase + (kind === 'video' ? 1 : 0),
+      marker: kind === 'video',
+    });
+    try {
+      this.tracks[kind].writeRtp(new RtpPacket(header, Buffer.concat([prefix, marker, Buffer.alloc(100)])));
+    } catch {
+      // The connection closed under us: the test decides what that means.
+    }
+  }
+
+  private record(kind: MediaKind, rtp: RtpPacket): void {
+    if (kind === 'video') this.receivedVideoSsrc = rtp.header.ssrc;
+    const text = rtp.payload.toString('latin1');
+    const at = text.indexOf(MARKER);
+    if (at < 0) return;
+    const [from, n, sentAt] = text.slice(at + MARKER.length).split('|');
+    if (from === undefined || n === undefined || sentAt === undefined) return;
+    this.received.push({ kind, from, n: Number(n), sentAt: Number(sentAt), receivedAt: Date.now() });
+  }
+
+  private gathered(): Promise<void> {
+    if (this.pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      this.pc.iceGatheringStateChange.subscribe((s) => {
+        if (s === 'complete') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+}
