@@ -1,22 +1,31 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { ClientApi, type ClientParticipant } from './client/ClientApi.js';
-import { MeetingCall } from './call/MeetingCall.js';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { ClientApi, type ClientParticipant, type ServiceType, type Theme, type TokenResult } from './client/ClientApi.js';
+import { MeetingCall, type Splash } from './call/MeetingCall.js';
+import { CANVAS, splashView, type SplashView } from './call/splash.js';
 
 /** The guide: 3 PIN attempts, then the caller is told and disconnected (§20.3). */
 export const MAX_PIN_ATTEMPTS = 3;
 const INVALID_PIN = 'The PIN is invalid for this conference.';
 const TOO_MANY = 'Participant exceeded PIN entry retries.';
+const KEYPAD = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
 type Stage =
   | { kind: 'start'; message?: string }
-  | { kind: 'pin'; hostPin: boolean; guestPin: boolean; attempts: number; message?: string }
+  | { kind: 'pin'; hostPin: boolean; guestPin: boolean; attempts: number; message?: string; referToken?: string }
   | { kind: 'joining' }
   | { kind: 'in_call'; call: MeetingCall }
   | { kind: 'left'; reason: string };
 
+interface ChatLine {
+  id: number;
+  origin: string;
+  text: string;
+  own: boolean;
+}
+
 declare global {
   interface Window {
-    /** For tests and diagnostics: the live call (its RTCPeerConnection gives getStats()). */
+    /** For tests and diagnostics: the live call (its RTCPeerConnection gives getStats() and getConfiguration()). */
     meeting?: MeetingCall;
   }
 }
@@ -28,19 +37,69 @@ export function MeetingApp() {
   const [pin, setPin] = useState('');
   const [stage, setStage] = useState<Stage>({ kind: 'start' });
 
+  const [roster, setRoster] = useState<ClientParticipant[]>([]);
+  const [remote, setRemote] = useState<MediaStream | null>(null);
+  const [local, setLocal] = useState<MediaStream | null>(null);
+  const [splash, setSplash] = useState<Splash | null>(null);
+  const [serviceType, setServiceType] = useState<ServiceType | undefined>(undefined);
+  const [theme, setTheme] = useState<Theme | null>(null);
+  const [chat, setChat] = useState<ChatLine[]>([]);
+  const [typed, setTyped] = useState('');
+
   // Camera and microphone are asked for once, while the token is requested, not after it.
   const media = useRef<Promise<MediaStream> | null>(null);
   const localMedia = () => (media.current ??= navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } }));
+  /** The call the UI shows; callbacks of a call that was handed over (transfer) are ignored. */
+  const active = useRef<MeetingCall | null>(null);
+  const chatIds = useRef(0);
 
-  async function attempt(withPin?: string) {
+  /** Starts the media call for a granted token; `previous` (a transfer) is handed over once this one is set up. */
+  async function startCall(api: ClientApi, token: TokenResult, localStream: MediaStream, previous?: MeetingCall) {
+    const call: MeetingCall = new MeetingCall(api, token, localStream, {
+      participants: (list) => active.current === call && setRoster(list),
+      remoteStream: (s) => active.current === call && setRemote(s),
+      splash: (s) => active.current === call && setSplash(s),
+      serviceType: (t) => {
+        if (active.current !== call) return;
+        setServiceType(t);
+        // Released from the waiting room (a Host joined): the holding screen goes.
+        if (t !== 'waiting_room') setSplash((s) => (s?.screen_key === 'waiting_for_host' ? null : s));
+      },
+      message: (m) => active.current === call && setChat((c) => [...c, { id: ++chatIds.current, origin: m.origin, text: m.payload, own: false }]),
+      refer: (r) => void transfer(call, r),
+      ended: (reason) => {
+        if (active.current !== call) return;
+        active.current = null;
+        window.meeting = undefined;
+        setStage({ kind: 'left', reason });
+      },
+    });
+    active.current = call;
+    window.meeting = call;
+    setRoster([]);
+    setRemote(null);
+    setSplash(null);
+    setServiceType(token.current_service_type);
+    setTyped('');
+    setTheme(null);
+    if (!previous) setChat([]);
+    setLocal(localStream);
+    setStage({ kind: 'in_call', call });
+    void api.theme().then((t) => active.current === call && setTheme(t));
+    const starting = call.start();
+    if (previous) void previous.handOver();
+    await starting;
+  }
+
+  async function attempt(withPin?: string, referToken?: string) {
     const api = new ClientApi(alias.trim());
     const prev = stage;
     setStage({ kind: 'joining' });
     try {
       void localMedia().catch(() => null);
-      const outcome = await api.requestToken(name.trim(), withPin);
+      const outcome = await api.requestToken(name.trim(), withPin, referToken);
       if (outcome.kind === 'pin_required') {
-        setStage({ kind: 'pin', hostPin: outcome.hostPin, guestPin: outcome.guestPin, attempts: 0 });
+        setStage({ kind: 'pin', hostPin: outcome.hostPin, guestPin: outcome.guestPin, attempts: 0, referToken });
         return;
       }
       if (outcome.kind === 'error') {
@@ -57,28 +116,43 @@ export function MeetingApp() {
         }
         return;
       }
-      const local = await localMedia();
+      const localStream = await localMedia();
       media.current = null; // the call owns (and stops) these tracks from here on
-      const call = new MeetingCall(api, outcome.token, local, {
-        participants: (list) => setRoster(list),
-        remoteStream: (s) => setRemote(s),
-        ended: (reason) => {
-          window.meeting = undefined;
-          setStage({ kind: 'left', reason });
-        },
-      });
-      window.meeting = call;
-      setLocal(local);
-      setStage({ kind: 'in_call', call });
-      await call.start();
+      await startCall(api, outcome.token, localStream);
     } catch (err) {
       setStage({ kind: 'start', message: err instanceof Error ? err.message : String(err) });
     }
   }
 
-  const [roster, setRoster] = useState<ClientParticipant[]>([]);
-  const [remote, setRemote] = useState<MediaStream | null>(null);
-  const [local, setLocal] = useState<MediaStream | null>(null);
+  /**
+   * SSE `refer` (a Virtual Reception found the conference): join the target alias with the
+   * one-time token, keeping camera and microphone; the target's PIN rules still apply.
+   */
+  async function transfer(from: MeetingCall, refer: { alias: string; token: string }) {
+    const api = new ClientApi(refer.alias);
+    setAlias(refer.alias);
+    const localStream = from.localStream;
+    try {
+      const outcome = await api.requestToken(from.token.display_name || name.trim(), undefined, refer.token);
+      if (outcome.kind === 'joined') return await startCall(api, outcome.token, localStream, from);
+      active.current = null;
+      window.meeting = undefined;
+      await from.handOver();
+      if (outcome.kind === 'pin_required') {
+        media.current = Promise.resolve(localStream); // reused once the PIN is accepted
+        setPin('');
+        setStage({ kind: 'pin', hostPin: outcome.hostPin, guestPin: outcome.guestPin, attempts: 0, referToken: refer.token });
+      } else {
+        localStream.getTracks().forEach((t) => t.stop());
+        setStage({ kind: 'start', message: outcome.message });
+      }
+    } catch (err) {
+      if (active.current === from) active.current = null;
+      await from.handOver();
+      localStream.getTracks().forEach((t) => t.stop());
+      setStage({ kind: 'start', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
 
   useEffect(() => {
     if (stage.kind !== 'in_call') return;
@@ -87,38 +161,111 @@ export function MeetingApp() {
     return () => window.removeEventListener('pagehide', onUnload);
   }, [stage]);
 
+  // A splash with a display duration goes after it.
+  useEffect(() => {
+    const seconds = splash?.display_duration;
+    if (!splash || typeof seconds !== 'number' || !(seconds > 0)) return;
+    const t = window.setTimeout(() => setSplash((s) => (s === splash ? null : s)), seconds * 1000);
+    return () => window.clearTimeout(t);
+  }, [splash]);
+
+  // The digits typed into a Virtual Reception start afresh with each prompt.
+  useEffect(() => {
+    if (splash && /virtual_reception_(welcome|conference_id_invalid)|timeout/.test(splash.screen_key)) setTyped('');
+  }, [splash]);
+
+  const call = stage.kind === 'in_call' ? stage.call : null;
+  const inIvr = serviceType === 'ivr';
+
+  /** DTMF digits go one POST at a time, in order. */
+  const dtmfQueue = useRef<Promise<unknown>>(Promise.resolve());
+  const press = useCallback(
+    (key: string) => {
+      if (!call) return;
+      setTyped((t) => (key === '#' ? t : (t + key).slice(-32)));
+      dtmfQueue.current = dtmfQueue.current.then(() => call.sendDtmf(key)).catch(() => null);
+    },
+    [call],
+  );
+
+  // In a Virtual Reception the keyboard's digits, * and # are DTMF too (not while typing in a field).
+  useEffect(() => {
+    if (!inIvr) return;
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || !KEYPAD.includes(e.key)) return;
+      e.preventDefault();
+      press(e.key);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [inIvr, press]);
+
   const submitStart = (e: FormEvent) => {
     e.preventDefault();
     void attempt();
   };
   const submitPin = (e: FormEvent) => {
     e.preventDefault();
-    void attempt(pin.trim() || 'none');
+    void attempt(pin.trim() || 'none', stage.kind === 'pin' ? stage.referToken : undefined);
   };
 
-  if (stage.kind === 'in_call') {
+  if (call) {
+    const token = call.token;
+    const conferenceName = token.conference_name ?? alias;
+    // What the node said to show; otherwise what the participant's situation implies.
+    const key = splash?.screen_key ?? (serviceType === 'waiting_room' ? 'waiting_for_host' : inIvr ? 'virtual_reception_welcome' : null);
+    const view = key
+      ? splashView(key, theme, {
+          conference_name: splash?.conference_name ?? (key === 'virtual_reception_connecting' ? 'the meeting' : conferenceName),
+          conference_id: splash?.conference_id ?? typed,
+        })
+      : null;
+    const testCall = serviceType === 'test_call';
+    const iceServers = call.pc.getConfiguration();
     return (
       <main className="call">
         <header>
-          <h1>{stage.call.token.conference_name ?? alias}</h1>
-          <span className="role">{stage.call.token.role === 'HOST' ? 'Host' : 'Guest'}</span>
-          <button type="button" className="leave" onClick={() => void stage.call.end()}>
+          <h1>{testCall ? 'Test call' : inIvr ? 'Virtual Reception' : conferenceName}</h1>
+          {!testCall && !inIvr && <span className="role">{token.role === 'HOST' ? 'Host' : 'Guest'}</span>}
+          <button type="button" className="leave" onClick={() => void call.end()}>
             Leave
           </button>
         </header>
         <section className="stage">
           <Video stream={remote} muted={false} testId="remote-video" />
-          <Video stream={local} muted testId="local-video" className="self" />
+          {!testCall && <Video stream={local} muted testId="local-video" className="self" />}
+          {testCall && (
+            <p className="video-label" data-testid="test-call-label">
+              Test call: this is your own video and sound, looped back by the conferencing node
+            </p>
+          )}
+          {view && <SplashOverlay view={view} api={call.api} caption={view.key === 'test_call_in_progress'} />}
+          {inIvr && <Keypad onPress={press} typed={typed} />}
         </section>
         <aside>
           <h2>Participants ({roster.length})</h2>
           <ul data-testid="roster">
             {roster.map((p) => (
               <li key={p.uuid}>
-                {p.display_name} <small>{p.role === 'chair' ? 'Host' : 'Guest'}</small>
+                {p.display_name} {!testCall && !inIvr && <small>{p.role === 'chair' ? 'Host' : 'Guest'}</small>}
               </li>
             ))}
           </ul>
+          {token.chat_enabled && !testCall && !inIvr && (
+            <Chat
+              lines={chat}
+              onSend={async (text) => {
+                await call.sendMessage(text);
+                setChat((c) => [...c, { id: ++chatIds.current, origin: token.display_name || name, text, own: true }]);
+              }}
+            />
+          )}
+          <p className="ice" data-testid="ice-servers">
+            ICE servers: {iceServers.iceServers?.length ?? 0}
+            {iceServers.iceTransportPolicy === 'relay' ? ' (relay only)' : ''}
+          </p>
         </aside>
       </main>
     );
@@ -158,6 +305,99 @@ export function MeetingApp() {
         </form>
       )}
     </main>
+  );
+}
+
+function SplashOverlay({ view, api, caption }: { view: SplashView; api: ClientApi; caption: boolean }) {
+  const pct = (v: number, of: number) => `${(v / of) * 100}%`;
+  return (
+    <div
+      className={caption ? 'splash caption' : 'splash'}
+      data-testid="splash"
+      data-screen={view.key}
+      role="status"
+      style={view.backgroundColor && !caption ? { background: view.backgroundColor } : undefined}
+    >
+      {view.background && !caption && <img className="splash-bg" data-testid="splash-background" alt="" src={api.themeAssetUrl(view.background)} />}
+      {view.placed ? (
+        <div className="splash-canvas">
+          {view.placed.map((el, i) => {
+            const box = { left: pct(el.x, CANVAS.width), top: pct(el.y, CANVAS.height), width: pct(el.width, CANVAS.width), height: pct(el.height, CANVAS.height) };
+            return el.kind === 'icon' ? (
+              <img key={i} className="splash-icon" alt="" src={api.themeAssetUrl(el.path!)} style={box} />
+            ) : (
+              <p
+                key={i}
+                className="splash-label"
+                style={{ ...box, color: el.color, textAlign: el.align, fontSize: `${((el.fontSize ?? 66) / CANVAS.height) * 100}cqh` }}
+              >
+                {el.text}
+              </p>
+            );
+          })}
+        </div>
+      ) : (
+        <div className="splash-text">
+          {view.lines.map((l, i) => (
+            <p key={i} style={l.color ? { color: l.color } : undefined}>
+              {l.text}
+            </p>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Keypad({ onPress, typed }: { onPress: (key: string) => void; typed: string }) {
+  return (
+    <div className="keypad" role="group" aria-label="Keypad">
+      <output className="typed" aria-label="Digits entered">
+        {typed}
+      </output>
+      {KEYPAD.map((k) => (
+        <button key={k} type="button" onClick={() => onPress(k)} aria-label={k === '#' ? 'Pound' : k === '*' ? 'Star' : k}>
+          {k}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function Chat({ lines, onSend }: { lines: ChatLine[]; onSend: (text: string) => Promise<void> }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const t = text.trim();
+    if (!t) return;
+    onSend(t).then(
+      () => {
+        setText('');
+        setError('');
+      },
+      (err: unknown) => setError(err instanceof Error ? err.message : 'The message could not be sent'),
+    );
+  };
+  return (
+    <section className="chat" aria-label="Chat">
+      <h2>Chat</h2>
+      <ol data-testid="chat-messages">
+        {lines.map((l) => (
+          <li key={l.id} className={l.own ? 'own' : undefined}>
+            <strong>{l.origin}</strong> <span>{l.text}</span>
+          </li>
+        ))}
+      </ol>
+      <form onSubmit={submit}>
+        <label>
+          Message
+          <input value={text} maxLength={2000} onChange={(e) => setText(e.target.value)} autoComplete="off" />
+        </label>
+        {error && <p role="alert">{error}</p>}
+        <button type="submit">Send</button>
+      </form>
+    </section>
   );
 }
 

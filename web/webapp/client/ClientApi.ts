@@ -9,6 +9,33 @@ export interface TokenResult {
   role: 'HOST' | 'GUEST';
   display_name: string;
   conference_name?: string;
+  service_name?: string;
+  /** Where the participant is now: `conference`, `waiting_room` (held for a Host), `ivr` (Virtual Reception), `test_call`… */
+  current_service_type?: ServiceType;
+  service_type?: ServiceType;
+  chat_enabled?: boolean;
+  stun?: { url: string }[];
+  turn?: { urls: string[] | string; username?: string; credential?: string }[];
+  use_relay_candidates_only?: boolean;
+}
+
+export type ServiceType = 'conference' | 'gateway' | 'test_call' | 'waiting_room' | 'ivr' | 'lecture' | 'media_playback' | 'connecting';
+
+/** One splash screen of the conference's theme (`GET …/theme/`), keyed by screen key. */
+export interface ThemeScreen {
+  layout_type?: string;
+  background?: { path?: string; color?: string | number };
+  elements?: { type: string; text?: string; label?: string; color?: number | string }[];
+}
+export type Theme = Record<string, ThemeScreen>;
+
+/** SSE `message_received` (client-api-v2.md §5). */
+export interface ChatMessage {
+  type: string;
+  payload: string;
+  uuid: string;
+  origin: string;
+  direct?: boolean;
 }
 
 export interface ClientParticipant {
@@ -16,6 +43,7 @@ export interface ClientParticipant {
   display_name: string;
   role: 'chair' | 'guest';
   has_media: boolean;
+  service_type?: ServiceType;
 }
 
 export type JoinOutcome =
@@ -37,21 +65,20 @@ export class ClientApi {
     return this.token;
   }
 
-  async requestToken(displayName: string, pin?: string): Promise<JoinOutcome> {
+  /** `joinToken`: the one-time token of an SSE `refer` (a Virtual Reception transferring the caller). */
+  async requestToken(displayName: string, pin?: string, joinToken?: string): Promise<JoinOutcome> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (pin !== undefined) headers.pin = pin;
-    const res = await fetch(`${this.base}/request_token`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ display_name: displayName, chosen_idp: 'none', direct_media: false, node: location.host }),
-    });
-    const body = (await res.json().catch(() => ({}))) as { result?: unknown };
+    const body: Record<string, unknown> = { display_name: displayName, chosen_idp: 'none', direct_media: false, node: location.host };
+    if (joinToken) body.token = joinToken;
+    const res = await fetch(`${this.base}/request_token`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const parsed = (await res.json().catch(() => ({}))) as { result?: unknown };
     if (res.ok) {
-      const token = body.result as TokenResult;
+      const token = parsed.result as TokenResult;
       this.token = token.token;
       return { kind: 'joined', token };
     }
-    const r = body.result;
+    const r = parsed.result;
     if (res.status === 403 && r && typeof r === 'object' && 'pin' in r) {
       const shape = r as { pin: string; guest_pin: string };
       return { kind: 'pin_required', hostPin: shape.pin === 'required', guestPin: shape.guest_pin === 'required' };
@@ -100,6 +127,32 @@ export class ClientApi {
 
   disconnectCall(participant: string, call: string): Promise<null> {
     return this.post(`participants/${participant}/calls/${call}/disconnect`);
+  }
+
+  /** The conference's splash screens, or null when the node has no theme for it (204) or fails. */
+  async theme(): Promise<Theme | null> {
+    try {
+      const res = await fetch(`${this.base}/theme/`, { headers: { token: this.token } });
+      if (res.status !== 200) return null;
+      const body = (await res.json()) as { result?: unknown };
+      return body.result && typeof body.result === 'object' ? (body.result as Theme) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A theme asset (splash background): the token goes in the query string, as image URLs cannot carry headers. */
+  themeAssetUrl(path: string): string {
+    return `${this.base}/theme/${path.split('/').map(encodeURIComponent).join('/')}?token=${encodeURIComponent(this.token)}`;
+  }
+
+  dtmf(participant: string, digits: string): Promise<boolean> {
+    return this.post(`participants/${participant}/dtmf`, { digits });
+  }
+
+  /** Chat to everyone in the conference (SSE `message_received` at the others). */
+  message(payload: string): Promise<boolean> {
+    return this.post('message', { type: 'text/plain', payload });
   }
 
   release(): Promise<boolean> {
