@@ -11,6 +11,7 @@ import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
 import { ManagementLink } from './management/ManagementLink.js';
+import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { WeriftConferenceMedia } from './media/WeriftConferenceMedia.js';
 
@@ -31,6 +32,8 @@ export interface NodeAgentOptions {
   mediaPortRange?: [number, number];
   /** Test Call Service timeline (default about 20 s, guide §15); tests shorten it. */
   testCallTimings?: Partial<TestCallTimings>;
+  /** HTTPS port served with the node's assigned TLS certificate (while one is assigned); unset = no HTTPS. 0 picks a free port. */
+  httpsPort?: number;
   /** Configuration cache directory; default ./data/node-<name>. */
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
@@ -44,6 +47,8 @@ export class NodeAgent {
     readonly app: FastifyInstance,
     readonly manager: ConferenceManager,
     readonly link: ManagementLink,
+    /** The HTTPS port, when enabled. */
+    readonly tls: NodeTlsListener | null = null,
   ) {}
 
   get url(): string {
@@ -107,17 +112,20 @@ export class NodeAgent {
     });
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
     link.on('config', (snapshot) => void themes.apply(snapshot));
+    const tls = opts.httpsPort === undefined ? null : new NodeTlsListener(app, { port: opts.httpsPort, address, log: log.child({ part: 'tls' }) });
+    if (tls) link.on('config', (snapshot) => void tls.apply(snapshot.tls));
     manager.on('conferenceStarted', (c) => link.send({ type: 'conference_started', conference: c.toLive(name) }));
     manager.on('conferenceEnded', (c) => link.send({ type: 'conference_ended', conferenceId: c.id }));
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
     manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
     await link.start();
-    return new NodeAgent(app, manager, link);
+    return new NodeAgent(app, manager, link, tls);
   }
 
   async stop(): Promise<void> {
     this.manager.close();
     this.link.stop();
+    await this.tls?.close();
     await this.app.close();
   }
 }

@@ -19,6 +19,8 @@ const agent = await NodeAgent.start({
   port: Number(process.env.NODE_PORT ?? 8081),
   address: process.env.NODE_ADDRESS,
   mediaPortRange: range,
+  // HTTPS with the node's assigned TLS certificate: NODE_HTTPS_PORT (default 8443), `off` to disable.
+  httpsPort: process.env.NODE_HTTPS_PORT === 'off' ? undefined : Number(process.env.NODE_HTTPS_PORT ?? 8443),
   dataDir: process.env.NODE_DATA_DIR,
 });
 console.log(`conferencing node at ${agent.url} (meeting client: ${agent.url}/webapp/)`);

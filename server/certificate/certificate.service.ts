@@ -301,6 +301,16 @@ export async function deleteTlsCertificate(dom: Domain, id: number): Promise<voi
   dom.bus.notify(TLS_RESOURCE);
 }
 
+/** Every node's certificate (with chain) and key, for the configuration pushes: one read for all nodes. */
+export async function tlsCertificatesByNode(db: Database): Promise<Map<number, { certificate: string; privateKey: string }>> {
+  const out = new Map<number, { certificate: string; privateKey: string }>();
+  for (const row of await rowsOf(db, TLS_RESOURCE)) {
+    const d = row.data as unknown as TlsData;
+    for (const n of d.nodes) out.set(n, { certificate: d.certificate, privateKey: d.private_key });
+  }
+  return out;
+}
+
 /** The certificate (with chain), key and parameters a node serves, for the configuration pushed to it; null when none is assigned. */
 export async function tlsCertificateForNode(db: Database, nodeId: number): Promise<{ certificate: string; private_key: string; parameters: string } | null> {
   for (const row of await rowsOf(db, TLS_RESOURCE)) {

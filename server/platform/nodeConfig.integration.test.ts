@@ -118,6 +118,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     const s = await pushed((x) => x.location?.clientTurnServers.length === 2);
     expect(s.location).toEqual({
       name: s.node.systemLocation,
+      syslogServers: [],
       clientStunServers: [{ address: 'stun.l.google.com', port: 19302 }],
       // In the order the location lists them.
       clientTurnServers: [

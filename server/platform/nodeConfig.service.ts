@@ -12,9 +12,11 @@ import {
   type NodeSettings,
   type ServiceConfig,
   type StunServerConfig,
+  type SyslogServerConfig,
   type TurnServerConfig,
 } from '../../shared/node-protocol/messages.js';
 import type { RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import { tlsCertificatesByNode } from '../certificate/certificate.service.js';
 import { servicesForNodes } from '../conference/vmr.service.js';
 import { getSingleton, listObjects } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
@@ -68,7 +70,17 @@ const locationRecordSchema = z.object({
   name: z.string(),
   client_stun_servers: idList,
   client_turn_servers: idList,
+  syslog_servers: idList,
   use_relay_candidates_only: z.boolean().catch(false),
+});
+
+const syslogRecordSchema = z.object({
+  address: z.string(),
+  port: z.number().int().catch(514),
+  transport: z.enum(['udp', 'tcp', 'tls']).catch('udp'),
+  support_log: z.boolean().catch(false),
+  audit_log: z.boolean().catch(false),
+  web_log: z.boolean().catch(false),
 });
 
 // `config_object.data` of STUN and TURN servers, under their management API field names.
@@ -169,7 +181,13 @@ export class NodeConfigBuilder {
     const locations = all.filter((l) => wanted.has(l.id)).map((l) => locationRecordSchema.parse(l));
     const stunIds = [...new Set(locations.flatMap((l) => l.client_stun_servers))];
     const turnIds = [...new Set(locations.flatMap((l) => l.client_turn_servers))];
-    const [stun, turn] = await Promise.all([this.serverData('stun_server', stunIds), this.serverData('turn_server', turnIds)]);
+    const syslogIds = [...new Set(locations.flatMap((l) => l.syslog_servers))];
+    const [stun, turn, syslog] = await Promise.all([this.serverData('stun_server', stunIds), this.serverData('turn_server', turnIds), this.serverData('syslog_server', syslogIds)]);
+    const syslogById = new Map<number, SyslogServerConfig>();
+    for (const [id, data] of syslog) {
+      const p = syslogRecordSchema.safeParse(data);
+      if (p.success) syslogById.set(id, { address: p.data.address, port: p.data.port, transport: p.data.transport, supportLog: p.data.support_log, auditLog: p.data.audit_log, webLog: p.data.web_log });
+    }
     const stunById = new Map<number, StunServerConfig>();
     for (const [id, data] of stun) {
       const p = stunRecordSchema.safeParse(data);
@@ -188,6 +206,7 @@ export class NodeConfigBuilder {
     for (const l of locations) {
       const config: LocationConfig = {
         name: l.name,
+        syslogServers: l.syslog_servers.flatMap((id) => syslogById.get(id) ?? []),
         clientStunServers: l.client_stun_servers.flatMap((id) => stunById.get(id) ?? []),
         clientTurnServers: l.client_turn_servers.flatMap((id) => turnById.get(id) ?? []),
         useRelayCandidatesOnly: l.use_relay_candidates_only,
@@ -198,7 +217,7 @@ export class NodeConfigBuilder {
   }
 
   /** Stored JSON of STUN/TURN servers by id: one query per kind instead of one per object. */
-  private async serverData(resource: 'stun_server' | 'turn_server', ids: number[]): Promise<Map<number, unknown>> {
+  private async serverData(resource: 'stun_server' | 'turn_server' | 'syslog_server', ids: number[]): Promise<Map<number, unknown>> {
     if (ids.length === 0) return new Map();
     const rows = await this.dom.db
       .select({ id: configObject.id, data: configObject.data })
@@ -208,14 +227,16 @@ export class NodeConfigBuilder {
   }
 
   /** One node's snapshot; its version changes exactly when any part of it changes. */
-  snapshot(node: NodeRow, shared: SharedNodeConfig, location: LocationBlock | undefined): NodeConfigSnapshot {
+  snapshot(node: NodeRow, shared: SharedNodeConfig, location: LocationBlock | undefined, tls: NodeConfigSnapshot['tls'] = null): NodeConfigSnapshot {
     const nodeBlock = { id: node.id, name: node.name, systemLocation: node.systemLocation, maintenanceMode: node.maintenanceMode };
-    const version = digest(`${shared.hash}\n${location?.hash ?? '-'}\n${JSON.stringify(nodeBlock)}`).slice(0, 16);
+    const tlsHash = tls ? digest(tls.certificate + tls.privateKey) : '-';
+    const version = digest(`${shared.hash}\n${location?.hash ?? '-'}\n${JSON.stringify(nodeBlock)}\n${tlsHash}`).slice(0, 16);
     return {
       version,
       generatedAt: new Date().toISOString(),
       node: nodeBlock,
       location: location?.config ?? null,
+      tls,
       settings: shared.settings,
       services: shared.services,
       routingRules: shared.routingRules,
@@ -225,10 +246,10 @@ export class NodeConfigBuilder {
 
   /** Snapshots for the given nodes (those still in the database), sharing every common part. */
   async build(nodeIds: number[]): Promise<Map<number, NodeConfigSnapshot>> {
-    const [shared, nodes] = await Promise.all([this.shared(), this.nodes(nodeIds)]);
+    const [shared, nodes, certificates] = await Promise.all([this.shared(), this.nodes(nodeIds), tlsCertificatesByNode(this.dom.db)]);
     const locations = await this.locations([...new Set([...nodes.values()].map((n) => n.systemLocationId))]);
     const out = new Map<number, NodeConfigSnapshot>();
-    for (const n of nodes.values()) out.set(n.id, this.snapshot(n, shared, locations.get(n.systemLocationId)));
+    for (const n of nodes.values()) out.set(n.id, this.snapshot(n, shared, locations.get(n.systemLocationId), certificates.get(n.id) ?? null));
     return out;
   }
 }

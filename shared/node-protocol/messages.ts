@@ -44,9 +44,22 @@ export type TurnServerConfig = z.infer<typeof turnServerConfigSchema>;
 export const stunServerConfigSchema = z.object({ address: z.string(), port: z.number().int().nullable() });
 export type StunServerConfig = z.infer<typeof stunServerConfigSchema>;
 
+/** A remote syslog server of the node's location (System > Syslog servers). */
+export const syslogServerConfigSchema = z.object({
+  address: z.string(),
+  port: z.number().int(),
+  transport: z.enum(['udp', 'tcp', 'tls']),
+  /** Which logs go there: support log (local2) and administrator log (local0), audit (local6), web server (local7). */
+  supportLog: z.boolean(),
+  auditLog: z.boolean(),
+  webLog: z.boolean(),
+});
+export type SyslogServerConfig = z.infer<typeof syslogServerConfigSchema>;
+
 /** The node's system location, as far as the node acts on it. */
 export const locationConfigSchema = z.object({
   name: z.string(),
+  syslogServers: z.array(syslogServerConfigSchema).default([]),
   /** Given to WebRTC clients (request_token `stun` / `turn`). */
   clientStunServers: z.array(stunServerConfigSchema).default([]),
   clientTurnServers: z.array(turnServerConfigSchema).default([]),
@@ -83,6 +96,8 @@ export const nodeConfigSnapshotSchema = z.object({
     maintenanceMode: z.boolean().default(false),
   }),
   location: locationConfigSchema.nullable().default(null),
+  /** The node's TLS certificate (with its chain) and private key, served on the node's HTTPS port; null = none assigned. */
+  tls: z.object({ certificate: z.string(), privateKey: z.string() }).nullable().default(null),
   settings: nodeSettingsSchema.prefault({}),
   services: z.array(serviceConfigSchema),
   /** Call Routing Rules for gateway calls (all of them; the node filters and orders). */
