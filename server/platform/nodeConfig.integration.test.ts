@@ -87,7 +87,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     const s = held()!;
     expect(s.node).toEqual({ id: idOf(nodeUri), name: 'cfg-node', systemLocation: expect.any(String), maintenanceMode: false });
     expect(s.location).toMatchObject({ name: s.node.systemLocation, clientStunServers: [], clientTurnServers: [], useRelayCandidatesOnly: false });
-    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null });
+    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null, maxPinFailuresPerWindow: 20, maxScanAttemptsPerWindow: 20 });
     expect(s.themes).toEqual([]);
   });
 
@@ -119,6 +119,10 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     expect(s.location).toEqual({
       name: s.node.systemLocation,
       syslogServers: [],
+      eventSinks: [],
+      policyProfile: null,
+      pinBruteForceResistance: true,
+      voipScannerResistance: true,
       clientStunServers: [{ address: 'stun.l.google.com', port: 19302 }],
       // In the order the location lists them.
       clientTurnServers: [
@@ -141,9 +145,36 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
   });
 
   it('pushes global settings the node acts on', async () => {
-    await patch(`${BASE}/global/1/`, { guests_only_timeout: 120, waiting_for_chair_timeout: 300, eject_last_participant_backstop_timeout: 600, enable_chat: false, media_ports_start: 45000, media_ports_end: 45999 });
+    await patch(`${BASE}/global/1/`, {
+      guests_only_timeout: 120,
+      waiting_for_chair_timeout: 300,
+      eject_last_participant_backstop_timeout: 600,
+      enable_chat: false,
+      media_ports_start: 45000,
+      media_ports_end: 45999,
+      bdpm_pin_checks_enabled: false,
+      bdpm_max_pin_failures_per_window: 30,
+      bdpm_max_scan_attempts_per_window: 40,
+    });
     const s = await pushed((x) => x.settings.guestsOnlyTimeout === 120);
-    expect(s.settings).toEqual({ guestsOnlyTimeout: 120, lastParticipantBackstopTimeout: 600, waitingForHostTimeout: 300, chatEnabled: false, mediaPorts: [45000, 45999], defaultThemeId: null });
+    expect(s.settings).toEqual({
+      guestsOnlyTimeout: 120,
+      lastParticipantBackstopTimeout: 600,
+      waitingForHostTimeout: 300,
+      chatEnabled: false,
+      mediaPorts: [45000, 45999],
+      defaultThemeId: null,
+      maxPinFailuresPerWindow: 30,
+      maxScanAttemptsPerWindow: 40,
+    });
+    // Break-in resistance: the global switch, unless the node's location overrides it.
+    expect(s.location).toMatchObject({ pinBruteForceResistance: false, voipScannerResistance: true });
+    const nodeObj = await (await fetch(`${server.url}${nodeUri}`, { headers: auth })).json();
+    await patch(nodeObj.system_location, { bdpm_pin_checks_enabled: 'ON', bdpm_scan_quarantine_enabled: 'OFF' });
+    const o = await pushed((x) => x.location?.pinBruteForceResistance === true);
+    expect(o.location).toMatchObject({ pinBruteForceResistance: true, voipScannerResistance: false });
+    await patch(nodeObj.system_location, { bdpm_pin_checks_enabled: 'GLOBAL', bdpm_scan_quarantine_enabled: 'GLOBAL' });
+    await patch(`${BASE}/global/1/`, { bdpm_pin_checks_enabled: true });
   });
 
   it("carries each service's presenting, chat, Virtual Reception regex and theme fields", async () => {

@@ -11,6 +11,8 @@ import {
   type NodeConfigSnapshot,
   type NodeSettings,
   type ServiceConfig,
+  type EventSinkConfig,
+  type PolicyProfileConfig,
   type StunServerConfig,
   type SyslogServerConfig,
   type TurnServerConfig,
@@ -62,7 +64,32 @@ const globalSettingsSchema = z.object({
   media_ports_start: z.number().int().catch(40000),
   media_ports_end: z.number().int().catch(49999),
   default_theme: z.number().int().nullable().catch(null),
+  bdpm_pin_checks_enabled: z.boolean().catch(true),
+  bdpm_scan_quarantine_enabled: z.boolean().catch(true),
+  bdpm_max_pin_failures_per_window: z.number().int().min(1).catch(20),
+  bdpm_max_scan_attempts_per_window: z.number().int().min(1).catch(20),
 });
+
+const eventSinkRecordSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  username: z.string().nullish().transform((v) => v ?? ''),
+  password: z.string().nullish().transform((v) => v ?? ''),
+  verify_tls_certificate: z.boolean().catch(false),
+  bulk_support: z.boolean().catch(false),
+  version: z.number().int().catch(1),
+});
+const policyRecordSchema = z.object({
+  name: z.string(),
+  url: z.string().nullish().transform((v) => v ?? ''),
+  username: z.string().nullish().transform((v) => v ?? ''),
+  password: z.string().nullish().transform((v) => v ?? ''),
+  enable_service_lookup: z.boolean().catch(false),
+  enable_internal_service_policy: z.boolean().catch(false),
+  internal_service_policy_template: z.string().nullish().transform((v) => v ?? ''),
+});
+/** A location's break-in override: GLOBAL (default), ON or OFF. */
+const overrideOf = (v: unknown, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
 
 const idList = z.array(z.number().int()).catch([]);
 const locationRecordSchema = z.object({
@@ -71,6 +98,10 @@ const locationRecordSchema = z.object({
   client_stun_servers: idList,
   client_turn_servers: idList,
   syslog_servers: idList,
+  event_sinks: idList,
+  policy_server: z.number().int().nullable().catch(null),
+  bdpm_pin_checks_enabled: z.string().catch('GLOBAL'),
+  bdpm_scan_quarantine_enabled: z.string().catch('GLOBAL'),
   use_relay_candidates_only: z.boolean().catch(false),
 });
 
@@ -125,6 +156,8 @@ export class NodeConfigBuilder {
       chatEnabled: g.enable_chat,
       mediaPorts: [g.media_ports_start, g.media_ports_end],
       defaultThemeId: g.default_theme,
+      maxPinFailuresPerWindow: g.bdpm_max_pin_failures_per_window,
+      maxScanAttemptsPerWindow: g.bdpm_max_scan_attempts_per_window,
     });
   }
 
@@ -182,7 +215,36 @@ export class NodeConfigBuilder {
     const stunIds = [...new Set(locations.flatMap((l) => l.client_stun_servers))];
     const turnIds = [...new Set(locations.flatMap((l) => l.client_turn_servers))];
     const syslogIds = [...new Set(locations.flatMap((l) => l.syslog_servers))];
-    const [stun, turn, syslog] = await Promise.all([this.serverData('stun_server', stunIds), this.serverData('turn_server', turnIds), this.serverData('syslog_server', syslogIds)]);
+    const sinkIds = [...new Set(locations.flatMap((l) => l.event_sinks))];
+    const policyIds = [...new Set(locations.flatMap((l) => (l.policy_server === null ? [] : [l.policy_server])))];
+    const [stun, turn, syslog, sinks, policies, global] = await Promise.all([
+      this.serverData('stun_server', stunIds),
+      this.serverData('turn_server', turnIds),
+      this.serverData('syslog_server', syslogIds),
+      this.serverData('event_sink', sinkIds),
+      this.serverData('policy_server', policyIds),
+      getSingleton(this.dom, 'global').then((g) => globalSettingsSchema.parse(g)),
+    ]);
+    const sinkById = new Map<number, EventSinkConfig>();
+    for (const [id, data] of sinks) {
+      const p = eventSinkRecordSchema.safeParse(data);
+      if (p.success)
+        sinkById.set(id, { name: p.data.name, url: p.data.url, username: p.data.username, password: p.data.password, verifyTls: p.data.verify_tls_certificate, bulkSupport: p.data.bulk_support, version: p.data.version });
+    }
+    const policyById = new Map<number, PolicyProfileConfig>();
+    for (const [id, data] of policies) {
+      const p = policyRecordSchema.safeParse(data);
+      if (p.success)
+        policyById.set(id, {
+          name: p.data.name,
+          url: p.data.url,
+          username: p.data.username,
+          password: p.data.password,
+          externalServiceLookup: p.data.enable_service_lookup,
+          localServicePolicy: p.data.enable_internal_service_policy,
+          localServiceScript: p.data.internal_service_policy_template,
+        });
+    }
     const syslogById = new Map<number, SyslogServerConfig>();
     for (const [id, data] of syslog) {
       const p = syslogRecordSchema.safeParse(data);
@@ -207,6 +269,10 @@ export class NodeConfigBuilder {
       const config: LocationConfig = {
         name: l.name,
         syslogServers: l.syslog_servers.flatMap((id) => syslogById.get(id) ?? []),
+        eventSinks: l.event_sinks.flatMap((id) => sinkById.get(id) ?? []),
+        policyProfile: l.policy_server === null ? null : (policyById.get(l.policy_server) ?? null),
+        pinBruteForceResistance: overrideOf(l.bdpm_pin_checks_enabled, global.bdpm_pin_checks_enabled),
+        voipScannerResistance: overrideOf(l.bdpm_scan_quarantine_enabled, global.bdpm_scan_quarantine_enabled),
         clientStunServers: l.client_stun_servers.flatMap((id) => stunById.get(id) ?? []),
         clientTurnServers: l.client_turn_servers.flatMap((id) => turnById.get(id) ?? []),
         useRelayCandidatesOnly: l.use_relay_candidates_only,
@@ -217,7 +283,7 @@ export class NodeConfigBuilder {
   }
 
   /** Stored JSON of STUN/TURN servers by id: one query per kind instead of one per object. */
-  private async serverData(resource: 'stun_server' | 'turn_server' | 'syslog_server', ids: number[]): Promise<Map<number, unknown>> {
+  private async serverData(resource: 'stun_server' | 'turn_server' | 'syslog_server' | 'event_sink' | 'policy_server', ids: number[]): Promise<Map<number, unknown>> {
     if (ids.length === 0) return new Map();
     const rows = await this.dom.db
       .select({ id: configObject.id, data: configObject.data })

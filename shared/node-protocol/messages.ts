@@ -56,10 +56,43 @@ export const syslogServerConfigSchema = z.object({
 });
 export type SyslogServerConfig = z.infer<typeof syslogServerConfigSchema>;
 
+/** An event sink of the node's location (System > Event sinks): the node POSTs its conference and participant events there. */
+export const eventSinkConfigSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  username: z.string().default(''),
+  password: z.string().default(''),
+  verifyTls: z.boolean().default(false),
+  /** Events in batches (a JSON array) rather than one per request. */
+  bulkSupport: z.boolean().default(false),
+  version: z.number().int().default(1),
+});
+export type EventSinkConfig = z.infer<typeof eventSinkConfigSchema>;
+
+/** The policy profile of the node's location (Call Control > Policy profiles), service configuration part. */
+export const policyProfileConfigSchema = z.object({
+  name: z.string(),
+  /** External policy server base URL; '' = none. */
+  url: z.string().default(''),
+  username: z.string().default(''),
+  password: z.string().default(''),
+  /** "Enable external service configuration lookup". */
+  externalServiceLookup: z.boolean().default(false),
+  /** "Apply local policy" for service configuration, and its Jinja2 script. */
+  localServicePolicy: z.boolean().default(false),
+  localServiceScript: z.string().default(''),
+});
+export type PolicyProfileConfig = z.infer<typeof policyProfileConfigSchema>;
+
 /** The node's system location, as far as the node acts on it. */
 export const locationConfigSchema = z.object({
   name: z.string(),
   syslogServers: z.array(syslogServerConfigSchema).default([]),
+  eventSinks: z.array(eventSinkConfigSchema).default([]),
+  policyProfile: policyProfileConfigSchema.nullable().default(null),
+  /** Break-in resistance as it applies in this location (global setting unless the location overrides it). */
+  pinBruteForceResistance: z.boolean().default(true),
+  voipScannerResistance: z.boolean().default(true),
   /** Given to WebRTC clients (request_token `stun` / `turn`). */
   clientStunServers: z.array(stunServerConfigSchema).default([]),
   clientTurnServers: z.array(turnServerConfigSchema).default([]),
@@ -76,6 +109,9 @@ export const nodeSettingsSchema = z.object({
   chatEnabled: z.boolean().default(true),
   /** UDP media port range; used by conference instances started after the change. */
   mediaPorts: z.tuple([z.number().int(), z.number().int()]).default([40000, 49999]),
+  /** Break-in resistance thresholds: failures in a 10-minute window (guide: 20). */
+  maxPinFailuresPerWindow: z.number().int().min(1).default(20),
+  maxScanAttemptsPerWindow: z.number().int().min(1).default(20),
   /** Global "Default theme" (`ivr_theme` id); null = the base theme that ships with the product. */
   defaultThemeId: z.number().int().nullable().default(null),
 });
