@@ -10,6 +10,8 @@ import { EventHub } from './client-api/EventHub.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
+import { SyslogForwarder } from './logging/SyslogForwarder.js';
+import { teeLogger } from './logging/teeLogger.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
@@ -49,6 +51,8 @@ export class NodeAgent {
     readonly link: ManagementLink,
     /** The HTTPS port, when enabled. */
     readonly tls: NodeTlsListener | null = null,
+    /** Sends the node's support log to its location's syslog servers. */
+    readonly syslog: SyslogForwarder,
   ) {}
 
   get url(): string {
@@ -58,7 +62,11 @@ export class NodeAgent {
 
   static async start(opts: NodeAgentOptions): Promise<NodeAgent> {
     const name = opts.name ?? `node-${osHostname()}`.slice(0, 32);
-    const log = (opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ name: 'node', node: name });
+    // Everything the node logs goes where the logger writes (stdout, or the test's logger) and, at
+    // info and above, to the location's syslog servers, whatever the given logger's level.
+    const syslog = new SyslogForwarder({ hostname: name });
+    const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' }), syslog.destination).child({ name: 'node', node: name });
+    syslog.setLogger(log.child({ part: 'syslog' }));
     const address = opts.address ?? '127.0.0.1';
     const manager = new ConferenceManager(
       (_service, setup) => new WeriftConferenceMedia({ announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, log.child({ part: 'media' })),
@@ -111,6 +119,7 @@ export class NodeAgent {
       log: log.child({ part: 'management-link' }),
     });
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
+    link.on('config', (snapshot) => syslog.apply(snapshot.location?.syslogServers ?? []));
     link.on('config', (snapshot) => void themes.apply(snapshot));
     const tls = opts.httpsPort === undefined ? null : new NodeTlsListener(app, { port: opts.httpsPort, address, log: log.child({ part: 'tls' }) });
     if (tls) link.on('config', (snapshot) => void tls.apply(snapshot.tls));
@@ -119,7 +128,7 @@ export class NodeAgent {
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
     manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
     await link.start();
-    return new NodeAgent(app, manager, link, tls);
+    return new NodeAgent(app, manager, link, tls, syslog);
   }
 
   async stop(): Promise<void> {
@@ -127,5 +136,6 @@ export class NodeAgent {
     this.link.stop();
     await this.tls?.close();
     await this.app.close();
+    this.syslog.close();
   }
 }
