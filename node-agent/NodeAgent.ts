@@ -10,6 +10,7 @@ import { EventHub } from './client-api/EventHub.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
+import { EventSinks } from './events/EventSinks.js';
 import { SyslogForwarder } from './logging/SyslogForwarder.js';
 import { teeLogger } from './logging/teeLogger.js';
 import { ManagementLink } from './management/ManagementLink.js';
@@ -85,6 +86,10 @@ export class NodeAgent {
       }
     });
     const hub = new EventHub(manager);
+    // Conference and participant events to the location's event sinks; flushed best effort on close.
+    const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }) });
+    eventSinks.attach(manager);
+    app.addHook('onClose', async () => eventSinks.close());
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     let link: ManagementLink | undefined;
@@ -120,6 +125,7 @@ export class NodeAgent {
     });
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
     link.on('config', (snapshot) => syslog.apply(snapshot.location?.syslogServers ?? []));
+    link.on('config', (snapshot) => eventSinks.apply(snapshot.location?.eventSinks ?? []));
     link.on('config', (snapshot) => void themes.apply(snapshot));
     const tls = opts.httpsPort === undefined ? null : new NodeTlsListener(app, { port: opts.httpsPort, address, log: log.child({ part: 'tls' }) });
     if (tls) link.on('config', (snapshot) => void tls.apply(snapshot.tls));
