@@ -10,9 +10,11 @@ import {
   type ServiceConfig,
 } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia, MediaMode } from '../media/MediaTypes.js';
+import { BreakInResistance, DEFAULT_POLICY, type JoinAttempt } from './BreakInResistance.js';
 import { Conference, DEFAULT_TEST_CALL_TIMINGS, type TestCallTimings } from './Conference.js';
 import { Participant, type ParticipantInit } from './Participant.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
+import { ServicePolicy, type PolicyRoute } from './ServicePolicy.js';
 import { TransferTokens } from './TransferTokens.js';
 
 export interface ConferenceManagerEvents {
@@ -41,6 +43,8 @@ export interface ConferenceManagerOptions {
   mediaPortRange?: [number, number];
   /** Test Call Service timeline; tests shorten it. */
   testCallTimings?: Partial<TestCallTimings>;
+  /** External policy server timeout (default 5 s); tests shorten it. */
+  policyTimeoutMs?: number;
 }
 
 /** Media mode per service type (MediaTypes.ts). */
@@ -53,6 +57,8 @@ const MEDIA_MODE: Record<ServiceConfig['serviceType'], MediaMode> = {
 
 export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   pin: string | undefined;
+  /** Where service configuration policy sent the call (ServicePolicy.resolve); unset = the node's own configuration. */
+  route?: PolicyRoute;
 }
 
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
@@ -60,6 +66,10 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   readonly directory = new ServiceDirectory();
   /** One-time tokens of transferred callers (Virtual Reception `refer`). */
   readonly transfers = new TransferTokens();
+  /** PIN brute force and VOIP scanner resistance (BreakInResistance.ts). */
+  readonly breakIn: BreakInResistance;
+  /** Service configuration policy of the location's policy profile (ServicePolicy.ts). */
+  readonly policy: ServicePolicy;
   private readonly instances = new Map<number, Conference>();
   /** Each Test Call Service caller has an instance of their own (their media is looped back). */
   private readonly testCalls = new Set<Conference>();
@@ -79,6 +89,14 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   ) {
     super();
     this.testCallTimings = { ...DEFAULT_TEST_CALL_TIMINGS, ...options.testCallTimings };
+    this.breakIn = new BreakInResistance(log);
+    this.policy = new ServicePolicy({
+      directory: this.directory,
+      profile: () => this.location?.policyProfile ?? null,
+      location: () => this.node?.systemLocation ?? this.location?.name ?? null,
+      log: log.child({ part: 'policy' }),
+      timeoutMs: options.policyTimeoutMs,
+    });
     this.sweeper = setInterval(() => this.expireTokens(), 1_000);
     this.sweeper.unref();
   }
@@ -89,6 +107,13 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     this.node = snapshot.node;
     this.location = snapshot.location ?? null;
     this.settings = nodeSettingsSchema.parse(snapshot.settings ?? {});
+    // The location's switches (the global ones unless it overrides them); no location: the guide's defaults.
+    this.breakIn.configure({
+      pinBruteForceResistance: this.location?.pinBruteForceResistance ?? DEFAULT_POLICY.pinBruteForceResistance,
+      voipScannerResistance: this.location?.voipScannerResistance ?? DEFAULT_POLICY.voipScannerResistance,
+      maxPinFailuresPerWindow: this.settings.maxPinFailuresPerWindow,
+      maxScanAttemptsPerWindow: this.settings.maxScanAttemptsPerWindow,
+    });
     for (const [serviceId, conf] of this.instances) {
       const service = this.directory.byServiceId(serviceId);
       if (service) conf.service = service;
@@ -107,17 +132,28 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
 
   join(req: JoinRequest): JoinResult {
     if (this.maintenanceMode) return { kind: 'maintenance' };
+    // Break-in resistance: a quarantined address, or a service under PIN attack, looks like an unknown alias.
+    const attempt: JoinAttempt = { alias: req.alias, participant: req.displayName, protocol: req.protocol, remoteAddress: req.remoteAddress };
+    if (this.breakIn.rejectQuarantined(attempt)) return { kind: 'not_found' };
     // The guide's incoming-call order: service aliases, then Call Routing Rules.
-    const route = this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
+    const route = req.route ?? this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
     if (route.kind === 'gateway') {
       this.log.info({ alias: req.alias, rule: route.rule.name, destination: route.destination }, 'Call Routing Rule matched, but this node cannot place gateway calls yet');
       return { kind: 'not_found' };
     }
-    if (route.kind === 'none') return { kind: 'not_found' };
+    if (route.kind === 'none') {
+      this.breakIn.unknownAlias(attempt);
+      return { kind: 'not_found' };
+    }
+    if (route.kind === 'reject') return { kind: 'not_found' };
     const service = route.service;
+    if (this.breakIn.rejectBlockedService(service, attempt)) return { kind: 'not_found' };
     const decision = decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
     if (decision.kind === 'pin_required') return decision;
-    if (decision.kind === 'invalid_pin') return decision;
+    if (decision.kind === 'invalid_pin') {
+      this.breakIn.pinFailure(service, attempt);
+      return decision;
+    }
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     if (conference?.isFull()) return { kind: 'full' };
     if (!conference) conference = this.start(service);

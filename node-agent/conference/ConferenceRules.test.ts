@@ -33,6 +33,7 @@ const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] 
   matchString: '',
   replaceString: '',
   themeId: null,
+  tag: '',
   ...over,
 });
 

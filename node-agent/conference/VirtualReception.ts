@@ -195,12 +195,14 @@ export class VirtualReceptions {
       this.show(s, splash(RECEPTION_SCREENS.welcome));
       return;
     }
-    const outcome = resolveEntry(reception, entered, this.manager.directory, {
-      direction: 'incoming',
-      protocol: 'webrtc',
-      location: this.location(),
-      registered: false,
-    });
+    const call: CallContext = { direction: 'incoming', protocol: 'webrtc', location: this.location(), registered: false };
+    let outcome = resolveEntry(reception, entered, this.manager.directory, call);
+    // Break-in resistance (BreakInResistance.ts): an entry is a new call attempt from the caller's address.
+    const p = s.participant;
+    const attempt = { alias: outcome.alias ?? entered, participant: p.displayName, protocol: p.protocol, remoteAddress: p.remoteAddress };
+    if (this.manager.breakIn.rejectQuarantined(attempt)) outcome = { kind: 'invalid', alias: outcome.alias, why: 'caller quarantined by break-in prevention' };
+    else if (outcome.kind === 'transfer' && this.manager.breakIn.rejectBlockedService(outcome.service, attempt)) outcome = { kind: 'invalid', alias: outcome.alias, why: 'service blocked by break-in prevention' };
+    else if (outcome.kind === 'invalid' && outcome.alias !== null && this.manager.directory.route(outcome.alias, call).kind === 'none') this.manager.breakIn.unknownAlias(attempt);
     const ctx = { reception: reception.name, participant: s.participant.id, entered };
     if (outcome.kind === 'transfer') {
       s.finished = true;

@@ -74,7 +74,7 @@ describe('conferencing node → event sinks', () => {
     await until(() => node.link.connected && node.link.config !== null, (c) => c);
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     locationUri = nodes.objects.find((n: { name: string }) => n.name === NODE).system_location;
-    await create('conference', { name: 'Sink Room', aliases: [{ alias: 'sink.room' }] });
+    await create('conference', { name: 'Sink Room', tag: 'billing-42', aliases: [{ alias: 'sink.room' }] });
     await until(() => node.manager.directory.lookup('sink.room'), (s) => s !== undefined);
   });
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe('conferencing node → event sinks', () => {
     expect(r.requests.every((q) => !Array.isArray(q.body))).toBe(true);
 
     const [, started, connected, disconnected, ended] = events;
-    expect(conferenceEventDataSchema.parse(started!.data)).toMatchObject({ name: 'Sink Room', conference: 'Sink Room', service_type: 'conference', tag: '' });
+    expect(conferenceEventDataSchema.parse(started!.data)).toMatchObject({ name: 'Sink Room', conference: 'Sink Room', service_type: 'conference', tag: 'billing-42' });
     expect(conferenceEventDataSchema.parse(ended!.data).end_time).toBeGreaterThanOrEqual(started!.data.start_time as number);
     const p = participantEventDataSchema.parse(connected!.data);
     expect(p).toMatchObject({

@@ -43,7 +43,7 @@ export const conferenceEventDataSchema = z.object({
   conference: z.string(),
   /** conference | lecture | two_stage_dialing | test_call */
   service_type: z.string(),
-  /** Service tag; '' (services carry no tag on this platform yet). */
+  /** The service's "Service tag" ('' when none). */
   tag: z.string(),
   /** Unix seconds. */
   start_time: z.number(),
@@ -98,7 +98,7 @@ export function conferenceData(c: Conference, ended = false): ConferenceEventDat
     name: c.service.name,
     conference: c.service.name,
     service_type: c.service.serviceType,
-    tag: '',
+    tag: c.service.tag,
     start_time: unixSeconds(c.startTime),
     ...(ended ? { end_time: unixSeconds(Date.now()) } : {}),
   };

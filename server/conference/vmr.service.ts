@@ -36,6 +36,7 @@ const nodeSettingsOfService = z.object({
   match_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
   replace_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
   ivr_theme: z.number().int().nullish().catch(null).transform((v) => v ?? null),
+  tag: z.string().nullish().catch(null).transform((v) => v ?? ''),
 });
 
 /** Every service with its normalised aliases, as the node agents need them. */
@@ -60,6 +61,7 @@ export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
       participantLimit: r.participantLimit,
       aliases: byConference.get(r.id) ?? [],
       guestsCanPresent: s.guests_can_present,
+      tag: s.tag,
       // "Use global setting" stays null: the node applies the global Enable chat.
       chatEnabled: s.enable_chat === 'default' ? null : s.enable_chat === 'yes',
       matchString: s.match_string,

@@ -23,6 +23,8 @@ export const serviceConfigSchema = z.object({
   /** Virtual Reception: destination alias regex match (blank = any) and replace (blank = unchanged). */
   matchString: z.string().default(''),
   replaceString: z.string().default(''),
+  /** "Service tag": carried in every conference and participant event of the service. */
+  tag: z.string().default(''),
   /** The service's theme (`ivr_theme` id); null = the global default theme. */
   themeId: z.number().int().nullable().default(null),
 });
