@@ -35,6 +35,8 @@ export interface NodeAgentOptions {
   mediaPortRange?: [number, number];
   /** Test Call Service timeline (default about 20 s, guide §15); tests shorten it. */
   testCallTimings?: Partial<TestCallTimings>;
+  /** External policy server timeout (default 5 s, then the node's own configuration is used); tests shorten it. */
+  policyTimeoutMs?: number;
   /** HTTPS port served with the node's assigned TLS certificate (while one is assigned); unset = no HTTPS. 0 picks a free port. */
   httpsPort?: number;
   /** Configuration cache directory; default ./data/node-<name>. */
@@ -73,7 +75,7 @@ export class NodeAgent {
       (_service, setup) => new WeriftConferenceMedia({ announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, log.child({ part: 'media' })),
       name,
       log.child({ part: 'conference' }),
-      { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings },
+      { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings, policyTimeoutMs: opts.policyTimeoutMs },
     );
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });

@@ -76,9 +76,21 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     if (!body.success) return failed(reply, 400, body.error.issues[0]?.message ?? 'Invalid request');
     const pinHeader = req.headers.pin;
     const pin = typeof pinHeader === 'string' ? pinHeader.trim() : undefined;
+    // Service configuration policy of the location's policy profile, if any (ServicePolicy.ts).
+    const route =
+      manager.policy.active && !manager.maintenanceMode
+        ? await manager.policy.resolve(req.params.alias, {
+            displayName: body.data.display_name,
+            remoteAddress: req.ip,
+            remotePort: req.socket.remotePort,
+            nodeIp: req.socket.localAddress ?? '',
+            callTag: body.data.call_tag,
+            vendor: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : '',
+          })
+        : undefined;
     // A one-time transfer token must be valid for this alias's service; used up only on a successful join.
     const transferToken = body.data.token || undefined;
-    const transferTarget = transferToken ? manager.directory.lookup(req.params.alias) : undefined;
+    const transferTarget = !transferToken ? undefined : route ? (route.kind === 'service' ? route.service : undefined) : manager.directory.lookup(req.params.alias);
     const transfer = transferToken && transferTarget ? manager.transfers.check(transferToken, transferTarget.id) : undefined;
     if (transfer && !transfer.ok) return reply.code(403).send(ok('Invalid token'));
     const result = manager.join({
@@ -88,6 +100,7 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
       remoteAddress: req.ip,
       protocol: 'api',
       callTag: body.data.call_tag,
+      route,
     });
     const logCtx = { alias: req.params.alias, remote: req.ip, participant: body.data.display_name };
     switch (result.kind) {

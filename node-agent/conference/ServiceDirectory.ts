@@ -9,6 +9,8 @@ import { lookupIncomingAlias, type AliasDirectory, type CallContext, type RouteR
 export class ServiceDirectory implements AliasDirectory<ServiceConfig> {
   private byAlias = new Map<string, ServiceConfig>();
   private byId = new Map<number, ServiceConfig>();
+  /** By service name (service configuration policy names the service it configures). */
+  private byServiceName = new Map<string, ServiceConfig>();
   private rules: RoutingRuleConfig[] = [];
 
   load(snapshot: NodeConfigSnapshot): void {
@@ -20,6 +22,7 @@ export class ServiceDirectory implements AliasDirectory<ServiceConfig> {
     }
     this.byAlias = byAlias;
     this.byId = byId;
+    this.byServiceName = new Map(snapshot.services.map((s) => [s.name, s]));
     // A snapshot saved before rules existed has none.
     this.rules = snapshot.routingRules ?? [];
   }
@@ -36,6 +39,10 @@ export class ServiceDirectory implements AliasDirectory<ServiceConfig> {
   /** A service, else the first matching Call Routing Rule and its destination alias, else none. */
   route(dialled: string, call: CallContext): RouteResult<ServiceConfig> {
     return lookupIncomingAlias(dialled, this, this.rules, call);
+  }
+
+  byName(name: string): ServiceConfig | undefined {
+    return this.byServiceName.get(name);
   }
 
   byServiceId(id: number): ServiceConfig | undefined {

@@ -7,6 +7,7 @@ import type { Conference } from './Conference.js';
 import type { ConferenceManager } from './ConferenceManager.js';
 import type { Participant, SplashScreen } from './Participant.js';
 import type { ServiceDirectory } from './ServiceDirectory.js';
+import type { PolicyRoute } from './ServicePolicy.js';
 import type { TransferTokens } from './TransferTokens.js';
 
 /**
@@ -60,10 +61,12 @@ export type EntryOutcome = { kind: 'transfer'; service: ServiceConfig; alias: st
  * aliases first, then Call Routing Rules). Gateway calls cannot be placed by nodes yet, so a rule
  * match is an invalid entry too, as is the reception itself.
  */
-export function resolveEntry(reception: ServiceConfig, entered: string, directory: ServiceDirectory, call: CallContext): EntryOutcome {
+export function resolveEntry(reception: ServiceConfig, entered: string, directory: ServiceDirectory, call: CallContext, routed?: PolicyRoute): EntryOutcome {
   const alias = destinationAlias(reception.matchString, reception.replaceString, entered);
   if (alias === null || alias.trim() === '') return { kind: 'invalid', alias, why: 'entered alias not allowed by the destination alias regex' };
-  const route = directory.route(alias, call);
+  // `routed`: where service configuration policy sent the destination alias (ServicePolicy.ts).
+  const route = routed ?? directory.route(alias, call);
+  if (route.kind === 'reject') return { kind: 'invalid', alias, why: 'rejected by service configuration policy' };
   if (route.kind === 'service') {
     if (route.service.id === reception.id) return { kind: 'invalid', alias, why: 'the alias is this Virtual Reception' };
     return { kind: 'transfer', service: route.service, alias };
@@ -127,6 +130,8 @@ interface Session {
   /** No more entries once transferring or disconnecting. */
   finished: boolean;
   timer: NodeJS.Timeout | null;
+  /** Entries waiting for service configuration policy, handled in order. */
+  queue: Promise<void>;
 }
 
 const splash = (screen_key: string, displayMs = 0, extra: Partial<ReceptionSplash> = {}): ReceptionSplash => ({
@@ -166,15 +171,20 @@ export class VirtualReceptions {
     if (!s || s.conference !== conf || s.finished) return;
     this.clearTimer(s);
     const entries = s.digits.press(digits);
-    for (const entered of entries) {
-      this.submit(s, entered);
-      if (s.finished) return;
+    // With a policy profile, each entry's destination is resolved by policy first (asynchronously, in order).
+    if (this.manager.policy.active) {
+      for (const entered of entries) s.queue = s.queue.then(() => this.submitWithPolicy(s, entered));
+    } else {
+      for (const entered of entries) {
+        this.submit(s, entered);
+        if (s.finished) return;
+      }
     }
     if (s.digits.pending !== '') this.show(s, splash(RECEPTION_SCREENS.entry, 0, { conference_id: s.digits.pending }));
   }
 
   private admit(conf: Conference, p: Participant): void {
-    const s: Session = { conference: conf, participant: p, digits: new DigitEntry(), invalid: 0, finished: false, timer: null };
+    const s: Session = { conference: conf, participant: p, digits: new DigitEntry(), invalid: 0, finished: false, timer: null, queue: Promise.resolve() };
     this.sessions.set(p.id, s);
     // Shown when the caller's event stream opens (EventHub replays the participant's splash).
     this.show(s, splash(RECEPTION_SCREENS.welcome));
@@ -188,7 +198,17 @@ export class VirtualReceptions {
     this.sessions.delete(participantId);
   }
 
-  private submit(s: Session, entered: string): void {
+  private async submitWithPolicy(s: Session, entered: string): Promise<void> {
+    if (s.finished || this.sessions.get(s.participant.id) !== s) return;
+    const reception = s.conference.service;
+    const alias = entered === '' ? null : destinationAlias(reception.matchString, reception.replaceString, entered);
+    const p = s.participant;
+    const routed = alias && alias.trim() !== '' ? await this.manager.policy.resolve(alias, { displayName: p.displayName, remoteAddress: p.remoteAddress, nodeIp: '', callTag: p.callTag }).catch(() => undefined) : undefined;
+    if (s.finished || this.sessions.get(s.participant.id) !== s) return;
+    this.submit(s, entered, routed);
+  }
+
+  private submit(s: Session, entered: string, routed?: PolicyRoute): void {
     const reception = s.conference.service;
     // An empty '#' is not an attempt: stay on the welcome screen.
     if (entered === '') {
@@ -196,7 +216,7 @@ export class VirtualReceptions {
       return;
     }
     const call: CallContext = { direction: 'incoming', protocol: 'webrtc', location: this.location(), registered: false };
-    let outcome = resolveEntry(reception, entered, this.manager.directory, call);
+    let outcome = resolveEntry(reception, entered, this.manager.directory, call, routed);
     // Break-in resistance (BreakInResistance.ts): an entry is a new call attempt from the caller's address.
     const p = s.participant;
     const attempt = { alias: outcome.alias ?? entered, participant: p.displayName, protocol: p.protocol, remoteAddress: p.remoteAddress };
