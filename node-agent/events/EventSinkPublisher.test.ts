@@ -9,7 +9,7 @@ import { MAX_BATCH, pendingEvent } from './sinkEvents.js';
 
 /** Publishers against a real HTTP receiver on 127.0.0.1, with the retry timings shortened. */
 const PASSWORD = 'sink-Pa55word-secret';
-const FAST: Partial<PublisherTimings> = { baseDelayMs: 40, maxBackoffMs: 60_000, requestTimeoutMs: 2_000 };
+const FAST: Partial<PublisherTimings> = { baseDelayMs: 40, maxBackoffMs: 60_000, requestTimeoutMs: 10_000 };
 
 let logged = '';
 const log = pino({ level: 'trace' }, { write: (line: string) => void (logged += line) });

@@ -78,7 +78,7 @@ function flatten(requests: ReceivedRequest[]): SinkEvent[] {
   return requests.flatMap((r) => (Array.isArray(r.body) ? r.body : [r.body])).map((e) => sinkEventSchema.parse(e));
 }
 
-export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
+export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
