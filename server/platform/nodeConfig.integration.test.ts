@@ -79,8 +79,14 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     nodeUri = list.objects[0]!.resource_uri;
   });
   afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
+    // Once (1 CI run of 4) this hook hung on Postgres; name the step that takes long if it happens again.
+    const step = async (what: string, fn: () => Promise<void>) => {
+      const slow = setTimeout(() => console.error(`nodeConfig afterAll: ${what} still running after 10 s`), 10_000);
+      await fn();
+      clearTimeout(slow);
+    };
+    await step('node.stop()', async () => node?.stop());
+    await step('server.stop()', async () => server?.stop());
   });
 
   it('sends the full snapshot on connect, defaults included', () => {
