@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/client.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
+import { until } from '../shared/testing/until.js';
 
 /**
  * Break-in resistance end to end (guide-digest-2 §5): thresholds and switches set through the
@@ -19,15 +20,6 @@ const KEY = 'break-in-key';
 const API = '/api/admin/configuration/v1';
 const NOT_FOUND = { status: 'failed', result: 'Neither conference nor gateway found' };
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('break-in resistance on a conferencing node', () => {
   let server: ManagementServer;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/client.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
+import { until } from '../shared/testing/until.js';
 
 /**
  * The node acting on its configuration, end to end: settings, locations, TURN/STUN and maintenance
@@ -16,15 +17,6 @@ const silent = pino({ level: 'silent' });
 const KEY = 'lifecycle-key';
 const API = '/api/admin/configuration/v1';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface SseEvent {
   event: string;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/client.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
+import { until } from '../shared/testing/until.js';
 
 /**
  * Service configuration policy end to end: a real management server and node, the policy profile
@@ -19,15 +20,6 @@ const KEY = 'policy-key';
 const API = '/api/admin/configuration/v1';
 const POLICY_TIMEOUT_MS = 400;
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('service configuration policy on a node', () => {
   let server: ManagementServer;

@@ -6,19 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../db/testing.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
+import { until } from '../shared/testing/until.js';
 
 const silent = pino({ level: 'silent' });
 const KEY = 'integration-key';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name', ({ open }) => {
   let server: ManagementServer;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../db/testing.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
+import { until } from '../shared/testing/until.js';
 
 /**
  * Virtual Reception end to end: real management server and node, services created over the
@@ -14,15 +15,6 @@ import { NodeAgent } from './NodeAgent.js';
 const silent = pino({ level: 'silent' });
 const KEY = 'vr-integration-key';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 type Sse = { event: string; data: Record<string, unknown> | null };
 

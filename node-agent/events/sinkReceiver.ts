@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { sinkEventSchema, type SinkEvent } from './sinkEvents.js';
+import { until as pollUntil } from '../../shared/testing/until.js';
 
 /** Test support: a real HTTP(S) event sink receiver on 127.0.0.1 that records every request. */
 export interface ReceivedRequest {
@@ -78,12 +79,5 @@ function flatten(requests: ReceivedRequest[]): SinkEvent[] {
   return requests.flatMap((r) => (Array.isArray(r.body) ? r.body : [r.body])).map((e) => sinkEventSchema.parse(e));
 }
 
-export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Polls until `ok` (10 s by default: these tests deliver over retries). */
+export const until = <T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> => pollUntil(fn, ok, timeoutMs, 10);

@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { parseOctetFrames } from './rfc5424.js';
+import { until } from '../../shared/testing/until.js';
 
 /**
  * Real syslog receivers for tests: a UDP socket (one message per datagram) and a TCP or TLS
@@ -92,12 +93,4 @@ export async function streamReceiver(opts: { port?: number; tlsOptions?: tls.Tls
   };
 }
 
-export async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)?.slice(0, 500)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until };

@@ -11,20 +11,12 @@ import { basePackage } from '../../server/theme/base-theme.js';
 import { solidJpeg } from '../../server/theme/media.js';
 import { NodeAgent } from '../NodeAgent.js';
 import { ThemeCache } from './ThemeCache.js';
+import { until } from '../../shared/testing/until.js';
 
 const silent = pino({ level: 'silent' });
 const KEY = 'theme-integration-key';
 const ADMIN = '/api/admin/configuration/v1';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)?.slice(0, 500)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const WAIT_BG = solidJpeg(1920, 1080, [200, 30, 30]);
 const WAIT_ICON = strToU8('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#FF0000"/></svg>');

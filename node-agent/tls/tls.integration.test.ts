@@ -9,6 +9,7 @@ import { TEST_DATABASES } from '../../db/testing.js';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
 import { NodeAgent } from '../NodeAgent.js';
+import { until } from '../../shared/testing/until.js';
 
 // Everything both sides log, to check that no private key is ever written.
 let logged = '';
@@ -16,15 +17,6 @@ const capture = pino({ level: 'trace' }, { write: (line: string) => void (logged
 const KEY = 'tls-key';
 const BASE = '/api/admin/configuration/v1';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The certificate a fresh TLS connection to `url` is shown. */
 function peerCertificate(url: string): Promise<PeerCertificate> {

@@ -8,6 +8,7 @@ import { TEST_DATABASES } from '../../db/testing.js';
 import { NodeAgent } from '../../node-agent/NodeAgent.js';
 import type { NodeConfigSnapshot } from '../../shared/node-protocol/messages.js';
 import { ManagementServer } from '../ManagementServer.js';
+import { until } from '../../shared/testing/until.js';
 
 const KEY = 'node-config-key';
 const BASE = '/api/admin/configuration/v1';
@@ -15,15 +16,6 @@ const BASE = '/api/admin/configuration/v1';
 const TURN_PASSWORD = 'Turn-Pa55word-never-logged';
 const TURN_SECRET = 'coturn-shared-secret-never-logged';
 
-async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A pino logger at the most verbose level writing into a string, so tests can search what was logged. */
 function bufferLogger() {
