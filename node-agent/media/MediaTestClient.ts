@@ -13,15 +13,9 @@ import {
   RTCRtpTransceiver,
   RtpHeader,
   RtpPacket,
-  useAbsSendTime,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useSdesMid,
-  useVP8,
 } from 'werift';
 import type { CallLeg, ConferenceMedia, MediaKind } from './MediaTypes.js';
+import { weriftPeerConfig } from './WeriftCallLeg.js';
 
 const MARKER = 'OMTEST|';
 
@@ -56,19 +50,7 @@ export class MediaTestClient {
     readonly name: string,
     portRange: [number, number],
   ) {
-    this.pc = new RTCPeerConnection({
-      iceServers: [],
-      bundlePolicy: 'max-bundle',
-      iceUseIpv6: false,
-      icePortRange: portRange,
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
-      codecs: {
-        audio: [useOPUS()],
-        video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
-      },
-      headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
-    });
+    this.pc = new RTCPeerConnection(weriftPeerConfig('127.0.0.1', portRange));
     this.pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => this.record(track.kind as MediaKind, rtp));
     });

@@ -25,6 +25,25 @@ export interface LegHooks {
   onKeyframeWanted(): void;
 }
 
+
+/** The werift peer connection settings the node's legs use (and the media tests' clients, to match them). */
+export function weriftPeerConfig(address: string, portRange: [number, number]): ConstructorParameters<typeof RTCPeerConnection>[0] {
+  return {
+    iceServers: [],
+    bundlePolicy: 'max-bundle',
+    iceUseIpv6: false,
+    icePortRange: portRange,
+    iceAdditionalHostAddresses: [address],
+    iceInterfaceAddresses: { udp4: address },
+    codecs: {
+      audio: [useOPUS()],
+      // No transport-cc: werift's TWCC feedback starves Chrome's send rate (DESIGN.md).
+      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
+    },
+    headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
+  };
+}
+
 /**
  * One participant's WebRTC leg on werift: the first audio and video m-lines of the client's offer
  * are answered sendrecv; what the client sends is published through `hooks.onPublish`, and what
@@ -48,20 +67,7 @@ export class WeriftCallLeg extends EventEmitter<CallLegEvents> implements CallLe
     private readonly hooks: LegHooks,
   ) {
     super();
-    this.pc = new RTCPeerConnection({
-      iceServers: [],
-      bundlePolicy: 'max-bundle',
-      iceUseIpv6: false,
-      icePortRange: opts.portRange,
-      iceAdditionalHostAddresses: [opts.announcedAddress],
-      iceInterfaceAddresses: { udp4: opts.announcedAddress },
-      codecs: {
-        audio: [useOPUS()],
-        // No transport-cc: werift's TWCC feedback starves Chrome's send rate (DESIGN.md).
-        video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
-      },
-      headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
-    });
+    this.pc = new RTCPeerConnection(weriftPeerConfig(opts.announcedAddress, opts.portRange));
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === 'connected') this.emit('connected');
       if (state === 'failed') this.close('Ice failure');
