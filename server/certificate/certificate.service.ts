@@ -152,11 +152,16 @@ async function releaseNodes(db: Database, actor: string | null, ownId: number | 
   }
 }
 
-/** Node id → id of its TLS certificate. The certificates' `nodes` lists are the one place the assignment is kept. */
-export async function nodeCertificates(db: Database): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  for (const row of await rowsOf(db, TLS_RESOURCE)) for (const n of (row.data as unknown as TlsData).nodes) out.set(n, row.id);
+/** Node id → its TLS certificate's row id and data. The certificates' `nodes` lists are the one place the assignment is kept. */
+async function certificatesByNode(db: Database): Promise<Map<number, { id: number; data: TlsData }>> {
+  const out = new Map<number, { id: number; data: TlsData }>();
+  for (const row of await rowsOf(db, TLS_RESOURCE)) for (const n of (row.data as unknown as TlsData).nodes) out.set(n, { id: row.id, data: row.data as unknown as TlsData });
   return out;
+}
+
+/** Node id → id of its TLS certificate. */
+export async function nodeCertificates(db: Database): Promise<Map<number, number>> {
+  return new Map([...(await certificatesByNode(db))].map(([n, c]) => [n, c.id]));
 }
 
 /**
@@ -303,21 +308,13 @@ export async function deleteTlsCertificate(dom: Domain, id: number): Promise<voi
 
 /** Every node's certificate (with chain) and key, for the configuration pushes: one read for all nodes. */
 export async function tlsCertificatesByNode(db: Database): Promise<Map<number, { certificate: string; privateKey: string }>> {
-  const out = new Map<number, { certificate: string; privateKey: string }>();
-  for (const row of await rowsOf(db, TLS_RESOURCE)) {
-    const d = row.data as unknown as TlsData;
-    for (const n of d.nodes) out.set(n, { certificate: d.certificate, privateKey: d.private_key });
-  }
-  return out;
+  return new Map([...(await certificatesByNode(db))].map(([n, c]) => [n, { certificate: c.data.certificate, privateKey: c.data.private_key }]));
 }
 
 /** The certificate (with chain), key and parameters a node serves, for the configuration pushed to it; null when none is assigned. */
 export async function tlsCertificateForNode(db: Database, nodeId: number): Promise<{ certificate: string; private_key: string; parameters: string } | null> {
-  for (const row of await rowsOf(db, TLS_RESOURCE)) {
-    const d = row.data as unknown as TlsData;
-    if (d.nodes.includes(nodeId)) return { certificate: d.certificate, private_key: d.private_key, parameters: d.parameters };
-  }
-  return null;
+  const d = (await certificatesByNode(db)).get(nodeId)?.data;
+  return d ? { certificate: d.certificate, private_key: d.private_key, parameters: d.parameters } : null;
 }
 
 // --- Trusted CA certificates ------------------------------------------------------------------
