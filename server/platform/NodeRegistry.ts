@@ -1,12 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { nodeToServerSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
-import { eq } from 'drizzle-orm';
-import { platformSetting } from '../../db/schema.js';
+import { secretEquals } from '../../shared/security/secretEquals.js';
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import { readEnrollmentKey } from './enrollmentKey.js';
 import { enrollNode, touchNode } from './node.service.js';
 import { NodeConfigBuilder } from './nodeConfig.service.js';
 
@@ -18,7 +17,6 @@ interface Connection {
   lastConfigVersion: string | null;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The management side of node ↔ server: accepts node agents' WebSockets, enrolls them with the
@@ -43,12 +41,9 @@ export class NodeRegistry {
     dom.bus.on('changed', (what) => {
       // A restored backup may carry another enrollment key: nodes must present that one from now on.
       if (what === 'restore') {
-        void dom.db
-          .select()
-          .from(platformSetting)
-          .where(eq(platformSetting.key, 'node_enrollment_key'))
-          .then(([row]) => {
-            if (row) this.enrollmentKey = row.value;
+        void readEnrollmentKey(dom.db)
+          .then((key) => {
+            if (key) this.enrollmentKey = key;
           })
           .catch((err: unknown) => this.log.error({ err }, 'could not re-read the enrollment key after a restore'));
       }
@@ -83,7 +78,7 @@ export class NodeRegistry {
       }
       if (msg.type === 'hello') {
         clearTimeout(helloTimer);
-        if (!timingSafeEqual(sha256(msg.enrollmentKey), sha256(this.enrollmentKey))) {
+        if (!secretEquals(msg.enrollmentKey, this.enrollmentKey)) {
           this.send(ws, { type: 'rejected', reason: 'Invalid enrollment key' });
           ws.close(4003, 'enrollment refused');
           this.log.warn({ remote, node: msg.name }, 'node enrollment refused');

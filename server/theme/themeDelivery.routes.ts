@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { platformSetting } from '../../db/schema.js';
 import { NODE_KEY_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
+import { secretEquals } from '../../shared/security/secretEquals.js';
 import type { Domain } from '../domain.js';
+import { readEnrollmentKey } from '../platform/enrollmentKey.js';
 import { AppError } from '../errors/AppError.js';
 import { sendError } from '../rest/tastypie.js';
 import { basePackage } from './base-theme.js';
@@ -12,15 +12,6 @@ import { downloadTheme } from './theme.service.js';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest();
 const paramsSchema = z.object({ id: z.coerce.number().int().positive() });
-
-/**
- * The current enrollment key, read from the database on every request: a restored backup may
- * replace it (the registry re-reads the same row), and nodes must present the new one at once.
- */
-async function currentKey(dom: Domain): Promise<string | null> {
-  const [row] = await dom.db.select({ value: platformSetting.value }).from(platformSetting).where(eq(platformSetting.key, 'node_enrollment_key'));
-  return row?.value ?? null;
-}
 
 /** Sends a package with a strong ETag (its SHA-256), answering 304 when the node already has it. */
 function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array): FastifyReply {
@@ -40,8 +31,8 @@ export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain): 
     (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
     async (req: FastifyRequest, reply: FastifyReply) => {
       const given = req.headers[NODE_KEY_HEADER];
-      const key = await currentKey(dom);
-      if (typeof given !== 'string' || !given || !key || !timingSafeEqual(sha256(given), sha256(key))) {
+      const key = await readEnrollmentKey(dom.db);
+      if (typeof given !== 'string' || !given || !key || !secretEquals(given, key)) {
         return reply.code(401).send({ error: 'Invalid enrollment key' });
       }
       try {

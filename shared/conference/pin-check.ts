@@ -1,12 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretEquals } from '../security/secretEquals.js';
 import type { PinSettings } from './pin.js';
 
-/** Compares two PINs in constant time (hashing first so lengths do not leak). */
-export function pinEquals(entered: string, configured: string): boolean {
-  const a = createHash('sha256').update(entered).digest();
-  const b = createHash('sha256').update(configured).digest();
-  return timingSafeEqual(a, b);
-}
+/** Compares two PINs in constant time. */
+export const pinEquals = (entered: string, configured: string): boolean => secretEquals(entered, configured);
 
 /** A trailing `#` is optional for the caller (guide §20.3: optional for Infinity Connect clients). */
 function matches(entered: string, configured: string): boolean {
