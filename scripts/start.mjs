@@ -19,6 +19,17 @@ if (!existsSync('node_modules/.package-lock.json')) {
   run('npm', existsSync('package-lock.json') ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
 }
 
+// The mediasoup worker (the node's media plane) is built once from mediasoup's own sources with
+// Debian's toolchain: the first start installs the build packages and compiles it (about 4 minutes).
+{
+  const r = spawnSync(process.execPath, ['scripts/mediasoup-worker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error('Could not build the mediasoup worker (see above). Set MEDIASOUP_WORKER_BIN to a worker built elsewhere.');
+    process.exit(1);
+  }
+  process.env.MEDIASOUP_WORKER_BIN = r.stdout.trim();
+}
+
 function newest(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -39,6 +39,18 @@ if (aptNeeded.length) {
   }
 }
 
+step('mediasoup worker');
+// Built once from mediasoup's own sources with Debian's toolchain (scripts/mediasoup-worker.mjs).
+{
+  const r = spawnSync(process.execPath, ['scripts/mediasoup-worker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error('could not build the mediasoup worker');
+    process.exit(1);
+  }
+  process.env.MEDIASOUP_WORKER_BIN = r.stdout.trim();
+  console.log(`mediasoup worker: ${process.env.MEDIASOUP_WORKER_BIN}`);
+}
+
 step('postgres');
 let testDatabaseUrl = process.env.TEST_DATABASE_URL;
 if (!testDatabaseUrl) {
