@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
+import { registerMediaRoutes } from './client-api/media.routes.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
@@ -16,7 +17,8 @@ import { teeLogger } from './logging/teeLogger.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
-import { WeriftConferenceMedia } from './media/WeriftConferenceMedia.js';
+import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
+import { MediasoupEngine } from './media/mediasoup/MediasoupEngine.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
@@ -33,6 +35,8 @@ export interface NodeAgentOptions {
   address?: string;
   /** UDP media port range overriding the global setting "Media port range" (several nodes on one host). */
   mediaPortRange?: [number, number];
+  /** mediasoup worker processes; default one per core. */
+  mediaWorkers?: number;
   /** Test Call Service timeline (default about 20 s, guide §15); tests shorten it. */
   testCallTimings?: Partial<TestCallTimings>;
   /** External policy server timeout (default 5 s, then the node's own configuration is used); tests shorten it. */
@@ -71,8 +75,10 @@ export class NodeAgent {
     const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' }), syslog.destination).child({ name: 'node', node: name });
     syslog.setLogger(log.child({ part: 'syslog' }));
     const address = opts.address ?? '127.0.0.1';
+    const mediaLog = log.child({ part: 'media' });
+    const engine = new MediasoupEngine(mediaLog, { workers: opts.mediaWorkers });
     const manager = new ConferenceManager(
-      (_service, setup) => new WeriftConferenceMedia({ announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, log.child({ part: 'media' })),
+      (_service, setup) => new MediasoupConferenceMedia(engine, { announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, mediaLog),
       name,
       log.child({ part: 'conference' }),
       { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings, policyTimeoutMs: opts.policyTimeoutMs },
@@ -92,7 +98,9 @@ export class NodeAgent {
     const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }) });
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
+    app.addHook('onClose', async () => engine.close());
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
+    registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     let link: ManagementLink | undefined;
     registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => link?.config?.node.systemLocation ?? null);

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
+import type { PresentationStartEvent, StageEntry } from '../../shared/client-api/media.js';
+import type { StagePosition } from '../media/MediaTypes.js';
 
 interface Stream {
   participantId: string;
@@ -29,6 +31,11 @@ export class EventHub {
       conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', p.toClientObject(conf.clientServiceType())));
       conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
       conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
+      conf.media.on('stage', (stage) => this.broadcast(conf, 'stage', stageEvent(conf, stage)));
+      conf.on('presentation', (presenter) => {
+        if (presenter) this.broadcast(conf, 'presentation_start', presentationStart(presenter), presenter.id);
+        else this.broadcast(conf, 'presentation_stop', null);
+      });
     });
     manager.on('conferenceEnded', (conf) => {
       for (const s of this.streams.get(conf.id) ?? []) s.res.end();
@@ -52,6 +59,9 @@ export class EventHub {
     for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.clientServiceType()));
     write(res, 'participant_sync_end', null);
     write(res, 'conference_update', conferenceStatus(conf));
+    write(res, 'stage', stageEvent(conf, conf.media.stage()));
+    const presenter = conf.presenter;
+    if (presenter && presenter.id !== participant.id) write(res, 'presentation_start', presentationStart(presenter));
     // The splash set at join (waiting for Host, test call) predates the stream: show it now.
     if (participant.splash) write(res, 'splash_screen', participant.splash);
     const keepAlive = setInterval(() => res.write(':keepalive\n\n'), 15_000);
@@ -61,7 +71,7 @@ export class EventHub {
     });
   }
 
-  /** An event for one participant only (splash_screen, refer). */
+  /** An event for one participant only (splash_screen, refer, media consumers). */
   sendTo(conf: Conference, participantId: string, event: string, data: unknown): void {
     for (const s of this.streams.get(conf.id) ?? []) if (s.participantId === participantId) write(s.res, event, data);
   }
@@ -74,6 +84,17 @@ export class EventHub {
   private broadcast(conf: Conference, event: string, data: unknown, except?: string): void {
     for (const s of this.streams.get(conf.id) ?? []) if (s.participantId !== except) write(s.res, event, data);
   }
+}
+
+/** Pexip's `stage`: the active-speaker order, participants of this conference only. */
+function stageEvent(conf: Conference, stage: StagePosition[]): StageEntry[] {
+  return stage
+    .filter((s) => conf.get(s.participantId))
+    .map((s, i) => ({ participant_uuid: s.participantId, stage_index: i, vad: s.speaking ? 100 : 0 }));
+}
+
+function presentationStart(p: Participant): PresentationStartEvent {
+  return { presenter_name: p.displayName, presenter_uri: p.alias, presenter_uuid: p.id, status: 'start' };
 }
 
 export function conferenceStatus(conf: Conference) {

@@ -12,6 +12,8 @@ export interface ConferenceEvents {
   splashScreen: [Participant];
   /** Conference status (`started`) changed: SSE `conference_update`. */
   statusChanged: [];
+  /** Someone took the presentation floor (`presentation_start`), or nobody holds it now (`null`: `presentation_stop`). */
+  presentation: [presenter: Participant | null];
   ended: [];
 }
 
@@ -73,6 +75,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   private guestsOnlyTimer: NodeJS.Timeout | null = null;
   private backstopTimer: NodeJS.Timeout | null = null;
   private ended = false;
+  /** Who holds the presentation floor (one presenter at a time; a new one takes over). */
+  private presenterId: string | null = null;
 
   constructor(
     public service: ServiceConfig,
@@ -145,6 +149,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.participantTimers.delete(participantId);
     p.leg?.close(reason);
     p.leg = null;
+    if (this.presenterId === participantId) {
+      this.presenterId = null;
+      this.emit('presentation', null);
+    }
     this.media.removeParticipant(participantId);
     this.emit('participantLeft', p, reason);
     if (this.members.size === 0) return this.end();
@@ -161,6 +169,32 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     for (const p of this.participants) this.remove(p.id, reason);
     this.media.close();
     this.emit('ended');
+  }
+
+  get presenter(): Participant | null {
+    return this.presenterId === null ? null : (this.members.get(this.presenterId) ?? null);
+  }
+
+  /**
+   * Pexip's `take_floor`: the participant becomes the presenter; whoever presented before stops
+   * (their screen stream is closed). Guests only when the service lets Guests present.
+   */
+  takeFloor(p: Participant): 'ok' | 'not_allowed' {
+    if (!this.members.has(p.id) || p.held) return 'not_allowed';
+    if (p.role === 'GUEST' && !this.service.guestsCanPresent) return 'not_allowed';
+    const previous = this.presenterId;
+    this.presenterId = p.id;
+    if (previous !== null && previous !== p.id) this.media.stopPresentation(previous);
+    if (previous !== p.id) this.emit('presentation', p);
+    return 'ok';
+  }
+
+  /** Pexip's `release_floor` (or the presenter left): the presentation stops. */
+  releaseFloor(p: Participant): void {
+    if (this.presenterId !== p.id) return;
+    this.presenterId = null;
+    this.media.stopPresentation(p.id);
+    this.emit('presentation', null);
   }
 
   /** Sets the splash screen a participant sees (`null` hides it). */

@@ -1,24 +1,41 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeConfigSnapshotSchema, type NodeConfigSnapshot, type ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { MediaEngineOptions, MediaParticipantState } from '../media/MediaTypes.js';
-import { WeriftConferenceMedia } from '../media/WeriftConferenceMedia.js';
+import { EventEmitter } from 'node:events';
+import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaParticipantState, MultiStreamSession, StagePosition } from '../media/MediaTypes.js';
 import { REASON, type Conference } from './Conference.js';
 import { ConferenceManager, type ConferenceManagerOptions, type JoinResult, type MediaSetup } from './ConferenceManager.js';
 import type { Participant } from './Participant.js';
 
 const silent = pino({ level: 'silent' });
 
-/** The real media engine, noting what the conference logic told it (role/hold per participant). */
-class RecordingMedia extends WeriftConferenceMedia {
+/** Conference rules are tested without an engine: this records what the media plane is told. */
+class RecordingMedia extends EventEmitter implements ConferenceMedia {
   readonly told: [string, MediaParticipantState][] = [];
-  constructor(readonly setup: MediaSetup, opts: MediaEngineOptions) {
-    super(opts, silent);
+  constructor(readonly setup: MediaSetup, readonly opts: MediaEngineOptions) {
+    super();
   }
-  override setParticipant(id: string, state: MediaParticipantState): void {
+  setParticipant(id: string, state: MediaParticipantState): void {
     this.told.push([id, { ...state }]);
-    super.setParticipant(id, state);
   }
+  createLeg(): CallLeg {
+    throw new Error('no media in this test');
+  }
+  openSession(): MultiStreamSession {
+    throw new Error('no media in this test');
+  }
+  session(): undefined {
+    return undefined;
+  }
+  async capabilities() {
+    return {};
+  }
+  stopPresentation(): void {}
+  stage(): StagePosition[] {
+    return [];
+  }
+  removeParticipant(): void {}
+  close(): void {}
 }
 
 const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] }): ServiceConfig => ({

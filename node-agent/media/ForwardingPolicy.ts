@@ -45,3 +45,30 @@ export function chooseSource(q: RouteQuery): string | undefined {
   }
   return earliest(others);
 }
+
+export interface StreamQuery {
+  mode: MediaMode;
+  viewer: string;
+  /** Whose stream it is. */
+  sender: string;
+  /** A presentation (screen share) rather than a person's camera or microphone. */
+  presentation: boolean;
+  stateOf(participantId: string): MediaParticipantState;
+}
+
+/**
+ * Whether a multi-stream viewer receives one of another participant's streams, per service type:
+ * - conference (VMR): everyone receives everyone else;
+ * - lecture (Virtual Auditorium): Guests receive Hosts and the presentation, Hosts everyone;
+ * - test_call: only the caller's own media, delayed by the loopback (not a direct stream);
+ * - reception (Virtual Reception): nothing.
+ * A held participant neither receives nor is received. Nobody receives their own stream here.
+ */
+export function mayReceive(q: StreamQuery): boolean {
+  if (q.mode === 'reception' || q.mode === 'test_call' || q.viewer === q.sender) return false;
+  const viewer = q.stateOf(q.viewer);
+  const sender = q.stateOf(q.sender);
+  if (viewer.held || sender.held) return false;
+  if (q.mode === 'lecture' && viewer.role === 'guest') return sender.role === 'host' || q.presentation;
+  return true;
+}

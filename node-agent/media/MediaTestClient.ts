@@ -57,7 +57,7 @@ export class MediaTestClient {
   }
 
   /** Joins `media` as `participantId`: createLeg, offer → negotiate → answer, wait until connected. */
-  async join(media: ConferenceMedia, participantId = this.name, timeoutMs = 20_000): Promise<CallLeg> {
+  async join(media: Pick<ConferenceMedia, 'createLeg'>, participantId = this.name, timeoutMs = 20_000): Promise<CallLeg> {
     const video: RTCRtpTransceiver = this.pc.addTransceiver(this.tracks.video, { direction: 'sendrecv' });
     this.pc.addTransceiver(this.tracks.audio, { direction: 'sendrecv' });
     video.sender.onPictureLossIndication.subscribe(() => this.pliCount++);

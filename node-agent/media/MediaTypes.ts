@@ -1,6 +1,6 @@
 /**
- * The media-engine interface the conference logic depends on. werift implements it today; a native
- * SFU can replace it later without touching conference or client API code.
+ * The media-engine interface the conference logic depends on (mediasoup implements it in
+ * ./mediasoup/); conference and client API code never see the engine itself.
  */
 export type MediaKind = 'audio' | 'video';
 
@@ -52,11 +52,113 @@ export interface CallLeg {
   on<E extends keyof CallLegEvents>(event: E, listener: (...args: CallLegEvents[E]) => void): this;
 }
 
-/** The media of one conference instance: every leg in it hears and sees the others. */
+
+/** A mediasoup JSON object passed through to multi-stream clients unchanged (capabilities, ICE, DTLS, RTP parameters). */
+export type MediaJson = Record<string, unknown>;
+
+/** What a participant's media stream is: microphone, camera or presentation (screen share). */
+export type MediaSourceKind = 'mic' | 'camera' | 'screen';
+
+/** A transport a multi-stream client connects to (ICE-lite, DTLS). */
+export interface TransportInfo {
+  id: string;
+  iceParameters: MediaJson;
+  iceCandidates: MediaJson[];
+  dtlsParameters: MediaJson;
+}
+
+/** A stream the node sends to a multi-stream client: another participant's mic, camera or screen. */
+export interface ConsumerInfo {
+  consumerId: string;
+  producerId: string;
+  /** Whose media it is. */
+  participantId: string;
+  kind: MediaKind;
+  source: MediaSourceKind;
+  rtpParameters: MediaJson;
+  producerPaused: boolean;
+}
+
+export interface ConsumerPreferences {
+  paused?: boolean;
+  spatialLayer?: number;
+  temporalLayer?: number;
+  priority?: number;
+}
+
+export interface MultiStreamSessionEvents {
+  consumerAdded: [ConsumerInfo];
+  consumerRemoved: [consumerId: string];
+  consumerPaused: [consumerId: string];
+  consumerResumed: [consumerId: string];
+  /** The node closed one of the client's own producers (e.g. someone else took the presentation floor). */
+  producerClosed: [producerId: string];
+  closed: [];
+}
+
+/** Thrown for a request a multi-stream session cannot carry out (unknown transport, bad parameters…). */
+export class MediaRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MediaRequestError';
+  }
+}
+
+/**
+ * A multi-stream client's media (our meeting client, with mediasoup-client): one send and one
+ * receive transport, a producer per local track and a consumer per remote stream it may receive.
+ */
+export interface MultiStreamSession {
+  readonly participantId: string;
+  /** Creates the transports for a client with these RTP capabilities; consumers follow as events. */
+  join(rtpCapabilities: MediaJson): Promise<{ send: TransportInfo; recv: TransportInfo }>;
+  connectTransport(transportId: string, dtlsParameters: MediaJson): Promise<void>;
+  produce(transportId: string, opts: { kind: MediaKind; rtpParameters: MediaJson; source: MediaSourceKind; paused?: boolean }): Promise<string>;
+  restartIce(transportId: string): Promise<MediaJson>;
+  pauseProducer(producerId: string): Promise<void>;
+  resumeProducer(producerId: string): Promise<void>;
+  closeProducer(producerId: string): void;
+  resumeConsumer(consumerId: string): Promise<void>;
+  setConsumerPreferences(consumerId: string, prefs: ConsumerPreferences): Promise<void>;
+  /** Producers of this session, by source (for status and tests). */
+  producerSources(): MediaSourceKind[];
+  close(): void;
+  on<E extends keyof MultiStreamSessionEvents>(event: E, listener: (...args: MultiStreamSessionEvents[E]) => void): this;
+  off<E extends keyof MultiStreamSessionEvents>(event: E, listener: (...args: MultiStreamSessionEvents[E]) => void): this;
+}
+
+/** One participant's place on the stage (Pexip's `stage` event): most recent speaker first. */
+export interface StagePosition {
+  participantId: string;
+  /** Speaking now (audio level above the threshold). */
+  speaking: boolean;
+}
+
+export interface ConferenceMediaEvents {
+  /** The active-speaker order or who is speaking changed. */
+  stage: [StagePosition[]];
+}
+
+/**
+ * The media of one conference instance. Single-stream legs (`createLeg`: one SDP offer with one
+ * audio and one video m-line, as Pexip's clients and SIP send) get a mix of the others' audio and
+ * the active speaker's video; multi-stream sessions (`openSession`) get one stream per participant.
+ * Who receives whom follows the service type, roles and hold (ForwardingPolicy).
+ */
 export interface ConferenceMedia {
   createLeg(participantId: string): CallLeg;
+  /** Opens (or replaces) the participant's multi-stream session. */
+  openSession(participantId: string): MultiStreamSession;
+  session(participantId: string): MultiStreamSession | undefined;
+  /** The router's RTP capabilities, for a multi-stream client's device. */
+  capabilities(): Promise<MediaJson>;
   /** Role and hold state; may be called before or after the leg exists, and again on change. */
   setParticipant(participantId: string, state: MediaParticipantState): void;
+  /** Closes the participant's presentation (screen) producers. */
+  stopPresentation(participantId: string): void;
+  /** Current stage: most recent speaker first, then everyone else with media. */
+  stage(): StagePosition[];
   removeParticipant(participantId: string): void;
   close(): void;
+  on<E extends keyof ConferenceMediaEvents>(event: E, listener: (...args: ConferenceMediaEvents[E]) => void): this;
 }

@@ -32,7 +32,10 @@ type Route = Partial<Record<MediaKind, string>>;
  * Routes are recomputed on every change (join, publish, role/hold, leave), not per packet; a
  * viewer whose video source changes gets a keyframe requested from the new source.
  */
-export class WeriftConferenceMedia implements ConferenceMedia {
+/** The part of ConferenceMedia the werift engine has (single-stream legs only). */
+export type SingleStreamMedia = Pick<ConferenceMedia, 'createLeg' | 'setParticipant' | 'removeParticipant' | 'close'>;
+
+export class WeriftConferenceMedia implements SingleStreamMedia {
   private readonly mode: MediaMode;
   private readonly loopbackDelayMs: number;
   private readonly legs = new Map<string, WeriftCallLeg>();

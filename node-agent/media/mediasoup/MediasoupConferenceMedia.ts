@@ -1,0 +1,241 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { DEFAULT_PARTICIPANT_STATE, mayReceive } from '../ForwardingPolicy.js';
+import {
+  MediaRequestError,
+  type CallLeg,
+  type ConferenceMedia,
+  type ConferenceMediaEvents,
+  type MediaEngineOptions,
+  type MediaJson,
+  type MediaMode,
+  type MediaParticipantState,
+  type MediaSourceKind,
+  type MultiStreamSession,
+  type StagePosition,
+} from '../MediaTypes.js';
+import type { MediasoupEngine } from './MediasoupEngine.js';
+import { MediasoupSession, type ProducerTag, type SessionHost } from './MediasoupSession.js';
+
+/** Test Call Service loopback delay (theme `test_call_service_media_delay`, 2 s). */
+export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
+/** Audio level (dBov) above which a participant counts as speaking. */
+const SPEAKING_THRESHOLD_DB = -55;
+
+interface ProducerEntry {
+  producer: types.Producer;
+  tag: ProducerTag;
+  session: MediasoupSession;
+}
+
+/**
+ * One conference instance's media on mediasoup: a router on one of the node's workers, the
+ * participants' producers, and who receives what, recomputed on every change (join, leave,
+ * publish, role, hold) from ForwardingPolicy, never per packet. Active speakers come from
+ * mediasoup's dominant-speaker observer (hysteresis built in) and its audio-level observer.
+ */
+export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents> implements ConferenceMedia, SessionHost {
+  readonly router: Promise<types.Router>;
+  private readonly mode: MediaMode;
+  private readonly sessions = new Map<string, MediasoupSession>();
+  private readonly producers = new Map<string, ProducerEntry>();
+  private readonly states = new Map<string, MediaParticipantState>();
+  /** Participant ids, most recent dominant speaker first. */
+  private speakerOrder: string[] = [];
+  private speaking = new Set<string>();
+  private activeSpeaker: types.ActiveSpeakerObserver | null = null;
+  private audioLevels: types.AudioLevelObserver | null = null;
+  private lastStage = '';
+  private isClosed = false;
+
+  constructor(
+    engine: MediasoupEngine,
+    private readonly opts: MediaEngineOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.mode = opts.mode ?? 'conference';
+    this.router = engine.createRouter().then(async (router) => {
+      if (this.isClosed) router.close();
+      else await this.observe(router);
+      return router;
+    });
+    // Callers that never touch media must not see an unhandled rejection.
+    this.router.catch((err) => this.log.error({ err }, 'conference media could not start'));
+  }
+
+  // --- ConferenceMedia
+
+  createLeg(_participantId: string): CallLeg {
+    throw new MediaRequestError('Single-stream calls are not available yet');
+  }
+
+  openSession(participantId: string): MultiStreamSession {
+    if (this.isClosed) throw new MediaRequestError('Conference ended');
+    this.sessions.get(participantId)?.close();
+    const session = new MediasoupSession(participantId, this, this.log);
+    this.sessions.set(participantId, session);
+    return session;
+  }
+
+  session(participantId: string): MultiStreamSession | undefined {
+    return this.sessions.get(participantId);
+  }
+
+  async capabilities(): Promise<MediaJson> {
+    return (await this.router).rtpCapabilities as unknown as MediaJson;
+  }
+
+  setParticipant(participantId: string, state: MediaParticipantState): void {
+    if (this.isClosed) return;
+    this.states.set(participantId, { role: state.role, held: state.held });
+    this.plan();
+    this.publishStage();
+  }
+
+  stopPresentation(participantId: string): void {
+    this.sessions.get(participantId)?.revokeProducers('screen');
+  }
+
+  stage(): StagePosition[] {
+    const present = new Set<string>();
+    for (const e of this.producers.values()) if (!this.stateOf(e.tag.participantId).held) present.add(e.tag.participantId);
+    for (const [pid, s] of this.sessions) if (!s.closed && !this.stateOf(pid).held) present.add(pid);
+    const order = [...this.speakerOrder.filter((p) => present.has(p)), ...[...present].filter((p) => !this.speakerOrder.includes(p))];
+    return order.map((participantId) => ({ participantId, speaking: this.speaking.has(participantId) }));
+  }
+
+  removeParticipant(participantId: string): void {
+    this.sessions.get(participantId)?.close();
+    this.sessions.delete(participantId);
+    this.states.delete(participantId);
+    this.speakerOrder = this.speakerOrder.filter((p) => p !== participantId);
+    this.speaking.delete(participantId);
+    this.publishStage();
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const s of [...this.sessions.values()]) s.close();
+    this.sessions.clear();
+    this.producers.clear();
+    void this.router.then((r) => r.close()).catch(() => undefined);
+  }
+
+  /** Sessions and what they receive, for status and tests: participant → senders it receives. */
+  async receiving(): Promise<Map<string, { participantId: string; source: MediaSourceKind }[]>> {
+    const out = new Map<string, { participantId: string; source: MediaSourceKind }[]>();
+    for (const [pid, s] of this.sessions) {
+      out.set(
+        pid,
+        s.receivedProducers().flatMap((id) => {
+          const e = this.producers.get(id);
+          return e ? [{ participantId: e.tag.participantId, source: e.tag.source }] : [];
+        }),
+      );
+    }
+    return out;
+  }
+
+  // --- SessionHost
+
+  transportOptions(): types.WebRtcTransportOptions {
+    const [min, max] = this.opts.portRange;
+    const ip = this.opts.announcedAddress;
+    return {
+      listenInfos: [
+        { protocol: 'udp', ip, portRange: { min, max } },
+        { protocol: 'tcp', ip, portRange: { min, max } },
+      ],
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+    };
+  }
+
+  producerAdded(session: MediasoupSession, producer: types.Producer, source: MediaSourceKind): void {
+    const tag: ProducerTag = { participantId: session.participantId, source };
+    this.producers.set(producer.id, { producer, tag, session });
+    if (source === 'mic') {
+      void this.activeSpeaker?.addProducer({ producerId: producer.id }).catch(() => undefined);
+      void this.audioLevels?.addProducer({ producerId: producer.id }).catch(() => undefined);
+    }
+    this.plan();
+    this.publishStage();
+  }
+
+  producerRemoved(_session: MediasoupSession, producer: types.Producer): void {
+    // Consumers close themselves on 'producerclose'; the mediasoup observers forget it too.
+    this.producers.delete(producer.id);
+    this.publishStage();
+  }
+
+  consumersOf(producer: types.Producer): types.Consumer[] {
+    return [...this.sessions.values()].flatMap((s) => s.consumerFor(producer.id) ?? []);
+  }
+
+  sessionReady(_session: MediasoupSession): void {
+    this.plan();
+    this.publishStage();
+  }
+
+  sessionClosed(session: MediasoupSession): void {
+    if (this.sessions.get(session.participantId) === session) this.sessions.delete(session.participantId);
+    this.publishStage();
+  }
+
+  // --- internals
+
+  private stateOf(participantId: string): MediaParticipantState {
+    return this.states.get(participantId) ?? DEFAULT_PARTICIPANT_STATE;
+  }
+
+  /** Brings every session's consumers in line with the forwarding policy. */
+  private plan(): void {
+    if (this.isClosed) return;
+    for (const viewer of this.sessions.values()) {
+      if (!viewer.ready) continue;
+      for (const [producerId, e] of this.producers) {
+        const want = mayReceive({
+          mode: this.mode,
+          viewer: viewer.participantId,
+          sender: e.tag.participantId,
+          presentation: e.tag.source === 'screen',
+          stateOf: (pid) => this.stateOf(pid),
+        });
+        if (want && !viewer.receives(producerId)) void viewer.addConsumer(e.producer, e.tag);
+        else if (!want && viewer.receives(producerId)) viewer.removeConsumer(producerId);
+      }
+    }
+  }
+
+  private async observe(router: types.Router): Promise<void> {
+    this.activeSpeaker = await router.createActiveSpeakerObserver({ interval: 300 });
+    this.audioLevels = await router.createAudioLevelObserver({ maxEntries: 16, threshold: SPEAKING_THRESHOLD_DB, interval: 400 });
+    this.activeSpeaker.on('dominantspeaker', ({ producer }) => {
+      const pid = (producer.appData as Partial<ProducerTag>).participantId;
+      if (!pid || this.speakerOrder[0] === pid) return;
+      this.speakerOrder = [pid, ...this.speakerOrder.filter((p) => p !== pid)];
+      this.log.debug({ participant: pid }, 'dominant speaker');
+      this.publishStage();
+    });
+    this.audioLevels.on('volumes', (volumes) => {
+      this.speaking = new Set(volumes.flatMap((v) => (v.producer.appData as Partial<ProducerTag>).participantId ?? []));
+      this.publishStage();
+    });
+    this.audioLevels.on('silence', () => {
+      this.speaking = new Set();
+      this.publishStage();
+    });
+  }
+
+  private publishStage(): void {
+    if (this.isClosed) return;
+    const stage = this.stage();
+    const key = JSON.stringify(stage);
+    if (key === this.lastStage) return;
+    this.lastStage = key;
+    this.emit('stage', stage);
+  }
+}
