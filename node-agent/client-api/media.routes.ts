@@ -81,7 +81,14 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
     session.on('consumerPaused', (id) => hub.sendTo(conf, p.id, 'media_consumer_paused', { consumer_id: id }));
     session.on('consumerResumed', (id) => hub.sendTo(conf, p.id, 'media_consumer_resumed', { consumer_id: id }));
     session.on('producerClosed', (id) => hub.sendTo(conf, p.id, 'media_producer_closed', { producer_id: id }));
+    session.on('closed', () => {
+      if (conf.media.session(p.id) === session || !conf.media.session(p.id)) {
+        p.multiStream = false;
+        conf.updated(p);
+      }
+    });
     const { send, recv } = await session.join(body.rtp_capabilities);
+    p.multiStream = true;
     const wire = (t: typeof send) => ({ id: t.id, ice_parameters: t.iceParameters, ice_candidates: t.iceCandidates, dtls_parameters: t.dtlsParameters });
     conf.updated(p);
     return ok({ send_transport: wire(send), recv_transport: wire(recv) });
@@ -133,7 +140,6 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
 
   app.post(`${BASE}/media/leave`, own((_req, _reply, conf, p) => {
     conf.media.session(p.id)?.close();
-    conf.updated(p);
     return ok(true);
   }));
 

@@ -36,6 +36,8 @@ export class Participant {
   tokens: string[] = [];
   tokenExpiresAt = 0;
   leg: CallLeg | null = null;
+  /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
+  multiStream = false;
   isMuted = false;
   isVideoMuted = false;
   /** A Guest held in the waiting room until a Host joins (guide §20.4). */
@@ -79,7 +81,7 @@ export class Participant {
       call_direction: 'in',
       is_muted: yn(this.isMuted),
       is_presenting: 'NO',
-      is_video_call: yn(this.leg !== null),
+      is_video_call: yn(this.leg !== null || this.multiStream),
       is_audio_only_call: 'NO',
       mute_supported: 'YES',
       disconnect_supported: 'YES',
@@ -92,7 +94,7 @@ export class Participant {
       is_video_silent: false,
       is_external: false,
       is_streaming_conference: false,
-      has_media: this.leg !== null,
+      has_media: this.leg !== null || this.multiStream,
       supports_direct_chat: false,
       can_receive_personal_mix: false,
       buzz_time: 0,

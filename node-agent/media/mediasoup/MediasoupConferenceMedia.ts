@@ -17,6 +17,8 @@ import {
 } from '../MediaTypes.js';
 import type { MediasoupEngine } from './MediasoupEngine.js';
 import { MediasoupSession, type ProducerTag, type SessionHost } from './MediasoupSession.js';
+import { DelayedLoopback } from '../DelayedLoopback.js';
+import { DirectMedia, type Feed } from './DirectMedia.js';
 
 /** Test Call Service loopback delay (theme `test_call_service_media_delay`, 2 s). */
 export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
@@ -26,7 +28,8 @@ const SPEAKING_THRESHOLD_DB = -55;
 interface ProducerEntry {
   producer: types.Producer;
   tag: ProducerTag;
-  session: MediasoupSession;
+  /** The participant's own media delayed (Test Call Service): only they receive it. */
+  loopback?: boolean;
 }
 
 /**
@@ -47,6 +50,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   private activeSpeaker: types.ActiveSpeakerObserver | null = null;
   private audioLevels: types.AudioLevelObserver | null = null;
   private lastStage = '';
+  private readonly direct: DirectMedia;
+  private readonly loopbackDelayMs: number;
   private isClosed = false;
 
   constructor(
@@ -56,6 +61,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   ) {
     super();
     this.mode = opts.mode ?? 'conference';
+    this.loopbackDelayMs = opts.loopbackDelayMs ?? DEFAULT_LOOPBACK_DELAY_MS;
     this.router = engine.createRouter().then(async (router) => {
       if (this.isClosed) router.close();
       else await this.observe(router);
@@ -63,6 +69,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     });
     // Callers that never touch media must not see an unhandled rejection.
     this.router.catch((err) => this.log.error({ err }, 'conference media could not start'));
+    this.direct = new DirectMedia(this.router, log);
   }
 
   // --- ConferenceMedia
@@ -121,6 +128,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
     this.producers.clear();
+    this.direct.close();
     void this.router.then((r) => r.close()).catch(() => undefined);
   }
 
@@ -156,7 +164,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   producerAdded(session: MediasoupSession, producer: types.Producer, source: MediaSourceKind): void {
     const tag: ProducerTag = { participantId: session.participantId, source };
-    this.producers.set(producer.id, { producer, tag, session });
+    this.producers.set(producer.id, { producer, tag });
+    if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
     if (source === 'mic') {
       void this.activeSpeaker?.addProducer({ producerId: producer.id }).catch(() => undefined);
       void this.audioLevels?.addProducer({ producerId: producer.id }).catch(() => undefined);
@@ -197,7 +206,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     for (const viewer of this.sessions.values()) {
       if (!viewer.ready) continue;
       for (const [producerId, e] of this.producers) {
-        const want = mayReceive({
+        const want = e.loopback
+          ? e.tag.participantId === viewer.participantId && !this.stateOf(viewer.participantId).held
+          : mayReceive({
           mode: this.mode,
           viewer: viewer.participantId,
           sender: e.tag.participantId,
@@ -207,6 +218,35 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
         if (want && !viewer.receives(producerId)) void viewer.addConsumer(e.producer, e.tag);
         else if (!want && viewer.receives(producerId)) viewer.removeConsumer(producerId);
       }
+    }
+  }
+
+  /**
+   * Test Call Service: the caller's own stream comes back through a delay line (guide §15:
+   * `test_call_service_media_delay`, 2 s) as a producer only they receive.
+   */
+  private async loopBack(producer: types.Producer, tag: ProducerTag): Promise<void> {
+    let feed: Feed | undefined;
+    const line = new DelayedLoopback<Buffer>(this.loopbackDelayMs, (rtp) => feed?.send(rtp));
+    try {
+      const tap = await this.direct.tap(producer, (rtp) => line.push(rtp));
+      const ssrc = tap.consumer.rtpParameters.encodings![0]!.ssrc!;
+      feed = await this.direct.feed(producer.kind, tap.consumer.rtpParameters, ssrc, { ...tag, loopback: true }, () => tap.requestKeyFrame());
+      const entry: ProducerEntry = { producer: feed.producer, tag, loopback: true };
+      this.producers.set(feed.producer.id, entry);
+      const stop = () => {
+        line.close();
+        feed?.close();
+        this.producers.delete(entry.producer.id);
+      };
+      tap.consumer.on('producerclose', stop);
+      tap.consumer.on('transportclose', stop);
+      if (producer.kind === 'video') for (const ms of [0, 500, 1_500]) setTimeout(() => tap.requestKeyFrame(), ms).unref();
+      this.plan();
+    } catch (err) {
+      line.close();
+      feed?.close();
+      this.log.warn({ err }, 'test call loopback could not start');
     }
   }
 

@@ -1,0 +1,140 @@
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+
+/**
+ * Media the node itself handles in JavaScript, through one DirectTransport per conference: taps
+ * (a producer's RTP delivered to a callback) and feeds (producers whose RTP the node writes: the
+ * Test Call loopback, a single-stream leg's mix and voice-switched video). Only what must be
+ * touched goes through here; plain forwarding stays inside the mediasoup worker.
+ */
+export class DirectMedia {
+  private transport: Promise<types.DirectTransport> | null = null;
+  /** Feed SSRC → what to do when a receiver asks it for a keyframe (PLI/FIR). */
+  private readonly keyframeWanted = new Map<number, () => void>();
+
+  constructor(
+    private readonly router: Promise<types.Router>,
+    private readonly log: Logger,
+  ) {}
+
+  private direct(): Promise<types.DirectTransport> {
+    this.transport ??= this.router.then(async (r) => {
+      const t = await r.createDirectTransport({ maxMessageSize: 262_144 });
+      // RTCP from the feeds' receivers: PLI (PSFB FMT 1) and FIR (FMT 4) ask for a keyframe.
+      t.on('rtcp', (packet) => {
+        for (const ssrc of keyframeRequests(packet)) this.keyframeWanted.get(ssrc)?.();
+      });
+      return t;
+    });
+    return this.transport;
+  }
+
+  /**
+   * Delivers a producer's RTP (one simulcast layer: the highest) to `onRtp`. `requestKeyFrame`
+   * asks the sender for one. Closing the producer closes the tap.
+   */
+  async tap(producer: types.Producer, onRtp: (rtp: Buffer) => void): Promise<Tap> {
+    const [router, transport] = await Promise.all([this.router, this.direct()]);
+    const consumer = await transport.consume({
+      producerId: producer.id,
+      rtpCapabilities: router.rtpCapabilities,
+      preferredLayers: { spatialLayer: 2 },
+      enableRtx: false,
+    });
+    consumer.on('rtp', (rtp) => {
+      try {
+        onRtp(rtp);
+      } catch (err) {
+        this.log.debug({ err }, 'tap handler failed');
+      }
+    });
+    return new Tap(consumer);
+  }
+
+  /**
+   * A producer fed from JavaScript with the codec of `like` (a tap's or a consumer's parameters),
+   * sending with `ssrc`. `onKeyframeRequest` is called when one of its receivers asks for a keyframe.
+   */
+  async feed(kind: types.MediaKind, like: types.RtpParameters, ssrc: number, appData: Record<string, unknown>, onKeyframeRequest?: () => void): Promise<Feed> {
+    const transport = await this.direct();
+    const codec = like.codecs.find((c) => !/\/rtx$/i.test(c.mimeType));
+    if (!codec) throw new Error('no media codec to feed');
+    const producer = await transport.produce({
+      kind,
+      rtpParameters: {
+        mid: undefined,
+        codecs: [codec],
+        headerExtensions: like.headerExtensions?.filter((h) => /sdes:mid|abs-send-time|ssrc-audio-level|video-orientation/.test(h.uri)),
+        encodings: [{ ssrc }],
+        rtcp: { cname: `feed-${ssrc}`, reducedSize: true },
+      },
+      appData,
+    });
+    if (onKeyframeRequest) {
+      this.keyframeWanted.set(ssrc, onKeyframeRequest);
+      producer.observer.once('close', () => this.keyframeWanted.delete(ssrc));
+    }
+    return new Feed(producer, codec.payloadType);
+  }
+
+  close(): void {
+    void this.transport?.then((t) => t.close()).catch(() => undefined);
+  }
+}
+
+/** A producer's RTP delivered to the node. */
+export class Tap {
+  private lastKeyframeRequest = 0;
+
+  constructor(readonly consumer: types.Consumer) {}
+
+  get payloadType(): number {
+    return this.consumer.rtpParameters.codecs[0]!.payloadType;
+  }
+
+  /** Asks the sender for a keyframe, at most every 300 ms. */
+  requestKeyFrame(): void {
+    const now = Date.now();
+    if (now - this.lastKeyframeRequest < 300) return;
+    this.lastKeyframeRequest = now;
+    void this.consumer.requestKeyFrame().catch(() => undefined);
+  }
+
+  close(): void {
+    this.consumer.close();
+  }
+}
+
+/** A producer the node writes RTP into. */
+export class Feed {
+  constructor(
+    readonly producer: types.Producer,
+    readonly payloadType: number,
+  ) {}
+
+  send(rtp: Buffer): void {
+    if (!this.producer.closed) this.producer.send(rtp);
+  }
+
+  close(): void {
+    this.producer.close();
+  }
+}
+
+/** Media SSRCs of the PLIs and FIRs in a compound RTCP packet; garbage yields nothing. */
+export function keyframeRequests(packet: Buffer): number[] {
+  const out: number[] = [];
+  let off = 0;
+  while (off + 4 <= packet.length) {
+    const first = packet[off]!;
+    if (first >> 6 !== 2) break;
+    const pt = packet[off + 1]!;
+    const len = (packet.readUInt16BE(off + 2) + 1) * 4;
+    if (off + len > packet.length) break;
+    const fmt = first & 0x1f;
+    if (pt === 206 && fmt === 1 && len >= 12) out.push(packet.readUInt32BE(off + 8));
+    if (pt === 206 && fmt === 4 && len >= 20) out.push(packet.readUInt32BE(off + 12));
+    off += len;
+  }
+  return out;
+}
