@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
-import type { PresentationStartEvent, StageEntry } from '../../shared/client-api/media.js';
+import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
 
 interface Stream {
@@ -59,6 +59,7 @@ export class EventHub {
     for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.clientServiceType()));
     write(res, 'participant_sync_end', null);
     write(res, 'conference_update', conferenceStatus(conf));
+    write(res, 'layout', layoutEvent(conf, participant));
     write(res, 'stage', stageEvent(conf, conf.media.stage()));
     const presenter = conf.presenter;
     if (presenter && presenter.id !== participant.id) write(res, 'presentation_start', presentationStart(presenter));
@@ -91,6 +92,16 @@ function stageEvent(conf: Conference, stage: StagePosition[]): StageEntry[] {
   return stage
     .filter((s) => conf.get(s.participantId))
     .map((s, i) => ({ participant_uuid: s.participantId, stage_index: i, vad: s.speaking ? 100 : 0 }));
+}
+
+/** Pexip's `layout`: the view this participant's role gets (the service's Host view or Guest view). */
+function layoutEvent(conf: Conference, p: Participant) {
+  const { hostView, guestView } = conf.service;
+  return {
+    view: LAYOUT_SHORT[p.role === 'HOST' ? hostView : guestView],
+    participants: conf.media.stage().map((s) => s.participantId).filter((id) => id !== p.id),
+    requested_layout: { primary_screen: { chair_layout: hostView, guest_layout: guestView } },
+  };
 }
 
 function presentationStart(p: Participant): PresentationStartEvent {

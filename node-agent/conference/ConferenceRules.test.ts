@@ -51,6 +51,8 @@ const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] 
   replaceString: '',
   themeId: null,
   tag: '',
+  hostView: 'one_main_seven_pips',
+  guestView: 'one_main_seven_pips',
   ...over,
 });
 

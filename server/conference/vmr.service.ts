@@ -1,3 +1,4 @@
+import { LAYOUT_NAMES } from '../../shared/node-protocol/messages.js';
 import { asc } from 'drizzle-orm';
 import { z } from 'zod';
 import { conference, conferenceAlias } from '../../db/schema.js';
@@ -30,6 +31,7 @@ export const updateVmr = async (dom: Domain, id: number, patch: unknown): Promis
 export const deleteVmr = (dom: Domain, id: number): Promise<void> => deleteObject(dom, 'vmr', id);
 
 // A service's `settings` JSON as the nodes need it; fields a service type lacks read as their defaults.
+const layoutName = z.enum(LAYOUT_NAMES);
 const nodeSettingsOfService = z.object({
   guests_can_present: z.boolean().catch(true),
   enable_chat: z.enum(['default', 'yes', 'no']).catch('default'),
@@ -37,6 +39,8 @@ const nodeSettingsOfService = z.object({
   replace_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
   ivr_theme: z.number().int().nullish().catch(null).transform((v) => v ?? null),
   tag: z.string().nullish().catch(null).transform((v) => v ?? ''),
+  host_view: layoutName.catch('one_main_seven_pips'),
+  guest_view: layoutName.optional().catch(undefined),
 });
 
 /** Every service with its normalised aliases, as the node agents need them. */
@@ -67,6 +71,9 @@ export async function servicesForNodes(db: Database): Promise<ServiceConfig[]> {
       matchString: s.match_string,
       replaceString: s.replace_string,
       themeId: s.ivr_theme,
+      hostView: s.host_view,
+      // A VMR has one "View" for everyone; a Virtual Auditorium a Guest view of its own.
+      guestView: s.guest_view ?? s.host_view,
     };
   });
 }

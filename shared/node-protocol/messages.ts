@@ -6,6 +6,10 @@ import { routingRuleConfigSchema } from '../routing/call-routing.js';
  * (WebSocket at `/api/node/v1/ws`, JSON text frames). Both ends validate every frame.
  */
 
+/** The guide's five layouts (digest 2 §21), by their configuration names. */
+export const LAYOUT_NAMES = ['one_main_zero_pips', 'four_mains_zero_pips', 'one_main_seven_pips', 'one_main_twentyone_pips', 'two_mains_twentyone_pips'] as const;
+export type LayoutName = (typeof LAYOUT_NAMES)[number];
+
 export const serviceConfigSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -27,6 +31,9 @@ export const serviceConfigSchema = z.object({
   tag: z.string().default(''),
   /** The service's theme (`ivr_theme` id); null = the global default theme. */
   themeId: z.number().int().nullable().default(null),
+  /** Layouts: "Host view" (a VMR's "View") and "Guest view" (Virtual Auditorium; else the Host view). */
+  hostView: z.enum(LAYOUT_NAMES).default('one_main_seven_pips'),
+  guestView: z.enum(LAYOUT_NAMES).default('one_main_seven_pips'),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 
