@@ -2,6 +2,10 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { ClientApi, type ClientParticipant, type ServiceType, type Theme, type TokenResult } from './client/ClientApi.js';
 import { MeetingCall, type Splash } from './call/MeetingCall.js';
 import { CANVAS, splashView, type SplashView } from './call/splash.js';
+import { MediaStage } from './call/MediaStage.js';
+import { Toolbar } from './call/Toolbar.js';
+import { DEFAULT_LAYOUT, parseLayout, type LayoutKind } from './media/layout.js';
+import { useMediaSession } from './media/useMediaSession.js';
 
 /** The guide: 3 PIN attempts, then the caller is told and disconnected (§20.3). */
 export const MAX_PIN_ATTEMPTS = 3;
@@ -25,7 +29,7 @@ interface ChatLine {
 
 declare global {
   interface Window {
-    /** For tests and diagnostics: the live call (its RTCPeerConnection gives getStats() and getConfiguration()). */
+    /** For tests and diagnostics: the live call (`pc` gives its media's getStats() and getConfiguration(); `media` the session). */
     meeting?: MeetingCall;
   }
 }
@@ -38,8 +42,7 @@ export function MeetingApp() {
   const [stage, setStage] = useState<Stage>({ kind: 'start' });
 
   const [roster, setRoster] = useState<ClientParticipant[]>([]);
-  const [remote, setRemote] = useState<MediaStream | null>(null);
-  const [local, setLocal] = useState<MediaStream | null>(null);
+  const [layout, setLayout] = useState<LayoutKind>(DEFAULT_LAYOUT);
   const [splash, setSplash] = useState<Splash | null>(null);
   const [serviceType, setServiceType] = useState<ServiceType | undefined>(undefined);
   const [theme, setTheme] = useState<Theme | null>(null);
@@ -48,7 +51,7 @@ export function MeetingApp() {
 
   // Camera and microphone are asked for once, while the token is requested, not after it.
   const media = useRef<Promise<MediaStream> | null>(null);
-  const localMedia = () => (media.current ??= navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } }));
+  const localMedia = () => (media.current ??= getLocalMedia());
   /** The call the UI shows; callbacks of a call that was handed over (transfer) are ignored. */
   const active = useRef<MeetingCall | null>(null);
   const chatIds = useRef(0);
@@ -57,7 +60,6 @@ export function MeetingApp() {
   async function startCall(api: ClientApi, token: TokenResult, localStream: MediaStream, previous?: MeetingCall) {
     const call: MeetingCall = new MeetingCall(api, token, localStream, {
       participants: (list) => active.current === call && setRoster(list),
-      remoteStream: (s) => active.current === call && setRemote(s),
       splash: (s) => active.current === call && setSplash(s),
       serviceType: (t) => {
         if (active.current !== call) return;
@@ -77,13 +79,12 @@ export function MeetingApp() {
     active.current = call;
     window.meeting = call;
     setRoster([]);
-    setRemote(null);
+    setLayout(parseLayout(token.default_layout) ?? DEFAULT_LAYOUT);
     setSplash(null);
     setServiceType(token.current_service_type);
     setTyped('');
     setTheme(null);
     if (!previous) setChat([]);
-    setLocal(localStream);
     setStage({ kind: 'in_call', call });
     void api.theme().then((t) => active.current === call && setTheme(t));
     const starting = call.start();
@@ -176,6 +177,7 @@ export function MeetingApp() {
 
   const call = stage.kind === 'in_call' ? stage.call : null;
   const inIvr = serviceType === 'ivr';
+  const mediaView = useMediaSession(call?.media ?? null);
 
   /** DTMF digits go one POST at a time, in order. */
   const dtmfQueue = useRef<Promise<unknown>>(Promise.resolve());
@@ -234,16 +236,32 @@ export function MeetingApp() {
           </button>
         </header>
         <section className="stage">
-          <Video stream={remote} muted={false} testId="remote-video" />
-          {!testCall && <Video stream={local} muted testId="local-video" className="self" />}
-          {testCall && (
-            <p className="video-label" data-testid="test-call-label">
-              Test call: this is your own video and sound, looped back by the conferencing node
-            </p>
-          )}
-          {view && <SplashOverlay view={view} api={call.api} caption={view.key === 'test_call_in_progress'} />}
-          {inIvr && <Keypad onPress={press} typed={typed} />}
+          <MediaStage
+            media={call.media}
+            view={mediaView}
+            roster={roster}
+            selfUuid={token.participant_uuid}
+            selfName={token.display_name || name}
+            layout={layout}
+            testCall={testCall}
+            hostsOnly={serviceType === 'lecture' && token.role !== 'HOST'}
+          >
+            {testCall && (
+              <p className="video-label" data-testid="test-call-label">
+                Test call: this is your own video and sound, looped back by the conferencing node
+              </p>
+            )}
+            {view && <SplashOverlay view={view} api={call.api} caption={view.key === 'test_call_in_progress'} />}
+            {inIvr && <Keypad onPress={press} typed={typed} />}
+          </MediaStage>
         </section>
+        <Toolbar
+          media={call.media}
+          local={mediaView.local}
+          layout={layout}
+          onLayout={setLayout}
+          conference={!testCall && !inIvr && serviceType !== 'waiting_room'}
+        />
         <aside>
           <h2>Participants ({roster.length})</h2>
           <ul data-testid="roster">
@@ -401,10 +419,18 @@ function Chat({ lines, onSend }: { lines: ChatLine[]; onSend: (text: string) => 
   );
 }
 
-function Video({ stream, muted, testId, className }: { stream: MediaStream | null; muted: boolean; testId: string; className?: string }) {
-  const ref = useRef<HTMLVideoElement>(null);
-  useEffect(() => {
-    if (ref.current && ref.current.srcObject !== stream) ref.current.srcObject = stream;
-  }, [stream]);
-  return <video ref={ref} data-testid={testId} className={className} autoPlay playsInline muted={muted} />;
+/**
+ * Camera and microphone; without a camera (or without permission for it) the microphone alone,
+ * then nothing: the participant still joins, receiving only.
+ */
+async function getLocalMedia(): Promise<MediaStream> {
+  const video = { width: { ideal: 640 }, height: { ideal: 360 } };
+  for (const constraints of [{ audio: true, video }, { audio: true }, { video }] as MediaStreamConstraints[]) {
+    try {
+      return await navigator.mediaDevices.getUserMedia(constraints);
+    } catch {
+      /* try with less */
+    }
+  }
+  return new MediaStream();
 }

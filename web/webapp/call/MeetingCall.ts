@@ -1,3 +1,4 @@
+import { MediaSession } from '../media/MediaSession.js';
 import { ClientApi, type ChatMessage, type ClientParticipant, type ServiceType, type TokenResult } from '../client/ClientApi.js';
 
 /** SSE `splash_screen`: which theme screen to show now (null: none). */
@@ -11,7 +12,6 @@ export interface Splash {
 
 export interface MeetingCallEvents {
   participants: (list: ClientParticipant[]) => void;
-  remoteStream: (stream: MediaStream) => void;
   ended: (reason: string) => void;
   splash?: (splash: Splash | null) => void;
   /** The node transfers this participant (Virtual Reception → VMR): re-join `alias` with the one-time `token`. */
@@ -21,7 +21,16 @@ export interface MeetingCallEvents {
   serviceType?: (type: ServiceType) => void;
 }
 
-/** The RTCPeerConnection configuration the token asks for (client-api-v2.md §1.2). */
+/**
+ * What tests and diagnostics read of the call's media as they did of its one RTCPeerConnection:
+ * the stats of both transports, and the ICE configuration handed to them.
+ */
+export interface MediaPeer {
+  getStats(): Promise<RTCStatsReport>;
+  getConfiguration(): RTCConfiguration;
+}
+
+/** The RTCPeerConnection configuration the token asks for (client-api-v2.md §1.2): ICE servers and policy of both media transports. */
 export function rtcConfiguration(token: TokenResult): RTCConfiguration {
   const iceServers: RTCIceServer[] = [];
   const stun = (token.stun ?? []).map((s) => s.url).filter((u): u is string => typeof u === 'string' && u.length > 0);
@@ -38,17 +47,17 @@ export function rtcConfiguration(token: TokenResult): RTCConfiguration {
 }
 
 /**
- * One joined participant: the event stream, the WebRTC call (client offers, node answers,
- * trickle ICE both ways as the Pexip client does) and the token refresh loop.
+ * One joined participant: the event stream, the multi-stream media session (mediasoup-client;
+ * the node decides what each service type receives: a test call its own media, a reception
+ * nothing) and the token refresh loop.
  */
 export class MeetingCall {
-  readonly pc: RTCPeerConnection;
+  readonly media: MediaSession;
+  /** Stats and ICE configuration of the media (kept for tests and diagnostics). */
+  readonly pc: MediaPeer;
   private es: EventSource | null = null;
-  private callUuid: string | null = null;
-  private pendingCandidates: RTCIceCandidate[] = [];
   private refreshTimer: number | undefined;
   private readonly roster = new Map<string, ClientParticipant>();
-  private readonly remote = new MediaStream();
   private ended = false;
   private serviceType: ServiceType | undefined;
   /** Set on `refer`: the node may drop this leg now; the app is already joining the next one. */
@@ -60,7 +69,15 @@ export class MeetingCall {
     private readonly local: MediaStream,
     private readonly on: MeetingCallEvents,
   ) {
-    this.pc = new RTCPeerConnection(rtcConfiguration(token));
+    const rtc = rtcConfiguration(token);
+    const participant = token.participant_uuid;
+    this.media = new MediaSession(
+      { get: (path) => api.participantGet(participant, path), post: (path, body) => api.participantPost(participant, path, body) },
+      rtc,
+      local,
+    );
+    this.media.on('failed', (reason) => void this.end(reason));
+    this.pc = { getStats: () => this.media.getStats(), getConfiguration: () => ({ ...rtc }) };
     this.serviceType = token.current_service_type;
   }
 
@@ -82,55 +99,30 @@ export class MeetingCall {
     return this.api.message(text);
   }
 
+  /**
+   * Opens the event stream (consumers come over it, so it is open before the media join; the
+   * device loads meanwhile), starts the token refresh, then joins the media. A media set-up that
+   * fails ends the call with the reason.
+   */
   async start(): Promise<void> {
-    const audio = this.local.getAudioTracks()[0];
-    const video = this.local.getVideoTracks()[0];
-    this.pc.addTransceiver(audio ?? 'audio', { direction: audio ? 'sendrecv' : 'recvonly', streams: [this.local] });
-    this.pc.addTransceiver(video ?? 'video', { direction: video ? 'sendrecv' : 'recvonly', streams: [this.local] });
-    this.pc.addTransceiver('video', { direction: 'inactive' }); // presentation (slides), unused for now
-    this.pc.ontrack = (e) => {
-      this.remote.getTracks().filter((t) => t.kind === e.track.kind).forEach((t) => this.remote.removeTrack(t));
-      this.remote.addTrack(e.track);
-      this.on.remoteStream(this.remote);
-    };
-    this.pc.onicecandidate = (e) => {
-      if (!e.candidate) return;
-      if (this.callUuid) this.enqueue(() => this.sendCandidate(e.candidate!));
-      else this.pendingCandidates.push(e.candidate);
-    };
-    this.pc.onconnectionstatechange = () => {
-      if (this.pc.connectionState === 'failed') void this.end('WebRTC connection failed');
-    };
-
-    // The event stream must be open before the call (as the Pexip client does); the offer is
-    // prepared meanwhile.
-    await Promise.all([this.openEvents(), this.pc.setLocalDescription()]);
+    const preparing = this.media.prepare();
+    preparing.catch(() => null); // reported by start() below
+    await this.openEvents();
+    if (this.ended) return;
     const refreshMs = (Number(this.token.expires) * 1000) / 3;
     this.refreshTimer = window.setInterval(() => void this.api.refresh().catch(() => this.end('Could not reconnect to the meeting')), refreshMs);
-
-    const answer = await this.api.call(this.token.participant_uuid, this.pc.localDescription!.sdp);
-    this.callUuid = answer.call_uuid;
-    // Same order on the wire as the Pexip client: buffered candidates, then ack; the answer is
-    // applied at once rather than after those round trips.
-    for (const c of this.pendingCandidates.splice(0)) this.enqueue(() => this.sendCandidate(c));
-    this.enqueue(() => this.api.ack(this.token.participant_uuid, answer.call_uuid));
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-  }
-
-  /** One request at a time, in order (candidates and ack), like the Pexip client's queue. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private enqueue(job: () => Promise<unknown>): void {
-    this.queue = this.queue.then(job).catch(() => null);
-  }
-
-  private sendCandidate(c: RTCIceCandidate): Promise<unknown> {
-    return this.api.newCandidate(this.token.participant_uuid, this.callUuid!, c.candidate, c.sdpMid ?? '0').catch(() => null);
+    try {
+      await this.media.start();
+    } catch (err) {
+      if (!this.ended) await this.end(`Could not start media: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private openEvents(): Promise<void> {
     return new Promise((resolve, reject) => {
       const es = this.api.events();
       this.es = es;
+      this.media.attach(es);
       let opened = false;
       es.onopen = () => {
         opened = true;
@@ -193,7 +185,7 @@ export class MeetingCall {
     });
   }
 
-  /** Leaves: disconnect the call, release the token, stop everything. */
+  /** Leaves: leave the media, release the token, stop everything. */
   async end(reason = 'You left the meeting', tellNode = true): Promise<void> {
     return this.finish(reason, tellNode, true);
   }
@@ -211,11 +203,8 @@ export class MeetingCall {
     this.ended = true;
     window.clearInterval(this.refreshTimer);
     this.es?.close();
-    if (tellNode) {
-      if (this.callUuid) await this.api.disconnectCall(this.token.participant_uuid, this.callUuid).catch(() => null);
-      await this.api.release().catch(() => null);
-    }
-    this.pc.close();
+    await this.media.close(tellNode);
+    if (tellNode) await this.api.release().catch(() => null);
     if (!final) return;
     this.local.getTracks().forEach((t) => t.stop());
     this.on.ended(reason);

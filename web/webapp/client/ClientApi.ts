@@ -1,6 +1,6 @@
 /**
  * A small client of the node's Pexip-compatible client REST API v2 (client-api-v2.md §1):
- * request_token → events (SSE) → calls (offer/answer) → new_candidate / ack → refresh → release.
+ * request_token → events (SSE) → multi-stream media (shared/client-api/media.ts) → refresh → release.
  */
 export interface TokenResult {
   token: string;
@@ -17,6 +17,8 @@ export interface TokenResult {
   stun?: { url: string }[];
   turn?: { urls: string[] | string; username?: string; credential?: string }[];
   use_relay_candidates_only?: boolean;
+  /** The service's default layout in the client API's short form (`1:7`, `4:0`…), from its Host or Guest view. */
+  default_layout?: string;
 }
 
 export type ServiceType = 'conference' | 'gateway' | 'test_call' | 'waiting_room' | 'ivr' | 'lecture' | 'media_playback' | 'connecting';
@@ -51,7 +53,16 @@ export type JoinOutcome =
   | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
   | { kind: 'error'; message: string };
 
-export class ClientApiError extends Error {}
+export class ClientApiError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status of the answer (0: no answer). */
+    readonly status = 0,
+  ) {
+    super(message);
+    this.name = 'ClientApiError';
+  }
+}
 
 export class ClientApi {
   private token = '';
@@ -87,7 +98,12 @@ export class ClientApi {
   }
 
   private async post<T>(path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method: 'POST', headers: { token: this.token } };
+    return this.request<T>('POST', path, body);
+  }
+
+  /** One request with the token; the answer's `result` (unvalidated: callers check its shape). */
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: { token: this.token } };
     if (body !== undefined) {
       init.headers = { ...init.headers, 'Content-Type': 'application/json' };
       init.body = JSON.stringify(body);
@@ -100,8 +116,18 @@ export class ClientApi {
     } catch {
       /* text statuses */
     }
-    if (!res.ok) throw new ClientApiError(typeof parsed?.result === 'string' ? parsed.result : text || `HTTP ${res.status}`);
+    if (!res.ok) throw new ClientApiError(typeof parsed?.result === 'string' ? parsed.result : text || `HTTP ${res.status}`, res.status);
     return parsed?.result as T;
+  }
+
+  /** `GET …/participants/{p}/{path}` (multi-stream media: shared/client-api/media.ts). */
+  participantGet(participant: string, path: string): Promise<unknown> {
+    return this.request('GET', `participants/${encodeURIComponent(participant)}/${path}`);
+  }
+
+  /** `POST …/participants/{p}/{path}` (multi-stream media, presentation floor). */
+  participantPost(participant: string, path: string, body?: unknown): Promise<unknown> {
+    return this.request('POST', `participants/${encodeURIComponent(participant)}/${path}`, body ?? {});
   }
 
   async refresh(): Promise<void> {
@@ -111,22 +137,6 @@ export class ClientApi {
 
   events(): EventSource {
     return new EventSource(`${this.base}/events?token=${encodeURIComponent(this.token)}`);
-  }
-
-  call(participant: string, sdp: string): Promise<{ call_uuid: string; sdp: string }> {
-    return this.post(`participants/${participant}/calls`, { call_type: 'WEBRTC', sdp, media_type: 'video', fecc_supported: false });
-  }
-
-  newCandidate(participant: string, call: string, candidate: string, mid: string): Promise<null> {
-    return this.post(`participants/${participant}/calls/${call}/new_candidate`, { candidate, mid });
-  }
-
-  ack(participant: string, call: string): Promise<boolean> {
-    return this.post(`participants/${participant}/calls/${call}/ack`, {});
-  }
-
-  disconnectCall(participant: string, call: string): Promise<null> {
-    return this.post(`participants/${participant}/calls/${call}/disconnect`);
   }
 
   /** The conference's splash screens, or null when the node has no theme for it (204) or fails. */

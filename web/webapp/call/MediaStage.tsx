@@ -1,0 +1,247 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react';
+import type { MediaSession } from '../media/MediaSession.js';
+import { computeLayout, gridPlacement, videoPlan, type LayoutKind } from '../media/layout.js';
+import { initials, mediaByParticipant, tileParticipants, type RosterEntry } from '../media/tiles.js';
+import type { RemoteTrack } from '../media/types.js';
+import { useMediaQuery, type MediaView } from '../media/useMediaSession.js';
+
+interface Props {
+  media: MediaSession;
+  view: MediaView;
+  roster: readonly RosterEntry[];
+  selfUuid: string;
+  selfName: string;
+  layout: LayoutKind;
+  /** Test Call: no self view (your own video comes back as the main tile). */
+  testCall: boolean;
+  /** An Auditorium Guest sees Hosts only. */
+  hostsOnly: boolean;
+  /** Splash screens and the keypad, drawn over the tiles. */
+  children?: ReactNode;
+}
+
+/**
+ * The tiles: every other participant's video (or initials) and name, drawn in the chosen layout
+ * from the stage (most recent speakers first), the active speaker highlighted; a presentation
+ * large with the people beside it; the self view small and mirrored; every remote microphone
+ * played. The layout's last-N and tile sizes go to the node as consumer preferences.
+ */
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, children }: Props) {
+  const narrow = useMediaQuery('(max-width: 640px)');
+  const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
+  const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
+  const nameOf = (uuid: string | undefined): string => {
+    if (!uuid) return 'Participant';
+    if (uuid === selfUuid) return testCall ? selfName : `${selfName} (you)`;
+    return names.get(uuid) || 'Participant';
+  };
+
+  const participants = useMemo(() => tileParticipants(roster, view.tracks, selfUuid, { hostsOnly }), [roster, view.tracks, selfUuid, hostsOnly]);
+  // The presentation: someone else's screen, else this client's own.
+  const remoteScreen = useMemo(() => view.tracks.filter((t) => t.source === 'screen' && t.kind === 'video').at(-1), [view.tracks]);
+  const localScreen = view.local.screen;
+  const presenting = Boolean(remoteScreen || localScreen || view.presentation.active);
+  const result = useMemo(
+    () => computeLayout({ layout, selfUuid, participants, stage: view.stage, presentation: presenting }),
+    [layout, selfUuid, participants, view.stage, presenting],
+  );
+
+  // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).
+  const plan = useMemo(() => videoPlan(result), [result]);
+  const planKey = JSON.stringify([...plan]);
+  const planRef = useRef(plan);
+  planRef.current = plan;
+  useEffect(() => {
+    media.setVideoPlan(planRef.current);
+  }, [media, planKey]);
+
+  const placement = gridPlacement(result, narrow || presenting);
+  const slots = new Map([...result.mains, ...result.thumbs].map((s) => [s.uuid, s]));
+  const selfActive = result.activeSpeaker === selfUuid;
+  const selfSpeaking = result.speaking.includes(selfUuid);
+
+  const presenterUuid = remoteScreen?.participant_uuid ?? view.presentation.presenterUuid ?? (localScreen ? selfUuid : undefined);
+  const presenterName = presenterUuid ? nameOf(presenterUuid) : view.presentation.presenterName || 'Someone';
+
+  const tiles = placement.tiles.map((p) => {
+    const style: CSSProperties = presenting ? {} : { gridColumn: p.column, gridRow: p.row };
+    if (p.uuid === null) {
+      return (
+        <div key="+overflow" className="tile overflow" data-testid="overflow" style={style} aria-label={`${result.overflow} more participants`}>
+          +{result.overflow}
+        </div>
+      );
+    }
+    const uuid = p.uuid;
+    const slot = slots.get(uuid);
+    const m = byParticipant.get(uuid);
+    return (
+      <Tile
+        key={uuid}
+        uuid={uuid}
+        name={nameOf(uuid)}
+        area={slot?.area ?? 'thumb'}
+        camera={m?.camera}
+        micMuted={m?.mic?.producerPaused ?? false}
+        active={result.activeSpeaker === uuid}
+        speaking={result.speaking.includes(uuid)}
+        style={style}
+      />
+    );
+  });
+
+  return (
+    <div className={`media-stage${presenting ? ' presenting' : ''}`} data-layout={layout} data-testid="media-stage">
+      {presenting && (
+        <div className="presentation" data-testid="presentation" data-presenter-uuid={presenterUuid ?? ''}>
+          {remoteScreen ? (
+            <TrackVideo track={remoteScreen.track} testId="presentation-video" className="contain" />
+          ) : localScreen ? (
+            <TrackVideo track={localScreen} testId="local-presentation-video" className="contain" />
+          ) : (
+            <div className="presentation-waiting">Waiting for the presentation…</div>
+          )}
+          <span className="presentation-label" data-testid="presenter-name">
+            {localScreen && !remoteScreen ? 'You are presenting' : `${presenterName} is presenting`}
+          </span>
+        </div>
+      )}
+      <div
+        className={presenting ? 'tiles strip' : 'tiles'}
+        data-testid="tiles"
+        style={presenting ? undefined : { gridTemplateColumns: `repeat(${placement.columns}, minmax(0, 1fr))`, gridTemplateRows: placement.rows }}
+      >
+        {tiles}
+        {!presenting && result.overflow > 0 && !result.overflowTile && (
+          <div className="count-icon" data-testid="overflow" aria-label={`${result.overflow} more participants`}>
+            +{result.overflow}
+          </div>
+        )}
+        {participants.length === 0 && !children && <p className="alone">Waiting for others to join…</p>}
+      </div>
+      {!testCall && (
+        <SelfView stream={media} name={selfName} cameraOff={view.local.cameraOff} active={selfActive} speaking={selfSpeaking} />
+      )}
+      <RemoteAudio tracks={view.tracks} />
+      {children}
+    </div>
+  );
+}
+
+function Tile(props: {
+  uuid: string;
+  name: string;
+  area: 'main' | 'thumb';
+  camera: RemoteTrack | undefined;
+  micMuted: boolean;
+  active: boolean;
+  speaking: boolean;
+  style: CSSProperties;
+}) {
+  const { uuid, name, area, camera, micMuted, active, speaking, style } = props;
+  const showVideo = camera && !camera.producerPaused;
+  return (
+    <div
+      className={`tile ${area}${active ? ' active' : ''}${speaking ? ' speaking' : ''}`}
+      style={style}
+      data-testid="participant-tile"
+      data-participant-uuid={uuid}
+      data-display-name={name}
+      data-area={area}
+      data-active-speaker={active ? 'true' : 'false'}
+      data-speaking={speaking ? 'true' : 'false'}
+      data-video={showVideo ? 'on' : 'off'}
+    >
+      {showVideo ? (
+        <TrackVideo track={camera.track} testId="remote-video" className={area === 'main' ? 'contain' : 'cover'} />
+      ) : (
+        <div className="avatar" aria-hidden="true">
+          <span>{initials(name)}</span>
+        </div>
+      )}
+      <span className="tile-name" data-testid="tile-name">
+        {micMuted && (
+          <span className="muted-icon" role="img" aria-label="Microphone muted">
+            🔇
+          </span>
+        )}
+        {name}
+      </span>
+    </div>
+  );
+}
+
+/** The local camera, small and mirrored; initials while the camera is off. */
+function SelfView({ stream, name, cameraOff, active, speaking }: { stream: MediaSession; name: string; cameraOff: boolean; active: boolean; speaking: boolean }) {
+  const local = stream.localStream;
+  const track = local.getVideoTracks()[0];
+  return (
+    <div
+      className={`self-view${active ? ' active' : ''}${speaking ? ' speaking' : ''}`}
+      data-testid="self-view"
+      data-active-speaker={active ? 'true' : 'false'}
+      data-speaking={speaking ? 'true' : 'false'}
+    >
+      {track && !cameraOff ? (
+        <TrackVideo track={track} testId="local-video" className="mirror cover" />
+      ) : (
+        <div className="avatar" aria-hidden="true">
+          <span>{initials(name)}</span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function TrackVideo({ track, testId, className }: { track: MediaStreamTrack; testId: string; className?: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  const stream = useMemo(() => new MediaStream([track]), [track]);
+  useEffect(() => {
+    const v = ref.current;
+    if (!v) return;
+    if (v.srcObject !== stream) v.srcObject = stream;
+    v.play().catch(() => undefined);
+  }, [stream]);
+  return <video ref={ref} data-testid={testId} className={className} autoPlay playsInline muted />;
+}
+
+/** One <audio> per remote microphone (the node forwards each participant's own). */
+function RemoteAudio({ tracks }: { tracks: readonly RemoteTrack[] }) {
+  const [blocked, setBlocked] = useState(false);
+  const onBlocked = useCallback(() => setBlocked(true), []);
+  const audios = tracks.filter((t) => t.kind === 'audio');
+  const container = useRef<HTMLDivElement>(null);
+  return (
+    <div className="audio-sinks" ref={container}>
+      {audios.map((t) => (
+        <TrackAudio key={t.consumerId} track={t.track} uuid={t.participant_uuid} onBlocked={onBlocked} />
+      ))}
+      {blocked && (
+        <button
+          type="button"
+          className="enable-sound"
+          onClick={() => {
+            container.current?.querySelectorAll('audio').forEach((a) => void a.play().catch(() => undefined));
+            setBlocked(false);
+          }}
+        >
+          Enable sound
+        </button>
+      )}
+    </div>
+  );
+}
+
+function TrackAudio({ track, uuid, onBlocked }: { track: MediaStreamTrack; uuid: string; onBlocked: () => void }) {
+  const ref = useRef<HTMLAudioElement>(null);
+  const stream = useMemo(() => new MediaStream([track]), [track]);
+  useEffect(() => {
+    const a = ref.current;
+    if (!a) return;
+    if (a.srcObject !== stream) a.srcObject = stream;
+    a.play().catch((err: unknown) => {
+      if (err instanceof DOMException && err.name === 'NotAllowedError') onBlocked();
+    });
+  }, [stream, onBlocked]);
+  return <audio ref={ref} data-testid="remote-audio" data-participant-uuid={uuid} autoPlay />;
+}
