@@ -42,8 +42,8 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
   const localScreen = view.local.screen;
   const presenting = Boolean(remoteScreen || localScreen || view.presentation.active);
   const result = useMemo(
-    () => computeLayout({ layout, selfUuid, participants, stage: view.stage, presentation: presenting }),
-    [layout, selfUuid, participants, view.stage, presenting],
+    () => computeLayout({ layout, selfUuid, participants, stage: view.stage, recent: view.recent, presentation: presenting }),
+    [layout, selfUuid, participants, view.stage, view.recent, presenting],
   );
 
   // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).
@@ -160,14 +160,19 @@ function Tile(props: {
         </div>
       )}
       <span className="tile-name" data-testid="tile-name">
-        {micMuted && (
-          <span className="muted-icon" role="img" aria-label="Microphone muted">
-            🔇
-          </span>
-        )}
+        {micMuted && <MicOffIcon />}
         {name}
       </span>
     </div>
+  );
+}
+
+function MicOffIcon() {
+  return (
+    <svg className="muted-icon" role="img" aria-label="Microphone muted" viewBox="0 0 24 24" width="14" height="14">
+      <path fill="currentColor" d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2Z" />
+      <path stroke="#ff6b6b" strokeWidth="2.4" strokeLinecap="round" d="M4 4l16 16" />
+    </svg>
   );
 }
 

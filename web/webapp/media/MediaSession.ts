@@ -19,6 +19,7 @@ import {
   type TransportInfo,
 } from '../../../shared/client-api/media.js';
 import { cameraEncodings, SCREEN_ENCODINGS } from './encodings.js';
+import { updateRecency } from './layout.js';
 import { Emitter, type LocalMediaState, type MediaSessionEvents, type PresentationState, type RemoteTrack, type VideoWant } from './types.js';
 
 /**
@@ -80,6 +81,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   private readonly removedEarly = new Set<string>();
   private plan: ReadonlyMap<string, VideoWant> | null = null;
   private stageNow: StageEntry[] = [];
+  private recentNow: string[] = [];
   private presentationNow: PresentationState = { active: false };
   private preparing: Promise<void> | null = null;
   private closed = false;
@@ -170,6 +172,11 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     return this.stageNow;
   }
 
+  /** Speakers seen speaking (stage entries with vad > 0), most recent first. */
+  get recentSpeakers(): string[] {
+    return this.recentNow;
+  }
+
   get presentation(): PresentationState {
     return this.presentationNow;
   }
@@ -238,6 +245,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       const r = stageEvent.safeParse(d);
       if (!r.success) return;
       this.stageNow = [...r.data].sort((a, b) => a.stage_index - b.stage_index);
+      this.recentNow = updateRecency(this.recentNow, this.stageNow);
       this.emit('stage', this.stageNow);
     });
     on('presentation_start', (d) => {

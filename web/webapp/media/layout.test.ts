@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeSpeaker, computeLayout, gridPlacement, parseLayout, speakerOrder, videoPlan, type LayoutKind } from './layout.js';
+import { activeSpeaker, computeLayout, gridPlacement, parseLayout, speakerOrder, updateRecency, videoPlan, type LayoutKind } from './layout.js';
 import { cameraEncodings } from './encodings.js';
 
 const stage = (...uuids: string[]) => uuids.map((participant_uuid, stage_index) => ({ participant_uuid, stage_index, vad: 0 }));
@@ -31,6 +31,30 @@ describe('activeSpeaker and speakerOrder', () => {
   });
   it('orders others by recency, then the rest in joining order, leaving the viewer out', () => {
     expect(speakerOrder(['a', 'b', 'c', 'd'], stage('c', 'me', 'a', 'ghost'), 'me')).toEqual(['c', 'a', 'b', 'd']);
+  });
+  it('puts the speakers this client saw before the node\'s slower dominant-speaker order', () => {
+    expect(speakerOrder(['a', 'b', 'c', 'd'], stage('c', 'a'), 'me', ['d', 'me', 'b'])).toEqual(['d', 'b', 'c', 'a']);
+    // Nobody speaking now: the last one seen speaking is the active speaker, not the stage's first.
+    expect(activeSpeaker(stage('a', 'b'), ['b'])).toBe('b');
+    expect(activeSpeaker(stage('a', 'b'), ['gone'])).toBe('a');
+  });
+  it('remembers who spoke, most recent first', () => {
+    const speaking = (u: string, ...rest: string[]) => [{ participant_uuid: u, stage_index: 1, vad: 100 }, ...rest.map((r, i) => ({ participant_uuid: r, stage_index: i + 2, vad: 0 }))];
+    let recent: string[] = [];
+    recent = updateRecency(recent, stage('a', 'b'));
+    expect(recent).toEqual([]);
+    recent = updateRecency(recent, speaking('b', 'a'));
+    recent = updateRecency(recent, speaking('c', 'a', 'b'));
+    expect(recent).toEqual(['c', 'b']);
+    const same = updateRecency(recent, speaking('c'));
+    expect(same).toBe(recent);
+    expect(updateRecency(recent, speaking('b'))).toEqual(['b', 'c']);
+  });
+  it('a speaker the node has not yet made dominant takes the main tile at once', () => {
+    const st = [{ participant_uuid: 'p1', stage_index: 0, vad: 0 }, { participant_uuid: 'p2', stage_index: 1, vad: 100 }];
+    const r = computeLayout({ layout: '1:7', participants: people(3), stage: st, selfUuid: 'me', recent: updateRecency([], st) });
+    expect(ids(r.mains)).toEqual(['p2']);
+    expect(r.activeSpeaker).toBe('p2');
   });
 });
 
@@ -128,7 +152,10 @@ describe('gridPlacement', () => {
     const g = gridPlacement(layout('1:7', people(4)), false);
     expect(g.columns).toBe(7);
     expect(g.tiles[0]).toEqual({ uuid: 'p1', column: '1 / -1', row: '1' });
-    expect(g.tiles.slice(1).map((t) => [t.column, t.row])).toEqual([['1', '2'], ['2', '2'], ['3', '2']]);
+    // One row of three thumbnails, centred in seven columns.
+    expect(g.tiles.slice(1).map((t) => [t.column, t.row])).toEqual([['3', '2'], ['4', '2'], ['5', '2']]);
+    expect(gridPlacement(layout('1:7', people(8)), false).tiles.slice(1).map((t) => t.column)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(gridPlacement(layout('2:21', people(3)), false).tiles.map((t) => t.column)).toEqual(['1 / span 7', '8 / span 7', '7 / span 2']);
   });
   it('adds the "+N" tile and wraps thumbnails four to a row on a phone', () => {
     const g = gridPlacement(layout('1:7', people(12)), true);

@@ -55,27 +55,47 @@ export function capacity(layout: LayoutKind): { mains: number; thumbs: number } 
   }
 }
 
+const byIndex = (stage: readonly StageEntry[]) => [...stage].sort((a, b) => a.stage_index - b.stage_index);
+
 /**
  * The active speaker: the first entry in stage order that is speaking now (vad > 0), else the
- * stage's first entry (the most recent speaker). Null for an empty stage.
+ * most recent speaker this client saw (`recent`), else the stage's first entry. Null when there
+ * is none.
  */
-export function activeSpeaker(stage: readonly StageEntry[]): string | null {
-  const sorted = [...stage].sort((a, b) => a.stage_index - b.stage_index);
-  return (sorted.find((e) => e.vad > 0) ?? sorted[0])?.participant_uuid ?? null;
+export function activeSpeaker(stage: readonly StageEntry[], recent: readonly string[] = []): string | null {
+  const sorted = byIndex(stage);
+  const present = new Set(sorted.map((e) => e.participant_uuid));
+  return sorted.find((e) => e.vad > 0)?.participant_uuid ?? recent.find((u) => present.has(u)) ?? sorted[0]?.participant_uuid ?? null;
+}
+
+/** How many recent speakers a client remembers. */
+const RECENT_MAX = 64;
+
+/**
+ * The speakers this client has seen, most recent first, after a stage event: whoever speaks now
+ * (the first in stage order) moves to the front. The node's stage order follows its dominant
+ * speaker, which takes seconds to switch; voice activity moves a speaker into view at once.
+ */
+export function updateRecency(recent: readonly string[], stage: readonly StageEntry[]): string[] {
+  const now = byIndex(stage).find((e) => e.vad > 0)?.participant_uuid;
+  if (!now || recent[0] === now) return recent as string[];
+  return [now, ...recent.filter((u) => u !== now)].slice(0, RECENT_MAX);
 }
 
 /**
- * Other participants by recency of speech: stage order (most recent first), then those the stage
- * does not name in their given (joining) order. The viewer is left out: when they are the
- * current speaker they see the previous one.
+ * Other participants by recency of speech: the speakers this client saw (`recent`), then stage
+ * order (the node's most recent speaker first), then those neither names in their given (joining)
+ * order. The viewer is left out: when they are the current speaker they see the previous one.
  */
-export function speakerOrder(participants: readonly string[], stage: readonly StageEntry[], selfUuid: string): string[] {
+export function speakerOrder(participants: readonly string[], stage: readonly StageEntry[], selfUuid: string, recent: readonly string[] = []): string[] {
   const eligible = new Set(participants.filter((p) => p !== selfUuid));
   const order: string[] = [];
-  for (const e of [...stage].sort((a, b) => a.stage_index - b.stage_index)) {
-    if (eligible.has(e.participant_uuid) && !order.includes(e.participant_uuid)) order.push(e.participant_uuid);
-  }
-  for (const p of eligible) if (!order.includes(p)) order.push(p);
+  const add = (u: string) => {
+    if (eligible.has(u) && !order.includes(u)) order.push(u);
+  };
+  recent.forEach(add);
+  byIndex(stage).forEach((e) => add(e.participant_uuid));
+  eligible.forEach(add);
   return order;
 }
 
@@ -94,6 +114,8 @@ export interface LayoutInput {
   /** Participants who may have a tile (not the viewer), in joining order. */
   participants: readonly string[];
   stage: readonly StageEntry[];
+  /** Speakers this client saw, most recent first (updateRecency). */
+  recent?: readonly string[];
   /** A presentation is shown: everyone moves to a strip beside it. */
   presentation?: boolean;
 }
@@ -126,10 +148,11 @@ function fill(order: readonly string[], cap: number, replaceLast: boolean): { sh
 }
 
 export function computeLayout(input: LayoutInput): LayoutResult {
-  const order = speakerOrder(input.participants, input.stage, input.selfUuid);
+  const recent = input.recent ?? [];
+  const order = speakerOrder(input.participants, input.stage, input.selfUuid, recent);
   const cap = capacity(input.layout);
-  const speaking = [...input.stage].sort((a, b) => a.stage_index - b.stage_index).filter((e) => e.vad > 0).map((e) => e.participant_uuid);
-  const base = { layout: input.layout, activeSpeaker: activeSpeaker(input.stage), speaking };
+  const speaking = byIndex(input.stage).filter((e) => e.vad > 0).map((e) => e.participant_uuid);
+  const base = { layout: input.layout, activeSpeaker: activeSpeaker(input.stage, recent), speaking };
   const slot = (uuid: string, area: TileSlot['area'], spatialLayer: TileSlot['spatialLayer'], priority: number): TileSlot => ({ uuid, area, spatialLayer, priority });
   const hiddenOf = (shown: readonly string[]) => order.filter((p) => !shown.includes(p));
 
@@ -251,8 +274,10 @@ export function gridPlacement(result: LayoutResult, narrow: boolean): GridPlacem
   } else {
     mains.forEach((uuid) => tiles.push({ uuid, column: '1 / -1', row: '1' }));
   }
+  // One row of thumbnails sits centred under the main tile(s).
+  const offset = thumbs.length < perRow ? Math.floor((perRow - thumbs.length) / 2) : 0;
   thumbs.forEach((uuid, i) => {
-    const col = (i % perRow) * unit + 1;
+    const col = ((i % perRow) + offset) * unit + 1;
     tiles.push({ uuid, column: unit === 1 ? String(col) : `${col} / span ${unit}`, row: String(Math.floor(i / perRow) + 2) });
   });
   const mainRow = mains.length ? 'minmax(0, 1fr)' : '0';

@@ -6,6 +6,8 @@ import type { LocalMediaState, PresentationState, RemoteTrack, StageEntry } from
 export interface MediaView {
   tracks: RemoteTrack[];
   stage: StageEntry[];
+  /** Speakers seen speaking, most recent first. */
+  recent: string[];
   presentation: PresentationState;
   local: LocalMediaState;
 }
@@ -13,12 +15,13 @@ export interface MediaView {
 const EMPTY: MediaView = {
   tracks: [],
   stage: [],
+  recent: [],
   presentation: { active: false },
   local: { micMuted: false, cameraOff: false, screen: null, hasMic: false, hasCamera: false },
 };
 
 function snapshot(media: MediaSession): MediaView {
-  return { tracks: media.remoteTracks(), stage: media.stage, presentation: media.presentation, local: media.localState() };
+  return { tracks: media.remoteTracks(), stage: media.stage, recent: media.recentSpeakers, presentation: media.presentation, local: media.localState() };
 }
 
 export function useMediaSession(media: MediaSession | null): MediaView {
