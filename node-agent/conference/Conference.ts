@@ -276,6 +276,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       serviceType: this.service.serviceType,
       startTime: this.startTime.toISOString(),
       participants: this.participants.map((p) => p.toLive(node)),
+      activeSpeaker: null, // NodeAgent fills it in from the media stage (management/ActiveSpeaker.ts)
     };
   }
 }

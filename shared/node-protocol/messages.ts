@@ -171,6 +171,8 @@ export const liveConferenceSchema = z.object({
   serviceType: z.string(),
   startTime: z.string(),
   participants: z.array(liveParticipantSchema),
+  /** The current dominant speaker on this node (a participant id), null before anyone has been heard. */
+  activeSpeaker: z.string().nullable().default(null),
 });
 export type LiveConference = z.infer<typeof liveConferenceSchema>;
 
@@ -192,6 +194,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conference_ended'), conferenceId: z.string() }),
   z.object({ type: z.literal('participant_joined'), conferenceId: z.string(), participant: liveParticipantSchema }),
   z.object({ type: z.literal('participant_left'), conferenceId: z.string(), participantId: z.string() }),
+  /** The conference's dominant speaker changed (the front of its stage); null = nobody. */
+  z.object({ type: z.literal('active_speaker'), conferenceId: z.string(), participantId: z.string().nullable() }),
   z.object({ type: z.literal('config_applied'), version: z.string() }),
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
