@@ -14,6 +14,7 @@ import { ConferenceManager } from './conference/ConferenceManager.js';
 import { EventSinks } from './events/EventSinks.js';
 import { SyslogForwarder } from './logging/SyslogForwarder.js';
 import { teeLogger } from './logging/teeLogger.js';
+import { ActiveSpeaker } from './management/ActiveSpeaker.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
@@ -121,6 +122,8 @@ export class NodeAgent {
     await app.listen({ port: opts.port ?? 8081, host: address });
     const port = (app.server.address() as AddressInfo).port;
 
+    /** Each live conference's current speaker, reported to the management server as it changes. */
+    const speakers = new Map<string, ActiveSpeaker>();
     link = new ManagementLink({
       managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
       enrollmentKey: opts.enrollmentKey,
@@ -130,7 +133,7 @@ export class NodeAgent {
       clientApiUrl: `http://${address}:${port}`,
       version: NODE_AGENT_VERSION,
       dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`),
-      liveStatus: () => manager.liveStatus(),
+      liveStatus: () => manager.liveStatus().map((c) => ({ ...c, activeSpeaker: speakers.get(c.id)?.current ?? null })),
       log: log.child({ part: 'management-link' }),
     });
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
@@ -139,8 +142,18 @@ export class NodeAgent {
     link.on('config', (snapshot) => void themes.apply(snapshot));
     const tls = opts.httpsPort === undefined ? null : new NodeTlsListener(app, { port: opts.httpsPort, address, log: log.child({ part: 'tls' }) });
     if (tls) link.on('config', (snapshot) => void tls.apply(snapshot.tls));
-    manager.on('conferenceStarted', (c) => link.send({ type: 'conference_started', conference: c.toLive(name) }));
-    manager.on('conferenceEnded', (c) => link.send({ type: 'conference_ended', conferenceId: c.id }));
+    manager.on('conferenceStarted', (c) => {
+      link.send({ type: 'conference_started', conference: c.toLive(name) });
+      const speaker = new ActiveSpeaker();
+      speakers.set(c.id, speaker);
+      c.media.on('stage', (stage) => {
+        if (speaker.update(stage) && speakers.get(c.id) === speaker) link.send({ type: 'active_speaker', conferenceId: c.id, participantId: speaker.current });
+      });
+    });
+    manager.on('conferenceEnded', (c) => {
+      speakers.delete(c.id);
+      link.send({ type: 'conference_ended', conferenceId: c.id });
+    });
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
     manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
     await link.start();
