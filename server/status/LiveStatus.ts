@@ -13,6 +13,11 @@ export interface ConferenceStatus {
   startTime: string;
   nodes: string[];
   participants: LiveParticipant[];
+  /**
+   * The participant id of the current (most recent dominant) speaker, null before anyone has been
+   * heard. Across nodes: the speaker most recently reported by any of them.
+   */
+  activeSpeaker: string | null;
 }
 
 /**
@@ -21,6 +26,9 @@ export interface ConferenceStatus {
  */
 export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   private readonly byNode = new Map<number, Map<string, LiveConference>>();
+  /** When each node's conference last reported a speaker (a sequence number), to merge across nodes. */
+  private readonly spokeAt = new WeakMap<LiveConference, number>();
+  private speakerSeq = 0;
 
   apply(nodeId: number, msg: NodeToServer): void {
     const confs = this.byNode.get(nodeId) ?? new Map<string, LiveConference>();
@@ -46,6 +54,14 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
         const c = confs.get(msg.conferenceId);
         if (!c) return;
         c.participants = c.participants.filter((p) => p.id !== msg.participantId);
+        if (c.activeSpeaker === msg.participantId) c.activeSpeaker = null;
+        break;
+      }
+      case 'active_speaker': {
+        const c = confs.get(msg.conferenceId);
+        if (!c || c.activeSpeaker === msg.participantId) return;
+        c.activeSpeaker = msg.participantId;
+        this.spokeAt.set(c, ++this.speakerSeq);
         break;
       }
       default:
@@ -61,16 +77,22 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
 
   conferences(): ConferenceStatus[] {
     const merged = new Map<string, ConferenceStatus>();
+    const speakerAt = new Map<string, number>();
     for (const confs of this.byNode.values()) {
       for (const c of confs.values()) {
         const m = merged.get(c.name);
         const nodes = [...new Set(c.participants.map((p) => p.node))];
+        // Of the nodes' speakers, the most recently reported one (one from a resync counts as oldest).
+        const spokeAt = this.spokeAt.get(c) ?? 0;
+        const newerSpeaker = c.activeSpeaker !== null && spokeAt >= (speakerAt.get(c.name) ?? -1);
+        if (newerSpeaker) speakerAt.set(c.name, spokeAt);
         if (!m) {
-          merged.set(c.name, { id: c.id, name: c.name, serviceType: c.serviceType, startTime: c.startTime, nodes, participants: [...c.participants] });
+          merged.set(c.name, { id: c.id, name: c.name, serviceType: c.serviceType, startTime: c.startTime, nodes, participants: [...c.participants], activeSpeaker: c.activeSpeaker });
         } else {
           m.participants.push(...c.participants);
           m.nodes = [...new Set([...m.nodes, ...nodes])];
           if (c.startTime < m.startTime) m.startTime = c.startTime;
+          if (newerSpeaker) m.activeSpeaker = c.activeSpeaker;
         }
       }
     }
