@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { ConferenceStatus } from '../../../server/status/LiveStatus.js';
 import { useTRPC } from '../trpc.js';
 
-/** Live conferences and participants, pushed over the WebSocket as nodes report joins and leaves. */
+/** Live conferences and participants (with the current speaker), pushed over the WebSocket as nodes report them. */
 export function LiveStatusPage() {
   const trpc = useTRPC();
   const [conferences, setConferences] = useState<ConferenceStatus[] | null>(null);
@@ -40,7 +40,17 @@ export function LiveStatusPage() {
                 <tbody>
                   {c.participants.map((p) => (
                     <tr key={p.id} data-testid="live-participant">
-                      <td>{p.displayName}</td>
+                      <td>
+                        {p.displayName}
+                        {p.id === c.activeSpeaker && (
+                          <>
+                            {' '}
+                            <span className="badge speaker" data-testid="live-speaker" title="Most recent dominant speaker">
+                              <span aria-hidden="true">🔊 </span>Current speaker
+                            </span>
+                          </>
+                        )}
+                      </td>
                       <td>{p.role === 'chair' ? 'Host' : 'Guest'}</td>
                       <td>{p.alias}</td>
                       <td>{p.node}</td>
