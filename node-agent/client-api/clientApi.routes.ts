@@ -148,8 +148,9 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
           direct_media: false,
           breakout_rooms: false,
           use_relay_candidates_only: ice.useRelayCandidatesOnly,
-          stun: ice.stun,
-          turn: ice.turn,
+          // Pexip omits these when the location has none; the SDK turns even `stun: []` into an ICE server without URLs.
+          ...(ice.stun.length > 0 ? { stun: ice.stun } : {}),
+          ...(ice.turn.length > 0 ? { turn: ice.turn } : {}),
         });
       }
     }
