@@ -55,6 +55,8 @@ export function MeetingApp() {
   /** The call the UI shows; callbacks of a call that was handed over (transfer) are ignored. */
   const active = useRef<MeetingCall | null>(null);
   const chatIds = useRef(0);
+  /** The last layout the node gave (Pexip's `layout` event). */
+  const nodeLayout = useRef<LayoutKind | null>(null);
 
   /** Starts the media call for a granted token; `previous` (a transfer) is handed over once this one is set up. */
   async function startCall(api: ClientApi, token: TokenResult, localStream: MediaStream, previous?: MeetingCall) {
@@ -69,6 +71,13 @@ export function MeetingApp() {
       },
       message: (m) => active.current === call && setChat((c) => [...c, { id: ++chatIds.current, origin: m.origin, text: m.payload, own: false }]),
       refer: (r) => void transfer(call, r),
+      // The role's view from the node: applied when it first comes and whenever it changes (a
+      // Host changed the layout); the participant's own pick stays otherwise.
+      layout: (l) => {
+        if (active.current !== call || nodeLayout.current === l) return;
+        nodeLayout.current = l;
+        setLayout(l);
+      },
       ended: (reason) => {
         if (active.current !== call) return;
         active.current = null;
@@ -79,6 +88,7 @@ export function MeetingApp() {
     active.current = call;
     window.meeting = call;
     setRoster([]);
+    nodeLayout.current = null;
     setLayout(parseLayout(token.default_layout) ?? DEFAULT_LAYOUT);
     setSplash(null);
     setServiceType(token.current_service_type);

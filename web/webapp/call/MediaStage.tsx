@@ -41,9 +41,11 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
   const remoteScreen = useMemo(() => view.tracks.filter((t) => t.source === 'screen' && t.kind === 'video').at(-1), [view.tracks]);
   const localScreen = view.local.screen;
   const presenting = Boolean(remoteScreen || localScreen || view.presentation.active);
+  // The viewer is left out of the layout, unless their own media comes back as a tile (Test Call).
+  const viewer = participants.includes(selfUuid) ? '' : selfUuid;
   const result = useMemo(
-    () => computeLayout({ layout, selfUuid, participants, stage: view.stage, recent: view.recent, presentation: presenting }),
-    [layout, selfUuid, participants, view.stage, view.recent, presenting],
+    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting }),
+    [layout, viewer, participants, view.stage, view.recent, presenting],
   );
 
   // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).

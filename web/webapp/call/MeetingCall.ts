@@ -1,3 +1,4 @@
+import { parseLayout, type LayoutKind } from '../media/layout.js';
 import { MediaSession } from '../media/MediaSession.js';
 import { ClientApi, type ChatMessage, type ClientParticipant, type ServiceType, type TokenResult } from '../client/ClientApi.js';
 
@@ -19,6 +20,8 @@ export interface MeetingCallEvents {
   message?: (message: ChatMessage) => void;
   /** Where this participant is now, e.g. `waiting_room` → `conference` once a Host joins. */
   serviceType?: (type: ServiceType) => void;
+  /** Pexip's `layout` event: the layout this participant's role is given (its `view`, e.g. `1:7`). */
+  layout?: (layout: LayoutKind) => void;
 }
 
 /**
@@ -170,6 +173,10 @@ export class MeetingCall {
         if (!m || typeof m.payload !== 'string' || m.uuid === this.token.participant_uuid) return;
         if (!(m.type ?? 'text/plain').startsWith('text/plain')) return; // application/json: not chat
         this.on.message?.(m);
+      });
+      listen('layout', (ev) => {
+        const l = parseLayout(data<{ view?: unknown } | null>(ev)?.view);
+        if (l) this.on.layout?.(l);
       });
       listen('refer', (ev) => {
         const r = data<{ alias?: string; token?: string } | null>(ev);
