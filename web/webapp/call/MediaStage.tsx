@@ -16,6 +16,8 @@ interface Props {
   testCall: boolean;
   /** An Auditorium Guest sees Hosts only. */
   hostsOnly: boolean;
+  /** Shown while nobody has a tile (none in a Test Call or reception, or under a splash screen). */
+  emptyMessage?: string;
   /** Splash screens and the keypad, drawn over the tiles. */
   children?: ReactNode;
 }
@@ -26,7 +28,7 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, children }: Props) {
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, emptyMessage, children }: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
   const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
@@ -119,7 +121,11 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
             +{result.overflow}
           </div>
         )}
-        {participants.length === 0 && !children && <p className="alone">Waiting for others to join…</p>}
+        {participants.length === 0 && emptyMessage && (
+          <p className="alone" data-testid="alone">
+            {emptyMessage}
+          </p>
+        )}
       </div>
       {!testCall && (
         <SelfView stream={media} name={selfName} cameraOff={view.local.cameraOff} active={selfActive} speaking={selfSpeaking} />
