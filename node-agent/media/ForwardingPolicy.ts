@@ -72,3 +72,24 @@ export function mayReceive(q: StreamQuery): boolean {
   if (q.mode === 'lecture' && viewer.role === 'guest') return sender.role === 'host' || q.presentation;
   return true;
 }
+
+export interface SpeakerQuery {
+  mode: MediaMode;
+  viewer: string;
+  /** Participant ids, most recent dominant speaker first. */
+  speakerOrder: string[];
+  /** Participants with a camera stream, in the order they started it. */
+  publishers: string[];
+  stateOf(participantId: string): MediaParticipantState;
+}
+
+/**
+ * Whose video a single-stream viewer sees (voice switching, layout 1:0): the most recent speaker
+ * it may receive, so the speaker sees the previous speaker; before anyone has spoken, the first
+ * participant who started a camera. A Virtual Auditorium Guest sees Hosts only.
+ */
+export function chooseSpeakerSource(q: SpeakerQuery): string | undefined {
+  const allowed = (pid: string) =>
+    q.publishers.includes(pid) && mayReceive({ mode: q.mode, viewer: q.viewer, sender: pid, presentation: false, stateOf: q.stateOf });
+  return q.speakerOrder.find(allowed) ?? q.publishers.find(allowed);
+}

@@ -13,6 +13,11 @@ import {
   RTCRtpTransceiver,
   RtpHeader,
   RtpPacket,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useREMB,
+  useVP8,
 } from 'werift';
 import type { CallLeg, ConferenceMedia, MediaKind } from './MediaTypes.js';
 import { weriftPeerConfig } from './WeriftCallLeg.js';
@@ -50,7 +55,14 @@ export class MediaTestClient {
     readonly name: string,
     portRange: [number, number],
   ) {
-    this.pc = new RTCPeerConnection(weriftPeerConfig('127.0.0.1', portRange));
+    // Chrome's payload types (Opus 111, VP8 96), as the node's routers use (routerCodecs.ts).
+    this.pc = new RTCPeerConnection({
+      ...weriftPeerConfig('127.0.0.1', portRange),
+      codecs: {
+        audio: [useOPUS({ payloadType: 111 })],
+        video: [useVP8({ payloadType: 96, rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
+      },
+    });
     this.pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => this.record(track.kind as MediaKind, rtp));
     });
@@ -133,8 +145,9 @@ export class MediaTestClient {
   private sendOne(kind: MediaKind): void {
     const n = this.sent[kind]++;
     const marker = Buffer.from(`${MARKER}${this.name}|${n}|${Date.now()}|`);
-    // Opus: any bytes; VP8: payload descriptor (S=1, partition 0) then a key-frame-shaped header.
-    const prefix = kind === 'video' ? Buffer.from([0x10, 0x00, 0x00, 0x00]) : Buffer.from([0xfc]);
+    // Opus: any bytes; VP8: payload descriptor (S=1, partition 0) then a key frame's header (frame
+    // tag with P=0, start code 9d 01 2a): a voice switch waits for a key frame of its new source.
+    const prefix = kind === 'video' ? Buffer.from([0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a]) : Buffer.from([0xfc]);
     const header = new RtpHeader({
       payloadType: kind === 'video' ? 96 : 111,
       sequenceNumber: n & 0xffff,

@@ -74,7 +74,7 @@ export class DirectMedia {
       this.keyframeWanted.set(ssrc, onKeyframeRequest);
       producer.observer.once('close', () => this.keyframeWanted.delete(ssrc));
     }
-    return new Feed(producer, codec.payloadType);
+    return new Feed(producer, codec.payloadType, ssrc);
   }
 
   close(): void {
@@ -110,6 +110,7 @@ export class Feed {
   constructor(
     readonly producer: types.Producer,
     readonly payloadType: number,
+    readonly ssrc: number,
   ) {}
 
   send(rtp: Buffer): void {

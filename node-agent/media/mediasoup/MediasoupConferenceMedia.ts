@@ -19,6 +19,8 @@ import type { MediasoupEngine } from './MediasoupEngine.js';
 import { MediasoupSession, type ProducerTag, type SessionHost } from './MediasoupSession.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
 import { DirectMedia, type Feed } from './DirectMedia.js';
+import { MediasoupCallLeg, type LegHost } from './MediasoupCallLeg.js';
+import { SingleStreamHub } from './SingleStreamHub.js';
 
 /** Test Call Service loopback delay (theme `test_call_service_media_delay`, 2 s). */
 export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
@@ -38,7 +40,7 @@ interface ProducerEntry {
  * publish, role, hold) from ForwardingPolicy, never per packet. Active speakers come from
  * mediasoup's dominant-speaker observer (hysteresis built in) and its audio-level observer.
  */
-export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents> implements ConferenceMedia, SessionHost {
+export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents> implements ConferenceMedia, SessionHost, LegHost {
   readonly router: Promise<types.Router>;
   private readonly mode: MediaMode;
   private readonly sessions = new Map<string, MediasoupSession>();
@@ -50,7 +52,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   private activeSpeaker: types.ActiveSpeakerObserver | null = null;
   private audioLevels: types.AudioLevelObserver | null = null;
   private lastStage = '';
-  private readonly direct: DirectMedia;
+  readonly direct: DirectMedia;
+  readonly hub: SingleStreamHub;
+  private readonly legs = new Map<string, MediasoupCallLeg>();
   private readonly loopbackDelayMs: number;
   private isClosed = false;
 
@@ -70,12 +74,32 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     // Callers that never touch media must not see an unhandled rejection.
     this.router.catch((err) => this.log.error({ err }, 'conference media could not start'));
     this.direct = new DirectMedia(this.router, log);
+    this.hub = new SingleStreamHub(
+      this.direct,
+      { mode: this.mode, loopbackDelayMs: this.loopbackDelayMs, stateOf: (pid) => this.stateOf(pid), speakerOrder: () => this.speakerOrder },
+      log,
+    );
   }
 
   // --- ConferenceMedia
 
-  createLeg(_participantId: string): CallLeg {
-    throw new MediaRequestError('Single-stream calls are not available yet');
+  get sendsMedia(): boolean {
+    return this.mode !== 'reception';
+  }
+
+  createLeg(participantId: string): CallLeg {
+    if (this.isClosed) throw new MediaRequestError('Conference ended');
+    // A new call from the same participant (e.g. reconnect) replaces the old leg.
+    const old = this.legs.get(participantId);
+    this.legs.delete(participantId);
+    old?.close('Replaced by a new call');
+    const leg = new MediasoupCallLeg(participantId, this, this.log);
+    this.legs.set(participantId, leg);
+    leg.on('closed', () => {
+      if (this.legs.get(participantId) === leg) this.legs.delete(participantId);
+      this.publishStage();
+    });
+    return leg;
   }
 
   openSession(participantId: string): MultiStreamSession {
@@ -98,6 +122,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     if (this.isClosed) return;
     this.states.set(participantId, { role: state.role, held: state.held });
     this.plan();
+    this.hub.update();
     this.publishStage();
   }
 
@@ -109,11 +134,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     const present = new Set<string>();
     for (const e of this.producers.values()) if (!this.stateOf(e.tag.participantId).held) present.add(e.tag.participantId);
     for (const [pid, s] of this.sessions) if (!s.closed && !this.stateOf(pid).held) present.add(pid);
+    for (const pid of this.legs.keys()) if (!this.stateOf(pid).held) present.add(pid);
     const order = [...this.speakerOrder.filter((p) => present.has(p)), ...[...present].filter((p) => !this.speakerOrder.includes(p))];
     return order.map((participantId) => ({ participantId, speaking: this.speaking.has(participantId) }));
   }
 
   removeParticipant(participantId: string): void {
+    this.legs.get(participantId)?.close('Participant left');
+    this.legs.delete(participantId);
     this.sessions.get(participantId)?.close();
     this.sessions.delete(participantId);
     this.states.delete(participantId);
@@ -127,6 +155,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.isClosed = true;
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
+    for (const l of [...this.legs.values()]) l.close('Conference ended');
+    this.legs.clear();
+    this.hub.close();
     this.producers.clear();
     this.direct.close();
     void this.router.then((r) => r.close()).catch(() => undefined);
@@ -163,8 +194,16 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   }
 
   producerAdded(session: MediasoupSession, producer: types.Producer, source: MediaSourceKind): void {
-    const tag: ProducerTag = { participantId: session.participantId, source };
+    this.registerProducer(session.participantId, producer, source);
+  }
+
+  registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void {
+    const tag: ProducerTag = { participantId, source };
     this.producers.set(producer.id, { producer, tag });
+    producer.observer.once('close', () => {
+      if (this.producers.delete(producer.id)) this.publishStage();
+    });
+    this.hub.producerAdded(producer, tag);
     if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
     if (source === 'mic') {
       void this.activeSpeaker?.addProducer({ producerId: producer.id }).catch(() => undefined);
@@ -258,6 +297,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
       if (!pid || this.speakerOrder[0] === pid) return;
       this.speakerOrder = [pid, ...this.speakerOrder.filter((p) => p !== pid)];
       this.log.debug({ participant: pid }, 'dominant speaker');
+      this.hub.update();
       this.publishStage();
     });
     this.audioLevels.on('volumes', (volumes) => {

@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import { randomInt, randomUUID } from 'node:crypto';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MediaKind, type MediaSourceKind } from '../MediaTypes.js';
+import { buildAnswer, type AnswerMediaOptions } from '../sdp/SdpAnswer.js';
+import { negotiateOffer, parseOffer, SdpError, type NegotiatedOffer } from '../sdp/SdpOffer.js';
+import type { DirectMedia, Feed } from './DirectMedia.js';
+import type { SingleStreamHub } from './SingleStreamHub.js';
+
+/** What a leg needs from its conference. */
+export interface LegHost {
+  readonly router: Promise<types.Router>;
+  readonly direct: DirectMedia;
+  readonly hub: SingleStreamHub;
+  /** Whether this service type sends anything to callers (a Virtual Reception does not). */
+  readonly sendsMedia: boolean;
+  transportOptions(): types.WebRtcTransportOptions;
+  registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void;
+}
+
+/** After the leg connects, whoever it watches is asked for keyframes at these delays (a PLI sent
+ * before DTLS is up, or answered before the sender runs, is lost). */
+const KEYFRAME_RETRIES_MS = [0, 400, 1_200, 3_000];
+const STATS_INTERVAL_MS = 2_000;
+
+/**
+ * One single-stream call (Pexip: a "call"): the client's SDP offer with one audio and one video
+ * m-line, translated for mediasoup (sdp/SdpOffer.ts → producers; sdp/SdpAnswer.ts ← consumers).
+ * The leg receives two feeds the node writes: the mix of the others' audio and the voice-switched
+ * video (SingleStreamHub). Renegotiation (`update`) answers again over the same transport.
+ */
+export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
+  readonly id = randomUUID();
+  private transport: types.WebRtcTransport | null = null;
+  private readonly producers = new Map<MediaKind, types.Producer>();
+  private readonly feeds = new Map<MediaKind, Feed>();
+  /** mid → our consumer of the feed sent on that m-line. */
+  private readonly consumers = new Map<string, types.Consumer>();
+  private counts: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
+  private statsTimer: NodeJS.Timeout | undefined;
+  private fed = false;
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
+  private sessionVersion = 1;
+  private isClosed = false;
+  private connected = false;
+
+  constructor(
+    readonly participantId: string,
+    private readonly host: LegHost,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  async negotiate(offerSdp: string): Promise<string> {
+    if (this.isClosed) throw new MediaRequestError('Call closed');
+    const router = await this.host.router;
+    let neg: NegotiatedOffer;
+    try {
+      // Other participants send VP8: a single-stream leg receives VP8 when it can.
+      neg = negotiateOffer(parseOffer(offerSdp), router.rtpCapabilities, { codecPreference: { video: ['video/VP8'] } });
+    } catch (err) {
+      if (err instanceof SdpError) throw new MediaRequestError(err.message);
+      throw err;
+    }
+    const transport = await this.transportFor(neg);
+    const media: Record<string, AnswerMediaOptions> = {};
+    for (const m of neg.media) {
+      if (!m.accepted || m.role !== 'main' || !m.kind || m.mid === undefined) continue;
+      const kind = m.kind;
+      if (m.remoteSends && m.producerRtpParameters) await this.produce(transport, m.producerRtpParameters, kind);
+      // A consumer sends the router's payload types: only where they are the offer's (the router
+      // uses Chrome's numbers, see routerCodecs.ts) can the answer describe what we send.
+      const consumer = m.remoteReceives && this.host.sendsMedia && m.payloadTypeMatchesRouter ? await this.consume(router, transport, m.rtpCapabilities, kind, m.mid) : undefined;
+      if (m.remoteReceives && this.host.sendsMedia && !consumer) this.log.info({ participant: this.participantId, kind, mid: m.mid }, 'single-stream leg: nothing we can send on this m-line');
+      media[m.mid] = { recv: m.remoteSends, send: consumer?.rtpParameters };
+    }
+    if (!this.fed) {
+      this.fed = true;
+      this.host.hub.addLeg({ participantId: this.participantId, audio: this.feeds.get('audio') ?? null, video: this.feeds.get('video') ?? null });
+    }
+    return buildAnswer(neg, {
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+      media,
+      sessionId: this.sessionId,
+      sessionVersion: this.sessionVersion++,
+    });
+  }
+
+  /** mediasoup is ICE-lite: it learns the client's address from its connectivity checks. */
+  async addRemoteCandidate(): Promise<void> {}
+
+  stats(): CallLegStats {
+    return this.counts;
+  }
+
+  close(reason = 'Call disconnected'): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.statsTimer);
+    this.host.hub.removeLeg(this.participantId);
+    for (const f of this.feeds.values()) f.close();
+    this.transport?.close();
+    this.emit('closed', reason);
+  }
+
+  private async transportFor(neg: NegotiatedOffer): Promise<types.WebRtcTransport> {
+    if (this.transport) return this.transport;
+    const router = await this.host.router;
+    const t = await router.createWebRtcTransport({ ...this.host.transportOptions(), appData: { participantId: this.participantId, singleStream: true } });
+    if (this.isClosed) {
+      t.close();
+      throw new MediaRequestError('Call closed');
+    }
+    this.transport = t;
+    t.on('dtlsstatechange', (state) => {
+      if (state === 'connected' && !this.connected) {
+        this.connected = true;
+        this.emit('connected');
+        for (const ms of KEYFRAME_RETRIES_MS) setTimeout(() => !this.isClosed && this.host.hub.keyframeWanted(this.participantId), ms).unref();
+      }
+      if (state === 'failed' || state === 'closed') this.close(state === 'failed' ? 'Call failed' : 'Call disconnected');
+    });
+    t.on('icestatechange', (state) => {
+      if (state === 'closed') this.close('Call disconnected');
+    });
+    try {
+      await t.connect({ dtlsParameters: neg.dtlsParameters });
+    } catch (err) {
+      throw new MediaRequestError(`DTLS parameters refused: ${(err as Error).message}`);
+    }
+    this.statsTimer = setInterval(() => void this.refreshStats(), STATS_INTERVAL_MS).unref();
+    return t;
+  }
+
+  private async produce(transport: types.WebRtcTransport, rtpParameters: types.RtpParameters, kind: MediaKind): Promise<void> {
+    const existing = this.producers.get(kind);
+    const ssrc = rtpParameters.encodings?.[0]?.ssrc;
+    if (existing && !existing.closed && existing.rtpParameters.encodings?.[0]?.ssrc === ssrc) return;
+    existing?.close();
+    const source = kind === 'audio' ? 'mic' : 'camera';
+    const producer = await transport.produce({ kind, rtpParameters, appData: { participantId: this.participantId, source } });
+    this.producers.set(kind, producer);
+    this.host.registerProducer(this.participantId, producer, source);
+  }
+
+  private async consume(router: types.Router, transport: types.WebRtcTransport, rtpCapabilities: types.RtpCapabilities, kind: MediaKind, mid: string): Promise<types.Consumer | undefined> {
+    const existing = this.consumers.get(mid);
+    if (existing && !existing.closed) return existing;
+    let feed = this.feeds.get(kind);
+    if (!feed) {
+      const like = feedParameters(router, kind);
+      if (!like) return undefined;
+      feed = await this.host.direct.feed(kind, like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () => this.host.hub.keyframeWanted(this.participantId));
+      this.feeds.set(kind, feed);
+    }
+    if (!router.canConsume({ producerId: feed.producer.id, rtpCapabilities })) return undefined;
+    const consumer = await transport.consume({ producerId: feed.producer.id, rtpCapabilities, mid, enableRtx: false });
+    this.consumers.set(mid, consumer);
+    return consumer;
+  }
+
+  private async refreshStats(): Promise<void> {
+    const count = async (x: types.Producer | types.Consumer | undefined, type: string) =>
+      x && !x.closed ? ((await x.getStats().catch(() => [])) as { type: string; packetCount?: number }[]).filter((s) => s.type === type).reduce((n, s) => n + (s.packetCount ?? 0), 0) : 0;
+    const out = [...this.consumers.values()];
+    this.counts = {
+      packetsIn: { audio: await count(this.producers.get('audio'), 'inbound-rtp'), video: await count(this.producers.get('video'), 'inbound-rtp') },
+      packetsOut: {
+        audio: await count(out.find((c) => c.kind === 'audio'), 'outbound-rtp'),
+        video: await count(out.find((c) => c.kind === 'video'), 'outbound-rtp'),
+      },
+    };
+  }
+}
+
+/** The feed's codec: the router's Opus or VP8 (single-stream legs get VP8 video). */
+function feedParameters(router: types.Router, kind: MediaKind): types.RtpParameters | undefined {
+  const codec = router.rtpCapabilities.codecs?.find((c) => c.kind === kind && /^(audio\/opus|video\/VP8)$/i.test(c.mimeType));
+  if (!codec) return undefined;
+  return {
+    codecs: [{ mimeType: codec.mimeType, payloadType: codec.preferredPayloadType!, clockRate: codec.clockRate, channels: codec.channels, parameters: codec.parameters ?? {}, rtcpFeedback: codec.rtcpFeedback ?? [] }],
+    headerExtensions: [],
+    encodings: [],
+  };
+}

@@ -1,0 +1,230 @@
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+// Loaded on the first single-stream leg: the Opus codec (WebAssembly) costs nothing until then.
+import type { AudioMixer } from '../audio/AudioMixer.js';
+import { DelayedLoopback } from '../DelayedLoopback.js';
+import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
+import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
+import { RtpRewriter } from '../rtp/RtpRewriter.js';
+import type { DirectMedia, Feed, Tap } from './DirectMedia.js';
+import type { ProducerTag } from './MediasoupSession.js';
+
+/** A single-stream leg as the hub sees it: whose it is and the two feeds it receives. */
+export interface FedLeg {
+  participantId: string;
+  audio: Feed | null;
+  video: Feed | null;
+}
+
+interface LegState {
+  leg: FedLeg;
+  /** Whose camera the leg's video shows now (voice switching). */
+  videoSource: string | undefined;
+  video: RtpRewriter | null;
+  /** Test Call Service: the caller's own media, delayed. */
+  loop: { audio: DelayedLoopback<Buffer>; video: DelayedLoopback<Buffer>; audioRewriter: RtpRewriter } | null;
+}
+
+interface Context {
+  mode: MediaMode;
+  loopbackDelayMs: number;
+  stateOf(participantId: string): MediaParticipantState;
+  /** Participant ids, most recent dominant speaker first. */
+  speakerOrder(): string[];
+}
+
+/**
+ * What single-stream legs (Pexip-style clients, SIP) receive: a mix of the others' audio (Opus
+ * decoded, mixed per listener without themselves, re-encoded) and the active speaker's video
+ * (voice-switched: one continuous RTP stream whose source changes, with a keyframe requested at
+ * each switch; the speaker sees the previous speaker). Participants' streams reach the node
+ * through DirectTransport taps, only while at least one single-stream leg needs them.
+ */
+export class SingleStreamHub {
+  private readonly legs = new Map<string, LegState>();
+  /** participantId → taps on its microphone and camera. */
+  private readonly mics = new Map<string, Tap>();
+  private readonly cameras = new Map<string, Tap>();
+  /** Producers the hub knows (taps are made when legs need them). */
+  private readonly producers = new Map<string, { producer: types.Producer; tag: ProducerTag }>();
+  private mixer: AudioMixer | null = null;
+  private mixerLoad: Promise<AudioMixer> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly direct: DirectMedia,
+    private readonly ctx: Context,
+    private readonly log: Logger,
+  ) {}
+
+  get active(): boolean {
+    return this.legs.size > 0;
+  }
+
+  addLeg(leg: FedLeg): void {
+    this.removeLeg(leg.participantId);
+    const state: LegState = { leg, videoSource: undefined, video: null, loop: null };
+    // Taps and feeds both use the router's payload types: VP8 in, VP8 out (no transcoding).
+    if (leg.video) state.video = new RtpRewriter({ ssrc: leg.video.ssrc, payloadTypes: { [leg.video.payloadType]: leg.video.payloadType }, codecs: { [leg.video.payloadType]: 'video/VP8' }, clockRate: 90_000 });
+    if (this.ctx.mode === 'test_call') {
+      const pt = leg.audio?.payloadType ?? 0;
+      const audioRewriter = new RtpRewriter({ ssrc: leg.audio?.ssrc ?? 0, payloadTypes: { [pt]: pt }, clockRate: 48_000, waitForKeyframe: false });
+      audioRewriter.switchTo(leg.participantId);
+      state.video?.switchTo(leg.participantId);
+      state.loop = {
+        audio: new DelayedLoopback<Buffer>(this.ctx.loopbackDelayMs, (rtp) => {
+          const out = audioRewriter.rewrite(leg.participantId, rtp);
+          if (out) leg.audio?.send(out);
+        }),
+        video: new DelayedLoopback<Buffer>(this.ctx.loopbackDelayMs, (rtp) => this.sendVideo(state, leg.participantId, rtp)),
+        audioRewriter,
+      };
+    } else if (this.ctx.mode !== 'reception' && leg.audio) {
+      const audio = leg.audio;
+      void this.mixerFor().then((mixer) => {
+        if (this.legs.get(leg.participantId) !== state) return;
+        mixer.addListener(
+          leg.participantId,
+          { payloadType: audio.payloadType, ssrc: audio.ssrc, includes: (src: string) => this.hears(leg.participantId, src) },
+          (rtp: Buffer) => audio.send(rtp),
+        );
+      });
+    }
+    this.legs.set(leg.participantId, state);
+    for (const [, p] of this.producers) void this.ensureTap(p.producer, p.tag);
+    this.update();
+  }
+
+  removeLeg(participantId: string): void {
+    const state = this.legs.get(participantId);
+    if (!state) return;
+    this.legs.delete(participantId);
+    this.mixer?.removeListener(participantId);
+    state.loop?.audio.close();
+    state.loop?.video.close();
+    if (this.legs.size === 0) this.releaseTaps();
+  }
+
+  producerAdded(producer: types.Producer, tag: ProducerTag): void {
+    if (tag.source === 'screen') return;
+    this.producers.set(producer.id, { producer, tag });
+    producer.observer.once('close', () => this.producerRemoved(producer));
+    if (this.legs.size > 0) void this.ensureTap(producer, tag);
+  }
+
+  /** Roles, hold, speakers or producers changed: re-choose every leg's video source. */
+  update(): void {
+    if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
+    const publishers = [...this.cameras.keys()];
+    for (const state of this.legs.values()) {
+      if (!state.video) continue;
+      const source = chooseSpeakerSource({
+        mode: this.ctx.mode,
+        viewer: state.leg.participantId,
+        speakerOrder: this.ctx.speakerOrder(),
+        publishers,
+        stateOf: (pid) => this.ctx.stateOf(pid),
+      });
+      if (source === state.videoSource) continue;
+      state.videoSource = source;
+      if (source === undefined) continue;
+      state.video.switchTo(source);
+      this.cameras.get(source)?.requestKeyFrame();
+      this.log.debug({ viewer: state.leg.participantId, source }, 'single-stream video switched');
+    }
+  }
+
+  /** A single-stream leg's receiver asked for a keyframe: ask whoever it is watching. */
+  keyframeWanted(participantId: string): void {
+    const state = this.legs.get(participantId);
+    if (!state) return;
+    const source = this.ctx.mode === 'test_call' ? participantId : state.videoSource;
+    if (source !== undefined) this.cameras.get(source)?.requestKeyFrame();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const pid of [...this.legs.keys()]) this.removeLeg(pid);
+    this.releaseTaps();
+    this.mixer?.close();
+    this.mixer = null;
+  }
+
+  private hears(listener: string, source: string): boolean {
+    return mayReceive({ mode: this.ctx.mode, viewer: listener, sender: source, presentation: false, stateOf: (pid) => this.ctx.stateOf(pid) });
+  }
+
+  private mixerFor(): Promise<AudioMixer> {
+    this.mixerLoad ??= import('../audio/AudioMixer.js').then(({ AudioMixer }) => {
+      const mixer = new AudioMixer({ log: this.log });
+      if (this.closed) mixer.close();
+      else {
+        this.mixer = mixer;
+        for (const pid of this.mics.keys()) mixer.addSource(pid);
+      }
+      return mixer;
+    });
+    this.mixerLoad.catch((err) => this.log.error({ err }, 'audio mixer could not load'));
+    return this.mixerLoad;
+  }
+
+  private sendVideo(state: LegState, source: string, rtp: Buffer): void {
+    if (!state.video || !state.leg.video) return;
+    const out = state.video.rewrite(source, rtp);
+    if (out) state.leg.video.send(out);
+    else if (state.video.wantsKeyframe) this.cameras.get(source)?.requestKeyFrame();
+  }
+
+  private async ensureTap(producer: types.Producer, tag: ProducerTag): Promise<void> {
+    const taps = tag.source === 'mic' ? this.mics : this.cameras;
+    if (taps.has(tag.participantId) || producer.closed) return;
+    const pid = tag.participantId;
+    try {
+      const tap = await this.direct.tap(producer, tag.source === 'mic' ? (rtp) => this.onMic(pid, rtp) : (rtp) => this.onCamera(pid, rtp));
+      if (this.closed || this.legs.size === 0 || producer.closed || taps.has(pid)) {
+        tap.close();
+        return;
+      }
+      taps.set(pid, tap);
+      if (tag.source === 'mic') this.mixer?.addSource(pid);
+      this.update();
+      if (tag.source === 'camera') tap.requestKeyFrame();
+    } catch (err) {
+      this.log.debug({ err, participant: pid }, 'could not tap a stream for single-stream legs');
+    }
+  }
+
+  private onMic(pid: string, rtp: Buffer): void {
+    if (this.ctx.mode === 'test_call') this.legs.get(pid)?.loop?.audio.push(rtp);
+    else this.mixer?.pushRtp(pid, rtp);
+  }
+
+  private onCamera(pid: string, rtp: Buffer): void {
+    if (this.ctx.mode === 'test_call') {
+      this.legs.get(pid)?.loop?.video.push(rtp);
+      return;
+    }
+    for (const state of this.legs.values()) if (state.videoSource === pid) this.sendVideo(state, pid, rtp);
+  }
+
+  private producerRemoved(producer: types.Producer): void {
+    const entry = this.producers.get(producer.id);
+    if (!entry) return;
+    this.producers.delete(producer.id);
+    const taps = entry.tag.source === 'mic' ? this.mics : this.cameras;
+    const tap = taps.get(entry.tag.participantId);
+    if (tap && tap.consumer.producerId === producer.id) {
+      tap.close();
+      taps.delete(entry.tag.participantId);
+      if (entry.tag.source === 'mic') this.mixer?.removeSource(entry.tag.participantId);
+    }
+    this.update();
+  }
+
+  private releaseTaps(): void {
+    for (const t of [...this.mics.values(), ...this.cameras.values()]) t.close();
+    for (const pid of this.mics.keys()) this.mixer?.removeSource(pid);
+    this.mics.clear();
+    this.cameras.clear();
+  }
+}
