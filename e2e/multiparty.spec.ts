@@ -78,6 +78,28 @@ async function hearing(page: Page, self: Person): Promise<{ bySender: Record<str
   return { bySender, own };
 }
 
+/**
+ * Whose camera video is flowing into the page: per participant uuid, whether its decoded frame
+ * count grows over one second (inbound-rtp stats matched to the session's tracks).
+ */
+async function videoFlowing(page: Page): Promise<Record<string, boolean>> {
+  const frames = () =>
+    page.evaluate(async () => {
+      const m = window.meeting!;
+      const owner = new Map(m.media.remoteTracks().filter((t) => t.kind === 'video' && t.source === 'camera').map((t) => [t.track.id, t.participant_uuid]));
+      const out: Record<string, number> = {};
+      (await m.pc.getStats()).forEach((r: { type: string; trackIdentifier?: string; framesDecoded?: number }) => {
+        const uuid = r.type === 'inbound-rtp' && r.trackIdentifier ? owner.get(r.trackIdentifier) : undefined;
+        if (uuid) out[uuid] = (out[uuid] ?? 0) + (r.framesDecoded ?? 0);
+      });
+      return out;
+    });
+  const before = await frames();
+  await page.waitForTimeout(1_000);
+  const after = await frames();
+  return Object.fromEntries(Object.keys(after).map((u) => [u, after[u]! > (before[u] ?? 0)]));
+}
+
 test('four participants see and hear each other, follow the active speaker and see a presentation', async ({ browser }) => {
   test.setTimeout(300_000);
   const before = ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services;
@@ -128,15 +150,23 @@ test('four participants see and hear each other, follow the active speaker and s
     await expect(tile(cat, 'Ben')).toHaveAttribute('data-area', 'main');
     await expect(tile(ann, 'Cat')).toHaveAttribute('data-area', 'main');
 
-    // Layouts are drawn by the client: speaker only shows Cat and counts the two others.
+    // Layouts are drawn by the client: speaker only shows Cat and counts the two others, whose
+    // video the node stops sending (last-N: their consumers paused).
+    const uuids = Object.fromEntries((await sampleTiles(ann)).map((t) => [t.uuid, t.name]));
     await ann.getByLabel('Layout').selectOption('1:0');
     await expect(ann.getByTestId('participant-tile')).toHaveCount(1);
     await expect(tile(ann, 'Cat')).toBeVisible();
     await expect(ann.getByTestId('overflow')).toHaveText('+2');
     await expect.poll(() => tileColors(ann), { timeout: 15_000 }).toEqual({ Cat: 'blue' });
+    await expect
+      .poll(async () => Object.fromEntries(Object.entries(await videoFlowing(ann)).map(([u, on]) => [uuids[u] ?? u, on])), { timeout: 15_000 })
+      .toEqual({ Ben: false, Cat: true, Dan: false });
     await ann.getByLabel('Layout').selectOption('1:7');
     await expect(ann.getByTestId('participant-tile')).toHaveCount(3);
     await expect.poll(() => tileColors(ann), { timeout: 15_000 }).toEqual({ Ben: 'green', Cat: 'blue', Dan: 'yellow' });
+    await expect
+      .poll(async () => Object.fromEntries(Object.entries(await videoFlowing(ann)).map(([u, on]) => [uuids[u] ?? u, on])), { timeout: 15_000 })
+      .toEqual({ Ben: true, Cat: true, Dan: true });
   });
 
   await test.step('a screen share is decoded by the three others', async () => {
