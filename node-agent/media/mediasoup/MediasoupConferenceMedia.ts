@@ -76,7 +76,13 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.direct = new DirectMedia(this.router, log);
     this.hub = new SingleStreamHub(
       this.direct,
-      { mode: this.mode, loopbackDelayMs: this.loopbackDelayMs, stateOf: (pid) => this.stateOf(pid), speakerOrder: () => this.speakerOrder },
+      {
+        mode: this.mode,
+        loopbackDelayMs: this.loopbackDelayMs,
+        stateOf: (pid) => this.stateOf(pid),
+        speakerOrder: () => this.speakerOrder,
+        hostSendsVideo: () => this.hostSendsVideo(),
+      },
       log,
     );
   }
@@ -201,8 +207,16 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     const tag: ProducerTag = { participantId, source };
     this.producers.set(producer.id, { producer, tag });
     producer.observer.once('close', () => {
-      if (this.producers.delete(producer.id)) this.publishStage();
+      if (!this.producers.delete(producer.id)) return;
+      this.plan();
+      this.hub.update();
+      this.publishStage();
     });
+    // A Host's camera going off or on changes what Virtual Auditorium Guests see.
+    if (source === 'camera' && this.mode === 'lecture') {
+      producer.observer.on('pause', () => (this.plan(), this.hub.update()));
+      producer.observer.on('resume', () => (this.plan(), this.hub.update()));
+    }
     this.hub.producerAdded(producer, tag);
     if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
     if (source === 'mic') {
@@ -215,7 +229,10 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   producerRemoved(_session: MediasoupSession, producer: types.Producer): void {
     // Consumers close themselves on 'producerclose'; the mediasoup observers forget it too.
-    this.producers.delete(producer.id);
+    if (this.producers.delete(producer.id)) {
+      this.plan();
+      this.hub.update();
+    }
     this.publishStage();
   }
 
@@ -242,6 +259,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   /** Brings every session's consumers in line with the forwarding policy. */
   private plan(): void {
     if (this.isClosed) return;
+    const hostSendsVideo = this.hostSendsVideo();
     for (const viewer of this.sessions.values()) {
       if (!viewer.ready) continue;
       for (const [producerId, e] of this.producers) {
@@ -251,7 +269,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
           mode: this.mode,
           viewer: viewer.participantId,
           sender: e.tag.participantId,
+          kind: e.producer.kind,
           presentation: e.tag.source === 'screen',
+          hostSendsVideo,
           stateOf: (pid) => this.stateOf(pid),
         });
         if (want && !viewer.receives(producerId)) void viewer.addConsumer(e.producer, e.tag);
@@ -287,6 +307,16 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
       feed?.close();
       this.log.warn({ err }, 'test call loopback could not start');
     }
+  }
+
+  /** A Host (not held) sends camera video: Virtual Auditorium Guests then see Hosts only. */
+  hostSendsVideo(): boolean {
+    for (const e of this.producers.values()) {
+      if (e.loopback || e.tag.source !== 'camera' || e.producer.paused) continue;
+      const st = this.stateOf(e.tag.participantId);
+      if (st.role === 'host' && !st.held) return true;
+    }
+    return false;
   }
 
   private async observe(router: types.Router): Promise<void> {

@@ -31,6 +31,7 @@ interface Context {
   stateOf(participantId: string): MediaParticipantState;
   /** Participant ids, most recent dominant speaker first. */
   speakerOrder(): string[];
+  hostSendsVideo(): boolean;
 }
 
 /**
@@ -116,6 +117,7 @@ export class SingleStreamHub {
   update(): void {
     if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
     const publishers = [...this.cameras.keys()];
+    const hostSendsVideo = this.ctx.hostSendsVideo();
     for (const state of this.legs.values()) {
       if (!state.video) continue;
       const source = chooseSpeakerSource({
@@ -123,6 +125,7 @@ export class SingleStreamHub {
         viewer: state.leg.participantId,
         speakerOrder: this.ctx.speakerOrder(),
         publishers,
+        hostSendsVideo,
         stateOf: (pid) => this.ctx.stateOf(pid),
       });
       if (source === state.videoSource) continue;
@@ -151,7 +154,7 @@ export class SingleStreamHub {
   }
 
   private hears(listener: string, source: string): boolean {
-    return mayReceive({ mode: this.ctx.mode, viewer: listener, sender: source, presentation: false, stateOf: (pid) => this.ctx.stateOf(pid) });
+    return mayReceive({ mode: this.ctx.mode, viewer: listener, sender: source, kind: 'audio', presentation: false, hostSendsVideo: true, stateOf: (pid) => this.ctx.stateOf(pid) });
   }
 
   private mixerFor(): Promise<AudioMixer> {
