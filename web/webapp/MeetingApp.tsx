@@ -255,6 +255,7 @@ export function MeetingApp() {
             layout={layout}
             testCall={testCall}
             hostsOnly={serviceType === 'lecture' && token.role !== 'HOST'}
+            hostsFirst={serviceType === 'lecture' && token.role === 'HOST'}
             emptyMessage={view || testCall || inIvr ? undefined : 'Waiting for others to join…'}
           >
             {testCall && (

@@ -16,6 +16,8 @@ interface Props {
   testCall: boolean;
   /** An Auditorium Guest sees Hosts only. */
   hostsOnly: boolean;
+  /** An Auditorium Host sees Hosts first. */
+  hostsFirst?: boolean;
   /** Shown while nobody has a tile (none in a Test Call or reception, or under a splash screen). */
   emptyMessage?: string;
   /** Splash screens and the keypad, drawn over the tiles. */
@@ -28,7 +30,7 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, emptyMessage, children }: Props) {
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, emptyMessage, children }: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
   const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
@@ -45,9 +47,10 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
   const presenting = Boolean(remoteScreen || localScreen || view.presentation.active);
   // The viewer is left out of the layout, unless their own media comes back as a tile (Test Call).
   const viewer = participants.includes(selfUuid) ? '' : selfUuid;
+  const hosts = useMemo(() => (hostsFirst ? new Set(roster.filter((p) => p.role === 'chair').map((p) => p.uuid)) : undefined), [hostsFirst, roster]);
   const result = useMemo(
-    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting }),
-    [layout, viewer, participants, view.stage, view.recent, presenting],
+    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting, hostsFirst: hosts }),
+    [layout, viewer, participants, view.stage, view.recent, presenting, hosts],
   );
 
   // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).

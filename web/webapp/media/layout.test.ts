@@ -137,6 +137,16 @@ describe('other layouts', () => {
   });
 });
 
+describe('Virtual Auditorium Host view', () => {
+  it('lists Hosts first by recency, then Guests; a lone Host sees the most recent Guest speaker', () => {
+    const r = computeLayout({ layout: '1:7', participants: ['h1', 'g1', 'g2', 'h2'], stage: stage('g2', 'h2', 'g1', 'h1'), selfUuid: 'me', hostsFirst: new Set(['me', 'h1', 'h2']) });
+    expect(ids(r.mains)).toEqual(['h2']);
+    expect(ids(r.thumbs)).toEqual(['h1', 'g2', 'g1']);
+    const alone = computeLayout({ layout: '1:7', participants: ['g1', 'g2'], stage: stage('g2', 'g1'), selfUuid: 'me', hostsFirst: new Set(['me']) });
+    expect(ids(alone.mains)).toEqual(['g2']);
+  });
+});
+
 describe('videoPlan', () => {
   it('asks shown tiles for their layer and pauses the hidden', () => {
     const plan = videoPlan(layout('1:7', people(10), stage('p1')));

@@ -118,6 +118,8 @@ export interface LayoutInput {
   recent?: readonly string[];
   /** A presentation is shown: everyone moves to a strip beside it. */
   presentation?: boolean;
+  /** A Virtual Auditorium's Host view (guide §21.5): these Hosts come first, each group by recency. */
+  hostsFirst?: ReadonlySet<string>;
 }
 
 export interface LayoutResult {
@@ -149,7 +151,9 @@ function fill(order: readonly string[], cap: number, replaceLast: boolean): { sh
 
 export function computeLayout(input: LayoutInput): LayoutResult {
   const recent = input.recent ?? [];
-  const order = speakerOrder(input.participants, input.stage, input.selfUuid, recent);
+  const byRecency = speakerOrder(input.participants, input.stage, input.selfUuid, recent);
+  const hosts = input.hostsFirst;
+  const order = hosts ? [...byRecency.filter((u) => hosts.has(u)), ...byRecency.filter((u) => !hosts.has(u))] : byRecency;
   const cap = capacity(input.layout);
   const speaking = byIndex(input.stage).filter((e) => e.vad > 0).map((e) => e.participant_uuid);
   const base = { layout: input.layout, activeSpeaker: activeSpeaker(input.stage, recent), speaking };
