@@ -1,0 +1,323 @@
+/**
+ * Browser-side driver around the official Pexip web SDK (`@pexip/infinity`), bundled by
+ * bundle.ts into the test page (page.ts). It joins a conference on our node exactly as Pexip's
+ * own web app does (createInfinityClient + its signals, a local MediaStream from getUserMedia),
+ * and exposes on `window.pexip` what a test needs to look at: the SDK's state and signals, the
+ * remote stream it hands out, and probes of that stream (decoded frames, centre colour, tones).
+ *
+ * Runs in the page, not in Node: nothing here may import Node modules.
+ */
+import {
+  ClientCallType,
+  createCallSignals,
+  createInfinityClient,
+  createInfinityClientSignals,
+  setLogger,
+  type InfinityClient,
+} from '@pexip/infinity';
+import type { PexipDriver, PexipEvent, PexipJoinOptions, PexipState, RemoteMediaProbe } from './types.js';
+
+declare global {
+  interface Window {
+    pexip?: PexipDriver;
+  }
+}
+
+const MAX_EVENTS = 500;
+const events: PexipEvent[] = [];
+const t0 = performance.now();
+
+/** A short, JSON-safe rendering of a signal's payload for the event log. */
+function summarise(v: unknown): unknown {
+  if (v === undefined || v === null) return v ?? null;
+  if (typeof v !== 'object') return v;
+  if (v instanceof MediaStream) return { stream: v.id, tracks: v.getTracks().map((t) => `${t.kind}:${t.readyState}`) };
+  try {
+    const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.length > 300 ? `${x.slice(0, 300)}…` : x));
+    return s && s.length > 2_000 ? `${s.slice(0, 2_000)}…` : JSON.parse(s ?? 'null');
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/** Never throws: it runs inside the SDK's logger and signal handlers. */
+function record(name: string, detail?: unknown): void {
+  let d: unknown;
+  try {
+    d = summarise(detail);
+  } catch {
+    d = '(unprintable)';
+  }
+  events.push({ t: Math.round(performance.now() - t0), name, detail: d });
+  if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
+}
+
+// The SDK's own log: info and above go to the event log, warnings and errors also to the console.
+const log =
+  (level: string) =>
+  (meta: unknown, message?: string): void => {
+    if (level === 'debug' || level === 'trace') return;
+    record(`log:${level}`, { message, meta: summarise(meta) });
+    if (level !== 'info') console.warn(`[pexip-sdk ${level}] ${message ?? ''}`, meta);
+  };
+setLogger({
+  trace: log('trace'),
+  debug: log('debug'),
+  info: log('info'),
+  warn: log('warn'),
+  error: log('error'),
+  fatal: log('fatal'),
+  silent: () => undefined,
+  addRedactPattern: () => undefined,
+  redact: (text: string) => text,
+});
+
+// Every RTCPeerConnection the SDK makes, for getStats() (the SDK does not expose its peer).
+const peers: RTCPeerConnection[] = [];
+const NativePC = window.RTCPeerConnection;
+class RecordingPC extends NativePC {
+  constructor(config?: RTCConfiguration) {
+    record('pc:create', { iceServers: config?.iceServers, bundlePolicy: config?.bundlePolicy, iceTransportPolicy: config?.iceTransportPolicy });
+    super(config);
+    peers.push(this);
+    this.addEventListener('connectionstatechange', () => record('pc:connectionState', this.connectionState));
+    this.addEventListener('iceconnectionstatechange', () => record('pc:iceConnectionState', this.iceConnectionState));
+  }
+}
+window.RTCPeerConnection = RecordingPC;
+
+const state: PexipState = {
+  phase: 'idle',
+  error: null,
+  errorCode: null,
+  participantUuid: null,
+  serviceType: null,
+  conferenceName: null,
+  participants: [],
+  stage: [],
+  callConnected: false,
+  remoteStreams: 0,
+};
+
+let client: InfinityClient | null = null;
+let localStream: MediaStream | null = null;
+let remoteStream: MediaStream | null = null;
+
+// The remote stream is played as Pexip's app does: one <video> (muted) and one <audio>.
+const video = document.createElement('video');
+video.id = 'remote-video';
+video.autoplay = true;
+video.muted = true;
+video.playsInline = true;
+video.width = 320;
+video.height = 180;
+const audio = document.createElement('audio');
+audio.id = 'remote-audio';
+audio.autoplay = true;
+document.addEventListener('DOMContentLoaded', () => document.body.append(video, audio));
+if (document.body) document.body.append(video, audio);
+
+let framesPresented = 0;
+const countFrames = (): void => {
+  video.requestVideoFrameCallback(() => {
+    framesPresented++;
+    countFrames();
+  });
+};
+countFrames();
+
+function setRemote(stream: MediaStream): void {
+  remoteStream = stream;
+  state.remoteStreams++;
+  video.srcObject = stream;
+  audio.srcObject = new MediaStream(stream.getAudioTracks());
+  void video.play().catch(() => undefined);
+  void audio.play().catch(() => undefined);
+}
+
+async function join(opts: PexipJoinOptions): Promise<void> {
+  if (client) throw new Error('already joined');
+  state.phase = 'joining';
+  const signals = createInfinityClientSignals([], { batchScheduleTimeoutMS: 0, batchBufferSize: 50 });
+  const callSignals = createCallSignals([]);
+
+  signals.onConnected.add(() => {
+    record('onConnected');
+    if (state.phase === 'joining') state.phase = 'connected';
+  });
+  signals.onAuthenticatedWithConference.add((e) => record('onAuthenticatedWithConference', { conferenceAlias: e.conferenceAlias, conferenceName: e.conferenceName }));
+  signals.onServiceType.add((t) => {
+    state.serviceType = t ?? null;
+    record('onServiceType', t);
+  });
+  signals.onPinRequired.add((e) => {
+    record('onPinRequired', e);
+    state.phase = 'pin_required';
+  });
+  signals.onError.add(({ error, errorCode }) => {
+    record('onError', { error, errorCode });
+    state.phase = 'error';
+    state.error = String(error);
+    state.errorCode = String(errorCode);
+  });
+  signals.onDisconnected.add(({ error, errorCode }) => {
+    record('onDisconnected', { error, errorCode });
+    state.phase = 'disconnected';
+    state.error ??= String(error);
+    state.errorCode ??= String(errorCode);
+  });
+  signals.onFailedRequest.add((name) => record('onFailedRequest', name));
+  signals.onMe.add(({ participant }) => {
+    state.participantUuid = participant.uuid;
+    record('onMe', { uuid: participant.uuid, displayName: participant.displayName, role: participant.role, serviceType: participant.serviceType });
+  });
+  signals.onParticipants.add(({ participants }) => {
+    state.participants = participants.map((p) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia }));
+    record('onParticipants', state.participants.map((p) => p.displayName));
+  });
+  // Batched signals: one array of events per batch.
+  signals.onParticipantJoined.add((batch) => record('onParticipantJoined', batch.map((e) => e.participant.displayName)));
+  signals.onParticipantLeft.add((batch) => record('onParticipantLeft', batch.map((e) => e.participant.displayName)));
+  signals.onStage.add((stage) => {
+    state.stage = stage.map((s) => ({ userId: s.userId, stageIndex: s.stageIndex, vad: s.vad }));
+    record('onStage', state.stage);
+  });
+  signals.onConferenceStatus.add((e) => record('onConferenceStatus', e.status.rawData));
+  signals.onLayoutUpdate.add((e) => record('onLayoutUpdate', e));
+  signals.onAnswer.add((a) => record('onAnswer', { call_uuid: a.call_uuid, sdpLines: a.sdp?.split('\r\n').length, turn: a.turn }));
+  signals.onCallConnected.add(() => record('signals.onCallConnected'));
+  signals.onCallDisconnected.add((e) => record('onCallDisconnected', e));
+  signals.onMessage.add((m) => record('onMessage', { from: m.displayName, message: m.message }));
+
+  callSignals.onCallConnected.add(() => {
+    record('onCallConnected');
+    state.callConnected = true;
+    state.phase = 'call_connected';
+  });
+  callSignals.onRemoteStream.add((stream) => {
+    record('onRemoteStream', stream);
+    setRemote(stream);
+  });
+  callSignals.onRemotePresentationStream.add((stream) => record('onRemotePresentationStream', stream));
+  callSignals.onReconnecting.add(() => record('onReconnecting'));
+  callSignals.onReconnected.add(() => record('onReconnected'));
+
+  localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+  client = createInfinityClient(signals, callSignals);
+  const nodeUrl = new URL(opts.nodeUrl ?? window.location.origin);
+  const res = await client.call({
+    conferenceAlias: opts.alias,
+    displayName: opts.displayName,
+    bandwidth: opts.bandwidth ?? 1024,
+    mediaStream: localStream,
+    callType: opts.callType === 'audio' ? ClientCallType.Audio : ClientCallType.AudioVideoPresentation,
+    host: nodeUrl.origin,
+    node: nodeUrl.host,
+    ...(opts.pin !== undefined ? { pin: opts.pin } : {}),
+  });
+  record('call:result', { status: res?.status, result: res?.data && 'result' in res.data ? summarise(res.data.result) : undefined });
+  state.conferenceName = client.conferenceName ?? null;
+}
+
+async function leave(): Promise<void> {
+  if (!client) return;
+  await client.disconnect({ reason: 'User initiated disconnect' });
+  record('left');
+  state.phase = 'left';
+  client = null;
+  localStream?.getTracks().forEach((t) => t.stop());
+}
+
+/** Sums of the inbound RTP stats over every peer connection the SDK made. */
+async function inbound(): Promise<RemoteMediaProbe['inbound']> {
+  const out = { videoFramesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0, audioEnergy: 0, videoWidth: 0, videoHeight: 0 };
+  for (const pc of peers) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') {
+        out.videoFramesDecoded += Number(r.framesDecoded ?? 0);
+        out.videoPacketsReceived += Number(r.packetsReceived ?? 0);
+        out.videoWidth = Math.max(out.videoWidth, Number(r.frameWidth ?? 0));
+        out.videoHeight = Math.max(out.videoHeight, Number(r.frameHeight ?? 0));
+      }
+      if (r.kind === 'audio') {
+        out.audioPacketsReceived += Number(r.packetsReceived ?? 0);
+        out.audioEnergy += Number(r.totalAudioEnergy ?? 0);
+      }
+    });
+  }
+  return out;
+}
+
+/** The decoded picture's centre pixel, or null before the first frame. */
+function centreColour(): [number, number, number] | null {
+  if (video.videoWidth === 0 || video.videoHeight === 0 || video.readyState < 2) return null;
+  const c = document.createElement('canvas');
+  c.width = video.videoWidth;
+  c.height = video.videoHeight;
+  const g = c.getContext('2d', { willReadFrequently: true })!;
+  g.drawImage(video, 0, 0);
+  const d = g.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+  return [d[0]!, d[1]!, d[2]!];
+}
+
+let analyser: { ctx: AudioContext; node: AnalyserNode; trackId: string } | null = null;
+/** Peak level (dB, AnalyserNode scale: about -100 for silence) near each frequency in the remote audio. */
+async function toneLevels(freqs: number[]): Promise<Record<number, number>> {
+  const track = remoteStream?.getAudioTracks()[0];
+  const out: Record<number, number> = {};
+  if (!track || track.readyState !== 'live') return out;
+  if (!analyser || analyser.trackId !== track.id) {
+    const ctx = analyser?.ctx ?? new AudioContext();
+    const node = ctx.createAnalyser();
+    node.fftSize = 8192;
+    node.smoothingTimeConstant = 0.3;
+    ctx.createMediaStreamSource(new MediaStream([track])).connect(node);
+    analyser = { ctx, node, trackId: track.id };
+  }
+  await analyser.ctx.resume().catch(() => undefined);
+  const bins = new Float32Array(analyser.node.frequencyBinCount);
+  analyser.node.getFloatFrequencyData(bins);
+  const binHz = analyser.ctx.sampleRate / analyser.node.fftSize;
+  for (const f of freqs) {
+    const centre = Math.round(f / binHz);
+    let peak = -200;
+    for (let i = centre - 3; i <= centre + 3; i++) if (Number.isFinite(bins[i]!)) peak = Math.max(peak, bins[i]!);
+    out[f] = peak;
+  }
+  return out;
+}
+
+async function probe(freqs: number[] = []): Promise<RemoteMediaProbe> {
+  return {
+    inbound: await inbound(),
+    framesPresented,
+    centre: centreColour(),
+    tones: await toneLevels(freqs),
+    remoteTracks: remoteStream?.getTracks().map((t) => ({ kind: t.kind, readyState: t.readyState, muted: t.muted })) ?? [],
+  };
+}
+
+window.pexip = {
+  join,
+  leave,
+  probe,
+  get state() {
+    return state;
+  },
+  get events() {
+    return events;
+  },
+  get remoteStream() {
+    return remoteStream;
+  },
+  get localStream() {
+    return localStream;
+  },
+  get client() {
+    return client;
+  },
+  peers,
+};
+record('driver:ready');

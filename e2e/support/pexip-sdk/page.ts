@@ -1,0 +1,56 @@
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { installFakeMedia, type FakeMediaOptions } from '../fakeMedia.js';
+import { pexipSdkHtml } from './bundle.js';
+import type { PexipEvent, PexipJoinOptions, PexipState, RemoteMediaProbe } from './types.js';
+
+/**
+ * A Chromium page running the official Pexip web SDK against our node. The page is served from
+ * the node's own origin (intercepted by Playwright, the node never sees it), as Pexip's web app
+ * would be, so the SDK's requests are same-origin and it targets the node by default.
+ */
+export const PEXIP_SDK_PAGE = '/pexip-sdk-test.html';
+
+export interface SdkPage {
+  page: Page;
+  context: BrowserContext;
+  name: string;
+  join(opts: Omit<PexipJoinOptions, 'displayName'> & { displayName?: string }): Promise<void>;
+  leave(): Promise<void>;
+  state(): Promise<PexipState>;
+  events(): Promise<PexipEvent[]>;
+  probe(freqs?: readonly number[]): Promise<RemoteMediaProbe>;
+  /** The client API traffic seen by the page: method, path, status (for failure messages). */
+  traffic: string[];
+  close(): Promise<void>;
+}
+
+export async function openSdkPage(browser: Browser, nodeUrl: string, name: string, media: FakeMediaOptions): Promise<SdkPage> {
+  const context = await browser.newContext();
+  await context.addInitScript(installFakeMedia, media);
+  const html = await pexipSdkHtml();
+  await context.route(`${nodeUrl}${PEXIP_SDK_PAGE}`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+  const page = await context.newPage();
+  const traffic: string[] = [];
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith('/api/client/v2/')) traffic.push(`${res.request().method()} ${url.pathname.replace(/^\/api\/client\/v2\/conferences\//, '')} → ${res.status()}`);
+  });
+  page.on('pageerror', (err) => console.error(`[${name}] page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || process.env.PEXIP_SDK_VERBOSE) console.error(`[${name}] ${msg.type()}: ${msg.text()}`);
+  });
+  await page.goto(`${nodeUrl}${PEXIP_SDK_PAGE}`);
+  await page.waitForFunction(() => Boolean(window.pexip));
+  return {
+    page,
+    context,
+    name,
+    traffic,
+    join: (opts) => page.evaluate((o) => window.pexip!.join(o), { displayName: name, ...opts }),
+    leave: () => page.evaluate(() => window.pexip!.leave()),
+    state: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.state)) as PexipState),
+    events: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.events)) as PexipEvent[]),
+    probe: (freqs = []) => page.evaluate((f) => window.pexip!.probe(f), [...freqs]),
+    close: () => context.close(),
+  };
+}

@@ -1,0 +1,69 @@
+/** The `window.pexip` driver of the Pexip SDK test page (entry.ts), as tests see it. */
+
+export interface PexipJoinOptions {
+  /** The node's origin; defaults to the page's own origin. */
+  nodeUrl?: string;
+  alias: string;
+  displayName: string;
+  pin?: string;
+  /** `audio`: audio only; otherwise audio + video + (inactive) presentation, as Pexip's web app. */
+  callType?: 'video' | 'audio';
+  /** kbps; default 1024. */
+  bandwidth?: number;
+}
+
+export type PexipPhase = 'idle' | 'joining' | 'connected' | 'call_connected' | 'pin_required' | 'error' | 'disconnected' | 'left';
+
+export interface PexipState {
+  /** connected: events stream open (after request_token); call_connected: the RTCPeerConnection is connected. */
+  phase: PexipPhase;
+  error: string | null;
+  errorCode: string | null;
+  participantUuid: string | null;
+  serviceType: string | null;
+  conferenceName: string | null;
+  participants: { uuid: string; displayName: string; isMuted: boolean; isCameraMuted: boolean; hasMedia: boolean }[];
+  stage: { userId: string; stageIndex: number; vad: number }[];
+  callConnected: boolean;
+  /** How many times the SDK handed out a remote stream (onRemoteStream). */
+  remoteStreams: number;
+}
+
+/** One SDK signal (or a log line at warn and above, or a peer-connection state change), ms since page load. */
+export interface PexipEvent {
+  t: number;
+  name: string;
+  detail?: unknown;
+}
+
+export interface RemoteMediaProbe {
+  inbound: {
+    videoFramesDecoded: number;
+    videoPacketsReceived: number;
+    audioPacketsReceived: number;
+    /** RTCInboundRtpStreamStats.totalAudioEnergy, summed. */
+    audioEnergy: number;
+    videoWidth: number;
+    videoHeight: number;
+  };
+  /** Frames the remote <video> presented (requestVideoFrameCallback). */
+  framesPresented: number;
+  /** Centre pixel of the remote video as decoded, null before a frame. */
+  centre: [number, number, number] | null;
+  /** Frequency (Hz) → peak level (dB) in the remote audio. */
+  tones: Record<number, number>;
+  remoteTracks: { kind: string; readyState: string; muted: boolean }[];
+}
+
+export interface PexipDriver {
+  join(opts: PexipJoinOptions): Promise<void>;
+  leave(): Promise<void>;
+  probe(freqs?: number[]): Promise<RemoteMediaProbe>;
+  readonly state: PexipState;
+  readonly events: PexipEvent[];
+  readonly remoteStream: MediaStream | null;
+  readonly localStream: MediaStream | null;
+  /** The SDK's InfinityClient (for ad-hoc calls from page.evaluate). */
+  readonly client: unknown;
+  readonly peers: RTCPeerConnection[];
+}
