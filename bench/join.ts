@@ -55,7 +55,7 @@ try {
 
   const host = await prepare('Host');
   await host.getByRole('button', { name: 'Join' }).click();
-  await host.getByTestId('remote-video').waitFor();
+  await host.getByTestId('media-stage').waitFor();
 
   const samples: number[] = [];
   let rssTwo = { managementServer: 0, nodeAgent: 0 };

@@ -63,6 +63,8 @@ export class EventHub {
     write(res, 'stage', stageEvent(conf, conf.media.stage()));
     const presenter = conf.presenter;
     if (presenter && presenter.id !== participant.id) write(res, 'presentation_start', presentationStart(presenter));
+    // A reconnected stream missed consumer events: announce the live ones again (clients ignore repeats).
+    conf.media.session(participant.id)?.replayConsumers();
     // The splash set at join (waiting for Host, test call) predates the stream: show it now.
     if (participant.splash) write(res, 'splash_screen', participant.splash);
     const keepAlive = setInterval(() => res.write(':keepalive\n\n'), 15_000);

@@ -120,6 +120,8 @@ export interface MultiStreamSession {
   closeProducer(producerId: string): void;
   resumeConsumer(consumerId: string): Promise<void>;
   setConsumerPreferences(consumerId: string, prefs: ConsumerPreferences): Promise<void>;
+  /** Announces every live consumer again (`consumerAdded`), e.g. after the event stream reconnected. */
+  replayConsumers(): void;
   /** Producers of this session, by source (for status and tests). */
   producerSources(): MediaSourceKind[];
   close(): void;

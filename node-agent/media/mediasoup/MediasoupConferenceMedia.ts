@@ -52,6 +52,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   private activeSpeaker: types.ActiveSpeakerObserver | null = null;
   private audioLevels: types.AudioLevelObserver | null = null;
   private lastStage = '';
+  private lastHostSendsVideo = false;
   readonly direct: DirectMedia;
   readonly hub: SingleStreamHub;
   private readonly legs = new Map<string, MediasoupCallLeg>();
@@ -214,8 +215,16 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     });
     // A Host's camera going off or on changes what Virtual Auditorium Guests see.
     if (source === 'camera' && this.mode === 'lecture') {
-      producer.observer.on('pause', () => (this.plan(), this.hub.update()));
-      producer.observer.on('resume', () => (this.plan(), this.hub.update()));
+      const recheck = () => {
+        const now = this.hostSendsVideo();
+        if (now === this.lastHostSendsVideo) return;
+        this.lastHostSendsVideo = now;
+        this.plan();
+        this.hub.update();
+      };
+      producer.observer.on('pause', recheck);
+      producer.observer.on('resume', recheck);
+      producer.on('score', recheck);
     }
     this.hub.producerAdded(producer, tag);
     if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
@@ -309,10 +318,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     }
   }
 
-  /** A Host (not held) sends camera video: Virtual Auditorium Guests then see Hosts only. */
+  /**
+   * A Host (not held) sends camera video (packets arrived: mediasoup keeps a scored stream): Virtual
+   * Auditorium Guests then see Hosts only. An offered but silent video m-line is audio-only.
+   */
   hostSendsVideo(): boolean {
     for (const e of this.producers.values()) {
-      if (e.loopback || e.tag.source !== 'camera' || e.producer.paused) continue;
+      if (e.loopback || e.tag.source !== 'camera' || e.producer.paused || e.producer.closed) continue;
+      if (e.producer.score.length === 0) continue;
       const st = this.stateOf(e.tag.participantId);
       if (st.role === 'host' && !st.held) return true;
     }

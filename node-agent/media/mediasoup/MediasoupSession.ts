@@ -198,6 +198,10 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     return id === undefined ? undefined : this.consumers.get(id);
   }
 
+  replayConsumers(): void {
+    for (const c of this.consumers.values()) this.emit('consumerAdded', consumerInfo(c));
+  }
+
   /** Starts receiving a producer (the conference decided it may). */
   async addConsumer(producer: types.Producer, tag: ProducerTag): Promise<void> {
     if (!this.ready || this.receives(producer.id) || producer.closed) return;
@@ -238,16 +242,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     consumer.on('transportclose', drop);
     consumer.on('producerpause', () => this.emit('consumerPaused', consumer.id));
     consumer.on('producerresume', () => this.emit('consumerResumed', consumer.id));
-    const added: ConsumerInfo = {
-      consumerId: consumer.id,
-      producerId: producer.id,
-      participantId: tag.participantId,
-      kind: consumer.kind,
-      source: tag.source,
-      rtpParameters: consumer.rtpParameters as unknown as MediaJson,
-      producerPaused: consumer.producerPaused,
-    };
-    this.emit('consumerAdded', added);
+    this.emit('consumerAdded', consumerInfo(consumer));
   }
 
   /** Stops receiving a producer (roles or hold changed). */
@@ -303,6 +298,19 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     if (!c) throw new MediaRequestError('Consumer not found');
     return c;
   }
+}
+
+function consumerInfo(c: types.Consumer): ConsumerInfo {
+  const tag = c.appData as unknown as ProducerTag;
+  return {
+    consumerId: c.id,
+    producerId: c.producerId,
+    participantId: tag.participantId,
+    kind: c.kind,
+    source: tag.source,
+    rtpParameters: c.rtpParameters as unknown as MediaJson,
+    producerPaused: c.producerPaused,
+  };
 }
 
 function info(t: types.WebRtcTransport): TransportInfo {

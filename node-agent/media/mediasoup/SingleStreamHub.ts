@@ -110,13 +110,30 @@ export class SingleStreamHub {
     if (tag.source === 'screen') return;
     this.producers.set(producer.id, { producer, tag });
     producer.observer.once('close', () => this.producerRemoved(producer));
+    if (tag.source === 'camera') {
+      // A camera going live, silent, off or on changes who can be shown.
+      let wasLive = false;
+      const recheck = () => {
+        const isLive = !producer.paused && producer.score.length > 0;
+        if (isLive !== wasLive) {
+          wasLive = isLive;
+          this.update();
+        }
+      };
+      producer.on('score', recheck);
+      producer.observer.on('pause', recheck);
+      producer.observer.on('resume', recheck);
+    }
     if (this.legs.size > 0) void this.ensureTap(producer, tag);
   }
 
   /** Roles, hold, speakers or producers changed: re-choose every leg's video source. */
   update(): void {
     if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
-    const publishers = [...this.cameras.keys()];
+    // Cameras that have sent (mediasoup keeps a scored stream once packets arrived): an offered
+    // but silent video m-line is not shown.
+    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && !p.producer.paused && p.producer.score.length > 0).map((p) => p.tag.participantId));
+    const publishers = [...this.cameras.keys()].filter((pid) => live.has(pid));
     const hostSendsVideo = this.ctx.hostSendsVideo();
     for (const state of this.legs.values()) {
       if (!state.video) continue;
