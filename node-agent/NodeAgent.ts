@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceM
 import { MediasoupEngine } from './media/mediasoup/MediasoupEngine.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 export interface NodeAgentOptions {
   /** Node name, unique per platform (≤32); default `node-<hostname>`. */
@@ -105,10 +108,28 @@ export class NodeAgent {
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     let link: ManagementLink | undefined;
     registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => link?.config?.node.systemLocation ?? null);
+    // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
+    // Reported over the last complete 10 s window.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    let lag = { p50: 0, p95: 0, max: 0, windowS: 10 };
+    const lagWindow = setInterval(() => {
+      lag = { p50: round2(loopDelay.percentile(50) / 1e6), p95: round2(loopDelay.percentile(95) / 1e6), max: round2(loopDelay.max / 1e6), windowS: 10 };
+      loopDelay.reset();
+    }, 10_000).unref();
+    app.addHook('onClose', async () => {
+      clearInterval(lagWindow);
+      loopDelay.disable();
+    });
     app.get('/healthz', async () => ({
       ok: true,
       configured: (link?.config ?? null) !== null,
-      managementConnected: link?.connected ?? false, services: manager.directory.size, conferences: manager.conferences().length }));
+      managementConnected: link?.connected ?? false,
+      services: manager.directory.size,
+      conferences: manager.conferences().length,
+      mediaWorkers: await engine.workers().catch(() => []),
+      eventLoopLagMs: lag,
+    }));
 
     const webRoot = opts.webRoot ?? join(process.cwd(), 'dist', 'web');
     if (existsSync(join(webRoot, 'webapp', 'index.html'))) {

@@ -21,6 +21,8 @@ import {
 } from 'werift';
 import type { CallLeg, ConferenceMedia, MediaKind } from './MediaTypes.js';
 import { weriftPeerConfig } from './WeriftCallLeg.js';
+import { OpusDecoder } from './audio/OpusDecoder.js';
+import { OpusEncoder } from './audio/OpusEncoder.js';
 
 const MARKER = 'OMTEST|';
 
@@ -51,10 +53,20 @@ export class MediaTestClient {
   private receivedVideoSsrc: number | undefined;
   private readonly ssrcBase = Math.floor(Math.random() * 0x7fff_0000);
 
+  /** With `toneHz`, audio is real Opus of a sine at that frequency and received audio is decoded. */
+  private readonly encoder: OpusEncoder | null;
+  private readonly decoder: OpusDecoder | null;
+  /** Decoded received audio (mono, 48 kHz), newest last, about the last 2 s. */
+  private heard: Int16Array[] = [];
+  private phase = 0;
+
   constructor(
     readonly name: string,
     portRange: [number, number],
+    private readonly opts: { toneHz?: number } = {},
   ) {
+    this.encoder = opts.toneHz ? new OpusEncoder({ sampleRate: 48_000, channels: 1, bitrate: 32_000, complexity: 5 }) : null;
+    this.decoder = opts.toneHz ? new OpusDecoder(48_000, 1) : null;
     // Chrome's payload types (Opus 111, VP8 96), as the node's routers use (routerCodecs.ts).
     this.pc = new RTCPeerConnection({
       ...weriftPeerConfig('127.0.0.1', portRange),
@@ -139,11 +151,53 @@ export class MediaTestClient {
 
   async close(): Promise<void> {
     this.stopSending();
+    this.encoder?.close();
+    this.decoder?.close();
     await this.pc.close().catch(() => {});
+  }
+
+  /** Level (dB relative to full scale) at `hz` in the audio received over the last `ms`. */
+  toneLevelDb(hz: number, ms = 500): number {
+    const want = Math.round((48_000 * ms) / 1_000);
+    const parts: Int16Array[] = [];
+    let have = 0;
+    for (let i = this.heard.length - 1; i >= 0 && have < want; i--) {
+      parts.unshift(this.heard[i]!);
+      have += this.heard[i]!.length;
+    }
+    const samples = new Float64Array(have);
+    let o = 0;
+    for (const p of parts) for (const v of p) samples[o++] = v / 32_768;
+    if (samples.length === 0) return -Infinity;
+    // Goertzel: the power of one frequency bin.
+    const k = (2 * Math.PI * hz) / 48_000;
+    const coeff = 2 * Math.cos(k);
+    let s1 = 0;
+    let s2 = 0;
+    for (const x of samples) {
+      const s0 = x + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    const amplitude = (2 * Math.sqrt(Math.max(power, 0))) / samples.length;
+    return 20 * Math.log10(amplitude + 1e-12);
   }
 
   private sendOne(kind: MediaKind): void {
     const n = this.sent[kind]++;
+    if (kind === 'audio' && this.encoder) {
+      const pcm = new Int16Array(960);
+      const step = (2 * Math.PI * this.opts.toneHz!) / 48_000;
+      for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(Math.sin((this.phase += step)) * 8_000);
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: this.ssrcBase, marker: false });
+      try {
+        this.tracks.audio.writeRtp(new RtpPacket(header, this.encoder.encode(pcm, 960)));
+      } catch {
+        // The connection closed under us.
+      }
+      return;
+    }
     const marker = Buffer.from(`${MARKER}${this.name}|${n}|${Date.now()}|`);
     // Opus: any bytes; VP8: payload descriptor (S=1, partition 0) then a key frame's header (frame
     // tag with P=0, start code 9d 01 2a): a voice switch waits for a key frame of its new source.
@@ -164,6 +218,14 @@ export class MediaTestClient {
 
   private record(kind: MediaKind, rtp: RtpPacket): void {
     if (kind === 'video') this.receivedVideoSsrc = rtp.header.ssrc;
+    if (kind === 'audio' && this.decoder) {
+      try {
+        this.heard.push(this.decoder.decode(rtp.payload));
+        if (this.heard.length > 100) this.heard.shift();
+      } catch {
+        // Not Opus (a test sending markers): nothing to hear.
+      }
+    }
     const text = rtp.payload.toString('latin1');
     const at = text.indexOf(MARKER);
     if (at < 0) return;

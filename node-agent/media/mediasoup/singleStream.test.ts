@@ -28,8 +28,8 @@ function conference(mode: MediaMode, loopbackDelayMs?: number): MediasoupConfere
   open.media.push(media);
   return media;
 }
-function client(name: string): MediaTestClient {
-  const c = new MediaTestClient(name, PORTS);
+function client(name: string, toneHz?: number): MediaTestClient {
+  const c = new MediaTestClient(name, PORTS, { toneHz });
   open.clients.push(c);
   return c;
 }
@@ -90,6 +90,45 @@ describe('conference (Virtual Meeting Room), voice-switched video', () => {
     const removed = Date.now();
     await sleep(800);
     expect(b.received.filter((p) => p.receivedAt > removed + 200)).toEqual([]);
+  });
+});
+
+describe('mixed audio for single-stream legs', () => {
+  it('each hears everyone but themselves in its one audio stream (Opus decoded, mixed, re-encoded)', async () => {
+    const media = conference('conference');
+    const tones = { a: 440, b: 660, c: 990 } as const;
+    const clients = Object.entries(tones).map(([name, hz]) => client(name, hz));
+    for (const c of clients) await c.join(media);
+    for (const c of clients) c.startSending();
+    const HEARD_DB = -40;
+    for (const c of clients) {
+      const others = Object.entries(tones).filter(([n]) => n !== c.name);
+      await c.waitFor('the others’ tones', () => others.every(([, hz]) => c.toneLevelDb(hz) > HEARD_DB), 20_000);
+    }
+    await sleep(500);
+    for (const c of clients) {
+      const own = tones[c.name as keyof typeof tones];
+      const loudestOther = Math.min(...Object.entries(tones).filter(([n]) => n !== c.name).map(([, hz]) => c.toneLevelDb(hz)));
+      // Its own tone is far below the others' (mix-minus), not merely quieter.
+      expect(c.toneLevelDb(own)).toBeLessThan(loudestOther - 20);
+    }
+  });
+
+  it('a Virtual Auditorium Guest hears Hosts and Guests; a held Guest hears nobody and is heard by nobody', async () => {
+    const media = conference('lecture');
+    media.setParticipant('guest', { role: 'guest', held: false });
+    media.setParticipant('held', { role: 'guest', held: true });
+    const host = client('host', 440);
+    const guest = client('guest', 660);
+    const held = client('held', 990);
+    for (const c of [host, guest, held]) await c.join(media);
+    for (const c of [host, guest, held]) c.startSending();
+    await guest.waitFor('the Host', () => guest.toneLevelDb(440) > -40, 20_000);
+    await host.waitFor('the Guest', () => host.toneLevelDb(660) > -40, 20_000);
+    await sleep(1_000);
+    expect(guest.toneLevelDb(990)).toBeLessThan(-60);
+    expect(host.toneLevelDb(990)).toBeLessThan(-60);
+    expect(held.toneLevelDb(440)).toBeLessThan(-60);
   });
 });
 
