@@ -97,6 +97,9 @@ const state: PexipState = {
   stage: [],
   callConnected: false,
   remoteStreams: 0,
+  token: null,
+  tokenRefreshes: 0,
+  conferenceStatus: null,
 };
 
 let client: InfinityClient | null = null;
@@ -145,7 +148,18 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     record('onConnected');
     if (state.phase === 'joining') state.phase = 'connected';
   });
-  signals.onAuthenticatedWithConference.add((e) => record('onAuthenticatedWithConference', { conferenceAlias: e.conferenceAlias, conferenceName: e.conferenceName }));
+  signals.onAuthenticatedWithConference.add((e) => {
+    state.token = e.token;
+    record('onAuthenticatedWithConference', { conferenceAlias: e.conferenceAlias, conferenceName: e.conferenceName });
+  });
+  signals.onTokenRefreshed.add((e) => {
+    state.token = e.token;
+    state.tokenRefreshes++;
+    record('onTokenRefreshed');
+  });
+  signals.onConferenceStatus.add((e) => {
+    state.conferenceStatus = e.status.rawData;
+  });
   signals.onServiceType.add((t) => {
     state.serviceType = t ?? null;
     record('onServiceType', t);
@@ -172,7 +186,7 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     record('onMe', { uuid: participant.uuid, displayName: participant.displayName, role: participant.role, serviceType: participant.serviceType });
   });
   signals.onParticipants.add(({ participants }) => {
-    state.participants = participants.map((p) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia }));
+    state.participants = participants.map((p) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia, raw: p.rawData }));
     record('onParticipants', state.participants.map((p) => p.displayName));
   });
   // Batched signals: one array of events per batch.
@@ -289,6 +303,19 @@ async function toneLevels(freqs: number[]): Promise<Record<number, number>> {
   return out;
 }
 
+/** The RTP stats of every peer connection the SDK made (inbound, outbound, candidate pair), compacted. */
+async function rtpStats(): Promise<Record<string, unknown>[]> {
+  const keep = ['type', 'kind', 'mid', 'ssrc', 'codecId', 'packetsReceived', 'packetsLost', 'bytesReceived', 'framesDecoded', 'framesReceived', 'keyFramesDecoded', 'frameWidth', 'frameHeight', 'pliCount', 'firCount', 'nackCount', 'totalAudioEnergy', 'audioLevel', 'packetsSent', 'bytesSent', 'framesEncoded', 'qualityLimitationReason', 'state', 'currentRoundTripTime', 'mimeType', 'payloadType', 'decoderImplementation'];
+  const out: Record<string, unknown>[] = [];
+  for (const pc of peers) {
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (!['inbound-rtp', 'outbound-rtp', 'codec'].includes(String(r.type)) && !(r.type === 'candidate-pair' && r.nominated)) return;
+      out.push(Object.fromEntries(keep.filter((k) => r[k] !== undefined).map((k) => [k, r[k]])));
+    });
+  }
+  return out;
+}
+
 async function probe(freqs: number[] = []): Promise<RemoteMediaProbe> {
   return {
     inbound: await inbound(),
@@ -303,6 +330,8 @@ window.pexip = {
   join,
   leave,
   probe,
+  rtpStats,
+  sdp: () => peers.map((pc) => ({ local: pc.localDescription?.sdp ?? null, remote: pc.remoteDescription?.sdp ?? null })),
   get state() {
     return state;
   },

@@ -19,6 +19,8 @@ export interface SdkPage {
   state(): Promise<PexipState>;
   events(): Promise<PexipEvent[]>;
   probe(freqs?: readonly number[]): Promise<RemoteMediaProbe>;
+  rtpStats(): Promise<Record<string, unknown>[]>;
+  sdp(): Promise<{ local: string | null; remote: string | null }[]>;
   /** The client API traffic seen by the page: method, path, status (for failure messages). */
   traffic: string[];
   close(): Promise<void>;
@@ -51,6 +53,8 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     state: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.state)) as PexipState),
     events: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.events)) as PexipEvent[]),
     probe: (freqs = []) => page.evaluate((f) => window.pexip!.probe(f), [...freqs]),
+    rtpStats: () => page.evaluate(() => window.pexip!.rtpStats()),
+    sdp: () => page.evaluate(() => window.pexip!.sdp()),
     close: () => context.close(),
   };
 }

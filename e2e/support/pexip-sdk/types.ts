@@ -22,11 +22,17 @@ export interface PexipState {
   participantUuid: string | null;
   serviceType: string | null;
   conferenceName: string | null;
-  participants: { uuid: string; displayName: string; isMuted: boolean; isCameraMuted: boolean; hasMedia: boolean }[];
+  /** The SDK's participant list; `raw` is the participant object as the node sent it (SSE participant_create/update). */
+  participants: { uuid: string; displayName: string; isMuted: boolean; isCameraMuted: boolean; hasMedia: boolean; raw: unknown }[];
   stage: { userId: string; stageIndex: number; vad: number }[];
   callConnected: boolean;
   /** How many times the SDK handed out a remote stream (onRemoteStream). */
   remoteStreams: number;
+  /** The current token (request_token, then each refresh_token). */
+  token: string | null;
+  tokenRefreshes: number;
+  /** The last conference_update as the node sent it. */
+  conferenceStatus: unknown;
 }
 
 /** One SDK signal (or a log line at warn and above, or a peer-connection state change), ms since page load. */
@@ -59,6 +65,10 @@ export interface PexipDriver {
   join(opts: PexipJoinOptions): Promise<void>;
   leave(): Promise<void>;
   probe(freqs?: number[]): Promise<RemoteMediaProbe>;
+  /** Compacted getStats(): inbound-rtp, outbound-rtp, codecs and the nominated candidate pair. */
+  rtpStats(): Promise<Record<string, unknown>[]>;
+  /** Current local and remote SDP of every peer connection the SDK made. */
+  sdp(): { local: string | null; remote: string | null }[];
   readonly state: PexipState;
   readonly events: PexipEvent[];
   readonly remoteStream: MediaStream | null;
