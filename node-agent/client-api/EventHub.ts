@@ -61,7 +61,7 @@ export class EventHub {
     write(res, 'conference_update', conferenceStatus(conf));
     write(res, 'layout', layoutEvent(conf, participant));
     write(res, 'stage', stageEvent(conf, conf.media.stage()));
-    const presenter = conf.presenter;
+    const presenter = conf.announcedPresenter;
     if (presenter && presenter.id !== participant.id) write(res, 'presentation_start', presentationStart(presenter));
     // A reconnected stream missed consumer events: announce the live ones again (clients ignore repeats).
     conf.media.session(participant.id)?.replayConsumers();

@@ -77,6 +77,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   private ended = false;
   /** Who holds the presentation floor (one presenter at a time; a new one takes over). */
   private presenterId: string | null = null;
+  /** presentation_start goes out once the presenter's stream is live (receivers then ask for it). */
+  private presentationAnnounced = false;
+  private presentationFallback: NodeJS.Timeout | null = null;
 
   constructor(
     public service: ServiceConfig,
@@ -84,6 +87,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     private readonly rules: ConferenceRules = DEFAULT_RULES,
   ) {
     super();
+    media.on('presentationStream', (pid, live) => {
+      if (live && pid === this.presenterId) this.announcePresentation();
+    });
   }
 
   get participants(): Participant[] {
@@ -151,7 +157,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     p.leg = null;
     if (this.presenterId === participantId) {
       this.presenterId = null;
-      this.emit('presentation', null);
+      this.endPresentation();
     }
     this.media.removeParticipant(participantId);
     this.emit('participantLeft', p, reason);
@@ -171,8 +177,14 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.emit('ended');
   }
 
+  /** Who holds the presentation floor. */
   get presenter(): Participant | null {
     return this.presenterId === null ? null : (this.members.get(this.presenterId) ?? null);
+  }
+
+  /** The presenter once presentation_start went out (their stream is live). */
+  get announcedPresenter(): Participant | null {
+    return this.presentationAnnounced ? this.presenter : null;
   }
 
   /**
@@ -184,9 +196,24 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (p.role === 'GUEST' && !this.service.guestsCanPresent) return 'not_allowed';
     const previous = this.presenterId;
     this.presenterId = p.id;
-    if (previous !== null && previous !== p.id) this.media.stopPresentation(previous);
-    if (previous !== p.id) this.emit('presentation', p);
+    if (previous === p.id) return 'ok';
+    if (previous !== null) this.media.stopPresentation(previous);
+    this.presentationAnnounced = false;
+    if (this.presentationFallback) clearTimeout(this.presentationFallback);
+    // Single-stream clients ask for the presentation when told it started: tell them once the
+    // stream is there (at most 3 s after the floor was taken, whatever happens).
+    if (this.media.hasPresentationStream(p.id)) this.announcePresentation();
+    else this.presentationFallback = setTimeout(() => this.announcePresentation(), 3_000).unref();
     return 'ok';
+  }
+
+  private announcePresentation(): void {
+    if (this.presentationFallback) clearTimeout(this.presentationFallback);
+    this.presentationFallback = null;
+    const presenter = this.presenter;
+    if (!presenter || this.presentationAnnounced) return;
+    this.presentationAnnounced = true;
+    this.emit('presentation', presenter);
   }
 
   /** Pexip's `release_floor` (or the presenter left): the presentation stops. */
@@ -194,7 +221,15 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (this.presenterId !== p.id) return;
     this.presenterId = null;
     this.media.stopPresentation(p.id);
-    this.emit('presentation', null);
+    this.endPresentation();
+  }
+
+  private endPresentation(): void {
+    if (this.presentationFallback) clearTimeout(this.presentationFallback);
+    this.presentationFallback = null;
+    const announced = this.presentationAnnounced;
+    this.presentationAnnounced = false;
+    if (announced) this.emit('presentation', null);
   }
 
   /** Sets the splash screen a participant sees (`null` hides it). */

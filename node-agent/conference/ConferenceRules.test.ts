@@ -31,6 +31,9 @@ class RecordingMedia extends EventEmitter implements ConferenceMedia {
     return {};
   }
   stopPresentation(): void {}
+  hasPresentationStream(): boolean {
+    return false;
+  }
   stage(): StagePosition[] {
     return [];
   }

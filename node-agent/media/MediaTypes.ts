@@ -139,6 +139,8 @@ export interface StagePosition {
 export interface ConferenceMediaEvents {
   /** The active-speaker order or who is speaking changed. */
   stage: [StagePosition[]];
+  /** A participant's presentation (screen) stream started or ended. */
+  presentationStream: [participantId: string, live: boolean];
 }
 
 /**
@@ -158,6 +160,8 @@ export interface ConferenceMedia {
   setParticipant(participantId: string, state: MediaParticipantState): void;
   /** Closes the participant's presentation (screen) producers. */
   stopPresentation(participantId: string): void;
+  /** Whether the participant's presentation (screen) stream is live. */
+  hasPresentationStream(participantId: string): boolean;
   /** Current stage: most recent speaker first, then everyone else with media. */
   stage(): StagePosition[];
   removeParticipant(participantId: string): void;

@@ -17,6 +17,8 @@ export interface LegHost {
   readonly sendsMedia: boolean;
   transportOptions(): types.WebRtcTransportOptions;
   registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void;
+  /** The presentation (someone else's screen stream) this participant may receive now, if any. */
+  presentationFor(participantId: string): types.Producer | undefined;
 }
 
 /** After the leg connects, whoever it watches is asked for keyframes at these delays (a PLI sent
@@ -33,7 +35,7 @@ const STATS_INTERVAL_MS = 2_000;
 export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   readonly id = randomUUID();
   private transport: types.WebRtcTransport | null = null;
-  private readonly producers = new Map<MediaKind, types.Producer>();
+  private readonly producers = new Map<MediaKind | 'screen', types.Producer>();
   private readonly feeds = new Map<MediaKind, Feed>();
   /** mid → our consumer of the feed sent on that m-line. */
   private readonly consumers = new Map<string, types.Consumer>();
@@ -59,7 +61,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     let neg: NegotiatedOffer;
     try {
       // Other participants send VP8: a single-stream leg receives VP8 when it can.
-      neg = negotiateOffer(parseOffer(offerSdp), router.rtpCapabilities, { codecPreference: { video: ['video/VP8'] } });
+      neg = negotiateOffer(parseOffer(offerSdp), router.rtpCapabilities, { codecPreference: { video: ['video/VP8'] }, acceptPresentation: true });
     } catch (err) {
       if (err instanceof SdpError) throw new MediaRequestError(err.message);
       throw err;
@@ -67,6 +69,10 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     const transport = await this.transportFor(neg);
     const media: Record<string, AnswerMediaOptions> = {};
     for (const m of neg.media) {
+      if (m.accepted && m.role === 'presentation' && m.kind === 'video' && m.mid !== undefined) {
+        media[m.mid] = await this.presentation(router, transport, m.mid, m.remoteSends ? m.producerRtpParameters : undefined, m.remoteReceives ? m.rtpCapabilities : undefined);
+        continue;
+      }
       if (!m.accepted || m.role !== 'main' || !m.kind || m.mid === undefined) continue;
       const kind = m.kind;
       if (m.remoteSends && m.producerRtpParameters) await this.produce(transport, m.producerRtpParameters, kind);
@@ -88,6 +94,45 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       sessionId: this.sessionId,
       sessionVersion: this.sessionVersion++,
     });
+  }
+
+  /**
+   * Pexip's presentation m-line (a=content:slides): sendonly while this client presents (after
+   * take_floor), recvonly while someone else does (the client sets it on presentation_start and
+   * sends an update). The presenter's screen stream is consumed directly, no feed in between.
+   */
+  private async presentation(
+    router: types.Router,
+    transport: types.WebRtcTransport,
+    mid: string,
+    sendParameters: types.RtpParameters | undefined,
+    receiveCapabilities: types.RtpCapabilities | undefined,
+  ): Promise<AnswerMediaOptions> {
+    const own = this.producers.get('screen');
+    if (sendParameters) {
+      const ssrc = sendParameters.encodings?.[0]?.ssrc;
+      if (!own || own.closed || own.rtpParameters.encodings?.[0]?.ssrc !== ssrc) {
+        own?.close();
+        const producer = await transport.produce({ kind: 'video', rtpParameters: sendParameters, appData: { participantId: this.participantId, source: 'screen' } });
+        this.producers.set('screen', producer);
+        this.host.registerProducer(this.participantId, producer, 'screen');
+      }
+    } else if (own) {
+      own.close();
+      this.producers.delete('screen');
+    }
+    const current = this.consumers.get(mid);
+    const source = receiveCapabilities ? this.host.presentationFor(this.participantId) : undefined;
+    if (current && (!source || current.producerId !== source.id || current.closed)) {
+      current.close();
+      this.consumers.delete(mid);
+    }
+    let consumer = this.consumers.get(mid);
+    if (!consumer && source && receiveCapabilities && router.canConsume({ producerId: source.id, rtpCapabilities: receiveCapabilities })) {
+      consumer = await transport.consume({ producerId: source.id, rtpCapabilities: receiveCapabilities, mid, enableRtx: false });
+      this.consumers.set(mid, consumer);
+    }
+    return { recv: !!sendParameters, send: consumer?.rtpParameters };
   }
 
   /** mediasoup is ICE-lite: it learns the client's address from its connectivity checks. */

@@ -135,6 +135,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   stopPresentation(participantId: string): void {
     this.sessions.get(participantId)?.revokeProducers('screen');
+    for (const e of [...this.producers.values()]) if (e.tag.participantId === participantId && e.tag.source === 'screen') e.producer.close();
   }
 
   stage(): StagePosition[] {
@@ -207,7 +208,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void {
     const tag: ProducerTag = { participantId, source };
     this.producers.set(producer.id, { producer, tag });
+    if (source === 'screen') this.emit('presentationStream', participantId, true);
     producer.observer.once('close', () => {
+      if (source === 'screen') this.emit('presentationStream', participantId, false);
       if (!this.producers.delete(producer.id)) return;
       this.plan();
       this.hub.update();
@@ -316,6 +319,19 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
       feed?.close();
       this.log.warn({ err }, 'test call loopback could not start');
     }
+  }
+
+  hasPresentationStream(participantId: string): boolean {
+    return [...this.producers.values()].some((e) => e.tag.participantId === participantId && e.tag.source === 'screen' && !e.producer.closed);
+  }
+
+  presentationFor(participantId: string): types.Producer | undefined {
+    for (const e of this.producers.values()) {
+      if (e.tag.source !== 'screen' || e.producer.closed || e.tag.participantId === participantId) continue;
+      const ok = mayReceive({ mode: this.mode, viewer: participantId, sender: e.tag.participantId, kind: 'video', presentation: true, hostSendsVideo: true, stateOf: (pid) => this.stateOf(pid) });
+      if (ok) return e.producer;
+    }
+    return undefined;
   }
 
   /**
