@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
-import type { Logger } from 'pino';
 import type {
+  AudioMixerApi,
   AudioMixerEvents,
   AudioMixerOptions,
   AudioMixerStats,
@@ -66,7 +66,7 @@ interface Group {
  * No mediasoup dependency: the owner wires sources (e.g. a DirectTransport consumer's 'rtp') and
  * listeners' send (e.g. a DirectTransport producer's send()).
  */
-export class AudioMixer {
+export class AudioMixer implements AudioMixerApi {
   /** Typed events (a separate emitter, as mediasoup's `observer`: addListener/removeListener here
    * are the mixer's own). Handlers that throw are caught. */
   readonly observer = new EventEmitter<AudioMixerEvents>();
@@ -80,7 +80,7 @@ export class AudioMixer {
   private readonly complexity: number;
   private readonly jitterTarget: number;
   private readonly jitterMax: number;
-  private readonly log: Logger | undefined;
+  private readonly log: AudioMixerOptions['log'];
   private readonly sources = new Map<string, MixSource>();
   private readonly listenersById = new Map<string, Listener>();
   private readonly groups = new Map<string, Group>();

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 
 /** Opus sampling rates libopus accepts. RTP's Opus clock is 48 kHz whatever this is (RFC 7587). */
@@ -24,8 +25,8 @@ export interface AudioMixerOptions {
   /** 'timer': the mixer runs its own drift-corrected, unref'd frame clock from construction;
    * 'manual': nothing runs until the owner calls tick() (tests, benchmarks, a worker). Default 'timer'. */
   clock?: 'timer' | 'manual';
-  /** Logger (debug: dropped packets and send failures, rate-limited). Default: none. */
-  log?: Logger;
+  /** Logger (debug: dropped packets and send failures, rate-limited; a pino Logger fits). Default: none. */
+  log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
 export interface MixSourceOptions {
@@ -93,6 +94,8 @@ export interface AudioMixerStats {
   /** Mean time of one Opus decode / encode of a frame, µs. */
   decodeUs: number;
   encodeUs: number;
+  /** WorkerAudioMixer only: times its worker died and was restarted. */
+  workerRestarts?: number;
 }
 
 export interface AudioMixerEvents {
@@ -102,4 +105,26 @@ export interface AudioMixerEvents {
   senderror: [listenerId: string, error: unknown];
   /** close() was called. */
   close: [];
+}
+
+/** The public surface AudioMixer (on the calling thread) and WorkerAudioMixer (in a worker
+ * thread) share; code against this to choose either. */
+export interface AudioMixerApi {
+  readonly observer: EventEmitter<AudioMixerEvents>;
+  readonly isClosed: boolean;
+  addSource(sourceId: string, opts?: MixSourceOptions): void;
+  removeSource(sourceId: string): void;
+  /** A whole RTP packet carrying Opus from a source. Malformed packets are dropped, never thrown. */
+  pushRtp(sourceId: string, rtp: Buffer): void;
+  /** `send` is called once per frame with a whole RTP packet the mixer does not touch again. */
+  addListener(listenerId: string, opts: MixListenerOptions, send: (rtp: Buffer) => void): void;
+  updateListener(listenerId: string, update: MixListenerUpdate): void;
+  removeListener(listenerId: string): void;
+  /** Per-source level of the last frame, dBov (-127: silent). WorkerAudioMixer: as of ≤ 100 ms ago. */
+  levels(): Map<string, number>;
+  /** WorkerAudioMixer: the worker's counters as of ≤ 500 ms ago, with sends counted here. */
+  stats(): AudioMixerStats;
+  /** Mixes `frames` frames now (clock 'manual'). */
+  tick(frames?: number): void;
+  close(): void;
 }

@@ -1,6 +1,6 @@
-import OpusScript from 'opusscript';
-
-// Library choice (opusscript, WebAssembly libopus 1.4) and its measured cost: see OpusDecoder.ts.
+// Library choice (opusscript's WebAssembly libopus 1.4, through our own heap-growth-safe wrapper)
+// and its measured cost: see opusscriptModule.ts.
+import { OPUS_APPLICATION_AUDIO, opusModule, opusScratch, writePcm, type OpusScriptHandler } from './opusscriptModule.js';
 
 const CTL_SET_BITRATE = 4002;
 const CTL_SET_COMPLEXITY = 4010;
@@ -18,37 +18,46 @@ export interface OpusEncoderOptions {
 
 /** Encodes interleaved 16-bit PCM frames to Opus (FEC and DTX off: the mixer sends its own silence). */
 export class OpusEncoder {
-  private handle: OpusScript | null;
+  private handle: OpusScriptHandler | null;
   readonly channels: 1 | 2;
 
   constructor(opts: OpusEncoderOptions) {
     this.channels = opts.channels;
-    const handle = new OpusScript(opts.sampleRate, opts.channels, OpusScript.Application.AUDIO);
-    try {
-      handle.encoderCTL(CTL_SET_BITRATE, Math.round(opts.bitrate));
-      handle.encoderCTL(CTL_SET_COMPLEXITY, Math.max(0, Math.min(10, Math.round(opts.complexity))));
-      handle.encoderCTL(CTL_SET_INBAND_FEC, 0);
-      handle.encoderCTL(CTL_SET_DTX, 0);
-    } catch (err) {
-      handle.delete();
-      throw err;
+    const m = opusModule();
+    const handle = new m.OpusScriptHandler(opts.sampleRate, opts.channels, OPUS_APPLICATION_AUDIO);
+    const ctls: [number, number][] = [
+      [CTL_SET_BITRATE, Math.round(opts.bitrate)],
+      [CTL_SET_COMPLEXITY, Math.max(0, Math.min(10, Math.round(opts.complexity)))],
+      [CTL_SET_INBAND_FEC, 0],
+      [CTL_SET_DTX, 0],
+    ];
+    for (const [ctl, value] of ctls) {
+      const rc = handle._encoder_ctl(ctl, value);
+      if (rc < 0) {
+        m.OpusScriptHandler.destroy_handler(handle);
+        throw new Error(`Opus encoder ctl ${ctl}=${value} failed: ${rc}`);
+      }
     }
     this.handle = handle;
   }
 
-  /** One Opus packet for `pcm` (samplesPerChannel × channels interleaved samples). */
+  /** One Opus packet (a new Buffer) for `pcm` (samplesPerChannel × channels interleaved samples). */
   encode(pcm: Int16Array, samplesPerChannel: number): Buffer {
     if (!this.handle) throw new Error('encoder closed');
-    // opusscript reads the bytes of a Buffer (little-endian 16-bit, which Int16Array is here).
-    return this.handle.encode(Buffer.from(pcm.buffer, pcm.byteOffset, samplesPerChannel * this.channels * 2), samplesPerChannel);
+    const m = opusModule();
+    const s = opusScratch();
+    const bytes = writePcm(m, s.pcmIn, pcm, samplesPerChannel * this.channels);
+    const n = this.handle._encode(s.pcmIn, bytes, s.packet, samplesPerChannel);
+    if (n < 0) throw new Error(`Opus encode error ${n}`);
+    return Buffer.from(m.HEAPU8.subarray(s.packet, s.packet + n));
   }
 
   close(): void {
     if (!this.handle) return;
     try {
-      this.handle.delete();
+      opusModule().OpusScriptHandler.destroy_handler(this.handle);
     } catch {
-      /* already gone with its WebAssembly module */
+      /* nothing more to free */
     }
     this.handle = null;
   }
