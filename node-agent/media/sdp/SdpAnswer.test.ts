@@ -40,8 +40,8 @@ function flow(sdp: string, negOpts: NegotiateOptions = {}, send: (m: NegotiatedO
   const neg = negotiateOffer(offer, leg, negOpts);
   const media: Record<string, AnswerMediaOptions> = {};
   const consumable: Partial<Record<'audio' | 'video', types.RtpParameters>> = {};
-  for (const m of neg.media.filter((x) => x.accepted && x.producerRtpParameters)) consumable[m.kind!] ??= produce(m.kind!, m.producerRtpParameters!, leg);
-  for (const m of neg.media.filter((x) => x.accepted)) {
+  for (const m of neg.media.filter((x) => x.accepted && !x.parked && x.producerRtpParameters)) consumable[m.kind!] ??= produce(m.kind!, m.producerRtpParameters!, leg);
+  for (const m of neg.media.filter((x) => x.accepted && !x.parked)) {
     const source = consumable[m.kind!] ?? produce(m.kind!, fakeProducer(m.kind!, m.codec!.mimeType, m.codec!.payloadType, m.codec!.parameters), leg);
     media[m.mid!] = { recv: m.remoteSends, ...(m.remoteReceives && send(m) ? { send: consume(source, m.rtpCapabilities, m.mid) } : {}) };
   }
@@ -80,7 +80,7 @@ describe('buildAnswer: the Pexip-SDK-style offer', () => {
 
   it('session: ice-lite, BUNDLE of the accepted m-lines, msid-semantic, extmap-allow-mixed', () => {
     expect(sdp.icelite).toBe('ice-lite');
-    expect(sdp.groups).toEqual([{ type: 'BUNDLE', mids: '0 1' }]);
+    expect(sdp.groups).toEqual([{ type: 'BUNDLE', mids: '0 1 2' }]);
     expect(sdp.msidSemantic).toEqual({ semantic: 'WMS', token: '*' });
     expect(sdp.extmapAllowMixed).toBe('extmap-allow-mixed');
     expect(sdp.origin.sessionId).toBe(42);
@@ -138,8 +138,19 @@ describe('buildAnswer: the Pexip-SDK-style offer', () => {
     expect(v.ssrcs!.map((s) => s.id)).toEqual([media['1']!.send!.encodings![0]!.ssrc, media['1']!.send!.encodings![0]!.ssrc]);
   });
 
-  it('the slides m-line is rejected the RFC 3264 way: port 0, inactive, mid kept, out of BUNDLE', () => {
+  it('the slides m-line is parked: in BUNDLE with a port, the negotiated codec, a=inactive, a=content:slides, no SSRC', () => {
     const s = section(sdp, 2);
+    expect(s).toMatchObject({ type: 'video', port: 40000, payloads: '96 97', direction: 'inactive', mid: 2, setup: 'passive' });
+    expect(attr(s).content).toBe('slides');
+    expect(s.ssrcs).toBeUndefined();
+    expect(s.msid).toBeUndefined();
+  });
+
+  it('with unusedMedia: reject it is rejected the RFC 3264 way: port 0, inactive, mid kept, out of BUNDLE', () => {
+    const { neg } = flow(PEXIP, { unusedMedia: 'reject' });
+    const rejected = parseSdp(buildAnswer(neg, { ...TRANSPORT, media }));
+    expect(rejected.groups).toEqual([{ type: 'BUNDLE', mids: '0 1' }]);
+    const s = section(rejected, 2);
     expect(s).toMatchObject({ type: 'video', port: 0, protocol: 'UDP/TLS/RTP/SAVPF', payloads: 96, direction: 'inactive', mid: 2 });
     expect(s.candidates).toBeUndefined();
     expect(s.iceUfrag).toBeUndefined();
@@ -153,7 +164,7 @@ describe('buildAnswer: the Pexip-SDK-style offer', () => {
     expect(text.split('\r\n').filter((l) => l.startsWith('m='))).toEqual([
       'm=audio 40000 UDP/TLS/RTP/SAVPF 111',
       'm=video 40000 UDP/TLS/RTP/SAVPF 96 97',
-      'm=video 0 UDP/TLS/RTP/SAVPF 96',
+      'm=video 40000 UDP/TLS/RTP/SAVPF 96 97',
     ]);
     expect(text).toContain('a=ice-lite');
     expect(text).toContain('a=candidate:tcpcandidate 1 tcp 1076276479 192.0.2.10 40001 typ host tcptype passive');
@@ -201,9 +212,16 @@ describe('buildAnswer: presentation and directions', () => {
     expect(sdp.media.map((m) => [m.port, m.direction])).toEqual([
       [40000, 'inactive'],
       [0, 'inactive'],
-      [0, 'inactive'],
+      [40000, 'inactive'], // the second video m-line: parked
     ]);
-    expect(String(sdp.groups![0]!.mids)).toBe('0');
+    expect(String(sdp.groups![0]!.mids)).toBe('0 2');
+  });
+
+  it('a parked m-line stays inactive whatever the options say', () => {
+    const { neg, media } = flow(PEXIP);
+    const sdp = parseSdp(buildAnswer(neg, { ...TRANSPORT, media: { ...media, '2': { recv: true, send: media['1']!.send } } }));
+    expect(section(sdp, 2).direction).toBe('inactive');
+    expect(section(sdp, 2).ssrcs).toBeUndefined();
   });
 
   it('without options: receive what the remote sends, send nothing', () => {

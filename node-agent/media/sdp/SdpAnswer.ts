@@ -3,8 +3,10 @@
  * DTLS-SRTP, rtcp-mux, everything BUNDLEd), one m-line per offered m-line in the same order.
  * Accepted m-lines carry the negotiated codec with the OFFER's payload types, its RTCP feedback
  * and fmtp, the header extensions both sides use (offer ids), and — where we send — the
- * Consumer's SSRC (and RTX SSRC) with cname and msid. Everything else is rejected the RFC 3264
- * §6 way: port 0, a=inactive, same media type, kept mid, left out of the BUNDLE group.
+ * Consumer's SSRC (and RTX SSRC) with cname and msid. Parked m-lines (unused audio/video, see
+ * NegotiateOptions.unusedMedia) are the same but a=inactive without SSRCs. Everything else is
+ * rejected the RFC 3264 §6 way: port 0, a=inactive, same media type, kept mid, left out of
+ * the BUNDLE group.
  */
 import { write as writeSdp } from 'sdp-transform';
 import type { MediaAttributes, MediaDescription, SessionDescription } from 'sdp-transform';
@@ -119,9 +121,10 @@ function acceptedSection(
   port: number,
 ): MediaDescription {
   const codec = m.codec!;
-  const send = o.send && m.remoteReceives ? o.send : undefined;
+  // A parked m-line (SdpOffer: unused but kept alive) carries nothing either way.
+  const send = o.send && m.remoteReceives && !m.parked ? o.send : undefined;
   if (send) checkSendParameters(m, send);
-  const direction = answerDirection(m.offer.direction, send !== undefined, o.recv ?? true);
+  const direction = m.parked ? 'inactive' : answerDirection(m.offer.direction, send !== undefined, o.recv ?? true);
 
   const rtp: MediaAttributes['rtp'] = [];
   const fmtp: MediaAttributes['fmtp'] = [];

@@ -274,7 +274,9 @@ describe('negotiateOffer', () => {
     expect(audio!.codec!.mimeType).toBe('audio/opus');
     expect(audio!.routerCodec!.preferredPayloadType).toBe(100);
     expect(video).toMatchObject({ accepted: true, payloadTypes: [96, 97], payloadTypeMatchesRouter: false, rtxMatchesRouter: false });
-    expect(extra).toMatchObject({ accepted: false, rejectReason: 'only one video m-line is used' });
+    expect(extra).toMatchObject({ accepted: true, parked: true, rejectReason: 'only one video m-line is used' });
+    expect(extra!.producerRtpParameters).toBeUndefined();
+    expect(neg.rtpCapabilities.codecs).toHaveLength(2); // parked m-lines add nothing
   });
 
   it('a leg router made with legRouterMediaCodecs numbers the codecs like the offer (RTX cannot be chosen)', () => {
@@ -427,7 +429,7 @@ describe('negotiateOffer', () => {
     const offer = parseOffer(PEXIP);
     const leg = routerCaps(legRouterMediaCodecs(negotiateOffer(offer, conference)));
     const neg = negotiateOffer(offer, leg);
-    for (const m of neg.media.filter((x) => x.accepted)) {
+    for (const m of neg.media.filter((x) => x.accepted && !x.parked)) {
       const consumer = consume(produce(m.kind!, m.producerRtpParameters!, leg), m.rtpCapabilities, m.mid);
       expect(consumer.codecs.map((c) => c.payloadType)).toEqual([m.codec!.payloadType]);
       // NACK without RTX: mediasoup retransmits on the media SSRC.
@@ -436,11 +438,12 @@ describe('negotiateOffer', () => {
     }
   });
 
-  it('presentation: rejected by default, accepted on request (no producer when the offer is inactive)', () => {
+  it('presentation: parked by default, rejected or accepted on request (no producer when the offer is inactive)', () => {
     const offer = parseOffer(PEXIP);
-    expect(negotiateOffer(offer, conference).media[2]).toMatchObject({ accepted: false, rejectReason: 'presentation is not taken on this leg' });
+    expect(negotiateOffer(offer, conference).media[2]).toMatchObject({ accepted: true, parked: true, rejectReason: 'presentation is not taken on this leg', payloadTypes: [96, 97] });
+    expect(negotiateOffer(offer, conference, { unusedMedia: 'reject' }).media[2]).toMatchObject({ accepted: false, parked: false, rejectReason: 'presentation is not taken on this leg' });
     const accepted = negotiateOffer(offer, conference, { acceptPresentation: true }).media[2]!;
-    expect(accepted).toMatchObject({ accepted: true, remoteSends: false, remoteReceives: false, payloadTypes: [96, 97] });
+    expect(accepted).toMatchObject({ accepted: true, parked: false, remoteSends: false, remoteReceives: false, payloadTypes: [96, 97] });
     expect(accepted.producerRtpParameters).toBeUndefined();
   });
 
@@ -453,6 +456,11 @@ describe('negotiateOffer', () => {
     ]);
     expect(neg.media[2]!.rejectReason).toMatch(/data channels/);
     expect(neg.media[1]!.producerRtpParameters).toBeUndefined();
+  });
+
+  it('an unused m-line without a usable codec is rejected, not parked', () => {
+    const sdp = offerSdp({ media: [audioSection('0'), videoSection('1'), videoSection('2', [], '45', ['a=rtpmap:45 AV1/90000'])] });
+    expect(negotiateOffer(parseOffer(sdp), conference).media[2]).toMatchObject({ accepted: false, parked: false });
   });
 
   it('an m-line outside the BUNDLE group is rejected', () => {

@@ -24,9 +24,10 @@
  *    the remote capabilities (consumer ids are the router's); the Producer accepts any ids. But
  *    the worker writes the router's extensions (MID at 1, abs-send-time at 4, transport-cc at 5 on
  *    video…) into every packet a Consumer sends, negotiated or not. Chromium demultiplexes what
- *    it receives by MID using the ids of its OWN offer, whatever the answer says, and its default
- *    offer has MID at 4: it drops all the video mediasoup sends (measured, Chromium 156; audio
- *    passes since mediasoup puts nothing at 4 on audio). See `midCollision`.
+ *    it receives by MID; its default offer has MID at 4, and once an answer rejects (port 0) a
+ *    bundled video m-line it reads MID with its offer's ids and drops all the video mediasoup
+ *    sends (measured, Chromium 156; audio passes, mediasoup puts nothing at 4 on audio). Hence
+ *    unused audio/video m-lines are parked (a=inactive), not rejected. See `midCollision`.
  *  - WebRtcTransport.connect() takes the REMOTE's DTLS role: 'client' makes mediasoup the DTLS
  *    server (answer a=setup:passive), 'server' makes it the client (a=setup:active).
  */
@@ -529,8 +530,18 @@ export interface NegotiateOptions {
    * (A single-stream leg can only receive what the other participants send: prefer their codec.)
    */
   codecPreference?: { audio?: string[]; video?: string[] };
-  /** Take the presentation (a=content:slides) m-line too (default false: rejected, port 0). */
+  /** Take the presentation (a=content:slides) m-line too (default false: parked, see `unusedMedia`). */
   acceptPresentation?: boolean;
+  /**
+   * Audio/video m-lines we do not use (a presentation not taken, a second video…): 'inactive'
+   * (default) keeps them in the answer with a port, the negotiated codec and a=inactive
+   * ("parked"); 'reject' answers port 0 (RFC 3264 §6). Rejecting a bundled video m-line makes
+   * Chromium drop the video mediasoup sends (measured, Chromium 156 + stock 3.19 worker: after a
+   * port-0 m-line it reads mediasoup's abs-send-time at id 4 as its own offer's MID), and parking
+   * also keeps the transceiver usable for a later renegotiation. M-lines without a usable codec,
+   * data channels and unsupported transports are always rejected.
+   */
+  unusedMedia?: 'inactive' | 'reject';
   /**
    * Our a=setup when the offer says actpass. Default 'passive' (mediasoup is the DTLS server and
    * the browser the client, as with mediasoup-client).
@@ -561,6 +572,12 @@ export interface NegotiatedMedia {
   offer: OfferMedia;
   /** Whether the answer takes this m-line (else: port 0). */
   accepted: boolean;
+  /**
+   * Accepted only to be kept alive: answered a=inactive with the negotiated codec, no media
+   * either way (no producer parameters, not in the top-level capabilities).
+   */
+  parked: boolean;
+  /** Why the m-line is rejected or parked. */
   rejectReason?: string;
   /** The chosen codec, with the offer's payload type. */
   codec?: OfferCodec;
@@ -578,11 +595,13 @@ export interface NegotiatedMedia {
   rtxMatchesRouter: boolean;
   /**
    * Set when the offer's MID extension id is one mediasoup's outgoing packets of this kind use for
-   * another extension (the value: that extension's uri). A receiver that demultiplexes by MID with
-   * its own offer's ids — Chromium does, whatever the answer says (measured with Chromium 156) —
-   * then reads a MID it does not know and drops every packet we send on this m-line. Chromium's
-   * default offer (mid at id 4 = mediasoup's abs-send-time) hits this for video. The answer cannot
-   * fix it; the worker must strip the extensions a Consumer did not negotiate.
+   * another extension (the value: that extension's uri); Chromium's default offer (MID at 4 =
+   * mediasoup's abs-send-time on video) has it. A receiver that reads MID with the offer's ids
+   * then sees an unknown MID and drops every packet we send on this m-line (RFC 8843 §9.2).
+   * Measured with Chromium 156 and the stock 3.19 worker: it does so once the answer rejects
+   * (port 0) a bundled video m-line; with every audio/video m-line accepted or parked it uses
+   * the answer's ids and the video arrives. A worker that strips the extensions a Consumer did
+   * not negotiate removes the risk altogether.
    */
   midCollision?: string;
   /** The answer's format list (offer payload types). */
@@ -621,14 +640,14 @@ export interface NegotiatedOffer {
 export function negotiateOffer(offer: ParsedOffer, routerCaps: types.RtpCapabilities, opts: NegotiateOptions = {}): NegotiatedOffer {
   const warnings = [...offer.warnings];
   const media = offer.media.map((m) => negotiateMedia(m, offer, routerCaps, opts, warnings));
-  if (!media.some((m) => m.accepted && m.role === 'main')) {
+  if (!media.some((m) => m.accepted && !m.parked && m.role === 'main')) {
     const reasons = media
       .filter((m) => m.role === 'main' || m.role === 'presentation')
       .map((m) => `${m.kind ?? m.offer.type} m-line ${m.index}: ${m.rejectReason ?? 'not accepted'}`);
     throw new SdpError('no-usable-media', `SDP offer has no usable audio or video m-line${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
   }
   const { dtlsParameters, localSetup } = remoteDtlsParameters(offer, opts.setupOnActpass);
-  return { offer, media, rtpCapabilities: mergeCapabilities(media.filter((m) => m.accepted)), dtlsParameters, localSetup, warnings };
+  return { offer, media, rtpCapabilities: mergeCapabilities(media.filter((m) => m.accepted && !m.parked)), dtlsParameters, localSetup, warnings };
 }
 
 /** The remote's capabilities of the accepted m-lines (for router.canConsume / transport.consume). */
@@ -680,7 +699,7 @@ export function legRouterMediaCodecs(neg: NegotiatedOffer): types.RouterRtpCodec
   const out: types.RouterRtpCodecCapability[] = [];
   const order = [...neg.media].sort((a, b) => roleRank(a) - roleRank(b) || a.index - b.index);
   for (const m of order) {
-    if (!m.accepted || !m.codec || !m.routerCodec) continue;
+    if (!m.accepted || m.parked || !m.codec || !m.routerCodec) continue;
     const rc = m.routerCodec;
     const pt = m.codec.payloadType;
     if (out.some((c) => c.preferredPayloadType === pt) || used.has(pt)) continue;
@@ -716,6 +735,7 @@ function negotiateMedia(m: OfferMedia, offer: ParsedOffer, routerCaps: types.Rtp
     role: m.role,
     offer: m,
     accepted: false,
+    parked: false,
     payloadTypeMatchesRouter: false,
     rtxMatchesRouter: false,
     payloadTypes: [],
@@ -729,9 +749,11 @@ function negotiateMedia(m: OfferMedia, offer: ParsedOffer, routerCaps: types.Rtp
   if (m.disabled) return reject('disabled by the offerer (port 0)');
   if (m.role === 'application') return reject('data channels are not supported');
   if (m.role === 'unsupported') return reject(m.kind ? `transport ${m.protocol} is not DTLS-SRTP` : `media type ${m.type} is not supported`);
-  if (m.role === 'extra') return reject(`only one ${m.kind} m-line is used`);
-  if (m.role === 'presentation' && !opts.acceptPresentation) return reject('presentation is not taken on this leg');
   if (offer.bundle.length > 0 && !m.bundled) return reject('not in the BUNDLE group');
+  let parkReason: string | undefined;
+  if (m.role === 'extra') parkReason = `only one ${m.kind} m-line is used`;
+  if (m.role === 'presentation' && !opts.acceptPresentation) parkReason = 'presentation is not taken on this leg';
+  if (parkReason !== undefined && (opts.unusedMedia ?? 'inactive') === 'reject') return reject(parkReason);
   const kind = m.kind!;
 
   const routerCodecs = (routerCaps.codecs ?? []).filter((c) => c.kind === kind && !isRtx(c.mimeType));
@@ -789,10 +811,25 @@ function negotiateMedia(m: OfferMedia, offer: ParsedOffer, routerCaps: types.Rtp
     headerExtensions.push({ id: e.id, uri: e.uri as types.RtpHeaderExtensionUri });
   }
 
+  if (parkReason !== undefined) {
+    return {
+      ...base,
+      accepted: true,
+      parked: true,
+      rejectReason: parkReason,
+      codec,
+      rtx,
+      routerCodec,
+      routerRtxPayloadType: routerRtx?.preferredPayloadType,
+      payloadTypes: rtx ? [codec.payloadType, rtx.payloadType] : [codec.payloadType],
+      rtcpFeedback,
+      headerExtensions,
+    };
+  }
   if (dropped.length > 0) warnings.push(`m-line ${m.index} (${kind}): header extensions left out: ${dropped.join(', ')}`);
   if (midCollision && (m.direction === 'sendrecv' || m.direction === 'recvonly')) {
     warnings.push(
-      `m-line ${m.index} (${kind}): the offer puts MID at id ${offeredMid!.id}, where mediasoup writes ${midCollision} into every ${kind} packet it sends: a receiver demultiplexing by its own offer's MID id (Chromium) drops them`,
+      `m-line ${m.index} (${kind}): the offer puts MID at id ${offeredMid!.id}, where mediasoup writes ${midCollision} into every ${kind} packet it sends: a receiver reading MID with its offer's ids drops them (Chromium does after a port-0 video m-line in the answer)`,
     );
   }
 
