@@ -5,7 +5,7 @@
 import './loopbackInterfaces.js';
 import pino from 'pino';
 import type { CallLeg } from '../../node-agent/media/MediaTypes.js';
-import { WeriftConferenceMedia } from '../../node-agent/media/WeriftConferenceMedia.js';
+import { WeriftConferenceMedia } from './werift/WeriftConferenceMedia.js';
 import { LoopLag } from './loopLag.js';
 import { serve } from './rpc.js';
 

@@ -16,13 +16,32 @@ import {
   useNACK,
   useOPUS,
   usePLI,
+  useAbsSendTime,
   useREMB,
+  useSdesMid,
   useVP8,
 } from 'werift';
 import type { CallLeg, ConferenceMedia, MediaKind } from './MediaTypes.js';
-import { weriftPeerConfig } from './WeriftCallLeg.js';
 import { OpusDecoder } from './audio/OpusDecoder.js';
 import { OpusEncoder } from './audio/OpusEncoder.js';
+
+/** werift peer connection settings for a loopback test peer (also the werift SFU's legs in bench/support/werift). */
+export function weriftPeerConfig(address: string, portRange: [number, number]): ConstructorParameters<typeof RTCPeerConnection>[0] {
+  return {
+    iceServers: [],
+    bundlePolicy: 'max-bundle',
+    iceUseIpv6: false,
+    icePortRange: portRange,
+    iceAdditionalHostAddresses: [address],
+    iceInterfaceAddresses: { udp4: address },
+    codecs: {
+      audio: [useOPUS()],
+      // No transport-cc: werift's TWCC feedback starves Chrome's send rate (DESIGN.md).
+      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
+    },
+    headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
+  };
+}
 
 const MARKER = 'OMTEST|';
 

@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 // Loaded on the first single-stream leg: the Opus codec (WebAssembly) costs nothing until then.
-import type { AudioMixer } from '../audio/AudioMixer.js';
+import type { AudioMixerApi } from '../audio/AudioMixerTypes.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
 import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
 import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
@@ -48,8 +48,8 @@ export class SingleStreamHub {
   private readonly cameras = new Map<string, Tap>();
   /** Producers the hub knows (taps are made when legs need them). */
   private readonly producers = new Map<string, { producer: types.Producer; tag: ProducerTag }>();
-  private mixer: AudioMixer | null = null;
-  private mixerLoad: Promise<AudioMixer> | null = null;
+  private mixer: AudioMixerApi | null = null;
+  private mixerLoad: Promise<AudioMixerApi> | null = null;
   private closed = false;
 
   constructor(
@@ -174,9 +174,10 @@ export class SingleStreamHub {
     return mayReceive({ mode: this.ctx.mode, viewer: listener, sender: source, kind: 'audio', presentation: false, hostSendsVideo: true, stateOf: (pid) => this.ctx.stateOf(pid) });
   }
 
-  private mixerFor(): Promise<AudioMixer> {
-    this.mixerLoad ??= import('../audio/AudioMixer.js').then(({ AudioMixer }) => {
-      const mixer = new AudioMixer({ log: this.log });
+  /** The conference's mixer, in a worker thread: decoding, mixing and encoding stay off the node's event loop. */
+  private mixerFor(): Promise<AudioMixerApi> {
+    this.mixerLoad ??= import('../audio/WorkerAudioMixer.js').then(({ WorkerAudioMixer }) => {
+      const mixer = new WorkerAudioMixer({ log: this.log });
       if (this.closed) mixer.close();
       else {
         this.mixer = mixer;

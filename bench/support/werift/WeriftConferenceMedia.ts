@@ -1,8 +1,9 @@
 import type { MediaStreamTrack, RtpPacket } from 'werift';
 import type { Logger } from 'pino';
-import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaKind, MediaMode, MediaParticipantState } from './MediaTypes.js';
-import { chooseSource, DEFAULT_PARTICIPANT_STATE } from './ForwardingPolicy.js';
-import { DelayedLoopback } from './DelayedLoopback.js';
+import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaKind, MediaMode, MediaParticipantState } from '../../../node-agent/media/MediaTypes.js';
+import { DEFAULT_PARTICIPANT_STATE } from '../../../node-agent/media/ForwardingPolicy.js';
+import { chooseSource } from './chooseSource.js';
+import { DelayedLoopback } from '../../../node-agent/media/DelayedLoopback.js';
 import { WeriftCallLeg } from './WeriftCallLeg.js';
 
 const KINDS: MediaKind[] = ['audio', 'video'];
@@ -24,7 +25,8 @@ interface Publisher {
 type Route = Partial<Record<MediaKind, string>>;
 
 /**
- * Single-stream forwarding SFU on werift: each participant receives at most one audio and one
+ * The node's first media engine, kept for benchmarks only (bench/media-forwarding.ts compares it
+ * with mediasoup); the node runs mediasoup. Single-stream forwarding SFU on werift: each participant receives at most one audio and one
  * video stream (the "main" m-lines of a Pexip-style offer). Whom it receives them from depends on
  * the service type and on roles and hold (ForwardingPolicy): a VMR forwards another participant,
  * a Virtual Auditorium shows Guests only Hosts, the Test Call Service loops the caller's own media

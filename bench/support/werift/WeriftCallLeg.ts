@@ -16,7 +16,8 @@ import {
   useVP8,
 } from 'werift';
 import type { Logger } from 'pino';
-import type { CallLeg, CallLegEvents, CallLegStats, MediaEngineOptions, MediaKind } from './MediaTypes.js';
+import type { CallLeg, CallLegEvents, CallLegStats, MediaEngineOptions, MediaKind } from '../../../node-agent/media/MediaTypes.js';
+import { weriftPeerConfig } from '../../../node-agent/media/MediaTestClient.js';
 
 export interface LegHooks {
   /** The leg's first RTP packet of `kind` arrived: it now publishes that kind. */
@@ -25,24 +26,6 @@ export interface LegHooks {
   onKeyframeWanted(): void;
 }
 
-
-/** The werift peer connection settings the node's legs use (and the media tests' clients, to match them). */
-export function weriftPeerConfig(address: string, portRange: [number, number]): ConstructorParameters<typeof RTCPeerConnection>[0] {
-  return {
-    iceServers: [],
-    bundlePolicy: 'max-bundle',
-    iceUseIpv6: false,
-    icePortRange: portRange,
-    iceAdditionalHostAddresses: [address],
-    iceInterfaceAddresses: { udp4: address },
-    codecs: {
-      audio: [useOPUS()],
-      // No transport-cc: werift's TWCC feedback starves Chrome's send rate (DESIGN.md).
-      video: [useVP8({ rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],
-    },
-    headerExtensions: { audio: [useSdesMid(), useAbsSendTime()], video: [useSdesMid(), useAbsSendTime()] },
-  };
-}
 
 /**
  * One participant's WebRTC leg on werift: the first audio and video m-lines of the client's offer
