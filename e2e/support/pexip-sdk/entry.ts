@@ -31,9 +31,12 @@ const t0 = performance.now();
 function summarise(v: unknown): unknown {
   if (v === undefined || v === null) return v ?? null;
   if (typeof v !== 'object') return v;
+  if (v instanceof Error || v instanceof DOMException) return { error: v.name, message: v.message };
   if (v instanceof MediaStream) return { stream: v.id, tracks: v.getTracks().map((t) => `${t.kind}:${t.readyState}`) };
   try {
-    const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.length > 300 ? `${x.slice(0, 300)}…` : x));
+    const s = JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === 'string' && x.length > 300 ? `${x.slice(0, 300)}…` : x instanceof Error || x instanceof DOMException ? { error: x.name, message: x.message } : x,
+    );
     return s && s.length > 2_000 ? `${s.slice(0, 2_000)}…` : JSON.parse(s ?? 'null');
   } catch {
     return Object.prototype.toString.call(v);
