@@ -15,7 +15,7 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  */
 let platform: Platform;
 test.beforeAll(async () => {
-  platform = await startPlatform({ managementPort: 18880, nodePort: 18881, mediaPorts: '46000-46999' });
+  platform = await startPlatform({ managementPort: 18880, nodePort: 18881, mediaPorts: '44000-44999' });
 });
 test.afterAll(async () => platform?.stop());
 
