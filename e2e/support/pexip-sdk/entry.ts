@@ -102,6 +102,8 @@ const state: PexipState = {
   remoteStreams: 0,
   token: null,
   tokenRefreshes: 0,
+  reconnecting: false,
+  iceRestarts: 0,
   conferenceStatus: null,
 };
 
@@ -216,8 +218,16 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     setRemote(stream);
   });
   callSignals.onRemotePresentationStream.add((stream) => record('onRemotePresentationStream', stream));
-  callSignals.onReconnecting.add(() => record('onReconnecting'));
-  callSignals.onReconnected.add(() => record('onReconnected'));
+  // The SDK restarts ICE when its inbound video packet count stops advancing between two stats reports.
+  callSignals.onReconnecting.add(() => {
+    state.reconnecting = true;
+    state.iceRestarts++;
+    record('onReconnecting');
+  });
+  callSignals.onReconnected.add(() => {
+    state.reconnecting = false;
+    record('onReconnected');
+  });
 
   localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
   client = createInfinityClient(signals, callSignals);

@@ -31,6 +31,12 @@ export interface PexipState {
   /** The current token (request_token, then each refresh_token). */
   token: string | null;
   tokenRefreshes: number;
+  /**
+   * ICE restarts the SDK made (onReconnecting): it makes one whenever its inbound video packet
+   * count does not advance between two stats reports, i.e. when the node's video pauses.
+   */
+  iceRestarts: number;
+  reconnecting: boolean;
   /** The last conference_update as the node sent it. */
   conferenceStatus: unknown;
 }
