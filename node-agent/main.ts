@@ -1,6 +1,6 @@
 import { NodeAgent } from './NodeAgent.js';
 
-// A node must never die because one peer misbehaved (werift can reject on closed connections).
+// A node must never die because one peer misbehaved: a rejection nobody handled is logged, not fatal.
 process.on('unhandledRejection', (err) => console.error('unhandled rejection (ignored):', err));
 // Same for a throw inside a media socket handler: log it, keep the other calls running.
 process.on('uncaughtException', (err) => console.error('uncaught exception (ignored):', err));

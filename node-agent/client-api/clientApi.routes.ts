@@ -190,6 +190,7 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     try {
       const answer = await leg.negotiate(body.data.sdp);
       p.leg = leg;
+      p.lastCallId = leg.id;
       leg.on('closed', () => {
         if (p.leg === leg) {
           p.leg = null;
@@ -231,8 +232,13 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
       return reply.code(500).type('text/plain').send('Offer could not be negotiated');
     }
   }));
-  app.post(`${BASE}/participants/:participant/calls/:call/disconnect`, withCall((_req, _reply, conf, p) => {
-    p.leg?.close('Call disconnected');
+  app.post(`${BASE}/participants/:participant/calls/:call/disconnect`, authed((req, reply, conf, self) => {
+    const p = conf.get(req.params.participant!) ?? self;
+    // Hanging up a call whose media already ended (the client closed its peer connection first,
+    // so the node saw DTLS close) is done, not an error.
+    if (!p.leg && p.lastCallId === req.params.call) return ok(null);
+    if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
+    p.leg.close('Call disconnected');
     p.leg = null;
     conf.updated(p);
     return ok(null);

@@ -36,6 +36,8 @@ export class Participant {
   tokens: string[] = [];
   tokenExpiresAt = 0;
   leg: CallLeg | null = null;
+  /** The id of the participant's latest call, kept after it ends (a late hang-up is not an error). */
+  lastCallId: string | null = null;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
   multiStream = false;
   isMuted = false;

@@ -17,6 +17,7 @@ import {
 } from '../MediaTypes.js';
 import type { MediasoupEngine } from './MediasoupEngine.js';
 import { MediasoupSession, type ProducerTag, type SessionHost } from './MediasoupSession.js';
+import { ActiveSpeakerDetector } from '../ActiveSpeakerDetector.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
 import { DirectMedia, type Feed } from './DirectMedia.js';
 import { MediasoupCallLeg, type LegHost } from './MediasoupCallLeg.js';
@@ -26,6 +27,8 @@ import { SingleStreamHub } from './SingleStreamHub.js';
 export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
 /** Audio level (dBov) above which a participant counts as speaking. */
 const SPEAKING_THRESHOLD_DB = -55;
+/** Audio levels are read, and the speaker re-evaluated, this often. */
+const SPEAKER_INTERVAL_MS = 200;
 
 interface ProducerEntry {
   producer: types.Producer;
@@ -38,7 +41,7 @@ interface ProducerEntry {
  * One conference instance's media on mediasoup: a router on one of the node's workers, the
  * participants' producers, and who receives what, recomputed on every change (join, leave,
  * publish, role, hold) from ForwardingPolicy, never per packet. Active speakers come from
- * mediasoup's dominant-speaker observer (hysteresis built in) and its audio-level observer.
+ * the audio-level observer through ActiveSpeakerDetector (hysteresis).
  */
 export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents> implements ConferenceMedia, SessionHost, LegHost {
   readonly router: Promise<types.Router>;
@@ -49,8 +52,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   /** Participant ids, most recent dominant speaker first. */
   private speakerOrder: string[] = [];
   private speaking = new Set<string>();
-  private activeSpeaker: types.ActiveSpeakerObserver | null = null;
   private audioLevels: types.AudioLevelObserver | null = null;
+  private readonly detector = new ActiveSpeakerDetector({ intervalMs: SPEAKER_INTERVAL_MS });
+  private speakerTimer: NodeJS.Timeout | undefined;
   private lastStage = '';
   private lastHostSendsVideo = false;
   readonly direct: DirectMedia;
@@ -154,6 +158,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.sessions.delete(participantId);
     this.states.delete(participantId);
     this.speakerOrder = this.speakerOrder.filter((p) => p !== participantId);
+    this.detector.forget(participantId);
     this.speaking.delete(participantId);
     this.publishStage();
   }
@@ -161,6 +166,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    clearInterval(this.speakerTimer);
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
     for (const l of [...this.legs.values()]) l.close('Conference ended');
@@ -232,7 +238,6 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.hub.producerAdded(producer, tag);
     if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
     if (source === 'mic') {
-      void this.activeSpeaker?.addProducer({ producerId: producer.id }).catch(() => undefined);
       void this.audioLevels?.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
     this.plan();
@@ -348,17 +353,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     return false;
   }
 
+  /**
+   * Who speaks: mediasoup's level observer gives who is above the threshold each interval; our
+   * detector (ActiveSpeakerDetector.ts: hysteresis, and it switches where mediasoup's own
+   * ActiveSpeakerObserver did not) turns that into the dominant speaker, ticked on our clock so
+   * silence counts as time passing.
+   */
   private async observe(router: types.Router): Promise<void> {
-    this.activeSpeaker = await router.createActiveSpeakerObserver({ interval: 300 });
-    this.audioLevels = await router.createAudioLevelObserver({ maxEntries: 16, threshold: SPEAKING_THRESHOLD_DB, interval: 400 });
-    this.activeSpeaker.on('dominantspeaker', ({ producer }) => {
-      const pid = (producer.appData as Partial<ProducerTag>).participantId;
-      if (!pid || this.speakerOrder[0] === pid) return;
-      this.speakerOrder = [pid, ...this.speakerOrder.filter((p) => p !== pid)];
-      this.log.debug({ participant: pid }, 'dominant speaker');
-      this.hub.update();
-      this.publishStage();
-    });
+    this.audioLevels = await router.createAudioLevelObserver({ maxEntries: 32, threshold: SPEAKING_THRESHOLD_DB, interval: SPEAKER_INTERVAL_MS });
     this.audioLevels.on('volumes', (volumes) => {
       this.speaking = new Set(volumes.flatMap((v) => (v.producer.appData as Partial<ProducerTag>).participantId ?? []));
       this.publishStage();
@@ -367,6 +369,19 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
       this.speaking = new Set();
       this.publishStage();
     });
+    this.speakerTimer = setInterval(() => this.detectSpeaker(), SPEAKER_INTERVAL_MS).unref();
+  }
+
+  private detectSpeaker(): void {
+    if (this.isClosed) return;
+    const talkers = new Set<string>();
+    for (const e of this.producers.values()) if (e.tag.source === 'mic' && !e.loopback && !this.stateOf(e.tag.participantId).held) talkers.add(e.tag.participantId);
+    const pid = this.detector.update(this.speaking, talkers);
+    if (pid === undefined || this.speakerOrder[0] === pid) return;
+    this.speakerOrder = [pid, ...this.speakerOrder.filter((p) => p !== pid)];
+    this.log.debug({ participant: pid }, 'dominant speaker');
+    this.hub.update();
+    this.publishStage();
   }
 
   private publishStage(): void {
