@@ -1,0 +1,141 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { ManagementServer } from '../../server/ManagementServer.js';
+import { until } from '../../shared/testing/until.js';
+import { NodeAgent } from '../NodeAgent.js';
+
+/**
+ * The multi-stream media extension and Pexip's presentation floor over real HTTP against a real
+ * node (and its mediasoup worker): who may call what, and the answers to bad input. Media flowing
+ * through these routes is tested with Chromium in e2e/multiparty.spec.ts.
+ */
+const silent = pino({ level: 'silent' });
+const KEY = 'media-routes-key';
+
+// The routes do not touch the database: one database kind is enough.
+describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({ open }) => {
+  let server: ManagementServer;
+  let node: NodeAgent;
+  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+  const call = async (path: string, init: { token?: string; body?: unknown; pin?: string; method?: string } = {}) => {
+    const res = await fetch(`${node.url}/api/client/v2/conferences/meet.media/${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.token ? { token: init.token } : {}),
+        ...(init.pin ? { pin: init.pin } : {}),
+      },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    });
+    return { status: res.status, json: (await res.json()) as { status: string; result: any } };
+  };
+  const joinAs = async (name: string, pin: string) => {
+    const r = await call('request_token', { body: { display_name: name }, pin });
+    expect(r.status).toBe(200);
+    return r.json.result as { token: string; participant_uuid: string };
+  };
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    node = await NodeAgent.start({
+      name: 'media-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-media-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [45000, 45999],
+      mediaWorkers: 1,
+      logger: silent,
+    });
+    await until(() => node.link.connected, (c) => c);
+    const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'Media room', aliases: [{ alias: 'meet.media' }], pin: '1234', allow_guests: true, guest_pin: '5678', guests_can_present: false, host_view: 'one_main_twentyone_pips' }),
+    });
+    expect(r.status).toBe(201);
+    await until(() => node.manager.directory.lookup('meet.media'), (s) => s !== undefined);
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await server?.stop();
+  });
+
+  it('gives a participant the router capabilities and two transports; refuses others and bad input', async () => {
+    const host = await joinAs('Hanna', '1234');
+    const guest = await joinAs('Gus', '5678');
+    const base = `participants/${host.participant_uuid}/media`;
+
+    expect((await call(base)).status).toBe(403);
+    expect((await call(`participants/${guest.participant_uuid}/media`, { token: host.token })).json.result).toBe('Invalid participant');
+
+    const caps = await call(base, { token: host.token });
+    expect(caps.status).toBe(200);
+    const codecs = caps.json.result.router_rtp_capabilities.codecs as { mimeType: string; preferredPayloadType: number }[];
+    // Chrome's payload types (single-stream answers must use the offer's).
+    expect(codecs.find((c) => c.mimeType === 'audio/opus')?.preferredPayloadType).toBe(111);
+    expect(codecs.find((c) => c.mimeType === 'video/VP8')?.preferredPayloadType).toBe(96);
+
+    expect((await call(`${base}/transports/nope/connect`, { token: host.token, body: { dtls_parameters: {} } })).json.result).toBe('Join media first');
+    expect((await call(`${base}/join`, { token: host.token, body: {} })).status).toBe(400);
+    expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: { codecs: 'x' } } })).json.result).toBe('rtp_capabilities has no codecs');
+
+    const joined = await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: caps.json.result.router_rtp_capabilities } });
+    expect(joined.status).toBe(200);
+    const { send_transport: send, recv_transport: recv } = joined.json.result;
+    expect(send.id).not.toBe(recv.id);
+    expect(send.ice_candidates).toEqual(expect.arrayContaining([expect.objectContaining({ address: '127.0.0.1', protocol: 'udp' })]));
+    expect(send.dtls_parameters.fingerprints.length).toBeGreaterThan(0);
+    // The participant now counts as having media.
+    await until(() => node.manager.conferences()[0]?.get(host.participant_uuid)?.multiStream, (m) => m === true);
+
+    expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: caps.json.result.router_rtp_capabilities } })).status).toBe(200);
+    const produce = (transport: string, body: unknown) => call(`${base}/transports/${transport}/produce`, { token: host.token, body });
+    const rtp = { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
+    expect((await produce('nope', { kind: 'audio', rtp_parameters: rtp, source: 'mic' })).json.result).toBe('Transport not found');
+    expect((await produce('x', { kind: 'audio', rtp_parameters: rtp, source: 'webcam' })).status).toBe(400);
+    expect((await call(`${base}/consumers/nope/resume`, { token: host.token, body: {} })).json.result).toBe('Consumer not found');
+    expect((await call(`${base}/consumers/nope/preferences`, { token: host.token, body: { spatial_layer: 9 } })).status).toBe(400);
+    expect((await call(`${base}/leave`, { token: host.token, body: {} })).status).toBe(200);
+  });
+
+  it('presentation floor: a screen stream needs the floor; Guests only when the service lets them present', async () => {
+    const host = await joinAs('Hal', '1234');
+    const guest = await joinAs('Gail', '5678');
+    const hostBase = `participants/${host.participant_uuid}`;
+    const caps = (await call(`${hostBase}/media`, { token: host.token })).json.result.router_rtp_capabilities;
+    const { send_transport: send } = (await call(`${hostBase}/media/join`, { token: host.token, body: { rtp_capabilities: caps } })).json.result;
+    const screen = { kind: 'video', source: 'screen', rtp_parameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] } };
+    const refused = await call(`${hostBase}/media/transports/${send.id}/produce`, { token: host.token, body: screen });
+    expect(refused).toMatchObject({ status: 403, json: { result: 'Presentation rejected' } });
+
+    expect(await call(`participants/${guest.participant_uuid}/take_floor`, { token: guest.token, body: {} })).toMatchObject({ status: 403, json: { result: 'Presentation rejected' } });
+    expect((await call(`${hostBase}/take_floor`, { token: host.token, body: {} })).status).toBe(200);
+    const conf = node.manager.conferences().find((c) => c.get(host.participant_uuid))!;
+    expect(conf.presenter?.id).toBe(host.participant_uuid);
+    expect((await call(`${hostBase}/media/transports/${send.id}/produce`, { token: host.token, body: screen })).status).toBe(200);
+    expect(conf.media.hasPresentationStream(host.participant_uuid)).toBe(true);
+    expect((await call(`${hostBase}/release_floor`, { token: host.token, body: {} })).status).toBe(200);
+    expect(conf.presenter).toBeNull();
+    // Releasing the floor closes the screen stream.
+    await until(() => conf.media.hasPresentationStream(host.participant_uuid), (live) => !live);
+  });
+
+  it('the event stream opens with the role’s layout (the service’s Host view) and the stage', async () => {
+    const host = await joinAs('Hedy', '1234');
+    const res = await fetch(`${node.url}/api/client/v2/conferences/meet.media/events?token=${host.token}`);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: stage')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const layout = JSON.parse(/event: layout\ndata: (.*)\n/.exec(text)![1]!);
+    expect(layout).toMatchObject({ view: '1:21', requested_layout: { primary_screen: { chair_layout: 'one_main_twentyone_pips', guest_layout: 'one_main_twentyone_pips' } } });
+    const stage = JSON.parse(/event: stage\ndata: (.*)\n/.exec(text)![1]!);
+    expect(Array.isArray(stage)).toBe(true);
+  });
+});
