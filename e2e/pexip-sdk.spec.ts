@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { COLORS, nearestColor, tileColors, toneLevels, TONES, useFakeMedia, type ColorName, type FakeMediaOptions } from './support/fakeMedia.js';
+import { COLORS, nearestColor, presentationColor, tileColors, toneLevels, TONES, useFakeMedia, type ColorName, type FakeMediaOptions } from './support/fakeMedia.js';
 import { openSdkPage, type SdkPage } from './support/pexip-sdk/page.js';
 import { conferenceStatusProblems, participantProblems } from './support/pexip-sdk/wire.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
@@ -23,8 +23,10 @@ interface Person {
   name: string;
   camera: ColorName;
   tone: number;
+  /** Screen share colour (default white). */
+  screen?: ColorName;
 }
-const fakeOf = (p: Person, toneOn = true): FakeMediaOptions => ({ color: [...COLORS[p.camera]], screenColor: [...COLORS.white], toneHz: p.tone, toneOn });
+const fakeOf = (p: Person, toneOn = true): FakeMediaOptions => ({ color: [...COLORS[p.camera]], screenColor: [...COLORS[p.screen ?? 'white']], toneHz: p.tone, toneOn });
 
 /** A tone counts as heard above this level (dB, AnalyserNode); silence is about -100, a received tone about -30. */
 const HEARD_DB = -65;
@@ -35,7 +37,11 @@ test.afterEach(async ({}, testInfo) => {
   for (const sdk of sdkPages) {
     const restarts = (await sdk.state().catch(() => null))?.iceRestarts ?? 0;
     // The SDK restarts ICE when the node's video to it pauses for a stats interval: worth knowing even when the test passes.
-    if (restarts > 0) testInfo.annotations.push({ type: 'ICE restarts', description: `${sdk.name}'s SDK restarted ICE ${restarts}× (its inbound video stalled)` });
+    if (restarts > 0) {
+      const description = `${sdk.name}'s SDK restarted ICE ${restarts}× (its inbound video stalled)`;
+      testInfo.annotations.push({ type: 'ICE restarts', description });
+      console.log(`[${testInfo.title}] ${description}`);
+    }
   }
   if (testInfo.status !== testInfo.expectedStatus) {
     // Files, not inline attachments: the list reporter prints only the start of an inline one.
@@ -238,4 +244,39 @@ test('the Pexip SDK among three meeting clients hears all three tones in its one
   });
 
   expect(await sdkErrors(sdk)).toEqual([]);
+});
+
+/**
+ * Presentation on Pexip's slides m-line: the SDK keeps it inactive, turns it recvonly on
+ * presentation_start (an `update` renegotiation) and sendonly after take_floor when it presents.
+ */
+test('the Pexip SDK receives a meeting client’s screen share as its presentation stream, and presents to the meeting client', async ({ browser }) => {
+  test.setTimeout(240_000);
+  await vmr('SDK Presentation Room', 'meet.sdk.pres');
+  const ann: Person = { name: 'Ann', camera: 'red', tone: TONES[0], screen: 'magenta' };
+  const pex: Person = { name: 'Pex', camera: 'blue', tone: TONES[2], screen: 'cyan' };
+  const annPage = await joinMeetingClient(browser, 'meet.sdk.pres', 'SDK Presentation Room', ann);
+  const sdk = await joinSdk(browser, 'meet.sdk.pres', pex);
+  await expect.poll(async () => (await received(sdk, [ann, pex])).colour, { message: 'the SDK sees Ann’s camera first', timeout: 30_000, ...POLL }).toBe('red');
+
+  await test.step('Ann shares her screen: the SDK receives it on its presentation stream, beside her camera', async () => {
+    await annPage.getByRole('button', { name: 'Share screen' }).click();
+    await expect(annPage.getByRole('button', { name: 'Stop sharing' })).toBeVisible({ timeout: 15_000 });
+    await expect.poll(async () => (await sdk.state()).presentationStreams, { message: 'onRemotePresentationStream', timeout: 30_000, ...POLL }).toBeGreaterThan(0);
+    await expect.poll(async () => nearestColor((await sdk.probe()).presentationCentre), { message: 'the SDK’s presentation is Ann’s magenta screen', timeout: 30_000, ...POLL }).toBe('magenta');
+    expect(nearestColor((await sdk.probe()).centre), 'its main video is still Ann’s camera').toBe('red');
+    await annPage.getByRole('button', { name: 'Stop sharing' }).click();
+    await expect(annPage.getByRole('button', { name: 'Share screen' })).toBeVisible({ timeout: 15_000 });
+  });
+
+  await test.step('the SDK presents: Ann decodes its cyan screen and sees who presents', async () => {
+    await sdk.present();
+    await expect.poll(() => presentationColor(annPage), { message: 'Ann’s presentation is the SDK’s cyan screen', timeout: 30_000, ...POLL }).toBe('cyan');
+    await expect(annPage.getByTestId('presenter-name')).toHaveText('Pex is presenting', { timeout: 10_000 });
+    await sdk.stopPresenting();
+    await expect(annPage.getByTestId('presentation')).toHaveCount(0, { timeout: 15_000 });
+  });
+
+  expect(await sdkErrors(sdk)).toEqual([]);
+  expect((await sdk.events()).filter((e) => e.name === 'log:warn' && /present/i.test(JSON.stringify(e.detail))), 'the SDK’s presentation warnings').toEqual([]);
 });

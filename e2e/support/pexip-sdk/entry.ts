@@ -100,6 +100,7 @@ const state: PexipState = {
   stage: [],
   callConnected: false,
   remoteStreams: 0,
+  presentationStreams: 0,
   token: null,
   tokenRefreshes: 0,
   reconnecting: false,
@@ -124,6 +125,19 @@ audio.id = 'remote-audio';
 audio.autoplay = true;
 document.addEventListener('DOMContentLoaded', () => document.body.append(video, audio));
 if (document.body) document.body.append(video, audio);
+
+// The presentation (slides) stream, when the SDK receives one.
+const slides = document.createElement('video');
+slides.id = 'presentation-video';
+slides.autoplay = true;
+slides.muted = true;
+slides.playsInline = true;
+slides.width = 320;
+slides.height = 180;
+document.addEventListener('DOMContentLoaded', () => document.body.append(slides));
+if (document.body) document.body.append(slides);
+let presentationStream: MediaStream | null = null;
+let screenStream: MediaStream | null = null;
 
 let framesPresented = 0;
 const countFrames = (): void => {
@@ -217,7 +231,14 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     record('onRemoteStream', stream);
     setRemote(stream);
   });
-  callSignals.onRemotePresentationStream.add((stream) => record('onRemotePresentationStream', stream));
+  callSignals.onRemotePresentationStream.add((stream) => {
+    record('onRemotePresentationStream', stream);
+    presentationStream = stream;
+    state.presentationStreams++;
+    slides.srcObject = stream;
+    void slides.play().catch(() => undefined);
+  });
+  signals.onPresentationAnswer.add((a) => record('onPresentationAnswer', { callUuid: a.callUuid, present: a.present }));
   // The SDK restarts ICE when its inbound video packet count stops advancing between two stats reports.
   callSignals.onReconnecting.add(() => {
     state.reconnecting = true;
@@ -244,6 +265,22 @@ async function join(opts: PexipJoinOptions): Promise<void> {
   });
   record('call:result', { status: res?.status, result: res?.data && 'result' in res.data ? summarise(res.data.result) : undefined });
   state.conferenceName = client.conferenceName ?? null;
+}
+
+/** Shares the screen (getDisplayMedia) as the SDK's presentation: take_floor, then the slides m-line goes sendonly. */
+async function present(): Promise<void> {
+  if (!client) throw new Error('not joined');
+  screenStream = await navigator.mediaDevices.getDisplayMedia({ video: true });
+  client.present(screenStream);
+  record('present');
+}
+
+async function stopPresenting(): Promise<void> {
+  if (!client) return;
+  client.stopPresenting();
+  screenStream?.getTracks().forEach((t) => t.stop());
+  screenStream = null;
+  record('stopPresenting');
 }
 
 async function leave(): Promise<void> {
@@ -278,13 +315,13 @@ async function inbound(): Promise<RemoteMediaProbe['inbound']> {
 }
 
 /** The decoded picture's centre pixel, or null before the first frame. */
-function centreColour(): [number, number, number] | null {
-  if (video.videoWidth === 0 || video.videoHeight === 0 || video.readyState < 2) return null;
+function centreColour(v: HTMLVideoElement = video): [number, number, number] | null {
+  if (v.videoWidth === 0 || v.videoHeight === 0 || v.readyState < 2) return null;
   const c = document.createElement('canvas');
-  c.width = video.videoWidth;
-  c.height = video.videoHeight;
+  c.width = v.videoWidth;
+  c.height = v.videoHeight;
   const g = c.getContext('2d', { willReadFrequently: true })!;
-  g.drawImage(video, 0, 0);
+  g.drawImage(v, 0, 0);
   const d = g.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
   return [d[0]!, d[1]!, d[2]!];
 }
@@ -334,6 +371,7 @@ async function probe(freqs: number[] = []): Promise<RemoteMediaProbe> {
     inbound: await inbound(),
     framesPresented,
     centre: centreColour(),
+    presentationCentre: presentationStream ? centreColour(slides) : null,
     tones: await toneLevels(freqs),
     remoteTracks: remoteStream?.getTracks().map((t) => ({ kind: t.kind, readyState: t.readyState, muted: t.muted })) ?? [],
   };
@@ -342,6 +380,8 @@ async function probe(freqs: number[] = []): Promise<RemoteMediaProbe> {
 window.pexip = {
   join,
   leave,
+  present,
+  stopPresenting,
   probe,
   rtpStats,
   sdp: () => peers.map((pc) => ({ local: pc.localDescription?.sdp ?? null, remote: pc.remoteDescription?.sdp ?? null })),

@@ -16,6 +16,8 @@ export interface SdkPage {
   name: string;
   join(opts: Omit<PexipJoinOptions, 'displayName'> & { displayName?: string }): Promise<void>;
   leave(): Promise<void>;
+  present(): Promise<void>;
+  stopPresenting(): Promise<void>;
   state(): Promise<PexipState>;
   events(): Promise<PexipEvent[]>;
   probe(freqs?: readonly number[]): Promise<RemoteMediaProbe>;
@@ -50,6 +52,8 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     traffic,
     join: (opts) => page.evaluate((o) => window.pexip!.join(o), { displayName: name, ...opts }),
     leave: () => page.evaluate(() => window.pexip!.leave()),
+    present: () => page.evaluate(() => window.pexip!.present()),
+    stopPresenting: () => page.evaluate(() => window.pexip!.stopPresenting()),
     state: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.state)) as PexipState),
     events: () => page.evaluate(() => JSON.parse(JSON.stringify(window.pexip!.events)) as PexipEvent[]),
     probe: (freqs = []) => page.evaluate((f) => window.pexip!.probe(f), [...freqs]),

@@ -28,6 +28,8 @@ export interface PexipState {
   callConnected: boolean;
   /** How many times the SDK handed out a remote stream (onRemoteStream). */
   remoteStreams: number;
+  /** How many times the SDK handed out a presentation stream (onRemotePresentationStream). */
+  presentationStreams: number;
   /** The current token (request_token, then each refresh_token). */
   token: string | null;
   tokenRefreshes: number;
@@ -62,6 +64,8 @@ export interface RemoteMediaProbe {
   framesPresented: number;
   /** Centre pixel of the remote video as decoded, null before a frame. */
   centre: [number, number, number] | null;
+  /** Centre pixel of the received presentation as decoded, null when none. */
+  presentationCentre: [number, number, number] | null;
   /** Frequency (Hz) → peak level (dB) in the remote audio. */
   tones: Record<number, number>;
   remoteTracks: { kind: string; readyState: string; muted: boolean }[];
@@ -70,6 +74,9 @@ export interface RemoteMediaProbe {
 export interface PexipDriver {
   join(opts: PexipJoinOptions): Promise<void>;
   leave(): Promise<void>;
+  /** Shares the (fake) screen as the SDK's presentation; stopPresenting() ends it. */
+  present(): Promise<void>;
+  stopPresenting(): Promise<void>;
   probe(freqs?: number[]): Promise<RemoteMediaProbe>;
   /** Compacted getStats(): inbound-rtp, outbound-rtp, codecs and the nominated candidate pair. */
   rtpStats(): Promise<Record<string, unknown>[]>;
