@@ -34,8 +34,10 @@ const HEARD_DB = -65;
 const contexts: BrowserContext[] = [];
 const sdkPages: SdkPage[] = [];
 test.afterEach(async ({}, testInfo) => {
+  let restartsSeen = false;
   for (const sdk of sdkPages) {
     const restarts = (await sdk.state().catch(() => null))?.iceRestarts ?? 0;
+    restartsSeen ||= restarts > 0;
     // The SDK restarts ICE when the node's video to it pauses for a stats interval: worth knowing even when the test passes.
     if (restarts > 0) {
       const description = `${sdk.name}'s SDK restarted ICE ${restarts}× (its inbound video stalled)`;
@@ -43,7 +45,7 @@ test.afterEach(async ({}, testInfo) => {
       console.log(`[${testInfo.title}] ${description}`);
     }
   }
-  if (testInfo.status !== testInfo.expectedStatus) {
+  if (testInfo.status !== testInfo.expectedStatus || restartsSeen) {
     // Files, not inline attachments: the list reporter prints only the start of an inline one.
     const dump = async (name: string, body: string) => {
       const path = testInfo.outputPath(name);
@@ -172,6 +174,16 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     await expect(annPage.getByTestId('roster').getByRole('listitem')).toHaveCount(2, { timeout: 15_000 });
     await expect.poll(() => tileColors(annPage), { message: 'Ann sees Pex in blue', timeout: 30_000, ...POLL }).toEqual({ Pex: 'blue' });
     await expect.poll(() => meetingClientHears(annPage, pexUuid, pex.tone), { message: 'Ann hears Pex’s tone', timeout: 30_000, ...POLL }).toBeGreaterThan(HEARD_DB);
+  });
+
+  await test.step('the call survives an ICE restart (the SDK makes one whenever its inbound video stalls)', async () => {
+    const updates = () => sdk.traffic.filter((t) => /\/update → 200$/.test(t)).length;
+    const before = updates();
+    await sdk.restartIce();
+    await expect.poll(updates, { message: 'the ICE restart offer was answered (update)', timeout: 15_000 }).toBeGreaterThan(before);
+    const frames = (await sdk.probe()).inbound.videoFramesDecoded;
+    await expect.poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'video keeps coming after the restart', timeout: 20_000, ...POLL }).toBeGreaterThan(frames + 15);
+    expect((await sdk.state()).phase).toBe('call_connected');
   });
 
   await test.step('the SDK refreshes its token (every expires/3 s) and stays in the call', async () => {

@@ -384,6 +384,7 @@ window.pexip = {
   stopPresenting,
   probe,
   rtpStats,
+  restartIce: () => peers.filter((pc) => pc.connectionState !== 'closed').forEach((pc) => pc.restartIce()),
   sdp: () => peers.map((pc) => ({ local: pc.localDescription?.sdp ?? null, remote: pc.remoteDescription?.sdp ?? null })),
   get state() {
     return state;

@@ -22,6 +22,7 @@ export interface SdkPage {
   events(): Promise<PexipEvent[]>;
   probe(freqs?: readonly number[]): Promise<RemoteMediaProbe>;
   rtpStats(): Promise<Record<string, unknown>[]>;
+  restartIce(): Promise<void>;
   sdp(): Promise<{ local: string | null; remote: string | null }[]>;
   /** The client API traffic seen by the page: method, path, status (for failure messages). */
   traffic: string[];
@@ -59,6 +60,7 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     probe: (freqs = []) => page.evaluate((f) => window.pexip!.probe(f), [...freqs]),
     rtpStats: () => page.evaluate(() => window.pexip!.rtpStats()),
     sdp: () => page.evaluate(() => window.pexip!.sdp()),
+    restartIce: () => page.evaluate(() => window.pexip!.restartIce()),
     close: () => context.close(),
   };
 }
