@@ -44,6 +44,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   private fed = false;
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   private sessionVersion = 1;
+  private remoteUfrag: string | undefined;
+  private localIce: types.IceParameters | undefined;
   private isClosed = false;
   private connected = false;
 
@@ -67,6 +69,12 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       throw err;
     }
     const transport = await this.transportFor(neg);
+    // An ICE restart (new remote credentials in an update) gets new local credentials too (RFC 8445 §9).
+    const remoteUfrag = neg.offer.iceParameters.usernameFragment;
+    let iceParameters = this.localIce ?? transport.iceParameters;
+    if (this.remoteUfrag !== undefined && remoteUfrag !== this.remoteUfrag) iceParameters = await transport.restartIce();
+    this.remoteUfrag = remoteUfrag;
+    this.localIce = iceParameters;
     const media: Record<string, AnswerMediaOptions> = {};
     for (const m of neg.media) {
       if (m.accepted && m.role === 'presentation' && m.kind === 'video' && m.mid !== undefined) {
@@ -87,7 +95,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       this.host.hub.addLeg({ participantId: this.participantId, audio: this.feeds.get('audio') ?? null, video: this.feeds.get('video') ?? null });
     }
     return buildAnswer(neg, {
-      iceParameters: transport.iceParameters,
+      iceParameters,
       iceCandidates: transport.iceCandidates,
       dtlsParameters: transport.dtlsParameters,
       media,

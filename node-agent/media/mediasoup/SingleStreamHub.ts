@@ -5,7 +5,8 @@ import type { AudioMixerApi } from '../audio/AudioMixerTypes.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
 import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
 import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
-import { RtpRewriter } from '../rtp/RtpRewriter.js';
+import { isKeyframe, RtpRewriter } from '../rtp/RtpRewriter.js';
+import { rtpPayload } from '../rtp/RtpPacket.js';
 import type { DirectMedia, Feed, Tap } from './DirectMedia.js';
 import type { ProducerTag } from './MediasoupSession.js';
 
@@ -20,6 +21,8 @@ interface LegState {
   leg: FedLeg;
   /** Whose camera the leg's video shows now (voice switching). */
   videoSource: string | undefined;
+  /** Whose camera it switches to at that camera's next keyframe; the current one plays until then. */
+  pendingSource: string | undefined;
   video: RtpRewriter | null;
   /** Test Call Service: the caller's own media, delayed. */
   loop: { audio: DelayedLoopback<Buffer>; video: DelayedLoopback<Buffer>; audioRewriter: RtpRewriter } | null;
@@ -64,7 +67,7 @@ export class SingleStreamHub {
 
   addLeg(leg: FedLeg): void {
     this.removeLeg(leg.participantId);
-    const state: LegState = { leg, videoSource: undefined, video: null, loop: null };
+    const state: LegState = { leg, videoSource: undefined, pendingSource: undefined, video: null, loop: null };
     // Taps and feeds both use the router's payload types: VP8 in, VP8 out (no transcoding).
     if (leg.video) state.video = new RtpRewriter({ ssrc: leg.video.ssrc, payloadTypes: { [leg.video.payloadType]: leg.video.payloadType }, codecs: { [leg.video.payloadType]: 'video/VP8' }, clockRate: 90_000 });
     if (this.ctx.mode === 'test_call') {
@@ -145,12 +148,22 @@ export class SingleStreamHub {
         hostSendsVideo,
         stateOf: (pid) => this.ctx.stateOf(pid),
       });
-      if (source === state.videoSource) continue;
-      state.videoSource = source;
-      if (source === undefined) continue;
-      state.video.switchTo(source);
+      if (source === undefined || source === state.videoSource) {
+        // Keep showing whoever is on (or nobody, as before) and forget a switch nobody needs now.
+        if (source === state.videoSource) state.pendingSource = undefined;
+        continue;
+      }
+      const current = state.videoSource;
+      const currentLive = current !== undefined && this.cameras.has(current);
+      if (source === state.pendingSource && currentLive) continue;
+      if (!currentLive) {
+        this.switchNow(state, source);
+        continue;
+      }
+      // The picture never stops at a switch: the current speaker's video plays until the new
+      // speaker's keyframe arrives (a receiver that sees no video for a second may restart ICE).
+      state.pendingSource = source;
       this.cameras.get(source)?.requestKeyFrame();
-      this.log.debug({ viewer: state.leg.participantId, source }, 'single-stream video switched');
     }
   }
 
@@ -189,6 +202,14 @@ export class SingleStreamHub {
     return this.mixerLoad;
   }
 
+  private switchNow(state: LegState, source: string): void {
+    state.videoSource = source;
+    state.pendingSource = undefined;
+    state.video?.switchTo(source);
+    this.cameras.get(source)?.requestKeyFrame();
+    this.log.debug({ viewer: state.leg.participantId, source }, 'single-stream video switched');
+  }
+
   private sendVideo(state: LegState, source: string, rtp: Buffer): void {
     if (!state.video || !state.leg.video) return;
     const out = state.video.rewrite(source, rtp);
@@ -225,7 +246,15 @@ export class SingleStreamHub {
       this.legs.get(pid)?.loop?.video.push(rtp);
       return;
     }
-    for (const state of this.legs.values()) if (state.videoSource === pid) this.sendVideo(state, pid, rtp);
+    let keyframe: boolean | undefined;
+    for (const state of this.legs.values()) {
+      if (state.pendingSource === pid) {
+        keyframe ??= isKeyframe('video/VP8', rtpPayload(rtp));
+        if (keyframe) this.switchNow(state, pid);
+        else this.cameras.get(pid)?.requestKeyFrame();
+      }
+      if (state.videoSource === pid) this.sendVideo(state, pid, rtp);
+    }
   }
 
   private producerRemoved(producer: types.Producer): void {
