@@ -142,9 +142,22 @@ export class ManagementServer {
     return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss]);
   }
 
+  /**
+   * Stops serving and closes the database. Bounded: a connection that does not end (a keep-alive
+   * client, a request still streaming) is cut after 3 s, and the database gets 5 s to let go of
+   * its connections, so a stop never hangs (it once did in CI, on Postgres).
+   */
   async stop(): Promise<void> {
+    const force = setTimeout(() => this.app.server.closeAllConnections(), 3_000);
     await this.app.close();
+    clearTimeout(force);
     for (const w of this.wss) w.close();
-    await this.database.close();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.database.close().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 5_000))),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) this.app.log.warn('database connections did not close within 5 s; left to the process exit');
   }
 }
