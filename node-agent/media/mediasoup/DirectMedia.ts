@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import { findKeyframeRequests } from '../rtp/Rtcp.js';
 
 /**
  * Media the node itself handles in JavaScript, through one DirectTransport per conference: taps
@@ -22,7 +23,7 @@ export class DirectMedia {
       const t = await r.createDirectTransport({ maxMessageSize: 262_144 });
       // RTCP from the feeds' receivers: PLI (PSFB FMT 1) and FIR (FMT 4) ask for a keyframe.
       t.on('rtcp', (packet) => {
-        for (const ssrc of keyframeRequests(packet)) this.keyframeWanted.get(ssrc)?.();
+        for (const { mediaSsrc } of findKeyframeRequests(packet)) this.keyframeWanted.get(mediaSsrc)?.();
       });
       return t;
     });
@@ -122,20 +123,3 @@ export class Feed {
   }
 }
 
-/** Media SSRCs of the PLIs and FIRs in a compound RTCP packet; garbage yields nothing. */
-export function keyframeRequests(packet: Buffer): number[] {
-  const out: number[] = [];
-  let off = 0;
-  while (off + 4 <= packet.length) {
-    const first = packet[off]!;
-    if (first >> 6 !== 2) break;
-    const pt = packet[off + 1]!;
-    const len = (packet.readUInt16BE(off + 2) + 1) * 4;
-    if (off + len > packet.length) break;
-    const fmt = first & 0x1f;
-    if (pt === 206 && fmt === 1 && len >= 12) out.push(packet.readUInt32BE(off + 8));
-    if (pt === 206 && fmt === 4 && len >= 20) out.push(packet.readUInt32BE(off + 12));
-    off += len;
-  }
-  return out;
-}
