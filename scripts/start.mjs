@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -21,13 +22,11 @@ if (!existsSync('node_modules/.package-lock.json')) {
 
 // The mediasoup worker (the node's media plane) is built once from mediasoup's own sources with
 // Debian's toolchain: the first start installs the build packages and compiles it (about 4 minutes).
-{
-  const r = spawnSync(process.execPath, ['scripts/mediasoup-worker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error('Could not build the mediasoup worker (see above). Set MEDIASOUP_WORKER_BIN to a worker built elsewhere.');
-    process.exit(1);
-  }
-  process.env.MEDIASOUP_WORKER_BIN = r.stdout.trim();
+try {
+  process.env.MEDIASOUP_WORKER_BIN = ensureMediasoupWorker();
+} catch (err) {
+  console.error(`Could not build the mediasoup worker: ${err.message}. Set MEDIASOUP_WORKER_BIN to a worker built elsewhere.`);
+  process.exit(1);
 }
 
 function newest(dir) {

@@ -4,6 +4,7 @@
 // PGlite and Postgres, the production build and the Playwright end-to-end tests.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -41,14 +42,12 @@ if (aptNeeded.length) {
 
 step('mediasoup worker');
 // Built once from mediasoup's own sources with Debian's toolchain (scripts/mediasoup-worker.mjs).
-{
-  const r = spawnSync(process.execPath, ['scripts/mediasoup-worker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error('could not build the mediasoup worker');
-    process.exit(1);
-  }
-  process.env.MEDIASOUP_WORKER_BIN = r.stdout.trim();
+try {
+  process.env.MEDIASOUP_WORKER_BIN = ensureMediasoupWorker();
   console.log(`mediasoup worker: ${process.env.MEDIASOUP_WORKER_BIN}`);
+} catch (err) {
+  console.error(`could not build the mediasoup worker: ${err.message}`);
+  process.exit(1);
 }
 
 step('postgres');
