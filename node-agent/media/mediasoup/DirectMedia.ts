@@ -123,3 +123,11 @@ export class Feed {
   }
 }
 
+
+/**
+ * A camera stream that is on and has sent: mediasoup keeps a scored stream once packets arrived,
+ * so an offered but silent video m-line (an audio-only caller) does not count.
+ */
+export function isLiveVideo(producer: types.Producer): boolean {
+  return !producer.closed && !producer.paused && producer.score.length > 0;
+}

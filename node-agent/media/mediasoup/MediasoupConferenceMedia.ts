@@ -19,7 +19,7 @@ import type { MediasoupEngine } from './MediasoupEngine.js';
 import { MediasoupSession, type ProducerTag, type SessionHost } from './MediasoupSession.js';
 import { ActiveSpeakerDetector } from '../ActiveSpeakerDetector.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
-import { DirectMedia, type Feed } from './DirectMedia.js';
+import { DirectMedia, isLiveVideo, type Feed } from './DirectMedia.js';
 import { MediasoupCallLeg, type LegHost } from './MediasoupCallLeg.js';
 import { SingleStreamHub } from './SingleStreamHub.js';
 
@@ -345,8 +345,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
    */
   hostSendsVideo(): boolean {
     for (const e of this.producers.values()) {
-      if (e.loopback || e.tag.source !== 'camera' || e.producer.paused || e.producer.closed) continue;
-      if (e.producer.score.length === 0) continue;
+      if (e.loopback || e.tag.source !== 'camera' || !isLiveVideo(e.producer)) continue;
       const st = this.stateOf(e.tag.participantId);
       if (st.role === 'host' && !st.held) return true;
     }

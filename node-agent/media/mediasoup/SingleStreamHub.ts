@@ -7,7 +7,7 @@ import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
 import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
 import { isKeyframe, RtpRewriter } from '../rtp/RtpRewriter.js';
 import { rtpPayload } from '../rtp/RtpPacket.js';
-import type { DirectMedia, Feed, Tap } from './DirectMedia.js';
+import { isLiveVideo, type DirectMedia, type Feed, type Tap } from './DirectMedia.js';
 import type { ProducerTag } from './MediasoupSession.js';
 
 /** A single-stream leg as the hub sees it: whose it is and the two feeds it receives. */
@@ -117,7 +117,7 @@ export class SingleStreamHub {
       // A camera going live, silent, off or on changes who can be shown.
       let wasLive = false;
       const recheck = () => {
-        const isLive = !producer.paused && producer.score.length > 0;
+        const isLive = isLiveVideo(producer);
         if (isLive !== wasLive) {
           wasLive = isLive;
           this.update();
@@ -135,7 +135,7 @@ export class SingleStreamHub {
     if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
     // Cameras that have sent (mediasoup keeps a scored stream once packets arrived): an offered
     // but silent video m-line is not shown.
-    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && !p.producer.paused && p.producer.score.length > 0).map((p) => p.tag.participantId));
+    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && isLiveVideo(p.producer)).map((p) => p.tag.participantId));
     const publishers = [...this.cameras.keys()].filter((pid) => live.has(pid));
     const hostSendsVideo = this.ctx.hostSendsVideo();
     for (const state of this.legs.values()) {
