@@ -53,6 +53,8 @@ describe('EventSinkPublisher', () => {
     expect(started).toMatchObject({ event: 'eventsink_started', node: 'node-x', seq: 1, version: 2, data: { name: 'sink-a' } });
     expect(conf).toEqual({ event: 'conference_started', node: 'node-x', seq: 2, version: 2, time: 1_700_000_000.123, data: { name: 'Room', conference: 'Room', service_type: 'conference', tag: '', start_time: 1 } });
     expect(upd).toMatchObject({ event: 'participant_updated', seq: 3, data: { uuid: 'p1' } });
+    // The receiver records an event before its answer reaches the publisher: wait for the count.
+    await until(() => p.stats().delivered, (d) => d === 3);
     expect(p.stats()).toMatchObject({ state: 'running', seq: 3, delivered: 3, queued: 0, failures: 0 });
   });
 
@@ -141,6 +143,7 @@ describe('EventSinkPublisher', () => {
     await until(() => r.events().length, (n) => n === 5);
     // The newest five; the seq gap tells the receiver that events were lost.
     expect(r.events().map((e) => e.seq)).toEqual([17, 18, 19, 20, 21]);
+    await until(() => p.stats().delivered, (d) => d === 5);
     expect(p.stats()).toMatchObject({ dropped: 16, delivered: 5, queued: 0 });
   });
 
@@ -164,6 +167,7 @@ describe('EventSinkPublisher', () => {
     const r = await receiver({ tls: generateSelfSigned({ commonName: 'sink.example.com' }) });
     const lax = publisher(sinkFor(r, { name: 'lax', verifyTls: false }));
     await until(() => r.events().length, (n) => n === 1);
+    await until(() => lax.stats().delivered, (d) => d === 1);
     expect(lax.stats().delivered).toBe(1);
     const strict = publisher(sinkFor(r, { name: 'strict', verifyTls: true }));
     await until(() => strict.stats().failures, (f) => f >= 1);
