@@ -4,7 +4,7 @@ import { eventSinkConfigSchema, type EventSinkConfig } from '../../shared/node-p
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 import { EventSinkPublisher, MAX_BACKOFF_ALARM, safeUrl, type PublisherTimings } from './EventSinkPublisher.js';
 import { EventSinks } from './EventSinks.js';
-import { startSinkReceiver, until, type SinkReceiver } from './sinkReceiver.js';
+import { startSinkReceiver, until, type SinkReceiver } from '../testing/sinkReceiver.js';
 import { MAX_BATCH, pendingEvent } from './sinkEvents.js';
 
 /** Publishers against a real HTTP receiver on 127.0.0.1, with the retry timings shortened. */

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
 import { NodeAgent } from '../NodeAgent.js';
-import { startSinkReceiver, until, type SinkReceiver } from './sinkReceiver.js';
+import { startSinkReceiver, until, type SinkReceiver } from '../testing/sinkReceiver.js';
 import { conferenceEventDataSchema, participantEventDataSchema, type SinkEvent } from './sinkEvents.js';
 
 /**

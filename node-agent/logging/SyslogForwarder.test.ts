@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 import type { SyslogServerConfig } from '../../shared/node-protocol/messages.js';
 import { SyslogForwarder } from './SyslogForwarder.js';
-import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from './syslogReceivers.js';
+import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from '../testing/syslogReceivers.js';
 
 /** The forwarder against real UDP, TCP and TLS receivers on 127.0.0.1. */
 const server = (transport: SyslogServerConfig['transport'], port: number, extra: Partial<SyslogServerConfig> = {}): SyslogServerConfig => ({

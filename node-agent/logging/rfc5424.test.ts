@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RFC5424 } from './syslogReceivers.js';
+import { RFC5424 } from '../testing/syslogReceivers.js';
 import { FACILITY, REDACTED, formatRfc5424, octetFrame, parseOctetFrames, parsePinoLine, severityOfPinoLevel, truncateUtf8 } from './rfc5424.js';
 
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
 import { NodeAgent } from '../NodeAgent.js';
-import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from './syslogReceivers.js';
+import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from '../testing/syslogReceivers.js';
 
 /**
  * A conferencing node sends its support log to the syslog servers of its system location, set up

@@ -17,7 +17,7 @@ import {
 } from 'werift';
 import type { Logger } from 'pino';
 import type { CallLeg, CallLegEvents, CallLegStats, MediaEngineOptions, MediaKind } from '../../../node-agent/media/MediaTypes.js';
-import { weriftPeerConfig } from '../../../node-agent/media/MediaTestClient.js';
+import { weriftPeerConfig } from '../../../node-agent/testing/MediaTestClient.js';
 
 export interface LegHooks {
   /** The leg's first RTP packet of `kind` arrived: it now publishes that kind. */

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MediaTestClient } from '../MediaTestClient.js';
+import { MediaTestClient } from '../../testing/MediaTestClient.js';
 import type { MediaMode } from '../MediaTypes.js';
 import { MediasoupConferenceMedia } from './MediasoupConferenceMedia.js';
 import { MediasoupEngine } from './MediasoupEngine.js';

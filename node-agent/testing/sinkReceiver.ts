@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { sinkEventSchema, type SinkEvent } from './sinkEvents.js';
+import { sinkEventSchema, type SinkEvent } from '../events/sinkEvents.js';
 import { until as pollUntil } from '../../shared/testing/until.js';
 
 /** Test support: a real HTTP(S) event sink receiver on 127.0.0.1 that records every request. */

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { parseOctetFrames } from './rfc5424.js';
+import { parseOctetFrames } from '../logging/rfc5424.js';
 import { until } from '../../shared/testing/until.js';
 
 /**
