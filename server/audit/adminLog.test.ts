@@ -32,15 +32,15 @@ describe.each(TEST_DATABASES)('administrator log on $name', ({ open }) => {
       sessionToken: undefined,
       setCookie: () => {},
     });
-    const v = await caller.vmr.create({ name: 'Logged room', aliases: [{ alias: 'logged.room', description: '' }], pin: '1234' });
-    await caller.vmr.update({ id: v.id, patch: { description: 'now described', pin: '4321' } });
+    const v = await caller.config.create({ resource: 'vmr', values: { name: 'Logged room', aliases: [{ alias: 'logged.room', description: '' }], pin: '1234' } });
+    await caller.config.update({ resource: 'vmr', id: v.id, patch: { description: 'now described', pin: '4321' } });
     const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/${v.id}/`, {
       method: 'DELETE',
       headers: { authorization: `Basic ${Buffer.from('admin:log-pw').toString('base64')}` },
     });
     expect(r.status).toBe(204);
     // A refused change writes nothing.
-    await expect(caller.vmr.create({ name: '', pin: '1' })).rejects.toThrow();
+    await expect(caller.config.create({ resource: 'vmr', values: { name: '', pin: '1' } })).rejects.toThrow();
 
     const log = await caller.adminLog.list({ search: 'Logged room' });
     expect(log.items.map((e) => `${e.username} ${e.action} ${e.objectType}`)).toEqual([

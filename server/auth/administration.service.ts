@@ -11,7 +11,7 @@ import {
   type AdminRoleView,
 } from '../../shared/admin/administration.schema.js';
 import type { Permission } from '../../shared/admin/permissions.js';
-import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';

@@ -15,7 +15,7 @@ import {
   type BackupKind,
   type BackupSummary,
 } from '../../shared/backup/backup.schema.js';
-import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';

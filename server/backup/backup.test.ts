@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { adminLog, adminRole, adminSession, adminUser, configBackup, conference, conferenceAlias, configObject, ivrTheme, platformSetting, systemLocation } from '../../db/schema.js';
 import { BACKUP_MESSAGES } from '../../shared/backup/backup.schema.js';
-import { createVmr, deleteVmr, getVmr, updateVmr } from '../conference/vmr.service.js';
+import { createObject, deleteObject, getObject, updateObject } from '../config/config.service.js';
 import { AppError } from '../errors/AppError.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
-import { createLocation, deleteLocation } from '../platform/location.service.js';
 import { open as openArchive, seal, SCHEMA_VERSION, SOFTWARE_VERSION } from './archive.js';
 import { registerBackupRoutes } from './backup.routes.js';
 import {
@@ -114,9 +113,9 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
 
   it('restores the configuration exactly, ids included, and new objects still get fresh ids', async () => {
     const dom = { ...server.dom, actor: 'admin' };
-    const loc = await createLocation(dom, { name: 'Oslo', description: 'HQ', mtu: 1400 });
-    const vmr1 = await createVmr(dom, { name: 'Backup room', aliases: [{ alias: 'backup.room' }, { alias: 'backup.room@example.com', description: 'SIP' }], pin: '1234' });
-    const vmr2 = await createVmr(dom, { name: 'Other room', aliases: [{ alias: 'other.room' }] });
+    const loc = await createObject(dom, 'system_location', { name: 'Oslo', description: 'HQ', mtu: 1400 });
+    const vmr1 = await createObject(dom, 'vmr', { name: 'Backup room', aliases: [{ alias: 'backup.room' }, { alias: 'backup.room@example.com', description: 'SIP' }], pin: '1234' });
+    const vmr2 = await createObject(dom, 'vmr', { name: 'Other room', aliases: [{ alias: 'other.room' }] });
     const db = server.dom.db;
     await db.insert(configObject).values({ resource: 'sip_proxy', uniqueKey: 'proxy', data: { name: 'Proxy', address: '10.0.0.1', nested: { list: [1, 'two', null] } } });
     await db.insert(ivrTheme).values({ name: 'Theme', uuid: '00000000-0000-0000-0000-000000000001', package: Buffer.from([0, 1, 2, 255, 92, 120]), contents: { files: ['a.jpg'], config: {} } });
@@ -132,9 +131,9 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(archive.length).toBe(file.size);
 
     // Change, delete and add configuration after the backup.
-    await updateVmr(dom, vmr1.id, { description: 'changed', aliases: [{ alias: 'renamed.room' }] });
-    await deleteVmr(dom, vmr2.id);
-    await createVmr(dom, { name: 'Added later', aliases: [{ alias: 'later' }] });
+    await updateObject(dom, 'vmr', vmr1.id, { description: 'changed', aliases: [{ alias: 'renamed.room' }] });
+    await deleteObject(dom, 'vmr', vmr2.id);
+    await createObject(dom, 'vmr', { name: 'Added later', aliases: [{ alias: 'later' }] });
     await db.delete(configObject);
     await db.update(ivrTheme).set({ package: Buffer.from('changed') });
     await db.update(platformSetting).set({ value: 'other' }).where(eq(platformSetting.key, 'node_enrollment_key'));
@@ -149,7 +148,7 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     await restoreBackup(dom, archive, 'correct horse');
     expect(await snapshot()).toEqual(before);
     expect(changes).toContain('restore');
-    expect((await getVmr(dom, vmr1.id)).aliases.map((a) => a.alias)).toEqual(['backup.room', 'backup.room@example.com']);
+    expect(((await getObject(dom, 'vmr', vmr1.id)).aliases as { alias: string }[]).map((a) => a.alias)).toEqual(['backup.room', 'backup.room@example.com']);
     // The administrator log is kept and records the restore; the session is still there.
     const logs = await db.select().from(adminLog).orderBy(asc(adminLog.id));
     expect(logs.length).toBe(logsBefore + 1);
@@ -159,12 +158,12 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect((await listBackups(dom)).map((b) => b.id)).toContain(file.id);
 
     // Sequences moved past the restored ids.
-    const added = await createVmr(dom, { name: 'After restore', aliases: [{ alias: 'after.restore' }] });
+    const added = await createObject(dom, 'vmr', { name: 'After restore', aliases: [{ alias: 'after.restore' }] });
     expect(added.id).toBeGreaterThan(Math.max(...before.conference.map((c) => c.id)));
-    expect(added.aliases[0]!.id).toBeGreaterThan(Math.max(...before.alias.map((a) => a.id)));
-    const loc2 = await createLocation(dom, { name: 'Bergen' });
+    expect((added.aliases as { id: number }[])[0]!.id).toBeGreaterThan(Math.max(...before.alias.map((a) => a.id)));
+    const loc2 = await createObject(dom, 'system_location', { name: 'Bergen' });
     expect(loc2.id).toBeGreaterThan(loc.id);
-    await deleteLocation(dom, loc2.id);
+    await deleteObject(dom, 'system_location', loc2.id);
   });
 
   it('refuses a wrong passphrase, a tampered file and another version, changing nothing', async () => {
@@ -265,14 +264,14 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     const bytes = Buffer.from(await dl.arrayBuffer());
     expect(bytes.length).toBe(obj.size);
 
-    const vmr = await createVmr(server.dom, { name: 'Made after REST backup', aliases: [{ alias: 'rest.after' }] });
+    const vmr = await createObject(server.dom, 'vmr', { name: 'Made after REST backup', aliases: [{ alias: 'rest.after' }] });
     const wrong = await rest('/api/admin/command/v1/platform/restore/', { method: 'POST', body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'nope' }) });
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toEqual({ passphrase: [BACKUP_MESSAGES.decryption], error: BACKUP_MESSAGES.restoreFailed });
     const ok = await rest('/api/admin/command/v1/platform/restore/', { method: 'POST', body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'rest pass' }) });
     expect(ok.status).toBe(202);
     expect(await ok.json()).toMatchObject({ status: 'success', message: BACKUP_MESSAGES.restored });
-    expect((await fieldsOf(getVmr(server.dom, vmr.id))).message).toContain('not found');
+    expect((await fieldsOf(getObject(server.dom, 'vmr', vmr.id))).message).toContain('not found');
 
     expect((await rest(location, { method: 'DELETE' })).status).toBe(204);
     expect((await rest(location)).status).toBe(404);

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { conferencingNode, configObject } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
-import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';

@@ -3,32 +3,7 @@ import { asc } from 'drizzle-orm';
 import { z } from 'zod';
 import { conference, conferenceAlias } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
-import type { Vmr } from '../../shared/conference/vmr.schema.js';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
-import { createObject, deleteObject, getObject, listObjects, updateObject, type ConfigRecord } from '../config/config.service.js';
-import type { Domain } from '../domain.js';
-
-/** The Virtual Meeting Room shape the spine's callers use; the generic record has every other field too. */
-const asVmr = (r: ConfigRecord): Vmr => r as unknown as Vmr;
-
-export interface ListQuery {
-  search?: string;
-  offset?: number;
-  limit?: number;
-  orderBy?: 'name' | '-name' | 'id' | '-id' | 'creation_time' | '-creation_time';
-  /** Exact name match (the REST API's `name=` filter). */
-  name?: string;
-}
-
-export async function listVmrs(dom: Domain, q: ListQuery = {}): Promise<{ total: number; items: Vmr[] }> {
-  const r = await listObjects(dom, 'vmr', { search: q.search, offset: q.offset, limit: q.limit, orderBy: q.orderBy ?? 'name', equals: q.name === undefined ? undefined : { name: q.name } });
-  return { total: r.total, items: r.items.map(asVmr) };
-}
-
-export const getVmr = async (dom: Domain, id: number): Promise<Vmr> => asVmr(await getObject(dom, 'vmr', id));
-export const createVmr = async (dom: Domain, input: unknown): Promise<Vmr> => asVmr(await createObject(dom, 'vmr', input));
-export const updateVmr = async (dom: Domain, id: number, patch: unknown): Promise<Vmr> => asVmr(await updateObject(dom, 'vmr', id, patch));
-export const deleteVmr = (dom: Domain, id: number): Promise<void> => deleteObject(dom, 'vmr', id);
 
 // A service's `settings` JSON as the nodes need it; fields a service type lacks read as their defaults.
 const layoutName = z.enum(LAYOUT_NAMES);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
 import { ivrTheme } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
-import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { THEME_MESSAGES, themeFieldsSchema, themePatchSchema, type Theme } from '../../shared/theme/theme.schema.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';

@@ -5,18 +5,15 @@ import { backupRouter } from './routers/backup.router.js';
 import { configRouter } from './routers/config.router.js';
 import { bulkRouter } from './routers/bulk.router.js';
 import { certificateRouter } from './routers/certificate.router.js';
-import { locationRouter, nodeRouter } from './routers/platform.router.js';
+import { nodeRouter } from './routers/platform.router.js';
 import { regexTesterRouter } from './routers/regexTester.router.js';
 import { statusRouter } from './routers/status.router.js';
 import { themeRouter } from './routers/theme.router.js';
-import { vmrRouter } from './routers/vmr.router.js';
 import { router } from './trpc.js';
 
 export const appRouter = router({
   auth: authRouter,
   config: configRouter,
-  vmr: vmrRouter,
-  location: locationRouter,
   node: nodeRouter,
   status: statusRouter,
   adminLog: adminLogRouter,

@@ -27,14 +27,14 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
 
   it('refuses everything but sign-in to an anonymous caller', async () => {
     const anon = appRouter.createCaller(ctx(null));
-    await expect(anon.vmr.list({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anon.config.list({ resource: 'vmr' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(anon.status.conferences()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(await anon.auth.me()).toBeNull();
   });
 
   it('refuses an account that may not use the web interface', async () => {
     const api = appRouter.createCaller(ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS.filter((p) => p !== 'may_use_web') }));
-    await expect(api.vmr.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(api.config.list({ resource: 'vmr' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('signs in with the right password only, and sets an httpOnly session cookie', async () => {
@@ -48,30 +48,30 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
     expect(cookies[0]).toMatch(/^om_session=[\w-]{20,}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
   });
 
-  it('creates, lists, updates and deletes VMRs; validation errors carry fields', async () => {
+  it('creates, lists, updates and deletes VMRs; through the configuration router; validation errors carry fields', async () => {
     const c = asAdmin();
-    const v = await c.vmr.create({ name: 'tRPC room', aliases: [{ alias: 'trpc.room', description: '' }], pin: '1234' });
-    expect((await c.vmr.list({ search: 'trpc' })).items.map((x) => x.id)).toEqual([v.id]);
-    expect((await c.vmr.update({ id: v.id, patch: { description: 'changed' } })).description).toBe('changed');
+    const v = await c.config.create({ resource: 'vmr', values: { name: 'tRPC room', aliases: [{ alias: 'trpc.room', description: '' }], pin: '1234' } });
+    expect((await c.config.list({ resource: 'vmr', search: 'trpc' })).items.map((x) => x.id)).toEqual([v.id]);
+    expect((await c.config.update({ resource: 'vmr', id: v.id, patch: { description: 'changed' } })).description).toBe('changed');
 
-    const err = await c.vmr.create({ name: 'Bad', pin: '1234', guest_pin: '1234', allow_guests: true }).catch((e: unknown) => e);
+    const err = await c.config.create({ resource: 'vmr', values: { name: 'Bad', pin: '1234', guest_pin: '1234', allow_guests: true } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe('BAD_REQUEST');
-    const clash = await c.vmr.create({ name: 'Clash', aliases: [{ alias: 'TRPC.ROOM', description: '' }] }).catch((e: unknown) => e as TRPCError);
+    const clash = await c.config.create({ resource: 'vmr', values: { name: 'Clash', aliases: [{ alias: 'TRPC.ROOM', description: '' }] } }).catch((e: unknown) => e as TRPCError);
     expect((clash as TRPCError).code).toBe('BAD_REQUEST');
     expect(((clash as TRPCError).cause as { fields?: Record<string, string[]> }).fields).toEqual({
       'aliases.0.alias': ['This alias is already in use by the service "tRPC room".'],
     });
 
-    expect(await c.vmr.delete({ id: v.id })).toBe(true);
-    await expect(c.vmr.get({ id: v.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await c.config.delete({ resource: 'vmr', id: v.id })).toBe(true);
+    await expect(c.config.get({ resource: 'vmr', id: v.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('manages system locations', async () => {
     const c = asAdmin();
-    const l = await c.location.create({ name: 'Oslo', description: '', mtu: 1500 });
-    expect((await c.location.update({ id: l.id, patch: { mtu: 1400 } })).mtu).toBe(1400);
-    expect((await c.location.list()).map((x) => x.name)).toContain('Oslo');
-    expect(await c.location.delete({ id: l.id })).toBe(true);
+    const l = await c.config.create({ resource: 'system_location', values: { name: 'Oslo', description: '', mtu: 1500 } });
+    expect((await c.config.update({ resource: 'system_location', id: l.id, patch: { mtu: 1400 } })).mtu).toBe(1400);
+    expect((await c.config.options({ resource: 'system_location' })).map((x) => x.name)).toContain('Oslo');
+    expect(await c.config.delete({ resource: 'system_location', id: l.id })).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import { ZodError } from 'zod';
-import { fieldErrors } from '../../shared/conference/vmr.schema.js';
+import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../shared/admin/permissions.js';
 import { sessionAdmin, type Admin } from '../auth/admin.service.js';
 import { AppError } from '../errors/AppError.js';

@@ -1,7 +1,7 @@
 import type { PermissionArea } from '../admin/permissions.js';
 import { z } from 'zod';
 import { normaliseAlias } from '../alias/normalise.js';
-import { ALIAS_MESSAGES, aliasInputSchema } from '../conference/vmr.schema.js';
+import { ALIAS_MESSAGES, aliasInputSchema } from '../alias/alias.schema.js';
 import { buildSchemas, type FieldSpecs, type Refine } from './field.js';
 
 /** The console menu a resource sits under (the guide's menus). */

@@ -2,7 +2,7 @@ import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
 import { conference, conferenceAlias } from '../../../db/schema.js';
 import { normaliseAlias } from '../../../shared/alias/normalise.js';
-import type { AliasInput } from '../../../shared/conference/vmr.schema.js';
+import type { AliasInput } from '../../../shared/alias/alias.schema.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import type { StoredObject, StoreListQuery } from './ResourceStore.js';
 import { escapeLike } from './ResourceStore.js';

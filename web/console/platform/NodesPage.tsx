@@ -6,7 +6,7 @@ export function NodesPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const nodes = useQuery({ ...trpc.node.list.queryOptions(), refetchInterval: 5_000 });
-  const locations = useQuery(trpc.location.list.queryOptions());
+  const locations = useQuery(trpc.config.options.queryOptions({ resource: 'system_location' }));
   const move = useMutation(trpc.node.setLocation.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.node.pathKey() }) }));
   return (
     <section>
