@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // The one start command: installs dependencies if missing, builds the web apps if needed, then runs
-// the management server (:8080, embedded PGlite under ./data) and one local conferencing node (:8081).
+// the management server (PORT, default :8080) and one local conferencing node (NODE_PORT, default
+// :8081). Everything it writes goes under DATA_DIR (default ./data): the embedded database (db/),
+// the node enrollment key and the node's cached configuration (node-<name>/).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
+import { requireSupportedNode } from './node-version.mjs';
 
+requireSupportedNode();
 const root = new URL('..', import.meta.url).pathname;
+// Relative to where the command was run, before moving to the project folder.
+const dataDir = resolve(process.env.DATA_DIR ?? join(root, 'data'));
 process.chdir(root);
 
 function run(cmd, args) {
@@ -43,13 +49,16 @@ if (!existsSync(built) || newest('web') > statSync(built).mtimeMs || newest('sha
   run('npx', ['vite', 'build', '--logLevel', 'warn']);
 }
 
-// The node enrollment key is shared by the server and the local node; kept under ./data.
-mkdirSync('data', { recursive: true });
-const keyFile = 'data/node-enrollment-key';
-if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+// The node enrollment key is shared by the server and the local node; kept in DATA_DIR.
+mkdirSync(dataDir, { recursive: true });
+const keyFile = join(dataDir, 'node-enrollment-key');
+if (!process.env.NODE_ENROLLMENT_KEY && !existsSync(keyFile)) writeFileSync(keyFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
 const enrollmentKey = process.env.NODE_ENROLLMENT_KEY ?? readFileSync(keyFile, 'utf8').trim();
 const port = process.env.PORT ?? '8080';
-const env = { ...process.env, NODE_ENROLLMENT_KEY: enrollmentKey, PORT: port };
+const nodeName = process.env.NODE_NAME ?? 'node-1';
+const nodeAddress = process.env.NODE_ADDRESS ?? '127.0.0.1';
+const nodePort = process.env.NODE_PORT ?? '8081';
+const env = { ...process.env, NODE_ENROLLMENT_KEY: enrollmentKey, PORT: port, DATA_DIR: dataDir };
 
 const children = [];
 function start(name, script, extraEnv = {}) {
@@ -75,13 +84,29 @@ process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
 start('management server', 'server/main.ts');
-// Wait for the management server before starting the node so it enrolls at once.
-const deadline = Date.now() + 60_000;
-while (Date.now() < deadline) {
-  try {
-    if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-  } catch {}
-  await new Promise((r) => setTimeout(r, 250));
+async function answers(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
 }
-start('conferencing node', 'node-agent/main.ts', { MANAGEMENT_URL: `http://127.0.0.1:${port}`, NODE_NAME: process.env.NODE_NAME ?? 'node-1' });
-console.log(`\n  Admin console:   http://127.0.0.1:${port}/  (user admin)\n  Meeting client:  http://127.0.0.1:8081/webapp/\n`);
+
+const consoleUrl = `http://127.0.0.1:${port}`;
+// Wait for the management server before starting the node so it enrolls at once.
+await answers(`${consoleUrl}/healthz`, 60_000);
+start('conferencing node', 'node-agent/main.ts', {
+  MANAGEMENT_URL: consoleUrl,
+  NODE_NAME: nodeName,
+  NODE_ADDRESS: nodeAddress,
+  NODE_PORT: nodePort,
+  NODE_DATA_DIR: process.env.NODE_DATA_DIR ?? join(dataDir, `node-${nodeName}`),
+});
+const nodeUrl = `http://${nodeAddress.includes(':') ? `[${nodeAddress}]` : nodeAddress}:${nodePort}`;
+const nodeUp = await answers(`${nodeUrl}/healthz`, 60_000);
+console.log(
+  `\n  Admin console:   ${consoleUrl}/  (user admin)\n  Meeting client:  ${nodeUrl}/webapp/${nodeUp ? '' : '  (the node has not answered yet)'}\n  Data folder:     ${dataDir}\n`,
+);

@@ -5,7 +5,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
+import { requireSupportedNode } from './node-version.mjs';
 
+requireSupportedNode();
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
 const started = Date.now();

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ManagementServer } from './ManagementServer.js';
 
 /** Runs the management server alone (the start script runs it together with a local node). */
@@ -5,7 +6,8 @@ const server = await ManagementServer.start({
   port: Number(process.env.PORT ?? 8080),
   host: process.env.HOST ?? '127.0.0.1',
   databaseUrl: process.env.DATABASE_URL,
-  dataDir: process.env.DATA_DIR,
+  // DATA_DIR holds everything the product writes (the start command's folder); the database is db/ in it.
+  dataDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'db') : undefined,
   adminPassword: process.env.ADMIN_PASSWORD,
   enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
 });

@@ -63,7 +63,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const key = 'e2e-enrollment-key';
   const consoleUrl = `http://127.0.0.1:${opts.managementPort}`;
   const nodeUrl = `http://127.0.0.1:${opts.nodePort}`;
-  const server = launch('server/main.ts', { PORT: String(opts.managementPort), DATA_DIR: join(dir, 'db'), ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key }, 'mgmt');
+  const server = launch('server/main.ts', { PORT: String(opts.managementPort), DATA_DIR: dir, ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key }, 'mgmt');
   await waitFor(`${consoleUrl}/healthz`, () => true, 90_000, server);
   const node = launch(
     'node-agent/main.ts',
