@@ -13,9 +13,14 @@ export class DirectMedia {
   /** Feed SSRC → what to do when a receiver asks it for a keyframe (PLI/FIR). */
   private readonly keyframeWanted = new Map<number, () => void>();
 
+  /**
+   * `router` is the conference's home router; `bring` makes a producer from another of the
+   * conference's routers consumable on it (a pipe).
+   */
   constructor(
     private readonly router: Promise<types.Router>,
     private readonly log: Logger,
+    private readonly bring: (producer: types.Producer, router: types.Router) => Promise<void> = async () => undefined,
   ) {}
 
   private direct(): Promise<types.DirectTransport> {
@@ -36,6 +41,7 @@ export class DirectMedia {
    */
   async tap(producer: types.Producer, onRtp: (rtp: Buffer) => void): Promise<Tap> {
     const [router, transport] = await Promise.all([this.router, this.direct()]);
+    await this.bring(producer, router);
     const consumer = await transport.consume({
       producerId: producer.id,
       rtpCapabilities: router.rtpCapabilities,

@@ -10,7 +10,10 @@ import type { SingleStreamHub } from './SingleStreamHub.js';
 
 /** What a leg needs from its conference. */
 export interface LegHost {
-  readonly router: Promise<types.Router>;
+  /** The router this participant's transport goes on (the conference may span several). */
+  routerFor(participantId: string): Promise<types.Router>;
+  /** Makes a producer of the conference (a feed, a presentation) consumable on `router`. */
+  bring(producer: types.Producer, router: types.Router): Promise<void>;
   readonly direct: DirectMedia;
   readonly hub: SingleStreamHub;
   /** Whether this service type sends anything to callers (a Virtual Reception does not). */
@@ -59,7 +62,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
 
   async negotiate(offerSdp: string): Promise<string> {
     if (this.isClosed) throw new MediaRequestError('Call closed');
-    const router = await this.host.router;
+    const router = await this.host.routerFor(this.participantId);
     let neg: NegotiatedOffer;
     try {
       // Other participants send VP8: a single-stream leg receives VP8 when it can.
@@ -68,7 +71,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       if (err instanceof SdpError) throw new MediaRequestError(err.message);
       throw err;
     }
-    const transport = await this.transportFor(neg);
+    const transport = await this.transportFor(router, neg);
     // An ICE restart (new remote credentials in an update) gets new local credentials too (RFC 8445 §9).
     const remoteUfrag = neg.offer.iceParameters.usernameFragment;
     let iceParameters = this.localIce ?? transport.iceParameters;
@@ -136,6 +139,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       this.consumers.delete(mid);
     }
     let consumer = this.consumers.get(mid);
+    if (!consumer && source) await this.host.bring(source, router).catch((err) => this.log.warn({ err }, 'presentation could not be piped to this call'));
     if (!consumer && source && receiveCapabilities && router.canConsume({ producerId: source.id, rtpCapabilities: receiveCapabilities })) {
       consumer = await transport.consume({ producerId: source.id, rtpCapabilities: receiveCapabilities, mid, enableRtx: false });
       this.consumers.set(mid, consumer);
@@ -160,9 +164,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     this.emit('closed', reason);
   }
 
-  private async transportFor(neg: NegotiatedOffer): Promise<types.WebRtcTransport> {
+  private async transportFor(router: types.Router, neg: NegotiatedOffer): Promise<types.WebRtcTransport> {
     if (this.transport) return this.transport;
-    const router = await this.host.router;
     const t = await router.createWebRtcTransport({ ...this.host.transportOptions(), appData: { participantId: this.participantId, singleStream: true } });
     if (this.isClosed) {
       t.close();
@@ -210,6 +213,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       feed = await this.host.direct.feed(kind, like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () => this.host.hub.keyframeWanted(this.participantId));
       this.feeds.set(kind, feed);
     }
+    // The feed is written on the conference's home router: piped here when this call is elsewhere.
+    await this.host.bring(feed.producer, router);
     if (!router.canConsume({ producerId: feed.producer.id, rtpCapabilities })) return undefined;
     const consumer = await transport.consume({ producerId: feed.producer.id, rtpCapabilities, mid, enableRtx: false });
     this.consumers.set(mid, consumer);

@@ -22,6 +22,7 @@ import { DelayedLoopback } from '../DelayedLoopback.js';
 import { DirectMedia, isLiveVideo, type Feed } from './DirectMedia.js';
 import { MediasoupCallLeg, type LegHost } from './MediasoupCallLeg.js';
 import { SingleStreamHub } from './SingleStreamHub.js';
+import { ConferenceRouters } from './ConferenceRouters.js';
 
 /** Test Call Service loopback delay (theme `test_call_service_media_delay`, 2 s). */
 export const DEFAULT_LOOPBACK_DELAY_MS = 2_000;
@@ -38,13 +39,14 @@ interface ProducerEntry {
 }
 
 /**
- * One conference instance's media on mediasoup: a router on one of the node's workers, the
+ * One conference instance's media on mediasoup: a router on one of the node's workers (more
+ * routers on other workers, piped together, once it outgrows one: ConferenceRouters), the
  * participants' producers, and who receives what, recomputed on every change (join, leave,
  * publish, role, hold) from ForwardingPolicy, never per packet. Active speakers come from
  * the audio-level observer through ActiveSpeakerDetector (hysteresis).
  */
 export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents> implements ConferenceMedia, SessionHost, LegHost {
-  readonly router: Promise<types.Router>;
+  readonly routers: ConferenceRouters;
   private readonly mode: MediaMode;
   private readonly sessions = new Map<string, MediasoupSession>();
   private readonly producers = new Map<string, ProducerEntry>();
@@ -71,14 +73,10 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     super();
     this.mode = opts.mode ?? 'conference';
     this.loopbackDelayMs = opts.loopbackDelayMs ?? DEFAULT_LOOPBACK_DELAY_MS;
-    this.router = engine.createRouter().then(async (router) => {
-      if (this.isClosed) router.close();
-      else await this.observe(router);
-      return router;
-    });
+    this.routers = new ConferenceRouters(engine, log);
     // Callers that never touch media must not see an unhandled rejection.
-    this.router.catch((err) => this.log.error({ err }, 'conference media could not start'));
-    this.direct = new DirectMedia(this.router, log);
+    this.routers.home.then((router) => (this.isClosed ? undefined : this.observe(router))).catch((err) => this.log.error({ err }, 'conference media could not start'));
+    this.direct = new DirectMedia(this.routers.home, log, (producer, router) => this.routers.bring(producer, router));
     this.hub = new SingleStreamHub(
       this.direct,
       {
@@ -126,7 +124,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   }
 
   async capabilities(): Promise<MediaJson> {
-    return (await this.router).rtpCapabilities as unknown as MediaJson;
+    // Every router has the same codecs: the home router's capabilities hold for all.
+    return (await this.routers.home).rtpCapabilities as unknown as MediaJson;
   }
 
   setParticipant(participantId: string, state: MediaParticipantState): void {
@@ -157,6 +156,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.sessions.get(participantId)?.close();
     this.sessions.delete(participantId);
     this.states.delete(participantId);
+    this.routers.release(participantId);
     this.speakerOrder = this.speakerOrder.filter((p) => p !== participantId);
     this.detector.forget(participantId);
     this.speaking.delete(participantId);
@@ -174,7 +174,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.hub.close();
     this.producers.clear();
     this.direct.close();
-    void this.router.then((r) => r.close()).catch(() => undefined);
+    this.routers.close();
   }
 
   /** Sessions and what they receive, for status and tests: participant → senders it receives. */
@@ -193,6 +193,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   }
 
   // --- SessionHost
+
+  routerFor(participantId: string): Promise<types.Router> {
+    return this.routers.routerFor(participantId);
+  }
+
+  bring(producer: types.Producer, router: types.Router): Promise<void> {
+    return this.routers.bring(producer, router);
+  }
 
   transportOptions(): types.WebRtcTransportOptions {
     const [min, max] = this.opts.portRange;
@@ -213,6 +221,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void {
     const tag: ProducerTag = { participantId, source };
+    const origin = this.routers.placedRouter(participantId);
+    if (origin) this.routers.adopt(producer, origin);
     this.producers.set(producer.id, { producer, tag });
     if (source === 'screen') this.emit('presentationStream', participantId, true);
     producer.observer.once('close', () => {
@@ -238,7 +248,11 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.hub.producerAdded(producer, tag);
     if (this.mode === 'test_call' && source !== 'screen') void this.loopBack(producer, tag);
     if (source === 'mic') {
-      void this.audioLevels?.addProducer({ producerId: producer.id }).catch(() => undefined);
+      // The level observer is on the home router: a stream from another router is piped there.
+      void this.routers.home
+        .then((home) => this.routers.bring(producer, home))
+        .then(() => this.audioLevels?.addProducer({ producerId: producer.id }))
+        .catch(() => undefined);
     }
     this.plan();
     this.publishStage();
@@ -360,6 +374,11 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
    */
   private async observe(router: types.Router): Promise<void> {
     this.audioLevels = await router.createAudioLevelObserver({ maxEntries: 32, threshold: SPEAKING_THRESHOLD_DB, interval: SPEAKER_INTERVAL_MS });
+    // Microphones that started before the observer existed.
+    for (const e of this.producers.values()) {
+      if (e.tag.source !== 'mic' || e.loopback) continue;
+      void this.routers.bring(e.producer, router).then(() => this.audioLevels?.addProducer({ producerId: e.producer.id })).catch(() => undefined);
+    }
     this.audioLevels.on('volumes', (volumes) => {
       this.speaking = new Set(volumes.flatMap((v) => (v.producer.appData as Partial<ProducerTag>).participantId ?? []));
       this.publishStage();

@@ -5,48 +5,95 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { ROUTER_MEDIA_CODECS } from './routerCodecs.js';
 
+/**
+ * When a conference's router is full: new participants then get a router on another worker, and
+ * streams are piped between the conference's routers (MediasoupConferenceMedia). mediasoup's
+ * guide puts one worker at "over ~500 consumers in total", hence the default.
+ */
+export interface RouterLimits {
+  /** Consumers (receivers of a stream, pipe consumers included) on one router; default 500. */
+  consumers: number;
+  /** Participants (multi-stream sessions and single-stream calls) on one router; default none. */
+  participants: number;
+}
+
+export const DEFAULT_ROUTER_LIMITS: RouterLimits = { consumers: 500, participants: Number.POSITIVE_INFINITY };
+
 export interface MediasoupEngineOptions {
   /** Worker processes; default one per core. */
   workers?: number;
   /** mediasoup worker log level; default `warn`. */
   logLevel?: types.WorkerLogLevel;
+  /** When a conference's router is full (see RouterLimits); defaults above. */
+  routerLimits?: Partial<RouterLimits>;
 }
 
 interface WorkerSlot {
   worker: types.Worker;
-  /** Routers placed on it: the load measure for placing the next conference. */
+  /** Routers placed on it, and consumers on them: the load measures for placing the next router. */
   routers: number;
+  consumers: number;
 }
 
 /**
- * The node's mediasoup workers (C++ processes, one per core) and the placement of conference
- * routers on them: each new conference gets a router on the least-loaded worker. Workers start on
- * first use; a worker that dies is replaced for new conferences (its conferences lose media and
- * are logged).
+ * The node's mediasoup workers (C++ processes, one per core) and the placement of routers on
+ * them: each new router goes to the least-loaded worker (fewest consumers, then fewest routers),
+ * avoiding workers the caller names when another is available. Workers start on first use; a
+ * worker that dies is replaced for new conferences (its conferences lose media and are logged).
  */
 export class MediasoupEngine {
+  readonly routerLimits: RouterLimits;
   private slots: Promise<WorkerSlot[]> | null = null;
+  private readonly consumerCounts = new WeakMap<types.Router, { n: number }>();
+  private readonly slotOf = new WeakMap<types.Router, WorkerSlot>();
   private closed = false;
 
   constructor(
     private readonly log: Logger,
     private readonly opts: MediasoupEngineOptions = {},
-  ) {}
+  ) {
+    this.routerLimits = { ...DEFAULT_ROUTER_LIMITS, ...opts.routerLimits };
+  }
 
-  /** A router for a new conference instance, on the least-loaded worker. */
-  async createRouter(): Promise<types.Router> {
+  /** A router on the least-loaded worker; one not running any of `avoid` when there is such a worker. */
+  async createRouter(avoid: readonly types.Router[] = []): Promise<types.Router> {
     const slots = await this.start();
     if (this.closed) throw new Error('media engine closed');
-    const slot = slots.reduce((a, b) => (b.routers < a.routers ? b : a));
+    const busy = new Set(avoid.map((r) => this.slotOf.get(r)));
+    const free = slots.filter((s) => !busy.has(s));
+    const slot = (free.length > 0 ? free : slots).reduce((a, b) => (b.consumers < a.consumers || (b.consumers === a.consumers && b.routers < a.routers) ? b : a));
     const router = await slot.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
     slot.routers++;
+    this.slotOf.set(router, slot);
+    const count = { n: 0 };
+    this.consumerCounts.set(router, count);
+    router.observer.on('newtransport', (transport) => {
+      transport.observer.on('newconsumer', (consumer) => {
+        count.n++;
+        slot.consumers++;
+        consumer.observer.once('close', () => {
+          count.n--;
+          slot.consumers--;
+        });
+      });
+    });
     router.observer.once('close', () => slot.routers--);
     return router;
   }
 
+  /** Consumers on a router now (pipe consumers included). */
+  consumersOn(router: types.Router): number {
+    return this.consumerCounts.get(router)?.n ?? 0;
+  }
+
+  /** Whether two routers run on the same worker. */
+  sameWorker(a: types.Router, b: types.Router): boolean {
+    return this.slotOf.get(a) === this.slotOf.get(b);
+  }
+
   /** Workers and their load, for status and benchmarks. */
-  async workers(): Promise<{ pid: number; routers: number }[]> {
-    return (await this.start()).map((s) => ({ pid: s.worker.pid, routers: s.routers }));
+  async workers(): Promise<{ pid: number; routers: number; consumers: number }[]> {
+    return (await this.start()).map((s) => ({ pid: s.worker.pid, routers: s.routers, consumers: s.consumers }));
   }
 
   close(): void {
@@ -68,7 +115,7 @@ export class MediasoupEngine {
 
   private async spawn(): Promise<WorkerSlot> {
     const worker = await mediasoup.createWorker({ logLevel: this.opts.logLevel ?? 'warn' });
-    const slot: WorkerSlot = { worker, routers: 0 };
+    const slot: WorkerSlot = { worker, routers: 0, consumers: 0 };
     worker.on('died', (err) => {
       this.log.error({ err, pid: worker.pid }, 'mediasoup worker died; its conferences lost their media');
       if (this.closed || !this.slots) return;

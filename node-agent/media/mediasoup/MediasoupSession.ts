@@ -15,7 +15,10 @@ import {
 
 /** What a session needs from its conference. */
 export interface SessionHost {
-  readonly router: Promise<types.Router>;
+  /** The router this participant's transports go on (the conference may span several). */
+  routerFor(participantId: string): Promise<types.Router>;
+  /** Makes a producer of the conference consumable on `router` (piped from its own router if need be). */
+  bring(producer: types.Producer, router: types.Router): Promise<void>;
   transportOptions(): types.WebRtcTransportOptions;
   /** A producer of this session was created, paused, resumed or closed: re-plan who receives what. */
   producerAdded(session: MediasoupSession, producer: types.Producer, source: MediaSourceKind): void;
@@ -46,6 +49,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   private send: types.WebRtcTransport | null = null;
   private recv: types.WebRtcTransport | null = null;
   private rtpCapabilities: types.RtpCapabilities | null = null;
+  private router: types.Router | null = null;
   readonly producers = new Map<string, { producer: types.Producer; source: MediaSourceKind }>();
   /** consumerId → consumer; and which producer each consumes. */
   private readonly consumers = new Map<string, types.Consumer>();
@@ -72,7 +76,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
 
   async join(rtpCapabilities: MediaJson): Promise<{ send: TransportInfo; recv: TransportInfo }> {
     if (this.send || this.recv) throw new MediaRequestError('Media session already joined');
-    const router = await this.host.router;
+    const router = await this.host.routerFor(this.participantId);
     // mediasoup-client's capabilities; what the router cannot send to them is simply not consumed.
     const caps = rtpCapabilities as types.RtpCapabilities;
     if (!Array.isArray(caps.codecs)) throw new MediaRequestError('rtp_capabilities has no codecs');
@@ -90,6 +94,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
         if (state === 'failed' || state === 'closed') this.log.info({ participant: this.participantId, transport: t.id, state }, 'media transport DTLS ended');
       });
     }
+    this.router = router;
     this.send = send;
     this.recv = recv;
     this.rtpCapabilities = caps;
@@ -205,14 +210,16 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   /** Starts receiving a producer (the conference decided it may). */
   async addConsumer(producer: types.Producer, tag: ProducerTag): Promise<void> {
     if (!this.ready || this.receives(producer.id) || producer.closed) return;
-    const router = await this.host.router;
-    if (!router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities! })) {
-      this.log.debug({ participant: this.participantId, producer: producer.id }, 'client cannot receive this codec');
-      return;
-    }
+    const router = this.router!;
+    // Marked at once: plans overlap while the stream is piped here.
     this.pending.add(producer.id);
     let consumer: types.Consumer;
     try {
+      await this.host.bring(producer, router);
+      if (!router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities! })) {
+        this.log.debug({ participant: this.participantId, producer: producer.id }, 'client cannot receive this codec');
+        return;
+      }
       consumer = await this.recv!.consume({
         producerId: producer.id,
         rtpCapabilities: this.rtpCapabilities!,
