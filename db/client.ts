@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { DataDirLock } from './DataDirLock.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -38,9 +39,26 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
   }
   const dataDir = opts.dataDir ?? join(process.cwd(), 'data', 'db');
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Database, kind: 'pglite', close: () => client.close() };
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    // Before PGlite touches the files: a second server on the same directory must not start at all.
+    lock = DataDirLock.acquire(dataDir);
+  }
+  try {
+    const client = new PGlite(dataDir);
+    const db = drizzlePglite(client, { schema });
+    await migratePglite(db, { migrationsFolder });
+    const close = async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    };
+    return { db: db as unknown as Database, kind: 'pglite', close };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
