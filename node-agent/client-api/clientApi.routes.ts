@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseSdp } from 'sdp-transform';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { callsBody, candidateBody, messageBody, requestTokenBody, updateBody } from '../../shared/client-api/conference.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
@@ -14,29 +14,6 @@ import { clientIceServers } from './iceServers.js';
  */
 const BASE = '/api/client/v2/conferences/:alias';
 export const SERVER_VERSION = { version_id: '24', pseudo_version: '0.1.0' };
-
-const requestTokenBody = z.object({
-  display_name: z.string().trim().min(1, 'display_name is required').max(250),
-  call_tag: z.string().max(250).optional(),
-  conference_extension: z.string().max(250).optional(),
-  /** One-time transfer token from an SSE `refer` (Virtual Reception). */
-  token: z.string().max(512).optional(),
-});
-const callsBody = z.object({
-  call_type: z.enum(['WEBRTC', 'RTMP']),
-  sdp: z.string().min(1).max(200_000),
-  present: z.enum(['send', 'receive']).optional(),
-  media_type: z.enum(['video', 'video-only', 'audio']).optional(),
-  fecc_supported: z.boolean().optional(),
-});
-const candidateBody = z.object({ candidate: z.string().max(2_000), mid: z.string().max(64).optional(), ufrag: z.string().optional() });
-const updateBody = z.object({ sdp: z.string().min(1).max(200_000).optional() });
-/** Chat or application message (client-api-v2 §6 `message`); anything after `;` in the type is ignored. */
-export const CHAT_PAYLOAD_MAX = 10_000;
-const messageBody = z.object({
-  type: z.string().refine((t) => ['text/plain', 'application/json'].includes(t.split(';')[0]!.trim()), 'type must be text/plain or application/json'),
-  payload: z.string().max(CHAT_PAYLOAD_MAX, `payload is longer than ${CHAT_PAYLOAD_MAX} characters`),
-});
 
 type Params = { alias: string; participant?: string; call?: string };
 type Req = FastifyRequest<{ Params: Params; Querystring: { token?: string }; Body: unknown }>;
