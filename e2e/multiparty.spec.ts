@@ -184,5 +184,5 @@ test('four participants see and hear each other, follow the active speaker and s
   });
 
   for (const page of pages) await page.getByRole('button', { name: 'Leave' }).click();
-  for (const page of pages) await expect(page.getByRole('heading', { name: 'Join a meeting' })).toBeVisible();
+  for (const page of pages) await expect(page.getByRole('heading', { name: 'You left the meeting' })).toBeVisible();
 });

@@ -18,6 +18,8 @@ interface Props {
   hostsOnly: boolean;
   /** An Auditorium Host sees Hosts first. */
   hostsFirst?: boolean;
+  /** Spotlit participants, earliest first: they lead the stage. */
+  spotlight?: readonly string[];
   /** Shown while nobody has a tile (none in a Test Call or reception, or under a splash screen). */
   emptyMessage?: string;
   /** Splash screens and the keypad, drawn over the tiles. */
@@ -30,7 +32,7 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, emptyMessage, children }: Props) {
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, emptyMessage, children }: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
   const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
@@ -48,9 +50,10 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
   // The viewer is left out of the layout, unless their own media comes back as a tile (Test Call).
   const viewer = participants.includes(selfUuid) ? '' : selfUuid;
   const hosts = useMemo(() => (hostsFirst ? new Set(roster.filter((p) => p.role === 'chair').map((p) => p.uuid)) : undefined), [hostsFirst, roster]);
+  const spotKey = (spotlight ?? []).join(',');
   const result = useMemo(
-    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting, hostsFirst: hosts }),
-    [layout, viewer, participants, view.stage, view.recent, presenting, hosts],
+    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting, hostsFirst: hosts, spotlight: spotKey ? spotKey.split(',') : [] }),
+    [layout, viewer, participants, view.stage, view.recent, presenting, hosts, spotKey],
   );
 
   // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).

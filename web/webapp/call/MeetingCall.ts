@@ -1,6 +1,7 @@
 import { parseLayout, type LayoutKind } from '../media/layout.js';
 import { MediaSession } from '../media/MediaSession.js';
-import { ClientApi, type ChatMessage, type ClientParticipant, type ServiceType, type TokenResult } from '../client/ClientApi.js';
+import { ClientApi, type ChatMessage, type ClientParticipant, type ConferenceStatus, type ServiceType, type TokenResult } from '../client/ClientApi.js';
+import { applyRosterEvent, EMPTY_ROSTER, type Notice, type RosterEvent, type RosterState } from './roster.js';
 
 /** SSE `splash_screen`: which theme screen to show now (null: none). */
 export interface Splash {
@@ -22,6 +23,10 @@ export interface MeetingCallEvents {
   serviceType?: (type: ServiceType) => void;
   /** Pexip's `layout` event: the layout this participant's role is given (its `view`, e.g. `1:7`). */
   layout?: (layout: LayoutKind) => void;
+  /** Joins, leaves, raised hands, lobby arrivals, what a Host did to this participant. */
+  notice?: (notice: Notice) => void;
+  /** SSE `conference_update`: locked, Guests muted… */
+  conference?: (status: ConferenceStatus) => void;
 }
 
 /**
@@ -60,7 +65,7 @@ export class MeetingCall {
   readonly pc: MediaPeer;
   private es: EventSource | null = null;
   private refreshTimer: number | undefined;
-  private readonly roster = new Map<string, ClientParticipant>();
+  private roster: RosterState = EMPTY_ROSTER;
   private ended = false;
   private serviceType: ServiceType | undefined;
   /** Set on `refer`: the node may drop this leg now; the app is already joining the next one. */
@@ -82,6 +87,11 @@ export class MeetingCall {
     this.media.on('failed', (reason) => void this.end(reason));
     this.pc = { getStats: () => this.media.getStats(), getConfiguration: () => ({ ...rtc }) };
     this.serviceType = token.current_service_type;
+  }
+
+  /** The participants as the event stream last gave them. */
+  get participants(): ClientParticipant[] {
+    return [...this.roster.participants.values()];
   }
 
   /** The camera and microphone this call sends (kept across a transfer). */
@@ -134,7 +144,12 @@ export class MeetingCall {
       es.onerror = () => {
         if (!opened) reject(new Error('Could not open the event stream'));
       };
-      const emit = () => this.on.participants([...this.roster.values()]);
+      const apply = (ev: RosterEvent) => {
+        const { state, notices } = applyRosterEvent(this.roster, ev, this.token.participant_uuid);
+        this.roster = state;
+        for (const n of notices) this.on.notice?.(n);
+        if (!state.syncing) this.on.participants([...state.participants.values()]);
+      };
       const data = <T>(ev: Event): T => JSON.parse((ev as MessageEvent<string>).data) as T;
       /** A listener whose malformed payloads are dropped (as the Pexip client swallows them). */
       const listen = (name: string, fn: (ev: Event) => void) =>
@@ -150,19 +165,23 @@ export class MeetingCall {
         this.serviceType = p.service_type;
         this.on.serviceType?.(p.service_type);
       };
-      es.addEventListener('participant_sync_begin', () => this.roster.clear());
-      es.addEventListener('participant_sync_end', emit);
-      for (const name of ['participant_create', 'participant_update']) {
-        es.addEventListener(name, (ev) => {
+      listen('participant_sync_begin', () => apply({ type: 'sync_begin' }));
+      listen('participant_sync_end', () => apply({ type: 'sync_end' }));
+      for (const name of ['participant_create', 'participant_update'] as const) {
+        listen(name, (ev) => {
           const p = data<ClientParticipant>(ev);
-          this.roster.set(p.uuid, p);
+          if (!p || typeof p.uuid !== 'string') return;
+          apply({ type: name === 'participant_create' ? 'create' : 'update', participant: p });
           self(p);
-          emit();
         });
       }
-      es.addEventListener('participant_delete', (ev) => {
-        this.roster.delete((JSON.parse((ev as MessageEvent<string>).data) as { uuid: string }).uuid);
-        emit();
+      listen('participant_delete', (ev) => {
+        const d = data<{ uuid?: unknown } | null>(ev);
+        if (d && typeof d.uuid === 'string') apply({ type: 'delete', uuid: d.uuid });
+      });
+      listen('conference_update', (ev) => {
+        const c = data<ConferenceStatus | null>(ev);
+        if (c && typeof c === 'object') this.on.conference?.(c);
       });
       listen('splash_screen', (ev) => {
         const s = data<Splash | null>(ev);

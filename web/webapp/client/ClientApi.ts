@@ -40,13 +40,50 @@ export interface ChatMessage {
   direct?: boolean;
 }
 
+/** The participant object of the event stream (client-api-v2.md §5.1); the flags this client reads. */
 export interface ClientParticipant {
   uuid: string;
   display_name: string;
   role: 'chair' | 'guest';
   has_media: boolean;
   service_type?: ServiceType;
+  /** Muted by a Host: `YES` / `NO`. */
+  is_muted?: string;
+  is_client_muted?: boolean;
+  is_video_muted?: boolean;
+  is_presenting?: string;
+  /** Hand raised at (Unix seconds; 0: not raised). */
+  buzz_time?: number;
+  /** Spotlit at (Unix seconds; 0: not spotlit). */
+  spotlight?: number;
+  start_time?: number;
 }
+
+/** SSE `conference_update` / `GET conference_status` (client-api-v2.md §6). */
+export interface ConferenceStatus {
+  locked: boolean;
+  guests_muted: boolean;
+  started?: boolean;
+  guests_can_unmute?: boolean;
+  presentation_allowed?: boolean;
+}
+
+/** Conference control without a body (client-api-v2.md §6). */
+export type ConferenceAction = 'lock' | 'unlock' | 'muteguests' | 'unmuteguests' | 'clearallbuzz' | 'disconnect';
+/** Participant control without a body (client-api-v2.md §7). */
+export type ParticipantAction =
+  | 'mute'
+  | 'unmute'
+  | 'client_mute'
+  | 'client_unmute'
+  | 'video_muted'
+  | 'video_unmuted'
+  | 'spotlighton'
+  | 'spotlightoff'
+  | 'unlock'
+  | 'buzz'
+  | 'clearbuzz'
+  | 'disconnect';
 
 export type JoinOutcome =
   | { kind: 'joined'; token: TokenResult }
@@ -163,6 +200,41 @@ export class ClientApi {
   /** Chat to everyone in the conference (SSE `message_received` at the others). */
   message(payload: string): Promise<boolean> {
     return this.post('message', { type: 'text/plain', payload });
+  }
+
+  /** Conference control (§6): lock, mute all Guests, lower all hands, end for everyone. */
+  conferenceControl(action: ConferenceAction): Promise<unknown> {
+    return this.post(action, {});
+  }
+
+  setGuestsCanUnmute(setting: boolean): Promise<unknown> {
+    return this.post('set_guests_can_unmute', { setting });
+  }
+
+  /** A Host's layout for everyone (§6 `transform_layout`, layout in the short form, e.g. `1:7`). */
+  transformLayout(layout: string): Promise<unknown> {
+    return this.post('transform_layout', { transforms: { layout } });
+  }
+
+  /** Participant control (§7): mute, spotlight, admit from the lobby, raise hand, remove… */
+  participantControl(participant: string, action: ParticipantAction): Promise<unknown> {
+    return this.post(`participants/${encodeURIComponent(participant)}/${action}`, {});
+  }
+
+  /** Make Host (`chair`) or Guest (`guest`). */
+  setRole(participant: string, role: 'chair' | 'guest'): Promise<unknown> {
+    return this.post(`participants/${encodeURIComponent(participant)}/role`, { role });
+  }
+
+  /** Move a participant to another meeting (the role here is `host` / `guest`, as Pexip spells it). */
+  transfer(participant: string, conferenceAlias: string, role: 'host' | 'guest', pin?: string): Promise<unknown> {
+    const body: Record<string, string> = { conference_alias: conferenceAlias, role };
+    if (pin) body.pin = pin;
+    return this.post(`participants/${encodeURIComponent(participant)}/transfer`, body);
+  }
+
+  conferenceStatus(): Promise<ConferenceStatus> {
+    return this.request('GET', 'conference_status');
   }
 
   release(): Promise<boolean> {

@@ -187,3 +187,15 @@ describe('cameraEncodings', () => {
     expect(cameraEncodings({})).toHaveLength(1);
   });
 });
+
+describe('spotlight', () => {
+  it('spotlit participants lead, earliest first, whoever speaks; the viewer and the absent are left out', () => {
+    const speaking = [{ participant_uuid: 'p3', stage_index: 0, vad: 100 }];
+    const r = computeLayout({ layout: '1:7', participants: people(4), stage: speaking, selfUuid: 'me', recent: ['p3'], spotlight: ['p4', 'gone', 'me', 'p2'] });
+    expect(ids(r.mains)).toEqual(['p4']);
+    expect(ids(r.thumbs)).toEqual(['p2', 'p3', 'p1']);
+    expect(r.activeSpeaker).toBe('p3');
+    // Without a spotlight the speaker leads.
+    expect(ids(computeLayout({ layout: '1:7', participants: people(4), stage: speaking, selfUuid: 'me', recent: ['p3'] }).mains)).toEqual(['p3']);
+  });
+});

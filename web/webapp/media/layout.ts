@@ -120,6 +120,8 @@ export interface LayoutInput {
   presentation?: boolean;
   /** A Virtual Auditorium's Host view (guide §21.5): these Hosts come first, each group by recency. */
   hostsFirst?: ReadonlySet<string>;
+  /** Spotlit participants, earliest spotlit first: they lead the stage whoever speaks. */
+  spotlight?: readonly string[];
 }
 
 export interface LayoutResult {
@@ -151,7 +153,9 @@ function fill(order: readonly string[], cap: number, replaceLast: boolean): { sh
 
 export function computeLayout(input: LayoutInput): LayoutResult {
   const recent = input.recent ?? [];
-  const byRecency = speakerOrder(input.participants, input.stage, input.selfUuid, recent);
+  const bySpeech = speakerOrder(input.participants, input.stage, input.selfUuid, recent);
+  const spot = (input.spotlight ?? []).filter((u) => bySpeech.includes(u));
+  const byRecency = spot.length ? [...spot, ...bySpeech.filter((u) => !spot.includes(u))] : bySpeech;
   const hosts = input.hostsFirst;
   const order = hosts ? [...byRecency.filter((u) => hosts.has(u)), ...byRecency.filter((u) => !hosts.has(u))] : byRecency;
   const cap = capacity(input.layout);
