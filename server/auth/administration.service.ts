@@ -15,7 +15,6 @@ import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { forgetApiCredentials } from '../rest/basicAuth.js';
 import { hashPassword } from './password.js';
 
 const ROLE = 'Administrator role';
@@ -89,7 +88,7 @@ export async function updateRole(dom: Domain, id: number, patch: unknown): Promi
     ROLE_TAKEN,
   );
   // Cached API credentials carry the old permissions.
-  if (v.permissions !== undefined) forgetApiCredentials();
+  if (v.permissions !== undefined) dom.bus.accountsChanged();
   return getRole(dom, id);
 }
 
@@ -224,7 +223,7 @@ export async function updateAccount(dom: Domain, id: number, patch: unknown): Pr
     USERNAME_TAKEN,
   );
   // The API caches verified credentials; the old password (and old roles) must stop working now.
-  if (newPassword || v.roles || v.username !== undefined) forgetApiCredentials();
+  if (newPassword || v.roles || v.username !== undefined) dom.bus.accountsChanged();
   return getAccount(dom, id);
 }
 
@@ -236,5 +235,5 @@ export async function deleteAccount(dom: Domain, id: number): Promise<void> {
     await tx.delete(adminUser).where(eq(adminUser.id, id));
     await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: ACCOUNT, objectId: id, objectName: before.username, before: accountAudit(before, 'set'), secretFields: ['password'] });
   });
-  forgetApiCredentials();
+  dom.bus.accountsChanged();
 }

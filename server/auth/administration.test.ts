@@ -166,11 +166,11 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
     expect(selfDelete.status).toBe(400);
   });
 
-  it('refuses vmr.create to a Read-only administrator in the console', async () => {
+  it('refuses adding a VMR to a Read-only administrator in the console', async () => {
     const reader = await signIn('reader', 'reader-pw-1');
-    const vmr = await trpc(reader.cookie, 'mutation', 'vmr.create', { name: 'Denied VMR' });
+    const vmr = await trpc(reader.cookie, 'mutation', 'config.create', { resource: 'vmr', values: { name: 'Denied VMR' } });
     expect(vmr.body.error?.data.code).toBe('FORBIDDEN');
-    expect((await trpc(reader.cookie, 'query', 'vmr.list', {})).status).toBe(200);
+    expect((await trpc(reader.cookie, 'query', 'config.list', { resource: 'vmr' })).status).toBe(200);
   });
 
   it('makes a password change take effect at once, and logs it without the password', async () => {

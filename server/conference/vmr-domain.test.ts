@@ -9,7 +9,7 @@ import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConfigBus } from '../platform/ConfigBus.js';
 import { createObject, deleteObject, getObject, listObjects, updateObject, type ConfigRecord, type ListObjectsQuery } from '../config/config.service.js';
-import { servicesForNodes } from './vmr.service.js';
+import { servicesForNodes } from './servicesForNodes.js';
 import { createAlias } from './alias.service.js';
 
 // Virtual Meeting Rooms through the generic configuration layer, the one path the console and the API use.
@@ -108,7 +108,7 @@ describe.each(TEST_DATABASES)('Virtual Meeting Rooms on $name', ({ open }) => {
 
   it('gives the nodes every service with normalised aliases', async () => {
     await createVmr(dom, { name: 'Node view', aliases: [{ alias: 'SIP:Node.View@Example.com' }], pin: '1111', allow_guests: true, guest_pin: '2222' });
-    const svc = (await servicesForNodes(h.db)).find((s) => s.name === 'Node view');
+    const svc = (await servicesForNodes(dom)).find((s) => s.name === 'Node view');
     expect(svc).toMatchObject({ aliases: ['node.view@example.com'], pin: '1111', guestPin: '2222', allowGuests: true });
   });
 });

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { conference, conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
+import { conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
 import { ALIAS_MESSAGES, type AliasInput } from '../../shared/alias/alias.schema.js';
 import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { fieldDefault, MSG } from '../../shared/config/field.js';
 import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
+import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConferenceStore } from './store/ConferenceStore.js';
 import { JsonStore } from './store/JsonStore.js';
 import { NodeStore } from './store/NodeStore.js';
-import type { ResourceStore, StoredObject } from './store/ResourceStore.js';
+import type { Choice, ResourceStore, StoredKind, StoredObject } from './store/ResourceStore.js';
 import { TableStore } from './store/TableStore.js';
 
 /**
@@ -35,6 +36,7 @@ export interface ListObjectsQuery {
   limit?: number;
   orderBy?: string;
   equals?: Record<string, string | number | boolean>;
+  contains?: Record<string, string>;
   ids?: number[];
 }
 
@@ -71,14 +73,16 @@ const nodeStore = new NodeStore(new TableStore({
   },
 }));
 
+const conferenceStore = (serviceType: string): ConferenceStore => {
+  let s = conferenceStores.get(serviceType);
+  if (!s) conferenceStores.set(serviceType, (s = new ConferenceStore(serviceType)));
+  return s;
+};
+
 export function storeOf(def: ResourceDef): ResourceStore {
   switch (def.store ?? 'json') {
-    case 'conference': {
-      const t = def.serviceType ?? 'conference';
-      let s = conferenceStores.get(t);
-      if (!s) conferenceStores.set(t, (s = new ConferenceStore(t)));
-      return s;
-    }
+    case 'conference':
+      return conferenceStore(def.serviceType ?? 'conference');
     case 'system_location':
       return locationStore;
     case 'worker_vm':
@@ -86,6 +90,71 @@ export function storeOf(def: ResourceDef): ResourceStore {
     default:
       return jsonStore;
   }
+}
+
+/** Every service whatever its type: the `conference` resource of the API and of reference fields. */
+const allServicesStore = new ConferenceStore(null);
+/** Themes are uploaded packages (server/theme); reference fields only read their ids and names. */
+const themeStore = new TableStore({
+  table: ivrTheme,
+  id: ivrTheme.id,
+  createdAt: ivrTheme.createdAt,
+  columns: { name: { column: ivrTheme.name, property: 'name' }, description: { column: ivrTheme.description, property: 'description' } },
+});
+
+/** Where the objects a reference field's `resource` names are kept, and which field names them. */
+function referenceTarget(target: string): { kind: StoredKind; store: ResourceStore } {
+  switch (target) {
+    case 'conference':
+      return { kind: { name: target }, store: allServicesStore };
+    case 'ivr_theme':
+      return { kind: { name: target }, store: themeStore };
+    default: {
+      const def = findResource(target);
+      return def ? { kind: def, store: storeOf(def) } : { kind: { name: target }, store: jsonStore };
+    }
+  }
+}
+
+/** The choices of a reference field: every object of the target, id and name. */
+export function referenceOptions(dom: Domain, target: string): Promise<Choice[]> {
+  const { kind, store } = referenceTarget(target);
+  return store.options(dom.db, kind);
+}
+
+/** Names of the given objects of a reference target, for list pages. */
+export function referenceNames(dom: Domain, target: string, ids: number[]): Promise<Map<number, string>> {
+  const { kind, store } = referenceTarget(target);
+  return store.names(dom.db, kind, ids);
+}
+
+/** The definition of the service with this id, whatever its type. */
+export async function serviceDefOf(dom: Domain, id: number): Promise<ResourceDef> {
+  const s = await allServicesStore.get(dom.db, SERVICE_BY_TYPE.get('conference')!, id);
+  const def = s && SERVICE_BY_TYPE.get(String(s.values.service_type));
+  if (!def) throw AppError.notFound('Conference');
+  return def;
+}
+
+/**
+ * Services of every type in one list (the API's `conference` resource), each read through its own
+ * type's definition; `equals` and `contains` filter on columns shared by every type.
+ */
+export async function listServices(dom: Domain, q: ListObjectsQuery & { orderBy: string }): Promise<{ total: number; items: { def: ResourceDef; record: ConfigRecord }[] }> {
+  const r = await allServicesStore.list(dom.db, SERVICE_BY_TYPE.get('conference')!, {
+    offset: q.offset ?? 0,
+    limit: q.limit ?? 20,
+    orderBy: q.orderBy,
+    equals: q.equals,
+    contains: q.contains,
+  });
+  return {
+    total: r.total,
+    items: r.rows.flatMap((s) => {
+      const def = SERVICE_BY_TYPE.get(String(s.values.service_type));
+      return def ? [{ def, record: toRecord(def, s) }] : [];
+    }),
+  };
 }
 
 export function resourceDef(name: string): ResourceDef {
@@ -115,6 +184,7 @@ export async function listObjects(dom: Domain, resource: string, q: ListObjectsQ
     limit: Math.min(q.limit ?? 20, 10_000),
     orderBy: q.orderBy ?? def.orderBy ?? nameFieldOf(def),
     equals: q.equals,
+    contains: q.contains,
     ids: q.ids,
   });
   return { total: r.total, items: r.rows.map((s) => toRecord(def, s)) };
@@ -143,33 +213,13 @@ function parseOrThrow(def: ResourceDef, input: unknown): Record<string, unknown>
   return p.data as Record<string, unknown>;
 }
 
-/** Ids that exist in the target resource of a reference. */
-async function existingIds(db: Database, target: string, ids: number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const pick = async (rows: Promise<{ id: number }[]>) => new Set((await rows).map((r) => r.id));
-  switch (target) {
-    case 'system_location':
-      return pick(db.select({ id: systemLocation.id }).from(systemLocation).where(inArray(systemLocation.id, ids)));
-    case 'worker_vm':
-      return pick(db.select({ id: conferencingNode.id }).from(conferencingNode).where(inArray(conferencingNode.id, ids)));
-    case 'conference':
-      return pick(db.select({ id: conference.id }).from(conference).where(inArray(conference.id, ids)));
-    case 'ivr_theme':
-      return pick(db.select({ id: ivrTheme.id }).from(ivrTheme).where(inArray(ivrTheme.id, ids)));
-    default: {
-      const def = findResource(target);
-      if (def && def.store === 'conference') return pick(db.select({ id: conference.id }).from(conference).where(inArray(conference.id, ids)));
-      return pick(db.select({ id: configObject.id }).from(configObject).where(and(eq(configObject.resource, target), inArray(configObject.id, ids))));
-    }
-  }
-}
-
 async function checkReferences(db: Database, def: ResourceDef, v: Record<string, unknown>, errors: Record<string, string[]>): Promise<void> {
   for (const [key, f] of Object.entries(def.fields)) {
     if (f.type !== 'ref' && f.type !== 'refList') continue;
     const ids = f.type === 'ref' ? (v[key] == null ? [] : [v[key] as number]) : ((v[key] as number[]) ?? []);
     if (ids.length === 0) continue;
-    const found = await existingIds(db, f.resource, ids);
+    const { kind, store } = referenceTarget(f.resource);
+    const found = await store.existingIds(db, kind, ids);
     if (ids.some((id) => !found.has(id))) (errors[key] ??= []).push(MSG.ref);
   }
 }

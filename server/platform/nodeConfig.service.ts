@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
+import { conferencingNode, ivrTheme, systemLocation } from '../../db/schema.js';
 import {
   nodeConfigSnapshotSchema,
   nodeSettingsSchema,
@@ -19,7 +19,7 @@ import {
 } from '../../shared/node-protocol/messages.js';
 import type { RoutingRuleConfig } from '../../shared/routing/call-routing.js';
 import { tlsCertificatesByNode } from '../certificate/certificate.service.js';
-import { servicesForNodes } from '../conference/vmr.service.js';
+import { servicesForNodes } from '../conference/servicesForNodes.js';
 import { getSingleton, listObjects } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 import { routingRulesForNodes } from '../routing/routing.service.js';
@@ -136,7 +136,7 @@ export class NodeConfigBuilder {
 
   async shared(): Promise<SharedNodeConfig> {
     const [services, routingRules, settings, themes] = await Promise.all([
-      servicesForNodes(this.dom.db),
+      servicesForNodes(this.dom),
       routingRulesForNodes(this.dom.db),
       this.settings(),
       this.themes(),
@@ -282,14 +282,11 @@ export class NodeConfigBuilder {
     return out;
   }
 
-  /** Stored JSON of STUN/TURN servers by id: one query per kind instead of one per object. */
+  /** Servers a location names, by id: one read per kind instead of one per object. */
   private async serverData(resource: 'stun_server' | 'turn_server' | 'syslog_server' | 'event_sink' | 'policy_server', ids: number[]): Promise<Map<number, unknown>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.dom.db
-      .select({ id: configObject.id, data: configObject.data })
-      .from(configObject)
-      .where(and(eq(configObject.resource, resource), inArray(configObject.id, ids)));
-    return new Map(rows.map((r) => [r.id, r.data]));
+    const { items } = await listObjects(this.dom, resource, { ids, limit: ids.length, orderBy: 'id' });
+    return new Map(items.map((r) => [r.id, r]));
   }
 
   /** One node's snapshot; its version changes exactly when any part of it changes. */

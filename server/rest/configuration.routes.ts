@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias, type ServiceAlias } from '../conference/alias.service.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { actionOf, requireApiPermission } from './basicAuth.js';
+import { actionOf, forgetApiCredentials, requireApiPermission } from './basicAuth.js';
 import type { PermissionArea } from '../../shared/admin/permissions.js';
 import { RESOURCES } from '../../shared/config/registry.js';
 import { registerResourceRoutes } from './resource.routes.js';
@@ -42,6 +42,8 @@ function parseId(req: Req): number {
 
 /** Pexip-compatible configuration API: Tastypie envelopes, 201 + Location, 202 on PATCH, 204 on DELETE. */
 export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain): void {
+  // Cached API credentials carry old passwords and permissions.
+  dom.bus.on('accountsChanged', forgetApiCredentials);
   registerResourceRoutes(app, dom);
   const handle =
     (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>, area: PermissionArea = 'system') =>

@@ -1,6 +1,4 @@
-import { and, asc, count, desc, eq, ilike, type SQL } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { conference } from '../../db/schema.js';
 import type { FieldSpec } from '../../shared/config/field.js';
 import { fieldDefault } from '../../shared/config/field.js';
 import { RESOURCES, findResource } from '../../shared/config/registry.js';
@@ -12,11 +10,12 @@ import {
   getObject,
   getSingleton,
   listObjects,
+  listServices,
+  serviceDefOf,
   updateObject,
   updateSingleton,
   type ConfigRecord,
 } from '../config/config.service.js';
-import { escapeLike } from '../config/store/ResourceStore.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from './basicAuth.js';
@@ -202,11 +201,7 @@ function registerServiceRoutes(
     if (!def) throw AppError.validation({ service_type: [`Select a valid choice. ${String(serviceType)} is not one of the available choices.`] });
     return def;
   };
-  const typeOfId = async (d: Domain, id: number): Promise<ResourceDef> => {
-    const [row] = await d.db.select({ t: conference.serviceType }).from(conference).where(eq(conference.id, id));
-    if (!row) throw AppError.notFound('Conference');
-    return defOf(row.t);
-  };
+  const typeOfId = (d: Domain, id: number): Promise<ResourceDef> => serviceDefOf(d, id);
 
   app.get(`${path}schema/`, handle(vmrArea, async () => schemaOf(defOf('conference'))));
   app.get(path, handle(vmrArea, async (req, _r, d) => {
@@ -220,30 +215,10 @@ function registerServiceRoutes(
       const r = await listObjects(d, def.name, { search: q.name__icontains, limit, offset, orderBy: order, equals });
       return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o, 'conference')));
     }
-    // All service types: page over the table, then read each object through its type's definition.
-    const filters: SQL[] = [];
-    if (q.name !== undefined) filters.push(eq(conference.name, q.name));
-    if (q.name__icontains) filters.push(ilike(conference.name, escapeLike(q.name__icontains)));
-    const where = and(...filters);
-    const col = order.replace('-', '') === 'name' ? conference.name : conference.id;
-    const [total] = await d.db.select({ n: count() }).from(conference).where(where);
-    const rows = await d.db
-      .select({ id: conference.id, t: conference.serviceType })
-      .from(conference)
-      .where(where)
-      .orderBy(order.startsWith('-') ? desc(col) : asc(col), asc(conference.id))
-      .limit(limit)
-      .offset(offset);
-    // One query per service type on the page, not one per object.
-    const byId = new Map<number, Record<string, unknown>>();
-    for (const t of new Set(rows.map((r) => r.t))) {
-      const def = SERVICE_BY_TYPE.get(t);
-      if (!def) continue;
-      const ids = rows.filter((r) => r.t === t).map((r) => r.id);
-      for (const o of (await listObjects(d, def.name, { ids, limit: ids.length, orderBy: 'id' })).items) byId.set(o.id, toApi(def, o, 'conference'));
-    }
-    const objects = rows.flatMap((r) => byId.get(r.id) ?? []);
-    return listEnvelope(path, q as Record<string, string>, limit, offset, total?.n ?? 0, objects);
+    // All service types in one page, each object read through its type's definition.
+    const r = await listServices(d, { limit, offset, orderBy: order, equals, contains: q.name__icontains ? { name: q.name__icontains } : undefined });
+    const objects = r.items.map((o) => toApi(o.def, o.record, 'conference'));
+    return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, objects);
   }));
   app.get(`${path}:id/`, handle(vmrArea, async (req, _r, d) => {
     const def = await typeOfId(d, parseId(req));

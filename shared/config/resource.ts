@@ -70,7 +70,7 @@ export function schemasOf(def: ResourceDef) {
   return s;
 }
 
-export const nameFieldOf = (def: ResourceDef) => def.nameField ?? 'name';
+export const nameFieldOf = (def: Pick<ResourceDef, 'nameField'>) => def.nameField ?? 'name';
 
 /** Services: an alias may appear only once per service (uniqueness across services is the domain's). */
 function withAliasRule(refine?: Refine): Refine {

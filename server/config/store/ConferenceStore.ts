@@ -14,9 +14,9 @@ export interface StoredAlias {
   description: string;
 }
 
-/** Services (`conference` rows of one service type) with their aliases. */
+/** Services (`conference` rows of one service type, or of every type when `serviceType` is null) with their aliases. */
 export class ConferenceStore extends TableStore {
-  constructor(readonly serviceType: string) {
+  constructor(readonly serviceType: string | null) {
     super({
       table: conference,
       id: conference.id,
@@ -29,9 +29,10 @@ export class ConferenceStore extends TableStore {
         guest_pin: { column: conference.guestPin, property: 'guestPin' },
         allow_guests: { column: conference.allowGuests, property: 'allowGuests' },
         participant_limit: { column: conference.participantLimit, property: 'participantLimit' },
+        service_type: { column: conference.serviceType, property: 'serviceType' },
       },
-      scope: () => eq(conference.serviceType, serviceType),
-      fixed: { serviceType },
+      scope: serviceType === null ? undefined : () => eq(conference.serviceType, serviceType),
+      fixed: serviceType === null ? undefined : { serviceType },
     });
   }
 

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizz
 import type { Database } from '../../../db/client.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { escapeLike, type ResourceStore, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import { escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
 type Row = typeof configObject.$inferSelect;
 const toStored = (r: Row): StoredObject => ({ id: r.id, createdAt: r.createdAt, values: r.data });
@@ -18,6 +18,7 @@ export class JsonStore implements ResourceStore {
       filters.push(or(...keys.map((k) => sql`${field(k)} ilike ${like}`)));
     }
     for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${field(k)} = ${String(v)}`);
+    for (const [k, v] of Object.entries(q.contains ?? {})) filters.push(sql`${field(k)} ilike ${escapeLike(v)}`);
     if (q.ids) filters.push(q.ids.length ? inArray(configObject.id, q.ids) : sql`false`);
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
@@ -32,6 +33,31 @@ export class JsonStore implements ResourceStore {
       .limit(q.limit)
       .offset(q.offset);
     return { total: total?.n ?? 0, rows: rows.map(toStored) };
+  }
+
+  private async choices(db: Database, kind: StoredKind, ids?: number[]): Promise<Choice[]> {
+    const rows = await db
+      .select({ id: configObject.id, data: configObject.data })
+      .from(configObject)
+      .where(and(eq(configObject.resource, kind.name), ids ? inArray(configObject.id, ids) : undefined))
+      .orderBy(asc(configObject.id))
+      .limit(5000);
+    return rows.map((r) => ({ id: r.id, name: String(r.data[nameFieldOf(kind)] ?? r.data.name ?? r.id) }));
+  }
+
+  options(db: Database, kind: StoredKind) {
+    return this.choices(db, kind);
+  }
+
+  async names(db: Database, kind: StoredKind, ids: number[]) {
+    if (ids.length === 0) return new Map<number, string>();
+    return new Map((await this.choices(db, kind, ids)).map((c) => [c.id, c.name]));
+  }
+
+  async existingIds(db: Database, kind: StoredKind, ids: number[]) {
+    if (ids.length === 0) return new Set<number>();
+    const rows = await db.select({ id: configObject.id }).from(configObject).where(and(eq(configObject.resource, kind.name), inArray(configObject.id, ids)));
+    return new Set(rows.map((r) => r.id));
   }
 
   async get(db: Database, def: ResourceDef, id: number) {

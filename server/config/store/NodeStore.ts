@@ -3,7 +3,7 @@ import type { Database } from '../../../db/client.js';
 import { conferencingNode } from '../../../db/schema.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import { assignNodeCertificate, nodeCertificates } from '../../certificate/certificate.service.js';
-import type { ResourceStore, StoredObject, StoreListQuery } from './ResourceStore.js';
+import type { ResourceStore, StoredKind, StoredObject, StoreListQuery } from './ResourceStore.js';
 import type { TableStore } from './TableStore.js';
 
 /** The worker_vm field whose value the TLS certificates hold (their `nodes` lists). */
@@ -50,6 +50,18 @@ export class NodeStore implements ResourceStore {
   async remove(db: Database, def: ResourceDef, id: number) {
     await assignNodeCertificate(db, null, id, null);
     return this.table.remove(db, def, id);
+  }
+
+  options(db: Database, kind: StoredKind) {
+    return this.table.options(db, kind);
+  }
+
+  names(db: Database, kind: StoredKind, ids: number[]) {
+    return this.table.names(db, kind, ids);
+  }
+
+  existingIds(db: Database, kind: StoredKind, ids: number[]) {
+    return this.table.existingIds(db, kind, ids);
   }
 
   findClash(db: Database, def: ResourceDef, fields: string[], values: string[], ownId: number | null) {

@@ -8,6 +8,15 @@ export interface StoredObject {
   values: Record<string, unknown>;
 }
 
+/** One choice of a reference field: an object's id and name. */
+export interface Choice {
+  id: number;
+  name: string;
+}
+
+/** What the reference reads need of a kind: where it is stored and which field names an object. */
+export type StoredKind = Pick<ResourceDef, 'name' | 'nameField'>;
+
 export interface StoreListQuery {
   search?: string;
   offset: number;
@@ -18,11 +27,13 @@ export interface StoreListQuery {
   equals?: Record<string, string | number | boolean>;
   /** Only these ids (a page of mixed kinds read in one query per kind). */
   ids?: number[];
+  /** Case-insensitive substring match of a field's value (the REST API's `__icontains`). */
+  contains?: Record<string, string>;
 }
 
 /**
  * Where a kind of configuration object lives. The generic JSON store suits most kinds; services,
- * locations and nodes have typed tables that other parts of the server query directly.
+ * locations and nodes have typed tables. Every read and write of configuration goes through a store.
  */
 export interface ResourceStore {
   list(db: Database, def: ResourceDef, q: StoreListQuery): Promise<{ total: number; rows: StoredObject[] }>;
@@ -32,6 +43,12 @@ export interface ResourceStore {
   remove(db: Database, def: ResourceDef, id: number): Promise<boolean>;
   /** The id of another object whose `fields` equal `values` case-insensitively, if any. */
   findClash(db: Database, def: ResourceDef, fields: string[], values: string[], ownId: number | null): Promise<number | null>;
+  /** Every object's id and name, the choices of a reference field. */
+  options(db: Database, kind: StoredKind): Promise<Choice[]>;
+  /** The names of the given objects (those that exist). */
+  names(db: Database, kind: StoredKind, ids: number[]): Promise<Map<number, string>>;
+  /** Which of `ids` exist. */
+  existingIds(db: Database, kind: StoredKind, ids: number[]): Promise<Set<number>>;
   /** Ids of objects whose `field` references `id` (a ref equal to it or a ref list containing it). */
   referencing(db: Database, def: ResourceDef, field: string, id: number): Promise<{ id: number; name: string }[]>;
 }

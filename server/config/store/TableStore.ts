@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizz
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { escapeLike, type ResourceStore, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import { escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
 /** An API field kept in its own column, with conversions when the stored form differs. */
 export interface ColumnMapping {
@@ -17,7 +17,8 @@ export interface TableStoreOptions {
   table: PgTable;
   id: AnyPgColumn;
   createdAt: AnyPgColumn;
-  settings: AnyPgColumn;
+  /** The JSON column for fields without a column of their own; none when every field is a column. */
+  settings?: AnyPgColumn;
   columns: Record<string, ColumnMapping>;
   /** Rows of this resource only (e.g. one service type). */
   scope?: () => SQL;
@@ -35,7 +36,12 @@ export class TableStore implements ResourceStore {
   protected expr(key: string): SQL | AnyPgColumn {
     const m = this.o.columns[key];
     if (m) return m.column;
-    return sql`(${this.o.settings} ->> ${key})`;
+    return sql`(${this.settings()} ->> ${key})`;
+  }
+
+  private settings(): AnyPgColumn {
+    if (!this.o.settings) throw new Error('This table keeps no settings JSON');
+    return this.o.settings;
   }
 
   protected toStored(row: Record<string, unknown>): StoredObject {
@@ -55,7 +61,7 @@ export class TableStore implements ResourceStore {
       if (m) out[m.property] = m.toDb ? m.toDb(v) : v;
       else if (k !== 'aliases') settings[k] = v;
     }
-    out.settings = settings;
+    if (this.o.settings) out.settings = settings;
     return out;
   }
 
@@ -69,6 +75,7 @@ export class TableStore implements ResourceStore {
     const filters: (SQL | undefined)[] = [this.o.scope?.()];
     if (q.search) filters.push(this.searchFilter(def, q.search));
     for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${this.expr(k)} = ${v}`);
+    for (const [k, v] of Object.entries(q.contains ?? {})) filters.push(sql`${this.expr(k)} ilike ${escapeLike(v)}`);
     if (q.ids) filters.push(q.ids.length ? inArray(this.o.id, q.ids) : sql`false`);
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
@@ -83,6 +90,38 @@ export class TableStore implements ResourceStore {
       .limit(q.limit)
       .offset(q.offset);
     return { total: Number(total?.n ?? 0), rows: rows.map((r) => this.toStored(r as Record<string, unknown>)) };
+  }
+
+  /** The column naming an object (every typed table has a `name` column). */
+  private nameColumn(kind: StoredKind): AnyPgColumn {
+    const m = this.o.columns[nameFieldOf(kind)];
+    if (!m) throw new Error(`${kind.name}: the name field is not a column`);
+    return m.column;
+  }
+
+  private async choices(db: Database, kind: StoredKind, ids?: number[]): Promise<Choice[]> {
+    const name = this.nameColumn(kind);
+    return (await db
+      .select({ id: this.o.id, name })
+      .from(this.o.table)
+      .where(and(this.o.scope?.(), ids ? inArray(this.o.id, ids) : undefined))
+      .orderBy(asc(name))
+      .limit(5000)) as Choice[];
+  }
+
+  options(db: Database, kind: StoredKind) {
+    return this.choices(db, kind);
+  }
+
+  async names(db: Database, kind: StoredKind, ids: number[]) {
+    if (ids.length === 0) return new Map<number, string>();
+    return new Map((await this.choices(db, kind, ids)).map((c) => [c.id, c.name]));
+  }
+
+  async existingIds(db: Database, _kind: StoredKind, ids: number[]) {
+    if (ids.length === 0) return new Set<number>();
+    const rows = (await db.select({ id: this.o.id }).from(this.o.table).where(and(this.o.scope?.(), inArray(this.o.id, ids)))) as { id: number }[];
+    return new Set(rows.map((r) => r.id));
   }
 
   async get(db: Database, _def: ResourceDef, id: number) {
@@ -119,7 +158,7 @@ export class TableStore implements ResourceStore {
     const m = this.o.columns[key];
     const cond = m
       ? eq(m.column, id)
-      : sql`(${this.o.settings} -> ${key} = ${JSON.stringify(id)}::jsonb or ${this.o.settings} -> ${key} @> ${JSON.stringify([id])}::jsonb)`;
+      : sql`(${this.settings()} -> ${key} = ${JSON.stringify(id)}::jsonb or ${this.settings()} -> ${key} @> ${JSON.stringify([id])}::jsonb)`;
     const rows = (await db.select().from(this.o.table).where(and(this.o.scope?.(), cond)).limit(5)) as Record<string, unknown>[];
     return rows.map((r) => {
       const s = this.toStored(r);
