@@ -16,6 +16,7 @@ import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
 import { BackupScheduler } from './backup/backup.service.js';
 import { registerBackupRoutes } from './backup/backup.routes.js';
 import { registerBulkRoutes } from './bulk/bulk.routes.js';
@@ -74,7 +75,9 @@ export class ManagementServer {
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }));
     const services: ServerServices = { dom, status, registry };
 
-    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 80 * 1024 * 1024 });
+    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
+    // First: every route's body limit depends on who is asking, decided before the body is read.
+    registerBodyLimits(app, dom);
     await app.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {

@@ -8,29 +8,32 @@ import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } fro
 const CACHE_MS = 60_000;
 const verified = new Map<string, { admin: Admin; until: number }>();
 
-/** HTTP Basic authentication for the management REST API; 401 without valid credentials, 403 without "May use API". */
-export async function requireApiAdmin(db: Database, req: FastifyRequest, reply: FastifyReply): Promise<Admin | null> {
-  const header = req.headers.authorization ?? '';
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-  const fail = (status: number, error: string) => {
-    if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="management API"');
-    void reply.code(status).send({ error });
-    return null;
-  };
-  if (!m) return fail(401, 'Authentication credentials were not provided.');
+/** Checks an HTTP Basic `Authorization` header: the administrator, or the status and message to refuse with. */
+export async function checkBasic(db: Database, header: string | undefined): Promise<{ admin: Admin } | { status: 401 | 403; error: string }> {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!m) return { status: 401, error: 'Authentication credentials were not provided.' };
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return fail(401, 'Invalid username or password.');
+  if (colon < 0) return { status: 401, error: 'Invalid username or password.' };
   const key = createHash('sha256').update(decoded).digest('hex');
   const hit = verified.get(key);
   let admin = hit && hit.until > Date.now() ? hit.admin : null;
   if (!admin) {
     admin = await authenticate(db, decoded.slice(0, colon), decoded.slice(colon + 1));
-    if (!admin) return fail(401, 'Invalid username or password.');
+    if (!admin) return { status: 401, error: 'Invalid username or password.' };
     verified.set(key, { admin, until: Date.now() + CACHE_MS });
   }
-  if (!admin.mayUseApi) return fail(403, 'This account may not use the API.');
-  return admin;
+  if (!admin.mayUseApi) return { status: 403, error: 'This account may not use the API.' };
+  return { admin };
+}
+
+/** HTTP Basic authentication for the management REST API; 401 without valid credentials, 403 without "May use API". */
+export async function requireApiAdmin(db: Database, req: FastifyRequest, reply: FastifyReply): Promise<Admin | null> {
+  const r = await checkBasic(db, req.headers.authorization);
+  if ('admin' in r) return r.admin;
+  if (r.status === 401) reply.header('WWW-Authenticate', 'Basic realm="management API"');
+  void reply.code(r.status).send({ error: r.error });
+  return null;
 }
 
 export function forgetApiCredentials(): void {
