@@ -14,7 +14,7 @@
  * own (bench/support/subscribers.ts), 1, 2, 4, 8, 16, 32 of them (--quick: 1, 8, 32), added step by
  * step. werift subscribers join the werift SFU as MediaTestClient does (createLeg + negotiate);
  * mediasoup subscribers get a WebRtcTransport and a consumer per producer on the publisher's
- * router, offered to them as SDP (bench/support/consumerSdp.ts).
+ * router, offered to them as SDP (node-agent/testing/consumerSdp.ts).
  *
  * Each SFU runs in a child process of its own (bench/support/weriftSfu.ts, mediasoupSfu.ts), so
  * that its CPU is its own: utime+stime from /proc/<pid>/stat over the measurement window, for

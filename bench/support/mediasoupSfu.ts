@@ -9,7 +9,7 @@ import '../../node-agent/media/mediasoup/workerBin.js';
 import pino from 'pino';
 import type { types } from 'mediasoup';
 import { MediasoupEngine } from '../../node-agent/media/mediasoup/MediasoupEngine.js';
-import { answerDtls, consumerOffer } from './consumerSdp.js';
+import { answerDtls, consumerOffer, WERIFT_RTP_CAPABILITIES } from '../../node-agent/testing/consumerSdp.js';
 import { LoopLag } from './loopLag.js';
 import { serve } from './rpc.js';
 
@@ -28,24 +28,7 @@ const transportOptions: types.WebRtcTransportOptions = {
   initialAvailableOutgoingBitrate: 1_000_000,
 };
 
-/** What a werift peer with weriftPeerConfig() receives: Opus, VP8 (NACK, PLI, REMB), mid and abs-send-time. */
-const WERIFT_CAPS: types.RtpCapabilities = {
-  codecs: [
-    { kind: 'audio', mimeType: 'audio/opus', preferredPayloadType: 111, clockRate: 48_000, channels: 2, parameters: {}, rtcpFeedback: [] },
-    {
-      kind: 'video',
-      mimeType: 'video/VP8',
-      preferredPayloadType: 96,
-      clockRate: 90_000,
-      parameters: {},
-      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'goog-remb' }],
-    },
-  ],
-  headerExtensions: (['audio', 'video'] as const).flatMap((kind) => [
-    { kind, uri: 'urn:ietf:params:rtp-hdrext:sdes:mid' as const, preferredId: 1, direction: 'sendrecv' as const },
-    { kind, uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time' as const, preferredId: 2, direction: 'sendrecv' as const },
-  ]),
-};
+const WERIFT_CAPS = WERIFT_RTP_CAPABILITIES;
 
 let publisher: types.WebRtcTransport | undefined;
 const producers: types.Producer[] = [];
