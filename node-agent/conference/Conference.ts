@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { nodeSettingsSchema, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia } from '../media/MediaTypes.js';
+import type { LayoutName } from '../../shared/node-protocol/messages.js';
+import type { ServiceType } from '../../shared/client-api/conference.js';
 import type { Participant, SplashScreen } from './Participant.js';
 
 export interface ConferenceEvents {
@@ -14,6 +16,14 @@ export interface ConferenceEvents {
   statusChanged: [];
   /** Someone took the presentation floor (`presentation_start`), or nobody holds it now (`null`: `presentation_stop`). */
   presentation: [presenter: Participant | null];
+  /** Spotlights changed the stage order: SSE `stage`. */
+  stageChanged: [];
+  /** A Host changed the layouts (`transform_layout`): SSE `layout` to everyone. */
+  layoutChanged: [];
+  /** The participant must re-read its token (its role changed): SSE `refresh_token` to that participant. */
+  refreshToken: [Participant];
+  /** The participant is moved to another conference: SSE `refer` to that participant. */
+  refer: [Participant, { alias: string; token: string }];
   ended: [];
 }
 
@@ -23,6 +33,11 @@ export const REASON = {
   guestsOnly: 'All conference hosts departed hosted conference',
   backstop: 'Last remaining participant removed from conference after timeout',
   testCallFinished: 'Test call finished',
+  byParticipant: 'Disconnected by another participant',
+  conferenceByParticipant: 'Conference terminated by another participant',
+  transferred: 'Call transferred',
+  /** A Host sent the `end_conference` DTMF command (theme default `##`). */
+  dtmfEnd: 'Conference host ended the conference with a DTMF command',
 } as const;
 
 /**
@@ -80,6 +95,14 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   /** presentation_start goes out once the presenter's stream is live (receivers then ask for it). */
   private presentationAnnounced = false;
   private presentationFallback: NodeJS.Timeout | null = null;
+  /** Locked: newcomers wait in the lobby until a Host admits them (guide §29.1). */
+  locked = false;
+  /** "Mute all Guests": current and future Guests are muted (guide §29.2). */
+  guestsMuted: boolean;
+  /** Guests may unmute themselves after an administrative mute. */
+  guestsCanUnmute = false;
+  /** Layouts chosen by a Host (`transform_layout`); unset = the service's Host view / Guest view. */
+  layout: { host?: LayoutName; guest?: LayoutName } = {};
 
   constructor(
     public service: ServiceConfig,
@@ -87,6 +110,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     private readonly rules: ConferenceRules = DEFAULT_RULES,
   ) {
     super();
+    this.guestsMuted = service.muteAllGuests;
     media.on('presentationStream', (pid, live) => {
       if (live && pid === this.presenterId) this.announcePresentation();
     });
@@ -105,13 +129,13 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   /** `current_service_type` for the client API: held Guests are in the `waiting_room`. */
-  clientServiceType(p?: Participant): string {
+  clientServiceType(p?: Participant): ServiceType {
     return p?.held ? 'waiting_room' : clientServiceType(this.service);
   }
 
-  /** Conference started = a Host is present (Guests are held until then). */
+  /** Conference started = a Host is in, not waiting in the lobby (Guests are held until then). */
   get hasHost(): boolean {
-    return this.participants.some((p) => p.role === 'HOST');
+    return this.participants.some((p) => p.role === 'HOST' && !p.held);
   }
 
   /** Participant limit of the service (blank = unlimited). */
@@ -128,7 +152,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (this.ended) throw new Error('conference has ended');
     const hostWasPresent = this.hasHost;
     // Guests only exist where the service has a Host PIN and allows Guests; they wait for a Host.
-    p.held = p.role === 'GUEST' && !hostWasPresent;
+    // Locked (guide §29.1): with a Host PIN, Guests wait and Host-PIN joiners enter; without one everyone waits.
+    p.lockedOut = this.locked && (p.role === 'GUEST' || this.service.pin === '');
+    p.held = p.lockedOut || (p.role === 'GUEST' && !hostWasPresent);
+    if (p.role === 'GUEST' && this.guestsMuted) p.isMuted = true;
     this.syncMedia(p);
     this.members.set(p.id, p);
     this.emit('participantJoined', p);
@@ -138,7 +165,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       // Timed per participant (guide §20.4); 0 = disconnect at once.
       this.later(p, this.rules.settings().waitingForHostTimeout * 1000, () => this.remove(p.id, REASON.waitingForHost));
     }
-    if (p.role === 'HOST' && !hostWasPresent) this.hostArrived();
+    if (p.role === 'HOST' && !hostWasPresent && !p.held) this.hostArrived();
     if (this.service.serviceType === 'test_call') this.runTestCall(p);
     this.checkBackstop();
   }
@@ -163,7 +190,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.emit('participantLeft', p, reason);
     if (this.members.size === 0) return this.end();
     if (this.ended) return;
-    if (p.role === 'HOST' && !this.hasHost) this.lastHostLeft();
+    if (p.role === 'HOST' && !p.held && !this.hasHost) this.lastHostLeft();
     this.checkBackstop();
   }
 
@@ -239,22 +266,114 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   private syncMedia(p: Participant): void {
-    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held });
+    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held, muted: p.isMuted, videoMuted: p.isVideoMuted, spotlight: p.spotlight });
+  }
+
+  // --- meeting control (guide §29; who may do what is checked in ConferenceControl)
+
+  setLocked(locked: boolean): void {
+    if (this.locked === locked) return;
+    this.locked = locked;
+    this.emit('statusChanged');
+    // Unlocking admits everyone still waiting (guide §29.1).
+    if (!locked) for (const p of this.participants) if (p.lockedOut) this.release(p);
+  }
+
+  /** Admits one participant from the lobby (participant `unlock`). */
+  admit(p: Participant): void {
+    if (p.held) this.release(p);
+  }
+
+  /** `start_conference`: lets in everyone waiting. */
+  admitAll(): void {
+    for (const p of this.participants) if (p.held) this.release(p);
+  }
+
+  /** Mute all Guests (and those who join later), or unmute them all. */
+  setGuestsMuted(muted: boolean): void {
+    this.guestsMuted = muted;
+    for (const p of this.participants) if (p.role === 'GUEST') this.change(p, { isMuted: muted });
+    this.emit('statusChanged');
+  }
+
+  setGuestsCanUnmute(setting: boolean): void {
+    if (this.guestsCanUnmute === setting) return;
+    this.guestsCanUnmute = setting;
+    this.emit('statusChanged');
+  }
+
+  /** Changes participant state; media follows, everyone gets `participant_update` (only when something changed). */
+  change(p: Participant, patch: Partial<Pick<Participant, 'isMuted' | 'isClientMuted' | 'isVideoMuted' | 'buzzTime' | 'spotlight'>>): void {
+    const before = JSON.stringify([p.isMuted, p.isClientMuted, p.isVideoMuted, p.buzzTime, p.spotlight]);
+    Object.assign(p, patch);
+    if (JSON.stringify([p.isMuted, p.isClientMuted, p.isVideoMuted, p.buzzTime, p.spotlight]) === before) return;
+    this.syncMedia(p);
+    this.updated(p);
+    if (patch.spotlight !== undefined) this.emit('stageChanged');
+  }
+
+  clearAllBuzz(): void {
+    for (const p of this.participants) this.change(p, { buzzTime: 0 });
+  }
+
+  /** Makes a participant Host or Guest; the last Host leaving the Host role counts as the last Host leaving. */
+  setRole(p: Participant, role: Participant['role']): void {
+    if (p.role === role) return;
+    const hadHost = this.hasHost;
+    p.role = role;
+    if (role === 'HOST' && p.held && !p.lockedOut) this.release(p);
+    // A new Guest in a meeting whose Guests are muted is muted too.
+    if (role === 'GUEST' && this.guestsMuted) p.isMuted = true;
+    this.syncMedia(p);
+    this.updated(p);
+    this.emit('refreshToken', p);
+    if (role === 'HOST' && !hadHost && !p.held) this.hostArrived();
+    else if (role === 'GUEST' && hadHost && !this.hasHost) this.lastHostLeft();
+    this.emit('statusChanged');
+  }
+
+  /** `transform_layout`: Host and Guest layouts (one `layout` sets both). */
+  setLayout(layout: { host?: LayoutName; guest?: LayoutName }): void {
+    this.layout = { ...this.layout, ...layout };
+    this.emit('layoutChanged');
+  }
+
+  /** The layout a participant's role sees now. */
+  layoutFor(p: Participant): LayoutName {
+    return p.role === 'HOST' ? (this.layout.host ?? this.service.hostView) : (this.layout.guest ?? this.service.guestView);
+  }
+
+  /** Tells the participant to join another conference with a one-time token, then lets them go. */
+  refer(p: Participant, alias: string, token: string, graceMs = 10_000): void {
+    this.emit('refer', p, { alias, token });
+    this.later(p, graceMs, () => this.remove(p.id, REASON.transferred));
+  }
+
+  /** The stage with spotlit participants first (earliest spotlight first), then the speaker order. */
+  stageOrder(stage: { participantId: string; speaking: boolean }[]): { participantId: string; speaking: boolean }[] {
+    const spot = (id: string) => this.members.get(id)?.spotlight ?? 0;
+    const spotlit = stage.filter((s) => spot(s.participantId) > 0).sort((a, b) => spot(a.participantId) - spot(b.participantId));
+    return [...spotlit, ...stage.filter((s) => spot(s.participantId) === 0)];
   }
 
   /** The first Host releases every held Guest and cancels the Guests-only countdown. */
   private hostArrived(): void {
     this.clearTimer('guestsOnlyTimer');
-    for (const g of this.participants) {
-      if (!g.held) continue;
-      g.held = false;
-      for (const t of this.participantTimers.get(g.id) ?? []) clearTimeout(t);
-      this.participantTimers.delete(g.id);
-      this.syncMedia(g);
-      this.setSplash(g, null);
-      this.emit('participantUpdated', g);
-    }
+    for (const g of this.participants) if (g.held && !g.lockedOut) this.release(g);
     this.emit('statusChanged');
+  }
+
+  /** Lets a held participant into the conference (a Host arrived, admit, unlock). */
+  private release(g: Participant): void {
+    const wasHost = this.hasHost;
+    g.held = false;
+    g.lockedOut = false;
+    for (const t of this.participantTimers.get(g.id) ?? []) clearTimeout(t);
+    this.participantTimers.delete(g.id);
+    this.syncMedia(g);
+    this.setSplash(g, null);
+    this.emit('participantUpdated', g);
+    if (g.role === 'HOST' && !wasHost) this.hostArrived();
   }
 
   /** Guide §24.1: only Guests remain; the conference ends after the Guests-only timeout (0 = now). */

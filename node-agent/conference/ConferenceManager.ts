@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { decideRole } from '../../shared/conference/pin-check.js';
+import { decideRole, type Role } from '../../shared/conference/pin-check.js';
 import {
   nodeSettingsSchema,
   type LiveConference,
@@ -11,6 +11,7 @@ import {
 } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia, MediaMode } from '../media/MediaTypes.js';
 import { BreakInResistance, DEFAULT_POLICY, type JoinAttempt } from './BreakInResistance.js';
+import { ConferenceControl } from './ConferenceControl.js';
 import { Conference, DEFAULT_TEST_CALL_TIMINGS, type TestCallTimings } from './Conference.js';
 import { Participant, type ParticipantInit } from './Participant.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
@@ -59,6 +60,8 @@ export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   pin: string | undefined;
   /** Where service configuration policy sent the call (ServicePolicy.resolve); unset = the node's own configuration. */
   route?: PolicyRoute;
+  /** The role a Host's transfer granted (TransferTokens): no PIN is asked. */
+  grantedRole?: Role;
 }
 
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
@@ -70,6 +73,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   readonly breakIn: BreakInResistance;
   /** Service configuration policy of the location's policy profile (ServicePolicy.ts). */
   readonly policy: ServicePolicy;
+  /** Meeting control: who may lock, mute, transfer… (ConferenceControl.ts). */
+  readonly control: ConferenceControl;
   private readonly instances = new Map<number, Conference>();
   /** Each Test Call Service caller has an instance of their own (their media is looped back). */
   private readonly testCalls = new Set<Conference>();
@@ -97,6 +102,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
       log: log.child({ part: 'policy' }),
       timeoutMs: options.policyTimeoutMs,
     });
+    this.control = new ConferenceControl(this, log.child({ part: 'control' }));
     this.sweeper = setInterval(() => this.expireTokens(), 1_000);
     this.sweeper.unref();
   }
@@ -148,7 +154,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     if (route.kind === 'reject') return { kind: 'not_found' };
     const service = route.service;
     if (this.breakIn.rejectBlockedService(service, attempt)) return { kind: 'not_found' };
-    const decision = decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
+    const decision = req.grantedRole ? ({ kind: 'admit', role: req.grantedRole } as const) : decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
     if (decision.kind === 'pin_required') return decision;
     if (decision.kind === 'invalid_pin') {
       this.breakIn.pinFailure(service, attempt);
@@ -173,6 +179,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     conference.on('participantJoined', (p) => this.emit('participantJoined', conference, p));
     conference.on('participantLeft', (p, reason) => {
       for (const t of p.tokens) this.tokens.delete(t);
+      this.control.forget(p.id);
       this.emit('participantLeft', conference, p, reason);
     });
     conference.on('ended', () => {

@@ -16,7 +16,7 @@ class RecordingMedia extends EventEmitter implements ConferenceMedia {
     super();
   }
   setParticipant(id: string, state: MediaParticipantState): void {
-    this.told.push([id, { ...state }]);
+    this.told.push([id, { role: state.role, held: state.held }]);
   }
   createLeg(): CallLeg {
     throw new Error('no media in this test');
@@ -56,6 +56,7 @@ const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] 
   tag: '',
   hostView: 'one_main_seven_pips',
   guestView: 'one_main_seven_pips',
+  muteAllGuests: false,
   ...over,
 });
 

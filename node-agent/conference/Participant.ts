@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '../../shared/conference/pin-check.js';
 import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 import type { CallLeg } from '../media/MediaTypes.js';
+import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';
 
 /** How long a client API token lives; the client refreshes every third of it (client-api-v2 §2.2). */
 export const TOKEN_LIFETIME_S = 120;
@@ -27,7 +28,8 @@ export class Participant {
   readonly id = randomUUID();
   readonly connectTime = new Date();
   readonly displayName: string;
-  readonly role: Role;
+  /** Changed by a Host (`role`). */
+  role: Role;
   readonly alias: string;
   readonly remoteAddress: string;
   readonly protocol: LiveParticipant['protocol'];
@@ -40,10 +42,20 @@ export class Participant {
   lastCallId: string | null = null;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
   multiStream = false;
+  /** Administratively muted: the node leaves their audio out of everything it sends (guide §29.2). */
   isMuted = false;
+  /** The participant muted their own microphone (`client_mute`): shown, no effect on media. */
+  isClientMuted = false;
+  /** Video muted (`video_muted`): the node stops forwarding their camera. */
   isVideoMuted = false;
-  /** A Guest held in the waiting room until a Host joins (guide §20.4). */
+  /** Spotlit at (Unix seconds), 0 = not: spotlit participants lead the stage, earliest first. */
+  spotlight = 0;
+  /** Hand raised at (Unix seconds), 0 = down. */
+  buzzTime = 0;
+  /** In the lobby: a Guest waiting for a Host (guide §20.4) or a newcomer to a locked conference (§29.1). */
   held = false;
+  /** Held because the conference is locked: only an admit, unlock or start lets them in (a Host arriving does not). */
+  lockedOut = false;
   /** The splash screen currently shown, replayed when the event stream (re)opens. */
   splash: SplashScreen | null = null;
 
@@ -67,7 +79,7 @@ export class Participant {
    * The participant object of the client API (client-api-v2 §5.1): every required field.
    * `serviceType` is the conference's client service type; a held Guest is in the `waiting_room`.
    */
-  toClientObject(serviceType: string) {
+  toClientObject(serviceType: ServiceType, presenting = false): ClientParticipant {
     const yn = (b: boolean) => (b ? 'YES' : 'NO');
     return {
       uuid: this.id,
@@ -82,25 +94,26 @@ export class Participant {
       protocol: this.protocol === 'webrtc' ? 'api' : this.protocol,
       call_direction: 'in',
       is_muted: yn(this.isMuted),
-      is_presenting: 'NO',
+      is_presenting: yn(presenting),
       is_video_call: yn(this.leg !== null || this.multiStream),
       is_audio_only_call: 'NO',
       mute_supported: 'YES',
       disconnect_supported: 'YES',
-      transfer_supported: 'NO',
+      transfer_supported: 'YES',
       fecc_supported: 'NO',
       presentation_supported: 'NO',
       encryption: 'On',
       rx_presentation_policy: 'ALLOW',
+      is_client_muted: this.isClientMuted,
       is_video_muted: this.isVideoMuted,
       is_video_silent: false,
       is_external: false,
       is_streaming_conference: false,
       has_media: this.leg !== null || this.multiStream,
-      supports_direct_chat: false,
+      supports_direct_chat: true,
       can_receive_personal_mix: false,
-      buzz_time: 0,
-      spotlight: 0,
+      buzz_time: this.buzzTime,
+      spotlight: this.spotlight,
       start_time: Math.floor(this.connectTime.getTime() / 1000),
       external_node_uuid: '',
       receive_from_video_mix: { mix_name: 'main', timestamp: 0 },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Role } from '../../shared/conference/pin-check.js';
 
 /** How long a one-time transfer token may be used (client-api-v2 §2.1 `token`, SSE `refer`). */
 export const TRANSFER_TOKEN_LIFETIME_MS = 60_000;
@@ -14,6 +15,8 @@ export interface TransferGrant {
   /** The participant who was transferred, for the log. */
   fromParticipant: string;
   displayName: string;
+  /** A Host's transfer gives this role at the destination (no PIN asked); unset = the destination's PIN rules. */
+  role?: Role;
   expiresAt: number;
 }
 

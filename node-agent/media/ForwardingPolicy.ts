@@ -24,13 +24,16 @@ export interface StreamQuery {
  *   then they see Guests too. Hosts receive everyone;
  * - test_call: only the caller's own media, delayed by the loopback (not a direct stream);
  * - reception (Virtual Reception): nothing.
- * A held participant neither receives nor is received. Nobody receives their own stream here.
+ * A held participant neither receives nor is received; an administratively muted one is not heard,
+ * a video-muted one not seen. Nobody receives their own stream here.
  */
 export function mayReceive(q: StreamQuery): boolean {
   if (q.mode === 'reception' || q.mode === 'test_call' || q.viewer === q.sender) return false;
   const viewer = q.stateOf(q.viewer);
   const sender = q.stateOf(q.sender);
   if (viewer.held || sender.held) return false;
+  if (q.kind === 'audio' && sender.muted) return false;
+  if (q.kind === 'video' && !q.presentation && sender.videoMuted) return false;
   if (q.mode === 'lecture' && viewer.role === 'guest' && q.kind === 'video' && !q.presentation) {
     return sender.role === 'host' || !q.hostSendsVideo;
   }
@@ -51,11 +54,15 @@ export interface SpeakerQuery {
 /**
  * Whose video a single-stream viewer sees (voice switching, layout 1:0): the most recent speaker
  * it may receive, so the speaker sees the previous speaker; before anyone has spoken, the first
- * participant who started a camera. A Virtual Auditorium Guest sees Hosts (mayReceive).
+ * participant who started a camera; a spotlit participant before anyone. A Virtual Auditorium
+ * Guest sees Hosts (mayReceive).
  */
 export function chooseSpeakerSource(q: SpeakerQuery): string | undefined {
   const allowed = (pid: string) =>
     q.publishers.includes(pid) &&
     mayReceive({ mode: q.mode, viewer: q.viewer, sender: pid, kind: 'video', presentation: false, hostSendsVideo: q.hostSendsVideo, stateOf: q.stateOf });
-  return q.speakerOrder.find(allowed) ?? q.publishers.find(allowed);
+  // Spotlit participants lead (earliest spotlight first), then the speaker order.
+  const spot = (pid: string) => q.stateOf(pid).spotlight ?? 0;
+  const spotlit = q.publishers.filter((pid) => spot(pid) > 0).sort((a, b) => spot(a) - spot(b));
+  return spotlit.find(allowed) ?? q.speakerOrder.find(allowed) ?? q.publishers.find(allowed);
 }

@@ -16,6 +16,12 @@ export interface MediaParticipantState {
   role: 'host' | 'guest';
   /** Held (a Guest waiting for a Host): neither sent nor received. */
   held: boolean;
+  /** Administratively muted: their audio is forwarded to nobody and left out of every mix. */
+  muted?: boolean;
+  /** Video muted: their camera is forwarded to nobody. */
+  videoMuted?: boolean;
+  /** Spotlit at (Unix seconds; 0/unset = not): spotlit participants are shown first, earliest first. */
+  spotlight?: number;
 }
 
 export interface MediaEngineOptions {

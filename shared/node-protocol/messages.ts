@@ -34,6 +34,8 @@ export const serviceConfigSchema = z.object({
   /** Layouts: "Host view" (a VMR's "View") and "Guest view" (Virtual Auditorium; else the Host view). */
   hostView: z.enum(LAYOUT_NAMES).default('one_main_seven_pips'),
   guestView: z.enum(LAYOUT_NAMES).default('one_main_seven_pips'),
+  /** "Mute all Guests": Guests are muted on join (guide §10); Hosts can unmute them. */
+  muteAllGuests: z.boolean().default(false),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 

@@ -130,7 +130,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   setParticipant(participantId: string, state: MediaParticipantState): void {
     if (this.isClosed) return;
-    this.states.set(participantId, { role: state.role, held: state.held });
+    this.states.set(participantId, { ...state });
     this.plan();
     this.hub.update();
     this.publishStage();

@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+import { decideRole, type Role } from '../../shared/conference/pin-check.js';
+import type { LayoutName } from '../../shared/node-protocol/messages.js';
+import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
+import type { TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
+import { REASON, type Conference } from './Conference.js';
+import type { ConferenceManager } from './ConferenceManager.js';
+import { ControlError, REFUSAL } from './ControlError.js';
+import type { Participant } from './Participant.js';
+
+export type ConferenceAction = 'lock' | 'unlock' | 'start_conference' | 'muteguests' | 'unmuteguests' | 'disconnect' | 'clearallbuzz';
+export type ParticipantAction =
+  | 'mute'
+  | 'unmute'
+  | 'client_mute'
+  | 'client_unmute'
+  | 'video_muted'
+  | 'video_unmuted'
+  | 'spotlighton'
+  | 'spotlightoff'
+  | 'buzz'
+  | 'clearbuzz'
+  | 'unlock'
+  | 'disconnect';
+
+/** Actions a participant may take on themselves; on someone else they need a Host. */
+const SELF_ACTIONS = new Set<ParticipantAction>(['mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'buzz', 'clearbuzz', 'disconnect']);
+
+const LAYOUT_BY_SHORT = Object.fromEntries(Object.entries(LAYOUT_SHORT).map(([name, short]) => [short, name])) as Record<LayoutShort, LayoutName>;
+
+/** The theme's default DTMF conference controls for Hosts (guide-digest-3 `dtmf_conference_control_commands`). */
+const DTMF_COMMANDS: Record<string, 'toggle_lock' | 'toggle_guest_mute' | 'end_conference'> = { '*7': 'toggle_lock', '*5': 'toggle_guest_mute', '##': 'end_conference' };
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Who may control a meeting and how (guide §29, client-api-v2 §6–§7): Hosts control the
+ * conference and everyone; a participant may act on themselves (mute, camera, hand, leave), and a
+ * Guest unmutes itself only when the conference lets Guests unmute. Every refusal is a ControlError.
+ */
+export class ConferenceControl {
+  /** The last DTMF digits each participant sent, for the two-digit Host commands. */
+  private readonly dtmfTail = new Map<string, string>();
+
+  constructor(
+    private readonly manager: ConferenceManager,
+    private readonly log: Logger,
+  ) {}
+
+  conference(conf: Conference, by: Participant, action: ConferenceAction): void {
+    this.requireHost(by);
+    const ctx = { conference: conf.service.name, participant: by.id };
+    switch (action) {
+      case 'lock':
+      case 'unlock':
+        conf.setLocked(action === 'lock');
+        this.log.info({ ...ctx, locked: conf.locked }, action === 'lock' ? 'Conference locked' : 'Conference unlocked');
+        return;
+      case 'start_conference':
+        return conf.admitAll();
+      case 'muteguests':
+      case 'unmuteguests':
+        return conf.setGuestsMuted(action === 'muteguests');
+      case 'disconnect':
+        this.log.info(ctx, 'Conference disconnected by a Host');
+        return conf.end(REASON.conferenceByParticipant);
+      case 'clearallbuzz':
+        return conf.clearAllBuzz();
+    }
+  }
+
+  setGuestsCanUnmute(conf: Conference, by: Participant, setting: boolean): void {
+    this.requireHost(by);
+    conf.setGuestsCanUnmute(setting);
+  }
+
+  transformLayout(conf: Conference, by: Participant, body: TransformLayoutBody): void {
+    this.requireHost(by);
+    const t = body.transforms;
+    const both = t.layout ? LAYOUT_BY_SHORT[t.layout] : undefined;
+    const host = t.host_layout ? LAYOUT_BY_SHORT[t.host_layout] : both;
+    const guest = t.guest_layout ? LAYOUT_BY_SHORT[t.guest_layout] : both;
+    conf.setLayout({ ...(host ? { host } : {}), ...(guest ? { guest } : {}) });
+  }
+
+  participant(conf: Conference, by: Participant, targetId: string, action: ParticipantAction): void {
+    const target = this.target(conf, by, targetId, SELF_ACTIONS.has(action));
+    switch (action) {
+      case 'mute':
+        return conf.change(target, { isMuted: true });
+      case 'unmute':
+        // Guide §29.2: Guests unmute themselves only where the conference allows it.
+        if (by.role === 'GUEST' && target.isMuted && !conf.guestsCanUnmute) throw new ControlError(REFUSAL.invalidRole);
+        return conf.change(target, { isMuted: false });
+      case 'client_mute':
+      case 'client_unmute':
+        return conf.change(target, { isClientMuted: action === 'client_mute' });
+      case 'video_muted':
+      case 'video_unmuted':
+        return conf.change(target, { isVideoMuted: action === 'video_muted' });
+      case 'spotlighton':
+        if (target.spotlight === 0) conf.change(target, { spotlight: nowSeconds() });
+        return;
+      case 'spotlightoff':
+        return conf.change(target, { spotlight: 0 });
+      case 'buzz':
+        if (target.buzzTime === 0) conf.change(target, { buzzTime: nowSeconds() });
+        return;
+      case 'clearbuzz':
+        return conf.change(target, { buzzTime: 0 });
+      case 'unlock':
+        this.log.info({ conference: conf.service.name, participant: target.id, by: by.id }, 'Participant admitted to the conference');
+        return conf.admit(target);
+      case 'disconnect':
+        return conf.remove(target.id, target === by ? 'Participant disconnected' : REASON.byParticipant);
+    }
+  }
+
+  /** `role`: make a participant Host (`chair`) or Guest. */
+  setRole(conf: Conference, by: Participant, targetId: string, role: 'chair' | 'guest'): void {
+    const target = this.target(conf, by, targetId, false);
+    conf.setRole(target, role === 'chair' ? 'HOST' : 'GUEST');
+  }
+
+  /**
+   * `transfer`: the participant is referred to another service's alias with a one-time token that
+   * carries the role. The role must be one the destination gives: a Host role needs its Host PIN
+   * (unless it has none); a Guest role its Guest PIN where it has one.
+   */
+  transfer(conf: Conference, by: Participant, targetId: string, body: TransferBody): void {
+    const target = this.target(conf, by, targetId, false);
+    const destination = this.manager.directory.lookup(body.conference_alias);
+    const role = destination ? transferRole(destination, body) : undefined;
+    if (!destination || !role) {
+      this.log.info({ conference: conf.service.name, participant: target.id, destination: body.conference_alias }, 'Participant transfer failed');
+      throw new ControlError(REFUSAL.transferFailed);
+    }
+    const token = this.manager.transfers.issue({
+      serviceId: destination.id,
+      alias: body.conference_alias,
+      fromService: conf.service.name,
+      fromParticipant: target.id,
+      displayName: target.displayName,
+      role,
+    });
+    this.log.info({ conference: conf.service.name, participant: target.id, destination: body.conference_alias, role }, 'Transferring participant');
+    conf.refer(target, body.conference_alias, token);
+  }
+
+  /** Participant `dtmf` (a Host sends digits to someone): nothing to play them to on a WebRTC leg, so logged. */
+  sendDtmf(conf: Conference, by: Participant, targetId: string, digits: string): void {
+    const target = this.target(conf, by, targetId, true);
+    this.log.info({ conference: conf.service.name, participant: target.id, by: by.id, digits: digits.length }, 'DTMF sent to participant');
+  }
+
+  /**
+   * Call `dtmf`: digits the participant keyed. A Host's two-digit commands act on the conference
+   * (`*7` lock/unlock, `*5` mute/unmute all Guests, `##` end the conference).
+   */
+  callDtmf(conf: Conference, p: Participant, digits: string): void {
+    for (const d of digits) {
+      const tail = ((this.dtmfTail.get(p.id) ?? '') + d).slice(-2);
+      this.dtmfTail.set(p.id, tail);
+      const command = DTMF_COMMANDS[tail];
+      if (!command || p.role !== 'HOST' || p.held) continue;
+      this.dtmfTail.delete(p.id);
+      this.log.info({ conference: conf.service.name, participant: p.id, command }, 'DTMF conference control');
+      if (command === 'toggle_lock') conf.setLocked(!conf.locked);
+      else if (command === 'toggle_guest_mute') conf.setGuestsMuted(!conf.guestsMuted);
+      else return conf.end(REASON.dtmfEnd);
+    }
+  }
+
+  /** Chat must be on for the service (per-service setting, else global). */
+  requireChat(conf: Conference): void {
+    if (!this.manager.chatEnabled(conf.service)) throw new ControlError(REFUSAL.chatDisabled);
+  }
+
+  /** The participant a request names; someone else than `by` needs `by` to be a Host in the meeting. */
+  target(conf: Conference, by: Participant, targetId: string, selfAllowed: boolean): Participant {
+    const target = conf.get(targetId);
+    if (!target) throw new ControlError(REFUSAL.notFound);
+    if (target === by && selfAllowed) return target;
+    this.requireHost(by);
+    return target;
+  }
+
+  private requireHost(by: Participant): void {
+    // A Host still waiting in the lobby does not control the meeting yet.
+    if (by.role !== 'HOST' || by.held) throw new ControlError(REFUSAL.invalidRole);
+  }
+
+  forget(participantId: string): void {
+    this.dtmfTail.delete(participantId);
+  }
+}
+
+/** The role a transfer gives at the destination, or undefined when the destination would not give it. */
+function transferRole(destination: { pin: string; guestPin: string; allowGuests: boolean }, body: TransferBody): Role | undefined {
+  if (destination.pin === '') return body.role === 'host' ? 'HOST' : 'GUEST';
+  const decision = decideRole(destination, body.pin ?? 'none');
+  if (body.role === 'host') return decision.kind === 'admit' && decision.role === 'HOST' ? 'HOST' : undefined;
+  return decision.kind === 'admit' ? 'GUEST' : undefined;
+}

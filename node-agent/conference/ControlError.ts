@@ -1,0 +1,24 @@
+/**
+ * A meeting-control request the conference refuses. `reason` is the client API's wording
+ * (client-api-v2 §3: "Invalid role", "Participant not found", "transfer failed"…); the routes turn
+ * every ControlError into Pexip's answer in one place (`403 {status:'success', result: reason}`,
+ * or 400 for a malformed body).
+ */
+export class ControlError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly httpStatus: 400 | 403 | 404 = 403,
+  ) {
+    super(reason);
+    this.name = 'ControlError';
+  }
+}
+
+/** Reasons of refusal, as Pexip words them. */
+export const REFUSAL = {
+  invalidRole: 'Invalid role',
+  notFound: 'Participant not found',
+  chatDisabled: 'Chat is disabled',
+  transferFailed: 'transfer failed',
+  inLobby: 'Participant is waiting to be admitted',
+} as const;
