@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { NODE_WS_PATH } from '../shared/node-protocol/messages.js';
 import { ensureFirstAdmin, persistentSecret } from './auth/admin.service.js';
+import { addShippedObjects } from './config/shipped.js';
 import { registerAdministrationRoutes } from './auth/administration.routes.js';
 import type { Domain } from './domain.js';
 import { ConfigBus } from './platform/ConfigBus.js';
@@ -17,6 +18,8 @@ import { NodeRegistry } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
+import { registerErrorHandling } from './rest/errorHandling.js';
+import { errorRequestId } from './errors/internalError.js';
 import { BackupScheduler } from './backup/backup.service.js';
 import { registerBackupRoutes } from './backup/backup.routes.js';
 import { registerBulkRoutes } from './bulk/bulk.routes.js';
@@ -71,6 +74,7 @@ export class ManagementServer {
     const dom: Domain = { db: database.db, bus: new ConfigBus() };
     const { generated } = await ensureFirstAdmin(database.db, opts.adminPassword);
     const enrollmentKey = await persistentSecret(database.db, 'node_enrollment_key', opts.enrollmentKey);
+    await addShippedObjects(dom);
     const status = new LiveStatus();
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }));
     const services: ServerServices = { dom, status, registry };
@@ -78,6 +82,7 @@ export class ManagementServer {
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
     // First: every route's body limit depends on who is asking, decided before the body is read.
     registerBodyLimits(app, dom);
+    registerErrorHandling(app, log.child({ part: 'http' }));
     await app.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {
@@ -85,7 +90,7 @@ export class ManagementServer {
         createContext: ({ req, res }: { req: { raw: import('node:http').IncomingMessage }; res: { header: (k: string, v: string) => unknown } }) =>
           createContext(services, req.raw, (cookie) => void res.header('set-cookie', cookie)),
         onError: ({ error, path }: { error: { code: string; message: string }; path?: string }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error }, 'tRPC error');
+          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error, requestId: errorRequestId(error) }, 'tRPC error');
         },
       },
     });
@@ -122,6 +127,9 @@ export class ManagementServer {
       router: appRouter,
       createContext: ({ req }) => createContext(services, req),
       keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error, requestId: errorRequestId(error) }, 'tRPC error');
+      },
     });
     const nodeWss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
     nodeWss.on('connection', (ws, req) => registry.handleConnection(ws, req));
