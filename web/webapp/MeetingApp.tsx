@@ -46,6 +46,9 @@ export function MeetingApp() {
   const [stage, setStage] = useState<Stage>({ kind: 'start' });
   const [view, dispatch] = useReducer(callReducer, undefined, initialCallView);
   const [preview, setPreview] = useState<LocalPreview | null>(null);
+  /** The preview as of now (an attempt outlives the render that started it, e.g. Rejoin). */
+  const previewRef = useRef<LocalPreview | null>(null);
+  previewRef.current = preview;
 
   /** The call the UI shows; callbacks of a call that was handed over (transfer) are ignored. */
   const active = useRef<MeetingCall | null>(null);
@@ -121,7 +124,7 @@ export function MeetingApp() {
         }
         return;
       }
-      const localStream = carried.current ?? (preview ? await preview.take() : new MediaStream());
+      const localStream = carried.current ?? (await (previewRef.current ?? new LocalPreview()).take());
       await startCall(api, outcome.token, localStream);
     } catch (err) {
       setStage({ kind: 'start', message: err instanceof Error ? err.message : String(err) });

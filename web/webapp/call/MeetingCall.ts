@@ -1,6 +1,7 @@
 import { parseLayout, type LayoutKind } from '../media/layout.js';
 import { MediaSession } from '../media/MediaSession.js';
-import { ClientApi, type ChatMessage, type ClientParticipant, type ConferenceStatus, type ServiceType, type TokenResult } from '../client/ClientApi.js';
+import { conferenceStatus, disconnectEvent, participantDeleteEvent, referEvent } from '../../../shared/client-api/conference.js';
+import { ClientApi, clientParticipant, type ChatMessage, type ClientParticipant, type ConferenceStatus, type ServiceType, type TokenResult } from '../client/ClientApi.js';
 import { applyRosterEvent, EMPTY_ROSTER, type Notice, type RosterEvent, type RosterState } from './roster.js';
 
 /** SSE `splash_screen`: which theme screen to show now (null: none). */
@@ -169,19 +170,16 @@ export class MeetingCall {
       listen('participant_sync_end', () => apply({ type: 'sync_end' }));
       for (const name of ['participant_create', 'participant_update'] as const) {
         listen(name, (ev) => {
-          const p = data<ClientParticipant>(ev);
-          if (!p || typeof p.uuid !== 'string') return;
+          const p = clientParticipant.parse(data(ev));
           apply({ type: name === 'participant_create' ? 'create' : 'update', participant: p });
           self(p);
         });
       }
       listen('participant_delete', (ev) => {
-        const d = data<{ uuid?: unknown } | null>(ev);
-        if (d && typeof d.uuid === 'string') apply({ type: 'delete', uuid: d.uuid });
+        apply({ type: 'delete', uuid: participantDeleteEvent.parse(data(ev)).uuid });
       });
       listen('conference_update', (ev) => {
-        const c = data<ConferenceStatus | null>(ev);
-        if (c && typeof c === 'object') this.on.conference?.(c);
+        this.on.conference?.(conferenceStatus.parse(data(ev)));
       });
       listen('splash_screen', (ev) => {
         const s = data<Splash | null>(ev);
@@ -198,13 +196,13 @@ export class MeetingCall {
         if (l) this.on.layout?.(l);
       });
       listen('refer', (ev) => {
-        const r = data<{ alias?: string; token?: string } | null>(ev);
-        if (!r || typeof r.alias !== 'string' || typeof r.token !== 'string' || this.ended) return;
+        const r = referEvent.parse(data(ev));
+        if (this.ended) return;
         this.transferring = true;
         this.on.refer?.({ alias: r.alias, token: r.token });
       });
-      es.addEventListener('disconnect', (ev) => {
-        const { reason } = JSON.parse((ev as MessageEvent<string>).data) as { reason: string };
+      listen('disconnect', (ev) => {
+        const { reason } = disconnectEvent.parse(data(ev));
         if (this.transferring) void this.finish(reason, false, false);
         else void this.end(reason, false);
       });

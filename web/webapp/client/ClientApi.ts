@@ -1,3 +1,15 @@
+import { z } from 'zod';
+import {
+  conferenceStatus,
+  participant,
+  type ConferenceStatus,
+  type LayoutShortName,
+  type RoleBody,
+  type SetGuestsCanUnmuteBody,
+  type TransferBody,
+  type TransformLayoutBody,
+} from '../../../shared/client-api/conference.js';
+
 /**
  * A small client of the node's Pexip-compatible client REST API v2 (client-api-v2.md §1):
  * request_token → events (SSE) → multi-stream media (shared/client-api/media.ts) → refresh → release.
@@ -40,33 +52,15 @@ export interface ChatMessage {
   direct?: boolean;
 }
 
-/** The participant object of the event stream (client-api-v2.md §5.1); the flags this client reads. */
-export interface ClientParticipant {
-  uuid: string;
-  display_name: string;
-  role: 'chair' | 'guest';
-  has_media: boolean;
-  service_type?: ServiceType;
-  /** Muted by a Host: `YES` / `NO`. */
-  is_muted?: string;
-  is_client_muted?: boolean;
-  is_video_muted?: boolean;
-  is_presenting?: string;
-  /** Hand raised at (Unix seconds; 0: not raised). */
-  buzz_time?: number;
-  /** Spotlit at (Unix seconds; 0: not spotlit). */
-  spotlight?: number;
-  start_time?: number;
-}
+/**
+ * The participant object of the event stream (shared/client-api/conference.ts; client-api-v2.md
+ * §5.1). Pexip's clients do not reject an event for a missing flag, so neither do we: every field
+ * present must have its type, and the identity must be there.
+ */
+export const clientParticipant = participant.partial().required({ uuid: true, display_name: true, role: true });
+export type ClientParticipant = z.infer<typeof clientParticipant>;
 
-/** SSE `conference_update` / `GET conference_status` (client-api-v2.md §6). */
-export interface ConferenceStatus {
-  locked: boolean;
-  guests_muted: boolean;
-  started?: boolean;
-  guests_can_unmute?: boolean;
-  presentation_allowed?: boolean;
-}
+export type { ConferenceStatus };
 
 /** Conference control without a body (client-api-v2.md §6). */
 export type ConferenceAction = 'lock' | 'unlock' | 'muteguests' | 'unmuteguests' | 'clearallbuzz' | 'disconnect';
@@ -208,12 +202,14 @@ export class ClientApi {
   }
 
   setGuestsCanUnmute(setting: boolean): Promise<unknown> {
-    return this.post('set_guests_can_unmute', { setting });
+    const body: SetGuestsCanUnmuteBody = { setting };
+    return this.post('set_guests_can_unmute', body);
   }
 
   /** A Host's layout for everyone (§6 `transform_layout`, layout in the short form, e.g. `1:7`). */
-  transformLayout(layout: string): Promise<unknown> {
-    return this.post('transform_layout', { transforms: { layout } });
+  transformLayout(layout: LayoutShortName): Promise<unknown> {
+    const body: TransformLayoutBody = { transforms: { layout } };
+    return this.post('transform_layout', body);
   }
 
   /** Participant control (§7): mute, spotlight, admit from the lobby, raise hand, remove… */
@@ -222,19 +218,20 @@ export class ClientApi {
   }
 
   /** Make Host (`chair`) or Guest (`guest`). */
-  setRole(participant: string, role: 'chair' | 'guest'): Promise<unknown> {
-    return this.post(`participants/${encodeURIComponent(participant)}/role`, { role });
+  setRole(participant: string, role: RoleBody['role']): Promise<unknown> {
+    const body: RoleBody = { role };
+    return this.post(`participants/${encodeURIComponent(participant)}/role`, body);
   }
 
   /** Move a participant to another meeting (the role here is `host` / `guest`, as Pexip spells it). */
-  transfer(participant: string, conferenceAlias: string, role: 'host' | 'guest', pin?: string): Promise<unknown> {
-    const body: Record<string, string> = { conference_alias: conferenceAlias, role };
+  transfer(participant: string, conferenceAlias: string, role: TransferBody['role'], pin?: string): Promise<unknown> {
+    const body: TransferBody = { conference_alias: conferenceAlias, role };
     if (pin) body.pin = pin;
     return this.post(`participants/${encodeURIComponent(participant)}/transfer`, body);
   }
 
-  conferenceStatus(): Promise<ConferenceStatus> {
-    return this.request('GET', 'conference_status');
+  async conferenceStatus(): Promise<ConferenceStatus> {
+    return conferenceStatus.parse(await this.request('GET', 'conference_status'));
   }
 
   release(): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type Dispatch } from 'react';
+import { layoutShort } from '../../../shared/client-api/conference.js';
 import type { MeetingCall } from '../call/MeetingCall.js';
 import type { CallAction, CallView } from '../call/callState.js';
 import { ChatPanel } from '../call/ChatPanel.js';
@@ -169,7 +170,9 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
         layout={layout}
         onLayout={(l, everyone) => {
           dispatch({ type: 'layout', layout: l });
-          if (everyone) void call.api.transformLayout(l).catch(() => null);
+          // The gallery is this client's own: the node's layouts are Pexip's named ones.
+          const named = layoutShort.safeParse(l);
+          if (everyone && named.success) void call.api.transformLayout(named.data).catch(() => null);
         }}
         conference={inConference}
         isHost={isHost}
