@@ -51,7 +51,7 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     await migratePglite(db, { migrationsFolder });
     const close = async () => {
       try {
-        await client.close();
+        if (!client.closed) await client.close();
       } finally {
         lock?.release();
       }

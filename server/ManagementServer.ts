@@ -18,6 +18,8 @@ import { NodeRegistry } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
+import { registerErrorHandling } from './rest/errorHandling.js';
+import { errorRequestId } from './errors/internalError.js';
 import { BackupScheduler } from './backup/backup.service.js';
 import { registerBackupRoutes } from './backup/backup.routes.js';
 import { registerBulkRoutes } from './bulk/bulk.routes.js';
@@ -80,6 +82,7 @@ export class ManagementServer {
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
     // First: every route's body limit depends on who is asking, decided before the body is read.
     registerBodyLimits(app, dom);
+    registerErrorHandling(app, log.child({ part: 'http' }));
     await app.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {
@@ -87,7 +90,7 @@ export class ManagementServer {
         createContext: ({ req, res }: { req: { raw: import('node:http').IncomingMessage }; res: { header: (k: string, v: string) => unknown } }) =>
           createContext(services, req.raw, (cookie) => void res.header('set-cookie', cookie)),
         onError: ({ error, path }: { error: { code: string; message: string }; path?: string }) => {
-          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error }, 'tRPC error');
+          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error, requestId: errorRequestId(error) }, 'tRPC error');
         },
       },
     });
@@ -124,6 +127,9 @@ export class ManagementServer {
       router: appRouter,
       createContext: ({ req }) => createContext(services, req),
       keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error, requestId: errorRequestId(error) }, 'tRPC error');
+      },
     });
     const nodeWss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
     nodeWss.on('connection', (ws, req) => registry.handleConnection(ws, req));

@@ -19,7 +19,7 @@ import {
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from './basicAuth.js';
-import { idFromUri, listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
+import { idFromUri, listEnvelope, orderBy, paging, pexipTime, sendError } from './tastypie.js';
 
 export const BASE = '/api/admin/configuration/v1';
 const uri = (resource: string, id: number) => `${BASE}/${resource}/${id}/`;
@@ -93,11 +93,8 @@ function parseId(req: Req): number {
   return id;
 }
 
-const ORDERABLE = (def: ResourceDef, order: string | undefined): string | undefined => {
-  if (!order) return undefined;
-  const key = order.replace(/^-/, '');
-  return key === 'id' || key === 'creation_time' || key in def.fields ? order : undefined;
-};
+const ORDERABLE = (def: ResourceDef, order: string | undefined): string | undefined =>
+  orderBy(order, (key) => key === 'id' || key === 'creation_time' || Object.hasOwn(def.fields, key));
 
 /** Tastypie-style schema of a resource: every field's type, default, choices and help. */
 function schemaOf(def: ResourceDef) {
@@ -163,7 +160,7 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
       const q = req.query;
       const { limit, offset } = paging(q);
       const equals: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) if (v !== undefined && k in def.fields && def.fields[k]!.type !== 'ref' && def.fields[k]!.type !== 'refList') equals[k] = v;
+      for (const [k, v] of Object.entries(q)) if (v !== undefined && Object.hasOwn(def.fields, k) && def.fields[k]!.type !== 'ref' && def.fields[k]!.type !== 'refList') equals[k] = v;
       const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
       const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
       return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o)));
@@ -207,7 +204,7 @@ function registerServiceRoutes(
   app.get(path, handle(vmrArea, async (req, _r, d) => {
     const q = req.query;
     const { limit, offset } = paging(q);
-    const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
+    const order = orderBy(q.order_by, (key) => key === 'name' || key === 'id') ?? 'id';
     const equals = q.name !== undefined ? { name: q.name } : undefined;
     if (q.service_type !== undefined) {
       const def = SERVICE_BY_TYPE.get(q.service_type);

@@ -19,10 +19,30 @@ export function listEnvelope<T>(path: string, query: Record<string, string>, lim
   };
 }
 
+/** The largest offset Postgres takes as a 32-bit value; larger ones once reached the SQL as a 500. */
+const MAX_OFFSET = 2_147_483_647;
+
+/** `limit` and `offset` as Tastypie reads them; anything but a plain non-negative integer is a 400 in its words. */
 export function paging(q: Record<string, string | undefined>): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Number.parseInt(q.limit ?? '20', 10) || 20, 1), 10_000);
-  const offset = Math.max(Number.parseInt(q.offset ?? '0', 10) || 0, 0);
+  const int = (name: 'limit' | 'offset', raw: string | undefined, fallback: number): number => {
+    if (raw === undefined || raw === '') return fallback;
+    const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n > MAX_OFFSET) {
+      throw new AppError('BAD_REQUEST', `Invalid ${name} '${raw.slice(0, 40)}' provided. Please provide a positive integer.`);
+    }
+    return n;
+  };
+  const limit = Math.min(Math.max(int('limit', q.limit, 20) || 20, 1), 10_000);
+  const offset = int('offset', q.offset, 0);
   return { limit, offset };
+}
+
+/** `order_by` checked against the fields that may be sorted on: 400 otherwise (never a key of Object.prototype). */
+export function orderBy(raw: string | undefined, allowed: (key: string) => boolean): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const key = raw.replace(/^-/, '');
+  if (!allowed(key)) throw new AppError('BAD_REQUEST', `No matching '${key.slice(0, 40)}' field for ordering on.`);
+  return raw;
 }
 
 /** Extracts the id from `/api/admin/configuration/v1/<resource>/<id>/` or accepts a bare id. */

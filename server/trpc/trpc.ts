@@ -6,6 +6,7 @@ import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../shared/admin/permissions.js';
 import { sessionAdmin, type Admin } from '../auth/admin.service.js';
 import { AppError } from '../errors/AppError.js';
+import { errorRequestId, INTERNAL_ERROR_MESSAGE } from '../errors/internalError.js';
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
@@ -48,7 +49,12 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const fields = cause instanceof ZodError ? fieldErrors(cause.issues) : cause instanceof AppError ? cause.fields : undefined;
-    return { ...shape, message: cause instanceof ZodError ? 'Validation failed' : shape.message, data: { ...shape.data, fields: fields ?? null } };
+    // No stack (it names our files) in any mode; a failure of ours says only which request it was.
+    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: string };
+    if (error.code === 'INTERNAL_SERVER_ERROR' && !(cause instanceof AppError)) {
+      return { ...shape, message: INTERNAL_ERROR_MESSAGE, data: { ...data, fields: null, requestId: errorRequestId(error) } };
+    }
+    return { ...shape, message: cause instanceof ZodError ? 'Validation failed' : shape.message, data: { ...data, fields: fields ?? null } };
   },
 });
 
