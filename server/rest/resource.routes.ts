@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldSpec } from '../../shared/config/field.js';
-import { fieldDefault } from '../../shared/config/field.js';
+import { fieldDefault, isWriteOnly } from '../../shared/config/field.js';
 import { RESOURCES, findResource } from '../../shared/config/registry.js';
 import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
@@ -16,6 +16,7 @@ import {
   updateSingleton,
   type ConfigRecord,
 } from '../config/config.service.js';
+import { keepingSecrets } from '../config/secrets.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from './basicAuth.js';
@@ -36,7 +37,8 @@ export function toApi(def: ResourceDef, r: ConfigRecord, resourceName = def.name
     const v = r[k];
     if (f.type === 'ref') out[k] = typeof v === 'number' ? uri(apiName(f.resource), v) : null;
     else if (f.type === 'refList') out[k] = ((v as number[]) ?? []).map((id) => uri(apiName(f.resource), id));
-    else out[k] = v;
+    // Write-only secrets come back blank, as Pexip's do.
+    else out[k] = isWriteOnly(f) ? '' : v;
   }
   if (def.serviceType) out.service_type = def.serviceType;
   if (def.hasAliases) {
@@ -84,7 +86,7 @@ export function fromApi(def: ResourceDef, body: unknown): unknown {
     b.aliases = b.aliases.map((a) => (typeof a === 'string' ? { alias: a, description: '' } : { alias: (a as { alias?: unknown })?.alias, description: (a as { description?: unknown })?.description ?? '' }));
   }
   if (Object.keys(errors).length) throw AppError.validation(errors);
-  return b;
+  return keepingSecrets(def, b);
 }
 
 function parseId(req: Req): number {
@@ -94,7 +96,7 @@ function parseId(req: Req): number {
 }
 
 const ORDERABLE = (def: ResourceDef, order: string | undefined): string | undefined =>
-  orderBy(order, (key) => key === 'id' || key === 'creation_time' || Object.hasOwn(def.fields, key));
+  orderBy(order, (key) => key === 'id' || key === 'creation_time' || (Object.hasOwn(def.fields, key) && !isWriteOnly(def.fields[key]!)));
 
 /** Tastypie-style schema of a resource: every field's type, default, choices and help. */
 function schemaOf(def: ResourceDef) {
@@ -160,7 +162,7 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
       const q = req.query;
       const { limit, offset } = paging(q);
       const equals: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) if (v !== undefined && Object.hasOwn(def.fields, k) && def.fields[k]!.type !== 'ref' && def.fields[k]!.type !== 'refList') equals[k] = v;
+      for (const [k, v] of Object.entries(q)) if (v !== undefined && Object.hasOwn(def.fields, k) && !isWriteOnly(def.fields[k]!) && def.fields[k]!.type !== 'ref' && def.fields[k]!.type !== 'refList') equals[k] = v;
       const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
       const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
       return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o)));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
-import { requireApiAdmin } from './basicAuth.js';
+import { requireApiPermission } from './basicAuth.js';
 import { listEnvelope, paging, pexipTime } from './tastypie.js';
 
 const BASE = '/api/admin/status/v1';
@@ -9,7 +9,7 @@ const BASE = '/api/admin/status/v1';
 /** Live status, Pexip-style: conferences and participants by service name. */
 export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus): void {
   app.get<{ Querystring: Record<string, string> }>(`${BASE}/conference/`, async (req, reply) => {
-    if (!(await requireApiAdmin(dom.db, req, reply))) return reply;
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
     const all = status.conferences().map((c) => ({
       id: c.id,
       name: c.name,
@@ -24,7 +24,7 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
     return listEnvelope(`${BASE}/conference/`, req.query, limit, offset, all.length, all.slice(offset, offset + limit));
   });
   app.get<{ Querystring: Record<string, string> }>(`${BASE}/participant/`, async (req, reply) => {
-    if (!(await requireApiAdmin(dom.db, req, reply))) return reply;
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
     const all = status
       .participants()
       .filter((p) => req.query.conference === undefined || p.conference === req.query.conference)

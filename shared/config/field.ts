@@ -33,6 +33,11 @@ export interface TextField extends Base {
   multiline?: boolean;
   /** Passwords and PINs: never written to the log, shown as a password input. */
   secret?: boolean;
+  /**
+   * Never returned by the API or to the console (the management API's write-only secrets); a blank
+   * value in a change keeps the stored one. Default: `secret`. PINs are secret but readable.
+   */
+  writeOnly?: boolean;
 }
 export interface IntField extends Base {
   type: 'int';
@@ -289,4 +294,9 @@ export function buildSchemas(fields: FieldSpecs, refine?: Refine, extra: Record<
     .object(shape)
     .superRefine((v, ctx) => refine?.(v, (path, message) => ctx.addIssue({ code: 'custom', path: path.split('.'), message })), { when: () => true });
   return { create, patch: z.object(patchShape), plain: z.object(shape) };
+}
+
+/** A field whose value goes in but never comes back out (see `TextField.writeOnly`). */
+export function isWriteOnly(f: FieldSpec): boolean {
+  return f.type === 'text' && (f.writeOnly ?? !!f.secret);
 }

@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { ACCESS_DENIED, allows, type PermissionAction } from '../../../shared/admin/permissions.js';
+import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../../shared/admin/permissions.js';
+import { isWriteOnly } from '../../../shared/config/field.js';
 import { findResource } from '../../../shared/config/registry.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import {
@@ -15,6 +16,7 @@ import {
   updateSingleton,
 } from '../../config/config.service.js';
 import type { Admin } from '../../auth/admin.service.js';
+import { keepingSecrets, withoutSecrets } from '../../config/secrets.js';
 import { adminProcedure, router } from '../trpc.js';
 
 const resourceName = z.string().min(1).max(64);
@@ -24,6 +26,13 @@ function defFor(admin: Admin, name: string, action: PermissionAction): ResourceD
   if (!def) throw new TRPCError({ code: 'NOT_FOUND', message: `No such resource: ${name}` });
   if (!allows(admin.permissions, def.permission, action)) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
   return def;
+}
+
+/** A reference target's names are its objects' names: seen only by those who may view that resource. */
+function mayViewReferenced(admin: Admin, target: string): void {
+  const area: PermissionArea | undefined = target === 'conference' ? 'vmr' : target === 'ivr_theme' ? 'theme' : findResource(target)?.permission;
+  if (!area) throw new TRPCError({ code: 'NOT_FOUND', message: `No such resource: ${target}` });
+  if (!allows(admin.permissions, area, 'view')) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
 }
 
 export const configListSchema = z.object({
@@ -36,34 +45,42 @@ export const configListSchema = z.object({
 
 /** Every configuration object with a definition (shared/config), one router: the console's generic pages use it. */
 export const configRouter = router({
-  list: adminProcedure.input(configListSchema).query(({ ctx, input }) => {
+  list: adminProcedure.input(configListSchema).query(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'view');
-    const orderBy = input.orderBy && (input.orderBy.replace('-', '') in def.fields || ['id', '-id', 'creation_time', '-creation_time'].includes(input.orderBy)) ? input.orderBy : undefined;
-    return listObjects(ctx.dom, def.name, { ...input, orderBy });
+    const key = input.orderBy?.replace('-', '');
+    const sortable = key === 'id' || key === 'creation_time' || (key !== undefined && Object.hasOwn(def.fields, key) && !isWriteOnly(def.fields[key]!));
+    const r = await listObjects(ctx.dom, def.name, { ...input, orderBy: sortable ? input.orderBy : undefined });
+    return { ...r, items: r.items.map((o) => withoutSecrets(def, o)) };
   }),
-  get: adminProcedure.input(z.object({ resource: resourceName, id: z.number().int() })).query(({ ctx, input }) => {
+  get: adminProcedure.input(z.object({ resource: resourceName, id: z.number().int() })).query(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'view');
-    return def.singleton ? getSingleton(ctx.dom, def.name) : getObject(ctx.dom, def.name, input.id);
+    return withoutSecrets(def, def.singleton ? await getSingleton(ctx.dom, def.name) : await getObject(ctx.dom, def.name, input.id));
   }),
-  create: adminProcedure.input(z.object({ resource: resourceName, values: z.record(z.string(), z.unknown()) })).mutation(({ ctx, input }) => {
+  create: adminProcedure.input(z.object({ resource: resourceName, values: z.record(z.string(), z.unknown()) })).mutation(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'add_remove');
-    return createObject(ctx.dom, def.name, input.values);
+    return withoutSecrets(def, await createObject(ctx.dom, def.name, input.values));
   }),
   update: adminProcedure
     .input(z.object({ resource: resourceName, id: z.number().int(), patch: z.record(z.string(), z.unknown()) }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const def = defFor(ctx.admin, input.resource, 'modify');
-      return def.singleton ? updateSingleton(ctx.dom, def.name, input.patch) : updateObject(ctx.dom, def.name, input.id, input.patch);
+      // A blank secret from the form (it was shown blank) keeps the stored one.
+      const patch = keepingSecrets(def, input.patch);
+      return withoutSecrets(def, def.singleton ? await updateSingleton(ctx.dom, def.name, patch) : await updateObject(ctx.dom, def.name, input.id, patch));
     }),
   delete: adminProcedure.input(z.object({ resource: resourceName, id: z.number().int() })).mutation(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'add_remove');
     await deleteObject(ctx.dom, def.name, input.id);
     return true;
   }),
-  /** Choices for reference fields; names only, so any signed-in administrator may read them. */
-  options: adminProcedure.input(z.object({ resource: resourceName })).query(({ ctx, input }) => referenceOptions(ctx.dom, input.resource)),
+  /** Choices for reference fields: for administrators who may view the referenced resource. */
+  options: adminProcedure.input(z.object({ resource: resourceName })).query(({ ctx, input }) => {
+    mayViewReferenced(ctx.admin, input.resource);
+    return referenceOptions(ctx.dom, input.resource);
+  }),
   /** Names of referenced objects by id, for list pages. */
   names: adminProcedure.input(z.object({ resource: resourceName, ids: z.array(z.number().int()).max(500) })).query(async ({ ctx, input }) => {
+    mayViewReferenced(ctx.admin, input.resource);
     return Object.fromEntries(await referenceNames(ctx.dom, input.resource, input.ids));
   }),
 });

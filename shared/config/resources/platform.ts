@@ -300,7 +300,7 @@ const snmpFields = {
     section: 'SNMP',
     help: 'SNMPv3 uses authPriv with SHA1 authentication and AES 128-bit encryption.',
   },
-  snmp_community: { type: 'text', label: 'SNMP community', max: 16, default: 'public', section: 'SNMP', help: 'SNMPv2c only.' },
+  snmp_community: { type: 'text', label: 'SNMP community', max: 16, default: 'public', secret: true, section: 'SNMP', help: 'SNMPv2c only.' },
   snmp_username: { type: 'text', label: 'SNMPv3 username', max: 100, section: 'SNMP' },
   snmp_privacy_password: { type: 'text', label: 'SNMPv3 privacy password', min: 8, max: 100, secret: true, section: 'SNMP', help: 'AES; DES is not supported.' },
   snmp_authentication_password: {

@@ -65,9 +65,9 @@ const media = {
 const theme = { ivr_theme: { type: 'ref', label: 'Theme', resource: 'ivr_theme', nullLabel: '<use Default theme>' } } satisfies FieldSpecs;
 
 const pins = {
-  pin: { type: 'text', label: 'Host PIN', max: 20, secret: true, help: '4–20 digits, optional trailing #. Blank: no PIN.' },
+  pin: { type: 'text', label: 'Host PIN', max: 20, secret: true, writeOnly: false, help: '4–20 digits, optional trailing #. Blank: no PIN.' },
   allow_guests: { type: 'bool', label: 'Allow Guests', default: false },
-  guest_pin: { type: 'text', label: 'Guest PIN', max: 20, secret: true },
+  guest_pin: { type: 'text', label: 'Guest PIN', max: 20, secret: true, writeOnly: false },
 } satisfies FieldSpecs;
 
 const hostedConference = {
