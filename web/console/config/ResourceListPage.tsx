@@ -2,7 +2,7 @@ import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } f
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { allows } from '../../../shared/admin/permissions.js';
-import type { FieldSpec } from '../../../shared/config/field.js';
+import { isWriteOnly, type FieldSpec } from '../../../shared/config/field.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { Pager, useDebounced } from '../forms/Pager.js';
 import { errorMessage, useTRPC } from '../trpc.js';
@@ -19,7 +19,8 @@ export function cellText(f: FieldSpec | undefined, v: unknown, names: Record<str
     case 'choice':
       return v == null ? (f.nullLabel ?? '') : (f.choices.find(([c]) => c === v)?.[1] ?? String(v));
     case 'text':
-      return f.secret ? (v ? 'Yes' : 'No') : String(v ?? '');
+      // Write-only secrets never reach the console; PINs show only whether they are set.
+      return isWriteOnly(f) ? '' : f.secret ? (v ? 'Yes' : 'No') : String(v ?? '');
     case 'int':
       return v == null ? (f.help?.startsWith('Blank: unlimited') ? 'Unlimited' : '') : String(v);
     case 'ref':
