@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { COLORS, nearestColor, sampleTiles, setTone, toneLevels, TONES, useFakeMedia, type ColorName } from './support/fakeMedia.js';
+import { lowContrastText } from './support/contrast.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
 /**
@@ -261,6 +262,7 @@ test('on a 390 px phone and at 1440 px; a keyboard alone joins and mutes', async
   // The preview is mirrored.
   expect(await dan.getByTestId('preview-video').evaluate((v) => getComputedStyle(v).transform)).toMatch(/^matrix\(-1/);
   await screenshot(dan, info, 'prejoin-390');
+  expect(await lowContrastText(dan)).toEqual([]);
   const noSideways = () => dan.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
   expect(await noSideways()).toBe(true);
 
@@ -291,8 +293,10 @@ test('on a 390 px phone and at 1440 px; a keyboard alone joins and mutes', async
     expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
   }
   await screenshot(dan, info, 'in-call-guest-390');
+  expect(await lowContrastText(dan)).toEqual([]);
   await expect.poll(async () => (await mainTile(ann.page))?.color, { timeout: 20_000 }).toBe('yellow');
   await screenshot(ann.page, info, 'in-call-host-1440');
+  expect(await lowContrastText(ann.page)).toEqual([]);
   // The Host's list says Dan muted himself (client_mute).
   await expect(row(ann.page, 'Dan')).toContainText('Muted', { timeout: 10_000 });
 });

@@ -103,8 +103,13 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
 
   const onMic = async (mute: boolean) => {
     if (!mute && mutedByHost) {
-      // Muted by a Host: the node must let this participant's sound through again.
-      await call.api.participantControl(selfUuid, 'unmute');
+      // Muted by a Host: the node must let this participant's sound through again (a Guest may
+      // only when the Host lets Guests unmute themselves).
+      try {
+        await call.api.participantControl(selfUuid, 'unmute');
+      } catch {
+        throw new Error('A Host muted you and Guests cannot unmute themselves here. Raise your hand to ask to speak.');
+      }
     }
     await call.media.setMicMuted(mute);
     void call.api.participantControl(selfUuid, mute ? 'client_mute' : 'client_unmute').catch(() => null);
