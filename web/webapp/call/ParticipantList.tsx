@@ -112,7 +112,15 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
         </button>
       )}
       {isHost && !f.inLobby && (
-        <details className="actions">
+        <details
+          className="actions"
+          onKeyDown={(e) => {
+            // Escape closes the menu and returns to its button.
+            if (e.key !== 'Escape' || !e.currentTarget.open) return;
+            e.currentTarget.open = false;
+            e.currentTarget.querySelector('summary')?.focus();
+          }}
+        >
           <summary aria-label={`Actions for ${name}`}>Actions</summary>
           <div className="action-list">
             <button type="button" className="small" disabled={busy} onClick={() => act(f.muted ? 'unmute' : 'mute')}>

@@ -187,11 +187,18 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
         onHand={(raise) => call.api.participantControl(selfUuid, raise ? 'buzz' : 'clearbuzz')}
         participantsOpen={peopleOpen}
         participantCount={roster.length}
-        onParticipants={() => setPeopleOpen((o) => !o)}
+        onParticipants={() => {
+          setPeopleOpen(!peopleOpen);
+          // On a phone the panel opens below the toolbar: bring it into view.
+          if (!peopleOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-participants')?.scrollIntoView({ block: 'start' }));
+        }}
         chat={chatEnabled}
         chatOpen={chatOpen}
         unread={view.unread}
-        onChat={() => dispatch({ type: 'chat_open', open: !chatOpen })}
+        onChat={() => {
+          dispatch({ type: 'chat_open', open: !chatOpen });
+          if (!chatOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-chat')?.scrollIntoView({ block: 'start' }));
+        }}
         onLeave={() => void call.end()}
       />
       <aside className={panels ? 'panels' : 'panels closed'} aria-label="Participants and chat">
