@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { DataDirLock } from './DataDirLock.js';
+import { EMBEDDED_POSTGRES_CONF, initialiseEmbeddedDataDir } from './embeddedPostgres.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -46,7 +47,8 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     lock = DataDirLock.acquire(dataDir);
   }
   try {
-    const client = new PGlite(dataDir);
+    if (lock) await initialiseEmbeddedDataDir(dataDir, migrationsFolder);
+    const client = new PGlite(dataDir, { postgresqlconf: EMBEDDED_POSTGRES_CONF });
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder });
     const close = async () => {
