@@ -40,7 +40,7 @@ import { CHROMIUM_ARGS } from '../e2e/support/platform.js';
 import { ensureMediasoupWorker } from '../scripts/mediasoup-worker.mjs';
 import type { OutboundSample, VideoSource } from './support/publisherPage.js';
 import { commandOf, cpuSeconds, cpuSecondsOf, hostTicks, processTree, renice, runQueueWaitSeconds } from './support/procStats.js';
-import { Child } from './support/rpc.js';
+import { Child } from '../node-agent/testing/rpc.js';
 
 const QUICK = process.argv.includes('--quick');
 /** --engines=werift or --engines=mediasoup runs one engine only (default: both). */

@@ -11,7 +11,7 @@ import type { types } from 'mediasoup';
 import { MediasoupEngine } from '../../node-agent/media/mediasoup/MediasoupEngine.js';
 import { answerDtls, consumerOffer, WERIFT_RTP_CAPABILITIES } from '../../node-agent/testing/consumerSdp.js';
 import { LoopLag } from './loopLag.js';
-import { serve } from './rpc.js';
+import { serve } from '../../node-agent/testing/rpc.js';
 
 const [min, max] = (process.env.BENCH_PORTS ?? '44000-44999').split('-').map(Number) as [number, number];
 const engine = new MediasoupEngine(pino({ level: 'warn' }), { workers: 1 });

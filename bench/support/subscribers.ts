@@ -9,7 +9,7 @@
 import './loopbackInterfaces.js';
 import { RTCPeerConnection } from 'werift';
 import { weriftPeerConfig } from '../../node-agent/testing/MediaTestClient.js';
-import { serve } from './rpc.js';
+import { serve } from '../../node-agent/testing/rpc.js';
 
 const portRange = (process.env.BENCH_PORTS ?? '42000-43999').split('-').map(Number) as [number, number];
 

@@ -7,7 +7,7 @@ import pino from 'pino';
 import type { CallLeg } from '../../node-agent/media/MediaTypes.js';
 import { WeriftConferenceMedia } from './werift/WeriftConferenceMedia.js';
 import { LoopLag } from './loopLag.js';
-import { serve } from './rpc.js';
+import { serve } from '../../node-agent/testing/rpc.js';
 
 const portRange = (process.env.BENCH_PORTS ?? '41000-41999').split('-').map(Number) as [number, number];
 const media = new WeriftConferenceMedia({ announcedAddress: '127.0.0.1', portRange, mode: 'conference' }, pino({ level: 'warn' }));

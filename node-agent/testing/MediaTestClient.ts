@@ -82,13 +82,14 @@ export class MediaTestClient {
   constructor(
     readonly name: string,
     portRange: [number, number],
-    private readonly opts: { toneHz?: number } = {},
+    /** `address`: the local address to use (default 127.0.0.1). */
+    private readonly opts: { toneHz?: number; address?: string } = {},
   ) {
     this.encoder = opts.toneHz ? new OpusEncoder({ sampleRate: 48_000, channels: 1, bitrate: 32_000, complexity: 5 }) : null;
     this.decoder = opts.toneHz ? new OpusDecoder(48_000, 1) : null;
     // Chrome's payload types (Opus 111, VP8 96), as the node's routers use (routerCodecs.ts).
     this.pc = new RTCPeerConnection({
-      ...weriftPeerConfig('127.0.0.1', portRange),
+      ...weriftPeerConfig(opts.address ?? '127.0.0.1', portRange),
       codecs: {
         audio: [useOPUS({ payloadType: 111 })],
         video: [useVP8({ payloadType: 96, rtcpFeedback: [useNACK(), usePLI(), useREMB()] })],

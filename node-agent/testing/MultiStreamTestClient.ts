@@ -176,6 +176,11 @@ export class MultiStreamTestClient {
     this.sendTimer = undefined;
   }
 
+  /** Packets of `kind` this client has sent so far. */
+  sentCount(kind: MediaKind): number {
+    return this.sent[kind];
+  }
+
   /** Packets received from `from` (of `kind`) since `since`. */
   receivedFrom(from: string, kind: MediaKind, since = 0): StreamPacket[] {
     return this.packets.filter((p) => p.from === from && p.kind === kind && p.receivedAt >= since);

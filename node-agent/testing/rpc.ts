@@ -1,7 +1,8 @@
 /**
- * A tiny request/response channel between the benchmark and its child processes (the SFU under
- * test, the subscribers) over Node's IPC pipe, so that each process's CPU can be read on its own
- * from /proc and no benchmark bookkeeping runs inside the measured process except what it asks for.
+ * A tiny request/response channel between a benchmark or test and its child processes (the SFU
+ * under test, the subscribers, a client inside a network namespace) over Node's IPC pipe, so that
+ * each process's CPU can be read on its own from /proc and no bookkeeping runs inside the measured
+ * process except what it asks for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -23,11 +24,13 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** In a child: answers the parent's calls with `handlers`; exits when the parent goes away. */
 export function serve(handlers: Record<string, Handler>): void {
-  if (!process.send) throw new Error('run me as a child of bench/media-forwarding.ts');
+  if (!process.send) throw new Error('run me as a child process (node-agent/testing/rpc.ts: Child)');
   // A misbehaving peer must not end the run: log and carry on (DESIGN.md: guard werift).
   process.on('unhandledRejection', (err) => console.error('[unhandled rejection]', err));
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: Request) => {
+    // Other traffic on the pipe (e.g. ipcSignalling.ts) is not a call.
+    if (typeof msg?.method !== 'string') return;
     const reply = (r: Omit<Response, 'id'>) => process.send?.({ id: msg.id, ...r });
     const handler = handlers[msg.method];
     if (!handler) return reply({ error: `unknown method ${msg.method}` });
@@ -52,8 +55,11 @@ export class Child {
     script: string,
     readonly tag: string,
     env: Record<string, string> = {},
+    /** A command the child runs under, e.g. `['ip', 'netns', 'exec', 'ns1']`. */
+    wrapper: string[] = [],
   ) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    const [command, ...args] = [...wrapper, process.execPath, '--import', 'tsx', script];
+    this.proc = spawn(command!, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
