@@ -164,6 +164,8 @@ export const adminSession = pgTable('admin_session', {
     .references(() => adminUser.id, { onDelete: 'cascade' }),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The session's last request: the idle timeout (Global Settings) counts from here. */
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** Platform-wide key/value settings the server owns (e.g. the node enrollment key). */
@@ -192,4 +194,25 @@ export const adminLog = pgTable(
     changes: jsonb('changes').$type<Record<string, { before: unknown; after: unknown }>>().notNull().default({}),
   },
   (t) => [index('admin_log_time_idx').on(t.time)],
+);
+
+/**
+ * Login history (guide: History & Logs > Login History): every sign-in attempt to the console and
+ * every refused API credential, with the username submitted and the client's address and port.
+ */
+export const loginAttempt = pgTable(
+  'login_attempt',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    time: timestamp('time', { withTimezone: true }).notNull().defaultNow(),
+    username: varchar('username', { length: 150 }).notNull(),
+    address: varchar('address', { length: 64 }).notNull(),
+    port: integer('port'),
+    /** web (the console's sign-in) | api (HTTP Basic on the management API) */
+    channel: varchar('channel', { length: 8 }).notNull(),
+    success: boolean('success').notNull(),
+    /** Why a failed attempt failed: bad credentials, throttled, no access to this interface. */
+    reason: varchar('reason', { length: 64 }).notNull().default(''),
+  },
+  (t) => [index('login_attempt_time_idx').on(t.time)],
 );

@@ -3,6 +3,8 @@ import { and, eq, gt, lt } from 'drizzle-orm';
 import { adminRole, adminSession, adminUser, adminUserRole, platformSetting } from '../../db/schema.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import type { Database } from '../../db/client.js';
+import { getSingleton } from '../config/config.service.js';
+import type { Domain } from '../domain.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
 export interface Admin {
@@ -92,14 +94,34 @@ export async function createSession(db: Database, adminId: number): Promise<stri
   return token;
 }
 
-export async function sessionAdmin(db: Database, token: string | undefined): Promise<Admin | null> {
+/** The console's idle timeout (Global Settings > Management web interface session timeout); null when disabled. */
+async function idleTimeoutMs(dom: Domain): Promise<number | null> {
+  const g = await getSingleton(dom, 'global');
+  if (g.session_timeout_enabled === false) return null;
+  return (typeof g.management_session_timeout === 'number' ? g.management_session_timeout : 30) * 60_000;
+}
+
+// A session's last-seen time is written at most this often, not on every request.
+const TOUCH_MS = 30_000;
+
+/** The administrator of a console session; null when there is none, it expired, or it was idle too long. */
+export async function sessionAdmin(dom: Domain, token: string | undefined): Promise<Admin | null> {
   if (!token) return null;
+  const db = dom.db;
+  const hash = sha256(token);
   const [row] = await db
-    .select({ user: adminUser })
+    .select({ user: adminUser, lastSeenAt: adminSession.lastSeenAt })
     .from(adminSession)
     .innerJoin(adminUser, eq(adminUser.id, adminSession.adminUserId))
-    .where(and(eq(adminSession.tokenHash, sha256(token)), gt(adminSession.expiresAt, new Date())));
+    .where(and(eq(adminSession.tokenHash, hash), gt(adminSession.expiresAt, new Date())));
   if (!row) return null;
+  const now = Date.now();
+  const idle = await idleTimeoutMs(dom);
+  if (idle !== null && row.lastSeenAt.getTime() + idle <= now) {
+    await db.delete(adminSession).where(eq(adminSession.tokenHash, hash));
+    return null;
+  }
+  if (now - row.lastSeenAt.getTime() > TOUCH_MS) await db.update(adminSession).set({ lastSeenAt: new Date(now) }).where(eq(adminSession.tokenHash, hash));
   return loadAdmin(db, row.user);
 }
 

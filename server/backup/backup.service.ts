@@ -34,7 +34,7 @@ const OBJECT_TYPE = 'Configuration backup';
  * Tables that are not configuration. Sessions and the backups themselves are the running system's;
  * the guide leaves the administrator log out of backups (and a restore must not erase it).
  */
-const EXCLUDED_TABLES = new Set(['admin_session', 'config_backup', 'admin_log']);
+const EXCLUDED_TABLES = new Set(['admin_session', 'config_backup', 'admin_log', 'login_attempt']);
 
 interface ConfigTable {
   name: string;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, type Admin } from '../auth/admin.service.js';
+import type { Admin } from '../auth/admin.service.js';
+import { signIn, THROTTLED } from '../auth/signIn.service.js';
 import type { Database } from '../../db/client.js';
 import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } from '../../shared/admin/permissions.js';
 
@@ -8,9 +9,15 @@ import { ACCESS_DENIED, allows, type PermissionAction, type PermissionArea } fro
 const CACHE_MS = 60_000;
 const verified = new Map<string, { admin: Admin; until: number }>();
 
-/** Checks an HTTP Basic `Authorization` header: the administrator, or the status and message to refuse with. */
-export async function checkBasic(db: Database, header: string | undefined): Promise<{ admin: Admin } | { status: 401 | 403; error: string }> {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+export type BasicCheck = { admin: Admin } | { status: 401 | 403 | 429; error: string; retryAfterMs?: number };
+
+/**
+ * Checks a request's HTTP Basic credentials: the administrator, or the status and message to refuse
+ * with. A credential not verified in the last minute is a sign-in: throttled, and recorded in the
+ * login history.
+ */
+export async function checkBasic(db: Database, req: Pick<FastifyRequest, 'headers' | 'ip' | 'socket'>): Promise<BasicCheck> {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.headers.authorization ?? '');
   if (!m) return { status: 401, error: 'Authentication credentials were not provided.' };
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -19,8 +26,11 @@ export async function checkBasic(db: Database, header: string | undefined): Prom
   const hit = verified.get(key);
   let admin = hit && hit.until > Date.now() ? hit.admin : null;
   if (!admin) {
-    admin = await authenticate(db, decoded.slice(0, colon), decoded.slice(colon + 1));
-    if (!admin) return { status: 401, error: 'Invalid username or password.' };
+    const r = await signIn(db, { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), address: req.ip, port: req.socket?.remotePort, channel: 'api' });
+    if (!r.ok && r.reason === 'throttled') return { status: 429, error: THROTTLED(r.retryAfterMs), retryAfterMs: r.retryAfterMs };
+    if (!r.ok && r.reason === 'no_access') return { status: 403, error: 'This account may not use the API.' };
+    if (!r.ok) return { status: 401, error: 'Invalid username or password.' };
+    admin = r.admin;
     verified.set(key, { admin, until: Date.now() + CACHE_MS });
   }
   if (!admin.mayUseApi) return { status: 403, error: 'This account may not use the API.' };
@@ -29,9 +39,10 @@ export async function checkBasic(db: Database, header: string | undefined): Prom
 
 /** HTTP Basic authentication for the management REST API; 401 without valid credentials, 403 without "May use API". */
 export async function requireApiAdmin(db: Database, req: FastifyRequest, reply: FastifyReply): Promise<Admin | null> {
-  const r = await checkBasic(db, req.headers.authorization);
+  const r = await checkBasic(db, req);
   if ('admin' in r) return r.admin;
   if (r.status === 401) reply.header('WWW-Authenticate', 'Basic realm="management API"');
+  if (r.retryAfterMs) reply.header('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
   void reply.code(r.status).send({ error: r.error });
   return null;
 }

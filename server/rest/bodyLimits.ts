@@ -74,16 +74,17 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
     const path = req.url.split('?')[0]!;
     let limit = UNAUTHENTICATED_BODY_LIMIT;
     if (path.startsWith('/api/')) {
-      const auth = await checkBasic(dom.db, req.headers.authorization);
+      const auth = await checkBasic(dom.db, req);
       if ('status' in auth) {
         // The route would refuse it anyway: answer now, without reading the body.
         if (auth.status === 401) void reply.header('WWW-Authenticate', 'Basic realm="management API"');
+        if (auth.retryAfterMs) void reply.header('Retry-After', String(Math.ceil(auth.retryAfterMs / 1000)));
         return reply.code(auth.status).header('connection', 'close').send({ error: auth.error });
       }
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
     } else if (path.startsWith('/trpc/')) {
       const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
-      if (token && (await sessionAdmin(dom.db, token))) {
+      if (token && (await sessionAdmin(dom, token))) {
         const procedures = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
         limit = Math.max(...procedures.map((p) => TRPC_UPLOADS[p] ?? DEFAULT_BODY_LIMIT));
       }

@@ -22,6 +22,8 @@ export interface ServerServices {
 export interface Context extends ServerServices {
   admin: Admin | null;
   sessionToken: string | undefined;
+  /** The client's address and port (for the login history and sign-in throttling). */
+  client?: { address: string; port: number | undefined };
   /** Sets or clears the session cookie (HTTP requests only; WebSocket contexts cannot). */
   setCookie: (value: string) => void;
 }
@@ -32,8 +34,8 @@ export async function createContext(
   setCookie: (value: string) => void = () => {},
 ): Promise<Context> {
   const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
-  const admin = await sessionAdmin(services.dom.db, token);
-  return { ...services, admin, sessionToken: token, setCookie };
+  const admin = await sessionAdmin(services.dom, token);
+  return { ...services, admin, sessionToken: token, setCookie, client: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort } };
 }
 
 const TRPC_CODE = {
@@ -42,6 +44,7 @@ const TRPC_CODE = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 

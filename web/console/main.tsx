@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AdminLogPage } from './audit/AdminLogPage.js';
+import { LoginHistoryPage } from './audit/LoginHistoryPage.js';
 import { AdministratorFormPage, AdministratorsPage } from './administration/AdministratorsPage.js';
 import { RoleFormPage, RolesPage } from './administration/RolesPage.js';
 import { SignInPage } from './auth/SignInPage.js';
@@ -43,6 +44,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/ca-certificates" element={<CaCertificatesPage />} />
               <Route path="/status" element={<LiveStatusPage />} />
               <Route path="/admin-log" element={<AdminLogPage />} />
+              <Route path="/login-history" element={<LoginHistoryPage />} />
               <Route path="/bulk" element={<BulkImportPage />} />
               <Route path="/themes" element={<ThemesPage />} />
               <Route path="/backups" element={<BackupPage />} />

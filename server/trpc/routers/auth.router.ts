@@ -1,8 +1,9 @@
 import { serialize } from 'cookie';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { authenticate, createSession, endSession } from '../../auth/admin.service.js';
-import { adminProcedure, publicProcedure, router, SESSION_COOKIE } from '../trpc.js';
+import { createSession, endSession } from '../../auth/admin.service.js';
+import { loginHistory, signIn, THROTTLED } from '../../auth/signIn.service.js';
+import { adminProcedure, permittedProcedure, publicProcedure, router, SESSION_COOKIE } from '../trpc.js';
 
 export const loginSchema = z.object({
   username: z.string().min(1, 'This field is required.').max(150),
@@ -11,9 +12,11 @@ export const loginSchema = z.object({
 
 export const authRouter = router({
   login: publicProcedure.input(loginSchema).mutation(async ({ ctx, input }) => {
-    const admin = await authenticate(ctx.dom.db, input.username, input.password);
-    if (!admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please enter a correct username and password.' });
-    if (!admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
+    const r = await signIn(ctx.dom.db, { ...input, address: ctx.client?.address ?? '', port: ctx.client?.port, channel: 'web' });
+    if (!r.ok && r.reason === 'throttled') throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: THROTTLED(r.retryAfterMs) });
+    if (!r.ok && r.reason === 'no_access') throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
+    if (!r.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please enter a correct username and password.' });
+    const admin = r.admin;
     const token = await createSession(ctx.dom.db, admin.id);
     ctx.setCookie(serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 12 * 3600 }));
     return { username: admin.username, permissions: admin.permissions };
@@ -24,6 +27,8 @@ export const authRouter = router({
     return true;
   }),
   me: publicProcedure.query(({ ctx }) => (ctx.admin ? { username: ctx.admin.username, permissions: ctx.admin.permissions } : null)),
+  /** History & Logs > Login History: the 100 most recent sign-in attempts. */
+  loginHistory: permittedProcedure('logs', 'view').query(({ ctx }) => loginHistory(ctx.dom.db, 100)),
   /** Used by adminProcedure-only pages to fail fast. */
   check: adminProcedure.query(() => true),
 });

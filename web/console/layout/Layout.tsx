@@ -24,7 +24,10 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
     { to: '/status', label: 'Live status' },
     { to: '/node-status', label: 'Conferencing node status' },
   ],
-  'History & logs': [{ to: '/admin-log', label: 'Administrator log' }],
+  'History & logs': [
+    { to: '/admin-log', label: 'Administrator log' },
+    { to: '/login-history', label: 'Login history' },
+  ],
 };
 const MENUS: (Menu | 'Status' | 'History & logs')[] = ['Services', 'Call Control', 'Users & Devices', 'Platform', 'System', 'Utilities', 'Status', 'History & logs'];
 
