@@ -20,7 +20,7 @@ import { ManagementLink } from './management/ManagementLink.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
-import { MediasoupEngine } from './media/mediasoup/MediasoupEngine.js';
+import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
@@ -41,6 +41,8 @@ export interface NodeAgentOptions {
   mediaPortRange?: [number, number];
   /** mediasoup worker processes; default one per core. */
   mediaWorkers?: number;
+  /** When a conference's router is full and the next participants go to a router on another worker (MediasoupEngine). */
+  mediaRouterLimits?: Partial<RouterLimits>;
   /** Test Call Service timeline (default about 20 s, guide §15); tests shorten it. */
   testCallTimings?: Partial<TestCallTimings>;
   /** External policy server timeout (default 5 s, then the node's own configuration is used); tests shorten it. */
@@ -80,7 +82,7 @@ export class NodeAgent {
     syslog.setLogger(log.child({ part: 'syslog' }));
     const address = opts.address ?? '127.0.0.1';
     const mediaLog = log.child({ part: 'media' });
-    const engine = new MediasoupEngine(mediaLog, { workers: opts.mediaWorkers });
+    const engine = new MediasoupEngine(mediaLog, { workers: opts.mediaWorkers, routerLimits: opts.mediaRouterLimits });
     const manager = new ConferenceManager(
       (_service, setup) => new MediasoupConferenceMedia(engine, { announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, mediaLog),
       name,
