@@ -114,6 +114,7 @@ test('a Host mutes a Guest: the others stop hearing that Guest, then hear them a
 
   await hostAction(ann.page, 'Ben', 'Mute Ben');
   await expect(row(cat.page, 'Ben').getByTestId('muted-by-host')).toBeVisible();
+  await expect(cat.page.locator('[data-testid="participant-tile"][data-display-name="Ben"]').getByRole('img', { name: 'Microphone muted' })).toBeVisible();
   await expect(ben.page.getByTestId('toast').filter({ hasText: 'A Host muted your microphone' })).toBeVisible();
   await expect(ben.page.getByRole('toolbar').getByRole('button', { name: 'Unmute', exact: true })).toBeVisible();
   for (const listener of [ann, cat]) await expect.poll(() => levelOf(listener.page, ben, BEN), { timeout: 10_000 }).toBeLessThan(SILENT_DB);

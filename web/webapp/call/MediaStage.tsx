@@ -20,6 +20,8 @@ interface Props {
   hostsFirst?: boolean;
   /** Spotlit participants, earliest first: they lead the stage. */
   spotlight?: readonly string[];
+  /** Muted by a Host or by themselves (the roster's flags): the tile shows it as a paused microphone does. */
+  muted?: ReadonlySet<string>;
   /** Shown while nobody has a tile (none in a Test Call or reception, or under a splash screen). */
   emptyMessage?: string;
   /** Splash screens and the keypad, drawn over the tiles. */
@@ -32,7 +34,7 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, emptyMessage, children }: Props) {
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, muted, emptyMessage, children }: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
   const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
@@ -92,7 +94,7 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
         name={nameOf(uuid)}
         area={slot?.area ?? 'thumb'}
         camera={m?.camera}
-        micMuted={m?.mic?.producerPaused ?? false}
+        micMuted={(m?.mic?.producerPaused ?? false) || (muted?.has(uuid) ?? false)}
         active={result.activeSpeaker === uuid}
         speaking={result.speaking.includes(uuid)}
         style={style}

@@ -132,6 +132,7 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
     .filter((p) => flagsOf(p).spotlight)
     .sort((a, b) => (a.spotlight ?? 0) - (b.spotlight ?? 0))
     .map((p) => p.uuid);
+  const muted = new Set(roster.filter((p) => flagsOf(p).muted || flagsOf(p).clientMuted).map((p) => p.uuid));
   const panels = peopleOpen || (chatEnabled && chatOpen);
 
   return (
@@ -157,6 +158,7 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
           hostsOnly={serviceType === 'lecture' && !isHost}
           hostsFirst={serviceType === 'lecture' && isHost}
           spotlight={spotlight}
+          muted={muted}
           emptyMessage={splashShown || testCall || inIvr ? undefined : alone ? 'You are the only one here. Waiting for others to join…' : 'Waiting for others to join…'}
         >
           {testCall && (
