@@ -109,12 +109,14 @@ function schemaOf(def: ResourceDef) {
       default: fieldDefault(f),
       nullable: (f.type === 'int' && !f.required) || (f.type === 'choice' && !!f.nullable) || (f.type === 'ref' && !f.required),
       blank: f.type === 'text' ? !f.required : undefined,
-      help_text: [f.label, f.help].filter(Boolean).join('. '),
+      // OpenMeet's own flag beside Pexip's keys, like restarts_nodes; the help text says it in words too.
+      help_text: [f.label, f.help, f.notYetActive ? 'Not acted on yet by OpenMeet' : ''].filter(Boolean).join('. '),
       readonly: !!f.readOnly,
       ...(f.type === 'choice' ? { valid_choices: f.choices.map(([v]) => v) } : {}),
       ...(f.type === 'text' ? { max_length: f.max } : {}),
       ...(f.type === 'int' ? { min: f.min, max: f.max } : {}),
       ...(f.restartsNodes ? { restarts_nodes: true } : {}),
+      ...(f.notYetActive ? { not_yet_active: true } : {}),
     };
   }
   return { allowed_list_http_methods: def.singleton ? ['get'] : ['get', 'post'], allowed_detail_http_methods: def.singleton ? ['get', 'patch', 'put'] : ['get', 'put', 'patch', 'delete'], fields };

@@ -17,6 +17,11 @@ interface Base {
   restartsNodes?: boolean;
   /** Shown but not settable (e.g. computed values). */
   readOnly?: boolean;
+  /**
+   * Stored, validated and served by the APIs, but nothing in OpenMeet acts on it yet (e.g. SIP, H.323,
+   * RTMP, cloud bursting): the console marks it "Not acted on yet" and the API schema says so.
+   */
+  notYetActive?: boolean;
 }
 
 export type TextFormat = 'host' | 'ip' | 'ipv4' | 'ipv6' | 'ipOrHost' | 'email' | 'url' | 'regex' | 'alias' | 'domain' | 'cidr' | 'netmask' | 'hostname' | 'uuid';

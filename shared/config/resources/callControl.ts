@@ -29,7 +29,7 @@ export const h323GatekeeperResource = defineResource({
   fields: { ...named, address, port: port(1719, SRV_HELP) },
   unique: [{ fields: ['name'], message: 'An H.323 gatekeeper with this name already exists.' }],
   listColumns: ['name', 'address', 'port'],
-  intro: 'Used for outbound H.323 calls only; Pexip Infinity never registers to them.',
+  intro: 'Used for outbound H.323 calls only; OpenMeet never registers to them. Not acted on yet: OpenMeet has no H.323 calling.',
 });
 
 export const sipProxyResource = defineResource({
@@ -56,7 +56,7 @@ export const sipProxyResource = defineResource({
   },
   unique: [{ fields: ['name'], message: 'A SIP proxy with this name already exists.' }],
   listColumns: ['name', 'address', 'port', 'transport'],
-  intro: 'Used for outbound SIP calls only; Pexip Infinity never registers to them.',
+  intro: 'Used for outbound SIP calls only; OpenMeet never registers to them. Not acted on yet: OpenMeet places no SIP calls.',
 });
 
 export const turnServerResource = defineResource({

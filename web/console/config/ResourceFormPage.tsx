@@ -192,7 +192,14 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
     sections.set(s, [...(sections.get(s) ?? []), [k, f]]);
   }
   const renderField = ([k, f]: [string, FieldSpec]) => (
-    <Field key={k} id={k} label={f.label} error={errs[k]?.message} hint={[f.help, f.restartsNodes ? 'Changing this restarts the conferencing nodes.' : ''].filter(Boolean).join(' ') || undefined}>
+    <Field
+      key={k}
+      id={k}
+      label={f.label}
+      error={errs[k]?.message}
+      notYetActive={f.notYetActive}
+      hint={[f.help, f.restartsNodes && !f.notYetActive ? 'Applies to conferences started after the change.' : ''].filter(Boolean).join(' ') || undefined}
+    >
       <Input name={k} f={f} register={register} control={control} options={options} disabled={!canModify} />
     </Field>
   );
@@ -206,6 +213,7 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
         </p>
       )}
       <h1>{def.singleton ? def.label : editing ? `Edit ${def.label}` : `Add ${def.label}`}</h1>
+      {def.singleton && def.intro && <p className="meta">{def.intro}</p>}
       <form onSubmit={submit} className="card form" noValidate>
         {(sections.get('') ?? []).map(renderField)}
         {def.hasAliases && (
