@@ -15,6 +15,11 @@ const MAYBE_BAD_JSON = /\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
  */
 export function registerErrorHandling(app: FastifyInstance, log: Logger): void {
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    // A repeated parameter (?a=1&a=2) means its last value, as in Django: handlers read strings only.
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query && typeof query === 'object') {
+      for (const [k, v] of Object.entries(query)) if (Array.isArray(v)) query[k] = v.at(-1);
+    }
     let where = findBadCharacters(req.query, 'query') ?? findBadCharacters(req.params, 'path');
     const body = req.body;
     if (!where && typeof body === 'string') {

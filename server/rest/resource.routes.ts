@@ -98,6 +98,21 @@ function parseId(req: Req): number {
 const ORDERABLE = (def: ResourceDef, order: string | undefined): string | undefined =>
   orderBy(order, (key) => key === 'id' || key === 'creation_time' || (Object.hasOwn(def.fields, key) && !isWriteOnly(def.fields[key]!)));
 
+/** An equality filter's value in its field's type: a 400, not a database error, when it cannot be one. */
+function filterValue(key: string, f: FieldSpec, v: string): string {
+  const bad = () => new AppError('BAD_REQUEST', `Invalid value '${v.slice(0, 40)}' for the filter '${key}'.`);
+  if (f.type === 'int') {
+    if (!/^-?\d{1,10}$/.test(v) || Math.abs(Number(v)) > 2_147_483_647) throw bad();
+    return String(Number(v));
+  }
+  if (f.type === 'bool') {
+    if (/^(true|1)$/i.test(v)) return 'true';
+    if (/^(false|0)$/i.test(v)) return 'false';
+    throw bad();
+  }
+  return v;
+}
+
 /** Tastypie-style schema of a resource: every field's type, default, choices and help. */
 function schemaOf(def: ResourceDef) {
   const typeOf = (f: FieldSpec) =>
@@ -164,7 +179,10 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
       const q = req.query;
       const { limit, offset } = paging(q);
       const equals: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) if (v !== undefined && Object.hasOwn(def.fields, k) && !isWriteOnly(def.fields[k]!) && def.fields[k]!.type !== 'ref' && def.fields[k]!.type !== 'refList') equals[k] = v;
+      for (const [k, v] of Object.entries(q)) {
+        const f = Object.hasOwn(def.fields, k) ? def.fields[k]! : undefined;
+        if (v !== undefined && f && !isWriteOnly(f) && f.type !== 'ref' && f.type !== 'refList') equals[k] = filterValue(k, f, v);
+      }
       const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
       const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
       return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o)));
