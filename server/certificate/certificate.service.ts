@@ -11,7 +11,7 @@ import {
   tlsCertificateCreateSchema,
   tlsCertificateGenerateSchema,
   tlsCertificatePatchSchema,
-} from './certificate.schema.js';
+} from '../../shared/certificate/certificate.schema.js';
 import {
   CERT_MESSAGES,
   certificateStatus,

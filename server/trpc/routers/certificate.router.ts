@@ -4,7 +4,7 @@ import {
   tlsCertificateCreateSchema,
   tlsCertificateGenerateSchema,
   tlsCertificatePatchSchema,
-} from '../../certificate/certificate.schema.js';
+} from '../../../shared/certificate/certificate.schema.js';
 import {
   certificateAlarms,
   createCaCertificates,
