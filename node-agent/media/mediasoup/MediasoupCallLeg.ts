@@ -214,7 +214,12 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       this.feeds.set(kind, feed);
     }
     // The feed is written on the conference's home router: piped here when this call is elsewhere.
-    await this.host.bring(feed.producer, router);
+    try {
+      await this.host.bring(feed.producer, router);
+    } catch (err) {
+      this.log.warn({ err, participant: this.participantId, kind }, 'single-stream leg: the feed could not be piped to this call');
+      return undefined;
+    }
     if (!router.canConsume({ producerId: feed.producer.id, rtpCapabilities })) return undefined;
     const consumer = await transport.consume({ producerId: feed.producer.id, rtpCapabilities, mid, enableRtx: false });
     this.consumers.set(mid, consumer);

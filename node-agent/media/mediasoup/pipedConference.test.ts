@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { types } from 'mediasoup';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../../shared/testing/until.js';
 import { MediaTestClient } from '../../testing/MediaTestClient.js';
 import { MultiStreamTestClient, sessionSignalling } from '../../testing/MultiStreamTestClient.js';
 import { MediasoupConferenceMedia } from './MediasoupConferenceMedia.js';
@@ -125,6 +126,34 @@ describe('a conference across two workers (routers piped)', () => {
         await c.waitFor(`${other}'s video`, () => c.receivedFrom(other, 'video').length >= 25, 15_000);
       }
     }
+  });
+});
+
+describe('the default limit: consumers on a router', () => {
+  const byConsumers = new MediasoupEngine(log, { workers: 2, routerLimits: { consumers: 4 } });
+  afterAll(() => byConsumers.close());
+
+  it('a router carrying as many consumers as the limit takes no one more: the next participant goes to the other worker', async () => {
+    const media = new MediasoupConferenceMedia(byConsumers, { announcedAddress: '127.0.0.1', portRange: PORTS, mode: 'conference' }, log);
+    open.media.push(media);
+    const tones = { a: 910, b: 1_180, c: 1_360 } as const;
+    const [a, b, c] = (['a', 'b', 'c'] as const).map((n) => new MultiStreamTestClient(n, { portRange: PORTS, toneHz: tones[n] }));
+    open.clients.push(a!, b!, c!);
+    await a!.join(sessionSignalling(media.openSession('a')));
+    await b!.join(sessionSignalling(media.openSession('b')));
+    // a and b receive each other's two streams: four consumers on the home router.
+    await Promise.all([a!.receive(2), b!.receive(2)]);
+    const home = await media.routers.home;
+    expect(byConsumers.consumersOn(home)).toBe(4);
+    await c!.join(sessionSignalling(media.openSession('c')));
+    const second = media.routers.placedRouter('c')!;
+    expect(second).not.toBe(home);
+    expect(byConsumers.sameWorker(home, second)).toBe(false);
+    expect((await byConsumers.workers()).map((w) => w.routers).sort()).toEqual([1, 1]);
+    // c's streams reach a over the pipe.
+    c!.startSending();
+    await waitUntil(() => media.session('a') !== undefined);
+    await until(async () => (await media.receiving()).get('a')?.filter((r) => r.participantId === 'c').length ?? 0, (n) => n === 2);
   });
 });
 
