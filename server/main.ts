@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DataDirLockedError } from '../db/DataDirLock.js';
 import { ManagementServer } from './ManagementServer.js';
 
 /** Runs the management server alone (the start script runs it together with a local node). */
@@ -10,6 +11,13 @@ const server = await ManagementServer.start({
   dataDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'db') : undefined,
   adminPassword: process.env.ADMIN_PASSWORD,
   enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
+}).catch((err: unknown) => {
+  // Another server already has this database: say so in one line, not a stack trace.
+  if (err instanceof DataDirLockedError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
 });
 if (server.generatedAdminPassword) console.log(`\n  admin password (shown once): ${server.generatedAdminPassword}\n`);
 console.log(`management server at ${server.url}`);
