@@ -56,6 +56,16 @@ export function ParticipantList({ api, participants, selfUuid, isHost, conferenc
               Lower all hands
             </button>
           )}
+          <button
+            type="button"
+            className="small danger"
+            disabled={busy}
+            onClick={() => {
+              if (window.confirm('End the meeting for everyone?')) run(api.conferenceControl('disconnect'));
+            }}
+          >
+            End meeting for everyone
+          </button>
           {conference && (
             <label className="check">
               <input
