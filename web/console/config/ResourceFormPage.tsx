@@ -4,7 +4,7 @@ import { useEffect, useMemo } from 'react';
 import { Controller, useFieldArray, useForm, type Resolver, type Control, type FieldPath, type FieldValues, type UseFormRegister } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { allows } from '../../../shared/admin/permissions.js';
-import { fieldDefault, type FieldSpec } from '../../../shared/config/field.js';
+import { fieldDefault, isWriteOnly, type FieldSpec } from '../../../shared/config/field.js';
 import { schemasOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
@@ -129,6 +129,24 @@ function Input({ name, f, register, control, options, disabled }: { name: string
 }
 
 /**
+ * Write-only secrets come back blank, and on an edit a blank one means "keep the stored value" (the
+ * server drops it from the change). A required one would fail validation blank: it is validated as
+ * a stand-in of acceptable length and sent blank.
+ */
+function keepingBlankSecrets(def: ResourceDef, base: Resolver<Values>, editing: boolean): Resolver<Values> {
+  if (!editing) return base;
+  const blank = (v: Values) => Object.entries(def.fields).filter(([k, f]) => isWriteOnly(f) && (v[k] === '' || v[k] === undefined)).map(([k]) => k);
+  return async (values, context, options) => {
+    const keep = blank(values);
+    const standIn = { ...values };
+    for (const k of keep) standIn[k] = 'x'.repeat(Math.max(1, (def.fields[k] as { min?: number }).min ?? 1));
+    const result = await base(standIn, context, options);
+    if (Object.keys(result.errors).length === 0) for (const k of keep) (result.values as Values)[k] = '';
+    return result;
+  };
+}
+
+/**
  * The add/edit form of any configuration resource, built from its definition: the same zod schema
  * validates here and on the server, and server-side errors land beside their fields.
  */
@@ -143,7 +161,8 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
   const canModify = !!me && allows(me.permissions, def.permission, editing ? 'modify' : 'add_remove');
   const existing = useQuery({ ...trpc.config.get.queryOptions({ resource: def.name, id: id ?? 0 }), enabled: editing });
   const schema = useMemo(() => schemasOf(def).create, [def]);
-  const form = useForm<Values>({ resolver: zodResolver(schema as never) as unknown as Resolver<Values>, defaultValues: emptyValues(def) });
+  const resolver = useMemo(() => keepingBlankSecrets(def, zodResolver(schema as never) as unknown as Resolver<Values>, editing), [def, schema, editing]);
+  const form = useForm<Values>({ resolver, defaultValues: emptyValues(def) });
   const { register, handleSubmit, formState, setError, reset, control } = form;
   const aliases = useFieldArray({ control, name: 'aliases' as never });
 
