@@ -1,12 +1,16 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { Controller, useForm, type FieldPath, type Resolver } from 'react-hook-form';
+import { Controller, useForm, type Resolver } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { accountCreateSchema, accountPatchSchema } from '../../../shared/admin/administration.schema.js';
 import { Field } from '../forms/Field.js';
 import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
+
+// The server names a role's error `roles.<i>`; the form shows it under the set.
+const rolesField = (f: string) => (f.startsWith('roles') ? 'roles' : f);
 import { useAuthenticationRights } from './RolesPage.js';
 
 /** Administrator accounts: username, name, email and roles; never a password. */
@@ -95,14 +99,7 @@ export function AdministratorFormPage() {
     if (a) reset({ ...EMPTY, username: a.username, full_name: a.full_name, email: a.email, roles: a.roles.map((r) => r.id) });
   }, [existing.data, reset]);
 
-  const onError = (err: unknown) => {
-    const fields = serverFieldErrors(err);
-    if (Object.keys(fields).length === 0) setError('root', { message: errorMessage(err) });
-    for (const [field, messages] of Object.entries(fields)) {
-      const key = field === '__all__' ? 'root' : field.startsWith('roles') ? 'roles' : field;
-      setError(key as FieldPath<AccountForm>, { message: messages.join(' ') });
-    }
-  };
+  const onError = useServerErrors(setError, rolesField);
   const done = async () => {
     await qc.invalidateQueries({ queryKey: trpc.administration.accounts.pathKey() });
     navigate('/administrators');

@@ -1,13 +1,17 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { Controller, useForm, type FieldPath } from 'react-hook-form';
+import { Controller, useForm } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { roleCreateSchema, type RoleCreate, type RoleCreateInput } from '../../../shared/admin/administration.schema.js';
 import { ALL_PERMISSIONS, allows, PERMISSIONS } from '../../../shared/admin/permissions.js';
 import { Field } from '../forms/Field.js';
 import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
+
+// The server names a permission's error `permissions.<i>`; the form shows it under the set.
+const permissionsField = (f: string) => (f.startsWith('permissions') ? 'permissions' : f);
 
 /** Whether the signed-in administrator may add/remove or modify administrators and roles. */
 export function useAuthenticationRights(): { addRemove: boolean; modify: boolean } {
@@ -91,14 +95,7 @@ export function RoleFormPage() {
     if (existing.data) reset({ name: existing.data.name, permissions: existing.data.permissions });
   }, [existing.data, reset]);
 
-  const onError = (err: unknown) => {
-    const fields = serverFieldErrors(err);
-    if (Object.keys(fields).length === 0) setError('root', { message: errorMessage(err) });
-    for (const [field, messages] of Object.entries(fields)) {
-      const key = field === '__all__' ? 'root' : field.startsWith('permissions') ? 'permissions' : field;
-      setError(key as FieldPath<RoleCreateInput>, { message: messages.join(' ') });
-    }
-  };
+  const onError = useServerErrors(setError, permissionsField);
   const done = async () => {
     await qc.invalidateQueries({ queryKey: trpc.administration.roles.pathKey() });
     navigate('/roles');

@@ -1,14 +1,15 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
-import { Controller, useFieldArray, useForm, type Resolver, type Control, type FieldPath, type FieldValues, type UseFormRegister } from 'react-hook-form';
+import { Controller, useFieldArray, useForm, type Resolver, type Control, type UseFormRegister } from 'react-hook-form';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { allows } from '../../../shared/admin/permissions.js';
 import { fieldDefault, isWriteOnly, type FieldSpec } from '../../../shared/config/field.js';
 import { schemasOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
 import { AccessDenied, isForbidden, useMe } from './access.js';
 
 type Values = Record<string, unknown>;
@@ -178,13 +179,7 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
     if (existing.data) reset(formValues(def, existing.data as Values));
   }, [existing.data, reset, def]);
 
-  const onError = (err: unknown) => {
-    const fields = serverFieldErrors(err);
-    if (Object.keys(fields).length === 0) setError('root', { message: errorMessage(err) });
-    for (const [field, messages] of Object.entries(fields)) {
-      setError((field === '__all__' ? 'root' : field) as FieldPath<FieldValues>, { message: messages.join(' ') });
-    }
-  };
+  const onError = useServerErrors(setError);
   const done = async () => {
     await qc.invalidateQueries({ queryKey: trpc.config.pathKey() });
     if (!def.singleton) navigate(`/${def.route}`);

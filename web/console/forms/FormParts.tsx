@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 
 /**
@@ -47,7 +48,22 @@ export function CheckboxSet<T extends string | number>({
 }
 
 /** The foot of an add/edit form: its form-wide error, Save (when the administrator may change it) and the way back. */
-export function FormFooter({ rootError, canSave, pending, backTo }: { rootError?: string; canSave: boolean; pending: boolean; backTo?: string }) {
+export function FormFooter({
+  rootError,
+  canSave,
+  pending,
+  backTo,
+  saveLabel = 'Save',
+  children,
+}: {
+  rootError?: string;
+  canSave: boolean;
+  pending: boolean;
+  backTo?: string;
+  saveLabel?: string;
+  /** More buttons beside Save (e.g. Cancel, Close). */
+  children?: ReactNode;
+}) {
   return (
     <>
       {rootError && (
@@ -58,9 +74,10 @@ export function FormFooter({ rootError, canSave, pending, backTo }: { rootError?
       <div className="actions">
         {canSave && (
           <button type="submit" disabled={pending}>
-            Save
+            {saveLabel}
           </button>
         )}
+        {children}
         {backTo && <Link to={backTo}>{canSave ? 'Cancel' : 'Back'}</Link>}
       </div>
     </>

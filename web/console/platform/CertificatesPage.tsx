@@ -1,18 +1,24 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type ChangeEvent, type FormEvent } from 'react';
+import { useState, type ChangeEvent } from 'react';
+import { Controller, useForm, type Control, type FieldPath, type FieldValues } from 'react-hook-form';
+import { z } from 'zod';
+import { caCertificateCreateSchema, tlsCertificateCreateSchema, tlsCertificateGenerateSchema, tlsCertificatePatchSchema } from '../../../shared/certificate/certificate.schema.js';
 import { Field } from '../forms/Field.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC, type RouterOutputs } from '../trpc.js';
 
-type Errors = Record<string, string[]>;
-const err = (e: Errors, k: string) => e[k]?.join(' ');
 const day = (iso: string) => iso.slice(0, 10);
+// The server names a node's error `nodes.<i>`; the form shows it under the set.
+const nodesField = (f: string) => (f.startsWith('nodes') ? 'nodes' : f);
 
 /** "Expired" / "Expires soon" (within 30 days: the guide's alarm) beside the guide's status text. */
 function ExpiryBadge({ expiry, status }: { expiry: 'ok' | 'expiring' | 'expired'; status: string }) {
   if (expiry === 'expired') return <span className="badge off">Expired</span>;
   if (expiry === 'expiring')
     return (
-      <span className="badge" style={{ background: '#fff1d6', color: '#8a5a00' }} title={status}>
+      <span className="badge soon" title={status}>
         Expires soon
       </span>
     );
@@ -20,35 +26,162 @@ function ExpiryBadge({ expiry, status }: { expiry: 'ok' | 'expiring' | 'expired'
 }
 
 /** A PEM textarea with a file picker that loads the file's text into it (.crt, .pem, .key). */
-function PemInput({ id, value, onChange, accept = '.crt,.pem,.cer,.key,.txt' }: { id: string; value: string; onChange: (v: string) => void; accept?: string }) {
-  const load = async (e: ChangeEvent<HTMLInputElement>) => {
-    const file = e.target.files?.[0];
-    if (file) onChange(await file.text());
-  };
+function PemInput<T extends FieldValues>({ id, name, control, accept = '.crt,.pem,.cer,.key,.txt' }: { id: string; name: FieldPath<T>; control: Control<T>; accept?: string }) {
   return (
-    <>
-      <textarea id={id} rows={6} spellCheck={false} value={value} onChange={(e) => onChange(e.target.value)} style={{ fontFamily: 'monospace', width: '100%' }} />
-      <input type="file" accept={accept} aria-label={`Choose file for ${id}`} onChange={(e) => void load(e)} />
-    </>
+    <Controller
+      control={control}
+      name={name}
+      render={({ field }) => {
+        const load = async (e: ChangeEvent<HTMLInputElement>) => {
+          const file = e.target.files?.[0];
+          if (file) field.onChange(await file.text());
+        };
+        return (
+          <>
+            <textarea id={id} className="pem" rows={6} spellCheck={false} value={field.value ?? ''} onChange={field.onChange} onBlur={field.onBlur} />
+            <input type="file" accept={accept} aria-label={`Choose file for ${id}`} onChange={(e) => void load(e)} />
+          </>
+        );
+      }}
+    />
   );
 }
 
-function useFormState() {
-  const [errors, setErrors] = useState<Errors>({});
-  const [formError, setFormError] = useState('');
-  const onError = (e: unknown) => {
-    const fields = serverFieldErrors(e);
-    setErrors(fields);
-    setFormError(Object.keys(fields).length ? '' : errorMessage(e));
-  };
-  const reset = () => {
-    setErrors({});
-    setFormError('');
-  };
-  return { errors, setErrors, formError, onError, reset };
+/** The Conferencing Nodes a certificate is assigned to, as a set of checkboxes. */
+function NodeChoices<T extends FieldValues & { nodes?: number[] }>({ control, prefix, error }: { control: Control<T>; prefix: string; error?: string }) {
+  const trpc = useTRPC();
+  const nodes = useQuery(trpc.node.list.queryOptions());
+  if (!nodes.data?.length) return <p className="hint">No Conferencing Nodes yet: the certificate can be assigned to nodes later.</p>;
+  return (
+    <Controller
+      control={control}
+      name={'nodes' as FieldPath<T>}
+      render={({ field }) => (
+        <CheckboxSet
+          legend="Nodes"
+          className="nodes"
+          idPrefix={`${prefix}-node`}
+          options={nodes.data.map((n) => ({ value: n.id, label: n.name }))}
+          value={(field.value as number[] | undefined) ?? []}
+          onChange={field.onChange}
+          error={error}
+        />
+      )}
+    />
+  );
 }
 
-const EMPTY_UPLOAD = { certificate: '', private_key: '', private_key_passphrase: '', parameters: '' };
+type UploadForm = z.input<typeof tlsCertificateCreateSchema>;
+type UploadValues = z.output<typeof tlsCertificateCreateSchema>;
+const EMPTY_UPLOAD: UploadForm = { certificate: '', private_key: '', private_key_passphrase: '', parameters: '', nodes: [] };
+
+/** Add TLS certificate: PEM certificate and key (pasted or loaded from files), passphrase, parameters, nodes. */
+function TlsUploadForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
+  const trpc = useTRPC();
+  const { register, handleSubmit, formState, setError, reset, control } = useForm<UploadForm, unknown, UploadValues>({
+    resolver: zodResolver(tlsCertificateCreateSchema),
+    defaultValues: EMPTY_UPLOAD,
+  });
+  const onError = useServerErrors(setError, nodesField);
+  const create = useMutation(trpc.certificate.tls.create.mutationOptions({ onSuccess: async () => (reset(EMPTY_UPLOAD), await onSaved()), onError }));
+  const e = formState.errors;
+  return (
+    <form className="card form" noValidate onSubmit={handleSubmit((v) => create.mutate(v))}>
+      <h2>Add TLS certificate</h2>
+      <Field id="tls-certificate" label="TLS certificate" error={e.certificate?.message} hint="PEM: the certificate from the Certificate Authority (.CRT or .PEM), not the CSR; intermediates may follow it.">
+        <PemInput id="tls-certificate" name="certificate" control={control} />
+      </Field>
+      <Field id="tls-private-key" label="Private key" error={e.private_key?.message} hint="PEM: RSA or ECDSA.">
+        <PemInput id="tls-private-key" name="private_key" control={control} />
+      </Field>
+      <Field id="tls-passphrase" label="Private key passphrase" error={e.private_key_passphrase?.message} hint="If the private key is encrypted.">
+        <input id="tls-passphrase" type="password" autoComplete="off" {...register('private_key_passphrase')} />
+      </Field>
+      <Field id="tls-parameters" label="TLS parameters" error={e.parameters?.message} hint="Optional: PEM DH parameters and/or EC curve name.">
+        <PemInput id="tls-parameters" name="parameters" control={control} />
+      </Field>
+      <NodeChoices control={control} prefix="upload" error={e.nodes?.message} />
+      <FormFooter rootError={e.root?.message} canSave pending={create.isPending} />
+    </form>
+  );
+}
+
+/** Generate: the shared schema, with the subject alternative names typed as one comma-separated line. */
+const generateForm = tlsCertificateGenerateSchema.extend({
+  subject_alt_names: z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean)).pipe(tlsCertificateGenerateSchema.shape.subject_alt_names.unwrap()),
+  // An empty number input reads as NaN.
+  days: z.number({ error: 'Enter a whole number.' }).pipe(tlsCertificateGenerateSchema.shape.days.unwrap()),
+});
+type GenerateForm = z.input<typeof generateForm>;
+type GenerateValues = z.output<typeof generateForm>;
+const EMPTY_GENERATE: GenerateForm = { common_name: '', subject_alt_names: '', days: 365 };
+
+function GenerateForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
+  const trpc = useTRPC();
+  const { register, handleSubmit, formState, setError, reset } = useForm<GenerateForm, unknown, GenerateValues>({ resolver: zodResolver(generateForm), defaultValues: EMPTY_GENERATE });
+  const onError = useServerErrors(setError, nodesField);
+  const generate = useMutation(trpc.certificate.tls.generate.mutationOptions({ onSuccess: async () => (reset(EMPTY_GENERATE), await onSaved()), onError }));
+  const e = formState.errors;
+  return (
+    <form className="card form" noValidate onSubmit={handleSubmit((v) => generate.mutate(v))}>
+      <h2>Generate self-signed certificate</h2>
+      <p className="hint">A temporary certificate (RSA 2048, SHA-256) that clients will not trust; replace it with one from a Certificate Authority.</p>
+      <Field id="gen-common-name" label="Common name" error={e.common_name?.message} hint="The node's FQDN, e.g. px01.vc.example.com.">
+        <input id="gen-common-name" {...register('common_name')} />
+      </Field>
+      <Field id="gen-sans" label="Subject alternative names" error={e.subject_alt_names?.message} hint="Comma-separated; the common name is always included.">
+        <input id="gen-sans" {...register('subject_alt_names')} />
+      </Field>
+      <Field id="gen-days" label="Validity (days)" error={e.days?.message} hint="1–825">
+        <input id="gen-days" type="number" {...register('days', { valueAsNumber: true })} />
+      </Field>
+      <FormFooter rootError={e.root?.message} canSave pending={generate.isPending} saveLabel="Generate" />
+    </form>
+  );
+}
+
+type Certificate = RouterOutputs['certificate']['tls']['list'][number];
+const assignForm = tlsCertificatePatchSchema.pick({ nodes: true });
+type AssignForm = z.input<typeof assignForm>;
+
+/** One certificate: its text, chain of trust and the nodes it is assigned to. */
+function CertificateDetails({ current, onSaved, onClose }: { current: Certificate; onSaved: () => Promise<unknown>; onClose: () => void }) {
+  const trpc = useTRPC();
+  const { handleSubmit, formState, setError, control } = useForm<AssignForm>({ resolver: zodResolver(assignForm), defaultValues: { nodes: current.nodes } });
+  const onError = useServerErrors(setError, nodesField);
+  const update = useMutation(trpc.certificate.tls.update.mutationOptions({ onSuccess: onSaved, onError }));
+  const e = formState.errors;
+  return (
+    <div className="card">
+      <h2>{current.subject_name}</h2>
+      <p>
+        <ExpiryBadge expiry={current.expiry} status={current.status} /> Valid from {day(current.start_date)} to {day(current.end_date)}
+      </p>
+      <pre className="certificate-text">{current.text}</pre>
+      {current.chain.length > 0 && (
+        <>
+          <h3>Chain of trust</h3>
+          <ul>
+            {current.chain.map((c, i) => (
+              <li key={i}>
+                {c.subject_name} (issued by {c.issuer_name}, valid until {day(c.end_date)})
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <form className="form" noValidate onSubmit={handleSubmit((v) => update.mutate({ id: current.id, patch: v }))}>
+        <NodeChoices control={control} prefix="assign" error={e.nodes?.message} />
+        <p className="hint">Assigning a certificate to a node replaces the node's previous certificate.</p>
+        <FormFooter rootError={e.root?.message} canSave pending={update.isPending}>
+          <button type="button" className="secondary" onClick={onClose}>
+            Close
+          </button>
+        </FormFooter>
+      </form>
+    </div>
+  );
+}
 
 /** Platform > TLS Certificates: list with status, upload, generate self-signed, node assignment, delete. */
 export function TlsCertificatesPage() {
@@ -58,56 +191,9 @@ export function TlsCertificatesPage() {
   const nodes = useQuery(trpc.node.list.queryOptions());
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.certificate.pathKey() });
   const nodeName = (id: number) => nodes.data?.find((n) => n.id === id)?.name ?? `#${id}`;
-
-  const [upload, setUpload] = useState(EMPTY_UPLOAD);
-  const [uploadNodes, setUploadNodes] = useState<number[]>([]);
-  const up = useFormState();
-  const create = useMutation(
-    trpc.certificate.tls.create.mutationOptions({
-      onSuccess: async () => {
-        setUpload(EMPTY_UPLOAD);
-        setUploadNodes([]);
-        up.reset();
-        await refresh();
-      },
-      onError: up.onError,
-    }),
-  );
-
-  const [gen, setGen] = useState({ common_name: '', subject_alt_names: '', days: '365' });
-  const gf = useFormState();
-  const generate = useMutation(
-    trpc.certificate.tls.generate.mutationOptions({
-      onSuccess: async () => {
-        setGen({ common_name: '', subject_alt_names: '', days: '365' });
-        gf.reset();
-        await refresh();
-      },
-      onError: gf.onError,
-    }),
-  );
-
   const [selected, setSelected] = useState<number | null>(null);
-  const [assign, setAssign] = useState<number[]>([]);
-  const af = useFormState();
-  const update = useMutation(trpc.certificate.tls.update.mutationOptions({ onSuccess: async () => (af.reset(), await refresh()), onError: af.onError }));
   const remove = useMutation(trpc.certificate.tls.delete.mutationOptions({ onSuccess: async () => (setSelected(null), await refresh()) }));
   const current = list.data?.find((c) => c.id === selected) ?? null;
-
-  const toggle = (ids: number[], id: number) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]);
-  const nodeChoices = (chosen: number[], set: (ids: number[]) => void, prefix: string) =>
-    nodes.data?.length ? (
-      <fieldset>
-        <legend>Nodes</legend>
-        {nodes.data.map((n) => (
-          <label key={n.id} htmlFor={`${prefix}-node-${n.id}`} style={{ display: 'block' }}>
-            <input id={`${prefix}-node-${n.id}`} type="checkbox" checked={chosen.includes(n.id)} onChange={() => set(toggle(chosen, n.id))} /> {n.name}
-          </label>
-        ))}
-      </fieldset>
-    ) : (
-      <p className="hint">No Conferencing Nodes yet: the certificate can be assigned to nodes later.</p>
-    );
 
   return (
     <section>
@@ -129,15 +215,7 @@ export function TlsCertificatesPage() {
           {list.data?.map((c) => (
             <tr key={c.id}>
               <td>
-                <button
-                  type="button"
-                  className="link"
-                  onClick={() => {
-                    setSelected(c.id);
-                    setAssign(c.nodes);
-                    af.reset();
-                  }}
-                >
+                <button type="button" className="link" onClick={() => setSelected(c.id)}>
                   {c.subject_name || '(empty subject)'}
                 </button>
               </td>
@@ -161,112 +239,41 @@ export function TlsCertificatesPage() {
           )}
         </tbody>
       </table>
-
-      {current && (
-        <div className="card">
-          <h2>{current.subject_name}</h2>
-          <p>
-            <ExpiryBadge expiry={current.expiry} status={current.status} /> Valid from {day(current.start_date)} to {day(current.end_date)}
-          </p>
-          <pre style={{ whiteSpace: 'pre-wrap', fontSize: '.8rem' }}>{current.text}</pre>
-          {current.chain.length > 0 && (
-            <>
-              <h3>Chain of trust</h3>
-              <ul>
-                {current.chain.map((c, i) => (
-                  <li key={i}>
-                    {c.subject_name} (issued by {c.issuer_name}, valid until {day(c.end_date)})
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
-          <form
-            className="form"
-            noValidate
-            onSubmit={(e: FormEvent) => {
-              e.preventDefault();
-              update.mutate({ id: current.id, patch: { nodes: assign } });
-            }}
-          >
-            {nodeChoices(assign, setAssign, 'assign')}
-            <p className="hint">Assigning a certificate to a node replaces the node's previous certificate.</p>
-            {err(af.errors, 'nodes') && <p role="alert" className="field-error">{err(af.errors, 'nodes')}</p>}
-            {af.formError && <p role="alert" className="form-error">{af.formError}</p>}
-            <div className="actions">
-              <button type="submit">Save</button>
-              <button type="button" className="secondary" onClick={() => setSelected(null)}>
-                Close
-              </button>
-            </div>
-          </form>
-        </div>
-      )}
-
-      <form
-        className="card form"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          create.mutate({ ...upload, nodes: uploadNodes });
-        }}
-      >
-        <h2>Add TLS certificate</h2>
-        <Field id="tls-certificate" label="TLS certificate" error={err(up.errors, 'certificate')} hint="PEM: the certificate from the Certificate Authority (.CRT or .PEM), not the CSR; intermediates may follow it.">
-          <PemInput id="tls-certificate" value={upload.certificate} onChange={(v) => setUpload({ ...upload, certificate: v })} />
-        </Field>
-        <Field id="tls-private-key" label="Private key" error={err(up.errors, 'private_key')} hint="PEM: RSA or ECDSA.">
-          <PemInput id="tls-private-key" value={upload.private_key} onChange={(v) => setUpload({ ...upload, private_key: v })} />
-        </Field>
-        <Field id="tls-passphrase" label="Private key passphrase" error={err(up.errors, 'private_key_passphrase')} hint="If the private key is encrypted.">
-          <input id="tls-passphrase" type="password" autoComplete="off" value={upload.private_key_passphrase} onChange={(e) => setUpload({ ...upload, private_key_passphrase: e.target.value })} />
-        </Field>
-        <Field id="tls-parameters" label="TLS parameters" error={err(up.errors, 'parameters')} hint="Optional: PEM DH parameters and/or EC curve name.">
-          <PemInput id="tls-parameters" value={upload.parameters} onChange={(v) => setUpload({ ...upload, parameters: v })} />
-        </Field>
-        {nodeChoices(uploadNodes, setUploadNodes, 'upload')}
-        {err(up.errors, 'nodes') && <p role="alert" className="field-error">{err(up.errors, 'nodes')}</p>}
-        {up.formError && <p role="alert" className="form-error">{up.formError}</p>}
-        <div className="actions">
-          <button type="submit" disabled={create.isPending}>
-            Save
-          </button>
-        </div>
-      </form>
-
-      <form
-        className="card form"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          const days = Number(gen.days);
-          if (gen.days.trim() === '' || !Number.isInteger(days)) return gf.setErrors({ days: ['Enter a whole number.'] });
-          generate.mutate({
-            common_name: gen.common_name,
-            subject_alt_names: gen.subject_alt_names.split(',').map((s) => s.trim()).filter(Boolean),
-            days,
-          });
-        }}
-      >
-        <h2>Generate self-signed certificate</h2>
-        <p className="hint">A temporary certificate (RSA 2048, SHA-256) that clients will not trust; replace it with one from a Certificate Authority.</p>
-        <Field id="gen-common-name" label="Common name" error={err(gf.errors, 'common_name')} hint="The node's FQDN, e.g. px01.vc.example.com.">
-          <input id="gen-common-name" value={gen.common_name} onChange={(e) => setGen({ ...gen, common_name: e.target.value })} />
-        </Field>
-        <Field id="gen-sans" label="Subject alternative names" error={err(gf.errors, 'subject_alt_names')} hint="Comma-separated; the common name is always included.">
-          <input id="gen-sans" value={gen.subject_alt_names} onChange={(e) => setGen({ ...gen, subject_alt_names: e.target.value })} />
-        </Field>
-        <Field id="gen-days" label="Validity (days)" error={err(gf.errors, 'days')} hint="1–825">
-          <input id="gen-days" type="number" value={gen.days} onChange={(e) => setGen({ ...gen, days: e.target.value })} />
-        </Field>
-        {gf.formError && <p role="alert" className="form-error">{gf.formError}</p>}
-        <div className="actions">
-          <button type="submit" disabled={generate.isPending}>
-            Generate
-          </button>
-        </div>
-      </form>
+      {current && <CertificateDetails key={current.id} current={current} onSaved={refresh} onClose={() => setSelected(null)} />}
+      <TlsUploadForm onSaved={refresh} />
+      <GenerateForm onSaved={refresh} />
     </section>
+  );
+}
+
+type CaForm = z.input<typeof caCertificateCreateSchema>;
+type CaValues = z.output<typeof caCertificateCreateSchema>;
+
+function CaImportForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
+  const trpc = useTRPC();
+  const [done, setDone] = useState('');
+  const { handleSubmit, formState, setError, reset, control } = useForm<CaForm, unknown, CaValues>({ resolver: zodResolver(caCertificateCreateSchema), defaultValues: { certificate: '' } });
+  const onError = useServerErrors(setError);
+  const create = useMutation(
+    trpc.certificate.ca.create.mutationOptions({
+      onSuccess: async (added) => {
+        reset({ certificate: '' });
+        setDone(`${added.length} trusted CA certificate${added.length === 1 ? '' : 's'} imported.`);
+        await onSaved();
+      },
+      onError,
+    }),
+  );
+  const e = formState.errors;
+  return (
+    <form className="card form" noValidate onSubmit={handleSubmit((v) => (setDone(''), create.mutate(v)))}>
+      <h2>Import trusted CA certificates</h2>
+      <Field id="ca-certificate" label="Trusted CA certificates" error={e.certificate?.message} hint="PEM; several certificates one after the other.">
+        <PemInput id="ca-certificate" name="certificate" control={control} accept=".crt,.pem,.cer,.txt" />
+      </Field>
+      {done && <p role="status">{done}</p>}
+      <FormFooter rootError={e.root?.message} canSave pending={create.isPending} saveLabel="Import" />
+    </form>
   );
 }
 
@@ -276,23 +283,6 @@ export function CaCertificatesPage() {
   const qc = useQueryClient();
   const list = useQuery(trpc.certificate.ca.list.queryOptions({}));
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.certificate.pathKey() });
-  const [pem, setPem] = useState('');
-  const [done, setDone] = useState('');
-  const f = useFormState();
-  const create = useMutation(
-    trpc.certificate.ca.create.mutationOptions({
-      onSuccess: async (added) => {
-        setPem('');
-        f.reset();
-        setDone(`${added.length} trusted CA certificate${added.length === 1 ? '' : 's'} imported.`);
-        await refresh();
-      },
-      onError: (e) => {
-        setDone('');
-        f.onError(e);
-      },
-    }),
-  );
   const remove = useMutation(trpc.certificate.ca.delete.mutationOptions({ onSuccess: refresh }));
 
   return (
@@ -334,26 +324,7 @@ export function CaCertificatesPage() {
           )}
         </tbody>
       </table>
-      <form
-        className="card form"
-        noValidate
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          create.mutate({ certificate: pem });
-        }}
-      >
-        <h2>Import trusted CA certificates</h2>
-        <Field id="ca-certificate" label="Trusted CA certificates" error={err(f.errors, 'certificate')} hint="PEM; several certificates one after the other.">
-          <PemInput id="ca-certificate" value={pem} onChange={setPem} accept=".crt,.pem,.cer,.txt" />
-        </Field>
-        {f.formError && <p role="alert" className="form-error">{f.formError}</p>}
-        {done && <p role="status">{done}</p>}
-        <div className="actions">
-          <button type="submit" disabled={create.isPending}>
-            Import
-          </button>
-        </div>
-      </form>
+      <CaImportForm onSaved={refresh} />
     </section>
   );
 }

@@ -1,19 +1,30 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
-import { MAX_THEME_PACKAGE_BYTES, type Theme } from '../../../shared/theme/theme.schema.js';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
+import { MAX_THEME_PACKAGE_BYTES, THEME_MESSAGES, themeFieldsSchema, type Theme } from '../../../shared/theme/theme.schema.js';
 import { Field } from '../forms/Field.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { FormFooter } from '../forms/FormParts.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
 
-interface Draft {
-  id: number | null;
-  name: string;
-  description: string;
-}
-const EMPTY: Draft = { id: null, name: '', description: '' };
 const TOO_LARGE = `The theme ZIP file must be no larger than ${MAX_THEME_PACKAGE_BYTES / 1024 / 1024} MB.`;
 
+/** Name and Description from the shared schema; the ZIP is the file chosen (required to add a theme). */
+const themeForm = (adding: boolean) =>
+  themeFieldsSchema.extend({
+    package: z
+      .custom<FileList>((v) => v instanceof FileList, THEME_MESSAGES.packageRequired)
+      .refine((files) => !adding || files.length > 0, THEME_MESSAGES.packageRequired)
+      .refine((files) => (files[0]?.size ?? 0) <= MAX_THEME_PACKAGE_BYTES, TOO_LARGE),
+  });
+type ThemeForm = z.input<ReturnType<typeof themeForm>>;
+type ThemeValues = z.output<ReturnType<typeof themeForm>>;
+
 /** File → base64 (tRPC carries JSON), in chunks so large ZIPs do not overflow the call stack. */
-async function toBase64(file: File): Promise<string> {
+async function toBase64(file: File | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
   const bytes = new Uint8Array(await file.arrayBuffer());
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -33,42 +44,77 @@ function saveZip(fileName: string, base64: string): void {
   setTimeout(() => URL.revokeObjectURL(href), 10_000);
 }
 
+/** "Add theme" (Name, Description, Theme ZIP) or "Change Theme" (a new ZIP replaces all of the theme's files). */
+function ThemeFormCard({ editing, onDone }: { editing: Theme | null; onDone: () => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const { register, handleSubmit, formState, setError } = useForm<ThemeForm, unknown, ThemeValues>({
+    resolver: zodResolver(themeForm(editing === null)),
+    defaultValues: { name: editing?.name ?? '', description: editing?.description ?? '' },
+  });
+  const onError = useServerErrors(setError);
+  const onSuccess = async () => {
+    await qc.invalidateQueries({ queryKey: trpc.theme.pathKey() });
+    onDone();
+  };
+  const create = useMutation(trpc.theme.create.mutationOptions({ onSuccess, onError }));
+  const update = useMutation(trpc.theme.update.mutationOptions({ onSuccess, onError }));
+  const submit = handleSubmit(async (v) => {
+    const pkg = await toBase64(v.package[0]);
+    if (editing === null) create.mutate({ name: v.name, description: v.description, package: pkg ?? '' });
+    else update.mutate({ id: editing.id, patch: { name: v.name, description: v.description, package: pkg } });
+  });
+  const busy = formState.isSubmitting || create.isPending || update.isPending;
+  const e = formState.errors;
+  return (
+    <form onSubmit={submit} className="card form" noValidate>
+      <h2>{editing === null ? 'Add theme' : `Change Theme: ${editing.name}`}</h2>
+      <Field id="theme-name" label="Name" error={e.name?.message}>
+        <input id="theme-name" {...register('name')} />
+      </Field>
+      <Field id="theme-description" label="Description" error={e.description?.message}>
+        <input id="theme-description" {...register('description')} />
+      </Field>
+      <Field
+        id="theme-package"
+        label="Theme"
+        error={e.package?.message}
+        hint={editing === null ? 'A ZIP file of the files and settings that replace the Base theme’s.' : 'Optional: a new ZIP file replaces all of this theme’s files.'}
+      >
+        <input id="theme-package" type="file" accept=".zip,application/zip" {...register('package')} />
+      </Field>
+      <FormFooter rootError={e.root?.message} canSave pending={busy} saveLabel={busy ? 'Uploading…' : 'Save'}>
+        {editing !== null && (
+          <button type="button" className="secondary" onClick={onDone}>
+            Cancel
+          </button>
+        )}
+      </FormFooter>
+    </form>
+  );
+}
+
 /**
- * Services > Themes: the list, "Add theme" (Name, Description, Theme ZIP), "Change Theme" (a new
- * ZIP replaces all of the theme's files), "Download theme", "Download Base theme", delete.
+ * Services > Themes: the list, "Add theme", "Change Theme", "Download theme", "Download Base
+ * theme", delete.
  */
 export function ThemesPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const list = useQuery(trpc.theme.list.queryOptions({}));
-  const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [file, setFile] = useState<File | null>(null);
-  const fileInput = useRef<HTMLInputElement>(null);
-  const [errors, setErrors] = useState<Record<string, string[]>>({});
-  const [formError, setFormError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState<Theme | null>(null);
+  // A new key gives a fresh form after each save or cancel.
+  const [formKey, setFormKey] = useState(0);
   const [downloadError, setDownloadError] = useState('');
-
-  const reset = () => {
-    setDraft(EMPTY);
-    setFile(null);
-    if (fileInput.current) fileInput.current.value = '';
-    setErrors({});
-    setFormError('');
+  const remove = useMutation(trpc.theme.delete.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.theme.pathKey() }) }));
+  const closeForm = () => {
+    setEditing(null);
+    setFormKey((k) => k + 1);
   };
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.theme.pathKey() });
-  const onError = (err: unknown) => {
-    const fields = serverFieldErrors(err);
-    setErrors(fields);
-    setFormError(Object.keys(fields).length ? '' : errorMessage(err));
+  const edit = (t: Theme) => {
+    setEditing(t);
+    setFormKey((k) => k + 1);
   };
-  const onSuccess = async () => {
-    reset();
-    await refresh();
-  };
-  const create = useMutation(trpc.theme.create.mutationOptions({ onSuccess, onError }));
-  const update = useMutation(trpc.theme.update.mutationOptions({ onSuccess, onError }));
-  const remove = useMutation(trpc.theme.delete.mutationOptions({ onSuccess: refresh }));
 
   const download = async (fetcher: () => Promise<{ fileName: string; base64: string }>) => {
     setDownloadError('');
@@ -81,25 +127,6 @@ export function ThemesPage() {
   };
   const downloadBase = () => download(() => qc.fetchQuery(trpc.theme.basePackage.queryOptions()));
   const downloadTheme = (t: Theme) => download(() => qc.fetchQuery({ ...trpc.theme.download.queryOptions({ id: t.id }), staleTime: 0 }));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (file && file.size > MAX_THEME_PACKAGE_BYTES) return setErrors({ package: [TOO_LARGE] });
-    setBusy(true);
-    try {
-      const pkg = file ? await toBase64(file) : undefined;
-      if (draft.id === null) await create.mutateAsync({ name: draft.name, description: draft.description, package: pkg ?? '' });
-      else await update.mutateAsync({ id: draft.id, patch: { name: draft.name, description: draft.description, package: pkg } });
-    } catch {
-      // shown by onError
-    } finally {
-      setBusy(false);
-    }
-  };
-  const edit = (t: Theme) => {
-    reset();
-    setDraft({ id: t.id, name: t.name, description: t.description });
-  };
 
   return (
     <section>
@@ -152,40 +179,7 @@ export function ThemesPage() {
           )}
         </tbody>
       </table>
-      <form onSubmit={(e) => void submit(e)} className="card form" noValidate>
-        <h2>{draft.id === null ? 'Add theme' : `Change Theme: ${draft.name}`}</h2>
-        <Field id="theme-name" label="Name" error={errors.name?.join(' ')}>
-          <input id="theme-name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
-        </Field>
-        <Field id="theme-description" label="Description" error={errors.description?.join(' ')}>
-          <input id="theme-description" value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} />
-        </Field>
-        <Field
-          id="theme-package"
-          label="Theme"
-          error={errors.package?.join(' ')}
-          hint={draft.id === null ? 'A ZIP file of the files and settings that replace the Base theme’s.' : 'Optional: a new ZIP file replaces all of this theme’s files.'}
-        >
-          <input
-            id="theme-package"
-            ref={fileInput}
-            type="file"
-            accept=".zip,application/zip"
-            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-          />
-        </Field>
-        {formError && <p role="alert" className="form-error">{formError}</p>}
-        <div className="actions">
-          <button type="submit" disabled={busy}>
-            {busy ? 'Uploading…' : 'Save'}
-          </button>
-          {draft.id !== null && (
-            <button type="button" className="secondary" onClick={reset}>
-              Cancel
-            </button>
-          )}
-        </div>
-      </form>
+      <ThemeFormCard key={formKey} editing={editing} onDone={closeForm} />
     </section>
   );
 }

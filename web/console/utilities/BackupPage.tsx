@@ -1,10 +1,13 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import type { BackupFile, BackupSummary } from '../../../shared/backup/backup.schema.js';
+import { useState } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
+import { z } from 'zod';
+import { automaticBackupSchema, BACKUP_MESSAGES, backupCreateSchema, backupRestoreSchema, type BackupFile, type BackupSummary } from '../../../shared/backup/backup.schema.js';
 import { Field } from '../forms/Field.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
-
-type Errors = Record<string, string[]>;
+import { FormFooter } from '../forms/FormParts.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
 
 function toBase64(bytes: Uint8Array): string {
   let s = '';
@@ -27,116 +30,192 @@ function saveFile(fileName: string, base64: string) {
 
 const size = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} kB`);
 
-/** Messages from a failed call: fields beside the fields, the rest above the form. */
-function split(err: unknown): { fields: Errors; form: string } {
-  const fields = serverFieldErrors(err);
-  const msg = errorMessage(err);
-  return { fields, form: Object.keys(fields).length === 0 || msg !== 'Validation failed' ? msg : '' };
-}
+/** Create backup: the shared schema, with Re-enter passphrase always given in the console. */
+const createForm = backupCreateSchema;
+type CreateForm = z.input<typeof createForm>;
 
-/** Utilities > Backup/Restore (with Automatic Backups): create, list, download, delete and restore. */
-export function BackupPage() {
+function CreateBackupForm({ onCreated }: { onCreated: () => Promise<unknown> }) {
   const trpc = useTRPC();
-  const qc = useQueryClient();
-  const list = useQuery(trpc.backup.list.queryOptions());
-  const schedule = useQuery(trpc.backup.getSchedule.queryOptions());
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.backup.pathKey() });
-
-  // Create backup
-  const [create, setCreate] = useState({ passphrase: '', confirm: '' });
-  const [createErrors, setCreateErrors] = useState<{ fields: Errors; form: string }>({ fields: {}, form: '' });
   const [created, setCreated] = useState('');
-  const createM = useMutation(
+  const { register, handleSubmit, formState, setError, reset } = useForm<CreateForm>({ resolver: zodResolver(createForm), defaultValues: { passphrase: '', passphrase_confirm: '' } });
+  const onError = useServerErrors(setError);
+  const create = useMutation(
     trpc.backup.create.mutationOptions({
       onSuccess: async (r) => {
-        setCreate({ passphrase: '', confirm: '' });
-        setCreateErrors({ fields: {}, form: '' });
+        reset();
         setCreated(r.message);
-        await refresh();
+        await onCreated();
       },
-      onError: (err) => {
-        setCreated('');
-        setCreateErrors(split(err));
-      },
+      onError,
     }),
   );
-  const submitCreate = (e: FormEvent) => {
-    e.preventDefault();
-    if (create.passphrase !== create.confirm) return setCreateErrors({ fields: { passphrase_confirm: ['The passphrases do not match.'] }, form: '' });
-    createM.mutate({ passphrase: create.passphrase, passphrase_confirm: create.confirm });
-  };
-
-  // Existing backup files
-  const [listError, setListError] = useState('');
-  const download = useMutation(
-    trpc.backup.download.mutationOptions({ onSuccess: (r) => saveFile(r.fileName, r.base64), onError: (err) => setListError(errorMessage(err)) }),
+  const e = formState.errors;
+  return (
+    <form onSubmit={handleSubmit((v) => (setCreated(''), create.mutate(v)))} className="card form" noValidate aria-labelledby="create-backup">
+      <h2 id="create-backup">Create backup</h2>
+      <p className="meta">The passphrase encrypts the backup file. Remember it: it is required to restore the file.</p>
+      <Field id="backup-passphrase" label="Passphrase" error={e.passphrase?.message}>
+        <input id="backup-passphrase" type="password" autoComplete="new-password" {...register('passphrase')} />
+      </Field>
+      <Field id="backup-passphrase-confirm" label="Re-enter passphrase" error={e.passphrase_confirm?.message}>
+        <input id="backup-passphrase-confirm" type="password" autoComplete="new-password" {...register('passphrase_confirm')} />
+      </Field>
+      {created && <p role="status">{created}</p>}
+      <FormFooter rootError={e.root?.message} canSave pending={create.isPending} saveLabel={create.isPending ? 'Creating…' : 'Create backup'} />
+    </form>
   );
-  const remove = useMutation(trpc.backup.delete.mutationOptions({ onSuccess: refresh, onError: (err) => setListError(errorMessage(err)) }));
+}
 
-  // Restore backup: choose a file and passphrase, check it, then confirm.
-  const [restorePass, setRestorePass] = useState('');
-  const [file, setFile] = useState<File | null>(null);
-  const [pending, setPending] = useState<{ archive: string; passphrase: string; summary: BackupSummary } | null>(null);
-  const [restoreErrors, setRestoreErrors] = useState<{ fields: Errors; form: string }>({ fields: {}, form: '' });
+/** Restore: the file chosen in the browser stands for the shared schema's base64 `archive`. */
+const restoreForm = z.object({
+  passphrase: backupRestoreSchema.shape.passphrase,
+  archive: z.custom<FileList>((v) => v instanceof FileList && v.length > 0, BACKUP_MESSAGES.required),
+});
+type RestoreForm = z.input<typeof restoreForm>;
+type Pending = { archive: string; passphrase: string; summary: BackupSummary };
+
+function RestoreBackupForm() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [pending, setPending] = useState<Pending | null>(null);
   const [restored, setRestored] = useState('');
-  const inspect = useMutation(
-    trpc.backup.inspect.mutationOptions({
-      onSuccess: (summary, input) => {
-        setRestoreErrors({ fields: {}, form: '' });
-        setPending({ archive: input.archive, passphrase: input.passphrase, summary });
-      },
-      onError: (err) => setRestoreErrors(split(err)),
-    }),
-  );
+  const { register, handleSubmit, formState, setError, reset } = useForm<RestoreForm>({ resolver: zodResolver(restoreForm), defaultValues: { passphrase: '' } });
+  const onError = useServerErrors(setError);
+  const inspect = useMutation(trpc.backup.inspect.mutationOptions({ onSuccess: (summary, input) => setPending({ ...input, summary }), onError }));
   const restore = useMutation(
     trpc.backup.restore.mutationOptions({
       onSuccess: async (r) => {
         setPending(null);
-        setRestorePass('');
-        setFile(null);
+        reset();
         setRestored(r.message);
         // Everything on every page may have changed.
         await qc.invalidateQueries();
       },
       onError: (err) => {
         setPending(null);
-        setRestoreErrors(split(err));
+        onError(err);
       },
     }),
   );
-  const submitRestore = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = handleSubmit(async (v) => {
     setRestored('');
-    if (!file) return setRestoreErrors({ fields: { archive: ['This field is required.'] }, form: '' });
-    const archive = toBase64(new Uint8Array(await file.arrayBuffer()));
-    inspect.mutate({ archive, passphrase: restorePass });
-  };
+    inspect.mutate({ archive: toBase64(new Uint8Array(await v.archive[0]!.arrayBuffer())), passphrase: v.passphrase });
+  });
+  const e = formState.errors;
+  return (
+    <form onSubmit={submit} className="card form" noValidate aria-labelledby="restore-backup">
+      <h2 id="restore-backup">Restore backup</h2>
+      <p className="meta">The whole configuration is replaced by the one in the file. The file must come from this software version.</p>
+      <Field id="restore-passphrase" label="Passphrase" error={e.passphrase?.message}>
+        <input id="restore-passphrase" type="password" autoComplete="off" {...register('passphrase')} />
+      </Field>
+      <Field id="restore-file" label="Backup file" error={e.archive?.message}>
+        <input id="restore-file" type="file" accept=".bak,application/octet-stream" {...register('archive')} />
+      </Field>
+      {restored && <p role="status">{restored}</p>}
+      {pending ? (
+        <ConfirmRestore pending={pending} busy={restore.isPending} onRestore={() => restore.mutate({ archive: pending.archive, passphrase: pending.passphrase })} onCancel={() => setPending(null)} />
+      ) : (
+        <FormFooter rootError={e.root?.message} canSave pending={inspect.isPending} saveLabel="Restore backup" />
+      )}
+    </form>
+  );
+}
 
-  // Automatic backups
-  const [auto, setAuto] = useState<{ enabled: boolean | null; passphrase: string; confirm: string }>({ enabled: null, passphrase: '', confirm: '' });
-  const [autoErrors, setAutoErrors] = useState<{ fields: Errors; form: string }>({ fields: {}, form: '' });
-  const [autoSaved, setAutoSaved] = useState('');
-  const autoEnabled = auto.enabled ?? schedule.data?.enabled ?? false;
-  const setPassphrase = useMutation(
+function ConfirmRestore({ pending, busy, onRestore, onCancel }: { pending: Pending; busy: boolean; onRestore: () => void; onCancel: () => void }) {
+  const c = pending.summary.counts;
+  return (
+    <div className="card" role="dialog" aria-labelledby="restore-confirm">
+      <h3 id="restore-confirm">Restore Backup</h3>
+      <p>
+        Backup date: <strong>{new Date(pending.summary.created_at).toLocaleString()}</strong> (version {pending.summary.version})
+      </p>
+      <p>
+        It holds {c.conference ?? 0} services, {c.system_location ?? 0} system locations, {c.conferencing_node ?? 0} conferencing nodes and {c.admin_user ?? 0} administrator
+        accounts. The current configuration will be replaced.
+      </p>
+      <div className="actions">
+        <button type="button" className="danger" disabled={busy} onClick={onRestore}>
+          {busy ? 'Restoring…' : 'Restore backup'}
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Automatic backups: the shared schema (an empty passphrase turns them off) behind an Enable switch. */
+const automaticForm = z
+  .object({ enabled: z.boolean(), passphrase: automaticBackupSchema.shape.passphrase, passphrase_confirm: z.string() })
+  .superRefine((v, ctx) => {
+    if (!v.enabled) return;
+    if (!v.passphrase) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: BACKUP_MESSAGES.required });
+    else if (v.passphrase !== v.passphrase_confirm) ctx.addIssue({ code: 'custom', path: ['passphrase_confirm'], message: BACKUP_MESSAGES.mismatch });
+  });
+type AutomaticForm = z.input<typeof automaticForm>;
+
+function AutomaticBackupsForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
+  const trpc = useTRPC();
+  const schedule = useQuery(trpc.backup.getSchedule.queryOptions());
+  const [saved, setSaved] = useState('');
+  const scheduled = schedule.data?.enabled ?? false;
+  const { register, handleSubmit, formState, setError, reset, control } = useForm<AutomaticForm>({
+    resolver: zodResolver(automaticForm),
+    values: { enabled: scheduled, passphrase: '', passphrase_confirm: '' },
+  });
+  const enabled = useWatch({ control, name: 'enabled' });
+  const onError = useServerErrors(setError);
+  const save = useMutation(
     trpc.backup.setAutomaticPassphrase.mutationOptions({
       onSuccess: async (r) => {
-        setAuto({ enabled: null, passphrase: '', confirm: '' });
-        setAutoErrors({ fields: {}, form: '' });
-        setAutoSaved(r.enabled ? 'Automatic backups are enabled.' : 'Automatic backups are disabled.');
-        await refresh();
+        setSaved(r.enabled ? 'Automatic backups are enabled.' : 'Automatic backups are disabled.');
+        reset();
+        await onSaved();
       },
-      onError: (err) => setAutoErrors(split(err)),
+      onError,
     }),
   );
-  const submitAuto = (e: FormEvent) => {
-    e.preventDefault();
-    setAutoSaved('');
-    if (!autoEnabled) return setPassphrase.mutate({ passphrase: '' });
-    if (!auto.passphrase) return setAutoErrors({ fields: { passphrase: ['This field is required.'] }, form: '' });
-    if (auto.passphrase !== auto.confirm) return setAutoErrors({ fields: { passphrase_confirm: ['The passphrases do not match.'] }, form: '' });
-    setPassphrase.mutate({ passphrase: auto.passphrase, passphrase_confirm: auto.confirm });
-  };
+  const submit = handleSubmit((v) => {
+    setSaved('');
+    save.mutate(v.enabled ? { passphrase: v.passphrase, passphrase_confirm: v.passphrase_confirm } : { passphrase: '' });
+  });
+  const e = formState.errors;
+  return (
+    <form onSubmit={submit} className="card form" noValidate aria-labelledby="automatic-backups">
+      <h2 id="automatic-backups">Automatic backups</h2>
+      <p className="meta">
+        Taken daily at 01:02 UTC; the 5 most recent are kept.
+        {schedule.data?.enabled && <> Next: {new Date(schedule.data.next_run).toLocaleString()}.</>}
+      </p>
+      <Field id="auto-enabled" label="Enable automatic backups">
+        <input id="auto-enabled" type="checkbox" {...register('enabled')} />
+      </Field>
+      {enabled && (
+        <>
+          <Field id="auto-passphrase" label="Backup passphrase" error={e.passphrase?.message} hint={scheduled ? 'A passphrase is set; enter a new one to change it.' : undefined}>
+            <input id="auto-passphrase" type="password" autoComplete="new-password" {...register('passphrase')} />
+          </Field>
+          <Field id="auto-passphrase-confirm" label="Re-enter passphrase" error={e.passphrase_confirm?.message}>
+            <input id="auto-passphrase-confirm" type="password" autoComplete="new-password" {...register('passphrase_confirm')} />
+          </Field>
+        </>
+      )}
+      {saved && <p role="status">{saved}</p>}
+      <FormFooter rootError={e.root?.message} canSave pending={save.isPending} />
+    </form>
+  );
+}
 
+function BackupFiles() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const list = useQuery(trpc.backup.list.queryOptions());
+  const [listError, setListError] = useState('');
+  const refresh = () => qc.invalidateQueries({ queryKey: trpc.backup.pathKey() });
+  const download = useMutation(trpc.backup.download.mutationOptions({ onSuccess: (r) => saveFile(r.fileName, r.base64), onError: (err) => setListError(errorMessage(err)) }));
+  const remove = useMutation(trpc.backup.delete.mutationOptions({ onSuccess: refresh, onError: (err) => setListError(errorMessage(err)) }));
   const row = (b: BackupFile) => (
     <tr key={b.id} data-testid="backup-file">
       <td>{b.file_name}</td>
@@ -153,102 +232,8 @@ export function BackupPage() {
       </td>
     </tr>
   );
-
   return (
-    <section>
-      <h1>Backup/Restore</h1>
-
-      <form onSubmit={submitCreate} className="card form" noValidate aria-labelledby="create-backup">
-        <h2 id="create-backup">Create backup</h2>
-        <p className="meta">The passphrase encrypts the backup file. Remember it: it is required to restore the file.</p>
-        <Field id="backup-passphrase" label="Passphrase" error={createErrors.fields.passphrase?.join(' ')}>
-          <input id="backup-passphrase" type="password" autoComplete="new-password" value={create.passphrase} onChange={(e) => setCreate({ ...create, passphrase: e.target.value })} />
-        </Field>
-        <Field id="backup-passphrase-confirm" label="Re-enter passphrase" error={createErrors.fields.passphrase_confirm?.join(' ')}>
-          <input id="backup-passphrase-confirm" type="password" autoComplete="new-password" value={create.confirm} onChange={(e) => setCreate({ ...create, confirm: e.target.value })} />
-        </Field>
-        {createErrors.form && <p role="alert" className="form-error">{createErrors.form}</p>}
-        {created && <p role="status">{created}</p>}
-        <div className="actions">
-          <button type="submit" disabled={createM.isPending}>
-            {createM.isPending ? 'Creating…' : 'Create backup'}
-          </button>
-        </div>
-      </form>
-
-      <form onSubmit={submitRestore} className="card form" noValidate aria-labelledby="restore-backup">
-        <h2 id="restore-backup">Restore backup</h2>
-        <p className="meta">The whole configuration is replaced by the one in the file. The file must come from this software version.</p>
-        <Field id="restore-passphrase" label="Passphrase" error={restoreErrors.fields.passphrase?.join(' ')}>
-          <input id="restore-passphrase" type="password" autoComplete="off" value={restorePass} onChange={(e) => setRestorePass(e.target.value)} />
-        </Field>
-        <Field id="restore-file" label="Backup file" error={restoreErrors.fields.archive?.join(' ')}>
-          <input id="restore-file" type="file" accept=".bak,application/octet-stream" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
-        </Field>
-        {restoreErrors.form && <p role="alert" className="form-error">{restoreErrors.form}</p>}
-        {restored && <p role="status">{restored}</p>}
-        {pending ? (
-          <div className="card" role="dialog" aria-labelledby="restore-confirm">
-            <h3 id="restore-confirm">Restore Backup</h3>
-            <p>
-              Backup date: <strong>{new Date(pending.summary.created_at).toLocaleString()}</strong> (version {pending.summary.version})
-            </p>
-            <p>
-              It holds {pending.summary.counts.conference ?? 0} services, {pending.summary.counts.system_location ?? 0} system locations,{' '}
-              {pending.summary.counts.conferencing_node ?? 0} conferencing nodes and {pending.summary.counts.admin_user ?? 0} administrator accounts. The current
-              configuration will be replaced.
-            </p>
-            <div className="actions">
-              <button type="button" className="danger" disabled={restore.isPending} onClick={() => restore.mutate({ archive: pending.archive, passphrase: pending.passphrase })}>
-                {restore.isPending ? 'Restoring…' : 'Restore backup'}
-              </button>
-              <button type="button" className="secondary" onClick={() => setPending(null)}>
-                Cancel
-              </button>
-            </div>
-          </div>
-        ) : (
-          <div className="actions">
-            <button type="submit" disabled={inspect.isPending}>
-              Restore backup
-            </button>
-          </div>
-        )}
-      </form>
-
-      <form onSubmit={submitAuto} className="card form" noValidate aria-labelledby="automatic-backups">
-        <h2 id="automatic-backups">Automatic backups</h2>
-        <p className="meta">
-          Taken daily at 01:02 UTC; the 5 most recent are kept.
-          {schedule.data?.enabled && <> Next: {new Date(schedule.data.next_run).toLocaleString()}.</>}
-        </p>
-        <Field id="auto-enabled" label="Enable automatic backups">
-          <input id="auto-enabled" type="checkbox" checked={autoEnabled} onChange={(e) => setAuto({ ...auto, enabled: e.target.checked })} />
-        </Field>
-        {autoEnabled && (
-          <>
-            <Field
-              id="auto-passphrase"
-              label="Backup passphrase"
-              error={autoErrors.fields.passphrase?.join(' ')}
-              hint={schedule.data?.enabled ? 'A passphrase is set; enter a new one to change it.' : undefined}
-            >
-              <input id="auto-passphrase" type="password" autoComplete="new-password" value={auto.passphrase} onChange={(e) => setAuto({ ...auto, passphrase: e.target.value })} />
-            </Field>
-            <Field id="auto-passphrase-confirm" label="Re-enter passphrase" error={autoErrors.fields.passphrase_confirm?.join(' ')}>
-              <input id="auto-passphrase-confirm" type="password" autoComplete="new-password" value={auto.confirm} onChange={(e) => setAuto({ ...auto, confirm: e.target.value })} />
-            </Field>
-          </>
-        )}
-        {autoErrors.form && <p role="alert" className="form-error">{autoErrors.form}</p>}
-        {autoSaved && <p role="status">{autoSaved}</p>}
-        <div className="actions">
-          <button type="submit" disabled={setPassphrase.isPending}>
-            Save
-          </button>
-        </div>
-      </form>
-
+    <>
       <h2>Existing backup files</h2>
       {(list.error || listError) && <p role="alert">{list.error ? errorMessage(list.error) : listError}</p>}
       <table>
@@ -272,6 +257,22 @@ export function BackupPage() {
           )}
         </tbody>
       </table>
+    </>
+  );
+}
+
+/** Utilities > Backup/Restore (with Automatic Backups): create, list, download, delete and restore. */
+export function BackupPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const refresh = () => qc.invalidateQueries({ queryKey: trpc.backup.pathKey() });
+  return (
+    <section>
+      <h1>Backup/Restore</h1>
+      <CreateBackupForm onCreated={refresh} />
+      <RestoreBackupForm />
+      <AutomaticBackupsForm onSaved={refresh} />
+      <BackupFiles />
     </section>
   );
 }

@@ -1,0 +1,84 @@
+import { expect, test, type Page } from '@playwright/test';
+import { startPlatform, type Platform } from './support/platform.js';
+
+/**
+ * The console's hand-made forms (backups, themes, certificates) in the one form pattern: the shared
+ * zod schema checks in the browser, the server's field errors land beside their fields, and the
+ * settings nothing acts on yet carry a badge.
+ */
+let platform: Platform;
+test.beforeAll(async () => {
+  platform = await startPlatform({ managementPort: 18380, nodePort: 18381, mediaPorts: '45000-45499' });
+});
+test.afterAll(async () => platform?.stop());
+
+async function signIn(page: Page) {
+  await page.goto(`${platform.consoleUrl}/`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(platform.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}
+const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+/** The error shown beside a field: Field gives it the id `<input id>-error`. */
+const errorOf = (page: Page, id: string) => page.locator(`#${id}-error`);
+
+test('backups: passphrase rules in the browser, the server answer beside the form', async ({ page }) => {
+  await signIn(page);
+  await nav(page, 'Backup/Restore');
+  const create = page.getByRole('form', { name: 'Create backup' });
+  await create.getByLabel('Passphrase', { exact: true }).fill('one passphrase');
+  await create.getByLabel('Re-enter passphrase').fill('another');
+  await create.getByRole('button', { name: 'Create backup' }).click();
+  await expect(errorOf(page, 'backup-passphrase-confirm')).toHaveText('The passphrases do not match.');
+  await create.getByLabel('Re-enter passphrase').fill('one passphrase');
+  await create.getByRole('button', { name: 'Create backup' }).click();
+  await expect(create.getByRole('status')).toContainText('Successfully created the backup file');
+  await expect(page.getByTestId('backup-file')).toHaveCount(1);
+
+  const restore = page.getByRole('form', { name: 'Restore backup' });
+  await restore.getByLabel('Passphrase', { exact: true }).fill('one passphrase');
+  await restore.getByRole('button', { name: 'Restore backup' }).click();
+  await expect(errorOf(page, 'restore-file')).toHaveText('This field is required.');
+  // Not a backup: the server says so (a form-wide answer, or beside the file).
+  await restore.getByLabel('Backup file').setInputFiles({ name: 'not-a-backup.bak', mimeType: 'application/octet-stream', buffer: Buffer.from('hello') });
+  await restore.getByRole('button', { name: 'Restore backup' }).click();
+  await expect(restore.getByRole('alert')).toContainText(/not a backup file|Decryption Error/);
+});
+
+test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP by the server beside the field', async ({ page }) => {
+  await signIn(page);
+  await nav(page, 'Themes');
+  await page.getByLabel('Name', { exact: true }).fill('Console theme');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(errorOf(page, 'theme-package')).toHaveText('This field is required.');
+  await page.getByLabel('Theme', { exact: true }).setInputFiles({ name: 'theme.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(errorOf(page, 'theme-package')).toHaveText('The uploaded file is not a valid ZIP file.');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Console theme');
+});
+
+test('TLS certificates: the validity rule in the browser, a bad PEM refused by the server beside its field, a generated one listed', async ({ page }) => {
+  await signIn(page);
+  await nav(page, 'TLS certificates');
+  await page.getByLabel('Common name').fill('node1.example.com');
+  await page.getByLabel('Validity (days)').fill('0');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(errorOf(page, 'gen-days')).toHaveText('Ensure this value is between 1 and 825.');
+  await page.getByLabel('Validity (days)').fill('30');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByRole('button', { name: 'node1.example.com' })).toBeVisible();
+  await expect(page.getByLabel('Common name')).toHaveValue('');
+
+  await page.locator('#tls-certificate').fill('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(errorOf(page, 'tls-certificate')).toBeVisible();
+});
+
+test('global settings mark what nothing acts on yet', async ({ page }) => {
+  await signIn(page);
+  await nav(page, 'Global settings');
+  const fieldOf = (label: string) => page.locator('.field').filter({ has: page.getByLabel(label, { exact: true }) });
+  for (const label of ['Enable SIP', 'Enable H.323', 'Enable RTMP', 'Enable bursting to the cloud']) await expect(fieldOf(label).getByText('Not acted on yet')).toBeVisible();
+  for (const label of ['Enable chat', 'Guests-only timeout']) await expect(fieldOf(label).getByText('Not acted on yet')).toHaveCount(0);
+});
