@@ -5,6 +5,7 @@ import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
 import { listEnvelope, paging, pexipTime, sendError } from '../rest/tastypie.js';
+import { ThemeZipStreamCheck } from './ThemeZipStreamCheck.js';
 import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from './theme.service.js';
 
 const RESOURCE = '/api/admin/configuration/v1/ivr_theme/';
@@ -49,8 +50,14 @@ async function themeInput(req: Req): Promise<{ name?: unknown; description?: unk
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
-        const data = await part.toBuffer();
-        if (part.fieldname === 'package') out.package = data;
+        // Checked as it arrives: a bad ZIP is refused before the rest is read.
+        const check = part.fieldname === 'package' ? new ThemeZipStreamCheck() : null;
+        const chunks: Buffer[] = [];
+        for await (const chunk of part.file as AsyncIterable<Buffer>) {
+          check?.push(chunk);
+          chunks.push(chunk);
+        }
+        if (part.fieldname === 'package') out.package = Buffer.concat(chunks);
       } else if (part.fieldname === 'name' || part.fieldname === 'description') {
         out[part.fieldname] = part.value;
       }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +133,50 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     const res = await upload({ name: 'Huge' }, new Uint8Array(MAX_THEME_PACKAGE_BYTES + 10));
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ package: ['The theme ZIP file must be no larger than 50 MB.'] });
+  });
+
+  it('refuses a ZIP bomb while it is still being uploaded (entry sizes checked as the headers arrive)', async () => {
+    // A local file header declaring 300 MB unpacked, then compressed data that never ends.
+    const name = Buffer.from('background.jpg');
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(8, 8); // deflate
+    header.writeUInt32LE(10 * 1024 * 1024, 18); // compressed size
+    header.writeUInt32LE(300 * 1024 * 1024, 22); // unpacked size
+    header.writeUInt16LE(name.length, 26);
+    const boundary = 'bomb-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBomb\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="package"; filename="bomb.zip"\r\nContent-Type: application/zip\r\n\r\n`,
+    );
+    const u = new URL(BASE, url);
+    const answer = await new Promise<{ status: number; body: string; sentMb: number }>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      let sent = 0;
+      const timer = setTimeout(() => reject(new Error('no answer while the upload was still being sent')), 15_000);
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          clearTimeout(timer);
+          clearInterval(more);
+          req.destroy();
+          resolve({ status: res.statusCode!, body, sentMb: sent / 1024 / 1024 });
+        });
+      });
+      req.on('error', () => {});
+      req.write(Buffer.concat([head, header, name]));
+      const more = setInterval(() => {
+        if (req.destroyed) return clearInterval(more);
+        req.write(Buffer.alloc(64 * 1024, 0x55));
+        sent += 64 * 1024;
+      }, 10);
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({ package: ['The theme must unpack to no more than 200 MB.'] });
+    expect(answer.sentMb).toBeLessThan(10);
+    expect((await (await api(`${BASE}?name=Bomb`)).json()).meta.total_count).toBe(0);
   });
 
   it('keeps theme names unique', async () => {
