@@ -202,7 +202,7 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   await hostAction(ann.page, 'Ben', 'Transfer Ben…');
   const form = ann.page.getByRole('form', { name: 'Transfer Ben' });
   await form.getByLabel('To meeting alias').fill(target);
-  await form.getByLabel('As').selectOption('host');
+  await form.getByLabel('As', { exact: true }).selectOption('host');
   await form.getByRole('button', { name: 'Transfer', exact: true }).click();
 
   await expect(ben.page.getByRole('heading', { name: 'Transfer Target' })).toBeVisible({ timeout: 20_000 });
