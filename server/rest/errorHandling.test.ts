@@ -42,6 +42,9 @@ describe('error bodies', () => {
     const viaTrpc = await trpc('config.create', '{"resource":"system_location","values":{"name":"x\\u0000y"}}', cookie);
     expect(viaTrpc.status).toBe(400);
     expect(await viaTrpc.json()).toEqual({ error: BAD_CHARACTERS, field: 'body.values.name' });
+    const viaTrpcQuery = await fetch(`${server.url}/trpc/config.list?input=${encodeURIComponent('{"resource":"system_location","search":"a\\u0000"}')}`, { headers: { cookie } });
+    expect(viaTrpcQuery.status).toBe(400);
+    expect(await viaTrpcQuery.json()).toEqual({ error: BAD_CHARACTERS, field: 'input.search' });
   });
 
   it('offset=1e20, huge numbers and order_by=__proto__ are 400s in Tastypie’s words', async () => {

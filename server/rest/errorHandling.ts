@@ -21,6 +21,15 @@ export function registerErrorHandling(app: FastifyInstance, log: Logger): void {
       for (const [k, v] of Object.entries(query)) if (Array.isArray(v)) query[k] = v.at(-1);
     }
     let where = findBadCharacters(req.query, 'query') ?? findBadCharacters(req.params, 'path');
+    // A tRPC query carries its input as JSON in the URL, where a NUL is still an escape.
+    const input = query?.input;
+    if (!where && typeof input === 'string' && MAYBE_BAD_JSON.test(input)) {
+      try {
+        where = findBadCharacters(JSON.parse(input), 'input');
+      } catch {
+        // Not JSON: tRPC answers that itself.
+      }
+    }
     const body = req.body;
     if (!where && typeof body === 'string') {
       // tRPC bodies arrive as text (its adapter parses them).
