@@ -8,6 +8,7 @@ import { fieldDefault, MSG } from '../../shared/config/field.js';
 import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
+import type { RecordOf } from '../../shared/config/record.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
@@ -195,6 +196,26 @@ export async function getObject(dom: Domain, resource: string, id: number): Prom
   const s = await storeOf(def).get(dom.db, def, id);
   if (!s) throw AppError.notFound(def.label);
   return toRecord(def, s);
+}
+
+/**
+ * Typed reads for server code, by definition: `RecordOf<typeof def>`. Every value passed the
+ * definition's schema on write and missing fields read as their defaults, so the record has the
+ * definition's shape; this is the one place that says so to the compiler.
+ */
+const typed = <D extends ResourceDef>(r: ConfigRecord): RecordOf<D> => r as RecordOf<D>;
+
+export async function listRecords<D extends ResourceDef>(dom: Domain, def: D, q: ListObjectsQuery = {}): Promise<{ total: number; items: RecordOf<D>[] }> {
+  const r = await listObjects(dom, def.name, q);
+  return { total: r.total, items: r.items.map((o) => typed<D>(o)) };
+}
+
+export async function getRecord<D extends ResourceDef>(dom: Domain, def: D, id: number): Promise<RecordOf<D>> {
+  return typed<D>(await getObject(dom, def.name, id));
+}
+
+export async function getSingletonRecord<D extends ResourceDef>(dom: Domain, def: D): Promise<RecordOf<D>> {
+  return typed<D>(await getSingleton(dom, def.name));
 }
 
 /** The object whose name field equals `name` (case-insensitively), if any. */

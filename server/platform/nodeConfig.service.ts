@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import { conferencingNode, ivrTheme, systemLocation } from '../../db/schema.js';
 import {
   nodeConfigSnapshotSchema,
@@ -20,7 +19,12 @@ import {
 import type { RoutingRuleConfig } from '../../shared/routing/call-routing.js';
 import { tlsCertificatesByNode } from '../certificate/certificate.service.js';
 import { servicesForNodes } from '../conference/servicesForNodes.js';
-import { getSingleton, listObjects } from '../config/config.service.js';
+import { getSingletonRecord, listRecords } from '../config/config.service.js';
+import type { RecordOf } from '../../shared/config/record.js';
+import type { ResourceDef } from '../../shared/config/resource.js';
+import { policyServerResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
+import { globalResource, systemLocationResource } from '../../shared/config/resources/platform.js';
+import { eventSinkResource, syslogServerResource } from '../../shared/config/resources/system.js';
 import type { Domain } from '../domain.js';
 import { routingRulesForNodes } from '../routing/routing.service.js';
 
@@ -55,76 +59,8 @@ export interface NodeRow {
   systemLocation: string;
 }
 
-// The stored global settings as the node needs them; anything malformed falls back to the node's defaults.
-const globalSettingsSchema = z.object({
-  guests_only_timeout: z.number().int().min(0).catch(60),
-  eject_last_participant_backstop_timeout: z.number().int().min(0).catch(0),
-  waiting_for_chair_timeout: z.number().int().min(0).catch(900),
-  enable_chat: z.boolean().catch(true),
-  media_ports_start: z.number().int().catch(40000),
-  media_ports_end: z.number().int().catch(49999),
-  default_theme: z.number().int().nullable().catch(null),
-  bdpm_pin_checks_enabled: z.boolean().catch(true),
-  bdpm_scan_quarantine_enabled: z.boolean().catch(true),
-  bdpm_max_pin_failures_per_window: z.number().int().min(1).catch(20),
-  bdpm_max_scan_attempts_per_window: z.number().int().min(1).catch(20),
-});
-
-const eventSinkRecordSchema = z.object({
-  name: z.string(),
-  url: z.string(),
-  username: z.string().nullish().transform((v) => v ?? ''),
-  password: z.string().nullish().transform((v) => v ?? ''),
-  verify_tls_certificate: z.boolean().catch(false),
-  bulk_support: z.boolean().catch(false),
-  version: z.number().int().catch(1),
-});
-const policyRecordSchema = z.object({
-  name: z.string(),
-  url: z.string().nullish().transform((v) => v ?? ''),
-  username: z.string().nullish().transform((v) => v ?? ''),
-  password: z.string().nullish().transform((v) => v ?? ''),
-  enable_service_lookup: z.boolean().catch(false),
-  enable_internal_service_policy: z.boolean().catch(false),
-  internal_service_policy_template: z.string().nullish().transform((v) => v ?? ''),
-});
 /** A location's break-in override: GLOBAL (default), ON or OFF. */
-const overrideOf = (v: unknown, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
-
-const idList = z.array(z.number().int()).catch([]);
-const locationRecordSchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  client_stun_servers: idList,
-  client_turn_servers: idList,
-  syslog_servers: idList,
-  event_sinks: idList,
-  policy_server: z.number().int().nullable().catch(null),
-  bdpm_pin_checks_enabled: z.string().catch('GLOBAL'),
-  bdpm_scan_quarantine_enabled: z.string().catch('GLOBAL'),
-  use_relay_candidates_only: z.boolean().catch(false),
-});
-
-const syslogRecordSchema = z.object({
-  address: z.string(),
-  port: z.number().int().catch(514),
-  transport: z.enum(['udp', 'tcp', 'tls']).catch('udp'),
-  support_log: z.boolean().catch(false),
-  audit_log: z.boolean().catch(false),
-  web_log: z.boolean().catch(false),
-});
-
-// `config_object.data` of STUN and TURN servers, under their management API field names.
-const stunRecordSchema = z.object({ address: z.string(), port: z.number().int().nullable().catch(null) });
-const turnRecordSchema = z.object({
-  address: z.string(),
-  port: z.number().int().nullable().catch(null),
-  server_type: z.enum(['namepsw', 'coturn_shared']).catch('namepsw'),
-  transport_type: z.enum(['udp', 'tcp', 'tls']).catch('udp'),
-  username: z.string().nullish().transform((v) => v ?? ''),
-  password: z.string().nullish().transform((v) => v ?? ''),
-  secret_key: z.string().nullish().transform((v) => v ?? ''),
-});
+const overrideOf = (v: string, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
 
 const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true });
 
@@ -148,7 +84,7 @@ export class NodeConfigBuilder {
 
   /** Platform > Global Settings, as far as the nodes act on them. */
   async settings(): Promise<NodeSettings> {
-    const g = globalSettingsSchema.parse(await getSingleton(this.dom, 'global'));
+    const g = await getSingletonRecord(this.dom, globalResource);
     return nodeSettingsSchema.parse({
       guestsOnlyTimeout: g.guests_only_timeout,
       lastParticipantBackstopTimeout: g.eject_last_participant_backstop_timeout,
@@ -210,61 +146,35 @@ export class NodeConfigBuilder {
     const out = new Map<number, LocationBlock>();
     const wanted = new Set(ids);
     if (wanted.size === 0) return out;
-    const all = (await listObjects(this.dom, 'system_location', { limit: 10_000, orderBy: 'id' })).items;
-    const locations = all.filter((l) => wanted.has(l.id)).map((l) => locationRecordSchema.parse(l));
-    const stunIds = [...new Set(locations.flatMap((l) => l.client_stun_servers))];
-    const turnIds = [...new Set(locations.flatMap((l) => l.client_turn_servers))];
-    const syslogIds = [...new Set(locations.flatMap((l) => l.syslog_servers))];
-    const sinkIds = [...new Set(locations.flatMap((l) => l.event_sinks))];
-    const policyIds = [...new Set(locations.flatMap((l) => (l.policy_server === null ? [] : [l.policy_server])))];
-    const [stun, turn, syslog, sinks, policies, global] = await Promise.all([
-      this.serverData('stun_server', stunIds),
-      this.serverData('turn_server', turnIds),
-      this.serverData('syslog_server', syslogIds),
-      this.serverData('event_sink', sinkIds),
-      this.serverData('policy_server', policyIds),
-      getSingleton(this.dom, 'global').then((g) => globalSettingsSchema.parse(g)),
-    ]);
-    const sinkById = new Map<number, EventSinkConfig>();
-    for (const [id, data] of sinks) {
-      const p = eventSinkRecordSchema.safeParse(data);
-      if (p.success)
-        sinkById.set(id, { name: p.data.name, url: p.data.url, username: p.data.username, password: p.data.password, verifyTls: p.data.verify_tls_certificate, bulkSupport: p.data.bulk_support, version: p.data.version });
-    }
-    const policyById = new Map<number, PolicyProfileConfig>();
-    for (const [id, data] of policies) {
-      const p = policyRecordSchema.safeParse(data);
-      if (p.success)
-        policyById.set(id, {
-          name: p.data.name,
-          url: p.data.url,
-          username: p.data.username,
-          password: p.data.password,
-          externalServiceLookup: p.data.enable_service_lookup,
-          localServicePolicy: p.data.enable_internal_service_policy,
-          localServiceScript: p.data.internal_service_policy_template,
-        });
-    }
-    const syslogById = new Map<number, SyslogServerConfig>();
-    for (const [id, data] of syslog) {
-      const p = syslogRecordSchema.safeParse(data);
-      if (p.success) syslogById.set(id, { address: p.data.address, port: p.data.port, transport: p.data.transport, supportLog: p.data.support_log, auditLog: p.data.audit_log, webLog: p.data.web_log });
-    }
-    const stunById = new Map<number, StunServerConfig>();
-    for (const [id, data] of stun) {
-      const p = stunRecordSchema.safeParse(data);
-      if (p.success) stunById.set(id, stunServerConfigSchema.parse(p.data));
-    }
-    const turnById = new Map<number, TurnServerConfig>();
-    for (const [id, data] of turn) {
-      const p = turnRecordSchema.safeParse(data);
-      if (!p.success) continue;
-      const t = p.data;
-      turnById.set(
-        id,
+    const all = (await listRecords(this.dom, systemLocationResource, { limit: 10_000, orderBy: 'id' })).items;
+    const locations = all.filter((l) => wanted.has(l.id));
+    const idsOf = (pick: (l: (typeof locations)[number]) => number[]) => [...new Set(locations.flatMap(pick))];
+    const [stunById, turnById, syslogById, sinkById, policyById, global] = await Promise.all([
+      this.byId(stunServerResource, idsOf((l) => l.client_stun_servers), (t): StunServerConfig => stunServerConfigSchema.parse({ address: t.address, port: t.port })),
+      this.byId(turnServerResource, idsOf((l) => l.client_turn_servers), (t): TurnServerConfig =>
         turnServerConfigSchema.parse({ address: t.address, port: t.port, transport: t.transport_type, serverType: t.server_type, username: t.username, password: t.password, secretKey: t.secret_key }),
-      );
-    }
+      ),
+      this.byId(syslogServerResource, idsOf((l) => l.syslog_servers), (p): SyslogServerConfig => ({ address: p.address, port: p.port, transport: p.transport, supportLog: p.support_log, auditLog: p.audit_log, webLog: p.web_log })),
+      this.byId(eventSinkResource, idsOf((l) => l.event_sinks), (p): EventSinkConfig => ({
+        name: p.name,
+        url: p.url,
+        username: p.username,
+        password: p.password,
+        verifyTls: p.verify_tls_certificate,
+        bulkSupport: p.bulk_support,
+        version: p.version,
+      })),
+      this.byId(policyServerResource, idsOf((l) => (l.policy_server === null ? [] : [l.policy_server])), (p): PolicyProfileConfig => ({
+        name: p.name,
+        url: p.url,
+        username: p.username,
+        password: p.password,
+        externalServiceLookup: p.enable_service_lookup,
+        localServicePolicy: p.enable_internal_service_policy,
+        localServiceScript: p.internal_service_policy_template,
+      })),
+      getSingletonRecord(this.dom, globalResource),
+    ]);
     for (const l of locations) {
       const config: LocationConfig = {
         name: l.name,
@@ -282,11 +192,11 @@ export class NodeConfigBuilder {
     return out;
   }
 
-  /** Servers a location names, by id: one read per kind instead of one per object. */
-  private async serverData(resource: 'stun_server' | 'turn_server' | 'syslog_server' | 'event_sink' | 'policy_server', ids: number[]): Promise<Map<number, unknown>> {
+  /** Servers a location names, in the nodes' form, by id: one read per kind instead of one per object. */
+  private async byId<D extends ResourceDef, T>(def: D, ids: number[], toNode: (r: RecordOf<D>) => T): Promise<Map<number, T>> {
     if (ids.length === 0) return new Map();
-    const { items } = await listObjects(this.dom, resource, { ids, limit: ids.length, orderBy: 'id' });
-    return new Map(items.map((r) => [r.id, r]));
+    const { items } = await listRecords(this.dom, def, { ids, limit: ids.length, orderBy: 'id' });
+    return new Map(items.map((r) => [r.id, toNode(r)]));
   }
 
   /** One node's snapshot; its version changes exactly when any part of it changes. */

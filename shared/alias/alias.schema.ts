@@ -20,3 +20,10 @@ export const aliasInputSchema = z.object({
   description: z.string().max(250, 'Ensure this value has at most 250 characters.').default(''),
 });
 export type AliasInput = z.infer<typeof aliasInputSchema>;
+
+/** An alias as a service holds it. */
+export interface StoredAlias {
+  id: number;
+  alias: string;
+  description: string;
+}

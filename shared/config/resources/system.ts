@@ -113,7 +113,7 @@ export const syslogServerResource = defineResource({
         ['udp', 'UDP'],
         ['tcp', 'TCP'],
         ['tls', 'TLS'],
-      ],
+      ] as const,
       default: 'udp',
     },
     support_log: { type: 'bool', label: 'Support log', default: false, help: 'Support log and administrator log entries (facilities local2 and local0).' },
