@@ -31,6 +31,6 @@ export async function initialiseEmbeddedDataDir(dataDir: string, migrationsFolde
     await promisify(execFile)(process.execPath, [initScript, dataDir, JSON.stringify(EMBEDDED_POSTGRES_CONF), migrationsFolder], { timeout: 120_000 });
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    throw new Error(`Could not create the embedded database in ${dataDir}: ${detail}`);
+    throw new Error(`Could not create the embedded database in ${dataDir}: ${detail}`, { cause: err });
   }
 }

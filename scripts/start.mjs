@@ -89,7 +89,9 @@ async function answers(url, timeoutMs) {
   while (Date.now() < deadline && !stopping) {
     try {
       if ((await fetch(url)).ok) return true;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;

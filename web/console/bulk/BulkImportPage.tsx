@@ -1,7 +1,13 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
 import type { CsvKind } from '../../../server/bulk/csv-format.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
+import { Field } from '../forms/Field.js';
+import { FormFooter } from '../forms/FormParts.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { errorMessage, useTRPC } from '../trpc.js';
 
 /** The importable kinds, in the guide's words, with the menu each belongs to. */
 const KINDS: { kind: CsvKind; title: string; where: string }[] = [
@@ -33,21 +39,9 @@ export function BulkImportPage() {
 function KindPanel({ kind, title, where }: { kind: CsvKind; title: string; where: string }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const fileId = useId();
-  const fileInput = useRef<HTMLInputElement>(null);
-  const [file, setFile] = useState<File | null>(null);
+  const titleId = useId();
   const [exportError, setExportError] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
-  const importer = useMutation(
-    trpc.bulk.import.mutationOptions({
-      onSuccess: () => {
-        // Lists of every kind may show what was imported.
-        void qc.invalidateQueries();
-        setFile(null);
-        if (fileInput.current) fileInput.current.value = '';
-      },
-    }),
-  );
 
   async function download() {
     setExportError(null);
@@ -69,16 +63,9 @@ function KindPanel({ kind, title, where }: { kind: CsvKind; title: string; where
     }
   }
 
-  async function save(e: FormEvent) {
-    e.preventDefault();
-    if (!file) return;
-    importer.mutate({ kind, csv: await file.text() });
-  }
-
-  const errors = importer.error ? (serverFieldErrors(importer.error).file ?? [errorMessage(importer.error)]) : [];
   return (
-    <div className="card" aria-labelledby={`${fileId}-title`} role="region">
-      <h2 id={`${fileId}-title`}>{title}</h2>
+    <div className="card" aria-labelledby={titleId} role="region">
+      <h2 id={titleId}>{title}</h2>
       <p className="meta">{where}</p>
       <div className="actions">
         <button type="button" className="secondary" onClick={download} disabled={exporting} aria-label={`Export ${title}`}>
@@ -86,41 +73,44 @@ function KindPanel({ kind, title, where }: { kind: CsvKind; title: string; where
         </button>
       </div>
       {exportError && <p role="alert">{exportError}</p>}
-      <form className="form" onSubmit={save} aria-label={`Import ${title}`}>
-        <div className="field">
-          <label htmlFor={fileId}>Import {title} from a CSV file</label>
-          <input
-            id={fileId}
-            ref={fileInput}
-            type="file"
-            accept=".csv,text/csv"
-            onChange={(e) => {
-              setFile(e.target.files?.[0] ?? null);
-              importer.reset();
-            }}
-          />
-        </div>
-        <div className="actions">
-          <button type="submit" disabled={!file || importer.isPending}>
-            {importer.isPending ? 'Importing…' : 'Save'}
-          </button>
-        </div>
-        {errors.length > 0 && (
-          <div role="alert">
-            <p>The file was not imported:</p>
-            <ul>
-              {errors.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
-          </div>
-        )}
-        {importer.data && (
-          <p role="status">
-            Imported: {importer.data.created} created, {importer.data.updated} updated.
-          </p>
-        )}
-      </form>
+      <ImportForm kind={kind} title={title} />
     </div>
+  );
+}
+
+const importForm = z.object({ file: z.custom<FileList>((v) => v instanceof FileList && v.length > 0, 'This field is required.') });
+type ImportForm = z.input<typeof importForm>;
+
+/** Import one kind from a CSV file: the server's per-line messages (under `file`) are shown beside the file. */
+function ImportForm({ kind, title }: { kind: CsvKind; title: string }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const fileId = useId();
+  const { register, handleSubmit, formState, setError, reset } = useForm<ImportForm>({ resolver: zodResolver(importForm) });
+  const onError = useServerErrors(setError);
+  const importer = useMutation(
+    trpc.bulk.import.mutationOptions({
+      onSuccess: () => {
+        // Lists of every kind may show what was imported.
+        void qc.invalidateQueries();
+        reset();
+      },
+      onError,
+    }),
+  );
+  const submit = handleSubmit(async (v) => importer.mutate({ kind, csv: await v.file[0]!.text() }));
+  const e = formState.errors;
+  return (
+    <form className="form" onSubmit={submit} aria-label={`Import ${title}`} noValidate>
+      <Field id={fileId} label={`Import ${title} from a CSV file`} error={e.file?.message}>
+        <input id={fileId} type="file" accept=".csv,text/csv" {...register('file', { onChange: () => importer.reset() })} />
+      </Field>
+      {importer.data && (
+        <p role="status">
+          Imported: {importer.data.created} created, {importer.data.updated} updated.
+        </p>
+      )}
+      <FormFooter rootError={e.root?.message} canSave pending={importer.isPending} saveLabel={importer.isPending ? 'Importing…' : 'Save'} />
+    </form>
   );
 }

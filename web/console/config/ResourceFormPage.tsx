@@ -162,7 +162,7 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
   const canModify = !!me && allows(me.permissions, def.permission, editing ? 'modify' : 'add_remove');
   const existing = useQuery({ ...trpc.config.get.queryOptions({ resource: def.name, id: id ?? 0 }), enabled: editing });
   const schema = useMemo(() => schemasOf(def).create, [def]);
-  const resolver = useMemo(() => keepingBlankSecrets(def, zodResolver(schema as never) as unknown as Resolver<Values>, editing), [def, schema, editing]);
+  const resolver = useMemo(() => keepingBlankSecrets(def, zodResolver(schema), editing), [def, schema, editing]);
   const form = useForm<Values>({ resolver, defaultValues: emptyValues(def) });
   const { register, handleSubmit, formState, setError, reset, control } = form;
   const aliases = useFieldArray({ control, name: 'aliases' as never });

@@ -25,6 +25,7 @@ export function useDebounced(value: string, onSettle: () => void, ms = 250): str
     }, ms);
     return () => clearTimeout(t);
     // onSettle is not a dependency: callers pass a fresh closure each render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value, ms]);
   return debounced;
 }
