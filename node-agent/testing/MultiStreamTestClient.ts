@@ -111,18 +111,18 @@ export class MultiStreamTestClient {
   /** Joins: transports, then the microphone and camera published on the send transport. */
   async join(sig: SessionSignalling, timeoutMs = 20_000): Promise<void> {
     this.sig = sig;
-    const { send, recv } = await sig.join(WERIFT_RTP_CAPABILITIES as unknown as MediaJson);
+    const { send, recv } = await sig.join(json(WERIFT_RTP_CAPABILITIES));
     this.recvInfo = recv;
     this.sendPc.addTransceiver(this.tracks.audio, { direction: 'sendonly' });
     this.sendPc.addTransceiver(this.tracks.video, { direction: 'sendonly' });
     await this.sendPc.setLocalDescription(await this.sendPc.createOffer());
     await gathered(this.sendPc);
     const pub = publisherAnswer(transportInput(send), this.sendPc.localDescription!.sdp);
-    await sig.connectTransport(send.id, pub.dtlsParameters as unknown as MediaJson);
+    await sig.connectTransport(send.id, json(pub.dtlsParameters));
     await this.sendPc.setRemoteDescription({ type: 'answer', sdp: pub.answer });
     await connected(this.sendPc, `${this.name} send`, timeoutMs);
     for (const p of pub.produce) {
-      await sig.produce(send.id, { kind: p.kind, rtpParameters: p.rtpParameters as unknown as MediaJson, source: p.kind === 'audio' ? 'mic' : 'camera' });
+      await sig.produce(send.id, { kind: p.kind, rtpParameters: json(p.rtpParameters), source: p.kind === 'audio' ? 'mic' : 'camera' });
     }
   }
 
@@ -156,7 +156,7 @@ export class MultiStreamTestClient {
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
-    await sig.connectTransport(this.recvInfo!.id, answerDtls(pc.localDescription!.sdp) as unknown as MediaJson);
+    await sig.connectTransport(this.recvInfo!.id, json(answerDtls(pc.localDescription!.sdp)));
     await connected(pc, `${this.name} receive`, timeoutMs);
     for (const c of consumers) await sig.resumeConsumer(c.consumerId);
     return consumers;
@@ -310,6 +310,11 @@ export class MultiStreamTestClient {
     }
     this.packets.push(packet);
   }
+}
+
+/** mediasoup's parameters as the client API carries them (plain JSON objects). */
+function json(value: object): MediaJson {
+  return { ...value };
 }
 
 function transportInput(t: TransportInfo) {

@@ -33,13 +33,20 @@ export function parentSignalling(): SessionSignalling {
     if (msg.error !== undefined) p?.reject(new Error(msg.error));
     else p?.resolve(msg.result);
   });
-  const call = (method: Method, args: unknown[]) =>
-    new Promise((resolve, reject) => {
+  // The parent answers with what the session returned (structured-cloned): its own types.
+  const call = <T>(method: Method, args: unknown[]) =>
+    new Promise<T>((resolve, reject) => {
       const id = next++;
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve: (v) => resolve(v as T), reject });
       process.send!({ signal: id, method, args } satisfies SignalRequest);
     });
-  return Object.fromEntries(METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as SessionSignalling;
+  return {
+    join: (...args) => call('join', args),
+    connectTransport: (...args) => call('connectTransport', args),
+    produce: (...args) => call('produce', args),
+    resumeConsumer: (...args) => call('resumeConsumer', args),
+    consumers: () => call('consumers', []),
+  };
 }
 
 /** In the parent: answers `child`'s signalling with `sig` (a session here). */
