@@ -1,8 +1,8 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { conferencingNode, configObject } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
+import { allReferenceIds, existingReferenceIds } from '../config/config.service.js';
+import { DocumentStore, type Document } from '../config/store/DocumentStore.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import {
@@ -41,19 +41,22 @@ interface ChainEntry {
 }
 
 /** What is stored in `config_object.data`; the private key is kept for the nodes and never leaves the server. */
-interface TlsData {
+type TlsData = {
   certificate: string;
   private_key: string;
   parameters: string;
   nodes: number[];
   info: CertificateInfo;
   chain: ChainEntry[];
-}
-interface CaData {
+};
+type CaData = {
   certificate: string;
   trusted_intermediate: boolean;
   info: CertificateInfo;
-}
+};
+
+const tls = new DocumentStore<TlsData>(TLS_RESOURCE);
+const ca = new DocumentStore<CaData>(CA_RESOURCE);
 
 type Shown = CertificateInfo & {
   id: number;
@@ -67,14 +70,13 @@ type Shown = CertificateInfo & {
 export type TlsCertificate = Shown & { parameters: string; nodes: number[]; chain: ChainEntry[] };
 export type CaCertificate = Shown & { trusted_intermediate: boolean };
 
-type Row = typeof configObject.$inferSelect;
 
-function shown(row: Row, info: CertificateInfo, certificate: string, now: Date): Shown {
+function shown(row: { id: number; createdAt: Date }, info: CertificateInfo, certificate: string, now: Date): Shown {
   return { ...info, id: row.id, certificate, status: certificateStatus(info, now), expiry: expiryStatus(info.end_date, now), creation_time: row.createdAt.toISOString() };
 }
 
-function toTls(row: Row, liveNodes: Set<number> | null, now = new Date()): TlsCertificate {
-  const d = row.data as unknown as TlsData;
+function toTls(row: Document<TlsData>, liveNodes: Set<number> | null, now = new Date()): TlsCertificate {
+  const d = row.data;
   return {
     ...shown(row, d.info, d.certificate, now),
     parameters: d.parameters,
@@ -84,8 +86,8 @@ function toTls(row: Row, liveNodes: Set<number> | null, now = new Date()): TlsCe
   };
 }
 
-function toCa(row: Row, now = new Date()): CaCertificate {
-  const d = row.data as unknown as CaData;
+function toCa(row: Document<CaData>, now = new Date()): CaCertificate {
+  const d = row.data;
   return { ...shown(row, d.info, d.certificate, now), trusted_intermediate: d.trusted_intermediate };
 }
 
@@ -116,24 +118,18 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   return p.data;
 }
 
-async function rowsOf(db: Database, resource: string): Promise<Row[]> {
-  return db.select().from(configObject).where(eq(configObject.resource, resource)).orderBy(asc(configObject.id));
-}
-
-async function rowOf(db: Database, resource: string, id: number, what: string): Promise<Row> {
-  const [row] = await db.select().from(configObject).where(and(eq(configObject.resource, resource), eq(configObject.id, id)));
+async function mustGet<T extends Record<string, unknown>>(db: Database, store: DocumentStore<T>, id: number, what: string): Promise<Document<T>> {
+  const row = await store.get(db, id);
   if (!row) throw AppError.notFound(what);
   return row;
 }
 
-async function liveNodeIds(db: Database): Promise<Set<number>> {
-  return new Set((await db.select({ id: conferencingNode.id }).from(conferencingNode)).map((r) => r.id));
-}
+const liveNodeIds = (db: Database): Promise<Set<number>> => allReferenceIds(db, 'worker_vm');
 
 async function checkNodes(db: Database, nodes: number[]): Promise<number[]> {
   const unique = [...new Set(nodes)];
   if (!unique.length) return [];
-  const found = new Set((await db.select({ id: conferencingNode.id }).from(conferencingNode).where(inArray(conferencingNode.id, unique))).map((r) => r.id));
+  const found = await existingReferenceIds(db, 'worker_vm', unique);
   const bad = unique.filter((n) => !found.has(n));
   if (bad.length) throw AppError.validation({ nodes: bad.map((n) => `Select a valid choice. ${n} is not one of the available choices.`) });
   return unique.sort((a, b) => a - b);
@@ -143,11 +139,11 @@ async function checkNodes(db: Database, nodes: number[]): Promise<number[]> {
 async function releaseNodes(db: Database, actor: string | null, ownId: number | null, nodes: number[]): Promise<void> {
   if (!nodes.length) return;
   const taken = new Set(nodes);
-  for (const row of await rowsOf(db, TLS_RESOURCE)) {
-    const d = row.data as unknown as TlsData;
+  for (const row of await tls.all(db)) {
+    const d = row.data;
     if (row.id === ownId || !d.nodes.some((n) => taken.has(n))) continue;
     const after: TlsData = { ...d, nodes: d.nodes.filter((n) => !taken.has(n)) };
-    await db.update(configObject).set({ data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, row.id));
+    await tls.update(db, row.id, after);
     if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
   }
 }
@@ -155,7 +151,7 @@ async function releaseNodes(db: Database, actor: string | null, ownId: number | 
 /** Node id → its TLS certificate's row id and data. The certificates' `nodes` lists are the one place the assignment is kept. */
 async function certificatesByNode(db: Database): Promise<Map<number, { id: number; data: TlsData }>> {
   const out = new Map<number, { id: number; data: TlsData }>();
-  for (const row of await rowsOf(db, TLS_RESOURCE)) for (const n of (row.data as unknown as TlsData).nodes) out.set(n, { id: row.id, data: row.data as unknown as TlsData });
+  for (const row of await tls.all(db)) for (const n of (row.data).nodes) out.set(n, { id: row.id, data: row.data });
   return out;
 }
 
@@ -171,11 +167,11 @@ export async function nodeCertificates(db: Database): Promise<Map<number, number
  */
 export async function assignNodeCertificate(db: Database, actor: string | null, nodeId: number, certificateId: number | null): Promise<void> {
   if (certificateId !== null) {
-    const row = await rowOf(db, TLS_RESOURCE, certificateId, TLS_TYPE);
-    const d = row.data as unknown as TlsData;
+    const row = await mustGet(db, tls, certificateId, TLS_TYPE);
+    const d = row.data;
     if (!d.nodes.includes(nodeId)) {
       const after: TlsData = { ...d, nodes: [...d.nodes, nodeId].sort((a, b) => a - b) };
-      await db.update(configObject).set({ data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, row.id));
+      await tls.update(db, row.id, after);
       if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
     }
   }
@@ -184,9 +180,9 @@ export async function assignNodeCertificate(db: Database, actor: string | null, 
 }
 
 /** Another certificate of the same resource with this issuer and serial number (the guide's "same certificate" rule). */
-function sameIssuerSerial(rows: Row[], info: CertificateInfo, ownId: number | null): Row | undefined {
+function sameIssuerSerial<T extends { info: CertificateInfo }>(rows: Document<T>[], info: CertificateInfo, ownId: number | null): Document<T> | undefined {
   return rows.find((r) => {
-    const i = (r.data as { info: CertificateInfo }).info;
+    const i = r.data.info;
     return r.id !== ownId && i.raw_issuer === info.raw_issuer && i.serial_no === info.serial_no;
   });
 }
@@ -206,11 +202,11 @@ const bySubject = (a: Shown, b: Shown) => a.subject_name.localeCompare(b.subject
 
 export async function listTlsCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<TlsCertificate[]> {
   const live = await liveNodeIds(dom.db);
-  return (await rowsOf(dom.db, TLS_RESOURCE)).map((r) => toTls(r, live, now)).filter((c) => matches(q, c)).sort(bySubject);
+  return (await tls.all(dom.db)).map((r) => toTls(r, live, now)).filter((c) => matches(q, c)).sort(bySubject);
 }
 
 export async function getTlsCertificate(dom: Domain, id: number): Promise<TlsCertificate> {
-  return toTls(await rowOf(dom.db, TLS_RESOURCE, id, TLS_TYPE), await liveNodeIds(dom.db));
+  return toTls(await mustGet(dom.db, tls, id, TLS_TYPE), await liveNodeIds(dom.db));
 }
 
 /**
@@ -224,22 +220,22 @@ export async function createTlsCertificate(dom: Domain, input: unknown): Promise
     () =>
       dom.db.transaction(async (tx) => {
         const nodes = await checkNodes(tx, v.nodes);
-        const rows = await rowsOf(tx, TLS_RESOURCE);
+        const rows = await tls.all(tx);
         if (rows.some((r) => r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
         const data: TlsData = { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, nodes, info: bundle.leaf.info, chain: chainOf(bundle.chain) };
         const same = sameIssuerSerial(rows, bundle.leaf.info, null);
         if (same) {
-          const before = same.data as unknown as TlsData;
+          const before = same.data;
           if (!v.nodes.length) data.nodes = before.nodes;
           await releaseNodes(tx, actorOf(dom), same.id, data.nodes);
-          await tx.update(configObject).set({ uniqueKey: data.info.fingerprint, data: data as unknown as Record<string, unknown> }).where(eq(configObject.id, same.id));
+          await tls.update(tx, same.id, data, data.info.fingerprint);
           await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: same.id, objectName: data.info.subject_name, before: tlsAudit(before), after: tlsAudit(data) });
           return same.id;
         }
         await releaseNodes(tx, actorOf(dom), null, nodes);
-        const [row] = await tx.insert(configObject).values({ resource: TLS_RESOURCE, uniqueKey: data.info.fingerprint, data: data as unknown as Record<string, unknown> }).returning({ id: configObject.id });
-        await recordChange(tx, actorOf(dom), { action: 'added', objectType: TLS_TYPE, objectId: row!.id, objectName: data.info.subject_name, after: tlsAudit(data) });
-        return row!.id;
+        const row = await tls.insert(tx, data, data.info.fingerprint);
+        await recordChange(tx, actorOf(dom), { action: 'added', objectType: TLS_TYPE, objectId: row.id, objectName: data.info.subject_name, after: tlsAudit(data) });
+        return row.id;
       }),
     DUPLICATE,
   );
@@ -260,8 +256,8 @@ export async function updateTlsCertificate(dom: Domain, id: number, patch: unkno
   await guardUnique(
     () =>
       dom.db.transaction(async (tx) => {
-        const row = await rowOf(tx, TLS_RESOURCE, id, TLS_TYPE);
-        const before = row.data as unknown as TlsData;
+        const row = await mustGet(tx, tls, id, TLS_TYPE);
+        const before = row.data;
         const after: TlsData = { ...before };
         if (p.certificate !== undefined || p.private_key !== undefined || p.parameters !== undefined) {
           const newKey = p.private_key !== undefined && p.private_key.trim() !== '';
@@ -279,7 +275,7 @@ export async function updateTlsCertificate(dom: Domain, id: number, patch: unkno
             throw err;
           }
           if (!newKey && !keyMatches(bundle.leaf, before.private_key)) throw AppError.validation({ certificate: [CERT_MESSAGES.keyMismatch] });
-          const rows = await rowsOf(tx, TLS_RESOURCE);
+          const rows = await tls.all(tx);
           if (rows.some((r) => r.id !== id && r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
           Object.assign(after, { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, info: bundle.leaf.info, chain: chainOf(bundle.chain) });
         }
@@ -287,7 +283,7 @@ export async function updateTlsCertificate(dom: Domain, id: number, patch: unkno
           after.nodes = await checkNodes(tx, p.nodes);
           await releaseNodes(tx, actorOf(dom), id, after.nodes);
         }
-        await tx.update(configObject).set({ uniqueKey: after.info.fingerprint, data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, id));
+        await tls.update(tx, id, after, after.info.fingerprint);
         await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: id, objectName: after.info.subject_name, before: tlsAudit(before), after: tlsAudit(after) });
       }),
     DUPLICATE,
@@ -298,9 +294,9 @@ export async function updateTlsCertificate(dom: Domain, id: number, patch: unkno
 
 export async function deleteTlsCertificate(dom: Domain, id: number): Promise<void> {
   await dom.db.transaction(async (tx) => {
-    const [row] = await tx.delete(configObject).where(and(eq(configObject.resource, TLS_RESOURCE), eq(configObject.id, id))).returning();
+    const row = await tls.remove(tx, id);
     if (!row) throw AppError.notFound(TLS_TYPE);
-    const d = row.data as unknown as TlsData;
+    const d = row.data;
     await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: TLS_TYPE, objectId: id, objectName: d.info.subject_name, before: tlsAudit(d) });
   });
   dom.bus.notify(TLS_RESOURCE);
@@ -320,11 +316,11 @@ export async function tlsCertificateForNode(db: Database, nodeId: number): Promi
 // --- Trusted CA certificates ------------------------------------------------------------------
 
 export async function listCaCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<CaCertificate[]> {
-  return (await rowsOf(dom.db, CA_RESOURCE)).map((r) => toCa(r, now)).filter((c) => matches(q, c)).sort(bySubject);
+  return (await ca.all(dom.db)).map((r) => toCa(r, now)).filter((c) => matches(q, c)).sort(bySubject);
 }
 
 export async function getCaCertificate(dom: Domain, id: number): Promise<CaCertificate> {
-  return toCa(await rowOf(dom.db, CA_RESOURCE, id, CA_TYPE));
+  return toCa(await mustGet(dom.db, ca, id, CA_TYPE));
 }
 
 /**
@@ -340,7 +336,7 @@ export async function createCaCertificates(dom: Domain, input: unknown): Promise
   const ids = await guardUnique(
     () =>
       dom.db.transaction(async (tx) => {
-        const rows = await rowsOf(tx, CA_RESOURCE);
+        const rows = await ca.all(tx);
         const seen = new Set(rows.map((r) => r.uniqueKey));
         const out: number[] = [];
         for (const c of certificates) {
@@ -349,15 +345,15 @@ export async function createCaCertificates(dom: Domain, input: unknown): Promise
           const data: CaData = { certificate: `${c.pem}\n`, trusted_intermediate: v.trusted_intermediate, info: c.info };
           const same = sameIssuerSerial(rows, c.info, null);
           if (same) {
-            await tx.update(configObject).set({ uniqueKey: c.info.fingerprint, data: data as unknown as Record<string, unknown> }).where(eq(configObject.id, same.id));
-            await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: same.id, objectName: c.info.subject_name, before: caAudit(same.data as unknown as CaData), after: caAudit(data) });
+            await ca.update(tx, same.id, data, c.info.fingerprint);
+            await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: same.id, objectName: c.info.subject_name, before: caAudit(same.data), after: caAudit(data) });
             out.push(same.id);
             continue;
           }
-          const [row] = await tx.insert(configObject).values({ resource: CA_RESOURCE, uniqueKey: c.info.fingerprint, data: data as unknown as Record<string, unknown> }).returning();
-          rows.push(row!);
-          await recordChange(tx, actorOf(dom), { action: 'added', objectType: CA_TYPE, objectId: row!.id, objectName: c.info.subject_name, after: caAudit(data) });
-          out.push(row!.id);
+          const row = await ca.insert(tx, data, c.info.fingerprint);
+          rows.push(row);
+          await recordChange(tx, actorOf(dom), { action: 'added', objectType: CA_TYPE, objectId: row.id, objectName: c.info.subject_name, after: caAudit(data) });
+          out.push(row.id);
         }
         if (!out.length) throw AppError.validation(DUPLICATE);
         return out;
@@ -374,18 +370,18 @@ export async function updateCaCertificate(dom: Domain, id: number, patch: unknow
   await guardUnique(
     () =>
       dom.db.transaction(async (tx) => {
-        const row = await rowOf(tx, CA_RESOURCE, id, CA_TYPE);
-        const before = row.data as unknown as CaData;
+        const row = await mustGet(tx, ca, id, CA_TYPE);
+        const before = row.data;
         const after: CaData = { ...before, trusted_intermediate: p.trusted_intermediate ?? before.trusted_intermediate };
         if (p.certificate !== undefined) {
           if (splitPem(p.certificate).keys.length) throw AppError.validation({ certificate: [CERT_MESSAGES.caWithKey] });
           const { certificates } = parseCertificates(p.certificate);
           if (certificates.length !== 1) throw AppError.validation({ certificate: ['Enter exactly one certificate.'] });
           const c = certificates[0]!;
-          if ((await rowsOf(tx, CA_RESOURCE)).some((r) => r.id !== id && r.uniqueKey === c.info.fingerprint)) throw AppError.validation(DUPLICATE);
+          if ((await ca.all(tx)).some((r) => r.id !== id && r.uniqueKey === c.info.fingerprint)) throw AppError.validation(DUPLICATE);
           Object.assign(after, { certificate: `${c.pem}\n`, info: c.info });
         }
-        await tx.update(configObject).set({ uniqueKey: after.info.fingerprint, data: after as unknown as Record<string, unknown> }).where(eq(configObject.id, id));
+        await ca.update(tx, id, after, after.info.fingerprint);
         await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: id, objectName: after.info.subject_name, before: caAudit(before), after: caAudit(after) });
       }),
     DUPLICATE,
@@ -396,9 +392,9 @@ export async function updateCaCertificate(dom: Domain, id: number, patch: unknow
 
 export async function deleteCaCertificate(dom: Domain, id: number): Promise<void> {
   await dom.db.transaction(async (tx) => {
-    const [row] = await tx.delete(configObject).where(and(eq(configObject.resource, CA_RESOURCE), eq(configObject.id, id))).returning();
+    const row = await ca.remove(tx, id);
     if (!row) throw AppError.notFound(CA_TYPE);
-    const d = row.data as unknown as CaData;
+    const d = row.data;
     await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: CA_TYPE, objectId: id, objectName: d.info.subject_name, before: caAudit(d) });
   });
   dom.bus.notify(CA_RESOURCE);
@@ -406,7 +402,7 @@ export async function deleteCaCertificate(dom: Domain, id: number): Promise<void
 
 /** The custom trusted CA certificates as one PEM file (the guide's Export, `ca-certificates.pem`; also what nodes trust). */
 export async function trustedCaBundle(db: Database): Promise<string> {
-  return (await rowsOf(db, CA_RESOURCE)).map((r) => (r.data as unknown as CaData).certificate).join('');
+  return (await ca.all(db)).map((r) => (r.data).certificate).join('');
 }
 
 // --- Alarms ------------------------------------------------------------------------------------

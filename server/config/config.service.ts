@@ -129,6 +129,18 @@ export function referenceNames(dom: Domain, target: string, ids: number[]): Prom
   return store.names(dom.db, kind, ids);
 }
 
+/** Which of `ids` exist in a reference target (e.g. the nodes a certificate names). */
+export function existingReferenceIds(db: Database, target: string, ids: number[]): Promise<Set<number>> {
+  const { kind, store } = referenceTarget(target);
+  return store.existingIds(db, kind, ids);
+}
+
+/** Every id of a reference target. */
+export async function allReferenceIds(db: Database, target: string): Promise<Set<number>> {
+  const { kind, store } = referenceTarget(target);
+  return new Set((await store.options(db, kind)).map((o) => o.id));
+}
+
 /** The definition of the service with this id, whatever its type. */
 export async function serviceDefOf(dom: Domain, id: number): Promise<ResourceDef> {
   const s = await allServicesStore.get(dom.db, SERVICE_BY_TYPE.get('conference')!, id);
