@@ -1,9 +1,16 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BACKUP_MESSAGES, type BackupFile } from '../../shared/backup/backup.schema.js';
 import type { PermissionAction, PermissionArea } from '../../shared/admin/permissions.js';
 import type { Domain } from '../domain.js';
 import { AppError, HTTP_STATUS } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
+import { RESTORE_BODY_LIMIT } from '../rest/bodyLimits.js';
 import { listEnvelope, paging, pexipTime } from '../rest/tastypie.js';
 import { createBackup, deleteBackup, downloadBackup, getBackup, isBackupKind, listBackups, restoreBackup } from './backup.service.js';
 
@@ -11,8 +18,6 @@ const CONFIG = '/api/admin/configuration/v1';
 const COMMAND = '/api/admin/command/v1/platform';
 /** `backup` is ours; `system_backup` is the resource name Pexip's schema lists. */
 const RESOURCES = ['backup', 'system_backup'] as const;
-// An archive holds theme packages too: allow large uploads on the restore commands only.
-const RESTORE_BODY_LIMIT = 256 * 1024 * 1024;
 
 type Req = FastifyRequest<{ Params: { id?: string }; Querystring: Record<string, string | undefined>; Body: unknown }>;
 
@@ -96,10 +101,47 @@ export function registerBackupRoutes(app: FastifyInstance, dom: Domain): void {
   }));
   // A restore replaces the administrator accounts and roles too, so it also needs authentication rights.
   const restore = handle(async (req, reply, d) => {
-    const b = body(req);
-    const summary = await restoreBackup(d, str(b.archive ?? b.package), str(b.passphrase));
+    const upload = req.isMultipart() ? await receiveRestoreUpload(req) : null;
+    let summary: Awaited<ReturnType<typeof restoreBackup>>;
+    try {
+      const b = body(req);
+      const archive = upload ? (upload.file ? await readFile(upload.file) : Buffer.alloc(0)) : str(b.archive ?? b.package);
+      summary = await restoreBackup(d, archive, upload ? upload.passphrase : str(b.passphrase));
+    } finally {
+      // Removed before answering: nothing of the upload outlives the request.
+      if (upload) await rm(upload.dir, { recursive: true, force: true });
+    }
     return reply.code(202).send({ status: 'success', message: BACKUP_MESSAGES.restored, data: summary });
   }, 'add_remove', ['authentication', 'modify']);
-  app.post(`${COMMAND}/restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
-  app.post(`${COMMAND}/backup_restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+  // Own scope: only the restore commands take multipart uploads (Pexip's `package` file field).
+  void app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: RESTORE_BODY_LIMIT, files: 1, fields: 5, parts: 6 } });
+    scope.post(`${COMMAND}/restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+    scope.post(`${COMMAND}/backup_restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+  });
+}
+
+/**
+ * A multipart restore (`package` or `archive` file, `passphrase` field): the file is streamed to a
+ * private temporary folder as it arrives, not collected in memory, and removed after the restore.
+ */
+async function receiveRestoreUpload(req: Req): Promise<{ dir: string; file: string | null; passphrase: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'openmeet-restore-'));
+  const out: { dir: string; file: string | null; passphrase: string } = { dir, file: null, passphrase: '' };
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const path = join(dir, 'archive');
+        await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
+        if (part.fieldname === 'package' || part.fieldname === 'archive') out.file = path;
+      } else if (part.fieldname === 'passphrase') out.passphrase = String(part.value);
+    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw AppError.validation({ archive: [`The file is too large (at most ${RESTORE_BODY_LIMIT / 1024 / 1024} MB).`] });
+    if (code?.startsWith('FST_')) throw AppError.validation({ archive: [(err as Error).message] });
+    throw err;
+  }
+  return out;
 }

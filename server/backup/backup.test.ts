@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -272,6 +274,24 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(ok.status).toBe(202);
     expect(await ok.json()).toMatchObject({ status: 'success', message: BACKUP_MESSAGES.restored });
     expect((await fieldsOf(getObject(server.dom, 'vmr', vmr.id))).message).toContain('not found');
+
+    // Pexip's form: multipart with the file as `package`, streamed to a temporary file (removed afterwards).
+    const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('openmeet-restore-'));
+    const before = leftovers();
+    const again = await createObject(server.dom, 'vmr', { name: 'Made before multipart restore', aliases: [{ alias: 'multipart.before' }] });
+    const multipartRestore = (passphrase: string) => {
+      const form = new FormData();
+      form.append('passphrase', passphrase);
+      form.append('package', new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }), obj.file_name);
+      return fetch(`${server.url}/api/admin/command/v1/platform/backup_restore/`, { method: 'POST', headers: { authorization: auth }, body: form });
+    };
+    const wrongMultipart = await multipartRestore('nope');
+    expect(wrongMultipart.status).toBe(400);
+    expect(await wrongMultipart.json()).toEqual({ passphrase: [BACKUP_MESSAGES.decryption], error: BACKUP_MESSAGES.restoreFailed });
+    const okMultipart = await multipartRestore('rest pass');
+    expect(okMultipart.status).toBe(202);
+    expect((await fieldsOf(getObject(server.dom, 'vmr', again.id))).message).toContain('not found');
+    expect(leftovers()).toEqual(before);
 
     expect((await rest(location, { method: 'DELETE' })).status).toBe(204);
     expect((await rest(location)).status).toBe(404);

@@ -99,7 +99,9 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
   // A chunked body has no length to check up front: count it as it arrives.
   app.addHook('preParsing', async (req, _reply, payload) => {
     const limit = limits.get(req);
-    if (limit === undefined) return payload;
+    // Multipart bodies are read by @fastify/multipart from the raw request, with its own per-part
+    // limits (file size, parts): a second reader would take the bytes away from it.
+    if (limit === undefined || req.headers['content-type']?.startsWith('multipart/')) return payload;
     const counted = new BodyLimit(limit);
     payload.on('error', (err) => counted.destroy(err));
     return payload.pipe(counted);
