@@ -53,6 +53,9 @@ describe('request body limits are decided before the body is read', () => {
     expect(big.status).toBe(413);
     const endless = await endlessPost(server.url, '/trpc/auth.login', {}, 8 * 1024);
     expect(endless.status).toBe(413);
+    // Multipart is not read by tRPC here at all (its reader has no limit).
+    const form = await endlessPost(server.url, '/trpc/auth.login', { 'content-type': 'multipart/form-data; boundary=x' }, 8 * 1024);
+    expect(form.status).toBe(415);
     // A normal sign-in still works.
     const ok = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'limits-pw' }) });
     expect(ok.status).toBe(200);

@@ -83,6 +83,10 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
       }
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
     } else if (path.startsWith('/trpc/')) {
+      // The console sends JSON only; tRPC would read a multipart body whole, past any limit here.
+      if (req.headers['content-type']?.startsWith('multipart/')) {
+        return reply.code(415).header('connection', 'close').send({ error: 'Send JSON.' });
+      }
       const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
       if (token && (await sessionAdmin(dom, token))) {
         const procedures = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
