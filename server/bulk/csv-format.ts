@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { CSV_KINDS, type CsvKind } from '../../shared/bulk/csvKinds.js';
 import { fieldDefault, MSG, type FieldSpec } from '../../shared/config/field.js';
 import { schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { virtualAuditoriumResource, virtualReceptionResource, vmrResource } from '../../shared/config/resources/services.js';
@@ -11,8 +12,7 @@ import { automaticParticipantResource, deviceResource } from '../../shared/confi
  * the records in one transaction.
  */
 
-export const CSV_KINDS = ['vmr', 'virtual_auditorium', 'virtual_reception', 'device', 'automatic_participant'] as const;
-export type CsvKind = (typeof CSV_KINDS)[number];
+export { CSV_KINDS, type CsvKind };
 
 /** The column orders of §15.2, verbatim. Without a header row, files must use exactly this order. */
 export const CSV_COLUMNS: Record<CsvKind, readonly string[]> = {

@@ -1,23 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { LiveConference, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
+import type { ConferenceStatus } from '../../shared/status/conferenceStatus.js';
+
+export type { ConferenceStatus };
 
 export interface LiveStatusEvents {
   changed: [];
-}
-
-/** A live conference as the console shows it: one per service, merged across the nodes it spans. */
-export interface ConferenceStatus {
-  id: string;
-  name: string;
-  serviceType: string;
-  startTime: string;
-  nodes: string[];
-  participants: LiveParticipant[];
-  /**
-   * The participant id of the current (most recent dominant) speaker, null before anyone has been
-   * heard. Across nodes: the speaker most recently reported by any of them.
-   */
-  activeSpeaker: string | null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import type { CsvKind } from '../../../server/bulk/csv-format.js';
+import type { CsvKind } from '../../../shared/bulk/csvKinds.js';
 import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
 import { useServerErrors } from '../forms/useServerErrors.js';

@@ -1,6 +1,6 @@
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
-import type { ConferenceStatus } from '../../../server/status/LiveStatus.js';
+import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
 import { useTRPC } from '../trpc.js';
 
 /** Live conferences and participants (with the current speaker), pushed over the WebSocket as nodes report them. */
