@@ -1,138 +1,54 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/client.js';
-import { ManagementServer } from '../server/ManagementServer.js';
-import { NodeAgent } from './NodeAgent.js';
+import type { ManagementServer } from '../server/ManagementServer.js';
+import type { NodeAgent } from './NodeAgent.js';
+import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
 
 /**
  * The node acting on its configuration, end to end: settings, locations, TURN/STUN and maintenance
  * mode set through the management REST API, observed through the client API (HTTP + SSE).
  */
-const silent = pino({ level: 'silent' });
 const KEY = 'lifecycle-key';
-const API = '/api/admin/configuration/v1';
-
-
-interface SseEvent {
-  event: string;
-  data: any;
-  at: number;
-}
-
-/** A client API event stream, collected as it arrives. */
-class EventStream {
-  readonly events: SseEvent[] = [];
-  private readonly ac = new AbortController();
-  closed = false;
-
-  static async open(url: string): Promise<EventStream> {
-    const s = new EventStream();
-    const res = await fetch(url, { signal: s.ac.signal });
-    expect(res.headers.get('content-type')).toBe('text/event-stream');
-    void s.read(res.body!.getReader());
-    await until(() => s.names(), (n) => n.includes('conference_update'));
-    return s;
-  }
-
-  private async read(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      if (done) break;
-      buf += dec.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const m = /^event: (\S+)\ndata: (.*)$/m.exec(block);
-        if (m) this.events.push({ event: m[1]!, data: JSON.parse(m[2]!), at: Date.now() });
-      }
-    }
-    this.closed = true;
-  }
-
-  names(): string[] {
-    return this.events.map((e) => e.event);
-  }
-
-  of(event: string): SseEvent[] {
-    return this.events.filter((e) => e.event === event);
-  }
-
-  close(): void {
-    this.ac.abort();
-  }
-}
 
 describe('conferencing node acts on its configuration', () => {
   let server: ManagementServer;
   let node: NodeAgent;
   let nodeId: number;
-  const streams: EventStream[] = [];
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const rest = async (method: string, path: string, body?: object) => {
-    const r = await fetch(`${server.url}${API}/${path}`, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r;
-  };
-  const create = async (resource: string, body: object) => new URL((await rest('POST', `${resource}/`, body)).headers.get('location')!, server.url).pathname;
+  let platform: TestPlatform;
+  const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
+  const create = (resource: string, body: object) => platform.create(resource, body);
   const globalSettings = (body: object) => rest('PATCH', 'global/1/', body);
   const service = async (body: object, alias: string) => {
     await create('conference', body);
     await until(() => node.manager.directory.lookup(alias), (s) => s !== undefined);
   };
-  const client = (alias: string, path: string, init: { pin?: string; token?: string; body?: unknown; method?: string } = {}) =>
-    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
-      method: init.method ?? 'POST',
-      headers: {
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(init.pin !== undefined ? { pin: init.pin } : {}),
-        ...(init.token ? { token: init.token } : {}),
-      },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
+  const client = (...args: Parameters<TestPlatform['client']>) => platform.client(...args);
   const joinAs = async (alias: string, name: string, pin?: string) => {
     const r = await client(alias, 'request_token', { body: { display_name: name }, pin });
     expect(r.status).toBe(200);
     return (await r.json()).result;
   };
+  /** The participant's event stream, once the conference's state has arrived. */
   const events = async (alias: string, token: string) => {
-    const s = await EventStream.open(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/events?token=${token}`);
-    streams.push(s);
+    const s = await platform.events(alias, token);
+    await until(() => s.names(), (n) => n.includes('conference_update'));
     return s;
   };
   const release = (alias: string, token: string) => client(alias, 'release_token', { token, body: {} });
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({
-      name: 'life-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-life-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [44000, 44999],
-      testCallTimings: { welcomeMs: 400, inProgressMs: 300, completeMs: 300 },
-      logger: silent,
+    platform = await TestPlatform.start({
+      server: { enrollmentKey: KEY },
+      node: { name: 'life-node', mediaPortRange: [44000, 44999], testCallTimings: { welcomeMs: 400, inProgressMs: 300, completeMs: 300 } },
     });
-    await until(() => node.link.connected, (c) => c);
+    ({ server, node } = platform);
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     nodeId = nodes.objects.find((n: { name: string }) => n.name === 'life-node').id;
     await service({ name: 'Hosted', aliases: [{ alias: 'hosted' }], pin: '1234', allow_guests: true }, 'hosted');
     await service({ name: 'Open', aliases: [{ alias: 'open' }] }, 'open');
   });
-  afterAll(async () => {
-    for (const s of streams) s.close();
-    await node?.stop();
-    await server?.stop();
-  });
+  afterAll(() => platform?.stop());
 
   it('refuses new calls in maintenance mode while the conference in progress continues', async () => {
     const before = await joinAs('open', 'Before');
