@@ -7,7 +7,7 @@ import { NodeAgent } from '../../node-agent/NodeAgent.js';
 import { until } from '../../shared/testing/until.js';
 import { ManagementServer } from '../ManagementServer.js';
 
-/** A fresh install ships the guide's Test Call Service (alias test_call), once: a deleted one stays deleted. */
+/** A fresh install ships the guide's Test Call Service (alias test_call) and STUN server, once: a deleted one stays deleted. */
 const silent = pino({ level: 'silent' });
 const KEY = 'shipped-key';
 const API = '/api/admin/configuration/v1';
@@ -45,6 +45,11 @@ describe('objects a fresh install ships with', () => {
     await fetch(`${node.url}/api/client/v2/conferences/test_call/release_token`, { method: 'POST', headers: { token: body.result.token } });
     await node.stop();
     node = undefined;
+  });
+
+  it('has the pre-configured STUN server stun.l.google.com, port 19302', async () => {
+    const stun = (await (await rest('GET', 'stun_server/')).json()).objects;
+    expect(stun).toEqual([expect.objectContaining({ address: 'stun.l.google.com', port: 19302 })]);
   });
 
   it('is edited and deleted like any other service, and a restart does not bring it back', async () => {
