@@ -1,41 +1,22 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../db/testing.js';
-import { ManagementServer } from '../server/ManagementServer.js';
-import { NodeAgent } from './NodeAgent.js';
+import type { NodeAgent } from './NodeAgent.js';
+import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
 
 /**
  * Virtual Reception end to end: real management server and node, services created over the
  * management REST API, callers using the client REST API and its SSE stream.
  */
-const silent = pino({ level: 'silent' });
 const KEY = 'vr-integration-key';
 
 
-type Sse = { event: string; data: Record<string, unknown> | null };
 
 describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
-  let server: ManagementServer;
+  let platform: TestPlatform;
   let node: NodeAgent;
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const createService = async (body: object) => {
-    const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
-    expect(r.status, await r.clone().text()).toBe(201);
-  };
-  const client = (alias: string, path: string, init: { pin?: string; token?: string; body?: unknown } = {}) =>
-    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
-      method: 'POST',
-      headers: {
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(init.pin !== undefined ? { pin: init.pin } : {}),
-        ...(init.token ? { token: init.token } : {}),
-      },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
+  const createService = (body: object) => platform.create('conference', body);
+  const client = (...args: Parameters<TestPlatform['client']>) => platform.client(...args);
   const join = async (alias: string, name: string, extra: { token?: string; pin?: string } = {}) => {
     const r = await client(alias, 'request_token', { body: { display_name: name, ...(extra.token ? { token: extra.token } : {}) }, pin: extra.pin });
     return { status: r.status, body: (await r.json()) as { status: string; result: Record<string, string> | string } };
@@ -49,60 +30,24 @@ describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
     const r = await client(alias, `participants/${me.participant_uuid}/dtmf`, { token: me.token, body: { digits } });
     return { status: r.status, body: await r.json() };
   };
-  /** The caller's event stream, parsed; `events` fills as they arrive. */
+  /** The caller's event stream; `got` fills as events arrive. */
   const events = async (alias: string, token: string) => {
-    const got: Sse[] = [];
-    const ac = new AbortController();
-    const res = await fetch(`${node.url}/api/client/v2/conferences/${alias}/events?token=${token}`, { signal: ac.signal });
-    expect(res.headers.get('content-type')).toBe('text/event-stream');
-    const reader = res.body!.getReader();
-    let ended = false;
-    void (async () => {
-      const dec = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const ev = /^event: (\S+)\ndata: (.*)$/m.exec(buf.slice(0, cut));
-          buf = buf.slice(cut + 2);
-          if (ev) got.push({ event: ev[1]!, data: JSON.parse(ev[2]!) });
-        }
-      }
-      ended = true;
-    })();
-    const splashes = () => got.filter((e) => e.event === 'splash_screen').map((e) => e.data!.screen_key);
-    /** Waits for the first event of that name. */
-    const first = async (name: string): Promise<Sse> => (await until(() => got.find((e) => e.event === name), (e) => e !== undefined))!;
-    return { got, splashes, first, ended: () => ended, close: () => ac.abort() };
+    const s = await platform.events(alias, token);
+    const splashes = () => s.of('splash_screen').map((e) => e.data.screen_key);
+    return { got: s.events, splashes, first: (name: string) => s.first(name), ended: () => s.closed, close: () => s.close() };
   };
   const reception = () => node.manager.conferences().find((c) => c.service.serviceType === 'two_stage_dialing');
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({
-      name: 'vr-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(joinPath(tmpdir(), 'om-vr-node-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [42000, 42999],
-      logger: silent,
-    });
-    await until(() => node.link.connected, (c) => c);
+    platform = await TestPlatform.start({ database: await open(), server: { enrollmentKey: KEY }, node: { name: 'vr-node', mediaPortRange: [42000, 42999] } });
+    node = platform.node;
     await createService({ name: 'Alice', service_type: 'conference', aliases: [{ alias: 'meet.alice' }, { alias: '1234' }] });
     await createService({ name: 'Locked', service_type: 'conference', aliases: [{ alias: '5678' }], pin: '4321' });
     await createService({ name: 'Reception', service_type: 'two_stage_dialing', aliases: [{ alias: 'reception' }], match_string: '(\\d{4})', replace_string: '\\1' });
     // The destination regex must have reached the node, not just the alias.
     await until(() => node.manager.directory.lookup('reception'), (s) => s?.matchString === '(\\d{4})');
   });
-  afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
-  });
+  afterAll(() => platform?.stop());
 
   it('welcomes the caller, takes digits and refers them with a one-time token into the VMR', async () => {
     const vic = await joined('reception', 'Vic');
