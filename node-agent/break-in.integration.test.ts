@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/client.js';
-import { ManagementServer } from '../server/ManagementServer.js';
-import { NodeAgent } from './NodeAgent.js';
+import type { NodeAgent } from './NodeAgent.js';
+import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
 
 /**
@@ -15,24 +11,17 @@ import { until } from '../shared/testing/until.js';
  * pino log records checked against the guide's messages. All requests come from 127.0.0.1, so each
  * scenario ends by switching the protection off in the node's location (which forgets its state).
  */
-const silent = pino({ level: 'silent' });
 const KEY = 'break-in-key';
-const API = '/api/admin/configuration/v1';
 const NOT_FOUND = { status: 'failed', result: 'Neither conference nor gateway found' };
 
 
 describe('break-in resistance on a conferencing node', () => {
-  let server: ManagementServer;
+  let platform: TestPlatform;
   let node: NodeAgent;
   let locationUri: string;
   /** Every record the node logged at info and above. */
   const records: Record<string, any>[] = [];
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const rest = async (method: string, path: string, body?: object) => {
-    const r = await fetch(`${server.url}${path.startsWith('/') ? path : `${API}/${path}`}`, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r;
-  };
+  const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
   const policy = () => node.manager.breakIn.current;
   const setLocation = async (body: { bdpm_pin_checks_enabled?: string; bdpm_scan_quarantine_enabled?: string }, ok: () => boolean) => {
     await rest('PATCH', locationUri, body);
@@ -51,24 +40,14 @@ describe('break-in resistance on a conferencing node', () => {
   const logged = (msg: string) => records.filter((r) => r.msg === msg);
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
     const sink = new Writable({
       write(chunk, _enc, cb) {
         for (const line of String(chunk).split('\n')) if (line) records.push(JSON.parse(line));
         cb();
       },
     });
-    node = await NodeAgent.start({
-      name: 'bdpm-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-bdpm-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [45000, 45999],
-      logger: pino({ level: 'info' }, sink),
-    });
-    await until(() => node.link.connected, (c) => c);
+    platform = await TestPlatform.start({ server: { enrollmentKey: KEY }, node: { name: 'bdpm-node', mediaPortRange: [45000, 45999], logger: pino({ level: 'info' }, sink) } });
+    node = platform.node;
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     locationUri = nodes.objects.find((n: { name: string }) => n.name === 'bdpm-node').system_location;
     expect(locationUri).toMatch(/system_location\/\d+\/$/);
@@ -78,10 +57,7 @@ describe('break-in resistance on a conferencing node', () => {
     await until(() => [node.manager.directory.lookup('alice'), node.manager.directory.lookup('open'), policy().maxPinFailuresPerWindow], ([a, o, n]) => !!a && !!o && n === 5);
     expect(policy()).toEqual({ pinBruteForceResistance: true, voipScannerResistance: true, maxPinFailuresPerWindow: 5, maxScanAttemptsPerWindow: 5 });
   });
-  afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
-  });
+  afterAll(() => platform?.stop());
 
   it('blocks a VMR after more than the threshold of wrong PINs: even the right PIN then finds nothing', async () => {
     const host = await requestToken('alice', 'Alice', '123456');
