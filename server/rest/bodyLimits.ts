@@ -79,13 +79,13 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
         // The route would refuse it anyway: answer now, without reading the body.
         if (auth.status === 401) void reply.header('WWW-Authenticate', 'Basic realm="management API"');
         if (auth.retryAfterMs) void reply.header('Retry-After', String(Math.ceil(auth.retryAfterMs / 1000)));
-        return reply.code(auth.status).header('connection', 'close').send({ error: auth.error });
+        return reply.code(auth.status).send({ error: auth.error });
       }
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
     } else if (path.startsWith('/trpc/')) {
       // The console sends JSON only; tRPC would read a multipart body whole, past any limit here.
       if (req.headers['content-type']?.startsWith('multipart/')) {
-        return reply.code(415).header('connection', 'close').send({ error: 'Send JSON.' });
+        return reply.code(415).send({ error: 'Send JSON.' });
       }
       const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
       if (token && (await sessionAdmin(dom, token))) {
@@ -95,8 +95,9 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
     }
     const length = Number(req.headers['content-length']);
     if (Number.isFinite(length) && length > limit) {
-      // Closing the connection: the client's remaining bytes are not read.
-      return reply.code(413).header('connection', 'close').send({ error: tooLarge(limit).message });
+      // The answer goes out now; Node discards the rest of the body as it arrives (never buffered).
+      // Closing the connection instead would race the client's writes: a reset can swallow the answer.
+      return reply.code(413).send({ error: tooLarge(limit).message });
     }
     limits.set(req, limit);
   });
