@@ -1,13 +1,8 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/client.js';
-import { ManagementServer } from '../server/ManagementServer.js';
-import { NodeAgent } from './NodeAgent.js';
+import type { NodeAgent } from './NodeAgent.js';
+import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
 
 /**
@@ -15,14 +10,12 @@ import { until } from '../shared/testing/until.js';
  * configured through the management REST API and assigned to the node's location, a real HTTP
  * server as the external policy server, callers using the client REST API.
  */
-const silent = pino({ level: 'silent' });
 const KEY = 'policy-key';
-const API = '/api/admin/configuration/v1';
 const POLICY_TIMEOUT_MS = 400;
 
 
 describe('service configuration policy on a node', () => {
-  let server: ManagementServer;
+  let platform: TestPlatform;
   let node: NodeAgent;
   let policyServer: Server;
   let policyUrl: string;
@@ -35,13 +28,9 @@ describe('service configuration policy on a node', () => {
   const requests: Array<{ path: string; query: Record<string, string>; auth: string | undefined }> = [];
   const stalled: ServerResponse[] = [];
 
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const rest = async (method: string, path: string, body?: object) => {
-    const r = await fetch(`${server.url}${path.startsWith('/') ? path : `${API}/${path}`}`, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r;
-  };
-  const create = async (resource: string, body: object) => new URL((await rest('POST', `${resource}/`, body)).headers.get('location')!, server.url).pathname;
+  const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
+  const create = (resource: string, body: object) => platform.create(resource, body);
+  // Its own client: the policy request must carry the caller's user agent.
   const client = (alias: string, path: string, init: { pin?: string; token?: string; body?: unknown } = {}) =>
     fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
       method: 'POST',
@@ -80,19 +69,8 @@ describe('service configuration policy on a node', () => {
     await new Promise<void>((r) => policyServer.listen(0, '127.0.0.1', r));
     policyUrl = `http://127.0.0.1:${(policyServer.address() as AddressInfo).port}/infinity`;
 
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({
-      name: 'policy-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-policy-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [45000, 45999],
-      policyTimeoutMs: POLICY_TIMEOUT_MS,
-      logger: silent,
-    });
-    await until(() => node.link.connected, (c) => c);
+    platform = await TestPlatform.start({ server: { enrollmentKey: KEY }, node: { name: 'policy-node', mediaPortRange: [45000, 45999], policyTimeoutMs: POLICY_TIMEOUT_MS } });
+    node = platform.node;
     await create('conference', { name: 'Open', aliases: [{ alias: 'open' }] });
     await until(() => node.manager.directory.lookup('open'), (s) => s !== undefined);
 
@@ -108,8 +86,7 @@ describe('service configuration policy on a node', () => {
     for (const res of stalled) res.destroy();
     policyServer?.closeAllConnections();
     await new Promise((r) => policyServer?.close(r));
-    await node?.stop();
-    await server?.stop();
+    await platform?.stop();
   });
   beforeEach(() => {
     requests.length = 0;
@@ -134,7 +111,7 @@ describe('service configuration policy on a node', () => {
     expect(rooms).toHaveLength(1);
     expect(rooms[0]!.participants.map((p) => p.displayName).sort()).toEqual(['Ann', 'Ben']);
     // The management server sees it too.
-    await until(() => server.status.conferences().find((c) => c.name === 'Policy room')?.participants.length, (n) => n === 2);
+    await until(() => platform.server.status.conferences().find((c) => c.name === 'Policy room')?.participants.length, (n) => n === 2);
     for (const r of [host, guest]) await release('policy.room', r.body.result.token);
   });
 
