@@ -7,6 +7,7 @@ import { TEST_DATABASES } from '../db/testing.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 import { NodeAgent } from './NodeAgent.js';
 import { until } from '../shared/testing/until.js';
+import { EventStream } from '../testing/EventStream.js';
 
 const silent = pino({ level: 'silent' });
 const KEY = 'integration-key';
@@ -121,27 +122,13 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     const a = (await (await client('open.room', 'request_token', { body: { display_name: 'Ann' } })).json()).result;
     expect(a.role).toBe('HOST');
 
-    const events: string[] = [];
-    const ac = new AbortController();
-    const sse = await fetch(`${node.url}/api/client/v2/conferences/open.room/events?token=${a.token}`, { signal: ac.signal });
-    expect(sse.headers.get('content-type')).toBe('text/event-stream');
-    const reader = sse.body!.getReader();
-    void (async () => {
-      const dec = new TextDecoder();
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-        if (done) return;
-        for (const block of dec.decode(value).split('\n\n')) {
-          const ev = /^event: (\S+)\ndata: (.*)$/m.exec(block);
-          if (ev) events.push(`${ev[1]}:${(JSON.parse(ev[2]!) as { display_name?: string } | null)?.display_name ?? ''}`);
-        }
-      }
-    })();
-    await until(() => events, (e) => e.includes('participant_sync_end:'));
-    expect(events.slice(0, 3)).toEqual(['participant_sync_begin:', 'participant_create:Ann', 'participant_sync_end:']);
+    const sse = await EventStream.open(`${node.url}/api/client/v2/conferences/open.room/events?token=${a.token}`);
+    const events = () => sse.events.map((e) => `${e.event}:${(e.data as { display_name?: string } | null)?.display_name ?? ''}`);
+    await until(events, (e) => e.includes('participant_sync_end:'));
+    expect(events().slice(0, 3)).toEqual(['participant_sync_begin:', 'participant_create:Ann', 'participant_sync_end:']);
 
     const b = (await (await client('open.room', 'request_token', { body: { display_name: 'Ben' } })).json()).result;
-    await until(() => events, (e) => e.includes('participant_create:Ben'));
+    await until(events, (e) => e.includes('participant_create:Ben'));
     const full = await client('open.room', 'request_token', { body: { display_name: 'Cat' } });
     expect(full.status).toBe(403);
     expect((await full.json()).result).toBe('Participant limit reached');
@@ -159,8 +146,8 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     expect(bad2.status).toBe(400);
 
     expect((await client('open.room', 'release_token', { token: refreshed.result.token, body: {} })).status).toBe(200);
-    await until(() => events, (e) => e.includes('participant_delete:'));
-    ac.abort();
+    await until(events, (e) => e.includes('participant_delete:'));
+    sse.close();
     await client('open.room', 'release_token', { token: a.token, body: {} });
   });
 
