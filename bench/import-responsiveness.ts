@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase } from '../db/client.js';
 import { freshPostgres } from '../db/testing.js';
-import { CSV_COLUMNS } from '../server/bulk/csv-format.js';
+import { CSV_COLUMNS } from '../server/bulk/csvFormat.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 
 const arg = (name: string) => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decideRole, type Role } from '../../shared/conference/pin-check.js';
+import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
 import type { LayoutName } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
 import type { TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { decideRole, type Role } from '../../shared/conference/pin-check.js';
+import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
 import {
   nodeSettingsSchema,
   type LiveConference,

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Role } from '../../shared/conference/pin-check.js';
+import type { Role } from '../../shared/conference/pinCheck.js';
 import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 import type { CallLeg } from '../media/MediaTypes.js';
 import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';

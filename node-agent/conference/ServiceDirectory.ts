@@ -1,6 +1,6 @@
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import type { NodeConfigSnapshot, ServiceConfig } from '../../shared/node-protocol/messages.js';
-import { lookupIncomingAlias, type AliasDirectory, type CallContext, type RouteResult, type RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import { lookupIncomingAlias, type AliasDirectory, type CallContext, type RouteResult, type RoutingRuleConfig } from '../../shared/routing/callRouting.js';
 
 /**
  * Incoming alias → service or gateway call, from the node's current configuration: services by

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import { PIN_MESSAGES, validatePins } from '../../shared/conference/pin.js';
 import { serviceConfigSchema, type PolicyProfileConfig, type ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { CallContext, RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import type { CallContext, RoutingRuleConfig } from '../../shared/routing/callRouting.js';
 import { PolicyTemplateRenderer, type TemplateLimits } from './policyTemplate.js';
 import type { ServiceDirectory } from './ServiceDirectory.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Role } from '../../shared/conference/pin-check.js';
+import type { Role } from '../../shared/conference/pinCheck.js';
 
 /** How long a one-time transfer token may be used (client-api-v2 §2.1 `token`, SSE `refer`). */
 export const TRANSFER_TOKEN_LIFETIME_MS = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeConfigSnapshotSchema, type ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { CallContext } from '../../shared/routing/call-routing.js';
+import type { CallContext } from '../../shared/routing/callRouting.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { TransferTokens } from './TransferTokens.js';
 import { destinationAlias, DigitEntry, dtmfBody, resolveEntry } from './VirtualReception.js';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { CallContext } from '../../shared/routing/call-routing.js';
-import { expandReplacement, fullMatch, PythonRegexError } from '../../shared/routing/python-regex.js';
+import type { CallContext } from '../../shared/routing/callRouting.js';
+import { expandReplacement, fullMatch, PythonRegexError } from '../../shared/routing/pythonRegex.js';
 import type { Conference } from './Conference.js';
 import type { ConferenceManager } from './ConferenceManager.js';
 import type { Participant, SplashScreen } from './Participant.js';

@@ -1,6 +1,6 @@
 import { strToU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { basePackage } from '../../server/theme/base-theme.js';
+import { basePackage } from '../../server/theme/baseTheme.js';
 import { argb, parseThemeConfig, renderTheme } from './themeRender.js';
 
 const WHITE = 0xffffffff;

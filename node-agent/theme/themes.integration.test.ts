@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { nodeConfigSnapshotSchema, NODE_KEY_HEADER } from '../../shared/node-protocol/messages.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
-import { basePackage } from '../../server/theme/base-theme.js';
+import { basePackage } from '../../server/theme/baseTheme.js';
 import { solidJpeg } from '../../server/theme/media.js';
 import { NodeAgent } from '../NodeAgent.js';
 import { ThemeCache } from './ThemeCache.js';

@@ -4,7 +4,7 @@ import { AppError } from '../errors/AppError.js';
 import { requireApiPermission } from '../rest/basicAuth.js';
 import { sendError } from '../rest/tastypie.js';
 import { bulkPermission, exportCsv, importCsv, MAX_CSV_LENGTH } from './bulk.service.js';
-import { CSV_KINDS, type CsvKind } from './csv-format.js';
+import { CSV_KINDS, type CsvKind } from './csvFormat.js';
 
 const BASE = '/api/admin/configuration/v1/bulk';
 

@@ -26,7 +26,7 @@ import {
   type CsvKind,
   type CsvRecord,
   type CsvRef,
-} from './csv-format.js';
+} from './csvFormat.js';
 
 /**
  * Bulk import/export of services, device aliases and Automatically Dialed Participants as CSV

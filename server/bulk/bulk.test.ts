@@ -10,7 +10,7 @@ import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
 import { exportCsv, importCsv } from './bulk.service.js';
-import { CSV_COLUMNS, CSV_MESSAGES, formulaSafe, fromFormulaSafe, type CsvKind } from './csv-format.js';
+import { CSV_COLUMNS, CSV_MESSAGES, formulaSafe, fromFormulaSafe, type CsvKind } from './csvFormat.js';
 
 /** The `file` messages of a rejected import. */
 async function importErrors(p: Promise<unknown>): Promise<string[]> {

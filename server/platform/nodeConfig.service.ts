@@ -16,7 +16,7 @@ import {
   type SyslogServerConfig,
   type TurnServerConfig,
 } from '../../shared/node-protocol/messages.js';
-import type { RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import type { RoutingRuleConfig } from '../../shared/routing/callRouting.js';
 import { tlsCertificatesByNode } from '../certificate/certificate.service.js';
 import { servicesForNodes } from '../conference/servicesForNodes.js';
 import { getSingletonRecord, listRecords } from '../config/config.service.js';

@@ -1,6 +1,6 @@
 import { systemLocation } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
-import { routingRuleConfigSchema, type RoutingRuleConfig } from '../../shared/routing/call-routing.js';
+import { routingRuleConfigSchema, type RoutingRuleConfig } from '../../shared/routing/callRouting.js';
 import { listObjects } from '../config/config.service.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Unzip } from 'fflate';
 import { AppError } from '../errors/AppError.js';
-import { MAX_THEME_UNPACKED_BYTES } from './theme-package.js';
+import { MAX_THEME_UNPACKED_BYTES } from './themePackage.js';
 
 /**
  * Checks a theme ZIP while it is still being uploaded, from each entry's local header: once the

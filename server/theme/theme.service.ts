@@ -7,7 +7,7 @@ import { THEME_MESSAGES, themeFieldsSchema, themePatchSchema, type Theme } from 
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { themeVersionOf, validateThemePackage } from './theme-package.js';
+import { themeVersionOf, validateThemePackage } from './themePackage.js';
 
 const OBJECT_TYPE = 'Theme';
 const NAME_TAKEN = { name: [THEME_MESSAGES.nameTaken] };

@@ -11,7 +11,7 @@ import { listAdminLog } from '../audit/adminLog.service.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
-import { basePackage } from './base-theme.js';
+import { basePackage } from './baseTheme.js';
 import { solidJpeg, tones, wav48kMono } from './media.js';
 import { registerThemeRoutes } from './theme.routes.js';
 

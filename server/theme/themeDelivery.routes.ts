@@ -7,7 +7,7 @@ import type { Domain } from '../domain.js';
 import { readEnrollmentKey } from '../platform/enrollmentKey.js';
 import { AppError } from '../errors/AppError.js';
 import { sendError } from '../rest/tastypie.js';
-import { basePackage } from './base-theme.js';
+import { basePackage } from './baseTheme.js';
 import { downloadTheme } from './theme.service.js';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest();

@@ -1,4 +1,4 @@
-import '../routing/python-regex.js'; // registers the guide's regex syntax for `format: 'regex'` fields
+import '../routing/pythonRegex.js'; // registers the guide's regex syntax for `format: 'regex'` fields
 import type { ResourceDef } from './resource.js';
 import { CALL_CONTROL_RESOURCES } from './resources/callControl.js';
 import { PLATFORM_RESOURCES } from './resources/platform.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { routingRuleConfigSchema } from '../routing/call-routing.js';
+import { routingRuleConfigSchema } from '../routing/callRouting.js';
 
 /**
  * The typed contract between a conferencing node agent and the management server

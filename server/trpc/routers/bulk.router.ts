@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { ACCESS_DENIED, allows } from '../../../shared/admin/permissions.js';
 import { bulkPermission, exportCsv, importCsv, MAX_CSV_LENGTH } from '../../bulk/bulk.service.js';
-import { CSV_KINDS, type CsvKind } from '../../bulk/csv-format.js';
+import { CSV_KINDS, type CsvKind } from '../../bulk/csvFormat.js';
 import type { Admin } from '../../auth/admin.service.js';
 import { adminProcedure, router } from '../trpc.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { testRegex } from '../../../shared/routing/python-regex.js';
+import { testRegex } from '../../../shared/routing/pythonRegex.js';
 import { AppError } from '../../errors/AppError.js';
 import { permittedProcedure, router } from '../trpc.js';
 

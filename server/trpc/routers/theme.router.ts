@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_THEME_PACKAGE_BYTES, themePatchSchema } from '../../../shared/theme/theme.schema.js';
-import { basePackage } from '../../theme/base-theme.js';
+import { basePackage } from '../../theme/baseTheme.js';
 import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from '../../theme/theme.service.js';
 import { permittedProcedure, router } from '../trpc.js';
 

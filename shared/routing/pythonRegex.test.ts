@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { regexValidator } from '../config/field.js';
-import { compilePythonRegex, expandReplacement, fullMatch, PythonRegexError, testRegex } from './python-regex.js';
+import { compilePythonRegex, expandReplacement, fullMatch, PythonRegexError, testRegex } from './pythonRegex.js';
 
 /** The guide's IP address pattern, with `[0-9]` for the source's `(0-9)` typo. */
 const OCTET = '([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])';

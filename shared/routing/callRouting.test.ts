@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseAlias } from '../alias/normalise.js';
-import { lookupIncomingAlias, parsedAlias, routingRuleConfigSchema, type CallContext, type RoutingRuleConfig } from './call-routing.js';
+import { lookupIncomingAlias, parsedAlias, routingRuleConfigSchema, type CallContext, type RoutingRuleConfig } from './callRouting.js';
 
 interface Svc {
   name: string;

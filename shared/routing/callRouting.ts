@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normaliseAlias } from '../alias/normalise.js';
-import { expandReplacement, fullMatch, PythonRegexError } from './python-regex.js';
+import { expandReplacement, fullMatch, PythonRegexError } from './pythonRegex.js';
 
 /**
  * Call Routing Rules as a conferencing node needs them (digest 2 §14; management API

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PIN_MESSAGES } from '../../shared/conference/pin.js';
 import { MSG } from '../../shared/config/field.js';
 import { ADP_MESSAGES } from '../../shared/config/resources/usersDevices.js';
-import { CSV_COLUMNS, CSV_DEFINITIONS, CSV_KINDS, CSV_MESSAGES, MAX_ERRORS, parseCsv, REF_COLUMNS } from './csv-format.js';
+import { CSV_COLUMNS, CSV_DEFINITIONS, CSV_KINDS, CSV_MESSAGES, MAX_ERRORS, parseCsv, REF_COLUMNS } from './csvFormat.js';
 
 describe('CSV column orders', () => {
   it('are the guide’s, verbatim', () => {

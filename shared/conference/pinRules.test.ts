@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PIN_MESSAGES, validatePins } from './pin.js';
-import { decideRole, pinEquals } from './pin-check.js';
+import { decideRole, pinEquals } from './pinCheck.js';
 
 const v = (pin: string, guestPin = '', allowGuests = false) => validatePins({ pin, guestPin, allowGuests });
 

@@ -2,7 +2,7 @@ import { unzipSync } from 'fflate';
 import { imageSize } from 'image-size';
 import { MAX_THEME_PACKAGE_BYTES, THEME_MESSAGES } from '../../shared/theme/theme.schema.js';
 import { AppError } from '../errors/AppError.js';
-import { BACKGROUND_PATTERN, BASE_BACKGROUNDS, BASE_SVG_FILES, ICON_PATTERN, kindOf, THEMECONFIG, type ThemeFileKind } from './theme-files.js';
+import { BACKGROUND_PATTERN, BASE_BACKGROUNDS, BASE_SVG_FILES, ICON_PATTERN, kindOf, THEMECONFIG, type ThemeFileKind } from './themeFiles.js';
 import { referencedFiles, themeConfigSchema } from './themeconfig.js';
 
 /** Unpacked size limit, so a small "ZIP bomb" cannot exhaust memory (the guide sets none). */

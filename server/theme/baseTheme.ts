@@ -1,5 +1,5 @@
 import { strToU8, zipSync, type Zippable } from 'fflate';
-import { BASE_AUDIO_FILES, BASE_SVG_FILES, PRESENCE_AVATAR, THEMECONFIG, WATERMARK } from './theme-files.js';
+import { BASE_AUDIO_FILES, BASE_SVG_FILES, PRESENCE_AVATAR, THEMECONFIG, WATERMARK } from './themeFiles.js';
 import { rgbaPng, solidJpeg, tones, wav48kMono } from './media.js';
 
 /**

@@ -1,9 +1,9 @@
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/AppError.js';
-import { basePackage, BASE_THEME_CONFIG } from './base-theme.js';
+import { basePackage, BASE_THEME_CONFIG } from './baseTheme.js';
 import { rgbaPng, solidJpeg, tones, wav48kMono } from './media.js';
-import { isThemeWav, validateThemePackage } from './theme-package.js';
+import { isThemeWav, validateThemePackage } from './themePackage.js';
 
 const CONFIG = strToU8(JSON.stringify({ theme_version: 2, disable_watermark_icon: true }));
 const GOOD_WAV = wav48kMono(tones([{ hz: 440, ms: 100 }]));
