@@ -4,6 +4,7 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
+import type { ConferenceStatus, LayoutEvent, MessageBody, MessageReceivedEvent, Participant as ClientParticipant, ReferEvent } from '../../shared/client-api/conference.js';
 
 interface Stream {
   participantId: string;
@@ -18,7 +19,7 @@ export class EventHub {
   private readonly streams = new Map<string, Set<Stream>>();
 
   constructor(manager: ConferenceManager) {
-    manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', p.toClientObject(conf.clientServiceType())));
+    manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', clientObject(conf, p)));
     manager.on('participantLeft', (conf, p, reason) => {
       this.broadcast(conf, 'participant_delete', { uuid: p.id }, p.id);
       for (const s of this.streams.get(conf.id) ?? []) {
@@ -28,13 +29,27 @@ export class EventHub {
       }
     });
     manager.on('conferenceStarted', (conf) => {
-      conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', p.toClientObject(conf.clientServiceType())));
+      conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', clientObject(conf, p)));
       conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
       conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
       conf.media.on('stage', (stage) => this.broadcast(conf, 'stage', stageEvent(conf, stage)));
+      conf.on('stageChanged', () => this.broadcast(conf, 'stage', stageEvent(conf, conf.media.stage())));
+      conf.on('layoutChanged', () => {
+        for (const s of this.streams.get(conf.id) ?? []) {
+          const p = conf.get(s.participantId);
+          if (p) write(s.res, 'layout', layoutEvent(conf, p));
+        }
+      });
+      conf.on('refreshToken', (p) => this.sendTo(conf, p.id, 'refresh_token', {}));
+      conf.on('refer', (p, refer) => this.sendTo(conf, p.id, 'refer', { alias: refer.alias, token: refer.token, target: 'conference' } satisfies ReferEvent));
+      let presenting: Participant | null = null;
       conf.on('presentation', (presenter) => {
         if (presenter) this.broadcast(conf, 'presentation_start', presentationStart(presenter), presenter.id);
         else this.broadcast(conf, 'presentation_stop', null);
+        // is_presenting changed for the one who stopped and the one who started.
+        const before = presenting;
+        presenting = presenter;
+        for (const p of [before, presenter]) if (p && conf.get(p.id)) this.broadcast(conf, 'participant_update', clientObject(conf, p));
       });
     });
     manager.on('conferenceEnded', (conf) => {
@@ -56,7 +71,7 @@ export class EventHub {
     set.add(stream);
     this.streams.set(conf.id, set);
     write(res, 'participant_sync_begin', null);
-    for (const p of conf.participants) write(res, 'participant_create', p.toClientObject(conf.clientServiceType()));
+    for (const p of conf.participants) write(res, 'participant_create', clientObject(conf, p));
     write(res, 'participant_sync_end', null);
     write(res, 'conference_update', conferenceStatus(conf));
     write(res, 'layout', layoutEvent(conf, participant));
@@ -80,8 +95,18 @@ export class EventHub {
   }
 
   /** A chat or application message to everyone else in the conference (SSE `message_received`). */
-  message(conf: Conference, from: Participant, msg: { type: string; payload: string }): void {
-    this.broadcast(conf, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: false }, from.id);
+  message(conf: Conference, from: Participant, msg: MessageBody): void {
+    this.broadcast(conf, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: false } satisfies MessageReceivedEvent, from.id);
+  }
+
+  /** A message to one participant only (participant `message`). */
+  direct(conf: Conference, from: Participant, to: Participant, msg: MessageBody): void {
+    this.sendTo(conf, to.id, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: true } satisfies MessageReceivedEvent);
+  }
+
+  /** The participant's media leg ended without them hanging up (SSE `call_disconnected`). */
+  callDisconnected(conf: Conference, p: Participant, callId: string, reason: string): void {
+    this.sendTo(conf, p.id, 'call_disconnected', { call_uuid: callId, reason });
   }
 
   private broadcast(conf: Conference, event: string, data: unknown, except?: string): void {
@@ -89,20 +114,27 @@ export class EventHub {
   }
 }
 
-/** Pexip's `stage`: the active-speaker order, participants of this conference only. */
+/** The participant object as everyone sees it (client-api-v2 §5.1). */
+export function clientObject(conf: Conference, p: Participant): ClientParticipant {
+  return p.toClientObject(conf.clientServiceType(), conf.announcedPresenter === p);
+}
+
+/** Pexip's `stage`: spotlit participants first, then the active-speaker order; participants of this conference only. */
 function stageEvent(conf: Conference, stage: StagePosition[]): StageEntry[] {
-  return stage
+  return conf
+    .stageOrder(stage)
     .filter((s) => conf.get(s.participantId))
     .map((s, i) => ({ participant_uuid: s.participantId, stage_index: i, vad: s.speaking ? 100 : 0 }));
 }
 
 /** Pexip's `layout`: the view this participant's role gets (the service's Host view or Guest view). */
-function layoutEvent(conf: Conference, p: Participant) {
-  const { hostView, guestView } = conf.service;
+function layoutEvent(conf: Conference, p: Participant): LayoutEvent {
+  const host = conf.layout.host ?? conf.service.hostView;
+  const guest = conf.layout.guest ?? conf.service.guestView;
   return {
-    view: LAYOUT_SHORT[p.role === 'HOST' ? hostView : guestView],
-    participants: conf.media.stage().map((s) => s.participantId).filter((id) => id !== p.id),
-    requested_layout: { primary_screen: { chair_layout: hostView, guest_layout: guestView } },
+    view: LAYOUT_SHORT[conf.layoutFor(p)],
+    participants: conf.stageOrder(conf.media.stage()).map((s) => s.participantId).filter((id) => id !== p.id),
+    requested_layout: { primary_screen: { chair_layout: LAYOUT_SHORT[host], guest_layout: LAYOUT_SHORT[guest] } },
   };
 }
 
@@ -110,12 +142,15 @@ function presentationStart(p: Participant): PresentationStartEvent {
   return { presenter_name: p.displayName, presenter_uri: p.alias, presenter_uuid: p.id, status: 'start' };
 }
 
-export function conferenceStatus(conf: Conference) {
+export function conferenceStatus(conf: Conference): ConferenceStatus {
+  const everyone = conf.participants;
   return {
-    locked: false,
-    guests_muted: false,
+    locked: conf.locked,
+    guests_muted: conf.guestsMuted,
     started: conf.hasHost,
-    all_muted: false,
+    all_muted: everyone.length > 0 && everyone.every((p) => p.isMuted),
+    guests_can_unmute: conf.guestsCanUnmute,
+    guests_can_present: conf.service.guestsCanPresent,
     presentation_allowed: true,
     direct_media: false,
   };

@@ -1,11 +1,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseSdp } from 'sdp-transform';
 import type { Logger } from 'pino';
-import { callsBody, candidateBody, messageBody, requestTokenBody, updateBody } from '../../shared/client-api/conference.js';
+import type { z } from 'zod';
+import {
+  callsBody,
+  candidateBody,
+  clientStatisticsBody,
+  messageBody,
+  requestTokenBody,
+  roleBody,
+  setGuestsCanUnmuteBody,
+  transferBody,
+  transformLayoutBody,
+  updateBody,
+  type CallStatistics,
+} from '../../shared/client-api/conference.js';
+import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
+import type { ConferenceAction, ParticipantAction } from '../conference/ConferenceControl.js';
+import { ControlError } from '../conference/ControlError.js';
+import type { StreamMeasure } from '../media/MediaTypes.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
-import { conferenceStatus, type EventHub } from './EventHub.js';
+import { clientObject, conferenceStatus, type EventHub } from './EventHub.js';
+import { avatarJpeg } from './avatar.js';
 import { clientIceServers } from './iceServers.js';
 
 /**
@@ -36,17 +54,32 @@ function checkOffer(sdp: string): string | null {
 export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger): void {
   const tokenOf = (req: Req) => (req.headers.token as string | undefined) ?? req.query.token;
 
-  /** Resolves the token to its participant, answering 403 "Invalid token" otherwise. */
+  /**
+   * Resolves the token to its participant, answering 403 "Invalid token" otherwise. A ControlError
+   * from the conference domain becomes Pexip's answer here, in one place.
+   */
   const authed =
-    (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown) =>
+    (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown, opts: { othersCheckedByDomain?: boolean } = {}) =>
     async (req: Req, reply: FastifyReply) => {
       const entry = manager.byToken(tokenOf(req));
       if (!entry) return reply.code(403).send({ status: 'success', result: 'Invalid token' });
-      if (req.params.participant && req.params.participant !== entry.participant.id && entry.participant.role !== 'HOST') {
+      if (!opts.othersCheckedByDomain && req.params.participant && req.params.participant !== entry.participant.id && entry.participant.role !== 'HOST') {
         return reply.code(403).send({ status: 'success', result: 'Invalid role' });
       }
-      return fn(req, reply, entry.conference, entry.participant);
+      try {
+        return await fn(req, reply, entry.conference, entry.participant);
+      } catch (err) {
+        if (!(err instanceof ControlError)) throw err;
+        return reply.code(err.httpStatus).send(err.httpStatus === 400 ? { status: 'failed', result: err.reason } : ok(err.reason));
+      }
     };
+  /** Parses a body with the contract's schema; a bad one is a 400 with the first problem. */
+  const parsed = <T>(schema: z.ZodType<T>, body: unknown): T => {
+    const r = schema.safeParse(body ?? {});
+    if (!r.success) throw new ControlError(r.error.issues[0]?.message ?? 'Invalid request', 400);
+    return r.data;
+  };
+  const control = manager.control;
 
   app.post(`${BASE}/request_token`, async (req: Req, reply) => {
     const body = requestTokenBody.safeParse(req.body ?? {});
@@ -71,6 +104,7 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     const transfer = transferToken && transferTarget ? manager.transfers.check(transferToken, transferTarget.id) : undefined;
     if (transfer && !transfer.ok) return reply.code(403).send(ok('Invalid token'));
     const result = manager.join({
+      grantedRole: transfer?.ok ? transfer.grant.role : undefined,
       alias: req.params.alias,
       displayName: body.data.display_name,
       pin,
@@ -141,15 +175,62 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
 
   // `…/theme/` and `…/theme/<file>` are served by node-agent/theme/theme.routes.ts.
   app.get(`${BASE}/conference_status`, authed((_req, _reply, conf) => ok(conferenceStatus(conf))));
-  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => p.toClientObject(conf.clientServiceType())))));
+  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => clientObject(conf, p)))));
 
-  app.post(`${BASE}/message`, authed((req, reply, conf, p) => {
-    if (!manager.chatEnabled(conf.service)) return reply.code(403).send(ok('Chat is disabled'));
-    const body = messageBody.safeParse(req.body ?? {});
-    if (!body.success) return reply.code(400).send({ status: 'failed', result: body.error.issues[0]?.message ?? 'Invalid message' });
-    hub.message(conf, p, body.data);
+  app.post(`${BASE}/message`, authed((req, _reply, conf, p) => {
+    control.requireChat(conf);
+    hub.message(conf, p, parsed(messageBody, req.body));
     return ok(true);
   }));
+
+  // Conference control (client-api-v2 §6): Hosts only; the domain checks.
+  const conferenceActions: ConferenceAction[] = ['lock', 'unlock', 'start_conference', 'muteguests', 'unmuteguests', 'disconnect', 'clearallbuzz'];
+  for (const action of conferenceActions) {
+    app.post(`${BASE}/${action}`, authed((_req, _reply, conf, p) => {
+      control.conference(conf, p, action);
+      return ok(true);
+    }));
+  }
+  app.post(`${BASE}/set_guests_can_unmute`, authed((req, _reply, conf, p) => {
+    control.setGuestsCanUnmute(conf, p, parsed(setGuestsCanUnmuteBody, req.body).setting);
+    return ok(true);
+  }));
+  app.post(`${BASE}/transform_layout`, authed((req, _reply, conf, p) => {
+    control.transformLayout(conf, p, parsed(transformLayoutBody, req.body));
+    return ok(true);
+  }));
+  app.get(`${BASE}/available_layouts`, authed(() => ok(Object.values(LAYOUT_SHORT))));
+
+  // Participant control (client-api-v2 §7): on oneself, or a Host on anyone; the domain checks.
+  const participantActions: ParticipantAction[] = [
+    'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'buzz', 'clearbuzz', 'unlock', 'disconnect',
+  ];
+  for (const action of participantActions) {
+    app.post(`${BASE}/participants/:participant/${action}`, authed((req, _reply, conf, p) => {
+      control.participant(conf, p, req.params.participant!, action);
+      return ok(true);
+    }, { othersCheckedByDomain: true }));
+  }
+  app.post(`${BASE}/participants/:participant/role`, authed((req, _reply, conf, p) => {
+    control.setRole(conf, p, req.params.participant!, parsed(roleBody, req.body).role);
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  app.post(`${BASE}/participants/:participant/transfer`, authed((req, _reply, conf, p) => {
+    control.transfer(conf, p, req.params.participant!, parsed(transferBody, req.body));
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  // Direct chat: anyone may write to anyone in the meeting.
+  app.post(`${BASE}/participants/:participant/message`, authed((req, _reply, conf, p) => {
+    control.requireChat(conf);
+    const body = parsed(messageBody, req.body);
+    hub.direct(conf, p, control.target(conf, p, req.params.participant!, true), body);
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  app.get(`${BASE}/participants/:participant/avatar.jpg`, authed((req, reply, conf) => {
+    const target = conf.get(req.params.participant!);
+    if (!target) return reply.code(404).send({ status: 'failed', result: 'No image available' });
+    return reply.type('image/jpeg').header('Cache-Control', 'private, max-age=300').send(avatarJpeg(target.displayName, target.id));
+  }, { othersCheckedByDomain: true }));
 
   app.get(`${BASE}/events`, authed((_req, reply, conf, p) => {
     reply.hijack();
@@ -168,9 +249,11 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
       const answer = await leg.negotiate(body.data.sdp);
       p.leg = leg;
       p.lastCallId = leg.id;
-      leg.on('closed', () => {
+      leg.on('closed', (reason) => {
         if (p.leg === leg) {
           p.leg = null;
+          // The media ended without a hang-up from the client (e.g. ICE failed): tell it.
+          hub.callDisconnected(conf, p, leg.id, reason);
           conf.updated(p);
         }
       });
@@ -215,15 +298,35 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     // so the node saw DTLS close) is done, not an error.
     if (!p.leg && p.lastCallId === req.params.call) return ok(null);
     if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
-    p.leg.close('Call disconnected');
+    const leg = p.leg;
     p.leg = null;
+    leg.close('Call disconnected');
     conf.updated(p);
     return ok(null);
   }));
-  app.post(`${BASE}/participants/:participant/disconnect`, authed((req, reply, conf) => {
-    const target = conf.get(req.params.participant!);
-    if (!target) return reply.code(403).send({ status: 'success', result: 'Participant not found' });
-    conf.remove(target.id, 'Disconnected by another participant');
-    return ok(true);
+  // The client's own report of the call (Pexip's SDK posts it periodically): accepted, kept for the log.
+  app.post(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((req, _reply, _conf, p) => {
+    const body = parsed(clientStatisticsBody, req.body);
+    log.debug({ participant: p.id, call: req.params.call, stats: body }, 'client call statistics');
+    return ok(null);
   }));
+  // What the node measures for this call.
+  app.get(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((_req, _reply, _conf, p) => ok(callStatistics(p.leg!.id, p.leg!.stats()))));
+}
+
+/** The node's measurements of a call, in the contract's shape (kbit/s, ms). */
+function callStatistics(callId: string, stats: { packetsIn: Record<'audio' | 'video', number>; packetsOut: Record<'audio' | 'video', number>; rx?: Record<'audio' | 'video', StreamMeasure>; tx?: Record<'audio' | 'video', StreamMeasure> }): CallStatistics {
+  const one = (m: StreamMeasure | undefined, packets: number) => ({
+    packets: m?.packets ?? packets,
+    bytes: m?.bytes ?? 0,
+    bitrate: Math.round((m?.bitrate ?? 0) / 100) / 10,
+    ...(m?.packetsLost !== undefined ? { packets_lost: m.packetsLost } : {}),
+    ...(m?.fractionLost !== undefined ? { fraction_lost: m.fractionLost } : {}),
+    ...(m?.jitterMs !== undefined ? { jitter: m.jitterMs } : {}),
+  });
+  return {
+    call_uuid: callId,
+    audio: { rx: one(stats.rx?.audio, stats.packetsIn.audio), tx: one(stats.tx?.audio, stats.packetsOut.audio) },
+    video: { rx: one(stats.rx?.video, stats.packetsIn.video), tx: one(stats.tx?.video, stats.packetsOut.video) },
+  };
 }

@@ -36,6 +36,9 @@ export function registerVirtualReception(
     const body = dtmfBody.safeParse(req.body ?? {});
     if (!body.success) return refuse(reply, body.error.issues[0]?.message ?? 'Invalid digits');
     receptions.dtmf(conf, target, body.data.digits);
+    // A Host's own keys may be conference commands (*7 lock, *5 mute Guests, ## end); tones for someone else are logged.
+    if (target === self) manager.control.callDtmf(conf, self, body.data.digits);
+    else manager.control.sendDtmf(conf, self, target.id, body.data.digits);
     return { status: 'success', result: true };
   };
   app.post(`${BASE}/participants/:participant/dtmf`, dtmf(false));

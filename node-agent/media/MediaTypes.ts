@@ -35,9 +35,25 @@ export interface MediaEngineOptions {
   loopbackDelayMs?: number;
 }
 
+/** One direction of one kind of media, as the node measured it last. */
+export interface StreamMeasure {
+  packets: number;
+  bytes: number;
+  /** bit/s */
+  bitrate: number;
+  packetsLost?: number;
+  /** 0–1 */
+  fractionLost?: number;
+  /** ms */
+  jitterMs?: number;
+}
+
 export interface CallLegStats {
   packetsIn: Record<MediaKind, number>;
   packetsOut: Record<MediaKind, number>;
+  /** Fuller figures per kind (client API call `statistics`), where the engine measures them. */
+  rx?: Record<MediaKind, StreamMeasure>;
+  tx?: Record<MediaKind, StreamMeasure>;
 }
 
 export interface CallLegEvents {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MediaKind, type MediaSourceKind } from '../MediaTypes.js';
+import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MediaKind, type MediaSourceKind, type StreamMeasure } from '../MediaTypes.js';
 import { buildAnswer, type AnswerMediaOptions } from '../sdp/SdpAnswer.js';
 import { negotiateOffer, parseOffer, SdpError, type NegotiatedOffer } from '../sdp/SdpOffer.js';
 import type { DirectMedia, Feed } from './DirectMedia.js';
@@ -227,15 +227,29 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   }
 
   private async refreshStats(): Promise<void> {
-    const count = async (x: types.Producer | types.Consumer | undefined, type: string) =>
-      x && !x.closed ? ((await x.getStats().catch(() => [])) as { type: string; packetCount?: number }[]).filter((s) => s.type === type).reduce((n, s) => n + (s.packetCount ?? 0), 0) : 0;
+    type RtpStat = { type: string; packetCount?: number; byteCount?: number; bitrate?: number; packetsLost?: number; fractionLost?: number; jitter?: number; clockRate?: number };
+    const measure = async (x: types.Producer | types.Consumer | undefined, type: string): Promise<StreamMeasure> => {
+      const stats = x && !x.closed ? ((await x.getStats().catch(() => [])) as RtpStat[]).filter((s) => s.type === type) : [];
+      const sum = (f: (s: RtpStat) => number | undefined) => stats.reduce((n, s) => n + (f(s) ?? 0), 0);
+      const first = stats[0];
+      const clockRate = x?.rtpParameters.codecs[0]?.clockRate ?? 90_000;
+      return {
+        packets: sum((s) => s.packetCount),
+        bytes: sum((s) => s.byteCount),
+        bitrate: sum((s) => s.bitrate),
+        ...(first ? { packetsLost: sum((s) => s.packetsLost), fractionLost: (first.fractionLost ?? 0) / 256 } : {}),
+        // mediasoup gives jitter in RTP timestamp units.
+        ...(first?.jitter !== undefined ? { jitterMs: Math.round((first.jitter / clockRate) * 1000 * 10) / 10 } : {}),
+      };
+    };
     const out = [...this.consumers.values()];
+    const rx = { audio: await measure(this.producers.get('audio'), 'inbound-rtp'), video: await measure(this.producers.get('video'), 'inbound-rtp') };
+    const tx = { audio: await measure(out.find((c) => c.kind === 'audio'), 'outbound-rtp'), video: await measure(out.find((c) => c.kind === 'video'), 'outbound-rtp') };
     this.counts = {
-      packetsIn: { audio: await count(this.producers.get('audio'), 'inbound-rtp'), video: await count(this.producers.get('video'), 'inbound-rtp') },
-      packetsOut: {
-        audio: await count(out.find((c) => c.kind === 'audio'), 'outbound-rtp'),
-        video: await count(out.find((c) => c.kind === 'video'), 'outbound-rtp'),
-      },
+      packetsIn: { audio: rx.audio.packets, video: rx.video.packets },
+      packetsOut: { audio: tx.audio.packets, video: tx.video.packets },
+      rx,
+      tx,
     };
   }
 }
