@@ -46,9 +46,9 @@ const common = {
 } satisfies FieldSpecs;
 
 const media = {
-  max_callrate_in: { type: 'int', label: 'Maximum inbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options' },
-  max_callrate_out: { type: 'int', label: 'Maximum outbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options' },
-  call_type: { type: 'choice', label: 'Conference capabilities', choices: CALL_TYPES, default: 'video', section: 'Advanced options' },
+  max_callrate_in: { type: 'int', label: 'Maximum inbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options', notYetActive: true },
+  max_callrate_out: { type: 'int', label: 'Maximum outbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options', notYetActive: true },
+  call_type: { type: 'choice', label: 'Conference capabilities', choices: CALL_TYPES, default: 'video', section: 'Advanced options', notYetActive: true },
   max_pixels_per_second: {
     type: 'choice',
     label: 'Maximum call quality',
@@ -57,8 +57,9 @@ const media = {
     nullable: true,
     nullLabel: 'Use global setting',
     section: 'Advanced options',
+    notYetActive: true,
   },
-  crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: null, nullable: true, nullLabel: 'Use global setting', section: 'Advanced options' },
+  crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: null, nullable: true, nullLabel: 'Use global setting', section: 'Advanced options', notYetActive: true },
   tag: { type: 'text', label: 'Service tag', max: 250, section: 'Advanced options' },
 } satisfies FieldSpecs;
 
@@ -74,8 +75,8 @@ const hostedConference = {
   ...common,
   ...pins,
   ...theme,
-  enable_overlay_text: { type: 'bool', label: 'Show names of participants', default: false },
-  automatic_participants: { type: 'refList', label: 'Automatically Dialed Participants', resource: 'automatic_participant' },
+  enable_overlay_text: { type: 'bool', label: 'Show names of participants', default: false, notYetActive: true },
+  automatic_participants: { type: 'refList', label: 'Automatically Dialed Participants', resource: 'automatic_participant', notYetActive: true },
   guests_can_present: { type: 'bool', label: 'Guests can present', default: true, section: 'Advanced options' },
   enable_chat: { type: 'choice', label: 'Enable chat', choices: TRI_STATE, default: 'default', section: 'Advanced options' },
   participant_limit: { type: 'int', label: 'Participant limit', min: 0, max: 1_000_000, default: null, help: 'Blank: unlimited.', section: 'Advanced options' },
@@ -103,7 +104,7 @@ export const vmrResource = defineResource({
   fields: {
     ...hostedConference,
     host_view: { type: 'choice', label: 'View', choices: LAYOUTS, default: 'one_main_seven_pips' },
-    primary_owner_email_address: { type: 'text', label: "Owner's email address", max: 100, format: 'email' },
+    primary_owner_email_address: { type: 'text', label: "Owner's email address", max: 100, format: 'email', notYetActive: true },
   },
   refine: refinePins,
   listColumns: ['name', 'aliases', 'pin', 'allow_guests', 'participant_limit'],
@@ -126,7 +127,7 @@ export const virtualAuditoriumResource = defineResource({
     host_view: { type: 'choice', label: 'Host view', choices: LAYOUTS, default: 'one_main_seven_pips' },
     guest_view: { type: 'choice', label: 'Guest view', choices: LAYOUTS, default: 'one_main_seven_pips' },
     mute_all_guests: { type: 'bool', label: 'Mute all Guests', default: false },
-    force_presenter_into_main: { type: 'bool', label: 'Lock presenter as main speaker', default: false },
+    force_presenter_into_main: { type: 'bool', label: 'Lock presenter as main speaker', default: false, notYetActive: true },
   },
   refine: refinePins,
   listColumns: ['name', 'aliases', 'pin', 'allow_guests', 'participant_limit'],

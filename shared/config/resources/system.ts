@@ -24,7 +24,7 @@ export const dnsServerResource = defineResource({
   },
   unique: [{ fields: ['address'], message: 'A DNS server with this address already exists.' }],
   listColumns: ['address', 'description'],
-  intro: 'At least one DNS server is required. Assign them to system locations and to the Management Node.',
+  intro: 'At least one DNS server is required. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host\'s own DNS.',
 });
 
 export const ntpServerResource = defineResource({
@@ -50,7 +50,7 @@ export const ntpServerResource = defineResource({
   },
   unique: [{ fields: ['address'], message: 'An NTP server with this address already exists.' }],
   listColumns: ['address', 'description', 'key_id'],
-  intro: 'We recommend at least three NTP servers. Assign them to system locations and to the Management Node.',
+  intro: 'We recommend at least three NTP servers. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host\'s own clock.',
 });
 
 export const webProxyResource = defineResource({
@@ -73,6 +73,7 @@ export const webProxyResource = defineResource({
   unique: [{ fields: ['name'], message: 'A web proxy with this name already exists.' }],
   listColumns: ['name', 'address', 'port'],
   searchFields: ['name', 'address'],
+  intro: 'Not acted on yet: OpenMeet makes no requests through a web proxy.',
 });
 
 export const snmpNmsResource = defineResource({
@@ -92,6 +93,7 @@ export const snmpNmsResource = defineResource({
   unique: [{ fields: ['name'], message: 'An SNMP NMS with this name already exists.' }],
   listColumns: ['name', 'address', 'port'],
   searchFields: ['name', 'description', 'address'],
+  intro: 'Not acted on yet: OpenMeet has no SNMP agent.',
 });
 
 export const syslogServerResource = defineResource({
@@ -160,6 +162,7 @@ export const smtpServerResource = defineResource({
   unique: [{ fields: ['name'], message: 'An SMTP server with this name already exists.' }],
   listColumns: ['name', 'address', 'port', 'from_email_address'],
   searchFields: ['name', 'description', 'address'],
+  intro: 'Not acted on yet: OpenMeet sends no email.',
 });
 
 export const staticRouteResource = defineResource({
@@ -185,7 +188,7 @@ export const staticRouteResource = defineResource({
   unique: [{ fields: ['name'], message: 'A static route with this name already exists.' }],
   listColumns: ['name', 'address', 'prefix', 'gateway'],
   searchFields: ['name', 'address'],
-  intro: 'Static routes take effect immediately; no restart is needed.',
+  intro: 'Not acted on yet: OpenMeet uses the host\'s own routes.',
 });
 
 export const eventSinkResource = defineResource({
