@@ -17,7 +17,7 @@ import {
 } from '../../shared/client-api/conference.js';
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
 import type { ConferenceAction, ParticipantAction } from '../conference/ConferenceControl.js';
-import { ControlError } from '../conference/ControlError.js';
+import { ControlError, REFUSAL } from '../conference/ControlError.js';
 import type { StreamMeasure } from '../media/MediaTypes.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
@@ -223,7 +223,9 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   app.post(`${BASE}/participants/:participant/message`, authed((req, _reply, conf, p) => {
     control.requireChat(conf);
     const body = parsed(messageBody, req.body);
-    hub.direct(conf, p, control.target(conf, p, req.params.participant!, true), body);
+    const to = conf.get(req.params.participant!);
+    if (!to) throw new ControlError(REFUSAL.notFound);
+    hub.direct(conf, p, to, body);
     return ok(true);
   }, { othersCheckedByDomain: true }));
   app.get(`${BASE}/participants/:participant/avatar.jpg`, authed((req, reply, conf) => {

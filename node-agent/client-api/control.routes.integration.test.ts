@@ -1,0 +1,369 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import pino from 'pino';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { ManagementServer } from '../../server/ManagementServer.js';
+import {
+  availableLayouts,
+  conferenceEvents,
+  conferenceStatus,
+  participant as participantSchema,
+  refreshTokenResult,
+  requestTokenResult,
+  type ConferenceEventName,
+} from '../../shared/client-api/conference.js';
+import { until } from '../../shared/testing/until.js';
+import { MediaTestClient } from '../testing/MediaTestClient.js';
+import { NodeAgent } from '../NodeAgent.js';
+
+/**
+ * Meeting control over real HTTP against a real node: each control, who may use it, and the
+ * events the others receive. Every answer and event is checked against the shared contract
+ * (shared/client-api/conference.ts). The mute test also checks the media: a real mediasoup mix.
+ */
+const silent = pino({ level: 'silent' });
+const KEY = 'control-routes-key';
+
+/** One participant's SSE stream, parsed and validated against the contract as it arrives. */
+class EventStream {
+  readonly events: { event: ConferenceEventName; data: any }[] = [];
+  private readonly abort = new AbortController();
+  private constructor() {}
+
+  static async open(url: string): Promise<EventStream> {
+    const s = new EventStream();
+    const res = await fetch(url, { signal: s.abort.signal });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    void s.pump(res.body!.getReader());
+    await until(() => s.events.some((e) => e.event === 'participant_sync_end'), Boolean);
+    return s;
+  }
+
+  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+    let buf = '';
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (!event || data === undefined) continue;
+          const schema = conferenceEvents[event as ConferenceEventName];
+          const parsed = JSON.parse(data);
+          // Events outside the meeting-control contract (media consumers) are not checked here.
+          if (schema) schema.parse(parsed);
+          this.events.push({ event: event as ConferenceEventName, data: parsed });
+        }
+      }
+    } catch {
+      /* closed */
+    }
+  }
+
+  /** Waits for an event (after index `from`) that satisfies `ok`. */
+  async next(event: ConferenceEventName, ok: (data: any) => boolean = () => true, from = 0): Promise<any> {
+    const found = await until(() => this.events.slice(from).find((e) => e.event === event && ok(e.data)), (e) => e !== undefined, 5_000);
+    return found!.data;
+  }
+
+  mark(): number {
+    return this.events.length;
+  }
+
+  has(event: ConferenceEventName, ok: (data: any) => boolean = () => true, from = 0): boolean {
+    return this.events.slice(from).some((e) => e.event === event && ok(e.data));
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name', ({ open }) => {
+  let server: ManagementServer;
+  let node: NodeAgent;
+  const streams: EventStream[] = [];
+  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+  const api = async (alias: string, path: string, init: { token?: string; body?: unknown; pin?: string; method?: string } = {}) => {
+    const res = await fetch(`${node.url}/api/client/v2/conferences/${alias}/${path}`, {
+      method: init.method ?? (init.body === undefined ? 'POST' : 'POST'),
+      headers: {
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.token ? { token: init.token } : {}),
+        ...(init.pin ? { pin: init.pin } : {}),
+      },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    });
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, type, json: type.startsWith('application/json') ? ((await res.json()) as { status: string; result: any }) : { status: '', result: await res.arrayBuffer() } };
+  };
+  const get = (alias: string, path: string, token: string) => api(alias, path, { token, method: 'GET' });
+  const join = async (alias: string, name: string, pin?: string, token?: string) => {
+    const r = await api(alias, 'request_token', { body: { display_name: name, ...(token ? { token } : {}) }, pin });
+    expect(r.status).toBe(200);
+    return requestTokenResult.parse(r.json.result);
+  };
+  const events = async (alias: string, token: string) => {
+    const s = await EventStream.open(`${node.url}/api/client/v2/conferences/${alias}/events?token=${token}`);
+    streams.push(s);
+    return s;
+  };
+  /** 200 with `result: true` (Pexip's answer to every control). */
+  const done = (r: { status: number; json: { status: string; result: unknown } }) => {
+    expect(r).toMatchObject({ status: 200, json: { status: 'success', result: true } });
+  };
+  /** 403 with a reason string (Pexip's refusal). */
+  const refused = (r: { status: number; json: { status: string; result: unknown } }, reason: string) => {
+    expect(r.status).toBe(403);
+    expect(r.json).toEqual({ status: 'success', result: reason });
+  };
+  const createRoom = async (body: Record<string, unknown>) => {
+    const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    expect(r.status).toBe(201);
+  };
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    node = await NodeAgent.start({
+      name: 'control-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: mkdtempSync(joinPath(tmpdir(), 'om-control-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [46000, 46999],
+      mediaWorkers: 1,
+      logger: silent,
+    });
+    await until(() => node.link.connected, (c) => c);
+    for (const n of ['lock', 'mute', 'spot', 'role', 'xfer', 'dest', 'misc', 'media']) {
+      await createRoom({ name: `Room ${n}`, aliases: [{ alias: `c.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
+    }
+    await createRoom({ name: 'Room hosted', aliases: [{ alias: 'c.hosted' }], pin: '4321', allow_guests: true, guest_pin: '8765' });
+    await until(() => node.manager.directory.lookup('c.hosted'), (s) => s !== undefined);
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    await node?.stop();
+    await server?.stop();
+  });
+
+  it('lock: newcomers wait in the lobby, Host-PIN joiners enter, a Host admits; Guests may not lock', async () => {
+    const host = await join('c.lock', 'Hanna', '1234');
+    const guest = await join('c.lock', 'Gus', 'none');
+    const hostEvents = await events('c.lock', host.token);
+    refused(await api('c.lock', 'lock', { token: guest.token }), 'Invalid role');
+
+    done(await api('c.lock', 'lock', { token: host.token }));
+    await hostEvents.next('conference_update', (s) => s.locked === true);
+    expect(conferenceStatus.parse((await get('c.lock', 'conference_status', host.token)).json.result)).toMatchObject({ locked: true, started: true });
+
+    const late = await join('c.lock', 'Lena', 'none');
+    expect(late.current_service_type).toBe('waiting_room');
+    const waiting = await hostEvents.next('participant_create', (p) => p.uuid === late.participant_uuid);
+    expect(waiting.service_type).toBe('waiting_room');
+    const lateEvents = await events('c.lock', late.token);
+    await lateEvents.next('splash_screen', (s) => s?.screen_key === 'waiting_for_host');
+    // A waiting Guest does not control anyone, not even with a Host's rights later.
+    refused(await api('c.lock', `participants/${guest.participant_uuid}/unlock`, { token: late.token }), 'Invalid role');
+
+    const cohost = await join('c.lock', 'Carl', '1234');
+    expect(cohost.current_service_type).toBe('conference');
+
+    done(await api('c.lock', `participants/${late.participant_uuid}/unlock`, { token: host.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === late.participant_uuid && p.service_type === 'conference');
+    await lateEvents.next('splash_screen', (s) => s === null);
+
+    const participants = await get('c.lock', 'participants', host.token);
+    const list = z.array(participantSchema).parse(participants.json.result);
+    expect(list.map((p) => p.service_type)).toEqual(['conference', 'conference', 'conference', 'conference']);
+
+    // Unlocking admits everyone still waiting.
+    const later = await join('c.lock', 'Lou', 'none');
+    expect(later.current_service_type).toBe('waiting_room');
+    done(await api('c.lock', 'unlock', { token: host.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === later.participant_uuid && p.service_type === 'conference');
+    await hostEvents.next('conference_update', (s) => s.locked === false);
+  });
+
+  it('mute: a Host mutes a Guest, the Guest may not unmute itself until allowed; mute all Guests holds for newcomers', async () => {
+    const host = await join('c.mute', 'Hanna', '1234');
+    const guest = await join('c.mute', 'Gus', 'none');
+    const hostEvents = await events('c.mute', host.token);
+    const other = `participants/${host.participant_uuid}`;
+    refused(await api('c.mute', `${other}/mute`, { token: guest.token }), 'Invalid role');
+
+    done(await api('c.mute', `participants/${guest.participant_uuid}/mute`, { token: host.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.is_muted === 'YES');
+    refused(await api('c.mute', `participants/${guest.participant_uuid}/unmute`, { token: guest.token }), 'Invalid role');
+    done(await api('c.mute', 'set_guests_can_unmute', { token: host.token, body: { setting: true } }));
+    await hostEvents.next('conference_update', (s) => s.guests_can_unmute === true);
+    done(await api('c.mute', `participants/${guest.participant_uuid}/unmute`, { token: guest.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.is_muted === 'NO');
+    expect((await api('c.mute', 'set_guests_can_unmute', { token: host.token, body: { setting: 'yes' } })).status).toBe(400);
+
+    // Self mute indication and video mute are the participant's own; flags follow.
+    done(await api('c.mute', `participants/${guest.participant_uuid}/client_mute`, { token: guest.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.is_client_muted === true);
+    done(await api('c.mute', `participants/${guest.participant_uuid}/video_muted`, { token: guest.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.is_video_muted === true);
+
+    done(await api('c.mute', 'muteguests', { token: host.token }));
+    await hostEvents.next('conference_update', (s) => s.guests_muted === true);
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.is_muted === 'YES');
+    const late = await join('c.mute', 'Lena', 'none');
+    const created = await hostEvents.next('participant_create', (p) => p.uuid === late.participant_uuid);
+    expect(created.is_muted).toBe('YES');
+    // Hosts stay unmuted.
+    const list = z.array(participantSchema).parse((await get('c.mute', 'participants', host.token)).json.result);
+    expect(list.find((p) => p.uuid === host.participant_uuid)!.is_muted).toBe('NO');
+    done(await api('c.mute', 'unmuteguests', { token: host.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === late.participant_uuid && p.is_muted === 'NO');
+  });
+
+  it('spotlight leads the stage; raised hands are seen and cleared; layouts change for everyone', async () => {
+    const host = await join('c.spot', 'Hanna', '1234');
+    const guest = await join('c.spot', 'Gus', 'none');
+    const guestEvents = await events('c.spot', guest.token);
+    refused(await api('c.spot', `participants/${host.participant_uuid}/spotlighton`, { token: guest.token }), 'Invalid role');
+
+    const before = guestEvents.mark();
+    done(await api('c.spot', `participants/${guest.participant_uuid}/spotlighton`, { token: host.token }));
+    const spotlit = await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.spotlight > 0, before);
+    expect(spotlit.spotlight).toBeGreaterThan(Date.now() / 1000 - 60);
+    // The stage lists participants with media (none here): the order rule is checked on the conference.
+    const conf = node.manager.conferences().find((c) => c.service.name === 'Room spot')!;
+    const order = conf.stageOrder([{ participantId: host.participant_uuid, speaking: true }, { participantId: guest.participant_uuid, speaking: false }]);
+    expect(order.map((s) => s.participantId)).toEqual([guest.participant_uuid, host.participant_uuid]);
+    done(await api('c.spot', `participants/${guest.participant_uuid}/spotlightoff`, { token: host.token }));
+    await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.spotlight === 0);
+    expect(conf.stageOrder(order).map((s) => s.participantId)).toEqual([guest.participant_uuid, host.participant_uuid]);
+    const layout = await guestEvents.next('layout', () => true);
+    expect(layout.view).toBe('1:7');
+
+    done(await api('c.spot', `participants/${guest.participant_uuid}/buzz`, { token: guest.token }));
+    await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.buzz_time > 0);
+    done(await api('c.spot', 'clearallbuzz', { token: host.token }));
+    await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.buzz_time === 0);
+
+    const layouts = availableLayouts.parse((await get('c.spot', 'available_layouts', host.token)).json.result);
+    expect(layouts).toContain('4:0');
+    refused(await api('c.spot', 'transform_layout', { token: guest.token, body: { transforms: { layout: '4:0' } } }), 'Invalid role');
+    expect((await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: 'nine' } } })).status).toBe(400);
+    const mark = guestEvents.mark();
+    done(await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: '4:0' } } }));
+    const changed = await guestEvents.next('layout', (l) => l.view === '4:0', mark);
+    expect(changed.requested_layout.primary_screen).toEqual({ chair_layout: '4:0', guest_layout: '4:0' });
+  });
+
+  it('role: a Guest made Host is told to refresh, gets the Host role and can then control others', async () => {
+    const host = await join('c.role', 'Hanna', '1234');
+    const guest = await join('c.role', 'Gus', 'none');
+    const guestEvents = await events('c.role', guest.token);
+    refused(await api('c.role', 'lock', { token: guest.token }), 'Invalid role');
+    expect((await api('c.role', `participants/${guest.participant_uuid}/role`, { token: host.token, body: { role: 'HOST' } })).status).toBe(400);
+    done(await api('c.role', `participants/${guest.participant_uuid}/role`, { token: host.token, body: { role: 'chair' } }));
+    await guestEvents.next('refresh_token');
+    await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.role === 'chair');
+    const refreshed = refreshTokenResult.parse((await api('c.role', 'refresh_token', { token: guest.token })).json.result);
+    expect(refreshed.role).toBe('HOST');
+    done(await api('c.role', `participants/${host.participant_uuid}/mute`, { token: refreshed.token }));
+    // And back: the former Host is a Guest now, and cannot lock.
+    done(await api('c.role', `participants/${host.participant_uuid}/role`, { token: refreshed.token, body: { role: 'guest' } }));
+    refused(await api('c.role', 'lock', { token: host.token }), 'Invalid role');
+  });
+
+  it('transfer: the participant gets refer with a one-time token that lands them in the other room with the role given', async () => {
+    const host = await join('c.xfer', 'Hanna', '1234');
+    const guest = await join('c.xfer', 'Gus', 'none');
+    const guestEvents = await events('c.xfer', guest.token);
+    refused(await api('c.xfer', `participants/${host.participant_uuid}/transfer`, { token: guest.token, body: { conference_alias: 'c.dest', role: 'guest' } }), 'Invalid role');
+    refused(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.nowhere', role: 'guest' } }), 'transfer failed');
+    // A Host role where the destination has a Host PIN needs that PIN.
+    refused(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host' } }), 'transfer failed');
+
+    done(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host', pin: '4321' } }));
+    const refer = await guestEvents.next('refer');
+    expect(refer).toMatchObject({ alias: 'c.hosted', target: 'conference' });
+    // No PIN asked at the destination: the token carries the role.
+    const landed = await join('c.hosted', 'Gus', undefined, refer.token);
+    expect(landed.role).toBe('HOST');
+    expect(landed.current_service_type).toBe('conference');
+    // Single use.
+    const again = await api('c.hosted', 'request_token', { body: { display_name: 'Gus', token: refer.token } });
+    expect(again.status).toBe(403);
+  });
+
+  it('chat: direct messages reach one participant; avatar.jpg is an image; a Host disconnects everyone', async () => {
+    const host = await join('c.misc', 'Hanna', '1234');
+    const guest = await join('c.misc', 'Gus', 'none');
+    const third = await join('c.misc', 'Tia', 'none');
+    const guestEvents = await events('c.misc', guest.token);
+    const thirdEvents = await events('c.misc', third.token);
+    done(await api('c.misc', `participants/${guest.participant_uuid}/message`, { token: third.token, body: { type: 'text/plain', payload: 'psst' } }));
+    const msg = await guestEvents.next('message_received');
+    expect(msg).toEqual({ type: 'text/plain', payload: 'psst', uuid: third.participant_uuid, origin: 'Tia', direct: true });
+    done(await api('c.misc', 'message', { token: host.token, body: { type: 'text/plain', payload: 'hello all' } }));
+    await thirdEvents.next('message_received', (m) => m.payload === 'hello all' && m.direct === false);
+    expect(thirdEvents.has('message_received', (m) => m.payload === 'psst')).toBe(false);
+
+    const avatar = await get('c.misc', `participants/${guest.participant_uuid}/avatar.jpg`, third.token);
+    expect(avatar.status).toBe(200);
+    expect(avatar.type).toBe('image/jpeg');
+    expect([...new Uint8Array(avatar.json.result as ArrayBuffer).subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect((await get('c.misc', 'participants/nobody/avatar.jpg', third.token)).status).toBe(404);
+
+    // A Guest may leave, not remove others.
+    refused(await api('c.misc', `participants/${third.participant_uuid}/disconnect`, { token: guest.token }), 'Invalid role');
+    refused(await api('c.misc', 'disconnect', { token: guest.token }), 'Invalid role');
+    done(await api('c.misc', 'disconnect', { token: host.token }));
+    expect(await guestEvents.next('disconnect')).toEqual({ reason: 'Conference terminated by another participant' });
+    expect((await api('c.misc', 'refresh_token', { token: guest.token })).json.result).toBe('Invalid token');
+  });
+
+  it("mute takes the Guest's tone out of what the others hear (real mediasoup mix)", async () => {
+    const host = await join('c.media', 'Hanna', '1234');
+    const guest = await join('c.media', 'Gus', 'none');
+    const listener = await join('c.media', 'Lis', 'none');
+    const conf = node.manager.conferences().find((c) => c.service.name === 'Room media')!;
+    const tones = { [host.participant_uuid]: 440, [guest.participant_uuid]: 660, [listener.participant_uuid]: 990 };
+    const clients = Object.entries(tones).map(([id, hz]) => ({ id, c: new MediaTestClient(id, [46500, 46999], { toneHz: hz }) }));
+    try {
+      for (const { id, c } of clients) {
+        const leg = await c.join(conf.media, id);
+        conf.get(id)!.leg = leg;
+        c.startSending(20, ['audio']);
+      }
+      const lis = clients[2]!.c;
+      await lis.waitFor('the Host and the Guest', () => lis.toneLevelDb(440) > -40 && lis.toneLevelDb(660) > -40, 20_000);
+
+      done(await api('c.media', `participants/${guest.participant_uuid}/mute`, { token: host.token }));
+      await lis.waitFor('the Guest gone from the mix', () => lis.toneLevelDb(660, 400) < -60, 10_000);
+      expect(lis.toneLevelDb(440, 400)).toBeGreaterThan(-40);
+      const hostClient = clients[0]!.c;
+      await hostClient.waitFor('the Guest gone for the Host too', () => hostClient.toneLevelDb(660, 400) < -60, 10_000);
+
+      done(await api('c.media', `participants/${guest.participant_uuid}/unmute`, { token: host.token }));
+      await lis.waitFor('the Guest back', () => lis.toneLevelDb(660) > -40, 10_000);
+
+      // The node's measurements of the listener's call.
+      const leg = conf.get(listener.participant_uuid)!.leg!;
+      await until(() => leg.stats().rx?.audio.packets ?? 0, (n) => n > 0, 5_000);
+      const stats = await get('c.media', `participants/${listener.participant_uuid}/calls/${leg.id}/statistics`, listener.token);
+      expect(stats.status).toBe(200);
+      expect(stats.json.result.audio.rx.packets).toBeGreaterThan(0);
+      expect(stats.json.result.audio.tx.packets).toBeGreaterThan(0);
+    } finally {
+      for (const { c } of clients) await c.close();
+    }
+  }, 60_000);
+});
