@@ -37,7 +37,8 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder });
-    return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
+    const typed: Database = db;
+    return { db: typed, kind: 'postgres', close: () => pool.end() };
   }
   const dataDir = opts.dataDir ?? join(process.cwd(), 'data', 'db');
   let lock: DataDirLock | undefined;
@@ -58,7 +59,8 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
         lock?.release();
       }
     };
-    return { db: db as unknown as Database, kind: 'pglite', close };
+    const typed: Database = db;
+    return { db: typed, kind: 'pglite', close };
   } catch (err) {
     lock?.release();
     throw err;
