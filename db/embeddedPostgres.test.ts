@@ -11,7 +11,7 @@ describe('the embedded database', () => {
   const dir = mkdtempSync(join(tmpdir(), 'om-embedded-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is created and migrated by a child process, and runs with the small memory settings', async () => {
+  it('is created and migrated by a child process, and runs with the small memory settings', { timeout: 120_000 }, async () => {
     const first = await openDatabase({ dataDir: dir });
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
     const shown = z.object({ rows: z.array(z.object({ shared_buffers: z.string() })) }).parse(await first.db.execute(sql`show shared_buffers`));

@@ -28,7 +28,7 @@ const initScript = join(dirname(fileURLToPath(import.meta.url)), 'initEmbeddedDa
 export async function initialiseEmbeddedDataDir(dataDir: string, migrationsFolder: string): Promise<void> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
   try {
-    await promisify(execFile)(process.execPath, [initScript, dataDir, JSON.stringify(EMBEDDED_POSTGRES_CONF), migrationsFolder], { timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [initScript, dataDir, JSON.stringify(EMBEDDED_POSTGRES_CONF), migrationsFolder], { timeout: 300_000 });
   } catch (err) {
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new Error(`Could not create the embedded database in ${dataDir}: ${detail}`, { cause: err });
