@@ -25,7 +25,7 @@ test('a TURN server’s shared secret is never shown, and saving the form unchan
     headers: { authorization: auth, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'Coturn', address: 'turn.example.com', server_type: 'coturn_shared', secret_key: 'S3cret-shared-key' }),
   });
-  expect(created.status).toBe(201);
+  expect(created.status, await created.clone().text()).toBe(201);
   const uri = created.headers.get('location')!;
   const id = uri.split('/').at(-2);
 
