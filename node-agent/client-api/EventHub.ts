@@ -134,7 +134,7 @@ function layoutEvent(conf: Conference, p: Participant): LayoutEvent {
   return {
     view: LAYOUT_SHORT[conf.layoutFor(p)],
     participants: conf.stageOrder(conf.media.stage()).map((s) => s.participantId).filter((id) => id !== p.id),
-    requested_layout: { primary_screen: { chair_layout: LAYOUT_SHORT[host], guest_layout: LAYOUT_SHORT[guest] } },
+    requested_layout: { primary_screen: { chair_layout: host, guest_layout: guest } },
   };
 }
 

@@ -262,7 +262,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     const mark = guestEvents.mark();
     done(await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: '4:0' } } }));
     const changed = await guestEvents.next('layout', (l) => l.view === '4:0', mark);
-    expect(changed.requested_layout.primary_screen).toEqual({ chair_layout: '4:0', guest_layout: '4:0' });
+    expect(changed.requested_layout.primary_screen).toEqual({ chair_layout: 'four_mains_zero_pips', guest_layout: 'four_mains_zero_pips' });
   });
 
   it('role: a Guest made Host is told to refresh, gets the Host role and can then control others', async () => {
