@@ -8,7 +8,7 @@ import { boundaries } from './boundaries.mjs';
 const openmeet = { rules: { boundaries } };
 
 export default tseslint.config(
-  { ignores: ['.*/**', '**/node_modules/**', 'dist/**', 'data/**', 'test-results/**', 'playwright-report/**', 'db/migrations/**'] },
+  { ignores: ['**/.*/**', '**/node_modules/**', 'dist/**', 'data/**', 'test-results/**', 'playwright-report/**', 'db/migrations/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
