@@ -51,7 +51,7 @@ describe.each(TEST_DATABASES)('enrollment key after a restore on $name', ({ open
 
     await restoreBackup(dom, archive, 'pass phrase');
     // The registry re-reads the key asynchronously after the restore notification.
-    await new Promise((r) => setTimeout(r, 1_000));
+    await server.registry.enrollmentKeyRead();
 
     const old = await enrollOutcome(server, 'running-key', 'old-key');
     nodes.push(old.node);

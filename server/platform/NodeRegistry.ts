@@ -29,6 +29,13 @@ export class NodeRegistry {
   private readonly builder: NodeConfigBuilder;
   /** Pushes run one after another, so an older snapshot never overtakes a newer one. */
   private pushChain: Promise<void> = Promise.resolve();
+  /** The re-read of the enrollment key after the latest restore. */
+  private keyRead: Promise<void> = Promise.resolve();
+
+  /** Resolves once the enrollment key a restore brought is in use (so callers wait on the fact, not a clock). */
+  enrollmentKeyRead(): Promise<void> {
+    return this.keyRead;
+  }
 
   constructor(
     private readonly dom: Domain,
@@ -41,7 +48,7 @@ export class NodeRegistry {
     dom.bus.on('changed', (what) => {
       // A restored backup may carry another enrollment key: nodes must present that one from now on.
       if (what === 'restore') {
-        void readEnrollmentKey(dom.db)
+        this.keyRead = readEnrollmentKey(dom.db)
           .then((key) => {
             if (key) this.enrollmentKey = key;
           })
