@@ -1,13 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
-import { NodeAgent } from '../../node-agent/NodeAgent.js';
+import type { NodeAgent } from '../../node-agent/NodeAgent.js';
 import type { NodeConfigSnapshot } from '../../shared/node-protocol/messages.js';
-import { ManagementServer } from '../ManagementServer.js';
+import type { ManagementServer } from '../ManagementServer.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
 import { until } from '../../shared/testing/until.js';
 
 const KEY = 'node-config-key';
@@ -30,22 +28,11 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
   const serverLog = bufferLogger();
   const nodeLog = bufferLogger();
   const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
-
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${BASE}/${path}`, {
-      method,
-      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    return r;
-  };
-  const create = async (resource: string, body: object): Promise<string> => {
-    const r = await api('POST', `${resource}/`, body);
-    expect(r.status, await r.clone().text()).toBe(201);
-    return new URL(r.headers.get('location')!, server.url).pathname;
-  };
+  let platform: TestPlatform;
+  const api = (method: string, path: string, body?: unknown) => platform.api(method, path, body);
+  const create = (resource: string, body: object): Promise<string> => platform.create(resource, body);
   const patch = async (uri: string, body: object) => {
-    const r = await fetch(`${server.url}${uri}`, { method: 'PATCH', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await api('PATCH', uri, body);
     expect(r.status, await r.clone().text()).toBe(202);
   };
   const idOf = (uri: string) => Number(/\/(\d+)\/$/.exec(uri)![1]);
@@ -55,17 +42,12 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
   let nodeUri = '';
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: serverLog.logger });
-    node = await NodeAgent.start({
-      name: 'cfg-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-cfg-node-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [44200, 44299],
-      logger: nodeLog.logger,
+    platform = await TestPlatform.start({
+      database: await open(),
+      server: { enrollmentKey: KEY, logger: serverLog.logger },
+      node: { name: 'cfg-node', mediaPortRange: [44200, 44299], logger: nodeLog.logger },
     });
+    ({ server, node } = platform);
     await until(() => node.link.connected && held() !== null, (c) => c);
     const list = (await (await api('GET', 'worker_vm/?name=cfg-node')).json()) as { objects: { resource_uri: string }[] };
     nodeUri = list.objects[0]!.resource_uri;
@@ -77,8 +59,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       await fn();
       clearTimeout(slow);
     };
-    await step('node.stop()', async () => node?.stop());
-    await step('server.stop()', async () => server?.stop());
+    await step('platform.stop()', async () => platform?.stop());
   });
 
   it('sends the full snapshot on connect, defaults included', () => {
