@@ -176,7 +176,7 @@ export async function importCsv(dom: Domain, kind: CsvKind, text: string): Promi
   bus.on('changed', (what) => changed.push(what));
 
   const result = await dom.db.transaction(async (tx) => {
-    const tdom: Domain = { ...dom, db: tx as unknown as Database, bus };
+    const tdom: Domain = { ...dom, db: tx, bus };
     const names = new NameResolver(tdom);
     const errors: string[] = [];
     const created = new Set<number>();
