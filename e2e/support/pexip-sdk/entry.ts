@@ -204,8 +204,18 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     state.participantUuid = participant.uuid;
     record('onMe', { uuid: participant.uuid, displayName: participant.displayName, role: participant.role, serviceType: participant.serviceType });
   });
+  type SdkParticipant = Parameters<Parameters<typeof signals.onParticipants.add>[0]>[0]['participants'][number];
+  const entryOf = (p: SdkParticipant) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia, raw: p.rawData });
+  // The list follows the SDK's joined / updated / left signals between syncs (they come batched).
+  const upsert = (p: SdkParticipant) => {
+    state.participants = [...state.participants.filter((x) => x.uuid !== p.uuid), entryOf(p)];
+  };
+  const batch = <T,>(e: T | T[]): T[] => (Array.isArray(e) ? e : [e]);
+  signals.onParticipantJoined.add((e) => batch(e).forEach((x) => upsert(x.participant)));
+  signals.onParticipantUpdated.add((e) => batch(e).forEach((x) => upsert(x.participant)));
+  signals.onParticipantLeft.add((e) => batch(e).forEach((x) => (state.participants = state.participants.filter((p) => p.uuid !== x.participant.uuid))));
   signals.onParticipants.add(({ participants }) => {
-    state.participants = participants.map((p) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia, raw: p.rawData }));
+    state.participants = participants.map(entryOf);
     record('onParticipants', state.participants.map((p) => p.displayName));
   });
   // Batched signals: one array of events per batch.
@@ -221,6 +231,7 @@ async function join(opts: PexipJoinOptions): Promise<void> {
   signals.onCallConnected.add(() => record('signals.onCallConnected'));
   signals.onCallDisconnected.add((e) => record('onCallDisconnected', e));
   signals.onMessage.add((m) => record('onMessage', { from: m.displayName, message: m.message }));
+  signals.onTransfer.add((t) => record('onTransfer', { alias: t.alias, token: t.token, target: t.target }));
 
   callSignals.onCallConnected.add(() => {
     record('onCallConnected');
@@ -384,6 +395,19 @@ window.pexip = {
   stopPresenting,
   probe,
   rtpStats,
+  control: async (name, params) => {
+    if (!client) throw new Error('not joined');
+    const fn = (client as unknown as Record<string, (p: unknown) => Promise<{ status?: number; data?: unknown } | undefined>>)[name];
+    if (typeof fn !== 'function') throw new Error(`the SDK has no ${name}`);
+    try {
+      const res = await fn.call(client, params);
+      record(`control:${name}`, { status: res?.status });
+      return { status: res?.status ?? null, error: null };
+    } catch (err) {
+      record(`control:${name}:error`, err);
+      return { status: null, error: err instanceof Error ? err.message : String(err) };
+    }
+  },
   restartIce: () => peers.filter((pc) => pc.connectionState !== 'closed').forEach((pc) => pc.restartIce()),
   sdp: () => peers.map((pc) => ({ local: pc.localDescription?.sdp ?? null, remote: pc.remoteDescription?.sdp ?? null })),
   get state() {

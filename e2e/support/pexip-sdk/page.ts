@@ -23,6 +23,8 @@ export interface SdkPage {
   probe(freqs?: readonly number[]): Promise<RemoteMediaProbe>;
   rtpStats(): Promise<Record<string, unknown>[]>;
   restartIce(): Promise<void>;
+  /** One of the SDK's controls (InfinityClient.lock, mute, spotlight…): the HTTP status it got, or its error. */
+  control(name: string, params?: Record<string, unknown>): Promise<{ status: number | null; error: string | null }>;
   sdp(): Promise<{ local: string | null; remote: string | null }[]>;
   /** The client API traffic seen by the page: method, path, status (for failure messages). */
   traffic: string[];
@@ -61,6 +63,7 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     rtpStats: () => page.evaluate(() => window.pexip!.rtpStats()),
     sdp: () => page.evaluate(() => window.pexip!.sdp()),
     restartIce: () => page.evaluate(() => window.pexip!.restartIce()),
+    control: (name, params = {}) => page.evaluate(([n, p]) => window.pexip!.control(n, p), [name, params] as const),
     close: () => context.close(),
   };
 }
