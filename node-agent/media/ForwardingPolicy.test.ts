@@ -50,3 +50,23 @@ describe('chooseSpeakerSource (single-stream voice switching)', () => {
     expect(pick('g1', ['g2'], ['g2'], 'lecture', false)).toBe('g2');
   });
 });
+
+describe('meeting control in the forwarding policy', () => {
+  const states: Record<string, Partial<MediaParticipantState>> = { muted: { muted: true }, blind: { videoMuted: true }, s1: { spotlight: 200 }, s2: { spotlight: 100 } };
+  const stateOf = (pid: string): MediaParticipantState => ({ role: 'host', held: false, ...states[pid] });
+  const may = (sender: string, kind: MediaKind, presentation = false) => mayReceive({ mode: 'conference', viewer: 'v', sender, kind, presentation, hostSendsVideo: true, stateOf });
+
+  it('an administratively muted participant is heard by nobody but still seen; a video-muted one is heard, not seen, their presentation still shown', () => {
+    expect(may('muted', 'audio')).toBe(false);
+    expect(may('muted', 'video')).toBe(true);
+    expect(may('blind', 'video')).toBe(false);
+    expect(may('blind', 'audio')).toBe(true);
+    expect(may('blind', 'video', true)).toBe(true);
+  });
+  it('single-stream: the earliest spotlit publisher is shown before any speaker', () => {
+    const pick = (speakerOrder: string[], publishers: string[]) => chooseSpeakerSource({ mode: 'conference', viewer: 'v', speakerOrder, publishers, hostSendsVideo: true, stateOf });
+    expect(pick(['a'], ['a', 's1', 's2'])).toBe('s2');
+    expect(pick(['a'], ['a', 's1'])).toBe('s1');
+    expect(pick(['a'], ['a', 'b'])).toBe('a');
+  });
+});
