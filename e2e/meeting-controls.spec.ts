@@ -202,7 +202,14 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   await hostAction(ann.page, 'Ben', 'Transfer Ben…');
   const form = ann.page.getByRole('form', { name: 'Transfer Ben' });
   await form.getByLabel('To meeting alias').fill(target);
-  await form.getByLabel('As', { exact: true }).selectOption('host');
+  await form.getByRole('combobox').selectOption('host');
+  // As a Host there, without that meeting's Host PIN: refused, and the Host is told why.
+  await form.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await expect(ann.page.getByRole('region', { name: 'Participants' }).getByRole('alert')).toContainText("give that meeting's Host PIN");
+  await hostAction(ann.page, 'Ben', 'Transfer Ben…');
+  await form.getByLabel('To meeting alias').fill(target);
+  await form.getByRole('combobox').selectOption('host');
+  await form.getByLabel('Their PIN there (if any)').fill(HOST_PIN);
   await form.getByRole('button', { name: 'Transfer', exact: true }).click();
 
   await expect(ben.page.getByRole('heading', { name: 'Transfer Target' })).toBeVisible({ timeout: 20_000 });

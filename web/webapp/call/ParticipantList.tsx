@@ -166,7 +166,15 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
               onCancel={() => setTransferring(false)}
               onTransfer={(alias, role, pin) => {
                 setTransferring(false);
-                run(api.transfer(p.uuid, alias, role, pin));
+                run(
+                  api.transfer(p.uuid, alias, role, pin).catch((err: unknown) => {
+                    // The guide's "transfer failed": the alias is unknown, or the role needs that meeting's PIN.
+                    throw new Error(
+                      `${name} could not be transferred to ${alias}. Check the alias${role === 'host' ? ", and give that meeting's Host PIN to make them Host there" : ", and its Guest PIN if it has one"}.`,
+                      { cause: err },
+                    );
+                  }),
+                );
               }}
             />
           )}
