@@ -1,8 +1,11 @@
 import { until } from '../shared/testing/until.js';
 
+export type SseData = { readonly [field: string]: unknown } | null;
+
 export interface SseEvent {
   event: string;
   // The client API's event payloads vary by event; tests read the fields they check.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a payload per event type
   data: any;
   at: number;
 }
@@ -36,7 +39,7 @@ export class EventStream {
         const block = buf.slice(0, i);
         buf = buf.slice(i + 2);
         const m = /^event: (\S+)\ndata: (.*)$/m.exec(block);
-        if (m) this.events.push({ event: m[1]!, data: JSON.parse(m[2]!), at: Date.now() });
+        if (m) this.events.push({ event: m[1]!, data: JSON.parse(m[2]!) as SseData, at: Date.now() });
       }
     }
     this.closed = true;

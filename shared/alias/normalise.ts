@@ -36,4 +36,4 @@ export function normaliseAlias(raw: string): string {
 }
 
 /** "numbers, letters, dashes and dots" plus what the guide's own examples use (`_`, space, `@`, `+`). */
-export const ALIAS_PATTERN = /^[A-Za-z0-9._\-@+: \[\]]+$/;
+export const ALIAS_PATTERN = /^[A-Za-z0-9._\-@+: [\]]+$/;

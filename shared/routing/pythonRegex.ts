@@ -53,7 +53,7 @@ class RestartVerbose extends Error {}
 type State = 'none' | 'anchor' | 'atom' | 'quantified' | 'lazy';
 
 function translate(pattern: string, verboseFromStart: boolean): TranslatedRegex {
-  let verbose = verboseFromStart;
+  const verbose = verboseFromStart;
   let dotAll = false;
   let multiline = false;
   let out = '';

@@ -1,4 +1,4 @@
-import { isIpv4, isIpv6, MSG, type FieldSpecs } from '../field.js';
+import { isIpv4, isIpv6, MSG } from '../field.js';
 import { defineResource } from '../resource.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { FieldSpecs, Refine } from '../field.js';
+import type { Refine } from '../field.js';
 import { defineResource, type ResourceDef } from '../resource.js';
 import { CALL_TYPES } from './services.js';
 
