@@ -33,7 +33,7 @@ describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
   /** The caller's event stream; `got` fills as events arrive. */
   const events = async (alias: string, token: string) => {
     const s = await platform.events(alias, token);
-    const splashes = () => s.of('splash_screen').map((e) => e.data.screen_key);
+    const splashes = () => s.of('splash_screen').map((e) => e.data?.screen_key);
     return { got: s.events, splashes, first: (name: string) => s.first(name), ended: () => s.closed, close: () => s.close() };
   };
   const reception = () => node.manager.conferences().find((c) => c.service.serviceType === 'two_stage_dialing');

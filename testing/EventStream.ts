@@ -1,12 +1,12 @@
 import { until } from '../shared/testing/until.js';
 
+/** An event's JSON payload: its fields vary by event (tests read the ones they check); null when a
+ * payload is cleared (e.g. `splash_screen` when the splash screen goes). */
 export type SseData = { readonly [field: string]: unknown } | null;
 
 export interface SseEvent {
   event: string;
-  // The client API's event payloads vary by event; tests read the fields they check.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a payload per event type
-  data: any;
+  data: SseData;
   at: number;
 }
 
