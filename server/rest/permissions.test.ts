@@ -65,6 +65,9 @@ describe.each(TEST_DATABASES)('permissions and write-only secrets on $name', ({ 
     const full = await signIn('admin', 'perm-pw');
     const allowed = (await (await trpcGet(full, 'config.options', { resource: 'system_location' })).json()) as { result: { data: { label: string }[] } };
     expect(JSON.stringify(allowed.result.data)).toContain('Secret site');
+    // References without a resource definition (a node's TLS certificate, a service's theme) still list for those who may view them.
+    for (const resource of ['tls_certificate', 'ca_certificate', 'ivr_theme']) expect((await trpcGet(full, 'config.options', { resource })).status).toBe(200);
+    expect((await trpcGet(vmrOnly, 'config.options', { resource: 'tls_certificate' })).status).toBe(403);
   });
 
   it('a node’s SSH password and SNMP community and every password field are write-only, over REST and tRPC', async () => {

@@ -29,8 +29,11 @@ function defFor(admin: Admin, name: string, action: PermissionAction): ResourceD
 }
 
 /** A reference target's names are its objects' names: seen only by those who may view that resource. */
+const REFERENCE_AREAS: Partial<Record<string, PermissionArea>> = { conference: 'vmr', ivr_theme: 'theme', tls_certificate: 'system', ca_certificate: 'system' };
+
 function mayViewReferenced(admin: Admin, target: string): void {
-  const area: PermissionArea | undefined = target === 'conference' ? 'vmr' : target === 'ivr_theme' ? 'theme' : findResource(target)?.permission;
+  // Certificates and themes have no resource definition: their pages sit under the platform's and the themes' permissions.
+  const area: PermissionArea | undefined = REFERENCE_AREAS[target] ?? findResource(target)?.permission;
   if (!area) throw new TRPCError({ code: 'NOT_FOUND', message: `No such resource: ${target}` });
   if (!allows(admin.permissions, area, 'view')) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
 }
