@@ -346,8 +346,14 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
       const lis = clients[2]!.c;
       await lis.waitFor('the Host and the Guest', () => lis.toneLevelDb(440) > -40 && lis.toneLevelDb(660) > -40, 20_000);
 
+      const muteAt = Date.now();
       done(await api('c.media', `participants/${guest.participant_uuid}/mute`, { token: host.token }));
-      await lis.waitFor('the Guest gone from the mix', () => lis.toneLevelDb(660, 400) < -60, 10_000);
+      // The last 100 ms without the tone: how soon the mix leaves the Guest out.
+      await lis.waitFor('the Guest gone from the mix', () => lis.toneLevelDb(660, 100) < -60, 10_000);
+      const muteMs = Date.now() - muteAt;
+      console.log(`mute → Guest's tone gone from the listener's mix: ${muteMs} ms`);
+      expect(muteMs).toBeLessThan(2_000);
+      await lis.waitFor('the Guest gone over 400 ms', () => lis.toneLevelDb(660, 400) < -60, 10_000);
       expect(lis.toneLevelDb(440, 400)).toBeGreaterThan(-40);
       const hostClient = clients[0]!.c;
       await hostClient.waitFor('the Guest gone for the Host too', () => hostClient.toneLevelDb(660, 400) < -60, 10_000);
