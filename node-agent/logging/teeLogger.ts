@@ -13,7 +13,7 @@ import pino, { type DestinationStream, type Level, type LevelWithSilent, type Lo
  * pino's defaults; standard serializers (`err`) apply as before.
  */
 export function teeLogger(base: Logger, extra: DestinationStream, extraLevel: Level = 'info'): Logger {
-  const baseStream = (base as unknown as Record<symbol, DestinationStream | undefined>)[pino.symbols.streamSym];
+  const baseStream = pinoField(base, pino.symbols.streamSym);
   const baseLevel = base.level as LevelWithSilent;
   const values = pino.levels.values;
   const baseValue = baseLevel === 'silent' ? Infinity : (values[baseLevel] ?? Infinity);
@@ -21,14 +21,14 @@ export function teeLogger(base: Logger, extra: DestinationStream, extraLevel: Le
   const lowest = Math.min(baseValue, extraValue);
   const level = (pino.levels.labels[lowest] ?? extraLevel) as Level;
   const streams: pino.StreamEntry[] = [{ level: extraLevel, stream: extra }];
-  if (baseStream && baseValue !== Infinity) streams.push({ level: baseLevel as Level, stream: baseStream });
+  if (isDestination(baseStream) && baseValue !== Infinity) streams.push({ level: baseLevel as Level, stream: baseStream });
   const root = pino({ level, base: null }, pino.multistream(streams));
   return root.child(allBindings(base));
 }
 
 /** `base`'s bindings including pid and hostname (which `Logger.bindings()` leaves out). */
 function allBindings(base: Logger): Record<string, unknown> {
-  const chindings = (base as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym];
+  const chindings = pinoField(base, pino.symbols.chindingsSym);
   if (typeof chindings === 'string' && chindings.length > 1) {
     try {
       return JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
@@ -37,4 +37,13 @@ function allBindings(base: Logger): Record<string, unknown> {
     }
   }
   return base.bindings();
+}
+
+/** What a logger keeps under one of pino's symbols (not part of its typed interface). */
+function pinoField(logger: Logger, sym: symbol): unknown {
+  return Reflect.get(logger, sym) as unknown;
+}
+
+function isDestination(v: unknown): v is DestinationStream {
+  return typeof v === 'object' && v !== null && 'write' in v && typeof v.write === 'function';
 }

@@ -17,10 +17,11 @@ import {
   useREMB,
   useVP8,
 } from 'werift';
-import type { types } from 'mediasoup';
+import { z } from 'zod';
 import type { ConsumerInfo, MediaJson, MediaKind, MediaSourceKind, MultiStreamSession, TransportInfo } from '../media/MediaTypes.js';
 import { OpusDecoder } from '../media/audio/OpusDecoder.js';
 import { OpusEncoder } from '../media/audio/OpusEncoder.js';
+import { dtlsParameters, iceCandidate, iceParameters, rtpParameters } from '../media/mediasoup/mediasoupParameters.js';
 import { weriftPeerConfig } from './MediaTestClient.js';
 import { answerDtls, consumerOffer, publisherAnswer, WERIFT_RTP_CAPABILITIES } from './consumerSdp.js';
 
@@ -145,13 +146,13 @@ export class MultiStreamTestClient {
     const pc = new RTCPeerConnection(this.peerConfig);
     this.recvPc = pc;
     for (const c of consumers) {
-      const ssrc = (c.rtpParameters as unknown as types.RtpParameters).encodings?.[0]?.ssrc;
+      const ssrc = rtpParameters.parse(c.rtpParameters).encodings?.[0]?.ssrc;
       if (ssrc !== undefined) this.ssrcOwner.set(ssrc, { from: c.participantId, kind: c.kind });
     }
     pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => this.record(rtp)));
     const offer = consumerOffer({
       ...transportInput(this.recvInfo!),
-      consumers: consumers.map((c) => ({ kind: c.kind, rtpParameters: c.rtpParameters as unknown as types.RtpParameters, streamId: c.participantId, trackId: c.consumerId })),
+      consumers: consumers.map((c) => ({ kind: c.kind, rtpParameters: rtpParameters.parse(c.rtpParameters), streamId: c.participantId, trackId: c.consumerId })),
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -319,9 +320,9 @@ function json(value: object): MediaJson {
 
 function transportInput(t: TransportInfo) {
   return {
-    iceParameters: t.iceParameters as unknown as types.IceParameters,
-    iceCandidates: t.iceCandidates as unknown as types.IceCandidate[],
-    dtlsParameters: t.dtlsParameters as unknown as types.DtlsParameters,
+    iceParameters: iceParameters.parse(t.iceParameters),
+    iceCandidates: z.array(iceCandidate).parse(t.iceCandidates),
+    dtlsParameters: dtlsParameters.parse(t.dtlsParameters),
   };
 }
 

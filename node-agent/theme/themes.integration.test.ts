@@ -38,6 +38,8 @@ const waitingText = (r: ThemeResult | null) => r?.waiting_for_host?.elements.fin
 
 describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
   let server: ManagementServer;
+  /** A test stopped it already: afterAll must not stop it twice. */
+  let serverStopped = false;
   let node: NodeAgent;
   const dataDir = mkdtempSync(join(tmpdir(), 'om-theme-node-'));
   const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
@@ -66,7 +68,7 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
   });
   afterAll(async () => {
     await node?.stop();
-    await server?.stop();
+    if (!serverStopped) await server?.stop();
   });
 
   it('serves theme packages to nodes only with the enrollment key', async () => {
@@ -176,9 +178,8 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
     const managementUrl = server.url;
     // Node first: the management server's shutdown waits for connected nodes' WebSockets.
     await node.stop();
-    const stopping = server;
-    server = undefined as unknown as ManagementServer; // afterAll must not stop it twice
-    await stopping.stop();
+    serverStopped = true;
+    await server.stop();
     node = await NodeAgent.start({ name: 'theme-node', managementUrl, enrollmentKey: KEY, port: 0, dataDir, webRoot: '/nonexistent', mediaPortRange: [42000, 42999], logger: silent });
     expect(node.link.connected).toBe(false);
     expect(await themeJson('branded.room')).toEqual(before);

@@ -85,7 +85,7 @@ describe('WorkerAudioMixer (mixing in a worker thread)', () => {
       expect(afterMute.B).toBeLessThan(-35);
 
       // Kill the worker: a new one takes over, and the stream's sequence numbers continue.
-      await (mixer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await mixer['worker']!.terminate();
       // Read after the worker is gone: a batch already in flight may still land before terminate returns.
       const n = got.get('L')!.length;
       const lastBefore = parseRtp(got.get('L')![n - 1]!)!.sequenceNumber;

@@ -234,10 +234,11 @@ export class WorkerAudioMixer implements AudioMixerApi {
   // ---------------------------------------------------------------------------------------------
 
   private startWorker(): void {
-    const { log: _log, ...rest } = this.options;
+    // The logger stays here (a function cannot cross to the worker); the worker posts its logs back.
+    const { log, ...rest } = this.options;
     const isTs = import.meta.url.endsWith('.ts');
     const entry = new URL(`./audioMixerWorker.${isTs ? 'ts' : 'js'}`, import.meta.url);
-    const init: WorkerInit = { options: { ...rest, forwardLogs: !!this.options.log }, entry: entry.href };
+    const init: WorkerInit = { options: { ...rest, forwardLogs: !!log }, entry: entry.href };
     // From TypeScript sources a worker does not inherit tsx's hooks: boot it through tsx's API.
     const worker = isTs ? new Worker(new URL('./audioMixerWorkerBoot.mjs', import.meta.url), { workerData: init }) : new Worker(entry, { workerData: init });
     worker.unref();

@@ -125,7 +125,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
 
   async capabilities(): Promise<MediaJson> {
     // Every router has the same codecs: the home router's capabilities hold for all.
-    return (await this.routers.home).rtpCapabilities as unknown as MediaJson;
+    return (await this.routers.home).rtpCapabilities;
   }
 
   setParticipant(participantId: string, state: MediaParticipantState): void {
@@ -271,7 +271,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     return [...this.sessions.values()].flatMap((s) => s.consumerFor(producer.id) ?? []);
   }
 
-  sessionReady(_session: MediasoupSession): void {
+  sessionReady(): void {
     this.plan();
     this.publishStage();
   }

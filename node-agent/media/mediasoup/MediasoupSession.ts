@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import {
   MediaRequestError,
   type ConsumerInfo,
@@ -12,6 +13,7 @@ import {
   type MultiStreamSessionEvents,
   type TransportInfo,
 } from '../MediaTypes.js';
+import { parseDtlsParameters, parseRtpParameters } from './mediasoupParameters.js';
 
 /** What a session needs from its conference. */
 export interface SessionHost {
@@ -31,10 +33,10 @@ export interface SessionHost {
 }
 
 /** Producer appData: whose stream and what it is. */
-export interface ProducerTag {
+export type ProducerTag = {
   participantId: string;
   source: MediaSourceKind;
-}
+};
 
 /** Incoming bitrate cap per client (all its streams); Chrome's simulcast top layer fits under it. */
 const MAX_INCOMING_BITRATE = 2_500_000;
@@ -52,7 +54,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   private router: types.Router | null = null;
   readonly producers = new Map<string, { producer: types.Producer; source: MediaSourceKind }>();
   /** consumerId → consumer; and which producer each consumes. */
-  private readonly consumers = new Map<string, types.Consumer>();
+  private readonly consumers = new Map<string, types.Consumer<ProducerTag>>();
   private readonly byProducer = new Map<string, string>();
   /** Producers whose consumer is being created (consume is async; plans may overlap). */
   private readonly pending = new Set<string>();
@@ -104,8 +106,10 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
 
   async connectTransport(transportId: string, dtlsParameters: MediaJson): Promise<void> {
     const t = this.transport(transportId);
+    const parsed = parseDtlsParameters(dtlsParameters);
+    if (!parsed.success) throw new MediaRequestError(`Transport could not connect: ${z.prettifyError(parsed.error)}`);
     try {
-      await t.connect({ dtlsParameters: dtlsParameters as unknown as types.DtlsParameters });
+      await t.connect({ dtlsParameters: parsed.data });
     } catch (err) {
       throw new MediaRequestError(`Transport could not connect: ${(err as Error).message}`);
     }
@@ -116,12 +120,14 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     if (t !== this.send) throw new MediaRequestError('Produce on the send transport');
     if ((opts.source === 'mic') !== (opts.kind === 'audio')) throw new MediaRequestError(`A ${opts.source} stream cannot be ${opts.kind}`);
     // One producer per source: a new camera replaces the old one (device switch).
+    const rtpParameters = parseRtpParameters(opts.rtpParameters);
+    if (!rtpParameters.success) throw new MediaRequestError(`Stream refused: ${z.prettifyError(rtpParameters.error)}`);
     for (const [id, p] of this.producers) if (p.source === opts.source) this.closeProducer(id);
     let producer: types.Producer;
     try {
       producer = await t.produce({
         kind: opts.kind,
-        rtpParameters: opts.rtpParameters as unknown as types.RtpParameters,
+        rtpParameters: rtpParameters.data,
         paused: opts.paused ?? false,
         appData: { participantId: this.participantId, source: opts.source } satisfies ProducerTag,
       });
@@ -139,7 +145,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   }
 
   async restartIce(transportId: string): Promise<MediaJson> {
-    return (await this.transport(transportId).restartIce()) as unknown as MediaJson;
+    return await this.transport(transportId).restartIce();
   }
 
   async pauseProducer(producerId: string): Promise<void> {
@@ -213,14 +219,14 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     const router = this.router!;
     // Marked at once: plans overlap while the stream is piped here.
     this.pending.add(producer.id);
-    let consumer: types.Consumer;
+    let consumer: types.Consumer<ProducerTag>;
     try {
       await this.host.bring(producer, router);
       if (!router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities! })) {
         this.log.debug({ participant: this.participantId, producer: producer.id }, 'client cannot receive this codec');
         return;
       }
-      consumer = await this.recv!.consume({
+      consumer = await this.recv!.consume<ProducerTag>({
         producerId: producer.id,
         rtpCapabilities: this.rtpCapabilities!,
         paused: true,
@@ -307,15 +313,15 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   }
 }
 
-function consumerInfo(c: types.Consumer): ConsumerInfo {
-  const tag = c.appData as unknown as ProducerTag;
+function consumerInfo(c: types.Consumer<ProducerTag>): ConsumerInfo {
+  const tag = c.appData;
   return {
     consumerId: c.id,
     producerId: c.producerId,
     participantId: tag.participantId,
     kind: c.kind,
     source: tag.source,
-    rtpParameters: c.rtpParameters as unknown as MediaJson,
+    rtpParameters: c.rtpParameters,
     producerPaused: c.producerPaused,
   };
 }
@@ -323,8 +329,8 @@ function consumerInfo(c: types.Consumer): ConsumerInfo {
 function info(t: types.WebRtcTransport): TransportInfo {
   return {
     id: t.id,
-    iceParameters: t.iceParameters as unknown as MediaJson,
-    iceCandidates: t.iceCandidates as unknown as MediaJson[],
-    dtlsParameters: t.dtlsParameters as unknown as MediaJson,
+    iceParameters: t.iceParameters,
+    iceCandidates: t.iceCandidates,
+    dtlsParameters: t.dtlsParameters,
   };
 }

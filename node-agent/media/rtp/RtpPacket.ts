@@ -159,7 +159,7 @@ export function buildRtpPacket(o: BuildRtpOptions): Buffer {
     offset += 4;
   }
   if (ext) offset += ext.copy(buf, offset);
-  offset += Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, offset);
+  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(buf, offset);
   if (pad > 0) buf[buf.length - 1] = pad;
   return buf;
 }

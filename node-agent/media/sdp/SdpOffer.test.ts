@@ -215,7 +215,9 @@ describe('parseOffer: offers it refuses', () => {
   it('not SDP at all', () => {
     expectSdpError(() => parseOffer('hello'), 'malformed');
     expectSdpError(() => parseOffer(''), 'malformed');
-    expectSdpError(() => parseOffer(undefined as unknown as string), 'malformed');
+    // What a caller outside TypeScript could pass.
+    const notSdp: unknown = undefined;
+    expectSdpError(() => parseOffer(notSdp as string), 'malformed');
   });
 
   it('no m-line', () => {
