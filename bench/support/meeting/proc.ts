@@ -17,7 +17,7 @@ const CLK_TCK = (() => {
 /** The direct children of a process (all its threads' children). */
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {

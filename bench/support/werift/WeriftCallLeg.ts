@@ -7,13 +7,6 @@ import {
   RTCPeerConnection,
   RTCRtpTransceiver,
   RtpPacket,
-  useAbsSendTime,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useSdesMid,
-  useVP8,
 } from 'werift';
 import type { Logger } from 'pino';
 import type { CallLeg, CallLegEvents, CallLegStats, MediaEngineOptions, MediaKind } from '../../../node-agent/media/MediaTypes.js';
