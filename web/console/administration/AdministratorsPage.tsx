@@ -80,6 +80,16 @@ interface AccountForm {
 }
 const EMPTY: AccountForm = { username: '', password: '', password_confirm: '', full_name: '', email: '', roles: [] };
 
+// The same shared schemas as the server: create needs a password, an edit does not. The form holds
+// every field either way, so an edit's parsed fields (trimmed) are laid over the form's values.
+const createSchemaResolver = zodResolver(accountCreateSchema);
+const patchSchemaResolver = zodResolver(accountPatchSchema);
+const createResolver: Resolver<AccountForm> = (values, context, options) => createSchemaResolver(values, context, { ...options });
+const patchResolver: Resolver<AccountForm> = async (values, context, options) => {
+  const r = await patchSchemaResolver(values, context, { ...options });
+  return Object.keys(r.errors).length > 0 ? { values: {}, errors: r.errors } : { values: { ...values, ...r.values }, errors: {} };
+};
+
 /** Add or edit an administrator; when editing, a blank password keeps the current one. */
 export function AdministratorFormPage() {
   const { id } = useParams();
@@ -90,8 +100,7 @@ export function AdministratorFormPage() {
   const rights = useAuthenticationRights();
   const roles = useQuery(trpc.administration.roles.list.queryOptions());
   const existing = useQuery({ ...trpc.administration.accounts.get.queryOptions({ id: Number(id) }), enabled: editing });
-  // The same shared schemas as the server: create needs a password, an edit does not.
-  const resolver = zodResolver(editing ? accountPatchSchema : accountCreateSchema) as unknown as Resolver<AccountForm>;
+  const resolver = editing ? patchResolver : createResolver;
   const { register, handleSubmit, formState, setError, reset, control } = useForm<AccountForm>({ resolver, defaultValues: EMPTY });
 
   useEffect(() => {
