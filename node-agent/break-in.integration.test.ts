@@ -20,7 +20,7 @@ describe('break-in resistance on a conferencing node', () => {
   let node: NodeAgent;
   let locationUri: string;
   /** Every record the node logged at info and above. */
-  const records: Record<string, any>[] = [];
+  const records: Record<string, unknown>[] = [];
   const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
   const policy = () => node.manager.breakIn.current;
   const setLocation = async (body: { bdpm_pin_checks_enabled?: string; bdpm_scan_quarantine_enabled?: string }, ok: () => boolean) => {
