@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { NodeAgent } from './NodeAgent.js';
 import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
@@ -13,6 +14,12 @@ import { until } from '../shared/testing/until.js';
 const KEY = 'policy-key';
 const POLICY_TIMEOUT_MS = 400;
 
+
+/** request_token's answer: the token and the conference on success, else a reason (a string). */
+type TokenAnswer = { status: string; result: { readonly [field: string]: unknown } | string };
+
+/** The token and participant of a granted request (the parse fails the test when it was refused). */
+const granted = (answer: TokenAnswer) => z.looseObject({ token: z.string(), participant_uuid: z.string() }).parse(answer.result);
 
 describe('service configuration policy on a node', () => {
   let platform: TestPlatform;
@@ -44,7 +51,7 @@ describe('service configuration policy on a node', () => {
     });
   const requestToken = async (alias: string, name: string, pin?: string, callTag?: string) => {
     const r = await client(alias, 'request_token', { body: { display_name: name, ...(callTag ? { call_tag: callTag } : {}) }, pin });
-    return { status: r.status, body: (await r.json()) as { status: string; result: any } };
+    return { status: r.status, body: (await r.json()) as TokenAnswer };
   };
   const release = (alias: string, token: string) => client(alias, 'release_token', { token });
   /** Applies a change to the profile and waits for the node to hold it. */
@@ -112,7 +119,7 @@ describe('service configuration policy on a node', () => {
     expect(rooms[0]!.participants.map((p) => p.displayName).sort()).toEqual(['Ann', 'Ben']);
     // The management server sees it too.
     await until(() => platform.server.status.conferences().find((c) => c.name === 'Policy room')?.participants.length, (n) => n === 2);
-    for (const r of [host, guest]) await release('policy.room', r.body.result.token);
+    for (const r of [host, guest]) await release('policy.room', granted(r.body).token);
   });
 
   it('sends Basic auth and the call parameters Pexip sends', async () => {
@@ -142,7 +149,7 @@ describe('service configuration policy on a node', () => {
     });
     expect(req!.query.pseudo_version_id).toBeTruthy();
     expect(Number(req!.query.remote_port)).toBeGreaterThan(0);
-    await release('open', r.body.result.token);
+    await release('open', granted(r.body).token);
   });
 
   it('refuses a call the policy server rejects, even to an alias that exists', async () => {
@@ -157,7 +164,7 @@ describe('service configuration policy on a node', () => {
     answer = { status: 500, body: { error: 'boom' } };
     const failed = await requestToken('open', 'Eve');
     expect(failed.status).toBe(200);
-    expect(failed.body.result.conference_name).toBe('Open');
+    expect(failed.body.result).toMatchObject({ conference_name: 'Open' });
 
     answer = null;
     const t0 = Date.now();
@@ -165,13 +172,13 @@ describe('service configuration policy on a node', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(POLICY_TIMEOUT_MS - 50);
     expect(Date.now() - t0).toBeLessThan(POLICY_TIMEOUT_MS + 2_000);
     expect(late.status).toBe(200);
-    expect(late.body.result.conference_name).toBe('Open');
+    expect(late.body.result).toMatchObject({ conference_name: 'Open' });
     expect(requests).toHaveLength(2);
     // Both ended up in the one configured conference.
     expect(node.manager.conferences().find((c) => c.service.name === 'Open')!.participants).toHaveLength(2);
     // An unknown alias is still unknown.
     expect((await requestToken('nowhere', 'Gil')).status).toBe(404);
-    for (const r of [failed, late]) await release('open', r.body.result.token);
+    for (const r of [failed, late]) await release('open', granted(r.body).token);
     answer = { status: 200, body: { status: 'success', action: 'continue' } };
   });
 
@@ -199,14 +206,14 @@ describe('service configuration policy on a node', () => {
     expect((await requestToken('open', 'Mallory')).status).toBe(404);
     const jo = await requestToken('open', 'Jo');
     expect(jo.status).toBe(200);
-    expect(jo.body.result.conference_name).toBe('Open');
+    expect(jo.body.result).toMatchObject({ conference_name: 'Open' });
 
     // A broken script is logged and ignored: the configuration found before it is used.
     const broken = `{"action": "continue", "result": {{ service_config|pex_to_json }`;
     await setProfile({ internal_service_policy_template: broken }, () => profileOnNode()?.localServiceScript === broken);
     expect((await requestToken('open', 'Kim')).status).toBe(200);
 
-    for (const [a, r] of [['open', hal], ['open', ida], ['open', jo]] as const) await release(a, r.body.result.token);
+    for (const [a, r] of [['open', hal], ['open', ida], ['open', jo]] as const) await release(a, granted(r.body).token);
     await setProfile({ enable_internal_service_policy: false }, () => profileOnNode()?.localServicePolicy === false);
   });
 
@@ -220,7 +227,7 @@ describe('service configuration policy on a node', () => {
 
     const caller = await requestToken('lobby', 'Nia');
     expect(caller.status).toBe(200);
-    const me = caller.body.result;
+    const me = granted(caller.body);
     const refers: Array<{ alias: string; token: string }> = [];
     const ac = new AbortController();
     const sse = await fetch(`${node.url}/api/client/v2/conferences/lobby/events?token=${me.token}`, { signal: ac.signal });
@@ -269,6 +276,6 @@ describe('service configuration policy on a node', () => {
     const r = await requestToken('open', 'Lou');
     expect(r.status).toBe(200);
     expect(requests).toHaveLength(1);
-    await release('open', r.body.result.token);
+    await release('open', granted(r.body).token);
   });
 });
