@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
+import { resolveClientApiLimits, type ClientApiLimits } from './client-api/ClientApiLimits.js';
 import { registerMediaRoutes } from './client-api/media.routes.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
@@ -53,6 +54,8 @@ export interface NodeAgentOptions {
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
   webRoot?: string;
+  /** Client API bounds (streams per participant/address, stream buffer, request_token rate); defaults and env in ClientApiLimits.ts. */
+  clientApiLimits?: Partial<ClientApiLimits>;
   logger?: Logger;
 }
 
@@ -66,6 +69,8 @@ export class NodeAgent {
     readonly tls: NodeTlsListener | null = null,
     /** Sends the node's support log to its location's syslog servers. */
     readonly syslog: SyslogForwarder,
+    /** The client API's event streams (tests check what it holds). */
+    readonly hub: EventHub,
   ) {}
 
   get url(): string {
@@ -99,13 +104,14 @@ export class NodeAgent {
         done(null, {});
       }
     });
-    const hub = new EventHub(manager);
+    const clientLimits = resolveClientApiLimits(opts.clientApiLimits);
+    const hub = new EventHub(manager, clientLimits);
     // Conference and participant events to the location's event sinks; flushed best effort on close.
     const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }) });
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
     app.addHook('onClose', async () => engine.close());
-    registerClientApi(app, manager, hub, log.child({ part: 'client-api' }));
+    registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits);
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     let link: ManagementLink | undefined;
@@ -180,7 +186,7 @@ export class NodeAgent {
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
     manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
     await link.start();
-    return new NodeAgent(app, manager, link, tls, syslog);
+    return new NodeAgent(app, manager, link, tls, syslog, hub);
   }
 
   async stop(): Promise<void> {

@@ -74,6 +74,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       NODE_ENROLLMENT_KEY: key,
       NODE_DATA_DIR: join(dir, 'node'),
       MEDIA_PORTS: opts.mediaPorts ?? '40000-49999',
+      // Every browser comes from 127.0.0.1: lift the per-address client API limits (ClientApiLimits.ts).
+      NODE_REQUEST_TOKEN_PER_ADDRESS: '100000',
+      NODE_STREAMS_PER_ADDRESS: '100000',
     },
     'node',
   );

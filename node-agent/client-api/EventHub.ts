@@ -4,11 +4,14 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
+import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
 import type { ConferenceStatus, LayoutEvent, MessageBody, MessageReceivedEvent, Participant as ClientParticipant, ReferEvent } from '../../shared/client-api/conference.js';
 
 interface Stream {
   participantId: string;
+  address: string;
   res: ServerResponse;
+  keepAlive?: NodeJS.Timeout;
 }
 
 /**
@@ -17,15 +20,21 @@ interface Stream {
  */
 export class EventHub {
   private readonly streams = new Map<string, Set<Stream>>();
+  /** Open streams per remote address (the per-address cap). */
+  private readonly perAddress = new Map<string, number>();
 
-  constructor(manager: ConferenceManager) {
+  constructor(
+    manager: ConferenceManager,
+    private readonly limits: Pick<ClientApiLimits, 'streamsPerParticipant' | 'streamsPerAddress' | 'streamBufferBytes'> = DEFAULT_CLIENT_API_LIMITS,
+  ) {
     manager.on('participantJoined', (conf, p) => this.broadcast(conf, 'participant_create', clientObject(conf, p)));
     manager.on('participantLeft', (conf, p, reason) => {
       this.broadcast(conf, 'participant_delete', { uuid: p.id }, p.id);
       for (const s of this.streams.get(conf.id) ?? []) {
         if (s.participantId !== p.id) continue;
-        write(s.res, 'disconnect', { reason });
+        this.write(s, 'disconnect', { reason });
         s.res.end();
+        this.drop(s);
       }
     });
     manager.on('conferenceStarted', (conf) => {
@@ -37,7 +46,7 @@ export class EventHub {
       conf.on('layoutChanged', () => {
         for (const s of this.streams.get(conf.id) ?? []) {
           const p = conf.get(s.participantId);
-          if (p) write(s.res, 'layout', layoutEvent(conf, p));
+          if (p) this.write(s, 'layout', layoutEvent(conf, p));
         }
       });
       conf.on('refreshToken', (p) => this.sendTo(conf, p.id, 'refresh_token', {}));
@@ -53,45 +62,68 @@ export class EventHub {
       });
     });
     manager.on('conferenceEnded', (conf) => {
-      for (const s of this.streams.get(conf.id) ?? []) s.res.end();
-      this.streams.delete(conf.id);
+      for (const s of this.streams.get(conf.id) ?? []) {
+        s.res.end();
+        this.drop(s);
+      }
     });
   }
 
+  /**
+   * Whether a stream from this address may open now. A participant's own further stream always may
+   * (it replaces their oldest); others count against the address's cap.
+   */
+  admits(conf: Conference, participant: Participant, address: string): boolean {
+    if (this.ofParticipant(conf, participant.id).length >= this.limits.streamsPerParticipant) return true;
+    return (this.perAddress.get(address) ?? 0) < this.limits.streamsPerAddress;
+  }
+
   /** Opens a stream: sync of the current participant list, then live changes. */
-  open(conf: Conference, participant: Participant, res: ServerResponse): void {
+  open(conf: Conference, participant: Participant, res: ServerResponse, address: string): void {
+    // A reconnect while the old stream lingers: the oldest goes, so one token holds only a few.
+    const own = this.ofParticipant(conf, participant.id);
+    for (const old of own.slice(0, Math.max(0, own.length - this.limits.streamsPerParticipant + 1))) {
+      old.res.end();
+      this.drop(old);
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    const stream: Stream = { participantId: participant.id, res };
+    const stream: Stream = { participantId: participant.id, address, res };
     const set = this.streams.get(conf.id) ?? new Set<Stream>();
     set.add(stream);
     this.streams.set(conf.id, set);
-    write(res, 'participant_sync_begin', null);
-    for (const p of conf.participants) write(res, 'participant_create', clientObject(conf, p));
-    write(res, 'participant_sync_end', null);
-    write(res, 'conference_update', conferenceStatus(conf));
-    write(res, 'layout', layoutEvent(conf, participant));
-    write(res, 'stage', stageEvent(conf, conf.media.stage()));
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    res.on('close', () => this.drop(stream));
+    this.write(stream, 'participant_sync_begin', null);
+    for (const p of conf.participants) this.write(stream, 'participant_create', clientObject(conf, p));
+    this.write(stream, 'participant_sync_end', null);
+    this.write(stream, 'conference_update', conferenceStatus(conf));
+    this.write(stream, 'layout', layoutEvent(conf, participant));
+    this.write(stream, 'stage', stageEvent(conf, conf.media.stage()));
     const presenter = conf.announcedPresenter;
-    if (presenter && presenter.id !== participant.id) write(res, 'presentation_start', presentationStart(presenter));
+    if (presenter && presenter.id !== participant.id) this.write(stream, 'presentation_start', presentationStart(presenter));
     // A reconnected stream missed consumer events: announce the live ones again (clients ignore repeats).
     conf.media.session(participant.id)?.replayConsumers();
     // The splash set at join (waiting for Host, test call) predates the stream: show it now.
-    if (participant.splash) write(res, 'splash_screen', participant.splash);
-    const keepAlive = setInterval(() => res.write(':keepalive\n\n'), 15_000);
-    res.on('close', () => {
-      clearInterval(keepAlive);
-      set.delete(stream);
-    });
+    if (participant.splash) this.write(stream, 'splash_screen', participant.splash);
+    if (!set.has(stream)) return; // dropped while syncing
+    stream.keepAlive = setInterval(() => this.send(stream, ':keepalive\n\n'), 15_000);
+  }
+
+  /** What the hub holds: conferences with streams, open streams, addresses counted (tests check it empties). */
+  get size(): { conferences: number; streams: number; addresses: number } {
+    let streams = 0;
+    for (const set of this.streams.values()) streams += set.size;
+    return { conferences: this.streams.size, streams, addresses: this.perAddress.size };
   }
 
   /** An event for one participant only (splash_screen, refer, media consumers). */
   sendTo(conf: Conference, participantId: string, event: string, data: unknown): void {
-    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId === participantId) write(s.res, event, data);
+    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId === participantId) this.write(s, event, data);
   }
 
   /** A chat or application message to everyone else in the conference (SSE `message_received`). */
@@ -110,7 +142,39 @@ export class EventHub {
   }
 
   private broadcast(conf: Conference, event: string, data: unknown, except?: string): void {
-    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId !== except) write(s.res, event, data);
+    for (const s of this.streams.get(conf.id) ?? []) if (s.participantId !== except) this.write(s, event, data);
+  }
+
+  private ofParticipant(conf: Conference, participantId: string): Stream[] {
+    return [...(this.streams.get(conf.id) ?? [])].filter((s) => s.participantId === participantId);
+  }
+
+  private write(s: Stream, event: string, data: unknown): void {
+    this.send(s, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** A reader that lets more than the bound wait unread is dropped rather than buffered without end. */
+  private send(s: Stream, chunk: string): void {
+    if (s.res.writableEnded || s.res.destroyed) return;
+    s.res.write(chunk);
+    if (s.res.writableLength > this.limits.streamBufferBytes) {
+      s.res.destroy();
+      this.drop(s);
+    }
+  }
+
+  /** Forgets a stream everywhere; safe to call more than once. */
+  private drop(s: Stream): void {
+    clearInterval(s.keepAlive);
+    s.keepAlive = undefined;
+    for (const [confId, set] of this.streams) {
+      if (!set.delete(s)) continue;
+      if (set.size === 0) this.streams.delete(confId);
+      const n = (this.perAddress.get(s.address) ?? 1) - 1;
+      if (n > 0) this.perAddress.set(s.address, n);
+      else this.perAddress.delete(s.address);
+      return;
+    }
   }
 }
 
@@ -154,8 +218,4 @@ export function conferenceStatus(conf: Conference): ConferenceStatus {
     presentation_allowed: true,
     direct_media: false,
   };
-}
-
-function write(res: ServerResponse, event: string, data: unknown): void {
-  if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }

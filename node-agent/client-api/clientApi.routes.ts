@@ -24,6 +24,8 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
 import { clientObject, conferenceStatus, type EventHub } from './EventHub.js';
 import { avatarJpeg } from './avatar.js';
+import { AddressRateLimiter } from './AddressRateLimiter.js';
+import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
 import { clientIceServers } from './iceServers.js';
 
 /**
@@ -51,7 +53,10 @@ function checkOffer(sdp: string): string | null {
   }
 }
 
-export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger): void {
+export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger, limits: ClientApiLimits = DEFAULT_CLIENT_API_LIMITS): void {
+  // Each request_token creates a participant: one address may not create them without end.
+  const tokenRequests = new AddressRateLimiter(limits.requestTokenPerAddress, limits.requestTokenWindowMs);
+  app.addHook('onClose', async () => tokenRequests.close());
   const tokenOf = (req: Req) => (req.headers.token as string | undefined) ?? req.query.token;
 
   /**
@@ -82,6 +87,10 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   const control = manager.control;
 
   app.post(`${BASE}/request_token`, async (req: Req, reply) => {
+    if (!tokenRequests.take(req.ip)) {
+      log.warn({ alias: req.params.alias, remote: req.ip }, 'Too many token requests from one address');
+      return failed(reply, 429, 'Too many requests');
+    }
     const body = requestTokenBody.safeParse(req.body ?? {});
     if (!body.success) return failed(reply, 400, body.error.issues[0]?.message ?? 'Invalid request');
     const pinHeader = req.headers.pin;
@@ -234,9 +243,10 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     return reply.type('image/jpeg').header('Cache-Control', 'private, max-age=300').send(avatarJpeg(target.displayName, target.id));
   }, { othersCheckedByDomain: true }));
 
-  app.get(`${BASE}/events`, authed((_req, reply, conf, p) => {
+  app.get(`${BASE}/events`, authed((req, reply, conf, p) => {
+    if (!hub.admits(conf, p, req.ip)) return failed(reply, 429, 'Too many event streams');
     reply.hijack();
-    hub.open(conf, p, reply.raw);
+    hub.open(conf, p, reply.raw, req.ip);
   }));
 
   app.post(`${BASE}/participants/:participant/calls`, authed(async (req, reply, conf, self) => {
