@@ -20,6 +20,8 @@ export interface PlatformOptions {
   managementPort: number;
   nodePort: number;
   mediaPorts?: string;
+  /** More environment for the node process (e.g. the client API limits at their defaults, for a benchmark). */
+  nodeEnv?: Record<string, string>;
 }
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -77,6 +79,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       // Every browser comes from 127.0.0.1: lift the per-address client API limits (ClientApiLimits.ts).
       NODE_REQUEST_TOKEN_PER_ADDRESS: '100000',
       NODE_STREAMS_PER_ADDRESS: '100000',
+      ...opts.nodeEnv,
     },
     'node',
   );
