@@ -18,7 +18,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => platform?.stop());
 
 const sdkPages: SdkPage[] = [];
-test.afterEach(async ({}, testInfo) => {
+test.afterEach(async ({ browserName: _browserName }, testInfo) => {
   if (testInfo.status !== testInfo.expectedStatus) {
     for (const sdk of sdkPages) {
       const events = (await sdk.events().catch(() => [])).map((e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`);
@@ -48,7 +48,7 @@ async function joinSdk(browser: Browser, alias: string, name: string, pin: strin
 }
 
 /** A participant as the SDK holds it: its own fields plus the raw participant object. */
-async function seen(sdk: SdkPage, uuid: string): Promise<Record<string, any> | undefined> {
+async function seen(sdk: SdkPage, uuid: string): Promise<Record<string, unknown> | undefined> {
   const p = (await sdk.state()).participants.find((x) => x.uuid === uuid);
   return p ? { isMuted: p.isMuted, ...(p.raw as Record<string, unknown>) } : undefined;
 }

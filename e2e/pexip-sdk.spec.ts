@@ -33,7 +33,7 @@ const HEARD_DB = -65;
 
 const contexts: BrowserContext[] = [];
 const sdkPages: SdkPage[] = [];
-test.afterEach(async ({}, testInfo) => {
+test.afterEach(async ({ browserName: _browserName }, testInfo) => {
   let restartsSeen = false;
   for (const sdk of sdkPages) {
     const restarts = (await sdk.state().catch(() => null))?.iceRestarts ?? 0;
@@ -123,7 +123,7 @@ const POLL = { intervals: [500, 1_000] };
  */
 async function talk(page: Page, on: boolean): Promise<void> {
   await page.evaluate((talking) => {
-    const w = window as unknown as { __talking?: number };
+    const w = window as Window & { __talking?: number };
     window.clearInterval(w.__talking);
     const tone = (v: boolean) => window.__fakeMedia!.setTone(v);
     tone(talking);

@@ -26,7 +26,7 @@ async function api(path: string, init: { method?: string; body?: unknown } = {})
   });
   const text = await res.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many resource shapes
-  let body: any = null;
+  let body: any;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
@@ -371,7 +371,7 @@ test('chat: two participants exchange messages; untrusted text is shown as text'
   await expect(last.locator('strong')).toHaveText('Ben <b>bold</b>');
   await expect(last.locator('span')).toHaveText(markup);
   await expect(chatOf(ann).locator('img, b')).toHaveCount(0);
-  expect(await ann.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await ann.evaluate(() => (window as Window & { __pwned?: number }).__pwned)).toBeUndefined();
 
   // Chat switched off for a service: no chat panel there.
   const quiet = await open(browser, 'meet.quiet', 'Quinn');

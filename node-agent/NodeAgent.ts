@@ -114,8 +114,9 @@ export class NodeAgent {
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits);
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
-    let link: ManagementLink | undefined;
-    registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => link?.config?.node.systemLocation ?? null);
+    // Read by handlers registered before the link exists.
+    const linkRef: { current?: ManagementLink } = {};
+    registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => linkRef.current?.config?.node.systemLocation ?? null);
     // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
     // Reported over the last complete 10 s window.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -131,8 +132,8 @@ export class NodeAgent {
     });
     app.get('/healthz', async () => ({
       ok: true,
-      configured: (link?.config ?? null) !== null,
-      managementConnected: link?.connected ?? false,
+      configured: (linkRef.current?.config ?? null) !== null,
+      managementConnected: linkRef.current?.connected ?? false,
       services: manager.directory.size,
       conferences: manager.conferences().length,
       mediaWorkers: await engine.workers().catch(() => []),
@@ -153,7 +154,7 @@ export class NodeAgent {
 
     /** Each live conference's current speaker, reported to the management server as it changes. */
     const speakers = new Map<string, ActiveSpeaker>();
-    link = new ManagementLink({
+    const link = new ManagementLink({
       managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
       enrollmentKey: opts.enrollmentKey,
       name,
@@ -165,6 +166,7 @@ export class NodeAgent {
       liveStatus: () => manager.liveStatus().map((c) => ({ ...c, activeSpeaker: speakers.get(c.id)?.current ?? null })),
       log: log.child({ part: 'management-link' }),
     });
+    linkRef.current = link;
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
     link.on('config', (snapshot) => syslog.apply(snapshot.location?.syslogServers ?? []));
     link.on('config', (snapshot) => eventSinks.apply(snapshot.location?.eventSinks ?? []));

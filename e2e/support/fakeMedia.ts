@@ -230,7 +230,7 @@ export async function presentationColor(page: Page): Promise<ColorName | null> {
 export async function toneLevels(page: Page, freqs: readonly number[]): Promise<Record<string, Record<number, number>>> {
   return page.evaluate(async (hz) => {
     type Probe = { ctx: AudioContext; nodes: Map<string, AnalyserNode> };
-    const w = window as unknown as { __toneProbe?: Probe };
+    const w = window as Window & { __toneProbe?: Probe };
     const probe = (w.__toneProbe ??= { ctx: new AudioContext(), nodes: new Map() });
     await probe.ctx.resume().catch(() => undefined);
     const out: Record<string, Record<number, number>> = {};

@@ -124,9 +124,16 @@ class Budget {
   }
 }
 
+/** A nunjucks internal its type declarations leave out (runtime, an environment's filters and globals), checked to be an object. */
+function internal(from: object, key: string): Record<string, unknown> {
+  const v: unknown = Reflect.get(from, key);
+  if (typeof v !== 'object' || v === null) throw new Error(`nunjucks has no ${key}`);
+  return v as Record<string, unknown>;
+}
+
 /** The nunjucks runtime handed to compiled templates, with lookups restricted to data. */
 function safeRuntime(budget: Budget): Record<string, unknown> {
-  const base = (nunjucks as unknown as { runtime: Record<string, unknown> }).runtime;
+  const base = internal(nunjucks, 'runtime');
   const memberLookup = (obj: unknown, key: unknown): unknown => {
     budget.spend();
     if (obj === undefined || obj === null || typeof obj === 'function') return undefined;
@@ -190,9 +197,9 @@ export class PolicyTemplateRenderer {
   constructor(private readonly opts: PolicyTemplateOptions) {
     this.limits = { ...DEFAULT_TEMPLATE_LIMITS, ...opts.limits };
     const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
-    const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
+    const filters = internal(env, 'filters');
     for (const name of Object.keys(filters)) if (!STANDARD_FILTERS.includes(name)) delete filters[name];
-    const globals = (env as unknown as { globals: Record<string, unknown> }).globals;
+    const globals = internal(env, 'globals');
     for (const name of Object.keys(globals)) delete globals[name];
     const debugLog = (...parts: unknown[]) => {
       this.opts.log.debug({ part: 'jinja2' }, parts.map((p) => (typeof p === 'string' ? p : toJson(p))).join(''));
@@ -243,10 +250,10 @@ export class PolicyTemplateRenderer {
     const budget = new Budget(this.limits);
     const runtime = safeRuntime(budget);
     // Hand the compiled template our runtime instead of nunjucks' module-wide one.
-    const t = tmpl as unknown as { rootRenderFunc: (...a: unknown[]) => void };
-    const root = t.rootRenderFunc;
+    const root: unknown = Reflect.get(tmpl, 'rootRenderFunc');
+    if (typeof root !== 'function') throw new Error('nunjucks template has no rootRenderFunc');
     const wrapped = Object.create(tmpl) as { rootRenderFunc: (...a: unknown[]) => void; render(ctx: object): string };
-    wrapped.rootRenderFunc = (env: unknown, ctx: unknown, frame: unknown, _runtime: unknown, cb: unknown) => root(env, ctx, frame, runtime, cb);
+    wrapped.rootRenderFunc = (env: unknown, ctx: unknown, frame: unknown, _runtime: unknown, cb: unknown) => (root as (...a: unknown[]) => void)(env, ctx, frame, runtime, cb);
     // Plain JSON data only: the script sees copies, never live objects.
     return wrapped.render(JSON.parse(JSON.stringify(context)) as object);
   }

@@ -1,11 +1,17 @@
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { adminLog } from '../../db/schema.js';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { ManagementServer } from '../ManagementServer.js';
 
 const BASE = '/api/admin/configuration/v1';
+/** tRPC's answer over HTTP: a result or an error. */
+const TrpcAnswer = z.object({
+  result: z.object({ data: z.unknown() }).optional(),
+  error: z.object({ message: z.string(), data: z.object({ code: z.string() }) }).optional(),
+});
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
 describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ open }) => {
@@ -19,16 +25,16 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
   const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body) });
 
   /** tRPC over HTTP as the console uses it: sign in for a session cookie, then call procedures. */
-  async function signIn(username: string, password: string): Promise<{ status: number; cookie: string; body: any }> {
+  async function signIn(username: string, password: string): Promise<{ status: number; cookie: string; body: z.infer<typeof TrpcAnswer> }> {
     const r = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-    return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0]!, body: await r.json() };
+    return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0]!, body: TrpcAnswer.parse(await r.json()) };
   }
-  async function trpc(cookie: string, kind: 'query' | 'mutation', path: string, input: unknown): Promise<{ status: number; body: any }> {
+  async function trpc(cookie: string, kind: 'query' | 'mutation', path: string, input: unknown): Promise<{ status: number; body: z.infer<typeof TrpcAnswer> }> {
     const r =
       kind === 'query'
         ? await fetch(`${server.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie } })
         : await fetch(`${server.url}/trpc/${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    return { status: r.status, body: await r.json() };
+    return { status: r.status, body: TrpcAnswer.parse(await r.json()) };
   }
 
   let readOnlyUri = '';
@@ -142,26 +148,26 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
   it('enforces roles in the console (tRPC) and "May use web interface" at sign-in', async () => {
     const noWeb = await signIn('apionly', 'apionly-pw');
     expect(noWeb.status).toBe(403);
-    expect(noWeb.body.error.data.code).toBe('FORBIDDEN');
+    expect(noWeb.body.error?.data.code).toBe('FORBIDDEN');
 
     const reader = await signIn('reader', 'reader-pw-1');
     expect(reader.status).toBe(200);
-    expect(reader.body.result.data.permissions).toContain('view_vmr');
-    expect(reader.body.result.data.permissions).not.toContain('modify_vmr');
+    expect(z.object({ permissions: z.array(z.string()) }).parse(reader.body.result?.data).permissions).toContain('view_vmr');
+    expect(z.object({ permissions: z.array(z.string()) }).parse(reader.body.result?.data).permissions).not.toContain('modify_vmr');
     const list = await trpc(reader.cookie, 'query', 'config.list', { resource: 'system_location' });
     expect(list.status).toBe(200);
     const create = await trpc(reader.cookie, 'mutation', 'config.create', { resource: 'system_location', values: { name: 'Denied' } });
-    expect(create.body.error.data.code).toBe('FORBIDDEN');
+    expect(create.body.error?.data.code).toBe('FORBIDDEN');
     const addUser = await trpc(reader.cookie, 'mutation', 'administration.accounts.create', { username: 'x', password: 'long-enough', password_confirm: 'long-enough', roles: [1] });
-    expect(addUser.body.error.data.code).toBe('FORBIDDEN');
-    expect(addUser.body.error.message).toBe('Access denied');
+    expect(addUser.body.error?.data.code).toBe('FORBIDDEN');
+    expect(addUser.body.error?.message).toBe('Access denied');
     expect((await trpc(reader.cookie, 'query', 'administration.roles.list', undefined)).status).toBe(200);
 
     const admin = await signIn('admin', 'admin-test-pw');
     const roles = await trpc(admin.cookie, 'query', 'administration.roles.list', undefined);
-    const builtin = roles.body.result.data.find((r: { name: string }) => r.name === 'Read-only');
-    const changeBuiltin = await trpc(admin.cookie, 'mutation', 'administration.roles.update', { id: builtin.id, patch: { name: 'Renamed' } });
-    expect(changeBuiltin.body.error.message).toBe('Built-in roles cannot be changed.');
+    const builtin = z.array(z.object({ id: z.number(), name: z.string() })).parse(roles.body.result?.data).find((r) => r.name === 'Read-only');
+    const changeBuiltin = await trpc(admin.cookie, 'mutation', 'administration.roles.update', { id: builtin?.id, patch: { name: 'Renamed' } });
+    expect(changeBuiltin.body.error?.message).toBe('Built-in roles cannot be changed.');
     const selfDelete = await trpc(admin.cookie, 'mutation', 'administration.accounts.delete', { id: 1 });
     expect(selfDelete.status).toBe(400);
   });

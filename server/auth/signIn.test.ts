@@ -37,7 +37,9 @@ describe('LoginThrottle', () => {
   it('keeps a bounded number of keys', () => {
     const t = new LoginThrottle({ maxKeys: 100 });
     for (let i = 0; i < 10_000; i++) t.failed(`u${i}`, `a${i}`);
-    expect((t as unknown as { failures: Map<string, number[]> }).failures.size).toBeLessThanOrEqual(100);
+    const failures: unknown = Reflect.get(t, 'failures');
+    expect(failures).toBeInstanceOf(Map);
+    expect((failures as Map<string, number[]>).size).toBeLessThanOrEqual(100);
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -223,7 +223,9 @@ describe('a conferencing node reports its current speaker', () => {
     await until(() => appStatus(), (cs) => cs[0]?.participants.length === 2);
     const conf = node.manager.conferences()[0]!;
     // The media's stage as the mediasoup observers would publish it.
-    const stage = (...s: [string, boolean][]) => (conf.media as unknown as EventEmitter).emit('stage', s.map(([participantId, speaking]) => ({ participantId, speaking })));
+    const media = conf.media;
+    if (!(media instanceof EventEmitter)) throw new Error('the conference media is not an EventEmitter');
+    const stage = (...s: [string, boolean][]) => media.emit('stage', s.map(([participantId, speaking]) => ({ participantId, speaking })));
 
     stage([alice, false], [bob, false]);
     stage([alice, false], [bob, true]);
@@ -235,7 +237,9 @@ describe('a conferencing node reports its current speaker', () => {
 
     // After a reconnection the node's status message carries the speaker again.
     sent.length = 0;
-    (node.link as unknown as { ws: WebSocket }).ws.close();
+    const ws: unknown = Reflect.get(node.link, 'ws');
+    if (!(ws instanceof WebSocket)) throw new Error('the management link has no socket');
+    ws.close();
     await until(() => sent.find((m) => m.type === 'status'), (m) => m !== undefined);
     expect(sent.find((m) => m.type === 'status')).toMatchObject({ conferences: [{ id: conf.id, activeSpeaker: bob }] });
     await until(() => appStatus(), (cs) => cs[0]?.activeSpeaker === bob && cs[0].participants.length === 2);

@@ -53,7 +53,8 @@ const t = initTRPC.context<Context>().create({
     const cause = error.cause;
     const fields = cause instanceof ZodError ? fieldErrors(cause.issues) : cause instanceof AppError ? cause.fields : undefined;
     // No stack (it names our files) in any mode; a failure of ours says only which request it was.
-    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: string };
+    const data: typeof shape.data & { stack?: string } = { ...shape.data };
+    delete data.stack;
     if (error.code === 'INTERNAL_SERVER_ERROR' && !(cause instanceof AppError)) {
       return { ...shape, message: INTERNAL_ERROR_MESSAGE, data: { ...data, fields: null, requestId: errorRequestId(error) } };
     }

@@ -397,10 +397,10 @@ window.pexip = {
   rtpStats,
   control: async (name, params) => {
     if (!client) throw new Error('not joined');
-    const fn = (client as unknown as Record<string, (p: unknown) => Promise<{ status?: number; data?: unknown } | undefined>>)[name];
+    const fn: unknown = Reflect.get(client, name);
     if (typeof fn !== 'function') throw new Error(`the SDK has no ${name}`);
     try {
-      const res = await fn.call(client, params);
+      const res = (await fn.call(client, params)) as { status?: number } | undefined;
       record(`control:${name}`, { status: res?.status });
       return { status: res?.status ?? null, error: null };
     } catch (err) {

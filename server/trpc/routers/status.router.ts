@@ -6,8 +6,7 @@ export const statusRouter = router({
   /** The live conference list: the current one at once, then a new one after every change. */
   live: permittedProcedure('status', 'view').subscription(async function* ({ ctx, signal }) {
     yield ctx.status.conferences();
-    for await (const _ of on(ctx.status, 'changed', { signal })) {
-      yield ctx.status.conferences();
-    }
+    const changes = on(ctx.status, 'changed', { signal });
+    while (!(await changes.next()).done) yield ctx.status.conferences();
   }),
 });
