@@ -18,7 +18,8 @@ test.beforeAll(async () => {
 test.afterAll(async () => platform?.stop());
 
 const sdkPages: SdkPage[] = [];
-test.afterEach(async ({ browserName: _browserName }, testInfo) => {
+test.afterEach(async () => {
+  const testInfo = test.info();
   if (testInfo.status !== testInfo.expectedStatus) {
     for (const sdk of sdkPages) {
       const events = (await sdk.events().catch(() => [])).map((e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`);

@@ -33,7 +33,8 @@ const HEARD_DB = -65;
 
 const contexts: BrowserContext[] = [];
 const sdkPages: SdkPage[] = [];
-test.afterEach(async ({ browserName: _browserName }, testInfo) => {
+test.afterEach(async () => {
+  const testInfo = test.info();
   let restartsSeen = false;
   for (const sdk of sdkPages) {
     const restarts = (await sdk.state().catch(() => null))?.iceRestarts ?? 0;
