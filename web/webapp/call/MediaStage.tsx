@@ -60,12 +60,13 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
 
   // Last-N and tile sizes: only a changed plan is handed over (the session sends only changes).
   const plan = useMemo(() => videoPlan(result), [result]);
-  const planKey = JSON.stringify([...plan]);
-  const planRef = useRef(plan);
-  planRef.current = plan;
+  const sentPlan = useRef<{ media: MediaSession; key: string } | null>(null);
   useEffect(() => {
-    media.setVideoPlan(planRef.current);
-  }, [media, planKey]);
+    const key = JSON.stringify([...plan]);
+    if (sentPlan.current?.media === media && sentPlan.current.key === key) return;
+    sentPlan.current = { media, key };
+    media.setVideoPlan(plan);
+  }, [media, plan]);
 
   const placement = gridPlacement(result, narrow || presenting);
   const slots = new Map([...result.mains, ...result.thumbs].map((s) => [s.uuid, s]));

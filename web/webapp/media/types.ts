@@ -58,24 +58,22 @@ export interface MediaSessionEvents {
 
 /** A minimal typed event emitter (browser code: no Node `events`). */
 export class Emitter<E extends { [K in keyof E]: unknown[] }> {
-  // Listeners are stored untyped; on() and emit() keep each event's arguments matched.
-  private readonly listeners = new Map<keyof E, Set<(...args: unknown[]) => void>>();
+  // One set per event, each typed by that event's arguments.
+  private readonly listeners: { [K in keyof E]?: Set<(...args: E[K]) => void> } = {};
 
   on<K extends keyof E>(event: K, fn: (...args: E[K]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(fn as unknown as (...args: unknown[]) => void);
+    (this.listeners[event] ??= new Set()).add(fn);
     return () => this.off(event, fn);
   }
 
   off<K extends keyof E>(event: K, fn: (...args: E[K]) => void): void {
-    this.listeners.get(event)?.delete(fn as unknown as (...args: unknown[]) => void);
+    this.listeners[event]?.delete(fn);
   }
 
   protected emit<K extends keyof E>(event: K, ...args: E[K]): void {
-    for (const fn of [...(this.listeners.get(event) ?? [])]) {
+    for (const fn of [...(this.listeners[event] ?? [])]) {
       try {
-        fn(...(args as unknown[]));
+        fn(...args);
       } catch (err) {
         console.error(err);
       }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { MediaSession } from './MediaSession.js';
 import type { LocalMediaState, PresentationState, RemoteTrack, StageEntry } from './types.js';
 
@@ -24,19 +24,28 @@ function snapshot(media: MediaSession): MediaView {
   return { tracks: media.remoteTracks(), stage: media.stage, recent: media.recentSpeakers, presentation: media.presentation, local: media.localState() };
 }
 
+/** The session as an external store: its view, refreshed on each of its events. */
+function mediaStore(media: MediaSession | null): { subscribe: (onChange: () => void) => () => void; view: () => MediaView } {
+  let current = media ? snapshot(media) : EMPTY;
+  return {
+    subscribe(onChange) {
+      if (!media) return () => undefined;
+      const update = () => {
+        current = snapshot(media);
+        onChange();
+      };
+      const offs = (['trackadded', 'trackremoved', 'trackupdated', 'stage', 'presentation', 'local'] as const).map((e) => media.on(e, update));
+      // Anything that changed before the subscription is picked up now (React reads the view again after subscribing).
+      current = snapshot(media);
+      return () => offs.forEach((off) => off());
+    },
+    view: () => current,
+  };
+}
+
 export function useMediaSession(media: MediaSession | null): MediaView {
-  const [view, setView] = useState<MediaView>(() => (media ? snapshot(media) : EMPTY));
-  useEffect(() => {
-    if (!media) {
-      setView(EMPTY);
-      return;
-    }
-    const update = () => setView(snapshot(media));
-    update();
-    const offs = (['trackadded', 'trackremoved', 'trackupdated', 'stage', 'presentation', 'local'] as const).map((e) => media.on(e, update));
-    return () => offs.forEach((off) => off());
-  }, [media]);
-  return view;
+  const store = useMemo(() => mediaStore(media), [media]);
+  return useSyncExternalStore(store.subscribe, store.view);
 }
 
 /** Whether a CSS media query matches, following changes (e.g. a phone's width). */

@@ -30,11 +30,22 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
   // Side panels: open beside the stage on a wide screen, closed (an overlay when opened) on a phone.
   const [peopleOpen, setPeopleOpen] = useState(!narrow);
   const chatOpen = view.chatOpen;
+  // Adjusted while rendering, not in an effect, so the panel never shows one frame in the old state.
+  const [panelsFor, setPanelsFor] = useState(narrow);
+  if (panelsFor !== narrow) {
+    setPanelsFor(narrow);
+    setPeopleOpen(!narrow);
+  }
   useEffect(() => {
     dispatch({ type: 'chat_open', open: !narrow });
-    setPeopleOpen(!narrow);
   }, [narrow, dispatch]);
   const [typed, setTyped] = useState('');
+  // The digits typed into a Virtual Reception start afresh with each prompt.
+  const [typedFor, setTypedFor] = useState(splash);
+  if (typedFor !== splash) {
+    setTypedFor(splash);
+    if (splash && /virtual_reception_(welcome|conference_id_invalid)|timeout/.test(splash.screen_key)) setTyped('');
+  }
 
   useEffect(() => {
     const onUnload = () => call.releaseOnUnload();
@@ -58,10 +69,6 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
     return () => window.clearTimeout(t);
   }, [splash, dispatch]);
 
-  // The digits typed into a Virtual Reception start afresh with each prompt.
-  useEffect(() => {
-    if (splash && /virtual_reception_(welcome|conference_id_invalid)|timeout/.test(splash.screen_key)) setTyped('');
-  }, [splash]);
 
   const inIvr = serviceType === 'ivr';
   const testCall = serviceType === 'test_call';
