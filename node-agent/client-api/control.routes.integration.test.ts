@@ -13,6 +13,8 @@ import {
   participant as participantSchema,
   refreshTokenResult,
   requestTokenResult,
+  callStatistics,
+  type ConferenceEvent,
   type ConferenceEventName,
 } from '../../shared/client-api/conference.js';
 import { until } from '../../shared/testing/until.js';
@@ -29,7 +31,7 @@ const KEY = 'control-routes-key';
 
 /** One participant's SSE stream, parsed and validated against the contract as it arrives. */
 class EventStream {
-  readonly events: { event: ConferenceEventName; data: any }[] = [];
+  readonly events: { event: ConferenceEventName; data: unknown }[] = [];
   private readonly abort = new AbortController();
   private constructor() {}
 
@@ -70,17 +72,22 @@ class EventStream {
   }
 
   /** Waits for an event (after index `from`) that satisfies `ok`. */
-  async next(event: ConferenceEventName, ok: (data: any) => boolean = () => true, from = 0): Promise<any> {
-    const found = await until(() => this.events.slice(from).find((e) => e.event === event && ok(e.data)), (e) => e !== undefined, 5_000);
-    return found!.data;
+  async next<E extends ConferenceEventName>(event: E, ok: (data: ConferenceEvent<E>) => boolean = () => true, from = 0): Promise<ConferenceEvent<E>> {
+    const found = await until(() => this.of(event, from).find(ok), (e) => e !== undefined, 5_000);
+    return found!;
+  }
+
+  /** The events of one kind: their data was checked against the contract as it arrived. */
+  private of<E extends ConferenceEventName>(event: E, from: number): ConferenceEvent<E>[] {
+    return this.events.slice(from).filter((e) => e.event === event).map((e) => e.data as ConferenceEvent<E>);
   }
 
   mark(): number {
     return this.events.length;
   }
 
-  has(event: ConferenceEventName, ok: (data: any) => boolean = () => true, from = 0): boolean {
-    return this.events.slice(from).some((e) => e.event === event && ok(e.data));
+  has<E extends ConferenceEventName>(event: E, ok: (data: ConferenceEvent<E>) => boolean = () => true, from = 0): boolean {
+    return this.of(event, from).some(ok);
   }
 
   close(): void {
@@ -104,7 +111,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
     });
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, type, json: type.startsWith('application/json') ? ((await res.json()) as { status: string; result: any }) : { status: '', result: await res.arrayBuffer() } };
+    return { status: res.status, type, json: type.startsWith("application/json") ? ((await res.json()) as { status: string; result: unknown }) : { status: '', result: await res.arrayBuffer() } };
   };
   const get = (alias: string, path: string, token: string) => api(alias, path, { token, method: 'GET' });
   const join = async (alias: string, name: string, pin?: string, token?: string) => {
@@ -262,7 +269,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     const mark = guestEvents.mark();
     done(await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: '4:0' } } }));
     const changed = await guestEvents.next('layout', (l) => l.view === '4:0', mark);
-    expect(changed.requested_layout.primary_screen).toEqual({ chair_layout: 'four_mains_zero_pips', guest_layout: 'four_mains_zero_pips' });
+    expect(changed.requested_layout?.primary_screen).toEqual({ chair_layout: 'four_mains_zero_pips', guest_layout: 'four_mains_zero_pips' });
   });
 
   it('role: a Guest made Host is told to refresh, gets the Host role and can then control others', async () => {
@@ -366,8 +373,9 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
       await until(() => leg.stats().rx?.audio.packets ?? 0, (n) => n > 0, 5_000);
       const stats = await get('c.media', `participants/${listener.participant_uuid}/calls/${leg.id}/statistics`, listener.token);
       expect(stats.status).toBe(200);
-      expect(stats.json.result.audio.rx.packets).toBeGreaterThan(0);
-      expect(stats.json.result.audio.tx.packets).toBeGreaterThan(0);
+      const measured = callStatistics.parse(stats.json.result);
+      expect(measured.audio.rx.packets).toBeGreaterThan(0);
+      expect(measured.audio.tx.packets).toBeGreaterThan(0);
     } finally {
       for (const { c } of clients) await c.close();
     }

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
+import { joinResult, mediaCapabilities } from '../../shared/client-api/media.js';
 import { until } from '../../shared/testing/until.js';
 import { NodeAgent } from '../NodeAgent.js';
 
@@ -31,7 +32,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
       },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
     });
-    return { status: res.status, json: (await res.json()) as { status: string; result: any } };
+    return { status: res.status, json: (await res.json()) as { status: string; result: unknown } };
   };
   const joinAs = async (name: string, pin: string) => {
     const r = await call('request_token', { body: { display_name: name }, pin });
@@ -76,7 +77,8 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
 
     const caps = await call(base, { token: host.token });
     expect(caps.status).toBe(200);
-    const codecs = caps.json.result.router_rtp_capabilities.codecs as { mimeType: string; preferredPayloadType: number }[];
+    const rtpCapabilities = mediaCapabilities.parse(caps.json.result).router_rtp_capabilities;
+    const codecs = rtpCapabilities.codecs as { mimeType: string; preferredPayloadType: number }[];
     // Chrome's payload types (single-stream answers must use the offer's).
     expect(codecs.find((c) => c.mimeType === 'audio/opus')?.preferredPayloadType).toBe(111);
     expect(codecs.find((c) => c.mimeType === 'video/VP8')?.preferredPayloadType).toBe(96);
@@ -85,16 +87,16 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
     expect((await call(`${base}/join`, { token: host.token, body: {} })).status).toBe(400);
     expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: { codecs: 'x' } } })).json.result).toBe('rtp_capabilities has no codecs');
 
-    const joined = await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: caps.json.result.router_rtp_capabilities } });
+    const joined = await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: rtpCapabilities } });
     expect(joined.status).toBe(200);
-    const { send_transport: send, recv_transport: recv } = joined.json.result;
+    const { send_transport: send, recv_transport: recv } = joinResult.parse(joined.json.result);
     expect(send.id).not.toBe(recv.id);
     expect(send.ice_candidates).toEqual(expect.arrayContaining([expect.objectContaining({ address: '127.0.0.1', protocol: 'udp' })]));
-    expect(send.dtls_parameters.fingerprints.length).toBeGreaterThan(0);
+    expect(send.dtls_parameters.fingerprints).toEqual(expect.arrayContaining([expect.objectContaining({ algorithm: expect.any(String), value: expect.any(String) })]));
     // The participant now counts as having media.
     await until(() => node.manager.conferences()[0]?.get(host.participant_uuid)?.multiStream, (m) => m === true);
 
-    expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: caps.json.result.router_rtp_capabilities } })).status).toBe(200);
+    expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: rtpCapabilities } })).status).toBe(200);
     const produce = (transport: string, body: unknown) => call(`${base}/transports/${transport}/produce`, { token: host.token, body });
     const rtp = { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
     expect((await produce('nope', { kind: 'audio', rtp_parameters: rtp, source: 'mic' })).json.result).toBe('Transport not found');
@@ -108,8 +110,8 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
     const host = await joinAs('Hal', '1234');
     const guest = await joinAs('Gail', '5678');
     const hostBase = `participants/${host.participant_uuid}`;
-    const caps = (await call(`${hostBase}/media`, { token: host.token })).json.result.router_rtp_capabilities;
-    const { send_transport: send } = (await call(`${hostBase}/media/join`, { token: host.token, body: { rtp_capabilities: caps } })).json.result;
+    const caps = mediaCapabilities.parse((await call(`${hostBase}/media`, { token: host.token })).json.result).router_rtp_capabilities;
+    const { send_transport: send } = joinResult.parse((await call(`${hostBase}/media/join`, { token: host.token, body: { rtp_capabilities: caps } })).json.result);
     const screen = { kind: 'video', source: 'screen', rtp_parameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] } };
     const refused = await call(`${hostBase}/media/transports/${send.id}/produce`, { token: host.token, body: screen });
     expect(refused).toMatchObject({ status: 403, json: { result: 'Presentation rejected' } });

@@ -27,6 +27,8 @@ export default tseslint.config(
       ],
       // Long functions are a smell a reviewer would point at; a warning, not a failure.
       'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
+      // A leading underscore says "deliberately unused" (an interface's parameter, a field left out of a copy).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // TypeScript checks undefined names itself (and knows the DOM and Node globals).
       'no-undef': 'off',
     },
