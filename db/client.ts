@@ -35,6 +35,9 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migratio
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle connection that Postgres ends (a restart, an administrator's terminate) is an 'error'
+    // on the pool; unhandled it would crash the process. The pool drops it and opens another when needed.
+    pool.on('error', (err) => process.emitWarning(`Postgres closed an idle connection: ${err.message}`));
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder });
     const typed: Database = db;
