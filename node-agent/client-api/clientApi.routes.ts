@@ -6,7 +6,9 @@ import {
   callsBody,
   candidateBody,
   clientStatisticsBody,
+  CONFERENCE_ACTIONS,
   messageBody,
+  PARTICIPANT_ACTIONS,
   requestTokenBody,
   roleBody,
   setGuestsCanUnmuteBody,
@@ -16,7 +18,6 @@ import {
   type CallStatistics,
 } from '../../shared/client-api/conference.js';
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
-import type { ConferenceAction, ParticipantAction } from '../conference/ConferenceControl.js';
 import { ControlError, REFUSAL } from '../conference/ControlError.js';
 import type { StreamMeasure } from '../media/MediaTypes.js';
 import type { Conference } from '../conference/Conference.js';
@@ -193,8 +194,7 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   }));
 
   // Conference control (client-api-v2 §6): Hosts only; the domain checks.
-  const conferenceActions: ConferenceAction[] = ['lock', 'unlock', 'start_conference', 'muteguests', 'unmuteguests', 'disconnect', 'clearallbuzz'];
-  for (const action of conferenceActions) {
+  for (const action of CONFERENCE_ACTIONS) {
     app.post(`${BASE}/${action}`, authed((_req, _reply, conf, p) => {
       control.conference(conf, p, action);
       return ok(true);
@@ -211,10 +211,7 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   app.get(`${BASE}/available_layouts`, authed(() => ok(Object.values(LAYOUT_SHORT))));
 
   // Participant control (client-api-v2 §7): on oneself, or a Host on anyone; the domain checks.
-  const participantActions: ParticipantAction[] = [
-    'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'buzz', 'clearbuzz', 'unlock', 'disconnect',
-  ];
-  for (const action of participantActions) {
+  for (const action of PARTICIPANT_ACTIONS) {
     app.post(`${BASE}/participants/:participant/${action}`, authed((req, _reply, conf, p) => {
       control.participant(conf, p, req.params.participant!, action);
       return ok(true);

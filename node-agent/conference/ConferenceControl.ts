@@ -2,26 +2,13 @@ import type { Logger } from 'pino';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
 import type { LayoutName } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
-import type { TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
+import type { ConferenceAction, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
 import { REASON, type Conference } from './Conference.js';
 import type { ConferenceManager } from './ConferenceManager.js';
 import { ControlError, REFUSAL } from './ControlError.js';
 import type { Participant } from './Participant.js';
 
-export type ConferenceAction = 'lock' | 'unlock' | 'start_conference' | 'muteguests' | 'unmuteguests' | 'disconnect' | 'clearallbuzz';
-export type ParticipantAction =
-  | 'mute'
-  | 'unmute'
-  | 'client_mute'
-  | 'client_unmute'
-  | 'video_muted'
-  | 'video_unmuted'
-  | 'spotlighton'
-  | 'spotlightoff'
-  | 'buzz'
-  | 'clearbuzz'
-  | 'unlock'
-  | 'disconnect';
+export type { ConferenceAction, ParticipantAction };
 
 /** Actions a participant may take on themselves; on someone else they need a Host. */
 const SELF_ACTIONS = new Set<ParticipantAction>(['mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'buzz', 'clearbuzz', 'disconnect']);

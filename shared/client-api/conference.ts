@@ -112,6 +112,17 @@ export const conferenceStatus = z.object({
 });
 export type ConferenceStatus = z.infer<typeof conferenceStatus>;
 
+// ---------- controls without a body
+
+/** Conference control without a body: POST …/conferences/{alias}/<action> (client-api-v2 §6). */
+export const CONFERENCE_ACTIONS = ['lock', 'unlock', 'start_conference', 'muteguests', 'unmuteguests', 'disconnect', 'clearallbuzz'] as const;
+export type ConferenceAction = (typeof CONFERENCE_ACTIONS)[number];
+/** Participant control without a body: POST …/participants/{uuid}/<action> (client-api-v2 §7). */
+export const PARTICIPANT_ACTIONS = [
+  'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'buzz', 'clearbuzz', 'unlock', 'disconnect',
+] as const;
+export type ParticipantAction = (typeof PARTICIPANT_ACTIONS)[number];
+
 // ---------- request bodies
 
 export const requestTokenBody = z.object({

@@ -8,6 +8,8 @@ import {
   type SetGuestsCanUnmuteBody,
   type TransferBody,
   type TransformLayoutBody,
+  type ConferenceAction,
+  type ParticipantAction,
 } from '../../../shared/client-api/conference.js';
 
 /**
@@ -62,22 +64,7 @@ export type ClientParticipant = z.infer<typeof clientParticipant>;
 
 export type { ConferenceStatus };
 
-/** Conference control without a body (client-api-v2.md §6). */
-export type ConferenceAction = 'lock' | 'unlock' | 'muteguests' | 'unmuteguests' | 'clearallbuzz' | 'disconnect';
-/** Participant control without a body (client-api-v2.md §7). */
-export type ParticipantAction =
-  | 'mute'
-  | 'unmute'
-  | 'client_mute'
-  | 'client_unmute'
-  | 'video_muted'
-  | 'video_unmuted'
-  | 'spotlighton'
-  | 'spotlightoff'
-  | 'unlock'
-  | 'buzz'
-  | 'clearbuzz'
-  | 'disconnect';
+export type { ConferenceAction, ParticipantAction };
 
 export type JoinOutcome =
   | { kind: 'joined'; token: TokenResult }
