@@ -27,3 +27,38 @@ describe('node protocol: the current speaker', () => {
     expect(nodeToServerSchema.safeParse({ type: 'status', conferences: [{ ...conference, activeSpeaker: 7 }] }).success).toBe(false);
   });
 });
+
+describe('node protocol: load, media statistics and participant records', () => {
+  const load = {
+    at: '2024-01-01T00:00:05.000Z',
+    mediaLoad: 25,
+    mediaTokensUsed: 36,
+    capacity: { maxFullHdCalls: 6, maxHdCalls: 12, maxSdCalls: 24, maxAudioCalls: 144, maxMediaTokens: 144 },
+    cpu: { percent: 12.5, count: 2, model: 'x' },
+    memory: { usedBytes: 1_000, totalBytes: 8_000 },
+    mediaPorts: { inUse: 3, total: 10_000 },
+    signalingCount: 3,
+    calls: { fullHd: 0, hd: 3, sd: 0, audio: 0 },
+    maintenanceMode: false,
+  };
+  const stream = { id: 's1', type: 'audio', startTime: '2024-01-01T00:00:00.000Z', rx: { codec: 'opus', bitrate: 32, packets: 250, packetsLost: 0, packetLoss: 0, windowedPacketLoss: 0, jitter: 2 } };
+
+  it('accepts node_load and refuses a media load above 100 %', () => {
+    expect(nodeToServerSchema.parse({ type: 'node_load', load })).toEqual({ type: 'node_load', load });
+    expect(nodeToServerSchema.safeParse({ type: 'node_load', load: { ...load, mediaLoad: 101 } }).success).toBe(false);
+    expect(nodeToServerSchema.safeParse({ type: 'node_load', load: { ...load, capacity: undefined } }).success).toBe(false);
+  });
+
+  it('accepts media_statistics, defaulting the quality windows and bandwidths', () => {
+    const msg = nodeToServerSchema.parse({ type: 'media_statistics', at: load.at, participants: [{ conferenceId: 'c1', participantId: 'p1', callQuality: '1_good', streams: [stream] }] });
+    expect(msg.type === 'media_statistics' && msg.participants[0]).toMatchObject({ qualityWindows: [], rxBandwidth: 0, txBandwidth: 0 });
+    expect(nodeToServerSchema.safeParse({ type: 'media_statistics', at: load.at, participants: [{ conferenceId: 'c1', participantId: 'p1', callQuality: 'good', streams: [] }] }).success).toBe(false);
+  });
+
+  it('keeps participant_left without a record (older nodes) and with one', () => {
+    expect(nodeToServerSchema.parse({ type: 'participant_left', conferenceId: 'c1', participantId: 'p1' })).toEqual({ type: 'participant_left', conferenceId: 'c1', participantId: 'p1' });
+    const record = { endTime: load.at, disconnectReason: 'Call disconnected', callQuality: '0_unknown', mediaStreams: [{ ...stream, endTime: load.at }] };
+    const left = nodeToServerSchema.parse({ type: 'participant_left', conferenceId: 'c1', participantId: 'p1', record });
+    expect(left.type === 'participant_left' && left.record).toEqual({ ...record, qualityWindows: [], rxBandwidth: 0, txBandwidth: 0 });
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { routingRuleConfigSchema } from '../routing/callRouting.js';
+import { nodeLoadSchema, participantMediaSchema, participantRecordSchema } from './mediaStatus.js';
 
 /**
  * The typed contract between a conferencing node agent and the management server
@@ -195,7 +196,12 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conference_started'), conference: liveConferenceSchema }),
   z.object({ type: z.literal('conference_ended'), conferenceId: z.string() }),
   z.object({ type: z.literal('participant_joined'), conferenceId: z.string(), participant: liveParticipantSchema }),
-  z.object({ type: z.literal('participant_left'), conferenceId: z.string(), participantId: z.string() }),
+  /** `record`: what the CDR keeps (end time, disconnect reason, quality, streams); absent from older nodes. */
+  z.object({ type: z.literal('participant_left'), conferenceId: z.string(), participantId: z.string(), record: participantRecordSchema.optional() }),
+  /** The node's load, capacity, CPU, memory and media ports: every `NODE_LOAD_INTERVAL_MS` and after (re)connecting. */
+  z.object({ type: z.literal('node_load'), load: nodeLoadSchema }),
+  /** Every participant's media streams and call quality on this node, every `MEDIA_STATISTICS_INTERVAL_MS`. */
+  z.object({ type: z.literal('media_statistics'), at: z.string(), participants: z.array(participantMediaSchema) }),
   /** The conference's dominant speaker changed (the front of its stage); null = nobody. */
   z.object({ type: z.literal('active_speaker'), conferenceId: z.string(), participantId: z.string().nullable() }),
   z.object({ type: z.literal('config_applied'), version: z.string() }),
@@ -210,6 +216,10 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 
 export const NODE_WS_PATH = '/api/node/v1/ws';
+
+/** How often a node reports its load and its participants' media (issue 12: at least every 5 s). */
+export const NODE_LOAD_INTERVAL_MS = 5_000;
+export const MEDIA_STATISTICS_INTERVAL_MS = 5_000;
 
 /** Theme packages for nodes: `<path>/<id>` and `<path>/base`, authenticated by the enrollment key header. */
 export const NODE_THEMES_PATH = '/api/node/v1/themes';
