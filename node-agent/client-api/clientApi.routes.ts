@@ -40,6 +40,8 @@ type Params = { alias: string; participant?: string; call?: string };
 type Req = FastifyRequest<{ Params: Params; Querystring: { token?: string }; Body: unknown }>;
 
 const ok = (result: unknown) => ({ status: 'success', result });
+/** `candidate:<foundation> <component> <transport> <priority> <address> ...`: the address is an mDNS name. */
+const isMdnsCandidate = (candidate: string) => /\.local\.?$/i.test(candidate.replace(/^a=/, '').split(/\s+/)[4] ?? '');
 const failed = (reply: FastifyReply, code: number, result: string) => reply.code(code).send({ status: 'failed', result });
 
 /** A syntactically usable SDP offer: what werift would choke on is refused here with a 400. */
@@ -286,6 +288,8 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   app.post(`${BASE}/participants/:participant/calls/:call/new_candidate`, withCall(async (req, reply, _conf, p) => {
     const body = candidateBody.safeParse(req.body);
     if (!body.success) return reply.code(403).send({ status: 'success', result: 'Invalid candidate' });
+    // A browser hiding its address sends an mDNS name (x.local) the node cannot resolve: ignored at once.
+    if (isMdnsCandidate(body.data.candidate)) return ok(null);
     await p.leg!.addRemoteCandidate(body.data.candidate, body.data.mid);
     return ok(null);
   }));

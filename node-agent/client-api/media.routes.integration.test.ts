@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
@@ -126,6 +127,35 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
     expect(conf.presenter).toBeNull();
     // Releasing the floor closes the screen stream.
     await until(() => conf.media.hasPresentationStream(host.participant_uuid), (live) => !live);
+  });
+
+  it('new_candidate: an mDNS (.local) candidate is ignored at once; a host candidate is accepted', async () => {
+    const guest = await joinAs('Cand', '5678');
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    try {
+      pc.addTransceiver('audio', { direction: 'sendrecv' });
+      pc.addTransceiver('video', { direction: 'sendrecv' });
+      await pc.setLocalDescription(await pc.createOffer());
+      const base = `participants/${guest.participant_uuid}/calls`;
+      const made = await call(base, { token: guest.token, body: { call_type: 'WEBRTC', sdp: pc.localDescription!.sdp } });
+      expect(made.status).toBe(200);
+      const callUuid = (made.json.result as { call_uuid: string }).call_uuid;
+      const candidate = async (line: string) => {
+        const started = performance.now();
+        const r = await call(`${base}/${callUuid}/new_candidate`, { token: guest.token, body: { candidate: line, mid: '0' } });
+        return { ...r, ms: performance.now() - started };
+      };
+      const mdns = await candidate('candidate:1 1 udp 2122260223 4b3a1f0e-7c2d-4e7a-9b1f-2d3c4e5f6a7b.local 54321 typ host generation 0');
+      expect(mdns).toMatchObject({ status: 200, json: { status: 'success', result: null } });
+      expect(mdns.ms).toBeLessThan(1_000);
+      const host = await candidate('candidate:2 1 udp 2122260223 127.0.0.1 54322 typ host generation 0');
+      expect(host).toMatchObject({ status: 200, json: { result: null } });
+      expect(host.ms).toBeLessThan(1_000);
+      expect((await call(`${base}/${callUuid}/new_candidate`, { token: guest.token, body: { mid: '0' } })).json.result).toBe('Invalid candidate');
+      expect((await call(`${base}/${callUuid}/disconnect`, { token: guest.token, body: {} })).status).toBe(200);
+    } finally {
+      await pc.close();
+    }
   });
 
   it('the event stream opens with the role’s layout (the service’s Host view) and the stage', async () => {
