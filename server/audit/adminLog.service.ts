@@ -34,33 +34,34 @@ export function diff(before: Record<string, unknown> | null, after: Record<strin
   return out;
 }
 
+export interface ChangeEntry {
+  action: AdminLogAction;
+  objectType: string;
+  objectId: number | null;
+  objectName: string;
+  before?: object | null;
+  after?: object | null;
+  /** Further fields recorded only as changed (passwords, keys...). */
+  secretFields?: readonly string[];
+}
+
+const rowOf = (actor: string, entry: ChangeEntry) => ({
+  username: actor,
+  action: entry.action,
+  objectType: entry.objectType,
+  objectId: entry.objectId,
+  objectName: entry.objectName,
+  changes: diff((entry.before ?? null) as Record<string, unknown> | null, (entry.after ?? null) as Record<string, unknown> | null, new Set(entry.secretFields ?? [])),
+});
+
 /** Writes one entry, in the caller's transaction when given one. */
-export async function recordChange(
-  db: Database,
-  actor: string,
-  entry: {
-    action: AdminLogAction;
-    objectType: string;
-    objectId: number | null;
-    objectName: string;
-    before?: object | null;
-    after?: object | null;
-    /** Further fields recorded only as changed (passwords, keys...). */
-    secretFields?: readonly string[];
-  },
-): Promise<void> {
-  await db.insert(adminLog).values({
-    username: actor,
-    action: entry.action,
-    objectType: entry.objectType,
-    objectId: entry.objectId,
-    objectName: entry.objectName,
-    changes: diff(
-      (entry.before ?? null) as Record<string, unknown> | null,
-      (entry.after ?? null) as Record<string, unknown> | null,
-      new Set(entry.secretFields ?? []),
-    ),
-  });
+export async function recordChange(db: Database, actor: string, entry: ChangeEntry): Promise<void> {
+  await db.insert(adminLog).values(rowOf(actor, entry));
+}
+
+/** Writes many entries (a bulk import: one per object) in multi-row statements. */
+export async function recordChanges(db: Database, actor: string, entries: ChangeEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 500) await db.insert(adminLog).values(entries.slice(i, i + 500).map((e) => rowOf(actor, e)));
 }
 
 export interface AdminLogQuery {

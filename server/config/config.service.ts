@@ -9,7 +9,7 @@ import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
 import type { RecordOf } from '../../shared/config/record.js';
-import { recordChange } from '../audit/adminLog.service.js';
+import { recordChange, recordChanges } from '../audit/adminLog.service.js';
 import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConferenceStore } from './store/ConferenceStore.js';
@@ -378,6 +378,111 @@ export async function changeObject(dom: Domain, resource: string, id: number, pa
     });
   });
   dom.bus.notify(def.name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk import (server/bulk): the checks split from the write, so a large file is validated outside
+// any transaction and then written in a few multi-row statements, one log entry per object.
+
+/** A new object's values, checked against the definition (the database checks are the caller's). */
+export function validateNewObject(def: ResourceDef, input: unknown): Record<string, unknown> {
+  return generated(def, parseOrThrow(def, input));
+}
+
+/** `current` with `patch` applied, checked as changeObject checks it (aliases absent: kept). */
+export function validateChangedObject(def: ResourceDef, current: ConfigRecord, patch: unknown): Record<string, unknown> {
+  const p = schemasOf(def).patch.safeParse(patch ?? {});
+  if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
+  const changes = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).filter(([, x]) => x !== undefined));
+  const merged = { ...current, ...changes } as Record<string, unknown>;
+  if (def.hasAliases) merged.aliases = ((merged.aliases as AliasInput[]) ?? []).map(({ alias, description }) => ({ alias, description }));
+  const v = generated(def, parseOrThrow(def, merged));
+  if (def.hasAliases && changes.aliases === undefined) delete v.aliases;
+  return v;
+}
+
+/** For each name, the id of the object holding it in the definition's unique name rule (any service type for services). */
+export async function findObjectIdsByName(db: Database, def: ResourceDef, names: string[]): Promise<Map<string, number>> {
+  const store = storeOf(def);
+  const field = nameFieldOf(def);
+  if (store.findClashes) return store.findClashes(db, def, field, names);
+  const out = new Map<string, number>();
+  for (const n of names) {
+    const id = await store.findClash(db, def, [field], [n], null);
+    if (id !== null) out.set(n, id);
+  }
+  return out;
+}
+
+/** The objects of this resource among `ids` (ids of other kinds are left out). */
+export async function getObjects(dom: Domain, def: ResourceDef, ids: number[]): Promise<Map<number, ConfigRecord>> {
+  const out = new Map<number, ConfigRecord>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    const r = await storeOf(def).list(dom.db, def, { ids: batch, offset: 0, limit: batch.length, orderBy: 'id' });
+    for (const s of r.rows) out.set(s.id, toRecord(def, s));
+  }
+  return out;
+}
+
+/** Indexes of `values` whose references name no object (checked in one query per reference field): index → fields. */
+export async function missingReferences(db: Database, def: ResourceDef, values: Record<string, unknown>[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  for (const [key, f] of Object.entries(def.fields)) {
+    if (f.type !== 'ref' && f.type !== 'refList') continue;
+    const idsOf = (v: Record<string, unknown>) => (f.type === 'ref' ? (v[key] == null ? [] : [v[key] as number]) : ((v[key] as number[]) ?? []));
+    const all = [...new Set(values.flatMap(idsOf))];
+    if (all.length === 0) continue;
+    const { kind, store } = referenceTarget(f.resource);
+    const found = await store.existingIds(db, kind, all);
+    values.forEach((v, i) => {
+      if (idsOf(v).some((id) => !found.has(id))) out.set(i, [...(out.get(i) ?? []), key]);
+    });
+  }
+  return out;
+}
+
+/** Inserts validated objects in the caller's transaction (dom.db); the caller tells the nodes once it commits. */
+export async function insertObjects(dom: Domain, def: ResourceDef, values: Record<string, unknown>[]): Promise<number[]> {
+  if (values.length === 0) return [];
+  const store = storeOf(def);
+  const rows = values.map((v) => ({ values: v, uniqueKey: uniqueKeyOf(def, v) }));
+  const ids = store.insertMany ? await store.insertMany(dom.db, def, rows) : await Promise.all(rows.map((r) => store.insert(dom.db, def, r.values, r.uniqueKey)));
+  await recordChanges(
+    dom.db,
+    actorOf(dom),
+    values.map((v, i) => ({
+      action: 'added',
+      objectType: def.label,
+      objectId: ids[i]!,
+      objectName: String(v[nameFieldOf(def)] ?? ''),
+      after: auditShape(def, v),
+      secretFields: secretFieldsOf(def),
+    })),
+  );
+  return ids;
+}
+
+/** Writes validated changes (from validateChangedObject) in the caller's transaction, aliases replaced before any is added. */
+export async function changeObjects(dom: Domain, def: ResourceDef, items: { before: ConfigRecord; values: Record<string, unknown> }[]): Promise<void> {
+  if (items.length === 0) return;
+  const store = storeOf(def);
+  const rows = items.map(({ before, values }) => ({ id: before.id, values, uniqueKey: uniqueKeyOf(def, values) }));
+  if (store.updateMany) await store.updateMany(dom.db, def, rows);
+  else for (const r of rows) await store.update(dom.db, def, r.id, r.values, r.uniqueKey);
+  await recordChanges(
+    dom.db,
+    actorOf(dom),
+    items.map(({ before, values: v }) => ({
+      action: 'changed',
+      objectType: def.label,
+      objectId: before.id,
+      objectName: String(v[nameFieldOf(def)] ?? ''),
+      before: auditShape(def, before),
+      after: auditShape(def, { ...v, aliases: v.aliases ?? before.aliases }),
+      secretFields: secretFieldsOf(def),
+    })),
+  );
 }
 
 /** Objects of other kinds that reference this one; deleting it would leave them dangling. */

@@ -5,7 +5,7 @@ import { normaliseAlias } from '../../../shared/alias/normalise.js';
 import type { AliasInput } from '../../../shared/alias/alias.schema.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import type { StoredObject, StoreListQuery } from './ResourceStore.js';
-import { escapeLike } from './ResourceStore.js';
+import { chunks, escapeLike } from './ResourceStore.js';
 import { TableStore } from './TableStore.js';
 
 export interface StoredAlias {
@@ -78,6 +78,37 @@ export class ConferenceStore extends TableStore {
     if (values.aliases !== undefined) await this.writeAliases(db, id, values.aliases as AliasInput[]);
   }
 
+  override async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
+    const ids = await super.insertMany(db, def, rows);
+    await this.insertAliases(db, rows.map((r, i) => ({ conferenceId: ids[i]!, aliases: (r.values.aliases as AliasInput[]) ?? [] })));
+    return ids;
+  }
+
+  override async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
+    await super.updateMany(db, def, rows);
+    const replaced = rows.filter((r) => r.values.aliases !== undefined);
+    // Every replaced list goes before any is written, so aliases may move between these services.
+    for (const batch of chunks(replaced, 5000)) await db.delete(conferenceAlias).where(inArray(conferenceAlias.conferenceId, batch.map((r) => r.id)));
+    await this.insertAliases(db, replaced.map((r) => ({ conferenceId: r.id, aliases: r.values.aliases as AliasInput[] })));
+  }
+
+  private async insertAliases(db: Database, lists: { conferenceId: number; aliases: AliasInput[] }[]): Promise<void> {
+    const rows = lists.flatMap(({ conferenceId, aliases }) =>
+      aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
+    );
+    for (const batch of chunks(rows)) await db.insert(conferenceAlias).values(batch);
+  }
+
+  /** Service names are unique across every service type (compared exactly, as the unique index does). */
+  override async findClashes(db: Database, _def: ResourceDef, field: string, values: string[]) {
+    const out = new Map<string, number>();
+    if (field !== 'name') return out;
+    for (const batch of chunks([...new Set(values)], 5000)) {
+      for (const r of await db.select({ id: conference.id, name: conference.name }).from(conference).where(inArray(conference.name, batch))) out.set(r.name, r.id);
+    }
+    return out;
+  }
+
   /** Service names are unique across every service type. */
   override async findClash(db: Database, _def: ResourceDef, fields: string[], values: string[], ownId: number | null) {
     if (fields.length !== 1 || fields[0] !== 'name') return null;
@@ -96,6 +127,20 @@ export class ConferenceStore extends TableStore {
     await db.insert(conferenceAlias).values(
       aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
     );
+  }
+
+  /** Bulk import: which of these normalised aliases are held, by which service (id and name). */
+  static async aliasHolders(db: Database, normalised: string[]): Promise<Map<string, { id: number; name: string }>> {
+    const out = new Map<string, { id: number; name: string }>();
+    for (const batch of chunks([...new Set(normalised)], 5000)) {
+      const held = await db
+        .select({ normalised: conferenceAlias.normalised, id: conference.id, name: conference.name })
+        .from(conferenceAlias)
+        .innerJoin(conference, eq(conference.id, conferenceAlias.conferenceId))
+        .where(inArray(conferenceAlias.normalised, batch));
+      for (const h of held) out.set(h.normalised, { id: h.id, name: h.name });
+    }
+    return out;
   }
 
   /** Aliases of `aliases` already held by another service: index → that service's name. */

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizz
 import type { Database } from '../../../db/client.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
 type Row = typeof configObject.$inferSelect;
 const toStored = (r: Row): StoredObject => ({ id: r.id, createdAt: r.createdAt, values: r.data });
@@ -68,6 +68,38 @@ export class JsonStore implements ResourceStore {
   async insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null) {
     const [r] = await db.insert(configObject).values({ resource: def.name, data: values, uniqueKey }).returning({ id: configObject.id });
     return r!.id;
+  }
+
+  async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]) {
+    const ids: number[] = [];
+    // Postgres returns the rows of one INSERT … VALUES in the order given.
+    for (const batch of chunks(rows)) {
+      const r = await db
+        .insert(configObject)
+        .values(batch.map((b) => ({ resource: def.name, data: b.values, uniqueKey: b.uniqueKey })))
+        .returning({ id: configObject.id });
+      ids.push(...r.map((x) => x.id));
+    }
+    return ids;
+  }
+
+  async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]) {
+    for (const r of rows) await this.update(db, def, r.id, r.values, r.uniqueKey);
+  }
+
+  async findClashes(db: Database, def: ResourceDef, key: string, values: string[]) {
+    const out = new Map<string, number>();
+    const found = new Map<string, number>();
+    const lowered = [...new Set(values.map((v) => v.toLowerCase()))];
+    for (const batch of chunks(lowered, 5000)) {
+      const rows = await db
+        .select({ id: configObject.id, value: sql<string>`lower(${field(key)})` })
+        .from(configObject)
+        .where(and(eq(configObject.resource, def.name), inArray(sql`lower(${field(key)})`, batch)));
+      for (const r of rows) found.set(r.value, r.id);
+    }
+    for (const v of values) if (found.has(v.toLowerCase())) out.set(v, found.get(v.toLowerCase())!);
+    return out;
   }
 
   async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null) {

@@ -41,6 +41,12 @@ export interface ResourceStore {
   insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null): Promise<number>;
   update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null): Promise<void>;
   remove(db: Database, def: ResourceDef, id: number): Promise<boolean>;
+  /** Bulk import: many objects in a few multi-row statements; their ids, in the order given. */
+  insertMany?(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]): Promise<number[]>;
+  /** Bulk import: many changes, aliases replaced in a few statements. */
+  updateMany?(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]): Promise<void>;
+  /** Bulk import: findClash for many values of one field (no own id): each value that clashes → the id it clashes with. */
+  findClashes?(db: Database, def: ResourceDef, field: string, values: string[]): Promise<Map<string, number>>;
   /** The id of another object whose `fields` equal `values` case-insensitively, if any. */
   findClash(db: Database, def: ResourceDef, fields: string[], values: string[], ownId: number | null): Promise<number | null>;
   /** Every object's id and name, the choices of a reference field. */
@@ -54,3 +60,12 @@ export interface ResourceStore {
 }
 
 export const escapeLike = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Rows per multi-row statement: well under the protocol's 65,535 parameters for the widest row. */
+export const BATCH_ROWS = 500;
+
+export function chunks<T>(xs: readonly T[], size = BATCH_ROWS): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizz
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
 /** An API field kept in its own column, with conversions when the stored form differs. */
 export interface ColumnMapping {
@@ -132,6 +132,35 @@ export class TableStore implements ResourceStore {
   async insert(db: Database, _def: ResourceDef, values: Record<string, unknown>, _uniqueKey?: string | null) {
     const [r] = (await db.insert(this.o.table).values(this.split(values) as never).returning({ id: this.o.id })) as { id: number }[];
     return r!.id;
+  }
+
+  async insertMany(db: Database, _def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
+    const ids: number[] = [];
+    // Postgres returns the rows of one INSERT … VALUES in the order given.
+    for (const batch of chunks(rows)) {
+      const r = (await db.insert(this.o.table).values(batch.map((b) => this.split(b.values)) as never).returning({ id: this.o.id })) as { id: number }[];
+      ids.push(...r.map((x) => x.id));
+    }
+    return ids;
+  }
+
+  async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
+    for (const r of rows) await TableStore.prototype.update.call(this, db, def, r.id, r.values);
+  }
+
+  async findClashes(db: Database, _def: ResourceDef, field: string, values: string[]) {
+    const out = new Map<string, number>();
+    const found = new Map<string, number>();
+    const lowered = [...new Set(values.map((v) => v.toLowerCase()))];
+    for (const batch of chunks(lowered, 5000)) {
+      const rows = (await db
+        .select({ id: this.o.id, value: sql<string>`lower(${this.expr(field)}::text)` })
+        .from(this.o.table)
+        .where(and(this.o.scope?.(), inArray(sql`lower(${this.expr(field)}::text)`, batch)))) as { id: number; value: string }[];
+      for (const r of rows) found.set(r.value, r.id);
+    }
+    for (const v of values) if (found.has(v.toLowerCase())) out.set(v, found.get(v.toLowerCase())!);
+    return out;
   }
 
   async update(db: Database, _def: ResourceDef, id: number, values: Record<string, unknown>, _uniqueKey?: string | null) {
