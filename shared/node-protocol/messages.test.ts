@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveConferenceSchema, nodeToServerSchema } from './messages.js';
+import { liveConferenceSchema, nodeSettingsSchema, nodeToServerSchema, serverToNodeSchema } from './messages.js';
 
 const conference = {
   id: 'c1',
@@ -60,5 +60,18 @@ describe('node protocol: load, media statistics and participant records', () => 
     const record = { endTime: load.at, disconnectReason: 'Call disconnected', callQuality: '0_unknown', mediaStreams: [{ ...stream, endTime: load.at }] };
     const left = nodeToServerSchema.parse({ type: 'participant_left', conferenceId: 'c1', participantId: 'p1', record });
     expect(left.type === 'participant_left' && left.record).toEqual({ ...record, qualityWindows: [], rxBandwidth: 0, txBandwidth: 0 });
+  });
+});
+
+describe('break-in blocks on the node link', () => {
+  const block = { kind: 'address', key: '203.0.113.7', label: '203.0.113.7', since: '2024-01-01T00:00:00.000Z', until: '2024-01-01T00:10:00.000Z' };
+  it('carries the blocks a node reports and the lift an administrator sends', () => {
+    expect(nodeToServerSchema.parse({ type: 'break_in_blocks', blocks: [block] })).toEqual({ type: 'break_in_blocks', blocks: [block] });
+    expect(nodeToServerSchema.safeParse({ type: 'break_in_blocks', blocks: [{ ...block, kind: 'alias' }] }).success).toBe(false);
+    expect(serverToNodeSchema.parse({ type: 'lift_break_in_block', kind: 'service', key: '12' })).toEqual({ type: 'lift_break_in_block', kind: 'service', key: '12' });
+    expect(serverToNodeSchema.safeParse({ type: 'lift_break_in_block', kind: 'service', key: 'x'.repeat(65) }).success).toBe(false);
+  });
+  it('trusts no proxy in a snapshot that predates the setting', () => {
+    expect(nodeSettingsSchema.parse({}).trustedProxies).toEqual([]);
   });
 });

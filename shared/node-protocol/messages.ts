@@ -126,6 +126,8 @@ export const nodeSettingsSchema = z.object({
   maxScanAttemptsPerWindow: z.number().int().min(1).default(20),
   /** Global "Default theme" (`ivr_theme` id); null = the base theme that ships with the product. */
   defaultThemeId: z.number().int().nullable().default(null),
+  /** Reverse proxies (address/prefix) whose `X-Forwarded-For` names the client; empty = trust none. */
+  trustedProxies: z.array(z.string()).default([]),
 });
 
 /** A theme the node may need, with a content hash: the node fetches its package when the hash changes. */
@@ -179,6 +181,19 @@ export const liveConferenceSchema = z.object({
 });
 export type LiveConference = z.infer<typeof liveConferenceSchema>;
 
+/** A break-in block in force on a node: a service refusing every join, or a quarantined caller address. */
+export const breakInBlockSchema = z.object({
+  kind: z.enum(['service', 'address']),
+  /** The service's id (kind `service`) or the caller's address (kind `address`). */
+  key: z.string().max(64),
+  /** The service's name; the address for an address. */
+  label: z.string().max(250),
+  /** ISO times the block started and ends. */
+  since: z.string(),
+  until: z.string(),
+});
+export type BreakInBlock = z.infer<typeof breakInBlockSchema>;
+
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
@@ -205,6 +220,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   /** The conference's dominant speaker changed (the front of its stage); null = nobody. */
   z.object({ type: z.literal('active_speaker'), conferenceId: z.string(), participantId: z.string().nullable() }),
   z.object({ type: z.literal('config_applied'), version: z.string() }),
+  /** Every break-in block in force on the node: after (re)connecting and whenever one starts or is lifted. */
+  z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
 
@@ -212,6 +229,8 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('welcome'), nodeId: z.number().int() }),
   z.object({ type: z.literal('config'), snapshot: nodeConfigSnapshotSchema }),
   z.object({ type: z.literal('rejected'), reason: z.string() }),
+  /** An administrator lifts a break-in block (the node answers with its new `break_in_blocks`). */
+  z.object({ type: z.literal('lift_break_in_block'), kind: breakInBlockSchema.shape.kind, key: z.string().max(64) }),
 ]);
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 
