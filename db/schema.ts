@@ -45,6 +45,37 @@ export const conferencingNode = pgTable('conferencing_node', {
   ...timestamps,
 });
 
+/**
+ * A conferencing node's own credential: the Ed25519 public key it proved at enrollment. The node
+ * keeps the private key in its data directory and signs the server's nonce on every connection.
+ */
+export const nodeCredential = pgTable('node_credential', {
+  nodeId: integer('node_id')
+    .primaryKey()
+    .references(() => conferencingNode.id, { onDelete: 'cascade' }),
+  /** SPKI DER, base64. */
+  publicKey: text('public_key').notNull(),
+  enrolledAt: timestamp('enrolled_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Set by an administrator: the node is refused until a new enrollment token is used. */
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** One-time enrollment tokens, issued in the console for one node; only their SHA-256 is kept. */
+export const nodeEnrollmentToken = pgTable(
+  'node_enrollment_token',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    nodeId: integer('node_id')
+      .notNull()
+      .references(() => conferencingNode.id, { onDelete: 'cascade' }),
+    tokenHash: varchar('token_hash', { length: 64 }).notNull().unique(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('node_enrollment_token_node_idx').on(t.nodeId)],
+);
+
 /** Services: Virtual Meeting Rooms now (`service_type` = conference); the others share the table later. */
 export const conference = pgTable(
   'conference',
