@@ -239,6 +239,52 @@ describe('BreakInResistance: VOIP scanner', () => {
   });
 });
 
+describe('BreakInResistance: blocks an administrator sees and lifts', () => {
+  it('lists blocked services and quarantined addresses with their times, and announces each change', () => {
+    const { b, clock } = setup();
+    let announced = 0;
+    b.on('blocks', () => announced++);
+    const start = clock.now();
+    for (let i = 0; i < 6; i++) b.pinFailure(vmr, attempt());
+    clock.advance(30_000);
+    for (let i = 0; i < 6; i++) b.unknownAlias(attempt({ remoteAddress: '203.0.113.7' }));
+    expect(announced).toBe(2);
+    expect(b.blocks()).toEqual([
+      { kind: 'service', key: '7', label: "Alice's VMR", since: new Date(start).toISOString(), until: new Date(start + BLOCK_MS).toISOString() },
+      { kind: 'address', key: '203.0.113.7', label: '203.0.113.7', since: new Date(start + 30_000).toISOString(), until: new Date(start + 30_000 + BLOCK_MS).toISOString() },
+    ]);
+    // One that ran out is no longer listed.
+    clock.advance(BLOCK_MS - 30_000);
+    expect(b.blocks().map((x) => x.kind)).toEqual(['address']);
+  });
+
+  it('lifting lets the service and the address in at once, with their counts started afresh', async () => {
+    const { b, records, flush } = setup();
+    for (let i = 0; i < 6; i++) b.pinFailure(vmr, attempt());
+    for (let i = 0; i < 6; i++) b.unknownAlias(attempt());
+    expect(b.rejectBlockedService(vmr, attempt())).toBe(true);
+    expect(b.rejectQuarantined(attempt())).toBe(true);
+    let announced = 0;
+    b.on('blocks', () => announced++);
+
+    expect(b.lift('service', '7')).toBe(true);
+    expect(b.rejectBlockedService(vmr, attempt())).toBe(false);
+    expect(b.lift('address', '10.44.21.35')).toBe(true);
+    expect(b.rejectQuarantined(attempt())).toBe(false);
+    expect(b.blocks()).toEqual([]);
+    expect(announced).toBe(2);
+    await flush();
+    expect(records.at(-1)).toEqual(expect.objectContaining({ msg: 'Break-in prevention block lifted by an administrator.', Type: 'address', Key: '10.44.21.35' }));
+    // Nothing to lift: false, and no announcement.
+    expect(b.lift('address', '10.44.21.35')).toBe(false);
+    expect(b.lift('service', 'not-a-number')).toBe(false);
+    expect(announced).toBe(2);
+    // Counts start from zero: five more failures do not block again.
+    for (let i = 0; i < 5; i++) b.pinFailure(vmr, attempt());
+    expect(b.rejectBlockedService(vmr, attempt())).toBe(false);
+  });
+});
+
 describe('pyAliasList', () => {
   it("renders the guide's Python list repr", () => {
     expect(pyAliasList('alice')).toBe("[u'alice']");

@@ -1,5 +1,6 @@
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
+import type { BreakInBlock, ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ParticipantInit } from './Participant.js';
 
 /**
@@ -17,7 +18,8 @@ import type { ParticipantInit } from './Participant.js';
  *   durations under 600 s): the quarantine lasts 10 minutes, like the PIN block.
  *
  * A block is not extended by attempts made while it is in force. When it ends the count starts
- * from zero. Turning a protection off (globally or in the node's location) stops it at once and
+ * from zero. An administrator can see the blocks in force (`blocks()`, reported to the management
+ * server) and lift one (`lift()`): the service or address is let in at once and counts afresh. Turning a protection off (globally or in the node's location) stops it at once and
  * forgets its counters and blocks; turning it on again starts afresh.
  *
  * Memory is bounded whatever a scanner does: each counter keeps at most threshold + 1 timestamps,
@@ -131,29 +133,40 @@ export class SlidingCounter<K> {
 
 /** Blocks with an end time; all last equally long, so insertion order is expiry order. */
 export class BlockList<K> {
-  private readonly until = new Map<K, number>();
+  private readonly until = new Map<K, { until: number; label: string }>();
 
   constructor(private readonly maxEntries: number) {}
 
-  block(key: K, until: number, now: number): void {
+  block(key: K, until: number, now: number, label = String(key)): void {
     this.prune(now);
     this.until.delete(key);
     if (this.until.size >= this.maxEntries) {
       const first = this.until.keys().next();
       if (!first.done) this.until.delete(first.value);
     }
-    this.until.set(key, until);
+    this.until.set(key, { until, label });
   }
 
   /** Milliseconds the block of `key` still lasts; 0 when it is not blocked. */
   remaining(key: K, now: number): number {
-    const until = this.until.get(key);
-    if (until === undefined) return 0;
-    if (until <= now) {
+    const entry = this.until.get(key);
+    if (entry === undefined) return 0;
+    if (entry.until <= now) {
       this.until.delete(key);
       return 0;
     }
-    return until - now;
+    return entry.until - now;
+  }
+
+  /** The blocks still in force at `now`, soonest to end first. */
+  entries(now: number): { key: K; until: number; label: string }[] {
+    this.prune(now);
+    return [...this.until].map(([key, e]) => ({ key, ...e }));
+  }
+
+  /** Ends the block of `key`; true when there was one. */
+  delete(key: K): boolean {
+    return this.until.delete(key);
   }
 
   clear(): void {
@@ -165,14 +178,19 @@ export class BlockList<K> {
   }
 
   private prune(now: number): void {
-    for (const [key, until] of this.until) {
+    for (const [key, { until }] of this.until) {
       if (until > now) break;
       this.until.delete(key);
     }
   }
 }
 
-export class BreakInResistance {
+export interface BreakInEvents {
+  /** A block started, was lifted, or a protection was turned off (not when one simply runs out). */
+  blocks: [];
+}
+
+export class BreakInResistance extends EventEmitter<BreakInEvents> {
   private policy: BreakInPolicy = { ...DEFAULT_POLICY };
   private readonly now: () => number;
   private readonly blockMs: number;
@@ -185,6 +203,7 @@ export class BreakInResistance {
     private readonly log: Logger,
     options: BreakInOptions = {},
   ) {
+    super();
     this.now = options.now ?? Date.now;
     const windowMs = options.windowMs ?? WINDOW_MS;
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -198,6 +217,7 @@ export class BreakInResistance {
   /** The policy in force (location switches, global thresholds). A protection turned off forgets its state. */
   configure(policy: BreakInPolicy): void {
     this.policy = { ...policy };
+    const hadBlocks = this.blockedServices.size + this.quarantined.size > 0;
     if (!policy.pinBruteForceResistance) {
       this.pinFailures.clear();
       this.blockedServices.clear();
@@ -206,6 +226,35 @@ export class BreakInResistance {
       this.scanAttempts.clear();
       this.quarantined.clear();
     }
+    if (hadBlocks && this.blockedServices.size + this.quarantined.size === 0) this.emit('blocks');
+  }
+
+  /** Every block in force: blocked services (by service id) and quarantined addresses. */
+  blocks(): BreakInBlock[] {
+    const now = this.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return [
+      ...this.blockedServices.entries(now).map((b) => ({ kind: 'service' as const, key: String(b.key), label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
+      ...this.quarantined.entries(now).map((b) => ({ kind: 'address' as const, key: b.key, label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
+    ];
+  }
+
+  /** An administrator lifts a block: the service or address is let in at once, its count starting afresh. */
+  lift(kind: BreakInBlock['kind'], key: string): boolean {
+    let lifted: boolean;
+    if (kind === 'service') {
+      const id = Number(key);
+      lifted = Number.isInteger(id) && this.blockedServices.delete(id);
+      if (lifted) this.pinFailures.delete(id);
+    } else {
+      lifted = this.quarantined.delete(key);
+      if (lifted) this.scanAttempts.delete(key);
+    }
+    if (lifted) {
+      this.log.info({ Type: kind, Key: key }, 'Break-in prevention block lifted by an administrator.');
+      this.emit('blocks');
+    }
+    return lifted;
   }
 
   get current(): Readonly<BreakInPolicy> {
@@ -247,6 +296,7 @@ export class BreakInResistance {
     if (n <= this.policy.maxScanAttemptsPerWindow) return;
     this.scanAttempts.delete(a.remoteAddress);
     this.quarantined.block(a.remoteAddress, now + this.blockMs, now);
+    this.emit('blocks');
     this.log.info(
       {
         Participant: a.participant,
@@ -284,8 +334,9 @@ export class BreakInResistance {
     const n = this.pinFailures.add(service.id, now, this.policy.maxPinFailuresPerWindow);
     if (n <= this.policy.maxPinFailuresPerWindow) return;
     this.pinFailures.delete(service.id);
-    this.blockedServices.block(service.id, now + this.blockMs, now);
+    this.blockedServices.block(service.id, now + this.blockMs, now, service.name);
     this.logServiceBlocked(service, a, this.blockMs);
+    this.emit('blocks');
   }
 
   private logServiceBlocked(service: Pick<ServiceConfig, 'name'>, a: JoinAttempt, leftMs: number): void {
