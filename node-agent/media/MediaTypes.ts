@@ -56,6 +56,34 @@ export interface CallLegStats {
   tx?: Record<MediaKind, StreamMeasure>;
 }
 
+/**
+ * One direction of one of a participant's streams, as the engine measured it: cumulative counters
+ * and the latest rates (the status layer derives loss percentages and windows from successive ones).
+ */
+export interface MeasuredDirection {
+  /** "opus", "VP8"… */
+  codec?: string;
+  /** bit/s */
+  bitrate: number;
+  /** Received (rx) or sent (tx) since the stream started. */
+  packets: number;
+  /** rx: not received; tx: reported lost by the receiver (RTCP). */
+  packetsLost: number;
+  /** ms; rx only (mediasoup keeps no receiver-reported jitter for what it sends). */
+  jitterMs?: number;
+  /** Round-trip time from RTCP, ms. */
+  rttMs?: number;
+}
+
+/** A participant's stream of one type: what they send (rx) and what the node sends them (tx, all their receivers of that type together). */
+export interface MeasuredStream {
+  /** Stable for the stream's life: "<participant>/<type>". */
+  id: string;
+  type: 'audio' | 'video' | 'presentation';
+  rx?: MeasuredDirection;
+  tx?: MeasuredDirection;
+}
+
 export interface CallLegEvents {
   /** ICE/DTLS reached connected. */
   connected: [];
@@ -70,6 +98,8 @@ export interface CallLeg {
   negotiate(offerSdp: string): Promise<string>;
   addRemoteCandidate(candidate: string, mid: string | undefined): Promise<void>;
   stats(): CallLegStats;
+  /** Per-stream figures from the engine's RTCP-derived stats (status, call quality), where it measures them. */
+  mediaStreams?(): Promise<MeasuredStream[]>;
   close(reason?: string): void;
   on<E extends keyof CallLegEvents>(event: E, listener: (...args: CallLegEvents[E]) => void): this;
 }
@@ -146,6 +176,8 @@ export interface MultiStreamSession {
   replayConsumers(): void;
   /** Producers of this session, by source (for status and tests). */
   producerSources(): MediaSourceKind[];
+  /** Per-stream figures from mediasoup's RTCP-derived stats (status, call quality). */
+  mediaStreams(): Promise<MeasuredStream[]>;
   close(): void;
   on<E extends keyof MultiStreamSessionEvents>(event: E, listener: (...args: MultiStreamSessionEvents[E]) => void): this;
   off<E extends keyof MultiStreamSessionEvents>(event: E, listener: (...args: MultiStreamSessionEvents[E]) => void): this;

@@ -30,7 +30,7 @@ export function currentQuality(windows: readonly Pick<QualityWindow, 'quality'>[
   if (recent.length === 0) return '0_unknown';
   const counts = new Map<CallQuality, number>();
   for (const q of recent) counts.set(q, (counts.get(q) ?? 0) + 1);
-  let best = recent[recent.length - 1]!;
+  let best: CallQuality = recent[recent.length - 1]!;
   for (const [q, n] of counts) if (n > counts.get(best)!) best = q;
   return best;
 }

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MediaKind, type MediaSourceKind, type StreamMeasure } from '../MediaTypes.js';
+import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MeasuredStream, type MediaKind, type MediaSourceKind, type StreamMeasure } from '../MediaTypes.js';
 import { buildAnswer, type AnswerMediaOptions } from '../sdp/SdpAnswer.js';
 import { negotiateOffer, parseOffer, SdpError, type NegotiatedOffer } from '../sdp/SdpOffer.js';
 import type { DirectMedia, Feed } from './DirectMedia.js';
 import type { SingleStreamHub } from './SingleStreamHub.js';
+import { measureStreams } from './rtpStats.js';
 
 /** What a leg needs from its conference. */
 export interface LegHost {
@@ -42,6 +43,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   private readonly feeds = new Map<MediaKind, Feed>();
   /** mid → our consumer of the feed sent on that m-line. */
   private readonly consumers = new Map<string, types.Consumer>();
+  /** mids of the presentation m-line (its consumer is a presentation stream, not main video). */
+  private readonly presentationMids = new Set<string>();
   private counts: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
   private statsTimer: NodeJS.Timeout | undefined;
   private fed = false;
@@ -143,6 +146,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     if (!consumer && source && receiveCapabilities && router.canConsume({ producerId: source.id, rtpCapabilities: receiveCapabilities })) {
       consumer = await transport.consume({ producerId: source.id, rtpCapabilities: receiveCapabilities, mid, enableRtx: false });
       this.consumers.set(mid, consumer);
+      this.presentationMids.add(mid);
     }
     return { recv: !!sendParameters, send: consumer?.rtpParameters };
   }
@@ -152,6 +156,12 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
 
   stats(): CallLegStats {
     return this.counts;
+  }
+
+  mediaStreams(): Promise<MeasuredStream[]> {
+    const producers = [...this.producers].map(([k, producer]) => ({ producer, type: k === 'screen' ? ('presentation' as const) : k }));
+    const consumers = [...this.consumers].map(([mid, consumer]) => ({ consumer, type: this.presentationMids.has(mid) ? ('presentation' as const) : consumer.kind }));
+    return measureStreams(this.participantId, producers, consumers);
   }
 
   close(reason = 'Call disconnected'): void {

@@ -8,12 +8,14 @@ import {
   type ConsumerPreferences,
   type MediaJson,
   type MediaKind,
+  type MeasuredStream,
   type MediaSourceKind,
   type MultiStreamSession,
   type MultiStreamSessionEvents,
   type TransportInfo,
 } from '../MediaTypes.js';
 import { parseDtlsParameters, parseRtpParameters } from './mediasoupParameters.js';
+import { measureStreams, streamType } from './rtpStats.js';
 
 /** What a session needs from its conference. */
 export interface SessionHost {
@@ -272,6 +274,14 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
   /** Producers this session receives. */
   receivedProducers(): string[] {
     return [...this.byProducer.keys()];
+  }
+
+  mediaStreams(): Promise<MeasuredStream[]> {
+    return measureStreams(
+      this.participantId,
+      [...this.producers.values()].map((p) => ({ producer: p.producer, type: streamType(p.source) })),
+      [...this.consumers.values()].map((c) => ({ consumer: c, type: streamType(c.appData.source) })),
+    );
   }
 
   close(): void {

@@ -1,0 +1,84 @@
+import type { types } from 'mediasoup';
+import type { MeasuredDirection, MeasuredStream, MediaSourceKind } from '../MediaTypes.js';
+
+/**
+ * Per-stream figures from mediasoup's getStats(): a producer's `inbound-rtp` entries (one per
+ * simulcast layer) are what the node receives, with loss from sequence gaps, jitter and RTT from
+ * the sender's reports; a consumer's `outbound-rtp` entry is what it sends, with loss and RTT
+ * from the receiver's RTCP reports. Closed or failing objects measure as nothing, never throw.
+ */
+
+type RtpStat = Partial<types.RtpStreamRecvStats> & { type: string };
+
+export function streamType(source: MediaSourceKind): MeasuredStream['type'] {
+  return source === 'mic' ? 'audio' : source === 'camera' ? 'video' : 'presentation';
+}
+
+/** "audio/opus" → "opus", "video/VP8" → "VP8" (Pexip's codec names). */
+export function codecName(mimeType: string | undefined): string | undefined {
+  return mimeType?.split('/')[1];
+}
+
+async function statsOf(x: types.Producer | types.Consumer, type: string): Promise<RtpStat[]> {
+  if (x.closed) return [];
+  const all = (await x.getStats().catch(() => [])) as RtpStat[];
+  return all.filter((s) => s.type === type);
+}
+
+function combine(entries: { stats: RtpStat[]; clockRate: number; mimeType?: string }[]): MeasuredDirection | undefined {
+  const all = entries.flatMap((e) => e.stats.map((s) => ({ s, clockRate: e.clockRate })));
+  if (all.length === 0) return undefined;
+  let jitterMs: number | undefined;
+  let rttMs: number | undefined;
+  for (const { s, clockRate } of all) {
+    // mediasoup keeps jitter in RTP timestamp units.
+    if (s.jitter !== undefined && clockRate > 0) jitterMs = Math.max(jitterMs ?? 0, (s.jitter / clockRate) * 1000);
+    if (s.roundTripTime !== undefined && s.roundTripTime > 0) rttMs = Math.max(rttMs ?? 0, s.roundTripTime);
+  }
+  const sum = (f: (s: RtpStat) => number | undefined) => all.reduce((n, { s }) => n + Math.max(0, f(s) ?? 0), 0);
+  const codec = codecName(all[0]!.s.mimeType ?? entries.find((e) => e.mimeType)?.mimeType);
+  return {
+    ...(codec ? { codec } : {}),
+    bitrate: sum((s) => s.bitrate),
+    packets: sum((s) => s.packetCount),
+    packetsLost: sum((s) => s.packetsLost),
+    ...(jitterMs !== undefined ? { jitterMs: Math.round(jitterMs * 10) / 10 } : {}),
+    ...(rttMs !== undefined ? { rttMs: Math.round(rttMs * 10) / 10 } : {}),
+  };
+}
+
+/** What the node receives from a producer (all its layers). */
+export async function measureProducer(p: types.Producer | undefined): Promise<MeasuredDirection | undefined> {
+  if (!p) return undefined;
+  const codec = p.rtpParameters.codecs[0];
+  return combine([{ stats: await statsOf(p, 'inbound-rtp'), clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType }]);
+}
+
+/** What the node sends through these consumers together (a participant's receivers of one type). */
+export async function measureConsumers(consumers: readonly types.Consumer[]): Promise<MeasuredDirection | undefined> {
+  const entries = await Promise.all(
+    consumers.filter((c) => !c.closed && !c.paused).map(async (c) => {
+      const codec = c.rtpParameters.codecs[0];
+      return { stats: await statsOf(c, 'outbound-rtp'), clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType };
+    }),
+  );
+  return combine(entries);
+}
+
+/** Streams by type from producers (what the participant sends) and consumers (what it receives). */
+export async function measureStreams(
+  participantId: string,
+  producers: readonly { producer: types.Producer; type: MeasuredStream['type'] }[],
+  consumers: readonly { consumer: types.Consumer; type: MeasuredStream['type'] }[],
+): Promise<MeasuredStream[]> {
+  const out: MeasuredStream[] = [];
+  for (const type of ['audio', 'video', 'presentation'] as const) {
+    const mine = producers.filter((p) => p.type === type && !p.producer.closed);
+    // One producer per type per participant; if a replaced one lingers, the newest counts.
+    const rx = await measureProducer(mine[mine.length - 1]?.producer);
+    const tx = await measureConsumers(consumers.filter((c) => c.type === type).map((c) => c.consumer));
+    if (!rx && !tx) continue;
+    out.push({ id: `${participantId}/${type}`, type, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
+  }
+  return out;
+}
