@@ -9,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
 import { resolveClientApiLimits, type ClientApiLimits } from './client-api/ClientApiLimits.js';
+import { TrustedProxies } from './client-api/TrustedProxies.js';
 import { registerMediaRoutes } from './client-api/media.routes.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
@@ -95,7 +96,10 @@ export class NodeAgent {
       { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings, policyTimeoutMs: opts.policyTimeoutMs },
     );
 
-    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024 });
+    // The client's address (break-in resistance, rate limits, status) is the socket's peer, or behind
+    // a trusted reverse proxy the rightmost untrusted X-Forwarded-For hop (global setting).
+    const trustedProxies = new TrustedProxies();
+    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024, trustProxy: trustedProxies.trusts });
     // sendBeacon posts release_token as a blob: accept any body type as text and try JSON.
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
       try {
@@ -168,6 +172,24 @@ export class NodeAgent {
     });
     linkRef.current = link;
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
+    link.on('config', (snapshot) => trustedProxies.apply(snapshot.settings.trustedProxies));
+    // Break-in blocks to the management server (coalesced: a scan can start many at once), and lifts back.
+    let blocksTimer: NodeJS.Timeout | null = null;
+    const sendBlocks = () => link.send({ type: 'break_in_blocks', blocks: manager.breakIn.blocks() });
+    manager.breakIn.on('blocks', () => {
+      blocksTimer ??= setTimeout(() => {
+        blocksTimer = null;
+        sendBlocks();
+      }, 100);
+    });
+    app.addHook('onClose', async () => {
+      if (blocksTimer) clearTimeout(blocksTimer);
+    });
+    link.on('connected', sendBlocks);
+    link.on('liftBreakInBlock', (kind, key) => {
+      // Nothing to lift (it ran out meanwhile): the list sent back lets the server forget it.
+      if (!manager.breakIn.lift(kind, key)) sendBlocks();
+    });
     link.on('config', (snapshot) => syslog.apply(snapshot.location?.syslogServers ?? []));
     link.on('config', (snapshot) => eventSinks.apply(snapshot.location?.eventSinks ?? []));
     link.on('config', (snapshot) => void themes.apply(snapshot));

@@ -33,6 +33,8 @@ export interface ManagementLinkEvents {
   connected: [nodeId: number];
   disconnected: [];
   rejected: [reason: string];
+  /** An administrator lifted a break-in block. */
+  liftBreakInBlock: [kind: 'service' | 'address', key: string];
 }
 
 /** The node agent's outbound WebSocket to the management server, with reconnection and a config cache. */
@@ -135,6 +137,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       this.emit('config', msg.snapshot, 'management');
       this.send({ type: 'config_applied', version: msg.snapshot.version });
       await this.saveCache(msg.snapshot).catch((err: unknown) => this.opts.log.error({ err }, 'could not write configuration cache'));
+    } else if (msg.type === 'lift_break_in_block') {
+      this.emit('liftBreakInBlock', msg.kind, msg.key);
     } else if (msg.type === 'rejected') {
       this.opts.log.error({ reason: msg.reason }, 'management server refused this node');
       this.emit('rejected', msg.reason);
