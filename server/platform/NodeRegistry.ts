@@ -124,6 +124,24 @@ export class NodeRegistry {
     ws.on('error', () => {});
   }
 
+  /** The connected nodes' names by id (for status lists). */
+  nodeNames(): Map<number, string> {
+    return new Map([...this.connections.values()].map((c) => [c.nodeId, c.name]));
+  }
+
+  /** Sends a command to the given connected nodes; returns how many it reached. */
+  command(nodeIds: readonly number[], msg: ServerToNode): number {
+    let sent = 0;
+    for (const id of nodeIds) {
+      const conn = this.connections.get(id);
+      if (conn?.ws.readyState === WebSocket.OPEN) {
+        this.send(conn.ws, msg);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
   private send(ws: WebSocket, msg: ServerToNode): void {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { LiveConference, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
 import type { ConferenceStatus } from '../../shared/status/conferenceStatus.js';
+import { BreakInBlocks } from './BreakInBlocks.js';
 
 export type { ConferenceStatus };
 
@@ -17,11 +18,16 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   /** When each node's conference last reported a speaker (a sequence number), to merge across nodes. */
   private readonly spokeAt = new WeakMap<LiveConference, number>();
   private speakerSeq = 0;
+  /** The nodes' break-in blocks (their own 'changed' event: they are not conference status). */
+  readonly breakIn = new BreakInBlocks();
 
   apply(nodeId: number, msg: NodeToServer): void {
     const confs = this.byNode.get(nodeId) ?? new Map<string, LiveConference>();
     this.byNode.set(nodeId, confs);
     switch (msg.type) {
+      case 'break_in_blocks':
+        this.breakIn.set(nodeId, msg.blocks);
+        return;
       case 'status':
         confs.clear();
         for (const c of msg.conferences) confs.set(c.id, structuredClone(c));
@@ -60,6 +66,7 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
 
   /** A node went away: what it hosted is no longer known to be live. */
   dropNode(nodeId: number): void {
+    this.breakIn.dropNode(nodeId);
     if (this.byNode.delete(nodeId)) this.emit('changed');
   }
 
