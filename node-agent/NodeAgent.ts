@@ -23,6 +23,9 @@ import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
+import { MediaStatistics } from './status/MediaStatistics.js';
+import { NodeLoadMeter } from './status/NodeLoad.js';
+import { NODE_LOAD_INTERVAL_MS } from '../shared/node-protocol/messages.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
@@ -55,6 +58,8 @@ export interface NodeAgentOptions {
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
   webRoot?: string;
+  /** How often media statistics and node load are measured and reported; default 5 s each (tests shorten it). */
+  statusIntervalMs?: { media?: number; load?: number };
   /** Client API bounds (streams per participant/address, stream buffer, request_token rate); defaults and env in ClientApiLimits.ts. */
   clientApiLimits?: Partial<ClientApiLimits>;
   logger?: Logger;
@@ -72,6 +77,10 @@ export class NodeAgent {
     readonly syslog: SyslogForwarder,
     /** The client API's event streams (tests check what it holds). */
     readonly hub: EventHub,
+    /** Every participant's media streams and call quality. */
+    readonly statistics: MediaStatistics,
+    /** CPU, memory, media ports and load in the guide's units. */
+    readonly load: NodeLoadMeter,
   ) {}
 
   get url(): string {
@@ -108,6 +117,16 @@ export class NodeAgent {
         done(null, {});
       }
     });
+    // Registered before the management link's listeners: a participant's meter exists before it is reported.
+    const statistics = new MediaStatistics(manager, { intervalMs: opts.statusIntervalMs?.media, log: log.child({ part: 'statistics' }) });
+    const load = new NodeLoadMeter({
+      workers: () => engine.resourceUsage(),
+      mediaPortsInUse: () => engine.mediaPortsInUse,
+      mediaPortRange: () => opts.mediaPortRange ?? manager.settings.mediaPorts,
+      maintenanceMode: () => manager.maintenanceMode,
+      signalingCount: () => manager.conferences().reduce((n, c) => n + c.size, 0),
+      participants: () => statistics.all(),
+    });
     const clientLimits = resolveClientApiLimits(opts.clientApiLimits);
     const hub = new EventHub(manager, clientLimits);
     // Conference and participant events to the location's event sinks; flushed best effort on close.
@@ -115,7 +134,7 @@ export class NodeAgent {
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
     app.addHook('onClose', async () => engine.close());
-    registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits);
+    registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits, statistics);
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     // Read by handlers registered before the link exists.
@@ -180,10 +199,7 @@ export class NodeAgent {
       blocksTimer ??= setTimeout(() => {
         blocksTimer = null;
         sendBlocks();
-      }, 100);
-    });
-    app.addHook('onClose', async () => {
-      if (blocksTimer) clearTimeout(blocksTimer);
+      }, 100).unref();
     });
     link.on('connected', sendBlocks);
     link.on('liftBreakInBlock', (kind, key) => {
@@ -208,9 +224,26 @@ export class NodeAgent {
       link.send({ type: 'conference_ended', conferenceId: c.id });
     });
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
-    manager.on('participantLeft', (c, p) => link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id }));
+    manager.on('participantLeft', (c, p, reason) => {
+      const record = statistics.finish(p.id, reason);
+      link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) });
+    });
+    // Media statistics and node load, every few seconds (issue 12: at least every 5 s).
+    statistics.on('report', (at, participants) => link.send({ type: 'media_statistics', at, participants }));
+    statistics.start();
+    const reportLoad = () =>
+      void load.measure().then(
+        (l) => link.send({ type: 'node_load', load: l }),
+        (err: unknown) => log.warn({ err }, 'node load could not be measured'),
+      );
+    const loadTimer = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
+    link.on('connected', reportLoad);
+    app.addHook('onClose', async () => {
+      clearInterval(loadTimer);
+      statistics.stop();
+    });
     await link.start();
-    return new NodeAgent(app, manager, link, tls, syslog, hub);
+    return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load);
   }
 
   async stop(): Promise<void> {
