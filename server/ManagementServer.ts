@@ -17,6 +17,7 @@ import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { registerBreakInRoutes } from './rest/breakIn.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
 import { registerErrorHandling } from './rest/errorHandling.js';
 import { errorRequestId } from './errors/internalError.js';
@@ -103,6 +104,7 @@ export class ManagementServer {
     registerAdministrationRoutes(app, dom);
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
+    registerBreakInRoutes(app, dom, status, registry);
     app.get('/healthz', async () => ({ ok: true }));
 
     const webRoot = opts.webRoot ?? join(process.cwd(), 'dist', 'web');

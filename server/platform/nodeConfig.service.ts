@@ -94,6 +94,7 @@ export class NodeConfigBuilder {
       defaultThemeId: g.default_theme,
       maxPinFailuresPerWindow: g.bdpm_max_pin_failures_per_window,
       maxScanAttemptsPerWindow: g.bdpm_max_scan_attempts_per_window,
+      trustedProxies: g.trusted_proxies,
     });
   }
 

@@ -1,4 +1,5 @@
 import { on } from 'node:events';
+import { breakInBlocks, liftBreakInBlock, liftBreakInBlockInput } from '../../status/breakIn.service.js';
 import { permittedProcedure, router } from '../trpc.js';
 
 export const statusRouter = router({
@@ -9,4 +10,16 @@ export const statusRouter = router({
     const changes = on(ctx.status, 'changed', { signal });
     while (!(await changes.next()).done) yield ctx.status.conferences();
   }),
+  /** Break-in blocks in force on the nodes: the current list at once, then after every change. */
+  breakInBlocks: permittedProcedure('status', 'view').subscription(async function* ({ ctx, signal }) {
+    yield breakInBlocks(ctx.status, ctx.registry);
+    const changes = on(ctx.status.breakIn, 'changed', { signal });
+    while (!(await changes.next()).done) yield breakInBlocks(ctx.status, ctx.registry);
+  }),
+  liftBreakInBlock: permittedProcedure('status', 'modify')
+    .input(liftBreakInBlockInput)
+    .mutation(async ({ ctx, input }) => {
+      const block = await liftBreakInBlock(ctx.dom, ctx.status, ctx.registry, input.block_id);
+      return { id: block.id };
+    }),
 });

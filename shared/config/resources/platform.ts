@@ -202,6 +202,15 @@ export const globalResource = defineResource({
       help: 'Incorrect PIN attempts against one service in a 10-minute window before it is blocked.',
     },
     bdpm_scan_quarantine_enabled: { type: 'bool', label: 'Enable VOIP scanner resistance', default: true, section: BREAK_IN },
+    trusted_proxies: {
+      type: 'list',
+      label: 'Trusted proxy addresses',
+      item: { max: 50, format: 'cidr' },
+      maxItems: 50,
+      default: [],
+      section: BREAK_IN,
+      help: 'Reverse proxies in front of the Conferencing Nodes, as address/prefix (e.g. 10.0.0.5/32). Only for requests from these is the client address taken from X-Forwarded-For (the rightmost address not listed here); break-in resistance then counts that address.',
+    },
     bdpm_max_scan_attempts_per_window: {
       type: 'int',
       label: 'VOIP scanner resistance threshold',

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { Domain } from '../domain.js';
+import type { NodeRegistry } from '../platform/NodeRegistry.js';
+import { breakInBlocks, liftBreakInBlock, liftBreakInBlockInput } from '../status/breakIn.service.js';
+import type { LiveStatus } from '../status/LiveStatus.js';
+import { requireApiPermission } from './basicAuth.js';
+import { listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
+
+const STATUS = '/api/admin/status/v1/break_in_block';
+const COMMAND = '/api/admin/command/v1/break_in_block/lift';
+
+/**
+ * Break-in blocks in force (status API, read with "May view conference status") and the
+ * administrator's lift (command API, "May modify conference status"). Not in Pexip's API: named
+ * after its resources (`status/v1/<object>/`, `command/v1/<object>/<action>/`).
+ */
+export function registerBreakInRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry): void {
+  app.get<{ Querystring: Record<string, string> }>(`${STATUS}/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const all = breakInBlocks(status, registry).map((b) => ({
+      id: b.id,
+      block_type: b.kind,
+      ...(b.kind === 'service' ? { service_name: b.label } : { remote_address: b.key }),
+      start_time: pexipTime(b.since),
+      end_time: pexipTime(b.until),
+      remaining_block_duration_seconds: b.remainingSeconds,
+      nodes: b.nodes,
+      resource_uri: `${STATUS}/${encodeURIComponent(b.id)}/`,
+    }));
+    const { limit, offset } = paging(req.query);
+    return listEnvelope(`${STATUS}/`, req.query, limit, offset, all.length, all.slice(offset, offset + limit));
+  });
+  app.post(`${COMMAND}/`, async (req, reply) => {
+    const admin = await requireApiPermission(dom.db, req, reply, 'status', 'modify');
+    if (!admin) return reply;
+    const body = liftBreakInBlockInput.safeParse(req.body ?? {});
+    if (!body.success) return reply.code(400).send({ status: 'error', message: 'block_id is required.' });
+    try {
+      const block = await liftBreakInBlock({ ...dom, actor: admin.username }, status, registry, body.data.block_id);
+      return { status: 'success', message: `Break-in block lifted: ${block.label}.` };
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+}
