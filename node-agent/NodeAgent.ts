@@ -127,6 +127,11 @@ export class NodeAgent {
       signalingCount: () => manager.conferences().reduce((n, c) => n + c.size, 0),
       participants: () => statistics.all(),
     });
+    let loadTimer: NodeJS.Timeout | undefined;
+    app.addHook('onClose', async () => {
+      clearInterval(loadTimer);
+      statistics.stop();
+    });
     const clientLimits = resolveClientApiLimits(opts.clientApiLimits);
     const hub = new EventHub(manager, clientLimits);
     // Conference and participant events to the location's event sinks; flushed best effort on close.
@@ -236,12 +241,8 @@ export class NodeAgent {
         (l) => link.send({ type: 'node_load', load: l }),
         (err: unknown) => log.warn({ err }, 'node load could not be measured'),
       );
-    const loadTimer = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
+    loadTimer = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
-    app.addHook('onClose', async () => {
-      clearInterval(loadTimer);
-      statistics.stop();
-    });
     await link.start();
     return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load);
   }

@@ -15,11 +15,9 @@ import {
   transferBody,
   transformLayoutBody,
   updateBody,
-  type CallStatistics,
 } from '../../shared/client-api/conference.js';
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
 import { ControlError, REFUSAL } from '../conference/ControlError.js';
-import type { StreamMeasure } from '../media/MediaTypes.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
@@ -28,6 +26,8 @@ import { avatarJpeg } from './avatar.js';
 import { AddressRateLimiter } from './AddressRateLimiter.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
 import { clientIceServers } from './iceServers.js';
+import type { MediaStatistics } from '../status/MediaStatistics.js';
+import { callStatisticsOf, clientReports, participantStatisticsOf } from './callStatistics.js';
 
 /**
  * The Pexip-compatible client REST API v2 (`/api/client/v2/…`, see client-api-v2.md). Our own
@@ -56,7 +56,7 @@ function checkOffer(sdp: string): string | null {
   }
 }
 
-export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger, limits: ClientApiLimits = DEFAULT_CLIENT_API_LIMITS): void {
+export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger, limits: ClientApiLimits = DEFAULT_CLIENT_API_LIMITS, statistics?: MediaStatistics): void {
   // Each request_token creates a participant: one address may not create them without end.
   const tokenRequests = new AddressRateLimiter(limits.requestTokenPerAddress, limits.requestTokenWindowMs);
   app.addHook('onClose', async () => tokenRequests.close());
@@ -317,29 +317,22 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     conf.updated(p);
     return ok(null);
   }));
-  // The client's own report of the call (Pexip's SDK posts it periodically): accepted, kept for the log.
+  // The client's own report of the call (Pexip's SDK posts it periodically): Pexip answers null.
+  // The node keeps what only the client knows (resolution, frame rate) beside its own figures.
   app.post(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((req, _reply, _conf, p) => {
     const body = parsed(clientStatisticsBody, req.body);
-    log.debug({ participant: p.id, call: req.params.call, stats: body }, 'client call statistics');
+    for (const [type, report] of clientReports(body)) statistics?.clientReport(p.id, type, report);
     return ok(null);
   }));
-  // What the node measures for this call.
-  app.get(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((_req, _reply, _conf, p) => ok(callStatistics(p.leg!.id, p.leg!.stats()))));
-}
-
-/** The node's measurements of a call, in the contract's shape (kbit/s, ms). */
-function callStatistics(callId: string, stats: { packetsIn: Record<'audio' | 'video', number>; packetsOut: Record<'audio' | 'video', number>; rx?: Record<'audio' | 'video', StreamMeasure>; tx?: Record<'audio' | 'video', StreamMeasure> }): CallStatistics {
-  const one = (m: StreamMeasure | undefined, packets: number) => ({
-    packets: m?.packets ?? packets,
-    bytes: m?.bytes ?? 0,
-    bitrate: Math.round((m?.bitrate ?? 0) / 100) / 10,
-    ...(m?.packetsLost !== undefined ? { packets_lost: m.packetsLost } : {}),
-    ...(m?.fractionLost !== undefined ? { fraction_lost: m.fractionLost } : {}),
-    ...(m?.jitterMs !== undefined ? { jitter: m.jitterMs } : {}),
-  });
-  return {
-    call_uuid: callId,
-    audio: { rx: one(stats.rx?.audio, stats.packetsIn.audio), tx: one(stats.tx?.audio, stats.packetsOut.audio) },
-    video: { rx: one(stats.rx?.video, stats.packetsIn.video), tx: one(stats.tx?.video, stats.packetsOut.video) },
-  };
+  // What the node measures for this call, in the SDK's shape (callStatistics.ts; our addition to Pexip's API).
+  app.get(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((_req, reply, _conf, p) => {
+    const media = statistics?.participant(p.id);
+    return media ? ok(callStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
+  }));
+  // The same for any participant (multi-stream clients have no call), with the guide's call quality.
+  app.get(`${BASE}/participants/:participant/statistics`, authed((req, reply, conf, self) => {
+    const p = conf.get(req.params.participant!) ?? self;
+    const media = statistics?.participant(p.id);
+    return media ? ok(participantStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
+  }));
 }

@@ -368,14 +368,19 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
       done(await api('c.media', `participants/${guest.participant_uuid}/unmute`, { token: host.token }));
       await lis.waitFor('the Guest back', () => lis.toneLevelDb(660) > -40, 10_000);
 
-      // The node's measurements of the listener's call.
+      // The node's measurements of the listener's call (taken every 5 s), in the SDK's statistics shape.
       const leg = conf.get(listener.participant_uuid)!.leg!;
-      await until(() => leg.stats().rx?.audio.packets ?? 0, (n) => n > 0, 5_000);
-      const stats = await get('c.media', `participants/${listener.participant_uuid}/calls/${leg.id}/statistics`, listener.token);
-      expect(stats.status).toBe(200);
-      const measured = callStatistics.parse(stats.json.result);
-      expect(measured.audio.rx.packets).toBeGreaterThan(0);
-      expect(measured.audio.tx.packets).toBeGreaterThan(0);
+      const measured = await until(
+        async () => {
+          const stats = await get('c.media', `participants/${listener.participant_uuid}/calls/${leg.id}/statistics`, listener.token);
+          expect(stats.status).toBe(200);
+          return callStatistics.parse(stats.json.result);
+        },
+        (m) => (m.audio?.tx_packets_sent ?? 0) > 0 && (m.audio?.rx_packets_received ?? 0) > 0,
+        12_000,
+        500,
+      );
+      expect(measured.audio).toMatchObject({ rx_codec: 'opus', tx_codec: 'opus' });
     } finally {
       for (const { c } of clients) await c.close();
     }

@@ -25,7 +25,7 @@ import { presentationStartEvent, stageEvent } from './media.js';
  * Call:        …/participants/{uuid}/calls (CallsBody → CallsResult) and …/calls/{call}/
  *              new_candidate CandidateBody → null · ack → true · update UpdateBody → SDP string
  *              · dtmf DtmfBody → true · disconnect → null
- *              · POST statistics (the client's own report) → null · GET statistics → CallStatistics (what the node measures)
+ *              · POST statistics (the client's own report) → null · GET statistics → CallStatistics (what the node measures, SDK shape)
  * Events (SSE `events?token=`): participant_sync_begin, participant_create, participant_update (Participant),
  *   participant_sync_end, participant_delete {uuid}, conference_update (ConferenceStatus), stage, layout,
  *   presentation_start / presentation_stop, message_received, refer, call_disconnected, disconnect,
@@ -191,32 +191,49 @@ export type TransferBody = z.infer<typeof transferBody>;
 export const dtmfBody = z.object({ digits: z.string().regex(/^[0-9*#A-Da-d]{1,32}$/, 'digits must be DTMF digits (0-9, *, #, A-D)') });
 export type DtmfBody = z.infer<typeof dtmfBody>;
 
-/** POST …/calls/{c}/statistics: the client's own report (Pexip's SDK sends rx_/tx_ prefixed keys; kept loose). */
-export const clientStatisticsBody = z.object({
-  audio: z.record(z.string(), z.unknown()).optional(),
-  video: z.record(z.string(), z.unknown()).optional(),
-  presentation: z.record(z.string(), z.unknown()).optional(),
+/**
+ * One stream type of a call's statistics, in the @pexip/infinity SDK's shape (its `Stream`),
+ * from the participant's side: rx_ what the participant receives, tx_ what it sends; kbps, ms, %.
+ * The SDK posts its own figures so (POST statistics); the node answers its measurements so (GET).
+ */
+export const callStream = z.object({
+  rx_bitrate: z.number().optional(),
+  rx_codec: z.string().optional(),
+  rx_fps: z.number().optional(),
+  rx_historic_packet_loss: z.number().optional(),
+  rx_jitter: z.number().optional(),
+  rx_packets_lost: z.number().optional(),
+  rx_packets_received: z.number().optional(),
+  rx_resolution: z.string().optional(),
+  rx_windowed_packet_loss: z.number().optional(),
+  tx_bitrate: z.number().optional(),
+  tx_codec: z.string().optional(),
+  tx_fps: z.number().optional(),
+  tx_historic_packet_loss: z.number().optional(),
+  tx_packets_sent: z.number().optional(),
+  tx_rb_jitter: z.number().optional(),
+  tx_rb_packetslost: z.number().optional(),
+  tx_resolution: z.string().optional(),
+  tx_windowed_packet_loss: z.number().optional(),
 });
-export type ClientStatisticsBody = z.infer<typeof clientStatisticsBody>;
+export type CallStream = z.infer<typeof callStream>;
 
-/** GET …/calls/{c}/statistics: what the node measures for this call, per direction and kind. */
-export const mediaDirectionStats = z.object({
-  packets: z.number().int(),
-  bytes: z.number().int(),
-  /** kbit/s over the last measurement window. */
-  bitrate: z.number(),
-  packets_lost: z.number().int().optional(),
-  /** Fraction lost, 0–1, as the receiver last reported it. */
-  fraction_lost: z.number().optional(),
-  /** ms */
-  jitter: z.number().optional(),
-});
-export const callStatistics = z.object({
-  call_uuid: z.string(),
-  audio: z.object({ rx: mediaDirectionStats, tx: mediaDirectionStats }),
-  video: z.object({ rx: mediaDirectionStats, tx: mediaDirectionStats }),
-});
+/** POST …/calls/{c}/statistics: the client's own report (→ null). GET: what the node measures for the call. */
+export const callStatistics = z.object({ audio: callStream.optional(), video: callStream.optional(), presentation: callStream.optional() });
 export type CallStatistics = z.infer<typeof callStatistics>;
+/** Kept for callers of the earlier name: the client's report is the same shape. */
+export const clientStatisticsBody = callStatistics;
+export type ClientStatisticsBody = CallStatistics;
+
+/** GET …/participants/{p}/statistics (our addition): the node's figures for any participant, with the guide's call quality. */
+export const participantStatistics = z.object({
+  /** Pexip's values: 0_unknown (under 20 s), 1_good, 2_ok, 3_bad, 4_terrible. */
+  call_quality: z.enum(['0_unknown', '1_good', '2_ok', '3_bad', '4_terrible']),
+  /** The last 20-s windows, oldest first (the quality graph). */
+  quality_windows: z.array(z.object({ end: z.string(), quality: z.enum(['0_unknown', '1_good', '2_ok', '3_bad', '4_terrible']), packet_loss: z.number(), jitter: z.number() })),
+  media: callStatistics,
+});
+export type ParticipantStatistics = z.infer<typeof participantStatistics>;
 
 // ---------- results
 

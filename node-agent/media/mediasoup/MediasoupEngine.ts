@@ -1,4 +1,5 @@
 import './workerBin.js';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
@@ -47,6 +48,8 @@ export class MediasoupEngine {
   private readonly consumerCounts = new WeakMap<types.Router, { n: number }>();
   private readonly slotOf = new WeakMap<types.Router, WorkerSlot>();
   private closed = false;
+  /** Transports that hold a UDP media port (WebRTC, plain, pipe), across all workers. */
+  private portTransports = 0;
 
   constructor(
     private readonly log: Logger,
@@ -68,6 +71,10 @@ export class MediasoupEngine {
     const count = { n: 0 };
     this.consumerCounts.set(router, count);
     router.observer.on('newtransport', (transport) => {
+      if (transport.type !== 'direct') {
+        this.portTransports++;
+        transport.observer.once('close', () => this.portTransports--);
+      }
       transport.observer.on('newconsumer', (consumer) => {
         count.n++;
         slot.consumers++;
@@ -94,6 +101,23 @@ export class MediasoupEngine {
   /** Workers and their load, for status and benchmarks. */
   async workers(): Promise<{ pid: number; routers: number; consumers: number }[]> {
     return (await this.start()).map((s) => ({ pid: s.worker.pid, routers: s.routers, consumers: s.consumers }));
+  }
+
+  /** UDP media ports in use now (one per WebRTC, plain or pipe transport). */
+  get mediaPortsInUse(): number {
+    return this.portTransports;
+  }
+
+  /** Each worker's CPU time so far (user + system, ms) and resident memory (bytes), for node load. */
+  async resourceUsage(): Promise<{ pid: number; cpuMs: number; rssBytes: number }[]> {
+    if (!this.slots) return [];
+    const slots = await this.slots.catch(() => [] as WorkerSlot[]);
+    return Promise.all(
+      slots.filter((s) => !s.worker.closed).map(async (s) => {
+        const u = await s.worker.getResourceUsage().catch(() => null);
+        return { pid: s.worker.pid, cpuMs: u ? u.ru_utime + u.ru_stime : 0, rssBytes: (await residentBytes(s.worker.pid)) ?? (u ? u.ru_maxrss * 1024 : 0) };
+      }),
+    );
   }
 
   close(): void {
@@ -126,5 +150,15 @@ export class MediasoupEngine {
     });
     this.log.debug({ pid: worker.pid }, 'mediasoup worker started');
     return slot;
+  }
+}
+
+/** A process's resident memory now, from /proc (Linux); undefined elsewhere. */
+async function residentBytes(pid: number): Promise<number | undefined> {
+  try {
+    const pages = Number((await readFile(`/proc/${pid}/statm`, 'utf8')).split(' ')[1]);
+    return Number.isFinite(pages) ? pages * 4096 : undefined;
+  } catch {
+    return undefined;
   }
 }

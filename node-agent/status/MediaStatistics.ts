@@ -1,0 +1,102 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { MeasuredStream } from '../media/MediaTypes.js';
+import { participantMediaSchema, type ParticipantMedia, type ParticipantRecord } from '../../shared/node-protocol/mediaStatus.js';
+import { MEDIA_STATISTICS_INTERVAL_MS } from '../../shared/node-protocol/messages.js';
+import { ParticipantMeter, type ClientReported } from './ParticipantMeter.js';
+
+export interface MediaStatisticsOptions {
+  /** How often every participant's streams are measured and reported; default 5 s (node protocol). */
+  intervalMs?: number;
+  log?: Logger;
+  now?: () => number;
+}
+
+/**
+ * The node's media statistics: every few seconds, each participant's streams are measured
+ * (multi-stream sessions and single-stream calls alike) into a ParticipantMeter, whose figures
+ * feed the management server, the client API's `statistics` and the participant's end record.
+ */
+export interface MediaStatisticsEvents {
+  /** Every measurement of all participants (the management link sends it on). */
+  report: [at: string, participants: ParticipantMedia[]];
+}
+
+export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
+  private readonly meters = new Map<string, ParticipantMeter>();
+  private timer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly manager: ConferenceManager,
+    private readonly opts: MediaStatisticsOptions = {},
+  ) {
+    super();
+    this.now = opts.now ?? Date.now;
+    manager.on('participantJoined', (c, p) => this.meters.set(p.id, new ParticipantMeter(c.id, p.id)));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.sample(), this.opts.intervalMs ?? MEDIA_STATISTICS_INTERVAL_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Measures every participant now (one measurement at a time) and reports them. */
+  sample(): Promise<void> {
+    this.sampling ??= this.measureAll().finally(() => (this.sampling = null));
+    return this.sampling;
+  }
+
+  private async measureAll(): Promise<void> {
+    const at = this.now();
+    const out: ParticipantMedia[] = [];
+    for (const conf of this.manager.conferences()) {
+      for (const p of conf.participants) {
+        const meter = this.meters.get(p.id);
+        if (!meter) continue;
+        let streams: MeasuredStream[] = [];
+        try {
+          streams = (await (p.leg?.mediaStreams?.() ?? conf.media.session(p.id)?.mediaStreams())) ?? [];
+        } catch (err) {
+          this.opts.log?.warn({ err, participant: p.id }, 'media statistics: a participant could not be measured');
+        }
+        // The participant may have left while we measured: its record is already taken.
+        if (this.meters.get(p.id) !== meter) continue;
+        meter.update(at, streams);
+        out.push(participantMediaSchema.parse(meter.snapshot()));
+      }
+    }
+    this.emit('report', new Date(at).toISOString(), out);
+  }
+
+  /** The participant's live figures, if it is on this node. */
+  participant(participantId: string): ParticipantMedia | undefined {
+    const m = this.meters.get(participantId);
+    return m ? participantMediaSchema.parse(m.snapshot()) : undefined;
+  }
+
+  /** The participant's own report of a stream type (client API `statistics`). */
+  clientReport(participantId: string, type: 'audio' | 'video' | 'presentation', report: ClientReported): void {
+    this.meters.get(participantId)?.clientReport(type, report);
+  }
+
+  /** The participant left: its end record (what the CDR keeps); the meter is dropped. */
+  finish(participantId: string, reason: string): ParticipantRecord | undefined {
+    const m = this.meters.get(participantId);
+    if (!m) return undefined;
+    this.meters.delete(participantId);
+    return m.record(this.now(), reason);
+  }
+
+  /** Every participant's current figures (for node load: what each call costs). */
+  all(): ParticipantMedia[] {
+    return [...this.meters.values()].map((m) => participantMediaSchema.parse(m.snapshot()));
+  }
+}
