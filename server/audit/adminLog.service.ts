@@ -1,6 +1,7 @@
 import { and, count, desc, eq, gte, ilike, lte, or } from 'drizzle-orm';
 import { adminLog } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
+import { insertRows } from '../../db/insertRows.js';
 import type { Domain } from '../domain.js';
 
 /** Fields whose values are never written to the log: only that they changed. */
@@ -61,7 +62,7 @@ export async function recordChange(db: Database, actor: string, entry: ChangeEnt
 
 /** Writes many entries (a bulk import: one per object) in multi-row statements. */
 export async function recordChanges(db: Database, actor: string, entries: ChangeEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += 500) await db.insert(adminLog).values(entries.slice(i, i + 500).map((e) => rowOf(actor, e)));
+  await insertRows(db, adminLog, entries.map((e) => rowOf(actor, e)));
 }
 
 export interface AdminLogQuery {

@@ -3,7 +3,8 @@ import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { requireApiPermission } from '../rest/basicAuth.js';
 import { sendError } from '../rest/tastypie.js';
-import { bulkPermission, exportCsv, importCsv, MAX_CSV_LENGTH } from './bulk.service.js';
+import { bulkPermission, exportCsv, MAX_CSV_LENGTH } from './bulk.service.js';
+import { importCsv } from './csvImport.js';
 import { CSV_KINDS, type CsvKind } from './csvFormat.js';
 
 const BASE = '/api/admin/configuration/v1/bulk';

@@ -1,37 +1,16 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
-import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { ivrTheme } from '../../db/schema.js';
 import type { PermissionAction, PermissionArea } from '../../shared/admin/permissions.js';
 import { persistentSecret } from '../auth/admin.service.js';
-import { changeObject, createObject, findObjectByName, insertObject, listObjects, updateObject, type ConfigRecord } from '../config/config.service.js';
+import { listObjects, type ConfigRecord } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
-import { AppError } from '../errors/AppError.js';
-import { ConfigBus } from '../platform/ConfigBus.js';
-import {
-  capErrors,
-  cellOf,
-  formulaSafe,
-  CSV_COLUMNS,
-  CSV_DEFINITIONS,
-  CSV_MESSAGES,
-  ENCRYPTED_PREFIX,
-  isServiceKind,
-  lineError,
-  MAX_ERRORS,
-  parseCsv,
-  REF_COLUMNS,
-  sortByLine,
-  type CsvKind,
-  type CsvRecord,
-  type CsvRef,
-} from './csvFormat.js';
+import { cellOf, formulaSafe, CSV_COLUMNS, CSV_DEFINITIONS, ENCRYPTED_PREFIX, isServiceKind, REF_COLUMNS, type CsvKind } from './csvFormat.js';
 
 /**
  * Bulk import/export of services, device aliases and Automatically Dialed Participants as CSV
- * (guide-digest-3 §15). An import is all or nothing: the whole file is applied in one
- * transaction, and any bad row rejects the file with every error found, each with its line.
+ * (guide-digest-3 §15): permissions, exported passwords and the export; the import is csvImport.ts.
  */
 
 /** Largest CSV file accepted (characters). */
@@ -43,18 +22,13 @@ export function bulkPermission(kind: CsvKind, write: boolean): [PermissionArea, 
   return ['vmr', write ? 'add_remove' : 'view'];
 }
 
-export interface ImportResult {
-  created: number;
-  updated: number;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Exported passwords: AES-256-GCM under a key kept in the platform settings, so only this
 // system (or one restored from its backup) can turn an exported password back into the original.
 
 const SECRET_SETTING = 'csv_secret';
 
-async function csvKey(db: Database): Promise<Buffer> {
+export async function csvKey(db: Database): Promise<Buffer> {
   return createHash('sha256').update(await persistentSecret(db, SECRET_SETTING)).digest();
 }
 
@@ -91,15 +65,6 @@ async function listAll(dom: Domain, resource: string): Promise<ConfigRecord[]> {
   }
 }
 
-// Themes are stored by the theme service (their ZIP packages), not as definition-driven objects.
-async function idByName(dom: Domain, resource: string, name: string): Promise<number | null> {
-  if (resource === 'ivr_theme') {
-    const [t] = await dom.db.select({ id: ivrTheme.id }).from(ivrTheme).where(sql`lower(${ivrTheme.name}) = lower(${name})`).limit(1);
-    return t?.id ?? null;
-  }
-  return (await findObjectByName(dom, resource, name))?.id ?? null;
-}
-
 /** id → name of every object of the given resources. */
 async function namesById(dom: Domain, ...resources: string[]): Promise<Map<number, string>> {
   const m = new Map<number, string>();
@@ -111,137 +76,6 @@ async function namesById(dom: Domain, ...resources: string[]): Promise<Map<numbe
 }
 
 const idsOf = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
-
-/** What a reference column's name must denote, in the words of the "not found" message. */
-const REF_WHAT: Record<string, string> = {
-  ivr_theme: 'theme',
-  system_location: 'location',
-  conference: 'Virtual Meeting Room or Virtual Auditorium',
-};
-
-/** Resolves names in reference columns to ids, once per name. */
-class NameResolver {
-  private cache = new Map<string, number | null>();
-  constructor(private dom: Domain) {}
-
-  async resolve(ref: CsvRef): Promise<number | null> {
-    const k = `${ref.resource}\0${ref.name.toLowerCase()}`;
-    if (this.cache.has(k)) return this.cache.get(k)!;
-    // An ADP's conference_name names a Virtual Meeting Room or a Virtual Auditorium.
-    const resources = ref.resource === 'conference' ? ['vmr', 'virtual_auditorium'] : [ref.resource];
-    let id: number | null = null;
-    for (const r of resources) {
-      id = await idByName(this.dom, r, ref.name);
-      if (id !== null) break;
-    }
-    this.cache.set(k, id);
-    return id;
-  }
-}
-
-/** A domain error of one record → "Line N: column: message" lines, aliases at their own rows. */
-function recordErrors(r: CsvRecord, err: AppError): string[] {
-  if (!err.fields) return [lineError(r.line, null, err.message)];
-  const out: string[] = [];
-  for (const [path, messages] of Object.entries(err.fields)) {
-    const m = /^aliases(?:\.(\d+))?(?:\.(alias|description))?$/.exec(path);
-    let line = r.line;
-    let column = path;
-    if (m) {
-      const a = m[1] !== undefined ? r.aliases[Number(m[1])] : undefined;
-      line = a?.line ?? r.line;
-      column = m[2] === 'description' ? 'alias_description' : 'alias_alias';
-    } else {
-      const ref = Object.entries(REF_COLUMNS).find(([, v]) => v.field === path);
-      if (ref) column = ref[0];
-    }
-    for (const msg of messages) out.push(lineError(line, column === '__all__' ? null : column, msg));
-  }
-  return out;
-}
-
-/**
- * Imports one CSV file of `kind`. Rows naming an existing object (services by name, device
- * aliases by alias, ADPs by alias and conference) overwrite it; the others are created.
- */
-export async function importCsv(dom: Domain, kind: CsvKind, text: string): Promise<ImportResult> {
-  const def = CSV_DEFINITIONS[kind];
-  const key = kind === 'device' ? await csvKey(dom.db) : null;
-  const parsed = parseCsv(kind, text, { decrypt: key ? (v) => decryptSecret(key, v) : undefined });
-  if (parsed.errors.length) throw AppError.validation({ file: parsed.errors });
-
-  // Nodes hear of the changes only once they are committed.
-  const changed: string[] = [];
-  const bus = new ConfigBus();
-  bus.on('changed', (what) => changed.push(what));
-
-  const result = await dom.db.transaction(async (tx) => {
-    const tdom: Domain = { ...dom, db: tx, bus };
-    const names = new NameResolver(tdom);
-    const errors: string[] = [];
-    const created = new Set<number>();
-    const updated = new Set<number>();
-    // ADPs are matched by (alias, conference); one ADP may belong to several conferences.
-    const adps = kind === 'automatic_participant' ? await listAll(tdom, kind) : [];
-
-    for (const r of parsed.records) {
-      if (errors.length >= MAX_ERRORS) break;
-      const input: Record<string, unknown> = { ...r.input };
-      let conferenceId: number | null = null;
-      let resolved = true;
-      for (const ref of r.refs) {
-        if (!(ref.field in def.fields)) {
-          errors.push(lineError(r.line, ref.column, CSV_MESSAGES.unsupported));
-          resolved = false;
-          continue;
-        }
-        const id = await names.resolve(ref);
-        if (id === null) {
-          errors.push(lineError(r.line, ref.column, CSV_MESSAGES.notFound(REF_WHAT[ref.resource] ?? ref.resource, ref.name)));
-          resolved = false;
-        } else if (ref.field === 'conference') conferenceId = id;
-        else input[ref.field] = id;
-      }
-      if (!resolved) continue;
-      if (isServiceKind(kind)) input.aliases = r.aliases.map((a) => ({ alias: a.alias, description: a.description }));
-
-      try {
-        let existing: ConfigRecord | null;
-        if (kind === 'automatic_participant') {
-          const alias = String(input.alias).toLowerCase();
-          existing =
-            adps.find((a) => String(a.alias).toLowerCase() === alias && (conferenceId === null ? idsOf(a.conference).length === 0 : idsOf(a.conference).includes(conferenceId))) ?? null;
-          const confs = idsOf(existing?.conference);
-          input.conference = conferenceId === null || confs.includes(conferenceId) ? confs : [...confs, conferenceId];
-        } else {
-          existing = await findObjectByName(tdom, kind, String(input[kind === 'device' ? 'alias' : 'name']));
-        }
-        // ADPs are matched against the objects as saved; other kinds need no read-back.
-        if (existing && kind === 'automatic_participant') {
-          Object.assign(existing, await updateObject(tdom, kind, existing.id, input));
-          if (!created.has(existing.id)) updated.add(existing.id);
-        } else if (existing) {
-          await changeObject(tdom, kind, existing.id, input);
-          if (!created.has(existing.id)) updated.add(existing.id);
-        } else if (kind === 'automatic_participant') {
-          const saved = await createObject(tdom, kind, input);
-          created.add(saved.id);
-          adps.push(saved);
-        } else {
-          created.add(await insertObject(tdom, kind, input));
-        }
-      } catch (err) {
-        if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-        errors.push(...recordErrors(r, err));
-      }
-    }
-    // Throwing rolls the whole file back.
-    if (errors.length) throw AppError.validation({ file: capErrors(sortByLine(errors)) });
-    return { created: created.size, updated: updated.size };
-  });
-  for (const what of new Set(changed)) dom.bus.notify(what);
-  return result;
-}
 
 /** All objects of `kind` as CSV in the import format, with a header row (services: one row per alias). */
 export async function exportCsv(dom: Domain, kind: CsvKind): Promise<string> {

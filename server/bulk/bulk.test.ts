@@ -9,7 +9,8 @@ import { AppError } from '../errors/AppError.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
-import { exportCsv, importCsv } from './bulk.service.js';
+import { exportCsv } from './bulk.service.js';
+import { importCsv } from './csvImport.js';
 import { CSV_COLUMNS, CSV_MESSAGES, formulaSafe, fromFormulaSafe, type CsvKind } from './csvFormat.js';
 
 /** The `file` messages of a rejected import. */

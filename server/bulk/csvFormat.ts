@@ -123,23 +123,59 @@ interface Row {
   cells: Map<string, string>;
 }
 
-/** CSV text → rows keyed by column name, with the line each row starts on. */
-function readRows(kind: CsvKind, text: string, errors: string[]): Row[] {
-  const columns = CSV_COLUMNS[kind];
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    // Only quoting is interpreted: values are case-sensitive and kept exactly (no trimming).
-    parsed = parse(text.replace(/\r\n?/g, '\n'), { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as never;
-  } catch (err) {
-    const e = err as { message?: string; lines?: number };
-    errors.push(lineError(e.lines ?? 1, null, String(e.message ?? err)));
-    return [];
+/** Characters per slice of text parsed at once: a large file is read in steps. */
+const SLICE = 64 * 1024;
+/** Rows (or records) handled per step. */
+const STEP = 250;
+
+/**
+ * The text cut at record boundaries near every SLICE characters: a newline outside quotes (an
+ * even number of `"` before it, as quotes inside quoted values are doubled). Each slice comes
+ * with the line it starts on.
+ */
+function slicesOf(text: string): { text: string; firstLine: number }[] {
+  const out: { text: string; firstLine: number }[] = [];
+  let start = 0;
+  let line = 1;
+  let quotes = 0;
+  let newlines = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quotes++;
+    else if (c === 10) {
+      newlines++;
+      if (i + 1 - start >= SLICE && quotes % 2 === 0) {
+        out.push({ text: text.slice(start, i + 1), firstLine: line });
+        line += newlines;
+        newlines = 0;
+        start = i + 1;
+      }
+    }
   }
-  const withLines = parsed.map(({ record, info }) => ({
-    // info.lines is where the record ends; quoted values may span lines.
-    line: info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0),
-    record,
-  }));
+  if (start < text.length) out.push({ text: text.slice(start), firstLine: line });
+  return out;
+}
+
+/** CSV text → rows keyed by column name, with the line each row starts on; yields between slices. */
+function* readRows(kind: CsvKind, text: string, errors: string[]): Generator<void, Row[]> {
+  const columns = CSV_COLUMNS[kind];
+  const withLines: { line: number; record: string[] }[] = [];
+  for (const slice of slicesOf(text.replace(/\r\n?/g, '\n'))) {
+    let parsed: { record: string[]; info: { lines: number } }[];
+    try {
+      // Only quoting is interpreted: values are case-sensitive and kept exactly (no trimming).
+      parsed = parse(slice.text, { bom: slice.firstLine === 1, relax_column_count: true, skip_empty_lines: true, info: true }) as never;
+    } catch (err) {
+      const e = err as { message?: string; lines?: number };
+      errors.push(lineError(slice.firstLine - 1 + (e.lines ?? 1), null, String(e.message ?? err)));
+      return [];
+    }
+    for (const { record, info } of parsed) {
+      // info.lines is where the record ends; quoted values may span lines.
+      withLines.push({ line: slice.firstLine - 1 + info.lines - record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0), record });
+    }
+    yield;
+  }
   if (withLines.length === 0) return [];
 
   // A first row holding the key column's name, all of whose non-blank cells are identifiers, is a header.
@@ -161,6 +197,7 @@ function readRows(kind: CsvKind, text: string, errors: string[]): Row[] {
   }
   const rows: Row[] = [];
   for (const { line, record } of body) {
+    if (rows.length % STEP === 0) yield;
     const cells = new Map<string, string>();
     record.forEach((cell, i) => {
       const name = order[i];
@@ -185,13 +222,32 @@ function fieldOf(def: ResourceDef, column: string): FieldSpec | undefined {
  * with their line before anything is stored.
  */
 export function parseCsv(kind: CsvKind, text: string, opts: ParseOptions = {}): ParsedCsv {
+  const steps = parseSteps(kind, text, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** parseCsv in steps, giving the event loop a turn between them (a large file takes a few hundred ms). */
+export async function parseCsvInSteps(kind: CsvKind, text: string, opts: ParseOptions = {}): Promise<ParsedCsv> {
+  const steps = parseSteps(kind, text, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* parseSteps(kind: CsvKind, text: string, opts: ParseOptions): Generator<void, ParsedCsv> {
   const def = CSV_DEFINITIONS[kind];
   const errors: string[] = [];
-  const rows = readRows(kind, text, errors);
+  const rows = yield* readRows(kind, text, errors);
   const service = isServiceKind(kind);
   const byKey = new Map<string, CsvRecord>();
 
-  for (const row of rows) {
+  for (const [n, row] of rows.entries()) {
+    if (n % STEP === STEP - 1) yield;
     const input: Record<string, unknown> = {};
     const refs: CsvRef[] = [];
     let alias: CsvAlias | null = null;
@@ -242,7 +298,8 @@ export function parseCsv(kind: CsvKind, text: string, opts: ParseOptions = {}): 
 
   const records = [...byKey.values()];
   const { create } = schemasOf(def);
-  for (const r of records) {
+  for (const [n, r] of records.entries()) {
+    if (n % STEP === STEP - 1) yield;
     // References are checked against the database later; here only their presence matters.
     const res = create.safeParse(r.input);
     if (res.success) continue;

@@ -1,5 +1,6 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
+import { insertRows } from '../../../db/insertRows.js';
 import { conference, conferenceAlias } from '../../../db/schema.js';
 import { normaliseAlias } from '../../../shared/alias/normalise.js';
 import type { AliasInput } from '../../../shared/alias/alias.schema.js';
@@ -96,7 +97,7 @@ export class ConferenceStore extends TableStore {
     const rows = lists.flatMap(({ conferenceId, aliases }) =>
       aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
     );
-    for (const batch of chunks(rows)) await db.insert(conferenceAlias).values(batch);
+    await insertRows(db, conferenceAlias, rows);
   }
 
   /** Service names are unique across every service type (compared exactly, as the unique index does). */

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
+import { insertRows } from '../../../db/insertRows.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
@@ -71,16 +72,7 @@ export class JsonStore implements ResourceStore {
   }
 
   async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]) {
-    const ids: number[] = [];
-    // Postgres returns the rows of one INSERT … VALUES in the order given.
-    for (const batch of chunks(rows)) {
-      const r = await db
-        .insert(configObject)
-        .values(batch.map((b) => ({ resource: def.name, data: b.values, uniqueKey: b.uniqueKey })))
-        .returning({ id: configObject.id });
-      ids.push(...r.map((x) => x.id));
-    }
-    return ids;
+    return insertRows(db, configObject, rows.map((r) => ({ resource: def.name, data: r.values, uniqueKey: r.uniqueKey })));
   }
 
   async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]) {

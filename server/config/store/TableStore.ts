@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
+import { insertRows } from '../../../db/insertRows.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
@@ -135,13 +136,7 @@ export class TableStore implements ResourceStore {
   }
 
   async insertMany(db: Database, _def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
-    const ids: number[] = [];
-    // Postgres returns the rows of one INSERT … VALUES in the order given.
-    for (const batch of chunks(rows)) {
-      const r = (await db.insert(this.o.table).values(batch.map((b) => this.split(b.values)) as never).returning({ id: this.o.id })) as { id: number }[];
-      ids.push(...r.map((x) => x.id));
-    }
-    return ids;
+    return insertRows(db, this.o.table, rows.map((r) => this.split(r.values)));
   }
 
   async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {

@@ -1,7 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { ACCESS_DENIED, allows } from '../../../shared/admin/permissions.js';
-import { bulkPermission, exportCsv, importCsv, MAX_CSV_LENGTH } from '../../bulk/bulk.service.js';
+import { bulkPermission, exportCsv, MAX_CSV_LENGTH } from '../../bulk/bulk.service.js';
+import { importCsv } from '../../bulk/csvImport.js';
 import { CSV_KINDS, type CsvKind } from '../../bulk/csvFormat.js';
 import type { Admin } from '../../auth/admin.service.js';
 import { adminProcedure, router } from '../trpc.js';
