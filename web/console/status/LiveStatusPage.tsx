@@ -2,6 +2,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
 import { useTRPC } from '../trpc.js';
+import { BreakInBlocksSection } from './BreakInBlocksSection.js';
 
 /** Live conferences and participants (with the current speaker), pushed over the WebSocket as nodes report them. */
 export function LiveStatusPage() {
@@ -63,6 +64,7 @@ export function LiveStatusPage() {
           ))}
         </>
       )}
+      <BreakInBlocksSection />
     </section>
   );
 }
