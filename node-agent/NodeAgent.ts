@@ -25,7 +25,7 @@ import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceM
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
-import { NODE_LOAD_INTERVAL_MS } from '../shared/node-protocol/messages.js';
+import { NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
@@ -36,8 +36,12 @@ export interface NodeAgentOptions {
   name?: string;
   /** Management server URL; default http://127.0.0.1:8080. */
   managementUrl?: string;
-  /** Key the management server expects from enrolling nodes. */
-  enrollmentKey: string;
+  /** The platform's enrollment key: enrolls a node started on the management server's machine (quick start, tests). */
+  enrollmentKey?: string;
+  /** A one-time enrollment token issued for this node in the console (first contact only). */
+  enrollmentToken?: string;
+  /** Heartbeats towards the management server; default NODE_HEARTBEAT. */
+  linkHeartbeat?: { intervalMs: number; timeoutMs: number };
   /** Client API / web app port; default 8081. 0 picks a free port. */
   port?: number;
   /** Listen and media address; default 127.0.0.1. */
@@ -118,7 +122,18 @@ export class NodeAgent {
       }
     });
     // Registered before the management link's listeners: a participant's meter exists before it is reported.
-    const statistics = new MediaStatistics(manager, { intervalMs: opts.statusIntervalMs?.media, log: log.child({ part: 'statistics' }) });
+    const statistics = new MediaStatistics(
+      () =>
+        manager.conferences().flatMap((c) =>
+          c.participants.map((p) => ({
+            conferenceId: c.id,
+            participantId: p.id,
+            measure: async () => (await (p.leg?.mediaStreams?.() ?? c.media.session(p.id)?.mediaStreams())) ?? [],
+          })),
+        ),
+      { intervalMs: opts.statusIntervalMs?.media, log: log.child({ part: 'statistics' }) },
+    );
+    manager.on('participantJoined', (c, p) => statistics.track(c.id, p.id));
     const load = new NodeLoadMeter({
       workers: () => engine.resourceUsage(),
       mediaPortsInUse: () => engine.mediaPortsInUse,
@@ -141,9 +156,9 @@ export class NodeAgent {
     app.addHook('onClose', async () => engine.close());
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits, statistics);
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
-    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     // Read by handlers registered before the link exists.
     const linkRef: { current?: ManagementLink } = {};
+    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, session: () => linkRef.current?.session ?? null, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => linkRef.current?.config?.node.systemLocation ?? null);
     // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
     // Reported over the last complete 10 s window.
@@ -162,6 +177,7 @@ export class NodeAgent {
       ok: true,
       configured: (linkRef.current?.config ?? null) !== null,
       managementConnected: linkRef.current?.connected ?? false,
+      decommissioned: linkRef.current?.decommissioned ?? false,
       services: manager.directory.size,
       conferences: manager.conferences().length,
       mediaWorkers: await engine.workers().catch(() => []),
@@ -185,6 +201,8 @@ export class NodeAgent {
     const link = new ManagementLink({
       managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
       enrollmentKey: opts.enrollmentKey,
+      enrollmentToken: opts.enrollmentToken,
+      heartbeat: opts.linkHeartbeat,
       name,
       hostname: osHostname().slice(0, 63),
       address,
@@ -196,6 +214,12 @@ export class NodeAgent {
     });
     linkRef.current = link;
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
+    // Revoked or deleted by an administrator: end every call and serve nothing more.
+    link.on('decommissioned', (reason) => {
+      log.error({ reason }, 'this conferencing node was revoked or deleted; it stops serving');
+      manager.close();
+      manager.applyConfig(nodeConfigSnapshotSchema.parse({ version: 'decommissioned', generatedAt: new Date().toISOString(), node: { id: 0, name, systemLocation: '' }, services: [] }));
+    });
     link.on('config', (snapshot) => trustedProxies.apply(snapshot.settings.trustedProxies));
     // Break-in blocks to the management server (coalesced: a scan can start many at once), and lifts back.
     let blocksTimer: NodeJS.Timeout | null = null;

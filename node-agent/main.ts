@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { nodeBundleConfigSchema, type NodeBundleConfig } from '../shared/node-protocol/nodeBundleConfig.js';
 import { NodeAgent } from './NodeAgent.js';
 
 // A node must never die because one peer misbehaved: a rejection nobody handled is logged, not fatal.
@@ -6,11 +8,20 @@ process.on('unhandledRejection', (err) => console.error('unhandled rejection (ig
 // Same for a throw inside a media socket handler: log it, keep the other calls running.
 process.on('uncaughtException', (err) => console.error('uncaught exception (ignored):', err));
 
-const enrollmentKey = process.env.NODE_ENROLLMENT_KEY;
-if (!enrollmentKey) {
-  console.error('NODE_ENROLLMENT_KEY is required (the management server prints it, or set it for both).');
-  process.exit(2);
+// NODE_CONFIG: the node.json the console offers for this node (alone or in its deployment bundle).
+let file: NodeBundleConfig | undefined;
+if (process.env.NODE_CONFIG) {
+  try {
+    file = nodeBundleConfigSchema.parse(JSON.parse(readFileSync(process.env.NODE_CONFIG, 'utf8')));
+  } catch (err) {
+    console.error(`NODE_CONFIG ${process.env.NODE_CONFIG} is not a valid node configuration: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message}`);
+    process.exit(2);
+  }
 }
+// First contact needs a one-time enrollment token (console) or, on the management server's machine, the platform key.
+// Once enrolled, the node's own key in its data directory is what identifies it.
+const enrollmentKey = process.env.NODE_ENROLLMENT_KEY || undefined;
+const enrollmentToken = process.env.NODE_ENROLLMENT_TOKEN || file?.enrollmentToken;
 // MEDIA_PORTS overrides the global setting "Media port range" on this node only.
 const range = process.env.MEDIA_PORTS ? (process.env.MEDIA_PORTS.split('-').map(Number) as [number, number]) : undefined;
 // MEDIA_ROUTER_CONSUMERS / MEDIA_ROUTER_PARTICIPANTS: when a conference outgrows its router (MediasoupEngine's RouterLimits).
@@ -22,11 +33,12 @@ if (!limits.success) {
 }
 const mediaRouterLimits = Object.fromEntries(Object.entries(limits.data).filter(([, v]) => v !== undefined));
 const agent = await NodeAgent.start({
-  name: process.env.NODE_NAME,
-  managementUrl: process.env.MANAGEMENT_URL,
+  name: process.env.NODE_NAME ?? file?.name,
+  managementUrl: process.env.MANAGEMENT_URL ?? file?.managementUrl,
   enrollmentKey,
-  port: Number(process.env.NODE_PORT ?? 8081),
-  address: process.env.NODE_ADDRESS,
+  enrollmentToken,
+  port: Number(process.env.NODE_PORT ?? file?.port ?? 8081),
+  address: process.env.NODE_ADDRESS ?? file?.address,
   mediaPortRange: range,
   mediaRouterLimits,
   // HTTPS with the node's assigned TLS certificate: NODE_HTTPS_PORT (default 8443), `off` to disable.
@@ -35,5 +47,10 @@ const agent = await NodeAgent.start({
 });
 console.log(`conferencing node at ${agent.url} (meeting client: ${agent.url}/webapp/)`);
 const stop = () => void agent.stop().then(() => process.exit(0));
+// Revoked or deleted: exit 78 (EX_CONFIG), which the systemd unit does not restart.
+agent.link.on('decommissioned', (reason) => {
+  console.error(`${reason}: this node stops serving`);
+  void agent.stop().then(() => process.exit(78));
+});
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -14,7 +14,7 @@ import { addShippedObjects } from './config/shipped.js';
 import { registerAdministrationRoutes } from './auth/administration.routes.js';
 import type { Domain } from './domain.js';
 import { ConfigBus } from './platform/ConfigBus.js';
-import { NodeRegistry } from './platform/NodeRegistry.js';
+import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
 import { registerBreakInRoutes } from './rest/breakIn.routes.js';
@@ -46,6 +46,8 @@ export interface ManagementServerOptions {
   adminPassword?: string;
   /** Key nodes present to enroll (`NODE_ENROLLMENT_KEY`); generated and kept when absent. */
   enrollmentKey?: string;
+  /** Node link heartbeats and the second-claimant probe (tests shorten them); defaults in NodeRegistry. */
+  nodeLink?: NodeRegistryOptions;
   /** Built web assets (the console); default `./dist/web`. */
   webRoot?: string;
   logger?: Logger;
@@ -77,7 +79,7 @@ export class ManagementServer {
     const enrollmentKey = await persistentSecret(database.db, 'node_enrollment_key', opts.enrollmentKey);
     await addShippedObjects(dom);
     const status = new LiveStatus();
-    const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }));
+    const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
     const services: ServerServices = { dom, status, registry };
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
@@ -97,7 +99,7 @@ export class ManagementServer {
     });
     registerConfigurationRoutes(app, dom);
     registerThemeRoutes(app, dom);
-    registerThemeDeliveryRoutes(app, dom);
+    registerThemeDeliveryRoutes(app, dom, registry.sessionNode);
     registerCertificateRoutes(app, dom);
     registerBackupRoutes(app, dom);
     registerBulkRoutes(app, dom);

@@ -1,21 +1,30 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import {
+  FINAL_REJECTIONS,
+  NODE_HEARTBEAT,
   NODE_WS_PATH,
   nodeConfigSnapshotSchema,
   serverToNodeSchema,
   type LiveConference,
   type NodeConfigSnapshot,
+  type NodeRejectionCode,
   type NodeToServer,
 } from '../../shared/node-protocol/messages.js';
+import { NodeIdentity } from './NodeIdentity.js';
 
 export interface ManagementLinkOptions {
   /** e.g. http://127.0.0.1:8080 */
   managementUrl: string;
-  enrollmentKey: string;
+  /** The platform's enrollment key (quick start: the local node enrolls with it, from loopback only). */
+  enrollmentKey?: string;
+  /** A one-time enrollment token issued for this node in the console (a deployment bundle carries it). */
+  enrollmentToken?: string;
+  /** Ping interval and silence limit towards the management server; default NODE_HEARTBEAT. */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
   name: string;
   hostname: string;
   address: string;
@@ -32,7 +41,9 @@ export interface ManagementLinkEvents {
   config: [NodeConfigSnapshot, source: 'disk' | 'management'];
   connected: [nodeId: number];
   disconnected: [];
-  rejected: [reason: string];
+  rejected: [reason: string, code: NodeRejectionCode | undefined];
+  /** Revoked or deleted by an administrator: the node must stop serving. */
+  decommissioned: [reason: string];
   /** An administrator lifted a break-in block. */
   liftBreakInBlock: [kind: 'service' | 'address', key: string];
 }
@@ -45,6 +56,10 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private connectedFlag = false;
+  private identity: NodeIdentity | null = null;
+  private sessionToken: string | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private decommissionedFlag = false;
 
   constructor(private readonly opts: ManagementLinkOptions) {
     super();
@@ -58,12 +73,28 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
     return this.connectedFlag;
   }
 
+  /** Given in the welcome; authenticates the node's HTTP requests to the server while connected. */
+  get session(): string | null {
+    return this.connectedFlag ? this.sessionToken : null;
+  }
+
+  /** Revoked or deleted by an administrator: serves nothing more. */
+  get decommissioned(): boolean {
+    return this.decommissionedFlag;
+  }
+
+  /** The node's public key (base64 SPKI), once started. */
+  get publicKey(): string | null {
+    return this.identity?.publicKey ?? null;
+  }
+
   private get cacheFile(): string {
     return join(this.opts.dataDir, 'config.json');
   }
 
   async start(): Promise<void> {
     await mkdir(this.opts.dataDir, { recursive: true });
+    this.identity = await NodeIdentity.load(this.opts.dataDir);
     try {
       const cached = nodeConfigSnapshotSchema.parse(JSON.parse(await readFile(this.cacheFile, 'utf8')));
       this.current = cached;
@@ -80,21 +111,32 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
     const url = this.opts.managementUrl.replace(/^http/, 'ws').replace(/\/$/, '') + NODE_WS_PATH;
     const ws = new WebSocket(url, { handshakeTimeout: 5_000 });
     this.ws = ws;
+    // The server speaks first (a challenge); the hello answers it.
+    let lastHeard = Date.now();
+    const heard = () => (lastHeard = Date.now());
     ws.on('open', () => {
-      this.send({
-        type: 'hello',
-        name: this.opts.name,
-        hostname: this.opts.hostname,
-        address: this.opts.address,
-        clientApiUrl: this.opts.clientApiUrl,
-        enrollmentKey: this.opts.enrollmentKey,
-        version: this.opts.version,
-        configVersion: this.current?.version ?? null,
-      });
+      heard();
+      const hb = this.opts.heartbeat ?? NODE_HEARTBEAT;
+      // A frozen server keeps the TCP connection open: only its silence tells.
+      this.heartbeatTimer = setInterval(() => {
+        if (Date.now() - lastHeard > hb.timeoutMs) {
+          this.opts.log.warn({ silentMs: Date.now() - lastHeard }, 'management server silent; reconnecting');
+          ws.terminate();
+          return;
+        }
+        ws.ping();
+      }, hb.intervalMs);
     });
-    ws.on('message', (data) => void this.onMessage(String(data)));
+    ws.on('pong', heard);
+    ws.on('ping', heard);
+    ws.on('message', (data) => {
+      heard();
+      void this.onMessage(String(data));
+    });
     ws.on('close', () => {
       if (this.ws !== ws) return;
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = null;
       this.ws = null;
       if (this.connectedFlag) {
         this.connectedFlag = false;
@@ -127,7 +169,27 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       return;
     }
     const msg = parsed.data;
-    if (msg.type === 'welcome') {
+    if (msg.type === 'challenge') {
+      const identity = this.identity!;
+      const enrolled = identity.nodeId !== undefined;
+      this.send({
+        type: 'hello',
+        name: this.opts.name,
+        hostname: this.opts.hostname,
+        address: this.opts.address,
+        clientApiUrl: this.opts.clientApiUrl,
+        version: this.opts.version,
+        configVersion: this.current?.version ?? null,
+        publicKey: identity.publicKey,
+        nonce: msg.nonce,
+        signature: identity.signHello(msg.nonce, this.opts.name),
+        ...(enrolled ? { nodeId: identity.nodeId } : {}),
+        ...(!enrolled && this.opts.enrollmentToken ? { enrollmentToken: this.opts.enrollmentToken } : {}),
+        ...(!enrolled && this.opts.enrollmentKey ? { enrollmentKey: this.opts.enrollmentKey } : {}),
+      });
+    } else if (msg.type === 'welcome') {
+      await this.identity!.enrolledAs(msg.nodeId);
+      this.sessionToken = msg.session ?? null;
       this.connectedFlag = true;
       this.backoffMs = 500;
       this.send({ type: 'status', conferences: this.opts.liveStatus() });
@@ -140,9 +202,20 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
     } else if (msg.type === 'lift_break_in_block') {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
     } else if (msg.type === 'rejected') {
-      this.opts.log.error({ reason: msg.reason }, 'management server refused this node');
-      this.emit('rejected', msg.reason);
+      this.opts.log.error({ reason: msg.reason, code: msg.code }, 'management server refused this node');
+      this.emit('rejected', msg.reason, msg.code);
+      if (msg.code && FINAL_REJECTIONS.includes(msg.code)) await this.decommission(msg.reason);
     }
+  }
+
+  /** Revoked or deleted: forget the credential and the configuration, stop reconnecting. */
+  private async decommission(reason: string): Promise<void> {
+    this.stop();
+    this.decommissionedFlag = true;
+    this.current = null;
+    await this.identity?.discard();
+    await rm(this.cacheFile, { force: true });
+    this.emit('decommissioned', reason);
   }
 
   private async saveCache(snapshot: NodeConfigSnapshot): Promise<void> {
@@ -159,6 +232,7 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
   stop(): void {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.ws?.close(1001, 'node stopping');
   }
 }

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { NODE_KEY_HEADER, NODE_THEMES_PATH, type NodeConfigSnapshot, type ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { NODE_KEY_HEADER, NODE_SESSION_HEADER, NODE_THEMES_PATH, type NodeConfigSnapshot, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { parseThemeConfig, type NodeThemeConfig } from './themeRender.js';
 
 export interface ThemeCacheOptions {
   managementUrl: string;
-  enrollmentKey: string;
+  /** The platform's enrollment key, if the node was started with it. */
+  enrollmentKey?: string;
+  /** The session the management link was given (null while disconnected). */
+  session?: () => string | null;
   /** The node's data directory; packages are kept in `<dataDir>/themes/`. */
   dataDir: string;
   log: Logger;
@@ -164,6 +167,12 @@ export class ThemeCache {
     this.retryMs = Math.min(this.retryMs * 2, 60_000);
   }
 
+  private credentials(): Record<string, string> {
+    const session = this.opts.session?.();
+    if (session) return { [NODE_SESSION_HEADER]: session };
+    return this.opts.enrollmentKey ? { [NODE_KEY_HEADER]: this.opts.enrollmentKey } : {};
+  }
+
   /** Downloads and unpacks one package; any failure keeps what the node already has. */
   private async fetchPackage(
     name: string,
@@ -172,7 +181,7 @@ export class ThemeCache {
     const url = `${this.opts.managementUrl.replace(/\/$/, '')}${NODE_THEMES_PATH}/${name}`;
     try {
       const res = await fetch(url, {
-        headers: { [NODE_KEY_HEADER]: this.opts.enrollmentKey, ...(etag ? { 'if-none-match': etag } : {}) },
+        headers: { ...this.credentials(), ...(etag ? { 'if-none-match': etag } : {}) },
         signal: AbortSignal.timeout(30_000),
       });
       if (res.status === 304) return 'unchanged';

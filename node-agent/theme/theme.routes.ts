@@ -18,7 +18,8 @@ const failed = (reply: FastifyReply, code: number, result: string) => reply.code
 
 export interface NodeThemeOptions {
   managementUrl: string;
-  enrollmentKey: string;
+  enrollmentKey?: string;
+  session?: () => string | null;
   dataDir: string;
   log: Logger;
 }

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { nodeToServerSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
-import { secretEquals } from '../../shared/security/secretEquals.js';
+import { eq } from 'drizzle-orm';
+import { conferencingNode } from '../../db/schema.js';
+import { NODE_HEARTBEAT, nodeToServerSchema, type NodeRejectionCode, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { readEnrollmentKey } from './enrollmentKey.js';
-import { enrollNode, touchNode } from './node.service.js';
+import { touchNode } from './node.service.js';
+import { authenticateNode, helloSignatureValid, revokeNodeCredential } from './nodeIdentity.service.js';
 import { NodeConfigBuilder } from './nodeConfig.service.js';
 
 interface Connection {
@@ -15,6 +18,35 @@ interface Connection {
   name: string;
   location: string;
   lastConfigVersion: string | null;
+  /** Authenticates the node's HTTP requests (theme downloads) while this connection lasts. */
+  session: string;
+  /** When anything (a frame, a pong) last came from the node. */
+  lastHeard: number;
+  /** Closed for silence: its conferences are kept, marked stale, until it returns. */
+  silent?: boolean;
+}
+
+export interface NodeRegistryOptions {
+  /** Ping interval and silence limit; default NODE_HEARTBEAT (a silent node is unreachable within 15 s). */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** How long a second claimant waits for the connected holder of an identity to answer a ping; default 2 s. */
+  duplicateProbeMs?: number;
+  /** How long a silent node's conferences stay listed as stale before they are dropped; default 5 minutes. */
+  staleForgetMs?: number;
+}
+
+/** Live-status events name their node: it is always the authenticated one, whatever the node wrote. */
+function boundTo(msg: NodeToServer, name: string): NodeToServer {
+  switch (msg.type) {
+    case 'status':
+      return { ...msg, conferences: msg.conferences.map((c) => ({ ...c, participants: c.participants.map((p) => ({ ...p, node: name })) })) };
+    case 'conference_started':
+      return { ...msg, conference: { ...msg.conference, participants: msg.conference.participants.map((p) => ({ ...p, node: name })) } };
+    case 'participant_joined':
+      return { ...msg, participant: { ...msg.participant, node: name } };
+    default:
+      return msg;
+  }
 }
 
 
@@ -26,6 +58,9 @@ interface Connection {
 export class NodeRegistry {
   private readonly connections = new Map<number, Connection>();
   private pushTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  /** Silent nodes' stale conferences, dropped when this fires unless the node came back. */
+  private readonly staleTimers = new Map<number, NodeJS.Timeout>();
   private readonly builder: NodeConfigBuilder;
   /** Pushes run one after another, so an older snapshot never overtakes a newer one. */
   private pushChain: Promise<void> = Promise.resolve();
@@ -42,8 +77,11 @@ export class NodeRegistry {
     private readonly status: LiveStatus,
     private enrollmentKey: string,
     private readonly log: Logger,
+    private readonly opts: NodeRegistryOptions = {},
   ) {
     this.builder = new NodeConfigBuilder(dom);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), (opts.heartbeat ?? NODE_HEARTBEAT).intervalMs);
+    this.heartbeatTimer.unref();
     // Coalesce bursts of changes (e.g. an import) into one push, still well within a second.
     dom.bus.on('changed', (what) => {
       // A restored backup may carry another enrollment key: nodes must present that one from now on.
@@ -64,13 +102,64 @@ export class NodeRegistry {
 
   isLive = (nodeId: number): boolean => this.connections.has(nodeId);
 
+  /** The node id a live connection's session token belongs to, if any. */
+  sessionNode = (token: string): number | null => {
+    for (const c of this.connections.values()) if (c.session === token) return c.nodeId;
+    return null;
+  };
+
+  /** Pings every node; one silent for longer than the limit is cut and shown unreachable, its conferences stale. */
+  private heartbeat(): void {
+    const { timeoutMs } = this.opts.heartbeat ?? NODE_HEARTBEAT;
+    const now = Date.now();
+    for (const conn of this.connections.values()) {
+      if (now - conn.lastHeard > timeoutMs) {
+        this.log.warn({ node: conn.name, silentMs: now - conn.lastHeard }, 'conferencing node silent; marked unreachable');
+        conn.silent = true;
+        conn.ws.terminate();
+      } else if (conn.ws.readyState === WebSocket.OPEN) {
+        conn.ws.ping();
+      }
+    }
+  }
+
+  /** Does the connection holding an identity still answer? A ping, and a short wait for anything back. */
+  private answers(conn: Connection): Promise<boolean> {
+    if (conn.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    const since = Date.now();
+    conn.ws.ping();
+    return new Promise((resolve) => {
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        conn.ws.off('pong', onPong);
+        resolve(v);
+      };
+      const onPong = () => done(true);
+      const timer = setTimeout(() => done(conn.lastHeard > since), this.opts.duplicateProbeMs ?? 2_000);
+      conn.ws.on('pong', onPong);
+    });
+  }
+
+  private refuse(ws: WebSocket, code: NodeRejectionCode, reason: string): void {
+    this.send(ws, { type: 'rejected', reason, code });
+    ws.close(4003, 'enrollment refused');
+  }
+
   handleConnection(ws: WebSocket, req: IncomingMessage): void {
     let conn: Connection | null = null;
     const remote = req.socket.remoteAddress ?? '';
     const helloTimer = setTimeout(() => ws.close(4001, 'hello expected'), 10_000);
     let lastTouch = 0;
+    // Challenge-response: the hello must carry a signature over this connection's nonce.
+    const nonce = randomBytes(24).toString('base64url');
+    let helloSeen = false;
+    this.send(ws, { type: 'challenge', nonce });
+    ws.on('pong', () => {
+      if (conn) conn.lastHeard = Date.now();
+    });
 
     ws.on('message', (data) => {
+      if (conn) conn.lastHeard = Date.now();
       let msg;
       try {
         const parsed = nodeToServerSchema.safeParse(JSON.parse(String(data)));
@@ -84,21 +173,39 @@ export class NodeRegistry {
         return;
       }
       if (msg.type === 'hello') {
+        if (helloSeen) return; // one hello per connection: its nonce is spent
+        helloSeen = true;
         clearTimeout(helloTimer);
-        if (!secretEquals(msg.enrollmentKey, this.enrollmentKey)) {
-          this.send(ws, { type: 'rejected', reason: 'Invalid enrollment key' });
-          ws.close(4003, 'enrollment refused');
-          this.log.warn({ remote, node: msg.name }, 'node enrollment refused');
-          return;
+        const hello = msg;
+        if (!helloSignatureValid(hello, nonce)) {
+          this.log.warn({ remote, node: hello.name }, 'node refused: its hello does not answer this connection\'s challenge');
+          return this.refuse(ws, 'invalid_credentials', 'Invalid node signature');
         }
         void (async () => {
-          const { id, location } = await enrollNode(this.dom, msg);
-          this.connections.get(id)?.ws.close(4000, 'replaced by a new connection');
-          conn = { ws, nodeId: id, name: msg.name, location, lastConfigVersion: msg.configVersion };
-          this.connections.set(id, conn);
-          this.send(ws, { type: 'welcome', nodeId: id });
+          const auth = await authenticateNode(this.dom, hello, { remoteAddress: remote, platformKey: this.enrollmentKey });
+          if (!auth.ok) {
+            this.log.warn({ remote, node: hello.name, code: auth.code }, `node refused: ${auth.reason}`);
+            return this.refuse(ws, auth.code, auth.reason);
+          }
+          const holder = this.connections.get(auth.id);
+          if (holder) {
+            // A second process with this identity: refused while the first answers, else it takes over.
+            if (await this.answers(holder)) {
+              this.log.warn({ remote, node: hello.name }, 'node refused: another process is connected as this node');
+              return this.refuse(ws, 'duplicate', 'Another process is connected as this conferencing node');
+            }
+            holder.silent = true;
+            holder.ws.terminate();
+          }
+          if (ws.readyState !== WebSocket.OPEN) return;
+          conn = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now() };
+          this.connections.set(auth.id, conn);
+          const stale = this.staleTimers.get(auth.id);
+          if (stale) clearTimeout(stale);
+          this.staleTimers.delete(auth.id);
+          this.send(ws, { type: 'welcome', nodeId: auth.id, session: conn.session });
           await this.pushTo([conn]);
-          this.log.info({ node: msg.name, id, remote }, 'conferencing node connected');
+          this.log.info({ node: hello.name, id: auth.id, remote }, 'conferencing node connected');
         })().catch((err) => {
           this.log.error({ err }, 'node enrollment failed');
           ws.close(1011, 'enrollment failed');
@@ -106,7 +213,7 @@ export class NodeRegistry {
         return;
       }
       if (!conn) return;
-      this.status.apply(conn.nodeId, msg);
+      this.status.apply(conn.nodeId, boundTo(msg, conn.name));
       if (Date.now() - lastTouch > 10_000) {
         lastTouch = Date.now();
         void touchNode(this.dom, conn.nodeId).catch(() => {});
@@ -116,12 +223,30 @@ export class NodeRegistry {
       clearTimeout(helloTimer);
       if (conn && this.connections.get(conn.nodeId) === conn) {
         this.connections.delete(conn.nodeId);
-        this.status.dropNode(conn.nodeId);
-        void touchNode(this.dom, conn.nodeId).catch(() => {});
-        this.log.info({ node: conn.name }, 'conferencing node disconnected');
+        if (conn.silent) {
+          // Frozen or cut off: what it hosted may still be running; shown stale until it reports again.
+          const nodeId = conn.nodeId;
+          this.status.markStale(nodeId);
+          const timer = setTimeout(() => {
+            this.staleTimers.delete(nodeId);
+            this.status.dropNode(nodeId);
+          }, this.opts.staleForgetMs ?? 300_000);
+          timer.unref();
+          this.staleTimers.set(nodeId, timer);
+        } else {
+          this.status.dropNode(conn.nodeId);
+        }
+        this.log.info({ node: conn.name, silent: conn.silent ?? false }, 'conferencing node disconnected');
       }
     });
     ws.on('error', () => {});
+  }
+
+  /** An administrator revokes a node: its credential is refused from now on and a connected node is told to stop serving. */
+  async revoke(nodeId: number): Promise<void> {
+    await revokeNodeCredential(this.dom, nodeId);
+    const conn = this.connections.get(nodeId);
+    if (conn) this.refuse(conn.ws, 'revoked', "This conferencing node's credential has been revoked");
   }
 
   /** The connected nodes' names by id (for status lists). */
@@ -162,8 +287,13 @@ export class NodeRegistry {
     for (const conn of conns) {
       if (this.connections.get(conn.nodeId) !== conn) continue; // closed or replaced meanwhile
       const snapshot = snapshots.get(conn.nodeId);
-      // A node deleted from the configuration while connected gets nothing new.
-      if (!snapshot || snapshot.version === conn.lastConfigVersion) continue;
+      if (!snapshot) {
+        // Deleted from the configuration while connected: it stops serving.
+        const [still] = await this.dom.db.select({ id: conferencingNode.id }).from(conferencingNode).where(eq(conferencingNode.id, conn.nodeId));
+        if (!still) this.refuse(conn.ws, 'deleted', 'This conferencing node has been deleted from the platform');
+        continue;
+      }
+      if (snapshot.version === conn.lastConfigVersion) continue;
       conn.lastConfigVersion = snapshot.version;
       conn.location = snapshot.node.systemLocation;
       this.send(conn.ws, { type: 'config', snapshot });
@@ -183,6 +313,8 @@ export class NodeRegistry {
 
   close(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const t of this.staleTimers.values()) clearTimeout(t);
     for (const c of this.connections.values()) c.ws.close(1001, 'management server stopping');
   }
 }

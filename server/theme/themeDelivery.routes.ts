@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { NODE_KEY_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
+import { NODE_KEY_HEADER, NODE_SESSION_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
 import { secretEquals } from '../../shared/security/secretEquals.js';
 import type { Domain } from '../domain.js';
 import { readEnrollmentKey } from '../platform/enrollmentKey.js';
@@ -23,16 +23,19 @@ function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array)
 
 /**
  * Node-facing theme downloads: `GET /api/node/v1/themes/base` (the Base theme) and `…/:id` (an
- * uploaded theme's ZIP as stored). Nodes authenticate with the enrollment key in a header, compared
- * in constant time (hashed first, so length differences do not leak either).
+ * uploaded theme's ZIP as stored). Nodes authenticate with the session their connection was given
+ * (`sessionNode`), or the platform's enrollment key in a header, compared in constant time (hashed
+ * first, so length differences do not leak either).
  */
-export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain): void {
+export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain, sessionNode: (token: string) => number | null = () => null): void {
   const authed =
     (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
     async (req: FastifyRequest, reply: FastifyReply) => {
+      const session = req.headers[NODE_SESSION_HEADER];
       const given = req.headers[NODE_KEY_HEADER];
-      const key = await readEnrollmentKey(dom.db);
-      if (typeof given !== 'string' || !given || !key || !secretEquals(given, key)) {
+      const bySession = typeof session === 'string' && session !== '' && sessionNode(session) !== null;
+      const key = bySession ? null : await readEnrollmentKey(dom.db);
+      if (!bySession && (typeof given !== 'string' || !given || !key || !secretEquals(given, key))) {
         return reply.code(401).send({ error: 'Invalid enrollment key' });
       }
       try {

@@ -201,10 +201,20 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
     hostname: z.string().min(1).max(63),
     address: z.string().min(1),
     clientApiUrl: z.string().url(),
-    enrollmentKey: z.string().min(1),
     version: z.string(),
     /** Version of the configuration the node already holds (from disk), if any. */
     configVersion: z.string().nullable(),
+    /** The node's Ed25519 public key (SPKI DER, base64): its identity. */
+    publicKey: z.string().min(1).max(200),
+    /** The server's challenge nonce, and the node's signature over `helloSigningInput(...)` with its private key. */
+    nonce: z.string().min(1).max(100),
+    signature: z.string().min(1).max(200),
+    /** Set once enrolled: the id the server gave this identity (a deleted node learns so). */
+    nodeId: z.number().int().optional(),
+    /** First contact: a one-time enrollment token issued for this node in the console... */
+    enrollmentToken: z.string().min(1).max(200).optional(),
+    /** ...or the platform's enrollment key (the local node of the quick start; accepted from loopback only). */
+    enrollmentKey: z.string().min(1).max(200).optional(),
   }),
   /** Everything live on the node: sent after every (re)connection so the server resynchronises. */
   z.object({ type: z.literal('status'), conferences: z.array(liveConferenceSchema) }),
@@ -225,10 +235,21 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
 
+/**
+ * Why the server refused a node. `revoked` and `deleted` are final: the node stops serving.
+ * `duplicate`: another process holding this identity is connected and answering.
+ */
+export const NODE_REJECTION_CODES = ['invalid_credentials', 'token_invalid', 'revoked', 'deleted', 'duplicate', 'not_allowed'] as const;
+export type NodeRejectionCode = (typeof NODE_REJECTION_CODES)[number];
+export const FINAL_REJECTIONS: readonly NodeRejectionCode[] = ['revoked', 'deleted'];
+
 export const serverToNodeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('welcome'), nodeId: z.number().int() }),
+  /** First frame on every connection: the node signs this nonce in its hello, so a recorded hello is worthless. */
+  z.object({ type: z.literal('challenge'), nonce: z.string().min(1).max(100) }),
+  /** `session`: presented on the node's HTTP requests to the server (theme downloads) while connected. */
+  z.object({ type: z.literal('welcome'), nodeId: z.number().int(), session: z.string().optional() }),
   z.object({ type: z.literal('config'), snapshot: nodeConfigSnapshotSchema }),
-  z.object({ type: z.literal('rejected'), reason: z.string() }),
+  z.object({ type: z.literal('rejected'), reason: z.string(), code: z.enum(NODE_REJECTION_CODES).optional() }),
   /** An administrator lifts a break-in block (the node answers with its new `break_in_blocks`). */
   z.object({ type: z.literal('lift_break_in_block'), kind: breakInBlockSchema.shape.kind, key: z.string().max(64) }),
 ]);
@@ -243,3 +264,16 @@ export const MEDIA_STATISTICS_INTERVAL_MS = 5_000;
 /** Theme packages for nodes: `<path>/<id>` and `<path>/base`, authenticated by the enrollment key header. */
 export const NODE_THEMES_PATH = '/api/node/v1/themes';
 export const NODE_KEY_HEADER = 'x-node-enrollment-key';
+/** The session a node was given in its welcome, on its HTTP requests to the server. */
+export const NODE_SESSION_HEADER = 'x-node-session';
+
+/** What a node signs to prove its identity: bound to this connection's nonce and to the identity claimed. */
+export function helloSigningInput(h: { nonce: string; name: string; publicKey: string }): Buffer {
+  return Buffer.from(`openmeet-node-hello\n${h.nonce}\n${h.name}\n${h.publicKey}`, 'utf8');
+}
+
+/**
+ * Heartbeats both ways (WebSocket ping/pong): each side pings every `intervalMs` and drops a link
+ * that has answered nothing for `timeoutMs`, so a silent node is unreachable within 15 s.
+ */
+export const NODE_HEARTBEAT = { intervalMs: 4_000, timeoutMs: 10_000 } as const;

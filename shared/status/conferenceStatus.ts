@@ -7,7 +7,10 @@ export interface ConferenceStatus {
   serviceType: string;
   startTime: string;
   nodes: string[];
-  participants: LiveParticipant[];
+  /** `stale`: the participant's node has gone silent (heartbeat timeout); present only then. */
+  participants: (LiveParticipant & { stale?: true })[];
+  /** Present (true) only while a node hosting part of it is silent: what it shows may no longer be so. */
+  stale?: true;
   /**
    * The participant id of the current (most recent dominant) speaker, null before anyone has been
    * heard. Across nodes: the speaker most recently reported by any of them.
