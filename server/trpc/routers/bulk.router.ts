@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ACCESS_DENIED, allows } from '../../../shared/admin/permissions.js';
 import { bulkPermission, exportCsv, MAX_CSV_LENGTH } from '../../bulk/bulk.service.js';
 import { importCsv } from '../../bulk/csvImport.js';
+import { ImportJobs } from '../../bulk/ImportJobs.js';
 import { CSV_KINDS, type CsvKind } from '../../bulk/csvFormat.js';
 import type { Admin } from '../../auth/admin.service.js';
 import { adminProcedure, router } from '../trpc.js';
@@ -22,6 +23,18 @@ export const bulkRouter = router({
       check(ctx.admin, input.kind, true);
       return importCsv(ctx.dom, input.kind, input.csv);
     }),
+  /** Starts an import in the background: its id, whose progress `importJob` reads. */
+  startImport: adminProcedure
+    .input(z.object({ kind, csv: z.string().max(MAX_CSV_LENGTH, 'The file is too large (at most 20 MB).') }))
+    .mutation(({ ctx, input }) => {
+      check(ctx.admin, input.kind, true);
+      return ImportJobs.of(ctx.dom.db).start(ctx.dom, input.kind, input.csv);
+    }),
+  importJob: adminProcedure.input(z.object({ id: z.string().uuid() })).query(({ ctx, input }) => {
+    const job = ImportJobs.of(ctx.dom.db).get(input.id, ctx.admin.username);
+    if (!job) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such import.' });
+    return job;
+  }),
   export: adminProcedure.input(z.object({ kind })).query(({ ctx, input }) => {
     check(ctx.admin, input.kind, false);
     return exportCsv(ctx.dom, input.kind);
