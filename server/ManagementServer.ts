@@ -18,6 +18,7 @@ import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
 import { registerBreakInRoutes } from './rest/breakIn.routes.js';
+import { registerNodeEnrollmentRoutes } from './rest/nodeEnrollment.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
 import { registerErrorHandling } from './rest/errorHandling.js';
 import { errorRequestId } from './errors/internalError.js';
@@ -107,6 +108,7 @@ export class ManagementServer {
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
     registerBreakInRoutes(app, dom, status, registry);
+    registerNodeEnrollmentRoutes(app, dom, registry);
     app.get('/healthz', async () => ({ ok: true }));
 
     const webRoot = opts.webRoot ?? join(process.cwd(), 'dist', 'web');

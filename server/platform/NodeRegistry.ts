@@ -243,8 +243,8 @@ export class NodeRegistry {
   }
 
   /** An administrator revokes a node: its credential is refused from now on and a connected node is told to stop serving. */
-  async revoke(nodeId: number): Promise<void> {
-    await revokeNodeCredential(this.dom, nodeId);
+  async revoke(nodeId: number, dom: Domain = this.dom): Promise<void> {
+    await revokeNodeCredential(dom, nodeId);
     const conn = this.connections.get(nodeId);
     if (conn) this.refuse(conn.ws, 'revoked', "This conferencing node's credential has been revoked");
   }

@@ -4,6 +4,7 @@ import { AppError } from '../errors/AppError.js';
 import { actorOf, type Domain } from '../domain.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { defaultLocationId } from './location.service.js';
+import { enrollmentStates, type NodeEnrollmentState } from './nodeIdentity.service.js';
 
 export interface ConferencingNode {
   id: number;
@@ -18,6 +19,8 @@ export interface ConferencingNode {
   last_contacted: string | null;
   /** True while the node's WebSocket to this server is open. */
   live: boolean;
+  /** Its credential: enrolled, revoked by an administrator, or pending (added, never enrolled). */
+  enrollment: NodeEnrollmentState;
 }
 
 export async function listNodes(dom: Domain, isLive: (id: number) => boolean): Promise<ConferencingNode[]> {
@@ -26,6 +29,7 @@ export async function listNodes(dom: Domain, isLive: (id: number) => boolean): P
     .from(conferencingNode)
     .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
     .orderBy(asc(conferencingNode.name));
+  const states = await enrollmentStates(dom);
   return rows.map(({ node, location }) => ({
     id: node.id,
     name: node.name,
@@ -38,6 +42,7 @@ export async function listNodes(dom: Domain, isLive: (id: number) => boolean): P
     version: node.version,
     last_contacted: node.lastContacted?.toISOString() ?? null,
     live: isLive(node.id),
+    enrollment: states.get(node.id) ?? 'pending',
   }));
 }
 

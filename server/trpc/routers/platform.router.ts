@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nodeEnrollmentDownload } from '../../platform/bundle/nodeBundle.service.js';
 import { listNodes, setNodeLocation } from '../../platform/node.service.js';
 import { permittedProcedure, router } from '../trpc.js';
 
@@ -10,5 +11,19 @@ export const nodeRouter = router({
     .mutation(async ({ ctx, input }) => {
       await setNodeLocation(ctx.dom, input.id, input.systemLocationId);
       return true;
+    }),
+  /** The administrator revokes the node's credential: refused from now on, it stops serving. */
+  revoke: permittedProcedure('system', 'modify')
+    .input(z.object({ id: z.number().int() }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.registry.revoke(input.id, ctx.dom);
+      return true;
+    }),
+  /** The node's configuration with a new one-time enrollment token: alone, as a Dockerfile, or in its deployment bundle. */
+  enrollmentDownload: permittedProcedure('system', 'modify')
+    .input(z.object({ id: z.number().int(), format: z.enum(['bundle', 'config', 'dockerfile']), managementUrl: z.string().url('Enter a valid URL.') }))
+    .mutation(async ({ ctx, input }) => {
+      const file = await nodeEnrollmentDownload(ctx.dom, input.id, input.format, { managementUrl: input.managementUrl });
+      return { fileName: file.filename, base64: file.data.toString('base64') };
     }),
 });

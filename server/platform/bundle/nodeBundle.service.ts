@@ -1,0 +1,149 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { and, eq, isNull } from 'drizzle-orm';
+import { conferencingNode, nodeEnrollmentToken } from '../../../db/schema.js';
+import { nodeBundleConfigSchema, type NodeBundleConfig } from '../../../shared/node-protocol/nodeBundleConfig.js';
+import type { Domain } from '../../domain.js';
+import { AppError } from '../../errors/AppError.js';
+import { issueEnrollmentToken } from '../nodeIdentity.service.js';
+import { tarGz, type TarEntry } from './tarball.js';
+
+/** The repository the management server runs from: the node agent's sources come from here. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** What the node agent needs to run: its code, the shared contract, the worker recipe, the meeting client. */
+const SOURCE_DIRS = ['node-agent', 'shared', 'scripts/mediasoup-build', 'dist/web/webapp', 'dist/web/assets'];
+const SOURCE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/mediasoup-worker.mjs', 'scripts/mediasoup-worker.d.mts'];
+
+function walk(dir: string, out: string[]): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && !e.name.endsWith('.test.ts')) out.push(p);
+  }
+}
+
+function sourceEntries(prefix: string): TarEntry[] {
+  const files: string[] = [];
+  for (const d of SOURCE_DIRS) walk(join(ROOT, d), files);
+  for (const f of SOURCE_FILES) if (existsSync(join(ROOT, f))) files.push(join(ROOT, f));
+  return files.map((f) => ({ path: `${prefix}/${relative(ROOT, f).split(sep).join('/')}`, data: readFileSync(f), mode: statSync(f).mode & 0o777 }));
+}
+
+export type EnrollmentDownload = 'bundle' | 'config' | 'dockerfile';
+
+const START_SH = `#!/bin/sh
+# Starts this OpenMeet conferencing node. On first contact it enrolls with the one-time token in
+# node.json; from then on its own key (in the data directory) identifies it.
+set -e
+cd "$(dirname "$0")"
+if [ ! -e node_modules ]; then
+  # OPENMEET_NODE_MODULES: an existing node_modules to use (e.g. a checkout's); else install from the lockfile.
+  if [ -n "$OPENMEET_NODE_MODULES" ]; then ln -s "$OPENMEET_NODE_MODULES" node_modules
+  else npm ci --omit=dev --ignore-scripts; fi
+fi
+# The mediasoup worker: MEDIASOUP_WORKER_BIN if set, else built once (scripts/mediasoup-worker.mjs).
+if [ -z "$MEDIASOUP_WORKER_BIN" ]; then MEDIASOUP_WORKER_BIN="$(node scripts/mediasoup-worker.mjs --quiet)"; export MEDIASOUP_WORKER_BIN; fi
+export NODE_CONFIG="\${NODE_CONFIG:-$PWD/node.json}"
+export NODE_DATA_DIR="\${NODE_DATA_DIR:-$PWD/data}"
+exec node --import tsx node-agent/main.ts
+`;
+
+const INSTALL_SH = `#!/bin/sh
+# Installs this conferencing node as a systemd service (run as root): /opt/openmeet-node, user openmeet.
+set -e
+cd "$(dirname "$0")"
+id openmeet >/dev/null 2>&1 || useradd --system --home /opt/openmeet-node --shell /usr/sbin/nologin openmeet
+mkdir -p /opt/openmeet-node
+cp -R . /opt/openmeet-node/
+chown -R openmeet:openmeet /opt/openmeet-node
+chmod 600 /opt/openmeet-node/node.json
+cp openmeet-node.service /etc/systemd/system/openmeet-node.service
+systemctl daemon-reload
+systemctl enable --now openmeet-node.service
+echo "openmeet-node started; it shows as live in the console once enrolled (journalctl -u openmeet-node)."
+`;
+
+function systemdUnit(name: string): string {
+  return `[Unit]
+Description=OpenMeet conferencing node ${name}
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+User=openmeet
+WorkingDirectory=/opt/openmeet-node
+ExecStart=/opt/openmeet-node/start.sh
+Restart=on-failure
+RestartSec=5
+# 78: revoked or deleted by an administrator; restarting would not help.
+RestartPreventExitStatus=78
+LimitNOFILE=65536
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** A container recipe; its build context is the unpacked bundle (or a checkout of the repository). */
+export function dockerfile(config: NodeBundleConfig): string {
+  const env = (v: string) => JSON.stringify(v);
+  return `# OpenMeet conferencing node ${config.name}: docker build -t openmeet-node-${config.name} . (in the unpacked bundle)
+# Run with host networking so its media ports are reachable: docker run --network host -v openmeet-${config.name}:/var/lib/openmeet-node ...
+FROM node:20-bookworm
+WORKDIR /opt/openmeet-node
+COPY . .
+RUN rm -rf node_modules && npm ci --omit=dev --ignore-scripts && node scripts/mediasoup-worker.mjs --quiet > /opt/openmeet-node/worker-path
+ENV NODE_NAME=${env(config.name)} \\
+    MANAGEMENT_URL=${env(config.managementUrl)} \\
+    NODE_ENROLLMENT_TOKEN=${env(config.enrollmentToken)} \\
+    NODE_ADDRESS=${env(config.address)} \\
+    NODE_PORT=${env(String(config.port))} \\
+    NODE_DATA_DIR=/var/lib/openmeet-node
+VOLUME /var/lib/openmeet-node
+EXPOSE ${config.port} 8443 40000-49999/udp
+CMD ["sh", "-c", "MEDIASOUP_WORKER_BIN=$(cat /opt/openmeet-node/worker-path) exec node --import tsx node-agent/main.ts"]
+`;
+}
+
+/**
+ * What the console offers for a node it added: its configuration (with a new one-time enrollment
+ * token; older unused ones stop working), alone, as a Dockerfile, or in the deployment bundle.
+ */
+export async function nodeEnrollmentDownload(
+  dom: Domain,
+  nodeId: number,
+  format: EnrollmentDownload,
+  opts: { managementUrl: string; certificateFingerprint?: string; nodePort?: number },
+): Promise<{ filename: string; contentType: string; data: Buffer }> {
+  const [node] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, nodeId));
+  if (!node) throw AppError.notFound('Conferencing node');
+  // One token in force per node: a new download replaces what an earlier one carried.
+  await dom.db.update(nodeEnrollmentToken).set({ usedAt: new Date() }).where(and(eq(nodeEnrollmentToken.nodeId, nodeId), isNull(nodeEnrollmentToken.usedAt)));
+  const { token, expiresAt } = await issueEnrollmentToken(dom, nodeId);
+  const config = nodeBundleConfigSchema.parse({
+    name: node.name,
+    managementUrl: opts.managementUrl,
+    ...(opts.certificateFingerprint ? { managementCertificateFingerprint: opts.certificateFingerprint } : {}),
+    enrollmentToken: token,
+    tokenExpires: expiresAt.toISOString(),
+    address: node.address,
+    port: opts.nodePort ?? 8081,
+  });
+  const json = `${JSON.stringify(config, null, 2)}\n`;
+  if (format === 'config') return { filename: `${node.name}.node.json`, contentType: 'application/json', data: Buffer.from(json) };
+  if (format === 'dockerfile') return { filename: `${node.name}.Dockerfile`, contentType: 'text/plain; charset=utf-8', data: Buffer.from(dockerfile(config)) };
+  const dir = `openmeet-node-${node.name}`;
+  const data = tarGz([
+    ...sourceEntries(dir),
+    { path: `${dir}/node.json`, data: json, mode: 0o600 },
+    { path: `${dir}/start.sh`, data: START_SH, mode: 0o755 },
+    { path: `${dir}/install.sh`, data: INSTALL_SH, mode: 0o755 },
+    { path: `${dir}/openmeet-node.service`, data: systemdUnit(node.name) },
+    { path: `${dir}/Dockerfile`, data: dockerfile(config) },
+  ]);
+  return { filename: `${dir}.tar.gz`, contentType: 'application/gzip', data };
+}
