@@ -44,37 +44,55 @@ describe('call quality over windows', () => {
 });
 
 describe('QualityWindows: counters sampled every 5 s into 20-second windows', () => {
+  const one = (packets: number, lost: number) => ({ 'x/audio/rx': { packets, lost } });
   it('is Unknown for a call under 20 s, then classifies each window from its own loss', () => {
     const q = new QualityWindows();
     const t0 = 1_000_000;
     // 100 packets per 5 s, no loss for the first window.
-    for (let s = 0; s <= 15; s += 5) q.add({ at: t0 + s * 1000, packets: s * 20, lost: 0, jitterMs: 3 });
+    for (let s = 0; s <= 15; s += 5) q.add({ at: t0 + s * 1000, streams: one(s * 20, 0), jitterMs: 3 });
     expect(q.current()).toBe('0_unknown');
-    q.add({ at: t0 + 20_000, packets: 400, lost: 0, jitterMs: 3 });
+    q.add({ at: t0 + 20_000, streams: one(400, 0), jitterMs: 3 });
     expect(q.windows()).toHaveLength(1);
     expect(q.current()).toBe('1_good');
     // Second window: 340 arrive, 60 lost = 15 % → Terrible.
-    q.add({ at: t0 + 40_000, packets: 740, lost: 60, jitterMs: 3 });
+    q.add({ at: t0 + 40_000, streams: one(740, 60), jitterMs: 3 });
     expect(q.windows()[1]).toMatchObject({ quality: '4_terrible', packetLoss: 15 });
     // Third: 2 % loss and 45 ms jitter seen mid-window → OK downgraded to Bad.
-    q.add({ at: t0 + 50_000, packets: 936, lost: 64, jitterMs: 45 });
-    q.add({ at: t0 + 60_000, packets: 1132, lost: 68, jitterMs: 5 });
+    q.add({ at: t0 + 50_000, streams: one(936, 64), jitterMs: 45 });
+    q.add({ at: t0 + 60_000, streams: one(1132, 68), jitterMs: 5 });
     expect(q.windows()[2]).toMatchObject({ quality: '3_bad', packetLoss: 2, jitter: 45 });
     expect(q.current()).toBe('3_bad'); // Good, Terrible, Bad all differ: the latest
     expect(q.overall()).toBe('3_bad'); // mean (0+3+2)/3 = 1.67
   });
 
+  it("takes the worst stream direction's loss, not the loss of all packets together", () => {
+    const q = new QualityWindows();
+    q.add({ at: 0, streams: { 'v/rx': { packets: 0, lost: 0 }, 'v/tx': { packets: 0, lost: 0 } }, jitterMs: 0 });
+    // Uplink loses 15 %; the downlink, three times as many packets, none.
+    q.add({ at: 20_000, streams: { 'v/rx': { packets: 850, lost: 150 }, 'v/tx': { packets: 3_000, lost: 0 } }, jitterMs: 0 });
+    expect(q.windows()[0]).toMatchObject({ quality: '4_terrible', packetLoss: 15 });
+  });
+
+  it('ignores a stream with too few packets in the window to judge, and counts a new stream from zero', () => {
+    const q = new QualityWindows();
+    q.add({ at: 0, streams: { a: { packets: 0, lost: 0 } }, jitterMs: 0 });
+    q.add({ at: 20_000, streams: { a: { packets: 1_000, lost: 0 }, b: { packets: 10, lost: 5 } }, jitterMs: 0 });
+    expect(q.windows()[0]).toMatchObject({ quality: '1_good', packetLoss: 0 });
+    q.add({ at: 40_000, streams: { a: { packets: 2_000, lost: 0 }, c: { packets: 95, lost: 5 } }, jitterMs: 0 });
+    expect(q.windows()[1]).toMatchObject({ quality: '3_bad', packetLoss: 5 });
+  });
+
   it('keeps only the most recent windows it is allowed', () => {
     const q = new QualityWindows(3);
-    for (let i = 0; i <= 10; i++) q.add({ at: i * 20_000, packets: i * 100, lost: 0, jitterMs: 0 });
+    for (let i = 0; i <= 10; i++) q.add({ at: i * 20_000, streams: one(i * 100, 0), jitterMs: 0 });
     expect(q.windows()).toHaveLength(3);
     expect(q.windows()[2]!.end).toBe(new Date(200_000).toISOString());
   });
 
-  it('counts a counter that went backwards (a replaced stream) as no packets, not negative loss', () => {
+  it('counts a counter that went backwards (a replaced stream) from zero, not as negative loss', () => {
     const q = new QualityWindows();
-    q.add({ at: 0, packets: 5_000, lost: 50, jitterMs: 0 });
-    q.add({ at: 20_000, packets: 100, lost: 0, jitterMs: 0 });
+    q.add({ at: 0, streams: one(5_000, 50), jitterMs: 0 });
+    q.add({ at: 20_000, streams: one(100, 0), jitterMs: 0 });
     expect(q.windows()[0]).toMatchObject({ quality: '1_good', packetLoss: 0 });
   });
 });

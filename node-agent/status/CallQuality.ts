@@ -50,20 +50,23 @@ export function goodOrOkPercent(windows: readonly Pick<QualityWindow, 'quality'>
   return Math.round((known.filter((w) => w.quality === '1_good' || w.quality === '2_ok').length / known.length) * 100);
 }
 
-/** Cumulative packet counters of a participant (all streams, both directions) at one moment. */
+/** Cumulative packet counters of a participant's streams (by stream and direction) at one moment. */
 export interface PacketSample {
   at: number;
-  /** Packets that arrived or were acknowledged as sent. */
-  packets: number;
-  lost: number;
+  /** Per stream and direction: packets that arrived (or were acknowledged as sent) and packets lost, since it started. */
+  streams: Record<string, { packets: number; lost: number }>;
   /** The worst jitter of the participant's streams at that moment, ms. */
   jitterMs: number;
 }
 
+/** Fewer packets than this in a window say nothing about a stream's loss (a paused or starting stream). */
+export const MIN_WINDOW_PACKETS = 20;
+
 /**
  * Turns a participant's cumulative counters, sampled every few seconds, into 20-second windows.
- * A window closes at the first sample 20 s or more after it opened; its loss is the lost packets
- * over the packets expected in it. Keeps at most `maxWindows` (the history graph's range).
+ * A window closes at the first sample 20 s or more after it opened. Its loss is that of the
+ * participant's worst stream direction in it (lost over expected): a lossy uplink is a bad call
+ * however clean the downlink. Keeps at most `maxWindows` (the history graph's range).
  */
 export class QualityWindows {
   private start: PacketSample | null = null;
@@ -80,11 +83,16 @@ export class QualityWindows {
     }
     this.worstJitter = Math.max(this.worstJitter, sample.jitterMs);
     if (sample.at - this.start.at < QUALITY_WINDOW_MS) return;
-    // Counters restart when a stream is replaced: a negative difference counts as none.
-    const packets = Math.max(0, sample.packets - this.start.packets);
-    const lost = Math.max(0, sample.lost - this.start.lost);
-    const expected = packets + lost;
-    const packetLoss = expected > 0 ? (lost / expected) * 100 : 0;
+    let packetLoss = 0;
+    for (const [key, now] of Object.entries(sample.streams)) {
+      const then = this.start.streams[key];
+      // A stream that started in the window, or whose counters went back (replaced), counts from zero.
+      const fresh = !then || now.packets < then.packets || now.lost < then.lost;
+      const packets = fresh ? now.packets : now.packets - then.packets;
+      const lost = fresh ? now.lost : now.lost - then.lost;
+      if (packets + lost < MIN_WINDOW_PACKETS) continue;
+      packetLoss = Math.max(packetLoss, (lost / (packets + lost)) * 100);
+    }
     const jitter = Math.round(this.worstJitter * 10) / 10;
     this.closed.push({ end: new Date(sample.at).toISOString(), quality: windowQuality(packetLoss, jitter), packetLoss: Math.round(packetLoss * 100) / 100, jitter });
     if (this.closed.length > this.maxWindows) this.closed.shift();

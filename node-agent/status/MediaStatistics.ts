@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { MeasuredStream } from '../media/MediaTypes.js';
 import { participantMediaSchema, type ParticipantMedia, type ParticipantRecord } from '../../shared/node-protocol/mediaStatus.js';
 import { MEDIA_STATISTICS_INTERVAL_MS } from '../../shared/node-protocol/messages.js';
@@ -17,7 +16,16 @@ export interface MediaStatisticsOptions {
  * The node's media statistics: every few seconds, each participant's streams are measured
  * (multi-stream sessions and single-stream calls alike) into a ParticipantMeter, whose figures
  * feed the management server, the client API's `statistics` and the participant's end record.
+ * Quality windows follow the `now` clock of the measurements (20 s of it per window).
  */
+/** A participant whose streams can be measured now. */
+export interface MeasurableParticipant {
+  conferenceId: string;
+  participantId: string;
+  /** Its streams (single-stream call or multi-stream session); none when it has no media. */
+  measure(): Promise<MeasuredStream[]>;
+}
+
 export interface MediaStatisticsEvents {
   /** Every measurement of all participants (the management link sends it on). */
   report: [at: string, participants: ParticipantMedia[]];
@@ -29,13 +37,20 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
   private sampling: Promise<void> | null = null;
   private readonly now: () => number;
 
+  /**
+   * `participants` lists who is on the node now; a participant is measured once `track`ed (on
+   * join) and until `finish`ed (on leave, which takes its record).
+   */
   constructor(
-    private readonly manager: ConferenceManager,
+    private readonly participants: () => MeasurableParticipant[],
     private readonly opts: MediaStatisticsOptions = {},
   ) {
     super();
     this.now = opts.now ?? Date.now;
-    manager.on('participantJoined', (c, p) => this.meters.set(p.id, new ParticipantMeter(c.id, p.id)));
+  }
+
+  track(conferenceId: string, participantId: string): void {
+    if (!this.meters.has(participantId)) this.meters.set(participantId, new ParticipantMeter(conferenceId, participantId));
   }
 
   start(): void {
@@ -57,21 +72,19 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
   private async measureAll(): Promise<void> {
     const at = this.now();
     const out: ParticipantMedia[] = [];
-    for (const conf of this.manager.conferences()) {
-      for (const p of conf.participants) {
-        const meter = this.meters.get(p.id);
-        if (!meter) continue;
-        let streams: MeasuredStream[] = [];
-        try {
-          streams = (await (p.leg?.mediaStreams?.() ?? conf.media.session(p.id)?.mediaStreams())) ?? [];
-        } catch (err) {
-          this.opts.log?.warn({ err, participant: p.id }, 'media statistics: a participant could not be measured');
-        }
-        // The participant may have left while we measured: its record is already taken.
-        if (this.meters.get(p.id) !== meter) continue;
-        meter.update(at, streams);
-        out.push(participantMediaSchema.parse(meter.snapshot()));
+    for (const p of this.participants()) {
+      const meter = this.meters.get(p.participantId);
+      if (!meter) continue;
+      let streams: MeasuredStream[] = [];
+      try {
+        streams = await p.measure();
+      } catch (err) {
+        this.opts.log?.warn({ err, participant: p.participantId }, 'media statistics: a participant could not be measured');
       }
+      // The participant may have left while we measured: its record is already taken.
+      if (this.meters.get(p.participantId) !== meter) continue;
+      meter.update(at, streams);
+      out.push(participantMediaSchema.parse(meter.snapshot()));
     }
     this.emit('report', new Date(at).toISOString(), out);
   }

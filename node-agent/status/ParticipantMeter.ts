@@ -33,8 +33,8 @@ export class ParticipantMeter {
   private readonly starts = new Map<string, string>();
   /** Every stream seen, with its last figures (ended ones keep theirs). */
   private readonly streams = new Map<string, MediaStream>();
-  private delivered = 0;
-  private lost = 0;
+  /** Per stream and direction, this measurement's cumulative counters (for the quality windows). */
+  private counters: Record<string, Counters> = {};
   private bandwidth = { rx: 0, tx: 0, samples: 0 };
   private latest = { rx: 0, tx: 0 };
   private readonly reported = new Map<MediaStream['type'], ClientReported>();
@@ -56,6 +56,7 @@ export class ParticipantMeter {
     const live = new Set<string>();
     let rxKbps = 0;
     let txKbps = 0;
+    this.counters = {};
     for (const m of measured) {
       live.add(m.id);
       if (!this.starts.has(m.id)) this.starts.set(m.id, iso);
@@ -72,7 +73,7 @@ export class ParticipantMeter {
     for (const id of this.starts.keys()) if (!live.has(id)) this.starts.delete(id);
     this.latest = { rx: round1(rxKbps), tx: round1(txKbps) };
     this.bandwidth = { rx: this.bandwidth.rx + rxKbps, tx: this.bandwidth.tx + txKbps, samples: this.bandwidth.samples + 1 };
-    this.quality.add({ at, packets: this.delivered, lost: this.lost, jitterMs: worstJitter });
+    this.quality.add({ at, streams: this.counters, jitterMs: worstJitter });
   }
 
   private direction(key: string, m: MeasuredDirection, dir: 'rx' | 'tx', reported: { resolution?: string; fps?: number } | undefined): StreamDirection {
@@ -81,13 +82,12 @@ export class ParticipantMeter {
     const expected = delivered + m.packetsLost;
     const before = this.previous.get(key);
     // A counter that went back is a new stream (replaced producer or consumer): start over.
-    const fresh = !before || m.packets < before.packets || m.packetsLost < before.lost;
-    const dDelivered = fresh ? delivered : delivered - (dir === 'rx' ? before.packets : Math.max(0, before.packets - before.lost));
+    const fresh = !before || delivered < before.packets || m.packetsLost < before.lost;
+    const dDelivered = fresh ? delivered : delivered - before.packets;
     const dLost = fresh ? m.packetsLost : m.packetsLost - before.lost;
-    this.previous.set(key, { packets: m.packets, lost: m.packetsLost });
-    this.delivered += Math.max(0, dDelivered);
-    this.lost += Math.max(0, dLost);
-    const windowExpected = Math.max(0, dDelivered) + Math.max(0, dLost);
+    this.previous.set(key, { packets: delivered, lost: m.packetsLost });
+    this.counters[key] = { packets: delivered, lost: m.packetsLost };
+    const windowExpected = dDelivered + dLost;
     return {
       ...(m.codec ? { codec: m.codec } : {}),
       ...(reported?.resolution ? { resolution: reported.resolution } : {}),
@@ -96,7 +96,7 @@ export class ParticipantMeter {
       packets: m.packets,
       packetsLost: m.packetsLost,
       packetLoss: expected > 0 ? round2((m.packetsLost / expected) * 100) : 0,
-      windowedPacketLoss: windowExpected > 0 ? round2((Math.max(0, dLost) / windowExpected) * 100) : 0,
+      windowedPacketLoss: windowExpected > 0 ? round2((dLost / windowExpected) * 100) : 0,
       ...(m.jitterMs !== undefined ? { jitter: m.jitterMs } : {}),
       ...(m.rttMs !== undefined ? { rtt: m.rttMs } : {}),
     };

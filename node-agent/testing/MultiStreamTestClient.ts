@@ -177,6 +177,17 @@ export class MultiStreamTestClient {
     this.sendTimer = undefined;
   }
 
+  /**
+   * Leaves out this percentage of the packets it would send (their sequence numbers are still
+   * used up, so the node sees gaps it cannot repair: a lossy uplink). Spread evenly, every 100.
+   */
+  sendLossPercent = 0;
+
+  private dropped(n: number): boolean {
+    // 7 and 100 are coprime: n·7 mod 100 visits every residue once per 100 packets.
+    return this.sendLossPercent > 0 && (n * 7) % 100 < this.sendLossPercent;
+  }
+
   /** Packets of `kind` this client has sent so far. */
   sentCount(kind: MediaKind): number {
     return this.sent[kind];
@@ -269,6 +280,7 @@ export class MultiStreamTestClient {
     const step = (2 * Math.PI * this.opts.toneHz) / 48_000;
     for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(Math.sin((this.phase += step)) * 8_000);
     const header = new RtpHeader({ payloadType: 111, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: 1, marker: false });
+    if (this.dropped(n)) return;
     this.write('audio', new RtpPacket(header, this.encoder.encode(pcm, 960)));
   }
 
@@ -278,6 +290,7 @@ export class MultiStreamTestClient {
     const prefix = Buffer.from([0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a]);
     const marker = Buffer.from(`${MARKER}${this.name}|${n}|${Date.now()}|`);
     const header = new RtpHeader({ payloadType: 96, sequenceNumber: n & 0xffff, timestamp: (n * 1_800) >>> 0, ssrc: 2, marker: true });
+    if (this.dropped(n)) return;
     this.write('video', new RtpPacket(header, Buffer.concat([prefix, marker, Buffer.alloc(400)])));
   }
 

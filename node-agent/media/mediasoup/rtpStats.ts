@@ -41,7 +41,7 @@ function combine(entries: { stats: RtpStat[]; clockRate: number; mimeType?: stri
     ...(codec ? { codec } : {}),
     bitrate: sum((s) => s.bitrate),
     packets: sum((s) => s.packetCount),
-    packetsLost: sum((s) => s.packetsLost),
+    packetsLost: sum((s) => wholeCyclesRemoved(s.packetsLost, s.packetCount)),
     ...(jitterMs !== undefined ? { jitterMs: Math.round(jitterMs * 10) / 10 } : {}),
     ...(rttMs !== undefined ? { rttMs: Math.round(rttMs * 10) / 10 } : {}),
   };
@@ -54,12 +54,25 @@ export async function measureProducer(p: types.Producer | undefined): Promise<Me
   return combine([{ stats: await statsOf(p, 'inbound-rtp'), clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType }]);
 }
 
-/** What the node sends through these consumers together (a participant's receivers of one type). */
+/** Per consumer: its source's losses when first measured (they happened before it existed). */
+const upstreamBaseline = new WeakMap<types.Consumer, number>();
+
+/**
+ * What the node sends through these consumers together (a participant's receivers of one type).
+ * A forwarded stream keeps its source's sequence gaps, so the receiver reports those as lost
+ * too: what the source already lacked (its producer's losses since the consumer began) is taken
+ * off, leaving what the link to this participant lost.
+ */
 export async function measureConsumers(consumers: readonly types.Consumer[]): Promise<MeasuredDirection | undefined> {
   const entries = await Promise.all(
     consumers.filter((c) => !c.closed && !c.paused).map(async (c) => {
       const codec = c.rtpParameters.codecs[0];
-      return { stats: await statsOf(c, 'outbound-rtp'), clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType };
+      const all = c.closed ? [] : ((await c.getStats().catch(() => [])) as RtpStat[]);
+      const upstream = all.filter((s) => s.type === 'inbound-rtp').reduce((n, s) => n + (wholeCyclesRemoved(s.packetsLost, s.packetCount) ?? 0), 0);
+      if (!upstreamBaseline.has(c)) upstreamBaseline.set(c, upstream);
+      const sourceLost = Math.max(0, upstream - upstreamBaseline.get(c)!);
+      const stats = all.filter((s) => s.type === 'outbound-rtp').map((s) => ({ ...s, packetsLost: Math.max(0, (s.packetsLost ?? 0) - sourceLost) }));
+      return { stats, clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType };
     }),
   );
   return combine(entries);
@@ -81,4 +94,15 @@ export async function measureStreams(
     out.push({ id: `${participantId}/${type}`, type, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
   }
   return out;
+}
+
+/**
+ * mediasoup's receive-side packetsLost (expected − received, expected counting 64K sequence
+ * cycles) was seen here a whole cycle (65,536) too high from the first measurement, with no loss
+ * at all (werift senders starting at sequence 0). More lost than received by whole cycles, with
+ * fewer than a cycle received, is that: the cycles are taken off.
+ */
+export function wholeCyclesRemoved(lost: number | undefined, received: number | undefined): number | undefined {
+  if (lost === undefined || received === undefined || lost < 65_536 || received >= 65_536) return lost;
+  return lost % 65_536;
 }
