@@ -113,6 +113,34 @@ test('a CSV with one bad row is rejected whole, with the row number shown', asyn
   // Fixed, the same file imports.
   await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.replace('12x4', '4321')) });
   await panel.getByRole('button', { name: 'Save' }).click();
-  await expect(panel.getByRole('status')).toHaveText('Imported: 3 created, 0 updated.');
+  await expect(panel.getByRole('status')).toHaveText('Imported: 3 created, 0 changed, 0 rejected.');
   expect((await api('/api/admin/configuration/v1/conference/?name__icontains=csv.')).body.meta.total_count).toBe(3);
+});
+
+test('a large CSV import shows a progress bar, then a summary of what was created, changed and rejected', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('navigation').getByRole('link', { name: 'Import/Export (CSV)' }).click();
+  const panel = page.getByRole('region', { name: 'Virtual Meeting Rooms' });
+  const file = (names: string[]) => ({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(names.map((n) => `${n},,,false,,meet.${n}`).join('\n')) });
+  const many = Array.from({ length: 5_000 }, (_, i) => `bulk${String(i).padStart(4, '0')}`);
+  await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles(file(many));
+  await panel.getByRole('button', { name: 'Save' }).click();
+  const bar = panel.getByRole('progressbar', { name: 'Importing Virtual Meeting Rooms' });
+  await expect(bar).toBeVisible();
+  await expect(panel.getByRole('status')).toHaveText('Imported: 5,000 created, 0 changed, 0 rejected.', { timeout: 60_000 });
+  await expect(bar).toBeHidden();
+  expect((await api('/api/admin/configuration/v1/conference/?name__icontains=bulk')).body.meta.total_count).toBe(5_000);
+
+  // Two of them again, with a third that is new: two changed, one created.
+  await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles(file(['bulk0001', 'bulk0002', 'bulknew']));
+  await panel.getByRole('button', { name: 'Save' }).click();
+  await expect(panel.getByRole('status')).toHaveText('Imported: 1 created, 2 changed, 0 rejected.');
+
+  // A rejected file: nothing imported, the number of rejected rows and each one's message.
+  await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('bulkx,,12x4,,,meet.bulkx\nbulky,,1y,,,meet.bulky\nbulkz,,,,,meet.bulkz\n') });
+  await panel.getByRole('button', { name: 'Save' }).click();
+  await expect(panel.getByRole('status')).toHaveText('Nothing was imported: 2 rows rejected.');
+  await expect(panel.getByRole('alert')).toContainText('Line 1');
+  await expect(panel.getByRole('alert')).toContainText('Line 2');
+  expect((await api('/api/admin/configuration/v1/conference/?name__icontains=bulkz')).body.meta.total_count).toBe(0);
 });
