@@ -40,6 +40,8 @@ export interface NodeAgentOptions {
   enrollmentKey?: string;
   /** A one-time enrollment token issued for this node in the console (first contact only). */
   enrollmentToken?: string;
+  /** Trust for an https:// management URL: its certificate (PEM) or pinned SHA-256 fingerprint (ManagementLink). */
+  managementTls?: { ca?: string; fingerprint?: string };
   /** Heartbeats towards the management server; default NODE_HEARTBEAT. */
   linkHeartbeat?: { intervalMs: number; timeoutMs: number };
   /** Client API / web app port; default 8081. 0 picks a free port. */
@@ -202,6 +204,7 @@ export class NodeAgent {
       managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
       enrollmentKey: opts.enrollmentKey,
       enrollmentToken: opts.enrollmentToken,
+      managementTls: opts.managementTls,
       heartbeat: opts.linkHeartbeat,
       name,
       hostname: osHostname().slice(0, 63),

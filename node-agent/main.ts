@@ -32,7 +32,22 @@ if (!limits.success) {
   process.exit(2);
 }
 const mediaRouterLimits = Object.fromEntries(Object.entries(limits.data).filter(([, v]) => v !== undefined));
+// An https:// MANAGEMENT_URL: trust the server's certificate from MANAGEMENT_CA_FILE (PEM, e.g. the
+// self-signed DATA_DIR/tls/management.crt) or pin MANAGEMENT_CERT_FINGERPRINT (SHA-256, as the server prints it).
+let managementTls: { ca?: string; fingerprint?: string } | undefined;
+if (process.env.MANAGEMENT_CA_FILE || process.env.MANAGEMENT_CERT_FINGERPRINT) {
+  try {
+    managementTls = {
+      ca: process.env.MANAGEMENT_CA_FILE ? readFileSync(process.env.MANAGEMENT_CA_FILE, 'utf8') : undefined,
+      fingerprint: process.env.MANAGEMENT_CERT_FINGERPRINT || undefined,
+    };
+  } catch (err) {
+    console.error(`MANAGEMENT_CA_FILE ${process.env.MANAGEMENT_CA_FILE} cannot be read: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
 const agent = await NodeAgent.start({
+  managementTls,
   name: process.env.NODE_NAME ?? file?.name,
   managementUrl: process.env.MANAGEMENT_URL ?? file?.managementUrl,
   enrollmentKey,

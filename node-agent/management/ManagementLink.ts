@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import {
   FINAL_REJECTIONS,
@@ -17,8 +18,14 @@ import {
 import { NodeIdentity } from './NodeIdentity.js';
 
 export interface ManagementLinkOptions {
-  /** e.g. http://127.0.0.1:8080 */
+  /** e.g. http://127.0.0.1:8080 (this machine), https://mgmt.example.com:9443 (the link then runs over TLS) */
   managementUrl: string;
+  /**
+   * Trust for an https:// management URL: the server's certificate as PEM (its self-signed one
+   * included), or its SHA-256 fingerprint (pinned: nothing is sent to a server that shows another).
+   * Default: the system's CAs (and NODE_EXTRA_CA_CERTS).
+   */
+  managementTls?: { ca?: string; fingerprint?: string };
   /** The platform's enrollment key (quick start: the local node enrolls with it, from loopback only). */
   enrollmentKey?: string;
   /** A one-time enrollment token issued for this node in the console (a deployment bundle carries it). */
@@ -47,6 +54,8 @@ export interface ManagementLinkEvents {
   /** An administrator lifted a break-in block. */
   liftBreakInBlock: [kind: 'service' | 'address', key: string];
 }
+
+const normaliseFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
 
 /** The node agent's outbound WebSocket to the management server, with reconnection and a config cache. */
 export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
@@ -109,8 +118,20 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
   private connect(): void {
     if (this.stopped) return;
     const url = this.opts.managementUrl.replace(/^http/, 'ws').replace(/\/$/, '') + NODE_WS_PATH;
-    const ws = new WebSocket(url, { handshakeTimeout: 5_000 });
+    const trust = this.opts.managementTls;
+    const ws = new WebSocket(url, { handshakeTimeout: 5_000, ...(trust?.ca ? { ca: trust.ca } : {}), ...(trust?.fingerprint ? { rejectUnauthorized: false } : {}) });
     this.ws = ws;
+    if (trust?.fingerprint) {
+      // Checked before the first frame either way: a server with another certificate gets nothing.
+      const pinned = normaliseFingerprint(trust.fingerprint);
+      ws.on('upgrade', (res) => {
+        const shown = (res.socket as TLSSocket).getPeerCertificate?.()?.fingerprint256;
+        if (!shown || normaliseFingerprint(shown) !== pinned) {
+          this.opts.log.error({ shown: shown ?? null }, 'the management server’s certificate does not match the pinned fingerprint; not connecting');
+          ws.terminate();
+        }
+      });
+    }
     // The server speaks first (a challenge); the hello answers it.
     let lastHeard = Date.now();
     const heard = () => (lastHeard = Date.now());
