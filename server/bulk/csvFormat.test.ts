@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PIN_MESSAGES } from '../../shared/conference/pin.js';
 import { MSG } from '../../shared/config/field.js';
 import { ADP_MESSAGES } from '../../shared/config/resources/usersDevices.js';
-import { CSV_COLUMNS, CSV_DEFINITIONS, CSV_KINDS, CSV_MESSAGES, MAX_ERRORS, parseCsv, REF_COLUMNS } from './csvFormat.js';
+import { CSV_COLUMNS, CSV_DEFINITIONS, CSV_KINDS, CSV_MESSAGES, MAX_ERRORS, parseCsv, parseCsvInSteps, REF_COLUMNS } from './csvFormat.js';
 
 describe('CSV column orders', () => {
   it('are the guide’s, verbatim', () => {
@@ -186,5 +186,33 @@ describe('parseCsv', () => {
       ['a@b.c', 3],
       ['b@b.c', 4],
     ]);
+  });
+
+  it('reads a large file in slices without losing a row or a line number, quoted line breaks and a header included', async () => {
+    // Over 200 KB: several 64 KB slices; every 7th description spans three lines and holds quotes and commas.
+    const lines = ['name,description,pin,alias_alias'];
+    const expected: { name: string; line: number; description: string }[] = [];
+    let line = 2;
+    for (let i = 0; i < 6_000; i++) {
+      const description = i % 7 === 0 ? `Room "${i}",\nsecond line\nthird` : `Room ${i}`;
+      const cell = i % 7 === 0 ? `"${description.replaceAll('"', '""')}"` : description;
+      lines.push(`room${i},${cell},${i === 5_999 ? '12x4' : ''},meet.room${i}`);
+      expected.push({ name: `room${i}`, line, description });
+      line += i % 7 === 0 ? 3 : 1;
+    }
+    const text = lines.join('\n');
+    expect(text.length).toBeGreaterThan(3 * 64 * 1024);
+    for (const parsed of [parseCsv('vmr', text), await parseCsvInSteps('vmr', text)]) {
+      expect(parsed.records.map((r) => ({ name: r.input.name, line: r.line, description: r.input.description }))).toEqual(expected);
+      expect(parsed.errors).toEqual([`Line ${expected.at(-1)!.line}: pin: ${PIN_MESSAGES.format}`]);
+    }
+  });
+
+  it('reports malformed quoting deep in a large file with its line', async () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => `room${i},,,,,meet.room${i}`);
+    rows[4_000] = 'broken,"open,,,,meet.broken';
+    const { errors } = await parseCsvInSteps('vmr', rows.join('\n'));
+    expect(errors).toHaveLength(1);
+    expect(errors).toEqual([`Line 4001: ${CSV_MESSAGES.quoteNotClosed}`]);
   });
 });

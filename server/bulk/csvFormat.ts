@@ -54,6 +54,7 @@ export const CSV_MESSAGES = {
   boolean: 'Must be either true or false.',
   unsupported: 'Not supported by this system; leave this field blank.',
   notFound: (what: string, name: string) => `No ${what} named "${name}" exists.`,
+  quoteNotClosed: 'A quoted value starts on this line but its closing quote is missing.',
   decrypt: 'The encrypted password could not be decrypted; export the file again from this system.',
   tooManyErrors: (n: number) => `…and ${n} more errors.`,
 } as const;
@@ -156,6 +157,22 @@ function slicesOf(text: string): { text: string; firstLine: number }[] {
   return out;
 }
 
+/** The line of the quote that is never closed (the last one to open a quoted value). */
+function unclosedQuoteLine(text: string, firstLine: number): number {
+  let line = firstLine;
+  let open = false;
+  let openedOn = firstLine;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 34) {
+      open = !open;
+      if (open) openedOn = line;
+    }
+  }
+  return openedOn;
+}
+
 /** CSV text → rows keyed by column name, with the line each row starts on; yields between slices. */
 function* readRows(kind: CsvKind, text: string, errors: string[]): Generator<void, Row[]> {
   const columns = CSV_COLUMNS[kind];
@@ -166,8 +183,10 @@ function* readRows(kind: CsvKind, text: string, errors: string[]): Generator<voi
       // Only quoting is interpreted: values are case-sensitive and kept exactly (no trimming).
       parsed = parse(slice.text, { bom: slice.firstLine === 1, relax_column_count: true, skip_empty_lines: true, info: true }) as never;
     } catch (err) {
-      const e = err as { message?: string; lines?: number };
-      errors.push(lineError(slice.firstLine - 1 + (e.lines ?? 1), null, String(e.message ?? err)));
+      // Lines in the parser's message count from the slice's end: an unclosed quote is reported where it opens.
+      const e = err as { message?: string; lines?: number; code?: string };
+      if (e.code === 'CSV_QUOTE_NOT_CLOSED') errors.push(lineError(unclosedQuoteLine(slice.text, slice.firstLine), null, CSV_MESSAGES.quoteNotClosed));
+      else errors.push(lineError(slice.firstLine - 1 + (e.lines ?? 1), null, String(e.message ?? err)));
       return [];
     }
     for (const { record, info } of parsed) {
