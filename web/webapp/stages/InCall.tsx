@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type Dispatch } from 'react';
 import { layoutShort } from '../../../shared/client-api/conference.js';
 import type { MeetingCall } from '../call/MeetingCall.js';
 import type { CallAction, CallView } from '../call/callState.js';
+import { CallStatisticsPanel } from '../call/CallStatisticsPanel.js';
 import { ChatPanel } from '../call/ChatPanel.js';
 import { Keypad, KEYPAD } from '../call/Keypad.js';
 import { MediaStage } from '../call/MediaStage.js';
@@ -225,6 +226,7 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
             />
           </div>
         )}
+        {!inIvr && <CallStatisticsPanel api={call.api} selfUuid={selfUuid} />}
         <p className="ice" data-testid="ice-servers">
           ICE servers: {iceServers.iceServers?.length ?? 0}
           {iceServers.iceTransportPolicy === 'relay' ? ' (relay only)' : ''}
