@@ -134,6 +134,13 @@ function ConfirmRestore({ pending, busy, onRestore, onCancel }: { pending: Pendi
         It holds {c.conference ?? 0} services, {c.system_location ?? 0} system locations, {c.conferencing_node ?? 0} conferencing nodes and {c.admin_user ?? 0} administrator
         accounts. The current configuration will be replaced.
       </p>
+      {busy && (
+        // The server replaces the configuration in one transaction: how far it is cannot be told, only that it runs.
+        <div className="import-progress">
+          <progress aria-label="Restoring the backup" />
+          <span className="meta">Restoring the configuration; the rest of the console stays usable.</span>
+        </div>
+      )}
       <div className="actions">
         <button type="button" className="danger" disabled={busy} onClick={onRestore}>
           {busy ? 'Restoring…' : 'Restore backup'}
