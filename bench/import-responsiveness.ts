@@ -4,6 +4,7 @@
  * import of N Virtual Meeting Rooms (2 aliases each) through the REST bulk endpoint while another
  * client reads a small REST list over and over. Prints JSON: the import's duration, and the read
  * latencies before and during the import (goal: p95 < 100 ms during; import < 5 s for 10,000).
+ * Then a backup of that configuration is restored, again while the reads go on (restoreMs).
  *
  *   npx tsx bench/import-responsiveness.ts [--vmrs 10000] [--postgres postgres://…]
  */
@@ -15,6 +16,7 @@ import pino from 'pino';
 import { openDatabase } from '../db/client.js';
 import { freshPostgres } from '../db/testing.js';
 import { CSV_COLUMNS } from '../server/bulk/csvFormat.js';
+import { createBackup, downloadBackup, restoreBackup } from '../server/backup/backup.service.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 
 const arg = (name: string) => {
@@ -87,6 +89,17 @@ try {
   const res = await imported;
   const importS = (performance.now() - t0) / 1000;
   if (res.status !== 200) throw new Error(`import failed: ${res.status} ${res.body.slice(0, 1000)}`);
+
+  // A restore of the configuration just imported (10,000 VMRs), while the reads go on.
+  const backup = await createBackup(server.dom, { passphrase: 'bench-passphrase' });
+  const { archive } = await downloadBackup(server.dom, backup.id);
+  let restoring = true;
+  const t1 = performance.now();
+  const restored = restoreBackup(server.dom, archive, 'bench-passphrase').finally(() => (restoring = false));
+  const duringRestore: number[] = [];
+  while (restoring) duringRestore.push(await read());
+  await restored;
+  const restoreS = (performance.now() - t1) / 1000;
   console.log(
     JSON.stringify(
       {
@@ -95,6 +108,7 @@ try {
         csvRows: VMRS * 2,
         import: { seconds: round(importS, 2), result: JSON.parse(res.body), goalSeconds: 5 },
         restReadMs: { before: stats(before), duringImport: stats(during), goalP95During: 100 },
+        restore: { seconds: round(restoreS, 2), archiveBytes: archive.length, restReadMs: stats(duringRestore) },
       },
       null,
       2,

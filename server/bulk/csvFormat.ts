@@ -54,6 +54,7 @@ export const CSV_MESSAGES = {
   boolean: 'Must be either true or false.',
   unsupported: 'Not supported by this system; leave this field blank.',
   notFound: (what: string, name: string) => `No ${what} named "${name}" exists.`,
+  changedMeanwhile: 'This object was deleted or renamed while the file was being checked; import the file again.',
   quoteNotClosed: 'A quoted value starts on this line but its closing quote is missing.',
   decrypt: 'The encrypted password could not be decrypted; export the file again from this system.',
   tooManyErrors: (n: number) => `…and ${n} more errors.`,

@@ -229,6 +229,11 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
       const all = [...changes, ...creates];
       const gone = await missingReferences(tx, def, all.map((x) => x.values));
       for (const [i, fields] of gone) rejected.add(all[i]!.r, recordErrors(all[i]!.r, AppError.validation(Object.fromEntries(fields.map((f) => [f, ['This object no longer exists.']])))));
+      // So does an object it overwrites that was deleted or renamed meanwhile.
+      const still = await findObjectIdsByName(tx, def, changes.map((c) => String(c.values[nameField] ?? c.before[nameField])));
+      for (const c of changes) {
+        if (still.get(String(c.values[nameField] ?? c.before[nameField])) !== c.before.id) rejected.add(c.r, [lineError(c.r.line, null, CSV_MESSAGES.changedMeanwhile)]);
+      }
       if (rejected.errors.length) throw rejected;
       await changeObjects(tdom, def, changes);
       report({ written: changes.length });
