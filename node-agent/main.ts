@@ -34,12 +34,14 @@ if (!limits.success) {
 const mediaRouterLimits = Object.fromEntries(Object.entries(limits.data).filter(([, v]) => v !== undefined));
 // An https:// MANAGEMENT_URL: trust the server's certificate from MANAGEMENT_CA_FILE (PEM, e.g. the
 // self-signed DATA_DIR/tls/management.crt) or pin MANAGEMENT_CERT_FINGERPRINT (SHA-256, as the server prints it).
+// A deployment bundle's node.json carries the fingerprint too.
+const pinned = process.env.MANAGEMENT_CERT_FINGERPRINT || file?.managementCertificateFingerprint;
 let managementTls: { ca?: string; fingerprint?: string } | undefined;
-if (process.env.MANAGEMENT_CA_FILE || process.env.MANAGEMENT_CERT_FINGERPRINT) {
+if (process.env.MANAGEMENT_CA_FILE || pinned) {
   try {
     managementTls = {
       ca: process.env.MANAGEMENT_CA_FILE ? readFileSync(process.env.MANAGEMENT_CA_FILE, 'utf8') : undefined,
-      fingerprint: process.env.MANAGEMENT_CERT_FINGERPRINT || undefined,
+      fingerprint: pinned || undefined,
     };
   } catch (err) {
     console.error(`MANAGEMENT_CA_FILE ${process.env.MANAGEMENT_CA_FILE} cannot be read: ${(err as Error).message}`);

@@ -100,6 +100,9 @@ export class NodeRegistry {
     });
   }
 
+  /** The management server's HTTPS (port, certificate fingerprint) when on: what enrollment downloads give new nodes. */
+  managementTls: () => { port: number; fingerprint: string } | null = () => null;
+
   isLive = (nodeId: number): boolean => this.connections.has(nodeId);
 
   /** The node id a live connection's session token belongs to, if any. */

@@ -102,7 +102,7 @@ ENV NODE_NAME=${env(config.name)} \\
     NODE_ENROLLMENT_TOKEN=${env(config.enrollmentToken)} \\
     NODE_ADDRESS=${env(config.address)} \\
     NODE_PORT=${env(String(config.port))} \\
-    NODE_DATA_DIR=/var/lib/openmeet-node
+${config.managementCertificateFingerprint ? `    MANAGEMENT_CERT_FINGERPRINT=${env(config.managementCertificateFingerprint)} \\\n` : ''}    NODE_DATA_DIR=/var/lib/openmeet-node
 VOLUME /var/lib/openmeet-node
 EXPOSE ${config.port} 8443 40000-49999/udp
 CMD ["sh", "-c", "MEDIASOUP_WORKER_BIN=$(cat /opt/openmeet-node/worker-path) exec node --import tsx node-agent/main.ts"]
@@ -117,8 +117,16 @@ export async function nodeEnrollmentDownload(
   dom: Domain,
   nodeId: number,
   format: EnrollmentDownload,
-  opts: { managementUrl: string; certificateFingerprint?: string; nodePort?: number },
+  opts: { managementUrl: string; tls?: { port: number; fingerprint: string } | null; nodePort?: number },
 ): Promise<{ filename: string; contentType: string; data: Buffer }> {
+  // With HTTPS on, a node elsewhere must use it (plain HTTP is for this machine only), pinning the certificate.
+  let managementUrl = opts.managementUrl.replace(/\/$/, '');
+  if (opts.tls && managementUrl.startsWith('http:')) {
+    const u = new URL(managementUrl);
+    u.protocol = 'https:';
+    u.port = String(opts.tls.port);
+    managementUrl = u.origin;
+  }
   const [node] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, nodeId));
   if (!node) throw AppError.notFound('Conferencing node');
   // One token in force per node: a new download replaces what an earlier one carried.
@@ -126,8 +134,8 @@ export async function nodeEnrollmentDownload(
   const { token, expiresAt } = await issueEnrollmentToken(dom, nodeId);
   const config = nodeBundleConfigSchema.parse({
     name: node.name,
-    managementUrl: opts.managementUrl,
-    ...(opts.certificateFingerprint ? { managementCertificateFingerprint: opts.certificateFingerprint } : {}),
+    managementUrl,
+    ...(opts.tls ? { managementCertificateFingerprint: opts.tls.fingerprint } : {}),
     enrollmentToken: token,
     tokenExpires: expiresAt.toISOString(),
     address: node.address,
