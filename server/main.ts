@@ -11,6 +11,10 @@ const server = await ManagementServer.start({
   dataDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'db') : undefined,
   adminPassword: process.env.ADMIN_PASSWORD,
   enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
+  // HTTPS_PORT (default 9443: the node's own HTTPS is 8443), `off` for HTTP only. The certificate is
+  // the Management Node's from the certificate store, else a self-signed one kept in DATA_DIR/tls.
+  httpsPort: process.env.HTTPS_PORT === 'off' ? undefined : Number(process.env.HTTPS_PORT ?? 9443),
+  tlsDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'tls') : undefined,
 }).catch((err: unknown) => {
   // Another server already has this database: say so in one line, not a stack trace.
   if (err instanceof DataDirLockedError) {
@@ -21,6 +25,7 @@ const server = await ManagementServer.start({
 });
 if (server.generatedAdminPassword) console.log(`\n  admin password (shown once): ${server.generatedAdminPassword}\n`);
 console.log(`management server at ${server.url}`);
+if (server.https) console.log(`HTTPS at ${server.https.url} (${server.https.certificate.source} certificate, SHA-256 ${server.https.certificate.fingerprint})`);
 if (!server.generatedAdminPassword && !process.env.ADMIN_PASSWORD) console.log("admin password: unchanged (set ADMIN_PASSWORD to reset it)");
 const stop = () => void server.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);

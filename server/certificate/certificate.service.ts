@@ -313,6 +313,12 @@ export async function tlsCertificateForNode(db: Database, nodeId: number): Promi
   return d ? { certificate: d.certificate, private_key: d.private_key, parameters: d.parameters } : null;
 }
 
+/** A stored TLS certificate (with chain) and its key, by id (the Management Node's HTTPS); null when there is none. */
+export async function tlsCertificateKeyPair(db: Database, id: number): Promise<{ certificate: string; privateKey: string } | null> {
+  const row = await tls.get(db, id);
+  return row ? { certificate: row.data.certificate, privateKey: row.data.private_key } : null;
+}
+
 // --- Trusted CA certificates ------------------------------------------------------------------
 
 export async function listCaCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<CaCertificate[]> {

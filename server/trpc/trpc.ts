@@ -10,6 +10,7 @@ import { errorRequestId, INTERNAL_ERROR_MESSAGE } from '../errors/internalError.
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import { isTls } from '../http/webSecurity.js';
 
 export const SESSION_COOKIE = 'om_session';
 
@@ -24,6 +25,8 @@ export interface Context extends ServerServices {
   sessionToken: string | undefined;
   /** The client's address and port (for the login history and sign-in throttling). */
   client?: { address: string; port: number | undefined };
+  /** The request came over HTTPS: the session cookie is then marked Secure. */
+  secure?: boolean;
   /** Sets or clears the session cookie (HTTP requests only; WebSocket contexts cannot). */
   setCookie: (value: string) => void;
 }
@@ -35,7 +38,7 @@ export async function createContext(
 ): Promise<Context> {
   const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
   const admin = await sessionAdmin(services.dom, token);
-  return { ...services, admin, sessionToken: token, setCookie, client: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort } };
+  return { ...services, admin, sessionToken: token, setCookie, secure: isTls(req), client: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort } };
 }
 
 const TRPC_CODE = {

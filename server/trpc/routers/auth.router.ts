@@ -18,12 +18,12 @@ export const authRouter = router({
     if (!r.ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please enter a correct username and password.' });
     const admin = r.admin;
     const token = await createSession(ctx.dom.db, admin.id);
-    ctx.setCookie(serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 12 * 3600 }));
+    ctx.setCookie(serialize(SESSION_COOKIE, token, { httpOnly: true, secure: ctx.secure === true, sameSite: 'strict', path: '/', maxAge: 12 * 3600 }));
     return { username: admin.username, permissions: admin.permissions };
   }),
   logout: publicProcedure.mutation(async ({ ctx }) => {
     await endSession(ctx.dom.db, ctx.sessionToken);
-    ctx.setCookie(serialize(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 }));
+    ctx.setCookie(serialize(SESSION_COOKIE, '', { httpOnly: true, secure: ctx.secure === true, sameSite: 'strict', path: '/', maxAge: 0 }));
     return true;
   }),
   me: publicProcedure.query(({ ctx }) => (ctx.admin ? { username: ctx.admin.username, permissions: ctx.admin.permissions } : null)),

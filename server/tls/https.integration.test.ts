@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { openDatabase } from '../../db/client.js';
+import { NodeAgent } from '../../node-agent/NodeAgent.js';
+import { until } from '../../shared/testing/until.js';
+import { generateTlsCertificate } from '../certificate/certificate.service.js';
+import { ManagementServer } from '../ManagementServer.js';
+import { CONTENT_SECURITY_POLICY } from '../http/webSecurity.js';
+import { fingerprintOf, SELF_SIGNED_FILES } from './managementCertificate.js';
+
+/**
+ * Issue 11, finding 8 over real sockets: the management server's HTTPS port with its self-signed
+ * certificate (kept across restarts) or the Management Node's from the certificate store, the
+ * browser protections on every answer, the Secure session cookie, the same-origin rule on the
+ * console's tRPC (HTTP and WebSocket), and a node's link over TLS with a trusted or pinned certificate.
+ */
+const silent = pino({ level: 'silent' });
+const KEY = 'https-test-key';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  fingerprint?: string;
+}
+
+/** One request over HTTP or HTTPS (trusting `ca`), with the certificate the server showed. */
+function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {}): Promise<Answer> {
+  const u = new URL(url);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, { method: init.method ?? 'GET', headers: init.headers, ...(init.ca ? { ca: init.ca } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      // Read while the socket is still attached to the answer.
+      const socket = res.socket as Partial<import('node:tls').TLSSocket> | null;
+      const peer = socket?.getPeerCertificate?.();
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), fingerprint: peer?.fingerprint256 });
+      });
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** Opens the console's tRPC WebSocket with `origin` and the session cookie; resolves with the first subscription data, or the refusal. */
+function trpcSocket(url: string, origin: string, cookie: string, ca?: string): Promise<{ opened: boolean; status?: number; data?: unknown }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/trpc', { origin, headers: { cookie }, ...(ca ? { ca } : {}) });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve({ opened: true });
+    }, 5_000);
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      resolve({ opened: false, status: res.statusCode });
+    });
+    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'status.live' } })));
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as { result?: { type?: string; data?: unknown } };
+      if (msg.result?.type === 'data') {
+        clearTimeout(timer);
+        ws.close();
+        resolve({ opened: true, data: msg.result.data });
+      }
+    });
+    ws.on('error', () => {});
+  });
+}
+
+describe('management server over HTTPS', () => {
+  const tlsDir = mkdtempSync(join(tmpdir(), 'om-tls-'));
+  let server: ManagementServer;
+  let ca: string;
+  const start = async () =>
+    ManagementServer.start({ port: 0, httpsPort: 0, tlsDir, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+  const login = (base: string, headers: Record<string, string> = {}) =>
+    call(`${base}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'admin', password: 'pw' }), ca });
+  const cookieOf = (a: Answer) => String(a.headers['set-cookie']?.[0] ?? '');
+
+  beforeAll(async () => {
+    server = await start();
+    ca = readFileSync(join(tlsDir, SELF_SIGNED_FILES.cert), 'utf8');
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('serves HTTPS with a self-signed certificate generated on first start and kept across restarts', async () => {
+    expect(server.https?.certificate.source).toBe('self-signed');
+    const first = await call(`${server.httpsUrl}/healthz`, { ca });
+    expect(first.status).toBe(200);
+    expect(first.fingerprint).toBe(fingerprintOf(ca));
+    // A client that trusts nothing in particular refuses it (it is self-signed).
+    await expect(call(`${server.httpsUrl}/healthz`)).rejects.toThrow(/self[- ]signed/i);
+
+    await server.stop();
+    server = await start();
+    const again = await call(`${server.httpsUrl}/healthz`, { ca });
+    expect(again.fingerprint).toBe(first.fingerprint);
+  });
+
+  it('sends CSP (frame-ancestors none), nosniff and X-Frame-Options on every answer, and HSTS only over HTTPS', async () => {
+    for (const base of [server.url, server.httpsUrl!]) {
+      for (const [path, status] of [['/healthz', 200], ['/api/admin/configuration/v1/conference/', 401], ['/nope', 404]] as const) {
+        const a = await call(`${base}${path}`, { ca });
+        expect(a.status).toBe(status);
+        expect(a.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+        expect(a.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+        expect(a.headers['x-content-type-options']).toBe('nosniff');
+        expect(a.headers['x-frame-options']).toBe('DENY');
+        expect(a.headers['strict-transport-security']).toBe(base.startsWith('https:') ? 'max-age=31536000' : undefined);
+      }
+    }
+  });
+
+  it('marks the session cookie Secure when signed in over HTTPS (not over loopback HTTP)', async () => {
+    const overTls = await login(server.httpsUrl!);
+    expect(overTls.status).toBe(200);
+    expect(cookieOf(overTls)).toMatch(/om_session=.+; .*Secure/);
+    expect(cookieOf(overTls)).toContain('HttpOnly');
+    const plain = await login(server.url);
+    expect(plain.status).toBe(200);
+    expect(cookieOf(plain)).not.toContain('Secure');
+  });
+
+  it('refuses the console’s tRPC from a page on another origin: no WebSocket, no mutation', async () => {
+    const cookie = cookieOf(await login(server.httpsUrl!)).split(';')[0]!;
+    // The console's own origin streams live status.
+    const own = await trpcSocket(server.httpsUrl!, server.httpsUrl!, cookie, ca);
+    expect(own).toMatchObject({ opened: true, data: [] });
+    const ownHttp = await trpcSocket(server.url, server.url, cookie);
+    expect(ownHttp).toMatchObject({ opened: true, data: [] });
+    // Another site, a look-alike port or scheme, and a sandboxed frame ("null") are refused at the handshake.
+    for (const origin of ['https://evil.example', server.httpsUrl!.replace(/:\d+$/, ':1'), server.httpsUrl!.replace('https:', 'http:'), 'null']) {
+      expect(await trpcSocket(server.httpsUrl!, origin, cookie, ca)).toEqual({ opened: false, status: 403 });
+    }
+    // Over HTTP: a foreign page's form or fetch cannot call a mutation with the cookie.
+    const forged = await call(`${server.httpsUrl}/trpc/auth.logout`, { method: 'POST', headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' }, body: '{}', ca });
+    expect(forged.status).toBe(403);
+    expect(forged.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect((await login(server.httpsUrl!, { origin: 'https://evil.example' })).status).toBe(403);
+    // The same call from the console's own origin works (and the session is still valid: the forged logout did nothing).
+    const me = await call(`${server.httpsUrl}/trpc/auth.me`, { headers: { origin: server.httpsUrl!, cookie }, ca });
+    expect(me.status).toBe(200);
+    expect(me.body).toContain('"username":"admin"');
+  });
+
+  it('serves the Management Node’s certificate from the certificate store once assigned, without a restart', async () => {
+    const stored = await generateTlsCertificate({ ...server.dom, actor: 'admin' }, { common_name: 'localhost', subject_alt_names: ['127.0.0.1'] });
+    const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+    const patched = await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, { method: 'PATCH', headers: auth, body: JSON.stringify({ tls_certificate: `/api/admin/configuration/v1/tls_certificate/${stored.id}/` }) });
+    expect(patched.status, patched.body).toBeLessThan(300);
+    const storedCa = (await call(`${server.url}/api/admin/configuration/v1/tls_certificate/${stored.id}/`, { headers: auth })).body;
+    const pem = (JSON.parse(storedCa) as { certificate: string }).certificate;
+    await until(() => server.https!.certificate.source, (s) => s === 'store');
+    const a = await call(`${server.httpsUrl}/healthz`, { ca: pem });
+    expect(a.status).toBe(200);
+    expect(a.fingerprint).toBe(fingerprintOf(pem));
+    expect(a.fingerprint).not.toBe(fingerprintOf(ca));
+    // Back to the self-signed one when the assignment is removed.
+    await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, { method: 'PATCH', headers: auth, body: JSON.stringify({ tls_certificate: null }) });
+    await until(() => server.https!.certificate.source, (s) => s === 'self-signed');
+  });
+
+  it('a node links over wss with the server’s certificate trusted or pinned, and not otherwise', async () => {
+    const startNode = (name: string, managementTls?: { ca?: string; fingerprint?: string }) =>
+      NodeAgent.start({ name, managementUrl: server.httpsUrl!, managementTls, enrollmentKey: KEY, port: 0, dataDir: mkdtempSync(join(tmpdir(), 'om-tls-node-')), webRoot: '/nonexistent', mediaWorkers: 1, logger: silent });
+    const trusted = await startNode('tls-ca', { ca });
+    const pinned = await startNode('tls-pin', { fingerprint: fingerprintOf(ca).toLowerCase() });
+    const wrongPin = await startNode('tls-wrong-pin', { fingerprint: 'AA:'.repeat(31) + 'AA' });
+    const untrusting = await startNode('tls-none');
+    try {
+      await until(() => trusted.link.connected && pinned.link.connected, (c) => c, 15_000);
+      // Give the others the same time; they never get in.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(wrongPin.link.connected).toBe(false);
+      expect(untrusting.link.connected).toBe(false);
+      expect(server.registry.nodeNames().size).toBe(2);
+      expect([...server.registry.nodeNames().values()].sort()).toEqual(['tls-ca', 'tls-pin']);
+    } finally {
+      await Promise.all([trusted, pinned, wrongPin, untrusting].map((n) => n.stop()));
+    }
+  });
+});
