@@ -23,7 +23,7 @@ async function idleServer(env: Record<string, string>): Promise<{ startMs: numbe
   const started = Date.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(PORT), ADMIN_PASSWORD: 'bench-password', NODE_ENROLLMENT_KEY: 'bench-key', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(PORT), HTTPS_PORT: '0', ADMIN_PASSWORD: 'bench-password', NODE_ENROLLMENT_KEY: 'bench-key', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

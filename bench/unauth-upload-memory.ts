@@ -56,7 +56,7 @@ function post(url: string, path: string, chunked: boolean): Promise<{ status: nu
 const dataDir = mkdtempSync(join(tmpdir(), 'om-bench-upload-'));
 const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
   cwd: root,
-  env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: 'bench-pw', NODE_ENROLLMENT_KEY: 'bench-key', LOG_LEVEL: 'warn' },
+  env: { ...process.env, PORT: '0', HTTPS_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: 'bench-pw', NODE_ENROLLMENT_KEY: 'bench-key', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const url = await new Promise<string>((resolve, reject) => {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
  */
 export interface Platform {
   consoleUrl: string;
+  /** The management server's HTTPS port (self-signed certificate in the run's data folder). */
+  consoleHttpsUrl: string;
   nodeUrl: string;
   adminPassword: string;
   server: ChildProcess;
@@ -65,9 +67,26 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const key = 'e2e-enrollment-key';
   const consoleUrl = `http://127.0.0.1:${opts.managementPort}`;
   const nodeUrl = `http://127.0.0.1:${opts.nodePort}`;
-  const server = launch('server/main.ts', { PORT: String(opts.managementPort), DATA_DIR: dir, ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key }, 'mgmt');
-  await waitFor(`${consoleUrl}/healthz`, () => true, 90_000, server);
-  const node = launch(
+  // HTTPS two ports above the console's (the node takes the one above).
+  const consoleHttpsUrl = `https://127.0.0.1:${opts.managementPort + 2}`;
+  const server = launch('server/main.ts', { PORT: String(opts.managementPort), HTTPS_PORT: String(opts.managementPort + 2), DATA_DIR: dir, ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key }, 'mgmt');
+  const stopProc = (p: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (p.exitCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 5_000).unref();
+    });
+  // A platform that does not come up is stopped, not left running for the next test to trip on.
+  let node: ChildProcess | null = null;
+  const abandon = async (err: unknown) => {
+    if (node) await stopProc(node);
+    await stopProc(server);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
+  await waitFor(`${consoleUrl}/healthz`, () => true, 90_000, server).catch(abandon);
+  node = launch(
     'node-agent/main.ts',
     {
       NODE_NAME: 'e2e-node',
@@ -84,22 +103,17 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     'node',
   );
   // The node is ready once it has a configuration from the management server.
-  await waitFor(`${nodeUrl}/healthz`, (b) => (b as { configured?: boolean }).configured === true, 60_000, node);
-  const stopProc = (p: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      if (p.exitCode !== null) return resolve();
-      p.once('exit', () => resolve());
-      p.kill('SIGTERM');
-      setTimeout(() => p.kill('SIGKILL'), 5_000).unref();
-    });
+  await waitFor(`${nodeUrl}/healthz`, (b) => (b as { configured?: boolean }).configured === true, 60_000, node).catch(abandon);
+  const started = node;
   return {
     consoleUrl,
+    consoleHttpsUrl,
     nodeUrl,
     adminPassword,
     server,
-    node,
+    node: started,
     stop: async () => {
-      await stopProc(node);
+      await stopProc(started);
       await stopProc(server);
       rmSync(dir, { recursive: true, force: true });
     },
