@@ -6,8 +6,8 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  * The meeting client's Call statistics panel shows what the conferencing node measures of this
  * participant's call (client API `participants/{me}/statistics`): non-zero bitrates in and out
  * per stream with their codecs, and the guide's call quality (Unknown for the first 20 s, then
- * Good on a clean loopback). Two browsers, each with its own colour and tone. Real management
- * server, real node, real Chromium.
+ * Good on a clean loopback), and a presentation's stream both ways. Two browsers, each with its
+ * own colour, screen colour and tone. Real management server, real node, real Chromium.
  */
 let platform: Platform;
 test.beforeAll(async () => {
@@ -20,10 +20,10 @@ test.afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
 });
 
-async function join(browser: Browser, name: string, color: keyof typeof COLORS, toneHz: number): Promise<Page> {
+async function join(browser: Browser, name: string, color: keyof typeof COLORS, toneHz: number, screen: keyof typeof COLORS): Promise<Page> {
   const ctx = await browser.newContext();
   contexts.push(ctx);
-  await useFakeMedia(ctx, { color: [...COLORS[color]], screenColor: [...COLORS.white], toneHz });
+  await useFakeMedia(ctx, { color: [...COLORS[color]], screenColor: [...COLORS[screen]], toneHz });
   const page = await ctx.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] ${err.message}`));
   await page.goto(`${platform.nodeUrl}/webapp/?alias=stats.room&name=${encodeURIComponent(name)}`);
@@ -38,8 +38,8 @@ test('the Call statistics panel shows the node’s figures and the call quality'
   test.setTimeout(120_000);
   await createVmr(platform, { name: 'Statistics Room', aliases: [{ alias: 'stats.room' }] });
   await expect.poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 10_000 }).toBeGreaterThan(0);
-  const ann = await join(browser, 'Ann', 'red', TONES[0]);
-  await join(browser, 'Ben', 'green', TONES[1]);
+  const ann = await join(browser, 'Ann', 'red', TONES[0], 'magenta');
+  const ben = await join(browser, 'Ben', 'green', TONES[1], 'cyan');
   await expect(ann.getByTestId('roster').getByRole('listitem')).toHaveCount(2, { timeout: 15_000 });
 
   const panel = ann.getByTestId('call-statistics');
@@ -55,4 +55,11 @@ test('the Call statistics panel shows the node’s figures and the call quality'
   await expect(ann.getByTestId('call-quality')).toHaveText(/Unknown|Good/);
   await expect(ann.getByTestId('call-quality')).toHaveText('Good', { timeout: 45_000 });
   console.info(`Ann's call statistics: ${(await panel.locator('table').innerText()).replace(/\s+/g, ' ')}`);
+
+  // Ann presents: her presentation goes out, and comes in at Ben's.
+  await ann.getByRole('button', { name: 'Share screen' }).click();
+  await expect.poll(() => kbps(ann, 'stats-presentation-tx-bitrate'), { message: 'Ann sends a presentation', timeout: 30_000 }).toBeGreaterThan(0);
+  await ben.getByTestId('call-statistics').getByText('Call statistics').click();
+  await expect.poll(() => kbps(ben, 'stats-presentation-rx-bitrate'), { message: 'Ben receives it', timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(ben.getByTestId('stats-presentation-rx')).toContainText('VP8');
 });
