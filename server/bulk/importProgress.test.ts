@@ -84,6 +84,17 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     expect(log.items).toMatchObject([{ action: 'added', objectType: 'Virtual Meeting Room', objectId: room.id, username: 'admin' }]);
   }, 120_000);
 
+  it('re-imports the same 10,000 with a change: each one overwritten, aliases replaced, one log entry each', async () => {
+    const csv = vmrCsv('room', 10_000).replaceAll('@example.com', '@example.org');
+    expect(await importCsv(server.dom, 'vmr', csv)).toEqual({ created: 0, updated: 10_000 });
+    expect(await vmrCount()).toBe(10_000);
+    const room = (await findObjectByName(server.dom, 'vmr', 'room 00042'))!;
+    expect((room.aliases as { alias: string }[]).map((a) => a.alias)).toEqual(['room.00042', 'room.00042@example.org']);
+    const log = await listAdminLog(server.dom, { search: 'room 00042' });
+    expect(log.items.map((e) => e.action)).toEqual(['changed', 'added']);
+    expect(log.items[0]!.changes).toEqual({ aliases: { before: ['room.00042', 'room.00042@example.com'], after: ['room.00042', 'room.00042@example.org'] } });
+  }, 120_000);
+
   it('rejects all 10,000 when the 9,999th is bad, and says how many objects were rejected', async () => {
     const before = await vmrCount();
     const trpc = caller();

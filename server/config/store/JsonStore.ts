@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client.js';
-import { insertRows } from '../../../db/insertRows.js';
+import { insertRows, updateRows } from '../../../db/insertRows.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
@@ -76,7 +76,8 @@ export class JsonStore implements ResourceStore {
   }
 
   async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]) {
-    for (const r of rows) await this.update(db, def, r.id, r.values, r.uniqueKey);
+    // The ids are this resource's (the caller read them); each row keeps its resource.
+    await updateRows(db, configObject, rows.map((r) => ({ id: r.id, data: r.values, uniqueKey: r.uniqueKey })));
   }
 
   async findClashes(db: Database, def: ResourceDef, key: string, values: string[]) {

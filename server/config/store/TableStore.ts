@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
-import { insertRows } from '../../../db/insertRows.js';
+import { insertRows, updateRows } from '../../../db/insertRows.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
 import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 
@@ -139,8 +139,16 @@ export class TableStore implements ResourceStore {
     return insertRows(db, this.o.table, rows.map((r) => this.split(r.values)));
   }
 
-  async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
-    for (const r of rows) await TableStore.prototype.update.call(this, db, def, r.id, r.values);
+  async updateMany(db: Database, _def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
+    await updateRows(
+      db,
+      this.o.table,
+      rows.map((r) => {
+        const set = this.split(r.values);
+        for (const k of Object.keys(this.o.fixed ?? {})) delete set[k];
+        return { id: r.id, ...set };
+      }),
+    );
   }
 
   async findClashes(db: Database, _def: ResourceDef, field: string, values: string[]) {
