@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,5 +188,51 @@ describe('management server over HTTPS', () => {
     } finally {
       await Promise.all([trusted, pinned, wrongPin, untrusting].map((n) => n.stop()));
     }
+  });
+});
+
+/** An address of this machine that is not loopback (the test needs one to be "another machine"). */
+const lanAddress = Object.values(networkInterfaces())
+  .flatMap((l) => l ?? [])
+  .find((i) => i.family === 'IPv4' && !i.internal)?.address;
+
+describe.skipIf(!lanAddress)('plain HTTP with HTTPS on: for this machine only', () => {
+  let server: ManagementServer;
+  const tlsDir = mkdtempSync(join(tmpdir(), 'om-tls-lan-'));
+  beforeAll(async () => {
+    server = await ManagementServer.start({ host: '0.0.0.0', port: 0, httpsPort: 0, tlsDir, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('redirects reads to HTTPS, refuses writes and the node link over HTTP from another address; loopback keeps HTTP', async () => {
+    const httpPort = new URL(server.url).port;
+    const httpsPort = server.https!.port;
+    const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+    const read = await call(`http://${lanAddress}:${httpPort}/api/admin/configuration/v1/conference/?limit=1`, { headers: auth });
+    expect(read.status).toBe(301);
+    expect(read.headers.location).toBe(`https://${lanAddress}:${httpsPort}/api/admin/configuration/v1/conference/?limit=1`);
+    const write = await call(`http://${lanAddress}:${httpPort}/api/admin/configuration/v1/conference/`, { method: 'POST', headers: auth, body: '{"name":"x"}' });
+    expect(write).toMatchObject({ status: 403, body: '{"error":"Use HTTPS."}' });
+    expect((await call(`http://127.0.0.1:${httpPort}/api/admin/configuration/v1/conference/?limit=1`, { headers: auth })).status).toBe(200);
+
+    // The certificate names this machine's addresses, so the same request over HTTPS verifies.
+    const ca = readFileSync(join(tlsDir, SELF_SIGNED_FILES.cert), 'utf8');
+    expect((await call(`https://${lanAddress}:${httpsPort}/api/admin/configuration/v1/conference/?limit=1`, { headers: auth, ca })).status).toBe(200);
+
+    const link = (url: string, options: WebSocket.ClientOptions = {}) =>
+      new Promise<number | 'open'>((resolve) => {
+        const ws = new WebSocket(url, options);
+        ws.on('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => {});
+      });
+    expect(await link(`ws://${lanAddress}:${httpPort}/api/node/v1/ws`)).toBe(403);
+    expect(await link(`wss://${lanAddress}:${httpsPort}/api/node/v1/ws`, { ca })).toBe('open');
+    expect(await link(`ws://127.0.0.1:${httpPort}/api/node/v1/ws`)).toBe('open');
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { managementVmResource } from '../../shared/config/resources/platform.js';
 import { getSingletonRecord } from '../config/config.service.js';
@@ -45,7 +45,10 @@ export async function managementCertificate(dom: Domain, dir: string, names: rea
     // First start (or the files were removed): generate.
   }
   const host = hostname().toLowerCase();
-  const sans = [...new Set(['localhost', '127.0.0.1', '::1', ...names.filter((n) => n && n !== '0.0.0.0' && n !== '::')])].filter((n) => n !== host);
+  // Listening on every interface: every address of this machine is a name clients may use.
+  const wildcard = names.some((n) => n === '0.0.0.0' || n === '::');
+  const local = wildcard ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => !i.internal && !i.address.startsWith('fe80')).map((i) => i.address)) : [];
+  const sans = [...new Set(['localhost', '127.0.0.1', '::1', ...local, ...names.filter((n) => n && n !== '0.0.0.0' && n !== '::')])].filter((n) => n !== host);
   const generated = generateSelfSigned({ commonName: /^[a-z0-9.-]{1,64}$/.test(host) ? host : 'localhost', subjectAltNames: sans, days: 825 });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(keyFile, generated.privateKey, { mode: 0o600 });
