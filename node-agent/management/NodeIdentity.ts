@@ -34,7 +34,7 @@ export class NodeIdentity {
       data = identityFileSchema.parse(JSON.parse(await readFile(file, 'utf8')));
     } catch (err) {
       // Missing: first start. Unreadable or malformed: refuse to guess, a new key would not be accepted anyway.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`node identity ${file} is unreadable: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`node identity ${file} is unreadable: ${(err as Error).message}`, { cause: err });
     }
     if (!data) {
       const pair = generateKeyPairSync('ed25519');

@@ -148,6 +148,35 @@ export class NodeRegistry {
     ws.close(4003, 'enrollment refused');
   }
 
+  /** A node whose hello proved its key: is it who it says, and is the identity free? Then welcome it. */
+  private async admit(ws: WebSocket, hello: Extract<NodeToServer, { type: 'hello' }>, remote: string): Promise<Connection | null> {
+    const auth = await authenticateNode(this.dom, hello, { remoteAddress: remote, platformKey: this.enrollmentKey });
+    if (!auth.ok) {
+      this.log.warn({ remote, node: hello.name, code: auth.code }, `node refused: ${auth.reason}`);
+      this.refuse(ws, auth.code, auth.reason);
+      return null;
+    }
+    const holder = this.connections.get(auth.id);
+    if (holder) {
+      // A second process with this identity: refused while the first answers, else it takes over.
+      if (await this.answers(holder)) {
+        this.log.warn({ remote, node: hello.name }, 'node refused: another process is connected as this node');
+        this.refuse(ws, 'duplicate', 'Another process is connected as this conferencing node');
+        return null;
+      }
+      holder.silent = true;
+      holder.ws.terminate();
+    }
+    if (ws.readyState !== WebSocket.OPEN) return null;
+    const conn: Connection = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now() };
+    this.connections.set(auth.id, conn);
+    const stale = this.staleTimers.get(auth.id);
+    if (stale) clearTimeout(stale);
+    this.staleTimers.delete(auth.id);
+    this.send(ws, { type: 'welcome', nodeId: auth.id, session: conn.session });
+    return conn;
+  }
+
   handleConnection(ws: WebSocket, req: IncomingMessage): void {
     let conn: Connection | null = null;
     const remote = req.socket.remoteAddress ?? '';
@@ -184,35 +213,17 @@ export class NodeRegistry {
           this.log.warn({ remote, node: hello.name }, 'node refused: its hello does not answer this connection\'s challenge');
           return this.refuse(ws, 'invalid_credentials', 'Invalid node signature');
         }
-        void (async () => {
-          const auth = await authenticateNode(this.dom, hello, { remoteAddress: remote, platformKey: this.enrollmentKey });
-          if (!auth.ok) {
-            this.log.warn({ remote, node: hello.name, code: auth.code }, `node refused: ${auth.reason}`);
-            return this.refuse(ws, auth.code, auth.reason);
-          }
-          const holder = this.connections.get(auth.id);
-          if (holder) {
-            // A second process with this identity: refused while the first answers, else it takes over.
-            if (await this.answers(holder)) {
-              this.log.warn({ remote, node: hello.name }, 'node refused: another process is connected as this node');
-              return this.refuse(ws, 'duplicate', 'Another process is connected as this conferencing node');
-            }
-            holder.silent = true;
-            holder.ws.terminate();
-          }
-          if (ws.readyState !== WebSocket.OPEN) return;
-          conn = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now() };
-          this.connections.set(auth.id, conn);
-          const stale = this.staleTimers.get(auth.id);
-          if (stale) clearTimeout(stale);
-          this.staleTimers.delete(auth.id);
-          this.send(ws, { type: 'welcome', nodeId: auth.id, session: conn.session });
-          await this.pushTo([conn]);
-          this.log.info({ node: hello.name, id: auth.id, remote }, 'conferencing node connected');
-        })().catch((err) => {
-          this.log.error({ err }, 'node enrollment failed');
-          ws.close(1011, 'enrollment failed');
-        });
+        void this.admit(ws, hello, remote)
+          .then(async (admitted) => {
+            if (!admitted) return;
+            conn = admitted;
+            await this.pushTo([admitted]);
+            this.log.info({ node: hello.name, id: admitted.nodeId, remote }, 'conferencing node connected');
+          })
+          .catch((err: unknown) => {
+            this.log.error({ err }, 'node enrollment failed');
+            ws.close(1011, 'enrollment failed');
+          });
         return;
       }
       if (!conn) return;

@@ -184,7 +184,18 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
     await qc.invalidateQueries({ queryKey: trpc.config.pathKey() });
     if (!def.singleton) navigate(`/${def.route}`);
   };
-  const create = useMutation(trpc.config.create.mutationOptions({ onSuccess: done, onError }));
+  const create = useMutation(
+    trpc.config.create.mutationOptions({
+      onSuccess: async (created) => {
+        // A conferencing node added here is deployed from its downloads (bundle with a one-time token).
+        if (def.name === 'worker_vm' && typeof created.id === 'number') {
+          await qc.invalidateQueries({ queryKey: trpc.config.pathKey() });
+          navigate(`/node-status?enroll=${created.id}`);
+        } else await done();
+      },
+      onError,
+    }),
+  );
   const update = useMutation(trpc.config.update.mutationOptions({ onSuccess: done, onError }));
 
   const submit = handleSubmit((values) => {
