@@ -51,6 +51,8 @@ test('the Call statistics panel shows the node’s figures and the call quality'
   // What Ann sends is Opus and VP8 (Chrome's first choices in our router), what she receives too.
   await expect(ann.getByTestId('stats-audio-tx')).toContainText('opus');
   await expect(ann.getByTestId('stats-video-rx')).toContainText('VP8');
+  // The resolution only the browser knows, which it reports to the node.
+  await expect(ann.getByTestId('stats-video-tx')).toContainText(/\d+x\d+/, { timeout: 15_000 });
   // Unknown under 20 s, then Good: nothing is lost on loopback.
   await expect(ann.getByTestId('call-quality')).toHaveText(/Unknown|Good/);
   await expect(ann.getByTestId('call-quality')).toHaveText('Good', { timeout: 45_000 });

@@ -329,6 +329,13 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     const media = statistics?.participant(p.id);
     return media ? ok(callStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
   }));
+  // A multi-stream client's own report (it has no call to post it on): the same body, for itself only.
+  app.post(`${BASE}/participants/:participant/statistics`, authed((req, reply, _conf, self) => {
+    if (req.params.participant !== self.id) return reply.code(403).send({ status: 'success', result: 'Invalid role' });
+    const body = parsed(clientStatisticsBody, req.body);
+    for (const [type, report] of clientReports(body)) statistics?.clientReport(self.id, type, report);
+    return ok(null);
+  }));
   // The same for any participant (multi-stream clients have no call), with the guide's call quality.
   app.get(`${BASE}/participants/:participant/statistics`, authed((req, reply, conf, self) => {
     const p = conf.get(req.params.participant!) ?? self;

@@ -150,6 +150,19 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     expect(perParticipant.call_quality).toBe('0_unknown');
     expect(perParticipant.media.audio?.tx_codec).toBe('opus');
 
+    // A client without a call (multi-stream) reports on itself; not on someone else.
+    expect(await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, body: { video: { tx_resolution: '320x180', tx_fps: 15 } } })).toEqual({ status: 200, json: { status: 'success', result: null } });
+    expect((await api(`participants/${guest.participant_uuid}/statistics`, { token: host.token, body: { video: { tx_resolution: '1x1' } } })).status).toBe(403);
+    const hostStats = await until(
+      async () => participantStatistics.parse((await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, method: 'GET' })).json.result),
+      (m) => m.media.video?.tx_resolution === '320x180',
+      5_000,
+      200,
+    );
+    expect(hostStats.media.video).toMatchObject({ tx_resolution: '320x180', tx_fps: 15 });
+    // 320x180 is an SD call in the node's load (guide: SD = half an HD call).
+    await until(() => of('node_load').at(-1)!.msg.load.calls, (c) => c.sd === 1 && c.hd === 1, 12_000, 200);
+
     // The Guest leaves: the server gets the record a CDR keeps.
     expect((await api('release_token', { token: guest.token })).status).toBe(200);
     const left = await until(() => of('participant_left').find((l) => l.msg.participantId === guest.participant_uuid), (l) => l !== undefined, 5_000);

@@ -4,6 +4,7 @@ import type { MeetingCall } from '../call/MeetingCall.js';
 import type { CallAction, CallView } from '../call/callState.js';
 import { CallStatisticsPanel } from '../call/CallStatisticsPanel.js';
 import { ChatPanel } from '../call/ChatPanel.js';
+import { startStatisticsReport } from '../call/statisticsReport.js';
 import { Keypad, KEYPAD } from '../call/Keypad.js';
 import { MediaStage } from '../call/MediaStage.js';
 import { ParticipantList } from '../call/ParticipantList.js';
@@ -75,6 +76,8 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
   const testCall = serviceType === 'test_call';
   const inConference = !testCall && !inIvr && serviceType !== 'waiting_room';
   const mediaView = useMediaSession(call.media);
+  // Resolution and frame rate, which only this browser knows, for the node's statistics.
+  useEffect(() => startStatisticsReport(call.media, call.api, selfUuid), [call, selfUuid]);
 
   /** DTMF digits go one POST at a time, in order. */
   const dtmfQueue = useRef<Promise<unknown>>(Promise.resolve());
