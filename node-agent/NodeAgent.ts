@@ -160,7 +160,7 @@ export class NodeAgent {
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     // Read by handlers registered before the link exists.
     const linkRef: { current?: ManagementLink } = {};
-    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, session: () => linkRef.current?.session ?? null, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
+    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, session: () => linkRef.current?.session ?? null, managementTls: opts.managementTls, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
     registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => linkRef.current?.config?.node.systemLocation ?? null);
     // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
     // Reported over the last complete 10 s window.

@@ -4,6 +4,7 @@ import { unzipSync } from 'fflate';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { NODE_KEY_HEADER, NODE_SESSION_HEADER, NODE_THEMES_PATH, type NodeConfigSnapshot, type ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { managementGet, type ManagementTrust } from '../management/managementGet.js';
 import { parseThemeConfig, type NodeThemeConfig } from './themeRender.js';
 
 export interface ThemeCacheOptions {
@@ -12,6 +13,8 @@ export interface ThemeCacheOptions {
   enrollmentKey?: string;
   /** The session the management link was given (null while disconnected). */
   session?: () => string | null;
+  /** Trust for an https:// management URL, as the management link has it. */
+  managementTls?: ManagementTrust;
   /** The node's data directory; packages are kept in `<dataDir>/themes/`. */
   dataDir: string;
   log: Logger;
@@ -180,18 +183,16 @@ export class ThemeCache {
   ): Promise<{ data: Uint8Array; theme: LoadedTheme; etag: string | null } | 'unchanged' | 'gone' | 'failed'> {
     const url = `${this.opts.managementUrl.replace(/\/$/, '')}${NODE_THEMES_PATH}/${name}`;
     try {
-      const res = await fetch(url, {
-        headers: { ...this.credentials(), ...(etag ? { 'if-none-match': etag } : {}) },
-        signal: AbortSignal.timeout(30_000),
-      });
+      const res = await managementGet(url, { ...this.credentials(), ...(etag ? { 'if-none-match': etag } : {}) }, { trust: this.opts.managementTls, timeoutMs: 30_000, maxBytes: MAX_UNPACKED_BYTES });
       if (res.status === 304) return 'unchanged';
       if (res.status === 404) return 'gone'; // deleted meanwhile: the next snapshot no longer lists it
-      if (!res.ok) {
+      if (res.status !== 200) {
         this.opts.log.warn({ theme: name, status: res.status }, 'theme download refused');
         return 'failed';
       }
-      const data = new Uint8Array(await res.arrayBuffer());
-      return { data, theme: unpackTheme(data), etag: res.headers.get('etag') };
+      const data = new Uint8Array(res.body);
+      const tag = res.headers.etag;
+      return { data, theme: unpackTheme(data), etag: typeof tag === 'string' ? tag : null };
     } catch (err) {
       this.opts.log.warn({ theme: name, err: (err as Error).message }, 'theme download failed; keeping the previous version');
       return 'failed';

@@ -20,6 +20,7 @@ export interface NodeThemeOptions {
   managementUrl: string;
   enrollmentKey?: string;
   session?: () => string | null;
+  managementTls?: { ca?: string; fingerprint?: string };
   dataDir: string;
   log: Logger;
 }
