@@ -165,6 +165,19 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     await expect.poll(async () => (await sdk.probe()).inbound.audioPacketsReceived, { timeout: 15_000, ...POLL }).toBeGreaterThan(50);
   });
 
+  await test.step('the SDK posts its call statistics (request_token’s client_stats_update_interval); the node keeps its resolution beside what it measures', async () => {
+    const st = await sdk.state();
+    const stats = async () =>
+      ((await (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.sdk/participants/${st.participantUuid}/statistics`, { headers: { token: st.token! } })).json()) as {
+        result: { call_quality: string; media: { video?: { tx_resolution?: string; tx_bitrate?: number; tx_codec?: string } } };
+      }).result;
+    await expect.poll(async () => (await stats()).media.video?.tx_resolution ?? '', { message: 'the resolution the SDK reported', timeout: 20_000, ...POLL }).toMatch(/^\d+x\d+$/);
+    const last = await stats();
+    expect(last.media.video?.tx_bitrate).toBeGreaterThan(0);
+    expect(last.media.video?.tx_codec).toBe('VP8');
+    expect(last.call_quality).toMatch(/^[0-4]_/);
+  });
+
   await test.step('what it decodes is Ann’s camera, what it hears is Ann’s tone and not its own', async () => {
     await expect.poll(async () => (await received(sdk, [ann, pex])).colour, { message: 'the SDK sees red', timeout: 30_000, ...POLL }).toBe('red');
     await expect.poll(async () => (await received(sdk, [ann, pex])).heard, { message: 'the SDK hears Ann only', timeout: 30_000, ...POLL }).toEqual(['Ann']);

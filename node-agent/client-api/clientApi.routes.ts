@@ -28,6 +28,7 @@ import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimi
 import { clientIceServers } from './iceServers.js';
 import type { MediaStatistics } from '../status/MediaStatistics.js';
 import { callStatisticsOf, clientReports, participantStatisticsOf } from './callStatistics.js';
+import { MEDIA_STATISTICS_INTERVAL_MS } from '../../shared/node-protocol/messages.js';
 
 /**
  * The Pexip-compatible client REST API v2 (`/api/client/v2/…`, see client-api-v2.md). Our own
@@ -171,6 +172,8 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
           direct_media: false,
           breakout_rooms: false,
           use_relay_candidates_only: ice.useRelayCandidatesOnly,
+          // Pexip's SDK then posts its call statistics this often (ms): the node keeps the resolutions.
+          client_stats_update_interval: MEDIA_STATISTICS_INTERVAL_MS,
           // Pexip omits these when the location has none; the SDK turns even `stun: []` into an ICE server without URLs.
           ...(ice.stun.length > 0 ? { stun: ice.stun } : {}),
           ...(ice.turn.length > 0 ? { turn: ice.turn } : {}),

@@ -255,6 +255,8 @@ export const requestTokenResult = z.object({
   direct_media: z.boolean().optional(),
   trickle_ice_enabled: z.boolean().optional(),
   use_relay_candidates_only: z.boolean().optional(),
+  /** ms: the client posts its call statistics this often. */
+  client_stats_update_interval: z.number().optional(),
   stun: z.array(z.object({ url: z.string() })).optional(),
   turn: z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]), username: z.string(), credential: z.string() })).optional(),
 });
