@@ -122,10 +122,29 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     expect(log.items).toEqual(expect.arrayContaining([expect.objectContaining({ username: 'admin', objectType: 'break_in_block', objectName: "Service Alice's VMR" })]));
   });
 
-  it('only administrators who may modify conference status can lift; anyone else cannot list without view rights', async () => {
-    const anonymous = await fetch(`${server()}${STATUS}`);
-    expect(anonymous.status).toBe(401);
-    const unauthenticatedLift = await fetch(`${server()}${LIFT}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"block_id":"address:1.2.3.4"}' });
-    expect(unauthenticatedLift.status).toBe(401);
+  it('listing needs "May view conference status", lifting "May modify conference status"', async () => {
+    const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+    const account = async (username: string, permissions: string[]) => {
+      const role = await platform.rest('POST', 'role/', { name: `role ${username}`, permissions });
+      expect(role.status).toBe(201);
+      const user = await platform.rest('POST', 'user/', { username, password: `${username}-pw-1`, password_confirm: `${username}-pw-1`, roles: [role.headers.get('location')] });
+      expect(user.status).toBe(201);
+      return { authorization: basic(username, `${username}-pw-1`), 'content-type': 'application/json' };
+    };
+    const vmrOnly = await account('bdpm-vmr', ['is_administrator', 'may_use_api', 'view_vmr']);
+    const viewer = await account('bdpm-viewer', ['is_administrator', 'may_use_api', 'view_conference_status']);
+    // (127.0.0.1 is still a trusted proxy from the test before.)
+    await scan('203.0.113.77');
+    expect((await until(blocks, (b) => b.length === 1))[0]!.id).toBe('address:203.0.113.77');
+    const liftAs = (headers: Record<string, string>) => fetch(`${server()}${LIFT}`, { method: 'POST', headers, body: JSON.stringify({ block_id: 'address:203.0.113.77' }) });
+
+    expect((await fetch(`${server()}${STATUS}`)).status).toBe(401);
+    expect((await fetch(`${server()}${STATUS}`, { headers: vmrOnly })).status).toBe(403);
+    expect((await fetch(`${server()}${STATUS}`, { headers: viewer })).status).toBe(200);
+    expect((await liftAs({ 'content-type': 'application/json' })).status).toBe(401);
+    expect((await liftAs(viewer)).status).toBe(403);
+    expect(await until(blocks, (b) => b.length === 1)).toHaveLength(1);
+    expect((await liftAs(admin)).status).toBe(200);
+    await until(blocks, (b) => b.length === 0);
   });
 });
