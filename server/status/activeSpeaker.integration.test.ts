@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { NodeAgent } from '../../node-agent/NodeAgent.js';
+import { NodeIdentity } from '../../node-agent/management/NodeIdentity.js';
 import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import { NODE_WS_PATH, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import { until } from '../../shared/testing/until.js';
@@ -26,8 +27,12 @@ class FakeNode {
 
   static async connect(serverUrl: string, name: string): Promise<FakeNode> {
     const ws = new WebSocket(serverUrl.replace(/^http/, 'ws') + NODE_WS_PATH);
-    await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const node = new FakeNode(ws);
+    await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    // The hello answers the server's challenge, signed with the node's own key.
+    const challenge = await until(() => node.received.find((m) => m.type === 'challenge'), (m) => m !== undefined);
+    const nonce = challenge?.type === 'challenge' ? challenge.nonce : '';
+    const identity = await NodeIdentity.load(mkdtempSync(join(tmpdir(), 'om-fake-node-')));
     node.send({
       type: 'hello',
       name,
@@ -37,6 +42,9 @@ class FakeNode {
       enrollmentKey: KEY,
       version: 'test',
       configVersion: null,
+      publicKey: identity.publicKey,
+      nonce,
+      signature: identity.signHello(nonce, name),
     });
     await until(() => node.received.some((m) => m.type === 'welcome'), (ok) => ok);
     return node;
