@@ -99,6 +99,8 @@ export interface ParsedCsv {
   records: CsvRecord[];
   /** "Line N: column: message", in line order; empty when the file is well formed. */
   errors: string[];
+  /** How many records (or, for an unreadable file, lines) have errors: all of them, though the messages are capped. */
+  rejected: number;
 }
 
 export const isServiceKind = (k: CsvKind) => k === 'vmr' || k === 'virtual_auditorium' || k === 'virtual_reception';
@@ -329,7 +331,7 @@ function* parseSteps(kind: CsvKind, text: string, opts: ParseOptions): Generator
       errors.push(lineError(r.line, column || null, issue.message));
     }
   }
-  return { records, errors: capErrors(sortByLine(errors)) };
+  return { records, errors: capErrors(sortByLine(errors)), rejected: new Set(errors.map(lineOf)).size };
 }
 
 const lineOf = (e: string) => Number(/^Line (\d+)/.exec(e)?.[1] ?? 0);

@@ -141,6 +141,7 @@ class Rejected {
     this.errors.push(...errors);
     this.lines.add(r.line);
   }
+  /** Row by row, checking stops once this many messages are in. */
   get full(): boolean {
     return this.errors.length >= MAX_ERRORS;
   }
@@ -156,18 +157,19 @@ export async function importCsv(dom: Domain, kind: CsvKind, text: string, opts: 
   report({});
   const key = kind === 'device' ? await csvKey(dom.db) : null;
   const parsed = await parseCsvInSteps(kind, text, { decrypt: key ? (v) => decryptSecret(key, v) : undefined });
-  const failed = (errors: string[], rejected: number) => {
+  const failed = (file: string[], rejected: number) => {
     report({ stage: 'failed', rejected });
-    return AppError.validation({ file: capErrors(sortByLine(errors)) });
+    return AppError.validation({ file });
   };
-  if (parsed.errors.length) throw failed(parsed.errors, new Set(parsed.errors.map((e) => /^Line (\d+)/.exec(e)?.[1])).size);
+  // The reader's messages are already in line order and capped.
+  if (parsed.errors.length) throw failed(parsed.errors, parsed.rejected);
   report({ stage: 'validating', total: parsed.records.length });
   try {
     const result = kind === 'automatic_participant' ? await importRowByRow(dom, kind, parsed.records, report) : await importInBatches(dom, kind, parsed.records, report);
     report({ stage: 'done', validated: parsed.records.length, written: parsed.records.length });
     return result;
   } catch (err) {
-    if (err instanceof Rejected) throw failed(err.errors, err.lines.size);
+    if (err instanceof Rejected) throw failed(capErrors(sortByLine(err.errors)), err.lines.size);
     report({ stage: 'failed' });
     throw err;
   }
@@ -194,7 +196,7 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
       report({ validated: n });
       await turn();
     }
-    if (rejected.full) break;
+    // Every record is checked, so the summary counts every rejected one (the messages are capped).
     const resolved = withReferences(def, r, idOf);
     if ('errors' in resolved) {
       rejected.add(r, resolved.errors);
@@ -217,7 +219,7 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
     }
   }
   report({ validated: records.length });
-  if (def.hasAliases && !rejected.full) await checkAliases([...changes, ...creates], rejected, dom);
+  if (def.hasAliases) await checkAliases([...changes, ...creates], rejected, dom);
   if (rejected.errors.length) throw rejected;
 
   // One transaction; nodes hear of the changes only once it commits.
@@ -275,7 +277,6 @@ async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values
       else inFile.set(n, name);
     });
     if (errors.length) rejected.add(x.r, errors);
-    if (rejected.full) return;
   }
 }
 

@@ -10,7 +10,7 @@ import { AppError } from '../errors/AppError.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
-import { CSV_COLUMNS } from './csvFormat.js';
+import { CSV_COLUMNS, CSV_MESSAGES, MAX_ERRORS } from './csvFormat.js';
 import { importCsv, type ImportProgress } from './csvImport.js';
 import type { ImportJobView } from './ImportJobs.js';
 
@@ -110,6 +110,23 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     expect(await vmrCount()).toBe(before);
     expect(await findObjectByName(server.dom, 'vmr', 'bad 00001')).toBeNull();
   }, 120_000);
+
+  it('counts every rejected row though only the first messages are listed', async () => {
+    // 100 bad PINs (checked while reading), then 50 aliases already held (checked against the database).
+    const badPins = Array.from({ length: 100 }, (_, i) => `pins${i},,12x${i},,,meet.pins${i}`);
+    await importCsv(server.dom, 'vmr', Array.from({ length: 50 }, (_, i) => `held${i},,,,,meet.held${i}`).join('\n'));
+    const taken = Array.from({ length: 50 }, (_, i) => `taken${i},,,,,meet.held${i}`);
+    const events: ImportProgress[] = [];
+    const first = await importCsv(server.dom, 'vmr', badPins.join('\n'), { onProgress: (p) => events.push({ ...p }) }).catch((e: unknown) => e);
+    expect((first as AppError).fields?.file).toHaveLength(MAX_ERRORS + 1);
+    expect((first as AppError).fields?.file?.at(-1)).toBe(CSV_MESSAGES.tooManyErrors(80));
+    expect(events.at(-1)).toMatchObject({ stage: 'failed', rejected: 100 });
+    events.length = 0;
+    const second = await importCsv(server.dom, 'vmr', ['fine,,,,,meet.fine', ...taken].join('\n'), { onProgress: (p) => events.push({ ...p }) }).catch((e: unknown) => e);
+    expect((second as AppError).fields?.file?.[0]).toBe(`Line 2: alias_alias: ${ALIAS_MESSAGES.inUse('held0')}`);
+    expect(events.at(-1)).toMatchObject({ stage: 'failed', rejected: 50 });
+    expect(await findObjectByName(server.dom, 'vmr', 'fine')).toBeNull();
+  });
 
   it('checks aliases across the file and against the database in one pass; an alias a service gives up may move to another', async () => {
     await importCsv(server.dom, 'vmr', 'ann,,,,,meet.ann\nben,,,,,meet.ben\n');
