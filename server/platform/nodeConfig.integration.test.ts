@@ -66,7 +66,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     const s = held()!;
     expect(s.node).toEqual({ id: idOf(nodeUri), name: 'cfg-node', systemLocation: expect.any(String), maintenanceMode: false });
     expect(s.location).toMatchObject({ name: s.node.systemLocation, clientStunServers: [], clientTurnServers: [], useRelayCandidatesOnly: false });
-    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null, maxPinFailuresPerWindow: 20, maxScanAttemptsPerWindow: 20 });
+    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null, maxPinFailuresPerWindow: 20, maxScanAttemptsPerWindow: 20, trustedProxies: [] });
     expect(s.themes).toEqual([]);
   });
 
@@ -134,6 +134,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       bdpm_pin_checks_enabled: false,
       bdpm_max_pin_failures_per_window: 30,
       bdpm_max_scan_attempts_per_window: 40,
+      trusted_proxies: ['10.0.0.5/32', '2001:db8::/64'],
     });
     const s = await pushed((x) => x.settings.guestsOnlyTimeout === 120);
     expect(s.settings).toEqual({
@@ -145,6 +146,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       defaultThemeId: null,
       maxPinFailuresPerWindow: 30,
       maxScanAttemptsPerWindow: 40,
+      trustedProxies: ['10.0.0.5/32', '2001:db8::/64'],
     });
     // Break-in resistance: the global switch, unless the node's location overrides it.
     expect(s.location).toMatchObject({ pinBruteForceResistance: false, voipScannerResistance: true });
