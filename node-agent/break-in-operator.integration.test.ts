@@ -72,6 +72,11 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     expect(listed[0]!.service_name).toBeUndefined();
     expect(listed[0]!.remaining_block_duration_seconds).toBeGreaterThan(590);
     expect(listed[0]!.remaining_block_duration_seconds).toBeLessThanOrEqual(600);
+    // Its resource_uri answers the same object.
+    const one = await fetch(`${server()}${listed[0]!.resource_uri}`, { headers: admin });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual(listed[0]);
+    expect((await fetch(`${server()}${STATUS}address%3A192.0.2.99/`, { headers: admin })).status).toBe(404);
 
     const lifted = await lift('address:127.0.0.1');
     expect(lifted.status).toBe(200);

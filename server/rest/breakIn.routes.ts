@@ -15,9 +15,8 @@ const COMMAND = '/api/admin/command/v1/break_in_block/lift';
  * after its resources (`status/v1/<object>/`, `command/v1/<object>/<action>/`).
  */
 export function registerBreakInRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry): void {
-  app.get<{ Querystring: Record<string, string> }>(`${STATUS}/`, async (req, reply) => {
-    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
-    const all = breakInBlocks(status, registry).map((b) => ({
+  const all = () =>
+    breakInBlocks(status, registry).map((b) => ({
       id: b.id,
       block_type: b.kind,
       ...(b.kind === 'service' ? { service_name: b.label } : { remote_address: b.key }),
@@ -27,8 +26,16 @@ export function registerBreakInRoutes(app: FastifyInstance, dom: Domain, status:
       nodes: b.nodes,
       resource_uri: `${STATUS}/${encodeURIComponent(b.id)}/`,
     }));
+  app.get<{ Params: { id: string } }>(`${STATUS}/:id/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const block = all().find((b) => b.id === req.params.id);
+    return block ?? reply.code(404).send({ error: 'Not found' });
+  });
+  app.get<{ Querystring: Record<string, string> }>(`${STATUS}/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const list = all();
     const { limit, offset } = paging(req.query);
-    return listEnvelope(`${STATUS}/`, req.query, limit, offset, all.length, all.slice(offset, offset + limit));
+    return listEnvelope(`${STATUS}/`, req.query, limit, offset, list.length, list.slice(offset, offset + limit));
   });
   app.post(`${COMMAND}/`, async (req, reply) => {
     const admin = await requireApiPermission(dom.db, req, reply, 'status', 'modify');
