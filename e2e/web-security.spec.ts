@@ -74,3 +74,24 @@ test('a page on another origin cannot use the administrator’s session; the con
   expect(own).toBe(200);
   expect(await vmrNamed('Made by the console')).toBe(1);
 });
+
+test('the console over HTTPS: HSTS, a Secure session cookie, and live status over wss', async ({ browser }) => {
+  // The run's certificate is self-signed (generated on first start): this browser is told to accept it.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const answer = await page.goto(`${platform.consoleHttpsUrl}/`);
+  expect(answer?.headers()['strict-transport-security']).toBe('max-age=31536000');
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(platform.adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  const session = (await context.cookies(platform.consoleHttpsUrl)).find((c) => c.name === 'om_session');
+  expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Strict' });
+  const sockets: string[] = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await page.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
+  await expect(page.getByTestId('live-participant-count')).toHaveText('0 participants');
+  await expect(page.getByText('No services or addresses are blocked')).toBeVisible();
+  expect(sockets.some((u) => u.startsWith('wss://'))).toBe(true);
+  await context.close();
+});
