@@ -24,7 +24,17 @@ export function LiveStatusPage() {
           {conferences.length === 0 && <p className="empty">No active conferences</p>}
           {conferences.map((c) => (
             <article key={c.id} className="card conference">
-              <h2>{c.name}</h2>
+              <h2>
+                {c.name}
+                {c.stale && (
+                  <>
+                    {' '}
+                    <span className="badge off" data-testid="live-stale" title="A node hosting it has stopped answering: what is shown may no longer be so">
+                      Stale
+                    </span>
+                  </>
+                )}
+              </h2>
               <p className="meta">
                 Started {new Date(c.startTime).toLocaleTimeString()} · {c.nodes.join(', ') || 'no node'}
               </p>
@@ -54,7 +64,10 @@ export function LiveStatusPage() {
                       </td>
                       <td>{p.role === 'chair' ? 'Host' : 'Guest'}</td>
                       <td>{p.alias}</td>
-                      <td>{p.node}</td>
+                      <td>
+                        {p.node}
+                        {p.stale && ' (unreachable)'}
+                      </td>
                       <td>{new Date(p.connectTime).toLocaleTimeString()}</td>
                     </tr>
                   ))}
