@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -102,6 +102,7 @@ describe('node identity', () => {
     const first = await startNode({ name: 'local-node', dataDir, enrollmentKey: KEY });
     await until(() => first.link.connected, (c) => c);
     const identity = JSON.parse(readFileSync(join(dataDir, 'identity.json'), 'utf8'));
+    expect(statSync(join(dataDir, 'identity.json')).mode & 0o077).toBe(0); // the private key: the node's user only
     const [cred] = await server.dom.db.select().from(nodeCredential).where(eq(nodeCredential.nodeId, identity.nodeId));
     expect(cred?.publicKey).toBe(identity.publicKey);
     await first.stop();
@@ -162,6 +163,13 @@ describe('node identity', () => {
 
   it('enrolls a node added in the console with its one-time token: single use, expiring, for that node only', async () => {
     const id = await addNode('token-node');
+    // Tokens and revocation are for administrators only.
+    for (const path of ['enrollment', 'revoke']) {
+      const anonymous = await fetch(`${server.url}/api/admin/command/v1/conferencing_node/${path}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conferencing_node_id: id }) });
+      expect(anonymous.status).toBe(401);
+    }
+    expect((await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: 'x' })).status).toBe(400);
+    expect((await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: 999_999 })).status).toBe(404);
     const listed = () => server.registry.isLive(id);
     const config = await configFor(id);
     expect(config).toMatchObject({ name: 'token-node', managementUrl: server.url, address: '127.0.1.1' });
