@@ -58,6 +58,8 @@ export interface ManagementServerOptions {
   httpsPort?: number;
   /** Where the self-signed HTTPS certificate is generated and kept; default `./data/tls` (DATA_DIR/tls). */
   tlsDir?: string;
+  /** When the HTTPS port cannot be opened: fail (default), or warn and serve HTTP only (the default port of the quick start). */
+  httpsOptional?: boolean;
   /** Built web assets (the console); default `./dist/web`. */
   webRoot?: string;
   logger?: Logger;
@@ -191,8 +193,12 @@ export class ManagementServer {
         // Enrollment downloads point new nodes at HTTPS and pin this certificate.
         registry.managementTls = () => ({ port: served.port, fingerprint: served.certificate.fingerprint });
       } catch (err) {
-        await app.close();
-        throw err;
+        if (opts.httpsOptional) {
+          log.warn({ err, port: opts.httpsPort }, 'HTTPS port unavailable: serving HTTP only (set HTTPS_PORT)');
+        } else {
+          await app.close();
+          throw err;
+        }
       }
     }
     backups.start();

@@ -14,6 +14,8 @@ const server = await ManagementServer.start({
   // HTTPS_PORT (default 9443: the node's own HTTPS is 8443), `off` for HTTP only. The certificate is
   // the Management Node's from the certificate store, else a self-signed one kept in DATA_DIR/tls.
   httpsPort: process.env.HTTPS_PORT === 'off' ? undefined : Number(process.env.HTTPS_PORT ?? 9443),
+  // The default port taken by something else must not stop the quick start; a chosen one must.
+  httpsOptional: process.env.HTTPS_PORT === undefined,
   tlsDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'tls') : undefined,
 }).catch((err: unknown) => {
   // Another server already has this database: say so in one line, not a stack trace.
