@@ -3,7 +3,6 @@ import { conferencingNode, systemLocation } from '../../db/schema.js';
 import { AppError } from '../errors/AppError.js';
 import { actorOf, type Domain } from '../domain.js';
 import { recordChange } from '../audit/adminLog.service.js';
-import { defaultLocationId } from './location.service.js';
 import { enrollmentStates, type NodeEnrollmentState } from './nodeIdentity.service.js';
 
 export interface ConferencingNode {
@@ -44,40 +43,6 @@ export async function listNodes(dom: Domain, isLive: (id: number) => boolean): P
     live: isLive(node.id),
     enrollment: states.get(node.id) ?? 'pending',
   }));
-}
-
-export interface EnrollRequest {
-  name: string;
-  hostname: string;
-  address: string;
-  clientApiUrl: string;
-  version: string;
-}
-
-/** A node that presented the enrollment key: created on first contact, refreshed after. */
-export async function enrollNode(dom: Domain, req: EnrollRequest): Promise<{ id: number; location: string }> {
-  const [existing] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.name, req.name));
-  const now = new Date();
-  let id: number;
-  if (existing) {
-    id = existing.id;
-    await dom.db
-      .update(conferencingNode)
-      .set({ hostname: req.hostname, address: req.address, clientApiUrl: req.clientApiUrl, version: req.version, lastContacted: now })
-      .where(eq(conferencingNode.id, id));
-  } else {
-    const [row] = await dom.db
-      .insert(conferencingNode)
-      .values({ ...req, systemLocationId: await defaultLocationId(dom), lastContacted: now })
-      .returning({ id: conferencingNode.id });
-    id = row!.id;
-  }
-  const [loc] = await dom.db
-    .select({ name: systemLocation.name })
-    .from(conferencingNode)
-    .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
-    .where(eq(conferencingNode.id, id));
-  return { id, location: loc?.name ?? '' };
 }
 
 export async function touchNode(dom: Domain, id: number): Promise<void> {
