@@ -139,8 +139,12 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       heard();
       const hb = this.opts.heartbeat ?? NODE_HEARTBEAT;
       // A frozen server keeps the TCP connection open: only its silence tells.
+      let lastBeat = Date.now();
       this.heartbeatTimer = setInterval(() => {
-        if (Date.now() - lastHeard > hb.timeoutMs) {
+        // Late (this process was paused or its loop stalled): the server's answers may be unread yet.
+        const stalled = Date.now() - lastBeat > hb.intervalMs * 2;
+        lastBeat = Date.now();
+        if (!stalled && Date.now() - lastHeard > hb.timeoutMs) {
           this.opts.log.warn({ silentMs: Date.now() - lastHeard }, 'management server silent; reconnecting');
           ws.terminate();
           return;

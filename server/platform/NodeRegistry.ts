@@ -59,6 +59,7 @@ export class NodeRegistry {
   private readonly connections = new Map<number, Connection>();
   private pushTimer: NodeJS.Timeout | null = null;
   private readonly heartbeatTimer: NodeJS.Timeout;
+  private lastBeat = Date.now();
   /** Silent nodes' stale conferences, dropped when this fires unless the node came back. */
   private readonly staleTimers = new Map<number, NodeJS.Timeout>();
   private readonly builder: NodeConfigBuilder;
@@ -113,10 +114,14 @@ export class NodeRegistry {
 
   /** Pings every node; one silent for longer than the limit is cut and shown unreachable, its conferences stale. */
   private heartbeat(): void {
-    const { timeoutMs } = this.opts.heartbeat ?? NODE_HEARTBEAT;
+    const { intervalMs, timeoutMs } = this.opts.heartbeat ?? NODE_HEARTBEAT;
     const now = Date.now();
+    // This check itself ran late: our own event loop stalled (a long import, a paused process), and
+    // the nodes' pongs may be waiting unread behind this timer. Ping, and judge next time.
+    const stalled = now - this.lastBeat > intervalMs * 2;
+    this.lastBeat = now;
     for (const conn of this.connections.values()) {
-      if (now - conn.lastHeard > timeoutMs) {
+      if (!stalled && now - conn.lastHeard > timeoutMs) {
         this.log.warn({ node: conn.name, silentMs: now - conn.lastHeard }, 'conferencing node silent; marked unreachable');
         conn.silent = true;
         conn.ws.terminate();

@@ -89,6 +89,27 @@ describe('heartbeats between nodes and the management server', () => {
     }
   });
 
+  it('does not cut a node because the server itself stalled (its pongs were unread behind the check)', { timeout: 60_000 }, async () => {
+    const server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent, nodeLink: { heartbeat: { intervalMs: 300, timeoutMs: 1_000 } } });
+    const node = await NodeAgent.start({ name: 'steady-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir: tempDir(), webRoot: '/nonexistent', mediaPortRange: [47300, 47399], logger: silent, linkHeartbeat: { intervalMs: 300, timeoutMs: 1_000 } });
+    try {
+      await until(() => node.link.connected, (c) => c);
+      let reconnects = 0;
+      node.link.on('connected', () => reconnects++);
+      // Both ends share this process: a 2.5 s synchronous stall freezes them together, as a long import would.
+      const end = Date.now() + 2_500;
+      while (Date.now() < end) {
+        /* busy */
+      }
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(node.link.connected).toBe(true);
+      expect(reconnects).toBe(0);
+    } finally {
+      await node.stop();
+      await server.stop();
+    }
+  });
+
   it('a node notices a frozen management server (SIGSTOP) and reconnects when it resumes', { timeout: 120_000 }, async () => {
     const server = await launch('server/main.ts', { PORT: '0', HTTPS_PORT: 'off', DATA_DIR: tempDir(), ADMIN_PASSWORD: 'pw', NODE_ENROLLMENT_KEY: KEY }, /management server at (http:\/\/\S+)/);
     const node = await NodeAgent.start({ name: 'patient-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir: tempDir(), webRoot: '/nonexistent', mediaPortRange: [47100, 47199], logger: silent, linkHeartbeat: { intervalMs: 1_000, timeoutMs: 3_000 } });
