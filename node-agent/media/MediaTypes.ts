@@ -73,6 +73,8 @@ export interface MeasuredDirection {
   jitterMs?: number;
   /** Round-trip time from RTCP, ms. */
   rttMs?: number;
+  /** tx only: other participants' streams forwarded (their own gaps blur the receiver's loss reports), not a stream the node makes. */
+  forwarded?: boolean;
 }
 
 /** A participant's stream of one type: what they send (rx) and what the node sends them (tx, all their receivers of that type together). */

@@ -86,7 +86,9 @@ export class ParticipantMeter {
     const dDelivered = fresh ? delivered : delivered - before.packets;
     const dLost = fresh ? m.packetsLost : m.packetsLost - before.lost;
     this.previous.set(key, { packets: delivered, lost: m.packetsLost });
-    this.counters[key] = { packets: delivered, lost: m.packetsLost };
+    // Call quality: what the node receives from the participant, and what it makes for them (the
+    // mix). A forwarded stream's reported loss mixes its sender's gaps with this link's: left out.
+    if (!(dir === 'tx' && m.forwarded)) this.counters[key] = { packets: delivered, lost: m.packetsLost };
     const windowExpected = dDelivered + dLost;
     return {
       ...(m.codec ? { codec: m.codec } : {}),

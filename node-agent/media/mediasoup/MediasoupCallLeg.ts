@@ -160,7 +160,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
 
   mediaStreams(): Promise<MeasuredStream[]> {
     const producers = [...this.producers].map(([k, producer]) => ({ producer, type: k === 'screen' ? ('presentation' as const) : k }));
-    const consumers = [...this.consumers].map(([mid, consumer]) => ({ consumer, type: this.presentationMids.has(mid) ? ('presentation' as const) : consumer.kind }));
+    // The mix is the node's own stream; the voice-switched video and a presentation carry others' packets.
+    const consumers = [...this.consumers].map(([mid, consumer]) => ({ consumer, type: this.presentationMids.has(mid) ? ('presentation' as const) : consumer.kind, forwarded: consumer.kind === 'video' }));
     return measureStreams(this.participantId, producers, consumers);
   }
 

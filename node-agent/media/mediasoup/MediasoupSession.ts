@@ -280,7 +280,7 @@ export class MediasoupSession extends EventEmitter<MultiStreamSessionEvents> imp
     return measureStreams(
       this.participantId,
       [...this.producers.values()].map((p) => ({ producer: p.producer, type: streamType(p.source) })),
-      [...this.consumers.values()].map((c) => ({ consumer: c, type: streamType(c.appData.source) })),
+      [...this.consumers.values()].map((c) => ({ consumer: c, type: streamType(c.appData.source), forwarded: true })),
     );
   }
 

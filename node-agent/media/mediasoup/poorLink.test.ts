@@ -7,6 +7,7 @@ import { MultiStreamTestClient, sessionSignalling, type StreamFigures } from '..
 import { Child } from '../../testing/rpc.js';
 import { MediasoupConferenceMedia } from './MediasoupConferenceMedia.js';
 import { MediasoupEngine } from './MediasoupEngine.js';
+import { MediaStatistics } from '../../status/MediaStatistics.js';
 
 /**
  * A participant on a poor link does not degrade the others. The poor participant's client runs
@@ -167,5 +168,26 @@ describe('a participant on a poor link', () => {
     for (const key of ['a→p audio', 'b→p audio', 'p→a audio', 'p→b audio']) expect(figures[key]!.packets, key).toBeGreaterThan(0);
     // Video shares what is left of the downlink with retransmissions: some of it, from someone.
     expect(figures['a→p video']!.packets + figures['b→p video']!.packets).toBeGreaterThan(0);
+
+    // The node's own view: one 20-s quality window (its clock moves 5 s per measurement, taken
+    // every 1.5 s of real time). The poor participant's call is Terrible; the good ones' Good,
+    // the poor one's losses on its way in not counted against those who receive it.
+    let clock = Date.now();
+    const statistics = new MediaStatistics(() => ['a', 'b', 'p'].map((id) => ({ conferenceId: 'x', participantId: id, measure: () => m.session(id)!.mediaStreams() })), { now: () => clock });
+    for (const id of ['a', 'b', 'p']) statistics.track('x', id);
+    for (let i = 0; i < 5; i++) {
+      await statistics.sample();
+      await new Promise((r) => setTimeout(r, 1_500));
+      clock += 5_000;
+    }
+    const quality = Object.fromEntries(['a', 'b', 'p'].map((id) => [id, statistics.participant(id)!.qualityWindows.at(-1)]));
+    console.info(`node statistics on the poor link: ${JSON.stringify({ quality, p: statistics.participant('p')!.streams })}`);
+    expect(quality.p!.quality).toBe('4_terrible');
+    // Both ways: what it sends arrives short, and its receiver reports what the downlink lost.
+    const pVideo = statistics.participant('p')!.streams.find((s) => s.type === 'video')!;
+    expect(pVideo.rx!.packetsLost).toBeGreaterThan(0);
+    expect(pVideo.tx!.packetsLost).toBeGreaterThan(0);
+    expect(quality.a!.quality).toBe('1_good');
+    expect(quality.b!.quality).toBe('1_good');
   });
 });

@@ -54,8 +54,8 @@ export async function measureProducer(p: types.Producer | undefined): Promise<Me
   return combine([{ stats: await statsOf(p, 'inbound-rtp'), clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType }]);
 }
 
-/** Per consumer: its source's losses when first measured (they happened before it existed). */
-const upstreamBaseline = new WeakMap<types.Consumer, number>();
+/** Per consumer, when first measured: its source's losses and the losses its receiver had reported. */
+const baselines = new WeakMap<types.Consumer, { upstream: number; reported: number }>();
 /** Per consumer: its figures when last measured, and when (a participant's consumers are measured a few at a time). */
 const lastMeasured = new WeakMap<types.Consumer, { at: number; stats: RtpStat[] }>();
 
@@ -70,20 +70,27 @@ export const CONSUMERS_MEASURED_PER_CALL = 4;
 async function consumerStats(c: types.Consumer): Promise<RtpStat[]> {
   const all = c.closed ? [] : ((await c.getStats().catch(() => [])) as RtpStat[]);
   const upstream = all.filter((s) => s.type === 'inbound-rtp').reduce((n, s) => n + (wholeCyclesRemoved(s.packetsLost, s.packetCount) ?? 0), 0);
-  if (!upstreamBaseline.has(c)) upstreamBaseline.set(c, upstream);
-  const sourceLost = Math.max(0, upstream - upstreamBaseline.get(c)!);
-  const stats = all.filter((s) => s.type === 'outbound-rtp').map((s) => ({ ...s, packetsLost: Math.max(0, (s.packetsLost ?? 0) - sourceLost) }));
+  const outbound = all.filter((s) => s.type === 'outbound-rtp');
+  const reported = outbound.reduce((n, s) => n + (s.packetsLost ?? 0), 0);
+  // Losses before the first measurement cannot be told apart: counted from then on. The source's
+  // losses and the receiver's reports of them arrive at different times (each side's RTCP
+  // interval): an estimate, which is why call quality leaves forwarded streams out (ParticipantMeter).
+  if (!baselines.has(c)) baselines.set(c, { upstream, reported });
+  const base = baselines.get(c)!;
+  const linkLost = Math.max(0, reported - base.reported - Math.max(0, upstream - base.upstream));
+  // One entry per consumer (a simulcast consumer sends one layer at a time).
+  const stats = outbound.slice(0, 1).map((s) => ({ ...s, packetsLost: linkLost }));
   lastMeasured.set(c, { at: performance.now(), stats });
   return stats;
 }
 
 /**
  * What the node sends through these consumers together (a participant's receivers of one type).
- * A forwarded stream keeps its source's sequence gaps, so the receiver reports those as lost
- * too: what the source already lacked (its producer's losses since the consumer began) is taken
- * off, leaving what the link to this participant lost.
+ * A forwarded stream keeps its source's sequence gaps, so its receiver reports those as lost
+ * too: the source's losses since the consumer's first measurement are taken off. `forwarded`:
+ * the consumers carry other participants' streams (not a stream the node makes, like the mix).
  */
-export async function measureConsumers(consumers: readonly types.Consumer[], fresh = CONSUMERS_MEASURED_PER_CALL): Promise<MeasuredDirection | undefined> {
+export async function measureConsumers(consumers: readonly types.Consumer[], forwarded: boolean, fresh = CONSUMERS_MEASURED_PER_CALL): Promise<MeasuredDirection | undefined> {
   const live = consumers.filter((c) => !c.closed && !c.paused);
   const due = new Set([...live].sort((x, y) => (lastMeasured.get(x)?.at ?? -1) - (lastMeasured.get(y)?.at ?? -1)).slice(0, fresh));
   const entries = await Promise.all(
@@ -93,21 +100,23 @@ export async function measureConsumers(consumers: readonly types.Consumer[], fre
       return { stats, clockRate: codec?.clockRate ?? 90_000, mimeType: codec?.mimeType };
     }),
   );
-  return combine(entries);
+  const out = combine(entries);
+  return out && forwarded ? { ...out, forwarded } : out;
 }
 
 /** Streams by type from producers (what the participant sends) and consumers (what it receives). */
 export async function measureStreams(
   participantId: string,
   producers: readonly { producer: types.Producer; type: MeasuredStream['type'] }[],
-  consumers: readonly { consumer: types.Consumer; type: MeasuredStream['type'] }[],
+  consumers: readonly { consumer: types.Consumer; type: MeasuredStream['type']; forwarded: boolean }[],
 ): Promise<MeasuredStream[]> {
   const out: MeasuredStream[] = [];
   for (const type of ['audio', 'video', 'presentation'] as const) {
     const mine = producers.filter((p) => p.type === type && !p.producer.closed);
     // One producer per type per participant; if a replaced one lingers, the newest counts.
     const rx = await measureProducer(mine[mine.length - 1]?.producer);
-    const tx = await measureConsumers(consumers.filter((c) => c.type === type).map((c) => c.consumer));
+    const receivers = consumers.filter((c) => c.type === type);
+    const tx = await measureConsumers(receivers.map((c) => c.consumer), receivers.some((c) => c.forwarded));
     if (!rx && !tx) continue;
     out.push({ id: `${participantId}/${type}`, type, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
   }
