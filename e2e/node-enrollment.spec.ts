@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -12,12 +12,15 @@ import { startPlatform, type Platform } from './support/platform.js';
  */
 let platform: Platform;
 let bundled: ChildProcess | null = null;
+let dir: string | null = null;
 test.beforeAll(async () => {
   platform = await startPlatform({ managementPort: 18480, nodePort: 18481, mediaPorts: '45500-45599' });
 });
 test.afterAll(async () => {
   bundled?.kill('SIGKILL');
   await platform?.stop();
+  // Its node_modules is a link to the repository's: rmSync removes the link, not what it points to.
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function signIn(page: Page) {
@@ -53,7 +56,7 @@ test('adding a node in the console offers its bundle; started elsewhere it enrol
   await panel.getByRole('button', { name: 'Deployment bundle (.tar.gz)' }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe('openmeet-node-bundled-node.tar.gz');
-  const dir = mkdtempSync(join(tmpdir(), 'om-e2e-bundle-'));
+  dir = mkdtempSync(join(tmpdir(), 'om-e2e-bundle-'));
   await file.saveAs(join(dir, 'bundle.tar.gz'));
   expect(spawnSync('tar', ['xzf', 'bundle.tar.gz'], { cwd: dir }).status).toBe(0);
   const root = join(dir, 'openmeet-node-bundled-node');

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -18,6 +18,7 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
   let server: ManagementServer;
   let child: ChildProcess | null = null;
   let nodeId: number;
+  let dir: string | null = null;
   const enrollment = (format: string) => fetch(`${server.url}/api/admin/command/v1/conferencing_node/enrollment/`, { method: 'POST', headers: auth, body: JSON.stringify({ conferencing_node_id: nodeId, format }) });
 
   beforeAll(async () => {
@@ -33,6 +34,8 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
   afterAll(async () => {
     child?.kill('SIGKILL');
     await server?.stop();
+    // The unpacked bundle (its node_modules is a link to the repository's, which rmSync does not follow).
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('offers the configuration alone and a Dockerfile, each with a new one-time token', async () => {
@@ -53,7 +56,7 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
     const res = await enrollment('bundle');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="openmeet-node-bundle-node.tar.gz"');
-    const dir = mkdtempSync(join(tmpdir(), 'om-bundle-'));
+    dir = mkdtempSync(join(tmpdir(), 'om-bundle-'));
     writeFileSync(join(dir, 'bundle.tar.gz'), Buffer.from(await res.arrayBuffer()));
     // The system's tar, not ours, unpacks it.
     const untar = spawnSync('tar', ['xzf', 'bundle.tar.gz'], { cwd: dir });
