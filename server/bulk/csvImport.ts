@@ -5,24 +5,22 @@ import { normaliseAlias } from '../../shared/alias/normalise.js';
 import { nameFieldOf, type ResourceDef } from '../../shared/config/resource.js';
 import {
   changeObjects,
-  createObject,
+  existingObjectIds,
   findObjectIdsByName,
   getObjects,
   insertObjects,
   listObjects,
   missingReferences,
   resourceDef,
-  updateObject,
   validateChangedObject,
   validateNewObject,
   type ConfigRecord,
 } from '../config/config.service.js';
 import { isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { ConfigBus } from '../platform/ConfigBus.js';
 import { ConferenceStore } from '../config/store/ConferenceStore.js';
 import { csvKey, decryptSecret } from './bulk.service.js';
-import { capErrors, CSV_DEFINITIONS, CSV_MESSAGES, isServiceKind, lineError, MAX_ERRORS, parseCsvInSteps, REF_COLUMNS, sortByLine, type CsvKind, type CsvRecord, type CsvRef } from './csvFormat.js';
+import { capErrors, CSV_DEFINITIONS, CSV_MESSAGES, isServiceKind, lineError, parseCsvInSteps, REF_COLUMNS, sortByLine, type CsvKind, type CsvRecord, type CsvRef } from './csvFormat.js';
 
 /**
  * Importing one CSV file (guide-digest-3 §15), all or nothing, without freezing the API: the file
@@ -141,10 +139,6 @@ class Rejected {
     this.errors.push(...errors);
     this.lines.add(r.line);
   }
-  /** Row by row, checking stops once this many messages are in. */
-  get full(): boolean {
-    return this.errors.length >= MAX_ERRORS;
-  }
 }
 
 /**
@@ -165,7 +159,7 @@ export async function importCsv(dom: Domain, kind: CsvKind, text: string, opts: 
   if (parsed.errors.length) throw failed(parsed.errors, parsed.rejected);
   report({ stage: 'validating', total: parsed.records.length });
   try {
-    const result = kind === 'automatic_participant' ? await importRowByRow(dom, kind, parsed.records, report) : await importInBatches(dom, kind, parsed.records, report);
+    const result = await importInBatches(dom, kind, parsed.records, report);
     report({ stage: 'done', validated: parsed.records.length, written: parsed.records.length });
     return result;
   } catch (err) {
@@ -177,17 +171,21 @@ export async function importCsv(dom: Domain, kind: CsvKind, text: string, opts: 
 
 type Report = (p: Partial<ImportProgress>) => void;
 
-/** Services and device aliases: validated in steps against one read of what exists, written in multi-row statements. */
+/** Validated in steps against one read of what exists, then written in multi-row statements. */
 async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[], report: Report): Promise<ImportResult> {
   const def = CSV_DEFINITIONS[kind];
   const nameField = nameFieldOf(def);
   const rejected = new Rejected();
   const idOf = await resolveNames(dom, def, records);
 
-  // What the file overwrites: one lookup of every name, one read of those objects.
-  const names = records.map((r) => String(r.input[nameField] ?? '')).filter((n) => n !== '');
+  // What the file overwrites: one lookup of every name, one read of those objects. ADPs are
+  // matched by (alias, conference) instead, against all of them (one may belong to several conferences).
+  const adp = kind === 'automatic_participant';
+  const names = adp ? [] : records.map((r) => String(r.input[nameField] ?? '')).filter((n) => n !== '');
   const holders = await findObjectIdsByName(dom.db, def, names);
   const existing = await getObjects(dom, def, [...new Set(holders.values())]);
+  const adps = adp ? await listAll(dom, kind) : [];
+  const changed = new Map<number, number>();
 
   const creates: { r: CsvRecord; values: Record<string, unknown> }[] = [];
   const changes: { r: CsvRecord; before: ConfigRecord; values: Record<string, unknown> }[] = [];
@@ -202,16 +200,26 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
       rejected.add(r, resolved.errors);
       continue;
     }
-    const input = resolved.input;
+    const { input, conferenceId } = resolved;
     if (isServiceKind(kind)) input.aliases = r.aliases.map((a) => ({ alias: a.alias, description: a.description }));
-    const holder = holders.get(String(input[nameField] ?? ''));
     try {
-      if (holder === undefined) creates.push({ r, values: validateNewObject(def, input) });
-      else {
-        const before = existing.get(holder);
+      let before: ConfigRecord | undefined;
+      if (adp) {
+        before = matchAdp(adps, String(input.alias ?? ''), conferenceId);
+        input.conference = before ? idsOf(before.conference) : conferenceId === null ? [] : [conferenceId];
+      } else {
+        const holder = holders.get(String(input[nameField] ?? ''));
+        before = holder === undefined ? undefined : existing.get(holder);
         // The name belongs to an object of another kind (a service of another type).
-        if (!before) throw AppError.validation({ [nameField]: [def.unique?.[0]?.message ?? 'This name is already in use.'] });
-        changes.push({ r, before, values: validateChangedObject(def, before, input) });
+        if (holder !== undefined && !before) throw AppError.validation({ [nameField]: [def.unique?.[0]?.message ?? 'This name is already in use.'] });
+      }
+      if (!before) creates.push({ r, values: validateNewObject(def, input) });
+      else {
+        const change = { r, before, values: validateChangedObject(def, before, input) };
+        // An ADP in two conferences may be matched by two rows: the later one wins, as it would one row at a time.
+        const earlier = changed.get(before.id);
+        if (earlier === undefined) changed.set(before.id, changes.push(change) - 1);
+        else changes[earlier] = change;
       }
     } catch (err) {
       if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
@@ -231,11 +239,9 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
       const all = [...changes, ...creates];
       const gone = await missingReferences(tx, def, all.map((x) => x.values));
       for (const [i, fields] of gone) rejected.add(all[i]!.r, recordErrors(all[i]!.r, AppError.validation(Object.fromEntries(fields.map((f) => [f, ['This object no longer exists.']])))));
-      // So does an object it overwrites that was deleted or renamed meanwhile.
-      const still = await findObjectIdsByName(tx, def, changes.map((c) => String(c.values[nameField] ?? c.before[nameField])));
-      for (const c of changes) {
-        if (still.get(String(c.values[nameField] ?? c.before[nameField])) !== c.before.id) rejected.add(c.r, [lineError(c.r.line, null, CSV_MESSAGES.changedMeanwhile)]);
-      }
+      // So does an object it overwrites that was deleted meanwhile.
+      const still = await existingObjectIds(tx, def, changes.map((c) => c.before.id));
+      for (const c of changes) if (!still.has(c.before.id)) rejected.add(c.r, [lineError(c.r.line, null, CSV_MESSAGES.changedMeanwhile)]);
       if (rejected.errors.length) throw rejected;
       await changeObjects(tdom, def, changes);
       report({ written: changes.length });
@@ -280,61 +286,20 @@ async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values
   }
 }
 
-/**
- * Automatically Dialed Participants: matched by (alias, conference), one ADP may belong to several
- * conferences, so each row reads what the previous ones wrote; files of ADPs are small.
- */
-async function importRowByRow(dom: Domain, kind: CsvKind, records: CsvRecord[], report: Report): Promise<ImportResult> {
-  const def = CSV_DEFINITIONS[kind];
-  const idOf = await resolveNames(dom, def, records);
-  const changed: string[] = [];
-  const bus = new ConfigBus();
-  bus.on('changed', (what) => changed.push(what));
-  const idsOf = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
-  report({ stage: 'writing' });
-  const result = await dom.db.transaction(async (tx) => {
-    const tdom: Domain = { ...dom, db: tx, bus };
-    const rejected = new Rejected();
-    const created = new Set<number>();
-    const updated = new Set<number>();
-    const adps: ConfigRecord[] = [];
-    for (let total = Infinity; adps.length < total; ) {
-      const page = await listObjects(tdom, kind, { offset: adps.length, limit: 500, orderBy: 'id' });
-      total = page.items.length ? page.total : adps.length;
-      adps.push(...page.items);
-    }
-    for (const [n, r] of records.entries()) {
-      if (rejected.full) break;
-      report({ validated: n, written: n });
-      const resolved = withReferences(def, r, idOf);
-      if ('errors' in resolved) {
-        rejected.add(r, resolved.errors);
-        continue;
-      }
-      const { input, conferenceId } = resolved;
-      try {
-        const alias = String(input.alias).toLowerCase();
-        const existing =
-          adps.find((a) => String(a.alias).toLowerCase() === alias && (conferenceId === null ? idsOf(a.conference).length === 0 : idsOf(a.conference).includes(conferenceId))) ?? null;
-        const confs = idsOf(existing?.conference);
-        input.conference = conferenceId === null || confs.includes(conferenceId) ? confs : [...confs, conferenceId];
-        if (existing) {
-          Object.assign(existing, await updateObject(tdom, kind, existing.id, input));
-          if (!created.has(existing.id)) updated.add(existing.id);
-        } else {
-          const saved = await createObject(tdom, kind, input);
-          created.add(saved.id);
-          adps.push(saved);
-        }
-      } catch (err) {
-        if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-        rejected.add(r, recordErrors(r, err));
-      }
-    }
-    // Throwing rolls the whole file back.
-    if (rejected.errors.length) throw rejected;
-    return { created: created.size, updated: updated.size };
-  });
-  for (const what of new Set(changed)) dom.bus.notify(what);
-  return result;
+const idsOf = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
+
+/** The ADP with this alias in this conference (or in none, without one). */
+function matchAdp(adps: ConfigRecord[], alias: string, conferenceId: number | null): ConfigRecord | undefined {
+  const lower = alias.toLowerCase();
+  return adps.find((a) => String(a.alias).toLowerCase() === lower && (conferenceId === null ? idsOf(a.conference).length === 0 : idsOf(a.conference).includes(conferenceId)));
+}
+
+/** Every object of a kind, page by page. */
+async function listAll(dom: Domain, kind: CsvKind): Promise<ConfigRecord[]> {
+  const all: ConfigRecord[] = [];
+  for (;;) {
+    const { total, items } = await listObjects(dom, kind, { offset: all.length, limit: 500, orderBy: 'id' });
+    all.push(...items);
+    if (items.length === 0 || all.length >= total) return all;
+  }
 }

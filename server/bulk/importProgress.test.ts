@@ -5,7 +5,7 @@ import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import { ALIAS_MESSAGES } from '../../shared/alias/alias.schema.js';
 import { PIN_MESSAGES } from '../../shared/conference/pin.js';
 import { listAdminLog } from '../audit/adminLog.service.js';
-import { findObjectByName, listObjects } from '../config/config.service.js';
+import { createObject, findObjectByName, getObject, listObjects } from '../config/config.service.js';
 import { AppError } from '../errors/AppError.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
@@ -141,6 +141,17 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     const aliases = async (n: string) => ((await findObjectByName(server.dom, 'vmr', n))!.aliases as { alias: string }[]).map((a) => a.alias);
     expect(await aliases('ben')).toEqual(['meet.ann', 'meet.ben']);
     expect(await aliases('ann')).toEqual(['meet.anne']);
+  });
+
+  it('imports ADPs in batches too: an ADP in two conferences matched by two rows takes the later row', async () => {
+    const a = await createObject(server.dom, 'vmr', { name: 'adp room a' });
+    const b = await createObject(server.dom, 'vmr', { name: 'adp room b' });
+    const shared = await createObject(server.dom, 'automatic_participant', { alias: 'both@example.com', conference: [a.id, b.id] });
+    const text = 'both@example.com,,,,,chair,,,,,,,adp room a\nboth@example.com,,,,,guest,,,,,,,adp room b\nnew@example.com,,,,,guest,,,,,,,adp room b\n';
+    expect(await importCsv(server.dom, 'automatic_participant', text)).toEqual({ created: 1, updated: 1 });
+    const after = await getObject(server.dom, 'automatic_participant', shared.id);
+    expect(after).toMatchObject({ role: 'guest', conference: [a.id, b.id] });
+    expect(await findObjectByName(server.dom, 'automatic_participant', 'new@example.com')).toMatchObject({ conference: [b.id] });
   });
 
   it('reports progress through the import: stages in order, counts that only grow', async () => {

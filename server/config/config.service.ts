@@ -425,6 +425,13 @@ export async function getObjects(dom: Domain, def: ResourceDef, ids: number[]): 
   return out;
 }
 
+/** Which of `ids` are still objects of this resource (one query per 5,000). */
+export async function existingObjectIds(db: Database, def: ResourceDef, ids: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < ids.length; i += 5000) for (const id of await storeOf(def).existingIds(db, def, ids.slice(i, i + 5000))) out.add(id);
+  return out;
+}
+
 /** Indexes of `values` whose references name no object (checked in one query per reference field): index → fields. */
 export async function missingReferences(db: Database, def: ResourceDef, values: Record<string, unknown>[]): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
