@@ -184,7 +184,7 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
   const names = adp ? [] : records.map((r) => String(r.input[nameField] ?? '')).filter((n) => n !== '');
   const holders = await findObjectIdsByName(dom.db, def, names);
   const existing = await getObjects(dom, def, [...new Set(holders.values())]);
-  const adps = adp ? await listAll(dom, kind) : [];
+  const adps = byAlias(adp ? await listAll(dom, kind) : []);
   const changed = new Map<number, number>();
 
   const creates: { r: CsvRecord; values: Record<string, unknown> }[] = [];
@@ -288,10 +288,18 @@ async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values
 
 const idsOf = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
 
-/** The ADP with this alias in this conference (or in none, without one). */
-function matchAdp(adps: ConfigRecord[], alias: string, conferenceId: number | null): ConfigRecord | undefined {
-  const lower = alias.toLowerCase();
-  return adps.find((a) => String(a.alias).toLowerCase() === lower && (conferenceId === null ? idsOf(a.conference).length === 0 : idsOf(a.conference).includes(conferenceId)));
+/** The ADP with this alias in this conference (or in none, without one); `adps` by lower-cased alias. */
+function matchAdp(adps: Map<string, ConfigRecord[]>, alias: string, conferenceId: number | null): ConfigRecord | undefined {
+  return adps.get(alias.toLowerCase())?.find((a) => (conferenceId === null ? idsOf(a.conference).length === 0 : idsOf(a.conference).includes(conferenceId)));
+}
+
+function byAlias(adps: ConfigRecord[]): Map<string, ConfigRecord[]> {
+  const out = new Map<string, ConfigRecord[]>();
+  for (const a of adps) {
+    const k = String(a.alias).toLowerCase();
+    (out.get(k) ?? out.set(k, []).get(k)!).push(a);
+  }
+  return out;
 }
 
 /** Every object of a kind, page by page. */
