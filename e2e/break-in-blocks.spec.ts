@@ -20,7 +20,7 @@ const requestToken = (pin: string) =>
     body: JSON.stringify({ display_name: 'Caller' }),
   });
 
-test('a service blocked by wrong PINs is shown under Live status and the Lift button lets the Host in', async ({ page }) => {
+test('a service blocked by wrong PINs is shown under Live status and the Lift button lets the Host in', async ({ page, browser }) => {
   const patched = await fetch(`${platform.consoleUrl}/api/admin/configuration/v1/global/1/`, { method: 'PATCH', headers: admin(), body: JSON.stringify({ bdpm_max_pin_failures_per_window: 5 }) });
   expect(patched.status).toBeLessThan(300);
   await createVmr(platform, { name: 'Blocked room', aliases: [{ alias: 'blocked.room' }], pin: '2468' });
@@ -44,8 +44,27 @@ test('a service blocked by wrong PINs is shown under Live status and the Lift bu
   await expect(row).toContainText('Too many incorrect PINs');
   await expect(row).toContainText('e2e-node');
 
+  // An administrator who may only view conference status sees the block, with no Lift button.
+  const base = `${platform.consoleUrl}/api/admin/configuration/v1`;
+  const role = await fetch(`${base}/role/`, { method: 'POST', headers: admin(), body: JSON.stringify({ name: 'Status viewer', permissions: ['is_administrator', 'may_use_web', 'view_conference_status'] }) });
+  expect(role.status).toBe(201);
+  const user = await fetch(`${base}/user/`, { method: 'POST', headers: admin(), body: JSON.stringify({ username: 'viewer', password: 'viewer-pw-1', password_confirm: 'viewer-pw-1', roles: [role.headers.get('location')] }) });
+  expect(user.status).toBe(201);
+  const viewerContext = await browser.newContext();
+  const viewer = await viewerContext.newPage();
+  await viewer.goto(`${platform.consoleUrl}/`);
+  await viewer.getByLabel('Username').fill('viewer');
+  await viewer.getByLabel('Password').fill('viewer-pw-1');
+  await viewer.getByRole('button', { name: 'Sign in' }).click();
+  await viewer.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
+  await expect(viewer.getByTestId('break-in-block')).toContainText('Service: Blocked room');
+  await expect(viewer.getByRole('button', { name: 'Lift' })).toHaveCount(0);
+
   await row.getByRole('button', { name: 'Lift' }).click();
   await expect(row).toHaveCount(0);
   await expect(page.getByText('No services or addresses are blocked')).toBeVisible();
   expect((await requestToken('2468')).status).toBe(200);
+  // The viewer's open page follows.
+  await expect(viewer.getByText('No services or addresses are blocked')).toBeVisible();
+  await viewerContext.close();
 });

@@ -1,6 +1,7 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
+import { allows } from '../../../shared/admin/permissions.js';
 import { errorMessage, useTRPC } from '../trpc.js';
 
 interface Block {
@@ -21,6 +22,9 @@ export function BreakInBlocksSection() {
   const [blocks, setBlocks] = useState<Block[] | null>(null);
   const sub = useSubscription(trpc.status.breakInBlocks.subscriptionOptions(undefined, { onData: (data) => setBlocks(data) }));
   const lift = useMutation(trpc.status.liftBreakInBlock.mutationOptions());
+  // Lifting needs "May modify conference status"; others see the blocks only.
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const canLift = allows(me.data?.permissions ?? [], 'status', 'modify');
   return (
     <section aria-labelledby="break-in-blocks">
       <h2 id="break-in-blocks">Break-in blocks</h2>
@@ -39,7 +43,7 @@ export function BreakInBlocksSection() {
               <th>Nodes</th>
               <th>Since</th>
               <th>Until</th>
-              <th />
+              {canLift && <th />}
             </tr>
           </thead>
           <tbody>
@@ -50,11 +54,13 @@ export function BreakInBlocksSection() {
                 <td>{b.nodes.join(', ')}</td>
                 <td>{new Date(b.since).toLocaleTimeString()}</td>
                 <td>{new Date(b.until).toLocaleTimeString()}</td>
-                <td>
-                  <button type="button" className="danger" disabled={lift.isPending} onClick={() => lift.mutate({ block_id: b.id })}>
-                    Lift
-                  </button>
-                </td>
+                {canLift && (
+                  <td>
+                    <button type="button" className="danger" disabled={lift.isPending} onClick={() => lift.mutate({ block_id: b.id })}>
+                      Lift
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
