@@ -1,5 +1,5 @@
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { openDatabase } from '../../db/client.js';
 import { nodeCredential } from '../../db/schema.js';
 import { NodeAgent, type NodeAgentOptions } from '../../node-agent/NodeAgent.js';
 import { NodeIdentity } from '../../node-agent/management/NodeIdentity.js';
-import { NODE_WS_PATH, serverToNodeSchema, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
+import { NODE_KEY_HEADER, NODE_THEMES_PATH, NODE_WS_PATH, serverToNodeSchema, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
 import { ManagementServer } from '../ManagementServer.js';
@@ -20,6 +20,10 @@ const silent = pino({ level: 'silent' });
 const KEY = 'identity-test-key';
 const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
 const tempDir = () => mkdtempSync(join(tmpdir(), 'om-identity-'));
+/** This machine's address on its network: a connection from it is not loopback. */
+const lanAddress = Object.values(networkInterfaces())
+  .flatMap((l) => l ?? [])
+  .find((i) => i.family === 'IPv4' && !i.internal)?.address;
 
 /** A hand-driven node link: waits for the challenge, then lets the test send what it wants. */
 class RawLink {
@@ -28,8 +32,8 @@ class RawLink {
     ws.on('message', (d) => this.received.push(serverToNodeSchema.parse(JSON.parse(String(d)))));
   }
 
-  static async open(url: string, localAddress?: string): Promise<RawLink> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + NODE_WS_PATH, localAddress ? { localAddress } : {});
+  static async open(url: string): Promise<RawLink> {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + NODE_WS_PATH);
     const link = new RawLink(ws);
     await until(() => link.nonce, (n) => n !== null);
     return link;
@@ -67,8 +71,8 @@ describe('node identity', () => {
     nodes.push(node);
     return node;
   };
-  const raw = async (localAddress?: string) => {
-    const r = await RawLink.open(server.url, localAddress);
+  const raw = async (url = server.url) => {
+    const r = await RawLink.open(url);
     raws.push(r);
     return r;
   };
@@ -87,7 +91,8 @@ describe('node identity', () => {
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent, nodeLink: { duplicateProbeMs: 1_000 } });
+    // Every interface, so that one test can come from this machine's network address.
+    server = await ManagementServer.start({ host: '0.0.0.0', port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent, nodeLink: { duplicateProbeMs: 1_000 } });
   });
   afterEach(async () => {
     for (const r of raws.splice(0)) r.close();
@@ -155,10 +160,14 @@ describe('node identity', () => {
     expect(conf!.participants.map((p) => p.node)).toEqual(['liar-node']);
   });
 
-  it('accepts the platform key from this machine only', async () => {
-    const remote = await raw('127.0.0.2');
+  it.skipIf(!lanAddress)('accepts the platform key from this machine only', async () => {
+    const remote = await raw(server.url.replace('0.0.0.0', lanAddress!));
     remote.send(remote.hello(await NodeIdentity.load(tempDir()), 'far-node', { enrollmentKey: KEY }));
     expect(await remote.verdict()).toMatchObject({ type: 'rejected', code: 'not_allowed' });
+    // Nor does it fetch theme packages from there (a node elsewhere uses its link's session).
+    const themeUrl = (host: string) => `${server.url.replace('0.0.0.0', host)}${NODE_THEMES_PATH}/base`;
+    expect((await fetch(themeUrl(lanAddress!), { headers: { [NODE_KEY_HEADER]: KEY } })).status).toBe(401);
+    expect((await fetch(themeUrl('127.0.0.1'), { headers: { [NODE_KEY_HEADER]: KEY } })).status).toBe(200);
   });
 
   it('enrolls a node added in the console with its one-time token: single use, expiring, for that node only', async () => {

@@ -6,6 +6,7 @@ import { secretEquals } from '../../shared/security/secretEquals.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
+import { isLoopback } from '../http/webSecurity.js';
 import { defaultLocationId } from './location.service.js';
 
 type Hello = Extract<NodeToServer, { type: 'hello' }>;
@@ -30,8 +31,6 @@ export function helloSignatureValid(hello: Hello, nonce: string): boolean {
     return false;
   }
 }
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
  * Who is this node? A signed hello (checked by the caller) proves possession of a key; this decides
@@ -85,7 +84,7 @@ export async function authenticateNode(dom: Domain, hello: Hello, ctx: { remoteA
   if (credential) return refuse('invalid_credentials', 'This node name is enrolled with another identity');
 
   if (hello.enrollmentKey && secretEquals(hello.enrollmentKey, ctx.platformKey)) {
-    if (!LOOPBACK.has(ctx.remoteAddress)) {
+    if (!isLoopback(ctx.remoteAddress)) {
       return refuse('not_allowed', "The platform enrollment key is accepted from the management server's own machine only; use the node's enrollment token");
     }
     // Read before the transaction: PGlite has one connection, a read through dom.db inside it would wait forever.

@@ -5,6 +5,7 @@ import { NODE_KEY_HEADER, NODE_SESSION_HEADER, NODE_THEMES_PATH } from '../../sh
 import { secretEquals } from '../../shared/security/secretEquals.js';
 import type { Domain } from '../domain.js';
 import { readEnrollmentKey } from '../platform/enrollmentKey.js';
+import { isLoopback } from '../http/webSecurity.js';
 import { AppError } from '../errors/AppError.js';
 import { sendError } from '../rest/tastypie.js';
 import { basePackage } from './baseTheme.js';
@@ -24,8 +25,8 @@ function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array)
 /**
  * Node-facing theme downloads: `GET /api/node/v1/themes/base` (the Base theme) and `…/:id` (an
  * uploaded theme's ZIP as stored). Nodes authenticate with the session their connection was given
- * (`sessionNode`), or the platform's enrollment key in a header, compared in constant time (hashed
- * first, so length differences do not leak either).
+ * (`sessionNode`), or (from this machine only) the platform's enrollment key in a header, compared
+ * in constant time (hashed first, so length differences do not leak either).
  */
 export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain, sessionNode: (token: string) => number | null = () => null): void {
   const authed =
@@ -34,7 +35,8 @@ export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain, s
       const session = req.headers[NODE_SESSION_HEADER];
       const given = req.headers[NODE_KEY_HEADER];
       const bySession = typeof session === 'string' && session !== '' && sessionNode(session) !== null;
-      const key = bySession ? null : await readEnrollmentKey(dom.db);
+      // The platform key counts only on this machine, as for enrollment; nodes elsewhere use their session.
+      const key = bySession || !isLoopback(req.socket.remoteAddress) ? null : await readEnrollmentKey(dom.db);
       if (!bySession && (typeof given !== 'string' || !given || !key || !secretEquals(given, key))) {
         return reply.code(401).send({ error: 'Invalid enrollment key' });
       }
