@@ -25,6 +25,8 @@ import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceM
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
+import { nodeMetrics } from './status/nodeMetrics.js';
+import type { NodeLoad } from '../shared/node-protocol/mediaStatus.js';
 import { NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
@@ -175,6 +177,10 @@ export class NodeAgent {
       clearInterval(lagWindow);
       loopDelay.disable();
     });
+    // Prometheus text: conferences, participants, load, packets and loss, event-loop lag.
+    let lastLoad: NodeLoad | null = null;
+    const metrics = nodeMetrics(name, manager, statistics, () => lastLoad);
+    app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
     app.get('/healthz', async () => ({
       ok: true,
       configured: (linkRef.current?.config ?? null) !== null,
@@ -265,7 +271,10 @@ export class NodeAgent {
     statistics.start();
     const reportLoad = () =>
       void load.measure().then(
-        (l) => link.send({ type: 'node_load', load: l }),
+        (l) => {
+          lastLoad = l;
+          link.send({ type: 'node_load', load: l });
+        },
         (err: unknown) => log.warn({ err }, 'node load could not be measured'),
       );
     loadTimer = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();

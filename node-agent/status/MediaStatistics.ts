@@ -100,11 +100,29 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
     this.meters.get(participantId)?.clientReport(type, report);
   }
 
+  /** Packets the node received and sent for its participants, and those lost, since it started. */
+  totals(): { rx: { packets: number; lost: number }; tx: { packets: number; lost: number } } {
+    const t = structuredClone(this.finished);
+    for (const m of this.meters.values()) {
+      for (const d of ['rx', 'tx'] as const) {
+        t[d].packets += m.totals[d].packets;
+        t[d].lost += m.totals[d].lost;
+      }
+    }
+    return t;
+  }
+
+  private readonly finished = { rx: { packets: 0, lost: 0 }, tx: { packets: 0, lost: 0 } };
+
   /** The participant left: its end record (what the CDR keeps); the meter is dropped. */
   finish(participantId: string, reason: string): ParticipantRecord | undefined {
     const m = this.meters.get(participantId);
     if (!m) return undefined;
     this.meters.delete(participantId);
+    for (const d of ['rx', 'tx'] as const) {
+      this.finished[d].packets += m.totals[d].packets;
+      this.finished[d].lost += m.totals[d].lost;
+    }
     return m.record(this.now(), reason);
   }
 

@@ -49,6 +49,9 @@ export class ParticipantMeter {
     this.reported.set(type, report);
   }
 
+  /** Packets delivered and lost since the meter started, by direction (the node's /metrics counters). */
+  readonly totals = { rx: { packets: 0, lost: 0 }, tx: { packets: 0, lost: 0 } };
+
   /** Takes one measurement of the participant's streams at `at` (ms). */
   update(at: number, measured: readonly MeasuredStream[]): void {
     const iso = new Date(at).toISOString();
@@ -90,6 +93,8 @@ export class ParticipantMeter {
     // mix). A forwarded stream's reported loss mixes its sender's gaps with this link's: left out.
     if (!(dir === 'tx' && m.forwarded)) this.counters[key] = { packets: delivered, lost: m.packetsLost };
     const windowExpected = dDelivered + dLost;
+    this.totals[dir].packets += dDelivered;
+    this.totals[dir].lost += dLost;
     return {
       ...(m.codec ? { codec: m.codec } : {}),
       ...(reported?.resolution ? { resolution: reported.resolution } : {}),

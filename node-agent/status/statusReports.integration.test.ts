@@ -163,6 +163,20 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     // 320x180 is an SD call in the node's load (guide: SD = half an HD call).
     await until(() => of('node_load').at(-1)!.msg.load.calls, (c) => c.sd === 1 && c.hd === 1, 12_000, 200);
 
+    // /metrics in Prometheus text: every sample line well-formed; the live figures there.
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const samples = parseExposition(text);
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((n, x) => n + x.value, 0);
+    expect(value('openmeet_node_conferences', { node: 'status-node' })).toBe(1);
+    expect(value('openmeet_node_participants', { protocol: 'api' })).toBe(2);
+    expect(value('openmeet_node_participants', { role: 'chair' })).toBe(1);
+    expect(value('openmeet_node_media_packets_total', { direction: 'rx' })).toBeGreaterThan(0);
+    expect(value('openmeet_node_media_packets_total', { direction: 'tx' })).toBeGreaterThan(0);
+    expect(value('openmeet_node_media_load_percent')).toBeGreaterThan(0);
+    expect(value('openmeet_node_participants_by_call_quality', { quality: '0_unknown' })).toBe(2);
+    expect(samples.some((x) => x.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);
+
     // The Guest leaves: the server gets the record a CDR keeps.
     expect((await api('release_token', { token: guest.token })).status).toBe(200);
     const left = await until(() => of('participant_left').find((l) => l.msg.participantId === guest.participant_uuid), (l) => l !== undefined, 5_000);
@@ -180,3 +194,20 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     expect(of('media_statistics').filter((m) => m.at > after + 200).every((m) => m.msg.participants.every((p) => p.participantId !== guest.participant_uuid))).toBe(true);
   }, 90_000);
 });
+
+/**
+ * The Prometheus text exposition format (version 0.0.4), as far as a scrape needs: `# HELP` and
+ * `# TYPE` comments, then `name{label="value",...} number` per sample. Throws on any other line.
+ */
+function parseExposition(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* /.test(line)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
+    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
