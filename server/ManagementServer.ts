@@ -58,6 +58,8 @@ export interface ManagementServerOptions {
   httpsPort?: number;
   /** Where the self-signed HTTPS certificate is generated and kept; default `./data/tls` (DATA_DIR/tls). */
   tlsDir?: string;
+  /** Origins besides the server's own the console may be used from (`CONSOLE_ORIGINS`: a reverse proxy's public origin when it rewrites Host). */
+  allowedOrigins?: string[];
   /** When the HTTPS port cannot be opened: fail (default), or warn and serve HTTP only (the default port of the quick start). */
   httpsOptional?: boolean;
   /** Built web assets (the console); default `./dist/web`. */
@@ -104,7 +106,8 @@ export class ManagementServer {
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
     // Security headers on every answer (refusals included), HTTPS for clients not on this machine.
     let https: ManagementHttps | null = null;
-    registerWebSecurity(app, { httpsPort: () => https?.port ?? null });
+    const allowedOrigins = (opts.allowedOrigins ?? []).map((o) => new URL(o).origin);
+    registerWebSecurity(app, { httpsPort: () => https?.port ?? null, allowedOrigins });
     // First: every route's body limit depends on who is asking, decided before the body is read.
     registerBodyLimits(app, dom);
     registerErrorHandling(app, log.child({ part: 'http' }));
@@ -166,7 +169,7 @@ export class ManagementServer {
       if (!target) return socket.destroy();
       // A page elsewhere must not open the console's WebSocket with the administrator's cookie, and
       // the node link (its key) crosses the network only over TLS once HTTPS is on.
-      const refuse = !sameOrigin(req) ? 'cross-origin WebSocket' : https && !isTls(req) && !isLoopback(req.socket.remoteAddress) ? 'WebSocket over plain HTTP' : null;
+      const refuse = !sameOrigin(req, allowedOrigins) ? 'cross-origin WebSocket' : https && !isTls(req) && !isLoopback(req.socket.remoteAddress) ? 'WebSocket over plain HTTP' : null;
       if (refuse) {
         log.warn({ remote: req.socket.remoteAddress, origin: req.headers.origin, path }, `${refuse} refused`);
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -16,6 +16,8 @@ const server = await ManagementServer.start({
   httpsPort: process.env.HTTPS_PORT === 'off' ? undefined : Number(process.env.HTTPS_PORT ?? 9443),
   // The default port taken by something else must not stop the quick start; a chosen one must.
   httpsOptional: process.env.HTTPS_PORT === undefined,
+  // CONSOLE_ORIGINS: comma-separated public origins of a reverse proxy that rewrites Host (e.g. https://meet.example.com).
+  allowedOrigins: process.env.CONSOLE_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
   tlsDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'tls') : undefined,
 }).catch((err: unknown) => {
   // Another server already has this database: say so in one line, not a stack trace.

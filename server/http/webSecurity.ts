@@ -37,16 +37,20 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /**
- * A browser request's `Origin` is this server's own (same scheme, host and port as the request it
- * came with), or absent (not a browser: the REST API's scripts, a node). A page elsewhere that
- * tries to use the administrator's cookie (WebSocket, form post) is refused.
+ * A browser request's `Origin` is this server's own (an http(s) page on the host and port the
+ * request was sent to), one of `allowed` (the public origin of a reverse proxy that rewrites
+ * `Host`), or absent (not a browser: the REST API's scripts, a node). A page elsewhere that tries
+ * to use the administrator's cookie (WebSocket, form post) is refused. The scheme is not compared:
+ * a TLS-terminating proxy in front sends https pages' requests over HTTP, and one host:port never
+ * serves both.
  */
-export function sameOrigin(req: IncomingMessage): boolean {
+export function sameOrigin(req: IncomingMessage, allowed: readonly string[] = []): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   try {
     const u = new URL(origin);
-    return u.host === req.headers.host && u.protocol === (isTls(req) ? 'https:' : 'http:');
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+    return u.host === req.headers.host || allowed.includes(u.origin);
   } catch {
     return false; // "null" (sandboxed frames, file:) and garbage
   }
@@ -55,6 +59,8 @@ export function sameOrigin(req: IncomingMessage): boolean {
 export interface WebSecurityOptions {
   /** The HTTPS port when HTTPS is on (clients not on this machine are sent there); null: HTTP only. */
   httpsPort: () => number | null;
+  /** Further origins the console is served from (a reverse proxy's public one). */
+  allowedOrigins?: readonly string[];
 }
 
 export function registerWebSecurity(app: FastifyInstance, opts: WebSecurityOptions): void {
@@ -75,6 +81,6 @@ export function registerWebSecurity(app: FastifyInstance, opts: WebSecurityOptio
       return reply.code(403).send({ error: 'Use HTTPS.' });
     }
     // tRPC over HTTP with the session cookie: only from the console's own pages.
-    if (req.url.startsWith('/trpc') && !sameOrigin(req.raw)) return reply.code(403).send({ error: 'Cross-origin request refused.' });
+    if (req.url.startsWith('/trpc') && !sameOrigin(req.raw, opts.allowedOrigins)) return reply.code(403).send({ error: 'Cross-origin request refused.' });
   });
 }

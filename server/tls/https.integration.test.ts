@@ -138,8 +138,8 @@ describe('management server over HTTPS', () => {
     expect(own).toMatchObject({ opened: true, data: [] });
     const ownHttp = await trpcSocket(server.url, server.url, cookie);
     expect(ownHttp).toMatchObject({ opened: true, data: [] });
-    // Another site, a look-alike port or scheme, and a sandboxed frame ("null") are refused at the handshake.
-    for (const origin of ['https://evil.example', server.httpsUrl!.replace(/:\d+$/, ':1'), server.httpsUrl!.replace('https:', 'http:'), 'null']) {
+    // Another site, another port of this host, a sandboxed frame ("null") and a non-web scheme are refused at the handshake.
+    for (const origin of ['https://evil.example', server.httpsUrl!.replace(/:\d+$/, ':1'), server.url, 'null', `chrome-extension://${new URL(server.httpsUrl!).host}`]) {
       expect(await trpcSocket(server.httpsUrl!, origin, cookie, ca)).toEqual({ opened: false, status: 403 });
     }
     // Over HTTP: a foreign page's form or fetch cannot call a mutation with the cookie.
