@@ -22,6 +22,8 @@ interface Connection {
   session: string;
   /** When anything (a frame, a pong) last came from the node. */
   lastHeard: number;
+  /** The key it proved (base64 SPKI). */
+  publicKey: string;
   /** Closed for silence: its conferences are kept, marked stale, until it returns. */
   silent?: boolean;
 }
@@ -162,7 +164,11 @@ export class NodeRegistry {
       return null;
     }
     const holder = this.connections.get(auth.id);
-    if (holder) {
+    if (holder && holder.publicKey !== hello.publicKey) {
+      // Enrolled again with a new token (a replacement machine): the old key is no longer this node's.
+      this.log.warn({ remote, node: hello.name }, 'node enrolled again with another identity; the previous one is disconnected');
+      this.refuse(holder.ws, 'invalid_credentials', 'This conferencing node has been enrolled again with another identity');
+    } else if (holder) {
       // A second process with this identity: refused while the first answers, else it takes over.
       if (await this.answers(holder)) {
         this.log.warn({ remote, node: hello.name }, 'node refused: another process is connected as this node');
@@ -173,7 +179,7 @@ export class NodeRegistry {
       holder.ws.terminate();
     }
     if (ws.readyState !== WebSocket.OPEN) return null;
-    const conn: Connection = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now() };
+    const conn: Connection = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now(), publicKey: hello.publicKey };
     this.connections.set(auth.id, conn);
     const stale = this.staleTimers.get(auth.id);
     if (stale) clearTimeout(stale);

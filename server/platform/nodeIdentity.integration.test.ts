@@ -195,6 +195,13 @@ describe('node identity', () => {
     const late = await raw();
     late.send(late.hello(await NodeIdentity.load(tempDir()), 'expired-node', { enrollmentToken: expired.token }));
     expect(await late.verdict()).toMatchObject({ type: 'rejected', code: 'token_invalid' });
+    // Enrolled again (a replacement machine): a new download's token moves the identity; the old holder is cut.
+    const replaced = new Promise<string | undefined>((resolve) => node.link.once('rejected', (_r, code) => resolve(code)));
+    const again2 = await configFor(id);
+    const replacement = await raw();
+    replacement.send(replacement.hello(await NodeIdentity.load(tempDir()), 'token-node', { enrollmentToken: again2.enrollmentToken }));
+    expect(await replacement.verdict()).toMatchObject({ type: 'welcome', nodeId: id });
+    expect(await replaced).toBe('invalid_credentials');
     // Another node's token.
     const fresh = await configFor(other);
     const wrongName = await raw();
