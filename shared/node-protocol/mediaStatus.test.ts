@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callQualityColour, jitterColour, packetLossColour, toPexipMediaStream } from './mediaStatus.js';
+import { callQualityColour, jitterColour, packetLossColour, toPexipMediaStream, toPexipWorkerVmLoad } from './mediaStatus.js';
 
 describe('media status: the guide colours and the Pexip media_stream shape', () => {
   it("colours packet loss, jitter and quality at the guide's thresholds", () => {
@@ -18,5 +18,19 @@ describe('media status: the guide colours and the Pexip media_stream shape', () 
       rx_bitrate: 512, rx_codec: 'VP8', rx_resolution: '640x480', rx_fps: 30, rx_packet_loss: 0.99, rx_windowed_packet_loss: 0.5, rx_packets_lost: 9, rx_packets_received: 900,
     });
     expect(Object.keys(s).some((k) => k.startsWith('tx_') || k === 'rx_jitter')).toBe(false);
+  });
+});
+
+describe("media status: a node's load in Pexip's worker_vm fields", () => {
+  it('maps load, tokens, capacity and the machine', () => {
+    const load = {
+      at: 't', mediaLoad: 37.5, mediaTokensUsed: 36, capacity: { maxFullHdCalls: 6, maxHdCalls: 12, maxSdCalls: 24, maxAudioCalls: 144, maxMediaTokens: 144 },
+      cpu: { percent: 12, count: 4, model: 'EPYC' }, memory: { usedBytes: 1, totalBytes: 8 * 1024 * 1024 }, mediaPorts: { inUse: 3, total: 10 },
+      signalingCount: 3, calls: { fullHd: 0, hd: 3, sd: 0, audio: 0 }, maintenanceMode: false,
+    };
+    expect(toPexipWorkerVmLoad(load)).toEqual({
+      media_load: 38, media_tokens_used: 36, max_media_tokens: 144, max_full_hd_calls: 6, max_hd_calls: 12, max_sd_calls: 24, max_audio_calls: 144,
+      signaling_count: 3, maintenance_mode: false, cpu_count: 4, cpu_model: 'EPYC', total_ram: 8192,
+    });
   });
 });

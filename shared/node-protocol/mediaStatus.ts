@@ -175,3 +175,25 @@ export function toPexipMediaStream(s: MediaStream, node: string): Record<string,
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * A node's load in the fields of Pexip's status/v1 `worker_vm` (the rest of that resource, its
+ * name, location and versions, comes from the server's own records).
+ */
+export function toPexipWorkerVmLoad(l: NodeLoad): Record<string, string | number | boolean> {
+  return {
+    media_load: Math.round(l.mediaLoad),
+    media_tokens_used: l.mediaTokensUsed,
+    max_media_tokens: l.capacity.maxMediaTokens,
+    max_full_hd_calls: l.capacity.maxFullHdCalls,
+    max_hd_calls: l.capacity.maxHdCalls,
+    max_sd_calls: l.capacity.maxSdCalls,
+    max_audio_calls: l.capacity.maxAudioCalls,
+    signaling_count: l.signalingCount,
+    maintenance_mode: l.maintenanceMode,
+    cpu_count: l.cpu.count,
+    cpu_model: l.cpu.model,
+    // Pexip reports total_ram in kB.
+    total_ram: Math.round(l.memory.totalBytes / 1024),
+  };
+}
