@@ -146,9 +146,10 @@ export class NodeAgent {
       signalingCount: () => manager.conferences().reduce((n, c) => n + c.size, 0),
       participants: () => statistics.all(),
     });
-    let loadTimer: NodeJS.Timeout | undefined;
+    // Started once the management link exists; cleared on close (the hook must be added before listen).
+    const timers: { load?: NodeJS.Timeout } = {};
     app.addHook('onClose', async () => {
-      clearInterval(loadTimer);
+      clearInterval(timers.load);
       statistics.stop();
     });
     const clientLimits = resolveClientApiLimits(opts.clientApiLimits);
@@ -277,7 +278,7 @@ export class NodeAgent {
         },
         (err: unknown) => log.warn({ err }, 'node load could not be measured'),
       );
-    loadTimer = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
+    timers.load = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
     await link.start();
     return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load);
