@@ -128,9 +128,9 @@ interface Row {
 }
 
 /** Characters per slice of text parsed at once: a large file is read in steps. */
-const SLICE = 64 * 1024;
+const SLICE = 32 * 1024;
 /** Rows (or records) handled per step. */
-const STEP = 250;
+const STEP = 100;
 
 /**
  * The text cut at record boundaries near every SLICE characters: a newline outside quotes (an

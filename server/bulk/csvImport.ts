@@ -51,7 +51,7 @@ export interface ImportOptions {
 }
 
 /** Objects validated between two turns of the event loop. */
-const STEP = 250;
+const STEP = 100;
 /** Objects written per step of the write (a progress report after each). */
 const WRITE_STEP = 2_000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
