@@ -27,9 +27,12 @@ import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
 import { nodeMetrics } from './status/nodeMetrics.js';
 import type { NodeLoad } from '../shared/node-protocol/mediaStatus.js';
-import { NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
+import { type NodeToServer, NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
+
+/** Participant end records kept while the management server is unreachable (about 2 MB at most). */
+const MAX_UNSENT_RECORDS = 1_000;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -263,9 +266,18 @@ export class NodeAgent {
       link.send({ type: 'conference_ended', conferenceId: c.id });
     });
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
+    // A participant's end record is its CDR: kept while the management server is unreachable and
+    // sent when the link is back (after the node's status resync), the oldest dropped past a bound.
+    const unsentRecords: NodeToServer[] = [];
     manager.on('participantLeft', (c, p, reason) => {
       const record = statistics.finish(p.id, reason);
-      link.send({ type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) });
+      const msg: NodeToServer = { type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) };
+      if (link.connected) return link.send(msg);
+      unsentRecords.push(msg);
+      if (unsentRecords.length > MAX_UNSENT_RECORDS) unsentRecords.shift();
+    });
+    link.on('connected', () => {
+      for (const msg of unsentRecords.splice(0)) link.send(msg);
     });
     // Media statistics and node load, every few seconds (issue 12: at least every 5 s).
     statistics.on('report', (at, participants) => link.send({ type: 'media_statistics', at, participants }));
