@@ -31,7 +31,7 @@ import { type NodeToServer, NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } fr
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
-/** Participant end records kept while the management server is unreachable (about 2 MB at most). */
+/** Participant end records kept while the management server is unreachable (a 2-hour call's is about 30 kB). */
 const MAX_UNSENT_RECORDS = 1_000;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
