@@ -31,7 +31,7 @@ import { type NodeToServer, NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } fr
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
-/** Participant end records kept while the management server is unreachable (a 2-hour call's is about 30 kB). */
+/** Participant and conference end records kept while the management server is unreachable (a 2-hour call's is about 30 kB). */
 const MAX_UNSENT_RECORDS = 1_000;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -261,20 +261,23 @@ export class NodeAgent {
         if (speaker.update(stage) && speakers.get(c.id) === speaker) link.send({ type: 'active_speaker', conferenceId: c.id, participantId: speaker.current });
       });
     });
-    manager.on('conferenceEnded', (c) => {
-      speakers.delete(c.id);
-      link.send({ type: 'conference_ended', conferenceId: c.id });
-    });
-    manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
-    // A participant's end record is its CDR: kept while the management server is unreachable and
-    // sent when the link is back (after the node's status resync), the oldest dropped past a bound.
+    // Participant and conference ends are the records (CDRs) the server keeps: kept while it is
+    // unreachable and sent when the link is back (after the node's status resync), the oldest
+    // dropped past a bound.
     const unsentRecords: NodeToServer[] = [];
-    manager.on('participantLeft', (c, p, reason) => {
-      const record = statistics.finish(p.id, reason);
-      const msg: NodeToServer = { type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) };
+    const sendRecord = (msg: NodeToServer) => {
       if (link.connected) return link.send(msg);
       unsentRecords.push(msg);
       if (unsentRecords.length > MAX_UNSENT_RECORDS) unsentRecords.shift();
+    };
+    manager.on('conferenceEnded', (c) => {
+      speakers.delete(c.id);
+      sendRecord({ type: 'conference_ended', conferenceId: c.id, endTime: new Date().toISOString() });
+    });
+    manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
+    manager.on('participantLeft', (c, p, reason) => {
+      const record = statistics.finish(p.id, reason);
+      sendRecord({ type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) });
     });
     link.on('connected', () => {
       for (const msg of unsentRecords.splice(0)) link.send(msg);

@@ -11,8 +11,8 @@ import { until } from '../../shared/testing/until.js';
 import { NodeAgent } from '../NodeAgent.js';
 
 /**
- * A participant who leaves while the management server is down still gets its record: the node
- * keeps it and sends it once the link is back. The server restarts on the same port and the same
+ * A participant who leaves, or a conference that ends, while the management server is down still
+ * gets its record: the node keeps it and sends it once the link is back. The server restarts on the same port and the same
  * (on-disk PGlite) database, as an operator's restart would.
  */
 const silent = pino({ level: 'silent' });
@@ -66,5 +66,26 @@ describe('participant records while the management server is unreachable', () =>
     expect(order.indexOf('status')).toBeLessThan(order.indexOf('participant_left'));
     const status = received.find((m) => m.type === 'status');
     expect(status?.type === 'status' && status.conferences.flatMap((c) => c.participants.map((p) => p.id))).toEqual([stay.participant_uuid]);
-  }, 60_000);
+
+    // The last one leaves while the server is down again: the conference's end comes later, with its time.
+    await server.stop();
+    server = undefined;
+    await until(() => n.link.connected, (c) => !c, 10_000);
+    const endedAt = Date.now();
+    expect((await api('release_token', stay.token)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    server = await ManagementServer.start({ port, database: await openDatabase({ dataDir: dbDir }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    const again: NodeToServer[] = [];
+    const s2 = server;
+    const apply2 = s2.status.apply.bind(s2.status);
+    s2.status.apply = (nodeId, msg) => {
+      again.push(msg);
+      apply2(nodeId, msg);
+    };
+    const ended = await until(() => again.find((m) => m.type === 'conference_ended'), (m) => m !== undefined, 30_000, 200);
+    const endTime = ended!.type === 'conference_ended' ? Date.parse(ended!.endTime!) : NaN;
+    expect(endTime).toBeGreaterThanOrEqual(endedAt - 1_000);
+    expect(endTime).toBeLessThan(endedAt + 1_000);
+    expect(again.some((m) => m.type === 'participant_left' && m.participantId === stay.participant_uuid)).toBe(true);
+  }, 90_000);
 });

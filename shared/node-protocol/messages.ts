@@ -219,7 +219,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   /** Everything live on the node: sent after every (re)connection so the server resynchronises. */
   z.object({ type: z.literal('status'), conferences: z.array(liveConferenceSchema) }),
   z.object({ type: z.literal('conference_started'), conference: liveConferenceSchema }),
-  z.object({ type: z.literal('conference_ended'), conferenceId: z.string() }),
+  /** `endTime` (ISO): when it ended on the node (the message may come later, after a reconnection); absent from older nodes. */
+  z.object({ type: z.literal('conference_ended'), conferenceId: z.string(), endTime: z.string().optional() }),
   z.object({ type: z.literal('participant_joined'), conferenceId: z.string(), participant: liveParticipantSchema }),
   /** `record`: what the CDR keeps (end time, disconnect reason, quality, streams); absent from older nodes. */
   z.object({ type: z.literal('participant_left'), conferenceId: z.string(), participantId: z.string(), record: participantRecordSchema.optional() }),
