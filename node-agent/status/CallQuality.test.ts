@@ -82,6 +82,17 @@ describe('QualityWindows: counters sampled every 5 s into 20-second windows', ()
     expect(q.windows()[1]).toMatchObject({ quality: '3_bad', packetLoss: 5 });
   });
 
+  it('is Unknown for a window without media (a control-only participant), which neither current nor overall quality counts', () => {
+    const q = new QualityWindows();
+    q.add({ at: 0, streams: {}, jitterMs: 0 });
+    q.add({ at: 20_000, streams: {}, jitterMs: 0 });
+    expect(q.windows()[0]).toMatchObject({ quality: '0_unknown' });
+    expect(q.current()).toBe('0_unknown');
+    q.add({ at: 40_000, streams: { a: { packets: 1_000, lost: 0 } }, jitterMs: 0 });
+    expect(q.current()).toBe('1_good');
+    expect(q.overall()).toBe('1_good');
+  });
+
   it('keeps only the most recent windows it is allowed', () => {
     const q = new QualityWindows(3);
     for (let i = 0; i <= 10; i++) q.add({ at: i * 20_000, streams: one(i * 100, 0), jitterMs: 0 });

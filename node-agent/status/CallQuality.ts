@@ -84,6 +84,7 @@ export class QualityWindows {
     this.worstJitter = Math.max(this.worstJitter, sample.jitterMs);
     if (sample.at - this.start.at < QUALITY_WINDOW_MS) return;
     let packetLoss = 0;
+    let judged = 0;
     for (const [key, now] of Object.entries(sample.streams)) {
       const then = this.start.streams[key];
       // A stream that started in the window, or whose counters went back (replaced), counts from zero.
@@ -91,10 +92,13 @@ export class QualityWindows {
       const packets = fresh ? now.packets : now.packets - then.packets;
       const lost = fresh ? now.lost : now.lost - then.lost;
       if (packets + lost < MIN_WINDOW_PACKETS) continue;
+      judged++;
       packetLoss = Math.max(packetLoss, (lost / (packets + lost)) * 100);
     }
     const jitter = Math.round(this.worstJitter * 10) / 10;
-    this.closed.push({ end: new Date(sample.at).toISOString(), quality: windowQuality(packetLoss, jitter), packetLoss: Math.round(packetLoss * 100) / 100, jitter });
+    // No media in the window (a control-only participant, media not started): nothing to judge.
+    const quality = judged > 0 ? windowQuality(packetLoss, jitter) : '0_unknown';
+    this.closed.push({ end: new Date(sample.at).toISOString(), quality, packetLoss: Math.round(packetLoss * 100) / 100, jitter });
     if (this.closed.length > this.maxWindows) this.closed.shift();
     this.start = sample;
     this.worstJitter = sample.jitterMs;
