@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { CSV_KINDS, type CsvKind } from '../../shared/bulk/csvKinds.js';
+import { pacer } from './pacer.js';
 import { fieldDefault, MSG, type FieldSpec } from '../../shared/config/field.js';
 import { schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { virtualAuditoriumResource, virtualReceptionResource, vmrResource } from '../../shared/config/resources/services.js';
@@ -129,8 +130,8 @@ interface Row {
 
 /** Characters per slice of text parsed at once: a large file is read in steps. */
 const SLICE = 32 * 1024;
-/** Rows (or records) handled per step. */
-const STEP = 100;
+/** Rows (or records) handled per step; the caller decides when a turn is due. */
+const STEP = 50;
 
 /**
  * The text cut at record boundaries near every SLICE characters: a newline outside quotes (an
@@ -254,10 +255,11 @@ export function parseCsv(kind: CsvKind, text: string, opts: ParseOptions = {}): 
 /** parseCsv in steps, giving the event loop a turn between them (a large file takes a few hundred ms). */
 export async function parseCsvInSteps(kind: CsvKind, text: string, opts: ParseOptions = {}): Promise<ParsedCsv> {
   const steps = parseSteps(kind, text, opts);
+  const pace = pacer();
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await pace();
   }
 }
 

@@ -156,16 +156,16 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
 
   it('reports progress through the import: stages in order, counts that only grow', async () => {
     const events: ImportProgress[] = [];
-    const result = await importCsv(server.dom, 'vmr', vmrCsv('step', 2_000), { onProgress: (p) => events.push({ ...p }) });
-    expect(result).toEqual({ created: 2_000, updated: 0 });
+    const result = await importCsv(server.dom, 'vmr', vmrCsv('step', 5_000), { onProgress: (p) => events.push({ ...p }) });
+    expect(result).toEqual({ created: 5_000, updated: 0 });
     expect([...new Set(events.map((e) => e.stage))]).toEqual(STAGES);
     const validating = events.filter((e) => e.stage === 'validating').map((e) => e.validated);
-    // Validation reports in steps (the event loop gets a turn between them).
-    expect(new Set(validating).size).toBeGreaterThan(4);
+    // Validation reports at each turn it gives the event loop (every few ms of work).
+    expect(new Set(validating).size).toBeGreaterThan(1);
     expect(validating).toEqual([...validating].sort((a, b) => a - b));
     const written = events.filter((e) => e.stage === 'writing').map((e) => e.written);
     expect(written).toEqual([...written].sort((a, b) => a - b));
-    expect(events.at(-1)).toEqual({ stage: 'done', total: 2_000, validated: 2_000, written: 2_000 });
+    expect(events.at(-1)).toEqual({ stage: 'done', total: 5_000, validated: 5_000, written: 5_000 });
   });
 
   it('answers an unknown import id with 404 and refuses a second import of the same administrator while one runs', async () => {
