@@ -8,7 +8,10 @@ import {
   clientStatisticsBody,
   CONFERENCE_ACTIONS,
   messageBody,
+  overlayTextBody,
   PARTICIPANT_ACTIONS,
+  preferredAspectRatioBody,
+  presInMixBody,
   requestTokenBody,
   roleBody,
   setGuestsCanUnmuteBody,
@@ -23,6 +26,7 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
 import { clientObject, conferenceStatus, type EventHub } from './EventHub.js';
 import { avatarJpeg } from './avatar.js';
+import { layoutSvgs } from './layoutSvgs.js';
 import { AddressRateLimiter } from './AddressRateLimiter.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
 import { clientIceServers } from './iceServers.js';
@@ -214,6 +218,15 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     return ok(true);
   }));
   app.get(`${BASE}/available_layouts`, authed(() => ok(Object.values(LAYOUT_SHORT))));
+  app.get(`${BASE}/layout_svgs`, authed(() => ok(layoutSvgs())));
+  // Personal mixes need the node to compose a video per participant; it forwards streams instead
+  // (participants say can_receive_personal_mix: false), so these are refused.
+  const noPersonalMix = authed(() => {
+    throw new ControlError(REFUSAL.personalMixUnavailable);
+  });
+  app.post(`${BASE}/video_mixes/create`, noPersonalMix);
+  app.post(`${BASE}/video_mixes/:mix/configure`, noPersonalMix);
+  app.post(`${BASE}/video_mixes/:mix/delete`, noPersonalMix);
 
   // Participant control (client-api-v2 §7): on oneself, or a Host on anyone; the domain checks.
   for (const action of PARTICIPANT_ACTIONS) {
@@ -230,6 +243,24 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     control.transfer(conf, p, req.params.participant!, parsed(transferBody, req.body));
     return ok(true);
   }, { othersCheckedByDomain: true }));
+  app.post(`${BASE}/participants/:participant/overlaytext`, authed((req, _reply, conf, p) => {
+    control.setOverlayText(conf, p, req.params.participant!, parsed(overlayTextBody, req.body).text);
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  app.post(`${BASE}/participants/:participant/pres_in_mix`, authed((req, _reply, conf, p) => {
+    control.setPresentationInMix(conf, p, req.params.participant!, parsed(presInMixBody, req.body).state);
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  app.post(`${BASE}/participants/:participant/preferred_aspect_ratio`, authed((req, _reply, conf, p) => {
+    control.setPreferredAspectRatio(conf, p, req.params.participant!, parsed(preferredAspectRatioBody, req.body).aspect_ratio);
+    return ok(true);
+  }, { othersCheckedByDomain: true }));
+  // Live captions need speech-to-text, which the node does not have (live_captions_available is never set).
+  for (const action of ['show_live_captions', 'hide_live_captions'] as const) {
+    app.post(`${BASE}/participants/:participant/${action}`, authed(() => {
+      throw new ControlError(REFUSAL.liveCaptionsUnavailable);
+    }));
+  }
   // Direct chat: anyone may write to anyone in the meeting.
   app.post(`${BASE}/participants/:participant/message`, authed((req, _reply, conf, p) => {
     control.requireChat(conf);

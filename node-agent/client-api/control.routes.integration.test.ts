@@ -14,6 +14,7 @@ import {
   refreshTokenResult,
   requestTokenResult,
   callStatistics,
+  layoutSvgs,
   type ConferenceEvent,
   type ConferenceEventName,
 } from '../../shared/client-api/conference.js';
@@ -152,7 +153,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
       logger: silent,
     });
     await until(() => node.link.connected, (c) => c);
-    for (const n of ['lock', 'mute', 'spot', 'role', 'xfer', 'dest', 'misc', 'media']) {
+    for (const n of ['lock', 'mute', 'spot', 'role', 'xfer', 'dest', 'misc', 'media', 'more', 'pres']) {
       await createRoom({ name: `Room ${n}`, aliases: [{ alias: `c.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
     }
     await createRoom({ name: 'Room hosted', aliases: [{ alias: 'c.hosted' }], pin: '4321', allow_guests: true, guest_pin: '8765' });
@@ -294,9 +295,17 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     const guest = await join('c.xfer', 'Gus', 'none');
     const guestEvents = await events('c.xfer', guest.token);
     refused(await api('c.xfer', `participants/${host.participant_uuid}/transfer`, { token: guest.token, body: { conference_alias: 'c.dest', role: 'guest' } }), 'Invalid role');
-    refused(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.nowhere', role: 'guest' } }), 'transfer failed');
-    // A Host role where the destination has a Host PIN needs that PIN.
-    refused(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host' } }), 'transfer failed');
+    // A failed transfer disconnects the participant (the guide: they do not stay or return).
+    const lost = await join('c.xfer', 'Lou', 'none');
+    const lostEvents = await events('c.xfer', lost.token);
+    refused(await api('c.xfer', `participants/${lost.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.nowhere', role: 'guest' } }), 'transfer failed');
+    expect(await lostEvents.next('disconnect')).toEqual({ reason: 'transfer failed' });
+    await guestEvents.next('participant_delete', (d) => d.uuid === lost.participant_uuid);
+    // A Host role where the destination has a Host PIN needs that PIN: refused there, so disconnected too.
+    const lost2 = await join('c.xfer', 'Lia', 'none');
+    refused(await api('c.xfer', `participants/${lost2.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host' } }), 'transfer failed');
+    expect((await api('c.xfer', 'refresh_token', { token: lost2.token })).json.result).toBe('Invalid token');
+    expect(z.array(participantSchema).parse((await get('c.xfer', 'participants', host.token)).json.result).map((p) => p.display_name).sort()).toEqual(['Gus', 'Hanna']);
 
     done(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host', pin: '4321' } }));
     const refer = await guestEvents.next('refer');
@@ -335,6 +344,61 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     done(await api('c.misc', 'disconnect', { token: host.token }));
     expect(await guestEvents.next('disconnect')).toEqual({ reason: 'Conference terminated by another participant' });
     expect((await api('c.misc', 'refresh_token', { token: guest.token })).json.result).toBe('Invalid token');
+  });
+
+  it('presentation receipt, overlay text, presentation in mix, aspect ratio, not-AFK, layout SVGs; captions and personal mixes are not available', async () => {
+    const host = await join('c.more', 'Hanna', '1234');
+    const guest = await join('c.more', 'Gus', 'none');
+    const hostEvents = await events('c.more', host.token);
+    const g = `participants/${guest.participant_uuid}`;
+    const h = `participants/${host.participant_uuid}`;
+
+    // rx_presentation_policy: a Host denies and allows; a participant may decline for itself, not for others.
+    done(await api('c.more', `${g}/denyrxpresentation`, { token: host.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.rx_presentation_policy === 'DENY');
+    done(await api('c.more', `${g}/allowrxpresentation`, { token: guest.token }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.rx_presentation_policy === 'ALLOW');
+    refused(await api('c.more', `${h}/denyrxpresentation`, { token: guest.token }), 'Invalid role');
+
+    // overlaytext: a Host sets the name on someone's tile; empty gives back the display name.
+    refused(await api('c.more', `${h}/overlaytext`, { token: guest.token, body: { text: 'Boss' } }), 'Invalid role');
+    expect((await api('c.more', `${g}/overlaytext`, { token: host.token, body: {} })).status).toBe(400);
+    done(await api('c.more', `${g}/overlaytext`, { token: host.token, body: { text: 'Gus (interpreter)' } }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.overlay_text === 'Gus (interpreter)' && p.display_name === 'Gus');
+    done(await api('c.more', `${g}/overlaytext`, { token: host.token, body: { text: '' } }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.overlay_text === 'Gus');
+
+    // pres_in_mix: needs_presentation_in_mix only while asked for, as Pexip omits it otherwise.
+    const list = async () => z.array(participantSchema).parse((await get('c.more', 'participants', host.token)).json.result);
+    expect((await list()).find((p) => p.uuid === guest.participant_uuid)).not.toHaveProperty('needs_presentation_in_mix');
+    done(await api('c.more', `${g}/pres_in_mix`, { token: guest.token, body: { state: true } }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.needs_presentation_in_mix === true);
+    expect((await api('c.more', `${g}/pres_in_mix`, { token: guest.token, body: { state: 'on' } })).status).toBe(400);
+    done(await api('c.more', `${g}/pres_in_mix`, { token: guest.token, body: { state: false } }));
+    await hostEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.needs_presentation_in_mix === undefined);
+
+    // The participant's own preferences and presence.
+    const conf = node.manager.conferences().find((c) => c.service.name === 'Room more')!;
+    done(await api('c.more', `${g}/preferred_aspect_ratio`, { token: guest.token, body: { aspect_ratio: 16 / 9 } }));
+    expect(conf.get(guest.participant_uuid)!.preferredAspectRatio).toBeCloseTo(1.778, 3);
+    expect((await api('c.more', `${g}/preferred_aspect_ratio`, { token: guest.token, body: { aspect_ratio: -1 } })).status).toBe(400);
+    refused(await api('c.more', `${g}/preferred_aspect_ratio`, { token: host.token, body: { aspect_ratio: 1 } }), 'Invalid role');
+    const before = Date.now();
+    done(await api('c.more', `${g}/notify_not_afk`, { token: guest.token }));
+    expect(conf.get(guest.participant_uuid)!.notAfkAt).toBeGreaterThanOrEqual(before);
+    refused(await api('c.more', `${g}/notify_not_afk`, { token: host.token }), 'Invalid role');
+
+    // layout_svgs: one picture per available layout.
+    const svgs = layoutSvgs.parse((await get('c.more', 'layout_svgs', guest.token)).json.result);
+    const available = availableLayouts.parse((await get('c.more', 'available_layouts', guest.token)).json.result);
+    expect(Object.keys(svgs).sort()).toEqual([...available].sort());
+    expect(svgs['1:7'].match(/<rect /g)).toHaveLength(1 + 1 + 7);
+    expect(svgs['2:21'].match(/<rect /g)).toHaveLength(1 + 2 + 21);
+
+    // No speech-to-text and no personal mixes on this node: refused with a reason, never faked.
+    refused(await api('c.more', `${g}/show_live_captions`, { token: guest.token }), 'Live captions are not available');
+    refused(await api('c.more', 'video_mixes/create', { token: host.token, body: { mix_name: 'main.!personal' } }), 'Personal mixes are not available');
+    expect(conferenceStatus.parse((await get('c.more', 'conference_status', host.token)).json.result)).not.toHaveProperty('live_captions_available');
   });
 
   it("mute takes the Guest's tone out of what the others hear (real mediasoup mix)", async () => {

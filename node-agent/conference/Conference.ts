@@ -75,6 +75,10 @@ export function clientServiceType(service: ServiceConfig): 'conference' | 'lectu
   }
 }
 
+/** Participant state that meeting control changes (everyone is told; media follows). */
+const CHANGEABLE = ['isMuted', 'isClientMuted', 'isVideoMuted', 'buzzTime', 'spotlight', 'rxPresentationDenied', 'overlayText', 'presentationInMix'] as const;
+type ChangeableField = (typeof CHANGEABLE)[number];
+
 const splash = (screen_key: string, displayMs = 0): SplashScreen => ({ screen_key, display_duration: Math.round(displayMs / 1000) });
 
 /**
@@ -266,7 +270,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   private syncMedia(p: Participant): void {
-    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held, muted: p.isMuted, videoMuted: p.isVideoMuted, spotlight: p.spotlight });
+    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held, muted: p.isMuted, videoMuted: p.isVideoMuted, spotlight: p.spotlight, rxPresentationDenied: p.rxPresentationDenied });
   }
 
   // --- meeting control (guide §29; who may do what is checked in ConferenceControl)
@@ -303,10 +307,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   /** Changes participant state; media follows, everyone gets `participant_update` (only when something changed). */
-  change(p: Participant, patch: Partial<Pick<Participant, 'isMuted' | 'isClientMuted' | 'isVideoMuted' | 'buzzTime' | 'spotlight'>>): void {
-    const before = JSON.stringify([p.isMuted, p.isClientMuted, p.isVideoMuted, p.buzzTime, p.spotlight]);
+  change(p: Participant, patch: Partial<Pick<Participant, ChangeableField>>): void {
+    const state = () => JSON.stringify(CHANGEABLE.map((k) => p[k]));
+    const before = state();
     Object.assign(p, patch);
-    if (JSON.stringify([p.isMuted, p.isClientMuted, p.isVideoMuted, p.buzzTime, p.spotlight]) === before) return;
+    if (state() === before) return;
     this.syncMedia(p);
     this.updated(p);
     if (patch.spotlight !== undefined) this.emit('stageChanged');

@@ -11,7 +11,9 @@ import type { Participant } from './Participant.js';
 export type { ConferenceAction, ParticipantAction };
 
 /** Actions a participant may take on themselves; on someone else they need a Host. */
-const SELF_ACTIONS = new Set<ParticipantAction>(['mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'buzz', 'clearbuzz', 'disconnect']);
+const SELF_ACTIONS = new Set<ParticipantAction>([
+  'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'buzz', 'clearbuzz', 'disconnect', 'allowrxpresentation', 'denyrxpresentation', 'notify_not_afk',
+]);
 
 const LAYOUT_BY_SHORT = Object.fromEntries(Object.entries(LAYOUT_SHORT).map(([name, short]) => [short, name])) as Record<LayoutShort, LayoutName>;
 
@@ -100,7 +102,37 @@ export class ConferenceControl {
         return conf.admit(target);
       case 'disconnect':
         return conf.remove(target.id, target === by ? 'Participant disconnected' : REASON.byParticipant);
+      case 'allowrxpresentation':
+      case 'denyrxpresentation': {
+        const denied = action === 'denyrxpresentation';
+        // The guide's administrator-log wording.
+        if (target.rxPresentationDenied !== denied) this.log.info({ conference: conf.service.name, participant: target.id, by: by.id }, denied ? 'Participant presentation receipt disabled by API.' : 'Participant presentation receipt enabled by API.');
+        return conf.change(target, { rxPresentationDenied: denied });
+      }
+      case 'notify_not_afk':
+        // Only the participant can say they are at their device.
+        if (target !== by) throw new ControlError(REFUSAL.invalidRole);
+        target.notAfkAt = Date.now();
+        return;
     }
+  }
+
+  /** `overlaytext` (Host): the name shown on the participant's tile; empty restores their display name. */
+  setOverlayText(conf: Conference, by: Participant, targetId: string, text: string): void {
+    const target = this.target(conf, by, targetId, false);
+    conf.change(target, { overlayText: text.trim() });
+  }
+
+  /** `pres_in_mix`: the participant (or a Host for them) asks for the presentation inside the layout. */
+  setPresentationInMix(conf: Conference, by: Participant, targetId: string, state: boolean): void {
+    conf.change(this.target(conf, by, targetId, true), { presentationInMix: state });
+  }
+
+  /** `preferred_aspect_ratio`: the participant's own preference, kept for its video. */
+  setPreferredAspectRatio(conf: Conference, by: Participant, targetId: string, aspectRatio: number | undefined): void {
+    const target = this.target(conf, by, targetId, true);
+    if (target !== by) throw new ControlError(REFUSAL.invalidRole);
+    target.preferredAspectRatio = aspectRatio;
   }
 
   /** `role`: make a participant Host (`chair`) or Guest. */
@@ -112,14 +144,18 @@ export class ConferenceControl {
   /**
    * `transfer`: the participant is referred to another service's alias with a one-time token that
    * carries the role. The role must be one the destination gives: a Host role needs its Host PIN
-   * (unless it has none); a Guest role its Guest PIN where it has one.
+   * (unless it has none); a Guest role its Guest PIN where it has one. A transfer the destination
+   * refuses (unknown alias, role not given) disconnects the participant with "transfer failed".
    */
   transfer(conf: Conference, by: Participant, targetId: string, body: TransferBody): void {
     const target = this.target(conf, by, targetId, false);
     const destination = this.manager.directory.lookup(body.conference_alias);
     const role = destination ? transferRole(destination, body) : undefined;
     if (!destination || !role) {
+      // Guide (participant transfer): once a transfer is started, a failure disconnects the
+      // participant; they do not stay in or return to this conference. The Host is told it failed.
       this.log.info({ conference: conf.service.name, participant: target.id, destination: body.conference_alias }, 'Participant transfer failed');
+      conf.remove(target.id, REFUSAL.transferFailed);
       throw new ControlError(REFUSAL.transferFailed);
     }
     const token = this.manager.transfers.issue({

@@ -19,6 +19,9 @@ export const REFUSAL = {
   invalidRole: 'Invalid role',
   notFound: 'Participant not found',
   chatDisabled: 'Chat is disabled',
+  /** Also the disconnect reason of a participant whose transfer failed (#pex115). */
   transferFailed: 'transfer failed',
   inLobby: 'Participant is waiting to be admitted',
+  liveCaptionsUnavailable: 'Live captions are not available',
+  personalMixUnavailable: 'Personal mixes are not available',
 } as const;

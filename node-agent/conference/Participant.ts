@@ -56,6 +56,16 @@ export class Participant {
   held = false;
   /** Held because the conference is locked: only an admit, unlock or start lets them in (a Host arriving does not). */
   lockedOut = false;
+  /** Presentation receipt denied (`denyrxpresentation`): the node forwards no presentation to them. */
+  rxPresentationDenied = false;
+  /** The name on their tile, set by a Host (`overlaytext`); empty = the display name. */
+  overlayText = '';
+  /** Asked for the presentation in their layout mix (`pres_in_mix`). */
+  presentationInMix = false;
+  /** Preferred aspect ratio of their video (`preferred_aspect_ratio`), if they gave one. */
+  preferredAspectRatio: number | undefined;
+  /** Last sign the participant is at their device (`notify_not_afk`, Unix ms), 0 = none yet. */
+  notAfkAt = 0;
   /** The splash screen currently shown, replayed when the event stream (re)opens. */
   splash: SplashScreen | null = null;
 
@@ -84,7 +94,7 @@ export class Participant {
     return {
       uuid: this.id,
       display_name: this.displayName,
-      overlay_text: this.displayName,
+      overlay_text: this.overlayText || this.displayName,
       local_alias: this.alias,
       uri: '',
       vendor: '',
@@ -103,7 +113,8 @@ export class Participant {
       fecc_supported: 'NO',
       presentation_supported: 'NO',
       encryption: 'On',
-      rx_presentation_policy: 'ALLOW',
+      rx_presentation_policy: this.rxPresentationDenied ? 'DENY' : 'ALLOW',
+      ...(this.presentationInMix ? { needs_presentation_in_mix: true } : {}),
       is_client_muted: this.isClientMuted,
       is_video_muted: this.isVideoMuted,
       is_video_silent: false,

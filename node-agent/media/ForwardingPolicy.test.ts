@@ -63,6 +63,14 @@ describe('meeting control in the forwarding policy', () => {
     expect(may('blind', 'audio')).toBe(true);
     expect(may('blind', 'video', true)).toBe(true);
   });
+  it('a viewer denied presentation receipt (denyrxpresentation) gets no presentation, still cameras and sound; others still get it', () => {
+    const deniedState = (pid: string): MediaParticipantState => (pid === 'denied' ? { role: 'guest', held: false, rxPresentationDenied: true } : { role: 'host', held: false });
+    const see = (viewer: string, kind: MediaKind, presentation: boolean) => mayReceive({ mode: 'conference', viewer, sender: 'p', kind, presentation, hostSendsVideo: true, stateOf: deniedState });
+    expect(see('denied', 'video', true)).toBe(false);
+    expect(see('denied', 'video', false)).toBe(true);
+    expect(see('denied', 'audio', false)).toBe(true);
+    expect(see('other', 'video', true)).toBe(true);
+  });
   it('single-stream: the earliest spotlit publisher is shown before any speaker', () => {
     const pick = (speakerOrder: string[], publishers: string[]) => chooseSpeakerSource({ mode: 'conference', viewer: 'v', speakerOrder, publishers, hostSendsVideo: true, stateOf });
     expect(pick(['a'], ['a', 's1', 's2'])).toBe('s2');

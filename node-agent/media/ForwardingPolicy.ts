@@ -25,7 +25,7 @@ export interface StreamQuery {
  * - test_call: only the caller's own media, delayed by the loopback (not a direct stream);
  * - reception (Virtual Reception): nothing.
  * A held participant neither receives nor is received; an administratively muted one is not heard,
- * a video-muted one not seen. Nobody receives their own stream here.
+ * a video-muted one not seen, one denied presentation receipt gets no presentation. Nobody receives their own stream here.
  */
 export function mayReceive(q: StreamQuery): boolean {
   if (q.mode === 'reception' || q.mode === 'test_call' || q.viewer === q.sender) return false;
@@ -34,6 +34,7 @@ export function mayReceive(q: StreamQuery): boolean {
   if (viewer.held || sender.held) return false;
   if (q.kind === 'audio' && sender.muted) return false;
   if (q.kind === 'video' && !q.presentation && sender.videoMuted) return false;
+  if (q.presentation && viewer.rxPresentationDenied) return false;
   if (q.mode === 'lecture' && viewer.role === 'guest' && q.kind === 'video' && !q.presentation) {
     return sender.role === 'host' || !q.hostSendsVideo;
   }

@@ -20,6 +20,8 @@ export interface MediaParticipantState {
   muted?: boolean;
   /** Video muted: their camera is forwarded to nobody. */
   videoMuted?: boolean;
+  /** Presentation receipt denied (`denyrxpresentation`): no presentation is forwarded to them. */
+  rxPresentationDenied?: boolean;
   /** Spotlit at (Unix seconds; 0/unset = not): spotlit participants are shown first, earliest first. */
   spotlight?: number;
 }

@@ -14,13 +14,17 @@ import { presentationStartEvent, stageEvent } from './media.js';
  *  (Host only) POST lock | unlock | start_conference | muteguests | unmuteguests | disconnect | clearallbuzz → true
  *  (Host only) POST set_guests_can_unmute SetGuestsCanUnmuteBody → true
  *  (Host only) POST transform_layout TransformLayoutBody → true
- *              GET available_layouts → string[] · POST message MessageBody → true (chat to everyone)
+ *              GET available_layouts → string[] · GET layout_svgs → LayoutSvgs · POST message MessageBody → true (chat to everyone)
  * Participant: …/participants/{uuid}/ + (Host for others, anyone for themselves unless noted)
  *              mute | unmute (a Guest unmutes itself only if guests_can_unmute) | client_mute | client_unmute
  *              | video_muted | video_unmuted | buzz | clearbuzz | disconnect → true
  *  (Host only) spotlighton | spotlightoff | unlock (admit from the lobby) → true
  *  (Host only) role RoleBody → true · transfer TransferBody → true (the participant gets SSE `refer`)
  *              dtmf DtmfBody → true · message MessageBody → true (direct: to that participant only)
+ *              allowrxpresentation | denyrxpresentation (self, or a Host) · notify_not_afk (self) → true
+ *  (Host only) overlaytext OverlayTextBody → true · pres_in_mix PresInMixBody (self) → true
+ *              preferred_aspect_ratio PreferredAspectRatioBody (self) → true
+ *              show_live_captions | hide_live_captions, video_mixes/…: 403 (no speech-to-text, no personal mixes)
  *              GET avatar.jpg → image/jpeg (initials)
  * Call:        …/participants/{uuid}/calls (CallsBody → CallsResult) and …/calls/{call}/
  *              new_candidate CandidateBody → null · ack → true · update UpdateBody → SDP string
@@ -71,7 +75,10 @@ export const participant = z.object({
   fecc_supported: yesNo,
   presentation_supported: yesNo.optional(),
   encryption: z.enum(['On', 'Off']),
+  /** DENY: the node forwards no presentation to this participant (denyrxpresentation). */
   rx_presentation_policy: z.enum(['ALLOW', 'DENY']),
+  /** Asked for the presentation in its layout mix (pres_in_mix); sent only when true, as Pexip does. */
+  needs_presentation_in_mix: z.boolean().optional(),
   /** The participant muted their own microphone (client_mute). */
   is_client_muted: z.boolean().optional(),
   is_video_muted: z.boolean(),
@@ -120,6 +127,10 @@ export type ConferenceAction = (typeof CONFERENCE_ACTIONS)[number];
 /** Participant control without a body: POST …/participants/{uuid}/<action> (client-api-v2 §7). */
 export const PARTICIPANT_ACTIONS = [
   'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'buzz', 'clearbuzz', 'unlock', 'disconnect',
+  // The node stops / starts forwarding the presentation to this participant (rx_presentation_policy).
+  'allowrxpresentation', 'denyrxpresentation',
+  // Presence keep-alive: the participant is at their device.
+  'notify_not_afk',
 ] as const;
 export type ParticipantAction = (typeof PARTICIPANT_ACTIONS)[number];
 
@@ -175,6 +186,19 @@ export const transformLayoutBody = z.object({
   }),
 });
 export type TransformLayoutBody = z.infer<typeof transformLayoutBody>;
+
+/** Participant `overlaytext`: the name shown on their tile (a Host sets it; empty = their display name). */
+export const OVERLAY_TEXT_MAX = 100;
+export const overlayTextBody = z.object({ text: z.string().max(OVERLAY_TEXT_MAX, `text is longer than ${OVERLAY_TEXT_MAX} characters`) });
+export type OverlayTextBody = z.infer<typeof overlayTextBody>;
+
+/** Participant `pres_in_mix`: show the presentation inside this participant's layout. */
+export const presInMixBody = z.object({ state: z.boolean() });
+export type PresInMixBody = z.infer<typeof presInMixBody>;
+
+/** Participant `preferred_aspect_ratio` (e.g. 16/9); absent = no preference. */
+export const preferredAspectRatioBody = z.object({ aspect_ratio: z.number().finite().min(0.25).max(4).optional() });
+export type PreferredAspectRatioBody = z.infer<typeof preferredAspectRatioBody>;
 
 /** `role`: lower-case chair/guest, as in the participant object. */
 export const roleBody = z.object({ role: participantRole });
@@ -272,6 +296,9 @@ export const callsResult = z.object({ call_uuid: z.string(), sdp: z.string() });
 export type CallsResult = z.infer<typeof callsResult>;
 
 export const availableLayouts = z.array(layoutShort);
+/** GET layout_svgs: each available layout drawn as an SVG (for a layout picker). */
+export const layoutSvgs = z.record(layoutShort, z.string().startsWith('<svg'));
+export type LayoutSvgs = z.infer<typeof layoutSvgs>;
 
 // ---------- events (SSE)
 

@@ -168,9 +168,10 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
                 setTransferring(false);
                 run(
                   api.transfer(p.uuid, alias, role, pin).catch((err: unknown) => {
-                    // The guide's "transfer failed": the alias is unknown, or the role needs that meeting's PIN.
+                    // The guide's "transfer failed": the alias is unknown, or the role needs that meeting's PIN;
+                    // as the guide says, the participant is disconnected rather than kept here.
                     throw new Error(
-                      `${name} could not be transferred to ${alias}. Check the alias${role === 'host' ? ", and give that meeting's Host PIN to make them Host there" : ", and its Guest PIN if it has one"}.`,
+                      `${name} could not be transferred to ${alias} and was disconnected. Check the alias${role === 'host' ? ", and give that meeting's Host PIN to make them Host there" : ", and its Guest PIN if it has one"}.`,
                       { cause: err },
                     );
                   }),
