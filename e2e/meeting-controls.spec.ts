@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
-import { COLORS, nearestColor, sampleTiles, setTone, toneLevels, TONES, useFakeMedia, type ColorName } from './support/fakeMedia.js';
+import { COLORS, nearestColor, presentationColor, sampleTiles, setTone, toneLevels, TONES, useFakeMedia, type ColorName } from './support/fakeMedia.js';
 import { lowContrastText } from './support/contrast.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
@@ -197,16 +197,22 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   const target = await room('Transfer Target');
   const ann = await join(browser, alias, ANN, 'host', { heading: 'Transfer Room' });
   const ben = await join(browser, alias, BEN, 'guest', { heading: 'Transfer Room' });
+  const dan = await join(browser, alias, DAN, 'guest', { heading: 'Transfer Room' });
+  await expect(roster(ann.page).getByTestId('participant')).toHaveCount(3, { timeout: 15_000 });
+
+  // As a Host there, without that meeting's Host PIN: the transfer fails, and as the guide says
+  // Dan is disconnected rather than kept here; the Host is told why.
+  await hostAction(ann.page, 'Dan', 'Transfer Dan…');
+  const danForm = ann.page.getByRole('form', { name: 'Transfer Dan' });
+  await danForm.getByLabel('To meeting alias').fill(target);
+  await danForm.getByRole('combobox').selectOption('host');
+  await danForm.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await expect(ann.page.getByRole('region', { name: 'Participants' }).getByRole('alert')).toContainText("was disconnected. Check the alias, and give that meeting's Host PIN");
+  await expect(dan.page.getByText('You could not be moved to the other meeting.')).toBeVisible({ timeout: 15_000 });
   await expect(roster(ann.page).getByTestId('participant')).toHaveCount(2, { timeout: 15_000 });
 
   await hostAction(ann.page, 'Ben', 'Transfer Ben…');
   const form = ann.page.getByRole('form', { name: 'Transfer Ben' });
-  await form.getByLabel('To meeting alias').fill(target);
-  await form.getByRole('combobox').selectOption('host');
-  // As a Host there, without that meeting's Host PIN: refused, and the Host is told why.
-  await form.getByRole('button', { name: 'Transfer', exact: true }).click();
-  await expect(ann.page.getByRole('region', { name: 'Participants' }).getByRole('alert')).toContainText("give that meeting's Host PIN");
-  await hostAction(ann.page, 'Ben', 'Transfer Ben…');
   await form.getByLabel('To meeting alias').fill(target);
   await form.getByRole('combobox').selectOption('host');
   await form.getByLabel('Their PIN there (if any)').fill(HOST_PIN);
@@ -222,6 +228,60 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   const cat = await join(browser, target, CAT, 'guest', { heading: 'Transfer Target' });
   await expect.poll(async () => (await mainTile(cat.page))?.color, { timeout: 20_000 }).toBe('green');
   await expect.poll(async () => levelOf(cat.page, { page: ben.page, uuid: await ben.page.evaluate(() => window.meeting!.token.participant_uuid) }, BEN), { timeout: 20_000 }).toBeGreaterThan(HEARD_DB);
+});
+
+/** Decoded frames of the page's presentation video so far; -1 when it shows none. */
+const presentationFrames = (page: Page) =>
+  page.evaluate(() => document.querySelector<HTMLVideoElement>('video[data-testid="presentation-video"]')?.getVideoPlaybackQuality().totalVideoFrames ?? -1);
+/** Whether the presentation video is advancing: more frames decoded over one second. */
+async function presentationFlowing(page: Page): Promise<boolean> {
+  const before = await presentationFrames(page);
+  await page.waitForTimeout(1_000);
+  const after = await presentationFrames(page);
+  return before >= 0 && after > before;
+}
+
+test('a Host stops sending the presentation to one Guest: that Guest gets no frames while the other still does, then gets it back', async ({ browser }) => {
+  const alias = await room('Presentation Room', { guests_can_present: true });
+  const ann = await join(browser, alias, ANN, 'host', { heading: 'Presentation Room' });
+  const ben = await join(browser, alias, BEN, 'guest', { heading: 'Presentation Room' });
+  const cat = await join(browser, alias, CAT, 'guest', { heading: 'Presentation Room' });
+  for (const p of [ann, ben, cat]) await expect(roster(p.page).getByTestId('participant')).toHaveCount(3, { timeout: 15_000 });
+
+  await ann.page.getByRole('button', { name: 'Share screen' }).click();
+  await expect(ann.page.getByRole('button', { name: 'Stop sharing' })).toBeVisible({ timeout: 10_000 });
+  for (const p of [ben, cat]) {
+    await expect.poll(() => presentationColor(p.page), { timeout: 30_000 }).toBe('white');
+    await expect.poll(() => presentationFlowing(p.page), { timeout: 10_000 }).toBe(true);
+  }
+
+  await hostAction(ann.page, 'Cat', 'Stop sending the presentation to Cat');
+  await expect(row(ann.page, 'Cat').getByTestId('presentation-denied')).toBeVisible();
+  // The node stops forwarding it: Cat's presentation video goes, and she is told why.
+  await expect(cat.page.getByTestId('presentation-video')).toHaveCount(0, { timeout: 10_000 });
+  await expect(cat.page.getByTestId('presentation-withheld')).toHaveText('A Host stopped the presentation being sent to you');
+  expect(await presentationFlowing(cat.page)).toBe(false);
+  // Ben still receives it, frame after frame.
+  expect(await presentationFlowing(ben.page)).toBe(true);
+  expect(await presentationColor(ben.page)).toBe('white');
+
+  await hostAction(ann.page, 'Cat', 'Send the presentation to Cat');
+  await expect.poll(() => presentationColor(cat.page), { timeout: 20_000 }).toBe('white');
+  await expect.poll(() => presentationFlowing(cat.page), { timeout: 10_000 }).toBe(true);
+  await expect(row(ann.page, 'Cat').getByTestId('presentation-denied')).toHaveCount(0);
+});
+
+test('a Host renames a tile: the others see the overlay text instead of the name', async ({ browser }) => {
+  const alias = await room('Overlay Room');
+  const ann = await join(browser, alias, ANN, 'host', { heading: 'Overlay Room' });
+  await join(browser, alias, BEN, 'guest', { heading: 'Overlay Room' });
+  const cat = await join(browser, alias, CAT, 'guest', { heading: 'Overlay Room' });
+  await expect(roster(ann.page).getByTestId('participant')).toHaveCount(3, { timeout: 15_000 });
+  ann.page.once('dialog', (d) => void d.accept('Ben (interpreter)'));
+  await hostAction(ann.page, 'Ben', "Rename Ben's tile…");
+  for (const p of [ann, cat]) await expect(p.page.locator('[data-testid="participant-tile"][data-display-name="Ben (interpreter)"]')).toBeVisible({ timeout: 10_000 });
+  // The roster keeps his own name.
+  await expect(row(cat.page, 'Ben')).toHaveCount(1);
 });
 
 test('a raised hand is seen by the Host, who lowers it', async ({ browser }) => {

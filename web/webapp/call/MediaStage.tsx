@@ -22,6 +22,8 @@ interface Props {
   spotlight?: readonly string[];
   /** Muted by a Host or by themselves (the roster's flags): the tile shows it as a paused microphone does. */
   muted?: ReadonlySet<string>;
+  /** A Host stopped the presentation being sent to this participant (denyrxpresentation). */
+  presentationDenied?: boolean;
   /** Shown while nobody has a tile (none in a Test Call or reception, or under a splash screen). */
   emptyMessage?: string;
   /** Splash screens and the keypad, drawn over the tiles. */
@@ -34,10 +36,11 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, muted, emptyMessage, children }: Props) {
+export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, muted, presentationDenied, emptyMessage, children }: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
-  const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.display_name])), [roster]);
+  // The tile shows the overlay text a Host set (Pexip's overlay_text), else the display name.
+  const names = useMemo(() => new Map(roster.map((p) => [p.uuid, p.overlay_text || p.display_name])), [roster]);
   const nameOf = (uuid: string | undefined): string => {
     if (!uuid) return 'Participant';
     if (uuid === selfUuid) return testCall ? selfName : `${selfName} (you)`;
@@ -111,6 +114,10 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
             <TrackVideo track={remoteScreen.track} testId="presentation-video" className="contain" />
           ) : localScreen ? (
             <TrackVideo track={localScreen} testId="local-presentation-video" className="contain" />
+          ) : presentationDenied ? (
+            <div className="presentation-waiting" data-testid="presentation-withheld">
+              A Host stopped the presentation being sent to you
+            </div>
           ) : (
             <div className="presentation-waiting">Waiting for the presentation…</div>
           )}

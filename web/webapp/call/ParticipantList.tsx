@@ -115,6 +115,7 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
         {f.muted && <span className="badge muted" data-testid="muted-by-host">Muted by Host</span>}
         {!f.muted && f.clientMuted && <span className="badge muted">Muted</span>}
         {f.videoMuted && <span className="badge">Camera off</span>}
+        {f.presentationDenied && <span className="badge" data-testid="presentation-denied">No presentation</span>}
       </div>
       {isHost && f.inLobby && (
         <button type="button" className="small" disabled={busy} onClick={() => act('unlock')} aria-label={`Admit ${name}`}>
@@ -144,6 +145,20 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
                 {`Lower ${name}'s hand`}
               </button>
             )}
+            <button type="button" className="small" disabled={busy} onClick={() => act(f.presentationDenied ? 'allowrxpresentation' : 'denyrxpresentation')}>
+              {f.presentationDenied ? `Send the presentation to ${name}` : `Stop sending the presentation to ${name}`}
+            </button>
+            <button
+              type="button"
+              className="small"
+              disabled={busy}
+              onClick={() => {
+                const text = window.prompt(`Name shown on ${name}'s tile (empty: their own name)`, p.overlay_text === p.display_name ? '' : p.overlay_text);
+                if (text !== null) run(api.overlayText(p.uuid, text));
+              }}
+            >
+              {`Rename ${name}'s tile…`}
+            </button>
             {!self && (
               <button type="button" className="small" disabled={busy} onClick={() => run(api.setRole(p.uuid, f.host ? 'guest' : 'chair'))}>
                 {f.host ? `Make ${name} a Guest` : `Make ${name} a Host`}

@@ -78,8 +78,10 @@ describe('the roster from the event stream', () => {
       handRaised: true,
       spotlight: true,
       inLobby: false,
+      presentationDenied: false,
     });
     expect(flagsOf(person('b', { service_type: 'waiting_room' })).inLobby).toBe(true);
+    expect(flagsOf(person('d', { rx_presentation_policy: 'DENY' })).presentationDenied).toBe(true);
     expect(flagsOf(person('c')).muted).toBe(false);
   });
 

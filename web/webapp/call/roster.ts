@@ -40,6 +40,8 @@ export interface ParticipantFlags {
   handRaised: boolean;
   spotlight: boolean;
   inLobby: boolean;
+  /** A Host stopped the presentation being sent to them (rx_presentation_policy DENY). */
+  presentationDenied: boolean;
 }
 
 const yes = (v: unknown) => v === true || v === 'YES';
@@ -54,6 +56,7 @@ export function flagsOf(p: ClientParticipant): ParticipantFlags {
     handRaised: typeof p.buzz_time === 'number' && p.buzz_time > 0,
     spotlight: typeof p.spotlight === 'number' && p.spotlight > 0,
     inLobby: p.service_type === 'waiting_room',
+    presentationDenied: p.rx_presentation_policy === 'DENY',
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type OverlayTextBody,
   conferenceStatus,
   participant,
   type ConferenceStatus,
@@ -215,6 +216,12 @@ export class ClientApi {
     const body: TransferBody = { conference_alias: conferenceAlias, role };
     if (pin) body.pin = pin;
     return this.post(`participants/${encodeURIComponent(participant)}/transfer`, body);
+  }
+
+  /** The name shown on a participant's tile (§7 `overlaytext`, a Host's); empty gives back their display name. */
+  overlayText(participant: string, text: string): Promise<unknown> {
+    const body: OverlayTextBody = { text };
+    return this.post(`participants/${encodeURIComponent(participant)}/overlaytext`, body);
   }
 
   async conferenceStatus(): Promise<ConferenceStatus> {

@@ -4,6 +4,8 @@ import type { RemoteTrack } from './types.js';
 export interface RosterEntry {
   uuid: string;
   display_name: string;
+  /** The name a Host set for the tile (Pexip's overlay_text); the display name when none. */
+  overlay_text?: string;
   role: 'chair' | 'guest';
   service_type?: string;
 }

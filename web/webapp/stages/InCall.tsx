@@ -170,6 +170,7 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
           hostsFirst={serviceType === 'lecture' && isHost}
           spotlight={spotlight}
           muted={muted}
+          presentationDenied={myFlags?.presentationDenied ?? false}
           emptyMessage={splashShown || testCall || inIvr ? undefined : alone ? 'You are the only one here. Waiting for others to join…' : 'Waiting for others to join…'}
         >
           {testCall && (
