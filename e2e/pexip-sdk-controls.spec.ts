@@ -104,6 +104,26 @@ test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, 
   await expect
     .poll(async () => (await guest.events()).some((e) => e.name === 'onLayoutUpdate' && JSON.stringify(e.detail).includes('"view":"4:0"')))
     .toBe(true);
+  // Pexip's layout names, as the SDK lists them; a Host layout and a Guest layout each; pictures for a picker.
+  expect((await host.control('availableLayouts', {})).value).toEqual(['1:0', '4:0', '1:7', '1:21', '2:21']);
+  const svgs = (await host.control('layoutSvgs', {})).value as Record<string, string>;
+  expect(Object.keys(svgs).sort()).toEqual(['1:0', '1:21', '1:7', '2:21', '4:0']);
+  expect(svgs['1:7']).toMatch(/^<svg /);
+  expect(await host.control('setLayout', { transforms: { host_layout: '1:21', guest_layout: '2:21' } })).toEqual(ok);
+  await expect
+    .poll(async () => (await guest.events()).some((e) => e.name === 'onLayoutUpdate' && JSON.stringify(e.detail).includes('"view":"2:21"')))
+    .toBe(true);
+  // Adaptive Composition ("ac") is not offered by this node: refused, the SDK sees a failure.
+  expect((await host.control('setLayout', { transforms: { layout: 'ac' } })).error).toMatch(/400/);
+  // The SDK's other per-participant controls: tile text, presentation in mix, aspect ratio, presence.
+  expect(await host.control('setTextOverlay', { participantUuid: guestId, text: 'Gus (guest)' })).toEqual(ok);
+  await expect.poll(async () => (await seen(host, guestId))?.overlay_text).toBe('Gus (guest)');
+  expect(await guest.control('presInMix', { participantUuid: guestId, state: true })).toEqual(ok);
+  await expect.poll(async () => (await seen(host, guestId))?.needs_presentation_in_mix).toBe(true);
+  expect(await guest.control('requestAspectRatio', { aspectRatio: 16 / 9 })).toEqual(ok);
+  expect(await guest.control('notifyNotAFK', {})).toEqual(ok);
+  // No speech-to-text here: the SDK gets Pexip's refusal, not fake captions.
+  expect((await guest.control('liveCaptions', { enable: true })).status).toBe(403);
 
   // setRole → the Guest becomes Host (its SDK refreshes its token) and may now lock.
   expect(await host.control('setRole', { role: 'chair', participantUuid: guestId })).toEqual({ status: null, error: null });

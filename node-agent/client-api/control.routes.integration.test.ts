@@ -266,7 +266,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     const layouts = availableLayouts.parse((await get('c.spot', 'available_layouts', host.token)).json.result);
     expect(layouts).toContain('4:0');
     refused(await api('c.spot', 'transform_layout', { token: guest.token, body: { transforms: { layout: '4:0' } } }), 'Invalid role');
-    expect((await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: 'nine' } } })).status).toBe(400);
+    expect(await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: 'ac' } } })).toMatchObject({
+      status: 400,
+      json: { status: 'failed', result: 'Unknown layout "ac": this node offers 1:0, 4:0, 1:7, 1:21, 2:21' },
+    });
     const mark = guestEvents.mark();
     done(await api('c.spot', 'transform_layout', { token: host.token, body: { transforms: { layout: '4:0' } } }));
     const changed = await guestEvents.next('layout', (l) => l.view === '4:0', mark);

@@ -172,7 +172,8 @@ export const setGuestsCanUnmuteBody = z.object({ setting: z.boolean() });
 export type SetGuestsCanUnmuteBody = z.infer<typeof setGuestsCanUnmuteBody>;
 
 /** Layout names the node knows, in Pexip's short form (see LAYOUT_SHORT in media.ts). */
-export const layoutShort = z.enum(['1:0', '4:0', '1:7', '1:21', '2:21']);
+const LAYOUTS = ['1:0', '4:0', '1:7', '1:21', '2:21'] as const;
+export const layoutShort = z.enum(LAYOUTS, { error: (iss) => `Unknown layout ${JSON.stringify(iss.input)}: this node offers ${LAYOUTS.join(', ')}` });
 export type LayoutShortName = z.infer<typeof layoutShort>;
 
 export const transformLayoutBody = z.object({

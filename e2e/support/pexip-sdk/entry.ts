@@ -402,7 +402,9 @@ window.pexip = {
     try {
       const res = (await fn.call(client, params)) as { status?: number } | undefined;
       record(`control:${name}`, { status: res?.status });
-      return { status: res?.status ?? null, error: null };
+      // Queries (availableLayouts, layoutSvgs) give the result itself rather than a response.
+      const isResponse = res === undefined || (typeof res === 'object' && res !== null && typeof res.status === 'number');
+      return { status: res?.status ?? null, error: null, ...(isResponse ? {} : { value: JSON.parse(JSON.stringify(res)) as unknown }) };
     } catch (err) {
       record(`control:${name}:error`, err);
       return { status: null, error: err instanceof Error ? err.message : String(err) };

@@ -24,7 +24,7 @@ export interface SdkPage {
   rtpStats(): Promise<Record<string, unknown>[]>;
   restartIce(): Promise<void>;
   /** One of the SDK's controls (InfinityClient.lock, mute, spotlight…): the HTTP status it got, or its error. */
-  control(name: string, params?: Record<string, unknown>): Promise<{ status: number | null; error: string | null }>;
+  control(name: string, params?: Record<string, unknown>): Promise<{ status: number | null; error: string | null; value?: unknown }>;
   sdp(): Promise<{ local: string | null; remote: string | null }[]>;
   /** The client API traffic seen by the page: method, path, status (for failure messages). */
   traffic: string[];

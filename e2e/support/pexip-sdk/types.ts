@@ -81,7 +81,7 @@ export interface PexipDriver {
   /** Compacted getStats(): inbound-rtp, outbound-rtp, codecs and the nominated candidate pair. */
   rtpStats(): Promise<Record<string, unknown>[]>;
   /** Calls one of the SDK's InfinityClient controls (lock, mute, spotlight, setRole, kick, transfer…) with its parameters. */
-  control(name: string, params: Record<string, unknown>): Promise<{ status: number | null; error: string | null }>;
+  control(name: string, params: Record<string, unknown>): Promise<{ status: number | null; error: string | null; value?: unknown }>;
   /** Restarts ICE on the SDK's peer connection, as the SDK itself does when its video stalls (it renegotiates with `update`). */
   restartIce(): void;
   /** Current local and remote SDP of every peer connection the SDK made. */
