@@ -7,6 +7,7 @@ import {
   candidateBody,
   clientStatisticsBody,
   CONFERENCE_ACTIONS,
+  dialBody,
   messageBody,
   overlayTextBody,
   PARTICIPANT_ACTIONS,
@@ -227,6 +228,14 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   app.post(`${BASE}/video_mixes/create`, noPersonalMix);
   app.post(`${BASE}/video_mixes/:mix/configure`, noPersonalMix);
   app.post(`${BASE}/video_mixes/:mix/delete`, noPersonalMix);
+  app.post(`${BASE}/dial`, authed((req, _reply, conf, p) => control.dial(conf, p, parsed(dialBody, req.body))));
+  // Breakout rooms are not offered (request_token answers breakout_rooms: false): refused with a reason, not 404.
+  const noBreakouts = authed(() => {
+    throw new ControlError(REFUSAL.breakoutsUnavailable);
+  });
+  for (const path of ['breakouts', 'breakouts/*', 'participants/breakout', 'leavebreakout', 'breakoutbuzz', 'clearbreakoutbuzz']) {
+    app.post(`${BASE}/${path}`, noBreakouts);
+  }
 
   // Participant control (client-api-v2 §7): on oneself, or a Host on anyone; the domain checks.
   for (const action of PARTICIPANT_ACTIONS) {

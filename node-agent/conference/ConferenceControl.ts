@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
 import type { LayoutName } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
-import type { ConferenceAction, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
+import type { ConferenceAction, DialBody, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
 import { REASON, type Conference } from './Conference.js';
 import type { ConferenceManager } from './ConferenceManager.js';
 import { ControlError, REFUSAL } from './ControlError.js';
@@ -192,6 +192,16 @@ export class ConferenceControl {
       else if (command === 'toggle_guest_mute') conf.setGuestsMuted(!conf.guestsMuted);
       else return conf.end(REASON.dtmfEnd);
     }
+  }
+
+  /**
+   * Conference `dial` (a Host calls out): placing a call needs SIP or H.323, which this node does
+   * not have yet (issue 13), so the dial-out fails with the guide's reason; the attempt is logged.
+   */
+  dial(conf: Conference, by: Participant, body: DialBody): never {
+    this.requireHost(by);
+    this.log.info({ conference: conf.service.name, participant: by.id, destination: body.destination, protocol: body.protocol, role: body.role }, 'Outgoing call requested');
+    throw new ControlError(REFUSAL.dialOutFailed);
   }
 
   /** Chat must be on for the service (per-service setting, else global). */

@@ -24,4 +24,7 @@ export const REFUSAL = {
   inLobby: 'Participant is waiting to be admitted',
   liveCaptionsUnavailable: 'Live captions are not available',
   personalMixUnavailable: 'Personal mixes are not available',
+  /** The guide's reason string for a dial-out that did not happen (#pex152). */
+  dialOutFailed: 'Gateway dial out failed',
+  breakoutsUnavailable: 'Breakout rooms are not available',
 } as const;

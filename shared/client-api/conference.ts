@@ -25,6 +25,8 @@ import { presentationStartEvent, stageEvent } from './media.js';
  *  (Host only) overlaytext OverlayTextBody → true · pres_in_mix PresInMixBody (self) → true
  *              preferred_aspect_ratio PreferredAspectRatioBody (self) → true
  *              show_live_captions | hide_live_captions, video_mixes/…: 403 (no speech-to-text, no personal mixes)
+ *  (Host only) POST dial DialBody → 403 "Gateway dial out failed" (no SIP/H.323 on the node yet)
+ *              breakouts…, participants/breakout, leavebreakout, breakoutbuzz: 403 (request_token says breakout_rooms: false)
  *              GET avatar.jpg → image/jpeg (initials)
  * Call:        …/participants/{uuid}/calls (CallsBody → CallsResult) and …/calls/{call}/
  *              new_candidate CandidateBody → null · ack → true · update UpdateBody → SDP string
@@ -212,6 +214,23 @@ export const transferBody = z.object({
   pin: z.string().max(64).optional(),
 });
 export type TransferBody = z.infer<typeof transferBody>;
+
+/** Conference `dial` (§6): a Host calls someone out. Needs SIP/H.323 (not on this node yet): parsed, then refused. */
+export const dialBody = z.object({
+  role: z.enum(['HOST', 'GUEST']),
+  destination: z.string().trim().min(1).max(250),
+  protocol: z.enum(['sip', 'h323', 'rtmp', 'mssip', 'auto']),
+  source_display_name: z.string().max(250).optional(),
+  source: z.string().max(250).optional(),
+  call_type: z.enum(['video', 'video-only', 'audio']).optional(),
+  dtmf_sequence: z.string().max(64).optional(),
+  keep_conference_alive: z.enum(['keep_conference_alive', 'keep_conference_alive_if_multiple', 'keep_conference_alive_never']).optional(),
+  remote_display_name: z.string().max(250).optional(),
+  text: z.string().max(250).optional(),
+  presentation_url: z.string().max(2_000).optional(),
+  streaming: z.enum(['yes', 'no']).optional(),
+});
+export type DialBody = z.infer<typeof dialBody>;
 
 export const dtmfBody = z.object({ digits: z.string().regex(/^[0-9*#A-Da-d]{1,32}$/, 'digits must be DTMF digits (0-9, *, #, A-D)') });
 export type DtmfBody = z.infer<typeof dtmfBody>;
