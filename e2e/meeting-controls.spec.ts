@@ -314,6 +314,54 @@ test('the layout a Host chooses for everyone is what Guests see', async ({ brows
   await ann.page.getByLabel('Layout').selectOption('4:0');
   await expect(ben.page.getByTestId('media-stage')).toHaveAttribute('data-layout', '4:0', { timeout: 10_000 });
   await expect(ben.page.getByLabel('Layout')).toHaveValue('4:0');
+  // Every layout of Pexip's set reaches the Guests; the gallery is not in it, so it is offered for the Host alone.
+  for (const l of ['1:21', '2:21', '1:0', '1:7']) {
+    await ann.page.getByLabel('Layout').selectOption(l);
+    await expect(ben.page.getByTestId('media-stage')).toHaveAttribute('data-layout', l, { timeout: 10_000 });
+  }
+  await expect(ann.page.getByRole('option', { name: 'Gallery (only for you)' })).toBeDisabled();
+  await ann.page.getByLabel('For everyone').uncheck();
+  await ann.page.getByLabel('Layout').selectOption('auto');
+  await expect(ann.page.getByTestId('media-stage')).toHaveAttribute('data-layout', 'auto');
+  await ben.page.waitForTimeout(1_500);
+  await expect(ben.page.getByTestId('media-stage')).toHaveAttribute('data-layout', '1:7');
+});
+
+test('on a phone the participant and chat panels open over the stage without squeezing it, and close again', async ({ browser }, info) => {
+  const alias = await room('Phone Room');
+  await join(browser, alias, ANN, 'host', { heading: 'Phone Room' });
+  const ben = await join(browser, alias, BEN, 'guest', { heading: 'Phone Room', viewport: { width: 390, height: 844 } });
+  const page = ben.page;
+  const stage = page.getByRole('region', { name: 'Video' });
+  await expect.poll(async () => (await mainTile(page))?.color, { timeout: 20_000 }).toBe('red');
+  const before = await stage.boundingBox();
+
+  const people = page.getByRole('toolbar').getByRole('button', { name: /People/ });
+  await people.click();
+  const panel = page.getByRole('complementary', { name: 'Participants and chat' });
+  await expect(panel).toBeVisible();
+  await expect(page.locator('#panel-participants')).toBeFocused();
+  // Drawn over the page (fixed, within the screen), the stage keeps its size and place.
+  expect(await panel.evaluate((a) => getComputedStyle(a).position)).toBe('fixed');
+  const box = (await panel.boundingBox())!;
+  expect(box.x).toBe(0);
+  expect(box.width).toBeLessThanOrEqual(390);
+  expect(box.y + box.height).toBeLessThanOrEqual(844 + 1);
+  expect(await stage.boundingBox()).toEqual(before);
+  await expect(row(page, 'Ann')).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  await screenshot(page, info, 'people-panel-390');
+  expect(await lowContrastText(page)).toEqual([]);
+
+  // Escape closes it and gives the focus back to the People button; the Close button does too (chat).
+  await page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  await expect(people).toBeFocused();
+  await page.getByRole('toolbar').getByRole('button', { name: /Chat/ }).click();
+  await expect(page.locator('#panel-chat')).toBeFocused();
+  expect(await stage.boundingBox()).toEqual(before);
+  await panel.getByRole('button', { name: 'Close' }).click();
+  await expect(panel).toBeHidden();
 });
 
 test('on a 390 px phone and at 1440 px; a keyboard alone joins and mutes', async ({ browser }, info) => {

@@ -118,8 +118,9 @@ export function Toolbar(props: Props) {
               }}
             >
               {LAYOUTS.map((l) => (
-                <option key={l.value} value={l.value}>
-                  {l.label}
+                // Pexip's layout set (what the node can give everyone) has no gallery: it stays this client's own.
+                <option key={l.value} value={l.value} disabled={isHost && everyone && l.value === 'auto' && layout !== 'auto'}>
+                  {l.value === 'auto' && isHost && everyone ? `${l.label} (only for you)` : l.label}
                 </option>
               ))}
             </select>

@@ -145,6 +145,13 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
     .map((p) => p.uuid);
   const muted = new Set(roster.filter((p) => flagsOf(p).muted || flagsOf(p).clientMuted).map((p) => p.uuid));
   const panels = peopleOpen || (chatEnabled && chatOpen);
+  /** Closes the panels (a phone's overlay) and gives the focus back to the toolbar. */
+  const closePanels = () => {
+    const back = peopleOpen ? 'panel-participants' : 'panel-chat';
+    setPeopleOpen(false);
+    dispatch({ type: 'chat_open', open: false });
+    requestAnimationFrame(() => document.querySelector<HTMLElement>(`[aria-controls="${back}"]`)?.focus());
+  };
 
   return (
     <main className={`call${panels ? '' : ' no-panels'}`}>
@@ -203,24 +210,36 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
         participantCount={roster.length}
         onParticipants={() => {
           setPeopleOpen(!peopleOpen);
-          // On a phone the panel opens below the toolbar: bring it into view.
-          if (!peopleOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-participants')?.scrollIntoView({ block: 'start' }));
+          // On a phone the panel opens over the stage: move the focus into it.
+          if (!peopleOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-participants')?.focus());
         }}
         chat={chatEnabled}
         chatOpen={chatOpen}
         unread={view.unread}
         onChat={() => {
           dispatch({ type: 'chat_open', open: !chatOpen });
-          if (!chatOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-chat')?.scrollIntoView({ block: 'start' }));
+          if (!chatOpen && narrow) requestAnimationFrame(() => document.getElementById('panel-chat')?.focus());
         }}
         onLeave={() => void call.end()}
       />
-      <aside className={panels ? 'panels' : 'panels closed'} aria-label="Participants and chat">
-        <div id="panel-participants" hidden={!peopleOpen}>
+      <aside
+        className={`panels${panels ? '' : ' closed'}${narrow ? ' overlay' : ''}`}
+        aria-label="Participants and chat"
+        onKeyDown={(e) => {
+          // On a phone the panels cover the stage: Escape closes them (unless a menu inside took it).
+          if (narrow && e.key === 'Escape' && !e.defaultPrevented && !(e.target as HTMLElement).closest('details[open]')) closePanels();
+        }}
+      >
+        {narrow && panels && (
+          <button type="button" className="small panel-close" onClick={closePanels}>
+            Close
+          </button>
+        )}
+        <div id="panel-participants" hidden={!peopleOpen} tabIndex={-1}>
           <ParticipantList api={call.api} participants={roster} selfUuid={selfUuid} isHost={isHost} conference={view.conference} plain={testCall || inIvr} />
         </div>
         {chatEnabled && (
-          <div id="panel-chat" hidden={!chatOpen}>
+          <div id="panel-chat" hidden={!chatOpen} tabIndex={-1}>
             <ChatPanel
               lines={view.chat}
               onSend={async (text) => {
