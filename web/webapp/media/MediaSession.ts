@@ -19,6 +19,7 @@ import {
   type TransportInfo,
 } from '../../../shared/client-api/media.js';
 import { cameraEncodings, SCREEN_ENCODINGS } from './encodings.js';
+import { dtlsParameters, iceCandidate, iceParameters, rtpCapabilities, rtpParameters } from './mediasoupClientParameters.js';
 import { updateRecency } from './layout.js';
 import { Emitter, type LocalMediaState, type MediaSessionEvents, type PresentationState, type RemoteTrack, type VideoWant } from './types.js';
 
@@ -32,7 +33,7 @@ export interface MediaApi {
 }
 
 /** The answer of `restart_ice`. */
-const restartIceResult = z.object({ ice_parameters: z.record(z.string(), z.unknown()) });
+const restartIceResult = z.object({ ice_parameters: iceParameters });
 
 /** Server-side preferences as last sent for one consumer. */
 type Sent = Pick<PreferencesBody, 'paused' | 'spatial_layer' | 'temporal_layer' | 'priority'>;
@@ -102,7 +103,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     return (this.preparing ??= (async () => {
       const caps = mediaCapabilities.parse(await this.api.get('media'));
       const device = await Device.factory();
-      await device.load({ routerRtpCapabilities: caps.router_rtp_capabilities as unknown as ms.RtpCapabilities });
+      await device.load({ routerRtpCapabilities: rtpCapabilities.parse(caps.router_rtp_capabilities) });
       this.device = device;
     })());
   }
@@ -116,14 +117,14 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     await this.prepare();
     const device = this.device!;
     if (this.closed) return;
-    const body: JoinBody = { rtp_capabilities: device.recvRtpCapabilities as unknown as JoinBody['rtp_capabilities'] };
+    const body: JoinBody = { rtp_capabilities: { ...device.recvRtpCapabilities } };
     const joined = joinResult.parse(await this.api.post('media/join', body));
     if (this.closed) return;
     const options = (t: TransportInfo): ms.TransportOptions => ({
       id: t.id,
-      iceParameters: t.ice_parameters as unknown as ms.IceParameters,
-      iceCandidates: t.ice_candidates as unknown as ms.IceCandidate[],
-      dtlsParameters: t.dtls_parameters as unknown as ms.DtlsParameters,
+      iceParameters: iceParameters.parse(t.ice_parameters),
+      iceCandidates: z.array(iceCandidate).parse(t.ice_candidates),
+      dtlsParameters: dtlsParameters.parse(t.dtls_parameters),
       iceServers: this.rtc.iceServers ?? [],
       iceTransportPolicy: this.rtc.iceTransportPolicy ?? 'all',
     });
@@ -133,7 +134,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     this.send.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
       const source = mediaSource.safeParse(appData.source);
       if (!source.success) return fail(new Error('producer without a source'));
-      const produce: ProduceBody = { kind, rtp_parameters: rtpParameters as unknown as ProduceBody['rtp_parameters'], source: source.data };
+      const produce: ProduceBody = { kind, rtp_parameters: { ...rtpParameters }, source: source.data };
       this.api
         .post(`media/transports/${encodeURIComponent(this.send!.id)}/produce`, produce)
         .then((r) => ok({ id: produceResult.parse(r).id }), (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
@@ -208,7 +209,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
         /* closing */
       }
     }
-    return merged as unknown as RTCStatsReport;
+    return merged;
   }
 
   // --- the node's events
@@ -306,7 +307,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       id: info.consumer_id,
       producerId: info.producer_id,
       kind: info.kind,
-      rtpParameters: info.rtp_parameters as unknown as ms.RtpParameters,
+      rtpParameters: rtpParameters.parse(info.rtp_parameters),
       // A participant's microphone and camera share a stream (lip sync); a screen has its own.
       streamId: info.source === 'screen' ? `${info.participant_uuid}-screen` : info.participant_uuid,
       appData: { participant_uuid: info.participant_uuid, source: info.source },
@@ -523,7 +524,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       if (restarts++ >= MAX_ICE_RESTARTS) return this.fail('WebRTC connection failed');
       this.api
         .post(`media/transports/${encodeURIComponent(t.id)}/restart_ice`)
-        .then((r) => t.restartIce({ iceParameters: restartIceResult.parse(r).ice_parameters as unknown as ms.IceParameters }))
+        .then((r) => t.restartIce({ iceParameters: restartIceResult.parse(r).ice_parameters }))
         .catch(() => this.fail('WebRTC connection failed'));
     });
   }
