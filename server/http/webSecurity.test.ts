@@ -1,8 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isLoopback, sameOrigin } from './webSecurity.js';
 
-const req = (host: string, origin?: string) => ({ headers: { host, ...(origin === undefined ? {} : { origin }) }, socket: {} }) as unknown as IncomingMessage;
+/** A request as Node's HTTP server makes it, with these headers. */
+const req = (host: string, origin?: string) => {
+  const m = new IncomingMessage(new Socket());
+  m.headers = { host, ...(origin === undefined ? {} : { origin }) };
+  return m;
+};
 
 describe('sameOrigin', () => {
   it('accepts no Origin (not a browser) and a page from the host and port the request went to', () => {
