@@ -147,3 +147,50 @@ test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, 
   expect(landed.status).toBe(200);
   expect(((await landed.json()) as { result: { role: string } }).result.role).toBe('GUEST');
 });
+
+/** Video frames an SDK has decoded per m-line (mid), from its inbound RTP statistics. */
+async function videoFramesByMid(sdk: SdkPage): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const r of await sdk.rtpStats()) if (r.type === 'inbound-rtp' && r.kind === 'video') out[String(r.mid)] = Number(r.framesDecoded ?? 0);
+  return out;
+}
+
+test('denyrxpresentation: a denied SDK decodes no more presentation frames while another SDK still does, until allowed again', async ({ browser }) => {
+  test.setTimeout(150_000);
+  await room('SDK presentation room', 'sdk.pres');
+  const host = await joinSdk(browser, 'sdk.pres', 'Hanna', '1234', fake('red', 440));
+  const gus = await joinSdk(browser, 'sdk.pres', 'Gus', 'none', fake('blue', 660));
+  const gia = await joinSdk(browser, 'sdk.pres', 'Gia', 'none', fake('green', 990));
+  const gusId = (await gus.state()).participantUuid!;
+  // The camera m-line is there before anyone presents; the presentation one is the other.
+  const cameraMids = { gus: Object.keys(await videoFramesByMid(gus)), gia: Object.keys(await videoFramesByMid(gia)) };
+  const presFrames = async (sdk: SdkPage, who: 'gus' | 'gia') =>
+    Object.entries(await videoFramesByMid(sdk))
+      .filter(([mid]) => !cameraMids[who].includes(mid))
+      .reduce((n, [, f]) => n + f, 0);
+  /** Presentation frames decoded over 1.5 s. */
+  const flow = async (sdk: SdkPage, who: 'gus' | 'gia') => {
+    const a = await presFrames(sdk, who);
+    await new Promise((r) => setTimeout(r, 1_500));
+    return (await presFrames(sdk, who)) - a;
+  };
+
+  await host.present();
+  for (const [sdk, who] of [[gus, 'gus'], [gia, 'gia']] as const) {
+    await expect.poll(async () => (await sdk.state()).presentationStreams, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => flow(sdk, who), { message: `${who} decodes the presentation`, timeout: 30_000 }).toBeGreaterThan(0);
+  }
+
+  // The Host denies Gus presentation receipt (Pexip's participant call; the SDK has no wrapper for it).
+  const control = async (action: string) => {
+    const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.pres/participants/${gusId}/${action}`, { method: 'POST', headers: { token: (await host.state()).token! } });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  expect(await control('denyrxpresentation')).toEqual({ status: 200, body: { status: 'success', result: true } });
+  await expect.poll(async () => (await seen(gia, gusId))?.rx_presentation_policy).toBe('DENY');
+  await expect.poll(() => flow(gus, 'gus'), { message: 'Gus decodes no more presentation frames', timeout: 10_000 }).toBe(0);
+  expect(await flow(gia, 'gia')).toBeGreaterThan(0);
+
+  expect(await control('allowrxpresentation')).toEqual({ status: 200, body: { status: 'success', result: true } });
+  await expect.poll(() => flow(gus, 'gus'), { message: 'Gus decodes the presentation again', timeout: 15_000 }).toBeGreaterThan(0);
+});

@@ -151,6 +151,19 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     return { recv: !!sendParameters, send: consumer?.rtpParameters };
   }
 
+  /**
+   * Presentation receipt allowed or denied (`denyrxpresentation`): the presentation this call
+   * receives is paused at the node and resumed (with a key frame) when allowed again.
+   */
+  setPresentationReceipt(allowed: boolean): void {
+    for (const mid of this.presentationMids) {
+      const consumer = this.consumers.get(mid);
+      if (!consumer || consumer.closed) continue;
+      if (allowed && consumer.paused) void consumer.resume().then(() => consumer.requestKeyFrame()).catch(() => undefined);
+      else if (!allowed && !consumer.paused) void consumer.pause().catch(() => undefined);
+    }
+  }
+
   /** mediasoup is ICE-lite: it learns the client's address from its connectivity checks. */
   async addRemoteCandidate(): Promise<void> {}
 

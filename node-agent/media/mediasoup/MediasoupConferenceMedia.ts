@@ -131,6 +131,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   setParticipant(participantId: string, state: MediaParticipantState): void {
     if (this.isClosed) return;
     this.states.set(participantId, { ...state });
+    // A single-stream call's presentation is its own m-line: paused rather than renegotiated.
+    this.legs.get(participantId)?.setPresentationReceipt(!state.rxPresentationDenied);
     this.plan();
     this.hub.update();
     this.publishStage();
