@@ -68,7 +68,8 @@ export class TestPlatform {
           managementUrl: server.url,
           enrollmentKey,
         });
-        await until(() => node!.link.connected, (c) => c);
+        // Generous: enrolling signs a challenge and loads the snapshot, slow when the machine runs a whole suite.
+        await until(() => node!.link.connected, (c) => c, 20_000);
       } catch (err) {
         await node?.stop();
         await server.stop();
