@@ -110,7 +110,7 @@ export class ConferenceControl {
         return conf.change(target, { rxPresentationDenied: denied });
       }
       case 'notify_not_afk':
-        // Only the participant can say they are at their device.
+        // Only the participant can say they are at their device. Kept for an idle rule; none disconnects on it yet.
         if (target !== by) throw new ControlError(REFUSAL.invalidRole);
         target.notAfkAt = Date.now();
         return;
@@ -123,12 +123,16 @@ export class ConferenceControl {
     conf.change(target, { overlayText: text.trim() });
   }
 
-  /** `pres_in_mix`: the participant (or a Host for them) asks for the presentation inside the layout. */
+  /**
+   * `pres_in_mix`: the participant (or a Host for them) asks for the presentation inside the layout.
+   * Recorded and shown to everyone (needs_presentation_in_mix); the node composes no layouts yet
+   * (single-stream calls get the presentation on their own m-line), so the media is unchanged.
+   */
   setPresentationInMix(conf: Conference, by: Participant, targetId: string, state: boolean): void {
     conf.change(this.target(conf, by, targetId, true), { presentationInMix: state });
   }
 
-  /** `preferred_aspect_ratio`: the participant's own preference, kept for its video. */
+  /** `preferred_aspect_ratio`: the participant's own preference, kept; the node forwards video uncropped, so it changes no media yet. */
   setPreferredAspectRatio(conf: Conference, by: Participant, targetId: string, aspectRatio: number | undefined): void {
     const target = this.target(conf, by, targetId, true);
     if (target !== by) throw new ControlError(REFUSAL.invalidRole);
