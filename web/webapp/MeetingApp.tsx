@@ -1,10 +1,11 @@
-import { useEffect, useReducer, useRef, useState } from 'react';
+import { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
 import { ClientApi, type TokenResult } from './client/ClientApi.js';
 import { MeetingCall } from './call/MeetingCall.js';
 import { callReducer, initialCallView } from './call/callState.js';
 import { friendlyReason, hasDetail } from './call/reasons.js';
 import { parseLayout } from './media/layout.js';
 import { LocalPreview } from './prejoin/LocalPreview.js';
+import { PreviewSlot } from './prejoin/PreviewSlot.js';
 import { Ended } from './stages/Ended.js';
 import { InCall } from './stages/InCall.js';
 import { PinEntry } from './stages/PinEntry.js';
@@ -45,27 +46,33 @@ export function MeetingApp() {
   const [name, setName] = useState(params.get('name') ?? rememberedName());
   const [stage, setStage] = useState<Stage>({ kind: 'start' });
   const [view, dispatch] = useReducer(callReducer, undefined, initialCallView);
-  const [preview, setPreview] = useState<LocalPreview | null>(null);
-  /** The preview as of now (an attempt outlives the render that started it, e.g. Rejoin). */
-  const previewRef = useRef<LocalPreview | null>(null);
-  previewRef.current = preview;
+  const [previews] = useState(() => new PreviewSlot());
+  const preview = useSyncExternalStore(previews.subscribe, previews.current);
 
   /** The call the UI shows; callbacks of a call that was handed over (transfer) are ignored. */
   const active = useRef<MeetingCall | null>(null);
   /** Camera and microphone kept from a transferred call while its target asks for a PIN. */
-  const carried = useRef<MediaStream | null>(null);
+  const [carried, setCarried] = useState<MediaStream | null>(null);
+  /** The same, as of now, for an attempt or a cancel that outlives the render that started it. */
+  const carriedNow = useRef<MediaStream | null>(null);
+  const carry = (stream: MediaStream | null) => {
+    carriedNow.current = stream;
+    setCarried(stream);
+  };
 
   // The preview lives while joining is being prepared (not after a transfer, which keeps its media).
-  const wantsPreview = (stage.kind === 'start' || stage.kind === 'pin' || stage.kind === 'joining') && !carried.current;
+  const wantsPreview = (stage.kind === 'start' || stage.kind === 'pin' || stage.kind === 'joining') && !carried;
   useEffect(() => {
     if (!wantsPreview) return;
-    const p = new LocalPreview();
-    setPreview(p);
-    return () => {
-      p.dispose();
-      setPreview((cur) => (cur === p ? null : cur));
-    };
-  }, [wantsPreview]);
+    const p = previews.open();
+    return () => previews.close(p);
+  }, [wantsPreview, previews]);
+
+  // For tests and diagnostics: the live call.
+  const live = stage.kind === 'in_call' ? stage.call : undefined;
+  useEffect(() => {
+    window.meeting = live;
+  }, [live]);
 
   /** Starts the media call for a granted token; `previous` (a transfer) is handed over once this one is set up. */
   async function startCall(api: ClientApi, token: TokenResult, localStream: MediaStream, previous?: MeetingCall) {
@@ -81,13 +88,11 @@ export function MeetingApp() {
       ended: (reason) => {
         if (active.current !== call) return;
         active.current = null;
-        window.meeting = undefined;
         setStage({ kind: 'left', reason });
       },
     });
     active.current = call;
-    window.meeting = call;
-    carried.current = null;
+    carry(null);
     dispatch({ type: 'reset', layout: parseLayout(token.default_layout), serviceType: token.current_service_type, keepChat: Boolean(previous) });
     setStage({ kind: 'in_call', call });
     void api.theme().then((theme) => active.current === call && dispatch({ type: 'theme', theme }));
@@ -124,7 +129,7 @@ export function MeetingApp() {
         }
         return;
       }
-      const localStream = carried.current ?? (await (previewRef.current ?? new LocalPreview()).take());
+      const localStream = carriedNow.current ?? (await (previews.current() ?? new LocalPreview()).take());
       await startCall(api, outcome.token, localStream);
     } catch (err) {
       setStage({ kind: 'start', message: err instanceof Error ? err.message : String(err) });
@@ -144,10 +149,9 @@ export function MeetingApp() {
       const outcome = await api.requestToken(from.token.display_name || name.trim(), undefined, refer.token);
       if (outcome.kind === 'joined') return await startCall(api, outcome.token, localStream, from);
       active.current = null;
-      window.meeting = undefined;
       await from.handOver();
       if (outcome.kind === 'pin_required') {
-        carried.current = localStream; // reused once the PIN is accepted
+        carry(localStream); // reused once the PIN is accepted
         setStage({ kind: 'pin', hostPin: outcome.hostPin, guestPin: outcome.guestPin, attempts: 0, referToken: refer.token });
       } else {
         localStream.getTracks().forEach((t) => t.stop());
@@ -162,8 +166,8 @@ export function MeetingApp() {
   }
 
   const backToStart = () => {
-    carried.current?.getTracks().forEach((t) => t.stop());
-    carried.current = null;
+    carriedNow.current?.getTracks().forEach((t) => t.stop());
+    carry(null);
     setStage({ kind: 'start' });
   };
 
