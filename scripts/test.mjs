@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The one test command (`npm test`, run by .ci/run): installs what is missing (npm dependencies,
-// Debian's Chromium), starts a real Postgres, then runs the type check, the Vitest suite against
-// PGlite and Postgres, the production build and the Playwright end-to-end tests.
+// Debian's Chromium), starts a real Postgres, then runs the type check, the linter, the Vitest
+// suite against PGlite and Postgres, the production build and the Playwright end-to-end tests.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
@@ -69,6 +69,10 @@ if (!testDatabaseUrl) {
 
 step('type check');
 run('npx', ['tsc', '--noEmit', '-p', '.']);
+
+step('lint');
+// ESLint with its own dependencies in tools/eslint/ (installed there on first use).
+run('node', ['scripts/lint.mjs']);
 
 step('unit and integration tests (PGlite and Postgres)');
 run('npx', ['vitest', 'run'], { TEST_DATABASE_URL: testDatabaseUrl });
