@@ -1,13 +1,18 @@
-import * as mediasoup from 'mediasoup';
+import type * as mediasoupTypes from 'mediasoup';
 import { ortc } from 'mediasoup-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { cachedWorkerPath } from '../../../scripts/mediasoup-worker.mjs';
 import { dtlsParameters, iceCandidate, iceParameters, rtpCapabilities, rtpParameters } from './mediasoupClientParameters.js';
 
+// Our worker build, as the node finds it: mediasoup reads MEDIASOUP_WORKER_BIN once, when loaded, so load it after.
+process.env.MEDIASOUP_WORKER_BIN ??= cachedWorkerPath();
+const mediasoup = await import('mediasoup');
+
 // What the node sends comes from a real mediasoup router and transport, through JSON as on the wire.
-let worker: mediasoup.types.Worker;
-let router: mediasoup.types.Router;
-let transport: mediasoup.types.WebRtcTransport;
+let worker: mediasoupTypes.types.Worker;
+let router: mediasoupTypes.types.Router;
+let transport: mediasoupTypes.types.WebRtcTransport;
 const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 beforeAll(async () => {
