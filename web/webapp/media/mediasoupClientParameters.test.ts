@@ -2,11 +2,12 @@ import type * as mediasoupTypes from 'mediasoup';
 import { ortc } from 'mediasoup-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { cachedWorkerPath } from '../../../scripts/mediasoup-worker.mjs';
+import { execFileSync } from 'node:child_process';
 import { dtlsParameters, iceCandidate, iceParameters, rtpCapabilities, rtpParameters } from './mediasoupClientParameters.js';
 
-// Our worker build, as the node finds it: mediasoup reads MEDIASOUP_WORKER_BIN once, when loaded, so load it after.
-process.env.MEDIASOUP_WORKER_BIN ??= cachedWorkerPath();
+// Our worker build, as the node finds it (asked of the script: web/ imports nothing outside web/ and shared/).
+// mediasoup reads MEDIASOUP_WORKER_BIN once, when loaded, so it is loaded after.
+process.env.MEDIASOUP_WORKER_BIN ??= execFileSync(process.execPath, ['scripts/mediasoup-worker.mjs', '--quiet'], { encoding: 'utf8' }).trim();
 const mediasoup = await import('mediasoup');
 
 // What the node sends comes from a real mediasoup router and transport, through JSON as on the wire.
