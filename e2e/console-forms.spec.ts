@@ -82,3 +82,38 @@ test('global settings mark what nothing acts on yet', async ({ page }) => {
   for (const label of ['Enable SIP', 'Enable H.323', 'Enable RTMP', 'Enable bursting to the cloud']) await expect(fieldOf(label).getByText('Not acted on yet')).toBeVisible();
   for (const label of ['Enable chat', 'Guests-only timeout']) await expect(fieldOf(label).getByText('Not acted on yet')).toHaveCount(0);
 });
+
+test('sign-in: empty fields refused in the browser, a wrong password and then throttling said in the form', async ({ page }) => {
+  await page.goto(`${platform.consoleUrl}/`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(errorOf(page, 'username')).toHaveText('This field is required.');
+  await expect(errorOf(page, 'password')).toHaveText('This field is required.');
+  // An account of its own, so that throttling it leaves `admin` free for the other tests.
+  await page.getByLabel('Username').fill('nobody-b3');
+  for (let i = 0; i < 5; i++) {
+    await page.getByLabel('Password').fill(`wrong ${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('.form-error')).toHaveText('Please enter a correct username and password.');
+  }
+  await page.getByLabel('Password').fill('wrong 5');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('.form-error')).toHaveText(/^Too many failed sign-in attempts\. Try again in \d+ minutes?\.$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+});
+
+test('regular expression tester: the result and groups, a pattern Python refuses beside its field', async ({ page }) => {
+  await signIn(page);
+  await nav(page, 'Regular Expression Tester');
+  await page.getByLabel('Input').fill('meet.alice@example.com');
+  await page.getByLabel('Regex match').fill('meet\\.(?P<who>.*)@example\\.com');
+  await page.getByLabel('Regex replace string').fill('\\g<who>');
+  await page.getByRole('button', { name: 'Test Regular Expression' }).click();
+  await expect(page.getByTestId('regex-result')).toHaveText('alice');
+  await expect(page.getByTestId('regex-status')).toHaveText('Successful match');
+  await expect(page.getByRole('row').filter({ hasText: 'who' })).toContainText('alice');
+
+  await page.getByLabel('Regex match').fill('meet\\.(.*');
+  await page.getByRole('button', { name: 'Test Regular Expression' }).click();
+  await expect(errorOf(page, 'rx-regex')).toContainText('missing ), unterminated subpattern');
+  await expect(page.getByTestId('regex-result')).toHaveCount(0);
+});

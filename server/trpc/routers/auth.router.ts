@@ -1,14 +1,10 @@
 import { serialize } from 'cookie';
 import { TRPCError } from '@trpc/server';
-import { z } from 'zod';
+import { loginSchema } from '../../../shared/auth/signIn.schema.js';
 import { createSession, endSession } from '../../auth/admin.service.js';
 import { loginHistory, signIn, THROTTLED } from '../../auth/signIn.service.js';
 import { adminProcedure, permittedProcedure, publicProcedure, router, SESSION_COOKIE } from '../trpc.js';
 
-export const loginSchema = z.object({
-  username: z.string().min(1, 'This field is required.').max(150),
-  password: z.string().min(1, 'This field is required.').max(1024),
-});
 
 export const authRouter = router({
   login: publicProcedure.input(loginSchema).mutation(async ({ ctx, input }) => {

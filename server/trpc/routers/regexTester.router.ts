@@ -1,13 +1,7 @@
-import { z } from 'zod';
+import { regexTesterInputSchema } from '../../../shared/routing/regexTester.schema.js';
 import { testRegex } from '../../../shared/routing/pythonRegex.js';
 import { AppError } from '../../errors/AppError.js';
 import { permittedProcedure, router } from '../trpc.js';
-
-export const regexTesterInputSchema = z.object({
-  input: z.string().max(250),
-  regex: z.string().max(250),
-  replace: z.string().max(250).default(''),
-});
 
 /** Utilities > Regular Expression Tester (digest 4 §5.1): the same matching Call Routing Rules use. */
 export const regexTesterRouter = router({

@@ -1,15 +1,19 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useForm } from 'react-hook-form';
 import { useNavigate } from 'react-router-dom';
+import { loginSchema, type LoginInput } from '../../../shared/auth/signIn.schema.js';
 import { Field } from '../forms/Field.js';
-import { errorMessage, useTRPC } from '../trpc.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { useTRPC } from '../trpc.js';
 
 export function SignInPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
+  const { register, handleSubmit, formState, setError } = useForm<LoginInput>({ resolver: zodResolver(loginSchema), defaultValues: { username: '', password: '' } });
+  // A refused sign-in (wrong password, throttled, no web access) has no field: it is the form's root error.
+  const onError = useServerErrors(setError);
   const login = useMutation(
     trpc.auth.login.mutationOptions({
       onSuccess: async (me) => {
@@ -18,23 +22,25 @@ export function SignInPage() {
         qc.setQueryData(trpc.auth.me.queryKey(), me);
         navigate('/vmrs');
       },
+      onError,
     }),
   );
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    login.mutate({ username, password });
-  };
+  const e = formState.errors;
   return (
     <main className="signin">
-      <form onSubmit={submit} className="card">
+      <form onSubmit={handleSubmit((v) => login.mutate(v))} className="card" noValidate>
         <h1>Administration</h1>
-        <Field id="username" label="Username">
-          <input id="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
+        <Field id="username" label="Username" error={e.username?.message}>
+          <input id="username" autoComplete="username" {...register('username')} />
         </Field>
-        <Field id="password" label="Password">
-          <input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        <Field id="password" label="Password" error={e.password?.message}>
+          <input id="password" type="password" autoComplete="current-password" {...register('password')} />
         </Field>
-        {login.error && <p role="alert" className="form-error">{errorMessage(login.error)}</p>}
+        {e.root?.message && (
+          <p role="alert" className="form-error">
+            {e.root.message}
+          </p>
+        )}
         <button type="submit" disabled={login.isPending}>
           Sign in
         </button>

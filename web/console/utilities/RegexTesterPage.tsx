@@ -1,59 +1,51 @@
-import { skipToken, useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useForm } from 'react-hook-form';
+import { regexTesterInputSchema, type RegexTesterInput } from '../../../shared/routing/regexTester.schema.js';
 import { Field } from '../forms/Field.js';
-import { errorMessage, serverFieldErrors, useTRPC } from '../trpc.js';
-
-interface Draft {
-  input: string;
-  regex: string;
-  replace: string;
-}
+import { FormFooter } from '../forms/FormParts.js';
+import { useServerErrors } from '../forms/useServerErrors.js';
+import { useTRPC } from '../trpc.js';
 
 const STATUS_TEXT = { successful: 'Successful match', partial: 'Partial match', failed: 'Failed match' } as const;
 
 /** Utilities > Regular Expression Tester (guide: Regular expression reference). */
 export function RegexTesterPage() {
   const trpc = useTRPC();
-  const [draft, setDraft] = useState<Draft>({ input: '', regex: '', replace: '' });
-  const [submitted, setSubmitted] = useState<Draft | null>(null);
-  const test = useQuery({ ...trpc.regexTester.test.queryOptions(submitted ?? skipToken), retry: false, staleTime: Infinity });
-  const errors = test.error ? serverFieldErrors(test.error) : {};
-  const formError = test.error && Object.keys(errors).length === 0 ? errorMessage(test.error) : '';
+  const qc = useQueryClient();
+  const { register, handleSubmit, formState, setError } = useForm<RegexTesterInput>({
+    resolver: zodResolver(regexTesterInputSchema),
+    defaultValues: { input: '', regex: '', replace: '' },
+  });
+  // A pattern or replace string Python would refuse comes back beside its field.
+  const onError = useServerErrors(setError);
+  // A query on the server (it changes nothing), run once per Test press.
+  const test = useMutation({
+    mutationFn: (v: RegexTesterInput) => qc.fetchQuery({ ...trpc.regexTester.test.queryOptions(v), retry: false, staleTime: 0 }),
+    onError,
+  });
+  const e = formState.errors;
   const out = test.data;
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setSubmitted({ ...draft });
-  };
 
   return (
     <section>
       <h1>Regular Expression Tester</h1>
-      <form onSubmit={submit} className="card form" noValidate>
-        <Field id="rx-input" label="Input" error={errors.input?.join(' ')} hint="The test input to match against the regular expression, such as a dialed alias.">
-          <input id="rx-input" maxLength={250} value={draft.input} onChange={(e) => setDraft({ ...draft, input: e.target.value })} />
+      <form onSubmit={handleSubmit((v) => test.mutate(v))} className="card form" noValidate>
+        <Field id="rx-input" label="Input" error={e.input?.message} hint="The test input to match against the regular expression, such as a dialed alias.">
+          <input id="rx-input" maxLength={250} {...register('input')} />
         </Field>
-        <Field id="rx-regex" label="Regex match" error={errors.regex?.join(' ')} hint="Case-insensitive; the Input is checked against it.">
-          <input id="rx-regex" maxLength={250} value={draft.regex} onChange={(e) => setDraft({ ...draft, regex: e.target.value })} />
+        <Field id="rx-regex" label="Regex match" error={e.regex?.message} hint="Case-insensitive; the Input is checked against it.">
+          <input id="rx-regex" maxLength={250} {...register('regex')} />
         </Field>
         <Field
           id="rx-replace"
           label="Regex replace string"
-          error={errors.replace?.join(' ')}
+          error={e.replace?.message}
           hint="Optional: transforms the Input if a match was found. Leave blank to leave the original input unchanged."
         >
-          <input id="rx-replace" maxLength={250} value={draft.replace} onChange={(e) => setDraft({ ...draft, replace: e.target.value })} />
+          <input id="rx-replace" maxLength={250} {...register('replace')} />
         </Field>
-        {formError && (
-          <p role="alert" className="form-error">
-            {formError}
-          </p>
-        )}
-        <div className="actions">
-          <button type="submit" disabled={test.isFetching}>
-            Test Regular Expression
-          </button>
-        </div>
+        <FormFooter rootError={e.root?.message} canSave pending={test.isPending} saveLabel="Test Regular Expression" />
       </form>
 
       {out && (
