@@ -1,38 +1,21 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASES } from '../../db/testing.js';
-import { ManagementServer } from '../../server/ManagementServer.js';
 import { joinResult, mediaCapabilities } from '../../shared/client-api/media.js';
 import { until } from '../../shared/testing/until.js';
-import { NodeAgent } from '../NodeAgent.js';
+import { TestPlatform, type ClientInit } from '../../testing/TestPlatform.js';
 
 /**
  * The multi-stream media extension and Pexip's presentation floor over real HTTP against a real
  * node (and its mediasoup worker): who may call what, and the answers to bad input. Media flowing
  * through these routes is tested with Chromium in e2e/multiparty.spec.ts.
  */
-const silent = pino({ level: 'silent' });
-const KEY = 'media-routes-key';
-
-// The routes do not touch the database: one database kind is enough.
-describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({ open }) => {
-  let server: ManagementServer;
-  let node: NodeAgent;
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const call = async (path: string, init: { token?: string; body?: unknown; pin?: string; method?: string } = {}) => {
-    const res = await fetch(`${node.url}/api/client/v2/conferences/meet.media/${path}`, {
-      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: {
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(init.token ? { token: init.token } : {}),
-        ...(init.pin ? { pin: init.pin } : {}),
-      },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
+// The routes do not touch the database: the harness's PGlite is enough.
+describe('client API media routes', () => {
+  let platform: TestPlatform;
+  let node: TestPlatform['node'];
+  /** A client API request for meet.media: GET without a body, POST with one. */
+  const call = async (path: string, init: ClientInit = {}) => {
+    const res = await platform.client('meet.media', path, { ...init, method: init.method ?? (init.body === undefined ? 'GET' : 'POST') });
     return { status: res.status, json: (await res.json()) as { status: string; result: unknown } };
   };
   const joinAs = async (name: string, pin: string) => {
@@ -42,30 +25,13 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({
-      name: 'media-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-media-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [45000, 45999],
-      mediaWorkers: 1,
-      logger: silent,
-    });
-    await until(() => node.link.connected, (c) => c);
-    const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ name: 'Media room', aliases: [{ alias: 'meet.media' }], pin: '1234', allow_guests: true, guest_pin: '5678', guests_can_present: false, host_view: 'one_main_twentyone_pips' }),
-    });
-    expect(r.status).toBe(201);
+    platform = await TestPlatform.start({ node: { name: 'media-node', mediaPortRange: [45000, 45999], mediaWorkers: 1 } });
+    node = platform.node;
+    await platform.create('conference', { name: 'Media room', aliases: [{ alias: 'meet.media' }], pin: '1234', allow_guests: true, guest_pin: '5678', guests_can_present: false, host_view: 'one_main_twentyone_pips' });
     await until(() => node.manager.directory.lookup('meet.media'), (s) => s !== undefined);
   });
   afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
+    await platform?.stop();
   });
 
   it('gives a participant the router capabilities and two transports; refuses others and bad input', async () => {
@@ -160,14 +126,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API media routes on $name', ({
 
   it('the event stream opens with the role’s layout (the service’s Host view) and the stage', async () => {
     const host = await joinAs('Hedy', '1234');
-    const res = await fetch(`${node.url}/api/client/v2/conferences/meet.media/events?token=${host.token}`);
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!text.includes('event: stage')) text += new TextDecoder().decode((await reader.read()).value);
-    await reader.cancel();
-    const layout = JSON.parse(/event: layout\ndata: (.*)\n/.exec(text)![1]!);
+    const events = await platform.events('meet.media', host.token);
+    const stage = (await events.first('stage')).data;
+    const layout = events.of('layout')[0]?.data;
     expect(layout).toMatchObject({ view: '1:21', requested_layout: { primary_screen: { chair_layout: 'one_main_twentyone_pips', guest_layout: 'one_main_twentyone_pips' } } });
-    const stage = JSON.parse(/event: stage\ndata: (.*)\n/.exec(text)![1]!);
     expect(Array.isArray(stage)).toBe(true);
   });
 });
