@@ -1,11 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import pino from 'pino';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASES } from '../../db/testing.js';
-import { ManagementServer } from '../../server/ManagementServer.js';
 import {
   availableLayouts,
   conferenceEvents,
@@ -19,58 +13,19 @@ import {
   type ConferenceEventName,
 } from '../../shared/client-api/conference.js';
 import { until } from '../../shared/testing/until.js';
+import type { EventStream } from '../../testing/EventStream.js';
+import { TestPlatform, type ClientInit } from '../../testing/TestPlatform.js';
 import { MediaTestClient } from '../testing/MediaTestClient.js';
-import { NodeAgent } from '../NodeAgent.js';
 
 /**
  * Meeting control over real HTTP against a real node: each control, who may use it, and the
  * events the others receive. Every answer and event is checked against the shared contract
  * (shared/client-api/conference.ts). The mute test also checks the media: a real mediasoup mix.
  */
-const silent = pino({ level: 'silent' });
-const KEY = 'control-routes-key';
-
-/** One participant's SSE stream, parsed and validated against the contract as it arrives. */
-class EventStream {
-  readonly events: { event: ConferenceEventName; data: unknown }[] = [];
-  private readonly abort = new AbortController();
-  private constructor() {}
-
-  static async open(url: string): Promise<EventStream> {
-    const s = new EventStream();
-    const res = await fetch(url, { signal: s.abort.signal });
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    void s.pump(res.body!.getReader());
-    await until(() => s.events.some((e) => e.event === 'participant_sync_end'), Boolean);
-    return s;
-  }
-
-  private async pump(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-    let buf = '';
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (!event || data === undefined) continue;
-          const schema = conferenceEvents[event as ConferenceEventName];
-          const parsed = JSON.parse(data);
-          // Events outside the meeting-control contract (media consumers) are not checked here.
-          if (schema) schema.parse(parsed);
-          this.events.push({ event: event as ConferenceEventName, data: parsed });
-        }
-      }
-    } catch {
-      /* closed */
-    }
-  }
+/** One participant's event stream (the shared harness's), each event checked against the contract before it is read. */
+class ContractEvents {
+  private checked = 0;
+  constructor(private readonly stream: EventStream) {}
 
   /** Waits for an event (after index `from`) that satisfies `ok`. */
   async next<E extends ConferenceEventName>(event: E, ok: (data: ConferenceEvent<E>) => boolean = () => true, from = 0): Promise<ConferenceEvent<E>> {
@@ -78,39 +33,31 @@ class EventStream {
     return found!;
   }
 
-  /** The events of one kind: their data was checked against the contract as it arrived. */
+  /** The events of one kind; every event that arrived so far is first checked against the contract. */
   private of<E extends ConferenceEventName>(event: E, from: number): ConferenceEvent<E>[] {
-    return this.events.slice(from).filter((e) => e.event === event).map((e) => e.data as ConferenceEvent<E>);
+    const all = this.stream.events;
+    for (; this.checked < all.length; this.checked++) {
+      const e = all[this.checked]!;
+      // Events outside the meeting-control contract (media consumers) are not checked here.
+      conferenceEvents[e.event as ConferenceEventName]?.parse(e.data);
+    }
+    return all.slice(from).filter((e) => e.event === event).map((e) => e.data as ConferenceEvent<E>);
   }
 
   mark(): number {
-    return this.events.length;
+    return this.stream.events.length;
   }
 
   has<E extends ConferenceEventName>(event: E, ok: (data: ConferenceEvent<E>) => boolean = () => true, from = 0): boolean {
     return this.of(event, from).some(ok);
   }
-
-  close(): void {
-    this.abort.abort();
-  }
 }
 
-describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name', ({ open }) => {
-  let server: ManagementServer;
-  let node: NodeAgent;
-  const streams: EventStream[] = [];
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const api = async (alias: string, path: string, init: { token?: string; body?: unknown; pin?: string; method?: string } = {}) => {
-    const res = await fetch(`${node.url}/api/client/v2/conferences/${alias}/${path}`, {
-      method: init.method ?? (init.body === undefined ? 'POST' : 'POST'),
-      headers: {
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(init.token ? { token: init.token } : {}),
-        ...(init.pin ? { pin: init.pin } : {}),
-      },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
+describe('client API meeting control', () => {
+  let platform: TestPlatform;
+  let node: TestPlatform['node'];
+  const api = async (alias: string, path: string, init: ClientInit = {}) => {
+    const res = await platform.client(alias, path, init);
     const type = res.headers.get('content-type') ?? '';
     return { status: res.status, type, json: type.startsWith("application/json") ? ((await res.json()) as { status: string; result: unknown }) : { status: '', result: await res.arrayBuffer() } };
   };
@@ -120,9 +67,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     expect(r.status).toBe(200);
     return requestTokenResult.parse(r.json.result);
   };
+  /** A participant's event stream once the participant list has been sent (closed by the harness). */
   const events = async (alias: string, token: string) => {
-    const s = await EventStream.open(`${node.url}/api/client/v2/conferences/${alias}/events?token=${token}`);
-    streams.push(s);
+    const s = new ContractEvents(await platform.events(alias, token));
+    await s.next('participant_sync_end');
     return s;
   };
   /** 200 with `result: true` (Pexip's answer to every control). */
@@ -134,25 +82,11 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     expect(r.status).toBe(403);
     expect(r.json).toEqual({ status: 'success', result: reason });
   };
-  const createRoom = async (body: Record<string, unknown>) => {
-    const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
-    expect(r.status).toBe(201);
-  };
+  const createRoom = (body: Record<string, unknown>) => platform.create('conference', body);
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({
-      name: 'control-node',
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(joinPath(tmpdir(), 'om-control-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [46000, 46999],
-      mediaWorkers: 1,
-      logger: silent,
-    });
-    await until(() => node.link.connected, (c) => c);
+    platform = await TestPlatform.start({ node: { name: 'control-node', mediaPortRange: [46000, 46999], mediaWorkers: 1 } });
+    node = platform.node;
     for (const n of ['lock', 'mute', 'spot', 'role', 'xfer', 'dest', 'misc', 'media', 'more', 'pres']) {
       await createRoom({ name: `Room ${n}`, aliases: [{ alias: `c.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
     }
@@ -160,9 +94,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('client API meeting control on $name',
     await until(() => node.manager.directory.lookup('c.hosted'), (s) => s !== undefined);
   }, 60_000);
   afterAll(async () => {
-    for (const s of streams) s.close();
-    await node?.stop();
-    await server?.stop();
+    await platform?.stop();
   });
 
   it('lock: newcomers wait in the lobby, Host-PIN joiners enter, a Host admits; Guests may not lock', async () => {
