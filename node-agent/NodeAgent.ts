@@ -4,7 +4,7 @@ import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
@@ -76,6 +76,9 @@ export interface NodeAgentOptions {
   logger?: Logger;
 }
 
+/** Pexip's answer to a refused request. */
+const failed = (reply: FastifyReply, code: number, result: string) => reply.code(code).send({ status: 'failed', result });
+
 /** One conferencing node: client API + meeting client over HTTP, WebRTC media, link to management. */
 export class NodeAgent {
   private constructor(
@@ -119,7 +122,13 @@ export class NodeAgent {
     // The client's address (break-in resistance, rate limits, status) is the socket's peer, or behind
     // a trusted reverse proxy the rightmost untrusted X-Forwarded-For hop (global setting).
     const trustedProxies = new TrustedProxies();
-    const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 1024 * 1024, trustProxy: trustedProxies.trusts });
+    const app = Fastify({
+      loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+      bodyLimit: 1024 * 1024,
+      trustProxy: trustedProxies.trusts,
+      // A malformed or overlong path is refused before routing: in Pexip's shape too, without echoing it.
+      frameworkErrors: (err, _req, reply) => failed(reply as FastifyReply, err.statusCode ?? 400, err.statusCode === 414 ? 'Request path too long' : 'Malformed request path'),
+    });
     // sendBeacon posts release_token as a blob: accept any body type as text and try JSON.
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
       try {
@@ -127,6 +136,14 @@ export class NodeAgent {
       } catch {
         done(null, {});
       }
+    });
+    // Whatever goes wrong answers in Pexip's shape ({status, result}), never Fastify's own (clients
+    // parse every body); a real fault is logged here and its detail never leaves the node.
+    app.setNotFoundHandler((_req, reply) => failed(reply, 404, 'Not found'));
+    app.setErrorHandler((err: { statusCode?: number; message?: string }, req, reply) => {
+      const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (code === 500) req.log.error({ err, url: req.url }, 'request failed');
+      return failed(reply, code, code === 500 ? 'Internal error' : (err.message ?? 'Bad request'));
     });
     // Registered before the management link's listeners: a participant's meter exists before it is reported.
     const statistics = new MediaStatistics(
