@@ -155,7 +155,7 @@ export class ManagementServer {
     const wssHandler = applyWSSHandler({
       wss: trpcWss,
       router: appRouter,
-      createContext: ({ req }) => createContext(services, req),
+      createContext: async ({ req }) => ({ ...(await createContext(services, req)), viaWebSocket: true }),
       keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ path, err: error, requestId: errorRequestId(error) }, 'tRPC error');

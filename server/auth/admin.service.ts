@@ -104,8 +104,11 @@ async function idleTimeoutMs(dom: Domain): Promise<number | null> {
 // A session's last-seen time is written at most this often, not on every request.
 const TOUCH_MS = 30_000;
 
-/** The administrator of a console session; null when there is none, it expired, or it was idle too long. */
-export async function sessionAdmin(dom: Domain, token: string | undefined): Promise<Admin | null> {
+/**
+ * The administrator of a console session; null when there is none, it expired, or it was idle too long.
+ * A request counts as activity (`touch`); an open live view re-checking its session does not.
+ */
+export async function sessionAdmin(dom: Domain, token: string | undefined, { touch = true }: { touch?: boolean } = {}): Promise<Admin | null> {
   if (!token) return null;
   const db = dom.db;
   const hash = sha256(token);
@@ -121,7 +124,7 @@ export async function sessionAdmin(dom: Domain, token: string | undefined): Prom
     await db.delete(adminSession).where(eq(adminSession.tokenHash, hash));
     return null;
   }
-  if (now - row.lastSeenAt.getTime() > TOUCH_MS) await db.update(adminSession).set({ lastSeenAt: new Date(now) }).where(eq(adminSession.tokenHash, hash));
+  if (touch && now - row.lastSeenAt.getTime() > TOUCH_MS) await db.update(adminSession).set({ lastSeenAt: new Date(now) }).where(eq(adminSession.tokenHash, hash));
   return loadAdmin(db, row.user);
 }
 

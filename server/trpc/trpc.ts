@@ -1,4 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { EventEmitter } from 'node:events';
+import { on } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import { ZodError } from 'zod';
@@ -29,6 +31,8 @@ export interface Context extends ServerServices {
   secure?: boolean;
   /** Sets or clears the session cookie (HTTP requests only; WebSocket contexts cannot). */
   setCookie: (value: string) => void;
+  /** Made once for a whole WebSocket connection: its session is checked again on every call. */
+  viaWebSocket?: boolean;
 }
 
 export async function createContext(
@@ -79,7 +83,9 @@ export const router = t.router;
 export const publicProcedure = t.procedure.use(domainErrors);
 
 /** Signed in to the console, with "May use web interface". */
-export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+export const adminProcedure = publicProcedure.use(async ({ ctx: given, next }) => {
+  // A WebSocket outlives sign-out and the idle timeout: its calls are not trusted to the session it opened with.
+  const ctx = given.viaWebSocket ? { ...given, admin: await sessionAdmin(given.dom, given.sessionToken) } : given;
   if (!ctx.admin) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first.' });
   if (!ctx.admin.mayUseWeb) throw new TRPCError({ code: 'FORBIDDEN', message: 'This account may not use the web interface.' });
   // Changes made from the console are logged under the signed-in administrator's name.
@@ -92,3 +98,38 @@ export const permittedProcedure = (area: PermissionArea, action: PermissionActio
     if (!allows(ctx.admin.permissions, area, action)) throw new TRPCError({ code: 'FORBIDDEN', message: ACCESS_DENIED });
     return next();
   });
+
+/** How often an open subscription checks that its console session still stands (sign-out, idle timeout, expiry). */
+export const SESSION_RECHECK_MS = 5_000;
+
+/**
+ * The events of a live view while its console session stands: yields `value()` at once and after each
+ * `event` of `emitter`; ends with UNAUTHORIZED once the session is signed out, idle too long or expired
+ * (checked without counting as activity, so an open live view does not keep a session alive).
+ */
+export async function* whileSignedIn<T>(ctx: Context, signal: AbortSignal | undefined, emitter: EventEmitter, event: string, value: () => T | Promise<T>): AsyncGenerator<T> {
+  const ended = new AbortController();
+  const timer = setInterval(() => {
+    sessionAdmin(ctx.dom, ctx.sessionToken, { touch: false }).then(
+      (admin) => admin || ended.abort(),
+      () => {},
+    );
+  }, SESSION_RECHECK_MS);
+  timer.unref();
+  try {
+    yield await value();
+    const changes = on(emitter, event, { signal: signal ? AbortSignal.any([signal, ended.signal]) : ended.signal });
+    for (;;) {
+      try {
+        if ((await changes.next()).done) return;
+      } catch (err) {
+        if (ended.signal.aborted) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Your session has ended. Sign in again.' });
+        if (signal?.aborted) return;
+        throw err;
+      }
+      yield await value();
+    }
+  } finally {
+    clearInterval(timer);
+  }
+}
