@@ -1,0 +1,328 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { frameLength, headerParam, makeResponse, MAX_MESSAGE_BYTES, parseSipMessage, SipParseError, serializeSipMessage, uriUser, type SipRequest, type SipResponse } from './SipMessage.js';
+
+/** RFC 3261 timer values (§17, Table 4). */
+export const T1 = 500;
+export const T2 = 4000;
+const TIMER_H = 64 * T1;
+/** Timer J: how long a non-INVITE server transaction keeps its answer for retransmissions. */
+const TIMER_J = 64 * T1;
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+
+export interface SipServerOptions {
+  /** Address to bind (default all). */
+  host?: string;
+  /** UDP and TCP port; 5060 by default. 0 picks a free one (tests). */
+  port?: number;
+  /** The shared alias lookup (node-agent/conference/ServiceDirectory). */
+  directory: { lookup(alias: string): ServiceConfig | undefined };
+  /** Break-in resistance: counts calls to aliases that match nothing. */
+  breakIn?: { rejectQuarantined(a: BreakInAttempt): boolean; unknownAlias(a: BreakInAttempt): void };
+  /**
+   * An INVITE to a service: resolves with the final answer. Until SIP media exists the default
+   * refuses it with 480 (it says so in a Warning), rather than pretending to join.
+   */
+  onServiceInvite?: (call: IncomingSipCall) => Promise<{ status: number; reason: string; body?: Buffer; contentType?: string }>;
+  log: Logger;
+}
+
+export interface BreakInAttempt {
+  alias: string;
+  participant: string;
+  protocol: 'sip';
+  remoteAddress: string;
+}
+
+export interface IncomingSipCall {
+  service: ServiceConfig;
+  alias: string;
+  /** The PIN given as `alias**PIN@domain`, when given. */
+  pin?: string;
+  request: SipRequest;
+  remoteAddress: string;
+}
+
+interface Peer {
+  transport: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  tcp?: TcpSocket;
+}
+
+/** An INVITE server transaction (RFC 3261 §17.2.1), keyed by the top Via's branch. */
+interface InviteTransaction {
+  request: SipRequest;
+  peer: Peer;
+  toTag: string;
+  final?: SipResponse;
+  timers: NodeJS.Timeout[];
+}
+
+/** The SIP signalling of one node: UDP and TCP transports, server transactions, the calls' first answers. */
+export class SipServer {
+  private udp?: UdpSocket;
+  private tcp?: TcpServer;
+  private readonly tcpSockets = new Set<TcpSocket>();
+  private readonly invites = new Map<string, InviteTransaction>();
+  /** Non-INVITE answers kept for retransmitted requests (Timer J). */
+  private readonly answered = new Map<string, { response: Buffer; timer: NodeJS.Timeout }>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: SipServerOptions) {
+    this.log = opts.log.child({ part: 'sip' });
+  }
+
+  /** Binds UDP and TCP on the same port; resolves with it. */
+  async start(): Promise<number> {
+    const host = this.opts.host ?? '0.0.0.0';
+    const tcp = createServer((socket) => this.acceptTcp(socket));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(this.opts.port ?? 5060, host, () => resolve());
+    });
+    this.tcp = tcp;
+    const port = (tcp.address() as { port: number }).port;
+    const udp = createSocket('udp4');
+    udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
+    udp.on('error', (err) => this.log.warn({ err }, 'SIP UDP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, host, () => resolve());
+    });
+    this.udp = udp;
+    this.log.info({ port }, 'SIP listening on UDP and TCP');
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.invites.values()) t.timers.forEach(clearTimeout);
+    this.invites.clear();
+    for (const a of this.answered.values()) clearTimeout(a.timer);
+    this.answered.clear();
+    for (const s of this.tcpSockets) s.destroy();
+    await Promise.all([
+      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
+    ]);
+  }
+
+  private acceptTcp(socket: TcpSocket): void {
+    this.tcpSockets.add(socket);
+    let buf = Buffer.alloc(0);
+    const peer: Peer = { transport: 'tcp', address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, tcp: socket };
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        // CRLF keep-alives between messages (RFC 5626 §3.5.1).
+        let skip = 0;
+        while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
+        buf = buf.subarray(skip);
+        if (buf.length === 0) return;
+        const n = frameLength(buf);
+        if (n === 0) return;
+        if (n < 0) {
+          // The stream cannot be framed any more: answer what we can, then close (RFC 3261 §18.3).
+          this.receive(buf.subarray(0, Math.min(buf.length, MAX_MESSAGE_BYTES + 1)), peer);
+          socket.end();
+          buf = Buffer.alloc(0);
+          return;
+        }
+        this.receive(buf.subarray(0, n), peer);
+        buf = buf.subarray(n);
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.tcpSockets.delete(socket));
+  }
+
+  private send(peer: Peer, msg: Buffer): void {
+    if (peer.transport === 'tcp') {
+      if (peer.tcp && !peer.tcp.destroyed) peer.tcp.write(msg);
+    } else this.udp?.send(msg, peer.port, peer.address);
+  }
+
+  /** Where a response goes (RFC 3261 §18.2.2): the Via's received/rport, which we add, else the source. */
+  private reply(peer: Peer, response: SipResponse): Buffer {
+    const buf = serializeSipMessage(response);
+    this.send(peer, buf);
+    return buf;
+  }
+
+  /** Never throws: a message we cannot use is answered with 400/413 when it is a readable request, else dropped. */
+  private receive(buf: Buffer, peer: Peer): void {
+    try {
+      let msg;
+      try {
+        msg = parseSipMessage(buf);
+      } catch (err) {
+        if (!(err instanceof SipParseError)) throw err;
+        this.log.info({ peer: `${peer.address}:${peer.port}`, reason: err.message }, 'Malformed SIP message');
+        if (err.partial && err.partial.method !== 'ACK' && err.partial.headers.get('via')?.length && err.partial.headers.get('call-id')) {
+          this.reply(peer, makeResponse({ headers: err.partial.headers }, err.status, err.status === 413 ? 'Request Entity Too Large' : `Bad Request (${err.message})`, randomTag()));
+        }
+        return;
+      }
+      if (msg.kind === 'response') return; // no client transactions yet: stray responses are dropped
+      this.stampVia(msg, peer);
+      this.handleRequest(msg, peer);
+    } catch (err) {
+      this.log.error({ err }, 'SIP message handling failed');
+    }
+  }
+
+  /** Adds received/rport to the top Via (RFC 3261 §18.2.1, RFC 3581) so answers reach NATed callers. */
+  private stampVia(req: SipRequest, peer: Peer): void {
+    const via = req.headers.get('via');
+    if (!via?.[0]) return;
+    let top = via[0].replace(/;\s*rport(?=;|$)/i, `;rport=${peer.port}`);
+    if (!/;\s*received=/i.test(top)) top += `;received=${peer.address}`;
+    via[0] = top;
+  }
+
+  private key(req: SipRequest, method = req.method): string {
+    const branch = headerParam(req.headers.get('via')?.[0], 'branch') ?? '';
+    return `${branch}|${req.headers.get('call-id')?.[0] ?? ''}|${method}`;
+  }
+
+  private handleRequest(req: SipRequest, peer: Peer): void {
+    switch (req.method) {
+      case 'INVITE':
+        return this.invite(req, peer);
+      case 'ACK':
+        return this.ack(req);
+      case 'CANCEL':
+        return this.cancel(req, peer);
+    }
+    const key = this.key(req);
+    const cached = this.answered.get(key);
+    if (cached) return this.send(peer, cached.response); // a retransmission: the same answer
+    let response: SipResponse;
+    if (req.method === 'OPTIONS') response = makeResponse(req, 200, 'OK', randomTag(), [['Allow', ALLOW], ['Accept', 'application/sdp']]);
+    else if (req.method === 'BYE') response = makeResponse(req, 481, 'Call/Transaction Does Not Exist');
+    else response = makeResponse(req, 405, 'Method Not Allowed', randomTag(), [['Allow', ALLOW]]);
+    const sent = this.reply(peer, response);
+    this.answered.set(key, { response: sent, timer: setTimeout(() => this.answered.delete(key), peer.transport === 'udp' ? TIMER_J : 0) });
+  }
+
+  private invite(req: SipRequest, peer: Peer): void {
+    const key = this.key(req);
+    const existing = this.invites.get(key);
+    if (existing) {
+      // A retransmitted INVITE: repeat the last answer (RFC 3261 §17.2.1).
+      if (existing.final) this.reply(peer, existing.final);
+      else this.reply(peer, makeResponse(req, 100, 'Trying'));
+      return;
+    }
+    const tx: InviteTransaction = { request: req, peer, toTag: randomTag(), timers: [] };
+    this.invites.set(key, tx);
+    this.reply(peer, makeResponse(req, 100, 'Trying'));
+    void this.decide(req, peer).then(
+      (answer) => this.finish(key, tx, answer.status, answer.reason, answer.extra ?? []),
+      (err: unknown) => {
+        this.log.error({ err }, 'SIP INVITE handling failed');
+        this.finish(key, tx, 500, 'Server Internal Error', []);
+      },
+    );
+  }
+
+  /** Which answer an INVITE gets: the alias through the shared lookup, else 404 and the break-in counters. */
+  private async decide(req: SipRequest, peer: Peer): Promise<{ status: number; reason: string; extra?: [string, string][] }> {
+    if ((req.headers.get('to')?.[0] ?? '').match(/;\s*tag=/i)) {
+      // A re-INVITE in a dialog we do not have (no dialogs are established yet).
+      return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+    }
+    const user = uriUser(req.uri);
+    const [alias, pin] = splitPin(user ?? '');
+    const participant = displayName(req.headers.get('from')?.[0]);
+    const attempt: BreakInAttempt = { alias: alias || req.uri, participant, protocol: 'sip', remoteAddress: peer.address };
+    if (this.opts.breakIn?.rejectQuarantined(attempt)) return { status: 404, reason: 'Not Found' };
+    const service = alias ? (this.opts.directory.lookup(alias) ?? this.opts.directory.lookup(`${alias}@${uriHost(req.uri)}`)) : undefined;
+    if (!service) {
+      this.opts.breakIn?.unknownAlias(attempt);
+      this.log.info({ alias: attempt.alias, from: participant, peer: peer.address }, 'SIP call to an alias that matched nothing');
+      return { status: 404, reason: 'Not Found' };
+    }
+    if (!this.opts.onServiceInvite) return { status: 480, reason: 'Temporarily Unavailable', extra: [['Warning', '399 openmeet "SIP media is not available on this node yet"']] };
+    const answer = await this.opts.onServiceInvite({ service, alias, pin, request: req, remoteAddress: peer.address });
+    return { status: answer.status, reason: answer.reason };
+  }
+
+  /** Sends the INVITE's final answer; a non-2xx is retransmitted over UDP until its ACK (timers G and H). */
+  private finish(key: string, tx: InviteTransaction, status: number, reason: string, extra: [string, string][]): void {
+    if (tx.final || !this.invites.has(key)) return; // already answered (e.g. CANCELled) or stopped
+    const response = makeResponse(tx.request, status, reason, tx.toTag, extra);
+    tx.final = response;
+    this.reply(tx.peer, response);
+    if (tx.peer.transport === 'udp') {
+      let interval = T1;
+      const retransmit = () => {
+        if (!this.invites.has(key)) return;
+        this.reply(tx.peer, response);
+        interval = Math.min(interval * 2, T2);
+        tx.timers.push(setTimeout(retransmit, interval));
+      };
+      tx.timers.push(setTimeout(retransmit, interval));
+    }
+    // Timer H: stop waiting for the ACK.
+    tx.timers.push(setTimeout(() => this.end(key), tx.peer.transport === 'udp' ? TIMER_H : 0));
+  }
+
+  private end(key: string): void {
+    const tx = this.invites.get(key);
+    if (!tx) return;
+    tx.timers.forEach(clearTimeout);
+    this.invites.delete(key);
+  }
+
+  /** ACK for a non-2xx answer matches the INVITE's transaction (same branch) and ends it. */
+  private ack(req: SipRequest): void {
+    const key = this.key(req, 'INVITE');
+    const tx = this.invites.get(key);
+    if (!tx?.final) return;
+    tx.timers.forEach(clearTimeout);
+    tx.timers = [];
+    // Timer I (T4 over UDP) absorbs ACK retransmissions; nothing else to do.
+    setTimeout(() => this.end(key), 5000).unref();
+  }
+
+  /** CANCEL (RFC 3261 §9.2): 200 to the CANCEL; an INVITE still unanswered gets 487. */
+  private cancel(req: SipRequest, peer: Peer): void {
+    const key = this.key(req, 'INVITE');
+    const tx = this.invites.get(key);
+    if (!tx) {
+      this.reply(peer, makeResponse(req, 481, 'Call/Transaction Does Not Exist', randomTag()));
+      return;
+    }
+    this.reply(peer, makeResponse(req, 200, 'OK', tx.toTag));
+    if (!tx.final) this.finish(key, tx, 487, 'Request Terminated', []);
+  }
+}
+
+function randomTag(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** `alias**PIN` carries the PIN in the dial string (guide: dialling with the PIN). */
+export function splitPin(user: string): [string, string | undefined] {
+  const i = user.indexOf('**');
+  return i < 0 ? [user, undefined] : [user.slice(0, i), user.slice(i + 2) || undefined];
+}
+
+function uriHost(uri: string): string {
+  return /@([^;?>:]+)/.exec(uri)?.[1] ?? '';
+}
+
+/** The From's display name, else its URI. */
+function displayName(from: string | undefined): string {
+  if (!from) return '';
+  const quoted = /^\s*"((?:[^"\\]|\\.)*)"/.exec(from);
+  if (quoted?.[1] !== undefined) return quoted[1];
+  const bare = /^\s*([^<]+?)\s*</.exec(from);
+  if (bare?.[1] !== undefined) return bare[1];
+  return /<([^>]+)>/.exec(from)?.[1] ?? (from.split(';')[0] ?? '').trim();
+}
