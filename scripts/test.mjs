@@ -34,6 +34,9 @@ if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audi
 const aptNeeded = [];
 if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) aptNeeded.push('chromium');
 if (!has('pg_ctlcluster')) aptNeeded.push('postgresql');
+// Real SIP peers for the SIP tests (node-agent/sip): sipp scenarios, baresip calls.
+if (!has('sipp')) aptNeeded.push('sip-tester');
+if (!has('baresip')) aptNeeded.push('baresip');
 if (aptNeeded.length) {
   console.log(`installing from Debian: ${aptNeeded.join(' ')}`);
   if (!sh(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${aptNeeded.join(' ')} >/dev/null`)) {
