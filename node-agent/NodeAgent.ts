@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { SipServer } from './sip/SipServer.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
 import { resolveClientApiLimits, type ClientApiLimits } from './client-api/ClientApiLimits.js';
@@ -65,6 +66,8 @@ export interface NodeAgentOptions {
   policyTimeoutMs?: number;
   /** HTTPS port served with the node's assigned TLS certificate (while one is assigned); unset = no HTTPS. 0 picks a free port. */
   httpsPort?: number;
+  /** SIP over UDP and TCP on this port (5060 from main.ts); unset = no SIP. 0 picks a free port. */
+  sipPort?: number;
   /** Configuration cache directory; default ./data/node-<name>. */
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
@@ -95,6 +98,8 @@ export class NodeAgent {
     readonly statistics: MediaStatistics,
     /** CPU, memory, media ports and load in the guide's units. */
     readonly load: NodeLoadMeter,
+    /** SIP signalling, when enabled. */
+    readonly sip: SipServer | null = null,
   ) {}
 
   get url(): string {
@@ -312,13 +317,18 @@ export class NodeAgent {
       );
     timers.load = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
+    // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
+    const sip = opts.sipPort === undefined ? null : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, log });
+    // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
+    await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
     await link.start();
-    return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load);
+    return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load, sip);
   }
 
   async stop(): Promise<void> {
     this.manager.close();
     this.link.stop();
+    await this.sip?.stop();
     await this.tls?.close();
     await this.app.close();
     this.syslog.close();

@@ -61,6 +61,8 @@ const agent = await NodeAgent.start({
   // HTTPS with the node's assigned TLS certificate: NODE_HTTPS_PORT (default 8443), `off` to disable.
   httpsPort: process.env.NODE_HTTPS_PORT === 'off' ? undefined : Number(process.env.NODE_HTTPS_PORT ?? 8443),
   dataDir: process.env.NODE_DATA_DIR,
+  // SIP over UDP and TCP: NODE_SIP_PORT (default 5060), `off` to disable.
+  sipPort: process.env.NODE_SIP_PORT === 'off' ? undefined : Number(process.env.NODE_SIP_PORT ?? 5060),
 });
 console.log(`conferencing node at ${agent.url} (meeting client: ${agent.url}/webapp/)`);
 const stop = () => void agent.stop().then(() => process.exit(0));

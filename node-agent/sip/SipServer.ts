@@ -77,6 +77,11 @@ export class SipServer {
     this.log = opts.log.child({ part: 'sip' });
   }
 
+  /** The UDP and TCP port, once started. */
+  get port(): number | undefined {
+    return (this.tcp?.address() as { port: number } | null)?.port;
+  }
+
   /** Binds UDP and TCP on the same port; resolves with it. */
   async start(): Promise<number> {
     const host = this.opts.host ?? '0.0.0.0';

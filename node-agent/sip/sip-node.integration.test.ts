@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../shared/testing/until.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+
+const run = promisify(execFile);
+const scenario = (name: string) => join(import.meta.dirname, 'sipp', name);
+
+async function sipp(name: string, port: number, service: string): Promise<number> {
+  try {
+    await run('sipp', ['-sf', scenario(name), `127.0.0.1:${port}`, '-s', service, '-m', '1', '-p', '0', '-i', '127.0.0.1', '-nostdin', '-timeout', '10s', '-timeout_error'], { timeout: 20_000 });
+    return 0;
+  } catch (err) {
+    return (err as { code?: number }).code ?? -1;
+  }
+}
+
+/** The node as deployed: SIP answered on its port with the VMRs the management server configured. */
+describe('SIP on an enrolled node', () => {
+  let platform: TestPlatform;
+  let port: number;
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0 } });
+    await platform.rest('POST', 'conference/', { name: "Alice's VMR", aliases: [{ alias: 'meet.alice' }], pin: '1234' });
+    await until(() => platform.node.manager.directory.lookup('meet.alice'), (s) => s !== undefined);
+    port = platform.node.sip!.port!;
+  }, 60_000);
+  afterAll(() => platform?.stop());
+
+  it('answers OPTIONS, refuses an unknown alias with 404, and finds a VMR alias (480 until SIP media exists)', async () => {
+    expect(await sipp('options.xml', port, 'x')).toBe(0);
+    expect(await sipp('invite-unknown.xml', port, 'nobody')).toBe(0);
+    // The VMR exists: not 404 but 480 until SIP media joins calls to the conference; the PIN form too.
+    expect(await sipp('invite-unavailable.xml', port, 'meet.alice')).toBe(0);
+    expect(await sipp('invite-unavailable.xml', port, 'meet.alice**1234')).toBe(0);
+    expect(await sipp('invite-unknown.xml', port, 'meet.alice')).not.toBe(0);
+  });
+});
