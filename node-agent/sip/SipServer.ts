@@ -29,6 +29,8 @@ export interface SipServerOptions {
    */
   onServiceInvite?: (call: IncomingSipCall) => Promise<{ status: number; reason: string; body?: Buffer; contentType?: string }>;
   log: Logger;
+  /** INVITE transactions held at once before new ones get 503 (a flood); default 2000. */
+  maxInviteTransactions?: number;
 }
 
 export interface BreakInAttempt {
@@ -96,7 +98,10 @@ export class SipServer {
     udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
     udp.on('error', (err) => this.log.warn({ err }, 'SIP UDP socket error'));
     await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
+      udp.once('error', (err) => {
+        udp.close();
+        reject(err);
+      });
       udp.bind(port, host, () => resolve());
     });
     this.udp = udp;
@@ -221,6 +226,11 @@ export class SipServer {
       // A retransmitted INVITE: repeat the last answer (RFC 3261 §17.2.1).
       if (existing.final) this.reply(peer, existing.final);
       else this.reply(peer, makeResponse(req, 100, 'Trying'));
+      return;
+    }
+    if (this.invites.size >= (this.opts.maxInviteTransactions ?? 2000)) {
+      // A flood: refuse without holding state (RFC 3261 §21.5.4), the caller may retry later.
+      this.reply(peer, makeResponse(req, 503, 'Service Unavailable', randomTag(), [['Retry-After', '10']]));
       return;
     }
     const tx: InviteTransaction = { request: req, peer, toTag: randomTag(), timers: [] };

@@ -117,6 +117,25 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     expect(answers.filter((a) => a.startsWith('SIP/2.0 404')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('answers a flood of INVITEs past the transaction limit with 503 and Retry-After, holding no state for them', async () => {
+    await server.stop();
+    server = new SipServer({ host: '127.0.0.1', port: 0, directory: { lookup: () => undefined }, log: pino({ level: 'silent' }), maxInviteTransactions: 2 });
+    port = await server.start();
+    const invite = (n: number) =>
+      `INVITE sip:x${n}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKf${n};rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: f-${n}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+    const finals: string[] = [];
+    const sock = createSocket('udp4');
+    sock.on('message', (m) => {
+      const line = m.toString().split('\r\n')[0] ?? '';
+      if (!line.includes(' 100 ')) finals.push(`${line}|${/Call-ID: (\S+)/.exec(m.toString())?.[1]}|${/Retry-After: (\d+)/.exec(m.toString())?.[1] ?? ''}`);
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    for (let n = 0; n < 3; n++) sock.send(invite(n), port, '127.0.0.1');
+    await expect.poll(() => finals.some((f) => f.startsWith('SIP/2.0 503 Service Unavailable|f-2|10')), { timeout: 2000 }).toBe(true);
+    expect(finals.some((f) => f.startsWith('SIP/2.0 404') && f.includes('|f-0|'))).toBe(true);
+    sock.close();
+  });
+
   it('answers CANCEL before the answer with 200 and the INVITE with 487', async () => {
     holdInvite = () => new Promise((r) => setTimeout(() => r({ status: 480, reason: 'Temporarily Unavailable' }), 3000));
     expect(await sipp('cancel.xml', port, 'meet.alice', 'u1')).toBe(0);
