@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,29 @@ async function sipp(name: string, port: number, service: string): Promise<number
   } catch (err) {
     return (err as { code?: number }).code ?? -1;
   }
+}
+
+/** baresip (a real SIP phone, headless) dials `uri` and quits; resolves with what it printed. */
+function baresipDial(uri: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'om-baresip-'));
+  writeFileSync(
+    join(dir, 'config'),
+    ['sip_listen 127.0.0.1:0', 'audio_source ausine,600', `audio_player aufile,${join(dir, 'heard.wav')}`, 'module_path /usr/lib/baresip/modules', 'module stdio.so', 'module g711.so', 'module ausine.so', 'module aufile.so', 'module_app account.so', 'module_app menu.so', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'accounts'), '<sip:phone@127.0.0.1>;regint=0\n');
+  return new Promise((resolve) => {
+    const child = spawn('baresip', ['-f', dir, '-e', `/dial ${uri}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    setTimeout(() => child.stdin.write('/quit\n'), 4000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('exit', () => {
+      clearTimeout(killer);
+      rmSync(dir, { recursive: true, force: true });
+      resolve(out);
+    });
+  });
 }
 
 /** The node as deployed: SIP answered on its port with the VMRs the management server configured. */
@@ -38,4 +63,11 @@ describe('SIP on an enrolled node', () => {
     expect(await sipp('invite-unavailable.xml', port, 'meet.alice**1234')).toBe(0);
     expect(await sipp('invite-unknown.xml', port, 'meet.alice')).not.toBe(0);
   });
+
+  it('a real SIP phone (baresip) dialling the VMR with its PIN gets 100 Trying then 480; an unknown alias 404', async () => {
+    const vmr = await baresipDial(`sip:meet.alice**1234@127.0.0.1:${port}`);
+    expect(vmr).toMatch(/100 Trying/);
+    expect(vmr).toMatch(/session closed: 480 Temporarily Unavailable/);
+    expect(await baresipDial(`sip:nobody@127.0.0.1:${port}`)).toMatch(/session closed: 404 Not Found/);
+  }, 30_000);
 });
