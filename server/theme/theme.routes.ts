@@ -1,3 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_THEME_PACKAGE_BYTES, type Theme } from '../../shared/theme/theme.schema.js';
@@ -35,6 +42,42 @@ function parseId(req: Req): number {
   return id;
 }
 
+/** Where uploads are spooled: DATA_DIR/uploads (the product's own folder), else the system's temp folder. */
+const uploadDir = () => (process.env.DATA_DIR ? join(process.env.DATA_DIR, 'uploads') : tmpdir());
+
+/**
+ * Writes an uploaded ZIP to a temp file as it arrives, checking it on the way (a ZIP bomb is
+ * refused before the rest is read), so the upload is never held in memory in pieces; the
+ * complete file is then read once for the full check and storage, and the temp file removed.
+ */
+async function spoolPackage(file: Readable): Promise<Buffer> {
+  const dir = uploadDir();
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `theme-${randomUUID()}.zip`);
+  const check = new ThemeZipStreamCheck();
+  try {
+    await pipeline(
+      file,
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          try {
+            check.push(chunk);
+            done(null, chunk);
+          } catch (err) {
+            done(err as Error);
+          }
+        },
+      }),
+      createWriteStream(path, { flags: 'wx' }),
+    );
+    // @fastify/multipart ends the stream (without an error) when the size limit is passed.
+    if ((file as Readable & { truncated?: boolean }).truncated) throw AppError.validation({ package: [TOO_LARGE] });
+    return await readFile(path);
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
 /**
  * The request's fields: multipart/form-data (fields plus the file field `package`, as Pexip's API
  * takes theme uploads) or, for changes without a new ZIP, a JSON body.
@@ -50,14 +93,11 @@ async function themeInput(req: Req): Promise<{ name?: unknown; description?: unk
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
-        // Checked as it arrives: a bad ZIP is refused before the rest is read.
-        const check = part.fieldname === 'package' ? new ThemeZipStreamCheck() : null;
-        const chunks: Buffer[] = [];
-        for await (const chunk of part.file as AsyncIterable<Buffer>) {
-          check?.push(chunk);
-          chunks.push(chunk);
+        if (part.fieldname !== 'package') {
+          part.file.resume(); // other files are not ours: drained, not kept
+          continue;
         }
-        if (part.fieldname === 'package') out.package = Buffer.concat(chunks);
+        out.package = await spoolPackage(part.file);
       } else if (part.fieldname === 'name' || part.fieldname === 'description') {
         out[part.fieldname] = part.value;
       }

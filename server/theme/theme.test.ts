@@ -1,6 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +180,29 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     expect(JSON.parse(answer.body)).toEqual({ package: ['The theme must unpack to no more than 200 MB.'] });
     expect(answer.sentMb).toBeLessThan(10);
     expect((await (await api(`${BASE}?name=Bomb`)).json()).meta.total_count).toBe(0);
+  });
+
+  it('spools uploads to DATA_DIR/uploads, refuses a path-traversal entry, and leaves no temp file behind', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'theme-spool-'));
+    const before = process.env.DATA_DIR;
+    process.env.DATA_DIR = dataDir;
+    try {
+      const evil = await upload({ name: 'Traversal' }, goodZip({ '../../evil.wav': wav48kMono(tones([{ hz: 440, ms: 20 }])) }));
+      expect(evil.status).toBe(400);
+      expect(await evil.json()).toEqual({ package: ['Invalid file in theme: ../../evil.wav'] });
+      const good = await upload({ name: 'Spooled' }, goodZip());
+      expect(good.status).toBe(201);
+      const id = (await good.json()).id as number;
+      // What was stored is byte for byte what was sent, read back from the spool file.
+      const stored = new Uint8Array(await (await api(`${BASE}${id}/package/`)).arrayBuffer());
+      expect(Object.keys(unzipSync(stored)).sort()).toEqual(['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json']);
+      expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
+      expect((await api(`${BASE}${id}/`, { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      if (before === undefined) delete process.env.DATA_DIR;
+      else process.env.DATA_DIR = before;
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps theme names unique', async () => {
