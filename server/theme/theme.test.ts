@@ -46,7 +46,8 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
 
   beforeAll(async () => {
     server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
-    app = Fastify({ bodyLimit: 10 * 1024 * 1024 });
+    // Connections cut mid-upload (the ZIP bomb test) must not hold up close().
+    app = Fastify({ bodyLimit: 10 * 1024 * 1024, forceCloseConnections: true });
     registerThemeRoutes(app, server.dom);
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
