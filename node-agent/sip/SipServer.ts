@@ -299,10 +299,9 @@ export class SipServer {
     const key = this.key(req, 'INVITE');
     const tx = this.invites.get(key);
     if (!tx?.final) return;
-    tx.timers.forEach(clearTimeout);
-    tx.timers = [];
-    // Timer I (T4 over UDP) absorbs ACK retransmissions; nothing else to do.
-    setTimeout(() => this.end(key), 5000).unref();
+    // Ended at once rather than after Timer I: a retransmitted ACK then matches nothing and is
+    // dropped, which is all Timer I is for, and a busy node holds no state for answered calls.
+    this.end(key);
   }
 
   /** CANCEL (RFC 3261 §9.2): 200 to the CANCEL; an INVITE still unanswered gets 487. */
