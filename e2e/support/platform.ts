@@ -98,6 +98,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       // Every browser comes from 127.0.0.1: lift the per-address client API limits (ClientApiLimits.ts).
       NODE_REQUEST_TOKEN_PER_ADDRESS: '100000',
       NODE_STREAMS_PER_ADDRESS: '100000',
+      // Browser tests need no SIP; parallel runs would all try 5060.
+      NODE_SIP_PORT: 'off',
       ...opts.nodeEnv,
     },
     'node',
