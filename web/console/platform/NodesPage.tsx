@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage, useTRPC } from '../trpc.js';
+import { contactBadgeClass, lastContactedColour } from './lastContacted.js';
 
 type Format = 'bundle' | 'config' | 'dockerfile';
 
@@ -62,7 +63,7 @@ function EnrollmentDownloads({ node, onClose }: { node: { id: number; name: stri
 }
 
 interface NodeRowProps {
-  node: { id: number; name: string; hostname: string; address: string; system_location: { id: number }; live: boolean; last_contacted: string | null; enrollment: string; version: string };
+  node: { id: number; name: string; hostname: string; address: string; system_location: { id: number }; live: boolean; last_contacted: string | null; enrollment: string; version: string; maintenance_mode?: boolean };
   locations: { id: number; name: string }[];
   onMove: (locationId: number) => void;
   onDeploy: () => void;
@@ -88,8 +89,13 @@ function NodeRow({ node: n, locations, onMove, onDeploy, onRevoke, revoking }: N
       </td>
       <td>
         <span className={state.className}>{state.label}</span>
+        {n.maintenance_mode && <span className="badge soon">Maintenance mode</span>}
       </td>
-      <td>{n.last_contacted ? new Date(n.last_contacted).toLocaleString() : 'Never'}</td>
+      <td>
+        <span className={contactBadgeClass[lastContactedColour(n.last_contacted, Date.now())]} data-contact={lastContactedColour(n.last_contacted, Date.now())}>
+          {n.last_contacted ? new Date(n.last_contacted).toLocaleString() : 'Never'}
+        </span>
+      </td>
       <td>{n.version}</td>
       <td>
         <button type="button" className="secondary" onClick={onDeploy}>
