@@ -3,20 +3,9 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage, useTRPC } from '../trpc.js';
 import { contactBadgeClass, lastContactedColour } from './lastContacted.js';
+import { saveFile } from '../files/saveFile.js';
 
 type Format = 'bundle' | 'config' | 'dockerfile';
-
-function saveFile(fileName: string, base64: string) {
-  const bin = atob(base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** A node's state as the guide's node status shows it, plus its credential. */
 function stateOf(n: { live: boolean; last_contacted: string | null; enrollment: string }): { label: string; className: string } {

@@ -8,24 +8,13 @@ import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
 import { useServerErrors } from '../forms/useServerErrors.js';
 import { errorMessage, useTRPC } from '../trpc.js';
+import { saveFile } from '../files/saveFile.js';
 
 function toBase64(bytes: Uint8Array): string {
   let s = '';
   // In slices: String.fromCharCode with a whole file would overflow the argument limit.
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
-}
-
-function saveFile(fileName: string, base64: string) {
-  const bin = atob(base64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 const size = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} kB`);
