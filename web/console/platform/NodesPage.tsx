@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage, useTRPC } from '../trpc.js';
 import { contactBadgeClass, lastContactedColour } from './lastContacted.js';
 import { saveFile } from '../files/saveFile.js';
+import { useNow } from './useNow.js';
 
 type Format = 'bundle' | 'config' | 'dockerfile';
 
@@ -62,6 +63,8 @@ interface NodeRowProps {
 
 function NodeRow({ node: n, locations, onMove, onDeploy, onRevoke, revoking }: NodeRowProps) {
   const state = stateOf(n);
+  const now = useNow(15_000);
+  const contact = lastContactedColour(n.last_contacted, now);
   return (
     <tr data-testid="node-row">
       <td>{n.name}</td>
@@ -81,7 +84,7 @@ function NodeRow({ node: n, locations, onMove, onDeploy, onRevoke, revoking }: N
         {n.maintenance_mode && <span className="badge soon">Maintenance mode</span>}
       </td>
       <td>
-        <span className={contactBadgeClass[lastContactedColour(n.last_contacted, Date.now())]} data-contact={lastContactedColour(n.last_contacted, Date.now())}>
+        <span className={contactBadgeClass[contact]} data-contact={contact}>
           {n.last_contacted ? new Date(n.last_contacted).toLocaleString() : 'Never'}
         </span>
       </td>
