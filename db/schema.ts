@@ -247,3 +247,112 @@ export const loginAttempt = pgTable(
   },
   (t) => [index('login_attempt_time_idx').on(t.time)],
 );
+
+/**
+ * Conference history (guide: History & Logs > Conference history; history/v1 `conference`). One row per
+ * conference instance, written when the node reports it ended. `id` is the node's conference instance id.
+ */
+export const conferenceHistory = pgTable(
+  'conference_history',
+  {
+    id: varchar('id', { length: 64 }).primaryKey(),
+    name: varchar('name', { length: 250 }).notNull(),
+    /** conference | lecture | two_stage_dialing | test_call | gateway */
+    serviceType: varchar('service_type', { length: 32 }).notNull(),
+    tag: varchar('tag', { length: 250 }).notNull().default(''),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+    endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+    /** Seconds. */
+    duration: integer('duration').notNull(),
+    participantCount: integer('participant_count').notNull().default(0),
+    instantMessageCount: integer('instant_message_count').notNull().default(0),
+    /** The node that hosted it. */
+    node: varchar('node', { length: 250 }).notNull().default(''),
+  },
+  (t) => [index('conference_history_start_idx').on(t.startTime), index('conference_history_name_idx').on(t.name)],
+);
+
+/**
+ * Participant history (history/v1 `participant`): one row per call leg, written when it leaves. Columns
+ * carry the fields scripts filter on; `details` holds the rest of the guide's fields by API name.
+ */
+export const participantHistory = pgTable(
+  'participant_history',
+  {
+    id: varchar('id', { length: 64 }).primaryKey(),
+    /** The conference instance; a participant may be written before its conference ends. */
+    conferenceId: varchar('conference_id', { length: 64 }).notNull(),
+    conferenceName: varchar('conference_name', { length: 250 }).notNull(),
+    displayName: varchar('display_name', { length: 250 }).notNull().default(''),
+    localAlias: varchar('local_alias', { length: 250 }).notNull().default(''),
+    remoteAlias: varchar('remote_alias', { length: 250 }).notNull().default(''),
+    remoteAddress: varchar('remote_address', { length: 64 }).notNull().default(''),
+    remotePort: integer('remote_port'),
+    /** chair | guest (the API's words for Host and Guest) */
+    role: varchar('role', { length: 16 }).notNull(),
+    serviceType: varchar('service_type', { length: 32 }).notNull(),
+    /** api | webrtc | sip | ... */
+    protocol: varchar('protocol', { length: 16 }).notNull(),
+    /** in | out */
+    callDirection: varchar('call_direction', { length: 8 }).notNull().default('in'),
+    /** 0_unknown | 1_good | 2_ok | 3_bad | 4_terrible */
+    callQuality: varchar('call_quality', { length: 16 }).notNull().default('0_unknown'),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+    endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+    /** Seconds. */
+    duration: integer('duration').notNull(),
+    disconnectReason: varchar('disconnect_reason', { length: 250 }).notNull().default(''),
+    mediaNode: varchar('media_node', { length: 250 }).notNull().default(''),
+    signallingNode: varchar('signalling_node', { length: 250 }).notNull().default(''),
+    systemLocation: varchar('system_location', { length: 250 }).notNull().default(''),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('participant_history_start_idx').on(t.startTime),
+    index('participant_history_conference_idx').on(t.conferenceId),
+  ],
+);
+
+/** Media streams of a participant's call (history/v1 `media_stream`), one row per stream, kept with the participant. */
+export const mediaStreamHistory = pgTable(
+  'media_stream_history',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    participantId: varchar('participant_id', { length: 64 }).notNull(),
+    streamId: varchar('stream_id', { length: 64 }).notNull().default(''),
+    /** audio | video | presentation */
+    streamType: varchar('stream_type', { length: 16 }).notNull(),
+    node: varchar('node', { length: 250 }).notNull().default(''),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+    endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+    /** rx_/tx_ bitrate, codec, fps, packet_loss, packets_lost, resolution, jitter, packets received/sent. */
+    figures: jsonb('figures').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('media_stream_history_participant_idx').on(t.participantId)],
+);
+
+/**
+ * Alarms (guide: Status > Alarms; status/v1 and history/v1 `alarm`). An alarm is active while
+ * `timeLowered` is null; the row stays as its history once lowered.
+ */
+export const alarm = pgTable(
+  'alarm',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** The alarm's name in the guide's words, e.g. "Conferencing Node not responding". */
+    name: varchar('name', { length: 250 }).notNull(),
+    /** Stable numeric code per kind of alarm. */
+    identifier: integer('identifier').notNull(),
+    /** error | warning | info */
+    level: varchar('level', { length: 16 }).notNull(),
+    details: text('details').notNull().default(''),
+    /** What the alarm is about (a node's name, a certificate's subject, an event sink's name...). */
+    instance: varchar('instance', { length: 250 }).notNull().default(''),
+    /** The node that raised it, or the management node. */
+    node: varchar('node', { length: 250 }).notNull().default(''),
+    timeRaised: timestamp('time_raised', { withTimezone: true }).notNull().defaultNow(),
+    timeLowered: timestamp('time_lowered', { withTimezone: true }),
+    acknowledged: boolean('acknowledged').notNull().default(false),
+  },
+  (t) => [index('alarm_time_raised_idx').on(t.timeRaised), index('alarm_time_lowered_idx').on(t.timeLowered)],
+);
