@@ -85,7 +85,14 @@ const tmp = PG_URL ? null : mkdtempSync(join(tmpdir(), 'bench-config-'));
 const database = PG_URL ? await freshPostgres(PG_URL, 'bench_cfg') : await openDatabase({ dataDir: join(tmp!, 'db') });
 let server: ManagementServer | undefined;
 try {
-  server = await ManagementServer.start({ port: 0, database, adminPassword: PASSWORD, enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+  server = await ManagementServer.start({
+    port: 0,
+    database,
+    adminPassword: PASSWORD,
+    enrollmentKey: 'k',
+    webRoot: '/nonexistent',
+    logger: pino({ level: 'silent' }),
+  });
   const base = server.url;
   const rssStart = process.memoryUsage().rss;
 
@@ -142,14 +149,32 @@ try {
   // "user0421" → the 10 rooms User 04210…04219 (matched through their aliases).
   const term = () => `user${pad(1 + rand(VMRS)).slice(0, 4)}`;
 
-  const cPage = await time(() => { const offset = rand(pages) * 20; return () => trpcList({ resource: 'vmr', offset, limit: 20, orderBy: 'name' }); });
-  const cSort = await time(() => { const offset = rand(pages) * 20; return () => trpcList({ resource: 'vmr', offset, limit: 20, orderBy: '-name' }); });
-  const cSearch = await time(() => { const search = term(); return () => trpcList({ resource: 'vmr', search, offset: 0, limit: 20, orderBy: 'name' }); });
+  const cPage = await time(() => {
+    const offset = rand(pages) * 20;
+    return () => trpcList({ resource: 'vmr', offset, limit: 20, orderBy: 'name' });
+  });
+  const cSort = await time(() => {
+    const offset = rand(pages) * 20;
+    return () => trpcList({ resource: 'vmr', offset, limit: 20, orderBy: '-name' });
+  });
+  const cSearch = await time(() => {
+    const search = term();
+    return () => trpcList({ resource: 'vmr', search, offset: 0, limit: 20, orderBy: 'name' });
+  });
 
   // 3. The management REST API's list.
-  const rPage = await time(() => { const offset = rand(pages) * 20; return () => restList(`limit=20&offset=${offset}`); });
-  const rIcontains = await time(() => { const q = `User ${pad(1 + rand(VMRS)).slice(0, 4)}`; return () => restList(`limit=20&name__icontains=${encodeURIComponent(q)}`); });
-  const rType = await time(() => { const offset = rand(pages) * 20; return () => restList(`limit=20&offset=${offset}&service_type=conference`); });
+  const rPage = await time(() => {
+    const offset = rand(pages) * 20;
+    return () => restList(`limit=20&offset=${offset}`);
+  });
+  const rIcontains = await time(() => {
+    const q = `User ${pad(1 + rand(VMRS)).slice(0, 4)}`;
+    return () => restList(`limit=20&name__icontains=${encodeURIComponent(q)}`);
+  });
+  const rType = await time(() => {
+    const offset = rand(pages) * 20;
+    return () => restList(`limit=20&offset=${offset}&service_type=conference`);
+  });
   const rssEnd = process.memoryUsage().rss;
 
   console.log(

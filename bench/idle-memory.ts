@@ -29,7 +29,13 @@ async function idleServer(env: Record<string, string>): Promise<{ startMs: numbe
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode})`);
-      if (await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`http://127.0.0.1:${PORT}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const startMs = Date.now() - started;

@@ -44,7 +44,12 @@ function vmrCsv(count: number): string {
   for (let i = 1; i <= count; i++) {
     const id = String(i).padStart(5, '0');
     for (const alias of [`meet.user${id}`, `meet.user${id}@example.com`]) {
-      const cells: Record<string, string> = { name: `User ${id}`, description: `Meeting room of user ${id}`, pin: i % 3 === 0 ? String(100000 + i) : '', alias_alias: alias };
+      const cells: Record<string, string> = {
+        name: `User ${id}`,
+        description: `Meeting room of user ${id}`,
+        pin: i % 3 === 0 ? String(100000 + i) : '',
+        alias_alias: alias,
+      };
       lines.push(cols.map((c) => cells[c] ?? '').join(','));
     }
   }
@@ -68,7 +73,14 @@ const tmp = PG_URL ? null : mkdtempSync(join(tmpdir(), 'bench-import-'));
 const database = PG_URL ? await freshPostgres(PG_URL, 'bench_import') : await openDatabase({ dataDir: join(tmp!, 'db') });
 let server: ManagementServer | undefined;
 try {
-  server = await ManagementServer.start({ port: 0, database, adminPassword: PASSWORD, enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+  server = await ManagementServer.start({
+    port: 0,
+    database,
+    adminPassword: PASSWORD,
+    enrollmentKey: 'k',
+    webRoot: '/nonexistent',
+    logger: pino({ level: 'silent' }),
+  });
   const base = server.url;
   await post(`${base}${REST}/system_location/`, { authorization: BASIC, 'content-type': 'application/json' }, JSON.stringify({ name: 'Reader site' }));
   const read = async () => {
@@ -94,7 +106,11 @@ try {
   // The same file again, each description changed: every VMR overwritten.
   let reimporting = true;
   const t2 = performance.now();
-  const reimported = post(`${base}${REST}/bulk/vmr/import/`, { authorization: BASIC, 'content-type': 'text/csv' }, csv.replaceAll('Meeting room of', 'Room of')).finally(() => (reimporting = false));
+  const reimported = post(
+    `${base}${REST}/bulk/vmr/import/`,
+    { authorization: BASIC, 'content-type': 'text/csv' },
+    csv.replaceAll('Meeting room of', 'Room of'),
+  ).finally(() => (reimporting = false));
   const duringReimport: number[] = [];
   while (reimporting) duringReimport.push(await read());
   const res2 = await reimported;

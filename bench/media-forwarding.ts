@@ -331,7 +331,8 @@ function compare(werift: Row[], mediasoup: Row[]) {
   const ms = fanouts.map((n) => at(mediasoup, n)).filter((r): r is Row => r !== undefined);
   const limit = DESIGN_US_PER_PACKET.max * (1 + DESIGN_US_PER_PACKET.allowance);
   return {
-    designFigure: 'DESIGN.md: a bare mediasoup worker forwarded at 15-20 µs of CPU per packet at fan-out 16-32; the media plane should stay within 10 % of that',
+    designFigure:
+      'DESIGN.md: a bare mediasoup worker forwarded at 15-20 µs of CPU per packet at fan-out 16-32; the media plane should stay within 10 % of that',
     mediasoupUsPerPacketAtFanout16to32: Object.fromEntries(ms.map((r) => [r.subscribers, { total: r.usPerPacket, workerOnly: r.usPerPacketWorker }])),
     withinDesignTarget: ms.length > 0 && ms.every((r) => r.usPerPacket <= limit),
     designLimitUsPerPacket: round(limit),

@@ -166,7 +166,10 @@ async function newMeetingPage(browser: Browser, index: number, name: string, ton
   } catch (err) {
     await context.close().catch(() => undefined);
     const body = await page.evaluate(() => document.body?.innerText.slice(0, 200)).catch(() => '?');
-    throw new Error(`${name}: no Join button at ${page.url()} within 30 s (${err instanceof Error ? err.message.split('\n')[0] : err}; page text: ${JSON.stringify(body)})`, { cause: err });
+    throw new Error(
+      `${name}: no Join button at ${page.url()} within 30 s (${err instanceof Error ? err.message.split('\n')[0] : err}; page text: ${JSON.stringify(body)})`,
+      { cause: err },
+    );
   }
   return { context, page };
 }
@@ -190,7 +193,9 @@ async function addParticipant(): Promise<void> {
       break;
     } catch (err) {
       const page = joined?.page;
-      const where = page ? await page.evaluate(() => `${location.href} | ${document.body?.innerText.slice(0, 200).replace(/\s+/g, ' ')}`).catch(() => page.url()) : 'no page';
+      const where = page
+        ? await page.evaluate(() => `${location.href} | ${document.body?.innerText.slice(0, 200).replace(/\s+/g, ' ')}`).catch(() => page.url())
+        : 'no page';
       const message = `${err instanceof Error ? err.message.split('\n')[0] : String(err)} (page: ${where})`;
       await joined?.context.close().catch(() => undefined);
       if (attempt >= 2) throw new Error(message, { cause: err });
@@ -289,14 +294,24 @@ function procSets(): ProcSets {
   const mgmt = treeOf(platform!.server.pid!);
   const mine = treeOf(process.pid);
   const excluded = new Set([...nodeTree, ...mgmt, process.pid]);
-  return { node: nodePid, workers, nodeOthers: children.filter((p) => !workers.includes(p)), mgmt, chromium: mine.filter((p) => !excluded.has(p)), self: process.pid };
+  return {
+    node: nodePid,
+    workers,
+    nodeOthers: children.filter((p) => !workers.includes(p)),
+    mgmt,
+    chromium: mine.filter((p) => !excluded.has(p)),
+    self: process.pid,
+  };
 }
 /** A Chromium process's --type (renderer, gpu-process, utility:<sub-type>, zygote…), `browser` without one. */
 function chromiumType(pid: number): string {
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/); // Chromium rewrites its title: spaces, not NULs
     const type = args.find((a) => a.startsWith('--type='))?.slice(7);
-    const sub = args.find((a) => a.startsWith('--utility-sub-type='))?.slice(19).replace(/\.mojom\./, '.');
+    const sub = args
+      .find((a) => a.startsWith('--utility-sub-type='))
+      ?.slice(19)
+      .replace(/\.mojom\./, '.');
     if (!args[0]?.includes('chrom')) return 'other';
     return type ? (type === 'utility' && sub ? `utility:${sub}` : type) : 'browser';
   } catch {
@@ -351,7 +366,13 @@ function fpsPairs(a: (PageVideoStats | null)[], b: (PageVideoStats | null)[]): {
     for (const o of end.outbound) {
       const o0 = start.outbound.find((x) => x.rid === o.rid);
       const dt = o0 ? (o.ts - o0.ts) / 1000 : 0;
-      layers.push({ sender: receiver, rid: o.rid || '-', height: o.frameHeight, fps: o0 && dt > 0 ? round1((o.framesEncoded - o0.framesEncoded) / dt) : null, limitation: o.qualityLimitationReason || 'n/a' });
+      layers.push({
+        sender: receiver,
+        rid: o.rid || '-',
+        height: o.frameHeight,
+        fps: o0 && dt > 0 ? round1((o.framesEncoded - o0.framesEncoded) / dt) : null,
+        limitation: o.qualityLimitationReason || 'n/a',
+      });
     }
   }
   return { pairs, tileCounts, layers };
@@ -369,10 +390,20 @@ async function lagFor(steadySince: number, waitUntil: number): Promise<Record<st
   const good = lagSnapshots.filter(ok);
   if (good.length) {
     const worst = good.reduce((x, y) => (y.p95 > x.p95 ? y : x));
-    return { p50: worst.p50, p95: worst.p95, max: worst.max, p95LateMs: lateBy(worst.p95), nodeWindowS: worst.windowS, windows: good.length, steadyStateOnly: true };
+    return {
+      p50: worst.p50,
+      p95: worst.p95,
+      max: worst.max,
+      p95LateMs: lateBy(worst.p95),
+      nodeWindowS: worst.windowS,
+      windows: good.length,
+      steadyStateOnly: true,
+    };
   }
   const latest = lagSnapshots.at(-1);
-  return latest ? { p50: latest.p50, p95: latest.p95, max: latest.max, p95LateMs: lateBy(latest.p95), nodeWindowS: latest.windowS, windows: 1, steadyStateOnly: false } : null;
+  return latest
+    ? { p50: latest.p50, p95: latest.p95, max: latest.max, p95LateMs: lateBy(latest.p95), nodeWindowS: latest.windowS, windows: 1, steadyStateOnly: false }
+    : null;
 }
 
 async function measure(size: number, steadySince: number): Promise<Record<string, unknown>> {
@@ -422,7 +453,15 @@ async function measure(size: number, steadySince: number): Promise<Record<string
     const f = ls.map((l) => l.fps ?? 0);
     const reasons: Record<string, number> = {};
     for (const l of ls) reasons[l.limitation] = (reasons[l.limitation] ?? 0) + 1;
-    byRid[rid] = { senders: ls.length, heightP50: percentile(ls.map((l) => l.height), 50), encodedFps: { min: f.length ? Math.min(...f) : null, p50: percentile(f, 50) }, qualityLimitationReason: reasons };
+    byRid[rid] = {
+      senders: ls.length,
+      heightP50: percentile(
+        ls.map((l) => l.height),
+        50,
+      ),
+      encodedFps: { min: f.length ? Math.min(...f) : null, p50: percentile(f, 50) },
+      qualityLimitationReason: reasons,
+    };
   }
   const lag = await lagWait;
   return {
@@ -585,7 +624,9 @@ async function main(): Promise<void> {
     m.settled = settled;
     sizes.push(m);
     const d = m.decodedFps as { min: number | null; p50: number | null };
-    log(`${size}: pass=${m.passes15fps} fps min ${d.min} p50 ${d.p50}; node ${(m.nodeCpuPctOfOneCore as { total: number }).total}% chromium ${m.chromiumCpuPctOfOneCore}% machine ${m.machineBusyPctOfOneCore}%`);
+    log(
+      `${size}: pass=${m.passes15fps} fps min ${d.min} p50 ${d.p50}; node ${(m.nodeCpuPctOfOneCore as { total: number }).total}% chromium ${m.chromiumCpuPctOfOneCore}% machine ${m.machineBusyPctOfOneCore}%`,
+    );
     if (!m.passes15fps) allPassed = false;
     if (size === JOIN_TEST_AT) {
       log(`join → first remote frame with ${size} in, ${JOINS} times`);
@@ -621,20 +662,28 @@ function summarise(): void {
   const firstFail = sizes.find((s) => s.passes15fps !== true);
   result.largestMeetingAt15fps = {
     participants: largest,
-    stepsTried: sizes.map((s) => ({ participants: s.participants, pass: s.passes15fps ?? false, minFps: (s.decodedFps as { min: number | null } | undefined)?.min ?? null })),
+    stepsTried: sizes.map((s) => ({
+      participants: s.participants,
+      pass: s.passes15fps ?? false,
+      minFps: (s.decodedFps as { min: number | null } | undefined)?.min ?? null,
+    })),
     firstFailing: firstFail ? firstFail.participants : null,
     allTriedPassed: !firstFail,
-    note: 'The Chromium clients (every participant is a full Chromium page decoding and rendering the others, encoding 3 simulcast layers, all in software) run on the same 2 cores as the node, so this limit is mostly the clients\' on this machine, not the node\'s: compare nodeCpuPctOfOneCore with chromiumCpuPctOfOneCore per size.',
+    note: "The Chromium clients (every participant is a full Chromium page decoding and rendering the others, encoding 3 simulcast layers, all in software) run on the same 2 cores as the node, so this limit is mostly the clients' on this machine, not the node's: compare nodeCpuPctOfOneCore with chromiumCpuPctOfOneCore per size.",
   };
   result.notes = [
     'CPU figures are % of one core (100 = one core busy); the machine has ' + os.availableParallelism() + ' cores.',
     'nodeCpuPctOfOneCore = utime+stime of the node agent process (JS thread and its worker threads, e.g. the audio mixer) plus its mediasoup worker child processes, from /proc over the window.',
     healthFieldPresent
-      ? 'nodeEventLoopLagMs is read from the node\'s /healthz eventLoopLagMs (monitorEventLoopDelay, 10 ms resolution, over its last complete 10 s window; the worst window lying wholly after the meeting reached its size). Its values are whole intervals of a 10 ms timer (an idle loop reads about 10.1 ms), so the lag proper is p95LateMs = p95 - 10 ms.'
+      ? "nodeEventLoopLagMs is read from the node's /healthz eventLoopLagMs (monitorEventLoopDelay, 10 ms resolution, over its last complete 10 s window; the worst window lying wholly after the meeting reached its size). Its values are whole intervals of a 10 ms timer (an idle loop reads about 10.1 ms), so the lag proper is p95LateMs = p95 - 10 ms."
       : 'nodeEventLoopLagMs: the node exposes no event-loop lag (no /healthz eventLoopLagMs field), so null.',
     'decodedFps: per receiver page and per visible remote video tile, Δ framesDecoded / Δ stats timestamp of the matching inbound-rtp video (window.meeting.pc.getStats() merges both transports), sender matched via window.meeting.media.remoteTracks(); a tile without video counts 0.',
     'otherLoadOnMachinePctOfOneCore = machine busy time (/proc/stat) minus node, management server, Chromium and this process: other work on this shared machine during the window (it competes with the clients and the node and lowers the figures).',
-    'This machine is shared: other sessions (builds, type checks, other benchmarks and browsers) ran during the measurement; waitForQuietMachine shows how long each window waited (at most ' + QUIET_MAX_S + ' s) for their load to drop below ' + QUIET_BELOW_PCT + ' % of a core, and otherLoadOnMachinePctOfOneCore what they took during the window. With the machine at 200 % busy, the node\'s event-loop lag includes time its thread waits for a core, not only its own work (it uses ~1 % of a core).',
+    'This machine is shared: other sessions (builds, type checks, other benchmarks and browsers) ran during the measurement; waitForQuietMachine shows how long each window waited (at most ' +
+      QUIET_MAX_S +
+      ' s) for their load to drop below ' +
+      QUIET_BELOW_PCT +
+      " % of a core, and otherLoadOnMachinePctOfOneCore what they took during the window. With the machine at 200 % busy, the node's event-loop lag includes time its thread waits for a core, not only its own work (it uses ~1 % of a core).",
     'sentSimulcastLayers: per simulcast encoding (r0 = 1/4 size, r1 = 1/2, r2 = full), over all senders: frame height, encoded fps and the outbound-rtp qualityLimitationReason; a height of 0 means the layer was not being sent.',
     'Canvas content is synthetic (flat colour + a small moving square), far cheaper to encode and decode than a real camera; real cameras would lower the client-side limit.',
     'Join → first frame includes the token request, getUserMedia, mediasoup transports (ICE/DTLS over loopback), consumers and the first keyframe, timed inside the joining page.',

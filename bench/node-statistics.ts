@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     }
     await Promise.all(children.map((c) => c.call('receive', { count: 2 * (N - 1) })));
     await Promise.all(children.map((c) => c.call('startSending')));
-    const statistics = new MediaStatistics(() => ids.map((id) => ({ conferenceId: 'bench', participantId: id, measure: () => media.session(id)!.mediaStreams() })));
+    const statistics = new MediaStatistics(() =>
+      ids.map((id) => ({ conferenceId: 'bench', participantId: id, measure: () => media.session(id)!.mediaStreams() })),
+    );
     for (const id of ids) statistics.track('bench', id);
     await new Promise((r) => setTimeout(r, 3_000));
     await statistics.sample();
@@ -73,7 +75,10 @@ async function main(): Promise<void> {
           wallMsPerSample: Math.round((busyWall / SAMPLES) * 100) / 100,
           // At the node's 5-s interval: share of one core spent measuring.
           corePercentAt5s: Math.round((cpuPerSample / 5_000) * 100 * 1000) / 1000,
-          reported: statistics.all().map((p) => ({ id: p.participantId, quality: p.callQuality, streams: p.streams.length })).slice(0, 2),
+          reported: statistics
+            .all()
+            .map((p) => ({ id: p.participantId, quality: p.callQuality, streams: p.streams.length }))
+            .slice(0, 2),
         },
         null,
         1,

@@ -24,7 +24,9 @@ const platform = await startPlatform({
   nodePort: 28491,
   mediaPorts: '48800-48899',
   // The defaults of node-agent/client-api/ClientApiLimits.ts, not the test suites' raised ones.
-  nodeEnv: LIFTED ? { NODE_REQUEST_TOKEN_PER_ADDRESS: '100000', NODE_STREAMS_PER_ADDRESS: '100000' } : { NODE_REQUEST_TOKEN_PER_ADDRESS: '20', NODE_STREAMS_PER_ADDRESS: '50' },
+  nodeEnv: LIFTED
+    ? { NODE_REQUEST_TOKEN_PER_ADDRESS: '100000', NODE_STREAMS_PER_ADDRESS: '100000' }
+    : { NODE_REQUEST_TOKEN_PER_ADDRESS: '20', NODE_STREAMS_PER_ADDRESS: '50' },
 });
 const api = (path: string, init: { body?: unknown; token?: string } = {}) =>
   fetch(`${platform.nodeUrl}/api/client/v2/conferences/${ALIAS}/${path}`, {
@@ -82,7 +84,9 @@ try {
   // 300 chat messages of 10,000 characters to everyone: readers that never read fill their buffers.
   const chat: Record<string, number> = {};
   for (let i = 0; i < 300; i += 20) {
-    const batch = await Promise.all(Array.from({ length: 20 }, () => api('message', { token: talker, body: { type: 'text/plain', payload: 'x'.repeat(10_000) } })));
+    const batch = await Promise.all(
+      Array.from({ length: 20 }, () => api('message', { token: talker, body: { type: 'text/plain', payload: 'x'.repeat(10_000) } })),
+    );
     for (const r of batch) count(chat, r.status);
   }
   await sleep(2_000);

@@ -35,7 +35,8 @@ const sinkPort = sink.address().port;
 const source = createSocket('udp4');
 await new Promise<void>((r) => source.bind(0, '127.0.0.1', r));
 
-const plain = (router: types.Router, comedia: boolean) => router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia });
+const plain = (router: types.Router, comedia: boolean) =>
+  router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia });
 
 async function run(piped: boolean, fanOut: number) {
   const home = await engine.createRouter();

@@ -19,7 +19,15 @@ interface Started {
 function startServer(dataDir: string): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HTTPS_PORT: '0', DATA_DIR: dataDir, ADMIN_PASSWORD: 'lock-test-pw', NODE_ENROLLMENT_KEY: 'lock-test-key', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HTTPS_PORT: '0',
+      DATA_DIR: dataDir,
+      ADMIN_PASSWORD: 'lock-test-pw',
+      NODE_ENROLLMENT_KEY: 'lock-test-key',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -14,13 +14,7 @@ import { promisify } from 'node:util';
  *    directory is therefore created and migrated by a short-lived child process, and the server
  *    only ever opens an existing one.
  */
-export const EMBEDDED_POSTGRES_CONF = [
-  'shared_buffers = 8MB',
-  'temp_buffers = 1MB',
-  'work_mem = 1MB',
-  'maintenance_work_mem = 4MB',
-  'wal_buffers = 256kB',
-];
+export const EMBEDDED_POSTGRES_CONF = ['shared_buffers = 8MB', 'temp_buffers = 1MB', 'work_mem = 1MB', 'maintenance_work_mem = 4MB', 'wal_buffers = 256kB'];
 
 const initScript = join(dirname(fileURLToPath(import.meta.url)), 'initEmbeddedDataDir.mjs');
 

@@ -32,7 +32,10 @@ function recordset(cols: Column[], properties: string[], batch: Record<string, u
 export async function insertRows(db: Database, table: PgTable, rows: Record<string, unknown>[]): Promise<number[]> {
   if (rows.length === 0) return [];
   const { properties, cols } = columnsOf(table, rows);
-  const names = sql.join(cols.map((c) => sql.identifier(c.name)), sql`, `);
+  const names = sql.join(
+    cols.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += BATCH) {
     const r = await db.execute(sql`insert into ${table} (${names}) select ${names} from ${recordset(cols, properties, rows.slice(i, i + BATCH))} returning id`);

@@ -92,7 +92,11 @@ export const conference = pgTable(
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     ...timestamps,
   },
-  (t) => [index('conference_service_type_idx').on(t.serviceType), uniqueIndex('conference_name_key').on(t.name), index('conference_lower_name_idx').on(sql`lower(${t.name})`)],
+  (t) => [
+    index('conference_service_type_idx').on(t.serviceType),
+    uniqueIndex('conference_name_key').on(t.name),
+    index('conference_lower_name_idx').on(sql`lower(${t.name})`),
+  ],
 );
 
 /** Service aliases. `normalised` is unique across every service (guide §19.2). */
@@ -307,10 +311,7 @@ export const participantHistory = pgTable(
     systemLocation: varchar('system_location', { length: 250 }).notNull().default(''),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [
-    index('participant_history_start_idx').on(t.startTime),
-    index('participant_history_conference_idx').on(t.conferenceId),
-  ],
+  (t) => [index('participant_history_start_idx').on(t.startTime), index('participant_history_conference_idx').on(t.conferenceId)],
 );
 
 /** Media streams of a participant's call (history/v1 `media_stream`), one row per stream, kept with the participant. */

@@ -21,7 +21,11 @@ const requestToken = (pin: string) =>
   });
 
 test('a service blocked by wrong PINs is shown under Live status and the Lift button lets the Host in', async ({ page, browser }) => {
-  const patched = await fetch(`${platform.consoleUrl}/api/admin/configuration/v1/global/1/`, { method: 'PATCH', headers: admin(), body: JSON.stringify({ bdpm_max_pin_failures_per_window: 5 }) });
+  const patched = await fetch(`${platform.consoleUrl}/api/admin/configuration/v1/global/1/`, {
+    method: 'PATCH',
+    headers: admin(),
+    body: JSON.stringify({ bdpm_max_pin_failures_per_window: 5 }),
+  });
   expect(patched.status).toBeLessThan(300);
   await createVmr(platform, { name: 'Blocked room', aliases: [{ alias: 'blocked.room' }], pin: '2468' });
   // The node has the VMR and the threshold once a right PIN is accepted.
@@ -46,9 +50,17 @@ test('a service blocked by wrong PINs is shown under Live status and the Lift bu
 
   // An administrator who may only view conference status sees the block, with no Lift button.
   const base = `${platform.consoleUrl}/api/admin/configuration/v1`;
-  const role = await fetch(`${base}/role/`, { method: 'POST', headers: admin(), body: JSON.stringify({ name: 'Status viewer', permissions: ['is_administrator', 'may_use_web', 'view_conference_status'] }) });
+  const role = await fetch(`${base}/role/`, {
+    method: 'POST',
+    headers: admin(),
+    body: JSON.stringify({ name: 'Status viewer', permissions: ['is_administrator', 'may_use_web', 'view_conference_status'] }),
+  });
   expect(role.status).toBe(201);
-  const user = await fetch(`${base}/user/`, { method: 'POST', headers: admin(), body: JSON.stringify({ username: 'viewer', password: 'viewer-pw-1', password_confirm: 'viewer-pw-1', roles: [role.headers.get('location')] }) });
+  const user = await fetch(`${base}/user/`, {
+    method: 'POST',
+    headers: admin(),
+    body: JSON.stringify({ username: 'viewer', password: 'viewer-pw-1', password_confirm: 'viewer-pw-1', roles: [role.headers.get('location')] }),
+  });
   expect(user.status).toBe(201);
   const viewerContext = await browser.newContext();
   const viewer = await viewerContext.newPage();

@@ -37,7 +37,9 @@ const kbps = async (page: Page, testId: string) => Number((await page.getByTestI
 test('the Call statistics panel shows the node’s figures and the call quality', async ({ browser }) => {
   test.setTimeout(120_000);
   await createVmr(platform, { name: 'Statistics Room', aliases: [{ alias: 'stats.room' }] });
-  await expect.poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 10_000 })
+    .toBeGreaterThan(0);
   const ann = await join(browser, 'Ann', 'red', TONES[0], 'magenta');
   const ben = await join(browser, 'Ben', 'green', TONES[1], 'cyan');
   await expect(ann.getByTestId('roster').getByRole('listitem')).toHaveCount(2, { timeout: 15_000 });

@@ -31,7 +31,13 @@ test('an administrator creates one of each service in the console', async ({ pag
   const services: [menu: string, add: string, name: string, alias: string, extra?: (p: Page) => Promise<void>][] = [
     ['Virtual Meeting Rooms', 'Add Virtual Meeting Room', 'Console VMR', 'meet.console', async (p) => p.getByLabel('Host PIN').fill('1234')],
     ['Virtual Auditoriums', 'Add Virtual Auditorium', 'Console Auditorium', 'lecture.console', async (p) => p.getByLabel('Mute all Guests').check()],
-    ['Virtual Receptions', 'Add Virtual Reception', 'Console Reception', 'reception.console', async (p) => p.getByLabel('Destination alias regex match').fill('(\\d{4})')],
+    [
+      'Virtual Receptions',
+      'Add Virtual Reception',
+      'Console Reception',
+      'reception.console',
+      async (p) => p.getByLabel('Destination alias regex match').fill('(\\d{4})'),
+    ],
     ['Test Call Service', 'Add Test Call Service', 'Console Test Call', 'test_call.console'],
   ];
   for (const [menu, add, name, alias, extra] of services) {
@@ -63,7 +69,9 @@ test('an administrator creates one of each service in the console', async ({ pag
   expect(rules.body.objects).toEqual([expect.objectContaining({ name: 'To SIP', priority: 200, match_string: '(?P<user>.+)@example\\.com' })]);
 
   // The conferencing node got the new services within a second of the last change.
-  await expect.poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 1_000 }).toBeGreaterThanOrEqual(4);
+  await expect
+    .poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 1_000 })
+    .toBeGreaterThanOrEqual(4);
 });
 
 test('a read-only administrator sees the services but cannot change them', async ({ browser }) => {
@@ -100,7 +108,12 @@ test('a read-only administrator sees the services but cannot change them', async
 test('a CSV with one bad row is rejected whole, with the row number shown', async ({ page }) => {
   await signIn(page);
   await page.getByRole('navigation').getByRole('link', { name: 'Import/Export (CSV)' }).click();
-  const csv = ['name,description,pin,allow_guests,guest_pin,alias_alias', 'csv.one,,1234,false,,meet.csv.one', 'csv.two,,12x4,false,,meet.csv.two', 'csv.three,,,false,,meet.csv.three'].join('\n');
+  const csv = [
+    'name,description,pin,allow_guests,guest_pin,alias_alias',
+    'csv.one,,1234,false,,meet.csv.one',
+    'csv.two,,12x4,false,,meet.csv.two',
+    'csv.three,,,false,,meet.csv.three',
+  ].join('\n');
   const panel = page.getByRole('region', { name: 'Virtual Meeting Rooms' });
   await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await panel.getByRole('button', { name: 'Save' }).click();
@@ -111,7 +124,9 @@ test('a CSV with one bad row is rejected whole, with the row number shown', asyn
   expect(stored.body.meta.total_count).toBe(0);
 
   // Fixed, the same file imports.
-  await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.replace('12x4', '4321')) });
+  await panel
+    .getByLabel('Import Virtual Meeting Rooms from a CSV file')
+    .setInputFiles({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.replace('12x4', '4321')) });
   await panel.getByRole('button', { name: 'Save' }).click();
   await expect(panel.getByRole('status')).toHaveText('Imported: 3 created, 0 changed, 0 rejected.');
   expect((await api('/api/admin/configuration/v1/conference/?name__icontains=csv.')).body.meta.total_count).toBe(3);
@@ -137,7 +152,9 @@ test('a large CSV import shows a progress bar, then a summary of what was create
   await expect(panel.getByRole('status')).toHaveText('Imported: 1 created, 2 changed, 0 rejected.');
 
   // A rejected file: nothing imported, the number of rejected rows and each one's message.
-  await panel.getByLabel('Import Virtual Meeting Rooms from a CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('bulkx,,12x4,,,meet.bulkx\nbulky,,1y,,,meet.bulky\nbulkz,,,,,meet.bulkz\n') });
+  await panel
+    .getByLabel('Import Virtual Meeting Rooms from a CSV file')
+    .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('bulkx,,12x4,,,meet.bulkx\nbulky,,1y,,,meet.bulky\nbulkz,,,,,meet.bulkz\n') });
   await panel.getByRole('button', { name: 'Save' }).click();
   await expect(panel.getByRole('status')).toHaveText('Nothing was imported: 2 rows rejected.');
   await expect(panel.getByRole('alert')).toContainText('Line 1');

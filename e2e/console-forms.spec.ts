@@ -79,7 +79,8 @@ test('global settings mark what nothing acts on yet', async ({ page }) => {
   await signIn(page);
   await nav(page, 'Global settings');
   const fieldOf = (label: string) => page.locator('.field').filter({ has: page.getByLabel(label, { exact: true }) });
-  for (const label of ['Enable SIP', 'Enable H.323', 'Enable RTMP', 'Enable bursting to the cloud']) await expect(fieldOf(label).getByText('Not acted on yet')).toBeVisible();
+  for (const label of ['Enable SIP', 'Enable H.323', 'Enable RTMP', 'Enable bursting to the cloud'])
+    await expect(fieldOf(label).getByText('Not acted on yet')).toBeVisible();
   for (const label of ['Enable chat', 'Guests-only timeout']) await expect(fieldOf(label).getByText('Not acted on yet')).toHaveCount(0);
 });
 

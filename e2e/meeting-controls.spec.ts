@@ -42,7 +42,17 @@ async function room(name: string, extra: Record<string, unknown> = {}): Promise<
   await createVmr(platform, { name, aliases: [{ alias }], pin: HOST_PIN, allow_guests: true, ...extra });
   // The node has it once its request_token no longer answers "not found".
   await expect
-    .poll(async () => (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/${alias}/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"display_name":"probe"}' })).status, { timeout: 15_000 })
+    .poll(
+      async () =>
+        (
+          await fetch(`${platform.nodeUrl}/api/client/v2/conferences/${alias}/request_token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"display_name":"probe"}',
+          })
+        ).status,
+      { timeout: 15_000 },
+    )
     .not.toBe(404);
   return alias;
 }
@@ -53,7 +63,13 @@ interface Joined {
 }
 
 /** Joins through the pre-join page, as a Host (with the Host PIN) or a Guest (PIN left blank). */
-async function join(browser: Browser, alias: string, person: Person, role: 'host' | 'guest', opts: { viewport?: { width: number; height: number }; heading?: string } = {}): Promise<Joined> {
+async function join(
+  browser: Browser,
+  alias: string,
+  person: Person,
+  role: 'host' | 'guest',
+  opts: { viewport?: { width: number; height: number }; heading?: string } = {},
+): Promise<Joined> {
   const ctx = await browser.newContext(opts.viewport ? { viewport: opts.viewport } : {});
   contexts.push(ctx);
   await useFakeMedia(ctx, { color: [...COLORS[person.camera]], screenColor: [...COLORS.white], toneHz: person.tone });
@@ -70,7 +86,10 @@ async function join(browser: Browser, alias: string, person: Person, role: 'host
 }
 
 const roster = (page: Page) => page.getByTestId('roster');
-const row = (page: Page, name: string) => roster(page).getByTestId('participant').filter({ has: page.getByTestId('participant-name').getByText(name, { exact: true }) });
+const row = (page: Page, name: string) =>
+  roster(page)
+    .getByTestId('participant')
+    .filter({ has: page.getByTestId('participant-name').getByText(name, { exact: true }) });
 const header = (page: Page) => page.locator('main.call header');
 
 /** Opens a participant's action menu in the Host's list and presses one action. */
@@ -89,7 +108,11 @@ async function levelOf(listener: Page, speaker: Joined, person: Person): Promise
 
 /** The named colour of the video in the page's main tile, and whose tile it is. */
 async function mainTile(page: Page): Promise<{ name: string; color: ColorName | null } | null> {
-  const main = await page.locator('[data-testid="participant-tile"][data-area="main"]').first().getAttribute('data-display-name').catch(() => null);
+  const main = await page
+    .locator('[data-testid="participant-tile"][data-area="main"]')
+    .first()
+    .getAttribute('data-display-name')
+    .catch(() => null);
   if (!main) return null;
   const tile = (await sampleTiles(page)).find((t) => t.name === main);
   return { name: main, color: nearestColor(tile?.rgb ?? null) };
@@ -207,7 +230,9 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   await danForm.getByLabel('To meeting alias').fill(target);
   await danForm.getByRole('combobox').selectOption('host');
   await danForm.getByRole('button', { name: 'Transfer', exact: true }).click();
-  await expect(ann.page.getByRole('region', { name: 'Participants' }).getByRole('alert')).toContainText("was disconnected. Check the alias, and give that meeting's Host PIN");
+  await expect(ann.page.getByRole('region', { name: 'Participants' }).getByRole('alert')).toContainText(
+    "was disconnected. Check the alias, and give that meeting's Host PIN",
+  );
   await expect(dan.page.getByText('You could not be moved to the other meeting.')).toBeVisible({ timeout: 15_000 });
   await expect(roster(ann.page).getByTestId('participant')).toHaveCount(2, { timeout: 15_000 });
 
@@ -227,7 +252,11 @@ test('transfer: a Host moves a Guest to another meeting, where they land', async
   // Ben's camera and microphone came along: Cat, joining the target, sees and hears him.
   const cat = await join(browser, target, CAT, 'guest', { heading: 'Transfer Target' });
   await expect.poll(async () => (await mainTile(cat.page))?.color, { timeout: 20_000 }).toBe('green');
-  await expect.poll(async () => levelOf(cat.page, { page: ben.page, uuid: await ben.page.evaluate(() => window.meeting!.token.participant_uuid) }, BEN), { timeout: 20_000 }).toBeGreaterThan(HEARD_DB);
+  await expect
+    .poll(async () => levelOf(cat.page, { page: ben.page, uuid: await ben.page.evaluate(() => window.meeting!.token.participant_uuid) }, BEN), {
+      timeout: 20_000,
+    })
+    .toBeGreaterThan(HEARD_DB);
 });
 
 /** Decoded frames of the page's presentation video so far; -1 when it shows none. */
@@ -279,7 +308,8 @@ test('a Host renames a tile: the others see the overlay text instead of the name
   await expect(roster(ann.page).getByTestId('participant')).toHaveCount(3, { timeout: 15_000 });
   ann.page.once('dialog', (d) => void d.accept('Ben (interpreter)'));
   await hostAction(ann.page, 'Ben', "Rename Ben's tile…");
-  for (const p of [ann, cat]) await expect(p.page.locator('[data-testid="participant-tile"][data-display-name="Ben (interpreter)"]')).toBeVisible({ timeout: 10_000 });
+  for (const p of [ann, cat])
+    await expect(p.page.locator('[data-testid="participant-tile"][data-display-name="Ben (interpreter)"]')).toBeVisible({ timeout: 10_000 });
   // The roster keeps his own name.
   await expect(row(cat.page, 'Ben')).toHaveCount(1);
 });

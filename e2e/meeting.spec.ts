@@ -103,7 +103,7 @@ test('three wrong PINs end the attempt with the guide message', async ({ browser
   await expect(page.getByLabel('PIN')).toHaveCount(0);
 });
 
-test('the console shows the guide\'s validation errors beside the fields', async ({ browser }) => {
+test("the console shows the guide's validation errors beside the fields", async ({ browser }) => {
   await createVmr(platform, { name: 'Taken', aliases: [{ alias: 'meet.taken' }] });
   const admin = await browser.newPage();
   await signIn(admin);

@@ -86,7 +86,12 @@ async function videoFlowing(page: Page): Promise<Record<string, boolean>> {
   const frames = () =>
     page.evaluate(async () => {
       const m = window.meeting!;
-      const owner = new Map(m.media.remoteTracks().filter((t) => t.kind === 'video' && t.source === 'camera').map((t) => [t.track.id, t.participant_uuid]));
+      const owner = new Map(
+        m.media
+          .remoteTracks()
+          .filter((t) => t.kind === 'video' && t.source === 'camera')
+          .map((t) => [t.track.id, t.participant_uuid]),
+      );
       const out: Record<string, number> = {};
       (await m.pc.getStats()).forEach((r: { type: string; trackIdentifier?: string; framesDecoded?: number }) => {
         const uuid = r.type === 'inbound-rtp' && r.trackIdentifier ? owner.get(r.trackIdentifier) : undefined;
@@ -104,7 +109,9 @@ test('four participants see and hear each other, follow the active speaker and s
   test.setTimeout(300_000);
   const before = ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services;
   await createVmr(platform, { name: 'Multiparty Room', aliases: [{ alias: 'meet.multi' }] });
-  await expect.poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 10_000 }).toBeGreaterThan(before);
+  await expect
+    .poll(async () => ((await (await fetch(`${platform.nodeUrl}/healthz`)).json()) as { services: number }).services, { timeout: 10_000 })
+    .toBeGreaterThan(before);
 
   const pages: Page[] = [];
   for (const p of PEOPLE) pages.push(await join(browser, 'meet.multi', p));
@@ -174,7 +181,9 @@ test('four participants see and hear each other, follow the active speaker and s
     await ann.getByRole('button', { name: 'Share screen' }).click();
     await expect(ann.getByRole('button', { name: 'Stop sharing' })).toBeVisible({ timeout: 10_000 });
     for (const page of rest) {
-      await expect.soft.poll(() => presentationColor(page), { message: 'the presentation is Ann’s screen', timeout: 30_000, intervals: [500, 1_000] }).toBe('magenta');
+      await expect.soft
+        .poll(() => presentationColor(page), { message: 'the presentation is Ann’s screen', timeout: 30_000, intervals: [500, 1_000] })
+        .toBe('magenta');
       await expect.soft(page.getByTestId('presenter-name')).toHaveText('Ann is presenting');
       // The people stay beside it.
       await expect.soft(page.getByTestId('participant-tile')).toHaveCount(3);

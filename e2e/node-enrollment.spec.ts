@@ -65,7 +65,14 @@ test('adding a node in the console offers its bundle; started elsewhere it enrol
   // "Another machine": its own folder and ports; the repository's node_modules (the bundle carries none).
   let exitCode: number | null = null;
   bundled = spawn(join(root, 'start.sh'), [], {
-    env: { ...process.env, OPENMEET_NODE_MODULES: join(process.cwd(), 'node_modules'), NODE_PORT: '18483', NODE_HTTPS_PORT: 'off', MEDIA_PORTS: '45600-45699', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      OPENMEET_NODE_MODULES: join(process.cwd(), 'node_modules'),
+      NODE_PORT: '18483',
+      NODE_HTTPS_PORT: 'off',
+      MEDIA_PORTS: '45600-45699',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   bundled.on('exit', (code) => (exitCode = code));

@@ -22,7 +22,9 @@ test.afterEach(async () => {
   const testInfo = test.info();
   if (testInfo.status !== testInfo.expectedStatus) {
     for (const sdk of sdkPages) {
-      const events = (await sdk.events().catch(() => [])).map((e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`);
+      const events = (await sdk.events().catch(() => [])).map(
+        (e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`,
+      );
       const path = testInfo.outputPath(`${sdk.name}-sdk.txt`);
       writeFileSync(path, [...events, '', ...sdk.traffic].join('\n'));
       await testInfo.attach(`${sdk.name}-sdk.txt`, { path, contentType: 'text/plain' });
@@ -38,7 +40,12 @@ async function room(name: string, alias: string): Promise<void> {
   await expect.poll(services, { timeout: 15_000 }).toBeGreaterThan(before);
 }
 
-const fake = (color: keyof typeof COLORS, toneHz: number): FakeMediaOptions => ({ color: [...COLORS[color]], screenColor: [...COLORS.white], toneHz, toneOn: true });
+const fake = (color: keyof typeof COLORS, toneHz: number): FakeMediaOptions => ({
+  color: [...COLORS[color]],
+  screenColor: [...COLORS.white],
+  toneHz,
+  toneOn: true,
+});
 
 async function joinSdk(browser: Browser, alias: string, name: string, pin: string, media: FakeMediaOptions): Promise<SdkPage> {
   const sdk = await openSdkPage(browser, platform.nodeUrl, name, media);
@@ -54,7 +61,9 @@ async function seen(sdk: SdkPage, uuid: string): Promise<Record<string, unknown>
   return p ? { isMuted: p.isMuted, ...(p.raw as Record<string, unknown>) } : undefined;
 }
 
-test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, layout, role, kick and transfer; another SDK sees each', async ({ browser }) => {
+test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, layout, role, kick and transfer; another SDK sees each', async ({
+  browser,
+}) => {
   test.setTimeout(180_000);
   await room('SDK control room', 'sdk.ctl');
   await room('SDK other room', 'sdk.ctl.other');
@@ -71,7 +80,11 @@ test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, 
   expect(await host.control('lock', { lock: true })).toEqual(ok);
   await expect.poll(async () => ((await guest.state()).conferenceStatus as { locked?: boolean } | null)?.locked).toBe(true);
   const newcomer = (await (
-    await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.ctl/request_token`, { method: 'POST', headers: { 'content-type': 'application/json', pin: 'none' }, body: JSON.stringify({ display_name: 'Lena' }) })
+    await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.ctl/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', pin: 'none' },
+      body: JSON.stringify({ display_name: 'Lena' }),
+    })
   ).json()) as { result: { participant_uuid: string; token: string; current_service_type: string } };
   expect(newcomer.result.current_service_type).toBe('waiting_room');
   await expect.poll(async () => (await seen(host, newcomer.result.participant_uuid))?.service_type).toBe('waiting_room');
@@ -137,7 +150,9 @@ test('the Pexip SDK drives lock, admit, mute all Guests, mute, spotlight, hand, 
 
   // transfer → the Guest's SDK is told to go to the other room with a one-time token, which lets it in there.
   expect(await host.control('transfer', { destination: 'sdk.ctl.other', role: 'guest', participantUuid: guestId })).toEqual(ok);
-  await expect.poll(async () => (await guest.events()).find((e) => e.name === 'onTransfer')?.detail as { alias?: string } | undefined).toMatchObject({ alias: 'sdk.ctl.other' });
+  await expect
+    .poll(async () => (await guest.events()).find((e) => e.name === 'onTransfer')?.detail as { alias?: string } | undefined)
+    .toMatchObject({ alias: 'sdk.ctl.other' });
   const transfer = (await guest.events()).find((e) => e.name === 'onTransfer')!.detail as { token: string };
   const landed = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.ctl.other/request_token`, {
     method: 'POST',
@@ -176,14 +191,20 @@ test('denyrxpresentation: a denied SDK decodes no more presentation frames while
   };
 
   await host.present();
-  for (const [sdk, who] of [[gus, 'gus'], [gia, 'gia']] as const) {
+  for (const [sdk, who] of [
+    [gus, 'gus'],
+    [gia, 'gia'],
+  ] as const) {
     await expect.poll(async () => (await sdk.state()).presentationStreams, { timeout: 30_000 }).toBeGreaterThan(0);
     await expect.poll(() => flow(sdk, who), { message: `${who} decodes the presentation`, timeout: 30_000 }).toBeGreaterThan(0);
   }
 
   // The Host denies Gus presentation receipt (Pexip's participant call; the SDK has no wrapper for it).
   const control = async (action: string) => {
-    const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.pres/participants/${gusId}/${action}`, { method: 'POST', headers: { token: (await host.state()).token! } });
+    const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/sdk.pres/participants/${gusId}/${action}`, {
+      method: 'POST',
+      headers: { token: (await host.state()).token! },
+    });
     return { status: res.status, body: (await res.json()) as unknown };
   };
   expect(await control('denyrxpresentation')).toEqual({ status: 200, body: { status: 'success', result: true } });

@@ -1,6 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { COLORS, nearestColor, presentationColor, tileColors, toneLevels, TONES, useFakeMedia, type ColorName, type FakeMediaOptions } from './support/fakeMedia.js';
+import {
+  COLORS,
+  nearestColor,
+  presentationColor,
+  tileColors,
+  toneLevels,
+  TONES,
+  useFakeMedia,
+  type ColorName,
+  type FakeMediaOptions,
+} from './support/fakeMedia.js';
 import { openSdkPage, type SdkPage } from './support/pexip-sdk/page.js';
 import { conferenceStatusProblems, participantProblems } from './support/pexip-sdk/wire.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
@@ -26,7 +36,12 @@ interface Person {
   /** Screen share colour (default white). */
   screen?: ColorName;
 }
-const fakeOf = (p: Person, toneOn = true): FakeMediaOptions => ({ color: [...COLORS[p.camera]], screenColor: [...COLORS[p.screen ?? 'white']], toneHz: p.tone, toneOn });
+const fakeOf = (p: Person, toneOn = true): FakeMediaOptions => ({
+  color: [...COLORS[p.camera]],
+  screenColor: [...COLORS[p.screen ?? 'white']],
+  toneHz: p.tone,
+  toneOn,
+});
 
 /** A tone counts as heard above this level (dB, AnalyserNode); silence is about -100, a received tone about -30. */
 const HEARD_DB = -65;
@@ -55,7 +70,9 @@ test.afterEach(async () => {
     };
     for (const sdk of sdkPages) {
       // The SDK's signals and log, what it receives, and its client API requests.
-      const events = (await sdk.events().catch(() => [])).map((e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`);
+      const events = (await sdk.events().catch(() => [])).map(
+        (e) => `${String(e.t).padStart(6)} ${e.name} ${e.detail === undefined ? '' : JSON.stringify(e.detail)}`,
+      );
       await dump(`${sdk.name}-sdk-events.txt`, events.join('\n'));
       const media = { probe: await sdk.probe(TONES).catch((e: Error) => e.message), rtp: await sdk.rtpStats().catch((e: Error) => e.message) };
       await dump(`${sdk.name}-media.json`, JSON.stringify(media, null, 1));
@@ -112,7 +129,9 @@ async function meetingClientHears(page: Page, fromUuid: string, tone: number): P
 
 /** The SDK's warnings and errors: failed requests, error signals, error logs. */
 async function sdkErrors(sdk: SdkPage): Promise<string[]> {
-  return (await sdk.events()).filter((e) => ['onError', 'onFailedRequest', 'onDisconnected', 'log:error', 'log:fatal'].includes(e.name)).map((e) => `${e.name} ${JSON.stringify(e.detail)}`);
+  return (await sdk.events())
+    .filter((e) => ['onError', 'onFailedRequest', 'onDisconnected', 'log:error', 'log:fatal'].includes(e.name))
+    .map((e) => `${e.name} ${JSON.stringify(e.detail)}`);
 }
 
 const POLL = { intervals: [500, 1_000] };
@@ -134,7 +153,9 @@ async function talk(page: Page, on: boolean): Promise<void> {
   }, on);
 }
 
-test('the Pexip SDK joins a VMR with a meeting client: its call connects, it decodes the other camera, hears its tone and is seen and heard', async ({ browser }) => {
+test('the Pexip SDK joins a VMR with a meeting client: its call connects, it decodes the other camera, hears its tone and is seen and heard', async ({
+  browser,
+}) => {
   test.setTimeout(240_000);
   await vmr('SDK Room', 'meet.sdk');
   const ann: Person = { name: 'Ann', camera: 'red', tone: TONES[0] };
@@ -154,24 +175,39 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     expect(participantProblems(st.participants.map((p) => p.raw)), 'participant_create payloads').toEqual([]);
     expect(conferenceStatusProblems(st.conferenceStatus), 'conference_update payload').toEqual([]);
     // And the GET endpoints other Pexip clients use, with the SDK's token.
-    const get = async (path: string) => (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.sdk/${path}`, { headers: { token: st.token! } })).json() as Promise<{ result: unknown }>;
+    const get = async (path: string) =>
+      (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.sdk/${path}`, { headers: { token: st.token! } })).json() as Promise<{ result: unknown }>;
     expect(participantProblems(((await get('participants')).result as unknown[]) ?? []), 'GET participants').toEqual([]);
     expect(conferenceStatusProblems((await get('conference_status')).result), 'GET conference_status').toEqual([]);
   });
 
   await test.step('the SDK decodes video and receives audio on its one stream', async () => {
-    await expect.poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'frames decoded on the remote video track', timeout: 30_000, ...POLL }).toBeGreaterThan(0);
-    await expect.poll(async () => (await sdk.probe()).framesPresented, { message: 'frames presented by the remote <video> (requestVideoFrameCallback)', timeout: 15_000, ...POLL }).toBeGreaterThan(10);
+    await expect
+      .poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'frames decoded on the remote video track', timeout: 30_000, ...POLL })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await sdk.probe()).framesPresented, {
+        message: 'frames presented by the remote <video> (requestVideoFrameCallback)',
+        timeout: 15_000,
+        ...POLL,
+      })
+      .toBeGreaterThan(10);
     await expect.poll(async () => (await sdk.probe()).inbound.audioPacketsReceived, { timeout: 15_000, ...POLL }).toBeGreaterThan(50);
   });
 
   await test.step('the SDK posts its call statistics (request_token’s client_stats_update_interval); the node keeps its resolution beside what it measures', async () => {
     const st = await sdk.state();
     const stats = async () =>
-      ((await (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.sdk/participants/${st.participantUuid}/statistics`, { headers: { token: st.token! } })).json()) as {
-        result: { call_quality: string; media: { video?: { tx_resolution?: string; tx_bitrate?: number; tx_codec?: string } } };
-      }).result;
-    await expect.poll(async () => (await stats()).media.video?.tx_resolution ?? '', { message: 'the resolution the SDK reported', timeout: 20_000, ...POLL }).toMatch(/^\d+x\d+$/);
+      (
+        (await (
+          await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.sdk/participants/${st.participantUuid}/statistics`, { headers: { token: st.token! } })
+        ).json()) as {
+          result: { call_quality: string; media: { video?: { tx_resolution?: string; tx_bitrate?: number; tx_codec?: string } } };
+        }
+      ).result;
+    await expect
+      .poll(async () => (await stats()).media.video?.tx_resolution ?? '', { message: 'the resolution the SDK reported', timeout: 20_000, ...POLL })
+      .toMatch(/^\d+x\d+$/);
     const last = await stats();
     expect(last.media.video?.tx_bitrate).toBeGreaterThan(0);
     expect(last.media.video?.tx_codec).toBe('VP8');
@@ -187,7 +223,9 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     const pexUuid = (await sdk.state()).participantUuid!;
     await expect(annPage.getByTestId('roster').getByRole('listitem')).toHaveCount(2, { timeout: 15_000 });
     await expect.poll(() => tileColors(annPage), { message: 'Ann sees Pex in blue', timeout: 30_000, ...POLL }).toEqual({ Pex: 'blue' });
-    await expect.poll(() => meetingClientHears(annPage, pexUuid, pex.tone), { message: 'Ann hears Pex’s tone', timeout: 30_000, ...POLL }).toBeGreaterThan(HEARD_DB);
+    await expect
+      .poll(() => meetingClientHears(annPage, pexUuid, pex.tone), { message: 'Ann hears Pex’s tone', timeout: 30_000, ...POLL })
+      .toBeGreaterThan(HEARD_DB);
   });
 
   await test.step('the call survives an ICE restart (the SDK makes one whenever its inbound video stalls)', async () => {
@@ -196,12 +234,20 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     await sdk.restartIce();
     await expect.poll(updates, { message: 'the ICE restart offer was answered (update)', timeout: 15_000 }).toBeGreaterThan(before);
     const frames = (await sdk.probe()).inbound.videoFramesDecoded;
-    await expect.poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'video keeps coming after the restart', timeout: 20_000, ...POLL }).toBeGreaterThan(frames + 15);
+    await expect
+      .poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'video keeps coming after the restart', timeout: 20_000, ...POLL })
+      .toBeGreaterThan(frames + 15);
     expect((await sdk.state()).phase).toBe('call_connected');
   });
 
   await test.step('the SDK refreshes its token (every expires/3 s) and stays in the call', async () => {
-    await expect.poll(async () => (await sdk.state()).tokenRefreshes, { message: 'a refresh_token went through', timeout: Math.max(5_000, 70_000 - (Date.now() - joinedAt)), intervals: [1_000] }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await sdk.state()).tokenRefreshes, {
+        message: 'a refresh_token went through',
+        timeout: Math.max(5_000, 70_000 - (Date.now() - joinedAt)),
+        intervals: [1_000],
+      })
+      .toBeGreaterThan(0);
     expect((await sdk.state()).phase).toBe('call_connected');
   });
 
@@ -212,7 +258,10 @@ test('the Pexip SDK joins a VMR with a meeting client: its call connects, it dec
     expect((await sdk.state()).phase).toBe('left');
     await expect(annPage.getByTestId('roster').getByRole('listitem')).toHaveCount(1, { timeout: 15_000 });
     expect(await sdkErrors(sdk)).toEqual([]);
-    expect(sdk.traffic.filter((t) => / → (?!200)/.test(t)), 'client API requests that did not answer 200').toEqual([]);
+    expect(
+      sdk.traffic.filter((t) => / → (?!200)/.test(t)),
+      'client API requests that did not answer 200',
+    ).toEqual([]);
   });
 });
 
@@ -242,20 +291,30 @@ test('the Pexip SDK among three meeting clients hears all three tones in its one
 
   await test.step('the SDK hears the three tones mixed in its one audio stream', async () => {
     expect((await sdk.probe()).remoteTracks.filter((t) => t.kind === 'audio')).toHaveLength(1);
-    await expect.poll(async () => (await received(sdk, people)).heard, { message: 'the SDK hears Ann, Ben and Cat at once', timeout: 45_000, ...POLL }).toEqual(['Ann', 'Ben', 'Cat']);
+    await expect
+      .poll(async () => (await received(sdk, people)).heard, { message: 'the SDK hears Ann, Ben and Cat at once', timeout: 45_000, ...POLL })
+      .toEqual(['Ann', 'Ben', 'Cat']);
   });
 
   await test.step('the SDK decodes one of the speakers’ cameras', async () => {
-    await expect.poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'frames decoded on the remote video track', timeout: 30_000, ...POLL }).toBeGreaterThan(0);
-    await expect.poll(async () => (await received(sdk, people)).colour, { message: 'the SDK sees red, green or yellow', timeout: 30_000, ...POLL }).toMatch(/^(red|green|yellow)$/);
+    await expect
+      .poll(async () => (await sdk.probe()).inbound.videoFramesDecoded, { message: 'frames decoded on the remote video track', timeout: 30_000, ...POLL })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await received(sdk, people)).colour, { message: 'the SDK sees red, green or yellow', timeout: 30_000, ...POLL })
+      .toMatch(/^(red|green|yellow)$/);
   });
 
   await test.step('with one tone on at a time, the SDK hears that one only and its video follows the speaker', async () => {
     // Ben, then Cat, then Ann: each move is a change of speaker whichever was shown before.
     for (const speaker of [people[1]!, people[2]!, people[0]!]) {
       await Promise.all(people.map((p) => talk(byName(p.name), p === speaker)));
-      await expect.poll(async () => (await received(sdk, people)).heard, { message: `the SDK hears ${speaker.name} only`, timeout: 20_000, ...POLL }).toEqual([speaker.name]);
-      await expect.poll(async () => (await received(sdk, people)).colour, { message: `the SDK shows ${speaker.name} (${speaker.camera})`, timeout: 20_000, ...POLL }).toBe(speaker.camera);
+      await expect
+        .poll(async () => (await received(sdk, people)).heard, { message: `the SDK hears ${speaker.name} only`, timeout: 20_000, ...POLL })
+        .toEqual([speaker.name]);
+      await expect
+        .poll(async () => (await received(sdk, people)).colour, { message: `the SDK shows ${speaker.name} (${speaker.camera})`, timeout: 20_000, ...POLL })
+        .toBe(speaker.camera);
       const stage = (await sdk.state()).stage;
       const speakerUuid = (await sdk.state()).participants.find((p) => p.displayName === speaker.name)?.uuid;
       expect.soft(stage[0]?.userId, `the stage event puts ${speaker.name} first`).toBe(speakerUuid);
@@ -288,8 +347,16 @@ test('the Pexip SDK receives a meeting client’s screen share as its presentati
   await test.step('Ann shares her screen: the SDK receives it on its presentation stream, beside her camera', async () => {
     await annPage.getByRole('button', { name: 'Share screen' }).click();
     await expect(annPage.getByRole('button', { name: 'Stop sharing' })).toBeVisible({ timeout: 15_000 });
-    await expect.poll(async () => (await sdk.state()).presentationStreams, { message: 'onRemotePresentationStream', timeout: 30_000, ...POLL }).toBeGreaterThan(0);
-    await expect.poll(async () => nearestColor((await sdk.probe()).presentationCentre), { message: 'the SDK’s presentation is Ann’s magenta screen', timeout: 30_000, ...POLL }).toBe('magenta');
+    await expect
+      .poll(async () => (await sdk.state()).presentationStreams, { message: 'onRemotePresentationStream', timeout: 30_000, ...POLL })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => nearestColor((await sdk.probe()).presentationCentre), {
+        message: 'the SDK’s presentation is Ann’s magenta screen',
+        timeout: 30_000,
+        ...POLL,
+      })
+      .toBe('magenta');
     expect(nearestColor((await sdk.probe()).centre), 'its main video is still Ann’s camera').toBe('red');
     await annPage.getByRole('button', { name: 'Stop sharing' }).click();
     await expect(annPage.getByRole('button', { name: 'Share screen' })).toBeVisible({ timeout: 15_000 });
@@ -304,5 +371,8 @@ test('the Pexip SDK receives a meeting client’s screen share as its presentati
   });
 
   expect(await sdkErrors(sdk)).toEqual([]);
-  expect((await sdk.events()).filter((e) => e.name === 'log:warn' && /present/i.test(JSON.stringify(e.detail))), 'the SDK’s presentation warnings').toEqual([]);
+  expect(
+    (await sdk.events()).filter((e) => e.name === 'log:warn' && /present/i.test(JSON.stringify(e.detail))),
+    'the SDK’s presentation warnings',
+  ).toEqual([]);
 });

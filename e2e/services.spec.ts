@@ -208,12 +208,15 @@ test("themes: the waiting screen shows the service theme's text and background i
   await createService({ name: 'Branded Room', aliases: [{ alias: 'meet.branded' }], pin: '4321', allow_guests: true, ivr_theme: themeUri });
   // The node fetches the theme package after the configuration names it.
   await expect
-    .poll(async () => {
-      const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.branded/theme/`);
-      if (res.status !== 200) return null;
-      const body = (await res.json()) as { result: Record<string, { background?: { path?: string } }> };
-      return body.result.waiting_for_host?.background?.path ?? null;
-    }, { timeout: 15_000 })
+    .poll(
+      async () => {
+        const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.branded/theme/`);
+        if (res.status !== 200) return null;
+        const body = (await res.json()) as { result: Record<string, { background?: { path?: string } }> };
+        return body.result.waiting_for_host?.background?.path ?? null;
+      },
+      { timeout: 15_000 },
+    )
     .toBe('background_wait.jpg');
 
   const guest = await open(browser, 'meet.branded', 'Gus');
@@ -249,7 +252,9 @@ test('a Guest nobody admits is told why they were disconnected', async ({ browse
     await enterPin(guest, '');
     await expect(splash(guest)).toContainText(/Waiting for the host/);
     // The plain-language text, with the guide's reason beside it.
-    await expect(guest.getByRole('status')).toContainText('Timeout waiting for conference host to join or permit access to locked conference', { timeout: 15_000 });
+    await expect(guest.getByRole('status')).toContainText('Timeout waiting for conference host to join or permit access to locked conference', {
+      timeout: 15_000,
+    });
     await expect(guest.getByRole('status')).toContainText('no Host joined or admitted you in time');
     await expect(guest.getByTestId('ended')).toBeVisible();
   } finally {
@@ -280,7 +285,13 @@ test('maintenance mode: new joins are refused with the reason, and accepted agai
   const node = (nodes.body.objects as { name: string; resource_uri: string }[]).find((n) => n.name === 'e2e-node');
   expect(node).toBeDefined();
   const probe = async () =>
-    (await fetch(`${platform.nodeUrl}/api/client/v2/conferences/no.such.alias/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"display_name":"probe"}' })).status;
+    (
+      await fetch(`${platform.nodeUrl}/api/client/v2/conferences/no.such.alias/request_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"display_name":"probe"}',
+      })
+    ).status;
 
   await patch(new URL(node!.resource_uri, platform.consoleUrl).pathname, { maintenance_mode: true });
   try {
@@ -301,7 +312,14 @@ test('maintenance mode: new joins are refused with the reason, and accepted agai
 
 test("ICE servers: the location's client STUN and TURN servers reach the browser's RTCPeerConnection", async ({ browser }) => {
   await createService({ name: 'ICE Room', aliases: [{ alias: 'meet.ice' }] });
-  const turn = await create('turn_server', { name: 'E2E TURN', address: 'turn.e2e.example.com', port: 3479, server_type: 'namepsw', username: 'turnuser', password: 'turn-secret-1' });
+  const turn = await create('turn_server', {
+    name: 'E2E TURN',
+    address: 'turn.e2e.example.com',
+    port: 3479,
+    server_type: 'namepsw',
+    username: 'turnuser',
+    password: 'turn-secret-1',
+  });
   const stun = await create('stun_server', { name: 'E2E STUN', address: 'stun.e2e.example.com', port: 19302 });
   const nodes = await api(`${CONFIG}/worker_vm/`);
   const node = (nodes.body.objects as { name: string; system_location: string }[]).find((n) => n.name === 'e2e-node')!;
@@ -310,9 +328,17 @@ test("ICE servers: the location's client STUN and TURN servers reach the browser
 
   // The node hands them out in request_token once it has the new configuration.
   const iceOfJoin = async () => {
-    const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"display_name":"probe"}' });
+    const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"display_name":"probe"}',
+    });
     const body = (await res.json()) as { result: { token: string; turn?: unknown[] } };
-    await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/release_token`, { method: 'POST', headers: { token: body.result.token, 'content-type': 'application/json' }, body: '{}' });
+    await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/release_token`, {
+      method: 'POST',
+      headers: { token: body.result.token, 'content-type': 'application/json' },
+      body: '{}',
+    });
     return body.result.turn?.length ?? 0;
   };
   await expect.poll(iceOfJoin, { timeout: 10_000 }).toBe(1);
@@ -321,7 +347,10 @@ test("ICE servers: the location's client STUN and TURN servers reach the browser
   await expect(page.getByTestId('ice-servers')).toHaveText('ICE servers: 2');
   const config = await page.evaluate(() => {
     const c = window.meeting!.pc.getConfiguration();
-    return { policy: c.iceTransportPolicy, servers: (c.iceServers ?? []).map((s) => ({ urls: ([] as string[]).concat(s.urls), username: s.username || null, credential: s.credential || null })) };
+    return {
+      policy: c.iceTransportPolicy,
+      servers: (c.iceServers ?? []).map((s) => ({ urls: ([] as string[]).concat(s.urls), username: s.username || null, credential: s.credential || null })),
+    };
   });
   expect(config.policy).toBe('all');
   expect(config.servers).toEqual(
@@ -335,12 +364,23 @@ test("ICE servers: the location's client STUN and TURN servers reach the browser
   // Relay only: the browser is told to use TURN candidates only.
   await patch(location, { use_relay_candidates_only: true });
   await expect
-    .poll(async () => {
-      const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"display_name":"probe"}' });
-      const body = (await res.json()) as { result: { token: string; use_relay_candidates_only?: boolean } };
-      await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/release_token`, { method: 'POST', headers: { token: body.result.token, 'content-type': 'application/json' }, body: '{}' });
-      return body.result.use_relay_candidates_only;
-    }, { timeout: 10_000 })
+    .poll(
+      async () => {
+        const res = await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/request_token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"display_name":"probe"}',
+        });
+        const body = (await res.json()) as { result: { token: string; use_relay_candidates_only?: boolean } };
+        await fetch(`${platform.nodeUrl}/api/client/v2/conferences/meet.ice/release_token`, {
+          method: 'POST',
+          headers: { token: body.result.token, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        return body.result.use_relay_candidates_only;
+      },
+      { timeout: 10_000 },
+    )
     .toBe(true);
   await page.getByRole('button', { name: 'Join' }).click();
   await expect(page.getByTestId('ice-servers')).toHaveText('ICE servers: 2 (relay only)');

@@ -57,7 +57,13 @@ test('a page on another origin cannot use the administrator’s session; the con
   // refuses it; tRPC would also refuse its text/plain body — the vitest test checks the 403 itself).
   const status = await evil.evaluate(async (url) => {
     try {
-      const r = await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ resource: 'vmr', values: { name: 'Planted by evil' } }) });
+      const r = await fetch(url, {
+        method: 'POST',
+        mode: 'no-cors',
+        credentials: 'include',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ resource: 'vmr', values: { name: 'Planted by evil' } }),
+      });
       return r.type;
     } catch {
       return 'error';
@@ -68,7 +74,11 @@ test('a page on another origin cannot use the administrator’s session; the con
 
   // The same mutation from the console's own page works.
   const own = await page.evaluate(async (url) => {
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resource: 'vmr', values: { name: 'Made by the console' } }) });
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resource: 'vmr', values: { name: 'Made by the console' } }),
+    });
     return r.status;
   }, `${platform.consoleUrl}/trpc/config.create`);
   expect(own).toBe(200);

@@ -132,7 +132,8 @@ export class NodeAgent {
       bodyLimit: 1024 * 1024,
       trustProxy: trustedProxies.trusts,
       // A malformed or overlong path is refused before routing: in Pexip's shape too, without echoing it.
-      frameworkErrors: (err, _req, reply) => failed(reply as FastifyReply, err.statusCode ?? 400, err.statusCode === 414 ? 'Request path too long' : 'Malformed request path'),
+      frameworkErrors: (err, _req, reply) =>
+        failed(reply as FastifyReply, err.statusCode ?? 400, err.statusCode === 414 ? 'Request path too long' : 'Malformed request path'),
     });
     // sendBeacon posts release_token as a blob: accept any body type as text and try JSON.
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -188,7 +189,14 @@ export class NodeAgent {
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
     // Read by handlers registered before the link exists.
     const linkRef: { current?: ManagementLink } = {};
-    const themes = await registerNodeThemes(app, manager, { managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080', enrollmentKey: opts.enrollmentKey, session: () => linkRef.current?.session ?? null, managementTls: opts.managementTls, dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`), log: log.child({ part: 'themes' }) });
+    const themes = await registerNodeThemes(app, manager, {
+      managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
+      enrollmentKey: opts.enrollmentKey,
+      session: () => linkRef.current?.session ?? null,
+      managementTls: opts.managementTls,
+      dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`),
+      log: log.child({ part: 'themes' }),
+    });
     registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => linkRef.current?.config?.node.systemLocation ?? null);
     // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
     // Reported over the last complete 10 s window.
@@ -253,7 +261,14 @@ export class NodeAgent {
     link.on('decommissioned', (reason) => {
       log.error({ reason }, 'this conferencing node was revoked or deleted; it stops serving');
       manager.close();
-      manager.applyConfig(nodeConfigSnapshotSchema.parse({ version: 'decommissioned', generatedAt: new Date().toISOString(), node: { id: 0, name, systemLocation: '' }, services: [] }));
+      manager.applyConfig(
+        nodeConfigSnapshotSchema.parse({
+          version: 'decommissioned',
+          generatedAt: new Date().toISOString(),
+          node: { id: 0, name, systemLocation: '' },
+          services: [],
+        }),
+      );
     });
     link.on('config', (snapshot) => trustedProxies.apply(snapshot.settings.trustedProxies));
     // Break-in blocks to the management server (coalesced: a scan can start many at once), and lifts back.
@@ -318,7 +333,8 @@ export class NodeAgent {
     timers.load = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
-    const sip = opts.sipPort === undefined ? null : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, log });
+    const sip =
+      opts.sipPort === undefined ? null : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, log });
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
     await link.start();

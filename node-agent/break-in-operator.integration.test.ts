@@ -60,7 +60,10 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     await platform.rest('PATCH', 'global/1/', { bdpm_max_pin_failures_per_window: 5, bdpm_max_scan_attempts_per_window: 5 });
     await platform.rest('POST', 'conference/', { name: "Alice's VMR", aliases: [{ alias: 'alice' }], pin: '123456' });
     await platform.rest('POST', 'conference/', { name: 'Open room', aliases: [{ alias: 'open' }] });
-    await until(() => [node.manager.directory.lookup('alice'), node.manager.breakIn.current.maxScanAttemptsPerWindow], ([a, n]) => !!a && n === 5);
+    await until(
+      () => [node.manager.directory.lookup('alice'), node.manager.breakIn.current.maxScanAttemptsPerWindow],
+      ([a, n]) => !!a && n === 5,
+    );
   });
   afterAll(() => platform?.stop());
 
@@ -90,7 +93,10 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
 
   it('behind a trusted proxy each forwarded client counts on its own (the rightmost untrusted hop, not a spoofed one)', async () => {
     await platform.rest('PATCH', 'global/1/', { trusted_proxies: ['127.0.0.1/32'] });
-    await until(() => node.manager.settings.trustedProxies, (t) => t.length === 1);
+    await until(
+      () => node.manager.settings.trustedProxies,
+      (t) => t.length === 1,
+    );
     // The client put 198.51.100.1 in its own header; the proxy appended the address it saw.
     await scan('198.51.100.1, 203.0.113.7');
     expect(await (await requestToken('open', undefined, '203.0.113.7')).json()).toEqual(NOT_FOUND);
@@ -103,8 +109,9 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     // The participant's address in the status API is the forwarded one too.
     const joined = await requestToken('open', undefined, '203.0.113.9');
     expect(joined.status).toBe(200);
-    await until(async () => (await (await fetch(`${server()}/api/admin/status/v1/participant/`, { headers: admin })).json()) as { objects: { remote_address: string }[] }, (p) =>
-      p.objects.some((o) => o.remote_address === '203.0.113.9'),
+    await until(
+      async () => (await (await fetch(`${server()}/api/admin/status/v1/participant/`, { headers: admin })).json()) as { objects: { remote_address: string }[] },
+      (p) => p.objects.some((o) => o.remote_address === '203.0.113.9'),
     );
     expect((await lift('address:203.0.113.7')).status).toBe(200);
     await until(blocks, (b) => b.length === 0);
@@ -124,7 +131,9 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     expect((await requestToken('alice', '123456')).status).toBe(200);
     // The lift is in the administrator log.
     const log = await listAdminLog(platform.server.dom, {});
-    expect(log.items).toEqual(expect.arrayContaining([expect.objectContaining({ username: 'admin', objectType: 'break_in_block', objectName: "Service Alice's VMR" })]));
+    expect(log.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ username: 'admin', objectType: 'break_in_block', objectName: "Service Alice's VMR" })]),
+    );
   });
 
   it('listing needs "May view conference status", lifting "May modify conference status"', async () => {
@@ -132,7 +141,12 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     const account = async (username: string, permissions: string[]) => {
       const role = await platform.rest('POST', 'role/', { name: `role ${username}`, permissions });
       expect(role.status).toBe(201);
-      const user = await platform.rest('POST', 'user/', { username, password: `${username}-pw-1`, password_confirm: `${username}-pw-1`, roles: [role.headers.get('location')] });
+      const user = await platform.rest('POST', 'user/', {
+        username,
+        password: `${username}-pw-1`,
+        password_confirm: `${username}-pw-1`,
+        roles: [role.headers.get('location')],
+      });
       expect(user.status).toBe(201);
       return { authorization: basic(username, `${username}-pw-1`), 'content-type': 'application/json' };
     };
@@ -141,7 +155,8 @@ describe('break-in blocks: trusted proxies, the status API and an administrator 
     // (127.0.0.1 is still a trusted proxy from the test before.)
     await scan('203.0.113.77');
     expect((await until(blocks, (b) => b.length === 1))[0]!.id).toBe('address:203.0.113.77');
-    const liftAs = (headers: Record<string, string>) => fetch(`${server()}${LIFT}`, { method: 'POST', headers, body: JSON.stringify({ block_id: 'address:203.0.113.77' }) });
+    const liftAs = (headers: Record<string, string>) =>
+      fetch(`${server()}${LIFT}`, { method: 'POST', headers, body: JSON.stringify({ block_id: 'address:203.0.113.77' }) });
 
     expect((await fetch(`${server()}${STATUS}`)).status).toBe(401);
     expect((await fetch(`${server()}${STATUS}`, { headers: vmrOnly })).status).toBe(403);

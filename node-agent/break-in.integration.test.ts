@@ -14,7 +14,6 @@ import { until } from '../shared/testing/until.js';
 const KEY = 'break-in-key';
 const NOT_FOUND = { status: 'failed', result: 'Neither conference nor gateway found' };
 
-
 describe('break-in resistance on a conferencing node', () => {
   let platform: TestPlatform;
   let node: NodeAgent;
@@ -34,9 +33,17 @@ describe('break-in resistance on a conferencing node', () => {
       body: JSON.stringify({ display_name: name }),
     });
   const withToken = (alias: string, path: string, token: string, method = 'GET') =>
-    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, { method, headers: { token, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, body: method === 'POST' ? '{}' : undefined });
+    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
+      method,
+      headers: { token, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      body: method === 'POST' ? '{}' : undefined,
+    });
   const withTokenBody = (alias: string, path: string, token: string, body: object) =>
-    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, { method: 'POST', headers: { token, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
+      method: 'POST',
+      headers: { token, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const logged = (msg: string) => records.filter((r) => r.msg === msg);
 
   beforeAll(async () => {
@@ -46,15 +53,27 @@ describe('break-in resistance on a conferencing node', () => {
         cb();
       },
     });
-    platform = await TestPlatform.start({ server: { enrollmentKey: KEY }, node: { name: 'bdpm-node', mediaPortRange: [45000, 45999], logger: pino({ level: 'info' }, sink) } });
+    platform = await TestPlatform.start({
+      server: { enrollmentKey: KEY },
+      node: { name: 'bdpm-node', mediaPortRange: [45000, 45999], logger: pino({ level: 'info' }, sink) },
+    });
     node = platform.node;
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     locationUri = nodes.objects.find((n: { name: string }) => n.name === 'bdpm-node').system_location;
     expect(locationUri).toMatch(/system_location\/\d+\/$/);
     await rest('PATCH', 'global/1/', { bdpm_max_pin_failures_per_window: 5, bdpm_max_scan_attempts_per_window: 5 });
-    await rest('POST', 'conference/', { name: "Alice's VMR", aliases: [{ alias: 'alice' }, { alias: 'meet.alice' }, { alias: '5551' }], pin: '123456', allow_guests: true, guest_pin: '654321' });
+    await rest('POST', 'conference/', {
+      name: "Alice's VMR",
+      aliases: [{ alias: 'alice' }, { alias: 'meet.alice' }, { alias: '5551' }],
+      pin: '123456',
+      allow_guests: true,
+      guest_pin: '654321',
+    });
     await rest('POST', 'conference/', { name: 'Open room', aliases: [{ alias: 'open' }] });
-    await until(() => [node.manager.directory.lookup('alice'), node.manager.directory.lookup('open'), policy().maxPinFailuresPerWindow], ([a, o, n]) => !!a && !!o && n === 5);
+    await until(
+      () => [node.manager.directory.lookup('alice'), node.manager.directory.lookup('open'), policy().maxPinFailuresPerWindow],
+      ([a, o, n]) => !!a && !!o && n === 5,
+    );
     expect(policy()).toEqual({ pinBruteForceResistance: true, voipScannerResistance: true, maxPinFailuresPerWindow: 5, maxScanAttemptsPerWindow: 5 });
   });
   afterAll(() => platform?.stop());
@@ -94,7 +113,12 @@ describe('break-in resistance on a conferencing node', () => {
     });
 
     // Now every new attempt, with the right Host or Guest PIN, no PIN or a wrong one, looks like a non-existent alias.
-    for (const [alias, pin] of [['alice', '123456'], ['meet.alice', '654321'], ['alice', undefined], ['alice', '111111']] as const) {
+    for (const [alias, pin] of [
+      ['alice', '123456'],
+      ['meet.alice', '654321'],
+      ['alice', undefined],
+      ['alice', '111111'],
+    ] as const) {
       const r = await requestToken(alias, 'Alice again', pin);
       expect(r.status).toBe(404);
       expect(await r.json()).toEqual(NOT_FOUND);
@@ -176,7 +200,10 @@ describe('break-in resistance on a conferencing node', () => {
   it('does nothing when the global switches are off (the location using the global setting)', async () => {
     await rest('PATCH', 'global/1/', { bdpm_pin_checks_enabled: false, bdpm_scan_quarantine_enabled: false });
     await setLocation({ bdpm_pin_checks_enabled: 'GLOBAL', bdpm_scan_quarantine_enabled: 'GLOBAL' }, () => true);
-    await until(() => node.manager.location, (l) => l?.pinBruteForceResistance === false && l.voipScannerResistance === false);
+    await until(
+      () => node.manager.location,
+      (l) => l?.pinBruteForceResistance === false && l.voipScannerResistance === false,
+    );
     const logsBefore = records.length;
     for (let i = 0; i < 8; i++) expect((await requestToken('alice', 'Mallory', '000000')).status).toBe(403);
     for (let i = 0; i < 8; i++) expect((await requestToken(`nobody-${i}`, 'Scanner')).status).toBe(404);
@@ -185,7 +212,10 @@ describe('break-in resistance on a conferencing node', () => {
     expect(records.slice(logsBefore).filter((r) => String(r.msg).startsWith('Break-in prevention') || String(r.msg).includes('quarantined'))).toEqual([]);
     // Switched on again globally, with the threshold of 5, the same traffic is blocked.
     await rest('PATCH', 'global/1/', { bdpm_pin_checks_enabled: true });
-    await until(() => policy().pinBruteForceResistance, (v) => v);
+    await until(
+      () => policy().pinBruteForceResistance,
+      (v) => v,
+    );
     for (let i = 0; i < 6; i++) expect((await requestToken('alice', 'Mallory', '000000')).status).toBe(403);
     expect((await requestToken('alice', 'Alice', '123456')).status).toBe(404);
   });
@@ -194,7 +224,10 @@ describe('break-in resistance on a conferencing node', () => {
     // State from above: Alice's VMR is blocked (PIN brute force on); VOIP scanner resistance is switched on now.
     await rest('POST', 'conference/', { name: 'Reception', service_type: 'two_stage_dialing', aliases: [{ alias: 'reception' }] });
     await rest('PATCH', 'global/1/', { bdpm_scan_quarantine_enabled: true });
-    await until(() => [node.manager.directory.lookup('reception'), policy().voipScannerResistance], ([r, on]) => !!r && on === true);
+    await until(
+      () => [node.manager.directory.lookup('reception'), policy().voipScannerResistance],
+      ([r, on]) => !!r && on === true,
+    );
     const enter = async (digits: string) => {
       const r = await requestToken('reception', 'Caller');
       expect(r.status).toBe(200);
@@ -206,7 +239,11 @@ describe('break-in resistance on a conferencing node', () => {
 
     await enter('5551#');
     expect(invalid().at(-1)).toBe('service blocked by break-in prevention');
-    expect(logged('Break-in prevention policy blocking all attempts to join this service.').at(-1)).toMatchObject({ ConferenceAlias: '5551', Service: "Alice's VMR", Participant: 'Caller' });
+    expect(logged('Break-in prevention policy blocking all attempts to join this service.').at(-1)).toMatchObject({
+      ConferenceAlias: '5551',
+      Service: "Alice's VMR",
+      Participant: 'Caller',
+    });
     expect(records.filter((r) => r.msg === 'Virtual Reception transferring participant')).toHaveLength(0);
 
     // Six unknown numbers over two reception calls (three each): the sixth quarantines the address.

@@ -21,7 +21,10 @@ describe('conferencing node acts on its configuration', () => {
   const globalSettings = (body: object) => rest('PATCH', 'global/1/', body);
   const service = async (body: object, alias: string) => {
     await create('conference', body);
-    await until(() => node.manager.directory.lookup(alias), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup(alias),
+      (s) => s !== undefined,
+    );
   };
   const client = (...args: Parameters<TestPlatform['client']>) => platform.client(...args);
   const joinAs = async (alias: string, name: string, pin?: string) => {
@@ -32,7 +35,10 @@ describe('conferencing node acts on its configuration', () => {
   /** The participant's event stream, once the conference's state has arrived. */
   const events = async (alias: string, token: string) => {
     const s = await platform.events(alias, token);
-    await until(() => s.names(), (n) => n.includes('conference_update'));
+    await until(
+      () => s.names(),
+      (n) => n.includes('conference_update'),
+    );
     return s;
   };
   const release = (alias: string, token: string) => client(alias, 'release_token', { token, body: {} });
@@ -53,7 +59,10 @@ describe('conferencing node acts on its configuration', () => {
   it('refuses new calls in maintenance mode while the conference in progress continues', async () => {
     const before = await joinAs('open', 'Before');
     await rest('PATCH', `worker_vm/${nodeId}/`, { maintenance_mode: true });
-    await until(() => node.manager.maintenanceMode, (m) => m);
+    await until(
+      () => node.manager.maintenanceMode,
+      (m) => m,
+    );
 
     const refused = await client('open', 'request_token', { body: { display_name: 'During' } });
     expect(refused.status).toBe(503);
@@ -64,14 +73,20 @@ describe('conferencing node acts on its configuration', () => {
     expect(list.result.map((p: { display_name: string }) => p.display_name)).toEqual(['Before']);
 
     await rest('PATCH', `worker_vm/${nodeId}/`, { maintenance_mode: false });
-    await until(() => node.manager.maintenanceMode, (m) => !m);
+    await until(
+      () => node.manager.maintenanceMode,
+      (m) => !m,
+    );
     const after = await joinAs('open', 'After');
     for (const t of [before.token, after.token]) await release('open', t);
   });
 
   it('holds Guests in the waiting room until a Host joins', async () => {
     await globalSettings({ waiting_for_chair_timeout: 2, guests_only_timeout: 60 });
-    await until(() => node.manager.settings.waitingForHostTimeout, (s) => s === 2);
+    await until(
+      () => node.manager.settings.waitingForHostTimeout,
+      (s) => s === 2,
+    );
 
     const guest = await joinAs('hosted', 'Gus', 'none');
     expect(guest).toMatchObject({ role: 'GUEST', current_service_type: 'waiting_room', service_type: 'conference' });
@@ -82,7 +97,10 @@ describe('conferencing node acts on its configuration', () => {
 
     const host = await joinAs('hosted', 'Hilda', '1234');
     expect(host.current_service_type).toBe('conference');
-    await until(() => gs.names(), (n) => n.filter((e) => e === 'conference_update').length === 2);
+    await until(
+      () => gs.names(),
+      (n) => n.filter((e) => e === 'conference_update').length === 2,
+    );
     const update = gs.of('participant_update').find((e) => e.data?.uuid === guest.participant_uuid);
     expect(update?.data?.service_type).toBe('conference');
     expect(gs.of('splash_screen').at(-1)!.data).toBeNull();
@@ -95,32 +113,56 @@ describe('conferencing node acts on its configuration', () => {
 
   it('disconnects a Guest after the Waiting for Host timeout', async () => {
     await globalSettings({ waiting_for_chair_timeout: 1 });
-    await until(() => node.manager.settings.waitingForHostTimeout, (s) => s === 1);
+    await until(
+      () => node.manager.settings.waitingForHostTimeout,
+      (s) => s === 1,
+    );
     const guest = await joinAs('hosted', 'Lonely', 'none');
     const gs = await events('hosted', guest.token);
     const t0 = Date.now();
-    await until(() => gs.of('disconnect'), (d) => d.length === 1, 3_000);
+    await until(
+      () => gs.of('disconnect'),
+      (d) => d.length === 1,
+      3_000,
+    );
     expect(gs.of('disconnect')[0]!.data).toEqual({ reason: 'Timeout waiting for conference host to join or permit access to locked conference' });
     expect(Date.now() - t0).toBeGreaterThan(500);
-    await until(() => node.manager.conferences().length, (n) => n === 0);
+    await until(
+      () => node.manager.conferences().length,
+      (n) => n === 0,
+    );
   });
 
   it('ends the conference at once when the last Host leaves with a Guests-only timeout of 0', async () => {
     await globalSettings({ guests_only_timeout: 0, waiting_for_chair_timeout: 900 });
-    await until(() => node.manager.settings.guestsOnlyTimeout, (s) => s === 0);
+    await until(
+      () => node.manager.settings.guestsOnlyTimeout,
+      (s) => s === 0,
+    );
     const host = await joinAs('hosted', 'Host', '1234');
     const guest = await joinAs('hosted', 'Guest', 'none');
     expect(guest.current_service_type).toBe('conference');
     const gs = await events('hosted', guest.token);
     await release('hosted', host.token);
-    await until(() => gs.of('disconnect'), (d) => d.length === 1, 2_000);
+    await until(
+      () => gs.of('disconnect'),
+      (d) => d.length === 1,
+      2_000,
+    );
     expect(gs.of('disconnect')[0]!.data).toEqual({ reason: 'All conference hosts departed hosted conference' });
-    await until(() => server.status.conferences().length, (n) => n === 0, 2_000);
+    await until(
+      () => server.status.conferences().length,
+      (n) => n === 0,
+      2_000,
+    );
   });
 
   it('removes the last participant after the Last participant backstop timeout', async () => {
     await globalSettings({ eject_last_participant_backstop_timeout: 60, guests_only_timeout: 60 });
-    await until(() => node.manager.settings.lastParticipantBackstopTimeout, (s) => s === 60);
+    await until(
+      () => node.manager.settings.lastParticipantBackstopTimeout,
+      (s) => s === 60,
+    );
     // The guide's minimum is 60 s: shorten it on the node for the test, same configuration otherwise.
     const config = node.link.config!;
     node.manager.applyConfig({ ...config, settings: { ...config.settings, lastParticipantBackstopTimeout: 1 } });
@@ -131,21 +173,50 @@ describe('conferencing node acts on its configuration', () => {
     expect(as.names()).not.toContain('disconnect');
     await release('open', b.token);
     const t0 = Date.now();
-    await until(() => as.of('disconnect'), (d) => d.length === 1, 3_000);
+    await until(
+      () => as.of('disconnect'),
+      (d) => d.length === 1,
+      3_000,
+    );
     expect(Date.now() - t0).toBeGreaterThan(700);
     expect(as.of('disconnect')[0]!.data).toEqual({ reason: 'Last remaining participant removed from conference after timeout' });
     node.manager.applyConfig(config);
     await globalSettings({ eject_last_participant_backstop_timeout: 0 });
-    await until(() => node.manager.settings.lastParticipantBackstopTimeout, (s) => s === 0);
+    await until(
+      () => node.manager.settings.lastParticipantBackstopTimeout,
+      (s) => s === 0,
+    );
   });
 
-  it('gives clients the location\'s STUN and TURN servers and relay-only policy', async () => {
+  it("gives clients the location's STUN and TURN servers and relay-only policy", async () => {
     const stun = await create('stun_server', { name: 'Public STUN', address: 'stun.example.com', port: 19302 });
-    const turn = await create('turn_server', { name: 'TURN', address: 'turn.example.com', server_type: 'namepsw', transport_type: 'udp', username: 'alice', password: 'secret-pw' });
-    const coturn = await create('turn_server', { name: 'coturn', address: 'coturn.example.com', port: 443, server_type: 'coturn_shared', transport_type: 'tls', secret_key: 'north' });
-    const location = await create('system_location', { name: 'Edge', client_stun_servers: [stun], client_turn_servers: [turn, coturn], use_relay_candidates_only: true });
+    const turn = await create('turn_server', {
+      name: 'TURN',
+      address: 'turn.example.com',
+      server_type: 'namepsw',
+      transport_type: 'udp',
+      username: 'alice',
+      password: 'secret-pw',
+    });
+    const coturn = await create('turn_server', {
+      name: 'coturn',
+      address: 'coturn.example.com',
+      port: 443,
+      server_type: 'coturn_shared',
+      transport_type: 'tls',
+      secret_key: 'north',
+    });
+    const location = await create('system_location', {
+      name: 'Edge',
+      client_stun_servers: [stun],
+      client_turn_servers: [turn, coturn],
+      use_relay_candidates_only: true,
+    });
     await rest('PATCH', `worker_vm/${nodeId}/`, { system_location: location });
-    await until(() => node.manager.location?.clientTurnServers.length, (n) => n === 2);
+    await until(
+      () => node.manager.location?.clientTurnServers.length,
+      (n) => n === 2,
+    );
 
     const r = await joinAs('open', 'Ice');
     expect(r.stun).toEqual([{ url: 'stun:stun.example.com:19302' }]);
@@ -167,8 +238,17 @@ describe('conferencing node acts on its configuration', () => {
     const benEvents = await events('open', ben.token);
     const sent = await client('open', 'message', { token: ann.token, body: { type: 'text/plain', payload: 'hello Ben' } });
     expect(await sent.json()).toEqual({ status: 'success', result: true });
-    await until(() => benEvents.of('message_received'), (m) => m.length === 1);
-    expect(benEvents.of('message_received')[0]!.data).toEqual({ type: 'text/plain', payload: 'hello Ben', uuid: ann.participant_uuid, origin: 'Ann', direct: false });
+    await until(
+      () => benEvents.of('message_received'),
+      (m) => m.length === 1,
+    );
+    expect(benEvents.of('message_received')[0]!.data).toEqual({
+      type: 'text/plain',
+      payload: 'hello Ben',
+      uuid: ann.participant_uuid,
+      origin: 'Ann',
+      direct: false,
+    });
     expect(annEvents.of('message_received')).toHaveLength(0);
     const bad = await client('open', 'message', { token: ann.token, body: { type: 'image/png', payload: 'x' } });
     expect(bad.status).toBe(400);
@@ -183,7 +263,10 @@ describe('conferencing node acts on its configuration', () => {
 
     // The global setting applies where the service uses it.
     await globalSettings({ enable_chat: false });
-    await until(() => node.manager.settings.chatEnabled, (c) => !c);
+    await until(
+      () => node.manager.settings.chatEnabled,
+      (c) => !c,
+    );
     expect((await client('open', 'message', { token: ann.token, body: { type: 'text/plain', payload: 'still there?' } })).status).toBe(403);
     await globalSettings({ enable_chat: true });
     for (const t of [ann.token, ben.token]) await release('open', t);
@@ -195,7 +278,11 @@ describe('conferencing node acts on its configuration', () => {
     const t = await joinAs('test.call.it', 'Tess');
     expect(t).toMatchObject({ current_service_type: 'test_call', service_type: 'test_call' });
     const ts = await events('test.call.it', t.token);
-    await until(() => ts.of('disconnect'), (d) => d.length === 1, 3_000);
+    await until(
+      () => ts.of('disconnect'),
+      (d) => d.length === 1,
+      3_000,
+    );
     expect(ts.of('splash_screen').map((e) => e.data?.screen_key)).toEqual(['test_call_welcome', 'test_call_in_progress', 'test_call_complete']);
     expect(ts.of('participant_create')[0]!.data?.service_type).toBe('test_call');
     expect(ts.of('disconnect')[0]!.data).toEqual({ reason: 'Test call finished' });

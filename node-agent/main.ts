@@ -14,7 +14,9 @@ if (process.env.NODE_CONFIG) {
   try {
     file = nodeBundleConfigSchema.parse(JSON.parse(readFileSync(process.env.NODE_CONFIG, 'utf8')));
   } catch (err) {
-    console.error(`NODE_CONFIG ${process.env.NODE_CONFIG} is not a valid node configuration: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message}`);
+    console.error(
+      `NODE_CONFIG ${process.env.NODE_CONFIG} is not a valid node configuration: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message}`,
+    );
     process.exit(2);
   }
 }
@@ -26,7 +28,9 @@ const enrollmentToken = process.env.NODE_ENROLLMENT_TOKEN || file?.enrollmentTok
 const range = process.env.MEDIA_PORTS ? (process.env.MEDIA_PORTS.split('-').map(Number) as [number, number]) : undefined;
 // MEDIA_ROUTER_CONSUMERS / MEDIA_ROUTER_PARTICIPANTS: when a conference outgrows its router (MediasoupEngine's RouterLimits).
 const limit = z.coerce.number().int().positive().optional();
-const limits = z.object({ consumers: limit, participants: limit }).safeParse({ consumers: process.env.MEDIA_ROUTER_CONSUMERS, participants: process.env.MEDIA_ROUTER_PARTICIPANTS });
+const limits = z
+  .object({ consumers: limit, participants: limit })
+  .safeParse({ consumers: process.env.MEDIA_ROUTER_CONSUMERS, participants: process.env.MEDIA_ROUTER_PARTICIPANTS });
 if (!limits.success) {
   console.error(`MEDIA_ROUTER_CONSUMERS and MEDIA_ROUTER_PARTICIPANTS must be positive whole numbers: ${limits.error.issues.map((i) => i.message).join('; ')}`);
   process.exit(2);

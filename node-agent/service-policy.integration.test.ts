@@ -14,7 +14,6 @@ import { until } from '../shared/testing/until.js';
 const KEY = 'policy-key';
 const POLICY_TIMEOUT_MS = 400;
 
-
 /** request_token's answer: the token and the conference on success, else a reason (a string). */
 type TokenAnswer = { status: string; result: { readonly [field: string]: unknown } | string };
 
@@ -76,10 +75,16 @@ describe('service configuration policy on a node', () => {
     await new Promise<void>((r) => policyServer.listen(0, '127.0.0.1', r));
     policyUrl = `http://127.0.0.1:${(policyServer.address() as AddressInfo).port}/infinity`;
 
-    platform = await TestPlatform.start({ server: { enrollmentKey: KEY }, node: { name: 'policy-node', mediaPortRange: [45000, 45999], policyTimeoutMs: POLICY_TIMEOUT_MS } });
+    platform = await TestPlatform.start({
+      server: { enrollmentKey: KEY },
+      node: { name: 'policy-node', mediaPortRange: [45000, 45999], policyTimeoutMs: POLICY_TIMEOUT_MS },
+    });
     node = platform.node;
     await create('conference', { name: 'Open', aliases: [{ alias: 'open' }] });
-    await until(() => node.manager.directory.lookup('open'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('open'),
+      (s) => s !== undefined,
+    );
 
     // The profile, the location using it, and the node in that location — all through the REST API.
     profileUri = await create('policy_server', { name: 'External', url: policyUrl, username: 'pexip', password: 'p0licy-secret', enable_service_lookup: true });
@@ -100,7 +105,14 @@ describe('service configuration policy on a node', () => {
   });
 
   it('joins callers of an alias the database does not know into one conference configured by the policy server, with its PIN', async () => {
-    answer = { status: 200, body: { status: 'success', action: 'continue', result: { service_type: 'conference', name: 'Policy room', service_tag: 'ext-1', pin: '2468', allow_guests: true, guest_pin: '1357' } } };
+    answer = {
+      status: 200,
+      body: {
+        status: 'success',
+        action: 'continue',
+        result: { service_type: 'conference', name: 'Policy room', service_tag: 'ext-1', pin: '2468', allow_guests: true, guest_pin: '1357' },
+      },
+    };
     expect(node.manager.directory.lookup('policy.room')).toBeUndefined();
 
     const asked = await requestToken('policy.room', 'Ann');
@@ -118,7 +130,10 @@ describe('service configuration policy on a node', () => {
     expect(rooms).toHaveLength(1);
     expect(rooms[0]!.participants.map((p) => p.displayName).sort()).toEqual(['Ann', 'Ben']);
     // The management server sees it too.
-    await until(() => platform.server.status.conferences().find((c) => c.name === 'Policy room')?.participants.length, (n) => n === 2);
+    await until(
+      () => platform.server.status.conferences().find((c) => c.name === 'Policy room')?.participants.length,
+      (n) => n === 2,
+    );
     for (const r of [host, guest]) await release('policy.room', granted(r.body).token);
   });
 
@@ -160,7 +175,7 @@ describe('service configuration policy on a node', () => {
     expect(node.manager.conferences().some((c) => c.service.name === 'Open')).toBe(false);
   });
 
-  it('uses the node\'s own configuration when the policy server fails or does not answer in time', async () => {
+  it("uses the node's own configuration when the policy server fails or does not answer in time", async () => {
     answer = { status: 500, body: { error: 'boom' } };
     const failed = await requestToken('open', 'Eve');
     expect(failed.status).toBe(200);
@@ -213,7 +228,12 @@ describe('service configuration policy on a node', () => {
     await setProfile({ internal_service_policy_template: broken }, () => profileOnNode()?.localServiceScript === broken);
     expect((await requestToken('open', 'Kim')).status).toBe(200);
 
-    for (const [a, r] of [['open', hal], ['open', ida], ['open', jo]] as const) await release(a, granted(r.body).token);
+    for (const [a, r] of [
+      ['open', hal],
+      ['open', ida],
+      ['open', jo],
+    ] as const)
+      await release(a, granted(r.body).token);
     await setProfile({ enable_internal_service_policy: false }, () => profileOnNode()?.localServicePolicy === false);
   });
 
@@ -223,7 +243,10 @@ describe('service configuration policy on a node', () => {
     byAlias.set('666', { status: 200, body: { status: 'success', action: 'reject' } });
     await create('conference', { service_type: 'two_stage_dialing', name: 'Lobby', aliases: [{ alias: 'lobby' }] });
     await create('conference', { name: 'Six', aliases: [{ alias: '666' }] });
-    await until(() => node.manager.directory.lookup('666'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('666'),
+      (s) => s !== undefined,
+    );
 
     const caller = await requestToken('lobby', 'Nia');
     expect(caller.status).toBe(200);
@@ -256,7 +279,10 @@ describe('service configuration policy on a node', () => {
     expect(requests.some((r) => r.query.local_alias === '666')).toBe(true);
     // 555 exists only at the policy server: the caller is referred there and joins with the token.
     expect((await dtmf('555#')).status).toBe(200);
-    await until(() => refers.length, (n) => n === 1);
+    await until(
+      () => refers.length,
+      (n) => n === 1,
+    );
     expect(refers[0]!.alias).toBe('555');
     const moved = await client('555', 'request_token', { body: { display_name: 'Nia', token: refers[0]!.token } });
     expect(moved.status).toBe(200);

@@ -12,7 +12,6 @@ import { EventStream } from '../testing/EventStream.js';
 const silent = pino({ level: 'silent' });
 const KEY = 'integration-key';
 
-
 describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name', ({ open }) => {
   let server: ManagementServer;
   let node: NodeAgent;
@@ -35,9 +34,28 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     });
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({ name: 'it-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir, webRoot: '/nonexistent', mediaPortRange: [41000, 41999], logger: silent });
-    await until(() => node.link.connected, (c) => c);
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
+    node = await NodeAgent.start({
+      name: 'it-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir,
+      webRoot: '/nonexistent',
+      mediaPortRange: [41000, 41999],
+      logger: silent,
+    });
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
   });
   afterAll(async () => {
     await node?.stop();
@@ -53,9 +71,16 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
   it('pushes a configuration change to the node within a second and caches it on disk', async () => {
     const t0 = Date.now();
     await createVmr({ name: 'Pushed', aliases: [{ alias: 'pushed@example.com' }] });
-    await until(() => node.manager.directory.lookup('sip:Pushed@example.com'), (s) => s !== undefined, 1_000);
+    await until(
+      () => node.manager.directory.lookup('sip:Pushed@example.com'),
+      (s) => s !== undefined,
+      1_000,
+    );
     expect(Date.now() - t0).toBeLessThan(1_000);
-    const cached = await until(() => JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')), (c) => c.services.some((s: { name: string }) => s.name === 'Pushed'));
+    const cached = await until(
+      () => JSON.parse(readFileSync(join(dataDir, 'config.json'), 'utf8')),
+      (c) => c.services.some((s: { name: string }) => s.name === 'Pushed'),
+    );
     expect(cached.node).toMatchObject({ name: 'it-node' });
   });
 
@@ -67,7 +92,11 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
       body: JSON.stringify({ name: 'To SIP', priority: 10, match_string: 'gw\\..*@example\\.com', called_device_type: 'external', outgoing_protocol: 'sip' }),
     });
     expect(rule.status, await rule.text()).toBe(201);
-    await until(() => node.manager.directory.routingRules.length, (n) => n === 1, 1_000);
+    await until(
+      () => node.manager.directory.routingRules.length,
+      (n) => n === 1,
+      1_000,
+    );
     const call = { direction: 'incoming', protocol: 'webrtc', location: null, registered: false } as const;
     expect(node.manager.directory.route('gw.alice@example.com', call)).toMatchObject({ kind: 'gateway', rule: { name: 'To SIP' } });
 
@@ -85,7 +114,10 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
 
   it('answers request_token as the client API says for every PIN case', async () => {
     await createVmr({ name: 'PIN room', aliases: [{ alias: 'pin.room' }], pin: '1234', allow_guests: true, guest_pin: '5678' });
-    await until(() => node.manager.directory.lookup('pin.room'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('pin.room'),
+      (s) => s !== undefined,
+    );
 
     const none = await client('nowhere', 'request_token', { body: { display_name: 'x' } });
     expect(none.status).toBe(404);
@@ -107,18 +139,31 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     const guest = await (await client('PIN.Room', 'request_token', { body: { display_name: 'Gus' }, pin: '5678' })).json();
     expect(guest.result.role).toBe('GUEST');
 
-    await expect(until(() => server.status.participants().length, (n) => n === 2, 1_000)).resolves.toBe(2);
+    await expect(
+      until(
+        () => server.status.participants().length,
+        (n) => n === 2,
+        1_000,
+      ),
+    ).resolves.toBe(2);
     const status = await (await fetch(`${server.url}/api/admin/status/v1/participant/`, { headers: auth })).json();
     expect(status.objects.map((p: { display_name: string; role: string }) => `${p.display_name}:${p.role}`).sort()).toEqual(['Gus:guest', 'Hilda:chair']);
 
     for (const t of [host.result.token, guest.result.token]) expect((await client('pin.room', 'release_token', { token: t, body: {} })).status).toBe(200);
-    await until(() => server.status.conferences().length, (n) => n === 0, 1_000);
+    await until(
+      () => server.status.conferences().length,
+      (n) => n === 0,
+      1_000,
+    );
     expect(node.manager.conferences()).toHaveLength(0);
   });
 
   it('streams participant events, refreshes and releases tokens', async () => {
     await createVmr({ name: 'Open room', aliases: [{ alias: 'open.room' }], participant_limit: 2 });
-    await until(() => node.manager.directory.lookup('open.room'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('open.room'),
+      (s) => s !== undefined,
+    );
     const a = (await (await client('open.room', 'request_token', { body: { display_name: 'Ann' } })).json()).result;
     expect(a.role).toBe('HOST');
 
@@ -140,7 +185,10 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
     expect((await client('open.room', 'participants', { method: 'GET', token: 'bogus' })).status).toBe(403);
 
     // A garbage offer is refused and the node keeps serving.
-    const bad = await client('open.room', `participants/${b.participant_uuid}/calls`, { token: refreshed.result.token, body: { call_type: 'WEBRTC', sdp: 'v=0 garbage' } });
+    const bad = await client('open.room', `participants/${b.participant_uuid}/calls`, {
+      token: refreshed.result.token,
+      body: { call_type: 'WEBRTC', sdp: 'v=0 garbage' },
+    });
     expect(bad.status).toBe(400);
     const bad2 = await client('open.room', `participants/${b.participant_uuid}/calls`, { token: refreshed.result.token, body: { call_type: 'WEBRTC' } });
     expect(bad2.status).toBe(400);
@@ -153,7 +201,16 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
 
   it('keeps serving from the cached configuration when the management server is unreachable', async () => {
     await node.stop();
-    node = await NodeAgent.start({ name: 'it-node', managementUrl: 'http://127.0.0.1:9', enrollmentKey: KEY, port: 0, dataDir, webRoot: '/nonexistent', mediaPortRange: [41000, 41999], logger: silent });
+    node = await NodeAgent.start({
+      name: 'it-node',
+      managementUrl: 'http://127.0.0.1:9',
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir,
+      webRoot: '/nonexistent',
+      mediaPortRange: [41000, 41999],
+      logger: silent,
+    });
     expect(node.link.connected).toBe(false);
     const r = await client('pushed@example.com', 'request_token', { body: { display_name: 'Offline' } });
     expect(r.status).toBe(200);
@@ -161,7 +218,16 @@ describe.each(TEST_DATABASES)('management server ↔ conferencing node on $name'
   });
 
   it('refuses a node with the wrong enrollment key', async () => {
-    const rogue = await NodeAgent.start({ name: 'rogue', managementUrl: server.url, enrollmentKey: 'wrong', port: 0, dataDir: mkdtempSync(join(tmpdir(), 'om-rogue-')), webRoot: '/nonexistent', mediaPortRange: [41000, 41999], logger: silent });
+    const rogue = await NodeAgent.start({
+      name: 'rogue',
+      managementUrl: server.url,
+      enrollmentKey: 'wrong',
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-rogue-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [41000, 41999],
+      logger: silent,
+    });
     const rejected = await new Promise<string>((resolve) => rogue.link.once('rejected', resolve));
     expect(rejected).toBe('Invalid enrollment key');
     const list = await (await fetch(`${server.url}/api/admin/configuration/v1/worker_vm/`, { headers: auth })).json();

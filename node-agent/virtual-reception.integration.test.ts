@@ -10,8 +10,6 @@ import { until } from '../shared/testing/until.js';
  */
 const KEY = 'vr-integration-key';
 
-
-
 describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
   let platform: TestPlatform;
   let node: NodeAgent;
@@ -43,9 +41,18 @@ describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
     node = platform.node;
     await createService({ name: 'Alice', service_type: 'conference', aliases: [{ alias: 'meet.alice' }, { alias: '1234' }] });
     await createService({ name: 'Locked', service_type: 'conference', aliases: [{ alias: '5678' }], pin: '4321' });
-    await createService({ name: 'Reception', service_type: 'two_stage_dialing', aliases: [{ alias: 'reception' }], match_string: '(\\d{4})', replace_string: '\\1' });
+    await createService({
+      name: 'Reception',
+      service_type: 'two_stage_dialing',
+      aliases: [{ alias: 'reception' }],
+      match_string: '(\\d{4})',
+      replace_string: '\\1',
+    });
     // The destination regex must have reached the node, not just the alias.
-    await until(() => node.manager.directory.lookup('reception'), (s) => s?.matchString === '(\\d{4})');
+    await until(
+      () => node.manager.directory.lookup('reception'),
+      (s) => s?.matchString === '(\\d{4})',
+    );
   });
   afterAll(() => platform?.stop());
 
@@ -57,7 +64,10 @@ describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
     expect(sse.got.find((e) => e.event === 'splash_screen')!.data).toEqual({ screen_key: 'virtual_reception_welcome', display_duration: 0 });
 
     expect((await dtmf('reception', vic, '12')).body).toEqual({ status: 'success', result: true });
-    await until(() => sse.got, (g) => g.some((e) => e.data?.screen_key === 'virtual_reception_conference_id_entry' && e.data.conference_id === '12'));
+    await until(
+      () => sse.got,
+      (g) => g.some((e) => e.data?.screen_key === 'virtual_reception_conference_id_entry' && e.data.conference_id === '12'),
+    );
     expect((await dtmf('reception', vic, '34#')).body.result).toBe(true);
 
     const refer = await sse.first('refer');
@@ -71,7 +81,12 @@ describe.each(TEST_DATABASES)('Virtual Reception on $name', ({ open }) => {
     const transferToken = refer.data!.token as string;
     const inVmr = await joined(refer.data!.alias as string, 'Vic', { token: transferToken });
     expect(inVmr).toMatchObject({ role: 'HOST', conference_name: 'Alice', current_service_type: 'conference' });
-    expect(node.manager.conferences().find((c) => c.service.name === 'Alice')?.participants.map((p) => p.displayName)).toEqual(['Vic']);
+    expect(
+      node.manager
+        .conferences()
+        .find((c) => c.service.name === 'Alice')
+        ?.participants.map((p) => p.displayName),
+    ).toEqual(['Vic']);
 
     // The reception leg is dropped shortly after the refer.
     const bye = await sse.first('disconnect');

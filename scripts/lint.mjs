@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run lint [-- paths/options]`: ESLint over the project (default: the whole tree), with the
+// `npm run lint [-- paths/options]`: ESLint over the project (default: the whole tree, plus Prettier's check), with the
 // configuration in tools/eslint/config.mjs. The linter's dependencies live in tools/eslint/ because
 // typescript-eslint needs TypeScript's JavaScript API (5.x) and the project builds with TypeScript 7
 // (the native compiler, which has none); they are installed there on first use.
@@ -25,5 +25,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   ensureLintTools();
   const args = process.argv.slice(2);
   const r = spawnSync(eslintBin, args.length ? args : ['.'], { cwd: root, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  // The whole-tree run also checks formatting (Prettier, .prettierrc.json; `npm run format` fixes it).
+  const f = args.length ? { status: 0 } : spawnSync('npx', ['prettier', '--check', '--log-level', 'warn', '.'], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status !== 0 ? (r.status ?? 1) : (f.status ?? 1));
 }

@@ -30,8 +30,12 @@ async function rulesFiring(code: string, file: string): Promise<string[]> {
 
 describe('lint configuration', () => {
   it('fails an import out of shared/ into the server', async () => {
-    expect(await rulesFiring("import { ManagementServer } from '../../server/ManagementServer.js';\nexport const s = ManagementServer;\n", 'shared/config/wrong.ts')).toContain('openmeet/boundaries');
-    expect(await rulesFiring("import { normaliseAlias } from '../alias/normalise.js';\nexport const n = normaliseAlias;\n", 'shared/config/right.ts')).not.toContain('openmeet/boundaries');
+    expect(
+      await rulesFiring("import { ManagementServer } from '../../server/ManagementServer.js';\nexport const s = ManagementServer;\n", 'shared/config/wrong.ts'),
+    ).toContain('openmeet/boundaries');
+    expect(
+      await rulesFiring("import { normaliseAlias } from '../alias/normalise.js';\nexport const n = normaliseAlias;\n", 'shared/config/right.ts'),
+    ).not.toContain('openmeet/boundaries');
   });
 
   it('lets web/ import only the tRPC router type from server/', async () => {

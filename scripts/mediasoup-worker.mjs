@@ -21,7 +21,9 @@ import { dirname, join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const recipe = join(root, 'scripts/mediasoup-build');
 const quiet = process.argv.includes('--quiet');
-const say = (m) => { if (!quiet) console.error(`[mediasoup-worker] ${m}`); };
+const say = (m) => {
+  if (!quiet) console.error(`[mediasoup-worker] ${m}`);
+};
 
 export function mediasoupVersion() {
   return JSON.parse(readFileSync(join(root, 'node_modules/mediasoup/package.json'), 'utf8')).version;
@@ -58,14 +60,26 @@ function mesonOk() {
   return v[0] > 1 || (v[0] === 1 && v[1] >= 1);
 }
 
-const BUILD_PACKAGES = ['libuv1-dev', 'libssl-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler', 'ninja-build', 'g++', 'pkg-config'];
+const BUILD_PACKAGES = [
+  'libuv1-dev',
+  'libssl-dev',
+  'libsrtp2-dev',
+  'libusrsctp-dev',
+  'libabsl-dev',
+  'libflatbuffers-dev',
+  'flatbuffers-compiler',
+  'ninja-build',
+  'g++',
+  'pkg-config',
+];
 
 function installBuildPackages() {
   const missing = BUILD_PACKAGES.filter((p) => !pkgInstalled(p));
   let updated = false;
   if (missing.length) {
     say(`installing Debian build packages: ${missing.join(' ')}`);
-    if (!sh(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`, { root: true })) throw new Error('apt-get install failed (run as root or with password-less sudo)');
+    if (!sh(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`, { root: true }))
+      throw new Error('apt-get install failed (run as root or with password-less sudo)');
     updated = true;
   }
   if (!mesonOk()) {
@@ -79,7 +93,12 @@ function installBuildPackages() {
       sh("echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list", { root: true });
       updated = false;
     }
-    if (!sh(`${updated ? '' : 'apt-get update -qq && '}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports meson >/dev/null`, { root: true })) throw new Error('could not install meson from bookworm-backports');
+    if (
+      !sh(`${updated ? '' : 'apt-get update -qq && '}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports meson >/dev/null`, {
+        root: true,
+      })
+    )
+      throw new Error('could not install meson from bookworm-backports');
   }
 }
 

@@ -58,10 +58,12 @@ try {
 step('postgres');
 let testDatabaseUrl = process.env.TEST_DATABASE_URL;
 if (!testDatabaseUrl) {
-  const version = execFileSync('sh', ['-c', "ls /usr/lib/postgresql | sort -n | tail -1"]).toString().trim();
+  const version = execFileSync('sh', ['-c', 'ls /usr/lib/postgresql | sort -n | tail -1']).toString().trim();
   sh(`pg_ctlcluster ${version} main start 2>/dev/null || true`);
   // Wait until it accepts connections, then give the postgres role a password for TCP logins.
-  console.log("starting the system Postgres and setting the 'postgres' role's password to 'postgres' (set TEST_DATABASE_URL to use a Postgres of your own instead)");
+  console.log(
+    "starting the system Postgres and setting the 'postgres' role's password to 'postgres' (set TEST_DATABASE_URL to use a Postgres of your own instead)",
+  );
   for (let i = 0; i < 60 && !sh('su postgres -c "pg_isready -q"'); i++) await new Promise((r) => setTimeout(r, 500));
   if (!sh(`su postgres -c "psql -q -c \\"ALTER USER postgres PASSWORD 'postgres'\\""`)) {
     console.error('Postgres is not available: cannot run the Postgres half of the suite');

@@ -169,7 +169,11 @@ export class ManagementServer {
       if (!target) return socket.destroy();
       // A page elsewhere must not open the console's WebSocket with the administrator's cookie, and
       // the node link (its key) crosses the network only over TLS once HTTPS is on.
-      const refuse = !sameOrigin(req, allowedOrigins) ? 'cross-origin WebSocket' : https && !isTls(req) && !isLoopback(req.socket.remoteAddress) ? 'WebSocket over plain HTTP' : null;
+      const refuse = !sameOrigin(req, allowedOrigins)
+        ? 'cross-origin WebSocket'
+        : https && !isTls(req) && !isLoopback(req.socket.remoteAddress)
+          ? 'WebSocket over plain HTTP'
+          : null;
       if (refuse) {
         log.warn({ remote: req.socket.remoteAddress, origin: req.headers.origin, path }, `${refuse} refused`);
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -191,7 +195,12 @@ export class ManagementServer {
     await app.listen({ port: opts.port ?? 8080, host });
     if (opts.httpsPort !== undefined) {
       try {
-        https = await ManagementHttps.start(app, dom, { port: opts.httpsPort, host, dir: opts.tlsDir ?? join(process.cwd(), 'data', 'tls'), log: log.child({ part: 'https' }) });
+        https = await ManagementHttps.start(app, dom, {
+          port: opts.httpsPort,
+          host,
+          dir: opts.tlsDir ?? join(process.cwd(), 'data', 'tls'),
+          log: log.child({ part: 'https' }),
+        });
         const served = https;
         // Enrollment downloads point new nodes at HTTPS and pin this certificate.
         registry.managementTls = () => ({ port: served.port, fingerprint: served.certificate.fingerprint });

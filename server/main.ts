@@ -17,7 +17,9 @@ const server = await ManagementServer.start({
   // The default port taken by something else must not stop the quick start; a chosen one must.
   httpsOptional: process.env.HTTPS_PORT === undefined,
   // CONSOLE_ORIGINS: comma-separated public origins of a reverse proxy that rewrites Host (e.g. https://meet.example.com).
-  allowedOrigins: process.env.CONSOLE_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+  allowedOrigins: process.env.CONSOLE_ORIGINS?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean),
   tlsDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'tls') : undefined,
 }).catch((err: unknown) => {
   // Another server already has this database: say so in one line, not a stack trace.
@@ -30,7 +32,7 @@ const server = await ManagementServer.start({
 if (server.generatedAdminPassword) console.log(`\n  admin password (shown once): ${server.generatedAdminPassword}\n`);
 console.log(`management server at ${server.url}`);
 if (server.https) console.log(`HTTPS at ${server.https.url} (${server.https.certificate.source} certificate, SHA-256 ${server.https.certificate.fingerprint})`);
-if (!server.generatedAdminPassword && !process.env.ADMIN_PASSWORD) console.log("admin password: unchanged (set ADMIN_PASSWORD to reset it)");
+if (!server.generatedAdminPassword && !process.env.ADMIN_PASSWORD) console.log('admin password: unchanged (set ADMIN_PASSWORD to reset it)');
 const stop = () => void server.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

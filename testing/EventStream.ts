@@ -55,7 +55,11 @@ export class EventStream {
 
   /** The first event of that name, waiting for it. */
   async first(event: string, ms?: number): Promise<SseEvent> {
-    return (await until(() => this.events.find((e) => e.event === event), (e) => e !== undefined, ms))!;
+    return (await until(
+      () => this.events.find((e) => e.event === event),
+      (e) => e !== undefined,
+      ms,
+    ))!;
   }
 
   close(): void {

@@ -69,7 +69,11 @@ export class TestPlatform {
           enrollmentKey,
         });
         // Generous: enrolling signs a challenge and loads the snapshot, slow when the machine runs a whole suite.
-        await until(() => node!.link.connected, (c) => c, 20_000);
+        await until(
+          () => node!.link.connected,
+          (c) => c,
+          20_000,
+        );
       } catch (err) {
         await node?.stop();
         await server.stop();

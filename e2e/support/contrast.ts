@@ -32,7 +32,11 @@ export async function lowContrastText(page: Page, min = 4.5): Promise<LowContras
     const out: { text: string; ratio: number; color: string; background: string }[] = [];
     const all = document.querySelectorAll<HTMLElement>('body *');
     for (const el of all) {
-      const own = [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent ?? '').join('').trim();
+      const own = [...el.childNodes]
+        .filter((n) => n.nodeType === Node.TEXT_NODE)
+        .map((n) => n.textContent ?? '')
+        .join('')
+        .trim();
       if (!own) continue;
       const style = getComputedStyle(el);
       const rect = el.getBoundingClientRect();
@@ -60,7 +64,8 @@ export async function lowContrastText(page: Page, min = 4.5): Promise<LowContras
       const text = blend([fg[0], fg[1], fg[2], alpha], bg);
       const [hi, lo] = [lum(text), lum(bg)].sort((a, b) => b - a) as [number, number];
       const ratio = (hi + 0.05) / (lo + 0.05);
-      if (ratio < minRatio) out.push({ text: own.slice(0, 40), ratio: Math.round(ratio * 100) / 100, color: style.color, background: `rgb(${bg.map(Math.round).join(', ')})` });
+      if (ratio < minRatio)
+        out.push({ text: own.slice(0, 40), ratio: Math.round(ratio * 100) / 100, color: style.color, background: `rgb(${bg.map(Math.round).join(', ')})` });
     }
     return out;
   }, min);

@@ -69,7 +69,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const nodeUrl = `http://127.0.0.1:${opts.nodePort}`;
   // HTTPS two ports above the console's (the node takes the one above).
   const consoleHttpsUrl = `https://127.0.0.1:${opts.managementPort + 2}`;
-  const server = launch('server/main.ts', { PORT: String(opts.managementPort), HTTPS_PORT: String(opts.managementPort + 2), DATA_DIR: dir, ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key }, 'mgmt');
+  const server = launch(
+    'server/main.ts',
+    { PORT: String(opts.managementPort), HTTPS_PORT: String(opts.managementPort + 2), DATA_DIR: dir, ADMIN_PASSWORD: adminPassword, NODE_ENROLLMENT_KEY: key },
+    'mgmt',
+  );
   const stopProc = (p: ChildProcess) =>
     new Promise<void>((resolve) => {
       if (p.exitCode !== null) return resolve();

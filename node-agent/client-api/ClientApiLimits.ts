@@ -11,7 +11,11 @@ export const clientApiLimits = z.object({
   /** Event streams open from one remote address, all participants together. */
   streamsPerAddress: z.number().int().min(1).max(100_000),
   /** Bytes a stream may have waiting for its reader; a reader that falls further behind is dropped. */
-  streamBufferBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024),
+  streamBufferBytes: z
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024),
   /** `request_token` calls allowed from one address per window (a token bucket refilled over the window). */
   requestTokenPerAddress: z.number().int().min(1).max(100_000),
   requestTokenWindowMs: z.number().int().min(100).max(3_600_000),

@@ -5,7 +5,14 @@ import type { Participant } from '../conference/Participant.js';
 import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
-import type { ConferenceStatus, LayoutEvent, MessageBody, MessageReceivedEvent, Participant as ClientParticipant, ReferEvent } from '../../shared/client-api/conference.js';
+import type {
+  ConferenceStatus,
+  LayoutEvent,
+  MessageBody,
+  MessageReceivedEvent,
+  Participant as ClientParticipant,
+  ReferEvent,
+} from '../../shared/client-api/conference.js';
 
 interface Stream {
   participantId: string;
@@ -128,12 +135,23 @@ export class EventHub {
 
   /** A chat or application message to everyone else in the conference (SSE `message_received`). */
   message(conf: Conference, from: Participant, msg: MessageBody): void {
-    this.broadcast(conf, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: false } satisfies MessageReceivedEvent, from.id);
+    this.broadcast(
+      conf,
+      'message_received',
+      { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: false } satisfies MessageReceivedEvent,
+      from.id,
+    );
   }
 
   /** A message to one participant only (participant `message`). */
   direct(conf: Conference, from: Participant, to: Participant, msg: MessageBody): void {
-    this.sendTo(conf, to.id, 'message_received', { type: msg.type, payload: msg.payload, uuid: from.id, origin: from.displayName, direct: true } satisfies MessageReceivedEvent);
+    this.sendTo(conf, to.id, 'message_received', {
+      type: msg.type,
+      payload: msg.payload,
+      uuid: from.id,
+      origin: from.displayName,
+      direct: true,
+    } satisfies MessageReceivedEvent);
   }
 
   /** The participant's media leg ended without them hanging up (SSE `call_disconnected`). */
@@ -197,7 +215,10 @@ function layoutEvent(conf: Conference, p: Participant): LayoutEvent {
   const guest = conf.layout.guest ?? conf.service.guestView;
   return {
     view: LAYOUT_SHORT[conf.layoutFor(p)],
-    participants: conf.stageOrder(conf.media.stage()).map((s) => s.participantId).filter((id) => id !== p.id),
+    participants: conf
+      .stageOrder(conf.media.stage())
+      .map((s) => s.participantId)
+      .filter((id) => id !== p.id),
     requested_layout: { primary_screen: { chair_layout: host, guest_layout: guest } },
   };
 }

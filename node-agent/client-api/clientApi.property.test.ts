@@ -11,18 +11,94 @@ import { TestPlatform } from '../../testing/TestPlatform.js';
  */
 
 /** Strings that once broke parsers somewhere, mixed with anything fast-check makes up. */
-const tricky = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '1e20', '-1', '', ' ', '__proto__', 'constructor', 'toString', '%', '%00', '%zz', '..', '../..', 'NaN', '٣', 'x'.repeat(2_000), "'; drop table x; --", '<script>');
+const tricky = fc.constantFrom(
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '1e20',
+  '-1',
+  '',
+  ' ',
+  '__proto__',
+  'constructor',
+  'toString',
+  '%',
+  '%00',
+  '%zz',
+  '..',
+  '../..',
+  'NaN',
+  '٣',
+  'x'.repeat(2_000),
+  "'; drop table x; --",
+  '<script>',
+);
 const text = fc.oneof(tricky, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
 const jsonBody = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.record({ display_name: fc.oneof(text, fc.jsonValue({ maxDepth: 1 })), token: text, role: text, conference_alias: text, layout: text, digits: text, text }, { requiredKeys: [] }),
+  fc.record(
+    { display_name: fc.oneof(text, fc.jsonValue({ maxDepth: 1 })), token: text, role: text, conference_alias: text, layout: text, digits: text, text },
+    { requiredKeys: [] },
+  ),
   fc.dictionary(tricky, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
 );
 /** A body as sent on the wire: JSON, or bytes that only claim to be JSON. */
-const rawBody = fc.oneof(jsonBody.map((v) => JSON.stringify(v)), text, fc.constant('{"a":'), fc.constant('[1,2'), fc.constant('null'));
+const rawBody = fc.oneof(
+  jsonBody.map((v) => JSON.stringify(v)),
+  text,
+  fc.constant('{"a":'),
+  fc.constant('[1,2'),
+  fc.constant('null'),
+);
 
-const conferenceActions = ['request_token', 'refresh_token', 'release_token', 'lock', 'unlock', 'muteguests', 'unmuteguests', 'set_guests_can_unmute', 'disconnect', 'transform_layout', 'available_layouts', 'layout_svgs', 'conference_status', 'message', 'clearallbuzz', 'participants', 'calls', 'dial', 'events'];
-const participantActions = ['mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'role', 'transfer', 'buzz', 'clearbuzz', 'unlock', 'disconnect', 'dtmf', 'message', 'avatar.jpg', 'overlaytext', 'allowrxpresentation', 'denyrxpresentation', 'pres_in_mix', 'preferred_aspect_ratio', 'notify_not_afk', 'statistics', 'calls'];
+const conferenceActions = [
+  'request_token',
+  'refresh_token',
+  'release_token',
+  'lock',
+  'unlock',
+  'muteguests',
+  'unmuteguests',
+  'set_guests_can_unmute',
+  'disconnect',
+  'transform_layout',
+  'available_layouts',
+  'layout_svgs',
+  'conference_status',
+  'message',
+  'clearallbuzz',
+  'participants',
+  'calls',
+  'dial',
+  'events',
+];
+const participantActions = [
+  'mute',
+  'unmute',
+  'client_mute',
+  'client_unmute',
+  'video_muted',
+  'video_unmuted',
+  'spotlighton',
+  'spotlightoff',
+  'role',
+  'transfer',
+  'buzz',
+  'clearbuzz',
+  'unlock',
+  'disconnect',
+  'dtmf',
+  'message',
+  'avatar.jpg',
+  'overlaytext',
+  'allowrxpresentation',
+  'denyrxpresentation',
+  'pres_in_mix',
+  'preferred_aspect_ratio',
+  'notify_not_afk',
+  'statistics',
+  'calls',
+];
 const callActions = ['ack', 'new_candidate', 'update', 'disconnect', 'statistics', 'dtmf'];
 
 /** A path segment as sent; a lone surrogate (which cannot be encoded) goes as the invalid UTF-8 a client could send. */
@@ -41,7 +117,10 @@ describe('client API input parsing (property-based, real node)', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { name: 'fuzz-node', mediaPortRange: [47000, 47999], mediaWorkers: 1 } });
     await platform.create('conference', { name: 'Fuzz room', aliases: [{ alias: 'fuzz' }], pin: '1234', allow_guests: true, guest_pin: '' });
-    await until(() => platform.node.manager.directory.lookup('fuzz'), (x) => x !== undefined);
+    await until(
+      () => platform.node.manager.directory.lookup('fuzz'),
+      (x) => x !== undefined,
+    );
     const r = await platform.client('fuzz', 'request_token', { body: { display_name: 'Host' }, pin: '1234' });
     expect(r.status).toBe(200);
     host = requestTokenResult.parse(((await r.json()) as { result: unknown }).result);
@@ -54,8 +133,12 @@ describe('client API input parsing (property-based, real node)', () => {
     const segment = fc.oneof(text, fc.constantFrom('fuzz', 'nobody'), fc.uuid());
     const path = fc.oneof(
       fc.tuple(segment, fc.oneof(fc.constantFrom(...conferenceActions), text)).map(([alias, action]) => [alias, action]),
-      fc.tuple(segment, fc.oneof(fc.constant('<host>'), fc.uuid(), text), fc.oneof(fc.constantFrom(...participantActions), text)).map(([a, p, action]) => [a, 'participants', p, action]),
-      fc.tuple(segment, fc.oneof(fc.constant('<host>'), fc.uuid()), fc.oneof(fc.uuid(), text), fc.constantFrom(...callActions)).map(([a, p, c, action]) => [a, 'participants', p, 'calls', c, action]),
+      fc
+        .tuple(segment, fc.oneof(fc.constant('<host>'), fc.uuid(), text), fc.oneof(fc.constantFrom(...participantActions), text))
+        .map(([a, p, action]) => [a, 'participants', p, action]),
+      fc
+        .tuple(segment, fc.oneof(fc.constant('<host>'), fc.uuid()), fc.oneof(fc.uuid(), text), fc.constantFrom(...callActions))
+        .map(([a, p, c, action]) => [a, 'participants', p, 'calls', c, action]),
     );
     const request = fc.record({
       method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE'),
@@ -81,7 +164,12 @@ describe('client API input parsing (property-based, real node)', () => {
         // The event stream stays open by design: its first bytes are enough.
         const timer = setTimeout(() => controller.abort(), 3_000);
         try {
-          const res = await fetch(`${platform.node.url}/api/client/v2/conferences/${segments.join('/')}`, { method: req.method, headers, body, signal: controller.signal });
+          const res = await fetch(`${platform.node.url}/api/client/v2/conferences/${segments.join('/')}`, {
+            method: req.method,
+            headers,
+            body,
+            signal: controller.signal,
+          });
           seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
           expect(res.status, `${req.method} ${segments.join('/')}`).toBeLessThan(500);
           const type = res.headers.get('content-type') ?? '';

@@ -62,7 +62,14 @@ function checkOffer(sdp: string): string | null {
   }
 }
 
-export function registerClientApi(app: FastifyInstance, manager: ConferenceManager, hub: EventHub, log: Logger, limits: ClientApiLimits = DEFAULT_CLIENT_API_LIMITS, statistics?: MediaStatistics): void {
+export function registerClientApi(
+  app: FastifyInstance,
+  manager: ConferenceManager,
+  hub: EventHub,
+  log: Logger,
+  limits: ClientApiLimits = DEFAULT_CLIENT_API_LIMITS,
+  statistics?: MediaStatistics,
+): void {
   // Each request_token creates a participant: one address may not create them without end.
   const tokenRequests = new AddressRateLimiter(limits.requestTokenPerAddress, limits.requestTokenWindowMs);
   app.addHook('onClose', async () => tokenRequests.close());
@@ -118,7 +125,13 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
         : undefined;
     // A one-time transfer token must be valid for this alias's service; used up only on a successful join.
     const transferToken = body.data.token || undefined;
-    const transferTarget = !transferToken ? undefined : route ? (route.kind === 'service' ? route.service : undefined) : manager.directory.lookup(req.params.alias);
+    const transferTarget = !transferToken
+      ? undefined
+      : route
+        ? route.kind === 'service'
+          ? route.service
+          : undefined
+        : manager.directory.lookup(req.params.alias);
     const transfer = transferToken && transferTarget ? manager.transfers.check(transferToken, transferTarget.id) : undefined;
     if (transfer && !transfer.ok) return reply.code(403).send(ok('Invalid token'));
     const result = manager.join({
@@ -149,7 +162,10 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
         const { participant: p, conference: conf, token } = result;
         if (transferToken && transfer?.ok) {
           manager.transfers.consume(transferToken);
-          log.info({ ...logCtx, from: transfer.grant.fromService, fromParticipant: transfer.grant.fromParticipant }, 'Participant transferred in with a one-time token');
+          log.info(
+            { ...logCtx, from: transfer.grant.fromService, fromParticipant: transfer.grant.fromParticipant },
+            'Participant transferred in with a one-time token',
+          );
         }
         if (pin !== undefined && pin !== 'none') log.info({ ...logCtx, role: p.role.toLowerCase() }, 'PIN entry correct.');
         const ice = clientIceServers(manager.location, p.id);
@@ -187,39 +203,69 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
     }
   });
 
-  app.post(`${BASE}/refresh_token`, authed((_req, _reply, conf, p) => ok({ token: manager.refreshToken(conf, p), expires: String(TOKEN_LIFETIME_S), role: p.role })));
-  app.post(`${BASE}/release_token`, authed((_req, _reply, conf, p) => {
-    conf.remove(p.id, 'Participant released token');
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/refresh_token`,
+    authed((_req, _reply, conf, p) => ok({ token: manager.refreshToken(conf, p), expires: String(TOKEN_LIFETIME_S), role: p.role })),
+  );
+  app.post(
+    `${BASE}/release_token`,
+    authed((_req, _reply, conf, p) => {
+      conf.remove(p.id, 'Participant released token');
+      return ok(true);
+    }),
+  );
 
   // `…/theme/` and `…/theme/<file>` are served by node-agent/theme/theme.routes.ts.
-  app.get(`${BASE}/conference_status`, authed((_req, _reply, conf) => ok(conferenceStatus(conf))));
-  app.get(`${BASE}/participants`, authed((_req, _reply, conf) => ok(conf.participants.map((p) => clientObject(conf, p)))));
+  app.get(
+    `${BASE}/conference_status`,
+    authed((_req, _reply, conf) => ok(conferenceStatus(conf))),
+  );
+  app.get(
+    `${BASE}/participants`,
+    authed((_req, _reply, conf) => ok(conf.participants.map((p) => clientObject(conf, p)))),
+  );
 
-  app.post(`${BASE}/message`, authed((req, _reply, conf, p) => {
-    control.requireChat(conf);
-    hub.message(conf, p, parsed(messageBody, req.body));
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/message`,
+    authed((req, _reply, conf, p) => {
+      control.requireChat(conf);
+      hub.message(conf, p, parsed(messageBody, req.body));
+      return ok(true);
+    }),
+  );
 
   // Conference control (client-api-v2 §6): Hosts only; the domain checks.
   for (const action of CONFERENCE_ACTIONS) {
-    app.post(`${BASE}/${action}`, authed((_req, _reply, conf, p) => {
-      control.conference(conf, p, action);
-      return ok(true);
-    }));
+    app.post(
+      `${BASE}/${action}`,
+      authed((_req, _reply, conf, p) => {
+        control.conference(conf, p, action);
+        return ok(true);
+      }),
+    );
   }
-  app.post(`${BASE}/set_guests_can_unmute`, authed((req, _reply, conf, p) => {
-    control.setGuestsCanUnmute(conf, p, parsed(setGuestsCanUnmuteBody, req.body).setting);
-    return ok(true);
-  }));
-  app.post(`${BASE}/transform_layout`, authed((req, _reply, conf, p) => {
-    control.transformLayout(conf, p, parsed(transformLayoutBody, req.body));
-    return ok(true);
-  }));
-  app.get(`${BASE}/available_layouts`, authed(() => ok(Object.values(LAYOUT_SHORT))));
-  app.get(`${BASE}/layout_svgs`, authed(() => ok(layoutSvgs())));
+  app.post(
+    `${BASE}/set_guests_can_unmute`,
+    authed((req, _reply, conf, p) => {
+      control.setGuestsCanUnmute(conf, p, parsed(setGuestsCanUnmuteBody, req.body).setting);
+      return ok(true);
+    }),
+  );
+  app.post(
+    `${BASE}/transform_layout`,
+    authed((req, _reply, conf, p) => {
+      control.transformLayout(conf, p, parsed(transformLayoutBody, req.body));
+      return ok(true);
+    }),
+  );
+  app.get(
+    `${BASE}/available_layouts`,
+    authed(() => ok(Object.values(LAYOUT_SHORT))),
+  );
+  app.get(
+    `${BASE}/layout_svgs`,
+    authed(() => ok(layoutSvgs())),
+  );
   // Personal mixes need the node to compose a video per participant; it forwards streams instead
   // (participants say can_receive_personal_mix: false), so these are refused.
   const noPersonalMix = authed(() => {
@@ -228,7 +274,10 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
   app.post(`${BASE}/video_mixes/create`, noPersonalMix);
   app.post(`${BASE}/video_mixes/:mix/configure`, noPersonalMix);
   app.post(`${BASE}/video_mixes/:mix/delete`, noPersonalMix);
-  app.post(`${BASE}/dial`, authed((req, _reply, conf, p) => control.dial(conf, p, parsed(dialBody, req.body))));
+  app.post(
+    `${BASE}/dial`,
+    authed((req, _reply, conf, p) => control.dial(conf, p, parsed(dialBody, req.body))),
+  );
   // Breakout rooms are not offered (request_token answers breakout_rooms: false): refused with a reason, not 404.
   const noBreakouts = authed(() => {
     throw new ControlError(REFUSAL.breakoutsUnavailable);
@@ -239,150 +288,234 @@ export function registerClientApi(app: FastifyInstance, manager: ConferenceManag
 
   // Participant control (client-api-v2 §7): on oneself, or a Host on anyone; the domain checks.
   for (const action of PARTICIPANT_ACTIONS) {
-    app.post(`${BASE}/participants/:participant/${action}`, authed((req, _reply, conf, p) => {
-      control.participant(conf, p, req.params.participant!, action);
-      return ok(true);
-    }, { othersCheckedByDomain: true }));
+    app.post(
+      `${BASE}/participants/:participant/${action}`,
+      authed(
+        (req, _reply, conf, p) => {
+          control.participant(conf, p, req.params.participant!, action);
+          return ok(true);
+        },
+        { othersCheckedByDomain: true },
+      ),
+    );
   }
-  app.post(`${BASE}/participants/:participant/role`, authed((req, _reply, conf, p) => {
-    control.setRole(conf, p, req.params.participant!, parsed(roleBody, req.body).role);
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
-  app.post(`${BASE}/participants/:participant/transfer`, authed((req, _reply, conf, p) => {
-    control.transfer(conf, p, req.params.participant!, parsed(transferBody, req.body));
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
-  app.post(`${BASE}/participants/:participant/overlaytext`, authed((req, _reply, conf, p) => {
-    control.setOverlayText(conf, p, req.params.participant!, parsed(overlayTextBody, req.body).text);
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
-  app.post(`${BASE}/participants/:participant/pres_in_mix`, authed((req, _reply, conf, p) => {
-    control.setPresentationInMix(conf, p, req.params.participant!, parsed(presInMixBody, req.body).state);
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
-  app.post(`${BASE}/participants/:participant/preferred_aspect_ratio`, authed((req, _reply, conf, p) => {
-    control.setPreferredAspectRatio(conf, p, req.params.participant!, parsed(preferredAspectRatioBody, req.body).aspect_ratio);
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
+  app.post(
+    `${BASE}/participants/:participant/role`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.setRole(conf, p, req.params.participant!, parsed(roleBody, req.body).role);
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
+  app.post(
+    `${BASE}/participants/:participant/transfer`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.transfer(conf, p, req.params.participant!, parsed(transferBody, req.body));
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
+  app.post(
+    `${BASE}/participants/:participant/overlaytext`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.setOverlayText(conf, p, req.params.participant!, parsed(overlayTextBody, req.body).text);
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
+  app.post(
+    `${BASE}/participants/:participant/pres_in_mix`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.setPresentationInMix(conf, p, req.params.participant!, parsed(presInMixBody, req.body).state);
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
+  app.post(
+    `${BASE}/participants/:participant/preferred_aspect_ratio`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.setPreferredAspectRatio(conf, p, req.params.participant!, parsed(preferredAspectRatioBody, req.body).aspect_ratio);
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
   // Live captions need speech-to-text, which the node does not have (live_captions_available is never set).
   for (const action of ['show_live_captions', 'hide_live_captions'] as const) {
-    app.post(`${BASE}/participants/:participant/${action}`, authed(() => {
-      throw new ControlError(REFUSAL.liveCaptionsUnavailable);
-    }));
+    app.post(
+      `${BASE}/participants/:participant/${action}`,
+      authed(() => {
+        throw new ControlError(REFUSAL.liveCaptionsUnavailable);
+      }),
+    );
   }
   // Direct chat: anyone may write to anyone in the meeting.
-  app.post(`${BASE}/participants/:participant/message`, authed((req, _reply, conf, p) => {
-    control.requireChat(conf);
-    const body = parsed(messageBody, req.body);
-    const to = conf.get(req.params.participant!);
-    if (!to) throw new ControlError(REFUSAL.notFound);
-    hub.direct(conf, p, to, body);
-    return ok(true);
-  }, { othersCheckedByDomain: true }));
-  app.get(`${BASE}/participants/:participant/avatar.jpg`, authed((req, reply, conf) => {
-    const target = conf.get(req.params.participant!);
-    if (!target) return reply.code(404).send({ status: 'failed', result: 'No image available' });
-    return reply.type('image/jpeg').header('Cache-Control', 'private, max-age=300').send(avatarJpeg(target.displayName, target.id));
-  }, { othersCheckedByDomain: true }));
+  app.post(
+    `${BASE}/participants/:participant/message`,
+    authed(
+      (req, _reply, conf, p) => {
+        control.requireChat(conf);
+        const body = parsed(messageBody, req.body);
+        const to = conf.get(req.params.participant!);
+        if (!to) throw new ControlError(REFUSAL.notFound);
+        hub.direct(conf, p, to, body);
+        return ok(true);
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
+  app.get(
+    `${BASE}/participants/:participant/avatar.jpg`,
+    authed(
+      (req, reply, conf) => {
+        const target = conf.get(req.params.participant!);
+        if (!target) return reply.code(404).send({ status: 'failed', result: 'No image available' });
+        return reply.type('image/jpeg').header('Cache-Control', 'private, max-age=300').send(avatarJpeg(target.displayName, target.id));
+      },
+      { othersCheckedByDomain: true },
+    ),
+  );
 
-  app.get(`${BASE}/events`, authed((req, reply, conf, p) => {
-    if (!hub.admits(conf, p, req.ip)) return failed(reply, 429, 'Too many event streams');
-    reply.hijack();
-    hub.open(conf, p, reply.raw, req.ip);
-  }));
+  app.get(
+    `${BASE}/events`,
+    authed((req, reply, conf, p) => {
+      if (!hub.admits(conf, p, req.ip)) return failed(reply, 429, 'Too many event streams');
+      reply.hijack();
+      hub.open(conf, p, reply.raw, req.ip);
+    }),
+  );
 
-  app.post(`${BASE}/participants/:participant/calls`, authed(async (req, reply, conf, self) => {
-    const body = callsBody.safeParse(req.body);
-    if (!body.success) return reply.code(400).type('text/plain').send(body.error.issues[0]?.message ?? 'Invalid request');
-    if (body.data.call_type !== 'WEBRTC') return reply.code(400).type('text/plain').send('Only WEBRTC calls are supported');
-    const p = conf.get(req.params.participant!) ?? self;
-    const problem = checkOffer(body.data.sdp);
-    if (problem) return reply.code(400).type('text/plain').send(problem);
-    const leg = conf.media.createLeg(p.id);
-    try {
-      const answer = await leg.negotiate(body.data.sdp);
-      p.leg = leg;
-      p.lastCallId = leg.id;
-      leg.on('closed', (reason) => {
-        if (p.leg === leg) {
-          p.leg = null;
-          // The media ended without a hang-up from the client (e.g. ICE failed): tell it.
-          hub.callDisconnected(conf, p, leg.id, reason);
-          conf.updated(p);
-        }
-      });
-      conf.updated(p);
-      return ok({ call_uuid: leg.id, sdp: answer });
-    } catch (err) {
-      leg.close('Call failed');
-      log.warn({ err, participant: p.id }, 'could not answer call offer');
-      return reply.code(400).type('text/plain').send('Offer could not be negotiated');
-    }
-  }));
+  app.post(
+    `${BASE}/participants/:participant/calls`,
+    authed(async (req, reply, conf, self) => {
+      const body = callsBody.safeParse(req.body);
+      if (!body.success)
+        return reply
+          .code(400)
+          .type('text/plain')
+          .send(body.error.issues[0]?.message ?? 'Invalid request');
+      if (body.data.call_type !== 'WEBRTC') return reply.code(400).type('text/plain').send('Only WEBRTC calls are supported');
+      const p = conf.get(req.params.participant!) ?? self;
+      const problem = checkOffer(body.data.sdp);
+      if (problem) return reply.code(400).type('text/plain').send(problem);
+      const leg = conf.media.createLeg(p.id);
+      try {
+        const answer = await leg.negotiate(body.data.sdp);
+        p.leg = leg;
+        p.lastCallId = leg.id;
+        leg.on('closed', (reason) => {
+          if (p.leg === leg) {
+            p.leg = null;
+            // The media ended without a hang-up from the client (e.g. ICE failed): tell it.
+            hub.callDisconnected(conf, p, leg.id, reason);
+            conf.updated(p);
+          }
+        });
+        conf.updated(p);
+        return ok({ call_uuid: leg.id, sdp: answer });
+      } catch (err) {
+        leg.close('Call failed');
+        log.warn({ err, participant: p.id }, 'could not answer call offer');
+        return reply.code(400).type('text/plain').send('Offer could not be negotiated');
+      }
+    }),
+  );
 
-  const withCall =
-    (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown) =>
+  const withCall = (fn: (req: Req, reply: FastifyReply, conf: Conference, p: Participant) => Promise<unknown> | unknown) =>
     authed((req, reply, conf, self) => {
       const p = conf.get(req.params.participant!) ?? self;
       if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
       return fn(req, reply, conf, p);
     });
 
-  app.post(`${BASE}/participants/:participant/calls/:call/new_candidate`, withCall(async (req, reply, _conf, p) => {
-    const body = candidateBody.safeParse(req.body);
-    if (!body.success) return reply.code(403).send({ status: 'success', result: 'Invalid candidate' });
-    // A browser hiding its address sends an mDNS name (x.local) the node cannot resolve: ignored at once.
-    if (isMdnsCandidate(body.data.candidate)) return ok(null);
-    await p.leg!.addRemoteCandidate(body.data.candidate, body.data.mid);
-    return ok(null);
-  }));
-  app.post(`${BASE}/participants/:participant/calls/:call/ack`, withCall(() => ok(true)));
-  app.post(`${BASE}/participants/:participant/calls/:call/update`, withCall(async (req, reply, _conf, p) => {
-    const body = updateBody.safeParse(req.body ?? {});
-    if (!body.success || !body.data.sdp) return reply.code(403).send({ status: 'success', result: 'SDP required' });
-    const problem = checkOffer(body.data.sdp);
-    if (problem) return reply.code(403).send({ status: 'success', result: problem });
-    try {
-      return ok(await p.leg!.negotiate(body.data.sdp));
-    } catch {
-      return reply.code(500).type('text/plain').send('Offer could not be negotiated');
-    }
-  }));
-  app.post(`${BASE}/participants/:participant/calls/:call/disconnect`, authed((req, reply, conf, self) => {
-    const p = conf.get(req.params.participant!) ?? self;
-    // Hanging up a call whose media already ended (the client closed its peer connection first,
-    // so the node saw DTLS close) is done, not an error.
-    if (!p.leg && p.lastCallId === req.params.call) return ok(null);
-    if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
-    const leg = p.leg;
-    p.leg = null;
-    leg.close('Call disconnected');
-    conf.updated(p);
-    return ok(null);
-  }));
+  app.post(
+    `${BASE}/participants/:participant/calls/:call/new_candidate`,
+    withCall(async (req, reply, _conf, p) => {
+      const body = candidateBody.safeParse(req.body);
+      if (!body.success) return reply.code(403).send({ status: 'success', result: 'Invalid candidate' });
+      // A browser hiding its address sends an mDNS name (x.local) the node cannot resolve: ignored at once.
+      if (isMdnsCandidate(body.data.candidate)) return ok(null);
+      await p.leg!.addRemoteCandidate(body.data.candidate, body.data.mid);
+      return ok(null);
+    }),
+  );
+  app.post(
+    `${BASE}/participants/:participant/calls/:call/ack`,
+    withCall(() => ok(true)),
+  );
+  app.post(
+    `${BASE}/participants/:participant/calls/:call/update`,
+    withCall(async (req, reply, _conf, p) => {
+      const body = updateBody.safeParse(req.body ?? {});
+      if (!body.success || !body.data.sdp) return reply.code(403).send({ status: 'success', result: 'SDP required' });
+      const problem = checkOffer(body.data.sdp);
+      if (problem) return reply.code(403).send({ status: 'success', result: problem });
+      try {
+        return ok(await p.leg!.negotiate(body.data.sdp));
+      } catch {
+        return reply.code(500).type('text/plain').send('Offer could not be negotiated');
+      }
+    }),
+  );
+  app.post(
+    `${BASE}/participants/:participant/calls/:call/disconnect`,
+    authed((req, reply, conf, self) => {
+      const p = conf.get(req.params.participant!) ?? self;
+      // Hanging up a call whose media already ended (the client closed its peer connection first,
+      // so the node saw DTLS close) is done, not an error.
+      if (!p.leg && p.lastCallId === req.params.call) return ok(null);
+      if (!p.leg || p.leg.id !== req.params.call) return reply.code(403).send({ status: 'success', result: 'Call not found' });
+      const leg = p.leg;
+      p.leg = null;
+      leg.close('Call disconnected');
+      conf.updated(p);
+      return ok(null);
+    }),
+  );
   // The client's own report of the call (Pexip's SDK posts it periodically): Pexip answers null.
   // The node keeps what only the client knows (resolution, frame rate) beside its own figures.
-  app.post(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((req, _reply, _conf, p) => {
-    const body = parsed(clientStatisticsBody, req.body);
-    for (const [type, report] of clientReports(body)) statistics?.clientReport(p.id, type, report);
-    return ok(null);
-  }));
+  app.post(
+    `${BASE}/participants/:participant/calls/:call/statistics`,
+    withCall((req, _reply, _conf, p) => {
+      const body = parsed(clientStatisticsBody, req.body);
+      for (const [type, report] of clientReports(body)) statistics?.clientReport(p.id, type, report);
+      return ok(null);
+    }),
+  );
   // What the node measures for this call, in the SDK's shape (callStatistics.ts; our addition to Pexip's API).
-  app.get(`${BASE}/participants/:participant/calls/:call/statistics`, withCall((_req, reply, _conf, p) => {
-    const media = statistics?.participant(p.id);
-    return media ? ok(callStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
-  }));
+  app.get(
+    `${BASE}/participants/:participant/calls/:call/statistics`,
+    withCall((_req, reply, _conf, p) => {
+      const media = statistics?.participant(p.id);
+      return media ? ok(callStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
+    }),
+  );
   // A multi-stream client's own report (it has no call to post it on): the same body, for itself only.
-  app.post(`${BASE}/participants/:participant/statistics`, authed((req, reply, _conf, self) => {
-    if (req.params.participant !== self.id) return reply.code(403).send({ status: 'success', result: 'Invalid role' });
-    const body = parsed(clientStatisticsBody, req.body);
-    for (const [type, report] of clientReports(body)) statistics?.clientReport(self.id, type, report);
-    return ok(null);
-  }));
+  app.post(
+    `${BASE}/participants/:participant/statistics`,
+    authed((req, reply, _conf, self) => {
+      if (req.params.participant !== self.id) return reply.code(403).send({ status: 'success', result: 'Invalid role' });
+      const body = parsed(clientStatisticsBody, req.body);
+      for (const [type, report] of clientReports(body)) statistics?.clientReport(self.id, type, report);
+      return ok(null);
+    }),
+  );
   // The same for any participant (multi-stream clients have no call), with the guide's call quality.
-  app.get(`${BASE}/participants/:participant/statistics`, authed((req, reply, conf, self) => {
-    const p = conf.get(req.params.participant!) ?? self;
-    const media = statistics?.participant(p.id);
-    return media ? ok(participantStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
-  }));
+  app.get(
+    `${BASE}/participants/:participant/statistics`,
+    authed((req, reply, conf, self) => {
+      const p = conf.get(req.params.participant!) ?? self;
+      const media = statistics?.participant(p.id);
+      return media ? ok(participantStatisticsOf(media)) : reply.code(404).send({ status: 'failed', result: 'Statistics are not available' });
+    }),
+  );
 }

@@ -29,7 +29,11 @@ class ContractEvents {
 
   /** Waits for an event (after index `from`) that satisfies `ok`. */
   async next<E extends ConferenceEventName>(event: E, ok: (data: ConferenceEvent<E>) => boolean = () => true, from = 0): Promise<ConferenceEvent<E>> {
-    const found = await until(() => this.of(event, from).find(ok), (e) => e !== undefined, 5_000);
+    const found = await until(
+      () => this.of(event, from).find(ok),
+      (e) => e !== undefined,
+      5_000,
+    );
     return found!;
   }
 
@@ -41,7 +45,10 @@ class ContractEvents {
       // Events outside the meeting-control contract (media consumers) are not checked here.
       conferenceEvents[e.event as ConferenceEventName]?.parse(e.data);
     }
-    return all.slice(from).filter((e) => e.event === event).map((e) => e.data as ConferenceEvent<E>);
+    return all
+      .slice(from)
+      .filter((e) => e.event === event)
+      .map((e) => e.data as ConferenceEvent<E>);
   }
 
   mark(): number {
@@ -59,7 +66,11 @@ describe('client API meeting control', () => {
   const api = async (alias: string, path: string, init: ClientInit = {}) => {
     const res = await platform.client(alias, path, init);
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, type, json: type.startsWith("application/json") ? ((await res.json()) as { status: string; result: unknown }) : { status: '', result: await res.arrayBuffer() } };
+    return {
+      status: res.status,
+      type,
+      json: type.startsWith('application/json') ? ((await res.json()) as { status: string; result: unknown }) : { status: '', result: await res.arrayBuffer() },
+    };
   };
   const get = (alias: string, path: string, token: string) => api(alias, path, { token, method: 'GET' });
   const join = async (alias: string, name: string, pin?: string, token?: string) => {
@@ -91,7 +102,10 @@ describe('client API meeting control', () => {
       await createRoom({ name: `Room ${n}`, aliases: [{ alias: `c.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
     }
     await createRoom({ name: 'Room hosted', aliases: [{ alias: 'c.hosted' }], pin: '4321', allow_guests: true, guest_pin: '8765' });
-    await until(() => node.manager.directory.lookup('c.hosted'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('c.hosted'),
+      (s) => s !== undefined,
+    );
   }, 60_000);
   afterAll(async () => {
     await platform?.stop();
@@ -182,7 +196,10 @@ describe('client API meeting control', () => {
     expect(spotlit.spotlight).toBeGreaterThan(Date.now() / 1000 - 60);
     // The stage lists participants with media (none here): the order rule is checked on the conference.
     const conf = node.manager.conferences().find((c) => c.service.name === 'Room spot')!;
-    const order = conf.stageOrder([{ participantId: host.participant_uuid, speaking: true }, { participantId: guest.participant_uuid, speaking: false }]);
+    const order = conf.stageOrder([
+      { participantId: host.participant_uuid, speaking: true },
+      { participantId: guest.participant_uuid, speaking: false },
+    ]);
     expect(order.map((s) => s.participantId)).toEqual([guest.participant_uuid, host.participant_uuid]);
     done(await api('c.spot', `participants/${guest.participant_uuid}/spotlightoff`, { token: host.token }));
     await guestEvents.next('participant_update', (p) => p.uuid === guest.participant_uuid && p.spotlight === 0);
@@ -229,20 +246,40 @@ describe('client API meeting control', () => {
     const host = await join('c.xfer', 'Hanna', '1234');
     const guest = await join('c.xfer', 'Gus', 'none');
     const guestEvents = await events('c.xfer', guest.token);
-    refused(await api('c.xfer', `participants/${host.participant_uuid}/transfer`, { token: guest.token, body: { conference_alias: 'c.dest', role: 'guest' } }), 'Invalid role');
+    refused(
+      await api('c.xfer', `participants/${host.participant_uuid}/transfer`, { token: guest.token, body: { conference_alias: 'c.dest', role: 'guest' } }),
+      'Invalid role',
+    );
     // A failed transfer disconnects the participant (the guide: they do not stay or return).
     const lost = await join('c.xfer', 'Lou', 'none');
     const lostEvents = await events('c.xfer', lost.token);
-    refused(await api('c.xfer', `participants/${lost.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.nowhere', role: 'guest' } }), 'transfer failed');
+    refused(
+      await api('c.xfer', `participants/${lost.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.nowhere', role: 'guest' } }),
+      'transfer failed',
+    );
     expect(await lostEvents.next('disconnect')).toEqual({ reason: 'transfer failed' });
     await guestEvents.next('participant_delete', (d) => d.uuid === lost.participant_uuid);
     // A Host role where the destination has a Host PIN needs that PIN: refused there, so disconnected too.
     const lost2 = await join('c.xfer', 'Lia', 'none');
-    refused(await api('c.xfer', `participants/${lost2.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host' } }), 'transfer failed');
+    refused(
+      await api('c.xfer', `participants/${lost2.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host' } }),
+      'transfer failed',
+    );
     expect((await api('c.xfer', 'refresh_token', { token: lost2.token })).json.result).toBe('Invalid token');
-    expect(z.array(participantSchema).parse((await get('c.xfer', 'participants', host.token)).json.result).map((p) => p.display_name).sort()).toEqual(['Gus', 'Hanna']);
+    expect(
+      z
+        .array(participantSchema)
+        .parse((await get('c.xfer', 'participants', host.token)).json.result)
+        .map((p) => p.display_name)
+        .sort(),
+    ).toEqual(['Gus', 'Hanna']);
 
-    done(await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, { token: host.token, body: { conference_alias: 'c.hosted', role: 'host', pin: '4321' } }));
+    done(
+      await api('c.xfer', `participants/${guest.participant_uuid}/transfer`, {
+        token: host.token,
+        body: { conference_alias: 'c.hosted', role: 'host', pin: '4321' },
+      }),
+    );
     const refer = await guestEvents.next('refer');
     expect(refer).toMatchObject({ alias: 'c.hosted', target: 'conference' });
     // No PIN asked at the destination: the token carries the role.
@@ -341,7 +378,10 @@ describe('client API meeting control', () => {
     expect((await api('c.more', 'dial', { token: host.token, body: { ...dial, protocol: 'pstn' } })).status).toBe(400);
     // Breakout rooms are not offered (breakout_rooms: false): refused with a reason, never a 404.
     refused(await api('c.more', 'breakouts', { token: host.token, body: { name: 'Room A' } }), 'Breakout rooms are not available');
-    refused(await api('c.more', 'breakouts/abc/participants/breakout', { token: host.token, body: { breakout_uuid: '', participants: [] } }), 'Breakout rooms are not available');
+    refused(
+      await api('c.more', 'breakouts/abc/participants/breakout', { token: host.token, body: { breakout_uuid: '', participants: [] } }),
+      'Breakout rooms are not available',
+    );
   });
 
   it("mute takes the Guest's tone out of what the others hear (real mediasoup mix)", async () => {

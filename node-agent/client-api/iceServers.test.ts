@@ -29,12 +29,18 @@ describe('client ICE servers (request_token stun/turn)', () => {
     expect(ice.turn[0]).toEqual({ urls: ['turn:turn.example.com:3478?transport=udp'], username: 'u', credential: 'p' });
     expect(ice.turn[1]!.urls).toEqual(['turns:turn.example.com:443?transport=tcp']);
     const expiry = now / 1000 + 24 * 3600;
-    expect(ice.turn[2]).toEqual({ urls: ['turn:10.0.0.1:3479?transport=tcp'], username: `${expiry}:abc-uuid`, credential: coturnCredential('s3cret', `${expiry}:abc-uuid`) });
+    expect(ice.turn[2]).toEqual({
+      urls: ['turn:10.0.0.1:3479?transport=tcp'],
+      username: `${expiry}:abc-uuid`,
+      credential: coturnCredential('s3cret', `${expiry}:abc-uuid`),
+    });
     expect(ice.useRelayCandidatesOnly).toBe(true);
   });
 
   it('gives nothing without a location', () => {
     expect(clientIceServers(null, 'x')).toEqual({ stun: [], turn: [], useRelayCandidatesOnly: false });
-    expect(turnUrl({ address: 'a', port: null, transport: 'tcp', serverType: 'namepsw', username: '', password: '', secretKey: '' })).toBe('turn:a:3478?transport=tcp');
+    expect(turnUrl({ address: 'a', port: null, transport: 'tcp', serverType: 'namepsw', username: '', password: '', secretKey: '' })).toBe(
+      'turn:a:3478?transport=tcp',
+    );
   });
 });

@@ -25,12 +25,20 @@ describe('client API limits', () => {
     new Promise<Answer>((resolve, reject) => {
       const url = new URL(`${platform.node.url}/api/client/v2/conferences/${alias}/${path}`);
       const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-      const req = request(url, { method: 'POST', localAddress: from, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(init.token ? { token: init.token } : {}) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          localAddress: from,
+          headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(init.token ? { token: init.token } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -61,7 +69,10 @@ describe('client API limits', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { mediaPortRange: [47700, 47799], mediaWorkers: 1, clientApiLimits: LIMITS } });
     for (const n of ['rate', 'own', 'addr', 'slow', 'churn']) await platform.create('conference', { name: `Limits ${n}`, aliases: [{ alias: `lim.${n}` }] });
-    await until(() => platform.node.manager.directory.lookup('lim.churn'), (s) => s !== undefined);
+    await until(
+      () => platform.node.manager.directory.lookup('lim.churn'),
+      (s) => s !== undefined,
+    );
   });
 
   afterAll(async () => {
@@ -112,11 +123,16 @@ describe('client API limits', () => {
     await new Promise((r) => socket.once('connect', r));
     socket.write(`GET /api/client/v2/conferences/lim.slow/events?token=${reader} HTTP/1.1\r\nHost: x\r\n\r\n`);
     socket.pause(); // never reads: the kernel buffers fill, then the node's
-    await until(() => platform.node.hub.size.streams, (n) => n === before + 1);
+    await until(
+      () => platform.node.hub.size.streams,
+      (n) => n === before + 1,
+    );
     const payload = 'x'.repeat(10_000);
     let sent = 0;
     while (platform.node.hub.size.streams > before && sent < 5_000) {
-      const batch = await Promise.all(Array.from({ length: 20 }, () => call('127.0.0.11', 'lim.slow', 'message', { token: talker, body: { type: 'text/plain', payload } })));
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, () => call('127.0.0.11', 'lim.slow', 'message', { token: talker, body: { type: 'text/plain', payload } })),
+      );
       for (const r of batch) expect(r.status).toBe(200);
       sent += batch.length;
     }
@@ -135,6 +151,10 @@ describe('client API limits', () => {
     }
     for (const r of open) r.destroy();
     // Once every stream is closed the hub holds no entry: no conference, stream or address left.
-    await until(() => platform.node.hub.size, (s) => s.streams === 0 && s.conferences === 0 && s.addresses === 0, 5_000);
+    await until(
+      () => platform.node.hub.size,
+      (s) => s.streams === 0 && s.conferences === 0 && s.addresses === 0,
+      5_000,
+    );
   });
 });

@@ -22,7 +22,10 @@ describe('AddressRateLimiter', () => {
 describe('resolveClientApiLimits', () => {
   it('takes defaults, then the environment, then the options', () => {
     expect(resolveClientApiLimits({}, {})).toEqual(DEFAULT_CLIENT_API_LIMITS);
-    expect(resolveClientApiLimits({ streamsPerAddress: 7 }, { NODE_STREAMS_PER_ADDRESS: '9', NODE_REQUEST_TOKEN_PER_ADDRESS: '40' })).toMatchObject({ streamsPerAddress: 7, requestTokenPerAddress: 40 });
+    expect(resolveClientApiLimits({ streamsPerAddress: 7 }, { NODE_STREAMS_PER_ADDRESS: '9', NODE_REQUEST_TOKEN_PER_ADDRESS: '40' })).toMatchObject({
+      streamsPerAddress: 7,
+      requestTokenPerAddress: 40,
+    });
   });
 
   it('refuses a bad value naming the setting and its variable', () => {

@@ -27,8 +27,19 @@ describe('client API media routes', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { name: 'media-node', mediaPortRange: [45000, 45999], mediaWorkers: 1 } });
     node = platform.node;
-    await platform.create('conference', { name: 'Media room', aliases: [{ alias: 'meet.media' }], pin: '1234', allow_guests: true, guest_pin: '5678', guests_can_present: false, host_view: 'one_main_twentyone_pips' });
-    await until(() => node.manager.directory.lookup('meet.media'), (s) => s !== undefined);
+    await platform.create('conference', {
+      name: 'Media room',
+      aliases: [{ alias: 'meet.media' }],
+      pin: '1234',
+      allow_guests: true,
+      guest_pin: '5678',
+      guests_can_present: false,
+      host_view: 'one_main_twentyone_pips',
+    });
+    await until(
+      () => node.manager.directory.lookup('meet.media'),
+      (s) => s !== undefined,
+    );
   });
   afterAll(async () => {
     await platform?.stop();
@@ -59,9 +70,14 @@ describe('client API media routes', () => {
     const { send_transport: send, recv_transport: recv } = joinResult.parse(joined.json.result);
     expect(send.id).not.toBe(recv.id);
     expect(send.ice_candidates).toEqual(expect.arrayContaining([expect.objectContaining({ address: '127.0.0.1', protocol: 'udp' })]));
-    expect(send.dtls_parameters.fingerprints).toEqual(expect.arrayContaining([expect.objectContaining({ algorithm: expect.any(String), value: expect.any(String) })]));
+    expect(send.dtls_parameters.fingerprints).toEqual(
+      expect.arrayContaining([expect.objectContaining({ algorithm: expect.any(String), value: expect.any(String) })]),
+    );
     // The participant now counts as having media.
-    await until(() => node.manager.conferences()[0]?.get(host.participant_uuid)?.multiStream, (m) => m === true);
+    await until(
+      () => node.manager.conferences()[0]?.get(host.participant_uuid)?.multiStream,
+      (m) => m === true,
+    );
 
     expect((await call(`${base}/join`, { token: host.token, body: { rtp_capabilities: rtpCapabilities } })).status).toBe(200);
     const produce = (transport: string, body: unknown) => call(`${base}/transports/${transport}/produce`, { token: host.token, body });
@@ -78,12 +94,21 @@ describe('client API media routes', () => {
     const guest = await joinAs('Gail', '5678');
     const hostBase = `participants/${host.participant_uuid}`;
     const caps = mediaCapabilities.parse((await call(`${hostBase}/media`, { token: host.token })).json.result).router_rtp_capabilities;
-    const { send_transport: send } = joinResult.parse((await call(`${hostBase}/media/join`, { token: host.token, body: { rtp_capabilities: caps } })).json.result);
-    const screen = { kind: 'video', source: 'screen', rtp_parameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] } };
+    const { send_transport: send } = joinResult.parse(
+      (await call(`${hostBase}/media/join`, { token: host.token, body: { rtp_capabilities: caps } })).json.result,
+    );
+    const screen = {
+      kind: 'video',
+      source: 'screen',
+      rtp_parameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }], encodings: [{ ssrc: 2222 }] },
+    };
     const refused = await call(`${hostBase}/media/transports/${send.id}/produce`, { token: host.token, body: screen });
     expect(refused).toMatchObject({ status: 403, json: { result: 'Presentation rejected' } });
 
-    expect(await call(`participants/${guest.participant_uuid}/take_floor`, { token: guest.token, body: {} })).toMatchObject({ status: 403, json: { result: 'Presentation rejected' } });
+    expect(await call(`participants/${guest.participant_uuid}/take_floor`, { token: guest.token, body: {} })).toMatchObject({
+      status: 403,
+      json: { result: 'Presentation rejected' },
+    });
     expect((await call(`${hostBase}/take_floor`, { token: host.token, body: {} })).status).toBe(200);
     const conf = node.manager.conferences().find((c) => c.get(host.participant_uuid))!;
     expect(conf.presenter?.id).toBe(host.participant_uuid);
@@ -92,7 +117,10 @@ describe('client API media routes', () => {
     expect((await call(`${hostBase}/release_floor`, { token: host.token, body: {} })).status).toBe(200);
     expect(conf.presenter).toBeNull();
     // Releasing the floor closes the screen stream.
-    await until(() => conf.media.hasPresentationStream(host.participant_uuid), (live) => !live);
+    await until(
+      () => conf.media.hasPresentationStream(host.participant_uuid),
+      (live) => !live,
+    );
   });
 
   it('new_candidate: an mDNS (.local) candidate is ignored at once; a host candidate is accepted', async () => {
@@ -129,7 +157,10 @@ describe('client API media routes', () => {
     const events = await platform.events('meet.media', host.token);
     const stage = (await events.first('stage')).data;
     const layout = events.of('layout')[0]?.data;
-    expect(layout).toMatchObject({ view: '1:21', requested_layout: { primary_screen: { chair_layout: 'one_main_twentyone_pips', guest_layout: 'one_main_twentyone_pips' } } });
+    expect(layout).toMatchObject({
+      view: '1:21',
+      requested_layout: { primary_screen: { chair_layout: 'one_main_twentyone_pips', guest_layout: 'one_main_twentyone_pips' } },
+    });
     expect(Array.isArray(stage)).toBe(true);
   });
 });

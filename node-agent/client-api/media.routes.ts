@@ -1,13 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import {
-  connectBody,
-  joinBody,
-  preferencesBody,
-  produceBody,
-  type ConsumerAddedEvent,
-} from '../../shared/client-api/media.js';
+import { connectBody, joinBody, preferencesBody, produceBody, type ConsumerAddedEvent } from '../../shared/client-api/media.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
@@ -59,97 +53,141 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
     return s;
   };
 
-  app.get(`${BASE}/media`, own(async (_req, _reply, conf) => ok({ router_rtp_capabilities: await conf.media.capabilities() })));
+  app.get(
+    `${BASE}/media`,
+    own(async (_req, _reply, conf) => ok({ router_rtp_capabilities: await conf.media.capabilities() })),
+  );
 
-  app.post(`${BASE}/media/join`, own(async (req, _reply, conf, p) => {
-    const body = parse(joinBody, req.body);
-    const session = conf.media.openSession(p.id);
-    // What the node sends this participant goes over its SSE stream.
-    session.on('consumerAdded', (c) => {
-      const event: ConsumerAddedEvent = {
-        consumer_id: c.consumerId,
-        producer_id: c.producerId,
-        participant_uuid: c.participantId,
-        kind: c.kind,
-        source: c.source,
-        rtp_parameters: c.rtpParameters,
-        producer_paused: c.producerPaused,
-      };
-      hub.sendTo(conf, p.id, 'media_consumer_added', event);
-    });
-    session.on('consumerRemoved', (id) => hub.sendTo(conf, p.id, 'media_consumer_removed', { consumer_id: id }));
-    session.on('consumerPaused', (id) => hub.sendTo(conf, p.id, 'media_consumer_paused', { consumer_id: id }));
-    session.on('consumerResumed', (id) => hub.sendTo(conf, p.id, 'media_consumer_resumed', { consumer_id: id }));
-    session.on('producerClosed', (id) => hub.sendTo(conf, p.id, 'media_producer_closed', { producer_id: id }));
-    session.on('closed', () => {
-      if (conf.media.session(p.id) === session || !conf.media.session(p.id)) {
-        p.multiStream = false;
-        conf.updated(p);
-      }
-    });
-    const { send, recv } = await session.join(body.rtp_capabilities);
-    p.multiStream = true;
-    const wire = (t: typeof send) => ({ id: t.id, ice_parameters: t.iceParameters, ice_candidates: t.iceCandidates, dtls_parameters: t.dtlsParameters });
-    conf.updated(p);
-    return ok({ send_transport: wire(send), recv_transport: wire(recv) });
-  }));
+  app.post(
+    `${BASE}/media/join`,
+    own(async (req, _reply, conf, p) => {
+      const body = parse(joinBody, req.body);
+      const session = conf.media.openSession(p.id);
+      // What the node sends this participant goes over its SSE stream.
+      session.on('consumerAdded', (c) => {
+        const event: ConsumerAddedEvent = {
+          consumer_id: c.consumerId,
+          producer_id: c.producerId,
+          participant_uuid: c.participantId,
+          kind: c.kind,
+          source: c.source,
+          rtp_parameters: c.rtpParameters,
+          producer_paused: c.producerPaused,
+        };
+        hub.sendTo(conf, p.id, 'media_consumer_added', event);
+      });
+      session.on('consumerRemoved', (id) => hub.sendTo(conf, p.id, 'media_consumer_removed', { consumer_id: id }));
+      session.on('consumerPaused', (id) => hub.sendTo(conf, p.id, 'media_consumer_paused', { consumer_id: id }));
+      session.on('consumerResumed', (id) => hub.sendTo(conf, p.id, 'media_consumer_resumed', { consumer_id: id }));
+      session.on('producerClosed', (id) => hub.sendTo(conf, p.id, 'media_producer_closed', { producer_id: id }));
+      session.on('closed', () => {
+        if (conf.media.session(p.id) === session || !conf.media.session(p.id)) {
+          p.multiStream = false;
+          conf.updated(p);
+        }
+      });
+      const { send, recv } = await session.join(body.rtp_capabilities);
+      p.multiStream = true;
+      const wire = (t: typeof send) => ({ id: t.id, ice_parameters: t.iceParameters, ice_candidates: t.iceCandidates, dtls_parameters: t.dtlsParameters });
+      conf.updated(p);
+      return ok({ send_transport: wire(send), recv_transport: wire(recv) });
+    }),
+  );
 
-  app.post(`${BASE}/media/transports/:id/connect`, own(async (req, _reply, conf, p) => {
-    const body = parse(connectBody, req.body);
-    await sessionOf(conf, p).connectTransport(req.params.id!, body.dtls_parameters);
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/media/transports/:id/connect`,
+    own(async (req, _reply, conf, p) => {
+      const body = parse(connectBody, req.body);
+      await sessionOf(conf, p).connectTransport(req.params.id!, body.dtls_parameters);
+      return ok(true);
+    }),
+  );
 
-  app.post(`${BASE}/media/transports/:id/produce`, own(async (req, reply, conf, p) => {
-    const body = parse(produceBody, req.body);
-    // A presentation needs the floor first (Pexip's take_floor).
-    if (body.source === 'screen' && conf.presenter?.id !== p.id) return refused(reply, 403, 'Presentation rejected');
-    const id = await sessionOf(conf, p).produce(req.params.id!, { kind: body.kind, rtpParameters: body.rtp_parameters, source: body.source, paused: body.paused });
-    return ok({ id });
-  }));
+  app.post(
+    `${BASE}/media/transports/:id/produce`,
+    own(async (req, reply, conf, p) => {
+      const body = parse(produceBody, req.body);
+      // A presentation needs the floor first (Pexip's take_floor).
+      if (body.source === 'screen' && conf.presenter?.id !== p.id) return refused(reply, 403, 'Presentation rejected');
+      const id = await sessionOf(conf, p).produce(req.params.id!, {
+        kind: body.kind,
+        rtpParameters: body.rtp_parameters,
+        source: body.source,
+        paused: body.paused,
+      });
+      return ok({ id });
+    }),
+  );
 
-  app.post(`${BASE}/media/transports/:id/restart_ice`, own(async (req, _reply, conf, p) => ok({ ice_parameters: await sessionOf(conf, p).restartIce(req.params.id!) })));
+  app.post(
+    `${BASE}/media/transports/:id/restart_ice`,
+    own(async (req, _reply, conf, p) => ok({ ice_parameters: await sessionOf(conf, p).restartIce(req.params.id!) })),
+  );
 
-  app.post(`${BASE}/media/producers/:id/pause`, own(async (req, _reply, conf, p) => {
-    await sessionOf(conf, p).pauseProducer(req.params.id!);
-    return ok(true);
-  }));
-  app.post(`${BASE}/media/producers/:id/resume`, own(async (req, _reply, conf, p) => {
-    await sessionOf(conf, p).resumeProducer(req.params.id!);
-    return ok(true);
-  }));
-  app.post(`${BASE}/media/producers/:id/close`, own((req, _reply, conf, p) => {
-    sessionOf(conf, p).closeProducer(req.params.id!);
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/media/producers/:id/pause`,
+    own(async (req, _reply, conf, p) => {
+      await sessionOf(conf, p).pauseProducer(req.params.id!);
+      return ok(true);
+    }),
+  );
+  app.post(
+    `${BASE}/media/producers/:id/resume`,
+    own(async (req, _reply, conf, p) => {
+      await sessionOf(conf, p).resumeProducer(req.params.id!);
+      return ok(true);
+    }),
+  );
+  app.post(
+    `${BASE}/media/producers/:id/close`,
+    own((req, _reply, conf, p) => {
+      sessionOf(conf, p).closeProducer(req.params.id!);
+      return ok(true);
+    }),
+  );
 
-  app.post(`${BASE}/media/consumers/:id/resume`, own(async (req, _reply, conf, p) => {
-    await sessionOf(conf, p).resumeConsumer(req.params.id!);
-    return ok(true);
-  }));
-  app.post(`${BASE}/media/consumers/:id/preferences`, own(async (req, _reply, conf, p) => {
-    const body = parse(preferencesBody, req.body);
-    await sessionOf(conf, p).setConsumerPreferences(req.params.id!, {
-      paused: body.paused,
-      spatialLayer: body.spatial_layer,
-      temporalLayer: body.temporal_layer,
-      priority: body.priority,
-    });
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/media/consumers/:id/resume`,
+    own(async (req, _reply, conf, p) => {
+      await sessionOf(conf, p).resumeConsumer(req.params.id!);
+      return ok(true);
+    }),
+  );
+  app.post(
+    `${BASE}/media/consumers/:id/preferences`,
+    own(async (req, _reply, conf, p) => {
+      const body = parse(preferencesBody, req.body);
+      await sessionOf(conf, p).setConsumerPreferences(req.params.id!, {
+        paused: body.paused,
+        spatialLayer: body.spatial_layer,
+        temporalLayer: body.temporal_layer,
+        priority: body.priority,
+      });
+      return ok(true);
+    }),
+  );
 
-  app.post(`${BASE}/media/leave`, own((_req, _reply, conf, p) => {
-    conf.media.session(p.id)?.close();
-    return ok(true);
-  }));
+  app.post(
+    `${BASE}/media/leave`,
+    own((_req, _reply, conf, p) => {
+      conf.media.session(p.id)?.close();
+      return ok(true);
+    }),
+  );
 
   // Pexip's presentation floor (client-api-v2 §4): 403 "Presentation rejected" when not allowed.
-  app.post(`${BASE}/take_floor`, own((_req, reply, conf, p) => {
-    if (conf.takeFloor(p) !== 'ok') return refused(reply, 403, 'Presentation rejected');
-    return ok(null);
-  }));
-  app.post(`${BASE}/release_floor`, own((_req, _reply, conf, p) => {
-    conf.releaseFloor(p);
-    return ok(null);
-  }));
+  app.post(
+    `${BASE}/take_floor`,
+    own((_req, reply, conf, p) => {
+      if (conf.takeFloor(p) !== 'ok') return refused(reply, 403, 'Presentation rejected');
+      return ok(null);
+    }),
+  );
+  app.post(
+    `${BASE}/release_floor`,
+    own((_req, _reply, conf, p) => {
+      conf.releaseFloor(p);
+      return ok(null);
+    }),
+  );
 }

@@ -38,7 +38,13 @@ function setup(policy: Partial<typeof DEFAULT_POLICY> = {}, maxEntries?: number)
 }
 
 const vmr = { id: 7, name: "Alice's VMR" };
-const attempt = (over: Partial<JoinAttempt> = {}): JoinAttempt => ({ alias: 'alice', participant: 'Mallory', protocol: 'api', remoteAddress: '10.44.21.35', ...over });
+const attempt = (over: Partial<JoinAttempt> = {}): JoinAttempt => ({
+  alias: 'alice',
+  participant: 'Mallory',
+  protocol: 'api',
+  remoteAddress: '10.44.21.35',
+  ...over,
+});
 
 describe('SlidingCounter', () => {
   it('counts only failures inside the window ending now', () => {
@@ -112,7 +118,13 @@ describe('BreakInResistance: PIN brute force', () => {
     clock.advance(75_000);
     expect(b.rejectBlockedService(vmr, attempt({ alias: 'meet.alice', participant: 'Alice', remoteAddress: '10.0.0.9' }))).toBe(true);
     await flush();
-    expect(records.at(-1)).toMatchObject({ msg: MSG_SERVICE_BLOCKED, ConferenceAlias: 'meet.alice', Participant: 'Alice', 'Remote-address': '10.0.0.9', remaining_block_duration_seconds: '525' });
+    expect(records.at(-1)).toMatchObject({
+      msg: MSG_SERVICE_BLOCKED,
+      ConferenceAlias: 'meet.alice',
+      Participant: 'Alice',
+      'Remote-address': '10.0.0.9',
+      remaining_block_duration_seconds: '525',
+    });
     // Another service is not affected.
     expect(b.rejectBlockedService({ id: 8, name: 'Bob' }, attempt())).toBe(false);
     clock.advance(BLOCK_MS - 75_000 - 1);
@@ -251,7 +263,13 @@ describe('BreakInResistance: blocks an administrator sees and lifts', () => {
     expect(announced).toBe(2);
     expect(b.blocks()).toEqual([
       { kind: 'service', key: '7', label: "Alice's VMR", since: new Date(start).toISOString(), until: new Date(start + BLOCK_MS).toISOString() },
-      { kind: 'address', key: '203.0.113.7', label: '203.0.113.7', since: new Date(start + 30_000).toISOString(), until: new Date(start + 30_000 + BLOCK_MS).toISOString() },
+      {
+        kind: 'address',
+        key: '203.0.113.7',
+        label: '203.0.113.7',
+        since: new Date(start + 30_000).toISOString(),
+        until: new Date(start + 30_000 + BLOCK_MS).toISOString(),
+      },
     ]);
     // One that ran out is no longer listed.
     clock.advance(BLOCK_MS - 30_000);
@@ -274,7 +292,9 @@ describe('BreakInResistance: blocks an administrator sees and lifts', () => {
     expect(b.blocks()).toEqual([]);
     expect(announced).toBe(2);
     await flush();
-    expect(records.at(-1)).toEqual(expect.objectContaining({ msg: 'Break-in prevention block lifted by an administrator.', Type: 'address', Key: '10.44.21.35' }));
+    expect(records.at(-1)).toEqual(
+      expect.objectContaining({ msg: 'Break-in prevention block lifted by an administrator.', Type: 'address', Key: '10.44.21.35' }),
+    );
     // Nothing to lift: false, and no announcement.
     expect(b.lift('address', '10.44.21.35')).toBe(false);
     expect(b.lift('service', 'not-a-number')).toBe(false);

@@ -47,7 +47,12 @@ export interface BreakInPolicy {
   maxScanAttemptsPerWindow: number;
 }
 
-export const DEFAULT_POLICY: BreakInPolicy = { pinBruteForceResistance: true, voipScannerResistance: true, maxPinFailuresPerWindow: 20, maxScanAttemptsPerWindow: 20 };
+export const DEFAULT_POLICY: BreakInPolicy = {
+  pinBruteForceResistance: true,
+  voipScannerResistance: true,
+  maxPinFailuresPerWindow: 20,
+  maxScanAttemptsPerWindow: 20,
+};
 
 export interface BreakInOptions {
   now?: () => number;
@@ -234,8 +239,12 @@ export class BreakInResistance extends EventEmitter<BreakInEvents> {
     const now = this.now();
     const iso = (ms: number) => new Date(ms).toISOString();
     return [
-      ...this.blockedServices.entries(now).map((b) => ({ kind: 'service' as const, key: String(b.key), label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
-      ...this.quarantined.entries(now).map((b) => ({ kind: 'address' as const, key: b.key, label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
+      ...this.blockedServices
+        .entries(now)
+        .map((b) => ({ kind: 'service' as const, key: String(b.key), label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
+      ...this.quarantined
+        .entries(now)
+        .map((b) => ({ kind: 'address' as const, key: b.key, label: b.label, since: iso(b.until - this.blockMs), until: iso(b.until) })),
     ];
   }
 
@@ -357,6 +366,11 @@ export class BreakInResistance extends EventEmitter<BreakInEvents> {
 
   /** Sizes of the four tables (for tests and diagnostics). */
   stats(): { pinCounters: number; blockedServices: number; scanCounters: number; quarantined: number } {
-    return { pinCounters: this.pinFailures.size, blockedServices: this.blockedServices.size, scanCounters: this.scanAttempts.size, quarantined: this.quarantined.size };
+    return {
+      pinCounters: this.pinFailures.size,
+      blockedServices: this.blockedServices.size,
+      scanCounters: this.scanAttempts.size,
+      quarantined: this.quarantined.size,
+    };
   }
 }

@@ -270,7 +270,14 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   }
 
   private syncMedia(p: Participant): void {
-    this.media.setParticipant(p.id, { role: p.role === 'HOST' ? 'host' : 'guest', held: p.held, muted: p.isMuted, videoMuted: p.isVideoMuted, spotlight: p.spotlight, rxPresentationDenied: p.rxPresentationDenied });
+    this.media.setParticipant(p.id, {
+      role: p.role === 'HOST' ? 'host' : 'guest',
+      held: p.held,
+      muted: p.isMuted,
+      videoMuted: p.isVideoMuted,
+      spotlight: p.spotlight,
+      rxPresentationDenied: p.rxPresentationDenied,
+    });
   }
 
   // --- meeting control (guide §29; who may do what is checked in ConferenceControl)

@@ -12,13 +12,28 @@ export type { ConferenceAction, ParticipantAction };
 
 /** Actions a participant may take on themselves; on someone else they need a Host. */
 const SELF_ACTIONS = new Set<ParticipantAction>([
-  'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'buzz', 'clearbuzz', 'disconnect', 'allowrxpresentation', 'denyrxpresentation', 'notify_not_afk',
+  'mute',
+  'unmute',
+  'client_mute',
+  'client_unmute',
+  'video_muted',
+  'video_unmuted',
+  'buzz',
+  'clearbuzz',
+  'disconnect',
+  'allowrxpresentation',
+  'denyrxpresentation',
+  'notify_not_afk',
 ]);
 
 const LAYOUT_BY_SHORT = Object.fromEntries(Object.entries(LAYOUT_SHORT).map(([name, short]) => [short, name])) as Record<LayoutShort, LayoutName>;
 
 /** The theme's default DTMF conference controls for Hosts (guide-digest-3 `dtmf_conference_control_commands`). */
-const DTMF_COMMANDS: Record<string, 'toggle_lock' | 'toggle_guest_mute' | 'end_conference'> = { '*7': 'toggle_lock', '*5': 'toggle_guest_mute', '##': 'end_conference' };
+const DTMF_COMMANDS: Record<string, 'toggle_lock' | 'toggle_guest_mute' | 'end_conference'> = {
+  '*7': 'toggle_lock',
+  '*5': 'toggle_guest_mute',
+  '##': 'end_conference',
+};
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -106,7 +121,11 @@ export class ConferenceControl {
       case 'denyrxpresentation': {
         const denied = action === 'denyrxpresentation';
         // The guide's administrator-log wording.
-        if (target.rxPresentationDenied !== denied) this.log.info({ conference: conf.service.name, participant: target.id, by: by.id }, denied ? 'Participant presentation receipt disabled by API.' : 'Participant presentation receipt enabled by API.');
+        if (target.rxPresentationDenied !== denied)
+          this.log.info(
+            { conference: conf.service.name, participant: target.id, by: by.id },
+            denied ? 'Participant presentation receipt disabled by API.' : 'Participant presentation receipt enabled by API.',
+          );
         return conf.change(target, { rxPresentationDenied: denied });
       }
       case 'notify_not_afk':
@@ -204,7 +223,10 @@ export class ConferenceControl {
    */
   dial(conf: Conference, by: Participant, body: DialBody): never {
     this.requireHost(by);
-    this.log.info({ conference: conf.service.name, participant: by.id, destination: body.destination, protocol: body.protocol, role: body.role }, 'Outgoing call requested');
+    this.log.info(
+      { conference: conf.service.name, participant: by.id, destination: body.destination, protocol: body.protocol, role: body.role },
+      'Outgoing call requested',
+    );
     throw new ControlError(REFUSAL.dialOutFailed);
   }
 

@@ -142,9 +142,14 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     const attempt: JoinAttempt = { alias: req.alias, participant: req.displayName, protocol: req.protocol, remoteAddress: req.remoteAddress };
     if (this.breakIn.rejectQuarantined(attempt)) return { kind: 'not_found' };
     // The guide's incoming-call order: service aliases, then Call Routing Rules.
-    const route = req.route ?? this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
+    const route =
+      req.route ??
+      this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
     if (route.kind === 'gateway') {
-      this.log.info({ alias: req.alias, rule: route.rule.name, destination: route.destination }, 'Call Routing Rule matched, but this node cannot place gateway calls yet');
+      this.log.info(
+        { alias: req.alias, rule: route.rule.name, destination: route.destination },
+        'Call Routing Rule matched, but this node cannot place gateway calls yet',
+      );
       return { kind: 'not_found' };
     }
     if (route.kind === 'none') {
@@ -154,7 +159,9 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     if (route.kind === 'reject') return { kind: 'not_found' };
     const service = route.service;
     if (this.breakIn.rejectBlockedService(service, attempt)) return { kind: 'not_found' };
-    const decision = req.grantedRole ? ({ kind: 'admit', role: req.grantedRole } as const) : decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
+    const decision = req.grantedRole
+      ? ({ kind: 'admit', role: req.grantedRole } as const)
+      : decideRole({ pin: service.pin, guestPin: service.guestPin, allowGuests: service.allowGuests }, req.pin);
     if (decision.kind === 'pin_required') return decision;
     if (decision.kind === 'invalid_pin') {
       this.breakIn.pinFailure(service, attempt);

@@ -12,7 +12,10 @@ const silent = pino({ level: 'silent' });
 /** Conference rules are tested without an engine: this records what the media plane is told. */
 class RecordingMedia extends EventEmitter implements ConferenceMedia {
   readonly told: [string, MediaParticipantState][] = [];
-  constructor(readonly setup: MediaSetup, readonly opts: MediaEngineOptions) {
+  constructor(
+    readonly setup: MediaSetup,
+    readonly opts: MediaEngineOptions,
+  ) {
     super();
   }
   setParticipant(id: string, state: MediaParticipantState): void {

@@ -36,7 +36,17 @@ const directory = () => {
       generatedAt: new Date().toISOString(),
       node: { id: 1, name: 'node1', systemLocation: 'Oslo' },
       services: [
-        { id: 7, name: 'Alice', serviceType: 'conference', pin: '1234', guestPin: '', allowGuests: true, participantLimit: 5, aliases: ['meet.alice'], themeId: 3 },
+        {
+          id: 7,
+          name: 'Alice',
+          serviceType: 'conference',
+          pin: '1234',
+          guestPin: '',
+          allowGuests: true,
+          participantLimit: 5,
+          aliases: ['meet.alice'],
+          themeId: 3,
+        },
       ],
       routingRules: [{ id: 1, name: 'to SIP', priority: 10, match_string: '(.+)@example\\.com', replace_string: '\\1@sip.example.com' }],
     }),
@@ -44,7 +54,14 @@ const directory = () => {
   return d;
 };
 
-const CALL: PolicyCallRequest = { displayName: 'Bob', remoteAddress: '::ffff:10.0.0.9', remotePort: 50123, nodeIp: '10.0.0.1', callTag: 'tag-1', vendor: 'UA/1' };
+const CALL: PolicyCallRequest = {
+  displayName: 'Bob',
+  remoteAddress: '::ffff:10.0.0.9',
+  remotePort: 50123,
+  nodeIp: '10.0.0.1',
+  callTag: 'tag-1',
+  vendor: 'UA/1',
+};
 const profile = (p: Partial<PolicyProfileConfig>) => policyProfileConfigSchema.parse({ name: 'P', ...p });
 
 /** Passes the configuration through, as the guide's example script does. */
@@ -148,14 +165,22 @@ describe('policy response validation', () => {
 describe('ServicePolicy with a local policy script', () => {
   const make = (script: string) => {
     const { log, lines } = capturingLogger();
-    const policy = new ServicePolicy({ directory: directory(), profile: () => profile({ localServicePolicy: true, localServiceScript: script }), location: () => 'Oslo', log });
+    const policy = new ServicePolicy({
+      directory: directory(),
+      profile: () => profile({ localServicePolicy: true, localServiceScript: script }),
+      location: () => 'Oslo',
+      log,
+    });
     return { policy, lines };
   };
 
   it('passes the configured service through unchanged (same service id, theme and PINs)', async () => {
     const { policy } = make(PASS);
     const r = await policy.resolve('meet.alice', CALL);
-    expect(r).toMatchObject({ kind: 'service', service: { id: 7, name: 'Alice', pin: '1234', allowGuests: true, participantLimit: 5, themeId: 3, aliases: ['meet.alice'] } });
+    expect(r).toMatchObject({
+      kind: 'service',
+      service: { id: 7, name: 'Alice', pin: '1234', allowGuests: true, participantLimit: 5, themeId: 3, aliases: ['meet.alice'] },
+    });
   });
 
   it('rejects where the script says so (here: no configuration found)', async () => {
@@ -179,7 +204,10 @@ describe('ServicePolicy with a local policy script', () => {
     const { policy } = make(
       `{% if not service_config and call_info.local_alias.startswith("adhoc.") %}{"action": "continue", "result": {"service_type": "conference", "name": "{{ call_info.local_alias }}", "enable_chat": "no", "participant_limit": 3}}{% else %}{"action": "continue"}{% endif %}`,
     );
-    expect(await policy.resolve('adhoc.x', CALL)).toMatchObject({ kind: 'service', service: { name: 'adhoc.x', chatEnabled: false, participantLimit: 3, pin: '' } });
+    expect(await policy.resolve('adhoc.x', CALL)).toMatchObject({
+      kind: 'service',
+      service: { name: 'adhoc.x', chatEnabled: false, participantLimit: 3, pin: '' },
+    });
     // continue without a result keeps what was found before.
     expect(await policy.resolve('meet.alice', CALL)).toMatchObject({ kind: 'service', service: { id: 7 } });
     expect(await policy.resolve('bob@example.com', CALL)).toMatchObject({ kind: 'gateway', destination: 'bob@sip.example.com' });
@@ -194,7 +222,10 @@ describe('ServicePolicy with a local policy script', () => {
     ] as const) {
       const { policy, lines } = make(script);
       expect(await policy.resolve('meet.alice', CALL), script).toMatchObject({ kind: 'service', service: { id: 7, name: 'Alice' } });
-      expect(lines.some((l) => l.level === 40 && why.test(String(l.msg))), script).toBe(true);
+      expect(
+        lines.some((l) => l.level === 40 && why.test(String(l.msg))),
+        script,
+      ).toBe(true);
     }
   });
 });
@@ -204,10 +235,12 @@ describe('ServicePolicy with an external policy server', () => {
   let base: string;
   let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
   const requests: Array<{ url: URL; auth: string | undefined }> = [];
-  const json = (body: unknown, status = 200) => (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
+  const json =
+    (body: unknown, status = 200) =>
+    (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -238,10 +271,17 @@ describe('ServicePolicy with an external policy server', () => {
   };
 
   it('uses the returned configuration, sending Basic auth and the call parameters; never logs the password', async () => {
-    handler = json({ status: 'success', action: 'continue', result: { service_type: 'lecture', name: 'Town hall', pin: '5555', guest_pin: '6666', allow_guests: true } });
+    handler = json({
+      status: 'success',
+      action: 'continue',
+      result: { service_type: 'lecture', name: 'Town hall', pin: '5555', guest_pin: '6666', allow_guests: true },
+    });
     const { policy, lines } = make();
     const r = await policy.resolve('townhall', CALL);
-    expect(r).toMatchObject({ kind: 'service', service: { name: 'Town hall', serviceType: 'lecture', pin: '5555', guestPin: '6666', allowGuests: true, aliases: ['townhall'] } });
+    expect(r).toMatchObject({
+      kind: 'service',
+      service: { name: 'Town hall', serviceType: 'lecture', pin: '5555', guestPin: '6666', allowGuests: true, aliases: ['townhall'] },
+    });
     expect(requests).toHaveLength(1);
     expect(requests[0]!.url.pathname).toBe('/pol/policy/v1/service/configuration');
     expect(requests[0]!.url.searchParams.get('local_alias')).toBe('townhall');
@@ -278,7 +318,11 @@ describe('ServicePolicy with an external policy server', () => {
       const t0 = Date.now();
       expect(await policy.resolve('meet.alice', CALL)).toMatchObject({ kind: 'service', service: { id: 7, name: 'Alice', pin: '1234' } });
       expect(Date.now() - t0).toBeLessThan(2_000);
-      if (why) expect(lines.some((l) => l.level === 40 && why.test(`${String(l.msg)} ${String(l.reason ?? '')}`)), String(why)).toBe(true);
+      if (why)
+        expect(
+          lines.some((l) => l.level === 40 && why.test(`${String(l.msg)} ${String(l.reason ?? '')}`)),
+          String(why),
+        ).toBe(true);
     }
   });
 

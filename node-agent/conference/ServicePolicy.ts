@@ -36,7 +36,11 @@ export const POLICY_SERVICE_PATH = '/policy/v1/service/configuration';
 // ---------------------------------------------------------------------------------------------
 // The policy API's service configuration (what the server returns and the local script sees).
 
-const pinField = z.string().max(20).nullish().transform((v) => v ?? '');
+const pinField = z
+  .string()
+  .max(20)
+  .nullish()
+  .transform((v) => v ?? '');
 
 /** `result` of a service configuration response (or of a local policy script). Unknown keys are kept. */
 export const policyServiceConfigSchema = z
@@ -168,10 +172,7 @@ export function policyRequestUrl(base: string, info: PolicyCallInfo): URL {
 
 /** Where a dialled alias goes. `gateway` calls cannot be placed by nodes yet. */
 export type PolicyRoute =
-  | { kind: 'service'; service: ServiceConfig }
-  | { kind: 'gateway'; rule: { name: string }; destination: string }
-  | { kind: 'reject' }
-  | { kind: 'none' };
+  { kind: 'service'; service: ServiceConfig } | { kind: 'gateway'; rule: { name: string }; destination: string } | { kind: 'reject' } | { kind: 'none' };
 
 /** A resolution step's outcome, with the configuration in the policy API's shape for the next step. */
 interface Found {
@@ -335,7 +336,10 @@ export class ServicePolicy {
       body = await readLimited(res, MAX_RESPONSE_BYTES);
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      this.log.warn({ ...ctx, reason: timedOut ? `no answer within ${timeoutMs} ms` : errorText(err) }, 'External policy request failed; using the local configuration');
+      this.log.warn(
+        { ...ctx, reason: timedOut ? `no answer within ${timeoutMs} ms` : errorText(err) },
+        'External policy request failed; using the local configuration',
+      );
       return null;
     }
     let json: unknown;
@@ -347,7 +351,10 @@ export class ServicePolicy {
     }
     const parsed = externalServiceResponseSchema.safeParse(json);
     if (!parsed.success || parsed.data.status !== 'success') {
-      this.log.warn({ ...ctx, status: parsed.success ? parsed.data.status : undefined }, 'External policy server answered without success; using the local configuration');
+      this.log.warn(
+        { ...ctx, status: parsed.success ? parsed.data.status : undefined },
+        'External policy server answered without success; using the local configuration',
+      );
       return null;
     }
     if (parsed.data.action === 'reject') {
@@ -355,13 +362,16 @@ export class ServicePolicy {
       return 'reject';
     }
     const result = parsed.data.result;
-    if (result === undefined || result === null || (isEmptyObject(result))) {
+    if (result === undefined || result === null || isEmptyObject(result)) {
       this.log.debug(ctx, 'External policy continued without a configuration; using the local configuration');
       return null;
     }
     const config = policyServiceConfigSchema.safeParse(result);
     if (!config.success) {
-      this.log.warn({ ...ctx, problem: issueText(config.error) }, 'External policy server returned an invalid service configuration; using the local configuration');
+      this.log.warn(
+        { ...ctx, problem: issueText(config.error) },
+        'External policy server returned an invalid service configuration; using the local configuration',
+      );
       return null;
     }
     this.log.debug({ ...ctx, service: config.data.name, serviceType: config.data.service_type }, 'External policy returned a service configuration');
@@ -387,7 +397,10 @@ export class ServicePolicy {
     }
     const parsed = localPolicyOutputSchema.safeParse(json);
     if (!parsed.success) {
-      this.log.warn({ ...ctx, problem: issueText(parsed.error) }, 'Local policy script output is not {action, result}; using the configuration found before it');
+      this.log.warn(
+        { ...ctx, problem: issueText(parsed.error) },
+        'Local policy script output is not {action, result}; using the configuration found before it',
+      );
       return null;
     }
     if (parsed.data.action === 'reject') {
@@ -398,7 +411,10 @@ export class ServicePolicy {
     if (result === undefined || result === null || isEmptyObject(result)) return null;
     const config = policyServiceConfigSchema.safeParse(result);
     if (!config.success) {
-      this.log.warn({ ...ctx, problem: issueText(config.error) }, 'Local policy script returned an invalid service configuration; using the configuration found before it');
+      this.log.warn(
+        { ...ctx, problem: issueText(config.error) },
+        'Local policy script returned an invalid service configuration; using the configuration found before it',
+      );
       return null;
     }
     return this.fromPolicy(config.data, info.local_alias);
@@ -406,7 +422,14 @@ export class ServicePolicy {
 }
 
 const isEmptyObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
-const errorText = (err: unknown) => (err instanceof Error ? err.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') : String(err));
+const errorText = (err: unknown) =>
+  err instanceof Error
+    ? err.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ')
+    : String(err);
 const issueText = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
 async function readLimited(res: Response, max: number): Promise<string> {

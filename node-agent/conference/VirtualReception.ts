@@ -71,7 +71,8 @@ export function resolveEntry(reception: ServiceConfig, entered: string, director
     if (route.service.id === reception.id) return { kind: 'invalid', alias, why: 'the alias is this Virtual Reception' };
     return { kind: 'transfer', service: route.service, alias };
   }
-  if (route.kind === 'gateway') return { kind: 'invalid', alias, why: `Call Routing Rule "${route.rule.name}" matched, but gateway calls are not available on this node` };
+  if (route.kind === 'gateway')
+    return { kind: 'invalid', alias, why: `Call Routing Rule "${route.rule.name}" matched, but gateway calls are not available on this node` };
   return { kind: 'invalid', alias, why: 'no service or Call Routing Rule matches' };
 }
 
@@ -203,7 +204,12 @@ export class VirtualReceptions {
     const reception = s.conference.service;
     const alias = entered === '' ? null : destinationAlias(reception.matchString, reception.replaceString, entered);
     const p = s.participant;
-    const routed = alias && alias.trim() !== '' ? await this.manager.policy.resolve(alias, { displayName: p.displayName, remoteAddress: p.remoteAddress, nodeIp: '', callTag: p.callTag }).catch(() => undefined) : undefined;
+    const routed =
+      alias && alias.trim() !== ''
+        ? await this.manager.policy
+            .resolve(alias, { displayName: p.displayName, remoteAddress: p.remoteAddress, nodeIp: '', callTag: p.callTag })
+            .catch(() => undefined)
+        : undefined;
     if (s.finished || this.sessions.get(s.participant.id) !== s) return;
     this.submit(s, entered, routed);
   }
@@ -221,8 +227,10 @@ export class VirtualReceptions {
     const p = s.participant;
     const attempt = { alias: outcome.alias ?? entered, participant: p.displayName, protocol: p.protocol, remoteAddress: p.remoteAddress };
     if (this.manager.breakIn.rejectQuarantined(attempt)) outcome = { kind: 'invalid', alias: outcome.alias, why: 'caller quarantined by break-in prevention' };
-    else if (outcome.kind === 'transfer' && this.manager.breakIn.rejectBlockedService(outcome.service, attempt)) outcome = { kind: 'invalid', alias: outcome.alias, why: 'service blocked by break-in prevention' };
-    else if (outcome.kind === 'invalid' && outcome.alias !== null && this.manager.directory.route(outcome.alias, call).kind === 'none') this.manager.breakIn.unknownAlias(attempt);
+    else if (outcome.kind === 'transfer' && this.manager.breakIn.rejectBlockedService(outcome.service, attempt))
+      outcome = { kind: 'invalid', alias: outcome.alias, why: 'service blocked by break-in prevention' };
+    else if (outcome.kind === 'invalid' && outcome.alias !== null && this.manager.directory.route(outcome.alias, call).kind === 'none')
+      this.manager.breakIn.unknownAlias(attempt);
     const ctx = { reception: reception.name, participant: s.participant.id, entered };
     if (outcome.kind === 'transfer') {
       s.finished = true;

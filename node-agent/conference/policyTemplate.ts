@@ -18,10 +18,42 @@ import type { Logger } from 'pino';
  */
 
 /** The guide's list of standard filters available to scripts; all others are disabled. */
-const STANDARD_FILTERS = ['abs', 'capitalize', 'default', 'd', 'first', 'float', 'int', 'join', 'last', 'length', 'lower', 'replace', 'round', 'striptags', 'trim', 'truncate', 'upper'];
+const STANDARD_FILTERS = [
+  'abs',
+  'capitalize',
+  'default',
+  'd',
+  'first',
+  'float',
+  'int',
+  'join',
+  'last',
+  'length',
+  'lower',
+  'replace',
+  'round',
+  'striptags',
+  'trim',
+  'truncate',
+  'upper',
+];
 
 /** Lookups that reach JavaScript internals (and from there `Function`). */
-const DENIED = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'caller', 'callee', 'arguments', 'apply', 'call', 'bind']);
+const DENIED = new Set([
+  'constructor',
+  '__proto__',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'caller',
+  'callee',
+  'arguments',
+  'apply',
+  'call',
+  'bind',
+]);
 
 export interface TemplateLimits {
   /** Loop iterations + calls + lookups, in total. */
@@ -42,7 +74,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
-const bind = (obj: unknown, fn: Fn): Fn => (...args: unknown[]) => fn.apply(obj, args);
+const bind =
+  (obj: unknown, fn: Fn): Fn =>
+  (...args: unknown[]) =>
+    fn.apply(obj, args);
 
 /** Python-style methods scripts written for Jinja2 use on strings, lists and dicts. */
 function pythonMethod(obj: unknown, key: string): Fn | undefined {
@@ -61,14 +96,20 @@ function pythonMethod(obj: unknown, key: string): Fn | undefined {
       find: (sub) => s.indexOf(String(sub)),
       count: (sub) => (String(sub) === '' ? s.length + 1 : s.split(String(sub)).length - 1),
       isdigit: () => /^[0-9]+$/.test(s),
-      format: (...args) => { let i = 0; return s.replace(/\{\}/g, () => String(args[i++] ?? '')); },
+      format: (...args) => {
+        let i = 0;
+        return s.replace(/\{\}/g, () => String(args[i++] ?? ''));
+      },
     };
     return methods[key];
   }
   if (Array.isArray(obj)) {
     const a = obj;
     const methods: Record<string, Fn> = {
-      append: (v) => { a.push(v); return ''; },
+      append: (v) => {
+        a.push(v);
+        return '';
+      },
       index: (v) => a.indexOf(v),
       count: (v) => a.filter((x) => x === v).length,
     };
@@ -81,7 +122,10 @@ function pythonMethod(obj: unknown, key: string): Fn | undefined {
       items: () => Object.entries(d),
       keys: () => Object.keys(d),
       values: () => Object.values(d),
-      update: (other) => { if (isPlainObject(other)) Object.assign(d, other); return ''; },
+      update: (other) => {
+        if (isPlainObject(other)) Object.assign(d, other);
+        return '';
+      },
     };
     return methods[key];
   }
@@ -99,7 +143,10 @@ function stripChars(s: string, chars: string): string {
 function pySplit(s: string, sep: unknown, max: unknown): string[] {
   const limit = typeof max === 'number' && max >= 0 ? max : -1;
   if (sep === undefined || sep === null) {
-    const parts = s.trim().split(/\s+/).filter((p) => p !== '');
+    const parts = s
+      .trim()
+      .split(/\s+/)
+      .filter((p) => p !== '');
     return limit < 0 || parts.length <= limit + 1 ? parts : [...parts.slice(0, limit), parts.slice(limit).join(' ')];
   }
   const parts = s.split(String(sep));
@@ -158,7 +205,11 @@ function safeRuntime(budget: Budget): Record<string, unknown> {
     }
     return undefined;
   };
-  const contextOrFrameLookup = (context: { ctx: Record<string, unknown>; env: { globals: Record<string, unknown> } }, frame: { lookup(n: string): unknown }, name: string): unknown => {
+  const contextOrFrameLookup = (
+    context: { ctx: Record<string, unknown>; env: { globals: Record<string, unknown> } },
+    frame: { lookup(n: string): unknown },
+    name: string,
+  ): unknown => {
     budget.spend();
     if (DENIED.has(name)) return undefined;
     const v = frame.lookup(name);
@@ -253,7 +304,8 @@ export class PolicyTemplateRenderer {
     const root: unknown = Reflect.get(tmpl, 'rootRenderFunc');
     if (typeof root !== 'function') throw new Error('nunjucks template has no rootRenderFunc');
     const wrapped = Object.create(tmpl) as { rootRenderFunc: (...a: unknown[]) => void; render(ctx: object): string };
-    wrapped.rootRenderFunc = (env: unknown, ctx: unknown, frame: unknown, _runtime: unknown, cb: unknown) => (root as (...a: unknown[]) => void)(env, ctx, frame, runtime, cb);
+    wrapped.rootRenderFunc = (env: unknown, ctx: unknown, frame: unknown, _runtime: unknown, cb: unknown) =>
+      (root as (...a: unknown[]) => void)(env, ctx, frame, runtime, cb);
     // Plain JSON data only: the script sees copies, never live objects.
     return wrapped.render(JSON.parse(JSON.stringify(context)) as object);
   }

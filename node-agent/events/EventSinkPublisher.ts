@@ -114,7 +114,15 @@ export class EventSinkPublisher {
   }
 
   stats(): PublisherStats {
-    return { name: this.sink.name, state: this.state, seq: this.seq, queued: this.queue.length, delivered: this.delivered, dropped: this.dropped, failures: this.failures };
+    return {
+      name: this.sink.name,
+      state: this.state,
+      seq: this.seq,
+      queued: this.queue.length,
+      delivered: this.delivered,
+      dropped: this.dropped,
+      failures: this.failures,
+    };
   }
 
   /** Queues an event (numbering it for this sink); drops the oldest when the queue is full. */
@@ -176,7 +184,10 @@ export class EventSinkPublisher {
       );
       return;
     }
-    this.log.warn({ sink: this.sink.name, url: safeUrl(this.sink.url), failures: this.failures, retryInMs: wait, ...reason }, 'event sink delivery failed; will retry');
+    this.log.warn(
+      { sink: this.sink.name, url: safeUrl(this.sink.url), failures: this.failures, retryInMs: wait, ...reason },
+      'event sink delivery failed; will retry',
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.kick();

@@ -60,7 +60,14 @@ describe('conferencing node → event sinks', () => {
   const CALL_EVENTS = ['conference_started', 'participant_connected', 'participant_disconnected', 'conference_ended'];
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     node = await NodeAgent.start({
       name: NODE,
       managementUrl: server.url,
@@ -71,11 +78,17 @@ describe('conferencing node → event sinks', () => {
       mediaPortRange: [45900, 45999],
       logger: capture,
     });
-    await until(() => node.link.connected && node.link.config !== null, (c) => c);
+    await until(
+      () => node.link.connected && node.link.config !== null,
+      (c) => c,
+    );
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     locationUri = nodes.objects.find((n: { name: string }) => n.name === NODE).system_location;
     await create('conference', { name: 'Sink Room', tag: 'billing-42', aliases: [{ alias: 'sink.room' }] });
-    await until(() => node.manager.directory.lookup('sink.room'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('sink.room'),
+      (s) => s !== undefined,
+    );
   });
   afterAll(async () => {
     await node?.stop();
@@ -88,11 +101,18 @@ describe('conferencing node → event sinks', () => {
     sinkUri = await create('event_sink', { name: 'Analytics', url: r.url, username: SINK_USER, password: SINK_PASSWORD, version: 1 });
     const t0 = Date.now();
     await rest('PATCH', locationUri, { event_sinks: [sinkUri] });
-    await until(() => names(r.events()), (n) => n.includes('eventsink_started'), 1_000);
+    await until(
+      () => names(r.events()),
+      (n) => n.includes('eventsink_started'),
+      1_000,
+    );
     expect(Date.now() - t0).toBeLessThan(1_000);
 
     await call('Alice');
-    await until(() => names(r.events()), (n) => n.includes('conference_ended'));
+    await until(
+      () => names(r.events()),
+      (n) => n.includes('conference_ended'),
+    );
     const events = r.events();
     expect(names(events)).toEqual(['eventsink_started', ...CALL_EVENTS]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
@@ -103,7 +123,12 @@ describe('conferencing node → event sinks', () => {
     expect(r.requests.every((q) => !Array.isArray(q.body))).toBe(true);
 
     const [, started, connected, disconnected, ended] = events;
-    expect(conferenceEventDataSchema.parse(started!.data)).toMatchObject({ name: 'Sink Room', conference: 'Sink Room', service_type: 'conference', tag: 'billing-42' });
+    expect(conferenceEventDataSchema.parse(started!.data)).toMatchObject({
+      name: 'Sink Room',
+      conference: 'Sink Room',
+      service_type: 'conference',
+      tag: 'billing-42',
+    });
     expect(conferenceEventDataSchema.parse(ended!.data).end_time).toBeGreaterThanOrEqual(started!.data.start_time as number);
     const p = participantEventDataSchema.parse(connected!.data);
     expect(p).toMatchObject({
@@ -127,9 +152,16 @@ describe('conferencing node → event sinks', () => {
     const r = receivers[0]!;
     const before = r.requests.length;
     await rest('PATCH', sinkUri, { bulk_support: true });
-    await until(() => names(r.events()).filter((n) => n === 'eventsink_started').length, (n) => n === 2, 1_000);
+    await until(
+      () => names(r.events()).filter((n) => n === 'eventsink_started').length,
+      (n) => n === 2,
+      1_000,
+    );
     await call('Bob');
-    await until(() => names(r.events()).filter((n) => n === 'conference_ended').length, (n) => n === 2);
+    await until(
+      () => names(r.events()).filter((n) => n === 'conference_ended').length,
+      (n) => n === 2,
+    );
     const fresh = r.requests.slice(before);
     // The old publisher's goodbye (a single object), then the new one's arrays.
     expect(Array.isArray(fresh[0]!.body)).toBe(false);
@@ -145,9 +177,17 @@ describe('conferencing node → event sinks', () => {
     const r = await receiver();
     r.respond = (n) => (n < 2 ? 500 : 200);
     await rest('PATCH', sinkUri, { url: r.url, bulk_support: false });
-    await until(() => r.requests.length, (n) => n >= 1, 1_000);
+    await until(
+      () => r.requests.length,
+      (n) => n >= 1,
+      1_000,
+    );
     await call('Carol');
-    await until(() => names(r.events()), (n) => n.includes('conference_ended'), 8_000);
+    await until(
+      () => names(r.events()),
+      (n) => n.includes('conference_ended'),
+      8_000,
+    );
     expect(r.requests.slice(0, 2).map((q) => [q.status, (q.body as SinkEvent).seq])).toEqual([
       [500, 1],
       [500, 1],
@@ -163,7 +203,11 @@ describe('conferencing node → event sinks', () => {
   it('sends nothing more once the sink is detached from the location', async () => {
     const r = receivers[1]!;
     await rest('PATCH', locationUri, { event_sinks: [] });
-    await until(() => names(r.events()), (n) => n.at(-1) === 'eventsink_stopped', 1_000);
+    await until(
+      () => names(r.events()),
+      (n) => n.at(-1) === 'eventsink_stopped',
+      1_000,
+    );
     const count = r.requests.length;
     await call('Dave');
     await new Promise((res) => setTimeout(res, 1_200));

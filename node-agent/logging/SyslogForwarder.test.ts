@@ -41,7 +41,10 @@ describe('SyslogForwarder', () => {
     log.child({ part: 'conference' }).info({ conference: 'Alpha' }, 'conference instance started');
     log.debug('not forwarded');
     log.child({ part: 'client-api' }).error({ err: new Error('boom') }, 'it broke');
-    await until(() => udp.messages.length, (n) => n === 2);
+    await until(
+      () => udp.messages.length,
+      (n) => n === 2,
+    );
     const [first, second] = udp.messages.map((m) => RFC5424.exec(m));
     expect(first).not.toBeNull();
     expect(first![1]).toBe('150'); // local2 (18) × 8 + info (6)
@@ -62,7 +65,10 @@ describe('SyslogForwarder', () => {
     const { f, log } = forwarder();
     f.apply([server('udp', udp.port)]);
     log.info({ blob: 'é'.repeat(5_000) }, 'long');
-    await until(() => udp.messages.length, (n) => n === 1);
+    await until(
+      () => udp.messages.length,
+      (n) => n === 1,
+    );
     expect(udp.datagramSizes[0]).toBeLessThanOrEqual(2048);
     expect(udp.datagramSizes[0]).toBeGreaterThan(2000);
     expect(RFC5424.test(udp.messages[0]!)).toBe(true);
@@ -74,7 +80,10 @@ describe('SyslogForwarder', () => {
     const { f, log } = forwarder();
     f.apply([server('tcp', tcp.port)]);
     for (let i = 0; i < 50; i++) log.info({ i }, `message ${i}`);
-    await until(() => tcp.messages.length, (n) => n === 50);
+    await until(
+      () => tcp.messages.length,
+      (n) => n === 50,
+    );
     expect(tcp.errors).toEqual([]);
     expect(tcp.messages.map((m) => /Message="message (\d+)"/.exec(m)?.[1])).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
     for (const m of tcp.messages) expect(m).toMatch(RFC5424);
@@ -93,22 +102,40 @@ describe('SyslogForwarder', () => {
     const t0 = performance.now();
     for (let i = 20; i < 1_000; i++) log.info(`queued ${i}`);
     expect(performance.now() - t0).toBeLessThan(1_000);
-    await until(() => f.stats()[0]!.errors, (e) => e >= 2, 3_000); // it keeps trying
+    await until(
+      () => f.stats()[0]!.errors,
+      (e) => e >= 2,
+      3_000,
+    ); // it keeps trying
     expect(f.stats()[0]).toMatchObject({ connected: false, queued: 5, dropped: 995 });
     // One warning for the outage, not one per attempt.
     expect(warnings.filter((w) => w.includes('syslog server inaccessible'))).toHaveLength(1);
 
     const tcp = await receiver(streamReceiver({ port }));
-    await until(() => tcp.messages.length, (n) => n === 5, 3_000);
+    await until(
+      () => tcp.messages.length,
+      (n) => n === 5,
+      3_000,
+    );
     expect(tcp.messages.map((m) => /Message="queued (\d+)"/.exec(m)?.[1])).toEqual(['995', '996', '997', '998', '999']);
-    await until(() => warnings.some((w) => w.includes('syslog server reachable again')), (ok) => ok);
+    await until(
+      () => warnings.some((w) => w.includes('syslog server reachable again')),
+      (ok) => ok,
+    );
 
     // Dropped connection: reconnects and carries on.
     await tcp.close();
-    await until(() => f.stats()[0]!.connected, (c) => !c);
+    await until(
+      () => f.stats()[0]!.connected,
+      (c) => !c,
+    );
     log.info('after the drop');
     const back = await receiver(streamReceiver({ port }));
-    await until(() => back.messages.some((m) => m.includes('after the drop')), (ok) => ok, 3_000);
+    await until(
+      () => back.messages.some((m) => m.includes('after the drop')),
+      (ok) => ok,
+      3_000,
+    );
   });
 
   it('sends over TLS to a trusted server, and nothing to a server whose certificate is not trusted', async () => {
@@ -118,14 +145,20 @@ describe('SyslogForwarder', () => {
     const trusted = forwarder({ tlsCa: certificate });
     trusted.f.apply([server('tls', tlsServer.port)]);
     trusted.log.info('over tls');
-    await until(() => tlsServer.messages.length, (n) => n === 1);
+    await until(
+      () => tlsServer.messages.length,
+      (n) => n === 1,
+    );
     expect(tlsServer.messages[0]).toMatch(RFC5424);
     expect(tlsServer.messages[0]).toContain('Message="over tls"');
 
     const untrusted = forwarder();
     untrusted.f.apply([server('tls', tlsServer.port)]);
     untrusted.log.info('must not arrive');
-    await until(() => untrusted.f.stats()[0]!.errors, (e) => e >= 1);
+    await until(
+      () => untrusted.f.stats()[0]!.errors,
+      (e) => e >= 1,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(untrusted.f.stats()[0]).toMatchObject({ connected: false, queued: 1 });
     expect(tlsServer.raw()).not.toContain('must not arrive');
@@ -138,16 +171,28 @@ describe('SyslogForwarder', () => {
     const { f, log } = forwarder();
     f.apply([server('udp', a.port), server('tcp', auditOnly.port, { supportLog: false, auditLog: true, webLog: true })]);
     log.info('one');
-    await until(() => a.messages.length, (n) => n === 1);
+    await until(
+      () => a.messages.length,
+      (n) => n === 1,
+    );
 
     f.apply([server('udp', a.port), server('tcp', b.port)]);
     log.info('two');
-    await until(() => b.messages.length, (n) => n === 1);
-    await until(() => a.messages.length, (n) => n === 2);
+    await until(
+      () => b.messages.length,
+      (n) => n === 1,
+    );
+    await until(
+      () => a.messages.length,
+      (n) => n === 2,
+    );
 
     f.apply([server('udp', a.port, { supportLog: false }), server('tcp', b.port)]);
     log.info('three');
-    await until(() => b.messages.length, (n) => n === 2);
+    await until(
+      () => b.messages.length,
+      (n) => n === 2,
+    );
     f.apply([]);
     log.info('four');
     await new Promise((r) => setTimeout(r, 150));

@@ -161,7 +161,12 @@ class StreamSender implements Sender {
     const { address: host, port, transport } = this.config;
     const socket =
       transport === 'tls'
-        ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...(this.opts.tlsCa ? { ca: [...tls.rootCertificates, ...[this.opts.tlsCa].flat()] } : {}) })
+        ? tls.connect({
+            host,
+            port,
+            ...(net.isIP(host) ? {} : { servername: host }),
+            ...(this.opts.tlsCa ? { ca: [...tls.rootCertificates, ...[this.opts.tlsCa].flat()] } : {}),
+          })
         : net.connect({ host, port });
     this.socket = socket;
     socket.unref();
@@ -219,7 +224,15 @@ class StreamSender implements Sender {
   }
 
   stats(): SyslogServerStats {
-    return { key: this.key, transport: this.config.transport, connected: this.connected, sent: this.sent, dropped: this.dropped, errors: this.errors, queued: this.queue.length };
+    return {
+      key: this.key,
+      transport: this.config.transport,
+      connected: this.connected,
+      sent: this.sent,
+      dropped: this.dropped,
+      errors: this.errors,
+      queued: this.queue.length,
+    };
   }
 
   close(): void {
@@ -326,7 +339,12 @@ export class SyslogForwarder {
         key,
         config.transport === 'udp'
           ? new UdpSender(key, config, this.opts.maxQueue)
-          : new StreamSender(key, config, { maxQueue: this.opts.maxQueue, backoffMs: this.opts.backoffMs, connectTimeoutMs: this.opts.connectTimeoutMs, tlsCa: this.opts.tlsCa }, () => this.log),
+          : new StreamSender(
+              key,
+              config,
+              { maxQueue: this.opts.maxQueue, backoffMs: this.opts.backoffMs, connectTimeoutMs: this.opts.connectTimeoutMs, tlsCa: this.opts.tlsCa },
+              () => this.log,
+            ),
       );
     }
   }

@@ -2,16 +2,33 @@ import { describe, expect, it } from 'vitest';
 import { RFC5424 } from '../testing/syslogReceivers.js';
 import { FACILITY, REDACTED, formatRfc5424, octetFrame, parseOctetFrames, parsePinoLine, severityOfPinoLevel, truncateUtf8 } from './rfc5424.js';
 
-
 describe('RFC 5424 formatting', () => {
   it('writes PRI = facility × 8 + severity, a UTC timestamp and the header fields', () => {
-    const line = formatRfc5424({ facility: FACILITY.local2, severity: 6, time: Date.UTC(2024, 0, 2, 3, 4, 5, 678), hostname: 'node-1', appName: 'openmeet-node', procId: '42', msgId: 'conference', msg: 'INFO node.conference Message="hi"' });
+    const line = formatRfc5424({
+      facility: FACILITY.local2,
+      severity: 6,
+      time: Date.UTC(2024, 0, 2, 3, 4, 5, 678),
+      hostname: 'node-1',
+      appName: 'openmeet-node',
+      procId: '42',
+      msgId: 'conference',
+      msg: 'INFO node.conference Message="hi"',
+    });
     expect(line).toBe('<150>1 2024-01-02T03:04:05.678Z node-1 openmeet-node 42 conference - INFO node.conference Message="hi"');
     expect(RFC5424.test(line)).toBe(true);
   });
 
   it('replaces spaces and non-ASCII in header fields and writes - for an empty one', () => {
-    const line = formatRfc5424({ facility: FACILITY.local7, severity: 3, time: 0, hostname: 'my node é', appName: 'a'.repeat(60), procId: '1', msgId: '', msg: 'x' });
+    const line = formatRfc5424({
+      facility: FACILITY.local7,
+      severity: 3,
+      time: 0,
+      hostname: 'my node é',
+      appName: 'a'.repeat(60),
+      procId: '1',
+      msgId: '',
+      msg: 'x',
+    });
     const m = RFC5424.exec(line)!;
     expect(m[1]).toBe(String(23 * 8 + 3));
     expect(m[3]).toBe('my_node__');
@@ -24,10 +41,24 @@ describe('RFC 5424 formatting', () => {
   });
 
   it('turns a pino line into the guide\'s "level name details" with secrets redacted', () => {
-    const line = JSON.stringify({ level: 40, time: 1, pid: 9, hostname: 'h', name: 'node', node: 'n1', part: 'client-api', alias: 'meet "x"', pin: '1234', nested: { password: 'pw', ok: 1 }, msg: 'two\nlines' });
+    const line = JSON.stringify({
+      level: 40,
+      time: 1,
+      pid: 9,
+      hostname: 'h',
+      name: 'node',
+      node: 'n1',
+      part: 'client-api',
+      alias: 'meet "x"',
+      pin: '1234',
+      nested: { password: 'pw', ok: 1 },
+      msg: 'two\nlines',
+    });
     const p = parsePinoLine(line)!;
     expect(p).toMatchObject({ level: 40, time: 1, module: 'node.client-api', part: 'client-api' });
-    expect(p.text).toBe(`WARNING node.client-api Message="two\\nlines" alias="meet \\"x\\"" pin="${REDACTED}" nested="{\\"password\\":\\"${REDACTED}\\",\\"ok\\":1}"`);
+    expect(p.text).toBe(
+      `WARNING node.client-api Message="two\\nlines" alias="meet \\"x\\"" pin="${REDACTED}" nested="{\\"password\\":\\"${REDACTED}\\",\\"ok\\":1}"`,
+    );
     expect(p.text).not.toContain('1234');
     expect(p.text).not.toContain('"pw');
     expect(parsePinoLine('not json')).toBeNull();

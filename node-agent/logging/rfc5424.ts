@@ -119,8 +119,13 @@ function redact(value: unknown, depth = 0): unknown {
 
 /** `"..."` with backslash, quote and control characters escaped, so one message stays one line. */
 function quote(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/[\x00-\x1f\x7f]/g, ' ')}"`;
+  const escaped = s
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f]/g, ' ');
+  return `"${escaped}"`;
 }
 
 /** pino's own fields, and the bindings that become the header or the module name. */
@@ -160,7 +165,7 @@ export function parsePinoLine(line: string): ParsedLogLine | null {
       continue;
     }
     const safe = redact(v);
-    details.push(`${k}=${quote(typeof safe === 'string' ? safe : JSON.stringify(safe) ?? '')}`);
+    details.push(`${k}=${quote(typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? ''))}`);
   }
   return { level, time, module, part, text: `${levelName(level)} ${module} ${details.join(' ')}` };
 }

@@ -46,7 +46,15 @@ describe('conferencing node → remote syslog servers', () => {
   /** Waits (≤ 1 s, the guide's push time) until the node sends to exactly these servers. */
   const sendingTo = async (keys: string[]) => {
     const t0 = Date.now();
-    await until(() => node.syslog.stats().map((s) => s.key).sort(), (k) => JSON.stringify(k) === JSON.stringify([...keys].sort()), 1_000);
+    await until(
+      () =>
+        node.syslog
+          .stats()
+          .map((s) => s.key)
+          .sort(),
+      (k) => JSON.stringify(k) === JSON.stringify([...keys].sort()),
+      1_000,
+    );
     return Date.now() - t0;
   };
   const lines = (r: Receiver, text: string) => r.messages.filter((m) => m.includes(text));
@@ -54,7 +62,14 @@ describe('conferencing node → remote syslog servers', () => {
   const ended = (conference: string) => `Message="conference instance ended" conference="${conference}"`;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     node = await NodeAgent.start({
       name: NODE,
       managementUrl: server.url,
@@ -65,12 +80,21 @@ describe('conferencing node → remote syslog servers', () => {
       mediaPortRange: [45800, 45899],
       logger: pino({ level: 'silent' }),
     });
-    await until(() => node.link.connected && node.link.config !== null, (c) => c);
+    await until(
+      () => node.link.connected && node.link.config !== null,
+      (c) => c,
+    );
     const nodes = await (await rest('GET', 'worker_vm/')).json();
     locationUri = nodes.objects.find((n: { name: string }) => n.name === NODE).system_location;
-    for (const [name, alias] of [['Syslog Room', 'syslog.room'], ['Second Room', 'second.room']] as const) {
+    for (const [name, alias] of [
+      ['Syslog Room', 'syslog.room'],
+      ['Second Room', 'second.room'],
+    ] as const) {
       await create('conference', { name, aliases: [{ alias }] });
-      await until(() => node.manager.directory.lookup(alias), (s) => s !== undefined);
+      await until(
+        () => node.manager.directory.lookup(alias),
+        (s) => s !== undefined,
+      );
     }
   });
   afterAll(async () => {
@@ -79,25 +103,38 @@ describe('conferencing node → remote syslog servers', () => {
     for (const r of receivers) await r.close().catch(() => {});
   });
 
-  it('sends the support log (local2) to the location\'s UDP and TCP servers, follows changes, and survives a dead server', async () => {
+  it("sends the support log (local2) to the location's UDP and TCP servers, follows changes, and survives a dead server", async () => {
     const udp = await udpReceiver();
     const tcp = await streamReceiver();
     const udp2 = await udpReceiver();
     receivers.push(udp, tcp, udp2);
     const udpServer = await create('syslog_server', { address: '127.0.0.1', port: udp.port, transport: 'udp', support_log: true });
     const tcpServer = await create('syslog_server', { address: '127.0.0.1', port: tcp.port, transport: 'tcp', support_log: true, web_log: true });
-    const turn = await create('turn_server', { name: 'TURN', address: 'turn.example.com', server_type: 'namepsw', transport_type: 'udp', username: 'alice', password: TURN_PASSWORD });
+    const turn = await create('turn_server', {
+      name: 'TURN',
+      address: 'turn.example.com',
+      server_type: 'namepsw',
+      transport_type: 'udp',
+      username: 'alice',
+      password: TURN_PASSWORD,
+    });
     expect(node.syslog.stats()).toEqual([]);
 
     // Added: both servers receive the node's log within a second.
     await rest('PATCH', locationUri, { syslog_servers: [udpServer, tcpServer], client_turn_servers: [turn] });
     expect(await sendingTo([`udp://127.0.0.1:${udp.port}`, `tcp://127.0.0.1:${tcp.port}`])).toBeLessThan(1_000);
-    await until(() => node.manager.location?.clientTurnServers.length, (n) => n === 1);
+    await until(
+      () => node.manager.location?.clientTurnServers.length,
+      (n) => n === 1,
+    );
 
     const first = await joinAs('syslog.room', 'Alice');
     expect(first.turn[0]!.credential).toBe(TURN_PASSWORD); // the secret is in play on the node
     for (const r of [udp, tcp]) {
-      await until(() => lines(r, started('Syslog Room')).length, (n) => n === 1);
+      await until(
+        () => lines(r, started('Syslog Room')).length,
+        (n) => n === 1,
+      );
       const m = RFC5424.exec(lines(r, started('Syslog Room'))[0]!);
       expect(m, lines(r, started('Syslog Room'))[0]).not.toBeNull();
       expect(m![1]).toBe(String(18 * 8 + 6)); // facility local2, severity informational
@@ -112,15 +149,24 @@ describe('conferencing node → remote syslog servers', () => {
     expect(await sendingTo([`udp://127.0.0.1:${udp2.port}`, `tcp://127.0.0.1:${tcp.port}`])).toBeLessThan(1_000);
     const udpCount = udp.messages.length;
     await leave('syslog.room', first.token);
-    await until(() => lines(tcp, ended('Syslog Room')).length, (n) => n === 1);
-    await until(() => lines(udp2, ended('Syslog Room')).length, (n) => n === 1);
+    await until(
+      () => lines(tcp, ended('Syslog Room')).length,
+      (n) => n === 1,
+    );
+    await until(
+      () => lines(udp2, ended('Syslog Room')).length,
+      (n) => n === 1,
+    );
 
     // Removed from the location: it receives nothing more.
     await rest('PATCH', locationUri, { syslog_servers: [tcpServer] });
     expect(await sendingTo([`tcp://127.0.0.1:${tcp.port}`])).toBeLessThan(1_000);
     const udp2Count = udp2.messages.length;
     const second = await joinAs('second.room', 'Bob');
-    await until(() => lines(tcp, started('Second Room')).length, (n) => n === 1);
+    await until(
+      () => lines(tcp, started('Second Room')).length,
+      (n) => n === 1,
+    );
     await new Promise((r) => setTimeout(r, 200));
     expect(udp.messages.length).toBe(udpCount);
     expect(udp2.messages.length).toBe(udp2Count);
@@ -128,14 +174,21 @@ describe('conferencing node → remote syslog servers', () => {
     // A dead syslog server does not break the node: it answers, and catches up when the server is back.
     const port = tcp.port;
     await tcp.close();
-    await until(() => node.syslog.stats()[0]!.connected, (c) => !c);
+    await until(
+      () => node.syslog.stats()[0]!.connected,
+      (c) => !c,
+    );
     await leave('second.room', second.token);
     const third = await joinAs('syslog.room', 'Carol');
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     await leave('syslog.room', third.token);
     const back = await streamReceiver({ port });
     receivers.push(back);
-    await until(() => lines(back, ended('Syslog Room')).length, (n) => n === 1, 5_000);
+    await until(
+      () => lines(back, ended('Syslog Room')).length,
+      (n) => n === 1,
+      5_000,
+    );
     expect(lines(back, ended('Second Room'))).toHaveLength(1);
 
     // Never a secret, on any server.
@@ -156,7 +209,10 @@ describe('conferencing node → remote syslog servers', () => {
     expect(node.link.config?.location?.syslogServers.map((s) => s.port).sort()).toEqual([tcp.port, udp.port].sort());
     const p = await joinAs('syslog.room', 'Dave');
     await leave('syslog.room', p.token);
-    await until(() => lines(udp, ended('Syslog Room')).length, (n) => n === 1);
+    await until(
+      () => lines(udp, ended('Syslog Room')).length,
+      (n) => n === 1,
+    );
     expect(tcp.connections()).toBe(0);
     expect(tcp.messages).toEqual([]);
   });

@@ -119,7 +119,11 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
     if (this.stopped) return;
     const url = this.opts.managementUrl.replace(/^http/, 'ws').replace(/\/$/, '') + NODE_WS_PATH;
     const trust = this.opts.managementTls;
-    const ws = new WebSocket(url, { handshakeTimeout: 5_000, ...(trust?.ca ? { ca: trust.ca } : {}), ...(trust?.fingerprint ? { rejectUnauthorized: false } : {}) });
+    const ws = new WebSocket(url, {
+      handshakeTimeout: 5_000,
+      ...(trust?.ca ? { ca: trust.ca } : {}),
+      ...(trust?.fingerprint ? { rejectUnauthorized: false } : {}),
+    });
     this.ws = ws;
     if (trust?.fingerprint) {
       // Checked before the first frame either way: a server with another certificate gets nothing.

@@ -20,7 +20,8 @@ describe('managementGet over HTTPS with the node link’s trust', () => {
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/theme`;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
-  const get = (trust?: { ca?: string; fingerprint?: string }) => managementGet(url, { 'x-node-session': 's3cret' }, { trust, timeoutMs: 5_000, maxBytes: 1_000 });
+  const get = (trust?: { ca?: string; fingerprint?: string }) =>
+    managementGet(url, { 'x-node-session': 's3cret' }, { trust, timeoutMs: 5_000, maxBytes: 1_000 });
 
   it('fetches from a server showing the pinned certificate, or one signed by the given CA', async () => {
     const pinned = await get({ fingerprint: fingerprintOf(cert.certificate) });

@@ -21,7 +21,11 @@ const normalise = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
  * fingerprint is checked before the request is written, so a server with another certificate
  * never sees the node's credentials. Bodies above `maxBytes` are refused.
  */
-export function managementGet(url: string, headers: Record<string, string>, opts: { trust?: ManagementTrust; timeoutMs: number; maxBytes: number }): Promise<ManagementResponse> {
+export function managementGet(
+  url: string,
+  headers: Record<string, string>,
+  opts: { trust?: ManagementTrust; timeoutMs: number; maxBytes: number },
+): Promise<ManagementResponse> {
   const u = new URL(url);
   const tls = u.protocol === 'https:';
   const trust = opts.trust;

@@ -50,7 +50,9 @@ describe('ActiveSpeakerDetector', () => {
 
   it('reports a change once', () => {
     const d = new ActiveSpeakerDetector();
-    const changes = times(10, ['c']).map((t) => d.update(new Set(t), ['a', 'b', 'c'])).filter((x) => x !== undefined);
+    const changes = times(10, ['c'])
+      .map((t) => d.update(new Set(t), ['a', 'b', 'c']))
+      .filter((x) => x !== undefined);
     expect(changes).toEqual(['c']);
   });
 });

@@ -32,7 +32,7 @@ describe('mayReceive (multi-stream: one stream per participant)', () => {
 });
 
 describe('chooseSpeakerSource (single-stream voice switching)', () => {
-  const stateOf = (pid: string): MediaParticipantState => ({ role: pid.startsWith('g') ? 'guest' : 'host', held: pid === 'x', });
+  const stateOf = (pid: string): MediaParticipantState => ({ role: pid.startsWith('g') ? 'guest' : 'host', held: pid === 'x' });
   const pick = (viewer: string, speakerOrder: string[], publishers: string[], mode: MediaMode = 'conference', hostSendsVideo = true) =>
     chooseSpeakerSource({ mode, viewer, speakerOrder, publishers, hostSendsVideo, stateOf });
 
@@ -52,9 +52,15 @@ describe('chooseSpeakerSource (single-stream voice switching)', () => {
 });
 
 describe('meeting control in the forwarding policy', () => {
-  const states: Record<string, Partial<MediaParticipantState>> = { muted: { muted: true }, blind: { videoMuted: true }, s1: { spotlight: 200 }, s2: { spotlight: 100 } };
+  const states: Record<string, Partial<MediaParticipantState>> = {
+    muted: { muted: true },
+    blind: { videoMuted: true },
+    s1: { spotlight: 200 },
+    s2: { spotlight: 100 },
+  };
   const stateOf = (pid: string): MediaParticipantState => ({ role: 'host', held: false, ...states[pid] });
-  const may = (sender: string, kind: MediaKind, presentation = false) => mayReceive({ mode: 'conference', viewer: 'v', sender, kind, presentation, hostSendsVideo: true, stateOf });
+  const may = (sender: string, kind: MediaKind, presentation = false) =>
+    mayReceive({ mode: 'conference', viewer: 'v', sender, kind, presentation, hostSendsVideo: true, stateOf });
 
   it('an administratively muted participant is heard by nobody but still seen; a video-muted one is heard, not seen, their presentation still shown', () => {
     expect(may('muted', 'audio')).toBe(false);
@@ -64,15 +70,18 @@ describe('meeting control in the forwarding policy', () => {
     expect(may('blind', 'video', true)).toBe(true);
   });
   it('a viewer denied presentation receipt (denyrxpresentation) gets no presentation, still cameras and sound; others still get it', () => {
-    const deniedState = (pid: string): MediaParticipantState => (pid === 'denied' ? { role: 'guest', held: false, rxPresentationDenied: true } : { role: 'host', held: false });
-    const see = (viewer: string, kind: MediaKind, presentation: boolean) => mayReceive({ mode: 'conference', viewer, sender: 'p', kind, presentation, hostSendsVideo: true, stateOf: deniedState });
+    const deniedState = (pid: string): MediaParticipantState =>
+      pid === 'denied' ? { role: 'guest', held: false, rxPresentationDenied: true } : { role: 'host', held: false };
+    const see = (viewer: string, kind: MediaKind, presentation: boolean) =>
+      mayReceive({ mode: 'conference', viewer, sender: 'p', kind, presentation, hostSendsVideo: true, stateOf: deniedState });
     expect(see('denied', 'video', true)).toBe(false);
     expect(see('denied', 'video', false)).toBe(true);
     expect(see('denied', 'audio', false)).toBe(true);
     expect(see('other', 'video', true)).toBe(true);
   });
   it('single-stream: the earliest spotlit publisher is shown before any speaker', () => {
-    const pick = (speakerOrder: string[], publishers: string[]) => chooseSpeakerSource({ mode: 'conference', viewer: 'v', speakerOrder, publishers, hostSendsVideo: true, stateOf });
+    const pick = (speakerOrder: string[], publishers: string[]) =>
+      chooseSpeakerSource({ mode: 'conference', viewer: 'v', speakerOrder, publishers, hostSendsVideo: true, stateOf });
     expect(pick(['a'], ['a', 's1', 's2'])).toBe('s2');
     expect(pick(['a'], ['a', 's1'])).toBe('s1');
     expect(pick(['a'], ['a', 'b'])).toBe('a');

@@ -108,7 +108,6 @@ export interface CallLeg {
   on<E extends keyof CallLegEvents>(event: E, listener: (...args: CallLegEvents[E]) => void): this;
 }
 
-
 /** A mediasoup JSON object passed through to multi-stream clients unchanged (capabilities, ICE, DTLS, RTP parameters). */
 export type MediaJson = Record<string, unknown>;
 

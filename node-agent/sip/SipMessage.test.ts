@@ -46,20 +46,41 @@ describe('SIP message parser', () => {
   });
 
   it('never throws anything but SipParseError, whatever the bytes (fuzz)', () => {
-    const lines = fc.array(fc.oneof(fc.string(), fc.constantFrom('Via: SIP/2.0/UDP h;branch=z9hG4bKx', 'CSeq: 1 INVITE', 'Call-ID: 1', 'From: <sip:a@b>', 'To: <sip:c@d>', 'Content-Length: 3', 'l: 99999999', ' folded', ':')), { maxLength: 12 });
+    const lines = fc.array(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          'Via: SIP/2.0/UDP h;branch=z9hG4bKx',
+          'CSeq: 1 INVITE',
+          'Call-ID: 1',
+          'From: <sip:a@b>',
+          'To: <sip:c@d>',
+          'Content-Length: 3',
+          'l: 99999999',
+          ' folded',
+          ':',
+        ),
+      ),
+      { maxLength: 12 },
+    );
     fc.assert(
-      fc.property(fc.constantFrom('INVITE sip:a@b SIP/2.0', 'SIP/2.0 200 OK', 'BYE x SIP/2.0', ''), lines, fc.uint8Array({ maxLength: 40 }), (start, hs, tail) => {
-        const buf = Buffer.concat([Buffer.from([start, ...hs].join('\r\n') + '\r\n\r\n'), Buffer.from(tail)]);
-        try {
-          const m = parseSipMessage(buf);
-          // Whatever parses serializes and parses again the same.
-          expect(parseSipMessage(serializeSipMessage(m))).toEqual(m);
-        } catch (e) {
-          if (!(e instanceof SipParseError)) throw e;
-        }
-        const n = frameLength(buf);
-        expect(n === -1 || (n >= 0 && n <= buf.length)).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom('INVITE sip:a@b SIP/2.0', 'SIP/2.0 200 OK', 'BYE x SIP/2.0', ''),
+        lines,
+        fc.uint8Array({ maxLength: 40 }),
+        (start, hs, tail) => {
+          const buf = Buffer.concat([Buffer.from([start, ...hs].join('\r\n') + '\r\n\r\n'), Buffer.from(tail)]);
+          try {
+            const m = parseSipMessage(buf);
+            // Whatever parses serializes and parses again the same.
+            expect(parseSipMessage(serializeSipMessage(m))).toEqual(m);
+          } catch (e) {
+            if (!(e instanceof SipParseError)) throw e;
+          }
+          const n = frameLength(buf);
+          expect(n === -1 || (n >= 0 && n <= buf.length)).toBe(true);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -7,7 +7,18 @@ import { z } from 'zod';
  */
 
 /** Compact header forms (RFC 3261 §7.3.3) → full names, all kept lower case. */
-const COMPACT: Record<string, string> = { v: 'via', f: 'from', t: 'to', i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type', k: 'supported', s: 'subject', e: 'content-encoding' };
+const COMPACT: Record<string, string> = {
+  v: 'via',
+  f: 'from',
+  t: 'to',
+  i: 'call-id',
+  m: 'contact',
+  l: 'content-length',
+  c: 'content-type',
+  k: 'supported',
+  s: 'subject',
+  e: 'content-encoding',
+};
 
 /** Largest message we read: bigger ones are refused with 413 (UDP) or the connection closed (TCP). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;

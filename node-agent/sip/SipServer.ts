@@ -3,7 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
-import { frameLength, headerParam, makeResponse, MAX_MESSAGE_BYTES, parseSipMessage, SipParseError, serializeSipMessage, uriUser, type SipRequest, type SipResponse } from './SipMessage.js';
+import {
+  frameLength,
+  headerParam,
+  makeResponse,
+  MAX_MESSAGE_BYTES,
+  parseSipMessage,
+  SipParseError,
+  serializeSipMessage,
+  uriUser,
+  type SipRequest,
+  type SipResponse,
+} from './SipMessage.js';
 
 /** RFC 3261 timer values (§17, Table 4). */
 export const T1 = 500;
@@ -173,7 +184,15 @@ export class SipServer {
         if (!(err instanceof SipParseError)) throw err;
         this.log.info({ peer: `${peer.address}:${peer.port}`, reason: err.message }, 'Malformed SIP message');
         if (err.partial && err.partial.method !== 'ACK' && err.partial.headers.get('via')?.length && err.partial.headers.get('call-id')) {
-          this.reply(peer, makeResponse({ headers: err.partial.headers }, err.status, err.status === 413 ? 'Request Entity Too Large' : `Bad Request (${err.message})`, randomTag()));
+          this.reply(
+            peer,
+            makeResponse(
+              { headers: err.partial.headers },
+              err.status,
+              err.status === 413 ? 'Request Entity Too Large' : `Bad Request (${err.message})`,
+              randomTag(),
+            ),
+          );
         }
         return;
       }
@@ -212,7 +231,11 @@ export class SipServer {
     const cached = this.answered.get(key);
     if (cached) return this.send(peer, cached.response); // a retransmission: the same answer
     let response: SipResponse;
-    if (req.method === 'OPTIONS') response = makeResponse(req, 200, 'OK', randomTag(), [['Allow', ALLOW], ['Accept', 'application/sdp']]);
+    if (req.method === 'OPTIONS')
+      response = makeResponse(req, 200, 'OK', randomTag(), [
+        ['Allow', ALLOW],
+        ['Accept', 'application/sdp'],
+      ]);
     else if (req.method === 'BYE') response = makeResponse(req, 481, 'Call/Transaction Does Not Exist');
     else response = makeResponse(req, 405, 'Method Not Allowed', randomTag(), [['Allow', ALLOW]]);
     const sent = this.reply(peer, response);
@@ -262,7 +285,8 @@ export class SipServer {
       this.log.info({ alias: attempt.alias, from: participant, peer: peer.address }, 'SIP call to an alias that matched nothing');
       return { status: 404, reason: 'Not Found' };
     }
-    if (!this.opts.onServiceInvite) return { status: 480, reason: 'Temporarily Unavailable', extra: [['Warning', '399 openmeet "SIP media is not available on this node yet"']] };
+    if (!this.opts.onServiceInvite)
+      return { status: 480, reason: 'Temporarily Unavailable', extra: [['Warning', '399 openmeet "SIP media is not available on this node yet"']] };
     const answer = await this.opts.onServiceInvite({ service, alias, pin, request: req, remoteAddress: peer.address });
     return { status: answer.status, reason: answer.reason };
   }

@@ -12,7 +12,11 @@ const scenario = (name: string) => join(import.meta.dirname, 'sipp', name);
 
 async function sipp(name: string, port: number, service: string): Promise<number> {
   try {
-    await run('sipp', ['-sf', scenario(name), `127.0.0.1:${port}`, '-s', service, '-m', '1', '-p', '0', '-i', '127.0.0.1', '-nostdin', '-timeout', '10s', '-timeout_error'], { timeout: 20_000 });
+    await run(
+      'sipp',
+      ['-sf', scenario(name), `127.0.0.1:${port}`, '-s', service, '-m', '1', '-p', '0', '-i', '127.0.0.1', '-nostdin', '-timeout', '10s', '-timeout_error'],
+      { timeout: 20_000 },
+    );
     return 0;
   } catch (err) {
     return (err as { code?: number }).code ?? -1;
@@ -24,7 +28,19 @@ function baresipDial(uri: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'om-baresip-'));
   writeFileSync(
     join(dir, 'config'),
-    ['sip_listen 127.0.0.1:0', 'audio_source ausine,600', `audio_player aufile,${join(dir, 'heard.wav')}`, 'module_path /usr/lib/baresip/modules', 'module stdio.so', 'module g711.so', 'module ausine.so', 'module aufile.so', 'module_app account.so', 'module_app menu.so', ''].join('\n'),
+    [
+      'sip_listen 127.0.0.1:0',
+      'audio_source ausine,600',
+      `audio_player aufile,${join(dir, 'heard.wav')}`,
+      'module_path /usr/lib/baresip/modules',
+      'module stdio.so',
+      'module g711.so',
+      'module ausine.so',
+      'module aufile.so',
+      'module_app account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
   );
   writeFileSync(join(dir, 'accounts'), '<sip:phone@127.0.0.1>;regint=0\n');
   return new Promise((resolve) => {
@@ -50,7 +66,10 @@ describe('SIP on an enrolled node', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { sipPort: 0 } });
     await platform.rest('POST', 'conference/', { name: "Alice's VMR", aliases: [{ alias: 'meet.alice' }], pin: '1234' });
-    await until(() => platform.node.manager.directory.lookup('meet.alice'), (s) => s !== undefined);
+    await until(
+      () => platform.node.manager.directory.lookup('meet.alice'),
+      (s) => s !== undefined,
+    );
     port = platform.node.sip!.port!;
   }, 60_000);
   afterAll(() => platform?.stop());

@@ -16,7 +16,32 @@ const scenarios = join(import.meta.dirname, 'sipp');
 /** Runs one sipp scenario once against the node; resolves with sipp's exit code (0: every step as scripted). */
 async function sipp(scenario: string, port: number, service: string, transport: 'u1' | 't1' = 'u1'): Promise<number> {
   try {
-    await run('sipp', ['-sf', join(scenarios, scenario), `127.0.0.1:${port}`, '-s', service, '-t', transport, '-m', '1', '-p', '0', '-i', '127.0.0.1', '-nostdin', '-timeout', '10s', '-timeout_error', '-trace_err', '-error_file', '/dev/stderr'], { timeout: 20_000 });
+    await run(
+      'sipp',
+      [
+        '-sf',
+        join(scenarios, scenario),
+        `127.0.0.1:${port}`,
+        '-s',
+        service,
+        '-t',
+        transport,
+        '-m',
+        '1',
+        '-p',
+        '0',
+        '-i',
+        '127.0.0.1',
+        '-nostdin',
+        '-timeout',
+        '10s',
+        '-timeout_error',
+        '-trace_err',
+        '-error_file',
+        '/dev/stderr',
+      ],
+      { timeout: 20_000 },
+    );
     return 0;
   } catch (err) {
     return (err as { code?: number }).code ?? -1;
@@ -56,14 +81,23 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
         version: 'v1',
         generatedAt: new Date().toISOString(),
         node: { id: 1, name: 'node1', systemLocation: 'Oslo' },
-        services: [{ id: 7, name: 'Alice', serviceType: 'conference', pin: '1234', guestPin: '', allowGuests: false, participantLimit: null, aliases: ['meet.alice'] }],
+        services: [
+          { id: 7, name: 'Alice', serviceType: 'conference', pin: '1234', guestPin: '', allowGuests: false, participantLimit: null, aliases: ['meet.alice'] },
+        ],
       }),
     );
     const log = pino({ level: 'silent' });
     breakIn = new BreakInResistance(log);
     breakIn.configure({ ...DEFAULT_POLICY, maxScanAttemptsPerWindow: 3 });
     holdInvite = undefined;
-    server = new SipServer({ host: '127.0.0.1', port: 0, directory, breakIn, log, onServiceInvite: (call) => (holdInvite ? holdInvite(call) : Promise.resolve({ status: 480, reason: 'Temporarily Unavailable' })) });
+    server = new SipServer({
+      host: '127.0.0.1',
+      port: 0,
+      directory,
+      breakIn,
+      log,
+      onServiceInvite: (call) => (holdInvite ? holdInvite(call) : Promise.resolve({ status: 480, reason: 'Temporarily Unavailable' })),
+    });
     port = await server.start();
   });
   afterEach(async () => {
@@ -111,7 +145,11 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     const answers: string[] = [];
     sock.on('message', (m) => answers.push(m.toString()));
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-    sock.send(`INVITE sip:nobody@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKg;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:nobody@127.0.0.1>\r\nCall-ID: g-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`, port, '127.0.0.1');
+    sock.send(
+      `INVITE sip:nobody@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKg;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:nobody@127.0.0.1>\r\nCall-ID: g-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`,
+      port,
+      '127.0.0.1',
+    );
     await new Promise((r) => setTimeout(r, 1700)); // 0, T1, 3·T1: three 404s
     sock.close();
     expect(answers.filter((a) => a.startsWith('SIP/2.0 404')).length).toBeGreaterThanOrEqual(3);
@@ -146,7 +184,12 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     expect(await sipp('malformed.xml', port, 'meet.alice', 'u1')).toBe(0);
     expect(await sipp('malformed.xml', port, 'meet.alice', 't1')).toBe(0);
     // No Call-ID: answered 400 (Via readable).
-    expect(await udpExchange(port, 'OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKm\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: m\r\nCSeq: x OPTIONS\r\n\r\n')).toMatch(/^SIP\/2\.0 400 /);
+    expect(
+      await udpExchange(
+        port,
+        'OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKm\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: m\r\nCSeq: x OPTIONS\r\n\r\n',
+      ),
+    ).toMatch(/^SIP\/2\.0 400 /);
     // Garbage, a bad request line and an oversize datagram: nothing to answer to, dropped.
     expect(await udpExchange(port, Buffer.from([0, 1, 2, 255, 13, 10, 13, 10]), 300)).toBeUndefined();
     expect(await udpExchange(port, 'HELLO\r\n\r\n', 300)).toBeUndefined();

@@ -26,7 +26,10 @@ export function windowQuality(packetLossPercent: number, jitterMs: number): Call
  * three differ the guide allows any of them; we show the most recent.
  */
 export function currentQuality(windows: readonly Pick<QualityWindow, 'quality'>[]): CallQuality {
-  const recent = windows.slice(-CURRENT_WINDOWS).map((w) => w.quality).filter((q) => q !== '0_unknown');
+  const recent = windows
+    .slice(-CURRENT_WINDOWS)
+    .map((w) => w.quality)
+    .filter((q) => q !== '0_unknown');
   if (recent.length === 0) return '0_unknown';
   const counts = new Map<CallQuality, number>();
   for (const q of recent) counts.set(q, (counts.get(q) ?? 0) + 1);

@@ -89,7 +89,12 @@ describe('media statistics and call quality (real mediasoup)', () => {
     // Under 20 s of call: Unknown (guide).
     expect(of('a').callQuality).toBe('0_unknown');
     // Reports carry everyone, in the protocol's shape.
-    expect(reports.at(-1)!.map((p) => p.participantId).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      reports
+        .at(-1)!
+        .map((p) => p.participantId)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
 
     // Two clean windows. (Good; a loopback on a machine busy with other tests may drop a packet: OK at worst.)
     const fine = ['1_good', '2_ok'];

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { MediaStream } from '../../shared/node-protocol/mediaStatus.js';
 import { callType, capacityFor, TOKENS } from './NodeLoad.js';
 
-const dir = (resolution?: string) => ({ bitrate: 100, packets: 10, packetsLost: 0, packetLoss: 0, windowedPacketLoss: 0, ...(resolution ? { resolution } : {}) });
+const dir = (resolution?: string) => ({
+  bitrate: 100,
+  packets: 10,
+  packetsLost: 0,
+  packetLoss: 0,
+  windowedPacketLoss: 0,
+  ...(resolution ? { resolution } : {}),
+});
 const stream = (type: MediaStream['type'], rx?: string | null, tx?: string | null): MediaStream => ({
   id: type,
   type,

@@ -32,14 +32,25 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
   const api = async (path: string, init: { token?: string; body?: unknown; pin?: string; method?: string } = {}) => {
     const res = await fetch(`${node.url}/api/client/v2/conferences/s.room/${path}`, {
       method: init.method ?? 'POST',
-      headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.token ? { token: init.token } : {}), ...(init.pin ? { pin: init.pin } : {}) },
+      headers: {
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.token ? { token: init.token } : {}),
+        ...(init.pin ? { pin: init.pin } : {}),
+      },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
     });
     return { status: res.status, json: (await res.json()) as { status: string; result: unknown } };
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     // What reaches the server's live status, after the server has validated it against the protocol.
     const apply = server.status.apply.bind(server.status);
     server.status.apply = (nodeId, msg) => {
@@ -66,7 +77,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
       body: JSON.stringify({ name: 'Status room', aliases: [{ alias: 's.room' }], pin: '1234', allow_guests: true, guest_pin: '' }),
     });
     expect(r.status).toBe(201);
-    await until(() => node.manager.directory.lookup('s.room'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('s.room'),
+      (s) => s !== undefined,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -75,7 +89,8 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     await server?.stop();
   });
 
-  const of = <T extends NodeToServer['type']>(type: T) => received.filter((r) => r.msg.type === type) as { at: number; msg: Extract<NodeToServer, { type: T }> }[];
+  const of = <T extends NodeToServer['type']>(type: T) =>
+    received.filter((r) => r.msg.type === type) as { at: number; msg: Extract<NodeToServer, { type: T }> }[];
 
   it('reports load at most 5 s apart, every participant’s streams, and a record when one leaves; answers statistics in the SDK’s shape', async () => {
     const join = async (name: string, pin: string) => {
@@ -96,7 +111,12 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     await clients[1]!.waitFor('the Host heard', () => clients[1]!.toneLevelDb(440) > -40, 20_000);
 
     // Node load: three reports in a row, each within 5 s of the one before (plus delivery slack).
-    const loads = await until(() => of('node_load'), (l) => l.filter((x) => x.msg.load.signalingCount === 2).length >= 3, 20_000, 200);
+    const loads = await until(
+      () => of('node_load'),
+      (l) => l.filter((x) => x.msg.load.signalingCount === 2).length >= 3,
+      20_000,
+      200,
+    );
     const gaps = loads.slice(1).map((l, i) => l.at - loads[i]!.at);
     console.info(`node_load gaps (ms): ${gaps.join(', ')}; last: ${JSON.stringify(loads.at(-1)!.msg.load)}`);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(5_500);
@@ -126,13 +146,16 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     const callPath = `participants/${guest.participant_uuid}/calls/${leg.id}/statistics`;
     const got = await api(callPath, { token: guest.token, method: 'GET' });
     expect(got.status).toBe(200);
-    expect(validateStatisticsBody(got.json.result), JSON.stringify(Reflect.get(validateStatisticsBody, "errors"))).toBe(true);
+    expect(validateStatisticsBody(got.json.result), JSON.stringify(Reflect.get(validateStatisticsBody, 'errors'))).toBe(true);
     const measured = callStatistics.parse(got.json.result);
     expect(measured.audio).toMatchObject({ rx_codec: 'opus', tx_codec: 'opus' });
     expect(measured.audio!.rx_bitrate).toBeGreaterThan(0);
     expect(measured.audio!.tx_packets_sent).toBeGreaterThan(0);
     // POST: the SDK's own report (as pushStatistics builds it) → null, as Pexip; its resolution is kept.
-    const sdkReport = { audio: { tx_bitrate: 32, tx_codec: 'opus', tx_packets_sent: 500 }, video: { tx_bitrate: 300, tx_codec: 'VP8', tx_fps: 25, tx_resolution: '640x360', rx_resolution: '1280x720', rx_fps: 30 } };
+    const sdkReport = {
+      audio: { tx_bitrate: 32, tx_codec: 'opus', tx_packets_sent: 500 },
+      video: { tx_bitrate: 300, tx_codec: 'VP8', tx_fps: 25, tx_resolution: '640x360', rx_resolution: '1280x720', rx_fps: 30 },
+    };
     expect(validateStatisticsBody(sdkReport)).toBe(true);
     expect(await api(callPath, { token: guest.token, body: sdkReport })).toEqual({ status: 200, json: { status: 'success', result: null } });
     expect((await api(callPath, { token: guest.token, body: { audio: { rx_bitrate: 'fast' } } })).status).toBe(400);
@@ -146,22 +169,32 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     // Another participant's call: a Guest may not read it.
     expect((await api(`participants/${host.participant_uuid}/calls/${leg.id}/statistics`, { token: guest.token, method: 'GET' })).status).toBe(403);
     // Per participant, with the guide's call quality (Unknown under 20 s).
-    const perParticipant = participantStatistics.parse((await api(`participants/${guest.participant_uuid}/statistics`, { token: guest.token, method: 'GET' })).json.result);
+    const perParticipant = participantStatistics.parse(
+      (await api(`participants/${guest.participant_uuid}/statistics`, { token: guest.token, method: 'GET' })).json.result,
+    );
     expect(perParticipant.call_quality).toBe('0_unknown');
     expect(perParticipant.media.audio?.tx_codec).toBe('opus');
 
     // A client without a call (multi-stream) reports on itself; not on someone else.
-    expect(await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, body: { video: { tx_resolution: '320x180', tx_fps: 15 } } })).toEqual({ status: 200, json: { status: 'success', result: null } });
+    expect(
+      await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, body: { video: { tx_resolution: '320x180', tx_fps: 15 } } }),
+    ).toEqual({ status: 200, json: { status: 'success', result: null } });
     expect((await api(`participants/${guest.participant_uuid}/statistics`, { token: host.token, body: { video: { tx_resolution: '1x1' } } })).status).toBe(403);
     const hostStats = await until(
-      async () => participantStatistics.parse((await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, method: 'GET' })).json.result),
+      async () =>
+        participantStatistics.parse((await api(`participants/${host.participant_uuid}/statistics`, { token: host.token, method: 'GET' })).json.result),
       (m) => m.media.video?.tx_resolution === '320x180',
       5_000,
       200,
     );
     expect(hostStats.media.video).toMatchObject({ tx_resolution: '320x180', tx_fps: 15 });
     // 320x180 is an SD call in the node's load (guide: SD = half an HD call).
-    await until(() => of('node_load').at(-1)!.msg.load.calls, (c) => c.sd === 1 && c.hd === 1, 12_000, 200);
+    await until(
+      () => of('node_load').at(-1)!.msg.load.calls,
+      (c) => c.sd === 1 && c.hd === 1,
+      12_000,
+      200,
+    );
 
     // /metrics in Prometheus text: every sample line well-formed; the live figures there.
     const text = await (await fetch(`${node.url}/metrics`)).text();
@@ -179,7 +212,11 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
 
     // The Guest leaves: the server gets the record a CDR keeps.
     expect((await api('release_token', { token: guest.token })).status).toBe(200);
-    const left = await until(() => of('participant_left').find((l) => l.msg.participantId === guest.participant_uuid), (l) => l !== undefined, 5_000);
+    const left = await until(
+      () => of('participant_left').find((l) => l.msg.participantId === guest.participant_uuid),
+      (l) => l !== undefined,
+      5_000,
+    );
     const record = left!.msg.record!;
     console.info(`participant_left record: ${JSON.stringify(record).slice(0, 600)}`);
     expect(record.disconnectReason).toBeTruthy();
@@ -190,8 +227,17 @@ describe.each(TEST_DATABASES.slice(0, 1))('node status reports on $name', ({ ope
     expect(record.rxBandwidth).toBeGreaterThan(0);
     // And no later report carries the Guest.
     const after = left!.at;
-    await until(() => of('media_statistics').filter((m) => m.at > after + 200).length, (n) => n >= 1, 5_000, 200);
-    expect(of('media_statistics').filter((m) => m.at > after + 200).every((m) => m.msg.participants.every((p) => p.participantId !== guest.participant_uuid))).toBe(true);
+    await until(
+      () => of('media_statistics').filter((m) => m.at > after + 200).length,
+      (n) => n >= 1,
+      5_000,
+      200,
+    );
+    expect(
+      of('media_statistics')
+        .filter((m) => m.at > after + 200)
+        .every((m) => m.msg.participants.every((p) => p.participantId !== guest.participant_uuid)),
+    ).toBe(true);
   }, 90_000);
 });
 

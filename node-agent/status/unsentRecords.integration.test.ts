@@ -28,9 +28,26 @@ describe('participant records while the management server is unreachable', () =>
   });
 
   it('are sent after the link is back', async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: dbDir }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: dbDir }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     const port = Number(new URL(server.url).port);
-    node = await NodeAgent.start({ name: 'unsent-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir: mkdtempSync(joinPath(tmpdir(), 'om-unsent-')), webRoot: '/nonexistent', mediaWorkers: 1, mediaPortRange: [45400, 45499], logger: silent });
+    node = await NodeAgent.start({
+      name: 'unsent-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: mkdtempSync(joinPath(tmpdir(), 'om-unsent-')),
+      webRoot: '/nonexistent',
+      mediaWorkers: 1,
+      mediaPortRange: [45400, 45499],
+      logger: silent,
+    });
     const n = node;
     await until(() => n.link.connected, Boolean, 10_000);
     const created = await fetch(`${server.url}/api/admin/configuration/v1/conference/`, {
@@ -39,19 +56,37 @@ describe('participant records while the management server is unreachable', () =>
       body: JSON.stringify({ name: 'Unsent room', aliases: [{ alias: 'u.room' }] }),
     });
     expect(created.status).toBe(201);
-    await until(() => n.manager.directory.lookup('u.room'), (s) => s !== undefined);
+    await until(
+      () => n.manager.directory.lookup('u.room'),
+      (s) => s !== undefined,
+    );
     const api = (path: string, token?: string, body: unknown = {}) =>
-      fetch(`${n.url}/api/client/v2/conferences/u.room/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { token } : {}) }, body: JSON.stringify(body) });
+      fetch(`${n.url}/api/client/v2/conferences/u.room/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { token } : {}) },
+        body: JSON.stringify(body),
+      });
     const stay = requestTokenResult.parse(((await (await api('request_token', undefined, { display_name: 'Stays' })).json()) as { result: unknown }).result);
     const leave = requestTokenResult.parse(((await (await api('request_token', undefined, { display_name: 'Leaves' })).json()) as { result: unknown }).result);
     expect(stay.participant_uuid).toBeTruthy();
 
     await server.stop();
     server = undefined;
-    await until(() => n.link.connected, (c) => !c, 10_000);
+    await until(
+      () => n.link.connected,
+      (c) => !c,
+      10_000,
+    );
     expect((await api('release_token', leave.token)).status).toBe(200);
 
-    server = await ManagementServer.start({ port, database: await openDatabase({ dataDir: dbDir }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port,
+      database: await openDatabase({ dataDir: dbDir }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     const received: NodeToServer[] = [];
     const s = server;
     const apply = s.status.apply.bind(s.status);
@@ -59,8 +94,17 @@ describe('participant records while the management server is unreachable', () =>
       received.push(msg);
       apply(nodeId, msg);
     };
-    const left = await until(() => received.find((m) => m.type === 'participant_left' && m.participantId === leave.participant_uuid), (m) => m !== undefined, 30_000, 200);
-    expect(left!.type === 'participant_left' && left!.record).toMatchObject({ disconnectReason: expect.any(String), callQuality: '0_unknown', mediaStreams: [] });
+    const left = await until(
+      () => received.find((m) => m.type === 'participant_left' && m.participantId === leave.participant_uuid),
+      (m) => m !== undefined,
+      30_000,
+      200,
+    );
+    expect(left!.type === 'participant_left' && left!.record).toMatchObject({
+      disconnectReason: expect.any(String),
+      callQuality: '0_unknown',
+      mediaStreams: [],
+    });
     // After the node's resync, which still lists the one who stayed.
     const order = received.map((m) => m.type);
     expect(order.indexOf('status')).toBeLessThan(order.indexOf('participant_left'));
@@ -70,11 +114,22 @@ describe('participant records while the management server is unreachable', () =>
     // The last one leaves while the server is down again: the conference's end comes later, with its time.
     await server.stop();
     server = undefined;
-    await until(() => n.link.connected, (c) => !c, 10_000);
+    await until(
+      () => n.link.connected,
+      (c) => !c,
+      10_000,
+    );
     const endedAt = Date.now();
     expect((await api('release_token', stay.token)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
-    server = await ManagementServer.start({ port, database: await openDatabase({ dataDir: dbDir }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port,
+      database: await openDatabase({ dataDir: dbDir }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     const again: NodeToServer[] = [];
     const s2 = server;
     const apply2 = s2.status.apply.bind(s2.status);
@@ -82,7 +137,12 @@ describe('participant records while the management server is unreachable', () =>
       again.push(msg);
       apply2(nodeId, msg);
     };
-    const ended = await until(() => again.find((m) => m.type === 'conference_ended'), (m) => m !== undefined, 30_000, 200);
+    const ended = await until(
+      () => again.find((m) => m.type === 'conference_ended'),
+      (m) => m !== undefined,
+      30_000,
+      200,
+    );
     const endTime = ended!.type === 'conference_ended' ? Date.parse(ended!.endTime!) : NaN;
     expect(endTime).toBeGreaterThanOrEqual(endedAt - 1_000);
     expect(endTime).toBeLessThan(endedAt + 1_000);

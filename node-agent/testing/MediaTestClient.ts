@@ -108,11 +108,7 @@ export class MediaTestClient {
     // werift delivers a PLI to the receiver when its sender SSRC is a receive SSRC here (see
     // WeriftCallLeg): count those too.
     video.receiver.onRtcp.subscribe((packet) => {
-      if (
-        packet instanceof RtcpPayloadSpecificFeedback &&
-        packet.feedback instanceof PictureLossIndication &&
-        packet.feedback.mediaSsrc === video.sender.ssrc
-      )
+      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof PictureLossIndication && packet.feedback.mediaSsrc === video.sender.ssrc)
         this.pliCount++;
     });
     await this.pc.setLocalDescription(await this.pc.createOffer());

@@ -6,17 +6,7 @@
  * offered to it as SDP. Signalling goes through `SessionSignalling`: in-process over a
  * MultiStreamSession, or over IPC from another process (a client in a network namespace).
  */
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-  useNACK,
-  useOPUS,
-  usePLI,
-  useREMB,
-  useVP8,
-} from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, useNACK, useOPUS, usePLI, useREMB, useVP8 } from 'werift';
 import { z } from 'zod';
 import type { ConsumerInfo, MediaJson, MediaKind, MediaSourceKind, MultiStreamSession, TransportInfo } from '../media/MediaTypes.js';
 import { OpusDecoder } from '../media/audio/OpusDecoder.js';
@@ -152,7 +142,12 @@ export class MultiStreamTestClient {
     pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => this.record(rtp)));
     const offer = consumerOffer({
       ...transportInput(this.recvInfo!),
-      consumers: consumers.map((c) => ({ kind: c.kind, rtpParameters: rtpParameters.parse(c.rtpParameters), streamId: c.participantId, trackId: c.consumerId })),
+      consumers: consumers.map((c) => ({
+        kind: c.kind,
+        rtpParameters: rtpParameters.parse(c.rtpParameters),
+        streamId: c.participantId,
+        trackId: c.consumerId,
+      })),
     });
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());

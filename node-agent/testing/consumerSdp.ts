@@ -81,12 +81,23 @@ export const WERIFT_RTP_CAPABILITIES: types.RtpCapabilities = {
  * WebRtcTransport (ICE-lite, setup:passive: the peer is the DTLS client), and the RTP parameters
  * to `produce` each m-line with. (mediasoup-client does the same for browsers.)
  */
-export function publisherAnswer(t: Omit<ConsumerSdpInput, 'consumers'>, offer: string): { answer: string; dtlsParameters: types.DtlsParameters; produce: { kind: 'audio' | 'video'; rtpParameters: types.RtpParameters }[] } {
+export function publisherAnswer(
+  t: Omit<ConsumerSdpInput, 'consumers'>,
+  offer: string,
+): { answer: string; dtlsParameters: types.DtlsParameters; produce: { kind: 'audio' | 'video'; rtpParameters: types.RtpParameters }[] } {
   const fp = t.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ?? t.dtlsParameters.fingerprints[0];
   if (!fp) throw new Error('transport has no DTLS fingerprint');
   const sections = offer.split(/\r?\n(?=m=)/).slice(1);
   const mids = sections.map((m) => /^a=mid:(\S+)/m.exec(m)?.[1] ?? '');
-  const lines = ['v=0', `o=mediasoup-test ${Date.now()} 1 IN IP4 0.0.0.0`, 's=-', 't=0 0', 'a=ice-lite', `a=group:BUNDLE ${mids.join(' ')}`, 'a=msid-semantic: WMS *'];
+  const lines = [
+    'v=0',
+    `o=mediasoup-test ${Date.now()} 1 IN IP4 0.0.0.0`,
+    's=-',
+    't=0 0',
+    'a=ice-lite',
+    `a=group:BUNDLE ${mids.join(' ')}`,
+    'a=msid-semantic: WMS *',
+  ];
   const produce: { kind: 'audio' | 'video'; rtpParameters: types.RtpParameters }[] = [];
   const udp = t.iceCandidates.filter((c) => c.protocol === 'udp');
   sections.forEach((m, i) => {
@@ -111,7 +122,16 @@ export function publisherAnswer(t: Omit<ConsumerSdpInput, 'consumers'>, offer: s
       kind,
       rtpParameters: {
         mid: mids[i],
-        codecs: [{ mimeType: codec.mimeType, payloadType: pt, clockRate: codec.clockRate, channels: codec.channels, parameters: {}, rtcpFeedback: codec.rtcpFeedback ?? [] }],
+        codecs: [
+          {
+            mimeType: codec.mimeType,
+            payloadType: pt,
+            clockRate: codec.clockRate,
+            channels: codec.channels,
+            parameters: {},
+            rtcpFeedback: codec.rtcpFeedback ?? [],
+          },
+        ],
         headerExtensions: exts,
         encodings: [{ ssrc }],
         rtcp: { cname: /^a=ssrc:\d+ cname:(\S+)/m.exec(m)?.[1] ?? 'werift', reducedSize: true },

@@ -11,7 +11,8 @@ import { until } from '../../shared/testing/until.js';
  */
 
 /** RFC 5424 §6 header, no structured data: PRI, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID, MSG. */
-export const RFC5424 = /^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)) ([\x21-\x7e]{1,255}) ([\x21-\x7e]{1,48}) ([\x21-\x7e]{1,128}) ([\x21-\x7e]{1,32}) - (.*)$/s;
+export const RFC5424 =
+  /^<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)) ([\x21-\x7e]{1,255}) ([\x21-\x7e]{1,48}) ([\x21-\x7e]{1,128}) ([\x21-\x7e]{1,32}) - (.*)$/s;
 
 export interface Receiver {
   readonly port: number;

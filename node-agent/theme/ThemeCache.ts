@@ -183,7 +183,11 @@ export class ThemeCache {
   ): Promise<{ data: Uint8Array; theme: LoadedTheme; etag: string | null } | 'unchanged' | 'gone' | 'failed'> {
     const url = `${this.opts.managementUrl.replace(/\/$/, '')}${NODE_THEMES_PATH}/${name}`;
     try {
-      const res = await managementGet(url, { ...this.credentials(), ...(etag ? { 'if-none-match': etag } : {}) }, { trust: this.opts.managementTls, timeoutMs: 30_000, maxBytes: MAX_UNPACKED_BYTES });
+      const res = await managementGet(
+        url,
+        { ...this.credentials(), ...(etag ? { 'if-none-match': etag } : {}) },
+        { trust: this.opts.managementTls, timeoutMs: 30_000, maxBytes: MAX_UNPACKED_BYTES },
+      );
       if (res.status === 304) return 'unchanged';
       if (res.status === 404) return 'gone'; // deleted meanwhile: the next snapshot no longer lists it
       if (res.status !== 200) {

@@ -64,7 +64,14 @@ const vertical = (icon: string, label?: string): DefaultScreen => ({
 });
 /** The Test Call progress dots: three 16×16 icons at y 985, x 872/952/1032 (§1.11). */
 const dots = (active: 0 | 1 | 2): DefaultElement[] =>
-  [872, 952, 1032].map((x, i) => ({ type: 'icon', path: i === active ? 'icon_active_page.svg' : 'icon_inactive_page.svg', offset_x: x, offset_y: 985, width: 16, height: 16 }));
+  [872, 952, 1032].map((x, i) => ({
+    type: 'icon',
+    path: i === active ? 'icon_active_page.svg' : 'icon_inactive_page.svg',
+    offset_x: x,
+    offset_y: 985,
+    width: 16,
+    height: 16,
+  }));
 
 /** §1.7 splash screen catalog: key → default layout, background, icon and label. */
 export const DEFAULT_SCREENS: Record<string, DefaultScreen> = {
@@ -78,7 +85,10 @@ export const DEFAULT_SCREENS: Record<string, DefaultScreen> = {
   pin_entry: {
     layout_type: 'vertical',
     background: BG,
-    elements: [{ type: 'icon', path: 'icon_pin_entry.svg', height: 300, offset_y: 300 }, { type: 'pin_digits', path: 'icon_pin_entry_digit.svg', offset_y: 50 }],
+    elements: [
+      { type: 'icon', path: 'icon_pin_entry.svg', height: 300, offset_y: 300 },
+      { type: 'pin_digits', path: 'icon_pin_entry_digit.svg', offset_y: 50 },
+    ],
   },
   pin_correct: vertical('icon_welcome.svg', 'pin_correct'),
   pin_invalid: vertical('icon_pin_invalid.svg', 'invalid_pin'),
@@ -141,7 +151,17 @@ export const DIRECT_MEDIA_SCREENS: Record<string, { source: string | null; label
 export const CONFERENCE_NAME_SCREENS = new Set(['welcome', 'waiting_for_host', 'direct_media_welcome', 'direct_media_waiting_for_host']);
 
 /** §1.10 element defaults, filled into what the client receives so it need not know them. */
-export const TEXT_DEFAULTS = { offset_x: 0, offset_y: 50, width: 1920, height: 200, font_size: 66, font: 'GT Pressura Light', letter_spacing: 0, line_spacing: -13, align: 'center' } as const;
+export const TEXT_DEFAULTS = {
+  offset_x: 0,
+  offset_y: 50,
+  width: 1920,
+  height: 200,
+  font_size: 66,
+  font: 'GT Pressura Light',
+  letter_spacing: 0,
+  line_spacing: -13,
+  align: 'center',
+} as const;
 export const ICON_DEFAULTS = { offset_x: 0, offset_y: 0, width: 1920, height: 300 } as const;
 export const PIN_DIGITS_DEFAULTS = {
   path: 'icon_pin_entry_digit.svg',

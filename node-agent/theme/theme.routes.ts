@@ -10,7 +10,10 @@ const BASE = '/api/client/v2/conferences/:alias/theme';
 /** Only images are served: backgrounds, icons, the watermark and the presence avatar. */
 const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', svg: 'image/svg+xml', png: 'image/png' };
 // A single theme file name: no folders, no "..", nothing a theme could not hold.
-const fileNameSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(jpg|svg|png)$/).refine((n) => !n.includes('..'));
+const fileNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(jpg|svg|png)$/)
+  .refine((n) => !n.includes('..'));
 const paramsSchema = z.object({ alias: z.string().min(1).max(500), file: z.string().max(200).optional() });
 
 type Req = FastifyRequest<{ Params: { alias: string; file?: string } }>;
@@ -52,7 +55,13 @@ export async function registerNodeThemes(app: FastifyInstance, manager: Conferen
     // No theme at all yet (a new node that has never reached the management server): the
     // contract's "204, empty body", and the client shows its own defaults.
     if (layers.length === 0) return reply.code(204).send();
-    return { status: 'success', result: renderTheme(layers.map((l) => l.config), t.name) };
+    return {
+      status: 'success',
+      result: renderTheme(
+        layers.map((l) => l.config),
+        t.name,
+      ),
+    };
   });
 
   app.get(`${BASE}/:file`, async (req: Req, reply) => {
@@ -62,15 +71,20 @@ export async function registerNodeThemes(app: FastifyInstance, manager: Conferen
     const name = fileNameSchema.safeParse(p.data?.file);
     if (!name.success) return failed(reply, 400, 'Invalid file name');
     // Per-file resolution (guide §1.2): the service's theme, the default theme, then Base.
-    const data = cache.layersFor(t).find((l) => l.files.has(name.data))?.files.get(name.data);
+    const data = cache
+      .layersFor(t)
+      .find((l) => l.files.has(name.data))
+      ?.files.get(name.data);
     if (!data) return failed(reply, 404, 'File not found');
-    return reply
-      .type(CONTENT_TYPES[name.data.split('.').pop()!]!)
-      .header('X-Content-Type-Options', 'nosniff')
-      // An uploaded SVG opened directly must not run script in the node's origin.
-      .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .header('Cache-Control', 'no-cache')
-      .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    return (
+      reply
+        .type(CONTENT_TYPES[name.data.split('.').pop()!]!)
+        .header('X-Content-Type-Options', 'nosniff')
+        // An uploaded SVG opened directly must not run script in the node's origin.
+        .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .header('Cache-Control', 'no-cache')
+        .send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    );
   });
 
   return cache;

@@ -11,7 +11,13 @@ const texts = (screen: { elements: { type: string; text?: string }[] }) => scree
 describe('renderTheme', () => {
   it('gives the Base theme every catalog screen and the five direct_media screens in the contract shape', () => {
     const r = renderTheme([base], 'Room');
-    for (const key of ['direct_media_welcome', 'direct_media_waiting_for_host', 'direct_media_other_participants_audio_only', 'direct_media_escalate', 'direct_media_deescalate']) {
+    for (const key of [
+      'direct_media_welcome',
+      'direct_media_waiting_for_host',
+      'direct_media_other_participants_audio_only',
+      'direct_media_escalate',
+      'direct_media_deescalate',
+    ]) {
       expect(r[key]!.layout_type).toBe('direct_media');
       expect(r[key]!.background).toEqual({ path: 'background.jpg' });
       expect(r[key]!.elements).toEqual([{ type: 'text', color: WHITE, text: expect.any(String) }]);
@@ -41,7 +47,13 @@ describe('renderTheme', () => {
   });
 
   it('resolves labels and screens service theme → default theme → Base, key by key', () => {
-    const service = cfg({ theme_version: 2, splash_screens: { labels: { waiting_for_host: 'Hold on, {conference_name}' }, screens: { waiting_for_host: { background: { path: 'background_wait.jpg' } } } } });
+    const service = cfg({
+      theme_version: 2,
+      splash_screens: {
+        labels: { waiting_for_host: 'Hold on, {conference_name}' },
+        screens: { waiting_for_host: { background: { path: 'background_wait.jpg' } } },
+      },
+    });
     const deflt = cfg({ theme_version: 2, text_color: '0xFF0000', splash_screens: { labels: { waiting_for_host: 'default text', welcome: 'Hello' } } });
     const r = renderTheme([service, deflt, base], 'Board room');
     expect(texts(r.waiting_for_host!)).toEqual(['Hold on, Board room']);
@@ -63,7 +75,11 @@ describe('renderTheme', () => {
       splash_screens: {
         labels: { my_label: '¡Hola!' },
         screens: {
-          welcome: { layout_type: 'free_form', background: { color: '0x80102030' }, elements: [{ type: 'text', label: 'my_label', color: '0x80FFFFFF', offset_x: 10 }, { type: 'bogus' }] },
+          welcome: {
+            layout_type: 'free_form',
+            background: { color: '0x80102030' },
+            elements: [{ type: 'text', label: 'my_label', color: '0x80FFFFFF', offset_x: 10 }, { type: 'bogus' }],
+          },
           direct_media_escalate: { elements: [{ type: 'text', text: 'Please wait' }] },
         },
       },

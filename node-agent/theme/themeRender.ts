@@ -39,14 +39,19 @@ const elementSchema = z.looseObject({
 type Element = z.output<typeof elementSchema>;
 const screenSchema = z.object({
   layout_type: z.enum(['vertical', 'free_form']).optional().catch(undefined),
-  background: z.union([z.object({ path: z.string() }), z.object({ color })]).optional().catch(undefined),
+  background: z
+    .union([z.object({ path: z.string() }), z.object({ color })])
+    .optional()
+    .catch(undefined),
   // Elements of unknown type are dropped, not the whole screen.
   elements: z
     .array(z.unknown())
-    .transform((els) => els.flatMap((e) => {
-      const p = elementSchema.safeParse(e);
-      return p.success ? [p.data] : [];
-    }))
+    .transform((els) =>
+      els.flatMap((e) => {
+        const p = elementSchema.safeParse(e);
+        return p.success ? [p.data] : [];
+      }),
+    )
     .optional()
     .catch(undefined),
 });
@@ -154,7 +159,10 @@ export function renderTheme(layers: NodeThemeConfig[], conferenceName: string): 
   };
   const element = (el: Element, key: string): ThemeScreen['elements'][number] => {
     if (el.type === 'text') {
-      const layout = { ...TEXT_DEFAULTS, ...pick(el, ['offset_x', 'offset_y', 'width', 'height', 'font_size', 'font', 'letter_spacing', 'line_spacing', 'align'] as const) };
+      const layout = {
+        ...TEXT_DEFAULTS,
+        ...pick(el, ['offset_x', 'offset_y', 'width', 'height', 'font_size', 'font', 'letter_spacing', 'line_spacing', 'align'] as const),
+      };
       return { type: 'text', color: el.color ? argb(el.color) : defaultColor, text: textOf(el, key), ...layout };
     }
     if (el.type === 'icon') return { type: 'icon', ...ICON_DEFAULTS, ...pick(el, ['offset_x', 'offset_y', 'width', 'height'] as const), path: el.path ?? '' };
@@ -175,7 +183,9 @@ export function renderTheme(layers: NodeThemeConfig[], conferenceName: string): 
     const own = screens[key];
     const src = source ? screens[source] : undefined;
     const els = own?.elements ?? src?.elements ?? [{ type: 'text' as const, label }];
-    const texts = els.filter((e) => e.type === 'text').map((e) => ({ type: 'text' as const, color: e.color ? argb(e.color) : defaultColor, text: textOf(e, key) }));
+    const texts = els
+      .filter((e) => e.type === 'text')
+      .map((e) => ({ type: 'text' as const, color: e.color ? argb(e.color) : defaultColor, text: textOf(e, key) }));
     out[key] = { layout_type: 'direct_media', background: background(own?.background ? own : src), elements: texts };
   }
   return out;

@@ -17,7 +17,6 @@ const silent = pino({ level: 'silent' });
 const KEY = 'theme-integration-key';
 const ADMIN = '/api/admin/configuration/v1';
 
-
 const WAIT_BG = solidJpeg(1920, 1080, [200, 30, 30]);
 const WAIT_ICON = strToU8('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#FF0000"/></svg>');
 const themeZip = (waitingText: string) =>
@@ -62,9 +61,28 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
   let themeId = 0;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
-    node = await NodeAgent.start({ name: 'theme-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir, webRoot: '/nonexistent', mediaPortRange: [42000, 42999], logger: silent });
-    await until(() => node.link.connected, (c) => c);
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
+    node = await NodeAgent.start({
+      name: 'theme-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir,
+      webRoot: '/nonexistent',
+      mediaPortRange: [42000, 42999],
+      logger: silent,
+    });
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
   });
   afterAll(async () => {
     await node?.stop();
@@ -101,12 +119,18 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
     const created = await json('POST', `${ADMIN}/conference/`, { name: 'Branded room', aliases: [{ alias: 'branded.room' }] });
     expect(created.status).toBe(201);
     expect((await json('POST', `${ADMIN}/conference/`, { name: 'Plain room', aliases: [{ alias: 'plain.room' }] })).status).toBe(201);
-    await until(() => themeJson('plain.room'), (r) => waitingText(r) === 'Waiting for the host...');
+    await until(
+      () => themeJson('plain.room'),
+      (r) => waitingText(r) === 'Waiting for the host...',
+    );
 
     const t0 = Date.now();
     const patched = await json('PATCH', new URL(created.headers.get('location')!, server.url).pathname, { ivr_theme: themeUri });
     expect(patched.status).toBe(202);
-    const r = await until(() => themeJson('branded.room'), (x) => waitingText(x) === 'Hold on, Branded room starts soon');
+    const r = await until(
+      () => themeJson('branded.room'),
+      (x) => waitingText(x) === 'Hold on, Branded room starts soon',
+    );
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(r!.waiting_for_host!.background).toEqual({ path: 'background_wait.jpg' });
     expect(r!.direct_media_waiting_for_host).toEqual({
@@ -136,10 +160,16 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
 
   it('follows a replaced package and the global default theme', async () => {
     await upload('PATCH', themeUri, themeZip('New words'));
-    await until(() => themeJson('branded.room'), (x) => waitingText(x) === 'New words');
+    await until(
+      () => themeJson('branded.room'),
+      (x) => waitingText(x) === 'New words',
+    );
     expect(waitingText(await themeJson('plain.room'))).toBe('Waiting for the host...');
     expect((await json('PATCH', `${ADMIN}/global/1/`, { default_theme: themeUri })).status).toBe(202);
-    await until(() => themeJson('plain.room'), (x) => waitingText(x) === 'New words');
+    await until(
+      () => themeJson('plain.room'),
+      (x) => waitingText(x) === 'New words',
+    );
   });
 
   it('answers unknown aliases and bad file names as the client API does', async () => {
@@ -157,7 +187,13 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
   it('keeps the previous package when a download fails, on disk for the next start', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'om-theme-cache-'));
     const snapshot = (hash: string) =>
-      nodeConfigSnapshotSchema.parse({ version: hash, generatedAt: new Date().toISOString(), node: { id: 1, name: 'n', systemLocation: 'x' }, services: [], themes: [{ id: themeId, hash }] });
+      nodeConfigSnapshotSchema.parse({
+        version: hash,
+        generatedAt: new Date().toISOString(),
+        node: { id: 1, name: 'n', systemLocation: 'x' },
+        services: [],
+        themes: [{ id: themeId, hash }],
+      });
     const good = new ThemeCache({ managementUrl: server.url, enrollmentKey: KEY, dataDir: dir, log: silent });
     await good.apply(snapshot('one'));
     expect(good.hashOf(themeId)).toBe('one');
@@ -180,7 +216,16 @@ describe.each(TEST_DATABASES)('themes reach the nodes on $name', ({ open }) => {
     await node.stop();
     serverStopped = true;
     await server.stop();
-    node = await NodeAgent.start({ name: 'theme-node', managementUrl, enrollmentKey: KEY, port: 0, dataDir, webRoot: '/nonexistent', mediaPortRange: [42000, 42999], logger: silent });
+    node = await NodeAgent.start({
+      name: 'theme-node',
+      managementUrl,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir,
+      webRoot: '/nonexistent',
+      mediaPortRange: [42000, 42999],
+      logger: silent,
+    });
     expect(node.link.connected).toBe(false);
     expect(await themeJson('branded.room')).toEqual(before);
     const bg = await theme('branded.room', 'background_wait.jpg');

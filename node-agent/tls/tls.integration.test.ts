@@ -17,7 +17,6 @@ const capture = pino({ level: 'trace' }, { write: (line: string) => void (logged
 const KEY = 'tls-key';
 const BASE = '/api/admin/configuration/v1';
 
-
 /** The certificate a fresh TLS connection to `url` is shown. */
 function peerCertificate(url: string): Promise<PeerCertificate> {
   const u = new URL(url);
@@ -49,9 +48,29 @@ describe.each(TEST_DATABASES)('the node serves HTTPS with its assigned TLS certi
     });
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: capture });
-    node = await NodeAgent.start({ name: 'tls-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, httpsPort: 0, dataDir: mkdtempSync(join(tmpdir(), 'om-tls-')), webRoot: '/nonexistent', mediaPortRange: [45600, 45699], logger: capture });
-    await until(() => node.link.connected, (c) => c);
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: capture,
+    });
+    node = await NodeAgent.start({
+      name: 'tls-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      httpsPort: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-tls-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [45600, 45699],
+      logger: capture,
+    });
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
     const list = await (await rest(`${BASE}/worker_vm/`)).json();
     nodeUri = list.objects[0].resource_uri;
   });
@@ -68,7 +87,11 @@ describe.each(TEST_DATABASES)('the node serves HTTPS with its assigned TLS certi
     expect(created.status).toBe(201);
     const firstUri = created.headers.get('location')!;
     const t0 = Date.now();
-    const url = await until(() => node.tls?.url ?? null, (u) => u !== null, 2_000);
+    const url = await until(
+      () => node.tls?.url ?? null,
+      (u) => u !== null,
+      2_000,
+    );
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect((await peerCertificate(url!)).fingerprint256).toBe(await fingerprintOf(first.certificate));
 
@@ -85,15 +108,25 @@ describe.each(TEST_DATABASES)('the node serves HTTPS with its assigned TLS certi
 
     // Assigning another certificate from the node's side: new connections get it, same port.
     const second = generateSelfSigned({ commonName: 'node2.example.com' });
-    const secondUri = (await rest(`${BASE}/tls_certificate/`, 'POST', { certificate: second.certificate, private_key: second.privateKey })).headers.get('location')!;
+    const secondUri = (await rest(`${BASE}/tls_certificate/`, 'POST', { certificate: second.certificate, private_key: second.privateKey })).headers.get(
+      'location',
+    )!;
     expect((await rest(nodeUri, 'PATCH', { tls_certificate: secondUri })).status).toBe(202);
     const want = await fingerprintOf(second.certificate);
-    await until(async () => (await peerCertificate(url!)).fingerprint256, (f) => f === want, 2_000);
+    await until(
+      async () => (await peerCertificate(url!)).fingerprint256,
+      (f) => f === want,
+      2_000,
+    );
     expect(node.tls?.url).toBe(url);
 
     // No certificate: HTTPS stops (connections are refused).
     expect((await rest(nodeUri, 'PATCH', { tls_certificate: null })).status).toBe(202);
-    await until(() => node.tls?.url ?? null, (u) => u === null, 2_000);
+    await until(
+      () => node.tls?.url ?? null,
+      (u) => u === null,
+      2_000,
+    );
     await expect(peerCertificate(url!)).rejects.toThrow(/ECONNREFUSED/);
     // The keys travelled to the node but were never logged on either side.
     for (const k of [first.privateKey, second.privateKey]) expect(logged).not.toContain(k.split('\n')[1]!);

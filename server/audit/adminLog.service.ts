@@ -22,7 +22,11 @@ export interface AdminLogEntry {
 }
 
 /** Field-by-field difference of two API-shaped objects, with secrets redacted. */
-export function diff(before: Record<string, unknown> | null, after: Record<string, unknown> | null, secret: ReadonlySet<string> = SECRET_FIELDS): AdminLogEntry['changes'] {
+export function diff(
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+  secret: ReadonlySet<string> = SECRET_FIELDS,
+): AdminLogEntry['changes'] {
   const out: AdminLogEntry['changes'] = {};
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   for (const k of keys) {
@@ -52,7 +56,11 @@ const rowOf = (actor: string, entry: ChangeEntry) => ({
   objectType: entry.objectType,
   objectId: entry.objectId,
   objectName: entry.objectName,
-  changes: diff((entry.before ?? null) as Record<string, unknown> | null, (entry.after ?? null) as Record<string, unknown> | null, new Set(entry.secretFields ?? [])),
+  changes: diff(
+    (entry.before ?? null) as Record<string, unknown> | null,
+    (entry.after ?? null) as Record<string, unknown> | null,
+    new Set(entry.secretFields ?? []),
+  ),
 });
 
 /** Writes one entry, in the caller's transaction when given one. */
@@ -62,7 +70,11 @@ export async function recordChange(db: Database, actor: string, entry: ChangeEnt
 
 /** Writes many entries (a bulk import: one per object) in multi-row statements. */
 export async function recordChanges(db: Database, actor: string, entries: ChangeEntry[]): Promise<void> {
-  await insertRows(db, adminLog, entries.map((e) => rowOf(actor, e)));
+  await insertRows(
+    db,
+    adminLog,
+    entries.map((e) => rowOf(actor, e)),
+  );
 }
 
 export interface AdminLogQuery {
@@ -77,7 +89,9 @@ export interface AdminLogQuery {
 export async function listAdminLog(dom: Domain, q: AdminLogQuery = {}): Promise<{ total: number; items: AdminLogEntry[] }> {
   const like = q.search ? `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
   const where = and(
-    like ? or(ilike(adminLog.username, like), ilike(adminLog.objectType, like), ilike(adminLog.objectName, like), eq(adminLog.action, q.search!.toLowerCase())) : undefined,
+    like
+      ? or(ilike(adminLog.username, like), ilike(adminLog.objectType, like), ilike(adminLog.objectName, like), eq(adminLog.action, q.search!.toLowerCase()))
+      : undefined,
     q.since ? gte(adminLog.time, q.since) : undefined,
     q.until ? lte(adminLog.time, q.until) : undefined,
   );

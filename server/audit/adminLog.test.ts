@@ -19,7 +19,14 @@ describe('diff', () => {
 describe.each(TEST_DATABASES)('administrator log on $name', ({ open }) => {
   let server: ManagementServer;
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'log-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'log-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server.stop());
 
@@ -32,7 +39,10 @@ describe.each(TEST_DATABASES)('administrator log on $name', ({ open }) => {
       sessionToken: undefined,
       setCookie: () => {},
     });
-    const v = await caller.config.create({ resource: 'vmr', values: { name: 'Logged room', aliases: [{ alias: 'logged.room', description: '' }], pin: '1234' } });
+    const v = await caller.config.create({
+      resource: 'vmr',
+      values: { name: 'Logged room', aliases: [{ alias: 'logged.room', description: '' }], pin: '1234' },
+    });
     await caller.config.update({ resource: 'vmr', id: v.id, patch: { description: 'now described', pin: '4321' } });
     const r = await fetch(`${server.url}/api/admin/configuration/v1/conference/${v.id}/`, {
       method: 'DELETE',

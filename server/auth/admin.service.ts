@@ -26,9 +26,16 @@ export async function ensureBuiltinRoles(db: Database): Promise<{ readOnly: numb
   ];
   const ids: number[] = [];
   for (const r of want) {
-    await db.insert(adminRole).values({ name: r.name, permissions: [...r.permissions], builtin: true }).onConflictDoNothing();
+    await db
+      .insert(adminRole)
+      .values({ name: r.name, permissions: [...r.permissions], builtin: true })
+      .onConflictDoNothing();
     // Built-in roles follow the product's permission list (it grows between versions).
-    const [row] = await db.update(adminRole).set({ permissions: [...r.permissions], builtin: true }).where(eq(adminRole.name, r.name)).returning({ id: adminRole.id });
+    const [row] = await db
+      .update(adminRole)
+      .set({ permissions: [...r.permissions], builtin: true })
+      .where(eq(adminRole.name, r.name))
+      .returning({ id: adminRole.id });
     ids.push(row!.id);
   }
   return { readOnly: ids[0]!, readWrite: ids[1]! };
@@ -69,12 +76,19 @@ export async function ensureFirstAdmin(db: Database, password?: string): Promise
   if (existing) {
     await db.insert(adminUserRole).values({ adminUserId: existing.id, adminRoleId: roles.readWrite }).onConflictDoNothing();
     if (password && !(await verifyPassword(password, existing.passwordHash))) {
-      await db.update(adminUser).set({ passwordHash: await hashPassword(password) }).where(eq(adminUser.id, existing.id));
+      await db
+        .update(adminUser)
+        .set({ passwordHash: await hashPassword(password) })
+        .where(eq(adminUser.id, existing.id));
     }
     return {};
   }
   const pw = password ?? generatePassword();
-  const [row] = await db.insert(adminUser).values({ username: 'admin', passwordHash: await hashPassword(pw) }).onConflictDoNothing().returning({ id: adminUser.id });
+  const [row] = await db
+    .insert(adminUser)
+    .values({ username: 'admin', passwordHash: await hashPassword(pw) })
+    .onConflictDoNothing()
+    .returning({ id: adminUser.id });
   if (row) await db.insert(adminUserRole).values({ adminUserId: row.id, adminRoleId: roles.readWrite }).onConflictDoNothing();
   return password ? {} : { generated: pw };
 }
@@ -124,7 +138,11 @@ export async function sessionAdmin(dom: Domain, token: string | undefined, { tou
     await db.delete(adminSession).where(eq(adminSession.tokenHash, hash));
     return null;
   }
-  if (touch && now - row.lastSeenAt.getTime() > TOUCH_MS) await db.update(adminSession).set({ lastSeenAt: new Date(now) }).where(eq(adminSession.tokenHash, hash));
+  if (touch && now - row.lastSeenAt.getTime() > TOUCH_MS)
+    await db
+      .update(adminSession)
+      .set({ lastSeenAt: new Date(now) })
+      .where(eq(adminSession.tokenHash, hash));
   return loadAdmin(db, row.user);
 }
 
@@ -135,7 +153,10 @@ export async function endSession(db: Database, token: string | undefined): Promi
 /** A setting the server generates once and keeps (e.g. the node enrollment key). */
 export async function persistentSecret(db: Database, key: string, given?: string): Promise<string> {
   if (given) {
-    await db.insert(platformSetting).values({ key, value: given }).onConflictDoUpdate({ target: platformSetting.key, set: { value: given } });
+    await db
+      .insert(platformSetting)
+      .values({ key, value: given })
+      .onConflictDoUpdate({ target: platformSetting.key, set: { value: given } });
     return given;
   }
   const [row] = await db.select().from(platformSetting).where(eq(platformSetting.key, key));

@@ -63,17 +63,15 @@ function filtered<T>(items: T[], q: Q, field: keyof T & string): T[] {
  * "authentication configuration" for permission checks.
  */
 export function registerAdministrationRoutes(app: FastifyInstance, dom: Domain): void {
-  const handle =
-    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
-    async (req: Req, reply: FastifyReply) => {
-      const admin = await requireApiPermission(dom.db, req, reply, 'authentication', actionOf(req.method));
-      if (!admin) return reply;
-      try {
-        return await fn(req, reply, { ...dom, actor: admin.username });
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    };
+  const handle = (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) => async (req: Req, reply: FastifyReply) => {
+    const admin = await requireApiPermission(dom.db, req, reply, 'authentication', actionOf(req.method));
+    if (!admin) return reply;
+    try {
+      return await fn(req, reply, { ...dom, actor: admin.username });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  };
 
   const resources = [
     {
@@ -96,25 +94,40 @@ export function registerAdministrationRoutes(app: FastifyInstance, dom: Domain):
 
   for (const r of resources) {
     const list = `${BASE}/${r.name}/`;
-    app.get(list, handle(async (req, _reply, d) => {
-      const all: object[] = await r.list(d, req.query);
-      const { limit, offset } = paging(req.query);
-      return listEnvelope(list, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
-    }));
-    app.get(`${list}:id/`, handle(async (req, _reply, d) => r.get(d, parseId(req))));
-    app.post(list, handle(async (req, reply, d) => {
-      const id = await r.create(d, req.body);
-      return reply.code(201).header('Location', uri(r.name, id)).send(await r.get(d, id));
-    }));
+    app.get(
+      list,
+      handle(async (req, _reply, d) => {
+        const all: object[] = await r.list(d, req.query);
+        const { limit, offset } = paging(req.query);
+        return listEnvelope(list, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit));
+      }),
+    );
+    app.get(
+      `${list}:id/`,
+      handle(async (req, _reply, d) => r.get(d, parseId(req))),
+    );
+    app.post(
+      list,
+      handle(async (req, reply, d) => {
+        const id = await r.create(d, req.body);
+        return reply
+          .code(201)
+          .header('Location', uri(r.name, id))
+          .send(await r.get(d, id));
+      }),
+    );
     const patch = handle(async (req, reply, d) => {
       await r.update(d, parseId(req), req.body);
       return reply.code(202).send();
     });
     app.patch(`${list}:id/`, patch);
     app.put(`${list}:id/`, patch);
-    app.delete(`${list}:id/`, handle(async (req, reply, d) => {
-      await r.remove(d, parseId(req));
-      return reply.code(204).send();
-    }));
+    app.delete(
+      `${list}:id/`,
+      handle(async (req, reply, d) => {
+        await r.remove(d, parseId(req));
+        return reply.code(204).send();
+      }),
+    );
   }
 }

@@ -83,7 +83,14 @@ export async function updateRole(dom: Domain, id: number, patch: unknown): Promi
           .set({ ...(v.name !== undefined ? { name: v.name } : {}), ...(v.permissions !== undefined ? { permissions: v.permissions } : {}) })
           .where(eq(adminRole.id, id))
           .returning();
-        await recordChange(tx, actorOf(dom), { action: 'changed', objectType: ROLE, objectId: id, objectName: row!.name, before: roleAudit(before), after: roleAudit(roleView(row!)) });
+        await recordChange(tx, actorOf(dom), {
+          action: 'changed',
+          objectType: ROLE,
+          objectId: id,
+          objectName: row!.name,
+          before: roleAudit(before),
+          after: roleAudit(roleView(row!)),
+        });
       }),
     ROLE_TAKEN,
   );
@@ -112,7 +119,12 @@ async function accountViews(db: Database, rows: (typeof adminUser.$inferSelect)[
     .select({ userId: adminUserRole.adminUserId, id: adminRole.id, name: adminRole.name })
     .from(adminUserRole)
     .innerJoin(adminRole, eq(adminRole.id, adminUserRole.adminRoleId))
-    .where(inArray(adminUserRole.adminUserId, rows.map((r) => r.id)))
+    .where(
+      inArray(
+        adminUserRole.adminUserId,
+        rows.map((r) => r.id),
+      ),
+    )
     .orderBy(asc(adminRole.name));
   return rows.map((r) => ({
     id: r.id,
@@ -173,7 +185,14 @@ export async function createAccount(dom: Domain, input: unknown): Promise<AdminA
         const [row] = await tx.insert(adminUser).values({ username: v.username, passwordHash, fullName: v.full_name, email: v.email }).returning();
         await tx.insert(adminUserRole).values([...new Set(v.roles)].map((r) => ({ adminUserId: row!.id, adminRoleId: r })));
         const [view] = await accountViews(tx, [row!]);
-        await recordChange(tx, actorOf(dom), { action: 'added', objectType: ACCOUNT, objectId: row!.id, objectName: v.username, after: accountAudit(view!, 'set'), secretFields: ['password'] });
+        await recordChange(tx, actorOf(dom), {
+          action: 'added',
+          objectType: ACCOUNT,
+          objectId: row!.id,
+          objectName: v.username,
+          after: accountAudit(view!, 'set'),
+          secretFields: ['password'],
+        });
         return row!.id;
       }),
     USERNAME_TAKEN,
@@ -233,7 +252,14 @@ export async function deleteAccount(dom: Domain, id: number): Promise<void> {
   if (dom.actor !== undefined && before.username === dom.actor) throw new AppError('BAD_REQUEST', M.deleteSelf);
   await dom.db.transaction(async (tx) => {
     await tx.delete(adminUser).where(eq(adminUser.id, id));
-    await recordChange(tx, actorOf(dom), { action: 'deleted', objectType: ACCOUNT, objectId: id, objectName: before.username, before: accountAudit(before, 'set'), secretFields: ['password'] });
+    await recordChange(tx, actorOf(dom), {
+      action: 'deleted',
+      objectType: ACCOUNT,
+      objectId: id,
+      objectName: before.username,
+      before: accountAudit(before, 'set'),
+      secretFields: ['password'],
+    });
   });
   dom.bus.accountsChanged();
 }

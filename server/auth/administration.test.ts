@@ -16,17 +16,23 @@ const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`
 
 describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ open }) => {
   let server: ManagementServer;
-  const as = (user: string, pw: string) => (path: string, init: RequestInit = {}) =>
-    fetch(server.url + path, {
-      ...init,
-      headers: { authorization: basic(user, pw), ...(init.body ? { 'content-type': 'application/json' } : {}) },
-    });
+  const as =
+    (user: string, pw: string) =>
+    (path: string, init: RequestInit = {}) =>
+      fetch(server.url + path, {
+        ...init,
+        headers: { authorization: basic(user, pw), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      });
   const api = (path: string, init: RequestInit = {}) => as('admin', 'admin-test-pw')(path, init);
   const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body) });
 
   /** tRPC over HTTP as the console uses it: sign in for a session cookie, then call procedures. */
   async function signIn(username: string, password: string): Promise<{ status: number; cookie: string; body: z.infer<typeof TrpcAnswer> }> {
-    const r = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const r = await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0]!, body: TrpcAnswer.parse(await r.json()) };
   }
   async function trpc(cookie: string, kind: 'query' | 'mutation', path: string, input: unknown): Promise<{ status: number; body: z.infer<typeof TrpcAnswer> }> {
@@ -45,7 +51,14 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
   let conferenceUri = '';
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'admin-test-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'admin-test-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     const roles = await (await api(`${BASE}/role/`)).json();
     readOnlyUri = roles.objects.find((r: { name: string }) => r.name === 'Read-only').resource_uri;
     readWriteUri = roles.objects.find((r: { name: string }) => r.name === 'Read-write').resource_uri;
@@ -102,21 +115,43 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
       password_confirm: ["The two password fields didn't match."],
       roles: ['Select at least one role.'],
     });
-    const unknownRole = await post(`${BASE}/user/`, { username: 'x', password: 'long-enough', password_confirm: 'long-enough', roles: [`${BASE}/role/99999/`] });
+    const unknownRole = await post(`${BASE}/user/`, {
+      username: 'x',
+      password: 'long-enough',
+      password_confirm: 'long-enough',
+      roles: [`${BASE}/role/99999/`],
+    });
     expect((await unknownRole.json()).roles[0]).toContain('99999');
 
-    const r = await post(`${BASE}/user/`, { username: 'reader', password: 'reader-pw-1', password_confirm: 'reader-pw-1', full_name: 'Rea Der', email: 'reader@example.com', roles: [readOnlyUri] });
+    const r = await post(`${BASE}/user/`, {
+      username: 'reader',
+      password: 'reader-pw-1',
+      password_confirm: 'reader-pw-1',
+      full_name: 'Rea Der',
+      email: 'reader@example.com',
+      roles: [readOnlyUri],
+    });
     expect(r.status).toBe(201);
     readerUri = r.headers.get('location')!;
     const got = await (await api(readerUri)).json();
-    expect(got).toEqual({ id: expect.any(Number), username: 'reader', full_name: 'Rea Der', email: 'reader@example.com', roles: [readOnlyUri], resource_uri: readerUri });
+    expect(got).toEqual({
+      id: expect.any(Number),
+      username: 'reader',
+      full_name: 'Rea Der',
+      email: 'reader@example.com',
+      roles: [readOnlyUri],
+      resource_uri: readerUri,
+    });
     const list = await (await api(`${BASE}/user/`)).json();
     expect(JSON.stringify(list)).not.toMatch(/scrypt|password/);
     expect(list.objects.map((u: { username: string }) => u.username)).toEqual(['admin', 'reader']);
 
     const dup = await post(`${BASE}/user/`, { username: 'reader', password: 'reader-pw-1', password_confirm: 'reader-pw-1', roles: [readOnlyUri] });
     expect(await dup.json()).toEqual({ username: ['An administrator with this username already exists.'] });
-    for (const [username, role] of [['webonly', webOnlyRoleUri], ['apionly', apiOnlyRoleUri]] as const) {
+    for (const [username, role] of [
+      ['webonly', webOnlyRoleUri],
+      ['apionly', apiOnlyRoleUri],
+    ] as const) {
       const c = await post(`${BASE}/user/`, { username, password: `${username}-pw`, password_confirm: `${username}-pw`, roles: [role] });
       expect(c.status).toBe(201);
     }
@@ -158,14 +193,22 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
     expect(list.status).toBe(200);
     const create = await trpc(reader.cookie, 'mutation', 'config.create', { resource: 'system_location', values: { name: 'Denied' } });
     expect(create.body.error?.data.code).toBe('FORBIDDEN');
-    const addUser = await trpc(reader.cookie, 'mutation', 'administration.accounts.create', { username: 'x', password: 'long-enough', password_confirm: 'long-enough', roles: [1] });
+    const addUser = await trpc(reader.cookie, 'mutation', 'administration.accounts.create', {
+      username: 'x',
+      password: 'long-enough',
+      password_confirm: 'long-enough',
+      roles: [1],
+    });
     expect(addUser.body.error?.data.code).toBe('FORBIDDEN');
     expect(addUser.body.error?.message).toBe('Access denied');
     expect((await trpc(reader.cookie, 'query', 'administration.roles.list', undefined)).status).toBe(200);
 
     const admin = await signIn('admin', 'admin-test-pw');
     const roles = await trpc(admin.cookie, 'query', 'administration.roles.list', undefined);
-    const builtin = z.array(z.object({ id: z.number(), name: z.string() })).parse(roles.body.result?.data).find((r) => r.name === 'Read-only');
+    const builtin = z
+      .array(z.object({ id: z.number(), name: z.string() }))
+      .parse(roles.body.result?.data)
+      .find((r) => r.name === 'Read-only');
     const changeBuiltin = await trpc(admin.cookie, 'mutation', 'administration.roles.update', { id: builtin?.id, patch: { name: 'Renamed' } });
     expect(changeBuiltin.body.error?.message).toBe('Built-in roles cannot be changed.');
     const selfDelete = await trpc(admin.cookie, 'mutation', 'administration.accounts.delete', { id: 1 });
@@ -184,7 +227,10 @@ describe.each(TEST_DATABASES)('administrator accounts and roles on $name', ({ op
     expect((await reader(`${BASE}/conference/`)).status).toBe(200); // now cached
     const mismatch = await api(readerUri, { method: 'PATCH', body: JSON.stringify({ password: 'new-reader-pw', password_confirm: 'typo' }) });
     expect(await mismatch.json()).toEqual({ password_confirm: ["The two password fields didn't match."] });
-    const r = await api(readerUri, { method: 'PATCH', body: JSON.stringify({ password: 'new-reader-pw', password_confirm: 'new-reader-pw', full_name: 'Reader' }) });
+    const r = await api(readerUri, {
+      method: 'PATCH',
+      body: JSON.stringify({ password: 'new-reader-pw', password_confirm: 'new-reader-pw', full_name: 'Reader' }),
+    });
     expect(r.status).toBe(202);
     expect((await reader(`${BASE}/conference/`)).status).toBe(401);
     expect((await as('reader', 'new-reader-pw')(`${BASE}/conference/`)).status).toBe(200);

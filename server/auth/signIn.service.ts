@@ -15,7 +15,8 @@ export interface SignInRequest {
   channel: SignInChannel;
 }
 
-export type SignInResult = { ok: true; admin: Admin } | { ok: false; reason: 'invalid' | 'no_access' } | { ok: false; reason: 'throttled'; retryAfterMs: number };
+export type SignInResult =
+  { ok: true; admin: Admin } | { ok: false; reason: 'invalid' | 'no_access' } | { ok: false; reason: 'throttled'; retryAfterMs: number };
 
 export const THROTTLED = (ms: number) => {
   const minutes = Math.ceil(ms / 60_000);

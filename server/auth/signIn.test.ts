@@ -63,7 +63,14 @@ describe.each(TEST_DATABASES)('sign-in throttling, login history and the idle ti
   }
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'signin-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'signin-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     const all = ['is_administrator', 'may_use_web', 'may_use_api'];
     await account('idle', [...all, 'view_vmr']);
     await account('webuser', [...all, 'view_vmr']);
@@ -77,7 +84,10 @@ describe.each(TEST_DATABASES)('sign-in throttling, login history and the idle ti
     expect((await check(cookie)).status).toBe(200);
     const [user] = await server.database.db.select().from(adminUser).where(eq(adminUser.username, 'idle'));
     const idleFor = async (minutes: number) =>
-      server.database.db.update(adminSession).set({ lastSeenAt: new Date(Date.now() - minutes * 60_000) }).where(eq(adminSession.adminUserId, user!.id));
+      server.database.db
+        .update(adminSession)
+        .set({ lastSeenAt: new Date(Date.now() - minutes * 60_000) })
+        .where(eq(adminSession.adminUserId, user!.id));
 
     // 29 minutes idle: still signed in (the default is 30), and the request counts as activity.
     await idleFor(29);
@@ -95,7 +105,10 @@ describe.each(TEST_DATABASES)('sign-in throttling, login history and the idle ti
     await idleFor(600);
     expect((await check(again)).status).toBe(200);
     // A shorter timeout applies at once.
-    expect((await api(admin, `${BASE}/global/1/`, { method: 'PATCH', body: JSON.stringify({ session_timeout_enabled: true, management_session_timeout: 5 }) })).status).toBe(202);
+    expect(
+      (await api(admin, `${BASE}/global/1/`, { method: 'PATCH', body: JSON.stringify({ session_timeout_enabled: true, management_session_timeout: 5 }) }))
+        .status,
+    ).toBe(202);
     await idleFor(6);
     expect((await check(again)).status).toBe(401);
   });
@@ -122,7 +135,11 @@ describe.each(TEST_DATABASES)('sign-in throttling, login history and the idle ti
     const auditor = cookieOf(await login('auditor', 'auditor-pw-1'));
     const r = await fetch(`${server.url}/trpc/auth.loginHistory`, { headers: { cookie: auditor } });
     expect(r.status).toBe(200);
-    const entries = ((await r.json()) as { result: { data: { username: string; address: string; port: number; channel: string; success: boolean; reason: string; time: string }[] } }).result.data;
+    const entries = (
+      (await r.json()) as {
+        result: { data: { username: string; address: string; port: number; channel: string; success: boolean; reason: string; time: string }[] };
+      }
+    ).result.data;
     expect(entries.length).toBeLessThanOrEqual(100);
     // Newest first: the auditor's own sign-in.
     expect(entries[0]).toMatchObject({ username: 'auditor', channel: 'web', success: true });

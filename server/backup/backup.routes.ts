@@ -68,51 +68,83 @@ export function registerBackupRoutes(app: FastifyInstance, dom: Domain): void {
 
   for (const resource of RESOURCES) {
     const base = `${CONFIG}/${resource}`;
-    app.get(`${base}/`, handle(async (req, _reply, d) => {
-      const { limit, offset } = paging(req.query);
-      const all = await listBackups(d, { kind: isBackupKind(req.query.kind) ? req.query.kind : undefined });
-      return listEnvelope(`${base}/`, req.query as Record<string, string>, limit, offset, all.length, all.slice(offset, offset + limit).map((b) => backupObject(resource, b)));
-    }));
-    app.get(`${base}/:id/`, handle(async (req, _reply, d) => backupObject(resource, await getBackup(d, parseId(req)))));
-    app.post(`${base}/`, handle(async (req, reply, d) => {
-      const b = body(req);
-      const file = await createBackup(d, { passphrase: str(b.passphrase), passphrase_confirm: typeof b.passphrase_confirm === 'string' ? b.passphrase_confirm : undefined });
-      return reply.code(201).header('Location', `${base}/${file.id}/`).send(backupObject(resource, file));
-    }));
+    app.get(
+      `${base}/`,
+      handle(async (req, _reply, d) => {
+        const { limit, offset } = paging(req.query);
+        const all = await listBackups(d, { kind: isBackupKind(req.query.kind) ? req.query.kind : undefined });
+        return listEnvelope(
+          `${base}/`,
+          req.query as Record<string, string>,
+          limit,
+          offset,
+          all.length,
+          all.slice(offset, offset + limit).map((b) => backupObject(resource, b)),
+        );
+      }),
+    );
+    app.get(
+      `${base}/:id/`,
+      handle(async (req, _reply, d) => backupObject(resource, await getBackup(d, parseId(req)))),
+    );
+    app.post(
+      `${base}/`,
+      handle(async (req, reply, d) => {
+        const b = body(req);
+        const file = await createBackup(d, {
+          passphrase: str(b.passphrase),
+          passphrase_confirm: typeof b.passphrase_confirm === 'string' ? b.passphrase_confirm : undefined,
+        });
+        return reply.code(201).header('Location', `${base}/${file.id}/`).send(backupObject(resource, file));
+      }),
+    );
     // The file holds every account's password hash: downloading it needs "May modify system configuration".
-    app.get(`${base}/:id/download/`, handle(async (req, reply, d) => {
-      const { fileName, archive } = await downloadBackup(d, parseId(req));
-      return reply
-        .type('application/octet-stream')
-        .header('Content-Disposition', `attachment; filename="${fileName}"`)
-        .header('Content-Length', String(archive.length))
-        .send(archive);
-    }, 'modify'));
-    app.delete(`${base}/:id/`, handle(async (req, reply, d) => {
-      await deleteBackup(d, parseId(req));
-      return reply.code(204).send();
-    }));
+    app.get(
+      `${base}/:id/download/`,
+      handle(async (req, reply, d) => {
+        const { fileName, archive } = await downloadBackup(d, parseId(req));
+        return reply
+          .type('application/octet-stream')
+          .header('Content-Disposition', `attachment; filename="${fileName}"`)
+          .header('Content-Length', String(archive.length))
+          .send(archive);
+      }, 'modify'),
+    );
+    app.delete(
+      `${base}/:id/`,
+      handle(async (req, reply, d) => {
+        await deleteBackup(d, parseId(req));
+        return reply.code(204).send();
+      }),
+    );
   }
 
   // Command API: platform/backup_create (Pexip's name) and the restore (ours and Pexip's `backup_restore`).
-  app.post(`${COMMAND}/backup_create/`, handle(async (req, reply, d) => {
-    const file = await createBackup(d, { passphrase: str(body(req).passphrase) });
-    return reply.code(200).send({ status: 'success', message: BACKUP_MESSAGES.created(file.file_name), data: backupObject('backup', file) });
-  }));
+  app.post(
+    `${COMMAND}/backup_create/`,
+    handle(async (req, reply, d) => {
+      const file = await createBackup(d, { passphrase: str(body(req).passphrase) });
+      return reply.code(200).send({ status: 'success', message: BACKUP_MESSAGES.created(file.file_name), data: backupObject('backup', file) });
+    }),
+  );
   // A restore replaces the administrator accounts and roles too, so it also needs authentication rights.
-  const restore = handle(async (req, reply, d) => {
-    const upload = req.isMultipart() ? await receiveRestoreUpload(req) : null;
-    let summary: Awaited<ReturnType<typeof restoreBackup>>;
-    try {
-      const b = body(req);
-      const archive = upload ? (upload.file ? await readFile(upload.file) : Buffer.alloc(0)) : str(b.archive ?? b.package);
-      summary = await restoreBackup(d, archive, upload ? upload.passphrase : str(b.passphrase));
-    } finally {
-      // Removed before answering: nothing of the upload outlives the request.
-      if (upload) await rm(upload.dir, { recursive: true, force: true });
-    }
-    return reply.code(202).send({ status: 'success', message: BACKUP_MESSAGES.restored, data: summary });
-  }, 'add_remove', ['authentication', 'modify']);
+  const restore = handle(
+    async (req, reply, d) => {
+      const upload = req.isMultipart() ? await receiveRestoreUpload(req) : null;
+      let summary: Awaited<ReturnType<typeof restoreBackup>>;
+      try {
+        const b = body(req);
+        const archive = upload ? (upload.file ? await readFile(upload.file) : Buffer.alloc(0)) : str(b.archive ?? b.package);
+        summary = await restoreBackup(d, archive, upload ? upload.passphrase : str(b.passphrase));
+      } finally {
+        // Removed before answering: nothing of the upload outlives the request.
+        if (upload) await rm(upload.dir, { recursive: true, force: true });
+      }
+      return reply.code(202).send({ status: 'success', message: BACKUP_MESSAGES.restored, data: summary });
+    },
+    'add_remove',
+    ['authentication', 'modify'],
+  );
   // Own scope: only the restore commands take multipart uploads (Pexip's `package` file field).
   void app.register(async (scope) => {
     await scope.register(multipart, { limits: { fileSize: RESTORE_BODY_LIMIT, files: 1, fields: 5, parts: 6 } });

@@ -82,7 +82,12 @@ function rowsOf<T>(result: unknown): T[] {
 async function dumpTables(db: Database): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const t of CONFIGURATION_TABLES) {
-    const order = t.keyColumns.length ? sql` order by ${sql.join(t.keyColumns.map((c) => sql`t.${sql.identifier(c)}`), sql`, `)}` : sql``;
+    const order = t.keyColumns.length
+      ? sql` order by ${sql.join(
+          t.keyColumns.map((c) => sql`t.${sql.identifier(c)}`),
+          sql`, `,
+        )}`
+      : sql``;
     const res = await db.execute(sql`select coalesce(json_agg(t${order}), '[]'::json) as rows from ${sql.identifier(t.name)} t`);
     const value = rowsOf<{ rows: unknown }>(res)[0]?.rows ?? [];
     out[t.name] = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[];
@@ -133,8 +138,21 @@ export async function createBackup(dom: Domain, input: { passphrase: string; pas
       .insert(configBackup)
       .values({ kind, fileName, version: SOFTWARE_VERSION, size: archive.length, archive, createdAt })
       .returning(listColumns);
-    const keep = await tx.select({ id: configBackup.id }).from(configBackup).where(eq(configBackup.kind, kind)).orderBy(desc(configBackup.createdAt), desc(configBackup.id)).limit(KEEP_PER_KIND);
-    await tx.delete(configBackup).where(and(eq(configBackup.kind, kind), notInArray(configBackup.id, keep.map((k) => k.id))));
+    const keep = await tx
+      .select({ id: configBackup.id })
+      .from(configBackup)
+      .where(eq(configBackup.kind, kind))
+      .orderBy(desc(configBackup.createdAt), desc(configBackup.id))
+      .limit(KEEP_PER_KIND);
+    await tx.delete(configBackup).where(
+      and(
+        eq(configBackup.kind, kind),
+        notInArray(
+          configBackup.id,
+          keep.map((k) => k.id),
+        ),
+      ),
+    );
     await recordChange(tx, actorOf(dom), {
       action: 'added',
       objectType: OBJECT_TYPE,
@@ -226,7 +244,9 @@ export async function restoreBackup(dom: Domain, archive: Buffer | string, passp
     for (const t of CONFIGURATION_TABLES) {
       for (const c of t.identityColumns) {
         const col = sql.identifier(c);
-        await tx.execute(sql`select setval(pg_get_serial_sequence(${t.name}, ${c}), coalesce((select max(${col}) from ${sql.identifier(t.name)}), 0) + 1, false)`);
+        await tx.execute(
+          sql`select setval(pg_get_serial_sequence(${t.name}, ${c}), coalesce((select max(${col}) from ${sql.identifier(t.name)}), 0) + 1, false)`,
+        );
       }
     }
     if (sessions.length) {

@@ -7,7 +7,19 @@ import { asc, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
-import { adminLog, adminRole, adminSession, adminUser, configBackup, conference, conferenceAlias, configObject, ivrTheme, platformSetting, systemLocation } from '../../db/schema.js';
+import {
+  adminLog,
+  adminRole,
+  adminSession,
+  adminUser,
+  configBackup,
+  conference,
+  conferenceAlias,
+  configObject,
+  ivrTheme,
+  platformSetting,
+  systemLocation,
+} from '../../db/schema.js';
 import { BACKUP_MESSAGES } from '../../shared/backup/backup.schema.js';
 import { createObject, deleteObject, getObject, updateObject } from '../config/config.service.js';
 import { AppError } from '../errors/AppError.js';
@@ -43,7 +55,13 @@ async function fieldsOf(p: Promise<unknown>): Promise<{ message: string; fields:
 }
 
 describe('backup archive', () => {
-  const payload = { product: 'openmeet' as const, version: SOFTWARE_VERSION, schema: SCHEMA_VERSION, createdAt: new Date().toISOString(), tables: { t: [{ a: 1 }] } };
+  const payload = {
+    product: 'openmeet' as const,
+    version: SOFTWARE_VERSION,
+    schema: SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    tables: { t: [{ a: 1 }] },
+  };
 
   it('round-trips and is neither plain nor repeatable', async () => {
     const a = await seal(payload, 'secret');
@@ -74,7 +92,14 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     fetch(apiUrl + path, { ...init, headers: { authorization: auth, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     api = Fastify();
     registerBackupRoutes(api, server.dom);
     await api.listen({ port: 0, host: '127.0.0.1' });
@@ -105,7 +130,18 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(names).not.toContain('admin_session');
     expect(names).not.toContain('config_backup');
     expect(names).not.toContain('admin_log');
-    for (const n of ['system_location', 'conferencing_node', 'conference', 'conference_alias', 'admin_user', 'admin_role', 'admin_user_role', 'config_object', 'ivr_theme', 'platform_setting']) {
+    for (const n of [
+      'system_location',
+      'conferencing_node',
+      'conference',
+      'conference_alias',
+      'admin_user',
+      'admin_role',
+      'admin_user_role',
+      'config_object',
+      'ivr_theme',
+      'platform_setting',
+    ]) {
       expect(names).toContain(n);
     }
     expect(names.indexOf('conference')).toBeLessThan(names.indexOf('conference_alias'));
@@ -116,11 +152,22 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
   it('restores the configuration exactly, ids included, and new objects still get fresh ids', async () => {
     const dom = { ...server.dom, actor: 'admin' };
     const loc = await createObject(dom, 'system_location', { name: 'Oslo', description: 'HQ', mtu: 1400 });
-    const vmr1 = await createObject(dom, 'vmr', { name: 'Backup room', aliases: [{ alias: 'backup.room' }, { alias: 'backup.room@example.com', description: 'SIP' }], pin: '1234' });
+    const vmr1 = await createObject(dom, 'vmr', {
+      name: 'Backup room',
+      aliases: [{ alias: 'backup.room' }, { alias: 'backup.room@example.com', description: 'SIP' }],
+      pin: '1234',
+    });
     const vmr2 = await createObject(dom, 'vmr', { name: 'Other room', aliases: [{ alias: 'other.room' }] });
     const db = server.dom.db;
-    await db.insert(configObject).values({ resource: 'sip_proxy', uniqueKey: 'proxy', data: { name: 'Proxy', address: '10.0.0.1', nested: { list: [1, 'two', null] } } });
-    await db.insert(ivrTheme).values({ name: 'Theme', uuid: '00000000-0000-0000-0000-000000000001', package: Buffer.from([0, 1, 2, 255, 92, 120]), contents: { files: ['a.jpg'], config: {} } });
+    await db
+      .insert(configObject)
+      .values({ resource: 'sip_proxy', uniqueKey: 'proxy', data: { name: 'Proxy', address: '10.0.0.1', nested: { list: [1, 'two', null] } } });
+    await db.insert(ivrTheme).values({
+      name: 'Theme',
+      uuid: '00000000-0000-0000-0000-000000000001',
+      package: Buffer.from([0, 1, 2, 255, 92, 120]),
+      contents: { files: ['a.jpg'], config: {} },
+    });
     // A signed-in console session, which must survive the restore.
     const [admin] = await db.select().from(adminUser).where(eq(adminUser.username, 'admin'));
     await db.insert(adminSession).values({ tokenHash: 'h'.repeat(64), adminUserId: admin!.id, expiresAt: new Date(Date.now() + 3_600_000) });
@@ -156,7 +203,12 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     const logs = await db.select().from(adminLog).orderBy(asc(adminLog.id));
     expect(logs.length).toBe(logsBefore + 1);
     expect(logs.at(-1)).toMatchObject({ username: 'admin', action: 'changed', objectType: 'Configuration backup', objectName: 'restore' });
-    expect(await db.select().from(adminSession).where(eq(adminSession.tokenHash, 'h'.repeat(64)))).toHaveLength(1);
+    expect(
+      await db
+        .select()
+        .from(adminSession)
+        .where(eq(adminSession.tokenHash, 'h'.repeat(64))),
+    ).toHaveLength(1);
     // The backup files themselves are not part of the configuration.
     expect((await listBackups(dom)).map((b) => b.id)).toContain(file.id);
 
@@ -179,7 +231,9 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     const tampered = Buffer.from(archive);
     tampered[tampered.length - 5]! ^= 0x40;
     expect((await fieldsOf(restoreBackup(dom, tampered, 'pass'))).fields).toEqual({ passphrase: [BACKUP_MESSAGES.decryption] });
-    expect((await fieldsOf(restoreBackup(dom, Buffer.from('not a backup at all, just text'), 'pass'))).fields).toEqual({ archive: [BACKUP_MESSAGES.notBackup] });
+    expect((await fieldsOf(restoreBackup(dom, Buffer.from('not a backup at all, just text'), 'pass'))).fields).toEqual({
+      archive: [BACKUP_MESSAGES.notBackup],
+    });
     expect((await fieldsOf(restoreBackup(dom, archive, ''))).fields).toEqual({ passphrase: [BACKUP_MESSAGES.required] });
 
     const payload = await openArchive(archive, 'pass');
@@ -195,7 +249,9 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
 
   it('checks the passphrase and its confirmation', async () => {
     expect((await fieldsOf(createBackup(server.dom, { passphrase: '' }))).fields).toEqual({ passphrase: [BACKUP_MESSAGES.required] });
-    expect((await fieldsOf(createBackup(server.dom, { passphrase: 'a', passphrase_confirm: 'b' }))).fields).toEqual({ passphrase_confirm: [BACKUP_MESSAGES.mismatch] });
+    expect((await fieldsOf(createBackup(server.dom, { passphrase: 'a', passphrase_confirm: 'b' }))).fields).toEqual({
+      passphrase_confirm: [BACKUP_MESSAGES.mismatch],
+    });
     expect((await fieldsOf(createBackup(server.dom, { passphrase: 'x'.repeat(1001) }))).fields.passphrase).toEqual([BACKUP_MESSAGES.tooLong]);
   });
 
@@ -268,10 +324,16 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(bytes.length).toBe(obj.size);
 
     const vmr = await createObject(server.dom, 'vmr', { name: 'Made after REST backup', aliases: [{ alias: 'rest.after' }] });
-    const wrong = await rest('/api/admin/command/v1/platform/restore/', { method: 'POST', body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'nope' }) });
+    const wrong = await rest('/api/admin/command/v1/platform/restore/', {
+      method: 'POST',
+      body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'nope' }),
+    });
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toEqual({ passphrase: [BACKUP_MESSAGES.decryption], error: BACKUP_MESSAGES.restoreFailed });
-    const ok = await rest('/api/admin/command/v1/platform/restore/', { method: 'POST', body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'rest pass' }) });
+    const ok = await rest('/api/admin/command/v1/platform/restore/', {
+      method: 'POST',
+      body: JSON.stringify({ archive: bytes.toString('base64'), passphrase: 'rest pass' }),
+    });
     expect(ok.status).toBe(202);
     expect(await ok.json()).toMatchObject({ status: 'success', message: BACKUP_MESSAGES.restored });
     expect((await fieldsOf(getObject(server.dom, 'vmr', vmr.id))).message).toContain('not found');
@@ -321,7 +383,10 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     const { base64, fileName } = await rw.backup.download({ id: made.file.id });
     expect(fileName).toBe(made.file.file_name);
     await expect(ro.backup.restore({ archive: base64, passphrase: 'console' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(rw.backup.inspect({ archive: base64, passphrase: 'nope' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: BACKUP_MESSAGES.restoreFailed });
+    await expect(rw.backup.inspect({ archive: base64, passphrase: 'nope' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: BACKUP_MESSAGES.restoreFailed,
+    });
     expect((await rw.backup.inspect({ archive: base64, passphrase: 'console' })).version).toBe(SOFTWARE_VERSION);
     expect((await rw.backup.restore({ archive: base64, passphrase: 'console' })).message).toBe(BACKUP_MESSAGES.restored);
     expect(await rw.backup.setAutomaticPassphrase({ passphrase: 'auto', passphrase_confirm: 'auto' })).toMatchObject({ enabled: true });

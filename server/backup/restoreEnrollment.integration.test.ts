@@ -14,7 +14,16 @@ const silent = pino({ level: 'silent' });
 
 /** Resolves with how a node agent's enrollment ended: connected, or the server's refusal. */
 async function enrollOutcome(server: ManagementServer, key: string, name: string): Promise<{ outcome: string; node: NodeAgent }> {
-  const node = await NodeAgent.start({ name, managementUrl: server.url, enrollmentKey: key, port: 0, dataDir: mkdtempSync(join(tmpdir(), 'om-restore-')), webRoot: '/nonexistent', mediaPortRange: [45100, 45199], logger: silent });
+  const node = await NodeAgent.start({
+    name,
+    managementUrl: server.url,
+    enrollmentKey: key,
+    port: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'om-restore-')),
+    webRoot: '/nonexistent',
+    mediaPortRange: [45100, 45199],
+    logger: silent,
+  });
   const outcome = await new Promise<string>((resolve) => {
     if (node.link.connected) return resolve('connected');
     node.link.once('connected', () => resolve('connected'));
@@ -29,7 +38,14 @@ describe.each(TEST_DATABASES)('enrollment key after a restore on $name', ({ open
   const nodes: NodeAgent[] = [];
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'running-key', webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: 'running-key',
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
   });
   afterAll(async () => {
     for (const n of nodes) await n.stop();

@@ -35,7 +35,12 @@ export function registerBulkRoutes(app: FastifyInstance, dom: Domain): void {
       const admin = await requireApiPermission(dom.db, req, reply, ...bulkPermission(kind, true));
       if (!admin) return reply;
       const body = req.body;
-      const csv = typeof body === 'string' ? body : body && typeof body === 'object' && typeof (body as { csv?: unknown }).csv === 'string' ? (body as { csv: string }).csv : null;
+      const csv =
+        typeof body === 'string'
+          ? body
+          : body && typeof body === 'object' && typeof (body as { csv?: unknown }).csv === 'string'
+            ? (body as { csv: string }).csv
+            : null;
       try {
         if (csv === null) throw AppError.validation({ file: ['Send the CSV file as the request body (text/csv) or as JSON {"csv": "…"}.'] });
         if (csv.length > MAX_CSV_LENGTH) throw AppError.validation({ file: ['The file is too large (at most 20 MB).'] });
@@ -52,10 +57,7 @@ export function registerBulkRoutes(app: FastifyInstance, dom: Domain): void {
       if (!admin) return reply;
       try {
         const csv = await exportCsv(dom, kind);
-        return reply
-          .header('content-type', 'text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${kind}.csv"`)
-          .send(csv);
+        return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${kind}.csv"`).send(csv);
       } catch (err) {
         return sendError(reply, err);
       }

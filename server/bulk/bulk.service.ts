@@ -29,7 +29,9 @@ export function bulkPermission(kind: CsvKind, write: boolean): [PermissionArea, 
 const SECRET_SETTING = 'csv_secret';
 
 export async function csvKey(db: Database): Promise<Buffer> {
-  return createHash('sha256').update(await persistentSecret(db, SECRET_SETTING)).digest();
+  return createHash('sha256')
+    .update(await persistentSecret(db, SECRET_SETTING))
+    .digest();
 }
 
 export function encryptSecret(key: Buffer, plain: string): string {
@@ -113,5 +115,8 @@ export async function exportCsv(dom: Domain, kind: CsvKind): Promise<string> {
     } else rows.push(columns.map((c) => cell(c, {})));
   }
   // Neutralised cells are quoted too, as OWASP advises.
-  return stringify(rows.map((r) => r.map(formulaSafe)), { quoted_match: /^'+[=+\-@\t\r]/ });
+  return stringify(
+    rows.map((r) => r.map(formulaSafe)),
+    { quoted_match: /^'+[=+\-@\t\r]/ },
+  );
 }

@@ -31,7 +31,14 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
   const auth = `Basic ${Buffer.from('admin:bulk-pw').toString('base64')}`;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'bulk-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'bulk-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     restUrl = `${server.url}/api/admin/configuration/v1/bulk`;
   });
   afterAll(() => server.stop());
@@ -85,20 +92,37 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
     const lines = csv.trimEnd().split('\n');
     expect(lines[0]).toBe(CSV_COLUMNS.vmr.join(','));
     expect(lines.filter((l) => l.startsWith('bob,'))).toHaveLength(1);
-    expect(lines.find((l) => l.startsWith('No alias room,'))).toBe('No alias room,"Has, a comma",,false,,,,,,,video,one_main_seven_pips,false,,5,,true,default,on,');
+    expect(lines.find((l) => l.startsWith('No alias room,'))).toBe(
+      'No alias room,"Has, a comma",,false,,,,,,,video,one_main_seven_pips,false,,5,,true,default,on,',
+    );
     const before = await listObjects(dom(), 'vmr', { limit: 100 });
     expect(await importCsv(dom(), 'vmr', csv)).toEqual({ created: 0, updated: before.total });
     expect(await exportCsv(dom(), 'vmr')).toBe(csv);
     const after = await listObjects(dom(), 'vmr', { limit: 100 });
-    expect(after.items.map(({ creation_time: _c, ...rest }) => ({ ...rest, aliases: (rest.aliases as { alias: string; description: string }[]).map(({ alias, description }) => ({ alias, description })) }))).toEqual(
-      before.items.map(({ creation_time: _c, ...rest }) => ({ ...rest, aliases: (rest.aliases as { alias: string; description: string }[]).map(({ alias, description }) => ({ alias, description })) })),
+    expect(
+      after.items.map(({ creation_time: _c, ...rest }) => ({
+        ...rest,
+        aliases: (rest.aliases as { alias: string; description: string }[]).map(({ alias, description }) => ({ alias, description })),
+      })),
+    ).toEqual(
+      before.items.map(({ creation_time: _c, ...rest }) => ({
+        ...rest,
+        aliases: (rest.aliases as { alias: string; description: string }[]).map(({ alias, description }) => ({ alias, description })),
+      })),
     );
   });
 
   it('imports Virtual Auditoriums and Virtual Receptions with named references', async () => {
     const london = await createObject(dom(), 'system_location', { name: 'London' });
-    expect(await importCsv(dom(), 'virtual_auditorium', 'Town hall,,1234,true,,meet.townhall,,,,,,,four_mains_zero_pips,true,,,,true\n')).toEqual({ created: 1, updated: 0 });
-    expect(await findObjectByName(dom(), 'virtual_auditorium', 'Town hall')).toMatchObject({ guest_view: 'four_mains_zero_pips', force_presenter_into_main: true, mute_all_guests: true });
+    expect(await importCsv(dom(), 'virtual_auditorium', 'Town hall,,1234,true,,meet.townhall,,,,,,,four_mains_zero_pips,true,,,,true\n')).toEqual({
+      created: 1,
+      updated: 0,
+    });
+    expect(await findObjectByName(dom(), 'virtual_auditorium', 'Town hall')).toMatchObject({
+      guest_view: 'four_mains_zero_pips',
+      force_presenter_into_main: true,
+      mute_all_guests: true,
+    });
 
     const vr = 'name,alias_alias,system_location_name,two_stage_dial_type,match_string\nReception,meet.reception,london,regular,^\\d+$\n';
     expect(await importCsv(dom(), 'virtual_reception', vr)).toEqual({ created: 1, updated: 0 });
@@ -106,8 +130,13 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
     const exported = await exportCsv(dom(), 'virtual_reception');
     expect(exported.split('\n')[1]).toBe('Reception,,meet.reception,,,,,video,,,,^\\d+$,,London,,,regular,,,');
 
-    const errors = await importErrors(importCsv(dom(), 'virtual_reception', 'name,alias_alias,mssip_proxy_name,system_location_name\nLync,meet.lync,sfb1,\nX,meet.x,,Paris\n'));
-    expect(errors).toEqual([`Line 2: mssip_proxy_name: ${CSV_MESSAGES.unsupported}`, `Line 3: system_location_name: ${CSV_MESSAGES.notFound('location', 'Paris')}`]);
+    const errors = await importErrors(
+      importCsv(dom(), 'virtual_reception', 'name,alias_alias,mssip_proxy_name,system_location_name\nLync,meet.lync,sfb1,\nX,meet.x,,Paris\n'),
+    );
+    expect(errors).toEqual([
+      `Line 2: mssip_proxy_name: ${CSV_MESSAGES.unsupported}`,
+      `Line 3: system_location_name: ${CSV_MESSAGES.notFound('location', 'Paris')}`,
+    ]);
     expect(await findObjectByName(dom(), 'virtual_reception', 'Lync')).toBeNull();
   });
 
@@ -176,7 +205,10 @@ describe.each(TEST_DATABASES)('bulk CSV import/export on $name', ({ open }) => {
     expect(errors).toEqual([`Line 1: conference_name: ${CSV_MESSAGES.notFound('Virtual Meeting Room or Virtual Auditorium', 'meet Nobody')}`]);
 
     const csv = await exportCsv(dom(), 'automatic_participant');
-    expect(csv.split('\n').slice(0, 2)).toEqual([CSV_COLUMNS.automatic_participant.join(','), 'alice@example.com,Alice,,sip,"1,2",guest,false,keep_conference_alive_if_multiple,video,manual,,,meet Alice']);
+    expect(csv.split('\n').slice(0, 2)).toEqual([
+      CSV_COLUMNS.automatic_participant.join(','),
+      'alice@example.com,Alice,,sip,"1,2",guest,false,keep_conference_alive_if_multiple,video,manual,,,meet Alice',
+    ]);
     expect(await importCsv(dom(), 'automatic_participant', csv)).toEqual({ created: 0, updated: 2 });
     expect(await exportCsv(dom(), 'automatic_participant')).toBe(csv);
   });

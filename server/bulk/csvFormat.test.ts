@@ -77,9 +77,17 @@ describe('parseCsv', () => {
   });
 
   it('accepts the sync_tag column of the guide’s device example header, and ignores it', () => {
-    const { records, errors } = parseCsv('device', 'alias,tag,description,username,password,sync_tag,primary_owner_email_address\nalice@example.com,,,alice,1234,x,alice@example.com');
+    const { records, errors } = parseCsv(
+      'device',
+      'alias,tag,description,username,password,sync_tag,primary_owner_email_address\nalice@example.com,,,alice,1234,x,alice@example.com',
+    );
     expect(errors).toEqual([]);
-    expect(records[0]!.input).toMatchObject({ alias: 'alice@example.com', username: 'alice', password: '1234', primary_owner_email_address: 'alice@example.com' });
+    expect(records[0]!.input).toMatchObject({
+      alias: 'alice@example.com',
+      username: 'alice',
+      password: '1234',
+      primary_owner_email_address: 'alice@example.com',
+    });
     expect(records[0]!.input).not.toHaveProperty('sync_tag');
   });
 
@@ -99,7 +107,9 @@ describe('parseCsv', () => {
   });
 
   it('lets the last duplicate win, keeping every row’s alias', () => {
-    const text = ['bob,first,1234,,,meet.bob,Main', 'alice,,,,,meet.alice', 'bob,second,5678,,,meet.bobby,Other', 'bob,third,5678,,,meet.bob,Main again'].join('\n');
+    const text = ['bob,first,1234,,,meet.bob,Main', 'alice,,,,,meet.alice', 'bob,second,5678,,,meet.bobby,Other', 'bob,third,5678,,,meet.bob,Main again'].join(
+      '\n',
+    );
     const { records, errors } = parseCsv('vmr', text);
     expect(errors).toEqual([]);
     expect(records.map((r) => r.input.name)).toEqual(['alice', 'bob']);
@@ -149,14 +159,21 @@ describe('parseCsv', () => {
   });
 
   it('keys ADPs by alias and conference name (the guide example makes two)', () => {
-    const text = 'alice@example.com,Alice Jones,,,,chair,,,,,,,meet Alice\nalice@example.com,Alice Jones,,,,guest,,,,,,,meet Sales\nalice@example.com,Alice J,,,,guest,,,,,,,meet Alice';
+    const text =
+      'alice@example.com,Alice Jones,,,,chair,,,,,,,meet Alice\nalice@example.com,Alice Jones,,,,guest,,,,,,,meet Sales\nalice@example.com,Alice J,,,,guest,,,,,,,meet Alice';
     const { records, errors } = parseCsv('automatic_participant', text);
     expect(errors).toEqual([]);
     expect(records.map((r) => [r.input.remote_display_name, r.input.role, r.refs[0]!.name, r.line])).toEqual([
       ['Alice Jones', 'guest', 'meet Sales', 2],
       ['Alice J', 'guest', 'meet Alice', 3],
     ]);
-    expect(records[0]!.input).toMatchObject({ protocol: 'sip', streaming: false, keep_conference_alive: 'keep_conference_alive_if_multiple', call_type: 'video', routing: 'manual' });
+    expect(records[0]!.input).toMatchObject({
+      protocol: 'sip',
+      streaming: false,
+      keep_conference_alive: 'keep_conference_alive_if_multiple',
+      call_type: 'video',
+      routing: 'manual',
+    });
   });
 
   it('checks DTMF sequences, which must be quoted when they hold commas', () => {

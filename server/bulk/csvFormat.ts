@@ -17,13 +17,22 @@ export { CSV_KINDS, type CsvKind };
 
 /** The column orders of §15.2, verbatim. Without a header row, files must use exactly this order. */
 export const CSV_COLUMNS: Record<CsvKind, readonly string[]> = {
-  vmr: 'name,description,pin,allow_guests,guest_pin,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,host_view,enable_overlay_text,ivr_theme_name,participant_limit,primary_owner_email_address,guests_can_present,enable_chat,crypto_mode,max_pixels_per_second'.split(','),
+  vmr: 'name,description,pin,allow_guests,guest_pin,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,host_view,enable_overlay_text,ivr_theme_name,participant_limit,primary_owner_email_address,guests_can_present,enable_chat,crypto_mode,max_pixels_per_second'.split(
+    ',',
+  ),
   virtual_auditorium:
-    'name,description,pin,allow_guests,guest_pin,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,host_view,guest_view,force_presenter_into_main,enable_overlay_text,ivr_theme_name,participant_limit,mute_all_guests,guests_can_present,enable_chat,crypto_mode,max_pixels_per_second'.split(','),
+    'name,description,pin,allow_guests,guest_pin,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,host_view,guest_view,force_presenter_into_main,enable_overlay_text,ivr_theme_name,participant_limit,mute_all_guests,guests_can_present,enable_chat,crypto_mode,max_pixels_per_second'.split(
+      ',',
+    ),
   virtual_reception:
-    'name,description,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,ivr_theme_name,mssip_proxy_name,teams_proxy_name,match_string,replace_string,system_location_name,post_match_string,post_replace_string,two_stage_dial_type,gms_access_token_name,crypto_mode,max_pixels_per_second'.split(','),
+    'name,description,alias_alias,alias_description,tag,max_callrate_in,max_callrate_out,call_type,ivr_theme_name,mssip_proxy_name,teams_proxy_name,match_string,replace_string,system_location_name,post_match_string,post_replace_string,two_stage_dial_type,gms_access_token_name,crypto_mode,max_pixels_per_second'.split(
+      ',',
+    ),
   device: 'alias,tag,description,username,password,primary_owner_email_address'.split(','),
-  automatic_participant: 'alias,remote_display_name,description,protocol,dtmf_sequence,role,streaming,keep_conference_alive,call_type,routing,presentation_url,system_location_name,conference_name'.split(','),
+  automatic_participant:
+    'alias,remote_display_name,description,protocol,dtmf_sequence,role,streaming,keep_conference_alive,call_type,routing,presentation_url,system_location_name,conference_name'.split(
+      ',',
+    ),
 };
 
 /** Header names accepted but ignored: the guide's own device example header shows `sync_tag` (an LDAP-managed, read-only field). */
@@ -305,7 +314,8 @@ function* parseSteps(kind: CsvKind, text: string, opts: ParseOptions): Generator
     }
     const keyCell = row.cells.get(keyColumnOf(kind)) ?? '';
     // Names and aliases are unique case-insensitively, so duplicates are found the same way.
-    const key = kind === 'automatic_participant' ? `${keyCell.toLowerCase()}\0${(row.cells.get('conference_name') ?? '').toLowerCase()}` : keyCell.toLowerCase();
+    const key =
+      kind === 'automatic_participant' ? `${keyCell.toLowerCase()}\0${(row.cells.get('conference_name') ?? '').toLowerCase()}` : keyCell.toLowerCase();
     // A row without its key makes its own record, so the missing name is reported on its line.
     const mapKey = keyCell === '' ? `\0line${row.line}` : key;
     const prev = byKey.get(mapKey);

@@ -21,7 +21,19 @@ import { AppError } from '../errors/AppError.js';
 import { ConferenceStore } from '../config/store/ConferenceStore.js';
 import { csvKey, decryptSecret } from './bulk.service.js';
 import { pacer } from './pacer.js';
-import { capErrors, CSV_DEFINITIONS, CSV_MESSAGES, isServiceKind, lineError, parseCsvInSteps, REF_COLUMNS, sortByLine, type CsvKind, type CsvRecord, type CsvRef } from './csvFormat.js';
+import {
+  capErrors,
+  CSV_DEFINITIONS,
+  CSV_MESSAGES,
+  isServiceKind,
+  lineError,
+  parseCsvInSteps,
+  REF_COLUMNS,
+  sortByLine,
+  type CsvKind,
+  type CsvRecord,
+  type CsvRef,
+} from './csvFormat.js';
 
 /**
  * Importing one CSV file (guide-digest-3 §15), all or nothing, without freezing the API: the file
@@ -88,7 +100,9 @@ function recordErrors(r: CsvRecord, err: AppError): string[] {
 async function resolveNames(dom: Domain, def: ResourceDef, records: CsvRecord[]): Promise<(ref: CsvRef) => number | null> {
   const byResource = new Map<string, Set<string>>();
   // Columns of fields this system lacks are reported, not looked up.
-  for (const r of records) for (const ref of r.refs) if (ref.field in def.fields) (byResource.get(ref.resource) ?? byResource.set(ref.resource, new Set()).get(ref.resource)!).add(ref.name);
+  for (const r of records)
+    for (const ref of r.refs)
+      if (ref.field in def.fields) (byResource.get(ref.resource) ?? byResource.set(ref.resource, new Set()).get(ref.resource)!).add(ref.name);
   const found = new Map<string, Map<string, number>>();
   for (const [resource, names] of byResource) {
     const list = [...names];
@@ -96,14 +110,21 @@ async function resolveNames(dom: Domain, def: ResourceDef, records: CsvRecord[])
     if (resource === 'ivr_theme') {
       // Themes are stored by the theme service (their ZIP packages), not as definition-driven objects.
       const lowered = [...new Set(list.map((n) => n.toLowerCase()))];
-      const rows = await dom.db.select({ id: ivrTheme.id, name: ivrTheme.name }).from(ivrTheme).where(inArray(sql`lower(${ivrTheme.name})`, lowered));
+      const rows = await dom.db
+        .select({ id: ivrTheme.id, name: ivrTheme.name })
+        .from(ivrTheme)
+        .where(inArray(sql`lower(${ivrTheme.name})`, lowered));
       const byLower = new Map(rows.map((t) => [t.name.toLowerCase(), t.id]));
       for (const n of list) if (byLower.has(n.toLowerCase())) ids.set(n, byLower.get(n.toLowerCase())!);
     } else {
       // An ADP's conference_name names a Virtual Meeting Room or a Virtual Auditorium.
       for (const r of resource === 'conference' ? ['vmr', 'virtual_auditorium'] : [resource]) {
         const def = resourceDef(r);
-        const clashes = await findObjectIdsByName(dom.db, def, list.filter((n) => !ids.has(n)));
+        const clashes = await findObjectIdsByName(
+          dom.db,
+          def,
+          list.filter((n) => !ids.has(n)),
+        );
         const mine = await getObjects(dom, def, [...new Set(clashes.values())]);
         for (const [n, id] of clashes) if (mine.has(id)) ids.set(n, id);
       }
@@ -114,7 +135,11 @@ async function resolveNames(dom: Domain, def: ResourceDef, records: CsvRecord[])
 }
 
 /** A record's input with its named references as ids, or its errors. */
-function withReferences(def: ResourceDef, r: CsvRecord, idOf: (ref: CsvRef) => number | null): { input: Record<string, unknown>; conferenceId: number | null } | { errors: string[] } {
+function withReferences(
+  def: ResourceDef,
+  r: CsvRecord,
+  idOf: (ref: CsvRef) => number | null,
+): { input: Record<string, unknown>; conferenceId: number | null } | { errors: string[] } {
   const input: Record<string, unknown> = { ...r.input };
   const errors: string[] = [];
   let conferenceId: number | null = null;
@@ -235,22 +260,36 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
       const tdom: Domain = { ...dom, db: tx };
       // A referenced object deleted while the file was checked rejects it.
       const all = [...changes, ...creates];
-      const gone = await missingReferences(tx, def, all.map((x) => x.values));
-      for (const [i, fields] of gone) rejected.add(all[i]!.r, recordErrors(all[i]!.r, AppError.validation(Object.fromEntries(fields.map((f) => [f, ['This object no longer exists.']])))));
+      const gone = await missingReferences(
+        tx,
+        def,
+        all.map((x) => x.values),
+      );
+      for (const [i, fields] of gone)
+        rejected.add(all[i]!.r, recordErrors(all[i]!.r, AppError.validation(Object.fromEntries(fields.map((f) => [f, ['This object no longer exists.']])))));
       // So does an object it overwrites that was deleted meanwhile.
-      const still = await existingObjectIds(tx, def, changes.map((c) => c.before.id));
+      const still = await existingObjectIds(
+        tx,
+        def,
+        changes.map((c) => c.before.id),
+      );
       for (const c of changes) if (!still.has(c.before.id)) rejected.add(c.r, [lineError(c.r.line, null, CSV_MESSAGES.changedMeanwhile)]);
       if (rejected.errors.length) throw rejected;
       await changeObjects(tdom, def, changes);
       report({ written: changes.length });
       for (let i = 0; i < creates.length; i += WRITE_STEP) {
-        await insertObjects(tdom, def, creates.slice(i, i + WRITE_STEP).map((c) => c.values));
+        await insertObjects(
+          tdom,
+          def,
+          creates.slice(i, i + WRITE_STEP).map((c) => c.values),
+        );
         report({ written: changes.length + Math.min(creates.length, i + WRITE_STEP) });
       }
     });
   } catch (err) {
     // Another administrator took a name or an alias between the check and the write.
-    if (isUniqueViolation(err)) throw AppError.validation({ file: ['A name or an alias in this file was taken while the file was being checked; import it again.'] });
+    if (isUniqueViolation(err))
+      throw AppError.validation({ file: ['A name or an alias in this file was taken while the file was being checked; import it again.'] });
     throw err;
   }
   dom.bus.notify(def.name);
@@ -263,7 +302,10 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
  */
 async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values: Record<string, unknown> }[], rejected: Rejected, dom: Domain): Promise<void> {
   const aliasesOf = (v: Record<string, unknown>) => (v.aliases as { alias: string }[] | undefined) ?? [];
-  const held = await ConferenceStore.aliasHolders(dom.db, items.flatMap((x) => aliasesOf(x.values).map((a) => normaliseAlias(a.alias))));
+  const held = await ConferenceStore.aliasHolders(
+    dom.db,
+    items.flatMap((x) => aliasesOf(x.values).map((a) => normaliseAlias(a.alias))),
+  );
   // What the file's services will hold once it is applied (the services it changes give up their old aliases).
   const updatedIds = new Set(items.flatMap((x) => (x.before ? [x.before.id] : [])));
   const inFile = new Map<string, string>();
@@ -277,7 +319,8 @@ async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values
       const other = inFile.get(n);
       const holder = held.get(n);
       if (other !== undefined && other !== name) errors.push(lineError(line, 'alias_alias', ALIAS_MESSAGES.inUse(other)));
-      else if (holder && holder.id !== x.before?.id && !updatedIds.has(holder.id)) errors.push(lineError(line, 'alias_alias', ALIAS_MESSAGES.inUse(holder.name)));
+      else if (holder && holder.id !== x.before?.id && !updatedIds.has(holder.id))
+        errors.push(lineError(line, 'alias_alias', ALIAS_MESSAGES.inUse(holder.name)));
       else inFile.set(n, name);
     });
     if (errors.length) rejected.add(x.r, errors);

@@ -45,7 +45,14 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     } satisfies Context);
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'bulk-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'bulk-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server.stop());
 
@@ -122,7 +129,9 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     expect((first as AppError).fields?.file?.at(-1)).toBe(CSV_MESSAGES.tooManyErrors(80));
     expect(events.at(-1)).toMatchObject({ stage: 'failed', rejected: 100 });
     events.length = 0;
-    const second = await importCsv(server.dom, 'vmr', ['fine,,,,,meet.fine', ...taken].join('\n'), { onProgress: (p) => events.push({ ...p }) }).catch((e: unknown) => e);
+    const second = await importCsv(server.dom, 'vmr', ['fine,,,,,meet.fine', ...taken].join('\n'), { onProgress: (p) => events.push({ ...p }) }).catch(
+      (e: unknown) => e,
+    );
     expect((second as AppError).fields?.file?.[0]).toBe(`Line 2: alias_alias: ${ALIAS_MESSAGES.inUse('held0')}`);
     expect(events.at(-1)).toMatchObject({ stage: 'failed', rejected: 50 });
     expect(await findObjectByName(server.dom, 'vmr', 'fine')).toBeNull();
@@ -133,7 +142,10 @@ describe.each(TEST_DATABASES)('bulk import of 10,000 rows on $name', ({ open }) 
     // Line 3 takes an alias of line 1, line 4 one held by "ben" (not in the file): both reported, nothing stored.
     const err = await importCsv(server.dom, 'vmr', 'cat,,,,,meet.cat\ndan,,,,,meet.dan\neve,,,,,meet.cat\nfay,,,,,meet.ben\n').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).fields?.file).toEqual([`Line 3: alias_alias: ${ALIAS_MESSAGES.inUse('cat')}`, `Line 4: alias_alias: ${ALIAS_MESSAGES.inUse('ben')}`]);
+    expect((err as AppError).fields?.file).toEqual([
+      `Line 3: alias_alias: ${ALIAS_MESSAGES.inUse('cat')}`,
+      `Line 4: alias_alias: ${ALIAS_MESSAGES.inUse('ben')}`,
+    ]);
     expect(await findObjectByName(server.dom, 'vmr', 'cat')).toBeNull();
 
     // ann gives meet.ann to ben, in the same file, whatever the order of the rows.

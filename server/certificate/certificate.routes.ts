@@ -85,61 +85,83 @@ function page<T>(path: string, req: Req, all: T[]) {
 
 /** Management API: `tls_certificate` and `ca_certificate` (Platform > TLS Certificates / Trusted CA Certificates). */
 export function registerCertificateRoutes(app: FastifyInstance, dom: Domain): void {
-  const handle =
-    (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
-    async (req: Req, reply: FastifyReply) => {
-      const admin = await requireApiPermission(dom.db, req, reply, 'system', actionOf(req.method));
-      if (!admin) return reply;
-      try {
-        // Changes made through the API are logged under the API user's name.
-        return await fn(req, reply, { ...dom, actor: admin.username });
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    };
+  const handle = (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) => async (req: Req, reply: FastifyReply) => {
+    const admin = await requireApiPermission(dom.db, req, reply, 'system', actionOf(req.method));
+    if (!admin) return reply;
+    try {
+      // Changes made through the API are logged under the API user's name.
+      return await fn(req, reply, { ...dom, actor: admin.username });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  };
   const search = (q: Q) => q.subject_name__icontains ?? q.subject_name;
 
   // tls_certificate
   const TLS = `${BASE}/tls_certificate/`;
-  app.get(TLS, handle(async (req, _reply, d) => {
-    const all = await listTlsCertificates(d, { search: search(req.query) });
-    return page(TLS, req, all.map(tlsObject));
-  }));
-  app.get(`${TLS}:id/`, handle(async (req, _reply, d) => tlsObject(await getTlsCertificate(d, parseId(req)))));
-  app.post(TLS, handle(async (req, reply, d) => {
-    const c = await createTlsCertificate(d, tlsInput(req.body));
-    return reply.code(201).header('Location', uri('tls_certificate', c.id)).send(tlsObject(c));
-  }));
+  app.get(
+    TLS,
+    handle(async (req, _reply, d) => {
+      const all = await listTlsCertificates(d, { search: search(req.query) });
+      return page(TLS, req, all.map(tlsObject));
+    }),
+  );
+  app.get(
+    `${TLS}:id/`,
+    handle(async (req, _reply, d) => tlsObject(await getTlsCertificate(d, parseId(req)))),
+  );
+  app.post(
+    TLS,
+    handle(async (req, reply, d) => {
+      const c = await createTlsCertificate(d, tlsInput(req.body));
+      return reply.code(201).header('Location', uri('tls_certificate', c.id)).send(tlsObject(c));
+    }),
+  );
   const patchTls = handle(async (req, reply, d) => {
     await updateTlsCertificate(d, parseId(req), tlsInput(req.body));
     return reply.code(202).send();
   });
   app.patch(`${TLS}:id/`, patchTls);
   app.put(`${TLS}:id/`, patchTls);
-  app.delete(`${TLS}:id/`, handle(async (req, reply, d) => {
-    await deleteTlsCertificate(d, parseId(req));
-    return reply.code(204).send();
-  }));
+  app.delete(
+    `${TLS}:id/`,
+    handle(async (req, reply, d) => {
+      await deleteTlsCertificate(d, parseId(req));
+      return reply.code(204).send();
+    }),
+  );
 
   // ca_certificate: a POST with several concatenated certificates adds one object each; Location names the first.
   const CA = `${BASE}/ca_certificate/`;
-  app.get(CA, handle(async (req, _reply, d) => {
-    const all = await listCaCertificates(d, { search: search(req.query) });
-    return page(CA, req, all.map(caObject));
-  }));
-  app.get(`${CA}:id/`, handle(async (req, _reply, d) => caObject(await getCaCertificate(d, parseId(req)))));
-  app.post(CA, handle(async (req, reply, d) => {
-    const created = await createCaCertificates(d, req.body);
-    return reply.code(201).header('Location', uri('ca_certificate', created[0]!.id)).send(caObject(created[0]!));
-  }));
+  app.get(
+    CA,
+    handle(async (req, _reply, d) => {
+      const all = await listCaCertificates(d, { search: search(req.query) });
+      return page(CA, req, all.map(caObject));
+    }),
+  );
+  app.get(
+    `${CA}:id/`,
+    handle(async (req, _reply, d) => caObject(await getCaCertificate(d, parseId(req)))),
+  );
+  app.post(
+    CA,
+    handle(async (req, reply, d) => {
+      const created = await createCaCertificates(d, req.body);
+      return reply.code(201).header('Location', uri('ca_certificate', created[0]!.id)).send(caObject(created[0]!));
+    }),
+  );
   const patchCa = handle(async (req, reply, d) => {
     await updateCaCertificate(d, parseId(req), req.body);
     return reply.code(202).send();
   });
   app.patch(`${CA}:id/`, patchCa);
   app.put(`${CA}:id/`, patchCa);
-  app.delete(`${CA}:id/`, handle(async (req, reply, d) => {
-    await deleteCaCertificate(d, parseId(req));
-    return reply.code(204).send();
-  }));
+  app.delete(
+    `${CA}:id/`,
+    handle(async (req, reply, d) => {
+      await deleteCaCertificate(d, parseId(req));
+      return reply.code(204).send();
+    }),
+  );
 }

@@ -70,9 +70,15 @@ type Shown = CertificateInfo & {
 export type TlsCertificate = Shown & { parameters: string; nodes: number[]; chain: ChainEntry[] };
 export type CaCertificate = Shown & { trusted_intermediate: boolean };
 
-
 function shown(row: { id: number; createdAt: Date }, info: CertificateInfo, certificate: string, now: Date): Shown {
-  return { ...info, id: row.id, certificate, status: certificateStatus(info, now), expiry: expiryStatus(info.end_date, now), creation_time: row.createdAt.toISOString() };
+  return {
+    ...info,
+    id: row.id,
+    certificate,
+    status: certificateStatus(info, now),
+    expiry: expiryStatus(info.end_date, now),
+    creation_time: row.createdAt.toISOString(),
+  };
 }
 
 function toTls(row: Document<TlsData>, liveNodes: Set<number> | null, now = new Date()): TlsCertificate {
@@ -112,7 +118,10 @@ const caAudit = (d: CaData) => ({
   trusted_intermediate: d.trusted_intermediate,
 });
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof fieldErrors>[0] } } }, input: unknown): T {
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof fieldErrors>[0] } } },
+  input: unknown,
+): T {
   const p = schema.safeParse(input);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   return p.data;
@@ -144,14 +153,22 @@ async function releaseNodes(db: Database, actor: string | null, ownId: number | 
     if (row.id === ownId || !d.nodes.some((n) => taken.has(n))) continue;
     const after: TlsData = { ...d, nodes: d.nodes.filter((n) => !taken.has(n)) };
     await tls.update(db, row.id, after);
-    if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
+    if (actor)
+      await recordChange(db, actor, {
+        action: 'changed',
+        objectType: TLS_TYPE,
+        objectId: row.id,
+        objectName: d.info.subject_name,
+        before: tlsAudit(d),
+        after: tlsAudit(after),
+      });
   }
 }
 
 /** Node id → its TLS certificate's row id and data. The certificates' `nodes` lists are the one place the assignment is kept. */
 async function certificatesByNode(db: Database): Promise<Map<number, { id: number; data: TlsData }>> {
   const out = new Map<number, { id: number; data: TlsData }>();
-  for (const row of await tls.all(db)) for (const n of (row.data).nodes) out.set(n, { id: row.id, data: row.data });
+  for (const row of await tls.all(db)) for (const n of row.data.nodes) out.set(n, { id: row.id, data: row.data });
   return out;
 }
 
@@ -172,7 +189,15 @@ export async function assignNodeCertificate(db: Database, actor: string | null, 
     if (!d.nodes.includes(nodeId)) {
       const after: TlsData = { ...d, nodes: [...d.nodes, nodeId].sort((a, b) => a - b) };
       await tls.update(db, row.id, after);
-      if (actor) await recordChange(db, actor, { action: 'changed', objectType: TLS_TYPE, objectId: row.id, objectName: d.info.subject_name, before: tlsAudit(d), after: tlsAudit(after) });
+      if (actor)
+        await recordChange(db, actor, {
+          action: 'changed',
+          objectType: TLS_TYPE,
+          objectId: row.id,
+          objectName: d.info.subject_name,
+          before: tlsAudit(d),
+          after: tlsAudit(after),
+        });
     }
   }
   // A node has at most one certificate: leave every other one.
@@ -187,7 +212,8 @@ function sameIssuerSerial<T extends { info: CertificateInfo }>(rows: Document<T>
   });
 }
 
-const chainOf = (chain: ParsedCertificate[]): ChainEntry[] => chain.map((c) => ({ subject_name: c.info.subject_name, issuer_name: c.info.issuer_name, end_date: c.info.end_date }));
+const chainOf = (chain: ParsedCertificate[]): ChainEntry[] =>
+  chain.map((c) => ({ subject_name: c.info.subject_name, issuer_name: c.info.issuer_name, end_date: c.info.end_date }));
 
 // --- TLS certificates ------------------------------------------------------------------------
 
@@ -202,7 +228,10 @@ const bySubject = (a: Shown, b: Shown) => a.subject_name.localeCompare(b.subject
 
 export async function listTlsCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<TlsCertificate[]> {
   const live = await liveNodeIds(dom.db);
-  return (await tls.all(dom.db)).map((r) => toTls(r, live, now)).filter((c) => matches(q, c)).sort(bySubject);
+  return (await tls.all(dom.db))
+    .map((r) => toTls(r, live, now))
+    .filter((c) => matches(q, c))
+    .sort(bySubject);
 }
 
 export async function getTlsCertificate(dom: Domain, id: number): Promise<TlsCertificate> {
@@ -222,19 +251,39 @@ export async function createTlsCertificate(dom: Domain, input: unknown): Promise
         const nodes = await checkNodes(tx, v.nodes);
         const rows = await tls.all(tx);
         if (rows.some((r) => r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
-        const data: TlsData = { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, nodes, info: bundle.leaf.info, chain: chainOf(bundle.chain) };
+        const data: TlsData = {
+          certificate: bundle.certificate,
+          private_key: bundle.privateKey,
+          parameters: bundle.parameters,
+          nodes,
+          info: bundle.leaf.info,
+          chain: chainOf(bundle.chain),
+        };
         const same = sameIssuerSerial(rows, bundle.leaf.info, null);
         if (same) {
           const before = same.data;
           if (!v.nodes.length) data.nodes = before.nodes;
           await releaseNodes(tx, actorOf(dom), same.id, data.nodes);
           await tls.update(tx, same.id, data, data.info.fingerprint);
-          await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: same.id, objectName: data.info.subject_name, before: tlsAudit(before), after: tlsAudit(data) });
+          await recordChange(tx, actorOf(dom), {
+            action: 'changed',
+            objectType: TLS_TYPE,
+            objectId: same.id,
+            objectName: data.info.subject_name,
+            before: tlsAudit(before),
+            after: tlsAudit(data),
+          });
           return same.id;
         }
         await releaseNodes(tx, actorOf(dom), null, nodes);
         const row = await tls.insert(tx, data, data.info.fingerprint);
-        await recordChange(tx, actorOf(dom), { action: 'added', objectType: TLS_TYPE, objectId: row.id, objectName: data.info.subject_name, after: tlsAudit(data) });
+        await recordChange(tx, actorOf(dom), {
+          action: 'added',
+          objectType: TLS_TYPE,
+          objectId: row.id,
+          objectName: data.info.subject_name,
+          after: tlsAudit(data),
+        });
         return row.id;
       }),
     DUPLICATE,
@@ -277,14 +326,27 @@ export async function updateTlsCertificate(dom: Domain, id: number, patch: unkno
           if (!newKey && !keyMatches(bundle.leaf, before.private_key)) throw AppError.validation({ certificate: [CERT_MESSAGES.keyMismatch] });
           const rows = await tls.all(tx);
           if (rows.some((r) => r.id !== id && r.uniqueKey === bundle.leaf.info.fingerprint)) throw AppError.validation(DUPLICATE);
-          Object.assign(after, { certificate: bundle.certificate, private_key: bundle.privateKey, parameters: bundle.parameters, info: bundle.leaf.info, chain: chainOf(bundle.chain) });
+          Object.assign(after, {
+            certificate: bundle.certificate,
+            private_key: bundle.privateKey,
+            parameters: bundle.parameters,
+            info: bundle.leaf.info,
+            chain: chainOf(bundle.chain),
+          });
         }
         if (p.nodes !== undefined) {
           after.nodes = await checkNodes(tx, p.nodes);
           await releaseNodes(tx, actorOf(dom), id, after.nodes);
         }
         await tls.update(tx, id, after, after.info.fingerprint);
-        await recordChange(tx, actorOf(dom), { action: 'changed', objectType: TLS_TYPE, objectId: id, objectName: after.info.subject_name, before: tlsAudit(before), after: tlsAudit(after) });
+        await recordChange(tx, actorOf(dom), {
+          action: 'changed',
+          objectType: TLS_TYPE,
+          objectId: id,
+          objectName: after.info.subject_name,
+          before: tlsAudit(before),
+          after: tlsAudit(after),
+        });
       }),
     DUPLICATE,
   );
@@ -322,7 +384,10 @@ export async function tlsCertificateKeyPair(db: Database, id: number): Promise<{
 // --- Trusted CA certificates ------------------------------------------------------------------
 
 export async function listCaCertificates(dom: Domain, q: CertificateListQuery = {}, now = new Date()): Promise<CaCertificate[]> {
-  return (await ca.all(dom.db)).map((r) => toCa(r, now)).filter((c) => matches(q, c)).sort(bySubject);
+  return (await ca.all(dom.db))
+    .map((r) => toCa(r, now))
+    .filter((c) => matches(q, c))
+    .sort(bySubject);
 }
 
 export async function getCaCertificate(dom: Domain, id: number): Promise<CaCertificate> {
@@ -352,13 +417,26 @@ export async function createCaCertificates(dom: Domain, input: unknown): Promise
           const same = sameIssuerSerial(rows, c.info, null);
           if (same) {
             await ca.update(tx, same.id, data, c.info.fingerprint);
-            await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: same.id, objectName: c.info.subject_name, before: caAudit(same.data), after: caAudit(data) });
+            await recordChange(tx, actorOf(dom), {
+              action: 'changed',
+              objectType: CA_TYPE,
+              objectId: same.id,
+              objectName: c.info.subject_name,
+              before: caAudit(same.data),
+              after: caAudit(data),
+            });
             out.push(same.id);
             continue;
           }
           const row = await ca.insert(tx, data, c.info.fingerprint);
           rows.push(row);
-          await recordChange(tx, actorOf(dom), { action: 'added', objectType: CA_TYPE, objectId: row.id, objectName: c.info.subject_name, after: caAudit(data) });
+          await recordChange(tx, actorOf(dom), {
+            action: 'added',
+            objectType: CA_TYPE,
+            objectId: row.id,
+            objectName: c.info.subject_name,
+            after: caAudit(data),
+          });
           out.push(row.id);
         }
         if (!out.length) throw AppError.validation(DUPLICATE);
@@ -388,7 +466,14 @@ export async function updateCaCertificate(dom: Domain, id: number, patch: unknow
           Object.assign(after, { certificate: `${c.pem}\n`, info: c.info });
         }
         await ca.update(tx, id, after, after.info.fingerprint);
-        await recordChange(tx, actorOf(dom), { action: 'changed', objectType: CA_TYPE, objectId: id, objectName: after.info.subject_name, before: caAudit(before), after: caAudit(after) });
+        await recordChange(tx, actorOf(dom), {
+          action: 'changed',
+          objectType: CA_TYPE,
+          objectId: id,
+          objectName: after.info.subject_name,
+          before: caAudit(before),
+          after: caAudit(after),
+        });
       }),
     DUPLICATE,
   );
@@ -408,7 +493,7 @@ export async function deleteCaCertificate(dom: Domain, id: number): Promise<void
 
 /** The custom trusted CA certificates as one PEM file (the guide's Export, `ca-certificates.pem`; also what nodes trust). */
 export async function trustedCaBundle(db: Database): Promise<string> {
-  return (await ca.all(db)).map((r) => (r.data).certificate).join('');
+  return (await ca.all(db)).map((r) => r.data.certificate).join('');
 }
 
 // --- Alarms ------------------------------------------------------------------------------------

@@ -27,7 +27,12 @@ const fields = (fn: () => unknown): Record<string, string[]> => {
   }
   throw new Error('expected a validation error');
 };
-const bundle = (certificate: string, private_key: string, private_key_passphrase = '', parameters = '') => ({ certificate, private_key, private_key_passphrase, parameters });
+const bundle = (certificate: string, private_key: string, private_key_passphrase = '', parameters = '') => ({
+  certificate,
+  private_key,
+  private_key_passphrase,
+  parameters,
+});
 
 /** A certificate signed by its own CA, built with forge, for chains and trusted CA bundles. */
 function caAndLeaf(cn: string) {
@@ -37,7 +42,10 @@ function caAndLeaf(cn: string) {
   ca.serialNumber = '0a';
   ca.validity.notBefore = new Date(Date.now() - DAY);
   ca.validity.notAfter = new Date(Date.now() + 3_650 * DAY);
-  const caName = [{ name: 'commonName', value: `${cn} Root CA` }, { name: 'organizationName', value: 'Test CA' }];
+  const caName = [
+    { name: 'commonName', value: `${cn} Root CA` },
+    { name: 'organizationName', value: 'Test CA' },
+  ];
   ca.setSubject(caName);
   ca.setIssuer(caName);
   ca.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'subjectKeyIdentifier' }]);
@@ -94,13 +102,40 @@ describe('pem.ts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cert-'));
     const key = join(dir, 'k.pem');
     const crt = join(dir, 'c.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt, '-days', '20', '-subj', '/C=NO/O=Example   Org/CN=Conf.Example.COM', '-addext', 'subjectAltName=DNS:conf.example.com'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-days',
+        '20',
+        '-subj',
+        '/C=NO/O=Example   Org/CN=Conf.Example.COM',
+        '-addext',
+        'subjectAltName=DNS:conf.example.com',
+      ],
+      { stdio: 'ignore' },
+    );
     const out = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-subject_hash', '-issuer_hash', '-serial'], { encoding: 'utf8' }).split('\n');
     const { leaf } = parseTlsBundle(bundle(execFileSync('cat', [crt], { encoding: 'utf8' }), execFileSync('cat', [key], { encoding: 'utf8' })));
     expect(leaf.info.subject_hash).toBe(out[0]);
     expect(leaf.info.issuer_hash).toBe(out[1]);
     expect(BigInt(leaf.info.serial_no).toString(16).toUpperCase()).toBe(out[2]!.replace('serial=', '').replace(/^0+/, ''));
-    expect(leaf.info).toMatchObject({ key_type: 'ECDSA', key_size: 256, signature_algorithm: 'ecdsa-with-SHA256', raw_subject: 'C=NO, O=Example   Org, CN=Conf.Example.COM' });
+    expect(leaf.info).toMatchObject({
+      key_type: 'ECDSA',
+      key_size: 256,
+      signature_algorithm: 'ecdsa-with-SHA256',
+      raw_subject: 'C=NO, O=Example   Org, CN=Conf.Example.COM',
+    });
     // 20 days left: the guide's "<n> days left" status and the 30-day expiry alarm.
     expect(certificateStatus(leaf.info)).toMatch(/^(19|20) days left$/);
     expect(expiryStatus(leaf.info.end_date)).toBe('expiring');
@@ -125,7 +160,9 @@ describe('pem.ts', () => {
 
   it('refuses garbage, a CSR, missing fields and bad TLS parameters beside each field', () => {
     expect(fields(() => parseTlsBundle(bundle('hello', g.privateKey)))).toEqual({ certificate: [CERT_MESSAGES.notPem] });
-    expect(fields(() => parseTlsBundle(bundle('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n', g.privateKey)))).toEqual({ certificate: [CERT_MESSAGES.notPem] });
+    expect(fields(() => parseTlsBundle(bundle('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n', g.privateKey)))).toEqual({
+      certificate: [CERT_MESSAGES.notPem],
+    });
     expect(fields(() => parseTlsBundle(bundle('', '')))).toEqual({ certificate: [CERT_MESSAGES.required] });
     expect(fields(() => parseTlsBundle(bundle(g.certificate, '')))).toEqual({ private_key: [CERT_MESSAGES.required] });
     expect(fields(() => parseTlsBundle(bundle(g.certificate, 'not a key')))).toEqual({ private_key: [CERT_MESSAGES.keyNotPem] });
@@ -162,7 +199,8 @@ describe('pem.ts', () => {
     const soon = parseCertificates(generateSelfSigned({ commonName: 'soon.example.com', days: 10 }).certificate).certificates[0]!.info;
     expect(expiryStatus(soon.end_date, now)).toBe('expiring');
     expect(certificateStatus(soon, new Date(soon.start_date))).toBe('10 days left');
-    const past = parseCertificates(generateSelfSigned({ commonName: 'old.example.com', days: 5, notBefore: new Date(now.getTime() - 10 * DAY) }).certificate).certificates[0]!.info;
+    const past = parseCertificates(generateSelfSigned({ commonName: 'old.example.com', days: 5, notBefore: new Date(now.getTime() - 10 * DAY) }).certificate)
+      .certificates[0]!.info;
     expect(expiryStatus(past.end_date, now)).toBe('expired');
     expect(certificateStatus(past, now)).toBe('Expired');
     const end = new Date(now.getTime() + 30 * DAY);
@@ -173,7 +211,9 @@ describe('pem.ts', () => {
 
   it('validates the self-signed form', () => {
     expect(fields(() => generateSelfSigned({ commonName: 'bad name!' }))).toEqual({ common_name: [CERT_MESSAGES.commonName] });
-    expect(fields(() => generateSelfSigned({ commonName: 'ok.example.com', subjectAltNames: ['no spaces allowed'] }))).toEqual({ subject_alt_names: [CERT_MESSAGES.san('no spaces allowed')] });
+    expect(fields(() => generateSelfSigned({ commonName: 'ok.example.com', subjectAltNames: ['no spaces allowed'] }))).toEqual({
+      subject_alt_names: [CERT_MESSAGES.san('no spaces allowed')],
+    });
     expect(fields(() => generateSelfSigned({ commonName: 'ok.example.com', days: 0 }))).toEqual({ days: [CERT_MESSAGES.days] });
   });
 });
@@ -201,7 +241,14 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
   let nodeIds: number[] = [];
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     app = Fastify();
     registerCertificateRoutes(app, server.dom);
     url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -259,7 +306,10 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
     const second = await post('tls_certificate', { certificate: other.certificate, private_key: other.privateKey, nodes: [nodeIds[1]] });
     expect(second.status).toBe(201);
     const secondUri = second.headers.get('location')!;
-    expect((await api(secondUri, { method: 'PATCH', body: JSON.stringify({ nodes: [`${BASE}/worker_vm/${nodeIds[0]}/`, `${BASE}/worker_vm/${nodeIds[1]}/`] }) })).status).toBe(202);
+    expect(
+      (await api(secondUri, { method: 'PATCH', body: JSON.stringify({ nodes: [`${BASE}/worker_vm/${nodeIds[0]}/`, `${BASE}/worker_vm/${nodeIds[1]}/`] }) }))
+        .status,
+    ).toBe(202);
     expect((await api(location)).json().nodes).toEqual([]);
     expect((await api(secondUri)).json().nodes).toHaveLength(2);
     const badNode = await api(secondUri, { method: 'PATCH', body: JSON.stringify({ nodes: [`${BASE}/worker_vm/999999/`] }) });
@@ -323,7 +373,9 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
     expect(garbage.status).toBe(400);
     expect(garbage.json()).toEqual({ certificate: [CERT_MESSAGES.notPem], private_key: [CERT_MESSAGES.keyNotPem] });
     const encrypted = createPrivateKey(g.privateKey).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pp' }).toString();
-    expect((await post('tls_certificate', { certificate: g.certificate, private_key: encrypted })).json()).toEqual({ private_key_passphrase: [CERT_MESSAGES.passphraseRequired] });
+    expect((await post('tls_certificate', { certificate: g.certificate, private_key: encrypted })).json()).toEqual({
+      private_key_passphrase: [CERT_MESSAGES.passphraseRequired],
+    });
     const ok = await post('tls_certificate', { certificate: g.certificate, private_key: encrypted, private_key_passphrase: 'pp' });
     expect(ok.status).toBe(201);
     expect((await api(ok.headers.get('location')!, { method: 'DELETE' })).status).toBe(204);
@@ -336,7 +388,11 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
     expect(created.status).toBe(201);
     const list = (await api(`${BASE}/ca_certificate/`)).json();
     expect(list.objects.map((o: { subject_name: string }) => o.subject_name)).toEqual(['a.example.com Root CA', 'b.example.com Root CA']);
-    expect(list.objects[0]).toMatchObject({ issuer_name: 'a.example.com Root CA', trusted_intermediate: false, raw_subject: 'CN=a.example.com Root CA, O=Test CA' });
+    expect(list.objects[0]).toMatchObject({
+      issuer_name: 'a.example.com Root CA',
+      trusted_intermediate: false,
+      raw_subject: 'CN=a.example.com Root CA, O=Test CA',
+    });
     expect(created.headers.get('location')).toBe(list.objects[0].resource_uri);
     expect(await trustedCaBundle(server.dom.db)).toContain('BEGIN CERTIFICATE');
 
@@ -366,7 +422,12 @@ describe.each(TEST_DATABASES)('certificate management API on $name', ({ open }) 
     expect(alarms[0]!.message).toBe('One or more of your TLS certificates is due to expire within the next 30 days, or has already expired.');
     // Ten years on, the CA has expired too.
     const later = await certificateAlarms(server.dom, new Date(Date.now() + 3_700 * DAY));
-    expect(later.find((a) => a.resource === 'ca_certificate')).toMatchObject({ name: 'Trusted CA certificates expiring', identifier: 6, alarm: 'trustedca_expiring', expiry: 'expired' });
+    expect(later.find((a) => a.resource === 'ca_certificate')).toMatchObject({
+      name: 'Trusted CA certificates expiring',
+      identifier: 6,
+      alarm: 'trustedca_expiring',
+      expiry: 'expired',
+    });
   });
 
   it('serves the console through tRPC: generate, list, alarms; validation errors carry fields', async () => {

@@ -64,7 +64,12 @@ export function pemBlocks(text: string): PemBlock[] {
     const body = m[2]!;
     const headers = body.includes(':') ? body.split('\n\n')[0]! : '';
     const b64 = (headers ? body.slice(headers.length) : body).replace(/\s+/g, '');
-    out.push({ type, pem: m[0].trim(), der: Buffer.from(b64, 'base64'), encrypted: type === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(headers) });
+    out.push({
+      type,
+      pem: m[0].trim(),
+      der: Buffer.from(b64, 'base64'),
+      encrypted: type === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(headers),
+    });
   }
   return out;
 }
@@ -239,7 +244,11 @@ interface DerDetails {
   issuerKeyId: string | null;
 }
 
-const hexColons = (bin: string) => Buffer.from(bin, 'binary').toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+const hexColons = (bin: string) =>
+  Buffer.from(bin, 'binary')
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 
 function derDetails(raw: Buffer): DerDetails {
   const cert = asn1Of(raw);
@@ -376,11 +385,22 @@ export function parseCertificate(block: PemBlock | string, field = 'certificate'
   const pub = keyDescription(x509.publicKey);
   const base: Omit<CertificateInfo, 'text'> = {
     // The list shows the common name; a certificate with only SANs ("Empty subject") shows its first SAN.
-    subject_name: cn[cn.length - 1] ?? (raw_subject || sans.split(',')[0]?.replace(/^[^:]*:/, '').trim() || ''),
+    subject_name:
+      cn[cn.length - 1] ??
+      (raw_subject ||
+        sans
+          .split(',')[0]
+          ?.replace(/^[^:]*:/, '')
+          .trim() ||
+        ''),
     raw_subject,
     subject_hash: d.subjectHash,
     subject_alt_names: sans,
-    issuer_name: d.issuer.filter((a) => a.key === 'CN').map((a) => a.value).pop() ?? dnString(d.issuer),
+    issuer_name:
+      d.issuer
+        .filter((a) => a.key === 'CN')
+        .map((a) => a.value)
+        .pop() ?? dnString(d.issuer),
     raw_issuer: dnString(d.issuer),
     issuer_hash: d.issuerHash,
     serial_no: decimalSerial(x509.serialNumber),
@@ -396,7 +416,14 @@ export function parseCertificate(block: PemBlock | string, field = 'certificate'
     self_signed: selfSigned,
     is_ca: x509.ca,
   };
-  return { pem: `-----BEGIN CERTIFICATE-----\n${x509.raw.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----`, x509, info: { ...base, text: describe(x509, d, base) } };
+  return {
+    pem: `-----BEGIN CERTIFICATE-----\n${x509.raw
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n$/, '')}\n-----END CERTIFICATE-----`,
+    x509,
+    info: { ...base, text: describe(x509, d, base) },
+  };
 }
 
 /** Every certificate in a PEM text; field errors for a CSR, for no certificate, or for a block that does not decode. */
@@ -467,13 +494,20 @@ export function parseTlsBundle(input: TlsBundleInput): TlsBundle {
   } else if (!keys.length && input.certificate.trim()) errors.private_key = [CERT_MESSAGES.required];
   else if (keys.length > 1) errors.private_key = [CERT_MESSAGES.oneKey];
   const paramBlocks = input.parameters.trim() ? splitPem(input.parameters) : null;
-  if (paramBlocks && (paramBlocks.parameters.length === 0 || paramBlocks.parameters.length !== pemBlocks(input.parameters).length || !validParameters(paramBlocks.parameters))) {
+  if (
+    paramBlocks &&
+    (paramBlocks.parameters.length === 0 || paramBlocks.parameters.length !== pemBlocks(input.parameters).length || !validParameters(paramBlocks.parameters))
+  ) {
     errors.parameters = [CERT_MESSAGES.parameters];
   }
   let certificates: ParsedCertificate[] = [];
   if (input.certificate.trim()) {
     try {
-      certificates = parseCertificates(input.certificate.replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '').replace(/-----BEGIN [A-Z0-9. ]*PARAMETERS-----[\s\S]*?-----END [A-Z0-9. ]*PARAMETERS-----/g, '')).certificates;
+      certificates = parseCertificates(
+        input.certificate
+          .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '')
+          .replace(/-----BEGIN [A-Z0-9. ]*PARAMETERS-----[\s\S]*?-----END [A-Z0-9. ]*PARAMETERS-----/g, ''),
+      ).certificates;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       Object.assign(errors, err.fields);
@@ -513,7 +547,10 @@ export function keyMatches(certificate: ParsedCertificate, privateKeyPem: string
  * (self-signed), Weak signature (SHA-1 or older), Empty subject (SANs only), `Over <n> days`
  * (valid > 825 days, or > 398 days when issued on/after 1 Sep 2020), else Good.
  */
-export function certificateStatus(info: Pick<CertificateInfo, 'start_date' | 'end_date' | 'self_signed' | 'weak_signature' | 'raw_subject'>, now: Date = new Date()): string {
+export function certificateStatus(
+  info: Pick<CertificateInfo, 'start_date' | 'end_date' | 'self_signed' | 'weak_signature' | 'raw_subject'>,
+  now: Date = new Date(),
+): string {
   const start = new Date(info.start_date).getTime();
   const end = new Date(info.end_date).getTime();
   if (end <= now.getTime()) return 'Expired';

@@ -74,17 +74,27 @@ export async function createAlias(dom: Domain, input: unknown): Promise<ServiceA
   const p = aliasCreateSchema.safeParse(input);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const { alias, description, conference_id } = p.data;
-  const row = await guardUnique(() =>
-    dom.db.transaction(async (tx) => {
-      await check({ ...dom, db: tx }, alias, conference_id, null);
-      const [last] = await tx.select({ m: max(conferenceAlias.viewOrder) }).from(conferenceAlias).where(eq(conferenceAlias.conferenceId, conference_id));
-      const [r] = await tx
-        .insert(conferenceAlias)
-        .values({ alias, description, normalised: normaliseAlias(alias), conferenceId: conference_id, viewOrder: (last?.m ?? -1) + 1 })
-        .returning();
-      await recordChange(tx, actorOf(dom), { action: 'added', objectType: 'Alias', objectId: r!.id, objectName: alias, after: { alias, description, conference_id } });
-      return r!;
-    }),
+  const row = await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        await check({ ...dom, db: tx }, alias, conference_id, null);
+        const [last] = await tx
+          .select({ m: max(conferenceAlias.viewOrder) })
+          .from(conferenceAlias)
+          .where(eq(conferenceAlias.conferenceId, conference_id));
+        const [r] = await tx
+          .insert(conferenceAlias)
+          .values({ alias, description, normalised: normaliseAlias(alias), conferenceId: conference_id, viewOrder: (last?.m ?? -1) + 1 })
+          .returning();
+        await recordChange(tx, actorOf(dom), {
+          action: 'added',
+          objectType: 'Alias',
+          objectId: r!.id,
+          objectName: alias,
+          after: { alias, description, conference_id },
+        });
+        return r!;
+      }),
     RACE,
   );
   dom.bus.notify('conference_alias');
@@ -95,23 +105,28 @@ export async function updateAlias(dom: Domain, id: number, patch: unknown): Prom
   const p = aliasPatchSchema.safeParse(patch);
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const cur = await getAlias(dom, id);
-  const next = { alias: p.data.alias ?? cur.alias, description: p.data.description ?? cur.description, conferenceId: p.data.conference_id ?? cur.conference_id };
-  await guardUnique(() =>
-    dom.db.transaction(async (tx) => {
-      await check({ ...dom, db: tx }, next.alias, next.conferenceId, id);
-      await tx
-        .update(conferenceAlias)
-        .set({ ...next, normalised: normaliseAlias(next.alias) })
-        .where(eq(conferenceAlias.id, id));
-      await recordChange(tx, actorOf(dom), {
-        action: 'changed',
-        objectType: 'Alias',
-        objectId: id,
-        objectName: next.alias,
-        before: { alias: cur.alias, description: cur.description, conference_id: cur.conference_id },
-        after: { alias: next.alias, description: next.description, conference_id: next.conferenceId },
-      });
-    }),
+  const next = {
+    alias: p.data.alias ?? cur.alias,
+    description: p.data.description ?? cur.description,
+    conferenceId: p.data.conference_id ?? cur.conference_id,
+  };
+  await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        await check({ ...dom, db: tx }, next.alias, next.conferenceId, id);
+        await tx
+          .update(conferenceAlias)
+          .set({ ...next, normalised: normaliseAlias(next.alias) })
+          .where(eq(conferenceAlias.id, id));
+        await recordChange(tx, actorOf(dom), {
+          action: 'changed',
+          objectType: 'Alias',
+          objectId: id,
+          objectName: next.alias,
+          before: { alias: cur.alias, description: cur.description, conference_id: cur.conference_id },
+          after: { alias: next.alias, description: next.description, conference_id: next.conferenceId },
+        });
+      }),
     RACE,
   );
   dom.bus.notify('conference_alias');

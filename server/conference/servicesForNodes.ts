@@ -10,10 +10,27 @@ const layoutName = z.enum(LAYOUT_NAMES);
 const nodeSettingsOfService = z.object({
   guests_can_present: z.boolean().catch(true),
   enable_chat: z.enum(['default', 'yes', 'no']).catch('default'),
-  match_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
-  replace_string: z.string().nullish().catch(null).transform((v) => v ?? ''),
-  ivr_theme: z.number().int().nullish().catch(null).transform((v) => v ?? null),
-  tag: z.string().nullish().catch(null).transform((v) => v ?? ''),
+  match_string: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? ''),
+  replace_string: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? ''),
+  ivr_theme: z
+    .number()
+    .int()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
+  tag: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? ''),
   host_view: layoutName.catch('one_main_seven_pips'),
   guest_view: layoutName.optional().catch(undefined),
   mute_all_guests: z.boolean().catch(false),
@@ -39,7 +56,9 @@ export async function servicesForNodes(dom: Domain): Promise<ServiceConfig[]> {
     return {
       id: r.id,
       name: r.name,
-      serviceType: (['conference', 'lecture', 'two_stage_dialing', 'test_call'].includes(def.serviceType ?? '') ? def.serviceType : 'conference') as ServiceConfig['serviceType'],
+      serviceType: (['conference', 'lecture', 'two_stage_dialing', 'test_call'].includes(def.serviceType ?? '')
+        ? def.serviceType
+        : 'conference') as ServiceConfig['serviceType'],
       pin: r.pin,
       guestPin: r.guest_pin,
       allowGuests: r.allow_guests,

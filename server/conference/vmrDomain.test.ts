@@ -47,7 +47,11 @@ describe.each(TEST_DATABASES)('Virtual Meeting Rooms on $name', ({ open }) => {
 
   it('creates, reads, updates and deletes a VMR with its aliases', async () => {
     const before = changes.length;
-    const v = await createVmr(dom, { name: "Alice's VMR", aliases: [{ alias: 'meet.alice' }, { alias: 'meet.alice@example.com', description: 'SIP' }], pin: '1234' });
+    const v = await createVmr(dom, {
+      name: "Alice's VMR",
+      aliases: [{ alias: 'meet.alice' }, { alias: 'meet.alice@example.com', description: 'SIP' }],
+      pin: '1234',
+    });
     expect(v).toMatchObject({ name: "Alice's VMR", pin: '1234', guest_pin: '', allow_guests: false, participant_limit: null });
     expect(aliasesOf(v).map((a) => a.alias)).toEqual(['meet.alice', 'meet.alice@example.com']);
     expect(changes.length).toBe(before + 1);
@@ -85,7 +89,9 @@ describe.each(TEST_DATABASES)('Virtual Meeting Rooms on $name', ({ open }) => {
     expect(await fieldsOf(createVmr(dom, { name: 'X', pin: '1234', guest_pin: '56789', allow_guests: true, aliases: [{ alias: 'x.y' }] }))).toEqual({
       guest_pin: [PIN_MESSAGES.sameLength],
     });
-    expect(await fieldsOf(createVmr(dom, { name: 'Taken', aliases: [{ alias: 'free.alias' }] }))).toEqual({ name: ['A service with this name already exists.'] });
+    expect(await fieldsOf(createVmr(dom, { name: 'Taken', aliases: [{ alias: 'free.alias' }] }))).toEqual({
+      name: ['A service with this name already exists.'],
+    });
     expect(await fieldsOf(createVmr(dom, { name: '', pin: '12' }))).toMatchObject({ name: ['This field is required.'], pin: [PIN_MESSAGES.format] });
     expect(await fieldsOf(createVmr(dom, { name: 'Y', participant_limit: -1 }))).toHaveProperty('participant_limit');
     expect(await rows()).toEqual(before);

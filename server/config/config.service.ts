@@ -54,25 +54,27 @@ const locationStore = new TableStore({
     mtu: { column: systemLocation.mtu, property: 'mtu' },
   },
 });
-const nodeStore = new NodeStore(new TableStore({
-  table: conferencingNode,
-  id: conferencingNode.id,
-  createdAt: conferencingNode.createdAt,
-  settings: conferencingNode.settings,
-  columns: {
-    name: { column: conferencingNode.name, property: 'name' },
-    hostname: { column: conferencingNode.hostname, property: 'hostname' },
-    address: { column: conferencingNode.address, property: 'address' },
-    node_type: {
-      column: conferencingNode.role,
-      property: 'role',
-      toDb: (v) => (v === 'PROXYING' ? 'proxying' : 'transcoding'),
-      fromDb: (v) => (v === 'proxying' ? 'PROXYING' : 'CONFERENCING'),
+const nodeStore = new NodeStore(
+  new TableStore({
+    table: conferencingNode,
+    id: conferencingNode.id,
+    createdAt: conferencingNode.createdAt,
+    settings: conferencingNode.settings,
+    columns: {
+      name: { column: conferencingNode.name, property: 'name' },
+      hostname: { column: conferencingNode.hostname, property: 'hostname' },
+      address: { column: conferencingNode.address, property: 'address' },
+      node_type: {
+        column: conferencingNode.role,
+        property: 'role',
+        toDb: (v) => (v === 'PROXYING' ? 'proxying' : 'transcoding'),
+        fromDb: (v) => (v === 'proxying' ? 'PROXYING' : 'CONFERENCING'),
+      },
+      maintenance_mode: { column: conferencingNode.maintenanceMode, property: 'maintenanceMode' },
+      system_location: { column: conferencingNode.systemLocationId, property: 'systemLocationId' },
     },
-    maintenance_mode: { column: conferencingNode.maintenanceMode, property: 'maintenanceMode' },
-    system_location: { column: conferencingNode.systemLocationId, property: 'systemLocationId' },
-  },
-}));
+  }),
+);
 
 const conferenceStore = (serviceType: string): ConferenceStore => {
   let s = conferenceStores.get(serviceType);
@@ -153,7 +155,10 @@ export async function serviceDefOf(dom: Domain, id: number): Promise<ResourceDef
  * Services of every type in one list (the API's `conference` resource), each read through its own
  * type's definition; `equals` and `contains` filter on columns shared by every type.
  */
-export async function listServices(dom: Domain, q: ListObjectsQuery & { orderBy: string }): Promise<{ total: number; items: { def: ResourceDef; record: ConfigRecord }[] }> {
+export async function listServices(
+  dom: Domain,
+  q: ListObjectsQuery & { orderBy: string },
+): Promise<{ total: number; items: { def: ResourceDef; record: ConfigRecord }[] }> {
   const r = await allServicesStore.list(dom.db, SERVICE_BY_TYPE.get('conference')!, {
     offset: q.offset ?? 0,
     limit: q.limit ?? 20,
@@ -261,7 +266,7 @@ const lowerKey = (values: unknown[]) => (values.some((x) => x === '' || x == nul
 
 function uniqueKeyOf(def: ResourceDef, v: Record<string, unknown>): string | null {
   const rule = def.unique?.[0];
-  if (!rule || def.store !== undefined && def.store !== 'json') return null;
+  if (!rule || (def.store !== undefined && def.store !== 'json')) return null;
   const key = lowerKey(rule.fields.map((f) => v[f]));
   return key === null ? null : key.slice(0, 500);
 }
@@ -286,7 +291,10 @@ function auditShape(def: ResourceDef, v: Record<string, unknown>): Record<string
   if (def.hasAliases) out.aliases = ((v.aliases as { alias: string }[]) ?? []).map((a) => a.alias);
   return out;
 }
-const secretFieldsOf = (def: ResourceDef) => Object.entries(def.fields).filter(([, f]) => f.type === 'text' && f.secret).map(([k]) => k);
+const secretFieldsOf = (def: ResourceDef) =>
+  Object.entries(def.fields)
+    .filter(([, f]) => f.type === 'text' && f.secret)
+    .map(([k]) => k);
 
 /** Fills values a definition generates when left blank (e.g. a user's UUID). */
 function generated(def: ResourceDef, v: Record<string, unknown>): Record<string, unknown> {
@@ -454,7 +462,9 @@ export async function insertObjects(dom: Domain, def: ResourceDef, values: Recor
   if (values.length === 0) return [];
   const store = storeOf(def);
   const rows = values.map((v) => ({ values: v, uniqueKey: uniqueKeyOf(def, v) }));
-  const ids = store.insertMany ? await store.insertMany(dom.db, def, rows) : await Promise.all(rows.map((r) => store.insert(dom.db, def, r.values, r.uniqueKey)));
+  const ids = store.insertMany
+    ? await store.insertMany(dom.db, def, rows)
+    : await Promise.all(rows.map((r) => store.insert(dom.db, def, r.values, r.uniqueKey)));
   await recordChanges(
     dom.db,
     actorOf(dom),
@@ -536,7 +546,7 @@ export async function deleteObject(dom: Domain, resource: string, id: number): P
 export async function getSingleton(dom: Domain, resource: string): Promise<ConfigRecord> {
   const def = resourceDef(resource);
   const [row] = await dom.db.select().from(configObject).where(eq(configObject.resource, def.name)).limit(1);
-  const stored = { ...(parseOrThrowLenient(def, row?.data ?? {})) };
+  const stored = { ...parseOrThrowLenient(def, row?.data ?? {}) };
   return { id: 1, ...stored, creation_time: (row?.createdAt ?? new Date(0)).toISOString() };
 }
 

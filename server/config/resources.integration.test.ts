@@ -67,7 +67,10 @@ function minimal(def: ResourceDef, refs: Record<string, string>): Record<string,
 
 /** A text field that any value of a few characters satisfies: changed by the PATCH test. */
 function editableField(def: ResourceDef): string | undefined {
-  return ['description', 'tag', 'name'].find((k) => def.fields[k]?.type === 'text' && !(def.fields[k] as { format?: string }).format && !def.unique?.some((u) => u.fields.includes(k) && k !== 'description'));
+  return ['description', 'tag', 'name'].find(
+    (k) =>
+      def.fields[k]?.type === 'text' && !(def.fields[k] as { format?: string }).format && !def.unique?.some((u) => u.fields.includes(k) && k !== 'description'),
+  );
 }
 
 describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }) => {
@@ -83,9 +86,19 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
   const refs: Record<string, string> = {};
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'res-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'res-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     const roles = await ensureBuiltinRoles(server.dom.db);
-    const [viewer] = await server.dom.db.insert(adminUser).values({ username: 'viewer', passwordHash: await hashPassword('viewer-pw') }).returning();
+    const [viewer] = await server.dom.db
+      .insert(adminUser)
+      .values({ username: 'viewer', passwordHash: await hashPassword('viewer-pw') })
+      .returning();
     await server.dom.db.insert(adminUserRole).values({ adminUserId: viewer!.id, adminRoleId: roles.readOnly });
     const loc = await api(`${BASE}/system_location/`, { method: 'POST', body: { name: 'Reference location' } });
     refs.system_location = loc.headers.get('location')!;
@@ -129,7 +142,14 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
 
     // The console's tRPC router reads the same object.
     const admin = await loadAdmin(server.dom.db, (await server.dom.db.select().from(adminUser).where(eq(adminUser.username, 'admin')))[0]!);
-    const caller = appRouter.createCaller({ dom: server.dom, status: server.status, registry: server.registry, admin, sessionToken: undefined, setCookie: () => {} });
+    const caller = appRouter.createCaller({
+      dom: server.dom,
+      status: server.status,
+      registry: server.registry,
+      admin,
+      sessionToken: undefined,
+      setCookie: () => {},
+    });
     const id = Number(/(\d+)\/$/.exec(location)![1]);
     expect((await caller.config.get({ resource: def.name, id }))[key]).toBe(body[key]);
 
@@ -154,25 +174,31 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
     },
   );
 
-  it.each(RESOURCES.filter((d) => d.singleton).map((d) => [d.name, d] as const))('%s: the singleton reads with defaults and changes by PATCH', async (_name, def) => {
-    const path = `${BASE}/${def.name}/1/`;
-    const got = await (await api(path)).json();
-    const defaults = schemasOf(def).plain.parse({}) as Record<string, unknown>;
-    const intKey = Object.entries(def.fields).find(([, f]) => f.type === 'int' && f.min !== undefined && f.max !== undefined && f.default != null)?.[0];
-    for (const [k, f] of Object.entries(def.fields)) if (f.type === 'bool') expect(got[k], k).toBe(defaults[k]);
-    if (!intKey) return;
-    const f = def.fields[intKey] as { min: number; max: number };
-    expect((await api(path, { method: 'PATCH', body: { [intKey]: f.max + 1 }, auth: roAuth })).status).toBe(403);
-    const bad = await api(path, { method: 'PATCH', body: { [intKey]: f.max + 1 } });
-    expect(bad.status).toBe(400);
-    expect((await bad.json())[intKey]).toEqual([`Ensure this value is less than or equal to ${f.max}.`]);
-    const ok = await api(path, { method: 'PATCH', body: { [intKey]: f.min } });
-    expect(ok.status, await ok.text()).toBe(202);
-    expect((await (await api(path)).json())[intKey]).toBe(f.min);
-  });
+  it.each(RESOURCES.filter((d) => d.singleton).map((d) => [d.name, d] as const))(
+    '%s: the singleton reads with defaults and changes by PATCH',
+    async (_name, def) => {
+      const path = `${BASE}/${def.name}/1/`;
+      const got = await (await api(path)).json();
+      const defaults = schemasOf(def).plain.parse({}) as Record<string, unknown>;
+      const intKey = Object.entries(def.fields).find(([, f]) => f.type === 'int' && f.min !== undefined && f.max !== undefined && f.default != null)?.[0];
+      for (const [k, f] of Object.entries(def.fields)) if (f.type === 'bool') expect(got[k], k).toBe(defaults[k]);
+      if (!intKey) return;
+      const f = def.fields[intKey] as { min: number; max: number };
+      expect((await api(path, { method: 'PATCH', body: { [intKey]: f.max + 1 }, auth: roAuth })).status).toBe(403);
+      const bad = await api(path, { method: 'PATCH', body: { [intKey]: f.max + 1 } });
+      expect(bad.status).toBe(400);
+      expect((await bad.json())[intKey]).toEqual([`Ensure this value is less than or equal to ${f.max}.`]);
+      const ok = await api(path, { method: 'PATCH', body: { [intKey]: f.min } });
+      expect(ok.status, await ok.text()).toBe(202);
+      expect((await (await api(path)).json())[intKey]).toBe(f.min);
+    },
+  );
 
   it('refuses to delete a location a node or rule still uses', async () => {
-    const rule = await api(`${BASE}/gateway_routing_rule/`, { method: 'POST', body: { name: 'Uses location', priority: 10, match_string: '.*', match_source_location: refs.system_location } });
+    const rule = await api(`${BASE}/gateway_routing_rule/`, {
+      method: 'POST',
+      body: { name: 'Uses location', priority: 10, match_string: '.*', match_source_location: refs.system_location },
+    });
     expect(rule.status, await rule.text()).toBe(201);
     const del = await api(refs.system_location!, { method: 'DELETE' });
     expect(del.status).toBe(409);

@@ -17,10 +17,16 @@ describe('objects a fresh install ships with', () => {
   const dir = mkdtempSync(join(tmpdir(), 'om-shipped-'));
   let server: ManagementServer | undefined;
   let node: NodeAgent | undefined;
-  const start = () => ManagementServer.start({ port: 0, dataDir: join(dir, 'db'), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+  const start = () =>
+    ManagementServer.start({ port: 0, dataDir: join(dir, 'db'), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
   const rest = async (method: string, path: string, body?: object) =>
-    fetch(`${server!.url}${API}/${path}`, { method, headers: body ? { ...auth, 'content-type': 'application/json' } : auth, body: body ? JSON.stringify(body) : undefined });
-  const testCalls = async () => (await (await rest('GET', 'conference/?service_type=test_call')).json()).objects as { id: number; name: string; aliases: { alias: string }[] }[];
+    fetch(`${server!.url}${API}/${path}`, {
+      method,
+      headers: body ? { ...auth, 'content-type': 'application/json' } : auth,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  const testCalls = async () =>
+    (await (await rest('GET', 'conference/?service_type=test_call')).json()).objects as { id: number; name: string; aliases: { alias: string }[] }[];
   afterAll(async () => {
     await node?.stop();
     await server?.stop();
@@ -34,10 +40,30 @@ describe('objects a fresh install ships with', () => {
     expect(shipped[0]).toMatchObject({ name: 'Test Call Service', service_type: 'test_call' });
     expect(shipped[0]!.aliases.map((a) => a.alias)).toEqual(['test_call']);
 
-    node = await NodeAgent.start({ name: 'shipped-node', managementUrl: server.url, enrollmentKey: KEY, port: 0, dataDir: join(dir, 'node'), webRoot: '/nonexistent', mediaPortRange: [45000, 45999], logger: silent });
-    await until(() => node!.link.connected, (c) => c, 15_000);
-    await until(() => node!.manager.directory.lookup('test_call'), (s) => s !== undefined);
-    const r = await fetch(`${node.url}/api/client/v2/conferences/test_call/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ display_name: 'Tester' }) });
+    node = await NodeAgent.start({
+      name: 'shipped-node',
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: join(dir, 'node'),
+      webRoot: '/nonexistent',
+      mediaPortRange: [45000, 45999],
+      logger: silent,
+    });
+    await until(
+      () => node!.link.connected,
+      (c) => c,
+      15_000,
+    );
+    await until(
+      () => node!.manager.directory.lookup('test_call'),
+      (s) => s !== undefined,
+    );
+    const r = await fetch(`${node.url}/api/client/v2/conferences/test_call/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'Tester' }),
+    });
     expect(r.status).toBe(200);
     const body = await r.json();
     expect(body.status).toBe('success');

@@ -19,7 +19,15 @@ describe('sameOrigin', () => {
   });
 
   it('refuses other hosts and ports, "null", non-web schemes and garbage', () => {
-    for (const origin of ['http://127.0.0.1:8081', 'http://localhost:8080', 'https://evil.example', 'null', 'chrome-extension://127.0.0.1:8080', 'file://', '%%%']) {
+    for (const origin of [
+      'http://127.0.0.1:8081',
+      'http://localhost:8080',
+      'https://evil.example',
+      'null',
+      'chrome-extension://127.0.0.1:8080',
+      'file://',
+      '%%%',
+    ]) {
       expect(sameOrigin(req('127.0.0.1:8080', origin)), origin).toBe(false);
     }
   });

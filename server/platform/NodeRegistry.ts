@@ -51,7 +51,6 @@ function boundTo(msg: NodeToServer, name: string): NodeToServer {
   }
 }
 
-
 /**
  * The management side of node ↔ server: accepts node agents' WebSockets, enrolls them with the
  * enrollment key, pushes configuration snapshots (at once on connect, and on every change), and
@@ -179,7 +178,16 @@ export class NodeRegistry {
       holder.ws.terminate();
     }
     if (ws.readyState !== WebSocket.OPEN) return null;
-    const conn: Connection = { ws, nodeId: auth.id, name: hello.name, location: auth.location, lastConfigVersion: hello.configVersion, session: randomBytes(24).toString('base64url'), lastHeard: Date.now(), publicKey: hello.publicKey };
+    const conn: Connection = {
+      ws,
+      nodeId: auth.id,
+      name: hello.name,
+      location: auth.location,
+      lastConfigVersion: hello.configVersion,
+      session: randomBytes(24).toString('base64url'),
+      lastHeard: Date.now(),
+      publicKey: hello.publicKey,
+    };
     this.connections.set(auth.id, conn);
     const stale = this.staleTimers.get(auth.id);
     if (stale) clearTimeout(stale);
@@ -221,7 +229,7 @@ export class NodeRegistry {
         clearTimeout(helloTimer);
         const hello = msg;
         if (!helloSignatureValid(hello, nonce)) {
-          this.log.warn({ remote, node: hello.name }, 'node refused: its hello does not answer this connection\'s challenge');
+          this.log.warn({ remote, node: hello.name }, "node refused: its hello does not answer this connection's challenge");
           return this.refuse(ws, 'invalid_credentials', 'Invalid node signature');
         }
         void this.admit(ws, hello, remote)

@@ -14,7 +14,6 @@ const BASE = '/api/admin/configuration/v1';
 const TURN_PASSWORD = 'Turn-Pa55word-never-logged';
 const TURN_SECRET = 'coturn-shared-secret-never-logged';
 
-
 /** A pino logger at the most verbose level writing into a string, so tests can search what was logged. */
 function bufferLogger() {
   const sink = { text: '' };
@@ -48,7 +47,10 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       node: { name: 'cfg-node', mediaPortRange: [44200, 44299], logger: nodeLog.logger },
     });
     ({ server, node } = platform);
-    await until(() => node.link.connected && held() !== null, (c) => c);
+    await until(
+      () => node.link.connected && held() !== null,
+      (c) => c,
+    );
     const list = (await (await api('GET', 'worker_vm/?name=cfg-node')).json()) as { objects: { resource_uri: string }[] };
     nodeUri = list.objects[0]!.resource_uri;
   });
@@ -66,7 +68,17 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     const s = held()!;
     expect(s.node).toEqual({ id: idOf(nodeUri), name: 'cfg-node', systemLocation: expect.any(String), maintenanceMode: false });
     expect(s.location).toMatchObject({ name: s.node.systemLocation, clientStunServers: [], clientTurnServers: [], useRelayCandidatesOnly: false });
-    expect(s.settings).toEqual({ guestsOnlyTimeout: 60, lastParticipantBackstopTimeout: 0, waitingForHostTimeout: 900, chatEnabled: true, mediaPorts: [40000, 49999], defaultThemeId: null, maxPinFailuresPerWindow: 20, maxScanAttemptsPerWindow: 20, trustedProxies: [] });
+    expect(s.settings).toEqual({
+      guestsOnlyTimeout: 60,
+      lastParticipantBackstopTimeout: 0,
+      waitingForHostTimeout: 900,
+      chatEnabled: true,
+      mediaPorts: [40000, 49999],
+      defaultThemeId: null,
+      maxPinFailuresPerWindow: 20,
+      maxScanAttemptsPerWindow: 20,
+      trustedProxies: [],
+    });
     expect(s.themes).toEqual([]);
   });
 
@@ -90,7 +102,14 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       username: 'alice',
       password: TURN_PASSWORD,
     });
-    const turnB = await create('turn_server', { name: 'TURN B', address: 'turn-b.example.com', port: 443, server_type: 'coturn_shared', transport_type: 'tls', secret_key: TURN_SECRET });
+    const turnB = await create('turn_server', {
+      name: 'TURN B',
+      address: 'turn-b.example.com',
+      port: 443,
+      server_type: 'coturn_shared',
+      transport_type: 'tls',
+      secret_key: TURN_SECRET,
+    });
     const node = (await (await fetch(`${server.url}${nodeUri}`, { headers: auth })).json()) as { system_location: string };
     await patch(node.system_location, { client_stun_servers: [stun], client_turn_servers: [turnB, turnA], use_relay_candidates_only: true });
 
@@ -160,13 +179,25 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
 
   it("carries each service's presenting, chat, Virtual Reception regex and theme fields", async () => {
     const reception = idOf(
-      await create('conference', { service_type: 'two_stage_dialing', name: 'Reception', aliases: [{ alias: 'reception' }], match_string: '(\\d{4})', replace_string: 'meet.\\1' }),
+      await create('conference', {
+        service_type: 'two_stage_dialing',
+        name: 'Reception',
+        aliases: [{ alias: 'reception' }],
+        match_string: '(\\d{4})',
+        replace_string: 'meet.\\1',
+      }),
     );
     const room = idOf(await create('conference', { name: 'Quiet room', aliases: [{ alias: 'quiet' }], guests_can_present: false, enable_chat: 'no' }));
     const chatty = idOf(await create('conference', { name: 'Chatty room', aliases: [{ alias: 'chatty' }], enable_chat: 'yes' }));
     const s = await pushed((x) => [reception, room, chatty].every((id) => x.services.some((svc) => svc.id === id)));
     const svc = (id: number) => s.services.find((x) => x.id === id);
-    expect(svc(reception)).toMatchObject({ serviceType: 'two_stage_dialing', matchString: '(\\d{4})', replaceString: 'meet.\\1', chatEnabled: null, themeId: null });
+    expect(svc(reception)).toMatchObject({
+      serviceType: 'two_stage_dialing',
+      matchString: '(\\d{4})',
+      replaceString: 'meet.\\1',
+      chatEnabled: null,
+      themeId: null,
+    });
     expect(svc(room)).toMatchObject({ serviceType: 'conference', guestsCanPresent: false, chatEnabled: false, matchString: '', replaceString: '' });
     expect(svc(chatty)).toMatchObject({ guestsCanPresent: true, chatEnabled: true });
   });

@@ -151,29 +151,63 @@ export class NodeConfigBuilder {
     const locations = all.filter((l) => wanted.has(l.id));
     const idsOf = (pick: (l: (typeof locations)[number]) => number[]) => [...new Set(locations.flatMap(pick))];
     const [stunById, turnById, syslogById, sinkById, policyById, global] = await Promise.all([
-      this.byId(stunServerResource, idsOf((l) => l.client_stun_servers), (t): StunServerConfig => stunServerConfigSchema.parse({ address: t.address, port: t.port })),
-      this.byId(turnServerResource, idsOf((l) => l.client_turn_servers), (t): TurnServerConfig =>
-        turnServerConfigSchema.parse({ address: t.address, port: t.port, transport: t.transport_type, serverType: t.server_type, username: t.username, password: t.password, secretKey: t.secret_key }),
+      this.byId(
+        stunServerResource,
+        idsOf((l) => l.client_stun_servers),
+        (t): StunServerConfig => stunServerConfigSchema.parse({ address: t.address, port: t.port }),
       ),
-      this.byId(syslogServerResource, idsOf((l) => l.syslog_servers), (p): SyslogServerConfig => ({ address: p.address, port: p.port, transport: p.transport, supportLog: p.support_log, auditLog: p.audit_log, webLog: p.web_log })),
-      this.byId(eventSinkResource, idsOf((l) => l.event_sinks), (p): EventSinkConfig => ({
-        name: p.name,
-        url: p.url,
-        username: p.username,
-        password: p.password,
-        verifyTls: p.verify_tls_certificate,
-        bulkSupport: p.bulk_support,
-        version: p.version,
-      })),
-      this.byId(policyServerResource, idsOf((l) => (l.policy_server === null ? [] : [l.policy_server])), (p): PolicyProfileConfig => ({
-        name: p.name,
-        url: p.url,
-        username: p.username,
-        password: p.password,
-        externalServiceLookup: p.enable_service_lookup,
-        localServicePolicy: p.enable_internal_service_policy,
-        localServiceScript: p.internal_service_policy_template,
-      })),
+      this.byId(
+        turnServerResource,
+        idsOf((l) => l.client_turn_servers),
+        (t): TurnServerConfig =>
+          turnServerConfigSchema.parse({
+            address: t.address,
+            port: t.port,
+            transport: t.transport_type,
+            serverType: t.server_type,
+            username: t.username,
+            password: t.password,
+            secretKey: t.secret_key,
+          }),
+      ),
+      this.byId(
+        syslogServerResource,
+        idsOf((l) => l.syslog_servers),
+        (p): SyslogServerConfig => ({
+          address: p.address,
+          port: p.port,
+          transport: p.transport,
+          supportLog: p.support_log,
+          auditLog: p.audit_log,
+          webLog: p.web_log,
+        }),
+      ),
+      this.byId(
+        eventSinkResource,
+        idsOf((l) => l.event_sinks),
+        (p): EventSinkConfig => ({
+          name: p.name,
+          url: p.url,
+          username: p.username,
+          password: p.password,
+          verifyTls: p.verify_tls_certificate,
+          bulkSupport: p.bulk_support,
+          version: p.version,
+        }),
+      ),
+      this.byId(
+        policyServerResource,
+        idsOf((l) => (l.policy_server === null ? [] : [l.policy_server])),
+        (p): PolicyProfileConfig => ({
+          name: p.name,
+          url: p.url,
+          username: p.username,
+          password: p.password,
+          externalServiceLookup: p.enable_service_lookup,
+          localServicePolicy: p.enable_internal_service_policy,
+          localServiceScript: p.internal_service_policy_template,
+        }),
+      ),
       getSingletonRecord(this.dom, globalResource),
     ]);
     for (const l of locations) {

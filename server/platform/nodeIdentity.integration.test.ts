@@ -9,7 +9,14 @@ import { openDatabase } from '../../db/client.js';
 import { nodeCredential } from '../../db/schema.js';
 import { NodeAgent, type NodeAgentOptions } from '../../node-agent/NodeAgent.js';
 import { NodeIdentity } from '../../node-agent/management/NodeIdentity.js';
-import { NODE_KEY_HEADER, NODE_THEMES_PATH, NODE_WS_PATH, serverToNodeSchema, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
+import {
+  NODE_KEY_HEADER,
+  NODE_THEMES_PATH,
+  NODE_WS_PATH,
+  serverToNodeSchema,
+  type NodeToServer,
+  type ServerToNode,
+} from '../../shared/node-protocol/messages.js';
 import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
 import { ManagementServer } from '../ManagementServer.js';
@@ -35,7 +42,10 @@ class RawLink {
   static async open(url: string): Promise<RawLink> {
     const ws = new WebSocket(url.replace(/^http/, 'ws') + NODE_WS_PATH);
     const link = new RawLink(ws);
-    await until(() => link.nonce, (n) => n !== null);
+    await until(
+      () => link.nonce,
+      (n) => n !== null,
+    );
     return link;
   }
 
@@ -49,12 +59,27 @@ class RawLink {
   }
 
   hello(identity: NodeIdentity, name: string, extra: object = {}, nonce = this.nonce!): NodeToServer {
-    return { type: 'hello', name, hostname: 'raw', address: '127.0.0.1', clientApiUrl: 'http://127.0.0.1:9', version: 'test', configVersion: null, publicKey: identity.publicKey, nonce, signature: identity.signHello(nonce, name), ...extra };
+    return {
+      type: 'hello',
+      name,
+      hostname: 'raw',
+      address: '127.0.0.1',
+      clientApiUrl: 'http://127.0.0.1:9',
+      version: 'test',
+      configVersion: null,
+      publicKey: identity.publicKey,
+      nonce,
+      signature: identity.signHello(nonce, name),
+      ...extra,
+    };
   }
 
   /** The server's verdict: welcome or rejected. */
   verdict(): Promise<ServerToNode> {
-    return until(() => this.received.find((m) => m.type === 'welcome' || m.type === 'rejected'), (m) => m !== undefined) as Promise<ServerToNode>;
+    return until(
+      () => this.received.find((m) => m.type === 'welcome' || m.type === 'rejected'),
+      (m) => m !== undefined,
+    ) as Promise<ServerToNode>;
   }
 
   close(): void {
@@ -67,7 +92,14 @@ describe('node identity', () => {
   const nodes: NodeAgent[] = [];
   const raws: RawLink[] = [];
   const startNode = async (opts: Partial<NodeAgentOptions> & { name: string; dataDir: string }) => {
-    const node = await NodeAgent.start({ managementUrl: server.url, port: 0, webRoot: '/nonexistent', mediaPortRange: [46000, 46999], logger: silent, ...opts });
+    const node = await NodeAgent.start({
+      managementUrl: server.url,
+      port: 0,
+      webRoot: '/nonexistent',
+      mediaPortRange: [46000, 46999],
+      logger: silent,
+      ...opts,
+    });
     nodes.push(node);
     return node;
   };
@@ -77,10 +109,21 @@ describe('node identity', () => {
     return r;
   };
   const rest = (method: string, path: string, body?: unknown) =>
-    fetch(`${server.url}${path}`, { method, headers: body === undefined ? { authorization: auth.authorization } : auth, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? { authorization: auth.authorization } : auth,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   let added = 0;
   const addNode = async (name: string) => {
-    const r = await rest('POST', '/api/admin/configuration/v1/worker_vm/', { name, hostname: name, address: `127.0.1.${++added}`, system_location: `/api/admin/configuration/v1/system_location/${await defaultLocationId(server.dom)}/`, netmask: '255.255.255.0', gateway: '127.0.0.1' });
+    const r = await rest('POST', '/api/admin/configuration/v1/worker_vm/', {
+      name,
+      hostname: name,
+      address: `127.0.1.${++added}`,
+      system_location: `/api/admin/configuration/v1/system_location/${await defaultLocationId(server.dom)}/`,
+      netmask: '255.255.255.0',
+      gateway: '127.0.0.1',
+    });
     expect(r.status, await r.clone().text()).toBe(201);
     return Number(r.headers.get('location')!.match(/(\d+)\/$/)![1]);
   };
@@ -92,7 +135,16 @@ describe('node identity', () => {
 
   beforeAll(async () => {
     // Every interface, so that one test can come from this machine's network address.
-    server = await ManagementServer.start({ host: '0.0.0.0', port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent, nodeLink: { duplicateProbeMs: 1_000 } });
+    server = await ManagementServer.start({
+      host: '0.0.0.0',
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+      nodeLink: { duplicateProbeMs: 1_000 },
+    });
   });
   afterEach(async () => {
     for (const r of raws.splice(0)) r.close();
@@ -105,7 +157,10 @@ describe('node identity', () => {
   it('enrolls the local node with the platform key once; from then on its own key identifies it', async () => {
     const dataDir = tempDir();
     const first = await startNode({ name: 'local-node', dataDir, enrollmentKey: KEY });
-    await until(() => first.link.connected, (c) => c);
+    await until(
+      () => first.link.connected,
+      (c) => c,
+    );
     const identity = JSON.parse(readFileSync(join(dataDir, 'identity.json'), 'utf8'));
     expect(statSync(join(dataDir, 'identity.json')).mode & 0o077).toBe(0); // the private key: the node's user only
     const [cred] = await server.dom.db.select().from(nodeCredential).where(eq(nodeCredential.nodeId, identity.nodeId));
@@ -114,7 +169,10 @@ describe('node identity', () => {
     nodes.splice(0);
     // No key at all now: the node's own key is its credential.
     const again = await startNode({ name: 'local-node', dataDir });
-    await until(() => again.link.connected, (c) => c);
+    await until(
+      () => again.link.connected,
+      (c) => c,
+    );
     // Another key claiming the name with the platform key is refused: the name is taken by an identity.
     const impostor = await raw();
     impostor.send(impostor.hello(await NodeIdentity.load(tempDir()), 'local-node', { enrollmentKey: KEY }));
@@ -124,7 +182,10 @@ describe('node identity', () => {
   it('refuses a replayed hello, and a second process with the same identity while the first answers', async () => {
     const dataDir = tempDir();
     const node = await startNode({ name: 'replayed', dataDir, enrollmentKey: KEY });
-    await until(() => node.link.connected, (c) => c);
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
     const nodeId = JSON.parse(readFileSync(join(dataDir, 'identity.json'), 'utf8')).nodeId as number;
     // A copy of the node's key (a cloned machine): a valid signature, but the node is connected and answers.
     const stolen = await NodeIdentity.load(dataDir);
@@ -146,17 +207,36 @@ describe('node identity', () => {
     expect(server.registry.isLive(nodeId)).toBe(true);
     // Once the first is gone, the second (same identity) is accepted.
     await node.stop();
-    await until(() => second.link.connected, (c) => c, 15_000);
+    await until(
+      () => second.link.connected,
+      (c) => c,
+      15_000,
+    );
   });
 
   it('binds live status to the authenticated node: a node cannot report participants as another', async () => {
     const liar = await raw();
     liar.send(liar.hello(await NodeIdentity.load(tempDir()), 'liar-node', { enrollmentKey: KEY }));
     expect(await liar.verdict()).toMatchObject({ type: 'welcome' });
-    const participant = { id: 'p1', displayName: 'Mallory', role: 'guest', alias: 'x', protocol: 'api', connectTime: new Date().toISOString(), node: 'someone-else', remoteAddress: '10.0.0.1' };
-    liar.send({ type: 'conference_started', conference: { id: 'c1', name: 'Liar room', serviceType: 'conference', startTime: new Date().toISOString(), participants: [], activeSpeaker: null } });
+    const participant = {
+      id: 'p1',
+      displayName: 'Mallory',
+      role: 'guest',
+      alias: 'x',
+      protocol: 'api',
+      connectTime: new Date().toISOString(),
+      node: 'someone-else',
+      remoteAddress: '10.0.0.1',
+    };
+    liar.send({
+      type: 'conference_started',
+      conference: { id: 'c1', name: 'Liar room', serviceType: 'conference', startTime: new Date().toISOString(), participants: [], activeSpeaker: null },
+    });
     liar.send({ type: 'participant_joined', conferenceId: 'c1', participant });
-    const conf = await until(() => server.status.conferences().find((c) => c.name === 'Liar room'), (c) => (c?.participants.length ?? 0) > 0);
+    const conf = await until(
+      () => server.status.conferences().find((c) => c.name === 'Liar room'),
+      (c) => (c?.participants.length ?? 0) > 0,
+    );
     expect(conf!.participants.map((p) => p.node)).toEqual(['liar-node']);
   });
 
@@ -174,7 +254,11 @@ describe('node identity', () => {
     const id = await addNode('token-node');
     // Tokens and revocation are for administrators only.
     for (const path of ['enrollment', 'revoke']) {
-      const anonymous = await fetch(`${server.url}/api/admin/command/v1/conferencing_node/${path}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ conferencing_node_id: id }) });
+      const anonymous = await fetch(`${server.url}/api/admin/command/v1/conferencing_node/${path}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ conferencing_node_id: id }),
+      });
       expect(anonymous.status).toBe(401);
     }
     expect((await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: 'x' })).status).toBe(400);
@@ -183,7 +267,10 @@ describe('node identity', () => {
     const config = await configFor(id);
     expect(config).toMatchObject({ name: 'token-node', managementUrl: server.url, address: '127.0.1.1' });
     const node = await startNode({ name: 'token-node', dataDir: tempDir(), enrollmentToken: config.enrollmentToken });
-    await until(() => node.link.connected, (c) => c);
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
     expect(listed()).toBe(true);
     // Used: another identity with the same token is refused.
     const again = await raw();
@@ -214,11 +301,21 @@ describe('node identity', () => {
     const dataDir = tempDir();
     const config = await configFor(id);
     const node = await startNode({ name: 'revoked-node', dataDir, enrollmentToken: config.enrollmentToken });
-    await until(() => node.link.connected, (c) => c);
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
     const r = await rest('POST', '/api/admin/configuration/v1/conference/', { name: 'Revoked room', aliases: [{ alias: 'revoked@example.com' }] });
     expect(r.status).toBe(201);
-    await until(() => node.manager.directory.lookup('revoked@example.com'), (s) => s !== undefined);
-    const joined = await fetch(`${node.url}/api/client/v2/conferences/revoked@example.com/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ display_name: 'Rae' }) });
+    await until(
+      () => node.manager.directory.lookup('revoked@example.com'),
+      (s) => s !== undefined,
+    );
+    const joined = await fetch(`${node.url}/api/client/v2/conferences/revoked@example.com/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'Rae' }),
+    });
     expect(joined.status).toBe(200);
     const copy = tempDir();
     copyFileSync(join(dataDir, 'identity.json'), join(copy, 'identity.json')); // the revoked credential, kept by someone
@@ -227,7 +324,11 @@ describe('node identity', () => {
     expect((await rest('POST', '/api/admin/command/v1/conferencing_node/revoke/', { conferencing_node_id: id })).status).toBe(200);
     expect(await decommissioned).toMatch(/revoked/);
     expect(node.manager.conferences()).toHaveLength(0);
-    const after = await fetch(`${node.url}/api/client/v2/conferences/revoked@example.com/request_token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ display_name: 'Rae' }) });
+    const after = await fetch(`${node.url}/api/client/v2/conferences/revoked@example.com/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'Rae' }),
+    });
     expect(after.status).not.toBe(200);
     expect(await (await fetch(`${node.url}/healthz`)).json()).toMatchObject({ decommissioned: true });
     expect(existsSync(join(dataDir, 'identity.json'))).toBe(false);
@@ -243,7 +344,10 @@ describe('node identity', () => {
     const id = await addNode('deleted-node');
     const config = await configFor(id);
     const node = await startNode({ name: 'deleted-node', dataDir: tempDir(), enrollmentToken: config.enrollmentToken });
-    await until(() => node.link.connected, (c) => c);
+    await until(
+      () => node.link.connected,
+      (c) => c,
+    );
     const decommissioned = new Promise<string>((resolve) => node.link.once('decommissioned', resolve));
     const deleted = await rest('DELETE', `/api/admin/configuration/v1/worker_vm/${id}/`);
     expect(deleted.status, await deleted.text()).toBe(204);

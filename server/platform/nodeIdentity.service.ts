@@ -94,7 +94,14 @@ export async function authenticateNode(dom: Domain, hello: Hello, ctx: { remoteA
       if (nodeId === undefined) {
         const [created] = await tx
           .insert(conferencingNode)
-          .values({ name: hello.name, hostname: hello.hostname, address: hello.address, clientApiUrl: hello.clientApiUrl, version: hello.version, systemLocationId: locationId! })
+          .values({
+            name: hello.name,
+            hostname: hello.hostname,
+            address: hello.address,
+            clientApiUrl: hello.clientApiUrl,
+            version: hello.version,
+            systemLocationId: locationId!,
+          })
           .returning({ id: conferencingNode.id });
         nodeId = created!.id;
       }
@@ -128,7 +135,14 @@ export async function issueEnrollmentToken(dom: Domain, nodeId: number, ttlMs = 
   const expiresAt = new Date(Date.now() + ttlMs);
   await dom.db.transaction(async (tx) => {
     await tx.insert(nodeEnrollmentToken).values({ nodeId, tokenHash: sha256hex(token), expiresAt });
-    await recordChange(tx, actorOf(dom), { action: 'changed', objectType: 'Conferencing node', objectId: nodeId, objectName: node.name, before: {}, after: { enrollment_token_issued: expiresAt.toISOString() } });
+    await recordChange(tx, actorOf(dom), {
+      action: 'changed',
+      objectType: 'Conferencing node',
+      objectId: nodeId,
+      objectName: node.name,
+      before: {},
+      after: { enrollment_token_issued: expiresAt.toISOString() },
+    });
   });
   return { token, expiresAt };
 }
@@ -141,8 +155,18 @@ export async function revokeNodeCredential(dom: Domain, nodeId: number): Promise
     const now = new Date();
     await tx.update(nodeCredential).set({ revokedAt: now }).where(eq(nodeCredential.nodeId, nodeId));
     // Unused tokens would let it straight back in.
-    await tx.update(nodeEnrollmentToken).set({ usedAt: now }).where(and(eq(nodeEnrollmentToken.nodeId, nodeId), isNull(nodeEnrollmentToken.usedAt)));
-    await recordChange(tx, actorOf(dom), { action: 'changed', objectType: 'Conferencing node', objectId: nodeId, objectName: node.name, before: {}, after: { credential: 'revoked' } });
+    await tx
+      .update(nodeEnrollmentToken)
+      .set({ usedAt: now })
+      .where(and(eq(nodeEnrollmentToken.nodeId, nodeId), isNull(nodeEnrollmentToken.usedAt)));
+    await recordChange(tx, actorOf(dom), {
+      action: 'changed',
+      objectType: 'Conferencing node',
+      objectId: nodeId,
+      objectName: node.name,
+      before: {},
+      after: { credential: 'revoked' },
+    });
   });
 }
 

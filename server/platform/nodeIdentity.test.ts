@@ -10,7 +10,18 @@ import { helloSignatureValid } from './nodeIdentity.service.js';
 type Hello = Extract<NodeToServer, { type: 'hello' }>;
 
 const hello = (identity: NodeIdentity, nonce: string, name = 'n1'): Hello =>
-  nodeToServerSchema.parse({ type: 'hello', name, hostname: 'h', address: '127.0.0.1', clientApiUrl: 'http://127.0.0.1:1', version: 't', configVersion: null, publicKey: identity.publicKey, nonce, signature: identity.signHello(nonce, name) }) as Hello;
+  nodeToServerSchema.parse({
+    type: 'hello',
+    name,
+    hostname: 'h',
+    address: '127.0.0.1',
+    clientApiUrl: 'http://127.0.0.1:1',
+    version: 't',
+    configVersion: null,
+    publicKey: identity.publicKey,
+    nonce,
+    signature: identity.signHello(nonce, name),
+  }) as Hello;
 
 describe('the hello signature', async () => {
   const identity = await NodeIdentity.load(mkdtempSync(join(tmpdir(), 'om-id-unit-')));

@@ -26,7 +26,13 @@ export async function checkBasic(db: Database, req: Pick<FastifyRequest, 'header
   const hit = verified.get(key);
   let admin = hit && hit.until > Date.now() ? hit.admin : null;
   if (!admin) {
-    const r = await signIn(db, { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), address: req.ip, port: req.socket?.remotePort, channel: 'api' });
+    const r = await signIn(db, {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      address: req.ip,
+      port: req.socket?.remotePort,
+      channel: 'api',
+    });
     if (!r.ok && r.reason === 'throttled') return { status: 429, error: THROTTLED(r.retryAfterMs), retryAfterMs: r.retryAfterMs };
     if (!r.ok && r.reason === 'no_access') return { status: 403, error: 'This account may not use the API.' };
     if (!r.ok) return { status: 401, error: 'Invalid username or password.' };

@@ -58,38 +58,59 @@ export function registerConfigurationRoutes(app: FastifyInstance, dom: Domain): 
       }
     };
 
-  app.get(`${BASE}/`, handle(async () => {
-    const root: Record<string, { list_endpoint: string; schema: string }> = {};
-    const names = new Set(['conference', 'conference_alias', 'system_location', 'worker_vm', ...RESOURCES.filter((d) => d.store !== 'conference').map((d) => d.name)]);
-    for (const r of [...names].sort()) {
-      root[r] = { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` };
-    }
-    return root;
-  }));
+  app.get(
+    `${BASE}/`,
+    handle(async () => {
+      const root: Record<string, { list_endpoint: string; schema: string }> = {};
+      const names = new Set([
+        'conference',
+        'conference_alias',
+        'system_location',
+        'worker_vm',
+        ...RESOURCES.filter((d) => d.store !== 'conference').map((d) => d.name),
+      ]);
+      for (const r of [...names].sort()) {
+        root[r] = { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` };
+      }
+      return root;
+    }),
+  );
 
   // conference_alias
   const vmrHandle = (fn: Parameters<typeof handle>[0]) => handle(fn, 'vmr');
   const aliasObj = (a: ServiceAlias) => aliasObject(a, a.conference_id, a.creation_time);
-  app.get(`${BASE}/conference_alias/`, vmrHandle(async (req, _reply, d) => {
-    const q = req.query;
-    const { limit, offset } = paging(q);
-    const conferenceId = q.conference !== undefined ? idFromUri(q.conference, 'conference') ?? -1 : undefined;
-    const r = await listAliases(d, { conferenceId, alias: q.alias, limit, offset });
-    return listEnvelope(`${BASE}/conference_alias/`, q as Record<string, string>, limit, offset, r.total, r.items.map(aliasObj));
-  }));
-  app.get(`${BASE}/conference_alias/:id/`, vmrHandle(async (req, _reply, d) => aliasObj(await getAlias(d, parseId(req)))));
-  app.post(`${BASE}/conference_alias/`, vmrHandle(async (req, reply, d) => {
-    const a = await createAlias(d, aliasInput(req.body));
-    return reply.code(201).header('Location', uri('conference_alias', a.id)).send(aliasObj(a));
-  }));
+  app.get(
+    `${BASE}/conference_alias/`,
+    vmrHandle(async (req, _reply, d) => {
+      const q = req.query;
+      const { limit, offset } = paging(q);
+      const conferenceId = q.conference !== undefined ? (idFromUri(q.conference, 'conference') ?? -1) : undefined;
+      const r = await listAliases(d, { conferenceId, alias: q.alias, limit, offset });
+      return listEnvelope(`${BASE}/conference_alias/`, q as Record<string, string>, limit, offset, r.total, r.items.map(aliasObj));
+    }),
+  );
+  app.get(
+    `${BASE}/conference_alias/:id/`,
+    vmrHandle(async (req, _reply, d) => aliasObj(await getAlias(d, parseId(req)))),
+  );
+  app.post(
+    `${BASE}/conference_alias/`,
+    vmrHandle(async (req, reply, d) => {
+      const a = await createAlias(d, aliasInput(req.body));
+      return reply.code(201).header('Location', uri('conference_alias', a.id)).send(aliasObj(a));
+    }),
+  );
   const patchAlias = vmrHandle(async (req, reply, d) => {
     await updateAlias(d, parseId(req), aliasInput(req.body));
     return reply.code(202).send();
   });
   app.patch(`${BASE}/conference_alias/:id/`, patchAlias);
   app.put(`${BASE}/conference_alias/:id/`, patchAlias);
-  app.delete(`${BASE}/conference_alias/:id/`, vmrHandle(async (req, reply, d) => {
-    await deleteAlias(d, parseId(req));
-    return reply.code(204).send();
-  }));
+  app.delete(
+    `${BASE}/conference_alias/:id/`,
+    vmrHandle(async (req, reply, d) => {
+      await deleteAlias(d, parseId(req));
+      return reply.code(204).send();
+    }),
+  );
 }

@@ -18,7 +18,14 @@ describe('error bodies', () => {
 
   beforeAll(async () => {
     const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(s) });
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'errors-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'errors-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger,
+    });
   });
   afterAll(() => server.stop());
 
@@ -42,7 +49,9 @@ describe('error bodies', () => {
     const viaTrpc = await trpc('config.create', '{"resource":"system_location","values":{"name":"x\\u0000y"}}', cookie);
     expect(viaTrpc.status).toBe(400);
     expect(await viaTrpc.json()).toEqual({ error: BAD_CHARACTERS, field: 'body.values.name' });
-    const viaTrpcQuery = await fetch(`${server.url}/trpc/config.list?input=${encodeURIComponent('{"resource":"system_location","search":"a\\u0000"}')}`, { headers: { cookie } });
+    const viaTrpcQuery = await fetch(`${server.url}/trpc/config.list?input=${encodeURIComponent('{"resource":"system_location","search":"a\\u0000"}')}`, {
+      headers: { cookie },
+    });
     expect(viaTrpcQuery.status).toBe(400);
     expect(await viaTrpcQuery.json()).toEqual({ error: BAD_CHARACTERS, field: 'input.search' });
   });
@@ -82,7 +91,9 @@ describe('error bodies', () => {
     expect(restBody.request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Object.keys(restBody).sort()).toEqual(['error', 'request_id']);
 
-    const viaTrpc = await fetch(`${server.url}/trpc/config.list?input=${encodeURIComponent(JSON.stringify({ resource: 'system_location' }))}`, { headers: { cookie } });
+    const viaTrpc = await fetch(`${server.url}/trpc/config.list?input=${encodeURIComponent(JSON.stringify({ resource: 'system_location' }))}`, {
+      headers: { cookie },
+    });
     expect(viaTrpc.status).toBe(500);
     const text = await viaTrpc.text();
     expect(text).not.toMatch(/\.ts\b|\/work\/|node_modules|select |stack/i);

@@ -7,7 +7,31 @@ import { ManagementServer } from '../ManagementServer.js';
 import { orderBy, paging } from './tastypie.js';
 
 /** Values that once reached the SQL, mixed with anything fast-check makes up. */
-const tricky = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', '1e20', '100000000000000000000', '-1', '0', '', ' ', '__proto__', 'constructor', '-__proto__', 'toString', "'; drop table conference; --", '%', '_', '\\', '%00', 'NaN', 'Infinity', '0x10', '1.5', '٣');
+const tricky = fc.constantFrom(
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '1e20',
+  '100000000000000000000',
+  '-1',
+  '0',
+  '',
+  ' ',
+  '__proto__',
+  'constructor',
+  '-__proto__',
+  'toString',
+  "'; drop table conference; --",
+  '%',
+  '_',
+  '\\',
+  '%00',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '1.5',
+  '٣',
+);
 const value = fc.oneof(tricky, fc.string(), fc.string({ unit: 'binary', maxLength: 20 }), fc.nat().map(String), fc.bigInt().map(String));
 
 describe('REST filter parsing (property-based)', () => {
@@ -46,28 +70,54 @@ describe('REST filter parsing (property-based)', () => {
 
 /** encodeURIComponent, except a lone surrogate goes as its (invalid) UTF-8 bytes, as a hostile client would send it. */
 function encode(s: string): string {
-  return [...s].map((ch) => {
-    try {
-      return encodeURIComponent(ch);
-    } catch {
-      return '%ED%A0%80';
-    }
-  }).join('');
+  return [...s]
+    .map((ch) => {
+      try {
+        return encodeURIComponent(ch);
+      } catch {
+        return '%ED%A0%80';
+      }
+    })
+    .join('');
 }
 
 describe('REST list filters over HTTP (property-based)', () => {
   let server: ManagementServer;
   const auth = `Basic ${Buffer.from('admin:fuzz-pw').toString('base64')}`;
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'fuzz-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'fuzz-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     for (const name of ['Alpha', 'beta_%', 'Gamma\\']) {
-      await fetch(`${server.url}/api/admin/configuration/v1/system_location/`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+      await fetch(`${server.url}/api/admin/configuration/v1/system_location/`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
     }
   });
   afterAll(() => server.stop());
 
   it('any query on a list answers 200 with a valid envelope or 400 with a message, never 500', async () => {
-    const key = fc.constantFrom('limit', 'offset', 'order_by', 'name', 'name__icontains', 'description', 'service_type', 'mtu', 'id', '__proto__', 'constructor', 'bogus');
+    const key = fc.constantFrom(
+      'limit',
+      'offset',
+      'order_by',
+      'name',
+      'name__icontains',
+      'description',
+      'service_type',
+      'mtu',
+      'id',
+      '__proto__',
+      'constructor',
+      'bogus',
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('system_location', 'conference'), fc.array(fc.tuple(key, value), { maxLength: 4 }), async (resource, pairs) => {
         const qs = pairs.map(([k, v]) => `${k}=${encode(v)}`).join('&');

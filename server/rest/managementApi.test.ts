@@ -14,7 +14,14 @@ describe.each(TEST_DATABASES)('management REST API on $name', ({ open }) => {
       headers: { authorization: auth, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
     });
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'api-test-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'api-test-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server.stop());
 
@@ -110,7 +117,10 @@ describe.each(TEST_DATABASES)('management REST API on $name', ({ open }) => {
     expect((await api(aliasUri, { method: 'PATCH', body: JSON.stringify({ alias: 'owned.alias2' }) })).status).toBe(202);
     expect((await (await api(aliasUri)).json()).alias).toBe('owned.alias2');
     expect((await api(aliasUri, { method: 'DELETE' })).status).toBe(204);
-    const noConf = await api(`${BASE}/conference_alias/`, { method: 'POST', body: JSON.stringify({ alias: 'x', conference: '/api/admin/configuration/v1/conference/99999/' }) });
+    const noConf = await api(`${BASE}/conference_alias/`, {
+      method: 'POST',
+      body: JSON.stringify({ alias: 'x', conference: '/api/admin/configuration/v1/conference/99999/' }),
+    });
     expect(noConf.status).toBe(400);
   });
 

@@ -43,8 +43,15 @@ export function registerNodeEnrollmentRoutes(app: FastifyInstance, dom: Domain, 
     if (!body.success) return reply.code(400).send({ status: 'error', message: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
     try {
       const managementUrl = body.data.management_url ?? `${req.protocol}://${req.host}`;
-      const file = await nodeEnrollmentDownload({ ...dom, actor: admin.username }, body.data.conferencing_node_id, body.data.format, { managementUrl, tls: registry.managementTls() });
-      return reply.type(file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`).header('cache-control', 'no-store').send(file.data);
+      const file = await nodeEnrollmentDownload({ ...dom, actor: admin.username }, body.data.conferencing_node_id, body.data.format, {
+        managementUrl,
+        tls: registry.managementTls(),
+      });
+      return reply
+        .type(file.contentType)
+        .header('content-disposition', `attachment; filename="${file.filename}"`)
+        .header('cache-control', 'no-store')
+        .send(file.data);
     } catch (err) {
       return sendError(reply, err);
     }

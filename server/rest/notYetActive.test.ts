@@ -11,7 +11,14 @@ describe('settings not acted on yet', () => {
   let server: ManagementServer;
   const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server?.stop());
 

@@ -9,11 +9,17 @@ const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toStri
 
 describe.each(TEST_DATABASES)('permissions and write-only secrets on $name', ({ open }) => {
   let server: ManagementServer;
-  const as = (auth: string) => (path: string, init: RequestInit = {}) =>
-    fetch(server.url + path, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  const as =
+    (auth: string) =>
+    (path: string, init: RequestInit = {}) =>
+      fetch(server.url + path, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
   const admin = () => as(basic('admin', 'perm-pw'));
   const signIn = async (username: string, password: string) => {
-    const r = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const r = await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     expect(r.status).toBe(200);
     return r.headers.get('set-cookie')!.split(';')[0]!;
   };
@@ -34,7 +40,14 @@ describe.each(TEST_DATABASES)('permissions and write-only secrets on $name', ({ 
   }
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'perm-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'perm-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     await account('vmronly', ['is_administrator', 'may_use_api', 'may_use_web', 'view_vmr']);
     await account('statusview', ['is_administrator', 'may_use_api', 'may_use_web', 'view_conference_status']);
   });

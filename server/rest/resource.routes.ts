@@ -74,7 +74,9 @@ export function fromApi(def: ResourceDef, body: unknown): unknown {
       else b[k] = id;
     } else if (f.type === 'ref') b[k] = null;
     else if (f.type === 'refList' && Array.isArray(v)) {
-      const ids = v.map((x) => idFromUri(typeof x === 'object' && x && 'resource_uri' in x ? (x as { resource_uri: unknown }).resource_uri : x, apiName(f.resource)));
+      const ids = v.map((x) =>
+        idFromUri(typeof x === 'object' && x && 'resource_uri' in x ? (x as { resource_uri: unknown }).resource_uri : x, apiName(f.resource)),
+      );
       if (ids.some((id) => id === null)) errors[k] = [`Enter a list of valid ${apiName(f.resource)} URIs.`];
       else b[k] = ids;
     } else if (f.type === 'list' && Array.isArray(v)) {
@@ -83,7 +85,11 @@ export function fromApi(def: ResourceDef, body: unknown): unknown {
     }
   }
   if (def.hasAliases && Array.isArray(b.aliases)) {
-    b.aliases = b.aliases.map((a) => (typeof a === 'string' ? { alias: a, description: '' } : { alias: (a as { alias?: unknown })?.alias, description: (a as { description?: unknown })?.description ?? '' }));
+    b.aliases = b.aliases.map((a) =>
+      typeof a === 'string'
+        ? { alias: a, description: '' }
+        : { alias: (a as { alias?: unknown })?.alias, description: (a as { description?: unknown })?.description ?? '' },
+    );
   }
   if (Object.keys(errors).length) throw AppError.validation(errors);
   return keepingSecrets(def, b);
@@ -134,7 +140,11 @@ function schemaOf(def: ResourceDef) {
       ...(f.notYetActive ? { not_yet_active: true } : {}),
     };
   }
-  return { allowed_list_http_methods: def.singleton ? ['get'] : ['get', 'post'], allowed_detail_http_methods: def.singleton ? ['get', 'patch', 'put'] : ['get', 'put', 'patch', 'delete'], fields };
+  return {
+    allowed_list_http_methods: def.singleton ? ['get'] : ['get', 'post'],
+    allowed_detail_http_methods: def.singleton ? ['get', 'patch', 'put'] : ['get', 'put', 'patch', 'delete'],
+    fields,
+  };
 }
 
 /**
@@ -159,13 +169,22 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
     if (def.store === 'conference' || skip.has(def.name)) continue;
     const path = `${BASE}/${def.name}/`;
     const area = () => def.permission;
-    app.get(`${path}schema/`, handle(area, async () => schemaOf(def)));
+    app.get(
+      `${path}schema/`,
+      handle(area, async () => schemaOf(def)),
+    );
     if (def.singleton) {
-      app.get(path, handle(area, async (req, _r, d) => listEnvelope(path, req.query as Record<string, string>, 20, 0, 1, [toApi(def, await getSingleton(d, def.name))])));
-      app.get(`${path}:id/`, handle(area, async (req, _r, d) => {
-        if (parseId(req) !== 1) throw AppError.notFound(def.label);
-        return toApi(def, await getSingleton(d, def.name));
-      }));
+      app.get(
+        path,
+        handle(area, async (req, _r, d) => listEnvelope(path, req.query as Record<string, string>, 20, 0, 1, [toApi(def, await getSingleton(d, def.name))])),
+      );
+      app.get(
+        `${path}:id/`,
+        handle(area, async (req, _r, d) => {
+          if (parseId(req) !== 1) throw AppError.notFound(def.label);
+          return toApi(def, await getSingleton(d, def.name));
+        }),
+      );
       const patch = handle(area, async (req, reply, d) => {
         if (parseId(req) !== 1) throw AppError.notFound(def.label);
         await updateSingleton(d, def.name, fromApi(def, req.body));
@@ -175,33 +194,52 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
       app.put(`${path}:id/`, patch);
       continue;
     }
-    app.get(path, handle(area, async (req, _r, d) => {
-      const q = req.query;
-      const { limit, offset } = paging(q);
-      const equals: Record<string, string> = {};
-      for (const [k, v] of Object.entries(q)) {
-        const f = Object.hasOwn(def.fields, k) ? def.fields[k]! : undefined;
-        if (v !== undefined && f && !isWriteOnly(f) && f.type !== 'ref' && f.type !== 'refList') equals[k] = filterValue(k, f, v);
-      }
-      const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
-      const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
-      return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o)));
-    }));
-    app.get(`${path}:id/`, handle(area, async (req, _r, d) => toApi(def, await getObject(d, def.name, parseId(req)))));
-    app.post(path, handle(area, async (req, reply, d) => {
-      const o = await createObject(d, def.name, fromApi(def, req.body));
-      return reply.code(201).header('Location', uri(def.name, o.id)).send(toApi(def, o));
-    }));
+    app.get(
+      path,
+      handle(area, async (req, _r, d) => {
+        const q = req.query;
+        const { limit, offset } = paging(q);
+        const equals: Record<string, string> = {};
+        for (const [k, v] of Object.entries(q)) {
+          const f = Object.hasOwn(def.fields, k) ? def.fields[k]! : undefined;
+          if (v !== undefined && f && !isWriteOnly(f) && f.type !== 'ref' && f.type !== 'refList') equals[k] = filterValue(k, f, v);
+        }
+        const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
+        const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
+        return listEnvelope(
+          path,
+          q as Record<string, string>,
+          limit,
+          offset,
+          r.total,
+          r.items.map((o) => toApi(def, o)),
+        );
+      }),
+    );
+    app.get(
+      `${path}:id/`,
+      handle(area, async (req, _r, d) => toApi(def, await getObject(d, def.name, parseId(req)))),
+    );
+    app.post(
+      path,
+      handle(area, async (req, reply, d) => {
+        const o = await createObject(d, def.name, fromApi(def, req.body));
+        return reply.code(201).header('Location', uri(def.name, o.id)).send(toApi(def, o));
+      }),
+    );
     const patch = handle(area, async (req, reply, d) => {
       await updateObject(d, def.name, parseId(req), fromApi(def, req.body));
       return reply.code(202).send();
     });
     app.patch(`${path}:id/`, patch);
     app.put(`${path}:id/`, patch);
-    app.delete(`${path}:id/`, handle(area, async (req, reply, d) => {
-      await deleteObject(d, def.name, parseId(req));
-      return reply.code(204).send();
-    }));
+    app.delete(
+      `${path}:id/`,
+      handle(area, async (req, reply, d) => {
+        await deleteObject(d, def.name, parseId(req));
+        return reply.code(204).send();
+      }),
+    );
   }
 
   registerServiceRoutes(app, dom, handle);
@@ -211,7 +249,10 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
 function registerServiceRoutes(
   app: FastifyInstance,
   dom: Domain,
-  handle: (area: (req: Req) => ResourceDef['permission'], fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) => (req: Req, reply: FastifyReply) => Promise<unknown>,
+  handle: (
+    area: (req: Req) => ResourceDef['permission'],
+    fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>,
+  ) => (req: Req, reply: FastifyReply) => Promise<unknown>,
 ): void {
   const path = `${BASE}/conference/`;
   const vmrArea = () => 'vmr' as const;
@@ -222,32 +263,54 @@ function registerServiceRoutes(
   };
   const typeOfId = (d: Domain, id: number): Promise<ResourceDef> => serviceDefOf(d, id);
 
-  app.get(`${path}schema/`, handle(vmrArea, async () => schemaOf(defOf('conference'))));
-  app.get(path, handle(vmrArea, async (req, _r, d) => {
-    const q = req.query;
-    const { limit, offset } = paging(q);
-    const order = orderBy(q.order_by, (key) => key === 'name' || key === 'id') ?? 'id';
-    const equals = q.name !== undefined ? { name: q.name } : undefined;
-    if (q.service_type !== undefined) {
-      const def = SERVICE_BY_TYPE.get(q.service_type);
-      if (!def) return listEnvelope(path, q as Record<string, string>, limit, offset, 0, []);
-      const r = await listObjects(d, def.name, { search: q.name__icontains, limit, offset, orderBy: order, equals });
-      return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, r.items.map((o) => toApi(def, o, 'conference')));
-    }
-    // All service types in one page, each object read through its type's definition.
-    const r = await listServices(d, { limit, offset, orderBy: order, equals, contains: q.name__icontains ? { name: q.name__icontains } : undefined });
-    const objects = r.items.map((o) => toApi(o.def, o.record, 'conference'));
-    return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, objects);
-  }));
-  app.get(`${path}:id/`, handle(vmrArea, async (req, _r, d) => {
-    const def = await typeOfId(d, parseId(req));
-    return toApi(def, await getObject(d, def.name, parseId(req)), 'conference');
-  }));
-  app.post(path, handle(vmrArea, async (req, reply, d) => {
-    const def = defOf((req.body as { service_type?: unknown } | null)?.service_type ?? 'conference');
-    const o = await createObject(d, def.name, fromApi(def, req.body));
-    return reply.code(201).header('Location', uri('conference', o.id)).send(toApi(def, o, 'conference'));
-  }));
+  app.get(
+    `${path}schema/`,
+    handle(vmrArea, async () => schemaOf(defOf('conference'))),
+  );
+  app.get(
+    path,
+    handle(vmrArea, async (req, _r, d) => {
+      const q = req.query;
+      const { limit, offset } = paging(q);
+      const order = orderBy(q.order_by, (key) => key === 'name' || key === 'id') ?? 'id';
+      const equals = q.name !== undefined ? { name: q.name } : undefined;
+      if (q.service_type !== undefined) {
+        const def = SERVICE_BY_TYPE.get(q.service_type);
+        if (!def) return listEnvelope(path, q as Record<string, string>, limit, offset, 0, []);
+        const r = await listObjects(d, def.name, { search: q.name__icontains, limit, offset, orderBy: order, equals });
+        return listEnvelope(
+          path,
+          q as Record<string, string>,
+          limit,
+          offset,
+          r.total,
+          r.items.map((o) => toApi(def, o, 'conference')),
+        );
+      }
+      // All service types in one page, each object read through its type's definition.
+      const r = await listServices(d, { limit, offset, orderBy: order, equals, contains: q.name__icontains ? { name: q.name__icontains } : undefined });
+      const objects = r.items.map((o) => toApi(o.def, o.record, 'conference'));
+      return listEnvelope(path, q as Record<string, string>, limit, offset, r.total, objects);
+    }),
+  );
+  app.get(
+    `${path}:id/`,
+    handle(vmrArea, async (req, _r, d) => {
+      const def = await typeOfId(d, parseId(req));
+      return toApi(def, await getObject(d, def.name, parseId(req)), 'conference');
+    }),
+  );
+  app.post(
+    path,
+    handle(vmrArea, async (req, reply, d) => {
+      const def = defOf((req.body as { service_type?: unknown } | null)?.service_type ?? 'conference');
+      const o = await createObject(d, def.name, fromApi(def, req.body));
+      return reply
+        .code(201)
+        .header('Location', uri('conference', o.id))
+        .send(toApi(def, o, 'conference'));
+    }),
+  );
   const patch = handle(vmrArea, async (req, reply, d) => {
     const id = parseId(req);
     const def = await typeOfId(d, id);
@@ -258,10 +321,13 @@ function registerServiceRoutes(
   });
   app.patch(`${path}:id/`, patch);
   app.put(`${path}:id/`, patch);
-  app.delete(`${path}:id/`, handle(vmrArea, async (req, reply, d) => {
-    const id = parseId(req);
-    const def = await typeOfId(d, id);
-    await deleteObject(d, def.name, id);
-    return reply.code(204).send();
-  }));
+  app.delete(
+    `${path}:id/`,
+    handle(vmrArea, async (req, reply, d) => {
+      const id = parseId(req);
+      const def = await typeOfId(d, id);
+      await deleteObject(d, def.name, id);
+      return reply.code(204).send();
+    }),
+  );
 }

@@ -95,7 +95,16 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
         const newerSpeaker = c.activeSpeaker !== null && spokeAt >= (speakerAt.get(c.name) ?? -1);
         if (newerSpeaker) speakerAt.set(c.name, spokeAt);
         if (!m) {
-          merged.set(c.name, { id: c.id, name: c.name, serviceType: c.serviceType, startTime: c.startTime, nodes, participants: [...c.participants], activeSpeaker: c.activeSpeaker, ...(stale ? { stale: true } : {}) });
+          merged.set(c.name, {
+            id: c.id,
+            name: c.name,
+            serviceType: c.serviceType,
+            startTime: c.startTime,
+            nodes,
+            participants: [...c.participants],
+            activeSpeaker: c.activeSpeaker,
+            ...(stale ? { stale: true } : {}),
+          });
         } else {
           if (stale) m.stale = true;
           m.participants.push(...c.participants);

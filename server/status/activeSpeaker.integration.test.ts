@@ -30,7 +30,10 @@ class FakeNode {
     const node = new FakeNode(ws);
     await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
     // The hello answers the server's challenge, signed with the node's own key.
-    const challenge = await until(() => node.received.find((m) => m.type === 'challenge'), (m) => m !== undefined);
+    const challenge = await until(
+      () => node.received.find((m) => m.type === 'challenge'),
+      (m) => m !== undefined,
+    );
     const nonce = challenge?.type === 'challenge' ? challenge.nonce : '';
     const identity = await NodeIdentity.load(mkdtempSync(join(tmpdir(), 'om-fake-node-')));
     node.send({
@@ -46,7 +49,10 @@ class FakeNode {
       nonce,
       signature: identity.signHello(nonce, name),
     });
-    await until(() => node.received.some((m) => m.type === 'welcome'), (ok) => ok);
+    await until(
+      () => node.received.some((m) => m.type === 'welcome'),
+      (ok) => ok,
+    );
     return node;
   }
 
@@ -100,11 +106,21 @@ describe.each(TEST_DATABASES)('the current speaker in the live status on $name',
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
   });
   afterEach(async () => {
     for (const n of nodes.splice(0)) n.close();
-    await until(() => server.status.conferences().length, (n) => n === 0);
+    await until(
+      () => server.status.conferences().length,
+      (n) => n === 0,
+    );
   });
   afterAll(() => server?.stop());
 
@@ -113,7 +129,10 @@ describe.each(TEST_DATABASES)('the current speaker in the live status on $name',
     node.send({ type: 'conference_started', conference: conference('conf-1', 'speaker-node-1') });
     node.send({ type: 'participant_joined', conferenceId: 'conf-1', participant: participant('alice', 'Alice', 'speaker-node-1') });
     node.send({ type: 'participant_joined', conferenceId: 'conf-1', participant: participant('bob', 'Bob', 'speaker-node-1') });
-    await until(() => asConsole().status.conferences(), (cs) => cs[0]?.participants.length === 2);
+    await until(
+      () => asConsole().status.conferences(),
+      (cs) => cs[0]?.participants.length === 2,
+    );
     // An older node's conference (no activeSpeaker field) still parses: nobody is speaking.
     expect(await speakerOf()).toBeNull();
 
@@ -136,16 +155,25 @@ describe.each(TEST_DATABASES)('the current speaker in the live status on $name',
     // A speaker for a conference the server does not know is ignored.
     node.send({ type: 'active_speaker', conferenceId: 'unknown', participantId: 'bob' });
     node.send({ type: 'active_speaker', conferenceId: 'conf-1', participantId: 'bob' });
-    await until(() => speakerOf(), (s) => s === 'bob');
+    await until(
+      () => speakerOf(),
+      (s) => s === 'bob',
+    );
     expect(await asConsole().status.conferences()).toHaveLength(1);
   });
 
   it('takes the speaker from a resynchronising status message, and defaults it to null', async () => {
     const node = await connect('speaker-node-2');
     node.send({ type: 'status', conferences: [{ ...conference('conf-2', 'speaker-node-2', ['carol', 'Carol'], ['dave', 'Dave']), activeSpeaker: 'dave' }] });
-    await until(() => speakerOf(), (s) => s === 'dave');
+    await until(
+      () => speakerOf(),
+      (s) => s === 'dave',
+    );
     node.send({ type: 'status', conferences: [conference('conf-2', 'speaker-node-2', ['carol', 'Carol'], ['dave', 'Dave'])] });
-    await until(() => speakerOf(), (s) => s === null);
+    await until(
+      () => speakerOf(),
+      (s) => s === null,
+    );
   });
 
   it('shows the most recently reported speaker of a conference spanning two nodes', async () => {
@@ -153,24 +181,44 @@ describe.each(TEST_DATABASES)('the current speaker in the live status on $name',
     const b = await connect('speaker-node-b');
     a.send({ type: 'conference_started', conference: conference('conf-a', 'speaker-node-a', ['erin', 'Erin']) });
     b.send({ type: 'conference_started', conference: conference('conf-b', 'speaker-node-b', ['frank', 'Frank']) });
-    await until(() => asConsole().status.conferences(), (cs) => cs[0]?.participants.length === 2);
+    await until(
+      () => asConsole().status.conferences(),
+      (cs) => cs[0]?.participants.length === 2,
+    );
     b.send({ type: 'active_speaker', conferenceId: 'conf-b', participantId: 'frank' });
-    await until(() => speakerOf(), (s) => s === 'frank');
+    await until(
+      () => speakerOf(),
+      (s) => s === 'frank',
+    );
     a.send({ type: 'active_speaker', conferenceId: 'conf-a', participantId: 'erin' });
-    await until(() => speakerOf(), (s) => s === 'erin');
+    await until(
+      () => speakerOf(),
+      (s) => s === 'erin',
+    );
     a.send({ type: 'active_speaker', conferenceId: 'conf-a', participantId: null });
-    await until(() => speakerOf(), (s) => s === 'frank');
+    await until(
+      () => speakerOf(),
+      (s) => s === 'frank',
+    );
     // A node going away takes its speaker with it.
     b.close();
-    await until(() => speakerOf(), (s) => s === null);
+    await until(
+      () => speakerOf(),
+      (s) => s === null,
+    );
   });
 
   it('keeps the REST participant status to the fields Pexip has', async () => {
     const node = await connect('speaker-node-3');
     node.send({ type: 'conference_started', conference: conference('conf-3', 'speaker-node-3', ['gina', 'Gina']) });
     node.send({ type: 'active_speaker', conferenceId: 'conf-3', participantId: 'gina' });
-    await until(() => speakerOf(), (s) => s === 'gina');
-    const r = await fetch(`${server.url}/api/admin/status/v1/participant/`, { headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` } });
+    await until(
+      () => speakerOf(),
+      (s) => s === 'gina',
+    );
+    const r = await fetch(`${server.url}/api/admin/status/v1/participant/`, {
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+    });
     const body = (await r.json()) as { objects: Record<string, unknown>[] };
     expect(body.objects).toHaveLength(1);
     expect(Object.keys(body.objects[0]!).filter((k) => /speak/i.test(k))).toEqual([]);
@@ -184,7 +232,14 @@ describe('a conferencing node reports its current speaker', () => {
 
   beforeAll(async () => {
     const db = TEST_DATABASES[0]!;
-    server = await ManagementServer.start({ port: 0, database: await db.open(), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await db.open(),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
     node = await NodeAgent.start({
       name: 'speaker-node',
       managementUrl: server.url,
@@ -196,7 +251,10 @@ describe('a conferencing node reports its current speaker', () => {
       mediaWorkers: 1,
       logger: silent,
     });
-    await until(() => node.link.connected && node.link.config !== null, (c) => c);
+    await until(
+      () => node.link.connected && node.link.config !== null,
+      (c) => c,
+    );
     const send = node.link.send.bind(node.link);
     node.link.send = (msg) => {
       sent.push(msg);
@@ -216,7 +274,10 @@ describe('a conferencing node reports its current speaker', () => {
       body: JSON.stringify({ name: 'Node speaker room', aliases: [{ alias: 'meet.node-speaker' }] }),
     });
     expect(r.status, await r.clone().text()).toBe(201);
-    await until(() => node.manager.directory.lookup('meet.node-speaker'), (s) => s !== undefined);
+    await until(
+      () => node.manager.directory.lookup('meet.node-speaker'),
+      (s) => s !== undefined,
+    );
     const join = async (name: string) => {
       const res = await fetch(`${node.url}/api/client/v2/conferences/meet.node-speaker/request_token`, {
         method: 'POST',
@@ -228,12 +289,19 @@ describe('a conferencing node reports its current speaker', () => {
     };
     const alice = await join('Alice');
     const bob = await join('Bob');
-    await until(() => appStatus(), (cs) => cs[0]?.participants.length === 2);
+    await until(
+      () => appStatus(),
+      (cs) => cs[0]?.participants.length === 2,
+    );
     const conf = node.manager.conferences()[0]!;
     // The media's stage as the mediasoup observers would publish it.
     const media = conf.media;
     if (!(media instanceof EventEmitter)) throw new Error('the conference media is not an EventEmitter');
-    const stage = (...s: [string, boolean][]) => media.emit('stage', s.map(([participantId, speaking]) => ({ participantId, speaking })));
+    const stage = (...s: [string, boolean][]) =>
+      media.emit(
+        'stage',
+        s.map(([participantId, speaking]) => ({ participantId, speaking })),
+      );
 
     stage([alice, false], [bob, false]);
     stage([alice, false], [bob, true]);
@@ -241,16 +309,25 @@ describe('a conferencing node reports its current speaker', () => {
     stage([bob, true], [alice, false]);
     stage([bob, false], [alice, false]);
     expect(sent.filter((m) => m.type === 'active_speaker')).toEqual([{ type: 'active_speaker', conferenceId: conf.id, participantId: bob }]);
-    await until(() => appStatus(), (cs) => cs[0]?.activeSpeaker === bob);
+    await until(
+      () => appStatus(),
+      (cs) => cs[0]?.activeSpeaker === bob,
+    );
 
     // After a reconnection the node's status message carries the speaker again.
     sent.length = 0;
     const ws: unknown = Reflect.get(node.link, 'ws');
     if (!(ws instanceof WebSocket)) throw new Error('the management link has no socket');
     ws.close();
-    await until(() => sent.find((m) => m.type === 'status'), (m) => m !== undefined);
+    await until(
+      () => sent.find((m) => m.type === 'status'),
+      (m) => m !== undefined,
+    );
     expect(sent.find((m) => m.type === 'status')).toMatchObject({ conferences: [{ id: conf.id, activeSpeaker: bob }] });
-    await until(() => appStatus(), (cs) => cs[0]?.activeSpeaker === bob && cs[0].participants.length === 2);
+    await until(
+      () => appStatus(),
+      (cs) => cs[0]?.activeSpeaker === bob && cs[0].participants.length === 2,
+    );
 
     // Bob leaves: the stage's new front (Alice) has never been heard, so nobody is the speaker.
     sent.length = 0;

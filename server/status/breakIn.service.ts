@@ -33,6 +33,11 @@ export async function liftBreakInBlock(dom: Domain, status: LiveStatus, registry
   const block = parsed ? status.breakIn.get(blockId) : undefined;
   if (!parsed || !block) throw new AppError('NOT_FOUND', 'No such break-in block (it may have ended).');
   registry.command(block.nodeIds, { type: 'lift_break_in_block', kind: parsed.kind, key: parsed.key });
-  await recordChange(dom.db, actorOf(dom), { action: 'deleted', objectType: 'break_in_block', objectId: null, objectName: `${block.kind === 'service' ? 'Service' : 'Address'} ${block.label}` });
+  await recordChange(dom.db, actorOf(dom), {
+    action: 'deleted',
+    objectType: 'break_in_block',
+    objectId: null,
+    objectName: `${block.kind === 'service' ? 'Service' : 'Address'} ${block.label}`,
+  });
   return block;
 }

@@ -40,7 +40,14 @@ function audio(name: string): Uint8Array {
   }
   // Prompts heard on first connecting get the guide's 2-second leading pause.
   const firstHeard = /getpin|waitforleader|waithostpin|placeintoconf|2sd-number-pound|test_call_48|test_call_audio/.test(name);
-  return wav48kMono(tones([{ hz: 0, ms: firstHeard ? 2000 : 0 }, { hz: 660, ms: 250 }, { hz: 0, ms: 60 }, { hz: 880, ms: 250 }]));
+  return wav48kMono(
+    tones([
+      { hz: 0, ms: firstHeard ? 2000 : 0 },
+      { hz: 660, ms: 250 },
+      { hz: 0, ms: 60 },
+      { hz: 880, ms: 250 },
+    ]),
+  );
 }
 
 /** A simple white (`fill="#FFFFFF"`, as the guide's Base SVGs) placeholder glyph. */

@@ -51,11 +51,7 @@ export function tones(parts: { hz: number; ms: number; level?: number }[]): Int1
  */
 export function solidJpeg(width: number, height: number, rgb: [number, number, number]): Uint8Array {
   const [r, g, b] = rgb;
-  const ycc = [
-    0.299 * r + 0.587 * g + 0.114 * b,
-    128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-    128 + 0.5 * r - 0.418688 * g - 0.081312 * b,
-  ];
+  const ycc = [0.299 * r + 0.587 * g + 0.114 * b, 128 - 0.168736 * r - 0.331264 * g + 0.5 * b, 128 + 0.5 * r - 0.418688 * g - 0.081312 * b];
   // DC = 8 × (value − 128); with quantiser 8 the coded DC is the level-shifted value itself.
   const dc = ycc.map((c) => Math.max(-128, Math.min(127, Math.round(c - 128))));
   const category = (x: number) => (x === 0 ? 0 : Math.floor(Math.log2(Math.abs(x))) + 1);
@@ -136,7 +132,12 @@ export function rgbaPng(width: number, height: number, pixel: (x: number, y: num
   h.setUint32(0, width);
   h.setUint32(4, height);
   ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit, RGBA, deflate, no filter, no interlace
-  const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw)), chunk('IEND', new Uint8Array())];
+  const parts = [
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlibSync(raw)),
+    chunk('IEND', new Uint8Array()),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -121,35 +121,45 @@ export function registerThemeRoutes(app: FastifyInstance, dom: Domain): void {
     // A little headroom over the package limit, so our own message (not the parser's) reports it.
     await scope.register(multipart, { limits: { fileSize: MAX_THEME_PACKAGE_BYTES + 1, files: 1, fields: 10, parts: 12 } });
 
-    const handle =
-      (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) =>
-      async (req: Req, reply: FastifyReply) => {
-        const admin = await requireApiPermission(dom.db, req, reply, 'theme', actionOf(req.method));
-        if (!admin) return reply;
-        try {
-          // Changes made through the API are logged under the API user's name.
-          return await fn(req, reply, { ...dom, actor: admin.username });
-        } catch (err) {
-          return sendError(reply, err);
-        }
-      };
+    const handle = (fn: (req: Req, reply: FastifyReply, d: Domain) => Promise<unknown>) => async (req: Req, reply: FastifyReply) => {
+      const admin = await requireApiPermission(dom.db, req, reply, 'theme', actionOf(req.method));
+      if (!admin) return reply;
+      try {
+        // Changes made through the API are logged under the API user's name.
+        return await fn(req, reply, { ...dom, actor: admin.username });
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    };
 
-    scope.get(RESOURCE, handle(async (req, _reply, d) => {
-      const q = req.query;
-      const { limit, offset } = paging(q);
-      const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
-      const r = await listThemes(d, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
-      return listEnvelope(RESOURCE, q as Record<string, string>, limit, offset, r.total, r.items.map(themeObject));
-    }));
-    scope.get(`${RESOURCE}:id/`, handle(async (req, _reply, d) => themeObject(await getTheme(d, parseId(req)))));
-    scope.get(`${RESOURCE}:id/package/`, handle(async (req, reply, d) => {
-      const { fileName, data } = await downloadTheme(d, parseId(req));
-      return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${fileName}"`).send(data);
-    }));
-    scope.post(RESOURCE, handle(async (req, reply, d) => {
-      const t = await createTheme(d, await themeInput(req));
-      return reply.code(201).header('Location', uri(t.id)).send(themeObject(t));
-    }));
+    scope.get(
+      RESOURCE,
+      handle(async (req, _reply, d) => {
+        const q = req.query;
+        const { limit, offset } = paging(q);
+        const order = q.order_by === 'name' || q.order_by === '-name' || q.order_by === 'id' || q.order_by === '-id' ? q.order_by : 'id';
+        const r = await listThemes(d, { name: q.name, search: q.name__icontains, limit, offset, orderBy: order });
+        return listEnvelope(RESOURCE, q as Record<string, string>, limit, offset, r.total, r.items.map(themeObject));
+      }),
+    );
+    scope.get(
+      `${RESOURCE}:id/`,
+      handle(async (req, _reply, d) => themeObject(await getTheme(d, parseId(req)))),
+    );
+    scope.get(
+      `${RESOURCE}:id/package/`,
+      handle(async (req, reply, d) => {
+        const { fileName, data } = await downloadTheme(d, parseId(req));
+        return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${fileName}"`).send(data);
+      }),
+    );
+    scope.post(
+      RESOURCE,
+      handle(async (req, reply, d) => {
+        const t = await createTheme(d, await themeInput(req));
+        return reply.code(201).header('Location', uri(t.id)).send(themeObject(t));
+      }),
+    );
     const patch = handle(async (req, reply, d) => {
       const id = parseId(req);
       await getTheme(d, id); // 404 before reading an upload for a theme that does not exist
@@ -158,9 +168,12 @@ export function registerThemeRoutes(app: FastifyInstance, dom: Domain): void {
     });
     scope.patch(`${RESOURCE}:id/`, patch);
     scope.put(`${RESOURCE}:id/`, patch);
-    scope.delete(`${RESOURCE}:id/`, handle(async (req, reply, d) => {
-      await deleteTheme(d, parseId(req));
-      return reply.code(204).send();
-    }));
+    scope.delete(
+      `${RESOURCE}:id/`,
+      handle(async (req, reply, d) => {
+        await deleteTheme(d, parseId(req));
+        return reply.code(204).send();
+      }),
+    );
   });
 }

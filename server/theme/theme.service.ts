@@ -122,7 +122,13 @@ export async function createTheme(dom: Domain, input: { name?: unknown; descript
           .insert(ivrTheme)
           .values({ name: v.name, description: v.description, uuid: randomUUID(), package: pkg, contents })
           .returning({ id: ivrTheme.id });
-        await recordChange(tx, actorOf(dom), { action: 'added', objectType: OBJECT_TYPE, objectId: row!.id, objectName: v.name, after: auditShape({ ...v, files: contents.files }) });
+        await recordChange(tx, actorOf(dom), {
+          action: 'added',
+          objectType: OBJECT_TYPE,
+          objectId: row!.id,
+          objectName: v.name,
+          after: auditShape({ ...v, files: contents.files }),
+        });
         return row!.id;
       }),
     NAME_TAKEN,

@@ -45,7 +45,14 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     // Connections cut mid-upload (the ZIP bomb test) must not hold up close().
     app = Fastify({ bodyLimit: 10 * 1024 * 1024, forceCloseConnections: true });
     registerThemeRoutes(app, server.dom);
@@ -89,7 +96,11 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="Corporate.zip"');
     expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(zip))).toBe(true);
 
-    const patched = await api(location, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Corporate 2', description: 'changed' }) });
+    const patched = await api(location, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Corporate 2', description: 'changed' }),
+    });
     expect(patched.status).toBe(202);
     expect(await (await api(location)).json()).toMatchObject({ name: 'Corporate 2', description: 'changed', uuid: body.uuid });
 
@@ -114,7 +125,7 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     expect((await api(location, { method: 'DELETE' })).status).toBe(404);
   });
 
-  it('refuses bad packages with the guide\'s messages beside the package field', async () => {
+  it("refuses bad packages with the guide's messages beside the package field", async () => {
     const cases: [Uint8Array | undefined, string[]][] = [
       [undefined, ['This field is required.']],
       [strToU8('not a zip'), ['The uploaded file is not a valid ZIP file.']],
@@ -156,7 +167,13 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     );
     const u = new URL(BASE, url);
     const answer = await new Promise<{ status: number; body: string; sentMb: number }>((resolve, reject) => {
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      const req = request({
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
       let sent = 0;
       const timer = setTimeout(() => reject(new Error('no answer while the upload was still being sent')), 15_000);
       req.on('response', (res) => {
@@ -229,7 +246,11 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     expect(Buffer.from(base.base64, 'base64').equals(Buffer.from(basePackage()))).toBe(true);
 
     const created = await rw.theme.create({ name: 'From the console', package: Buffer.from(goodZip()).toString('base64') });
-    expect(created).toMatchObject({ name: 'From the console', theme_version: 2, files: ['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json'] });
+    expect(created).toMatchObject({
+      name: 'From the console',
+      theme_version: 2,
+      files: ['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json'],
+    });
     // The Base theme itself can be uploaded as a theme (e.g. as a starting point).
     const copy = await rw.theme.create({ name: 'Base copy', package: base.base64 });
     expect(copy.files.length).toBeGreaterThan(30);
@@ -242,7 +263,10 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     const listed = await ro.theme.list({ search: 'console' });
     expect(listed.items.map((t) => t.name)).toEqual(['From the console']);
 
-    const updated = await rw.theme.update({ id: created.id, patch: { description: 'new', package: Buffer.from(zipSync({ 'icon_x.svg': strToU8('<svg/>') })).toString('base64') } });
+    const updated = await rw.theme.update({
+      id: created.id,
+      patch: { description: 'new', package: Buffer.from(zipSync({ 'icon_x.svg': strToU8('<svg/>') })).toString('base64') },
+    });
     expect(updated).toMatchObject({ description: 'new', files: ['icon_x.svg'], theme_version: 1 });
     const dl = await ro.theme.download({ id: created.id });
     expect(Object.keys(unzipSync(Buffer.from(dl.base64, 'base64')))).toEqual(['icon_x.svg']);

@@ -29,29 +29,33 @@ function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array)
  * in constant time (hashed first, so length differences do not leak either).
  */
 export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain, sessionNode: (token: string) => number | null = () => null): void {
-  const authed =
-    (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
-    async (req: FastifyRequest, reply: FastifyReply) => {
-      const session = req.headers[NODE_SESSION_HEADER];
-      const given = req.headers[NODE_KEY_HEADER];
-      const bySession = typeof session === 'string' && session !== '' && sessionNode(session) !== null;
-      // The platform key counts only on this machine, as for enrollment; nodes elsewhere use their session.
-      const key = bySession || !isLoopback(req.socket.remoteAddress) ? null : await readEnrollmentKey(dom.db);
-      if (!bySession && (typeof given !== 'string' || !given || !key || !secretEquals(given, key))) {
-        return reply.code(401).send({ error: 'Invalid enrollment key' });
-      }
-      try {
-        return await fn(req, reply);
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    };
+  const authed = (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const session = req.headers[NODE_SESSION_HEADER];
+    const given = req.headers[NODE_KEY_HEADER];
+    const bySession = typeof session === 'string' && session !== '' && sessionNode(session) !== null;
+    // The platform key counts only on this machine, as for enrollment; nodes elsewhere use their session.
+    const key = bySession || !isLoopback(req.socket.remoteAddress) ? null : await readEnrollmentKey(dom.db);
+    if (!bySession && (typeof given !== 'string' || !given || !key || !secretEquals(given, key))) {
+      return reply.code(401).send({ error: 'Invalid enrollment key' });
+    }
+    try {
+      return await fn(req, reply);
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  };
 
-  app.get(`${NODE_THEMES_PATH}/base`, authed(async (req, reply) => sendPackage(req, reply, basePackage())));
-  app.get(`${NODE_THEMES_PATH}/:id`, authed(async (req, reply) => {
-    const p = paramsSchema.safeParse(req.params);
-    if (!p.success) throw AppError.notFound('Theme');
-    const { data } = await downloadTheme(dom, p.data.id);
-    return sendPackage(req, reply, data);
-  }));
+  app.get(
+    `${NODE_THEMES_PATH}/base`,
+    authed(async (req, reply) => sendPackage(req, reply, basePackage())),
+  );
+  app.get(
+    `${NODE_THEMES_PATH}/:id`,
+    authed(async (req, reply) => {
+      const p = paramsSchema.safeParse(req.params);
+      if (!p.success) throw AppError.notFound('Theme');
+      const { data } = await downloadTheme(dom, p.data.id);
+      return sendPackage(req, reply, data);
+    }),
+  );
 }

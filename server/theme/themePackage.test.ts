@@ -121,7 +121,13 @@ describe('validateThemePackage', () => {
       splash_screens: {
         labels: { welcome: '¡Hola!' },
         screens: {
-          welcome: { background: { path: 'background_welcome.jpg' }, elements: [{ type: 'icon', path: 'icon_new.svg', height: 300 }, { type: 'text', label: 'welcome', align: 'left' }] },
+          welcome: {
+            background: { path: 'background_welcome.jpg' },
+            elements: [
+              { type: 'icon', path: 'icon_new.svg', height: 300 },
+              { type: 'text', label: 'welcome', align: 'left' },
+            ],
+          },
           pin_entry: { background: { color: '0x323232' }, elements: [{ type: 'pin_digits', path: 'icon_pin_entry_digit.svg' }] },
         },
       },

@@ -38,7 +38,7 @@ export function isThemeWav(data: Uint8Array): boolean {
   let fmtOk: boolean | null = null;
   let hasData = false;
   // Chunks follow the 12-byte header: 4-byte id, 4-byte little-endian size, data padded to even.
-  for (let at = 12; at + 8 <= data.length; ) {
+  for (let at = 12; at + 8 <= data.length;) {
     const id = tag(at);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
@@ -63,7 +63,7 @@ export function isThemeWav(data: Uint8Array): boolean {
 
 /** Colour components in a JPEG's start-of-frame segment (3 = RGB/YCbCr; 1 = greyscale; 4 = CMYK). */
 function jpegComponents(data: Uint8Array): number | null {
-  for (let at = 2; at + 4 <= data.length; ) {
+  for (let at = 2; at + 4 <= data.length;) {
     if (data[at] !== 0xff) return null;
     const marker = data[at + 1]!;
     if (marker === 0xff) {
@@ -141,8 +141,7 @@ function referencesResolve(config: Record<string, unknown>, files: Set<string>):
   const { backgrounds, icons } = referencedFiles(themeConfigSchema.parse(config));
   const known = (name: string, base: readonly string[]) => base.includes(name) || files.has(name);
   return (
-    backgrounds.every((b) => BACKGROUND_PATTERN.test(b) && known(b, BASE_BACKGROUNDS)) &&
-    icons.every((i) => ICON_PATTERN.test(i) && known(i, BASE_SVG_FILES))
+    backgrounds.every((b) => BACKGROUND_PATTERN.test(b) && known(b, BASE_BACKGROUNDS)) && icons.every((i) => ICON_PATTERN.test(i) && known(i, BASE_SVG_FILES))
   );
 }
 

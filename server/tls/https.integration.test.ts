@@ -80,9 +80,23 @@ describe('management server over HTTPS', () => {
   let server: ManagementServer;
   let ca: string;
   const start = async () =>
-    ManagementServer.start({ port: 0, httpsPort: 0, tlsDir, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    ManagementServer.start({
+      port: 0,
+      httpsPort: 0,
+      tlsDir,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
   const login = (base: string, headers: Record<string, string> = {}) =>
-    call(`${base}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'admin', password: 'pw' }), ca });
+    call(`${base}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ username: 'admin', password: 'pw' }),
+      ca,
+    });
   const cookieOf = (a: Answer) => String(a.headers['set-cookie']?.[0] ?? '');
 
   beforeAll(async () => {
@@ -109,7 +123,11 @@ describe('management server over HTTPS', () => {
 
   it('sends CSP (frame-ancestors none), nosniff and X-Frame-Options on every answer, and HSTS only over HTTPS', async () => {
     for (const base of [server.url, server.httpsUrl!]) {
-      for (const [path, status] of [['/healthz', 200], ['/api/admin/configuration/v1/conference/', 401], ['/nope', 404]] as const) {
+      for (const [path, status] of [
+        ['/healthz', 200],
+        ['/api/admin/configuration/v1/conference/', 401],
+        ['/nope', 404],
+      ] as const) {
         const a = await call(`${base}${path}`, { ca });
         expect(a.status).toBe(status);
         expect(a.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
@@ -139,11 +157,22 @@ describe('management server over HTTPS', () => {
     const ownHttp = await trpcSocket(server.url, server.url, cookie);
     expect(ownHttp).toMatchObject({ opened: true, data: [] });
     // Another site, another port of this host, a sandboxed frame ("null") and a non-web scheme are refused at the handshake.
-    for (const origin of ['https://evil.example', server.httpsUrl!.replace(/:\d+$/, ':1'), server.url, 'null', `chrome-extension://${new URL(server.httpsUrl!).host}`]) {
+    for (const origin of [
+      'https://evil.example',
+      server.httpsUrl!.replace(/:\d+$/, ':1'),
+      server.url,
+      'null',
+      `chrome-extension://${new URL(server.httpsUrl!).host}`,
+    ]) {
       expect(await trpcSocket(server.httpsUrl!, origin, cookie, ca)).toEqual({ opened: false, status: 403 });
     }
     // Over HTTP: a foreign page's form or fetch cannot call a mutation with the cookie.
-    const forged = await call(`${server.httpsUrl}/trpc/auth.logout`, { method: 'POST', headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' }, body: '{}', ca });
+    const forged = await call(`${server.httpsUrl}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', cookie, 'content-type': 'application/json' },
+      body: '{}',
+      ca,
+    });
     expect(forged.status).toBe(403);
     expect(forged.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect((await login(server.httpsUrl!, { origin: 'https://evil.example' })).status).toBe(403);
@@ -156,29 +185,57 @@ describe('management server over HTTPS', () => {
   it('serves the Management Node’s certificate from the certificate store once assigned, without a restart', async () => {
     const stored = await generateTlsCertificate({ ...server.dom, actor: 'admin' }, { common_name: 'localhost', subject_alt_names: ['127.0.0.1'] });
     const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-    const patched = await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, { method: 'PATCH', headers: auth, body: JSON.stringify({ tls_certificate: `/api/admin/configuration/v1/tls_certificate/${stored.id}/` }) });
+    const patched = await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({ tls_certificate: `/api/admin/configuration/v1/tls_certificate/${stored.id}/` }),
+    });
     expect(patched.status, patched.body).toBeLessThan(300);
     const storedCa = (await call(`${server.url}/api/admin/configuration/v1/tls_certificate/${stored.id}/`, { headers: auth })).body;
     const pem = (JSON.parse(storedCa) as { certificate: string }).certificate;
-    await until(() => server.https!.certificate.source, (s) => s === 'store');
+    await until(
+      () => server.https!.certificate.source,
+      (s) => s === 'store',
+    );
     const a = await call(`${server.httpsUrl}/healthz`, { ca: pem });
     expect(a.status).toBe(200);
     expect(a.fingerprint).toBe(fingerprintOf(pem));
     expect(a.fingerprint).not.toBe(fingerprintOf(ca));
     // Back to the self-signed one when the assignment is removed.
-    await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, { method: 'PATCH', headers: auth, body: JSON.stringify({ tls_certificate: null }) });
-    await until(() => server.https!.certificate.source, (s) => s === 'self-signed');
+    await call(`${server.url}/api/admin/configuration/v1/management_vm/1/`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({ tls_certificate: null }),
+    });
+    await until(
+      () => server.https!.certificate.source,
+      (s) => s === 'self-signed',
+    );
   });
 
   it('a node links over wss with the server’s certificate trusted or pinned, and not otherwise', async () => {
     const startNode = (name: string, managementTls?: { ca?: string; fingerprint?: string }) =>
-      NodeAgent.start({ name, managementUrl: server.httpsUrl!, managementTls, enrollmentKey: KEY, port: 0, dataDir: mkdtempSync(join(tmpdir(), 'om-tls-node-')), webRoot: '/nonexistent', mediaWorkers: 1, logger: silent });
+      NodeAgent.start({
+        name,
+        managementUrl: server.httpsUrl!,
+        managementTls,
+        enrollmentKey: KEY,
+        port: 0,
+        dataDir: mkdtempSync(join(tmpdir(), 'om-tls-node-')),
+        webRoot: '/nonexistent',
+        mediaWorkers: 1,
+        logger: silent,
+      });
     const trusted = await startNode('tls-ca', { ca });
     const pinned = await startNode('tls-pin', { fingerprint: fingerprintOf(ca).toLowerCase() });
     const wrongPin = await startNode('tls-wrong-pin', { fingerprint: 'AA:'.repeat(31) + 'AA' });
     const untrusting = await startNode('tls-none');
     try {
-      await until(() => trusted.link.connected && pinned.link.connected, (c) => c, 15_000);
+      await until(
+        () => trusted.link.connected && pinned.link.connected,
+        (c) => c,
+        15_000,
+      );
       // Give the others the same time; they never get in.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(wrongPin.link.connected).toBe(false);
@@ -200,7 +257,17 @@ describe.skipIf(!lanAddress)('plain HTTP with HTTPS on: for this machine only', 
   let server: ManagementServer;
   const tlsDir = mkdtempSync(join(tmpdir(), 'om-tls-lan-'));
   beforeAll(async () => {
-    server = await ManagementServer.start({ host: '0.0.0.0', port: 0, httpsPort: 0, tlsDir, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: KEY, webRoot: '/nonexistent', logger: silent });
+    server = await ManagementServer.start({
+      host: '0.0.0.0',
+      port: 0,
+      httpsPort: 0,
+      tlsDir,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -213,7 +280,11 @@ describe.skipIf(!lanAddress)('plain HTTP with HTTPS on: for this machine only', 
     const read = await call(`http://${lanAddress}:${httpPort}/api/admin/configuration/v1/conference/?limit=1`, { headers: auth });
     expect(read.status).toBe(301);
     expect(read.headers.location).toBe(`https://${lanAddress}:${httpsPort}/api/admin/configuration/v1/conference/?limit=1`);
-    const write = await call(`http://${lanAddress}:${httpPort}/api/admin/configuration/v1/conference/`, { method: 'POST', headers: auth, body: '{"name":"x"}' });
+    const write = await call(`http://${lanAddress}:${httpPort}/api/admin/configuration/v1/conference/`, {
+      method: 'POST',
+      headers: auth,
+      body: '{"name":"x"}',
+    });
     expect(write).toMatchObject({ status: 403, body: '{"error":"Use HTTPS."}' });
     expect((await call(`http://127.0.0.1:${httpPort}/api/admin/configuration/v1/conference/?limit=1`, { headers: auth })).status).toBe(200);
 

@@ -47,7 +47,9 @@ export async function managementCertificate(dom: Domain, dir: string, names: rea
   const host = hostname().toLowerCase();
   // Listening on every interface: every address of this machine is a name clients may use.
   const wildcard = names.some((n) => n === '0.0.0.0' || n === '::');
-  const local = wildcard ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => !i.internal && !i.address.startsWith('fe80')).map((i) => i.address)) : [];
+  const local = wildcard
+    ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((i) => !i.internal && !i.address.startsWith('fe80')).map((i) => i.address))
+    : [];
   const sans = [...new Set(['localhost', '127.0.0.1', '::1', ...local, ...names.filter((n) => n && n !== '0.0.0.0' && n !== '::')])].filter((n) => n !== host);
   const generated = generateSelfSigned({ commonName: /^[a-z0-9.-]{1,64}$/.test(host) ? host : 'localhost', subjectAltNames: sans, days: 825 });
   await mkdir(dir, { recursive: true, mode: 0o700 });

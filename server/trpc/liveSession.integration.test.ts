@@ -38,13 +38,24 @@ const waitFor = async <T>(fn: () => T | undefined, ms: number): Promise<T> => {
 describe("the console's live WebSocket ends with its session (issue 11, finding 7)", () => {
   let server: ManagementServer;
   const login = async () => {
-    const r = await fetch(`${server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: server.url }, body: JSON.stringify({ username: 'admin', password: 'live-pw' }) });
+    const r = await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ username: 'admin', password: 'live-pw' }),
+    });
     expect(r.status).toBe(200);
     return r.headers.get('set-cookie')!.split(';')[0]!;
   };
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'live-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'live-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server?.stop());
 
@@ -78,7 +89,11 @@ describe("the console's live WebSocket ends with its session (issue 11, finding 
     ws.send(JSON.stringify({ id: 2, method: 'query', params: { path: 'status.conferences' } }));
     expect((await waitFor(() => replies.find((m) => m.id === 2), 5_000)).result?.type).toBe('data');
 
-    const out = await fetch(`${server.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie, origin: server.url, 'content-type': 'application/json' }, body: '{}' });
+    const out = await fetch(`${server.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { cookie, origin: server.url, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(out.status).toBe(200);
     const ended = await waitFor(() => replies.find((m) => m.id === 1 && m.error), SESSION_RECHECK_MS + 5_000);
     expect(ended.error?.data?.code).toBe('UNAUTHORIZED');

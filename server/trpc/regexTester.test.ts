@@ -12,12 +12,26 @@ const db = TEST_DATABASES[0]!;
 
 describe('regexTester.test (Utilities > Regular Expression Tester)', () => {
   let server: ManagementServer;
-  const ctx = (admin: Context['admin']): Context => ({ dom: server.dom, status: server.status, registry: server.registry, admin, sessionToken: undefined, setCookie: () => {} });
+  const ctx = (admin: Context['admin']): Context => ({
+    dom: server.dom,
+    status: server.status,
+    registry: server.registry,
+    admin,
+    sessionToken: undefined,
+    setCookie: () => {},
+  });
   const as = (permissions: Permission[]) => appRouter.createCaller(ctx({ id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions }));
   const fieldsOf = (e: unknown) => ((e as TRPCError).cause as { fields?: Record<string, string[]> }).fields;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await db.open(), adminPassword: 'pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await db.open(),
+      adminPassword: 'pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server.stop());
 
@@ -32,12 +46,20 @@ describe('regexTester.test (Utilities > Regular Expression Tester)', () => {
       ],
     });
     // No replace string: the Result is the Input, providing it was a full match.
-    expect(await c.regexTester.test({ input: 'Oslo1@Example.com', regex: '[a-z]+\\d@example\\.com' })).toEqual({ result: 'Oslo1@Example.com', status: 'successful', groups: [] });
+    expect(await c.regexTester.test({ input: 'Oslo1@Example.com', regex: '[a-z]+\\d@example\\.com' })).toEqual({
+      result: 'Oslo1@Example.com',
+      status: 'successful',
+      groups: [],
+    });
   });
 
   it('reports partial and failed matches', async () => {
     const c = as(READ_WRITE_PERMISSIONS);
-    expect(await c.regexTester.test({ input: '9123abc', regex: '9([0-9]+)', replace: '\\1' })).toEqual({ result: null, status: 'partial', groups: [{ index: 1, value: '123' }] });
+    expect(await c.regexTester.test({ input: '9123abc', regex: '9([0-9]+)', replace: '\\1' })).toEqual({
+      result: null,
+      status: 'partial',
+      groups: [{ index: 1, value: '123' }],
+    });
     expect(await c.regexTester.test({ input: 'meet.alice', regex: 'meet(?!\\.).*', replace: '' })).toEqual({ result: null, status: 'failed', groups: [] });
   });
 

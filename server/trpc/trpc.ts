@@ -35,14 +35,17 @@ export interface Context extends ServerServices {
   viaWebSocket?: boolean;
 }
 
-export async function createContext(
-  services: ServerServices,
-  req: IncomingMessage,
-  setCookie: (value: string) => void = () => {},
-): Promise<Context> {
+export async function createContext(services: ServerServices, req: IncomingMessage, setCookie: (value: string) => void = () => {}): Promise<Context> {
   const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
   const admin = await sessionAdmin(services.dom, token);
-  return { ...services, admin, sessionToken: token, setCookie, secure: isTls(req), client: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort } };
+  return {
+    ...services,
+    admin,
+    sessionToken: token,
+    setCookie,
+    secure: isTls(req),
+    client: { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort },
+  };
 }
 
 const TRPC_CODE = {
@@ -107,7 +110,13 @@ export const SESSION_RECHECK_MS = 5_000;
  * `event` of `emitter`; ends with UNAUTHORIZED once the session is signed out, idle too long or expired
  * (checked without counting as activity, so an open live view does not keep a session alive).
  */
-export async function* whileSignedIn<T>(ctx: Context, signal: AbortSignal | undefined, emitter: EventEmitter, event: string, value: () => T | Promise<T>): AsyncGenerator<T> {
+export async function* whileSignedIn<T>(
+  ctx: Context,
+  signal: AbortSignal | undefined,
+  emitter: EventEmitter,
+  event: string,
+  value: () => T | Promise<T>,
+): AsyncGenerator<T> {
   const ended = new AbortController();
   const timer = setInterval(() => {
     sessionAdmin(ctx.dom, ctx.sessionToken, { touch: false }).then(

@@ -21,7 +21,14 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
   const asAdmin = () => appRouter.createCaller(ctx({ id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS }));
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await open(), adminPassword: 'trpc-pw', enrollmentKey: 'k', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await open(),
+      adminPassword: 'trpc-pw',
+      enrollmentKey: 'k',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
   });
   afterAll(() => server.stop());
 
@@ -33,7 +40,9 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
   });
 
   it('refuses an account that may not use the web interface', async () => {
-    const api = appRouter.createCaller(ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS.filter((p) => p !== 'may_use_web') }));
+    const api = appRouter.createCaller(
+      ctx({ id: 2, username: 'api', mayUseWeb: false, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS.filter((p) => p !== 'may_use_web') }),
+    );
     await expect(api.config.list({ resource: 'vmr' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
@@ -44,7 +53,10 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
       message: 'Please enter a correct username and password.',
     });
     expect(cookies).toHaveLength(0);
-    expect(await anon.auth.login({ username: 'admin', password: 'trpc-pw' })).toMatchObject({ username: 'admin', permissions: expect.arrayContaining(['is_administrator', 'may_use_web']) });
+    expect(await anon.auth.login({ username: 'admin', password: 'trpc-pw' })).toMatchObject({
+      username: 'admin',
+      permissions: expect.arrayContaining(['is_administrator', 'may_use_web']),
+    });
     expect(cookies[0]).toMatch(/^om_session=[\w-]{20,}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
   });
 
@@ -54,10 +66,14 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
     expect((await c.config.list({ resource: 'vmr', search: 'trpc' })).items.map((x) => x.id)).toEqual([v.id]);
     expect((await c.config.update({ resource: 'vmr', id: v.id, patch: { description: 'changed' } })).description).toBe('changed');
 
-    const err = await c.config.create({ resource: 'vmr', values: { name: 'Bad', pin: '1234', guest_pin: '1234', allow_guests: true } }).catch((e: unknown) => e);
+    const err = await c.config
+      .create({ resource: 'vmr', values: { name: 'Bad', pin: '1234', guest_pin: '1234', allow_guests: true } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe('BAD_REQUEST');
-    const clash = await c.config.create({ resource: 'vmr', values: { name: 'Clash', aliases: [{ alias: 'TRPC.ROOM', description: '' }] } }).catch((e: unknown) => e as TRPCError);
+    const clash = await c.config
+      .create({ resource: 'vmr', values: { name: 'Clash', aliases: [{ alias: 'TRPC.ROOM', description: '' }] } })
+      .catch((e: unknown) => e as TRPCError);
     expect((clash as TRPCError).code).toBe('BAD_REQUEST');
     expect(((clash as TRPCError).cause as { fields?: Record<string, string[]> }).fields).toEqual({
       'aliases.0.alias': ['This alias is already in use by the service "tRPC room".'],

@@ -25,7 +25,11 @@ const max = (n: number) => `Ensure this value has at most ${n} characters.`;
 
 const roleName = z.string().trim().min(1, ADMINISTRATION_MESSAGES.required).max(250, max(250));
 const permissionList = z
-  .array(z.enum(ALL_PERMISSIONS as [Permission, ...Permission[]], { error: (i) => `Select a valid choice. ${String(i.input)} is not one of the available choices.` }))
+  .array(
+    z.enum(ALL_PERMISSIONS as [Permission, ...Permission[]], {
+      error: (i) => `Select a valid choice. ${String(i.input)} is not one of the available choices.`,
+    }),
+  )
   // A set: the same permission twice means nothing more.
   .transform((ps) => [...new Set(ps)]);
 
@@ -89,7 +93,11 @@ export type AccountCreate = z.output<typeof accountCreateSchema>;
 export const accountPatchSchema = z
   .object({
     username: username.optional(),
-    password: z.string().max(1024, max(1024)).refine((v) => v === '' || v.length >= 8, ADMINISTRATION_MESSAGES.passwordShort).optional(),
+    password: z
+      .string()
+      .max(1024, max(1024))
+      .refine((v) => v === '' || v.length >= 8, ADMINISTRATION_MESSAGES.passwordShort)
+      .optional(),
     password_confirm: z.string().optional(),
     full_name: fullName.optional(),
     email: email.optional(),

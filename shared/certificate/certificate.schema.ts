@@ -32,8 +32,16 @@ export type TlsCertificatePatch = z.output<typeof tlsCertificatePatchSchema>;
 export const tlsCertificateGenerateSchema = z.object({
   common_name: z.string().trim().min(1, 'This field is required.').max(64, atMost(64)),
   /** Extra SANs; the common name is always included. */
-  subject_alt_names: z.array(z.string().trim().max(253, atMost(253))).max(100).default([]),
-  days: z.number().int('Enter a whole number.').min(1, 'Ensure this value is between 1 and 825.').max(825, 'Ensure this value is between 1 and 825.').default(365),
+  subject_alt_names: z
+    .array(z.string().trim().max(253, atMost(253)))
+    .max(100)
+    .default([]),
+  days: z
+    .number()
+    .int('Enter a whole number.')
+    .min(1, 'Ensure this value is between 1 and 825.')
+    .max(825, 'Ensure this value is between 1 and 825.')
+    .default(365),
   nodes: nodeIds.default([]),
 });
 export type TlsCertificateGenerate = z.output<typeof tlsCertificateGenerateSchema>;

@@ -128,9 +128,21 @@ export const CONFERENCE_ACTIONS = ['lock', 'unlock', 'start_conference', 'mutegu
 export type ConferenceAction = (typeof CONFERENCE_ACTIONS)[number];
 /** Participant control without a body: POST …/participants/{uuid}/<action> (client-api-v2 §7). */
 export const PARTICIPANT_ACTIONS = [
-  'mute', 'unmute', 'client_mute', 'client_unmute', 'video_muted', 'video_unmuted', 'spotlighton', 'spotlightoff', 'buzz', 'clearbuzz', 'unlock', 'disconnect',
+  'mute',
+  'unmute',
+  'client_mute',
+  'client_unmute',
+  'video_muted',
+  'video_unmuted',
+  'spotlighton',
+  'spotlightoff',
+  'buzz',
+  'clearbuzz',
+  'unlock',
+  'disconnect',
   // The node stops / starts forwarding the presentation to this participant (rx_presentation_policy).
-  'allowrxpresentation', 'denyrxpresentation',
+  'allowrxpresentation',
+  'denyrxpresentation',
   // Presence keep-alive: the participant is at their device.
   'notify_not_afk',
 ] as const;
@@ -274,7 +286,9 @@ export const participantStatistics = z.object({
   /** Pexip's values: 0_unknown (under 20 s), 1_good, 2_ok, 3_bad, 4_terrible. */
   call_quality: z.enum(['0_unknown', '1_good', '2_ok', '3_bad', '4_terrible']),
   /** The last 20-s windows, oldest first (the quality graph). */
-  quality_windows: z.array(z.object({ end: z.string(), quality: z.enum(['0_unknown', '1_good', '2_ok', '3_bad', '4_terrible']), packet_loss: z.number(), jitter: z.number() })),
+  quality_windows: z.array(
+    z.object({ end: z.string(), quality: z.enum(['0_unknown', '1_good', '2_ok', '3_bad', '4_terrible']), packet_loss: z.number(), jitter: z.number() }),
+  ),
   media: callStatistics,
 });
 export type ParticipantStatistics = z.infer<typeof participantStatistics>;

@@ -32,9 +32,7 @@ import { z } from 'zod';
  */
 
 /** A mediasoup JSON object (RtpCapabilities, RtpParameters, DtlsParameters…), at most 64 KiB. */
-const mediasoupObject = z
-  .record(z.string(), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= 65_536, 'object is too large');
+const mediasoupObject = z.record(z.string(), z.unknown()).refine((v) => JSON.stringify(v).length <= 65_536, 'object is too large');
 
 export const mediaSource = z.enum(['mic', 'camera', 'screen']);
 export type MediaSource = z.infer<typeof mediaSource>;

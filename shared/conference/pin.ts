@@ -34,4 +34,3 @@ export function validatePins(s: PinSettings): Partial<Record<PinField, string[]>
   }
   return errors;
 }
-

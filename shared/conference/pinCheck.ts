@@ -13,10 +13,7 @@ function matches(entered: string, configured: string): boolean {
 }
 
 export type Role = 'HOST' | 'GUEST';
-export type PinDecision =
-  | { kind: 'admit'; role: Role }
-  | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
-  | { kind: 'invalid_pin' };
+export type PinDecision = { kind: 'admit'; role: Role } | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean } | { kind: 'invalid_pin' };
 
 /**
  * Decides the role for a join attempt (guide §20.1 matrix). `entered` is the PIN the caller gave,

@@ -24,7 +24,8 @@ interface Base {
   notYetActive?: boolean;
 }
 
-export type TextFormat = 'host' | 'ip' | 'ipv4' | 'ipv6' | 'ipOrHost' | 'email' | 'url' | 'regex' | 'alias' | 'domain' | 'cidr' | 'netmask' | 'hostname' | 'uuid';
+export type TextFormat =
+  'host' | 'ip' | 'ipv4' | 'ipv6' | 'ipOrHost' | 'email' | 'url' | 'regex' | 'alias' | 'domain' | 'cidr' | 'netmask' | 'hostname' | 'uuid';
 
 export interface TextField extends Base {
   type: 'text';

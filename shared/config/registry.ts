@@ -7,7 +7,13 @@ import { SYSTEM_RESOURCES } from './resources/system.js';
 import { USERS_DEVICES_RESOURCES } from './resources/usersDevices.js';
 
 /** Every configuration object kind driven by a definition, in console menu order. */
-export const RESOURCES: ResourceDef[] = [...SERVICE_RESOURCES, ...CALL_CONTROL_RESOURCES, ...USERS_DEVICES_RESOURCES, ...PLATFORM_RESOURCES, ...SYSTEM_RESOURCES];
+export const RESOURCES: ResourceDef[] = [
+  ...SERVICE_RESOURCES,
+  ...CALL_CONTROL_RESOURCES,
+  ...USERS_DEVICES_RESOURCES,
+  ...PLATFORM_RESOURCES,
+  ...SYSTEM_RESOURCES,
+];
 
 const byName = new Map(RESOURCES.map((d) => [d.name, d]));
 const byRoute = new Map(RESOURCES.map((d) => [d.route, d]));

@@ -159,7 +159,10 @@ export function callQualityColour(q: CallQuality): 'green' | 'red' | 'grey' {
  */
 export function toPexipMediaStream(s: MediaStream, node: string): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = { id: s.id, type: s.type, node, start_time: s.startTime, end_time: s.endTime ?? null };
-  for (const [prefix, d] of [['rx', s.rx], ['tx', s.tx]] as const) {
+  for (const [prefix, d] of [
+    ['rx', s.rx],
+    ['tx', s.tx],
+  ] as const) {
     if (!d) continue;
     out[`${prefix}_bitrate`] = Math.round(d.bitrate);
     if (d.codec !== undefined) out[`${prefix}_codec`] = d.codec;

@@ -8,7 +8,13 @@ import { nodeLoadSchema, participantMediaSchema, participantRecordSchema } from 
  */
 
 /** The guide's five layouts (digest 2 §21), by their configuration names. */
-export const LAYOUT_NAMES = ['one_main_zero_pips', 'four_mains_zero_pips', 'one_main_seven_pips', 'one_main_twentyone_pips', 'two_mains_twentyone_pips'] as const;
+export const LAYOUT_NAMES = [
+  'one_main_zero_pips',
+  'four_mains_zero_pips',
+  'one_main_seven_pips',
+  'one_main_twentyone_pips',
+  'two_mains_twentyone_pips',
+] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
 export const serviceConfigSchema = z.object({

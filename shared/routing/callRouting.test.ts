@@ -18,8 +18,12 @@ const rule = (fields: Partial<RoutingRuleConfig> & { match_string: string }): Ro
 const incoming = (over: Partial<CallContext> = {}): CallContext => ({ direction: 'incoming', protocol: 'sip', location: 'Oslo', registered: false, ...over });
 const outgoing = (over: Partial<CallContext> = {}): CallContext => ({ direction: 'outgoing', protocol: 'sip', location: 'Oslo', registered: false, ...over });
 
-const route = (dialled: string, rules: RoutingRuleConfig[], call: CallContext = incoming(), dir: { serviceByNormalisedAlias(n: string): Svc | undefined } = NONE) =>
-  lookupIncomingAlias(dialled, dir, rules, call);
+const route = (
+  dialled: string,
+  rules: RoutingRuleConfig[],
+  call: CallContext = incoming(),
+  dir: { serviceByNormalisedAlias(n: string): Svc | undefined } = NONE,
+) => lookupIncomingAlias(dialled, dir, rules, call);
 const ruleName = (r: ReturnType<typeof route>) => (r.kind === 'gateway' ? r.rule.name : r.kind);
 
 describe('routingRuleConfigSchema', () => {
@@ -149,7 +153,14 @@ describe('lookupIncomingAlias', () => {
   });
 
   it('filters incoming calls by source protocol', () => {
-    const base = { match_string: '.*', match_incoming_sip: false, match_incoming_h323: false, match_incoming_mssip: false, match_incoming_webrtc: false, match_incoming_teams: false };
+    const base = {
+      match_string: '.*',
+      match_incoming_sip: false,
+      match_incoming_h323: false,
+      match_incoming_mssip: false,
+      match_incoming_webrtc: false,
+      match_incoming_teams: false,
+    };
     const rules = [
       rule({ ...base, name: 'sip', priority: 1, match_incoming_sip: true }),
       rule({ ...base, name: 'h323', priority: 2, match_incoming_h323: true }),

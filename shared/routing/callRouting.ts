@@ -72,7 +72,10 @@ const SCHEME = /^(?:sips?|h323):/i;
  */
 export function parsedAlias(raw: string): string {
   const normalised = normaliseAlias(raw);
-  const stripped = raw.trim().replace(SCHEME, '').replace(/[;?].*$/, '');
+  const stripped = raw
+    .trim()
+    .replace(SCHEME, '')
+    .replace(/[;?].*$/, '');
   // normaliseAlias decides what is removed; we only recover the original letters.
   const at = stripped.lastIndexOf('@');
   if (at >= 0 && stripped.slice(0, at).toLowerCase() === normalised) return stripped.slice(0, at);

@@ -196,9 +196,18 @@ describe('bad patterns and replace strings', () => {
   });
 
   it('refuses a replace string that refers to a missing group, or a bad escape', () => {
-    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\2' })).toMatchObject({ error: 'Invalid replace string: invalid group reference 2 at position 1', errorField: 'replace' });
-    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\g<nope>' })).toMatchObject({ error: "Invalid replace string: unknown group name 'nope'", errorField: 'replace' });
-    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\q' })).toMatchObject({ error: 'Invalid replace string: bad escape \\q at position 0', errorField: 'replace' });
+    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\2' })).toMatchObject({
+      error: 'Invalid replace string: invalid group reference 2 at position 1',
+      errorField: 'replace',
+    });
+    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\g<nope>' })).toMatchObject({
+      error: "Invalid replace string: unknown group name 'nope'",
+      errorField: 'replace',
+    });
+    expect(testRegex({ input: 'a', regex: '(a)', replace: '\\q' })).toMatchObject({
+      error: 'Invalid replace string: bad escape \\q at position 0',
+      errorField: 'replace',
+    });
   });
 
   it('is the regex check used by configuration fields', () => {

@@ -162,7 +162,8 @@ function translate(pattern: string, verboseFromStart: boolean): TranslatedRegex 
   const openCapture = (name: string | undefined, at: number, text: string) => {
     groupCount++;
     if (name !== undefined) {
-      if (namesDefined.has(name)) fail(`redefinition of group name '${name}' as group ${groupCount}; was group ${[...groupNames].find(([, n]) => n === name)![0]}`, at);
+      if (namesDefined.has(name))
+        fail(`redefinition of group name '${name}' as group ${groupCount}; was group ${[...groupNames].find(([, n]) => n === name)![0]}`, at);
       namesDefined.add(name);
       groupNames.set(groupCount, name);
     }
@@ -570,9 +571,7 @@ export function checkReplacement(pattern: string, replace: string): void {
 export function expandReplacement(replace: string, match: RegExpExecArray): string {
   if (replace === '') return match.input;
   const parts = parseTemplate(replace, match.length - 1, new Set(Object.keys(match.groups ?? {})));
-  return parts
-    .map((p) => (typeof p === 'string' ? p : 'group' in p ? (match[p.group] ?? '') : (match.groups?.[p.name] ?? '')))
-    .join('');
+  return parts.map((p) => (typeof p === 'string' ? p : 'group' in p ? (match[p.group] ?? '') : (match.groups?.[p.name] ?? ''))).join('');
 }
 
 export interface RegexTestGroup {

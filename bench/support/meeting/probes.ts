@@ -60,9 +60,20 @@ export async function videoStats(page: Page): Promise<PageVideoStats | null> {
     };
     (await m.pc.getStats()).forEach((r: Stat) => {
       if (r.type === 'inbound-rtp' && r.kind === 'video')
-        inbound.push({ uuid: (r.trackIdentifier && owner.get(r.trackIdentifier)) || null, framesDecoded: r.framesDecoded ?? 0, frameHeight: r.frameHeight ?? 0, ts: r.timestamp });
+        inbound.push({
+          uuid: (r.trackIdentifier && owner.get(r.trackIdentifier)) || null,
+          framesDecoded: r.framesDecoded ?? 0,
+          frameHeight: r.frameHeight ?? 0,
+          ts: r.timestamp,
+        });
       if (r.type === 'outbound-rtp' && r.kind === 'video')
-        outbound.push({ rid: r.rid ?? '', framesEncoded: r.framesEncoded ?? 0, frameHeight: r.frameHeight ?? 0, qualityLimitationReason: r.qualityLimitationReason ?? '', ts: r.timestamp });
+        outbound.push({
+          rid: r.rid ?? '',
+          framesEncoded: r.framesEncoded ?? 0,
+          frameHeight: r.frameHeight ?? 0,
+          qualityLimitationReason: r.qualityLimitationReason ?? '',
+          ts: r.timestamp,
+        });
     });
     const stage = document.querySelector<HTMLElement>('[data-testid="media-stage"]');
     return { self: m.token.participant_uuid, layout: stage?.dataset.layout ?? '', tiles, inbound, outbound };

@@ -1,13 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import {
-  MediaStreamTrack,
-  PictureLossIndication,
-  RtcpPayloadSpecificFeedback,
-  RTCPeerConnection,
-  RTCRtpTransceiver,
-  RtpPacket,
-} from 'werift';
+import { MediaStreamTrack, PictureLossIndication, RtcpPayloadSpecificFeedback, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
 import type { Logger } from 'pino';
 import type { CallLeg, CallLegEvents, CallLegStats, MediaEngineOptions, MediaKind } from '../../../node-agent/media/MediaTypes.js';
 import { weriftPeerConfig } from '../../../node-agent/testing/MediaTestClient.js';
@@ -18,7 +11,6 @@ export interface LegHooks {
   /** The client asked for a keyframe (PLI) on the video it receives. */
   onKeyframeWanted(): void;
 }
-
 
 /**
  * One participant's WebRTC leg on werift: the first audio and video m-lines of the client's offer
@@ -85,11 +77,7 @@ export class WeriftCallLeg extends EventEmitter<CallLegEvents> implements CallLe
       // puts its own sending SSRC there, which is our receiver's, so the PLI lands on the receiver
       // and the sender never sees it. Catch it there when it names our sending SSRC.
       t.receiver.onRtcp.subscribe((packet) => {
-        if (
-          packet instanceof RtcpPayloadSpecificFeedback &&
-          packet.feedback instanceof PictureLossIndication &&
-          packet.feedback.mediaSsrc === t.sender.ssrc
-        )
+        if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof PictureLossIndication && packet.feedback.mediaSsrc === t.sender.ssrc)
           this.hooks.onKeyframeWanted();
       });
     }

@@ -77,10 +77,7 @@ export class WeriftConferenceMedia implements SingleStreamMedia {
     });
     this.legs.set(participantId, leg);
     if (this.mode === 'test_call') {
-      this.loopbacks.set(
-        participantId,
-        new DelayedLoopback(this.loopbackDelayMs, ({ kind, rtp }) => leg.forward(kind, rtp)),
-      );
+      this.loopbacks.set(participantId, new DelayedLoopback(this.loopbackDelayMs, ({ kind, rtp }) => leg.forward(kind, rtp)));
     }
     leg.on('connected', () => {
       for (const ms of KEYFRAME_RETRIES_MS) setTimeout(() => this.legs.get(participantId) === leg && this.keyframeFor(participantId), ms).unref();

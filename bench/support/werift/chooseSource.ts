@@ -34,8 +34,7 @@ export function chooseSource(q: RouteQuery): string | undefined {
   if (q.mode === 'test_call') return live.find((p) => p.participantId === q.viewer)?.participantId;
   const others = live.filter((p) => p.participantId !== q.viewer);
   const earliest = (list: SourceCandidate[]): string | undefined =>
-    list.reduce<SourceCandidate | undefined>((best, p) => (!best || p.publishedAt < best.publishedAt ? p : best), undefined)
-      ?.participantId;
+    list.reduce<SourceCandidate | undefined>((best, p) => (!best || p.publishedAt < best.publishedAt ? p : best), undefined)?.participantId;
   if (q.mode === 'lecture' && viewerState.role === 'guest') {
     const hosts = others.filter((p) => q.stateOf(p.participantId).role === 'host');
     return earliest(hosts.length > 0 ? hosts : others);

@@ -7,14 +7,7 @@
  *
  * Runs in the page, not in Node: nothing here may import Node modules.
  */
-import {
-  ClientCallType,
-  createCallSignals,
-  createInfinityClient,
-  createInfinityClientSignals,
-  setLogger,
-  type InfinityClient,
-} from '@pexip/infinity';
+import { ClientCallType, createCallSignals, createInfinityClient, createInfinityClientSignals, setLogger, type InfinityClient } from '@pexip/infinity';
 import type { PexipDriver, PexipEvent, PexipJoinOptions, PexipState, RemoteMediaProbe } from './types.js';
 
 declare global {
@@ -35,7 +28,11 @@ function summarise(v: unknown): unknown {
   if (v instanceof MediaStream) return { stream: v.id, tracks: v.getTracks().map((t) => `${t.kind}:${t.readyState}`) };
   try {
     const s = JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === 'string' && x.length > 300 ? `${x.slice(0, 300)}…` : x instanceof Error || x instanceof DOMException ? { error: x.name, message: x.message } : x,
+      typeof x === 'string' && x.length > 300
+        ? `${x.slice(0, 300)}…`
+        : x instanceof Error || x instanceof DOMException
+          ? { error: x.name, message: x.message }
+          : x,
     );
     return s && s.length > 2_000 ? `${s.slice(0, 2_000)}…` : JSON.parse(s ?? 'null');
   } catch {
@@ -205,22 +202,42 @@ async function join(opts: PexipJoinOptions): Promise<void> {
     record('onMe', { uuid: participant.uuid, displayName: participant.displayName, role: participant.role, serviceType: participant.serviceType });
   });
   type SdkParticipant = Parameters<Parameters<typeof signals.onParticipants.add>[0]>[0]['participants'][number];
-  const entryOf = (p: SdkParticipant) => ({ uuid: p.uuid, displayName: p.displayName ?? '', isMuted: p.isMuted, isCameraMuted: p.isCameraMuted, hasMedia: p.hasMedia, raw: p.rawData });
+  const entryOf = (p: SdkParticipant) => ({
+    uuid: p.uuid,
+    displayName: p.displayName ?? '',
+    isMuted: p.isMuted,
+    isCameraMuted: p.isCameraMuted,
+    hasMedia: p.hasMedia,
+    raw: p.rawData,
+  });
   // The list follows the SDK's joined / updated / left signals between syncs (they come batched).
   const upsert = (p: SdkParticipant) => {
     state.participants = [...state.participants.filter((x) => x.uuid !== p.uuid), entryOf(p)];
   };
-  const batch = <T,>(e: T | T[]): T[] => (Array.isArray(e) ? e : [e]);
+  const batch = <T>(e: T | T[]): T[] => (Array.isArray(e) ? e : [e]);
   signals.onParticipantJoined.add((e) => batch(e).forEach((x) => upsert(x.participant)));
   signals.onParticipantUpdated.add((e) => batch(e).forEach((x) => upsert(x.participant)));
   signals.onParticipantLeft.add((e) => batch(e).forEach((x) => (state.participants = state.participants.filter((p) => p.uuid !== x.participant.uuid))));
   signals.onParticipants.add(({ participants }) => {
     state.participants = participants.map(entryOf);
-    record('onParticipants', state.participants.map((p) => p.displayName));
+    record(
+      'onParticipants',
+      state.participants.map((p) => p.displayName),
+    );
   });
   // Batched signals: one array of events per batch.
-  signals.onParticipantJoined.add((batch) => record('onParticipantJoined', batch.map((e) => e.participant.displayName)));
-  signals.onParticipantLeft.add((batch) => record('onParticipantLeft', batch.map((e) => e.participant.displayName)));
+  signals.onParticipantJoined.add((batch) =>
+    record(
+      'onParticipantJoined',
+      batch.map((e) => e.participant.displayName),
+    ),
+  );
+  signals.onParticipantLeft.add((batch) =>
+    record(
+      'onParticipantLeft',
+      batch.map((e) => e.participant.displayName),
+    ),
+  );
   signals.onStage.add((stage) => {
     state.stage = stage.map((s) => ({ userId: s.userId, stageIndex: s.stageIndex, vad: s.vad }));
     record('onStage', state.stage);
@@ -366,7 +383,35 @@ async function toneLevels(freqs: number[]): Promise<Record<number, number>> {
 
 /** The RTP stats of every peer connection the SDK made (inbound, outbound, candidate pair), compacted. */
 async function rtpStats(): Promise<Record<string, unknown>[]> {
-  const keep = ['type', 'kind', 'mid', 'ssrc', 'codecId', 'packetsReceived', 'packetsLost', 'bytesReceived', 'framesDecoded', 'framesReceived', 'keyFramesDecoded', 'frameWidth', 'frameHeight', 'pliCount', 'firCount', 'nackCount', 'totalAudioEnergy', 'audioLevel', 'packetsSent', 'bytesSent', 'framesEncoded', 'qualityLimitationReason', 'state', 'currentRoundTripTime', 'mimeType', 'payloadType', 'decoderImplementation'];
+  const keep = [
+    'type',
+    'kind',
+    'mid',
+    'ssrc',
+    'codecId',
+    'packetsReceived',
+    'packetsLost',
+    'bytesReceived',
+    'framesDecoded',
+    'framesReceived',
+    'keyFramesDecoded',
+    'frameWidth',
+    'frameHeight',
+    'pliCount',
+    'firCount',
+    'nackCount',
+    'totalAudioEnergy',
+    'audioLevel',
+    'packetsSent',
+    'bytesSent',
+    'framesEncoded',
+    'qualityLimitationReason',
+    'state',
+    'currentRoundTripTime',
+    'mimeType',
+    'payloadType',
+    'decoderImplementation',
+  ];
   const out: Record<string, unknown>[] = [];
   for (const pc of peers) {
     (await pc.getStats()).forEach((r: Record<string, unknown>) => {

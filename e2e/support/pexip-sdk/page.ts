@@ -40,7 +40,8 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
   const traffic: string[] = [];
   page.on('response', (res) => {
     const url = new URL(res.url());
-    if (url.pathname.startsWith('/api/client/v2/')) traffic.push(`${res.request().method()} ${url.pathname.replace(/^\/api\/client\/v2\/conferences\//, '')} → ${res.status()}`);
+    if (url.pathname.startsWith('/api/client/v2/'))
+      traffic.push(`${res.request().method()} ${url.pathname.replace(/^\/api\/client\/v2\/conferences\//, '')} → ${res.status()}`);
   });
   page.on('pageerror', (err) => console.error(`[${name}] page error: ${err.message}`));
   page.on('console', (msg) => {

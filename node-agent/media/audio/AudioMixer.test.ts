@@ -327,7 +327,17 @@ describe('AudioMixer: mix-minus with real Opus', () => {
     h.mixer.addListener('bad', { payloadType: 111, ssrc: 1, includes: () => true }, () => {
       throw new Error('socket closed');
     });
-    h.mixer.addListener('weird', { payloadType: 111, ssrc: 2, includes: () => { throw new Error('no'); } }, () => {});
+    h.mixer.addListener(
+      'weird',
+      {
+        payloadType: 111,
+        ssrc: 2,
+        includes: () => {
+          throw new Error('no');
+        },
+      },
+      () => {},
+    );
     h.listen('A', mixMinus('A'));
     expect(() => h.run(20)).not.toThrow();
     expect(errors).toEqual(['bad']);
@@ -433,10 +443,11 @@ describe('AudioMixer clock', () => {
 
 describe('JitterBuffer', () => {
   const p = (n: number) => Buffer.from([n & 0xff]);
-  const popAll = (jb: JitterBuffer, n: number) => Array.from({ length: n }, () => {
-    const r = jb.pop();
-    return r === undefined ? 'u' : r === null ? 'lost' : r[0];
-  });
+  const popAll = (jb: JitterBuffer, n: number) =>
+    Array.from({ length: n }, () => {
+      const r = jb.pop();
+      return r === undefined ? 'u' : r === null ? 'lost' : r[0];
+    });
 
   it('waits for its target, reorders, drops duplicates and late packets', () => {
     const jb = new JitterBuffer({ targetPackets: 2 });

@@ -174,7 +174,11 @@ export class AudioMixer implements AudioMixerApi {
       const parsed = source ? parseRtp(rtp) : null;
       if (!source || !parsed || parsed.payload.length > MAX_OPUS_PAYLOAD) {
         this.counts.malformed++;
-        this.debug(`malformed:${sourceId}`, { sourceId, known: !!source, bytes: Buffer.isBuffer(rtp) ? rtp.length : -1 }, 'audio mixer dropped a malformed packet');
+        this.debug(
+          `malformed:${sourceId}`,
+          { sourceId, known: !!source, bytes: Buffer.isBuffer(rtp) ? rtp.length : -1 },
+          'audio mixer dropped a malformed packet',
+        );
         return;
       }
       const result = source.push(parsed);

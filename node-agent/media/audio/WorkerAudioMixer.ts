@@ -109,7 +109,8 @@ export class WorkerAudioMixer implements AudioMixerApi {
     this.assertOpen();
     if (this.listeners.has(listenerId)) throw new Error(`audio listener ${listenerId} already exists`);
     if (typeof send !== 'function' || typeof opts.includes !== 'function') throw new TypeError('send and includes must be functions');
-    if (!Number.isInteger(opts.payloadType) || opts.payloadType < 0 || opts.payloadType > 127) throw new TypeError(`invalid RTP payload type ${opts.payloadType}`);
+    if (!Number.isInteger(opts.payloadType) || opts.payloadType < 0 || opts.payloadType > 127)
+      throw new TypeError(`invalid RTP payload type ${opts.payloadType}`);
     const state: ListenerState = {
       payloadType: opts.payloadType,
       ssrc: opts.ssrc >>> 0,
@@ -130,7 +131,8 @@ export class WorkerAudioMixer implements AudioMixerApi {
     const state = this.listeners.get(listenerId);
     if (!state) throw new Error(`audio listener ${listenerId} not found`);
     if (update.payloadType !== undefined) {
-      if (!Number.isInteger(update.payloadType) || update.payloadType < 0 || update.payloadType > 127) throw new TypeError(`invalid RTP payload type ${update.payloadType}`);
+      if (!Number.isInteger(update.payloadType) || update.payloadType < 0 || update.payloadType > 127)
+        throw new TypeError(`invalid RTP payload type ${update.payloadType}`);
       state.payloadType = update.payloadType;
     }
     if (update.ssrc !== undefined) state.ssrc = update.ssrc >>> 0;

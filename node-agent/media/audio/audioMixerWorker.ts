@@ -25,10 +25,10 @@ function post(msg: FromWorker, transfer?: ArrayBuffer[]): void {
 const mixer = new AudioMixer({
   ...options,
   log: options.forwardLogs
-    ? {
+    ? ({
         debug: (obj: Record<string, unknown>, msg?: string) => post({ t: 'log', obj: cloneable(obj), msg: msg ?? '' }),
         warn: (obj: Record<string, unknown>, msg?: string) => post({ t: 'log', obj: cloneable(obj), msg: msg ?? '' }),
-      } as never
+      } as never)
     : undefined,
 });
 mixer.observer.on('overload', (info) => post({ t: 'overload', ...info }));
@@ -87,7 +87,13 @@ port.on('message', (msg: ToWorker) => {
         includeSets.set(msg.id, set);
         mixer.addListener(
           msg.id,
-          { payloadType: msg.payloadType, ssrc: msg.ssrc, initialSeq: msg.initialSeq, initialTimestamp: msg.initialTimestamp, includes: (s) => includeSets.get(msg.id)?.has(s) === true },
+          {
+            payloadType: msg.payloadType,
+            ssrc: msg.ssrc,
+            initialSeq: msg.initialSeq,
+            initialTimestamp: msg.initialTimestamp,
+            includes: (s) => includeSets.get(msg.id)?.has(s) === true,
+          },
           sender(msg.id),
         );
         break;

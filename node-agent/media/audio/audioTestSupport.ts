@@ -78,4 +78,3 @@ export function decodeAll(packets: Buffer[], skipFrames = 0): Int16Array {
 export function tonesDb(pcm: Int16Array): Record<Name, number> {
   return { A: db(power(pcm, FREQ.A)), B: db(power(pcm, FREQ.B)), C: db(power(pcm, FREQ.C)) };
 }
-

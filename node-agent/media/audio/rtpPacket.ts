@@ -31,13 +31,6 @@ export function parseRtp(buf: Buffer): RtpView | null {
 }
 
 /** A new RTP packet: version 2, no padding, extension or CSRCs. */
-export function writeRtp(
-  payloadType: number,
-  marker: boolean,
-  sequenceNumber: number,
-  timestamp: number,
-  ssrc: number,
-  payload: Uint8Array,
-): Buffer {
+export function writeRtp(payloadType: number, marker: boolean, sequenceNumber: number, timestamp: number, ssrc: number, payload: Uint8Array): Buffer {
   return buildRtpPacket({ payloadType, marker, sequenceNumber, timestamp, ssrc, payload });
 }

@@ -129,7 +129,6 @@ export class Feed {
   }
 }
 
-
 /**
  * A camera stream that is on and has sent: mediasoup keeps a scored stream once packets arrived,
  * so an offered but silent video m-line (an audio-only caller) does not count.

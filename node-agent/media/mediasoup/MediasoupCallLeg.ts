@@ -2,7 +2,16 @@ import { EventEmitter } from 'node:events';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MeasuredStream, type MediaKind, type MediaSourceKind, type StreamMeasure } from '../MediaTypes.js';
+import {
+  MediaRequestError,
+  type CallLeg,
+  type CallLegEvents,
+  type CallLegStats,
+  type MeasuredStream,
+  type MediaKind,
+  type MediaSourceKind,
+  type StreamMeasure,
+} from '../MediaTypes.js';
 import { buildAnswer, type AnswerMediaOptions } from '../sdp/SdpAnswer.js';
 import { negotiateOffer, parseOffer, SdpError, type NegotiatedOffer } from '../sdp/SdpOffer.js';
 import type { DirectMedia, Feed } from './DirectMedia.js';
@@ -84,7 +93,13 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     const media: Record<string, AnswerMediaOptions> = {};
     for (const m of neg.media) {
       if (m.accepted && m.role === 'presentation' && m.kind === 'video' && m.mid !== undefined) {
-        media[m.mid] = await this.presentation(router, transport, m.mid, m.remoteSends ? m.producerRtpParameters : undefined, m.remoteReceives ? m.rtpCapabilities : undefined);
+        media[m.mid] = await this.presentation(
+          router,
+          transport,
+          m.mid,
+          m.remoteSends ? m.producerRtpParameters : undefined,
+          m.remoteReceives ? m.rtpCapabilities : undefined,
+        );
         continue;
       }
       if (!m.accepted || m.role !== 'main' || !m.kind || m.mid === undefined) continue;
@@ -92,8 +107,12 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       if (m.remoteSends && m.producerRtpParameters) await this.produce(transport, m.producerRtpParameters, kind);
       // A consumer sends the router's payload types: only where they are the offer's (the router
       // uses Chrome's numbers, see routerCodecs.ts) can the answer describe what we send.
-      const consumer = m.remoteReceives && this.host.sendsMedia && m.payloadTypeMatchesRouter ? await this.consume(router, transport, m.rtpCapabilities, kind, m.mid) : undefined;
-      if (m.remoteReceives && this.host.sendsMedia && !consumer) this.log.info({ participant: this.participantId, kind, mid: m.mid }, 'single-stream leg: nothing we can send on this m-line');
+      const consumer =
+        m.remoteReceives && this.host.sendsMedia && m.payloadTypeMatchesRouter
+          ? await this.consume(router, transport, m.rtpCapabilities, kind, m.mid)
+          : undefined;
+      if (m.remoteReceives && this.host.sendsMedia && !consumer)
+        this.log.info({ participant: this.participantId, kind, mid: m.mid }, 'single-stream leg: nothing we can send on this m-line');
       media[m.mid] = { recv: m.remoteSends, send: consumer?.rtpParameters };
     }
     if (!this.fed) {
@@ -127,7 +146,11 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       const ssrc = sendParameters.encodings?.[0]?.ssrc;
       if (!own || own.closed || own.rtpParameters.encodings?.[0]?.ssrc !== ssrc) {
         own?.close();
-        const producer = await transport.produce({ kind: 'video', rtpParameters: sendParameters, appData: { participantId: this.participantId, source: 'screen' } });
+        const producer = await transport.produce({
+          kind: 'video',
+          rtpParameters: sendParameters,
+          appData: { participantId: this.participantId, source: 'screen' },
+        });
         this.producers.set('screen', producer);
         this.host.registerProducer(this.participantId, producer, 'screen');
       }
@@ -159,7 +182,11 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     for (const mid of this.presentationMids) {
       const consumer = this.consumers.get(mid);
       if (!consumer || consumer.closed) continue;
-      if (allowed && consumer.paused) void consumer.resume().then(() => consumer.requestKeyFrame()).catch(() => undefined);
+      if (allowed && consumer.paused)
+        void consumer
+          .resume()
+          .then(() => consumer.requestKeyFrame())
+          .catch(() => undefined);
       else if (!allowed && !consumer.paused) void consumer.pause().catch(() => undefined);
     }
   }
@@ -174,7 +201,11 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   mediaStreams(): Promise<MeasuredStream[]> {
     const producers = [...this.producers].map(([k, producer]) => ({ producer, type: k === 'screen' ? ('presentation' as const) : k }));
     // The mix is the node's own stream; the voice-switched video and a presentation carry others' packets.
-    const consumers = [...this.consumers].map(([mid, consumer]) => ({ consumer, type: this.presentationMids.has(mid) ? ('presentation' as const) : consumer.kind, forwarded: consumer.kind === 'video' }));
+    const consumers = [...this.consumers].map(([mid, consumer]) => ({
+      consumer,
+      type: this.presentationMids.has(mid) ? ('presentation' as const) : consumer.kind,
+      forwarded: consumer.kind === 'video',
+    }));
     return measureStreams(this.participantId, producers, consumers);
   }
 
@@ -227,14 +258,22 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     this.host.registerProducer(this.participantId, producer, source);
   }
 
-  private async consume(router: types.Router, transport: types.WebRtcTransport, rtpCapabilities: types.RtpCapabilities, kind: MediaKind, mid: string): Promise<types.Consumer | undefined> {
+  private async consume(
+    router: types.Router,
+    transport: types.WebRtcTransport,
+    rtpCapabilities: types.RtpCapabilities,
+    kind: MediaKind,
+    mid: string,
+  ): Promise<types.Consumer | undefined> {
     const existing = this.consumers.get(mid);
     if (existing && !existing.closed) return existing;
     let feed = this.feeds.get(kind);
     if (!feed) {
       const like = feedParameters(router, kind);
       if (!like) return undefined;
-      feed = await this.host.direct.feed(kind, like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () => this.host.hub.keyframeWanted(this.participantId));
+      feed = await this.host.direct.feed(kind, like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () =>
+        this.host.hub.keyframeWanted(this.participantId),
+      );
       this.feeds.set(kind, feed);
     }
     // The feed is written on the conference's home router: piped here when this call is elsewhere.
@@ -251,7 +290,16 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   }
 
   private async refreshStats(): Promise<void> {
-    type RtpStat = { type: string; packetCount?: number; byteCount?: number; bitrate?: number; packetsLost?: number; fractionLost?: number; jitter?: number; clockRate?: number };
+    type RtpStat = {
+      type: string;
+      packetCount?: number;
+      byteCount?: number;
+      bitrate?: number;
+      packetsLost?: number;
+      fractionLost?: number;
+      jitter?: number;
+      clockRate?: number;
+    };
     const measure = async (x: types.Producer | types.Consumer | undefined, type: string): Promise<StreamMeasure> => {
       const stats = x && !x.closed ? ((await x.getStats().catch(() => [])) as RtpStat[]).filter((s) => s.type === type) : [];
       const sum = (f: (s: RtpStat) => number | undefined) => stats.reduce((n, s) => n + (f(s) ?? 0), 0);
@@ -268,7 +316,16 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     };
     const out = [...this.consumers.values()];
     const rx = { audio: await measure(this.producers.get('audio'), 'inbound-rtp'), video: await measure(this.producers.get('video'), 'inbound-rtp') };
-    const tx = { audio: await measure(out.find((c) => c.kind === 'audio'), 'outbound-rtp'), video: await measure(out.find((c) => c.kind === 'video'), 'outbound-rtp') };
+    const tx = {
+      audio: await measure(
+        out.find((c) => c.kind === 'audio'),
+        'outbound-rtp',
+      ),
+      video: await measure(
+        out.find((c) => c.kind === 'video'),
+        'outbound-rtp',
+      ),
+    };
     this.counts = {
       packetsIn: { audio: rx.audio.packets, video: rx.video.packets },
       packetsOut: { audio: tx.audio.packets, video: tx.video.packets },
@@ -283,7 +340,16 @@ function feedParameters(router: types.Router, kind: MediaKind): types.RtpParamet
   const codec = router.rtpCapabilities.codecs?.find((c) => c.kind === kind && /^(audio\/opus|video\/VP8)$/i.test(c.mimeType));
   if (!codec) return undefined;
   return {
-    codecs: [{ mimeType: codec.mimeType, payloadType: codec.preferredPayloadType!, clockRate: codec.clockRate, channels: codec.channels, parameters: codec.parameters ?? {}, rtcpFeedback: codec.rtcpFeedback ?? [] }],
+    codecs: [
+      {
+        mimeType: codec.mimeType,
+        payloadType: codec.preferredPayloadType!,
+        clockRate: codec.clockRate,
+        channels: codec.channels,
+        parameters: codec.parameters ?? {},
+        rtcpFeedback: codec.rtcpFeedback ?? [],
+      },
+    ],
     headerExtensions: [],
     encodings: [],
   };

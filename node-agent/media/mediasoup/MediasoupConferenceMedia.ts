@@ -75,7 +75,9 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.loopbackDelayMs = opts.loopbackDelayMs ?? DEFAULT_LOOPBACK_DELAY_MS;
     this.routers = new ConferenceRouters(engine, log);
     // Callers that never touch media must not see an unhandled rejection.
-    this.routers.home.then((router) => (this.isClosed ? undefined : this.observe(router))).catch((err) => this.log.error({ err }, 'conference media could not start'));
+    this.routers.home
+      .then((router) => (this.isClosed ? undefined : this.observe(router)))
+      .catch((err) => this.log.error({ err }, 'conference media could not start'));
     this.direct = new DirectMedia(this.routers.home, log, (producer, router) => this.routers.bring(producer, router));
     this.hub = new SingleStreamHub(
       this.direct,
@@ -299,14 +301,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
         const want = e.loopback
           ? e.tag.participantId === viewer.participantId && !this.stateOf(viewer.participantId).held
           : mayReceive({
-          mode: this.mode,
-          viewer: viewer.participantId,
-          sender: e.tag.participantId,
-          kind: e.producer.kind,
-          presentation: e.tag.source === 'screen',
-          hostSendsVideo,
-          stateOf: (pid) => this.stateOf(pid),
-        });
+              mode: this.mode,
+              viewer: viewer.participantId,
+              sender: e.tag.participantId,
+              kind: e.producer.kind,
+              presentation: e.tag.source === 'screen',
+              hostSendsVideo,
+              stateOf: (pid) => this.stateOf(pid),
+            });
         if (want && !viewer.receives(producerId)) void viewer.addConsumer(e.producer, e.tag);
         else if (!want && viewer.receives(producerId)) viewer.removeConsumer(producerId);
       }
@@ -349,7 +351,15 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   presentationFor(participantId: string): types.Producer | undefined {
     for (const e of this.producers.values()) {
       if (e.tag.source !== 'screen' || e.producer.closed || e.tag.participantId === participantId) continue;
-      const ok = mayReceive({ mode: this.mode, viewer: participantId, sender: e.tag.participantId, kind: 'video', presentation: true, hostSendsVideo: true, stateOf: (pid) => this.stateOf(pid) });
+      const ok = mayReceive({
+        mode: this.mode,
+        viewer: participantId,
+        sender: e.tag.participantId,
+        kind: 'video',
+        presentation: true,
+        hostSendsVideo: true,
+        stateOf: (pid) => this.stateOf(pid),
+      });
       if (ok) return e.producer;
     }
     return undefined;
@@ -379,7 +389,10 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     // Microphones that started before the observer existed.
     for (const e of this.producers.values()) {
       if (e.tag.source !== 'mic' || e.loopback) continue;
-      void this.routers.bring(e.producer, router).then(() => this.audioLevels?.addProducer({ producerId: e.producer.id })).catch(() => undefined);
+      void this.routers
+        .bring(e.producer, router)
+        .then(() => this.audioLevels?.addProducer({ producerId: e.producer.id }))
+        .catch(() => undefined);
     }
     this.audioLevels.on('volumes', (volumes) => {
       this.speaking = new Set(volumes.flatMap((v) => (v.producer.appData as Partial<ProducerTag>).participantId ?? []));
@@ -395,7 +408,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   private detectSpeaker(): void {
     if (this.isClosed) return;
     const talkers = new Set<string>();
-    for (const e of this.producers.values()) if (e.tag.source === 'mic' && !e.loopback && !this.stateOf(e.tag.participantId).held) talkers.add(e.tag.participantId);
+    for (const e of this.producers.values())
+      if (e.tag.source === 'mic' && !e.loopback && !this.stateOf(e.tag.participantId).held) talkers.add(e.tag.participantId);
     const pid = this.detector.update(this.speaking, talkers);
     if (pid === undefined || this.speakerOrder[0] === pid) return;
     this.speakerOrder = [pid, ...this.speakerOrder.filter((p) => p !== pid)];

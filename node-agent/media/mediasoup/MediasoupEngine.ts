@@ -64,7 +64,9 @@ export class MediasoupEngine {
     if (this.closed) throw new Error('media engine closed');
     const busy = new Set(avoid.map((r) => this.slotOf.get(r)));
     const free = slots.filter((s) => !busy.has(s));
-    const slot = (free.length > 0 ? free : slots).reduce((a, b) => (b.consumers < a.consumers || (b.consumers === a.consumers && b.routers < a.routers) ? b : a));
+    const slot = (free.length > 0 ? free : slots).reduce((a, b) =>
+      b.consumers < a.consumers || (b.consumers === a.consumers && b.routers < a.routers) ? b : a,
+    );
     const router = await slot.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
     slot.routers++;
     this.slotOf.set(router, slot);
@@ -113,10 +115,12 @@ export class MediasoupEngine {
     if (!this.slots) return [];
     const slots = await this.slots.catch(() => [] as WorkerSlot[]);
     return Promise.all(
-      slots.filter((s) => !s.worker.closed).map(async (s) => {
-        const u = await s.worker.getResourceUsage().catch(() => null);
-        return { pid: s.worker.pid, cpuMs: u ? u.ru_utime + u.ru_stime : 0, rssBytes: (await residentBytes(s.worker.pid)) ?? (u ? u.ru_maxrss * 1024 : 0) };
-      }),
+      slots
+        .filter((s) => !s.worker.closed)
+        .map(async (s) => {
+          const u = await s.worker.getResourceUsage().catch(() => null);
+          return { pid: s.worker.pid, cpuMs: u ? u.ru_utime + u.ru_stime : 0, rssBytes: (await residentBytes(s.worker.pid)) ?? (u ? u.ru_maxrss * 1024 : 0) };
+        }),
     );
   }
 
@@ -143,10 +147,12 @@ export class MediasoupEngine {
     worker.on('died', (err) => {
       this.log.error({ err, pid: worker.pid }, 'mediasoup worker died; its conferences lost their media');
       if (this.closed || !this.slots) return;
-      void this.slots.then(async (slots) => {
-        const i = slots.indexOf(slot);
-        if (i >= 0 && !this.closed) slots[i] = await this.spawn();
-      }).catch((e) => this.log.error({ err: e }, 'could not replace a dead mediasoup worker'));
+      void this.slots
+        .then(async (slots) => {
+          const i = slots.indexOf(slot);
+          if (i >= 0 && !this.closed) slots[i] = await this.spawn();
+        })
+        .catch((e) => this.log.error({ err: e }, 'could not replace a dead mediasoup worker'));
     });
     this.log.debug({ pid: worker.pid }, 'mediasoup worker started');
     return slot;

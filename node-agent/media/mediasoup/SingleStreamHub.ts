@@ -69,7 +69,13 @@ export class SingleStreamHub {
     this.removeLeg(leg.participantId);
     const state: LegState = { leg, videoSource: undefined, pendingSource: undefined, video: null, loop: null };
     // Taps and feeds both use the router's payload types: VP8 in, VP8 out (no transcoding).
-    if (leg.video) state.video = new RtpRewriter({ ssrc: leg.video.ssrc, payloadTypes: { [leg.video.payloadType]: leg.video.payloadType }, codecs: { [leg.video.payloadType]: 'video/VP8' }, clockRate: 90_000 });
+    if (leg.video)
+      state.video = new RtpRewriter({
+        ssrc: leg.video.ssrc,
+        payloadTypes: { [leg.video.payloadType]: leg.video.payloadType },
+        codecs: { [leg.video.payloadType]: 'video/VP8' },
+        clockRate: 90_000,
+      });
     if (this.ctx.mode === 'test_call') {
       const pt = leg.audio?.payloadType ?? 0;
       const audioRewriter = new RtpRewriter({ ssrc: leg.audio?.ssrc ?? 0, payloadTypes: { [pt]: pt }, clockRate: 48_000, waitForKeyframe: false });
@@ -184,7 +190,15 @@ export class SingleStreamHub {
   }
 
   private hears(listener: string, source: string): boolean {
-    return mayReceive({ mode: this.ctx.mode, viewer: listener, sender: source, kind: 'audio', presentation: false, hostSendsVideo: true, stateOf: (pid) => this.ctx.stateOf(pid) });
+    return mayReceive({
+      mode: this.ctx.mode,
+      viewer: listener,
+      sender: source,
+      kind: 'audio',
+      presentation: false,
+      hostSendsVideo: true,
+      stateOf: (pid) => this.ctx.stateOf(pid),
+    });
   }
 
   /** The conference's mixer, in a worker thread: decoding, mixing and encoding stay off the node's event loop. */

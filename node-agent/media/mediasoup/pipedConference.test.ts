@@ -153,7 +153,10 @@ describe('the default limit: consumers on a router', () => {
     // c's streams reach a over the pipe.
     c!.startSending();
     await waitUntil(() => media.session('a') !== undefined);
-    await until(async () => (await media.receiving()).get('a')?.filter((r) => r.participantId === 'c').length ?? 0, (n) => n === 2);
+    await until(
+      async () => (await media.receiving()).get('a')?.filter((r) => r.participantId === 'c').length ?? 0,
+      (n) => n === 2,
+    );
   });
 });
 

@@ -51,7 +51,10 @@ function setUpLink(): { skip: string } | { shaping: string } {
     if (!r.ok) return { skip: `cannot set up the veth link: ${r.err}` };
   }
   // Both directions: the poor client's uplink (its namespace's end) and downlink (the host's end).
-  const shape = (up: string[], down = up) => [run('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, 'root', ...up), run('tc', 'qdisc', 'add', 'dev', HOST_IF, 'root', ...down)];
+  const shape = (up: string[], down = up) => [
+    run('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, 'root', ...up),
+    run('tc', 'qdisc', 'add', 'dev', HOST_IF, 'root', ...down),
+  ];
   const netem = ['netem', 'loss', '20%', 'delay', '100ms'];
   const netemResult = shape(netem);
   if (netemResult.every((r) => r.ok)) return { shaping: netem.join(' ') };
@@ -127,7 +130,10 @@ describe('a participant on a poor link', () => {
     }
     const until = Date.now();
     // Frames (one video packet each) per second the good senders sent in the window.
-    const sentRate = { a: ((a.sentCount('video') - sentBefore.a) * 1_000) / (until - since), b: ((b.sentCount('video') - sentBefore.b) * 1_000) / (until - since) };
+    const sentRate = {
+      a: ((a.sentCount('video') - sentBefore.a) * 1_000) / (until - since),
+      b: ((b.sentCount('video') - sentBefore.b) * 1_000) / (until - since),
+    };
     const figures: Record<string, StreamFigures> = {};
     for (const [rx, from] of [
       [a, 'b'],
@@ -143,7 +149,9 @@ describe('a participant on a poor link', () => {
       for (const kind of ['audio', 'video'] as const) figures[`${from}→p ${kind}`] = await poor.call<StreamFigures>('figures', { from, kind, since, until });
     }
     const mixMin = { a: Math.min(...mixLevels.map((l) => l.a)), b: Math.min(...mixLevels.map((l) => l.b)) };
-    console.info(`poor link figures (${'shaping' in link ? link.shaping : ''}):\n${JSON.stringify({ ...figures, 'video frames/s sent by a and b': sentRate, 'c’s mix, lowest level of a and b (dBFS)': mixMin }, null, 1)}`);
+    console.info(
+      `poor link figures (${'shaping' in link ? link.shaping : ''}):\n${JSON.stringify({ ...figures, 'video frames/s sent by a and b': sentRate, 'c’s mix, lowest level of a and b (dBFS)': mixMin }, null, 1)}`,
+    );
 
     // Between the good participants: everything sent arrives (no sequence gaps, the senders' frame rate), on time.
     for (const key of ['b→a audio', 'b→a video', 'a→b audio', 'a→b video', 'c→a audio', 'c→b audio', 'c→a video', 'c→b video']) {
@@ -173,7 +181,10 @@ describe('a participant on a poor link', () => {
     // every 1.5 s of real time). The poor participant's call is Terrible; the good ones' Good,
     // the poor one's losses on its way in not counted against those who receive it.
     let clock = Date.now();
-    const statistics = new MediaStatistics(() => ['a', 'b', 'p'].map((id) => ({ conferenceId: 'x', participantId: id, measure: () => m.session(id)!.mediaStreams() })), { now: () => clock });
+    const statistics = new MediaStatistics(
+      () => ['a', 'b', 'p'].map((id) => ({ conferenceId: 'x', participantId: id, measure: () => m.session(id)!.mediaStreams() })),
+      { now: () => clock },
+    );
     for (const id of ['a', 'b', 'p']) statistics.track('x', id);
     for (let i = 0; i < 5; i++) {
       await statistics.sample();

@@ -90,7 +90,11 @@ async function consumerStats(c: types.Consumer): Promise<RtpStat[]> {
  * too: the source's losses since the consumer's first measurement are taken off. `forwarded`:
  * the consumers carry other participants' streams (not a stream the node makes, like the mix).
  */
-export async function measureConsumers(consumers: readonly types.Consumer[], forwarded: boolean, fresh = CONSUMERS_MEASURED_PER_CALL): Promise<MeasuredDirection | undefined> {
+export async function measureConsumers(
+  consumers: readonly types.Consumer[],
+  forwarded: boolean,
+  fresh = CONSUMERS_MEASURED_PER_CALL,
+): Promise<MeasuredDirection | undefined> {
   const live = consumers.filter((c) => !c.closed && !c.paused);
   const due = new Set([...live].sort((x, y) => (lastMeasured.get(x)?.at ?? -1) - (lastMeasured.get(y)?.at ?? -1)).slice(0, fresh));
   const entries = await Promise.all(
@@ -116,7 +120,10 @@ export async function measureStreams(
     // One producer per type per participant; if a replaced one lingers, the newest counts.
     const rx = await measureProducer(mine[mine.length - 1]?.producer);
     const receivers = consumers.filter((c) => c.type === type);
-    const tx = await measureConsumers(receivers.map((c) => c.consumer), receivers.some((c) => c.forwarded));
+    const tx = await measureConsumers(
+      receivers.map((c) => c.consumer),
+      receivers.some((c) => c.forwarded),
+    );
     if (!rx && !tx) continue;
     out.push({ id: `${participantId}/${type}`, type, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
   }

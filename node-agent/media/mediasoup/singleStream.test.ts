@@ -24,7 +24,11 @@ afterEach(async () => {
 afterAll(() => engine.close());
 
 function conference(mode: MediaMode, loopbackDelayMs?: number): MediasoupConferenceMedia {
-  const media = new MediasoupConferenceMedia(engine, { announcedAddress: '127.0.0.1', portRange: PORTS, mode, ...(loopbackDelayMs === undefined ? {} : { loopbackDelayMs }) }, log);
+  const media = new MediasoupConferenceMedia(
+    engine,
+    { announcedAddress: '127.0.0.1', portRange: PORTS, mode, ...(loopbackDelayMs === undefined ? {} : { loopbackDelayMs }) },
+    log,
+  );
   open.media.push(media);
   return media;
 }
@@ -108,7 +112,11 @@ describe('mixed audio for single-stream legs', () => {
     await sleep(500);
     for (const c of clients) {
       const own = tones[c.name as keyof typeof tones];
-      const loudestOther = Math.min(...Object.entries(tones).filter(([n]) => n !== c.name).map(([, hz]) => c.toneLevelDb(hz)));
+      const loudestOther = Math.min(
+        ...Object.entries(tones)
+          .filter(([n]) => n !== c.name)
+          .map(([, hz]) => c.toneLevelDb(hz)),
+      );
       // Its own tone is far below the others' (mix-minus), not merely quieter.
       expect(c.toneLevelDb(own)).toBeLessThan(loudestOther - 20);
     }
@@ -206,7 +214,10 @@ describe('test_call', () => {
     await b.waitFor('own audio back', () => b.receivedFrom('b', 'audio').length >= 20, 15_000);
     const first = Math.min(...a.received.map((p) => p.receivedAt));
     expect(first - started).toBeGreaterThanOrEqual(0.8 * 2_000);
-    for (const [c, own] of [[a, 'a'], [b, 'b']] as const) {
+    for (const [c, own] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
       expect(new Set(c.received.map((p) => p.from))).toEqual(new Set([own]));
       expect(new Set(c.received.map((p) => p.kind))).toEqual(new Set(['audio', 'video']));
       for (const p of c.received) {

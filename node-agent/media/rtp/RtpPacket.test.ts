@@ -16,7 +16,14 @@ import {
 
 describe('parseRtpHeader', () => {
   it('reads every field of a plain packet', () => {
-    const pkt = buildRtpPacket({ payloadType: 96, sequenceNumber: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef, marker: true, payload: Buffer.from([1, 2, 3]) });
+    const pkt = buildRtpPacket({
+      payloadType: 96,
+      sequenceNumber: 65535,
+      timestamp: 0xfffffff0,
+      ssrc: 0xdeadbeef,
+      marker: true,
+      payload: Buffer.from([1, 2, 3]),
+    });
     const h = parseRtpHeader(pkt)!;
     expect(h).toMatchObject({
       version: 2,

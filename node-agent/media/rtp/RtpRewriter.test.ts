@@ -17,7 +17,15 @@ class Source {
     readonly pt = 100,
   ) {}
   packet(payload: Uint8Array, opts: { marker?: boolean; tsStep?: number; seqStep?: number; extensions?: { id: number; data: Uint8Array }[] } = {}): Buffer {
-    const p = buildRtpPacket({ payloadType: this.pt, sequenceNumber: this.seq, timestamp: this.ts, ssrc: this.ssrc, marker: opts.marker, payload, extensions: opts.extensions });
+    const p = buildRtpPacket({
+      payloadType: this.pt,
+      sequenceNumber: this.seq,
+      timestamp: this.ts,
+      ssrc: this.ssrc,
+      marker: opts.marker,
+      payload,
+      extensions: opts.extensions,
+    });
     this.seq = (this.seq + (opts.seqStep ?? 1)) & 0xffff;
     this.ts = (this.ts + (opts.tsStep ?? 3000)) >>> 0;
     return p;
@@ -45,7 +53,9 @@ describe('RtpRewriter: one source', () => {
     const rw = video(now);
     rw.switchTo('alice');
     const a = new Source(0xaaaa, 40_000, 123_456);
-    const out = [a.packet(VP8_KEY, { tsStep: 0 }), a.packet(VP8_CONT, { marker: true }), a.packet(VP8_DELTA, { marker: true })].map((p) => rw.rewrite('alice', p));
+    const out = [a.packet(VP8_KEY, { tsStep: 0 }), a.packet(VP8_CONT, { marker: true }), a.packet(VP8_DELTA, { marker: true })].map((p) =>
+      rw.rewrite('alice', p),
+    );
     expect(out.map((p) => hdr(p).ssrc)).toEqual([0x11112222, 0x11112222, 0x11112222]);
     expect(out.map((p) => hdr(p).payloadType)).toEqual([96, 96, 96]);
     expect(out.map((p) => hdr(p).sequenceNumber)).toEqual([1000, 1001, 1002]);
@@ -74,9 +84,12 @@ describe('RtpRewriter: one source', () => {
     const rw = video({ t: 0 });
     rw.switchTo('a');
     const a = new Source(1, 65534, 0);
-    const seqs = [rw.rewrite('a', a.packet(VP8_KEY)), rw.rewrite('a', a.packet(VP8_DELTA, { seqStep: 3 })), rw.rewrite('a', a.packet(VP8_DELTA)), rw.rewrite('a', a.packet(VP8_DELTA))].map(
-      (p) => hdr(p).sequenceNumber,
-    );
+    const seqs = [
+      rw.rewrite('a', a.packet(VP8_KEY)),
+      rw.rewrite('a', a.packet(VP8_DELTA, { seqStep: 3 })),
+      rw.rewrite('a', a.packet(VP8_DELTA)),
+      rw.rewrite('a', a.packet(VP8_DELTA)),
+    ].map((p) => hdr(p).sequenceNumber);
     // input 65534, 65535, (0, 1 lost), 2, 3
     expect(seqs).toEqual([1000, 1001, 1004, 1005]);
   });
@@ -236,7 +249,18 @@ describe('RtpRewriter: switching', () => {
   });
 
   it('maps each input payload type through the table (e.g. two routers numbering VP8 differently)', () => {
-    const rw = new RtpRewriter({ ssrc: 5, payloadTypes: new Map([[101, 96], [120, 96]]), codecs: new Map([[101, 'video/VP8'], [120, 'video/VP8']]), clockRate: 90_000 });
+    const rw = new RtpRewriter({
+      ssrc: 5,
+      payloadTypes: new Map([
+        [101, 96],
+        [120, 96],
+      ]),
+      codecs: new Map([
+        [101, 'video/VP8'],
+        [120, 'video/VP8'],
+      ]),
+      clockRate: 90_000,
+    });
     rw.switchTo('a');
     expect(hdr(rw.rewrite('a', new Source(1, 1, 0, 101).packet(VP8_KEY))).payloadType).toBe(96);
     rw.switchTo('b');
@@ -274,7 +298,7 @@ describe('RtpRewriter: audio', () => {
 
 describe('RtpRewriter on packets Chromium sent', () => {
   const load = (name: string) =>
-    (JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as { mimeType: string; payloadType: number; packets: string[] });
+    JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as { mimeType: string; payloadType: number; packets: string[] };
 
   it('switches from the VP8 stream to the H.264 stream at the IDR and to VP8 again at its keyframe', () => {
     const vp8 = load('chromium-156-vp8.rtp.json');

@@ -17,7 +17,16 @@ const TRANSPORT: Pick<AnswerOptions, 'iceParameters' | 'iceCandidates' | 'dtlsPa
   iceParameters: { usernameFragment: 'msufrag0123456789', password: 'mspassword0123456789abcdef', iceLite: true },
   iceCandidates: [
     { foundation: 'udpcandidate', priority: 1076302079, ip: '192.0.2.10', address: '192.0.2.10', protocol: 'udp', port: 40000, type: 'host' },
-    { foundation: 'tcpcandidate', priority: 1076276479, ip: '192.0.2.10', address: '192.0.2.10', protocol: 'tcp', port: 40001, type: 'host', tcpType: 'passive' },
+    {
+      foundation: 'tcpcandidate',
+      priority: 1076276479,
+      ip: '192.0.2.10',
+      address: '192.0.2.10',
+      protocol: 'tcp',
+      port: 40001,
+      type: 'host',
+      tcpType: 'passive',
+    },
   ],
   dtlsParameters: {
     role: 'auto',
@@ -40,7 +49,8 @@ function flow(sdp: string, negOpts: NegotiateOptions = {}, send: (m: NegotiatedO
   const neg = negotiateOffer(offer, leg, negOpts);
   const media: Record<string, AnswerMediaOptions> = {};
   const consumable: Partial<Record<'audio' | 'video', types.RtpParameters>> = {};
-  for (const m of neg.media.filter((x) => x.accepted && !x.parked && x.producerRtpParameters)) consumable[m.kind!] ??= produce(m.kind!, m.producerRtpParameters!, leg);
+  for (const m of neg.media.filter((x) => x.accepted && !x.parked && x.producerRtpParameters))
+    consumable[m.kind!] ??= produce(m.kind!, m.producerRtpParameters!, leg);
   for (const m of neg.media.filter((x) => x.accepted && !x.parked)) {
     const source = consumable[m.kind!] ?? produce(m.kind!, fakeProducer(m.kind!, m.codec!.mimeType, m.codec!.payloadType, m.codec!.parameters), leg);
     media[m.mid!] = { recv: m.remoteSends, ...(m.remoteReceives && send(m) ? { send: consume(source, m.rtpCapabilities, m.mid) } : {}) };
@@ -49,7 +59,10 @@ function flow(sdp: string, negOpts: NegotiateOptions = {}, send: (m: NegotiatedO
 }
 
 function fakeProducer(kind: 'audio' | 'video', mimeType: string, payloadType: number, parameters: Record<string, unknown>): types.RtpParameters {
-  return { codecs: [{ mimeType, payloadType, clockRate: kind === 'audio' ? 48000 : 90000, ...(kind === 'audio' ? { channels: 2 } : {}), parameters }], encodings: [{ ssrc: 4242 }] };
+  return {
+    codecs: [{ mimeType, payloadType, clockRate: kind === 'audio' ? 48000 : 90000, ...(kind === 'audio' ? { channels: 2 } : {}), parameters }],
+    encodings: [{ ssrc: 4242 }],
+  };
 }
 
 const section = (sdp: ReturnType<typeof parseSdp>, i: number): MediaDescription => sdp.media[i]!;
@@ -258,10 +271,30 @@ describe('buildAnswer: RTX', () => {
     // VP8 at 96 with RTX at 100: mediasoup gives VP8's RTX the first free dynamic payload type, 100.
     const t = ['a=ice-ufrag:uf01', 'a=ice-pwd:0123456789abcdefghijkl', 'a=fingerprint:sha-256 AB:CD', 'a=setup:actpass', 'a=rtcp-mux'];
     const custom = [
-      'v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', 'a=group:BUNDLE a v',
-      'm=audio 9 UDP/TLS/RTP/SAVPF 111', ...t, 'a=mid:a', 'a=sendrecv', 'a=rtpmap:111 opus/48000/2', 'a=ssrc:1 cname:x',
-      'm=video 9 UDP/TLS/RTP/SAVPF 96 100', ...t, 'a=mid:v', 'a=sendrecv', 'a=rtpmap:96 VP8/90000', 'a=rtcp-fb:96 nack', 'a=rtcp-fb:96 nack pli',
-      'a=rtpmap:100 rtx/90000', 'a=fmtp:100 apt=96', 'a=ssrc-group:FID 2 3', 'a=ssrc:2 cname:x', 'a=ssrc:3 cname:x', '',
+      'v=0',
+      'o=- 1 1 IN IP4 0.0.0.0',
+      's=-',
+      't=0 0',
+      'a=group:BUNDLE a v',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      ...t,
+      'a=mid:a',
+      'a=sendrecv',
+      'a=rtpmap:111 opus/48000/2',
+      'a=ssrc:1 cname:x',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96 100',
+      ...t,
+      'a=mid:v',
+      'a=sendrecv',
+      'a=rtpmap:96 VP8/90000',
+      'a=rtcp-fb:96 nack',
+      'a=rtcp-fb:96 nack pli',
+      'a=rtpmap:100 rtx/90000',
+      'a=fmtp:100 apt=96',
+      'a=ssrc-group:FID 2 3',
+      'a=ssrc:2 cname:x',
+      'a=ssrc:3 cname:x',
+      '',
     ].join('\r\n');
     const { neg, media, answer } = flow(custom);
     expect(neg.media[1]!.rtx!.payloadType).toBe(100);

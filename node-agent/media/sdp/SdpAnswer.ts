@@ -129,7 +129,12 @@ function acceptedSection(
   const rtp: MediaAttributes['rtp'] = [];
   const fmtp: MediaAttributes['fmtp'] = [];
   const rtcpFb: NonNullable<MediaAttributes['rtcpFb']> = [];
-  rtp.push({ payload: codec.payloadType, codec: codec.name, rate: codec.clockRate, ...(m.kind === 'audio' && (codec.channels ?? 1) > 1 ? { encoding: codec.channels } : {}) });
+  rtp.push({
+    payload: codec.payloadType,
+    codec: codec.name,
+    rate: codec.clockRate,
+    ...(m.kind === 'audio' && (codec.channels ?? 1) > 1 ? { encoding: codec.channels } : {}),
+  });
   if (codec.fmtp !== undefined && codec.fmtp !== '') fmtp.push({ payload: codec.payloadType, config: codec.fmtp });
   for (const fb of m.rtcpFeedback) rtcpFb.push({ payload: codec.payloadType, type: fb.type, ...(fb.parameter ? { subtype: fb.parameter } : {}) });
   if (m.rtx) {
@@ -206,7 +211,10 @@ function checkSendParameters(m: NegotiatedMedia, send: types.RtpParameters): voi
   if (media.length === 0) throw new SdpError('bad-answer-input', `${where}: the send rtpParameters have no media codec`);
   for (const c of media) {
     if (c.mimeType.toLowerCase() !== codec.mimeType.toLowerCase() || c.clockRate !== codec.clockRate) {
-      throw new SdpError('payload-type-mismatch', `${where}: the consumer sends ${c.mimeType}/${c.clockRate} but the answer negotiated ${codec.mimeType}/${codec.clockRate}`);
+      throw new SdpError(
+        'payload-type-mismatch',
+        `${where}: the consumer sends ${c.mimeType}/${c.clockRate} but the answer negotiated ${codec.mimeType}/${codec.clockRate}`,
+      );
     }
     if (c.payloadType !== codec.payloadType) {
       throw new SdpError(

@@ -44,10 +44,33 @@ function offerSdp(opts: { session?: string[]; media?: string[][]; bundle?: strin
 }
 const TRANSPORT = ['a=ice-ufrag:uf01', 'a=ice-pwd:0123456789abcdefghijkl', 'a=fingerprint:sha-256 AB:CD:EF', 'a=setup:actpass', 'a=rtcp-mux'];
 function audioSection(mid: string | null, extra: string[] = []): string[] {
-  return ['m=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', ...TRANSPORT, ...(mid === null ? [] : [`a=mid:${mid}`]), 'a=sendrecv', 'a=rtpmap:111 opus/48000/2', 'a=ssrc:11 cname:c', ...extra];
+  return [
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+    'c=IN IP4 0.0.0.0',
+    ...TRANSPORT,
+    ...(mid === null ? [] : [`a=mid:${mid}`]),
+    'a=sendrecv',
+    'a=rtpmap:111 opus/48000/2',
+    'a=ssrc:11 cname:c',
+    ...extra,
+  ];
 }
-function videoSection(mid: string | null, extra: string[] = [], fmts = '96 97', codecs = ['a=rtpmap:96 VP8/90000', 'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96']): string[] {
-  return [`m=video 9 UDP/TLS/RTP/SAVPF ${fmts}`, 'c=IN IP4 0.0.0.0', ...TRANSPORT, ...(mid === null ? [] : [`a=mid:${mid}`]), 'a=sendrecv', ...codecs, 'a=ssrc:22 cname:c', ...extra];
+function videoSection(
+  mid: string | null,
+  extra: string[] = [],
+  fmts = '96 97',
+  codecs = ['a=rtpmap:96 VP8/90000', 'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96'],
+): string[] {
+  return [
+    `m=video 9 UDP/TLS/RTP/SAVPF ${fmts}`,
+    'c=IN IP4 0.0.0.0',
+    ...TRANSPORT,
+    ...(mid === null ? [] : [`a=mid:${mid}`]),
+    'a=sendrecv',
+    ...codecs,
+    'a=ssrc:22 cname:c',
+    ...extra,
+  ];
 }
 
 function expectSdpError(fn: () => unknown, code: SdpError['code'], message?: RegExp): void {
@@ -68,7 +91,9 @@ describe('parseOffer: real offers', () => {
     expect(o.bundle).toEqual(['0', '1', '2']);
     expect(o.setup).toBe('actpass');
     expect(o.iceParameters).toEqual({ usernameFragment: 'w8Y0', password: 'W4RA+6ULBwvDhy9VHWfXR5d5' });
-    expect(o.fingerprints).toEqual([{ algorithm: 'sha-256', value: '5D:C7:12:84:2E:2F:1C:2C:2E:11:3C:E5:E1:D7:EF:F5:4C:24:34:DB:46:DB:06:A0:7C:03:ED:A0:73:64:BD:9E' }]);
+    expect(o.fingerprints).toEqual([
+      { algorithm: 'sha-256', value: '5D:C7:12:84:2E:2F:1C:2C:2E:11:3C:E5:E1:D7:EF:F5:4C:24:34:DB:46:DB:06:A0:7C:03:ED:A0:73:64:BD:9E' },
+    ]);
     expect(o.extmapAllowMixed).toBe(true);
     expect(o.media.map((m) => [m.mid, m.kind, m.role, m.direction, m.bundled, m.disabled])).toEqual([
       ['0', 'audio', 'main', 'sendrecv', true, false],
@@ -94,7 +119,9 @@ describe('parseOffer: real offers', () => {
       [3, TWCC],
       [4, MID],
     ]);
-    expect(audio!.ssrcs).toEqual([{ ssrc: 1995826608, cname: '/vOnC75xo6cJPduI', msid: '4915efce-7974-44f2-b627-d151c2de80e7 20a7bdd5-de5b-49d1-81ab-46dab05ba989' }]);
+    expect(audio!.ssrcs).toEqual([
+      { ssrc: 1995826608, cname: '/vOnC75xo6cJPduI', msid: '4915efce-7974-44f2-b627-d151c2de80e7 20a7bdd5-de5b-49d1-81ab-46dab05ba989' },
+    ]);
     expect(audio!.msid).toEqual({ streamId: '4915efce-7974-44f2-b627-d151c2de80e7', trackId: '20a7bdd5-de5b-49d1-81ab-46dab05ba989' });
     expect(audio!.rtcpMux && audio!.rtcpRsize).toBe(true);
 
@@ -162,7 +189,14 @@ describe('parseOffer: details', () => {
     const o = parseOffer(
       offerSdp({
         media,
-        session: ['a=ice-ufrag:sess', 'a=ice-pwd:sessionpassword0123456789', 'a=fingerprint:sha-1 aa:bb', 'a=fingerprint:SHA-256 cc:dd', 'a=fingerprint:md5 ee:ff', 'a=setup:passive'],
+        session: [
+          'a=ice-ufrag:sess',
+          'a=ice-pwd:sessionpassword0123456789',
+          'a=fingerprint:sha-1 aa:bb',
+          'a=fingerprint:SHA-256 cc:dd',
+          'a=fingerprint:md5 ee:ff',
+          'a=setup:passive',
+        ],
       }),
     );
     expect(o.iceParameters).toEqual({ usernameFragment: 'sess', password: 'sessionpassword0123456789' });
@@ -174,14 +208,20 @@ describe('parseOffer: details', () => {
   });
 
   it('accepts \\n line endings and a missing a=setup (RFC 4145 default active, with a warning)', () => {
-    const sdp = offerSdp().replace(/\r\n/g, '\n').replace(/a=setup:actpass\n/g, '');
+    const sdp = offerSdp()
+      .replace(/\r\n/g, '\n')
+      .replace(/a=setup:actpass\n/g, '');
     const o = parseOffer(sdp);
     expect(o.setup).toBe('active');
     expect(o.warnings.join()).toMatch(/no a=setup/);
   });
 
   it('keeps numeric-looking values as strings (a=group:BUNDLE 0, a=ice-ufrag:1234)', () => {
-    const media = [audioSection('0').map((l) => l.replace('a=ice-ufrag:uf01', 'a=ice-ufrag:1234').replace('a=ice-pwd:0123456789abcdefghijkl', 'a=ice-pwd:1234567890123456789012'))];
+    const media = [
+      audioSection('0').map((l) =>
+        l.replace('a=ice-ufrag:uf01', 'a=ice-ufrag:1234').replace('a=ice-pwd:0123456789abcdefghijkl', 'a=ice-pwd:1234567890123456789012'),
+      ),
+    ];
     const o = parseOffer(offerSdp({ media, bundle: '0' }));
     expect(o.bundle).toEqual(['0']);
     expect(o.media[0]!.mid).toBe('0');
@@ -300,7 +340,18 @@ describe('negotiateOffer', () => {
 
   it('legRouterMediaCodecs leaves out a codec whose payload type mediasoup would give to an earlier RTX', () => {
     const sdp = offerSdp({
-      media: [videoSection('0', [], '96 97', ['a=rtpmap:96 VP8/90000', 'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96']), ['m=video 9 UDP/TLS/RTP/SAVPF 100', ...TRANSPORT, 'a=mid:1', 'a=content:slides', 'a=recvonly', 'a=rtpmap:100 H264/90000', 'a=fmtp:100 packetization-mode=1;profile-level-id=42e01f']],
+      media: [
+        videoSection('0', [], '96 97', ['a=rtpmap:96 VP8/90000', 'a=rtpmap:97 rtx/90000', 'a=fmtp:97 apt=96']),
+        [
+          'm=video 9 UDP/TLS/RTP/SAVPF 100',
+          ...TRANSPORT,
+          'a=mid:1',
+          'a=content:slides',
+          'a=recvonly',
+          'a=rtpmap:100 H264/90000',
+          'a=fmtp:100 packetization-mode=1;profile-level-id=42e01f',
+        ],
+      ],
     });
     const neg = negotiateOffer(parseOffer(sdp), conference, { acceptPresentation: true });
     const codecs = legRouterMediaCodecs(neg);
@@ -312,7 +363,11 @@ describe('negotiateOffer', () => {
     const neg = negotiateOffer(parseOffer(CHROMIUM), conference, { codecPreference: { video: ['video/H264'] } });
     expect(neg.media[1]!.codec!.payloadType).toBe(108); // 42e01f pm=1; 102 is Baseline (42001f), 104/114 pm=0
     expect(neg.media[1]!.rtx!.payloadType).toBe(109);
-    expect(neg.media[1]!.producerRtpParameters!.codecs[0]!.parameters).toEqual({ 'level-asymmetry-allowed': 1, 'packetization-mode': 1, 'profile-level-id': '42e01f' });
+    expect(neg.media[1]!.producerRtpParameters!.codecs[0]!.parameters).toEqual({
+      'level-asymmetry-allowed': 1,
+      'packetization-mode': 1,
+      'profile-level-id': '42e01f',
+    });
   });
 
   it('VP9 only when the router has it, by profile-id', () => {
@@ -327,7 +382,13 @@ describe('negotiateOffer', () => {
   it('keeps RTCP feedback both sides know', () => {
     const neg = negotiateOffer(parseOffer(CHROMIUM), conference);
     expect(neg.media[0]!.rtcpFeedback).toEqual([{ type: 'transport-cc' }]);
-    expect(neg.media[1]!.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim())).toEqual(['goog-remb', 'transport-cc', 'ccm fir', 'nack', 'nack pli']);
+    expect(neg.media[1]!.rtcpFeedback.map((f) => `${f.type} ${f.parameter ?? ''}`.trim())).toEqual([
+      'goog-remb',
+      'transport-cc',
+      'ccm fir',
+      'nack',
+      'nack pli',
+    ]);
   });
 
   it('header extensions: leaves out ids mediasoup writes for something else, keeps audio level, flags the MID collision', () => {
@@ -442,8 +503,17 @@ describe('negotiateOffer', () => {
 
   it('presentation: parked by default, rejected or accepted on request (no producer when the offer is inactive)', () => {
     const offer = parseOffer(PEXIP);
-    expect(negotiateOffer(offer, conference).media[2]).toMatchObject({ accepted: true, parked: true, rejectReason: 'presentation is not taken on this leg', payloadTypes: [96, 97] });
-    expect(negotiateOffer(offer, conference, { unusedMedia: 'reject' }).media[2]).toMatchObject({ accepted: false, parked: false, rejectReason: 'presentation is not taken on this leg' });
+    expect(negotiateOffer(offer, conference).media[2]).toMatchObject({
+      accepted: true,
+      parked: true,
+      rejectReason: 'presentation is not taken on this leg',
+      payloadTypes: [96, 97],
+    });
+    expect(negotiateOffer(offer, conference, { unusedMedia: 'reject' }).media[2]).toMatchObject({
+      accepted: false,
+      parked: false,
+      rejectReason: 'presentation is not taken on this leg',
+    });
     const accepted = negotiateOffer(offer, conference, { acceptPresentation: true }).media[2]!;
     expect(accepted).toMatchObject({ accepted: true, parked: false, remoteSends: false, remoteReceives: false, payloadTypes: [96, 97] });
     expect(accepted.producerRtpParameters).toBeUndefined();
@@ -491,7 +561,10 @@ describe('negotiateOffer', () => {
 describe('DTLS roles for webRtcTransport.connect()', () => {
   const withSetup = (setup: string): ParsedOffer => parseOffer(offerSdp().replace(/a=setup:actpass/g, `a=setup:${setup}`));
   it('actpass → we are passive (DTLS server), the remote is the client; or active on request', () => {
-    expect(remoteDtlsParameters(withSetup('actpass'))).toEqual({ localSetup: 'passive', dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD:EF' }] } });
+    expect(remoteDtlsParameters(withSetup('actpass'))).toEqual({
+      localSetup: 'passive',
+      dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD:EF' }] },
+    });
     expect(remoteDtlsParameters(withSetup('actpass'), 'active')).toMatchObject({ localSetup: 'active', dtlsParameters: { role: 'server' } });
   });
   it('active → passive / client; passive → active / server', () => {

@@ -179,7 +179,8 @@ export function parseOffer(sdp: string): ParsedOffer {
   const rawSections = splitSections(sdp);
   const mediaIn = session.media ?? [];
   if (mediaIn.length === 0) throw new SdpError('no-media', 'SDP offer has no media (m=) line');
-  if (mediaIn.length > MAX_MEDIA_SECTIONS) throw new SdpError('too-many-media', `SDP offer has ${mediaIn.length} media sections; at most ${MAX_MEDIA_SECTIONS} are accepted`);
+  if (mediaIn.length > MAX_MEDIA_SECTIONS)
+    throw new SdpError('too-many-media', `SDP offer has ${mediaIn.length} media sections; at most ${MAX_MEDIA_SECTIONS} are accepted`);
 
   const bundleGroups = (session.groups ?? []).filter((g) => String(g.type).toUpperCase() === 'BUNDLE');
   if (bundleGroups.length > 1) warnings.push('several BUNDLE groups: only the first is used, the other m-lines are rejected');
@@ -329,7 +330,10 @@ function parseMedia(
   }
   const ssrcGroups = (m.ssrcGroups ?? []).map((g) => ({
     semantics: String(g.semantics).toUpperCase(),
-    ssrcs: String(g.ssrcs).split(/\s+/).filter(Boolean).map((x) => Number(x) >>> 0),
+    ssrcs: String(g.ssrcs)
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((x) => Number(x) >>> 0),
   }));
 
   const msidAttr = m.msid?.[0];
@@ -848,7 +852,14 @@ function negotiateMedia(m: OfferMedia, offer: ParsedOffer, routerCaps: types.Rtp
   };
   const capCodecs: types.RtpCodecCapability[] = [capCodec];
   if (rtx && rtxMatchesRouter) {
-    capCodecs.push({ kind, mimeType: `${kind}/rtx`, preferredPayloadType: rtx.payloadType, clockRate: rtx.clockRate, parameters: { apt: codec.payloadType }, rtcpFeedback: [] });
+    capCodecs.push({
+      kind,
+      mimeType: `${kind}/rtx`,
+      preferredPayloadType: rtx.payloadType,
+      clockRate: rtx.clockRate,
+      parameters: { apt: codec.payloadType },
+      rtcpFeedback: [],
+    });
   }
   const rtpCapabilities: types.RtpCapabilities = {
     codecs: capCodecs,
@@ -867,7 +878,14 @@ function negotiateMedia(m: OfferMedia, offer: ParsedOffer, routerCaps: types.Rtp
         rtcpFeedback: rtcpFeedback.map((fb) => ({ ...fb })),
       },
     ];
-    if (rtx) codecs.push({ mimeType: `${kind}/rtx`, payloadType: rtx.payloadType, clockRate: rtx.clockRate, parameters: { apt: codec.payloadType }, rtcpFeedback: [] });
+    if (rtx)
+      codecs.push({
+        mimeType: `${kind}/rtx`,
+        payloadType: rtx.payloadType,
+        clockRate: rtx.clockRate,
+        parameters: { apt: codec.payloadType },
+        rtcpFeedback: [],
+      });
     const encodings = sendEncodings(m, rtx !== undefined, warnings);
     const hasMidExt = headerExtensions.some((e) => e.uri === 'urn:ietf:params:rtp-hdrext:sdes:mid');
     const hasRidExt = headerExtensions.some((e) => e.uri === 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id');

@@ -42,11 +42,17 @@ export class ConferenceStore extends TableStore {
     const aliases = await db
       .select()
       .from(conferenceAlias)
-      .where(inArray(conferenceAlias.conferenceId, rows.map((r) => r.id)));
+      .where(
+        inArray(
+          conferenceAlias.conferenceId,
+          rows.map((r) => r.id),
+        ),
+      );
     aliases.sort((a, b) => a.viewOrder - b.viewOrder || a.id - b.id);
     // Grouped once: a page of 500 services would otherwise scan every alias 500 times.
     const byService = new Map<number, StoredAlias[]>();
-    for (const a of aliases) (byService.get(a.conferenceId) ?? byService.set(a.conferenceId, []).get(a.conferenceId)!).push({ id: a.id, alias: a.alias, description: a.description });
+    for (const a of aliases)
+      (byService.get(a.conferenceId) ?? byService.set(a.conferenceId, []).get(a.conferenceId)!).push({ id: a.id, alias: a.alias, description: a.description });
     return rows.map((r) => ({ ...r, values: { ...r.values, aliases: byService.get(r.id) ?? [] } }));
   }
 
@@ -78,7 +84,10 @@ export class ConferenceStore extends TableStore {
 
   override async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
     const ids = await super.insertMany(db, def, rows);
-    await this.insertAliases(db, rows.map((r, i) => ({ conferenceId: ids[i]!, aliases: (r.values.aliases as AliasInput[]) ?? [] })));
+    await this.insertAliases(
+      db,
+      rows.map((r, i) => ({ conferenceId: ids[i]!, aliases: (r.values.aliases as AliasInput[]) ?? [] })),
+    );
     return ids;
   }
 
@@ -86,8 +95,17 @@ export class ConferenceStore extends TableStore {
     await super.updateMany(db, def, rows);
     const replaced = rows.filter((r) => r.values.aliases !== undefined);
     // Every replaced list goes before any is written, so aliases may move between these services.
-    for (const batch of chunks(replaced, 5000)) await db.delete(conferenceAlias).where(inArray(conferenceAlias.conferenceId, batch.map((r) => r.id)));
-    await this.insertAliases(db, replaced.map((r) => ({ conferenceId: r.id, aliases: r.values.aliases as AliasInput[] })));
+    for (const batch of chunks(replaced, 5000))
+      await db.delete(conferenceAlias).where(
+        inArray(
+          conferenceAlias.conferenceId,
+          batch.map((r) => r.id),
+        ),
+      );
+    await this.insertAliases(
+      db,
+      replaced.map((r) => ({ conferenceId: r.id, aliases: r.values.aliases as AliasInput[] })),
+    );
   }
 
   private async insertAliases(db: Database, lists: { conferenceId: number; aliases: AliasInput[] }[]): Promise<void> {
@@ -102,7 +120,8 @@ export class ConferenceStore extends TableStore {
     const out = new Map<string, number>();
     if (field !== 'name') return out;
     for (const batch of chunks([...new Set(values)], 5000)) {
-      for (const r of await db.select({ id: conference.id, name: conference.name }).from(conference).where(inArray(conference.name, batch))) out.set(r.name, r.id);
+      for (const r of await db.select({ id: conference.id, name: conference.name }).from(conference).where(inArray(conference.name, batch)))
+        out.set(r.name, r.id);
     }
     return out;
   }
@@ -122,9 +141,9 @@ export class ConferenceStore extends TableStore {
     // A new service has no aliases to replace.
     if (!isNew) await db.delete(conferenceAlias).where(eq(conferenceAlias.conferenceId, conferenceId));
     if (aliases.length === 0) return;
-    await db.insert(conferenceAlias).values(
-      aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })),
-    );
+    await db
+      .insert(conferenceAlias)
+      .values(aliases.map((a, i) => ({ alias: a.alias, normalised: normaliseAlias(a.alias), description: a.description ?? '', conferenceId, viewOrder: i })));
   }
 
   /** Bulk import: which of these normalised aliases are held, by which service (id and name). */

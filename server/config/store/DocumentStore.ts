@@ -28,7 +28,10 @@ export class DocumentStore<T extends Record<string, unknown>> {
   }
 
   async get(db: Database, id: number): Promise<Document<T> | null> {
-    const [row] = await db.select().from(configObject).where(and(eq(configObject.resource, this.resource), eq(configObject.id, id)));
+    const [row] = await db
+      .select()
+      .from(configObject)
+      .where(and(eq(configObject.resource, this.resource), eq(configObject.id, id)));
     return row ? this.of(row) : null;
   }
 
@@ -45,7 +48,10 @@ export class DocumentStore<T extends Record<string, unknown>> {
   }
 
   async remove(db: Database, id: number): Promise<Document<T> | null> {
-    const [row] = await db.delete(configObject).where(and(eq(configObject.resource, this.resource), eq(configObject.id, id))).returning();
+    const [row] = await db
+      .delete(configObject)
+      .where(and(eq(configObject.resource, this.resource), eq(configObject.id, id)))
+      .returning();
     return row ? this.of(row) : null;
   }
 }

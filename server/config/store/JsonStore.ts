@@ -24,7 +24,14 @@ export class JsonStore implements ResourceStore {
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
     const spec = def.fields[key];
-    const sortExpr = key === 'id' ? configObject.id : key === 'creation_time' ? configObject.createdAt : spec?.type === 'int' ? sql`(${field(key)})::numeric` : sql`lower(${field(key)})`;
+    const sortExpr =
+      key === 'id'
+        ? configObject.id
+        : key === 'creation_time'
+          ? configObject.createdAt
+          : spec?.type === 'int'
+            ? sql`(${field(key)})::numeric`
+            : sql`lower(${field(key)})`;
     const [total] = await db.select({ n: count() }).from(configObject).where(where);
     const rows = await db
       .select()
@@ -57,12 +64,18 @@ export class JsonStore implements ResourceStore {
 
   async existingIds(db: Database, kind: StoredKind, ids: number[]) {
     if (ids.length === 0) return new Set<number>();
-    const rows = await db.select({ id: configObject.id }).from(configObject).where(and(eq(configObject.resource, kind.name), inArray(configObject.id, ids)));
+    const rows = await db
+      .select({ id: configObject.id })
+      .from(configObject)
+      .where(and(eq(configObject.resource, kind.name), inArray(configObject.id, ids)));
     return new Set(rows.map((r) => r.id));
   }
 
   async get(db: Database, def: ResourceDef, id: number) {
-    const [r] = await db.select().from(configObject).where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
+    const [r] = await db
+      .select()
+      .from(configObject)
+      .where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
     return r ? toStored(r) : null;
   }
 
@@ -72,12 +85,20 @@ export class JsonStore implements ResourceStore {
   }
 
   async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]) {
-    return insertRows(db, configObject, rows.map((r) => ({ resource: def.name, data: r.values, uniqueKey: r.uniqueKey })));
+    return insertRows(
+      db,
+      configObject,
+      rows.map((r) => ({ resource: def.name, data: r.values, uniqueKey: r.uniqueKey })),
+    );
   }
 
   async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]) {
     // The ids are this resource's (the caller read them); each row keeps its resource.
-    await updateRows(db, configObject, rows.map((r) => ({ id: r.id, data: r.values, uniqueKey: r.uniqueKey })));
+    await updateRows(
+      db,
+      configObject,
+      rows.map((r) => ({ id: r.id, data: r.values, uniqueKey: r.uniqueKey })),
+    );
   }
 
   async findClashes(db: Database, def: ResourceDef, key: string, values: string[]) {

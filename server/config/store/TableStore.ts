@@ -81,7 +81,15 @@ export class TableStore implements ResourceStore {
     const where = and(...filters);
     const key = q.orderBy.replace(/^-/, '');
     const sortExpr =
-      key === 'id' ? this.o.id : key === 'creation_time' ? this.o.createdAt : this.o.columns[key] ? this.o.columns[key]!.column : def.fields[key]?.type === 'int' ? sql`(${this.expr(key)})::numeric` : sql`lower(${this.expr(key)})`;
+      key === 'id'
+        ? this.o.id
+        : key === 'creation_time'
+          ? this.o.createdAt
+          : this.o.columns[key]
+            ? this.o.columns[key]!.column
+            : def.fields[key]?.type === 'int'
+              ? sql`(${this.expr(key)})::numeric`
+              : sql`lower(${this.expr(key)})`;
     const [total] = await db.select({ n: count() }).from(this.o.table).where(where);
     const rows = await db
       .select()
@@ -121,22 +129,35 @@ export class TableStore implements ResourceStore {
 
   async existingIds(db: Database, _kind: StoredKind, ids: number[]) {
     if (ids.length === 0) return new Set<number>();
-    const rows = (await db.select({ id: this.o.id }).from(this.o.table).where(and(this.o.scope?.(), inArray(this.o.id, ids)))) as { id: number }[];
+    const rows = (await db
+      .select({ id: this.o.id })
+      .from(this.o.table)
+      .where(and(this.o.scope?.(), inArray(this.o.id, ids)))) as { id: number }[];
     return new Set(rows.map((r) => r.id));
   }
 
   async get(db: Database, _def: ResourceDef, id: number) {
-    const [r] = await db.select().from(this.o.table).where(and(eq(this.o.id, id), this.o.scope?.()));
+    const [r] = await db
+      .select()
+      .from(this.o.table)
+      .where(and(eq(this.o.id, id), this.o.scope?.()));
     return r ? this.toStored(r as Record<string, unknown>) : null;
   }
 
   async insert(db: Database, _def: ResourceDef, values: Record<string, unknown>, _uniqueKey?: string | null) {
-    const [r] = (await db.insert(this.o.table).values(this.split(values) as never).returning({ id: this.o.id })) as { id: number }[];
+    const [r] = (await db
+      .insert(this.o.table)
+      .values(this.split(values) as never)
+      .returning({ id: this.o.id })) as { id: number }[];
     return r!.id;
   }
 
   async insertMany(db: Database, _def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
-    return insertRows(db, this.o.table, rows.map((r) => this.split(r.values)));
+    return insertRows(
+      db,
+      this.o.table,
+      rows.map((r) => this.split(r.values)),
+    );
   }
 
   async updateMany(db: Database, _def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
@@ -169,11 +190,17 @@ export class TableStore implements ResourceStore {
   async update(db: Database, _def: ResourceDef, id: number, values: Record<string, unknown>, _uniqueKey?: string | null) {
     const set = this.split(values);
     for (const k of Object.keys(this.o.fixed ?? {})) delete set[k];
-    await db.update(this.o.table).set(set as never).where(eq(this.o.id, id));
+    await db
+      .update(this.o.table)
+      .set(set as never)
+      .where(eq(this.o.id, id));
   }
 
   async remove(db: Database, _def: ResourceDef, id: number) {
-    const gone = (await db.delete(this.o.table).where(and(eq(this.o.id, id), this.o.scope?.())).returning({ id: this.o.id })) as unknown[];
+    const gone = (await db
+      .delete(this.o.table)
+      .where(and(eq(this.o.id, id), this.o.scope?.()))
+      .returning({ id: this.o.id })) as unknown[];
     return gone.length > 0;
   }
 
@@ -181,7 +208,13 @@ export class TableStore implements ResourceStore {
     const [r] = (await db
       .select({ id: this.o.id })
       .from(this.o.table)
-      .where(and(this.o.scope?.(), ownId === null ? undefined : ne(this.o.id, ownId), ...fields.map((f, i) => sql`lower(${this.expr(f)}::text) = lower(${values[i]!})`)))
+      .where(
+        and(
+          this.o.scope?.(),
+          ownId === null ? undefined : ne(this.o.id, ownId),
+          ...fields.map((f, i) => sql`lower(${this.expr(f)}::text) = lower(${values[i]!})`),
+        ),
+      )
       .limit(1)) as { id: number }[];
     return r?.id ?? null;
   }

@@ -19,14 +19,33 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
   let child: ChildProcess | null = null;
   let nodeId: number;
   let dir: string | null = null;
-  const enrollment = (format: string) => fetch(`${server.url}/api/admin/command/v1/conferencing_node/enrollment/`, { method: 'POST', headers: auth, body: JSON.stringify({ conferencing_node_id: nodeId, format }) });
+  const enrollment = (format: string) =>
+    fetch(`${server.url}/api/admin/command/v1/conferencing_node/enrollment/`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ conferencing_node_id: nodeId, format }),
+    });
 
   beforeAll(async () => {
-    server = await ManagementServer.start({ port: 0, database: await openDatabase({ dataDir: 'memory://' }), adminPassword: 'pw', enrollmentKey: 'bundle-test-key', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: 'bundle-test-key',
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
     const r = await fetch(`${server.url}/api/admin/configuration/v1/worker_vm/`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ name: 'bundle-node', hostname: 'bundle-node', address: '127.0.0.1', netmask: '255.0.0.0', gateway: '127.0.0.1', system_location: `/api/admin/configuration/v1/system_location/${await defaultLocationId(server.dom)}/` }),
+      body: JSON.stringify({
+        name: 'bundle-node',
+        hostname: 'bundle-node',
+        address: '127.0.0.1',
+        netmask: '255.0.0.0',
+        gateway: '127.0.0.1',
+        system_location: `/api/admin/configuration/v1/system_location/${await defaultLocationId(server.dom)}/`,
+      }),
     });
     expect(r.status, await r.clone().text()).toBe(201);
     nodeId = Number(r.headers.get('location')!.match(/(\d+)\/$/)![1]);
@@ -62,7 +81,17 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
     const untar = spawnSync('tar', ['xzf', 'bundle.tar.gz'], { cwd: dir });
     expect(untar.status, String(untar.stderr)).toBe(0);
     const root = join(dir, 'openmeet-node-bundle-node');
-    for (const f of ['node.json', 'start.sh', 'install.sh', 'openmeet-node.service', 'Dockerfile', 'node-agent/main.ts', 'shared/node-protocol/messages.ts', 'package.json', 'package-lock.json']) {
+    for (const f of [
+      'node.json',
+      'start.sh',
+      'install.sh',
+      'openmeet-node.service',
+      'Dockerfile',
+      'node-agent/main.ts',
+      'shared/node-protocol/messages.ts',
+      'package.json',
+      'package-lock.json',
+    ]) {
       expect(existsSync(join(root, f)), f).toBe(true);
     }
     expect(statSync(join(root, 'start.sh')).mode & 0o111).not.toBe(0);
@@ -79,7 +108,11 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
     });
     child.stdout!.on('data', (d: Buffer) => (out += String(d)));
     child.stderr!.on('data', (d: Buffer) => (out += String(d)));
-    const live = await until(() => (out.includes('exited') ? null : server.registry.isLive(nodeId)), (l) => l === true, 90_000).catch((err: unknown) => {
+    const live = await until(
+      () => (out.includes('exited') ? null : server.registry.isLive(nodeId)),
+      (l) => l === true,
+      90_000,
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; node output: ${out.slice(-2_000)}`);
     });
     expect(live).toBe(true);

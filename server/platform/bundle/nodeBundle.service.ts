@@ -130,7 +130,10 @@ export async function nodeEnrollmentDownload(
   const [node] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, nodeId));
   if (!node) throw AppError.notFound('Conferencing node');
   // One token in force per node: a new download replaces what an earlier one carried.
-  await dom.db.update(nodeEnrollmentToken).set({ usedAt: new Date() }).where(and(eq(nodeEnrollmentToken.nodeId, nodeId), isNull(nodeEnrollmentToken.usedAt)));
+  await dom.db
+    .update(nodeEnrollmentToken)
+    .set({ usedAt: new Date() })
+    .where(and(eq(nodeEnrollmentToken.nodeId, nodeId), isNull(nodeEnrollmentToken.usedAt)));
   const { token, expiresAt } = await issueEnrollmentToken(dom, nodeId);
   const config = nodeBundleConfigSchema.parse({
     name: node.name,

@@ -10,5 +10,7 @@ export const adminLogListSchema = z.object({
 
 /** The administrator log: who changed what, newest first. */
 export const adminLogRouter = router({
-  list: permittedProcedure('logs', 'view').input(adminLogListSchema).query(({ ctx, input }) => listAdminLog(ctx.dom, input)),
+  list: permittedProcedure('logs', 'view')
+    .input(adminLogListSchema)
+    .query(({ ctx, input }) => listAdminLog(ctx.dom, input)),
 });

@@ -5,7 +5,6 @@ import { createSession, endSession } from '../../auth/admin.service.js';
 import { loginHistory, signIn, THROTTLED } from '../../auth/signIn.service.js';
 import { adminProcedure, permittedProcedure, publicProcedure, router, SESSION_COOKIE } from '../trpc.js';
 
-
 export const authRouter = router({
   login: publicProcedure.input(loginSchema).mutation(async ({ ctx, input }) => {
     const r = await signIn(ctx.dom.db, { ...input, address: ctx.client?.address ?? '', port: ctx.client?.port, channel: 'web' });

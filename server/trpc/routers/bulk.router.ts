@@ -17,12 +17,10 @@ const kind = z.enum(CSV_KINDS);
 
 /** Bulk import/export of VMRs, Virtual Auditoriums, Virtual Receptions, device aliases and ADPs as CSV. */
 export const bulkRouter = router({
-  import: adminProcedure
-    .input(z.object({ kind, csv: z.string().max(MAX_CSV_LENGTH, 'The file is too large (at most 20 MB).') }))
-    .mutation(({ ctx, input }) => {
-      check(ctx.admin, input.kind, true);
-      return importCsv(ctx.dom, input.kind, input.csv);
-    }),
+  import: adminProcedure.input(z.object({ kind, csv: z.string().max(MAX_CSV_LENGTH, 'The file is too large (at most 20 MB).') })).mutation(({ ctx, input }) => {
+    check(ctx.admin, input.kind, true);
+    return importCsv(ctx.dom, input.kind, input.csv);
+  }),
   /** Starts an import in the background: its id, whose progress `importJob` reads. */
   startImport: adminProcedure
     .input(z.object({ kind, csv: z.string().max(MAX_CSV_LENGTH, 'The file is too large (at most 20 MB).') }))

@@ -25,25 +25,41 @@ const byId = z.object({ id: z.number().int() });
 /** Platform > TLS Certificates and Platform > Trusted CA Certificates. Private keys never leave the server. */
 export const certificateRouter = router({
   tls: router({
-    list: permittedProcedure('system', 'view').input(listInput).query(({ ctx, input }) => listTlsCertificates(ctx.dom, input)),
-    get: permittedProcedure('system', 'view').input(byId).query(({ ctx, input }) => getTlsCertificate(ctx.dom, input.id)),
-    create: permittedProcedure('system', 'add_remove').input(tlsCertificateCreateSchema).mutation(({ ctx, input }) => createTlsCertificate(ctx.dom, input)),
-    generate: permittedProcedure('system', 'add_remove').input(tlsCertificateGenerateSchema).mutation(({ ctx, input }) => generateTlsCertificate(ctx.dom, input)),
+    list: permittedProcedure('system', 'view')
+      .input(listInput)
+      .query(({ ctx, input }) => listTlsCertificates(ctx.dom, input)),
+    get: permittedProcedure('system', 'view')
+      .input(byId)
+      .query(({ ctx, input }) => getTlsCertificate(ctx.dom, input.id)),
+    create: permittedProcedure('system', 'add_remove')
+      .input(tlsCertificateCreateSchema)
+      .mutation(({ ctx, input }) => createTlsCertificate(ctx.dom, input)),
+    generate: permittedProcedure('system', 'add_remove')
+      .input(tlsCertificateGenerateSchema)
+      .mutation(({ ctx, input }) => generateTlsCertificate(ctx.dom, input)),
     update: permittedProcedure('system', 'modify')
       .input(z.object({ id: z.number().int(), patch: tlsCertificatePatchSchema }))
       .mutation(({ ctx, input }) => updateTlsCertificate(ctx.dom, input.id, input.patch)),
-    delete: permittedProcedure('system', 'add_remove').input(byId).mutation(async ({ ctx, input }) => {
-      await deleteTlsCertificate(ctx.dom, input.id);
-      return true;
-    }),
+    delete: permittedProcedure('system', 'add_remove')
+      .input(byId)
+      .mutation(async ({ ctx, input }) => {
+        await deleteTlsCertificate(ctx.dom, input.id);
+        return true;
+      }),
   }),
   ca: router({
-    list: permittedProcedure('system', 'view').input(listInput).query(({ ctx, input }) => listCaCertificates(ctx.dom, input)),
-    create: permittedProcedure('system', 'add_remove').input(caCertificateCreateSchema).mutation(({ ctx, input }) => createCaCertificates(ctx.dom, input)),
-    delete: permittedProcedure('system', 'add_remove').input(byId).mutation(async ({ ctx, input }) => {
-      await deleteCaCertificate(ctx.dom, input.id);
-      return true;
-    }),
+    list: permittedProcedure('system', 'view')
+      .input(listInput)
+      .query(({ ctx, input }) => listCaCertificates(ctx.dom, input)),
+    create: permittedProcedure('system', 'add_remove')
+      .input(caCertificateCreateSchema)
+      .mutation(({ ctx, input }) => createCaCertificates(ctx.dom, input)),
+    delete: permittedProcedure('system', 'add_remove')
+      .input(byId)
+      .mutation(async ({ ctx, input }) => {
+        await deleteCaCertificate(ctx.dom, input.id);
+        return true;
+      }),
   }),
   /** TLS / trusted CA certificates expiring within 30 days or expired (the guide's alarms 7 and 6). */
   alarms: permittedProcedure('system', 'view').query(({ ctx }) => certificateAlarms(ctx.dom)),

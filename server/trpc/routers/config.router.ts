@@ -43,7 +43,11 @@ export const configListSchema = z.object({
   search: z.string().max(250).optional(),
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(500).default(20),
-  orderBy: z.string().max(64).regex(/^-?[a-z_]+$/).optional(),
+  orderBy: z
+    .string()
+    .max(64)
+    .regex(/^-?[a-z_]+$/)
+    .optional(),
 });
 
 /** Every configuration object with a definition (shared/config), one router: the console's generic pages use it. */

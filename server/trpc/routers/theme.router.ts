@@ -24,8 +24,12 @@ const id = z.object({ id: z.number().int() });
  * (shared schema) together with the package, so the form shows all errors at once.
  */
 export const themeRouter = router({
-  list: permittedProcedure('theme', 'view').input(themeListSchema).query(({ ctx, input }) => listThemes(ctx.dom, input)),
-  get: permittedProcedure('theme', 'view').input(id).query(({ ctx, input }) => getTheme(ctx.dom, input.id)),
+  list: permittedProcedure('theme', 'view')
+    .input(themeListSchema)
+    .query(({ ctx, input }) => listThemes(ctx.dom, input)),
+  get: permittedProcedure('theme', 'view')
+    .input(id)
+    .query(({ ctx, input }) => getTheme(ctx.dom, input.id)),
   create: permittedProcedure('theme', 'add_remove')
     .input(z.object({ name: z.string(), description: z.string().default(''), package: packageBase64 }))
     .mutation(({ ctx, input }) => createTheme(ctx.dom, input)),

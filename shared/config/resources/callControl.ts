@@ -147,7 +147,7 @@ export const policyServerResource = defineResource({
       label: 'Use local avatar configuration',
       default: false,
       section: 'Participant avatar lookup',
-      help: "Avatar requests go to the Avatar URL of the matching local user record.",
+      help: 'Avatar requests go to the Avatar URL of the matching local user record.',
     },
     enable_avatar_lookup: {
       type: 'bool',
@@ -169,7 +169,8 @@ export const policyServerResource = defineResource({
     const external = ['enable_avatar_lookup', 'enable_service_lookup', 'enable_media_location_lookup', 'enable_directory_lookup', 'enable_registration_lookup'];
     if (external.some((k) => v[k] === true) && !v.url) add('url', 'An external policy server URL is required when an external lookup is enabled.');
     if (v.enable_internal_service_policy === true && !v.internal_service_policy_template) add('internal_service_policy_template', MSG.required);
-    if (v.enable_internal_media_location_policy === true && !v.internal_media_location_policy_template) add('internal_media_location_policy_template', MSG.required);
+    if (v.enable_internal_media_location_policy === true && !v.internal_media_location_policy_template)
+      add('internal_media_location_policy_template', MSG.required);
   },
   unique: [{ fields: ['name'], message: 'A policy profile with this name already exists.' }],
   listColumns: ['name', 'url', 'enable_service_lookup', 'enable_internal_service_policy'],
@@ -242,7 +243,13 @@ export const gatewayRoutingRuleResource = defineResource({
       section: 'Use this rule for...',
       help: 'Calls placed from a conference with Automatic routing.',
     },
-    match_source_location: { type: 'ref', label: 'Calls being handled in location', resource: 'system_location', nullLabel: 'Any Location', section: 'Use this rule for...' },
+    match_source_location: {
+      type: 'ref',
+      label: 'Calls being handled in location',
+      resource: 'system_location',
+      nullLabel: 'Any Location',
+      section: 'Use this rule for...',
+    },
     // When matching incoming gateway calls...
     match_incoming_only_if_registered: {
       type: 'bool',
@@ -410,7 +417,8 @@ export const gatewayRoutingRuleResource = defineResource({
   unique: [{ fields: ['name'], message: 'A Call Routing Rule with this name already exists.' }],
   listColumns: ['priority', 'name', 'match_string', 'replace_string', 'outgoing_protocol', 'enable'],
   searchFields: ['name', 'description', 'match_string', 'tag'],
-  intro: 'Rules are checked in priority order for gateway calls and for calls placed from conferences with Automatic routing. Services are matched before any rule.',
+  intro:
+    'Rules are checked in priority order for gateway calls and for calls placed from conferences with Automatic routing. Services are matched before any rule.',
 });
 
 export const CALL_CONTROL_RESOURCES = [

@@ -37,8 +37,7 @@ export const refineGlobal: Refine = (v, add) => {
   const sigEnd = num(v.signalling_ports_end);
   const mediaStart = num(v.media_ports_start);
   const mediaEnd = num(v.media_ports_end);
-  if (sigStart !== null && sigEnd !== null && sigEnd <= sigStart)
-    add('signalling_ports_end', 'The signaling port range end must be greater than its start.');
+  if (sigStart !== null && sigEnd !== null && sigEnd <= sigStart) add('signalling_ports_end', 'The signaling port range end must be greater than its start.');
   if (mediaStart !== null && mediaEnd !== null) {
     if (mediaEnd <= mediaStart) add('media_ports_end', 'The media port range end must be greater than its start.');
     else if (mediaEnd - mediaStart + 1 < 100) add('media_ports_end', 'The media port range must contain at least 100 ports.');
@@ -50,7 +49,8 @@ export const refineGlobal: Refine = (v, add) => {
     add('enable_application_api', 'This setting must be enabled if you want to Enable WebRTC or Enable RTMP.');
 
   if (v.ocsp_state === 'OVERRIDE' && !v.ocsp_responder_url) add('ocsp_responder_url', 'An OCSP responder URL is required when OCSP state is Override.');
-  if (v.error_reporting_enabled === true && !v.error_reporting_url) add('error_reporting_url', 'An incident reporting URL is required when incident reporting is enabled.');
+  if (v.error_reporting_enabled === true && !v.error_reporting_url)
+    add('error_reporting_url', 'An incident reporting URL is required when incident reporting is enabled.');
 };
 
 export const globalResource = defineResource({
@@ -102,7 +102,15 @@ export const globalResource = defineResource({
     },
     default_theme: { type: 'ref', label: 'Default theme', resource: 'ivr_theme', nullLabel: 'Base theme', section: SERVICE },
     max_callrate_in: { type: 'int', label: 'Maximum inbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: SERVICE, notYetActive: true },
-    max_callrate_out: { type: 'int', label: 'Maximum outbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: SERVICE, notYetActive: true },
+    max_callrate_out: {
+      type: 'int',
+      label: 'Maximum outbound call bandwidth (kbps)',
+      min: 128,
+      max: 8192,
+      default: null,
+      section: SERVICE,
+      notYetActive: true,
+    },
     max_pixels_per_second: { type: 'choice', label: 'Maximum call quality', choices: CALL_QUALITIES, default: 'hd', section: SERVICE, notYetActive: true },
     max_presentation_bandwidth_ratio: {
       type: 'int',
@@ -123,7 +131,15 @@ export const globalResource = defineResource({
       notYetActive: true,
     },
     // Connectivity (★ in the guide: changing restarts all Conferencing Nodes)
-    enable_sip: { type: 'bool', label: 'Enable SIP', default: true, section: CONNECTIVITY, restartsNodes: true, help: 'Disabling SIP also disables Skype for Business / Lync (MS-SIP).', notYetActive: true },
+    enable_sip: {
+      type: 'bool',
+      label: 'Enable SIP',
+      default: true,
+      section: CONNECTIVITY,
+      restartsNodes: true,
+      help: 'Disabling SIP also disables Skype for Business / Lync (MS-SIP).',
+      notYetActive: true,
+    },
     enable_sip_udp: { type: 'bool', label: 'Enable SIP UDP', default: false, section: CONNECTIVITY, notYetActive: true },
     enable_h323: { type: 'bool', label: 'Enable H.323', default: true, section: CONNECTIVITY, restartsNodes: true, notYetActive: true },
     enable_webrtc: { type: 'bool', label: 'Enable WebRTC', default: true, section: CONNECTIVITY, notYetActive: true },
@@ -140,13 +156,32 @@ export const globalResource = defineResource({
     enable_chat: { type: 'bool', label: 'Enable chat', default: true, section: CONNECTIVITY },
     enable_dialout: { type: 'bool', label: 'Enable outbound calls', default: true, section: CONNECTIVITY, notYetActive: true },
     default_to_new_webapp: { type: 'bool', label: 'Do not default to the legacy Web App', default: true, section: CONNECTIVITY, notYetActive: true },
-    local_mssip_domain: { type: 'text', label: 'OpenMeet domain (for Lync / Skype for Business integration)', max: 255, format: 'domain', section: CONNECTIVITY, notYetActive: true },
-    enable_lync_auto_escalate: { type: 'bool', label: 'Enable Skype for Business / Lync auto-escalation', default: false, section: CONNECTIVITY, notYetActive: true },
+    local_mssip_domain: {
+      type: 'text',
+      label: 'OpenMeet domain (for Lync / Skype for Business integration)',
+      max: 255,
+      format: 'domain',
+      section: CONNECTIVITY,
+      notYetActive: true,
+    },
+    enable_lync_auto_escalate: {
+      type: 'bool',
+      label: 'Enable Skype for Business / Lync auto-escalation',
+      default: false,
+      section: CONNECTIVITY,
+      notYetActive: true,
+    },
     enable_lync_vbss: { type: 'bool', label: 'Enable VbSS for Skype for Business', default: false, section: CONNECTIVITY, notYetActive: true },
     management_qos: { type: 'int', label: 'DSCP value for management traffic', min: 0, max: 63, default: 0, section: CONNECTIVITY, notYetActive: true },
     enable_ssh: { type: 'bool', label: 'Enable SSH', default: true, section: CONNECTIVITY, notYetActive: true },
     enable_directory: { type: 'bool', label: 'Enable directory', default: true, section: CONNECTIVITY, notYetActive: true },
-    enable_edge_non_mesh: { type: 'bool', label: 'Enable restricted routing for Proxying Edge Nodes', default: true, section: CONNECTIVITY, notYetActive: true },
+    enable_edge_non_mesh: {
+      type: 'bool',
+      label: 'Enable restricted routing for Proxying Edge Nodes',
+      default: true,
+      section: CONNECTIVITY,
+      notYetActive: true,
+    },
     crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: 'besteffort', section: CONNECTIVITY, notYetActive: true },
     // Port ranges
     signalling_ports_start: { ...portSetting('Signaling port range start', 33_000), notYetActive: true },
@@ -225,7 +260,15 @@ export const globalResource = defineResource({
     legacy_api_username: { type: 'text', label: 'External system username', max: 100, section: EXTERNAL, notYetActive: true },
     legacy_api_password: { type: 'text', label: 'External system password', max: 100, secret: true, section: EXTERNAL, notYetActive: true },
     // Management web interface configuration
-    logon_banner: { type: 'text', label: 'Login banner text', max: 4096, multiline: true, section: WEB, help: 'Plain text shown on the login page.', notYetActive: true },
+    logon_banner: {
+      type: 'text',
+      label: 'Login banner text',
+      max: 4096,
+      multiline: true,
+      section: WEB,
+      help: 'Plain text shown on the login page.',
+      notYetActive: true,
+    },
     session_timeout_enabled: { type: 'bool', label: 'Enable management web interface session timeout', default: true, section: WEB },
     management_session_timeout: {
       type: 'int',
@@ -238,7 +281,15 @@ export const globalResource = defineResource({
     },
     // Reporting
     error_reporting_enabled: { type: 'bool', label: 'Enable incident reporting', default: false, section: REPORTING, notYetActive: true },
-    error_reporting_url: { type: 'text', label: 'Incident reporting URL', max: 255, format: 'url', default: 'https://acr.pexip.com', section: REPORTING, notYetActive: true },
+    error_reporting_url: {
+      type: 'text',
+      label: 'Incident reporting URL',
+      max: 255,
+      format: 'url',
+      default: 'https://acr.pexip.com',
+      section: REPORTING,
+      notYetActive: true,
+    },
     contact_email_address: { type: 'text', label: 'Contact email address', max: 100, format: 'email', section: REPORTING, notYetActive: true },
     enable_analytics: { type: 'bool', label: 'Automatically send deployment and usage statistics', default: false, section: REPORTING, notYetActive: true },
     // Cloud bursting
@@ -289,7 +340,8 @@ export const globalResource = defineResource({
   },
   refine: refineGlobal,
   listColumns: [],
-  intro: 'Changes reach the conferencing nodes within a second. Settings marked "Not acted on yet" are stored and served by the APIs, but OpenMeet does not use them yet.',
+  intro:
+    'Changes reach the conferencing nodes within a second. Settings marked "Not acted on yet" are stored and served by the APIs, but OpenMeet does not use them yet.',
 });
 
 // ───────────────────────── Shared node fields ─────────────────────────
@@ -321,7 +373,15 @@ const snmpFields = {
   },
   snmp_community: { type: 'text', label: 'SNMP community', max: 16, default: 'public', secret: true, section: 'SNMP', help: 'SNMPv2c only.' },
   snmp_username: { type: 'text', label: 'SNMPv3 username', max: 100, section: 'SNMP' },
-  snmp_privacy_password: { type: 'text', label: 'SNMPv3 privacy password', min: 8, max: 100, secret: true, section: 'SNMP', help: 'AES; DES is not supported.' },
+  snmp_privacy_password: {
+    type: 'text',
+    label: 'SNMPv3 privacy password',
+    min: 8,
+    max: 100,
+    secret: true,
+    section: 'SNMP',
+    help: 'AES; DES is not supported.',
+  },
   snmp_authentication_password: {
     type: 'text',
     label: 'SNMPv3 authentication password',
@@ -422,10 +482,28 @@ export const systemLocationResource = defineResource({
   fields: {
     name: { type: 'text', label: 'Name', max: 250, required: true },
     description: { type: 'text', label: 'Description', max: 250 },
-    dns_servers: { type: 'refList', label: 'DNS servers', resource: 'dns_server', help: 'Used by all Conferencing Nodes in this location; at least one is needed.', notYetActive: true },
-    ntp_servers: { type: 'refList', label: 'NTP servers', resource: 'ntp_server', help: 'Used by all Conferencing Nodes in this location; at least one is needed.', notYetActive: true },
+    dns_servers: {
+      type: 'refList',
+      label: 'DNS servers',
+      resource: 'dns_server',
+      help: 'Used by all Conferencing Nodes in this location; at least one is needed.',
+      notYetActive: true,
+    },
+    ntp_servers: {
+      type: 'refList',
+      label: 'NTP servers',
+      resource: 'ntp_server',
+      help: 'Used by all Conferencing Nodes in this location; at least one is needed.',
+      notYetActive: true,
+    },
     syslog_servers: { type: 'refList', label: 'Syslog servers', resource: 'syslog_server' },
-    h323_gatekeeper: { type: 'ref', label: 'H.323 gatekeeper', resource: 'h323_gatekeeper', help: 'For outbound H.323 calls when adding a participant to a conference.', notYetActive: true },
+    h323_gatekeeper: {
+      type: 'ref',
+      label: 'H.323 gatekeeper',
+      resource: 'h323_gatekeeper',
+      help: 'For outbound H.323 calls when adding a participant to a conference.',
+      notYetActive: true,
+    },
     snmp_network_management_system: {
       type: 'ref',
       label: 'SNMP NMS',
@@ -433,14 +511,50 @@ export const systemLocationResource = defineResource({
       help: 'Where Conferencing Nodes in this location send SNMP traps.',
       notYetActive: true,
     },
-    sip_proxy: { type: 'ref', label: 'SIP proxy', resource: 'sip_proxy', help: 'For outbound SIP calls when adding a participant to a conference.', notYetActive: true },
+    sip_proxy: {
+      type: 'ref',
+      label: 'SIP proxy',
+      resource: 'sip_proxy',
+      help: 'For outbound SIP calls when adding a participant to a conference.',
+      notYetActive: true,
+    },
     http_proxy: { type: 'ref', label: 'Web proxy', resource: 'http_proxy', help: 'For incident reporting and One-Touch Join requests.', notYetActive: true },
-    turn_server: { type: 'ref', label: 'TURN server', resource: 'turn_server', help: 'Offered to ICE clients (WebRTC, Skype for Business) outside the firewall.', notYetActive: true },
-    stun_server: { type: 'ref', label: 'STUN server', resource: 'stun_server', help: 'Used by the nodes to find the public address to signal to ICE clients.', notYetActive: true },
-    client_stun_servers: { type: 'refList', label: 'Client STUN servers', resource: 'stun_server', help: 'Given to WebRTC clients connecting to nodes in this location.' },
-    client_turn_servers: { type: 'refList', label: 'Client TURN servers', resource: 'turn_server', help: 'Given to WebRTC clients connecting to nodes in this location.' },
+    turn_server: {
+      type: 'ref',
+      label: 'TURN server',
+      resource: 'turn_server',
+      help: 'Offered to ICE clients (WebRTC, Skype for Business) outside the firewall.',
+      notYetActive: true,
+    },
+    stun_server: {
+      type: 'ref',
+      label: 'STUN server',
+      resource: 'stun_server',
+      help: 'Used by the nodes to find the public address to signal to ICE clients.',
+      notYetActive: true,
+    },
+    client_stun_servers: {
+      type: 'refList',
+      label: 'Client STUN servers',
+      resource: 'stun_server',
+      help: 'Given to WebRTC clients connecting to nodes in this location.',
+    },
+    client_turn_servers: {
+      type: 'refList',
+      label: 'Client TURN servers',
+      resource: 'turn_server',
+      help: 'Given to WebRTC clients connecting to nodes in this location.',
+    },
     use_relay_candidates_only: { type: 'bool', label: 'Use relay candidates only', default: false, help: 'WebRTC clients use TURN relay candidates only.' },
-    mtu: { type: 'int', label: 'MTU', min: 512, max: 1500, default: 1500, help: 'At most 1460 if any node in this location runs in Google Cloud Platform.', notYetActive: true },
+    mtu: {
+      type: 'int',
+      label: 'MTU',
+      min: 512,
+      max: 1500,
+      default: 1500,
+      help: 'At most 1460 if any node in this location runs in Google Cloud Platform.',
+      notYetActive: true,
+    },
     media_qos: { type: 'int', label: 'DSCP value for media', min: 0, max: 63, default: 0, notYetActive: true },
     signalling_qos: { type: 'int', label: 'DSCP value for signaling', min: 0, max: 63, default: 0, notYetActive: true },
     transcoding_location: {
@@ -551,7 +665,15 @@ export const workerVmResource = defineResource({
       section: 'Network',
     },
     domain: { type: 'text', label: 'Domain', max: 192, format: 'domain', section: 'Network', help: 'Hostname and Domain make the node’s DNS name.' },
-    address: { type: 'text', label: 'IPv4 address', max: 64, required: true, format: 'ip', section: 'Network', help: 'Cannot be changed: to move a node, recreate it.' },
+    address: {
+      type: 'text',
+      label: 'IPv4 address',
+      max: 64,
+      required: true,
+      format: 'ip',
+      section: 'Network',
+      help: 'Cannot be changed: to move a node, recreate it.',
+    },
     netmask: { type: 'text', label: 'Network mask', max: 64, format: 'netmask', section: 'Network' },
     gateway: { type: 'text', label: 'Gateway IPv4 address', max: 64, format: 'ip', section: 'Network' },
     secondary_address: {
@@ -564,7 +686,14 @@ export const workerVmResource = defineResource({
     },
     secondary_netmask: { type: 'text', label: 'Secondary interface network mask', max: 64, format: 'netmask', section: 'Network' },
     ipv6_address: { type: 'text', label: 'IPv6 address', max: 64, format: 'ipv6', section: 'Network' },
-    ipv6_gateway: { type: 'text', label: 'Gateway IPv6 address', max: 64, format: 'ipv6', section: 'Network', help: 'Blank: the node listens for IPv6 Router Advertisements.' },
+    ipv6_gateway: {
+      type: 'text',
+      label: 'Gateway IPv6 address',
+      max: 64,
+      format: 'ipv6',
+      section: 'Network',
+      help: 'Blank: the node listens for IPv6 Router Advertisements.',
+    },
     static_nat_address: {
       type: 'text',
       label: 'IPv4 static NAT address',

@@ -76,7 +76,11 @@ describe('resource definitions: structure', () => {
   it('every choice default is one of its choices', () => {
     for (const def of MINE)
       for (const [key, f] of Object.entries(def.fields)) {
-        if (f.type === 'choice' && f.default !== null) expect(f.choices.map(([v]) => v), `${def.name}.${key}`).toContain(f.default);
+        if (f.type === 'choice' && f.default !== null)
+          expect(
+            f.choices.map(([v]) => v),
+            `${def.name}.${key}`,
+          ).toContain(f.default);
         if (f.type === 'choice' && f.default === null) expect(f.nullable, `${def.name}.${key}`).toBe(true);
         if (f.type === 'list' && f.default && f.choices) for (const d of f.default) expect(f.choices.map(([v]) => v)).toContain(d);
       }
@@ -86,7 +90,14 @@ describe('resource definitions: structure', () => {
     for (const def of PLATFORM_RESOURCES) expect([def.menu, def.permission]).toEqual(['Platform', 'system']);
     for (const def of SYSTEM_RESOURCES) expect([def.menu, def.permission]).toEqual(['System', 'system']);
     for (const def of CALL_CONTROL_RESOURCES.filter((d) => d !== crr)) expect([def.menu, def.permission]).toEqual(['Call Control', 'system']);
-    expect([crr.menu, crr.route, crr.permission, crr.orderBy, crr.label, crr.plural]).toEqual(['Services', 'call-routing', 'gateway', 'priority', 'Call Routing Rule', 'Call Routing Rules']);
+    expect([crr.menu, crr.route, crr.permission, crr.orderBy, crr.label, crr.plural]).toEqual([
+      'Services',
+      'call-routing',
+      'gateway',
+      'priority',
+      'Call Routing Rule',
+      'Call Routing Rules',
+    ]);
     expect([systemLocationResource.store, systemLocationResource.route]).toEqual(['system_location', 'locations']);
     expect([workerVmResource.store, workerVmResource.route, workerVmResource.noCreate]).toEqual(['worker_vm', 'nodes', false]);
     expect([globalResource.singleton, globalResource.route, managementVmResource.singleton, managementVmResource.route]).toEqual([
@@ -156,7 +167,15 @@ describe('Global settings', () => {
       .filter(([, f]) => f.restartsNodes)
       .map(([k]) => k)
       .sort();
-    expect(restarting).toEqual(['enable_h323', 'enable_rtmp', 'enable_sip', 'media_ports_end', 'media_ports_start', 'signalling_ports_end', 'signalling_ports_start']);
+    expect(restarting).toEqual([
+      'enable_h323',
+      'enable_rtmp',
+      'enable_sip',
+      'media_ports_end',
+      'media_ports_start',
+      'signalling_ports_end',
+      'signalling_ports_start',
+    ]);
   });
 
   it('groups settings in the guide sections', () => {
@@ -215,9 +234,24 @@ describe('Global settings', () => {
   });
 
   it('port ranges: start before end, at least 100 media ports, no overlap', () => {
-    expectIssue(globalResource, { signalling_ports_start: 39_999, signalling_ports_end: 33_000 }, 'signalling_ports_end', 'The signaling port range end must be greater than its start.');
-    expectIssue(globalResource, { media_ports_start: 45_000, media_ports_end: 45_000 }, 'media_ports_end', 'The media port range end must be greater than its start.');
-    expectIssue(globalResource, { media_ports_start: 45_000, media_ports_end: 45_098 }, 'media_ports_end', 'The media port range must contain at least 100 ports.');
+    expectIssue(
+      globalResource,
+      { signalling_ports_start: 39_999, signalling_ports_end: 33_000 },
+      'signalling_ports_end',
+      'The signaling port range end must be greater than its start.',
+    );
+    expectIssue(
+      globalResource,
+      { media_ports_start: 45_000, media_ports_end: 45_000 },
+      'media_ports_end',
+      'The media port range end must be greater than its start.',
+    );
+    expectIssue(
+      globalResource,
+      { media_ports_start: 45_000, media_ports_end: 45_098 },
+      'media_ports_end',
+      'The media port range must contain at least 100 ports.',
+    );
     expectValid(globalResource, { media_ports_start: 45_000, media_ports_end: 45_099 });
     expectIssue(globalResource, { signalling_ports_end: 40_000 }, 'media_ports_start', 'The media port range must not overlap the signaling port range.');
     expectValid(globalResource, { signalling_ports_start: 10_000, signalling_ports_end: 19_999, media_ports_start: 20_000, media_ports_end: 49_999 });
@@ -234,7 +268,12 @@ describe('Global settings', () => {
     expectIssue(globalResource, { ocsp_state: 'OVERRIDE' }, 'ocsp_responder_url', 'An OCSP responder URL is required when OCSP state is Override.');
     expectValid(globalResource, { ocsp_state: 'OVERRIDE', ocsp_responder_url: 'http://ocsp.example.com/' });
     expectValid(globalResource, { ocsp_state: 'ON' });
-    expectIssue(globalResource, { error_reporting_enabled: true, error_reporting_url: '' }, 'error_reporting_url', 'An incident reporting URL is required when incident reporting is enabled.');
+    expectIssue(
+      globalResource,
+      { error_reporting_enabled: true, error_reporting_url: '' },
+      'error_reporting_url',
+      'An incident reporting URL is required when incident reporting is enabled.',
+    );
     expectValid(globalResource, { error_reporting_enabled: true });
   });
 });
@@ -340,8 +379,20 @@ describe('System location', () => {
     expectIssue(systemLocationResource, { name: 'L', bdpm_pin_checks_enabled: 'YES' }, 'bdpm_pin_checks_enabled', MSG.choice('YES'));
     expectIssue(systemLocationResource, { name: 'L', local_mssip_domain: 'not a domain' }, 'local_mssip_domain', MSG.domain);
     expectIssue(systemLocationResource, { name: 'L', sip_proxy: 0 }, 'sip_proxy', MSG.ref);
-    expectIssue(systemLocationResource, { name: 'L', overflow_location1: 3, overflow_location2: 3 }, 'overflow_location2', 'The secondary overflow location must differ from the primary overflow location.');
-    expectValid(systemLocationResource, { name: 'L', dns_servers: [1, 2], ntp_servers: [1], transcoding_location: 2, overflow_location1: 3, overflow_location2: 4 });
+    expectIssue(
+      systemLocationResource,
+      { name: 'L', overflow_location1: 3, overflow_location2: 3 },
+      'overflow_location2',
+      'The secondary overflow location must differ from the primary overflow location.',
+    );
+    expectValid(systemLocationResource, {
+      name: 'L',
+      dns_servers: [1, 2],
+      ntp_servers: [1],
+      transcoding_location: 2,
+      overflow_location1: 3,
+      overflow_location2: 4,
+    });
   });
 });
 
@@ -373,8 +424,21 @@ describe('Conferencing Node', () => {
 
   it('has the table columns and the guide uniqueness rules', () => {
     for (const k of ['name', 'hostname', 'address', 'node_type', 'maintenance_mode', 'system_location']) expect(workerVmResource.fields).toHaveProperty(k);
-    expect(workerVmResource.fields.node_type).toMatchObject({ default: 'CONFERENCING', choices: [['CONFERENCING', 'Transcoding Conferencing Node'], ['PROXYING', 'Proxying Edge Node']] });
-    expect(workerVmResource.unique?.map((u) => u.fields.join('+'))).toEqual(['name', 'address', 'hostname', 'hostname+domain', 'ipv6_address', 'alternative_fqdn']);
+    expect(workerVmResource.fields.node_type).toMatchObject({
+      default: 'CONFERENCING',
+      choices: [
+        ['CONFERENCING', 'Transcoding Conferencing Node'],
+        ['PROXYING', 'Proxying Edge Node'],
+      ],
+    });
+    expect(workerVmResource.unique?.map((u) => u.fields.join('+'))).toEqual([
+      'name',
+      'address',
+      'hostname',
+      'hostname+domain',
+      'ipv6_address',
+      'alternative_fqdn',
+    ]);
   });
 
   it('rejects the guide bad cases', () => {
@@ -463,12 +527,26 @@ describe('Call Control objects', () => {
     ])
       expect(v[k], k).toBe(false);
     expect(v.url).toBe('');
-    expectIssue(policyServerResource, { name: 'P', enable_service_lookup: true }, 'url', 'An external policy server URL is required when an external lookup is enabled.');
+    expectIssue(
+      policyServerResource,
+      { name: 'P', enable_service_lookup: true },
+      'url',
+      'An external policy server URL is required when an external lookup is enabled.',
+    );
     expectValid(policyServerResource, { name: 'P', enable_service_lookup: true, url: 'https://policy.example.com/path' });
     expectIssue(policyServerResource, { name: 'P', url: 'policy.example.com' }, 'url', MSG.url);
     expectIssue(policyServerResource, { name: 'P', enable_internal_service_policy: true }, 'internal_service_policy_template', MSG.required);
-    expectValid(policyServerResource, { name: 'P', enable_internal_media_location_policy: true, internal_media_location_policy_template: '{{ suggested_media_overflow_locations }}' });
-    expectIssue(policyServerResource, { name: 'P', internal_service_policy_template: 'x'.repeat(49_153) }, 'internal_service_policy_template', MSG.maxLength(49_152));
+    expectValid(policyServerResource, {
+      name: 'P',
+      enable_internal_media_location_policy: true,
+      internal_media_location_policy_template: '{{ suggested_media_overflow_locations }}',
+    });
+    expectIssue(
+      policyServerResource,
+      { name: 'P', internal_service_policy_template: 'x'.repeat(49_153) },
+      'internal_service_policy_template',
+      MSG.maxLength(49_152),
+    );
     expectValid(policyServerResource, { name: 'P', internal_service_policy_template: 'x'.repeat(49_152) });
   });
 });
@@ -538,11 +616,24 @@ describe('Call Routing Rule', () => {
     expectIssue(crr, { ...rule, max_callrate_in: 64 }, 'max_callrate_in', MSG.min(128));
     expectIssue(crr, { ...rule, max_callrate_out: 9000 }, 'max_callrate_out', MSG.max(8192));
     expectIssue(crr, { ...rule, external_participant_avatar_lookup: true }, 'external_participant_avatar_lookup', MSG.required);
-    expectValid(crr, { ...rule, call_type: 'auto', crypto_mode: 'on', max_pixels_per_second: 'fullhd', sip_proxy: 1, outgoing_location: 2, match_source_location: 3 });
+    expectValid(crr, {
+      ...rule,
+      call_type: 'auto',
+      crypto_mode: 'on',
+      max_pixels_per_second: 'fullhd',
+      sip_proxy: 1,
+      outgoing_location: 2,
+      match_source_location: 3,
+    });
   });
 
   it('applies to incoming gateway calls, outgoing calls from a conference, or both', () => {
-    expectIssue(crr, { ...rule, match_incoming_calls: false }, 'match_incoming_calls', 'Select Incoming gateway calls, Outgoing calls from a conference, or both.');
+    expectIssue(
+      crr,
+      { ...rule, match_incoming_calls: false },
+      'match_incoming_calls',
+      'Select Incoming gateway calls, Outgoing calls from a conference, or both.',
+    );
     expectValid(crr, { ...rule, match_incoming_calls: false, match_outgoing_calls: true });
     expectValid(crr, { ...rule, match_outgoing_calls: true });
   });
@@ -566,7 +657,12 @@ describe('System objects', () => {
 
   it('Web proxy: port 8080 by default', () => {
     expect(webProxyResource.name).toBe('http_proxy');
-    expect(create(webProxyResource, { name: 'Proxy', address: 'proxy.example.com' })).toMatchObject({ port: 8080, protocol: 'http', username: '', password: '' });
+    expect(create(webProxyResource, { name: 'Proxy', address: 'proxy.example.com' })).toMatchObject({
+      port: 8080,
+      protocol: 'http',
+      username: '',
+      password: '',
+    });
     expectIssue(webProxyResource, { name: 'Proxy', address: 'proxy.example.com', port: 70_000 }, 'port', MSG.max(65_535));
   });
 
@@ -605,7 +701,12 @@ describe('System objects', () => {
     expectIssue(staticRouteResource, { ...route, prefix: -1 }, 'prefix', MSG.min(0));
     expectIssue(staticRouteResource, { ...route, prefix: undefined }, 'prefix', MSG.required);
     expectIssue(staticRouteResource, { ...route, address: '10.0.0.0/8' }, 'address', MSG.ip);
-    expectIssue(staticRouteResource, { ...route, gateway: '2001:db8::1' }, 'gateway', 'The gateway must be an address of the same IP version as the destination network.');
+    expectIssue(
+      staticRouteResource,
+      { ...route, gateway: '2001:db8::1' },
+      'gateway',
+      'The gateway must be an address of the same IP version as the destination network.',
+    );
   });
 
   it('Event sink: URL required, TLS verification only for HTTPS', () => {
@@ -614,7 +715,12 @@ describe('System objects', () => {
     expectIssue(eventSinkResource, { name: 'Analytics' }, 'url', MSG.required);
     expectIssue(eventSinkResource, { ...sink, url: 'events.example.com' }, 'url', MSG.url);
     expectIssue(eventSinkResource, { ...sink, url: 'x'.repeat(501) }, 'url', MSG.maxLength(500));
-    expectIssue(eventSinkResource, { ...sink, url: 'http://events.example.com/', verify_tls_certificate: true }, 'verify_tls_certificate', 'TLS verification is only valid if the URL is HTTPS.');
+    expectIssue(
+      eventSinkResource,
+      { ...sink, url: 'http://events.example.com/', verify_tls_certificate: true },
+      'verify_tls_certificate',
+      'TLS verification is only valid if the URL is HTTPS.',
+    );
     expectValid(eventSinkResource, { ...sink, verify_tls_certificate: true });
     expectIssue(eventSinkResource, { ...sink, version: 0 }, 'version', MSG.min(1));
   });

@@ -46,8 +46,24 @@ const common = {
 } satisfies FieldSpecs;
 
 const media = {
-  max_callrate_in: { type: 'int', label: 'Maximum inbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options', notYetActive: true },
-  max_callrate_out: { type: 'int', label: 'Maximum outbound call bandwidth (kbps)', min: 128, max: 8192, default: null, section: 'Advanced options', notYetActive: true },
+  max_callrate_in: {
+    type: 'int',
+    label: 'Maximum inbound call bandwidth (kbps)',
+    min: 128,
+    max: 8192,
+    default: null,
+    section: 'Advanced options',
+    notYetActive: true,
+  },
+  max_callrate_out: {
+    type: 'int',
+    label: 'Maximum outbound call bandwidth (kbps)',
+    min: 128,
+    max: 8192,
+    default: null,
+    section: 'Advanced options',
+    notYetActive: true,
+  },
   call_type: { type: 'choice', label: 'Conference capabilities', choices: CALL_TYPES, default: 'video', section: 'Advanced options', notYetActive: true },
   max_pixels_per_second: {
     type: 'choice',
@@ -59,7 +75,16 @@ const media = {
     section: 'Advanced options',
     notYetActive: true,
   },
-  crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: null, nullable: true, nullLabel: 'Use global setting', section: 'Advanced options', notYetActive: true },
+  crypto_mode: {
+    type: 'choice',
+    label: 'Media encryption',
+    choices: CRYPTO_MODES,
+    default: null,
+    nullable: true,
+    nullLabel: 'Use global setting',
+    section: 'Advanced options',
+    notYetActive: true,
+  },
   tag: { type: 'text', label: 'Service tag', max: 250, section: 'Advanced options' },
 } satisfies FieldSpecs;
 

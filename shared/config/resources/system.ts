@@ -24,7 +24,7 @@ export const dnsServerResource = defineResource({
   },
   unique: [{ fields: ['address'], message: 'A DNS server with this address already exists.' }],
   listColumns: ['address', 'description'],
-  intro: 'At least one DNS server is required. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host\'s own DNS.',
+  intro: "At least one DNS server is required. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host's own DNS.",
 });
 
 export const ntpServerResource = defineResource({
@@ -50,7 +50,8 @@ export const ntpServerResource = defineResource({
   },
   unique: [{ fields: ['address'], message: 'An NTP server with this address already exists.' }],
   listColumns: ['address', 'description', 'key_id'],
-  intro: 'We recommend at least three NTP servers. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host\'s own clock.',
+  intro:
+    "We recommend at least three NTP servers. Assign them to system locations and to the Management Node. Not acted on yet: OpenMeet uses the host's own clock.",
 });
 
 export const webProxyResource = defineResource({
@@ -120,7 +121,12 @@ export const syslogServerResource = defineResource({
     },
     support_log: { type: 'bool', label: 'Support log', default: false, help: 'Support log and administrator log entries (facilities local2 and local0).' },
     audit_log: { type: 'bool', label: 'Audit log', default: false, help: 'The Linux audit log (facility local6).' },
-    web_log: { type: 'bool', label: 'Web server log', default: false, help: 'All HTTPS requests to the Management Node and Conferencing Nodes (facility local7).' },
+    web_log: {
+      type: 'bool',
+      label: 'Web server log',
+      default: false,
+      help: 'All HTTPS requests to the Management Node and Conferencing Nodes (facility local7).',
+    },
   },
   unique: [{ fields: ['address', 'port', 'transport'], message: 'A syslog server with this address, port and transport already exists.' }],
   listColumns: ['address', 'port', 'transport', 'support_log', 'audit_log', 'web_log'],
@@ -188,7 +194,7 @@ export const staticRouteResource = defineResource({
   unique: [{ fields: ['name'], message: 'A static route with this name already exists.' }],
   listColumns: ['name', 'address', 'prefix', 'gateway'],
   searchFields: ['name', 'address'],
-  intro: 'Not acted on yet: OpenMeet uses the host\'s own routes.',
+  intro: "Not acted on yet: OpenMeet uses the host's own routes.",
 });
 
 export const eventSinkResource = defineResource({

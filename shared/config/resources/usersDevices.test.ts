@@ -18,7 +18,13 @@ describe('device alias definition', () => {
   it('is registered under Users & Devices', () => {
     expect(findResource('device')).toBe(deviceResource);
     expect(findResourceByRoute('device-aliases')).toBe(deviceResource);
-    expect(deviceResource).toMatchObject({ label: 'Device alias', plural: 'Device aliases', menu: 'Users & Devices', permission: 'system', nameField: 'alias' });
+    expect(deviceResource).toMatchObject({
+      label: 'Device alias',
+      plural: 'Device aliases',
+      menu: 'Users & Devices',
+      permission: 'system',
+      nameField: 'alias',
+    });
     expect(deviceResource.unique?.[0]).toEqual({ fields: ['alias'], message: DEVICE_MESSAGES.unique });
   });
 
@@ -83,7 +89,10 @@ describe('user definition', () => {
   it('reports bad values at their paths', () => {
     expect(issues(create, {})).toEqual({ primary_email_address: [MSG.required] });
     expect(issues(create, { primary_email_address: 'alice' })).toEqual({ primary_email_address: [MSG.email] });
-    expect(issues(create, { primary_email_address: 'a@b.c', uuid: 'not-a-uuid', ms_exchange_guid: '123' })).toEqual({ uuid: [MSG.uuid], ms_exchange_guid: [MSG.uuid] });
+    expect(issues(create, { primary_email_address: 'a@b.c', uuid: 'not-a-uuid', ms_exchange_guid: '123' })).toEqual({
+      uuid: [MSG.uuid],
+      ms_exchange_guid: [MSG.uuid],
+    });
     expect(issues(create, { primary_email_address: 'a@b.c', avatar_url: 'ftp://x/y.jpg' })).toEqual({ avatar_url: [MSG.url] });
     expect(issues(create, { primary_email_address: 'a@b.c', title: 't'.repeat(129) })).toEqual({ title: [MSG.maxLength(128)] });
     expect(create.parse({ primary_email_address: 'a@b.c', uuid: '123e4567-e89b-42d3-a456-426614174000' }).uuid).toBe('123e4567-e89b-42d3-a456-426614174000');
@@ -95,7 +104,12 @@ describe('Automatically Dialed Participant definition', () => {
 
   it('is registered under Services and refers to conferences and locations', () => {
     expect(findResourceByRoute('automatic-participants')).toBe(automaticParticipantResource);
-    expect(automaticParticipantResource).toMatchObject({ menu: 'Services', permission: 'vmr', nameField: 'alias', plural: 'Automatically Dialed Participants' });
+    expect(automaticParticipantResource).toMatchObject({
+      menu: 'Services',
+      permission: 'vmr',
+      nameField: 'alias',
+      plural: 'Automatically Dialed Participants',
+    });
     expect(automaticParticipantResource.fields.conference).toMatchObject({ type: 'refList', resource: 'conference' });
     expect(automaticParticipantResource.fields.system_location).toMatchObject({ type: 'ref', resource: 'system_location', nullLabel: 'Automatic' });
   });
@@ -131,7 +145,12 @@ describe('Automatically Dialed Participant definition', () => {
   });
 
   it('accepts the guide example DTMF sequence and RTMP URLs', () => {
-    const v = create.parse({ alias: 'rtmp://live.example.com/app/key', protocol: 'rtmp', dtmf_sequence: '777#,,,1234#', presentation_url: 'rtmps://live.example.com/app/pres' });
+    const v = create.parse({
+      alias: 'rtmp://live.example.com/app/key',
+      protocol: 'rtmp',
+      dtmf_sequence: '777#,,,1234#',
+      presentation_url: 'rtmps://live.example.com/app/pres',
+    });
     expect(v).toMatchObject({ dtmf_sequence: '777#,,,1234#', protocol: 'rtmp' });
   });
 

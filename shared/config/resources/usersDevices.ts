@@ -53,7 +53,13 @@ export const deviceResource = defineResource({
       help: 'Case-sensitive. Applies to SIP, H.323 and Infinity Connect non-SSO registration. Blank: the device is not challenged.',
     },
     password: { type: 'text', label: 'Password', max: 100, secret: true },
-    sync_tag: { type: 'text', label: 'Device origin', max: 250, readOnly: true, help: 'The LDAP sync template that created this device alias; blank if created manually or via the API.' },
+    sync_tag: {
+      type: 'text',
+      label: 'Device origin',
+      max: 250,
+      readOnly: true,
+      help: 'The LDAP sync template that created this device alias; blank if created manually or via the API.',
+    },
     primary_owner_email_address: {
       type: 'text',
       label: "Owner's email address",
@@ -144,7 +150,13 @@ export const automaticParticipantResource = defineResource({
   permission: 'vmr',
   nameField: 'alias',
   fields: {
-    alias: { type: 'text', label: 'Participant alias', max: 250, required: true, help: 'The alias to dial when a conference starts. With Protocol SIP, a valid SIP alias.' },
+    alias: {
+      type: 'text',
+      label: 'Participant alias',
+      max: 250,
+      required: true,
+      help: 'The alias to dial when a conference starts. With Protocol SIP, a valid SIP alias.',
+    },
     remote_display_name: { type: 'text', label: 'Participant display name', max: 250, help: 'Blank: the alias is shown.' },
     description: { type: 'text', label: 'Description', max: 250 },
     routing: {
@@ -188,7 +200,13 @@ export const automaticParticipantResource = defineResource({
       default: 'keep_conference_alive_if_multiple',
       help: 'For streaming participants, No is recommended.',
     },
-    call_type: { type: 'choice', label: 'Call capability', choices: CALL_TYPES, default: 'video', help: 'Applies only when the call is routed manually; not to RTMP calls.' },
+    call_type: {
+      type: 'choice',
+      label: 'Call capability',
+      choices: CALL_TYPES,
+      default: 'video',
+      help: 'Applies only when the call is routed manually; not to RTMP calls.',
+    },
     presentation_url: {
       type: 'text',
       label: 'Dual stream (presentation) URL',

@@ -13,7 +13,11 @@ export function AdminLogPage() {
   const [search, setSearch] = useState('');
   const [offset, setOffset] = useState(0);
   const debounced = useDebounced(search, () => setOffset(0));
-  const log = useQuery({ ...trpc.adminLog.list.queryOptions({ search: debounced || undefined, offset, limit: PAGE }), placeholderData: keepPreviousData, refetchInterval: 10_000 });
+  const log = useQuery({
+    ...trpc.adminLog.list.queryOptions({ search: debounced || undefined, offset, limit: PAGE }),
+    placeholderData: keepPreviousData,
+    refetchInterval: 10_000,
+  });
   const total = log.data?.total ?? 0;
   return (
     <section>

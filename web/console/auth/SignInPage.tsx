@@ -11,7 +11,10 @@ export function SignInPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const { register, handleSubmit, formState, setError } = useForm<LoginInput>({ resolver: zodResolver(loginSchema), defaultValues: { username: '', password: '' } });
+  const { register, handleSubmit, formState, setError } = useForm<LoginInput>({
+    resolver: zodResolver(loginSchema),
+    defaultValues: { username: '', password: '' },
+  });
   // A refused sign-in (wrong password, throttled, no web access) has no field: it is the form's root error.
   const onError = useServerErrors(setError);
   const login = useMutation(

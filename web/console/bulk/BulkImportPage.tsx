@@ -26,8 +26,8 @@ export function BulkImportPage() {
         <h1>Bulk import/export</h1>
       </div>
       <p className="meta">
-        Each kind needs its own CSV file. A header row is optional; export a kind to get an example file in the right format. A file is imported whole
-        or not at all: rows naming an existing object overwrite it. Large files are checked, then saved, while the rest of the console stays usable.
+        Each kind needs its own CSV file. A header row is optional; export a kind to get an example file in the right format. A file is imported whole or not at
+        all: rows naming an existing object overwrite it. Large files are checked, then saved, while the rest of the console stays usable.
       </p>
       {KINDS.map((k) => (
         <KindPanel key={k.kind} {...k} />
@@ -152,7 +152,12 @@ function ImportForm({ kind, title }: { kind: CsvKind; title: string }) {
 function ImportProgressBar({ title, job }: { title: string; job: ImportJob | undefined }) {
   const total = job?.total ?? 0;
   const done = (job?.validated ?? 0) + (job?.written ?? 0);
-  const text = !job || job.stage === 'reading' ? 'Reading the file…' : job.stage === 'validating' ? `Checking rows: ${count(job.validated)} of ${count(total)}` : `Saving: ${count(job.written)} of ${count(total)}`;
+  const text =
+    !job || job.stage === 'reading'
+      ? 'Reading the file…'
+      : job.stage === 'validating'
+        ? `Checking rows: ${count(job.validated)} of ${count(total)}`
+        : `Saving: ${count(job.written)} of ${count(total)}`;
   return (
     <div className="import-progress">
       <progress aria-label={`Importing ${title}`} max={Math.max(1, total * 2)} value={done} />

@@ -25,13 +25,28 @@ function emptyValues(def: ResourceDef): Values {
 function formValues(def: ResourceDef, record: Values): Values {
   const v: Values = {};
   for (const [k, f] of Object.entries(def.fields)) if (!f.readOnly) v[k] = record[k] ?? fieldDefault(f);
-  if (def.hasAliases) v.aliases = ((record.aliases as { alias: string; description: string }[]) ?? []).map(({ alias, description }) => ({ alias, description }));
+  if (def.hasAliases)
+    v.aliases = ((record.aliases as { alias: string; description: string }[]) ?? []).map(({ alias, description }) => ({ alias, description }));
   return v;
 }
 
 const toNullableNumber = (x: unknown) => (x === '' || x === null || x === undefined ? null : Number(x));
 
-function Input({ name, f, register, control, options, disabled }: { name: string; f: FieldSpec; register: UseFormRegister<Values>; control: Control<Values>; options: Record<string, { id: number; name: string }[]>; disabled: boolean }) {
+function Input({
+  name,
+  f,
+  register,
+  control,
+  options,
+  disabled,
+}: {
+  name: string;
+  f: FieldSpec;
+  register: UseFormRegister<Values>;
+  control: Control<Values>;
+  options: Record<string, { id: number; name: string }[]>;
+  disabled: boolean;
+}) {
   switch (f.type) {
     case 'text':
       if (f.multiline) return <textarea id={name} rows={4} disabled={disabled} {...register(name)} />;
@@ -57,7 +72,13 @@ function Input({ name, f, register, control, options, disabled }: { name: string
           control={control}
           name={name}
           render={({ field }) => (
-            <select id={name} disabled={disabled} value={field.value == null ? '' : String(field.value)} onChange={(e) => field.onChange(toNullableNumber(e.target.value))} onBlur={field.onBlur}>
+            <select
+              id={name}
+              disabled={disabled}
+              value={field.value == null ? '' : String(field.value)}
+              onChange={(e) => field.onChange(toNullableNumber(e.target.value))}
+              onBlur={field.onBlur}
+            >
               {!f.required && <option value="">{f.nullLabel ?? '—'}</option>}
               {f.required && field.value == null && <option value="">Select…</option>}
               {(options[f.resource] ?? []).map((o) => (
@@ -119,7 +140,14 @@ function Input({ name, f, register, control, options, disabled }: { name: string
                 rows={3}
                 disabled={disabled}
                 value={((field.value as string[]) ?? []).join('\n')}
-                onChange={(e) => field.onChange(e.target.value.split('\n').map((s) => s.trim()).filter(Boolean))}
+                onChange={(e) =>
+                  field.onChange(
+                    e.target.value
+                      .split('\n')
+                      .map((s) => s.trim())
+                      .filter(Boolean),
+                  )
+                }
                 onBlur={field.onBlur}
               />
             )
@@ -136,7 +164,10 @@ function Input({ name, f, register, control, options, disabled }: { name: string
  */
 function keepingBlankSecrets(def: ResourceDef, base: Resolver<Values>, editing: boolean): Resolver<Values> {
   if (!editing) return base;
-  const blank = (v: Values) => Object.entries(def.fields).filter(([k, f]) => isWriteOnly(f) && (v[k] === '' || v[k] === undefined)).map(([k]) => k);
+  const blank = (v: Values) =>
+    Object.entries(def.fields)
+      .filter(([k, f]) => isWriteOnly(f) && (v[k] === '' || v[k] === undefined))
+      .map(([k]) => k);
   return async (values, context, options) => {
     const keep = blank(values);
     const standIn = { ...values };
@@ -209,7 +240,9 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
   if (editing && existing.error) return <p role="alert">{errorMessage(existing.error)}</p>;
   if (!editing && me && !canModify) return <AccessDenied />;
 
-  const errs = formState.errors as Record<string, { message?: string } | undefined> & { aliases?: { alias?: { message?: string }; description?: { message?: string } }[] & { message?: string } };
+  const errs = formState.errors as Record<string, { message?: string } | undefined> & {
+    aliases?: { alias?: { message?: string }; description?: { message?: string } }[] & { message?: string };
+  };
   const sections = new Map<string, [string, FieldSpec][]>();
   for (const [k, f] of Object.entries(def.fields)) {
     if (f.readOnly) continue;
@@ -280,7 +313,12 @@ export function ResourceFormPage({ def }: { def: ResourceDef }) {
             </fieldset>
           ))}
         {saved && <p className="meta">Saved.</p>}
-        <FormFooter rootError={errs.root?.message} canSave={canModify} pending={create.isPending || update.isPending} backTo={def.singleton ? undefined : `/${def.route}`} />
+        <FormFooter
+          rootError={errs.root?.message}
+          canSave={canModify}
+          pending={create.isPending || update.isPending}
+          backTo={def.singleton ? undefined : `/${def.route}`}
+        />
       </form>
     </section>
   );

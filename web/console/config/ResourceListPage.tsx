@@ -48,7 +48,9 @@ export function ResourceListPage({ def }: { def: ResourceDef }) {
     placeholderData: keepPreviousData,
   });
   // Names of referenced objects shown in the list's columns.
-  const refColumns = def.listColumns.map((c) => def.fields[c]).filter((f): f is Extract<FieldSpec, { type: 'ref' | 'refList' }> => f?.type === 'ref' || f?.type === 'refList');
+  const refColumns = def.listColumns
+    .map((c) => def.fields[c])
+    .filter((f): f is Extract<FieldSpec, { type: 'ref' | 'refList' }> => f?.type === 'ref' || f?.type === 'refList');
   const refTargets = [...new Set(refColumns.map((f) => f.resource))];
   const refQueries = useQueries({ queries: refTargets.map((target) => trpc.config.options.queryOptions({ resource: target })) });
   const names: Record<string, Record<number, string>> = {};
@@ -99,7 +101,11 @@ export function ResourceListPage({ def }: { def: ResourceDef }) {
             <tr key={o.id}>
               {def.listColumns.map((c, i) => (
                 <td key={c}>
-                  {(def.listColumns.includes(nameKey) ? c === nameKey : i === 0) ? <Link to={`/${def.route}/${o.id}`}>{cellText(def.fields[c], o[c], names) || '(unnamed)'}</Link> : cellText(def.fields[c], o[c], names)}
+                  {(def.listColumns.includes(nameKey) ? c === nameKey : i === 0) ? (
+                    <Link to={`/${def.route}/${o.id}`}>{cellText(def.fields[c], o[c], names) || '(unnamed)'}</Link>
+                  ) : (
+                    cellText(def.fields[c], o[c], names)
+                  )}
                 </td>
               ))}
               {canAdd && (

@@ -4,7 +4,21 @@ import type { ReactNode } from 'react';
  * A labelled form field with its error right beside it. The `<label>` holds only the label text
  * (so the input's accessible name is exactly the field name); `id` must be the input's id.
  */
-export function Field({ id, label, error, children, hint, notYetActive }: { id: string; label: string; error?: string; children: ReactNode; hint?: string; notYetActive?: boolean }) {
+export function Field({
+  id,
+  label,
+  error,
+  children,
+  hint,
+  notYetActive,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  children: ReactNode;
+  hint?: string;
+  notYetActive?: boolean;
+}) {
   return (
     <div className={error ? 'field has-error' : 'field'}>
       <label htmlFor={id}>{label}</label>

@@ -9,16 +9,19 @@ import { errorMessage, serverFieldErrors } from '../trpc.js';
  * by default names are the same, which is the rule: forms use the API's field names.
  */
 export function useServerErrors<T extends FieldValues>(setError: UseFormSetError<T>, fieldOf: (serverField: string) => string = (f) => f) {
-  return useCallback((err: unknown): void => {
-    const fields = serverFieldErrors(err);
-    const names = Object.keys(fields);
-    if (names.length === 0) {
-      setError('root', { message: errorMessage(err) });
-      return;
-    }
-    for (const name of names) {
-      const target = name === '__all__' ? 'root' : fieldOf(name);
-      setError(target as FieldPath<T> | 'root', { message: fields[name]!.join(' ') });
-    }
-  }, [setError, fieldOf]);
+  return useCallback(
+    (err: unknown): void => {
+      const fields = serverFieldErrors(err);
+      const names = Object.keys(fields);
+      if (names.length === 0) {
+        setError('root', { message: errorMessage(err) });
+        return;
+      }
+      for (const name of names) {
+        const target = name === '__all__' ? 'root' : fieldOf(name);
+        setError(target as FieldPath<T> | 'root', { message: fields[name]!.join(' ') });
+      }
+    },
+    [setError, fieldOf],
+  );
 }

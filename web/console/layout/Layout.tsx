@@ -29,7 +29,16 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
     { to: '/login-history', label: 'Login history' },
   ],
 };
-const MENUS: (Menu | 'Status' | 'History & logs')[] = ['Services', 'Call Control', 'Users & Devices', 'Platform', 'System', 'Utilities', 'Status', 'History & logs'];
+const MENUS: (Menu | 'Status' | 'History & logs')[] = [
+  'Services',
+  'Call Control',
+  'Users & Devices',
+  'Platform',
+  'System',
+  'Utilities',
+  'Status',
+  'History & logs',
+];
 
 /** Signed-in frame: navigation by the guide's menus (every item stays visible, as the guide says); visitors go to /login. */
 export function Layout() {

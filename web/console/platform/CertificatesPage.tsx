@@ -3,7 +3,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ChangeEvent } from 'react';
 import { Controller, useForm, type Control, type FieldPath, type FieldValues } from 'react-hook-form';
 import { z } from 'zod';
-import { caCertificateCreateSchema, tlsCertificateCreateSchema, tlsCertificateGenerateSchema, tlsCertificatePatchSchema } from '../../../shared/certificate/certificate.schema.js';
+import {
+  caCertificateCreateSchema,
+  tlsCertificateCreateSchema,
+  tlsCertificateGenerateSchema,
+  tlsCertificatePatchSchema,
+} from '../../../shared/certificate/certificate.schema.js';
 import { Field } from '../forms/Field.js';
 import { CheckboxSet, FormFooter } from '../forms/FormParts.js';
 import { useServerErrors } from '../forms/useServerErrors.js';
@@ -26,7 +31,17 @@ function ExpiryBadge({ expiry, status }: { expiry: 'ok' | 'expiring' | 'expired'
 }
 
 /** A PEM textarea with a file picker that loads the file's text into it (.crt, .pem, .key). */
-function PemInput<T extends FieldValues>({ id, name, control, accept = '.crt,.pem,.cer,.key,.txt' }: { id: string; name: FieldPath<T>; control: Control<T>; accept?: string }) {
+function PemInput<T extends FieldValues>({
+  id,
+  name,
+  control,
+  accept = '.crt,.pem,.cer,.key,.txt',
+}: {
+  id: string;
+  name: FieldPath<T>;
+  control: Control<T>;
+  accept?: string;
+}) {
   return (
     <Controller
       control={control}
@@ -88,7 +103,12 @@ function TlsUploadForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
   return (
     <form className="card form" noValidate onSubmit={handleSubmit((v) => create.mutate(v))}>
       <h2>Add TLS certificate</h2>
-      <Field id="tls-certificate" label="TLS certificate" error={e.certificate?.message} hint="PEM: the certificate from the Certificate Authority (.CRT or .PEM), not the CSR; intermediates may follow it.">
+      <Field
+        id="tls-certificate"
+        label="TLS certificate"
+        error={e.certificate?.message}
+        hint="PEM: the certificate from the Certificate Authority (.CRT or .PEM), not the CSR; intermediates may follow it."
+      >
         <PemInput id="tls-certificate" name="certificate" control={control} />
       </Field>
       <Field id="tls-private-key" label="Private key" error={e.private_key?.message} hint="PEM: RSA or ECDSA.">
@@ -108,7 +128,15 @@ function TlsUploadForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
 
 /** Generate: the shared schema, with the subject alternative names typed as one comma-separated line. */
 const generateForm = tlsCertificateGenerateSchema.extend({
-  subject_alt_names: z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean)).pipe(tlsCertificateGenerateSchema.shape.subject_alt_names.unwrap()),
+  subject_alt_names: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(tlsCertificateGenerateSchema.shape.subject_alt_names.unwrap()),
   // An empty number input reads as NaN.
   days: z.number({ error: 'Enter a whole number.' }).pipe(tlsCertificateGenerateSchema.shape.days.unwrap()),
 });
@@ -118,7 +146,10 @@ const EMPTY_GENERATE: GenerateForm = { common_name: '', subject_alt_names: '', d
 
 function GenerateForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
   const trpc = useTRPC();
-  const { register, handleSubmit, formState, setError, reset } = useForm<GenerateForm, unknown, GenerateValues>({ resolver: zodResolver(generateForm), defaultValues: EMPTY_GENERATE });
+  const { register, handleSubmit, formState, setError, reset } = useForm<GenerateForm, unknown, GenerateValues>({
+    resolver: zodResolver(generateForm),
+    defaultValues: EMPTY_GENERATE,
+  });
   const onError = useServerErrors(setError, nodesField);
   const generate = useMutation(trpc.certificate.tls.generate.mutationOptions({ onSuccess: async () => (reset(EMPTY_GENERATE), await onSaved()), onError }));
   const e = formState.errors;
@@ -226,7 +257,11 @@ export function TlsCertificatesPage() {
                 <ExpiryBadge expiry={c.expiry} status={c.status} />
               </td>
               <td>
-                <button type="button" className="danger" onClick={() => window.confirm(`Delete the TLS certificate "${c.subject_name}"?`) && remove.mutate({ id: c.id })}>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => window.confirm(`Delete the TLS certificate "${c.subject_name}"?`) && remove.mutate({ id: c.id })}
+                >
                   Delete
                 </button>
               </td>
@@ -252,7 +287,10 @@ type CaValues = z.output<typeof caCertificateCreateSchema>;
 function CaImportForm({ onSaved }: { onSaved: () => Promise<unknown> }) {
   const trpc = useTRPC();
   const [done, setDone] = useState('');
-  const { handleSubmit, formState, setError, reset, control } = useForm<CaForm, unknown, CaValues>({ resolver: zodResolver(caCertificateCreateSchema), defaultValues: { certificate: '' } });
+  const { handleSubmit, formState, setError, reset, control } = useForm<CaForm, unknown, CaValues>({
+    resolver: zodResolver(caCertificateCreateSchema),
+    defaultValues: { certificate: '' },
+  });
   const onError = useServerErrors(setError);
   const create = useMutation(
     trpc.certificate.ca.create.mutationOptions({
@@ -288,7 +326,10 @@ export function CaCertificatesPage() {
   return (
     <section>
       <h1>Trusted CA certificates</h1>
-      <p className="hint">Used in addition to the built-in list of trusted CA certificates. Upload intermediate CA certificates here so the chain of trust is presented to SIP TLS clients.</p>
+      <p className="hint">
+        Used in addition to the built-in list of trusted CA certificates. Upload intermediate CA certificates here so the chain of trust is presented to SIP TLS
+        clients.
+      </p>
       {list.error && <p role="alert">{errorMessage(list.error)}</p>}
       {remove.error && <p role="alert">{errorMessage(remove.error)}</p>}
       <table>
@@ -311,7 +352,11 @@ export function CaCertificatesPage() {
                 <ExpiryBadge expiry={c.expiry} status={c.expiry === 'ok' ? 'Good' : c.status} />
               </td>
               <td>
-                <button type="button" className="danger" onClick={() => window.confirm(`Delete the trusted CA certificate "${c.subject_name}"?`) && remove.mutate({ id: c.id })}>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => window.confirm(`Delete the trusted CA certificate "${c.subject_name}"?`) && remove.mutate({ id: c.id })}
+                >
                   Delete
                 </button>
               </td>

@@ -26,8 +26,8 @@ function EnrollmentDownloads({ node, onClose }: { node: { id: number; name: stri
     <section className="panel" aria-label={`Deploy ${node.name}`}>
       <h2>Deploy {node.name}</h2>
       <p>
-        Run the deployment bundle&apos;s <code>start.sh</code> (or <code>install.sh</code> as root, for a systemd service) on the node&apos;s machine; it enrolls
-        with a one-time token and shows here as Live. Each download carries a new token, valid for 24 hours; earlier ones stop working.
+        Run the deployment bundle&apos;s <code>start.sh</code> (or <code>install.sh</code> as root, for a systemd service) on the node&apos;s machine; it
+        enrolls with a one-time token and shows here as Live. Each download carries a new token, valid for 24 hours; earlier ones stop working.
       </p>
       <label>
         Management server address, as the node reaches it
@@ -53,7 +53,18 @@ function EnrollmentDownloads({ node, onClose }: { node: { id: number; name: stri
 }
 
 interface NodeRowProps {
-  node: { id: number; name: string; hostname: string; address: string; system_location: { id: number }; live: boolean; last_contacted: string | null; enrollment: string; version: string; maintenance_mode?: boolean };
+  node: {
+    id: number;
+    name: string;
+    hostname: string;
+    address: string;
+    system_location: { id: number };
+    live: boolean;
+    last_contacted: string | null;
+    enrollment: string;
+    version: string;
+    maintenance_mode?: boolean;
+  };
   locations: { id: number; name: string }[];
   onMove: (locationId: number) => void;
   onDeploy: () => void;
@@ -99,7 +110,8 @@ function NodeRow({ node: n, locations, onMove, onDeploy, onRevoke, revoking }: N
             className="danger"
             disabled={revoking}
             onClick={() => {
-              if (window.confirm(`Revoke ${n.name}'s credential? It is refused from now on and stops serving; a new deployment download enrolls it again.`)) onRevoke();
+              if (window.confirm(`Revoke ${n.name}'s credential? It is refused from now on and stops serving; a new deployment download enrolls it again.`))
+                onRevoke();
             }}
           >
             Revoke

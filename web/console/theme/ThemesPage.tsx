@@ -79,7 +79,11 @@ function ThemeFormCard({ editing, onDone }: { editing: Theme | null; onDone: () 
         id="theme-package"
         label="Theme"
         error={e.package?.message}
-        hint={editing === null ? 'A ZIP file of the files and settings that replace the Base theme’s.' : 'Optional: a new ZIP file replaces all of this theme’s files.'}
+        hint={
+          editing === null
+            ? 'A ZIP file of the files and settings that replace the Base theme’s.'
+            : 'Optional: a new ZIP file replaces all of this theme’s files.'
+        }
       >
         <input id="theme-package" type="file" accept=".zip,application/zip" {...register('package')} />
       </Field>

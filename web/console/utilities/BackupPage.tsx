@@ -3,7 +3,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
 import { z } from 'zod';
-import { automaticBackupSchema, BACKUP_MESSAGES, backupCreateSchema, backupRestoreSchema, type BackupFile, type BackupSummary } from '../../../shared/backup/backup.schema.js';
+import {
+  automaticBackupSchema,
+  BACKUP_MESSAGES,
+  backupCreateSchema,
+  backupRestoreSchema,
+  type BackupFile,
+  type BackupSummary,
+} from '../../../shared/backup/backup.schema.js';
 import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
 import { useServerErrors } from '../forms/useServerErrors.js';
@@ -26,7 +33,10 @@ type CreateForm = z.input<typeof createForm>;
 function CreateBackupForm({ onCreated }: { onCreated: () => Promise<unknown> }) {
   const trpc = useTRPC();
   const [created, setCreated] = useState('');
-  const { register, handleSubmit, formState, setError, reset } = useForm<CreateForm>({ resolver: zodResolver(createForm), defaultValues: { passphrase: '', passphrase_confirm: '' } });
+  const { register, handleSubmit, formState, setError, reset } = useForm<CreateForm>({
+    resolver: zodResolver(createForm),
+    defaultValues: { passphrase: '', passphrase_confirm: '' },
+  });
   const onError = useServerErrors(setError);
   const create = useMutation(
     trpc.backup.create.mutationOptions({
@@ -68,7 +78,10 @@ function RestoreBackupForm() {
   const qc = useQueryClient();
   const [pending, setPending] = useState<Pending | null>(null);
   const [restored, setRestored] = useState('');
-  const { register, handleSubmit, formState, setError, reset } = useForm<RestoreForm>({ resolver: zodResolver(restoreForm), defaultValues: { passphrase: '' } });
+  const { register, handleSubmit, formState, setError, reset } = useForm<RestoreForm>({
+    resolver: zodResolver(restoreForm),
+    defaultValues: { passphrase: '' },
+  });
   const onError = useServerErrors(setError);
   const inspect = useMutation(trpc.backup.inspect.mutationOptions({ onSuccess: (summary, input) => setPending({ ...input, summary }), onError }));
   const restore = useMutation(
@@ -103,7 +116,12 @@ function RestoreBackupForm() {
       </Field>
       {restored && <p role="status">{restored}</p>}
       {pending ? (
-        <ConfirmRestore pending={pending} busy={restore.isPending} onRestore={() => restore.mutate({ archive: pending.archive, passphrase: pending.passphrase })} onCancel={() => setPending(null)} />
+        <ConfirmRestore
+          pending={pending}
+          busy={restore.isPending}
+          onRestore={() => restore.mutate({ archive: pending.archive, passphrase: pending.passphrase })}
+          onCancel={() => setPending(null)}
+        />
       ) : (
         <FormFooter rootError={e.root?.message} canSave pending={inspect.isPending} saveLabel="Restore backup" />
       )}
@@ -120,8 +138,8 @@ function ConfirmRestore({ pending, busy, onRestore, onCancel }: { pending: Pendi
         Backup date: <strong>{new Date(pending.summary.created_at).toLocaleString()}</strong> (version {pending.summary.version})
       </p>
       <p>
-        It holds {c.conference ?? 0} services, {c.system_location ?? 0} system locations, {c.conferencing_node ?? 0} conferencing nodes and {c.admin_user ?? 0} administrator
-        accounts. The current configuration will be replaced.
+        It holds {c.conference ?? 0} services, {c.system_location ?? 0} system locations, {c.conferencing_node ?? 0} conferencing nodes and {c.admin_user ?? 0}{' '}
+        administrator accounts. The current configuration will be replaced.
       </p>
       {busy && (
         // The server replaces the configuration in one transaction: how far it is cannot be told, only that it runs.
@@ -190,7 +208,12 @@ function AutomaticBackupsForm({ onSaved }: { onSaved: () => Promise<unknown> }) 
       </Field>
       {enabled && (
         <>
-          <Field id="auto-passphrase" label="Backup passphrase" error={e.passphrase?.message} hint={scheduled ? 'A passphrase is set; enter a new one to change it.' : undefined}>
+          <Field
+            id="auto-passphrase"
+            label="Backup passphrase"
+            error={e.passphrase?.message}
+            hint={scheduled ? 'A passphrase is set; enter a new one to change it.' : undefined}
+          >
             <input id="auto-passphrase" type="password" autoComplete="new-password" {...register('passphrase')} />
           </Field>
           <Field id="auto-passphrase-confirm" label="Re-enter passphrase" error={e.passphrase_confirm?.message}>
@@ -210,7 +233,9 @@ function BackupFiles() {
   const list = useQuery(trpc.backup.list.queryOptions());
   const [listError, setListError] = useState('');
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.backup.pathKey() });
-  const download = useMutation(trpc.backup.download.mutationOptions({ onSuccess: (r) => saveFile(r.fileName, r.base64), onError: (err) => setListError(errorMessage(err)) }));
+  const download = useMutation(
+    trpc.backup.download.mutationOptions({ onSuccess: (r) => saveFile(r.fileName, r.base64), onError: (err) => setListError(errorMessage(err)) }),
+  );
   const remove = useMutation(trpc.backup.delete.mutationOptions({ onSuccess: refresh, onError: (err) => setListError(errorMessage(err)) }));
   const row = (b: BackupFile) => (
     <tr key={b.id} data-testid="backup-file">

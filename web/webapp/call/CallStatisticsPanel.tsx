@@ -58,7 +58,11 @@ export function CallStatisticsPanel({ api, selfUuid }: { api: ClientApi; selfUui
           </p>
           <ol className="quality-windows" aria-label="Call quality, last 20-second windows">
             {stats.quality_windows.map((w) => (
-              <li key={w.end} className={`q${w.quality.slice(0, 1)}`} title={`${new Date(w.end).toLocaleTimeString()}: ${QUALITY_LABEL[w.quality]}, ${w.packet_loss} % lost, ${w.jitter} ms jitter`} />
+              <li
+                key={w.end}
+                className={`q${w.quality.slice(0, 1)}`}
+                title={`${new Date(w.end).toLocaleTimeString()}: ${QUALITY_LABEL[w.quality]}, ${w.packet_loss} % lost, ${w.jitter} ms jitter`}
+              />
             ))}
           </ol>
           <table>

@@ -36,7 +36,22 @@ interface Props {
  * large with the people beside it; the self view small and mirrored; every remote microphone
  * played. The layout's last-N and tile sizes go to the node as consumer preferences.
  */
-export function MediaStage({ media, view, roster, selfUuid, selfName, layout, testCall, hostsOnly, hostsFirst, spotlight, muted, presentationDenied, emptyMessage, children }: Props) {
+export function MediaStage({
+  media,
+  view,
+  roster,
+  selfUuid,
+  selfName,
+  layout,
+  testCall,
+  hostsOnly,
+  hostsFirst,
+  spotlight,
+  muted,
+  presentationDenied,
+  emptyMessage,
+  children,
+}: Props) {
   const narrow = useMediaQuery('(max-width: 640px)');
   const byParticipant = useMemo(() => mediaByParticipant(view.tracks), [view.tracks]);
   // The tile shows the overlay text a Host set (Pexip's overlay_text), else the display name.
@@ -57,7 +72,17 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
   const hosts = useMemo(() => (hostsFirst ? new Set(roster.filter((p) => p.role === 'chair').map((p) => p.uuid)) : undefined), [hostsFirst, roster]);
   const spotKey = (spotlight ?? []).join(',');
   const result = useMemo(
-    () => computeLayout({ layout, selfUuid: viewer, participants, stage: view.stage, recent: view.recent, presentation: presenting, hostsFirst: hosts, spotlight: spotKey ? spotKey.split(',') : [] }),
+    () =>
+      computeLayout({
+        layout,
+        selfUuid: viewer,
+        participants,
+        stage: view.stage,
+        recent: view.recent,
+        presentation: presenting,
+        hostsFirst: hosts,
+        spotlight: spotKey ? spotKey.split(',') : [],
+      }),
     [layout, viewer, participants, view.stage, view.recent, presenting, hosts, spotKey],
   );
 
@@ -143,9 +168,7 @@ export function MediaStage({ media, view, roster, selfUuid, selfName, layout, te
           </p>
         )}
       </div>
-      {!testCall && (
-        <SelfView stream={media} name={selfName} cameraOff={view.local.cameraOff} active={selfActive} speaking={selfSpeaking} />
-      )}
+      {!testCall && <SelfView stream={media} name={selfName} cameraOff={view.local.cameraOff} active={selfActive} speaking={selfSpeaking} />}
       <RemoteAudio tracks={view.tracks} />
       {children}
     </div>
@@ -194,14 +217,29 @@ function Tile(props: {
 function MicOffIcon() {
   return (
     <svg className="muted-icon" role="img" aria-label="Microphone muted" viewBox="0 0 24 24" width="14" height="14">
-      <path fill="currentColor" d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2Z" />
+      <path
+        fill="currentColor"
+        d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2Z"
+      />
       <path stroke="#ff6b6b" strokeWidth="2.4" strokeLinecap="round" d="M4 4l16 16" />
     </svg>
   );
 }
 
 /** The local camera, small and mirrored; initials while the camera is off. */
-function SelfView({ stream, name, cameraOff, active, speaking }: { stream: MediaSession; name: string; cameraOff: boolean; active: boolean; speaking: boolean }) {
+function SelfView({
+  stream,
+  name,
+  cameraOff,
+  active,
+  speaking,
+}: {
+  stream: MediaSession;
+  name: string;
+  cameraOff: boolean;
+  active: boolean;
+  speaking: boolean;
+}) {
   const local = stream.localStream;
   const track = local.getVideoTracks()[0];
   return (

@@ -1,7 +1,15 @@
 import { parseLayout, type LayoutKind } from '../media/layout.js';
 import { MediaSession } from '../media/MediaSession.js';
 import { conferenceStatus, disconnectEvent, participantDeleteEvent, referEvent } from '../../../shared/client-api/conference.js';
-import { ClientApi, clientParticipant, type ChatMessage, type ClientParticipant, type ConferenceStatus, type ServiceType, type TokenResult } from '../client/ClientApi.js';
+import {
+  ClientApi,
+  clientParticipant,
+  type ChatMessage,
+  type ClientParticipant,
+  type ConferenceStatus,
+  type ServiceType,
+  type TokenResult,
+} from '../client/ClientApi.js';
 import { applyRosterEvent, EMPTY_ROSTER, type Notice, type RosterEvent, type RosterState } from './roster.js';
 
 /** SSE `splash_screen`: which theme screen to show now (null: none). */

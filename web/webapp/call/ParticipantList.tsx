@@ -94,7 +94,15 @@ export function ParticipantList({ api, participants, selfUuid, isHost, conferenc
   );
 }
 
-function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHost: boolean; plain: boolean; busy: boolean; run: (p: Promise<unknown>) => void }) {
+function Row(props: {
+  api: ClientApi;
+  p: ClientParticipant;
+  self: boolean;
+  isHost: boolean;
+  plain: boolean;
+  busy: boolean;
+  run: (p: Promise<unknown>) => void;
+}) {
   const { api, p, self, isHost, plain, busy, run } = props;
   const f = flagsOf(p);
   const name = p.display_name || 'Participant';
@@ -109,13 +117,29 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
         {self && <span className="badge"> (you)</span>}
         {!plain && <span className="badge role">{f.host ? 'Host' : 'Guest'}</span>}
         {f.inLobby && <span className="badge lobby">In the lobby</span>}
-        {f.handRaised && <span className="badge hand" data-testid="hand-raised">Hand raised</span>}
+        {f.handRaised && (
+          <span className="badge hand" data-testid="hand-raised">
+            Hand raised
+          </span>
+        )}
         {f.presenting && <span className="badge">Presenting</span>}
-        {f.spotlight && <span className="badge spot" data-testid="spotlit">Spotlight</span>}
-        {f.muted && <span className="badge muted" data-testid="muted-by-host">Muted by Host</span>}
+        {f.spotlight && (
+          <span className="badge spot" data-testid="spotlit">
+            Spotlight
+          </span>
+        )}
+        {f.muted && (
+          <span className="badge muted" data-testid="muted-by-host">
+            Muted by Host
+          </span>
+        )}
         {!f.muted && f.clientMuted && <span className="badge muted">Muted</span>}
         {f.videoMuted && <span className="badge">Camera off</span>}
-        {f.presentationDenied && <span className="badge" data-testid="presentation-denied">No presentation</span>}
+        {f.presentationDenied && (
+          <span className="badge" data-testid="presentation-denied">
+            No presentation
+          </span>
+        )}
       </div>
       {isHost && f.inLobby && (
         <button type="button" className="small" disabled={busy} onClick={() => act('unlock')} aria-label={`Admit ${name}`}>
@@ -186,7 +210,7 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
                     // The guide's "transfer failed": the alias is unknown, or the role needs that meeting's PIN;
                     // as the guide says, the participant is disconnected rather than kept here.
                     throw new Error(
-                      `${name} could not be transferred to ${alias} and was disconnected. Check the alias${role === 'host' ? ", and give that meeting's Host PIN to make them Host there" : ", and its Guest PIN if it has one"}.`,
+                      `${name} could not be transferred to ${alias} and was disconnected. Check the alias${role === 'host' ? ", and give that meeting's Host PIN to make them Host there" : ', and its Guest PIN if it has one'}.`,
                       { cause: err },
                     );
                   }),
@@ -200,7 +224,15 @@ function Row(props: { api: ClientApi; p: ClientParticipant; self: boolean; isHos
   );
 }
 
-function TransferForm({ name, onTransfer, onCancel }: { name: string; onTransfer: (alias: string, role: 'host' | 'guest', pin?: string) => void; onCancel: () => void }) {
+function TransferForm({
+  name,
+  onTransfer,
+  onCancel,
+}: {
+  name: string;
+  onTransfer: (alias: string, role: 'host' | 'guest', pin?: string) => void;
+  onCancel: () => void;
+}) {
   const [alias, setAlias] = useState('');
   const [role, setRole] = useState<'host' | 'guest'>('guest');
   const [pin, setPin] = useState('');

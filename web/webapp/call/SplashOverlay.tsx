@@ -16,7 +16,12 @@ export function SplashOverlay({ view, api, caption }: { view: SplashView; api: C
       {view.placed ? (
         <div className="splash-canvas">
           {view.placed.map((el, i) => {
-            const box = { left: pct(el.x, CANVAS.width), top: pct(el.y, CANVAS.height), width: pct(el.width, CANVAS.width), height: pct(el.height, CANVAS.height) };
+            const box = {
+              left: pct(el.x, CANVAS.width),
+              top: pct(el.y, CANVAS.height),
+              width: pct(el.width, CANVAS.width),
+              height: pct(el.height, CANVAS.height),
+            };
             return el.kind === 'icon' ? (
               <img key={i} className="splash-icon" alt="" src={api.themeAssetUrl(el.path!)} style={box} />
             ) : (

@@ -81,7 +81,13 @@ export function Toolbar(props: Props) {
         <span>{local.cameraOff ? 'Start camera' : 'Stop camera'}</span>
       </button>
       {conference && (
-        <button type="button" className={local.screen ? 'tool sharing' : 'tool'} aria-pressed={Boolean(local.screen)} disabled={sharing} onClick={() => void share()}>
+        <button
+          type="button"
+          className={local.screen ? 'tool sharing' : 'tool'}
+          aria-pressed={Boolean(local.screen)}
+          disabled={sharing}
+          onClick={() => void share()}
+        >
           <ScreenIcon />
           <span>{local.screen ? 'Stop sharing' : 'Share screen'}</span>
         </button>
@@ -96,12 +102,24 @@ export function Toolbar(props: Props) {
         <button type="button" className="tool" aria-pressed={props.chatOpen} aria-controls="panel-chat" onClick={props.onChat}>
           <ChatIcon />
           <span>
-            Chat{props.unread > 0 && <span className="count unread"> {props.unread}<span className="sr-only"> unread</span></span>}
+            Chat
+            {props.unread > 0 && (
+              <span className="count unread">
+                {' '}
+                {props.unread}
+                <span className="sr-only"> unread</span>
+              </span>
+            )}
           </span>
         </button>
       )}
       {conference && (
-        <button type="button" className={props.handRaised ? 'tool raised' : 'tool'} aria-pressed={props.handRaised} onClick={() => void attempt(props.onHand(!props.handRaised))}>
+        <button
+          type="button"
+          className={props.handRaised ? 'tool raised' : 'tool'}
+          aria-pressed={props.handRaised}
+          onClick={() => void attempt(props.onHand(!props.handRaised))}
+        >
           <HandIcon />
           <span>{props.handRaised ? 'Lower hand' : 'Raise hand'}</span>
         </button>

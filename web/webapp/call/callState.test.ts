@@ -5,7 +5,10 @@ const run = (actions: CallAction[], from: CallView = initialCallView()) => actio
 
 describe('the call screen state', () => {
   it("applies the node's layout when it first comes and when it changes, keeping the participant's own pick otherwise", () => {
-    let s = run([{ type: 'node_layout', layout: '1:7' }, { type: 'layout', layout: 'auto' }]);
+    let s = run([
+      { type: 'node_layout', layout: '1:7' },
+      { type: 'layout', layout: 'auto' },
+    ]);
     expect(s.layout).toBe('auto');
     s = run([{ type: 'node_layout', layout: '1:7' }], s);
     expect(s.layout).toBe('auto');
@@ -25,7 +28,13 @@ describe('the call screen state', () => {
       ['Me', 'hello', 2],
       ['Ann', 'there?', 3],
     ]);
-    s = run([{ type: 'chat_open', open: true }, { type: 'message', origin: 'Ann', text: 'ok', own: false, at: 4 }], s);
+    s = run(
+      [
+        { type: 'chat_open', open: true },
+        { type: 'message', origin: 'Ann', text: 'ok', own: false, at: 4 },
+      ],
+      s,
+    );
     expect(s.unread).toBe(0);
   });
 
@@ -33,7 +42,9 @@ describe('the call screen state', () => {
     const withChat = run([{ type: 'message', origin: 'Ann', text: 'hi', own: false, at: 1 }]);
     expect(run([{ type: 'reset', layout: null, serviceType: 'conference', keepChat: true }], withChat).chat).toHaveLength(1);
     expect(run([{ type: 'reset', layout: '1:0', serviceType: 'conference', keepChat: false }], withChat)).toMatchObject({ chat: [], layout: '1:0' });
-    const many = run(Array.from({ length: MAX_TOASTS + 2 }, (_, i) => ({ type: 'notice', notice: { kind: 'joined', uuid: `p${i}`, text: `P${i} joined` } }) as CallAction));
+    const many = run(
+      Array.from({ length: MAX_TOASTS + 2 }, (_, i) => ({ type: 'notice', notice: { kind: 'joined', uuid: `p${i}`, text: `P${i} joined` } }) as CallAction),
+    );
     expect(many.toasts.map((t) => t.uuid)).toEqual(['p2', 'p3', 'p4', 'p5']);
     expect(run([{ type: 'dismiss', id: many.toasts[0]!.id }], many).toasts).toHaveLength(MAX_TOASTS - 1);
   });
@@ -42,7 +53,10 @@ describe('the call screen state', () => {
     const held = run([{ type: 'splash', splash: { screen_key: 'inlobby' } }]);
     expect(run([{ type: 'service_type', serviceType: 'waiting_room' }], held).splash).not.toBeNull();
     expect(run([{ type: 'service_type', serviceType: 'conference' }], held).splash).toBeNull();
-    const other = run([{ type: 'splash', splash: { screen_key: 'no_presentation' } }, { type: 'service_type', serviceType: 'conference' }]);
+    const other = run([
+      { type: 'splash', splash: { screen_key: 'no_presentation' } },
+      { type: 'service_type', serviceType: 'conference' },
+    ]);
     expect(other.splash?.screen_key).toBe('no_presentation');
   });
 });

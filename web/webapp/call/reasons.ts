@@ -24,8 +24,7 @@ const FRIENDLY: Record<string, string> = {
   'Disconnected by an administrator': 'An administrator removed you from the meeting.',
   'Disconnected by another participant': 'A Host removed you from the meeting.',
   'Conference terminated by another participant': 'A Host ended the meeting for everyone.',
-  'Timeout waiting for conference host to join or permit access to locked conference':
-    'Nobody let you in: no Host joined or admitted you in time.',
+  'Timeout waiting for conference host to join or permit access to locked conference': 'Nobody let you in: no Host joined or admitted you in time.',
   Disabled: 'This meeting address is switched off.',
   'Signaling node disconnected': 'The conferencing node lost your call.',
   'Media process disconnected': 'The conferencing node lost your call.',

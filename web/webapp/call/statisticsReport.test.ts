@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { resolutionReport, type RtcStat } from './statisticsReport.js';
 
 describe("the meeting client's resolution report", () => {
-  const typeOf = (id: string) => ({ cam: 'video', scr: 'presentation', 'ben-cam': 'video', 'ben-scr': 'presentation' })[id] as 'video' | 'presentation' | undefined;
+  const typeOf = (id: string) =>
+    ({ cam: 'video', scr: 'presentation', 'ben-cam': 'video', 'ben-scr': 'presentation' })[id] as 'video' | 'presentation' | undefined;
 
   it('reports the largest simulcast layer sent, what is received, and tells camera from presentation', () => {
     const stats: RtcStat[] = [

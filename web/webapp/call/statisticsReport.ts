@@ -28,7 +28,8 @@ export function resolutionReport(stats: Iterable<RtcStat>, typeOfTrack: (trackId
   // outbound-rtp → its media-source → the local track it sends.
   const sources = new Map(all.filter((s) => s.type === 'media-source' && s.id && s.trackIdentifier).map((s) => [s.id!, s.trackIdentifier!]));
   const best: Partial<Record<'video' | 'presentation', { tx?: RtcStat; rx?: RtcStat }>> = {};
-  const bigger = (a: RtcStat | undefined, b: RtcStat) => (!a || (b.frameWidth ?? 0) * (b.frameHeight ?? 0) > (a.frameWidth ?? 0) * (a.frameHeight ?? 0) ? b : a);
+  const bigger = (a: RtcStat | undefined, b: RtcStat) =>
+    !a || (b.frameWidth ?? 0) * (b.frameHeight ?? 0) > (a.frameWidth ?? 0) * (a.frameHeight ?? 0) ? b : a;
   for (const s of all) {
     if (s.kind !== 'video' || !s.frameWidth || !s.frameHeight) continue;
     if (s.type === 'outbound-rtp') {
@@ -45,8 +46,12 @@ export function resolutionReport(stats: Iterable<RtcStat>, typeOfTrack: (trackId
     const b = best[type];
     if (!b) continue;
     out[type] = {
-      ...(b.tx ? { tx_resolution: `${b.tx.frameWidth}x${b.tx.frameHeight}`, ...(b.tx.framesPerSecond !== undefined ? { tx_fps: b.tx.framesPerSecond } : {}) } : {}),
-      ...(b.rx ? { rx_resolution: `${b.rx.frameWidth}x${b.rx.frameHeight}`, ...(b.rx.framesPerSecond !== undefined ? { rx_fps: b.rx.framesPerSecond } : {}) } : {}),
+      ...(b.tx
+        ? { tx_resolution: `${b.tx.frameWidth}x${b.tx.frameHeight}`, ...(b.tx.framesPerSecond !== undefined ? { tx_fps: b.tx.framesPerSecond } : {}) }
+        : {}),
+      ...(b.rx
+        ? { rx_resolution: `${b.rx.frameWidth}x${b.rx.frameHeight}`, ...(b.rx.framesPerSecond !== undefined ? { rx_fps: b.rx.framesPerSecond } : {}) }
+        : {}),
     };
   }
   return out;

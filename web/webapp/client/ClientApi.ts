@@ -68,9 +68,7 @@ export type { ConferenceStatus };
 export type { ConferenceAction, ParticipantAction };
 
 export type JoinOutcome =
-  | { kind: 'joined'; token: TokenResult }
-  | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
-  | { kind: 'error'; message: string };
+  { kind: 'joined'; token: TokenResult } | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean } | { kind: 'error'; message: string };
 
 export class ClientApiError extends Error {
   constructor(

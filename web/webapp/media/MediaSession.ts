@@ -135,9 +135,10 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       const source = mediaSource.safeParse(appData.source);
       if (!source.success) return fail(new Error('producer without a source'));
       const produce: ProduceBody = { kind, rtp_parameters: { ...rtpParameters }, source: source.data };
-      this.api
-        .post(`media/transports/${encodeURIComponent(this.send!.id)}/produce`, produce)
-        .then((r) => ok({ id: produceResult.parse(r).id }), (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
+      this.api.post(`media/transports/${encodeURIComponent(this.send!.id)}/produce`, produce).then(
+        (r) => ok({ id: produceResult.parse(r).id }),
+        (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
+      );
     });
 
     // Consumers the node announced meanwhile.
@@ -201,7 +202,10 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   /** Both transports' RTCPeerConnection stats in one report (keys prefixed `send:` / `recv:`). */
   async getStats(): Promise<RTCStatsReport> {
     const merged = new Map<string, unknown>();
-    for (const [tag, t] of [['send', this.send], ['recv', this.recv]] as const) {
+    for (const [tag, t] of [
+      ['send', this.send],
+      ['recv', this.recv],
+    ] as const) {
       if (!t || t.closed) continue;
       try {
         (await t.getStats()).forEach((v: unknown, k: string) => merged.set(`${tag}:${k}`, v));
@@ -317,7 +321,15 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       consumer.close();
       return;
     }
-    const rec: ConsumerRecord = { consumer, info, producerPaused: info.producer_paused, resumed: false, sent: { paused: true }, chain: Promise.resolve(), closed: false };
+    const rec: ConsumerRecord = {
+      consumer,
+      info,
+      producerPaused: info.producer_paused,
+      resumed: false,
+      sent: { paused: true },
+      chain: Promise.resolve(),
+      closed: false,
+    };
     this.consumers.set(info.consumer_id, rec);
     this.emit('trackadded', this.remote(rec));
     void this.applyWant(rec);
@@ -476,7 +488,12 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     }
     try {
       if ('contentHint' in track) track.contentHint = 'detail';
-      const options: ms.ProducerOptions = { track, stopTracks: true, encodings: SCREEN_ENCODINGS.map((e) => ({ ...e })), appData: { source: 'screen' satisfies MediaSource } };
+      const options: ms.ProducerOptions = {
+        track,
+        stopTracks: true,
+        encodings: SCREEN_ENCODINGS.map((e) => ({ ...e })),
+        appData: { source: 'screen' satisfies MediaSource },
+      };
       const vp8 = this.codec('video/vp8');
       if (vp8) options.codec = vp8;
       const producer = await this.send.produce(options);
@@ -514,9 +531,10 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
 
   private wire(t: ms.Transport): void {
     t.on('connect', ({ dtlsParameters }, ok, fail) => {
-      this.api
-        .post(`media/transports/${encodeURIComponent(t.id)}/connect`, { dtls_parameters: dtlsParameters })
-        .then(() => ok(), (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
+      this.api.post(`media/transports/${encodeURIComponent(t.id)}/connect`, { dtls_parameters: dtlsParameters }).then(
+        () => ok(),
+        (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
+      );
     });
     let restarts = 0;
     t.on('connectionstatechange', (state) => {

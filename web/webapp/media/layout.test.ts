@@ -25,21 +25,34 @@ describe('activeSpeaker and speakerOrder', () => {
   it('prefers whoever is speaking now, else the most recent speaker', () => {
     expect(activeSpeaker([])).toBeNull();
     expect(activeSpeaker(stage('a', 'b', 'c'))).toBe('a');
-    expect(activeSpeaker([{ participant_uuid: 'a', stage_index: 0, vad: 0 }, { participant_uuid: 'b', stage_index: 1, vad: 100 }])).toBe('b');
+    expect(
+      activeSpeaker([
+        { participant_uuid: 'a', stage_index: 0, vad: 0 },
+        { participant_uuid: 'b', stage_index: 1, vad: 100 },
+      ]),
+    ).toBe('b');
     // Stage order comes from stage_index, not array order.
-    expect(activeSpeaker([{ participant_uuid: 'z', stage_index: 3, vad: 0 }, { participant_uuid: 'y', stage_index: 0, vad: 0 }])).toBe('y');
+    expect(
+      activeSpeaker([
+        { participant_uuid: 'z', stage_index: 3, vad: 0 },
+        { participant_uuid: 'y', stage_index: 0, vad: 0 },
+      ]),
+    ).toBe('y');
   });
   it('orders others by recency, then the rest in joining order, leaving the viewer out', () => {
     expect(speakerOrder(['a', 'b', 'c', 'd'], stage('c', 'me', 'a', 'ghost'), 'me')).toEqual(['c', 'a', 'b', 'd']);
   });
-  it('puts the speakers this client saw before the node\'s slower dominant-speaker order', () => {
+  it("puts the speakers this client saw before the node's slower dominant-speaker order", () => {
     expect(speakerOrder(['a', 'b', 'c', 'd'], stage('c', 'a'), 'me', ['d', 'me', 'b'])).toEqual(['d', 'b', 'c', 'a']);
     // Nobody speaking now: the last one seen speaking is the active speaker, not the stage's first.
     expect(activeSpeaker(stage('a', 'b'), ['b'])).toBe('b');
     expect(activeSpeaker(stage('a', 'b'), ['gone'])).toBe('a');
   });
   it('remembers who spoke, most recent first', () => {
-    const speaking = (u: string, ...rest: string[]) => [{ participant_uuid: u, stage_index: 1, vad: 100 }, ...rest.map((r, i) => ({ participant_uuid: r, stage_index: i + 2, vad: 0 }))];
+    const speaking = (u: string, ...rest: string[]) => [
+      { participant_uuid: u, stage_index: 1, vad: 100 },
+      ...rest.map((r, i) => ({ participant_uuid: r, stage_index: i + 2, vad: 0 })),
+    ];
     let recent: string[] = [];
     recent = updateRecency(recent, stage('a', 'b'));
     expect(recent).toEqual([]);
@@ -51,7 +64,10 @@ describe('activeSpeaker and speakerOrder', () => {
     expect(updateRecency(recent, speaking('b'))).toEqual(['b', 'c']);
   });
   it('a speaker the node has not yet made dominant takes the main tile at once', () => {
-    const st = [{ participant_uuid: 'p1', stage_index: 0, vad: 0 }, { participant_uuid: 'p2', stage_index: 1, vad: 100 }];
+    const st = [
+      { participant_uuid: 'p1', stage_index: 0, vad: 0 },
+      { participant_uuid: 'p2', stage_index: 1, vad: 100 },
+    ];
     const r = computeLayout({ layout: '1:7', participants: people(3), stage: st, selfUuid: 'me', recent: updateRecency([], st) });
     expect(ids(r.mains)).toEqual(['p2']);
     expect(r.activeSpeaker).toBe('p2');
@@ -139,7 +155,13 @@ describe('other layouts', () => {
 
 describe('Virtual Auditorium Host view', () => {
   it('lists Hosts first by recency, then Guests; a lone Host sees the most recent Guest speaker', () => {
-    const r = computeLayout({ layout: '1:7', participants: ['h1', 'g1', 'g2', 'h2'], stage: stage('g2', 'h2', 'g1', 'h1'), selfUuid: 'me', hostsFirst: new Set(['me', 'h1', 'h2']) });
+    const r = computeLayout({
+      layout: '1:7',
+      participants: ['h1', 'g1', 'g2', 'h2'],
+      stage: stage('g2', 'h2', 'g1', 'h1'),
+      selfUuid: 'me',
+      hostsFirst: new Set(['me', 'h1', 'h2']),
+    });
     expect(ids(r.mains)).toEqual(['h2']);
     expect(ids(r.thumbs)).toEqual(['h1', 'g2', 'g1']);
     const alone = computeLayout({ layout: '1:7', participants: ['g1', 'g2'], stage: stage('g2', 'g1'), selfUuid: 'me', hostsFirst: new Set(['me']) });
@@ -163,8 +185,16 @@ describe('gridPlacement', () => {
     expect(g.columns).toBe(7);
     expect(g.tiles[0]).toEqual({ uuid: 'p1', column: '1 / -1', row: '1' });
     // One row of three thumbnails, centred in seven columns.
-    expect(g.tiles.slice(1).map((t) => [t.column, t.row])).toEqual([['3', '2'], ['4', '2'], ['5', '2']]);
-    expect(gridPlacement(layout('1:7', people(8)), false).tiles.slice(1).map((t) => t.column)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(g.tiles.slice(1).map((t) => [t.column, t.row])).toEqual([
+      ['3', '2'],
+      ['4', '2'],
+      ['5', '2'],
+    ]);
+    expect(
+      gridPlacement(layout('1:7', people(8)), false)
+        .tiles.slice(1)
+        .map((t) => t.column),
+    ).toEqual(['1', '2', '3', '4', '5', '6', '7']);
     expect(gridPlacement(layout('2:21', people(3)), false).tiles.map((t) => t.column)).toEqual(['1 / span 7', '8 / span 7', '7 / span 2']);
   });
   it('adds the "+N" tile and wraps thumbnails four to a row on a phone', () => {

@@ -159,9 +159,16 @@ export function computeLayout(input: LayoutInput): LayoutResult {
   const hosts = input.hostsFirst;
   const order = hosts ? [...byRecency.filter((u) => hosts.has(u)), ...byRecency.filter((u) => !hosts.has(u))] : byRecency;
   const cap = capacity(input.layout);
-  const speaking = byIndex(input.stage).filter((e) => e.vad > 0).map((e) => e.participant_uuid);
+  const speaking = byIndex(input.stage)
+    .filter((e) => e.vad > 0)
+    .map((e) => e.participant_uuid);
   const base = { layout: input.layout, activeSpeaker: activeSpeaker(input.stage, recent), speaking };
-  const slot = (uuid: string, area: TileSlot['area'], spatialLayer: TileSlot['spatialLayer'], priority: number): TileSlot => ({ uuid, area, spatialLayer, priority });
+  const slot = (uuid: string, area: TileSlot['area'], spatialLayer: TileSlot['spatialLayer'], priority: number): TileSlot => ({
+    uuid,
+    area,
+    spatialLayer,
+    priority,
+  });
   const hiddenOf = (shown: readonly string[]) => order.filter((p) => !shown.includes(p));
 
   if (input.presentation) {
@@ -193,8 +200,7 @@ export function computeLayout(input: LayoutInput): LayoutResult {
 
   const mainIds = order.slice(0, cap.mains);
   const rest = order.slice(cap.mains);
-  const mainLayer: TileSlot['spatialLayer'] =
-    input.layout === '1:0' || input.layout === '1:7' || (input.layout === '4:0' && mainIds.length === 1) ? 2 : 1;
+  const mainLayer: TileSlot['spatialLayer'] = input.layout === '1:0' || input.layout === '1:7' || (input.layout === '4:0' && mainIds.length === 1) ? 2 : 1;
   const mains = mainIds.map((u, i) => slot(u, 'main', mainLayer, i === 0 ? MAIN_PRIORITY : SECOND_PRIORITY));
   if (cap.thumbs === 0) {
     return { ...base, mains, thumbs: [], overflow: rest.length, overflowTile: false, hidden: rest };

@@ -44,7 +44,12 @@ describe('the node’s mediasoup objects, parsed in the meeting client', () => {
   });
 
   it('accepts a consumer’s RTP parameters, keeping fields it does not list', () => {
-    const sent = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1234 }], rtcp: { cname: 'x' }, future: 1 };
+    const sent = {
+      codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
+      encodings: [{ ssrc: 1234 }],
+      rtcp: { cname: 'x' },
+      future: 1,
+    };
     const parsed = rtpParameters.parse(sent);
     expect(parsed).toEqual(sent);
     expect(() => ortc.validateAndNormalizeRtpParameters(parsed)).not.toThrow();
@@ -56,7 +61,11 @@ describe('the node’s mediasoup objects, parsed in the meeting client', () => {
     expect(dtls.error?.issues[0]?.path).toEqual(['fingerprints']);
     const candidate = iceCandidate.safeParse({ ...(wire(transport.iceCandidates[0]) as object), protocol: 'sctp' });
     expect(candidate.error?.issues[0]?.path).toEqual(['protocol']);
-    expect(rtpParameters.safeParse({ codecs: [{ mimeType: 'audio/opus', payloadType: '100', clockRate: 48000 }] }).error?.issues[0]?.path).toEqual(['codecs', 0, 'payloadType']);
+    expect(rtpParameters.safeParse({ codecs: [{ mimeType: 'audio/opus', payloadType: '100', clockRate: 48000 }] }).error?.issues[0]?.path).toEqual([
+      'codecs',
+      0,
+      'payloadType',
+    ]);
     expect(rtpCapabilities.safeParse({ codecs: 'opus' }).success).toBe(false);
     expect(iceParameters.safeParse(null).success).toBe(false);
   });

@@ -2,9 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { initials, mediaByParticipant, tileParticipants, type RosterEntry } from './tiles.js';
 import type { RemoteTrack } from './types.js';
 
-const person = (uuid: string, role: 'chair' | 'guest' = 'chair', service_type = 'conference'): RosterEntry => ({ uuid, display_name: uuid.toUpperCase(), role, service_type });
-const track = (participant_uuid: string, source: RemoteTrack['source'], kind: RemoteTrack['kind'] = source === 'mic' ? 'audio' : 'video'): RemoteTrack =>
-  ({ consumerId: `${participant_uuid}-${source}`, participant_uuid, source, kind, track: {} as MediaStreamTrack, producerPaused: false });
+const person = (uuid: string, role: 'chair' | 'guest' = 'chair', service_type = 'conference'): RosterEntry => ({
+  uuid,
+  display_name: uuid.toUpperCase(),
+  role,
+  service_type,
+});
+const track = (participant_uuid: string, source: RemoteTrack['source'], kind: RemoteTrack['kind'] = source === 'mic' ? 'audio' : 'video'): RemoteTrack => ({
+  consumerId: `${participant_uuid}-${source}`,
+  participant_uuid,
+  source,
+  kind,
+  track: {} as MediaStreamTrack,
+  producerPaused: false,
+});
 
 describe('tileParticipants', () => {
   it('gives everyone else a tile, in roster order, not those held in the waiting room', () => {
@@ -15,7 +26,10 @@ describe('tileParticipants', () => {
     expect(tileParticipants(roster, [track('g2', 'camera')], 'me', { hostsOnly: true })).toEqual(['h', 'g2']);
   });
   it('own media looped back (Test Call) and media of someone not yet in the roster get tiles; a screen does not', () => {
-    expect(tileParticipants([person('me')], [track('me', 'camera'), track('me', 'mic'), track('x', 'camera'), track('p', 'screen')], 'me')).toEqual(['me', 'x']);
+    expect(tileParticipants([person('me')], [track('me', 'camera'), track('me', 'mic'), track('x', 'camera'), track('p', 'screen')], 'me')).toEqual([
+      'me',
+      'x',
+    ]);
   });
 });
 

@@ -15,7 +15,12 @@ export interface RosterEntry {
  * waiting room; an Auditorium Guest sees Hosts only), then anyone whose media arrives without a
  * roster entry yet — in a Test Call that is the caller's own media, looped back.
  */
-export function tileParticipants(roster: readonly RosterEntry[], tracks: readonly RemoteTrack[], selfUuid: string, opts: { hostsOnly?: boolean } = {}): string[] {
+export function tileParticipants(
+  roster: readonly RosterEntry[],
+  tracks: readonly RemoteTrack[],
+  selfUuid: string,
+  opts: { hostsOnly?: boolean } = {},
+): string[] {
   const withMedia = new Set(tracks.filter((t) => t.source !== 'screen').map((t) => t.participant_uuid));
   const out: string[] = [];
   for (const p of roster) {
@@ -34,7 +39,10 @@ export function tileParticipants(roster: readonly RosterEntry[], tracks: readonl
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
   const letters = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words;
-  const out = letters.map((w) => [...w][0] ?? '').join('').toUpperCase();
+  const out = letters
+    .map((w) => [...w][0] ?? '')
+    .join('')
+    .toUpperCase();
   return out || '?';
 }
 

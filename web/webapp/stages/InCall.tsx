@@ -71,7 +71,6 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
     return () => window.clearTimeout(t);
   }, [splash, dispatch]);
 
-
   const inIvr = serviceType === 'ivr';
   const testCall = serviceType === 'test_call';
   const inConference = !testCall && !inIvr && serviceType !== 'waiting_room';
@@ -178,7 +177,9 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
           spotlight={spotlight}
           muted={muted}
           presentationDenied={myFlags?.presentationDenied ?? false}
-          emptyMessage={splashShown || testCall || inIvr ? undefined : alone ? 'You are the only one here. Waiting for others to join…' : 'Waiting for others to join…'}
+          emptyMessage={
+            splashShown || testCall || inIvr ? undefined : alone ? 'You are the only one here. Waiting for others to join…' : 'Waiting for others to join…'
+          }
         >
           {testCall && (
             <p className="video-label" data-testid="test-call-label">

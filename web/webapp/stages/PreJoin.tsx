@@ -30,11 +30,7 @@ export function PreJoin({ alias, name, onAlias, onName, preview, joining, messag
       <div className="prejoin-body">
         <section className="preview" aria-label="Camera preview">
           <div className="preview-video">
-            {video && preview?.cameraOn ? (
-              <StreamVideo stream={preview.stream} />
-            ) : (
-              <p className="preview-off">{video ? 'Camera is off' : 'No camera'}</p>
-            )}
+            {video && preview?.cameraOn ? <StreamVideo stream={preview.stream} /> : <p className="preview-off">{video ? 'Camera is off' : 'No camera'}</p>}
             <div className="preview-toggles">
               <button
                 type="button"
