@@ -309,12 +309,19 @@ export class NodeAgent {
     };
     manager.on('conferenceEnded', (c) => {
       speakers.delete(c.id);
-      sendRecord({ type: 'conference_ended', conferenceId: c.id, endTime: new Date().toISOString() });
+      sendRecord({ type: 'conference_ended', conferenceId: c.id, endTime: new Date().toISOString(), conference: c.toRecord() });
     });
     manager.on('participantJoined', (c, p) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: p.toLive(name) }));
     manager.on('participantLeft', (c, p, reason) => {
       const record = statistics.finish(p.id, reason);
-      sendRecord({ type: 'participant_left', conferenceId: c.id, participantId: p.id, ...(record ? { record } : {}) });
+      sendRecord({
+        type: 'participant_left',
+        conferenceId: c.id,
+        participantId: p.id,
+        ...(record ? { record } : {}),
+        participant: p.toLive(name),
+        conference: c.toRecord(),
+      });
     });
     link.on('connected', () => {
       for (const msg of unsentRecords.splice(0)) link.send(msg);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { nodeSettingsSchema, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { nodeSettingsSchema, type ConferenceRecord, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia } from '../media/MediaTypes.js';
 import type { LayoutName } from '../../shared/node-protocol/messages.js';
 import type { ServiceType } from '../../shared/client-api/conference.js';
@@ -433,6 +433,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   private clearConferenceTimers(): void {
     this.clearTimer('guestsOnlyTimer');
     this.clearTimer('backstopTimer');
+  }
+
+  /** What a history record names of this instance. */
+  toRecord(): ConferenceRecord {
+    return { name: this.service.name, serviceType: this.service.serviceType, tag: this.service.tag, startTime: this.startTime.toISOString() };
   }
 
   toLive(node: string): LiveConference {

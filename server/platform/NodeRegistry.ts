@@ -46,6 +46,8 @@ function boundTo(msg: NodeToServer, name: string): NodeToServer {
       return { ...msg, conference: { ...msg.conference, participants: msg.conference.participants.map((p) => ({ ...p, node: name })) } };
     case 'participant_joined':
       return { ...msg, participant: { ...msg.participant, node: name } };
+    case 'participant_left':
+      return msg.participant ? { ...msg, participant: { ...msg.participant, node: name } } : msg;
     default:
       return msg;
   }
@@ -68,6 +70,14 @@ export class NodeRegistry {
   private pushChain: Promise<void> = Promise.resolve();
   /** The re-read of the enrollment key after the latest restore. */
   private keyRead: Promise<void> = Promise.resolve();
+
+  /** Others that read what nodes report (the history); each runs before live status takes the message. */
+  private readonly readers: ((node: { id: number; name: string; location: string }, msg: NodeToServer) => void)[] = [];
+
+  /** Adds a reader of every message an admitted node sends, bound to that node. */
+  onNodeMessage(reader: (node: { id: number; name: string; location: string }, msg: NodeToServer) => void): void {
+    this.readers.push(reader);
+  }
 
   /** Resolves once the enrollment key a restore brought is in use (so callers wait on the fact, not a clock). */
   enrollmentKeyRead(): Promise<void> {
@@ -246,7 +256,9 @@ export class NodeRegistry {
         return;
       }
       if (!conn) return;
-      this.status.apply(conn.nodeId, boundTo(msg, conn.name));
+      const bound = boundTo(msg, conn.name);
+      for (const read of this.readers) read({ id: conn.nodeId, name: conn.name, location: conn.location }, bound);
+      this.status.apply(conn.nodeId, bound);
       if (Date.now() - lastTouch > 10_000) {
         lastTouch = Date.now();
         void touchNode(this.dom, conn.nodeId).catch(() => {});

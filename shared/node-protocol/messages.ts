@@ -187,6 +187,19 @@ export const liveConferenceSchema = z.object({
 });
 export type LiveConference = z.infer<typeof liveConferenceSchema>;
 
+/**
+ * The conference instance a record (participant left, conference ended) belongs to: sent with the
+ * record so the server can write its history even when it restarted meanwhile and knows nothing live.
+ */
+export const conferenceRecordSchema = z.object({
+  name: z.string().max(250),
+  serviceType: z.string().max(32),
+  /** The service's tag (guide: service tag). */
+  tag: z.string().max(250).default(''),
+  startTime: z.string(),
+});
+export type ConferenceRecord = z.infer<typeof conferenceRecordSchema>;
+
 /** A break-in block in force on a node: a service refusing every join, or a quarantined caller address. */
 export const breakInBlockSchema = z.object({
   kind: z.enum(['service', 'address']),
@@ -226,10 +239,20 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), conferences: z.array(liveConferenceSchema) }),
   z.object({ type: z.literal('conference_started'), conference: liveConferenceSchema }),
   /** `endTime` (ISO): when it ended on the node (the message may come later, after a reconnection); absent from older nodes. */
-  z.object({ type: z.literal('conference_ended'), conferenceId: z.string(), endTime: z.string().optional() }),
+  z.object({ type: z.literal('conference_ended'), conferenceId: z.string(), endTime: z.string().optional(), conference: conferenceRecordSchema.optional() }),
   z.object({ type: z.literal('participant_joined'), conferenceId: z.string(), participant: liveParticipantSchema }),
-  /** `record`: what the CDR keeps (end time, disconnect reason, quality, streams); absent from older nodes. */
-  z.object({ type: z.literal('participant_left'), conferenceId: z.string(), participantId: z.string(), record: participantRecordSchema.optional() }),
+  /**
+   * `record`: what the CDR keeps (end time, disconnect reason, quality, streams); `participant` and
+   * `conference`: who it was and where, for the history. All absent from older nodes.
+   */
+  z.object({
+    type: z.literal('participant_left'),
+    conferenceId: z.string(),
+    participantId: z.string(),
+    record: participantRecordSchema.optional(),
+    participant: liveParticipantSchema.optional(),
+    conference: conferenceRecordSchema.optional(),
+  }),
   /** The node's load, capacity, CPU, memory and media ports: every `NODE_LOAD_INTERVAL_MS` and after (re)connecting. */
   z.object({ type: z.literal('node_load'), load: nodeLoadSchema }),
   /** Every participant's media streams and call quality on this node, every `MEDIA_STATISTICS_INTERVAL_MS`. */
