@@ -29,6 +29,7 @@ import { NodeLoadMeter } from './status/NodeLoad.js';
 import { nodeMetrics } from './status/nodeMetrics.js';
 import type { NodeLoad } from '../shared/node-protocol/mediaStatus.js';
 import { type NodeToServer, NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
+import type { Clock } from '../shared/time/Clock.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
 
@@ -50,6 +51,8 @@ export interface NodeAgentOptions {
   managementTls?: { ca?: string; fingerprint?: string };
   /** Heartbeats towards the management server; default NODE_HEARTBEAT. */
   linkHeartbeat?: { intervalMs: number; timeoutMs: number };
+  /** The management link's clock (heartbeat, reconnection); default the system clock. */
+  linkClock?: Clock;
   /** Client API / web app port; default 8081. 0 picks a free port. */
   port?: number;
   /** Listen and media address; default 127.0.0.1. */
@@ -246,6 +249,7 @@ export class NodeAgent {
       enrollmentToken: opts.enrollmentToken,
       managementTls: opts.managementTls,
       heartbeat: opts.linkHeartbeat,
+      ...(opts.linkClock ? { clock: opts.linkClock } : {}),
       name,
       hostname: osHostname().slice(0, 63),
       address,

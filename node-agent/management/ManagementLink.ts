@@ -15,6 +15,7 @@ import {
   type NodeRejectionCode,
   type NodeToServer,
 } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { NodeIdentity } from './NodeIdentity.js';
 
 export interface ManagementLinkOptions {
@@ -32,6 +33,8 @@ export interface ManagementLinkOptions {
   enrollmentToken?: string;
   /** Ping interval and silence limit towards the management server; default NODE_HEARTBEAT. */
   heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** Drives the heartbeat, silence and reconnection backoff; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
   name: string;
   hostname: string;
   address: string;
@@ -62,16 +65,18 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
   private ws: WebSocket | null = null;
   private current: NodeConfigSnapshot | null = null;
   private backoffMs = 500;
-  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: ClockTimer | null = null;
   private stopped = false;
   private connectedFlag = false;
   private identity: NodeIdentity | null = null;
   private sessionToken: string | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: ClockTimer | null = null;
+  private readonly clock: Clock;
   private decommissionedFlag = false;
 
   constructor(private readonly opts: ManagementLinkOptions) {
     super();
+    this.clock = opts.clock ?? systemClock;
   }
 
   get config(): NodeConfigSnapshot | null {
@@ -137,19 +142,19 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       });
     }
     // The server speaks first (a challenge); the hello answers it.
-    let lastHeard = Date.now();
-    const heard = () => (lastHeard = Date.now());
+    let lastHeard = this.clock.now();
+    const heard = () => (lastHeard = this.clock.now());
     ws.on('open', () => {
       heard();
       const hb = this.opts.heartbeat ?? NODE_HEARTBEAT;
       // A frozen server keeps the TCP connection open: only its silence tells.
-      let lastBeat = Date.now();
-      this.heartbeatTimer = setInterval(() => {
+      let lastBeat = this.clock.now();
+      this.heartbeatTimer = this.clock.setInterval(() => {
         // Late (this process was paused or its loop stalled): the server's answers may be unread yet.
-        const stalled = Date.now() - lastBeat > hb.intervalMs * 2;
-        lastBeat = Date.now();
-        if (!stalled && Date.now() - lastHeard > hb.timeoutMs) {
-          this.opts.log.warn({ silentMs: Date.now() - lastHeard }, 'management server silent; reconnecting');
+        const stalled = this.clock.now() - lastBeat > hb.intervalMs * 2;
+        lastBeat = this.clock.now();
+        if (!stalled && this.clock.now() - lastHeard > hb.timeoutMs) {
+          this.opts.log.warn({ silentMs: this.clock.now() - lastHeard }, 'management server silent; reconnecting');
           ws.terminate();
           return;
         }
@@ -164,7 +169,7 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
     });
     ws.on('close', () => {
       if (this.ws !== ws) return;
-      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.clock.clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = null;
       this.ws = null;
       if (this.connectedFlag) {
@@ -179,7 +184,7 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
 
   private scheduleReconnect(): void {
     if (this.stopped || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();
     }, this.backoffMs);
@@ -260,8 +265,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
 
   stop(): void {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearInterval(this.heartbeatTimer);
     this.ws?.close(1001, 'node stopping');
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { eq } from 'drizzle-orm';
 import { conferencingNode } from '../../db/schema.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { NODE_HEARTBEAT, nodeToServerSchema, type NodeRejectionCode, type NodeToServer, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
@@ -35,6 +36,8 @@ export interface NodeRegistryOptions {
   duplicateProbeMs?: number;
   /** How long a silent node's conferences stay listed as stale before they are dropped; default 5 minutes. */
   staleForgetMs?: number;
+  /** Drives heartbeats, silence, the hello deadline and stale conferences; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
 }
 
 /** Live-status events name their node: it is always the authenticated one, whatever the node wrote. */
@@ -61,10 +64,11 @@ function boundTo(msg: NodeToServer, name: string): NodeToServer {
 export class NodeRegistry {
   private readonly connections = new Map<number, Connection>();
   private pushTimer: NodeJS.Timeout | null = null;
-  private readonly heartbeatTimer: NodeJS.Timeout;
-  private lastBeat = Date.now();
+  private readonly heartbeatTimer: ClockTimer;
+  private readonly clock: Clock;
+  private lastBeat: number;
   /** Silent nodes' stale conferences, dropped when this fires unless the node came back. */
-  private readonly staleTimers = new Map<number, NodeJS.Timeout>();
+  private readonly staleTimers = new Map<number, ClockTimer>();
   private readonly builder: NodeConfigBuilder;
   /** Pushes run one after another, so an older snapshot never overtakes a newer one. */
   private pushChain: Promise<void> = Promise.resolve();
@@ -92,7 +96,9 @@ export class NodeRegistry {
     private readonly opts: NodeRegistryOptions = {},
   ) {
     this.builder = new NodeConfigBuilder(dom);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), (opts.heartbeat ?? NODE_HEARTBEAT).intervalMs);
+    this.clock = opts.clock ?? systemClock;
+    this.lastBeat = this.clock.now();
+    this.heartbeatTimer = this.clock.setInterval(() => this.heartbeat(), (opts.heartbeat ?? NODE_HEARTBEAT).intervalMs);
     this.heartbeatTimer.unref();
     // Coalesce bursts of changes (e.g. an import) into one push, still well within a second.
     dom.bus.on('changed', (what) => {
@@ -105,6 +111,7 @@ export class NodeRegistry {
           .catch((err: unknown) => this.log.error({ err }, 'could not re-read the enrollment key after a restore'));
       }
       if (this.pushTimer) return;
+      // A real timer, not the clock: coalescing is no behaviour to wait for, and pushes must not wait on a test's clock.
       this.pushTimer = setTimeout(() => {
         this.pushTimer = null;
         void this.pushAll();
@@ -126,7 +133,7 @@ export class NodeRegistry {
   /** Pings every node; one silent for longer than the limit is cut and shown unreachable, its conferences stale. */
   private heartbeat(): void {
     const { intervalMs, timeoutMs } = this.opts.heartbeat ?? NODE_HEARTBEAT;
-    const now = Date.now();
+    const now = this.clock.now();
     // This check itself ran late: our own event loop stalled (a long import, a paused process), and
     // the nodes' pongs may be waiting unread behind this timer. Ping, and judge next time.
     const stalled = now - this.lastBeat > intervalMs * 2;
@@ -145,16 +152,16 @@ export class NodeRegistry {
   /** Does the connection holding an identity still answer? A ping, and a short wait for anything back. */
   private answers(conn: Connection): Promise<boolean> {
     if (conn.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
-    const since = Date.now();
+    const since = this.clock.now();
     conn.ws.ping();
     return new Promise((resolve) => {
       const done = (v: boolean) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         conn.ws.off('pong', onPong);
         resolve(v);
       };
       const onPong = () => done(true);
-      const timer = setTimeout(() => done(conn.lastHeard > since), this.opts.duplicateProbeMs ?? 2_000);
+      const timer = this.clock.setTimeout(() => done(conn.lastHeard > since), this.opts.duplicateProbeMs ?? 2_000);
       conn.ws.on('pong', onPong);
     });
   }
@@ -195,12 +202,12 @@ export class NodeRegistry {
       location: auth.location,
       lastConfigVersion: hello.configVersion,
       session: randomBytes(24).toString('base64url'),
-      lastHeard: Date.now(),
+      lastHeard: this.clock.now(),
       publicKey: hello.publicKey,
     };
     this.connections.set(auth.id, conn);
     const stale = this.staleTimers.get(auth.id);
-    if (stale) clearTimeout(stale);
+    this.clock.clearTimeout(stale);
     this.staleTimers.delete(auth.id);
     this.send(ws, { type: 'welcome', nodeId: auth.id, session: conn.session });
     return conn;
@@ -209,18 +216,18 @@ export class NodeRegistry {
   handleConnection(ws: WebSocket, req: IncomingMessage): void {
     let conn: Connection | null = null;
     const remote = req.socket.remoteAddress ?? '';
-    const helloTimer = setTimeout(() => ws.close(4001, 'hello expected'), 10_000);
+    const helloTimer = this.clock.setTimeout(() => ws.close(4001, 'hello expected'), 10_000);
     let lastTouch = 0;
     // Challenge-response: the hello must carry a signature over this connection's nonce.
     const nonce = randomBytes(24).toString('base64url');
     let helloSeen = false;
     this.send(ws, { type: 'challenge', nonce });
     ws.on('pong', () => {
-      if (conn) conn.lastHeard = Date.now();
+      if (conn) conn.lastHeard = this.clock.now();
     });
 
     ws.on('message', (data) => {
-      if (conn) conn.lastHeard = Date.now();
+      if (conn) conn.lastHeard = this.clock.now();
       let msg;
       try {
         const parsed = nodeToServerSchema.safeParse(JSON.parse(String(data)));
@@ -236,7 +243,7 @@ export class NodeRegistry {
       if (msg.type === 'hello') {
         if (helloSeen) return; // one hello per connection: its nonce is spent
         helloSeen = true;
-        clearTimeout(helloTimer);
+        this.clock.clearTimeout(helloTimer);
         const hello = msg;
         if (!helloSignatureValid(hello, nonce)) {
           this.log.warn({ remote, node: hello.name }, "node refused: its hello does not answer this connection's challenge");
@@ -259,20 +266,20 @@ export class NodeRegistry {
       const bound = boundTo(msg, conn.name);
       for (const read of this.readers) read({ id: conn.nodeId, name: conn.name, location: conn.location }, bound);
       this.status.apply(conn.nodeId, bound);
-      if (Date.now() - lastTouch > 10_000) {
-        lastTouch = Date.now();
+      if (this.clock.now() - lastTouch > 10_000) {
+        lastTouch = this.clock.now();
         void touchNode(this.dom, conn.nodeId).catch(() => {});
       }
     });
     ws.on('close', () => {
-      clearTimeout(helloTimer);
+      this.clock.clearTimeout(helloTimer);
       if (conn && this.connections.get(conn.nodeId) === conn) {
         this.connections.delete(conn.nodeId);
         if (conn.silent) {
           // Frozen or cut off: what it hosted may still be running; shown stale until it reports again.
           const nodeId = conn.nodeId;
           this.status.markStale(nodeId);
-          const timer = setTimeout(() => {
+          const timer = this.clock.setTimeout(() => {
             this.staleTimers.delete(nodeId);
             this.status.dropNode(nodeId);
           }, this.opts.staleForgetMs ?? 300_000);
@@ -358,8 +365,8 @@ export class NodeRegistry {
 
   close(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
-    clearInterval(this.heartbeatTimer);
-    for (const t of this.staleTimers.values()) clearTimeout(t);
+    this.clock.clearInterval(this.heartbeatTimer);
+    for (const t of this.staleTimers.values()) this.clock.clearTimeout(t);
     for (const c of this.connections.values()) c.ws.close(1001, 'management server stopping');
   }
 }
