@@ -78,6 +78,22 @@ export class NodeRegistry {
   /** Others that read what nodes report (the history); each runs before live status takes the message. */
   private readonly readers: ((node: { id: number; name: string; location: string }, msg: NodeToServer) => void)[] = [];
 
+  /** Listeners for nodes lost (silent past the limit, or cut off without a close) and connected again (the connectivity alarm). */
+  private readonly presence: ((node: { id: number; name: string; location: string }, state: 'lost' | 'connected') => void)[] = [];
+  /** Listeners for every configuration version sent to a node (the configuration sync alarm). */
+  private readonly pushes: ((node: { id: number; name: string }, version: string) => void)[] = [];
+  private closing = false;
+
+  /** Adds a listener for nodes lost and connected again. */
+  onNodePresence(listener: (node: { id: number; name: string; location: string }, state: 'lost' | 'connected') => void): void {
+    this.presence.push(listener);
+  }
+
+  /** Adds a listener for configuration versions sent to nodes. */
+  onConfigPushed(listener: (node: { id: number; name: string }, version: string) => void): void {
+    this.pushes.push(listener);
+  }
+
   /** Adds a reader of every message an admitted node sends, bound to that node. */
   onNodeMessage(reader: (node: { id: number; name: string; location: string }, msg: NodeToServer) => void): void {
     this.readers.push(reader);
@@ -255,6 +271,7 @@ export class NodeRegistry {
             conn = admitted;
             await this.pushTo([admitted]);
             this.log.info({ node: hello.name, id: admitted.nodeId, remote }, 'conferencing node connected');
+            for (const l of this.presence) l({ id: admitted.nodeId, name: admitted.name, location: admitted.location }, 'connected');
           })
           .catch((err: unknown) => {
             this.log.error({ err }, 'node enrollment failed');
@@ -271,10 +288,14 @@ export class NodeRegistry {
         void touchNode(this.dom, conn.nodeId).catch(() => {});
       }
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       this.clock.clearTimeout(helloTimer);
       if (conn && this.connections.get(conn.nodeId) === conn) {
         this.connections.delete(conn.nodeId);
+        // Silent, or gone without a close (1006: the process died, the network broke); a node that says goodbye is not lost.
+        if (!this.closing && (conn.silent || code === 1006)) {
+          for (const l of this.presence) l({ id: conn.nodeId, name: conn.name, location: conn.location }, 'lost');
+        }
         if (conn.silent) {
           // Frozen or cut off: what it hosted may still be running; shown stale until it reports again.
           const nodeId = conn.nodeId;
@@ -349,6 +370,7 @@ export class NodeRegistry {
       conn.lastConfigVersion = snapshot.version;
       conn.location = snapshot.node.systemLocation;
       this.send(conn.ws, { type: 'config', snapshot });
+      for (const l of this.pushes) l({ id: conn.nodeId, name: conn.name }, snapshot.version);
       // Only the version: the snapshot carries TURN passwords and PINs, which are never logged.
       this.log.debug({ node: conn.name, version: snapshot.version }, 'configuration pushed');
     }
@@ -364,6 +386,7 @@ export class NodeRegistry {
   }
 
   close(): void {
+    this.closing = true;
     if (this.pushTimer) clearTimeout(this.pushTimer);
     this.clock.clearInterval(this.heartbeatTimer);
     for (const t of this.staleTimers.values()) this.clock.clearTimeout(t);

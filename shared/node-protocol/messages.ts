@@ -213,6 +213,9 @@ export const breakInBlockSchema = z.object({
 });
 export type BreakInBlock = z.infer<typeof breakInBlockSchema>;
 
+/** The alarms a node raises itself (the guide's `Alarm=` keys); the management server knows the rest. */
+export const NODE_ALARMS = ['eventsink_maximum_backoff', 'syslog_inaccessible'] as const;
+
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
@@ -260,6 +263,15 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   /** The conference's dominant speaker changed (the front of its stage); null = nobody. */
   z.object({ type: z.literal('active_speaker'), conferenceId: z.string(), participantId: z.string().nullable() }),
   z.object({ type: z.literal('config_applied'), version: z.string() }),
+  /** The node raised or lowered one of its own alarms (guide keys): an event sink stopped at maximum backoff, a syslog server inaccessible. */
+  z.object({
+    type: z.literal('alarm'),
+    action: z.enum(['raise', 'lower']),
+    alarm: z.enum(NODE_ALARMS),
+    /** What it is about: the event sink's name, the syslog server's address. */
+    instance: z.string().max(250).default(''),
+    details: z.string().max(1000).default(''),
+  }),
   /** Every break-in block in force on the node: after (re)connecting and whenever one starts or is lifted. */
   z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
 ]);
