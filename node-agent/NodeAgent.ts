@@ -19,6 +19,7 @@ import { EventSinks } from './events/EventSinks.js';
 import { SyslogForwarder } from './logging/SyslogForwarder.js';
 import { teeLogger } from './logging/teeLogger.js';
 import { ActiveSpeaker } from './management/ActiveSpeaker.js';
+import { reportStateChanges } from './status/stateReports.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
@@ -296,6 +297,7 @@ export class NodeAgent {
     if (tls) link.on('config', (snapshot) => void tls.apply(snapshot.tls));
     manager.on('conferenceStarted', (c) => {
       link.send({ type: 'conference_started', conference: c.toLive(name) });
+      reportStateChanges(c, name, (msg) => link.send(msg));
       const speaker = new ActiveSpeaker();
       speakers.set(c.id, speaker);
       c.media.on('stage', (stage) => {

@@ -446,8 +446,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       name: this.service.name,
       serviceType: this.service.serviceType,
       startTime: this.startTime.toISOString(),
-      participants: this.participants.map((p) => p.toLive(node)),
+      participants: this.participants.map((p) => p.toLive(node, p.id === this.presenterId)),
       activeSpeaker: null, // NodeAgent fills it in from the media stage (management/ActiveSpeaker.ts)
+      isLocked: this.locked,
+      guestsMuted: this.guestsMuted,
+      tag: this.service.tag,
     };
   }
 }

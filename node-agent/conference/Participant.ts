@@ -131,7 +131,8 @@ export class Participant {
     };
   }
 
-  toLive(node: string): LiveParticipant {
+  /** `presenting`: holds the conference's presentation floor (the Conference knows). */
+  toLive(node: string, presenting = false): LiveParticipant {
     return {
       id: this.id,
       displayName: this.displayName,
@@ -141,6 +142,11 @@ export class Participant {
       connectTime: this.connectTime.toISOString(),
       node,
       remoteAddress: this.remoteAddress,
+      isMuted: this.isMuted,
+      isClientMuted: this.isClientMuted,
+      isPresenting: presenting,
+      isOnHold: this.held,
+      callTag: this.callTag,
     };
   }
 }

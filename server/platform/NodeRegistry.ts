@@ -48,6 +48,7 @@ function boundTo(msg: NodeToServer, name: string): NodeToServer {
     case 'conference_started':
       return { ...msg, conference: { ...msg.conference, participants: msg.conference.participants.map((p) => ({ ...p, node: name })) } };
     case 'participant_joined':
+    case 'participant_updated':
       return { ...msg, participant: { ...msg.participant, node: name } };
     case 'participant_left':
       return msg.participant ? { ...msg, participant: { ...msg.participant, node: name } } : msg;
@@ -325,6 +326,11 @@ export class NodeRegistry {
   /** The connected nodes' names by id (for status lists). */
   nodeNames(): Map<number, string> {
     return new Map([...this.connections.values()].map((c) => [c.nodeId, c.name]));
+  }
+
+  /** The connected nodes with their system location (for status by location). */
+  liveNodes(): { id: number; name: string; location: string }[] {
+    return [...this.connections.values()].map((c) => ({ id: c.nodeId, name: c.name, location: c.location }));
   }
 
   /** Sends a command to the given connected nodes; returns how many it reached. */

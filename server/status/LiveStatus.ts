@@ -1,12 +1,29 @@
 import { EventEmitter } from 'node:events';
 import type { LiveConference, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
 import type { ConferenceStatus } from '../../shared/status/conferenceStatus.js';
+import type { TimeSeriesPoint } from '../../shared/status/liveView.js';
 import { BreakInBlocks } from './BreakInBlocks.js';
+import { NodeLoads } from './NodeLoads.js';
+import { ParticipantMediaStatus, worstLoss } from './ParticipantMediaStatus.js';
+import { TimeSeries } from './TimeSeries.js';
 
 export type { ConferenceStatus };
 
 export interface LiveStatusEvents {
   changed: [];
+  /** A node reported its participants' media statistics. */
+  media: [];
+  /** A node reported its load. */
+  load: [];
+  /** A new point of the time series (every 2 s while sampling). */
+  sampled: [TimeSeriesPoint];
+}
+
+/** A connected node and its system location (the node registry knows). */
+export interface LiveNode {
+  id: number;
+  name: string;
+  location: string;
 }
 
 /**
@@ -22,6 +39,13 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   private speakerSeq = 0;
   /** The nodes' break-in blocks (their own 'changed' event: they are not conference status). */
   readonly breakIn = new BreakInBlocks();
+  /** Each node's latest load report. */
+  readonly loads = new NodeLoads();
+  /** Each live participant's media statistics and call quality. */
+  readonly media = new ParticipantMediaStatus();
+  /** The live graphs' history (hour, day, 7 days). */
+  readonly series = new TimeSeries();
+  private sampler: NodeJS.Timeout | null = null;
 
   apply(nodeId: number, msg: NodeToServer): void {
     const confs = this.byNode.get(nodeId) ?? new Map<string, LiveConference>();
@@ -29,18 +53,28 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     // The node speaks again: its resync (`status`) replaces whatever was stale.
     if (msg.type === 'status') this.staleNodes.delete(nodeId);
     switch (msg.type) {
+      case 'node_load':
+        this.loads.set(nodeId, msg.load);
+        this.emit('load');
+        return;
+      case 'media_statistics':
+        this.media.report(nodeId, msg.at, msg.participants);
+        this.emit('media');
+        return;
       case 'break_in_blocks':
         this.breakIn.set(nodeId, msg.blocks);
         return;
       case 'status':
         confs.clear();
         for (const c of msg.conferences) confs.set(c.id, structuredClone(c));
+        this.media.keepOnly(nodeId, new Set(msg.conferences.flatMap((c) => c.participants.map((p) => p.id))));
         break;
       case 'conference_started':
         confs.set(msg.conference.id, structuredClone(msg.conference));
         break;
       case 'conference_ended':
         confs.delete(msg.conferenceId);
+        this.media.dropConference(nodeId, msg.conferenceId);
         break;
       case 'participant_joined': {
         const c = confs.get(msg.conferenceId);
@@ -53,6 +87,21 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
         if (!c) return;
         c.participants = c.participants.filter((p) => p.id !== msg.participantId);
         if (c.activeSpeaker === msg.participantId) c.activeSpeaker = null;
+        this.media.dropParticipant(msg.participantId);
+        break;
+      }
+      case 'participant_updated': {
+        const c = confs.get(msg.conferenceId);
+        const i = c?.participants.findIndex((p) => p.id === msg.participant.id) ?? -1;
+        if (!c || i < 0) return;
+        c.participants[i] = msg.participant;
+        break;
+      }
+      case 'conference_updated': {
+        const c = confs.get(msg.conferenceId);
+        if (!c) return;
+        c.isLocked = msg.isLocked;
+        c.guestsMuted = msg.guestsMuted;
         break;
       }
       case 'active_speaker': {
@@ -72,6 +121,8 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   dropNode(nodeId: number): void {
     this.breakIn.dropNode(nodeId);
     this.staleNodes.delete(nodeId);
+    this.loads.drop(nodeId);
+    this.media.dropNode(nodeId);
     if (this.byNode.delete(nodeId)) this.emit('changed');
   }
 
@@ -103,6 +154,9 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
             nodes,
             participants: [...c.participants],
             activeSpeaker: c.activeSpeaker,
+            ...(c.isLocked !== undefined ? { isLocked: c.isLocked } : {}),
+            ...(c.guestsMuted !== undefined ? { guestsMuted: c.guestsMuted } : {}),
+            ...(c.tag !== undefined ? { tag: c.tag } : {}),
             ...(stale ? { stale: true } : {}),
           });
         } else {
@@ -111,10 +165,57 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
           m.nodes = [...new Set([...m.nodes, ...nodes])];
           if (c.startTime < m.startTime) m.startTime = c.startTime;
           if (newerSpeaker) m.activeSpeaker = c.activeSpeaker;
+          // Locked or Guests muted on any node: so for the conference.
+          if (c.isLocked !== undefined) m.isLocked = (m.isLocked ?? false) || c.isLocked;
+          if (c.guestsMuted !== undefined) m.guestsMuted = (m.guestsMuted ?? false) || c.guestsMuted;
         }
       }
     }
     return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Each node's conferences as it reported them (Pexip's conference shards), with the node id. */
+  shards(): { nodeId: number; conference: LiveConference; stale: boolean }[] {
+    return [...this.byNode].flatMap(([nodeId, confs]) => [...confs.values()].map((conference) => ({ nodeId, conference, stale: this.staleNodes.has(nodeId) })));
+  }
+
+  /** Samples the live figures every `intervalMs` into the time series (and emits `sampled`). */
+  startSampling(nodes: () => LiveNode[], intervalMs = 2_000): void {
+    this.stopSampling();
+    this.sampler = setInterval(() => this.emit('sampled', this.sample(nodes())), intervalMs);
+    this.sampler.unref();
+  }
+
+  stopSampling(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = null;
+  }
+
+  /** The live figures now, added to the time series. */
+  sample(nodes: LiveNode[], now = Date.now()): TimeSeriesPoint {
+    const point: TimeSeriesPoint = { t: now, conferences: this.conferences().length, participants: 0, packetLoss: 0, locations: {}, nodes: {} };
+    const tokens = new Map<string, { used: number; max: number }>();
+    for (const n of nodes) {
+      const loc = (point.locations[n.location] ??= { conferences: 0, participants: 0, mediaLoad: 0 });
+      for (const c of this.byNode.get(n.id)?.values() ?? []) {
+        loc.conferences++;
+        loc.participants += c.participants.length;
+      }
+      const load = this.loads.get(n.id);
+      if (!load) continue;
+      point.nodes[n.name] = Math.round(load.mediaLoad * 100) / 100;
+      const t = tokens.get(n.location) ?? { used: 0, max: 0 };
+      t.used += load.mediaTokensUsed;
+      t.max += load.capacity.maxMediaTokens;
+      tokens.set(n.location, t);
+    }
+    for (const [name, t] of tokens) point.locations[name]!.mediaLoad = t.max > 0 ? Math.round((t.used / t.max) * 10_000) / 100 : 0;
+    for (const confs of this.byNode.values()) for (const c of confs.values()) point.participants += c.participants.length;
+    let loss = 0;
+    for (const e of this.media.entries()) loss += worstLoss(e.media);
+    point.packetLoss = this.media.size > 0 ? Math.round((loss / this.media.size) * 100) / 100 : 0;
+    this.series.add(point);
+    return point;
   }
 
   participants(): (LiveParticipant & { conference: string })[] {

@@ -173,6 +173,16 @@ export const liveParticipantSchema = z.object({
   connectTime: z.string(),
   node: z.string(),
   remoteAddress: z.string(),
+  // The participant's state for status/v1 `participant`; absent from older nodes (then omitted there).
+  /** Administratively muted (`is_muted`). */
+  isMuted: z.boolean().optional(),
+  /** Muted their own microphone (`is_client_muted`). */
+  isClientMuted: z.boolean().optional(),
+  /** Holds the presentation floor (`is_presenting`). */
+  isPresenting: z.boolean().optional(),
+  /** Waiting in the lobby for a Host or an admit (`is_on_hold`). */
+  isOnHold: z.boolean().optional(),
+  callTag: z.string().max(250).optional(),
 });
 export type LiveParticipant = z.infer<typeof liveParticipantSchema>;
 
@@ -184,6 +194,11 @@ export const liveConferenceSchema = z.object({
   participants: z.array(liveParticipantSchema),
   /** The current dominant speaker on this node (a participant id), null before anyone has been heard. */
   activeSpeaker: z.string().nullable().default(null),
+  // Absent from older nodes (then omitted from status/v1 `conference`).
+  isLocked: z.boolean().optional(),
+  guestsMuted: z.boolean().optional(),
+  /** The service's tag. */
+  tag: z.string().max(250).optional(),
 });
 export type LiveConference = z.infer<typeof liveConferenceSchema>;
 
@@ -256,6 +271,10 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
     participant: liveParticipantSchema.optional(),
     conference: conferenceRecordSchema.optional(),
   }),
+  /** A participant's state changed (muted, presenting, role, admitted…): the whole participant again. */
+  z.object({ type: z.literal('participant_updated'), conferenceId: z.string(), participant: liveParticipantSchema }),
+  /** The conference was locked or unlocked, or its Guests muted or unmuted. */
+  z.object({ type: z.literal('conference_updated'), conferenceId: z.string(), isLocked: z.boolean(), guestsMuted: z.boolean() }),
   /** The node's load, capacity, CPU, memory and media ports: every `NODE_LOAD_INTERVAL_MS` and after (re)connecting. */
   z.object({ type: z.literal('node_load'), load: nodeLoadSchema }),
   /** Every participant's media streams and call quality on this node, every `MEDIA_STATISTICS_INTERVAL_MS`. */

@@ -16,4 +16,8 @@ export interface ConferenceStatus {
    * heard. Across nodes: the speaker most recently reported by any of them.
    */
   activeSpeaker: string | null;
+  /** Known only from nodes that report it (absent from older ones). */
+  isLocked?: boolean;
+  guestsMuted?: boolean;
+  tag?: string;
 }

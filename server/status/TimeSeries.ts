@@ -1,0 +1,83 @@
+import type { TimeSeriesPoint, TimeSeriesRange } from '../../shared/status/liveView.js';
+
+interface Tier {
+  stepMs: number;
+  keep: number;
+  points: TimeSeriesPoint[];
+  /** The coarse point being built from finer samples, and how many samples it holds (for the mean loss). */
+  open: { point: TimeSeriesPoint; lossSum: number; n: number } | null;
+}
+
+/** 2-s points for the last hour, 1-min points for the last day, 5-min points for the guide's 7 days of rewind. */
+export const TIERS: Record<TimeSeriesRange, { stepMs: number; keep: number }> = {
+  hour: { stepMs: 2_000, keep: 1_800 },
+  day: { stepMs: 60_000, keep: 1_440 },
+  week: { stepMs: 300_000, keep: 2_016 },
+};
+
+/**
+ * The live graphs' history, in memory and bounded: each range keeps a fixed number of points
+ * (5,256 in all, whatever the uptime). Coarser points are built from the 2-s samples as they come:
+ * counts and loads take the peak (a spike stays visible), packet loss the mean.
+ */
+export class TimeSeries {
+  private readonly tiers: Record<TimeSeriesRange, Tier> = {
+    hour: { ...TIERS.hour, points: [], open: null },
+    day: { ...TIERS.day, points: [], open: null },
+    week: { ...TIERS.week, points: [], open: null },
+  };
+
+  add(sample: TimeSeriesPoint): void {
+    const hour = this.tiers.hour;
+    hour.points.push(sample);
+    if (hour.points.length > hour.keep) hour.points.splice(0, hour.points.length - hour.keep);
+    this.fold(this.tiers.day, sample);
+    this.fold(this.tiers.week, sample);
+  }
+
+  private fold(tier: Tier, s: TimeSeriesPoint): void {
+    const start = s.t - (s.t % tier.stepMs);
+    if (tier.open && tier.open.point.t !== start) {
+      this.close(tier);
+    }
+    if (!tier.open) {
+      tier.open = { point: { ...structuredClone(s), t: start }, lossSum: s.packetLoss, n: 1 };
+      return;
+    }
+    const o = tier.open;
+    const p = o.point;
+    p.conferences = Math.max(p.conferences, s.conferences);
+    p.participants = Math.max(p.participants, s.participants);
+    o.lossSum += s.packetLoss;
+    o.n++;
+    p.packetLoss = o.lossSum / o.n;
+    for (const [name, l] of Object.entries(s.locations)) {
+      const q = (p.locations[name] ??= { conferences: 0, participants: 0, mediaLoad: 0 });
+      q.conferences = Math.max(q.conferences, l.conferences);
+      q.participants = Math.max(q.participants, l.participants);
+      q.mediaLoad = Math.max(q.mediaLoad, l.mediaLoad);
+    }
+    for (const [name, load] of Object.entries(s.nodes)) p.nodes[name] = Math.max(p.nodes[name] ?? 0, load);
+  }
+
+  private close(tier: Tier): void {
+    if (!tier.open) return;
+    tier.points.push(tier.open.point);
+    if (tier.points.length > tier.keep) tier.points.splice(0, tier.points.length - tier.keep);
+    tier.open = null;
+  }
+
+  /** The points of a range, oldest first; the coarse ranges end with the point still being built. */
+  range(range: TimeSeriesRange, now = Date.now()): TimeSeriesPoint[] {
+    const tier = this.tiers[range];
+    const from = now - tier.stepMs * tier.keep;
+    const points = tier.points.filter((p) => p.t >= from);
+    if (tier.open) points.push(structuredClone(tier.open.point));
+    return points;
+  }
+
+  /** Points held in all ranges (bounded by TIERS). */
+  get size(): number {
+    return Object.values(this.tiers).reduce((n, t) => n + t.points.length + (t.open ? 1 : 0), 0);
+  }
+}
