@@ -17,6 +17,9 @@ import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { registerHistoryRoutes } from './rest/history.routes.js';
+import { HistoryRecorder } from './history/HistoryRecorder.js';
+import { schedulePurge } from './history/historyRetention.js';
 import { registerBreakInRoutes } from './rest/breakIn.routes.js';
 import { registerNodeEnrollmentRoutes } from './rest/nodeEnrollment.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
@@ -102,6 +105,10 @@ export class ManagementServer {
     const status = new LiveStatus();
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
     const services: ServerServices = { dom, status, registry };
+    // Conference history (CDRs) from the nodes' records, purged as the global settings say.
+    const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
+    registry.onNodeMessage((node, msg) => history.accept(node, msg));
+    const stopPurge = schedulePurge(dom, (err) => log.error({ err }, 'the history purge failed'));
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
     // Security headers on every answer (refusals included), HTTPS for clients not on this machine.
@@ -132,6 +139,7 @@ export class ManagementServer {
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
     registerBreakInRoutes(app, dom, status, registry);
+    registerHistoryRoutes(app, dom);
     registerNodeEnrollmentRoutes(app, dom, registry);
     app.get('/healthz', async () => ({ ok: true }));
 
@@ -184,6 +192,8 @@ export class ManagementServer {
     // preClose: the HTTP server waits for open WebSockets before onClose hooks run.
     app.addHook('preClose', async () => {
       backups.stop();
+      stopPurge();
+      await history.settled();
       wssHandler.broadcastReconnectNotification();
       registry.close();
       for (const c of trpcWss.clients) c.terminate();

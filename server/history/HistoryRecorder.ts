@@ -1,0 +1,166 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
+import type { Database } from '../../db/client.js';
+import { toPexipMediaStream } from '../../shared/node-protocol/mediaStatus.js';
+import type { ConferenceRecord, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
+import type { LiveStatus } from '../status/LiveStatus.js';
+
+/** The node a message came from, as the registry authenticated it. */
+export interface ReportingNode {
+  id: number;
+  name: string;
+  location: string;
+}
+
+type ParticipantLeft = Extract<NodeToServer, { type: 'participant_left' }>;
+type ConferenceEnded = Extract<NodeToServer, { type: 'conference_ended' }>;
+
+const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+
+/**
+ * Writes the conference history (CDRs) from what nodes report: a participant's row with its media
+ * streams when it leaves, the conference's row when it ends. A node resends records it could not
+ * deliver, so every write is keyed by the node's id for the participant or conference instance and
+ * a record seen twice is written once. Writes run one after another, so a conference's participant
+ * count and its late participants never race.
+ */
+export class HistoryRecorder {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database,
+    private readonly live: LiveStatus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Takes a node's message (before live status forgets what it names); only ends are kept. */
+  accept(node: ReportingNode, msg: NodeToServer): void {
+    if (msg.type === 'participant_left') {
+      // Older nodes do not send who it was: what live status still knows stands in.
+      const known = msg.participant ? null : this.liveParticipant(msg.conferenceId, msg.participantId);
+      const conference = msg.conference ?? this.liveConference(msg.conferenceId);
+      const participant = msg.participant ?? known;
+      if (!participant || !conference) {
+        this.log.warn({ node: node.name, participant: msg.participantId }, 'participant record without its participant or conference: not kept');
+        return;
+      }
+      this.enqueue(() => this.writeParticipant(node, msg, participant, conference));
+    } else if (msg.type === 'conference_ended') {
+      const conference = msg.conference ?? this.liveConference(msg.conferenceId);
+      if (!conference) {
+        this.log.warn({ node: node.name, conference: msg.conferenceId }, 'conference end without its conference: not kept');
+        return;
+      }
+      this.enqueue(() => this.writeConference(node, msg, conference));
+    }
+  }
+
+  /** Resolves when every record taken so far is written (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    this.chain = this.chain.then(write).catch((err: unknown) => this.log.error({ err }, 'a history record could not be written'));
+  }
+
+  private liveConference(id: string): ConferenceRecord | null {
+    const c = this.live.conferences().find((x) => x.id === id);
+    return c ? { name: c.name, serviceType: c.serviceType, tag: '', startTime: c.startTime } : null;
+  }
+
+  private liveParticipant(conferenceId: string, participantId: string): LiveParticipant | null {
+    const c = this.live.conferences().find((x) => x.id === conferenceId);
+    return c?.participants.find((p) => p.id === participantId) ?? null;
+  }
+
+  private async writeParticipant(node: ReportingNode, msg: ParticipantLeft, p: LiveParticipant, conference: ConferenceRecord): Promise<void> {
+    const record = msg.record;
+    const endTime = record?.endTime ?? new Date().toISOString();
+    const streams = record?.mediaStreams ?? [];
+    await this.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(participantHistory)
+        .values({
+          id: msg.participantId,
+          conferenceId: msg.conferenceId,
+          conferenceName: conference.name,
+          displayName: p.displayName,
+          localAlias: p.alias,
+          remoteAddress: p.remoteAddress,
+          role: p.role,
+          serviceType: conference.serviceType,
+          protocol: p.protocol,
+          callDirection: 'in',
+          callQuality: record?.callQuality ?? '0_unknown',
+          startTime: new Date(p.connectTime),
+          endTime: new Date(endTime),
+          duration: seconds(p.connectTime, endTime),
+          disconnectReason: (record?.disconnectReason ?? '').slice(0, 250),
+          mediaNode: node.name,
+          signallingNode: node.name,
+          systemLocation: node.location,
+          details: {
+            service_tag: conference.tag,
+            encryption: 'On',
+            has_media: streams.length > 0,
+            rx_bandwidth: Math.round(record?.rxBandwidth ?? 0),
+            tx_bandwidth: Math.round(record?.txBandwidth ?? 0),
+            bandwidth: Math.round((record?.rxBandwidth ?? 0) + (record?.txBandwidth ?? 0)),
+            historic_call_quality: (record?.qualityWindows ?? []).map((w) => ({ end: w.end, quality: w.quality, packet_loss: w.packetLoss, jitter: w.jitter })),
+          },
+        })
+        .onConflictDoNothing({ target: participantHistory.id })
+        .returning({ id: participantHistory.id });
+      // Seen before (a resend after the node's reconnection): already written with its streams.
+      if (inserted.length === 0) return;
+      if (streams.length > 0) {
+        await tx.insert(mediaStreamHistory).values(
+          streams.map((s) => {
+            const { id: _id, type: _type, node: _node, start_time: _start, end_time: _end, ...figures } = toPexipMediaStream(s, node.name);
+            return {
+              participantId: msg.participantId,
+              streamId: s.id.slice(0, 64),
+              streamType: s.type,
+              node: node.name,
+              startTime: new Date(s.startTime),
+              endTime: new Date(s.endTime ?? endTime),
+              figures,
+            };
+          }),
+        );
+      }
+      // Its conference already ended (the participant's record came late): it counts one more call.
+      await tx
+        .update(conferenceHistory)
+        .set({ participantCount: sql`${conferenceHistory.participantCount} + 1` })
+        .where(eq(conferenceHistory.id, msg.conferenceId));
+    });
+  }
+
+  private async writeConference(node: ReportingNode, msg: ConferenceEnded, conference: ConferenceRecord): Promise<void> {
+    const endTime = msg.endTime ?? new Date().toISOString();
+    await this.db.transaction(async (tx) => {
+      // Participant count: every call to it (guide: a reconnection counts twice), as written so far.
+      const [count] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(participantHistory)
+        .where(eq(participantHistory.conferenceId, msg.conferenceId));
+      await tx
+        .insert(conferenceHistory)
+        .values({
+          id: msg.conferenceId,
+          name: conference.name,
+          serviceType: conference.serviceType,
+          tag: conference.tag,
+          startTime: new Date(conference.startTime),
+          endTime: new Date(endTime),
+          duration: seconds(conference.startTime, endTime),
+          participantCount: count?.n ?? 0,
+          node: node.name,
+        })
+        .onConflictDoNothing({ target: conferenceHistory.id });
+    });
+  }
+}

@@ -1,0 +1,377 @@
+import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
+import type { Database } from '../../db/client.js';
+import { escapeLike } from '../config/store/ResourceStore.js';
+import { AppError } from '../errors/AppError.js';
+import { orderBy as checkOrderBy, pexipTime } from '../rest/tastypie.js';
+
+export const HISTORY_BASE = '/api/admin/history/v1';
+
+/**
+ * The conference history (history/v1 `conference`, `participant`, `media_stream`) read with
+ * Tastypie's filters: `<field>=<v>` and `<field>__<lookup>=<v>` on the fields below, `order_by`,
+ * limit and offset. Objects come out in Pexip's shapes ([sch] field names); fields OpenMeet does
+ * not know are omitted, as Pexip omits them.
+ */
+
+type FieldKind = 'string' | 'datetime' | 'int';
+interface Field {
+  column: PgColumn;
+  kind: FieldKind;
+}
+
+const CONFERENCE_FIELDS: Record<string, Field> = {
+  id: { column: conferenceHistory.id, kind: 'string' },
+  name: { column: conferenceHistory.name, kind: 'string' },
+  service_type: { column: conferenceHistory.serviceType, kind: 'string' },
+  tag: { column: conferenceHistory.tag, kind: 'string' },
+  start_time: { column: conferenceHistory.startTime, kind: 'datetime' },
+  end_time: { column: conferenceHistory.endTime, kind: 'datetime' },
+  duration: { column: conferenceHistory.duration, kind: 'int' },
+  participant_count: { column: conferenceHistory.participantCount, kind: 'int' },
+};
+
+const PARTICIPANT_FIELDS: Record<string, Field> = {
+  id: { column: participantHistory.id, kind: 'string' },
+  conference_name: { column: participantHistory.conferenceName, kind: 'string' },
+  display_name: { column: participantHistory.displayName, kind: 'string' },
+  local_alias: { column: participantHistory.localAlias, kind: 'string' },
+  remote_alias: { column: participantHistory.remoteAlias, kind: 'string' },
+  remote_address: { column: participantHistory.remoteAddress, kind: 'string' },
+  role: { column: participantHistory.role, kind: 'string' },
+  service_type: { column: participantHistory.serviceType, kind: 'string' },
+  protocol: { column: participantHistory.protocol, kind: 'string' },
+  call_direction: { column: participantHistory.callDirection, kind: 'string' },
+  call_quality: { column: participantHistory.callQuality, kind: 'string' },
+  start_time: { column: participantHistory.startTime, kind: 'datetime' },
+  end_time: { column: participantHistory.endTime, kind: 'datetime' },
+  duration: { column: participantHistory.duration, kind: 'int' },
+  disconnect_reason: { column: participantHistory.disconnectReason, kind: 'string' },
+  media_node: { column: participantHistory.mediaNode, kind: 'string' },
+  signalling_node: { column: participantHistory.signallingNode, kind: 'string' },
+  system_location: { column: participantHistory.systemLocation, kind: 'string' },
+};
+
+const MEDIA_STREAM_FIELDS: Record<string, Field> = {
+  id: { column: mediaStreamHistory.id, kind: 'int' },
+  stream_id: { column: mediaStreamHistory.streamId, kind: 'string' },
+  stream_type: { column: mediaStreamHistory.streamType, kind: 'string' },
+  node: { column: mediaStreamHistory.node, kind: 'string' },
+  start_time: { column: mediaStreamHistory.startTime, kind: 'datetime' },
+  end_time: { column: mediaStreamHistory.endTime, kind: 'datetime' },
+};
+
+const LOOKUPS = ['exact', 'iexact', 'contains', 'icontains', 'startswith', 'istartswith', 'endswith', 'iendswith', 'lt', 'lte', 'gt', 'gte', 'in'] as const;
+type Lookup = (typeof LOOKUPS)[number];
+/** Query parameters that are no filter. */
+const RESERVED = new Set(['limit', 'offset', 'order_by', 'format', 'username', 'api_key']);
+
+export type HistoryQuery = Record<string, string | undefined>;
+
+export interface HistoryPage<T> {
+  total: number;
+  limit: number;
+  offset: number;
+  objects: T[];
+}
+
+/** A filter value in its field's type: a 400 in Tastypie's manner, never a database error. */
+function typed(key: string, kind: FieldKind, raw: string): string | number | Date {
+  const bad = () => new AppError('BAD_REQUEST', `Invalid value '${raw.slice(0, 40)}' for the filter '${key.slice(0, 60)}'.`);
+  if (kind === 'int') {
+    if (!/^-?\d{1,10}$/.test(raw)) throw bad();
+    return Number(raw);
+  }
+  if (kind === 'datetime') {
+    // Pexip's datetimes are naive UTC; clients send RFC 3339 with an offset, or none.
+    const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(raw) ? raw : `${raw}Z`;
+    const t = /^\d{4}-\d\d-\d\d/.test(raw) ? Date.parse(iso.replace(' ', 'T')) : Number.NaN;
+    if (Number.isNaN(t)) throw bad();
+    return new Date(t);
+  }
+  if (raw.length > 250) throw bad();
+  return raw;
+}
+
+function condition(key: string, f: Field, lookup: Lookup, raw: string): SQL {
+  const col = f.column;
+  if (lookup === 'in') {
+    const values = raw.split(',').map((v) => typed(key, f.kind, v));
+    return values.length ? inArray(col, values) : sql`false`;
+  }
+  const v = typed(key, f.kind, raw);
+  switch (lookup) {
+    case 'exact':
+      return eq(col, v);
+    case 'lt':
+      return lt(col, v);
+    case 'lte':
+      return lte(col, v);
+    case 'gt':
+      return gt(col, v);
+    case 'gte':
+      return gte(col, v);
+    default: {
+      if (f.kind !== 'string') throw new AppError('BAD_REQUEST', `The '${key.slice(0, 60)}' filter is not allowed on this field.`);
+      const s = String(v);
+      const esc = s.replace(/[\\%_]/g, (c) => `\\${c}`);
+      const pattern = lookup === 'iexact' ? esc : lookup.endsWith('contains') ? escapeLike(s) : lookup.endsWith('startswith') ? `${esc}%` : `%${esc}`;
+      // Case-sensitive lookups compare exactly; `like` is case-sensitive in Postgres.
+      return lookup.startsWith('i') ? ilike(col, pattern) : sql`${col} like ${pattern}`;
+    }
+  }
+}
+
+/** The WHERE clause of a query's filters; unknown parameters are ignored, as the other APIs do. */
+function where(fields: Record<string, Field>, q: HistoryQuery, extra: (field: string, lookup: Lookup, raw: string) => SQL | null | undefined): SQL | undefined {
+  const parts: SQL[] = [];
+  for (const [key, raw] of Object.entries(q)) {
+    if (raw === undefined || RESERVED.has(key)) continue;
+    const at = key.lastIndexOf('__');
+    const named = at > 0 && (LOOKUPS as readonly string[]).includes(key.slice(at + 2));
+    const field = named ? key.slice(0, at) : key;
+    const lookup = (named ? key.slice(at + 2) : 'exact') as Lookup;
+    const special = extra(field, lookup, raw);
+    if (special) {
+      parts.push(special);
+      continue;
+    }
+    const f = Object.hasOwn(fields, field) ? fields[field] : undefined;
+    if (f) parts.push(condition(key, f, lookup, raw));
+  }
+  return parts.length ? and(...parts) : undefined;
+}
+
+function ordering(fields: Record<string, Field>, raw: string | undefined, fallback: string): SQL[] {
+  const o = checkOrderBy(raw, (k) => Object.hasOwn(fields, k)) ?? fallback;
+  const f = fields[o.replace(/^-/, '')]!;
+  const dir = o.startsWith('-') ? desc : asc;
+  // The id breaks ties, so pages never overlap.
+  return [dir(f.column), dir(fields.id!.column)];
+}
+
+const uuidOf = (resource: string, v: string) => new RegExp(`^${HISTORY_BASE}/${resource}/([^/]+)/?$`).exec(v)?.[1] ?? v;
+
+const conferenceUri = (id: string) => `${HISTORY_BASE}/conference/${id}/`;
+const participantUri = (id: string) => `${HISTORY_BASE}/participant/${id}/`;
+const mediaStreamUri = (id: number) => `${HISTORY_BASE}/media_stream/${id}/`;
+const time = (d: Date) => pexipTime(d.toISOString());
+
+type ConferenceRow = typeof conferenceHistory.$inferSelect;
+type ParticipantRow = typeof participantHistory.$inferSelect;
+type MediaStreamRow = typeof mediaStreamHistory.$inferSelect;
+
+function conferenceObject(c: ConferenceRow, participants: string[]) {
+  return {
+    id: c.id,
+    name: c.name,
+    service_type: c.serviceType,
+    tag: c.tag,
+    start_time: time(c.startTime),
+    end_time: time(c.endTime),
+    duration: c.duration,
+    participant_count: c.participantCount,
+    participants: participants.map(participantUri),
+    instant_message_count: c.instantMessageCount,
+    resource_uri: conferenceUri(c.id),
+  };
+}
+export type HistoryConference = ReturnType<typeof conferenceObject>;
+
+/** `details` keys a list shows; the quality windows only on a detail GET (as mcp notes of Pexip). */
+const LIST_DETAILS = ['service_tag', 'encryption', 'has_media', 'bandwidth', 'rx_bandwidth', 'tx_bandwidth'] as const;
+
+function participantObject(p: ParticipantRow, streams: number[], detail: boolean) {
+  const d = p.details;
+  const extra: Record<string, unknown> = {};
+  for (const k of LIST_DETAILS) if (d[k] !== undefined) extra[k] = d[k];
+  return {
+    id: p.id,
+    conference: conferenceUri(p.conferenceId),
+    conference_name: p.conferenceName,
+    display_name: p.displayName,
+    local_alias: p.localAlias,
+    remote_alias: p.remoteAlias,
+    remote_address: p.remoteAddress,
+    ...(p.remotePort !== null ? { remote_port: p.remotePort } : {}),
+    role: p.role,
+    service_type: p.serviceType,
+    protocol: p.protocol,
+    call_direction: p.callDirection,
+    call_quality: p.callQuality,
+    start_time: time(p.startTime),
+    end_time: time(p.endTime),
+    duration: p.duration,
+    disconnect_reason: p.disconnectReason,
+    media_node: p.mediaNode,
+    signalling_node: p.signallingNode,
+    system_location: p.systemLocation,
+    ...extra,
+    ...(detail && Array.isArray(d.historic_call_quality) ? { historic_call_quality: d.historic_call_quality as unknown[] } : {}),
+    media_streams: streams.map(mediaStreamUri),
+    resource_uri: participantUri(p.id),
+  };
+}
+export type HistoryParticipant = ReturnType<typeof participantObject>;
+
+function mediaStreamObject(s: MediaStreamRow) {
+  return {
+    id: s.id,
+    participant: participantUri(s.participantId),
+    stream_id: s.streamId,
+    stream_type: s.streamType,
+    node: s.node,
+    start_time: time(s.startTime),
+    end_time: time(s.endTime),
+    ...(s.figures as Record<string, string | number | null>),
+    resource_uri: mediaStreamUri(s.id),
+  };
+}
+export type HistoryMediaStream = ReturnType<typeof mediaStreamObject>;
+
+async function count(
+  db: Database,
+  table: typeof conferenceHistory | typeof participantHistory | typeof mediaStreamHistory,
+  w: SQL | undefined,
+): Promise<number> {
+  const [r] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(table)
+    .where(w);
+  return r?.n ?? 0;
+}
+
+export interface Paging {
+  limit: number;
+  offset: number;
+}
+
+export async function listConferences(db: Database, q: HistoryQuery, { limit, offset }: Paging): Promise<HistoryPage<HistoryConference>> {
+  const w = where(CONFERENCE_FIELDS, q, () => null);
+  const [total, rows] = await Promise.all([
+    count(db, conferenceHistory, w),
+    db
+      .select()
+      .from(conferenceHistory)
+      .where(w)
+      .orderBy(...ordering(CONFERENCE_FIELDS, q.order_by, '-start_time'))
+      .limit(limit)
+      .offset(offset),
+  ]);
+  const ids = rows.map((r) => r.id);
+  const ps = ids.length
+    ? await db
+        .select({ id: participantHistory.id, conferenceId: participantHistory.conferenceId })
+        .from(participantHistory)
+        .where(inArray(participantHistory.conferenceId, ids))
+        .orderBy(asc(participantHistory.startTime))
+    : [];
+  return {
+    total,
+    limit,
+    offset,
+    objects: rows.map((r) =>
+      conferenceObject(
+        r,
+        ps.filter((p) => p.conferenceId === r.id).map((p) => p.id),
+      ),
+    ),
+  };
+}
+
+export async function getConference(db: Database, id: string): Promise<HistoryConference | null> {
+  const page = await listConferences(db, { id }, { limit: 1, offset: 0 });
+  return page.objects[0] ?? null;
+}
+
+/** Deletes a conference's record with its participants and their media streams; false when there is none. */
+export async function deleteConference(db: Database, id: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.delete(conferenceHistory).where(eq(conferenceHistory.id, id)).returning({ id: conferenceHistory.id });
+    if (gone.length === 0) return false;
+    const ps = await tx.delete(participantHistory).where(eq(participantHistory.conferenceId, id)).returning({ id: participantHistory.id });
+    if (ps.length)
+      await tx.delete(mediaStreamHistory).where(
+        inArray(
+          mediaStreamHistory.participantId,
+          ps.map((p) => p.id),
+        ),
+      );
+    return true;
+  });
+}
+
+/** `conference=` names the conference by its URI, its id or its service name. */
+function participantSpecial(field: string, lookup: Lookup, raw: string): SQL | null {
+  if (field !== 'conference' || lookup !== 'exact') return null;
+  if (raw.length > 300) throw new AppError('BAD_REQUEST', `Invalid value '${raw.slice(0, 40)}' for the filter 'conference'.`);
+  const id = uuidOf('conference', raw);
+  return or(eq(participantHistory.conferenceId, id), eq(participantHistory.conferenceName, raw))!;
+}
+
+export async function listParticipants(db: Database, q: HistoryQuery, { limit, offset }: Paging, detail = false): Promise<HistoryPage<HistoryParticipant>> {
+  const w = where(PARTICIPANT_FIELDS, q, participantSpecial);
+  const [total, rows] = await Promise.all([
+    count(db, participantHistory, w),
+    db
+      .select()
+      .from(participantHistory)
+      .where(w)
+      .orderBy(...ordering(PARTICIPANT_FIELDS, q.order_by, '-start_time'))
+      .limit(limit)
+      .offset(offset),
+  ]);
+  const ids = rows.map((r) => r.id);
+  const streams = ids.length
+    ? await db
+        .select({ id: mediaStreamHistory.id, participantId: mediaStreamHistory.participantId })
+        .from(mediaStreamHistory)
+        .where(inArray(mediaStreamHistory.participantId, ids))
+        .orderBy(asc(mediaStreamHistory.id))
+    : [];
+  return {
+    total,
+    limit,
+    offset,
+    objects: rows.map((r) =>
+      participantObject(
+        r,
+        streams.filter((s) => s.participantId === r.id).map((s) => s.id),
+        detail,
+      ),
+    ),
+  };
+}
+
+export async function getParticipant(db: Database, id: string): Promise<HistoryParticipant | null> {
+  const page = await listParticipants(db, { id }, { limit: 1, offset: 0 }, true);
+  return page.objects[0] ?? null;
+}
+
+/** `participant=` names the participant by its URI or id. */
+function mediaStreamSpecial(field: string, lookup: Lookup, raw: string): SQL | null {
+  if (field !== 'participant' || lookup !== 'exact') return null;
+  if (raw.length > 300) throw new AppError('BAD_REQUEST', `Invalid value '${raw.slice(0, 40)}' for the filter 'participant'.`);
+  return eq(mediaStreamHistory.participantId, uuidOf('participant', raw));
+}
+
+export async function listMediaStreams(db: Database, q: HistoryQuery, { limit, offset }: Paging): Promise<HistoryPage<HistoryMediaStream>> {
+  const w = where(MEDIA_STREAM_FIELDS, q, mediaStreamSpecial);
+  const [total, rows] = await Promise.all([
+    count(db, mediaStreamHistory, w),
+    db
+      .select()
+      .from(mediaStreamHistory)
+      .where(w)
+      .orderBy(...ordering(MEDIA_STREAM_FIELDS, q.order_by, 'id'))
+      .limit(limit)
+      .offset(offset),
+  ]);
+  return { total, limit, offset, objects: rows.map(mediaStreamObject) };
+}
+
+export async function getMediaStream(db: Database, id: number): Promise<HistoryMediaStream | null> {
+  const [row] = await db.select().from(mediaStreamHistory).where(eq(mediaStreamHistory.id, id)).limit(1);
+  return row ? mediaStreamObject(row) : null;
+}
