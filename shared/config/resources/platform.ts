@@ -224,7 +224,15 @@ export const globalResource = defineResource({
       section: SECURITY,
       notYetActive: true,
     },
-    logs_max_age: { type: 'int', label: 'Maximum log age (days)', min: 0, max: 3650, default: 0, section: SECURITY, help: '0: no limit.', notYetActive: true },
+    logs_max_age: {
+      type: 'int',
+      label: 'Maximum log age (days)',
+      min: 0,
+      max: 3650,
+      default: 0,
+      section: SECURITY,
+      help: 'Call history older than this is purged. 0: no limit.',
+    },
     // Break-in resistance
     bdpm_pin_checks_enabled: { type: 'bool', label: 'Enable PIN brute force resistance', default: true, section: BREAK_IN },
     bdpm_max_pin_failures_per_window: {
