@@ -17,6 +17,9 @@ import { ConfigBus } from './platform/ConfigBus.js';
 import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { registerAlarmRoutes } from './rest/alarm.routes.js';
+import { AlarmManager } from './alarms/AlarmManager.js';
+import { AlarmWatch, type AlarmWatchOptions } from './alarms/AlarmWatch.js';
 import { registerHistoryRoutes } from './rest/history.routes.js';
 import { HistoryRecorder } from './history/HistoryRecorder.js';
 import { schedulePurge } from './history/historyRetention.js';
@@ -54,6 +57,8 @@ export interface ManagementServerOptions {
   enrollmentKey?: string;
   /** Node link heartbeats and the second-claimant probe (tests shorten them); defaults in NodeRegistry. */
   nodeLink?: NodeRegistryOptions;
+  /** Alarm checks' timings (certificate check interval, configuration sync limit); defaults in AlarmWatch. */
+  alarms?: AlarmWatchOptions;
   /**
    * HTTPS port (`HTTPS_PORT`, default 9443 in `server/main.ts`); unset = HTTP only (tests). With
    * HTTPS on, plain HTTP is left to clients on this machine: others are redirected or refused.
@@ -104,7 +109,9 @@ export class ManagementServer {
     await addShippedObjects(dom);
     const status = new LiveStatus();
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
-    const services: ServerServices = { dom, status, registry };
+    const alarms = new AlarmManager(database.db, log);
+    const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
+    const services: ServerServices = { dom, status, registry, alarms };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));
@@ -138,6 +145,7 @@ export class ManagementServer {
     registerAdministrationRoutes(app, dom);
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
     registerStatusRoutes(app, dom, status);
+    registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
     registerHistoryRoutes(app, dom);
     registerNodeEnrollmentRoutes(app, dom, registry);
@@ -191,6 +199,8 @@ export class ManagementServer {
     });
     // preClose: the HTTP server waits for open WebSockets before onClose hooks run.
     app.addHook('preClose', async () => {
+      alarmWatch.stop();
+      await alarms.settled();
       backups.stop();
       stopPurge();
       await history.settled();

@@ -1,4 +1,5 @@
 import { adminLogRouter } from './routers/adminLog.router.js';
+import { alarmRouter } from './routers/alarm.router.js';
 import { administrationRouter } from './routers/administration.router.js';
 import { authRouter } from './routers/auth.router.js';
 import { backupRouter } from './routers/backup.router.js';
@@ -16,6 +17,7 @@ export const appRouter = router({
   config: configRouter,
   node: nodeRouter,
   status: statusRouter,
+  alarm: alarmRouter,
   adminLog: adminLogRouter,
   regexTester: regexTesterRouter,
   certificate: certificateRouter,

@@ -10,6 +10,7 @@ import { sessionAdmin, type Admin } from '../auth/admin.service.js';
 import { AppError } from '../errors/AppError.js';
 import { errorRequestId, INTERNAL_ERROR_MESSAGE } from '../errors/internalError.js';
 import type { Domain } from '../domain.js';
+import type { AlarmManager } from '../alarms/AlarmManager.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { isTls } from '../http/webSecurity.js';
@@ -20,6 +21,8 @@ export interface ServerServices {
   dom: Domain;
   status: LiveStatus;
   registry: NodeRegistry;
+  /** Absent in contexts tests build without alarms; the alarm procedures then refuse. */
+  alarms?: AlarmManager;
 }
 
 export interface Context extends ServerServices {

@@ -1,0 +1,153 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { NodeToServer } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
+import { certificateAlarms } from '../certificate/certificate.service.js';
+import type { Domain } from '../domain.js';
+import type { NodeRegistry } from '../platform/NodeRegistry.js';
+import type { AlarmManager } from './AlarmManager.js';
+
+export interface AlarmWatchOptions {
+  /** How often the certificate store is checked for expiry; default 1 hour (and after every configuration change). */
+  certificateCheckMs?: number;
+  /** A node that has not applied the configuration sent to it within this raises "Configuration not synchronized"; default 3 minutes (the guide's 2 replication intervals). */
+  configSyncMs?: number;
+  /** The management node's name in alarms' `Source=`; default the host name. */
+  managementName?: string;
+  clock?: Clock;
+}
+
+interface PendingConfig {
+  version: string;
+  timer: ClockTimer;
+}
+
+/**
+ * Raises and lowers the alarms the management server can see for itself: a node lost (connectivity),
+ * a node at capacity, a node that has not applied its configuration, certificates expiring, and what
+ * nodes report of their own (event sinks, syslog servers).
+ */
+export class AlarmWatch {
+  private readonly clock: Clock;
+  private readonly certificateTimer: ClockTimer;
+  private certificateDebounce: NodeJS.Timeout | null = null;
+  /** Whether each node was last seen at capacity (so the database is asked only on a change). */
+  private readonly atCapacity = new Map<number, boolean>();
+  private readonly pendingConfig = new Map<number, PendingConfig>();
+  private readonly source: string;
+  private stopped = false;
+
+  constructor(
+    private readonly alarms: AlarmManager,
+    private readonly dom: Domain,
+    registry: NodeRegistry,
+    private readonly log: Logger,
+    private readonly opts: AlarmWatchOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.source = opts.managementName ?? hostname();
+    registry.onNodePresence((node, state) => {
+      const id = { alarm: 'connectivity_lost' as const, node: node.name, instance: `Source=${this.source}, Destination=${node.name}` };
+      if (state === 'lost') {
+        this.atCapacity.delete(node.id);
+        this.forgetPending(node.id);
+        this.act(this.alarms.raise({ ...id, details: 'Unable to contact node.' }));
+      } else {
+        this.act(this.alarms.lower(id));
+      }
+    });
+    registry.onConfigPushed((node, version) => this.expectApplied(node, version));
+    registry.onNodeMessage((node, msg) => this.accept(node, msg));
+    this.certificateTimer = this.clock.setInterval(() => this.checkCertificates(), opts.certificateCheckMs ?? 3_600_000);
+    this.certificateTimer.unref();
+    // A certificate uploaded or deleted changes the answer at once, not at the next hourly check.
+    dom.bus.on('changed', this.onConfigChanged);
+    this.checkCertificates();
+  }
+
+  private readonly onConfigChanged = () => {
+    if (this.certificateDebounce) return;
+    this.certificateDebounce = setTimeout(() => {
+      this.certificateDebounce = null;
+      this.checkCertificates();
+    }, 500);
+  };
+
+  private act(p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      if (!this.stopped) this.log.error({ err }, 'alarm could not be recorded');
+    });
+  }
+
+  /** Every TLS and trusted CA certificate expiring within 30 days or expired is one alarm instance. */
+  checkCertificates(): Promise<void> {
+    const run = (async () => {
+      const found = await certificateAlarms(this.dom, new Date(this.clock.now()));
+      for (const key of ['tls_certificate_expiring', 'trustedca_expiring'] as const) {
+        const wanted = found.filter((c) => c.alarm === key).map((c) => ({ alarm: key, instance: c.subject_name, details: c.details }));
+        await this.alarms.reconcile(key, wanted);
+      }
+    })();
+    this.act(run);
+    return run.catch(() => {});
+  }
+
+  private expectApplied(node: { id: number; name: string }, version: string): void {
+    this.forgetPending(node.id);
+    const timer = this.clock.setTimeout(() => {
+      this.pendingConfig.delete(node.id);
+      this.act(
+        this.alarms.raise({
+          alarm: 'configuration_sync_failure',
+          node: node.name,
+          instance: node.name,
+          details: `Configuration version ${version.slice(0, 12)} not applied`,
+        }),
+      );
+    }, this.opts.configSyncMs ?? 180_000);
+    timer.unref();
+    this.pendingConfig.set(node.id, { version, timer });
+  }
+
+  private forgetPending(nodeId: number): void {
+    const p = this.pendingConfig.get(nodeId);
+    if (p) this.clock.clearTimeout(p.timer);
+    this.pendingConfig.delete(nodeId);
+  }
+
+  private accept(node: { id: number; name: string }, msg: NodeToServer): void {
+    switch (msg.type) {
+      case 'config_applied': {
+        const p = this.pendingConfig.get(node.id);
+        if (p && p.version !== msg.version) return; // an older version; the latest is still awaited
+        this.forgetPending(node.id);
+        this.act(this.alarms.lower({ alarm: 'configuration_sync_failure', node: node.name, instance: node.name }));
+        return;
+      }
+      case 'node_load': {
+        // At capacity: no call can take media here (outside maintenance mode, which reports 100 by design).
+        const full = msg.load.mediaLoad >= 100 && !msg.load.maintenanceMode;
+        if (this.atCapacity.get(node.id) === full) return;
+        this.atCapacity.set(node.id, full);
+        const id = { alarm: 'capacity_exhausted' as const, node: node.name, instance: node.name };
+        this.act(full ? this.alarms.raise({ ...id, details: 'out of transcoding resource' }) : this.alarms.lower(id));
+        return;
+      }
+      case 'alarm': {
+        const id = { alarm: msg.alarm, node: node.name, instance: msg.instance };
+        this.act(msg.action === 'raise' ? this.alarms.raise({ ...id, details: msg.details }) : this.alarms.lower(id));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearInterval(this.certificateTimer);
+    if (this.certificateDebounce) clearTimeout(this.certificateDebounce);
+    this.dom.bus.off('changed', this.onConfigChanged);
+    for (const id of [...this.pendingConfig.keys()]) this.forgetPending(id);
+  }
+}
