@@ -4,6 +4,7 @@ import { administrationRouter } from './routers/administration.router.js';
 import { authRouter } from './routers/auth.router.js';
 import { backupRouter } from './routers/backup.router.js';
 import { configRouter } from './routers/config.router.js';
+import { historyRouter } from './routers/history.router.js';
 import { bulkRouter } from './routers/bulk.router.js';
 import { certificateRouter } from './routers/certificate.router.js';
 import { nodeRouter } from './routers/platform.router.js';
@@ -25,5 +26,6 @@ export const appRouter = router({
   theme: themeRouter,
   bulk: bulkRouter,
   administration: administrationRouter,
+  history: historyRouter,
 });
 export type AppRouter = typeof appRouter;
