@@ -109,6 +109,8 @@ export class ManagementServer {
     await addShippedObjects(dom);
     const status = new LiveStatus();
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
+    // The live graphs' samples every 2 s, by the connected nodes' locations.
+    status.startSampling(() => registry.liveNodes());
     const alarms = new AlarmManager(database.db, log);
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
     const services: ServerServices = { dom, status, registry, alarms };
@@ -199,6 +201,7 @@ export class ManagementServer {
     });
     // preClose: the HTTP server waits for open WebSockets before onClose hooks run.
     app.addHook('preClose', async () => {
+      status.stopSampling();
       alarmWatch.stop();
       await alarms.settled();
       backups.stop();

@@ -46,6 +46,8 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   /** The live graphs' history (hour, day, 7 days). */
   readonly series = new TimeSeries();
   private sampler: NodeJS.Timeout | null = null;
+  /** The connected nodes with their locations (the node registry's, once sampling starts). */
+  liveNodes: () => LiveNode[] = () => [];
 
   apply(nodeId: number, msg: NodeToServer): void {
     const confs = this.byNode.get(nodeId) ?? new Map<string, LiveConference>();
@@ -182,6 +184,7 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   /** Samples the live figures every `intervalMs` into the time series (and emits `sampled`). */
   startSampling(nodes: () => LiveNode[], intervalMs = 2_000): void {
     this.stopSampling();
+    this.liveNodes = nodes;
     this.sampler = setInterval(() => this.emit('sampled', this.sample(nodes())), intervalMs);
     this.sampler.unref();
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallQuality, MediaStream, NodeCapacity, QualityWindow } from '../node-protocol/mediaStatus.js';
+import type { LiveParticipant } from '../node-protocol/messages.js';
 
 /**
  * What the console's live view reads over tRPC (server/trpc/routers/status.router.ts): counters,
@@ -110,3 +111,15 @@ export interface TimeSeriesPoint {
 export const timeSeriesInput = z.object({ range: timeSeriesRangeSchema });
 export const conferenceParticipantsInput = z.object({ conference: z.string().min(1).max(250) });
 export const participantMediaInput = z.object({ participantId: z.string().min(1).max(64) });
+
+/** A participant in the live view's conference list: who, where, and how their call goes. */
+export interface ParticipantRowView extends LiveParticipant {
+  conference: string;
+  /** Null until the node has measured their media. */
+  callQuality: CallQuality | null;
+  rxBandwidth: number | null;
+  txBandwidth: number | null;
+  systemLocation: string | null;
+  /** The participant's node has gone silent. */
+  stale?: true;
+}

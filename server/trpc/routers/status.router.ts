@@ -1,4 +1,19 @@
+/**
+ * Live status for the console (issue 12). All read with "May view conference status".
+ * - `conferences` (query) / `live` (subscription): the live conferences, merged across nodes, after every change.
+ * - `counters` (query) / `liveCounters` (subscription, every 2 s): conferences, participants by protocol and
+ *   role, nodes up/down, load per node and per location (shared/status/liveView.ts `LiveCounters`).
+ * - `conferenceParticipants` (subscription, every 2 s; input `{ conference }` = service name): its participants
+ *   with call quality and bandwidth (`ParticipantRowView[]`).
+ * - `participantMedia` (subscription, on each media report; input `{ participantId }`): streams, call quality,
+ *   its 20-s quality windows and recent bandwidth/loss (`ParticipantMediaView | null`).
+ * - `timeSeries` (query; input `{ range: 'hour' | 'day' | 'week' }`): the graphs' points (`TimeSeriesPoint[]`);
+ *   `timeSeriesLive` (subscription): each new 2-s point as it is sampled.
+ * - `breakInBlocks` (subscription) and `liftBreakInBlock` (mutation, "May modify conference status").
+ */
+import { conferenceParticipantsInput, participantMediaInput, timeSeriesInput } from '../../../shared/status/liveView.js';
 import { breakInBlocks, liftBreakInBlock, liftBreakInBlockInput } from '../../status/breakIn.service.js';
+import { conferenceParticipantRows, liveCounters, participantMediaView } from '../../status/liveView.service.js';
 import { permittedProcedure, router, whileSignedIn } from '../trpc.js';
 
 export const statusRouter = router({
@@ -6,6 +21,22 @@ export const statusRouter = router({
   /** The live conference list: the current one at once, then a new one after every change. */
   live: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
     whileSignedIn(ctx, signal, ctx.status, 'changed', () => ctx.status.conferences()),
+  ),
+  counters: permittedProcedure('status', 'view').query(({ ctx }) => liveCounters(ctx.dom, ctx.status)),
+  liveCounters: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
+    whileSignedIn(ctx, signal, ctx.status, 'sampled', () => liveCounters(ctx.dom, ctx.status)),
+  ),
+  conferenceParticipants: permittedProcedure('status', 'view')
+    .input(conferenceParticipantsInput)
+    .subscription(({ ctx, input, signal }) => whileSignedIn(ctx, signal, ctx.status, 'sampled', () => conferenceParticipantRows(ctx.status, input.conference))),
+  participantMedia: permittedProcedure('status', 'view')
+    .input(participantMediaInput)
+    .subscription(({ ctx, input, signal }) => whileSignedIn(ctx, signal, ctx.status, 'media', () => participantMediaView(ctx.status, input.participantId))),
+  timeSeries: permittedProcedure('status', 'view')
+    .input(timeSeriesInput)
+    .query(({ ctx, input }) => ctx.status.series.range(input.range)),
+  timeSeriesLive: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
+    whileSignedIn(ctx, signal, ctx.status, 'sampled', () => ctx.status.series.range('hour').at(-1) ?? null),
   ),
   /** Break-in blocks in force on the nodes: the current list at once, then after every change. */
   breakInBlocks: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
