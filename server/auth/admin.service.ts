@@ -3,7 +3,8 @@ import { and, eq, gt, lt } from 'drizzle-orm';
 import { adminRole, adminSession, adminUser, adminUserRole, platformSetting } from '../../db/schema.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import type { Database } from '../../db/client.js';
-import { getSingleton } from '../config/config.service.js';
+import { globalResource } from '../../shared/config/resources/platform.js';
+import { getSingletonRecord } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
@@ -110,9 +111,8 @@ export async function createSession(db: Database, adminId: number): Promise<stri
 
 /** The console's idle timeout (Global Settings > Management web interface session timeout); null when disabled. */
 async function idleTimeoutMs(dom: Domain): Promise<number | null> {
-  const g = await getSingleton(dom, 'global');
-  if (g.session_timeout_enabled === false) return null;
-  return (typeof g.management_session_timeout === 'number' ? g.management_session_timeout : 30) * 60_000;
+  const g = await getSingletonRecord(dom, globalResource);
+  return g.session_timeout_enabled ? g.management_session_timeout * 60_000 : null;
 }
 
 // A session's last-seen time is written at most this often, not on every request.

@@ -7,7 +7,7 @@ import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { fieldDefault, MSG } from '../../shared/config/field.js';
 import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
-import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
+import { SERVICE_BY_TYPE, type ServiceDef, type ServiceRecord } from '../../shared/config/resources/services.js';
 import type { RecordOf } from '../../shared/config/record.js';
 import { recordChange, recordChanges } from '../audit/adminLog.service.js';
 import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
@@ -175,11 +175,24 @@ export async function listServices(
   };
 }
 
+/** listServices for server code: each service typed by its own type's definition. */
+export async function listServiceRecords(dom: Domain, q: ListObjectsQuery & { orderBy: string }): Promise<{ total: number; items: ServiceRecord[] }> {
+  const r = await listServices(dom, q);
+  return { total: r.total, items: r.items.map(({ record }) => typed<ServiceDef>(record)) };
+}
+
 export function resourceDef(name: string): ResourceDef {
   const def = findResource(name);
   if (!def) throw AppError.notFound(`Resource ${name}`);
   return def;
 }
+
+/**
+ * Typed reads for server code, by definition: `RecordOf<typeof def>`. Every value passed the
+ * definition's schema on write and missing fields read as their defaults, so the record has the
+ * definition's shape; this is the one place that says so to the compiler.
+ */
+const typed = <D extends ResourceDef>(r: ConfigRecord): RecordOf<D> => r as RecordOf<D>;
 
 function toRecord(def: ResourceDef, s: StoredObject): ConfigRecord {
   const values: Record<string, unknown> = {};
@@ -214,13 +227,6 @@ export async function getObject(dom: Domain, resource: string, id: number): Prom
   if (!s) throw AppError.notFound(def.label);
   return toRecord(def, s);
 }
-
-/**
- * Typed reads for server code, by definition: `RecordOf<typeof def>`. Every value passed the
- * definition's schema on write and missing fields read as their defaults, so the record has the
- * definition's shape; this is the one place that says so to the compiler.
- */
-const typed = <D extends ResourceDef>(r: ConfigRecord): RecordOf<D> => r as RecordOf<D>;
 
 export async function listRecords<D extends ResourceDef>(dom: Domain, def: D, q: ListObjectsQuery = {}): Promise<{ total: number; items: RecordOf<D>[] }> {
   const r = await listObjects(dom, def.name, q);

@@ -1,11 +1,9 @@
-import { asc } from 'drizzle-orm';
-import { systemLocation } from '../../db/schema.js';
+import { systemLocationResource } from '../../shared/config/resources/platform.js';
+import { insertObject, listRecords } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 
-/** The location a self-enrolling node lands in when none is named: the first one, created if needed. */
+/** The location a self-enrolling node lands in when none is named: the first one, created (and logged) if needed. */
 export async function defaultLocationId(dom: Domain): Promise<number> {
-  const [first] = await dom.db.select().from(systemLocation).orderBy(asc(systemLocation.id)).limit(1);
-  if (first) return first.id;
-  const [r] = await dom.db.insert(systemLocation).values({ name: 'Default location' }).returning();
-  return r!.id;
+  const [first] = (await listRecords(dom, systemLocationResource, { limit: 1, orderBy: 'id' })).items;
+  return first ? first.id : insertObject(dom, systemLocationResource.name, { name: 'Default location' });
 }

@@ -202,6 +202,85 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     expect(svc(chatty)).toMatchObject({ guestsCanPresent: true, chatEnabled: true });
   });
 
+  it("gives a Virtual Auditorium its guest view and a Test Call Service no PINs, each from its own type's fields", async () => {
+    const auditorium = idOf(
+      await create('conference', {
+        service_type: 'lecture',
+        name: 'Town hall',
+        aliases: [{ alias: 'townhall' }],
+        pin: '4321',
+        host_view: 'one_main_zero_pips',
+        guest_view: 'four_mains_zero_pips',
+        mute_all_guests: true,
+        participant_limit: 250,
+      }),
+    );
+    const testCall = idOf(await create('conference', { service_type: 'test_call', name: 'Echo', aliases: [{ alias: 'echo.test' }], tag: 'selftest' }));
+    const s = await pushed((x) => [auditorium, testCall].every((id) => x.services.some((svc) => svc.id === id)));
+    const svc = (id: number) => s.services.find((x) => x.id === id);
+    expect(svc(auditorium)).toMatchObject({
+      serviceType: 'lecture',
+      pin: '4321',
+      hostView: 'one_main_zero_pips',
+      guestView: 'four_mains_zero_pips',
+      muteAllGuests: true,
+      participantLimit: 250,
+      aliases: ['townhall'],
+    });
+    expect(svc(testCall)).toEqual({
+      id: testCall,
+      name: 'Echo',
+      serviceType: 'test_call',
+      pin: '',
+      guestPin: '',
+      allowGuests: false,
+      participantLimit: null,
+      aliases: ['echo.test'],
+      guestsCanPresent: true,
+      tag: 'selftest',
+      chatEnabled: null,
+      matchString: '',
+      replaceString: '',
+      themeId: null,
+      hostView: 'one_main_seven_pips',
+      guestView: 'one_main_seven_pips',
+      muteAllGuests: false,
+    });
+  });
+
+  it("gives Call Routing Rules their locations' names and the SIP proxy's address", async () => {
+    const from = await create('system_location', { name: 'Routing from' });
+    const to = await create('system_location', { name: 'Routing to' });
+    const proxy = await create('sip_proxy', { name: 'Edge proxy', address: 'proxy.example.com', port: 5070 });
+    const routed = idOf(
+      await create('gateway_routing_rule', {
+        name: 'Routed out',
+        priority: 20,
+        match_string: '.*@example\\.com',
+        match_source_location: from,
+        outgoing_location: to,
+        sip_proxy: proxy,
+      }),
+    );
+    const plain = idOf(await create('gateway_routing_rule', { name: 'Plain', priority: 5, match_string: '.*', enable: false }));
+    const s = await pushed((x) => [routed, plain].every((id) => x.routingRules.some((r) => r.id === id)));
+    // In priority order, a disabled rule listed too.
+    expect(s.routingRules.filter((r) => r.id === routed || r.id === plain).map((r) => r.name)).toEqual(['Plain', 'Routed out']);
+    expect(s.routingRules.find((r) => r.id === routed)).toMatchObject({
+      match_source_location_name: 'Routing from',
+      outgoing_location_name: 'Routing to',
+      sip_proxy_address: 'proxy.example.com:5070',
+    });
+    expect(s.routingRules.find((r) => r.id === plain)).toMatchObject({
+      enable: false,
+      match_source_location_name: null,
+      outgoing_location_name: null,
+      sip_proxy_address: null,
+    });
+    await patch(proxy, { address: 'proxy2.example.com' });
+    await pushed((x) => x.routingRules.find((r) => r.id === routed)?.sip_proxy_address === 'proxy2.example.com:5070');
+  });
+
   it('lists uploaded themes with a content hash and gives a VMR its theme', async () => {
     const upload = async (method: string, path: string, zip: Uint8Array, name?: string) => {
       const form = new FormData();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { conferencingNode, ivrTheme, systemLocation } from '../../db/schema.js';
+import { asc, eq, sql } from 'drizzle-orm';
+import { ivrTheme } from '../../db/schema.js';
 import {
   nodeConfigSnapshotSchema,
   nodeSettingsSchema,
@@ -19,11 +19,11 @@ import {
 import type { RoutingRuleConfig } from '../../shared/routing/callRouting.js';
 import { tlsCertificatesByNode } from '../certificate/certificate.service.js';
 import { servicesForNodes } from '../conference/servicesForNodes.js';
-import { getSingletonRecord, listRecords } from '../config/config.service.js';
+import { getSingletonRecord, listRecords, referenceNames } from '../config/config.service.js';
 import type { RecordOf } from '../../shared/config/record.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
 import { policyServerResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
-import { globalResource, systemLocationResource } from '../../shared/config/resources/platform.js';
+import { globalResource, systemLocationResource, workerVmResource } from '../../shared/config/resources/platform.js';
 import { eventSinkResource, syslogServerResource } from '../../shared/config/resources/system.js';
 import type { Domain } from '../domain.js';
 import { routingRulesForNodes } from '../routing/routing.service.js';
@@ -50,7 +50,7 @@ export interface LocationBlock {
   hash: string;
 }
 
-/** A node as its snapshot describes it, read from `conferencing_node` (the `worker_vm` resource). */
+/** A node as its snapshot describes it (the `worker_vm` resource). */
 export interface NodeRow {
   id: number;
   name: string;
@@ -73,7 +73,7 @@ export class NodeConfigBuilder {
   async shared(): Promise<SharedNodeConfig> {
     const [services, routingRules, settings, themes] = await Promise.all([
       servicesForNodes(this.dom),
-      routingRulesForNodes(this.dom.db),
+      routingRulesForNodes(this.dom),
       this.settings(),
       this.themes(),
     ]);
@@ -128,18 +128,15 @@ export class NodeConfigBuilder {
   /** The given nodes' own blocks, from the database (maintenance mode and location may have changed since they connected). */
   async nodes(ids: number[]): Promise<Map<number, NodeRow>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.dom.db
-      .select({
-        id: conferencingNode.id,
-        name: conferencingNode.name,
-        maintenanceMode: conferencingNode.maintenanceMode,
-        systemLocationId: conferencingNode.systemLocationId,
-        systemLocation: systemLocation.name,
-      })
-      .from(conferencingNode)
-      .innerJoin(systemLocation, eq(systemLocation.id, conferencingNode.systemLocationId))
-      .where(inArray(conferencingNode.id, ids));
-    return new Map(rows.map((r) => [r.id, r]));
+    const { items } = await listRecords(this.dom, workerVmResource, { ids, limit: ids.length, orderBy: 'id' });
+    const locations = await referenceNames(this.dom, 'system_location', [...new Set(items.map((n) => n.system_location))]);
+    const out = new Map<number, NodeRow>();
+    for (const n of items) {
+      const systemLocation = locations.get(n.system_location);
+      if (systemLocation === undefined) continue;
+      out.set(n.id, { id: n.id, name: n.name, maintenanceMode: n.maintenance_mode, systemLocationId: n.system_location, systemLocation });
+    }
+    return out;
   }
 
   /** Each given system location with its client STUN/TURN servers resolved, in the order configured. */

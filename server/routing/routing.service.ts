@@ -1,27 +1,32 @@
-import { systemLocation } from '../../db/schema.js';
-import type { Database } from '../../db/client.js';
+import { gatewayRoutingRuleResource, sipProxyResource } from '../../shared/config/resources/callControl.js';
 import { routingRuleConfigSchema, type RoutingRuleConfig } from '../../shared/routing/callRouting.js';
-import { listObjects } from '../config/config.service.js';
+import { listRecords, referenceNames } from '../config/config.service.js';
+import type { Domain } from '../domain.js';
 
 /**
  * Call Routing Rules as the conferencing nodes need them: enabled or not (the node ignores
  * disabled ones), references resolved to names and addresses, in priority order.
  */
-export async function routingRulesForNodes(db: Database): Promise<RoutingRuleConfig[]> {
-  const dom = { db, bus: { notify() {} } } as never;
-  const rules = (await listObjects(dom, 'gateway_routing_rule', { limit: 10_000, orderBy: 'priority' })).items;
+export async function routingRulesForNodes(dom: Domain): Promise<RoutingRuleConfig[]> {
+  const rules = (await listRecords(dom, gatewayRoutingRuleResource, { limit: 10_000, orderBy: 'priority' })).items;
   if (rules.length === 0) return [];
-  const locations = new Map((await db.select({ id: systemLocation.id, name: systemLocation.name }).from(systemLocation)).map((l) => [l.id, l.name]));
-  const proxies = new Map(
-    (await listObjects(dom, 'sip_proxy', { limit: 10_000 })).items.map((p) => [p.id, p.port ? `${String(p.address)}:${String(p.port)}` : String(p.address)]),
-  );
+  const locationIds = rules.flatMap((r) => [r.match_source_location, r.outgoing_location]).filter((id) => id !== null);
+  const proxyIds = rules.flatMap((r) => (r.sip_proxy === null ? [] : [r.sip_proxy]));
+  const [locations, proxies] = await Promise.all([
+    referenceNames(dom, 'system_location', [...new Set(locationIds)]),
+    proxyIds.length === 0
+      ? []
+      : listRecords(dom, sipProxyResource, { ids: [...new Set(proxyIds)], limit: proxyIds.length, orderBy: 'id' }).then((r) => r.items),
+  ]);
+  const proxyAddress = new Map(proxies.map((p) => [p.id, p.port ? `${p.address}:${p.port}` : p.address]));
+  const nameOf = (names: Map<number, string>, id: number | null) => (id === null ? null : (names.get(id) ?? null));
   const out: RoutingRuleConfig[] = [];
   for (const r of rules) {
     const parsed = routingRuleConfigSchema.safeParse({
       ...r,
-      match_source_location_name: typeof r.match_source_location === 'number' ? (locations.get(r.match_source_location) ?? null) : null,
-      outgoing_location_name: typeof r.outgoing_location === 'number' ? (locations.get(r.outgoing_location) ?? null) : null,
-      sip_proxy_address: typeof r.sip_proxy === 'number' ? (proxies.get(r.sip_proxy) ?? null) : null,
+      match_source_location_name: nameOf(locations, r.match_source_location),
+      outgoing_location_name: nameOf(locations, r.outgoing_location),
+      sip_proxy_address: nameOf(proxyAddress, r.sip_proxy),
     });
     if (parsed.success) out.push(parsed.data);
   }

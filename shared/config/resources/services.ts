@@ -1,5 +1,6 @@
 import { validatePins } from '../../conference/pin.js';
 import type { FieldSpecs, Refine } from '../field.js';
+import type { RecordOf } from '../record.js';
 import { defineResource } from '../resource.js';
 
 /**
@@ -231,3 +232,7 @@ export const SERVICE_RESOURCES = [vmrResource, virtualAuditoriumResource, virtua
 
 /** `service_type` → its definition. */
 export const SERVICE_BY_TYPE = new Map(SERVICE_RESOURCES.map((d) => [d.serviceType, d]));
+
+/** A service of any type, typed by its own definition: `'pin' in r` tells the ones with PINs (VMRs, Virtual Auditoriums). */
+export type ServiceDef = (typeof SERVICE_RESOURCES)[number];
+export type ServiceRecord = RecordOf<ServiceDef>;
