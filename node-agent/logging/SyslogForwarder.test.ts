@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 import type { SyslogServerConfig } from '../../shared/node-protocol/messages.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 import { SyslogForwarder } from './SyslogForwarder.js';
 import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from '../testing/syslogReceivers.js';
 
@@ -95,35 +96,43 @@ describe('SyslogForwarder', () => {
     const port = probe.port;
     await probe.close();
     const warnings: string[] = [];
-    const { f, log } = forwarder({ maxQueue: 5, log: pino({ level: 'info' }, { write: (l: string) => void warnings.push(l) }) });
+    // Real sockets; the backoff between attempts runs on a clock the test moves.
+    const clock = new ManualClock();
+    const { f, log } = forwarder({
+      maxQueue: 5,
+      backoffMs: { initial: 500, max: 2_000 },
+      clock,
+      log: pino({ level: 'info' }, { write: (l: string) => void warnings.push(l) }),
+    });
     f.apply([server('tcp', port)]);
     for (let i = 0; i < 20; i++) log.info(`queued ${i}`);
     // Writing while the server is down returns at once: nothing waits on the network.
     const t0 = performance.now();
     for (let i = 20; i < 1_000; i++) log.info(`queued ${i}`);
     expect(performance.now() - t0).toBeLessThan(1_000);
-    await until(
-      () => f.stats()[0]!.errors,
-      (e) => e >= 2,
-      3_000,
-    ); // it keeps trying
+    const errors = () => f.stats()[0]!.errors;
+    await until(errors, (e) => e === 1);
+    // It keeps trying, each wait twice the one before (500, 1000, 2000 ms), up to the cap.
+    for (const wait of [500, 1_000, 2_000, 2_000]) {
+      const before = errors();
+      await clock.run(wait - 50, { stepMs: wait - 50, ioMs: 30 });
+      expect(errors()).toBe(before);
+      await clock.advance(50);
+      await until(errors, (e) => e === before + 1);
+    }
     expect(f.stats()[0]).toMatchObject({ connected: false, queued: 5, dropped: 995 });
     // One warning for the outage, not one per attempt.
     expect(warnings.filter((w) => w.includes('syslog server inaccessible'))).toHaveLength(1);
 
     const tcp = await receiver(streamReceiver({ port }));
-    await until(
-      () => tcp.messages.length,
-      (n) => n === 5,
-      3_000,
-    );
+    await clock.advanceUntil(() => tcp.messages.length === 5, { stepMs: 500, maxMs: 2_000 });
     expect(tcp.messages.map((m) => /Message="queued (\d+)"/.exec(m)?.[1])).toEqual(['995', '996', '997', '998', '999']);
     await until(
       () => warnings.some((w) => w.includes('syslog server reachable again')),
       (ok) => ok,
     );
 
-    // Dropped connection: reconnects and carries on.
+    // Dropped connection: reconnects (the backoff starts again from its first step) and carries on.
     await tcp.close();
     await until(
       () => f.stats()[0]!.connected,
@@ -131,10 +140,12 @@ describe('SyslogForwarder', () => {
     );
     log.info('after the drop');
     const back = await receiver(streamReceiver({ port }));
+    await clock.run(450, { stepMs: 450, ioMs: 30 });
+    expect(back.connections()).toBe(0);
+    await clock.advance(50);
     await until(
       () => back.messages.some((m) => m.includes('after the drop')),
       (ok) => ok,
-      3_000,
     );
   });
 

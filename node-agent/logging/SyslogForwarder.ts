@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { DestinationStream, Logger } from 'pino';
 import type { SyslogServerConfig } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { FACILITY, STREAM_MAX_OCTETS, UDP_MAX_OCTETS, formatRfc5424, octetFrame, parsePinoLine, severityOfPinoLevel, truncateUtf8 } from './rfc5424.js';
 
 /**
@@ -44,6 +45,8 @@ export interface SyslogForwarderOptions {
   tlsCa?: string | string[];
   /** Where the forwarder reports its own state changes (server lost / reachable again). */
   log?: Logger;
+  /** Drives the reconnection backoff; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
 }
 
 /** The log types of the guide, and the facility each one is sent with. */
@@ -128,7 +131,7 @@ class StreamSender implements Sender {
   private connected = false;
   private readonly queue: Buffer[] = [];
   private backoff: number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private closed = false;
   /** Reported once per outage, not once per attempt. */
   private reportedDown = false;
@@ -139,7 +142,8 @@ class StreamSender implements Sender {
   constructor(
     readonly key: string,
     public config: SyslogServerConfig,
-    private readonly opts: Required<Pick<SyslogForwarderOptions, 'maxQueue' | 'backoffMs' | 'connectTimeoutMs'>> & Pick<SyslogForwarderOptions, 'tlsCa'>,
+    private readonly opts: Required<Pick<SyslogForwarderOptions, 'maxQueue' | 'backoffMs' | 'connectTimeoutMs' | 'clock'>> &
+      Pick<SyslogForwarderOptions, 'tlsCa'>,
     private readonly log: () => Logger | undefined,
   ) {
     this.backoff = opts.backoffMs.initial;
@@ -203,7 +207,7 @@ class StreamSender implements Sender {
         this.reportedDown = true;
         this.log()?.warn({ server: this.key }, 'syslog server inaccessible: connection dropped');
       }
-      this.timer = setTimeout(() => {
+      this.timer = this.opts.clock.setTimeout(() => {
         this.timer = null;
         this.connect();
       }, this.backoff);
@@ -238,7 +242,7 @@ class StreamSender implements Sender {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
     const socket = this.socket;
     this.socket = null;
@@ -266,6 +270,7 @@ export class SyslogForwarder {
       maxQueue: opts.maxQueue ?? 1000,
       backoffMs: opts.backoffMs ?? { initial: 500, max: 30_000 },
       connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
+      clock: opts.clock ?? systemClock,
       tlsCa: opts.tlsCa,
     };
     this.log = opts.log;
@@ -342,7 +347,13 @@ export class SyslogForwarder {
           : new StreamSender(
               key,
               config,
-              { maxQueue: this.opts.maxQueue, backoffMs: this.opts.backoffMs, connectTimeoutMs: this.opts.connectTimeoutMs, tlsCa: this.opts.tlsCa },
+              {
+                maxQueue: this.opts.maxQueue,
+                backoffMs: this.opts.backoffMs,
+                connectTimeoutMs: this.opts.connectTimeoutMs,
+                clock: this.opts.clock,
+                tlsCa: this.opts.tlsCa,
+              },
               () => this.log,
             ),
       );

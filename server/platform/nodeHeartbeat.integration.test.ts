@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 import { openDatabase } from '../../db/client.js';
 import { NodeAgent } from '../../node-agent/NodeAgent.js';
 import { NodeIdentity } from '../../node-agent/management/NodeIdentity.js';
-import { NODE_WS_PATH, serverToNodeSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
+import { NODE_HEARTBEAT, NODE_WS_PATH, serverToNodeSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 import { until } from '../../shared/testing/until.js';
 import { ManagementServer } from '../ManagementServer.js';
 
@@ -46,6 +47,8 @@ describe('heartbeats between nodes and the management server', () => {
     'shows a frozen node (SIGSTOP) unreachable within 15 s with its conferences stale; a silent holder gives way to a second claimant',
     { timeout: 90_000 },
     async () => {
+      // The server's heartbeat runs on a clock the test moves: the node is a real, really frozen process.
+      const clock = new ManualClock();
       const server = await ManagementServer.start({
         port: 0,
         database: await openDatabase({ dataDir: 'memory://' }),
@@ -53,6 +56,7 @@ describe('heartbeats between nodes and the management server', () => {
         enrollmentKey: KEY,
         webRoot: '/nonexistent',
         logger: silent,
+        nodeLink: { clock },
       });
       try {
         const dataDir = tempDir();
@@ -95,13 +99,12 @@ describe('heartbeats between nodes and the management server', () => {
         expect(server.registry.isLive(nodeId)).toBe(true);
 
         node.child.kill('SIGSTOP');
-        const t0 = Date.now();
-        const conf = await until(
-          () => server.status.conferences().find((c) => c.name === 'Frozen room'),
-          (c) => c?.stale === true && !server.registry.isLive(nodeId),
-          20_000,
-        );
-        const unreachableAfterMs = Date.now() - t0;
+        const frozenRoom = () => server.status.conferences().find((c) => c.name === 'Frozen room');
+        const unreachableAfterMs = await clock.advanceUntil(() => frozenRoom()?.stale === true && !server.registry.isLive(nodeId), {
+          stepMs: 500,
+          maxMs: 20_000,
+        });
+        const conf = frozenRoom();
         console.log(`frozen node shown unreachable after ${unreachableAfterMs} ms`);
         expect(unreachableAfterMs).toBeLessThan(15_000);
         expect(conf!.participants).toEqual([expect.objectContaining({ displayName: 'Fay', node: 'frozen-node', stale: true })]);
@@ -140,13 +143,12 @@ describe('heartbeats between nodes and the management server', () => {
             nodeId,
           }),
         );
-        expect(
-          await until(
-            () => got.find((m) => m.type === 'welcome' || m.type === 'rejected'),
-            (m) => m !== undefined,
-            10_000,
-          ),
-        ).toMatchObject({ type: 'welcome', nodeId });
+        // The holder is pinged and given 2 s to answer: the claimant is let in then, well before the holder's silence alone would cut it.
+        const answered = () => got.find((m) => m.type === 'welcome' || m.type === 'rejected');
+        const gaveWayAfterMs = await clock.advanceUntil(() => answered() !== undefined, { stepMs: 250, maxMs: 10_000 });
+        expect(answered()).toMatchObject({ type: 'welcome', nodeId });
+        expect(gaveWayAfterMs).toBeGreaterThanOrEqual(2_000);
+        expect(gaveWayAfterMs).toBeLessThan(NODE_HEARTBEAT.timeoutMs);
         claimant.terminate();
         node.child.kill('SIGCONT');
       } finally {
@@ -156,6 +158,7 @@ describe('heartbeats between nodes and the management server', () => {
   );
 
   it('does not cut a node because the server itself stalled (its pongs were unread behind the check)', { timeout: 60_000 }, async () => {
+    const clock = new ManualClock();
     const server = await ManagementServer.start({
       port: 0,
       database: await openDatabase({ dataDir: 'memory://' }),
@@ -163,7 +166,7 @@ describe('heartbeats between nodes and the management server', () => {
       enrollmentKey: KEY,
       webRoot: '/nonexistent',
       logger: silent,
-      nodeLink: { heartbeat: { intervalMs: 300, timeoutMs: 1_000 } },
+      nodeLink: { heartbeat: { intervalMs: 300, timeoutMs: 1_000 }, clock },
     });
     const node = await NodeAgent.start({
       name: 'steady-node',
@@ -175,6 +178,7 @@ describe('heartbeats between nodes and the management server', () => {
       mediaPortRange: [47300, 47399],
       logger: silent,
       linkHeartbeat: { intervalMs: 300, timeoutMs: 1_000 },
+      linkClock: clock,
     });
     try {
       await until(
@@ -183,12 +187,13 @@ describe('heartbeats between nodes and the management server', () => {
       );
       let reconnects = 0;
       node.link.on('connected', () => reconnects++);
-      // Both ends share this process: a 2.5 s synchronous stall freezes them together, as a long import would.
-      const end = Date.now() + 2_500;
-      while (Date.now() < end) {
-        /* busy */
-      }
-      await new Promise((r) => setTimeout(r, 1_500));
+      // A normal beat first: pings answered, nothing cut.
+      await clock.advance(300);
+      // Both ends share this process: a 2.5 s stall freezes them together, as a long import would; both
+      // checks then run late, once, with the other side's pongs still unread.
+      await clock.stall(2_500);
+      // And 1.5 s of normal running after it, pongs answered in real time between beats.
+      await clock.run(1_500, { stepMs: 100 });
       expect(node.link.connected).toBe(true);
       expect(reconnects).toBe(0);
     } finally {
@@ -198,6 +203,8 @@ describe('heartbeats between nodes and the management server', () => {
   });
 
   it('a node notices a frozen management server (SIGSTOP) and reconnects when it resumes', { timeout: 120_000 }, async () => {
+    // The node's side runs on a clock the test moves; the server is a real, really frozen process.
+    const clock = new ManualClock();
     const server = await launch(
       'server/main.ts',
       { PORT: '0', HTTPS_PORT: 'off', DATA_DIR: tempDir(), ADMIN_PASSWORD: 'pw', NODE_ENROLLMENT_KEY: KEY },
@@ -213,6 +220,7 @@ describe('heartbeats between nodes and the management server', () => {
       mediaPortRange: [47100, 47199],
       logger: silent,
       linkHeartbeat: { intervalMs: 1_000, timeoutMs: 3_000 },
+      linkClock: clock,
     });
     try {
       await until(
@@ -221,23 +229,13 @@ describe('heartbeats between nodes and the management server', () => {
         20_000,
       );
       server.child.kill('SIGSTOP');
-      const t0 = Date.now();
-      await until(
-        () => node.link.connected,
-        (c) => !c,
-        10_000,
-      );
-      const noticedAfterMs = Date.now() - t0;
+      const noticedAfterMs = await clock.advanceUntil(() => !node.link.connected, { stepMs: 250, maxMs: 10_000 });
       console.log(`node noticed the frozen management server after ${noticedAfterMs} ms`);
+      expect(noticedAfterMs).toBeGreaterThan(3_000);
       expect(noticedAfterMs).toBeLessThan(5_000);
       server.child.kill('SIGCONT');
-      const t1 = Date.now();
-      await until(
-        () => node.link.connected,
-        (c) => c,
-        30_000,
-      );
-      console.log(`node reconnected ${Date.now() - t1} ms after the management server resumed`);
+      const reconnectedAfterMs = await clock.advanceUntil(() => node.link.connected, { stepMs: 250, maxMs: 30_000, ioMs: 200 });
+      console.log(`node reconnected ${reconnectedAfterMs} ms after the management server resumed`);
     } finally {
       await node.stop();
       server.child.kill('SIGCONT');

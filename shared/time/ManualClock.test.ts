@@ -39,3 +39,24 @@ describe('ManualClock', () => {
     expect(seen).toEqual([2_500, 2_800]);
   });
 });
+
+describe('ManualClock.advanceUntil', () => {
+  it('steps until the condition holds and tells the clock time it took', async () => {
+    const clock = new ManualClock(0);
+    let fired = false;
+    clock.setTimeout(() => (fired = true), 1_250);
+    expect(await clock.advanceUntil(() => fired, { stepMs: 500 })).toBe(1_500);
+    await expect(clock.advanceUntil(() => false, { stepMs: 500, maxMs: 1_000 })).rejects.toThrow('condition not met within 1000 ms of clock time');
+  });
+});
+
+describe('ManualClock.run', () => {
+  it('moves time on in steps, firing what falls due', async () => {
+    const clock = new ManualClock(0);
+    const seen: number[] = [];
+    clock.setInterval(() => seen.push(clock.now()), 300);
+    await clock.run(1_000, { stepMs: 250, ioMs: 1 });
+    expect(seen).toEqual([300, 600, 900]);
+    expect(clock.now()).toBe(1_000);
+  });
+});

@@ -72,6 +72,31 @@ export class ManualClock implements Clock {
     }
   }
 
+  /**
+   * Moves time on in steps of `stepMs` until `done()` holds, giving real I/O up to `ioMs` of real time
+   * after each step to land (a pong, a close); resolves with the clock time that took, fails past `maxMs`.
+   */
+  async advanceUntil(done: () => boolean, { stepMs = 100, maxMs = 60_000, ioMs = 20 } = {}): Promise<number> {
+    const start = this.current;
+    for (;;) {
+      const ioDeadline = performance.now() + ioMs;
+      do {
+        if (done()) return this.current - start;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      } while (performance.now() < ioDeadline);
+      if (this.current - start >= maxMs) throw new Error(`condition not met within ${maxMs} ms of clock time`);
+      await this.advance(stepMs);
+    }
+  }
+
+  /** Moves time on by `ms` in steps of `stepMs`, giving real I/O `ioMs` of real time after each step. */
+  async run(ms: number, { stepMs = 100, ioMs = 10 } = {}): Promise<void> {
+    for (let left = ms; left > 0; left -= stepMs) {
+      await this.advance(Math.min(stepMs, left));
+      await new Promise((resolve) => setTimeout(resolve, ioMs));
+    }
+  }
+
   private schedule(fn: () => void, ms: number, every?: number): ClockTimer {
     const timer: Scheduled = {
       at: this.current + Math.max(0, ms),
