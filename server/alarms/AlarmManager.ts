@@ -38,7 +38,7 @@ const logTime = (d: Date) =>
 /**
  * Raises and lowers the platform's alarms (guide: Status > Alarms). An alarm is one row, active
  * while `time_lowered` is null and kept as its history once lowered. Raising an alarm that is
- * already active for the same identity changes nothing; every raise and lower is logged as the
+ * already active for the same identity makes no second alarm (only its details follow); every raise and lower is logged as the
  * guide's `administrator.alarm` "Alarm raised" / "Alarm lowered" line. Changes run one after
  * another, so two raises racing never make two rows.
  */
@@ -74,7 +74,13 @@ export class AlarmManager extends EventEmitter<AlarmManagerEvents> {
   raise(a: AlarmRaise): Promise<AlarmRow> {
     return this.serial(async () => {
       const [active] = await this.db.select().from(alarm).where(this.matching(a)).limit(1);
-      if (active) return active;
+      if (active) {
+        // Still the same alarm; what it says may have moved on ("expires on" → "expired on").
+        if (a.details === undefined || a.details === active.details) return active;
+        const [updated] = await this.db.update(alarm).set({ details: a.details }).where(eq(alarm.id, active.id)).returning();
+        this.emit('changed');
+        return updated ?? active;
+      }
       const kind = ALARM_CATALOGUE[a.alarm];
       const [row] = await this.db
         .insert(alarm)

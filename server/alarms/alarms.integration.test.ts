@@ -1,0 +1,258 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES } from '../../db/testing.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
+import { until } from '../../shared/testing/until.js';
+import { generateSelfSigned } from '../certificate/pem.js';
+import { ManagementServer } from '../ManagementServer.js';
+import { AlarmManager } from './AlarmManager.js';
+
+const KEY = 'alarm-test-key';
+const DAY = 86_400_000;
+const children: ChildProcess[] = [];
+const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+
+/** A logger whose JSON lines the test reads (the administrator.alarm lines). */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+/** Starts the real node agent process and resolves with the URL it prints. */
+function launchNode(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'node-agent/main.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += String(d);
+      if (/conferencing node at (http:\/\/\S+) /.test(out)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += String(d)));
+    child.on('exit', (code) => reject(new Error(`node exited (${code}): ${out.slice(-2_000)}`)));
+  });
+}
+
+afterAll(() => {
+  for (const c of children) {
+    c.kill('SIGCONT');
+    c.kill('SIGKILL');
+  }
+});
+
+describe.each(TEST_DATABASES)('alarms ($name)', ({ open }) => {
+  it(
+    'a node frozen with SIGSTOP raises "Connectivity lost between nodes" within 15 s, SIGCONT lowers it; logged and in status/history',
+    { timeout: 90_000 },
+    async () => {
+      const { lines, logger } = capturedLogger();
+      const server = await ManagementServer.start({
+        port: 0,
+        database: await open(),
+        adminPassword: 'pw',
+        enrollmentKey: KEY,
+        webRoot: '/nonexistent',
+        logger,
+        alarms: { managementName: 'mgr' },
+      });
+      const get = async (path: string) =>
+        (await fetch(`${server.url}${path}`, { headers: auth })).json() as Promise<{ meta: { total_count: number }; objects: Record<string, unknown>[] }>;
+      const lost = (objects: Record<string, unknown>[]) => objects.filter((a) => a.name === 'Connectivity lost between nodes');
+      try {
+        const node = await launchNode({
+          NODE_NAME: 'frozen-node',
+          MANAGEMENT_URL: server.url,
+          NODE_ENROLLMENT_KEY: KEY,
+          NODE_PORT: '0',
+          NODE_HTTPS_PORT: 'off',
+          NODE_SIP_PORT: 'off',
+          NODE_DATA_DIR: mkdtempSync(join(tmpdir(), 'om-alarm-')),
+          MEDIA_PORTS: '47100-47199',
+        });
+        await until(
+          () => server.registry.nodeNames().size,
+          (n) => n === 1,
+          15_000,
+        );
+        expect(lost((await get('/api/admin/status/v1/alarm/')).objects)).toEqual([]);
+
+        node.kill('SIGSTOP');
+        const frozenAt = Date.now();
+        const raised = await until(
+          async () => lost((await get('/api/admin/status/v1/alarm/')).objects),
+          (a) => a.length === 1,
+          20_000,
+          200,
+        );
+        const raisedAfterMs = Date.now() - frozenAt;
+        console.log(`"Connectivity lost between nodes" raised ${raisedAfterMs} ms after SIGSTOP`);
+        expect(raisedAfterMs).toBeLessThan(15_000);
+        expect(raised[0]).toEqual({
+          id: expect.any(Number),
+          name: 'Connectivity lost between nodes',
+          identifier: 19,
+          level: 'warning',
+          details: 'Unable to contact node.',
+          instance: 'Source=mgr, Destination=frozen-node',
+          node: 'frozen-node',
+          time_raised: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/),
+          acknowledged: false,
+          resource_uri: `/api/admin/status/v1/alarm/${String(raised[0]!.id)}/`,
+        });
+        expect(lines).toContainEqual(
+          expect.objectContaining({ module: 'administrator.alarm', msg: 'Alarm raised', Alarm: 'connectivity_lost', Node: 'frozen-node', level: 40 }),
+        );
+
+        node.kill('SIGCONT');
+        await until(
+          async () => lost((await get('/api/admin/status/v1/alarm/')).objects).length,
+          (n) => n === 0,
+          20_000,
+          200,
+        );
+        const history = lost((await get('/api/admin/history/v1/alarm/')).objects);
+        expect(history).toHaveLength(1);
+        expect(history[0]).toMatchObject({ id: raised[0]!.id, time_raised: raised[0]!.time_raised, time_lowered: expect.stringMatching(/^\d{4}-/) });
+        expect(history[0]).not.toHaveProperty('acknowledged');
+        expect(lines).toContainEqual(
+          expect.objectContaining({ module: 'administrator.alarm', msg: 'Alarm lowered', Alarm: 'connectivity_lost', Node: 'frozen-node' }),
+        );
+        // Frozen once, raised once: the heartbeats that follow did not raise it again.
+        expect(lines.filter((l) => l.msg === 'Alarm raised' && l.Alarm === 'connectivity_lost')).toHaveLength(1);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it(
+    'certificates expiring within 30 days raise the guide alarm, found by the periodic check as time passes; deleting the certificate lowers it',
+    { timeout: 60_000 },
+    async () => {
+      const clock = new ManualClock();
+      const server = await ManagementServer.start({
+        port: 0,
+        database: await open(),
+        adminPassword: 'pw',
+        webRoot: '/nonexistent',
+        logger: pino({ level: 'silent' }),
+        alarms: { clock, certificateCheckMs: 10 * DAY },
+      });
+      const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: auth });
+      const active = async () =>
+        (
+          (await (await api('/api/admin/status/v1/alarm/?name=TLS%20certificates%20expiring')).json()) as {
+            objects: { instance: string; details: string; level: string; identifier: number }[];
+          }
+        ).objects;
+      try {
+        const c = generateSelfSigned({ commonName: 'later.example.com', days: 45 });
+        const created = await api('/api/admin/configuration/v1/tls_certificate/', {
+          method: 'POST',
+          body: JSON.stringify({ certificate: c.certificate, private_key: c.privateKey }),
+        });
+        expect(created.status).toBe(201);
+        const uri = created.headers.get('location')!;
+        expect(uri).toMatch(/tls_certificate\/\d+\/$/);
+        // 45 days left: no alarm yet (the next check runs after the upload's configuration change).
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(await active()).toEqual([]);
+
+        // Twenty days on, the hourly-style check finds 25 days left.
+        await clock.advance(20 * DAY);
+        const found = await until(active, (a) => a.length === 1, 10_000);
+        expect(found[0]).toMatchObject({ instance: 'later.example.com', level: 'warning', identifier: 7 });
+        expect(found[0]!.details).toMatch(/^TLS certificate "later.example.com" expires on \d{4}-\d{2}-\d{2}\.$/);
+        // Checked again once it has expired: still one alarm, not two, saying so.
+        await clock.advance(30 * DAY);
+        await until(active, (a) => a.length === 1 && a[0]!.details.includes('expired on'), 10_000);
+
+        // DELETE carries no body, so no content-type either.
+        const deleted = await fetch(new URL(uri, server.url), { method: 'DELETE', headers: { authorization: auth.authorization } });
+        expect(deleted.status).toBe(204);
+        await until(active, (a) => a.length === 0, 10_000);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it(
+    'status/v1 and history/v1 alarm: Tastypie envelope, filters, paging, ordering; refused without credentials; raising twice is one alarm',
+    { timeout: 30_000 },
+    async () => {
+      const database = await open();
+      const server = await ManagementServer.start({ port: 0, database, adminPassword: 'pw', webRoot: '/nonexistent', logger: pino({ level: 'silent' }) });
+      const api = (path: string, headers: Record<string, string> = auth) => fetch(`${server.url}${path}`, { headers });
+      type Page = {
+        meta: { limit: number; offset: number; total_count: number; next: string | null; previous: string | null };
+        objects: Record<string, unknown>[];
+      };
+      try {
+        const clock = new ManualClock(Date.parse('2026-01-10T12:00:00Z'));
+        const alarms = new AlarmManager(database.db, pino({ level: 'silent' }), clock);
+        const first = await alarms.raise({ alarm: 'capacity_exhausted', node: 'n1', instance: 'n1', details: 'out of transcoding resource' });
+        expect((await alarms.raise({ alarm: 'capacity_exhausted', node: 'n1', instance: 'n1' })).id).toBe(first.id);
+        await clock.advance(60_000);
+        await alarms.raise({ alarm: 'eventsink_maximum_backoff', node: 'n2', instance: 'sink-a' });
+        await clock.advance(60_000);
+        await alarms.raise({ alarm: 'configuration_sync_failure', node: 'n3', instance: 'n3' });
+        await alarms.lower({ alarm: 'capacity_exhausted', node: 'n1', instance: 'n1' });
+        // Raised again after being lowered: a new alarm, the old one stays in the history.
+        await alarms.raise({ alarm: 'capacity_exhausted', node: 'n1', instance: 'n1' });
+
+        const status = (await (await api('/api/admin/status/v1/alarm/')).json()) as Page;
+        expect(status.meta).toEqual({ limit: 20, offset: 0, total_count: 3, next: null, previous: null });
+        expect(status.objects.map((a) => [a.name, a.level])).toEqual([
+          ['Call capacity limit reached', 'warning'],
+          ['Configuration not synchronized', 'error'],
+          ['Eventsink Reached Maximum Backoff', 'critical'],
+        ]);
+        const history = (await (await api('/api/admin/history/v1/alarm/?order_by=time_raised')).json()) as Page;
+        expect(history.meta.total_count).toBe(4);
+        expect(history.objects[0]).toMatchObject({ id: first.id, time_raised: '2026-01-10T12:00:00.000000', time_lowered: '2026-01-10T12:02:00.000000' });
+
+        const filtered = async (q: string) => ((await (await api(`/api/admin/history/v1/alarm/?${q}`)).json()) as Page).objects.map((a) => a.identifier);
+        expect(await filtered('level=critical')).toEqual([36]);
+        expect(await filtered('name=Configuration%20not%20synchronized')).toEqual([18]);
+        expect(await filtered('time_raised__gte=2026-01-10T12:01:00&time_raised__lt=2026-01-10T12:02:00')).toEqual([36]);
+        expect(await filtered('time_lowered__isnull=false')).toEqual([1]);
+
+        const page = (await (await api('/api/admin/history/v1/alarm/?limit=3&offset=0')).json()) as Page;
+        expect(page.meta).toMatchObject({ limit: 3, total_count: 4, previous: null });
+        const next = (await (await api(page.meta.next!)).json()) as Page;
+        expect(next.objects).toHaveLength(1);
+        expect(next.meta.previous).toContain('offset=0');
+
+        const one = (await (await api(`/api/admin/history/v1/alarm/${first.id}/`)).json()) as Record<string, unknown>;
+        expect(one.id).toBe(first.id);
+        // Lowered: no longer a status alarm.
+        expect((await api(`/api/admin/status/v1/alarm/${first.id}/`)).status).toBe(404);
+
+        expect((await api('/api/admin/history/v1/alarm/?time_raised__gte=yesterday')).status).toBe(400);
+        expect((await api('/api/admin/history/v1/alarm/?order_by=secret')).status).toBe(400);
+        for (const path of ['/api/admin/status/v1/alarm/', '/api/admin/history/v1/alarm/']) {
+          expect((await api(path, {})).status).toBe(401);
+          expect((await api(path, { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` })).status).toBe(401);
+        }
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+});
