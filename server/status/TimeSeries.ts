@@ -15,9 +15,14 @@ export const TIERS: Record<TimeSeriesRange, { stepMs: number; keep: number }> = 
   week: { stepMs: 300_000, keep: 2_016 },
 };
 
+/** Old points are dropped in batches of an eighth of a range (one splice per batch, not per sample). */
+function trim(tier: Tier): void {
+  if (tier.points.length >= tier.keep + Math.ceil(tier.keep / 8)) tier.points.splice(0, tier.points.length - tier.keep);
+}
+
 /**
  * The live graphs' history, in memory and bounded: each range keeps a fixed number of points
- * (5,256 in all, whatever the uptime). Coarser points are built from the 2-s samples as they come:
+ * (5,256 in all, plus at most an eighth more awaiting removal, whatever the uptime). Coarser points are built from the 2-s samples as they come:
  * counts and loads take the peak (a spike stays visible), packet loss the mean.
  */
 export class TimeSeries {
@@ -30,7 +35,7 @@ export class TimeSeries {
   add(sample: TimeSeriesPoint): void {
     const hour = this.tiers.hour;
     hour.points.push(sample);
-    if (hour.points.length > hour.keep) hour.points.splice(0, hour.points.length - hour.keep);
+    trim(hour);
     this.fold(this.tiers.day, sample);
     this.fold(this.tiers.week, sample);
   }
@@ -63,7 +68,7 @@ export class TimeSeries {
   private close(tier: Tier): void {
     if (!tier.open) return;
     tier.points.push(tier.open.point);
-    if (tier.points.length > tier.keep) tier.points.splice(0, tier.points.length - tier.keep);
+    trim(tier);
     tier.open = null;
   }
 
@@ -71,7 +76,7 @@ export class TimeSeries {
   range(range: TimeSeriesRange, now = Date.now()): TimeSeriesPoint[] {
     const tier = this.tiers[range];
     const from = now - tier.stepMs * tier.keep;
-    const points = tier.points.filter((p) => p.t >= from);
+    const points = tier.points.slice(-tier.keep).filter((p) => p.t >= from);
     if (tier.open) points.push(structuredClone(tier.open.point));
     return points;
   }
