@@ -21,6 +21,7 @@ import { teeLogger } from './logging/teeLogger.js';
 import { ActiveSpeaker } from './management/ActiveSpeaker.js';
 import { reportStateChanges } from './status/stateReports.js';
 import { ManagementLink } from './management/ManagementLink.js';
+import { runNodeCommand } from './management/NodeCommands.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
@@ -289,6 +290,9 @@ export class NodeAgent {
     link.on('liftBreakInBlock', (kind, key) => {
       // Nothing to lift (it ran out meanwhile): the list sent back lets the server forget it.
       if (!manager.breakIn.lift(kind, key)) sendBlocks();
+    });
+    link.on('command', (requestId, command) => {
+      link.send({ type: 'command_result', requestId, ...runNodeCommand(manager, command, log.child({ part: 'commands' })) });
     });
     link.on('config', (snapshot) => syslog.apply(snapshot.location?.syslogServers ?? []));
     link.on('config', (snapshot) => eventSinks.apply(snapshot.location?.eventSinks ?? []));

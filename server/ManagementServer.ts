@@ -24,6 +24,7 @@ import { registerHistoryRoutes } from './rest/history.routes.js';
 import { HistoryRecorder } from './history/HistoryRecorder.js';
 import { schedulePurge } from './history/historyRetention.js';
 import { registerBreakInRoutes } from './rest/breakIn.routes.js';
+import { registerCommandRoutes } from './rest/command.routes.js';
 import { registerNodeEnrollmentRoutes } from './rest/nodeEnrollment.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
 import { registerErrorHandling } from './rest/errorHandling.js';
@@ -149,6 +150,7 @@ export class ManagementServer {
     registerStatusRoutes(app, dom, status);
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
+    registerCommandRoutes(app, dom, status, registry);
     registerHistoryRoutes(app, dom);
     registerNodeEnrollmentRoutes(app, dom, registry);
     app.get('/healthz', async () => ({ ok: true }));

@@ -35,6 +35,19 @@ const DTMF_COMMANDS: Record<string, 'toggle_lock' | 'toggle_guest_mute' | 'end_c
   '##': 'end_conference',
 };
 
+/**
+ * Who acts: a participant, or an administrator (management API commands, the console), who has a
+ * Host's rights in every conference.
+ */
+export type Actor = { readonly id: string; readonly role: Role; readonly held: boolean };
+export const ADMINISTRATOR: Actor = Object.freeze({ id: 'administrator', role: 'HOST', held: false });
+
+/** The guide's disconnect reasons for an administrator's disconnects (#pex122, #pex123). */
+const ADMINISTRATOR_REASON = {
+  conference: 'Conference terminated by an administrator',
+  participant: 'Disconnected by an administrator',
+} as const;
+
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -51,7 +64,7 @@ export class ConferenceControl {
     private readonly log: Logger,
   ) {}
 
-  conference(conf: Conference, by: Participant, action: ConferenceAction): void {
+  conference(conf: Conference, by: Actor, action: ConferenceAction): void {
     this.requireHost(by);
     const ctx = { conference: conf.service.name, participant: by.id };
     switch (action) {
@@ -66,6 +79,10 @@ export class ConferenceControl {
       case 'unmuteguests':
         return conf.setGuestsMuted(action === 'muteguests');
       case 'disconnect':
+        if (by === ADMINISTRATOR) {
+          this.log.info(ctx, 'Conference disconnected by an administrator');
+          return conf.end(ADMINISTRATOR_REASON.conference);
+        }
         this.log.info(ctx, 'Conference disconnected by a Host');
         return conf.end(REASON.conferenceByParticipant);
       case 'clearallbuzz':
@@ -73,12 +90,12 @@ export class ConferenceControl {
     }
   }
 
-  setGuestsCanUnmute(conf: Conference, by: Participant, setting: boolean): void {
+  setGuestsCanUnmute(conf: Conference, by: Actor, setting: boolean): void {
     this.requireHost(by);
     conf.setGuestsCanUnmute(setting);
   }
 
-  transformLayout(conf: Conference, by: Participant, body: TransformLayoutBody): void {
+  transformLayout(conf: Conference, by: Actor, body: TransformLayoutBody): void {
     this.requireHost(by);
     const t = body.transforms;
     const both = t.layout ? LAYOUT_BY_SHORT[t.layout] : undefined;
@@ -87,7 +104,7 @@ export class ConferenceControl {
     conf.setLayout({ ...(host ? { host } : {}), ...(guest ? { guest } : {}) });
   }
 
-  participant(conf: Conference, by: Participant, targetId: string, action: ParticipantAction): void {
+  participant(conf: Conference, by: Actor, targetId: string, action: ParticipantAction): void {
     const target = this.target(conf, by, targetId, SELF_ACTIONS.has(action));
     switch (action) {
       case 'mute':
@@ -116,7 +133,10 @@ export class ConferenceControl {
         this.log.info({ conference: conf.service.name, participant: target.id, by: by.id }, 'Participant admitted to the conference');
         return conf.admit(target);
       case 'disconnect':
-        return conf.remove(target.id, target === by ? 'Participant disconnected' : REASON.byParticipant);
+        return conf.remove(
+          target.id,
+          target === by ? 'Participant disconnected' : by === ADMINISTRATOR ? ADMINISTRATOR_REASON.participant : REASON.byParticipant,
+        );
       case 'allowrxpresentation':
       case 'denyrxpresentation': {
         const denied = action === 'denyrxpresentation';
@@ -137,7 +157,7 @@ export class ConferenceControl {
   }
 
   /** `overlaytext` (Host): the name shown on the participant's tile; empty restores their display name. */
-  setOverlayText(conf: Conference, by: Participant, targetId: string, text: string): void {
+  setOverlayText(conf: Conference, by: Actor, targetId: string, text: string): void {
     const target = this.target(conf, by, targetId, false);
     conf.change(target, { overlayText: text.trim() });
   }
@@ -147,19 +167,19 @@ export class ConferenceControl {
    * Recorded and shown to everyone (needs_presentation_in_mix); the node composes no layouts yet
    * (single-stream calls get the presentation on their own m-line), so the media is unchanged.
    */
-  setPresentationInMix(conf: Conference, by: Participant, targetId: string, state: boolean): void {
+  setPresentationInMix(conf: Conference, by: Actor, targetId: string, state: boolean): void {
     conf.change(this.target(conf, by, targetId, true), { presentationInMix: state });
   }
 
   /** `preferred_aspect_ratio`: the participant's own preference, kept; the node forwards video uncropped, so it changes no media yet. */
-  setPreferredAspectRatio(conf: Conference, by: Participant, targetId: string, aspectRatio: number | undefined): void {
+  setPreferredAspectRatio(conf: Conference, by: Actor, targetId: string, aspectRatio: number | undefined): void {
     const target = this.target(conf, by, targetId, true);
     if (target !== by) throw new ControlError(REFUSAL.invalidRole);
     target.preferredAspectRatio = aspectRatio;
   }
 
   /** `role`: make a participant Host (`chair`) or Guest. */
-  setRole(conf: Conference, by: Participant, targetId: string, role: 'chair' | 'guest'): void {
+  setRole(conf: Conference, by: Actor, targetId: string, role: 'chair' | 'guest'): void {
     const target = this.target(conf, by, targetId, false);
     conf.setRole(target, role === 'chair' ? 'HOST' : 'GUEST');
   }
@@ -170,7 +190,7 @@ export class ConferenceControl {
    * (unless it has none); a Guest role its Guest PIN where it has one. A transfer the destination
    * refuses (unknown alias, role not given) disconnects the participant with "transfer failed".
    */
-  transfer(conf: Conference, by: Participant, targetId: string, body: TransferBody): void {
+  transfer(conf: Conference, by: Actor, targetId: string, body: TransferBody): void {
     const target = this.target(conf, by, targetId, false);
     const destination = this.manager.directory.lookup(body.conference_alias);
     const role = destination ? transferRole(destination, body) : undefined;
@@ -194,7 +214,7 @@ export class ConferenceControl {
   }
 
   /** Participant `dtmf` (a Host sends digits to someone): nothing to play them to on a WebRTC leg, so logged. */
-  sendDtmf(conf: Conference, by: Participant, targetId: string, digits: string): void {
+  sendDtmf(conf: Conference, by: Actor, targetId: string, digits: string): void {
     const target = this.target(conf, by, targetId, true);
     this.log.info({ conference: conf.service.name, participant: target.id, by: by.id, digits: digits.length }, 'DTMF sent to participant');
   }
@@ -221,7 +241,7 @@ export class ConferenceControl {
    * Conference `dial` (a Host calls out): placing a call needs SIP or H.323, which this node does
    * not have yet (issue 13), so the dial-out fails with the guide's reason; the attempt is logged.
    */
-  dial(conf: Conference, by: Participant, body: DialBody): never {
+  dial(conf: Conference, by: Actor, body: DialBody): never {
     this.requireHost(by);
     this.log.info(
       { conference: conf.service.name, participant: by.id, destination: body.destination, protocol: body.protocol, role: body.role },
@@ -236,7 +256,7 @@ export class ConferenceControl {
   }
 
   /** The participant a request names; someone else than `by` needs `by` to be a Host in the meeting. */
-  target(conf: Conference, by: Participant, targetId: string, selfAllowed: boolean): Participant {
+  target(conf: Conference, by: Actor, targetId: string, selfAllowed: boolean): Participant {
     const target = conf.get(targetId);
     if (!target) throw new ControlError(REFUSAL.notFound);
     if (target === by && selfAllowed) return target;
@@ -244,7 +264,7 @@ export class ConferenceControl {
     return target;
   }
 
-  private requireHost(by: Participant): void {
+  private requireHost(by: Actor): void {
     // A Host still waiting in the lobby does not control the meeting yet.
     if (by.role !== 'HOST' || by.held) throw new ControlError(REFUSAL.invalidRole);
   }

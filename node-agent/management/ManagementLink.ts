@@ -1,3 +1,4 @@
+import type { NodeCommand } from '../../shared/node-protocol/commands.js';
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,6 +57,8 @@ export interface ManagementLinkEvents {
   decommissioned: [reason: string];
   /** An administrator lifted a break-in block. */
   liftBreakInBlock: [kind: 'service' | 'address', key: string];
+  /** An administrator's command on a conference or participant; answer with `command_result`. */
+  command: [requestId: string, command: NodeCommand];
 }
 
 const normaliseFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
@@ -235,6 +238,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       await this.saveCache(msg.snapshot).catch((err: unknown) => this.opts.log.error({ err }, 'could not write configuration cache'));
     } else if (msg.type === 'lift_break_in_block') {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
+    } else if (msg.type === 'command') {
+      this.emit('command', msg.requestId, msg.command);
     } else if (msg.type === 'rejected') {
       this.opts.log.error({ reason: msg.reason, code: msg.code }, 'management server refused this node');
       this.emit('rejected', msg.reason, msg.code);

@@ -221,6 +221,25 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     return point;
   }
 
+  /**
+   * Where a conference runs, by its status id (or name): each node hosting it and the conference's
+   * id there (a conference spanning nodes has one instance on each). Empty when it is not live.
+   */
+  conferenceInstances(conferenceId: string): { nodeId: number; conferenceId: string }[] {
+    const listed = this.conferences().find((c) => c.id === conferenceId || c.name === conferenceId);
+    if (!listed) return [];
+    const found: { nodeId: number; conferenceId: string }[] = [];
+    for (const [nodeId, confs] of this.byNode) for (const c of confs.values()) if (c.name === listed.name) found.push({ nodeId, conferenceId: c.id });
+    return found;
+  }
+
+  /** The node a participant (by status id) is on and its conference's id there. */
+  participantInstance(participantId: string): { nodeId: number; conferenceId: string } | undefined {
+    for (const [nodeId, confs] of this.byNode)
+      for (const c of confs.values()) if (c.participants.some((p) => p.id === participantId)) return { nodeId, conferenceId: c.id };
+    return undefined;
+  }
+
   participants(): (LiveParticipant & { conference: string })[] {
     return this.conferences().flatMap((c) => c.participants.map((p) => ({ ...p, conference: c.name })));
   }

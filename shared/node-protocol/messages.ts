@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { routingRuleConfigSchema } from '../routing/callRouting.js';
 import { nodeLoadSchema, participantMediaSchema, participantRecordSchema } from './mediaStatus.js';
+import { commandMessage, commandResultMessage } from './commands.js';
 
 /**
  * The typed contract between a conferencing node agent and the management server
@@ -293,6 +294,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   }),
   /** Every break-in block in force on the node: after (re)connecting and whenever one starts or is lifted. */
   z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
+  /** The answer to a `command` (commands.ts). */
+  commandResultMessage,
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
 
@@ -313,6 +316,8 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('rejected'), reason: z.string(), code: z.enum(NODE_REJECTION_CODES).optional() }),
   /** An administrator lifts a break-in block (the node answers with its new `break_in_blocks`). */
   z.object({ type: z.literal('lift_break_in_block'), kind: breakInBlockSchema.shape.kind, key: z.string().max(64) }),
+  /** An administrator's command on a conference or participant (commands.ts); answered by `command_result`. */
+  commandMessage,
 ]);
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 

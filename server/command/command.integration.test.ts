@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { participant as participantSchema, requestTokenResult } from '../../shared/client-api/conference.js';
+import { until } from '../../shared/testing/until.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import { listAdminLog } from '../audit/adminLog.service.js';
+
+/**
+ * The command API (management-api.md §9) over real HTTP against a real node: each command changes
+ * what the node's client API and the status API show, and it is refused without credentials,
+ * without "May modify conference status", and with a bad body.
+ */
+const COMMAND = '/api/admin/command/v1';
+const statusList = z.object({ objects: z.array(z.object({ id: z.string(), name: z.string().optional(), display_name: z.string().optional() })) });
+
+describe('command API: administrator commands carried out by the node', () => {
+  let platform: TestPlatform;
+
+  const command = (path: string, body: unknown, headers?: Record<string, string>) =>
+    fetch(`${platform.server.url}${COMMAND}/${path}/`, {
+      method: 'POST',
+      headers: headers ?? { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const ok = async (r: Response) => {
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(await r.json()).toEqual({ status: 'success', data: null });
+  };
+  const join = async (alias: string, name: string, pin: string) => {
+    const r = await platform.client(alias, 'request_token', { pin, body: { display_name: name } });
+    expect(r.status).toBe(200);
+    return requestTokenResult.parse(((await r.json()) as { result: unknown }).result);
+  };
+  const participants = async (alias: string, token: string) => {
+    const r = await platform.client(alias, 'participants', { method: 'GET', token });
+    return z.array(participantSchema).parse(((await r.json()) as { result: unknown }).result);
+  };
+  const statusOf = async (what: 'conference' | 'participant') =>
+    statusList.parse(await (await platform.rest('GET', `/api/admin/status/v1/${what}/`)).json()).objects;
+  const conferenceId = async (name: string) =>
+    (
+      await until(
+        () => statusOf('conference'),
+        (c) => c.some((x) => x.name === name),
+      )
+    ).find((x) => x.name === name)!.id;
+  const listed = (id: string) =>
+    until(
+      () => statusOf('participant'),
+      (ps) => ps.some((p) => p.id === id),
+    );
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { name: 'command-node', mediaPortRange: [46000, 46999] } });
+    for (const n of ['mute', 'lock', 'misc', 'end', 'dest']) {
+      await platform.rest('POST', 'conference/', { name: `Room ${n}`, aliases: [{ alias: `cmd.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
+    }
+    await until(
+      () => platform.node.manager.directory.lookup('cmd.dest'),
+      (s) => s !== undefined,
+    );
+  }, 60_000);
+  afterAll(() => platform?.stop());
+
+  it('participant mute and unmute: the node mutes them for everyone; recorded in the administrator log', async () => {
+    const host = await join('cmd.mute', 'Hanna', '1234');
+    const guest = await join('cmd.mute', 'Gus', 'none');
+    await listed(guest.participant_uuid);
+    await ok(await command('participant/mute', { participant_id: guest.participant_uuid }));
+    const muted = await participants('cmd.mute', host.token);
+    expect(muted.find((p) => p.uuid === guest.participant_uuid)?.is_muted).toBe('YES');
+    expect(muted.find((p) => p.uuid === host.participant_uuid)?.is_muted).toBe('NO');
+    await ok(await command('participant/unmute', { participant_id: guest.participant_uuid }));
+    expect((await participants('cmd.mute', host.token)).find((p) => p.uuid === guest.participant_uuid)?.is_muted).toBe('NO');
+    const log = await listAdminLog(platform.server.dom, { search: 'Gus' });
+    expect(log.items.map((e) => [e.username, e.objectType, e.objectName])).toContainEqual(['admin', 'participant', 'Room mute: Gus']);
+  });
+
+  it('conference lock: a newcomer waits in the lobby until participant/unlock admits them; mute_guests, role, spotlight, layout', async () => {
+    const host = await join('cmd.lock', 'Hanna', '1234');
+    const id = await conferenceId('Room lock');
+    await ok(await command('conference/lock', { conference_id: id }));
+    const late = await join('cmd.lock', 'Lena', 'none');
+    expect(late.current_service_type).toBe('waiting_room');
+    await listed(late.participant_uuid);
+    await ok(await command('participant/unlock', { participant_id: late.participant_uuid }));
+    expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.service_type).toBe('conference');
+    await ok(await command('conference/unlock', { conference_id: id }));
+    expect((await join('cmd.lock', 'Lou', 'none')).current_service_type).toBe('conference');
+
+    await ok(await command('conference/mute_guests', { conference_id: id }));
+    let list = await participants('cmd.lock', host.token);
+    expect(list.filter((p) => p.role === 'guest').map((p) => p.is_muted)).toEqual(['YES', 'YES']);
+    expect(list.find((p) => p.uuid === host.participant_uuid)?.is_muted).toBe('NO');
+    await ok(await command('conference/unmute_guests', { conference_id: id }));
+    list = await participants('cmd.lock', host.token);
+    expect(list.filter((p) => p.role === 'guest').map((p) => p.is_muted)).toEqual(['NO', 'NO']);
+
+    await ok(await command('participant/role', { participant_id: late.participant_uuid, role: 'chair' }));
+    expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.role).toBe('chair');
+    await ok(await command('participant/spotlighton', { participant_id: late.participant_uuid }));
+    expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.spotlight).toBeGreaterThan(0);
+    await ok(await command('participant/spotlightoff', { participant_id: late.participant_uuid }));
+    expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.spotlight).toBe(0);
+
+    // Flat fields (schema) and mcp's nested transforms are both taken.
+    const conf = () => platform.node.manager.conferences().find((c) => c.service.name === 'Room lock')!;
+    await ok(await command('conference/transform_layout', { conference_id: id, layout: '4:0' }));
+    expect(conf().layout).toEqual({ host: 'four_mains_zero_pips', guest: 'four_mains_zero_pips' });
+    await ok(await command('conference/transform_layout', { conference_id: id, transforms: { guest_layout: '1:7' } }));
+    expect(conf().layout).toEqual({ host: 'four_mains_zero_pips', guest: 'one_main_seven_pips' });
+    const bad = await command('conference/transform_layout', { conference_id: id, layout: '9:9' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('participant disconnect and transfer: gone from the conference and the status API', async () => {
+    const host = await join('cmd.misc', 'Hanna', '1234');
+    const guest = await join('cmd.misc', 'Gus', 'none');
+    const mover = await join('cmd.misc', 'Mo', 'none');
+    await listed(mover.participant_uuid);
+    await ok(await command('participant/disconnect', { participant_id: guest.participant_uuid }));
+    expect((await participants('cmd.misc', host.token)).map((p) => p.uuid)).not.toContain(guest.participant_uuid);
+    await until(
+      () => statusOf('participant'),
+      (ps) => !ps.some((p) => p.id === guest.participant_uuid),
+    );
+    // Already gone: 404, as Pexip answers for an ended participant.
+    expect((await command('participant/disconnect', { participant_id: guest.participant_uuid })).status).toBe(404);
+
+    const events = await platform.events('cmd.misc', mover.token);
+    await ok(await command('participant/transfer', { participant_id: mover.participant_uuid, conference_alias: 'cmd.dest', role: 'guest' }));
+    await until(
+      () => events.events.find((e) => e.event === 'refer'),
+      (e) => e !== undefined,
+    );
+    // A destination that does not exist: the transfer fails with the client API's reason.
+    const nowhere = await command('participant/transfer', { participant_id: host.participant_uuid, conference_alias: 'cmd.nowhere' });
+    expect(nowhere.status).toBe(400);
+    expect(await nowhere.json()).toEqual({ status: 'error', error: 'transfer failed' });
+  });
+
+  it('conference disconnect ends the meeting everywhere', async () => {
+    const host = await join('cmd.end', 'Hanna', '1234');
+    await listed(host.participant_uuid);
+    const id = await conferenceId('Room end');
+    await ok(await command('conference/disconnect', { conference_id: id }));
+    await until(
+      () => statusOf('conference'),
+      (cs) => !cs.some((c) => c.name === 'Room end'),
+    );
+    expect(platform.node.manager.conferences().some((c) => c.service.name === 'Room end')).toBe(false);
+    expect((await command('conference/disconnect', { conference_id: id })).status).toBe(404);
+  });
+
+  it('refused without credentials, without "May modify conference status", and with a bad body', async () => {
+    const host = await join('cmd.mute', 'Hugo', '1234');
+    await listed(host.participant_uuid);
+    const noAuth = await command('participant/mute', { participant_id: host.participant_uuid }, { 'content-type': 'application/json' });
+    expect(noAuth.status).toBe(401);
+
+    const role = await platform.rest('POST', 'role/', { name: 'status viewers', permissions: ['is_administrator', 'may_use_api', 'view_conference_status'] });
+    await platform.rest('POST', 'user/', {
+      username: 'viewer',
+      password: 'viewer-pw-1',
+      password_confirm: 'viewer-pw-1',
+      roles: [role.headers.get('location')],
+    });
+    const viewer = { authorization: `Basic ${Buffer.from('viewer:viewer-pw-1').toString('base64')}`, 'content-type': 'application/json' };
+    const denied = await command('participant/mute', { participant_id: host.participant_uuid }, viewer);
+    expect(denied.status).toBe(403);
+    expect((await participants('cmd.mute', host.token)).find((p) => p.uuid === host.participant_uuid)?.is_muted).toBe('NO');
+
+    const missing = await command('participant/mute', {});
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ status: 'error', error: 'participant_id is required.' });
+    const badRole = await command('participant/role', { participant_id: host.participant_uuid, role: 'king' });
+    expect(badRole.status).toBe(400);
+    expect(await badRole.json()).toMatchObject({ error: 'role must be chair or guest.' });
+    expect((await command('conference/lock', { conference_id: 'no-such-conference' })).status).toBe(404);
+    expect((await command('participant/mute', { participant_id: 'no-such-participant' })).status).toBe(404);
+  });
+});

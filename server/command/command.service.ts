@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { transformLayoutBody } from '../../shared/client-api/conference.js';
+import { PARTICIPANT_COMMANDS, CONFERENCE_COMMANDS, type NodeCommand } from '../../shared/node-protocol/commands.js';
+import { recordChange } from '../audit/adminLog.service.js';
+import type { Domain } from '../domain.js';
+import { actorOf } from '../domain.js';
+import type { LiveStatus } from '../status/LiveStatus.js';
+import type { CommandDispatcher } from './CommandDispatcher.js';
+import { CommandError } from './CommandError.js';
+
+export { PARTICIPANT_COMMANDS, CONFERENCE_COMMANDS };
+export type ParticipantCommand = (typeof PARTICIPANT_COMMANDS)[number];
+export type ConferenceCommand = (typeof CONFERENCE_COMMANDS)[number];
+
+/** Bodies of `command/v1/…` as Pexip takes them (management-api.md §9): the status API's ids. */
+const id = (field: string) =>
+  z
+    .string({ error: `${field} is required.` })
+    .trim()
+    .min(1, `${field} is required.`)
+    .max(64);
+export const participantCommandBody = z.object({ participant_id: id('participant_id') });
+export const participantRoleBody = participantCommandBody.extend({ role: z.enum(['chair', 'guest'], { error: 'role must be chair or guest.' }) });
+export const participantTransferBody = participantCommandBody.extend({
+  conference_alias: z.string({ error: 'conference_alias is required.' }).trim().min(1, 'conference_alias is required.').max(250),
+  role: z.enum(['chair', 'guest'], { error: 'role must be chair or guest.' }).default('guest'),
+  pin: z.string().max(64).optional(),
+});
+export const conferenceCommandBody = z.object({ conference_id: id('conference_id') });
+const transforms = transformLayoutBody.shape.transforms;
+/** Flat fields (schema, go) or mcp's nested `transforms`: both accepted (management-api.md §11). */
+export const conferenceLayoutBody = conferenceCommandBody.extend(transforms.partial().shape).extend({ transforms: transforms.optional() });
+
+export interface CommandContext {
+  dom: Domain;
+  status: LiveStatus;
+  dispatcher: CommandDispatcher;
+}
+
+type ParticipantRequest =
+  | { action: ParticipantCommand }
+  | { action: 'role'; role: 'chair' | 'guest' }
+  | { action: 'transfer'; conference_alias: string; role: 'chair' | 'guest'; pin?: string };
+
+/** A command on one participant (by its status id), carried out by the node it is on. */
+export async function participantCommand(ctx: CommandContext, participantId: string, req: ParticipantRequest): Promise<void> {
+  const where = ctx.status.participantInstance(participantId);
+  const listed = ctx.status.participants().find((p) => p.id === participantId);
+  if (!where || !listed) throw new CommandError(404, 'Participant not found.');
+  const base = { conferenceId: where.conferenceId, participantId };
+  const command: NodeCommand =
+    req.action === 'role'
+      ? { kind: 'participant_role', ...base, role: req.role }
+      : req.action === 'transfer'
+        ? {
+            kind: 'participant_transfer',
+            ...base,
+            transfer: {
+              conference_alias: req.conference_alias,
+              role: req.role === 'chair' ? 'host' : 'guest',
+              ...(req.pin !== undefined ? { pin: req.pin } : {}),
+            },
+          }
+        : { kind: 'participant', action: req.action, ...base };
+  await ctx.dispatcher.send(where.nodeId, command);
+  await recordChange(ctx.dom.db, actorOf(ctx.dom), {
+    action: 'changed',
+    objectType: 'participant',
+    objectId: null,
+    objectName: `${listed.conference}: ${listed.displayName}`,
+    after: { command: req.action },
+  });
+}
+
+type ConferenceRequest = { action: ConferenceCommand } | { action: 'transform_layout'; transforms: z.infer<typeof transforms> };
+
+/** A command on a conference (by its status id or name), carried out on every node hosting it. */
+export async function conferenceCommand(ctx: CommandContext, conferenceId: string, req: ConferenceRequest): Promise<void> {
+  const instances = ctx.status.conferenceInstances(conferenceId);
+  const listed = ctx.status.conferences().find((c) => c.id === conferenceId || c.name === conferenceId);
+  if (instances.length === 0 || !listed) throw new CommandError(404, 'Conference not found.');
+  const results = await Promise.allSettled(
+    instances.map((i) =>
+      ctx.dispatcher.send(
+        i.nodeId,
+        req.action === 'transform_layout'
+          ? { kind: 'conference_layout', conferenceId: i.conferenceId, transforms: req.transforms }
+          : { kind: 'conference', action: req.action, conferenceId: i.conferenceId },
+      ),
+    ),
+  );
+  // Done where it ran; an instance that ended meanwhile needs nothing more. Failing everywhere is a failure.
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length === results.length) throw failures[0];
+  await recordChange(ctx.dom.db, actorOf(ctx.dom), {
+    action: 'changed',
+    objectType: 'conference',
+    objectId: null,
+    objectName: listed.name,
+    after: { command: req.action },
+  });
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { CommandError } from '../command/CommandError.js';
+import { CommandDispatcher } from '../command/CommandDispatcher.js';
+import {
+  CONFERENCE_COMMANDS,
+  conferenceCommand,
+  conferenceCommandBody,
+  conferenceLayoutBody,
+  PARTICIPANT_COMMANDS,
+  participantCommand,
+  participantCommandBody,
+  participantRoleBody,
+  participantTransferBody,
+  type CommandContext,
+} from '../command/command.service.js';
+import type { Domain } from '../domain.js';
+import type { NodeRegistry } from '../platform/NodeRegistry.js';
+import type { LiveStatus } from '../status/LiveStatus.js';
+import { requireApiPermission } from './basicAuth.js';
+
+export const COMMAND_BASE = '/api/admin/command/v1';
+
+/** Pexip's 400 body: an `error` string and the fields' messages (management-api.md §11). */
+function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  const fields: Record<string, string[]> = {};
+  for (const issue of error.issues) (fields[issue.path.join('.') || 'body'] ??= []).push(issue.message);
+  return reply.code(400).send({ status: 'error', error: error.issues[0]?.message ?? 'Invalid request.', ...fields });
+}
+
+function failed(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof CommandError) return reply.code(err.httpStatus).send({ status: 'error', error: err.message });
+  throw err;
+}
+
+/**
+ * `command/v1/participant/…` and `command/v1/conference/…` (management-api.md §9): an administrator
+ * acts on what the status API lists (its ids), carried out by the node hosting it. Basic auth and
+ * "May modify conference status", as lifting a break-in block.
+ */
+export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry): void {
+  const dispatcher = CommandDispatcher.for(registry);
+  const handle = <S extends z.ZodType>(path: string, schema: S, run: (ctx: CommandContext, body: z.infer<S>) => Promise<void>) =>
+    app.post(`${COMMAND_BASE}/${path}/`, async (req: FastifyRequest, reply: FastifyReply) => {
+      const admin = await requireApiPermission(dom.db, req, reply, 'status', 'modify');
+      if (!admin) return reply;
+      const body = schema.safeParse(req.body ?? {});
+      if (!body.success) return badRequest(reply, body.error);
+      try {
+        await run({ dom: { ...dom, actor: admin.username }, status, dispatcher }, body.data);
+        return { status: 'success', data: null };
+      } catch (err) {
+        return failed(reply, err);
+      }
+    });
+
+  for (const action of PARTICIPANT_COMMANDS)
+    handle(`participant/${action}`, participantCommandBody, (ctx, b) => participantCommand(ctx, b.participant_id, { action }));
+  handle('participant/role', participantRoleBody, (ctx, b) => participantCommand(ctx, b.participant_id, { action: 'role', role: b.role }));
+  handle('participant/transfer', participantTransferBody, (ctx, b) =>
+    participantCommand(ctx, b.participant_id, {
+      action: 'transfer',
+      conference_alias: b.conference_alias,
+      role: b.role,
+      ...(b.pin !== undefined ? { pin: b.pin } : {}),
+    }),
+  );
+  for (const action of CONFERENCE_COMMANDS)
+    handle(`conference/${action}`, conferenceCommandBody, (ctx, b) => conferenceCommand(ctx, b.conference_id, { action }));
+  handle('conference/transform_layout', conferenceLayoutBody, (ctx, b) => {
+    const { conference_id, transforms, ...flat } = b;
+    return conferenceCommand(ctx, conference_id, { action: 'transform_layout', transforms: { ...flat, ...transforms } });
+  });
+}
