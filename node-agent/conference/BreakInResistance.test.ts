@@ -31,7 +31,7 @@ function setup(policy: Partial<typeof DEFAULT_POLICY> = {}, maxEntries?: number)
   let t = 1_000_000;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   const { log, records } = capture();
-  const b = new BreakInResistance(log, { now: clock.now, maxEntries });
+  const b = new BreakInResistance(log, { clock, maxEntries });
   b.configure({ ...DEFAULT_POLICY, maxPinFailuresPerWindow: 5, maxScanAttemptsPerWindow: 5, ...policy });
   const flush = () => new Promise((r) => setImmediate(r));
   return { b, clock, records, flush };

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BreakInBlock, ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock } from '../../shared/time/Clock.js';
 import type { ParticipantInit } from './Participant.js';
 
 /**
@@ -55,7 +56,8 @@ export const DEFAULT_POLICY: BreakInPolicy = {
 };
 
 export interface BreakInOptions {
-  now?: () => number;
+  /** Where the windows and blocks read the time; default the system clock. */
+  clock?: Pick<Clock, 'now'>;
   windowMs?: number;
   blockMs?: number;
   /** Keys per table (counters and blocks, per service and per address). */
@@ -209,7 +211,7 @@ export class BreakInResistance extends EventEmitter<BreakInEvents> {
     options: BreakInOptions = {},
   ) {
     super();
-    this.now = options.now ?? Date.now;
+    this.now = (options.clock ?? systemClock).now;
     const windowMs = options.windowMs ?? WINDOW_MS;
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.blockMs = options.blockMs ?? BLOCK_MS;

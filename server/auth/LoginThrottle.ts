@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../../shared/time/Clock.js';
+
 export interface LoginThrottleOptions {
   /** Failed sign-ins one account may have within `windowMs` before it is refused; default 5. */
   perAccount?: number;
@@ -7,7 +9,8 @@ export interface LoginThrottleOptions {
   windowMs?: number;
   /** Keys remembered at most (the oldest are forgotten first); default 10,000. */
   maxKeys?: number;
-  now?: () => number;
+  /** Where the window reads the time; default the system clock. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -30,7 +33,7 @@ export class LoginThrottle {
     this.perAddress = opts.perAddress ?? 20;
     this.windowMs = opts.windowMs ?? 15 * 60_000;
     this.maxKeys = opts.maxKeys ?? 10_000;
-    this.now = opts.now ?? Date.now;
+    this.now = (opts.clock ?? systemClock).now;
   }
 
   /** Milliseconds until this attempt may be made; 0 when it may be made now. */

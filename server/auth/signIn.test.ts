@@ -12,7 +12,7 @@ const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toStri
 describe('LoginThrottle', () => {
   it('refuses an account after 5 failures in the window, an address after 20, and forgets them as the window slides', () => {
     let now = 1_000_000;
-    const t = new LoginThrottle({ now: () => now });
+    const t = new LoginThrottle({ clock: { now: () => now } });
     for (let i = 0; i < 5; i++) {
       expect(t.retryAfterMs('alice', '10.0.0.1')).toBe(0);
       t.failed('alice', '10.0.0.1');
