@@ -182,10 +182,20 @@ export type HistoryConference = ReturnType<typeof conferenceObject>;
 /** `details` keys a list shows; the quality windows only on a detail GET (as mcp notes of Pexip). */
 const LIST_DETAILS = ['service_tag', 'encryption', 'has_media', 'bandwidth', 'rx_bandwidth', 'tx_bandwidth'] as const;
 
+/** Fields kept in `details`; absent when the node did not report them. */
+interface ParticipantDetails {
+  service_tag?: string;
+  encryption?: string;
+  has_media?: boolean;
+  bandwidth?: number;
+  rx_bandwidth?: number;
+  tx_bandwidth?: number;
+}
+
 function participantObject(p: ParticipantRow, streams: number[], detail: boolean) {
   const d = p.details;
-  const extra: Record<string, unknown> = {};
-  for (const k of LIST_DETAILS) if (d[k] !== undefined) extra[k] = d[k];
+  const extra: ParticipantDetails = {};
+  for (const k of LIST_DETAILS) if (d[k] !== undefined) Object.assign(extra, { [k]: d[k] });
   return {
     id: p.id,
     conference: conferenceUri(p.conferenceId),
@@ -215,6 +225,16 @@ function participantObject(p: ParticipantRow, streams: number[], detail: boolean
 }
 export type HistoryParticipant = ReturnType<typeof participantObject>;
 
+/** A stream's figures (`toPexipMediaStream`'s rx_/tx_ fields); those the node did not measure are absent. */
+type MediaStreamFigures = Partial<
+  Record<
+    | `${'rx' | 'tx'}_${'bitrate' | 'codec' | 'resolution' | 'fps' | 'jitter' | 'packet_loss' | 'windowed_packet_loss' | 'packets_lost'}`
+    | 'rx_packets_received'
+    | 'tx_packets_sent',
+    string | number | null
+  >
+>;
+
 function mediaStreamObject(s: MediaStreamRow) {
   return {
     id: s.id,
@@ -224,7 +244,7 @@ function mediaStreamObject(s: MediaStreamRow) {
     node: s.node,
     start_time: time(s.startTime),
     end_time: time(s.endTime),
-    ...(s.figures as Record<string, string | number | null>),
+    ...(s.figures as MediaStreamFigures),
     resource_uri: mediaStreamUri(s.id),
   };
 }

@@ -11,6 +11,10 @@ import { BulkImportPage } from './bulk/BulkImportPage.js';
 import { RESOURCES } from '../../shared/config/registry.js';
 import { ResourceFormPage } from './config/ResourceFormPage.js';
 import { ResourceListPage } from './config/ResourceListPage.js';
+import { ConferenceHistoryDetailPage } from './history/ConferenceHistoryDetailPage.js';
+import { ConferenceHistoryPage } from './history/ConferenceHistoryPage.js';
+import { ParticipantHistoryDetailPage } from './history/ParticipantHistoryDetailPage.js';
+import { ParticipantHistoryPage } from './history/ParticipantHistoryPage.js';
 import { Layout } from './layout/Layout.js';
 import { CaCertificatesPage, TlsCertificatesPage } from './platform/CertificatesPage.js';
 import { NodesPage } from './platform/NodesPage.js';
@@ -43,6 +47,10 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/tls-certificates" element={<TlsCertificatesPage />} />
               <Route path="/ca-certificates" element={<CaCertificatesPage />} />
               <Route path="/status" element={<LiveStatusPage />} />
+              <Route path="/history/conferences" element={<ConferenceHistoryPage />} />
+              <Route path="/history/conferences/:id" element={<ConferenceHistoryDetailPage />} />
+              <Route path="/history/participants" element={<ParticipantHistoryPage />} />
+              <Route path="/history/participants/:id" element={<ParticipantHistoryDetailPage />} />
               <Route path="/admin-log" element={<AdminLogPage />} />
               <Route path="/login-history" element={<LoginHistoryPage />} />
               <Route path="/bulk" element={<BulkImportPage />} />

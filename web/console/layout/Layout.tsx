@@ -25,6 +25,8 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
     { to: '/node-status', label: 'Conferencing node status' },
   ],
   'History & logs': [
+    { to: '/history/conferences', label: 'Conference history' },
+    { to: '/history/participants', label: 'Participant history' },
     { to: '/admin-log', label: 'Administrator log' },
     { to: '/login-history', label: 'Login history' },
   ],
