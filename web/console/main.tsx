@@ -2,6 +2,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { AlarmsPage } from './alarms/AlarmsPage.js';
 import { AdminLogPage } from './audit/AdminLogPage.js';
 import { LoginHistoryPage } from './audit/LoginHistoryPage.js';
 import { AdministratorFormPage, AdministratorsPage } from './administration/AdministratorsPage.js';
@@ -47,6 +48,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/tls-certificates" element={<TlsCertificatesPage />} />
               <Route path="/ca-certificates" element={<CaCertificatesPage />} />
               <Route path="/status" element={<LiveStatusPage />} />
+              <Route path="/alarms" element={<AlarmsPage />} />
               <Route path="/history/conferences" element={<ConferenceHistoryPage />} />
               <Route path="/history/conferences/:id" element={<ConferenceHistoryDetailPage />} />
               <Route path="/history/participants" element={<ParticipantHistoryPage />} />

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { RESOURCES } from '../../../shared/config/registry.js';
 import type { Menu } from '../../../shared/config/resource.js';
+import { AlarmBadge } from '../alarms/AlarmBadge.js';
 import { useTRPC } from '../trpc.js';
 
 /** Pages that are not plain configuration resources, placed in the guide's menus. */
@@ -23,6 +24,7 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
   Status: [
     { to: '/status', label: 'Live status' },
     { to: '/node-status', label: 'Conferencing node status' },
+    { to: '/alarms', label: 'Alarms' },
   ],
   'History & logs': [
     { to: '/history/conferences', label: 'Conference history' },
@@ -61,7 +63,9 @@ export function Layout() {
   return (
     <div className="shell">
       <nav>
-        <div className="brand">OpenMeet</div>
+        <div className="brand">
+          OpenMeet <AlarmBadge />
+        </div>
         {MENUS.map((menu) => (
           <div key={menu} className="menu">
             <p className="section">{menu}</p>
