@@ -82,7 +82,7 @@ describe.each(TEST_DATABASES)('alarms ($name)', ({ open }) => {
           NODE_HTTPS_PORT: 'off',
           NODE_SIP_PORT: 'off',
           NODE_DATA_DIR: mkdtempSync(join(tmpdir(), 'om-alarm-')),
-          MEDIA_PORTS: '47100-47199',
+          MEDIA_PORTS: '38100-38199',
         });
         await until(
           () => server.registry.nodeNames().size,
