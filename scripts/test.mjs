@@ -37,6 +37,8 @@ if (!has('pg_ctlcluster')) aptNeeded.push('postgresql');
 // Real SIP peers for the SIP tests (node-agent/sip): sipp scenarios, baresip calls.
 if (!has('sipp')) aptNeeded.push('sip-tester');
 if (!has('baresip')) aptNeeded.push('baresip');
+// A real Prometheus scrapes both servers' /metrics (server/metrics/prometheus.integration.test.ts).
+if (!has('prometheus')) aptNeeded.push('prometheus');
 if (aptNeeded.length) {
   console.log(`installing from Debian: ${aptNeeded.join(' ')}`);
   if (!sh(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${aptNeeded.join(' ')} >/dev/null`)) {

@@ -25,6 +25,7 @@ import { HistoryRecorder } from './history/HistoryRecorder.js';
 import { schedulePurge } from './history/historyRetention.js';
 import { registerBreakInRoutes } from './rest/breakIn.routes.js';
 import { registerCommandRoutes } from './rest/command.routes.js';
+import { registerServerMetrics } from './metrics/serverMetrics.js';
 import { registerNodeEnrollmentRoutes } from './rest/nodeEnrollment.routes.js';
 import { LARGEST_BODY_LIMIT, registerBodyLimits } from './rest/bodyLimits.js';
 import { registerErrorHandling } from './rest/errorHandling.js';
@@ -71,6 +72,8 @@ export interface ManagementServerOptions {
   allowedOrigins?: string[];
   /** When the HTTPS port cannot be opened: fail (default), or warn and serve HTTP only (the default port of the quick start). */
   httpsOptional?: boolean;
+  /** `METRICS_TOKEN`: a bearer token that may read `/metrics` from anywhere (else loopback clients and administrators only). */
+  metricsToken?: string;
   /** Built web assets (the console); default `./dist/web`. */
   webRoot?: string;
   logger?: Logger;
@@ -151,6 +154,7 @@ export class ManagementServer {
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
     registerCommandRoutes(app, dom, status, registry);
+    registerServerMetrics(app, dom, status, registry, { token: opts.metricsToken });
     registerHistoryRoutes(app, dom);
     registerNodeEnrollmentRoutes(app, dom, registry);
     app.get('/healthz', async () => ({ ok: true }));

@@ -11,6 +11,7 @@ const server = await ManagementServer.start({
   dataDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'db') : undefined,
   adminPassword: process.env.ADMIN_PASSWORD,
   enrollmentKey: process.env.NODE_ENROLLMENT_KEY,
+  metricsToken: process.env.METRICS_TOKEN || undefined,
   // HTTPS_PORT (default 9443: the node's own HTTPS is 8443), `off` for HTTP only. The certificate is
   // the Management Node's from the certificate store, else a self-signed one kept in DATA_DIR/tls.
   httpsPort: process.env.HTTPS_PORT === 'off' ? undefined : Number(process.env.HTTPS_PORT ?? 9443),
