@@ -51,7 +51,7 @@ describe('command API: administrator commands carried out by the node', () => {
     );
 
   beforeAll(async () => {
-    platform = await TestPlatform.start({ node: { name: 'command-node', mediaPortRange: [46000, 46999] } });
+    platform = await TestPlatform.start({ node: { name: 'command-node', mediaPortRange: [48000, 48099] } });
     for (const n of ['mute', 'lock', 'misc', 'end', 'dest']) {
       await platform.rest('POST', 'conference/', { name: `Room ${n}`, aliases: [{ alias: `cmd.${n}` }], pin: '1234', allow_guests: true, guest_pin: '' });
     }
