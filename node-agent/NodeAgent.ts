@@ -55,6 +55,8 @@ export interface NodeAgentOptions {
   linkHeartbeat?: { intervalMs: number; timeoutMs: number };
   /** The management link's clock (heartbeat, reconnection); default the system clock. */
   linkClock?: Clock;
+  /** The conferences' clock (waiting for a Host, Guests-only, backstop, Test Call); default the system clock. */
+  conferenceClock?: Clock;
   /** Client API / web app port; default 8081. 0 picks a free port. */
   port?: number;
   /** Listen and media address; default 127.0.0.1. */
@@ -126,7 +128,12 @@ export class NodeAgent {
       (_service, setup) => new MediasoupConferenceMedia(engine, { announcedAddress: address, portRange: setup.portRange, mode: setup.mode }, mediaLog),
       name,
       log.child({ part: 'conference' }),
-      { mediaPortRange: opts.mediaPortRange, testCallTimings: opts.testCallTimings, policyTimeoutMs: opts.policyTimeoutMs },
+      {
+        mediaPortRange: opts.mediaPortRange,
+        testCallTimings: opts.testCallTimings,
+        policyTimeoutMs: opts.policyTimeoutMs,
+        ...(opts.conferenceClock ? { clock: opts.conferenceClock } : {}),
+      },
     );
 
     // The client's address (break-in resistance, rate limits, status) is the socket's peer, or behind

@@ -4,6 +4,8 @@ import type { ManagementServer } from '../server/ManagementServer.js';
 import type { NodeAgent } from './NodeAgent.js';
 import { TestPlatform } from '../testing/TestPlatform.js';
 import { until } from '../shared/testing/until.js';
+import { ManualClock } from '../shared/time/ManualClock.js';
+import { DEFAULT_TEST_CALL_TIMINGS } from './conference/Conference.js';
 
 /**
  * The node acting on its configuration, end to end: settings, locations, TURN/STUN and maintenance
@@ -16,6 +18,8 @@ describe('conferencing node acts on its configuration', () => {
   let node: NodeAgent;
   let nodeId: number;
   let platform: TestPlatform;
+  // The conferences' timeouts run on a clock the test moves; HTTP, SSE and the management link stay real.
+  const clock = new ManualClock();
   const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
   const create = (resource: string, body: object) => platform.create(resource, body);
   const globalSettings = (body: object) => rest('PATCH', 'global/1/', body);
@@ -46,7 +50,7 @@ describe('conferencing node acts on its configuration', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({
       server: { enrollmentKey: KEY },
-      node: { name: 'life-node', mediaPortRange: [44000, 44999], testCallTimings: { welcomeMs: 400, inProgressMs: 300, completeMs: 300 } },
+      node: { name: 'life-node', mediaPortRange: [44000, 44999], conferenceClock: clock },
     });
     ({ server, node } = platform);
     const nodes = await (await rest('GET', 'worker_vm/')).json();
@@ -105,8 +109,8 @@ describe('conferencing node acts on its configuration', () => {
     expect(update?.data?.service_type).toBe('conference');
     expect(gs.of('splash_screen').at(-1)!.data).toBeNull();
     expect(gs.of('conference_update').at(-1)!.data?.started).toBe(true);
-    // Released: no waiting timeout any more.
-    await new Promise((r) => setTimeout(r, 2_200));
+    // Released: no waiting timeout any more, long past it.
+    await clock.run(node.manager.settings.waitingForHostTimeout * 1000 + 1_000, { stepMs: 60_000 });
     expect(gs.names()).not.toContain('disconnect');
     for (const t of [guest.token, host.token]) await release('hosted', t);
   });
@@ -119,14 +123,14 @@ describe('conferencing node acts on its configuration', () => {
     );
     const guest = await joinAs('hosted', 'Lonely', 'none');
     const gs = await events('hosted', guest.token);
-    const t0 = Date.now();
+    await clock.run(999, { stepMs: 999, ioMs: 50 });
+    expect(gs.names()).not.toContain('disconnect');
+    await clock.advance(1);
     await until(
       () => gs.of('disconnect'),
       (d) => d.length === 1,
-      3_000,
     );
     expect(gs.of('disconnect')[0]!.data).toEqual({ reason: 'Timeout waiting for conference host to join or permit access to locked conference' });
-    expect(Date.now() - t0).toBeGreaterThan(500);
     await until(
       () => node.manager.conferences().length,
       (n) => n === 0,
@@ -163,24 +167,26 @@ describe('conferencing node acts on its configuration', () => {
       () => node.manager.settings.lastParticipantBackstopTimeout,
       (s) => s === 60,
     );
-    // The guide's minimum is 60 s: shorten it on the node for the test, same configuration otherwise.
-    const config = node.link.config!;
-    node.manager.applyConfig({ ...config, settings: { ...config.settings, lastParticipantBackstopTimeout: 1 } });
     const a = await joinAs('open', 'A');
     const b = await joinAs('open', 'B');
     const as = await events('open', a.token);
-    await new Promise((r) => setTimeout(r, 1_200));
+    // Two in the conference: the backstop does not run.
+    await clock.run(61_000, { stepMs: 61_000, ioMs: 50 });
     expect(as.names()).not.toContain('disconnect');
     await release('open', b.token);
-    const t0 = Date.now();
+    await until(
+      () => as.of('participant_delete').length,
+      (n) => n === 1,
+    );
+    // The guide's minimum, 60 s, as configured: not a moment before.
+    await clock.run(59_999, { stepMs: 59_999, ioMs: 50 });
+    expect(as.names()).not.toContain('disconnect');
+    await clock.advance(1);
     await until(
       () => as.of('disconnect'),
       (d) => d.length === 1,
-      3_000,
     );
-    expect(Date.now() - t0).toBeGreaterThan(700);
     expect(as.of('disconnect')[0]!.data).toEqual({ reason: 'Last remaining participant removed from conference after timeout' });
-    node.manager.applyConfig(config);
     await globalSettings({ eject_last_participant_backstop_timeout: 0 });
     await until(
       () => node.manager.settings.lastParticipantBackstopTimeout,
@@ -278,15 +284,27 @@ describe('conferencing node acts on its configuration', () => {
     const t = await joinAs('test.call.it', 'Tess');
     expect(t).toMatchObject({ current_service_type: 'test_call', service_type: 'test_call' });
     const ts = await events('test.call.it', t.token);
+    const screens = () => ts.of('splash_screen').map((e) => e.data?.screen_key);
+    // The guide's timeline: each screen for its time, then the hang-up, none early.
+    const { welcomeMs, inProgressMs, completeMs } = DEFAULT_TEST_CALL_TIMINGS;
+    for (const [ms, shown] of [
+      [welcomeMs, ['test_call_welcome', 'test_call_in_progress']],
+      [inProgressMs, ['test_call_welcome', 'test_call_in_progress', 'test_call_complete']],
+    ] as const) {
+      await clock.run(ms - 1, { stepMs: ms - 1, ioMs: 50 });
+      expect(screens()).toEqual(shown.slice(0, -1));
+      await clock.advance(1);
+      await until(screens, (s) => s.length === shown.length);
+      expect(screens()).toEqual(shown);
+    }
+    await clock.run(completeMs - 1, { stepMs: completeMs - 1, ioMs: 50 });
+    expect(ts.names()).not.toContain('disconnect');
+    await clock.advance(1);
     await until(
       () => ts.of('disconnect'),
       (d) => d.length === 1,
-      3_000,
     );
-    expect(ts.of('splash_screen').map((e) => e.data?.screen_key)).toEqual(['test_call_welcome', 'test_call_in_progress', 'test_call_complete']);
     expect(ts.of('participant_create')[0]!.data?.service_type).toBe('test_call');
     expect(ts.of('disconnect')[0]!.data).toEqual({ reason: 'Test call finished' });
-    const complete = ts.of('splash_screen').at(-1)!;
-    expect(ts.of('disconnect')[0]!.at - complete.at).toBeGreaterThanOrEqual(200);
   });
 });

@@ -4,6 +4,7 @@ import { nodeSettingsSchema, type ConferenceRecord, type LiveConference, type No
 import type { ConferenceMedia } from '../media/MediaTypes.js';
 import type { LayoutName } from '../../shared/node-protocol/messages.js';
 import type { ServiceType } from '../../shared/client-api/conference.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Participant, SplashScreen } from './Participant.js';
 
 export interface ConferenceEvents {
@@ -57,6 +58,8 @@ export interface ConferenceRules {
   /** The node's current global settings (timeouts are read when a timer starts). */
   settings: () => NodeSettings;
   testCall: TestCallTimings;
+  /** Drives the waiting, Guests-only, backstop and Test Call timers; default the system clock. */
+  clock?: Clock;
 }
 
 const DEFAULT_RULES: ConferenceRules = { settings: () => nodeSettingsSchema.parse({}), testCall: DEFAULT_TEST_CALL_TIMINGS };
@@ -90,9 +93,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   readonly startTime = new Date();
   private readonly members = new Map<string, Participant>();
   /** Per-participant timers (waiting for Host, test call steps), cleared when they leave. */
-  private readonly participantTimers = new Map<string, NodeJS.Timeout[]>();
-  private guestsOnlyTimer: NodeJS.Timeout | null = null;
-  private backstopTimer: NodeJS.Timeout | null = null;
+  private readonly participantTimers = new Map<string, ClockTimer[]>();
+  private guestsOnlyTimer: ClockTimer | null = null;
+  private backstopTimer: ClockTimer | null = null;
   private ended = false;
   /** Who holds the presentation floor (one presenter at a time; a new one takes over). */
   private presenterId: string | null = null;
@@ -182,7 +185,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const p = this.members.get(participantId);
     if (!p) return;
     this.members.delete(participantId);
-    for (const t of this.participantTimers.get(participantId) ?? []) clearTimeout(t);
+    for (const t of this.participantTimers.get(participantId) ?? []) this.clock.clearTimeout(t);
     this.participantTimers.delete(participantId);
     p.leg?.close(reason);
     p.leg = null;
@@ -380,7 +383,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const wasHost = this.hasHost;
     g.held = false;
     g.lockedOut = false;
-    for (const t of this.participantTimers.get(g.id) ?? []) clearTimeout(t);
+    for (const t of this.participantTimers.get(g.id) ?? []) this.clock.clearTimeout(t);
     this.participantTimers.delete(g.id);
     this.syncMedia(g);
     this.setSplash(g, null);
@@ -394,7 +397,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const ms = this.rules.settings().guestsOnlyTimeout * 1000;
     if (ms === 0) return this.end(REASON.guestsOnly);
     this.clearTimer('guestsOnlyTimer');
-    this.guestsOnlyTimer = setTimeout(() => this.end(REASON.guestsOnly), ms).unref();
+    this.guestsOnlyTimer = this.clock.setTimeout(() => this.end(REASON.guestsOnly), ms).unref();
   }
 
   /** Guide §24.2: exactly one participant left for the backstop timeout (0 = never) ends it. */
@@ -404,7 +407,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const applies = this.service.serviceType === 'conference' || this.service.serviceType === 'lecture';
     if (this.ended || !applies || seconds === 0 || this.members.size !== 1) return this.clearTimer('backstopTimer');
     if (this.backstopTimer) return;
-    this.backstopTimer = setTimeout(() => this.end(REASON.backstop), seconds * 1000).unref();
+    this.backstopTimer = this.clock.setTimeout(() => this.end(REASON.backstop), seconds * 1000).unref();
   }
 
   /** Guide §15 sequence for one caller: welcome, in progress (loopback), complete, hang-up. */
@@ -416,17 +419,23 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.later(p, t.welcomeMs + t.inProgressMs + t.completeMs, () => this.remove(p.id, REASON.testCallFinished));
   }
 
+  private get clock(): Clock {
+    return this.rules.clock ?? systemClock;
+  }
+
   private later(p: Participant, ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      if (this.members.get(p.id) === p) fn();
-    }, ms).unref();
+    const timer = this.clock
+      .setTimeout(() => {
+        if (this.members.get(p.id) === p) fn();
+      }, ms)
+      .unref();
     const list = this.participantTimers.get(p.id) ?? [];
     list.push(timer);
     this.participantTimers.set(p.id, list);
   }
 
   private clearTimer(which: 'guestsOnlyTimer' | 'backstopTimer'): void {
-    if (this[which]) clearTimeout(this[which]);
+    this.clock.clearTimeout(this[which]);
     this[which] = null;
   }
 

@@ -17,6 +17,7 @@ import { Participant, type ParticipantInit } from './Participant.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServicePolicy, type PolicyRoute } from './ServicePolicy.js';
 import { TransferTokens } from './TransferTokens.js';
+import type { Clock } from '../../shared/time/Clock.js';
 
 export interface ConferenceManagerEvents {
   conferenceStarted: [Conference];
@@ -46,6 +47,8 @@ export interface ConferenceManagerOptions {
   testCallTimings?: Partial<TestCallTimings>;
   /** External policy server timeout (default 5 s); tests shorten it. */
   policyTimeoutMs?: number;
+  /** Drives the conferences' timeouts (waiting for a Host, Guests-only, backstop, Test Call); default the system clock. */
+  clock?: Clock;
 }
 
 /** Media mode per service type (MediaTypes.ts). */
@@ -180,7 +183,11 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   private start(service: ServiceConfig): Conference {
     // Media settings apply to instances started from now on.
     const media = this.createMedia(service, { mode: MEDIA_MODE[service.serviceType], portRange: this.options.mediaPortRange ?? this.settings.mediaPorts });
-    const conference = new Conference(service, media, { settings: () => this.settings, testCall: this.testCallTimings });
+    const conference = new Conference(service, media, {
+      settings: () => this.settings,
+      testCall: this.testCallTimings,
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+    });
     if (service.serviceType === 'test_call') this.testCalls.add(conference);
     else this.instances.set(service.id, conference);
     conference.on('participantJoined', (p) => this.emit('participantJoined', conference, p));
