@@ -90,4 +90,25 @@ describe.each(TEST_DATABASES)('tRPC routers on $name', ({ open }) => {
     expect((await c.config.options({ resource: 'system_location' })).map((x) => x.name)).toContain('Oslo');
     expect(await c.config.delete({ resource: 'system_location', id: l.id })).toBe(true);
   });
+
+  it("moves a node to another location as a change of its worker_vm object: the reference checked, the change logged under the field's name", async () => {
+    const c = asAdmin();
+    const from = await c.config.create({ resource: 'system_location', values: { name: 'Node from' } });
+    const to = await c.config.create({ resource: 'system_location', values: { name: 'Node to' } });
+    const n = await c.config.create({ resource: 'worker_vm', values: { name: 'mover', hostname: 'mover', address: '192.0.2.10', system_location: from.id } });
+    expect(await c.node.setLocation({ id: n.id, systemLocationId: to.id })).toBe(true);
+    expect((await c.config.get({ resource: 'worker_vm', id: n.id })).system_location).toBe(to.id);
+    expect((await c.node.list()).find((x) => x.id === n.id)?.system_location).toEqual({ id: to.id, name: 'Node to' });
+
+    const bad = await c.node.setLocation({ id: n.id, systemLocationId: 999_999 }).catch((e: unknown) => e as TRPCError);
+    expect((bad as TRPCError).code).toBe('BAD_REQUEST');
+    expect(((bad as TRPCError).cause as { fields?: Record<string, string[]> }).fields).toEqual({
+      system_location: ['Select a valid choice. That choice is not one of the available choices.'],
+    });
+    await expect(c.node.setLocation({ id: 999_999, systemLocationId: to.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const log = await c.adminLog.list({ search: 'mover' });
+    expect(log.items.find((e) => e.action === 'changed')?.changes).toEqual({ system_location: { before: from.id, after: to.id } });
+    await c.config.delete({ resource: 'worker_vm', id: n.id });
+  });
 });

@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { and, eq, isNull } from 'drizzle-orm';
-import { conferencingNode, nodeEnrollmentToken } from '../../../db/schema.js';
+import { nodeEnrollmentToken } from '../../../db/schema.js';
+import { workerVmResource } from '../../../shared/config/resources/platform.js';
 import { nodeBundleConfigSchema, type NodeBundleConfig } from '../../../shared/node-protocol/nodeBundleConfig.js';
+import { getRecord } from '../../config/config.service.js';
 import type { Domain } from '../../domain.js';
-import { AppError } from '../../errors/AppError.js';
 import { issueEnrollmentToken } from '../nodeIdentity.service.js';
 import { tarGz, type TarEntry } from './tarball.js';
 
@@ -127,8 +128,7 @@ export async function nodeEnrollmentDownload(
     u.port = String(opts.tls.port);
     managementUrl = u.origin;
   }
-  const [node] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, nodeId));
-  if (!node) throw AppError.notFound('Conferencing node');
+  const node = await getRecord(dom, workerVmResource, nodeId);
   // One token in force per node: a new download replaces what an earlier one carried.
   await dom.db
     .update(nodeEnrollmentToken)
