@@ -3,6 +3,7 @@ import { alarmRouter } from './routers/alarm.router.js';
 import { administrationRouter } from './routers/administration.router.js';
 import { authRouter } from './routers/auth.router.js';
 import { backupRouter } from './routers/backup.router.js';
+import { commandRouter } from './routers/command.router.js';
 import { configRouter } from './routers/config.router.js';
 import { historyRouter } from './routers/history.router.js';
 import { bulkRouter } from './routers/bulk.router.js';
@@ -27,5 +28,6 @@ export const appRouter = router({
   bulk: bulkRouter,
   administration: administrationRouter,
   history: historyRouter,
+  command: commandRouter,
 });
 export type AppRouter = typeof appRouter;

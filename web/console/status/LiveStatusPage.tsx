@@ -3,6 +3,8 @@ import { useState } from 'react';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
 import { useTRPC } from '../trpc.js';
 import { BreakInBlocksSection } from './BreakInBlocksSection.js';
+import { ConferenceActions } from './ConferenceActions.js';
+import { ParticipantActions } from './ParticipantActions.js';
 
 /** Live conferences and participants (with the current speaker), pushed over the WebSocket as nodes report them. */
 export function LiveStatusPage() {
@@ -38,6 +40,7 @@ export function LiveStatusPage() {
               <p className="meta">
                 Started {new Date(c.startTime).toLocaleTimeString()} · {c.nodes.join(', ') || 'no node'}
               </p>
+              <ConferenceActions conference={c} />
               <table>
                 <thead>
                   <tr>
@@ -46,6 +49,7 @@ export function LiveStatusPage() {
                     <th>Alias dialled</th>
                     <th>Node</th>
                     <th>Connected</th>
+                    <th />
                   </tr>
                 </thead>
                 <tbody>
@@ -69,6 +73,9 @@ export function LiveStatusPage() {
                         {p.stale && ' (unreachable)'}
                       </td>
                       <td>{new Date(p.connectTime).toLocaleTimeString()}</td>
+                      <td>
+                        <ParticipantActions participant={p} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

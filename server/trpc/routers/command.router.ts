@@ -1,0 +1,45 @@
+/**
+ * The console's actions on live conferences and participants (Status > Live status), with
+ * "May modify conference status": the same commands as the management API's `command/v1/…`,
+ * carried out by the node hosting them.
+ * - `participant` (mutation; input `{ participantId, action }`, action `disconnect | mute | unmute |
+ *   spotlighton | spotlightoff | unlock | make_host | make_guest`).
+ * - `conference` (mutation; input `{ conferenceId, action }`, action `lock | unlock | mute_guests |
+ *   unmute_guests | disconnect`).
+ */
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { CommandDispatcher } from '../../command/CommandDispatcher.js';
+import { CommandError } from '../../command/CommandError.js';
+import { CONFERENCE_COMMANDS, conferenceCommand, PARTICIPANT_COMMANDS, participantCommand, type CommandContext } from '../../command/command.service.js';
+import { permittedProcedure, router, type Context } from '../trpc.js';
+
+const TRPC_CODE = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 503: 'SERVICE_UNAVAILABLE', 504: 'TIMEOUT' } as const;
+
+async function run(ctx: Context, command: (c: CommandContext) => Promise<void>): Promise<void> {
+  try {
+    await command({ dom: ctx.dom, status: ctx.status, dispatcher: CommandDispatcher.for(ctx.registry) });
+  } catch (err) {
+    if (err instanceof CommandError) throw new TRPCError({ code: TRPC_CODE[err.httpStatus], message: err.message });
+    throw err;
+  }
+}
+
+export const commandRouter = router({
+  participant: permittedProcedure('status', 'modify')
+    .input(z.object({ participantId: z.string().min(1).max(64), action: z.enum([...PARTICIPANT_COMMANDS, 'make_host', 'make_guest']) }))
+    .mutation(({ ctx, input }) =>
+      run(ctx, (c) =>
+        participantCommand(
+          c,
+          input.participantId,
+          input.action === 'make_host' || input.action === 'make_guest'
+            ? { action: 'role', role: input.action === 'make_host' ? 'chair' : 'guest' }
+            : { action: input.action },
+        ),
+      ),
+    ),
+  conference: permittedProcedure('status', 'modify')
+    .input(z.object({ conferenceId: z.string().min(1).max(250), action: z.enum(CONFERENCE_COMMANDS) }))
+    .mutation(({ ctx, input }) => run(ctx, (c) => conferenceCommand(c, input.conferenceId, { action: input.action }))),
+});

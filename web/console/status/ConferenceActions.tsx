@@ -1,0 +1,58 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
+import { errorMessage, useTRPC } from '../trpc.js';
+import { useMayCommand } from './useCommandPermission.js';
+
+type Action = 'lock' | 'unlock' | 'mute_guests' | 'unmute_guests' | 'disconnect';
+
+/**
+ * An administrator's actions on a live conference (guide: Lock / Unlock, Mute all Guests, Disconnect
+ * all), carried out by the nodes hosting it. Where the nodes report the state, only the action that
+ * changes it is offered. Disconnect asks for a second click.
+ */
+export function ConferenceActions({ conference }: { conference: ConferenceStatus }) {
+  const trpc = useTRPC();
+  const mayCommand = useMayCommand();
+  const command = useMutation(trpc.command.conference.mutationOptions());
+  const [confirming, setConfirming] = useState(false);
+  if (!mayCommand) return null;
+  const act = (action: Action) => command.mutate({ conferenceId: conference.id, action });
+  const button = (action: Action, label: string) => (
+    <button type="button" className="secondary" disabled={command.isPending} onClick={() => act(action)} data-testid={`conference-${action}`}>
+      {label}
+    </button>
+  );
+  return (
+    <div className="toolbar" role="group" aria-label={`Actions for ${conference.name}`}>
+      {conference.isLocked !== true && button('lock', 'Lock')}
+      {conference.isLocked !== false && button('unlock', 'Unlock')}
+      {conference.guestsMuted !== true && button('mute_guests', 'Mute all Guests')}
+      {conference.guestsMuted !== false && button('unmute_guests', 'Unmute all Guests')}
+      {confirming ? (
+        <>
+          <button
+            type="button"
+            className="danger"
+            disabled={command.isPending}
+            onClick={() => {
+              setConfirming(false);
+              act('disconnect');
+            }}
+            data-testid="conference-disconnect-confirm"
+          >
+            Disconnect all participants
+          </button>
+          <button type="button" className="link" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <button type="button" className="danger" onClick={() => setConfirming(true)} data-testid="conference-disconnect">
+          Disconnect all
+        </button>
+      )}
+      {command.error && <span role="alert">{errorMessage(command.error)}</span>}
+    </div>
+  );
+}
