@@ -17,7 +17,12 @@ export interface LiveStatusEvents {
   load: [];
   /** A new point of the time series (every 2 s while sampling). */
   sampled: [TimeSeriesPoint];
+  /** For live views: at each sample, and within LIVE_VIEW_DELAY_MS of any change (changes coalesced). */
+  live: [];
 }
+
+/** How soon after a change the live views refresh (bursts of joins coalesce into one refresh). */
+export const LIVE_VIEW_DELAY_MS = 200;
 
 /** A connected node and its system location (the node registry knows). */
 export interface LiveNode {
@@ -48,6 +53,20 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   private sampler: NodeJS.Timeout | null = null;
   /** The connected nodes with their locations (the node registry's, once sampling starts). */
   liveNodes: () => LiveNode[] = () => [];
+  private liveSoon: NodeJS.Timeout | null = null;
+
+  constructor() {
+    super();
+    // Every console live view listens here; more than 10 open at once is normal.
+    this.setMaxListeners(0);
+    this.on('changed', () => {
+      this.liveSoon ??= setTimeout(() => {
+        this.liveSoon = null;
+        this.emit('live');
+      }, LIVE_VIEW_DELAY_MS).unref();
+    });
+    this.on('sampled', () => this.emit('live'));
+  }
 
   apply(nodeId: number, msg: NodeToServer): void {
     const confs = this.byNode.get(nodeId) ?? new Map<string, LiveConference>();

@@ -1,9 +1,9 @@
 /**
  * Live status for the console (issue 12). All read with "May view conference status".
  * - `conferences` (query) / `live` (subscription): the live conferences, merged across nodes, after every change.
- * - `counters` (query) / `liveCounters` (subscription, every 2 s): conferences, participants by protocol and
+ * - `counters` (query) / `liveCounters` (subscription, every 2 s and 200 ms after any change): conferences, participants by protocol and
  *   role, nodes up/down, load per node and per location (shared/status/liveView.ts `LiveCounters`).
- * - `conferenceParticipants` (subscription, every 2 s; input `{ conference }` = service name): its participants
+ * - `conferenceParticipants` (subscription, as `liveCounters`; input `{ conference }` = service name): its participants
  *   with call quality and bandwidth (`ParticipantRowView[]`).
  * - `participantMedia` (subscription, on each media report; input `{ participantId }`): streams, call quality,
  *   its 20-s quality windows and recent bandwidth/loss (`ParticipantMediaView | null`).
@@ -24,11 +24,11 @@ export const statusRouter = router({
   ),
   counters: permittedProcedure('status', 'view').query(({ ctx }) => liveCounters(ctx.dom, ctx.status)),
   liveCounters: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
-    whileSignedIn(ctx, signal, ctx.status, 'sampled', () => liveCounters(ctx.dom, ctx.status)),
+    whileSignedIn(ctx, signal, ctx.status, 'live', () => liveCounters(ctx.dom, ctx.status)),
   ),
   conferenceParticipants: permittedProcedure('status', 'view')
     .input(conferenceParticipantsInput)
-    .subscription(({ ctx, input, signal }) => whileSignedIn(ctx, signal, ctx.status, 'sampled', () => conferenceParticipantRows(ctx.status, input.conference))),
+    .subscription(({ ctx, input, signal }) => whileSignedIn(ctx, signal, ctx.status, 'live', () => conferenceParticipantRows(ctx.status, input.conference))),
   participantMedia: permittedProcedure('status', 'view')
     .input(participantMediaInput)
     .subscription(({ ctx, input, signal }) => whileSignedIn(ctx, signal, ctx.status, 'media', () => participantMediaView(ctx.status, input.participantId))),
