@@ -16,6 +16,8 @@ import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
 import { EventSinks } from './events/EventSinks.js';
+import type { PublisherTimings } from './events/EventSinkPublisher.js';
+import { NodeAlarms } from './alarms/NodeAlarms.js';
 import { SyslogForwarder } from './logging/SyslogForwarder.js';
 import { teeLogger } from './logging/teeLogger.js';
 import { ActiveSpeaker } from './management/ActiveSpeaker.js';
@@ -53,6 +55,8 @@ export interface NodeAgentOptions {
   managementTls?: { ca?: string; fingerprint?: string };
   /** Heartbeats towards the management server; default NODE_HEARTBEAT. */
   linkHeartbeat?: { intervalMs: number; timeoutMs: number };
+  /** Event sink retry timings (tests shorten the guide's 30-minute maximum backoff); default the guide's. */
+  eventSinkTimings?: Partial<PublisherTimings>;
   /** The management link's clock (heartbeat, reconnection); default the system clock. */
   linkClock?: Clock;
   /** The conferences' clock (waiting for a Host, Guests-only, backstop, Test Call); default the system clock. */
@@ -193,7 +197,11 @@ export class NodeAgent {
     const clientLimits = resolveClientApiLimits(opts.clientApiLimits);
     const hub = new EventHub(manager, clientLimits);
     // Conference and participant events to the location's event sinks; flushed best effort on close.
-    const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }) });
+    // The node's own alarms (a sink at maximum backoff, a syslog server inaccessible), reported to the management server.
+    const nodeAlarms = new NodeAlarms();
+    syslog.onReachability = (server, reachable, detail) =>
+      reachable ? nodeAlarms.lower('syslog_inaccessible', server) : nodeAlarms.raise('syslog_inaccessible', server, detail);
+    const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }), alarms: nodeAlarms, timings: opts.eventSinkTimings });
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
     app.addHook('onClose', async () => engine.close());
@@ -269,6 +277,7 @@ export class NodeAgent {
       log: log.child({ part: 'management-link' }),
     });
     linkRef.current = link;
+    nodeAlarms.attach(link);
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
     // Revoked or deleted by an administrator: end every call and serve nothing more.
     link.on('decommissioned', (reason) => {

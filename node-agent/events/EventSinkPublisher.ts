@@ -76,6 +76,8 @@ export class EventSinkPublisher {
   private readonly timings: PublisherTimings;
   private readonly url: URL | null;
   private readonly authorization: string | undefined;
+  /** Told when the publisher stops at maximum backoff (the node's alarm). */
+  onMaximumBackoff: ((details: string) => void) | null = null;
 
   constructor(
     readonly sink: EventSinkConfig,
@@ -182,6 +184,7 @@ export class EventSinkPublisher {
         { alarm: MAX_BACKOFF_ALARM_KEY, sink: this.sink.name, url: safeUrl(this.sink.url), failures: this.failures, discarded: queued, ...reason },
         `${MAX_BACKOFF_ALARM}: event sink publisher stopped (remove the sink from its locations and add it again to restart it)`,
       );
+      this.onMaximumBackoff?.(`Event sink ${this.sink.name} stopped after ${this.failures} failed deliveries (${safeUrl(this.sink.url)})`);
       return;
     }
     this.log.warn(

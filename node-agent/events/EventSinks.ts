@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSinkConfig } from '../../shared/node-protocol/messages.js';
+import type { NodeAlarms } from '../alarms/NodeAlarms.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { EventSinkPublisher, type PublisherStats, type PublisherTimings } from './EventSinkPublisher.js';
 import { conferenceData, participantData, pendingEvent, type PendingEvent, type SinkEventName } from './sinkEvents.js';
@@ -9,6 +10,8 @@ export interface EventSinksOptions {
   node: string;
   log: Logger;
   timings?: Partial<PublisherTimings>;
+  /** Where a sink stopped at maximum backoff raises its alarm (lowered when the sink is removed or changed). */
+  alarms?: NodeAlarms;
 }
 
 /**
@@ -30,11 +33,14 @@ export class EventSinks {
       if (next && sinkKey(next) === key) continue;
       this.publishers.delete(name);
       stopping.set(name, publisher.stop());
+      // The guide's way to restart a stopped publisher: remove the sink and add it again.
+      this.opts.alarms?.lower('eventsink_maximum_backoff', name);
     }
     for (const [name, sink] of wanted) {
       if (this.publishers.has(name)) continue;
       // A restarted sink's new publisher waits for the old one's eventsink_stopped (bounded by its stop timeout).
       const publisher = new EventSinkPublisher(sink, this.opts.node, this.opts.log, this.opts.timings, stopping.get(name));
+      publisher.onMaximumBackoff = (details) => this.opts.alarms?.raise('eventsink_maximum_backoff', name, details);
       this.publishers.set(name, { key: sinkKey(sink), publisher });
     }
   }

@@ -145,6 +145,8 @@ class StreamSender implements Sender {
     private readonly opts: Required<Pick<SyslogForwarderOptions, 'maxQueue' | 'backoffMs' | 'connectTimeoutMs' | 'clock'>> &
       Pick<SyslogForwarderOptions, 'tlsCa'>,
     private readonly log: () => Logger | undefined,
+    /** Told when the server becomes inaccessible and reachable again (the node's alarm). */
+    private readonly reachability: (server: string, reachable: boolean, detail: string) => void = () => {},
   ) {
     this.backoff = opts.backoffMs.initial;
     this.connect();
@@ -183,7 +185,10 @@ class StreamSender implements Sender {
       socket.setKeepAlive(true, 30_000);
       this.connected = true;
       this.backoff = this.opts.backoffMs.initial;
-      if (this.reportedDown) this.log()?.info({ server: this.key }, 'syslog server reachable again');
+      if (this.reportedDown) {
+        this.log()?.info({ server: this.key }, 'syslog server reachable again');
+        this.reachability(this.key, true, '');
+      }
       this.reportedDown = false;
       this.flush();
     });
@@ -196,6 +201,7 @@ class StreamSender implements Sender {
         this.reportedDown = true;
         // The message only: error objects can carry far more than needed, never secrets here though.
         this.log()?.warn({ server: this.key, error: err.message }, 'syslog server inaccessible');
+        this.reachability(this.key, false, err.message);
       }
     });
     socket.on('close', () => {
@@ -206,6 +212,7 @@ class StreamSender implements Sender {
       if (!this.reportedDown) {
         this.reportedDown = true;
         this.log()?.warn({ server: this.key }, 'syslog server inaccessible: connection dropped');
+        this.reachability(this.key, false, 'connection dropped');
       }
       this.timer = this.opts.clock.setTimeout(() => {
         this.timer = null;
@@ -260,6 +267,8 @@ export class SyslogForwarder {
   private readonly opts: Required<Omit<SyslogForwarderOptions, 'tlsCa' | 'log'>> & Pick<SyslogForwarderOptions, 'tlsCa'>;
   private log: Logger | undefined;
   private closed = false;
+  /** Told when a TCP/TLS server becomes inaccessible or reachable again, or is no longer configured (reachable: nothing to alarm about). */
+  onReachability: ((server: string, reachable: boolean, detail: string) => void) | null = null;
 
   constructor(opts: SyslogForwarderOptions) {
     this.opts = {
@@ -332,6 +341,7 @@ export class SyslogForwarder {
       if (!wanted.has(key)) {
         sender.close();
         this.senders.delete(key);
+        this.onReachability?.(key, true, '');
       }
     }
     for (const [key, config] of wanted) {
@@ -355,6 +365,7 @@ export class SyslogForwarder {
                 tlsCa: this.opts.tlsCa,
               },
               () => this.log,
+              (server, reachable, detail) => this.onReachability?.(server, reachable, detail),
             ),
       );
     }

@@ -1,0 +1,126 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/client.js';
+import { ManagementServer } from '../../server/ManagementServer.js';
+import { until } from '../../shared/testing/until.js';
+import { NodeAgent } from '../NodeAgent.js';
+
+/**
+ * The alarms a node knows of itself, end to end: a real node agent's syslog server that refuses
+ * connections, and an event sink that fails until its publisher stops at maximum backoff, show as
+ * the guide's alarms in the management server's status/v1 `alarm`; fixing or removing them lowers them.
+ */
+const KEY = 'node-alarms-key';
+const API = '/api/admin/configuration/v1';
+const NODE = 'alarm-node';
+
+/** A TCP port with nothing listening on it (taken, then let go). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('node alarms → management server', () => {
+  let server: ManagementServer;
+  let node: NodeAgent;
+  let locationUri = '';
+  const listeners: Server[] = [];
+  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+  const rest = async (method: string, path: string, body?: object) => {
+    const url = path.startsWith('/') ? `${server.url}${path}` : `${server.url}${API}/${path}`;
+    const r = await fetch(url, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r;
+  };
+  const create = async (resource: string, body: object) => new URL((await rest('POST', `${resource}/`, body)).headers.get('location')!, server.url).pathname;
+  type Alarm = { name: string; identifier: number; level: string; node: string; instance: string; details: string };
+  const active = async (name: string) =>
+    ((await (await rest('GET', `/api/admin/status/v1/alarm/?name=${encodeURIComponent(name)}`)).json()) as { objects: Alarm[] }).objects;
+
+  beforeAll(async () => {
+    server = await ManagementServer.start({
+      port: 0,
+      database: await openDatabase({ dataDir: 'memory://' }),
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+    });
+    node = await NodeAgent.start({
+      name: NODE,
+      managementUrl: server.url,
+      enrollmentKey: KEY,
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-node-alarms-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [38300, 38399],
+      logger: pino({ level: 'silent' }),
+      // The guide's 1 s doubling up to 30 minutes, shrunk: stopped after a few failures.
+      eventSinkTimings: { baseDelayMs: 20, maxBackoffMs: 100, requestTimeoutMs: 1_000 },
+    });
+    await until(
+      () => node.link.connected && node.link.config !== null,
+      (c) => c,
+    );
+    const nodes = (await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string; system_location: string }[] };
+    locationUri = nodes.objects.find((n) => n.name === NODE)!.system_location;
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await server?.stop();
+    for (const l of listeners) l.close();
+  });
+
+  it('a TCP syslog server that refuses raises "Syslog server inaccessible" for the node; lowered once it listens', { timeout: 30_000 }, async () => {
+    const port = await closedPort();
+    const syslog = await create('syslog_server', { address: '127.0.0.1', port, transport: 'tcp', support_log: true });
+    await rest('PATCH', locationUri, { syslog_servers: [syslog] });
+    const [raised] = await until(
+      () => active('Syslog server inaccessible'),
+      (a) => a.length === 1,
+      10_000,
+    );
+    expect(raised).toMatchObject({ identifier: 4, level: 'warning', node: NODE, instance: `tcp://127.0.0.1:${port}` });
+    expect(raised!.details).toMatch(/ECONNREFUSED/);
+
+    // The server comes up: the node reconnects (backoff from 500 ms) and the alarm is lowered.
+    const listener = createServer((socket) => socket.resume());
+    listeners.push(listener);
+    await new Promise<void>((r) => listener.listen(port, '127.0.0.1', r));
+    await until(
+      () => active('Syslog server inaccessible'),
+      (a) => a.length === 0,
+      15_000,
+    );
+    await rest('PATCH', locationUri, { syslog_servers: [] });
+  });
+
+  it("an event sink stopped at maximum backoff raises the guide's critical alarm; removing it from the location lowers it", { timeout: 30_000 }, async () => {
+    const sink = await create('event_sink', { name: 'Broken sink', url: `http://127.0.0.1:${await closedPort()}/events`, version: 1 });
+    await rest('PATCH', locationUri, { event_sinks: [sink] });
+    const [raised] = await until(
+      () => active('Eventsink Reached Maximum Backoff'),
+      (a) => a.length === 1,
+      10_000,
+    );
+    expect(raised).toMatchObject({ identifier: 36, level: 'critical', node: NODE, instance: 'Broken sink' });
+    expect(raised!.details).toMatch(/^Event sink Broken sink stopped after \d+ failed deliveries/);
+
+    // The guide's way to restart it: remove it from its locations (then add it again).
+    await rest('PATCH', locationUri, { event_sinks: [] });
+    await until(
+      () => active('Eventsink Reached Maximum Backoff'),
+      (a) => a.length === 0,
+      5_000,
+    );
+    const history = (await (await rest('GET', '/api/admin/history/v1/alarm/?identifier=36')).json()) as { objects: { time_lowered: string | null }[] };
+    expect(history.objects).toEqual([expect.objectContaining({ time_lowered: expect.any(String) })]);
+  });
+});
