@@ -253,7 +253,7 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
     expect((await asConsole().status.timeSeries({ range: 'week' })).at(-1)).toMatchObject({ participants: 2 });
   });
 
-  it('a participant muted by a Host shows is_muted at once; refused without credentials or permission', async () => {
+  it('a participant muted, a conference locked and its Guests muted show at once; refused without credentials or permission', async () => {
     const conf = node.manager.conferences().find((c) => c.service.name === 'Status API room')!;
     conf.change(conf.get(ids.guest)!, { isMuted: true });
     const muted = await until(
@@ -263,6 +263,18 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
       50,
     );
     expect(muted.is_muted).toBe(true);
+    // Locked and Guests muted: the conference says so too.
+    conf.setLocked(true);
+    conf.setGuestsMuted(true);
+    const locked = await until(
+      async () => (await list(`${BASE}/conference/?is_locked=true`)).objects,
+      (l) => l.length === 1 && l[0]!.guests_muted === true,
+      2_000,
+      50,
+    );
+    expect(locked[0]).toMatchObject({ name: 'Status API room', is_locked: true, guests_muted: true });
+    expect((await list(`${BASE}/conference_shard/`)).objects[0]).toMatchObject({ is_locked: true, guests_muted: true });
+    conf.setLocked(false);
 
     // A wrong password once (more would be throttled as a guessing attempt: 429).
     expect((await get(`${BASE}/participant/`, basic('admin', 'wrong'))).status).toBe(401);
