@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { conferencingNode, configObject, ivrTheme, systemLocation } from '../../db/schema.js';
+import { conferencingNode, ivrTheme, systemLocation } from '../../db/schema.js';
 import { ALIAS_MESSAGES, type AliasInput } from '../../shared/alias/alias.schema.js';
 import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { fieldDefault, MSG } from '../../shared/config/field.js';
@@ -548,11 +547,14 @@ export async function deleteObject(dom: Domain, resource: string, id: number): P
   dom.bus.notify(def.name);
 }
 
+/** A singleton's row is unique by this key, so two first changes at once cannot both insert one. */
+const SINGLETON_KEY = 'singleton';
+
 /** Singletons (global settings, the management node) always exist: stored values over defaults. */
 export async function getSingleton(dom: Domain, resource: string): Promise<ConfigRecord> {
   const def = resourceDef(resource);
-  const [row] = await dom.db.select().from(configObject).where(eq(configObject.resource, def.name)).limit(1);
-  const stored = { ...parseOrThrowLenient(def, row?.data ?? {}) };
+  const row = await jsonStore.singleton(dom.db, def);
+  const stored = { ...parseOrThrowLenient(def, row?.values ?? {}) };
   return { id: 1, ...stored, creation_time: (row?.createdAt ?? new Date(0)).toISOString() };
 }
 
@@ -571,12 +573,12 @@ export async function updateSingleton(dom: Domain, resource: string, patch: unkn
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const changes = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).filter(([, x]) => x !== undefined));
   await write(dom, def, async (tx) => {
-    const [row] = await tx.select().from(configObject).where(eq(configObject.resource, def.name)).limit(1);
-    const before = parseOrThrowLenient(def, row?.data ?? {});
+    const row = await jsonStore.singleton(tx, def);
+    const before = parseOrThrowLenient(def, row?.values ?? {});
     const v = parseOrThrow(def, { ...before, ...changes });
     await validateAgainstDb(tx, def, v, row?.id ?? null);
-    if (row) await tx.update(configObject).set({ data: v }).where(eq(configObject.id, row.id));
-    else await tx.insert(configObject).values({ resource: def.name, uniqueKey: 'singleton', data: v });
+    if (row) await jsonStore.update(tx, def, row.id, v, SINGLETON_KEY);
+    else await jsonStore.insert(tx, def, v, SINGLETON_KEY);
     await recordChange(tx, actorOf(dom), {
       action: 'changed',
       objectType: def.label,

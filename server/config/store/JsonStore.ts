@@ -79,6 +79,12 @@ export class JsonStore implements ResourceStore {
     return r ? toStored(r) : null;
   }
 
+  /** A singleton's object (global settings, the management node): null until it is first changed. */
+  async singleton(db: Database, def: ResourceDef) {
+    const [r] = await db.select().from(configObject).where(eq(configObject.resource, def.name)).limit(1);
+    return r ? toStored(r) : null;
+  }
+
   async insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null) {
     const [r] = await db.insert(configObject).values({ resource: def.name, data: values, uniqueKey }).returning({ id: configObject.id });
     return r!.id;
