@@ -251,6 +251,12 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
     expect(last.nodes['status-api-node']).toBeGreaterThan(0);
     expect(Object.values(last.locations)[0]).toMatchObject({ conferences: 1, participants: 2 });
     expect((await asConsole().status.timeSeries({ range: 'week' })).at(-1)).toMatchObject({ participants: 2 });
+    // The conference opens to its participants, each with their call quality and bandwidth.
+    const rows = (await asConsole().status.conferenceParticipants({ conference: 'Status API room' }))[Symbol.asyncIterator]();
+    const first = (await rows.next()).value as { id: string; rxBandwidth: number | null; callQuality: string | null; systemLocation: string | null }[];
+    await rows.return?.(undefined);
+    expect(first.map((r) => r.id).sort()).toEqual([ids.host, ids.guest].sort());
+    expect(first.every((r) => (r.rxBandwidth ?? 0) > 0 && r.callQuality !== null && r.systemLocation === vm.system_location)).toBe(true);
   });
 
   it('a participant muted, a conference locked and its Guests muted show at once; refused without credentials or permission', async () => {
@@ -275,6 +281,22 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
     expect(locked[0]).toMatchObject({ name: 'Status API room', is_locked: true, guests_muted: true });
     expect((await list(`${BASE}/conference_shard/`)).objects[0]).toMatchObject({ is_locked: true, guests_muted: true });
     conf.setLocked(false);
+    // The Host takes the presentation floor (announced once their stream is live, or after 3 s).
+    expect(conf.takeFloor(conf.get(ids.host)!)).toBe('ok');
+    const presenting = await until(
+      async () => (await get(`${BASE}/participant/${ids.host}/`)).body,
+      (p) => p.is_presenting === true,
+      5_000,
+      100,
+    );
+    expect(presenting.is_presenting).toBe(true);
+    conf.releaseFloor(conf.get(ids.host)!);
+    await until(
+      async () => (await get(`${BASE}/participant/${ids.host}/`)).body,
+      (p) => p.is_presenting === false,
+      5_000,
+      100,
+    );
 
     // A wrong password once (more would be throttled as a guessing attempt: 429).
     expect((await get(`${BASE}/participant/`, basic('admin', 'wrong'))).status).toBe(401);
