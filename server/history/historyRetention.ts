@@ -2,7 +2,8 @@ import { desc, inArray, lt } from 'drizzle-orm';
 import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { chunks } from '../config/store/ResourceStore.js';
-import { getSingleton } from '../config/config.service.js';
+import { globalResource } from '../../shared/config/resources/platform.js';
+import { getSingletonRecord } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 
 /** Guide: Conference History lists the most recent 10,000 conferences; Participant History the calls of the 5,000 most recent. */
@@ -24,8 +25,7 @@ export interface PurgeResult {
  * streams go with it.
  */
 export async function purgeHistory(dom: Domain, now = new Date()): Promise<PurgeResult> {
-  const global = await getSingleton(dom, 'global');
-  const days = typeof global.logs_max_age === 'number' ? global.logs_max_age : 0;
+  const days = (await getSingletonRecord(dom, globalResource)).logs_max_age;
   const db = dom.db;
   let conferences = 0;
   const goneParticipants: string[] = [];
