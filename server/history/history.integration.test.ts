@@ -195,6 +195,18 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
     const page2 = await get(asc.body.meta.next!);
     expect(page2.body.objects[0]!.display_name).toBe('Gus Guest');
     expect(page2.body.meta.next).toBeNull();
+    // The schema names what may be filtered and ordered on.
+    const schema = await get<{
+      filtering: Record<string, unknown>;
+      ordering: string[];
+      fields: Record<string, { type: string }>;
+      allowed_detail_http_methods: string[];
+    }>(`${H}/participant/schema/`);
+    expect(schema.body.filtering).toMatchObject({ start_time: 2, end_time: 2, conference: ['exact'] });
+    expect(schema.body.ordering).toContain('start_time');
+    expect(schema.body.fields.start_time!.type).toBe('datetime');
+    expect(schema.body.allowed_detail_http_methods).toEqual(['get']);
+    expect((await get<{ allowed_detail_http_methods: string[] }>(`${H}/conference/schema/`)).body.allowed_detail_http_methods).toEqual(['get', 'delete']);
     // Bad values: 400 in words, never a 500.
     for (const bad of ['start_time__gte=yesterday', 'duration__gt=long', 'order_by=password', 'limit=-1', 'duration__icontains=1']) {
       const r = await get<{ error: string }>(`${H}/participant/?${bad}`);

@@ -395,3 +395,70 @@ export async function getMediaStream(db: Database, id: number): Promise<HistoryM
   const [row] = await db.select().from(mediaStreamHistory).where(eq(mediaStreamHistory.id, id)).limit(1);
   return row ? mediaStreamObject(row) : null;
 }
+
+type SchemaType = 'string' | 'datetime' | 'integer' | 'boolean' | 'related' | 'list';
+const kindType: Record<FieldKind, SchemaType> = { string: 'string', datetime: 'datetime', int: 'integer' };
+
+/** Fields each resource returns beyond the filterable ones, with their Tastypie types. */
+const OTHER_FIELDS: Record<HistoryResource, Record<string, SchemaType>> = {
+  conference: { participants: 'related', instant_message_count: 'integer', resource_uri: 'string' },
+  participant: {
+    conference: 'related',
+    remote_port: 'integer',
+    service_tag: 'string',
+    encryption: 'string',
+    has_media: 'boolean',
+    bandwidth: 'integer',
+    rx_bandwidth: 'integer',
+    tx_bandwidth: 'integer',
+    historic_call_quality: 'list',
+    media_streams: 'related',
+    resource_uri: 'string',
+  },
+  media_stream: {
+    participant: 'related',
+    ...Object.fromEntries(
+      (['rx', 'tx'] as const).flatMap((d) => [
+        [`${d}_codec`, 'string'],
+        [`${d}_resolution`, 'string'],
+        [`${d}_bitrate`, 'integer'],
+        [`${d}_fps`, 'integer'],
+        [`${d}_jitter`, 'integer'],
+        [`${d}_packet_loss`, 'integer'],
+        [`${d}_windowed_packet_loss`, 'integer'],
+        [`${d}_packets_lost`, 'integer'],
+      ]),
+    ),
+    rx_packets_received: 'integer',
+    tx_packets_sent: 'integer',
+    resource_uri: 'string',
+  },
+};
+
+export type HistoryResource = 'conference' | 'participant' | 'media_stream';
+const FILTERABLE: Record<HistoryResource, Record<string, Field>> = {
+  conference: CONFERENCE_FIELDS,
+  participant: PARTICIPANT_FIELDS,
+  media_stream: MEDIA_STREAM_FIELDS,
+};
+
+/** A history resource's Tastypie schema (`…/<resource>/schema/`): read-only fields, the filters and orderings it takes. */
+export function historySchema(resource: HistoryResource) {
+  const filterable = FILTERABLE[resource];
+  const fields: Record<string, unknown> = {};
+  const describe = (type: SchemaType) => ({ type, nullable: false, blank: false, readonly: true, unique: false, default: null, help_text: '' });
+  for (const [k, f] of Object.entries(filterable)) fields[k] = { ...describe(kindType[f.kind]), unique: k === 'id' };
+  for (const [k, t] of Object.entries(OTHER_FIELDS[resource]))
+    fields[k] = { ...describe(t), ...(t === 'related' ? { related_type: k.endsWith('s') ? 'to_many' : 'to_one' } : {}) };
+  const filtering: Record<string, number | string[]> = Object.fromEntries(Object.keys(filterable).map((k) => [k, 2]));
+  if (resource === 'participant') filtering.conference = ['exact'];
+  if (resource === 'media_stream') filtering.participant = ['exact'];
+  return {
+    allowed_list_http_methods: ['get'],
+    allowed_detail_http_methods: resource === 'conference' ? ['get', 'delete'] : ['get'],
+    default_limit: 20,
+    filtering,
+    ordering: Object.keys(filterable),
+    fields,
+  };
+}

@@ -6,6 +6,7 @@ import {
   getMediaStream,
   getParticipant,
   HISTORY_BASE,
+  historySchema,
   listConferences,
   listMediaStreams,
   listParticipants,
@@ -26,6 +27,14 @@ const ID = /^[A-Za-z0-9-]{1,64}$/;
  */
 export function registerHistoryRoutes(app: FastifyInstance, dom: Domain): void {
   const envelope = <T>(path: string, q: Q, page: HistoryPage<T>) => listEnvelope(path, q, page.limit, page.offset, page.total, page.objects);
+
+  // Each resource's Tastypie schema (pexshell builds its commands from it).
+  for (const resource of ['conference', 'participant', 'media_stream'] as const) {
+    app.get(`${HISTORY_BASE}/${resource}/schema/`, async (req, reply) => {
+      if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+      return historySchema(resource);
+    });
+  }
 
   app.get<{ Querystring: Q }>(`${HISTORY_BASE}/conference/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
