@@ -20,6 +20,7 @@ import { registerStatusRoutes } from './rest/status.routes.js';
 import { registerAlarmRoutes } from './rest/alarm.routes.js';
 import { AlarmManager } from './alarms/AlarmManager.js';
 import { AlarmWatch, type AlarmWatchOptions } from './alarms/AlarmWatch.js';
+import { AlarmSyslog } from './alarms/AlarmSyslog.js';
 import { registerHistoryRoutes } from './rest/history.routes.js';
 import { HistoryRecorder } from './history/HistoryRecorder.js';
 import { schedulePurge } from './history/historyRetention.js';
@@ -115,7 +116,10 @@ export class ManagementServer {
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
     // The live graphs' samples every 2 s, by the connected nodes' locations.
     status.startSampling(() => registry.liveNodes());
-    const alarms = new AlarmManager(database.db, log);
+    // Alarms go to the log and, as the management node's own lines, to the syslog servers.
+    const alarmSyslog = new AlarmSyslog(dom, log.child({ part: 'syslog' }));
+    const alarms = new AlarmManager(database.db, log, undefined, alarmSyslog.destination);
+    await alarmSyslog.start(alarms);
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
     const services: ServerServices = { dom, status, registry, alarms };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
@@ -210,6 +214,7 @@ export class ManagementServer {
       status.stopSampling();
       alarmWatch.stop();
       await alarms.settled();
+      alarmSyslog.close();
       backups.stop();
       stopPurge();
       await history.settled();

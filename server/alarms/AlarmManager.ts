@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { alarm } from '../../db/schema.js';
 import { systemClock, type Clock } from '../../shared/time/Clock.js';
@@ -45,14 +45,19 @@ const logTime = (d: Date) =>
 export class AlarmManager extends EventEmitter<AlarmManagerEvents> {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
+  /** The same lines for the syslog servers, as the guide names their module (`administrator.alarm`). */
+  private readonly syslog: Logger | null;
 
   constructor(
     private readonly db: Database,
     log: Logger,
     private readonly clock: Clock = systemClock,
+    /** Where the management node's syslog lines go (see AlarmSyslog); none = the log only. */
+    syslog?: DestinationStream,
   ) {
     super();
     this.log = log.child({ module: 'administrator.alarm' });
+    this.syslog = syslog ? pino({ level: 'info', base: { name: 'administrator' } }, syslog).child({ part: 'alarm' }) : null;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -94,7 +99,9 @@ export class AlarmManager extends EventEmitter<AlarmManagerEvents> {
           timeRaised: new Date(this.clock.now()),
         })
         .returning();
-      this.log.warn({ Node: row!.node, Alarm: a.alarm, Time: logTime(row!.timeRaised), Instance: row!.instance, Detail: row!.details }, 'Alarm raised');
+      const fields = { Node: row!.node, Alarm: a.alarm, Time: logTime(row!.timeRaised), Instance: row!.instance, Detail: row!.details };
+      this.log.warn(fields, 'Alarm raised');
+      this.syslog?.warn(fields, 'Alarm raised');
       this.emit('raised', row!);
       this.emit('changed');
       return row!;
@@ -110,7 +117,9 @@ export class AlarmManager extends EventEmitter<AlarmManagerEvents> {
         .where(this.matching(a))
         .returning();
       if (!row) return null;
-      this.log.info({ Node: row.node, Alarm: a.alarm, Time: logTime(row.timeLowered!), Instance: row.instance }, 'Alarm lowered');
+      const fields = { Node: row.node, Alarm: a.alarm, Time: logTime(row.timeLowered!), Instance: row.instance };
+      this.log.info(fields, 'Alarm lowered');
+      this.syslog?.info(fields, 'Alarm lowered');
       this.emit('lowered', row);
       this.emit('changed');
       return row;

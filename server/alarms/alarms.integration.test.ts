@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
 import { until } from '../../shared/testing/until.js';
+import { createServer } from 'node:net';
+import { streamReceiver, udpReceiver } from '../../node-agent/testing/syslogReceivers.js';
 import { generateSelfSigned } from '../certificate/pem.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { AlarmManager } from './AlarmManager.js';
@@ -188,6 +190,59 @@ describe.each(TEST_DATABASES)('alarms ($name)', ({ open }) => {
         await until(active, (a) => a.length === 0, 10_000);
       } finally {
         await server.stop();
+      }
+    },
+  );
+
+  it(
+    'alarm lines reach the syslog servers as administrator.alarm; a TCP server that refuses raises "Syslog server inaccessible" for the management node',
+    { timeout: 30_000 },
+    async () => {
+      const server = await ManagementServer.start({
+        port: 0,
+        database: await open(),
+        adminPassword: 'pw',
+        webRoot: '/nonexistent',
+        logger: pino({ level: 'silent' }),
+      });
+      const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: auth });
+      const udp = await udpReceiver();
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const tcpPort = (probe.address() as { port: number }).port;
+      await new Promise((r) => probe.close(r));
+      try {
+        for (const body of [
+          { address: '127.0.0.1', port: udp.port, transport: 'udp', support_log: true },
+          { address: '127.0.0.1', port: tcpPort, transport: 'tcp', support_log: true },
+        ]) {
+          expect((await api('/api/admin/configuration/v1/syslog_server/', { method: 'POST', body: JSON.stringify(body) })).status).toBe(201);
+        }
+        const raised = await until(
+          () => udp.messages.filter((m) => m.includes('Message="Alarm raised"')),
+          (m) => m.length === 1,
+          10_000,
+        );
+        expect(raised[0]).toMatch(
+          /WARNING administrator\.alarm Message="Alarm raised" Node="" Alarm="syslog_inaccessible" Time="\d{4}-\d{2}-\d{2} [\d:]{8},\d{3}" Instance="tcp:\/\/127\.0\.0\.1:\d+" Detail="[^"]*ECONNREFUSED/,
+        );
+        const active = (await (await api('/api/admin/status/v1/alarm/')).json()) as { objects: { name: string; node: string; instance: string }[] };
+        expect(active.objects).toEqual([expect.objectContaining({ name: 'Syslog server inaccessible', node: '', instance: `tcp://127.0.0.1:${tcpPort}` })]);
+
+        // The TCP server comes up: lowered, and the lowering reaches both servers.
+        const tcp = await streamReceiver({ port: tcpPort });
+        try {
+          await until(
+            () => [...udp.messages, ...tcp.messages].filter((m) => m.includes('Message="Alarm lowered"') && m.includes('syslog_inaccessible')).length,
+            (n) => n >= 2,
+            15_000,
+          );
+        } finally {
+          await tcp.close();
+        }
+      } finally {
+        await server.stop();
+        await udp.close();
       }
     },
   );
