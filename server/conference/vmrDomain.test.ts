@@ -8,17 +8,17 @@ import { PIN_MESSAGES } from '../../shared/conference/pin.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConfigBus } from '../platform/ConfigBus.js';
-import { createObject, deleteObject, getObject, listObjects, updateObject, type ConfigRecord, type ListObjectsQuery } from '../config/config.service.js';
+import { vmrResource } from '../../shared/config/resources/services.js';
+import { createRecord, deleteObject, getRecord, listRecords, updateRecord, type ListObjectsQuery } from '../config/config.service.js';
 import { servicesForNodes } from './servicesForNodes.js';
 import { createAlias } from './alias.service.js';
 
 // Virtual Meeting Rooms through the generic configuration layer, the one path the console and the API use.
-const createVmr = (dom: Domain, input: unknown) => createObject(dom, 'vmr', input);
-const getVmr = (dom: Domain, id: number) => getObject(dom, 'vmr', id);
-const updateVmr = (dom: Domain, id: number, patch: unknown) => updateObject(dom, 'vmr', id, patch);
-const deleteVmr = (dom: Domain, id: number) => deleteObject(dom, 'vmr', id);
-const listVmrs = (dom: Domain, q: ListObjectsQuery) => listObjects(dom, 'vmr', q);
-const aliasesOf = (r: ConfigRecord) => r.aliases as { alias: string }[];
+const createVmr = (dom: Domain, input: unknown) => createRecord(dom, vmrResource, input);
+const getVmr = (dom: Domain, id: number) => getRecord(dom, vmrResource, id);
+const updateVmr = (dom: Domain, id: number, patch: unknown) => updateRecord(dom, vmrResource, id, patch);
+const deleteVmr = (dom: Domain, id: number) => deleteObject(dom, vmrResource.name, id);
+const listVmrs = (dom: Domain, q: ListObjectsQuery) => listRecords(dom, vmrResource, q);
 
 async function fieldsOf(p: Promise<unknown>): Promise<Record<string, string[]>> {
   const err = await p.then(
@@ -53,15 +53,15 @@ describe.each(TEST_DATABASES)('Virtual Meeting Rooms on $name', ({ open }) => {
       pin: '1234',
     });
     expect(v).toMatchObject({ name: "Alice's VMR", pin: '1234', guest_pin: '', allow_guests: false, participant_limit: null });
-    expect(aliasesOf(v).map((a) => a.alias)).toEqual(['meet.alice', 'meet.alice@example.com']);
+    expect(v.aliases.map((a) => a.alias)).toEqual(['meet.alice', 'meet.alice@example.com']);
     expect(changes.length).toBe(before + 1);
     expect(await getVmr(dom, v.id)).toEqual(v);
 
     const u = await updateVmr(dom, v.id, { allow_guests: true, guest_pin: '5678', participant_limit: 10 });
     expect(u).toMatchObject({ allow_guests: true, guest_pin: '5678', participant_limit: 10, pin: '1234' });
-    expect(aliasesOf(u)).toHaveLength(2); // untouched when not in the patch
+    expect(u.aliases).toHaveLength(2); // untouched when not in the patch
     const u2 = await updateVmr(dom, v.id, { aliases: [{ alias: 'meet.alice2' }] });
-    expect(aliasesOf(u2).map((a) => a.alias)).toEqual(['meet.alice2']);
+    expect(u2.aliases.map((a) => a.alias)).toEqual(['meet.alice2']);
 
     await deleteVmr(dom, v.id);
     await expect(getVmr(dom, v.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -236,6 +236,14 @@ export async function getRecord<D extends ResourceDef>(dom: Domain, def: D, id: 
   return typed<D>(await getObject(dom, def.name, id));
 }
 
+export async function createRecord<D extends ResourceDef>(dom: Domain, def: D, input: unknown): Promise<RecordOf<D>> {
+  return typed<D>(await createObject(dom, def.name, input));
+}
+
+export async function updateRecord<D extends ResourceDef>(dom: Domain, def: D, id: number, patch: unknown): Promise<RecordOf<D>> {
+  return typed<D>(await updateObject(dom, def.name, id, patch));
+}
+
 export async function getSingletonRecord<D extends ResourceDef>(dom: Domain, def: D): Promise<RecordOf<D>> {
   return typed<D>(await getSingleton(dom, def.name));
 }
