@@ -70,7 +70,9 @@ function timeSeriesMemory(): { points: number; heapBytes: number; bytesPerPoint:
     conferences: 40,
     participants: 400,
     packetLoss: 0.12,
-    locations: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`Location ${i}`, { conferences: 8, participants: 80, mediaLoad: 31.5 }])),
+    locations: Object.fromEntries(
+      Array.from({ length: 5 }, (_, i) => [`Location ${i}`, { conferences: 8, participants: 80, mediaLoad: 31.5, packetLoss: 0.1 }]),
+    ),
     nodes: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`conf-node-${i}`, 27.25])),
   });
   gc();

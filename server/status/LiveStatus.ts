@@ -218,7 +218,7 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     const point: TimeSeriesPoint = { t: now, conferences: this.conferences().length, participants: 0, packetLoss: 0, locations: {}, nodes: {} };
     const tokens = new Map<string, { used: number; max: number }>();
     for (const n of nodes) {
-      const loc = (point.locations[n.location] ??= { conferences: 0, participants: 0, mediaLoad: 0 });
+      const loc = (point.locations[n.location] ??= { conferences: 0, participants: 0, mediaLoad: 0, packetLoss: 0 });
       for (const c of this.byNode.get(n.id)?.values() ?? []) {
         loc.conferences++;
         loc.participants += c.participants.length;
@@ -233,9 +233,22 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     }
     for (const [name, t] of tokens) point.locations[name]!.mediaLoad = t.max > 0 ? Math.round((t.used / t.max) * 10_000) / 100 : 0;
     for (const confs of this.byNode.values()) for (const c of confs.values()) point.participants += c.participants.length;
+    const locationOf = new Map(nodes.map((n) => [n.id, n.location]));
+    const losses = new Map<string, { sum: number; n: number }>();
     let loss = 0;
-    for (const e of this.media.entries()) loss += worstLoss(e.media);
-    point.packetLoss = this.media.size > 0 ? Math.round((loss / this.media.size) * 100) / 100 : 0;
+    for (const e of this.media.entries()) {
+      const worst = worstLoss(e.media);
+      loss += worst;
+      const where = locationOf.get(e.nodeId);
+      if (where === undefined) continue;
+      const l = losses.get(where) ?? { sum: 0, n: 0 };
+      l.sum += worst;
+      l.n++;
+      losses.set(where, l);
+    }
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    point.packetLoss = this.media.size > 0 ? round2(loss / this.media.size) : 0;
+    for (const [name, l] of losses) point.locations[name]!.packetLoss = round2(l.sum / l.n);
     this.series.add(point);
     return point;
   }

@@ -7,7 +7,7 @@ const point = (t: number, participants: number, packetLoss = 0, nodeLoad = 0): T
   conferences: Math.ceil(participants / 5),
   participants,
   packetLoss,
-  locations: { London: { conferences: Math.ceil(participants / 5), participants, mediaLoad: nodeLoad } },
+  locations: { London: { conferences: Math.ceil(participants / 5), participants, mediaLoad: nodeLoad, packetLoss } },
   nodes: { 'node-1': nodeLoad },
 });
 
@@ -22,7 +22,7 @@ describe('the live graphs’ time series', () => {
     expect(hour).toHaveLength(31);
     const [minute, building] = s.range('day', t0 + 60_000);
     expect(minute).toMatchObject({ t: t0, participants: 30, conferences: 6, packetLoss: 6 / 30, nodes: { 'node-1': 80 } });
-    expect(minute!.locations.London).toEqual({ conferences: 6, participants: 30, mediaLoad: 80 });
+    expect(minute!.locations.London).toEqual({ conferences: 6, participants: 30, mediaLoad: 80, packetLoss: 6 / 30 });
     // The next minute is being built from its first sample.
     expect(building).toMatchObject({ t: t0 + 60_000, participants: 12 });
     // The 5-min point covering both minutes so far.

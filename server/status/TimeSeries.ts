@@ -5,7 +5,7 @@ interface Tier {
   keep: number;
   points: TimeSeriesPoint[];
   /** The coarse point being built from finer samples, and how many samples it holds (for the mean loss). */
-  open: { point: TimeSeriesPoint; lossSum: number; n: number } | null;
+  open: { point: TimeSeriesPoint; lossSum: number; n: number; locationLoss: Record<string, { sum: number; n: number }> } | null;
 }
 
 /** 2-s points for the last hour, 1-min points for the last day, 5-min points for the guide's 7 days of rewind. */
@@ -46,7 +46,8 @@ export class TimeSeries {
       this.close(tier);
     }
     if (!tier.open) {
-      tier.open = { point: { ...structuredClone(s), t: start }, lossSum: s.packetLoss, n: 1 };
+      const locationLoss = Object.fromEntries(Object.entries(s.locations).map(([name, l]) => [name, { sum: l.packetLoss, n: 1 }]));
+      tier.open = { point: { ...structuredClone(s), t: start }, lossSum: s.packetLoss, n: 1, locationLoss };
       return;
     }
     const o = tier.open;
@@ -57,10 +58,14 @@ export class TimeSeries {
     o.n++;
     p.packetLoss = o.lossSum / o.n;
     for (const [name, l] of Object.entries(s.locations)) {
-      const q = (p.locations[name] ??= { conferences: 0, participants: 0, mediaLoad: 0 });
+      const q = (p.locations[name] ??= { conferences: 0, participants: 0, mediaLoad: 0, packetLoss: 0 });
       q.conferences = Math.max(q.conferences, l.conferences);
       q.participants = Math.max(q.participants, l.participants);
       q.mediaLoad = Math.max(q.mediaLoad, l.mediaLoad);
+      const loss = (o.locationLoss[name] ??= { sum: 0, n: 0 });
+      loss.sum += l.packetLoss;
+      loss.n++;
+      q.packetLoss = loss.sum / loss.n;
     }
     for (const [name, load] of Object.entries(s.nodes)) p.nodes[name] = Math.max(p.nodes[name] ?? 0, load);
   }

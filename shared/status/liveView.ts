@@ -102,8 +102,8 @@ export interface TimeSeriesPoint {
   participants: number;
   /** Mean over participants of their worst stream's windowed packet loss (either way), percent. */
   packetLoss: number;
-  /** Per system location (only locations with a node up or something live). */
-  locations: Record<string, { conferences: number; participants: number; mediaLoad: number }>;
+  /** Per system location with a node up; `packetLoss` as above over the participants on its nodes. */
+  locations: Record<string, { conferences: number; participants: number; mediaLoad: number; packetLoss: number }>;
   /** Media load per node name, percent. */
   nodes: Record<string, number>;
 }
