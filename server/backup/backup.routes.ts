@@ -1,18 +1,25 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parse as parseCookie } from 'cookie';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BACKUP_MESSAGES, type BackupFile } from '../../shared/backup/backup.schema.js';
+import { BACKUP_MESSAGES, RESTORE_UPLOAD_PATH, type BackupFile, type BackupSummary } from '../../shared/backup/backup.schema.js';
+import { ACCESS_DENIED, allows } from '../../shared/admin/permissions.js';
+import { sessionAdmin } from '../auth/admin.service.js';
+import { SESSION_COOKIE } from '../trpc/trpc.js';
 import type { PermissionAction, PermissionArea } from '../../shared/admin/permissions.js';
 import type { Domain } from '../domain.js';
 import { AppError, HTTP_STATUS } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
 import { RESTORE_BODY_LIMIT } from '../rest/bodyLimits.js';
 import { listEnvelope, paging, pexipTime } from '../rest/tastypie.js';
-import { createBackup, deleteBackup, downloadBackup, getBackup, isBackupKind, listBackups, restoreBackup } from './backup.service.js';
+import { createBackup, deleteBackup, downloadBackup, getBackup, isBackupKind, listBackups } from './backup.service.js';
+import { RestoreJobs } from './RestoreJobs.js';
+import { RestoreUploads, tooLarge } from './RestoreUploads.js';
 
 const CONFIG = '/api/admin/configuration/v1';
 const COMMAND = '/api/admin/command/v1/platform';
@@ -128,18 +135,24 @@ export function registerBackupRoutes(app: FastifyInstance, dom: Domain): void {
     }),
   );
   // A restore replaces the administrator accounts and roles too, so it also needs authentication rights.
+  // It runs as a restore job (one at a time, other requests served meanwhile); the answer waits for it.
   const restore = handle(
     async (req, reply, d) => {
       const upload = req.isMultipart() ? await receiveRestoreUpload(req) : null;
-      let summary: Awaited<ReturnType<typeof restoreBackup>>;
+      const cleanup = async () => {
+        // Removed once the restore is over: nothing of the upload outlives it.
+        if (upload) await rm(upload.dir, { recursive: true, force: true });
+      };
+      let done: Promise<BackupSummary>;
       try {
         const b = body(req);
-        const archive = upload ? (upload.file ? await readFile(upload.file) : Buffer.alloc(0)) : str(b.archive ?? b.package);
-        summary = await restoreBackup(d, archive, upload ? upload.passphrase : str(b.passphrase));
-      } finally {
-        // Removed before answering: nothing of the upload outlives the request.
-        if (upload) await rm(upload.dir, { recursive: true, force: true });
+        const source = upload ? (upload.file ? { path: upload.file } : '') : str(b.archive ?? b.package);
+        done = RestoreJobs.of(d.db).start(d, source, upload ? upload.passphrase : str(b.passphrase), cleanup).done;
+      } catch (err) {
+        await cleanup();
+        throw err;
       }
+      const summary = await done;
       return reply.code(202).send({ status: 'success', message: BACKUP_MESSAGES.restored, data: summary });
     },
     'add_remove',
@@ -150,6 +163,36 @@ export function registerBackupRoutes(app: FastifyInstance, dom: Domain): void {
     await scope.register(multipart, { limits: { fileSize: RESTORE_BODY_LIMIT, files: 1, fields: 5, parts: 6 } });
     scope.post(`${COMMAND}/restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
     scope.post(`${COMMAND}/backup_restore/`, { bodyLimit: RESTORE_BODY_LIMIT }, restore);
+  });
+
+  registerRestoreUpload(app, dom);
+}
+
+/**
+ * The console's upload of a backup file: the raw body, streamed to disk as it arrives; the
+ * console then inspects and restores it by id over tRPC.
+ */
+function registerRestoreUpload(app: FastifyInstance, dom: Domain): void {
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    scope.post(RESTORE_UPLOAD_PATH, { bodyLimit: RESTORE_BODY_LIMIT }, async (req, reply) => {
+      // A page on another origin cannot send this header without a CORS preflight we never answer.
+      if (req.headers['x-requested-with'] !== 'openmeet-console') return reply.code(403).send({ error: 'Cross-origin request refused.' });
+      const admin = await sessionAdmin(dom, parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE]);
+      if (!admin) return reply.code(401).send({ error: 'Authentication credentials were not provided.' });
+      if (!allows(admin.permissions, 'system', 'add_remove') || !allows(admin.permissions, 'authentication', 'modify')) {
+        return reply.code(403).send({ error: ACCESS_DENIED });
+      }
+      if (!(req.body instanceof Readable)) return reply.code(415).send({ error: 'Send the file as application/octet-stream.' });
+      try {
+        return await RestoreUploads.of(dom.db).receive(admin.username, req.body, RESTORE_BODY_LIMIT);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+          return reply.code(413).send({ ...tooLarge(RESTORE_BODY_LIMIT).fields, error: BACKUP_MESSAGES.restoreFailed });
+        return sendError(reply, err);
+      }
+    });
   });
 }
 

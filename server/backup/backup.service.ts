@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
-import { and, desc, eq, is, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, is, notInArray, sql, type SQL } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
@@ -19,7 +20,18 @@ import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { assertSameVersion, open, PRODUCT, SCHEMA_VERSION, seal, SOFTWARE_VERSION, type BackupPayload } from './archive.js';
+import { pacer } from '../bulk/pacer.js';
+import {
+  assertSameVersion,
+  openReader,
+  PRODUCT,
+  SCHEMA_VERSION,
+  seal,
+  SOFTWARE_VERSION,
+  type ArchiveSource,
+  type BackupHeader,
+  type BackupPayload,
+} from './archive.js';
 
 /** Backups kept per kind (guide: the 5 most recent manual and the 5 most recent automatic). */
 export const KEEP_PER_KIND = 5;
@@ -195,80 +207,163 @@ export async function deleteBackup(dom: Domain, id: number): Promise<void> {
   });
 }
 
-/** The uploaded file (a Buffer, or base64 from JSON) and its passphrase, checked like any input. */
-function parseRestore(archive: Buffer | string, passphrase: string): { buffer: Buffer; passphrase: string } {
-  const buffer = typeof archive === 'string' ? Buffer.from(archive, 'base64') : archive;
-  const p = backupRestoreSchema.safeParse({ archive: buffer.length ? 'file' : '', passphrase });
+/** The uploaded file (a Buffer, base64 from JSON, or a file on disk) and its passphrase, checked like any input. */
+function parseRestore(archive: ArchiveSource | string, passphrase: string): { source: ArchiveSource; passphrase: string } {
+  const source = typeof archive === 'string' ? Buffer.from(archive, 'base64') : archive;
+  const p = backupRestoreSchema.safeParse({ archive: Buffer.isBuffer(source) && source.length === 0 ? '' : 'file', passphrase });
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  return { buffer, passphrase: p.data.passphrase };
+  return { source, passphrase: p.data.passphrase };
 }
 
-const summaryOf = (payload: BackupPayload): BackupSummary => ({
-  created_at: payload.createdAt,
-  version: payload.version,
-  schema: payload.schema,
-  counts: Object.fromEntries(Object.entries(payload.tables).map(([k, v]) => [k, v.length])),
+const summaryOf = (header: BackupHeader, counts: Record<string, number> = header.counts): BackupSummary => ({
+  created_at: header.createdAt,
+  version: header.version,
+  schema: header.schema,
+  counts,
 });
 
 /** Decrypts and checks an uploaded file without changing anything: the Restore backup confirmation. */
-export async function inspectBackup(archive: Buffer | string, passphrase: string): Promise<BackupSummary> {
+export async function inspectBackup(archive: ArchiveSource | string, passphrase: string): Promise<BackupSummary> {
   const r = parseRestore(archive, passphrase);
-  const payload = await open(r.buffer, r.passphrase);
-  assertSameVersion(payload);
-  return summaryOf(payload);
+  const { header } = await openReader(r.source, r.passphrase);
+  assertSameVersion(header);
+  return summaryOf(header);
+}
+
+/** Where a restore is: the file checked, its rows read (staged), then the configuration replaced; its job says when it is over. */
+export interface RestoreProgress {
+  stage: 'checking' | 'reading' | 'replacing' | 'done' | 'failed';
+  /** Rows the backup holds (known once it is checked). */
+  total: number;
+  /** Rows read and staged so far. */
+  read: number;
+}
+
+/** Rows per staging statement, and the most JSON text one may carry. */
+const STAGE_ROWS = 500;
+const STAGE_BYTES = 4 * 1024 * 1024;
+/** Staging tables live in their own schema, apart from the configuration. */
+const STAGING = 'restore_staging';
+
+/**
+ * Replaces the whole configuration with the archive's, all or nothing, without freezing the API.
+ * The archive is read row by row (never whole) into staging tables, a few hundred rows per
+ * statement, between which other requests run (the embedded database has one connection). Only
+ * then does one short transaction delete the configuration children-first and move the staged
+ * rows in parents-first (ids included), move identity sequences past them, and keep the
+ * signed-in administrators' sessions when their account is still there. A failure anywhere
+ * before that transaction commits changes nothing; the staging tables are dropped either way.
+ */
+export async function restoreBackup(
+  dom: Domain,
+  archive: ArchiveSource | string,
+  passphrase: string,
+  opts: { onProgress?: (p: RestoreProgress) => void } = {},
+): Promise<BackupSummary> {
+  const progress: RestoreProgress = { stage: 'checking', total: 0, read: 0 };
+  const report = (p: Partial<RestoreProgress>) => opts.onProgress?.(Object.assign(progress, p));
+  report({});
+  const r = parseRestore(archive, passphrase);
+  const reader = await openReader(r.source, r.passphrase);
+  assertSameVersion(reader.header);
+  const known = new Map(CONFIGURATION_TABLES.map((t) => [t.name, t]));
+  report({ stage: 'reading', total: Object.entries(reader.header.counts).reduce((n, [t, c]) => n + (known.has(t) ? c : 0), 0) });
+
+  const tag = randomBytes(4).toString('hex');
+  const stage = (table: string) => sql`${sql.identifier(STAGING)}.${sql.identifier(`${tag}_${table}`)}`;
+  const db = dom.db;
+  const counts: Record<string, number> = Object.fromEntries(CONFIGURATION_TABLES.map((t) => [t.name, 0]));
+  try {
+    await db.execute(sql`create schema if not exists ${sql.identifier(STAGING)}`);
+    // Unlogged: the rows are written once more by the final transaction; a crash loses only the staging.
+    for (const t of CONFIGURATION_TABLES) await db.execute(sql`create unlogged table ${stage(t.name)} (like ${sql.identifier(t.name)})`);
+    const pace = pacer();
+    let batch: { table: string; rows: string[]; bytes: number } | null = null;
+    const flush = async () => {
+      if (!batch?.rows.length) return;
+      const s = stage(batch.table);
+      await db.execute(sql`insert into ${s} select * from json_populate_recordset(null::${s}, ${`[${batch.rows.join(',')}]`}::json)`);
+      counts[batch.table]! += batch.rows.length;
+      report({ read: progress.read + batch.rows.length });
+      batch = null;
+    };
+    for await (const [table, row] of reader.rows()) {
+      // Tables this version does not have would not pass the version check; skip rather than fail.
+      if (!known.has(table)) continue;
+      if (batch && (batch.table !== table || batch.rows.length >= STAGE_ROWS || batch.bytes >= STAGE_BYTES)) await flush();
+      const json = JSON.stringify(row);
+      batch ??= { table, rows: [], bytes: 0 };
+      batch.rows.push(json);
+      batch.bytes += json.length;
+      await pace();
+    }
+    await flush();
+
+    report({ stage: 'replacing' });
+    await db.transaction((tx) => replaceConfiguration(tx, actorOf(dom), reader.header, (t) => (counts[t] ? stage(t) : null)));
+  } catch (err) {
+    // Rows that do not fit their table (a damaged or hand-made file) are the file's fault.
+    if (!(err instanceof AppError) && isDataError(err))
+      throw new AppError('BAD_REQUEST', BACKUP_MESSAGES.restoreFailed, { archive: [BACKUP_MESSAGES.notBackup] });
+    throw err;
+  } finally {
+    for (const t of CONFIGURATION_TABLES) await db.execute(sql`drop table if exists ${stage(t.name)}`).catch(() => undefined);
+  }
+  // Nodes get the restored configuration at once.
+  dom.bus.notify('restore');
+  return summaryOf(reader.header, counts);
 }
 
 /**
- * Replaces the whole configuration with the archive's, in one transaction: rows (ids included) are
- * deleted children-first and inserted parents-first, identity sequences move past the restored ids,
- * and the signed-in administrators keep their sessions when their account is still there.
+ * The final step of a restore, in one transaction: the configuration deleted children-first, the
+ * staged rows moved in parents-first (ids included), identity sequences moved past them, and the
+ * signed-in administrators' sessions kept when their account is still there.
  */
-export async function restoreBackup(dom: Domain, archive: Buffer | string, passphrase: string): Promise<BackupSummary> {
-  const r = parseRestore(archive, passphrase);
-  const payload = await open(r.buffer, r.passphrase);
-  assertSameVersion(payload);
-  await dom.db.transaction(async (tx) => {
-    // Deleting admin_user cascades to admin_session: keep the sessions by username and put them back.
-    const sessions = await tx
-      .select({ tokenHash: adminSession.tokenHash, expiresAt: adminSession.expiresAt, createdAt: adminSession.createdAt, username: adminUser.username })
-      .from(adminSession)
-      .innerJoin(adminUser, eq(adminUser.id, adminSession.adminUserId));
-    for (const t of [...CONFIGURATION_TABLES].reverse()) await tx.execute(sql`delete from ${sql.identifier(t.name)}`);
-    for (const t of CONFIGURATION_TABLES) {
-      const rows = payload.tables[t.name] ?? [];
-      if (rows.length === 0) continue;
-      const table = sql.identifier(t.name);
-      // OVERRIDING SYSTEM VALUE: ids are restored exactly, so references between objects hold.
-      await tx.execute(sql`insert into ${table} overriding system value select * from json_populate_recordset(null::${table}, ${JSON.stringify(rows)}::json)`);
+async function replaceConfiguration(tx: Database, actor: string, header: BackupHeader, staged: (table: string) => SQL | null): Promise<void> {
+  // Deleting admin_user cascades to admin_session: keep the sessions by username and put them back.
+  const sessions = await tx
+    .select({ tokenHash: adminSession.tokenHash, expiresAt: adminSession.expiresAt, createdAt: adminSession.createdAt, username: adminUser.username })
+    .from(adminSession)
+    .innerJoin(adminUser, eq(adminUser.id, adminSession.adminUserId));
+  for (const t of [...CONFIGURATION_TABLES].reverse()) await tx.execute(sql`delete from ${sql.identifier(t.name)}`);
+  for (const t of CONFIGURATION_TABLES) {
+    // OVERRIDING SYSTEM VALUE: ids are restored exactly, so references between objects hold.
+    const from = staged(t.name);
+    if (from) await tx.execute(sql`insert into ${sql.identifier(t.name)} overriding system value select * from ${from}`);
+  }
+  for (const t of CONFIGURATION_TABLES) {
+    for (const c of t.identityColumns) {
+      const col = sql.identifier(c);
+      await tx.execute(
+        sql`select setval(pg_get_serial_sequence(${t.name}, ${c}), coalesce((select max(${col}) from ${sql.identifier(t.name)}), 0) + 1, false)`,
+      );
     }
-    for (const t of CONFIGURATION_TABLES) {
-      for (const c of t.identityColumns) {
-        const col = sql.identifier(c);
-        await tx.execute(
-          sql`select setval(pg_get_serial_sequence(${t.name}, ${c}), coalesce((select max(${col}) from ${sql.identifier(t.name)}), 0) + 1, false)`,
-        );
-      }
-    }
-    if (sessions.length) {
-      const users = await tx.select({ id: adminUser.id, username: adminUser.username }).from(adminUser);
-      const byName = new Map(users.map((u) => [u.username, u.id]));
-      const keep = sessions.flatMap((s) => {
-        const adminUserId = byName.get(s.username);
-        return adminUserId === undefined ? [] : [{ tokenHash: s.tokenHash, adminUserId, expiresAt: s.expiresAt, createdAt: s.createdAt }];
-      });
-      if (keep.length) await tx.insert(adminSession).values(keep).onConflictDoNothing();
-    }
-    await recordChange(tx, actorOf(dom), {
-      action: 'changed',
-      objectType: OBJECT_TYPE,
-      objectId: null,
-      objectName: 'restore',
-      after: { backup_date: payload.createdAt, version: payload.version },
+  }
+  if (sessions.length) {
+    const users = await tx.select({ id: adminUser.id, username: adminUser.username }).from(adminUser);
+    const byName = new Map(users.map((u) => [u.username, u.id]));
+    const keep = sessions.flatMap((s) => {
+      const adminUserId = byName.get(s.username);
+      return adminUserId === undefined ? [] : [{ tokenHash: s.tokenHash, adminUserId, expiresAt: s.expiresAt, createdAt: s.createdAt }];
     });
+    if (keep.length) await tx.insert(adminSession).values(keep).onConflictDoNothing();
+  }
+  await recordChange(tx, actor, {
+    action: 'changed',
+    objectType: OBJECT_TYPE,
+    objectId: null,
+    objectName: 'restore',
+    after: { backup_date: header.createdAt, version: header.version },
   });
-  // Nodes get the restored configuration at once.
-  dom.bus.notify('restore');
-  return summaryOf(payload);
+}
+
+/** Postgres classes 22 (data exception) and 23 (integrity constraint violation). */
+function isDataError(err: unknown): boolean {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^2[23]/.test(code)) return true;
+  }
+  return false;
 }
 
 // --- automatic backups ---

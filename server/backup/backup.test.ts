@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { asc, eq } from 'drizzle-orm';
@@ -29,6 +30,7 @@ import type { Context } from '../trpc/trpc.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import { open as openArchive, seal, SCHEMA_VERSION, SOFTWARE_VERSION } from './archive.js';
 import { registerBackupRoutes } from './backup.routes.js';
+import { RestoreUploads } from './RestoreUploads.js';
 import {
   BackupScheduler,
   CONFIGURATION_TABLES,
@@ -382,13 +384,26 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     await expect(ro.backup.create({ passphrase: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const { base64, fileName } = await rw.backup.download({ id: made.file.id });
     expect(fileName).toBe(made.file.file_name);
-    await expect(ro.backup.restore({ archive: base64, passphrase: 'console' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(rw.backup.inspect({ archive: base64, passphrase: 'nope' })).rejects.toMatchObject({
+    // The console uploads the file first (streamed to disk), then names it by id.
+    const { id: upload } = await RestoreUploads.of(server.dom.db).receive('admin', Readable.from([Buffer.from(base64, 'base64')]), 1 << 30);
+    await expect(ro.backup.startRestore({ upload, passphrase: 'console' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(rw.backup.inspect({ upload, passphrase: 'nope' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: BACKUP_MESSAGES.restoreFailed,
     });
-    expect((await rw.backup.inspect({ archive: base64, passphrase: 'console' })).version).toBe(SOFTWARE_VERSION);
-    expect((await rw.backup.restore({ archive: base64, passphrase: 'console' })).message).toBe(BACKUP_MESSAGES.restored);
+    expect((await rw.backup.inspect({ upload, passphrase: 'console' })).version).toBe(SOFTWARE_VERSION);
+    const job = await rw.backup.startRestore({ upload, passphrase: 'console' });
+    expect(job.stage).toBe('checking');
+    await expect(rw.backup.startRestore({ upload, passphrase: 'console' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    let seen = job;
+    while (seen.stage !== 'done' && seen.stage !== 'failed') {
+      await new Promise((r) => setTimeout(r, 20));
+      seen = await rw.backup.restoreJob({ id: job.id });
+    }
+    expect(seen).toMatchObject({ stage: 'done', summary: { version: SOFTWARE_VERSION } });
+    expect(seen.read).toBe(seen.total);
+    // The upload is removed once restored.
+    await expect(rw.backup.inspect({ upload, passphrase: 'console' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await rw.backup.setAutomaticPassphrase({ passphrase: 'auto', passphrase_confirm: 'auto' })).toMatchObject({ enabled: true });
     const schedule = await ro.backup.getSchedule();
     expect(new Date(schedule.next_run).getUTCHours()).toBe(1);

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseCookie } from 'cookie';
+import { RESTORE_UPLOAD_PATH } from '../../shared/backup/backup.schema.js';
 import { MAX_THEME_PACKAGE_BYTES } from '../../shared/theme/theme.schema.js';
 import { sessionAdmin } from '../auth/admin.service.js';
 import { MAX_CSV_LENGTH } from '../bulk/bulk.service.js';
@@ -27,9 +28,9 @@ const REST_UPLOADS: [RegExp, number][] = [
   [/^\/api\/admin\/configuration\/v1\/bulk\/[a-z_]+\/import\/$/, CSV_BODY_LIMIT],
   [/^\/api\/admin\/configuration\/v1\/(tls|ca)_certificate\/(\d+\/)?$/, CERTIFICATE_BODY_LIMIT],
 ];
+/** Console uploads sent as a raw body and streamed to disk by their route. */
+const CONSOLE_UPLOADS: Record<string, number> = { [RESTORE_UPLOAD_PATH]: RESTORE_BODY_LIMIT };
 const TRPC_UPLOADS: Record<string, number> = {
-  'backup.restore': RESTORE_BODY_LIMIT,
-  'backup.inspect': RESTORE_BODY_LIMIT,
   'theme.create': THEME_BODY_LIMIT,
   'theme.update': THEME_BODY_LIMIT,
   'bulk.import': CSV_BODY_LIMIT,
@@ -82,6 +83,11 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
         return reply.code(auth.status).send({ error: auth.error });
       }
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
+    } else if (Object.hasOwn(CONSOLE_UPLOADS, path)) {
+      // The console's streamed uploads (a backup file): a signed-in administrator only.
+      const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
+      if (!token || !(await sessionAdmin(dom, token))) return reply.code(401).send({ error: 'Authentication credentials were not provided.' });
+      limit = CONSOLE_UPLOADS[path]!;
     } else if (path.startsWith('/trpc/')) {
       // The console sends JSON only; tRPC would read a multipart body whole, past any limit here.
       if (req.headers['content-type']?.startsWith('multipart/')) {

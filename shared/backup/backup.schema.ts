@@ -32,6 +32,12 @@ export const backupRestoreSchema = z.object({
   passphrase,
 });
 
+/** Where the console uploads a backup file (the raw body, streamed to disk); it answers an upload id. */
+export const RESTORE_UPLOAD_PATH = '/upload/restore/';
+
+/** Restore backup from the console: the uploaded file by its id, and its passphrase. */
+export const backupRestoreUploadSchema = z.object({ upload: z.string().uuid(), passphrase });
+
 /** Automatic backups: an empty passphrase turns them off. */
 export const automaticBackupSchema = z
   .object({ passphrase: z.string().max(1000, BACKUP_MESSAGES.tooLong), passphrase_confirm: z.string().optional() })
@@ -51,7 +57,7 @@ export interface BackupFile {
   created_at: string;
 }
 
-/** What the Restore backup confirmation shows before anything is replaced. */
+/** What the Restore backup confirmation shows before anything is replaced, and what a restore restored. */
 export interface BackupSummary {
   created_at: string;
   version: string;

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { ACCESS_DENIED, allows } from '../../../shared/admin/permissions.js';
-import { automaticBackupSchema, BACKUP_MESSAGES, backupCreateSchema, backupRestoreSchema } from '../../../shared/backup/backup.schema.js';
+import { automaticBackupSchema, BACKUP_MESSAGES, backupCreateSchema, backupRestoreUploadSchema } from '../../../shared/backup/backup.schema.js';
 import {
   createBackup,
   deleteBackup,
@@ -9,9 +9,10 @@ import {
   getAutomaticBackupSchedule,
   inspectBackup,
   listBackups,
-  restoreBackup,
   setAutomaticBackupPassphrase,
 } from '../../backup/backup.service.js';
+import { RestoreJobs } from '../../backup/RestoreJobs.js';
+import { RestoreUploads } from '../../backup/RestoreUploads.js';
 import { permittedProcedure, router } from '../trpc.js';
 
 const byId = z.object({ id: z.number().int() });
@@ -44,11 +45,26 @@ export const backupRouter = router({
       const { fileName, archive } = await downloadBackup(ctx.dom, input.id);
       return { fileName, base64: archive.toString('base64') };
     }),
-  /** Decrypts and checks the chosen file: what the Restore backup confirmation shows. */
-  inspect: restoreProcedure.input(backupRestoreSchema).mutation(({ input }) => inspectBackup(input.archive, input.passphrase)),
-  restore: restoreProcedure.input(backupRestoreSchema).mutation(async ({ ctx, input }) => {
-    const summary = await restoreBackup(ctx.dom, input.archive, input.passphrase);
-    return { summary, message: BACKUP_MESSAGES.restored };
+  /** Decrypts and checks the uploaded file (RESTORE_UPLOAD_PATH): what the Restore backup confirmation shows. */
+  inspect: restoreProcedure
+    .input(backupRestoreUploadSchema)
+    .mutation(({ ctx, input }) => inspectBackup({ path: RestoreUploads.of(ctx.dom.db).pathOf(input.upload, ctx.admin.username) }, input.passphrase)),
+  /** Starts restoring the uploaded file in the background: the job whose progress `restoreJob` reads. */
+  startRestore: restoreProcedure.input(backupRestoreUploadSchema).mutation(({ ctx, input }) => {
+    const uploads = RestoreUploads.of(ctx.dom.db);
+    const path = uploads.pathOf(input.upload, ctx.admin.username);
+    return RestoreJobs.of(ctx.dom.db).start(ctx.dom, { path }, input.passphrase, () => uploads.remove(input.upload)).view;
+  }),
+  restoreJob: restoreProcedure.input(z.object({ id: z.string().uuid() })).query(({ ctx, input }) => {
+    const job = RestoreJobs.of(ctx.dom.db).get(input.id, ctx.admin.username);
+    if (!job) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such restore.' });
+    return job;
+  }),
+  /** The confirmation cancelled: the uploaded file goes at once. */
+  discardUpload: restoreProcedure.input(z.object({ upload: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+    RestoreUploads.of(ctx.dom.db).pathOf(input.upload, ctx.admin.username);
+    await RestoreUploads.of(ctx.dom.db).remove(input.upload);
+    return true;
   }),
   getSchedule: permittedProcedure('system', 'view').query(({ ctx }) => getAutomaticBackupSchedule(ctx.dom)),
   setAutomaticPassphrase: permittedProcedure('system', 'modify')
