@@ -311,7 +311,12 @@ export const participantHistory = pgTable(
     systemLocation: varchar('system_location', { length: 250 }).notNull().default(''),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [index('participant_history_start_idx').on(t.startTime), index('participant_history_conference_idx').on(t.conferenceId)],
+  (t) => [
+    index('participant_history_start_idx').on(t.startTime),
+    index('participant_history_conference_idx').on(t.conferenceId),
+    // history/v1 `participant/?conference=<name>` (scripts name the service).
+    index('participant_history_conference_name_idx').on(t.conferenceName),
+  ],
 );
 
 /** Media streams of a participant's call (history/v1 `media_stream`), one row per stream, kept with the participant. */

@@ -1,0 +1,1 @@
+CREATE INDEX "participant_history_conference_name_idx" ON "participant_history" USING btree ("conference_name");
