@@ -6,6 +6,7 @@ import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaParticipantStat
 import { REASON, type Conference } from './Conference.js';
 import { ConferenceManager, type ConferenceManagerOptions, type JoinResult, type MediaSetup } from './ConferenceManager.js';
 import type { Participant } from './Participant.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -79,15 +80,17 @@ const snapshot = (over: Record<string, unknown> = {}, settings: Record<string, u
     ...over,
   });
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('conference rules on the node (guide §15, §20.4, §24)', () => {
   let manager: ConferenceManager;
   let media: RecordingMedia[];
   const left: [string, string][] = [];
+  // The conferences' timeouts run on a clock each test moves by hand.
+  let clock: ManualClock;
+  const wait = (ms: number) => clock.advance(ms);
 
   const make = (opts: ConferenceManagerOptions = {}) => {
     media = [];
+    clock = new ManualClock();
     left.length = 0;
     manager = new ConferenceManager(
       (_s, setup) => {
@@ -97,7 +100,7 @@ describe('conference rules on the node (guide §15, §20.4, §24)', () => {
       },
       'n',
       silent,
-      opts,
+      { clock, ...opts },
     );
     manager.on('participantLeft', (_c, p, reason) => left.push([p.displayName, reason]));
     return manager;
