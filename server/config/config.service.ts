@@ -261,7 +261,7 @@ export async function findObjectByName(dom: Domain, resource: string, name: stri
 function parseOrThrow(def: ResourceDef, input: unknown): Record<string, unknown> {
   const p = schemasOf(def).create.safeParse(input ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  return p.data as Record<string, unknown>;
+  return p.data;
 }
 
 async function checkReferences(db: Database, def: ResourceDef, v: Record<string, unknown>, errors: Record<string, string[]>): Promise<void> {
@@ -376,13 +376,13 @@ export async function changeObject(dom: Domain, resource: string, id: number, pa
   const def = resourceDef(resource);
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  const changes = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).filter(([, x]) => x !== undefined));
+  const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
   const store = storeOf(def);
   await write(dom, def, async (tx) => {
     const current = await store.get(tx, def, id);
     if (!current) throw AppError.notFound(def.label);
     const before = toRecord(def, current);
-    const merged = { ...before, ...changes } as Record<string, unknown>;
+    const merged: Record<string, unknown> = { ...before, ...changes };
     if (def.hasAliases) merged.aliases = ((merged.aliases as AliasInput[]) ?? []).map(({ alias, description }) => ({ alias, description }));
     const v = generated(def, parseOrThrow(def, merged));
     await validateAgainstDb(tx, def, v, id);
@@ -414,8 +414,8 @@ export function validateNewObject(def: ResourceDef, input: unknown): Record<stri
 export function validateChangedObject(def: ResourceDef, current: ConfigRecord, patch: unknown): Record<string, unknown> {
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  const changes = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).filter(([, x]) => x !== undefined));
-  const merged = { ...current, ...changes } as Record<string, unknown>;
+  const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
+  const merged: Record<string, unknown> = { ...current, ...changes };
   if (def.hasAliases) merged.aliases = ((merged.aliases as AliasInput[]) ?? []).map(({ alias, description }) => ({ alias, description }));
   const v = generated(def, parseOrThrow(def, merged));
   if (def.hasAliases && changes.aliases === undefined) delete v.aliases;
@@ -569,17 +569,17 @@ export async function getSingleton(dom: Domain, resource: string): Promise<Confi
 /** Stored values, with fields that no longer validate (e.g. after a range change) back at their defaults. */
 function parseOrThrowLenient(def: ResourceDef, data: Record<string, unknown>): Record<string, unknown> {
   const p = schemasOf(def).plain.safeParse(data);
-  if (p.success) return p.data as Record<string, unknown>;
+  if (p.success) return p.data;
   const bad = new Set(p.error.issues.map((i) => String(i.path[0])));
   const cleaned = Object.fromEntries(Object.entries(data).filter(([k]) => !bad.has(k)));
-  return schemasOf(def).plain.parse(cleaned) as Record<string, unknown>;
+  return schemasOf(def).plain.parse(cleaned);
 }
 
 export async function updateSingleton(dom: Domain, resource: string, patch: unknown): Promise<ConfigRecord> {
   const def = resourceDef(resource);
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
-  const changes = Object.fromEntries(Object.entries(p.data as Record<string, unknown>).filter(([, x]) => x !== undefined));
+  const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
   await write(dom, def, async (tx) => {
     const row = await jsonStore.singleton(tx, def);
     const before = parseOrThrowLenient(def, row?.values ?? {});

@@ -127,7 +127,7 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
     expect(got[key]).toBe(body[key]);
     // Defaults the guide gives are filled in.
     const withIds = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, def.fields[k]?.type === 'ref' ? 1 : v]));
-    const defaults = schemasOf(def).create.parse(withIds) as Record<string, unknown>;
+    const defaults = schemasOf(def).create.parse(withIds);
     for (const [k, f] of Object.entries(def.fields)) {
       if (f.type === 'bool' || f.type === 'choice' || f.type === 'int') expect(got[k], `${def.name}.${k}`).toEqual(defaults[k]);
     }
@@ -179,7 +179,7 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
     async (_name, def) => {
       const path = `${BASE}/${def.name}/1/`;
       const got = await (await api(path)).json();
-      const defaults = schemasOf(def).plain.parse({}) as Record<string, unknown>;
+      const defaults = schemasOf(def).plain.parse({});
       const intKey = Object.entries(def.fields).find(([, f]) => f.type === 'int' && f.min !== undefined && f.max !== undefined && f.default != null)?.[0];
       for (const [k, f] of Object.entries(def.fields)) if (f.type === 'bool') expect(got[k], k).toBe(defaults[k]);
       if (!intKey) return;
