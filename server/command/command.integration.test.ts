@@ -1,3 +1,4 @@
+import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { participant as participantSchema, requestTokenResult } from '../../shared/client-api/conference.js';
@@ -178,5 +179,41 @@ describe('command API: administrator commands carried out by the node', () => {
     expect(await badRole.json()).toMatchObject({ error: 'role must be chair or guest.' });
     expect((await command('conference/lock', { conference_id: 'no-such-conference' })).status).toBe(404);
     expect((await command('participant/mute', { participant_id: 'no-such-participant' })).status).toBe(404);
+  });
+
+  it('platform/snapshot: a ZIP of the configuration without PINs or secrets, the live status, the administrator log and metrics', async () => {
+    const host = await join('cmd.mute', 'Snap', '1234');
+    await listed(host.participant_uuid);
+    const r = await command('platform/snapshot', { limit: 2, include_diagnostic_metrics: true });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/zip');
+    expect(r.headers.get('content-disposition')).toMatch(/^attachment; filename="diagnostic_snapshot_\d{8}T\d{6}\.zip"$/);
+    const files = unzipSync(new Uint8Array(await r.arrayBuffer()));
+    const read = (name: string) => JSON.parse(strFromU8(files[name]!)) as unknown;
+    const rooms = read('configuration/vmr.json') as Record<string, unknown>[];
+    const room = rooms.find((c) => c.name === 'Room mute')!;
+    expect(room).toMatchObject({ name: 'Room mute', allow_guests: true });
+    expect(Object.keys(room).filter((k) => /pin/i.test(k))).toEqual([]);
+    expect(strFromU8(files['configuration/vmr.json']!)).not.toContain('"1234"');
+    const live = read('status/conferences.json') as { name: string; participants: { displayName: string }[] }[];
+    expect(live.find((c) => c.name === 'Room mute')?.participants.map((p) => p.displayName)).toContain('Snap');
+    expect(read('configuration/global.json')).toEqual([expect.objectContaining({ id: 1 })]);
+    expect(read('status/nodes.json')).toEqual([expect.objectContaining({ name: 'command-node' })]);
+    expect((read('logs/administrator_log.json') as { objectName: string }[]).map((e) => e.objectName)).toContain('Room mute: Gus');
+    expect(strFromU8(files['metrics/management.prom']!)).toContain('openmeet_conferences');
+
+    expect((await command('platform/snapshot', { limit: 'a day' })).status).toBe(400);
+    const role = await platform.rest('POST', 'role/', {
+      name: 'status only',
+      permissions: ['is_administrator', 'may_use_api', 'view_conference_status', 'view_system'],
+    });
+    await platform.rest('POST', 'user/', {
+      username: 'statusonly',
+      password: 'statusonly-pw-1',
+      password_confirm: 'statusonly-pw-1',
+      roles: [role.headers.get('location')],
+    });
+    const statusOnly = { authorization: `Basic ${Buffer.from('statusonly:statusonly-pw-1').toString('base64')}`, 'content-type': 'application/json' };
+    expect((await command('platform/snapshot', {}, statusOnly)).status).toBe(403);
   });
 });

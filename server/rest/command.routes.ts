@@ -14,9 +14,11 @@ import {
   participantTransferBody,
   type CommandContext,
 } from '../command/command.service.js';
+import { createSnapshot, snapshotBody } from '../command/snapshot.service.js';
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import { allows, ACCESS_DENIED } from '../../shared/admin/permissions.js';
 import { requireApiPermission } from './basicAuth.js';
 
 export const COMMAND_BASE = '/api/admin/command/v1';
@@ -70,5 +72,20 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
   handle('conference/transform_layout', conferenceLayoutBody, (ctx, b) => {
     const { conference_id, transforms, ...flat } = b;
     return conferenceCommand(ctx, conference_id, { action: 'transform_layout', transforms: { ...flat, ...transforms } });
+  });
+
+  // A diagnostic snapshot holds the configuration and the administrator log: it needs both views.
+  app.post(`${COMMAND_BASE}/platform/snapshot/`, async (req, reply) => {
+    const admin = await requireApiPermission(dom.db, req, reply, 'system', 'view');
+    if (!admin) return reply;
+    if (!allows(admin.permissions, 'logs', 'view')) return reply.code(403).send({ error: ACCESS_DENIED });
+    const body = snapshotBody.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error);
+    const metrics = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const { fileName, archive } = await createSnapshot({ ...dom, actor: admin.username }, status, registry, body.data, metrics);
+    return reply
+      .header('content-type', 'application/zip')
+      .header('content-disposition', `attachment; filename="${fileName}"`)
+      .send(Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength));
   });
 }
