@@ -40,7 +40,7 @@ export class AlarmWatch {
   constructor(
     private readonly alarms: AlarmManager,
     private readonly dom: Domain,
-    registry: NodeRegistry,
+    registry: Pick<NodeRegistry, 'onNodePresence' | 'onConfigPushed' | 'onNodeMessage'>,
     private readonly log: Logger,
     private readonly opts: AlarmWatchOptions = {},
   ) {
@@ -54,6 +54,8 @@ export class AlarmWatch {
         this.act(this.alarms.raise({ ...id, details: 'Unable to contact node.' }));
       } else {
         this.act(this.alarms.lower(id));
+        // Back with the latest configuration already (nothing was sent on connecting): in sync again.
+        if (!this.pendingConfig.has(node.id)) this.act(this.alarms.lower({ alarm: 'configuration_sync_failure', node: node.name, instance: node.name }));
       }
     });
     registry.onConfigPushed((node, version) => this.expectApplied(node, version));
@@ -94,8 +96,8 @@ export class AlarmWatch {
 
   private expectApplied(node: { id: number; name: string }, version: string): void {
     this.forgetPending(node.id);
+    // Still awaited after it fires: only the latest version's config_applied lowers the alarm.
     const timer = this.clock.setTimeout(() => {
-      this.pendingConfig.delete(node.id);
       this.act(
         this.alarms.raise({
           alarm: 'configuration_sync_failure',
