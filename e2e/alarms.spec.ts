@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * Issue 12: a conferencing node frozen with SIGSTOP raises "Connectivity lost between nodes" within
@@ -16,10 +17,7 @@ test.afterAll(async () => {
 });
 
 test('a node frozen with SIGSTOP raises the alarm in the badge and on the Alarms page within 15 s; SIGCONT clears it', async ({ page }) => {
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Alarms' }).click();
   await expect(page.getByRole('heading', { name: 'Alarms', exact: true })).toBeVisible();
   await expect(page.getByText('No active alarms')).toBeVisible();

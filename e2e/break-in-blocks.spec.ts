@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * Issue 11, finding 6 in the console: a VMR blocked by PIN brute-force resistance is listed under
@@ -31,10 +32,7 @@ test('a service blocked by wrong PINs is shown under Live status and the Lift bu
   // The node has the VMR and the threshold once a right PIN is accepted.
   await expect.poll(async () => (await requestToken('2468')).status, { timeout: 15_000 }).toBe(200);
 
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
   await expect(page.getByText('No services or addresses are blocked')).toBeVisible();
 
@@ -64,10 +62,7 @@ test('a service blocked by wrong PINs is shown under Live status and the Lift bu
   expect(user.status).toBe(201);
   const viewerContext = await browser.newContext();
   const viewer = await viewerContext.newPage();
-  await viewer.goto(`${platform.consoleUrl}/`);
-  await viewer.getByLabel('Username').fill('viewer');
-  await viewer.getByLabel('Password').fill('viewer-pw-1');
-  await viewer.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(viewer, platform, { user: 'viewer', password: 'viewer-pw-1' });
   await viewer.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
   await expect(viewer.getByTestId('break-in-block')).toContainText('Service: Blocked room');
   await expect(viewer.getByRole('button', { name: 'Lift' })).toHaveCount(0);

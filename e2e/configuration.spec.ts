@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /** The configuration model in the console: every service type, a read-only administrator, CSV import. */
 let platform: Platform;
@@ -18,16 +19,8 @@ async function api(path: string, init: { method?: string; body?: unknown; auth?:
   return { status: res.status, body: res.status === 204 || res.status === 202 ? null : await res.json().catch(() => null) };
 }
 
-async function signIn(page: Page, user = 'admin', password = platform.adminPassword) {
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-}
-
 test('an administrator creates one of each service in the console', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   const services: [menu: string, add: string, name: string, alias: string, extra?: (p: Page) => Promise<void>][] = [
     ['Virtual Meeting Rooms', 'Add Virtual Meeting Room', 'Console VMR', 'meet.console', async (p) => p.getByLabel('Host PIN').fill('1234')],
     ['Virtual Auditoriums', 'Add Virtual Auditorium', 'Console Auditorium', 'lecture.console', async (p) => p.getByLabel('Mute all Guests').check()],
@@ -85,7 +78,7 @@ test('a read-only administrator sees the services but cannot change them', async
   expect(created.status).toBe(201);
 
   const page = await browser.newPage();
-  await signIn(page, 'auditor', 'auditor-pass-1');
+  await signIn(page, platform, { user: 'auditor', password: 'auditor-pass-1' });
   await page.getByRole('navigation').getByRole('link', { name: 'Virtual Meeting Rooms', exact: true }).click();
   await expect(page.getByRole('link', { name: 'Guarded room' })).toBeVisible();
   // No Add button, no Delete buttons; the form is shown read-only without Save.
@@ -106,7 +99,7 @@ test('a read-only administrator sees the services but cannot change them', async
 });
 
 test('a CSV with one bad row is rejected whole, with the row number shown', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Import/Export (CSV)' }).click();
   const csv = [
     'name,description,pin,allow_guests,guest_pin,alias_alias',
@@ -133,7 +126,7 @@ test('a CSV with one bad row is rejected whole, with the row number shown', asyn
 });
 
 test('a large CSV import shows a progress bar, then a summary of what was created, changed and rejected', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Import/Export (CSV)' }).click();
   const panel = page.getByRole('region', { name: 'Virtual Meeting Rooms' });
   const file = (names: string[]) => ({ name: 'vmrs.csv', mimeType: 'text/csv', buffer: Buffer.from(names.map((n) => `${n},,,false,,meet.${n}`).join('\n')) });

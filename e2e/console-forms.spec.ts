@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * The console's hand-made forms (backups, themes, certificates) in the one form pattern: the shared
@@ -12,19 +13,12 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => platform?.stop());
 
-async function signIn(page: Page) {
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-}
 const nav = (page: Page, name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
 /** The error shown beside a field: Field gives it the id `<input id>-error`. */
 const errorOf = (page: Page, id: string) => page.locator(`#${id}-error`);
 
 test('backups: passphrase rules in the browser, the server answer beside the form', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await nav(page, 'Backup/Restore');
   const create = page.getByRole('form', { name: 'Create backup' });
   await create.getByLabel('Passphrase', { exact: true }).fill('one passphrase');
@@ -47,7 +41,7 @@ test('backups: passphrase rules in the browser, the server answer beside the for
 });
 
 test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP by the server beside the field', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await nav(page, 'Themes');
   await page.getByLabel('Name', { exact: true }).fill('Console theme');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -59,7 +53,7 @@ test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP 
 });
 
 test('TLS certificates: the validity rule in the browser, a bad PEM refused by the server beside its field, a generated one listed', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await nav(page, 'TLS certificates');
   await page.getByLabel('Common name').fill('node1.example.com');
   await page.getByLabel('Validity (days)').fill('0');
@@ -76,7 +70,7 @@ test('TLS certificates: the validity rule in the browser, a bad PEM refused by t
 });
 
 test('global settings mark what nothing acts on yet', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await nav(page, 'Global settings');
   const fieldOf = (label: string) => page.locator('.field').filter({ has: page.getByLabel(label, { exact: true }) });
   for (const label of ['Enable SIP', 'Enable H.323', 'Enable RTMP', 'Enable bursting to the cloud'])
@@ -103,7 +97,7 @@ test('sign-in: empty fields refused in the browser, a wrong password and then th
 });
 
 test('regular expression tester: the result and groups, a pattern Python refuses beside its field', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, platform);
   await nav(page, 'Regular Expression Tester');
   await page.getByLabel('Input').fill('meet.alice@example.com');
   await page.getByLabel('Regex match').fill('meet\\.(?P<who>.*)@example\\.com');

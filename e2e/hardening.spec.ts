@@ -1,5 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn, submitSignIn } from './support/signIn.js';
 
 /** Issue 11 in the console: write-only secrets in forms, and the login history. */
 let platform: Platform;
@@ -10,13 +11,6 @@ test.afterAll(async () => platform?.stop());
 
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 const REST = '/api/admin/configuration/v1';
-
-async function signIn(page: Page, password = platform.adminPassword) {
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 test('a TURN server’s shared secret is never shown, and saving the form unchanged keeps it', async ({ page }) => {
   const auth = basic('admin', platform.adminPassword);
@@ -29,7 +23,7 @@ test('a TURN server’s shared secret is never shown, and saving the form unchan
   const uri = created.headers.get('location')!;
   const id = uri.split('/').at(-2);
 
-  await signIn(page);
+  await signIn(page, platform);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   const seen: string[] = [];
   page.on('response', async (r) => {
@@ -54,9 +48,9 @@ test('a TURN server’s shared secret is never shown, and saving the form unchan
 });
 
 test('failed and successful sign-ins are in the login history', async ({ page }) => {
-  await signIn(page, 'not-the-password');
+  await submitSignIn(page, platform, { password: 'not-the-password' });
   await expect(page.getByRole('alert')).toContainText('Please enter a correct username and password.');
-  await signIn(page);
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Login history' }).click();
   await expect(page.getByRole('heading', { name: 'Login history' })).toBeVisible();
   const rows = page.getByTestId('login-history-entry');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { COLORS, TONES, useFakeMedia } from './support/fakeMedia.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * Conference history in the console: two people meet in a VMR from their browsers (each with its
@@ -51,10 +52,7 @@ test('after everyone leaves, Conference history lists the meeting with its durat
   const ctx = await browser.newContext();
   contexts.push(ctx);
   const page = await ctx.newPage();
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Conference history' }).click();
   // The list refreshes by itself; the record is written once the node reports the end.
   const row = page.getByTestId('history-conference').filter({ hasText: 'History Room' });

@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 // Ports apart from the defaults so a running instance on :8080/:8081 does not interfere.
 let platform: Platform;
@@ -9,16 +10,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await platform?.stop();
 });
-
-async function signIn(page: Page) {
-  // Any console page sends a signed-out visitor to the sign-in page.
-  await page.goto(`${platform.consoleUrl}/`);
-  await expect(page).toHaveURL(/\/login$/);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/vmrs$/);
-}
 
 async function openJoin(browser: Browser, alias: string, name: string): Promise<Page> {
   const ctx = await browser.newContext();
@@ -51,7 +42,7 @@ async function inbound(page: Page) {
 
 test('an administrator creates a PIN-protected VMR; two browsers meet in it; live status follows', async ({ browser }) => {
   const admin = await browser.newPage();
-  await signIn(admin);
+  await signIn(admin, platform);
 
   await admin.getByRole('link', { name: 'Add Virtual Meeting Room' }).click();
   await admin.getByLabel('Name', { exact: true }).fill('E2E Room');
@@ -106,7 +97,7 @@ test('three wrong PINs end the attempt with the guide message', async ({ browser
 test("the console shows the guide's validation errors beside the fields", async ({ browser }) => {
   await createVmr(platform, { name: 'Taken', aliases: [{ alias: 'meet.taken' }] });
   const admin = await browser.newPage();
-  await signIn(admin);
+  await signIn(admin, platform);
   await admin.goto(`${platform.consoleUrl}/vmrs/new`);
   await admin.getByLabel('Name', { exact: true }).fill('Clashing room');
   await admin.getByLabel('Host PIN').fill('1234');

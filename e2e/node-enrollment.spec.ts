@@ -2,8 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * Issue 14, node images and enrollment: a conferencing node added in the console is deployed from
@@ -23,17 +24,9 @@ test.afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function signIn(page: Page) {
-  await page.goto(`${platform.consoleUrl}/`);
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-}
-
 test('adding a node in the console offers its bundle; started elsewhere it enrolls and goes live; revoked, it stops', async ({ page }) => {
   test.setTimeout(180_000);
-  await signIn(page);
+  await signIn(page, platform);
   await page.getByRole('navigation').getByRole('link', { name: 'Conferencing node status', exact: true }).click();
   await expect(page.getByTestId('node-row').filter({ hasText: 'e2e-node' })).toContainText('Live');
 

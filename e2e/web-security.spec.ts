@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startPlatform, type Platform } from './support/platform.js';
+import { signIn } from './support/signIn.js';
 
 /**
  * Issue 11, finding 8 in a real browser: a page on another origin of the same host (here the
@@ -23,9 +24,7 @@ test('a page on another origin cannot use the administrator’s session; the con
   const consoleAnswer = await page.goto(`${platform.consoleUrl}/`);
   expect(consoleAnswer?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
   expect(consoleAnswer?.headers()['x-content-type-options']).toBe('nosniff');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, platform);
   // The console's own live view streams over the WebSocket.
   await page.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
   await expect(page.getByTestId('live-participant-count')).toBeVisible();
@@ -91,14 +90,12 @@ test('the console over HTTPS: HSTS, a Secure session cookie, and live status ove
   const page = await context.newPage();
   const answer = await page.goto(`${platform.consoleHttpsUrl}/`);
   expect(answer?.headers()['strict-transport-security']).toBe('max-age=31536000');
-  await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill(platform.adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-  const session = (await context.cookies(platform.consoleHttpsUrl)).find((c) => c.name === 'om_session');
-  expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Strict' });
+  // Listening from the start: the console's alarm badge opens the live socket as soon as it is signed in.
   const sockets: string[] = [];
   page.on('websocket', (ws) => sockets.push(ws.url()));
+  await signIn(page, platform, { url: platform.consoleHttpsUrl });
+  const session = (await context.cookies(platform.consoleHttpsUrl)).find((c) => c.name === 'om_session');
+  expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Strict' });
   await page.getByRole('navigation').getByRole('link', { name: 'Live status' }).click();
   await expect(page.getByTestId('live-participant-count')).toHaveText('0 participants');
   await expect(page.getByText('No services or addresses are blocked')).toBeVisible();
