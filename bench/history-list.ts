@@ -7,15 +7,16 @@
  *   npx tsx bench/history-list.ts [--participants 100000] [--requests 200] [--postgres postgres://…]
  *
  * The database is fresh: PGlite in a temp dir, or (with --postgres or BENCH_DATABASE_URL) a new
- * database on that server, dropped at the end. Records are written straight to the tables (the
- * node path is what the integration tests cover); requests are sequential, after a warm-up.
+ * database on that server, dropped at the end. Records are generated straight into the tables
+ * (the node path is what the integration tests cover); requests are sequential, after a warm-up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
-import { conferenceHistory, mediaStreamHistory, participantHistory } from '../db/schema.js';
+import { sql } from 'drizzle-orm';
+import { mediaStreamHistory, participantHistory } from '../db/schema.js';
 import { freshPostgres } from '../db/testing.js';
 import { ManagementServer } from '../server/ManagementServer.js';
 
@@ -37,6 +38,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const ROOMS = Math.min(500, Math.ceil(PARTICIPANTS / PER_CONFERENCE));
 
 let seed = 42;
+/** Deterministic "random" choices, so runs are comparable. */
 const rand = (n: number) => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;
   return seed % n;
@@ -47,75 +49,43 @@ function stats(xs: number[]) {
   const p = (q: number) => round(s[Math.min(s.length - 1, Math.ceil((q / 100) * s.length) - 1)]!, 2);
   return { n: s.length, p50: p(50), p95: p(95), max: round(s[s.length - 1]!, 2) };
 }
-const uuid = (kind: number, i: number) => `00000000-0000-4000-${kind}000-${String(i).padStart(12, '0')}`;
 
-/** Conferences spread evenly over DAYS, each 30 min long; its calls start in its first minutes. */
+/**
+ * Conferences spread evenly over DAYS, each 30 min long; its calls start 10 s apart and end in its
+ * last 10 minutes. Generated in the database (generate_series), so seeding takes seconds.
+ */
 async function seedHistory(h: DatabaseHandle): Promise<{ conferences: number; streams: number }> {
   const conferences = Math.ceil(PARTICIPANTS / PER_CONFERENCE);
-  const span = (DAYS * 86_400_000) / conferences;
-  const BATCH = 2_000;
-  let streams = 0;
-  for (let c0 = 0; c0 < conferences; c0 += BATCH / PER_CONFERENCE) {
-    const cs: (typeof conferenceHistory.$inferInsert)[] = [];
-    const ps: (typeof participantHistory.$inferInsert)[] = [];
-    const ms: (typeof mediaStreamHistory.$inferInsert)[] = [];
-    for (let c = c0; c < Math.min(conferences, c0 + BATCH / PER_CONFERENCE); c++) {
-      const start = T0 + c * span;
-      const id = uuid(1, c);
-      const name = `Room ${c % ROOMS}`;
-      cs.push({
-        id,
-        name,
-        serviceType: 'conference',
-        startTime: new Date(start),
-        endTime: new Date(start + 1_800_000),
-        duration: 1_800,
-        participantCount: PER_CONFERENCE,
-        node: 'node-1',
-      });
-      for (let k = 0; k < PER_CONFERENCE && c * PER_CONFERENCE + k < PARTICIPANTS; k++) {
-        const pid = uuid(2, c * PER_CONFERENCE + k);
-        const pStart = start + k * 10_000;
-        const pEnd = start + 1_800_000 - rand(600) * 1_000;
-        ps.push({
-          id: pid,
-          conferenceId: id,
-          conferenceName: name,
-          displayName: `Person ${rand(10_000)}`,
-          localAlias: `meet.room${c % ROOMS}`,
-          remoteAddress: `10.0.${rand(256)}.${rand(256)}`,
-          role: k === 0 ? 'chair' : 'guest',
-          serviceType: 'conference',
-          protocol: 'webrtc',
-          callQuality: ['1_good', '2_ok', '3_bad'][rand(3)]!,
-          startTime: new Date(pStart),
-          endTime: new Date(pEnd),
-          duration: Math.round((pEnd - pStart) / 1000),
-          disconnectReason: 'Call disconnected',
-          mediaNode: 'node-1',
-          signallingNode: 'node-1',
-          systemLocation: 'Oslo',
-          details: { service_tag: '', encryption: 'On', has_media: true, bandwidth: 1_200, rx_bandwidth: 600, tx_bandwidth: 600 },
-        });
-        for (const type of ['audio', 'video'] as const) {
-          ms.push({
-            participantId: pid,
-            streamId: `${pid}-${type}`,
-            streamType: type,
-            node: 'node-1',
-            startTime: new Date(pStart),
-            endTime: new Date(pEnd),
-            figures: { rx_codec: type === 'audio' ? 'opus' : 'VP8', rx_bitrate: 40 + rand(500), rx_packet_loss: rand(300) / 100, rx_packets_received: 90_000 },
-          });
-        }
-      }
-    }
-    await h.db.insert(conferenceHistory).values(cs);
-    await h.db.insert(participantHistory).values(ps);
-    await h.db.insert(mediaStreamHistory).values(ms);
-    streams += ms.length;
-  }
-  return { conferences, streams };
+  const spanMs = Math.floor((DAYS * 86_400_000) / conferences);
+  const t0 = new Date(T0).toISOString();
+  await h.db.execute(sql`
+    insert into conference_history (id, name, service_type, start_time, end_time, duration, participant_count, node)
+    select '00000000-0000-4000-1000-' || lpad(c::text, 12, '0'), 'Room ' || (c % ${ROOMS}), 'conference',
+      ${t0}::timestamptz + (c::bigint * ${spanMs}) * interval '1 millisecond',
+      ${t0}::timestamptz + (c::bigint * ${spanMs} + 1800000) * interval '1 millisecond', 1800, ${PER_CONFERENCE}, 'node-1'
+    from generate_series(0, ${conferences - 1}) c`);
+  await h.db.execute(sql`
+    insert into participant_history (id, conference_id, conference_name, display_name, local_alias, remote_address, role, service_type, protocol,
+      call_quality, start_time, end_time, duration, disconnect_reason, media_node, signalling_node, system_location, details)
+    select '00000000-0000-4000-2000-' || lpad(i::text, 12, '0'), '00000000-0000-4000-1000-' || lpad((i / ${PER_CONFERENCE})::text, 12, '0'),
+      'Room ' || ((i / ${PER_CONFERENCE}) % ${ROOMS}), 'Person ' || ((i * 7919) % 10000), 'meet.room' || ((i / ${PER_CONFERENCE}) % ${ROOMS}),
+      '10.0.' || ((i * 31) % 256) || '.' || ((i * 17) % 256), case when i % ${PER_CONFERENCE} = 0 then 'chair' else 'guest' end, 'conference', 'webrtc',
+      (array['1_good', '2_ok', '3_bad'])[1 + (i * 13) % 3],
+      ${t0}::timestamptz + ((i / ${PER_CONFERENCE})::bigint * ${spanMs} + (i % ${PER_CONFERENCE}) * 10000) * interval '1 millisecond',
+      ${t0}::timestamptz + ((i / ${PER_CONFERENCE})::bigint * ${spanMs} + 1800000 - ((i * 37) % 600) * 1000) * interval '1 millisecond',
+      1800 - ((i * 37) % 600) - (i % ${PER_CONFERENCE}) * 10, 'Call disconnected', 'node-1', 'node-1', 'Oslo',
+      '{"service_tag": "", "encryption": "On", "has_media": true, "bandwidth": 1200, "rx_bandwidth": 600, "tx_bandwidth": 600}'::jsonb
+    from generate_series(0, ${PARTICIPANTS - 1}) i`);
+  await h.db.execute(sql`
+    insert into media_stream_history (participant_id, stream_id, stream_type, node, start_time, end_time, figures)
+    select p.id, p.id || '-' || t.kind, t.kind, 'node-1', p.start_time, p.end_time,
+      jsonb_build_object('rx_codec', case when t.kind = 'audio' then 'opus' else 'VP8' end, 'rx_bitrate', 40 + (length(p.display_name) * 37) % 500,
+        'rx_packet_loss', 0.1, 'rx_packets_received', 90000)
+    from participant_history p cross join (values ('audio'), ('video')) t(kind)`);
+  const [ps] = await h.db.select({ n: sql<number>`count(*)::int` }).from(participantHistory);
+  const [ms] = await h.db.select({ n: sql<number>`count(*)::int` }).from(mediaStreamHistory);
+  if (ps?.n !== PARTICIPANTS) throw new Error(`seeded ${ps?.n} participants`);
+  return { conferences, streams: ms?.n ?? 0 };
 }
 
 async function main() {
