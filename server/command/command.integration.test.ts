@@ -5,6 +5,8 @@ import { participant as participantSchema, requestTokenResult } from '../../shar
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
 import { listAdminLog } from '../audit/adminLog.service.js';
+import { CommandDispatcher } from './CommandDispatcher.js';
+import { CommandError } from './CommandError.js';
 
 /**
  * The command API (management-api.md §9) over real HTTP against a real node: each command changes
@@ -215,5 +217,27 @@ describe('command API: administrator commands carried out by the node', () => {
     });
     const statusOnly = { authorization: `Basic ${Buffer.from('statusonly:statusonly-pw-1').toString('base64')}`, 'content-type': 'application/json' };
     expect((await command('platform/snapshot', {}, statusOnly)).status).toBe(403);
+  });
+
+  it('a node that does not answer in time gives 504, one not connected 503', async () => {
+    const host = await join('cmd.misc', 'Quiet', '1234');
+    await listed(host.participant_uuid);
+    const where = platform.server.status.participantInstance(host.participant_uuid)!;
+    const dispatcher = new CommandDispatcher(platform.server.registry, 300);
+    const mute = { kind: 'participant', action: 'mute', conferenceId: where.conferenceId, participantId: host.participant_uuid } as const;
+    // The same command through a live node is answered…
+    await dispatcher.send(where.nodeId, mute);
+    // …but not once the node stops handling commands.
+    const handlers = platform.node.link.listeners('command');
+    platform.node.link.removeAllListeners('command');
+    try {
+      const late = await dispatcher.send(where.nodeId, { ...mute, action: 'unmute' }).catch((err: unknown) => err);
+      expect(late).toBeInstanceOf(CommandError);
+      expect(late).toMatchObject({ httpStatus: 504, message: 'The conferencing node did not answer in time.' });
+    } finally {
+      for (const h of handlers) platform.node.link.on('command', h as never);
+    }
+    const absent = await dispatcher.send(9_999, mute).catch((err: unknown) => err);
+    expect(absent).toMatchObject({ httpStatus: 503 });
   });
 });
