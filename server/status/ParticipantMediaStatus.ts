@@ -1,8 +1,8 @@
 import type { ParticipantMedia, QualityWindow } from '../../shared/node-protocol/mediaStatus.js';
 import type { ParticipantMediaSample } from '../../shared/status/liveView.js';
 
-/** The call's quality windows kept per participant: 2 hours of 20-s windows. */
-const MAX_WINDOWS = 360;
+/** The call's quality windows kept per participant for the live view: its last hour of 20-s windows (the node's end record keeps the whole call for history). */
+const MAX_WINDOWS = 180;
 /** Bandwidth and loss readings kept per participant: about 5 minutes at one report every 2 s. */
 const MAX_SAMPLES = 150;
 

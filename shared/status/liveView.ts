@@ -79,7 +79,7 @@ export interface ParticipantMediaView {
   rxBandwidth: number;
   txBandwidth: number;
   streams: MediaStream[];
-  /** The call's 20-second quality windows, oldest first (the last 2 hours at most). */
+  /** The call's 20-second quality windows, oldest first (the last hour at most). */
   qualityWindows: QualityWindow[];
   samples: ParticipantMediaSample[];
   /** When the node measured these figures (ISO). */
