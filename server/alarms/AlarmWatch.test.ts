@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_DATABASES } from '../../db/testing.js';
 import type { NodeLoad } from '../../shared/node-protocol/mediaStatus.js';
 import type { NodeToServer } from '../../shared/node-protocol/messages.js';
+import { until } from '../../shared/testing/until.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
 import { ConfigBus } from '../platform/ConfigBus.js';
 import { AlarmManager } from './AlarmManager.js';
@@ -56,10 +57,11 @@ describe.each(TEST_DATABASES)('AlarmWatch ($name)', ({ open }) => {
     const clock = new ManualClock();
     const alarms = new AlarmManager(db, pino({ level: 'silent' }), clock);
     const registry = new RegistryEvents();
-    const watch = new AlarmWatch(alarms, { db, bus: new ConfigBus() }, registry, pino({ level: 'silent' }), { clock, configSyncMs: 180_000 });
+    const bus = new ConfigBus();
+    const watch = new AlarmWatch(alarms, { db, bus }, registry, pino({ level: 'silent' }), { clock, configSyncMs: 180_000 });
     watches.push(watch);
     await alarms.settled();
-    return { alarms, registry, clock };
+    return { alarms, registry, clock, bus };
   };
   const n1 = { id: 1, name: 'node-1', location: 'Oslo' };
 
@@ -119,5 +121,19 @@ describe.each(TEST_DATABASES)('AlarmWatch ($name)', ({ open }) => {
     registry.connect(n1, 'connected');
     await alarms.settled();
     expect(await active()).toEqual([]);
+  });
+
+  it("a node deleted from the configuration has its alarms lowered; the management node's stay", async () => {
+    const { alarms, registry, bus } = await setup();
+    registry.connect(n1, 'lost');
+    await alarms.raise({ alarm: 'syslog_inaccessible', instance: 'tcp://10.0.0.9:514' });
+    await alarms.settled();
+    expect((await alarms.active()).map((a) => a.node).sort()).toEqual(['', 'node-1']);
+    // No conferencing node named node-1 is configured (here, none at all): a configuration change clears it.
+    bus.emit('changed', 'worker_vm');
+    await until(
+      async () => (await alarms.active()).map((a) => a.node),
+      (n) => n.length === 1 && n[0] === '',
+    );
   });
 });

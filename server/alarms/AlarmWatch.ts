@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { conferencingNode } from '../../db/schema.js';
 import type { NodeToServer } from '../../shared/node-protocol/messages.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { certificateAlarms } from '../certificate/certificate.service.js';
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { AlarmManager } from './AlarmManager.js';
+import { alarmKeyOf } from './alarmCatalogue.js';
 
 export interface AlarmWatchOptions {
   /** How often the certificate store is checked for expiry; default 1 hour (and after every configuration change). */
@@ -72,6 +74,7 @@ export class AlarmWatch {
     this.certificateDebounce = setTimeout(() => {
       this.certificateDebounce = null;
       this.checkCertificates();
+      this.act(this.lowerForDeletedNodes());
     }, 500);
   };
 
@@ -92,6 +95,16 @@ export class AlarmWatch {
     })();
     this.act(run);
     return run.catch(() => {});
+  }
+
+  /** A node deleted from the configuration has nothing left to alarm about: its alarms are lowered. */
+  async lowerForDeletedNodes(): Promise<void> {
+    const names = new Set((await this.dom.db.select({ name: conferencingNode.name }).from(conferencingNode)).map((n) => n.name));
+    for (const a of await this.alarms.active()) {
+      const key = alarmKeyOf(a.identifier);
+      if (a.node === '' || names.has(a.node) || !key) continue;
+      await this.alarms.lower({ alarm: key, node: a.node, instance: a.instance });
+    }
   }
 
   private expectApplied(node: { id: number; name: string }, version: string): void {

@@ -319,6 +319,24 @@ describe.each(TEST_DATABASES)('alarms ($name)', ({ open }) => {
 
         expect((await api('/api/admin/history/v1/alarm/?time_raised__gte=yesterday')).status).toBe(400);
         expect((await api('/api/admin/history/v1/alarm/?order_by=secret')).status).toBe(400);
+        // An API user whose role does not include viewing status is refused.
+        const config = (path: string, body: object) =>
+          fetch(`${server.url}/api/admin/configuration/v1/${path}/`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+        const role = await config('role', { name: 'No status', permissions: ['is_administrator', 'may_use_api', 'view_system'] });
+        expect(role.status).toBe(201);
+        const user = await config('user', {
+          username: 'nostatus',
+          password: 'nostatus-pw-1',
+          password_confirm: 'nostatus-pw-1',
+          roles: [role.headers.get('location')],
+        });
+        expect(user.status).toBe(201);
+        const other = { authorization: `Basic ${Buffer.from('nostatus:nostatus-pw-1').toString('base64')}` };
+        for (const path of ['/api/admin/status/v1/alarm/', '/api/admin/history/v1/alarm/', `/api/admin/history/v1/alarm/${first.id}/`]) {
+          const refused = await api(path, other);
+          expect(refused.status).toBe(403);
+          expect(JSON.stringify(await refused.json())).not.toContain('Call capacity');
+        }
         for (const path of ['/api/admin/status/v1/alarm/', '/api/admin/history/v1/alarm/']) {
           expect((await api(path, {})).status).toBe(401);
           expect((await api(path, { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` })).status).toBe(401);
