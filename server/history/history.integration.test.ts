@@ -235,6 +235,44 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
       expect(none.status, path).toBe(401);
       expect((await get(path, basic('vmronly', 'vmronly-pw-1'))).status, path).toBe(403);
     }
+    // The console's tRPC: the same permission; the CSV export of the filtered list.
+    const signIn = async (username: string, password: string) => {
+      const r = await fetch(`${server.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(r.status).toBe(200);
+      return r.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const trpc = (cookie: string, path: string, input: unknown) =>
+      fetch(`${server.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie } });
+    const webRole = await fetch(`${server.url}${cfg}/role/`, {
+      method: 'POST',
+      headers: { authorization: basic('admin', 'pw'), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Web, no status', permissions: ['is_administrator', 'may_use_web', 'view_vmr'] }),
+    });
+    await fetch(`${server.url}${cfg}/user/`, {
+      method: 'POST',
+      headers: { authorization: basic('admin', 'pw'), 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'webonly', password: 'webonly-pw-1', password_confirm: 'webonly-pw-1', roles: [webRole.headers.get('location')] }),
+    });
+    const webonly = await signIn('webonly', 'webonly-pw-1');
+    const admin = await signIn('admin', 'pw');
+    expect((await trpc(webonly, 'history.conferences', {})).status).toBe(403);
+    expect((await trpc(webonly, 'history.conferencesCsv', {})).status).toBe(403);
+    const listed = (await (await trpc(admin, 'history.conferences', { search: 'HISTORY' })).json()) as { result: { data: { total: number } } };
+    expect(listed.result.data.total).toBe(1);
+    const future = (await (await trpc(admin, 'history.conferences', { from: '2099-01-01T00:00:00Z' })).json()) as { result: { data: { total: number } } };
+    expect(future.result.data.total).toBe(0);
+    const csv = (await (await trpc(admin, 'history.conferencesCsv', { search: 'history' })).json()) as { result: { data: { csv: string } } };
+    const lines = csv.result.data.csv.trim().split('\n');
+    expect(lines[0]).toBe('name,start_time,end_time,duration,participant_count,service_type,tag,instant_message_count');
+    expect(lines.slice(1)).toEqual([
+      `History room,${conf.start_time as string},${conf.end_time as string},${conf.duration as number},2,conference,billing-42,0`,
+    ]);
+    expect((await trpc(admin, 'history.conference', { id: 'gone' })).status).toBe(404);
+
     // Deleting a record needs "May modify conference status"; the admin may.
     expect(
       (await fetch(`${server.url}${H}/conference/${conf.id}/`, { method: 'DELETE', headers: { authorization: basic('vmronly', 'vmronly-pw-1') } })).status,

@@ -267,7 +267,13 @@ export interface Paging {
   offset: number;
 }
 
-export async function listConferences(db: Database, q: HistoryQuery, { limit, offset }: Paging): Promise<HistoryPage<HistoryConference>> {
+/** `withParticipants`: false leaves each conference's `participants` empty (an export needs only the counts). */
+export async function listConferences(
+  db: Database,
+  q: HistoryQuery,
+  { limit, offset }: Paging,
+  withParticipants = true,
+): Promise<HistoryPage<HistoryConference>> {
   const w = where(CONFERENCE_FIELDS, q, () => null);
   const [total, rows] = await Promise.all([
     count(db, conferenceHistory, w),
@@ -280,13 +286,14 @@ export async function listConferences(db: Database, q: HistoryQuery, { limit, of
       .offset(offset),
   ]);
   const ids = rows.map((r) => r.id);
-  const ps = ids.length
-    ? await db
-        .select({ id: participantHistory.id, conferenceId: participantHistory.conferenceId })
-        .from(participantHistory)
-        .where(inArray(participantHistory.conferenceId, ids))
-        .orderBy(asc(participantHistory.startTime))
-    : [];
+  const ps =
+    ids.length && withParticipants
+      ? await db
+          .select({ id: participantHistory.id, conferenceId: participantHistory.conferenceId })
+          .from(participantHistory)
+          .where(inArray(participantHistory.conferenceId, ids))
+          .orderBy(asc(participantHistory.startTime))
+      : [];
   return {
     total,
     limit,

@@ -63,7 +63,7 @@ export const historyRouter = router({
   conferencesCsv: permittedProcedure('status', 'view')
     .input(historySearchSchema)
     .query(async ({ ctx, input }) => {
-      const page = await listConferences(ctx.dom.db, toQuery(input, 'name'), { limit: MAX_CONFERENCES, offset: 0 });
+      const page = await listConferences(ctx.dom.db, toQuery(input, 'name'), { limit: MAX_CONFERENCES, offset: 0 }, false);
       const rows = page.objects.map((c) => CONFERENCE_CSV_COLUMNS.map((k) => c[k]));
       return { fileName: 'conference_history.csv', csv: stringify([[...CONFERENCE_CSV_COLUMNS], ...rows]) };
     }),
