@@ -92,6 +92,9 @@ test('an administrator mutes a Host from the console: the other browser stops he
   const ann = await join(browser, alias, ANN, 'host', 'Console Mute Room');
   const ben = await join(browser, alias, BEN, 'guest', 'Console Mute Room');
   await expect.poll(() => levelOf(ben.page, ann, ANN), { timeout: 20_000 }).toBeGreaterThan(HEARD_DB);
+  // The node timed both joins (request_token to media set up).
+  const nodeMetrics = await (await fetch(`${platform.nodeUrl}/metrics`)).text();
+  expect(Number(/^openmeet_node_join_seconds_count\{[^}]*\} (\d+)/m.exec(nodeMetrics)?.[1])).toBeGreaterThanOrEqual(2);
 
   const admin = await console_(browser);
   const annRow = participantRow(admin, 'Ann');

@@ -24,6 +24,7 @@ import { ActiveSpeaker } from './management/ActiveSpeaker.js';
 import { reportStateChanges } from './status/stateReports.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { runNodeCommand } from './management/NodeCommands.js';
+import { observeJoinLatency } from './status/joinLatency.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
@@ -234,6 +235,7 @@ export class NodeAgent {
     // Prometheus text: conferences, participants, load, packets and loss, event-loop lag.
     let lastLoad: NodeLoad | null = null;
     const metrics = nodeMetrics(name, manager, statistics, () => lastLoad);
+    observeJoinLatency(app, manager, metrics);
     app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
     app.get('/healthz', async () => ({
       ok: true,

@@ -49,6 +49,7 @@ describe("the management server's /metrics", () => {
     expect(sample(body, 'openmeet_conferences')).toBe(0);
     expect(sample(body, 'openmeet_nodes_connected')).toBe(1);
     expect(sample(body, 'openmeet_nodes_configured')).toBe(1);
+    expect(sample(body, 'openmeet_node_reachable{node="metrics-node"}')).toBe(1);
     const pushesBefore = sample(body, 'openmeet_config_push_seconds_count') ?? 0;
 
     await platform.rest('POST', 'conference/', { name: 'Counted room', aliases: [{ alias: 'counted' }], pin: '1234', allow_guests: true, guest_pin: '' });

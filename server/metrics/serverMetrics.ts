@@ -61,6 +61,17 @@ export function registerServerMetrics(
     },
   });
   new Gauge({
+    name: 'openmeet_node_reachable',
+    help: 'Each configured conferencing node: 1 while connected to the management server, 0 otherwise.',
+    labelNames: ['node'],
+    registers: [register],
+    async collect() {
+      this.reset();
+      for (const n of await dom.db.select({ id: conferencingNode.id, name: conferencingNode.name }).from(conferencingNode))
+        this.set({ node: n.name }, registry.isLive(n.id) ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'openmeet_nodes_configured',
     help: 'Conferencing nodes in the configuration.',
     registers: [register],
