@@ -69,6 +69,15 @@ test('after everyone leaves, Conference history lists the meeting with its durat
   await page.getByLabel('Search').fill('history');
   await expect(row).toHaveCount(1);
 
+  // A date range after today: nothing; from today: the meeting.
+  await page.getByLabel('From').fill('2099-01-01');
+  await expect(page.getByText('No completed conferences match the search.')).toBeVisible();
+  const today = new Date();
+  const day = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+  await page.getByLabel('From').fill(day);
+  await page.getByLabel('To').fill(day);
+  await expect(row).toHaveCount(1);
+
   // The CSV export of the filtered list: a header and the one conference.
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
