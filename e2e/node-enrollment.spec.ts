@@ -76,3 +76,28 @@ test('adding a node in the console offers its bundle; started elsewhere it enrol
   await expect(row).toContainText('Revoked');
   await expect.poll(() => exitCode, { timeout: 20_000 }).toBe(78);
 });
+
+test("moving a node to another location in the console changes its worker_vm object's system location", async ({ page }) => {
+  const auth = { authorization: `Basic ${Buffer.from(`admin:${platform.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' };
+  const CONFIG = `${platform.consoleUrl}/api/admin/configuration/v1`;
+  const created = await fetch(`${CONFIG}/system_location/`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Second site' }) });
+  expect(created.status).toBe(201);
+  const second = new URL(created.headers.get('location')!, platform.consoleUrl).pathname;
+  const nodeLocation = async () => {
+    const nodes = (await (await fetch(`${CONFIG}/worker_vm/?name=e2e-node`, { headers: auth })).json()) as { objects: { system_location: string }[] };
+    return new URL(nodes.objects[0]!.system_location, platform.consoleUrl).pathname;
+  };
+  const first = await nodeLocation();
+  expect(first).not.toBe(second);
+
+  await signIn(page, platform);
+  await page.getByRole('navigation').getByRole('link', { name: 'Conferencing node status', exact: true }).click();
+  const select = page.getByLabel('System location of e2e-node', { exact: true });
+  await select.selectOption({ label: 'Second site' });
+  await expect.poll(nodeLocation).toBe(second);
+  await page.reload();
+  await expect(select.locator('option:checked')).toHaveText('Second site');
+
+  await select.selectOption({ value: /\/(\d+)\/$/.exec(first)![1]! });
+  await expect.poll(nodeLocation).toBe(first);
+});

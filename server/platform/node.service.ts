@@ -1,8 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import { conferencingNode, systemLocation } from '../../db/schema.js';
-import { workerVmResource } from '../../shared/config/resources/platform.js';
-import { changeObject } from '../config/config.service.js';
-import type { Domain } from '../domain.js';
+import { AppError } from '../errors/AppError.js';
+import { actorOf, type Domain } from '../domain.js';
+import { recordChange } from '../audit/adminLog.service.js';
 import { enrollmentStates, type NodeEnrollmentState } from './nodeIdentity.service.js';
 
 export interface ConferencingNode {
@@ -49,7 +49,26 @@ export async function touchNode(dom: Domain, id: number): Promise<void> {
   await dom.db.update(conferencingNode).set({ lastContacted: new Date() }).where(eq(conferencingNode.id, id));
 }
 
-/** Moves a node to another system location: a change of its `worker_vm` object like any other (validated, logged, pushed). */
+/**
+ * Moves a node to another system location, checking the location only: not through the generic
+ * worker_vm update, because an enrolled node's hostname and address are what the node reported and
+ * may break the definition's uniqueness rules (two nodes on one machine), which must not stop a move.
+ */
 export async function setNodeLocation(dom: Domain, id: number, locationId: number): Promise<void> {
-  await changeObject(dom, workerVmResource.name, id, { system_location: locationId });
+  const [loc] = await dom.db.select().from(systemLocation).where(eq(systemLocation.id, locationId));
+  if (!loc) throw AppError.validation({ system_location: ['Select a valid system location.'] });
+  const [before] = await dom.db.select().from(conferencingNode).where(eq(conferencingNode.id, id));
+  if (!before) throw AppError.notFound('Conferencing node');
+  await dom.db.transaction(async (tx) => {
+    await tx.update(conferencingNode).set({ systemLocationId: locationId }).where(eq(conferencingNode.id, id));
+    await recordChange(tx, actorOf(dom), {
+      action: 'changed',
+      objectType: 'Conferencing node',
+      objectId: id,
+      objectName: before.name,
+      before: { system_location_id: before.systemLocationId },
+      after: { system_location_id: locationId },
+    });
+  });
+  dom.bus.notify('worker_vm');
 }
