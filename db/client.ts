@@ -9,7 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { DataDirLock } from './DataDirLock.js';
-import { EMBEDDED_POSTGRES_CONF, initialiseEmbeddedDataDir } from './embeddedPostgres.js';
+import { EMBEDDED_POSTGRES_CONF, initialiseEmbeddedDataDir, useBaselineWasmCode } from './embeddedPostgres.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -51,7 +51,10 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     lock = DataDirLock.acquire(dataDir);
   }
   try {
-    if (lock) await initialiseEmbeddedDataDir(dataDir, migrationsFolder);
+    if (lock) {
+      await initialiseEmbeddedDataDir(dataDir, migrationsFolder);
+      useBaselineWasmCode();
+    }
     const client = new PGlite(dataDir, { postgresqlconf: EMBEDDED_POSTGRES_CONF });
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder });
