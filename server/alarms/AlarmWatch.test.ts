@@ -22,6 +22,7 @@ class RegistryEvents {
   onNodePresence = (l: (node: Node, state: 'lost' | 'connected') => void) => void this.presence.push(l);
   onConfigPushed = (l: (node: { id: number; name: string }, version: string) => void) => void this.pushed.push(l);
   onNodeMessage = (l: (node: Node, msg: NodeToServer) => void) => void this.messages.push(l);
+  isLive = () => true;
   message(node: Node, msg: NodeToServer) {
     for (const l of this.messages) l(node, msg);
   }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { isNotNull } from 'drizzle-orm';
 import { conferencingNode } from '../../db/schema.js';
 import type { NodeToServer } from '../../shared/node-protocol/messages.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
@@ -14,6 +15,8 @@ export interface AlarmWatchOptions {
   certificateCheckMs?: number;
   /** A node that has not applied the configuration sent to it within this raises "Configuration not synchronized"; default 3 minutes (the guide's 2 replication intervals). */
   configSyncMs?: number;
+  /** After a start, how long nodes seen before have to connect again before they count as lost; default 1 minute. */
+  startupGraceMs?: number;
   /** The management node's name in alarms' `Source=`; default the host name. */
   managementName?: string;
   clock?: Clock;
@@ -42,7 +45,7 @@ export class AlarmWatch {
   constructor(
     private readonly alarms: AlarmManager,
     private readonly dom: Domain,
-    registry: Pick<NodeRegistry, 'onNodePresence' | 'onConfigPushed' | 'onNodeMessage'>,
+    private readonly registry: Pick<NodeRegistry, 'onNodePresence' | 'onConfigPushed' | 'onNodeMessage' | 'isLive'>,
     private readonly log: Logger,
     private readonly opts: AlarmWatchOptions = {},
   ) {
@@ -67,6 +70,28 @@ export class AlarmWatch {
     // A certificate uploaded or deleted changes the answer at once, not at the next hourly check.
     dom.bus.on('changed', this.onConfigChanged);
     this.checkCertificates();
+    // A node that went down while this server was not running is never seen to go: it is missed instead.
+    this.startupTimer = this.clock.setTimeout(() => this.act(this.checkMissingNodes()), opts.startupGraceMs ?? 60_000);
+    this.startupTimer.unref();
+  }
+
+  private readonly startupTimer: ClockTimer;
+
+  /** Nodes seen before (a last contact) that have not connected since this server started: connectivity lost. */
+  async checkMissingNodes(): Promise<void> {
+    const nodes = await this.dom.db
+      .select({ id: conferencingNode.id, name: conferencingNode.name })
+      .from(conferencingNode)
+      .where(isNotNull(conferencingNode.lastContacted));
+    for (const n of nodes) {
+      if (this.stopped || this.registry.isLive(n.id)) continue;
+      await this.alarms.raise({
+        alarm: 'connectivity_lost',
+        node: n.name,
+        instance: `Source=${this.source}, Destination=${n.name}`,
+        details: 'Unable to contact node.',
+      });
+    }
   }
 
   private readonly onConfigChanged = () => {
@@ -161,6 +186,7 @@ export class AlarmWatch {
   stop(): void {
     this.stopped = true;
     this.clock.clearInterval(this.certificateTimer);
+    this.clock.clearTimeout(this.startupTimer);
     if (this.certificateDebounce) clearTimeout(this.certificateDebounce);
     this.dom.bus.off('changed', this.onConfigChanged);
     for (const id of [...this.pendingConfig.keys()]) this.forgetPending(id);

@@ -347,3 +347,68 @@ describe.each(TEST_DATABASES)('alarms ($name)', ({ open }) => {
     },
   );
 });
+
+describe('alarms across a management server restart', () => {
+  it(
+    'a node that went down while the server was stopped is raised as lost after the start-up grace, and lowered when it connects',
+    { timeout: 90_000 },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'om-alarm-db-'));
+      const nodeDir = mkdtempSync(join(tmpdir(), 'om-alarm-node-'));
+      const start = () =>
+        ManagementServer.start({
+          port: 0,
+          dataDir,
+          adminPassword: 'pw',
+          enrollmentKey: KEY,
+          webRoot: '/nonexistent',
+          logger: pino({ level: 'silent' }),
+          alarms: { startupGraceMs: 1_000 },
+        });
+      const nodeEnv = (url: string) => ({
+        NODE_NAME: 'restart-node',
+        MANAGEMENT_URL: url,
+        NODE_ENROLLMENT_KEY: KEY,
+        NODE_PORT: '0',
+        NODE_HTTPS_PORT: 'off',
+        NODE_SIP_PORT: 'off',
+        NODE_DATA_DIR: nodeDir,
+        MEDIA_PORTS: '38400-38499',
+      });
+      let server = await start();
+      let node = await launchNode(nodeEnv(server.url));
+      await until(
+        () => server.registry.nodeNames().size,
+        (n) => n === 1,
+        15_000,
+      );
+      // Seen (its last contact recorded), then the server stops and, meanwhile, the node too.
+      await until(
+        async () =>
+          ((await (await fetch(`${server.url}/api/admin/status/v1/worker_vm/`, { headers: auth })).json()) as { objects: { last_updated?: string | null }[] })
+            .objects[0]?.last_updated,
+        (v) => typeof v === 'string',
+        15_000,
+      );
+      await server.stop();
+      node.kill('SIGKILL');
+
+      server = await start();
+      const lostAlarms = async () =>
+        (
+          (await (await fetch(`${server.url}/api/admin/status/v1/alarm/?name=Connectivity%20lost%20between%20nodes`, { headers: auth })).json()) as {
+            objects: { node: string }[];
+          }
+        ).objects;
+      try {
+        const [raised] = await until(lostAlarms, (a) => a.length === 1, 10_000, 200);
+        expect(raised!.node).toBe('restart-node');
+        node = await launchNode(nodeEnv(server.url));
+        await until(lostAlarms, (a) => a.length === 0, 20_000, 200);
+      } finally {
+        node.kill('SIGKILL');
+        await server.stop();
+      }
+    },
+  );
+});
