@@ -349,6 +349,7 @@ export class NodeAgent {
         ...(record ? { record } : {}),
         participant: p.toLive(name),
         conference: c.toRecord(),
+        ...(p.callTag ? { callTag: p.callTag } : {}),
       });
     });
     link.on('connected', () => {

@@ -103,6 +103,7 @@ export class HistoryRecorder {
           systemLocation: node.location,
           details: {
             service_tag: conference.tag,
+            call_tag: msg.callTag ?? '',
             encryption: 'On',
             has_media: streams.length > 0,
             rx_bandwidth: Math.round(record?.rxBandwidth ?? 0),

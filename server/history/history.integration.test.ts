@@ -87,12 +87,12 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
 
   it('keeps the conference with its duration and both participants, each with media streams', async () => {
     const started = Date.now();
-    const join = async (name: string, pin: string) => {
-      const r = await api('request_token', { display_name: name }, { pin });
+    const join = async (name: string, pin: string, callTag?: string) => {
+      const r = await api('request_token', { display_name: name, ...(callTag ? { call_tag: callTag } : {}) }, { pin });
       expect(r.status).toBe(200);
       return requestTokenResult.parse(r.json.result);
     };
-    const host = await join('Hanna Host', '1234');
+    const host = await join('Hanna Host', '1234', 'crm-7');
     const guest = await join('Gus Guest', 'none');
     const conf = node.manager.conferences().find((c) => c.service.name === 'History room')!;
     const tones = { [host.participant_uuid]: 440, [guest.participant_uuid]: 660 };
@@ -130,9 +130,9 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
 
     const ps = await get(`${H}/participant/?conference=History%20room&order_by=start_time`);
     expect(ps.status).toBe(200);
-    expect(ps.body.objects.map((p) => [p.display_name, p.role])).toEqual([
-      ['Hanna Host', 'chair'],
-      ['Gus Guest', 'guest'],
+    expect(ps.body.objects.map((p) => [p.display_name, p.role, p.call_tag])).toEqual([
+      ['Hanna Host', 'chair', 'crm-7'],
+      ['Gus Guest', 'guest', ''],
     ]);
     for (const p of ps.body.objects) {
       expect(c.participants).toContain(p.resource_uri);

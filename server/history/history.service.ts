@@ -180,11 +180,12 @@ function conferenceObject(c: ConferenceRow, participants: string[]) {
 export type HistoryConference = ReturnType<typeof conferenceObject>;
 
 /** `details` keys a list shows; the quality windows only on a detail GET (as mcp notes of Pexip). */
-const LIST_DETAILS = ['service_tag', 'encryption', 'has_media', 'bandwidth', 'rx_bandwidth', 'tx_bandwidth'] as const;
+const LIST_DETAILS = ['service_tag', 'call_tag', 'encryption', 'has_media', 'bandwidth', 'rx_bandwidth', 'tx_bandwidth'] as const;
 
 /** Fields kept in `details`; absent when the node did not report them. */
 interface ParticipantDetails {
   service_tag?: string;
+  call_tag?: string;
   encryption?: string;
   has_media?: boolean;
   bandwidth?: number;
@@ -413,6 +414,7 @@ const OTHER_FIELDS: Record<HistoryResource, Record<string, SchemaType>> = {
     conference: 'related',
     remote_port: 'integer',
     service_tag: 'string',
+    call_tag: 'string',
     encryption: 'string',
     has_media: 'boolean',
     bandwidth: 'integer',

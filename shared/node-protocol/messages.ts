@@ -271,6 +271,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
     record: participantRecordSchema.optional(),
     participant: liveParticipantSchema.optional(),
     conference: conferenceRecordSchema.optional(),
+    /** The call tag the client gave (client API `call_tag`); kept in the history, not shown in the console (guide). */
+    callTag: z.string().max(250).optional(),
   }),
   /** A participant's state changed (muted, presenting, role, admitted…): the whole participant again. */
   z.object({ type: z.literal('participant_updated'), conferenceId: z.string(), participant: liveParticipantSchema }),
