@@ -6,7 +6,7 @@ import { signIn } from './support/signIn.js';
 /**
  * An administrator acts on a live meeting from the console's Live status page (issue 12): muting a
  * Host there silences their tone for the other participant's browser, unmuting brings it back;
- * locking the conference there makes a newcomer wait. Real server, real node, real Chromium; each
+ * locking the conference there makes a newcomer wait; a transfer there moves a Guest to another meeting. Real server, real node, real Chromium; each
  * participant sends its own colour and tone (e2e/support/fakeMedia.ts).
  */
 let platform: Platform;
@@ -32,8 +32,9 @@ test.afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
 });
 
+let rooms = 0;
 async function room(name: string): Promise<string> {
-  const alias = `meet.console.${Date.now()}`;
+  const alias = `meet.console.${++rooms}.${Date.now()}`;
   await createVmr(platform, { name, aliases: [{ alias }], pin: HOST_PIN, allow_guests: true });
   await expect
     .poll(
@@ -127,4 +128,24 @@ test('an administrator locks a conference from the console: a new Guest waits un
   await expect(ben.page.getByTestId('splash')).toHaveCount(0, { timeout: 15_000 });
   await card.getByRole('button', { name: 'Unlock', exact: true }).click();
   await expect(card.getByRole('button', { name: 'Lock', exact: true })).toBeVisible();
+});
+
+test('an administrator transfers a Guest from the console: they land in the other meeting, listed under it', async ({ browser }) => {
+  const alias = await room('Console Transfer Room');
+  const target = await room('Console Transfer Target');
+  await join(browser, alias, ANN, 'host', 'Console Transfer Room');
+  const ben = await join(browser, alias, BEN, 'guest', 'Console Transfer Room');
+  const admin = await console_(browser);
+  const benRow = participantRow(admin, 'Ben');
+  await benRow.getByRole('button', { name: 'Transfer…' }).click();
+  const form = benRow.getByRole('form', { name: 'Transfer Ben' });
+  await form.getByLabel('Alias to transfer to').fill(target);
+  await form.getByRole('button', { name: 'Transfer', exact: true }).click();
+  await expect(ben.page.getByRole('heading', { name: 'Console Transfer Target' })).toBeVisible({ timeout: 20_000 });
+  await expect(
+    admin.locator('article.conference').filter({ hasText: 'Console Transfer Target' }).getByTestId('live-participant').filter({ hasText: 'Ben' }),
+  ).toBeVisible({
+    timeout: 15_000,
+  });
+  await expect(admin.locator('article.conference').filter({ hasText: 'Console Transfer Room' }).getByTestId('live-participant')).toHaveCount(1);
 });

@@ -4,11 +4,14 @@
  * carried out by the node hosting them.
  * - `participant` (mutation; input `{ participantId, action }`, action `disconnect | mute | unmute |
  *   spotlighton | spotlightoff | unlock | make_host | make_guest`).
+ * - `transfer` (mutation; input `{ participantId, conferenceAlias, role, pin? }`): to another service's alias.
  * - `conference` (mutation; input `{ conferenceId, action }`, action `lock | unlock | mute_guests |
  *   unmute_guests | disconnect`).
+ * - `layout` (mutation; input `{ conferenceId, layout }`, Pexip's short names `1:0 | 4:0 | 1:7 | 1:21 | 2:21`).
  */
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { layoutShort } from '../../../shared/client-api/conference.js';
 import { CommandDispatcher } from '../../command/CommandDispatcher.js';
 import { CommandError } from '../../command/CommandError.js';
 import { CONFERENCE_COMMANDS, conferenceCommand, PARTICIPANT_COMMANDS, participantCommand, type CommandContext } from '../../command/command.service.js';
@@ -38,6 +41,30 @@ export const commandRouter = router({
             : { action: input.action },
         ),
       ),
+    ),
+  transfer: permittedProcedure('status', 'modify')
+    .input(
+      z.object({
+        participantId: z.string().min(1).max(64),
+        conferenceAlias: z.string().trim().min(1, 'Enter the alias to transfer to').max(250),
+        role: z.enum(['chair', 'guest']),
+        pin: z.string().max(64).optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      run(ctx, (c) =>
+        participantCommand(c, input.participantId, {
+          action: 'transfer',
+          conference_alias: input.conferenceAlias,
+          role: input.role,
+          ...(input.pin ? { pin: input.pin } : {}),
+        }),
+      ),
+    ),
+  layout: permittedProcedure('status', 'modify')
+    .input(z.object({ conferenceId: z.string().min(1).max(250), layout: layoutShort }))
+    .mutation(({ ctx, input }) =>
+      run(ctx, (c) => conferenceCommand(c, input.conferenceId, { action: 'transform_layout', transforms: { layout: input.layout } })),
     ),
   conference: permittedProcedure('status', 'modify')
     .input(z.object({ conferenceId: z.string().min(1).max(250), action: z.enum(CONFERENCE_COMMANDS) }))

@@ -1,20 +1,24 @@
 import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
 import type { LiveParticipant } from '../../../shared/node-protocol/messages.js';
 import { errorMessage, useTRPC } from '../trpc.js';
+import { TransferForm } from './TransferForm.js';
 import { useMayCommand } from './useCommandPermission.js';
 
 type Action = 'disconnect' | 'mute' | 'unmute' | 'spotlighton' | 'spotlightoff' | 'unlock' | 'make_host' | 'make_guest';
 
 /**
  * An administrator's actions on one participant (guide: Mute / Unmute, Admit from the waiting room,
- * change role, Disconnect), carried out by the node they are on. Where the node reports the
+ * change role, spotlight, Transfer, Disconnect), carried out by the node they are on. Where the node reports the
  * participant's state, only the action that changes it is offered.
  */
 export function ParticipantActions({ participant }: { participant: LiveParticipant }) {
   const trpc = useTRPC();
   const mayCommand = useMayCommand();
   const command = useMutation(trpc.command.participant.mutationOptions());
+  const [transferring, setTransferring] = useState(false);
   if (!mayCommand) return null;
+  if (transferring) return <TransferForm participantId={participant.id} displayName={participant.displayName} onDone={() => setTransferring(false)} />;
   const button = (action: Action, label: string, className = 'secondary') => (
     <button
       type="button"
@@ -32,6 +36,11 @@ export function ParticipantActions({ participant }: { participant: LiveParticipa
       {participant.isMuted !== false && button('unmute', 'Unmute')}
       {participant.isOnHold === true && button('unlock', 'Admit')}
       {participant.role === 'chair' ? button('make_guest', 'Make Guest') : button('make_host', 'Make Host')}
+      {button('spotlighton', 'Spotlight')}
+      {button('spotlightoff', 'Remove spotlight')}
+      <button type="button" className="secondary" onClick={() => setTransferring(true)}>
+        Transfer…
+      </button>
       {button('disconnect', 'Disconnect', 'danger')}
       {command.error && <span role="alert">{errorMessage(command.error)}</span>}
     </span>
