@@ -44,8 +44,36 @@ const FIELDS = {
     'signalling_node',
     'system_location',
     'remote_address',
+    'is_mute_supported',
+    'is_disconnect_supported',
+    'is_transfer_supported',
   ],
-  media_stream: ['id', 'participant', 'type', 'node', 'start_time', 'end_time'],
+  media_stream: [
+    'id',
+    'participant',
+    'type',
+    'node',
+    'start_time',
+    'end_time',
+    'rx_bitrate',
+    'rx_codec',
+    'rx_resolution',
+    'rx_fps',
+    'rx_jitter',
+    'rx_packet_loss',
+    'rx_windowed_packet_loss',
+    'rx_packets_lost',
+    'rx_packets_received',
+    'tx_bitrate',
+    'tx_codec',
+    'tx_resolution',
+    'tx_fps',
+    'tx_jitter',
+    'tx_packet_loss',
+    'tx_windowed_packet_loss',
+    'tx_packets_lost',
+    'tx_packets_sent',
+  ],
   worker_vm: [
     'id',
     'name',
@@ -83,6 +111,36 @@ const FIELDS = {
 
 type Query = { Querystring: Record<string, string>; Params: { id?: string } };
 
+/** A status field's Tastypie type, from its [sch] name. */
+function fieldType(resource: keyof typeof FIELDS, field: string): 'string' | 'integer' | 'float' | 'boolean' | 'datetime' | 'related' {
+  if (field === 'id') return resource === 'worker_vm' || resource === 'system_location' ? 'integer' : 'string';
+  if (field === 'participant') return 'related';
+  if (field === 'media_load') return 'float';
+  if (/^(is_|has_)/.test(field) || field === 'maintenance_mode' || field === 'guests_muted') return 'boolean';
+  if (field.endsWith('_time') || field === 'last_updated' || field === 'last_attempted_contact') return 'datetime';
+  if (/_fps$|_jitter$|packet_loss$/.test(field)) return 'float';
+  if (/^max_|_count$|^media_tokens_used$|bandwidth$|^total_ram$|^configuration_id$|_bitrate$|_packets_(lost|received|sent)$/.test(field)) return 'integer';
+  return 'string';
+}
+
+/** A status resource's schema (`…/<resource>/schema/`): read-only fields, the filters and orderings it takes. */
+function statusSchema(resource: keyof typeof FIELDS) {
+  const fields = Object.fromEntries(
+    [...FIELDS[resource], 'resource_uri'].map((f) => [
+      f,
+      { type: fieldType(resource, f), nullable: true, blank: false, readonly: true, unique: f === 'id', default: null, help_text: '' },
+    ]),
+  );
+  return {
+    allowed_list_http_methods: ['get'],
+    allowed_detail_http_methods: ['get'],
+    default_limit: 20,
+    filtering: Object.fromEntries(FIELDS[resource].map((f) => [f, 2])),
+    ordering: [...FIELDS[resource]],
+    fields,
+  };
+}
+
 /**
  * status/v1 in Pexip's shapes (management-api.md §7): live conferences and their per-node shards,
  * participants with their media streams and call quality, conferencing nodes' load and locations'
@@ -99,6 +157,10 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
       if (name === 'media_stream' && q.participant && !q.participant.startsWith('/')) q.participant = `${BASE}/participant/${q.participant}/`;
       return statusList(`${BASE}/${path}/`, q, FIELDS[name], await all());
     });
+    app.get(`${BASE}/${path}/schema/`, async (req, reply) => {
+      if (!(await allowed(req, reply))) return reply;
+      return statusSchema(name);
+    });
     app.get<Query>(`${BASE}/${path}/:id/`, async (req, reply) => {
       if (!(await allowed(req, reply))) return reply;
       const found = (await all()).find((o) => String(o.id) === req.params.id);
@@ -106,6 +168,12 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
     });
   };
 
+  // The API root: each resource's list and schema (pexshell and the SDK's schema download start here).
+  app.get(`${BASE}/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const names = ['conference', 'conference_shard', 'participant', 'participant_media_stream', 'worker_vm', 'system_location'];
+    return Object.fromEntries(names.map((r) => [r, { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` }]));
+  });
   resource('conference', () => conferenceObjects(status));
   resource('conference_shard', () => conferenceShardObjects(status));
   resource('participant', () => participantObjects(status));

@@ -176,6 +176,16 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
     expect((await get(`${BASE}/participant/?order_by=no_such_field`)).status).toBe(400);
     expect((await get(`${BASE}/participant/${ids.guest}/`)).body).toMatchObject({ id: ids.guest, display_name: 'Gus' });
     expect((await get(`${BASE}/participant/no-such-id/`)).status).toBe(404);
+    // The API root and a resource's schema, as schema-driven clients read them.
+    const root = (await get(`${BASE}/`)).body as Record<string, { list_endpoint: string; schema: string }>;
+    expect(root.participant).toEqual({ list_endpoint: `${BASE}/participant/`, schema: `${BASE}/participant/schema/` });
+    const schema = (await get(root.participant!.schema)).body as { fields: Record<string, { type: string }>; filtering: Record<string, unknown> };
+    expect(schema.fields.rx_bandwidth?.type).toBe('integer');
+    expect(schema.fields.is_muted?.type).toBe('boolean');
+    expect(schema.fields.connect_time?.type).toBe('datetime');
+    expect(Object.keys(schema.filtering)).toContain('conference');
+    // Every field an object carries is in its schema.
+    expect(Object.keys(hanna!).filter((k) => !(k in schema.fields))).toEqual([]);
 
     // After the first 20-s window the call has a measured quality (the guide: Unknown before). On
     // loopback it is Good unless the machine is so loaded that packets are late or lost: whatever
@@ -209,6 +219,9 @@ describe.each(TEST_DATABASES.slice(0, 1))('status/v1 and the live view from a re
     expect(Number(audio.rx_packets_received)).toBeGreaterThan(0);
     expect(video).toMatchObject({ rx_codec: 'VP8' });
     expect(typeof audio.rx_packet_loss).toBe('number');
+    const streamSchema = (await get(`${BASE}/participant_media_stream/schema/`)).body as { fields: Record<string, { type: string }> };
+    expect(Object.keys(audio).filter((k) => !(k in streamSchema.fields))).toEqual([]);
+    expect(streamSchema.fields.rx_jitter?.type).toBe('float');
     const byUri = await list(`${BASE}/participant_media_stream/?participant=${encodeURIComponent(`${BASE}/participant/${ids.guest}/`)}`);
     expect(byUri.objects.map((s) => s.id).sort()).toEqual(streams.objects.map((s) => s.id).sort());
     const byId = await list(`${BASE}/participant_media_stream/?participant=${ids.guest}&type=audio`);
