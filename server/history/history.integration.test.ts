@@ -181,6 +181,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
     expect((await get(`${H}/participant/?start_time__gte=2099-01-01T00:00:00Z`)).body.meta.total_count).toBe(0);
     expect((await get(`${H}/conference/?end_time__lt=2000-01-01T00:00:00%2B00:00`)).body.meta.total_count).toBe(0);
     expect((await get(`${H}/conference/?end_time__lt=2099-01-01T00:00:00`)).body.meta.total_count).toBe(1);
+    // An offset's '+' sent unencoded (a space on arrival), and a bare date.
+    expect((await get(`${H}/conference/?end_time__lt=2099-01-01T00:00:00+00:00`)).body.meta.total_count).toBe(1);
+    expect((await get(`${H}/conference/?start_time__gte=2099-01-01T00:00:00+05:30`)).body.meta.total_count).toBe(0);
+    expect((await get(`${H}/conference/?start_time__gte=2000-01-01`)).body.meta.total_count).toBe(1);
     expect((await get(`${H}/conference/?name__icontains=history`)).body.meta.total_count).toBe(1);
     expect((await get(`${H}/conference/?name__icontains=nothing`)).body.meta.total_count).toBe(0);
     expect((await get(`${H}/participant/?display_name__istartswith=gus`)).body.objects.map((p) => p.display_name)).toEqual(['Gus Guest']);

@@ -84,9 +84,11 @@ function typed(key: string, kind: FieldKind, raw: string): string | number | Dat
     return Number(raw);
   }
   if (kind === 'datetime') {
-    // Pexip's datetimes are naive UTC; clients send RFC 3339 with an offset, or none.
-    const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(raw) ? raw : `${raw}Z`;
-    const t = /^\d{4}-\d\d-\d\d/.test(raw) ? Date.parse(iso.replace(' ', 'T')) : Number.NaN;
+    // Pexip's datetimes are naive UTC; clients send RFC 3339 with an offset, or none. An offset's
+    // '+' left unencoded in a query string arrives as a space.
+    const given = raw.replace(/(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$/, '$1+$2');
+    const iso = /[zZ]$|[+-]\d\d:?\d\d$/.test(given) ? given : `${given}Z`;
+    const t = /^\d{4}-\d\d-\d\d/.test(given) ? Date.parse(iso.replace(' ', 'T')) : Number.NaN;
     if (Number.isNaN(t)) throw bad();
     return new Date(t);
   }
