@@ -96,6 +96,11 @@ test('an administrator mutes a Host from the console: the other browser stops he
   // The node timed both joins (request_token to media set up).
   const nodeMetrics = await (await fetch(`${platform.nodeUrl}/metrics`)).text();
   expect(Number(/^openmeet_node_join_seconds_count\{[^}]*\} (\d+)/m.exec(nodeMetrics)?.[1])).toBeGreaterThanOrEqual(2);
+  // …and counts the media bytes it received from them and sent to them.
+  for (const direction of ['rx', 'tx'])
+    expect(Number(new RegExp(`^openmeet_node_media_bytes_total\\{direction="${direction}"[^}]*\\} (\\d+)`, 'm').exec(nodeMetrics)?.[1])).toBeGreaterThan(
+      10_000,
+    );
 
   const admin = await console_(browser);
   const annRow = participantRow(admin, 'Ann');

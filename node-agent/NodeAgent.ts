@@ -25,6 +25,7 @@ import { reportStateChanges } from './status/stateReports.js';
 import { ManagementLink } from './management/ManagementLink.js';
 import { runNodeCommand } from './management/NodeCommands.js';
 import { observeJoinLatency } from './status/joinLatency.js';
+import { observeMediaBytes } from './status/mediaBytes.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
@@ -236,6 +237,7 @@ export class NodeAgent {
     let lastLoad: NodeLoad | null = null;
     const metrics = nodeMetrics(name, manager, statistics, () => lastLoad);
     observeJoinLatency(app, manager, metrics);
+    observeMediaBytes(metrics, engine.participantTransports);
     app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
     app.get('/healthz', async () => ({
       ok: true,

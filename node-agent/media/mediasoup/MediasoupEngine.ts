@@ -50,6 +50,8 @@ export class MediasoupEngine {
   private closed = false;
   /** Transports that hold a UDP media port (WebRTC, plain, pipe), across all workers. */
   private portTransports = 0;
+  /** Open transports to participants (WebRTC, plain), across all workers. */
+  readonly participantTransports = new Set<types.Transport>();
 
   constructor(
     private readonly log: Logger,
@@ -76,6 +78,11 @@ export class MediasoupEngine {
       if (transport.type !== 'direct') {
         this.portTransports++;
         transport.observer.once('close', () => this.portTransports--);
+      }
+      // Participants' media (not the pipes between workers): its bytes, for /metrics.
+      if (transport.type === 'webrtc' || transport.type === 'plain') {
+        this.participantTransports.add(transport);
+        transport.observer.once('close', () => this.participantTransports.delete(transport));
       }
       transport.observer.on('newconsumer', (consumer) => {
         count.n++;
