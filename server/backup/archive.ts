@@ -213,7 +213,8 @@ function parseLine<T>(schema: z.ZodType<T>, line: string): T {
 /** An opened archive: its header, then its rows one at a time. */
 export interface ArchiveReader {
   header: BackupHeader;
-  rows: () => AsyncGenerator<[table: string, row: Record<string, unknown>]>;
+  /** Each row with its JSON text (as in the file, so it need not be written out again). */
+  rows: () => AsyncGenerator<[table: string, row: Record<string, unknown>, json: string]>;
 }
 
 /**
@@ -242,7 +243,7 @@ export async function openReader(src: ArchiveSource, passphrase: string): Promis
     return {
       header: { ...about, counts: Object.fromEntries(Object.entries(tables).map(([t, r]) => [t, r.length])) },
       rows: async function* () {
-        for (const [t, rows] of Object.entries(tables)) for (const r of rows) yield [t, r];
+        for (const [t, rows] of Object.entries(tables)) for (const r of rows) yield [t, r, JSON.stringify(r)];
       },
     };
   }
@@ -257,7 +258,10 @@ export async function openReader(src: ArchiveSource, passphrase: string): Promis
       let n = 0;
       for await (const line of plainLines(src, o)) {
         if (n++ === 0 || line === '') continue;
-        yield parseLine(rowLineSchema, line);
+        const [table, row] = parseLine(rowLineSchema, line);
+        // The line is exactly [table, row]: the row's text is what follows the table's name.
+        const prefix = `[${JSON.stringify(table)},`;
+        yield [table, row, line.startsWith(prefix) && line.endsWith(']') ? line.slice(prefix.length, -1) : JSON.stringify(row)];
       }
     },
   };
