@@ -108,4 +108,14 @@ test('after everyone leaves, Conference history lists the meeting with its durat
   // Rx bitrate (5th column): what the node last measured of Ann's tone, non-zero.
   expect(Number(await audio.locator('td').nth(4).textContent())).toBeGreaterThan(0);
   console.info(`Ann's history media streams: ${(await page.locator('table').innerText()).replace(/\s+/g, ' ')}`);
+
+  // Participant history lists both calls, newest first (Ben left first but joined last), and searches by name.
+  await page.getByRole('navigation').getByRole('link', { name: 'Participant history' }).click();
+  const calls = page.getByTestId('history-participant');
+  await expect(calls).toHaveCount(2);
+  await expect(calls.first()).toContainText('Ben');
+  await expect(calls.first()).toContainText('History Room');
+  await page.getByLabel('Search').fill('ann');
+  await expect(calls).toHaveCount(1);
+  await expect(calls.first()).toContainText('Ann');
 });
