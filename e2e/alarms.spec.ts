@@ -35,6 +35,9 @@ test('a node frozen with SIGSTOP raises the alarm in the badge and on the Alarms
   await expect(active).toContainText('Connectivity lost between nodes');
   await expect(active).toContainText('Warning');
   await expect(active).toContainText('e2e-node');
+  // The guide's cause and resolution, one click away.
+  await active.getByText('Connectivity lost between nodes').click();
+  await expect(active.getByText('Communication to a node has been lost.')).toBeVisible();
 
   // Acknowledged: still active, marked so.
   await active.getByRole('button', { name: 'Acknowledge' }).click();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listAlarms } from '../../alarms/alarm.service.js';
+import { alarmHelp } from '../../alarms/alarmCatalogue.js';
 import type { AlarmManager, AlarmRow } from '../../alarms/AlarmManager.js';
 import { AppError } from '../../errors/AppError.js';
 import { permittedProcedure, router, whileSignedIn, type Context } from '../trpc.js';
@@ -16,6 +17,8 @@ const consoleAlarm = (a: AlarmRow) => ({
   timeRaised: a.timeRaised.toISOString(),
   timeLowered: a.timeLowered?.toISOString() ?? null,
   acknowledged: a.acknowledged,
+  /** The guide's cause and suggested resolution. */
+  help: alarmHelp(a.identifier) ?? null,
 });
 export type ConsoleAlarm = ReturnType<typeof consoleAlarm>;
 

@@ -41,7 +41,17 @@ export function AlarmsPage() {
             {alarms.map((a) => (
               <tr key={a.id} data-testid="active-alarm">
                 <td className={`alarm-level ${a.level}`}>{LEVEL_LABEL[a.level] ?? a.level}</td>
-                <td>{a.name}</td>
+                <td>
+                  {a.help ? (
+                    <details>
+                      <summary>{a.name}</summary>
+                      <p>{a.help.cause}</p>
+                      <p>Suggested resolution: {a.help.resolution}</p>
+                    </details>
+                  ) : (
+                    a.name
+                  )}
+                </td>
                 <td>{a.node}</td>
                 <td>{a.instance}</td>
                 <td>{a.details}</td>
