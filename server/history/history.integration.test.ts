@@ -199,6 +199,10 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
     const page2 = await get(asc.body.meta.next!);
     expect(page2.body.objects[0]!.display_name).toBe('Gus Guest');
     expect(page2.body.meta.next).toBeNull();
+    // The API root names each resource's list and schema.
+    const root = await get<Record<string, { list_endpoint: string; schema: string }>>(`${H}/`);
+    expect(root.body.participant).toEqual({ list_endpoint: `${H}/participant/`, schema: `${H}/participant/schema/` });
+    expect(Object.keys(root.body)).toEqual(expect.arrayContaining(['conference', 'participant', 'media_stream']));
     // The schema names what may be filtered and ordered on.
     const schema = await get<{
       filtering: Record<string, unknown>;
