@@ -205,6 +205,10 @@ describe('command API: administrator commands carried out by the node', () => {
     expect(strFromU8(files['metrics/management.prom']!)).toContain('openmeet_conferences');
 
     expect((await command('platform/snapshot', { limit: 'a day' })).status).toBe(400);
+    // The go client's path answers the same.
+    const viaGo = await command('snapshot', {});
+    expect(viaGo.status).toBe(200);
+    expect(Object.keys(unzipSync(new Uint8Array(await viaGo.arrayBuffer())))).toContain('status/conferences.json');
     const role = await platform.rest('POST', 'role/', {
       name: 'status only',
       permissions: ['is_administrator', 'may_use_api', 'view_conference_status', 'view_system'],

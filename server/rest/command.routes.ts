@@ -75,7 +75,7 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
   });
 
   // A diagnostic snapshot holds the configuration and the administrator log: it needs both views.
-  app.post(`${COMMAND_BASE}/platform/snapshot/`, async (req, reply) => {
+  const snapshot = async (req: FastifyRequest, reply: FastifyReply) => {
     const admin = await requireApiPermission(dom.db, req, reply, 'system', 'view');
     if (!admin) return reply;
     if (!allows(admin.permissions, 'logs', 'view')) return reply.code(403).send({ error: ACCESS_DENIED });
@@ -87,5 +87,8 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
       .header('content-type', 'application/zip')
       .header('content-disposition', `attachment; filename="${fileName}"`)
       .send(Buffer.from(archive.buffer, archive.byteOffset, archive.byteLength));
-  });
+  };
+  app.post(`${COMMAND_BASE}/platform/snapshot/`, snapshot);
+  // The go client's path for it (management-api.md §11: aliasing is cheap).
+  app.post(`${COMMAND_BASE}/snapshot/`, snapshot);
 }
