@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
-import { BACKUP_MESSAGES } from '../../shared/backup/backup.schema.js';
+import { BACKUP_MESSAGES, RESTORE_UPLOAD_PATH } from '../../shared/backup/backup.schema.js';
 import { createObject, findObjectByName, listObjects } from '../config/config.service.js';
 import { CSV_COLUMNS } from '../bulk/csvFormat.js';
 import { importCsv } from '../bulk/csvImport.js';
 import { ManagementServer } from '../ManagementServer.js';
+import { RESTORE_JSON_BODY_LIMIT } from '../rest/bodyLimits.js';
 import { appRouter } from '../trpc/root.js';
 import type { Context } from '../trpc/trpc.js';
 import { open as openArchive, seal } from './archive.js';
@@ -150,4 +151,42 @@ describe.each(TEST_DATABASES)('restore of a large backup as a job on $name', ({ 
     expect(await findObjectByName(server.dom, 'vmr', 'Kept')).not.toBeNull();
     expect(await stagingTables()).toBe(0);
   }, 120_000);
+
+  it('takes a large file only as multipart (streamed to disk), not base64 in JSON (parsed whole)', async () => {
+    const big = Buffer.alloc(RESTORE_JSON_BODY_LIMIT, 7);
+    const json = await fetch(`${server.url}/api/admin/command/v1/platform/restore/`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ archive: big.toString('base64'), passphrase: 'large' }),
+    });
+    expect(json.status).toBe(413);
+    const form = new FormData();
+    form.append('passphrase', 'large');
+    form.append('package', new Blob([new Uint8Array(big)]), 'big.bak');
+    const multipart = await fetch(`${server.url}/api/admin/command/v1/platform/restore/`, { method: 'POST', headers: { authorization: auth }, body: form });
+    // Received whole, then refused for what it is.
+    expect(multipart.status).toBe(400);
+    expect(await multipart.json()).toMatchObject({ archive: [BACKUP_MESSAGES.notBackup] });
+  });
+
+  it('the console upload needs a session, our own header and a raw body, and lands on disk for the check', async () => {
+    const post = (headers: Record<string, string>, body: BodyInit) => fetch(`${server.url}${RESTORE_UPLOAD_PATH}`, { method: 'POST', headers, body });
+    const raw = { 'content-type': 'application/octet-stream', 'x-requested-with': 'openmeet-console' };
+    expect((await post(raw, new Uint8Array(archive))).status).toBe(401);
+    const login = await fetch(`${server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'restore-pw' }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    // Without the header a page on another origin could send this with the administrator's cookie.
+    expect((await post({ cookie, 'content-type': 'application/octet-stream' }, new Uint8Array(archive))).status).toBe(403);
+    const ok = await post({ cookie, ...raw }, new Uint8Array(archive));
+    expect(ok.status).toBe(200);
+    const { id, size } = z.object({ id: z.string(), size: z.number() }).parse(await ok.json());
+    expect(size).toBe(archive.length);
+    expect((await trpc().backup.inspect({ upload: id, passphrase: 'large' })).counts.conference).toBe(VMRS + 1);
+    expect(await trpc().backup.discardUpload({ upload: id })).toBe(true);
+    await expect(trpc().backup.inspect({ upload: id, passphrase: 'large' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
 });

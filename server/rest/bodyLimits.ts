@@ -15,6 +15,8 @@ export const UNAUTHENTICATED_BODY_LIMIT = 16 * 1024;
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** A restore archive holds theme packages too. */
 export const RESTORE_BODY_LIMIT = 256 * 1024 * 1024;
+/** A restore archive sent base64 in JSON rather than as a multipart file. */
+export const RESTORE_JSON_BODY_LIMIT = 32 * 1024 * 1024;
 const THEME_BODY_LIMIT = Math.ceil((MAX_THEME_PACKAGE_BYTES * 4) / 3) + 64 * 1024; // base64 in JSON; multipart is smaller
 const CSV_BODY_LIMIT = MAX_CSV_LENGTH * 4 + 64 * 1024; // UTF-8 worst case; the length check is in characters
 const CERTIFICATE_BODY_LIMIT = 8 * 1024 * 1024; // a CA bundle
@@ -83,6 +85,8 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
         return reply.code(auth.status).send({ error: auth.error });
       }
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
+      // A restore archive in JSON (base64) is parsed whole: small ones only; larger files go as multipart, streamed to disk.
+      if (limit === RESTORE_BODY_LIMIT && !req.headers['content-type']?.startsWith('multipart/')) limit = RESTORE_JSON_BODY_LIMIT;
     } else if (Object.hasOwn(CONSOLE_UPLOADS, path)) {
       // The console's streamed uploads (a backup file): a signed-in administrator only.
       const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
