@@ -121,7 +121,14 @@ describe('command API: administrator commands carried out by the node', () => {
     const guest = await join('cmd.misc', 'Gus', 'none');
     const mover = await join('cmd.misc', 'Mo', 'none');
     await listed(mover.participant_uuid);
+    const guestEvents = await platform.events('cmd.misc', guest.token);
     await ok(await command('participant/disconnect', { participant_id: guest.participant_uuid }));
+    // Told why, in the guide's words (#pex123).
+    const told = await until(
+      () => guestEvents.events.find((e) => e.event === 'disconnect'),
+      (e) => e !== undefined,
+    );
+    expect(told!.data).toMatchObject({ reason: 'Disconnected by an administrator' });
     expect((await participants('cmd.misc', host.token)).map((p) => p.uuid)).not.toContain(guest.participant_uuid);
     await until(
       () => statusOf('participant'),
