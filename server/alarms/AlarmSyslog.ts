@@ -42,11 +42,17 @@ export class AlarmSyslog {
     return this.refresh();
   }
 
-  private readonly onChanged = () => void this.refresh();
+  /** A read is waiting to start: changes meanwhile are covered by it (an import's burst makes one read). */
+  private queued = false;
+  private readonly onChanged = () => {
+    if (!this.queued) void this.refresh();
+  };
 
   /** Follows System > Syslog servers. */
   refresh(): Promise<void> {
+    this.queued = true;
     const run = this.refreshing.then(async () => {
+      this.queued = false;
       if (this.closed) return;
       const servers = (await listRecords(this.dom, syslogServerResource, { limit: 10_000, orderBy: 'id' })).items;
       if (this.closed) return;
