@@ -1,9 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { participant as participantSchema, requestTokenResult } from '../../shared/client-api/conference.js';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
+import { NodeAgent } from '../../node-agent/NodeAgent.js';
 import { listAdminLog } from '../audit/adminLog.service.js';
 import { CommandDispatcher } from './CommandDispatcher.js';
 import { CommandError } from './CommandError.js';
@@ -251,4 +256,49 @@ describe('command API: administrator commands carried out by the node', () => {
     const absent = await dispatcher.send(9_999, mute).catch((err: unknown) => err);
     expect(absent).toMatchObject({ httpStatus: 503 });
   });
+
+  it('a conference spanning two nodes: conference commands reach every node hosting it, participant commands the right one', async () => {
+    const second = await NodeAgent.start({
+      name: 'command-node-2',
+      managementUrl: platform.server.url,
+      enrollmentKey: platform.server.enrollmentKey,
+      port: 0,
+      dataDir: mkdtempSync(joinPath(tmpdir(), 'om-test-node-')),
+      webRoot: '/nonexistent',
+      mediaPortRange: [48400, 48499],
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await until(
+        () => second.manager.directory.lookup('cmd.dest'),
+        (s) => s !== undefined,
+        20_000,
+      );
+      const joinOn = async (node: NodeAgent, name: string, pin: string) => {
+        const r = await fetch(`${node.url}/api/client/v2/conferences/cmd.dest/request_token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', pin },
+          body: JSON.stringify({ display_name: name }),
+        });
+        expect(r.status).toBe(200);
+        return requestTokenResult.parse(((await r.json()) as { result: unknown }).result);
+      };
+      const here = await joinOn(platform.node, 'Hal', '1234');
+      const there = await joinOn(second, 'Tess', '1234');
+      await listed(here.participant_uuid);
+      await listed(there.participant_uuid);
+      const id = await conferenceId('Room dest');
+      await ok(await command('conference/lock', { conference_id: id }));
+      const destOn = (node: NodeAgent) => node.manager.conferences().find((c) => c.service.name === 'Room dest')!;
+      expect([destOn(platform.node).locked, destOn(second).locked]).toEqual([true, true]);
+      expect((await joinOn(second, 'Late', 'none')).current_service_type).toBe('waiting_room');
+
+      await ok(await command('participant/mute', { participant_id: there.participant_uuid }));
+      expect([destOn(platform.node).get(here.participant_uuid)?.isMuted, destOn(second).get(there.participant_uuid)?.isMuted]).toEqual([false, true]);
+      await ok(await command('conference/disconnect', { conference_id: id }));
+      expect([destOn(platform.node), destOn(second)]).toEqual([undefined, undefined]);
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });
