@@ -274,7 +274,9 @@ export async function restoreBackup(
   const db = dom.db;
   const counts: Record<string, number> = Object.fromEntries(CONFIGURATION_TABLES.map((t) => [t.name, 0]));
   try {
-    await db.execute(sql`create schema if not exists ${sql.identifier(STAGING)}`);
+    // One restore at a time (RestoreJobs): staging left by a process that died mid-restore goes now.
+    await db.execute(sql`drop schema if exists ${sql.identifier(STAGING)} cascade`);
+    await db.execute(sql`create schema ${sql.identifier(STAGING)}`);
     // Unlogged: the rows are written once more by the final transaction; a crash loses only the staging.
     for (const t of CONFIGURATION_TABLES) await db.execute(sql`create unlogged table ${stage(t.name)} (like ${sql.identifier(t.name)})`);
     const pace = pacer();
@@ -306,7 +308,7 @@ export async function restoreBackup(
       throw new AppError('BAD_REQUEST', BACKUP_MESSAGES.restoreFailed, { archive: [BACKUP_MESSAGES.notBackup] });
     throw err;
   } finally {
-    for (const t of CONFIGURATION_TABLES) await db.execute(sql`drop table if exists ${stage(t.name)}`).catch(() => undefined);
+    await db.execute(sql`drop schema if exists ${sql.identifier(STAGING)} cascade`).catch(() => undefined);
   }
   // Nodes get the restored configuration at once.
   dom.bus.notify('restore');

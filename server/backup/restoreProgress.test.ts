@@ -94,6 +94,10 @@ describe.each(TEST_DATABASES)('restore of a large backup as a job on $name', ({ 
       await (await fetch(`${server.url}/api/admin/configuration/v1/system_location/?limit=5`, { headers: { authorization: auth } })).arrayBuffer();
       baseline.push(performance.now() - t0);
     }
+    // Staging left by a server that died mid-restore.
+    await server.dom.db.execute(sql`create schema if not exists restore_staging`);
+    await server.dom.db.execute(sql`create table restore_staging.stale (x int)`);
+    expect(await stagingTables()).toBe(1);
     const id = await upload(archive);
     const started = await trpc().backup.startRestore({ upload: id, passphrase: 'large' });
     const { seen, reads } = await follow(started.id);
