@@ -44,9 +44,19 @@ const OBJECT_TYPE = 'Configuration backup';
 
 /**
  * Tables that are not configuration. Sessions and the backups themselves are the running system's;
- * the guide leaves the administrator log out of backups (and a restore must not erase it).
+ * the guide leaves the administrator log out of backups (and a restore must not erase it), and the
+ * same holds for call history and alarms: a restore brings back configuration, not what happened since.
  */
-const EXCLUDED_TABLES = new Set(['admin_session', 'config_backup', 'admin_log', 'login_attempt']);
+const EXCLUDED_TABLES = new Set([
+  'admin_session',
+  'config_backup',
+  'admin_log',
+  'login_attempt',
+  'conference_history',
+  'participant_history',
+  'media_stream_history',
+  'alarm',
+]);
 
 interface ConfigTable {
   name: string;
