@@ -42,6 +42,7 @@ import { appRouter } from './trpc/root.js';
 import { isLoopback, isTls, registerWebSecurity, sameOrigin } from './http/webSecurity.js';
 import { ManagementHttps } from './tls/ManagementHttps.js';
 import { createContext, type ServerServices } from './trpc/trpc.js';
+import type { Clock } from '../shared/time/Clock.js';
 
 export interface ManagementServerOptions {
   /** HTTP port; default 8080 (`PORT`). 0 picks a free port. */
@@ -60,6 +61,8 @@ export interface ManagementServerOptions {
   enrollmentKey?: string;
   /** Node link heartbeats and the second-claimant probe (tests shorten them); defaults in NodeRegistry. */
   nodeLink?: NodeRegistryOptions;
+  /** Drives the console's live-view session rechecks; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
   /** Alarm checks' timings (certificate check interval, configuration sync limit); defaults in AlarmWatch. */
   alarms?: AlarmWatchOptions;
   /**
@@ -121,7 +124,7 @@ export class ManagementServer {
     const alarms = new AlarmManager(database.db, log, undefined, alarmSyslog.destination);
     await alarmSyslog.start(alarms);
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
-    const services: ServerServices = { dom, status, registry, alarms };
+    const services: ServerServices = { dom, status, registry, alarms, ...(opts.clock ? { clock: opts.clock } : {}) };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));

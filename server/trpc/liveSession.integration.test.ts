@@ -5,6 +5,7 @@ import { adminSession } from '../../db/schema.js';
 import { openDatabase } from '../../db/client.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { SESSION_RECHECK_MS } from './trpc.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 
 interface Reply {
   id?: number;
@@ -37,6 +38,11 @@ const waitFor = async <T>(fn: () => T | undefined, ms: number): Promise<T> => {
 
 describe("the console's live WebSocket ends with its session (issue 11, finding 7)", () => {
   let server: ManagementServer;
+  // The session rechecks run on a clock the test moves; the socket, HTTP and database stay real.
+  const clock = new ManualClock();
+  /** Moves the clock on, one recheck at a time, until the live view has ended. */
+  const recheckUntil = (done: () => unknown) =>
+    clock.advanceUntil(() => done() !== undefined, { stepMs: SESSION_RECHECK_MS, maxMs: 2 * SESSION_RECHECK_MS, ioMs: 200 });
   const login = async () => {
     const r = await fetch(`${server.url}/trpc/auth.login`, {
       method: 'POST',
@@ -55,6 +61,7 @@ describe("the console's live WebSocket ends with its session (issue 11, finding 
       enrollmentKey: 'k',
       webRoot: '/nonexistent',
       logger: pino({ level: 'silent' }),
+      clock,
     });
   });
   afterAll(() => server?.stop());
@@ -67,7 +74,8 @@ describe("the console's live WebSocket ends with its session (issue 11, finding 
 
     // The live view alone is not activity: idle for 31 minutes (the default timeout is 30).
     await server.database.db.update(adminSession).set({ lastSeenAt: new Date(Date.now() - 31 * 60_000) });
-    const ended = await waitFor(() => replies.find((m) => m.id === 1 && m.error), SESSION_RECHECK_MS + 5_000);
+    expect(await recheckUntil(() => replies.find((m) => m.id === 1 && m.error))).toBe(SESSION_RECHECK_MS);
+    const ended = replies.find((m) => m.id === 1 && m.error)!;
     expect(ended.error?.data?.code).toBe('UNAUTHORIZED');
 
     // A call on the socket opened while signed in is refused too.
@@ -84,7 +92,7 @@ describe("the console's live WebSocket ends with its session (issue 11, finding 
     await waitFor(() => replies.find((m) => m.id === 1 && m.result?.type === 'data'), 5_000);
 
     // Still signed in after more than one check: the stream stays open.
-    await new Promise((r) => setTimeout(r, SESSION_RECHECK_MS + 1_000));
+    await clock.run(2 * SESSION_RECHECK_MS, { stepMs: SESSION_RECHECK_MS, ioMs: 200 });
     expect(replies.some((m) => m.id === 1 && m.error)).toBe(false);
     ws.send(JSON.stringify({ id: 2, method: 'query', params: { path: 'status.conferences' } }));
     expect((await waitFor(() => replies.find((m) => m.id === 2), 5_000)).result?.type).toBe('data');
@@ -95,8 +103,8 @@ describe("the console's live WebSocket ends with its session (issue 11, finding 
       body: '{}',
     });
     expect(out.status).toBe(200);
-    const ended = await waitFor(() => replies.find((m) => m.id === 1 && m.error), SESSION_RECHECK_MS + 5_000);
-    expect(ended.error?.data?.code).toBe('UNAUTHORIZED');
+    await recheckUntil(() => replies.find((m) => m.id === 1 && m.error));
+    expect(replies.find((m) => m.id === 1 && m.error)!.error?.data?.code).toBe('UNAUTHORIZED');
     ws.close();
   }, 30_000);
 });

@@ -14,6 +14,7 @@ import type { AlarmManager } from '../alarms/AlarmManager.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { isTls } from '../http/webSecurity.js';
+import { systemClock, type Clock } from '../../shared/time/Clock.js';
 
 export const SESSION_COOKIE = 'om_session';
 
@@ -23,6 +24,8 @@ export interface ServerServices {
   registry: NodeRegistry;
   /** Absent in contexts tests build without alarms; the alarm procedures then refuse. */
   alarms?: AlarmManager;
+  /** Drives the live views' session rechecks; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
 }
 
 export interface Context extends ServerServices {
@@ -121,7 +124,8 @@ export async function* whileSignedIn<T>(
   value: () => T | Promise<T>,
 ): AsyncGenerator<T> {
   const ended = new AbortController();
-  const timer = setInterval(() => {
+  const clock = ctx.clock ?? systemClock;
+  const timer = clock.setInterval(() => {
     sessionAdmin(ctx.dom, ctx.sessionToken, { touch: false }).then(
       (admin) => admin || ended.abort(),
       () => {},
@@ -142,6 +146,6 @@ export async function* whileSignedIn<T>(
       yield await value();
     }
   } finally {
-    clearInterval(timer);
+    clock.clearInterval(timer);
   }
 }
