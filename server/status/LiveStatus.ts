@@ -23,6 +23,8 @@ export interface LiveStatusEvents {
 
 /** How soon after a change the live views refresh (bursts of joins coalesce into one refresh). */
 export const LIVE_VIEW_DELAY_MS = 200;
+/** Listeners per event the open live views may hold (several per console tab) before Node warns of a leak. */
+export const LIVE_VIEW_LISTENERS = 500;
 
 /** A connected node and its system location (the node registry knows). */
 export interface LiveNode {
@@ -57,8 +59,8 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
 
   constructor() {
     super();
-    // Every console live view listens here; more than 10 open at once is normal.
-    this.setMaxListeners(0);
+    // Every console live view listens here, so more than 10 at once is normal; a bound still warns of a leak.
+    this.setMaxListeners(LIVE_VIEW_LISTENERS);
     this.on('changed', () => {
       this.liveSoon ??= setTimeout(() => {
         this.liveSoon = null;

@@ -11,6 +11,7 @@ import { AppError } from '../errors/AppError.js';
 import { errorRequestId, INTERNAL_ERROR_MESSAGE } from '../errors/internalError.js';
 import type { Domain } from '../domain.js';
 import type { AlarmManager } from '../alarms/AlarmManager.js';
+import type { SupportLog } from '../supportLog/SupportLog.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { isTls } from '../http/webSecurity.js';
@@ -24,6 +25,8 @@ export interface ServerServices {
   registry: NodeRegistry;
   /** Absent in contexts tests build without alarms; the alarm procedures then refuse. */
   alarms?: AlarmManager;
+  /** The support log; absent in contexts tests build without it (its procedures then refuse). */
+  supportLog?: SupportLog;
   /** Drives the live views' session rechecks; default the system clock (tests move a ManualClock). */
   clock?: Clock;
 }
@@ -123,6 +126,7 @@ export async function* whileSignedIn<T>(
   event: string,
   value: () => T | Promise<T>,
 ): AsyncGenerator<T> {
+  if (signal?.aborted) return;
   const ended = new AbortController();
   const clock = ctx.clock ?? systemClock;
   const timer = clock.setInterval(() => {
@@ -132,9 +136,11 @@ export async function* whileSignedIn<T>(
     );
   }, SESSION_RECHECK_MS);
   timer.unref();
+  // Listening starts before the first value so that no change is missed; the finally below detaches it
+  // however the subscription ends (its signal, the session, or a consumer that simply stops: createCaller).
+  const changes = on(emitter, event, { signal: signal ? AbortSignal.any([signal, ended.signal]) : ended.signal });
   try {
     yield await value();
-    const changes = on(emitter, event, { signal: signal ? AbortSignal.any([signal, ended.signal]) : ended.signal });
     for (;;) {
       try {
         if ((await changes.next()).done) return;
@@ -147,5 +153,6 @@ export async function* whileSignedIn<T>(
     }
   } finally {
     clock.clearInterval(timer);
+    await changes.return?.();
   }
 }
