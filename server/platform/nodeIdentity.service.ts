@@ -115,9 +115,11 @@ export async function authenticateNode(dom: Domain, hello: Hello, ctx: { remoteA
 }
 
 async function accept(dom: Domain, id: number, hello: Hello): Promise<NodeAuthResult> {
+  // Hostname and address stay as the administrator configured them: two machines with the same OS
+  // hostname (clones, containers) would otherwise make both nodes' configuration invalid to edit.
   await dom.db
     .update(conferencingNode)
-    .set({ hostname: hello.hostname, address: hello.address, clientApiUrl: hello.clientApiUrl, version: hello.version, lastContacted: new Date() })
+    .set({ clientApiUrl: hello.clientApiUrl, version: hello.version, lastContacted: new Date() })
     .where(eq(conferencingNode.id, id));
   const [loc] = await dom.db
     .select({ name: systemLocation.name })

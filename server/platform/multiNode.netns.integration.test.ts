@@ -1,0 +1,170 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/client.js';
+import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
+import { until } from '../../shared/testing/until.js';
+import { NetnsLab, type LabNode } from '../../testing/NetnsLab.js';
+import { ManagementServer } from '../ManagementServer.js';
+
+const silent = pino({ level: 'silent' });
+const CONFIG = '/api/admin/configuration/v1';
+const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
+const unsupported = NetnsLab.supported();
+if (unsupported) console.warn(`multi-node network namespace test skipped: ${unsupported}`);
+
+/**
+ * Issue 14: conferencing nodes on other machines. Each node agent runs as its own process in its own
+ * network namespace with its own address; the management server listens on the host's side of the
+ * lab bridge, and everything between them crosses that network.
+ */
+describe.skipIf(unsupported !== null)('conferencing nodes in their own network namespaces', () => {
+  let lab: NetnsLab;
+  let server: ManagementServer;
+  let port = 0;
+  const dbDir = mkdtempSync(join(tmpdir(), 'om-lab-db-'));
+  const startServer = async () => {
+    server = await ManagementServer.start({
+      host: lab.hostAddress,
+      port,
+      database: await openDatabase({ dataDir: dbDir }),
+      adminPassword: 'pw',
+      enrollmentKey: 'lab-platform-key',
+      webRoot: '/nonexistent',
+      logger: silent,
+    });
+    port = Number(new URL(server.url).port);
+  };
+  const rest = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${server.url}${path.startsWith('/') ? path : `${CONFIG}/${path}`}`, {
+      method,
+      headers: body === undefined ? { authorization: auth.authorization } : auth,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r;
+  };
+  const created = async (path: string, body: unknown) => new URL((await rest('POST', path, body)).headers.get('location')!, server.url).pathname;
+  const join_ = (node: LabNode, alias: string, name: string) =>
+    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/request_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: name }),
+    });
+  const workerVm = async (id: number) => (await (await rest('GET', `/api/admin/status/v1/worker_vm/${id}/`)).json()) as Record<string, unknown>;
+
+  const nodes: { id: number; lab: LabNode }[] = [];
+
+  beforeAll(async () => {
+    lab = await NetnsLab.create();
+    await startServer();
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop().catch(() => undefined);
+    await lab?.close();
+  }, 30_000);
+
+  it('enrolls two nodes in two locations, replicates, serves, keeps serving without the management server', { timeout: 90_000 }, async () => {
+    // Two system locations, a node in each, added as an administrator does, with their one-time tokens.
+    const locations = [await created('system_location/', { name: 'London' }), await created('system_location/', { name: 'Oslo' })];
+    const configs = [];
+    for (const [i, location] of locations.entries()) {
+      const address = lab.nodeAddress(i + 1);
+      const uri = await created('worker_vm/', {
+        name: `lab-node-${i + 1}`,
+        hostname: `lab-node-${i + 1}`,
+        address,
+        netmask: '255.255.255.0',
+        gateway: lab.hostAddress,
+        system_location: location,
+      });
+      const id = Number(uri.match(/(\d+)\/$/)![1]);
+      const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
+      const config = nodeBundleConfigSchema.parse(await r.json());
+      // The download points the node at the server as it is reached across the lab network.
+      expect(config).toMatchObject({ managementUrl: server.url, address });
+      configs.push({ id, config });
+    }
+    const started = Date.now();
+    for (const { id, lab: labNode } of await Promise.all(
+      configs.map(async ({ id, config }) => ({ id, lab: await lab.startNode({ ...config, port: 8081 }, { MEDIA_PORTS: '40000-40199' }) })),
+    ))
+      nodes.push({ id, lab: labNode });
+    const [one, two] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    // Connected, each with its own address and location.
+    await until(
+      () => nodes.every((n) => server.registry.isLive(n.id)),
+      (ok) => ok,
+      30_000,
+      200,
+    );
+    console.log(`two nodes live ${Date.now() - started} ms after their processes started`);
+    // Each answers on its own address only (nothing listens on the host's side for them).
+    for (const n of nodes) expect((await fetch(`${n.lab.url}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://${lab.hostAddress}:8081/healthz`)).rejects.toThrow();
+    expect((await workerVm(one.id)).system_location).toBe('London');
+    expect((await workerVm(two.id)).system_location).toBe('Oslo');
+
+    // A new VMR reaches both nodes: a join works on each.
+    await rest('POST', 'conference/', { name: 'Lab room', aliases: [{ alias: 'lab@example.com' }] });
+    for (const n of nodes)
+      await until(
+        () => join_(n.lab, 'lab@example.com', `probe ${n.lab.name}`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        100,
+      );
+
+    // A participant on node 1 shows in live status on node 1.
+    expect((await join_(one.lab, 'lab@example.com', 'Alice')).status).toBe(200);
+    const alice = await until(
+      async () =>
+        ((await (await rest('GET', '/api/admin/status/v1/participant/?display_name=Alice')).json()) as { objects: Record<string, unknown>[] }).objects,
+      (o) => o.length === 1,
+      10_000,
+      100,
+    );
+    // Signalled and served by node 1; the call came from the host, across the lab network.
+    expect(alice[0]).toMatchObject({ media_node: one.lab.name, remote_address: lab.hostAddress });
+
+    // Node 2 in maintenance mode refuses a new call with the guide's message; node 1 still serves.
+    await rest('PATCH', `worker_vm/${two.id}/`, { maintenance_mode: true });
+    const refused = await until(
+      () => join_(two.lab, 'lab@example.com', 'Bob'),
+      (r) => r.status !== 200,
+      10_000,
+      100,
+    );
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ status: 'failed', result: 'System in maintenance mode' });
+    expect((await join_(one.lab, 'lab@example.com', 'Carol')).status).toBe(200);
+
+    // Deleting node 2 in the configuration makes it stop serving: its process exits (78, not restarted).
+    await rest('DELETE', `worker_vm/${two.id}/`);
+    expect(await Promise.race([two.lab.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(78);
+    await expect(join_(two.lab, 'lab@example.com', 'Dave')).rejects.toThrow();
+
+    // The management server goes away: node 1 keeps serving from its stored configuration...
+    await server.stop();
+    await expect(fetch(`http://${lab.hostAddress}:${port}/`)).rejects.toThrow();
+    expect((await join_(one.lab, 'lab@example.com', 'Erin')).status).toBe(200);
+    // ...also after a restart of its own process, from the configuration on its disk.
+    await lab.stopNode(one.lab);
+    const restarted = await lab.restartNode(one.lab);
+    expect((await join_(restarted, 'lab@example.com', 'Frank')).status).toBe(200);
+    expect((await join_(restarted, 'later@example.com', 'Grace')).status).toBe(404);
+
+    // The server returns: node 1 reconnects and catches up with a change made meanwhile.
+    await startServer();
+    await rest('POST', 'conference/', { name: 'Later room', aliases: [{ alias: 'later@example.com' }] });
+    await until(
+      () => join_(restarted, 'later@example.com', 'Grace').then((r) => r.status),
+      (s) => s === 200,
+      20_000,
+      200,
+    );
+    expect(server.registry.isLive(one.id)).toBe(true);
+  });
+});
