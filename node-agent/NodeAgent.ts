@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { SipServer } from './sip/SipServer.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
@@ -20,6 +20,7 @@ import type { PublisherTimings } from './events/EventSinkPublisher.js';
 import { NodeAlarms } from './alarms/NodeAlarms.js';
 import { SyslogForwarder } from './logging/SyslogForwarder.js';
 import { teeLogger } from './logging/teeLogger.js';
+import { SupportLogShipper } from './logging/SupportLogShipper.js';
 import { ActiveSpeaker } from './management/ActiveSpeaker.js';
 import { reportStateChanges } from './status/stateReports.js';
 import { ManagementLink } from './management/ManagementLink.js';
@@ -125,7 +126,20 @@ export class NodeAgent {
     // Everything the node logs goes where the logger writes (stdout, or the test's logger) and, at
     // info and above, to the location's syslog servers, whatever the given logger's level.
     const syslog = new SyslogForwarder({ hostname: name });
-    const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' }), syslog.destination).child({ name: 'node', node: name });
+    // ...and to the management server's support log (sent once the link is up; see below).
+    const shipLink: { current?: ManagementLink } = {};
+    const supportLog = new SupportLogShipper((msg) => {
+      if (!shipLink.current?.connected) return false;
+      shipLink.current.send(msg);
+      return true;
+    });
+    const logStreams: DestinationStream = {
+      write: (line: string) => {
+        syslog.destination.write(line);
+        supportLog.destination.write(line);
+      },
+    };
+    const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' }), logStreams).child({ name: 'node', node: name });
     syslog.setLogger(log.child({ part: 'syslog' }));
     const address = opts.address ?? '127.0.0.1';
     const mediaLog = log.child({ part: 'media' });
@@ -206,6 +220,7 @@ export class NodeAgent {
     const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }), alarms: nodeAlarms, timings: opts.eventSinkTimings });
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
+    app.addHook('onClose', async () => supportLog.stop());
     app.addHook('onClose', async () => engine.close());
     registerClientApi(app, manager, hub, log.child({ part: 'client-api' }), clientLimits, statistics);
     registerMediaRoutes(app, manager, hub, log.child({ part: 'client-api' }));
@@ -281,6 +296,8 @@ export class NodeAgent {
       log: log.child({ part: 'management-link' }),
     });
     linkRef.current = link;
+    shipLink.current = link;
+    supportLog.start();
     nodeAlarms.attach(link);
     link.on('config', (snapshot) => manager.applyConfig(snapshot));
     // Revoked or deleted by an administrator: end every call and serve nothing more.

@@ -38,6 +38,8 @@ import { registerCertificateRoutes } from './certificate/certificate.routes.js';
 import { registerThemeRoutes } from './theme/theme.routes.js';
 import { registerThemeDeliveryRoutes } from './theme/themeDelivery.routes.js';
 import { LiveStatus } from './status/LiveStatus.js';
+import { SupportLog } from './supportLog/SupportLog.js';
+import { teeLogger } from '../node-agent/logging/teeLogger.js';
 import { appRouter } from './trpc/root.js';
 import { isLoopback, isTls, registerWebSecurity, sameOrigin } from './http/webSecurity.js';
 import { ManagementHttps } from './tls/ManagementHttps.js';
@@ -109,7 +111,9 @@ export class ManagementServer {
   }
 
   static async start(opts: ManagementServerOptions = {}): Promise<ManagementServer> {
-    const log = opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', name: 'management' });
+    // The support log keeps the management node's own lines (info and above, whatever the given logger's level) and the nodes'.
+    const supportLog = new SupportLog();
+    const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', name: 'management' }), supportLog.destination);
     const database = opts.database ?? (await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir }));
     const dom: Domain = { db: database.db, bus: new ConfigBus() };
     const { generated } = await ensureFirstAdmin(database.db, opts.adminPassword);
@@ -124,7 +128,10 @@ export class ManagementServer {
     const alarms = new AlarmManager(database.db, log, undefined, alarmSyslog.destination);
     await alarmSyslog.start(alarms);
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
-    const services: ServerServices = { dom, status, registry, alarms, ...(opts.clock ? { clock: opts.clock } : {}) };
+    registry.onNodeMessage((node, msg) => {
+      if (msg.type === 'support_log') supportLog.acceptNode(node.name, msg.entries, msg.dropped);
+    });
+    const services: ServerServices = { dom, status, registry, alarms, supportLog, ...(opts.clock ? { clock: opts.clock } : {}) };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));

@@ -142,8 +142,13 @@ export interface ParsedLogLine {
   text: string;
 }
 
-/** One pino JSON line → the parts of a syslog message; null for a line that is not a pino record. */
-export function parsePinoLine(line: string): ParsedLogLine | null {
+/**
+ * One pino JSON line → the parts of a syslog message; null for a line that is not a pino record.
+ * For the management node's lines (`management`): the module's first part is `management` when the
+ * record has no `name`, and `node` stays in the details (there it names the node a line is about;
+ * on a node it is the node itself, already the HOSTNAME).
+ */
+export function parsePinoLine(line: string, source: 'node' | 'management' = 'node'): ParsedLogLine | null {
   let rec: unknown;
   try {
     rec = JSON.parse(line);
@@ -155,11 +160,11 @@ export function parsePinoLine(line: string): ParsedLogLine | null {
   const level = typeof r.level === 'number' ? r.level : 30;
   const time = typeof r.time === 'number' ? r.time : Date.now();
   const part = typeof r.part === 'string' ? r.part : '';
-  const base = typeof r.name === 'string' ? r.name : 'node';
+  const base = typeof r.name === 'string' ? r.name : source;
   const module = part ? `${base}.${part}` : base;
   const details: string[] = [`Message=${quote(typeof r.msg === 'string' ? r.msg : '')}`];
   for (const [k, v] of Object.entries(r)) {
-    if (OWN_FIELDS.has(k) || v === undefined) continue;
+    if ((OWN_FIELDS.has(k) && !(k === 'node' && source === 'management')) || v === undefined) continue;
     if (SECRET_KEY.test(k)) {
       details.push(`${k}=${quote(REDACTED)}`);
       continue;

@@ -1,4 +1,5 @@
 import { adminLogRouter } from './routers/adminLog.router.js';
+import { supportLogRouter } from './routers/supportLog.router.js';
 import { alarmRouter } from './routers/alarm.router.js';
 import { administrationRouter } from './routers/administration.router.js';
 import { authRouter } from './routers/auth.router.js';
@@ -21,6 +22,7 @@ export const appRouter = router({
   status: statusRouter,
   alarm: alarmRouter,
   adminLog: adminLogRouter,
+  supportLog: supportLogRouter,
   regexTester: regexTesterRouter,
   certificate: certificateRouter,
   backup: backupRouter,

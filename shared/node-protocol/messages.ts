@@ -232,6 +232,22 @@ export type BreakInBlock = z.infer<typeof breakInBlockSchema>;
 /** The alarms a node raises itself (the guide's `Alarm=` keys); the management server knows the rest. */
 export const NODE_ALARMS = ['eventsink_maximum_backoff', 'syslog_inaccessible'] as const;
 
+/** How a node sends its support log: batches of at most `maxEntries`, at most every `intervalMs`, `maxQueue` kept while unsent. */
+export const SUPPORT_LOG_BATCH = { maxEntries: 200, intervalMs: 1_000, maxQueue: 2_000, maxTextLength: 4_000 } as const;
+
+/** One support log line as the node formatted it (rfc5424.ts parsePinoLine: secrets already redacted). */
+export const supportLogEntrySchema = z.object({
+  /** Milliseconds since the epoch. */
+  time: z.number().int().min(0),
+  /** pino's level number (10 trace … 60 fatal). */
+  level: z.number().int().min(0).max(100),
+  /** The guide's `name`: e.g. node.conference. */
+  module: z.string().max(100),
+  /** `Message="..." key="value" ...` */
+  text: z.string().max(SUPPORT_LOG_BATCH.maxTextLength),
+});
+export type SupportLogEntry = z.infer<typeof supportLogEntrySchema>;
+
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
@@ -293,6 +309,13 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
     /** What it is about: the event sink's name, the syslog server's address. */
     instance: z.string().max(250).default(''),
     details: z.string().max(1000).default(''),
+  }),
+  /** The node's support log lines since the last batch (at most one batch a second; see SUPPORT_LOG_BATCH). */
+  z.object({
+    type: z.literal('support_log'),
+    entries: z.array(supportLogEntrySchema).max(SUPPORT_LOG_BATCH.maxEntries),
+    /** Lines the node dropped since the last batch (its queue was full, e.g. while the server was unreachable). */
+    dropped: z.number().int().min(0).default(0),
   }),
   /** Every break-in block in force on the node: after (re)connecting and whenever one starts or is lifted. */
   z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
