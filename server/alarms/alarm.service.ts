@@ -108,6 +108,43 @@ function filters(q: Record<string, string | undefined>): SQL[] {
   return out;
 }
 
+const SCHEMA_TYPE = { string: 'string', int: 'integer', time: 'datetime', bool: 'boolean' } as const;
+
+/** The Tastypie schema of status/v1 `alarm` (active, with acknowledged) or history/v1 `alarm` (with time_lowered). */
+export function alarmSchema(which: 'active' | 'all') {
+  const names = Object.keys(which === 'active' ? statusAlarmObject(SAMPLE) : historyAlarmObject(SAMPLE)).filter(isField);
+  const field = (k: FieldName) => ({
+    type: SCHEMA_TYPE[FIELDS[k].kind],
+    nullable: k === 'time_lowered',
+    blank: false,
+    readonly: true,
+    unique: k === 'id',
+    default: null,
+    help_text: '',
+  });
+  return {
+    allowed_list_http_methods: ['get'],
+    allowed_detail_http_methods: ['get'],
+    default_limit: 20,
+    filtering: Object.fromEntries(names.map((k) => [k, 2])),
+    ordering: names,
+    fields: { ...Object.fromEntries(names.map((k) => [k, field(k)])), resource_uri: { ...field('name'), unique: true } },
+  };
+}
+/** Any alarm row: the schema takes its field names from the objects the API answers with. */
+const SAMPLE: AlarmRow = {
+  id: 0,
+  name: '',
+  identifier: 0,
+  level: 'error',
+  details: '',
+  instance: '',
+  node: '',
+  timeRaised: new Date(0),
+  timeLowered: null,
+  acknowledged: false,
+};
+
 function ordering(raw: string | undefined): SQL[] {
   if (raw === undefined || raw === '') return [desc(alarm.timeRaised), desc(alarm.id)];
   const key = raw.replace(/^-/, '');

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlarmRow } from '../alarms/AlarmManager.js';
 import type { Domain } from '../domain.js';
-import { getAlarm, HISTORY_ALARM_BASE, historyAlarmObject, listAlarms, STATUS_ALARM_BASE, statusAlarmObject } from '../alarms/alarm.service.js';
+import { alarmSchema, getAlarm, HISTORY_ALARM_BASE, historyAlarmObject, listAlarms, STATUS_ALARM_BASE, statusAlarmObject } from '../alarms/alarm.service.js';
 import { requireApiPermission } from './basicAuth.js';
 import { listEnvelope, paging } from './tastypie.js';
 
@@ -27,6 +27,10 @@ export function registerAlarmRoutes(app: FastifyInstance, dom: Domain): void {
         total,
         rows.map((r) => shape(r)),
       );
+    });
+    app.get(`${base}schema/`, async (req, reply) => {
+      if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+      return alarmSchema(which);
     });
     app.get<{ Params: { id: string } }>(`${base}:id/`, async (req, reply) => {
       if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;

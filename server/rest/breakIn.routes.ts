@@ -9,6 +9,27 @@ import { listEnvelope, paging, pexipTime, sendError } from './tastypie.js';
 const STATUS = '/api/admin/status/v1/break_in_block';
 const COMMAND = '/api/admin/command/v1/break_in_block/lift';
 
+const field = (type: string, nullable = false) => ({ type, nullable, blank: false, readonly: true, unique: false, default: null, help_text: '' });
+/** Its Tastypie schema: a list paged as the others, without filters (the blocks are few and live). */
+const BREAK_IN_SCHEMA = {
+  allowed_list_http_methods: ['get'],
+  allowed_detail_http_methods: ['get'],
+  default_limit: 20,
+  filtering: {},
+  ordering: [],
+  fields: {
+    id: { ...field('string'), unique: true },
+    block_type: field('string'),
+    service_name: field('string', true),
+    remote_address: field('string', true),
+    start_time: field('datetime'),
+    end_time: field('datetime'),
+    remaining_block_duration_seconds: field('integer'),
+    nodes: field('list'),
+    resource_uri: { ...field('string'), unique: true },
+  },
+};
+
 /**
  * Break-in blocks in force (status API, read with "May view conference status") and the
  * administrator's lift (command API, "May modify conference status"). Not in Pexip's API: named
@@ -26,6 +47,10 @@ export function registerBreakInRoutes(app: FastifyInstance, dom: Domain, status:
       nodes: b.nodes,
       resource_uri: `${STATUS}/${encodeURIComponent(b.id)}/`,
     }));
+  app.get(`${STATUS}/schema/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    return BREAK_IN_SCHEMA;
+  });
   app.get<{ Params: { id: string } }>(`${STATUS}/:id/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
     const block = all().find((b) => b.id === req.params.id);

@@ -28,10 +28,10 @@ const ID = /^[A-Za-z0-9-]{1,64}$/;
 export function registerHistoryRoutes(app: FastifyInstance, dom: Domain): void {
   const envelope = <T>(path: string, q: Q, page: HistoryPage<T>) => listEnvelope(path, q, page.limit, page.offset, page.total, page.objects);
 
-  // The API root: each resource's list and schema (alarm's routes, elsewhere, are not listed until it has a schema).
+  // The API root: each resource's list and schema (alarm's routes, with its schema, are in alarm.routes.ts).
   app.get(`${HISTORY_BASE}/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
-    const names = ['conference', 'participant', 'media_stream'];
+    const names = ['conference', 'participant', 'media_stream', 'alarm'];
     return Object.fromEntries(names.map((r) => [r, { list_endpoint: `${HISTORY_BASE}/${r}/`, schema: `${HISTORY_BASE}/${r}/schema/` }]));
   });
   // Each resource's Tastypie schema (pexshell builds its commands from it).

@@ -171,7 +171,8 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
   // The API root: each resource's list and schema (pexshell and the SDK's schema download start here).
   app.get(`${BASE}/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
-    const names = ['conference', 'conference_shard', 'participant', 'participant_media_stream', 'worker_vm', 'system_location'];
+    // alarm and break_in_block have their own routes (alarm.routes.ts, breakIn.routes.ts), each with its schema.
+    const names = ['conference', 'conference_shard', 'participant', 'participant_media_stream', 'worker_vm', 'system_location', 'alarm', 'break_in_block'];
     return Object.fromEntries(names.map((r) => [r, { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` }]));
   });
   resource('conference', () => conferenceObjects(status));
