@@ -46,7 +46,7 @@ describe('a live subscription detaches its listener however it ends (issue 12, i
     // One view sees a change first, then all stop as a `for await … break` does.
     server.status.emit('live');
     expect((await views[0]!.next()).done).toBe(false);
-    for (const view of views) await view.return(undefined);
+    for (const view of views) await view.return!(undefined);
     expect(server.status.listenerCount('live')).toBe(before);
     expect(clock.pending).toBe(timersBefore);
   });
