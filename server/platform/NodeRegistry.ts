@@ -13,6 +13,9 @@ import { touchNode } from './node.service.js';
 import { authenticateNode, helloSignatureValid, revokeNodeCredential } from './nodeIdentity.service.js';
 import { NodeConfigBuilder } from './nodeConfig.service.js';
 
+/** Pexip's replication interval: nodes check in with the management node about every 60 s. */
+export const CHECK_IN_MS = 60_000;
+
 interface Connection {
   ws: WebSocket;
   nodeId: number;
@@ -36,6 +39,8 @@ export interface NodeRegistryOptions {
   duplicateProbeMs?: number;
   /** How long a silent node's conferences stay listed as stale before they are dropped; default 5 minutes. */
   staleForgetMs?: number;
+  /** The guide's replication interval: each live node's configuration is checked and its "last contacted" refreshed; default 60 s. */
+  checkInMs?: number;
   /** Drives heartbeats, silence, the hello deadline and stale conferences; default the system clock (tests move a ManualClock). */
   clock?: Clock;
 }
@@ -66,6 +71,7 @@ export class NodeRegistry {
   private readonly connections = new Map<number, Connection>();
   private pushTimer: NodeJS.Timeout | null = null;
   private readonly heartbeatTimer: ClockTimer;
+  private readonly checkInTimer: ClockTimer;
   private readonly clock: Clock;
   private lastBeat: number;
   /** Silent nodes' stale conferences, dropped when this fires unless the node came back. */
@@ -117,6 +123,8 @@ export class NodeRegistry {
     this.lastBeat = this.clock.now();
     this.heartbeatTimer = this.clock.setInterval(() => this.heartbeat(), (opts.heartbeat ?? NODE_HEARTBEAT).intervalMs);
     this.heartbeatTimer.unref();
+    this.checkInTimer = this.clock.setInterval(() => void this.checkIn(), opts.checkInMs ?? CHECK_IN_MS);
+    this.checkInTimer.unref();
     // Coalesce bursts of changes (e.g. an import) into one push, still well within a second.
     dom.bus.on('changed', (what) => {
       // A restored backup may carry another enrollment key: nodes must present that one from now on.
@@ -382,6 +390,19 @@ export class NodeRegistry {
     }
   }
 
+  /**
+   * The periodic check-in: a node whose push was missed (a change written by another management
+   * server, a push lost on a dying connection) gets its configuration within one interval, and a
+   * node heard from in that interval is "last contacted" now, even when it has nothing to report.
+   */
+  private async checkIn(): Promise<void> {
+    const heard = this.clock.now() - (this.opts.checkInMs ?? CHECK_IN_MS);
+    for (const conn of this.connections.values()) {
+      if (!conn.silent && conn.lastHeard >= heard) await touchNode(this.dom, conn.nodeId).catch(() => {});
+    }
+    await this.pushAll();
+  }
+
   async pushAll(): Promise<void> {
     if (this.connections.size === 0) return;
     try {
@@ -395,6 +416,7 @@ export class NodeRegistry {
     this.closing = true;
     if (this.pushTimer) clearTimeout(this.pushTimer);
     this.clock.clearInterval(this.heartbeatTimer);
+    this.clock.clearInterval(this.checkInTimer);
     for (const t of this.staleTimers.values()) this.clock.clearTimeout(t);
     for (const c of this.connections.values()) c.ws.close(1001, 'management server stopping');
   }
