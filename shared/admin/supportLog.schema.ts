@@ -30,3 +30,8 @@ export interface SupportLogRow {
   module: string;
   message: string;
 }
+
+/** The guide's support log time: UTC with milliseconds and an explicit offset, `2019-02-24T23:16:33.019+00:00`. */
+export function supportLogTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '+00:00');
+}

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AlarmsPage } from './alarms/AlarmsPage.js';
 import { AdminLogPage } from './audit/AdminLogPage.js';
+import { SupportLogPage } from './supportLog/SupportLogPage.js';
 import { LoginHistoryPage } from './audit/LoginHistoryPage.js';
 import { AdministratorFormPage, AdministratorsPage } from './administration/AdministratorsPage.js';
 import { RoleFormPage, RolesPage } from './administration/RolesPage.js';
@@ -54,6 +55,7 @@ createRoot(document.getElementById('root')!).render(
               <Route path="/history/participants" element={<ParticipantHistoryPage />} />
               <Route path="/history/participants/:id" element={<ParticipantHistoryDetailPage />} />
               <Route path="/admin-log" element={<AdminLogPage />} />
+              <Route path="/support-log" element={<SupportLogPage />} />
               <Route path="/login-history" element={<LoginHistoryPage />} />
               <Route path="/bulk" element={<BulkImportPage />} />
               <Route path="/themes" element={<ThemesPage />} />

@@ -30,6 +30,7 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
     { to: '/history/conferences', label: 'Conference history' },
     { to: '/history/participants', label: 'Participant history' },
     { to: '/admin-log', label: 'Administrator log' },
+    { to: '/support-log', label: 'Support log' },
     { to: '/login-history', label: 'Login history' },
   ],
 };
