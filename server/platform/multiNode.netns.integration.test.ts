@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -64,6 +64,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
   afterAll(async () => {
     await server?.stop().catch(() => undefined);
     await lab?.close();
+    rmSync(dbDir, { recursive: true, force: true });
   }, 30_000);
 
   it('enrolls two nodes in two locations, replicates, serves, keeps serving without the management server', { timeout: 90_000 }, async () => {
@@ -129,7 +130,9 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
     // Signalled and served by node 1; the call came from the host, across the lab network.
     expect(alice[0]).toMatchObject({ media_node: one.lab.name, remote_address: lab.hostAddress });
 
-    // Node 2 in maintenance mode refuses a new call with the guide's message; node 1 still serves.
+    // Node 2 in maintenance mode refuses a new call with the guide's message, keeps the call it has,
+    // and reports 100 % load; node 1 still serves.
+    const hank = (await (await join_(two.lab, 'lab@example.com', 'Hank')).json()) as { result: { token: string } };
     await rest('PATCH', `worker_vm/${two.id}/`, { maintenance_mode: true });
     const refused = await until(
       () => join_(two.lab, 'lab@example.com', 'Bob'),
@@ -140,6 +143,17 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ status: 'failed', result: 'System in maintenance mode' });
     expect((await join_(one.lab, 'lab@example.com', 'Carol')).status).toBe(200);
+    const refreshed = await fetch(`${two.lab.url}/api/client/v2/conferences/lab@example.com/refresh_token`, {
+      method: 'POST',
+      headers: { token: hank.result.token },
+    });
+    expect(refreshed.status).toBe(200);
+    await until(
+      () => workerVm(two.id),
+      (v) => v.media_load === 100 && v.maintenance_mode === true,
+      15_000,
+      250,
+    );
 
     // Deleting node 2 in the configuration makes it stop serving: its process exits (78, not restarted).
     await rest('DELETE', `worker_vm/${two.id}/`);
