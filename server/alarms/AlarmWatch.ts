@@ -94,6 +94,8 @@ export class AlarmWatch {
     }
   }
 
+  private certificateChecks: Promise<void> = Promise.resolve();
+
   private readonly onConfigChanged = () => {
     if (this.certificateDebounce) return;
     this.certificateDebounce = setTimeout(() => {
@@ -111,15 +113,18 @@ export class AlarmWatch {
 
   /** Every TLS and trusted CA certificate expiring within 30 days or expired is one alarm instance. */
   checkCertificates(): Promise<void> {
-    const run = (async () => {
+    // One check at a time, each reading the time when it starts: overlapping checks could finish out of
+    // order and leave an older check's details ("expires on") over a newer one's ("expired on").
+    const run = this.certificateChecks.then(async () => {
       const found = await certificateAlarms(this.dom, new Date(this.clock.now()));
       for (const key of ['tls_certificate_expiring', 'trustedca_expiring'] as const) {
         const wanted = found.filter((c) => c.alarm === key).map((c) => ({ alarm: key, instance: c.subject_name, details: c.details }));
         await this.alarms.reconcile(key, wanted);
       }
-    })();
+    });
     this.act(run);
-    return run.catch(() => {});
+    this.certificateChecks = run.catch(() => {});
+    return this.certificateChecks;
   }
 
   /** A node deleted from the configuration has nothing left to alarm about: its alarms are lowered. */
