@@ -6,7 +6,7 @@ const q = (o: object = {}) => ({ offset: 0, limit: 500, ...o });
 
 describe('SupportLog', () => {
   it("keeps the management node's pino lines with secrets redacted, and filters by level (lowest shown), source, search and time", () => {
-    const support = new SupportLog(100);
+    const support = new SupportLog({ capacity: 100 });
     const log = pino({ level: 'debug', name: 'management' }, support.destination).child({ part: 'nodes' });
     log.debug('debug line');
     log.info({ node: 'n1', pin: '24681357', password: 'hunter2-secret' }, 'conferencing node connected');
@@ -38,7 +38,7 @@ describe('SupportLog', () => {
 
   it('is bounded: the oldest lines go; a node over its rate is cut, and what was dropped is noted', () => {
     let now = 1_000_000;
-    const support = new SupportLog(6, 3, () => now);
+    const support = new SupportLog({ capacity: 6, perNodePerSecond: 3, now: () => now });
     const line = (i: number) => ({ time: now, level: 30, module: 'node.x', text: `Message="line ${i}"` });
     support.acceptNode('n1', [0, 1, 2, 3, 4].map(line), 7);
     // 3 taken in this second, plus the note of the 7 the node dropped.
@@ -58,5 +58,13 @@ describe('SupportLog', () => {
     expect(items.map((r) => r.message).slice(0, 3)).toEqual(['Message="line 7"', 'Message="line 6"', 'Message="line 5"']);
     // The ring: the two oldest (the first note and line 0) are gone.
     expect(items.at(-1)!.message).toBe('Message="line 1"');
+  });
+
+  it('keeps at most maxChars characters: long lines push the oldest out before the line count is reached', () => {
+    const support = new SupportLog({ capacity: 100, maxChars: 1_000 });
+    const line = (i: number) => ({ time: i, level: 30, module: 'node.x', text: `Message="${String(i).padStart(294, '.')}"` });
+    support.acceptNode('n1', [1, 2, 3, 4, 5].map(line), 0);
+    // Each line is 300 + 6 characters: three fit in 1,000.
+    expect(support.list(q()).items.map((r) => r.time)).toEqual([5, 4, 3]);
   });
 });

@@ -6,29 +6,48 @@ import { SUPPORT_LOG_LEVELS, type SupportLogLevel, type SupportLogQuery, type Su
 /** The source of the management node's own lines. */
 export const MANAGEMENT_SOURCE = 'Management Node';
 
+export interface SupportLogOptions {
+  /** Lines kept; default 50,000. */
+  capacity?: number;
+  /** Message characters kept (about 2 bytes each in memory); default 8 M, i.e. ~16 MB. */
+  maxChars?: number;
+  /** Lines taken per node per second; more are dropped (and counted). Default twice a node's batch. */
+  perNodePerSecond?: number;
+  now?: () => number;
+}
+
 /**
  * The support log (guide: Status > Support log): the management node's own lines and every
  * conferencing node's, newest kept.
  *
- * Kept in memory, in a ring of `capacity` lines, rather than in a table: a busy platform logs many
+ * Kept in memory, in a ring of `capacity` lines and `maxChars` characters, rather than in a table: a busy platform logs many
  * lines a second, and writing each to the database would cost more than the calls it describes; the
  * support log is for looking at what just happened, and what must outlive a restart goes to the
  * remote syslog servers (System > Syslog servers), as the guide recommends for long-term keeping.
  */
 export class SupportLog {
   private readonly ring: (SupportLogRow | undefined)[];
+  /** Where the next line goes, and the oldest line kept. */
   private next = 0;
+  private oldest = 0;
+  private count = 0;
+  /** Characters of the messages kept: long lines use the budget up before the line count does. */
+  private chars = 0;
   private seq = 0;
   /** Per node: the start of the current second and the lines taken in it (a node that floods is cut). */
   private readonly rate = new Map<string, { second: number; taken: number; dropped: number }>();
 
-  constructor(
-    readonly capacity = 50_000,
-    /** Lines taken per node per second; more are dropped (and counted). */
-    private readonly perNodePerSecond = SUPPORT_LOG_BATCH.maxEntries * 2,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.ring = new Array<SupportLogRow | undefined>(capacity);
+  readonly capacity: number;
+  private readonly maxChars: number;
+  private readonly perNodePerSecond: number;
+  private readonly now: () => number;
+
+  constructor(opts: SupportLogOptions = {}) {
+    this.capacity = opts.capacity ?? 50_000;
+    this.maxChars = opts.maxChars ?? 8_000_000;
+    this.perNodePerSecond = opts.perNodePerSecond ?? SUPPORT_LOG_BATCH.maxEntries * 2;
+    this.now = opts.now ?? Date.now;
+    this.ring = new Array<SupportLogRow | undefined>(this.capacity);
   }
 
   /** Where the management node's logger writes (pino JSON lines; secrets redacted as for syslog). */
@@ -66,8 +85,19 @@ export class SupportLog {
   }
 
   private add(source: string, e: SupportLogEntry): void {
-    this.ring[this.next] = { seq: ++this.seq, time: e.time, level: levelOf(e.level), source, module: e.module, message: e.text };
+    const row = { seq: ++this.seq, time: e.time, level: levelOf(e.level), source, module: e.module, message: e.text };
+    const size = row.message.length + row.module.length;
+    while (this.count > 0 && (this.count === this.capacity || this.chars + size > this.maxChars)) {
+      const gone = this.ring[this.oldest]!;
+      this.chars -= gone.message.length + gone.module.length;
+      this.ring[this.oldest] = undefined;
+      this.oldest = (this.oldest + 1) % this.capacity;
+      this.count--;
+    }
+    this.ring[this.next] = row;
     this.next = (this.next + 1) % this.capacity;
+    this.count++;
+    this.chars += size;
   }
 
   /** The sources that have lines, the management node first. */
@@ -84,7 +114,7 @@ export class SupportLog {
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;
     const matches: SupportLogRow[] = [];
-    for (let i = 1; i <= this.capacity; i++) {
+    for (let i = 1; i <= this.count; i++) {
       const row = this.ring[(this.next - i + this.capacity) % this.capacity];
       if (!row) break;
       if (SUPPORT_LOG_LEVELS.indexOf(row.level) < min) continue;
