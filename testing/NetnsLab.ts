@@ -1,9 +1,9 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeBundleConfig } from '../shared/node-protocol/nodeBundleConfig.js';
+import { nodeBundleConfigSchema, type NodeBundleConfig } from '../shared/node-protocol/nodeBundleConfig.js';
 
 const run = promisify(execFile);
 /** Every name this lab creates starts with it, then the creating process's pid (leftovers of dead runs are found by it). */
@@ -37,8 +37,8 @@ export interface LabNode {
   /** Its client API, as reached from the host. */
   url: string;
   dataDir: string;
-  config: NodeBundleConfig;
-  env: Record<string, string>;
+  /** How it was started: what a restart repeats. */
+  start: { config: NodeBundleConfig; namespace: string; dataDir: string; command: string[]; cwd: string; env: Record<string, string> };
   child: ChildProcess;
   /** What it printed so far (stdout and stderr). */
   output: () => string;
@@ -135,12 +135,8 @@ export class NetnsLab {
     return `${this.net}.${10 + i}`;
   }
 
-  /**
-   * Creates a namespace for the node named in `config` (the node.json the console offers), gives it
-   * the configuration's address, and starts the node agent there with that file. Resolves once its
-   * client API answers.
-   */
-  async startNode(config: NodeBundleConfig, env: Record<string, string> = {}): Promise<LabNode> {
+  /** A namespace joined to the lab's bridge, holding `address`. */
+  private async addNamespace(address: string): Promise<string> {
     const index = ++this.created;
     const namespace = `${this.tag}n${index}`;
     const host = `${this.tag}h${index}`;
@@ -151,32 +147,65 @@ export class NetnsLab {
     await ip('link', 'add', host, 'type', 'veth', 'peer', 'name', inside);
     await ip('link', 'set', inside, 'netns', namespace);
     await ip('link', 'set', host, 'master', this.bridge, 'up');
-    await ip('-n', namespace, 'addr', 'add', `${config.address}/24`, 'dev', inside);
+    await ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', inside);
     await ip('-n', namespace, 'link', 'set', inside, 'up');
     await ip('-n', namespace, 'link', 'set', 'lo', 'up');
+    return namespace;
+  }
 
+  /**
+   * Creates a namespace for the node named in `config` (the node.json the console offers), gives it
+   * the configuration's address, and starts this repository's node agent there with that file.
+   * Resolves once the node says it serves.
+   */
+  async startNode(config: NodeBundleConfig, env: Record<string, string> = {}): Promise<LabNode> {
+    const namespace = await this.addNamespace(config.address);
     const dataDir = mkdtempSync(join(tmpdir(), `om-lab-${config.name}-`));
     this.dirs.push(dataDir);
     const configFile = join(dataDir, 'node.json');
     writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
-    return this.spawnNode(config, namespace, dataDir, { ...env });
+    const command = [process.execPath, '--import', 'tsx', 'node-agent/main.ts'];
+    return this.spawnNode({ config, namespace, dataDir, command, cwd: ROOT, env: { ...env, NODE_CONFIG: configFile, NODE_DATA_DIR: dataDir } });
   }
 
-  /** Starts a stopped node again in its namespace, on its data directory (its identity and stored configuration). */
+  /**
+   * Unpacks a node's deployment bundle (the console's .tar.gz) with the system's tar and runs its
+   * start script in a new namespace holding the address of its node.json, as an operator would on
+   * another machine. The bundle carries no node_modules: its script links this repository's.
+   */
+  async startBundle(tarball: Buffer, env: Record<string, string> = {}): Promise<LabNode> {
+    const dir = mkdtempSync(join(tmpdir(), 'om-lab-bundle-'));
+    this.dirs.push(dir);
+    writeFileSync(join(dir, 'bundle.tar.gz'), tarball);
+    await run('tar', ['xzf', 'bundle.tar.gz'], { cwd: dir });
+    const top = readdirSync(dir, { withFileTypes: true }).find((e) => e.isDirectory());
+    if (!top) throw new Error('the bundle holds no directory');
+    const root = join(dir, top.name);
+    const config = nodeBundleConfigSchema.parse(JSON.parse(readFileSync(join(root, 'node.json'), 'utf8')));
+    const namespace = await this.addNamespace(config.address);
+    return this.spawnNode({
+      config,
+      namespace,
+      dataDir: join(root, 'data'),
+      command: [join(root, 'start.sh')],
+      cwd: root,
+      env: { ...env, OPENMEET_NODE_MODULES: join(ROOT, 'node_modules') },
+    });
+  }
+
+  /** Starts a stopped node again in its namespace, the same way, on its data directory (its identity and stored configuration). */
   async restartNode(node: LabNode): Promise<LabNode> {
     await this.stopNode(node);
-    return this.spawnNode(node.config, node.namespace, node.dataDir, node.env);
+    return this.spawnNode(node.start);
   }
 
-  private async spawnNode(config: NodeBundleConfig, namespace: string, dataDir: string, env: Record<string, string>): Promise<LabNode> {
-    const configFile = join(dataDir, 'node.json');
-    const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', 'node-agent/main.ts'], {
-      cwd: ROOT,
+  private async spawnNode(start: LabNode['start']): Promise<LabNode> {
+    const { config, namespace, dataDir, command, cwd, env } = start;
+    const child = spawn('ip', ['netns', 'exec', namespace, ...command], {
+      cwd,
       env: {
         ...process.env,
         LOG_LEVEL: 'warn',
-        NODE_CONFIG: configFile,
-        NODE_DATA_DIR: dataDir,
         NODE_HTTPS_PORT: 'off',
         NODE_SIP_PORT: 'off',
         ...env,
@@ -193,8 +222,7 @@ export class NetnsLab {
       address: config.address,
       url: `http://${config.address}:${config.port}`,
       dataDir,
-      config,
-      env,
+      start,
       child,
       output: () => out,
       exited,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
-import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
 import { NetnsLab, type LabNode } from '../../testing/NetnsLab.js';
 import { ManagementServer } from '../ManagementServer.js';
@@ -70,7 +69,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
   it('enrolls two nodes in two locations, replicates, serves, keeps serving without the management server', { timeout: 90_000 }, async () => {
     // Two system locations, a node in each, added as an administrator does, with their one-time tokens.
     const locations = [await created('system_location/', { name: 'London' }), await created('system_location/', { name: 'Oslo' })];
-    const configs = [];
+    const bundles: { id: number; tarball: Buffer }[] = [];
     for (const [i, location] of locations.entries()) {
       const address = lab.nodeAddress(i + 1);
       const uri = await created('worker_vm/', {
@@ -82,17 +81,19 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
         system_location: location,
       });
       const id = Number(uri.match(/(\d+)\/$/)![1]);
-      const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
-      const config = nodeBundleConfigSchema.parse(await r.json());
-      // The download points the node at the server as it is reached across the lab network.
-      expect(config).toMatchObject({ managementUrl: server.url, address });
-      configs.push({ id, config });
+      const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'bundle' });
+      expect(r.headers.get('content-type')).toMatch(/gzip/);
+      bundles.push({ id, tarball: Buffer.from(await r.arrayBuffer()) });
     }
+    expect(server.registry.isLive(bundles[0]!.id)).toBe(false);
+    // Each bundle unpacked and its start script run in its own namespace, as on two other machines.
     const started = Date.now();
     for (const { id, lab: labNode } of await Promise.all(
-      configs.map(async ({ id, config }) => ({ id, lab: await lab.startNode({ ...config, port: 8081 }, { MEDIA_PORTS: '40000-40199' }) })),
+      bundles.map(async ({ id, tarball }) => ({ id, lab: await lab.startBundle(tarball, { MEDIA_PORTS: '40000-40199' }) })),
     ))
       nodes.push({ id, lab: labNode });
+    // The download pointed each node at the server as it is reached across the lab network, at its own address.
+    for (const [i, n] of nodes.entries()) expect(n.lab.start.config).toMatchObject({ managementUrl: server.url, address: lab.nodeAddress(i + 1) });
     const [one, two] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
     // Connected, each with its own address and location.
     await until(
@@ -101,7 +102,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       30_000,
       200,
     );
-    console.log(`two nodes live ${Date.now() - started} ms after their processes started`);
+    console.log(`two nodes live ${Date.now() - started} ms after their bundles were unpacked and started`);
     // Each answers on its own address only (nothing listens on the host's side for them).
     for (const n of nodes) expect((await fetch(`${n.lab.url}/healthz`)).status).toBe(200);
     await expect(fetch(`http://${lab.hostAddress}:8081/healthz`)).rejects.toThrow();
