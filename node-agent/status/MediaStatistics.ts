@@ -50,7 +50,7 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
   }
 
   track(conferenceId: string, participantId: string): void {
-    if (!this.meters.has(participantId)) this.meters.set(participantId, new ParticipantMeter(conferenceId, participantId));
+    if (!this.meters.has(participantId)) this.meters.set(participantId, new ParticipantMeter(conferenceId, participantId, this.now()));
   }
 
   start(): void {
@@ -75,7 +75,7 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
     for (const p of this.participants()) {
       const meter = this.meters.get(p.participantId);
       if (!meter) continue;
-      let streams: MeasuredStream[] = [];
+      let streams: MeasuredStream[] | undefined;
       try {
         streams = await p.measure();
       } catch (err) {
@@ -83,7 +83,8 @@ export class MediaStatistics extends EventEmitter<MediaStatisticsEvents> {
       }
       // The participant may have left while we measured: its record is already taken.
       if (this.meters.get(p.participantId) !== meter) continue;
-      meter.update(at, streams);
+      // A failed measurement says nothing of the streams: they are not ended by it.
+      if (streams) meter.update(at, streams);
       out.push(participantMediaSchema.parse(meter.snapshot()));
     }
     this.emit('report', new Date(at).toISOString(), out);

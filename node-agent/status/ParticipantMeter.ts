@@ -30,7 +30,6 @@ export class ParticipantMeter {
   private readonly quality = new QualityWindows();
   /** Per stream and direction: the counters last seen, and losses accumulated while the stream lived. */
   private readonly previous = new Map<string, Counters>();
-  private readonly starts = new Map<string, string>();
   /** Every stream seen, with its last figures (ended ones keep theirs). */
   private readonly streams = new Map<string, MediaStream>();
   /** Per stream and direction, this measurement's cumulative counters (for the quality windows). */
@@ -39,9 +38,14 @@ export class ParticipantMeter {
   private latest = { rx: 0, tx: 0 };
   private readonly reported = new Map<MediaStream['type'], ClientReported>();
 
+  /** When the previous measurement was taken: until the first, when the participant joined. */
+  private measuredAt: number | undefined;
+
+  /** `joinedAt` (ms): streams seen at the first measurement started with the call, not up to an interval later. */
   constructor(
     readonly conferenceId: string,
     readonly participantId: string,
+    private readonly joinedAt?: number,
   ) {}
 
   /** The client's own report (client API `statistics`): kept for the figures only it knows. */
@@ -60,20 +64,24 @@ export class ParticipantMeter {
     let rxKbps = 0;
     let txKbps = 0;
     this.counters = {};
+    // A stream first seen now started since the previous measurement; at the first, with the call.
+    const firstSeen = this.measuredAt === undefined && this.joinedAt !== undefined ? new Date(this.joinedAt).toISOString() : iso;
+    this.measuredAt = at;
     for (const m of measured) {
       live.add(m.id);
-      if (!this.starts.has(m.id)) this.starts.set(m.id, iso);
+      // A stream back after a gap (a replaced producer or consumer: ICE restart, renegotiation) is
+      // the same stream of the call: it keeps its first start, and is open again.
+      const startTime = this.streams.get(m.id)?.startTime ?? firstSeen;
       const reported = this.reported.get(m.type);
       const rx = m.rx ? this.direction(`${m.id}/rx`, m.rx, 'rx', reported?.sent) : undefined;
       const tx = m.tx ? this.direction(`${m.id}/tx`, m.tx, 'tx', reported?.received) : undefined;
       worstJitter = Math.max(worstJitter, rx?.jitter ?? 0, tx?.jitter ?? 0);
       rxKbps += rx?.bitrate ?? 0;
       txKbps += tx?.bitrate ?? 0;
-      this.streams.set(m.id, { id: m.id, type: m.type, startTime: this.starts.get(m.id)!, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
+      this.streams.set(m.id, { id: m.id, type: m.type, startTime, ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
     }
     // Streams no longer measured have ended.
     for (const [id, s] of this.streams) if (!live.has(id) && !s.endTime) this.streams.set(id, { ...s, endTime: iso });
-    for (const id of this.starts.keys()) if (!live.has(id)) this.starts.delete(id);
     this.latest = { rx: round1(rxKbps), tx: round1(txKbps) };
     this.bandwidth = { rx: this.bandwidth.rx + rxKbps, tx: this.bandwidth.tx + txKbps, samples: this.bandwidth.samples + 1 };
     this.quality.add({ at, streams: this.counters, jitterMs: worstJitter });
