@@ -120,7 +120,9 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       );
 
     // A participant on node 1 shows in live status on node 1.
-    expect((await join_(one.lab, 'lab@example.com', 'Alice')).status).toBe(200);
+    const aliceJoin = await join_(one.lab, 'lab@example.com', 'Alice');
+    expect(aliceJoin.status).toBe(200);
+    const aliceToken = ((await aliceJoin.json()) as { result: { token: string } }).result.token;
     const alice = await until(
       async () =>
         ((await (await rest('GET', '/api/admin/status/v1/participant/?display_name=Alice')).json()) as { objects: Record<string, unknown>[] }).objects,
@@ -165,6 +167,12 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
     await server.stop();
     await expect(fetch(`http://${lab.hostAddress}:${port}/`)).rejects.toThrow();
     expect((await join_(one.lab, 'lab@example.com', 'Erin')).status).toBe(200);
+    // The conference in progress goes on: Alice, who joined before, is still in it.
+    const aliceStill = await fetch(`${one.lab.url}/api/client/v2/conferences/lab@example.com/refresh_token`, {
+      method: 'POST',
+      headers: { token: aliceToken },
+    });
+    expect(aliceStill.status).toBe(200);
     // ...also after a restart of its own process, from the configuration on its disk.
     await lab.stopNode(one.lab);
     const restarted = await lab.restartNode(one.lab);
