@@ -68,4 +68,11 @@ test('the support log lists the management node and the e2e node, and its filter
   expect((await rows.allTextContents()).every((t) => t.includes('Support Log Room'))).toBe(true);
   await page.getByLabel('Search').fill('nothing like it at all');
   await expect(page.getByText('No entries match the filters.')).toBeVisible();
+
+  // Time range (UTC): from next year, nothing; from an hour ago, the line again.
+  await page.getByLabel('Search').fill('Support Log Room');
+  await page.getByLabel('From (UTC)').fill(`${new Date().getUTCFullYear() + 1}-01-01T00:00`);
+  await expect(page.getByText('No entries match the filters.')).toBeVisible();
+  await page.getByLabel('From (UTC)').fill(new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+  await expect(rows.filter({ hasText: 'conference instance started' }).first()).toBeVisible();
 });

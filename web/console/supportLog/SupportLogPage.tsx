@@ -7,23 +7,39 @@ import { errorMessage, useTRPC } from '../trpc.js';
 const PAGE = 100;
 const LEVEL_LABELS: Record<SupportLogLevel, string> = { debug: 'Debug', info: 'Info', warning: 'Warning', error: 'Error' };
 
+/** A `datetime-local` value (minutes) read as UTC, as the table shows times; `seconds` into the minute (the end of a range takes it whole). */
+function utc(local: string, seconds = 0): string | undefined {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(local)) return undefined;
+  return `${local}:${seconds.toFixed(3).padStart(6, '0')}+00:00`;
+}
+
 /** Support log: what the management node and every conferencing node logged, newest first (times in UTC, as the guide shows them). */
 export function SupportLogPage() {
   const trpc = useTRPC();
   const [search, setSearch] = useState('');
   const [level, setLevel] = useState<SupportLogLevel | ''>('');
   const [source, setSource] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
   const [live, setLive] = useState(true);
   const [offset, setOffset] = useState(0);
   const debounced = useDebounced(search, () => setOffset(0));
   const log = useQuery({
-    ...trpc.supportLog.list.queryOptions({ search: debounced || undefined, level: level || undefined, source: source || undefined, offset, limit: PAGE }),
+    ...trpc.supportLog.list.queryOptions({
+      search: debounced || undefined,
+      level: level || undefined,
+      source: source || undefined,
+      from: utc(from),
+      to: utc(to, 59.999),
+      offset,
+      limit: PAGE,
+    }),
     placeholderData: keepPreviousData,
     refetchInterval: live ? 2_000 : false,
   });
   const sources = useQuery({ ...trpc.supportLog.sources.queryOptions(), refetchInterval: 10_000 });
   const total = log.data?.total ?? 0;
-  const filtered = Boolean(debounced || level || source);
+  const filtered = Boolean(debounced || level || source || from || to);
   return (
     <section>
       <h1>Support log</h1>
@@ -62,6 +78,26 @@ export function SupportLogPage() {
             </option>
           ))}
         </select>
+        <label htmlFor="support-log-from">From (UTC)</label>
+        <input
+          id="support-log-from"
+          type="datetime-local"
+          value={from}
+          onChange={(e) => {
+            setFrom(e.target.value);
+            setOffset(0);
+          }}
+        />
+        <label htmlFor="support-log-to">To (UTC)</label>
+        <input
+          id="support-log-to"
+          type="datetime-local"
+          value={to}
+          onChange={(e) => {
+            setTo(e.target.value);
+            setOffset(0);
+          }}
+        />
         <label>
           <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Live
         </label>
