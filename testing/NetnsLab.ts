@@ -238,6 +238,21 @@ export class NetnsLab {
     return node;
   }
 
+  /** Cuts a node off the lab network (its link on the bridge down), as a network failure would. */
+  async cut(node: LabNode): Promise<void> {
+    await ip('link', 'set', this.hostLink(node), 'down');
+  }
+
+  /** Joins a cut node to the lab network again. */
+  async restore(node: LabNode): Promise<void> {
+    await ip('link', 'set', this.hostLink(node), 'up');
+  }
+
+  /** The host's end of a node's veth pair: named after its namespace. */
+  private hostLink(node: LabNode): string {
+    return node.namespace.replace(/n(\d+)$/, 'h$1');
+  }
+
   /** Stops a node's process (SIGTERM, then SIGKILL after 5 s). */
   async stopNode(node: LabNode): Promise<void> {
     if (node.child.exitCode !== null || node.child.signalCode !== null) return;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
+import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
 import { NetnsLab, type LabNode } from '../../testing/NetnsLab.js';
 import { ManagementServer } from '../ManagementServer.js';
@@ -189,5 +190,60 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       200,
     );
     expect(server.registry.isLive(one.id)).toBe(true);
+  });
+
+  it('shows a node cut off the network unreachable, and live again with its conference when the link is back', { timeout: 60_000 }, async () => {
+    const location = await created('system_location/', { name: 'Cut off' });
+    const uri = await created('worker_vm/', {
+      name: 'lab-node-3',
+      hostname: 'lab-node-3',
+      address: lab.nodeAddress(3),
+      netmask: '255.255.255.0',
+      gateway: lab.hostAddress,
+      system_location: location,
+    });
+    const id = Number(uri.match(/(\d+)\/$/)![1]);
+    const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
+    const node = await lab.startNode({ ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 }, { MEDIA_PORTS: '40000-40199' });
+    await until(
+      () => server.registry.isLive(id),
+      (l) => l,
+      20_000,
+      100,
+    );
+    await rest('POST', 'conference/', { name: 'Cut room', aliases: [{ alias: 'cut@example.com' }] }).catch(() => undefined);
+    await until(
+      () => join_(node, 'cut@example.com', 'Ivy').then((x) => x.status),
+      (s) => s === 200,
+      10_000,
+      100,
+    );
+    const ivy = () =>
+      rest('GET', '/api/admin/status/v1/participant/?display_name=Ivy')
+        .then((x) => x.json() as Promise<{ objects: unknown[] }>)
+        .then((b) => b.objects.length);
+    await until(ivy, (n) => n === 1, 10_000, 100);
+
+    const cutAt = Date.now();
+    await lab.cut(node);
+    // Heartbeats: a silent node is unreachable within 15 s.
+    await until(
+      () => server.registry.isLive(id),
+      (l) => !l,
+      20_000,
+      100,
+    );
+    console.log(`cut-off node shown unreachable after ${Date.now() - cutAt} ms`);
+    const backAt = Date.now();
+    await lab.restore(node);
+    await until(
+      () => server.registry.isLive(id),
+      (l) => l,
+      30_000,
+      100,
+    );
+    console.log(`node live again ${Date.now() - backAt} ms after its link came back`);
+    // What it hosted went on meanwhile: its participant is listed again.
+    await until(ivy, (n) => n === 1, 10_000, 100);
   });
 });
