@@ -154,3 +154,30 @@ test('an administrator transfers a Guest from the console: they land in the othe
   });
   await expect(admin.locator('article.conference').filter({ hasText: 'Console Transfer Room' }).getByTestId('live-participant')).toHaveCount(1);
 });
+
+test('an administrator spotlights a Guest from the console: the row then offers only Remove spotlight, and the Host sees the spotlight', async ({
+  browser,
+}) => {
+  const alias = await room('Console Spotlight Room');
+  const ann = await join(browser, alias, ANN, 'host', 'Console Spotlight Room');
+  await join(browser, alias, BEN, 'guest', 'Console Spotlight Room');
+  const admin = await console_(browser);
+  const benRow = participantRow(admin, 'Ben');
+  await expect(benRow).toBeVisible({ timeout: 15_000 });
+  // The node reports Ben is not spotlighted: only Spotlight is offered.
+  const spotlight = benRow.getByRole('button', { name: 'Spotlight', exact: true });
+  const remove = benRow.getByRole('button', { name: 'Remove spotlight', exact: true });
+  await expect(spotlight).toBeVisible();
+  await expect(remove).toHaveCount(0);
+  const benInAnnsList = ann.page.getByTestId('participant').filter({ has: ann.page.getByTestId('participant-name').getByText('Ben', { exact: true }) });
+
+  await spotlight.click();
+  await expect(remove).toBeVisible();
+  await expect(spotlight).toHaveCount(0);
+  await expect(benInAnnsList.getByTestId('spotlit')).toBeVisible({ timeout: 10_000 });
+
+  await remove.click();
+  await expect(spotlight).toBeVisible();
+  await expect(remove).toHaveCount(0);
+  await expect(benInAnnsList.getByTestId('spotlit')).toHaveCount(0, { timeout: 10_000 });
+});

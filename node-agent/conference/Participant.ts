@@ -146,6 +146,7 @@ export class Participant {
       isClientMuted: this.isClientMuted,
       isPresenting: presenting,
       isOnHold: this.held,
+      isSpotlighted: this.spotlight > 0,
       callTag: this.callTag,
     };
   }

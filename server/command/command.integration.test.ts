@@ -108,8 +108,15 @@ describe('command API: administrator commands carried out by the node', () => {
     expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.role).toBe('chair');
     await ok(await command('participant/spotlighton', { participant_id: late.participant_uuid }));
     expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.spotlight).toBeGreaterThan(0);
+    // The node reports the spotlight to the server (for the console); status/v1 has no such field (Pexip's has none).
+    const spotlit = () => platform.server.status.participants().find((p) => p.id === late.participant_uuid)?.isSpotlighted;
+    await until(spotlit, (v) => v === true);
+    expect(platform.server.status.participants().find((p) => p.id === host.participant_uuid)?.isSpotlighted).toBe(false);
+    const statusV1 = (await (await platform.rest('GET', `/api/admin/status/v1/participant/${late.participant_uuid}/`)).json()) as Record<string, unknown>;
+    expect(Object.keys(statusV1).filter((k) => /spotlight/i.test(k))).toEqual([]);
     await ok(await command('participant/spotlightoff', { participant_id: late.participant_uuid }));
     expect((await participants('cmd.lock', host.token)).find((p) => p.uuid === late.participant_uuid)?.spotlight).toBe(0);
+    await until(spotlit, (v) => v === false);
 
     // Flat fields (schema) and mcp's nested transforms are both taken.
     const conf = () => platform.node.manager.conferences().find((c) => c.service.name === 'Room lock')!;

@@ -183,6 +183,8 @@ export const liveParticipantSchema = z.object({
   isPresenting: z.boolean().optional(),
   /** Waiting in the lobby for a Host or an admit (`is_on_hold`). */
   isOnHold: z.boolean().optional(),
+  /** Spotlighted by a Host or an administrator (console only: status/v1 `participant` has no such field). */
+  isSpotlighted: z.boolean().optional(),
   callTag: z.string().max(250).optional(),
 });
 export type LiveParticipant = z.infer<typeof liveParticipantSchema>;

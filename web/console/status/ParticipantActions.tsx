@@ -36,8 +36,8 @@ export function ParticipantActions({ participant }: { participant: LiveParticipa
       {participant.isMuted !== false && button('unmute', 'Unmute')}
       {participant.isOnHold === true && button('unlock', 'Admit')}
       {participant.role === 'chair' ? button('make_guest', 'Make Guest') : button('make_host', 'Make Host')}
-      {button('spotlighton', 'Spotlight')}
-      {button('spotlightoff', 'Remove spotlight')}
+      {participant.isSpotlighted !== true && button('spotlighton', 'Spotlight')}
+      {participant.isSpotlighted !== false && button('spotlightoff', 'Remove spotlight')}
       <button type="button" className="secondary" onClick={() => setTransferring(true)}>
         Transfer…
       </button>
