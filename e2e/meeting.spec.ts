@@ -44,6 +44,7 @@ test('an administrator creates a PIN-protected VMR; two browsers meet in it; liv
   const admin = await browser.newPage();
   await signIn(admin, platform);
 
+  await admin.getByRole('navigation').getByRole('link', { name: 'Virtual Meeting Rooms', exact: true }).click();
   await admin.getByRole('link', { name: 'Add Virtual Meeting Room' }).click();
   await admin.getByLabel('Name', { exact: true }).fill('E2E Room');
   await admin.getByLabel('Alias 1', { exact: true }).fill('meet.e2e@example.com');

@@ -18,6 +18,9 @@ import { ConferenceHistoryPage } from './history/ConferenceHistoryPage.js';
 import { ParticipantHistoryDetailPage } from './history/ParticipantHistoryDetailPage.js';
 import { ParticipantHistoryPage } from './history/ParticipantHistoryPage.js';
 import { Layout } from './layout/Layout.js';
+import { LiveConferencePage } from './live/LiveConferencePage.js';
+import { LiveParticipantPage } from './live/LiveParticipantPage.js';
+import { LiveViewPage } from './live/LiveViewPage.js';
 import { CaCertificatesPage, TlsCertificatesPage } from './platform/CertificatesPage.js';
 import { NodesPage } from './platform/NodesPage.js';
 import { LiveStatusPage } from './status/LiveStatusPage.js';
@@ -35,7 +38,10 @@ createRoot(document.getElementById('root')!).render(
           <Routes>
             <Route path="/login" element={<SignInPage />} />
             <Route element={<Layout />}>
-              <Route path="/" element={<Navigate to="/vmrs" replace />} />
+              <Route path="/" element={<Navigate to="/live" replace />} />
+              <Route path="/live" element={<LiveViewPage />} />
+              <Route path="/live/conferences/:conference" element={<LiveConferencePage />} />
+              <Route path="/live/conferences/:conference/participants/:participant" element={<LiveParticipantPage />} />
               {RESOURCES.flatMap((def) =>
                 def.singleton
                   ? [<Route key={def.name} path={`/${def.route}`} element={<ResourceFormPage key={def.name} def={def} />} />]

@@ -23,7 +23,7 @@ export function SignInPage() {
         // Drop what was cached while signed out (e.g. `me` = null) before entering the console.
         qc.removeQueries();
         qc.setQueryData(trpc.auth.me.queryKey(), me);
-        navigate('/vmrs');
+        navigate('/live');
       },
       onError,
     }),

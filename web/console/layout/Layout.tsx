@@ -22,6 +22,7 @@ const EXTRA: Record<string, { to: string; label: string }[]> = {
     { to: '/regex-tester', label: 'Regular Expression Tester' },
   ],
   Status: [
+    { to: '/live', label: 'Live view' },
     { to: '/status', label: 'Live status' },
     { to: '/node-status', label: 'Conferencing node status' },
     { to: '/alarms', label: 'Alarms' },
