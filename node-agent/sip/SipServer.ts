@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
+import type { Registrar } from './registrar/Registrar.js';
 import {
   frameLength,
   headerParam,
@@ -40,6 +41,8 @@ export interface SipServerOptions {
    */
   onServiceInvite?: (call: IncomingSipCall) => Promise<{ status: number; reason: string; body?: Buffer; contentType?: string }>;
   log: Logger;
+  /** The registrar for the device allow-list; without it REGISTER gets 405. */
+  registrar?: Registrar;
   /** INVITE transactions held at once before new ones get 503 (a flood); default 2000. */
   maxInviteTransactions?: number;
 }
@@ -236,6 +239,7 @@ export class SipServer {
         ['Allow', ALLOW],
         ['Accept', 'application/sdp'],
       ]);
+    else if (req.method === 'REGISTER' && this.opts.registrar) response = this.opts.registrar.handle(req, peer);
     else if (req.method === 'BYE') response = makeResponse(req, 481, 'Call/Transaction Does Not Exist');
     else response = makeResponse(req, 405, 'Method Not Allowed', randomTag(), [['Allow', ALLOW]]);
     const sent = this.reply(peer, response);
