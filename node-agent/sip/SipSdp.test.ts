@@ -1,0 +1,90 @@
+import { parse } from 'sdp-transform';
+import { describe, expect, it } from 'vitest';
+import { buildSipAnswer, parseSipOffer, SipSdpError } from './SipSdp.js';
+
+// An offer as baresip writes it (opus, G.722, G.711, telephone-event; VP8), with rtcp-mux and a=ssrc.
+const BARESIP = [
+  'v=0',
+  'o=- 1234 5678 IN IP4 192.0.2.10',
+  's=-',
+  'c=IN IP4 192.0.2.10',
+  't=0 0',
+  'm=audio 40000 RTP/AVP 96 9 0 8 101',
+  'a=rtpmap:96 opus/48000/2',
+  'a=fmtp:96 stereo=1;sprop-stereo=1',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=rtcp-mux',
+  'a=ssrc:11111111 cname:phone',
+  'a=sendrecv',
+  'm=video 40002 RTP/AVPF 100',
+  'a=rtpmap:100 VP8/90000',
+  'a=rtcp-fb:* nack pli',
+  'a=rtcp-fb:* ccm fir',
+  'a=ssrc:22222222 cname:phone',
+  'a=sendrecv',
+  '',
+].join('\r\n');
+
+describe('SIP SDP (plain RTP)', () => {
+  it('takes Opus and VP8 from a phone offer, with the peer address, port, rtcp-mux and SSRC', () => {
+    const o = parseSipOffer(BARESIP);
+    expect(o.audio).toMatchObject({ index: 0, address: '192.0.2.10', port: 40000, rtcpMux: true, ssrc: 11111111, direction: 'sendrecv' });
+    expect(o.audio?.codec).toMatchObject({ payloadType: 96, mimeType: 'audio/opus', clockRate: 48000, fmtp: 'stereo=1;sprop-stereo=1' });
+    expect(o.video).toMatchObject({ index: 1, port: 40002, rtcpMux: false, ssrc: 22222222 });
+    expect(o.video?.codec.mimeType).toBe('video/VP8');
+    expect(o.video?.codec.rtcpFeedback).toEqual([
+      { type: 'nack', parameter: 'pli' },
+      { type: 'ccm', parameter: 'fir' },
+    ]);
+  });
+
+  it('answers each m-line in order with our ports and the offer payload types', () => {
+    const o = parseSipOffer(BARESIP);
+    const answer = parse(
+      buildSipAnswer(o, {
+        address: '198.51.100.1',
+        sessionId: '42',
+        version: 1,
+        audio: { address: '198.51.100.1', port: 50000, send: true },
+        video: { address: '198.51.100.1', port: 50002, send: false },
+      }),
+    );
+    expect(answer.media.map((m) => [m.type, m.port, String(m.payloads), m.direction])).toEqual([
+      ['audio', 50000, '96', 'sendrecv'],
+      ['video', 50002, '100', 'recvonly'],
+    ]);
+    expect(answer.media[0]?.rtcpMux).toBe('rtcp-mux');
+    expect(answer.media[1]?.rtcpMux).toBeUndefined();
+    expect(answer.media[0]?.rtp).toEqual([{ payload: 96, codec: 'opus', rate: 48000, encoding: 2 }]);
+  });
+
+  it('declines an m-line it cannot take (port 0) and answers the rest', () => {
+    const o = parseSipOffer(
+      BARESIP.replace('m=video 40002 RTP/AVPF 100', 'm=video 40002 RTP/AVPF 34').replace('a=rtpmap:100 VP8/90000', 'a=rtpmap:34 H263/90000'),
+    );
+    expect(o.video).toBeUndefined();
+    const answer = parse(
+      buildSipAnswer(o, { address: '198.51.100.1', sessionId: '1', version: 1, audio: { address: '198.51.100.1', port: 50000, send: true } }),
+    );
+    expect(answer.media.map((m) => m.port)).toEqual([50000, 0]);
+  });
+
+  it('a hold offer (sendonly) gets recvonly', () => {
+    const o = parseSipOffer(BARESIP.replace(/a=sendrecv/g, 'a=sendonly'));
+    const answer = parse(
+      buildSipAnswer(o, { address: '198.51.100.1', sessionId: '1', version: 2, audio: { address: '198.51.100.1', port: 50000, send: true } }),
+    );
+    expect(answer.media[0]?.direction).toBe('recvonly');
+  });
+
+  it('refuses G.711-only audio (no transcoding yet), malformed and empty SDP with SipSdpError', () => {
+    const g711 = BARESIP.replace('m=audio 40000 RTP/AVP 96 9 0 8 101', 'm=audio 40000 RTP/AVP 0 8').replace(/m=video[\s\S]*$/, '');
+    expect(() => parseSipOffer(g711)).toThrow(/transcoding is not available/);
+    for (const bad of ['', 'hello', 'v=0\r\nm=audio x RTP/AVP 0\r\n', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n', 'v=0\r\n' + 'a=x\r\n'.repeat(5000)])
+      expect(() => parseSipOffer(bad)).toThrow(SipSdpError);
+    // No connection address anywhere.
+    expect(() => parseSipOffer(BARESIP.replace('c=IN IP4 192.0.2.10\r\n', ''))).toThrow(SipSdpError);
+    // SRTP only (SDES not done yet): nothing usable.
+    expect(() => parseSipOffer(BARESIP.replace(/RTP\/AVPF?/g, 'RTP/SAVP'))).toThrow(/No usable media/);
+  });
+});

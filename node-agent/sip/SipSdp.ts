@@ -1,0 +1,205 @@
+import { parse as parseSdp, write as writeSdp, type MediaAttributes, type SessionDescription } from 'sdp-transform';
+import { z } from 'zod';
+import { answerDirection } from '../media/sdp/SdpAnswer.js';
+import type { SdpDirection } from '../media/sdp/SdpOffer.js';
+
+/**
+ * SDP of SIP calls: plain RTP/AVP(F) offers, one audio and one video m-line taken, answered with
+ * the ports of mediasoup plain transports. Opus and VP8/H.264 are what the conference's routers
+ * carry; G.711 or G.722 alone cannot be answered until the node transcodes them to the Opus mix.
+ */
+
+/** An offer we cannot answer: 488 Not Acceptable Here with this text in a Warning. */
+export class SipSdpError extends Error {
+  override readonly name = 'SipSdpError';
+}
+
+export type SipMediaKind = 'audio' | 'video';
+
+export interface SipCodec {
+  payloadType: number;
+  /** mediasoup's mime type (audio/opus, video/VP8, video/H264). */
+  mimeType: string;
+  clockRate: number;
+  channels?: number;
+  /** The offer's fmtp for this payload type, as written. */
+  fmtp?: string;
+  rtcpFeedback: { type: string; parameter: string }[];
+}
+
+export interface SipMediaOffer {
+  /** Index of the m-line in the offer. */
+  index: number;
+  kind: SipMediaKind;
+  address: string;
+  port: number;
+  rtcpMux: boolean;
+  direction: SdpDirection;
+  codec: SipCodec;
+  ssrc?: number;
+}
+
+export interface SipOffer {
+  sdp: SessionDescription;
+  audio?: SipMediaOffer;
+  video?: SipMediaOffer;
+}
+
+const MAX_SDP_BYTES = 16_384;
+const rtpmapSchema = z.object({
+  payload: z.number().int().min(0).max(127),
+  codec: z.string().min(1),
+  rate: z.number().int().positive().optional(),
+  encoding: z.number().optional(),
+});
+const mediaSchema = z.object({
+  type: z.string(),
+  port: z.number().int().min(0).max(65535),
+  protocol: z.string(),
+  payloads: z.union([z.string(), z.number()]).optional(),
+  rtp: z.array(rtpmapSchema).optional().default([]),
+  fmtp: z
+    .array(z.object({ payload: z.number(), config: z.string() }))
+    .optional()
+    .default([]),
+  rtcpFb: z
+    .array(z.object({ payload: z.union([z.number(), z.string()]), type: z.string(), subtype: z.string().optional() }))
+    .optional()
+    .default([]),
+  connection: z.object({ ip: z.string().min(1) }).optional(),
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+  rtcpMux: z.string().optional(),
+  ssrcs: z.array(z.object({ id: z.union([z.number(), z.string()]) })).optional(),
+  crypto: z.array(z.unknown()).optional(),
+});
+const sessionSchema = z.object({
+  version: z.literal(0),
+  origin: z.object({}).passthrough(),
+  connection: z.object({ ip: z.string().min(1) }).optional(),
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+  media: z.array(mediaSchema).min(1).max(8),
+});
+
+/** Static payload types a peer may list without an rtpmap (RFC 3551). */
+const STATIC: Record<number, { codec: string; rate: number }> = {
+  0: { codec: 'PCMU', rate: 8000 },
+  8: { codec: 'PCMA', rate: 8000 },
+  9: { codec: 'G722', rate: 8000 },
+};
+
+/** Parses and validates an offer and picks what we answer. Throws SipSdpError (→ 488). */
+export function parseSipOffer(text: string): SipOffer {
+  if (Buffer.byteLength(text) > MAX_SDP_BYTES) throw new SipSdpError('SDP too large');
+  if (!/^v=0\r?\n/.test(text)) throw new SipSdpError('Malformed SDP');
+  let sdp: SessionDescription;
+  try {
+    sdp = parseSdp(text);
+  } catch {
+    throw new SipSdpError('Malformed SDP');
+  }
+  const checked = sessionSchema.safeParse(sdp);
+  if (!checked.success)
+    throw new SipSdpError(`Malformed SDP: ${checked.error.issues[0]?.path.join('.') ?? ''} ${checked.error.issues[0]?.message ?? ''}`.trim());
+  const session = checked.data;
+  const offer: SipOffer = { sdp };
+  let sawG711 = false;
+  session.media.forEach((m, index) => {
+    if ((m.type !== 'audio' && m.type !== 'video') || m.port === 0 || offer[m.type]) return;
+    // SDES-SRTP is not done yet: an RTP/SAVP m-line is declined (Best effort peers also offer RTP/AVP).
+    if (!/^RTP\/AVPF?$/.test(m.protocol)) return;
+    const address = m.connection?.ip ?? session.connection?.ip;
+    if (!address) throw new SipSdpError('Malformed SDP: no connection address');
+    const pts = String(m.payloads ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    const names = pts.map((pt) => {
+      const map = m.rtp.find((r) => r.payload === pt);
+      return { pt, codec: (map?.codec ?? STATIC[pt]?.codec ?? '').toLowerCase(), rate: map?.rate ?? STATIC[pt]?.rate ?? 0, channels: map?.encoding };
+    });
+    const fmtpOf = (pt: number) => m.fmtp.find((f) => f.payload === pt)?.config;
+    let pick: (typeof names)[number] | undefined;
+    if (m.type === 'audio') {
+      pick = names.find((n) => n.codec === 'opus' && n.rate === 48_000);
+      if (!pick && names.some((n) => n.codec === 'pcmu' || n.codec === 'pcma' || n.codec === 'g722')) sawG711 = true;
+    } else {
+      pick =
+        names.find((n) => n.codec === 'vp8') ??
+        names.find((n) => n.codec === 'h264' && /packetization-mode=1/.test(fmtpOf(n.pt) ?? '') && /profile-level-id=42/i.test(fmtpOf(n.pt) ?? ''));
+    }
+    if (!pick) return;
+    const mimeType = m.type === 'audio' ? 'audio/opus' : pick.codec === 'vp8' ? 'video/VP8' : 'video/H264';
+    const ssrc = m.ssrcs?.[0] ? Number(m.ssrcs[0].id) : undefined;
+    offer[m.type] = {
+      index,
+      kind: m.type,
+      address,
+      port: m.port,
+      rtcpMux: m.rtcpMux !== undefined,
+      direction: m.direction ?? session.direction ?? 'sendrecv',
+      codec: {
+        payloadType: pick.pt,
+        mimeType,
+        clockRate: m.type === 'audio' ? 48_000 : 90_000,
+        ...(m.type === 'audio' ? { channels: 2 } : {}),
+        ...(fmtpOf(pick.pt) !== undefined ? { fmtp: fmtpOf(pick.pt)! } : {}),
+        rtcpFeedback: m.rtcpFb
+          .filter((f) => String(f.payload) === '*' || Number(f.payload) === pick.pt)
+          .map((f) => ({ type: f.type, parameter: f.subtype ?? '' })),
+      },
+      ...(ssrc !== undefined && Number.isInteger(ssrc) && ssrc > 0 ? { ssrc } : {}),
+    };
+  });
+  if (!offer.audio && !offer.video) {
+    throw new SipSdpError(
+      sawG711
+        ? 'G.711/G.722 without Opus: audio transcoding is not available on this node yet'
+        : 'No usable media (Opus audio or VP8/H.264 video over RTP/AVP)',
+    );
+  }
+  return offer;
+}
+
+export interface SipAnswerMedia {
+  address: string;
+  port: number;
+  /** Whether we send on this m-line. */
+  send: boolean;
+}
+
+/** The answer: each offered m-line in order, taken ones with our plain transport's address and port. */
+export function buildSipAnswer(
+  offer: SipOffer,
+  local: { address: string; sessionId: string; version: number; audio?: SipAnswerMedia; video?: SipAnswerMedia },
+): string {
+  const firstAddress = local.audio?.address ?? local.video?.address ?? local.address;
+  const media = offer.sdp.media.map((m, index): MediaAttributes & SessionDescription['media'][number] => {
+    const taken = [offer.audio, offer.video].find((o) => o?.index === index);
+    const ours = taken ? local[taken.kind] : undefined;
+    const firstPt = String(m.payloads ?? '').split(/\s+/)[0] ?? '0';
+    if (!taken || !ours) return { type: m.type, port: 0, protocol: m.protocol, payloads: firstPt, rtp: [], fmtp: [] };
+    const c = taken.codec;
+    return {
+      type: m.type,
+      port: ours.port,
+      protocol: m.protocol,
+      payloads: String(c.payloadType),
+      connection: { version: 4, ip: ours.address },
+      rtp: [{ payload: c.payloadType, codec: c.mimeType.split('/')[1]!, rate: c.clockRate, ...(c.channels ? { encoding: c.channels } : {}) }],
+      fmtp: c.fmtp !== undefined ? [{ payload: c.payloadType, config: c.fmtp }] : [],
+      rtcpFb: c.rtcpFeedback
+        .filter((f) => (f.type === 'nack' && (f.parameter === '' || f.parameter === 'pli')) || (f.type === 'ccm' && f.parameter === 'fir'))
+        .map((f) => ({ payload: String(c.payloadType), type: f.type, ...(f.parameter ? { subtype: f.parameter } : {}) })),
+      direction: answerDirection(taken.direction, ours.send, true),
+      ...(taken.rtcpMux ? { rtcpMux: 'rtcp-mux' } : {}),
+    };
+  });
+  return writeSdp({
+    version: 0,
+    origin: { username: 'openmeet', sessionId: local.sessionId, sessionVersion: local.version, netType: 'IN', ipVer: 4, address: firstAddress },
+    name: '-',
+    timing: { start: 0, stop: 0 },
+    connection: { version: 4, ip: firstAddress },
+    media,
+  });
+}
