@@ -57,15 +57,16 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
 
   const nodes: { id: number; lab: LabNode }[] = [];
 
+  // Generous limits: migrating a file database and starting node processes is slow on a busy machine.
   beforeAll(async () => {
     lab = await NetnsLab.create();
     await startServer();
-  }, 30_000);
+  }, 60_000);
   afterAll(async () => {
     await server?.stop().catch(() => undefined);
     await lab?.close();
     rmSync(dbDir, { recursive: true, force: true });
-  }, 30_000);
+  }, 60_000);
 
   it('enrolls two nodes in two locations, replicates, serves, keeps serving without the management server', { timeout: 90_000 }, async () => {
     // Two system locations, a node in each, added as an administrator does, with their one-time tokens.
