@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useMemo, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, Navigate } from 'react-router-dom';
+import { allows } from '../../../shared/admin/permissions.js';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
 import { TIME_SERIES_RANGES, type LiveCounters, type TimeSeriesPoint, type TimeSeriesRange } from '../../../shared/status/liveView.js';
 import { ConferenceActions } from '../status/ConferenceActions.js';
@@ -18,15 +19,19 @@ export function LiveViewPage() {
   const trpc = useTRPC();
   const [counters, setCounters] = useState<LiveCounters | null>(null);
   const [conferences, setConferences] = useState<ConferenceStatus[] | null>(null);
-  const countersSub = useSubscription(trpc.status.liveCounters.subscriptionOptions(undefined, { onData: setCounters }));
-  useSubscription(trpc.status.live.subscriptionOptions(undefined, { onData: setConferences }));
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const mayView = allows(me.data?.permissions ?? [], 'status', 'view');
+  const countersSub = useSubscription(trpc.status.liveCounters.subscriptionOptions(undefined, { enabled: mayView, onData: setCounters }));
+  useSubscription(trpc.status.live.subscriptionOptions(undefined, { enabled: mayView, onData: setConferences }));
+  // The home page of an administrator who may not view status is the first configuration page.
+  if (me.data && !mayView) return <Navigate to="/vmrs" replace />;
 
   return (
     <section>
       <h1>Live view</h1>
       {countersSub.error && <p role="alert">Live updates interrupted: {countersSub.error.message}</p>}
       {counters === null ? <p className="loading">Connecting…</p> : <Counters counters={counters} />}
-      <Graphs />
+      {mayView && <Graphs />}
       <ConferenceList conferences={conferences} />
     </section>
   );
