@@ -28,7 +28,7 @@ describe('addSample', () => {
     points = addSample(points, point(62_000, 1, 3, 50), 'day', counts);
     expect(points).toHaveLength(1);
     expect(points[0]).toMatchObject({ t: 60_000, participants: 2, conferences: 1, packetLoss: 2, nodes: { node1: 50 } });
-    expect(points[0].locations.London).toEqual({ conferences: 1, participants: 2, mediaLoad: 50, packetLoss: 2 });
+    expect(points[0]?.locations.London).toEqual({ conferences: 1, participants: 2, mediaLoad: 50, packetLoss: 2 });
     points = addSample(points, point(120_000, 0, 0), 'day', counts);
     expect(points.map((p) => [p.t, p.participants])).toEqual([
       [60_000, 2],
