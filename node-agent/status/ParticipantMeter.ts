@@ -38,10 +38,10 @@ export class ParticipantMeter {
   private latest = { rx: 0, tx: 0 };
   private readonly reported = new Map<MediaStream['type'], ClientReported>();
 
-  /** When the previous measurement was taken: until the first, when the participant joined. */
+  /** When the previous successful measurement was taken. */
   private measuredAt: number | undefined;
 
-  /** `joinedAt` (ms): streams seen at the first measurement started with the call, not up to an interval later. */
+  /** `joinedAt` (ms): streams seen at the first measurement started after it, not at that measurement. */
   constructor(
     readonly conferenceId: string,
     readonly participantId: string,
@@ -64,8 +64,10 @@ export class ParticipantMeter {
     let rxKbps = 0;
     let txKbps = 0;
     this.counters = {};
-    // A stream first seen now started since the previous measurement; at the first, with the call.
-    const firstSeen = this.measuredAt === undefined && this.joinedAt !== undefined ? new Date(this.joinedAt).toISOString() : iso;
+    // A stream first seen now started after the previous measurement (before the first, after the join):
+    // dated from then, at most one interval early, rather than up to one interval late.
+    const since = this.measuredAt ?? this.joinedAt;
+    const firstSeen = since !== undefined ? new Date(since).toISOString() : iso;
     this.measuredAt = at;
     for (const m of measured) {
       live.add(m.id);

@@ -31,7 +31,7 @@ describe("a participant's end record keeps each stream's first start (real media
         conferenceId: 'conf',
         participantId: 'carol',
         measure: async (): Promise<MeasuredStream[]> => {
-          const streams = await leg!.mediaStreams!();
+          const streams = leg ? await leg.mediaStreams!() : [];
           if (next === 'failed') throw new Error('the transport was closing');
           return next === 'no audio' ? streams.filter((s) => s.type !== 'audio') : streams;
         },
@@ -51,8 +51,11 @@ describe("a participant's end record keeps each stream's first start (real media
     engine.close();
   });
 
-  it('dates streams from the join, not the first measurement, and keeps one stream across gaps', async () => {
+  it('dates streams from before their first measurement, and keeps one stream across gaps', async () => {
     statistics.track('conf', 'carol');
+    // Measured once before her media is set up: no streams yet.
+    await sampleAt(1_000);
+    expect(statistics.participant('carol')!.streams).toEqual([]);
     leg = await c.join(media);
     c.startSending();
     // A second of media before the first measurement.
@@ -62,8 +65,9 @@ describe("a participant's end record keeps each stream's first start (real media
     const live = statistics.participant('carol')!.streams;
     expect(live.map((s) => s.type).sort()).toEqual(['audio', 'video']);
     expect(live.find((s) => s.type === 'audio')!.rx!.bitrate).toBeGreaterThan(0);
-    // The first measurement was 3 s into the call: the streams started with it.
-    for (const s of live) expect(s.startTime, s.type).toBe(new Date(joinedAt).toISOString());
+    // Seen first 3 s into the call: they started after the previous measurement (1 s in), and are dated from it.
+    const started = new Date(joinedAt + 1_000).toISOString();
+    for (const s of live) expect(s.startTime, s.type).toBe(started);
 
     await sampleAt(8_000, 'failed');
     expect(
@@ -81,10 +85,10 @@ describe("a participant's end record keeps each stream's first start (real media
     const audio = record.mediaStreams.filter((s) => s.type === 'audio');
     // One audio stream over the whole call, from the join to the leave, with its latest figures.
     expect(audio).toHaveLength(1);
-    expect(audio[0]).toMatchObject({ startTime: new Date(joinedAt).toISOString(), endTime: new Date(joinedAt + 20_000).toISOString() });
+    expect(audio[0]).toMatchObject({ startTime: started, endTime: new Date(joinedAt + 20_000).toISOString() });
     expect(audio[0]!.rx!.packets).toBeGreaterThan(0);
     const video = record.mediaStreams.filter((s) => s.type === 'video');
     expect(video).toHaveLength(1);
-    expect(video[0]!.startTime).toBe(new Date(joinedAt).toISOString());
+    expect(video[0]!.startTime).toBe(started);
   });
 });

@@ -160,6 +160,11 @@ describe.each(TEST_DATABASES.slice(0, 1))('conference history on $name', ({ open
       expect(audio).toMatchObject({ participant: p.resource_uri, node: 'history-node', rx_codec: 'opus' });
       expect(audio.rx_packets_received).toBeGreaterThan(0);
       expect(audio.tx_packets_sent).toBeGreaterThan(0);
+      // The stream spans the call, less its media set-up, and is not cut short by a later instance (issue 12).
+      const at = (t: unknown) => Date.parse(`${t as string}Z`);
+      expect(at(audio.start_time)).toBeGreaterThanOrEqual(at(p.start_time) - 1);
+      expect(at(audio.start_time) - at(p.start_time)).toBeLessThanOrEqual(3_000);
+      expect(Math.abs(at(audio.end_time) - at(p.end_time))).toBeLessThanOrEqual(1_000);
       const byFilter = await get(`${H}/media_stream/?participant=${encodeURIComponent(p.resource_uri)}`);
       expect(byFilter.body.meta.total_count).toBe(own.body.meta.total_count);
       const detail = await get<Obj>(p.resource_uri);
