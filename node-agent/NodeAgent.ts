@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { SipServer } from './sip/SipServer.js';
+import { DEFAULT_REGISTRAR_SETTINGS, Registrar, type RegistrarDevice, type RegistrarSettings } from './sip/registrar/Registrar.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
 import { EventHub } from './client-api/EventHub.js';
 import { resolveClientApiLimits, type ClientApiLimits } from './client-api/ClientApiLimits.js';
@@ -387,9 +388,37 @@ export class NodeAgent {
       );
     timers.load = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
+    // The registrar answers REGISTER from the device allow-list of the latest snapshot and reports its registrations.
+    let devices: RegistrarDevice[] = [];
+    let registrarSettings: RegistrarSettings = DEFAULT_REGISTRAR_SETTINGS;
+    link.on('config', (snapshot) => {
+      devices = snapshot.devices;
+      registrarSettings = snapshot.registrar;
+    });
+    const registrations = () =>
+      registrar.list().map((r) => ({
+        registrationId: r.registrationId,
+        alias: r.alias,
+        username: r.username,
+        protocol: r.protocol,
+        remoteAddress: r.remoteAddress,
+        isNatted: r.isNatted,
+        vendor: r.vendor,
+        startTime: new Date(r.startTime).toISOString(),
+      }));
+    const registrar = new Registrar({
+      devices: () => devices,
+      settings: () => registrarSettings,
+      maintenanceMode: () => manager.maintenanceMode,
+      onChange: () => link.send({ type: 'registrations', registrations: registrations() }),
+      log,
+    });
+    link.on('connected', () => link.send({ type: 'registrations', registrations: registrations() }));
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
     const sip =
-      opts.sipPort === undefined ? null : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, log });
+      opts.sipPort === undefined
+        ? null
+        : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, registrar, log });
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
     await link.start();

@@ -3,12 +3,15 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { ivrTheme } from '../../db/schema.js';
 import {
   nodeConfigSnapshotSchema,
+  registrarConfigSchema,
   nodeSettingsSchema,
   stunServerConfigSchema,
   turnServerConfigSchema,
   type LocationConfig,
   type NodeConfigSnapshot,
   type NodeSettings,
+  type DeviceConfig,
+  SIP_REGISTRAR_REALM,
   type ServiceConfig,
   type EventSinkConfig,
   type PolicyProfileConfig,
@@ -23,6 +26,7 @@ import { getSingletonRecord, listRecords, referenceNames } from '../config/confi
 import type { RecordOf } from '../../shared/config/record.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
 import { policyServerResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
+import { deviceResource } from '../../shared/config/resources/usersDevices.js';
 import { globalResource, systemLocationResource, workerVmResource } from '../../shared/config/resources/platform.js';
 import { eventSinkResource, syslogServerResource } from '../../shared/config/resources/system.js';
 import type { Domain } from '../domain.js';
@@ -42,6 +46,7 @@ export interface SharedNodeConfig {
   routingRules: RoutingRuleConfig[];
   settings: NodeSettings;
   themes: { id: number; hash: string }[];
+  devices: DeviceConfig[];
   hash: string;
 }
 
@@ -62,7 +67,7 @@ export interface NodeRow {
 /** A location's break-in override: GLOBAL (default), ON or OFF. */
 const overrideOf = (v: string, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
 
-const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true });
+const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true, devices: true });
 
 export class NodeConfigBuilder {
   /** Theme content hashes by `id:updatedAt:size`, so a push reads a package only after it changed. */
@@ -71,15 +76,33 @@ export class NodeConfigBuilder {
   constructor(private readonly dom: Domain) {}
 
   async shared(): Promise<SharedNodeConfig> {
-    const [services, routingRules, settings, themes] = await Promise.all([
+    const [services, routingRules, settings, themes, devices] = await Promise.all([
       servicesForNodes(this.dom),
       routingRulesForNodes(this.dom),
       this.settings(),
       this.themes(),
+      this.devices(),
     ]);
     // Validated once per push against the contract, not once per node.
-    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes });
+    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes, devices });
     return { ...parts, hash: digest(JSON.stringify(parts)) };
+  }
+
+  /** The device allow-list for the nodes' registrars: HA1 for Digest instead of the password. */
+  async devices(): Promise<DeviceConfig[]> {
+    const { items } = await listRecords(this.dom, deviceResource, { limit: 1_000_000, orderBy: 'id' });
+    return items.map((d) => ({
+      alias: d.alias,
+      enableSip: d.enable_sip,
+      ...(d.username
+        ? {
+            username: d.username,
+            ha1: createHash('md5')
+              .update(`${d.username}:${SIP_REGISTRAR_REALM}:${d.password ?? ''}`)
+              .digest('hex'),
+          }
+        : {}),
+    }));
   }
 
   /** Platform > Global Settings, as far as the nodes act on them. */
@@ -246,6 +269,9 @@ export class NodeConfigBuilder {
       services: shared.services,
       routingRules: shared.routingRules,
       themes: shared.themes,
+      devices: shared.devices,
+      // No Services > Registrar resource yet: the guide's defaults.
+      registrar: registrarConfigSchema.parse({}),
     };
   }
 

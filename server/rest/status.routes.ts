@@ -96,6 +96,7 @@ const FIELDS = {
     'cpu_model',
     'total_ram',
   ],
+  registration_alias: ['id', 'alias', 'registration_id', 'username', 'protocol', 'node', 'remote_address', 'is_natted', 'start_time', 'vendor'],
   system_location: [
     'id',
     'name',
@@ -113,7 +114,7 @@ type Query = { Querystring: Record<string, string>; Params: { id?: string } };
 
 /** A status field's Tastypie type, from its [sch] name. */
 function fieldType(resource: keyof typeof FIELDS, field: string): 'string' | 'integer' | 'float' | 'boolean' | 'datetime' | 'related' {
-  if (field === 'id') return resource === 'worker_vm' || resource === 'system_location' ? 'integer' : 'string';
+  if (field === 'id') return resource === 'worker_vm' || resource === 'system_location' || resource === 'registration_alias' ? 'integer' : 'string';
   if (field === 'participant') return 'related';
   if (field === 'media_load') return 'float';
   if (/^(is_|has_)/.test(field) || field === 'maintenance_mode' || field === 'guests_muted') return 'boolean';
@@ -172,7 +173,17 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
   app.get(`${BASE}/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
     // alarm and break_in_block have their own routes (alarm.routes.ts, breakIn.routes.ts), each with its schema.
-    const names = ['conference', 'conference_shard', 'participant', 'participant_media_stream', 'worker_vm', 'system_location', 'alarm', 'break_in_block'];
+    const names = [
+      'conference',
+      'conference_shard',
+      'participant',
+      'participant_media_stream',
+      'worker_vm',
+      'system_location',
+      'registration_alias',
+      'alarm',
+      'break_in_block',
+    ];
     return Object.fromEntries(names.map((r) => [r, { list_endpoint: `${BASE}/${r}/`, schema: `${BASE}/${r}/schema/` }]));
   });
   resource('conference', () => conferenceObjects(status));
@@ -180,6 +191,12 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
   resource('participant', () => participantObjects(status));
   resource('worker_vm', () => workerVmObjects(dom, status));
   resource('system_location', () => systemLocationObjects(dom, status));
+  resource('registration_alias', () => {
+    const names = new Map(status.liveNodes().map((n) => [n.id, n.name]));
+    return status.registrations
+      .list((id) => names.get(id) ?? String(id))
+      .map((r): StatusObject => ({ ...r, resource_uri: `${BASE}/registration_alias/${r.id}/` }));
+  });
   // The same streams two ways: under the participant (the [sch] path) and as a list filtered by participant URI (mcp's).
   resource('media_stream', () => allMediaStreamObjects(status), 'participant_media_stream');
   app.get<Query>(`${BASE}/participant/:id/media_stream/`, async (req, reply) => {

@@ -5,6 +5,7 @@ import type { TimeSeriesPoint } from '../../shared/status/liveView.js';
 import { BreakInBlocks } from './BreakInBlocks.js';
 import { NodeLoads } from './NodeLoads.js';
 import { ParticipantMediaStatus, worstLoss } from './ParticipantMediaStatus.js';
+import { Registrations } from './Registrations.js';
 import { TimeSeries } from './TimeSeries.js';
 
 export type { ConferenceStatus };
@@ -46,6 +47,8 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   private speakerSeq = 0;
   /** The nodes' break-in blocks (their own 'changed' event: they are not conference status). */
   readonly breakIn = new BreakInBlocks();
+  /** The devices registered to each node (status `registration_alias`). */
+  readonly registrations = new Registrations();
   /** Each node's latest load report. */
   readonly loads = new NodeLoads();
   /** Each live participant's media statistics and call quality. */
@@ -86,6 +89,9 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
         return;
       case 'break_in_blocks':
         this.breakIn.set(nodeId, msg.blocks);
+        return;
+      case 'registrations':
+        this.registrations.set(nodeId, msg.registrations);
         return;
       case 'status':
         confs.clear();
@@ -143,6 +149,7 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
   /** A node went away: what it hosted is no longer known to be live. */
   dropNode(nodeId: number): void {
     this.breakIn.dropNode(nodeId);
+    this.registrations.dropNode(nodeId);
     this.staleNodes.delete(nodeId);
     this.loads.drop(nodeId);
     this.media.dropNode(nodeId);

@@ -141,6 +141,31 @@ export const nodeSettingsSchema = z.object({
 export const themeRefSchema = z.object({ id: z.number().int(), hash: z.string() });
 export type NodeSettings = z.infer<typeof nodeSettingsSchema>;
 
+/** The Digest realm of every node's SIP registrar (device HA1s are computed with it). */
+export const SIP_REGISTRAR_REALM = 'openmeet';
+
+/**
+ * A device alias of the allow-list (Users & Devices > Device aliases) as the registrar needs it: the
+ * node holds HA1 = MD5(username:realm:password) for Digest, never the password itself.
+ */
+export const deviceConfigSchema = z.object({
+  alias: z.string(),
+  enableSip: z.boolean(),
+  username: z.string().optional(),
+  ha1: z.string().optional(),
+});
+export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+
+/** Services > Registrar; the guide's defaults. */
+export const registrarConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  strategy: z.enum(['adaptive', 'basic']).default('adaptive'),
+  adaptiveMin: z.number().int().min(1).default(60),
+  adaptiveMax: z.number().int().min(1).default(3600),
+  basicMin: z.number().int().min(1).default(60),
+  basicMax: z.number().int().min(1).default(300),
+});
+
 export const nodeConfigSnapshotSchema = z.object({
   /** Changes whenever anything in the snapshot changes. */
   version: z.string(),
@@ -161,6 +186,9 @@ export const nodeConfigSnapshotSchema = z.object({
   routingRules: z.array(routingRuleConfigSchema).default([]),
   /** Every uploaded theme (id + content hash); packages are fetched from `/api/node/v1/themes/:id`. */
   themes: z.array(themeRefSchema).default([]),
+  /** The device allow-list for the SIP registrar. */
+  devices: z.array(deviceConfigSchema).default([]),
+  registrar: registrarConfigSchema.prefault({}),
 });
 export type NodeConfigSnapshot = z.infer<typeof nodeConfigSnapshotSchema>;
 
@@ -250,6 +278,19 @@ export const supportLogEntrySchema = z.object({
 });
 export type SupportLogEntry = z.infer<typeof supportLogEntrySchema>;
 
+/** One device's registration of an alias on a node. */
+export const registrationSchema = z.object({
+  registrationId: z.string(),
+  alias: z.string(),
+  username: z.string().optional(),
+  protocol: z.literal('SIP'),
+  remoteAddress: z.string(),
+  isNatted: z.boolean(),
+  vendor: z.string().optional(),
+  startTime: z.string(),
+});
+export type RegistrationReport = z.infer<typeof registrationSchema>;
+
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
@@ -320,6 +361,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
     dropped: z.number().int().min(0).default(0),
   }),
   /** Every break-in block in force on the node: after (re)connecting and whenever one starts or is lifted. */
+  /** Every registration this node holds, sent after each change (status `registration_alias`). */
+  z.object({ type: z.literal('registrations'), registrations: z.array(registrationSchema).max(100_000) }),
   z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
   /** The answer to a `command` (commands.ts). */
   commandResultMessage,

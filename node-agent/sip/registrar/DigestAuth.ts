@@ -18,6 +18,9 @@ export interface DigestCredentials {
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
+/** HA1 of RFC 7616 (MD5): what the node holds instead of a device's password. */
+export const digestHa1 = (username: string, realm: string, password: string): string => md5(`${username}:${realm}:${password}`);
+
 /** Parses an `Authorization: Digest k=v, k="v"` header value; undefined when it is not Digest or lacks a field. */
 export function parseDigest(header: string | undefined): DigestCredentials | undefined {
   if (!header) return undefined;
@@ -53,11 +56,10 @@ export class DigestAuth {
     return `Digest realm="${this.realm}", nonce="${this.nonce()}", algorithm=MD5, qop="auth"${stale ? ', stale=true' : ''}`;
   }
 
-  /** 'ok', 'stale' (right password, expired nonce: challenge again with stale=true) or 'bad'. */
-  verify(c: DigestCredentials, method: string, username: string, password: string): 'ok' | 'stale' | 'bad' {
+  /** Checks a response against the device's HA1: 'ok', 'stale' (right password, expired nonce: challenge again with stale=true) or 'bad'. */
+  verify(c: DigestCredentials, method: string, username: string, ha1: string): 'ok' | 'stale' | 'bad' {
     if (c.username !== username || c.realm !== this.realm) return 'bad';
     if (c.algorithm && c.algorithm.toUpperCase() !== 'MD5') return 'bad';
-    const ha1 = md5(`${username}:${this.realm}:${password}`);
     const ha2 = md5(`${method}:${c.uri}`);
     let expected: string;
     if (c.qop === undefined)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { headerParam, makeResponse, type SipRequest, type SipResponse } from '../SipMessage.js';
+import { SIP_REGISTRAR_REALM } from '../../../shared/node-protocol/messages.js';
 import { DigestAuth, parseDigest } from './DigestAuth.js';
 
 /** One entry of the device allow-list, as the node holds it (Users & Devices > Device aliases). */
@@ -9,7 +10,8 @@ export interface RegistrarDevice {
   enableSip: boolean;
   /** Blank: the device is not challenged (guide §16.5). */
   username?: string;
-  password?: string;
+  /** MD5(username:realm:password); the node never holds the password. */
+  ha1?: string;
 }
 
 /** Services > Registrar (guide: "Configuring the registrar"). */
@@ -79,7 +81,7 @@ export class Registrar {
 
   constructor(private readonly opts: RegistrarOptions) {
     this.now = opts.now ?? Date.now;
-    this.auth = new DigestAuth(opts.realm ?? 'openmeet', this.now);
+    this.auth = new DigestAuth(opts.realm ?? SIP_REGISTRAR_REALM, this.now);
     this.log = opts.log.child({ part: 'registrar' });
     this.sweeper = setInterval(() => this.expire(), 1000);
     this.sweeper.unref();
@@ -113,7 +115,7 @@ export class Registrar {
     }
     if (device.username) {
       const creds = parseDigest(req.headers.get('authorization')?.[0]);
-      const result = creds ? this.auth.verify(creds, 'REGISTER', device.username, device.password ?? '') : 'bad';
+      const result = creds ? this.auth.verify(creds, 'REGISTER', device.username, device.ha1 ?? '') : 'bad';
       if (result !== 'ok') {
         // The guide: wrong credentials get 401 again (the pair repeats), not 403.
         if (creds) this.log.info({ alias, remote: peer.address, result }, 'SIP registration authentication failed');

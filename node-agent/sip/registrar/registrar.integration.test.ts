@@ -8,6 +8,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceDirectory } from '../../conference/ServiceDirectory.js';
 import { SipServer } from '../SipServer.js';
+import { SIP_REGISTRAR_REALM } from '../../../shared/node-protocol/messages.js';
+import { digestHa1 } from './DigestAuth.js';
 import { Registrar, type RegistrarDevice, type RegistrarSettings, DEFAULT_REGISTRAR_SETTINGS } from './Registrar.js';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
@@ -76,7 +78,7 @@ describe('SIP registrar (real UDP sockets)', () => {
   let settings: RegistrarSettings = DEFAULT_REGISTRAR_SETTINGS;
   const reports: number[] = [];
   const devices: RegistrarDevice[] = [
-    { alias: 'alice@example.com', enableSip: true, username: 'alice', password: 's3cret' },
+    { alias: 'alice@example.com', enableSip: true, username: 'alice', ha1: digestHa1('alice', SIP_REGISTRAR_REALM, 's3cret') },
     { alias: 'open@example.com', enableSip: true },
     { alias: 'h323only@example.com', enableSip: false },
   ];
