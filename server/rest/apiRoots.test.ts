@@ -40,7 +40,17 @@ describe('status/v1 and history/v1 roots list every resource served, each with i
   it.each([
     [
       '/api/admin/status/v1',
-      ['conference', 'conference_shard', 'participant', 'participant_media_stream', 'worker_vm', 'system_location', 'alarm', 'break_in_block'],
+      [
+        'conference',
+        'conference_shard',
+        'participant',
+        'participant_media_stream',
+        'worker_vm',
+        'system_location',
+        'registration_alias',
+        'alarm',
+        'break_in_block',
+      ],
     ],
     ['/api/admin/history/v1', ['conference', 'participant', 'media_stream', 'alarm']],
   ])('%s/: every listed list_endpoint and schema answers 200, and every field an object carries is in its schema', async (base, expected) => {
