@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { SipCalls } from './sip/SipCalls.js';
 import { SipServer } from './sip/SipServer.js';
 import { DEFAULT_REGISTRAR_SETTINGS, Registrar, type RegistrarDevice, type RegistrarSettings } from './sip/registrar/Registrar.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
@@ -415,10 +416,21 @@ export class NodeAgent {
     });
     link.on('connected', () => link.send({ type: 'registrations', registrations: registrations() }));
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
+    // SIP calls to a VMR join its conference with plain-RTP media (sip/SipCalls.ts).
+    const sipCalls = new SipCalls(manager, log);
     const sip =
       opts.sipPort === undefined
         ? null
-        : new SipServer({ host: address, port: opts.sipPort, directory: manager.directory, breakIn: manager.breakIn, registrar, log });
+        : new SipServer({
+            host: address,
+            port: opts.sipPort,
+            directory: manager.directory,
+            breakIn: manager.breakIn,
+            registrar,
+            log,
+            onServiceInvite: (call) => sipCalls.invite(call),
+          });
+    if (sip) sipCalls.hangUp = (callId) => sip.hangUp(callId);
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
     await link.start();

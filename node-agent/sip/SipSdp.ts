@@ -165,6 +165,8 @@ export interface SipAnswerMedia {
   port: number;
   /** Whether we send on this m-line. */
   send: boolean;
+  /** Our RTCP port when RTCP is not muxed (a=rtcp, RFC 3605). */
+  rtcpPort?: number;
 }
 
 /** The answer: each offered m-line in order, taken ones with our plain transport's address and port. */
@@ -191,7 +193,7 @@ export function buildSipAnswer(
         .filter((f) => (f.type === 'nack' && (f.parameter === '' || f.parameter === 'pli')) || (f.type === 'ccm' && f.parameter === 'fir'))
         .map((f) => ({ payload: String(c.payloadType), type: f.type, ...(f.parameter ? { subtype: f.parameter } : {}) })),
       direction: answerDirection(taken.direction, ours.send, true),
-      ...(taken.rtcpMux ? { rtcpMux: 'rtcp-mux' } : {}),
+      ...(taken.rtcpMux ? { rtcpMux: 'rtcp-mux' } : ours.rtcpPort ? { rtcp: { port: ours.rtcpPort } } : {}),
     };
   });
   return writeSdp({

@@ -26,6 +26,40 @@ const TIMER_J = 64 * T1;
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
 
+/** The answer to an INVITE (or re-INVITE); a 2xx with `dialog` starts a call the server keeps. */
+export interface SipInviteAnswer {
+  status: number;
+  reason: string;
+  body?: Buffer;
+  contentType?: string;
+  extra?: [string, string][];
+  /** For a 2xx: what the call does on the peer's BYE and re-INVITE. */
+  dialog?: SipDialogHandlers;
+}
+
+export interface SipDialogHandlers {
+  /** The peer hung up (BYE) or the dialog failed (no ACK, session timer ran out). */
+  ended(reason: string): void;
+  /** A re-INVITE with a new offer (hold, unhold, changed media). */
+  reinvite(sdp: string): Promise<SipInviteAnswer>;
+}
+
+/** A call in progress (RFC 3261 §12): identified by its Call-ID; ours is the To tag. */
+interface Dialog {
+  callId: string;
+  peer: Peer;
+  /** The INVITE's From (theirs) and To with our tag: swapped for a BYE we send. */
+  from: string;
+  to: string;
+  remoteTarget: string;
+  localCseq: number;
+  handlers: SipDialogHandlers;
+  /** The 2xx retransmitted until its ACK (RFC 3261 §13.3.1.4). */
+  unacked?: { response: SipResponse; timers: NodeJS.Timeout[] };
+  sessionTimer?: NodeJS.Timeout;
+  sessionExpires?: number;
+}
+
 export interface SipServerOptions {
   /** Address to bind (default all). */
   host?: string;
@@ -39,7 +73,7 @@ export interface SipServerOptions {
    * An INVITE to a service: resolves with the final answer. Until SIP media exists the default
    * refuses it with 480 (it says so in a Warning), rather than pretending to join.
    */
-  onServiceInvite?: (call: IncomingSipCall) => Promise<{ status: number; reason: string; body?: Buffer; contentType?: string }>;
+  onServiceInvite?: (call: IncomingSipCall) => Promise<SipInviteAnswer>;
   log: Logger;
   /** The registrar for the device allow-list; without it REGISTER gets 405. */
   registrar?: Registrar;
@@ -88,6 +122,9 @@ export class SipServer {
   /** Non-INVITE answers kept for retransmitted requests (Timer J). */
   private readonly answered = new Map<string, { response: Buffer; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
+  private readonly dialogs = new Map<string, Dialog>();
+  /** Our BYEs waiting for an answer (retransmitted over UDP). */
+  private readonly byes = new Map<string, NodeJS.Timeout[]>();
 
   constructor(private readonly opts: SipServerOptions) {
     this.log = opts.log.child({ part: 'sip' });
@@ -123,7 +160,61 @@ export class SipServer {
     return port;
   }
 
+  /** Calls in progress. */
+  get calls(): number {
+    return this.dialogs.size;
+  }
+
+  /** Ends a call from our side: BYE to the peer (the platform disconnected the participant). */
+  hangUp(callId: string): void {
+    const d = this.dialogs.get(callId);
+    if (!d) return;
+    this.dropDialog(d);
+    const branch = `z9hG4bK${randomTag()}`;
+    const headers = new Map<string, string[]>([
+      ['via', [`SIP/2.0/${d.peer.transport.toUpperCase()} ${this.localAddress(d.peer)};branch=${branch};rport`]],
+      ['max-forwards', ['70']],
+      ['from', [d.to]],
+      ['to', [d.from]],
+      ['call-id', [d.callId]],
+      ['cseq', [`${++d.localCseq} BYE`]],
+    ]);
+    const bye = serializeSipMessage({ kind: 'request', method: 'BYE', uri: d.remoteTarget, headers, body: Buffer.alloc(0) });
+    const timers: NodeJS.Timeout[] = [];
+    this.byes.set(d.callId, timers);
+    this.send(d.peer, bye);
+    if (d.peer.transport === 'udp') {
+      let interval = T1;
+      const again = () => {
+        if (!this.byes.has(d.callId)) return;
+        this.send(d.peer, bye);
+        interval = Math.min(interval * 2, T2);
+        timers.push(setTimeout(again, interval));
+      };
+      timers.push(setTimeout(again, interval));
+    }
+    timers.push(setTimeout(() => this.byes.delete(d.callId), 64 * T1));
+  }
+
+  private localAddress(peer: Peer): string {
+    const a = peer.transport === 'tcp' ? peer.tcp?.localAddress : this.opts.host;
+    const host = !a || a === '0.0.0.0' ? '127.0.0.1' : a.replace(/^::ffff:/, '');
+    return `${host}:${this.port ?? 5060}`;
+  }
+
+  private dropDialog(d: Dialog): void {
+    this.dialogs.delete(d.callId);
+    d.unacked?.timers.forEach(clearTimeout);
+    clearTimeout(d.sessionTimer);
+  }
+
   async stop(): Promise<void> {
+    for (const d of [...this.dialogs.values()]) {
+      this.dropDialog(d);
+      d.handlers.ended('Conferencing node shutting down');
+    }
+    for (const t of this.byes.values()) t.forEach(clearTimeout);
+    this.byes.clear();
     for (const t of this.invites.values()) t.timers.forEach(clearTimeout);
     this.invites.clear();
     for (const a of this.answered.values()) clearTimeout(a.timer);
@@ -199,7 +290,15 @@ export class SipServer {
         }
         return;
       }
-      if (msg.kind === 'response') return; // no client transactions yet: stray responses are dropped
+      if (msg.kind === 'response') {
+        // Our BYE's answer ends its retransmissions; anything else is stray.
+        const callId = msg.headers.get('call-id')?.[0] ?? '';
+        if (/\bBYE$/i.test(msg.headers.get('cseq')?.[0] ?? '') && msg.status >= 200) {
+          this.byes.get(callId)?.forEach(clearTimeout);
+          this.byes.delete(callId);
+        }
+        return;
+      }
       this.stampVia(msg, peer);
       this.handleRequest(msg, peer);
     } catch (err) {
@@ -240,7 +339,7 @@ export class SipServer {
         ['Accept', 'application/sdp'],
       ]);
     else if (req.method === 'REGISTER' && this.opts.registrar) response = this.opts.registrar.handle(req, peer);
-    else if (req.method === 'BYE') response = makeResponse(req, 481, 'Call/Transaction Does Not Exist');
+    else if (req.method === 'BYE') response = this.bye(req);
     else response = makeResponse(req, 405, 'Method Not Allowed', randomTag(), [['Allow', ALLOW]]);
     const sent = this.reply(peer, response);
     this.answered.set(key, { response: sent, timer: setTimeout(() => this.answered.delete(key), peer.transport === 'udp' ? TIMER_J : 0) });
@@ -264,7 +363,7 @@ export class SipServer {
     this.invites.set(key, tx);
     this.reply(peer, makeResponse(req, 100, 'Trying'));
     void this.decide(req, peer).then(
-      (answer) => this.finish(key, tx, answer.status, answer.reason, answer.extra ?? []),
+      (answer) => this.finish(key, tx, answer.status, answer.reason, answer.extra ?? [], answer),
       (err: unknown) => {
         this.log.error({ err }, 'SIP INVITE handling failed');
         this.finish(key, tx, 500, 'Server Internal Error', []);
@@ -275,8 +374,14 @@ export class SipServer {
   /** Which answer an INVITE gets: the alias through the shared lookup, else 404 and the break-in counters. */
   private async decide(req: SipRequest, peer: Peer): Promise<{ status: number; reason: string; extra?: [string, string][] }> {
     if ((req.headers.get('to')?.[0] ?? '').match(/;\s*tag=/i)) {
-      // A re-INVITE in a dialog we do not have (no dialogs are established yet).
-      return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+      const dialog = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
+      if (!dialog) return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+      // A re-INVITE (hold, unhold, new media); one without an offer gets the same media (no SDP here).
+      if (req.body.length === 0)
+        return { status: 488, reason: 'Not Acceptable Here', extra: [['Warning', '399 openmeet "re-INVITE without an offer is not supported"']] };
+      this.refreshSession(dialog, req);
+      const answer = await dialog.handlers.reinvite(req.body.toString('utf8'));
+      return { ...answer, extra: [...(answer.extra ?? []), ...this.sessionHeaders(dialog)] };
     }
     const user = uriUser(req.uri);
     const [alias, pin] = splitPin(user ?? '');
@@ -291,16 +396,103 @@ export class SipServer {
     }
     if (!this.opts.onServiceInvite)
       return { status: 480, reason: 'Temporarily Unavailable', extra: [['Warning', '399 openmeet "SIP media is not available on this node yet"']] };
-    const answer = await this.opts.onServiceInvite({ service, alias, pin, request: req, remoteAddress: peer.address });
-    return { status: answer.status, reason: answer.reason };
+    return this.opts.onServiceInvite({ service, alias, pin, request: req, remoteAddress: peer.address });
+  }
+
+  /** BYE in a dialog ends the call (RFC 3261 §15.1.2); unknown → 481. */
+  private bye(req: SipRequest): SipResponse {
+    const d = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
+    if (!d) return makeResponse(req, 481, 'Call/Transaction Does Not Exist');
+    this.dropDialog(d);
+    d.handlers.ended('Call disconnected');
+    return makeResponse(req, 200, 'OK');
+  }
+
+  /** Session timers (RFC 4028) when the peer asks: it refreshes; without a refresh the call ends. */
+  private refreshSession(d: Dialog, req: SipRequest): void {
+    const asked = Number(/^\s*(\d+)/.exec(req.headers.get('session-expires')?.[0] ?? '')?.[1]);
+    if (!Number.isFinite(asked) || asked <= 0) return;
+    d.sessionExpires = Math.max(90, asked);
+    clearTimeout(d.sessionTimer);
+    // RFC 4028 §10: the call ends when no refresh arrives by expiry minus min(32, expiry/3).
+    d.sessionTimer = setTimeout(
+      () => {
+        if (this.dialogs.get(d.callId) !== d) return;
+        this.hangUp(d.callId);
+        d.handlers.ended('Session timer expired');
+      },
+      (d.sessionExpires - Math.min(32, d.sessionExpires / 3)) * 1000,
+    );
+    d.sessionTimer.unref();
+  }
+
+  private sessionHeaders(d: Dialog): [string, string][] {
+    return d.sessionExpires
+      ? [
+          ['Session-Expires', `${d.sessionExpires};refresher=uac`],
+          ['Require', 'timer'],
+        ]
+      : [];
   }
 
   /** Sends the INVITE's final answer; a non-2xx is retransmitted over UDP until its ACK (timers G and H). */
-  private finish(key: string, tx: InviteTransaction, status: number, reason: string, extra: [string, string][]): void {
-    if (tx.final || !this.invites.has(key)) return; // already answered (e.g. CANCELled) or stopped
+  private finish(key: string, tx: InviteTransaction, status: number, reason: string, extra: [string, string][], answer?: SipInviteAnswer): void {
+    if (tx.final || !this.invites.has(key)) {
+      // CANCELled or stopped while the call was being set up: the call it made is ended.
+      if (status < 300) answer?.dialog?.ended('Call cancelled');
+      return;
+    }
+    const callId = tx.request.headers.get('call-id')?.[0] ?? '';
+    const inDialog = this.dialogs.get(callId);
+    const starts = status >= 200 && status < 300 && answer?.dialog && !inDialog;
+    let dialog: Dialog | undefined = inDialog;
+    if (starts) {
+      dialog = {
+        callId,
+        peer: tx.peer,
+        from: tx.request.headers.get('from')?.[0] ?? '',
+        to: `${tx.request.headers.get('to')?.[0] ?? ''};tag=${tx.toTag}`,
+        remoteTarget: /<([^>]+)>/.exec(tx.request.headers.get('contact')?.[0] ?? '')?.[1] ?? tx.request.uri,
+        localCseq: 1,
+        handlers: answer!.dialog!,
+      };
+      this.refreshSession(dialog, tx.request);
+      extra = [...extra, ...this.sessionHeaders(dialog)];
+    }
+    if (status >= 200 && status < 300) extra = [...extra, ['Contact', `<sip:${this.localAddress(tx.peer)};transport=${tx.peer.transport}>`], ['Allow', ALLOW]];
+    if (answer?.body) extra = [...extra, ['Content-Type', answer.contentType ?? 'application/sdp']];
     const response = makeResponse(tx.request, status, reason, tx.toTag, extra);
+    if (answer?.body) response.body = answer.body;
     tx.final = response;
     this.reply(tx.peer, response);
+    if (status >= 200 && status < 300 && dialog) {
+      // A 2xx ends the transaction (RFC 3261 §17.2.1); the dialog retransmits it until the ACK (§13.3.1.4).
+      this.end(key);
+      if (starts) this.dialogs.set(callId, dialog);
+      const unacked = { response, timers: [] as NodeJS.Timeout[] };
+      dialog.unacked?.timers.forEach(clearTimeout);
+      dialog.unacked = unacked;
+      const d = dialog;
+      if (tx.peer.transport === 'udp') {
+        let interval = T1;
+        const again = () => {
+          if (d.unacked !== unacked) return;
+          this.reply(d.peer, response);
+          interval = Math.min(interval * 2, T2);
+          unacked.timers.push(setTimeout(again, interval));
+        };
+        unacked.timers.push(setTimeout(again, interval));
+      }
+      unacked.timers.push(
+        setTimeout(() => {
+          if (d.unacked !== unacked || !starts) return;
+          // No ACK within 64*T1: the call is ended with a BYE (§13.3.1.4).
+          this.hangUp(d.callId);
+          d.handlers.ended('Call failed: no ACK');
+        }, TIMER_H),
+      );
+      return;
+    }
     if (tx.peer.transport === 'udp') {
       let interval = T1;
       const retransmit = () => {
@@ -324,6 +516,11 @@ export class SipServer {
 
   /** ACK for a non-2xx answer matches the INVITE's transaction (same branch) and ends it. */
   private ack(req: SipRequest): void {
+    const d = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
+    if (d?.unacked && /;\s*tag=/i.test(req.headers.get('to')?.[0] ?? '')) {
+      d.unacked.timers.forEach(clearTimeout);
+      delete d.unacked;
+    }
     const key = this.key(req, 'INVITE');
     const tx = this.invites.get(key);
     if (!tx?.final) return;

@@ -66,7 +66,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   private isClosed = false;
 
   constructor(
-    engine: MediasoupEngine,
+    private readonly engine: MediasoupEngine,
     private readonly opts: MediaEngineOptions,
     private readonly log: Logger,
   ) {
@@ -197,6 +197,22 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   }
 
   // --- SessionHost
+
+  /**
+   * A router of one SIP call's m-line whose codec has the peer's payload type: consumers send the
+   * router's numbers and a plain-RTP peer expects its offer's. Producers made on it are adopted
+   * (piped to the conference on demand); it closes with the conference.
+   */
+  async sideRouter(codec: types.RouterRtpCodecCapability): Promise<types.Router> {
+    const router = await this.engine.createRouter([], [codec]);
+    if (this.isClosed) router.close();
+    else void this.routers.home.then((home) => home.observer.once('close', () => router.close())).catch(() => router.close());
+    return router;
+  }
+
+  adopt(producer: types.Producer, router: types.Router): void {
+    this.routers.adopt(producer, router);
+  }
 
   routerFor(participantId: string): Promise<types.Router> {
     return this.routers.routerFor(participantId);

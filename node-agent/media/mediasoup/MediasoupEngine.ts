@@ -61,7 +61,7 @@ export class MediasoupEngine {
   }
 
   /** A router on the least-loaded worker; one not running any of `avoid` when there is such a worker. */
-  async createRouter(avoid: readonly types.Router[] = []): Promise<types.Router> {
+  async createRouter(avoid: readonly types.Router[] = [], mediaCodecs: types.RouterRtpCodecCapability[] = ROUTER_MEDIA_CODECS): Promise<types.Router> {
     const slots = await this.start();
     if (this.closed) throw new Error('media engine closed');
     const busy = new Set(avoid.map((r) => this.slotOf.get(r)));
@@ -69,7 +69,7 @@ export class MediasoupEngine {
     const slot = (free.length > 0 ? free : slots).reduce((a, b) =>
       b.consumers < a.consumers || (b.consumers === a.consumers && b.routers < a.routers) ? b : a,
     );
-    const router = await slot.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
+    const router = await slot.worker.createRouter({ mediaCodecs });
     slot.routers++;
     this.slotOf.set(router, slot);
     const count = { n: 0 };

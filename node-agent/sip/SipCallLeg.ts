@@ -1,0 +1,240 @@
+import { EventEmitter } from 'node:events';
+import { randomInt, randomUUID } from 'node:crypto';
+import type { types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
+import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
+import type { Feed } from '../media/mediasoup/DirectMedia.js';
+import { buildSipAnswer, parseSipOffer, SipSdpError, type SipAnswerMedia, type SipMediaKind, type SipMediaOffer } from './SipSdp.js';
+
+interface Line {
+  router: types.Router;
+  transport: types.PlainTransport;
+  producer?: types.Producer;
+  consumer?: types.Consumer;
+  feed?: Feed;
+  payloadType: number;
+  ssrc?: number;
+}
+
+/**
+ * The media of one SIP call: per m-line a mediasoup plain transport (comedia: the peer's first
+ * packets fix where we send, symmetric RTP), the peer's stream produced into the conference, and
+ * the single-stream feeds (mixed audio without itself, voice-switched video) consumed back to it.
+ * A consumer sends its router's payload type: where the peer's differs, the m-line gets a side
+ * router whose codec has the peer's number (the conference's streams are piped there).
+ */
+export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
+  readonly id = randomUUID();
+  private readonly lines = new Map<SipMediaKind, Line>();
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
+  private version = 1;
+  private fed = false;
+  private closed = false;
+
+  constructor(
+    readonly participantId: string,
+    private readonly media: MediasoupConferenceMedia,
+    private readonly log: Logger,
+  ) {
+    super();
+    // The same address and port range as the conference's WebRTC transports.
+    const li = media.transportOptions().listenInfos?.[0];
+    this.listen = {
+      ip: li?.ip ?? '127.0.0.1',
+      ...(li?.announcedAddress ? { announcedAddress: li.announcedAddress } : {}),
+      portRange: [li?.portRange?.min ?? 0, li?.portRange?.max ?? 0],
+    };
+  }
+
+  private readonly listen: { ip: string; announcedAddress?: string; portRange: [number, number] };
+
+  /** Answers an offer (the INVITE's or a re-INVITE's). Throws SipSdpError for 488. */
+  async negotiate(offerSdp: string): Promise<string> {
+    if (this.closed) throw new MediaRequestError('Call closed');
+    const offer = parseSipOffer(offerSdp);
+    const answer: { audio?: SipAnswerMedia; video?: SipAnswerMedia } = {};
+    for (const m of [offer.audio, offer.video]) {
+      if (!m) continue;
+      const line = await this.line(m);
+      if (!line) continue;
+      const peerSends = m.direction === 'sendrecv' || m.direction === 'sendonly';
+      const peerReceives = m.direction === 'sendrecv' || m.direction === 'recvonly';
+      await this.produce(m, line, peerSends);
+      if (peerReceives && this.media.sendsMedia) await this.consume(m, line);
+      if (line.consumer) {
+        if (peerReceives && line.consumer.paused) await line.consumer.resume();
+        if (!peerReceives && !line.consumer.paused) await line.consumer.pause(); // hold
+      }
+      const t = line.transport.tuple;
+      answer[m.kind] = {
+        address: this.listen.announcedAddress ?? t.localAddress,
+        port: t.localPort,
+        send: !!line.consumer && peerReceives,
+        ...(line.transport.rtcpTuple ? { rtcpPort: line.transport.rtcpTuple.localPort } : {}),
+      };
+    }
+    if (!answer.audio && !answer.video) throw new SipSdpError('No usable media');
+    if (!this.fed) {
+      this.fed = true;
+      this.media.hub.addLeg({ participantId: this.participantId, audio: this.lines.get('audio')?.feed ?? null, video: this.lines.get('video')?.feed ?? null });
+      for (const ms of [0, 500, 1500, 3000]) setTimeout(() => !this.closed && this.media.hub.keyframeWanted(this.participantId), ms).unref();
+    }
+    return buildSipAnswer(offer, { address: this.listen.announcedAddress ?? this.listen.ip, sessionId: this.sessionId, version: this.version++, ...answer });
+  }
+
+  private async line(m: SipMediaOffer): Promise<Line | undefined> {
+    const have = this.lines.get(m.kind);
+    if (have) {
+      if (have.payloadType === m.codec.payloadType) return have;
+      this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP re-INVITE changed the payload type: m-line not renegotiated');
+      return have;
+    }
+    const home = await this.media.routerFor(this.participantId);
+    const routerCodec = home.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === m.codec.mimeType.toLowerCase());
+    if (!routerCodec) return undefined;
+    const router =
+      routerCodec.preferredPayloadType === m.codec.payloadType
+        ? home
+        : await this.media.sideRouter({
+            kind: m.kind,
+            mimeType: routerCodec.mimeType,
+            preferredPayloadType: m.codec.payloadType,
+            clockRate: routerCodec.clockRate,
+            ...(routerCodec.channels ? { channels: routerCodec.channels } : {}),
+            parameters: routerCodec.parameters ?? {},
+          });
+    const [min, max] = this.listen.portRange;
+    const transport = await router.createPlainTransport({
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.listen.ip,
+        ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}),
+        ...(min > 0 ? { portRange: { min, max } } : {}),
+      },
+      rtcpMux: m.rtcpMux,
+      comedia: true,
+      appData: { participantId: this.participantId, sip: true },
+    });
+    if (this.closed) {
+      transport.close();
+      throw new MediaRequestError('Call closed');
+    }
+    const line: Line = { router, transport, payloadType: m.codec.payloadType };
+    this.lines.set(m.kind, line);
+    return line;
+  }
+
+  private async produce(m: SipMediaOffer, line: Line, peerSends: boolean): Promise<void> {
+    if (!peerSends || m.ssrc === undefined) {
+      if (peerSends) this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP offer without a=ssrc: its stream cannot be received yet');
+      line.producer?.close();
+      delete line.producer;
+      return;
+    }
+    if (line.producer && !line.producer.closed && line.ssrc === m.ssrc) return;
+    line.producer?.close();
+    const source = m.kind === 'audio' ? 'mic' : 'camera';
+    const producer = await line.transport.produce({
+      kind: m.kind,
+      rtpParameters: {
+        codecs: [
+          {
+            mimeType: m.codec.mimeType,
+            payloadType: m.codec.payloadType,
+            clockRate: m.codec.clockRate,
+            ...(m.codec.channels ? { channels: m.codec.channels } : {}),
+            parameters: line.router.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === m.codec.mimeType.toLowerCase())?.parameters ?? {},
+            rtcpFeedback: m.codec.rtcpFeedback,
+          },
+        ],
+        encodings: [{ ssrc: m.ssrc }],
+        rtcp: { cname: `sip-${m.ssrc}`, reducedSize: true },
+      },
+      appData: { participantId: this.participantId, source },
+    });
+    line.producer = producer;
+    line.ssrc = m.ssrc;
+    if (line.router !== (await this.media.routerFor(this.participantId))) this.media.adopt(producer, line.router);
+    this.media.registerProducer(this.participantId, producer, source);
+  }
+
+  private async consume(m: SipMediaOffer, line: Line): Promise<void> {
+    if (line.consumer && !line.consumer.closed) return;
+    const home = await this.media.routerFor(this.participantId);
+    const codec = home.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === (m.kind === 'audio' ? 'audio/opus' : 'video/vp8'));
+    // The feeds are Opus and VP8 (SingleStreamHub); an H.264-only peer gets no video from us yet.
+    if (!codec || codec.mimeType.toLowerCase() !== m.codec.mimeType.toLowerCase()) return;
+    line.feed ??= await this.media.direct.feed(
+      m.kind,
+      {
+        codecs: [
+          {
+            mimeType: codec.mimeType,
+            payloadType: codec.preferredPayloadType!,
+            clockRate: codec.clockRate,
+            ...(codec.channels ? { channels: codec.channels } : {}),
+            parameters: codec.parameters ?? {},
+            rtcpFeedback: codec.rtcpFeedback ?? [],
+          },
+        ],
+        headerExtensions: [],
+        encodings: [],
+      },
+      randomInt(1, 0xffff_fff0),
+      { participantId: this.participantId, feed: true },
+      () => this.media.hub.keyframeWanted(this.participantId),
+    );
+    await this.media.bring(line.feed.producer, line.router);
+    const rtpCapabilities: types.RtpCapabilities = {
+      codecs: [
+        {
+          kind: m.kind,
+          mimeType: m.codec.mimeType,
+          preferredPayloadType: m.codec.payloadType,
+          clockRate: m.codec.clockRate,
+          ...(m.codec.channels ? { channels: m.codec.channels } : {}),
+          parameters: line.router.rtpCapabilities.codecs?.find((c) => c.kind === m.kind)?.parameters ?? {},
+          rtcpFeedback: m.codec.rtcpFeedback,
+        },
+      ],
+      headerExtensions: [],
+    };
+    if (!line.router.canConsume({ producerId: line.feed.producer.id, rtpCapabilities })) {
+      this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP call: the feed cannot be sent on this m-line');
+      return;
+    }
+    // A PLI/FIR from the phone reaches the feed, which asks whoever it shows for a keyframe.
+    line.consumer = await line.transport.consume({ producerId: line.feed.producer.id, rtpCapabilities });
+  }
+
+  async addRemoteCandidate(): Promise<void> {}
+
+  stats(): CallLegStats {
+    return { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
+  }
+
+  /** RTP packets received from and sent to the phone per kind, from mediasoup's transport stats. */
+  async packets(): Promise<CallLegStats> {
+    const out: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
+    for (const [kind, line] of this.lines) {
+      const p = line.producer && !line.producer.closed ? ((await line.producer.getStats()) as { packetCount?: number }[]) : [];
+      const c = line.consumer && !line.consumer.closed ? ((await line.consumer.getStats()) as { type: string; packetCount?: number }[]) : [];
+      out.packetsIn[kind] = p.reduce((n, s) => n + (s.packetCount ?? 0), 0);
+      out.packetsOut[kind] = c.filter((s) => s.type === 'outbound-rtp').reduce((n, s) => n + (s.packetCount ?? 0), 0);
+    }
+    return out;
+  }
+
+  close(reason = 'Call disconnected'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.media.hub.removeLeg(this.participantId);
+    for (const line of this.lines.values()) {
+      line.feed?.close();
+      line.transport.close();
+    }
+    this.lines.clear();
+    this.emit('closed', reason);
+  }
+}
