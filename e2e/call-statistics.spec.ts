@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { COLORS, TONES, useFakeMedia } from './support/fakeMedia.js';
+import { COLORS, TONES } from './support/fakeMedia.js';
+import { joinAsGuest } from './support/joinMeeting.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
 /**
@@ -20,17 +21,15 @@ test.afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
 });
 
-async function join(browser: Browser, name: string, color: keyof typeof COLORS, toneHz: number, screen: keyof typeof COLORS): Promise<Page> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  await useFakeMedia(ctx, { color: [...COLORS[color]], screenColor: [...COLORS[screen]], toneHz });
-  const page = await ctx.newPage();
-  page.on('pageerror', (err) => console.error(`[${name}] ${err.message}`));
-  await page.goto(`${platform.nodeUrl}/webapp/?alias=stats.room&name=${encodeURIComponent(name)}`);
-  await page.getByRole('button', { name: 'Join' }).click();
-  await expect(page.getByRole('heading', { name: 'Statistics Room' })).toBeVisible({ timeout: 15_000 });
-  return page;
-}
+const join = (browser: Browser, name: string, color: keyof typeof COLORS, toneHz: number, screen: keyof typeof COLORS): Promise<Page> =>
+  joinAsGuest(browser, platform, contexts, {
+    alias: 'stats.room',
+    name,
+    color: [...COLORS[color]],
+    toneHz,
+    screenColor: [...COLORS[screen]],
+    heading: 'Statistics Room',
+  });
 
 const kbps = async (page: Page, testId: string) => Number((await page.getByTestId(testId).textContent()) ?? 'NaN');
 

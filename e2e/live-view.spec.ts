@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { COLORS, TONES, useFakeMedia, type Rgb } from './support/fakeMedia.js';
+import { COLORS, TONES, type Rgb } from './support/fakeMedia.js';
+import { joinAsGuest } from './support/joinMeeting.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 import { signIn } from './support/signIn.js';
 
@@ -18,15 +19,8 @@ test.afterAll(async () => {
   await platform?.stop();
 });
 
-async function join(browser: Browser, name: string, color: Rgb, toneHz: number): Promise<Page> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  await useFakeMedia(ctx, { color, screenColor: [...COLORS.white], toneHz });
-  const page = await ctx.newPage();
-  await page.goto(`${platform.nodeUrl}/webapp/?alias=meet.live&name=${encodeURIComponent(name)}`);
-  await page.getByRole('button', { name: 'Join' }).click();
-  return page;
-}
+const join = (browser: Browser, name: string, color: Rgb, toneHz: number): Promise<Page> =>
+  joinAsGuest(browser, platform, contexts, { alias: 'meet.live', name, color, toneHz, screenColor: [...COLORS.white] });
 
 /** The latest point of a chart's first series as echarts holds it ([t, value]). */
 async function latestPoint(admin: Page, testId: string): Promise<[number, number | null] | null> {
