@@ -8,8 +8,8 @@ import type { AlarmRow } from './AlarmManager.js';
 export const STATUS_ALARM_BASE = '/api/admin/status/v1/alarm/';
 export const HISTORY_ALARM_BASE = '/api/admin/history/v1/alarm/';
 
-/** status/v1 `alarm`: an active alarm. */
-export function statusAlarmObject(a: AlarmRow) {
+/** The fields status/v1 and history/v1 `alarm` share. */
+function alarmFields(a: AlarmRow) {
   return {
     id: a.id,
     name: a.name,
@@ -19,22 +19,18 @@ export function statusAlarmObject(a: AlarmRow) {
     instance: a.instance,
     node: a.node,
     time_raised: pexipTime(a.timeRaised.toISOString()),
-    acknowledged: a.acknowledged,
-    resource_uri: `${STATUS_ALARM_BASE}${a.id}/`,
   };
+}
+
+/** status/v1 `alarm`: an active alarm. */
+export function statusAlarmObject(a: AlarmRow) {
+  return { ...alarmFields(a), acknowledged: a.acknowledged, resource_uri: `${STATUS_ALARM_BASE}${a.id}/` };
 }
 
 /** history/v1 `alarm`: any alarm, with when it was lowered (null while active). */
 export function historyAlarmObject(a: AlarmRow) {
   return {
-    id: a.id,
-    name: a.name,
-    identifier: a.identifier,
-    level: a.level,
-    details: a.details,
-    instance: a.instance,
-    node: a.node,
-    time_raised: pexipTime(a.timeRaised.toISOString()),
+    ...alarmFields(a),
     time_lowered: a.timeLowered ? pexipTime(a.timeLowered.toISOString()) : null,
     resource_uri: `${HISTORY_ALARM_BASE}${a.id}/`,
   };
