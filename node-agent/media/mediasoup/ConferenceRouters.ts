@@ -60,8 +60,12 @@ export class ConferenceRouters {
     return entry && this.slots.find((s) => s.participants.has(entry.token))?.router;
   }
 
-  /** A producer made on a router other than home (a participant's stream). */
+  /**
+   * A producer made on a router other than home (a participant's stream). The first adoption
+   * holds: a SIP call's side router is where its stream really is, not the participant's router.
+   */
   adopt(producer: types.Producer, router: types.Router): void {
+    if (this.origin.has(producer.id)) return;
     this.origin.set(producer.id, router);
     producer.observer.once('close', () => this.origin.delete(producer.id));
   }

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../shared/testing/until.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import { baresipCall, toneLevelDb } from '../testing/baresip.js';
+import { MediaTestClient } from '../testing/MediaTestClient.js';
+
+/**
+ * A SIP phone and WebRTC participants in one meeting, each with its own tone: the participants
+ * hear the phone (its audio reaches the conference's mix), and the phone hears them and not itself.
+ */
+const TONES = { phone: 600, x: 440, y: 1_000 } as const;
+const PORTS: [number, number] = [47_000, 47_199];
+
+describe('SIP and WebRTC participants hear each other', () => {
+  let platform: TestPlatform;
+  let port: number;
+  const clients: MediaTestClient[] = [];
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0 } });
+    await platform.rest('POST', 'conference/', { name: 'Phone room', aliases: [{ alias: 'meet.phone' }], pin: '2468' });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.phone'),
+      (s) => s !== undefined,
+    );
+    port = platform.node.sip!.port!;
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await platform?.stop();
+  });
+
+  const conference = () => platform.node.manager.conferences().find((c) => c.participants.some((p) => p.protocol === 'sip'));
+
+  for (const codec of [{ name: 'Opus', audioCodecs: 'opus/48000/2' }]) {
+    it(`a ${codec.name} phone and two participants: each participant hears the phone and the other; the phone hears both and not itself`, async () => {
+      const levels: Record<string, number> = {};
+      const { out, heard } = await baresipCall(`sip:meet.phone**2468@127.0.0.1:${port}`, {
+        toneHz: TONES.phone,
+        audioCodecs: codec.audioCodecs,
+        holdMs: 1_000,
+        during: async () => {
+          const conf = await until(conference, (c) => c !== undefined, 10_000);
+          for (const name of ['x', 'y'] as const) {
+            const client = new MediaTestClient(name, PORTS, { toneHz: TONES[name] });
+            clients.push(client);
+            await client.join(conf!.media, name);
+            client.startSending(20, ['audio']);
+          }
+          const [x, y] = clients as [MediaTestClient, MediaTestClient];
+          await x.waitFor('the phone heard by x', () => x.toneLevelDb(TONES.phone) > -40, 15_000);
+          await y.waitFor('the phone heard by y', () => y.toneLevelDb(TONES.phone) > -40, 15_000);
+          await x.waitFor('y heard by x', () => x.toneLevelDb(TONES.y) > -40, 15_000);
+          levels.xHearsPhone = x.toneLevelDb(TONES.phone);
+          levels.yHearsPhone = y.toneLevelDb(TONES.phone);
+          levels.xHearsY = x.toneLevelDb(TONES.y);
+          // Give the phone a few seconds of both tones to decode.
+          await new Promise((r) => setTimeout(r, 3_000));
+        },
+      });
+      expect(out, out).toMatch(/established/i);
+      expect(out).not.toMatch(/DURING FAILED.*/);
+      expect(levels.xHearsPhone).toBeGreaterThan(-40);
+      expect(levels.yHearsPhone).toBeGreaterThan(-40);
+      expect(heard, 'baresip decoded audio').not.toBeNull();
+      // The last 2 s of what the phone decoded: both participants, its own tone at least 20 dB lower.
+      const end = (heard!.samples.length / heard!.sampleRate) * 1000 - 1_500;
+      const at = (hz: number) => toneLevelDb(heard!, hz, end - 2_000, end);
+      const phoneLevels = { x: at(TONES.x), y: at(TONES.y), self: at(TONES.phone) };
+      console.info(`${codec.name} phone: participants hear ${JSON.stringify(levels)}; the phone decoded ${JSON.stringify(phoneLevels)} dBFS`);
+      expect(phoneLevels.x, JSON.stringify(phoneLevels)).toBeGreaterThan(-40);
+      expect(phoneLevels.y, JSON.stringify(phoneLevels)).toBeGreaterThan(-40);
+      expect(phoneLevels.self, JSON.stringify(phoneLevels)).toBeLessThan(Math.min(phoneLevels.x, phoneLevels.y) - 20);
+    }, 90_000);
+  }
+});

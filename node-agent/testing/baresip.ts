@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What a baresip call left behind: its console output and the audio it decoded (mono 16-bit PCM). */
+export interface BaresipCallResult {
+  out: string;
+  /** Decoded audio baresip played (its sndfile dump), or null when it wrote none. */
+  heard: { sampleRate: number; samples: Int16Array } | null;
+}
+
+export interface BaresipCallOptions {
+  /** The tone baresip sends (its ausine source), in Hz. */
+  toneHz: number;
+  /** baresip's audio codecs in its account's order, e.g. `opus/48000/2` or `PCMU/8000/1`. */
+  audioCodecs?: string;
+  /** Send and receive VP8 (fakevideo). */
+  video?: boolean;
+  /** How long the call lasts before baresip hangs up. */
+  holdMs: number;
+  /** Runs mid-call (after the dial); the hang-up waits for it. */
+  during?: () => Promise<void>;
+}
+
+const MODULES: Record<string, string> = { opus: 'opus.so', pcmu: 'g711.so', pcma: 'g711.so', g722: 'g722.so' };
+
+/**
+ * A real SIP phone, headless: baresip 1.0 dials `uri` with a sine tone as its microphone (and
+ * VP8 fake video if asked), dumps what it decodes with its sndfile module, and hangs up.
+ */
+export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<BaresipCallResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'om-baresip-'));
+  const audioCodecs = opts.audioCodecs ?? 'opus/48000/2';
+  const codecModules = new Set(audioCodecs.split(',').map((c) => MODULES[c.split('/')[0]!.toLowerCase()] ?? 'opus.so'));
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      'sip_listen 127.0.0.1:0',
+      `audio_source ausine,${opts.toneHz}`,
+      'audio_player aufile,/dev/null',
+      `snd_path ${dir}`,
+      ...(opts.video ? ['video_source fakevideo,nil', 'video_display fakevideo,nil'] : []),
+      'module_path /usr/lib/baresip/modules',
+      'module stdio.so',
+      ...[...codecModules].map((m) => `module ${m}`),
+      ...(opts.video ? ['module vp8.so', 'module fakevideo.so'] : []),
+      'module ausine.so',
+      'module aufile.so',
+      'module sndfile.so',
+      'module_app account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'accounts'), `<sip:phone@127.0.0.1>;regint=0;audio_codecs=${audioCodecs}${opts.video ? ';video_codecs=VP8' : ''}\n`);
+  return new Promise((resolve) => {
+    const child = spawn('baresip', ['-f', dir, '-e', `/dial ${uri}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const hangUp = () => {
+      child.stdin.write('/hangup\n');
+      setTimeout(() => child.stdin.write('/quit\n'), 1500);
+    };
+    setTimeout(() => {
+      void (opts.during?.() ?? Promise.resolve()).catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`)).finally(hangUp);
+    }, opts.holdMs);
+    const killer = setTimeout(() => child.kill('SIGKILL'), opts.holdMs + 60_000);
+    child.on('exit', () => {
+      clearTimeout(killer);
+      const heard = readDecodedDump(dir);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ out, heard });
+    });
+  });
+}
+
+/** The sndfile module writes `dump-<call>-dec.wav` (what it decoded) beside `-enc.wav` (what it sent). */
+function readDecodedDump(dir: string): BaresipCallResult['heard'] {
+  const file = readdirSync(dir).find((f) => f.endsWith('-dec.wav'));
+  if (!file) return null;
+  return parseWav(readFileSync(join(dir, file)));
+}
+
+/** A 16-bit PCM WAV's first channel; only what sndfile writes is expected. */
+export function parseWav(buf: Buffer): { sampleRate: number; samples: Int16Array } | null {
+  if (buf.length < 44 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') return null;
+  let offset = 12;
+  let sampleRate = 0;
+  let channels = 1;
+  while (offset + 8 <= buf.length) {
+    const id = buf.toString('ascii', offset, offset + 4);
+    const size = buf.readUInt32LE(offset + 4);
+    if (id === 'fmt ') {
+      channels = buf.readUInt16LE(offset + 10);
+      sampleRate = buf.readUInt32LE(offset + 12);
+    } else if (id === 'data') {
+      const end = Math.min(buf.length, offset + 8 + size);
+      const frames = Math.floor((end - offset - 8) / (2 * channels));
+      const samples = new Int16Array(frames);
+      for (let i = 0; i < frames; i++) samples[i] = buf.readInt16LE(offset + 8 + i * 2 * channels);
+      return { sampleRate, samples };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  return null;
+}
+
+/** Level (dBFS) of `hz` in `samples` (Goertzel), over the last `ms` before `endMs` from the start. */
+export function toneLevelDb(pcm: { sampleRate: number; samples: Int16Array }, hz: number, fromMs: number, toMs: number): number {
+  const from = Math.max(0, Math.floor((pcm.sampleRate * fromMs) / 1000));
+  const to = Math.min(pcm.samples.length, Math.floor((pcm.sampleRate * toMs) / 1000));
+  const n = to - from;
+  if (n <= 0) return -Infinity;
+  const coeff = 2 * Math.cos((2 * Math.PI * hz) / pcm.sampleRate);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = from; i < to; i++) {
+    const s0 = pcm.samples[i]! / 32_768 + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return 20 * Math.log10((2 * Math.sqrt(Math.max(power, 0))) / n + 1e-12);
+}
