@@ -6,6 +6,7 @@ import type {
   AudioMixerOptions,
   AudioMixerStats,
   MixFrameMs,
+  MixCodec,
   MixListenerOptions,
   MixListenerUpdate,
   MixSourceOptions,
@@ -13,6 +14,7 @@ import type {
 } from './AudioMixerTypes.js';
 import { MixSource, type MixSourceTimings } from './MixSource.js';
 import { MAX_OPUS_PAYLOAD } from './OpusDecoder.js';
+import { G711_RATE, G711Encoder, type G711Law } from './G711.js';
 import { OpusEncoder } from './OpusEncoder.js';
 import { parseRtp, writeRtp } from './rtpPacket.js';
 
@@ -32,6 +34,9 @@ const VALID_RATES: readonly number[] = [8000, 12000, 16000, 24000, 48000];
 interface Listener {
   readonly id: string;
   payloadType: number;
+  readonly codec: MixCodec;
+  /** RTP timestamp units per frame (the codec's clock). */
+  readonly tsStep: number;
   ssrc: number;
   includes: (sourceId: string) => boolean;
   readonly send: (rtp: Buffer) => void;
@@ -48,7 +53,9 @@ interface Group {
   key: string;
   members: Set<MixSource>;
   readonly listeners: Set<Listener>;
-  encoder: OpusEncoder | null;
+  /** Listeners of one group share a codec (it is part of the key). */
+  readonly codec: MixCodec;
+  encoder: OpusEncoder | G711Encoder | null;
   gain: number;
   silentRun: number;
 }
@@ -86,6 +93,7 @@ export class AudioMixer implements AudioMixerApi {
   private readonly groups = new Map<string, Group>();
   private nextSerial = 1;
   private readonly silencePacket: Buffer;
+  private readonly g711SilencePackets = new Map<G711Law, Buffer>();
   private readonly total: Int32Array;
   private readonly acc: Int32Array;
   private readonly out: Int16Array;
@@ -152,7 +160,17 @@ export class AudioMixer implements AudioMixerApi {
     if (this.sources.has(sourceId)) throw new Error(`audio source ${sourceId} already exists`);
     this.sources.set(
       sourceId,
-      new MixSource(sourceId, this.nextSerial++, opts.payloadType, this.sampleRate, this.channels, this.frameLen, this.jitterTarget, this.jitterMax),
+      new MixSource(
+        sourceId,
+        this.nextSerial++,
+        opts.payloadType,
+        this.sampleRate,
+        this.channels,
+        this.frameLen,
+        this.jitterTarget,
+        this.jitterMax,
+        checkCodec(opts.codec, this.sampleRate),
+      ),
     );
   }
 
@@ -196,9 +214,12 @@ export class AudioMixer implements AudioMixerApi {
     this.assertOpen();
     if (this.listenersById.has(listenerId)) throw new Error(`audio listener ${listenerId} already exists`);
     if (typeof send !== 'function' || typeof opts.includes !== 'function') throw new TypeError('send and includes must be functions');
+    const codec = checkCodec(opts.codec, this.sampleRate);
     this.listenersById.set(listenerId, {
       id: listenerId,
       payloadType: checkPt(opts.payloadType),
+      codec,
+      tsStep: codec === 'opus' ? this.tsStep : (G711_RATE / 1000) * this.frameMs,
       ssrc: opts.ssrc >>> 0,
       includes: opts.includes,
       send,
@@ -340,7 +361,7 @@ export class AudioMixer implements AudioMixerApi {
           this.out.fill(0);
           payload = this.encode(group, this.out);
         } else {
-          payload = this.silencePacket;
+          payload = group.codec === 'opus' ? this.silencePacket : this.g711Silence(group.codec);
           this.counts.silenceFrames++;
         }
       }
@@ -404,14 +425,17 @@ export class AudioMixer implements AudioMixerApi {
   private encode(group: Group, pcm: Int16Array): Buffer {
     const t0 = performance.now();
     try {
-      group.encoder ??= new OpusEncoder({ sampleRate: this.sampleRate, channels: this.channels, bitrate: this.bitrate, complexity: this.complexity });
+      group.encoder ??=
+        group.codec === 'opus'
+          ? new OpusEncoder({ sampleRate: this.sampleRate, channels: this.channels, bitrate: this.bitrate, complexity: this.complexity })
+          : new G711Encoder(group.codec, this.sampleRate, this.channels);
       const payload = group.encoder.encode(pcm, this.samplesPerFrame);
       this.counts.encodes++;
       return payload;
     } catch (err) {
       this.counts.encodeErrors++;
       this.debug('encode', { err }, 'audio mixer encode failed');
-      return this.silencePacket;
+      return group.codec === 'opus' ? this.silencePacket : this.g711Silence(group.codec);
     } finally {
       this.counts.encodeMs += performance.now() - t0;
     }
@@ -421,7 +445,7 @@ export class AudioMixer implements AudioMixerApi {
     const rtp = writeRtp(listener.payloadType, marker || listener.marker, listener.seq, listener.ts, listener.ssrc, payload);
     listener.marker = false;
     listener.seq = (listener.seq + 1) & 0xffff;
-    listener.ts = (listener.ts + this.tsStep) >>> 0;
+    listener.ts = (listener.ts + listener.tsStep) >>> 0;
     try {
       listener.send(rtp);
       this.counts.packetsOut++;
@@ -443,7 +467,7 @@ export class AudioMixer implements AudioMixerApi {
   private regroup(listener: Listener): void {
     const included = this.included;
     included.length = 0;
-    let key = '';
+    let key = `${listener.codec}:`;
     for (const source of this.sources.values()) {
       let hears = false;
       try {
@@ -477,7 +501,7 @@ export class AudioMixer implements AudioMixerApi {
       return;
     }
     this.detach(listener);
-    const group: Group = { key, members: new Set(included), listeners: new Set([listener]), encoder: null, gain: 1, silentRun: 0 };
+    const group: Group = { key, members: new Set(included), listeners: new Set([listener]), codec: listener.codec, encoder: null, gain: 1, silentRun: 0 };
     this.groups.set(key, group);
     listener.group = group;
   }
@@ -492,6 +516,16 @@ export class AudioMixer implements AudioMixerApi {
       group.encoder = null;
       if (this.groups.get(group.key) === group) this.groups.delete(group.key);
     }
+  }
+
+  /** A G.711 frame of digital silence (one constant byte per sample). */
+  private g711Silence(codec: G711Law): Buffer {
+    let packet = this.g711SilencePackets.get(codec);
+    if (!packet) {
+      packet = new G711Encoder(codec, this.sampleRate, this.channels).silence(this.samplesPerFrame);
+      this.g711SilencePackets.set(codec, packet);
+    }
+    return packet;
   }
 
   /** The encoder's output for digital silence once it has settled (0xF8 0xFF 0xFE at 48 kHz mono, 20 ms). */
@@ -545,7 +579,7 @@ export class AudioMixer implements AudioMixerApi {
   /** The process stalled: keep timestamps on real time and bring jitter buffers back to target. */
   private skipFrames(frames: number): void {
     this.counts.skippedFrames += frames;
-    for (const listener of this.listenersById.values()) listener.ts = (listener.ts + frames * this.tsStep) >>> 0;
+    for (const listener of this.listenersById.values()) listener.ts = (listener.ts + frames * listener.tsStep) >>> 0;
     for (const source of this.sources.values()) source.trim(this.jitterTarget);
     this.debug('skip', { frames }, 'audio mixer skipped frames after a stall');
   }
@@ -589,6 +623,13 @@ function subtractFrom(acc: Int32Array, frame: Int16Array): void {
 
 function clamp16(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+function checkCodec(codec: MixCodec | undefined, sampleRate: number): MixCodec {
+  if (codec === undefined || codec === 'opus') return 'opus';
+  if (codec !== 'pcmu' && codec !== 'pcma') throw new TypeError(`unknown audio codec ${String(codec)}`);
+  if (sampleRate % G711_RATE !== 0) throw new TypeError(`G.711 needs a mixer rate that is a multiple of 8000 (not ${sampleRate})`);
+  return codec;
 }
 
 function checkPt(pt: number): number {

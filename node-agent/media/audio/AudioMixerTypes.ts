@@ -29,15 +29,22 @@ export interface AudioMixerOptions {
   log?: Pick<Logger, 'debug' | 'warn'>;
 }
 
+/** What a source sends or a listener receives: Opus (48 kHz RTP clock) or G.711 (8 kHz). */
+export type MixCodec = 'opus' | 'pcmu' | 'pcma';
+
 export interface MixSourceOptions {
+  /** The source's codec. Default 'opus'. */
+  codec?: MixCodec;
   /** Only RTP packets with this payload type are decoded (drops DTMF/CN sharing the SSRC).
    * Default: the payload type of the first packet is learnt (and re-learnt if it changes for good). */
   payloadType?: number;
 }
 
 export interface MixListenerOptions {
-  /** RTP payload type the listener negotiated for Opus. */
+  /** RTP payload type the listener negotiated for its codec. */
   payloadType: number;
+  /** The listener's codec. Default 'opus'. */
+  codec?: MixCodec;
   /** SSRC to send with. */
   ssrc: number;
   /** Which sources this listener hears (mix-minus: never its own id; Virtual Auditorium Guests:

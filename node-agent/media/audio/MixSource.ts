@@ -1,3 +1,5 @@
+import type { MixCodec } from './AudioMixerTypes.js';
+import { G711Decoder } from './G711.js';
 import { JitterBuffer, type JitterPushResult } from './JitterBuffer.js';
 import { OpusDecoder } from './OpusDecoder.js';
 import type { RtpView } from './rtpPacket.js';
@@ -17,14 +19,14 @@ export interface MixSourceTimings {
 }
 
 /**
- * One source of the mix: its jitter buffer, its Opus decoder and a small PCM queue (a packet may
+ * One source of the mix: its jitter buffer, its decoder (Opus or G.711) and a small PCM queue (a packet may
  * carry more than one frame). pull() yields the next frame or reports silence. Internal to AudioMixer.
  */
 export class MixSource {
   /** Monotonic number, unique within the mixer, used in listener group keys. */
   readonly serial: number;
   private readonly jitter: JitterBuffer;
-  private readonly decoder: OpusDecoder;
+  private readonly decoder: OpusDecoder | G711Decoder;
   private readonly fifo: Int16Array;
   private fifoLen = 0;
   private learntPt: number | undefined;
@@ -47,10 +49,11 @@ export class MixSource {
     private readonly frameLen: number,
     jitterTargetPackets: number,
     jitterMaxPackets: number,
+    codec: MixCodec = 'opus',
   ) {
     this.serial = serial;
     this.jitter = new JitterBuffer({ targetPackets: jitterTargetPackets, maxPackets: jitterMaxPackets });
-    this.decoder = new OpusDecoder(sampleRate, channels);
+    this.decoder = codec === 'opus' ? new OpusDecoder(sampleRate, channels) : new G711Decoder(codec, sampleRate, channels);
     // Room for the longest Opus packet (120 ms) plus a frame.
     this.fifo = new Int16Array((sampleRate / 1000) * 120 * channels + frameLen);
     this.frame = new Int16Array(frameLen);

@@ -5,6 +5,7 @@ import type {
   AudioMixerEvents,
   AudioMixerOptions,
   AudioMixerStats,
+  MixCodec,
   MixListenerOptions,
   MixListenerUpdate,
   MixSourceOptions,
@@ -18,6 +19,7 @@ const MAX_RTP_BYTES = 4096;
 
 interface ListenerState {
   payloadType: number;
+  codec?: MixCodec;
   ssrc: number;
   includes: (sourceId: string) => boolean;
   send: (rtp: Buffer) => void;
@@ -113,6 +115,7 @@ export class WorkerAudioMixer implements AudioMixerApi {
       throw new TypeError(`invalid RTP payload type ${opts.payloadType}`);
     const state: ListenerState = {
       payloadType: opts.payloadType,
+      ...(opts.codec ? { codec: opts.codec } : {}),
       ssrc: opts.ssrc >>> 0,
       includes: opts.includes,
       send,
@@ -266,8 +269,8 @@ export class WorkerAudioMixer implements AudioMixerApi {
   private replay(): void {
     this.startWorker();
     for (const [id, opts] of this.sources) this.post({ t: 'addSource', id, opts: { ...opts } });
-    const step = (48_000 / 1000) * this.frameMs;
     for (const [id, state] of this.listeners) {
+      const step = ((!state.codec || state.codec === 'opus' ? 48_000 : 8_000) / 1000) * this.frameMs;
       if (state.lastSeq !== undefined && state.lastTs !== undefined) {
         state.initialSeq = (state.lastSeq + 1) & 0xffff;
         state.initialTimestamp = (state.lastTs + step) >>> 0;
@@ -282,6 +285,7 @@ export class WorkerAudioMixer implements AudioMixerApi {
       t: 'addListener',
       id,
       payloadType: state.payloadType,
+      ...(state.codec ? { codec: state.codec } : {}),
       ssrc: state.ssrc,
       initialSeq: state.initialSeq,
       initialTimestamp: state.initialTimestamp,

@@ -89,6 +89,7 @@ port.on('message', (msg: ToWorker) => {
           msg.id,
           {
             payloadType: msg.payloadType,
+            ...(msg.codec ? { codec: msg.codec } : {}),
             ssrc: msg.ssrc,
             initialSeq: msg.initialSeq,
             initialTimestamp: msg.initialTimestamp,

@@ -1,4 +1,4 @@
-import type { AudioMixerOptions, AudioMixerStats, MixSourceOptions } from './AudioMixerTypes.js';
+import type { AudioMixerOptions, AudioMixerStats, MixCodec, MixSourceOptions } from './AudioMixerTypes.js';
 
 /** Options the worker's AudioMixer is built with (no logger: logs come back as messages). */
 export type WorkerMixerOptions = Omit<AudioMixerOptions, 'log'> & { forwardLogs: boolean };
@@ -19,7 +19,7 @@ export interface PacketBatch {
 export type ToWorker =
   | { t: 'addSource'; id: string; opts: MixSourceOptions }
   | { t: 'removeSource'; id: string }
-  | { t: 'addListener'; id: string; payloadType: number; ssrc: number; initialSeq?: number; initialTimestamp?: number; sources: string[] }
+  | { t: 'addListener'; id: string; payloadType: number; codec?: MixCodec; ssrc: number; initialSeq?: number; initialTimestamp?: number; sources: string[] }
   | { t: 'updateListener'; id: string; payloadType?: number; ssrc?: number }
   | { t: 'includes'; id: string; sources: string[] }
   | { t: 'removeListener'; id: string }
