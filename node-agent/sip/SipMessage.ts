@@ -96,10 +96,14 @@ export function headerEnd(buf: Buffer): number {
   return buf.indexOf('\r\n\r\n');
 }
 
-/** Parses one whole message (for TCP, cut out with `frameLength`). Throws SipParseError. */
-export function parseSipMessage(buf: Buffer): SipMessage {
-  if (buf.length > MAX_MESSAGE_BYTES) throw new SipParseError('Message too large', 413);
+/**
+ * Parses one whole message (for TCP, cut out with `frameLength`; `tooLarge` when the stream declared
+ * more than the limit). Throws SipParseError.
+ */
+export function parseSipMessage(buf: Buffer, tooLarge = buf.length > MAX_MESSAGE_BYTES): SipMessage {
   const end = headerEnd(buf);
+  // A message too large is still read up to its headers, so a readable request gets its 413.
+  if (tooLarge && (end < 0 || end > MAX_MESSAGE_BYTES)) throw new SipParseError('Message too large', 413);
   if (end < 0) throw new SipParseError('No end of headers', 400);
   const head = buf.subarray(0, end).toString('utf8');
   const lines = head.split('\r\n');
@@ -140,6 +144,7 @@ export function parseSipMessage(buf: Buffer): SipMessage {
   if (!m.success) throw new SipParseError(`Missing or bad ${String(m.error.issues[0]?.path[0] ?? 'header')}`, 400, partial);
   const cseqMethod = (m.data.cseq[0]?.split(/\s+/)[1] ?? '').toUpperCase();
   if (start.kind === 'request' && cseqMethod !== start.method) throw new SipParseError('CSeq method does not match', 400, partial);
+  if (tooLarge) throw new SipParseError('Message too large', 413, partial);
   const bodyBytes = buf.subarray(end + 4);
   const lengthHeader = headers.get('content-length');
   let body = bodyBytes;
@@ -152,19 +157,24 @@ export function parseSipMessage(buf: Buffer): SipMessage {
   return start.kind === 'request' ? { ...start, headers, body } : { ...start, headers, body };
 }
 
+/** frameLength: the stream cannot be framed (no or bad Content-Length). */
+export const UNFRAMEABLE = -1;
+/** frameLength: the next message is larger than MAX_MESSAGE_BYTES. */
+export const TOO_LARGE = -2;
+
 /**
  * For a TCP stream: the length of the first whole message in `buf`, 0 when more bytes are
- * needed, or -1 when the stream cannot be framed (no or bad Content-Length, too large).
+ * needed, UNFRAMEABLE or TOO_LARGE.
  */
 export function frameLength(buf: Buffer): number {
   // Keep-alive CRLFs between messages (RFC 5626) are skipped by the caller.
   const end = headerEnd(buf);
-  if (end < 0) return buf.length > MAX_MESSAGE_BYTES ? -1 : 0;
+  if (end < 0) return buf.length > MAX_MESSAGE_BYTES ? TOO_LARGE : 0;
   const head = buf.subarray(0, end).toString('utf8');
-  const match = /\r\n(?:content-length|l)[ \t]*:[ \t]*(\d{1,6})[ \t]*(?=\r\n|$)/i.exec(head);
-  if (!match) return -1; // Content-Length is mandatory on streams (RFC 3261 §18.3)
+  const match = /\r\n(?:content-length|l)[ \t]*:[ \t]*(\d{1,9})[ \t]*(?=\r\n|$)/i.exec(head);
+  if (!match) return UNFRAMEABLE; // Content-Length is mandatory on streams (RFC 3261 §18.3)
   const total = end + 4 + Number(match[1]);
-  if (total > MAX_MESSAGE_BYTES) return -1;
+  if (total > MAX_MESSAGE_BYTES) return TOO_LARGE;
   return buf.length >= total ? total : 0;
 }
 

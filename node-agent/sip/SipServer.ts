@@ -12,6 +12,7 @@ import {
   parseSipMessage,
   SipParseError,
   serializeSipMessage,
+  TOO_LARGE,
   uriUser,
   type SipRequest,
   type SipResponse,
@@ -241,8 +242,8 @@ export class SipServer {
         const n = frameLength(buf);
         if (n === 0) return;
         if (n < 0) {
-          // The stream cannot be framed any more: answer what we can, then close (RFC 3261 §18.3).
-          this.receive(buf.subarray(0, Math.min(buf.length, MAX_MESSAGE_BYTES + 1)), peer);
+          // The stream cannot be framed any more: answer what we can (400 or 413), then close (RFC 3261 §18.3).
+          this.receive(buf.subarray(0, Math.min(buf.length, MAX_MESSAGE_BYTES + 1)), peer, n === TOO_LARGE);
           socket.end();
           buf = Buffer.alloc(0);
           return;
@@ -269,15 +270,16 @@ export class SipServer {
   }
 
   /** Never throws: a message we cannot use is answered with 400/413 when it is a readable request, else dropped. */
-  private receive(buf: Buffer, peer: Peer): void {
+  private receive(buf: Buffer, peer: Peer, tooLarge?: boolean): void {
     try {
       let msg;
       try {
-        msg = parseSipMessage(buf);
+        msg = parseSipMessage(buf, tooLarge);
       } catch (err) {
         if (!(err instanceof SipParseError)) throw err;
         this.log.info({ peer: `${peer.address}:${peer.port}`, reason: err.message }, 'Malformed SIP message');
-        if (err.partial && err.partial.method !== 'ACK' && err.partial.headers.get('via')?.length && err.partial.headers.get('call-id')) {
+        // Answered whenever the top Via says where to (RFC 3261 §8.2.6); an ACK never is.
+        if (err.partial && err.partial.method !== 'ACK' && /^SIP\/2\.0\/(UDP|TCP|TLS)\s+\S/i.test(err.partial.headers.get('via')?.[0] ?? '')) {
           this.reply(
             peer,
             makeResponse(

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
@@ -8,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeConfigSnapshotSchema } from '../../shared/node-protocol/messages.js';
 import { BreakInResistance, DEFAULT_POLICY } from '../conference/BreakInResistance.js';
 import { ServiceDirectory } from '../conference/ServiceDirectory.js';
+import { MAX_MESSAGE_BYTES } from './SipMessage.js';
 import { SipServer, type IncomingSipCall } from './SipServer.js';
 
 const run = promisify(execFile);
@@ -178,6 +180,69 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     holdInvite = () => new Promise((r) => setTimeout(() => r({ status: 480, reason: 'Temporarily Unavailable' }), 3000));
     expect(await sipp('cancel.xml', port, 'meet.alice', 'u1')).toBe(0);
     expect(await sipp('cancel.xml', port, 'meet.alice', 't1')).toBe(0);
+  });
+
+  it('answers each malformed request of the sipp set with 400 over UDP and TCP, and a bad Content-Length over UDP', async () => {
+    expect(await sipp('malformed-set.xml', port, 'meet.alice', 'u1')).toBe(0);
+    expect(await sipp('malformed-set.xml', port, 'meet.alice', 't1')).toBe(0);
+    expect(await sipp('malformed-length.xml', port, 'meet.alice', 'u1')).toBe(0);
+  });
+
+  it('answers a request larger than the limit with 413 over TCP and closes the connection', async () => {
+    const body = 'a'.repeat(MAX_MESSAGE_BYTES);
+    const head = `INVITE sip:meet.alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKbig\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:meet.alice@127.0.0.1>\r\nCall-ID: big\r\nCSeq: 1 INVITE\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const result = await new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      let answer = '';
+      const s = connect(port, '127.0.0.1', () => s.write(head + body));
+      s.on('data', (d: Buffer) => (answer += d.toString()));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve({ answer, closed: true }));
+      setTimeout(() => resolve({ answer, closed: false }), 5000);
+    });
+    expect(result.answer).toMatch(/^SIP\/2\.0 413 Request Entity Too Large/);
+    expect(result.closed).toBe(true);
+    expect(await udpExchange(port, options('after-big'))).toMatch(/^SIP\/2\.0 200 OK/);
+  });
+
+  it('keeps serving after random corruptions of valid requests over UDP and TCP (fuzz)', async () => {
+    const seeds = [
+      options('fuzz'),
+      `INVITE sip:meet.alice**1234@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfz;rport\r\nFrom: "F" <sip:f@x>;tag=9\r\nTo: <sip:meet.alice@127.0.0.1>\r\nCall-ID: fz\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: 12\r\n\r\nv=0\r\nm=audio`,
+      `REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKrg\r\nFrom: <sip:r@x>;tag=2\r\nTo: <sip:r@x>\r\nCall-ID: rg\r\nCSeq: 1 REGISTER\r\nContact: <sip:r@127.0.0.1:9>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n`,
+    ].map((s) => Buffer.from(s));
+    // A corruption: bytes overwritten, cut short or repeated at random places.
+    const corrupted = fc
+      .tuple(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.option(fc.nat()),
+        fc.option(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 200 }))),
+      )
+      .map(([seed, flips, cut, repeat]) => {
+        let buf = Buffer.from(seed);
+        for (const [at, byte] of flips) buf[at % buf.length] = byte;
+        if (cut !== null) buf = buf.subarray(0, cut % buf.length);
+        if (repeat !== null) {
+          const at = repeat[0] % Math.max(1, buf.length);
+          buf = Buffer.concat([buf.subarray(0, at), Buffer.alloc(repeat[1] * 10, buf.subarray(at, at + 10)), buf.subarray(at)]);
+        }
+        return buf;
+      });
+    const samples = fc.sample(corrupted, { numRuns: 300, seed: 13 });
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const tcp = connect(port, '127.0.0.1');
+    tcp.on('error', () => undefined);
+    tcp.on('data', () => undefined);
+    for (const s of samples) {
+      udp.send(s, port, '127.0.0.1');
+      if (!tcp.destroyed) tcp.write(s);
+      await new Promise((r) => setImmediate(r));
+    }
+    udp.close();
+    tcp.destroy();
+    expect(await udpExchange(port, options('after-fuzz'), 3000)).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(await sipp('options.xml', port, 'x', 't1')).toBe(0);
   });
 
   it('answers a malformed request with 400 and keeps serving (sipp, then raw garbage over UDP and TCP)', async () => {
