@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect as connectTcp, createServer, isIP, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { Registrar } from './registrar/Registrar.js';
@@ -25,7 +26,8 @@ const TIMER_H = 64 * T1;
 /** Timer J: how long a non-INVITE server transaction keeps its answer for retransmissions. */
 const TIMER_J = 64 * T1;
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+/** The methods we answer (RFC 3261 §20.5): REGISTER for the registrar, INFO and UPDATE in a call. */
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
 
 /** The answer to an INVITE (or re-INVITE); a 2xx with `dialog` starts a call the server keeps. */
 export interface SipInviteAnswer {
@@ -41,14 +43,18 @@ export interface SipInviteAnswer {
 export interface SipDialogHandlers {
   /** The peer hung up (BYE) or the dialog failed (no ACK, session timer ran out). */
   ended(reason: string): void;
-  /** A re-INVITE with a new offer (hold, unhold, changed media). */
+  /** A re-INVITE or UPDATE with a new offer (hold, unhold, changed media). */
   reinvite(sdp: string): Promise<SipInviteAnswer>;
+  /** An INFO in the call (e.g. `application/dtmf-relay`); answered 200 whether or not it is used. */
+  info?(contentType: string, body: Buffer): void;
 }
 
 /** A call in progress (RFC 3261 §12): identified by its Call-ID; ours is the To tag. */
 interface Dialog {
   callId: string;
   peer: Peer;
+  /** The INVITE came from another address than its Via names (NAT): our requests follow the source, not the Contact. */
+  natted: boolean;
   /** The INVITE's From (theirs) and To with our tag: swapped for a BYE we send. */
   from: string;
   to: string;
@@ -80,6 +86,16 @@ export interface SipServerOptions {
   registrar?: Registrar;
   /** INVITE transactions held at once before new ones get 503 (a flood); default 2000. */
   maxInviteTransactions?: number;
+  /** SIP over TLS on this port (5061 from main.ts) while a certificate is given; unset = no TLS. 0 picks a free one. */
+  tlsPort?: number;
+}
+
+/** Which transports listen (Platform > Global settings: Enable SIP, Enable SIP UDP; the node's TLS certificate). */
+export interface SipTransports {
+  udp: boolean;
+  tcp: boolean;
+  /** TLS with the node's certificate and key (PEM); null = no TLS listener. */
+  tls: { certificate: string; privateKey: string } | null;
 }
 
 export interface BreakInAttempt {
@@ -99,7 +115,7 @@ export interface IncomingSipCall {
 }
 
 interface Peer {
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   address: string;
   port: number;
   tcp?: TcpSocket;
@@ -118,6 +134,11 @@ interface InviteTransaction {
 export class SipServer {
   private udp?: UdpSocket;
   private tcp?: TcpServer;
+  private tls?: TlsServer;
+  private tlsFingerprint?: string;
+  private boundPort?: number;
+  private transports: SipTransports = { udp: true, tcp: true, tls: null };
+  private applying: Promise<void> = Promise.resolve();
   private readonly tcpSockets = new Set<TcpSocket>();
   private readonly invites = new Map<string, InviteTransaction>();
   /** Non-INVITE answers kept for retransmitted requests (Timer J). */
@@ -131,34 +152,107 @@ export class SipServer {
     this.log = opts.log.child({ part: 'sip' });
   }
 
-  /** The UDP and TCP port, once started. */
+  /** The UDP and TCP port, once started (kept while either is switched off). */
   get port(): number | undefined {
-    return (this.tcp?.address() as { port: number } | null)?.port;
+    return this.boundPort;
+  }
+
+  /** The TLS port while TLS listens. */
+  get tlsPort(): number | undefined {
+    return (this.tls?.address() as { port: number } | null)?.port;
+  }
+
+  /** Which transports listen now. */
+  get listening(): { udp: boolean; tcp: boolean; tls: boolean } {
+    return { udp: !!this.udp, tcp: !!this.tcp, tls: !!this.tls };
   }
 
   /** Binds UDP and TCP on the same port; resolves with it. */
   async start(): Promise<number> {
-    const host = this.opts.host ?? '0.0.0.0';
-    const tcp = createServer((socket) => this.acceptTcp(socket));
+    await this.openTcp();
+    await this.openUdp();
+    this.log.info({ port: this.boundPort }, 'SIP listening on UDP and TCP');
+    return this.boundPort!;
+  }
+
+  /**
+   * Follows the configuration: each transport opened or closed as it is switched on or off, and the
+   * TLS listener's certificate replaced for new connections when it changes. Calls in progress stay.
+   */
+  applyTransports(transports: SipTransports): Promise<void> {
+    this.applying = this.applying.then(() => this.applyNow(transports)).catch((err: unknown) => this.log.error({ err }, 'SIP transports could not be changed'));
+    return this.applying;
+  }
+
+  private async applyNow(t: SipTransports): Promise<void> {
+    this.transports = t;
+    if (this.boundPort === undefined) return; // not started (or stopped)
+    if (t.tcp && !this.tcp) await this.openTcp();
+    if (!t.tcp && this.tcp) await closeServer(this.tcp).then(() => (this.tcp = undefined));
+    if (t.udp && !this.udp) await this.openUdp();
+    if (!t.udp && this.udp) {
+      const udp = this.udp;
+      this.udp = undefined;
+      await new Promise<void>((r) => udp.close(() => r()));
+    }
+    await this.applyTls(this.opts.tlsPort === undefined ? null : t.tls);
+    this.log.info({ ...this.listening, port: this.boundPort, tlsPort: this.tlsPort }, 'SIP transports');
+  }
+
+  private async openTcp(): Promise<void> {
+    const tcp = createServer((socket) => this.acceptStream(socket, 'tcp'));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(this.opts.port ?? 5060, host, () => resolve());
+      tcp.listen(this.boundPort ?? this.opts.port ?? 5060, this.opts.host ?? '0.0.0.0', () => {
+        tcp.off('error', reject);
+        resolve();
+      });
     });
     this.tcp = tcp;
-    const port = (tcp.address() as { port: number }).port;
+    this.boundPort = (tcp.address() as { port: number }).port;
+  }
+
+  private async openUdp(): Promise<void> {
     const udp = createSocket('udp4');
     udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port }));
-    udp.on('error', (err) => this.log.warn({ err }, 'SIP UDP socket error'));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', (err) => {
         udp.close();
         reject(err);
       });
-      udp.bind(port, host, () => resolve());
+      udp.bind(this.boundPort ?? this.opts.port ?? 5060, this.opts.host ?? '0.0.0.0', () => resolve());
     });
+    udp.removeAllListeners('error');
+    udp.on('error', (err) => this.log.warn({ err }, 'SIP UDP socket error'));
     this.udp = udp;
-    this.log.info({ port }, 'SIP listening on UDP and TCP');
-    return port;
+    this.boundPort ??= udp.address().port;
+  }
+
+  /** TLS on its port with the node's certificate (Platform > TLS certificates); a new one applies to new connections. */
+  private async applyTls(cert: SipTransports['tls']): Promise<void> {
+    if (!cert) {
+      if (this.tls) await closeServer(this.tls);
+      this.tls = undefined;
+      this.tlsFingerprint = undefined;
+      return;
+    }
+    const fingerprint = createHash('sha256').update(cert.certificate).update(cert.privateKey).digest('hex');
+    if (this.tls && fingerprint === this.tlsFingerprint) return;
+    const context = { cert: cert.certificate, key: cert.privateKey };
+    if (this.tls) this.tls.setSecureContext(context);
+    else {
+      const tls = createTlsServer(context, (socket) => this.acceptStream(socket, 'tls'));
+      tls.on('tlsClientError', () => undefined); // scanners and plain-TCP clients must not fill the log
+      await new Promise<void>((resolve, reject) => {
+        tls.once('error', reject);
+        tls.listen(this.opts.tlsPort, this.opts.host ?? '0.0.0.0', () => {
+          tls.off('error', reject);
+          resolve();
+        });
+      });
+      this.tls = tls;
+    }
+    this.tlsFingerprint = fingerprint;
   }
 
   /** Calls in progress. */
@@ -183,12 +277,13 @@ export class SipServer {
     const bye = serializeSipMessage({ kind: 'request', method: 'BYE', uri: d.remoteTarget, headers, body: Buffer.alloc(0) });
     const timers: NodeJS.Timeout[] = [];
     this.byes.set(d.callId, timers);
-    this.send(d.peer, bye);
-    if (d.peer.transport === 'udp') {
+    const target = this.targetPeer(d);
+    this.send(target, bye);
+    if (target.transport === 'udp') {
       let interval = T1;
       const again = () => {
         if (!this.byes.has(d.callId)) return;
-        this.send(d.peer, bye);
+        this.send(target, bye);
         interval = Math.min(interval * 2, T2);
         timers.push(setTimeout(again, interval));
       };
@@ -198,9 +293,9 @@ export class SipServer {
   }
 
   private localAddress(peer: Peer): string {
-    const a = peer.transport === 'tcp' ? peer.tcp?.localAddress : this.opts.host;
+    const a = peer.transport === 'udp' ? this.opts.host : peer.tcp?.localAddress;
     const host = !a || a === '0.0.0.0' ? '127.0.0.1' : a.replace(/^::ffff:/, '');
-    return `${host}:${this.port ?? 5060}`;
+    return `${host}:${peer.transport === 'tls' ? (this.tlsPort ?? 5061) : (this.port ?? 5060)}`;
   }
 
   private dropDialog(d: Dialog): void {
@@ -221,17 +316,23 @@ export class SipServer {
     for (const a of this.answered.values()) clearTimeout(a.timer);
     this.answered.clear();
     for (const s of this.tcpSockets) s.destroy();
+    this.boundPort = undefined;
+    await this.applying;
     await Promise.all([
-      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+      this.tcp ? closeServer(this.tcp) : undefined,
+      this.tls ? closeServer(this.tls) : undefined,
       new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
     ]);
+    this.tcp = this.tls = this.udp = undefined;
   }
 
-  private acceptTcp(socket: TcpSocket): void {
+  /** Reads SIP from a TCP or TLS connection, ours or the peer's, framed by Content-Length. */
+  private acceptStream(socket: TcpSocket, transport: 'tcp' | 'tls', peer?: Peer): Peer {
     this.tcpSockets.add(socket);
     let buf = Buffer.alloc(0);
-    const peer: Peer = { transport: 'tcp', address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, tcp: socket };
-    socket.on('data', (chunk) => {
+    peer ??= { transport, address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0, tcp: socket };
+    const from = peer;
+    socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       for (;;) {
         // CRLF keep-alives between messages (RFC 5626 §3.5.1).
@@ -243,21 +344,41 @@ export class SipServer {
         if (n === 0) return;
         if (n < 0) {
           // The stream cannot be framed any more: answer what we can (400 or 413), then close (RFC 3261 §18.3).
-          this.receive(buf.subarray(0, Math.min(buf.length, MAX_MESSAGE_BYTES + 1)), peer, n === TOO_LARGE);
+          this.receive(buf.subarray(0, Math.min(buf.length, MAX_MESSAGE_BYTES + 1)), from, n === TOO_LARGE);
           socket.end();
           buf = Buffer.alloc(0);
           return;
         }
-        this.receive(buf.subarray(0, n), peer);
+        this.receive(buf.subarray(0, n), from);
         buf = buf.subarray(n);
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.tcpSockets.delete(socket));
+    return peer;
+  }
+
+  /**
+   * Where a request of ours in a call goes (RFC 3261 §12.2.1.1): the peer's Contact, over the call's
+   * transport. A stream still open is reused; a NATed caller (its Via names another address than
+   * the packets came from) is reached where its packets came from, as its Contact is not reachable.
+   */
+  private targetPeer(d: Dialog): Peer {
+    if (d.peer.tcp && !d.peer.tcp.destroyed) return d.peer;
+    const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)(?::(\d+))?/i.exec(d.remoteTarget);
+    const host = (m?.[1] ?? '').replace(/^\[|\]$/g, '');
+    if (d.natted || !isIP(host)) return d.peer;
+    const port = Number(m?.[2] ?? (d.peer.transport === 'tls' ? 5061 : 5060));
+    if (d.peer.transport === 'udp') return { transport: 'udp', address: host, port };
+    const socket =
+      d.peer.transport === 'tls'
+        ? connectTls({ host, port, rejectUnauthorized: false }) // SIP TLS certificate verification mode: Off
+        : connectTcp({ host, port });
+    return this.acceptStream(socket, d.peer.transport, { transport: d.peer.transport, address: host, port, tcp: socket });
   }
 
   private send(peer: Peer, msg: Buffer): void {
-    if (peer.transport === 'tcp') {
+    if (peer.transport !== 'udp') {
       if (peer.tcp && !peer.tcp.destroyed) peer.tcp.write(msg);
     } else this.udp?.send(msg, peer.port, peer.address);
   }
@@ -330,6 +451,8 @@ export class SipServer {
         return this.ack(req);
       case 'CANCEL':
         return this.cancel(req, peer);
+      case 'UPDATE':
+        return this.update(req, peer);
     }
     const key = this.key(req);
     const cached = this.answered.get(key);
@@ -342,6 +465,7 @@ export class SipServer {
       ]);
     else if (req.method === 'REGISTER' && this.opts.registrar) response = this.opts.registrar.handle(req, peer);
     else if (req.method === 'BYE') response = this.bye(req);
+    else if (req.method === 'INFO') response = this.info(req);
     else response = makeResponse(req, 405, 'Method Not Allowed', randomTag(), [['Allow', ALLOW]]);
     const sent = this.reply(peer, response);
     this.answered.set(key, { response: sent, timer: setTimeout(() => this.answered.delete(key), peer.transport === 'udp' ? TIMER_J : 0) });
@@ -381,6 +505,7 @@ export class SipServer {
       // A re-INVITE (hold, unhold, new media); one without an offer gets the same media (no SDP here).
       if (req.body.length === 0)
         return { status: 488, reason: 'Not Acceptable Here', extra: [['Warning', '399 openmeet "re-INVITE without an offer is not supported"']] };
+      this.refreshTarget(dialog, req);
       this.refreshSession(dialog, req);
       const answer = await dialog.handlers.reinvite(req.body.toString('utf8'));
       return { ...answer, extra: [...(answer.extra ?? []), ...this.sessionHeaders(dialog)] };
@@ -408,6 +533,51 @@ export class SipServer {
     this.dropDialog(d);
     d.handlers.ended('Call disconnected');
     return makeResponse(req, 200, 'OK');
+  }
+
+  /** INFO in a dialog (RFC 6086): handed to the call, 200; outside one → 481. */
+  private info(req: SipRequest): SipResponse {
+    const d = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
+    if (!d) return makeResponse(req, 481, 'Call/Transaction Does Not Exist');
+    d.handlers.info?.(req.headers.get('content-type')?.[0] ?? '', req.body);
+    return makeResponse(req, 200, 'OK');
+  }
+
+  /**
+   * UPDATE in a dialog (RFC 3311): an offer is answered as a re-INVITE's would be; without one it
+   * refreshes the session timer. Answered once, then repeated for retransmissions like other non-INVITEs.
+   */
+  private update(req: SipRequest, peer: Peer): void {
+    const key = this.key(req);
+    const cached = this.answered.get(key);
+    if (cached) return this.send(peer, cached.response);
+    const keep = (response: SipResponse) => {
+      const sent = this.reply(peer, response);
+      this.answered.set(key, { response: sent, timer: setTimeout(() => this.answered.delete(key), peer.transport === 'udp' ? TIMER_J : 0) });
+    };
+    const d = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
+    if (!d) return keep(makeResponse(req, 481, 'Call/Transaction Does Not Exist'));
+    this.refreshTarget(d, req);
+    this.refreshSession(d, req);
+    const done = (answer: SipInviteAnswer) => {
+      const extra: [string, string][] = [...(answer.extra ?? []), ...this.sessionHeaders(d)];
+      if (answer.status < 300) extra.push(['Contact', `<sip:${this.localAddress(d.peer)};transport=${d.peer.transport}>`]);
+      if (answer.body) extra.push(['Content-Type', answer.contentType ?? 'application/sdp']);
+      const response = makeResponse(req, answer.status, answer.reason, undefined, extra);
+      if (answer.body) response.body = answer.body;
+      keep(response);
+    };
+    if (req.body.length === 0) return done({ status: 200, reason: 'OK' });
+    d.handlers.reinvite(req.body.toString('utf8')).then(done, (err: unknown) => {
+      this.log.error({ err }, 'SIP UPDATE handling failed');
+      done({ status: 500, reason: 'Server Internal Error' });
+    });
+  }
+
+  /** A target refresh (re-INVITE, UPDATE): a new Contact is where our requests go from now on (RFC 3261 §12.2.2). */
+  private refreshTarget(d: Dialog, req: SipRequest): void {
+    const contact = /<([^>]+)>/.exec(req.headers.get('contact')?.[0] ?? '')?.[1];
+    if (contact) d.remoteTarget = contact;
   }
 
   /** Session timers (RFC 4028) when the peer asks: it refreshes; without a refresh the call ends. */
@@ -452,6 +622,7 @@ export class SipServer {
       dialog = {
         callId,
         peer: tx.peer,
+        natted: viaHost(tx.request.headers.get('via')?.[0]) !== tx.peer.address,
         from: tx.request.headers.get('from')?.[0] ?? '',
         to: `${tx.request.headers.get('to')?.[0] ?? ''};tag=${tx.toTag}`,
         remoteTarget: /<([^>]+)>/.exec(tx.request.headers.get('contact')?.[0] ?? '')?.[1] ?? tx.request.uri,
@@ -552,6 +723,16 @@ function randomTag(): string {
 export function splitPin(user: string): [string, string | undefined] {
   const i = user.indexOf('**');
   return i < 0 ? [user, undefined] : [user.slice(0, i), user.slice(i + 2) || undefined];
+}
+
+/** The host the top Via names (sent-by), before our received= stamp. */
+function viaHost(via: string | undefined): string {
+  const m = /^SIP\/2\.0\/\S+\s+(\[[^\]]+\]|[^:;\s]+)/i.exec(via ?? '');
+  return (m?.[1] ?? '').replace(/^\[|\]$/g, '');
+}
+
+function closeServer(server: TcpServer | TlsServer): Promise<void> {
+  return new Promise((r) => server.close(() => r()));
 }
 
 function uriHost(uri: string): string {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +11,8 @@ import { nodeConfigSnapshotSchema } from '../../shared/node-protocol/messages.js
 import { BreakInResistance, DEFAULT_POLICY } from '../conference/BreakInResistance.js';
 import { ServiceDirectory } from '../conference/ServiceDirectory.js';
 import { MAX_MESSAGE_BYTES } from './SipMessage.js';
-import { SipServer, type IncomingSipCall } from './SipServer.js';
+import { SipServer, type IncomingSipCall, type SipInviteAnswer } from './SipServer.js';
+import { generateSelfSigned } from '../../server/certificate/pem.js';
 
 const run = promisify(execFile);
 const scenarios = join(import.meta.dirname, 'sipp');
@@ -74,7 +76,7 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
   let server: SipServer;
   let port: number;
   let breakIn: BreakInResistance;
-  let holdInvite: ((call: IncomingSipCall) => Promise<{ status: number; reason: string }>) | undefined;
+  let holdInvite: ((call: IncomingSipCall) => Promise<SipInviteAnswer>) | undefined;
 
   beforeEach(async () => {
     const directory = new ServiceDirectory();
@@ -243,6 +245,145 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     tcp.destroy();
     expect(await udpExchange(port, options('after-fuzz'), 3000)).toMatch(/^SIP\/2\.0 200 OK/);
     expect(await sipp('options.xml', port, 'x', 't1')).toBe(0);
+  });
+
+  /** Answers the INVITE with 200 and an SDP answer, as a VMR would; the call's INFOs and end are recorded. */
+  function answerCalls(): { infos: string[]; ended: string[] } {
+    const seen = { infos: [] as string[], ended: [] as string[] };
+    const sdp = Buffer.from(
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n',
+    );
+    holdInvite = () =>
+      Promise.resolve({
+        status: 200,
+        reason: 'OK',
+        body: sdp,
+        dialog: {
+          ended: (reason) => seen.ended.push(reason),
+          reinvite: () => Promise.resolve({ status: 200, reason: 'OK', body: sdp }),
+          info: (type, body) => seen.infos.push(`${type}|${body.toString()}`),
+        },
+      });
+    return seen;
+  }
+
+  it('answers UPDATE (session refresh) and INFO in a call over UDP and TCP, and lists REGISTER, INFO and UPDATE in Allow', async () => {
+    const seen = answerCalls();
+    expect(await sipp('update-info.xml', port, 'meet.alice', 'u1')).toBe(0);
+    expect(await sipp('update-info.xml', port, 'meet.alice', 't1')).toBe(0);
+    expect(seen.infos).toEqual(
+      ['application/dtmf-relay|Signal=5\nDuration=160\n', 'application/dtmf-relay|Signal=5\nDuration=160\n'].map((i) => i.replace(/\n/g, '\r\n')),
+    );
+    expect(seen.ended).toEqual(['Call disconnected', 'Call disconnected']);
+    // Outside a call: 481.
+    const update = `UPDATE sip:meet.alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKu1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:meet.alice@127.0.0.1>;tag=2\r\nCall-ID: none\r\nCSeq: 2 UPDATE\r\nContent-Length: 0\r\n\r\n`;
+    expect(await udpExchange(port, update)).toMatch(/^SIP\/2\.0 481 /);
+  });
+
+  it("sends its BYE to the caller's Contact, not to the address the INVITE came from", async () => {
+    answerCalls();
+    const caller = createSocket('udp4');
+    const contact = createSocket('udp4');
+    const atCaller: string[] = [];
+    const atContact: string[] = [];
+    caller.on('message', (m) => atCaller.push(m.toString()));
+    contact.on('message', (m) => {
+      const text = m.toString();
+      atContact.push(text);
+      if (text.startsWith('BYE ')) {
+        const head = text.split('\r\n\r\n')[0]!.split('\r\n');
+        const copy = head.filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+        contact.send(`SIP/2.0 200 OK\r\n${copy.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`, port, '127.0.0.1');
+      }
+    });
+    await new Promise<void>((r) => caller.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => contact.bind(0, '127.0.0.1', () => r()));
+    const contactPort = contact.address().port;
+    const callerPort = caller.address().port;
+    caller.send(
+      `INVITE sip:meet.alice@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${callerPort};branch=z9hG4bKct\r\nFrom: <sip:phone@127.0.0.1>;tag=c1\r\nTo: <sip:meet.alice@127.0.0.1>\r\nCall-ID: contact-1\r\nCSeq: 1 INVITE\r\nContact: <sip:phone@127.0.0.1:${contactPort}>\r\nContent-Type: application/sdp\r\nContent-Length: 0\r\n\r\n`,
+      port,
+      '127.0.0.1',
+    );
+    await expect.poll(() => atCaller.find((a) => a.startsWith('SIP/2.0 200')), { timeout: 3000 }).toBeDefined();
+    const toTag = /To: .*;tag=([0-9a-f]+)/.exec(atCaller.find((a) => a.startsWith('SIP/2.0 200'))!)?.[1];
+    caller.send(
+      `ACK sip:phone@127.0.0.1:${contactPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${callerPort};branch=z9hG4bKcta\r\nFrom: <sip:phone@127.0.0.1>;tag=c1\r\nTo: <sip:meet.alice@127.0.0.1>;tag=${toTag}\r\nCall-ID: contact-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`,
+      port,
+      '127.0.0.1',
+    );
+    await expect.poll(() => server.calls).toBe(1);
+    server.hangUp('contact-1');
+    await expect.poll(() => atContact.filter((m) => m.startsWith('BYE ')).length, { timeout: 3000 }).toBe(1);
+    expect(atContact[0]).toMatch(new RegExp(`^BYE sip:phone@127\\.0\\.0\\.1:${contactPort} SIP/2\\.0`));
+    expect(atContact[0]).toMatch(/From: <sip:meet\.alice@127\.0\.0\.1>;tag=/);
+    // Answered: no retransmission reaches either socket (T1 = 500 ms would have sent another).
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(atContact.filter((m) => m.startsWith('BYE '))).toHaveLength(1);
+    expect(atCaller.filter((m) => m.startsWith('BYE '))).toHaveLength(0);
+    caller.close();
+    contact.close();
+  });
+
+  it('serves SIP over TLS with the given certificate, and switches UDP, TCP and TLS on and off', async () => {
+    await server.stop();
+    const cert = generateSelfSigned({ commonName: 'node1.example.com' });
+    const directory = { lookup: () => undefined };
+    server = new SipServer({ host: '127.0.0.1', port: 0, tlsPort: 0, directory, log: pino({ level: 'silent' }) });
+    port = await server.start();
+    expect(server.tlsPort).toBeUndefined(); // no certificate yet
+    await server.applyTransports({ udp: true, tcp: true, tls: cert });
+    const tlsPort = server.tlsPort!;
+    expect(tlsPort).toBeGreaterThan(0);
+    const overTls = (payload: string) =>
+      new Promise<{ answer: string; certificate: string }>((resolve, reject) => {
+        let answer = '';
+        const s = connectTls({ host: '127.0.0.1', port: tlsPort, ca: cert.certificate, checkServerIdentity: () => undefined }, () => s.write(payload));
+        s.on('data', (d: Buffer) => {
+          answer += d.toString();
+          if (/\r\n\r\n/.test(answer)) {
+            const pem = s.getPeerX509Certificate()?.toString() ?? '';
+            s.end();
+            resolve({ answer, certificate: pem });
+          }
+        });
+        s.on('error', reject);
+      });
+    const tlsOptions = options('tls').replace('SIP/2.0/UDP', 'SIP/2.0/TLS');
+    const first = await overTls(tlsOptions);
+    expect(first.answer).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(first.certificate.replace(/\s/g, '')).toBe(cert.certificate.replace(/\s/g, ''));
+    // An INVITE over TLS to nothing: 404 over the same connection.
+    const invite = `INVITE sip:nobody@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKtls\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:nobody@127.0.0.1>\r\nCall-ID: tls-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+    const answers = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const s = connectTls({ host: '127.0.0.1', port: tlsPort, rejectUnauthorized: false }, () => s.write(invite));
+      s.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('SIP/2.0 404')) {
+          s.end();
+          resolve(text);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(answers).toMatch(/^SIP\/2\.0 100 Trying/);
+    // A new certificate applies to new connections, on the same port.
+    const second = generateSelfSigned({ commonName: 'node1.example.org' });
+    await server.applyTransports({ udp: true, tcp: true, tls: second });
+    expect(server.tlsPort).toBe(tlsPort);
+    expect((await overTls(tlsOptions).catch(() => ({ answer: '', certificate: '' }))).certificate).toBe(''); // not the trusted one any more
+    // UDP off (the guide's default), TCP still on.
+    await server.applyTransports({ udp: false, tcp: true, tls: second });
+    expect(server.listening).toEqual({ udp: false, tcp: true, tls: true });
+    expect(await udpExchange(port, options('udp-off'), 500)).toBeUndefined();
+    expect(await sipp('options.xml', port, 'x', 't1')).toBe(0);
+    // SIP off altogether; then on again on the same port.
+    await server.applyTransports({ udp: false, tcp: false, tls: null });
+    expect(server.listening).toEqual({ udp: false, tcp: false, tls: false });
+    expect(await sipp('options.xml', port, 'x', 't1')).not.toBe(0);
+    await server.applyTransports({ udp: true, tcp: true, tls: null });
+    expect(await udpExchange(port, options('udp-on'))).toMatch(/^SIP\/2\.0 200 OK/);
   });
 
   it('answers a malformed request with 400 and keeps serving (sipp, then raw garbage over UDP and TCP)', async () => {

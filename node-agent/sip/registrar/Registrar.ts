@@ -44,7 +44,7 @@ export interface Registration {
   protocol: 'SIP';
   contact: string;
   remoteAddress: string;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   isNatted: boolean;
   vendor?: string;
   startTime: number;
@@ -52,7 +52,7 @@ export interface Registration {
 }
 
 export interface RegistrarPeer {
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   address: string;
   port: number;
 }
