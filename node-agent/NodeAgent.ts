@@ -84,6 +84,8 @@ export interface NodeAgentOptions {
   httpsPort?: number;
   /** SIP over UDP and TCP on this port (5060 from main.ts); unset = no SIP. 0 picks a free port. */
   sipPort?: number;
+  /** SIP over TLS on this port with the node's TLS certificate (5061 from main.ts); unset = no SIP TLS. 0 picks a free port. */
+  sipTlsPort?: number;
   /** Configuration cache directory; default ./data/node-<name>. */
   dataDir?: string;
   /** Built web assets (the meeting client); default ./dist/web. */
@@ -424,6 +426,7 @@ export class NodeAgent {
         : new SipServer({
             host: address,
             port: opts.sipPort,
+            tlsPort: opts.sipTlsPort,
             directory: manager.directory,
             breakIn: manager.breakIn,
             registrar,
@@ -433,6 +436,10 @@ export class NodeAgent {
     if (sip) sipCalls.hangUp = (callId) => sip.hangUp(callId);
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
+    // Global settings Enable SIP / Enable SIP UDP switch the transports; TLS listens while the node has a certificate.
+    link.on('config', ({ settings, tls }) => {
+      void sip?.applyTransports({ udp: settings.enableSip && settings.enableSipUdp, tcp: settings.enableSip, tls: settings.enableSip ? tls : null });
+    });
     await link.start();
     return new NodeAgent(app, manager, link, tls, syslog, hub, statistics, load, sip);
   }

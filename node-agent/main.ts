@@ -67,6 +67,8 @@ const agent = await NodeAgent.start({
   dataDir: process.env.NODE_DATA_DIR,
   // SIP over UDP and TCP: NODE_SIP_PORT (default 5060), `off` to disable.
   sipPort: process.env.NODE_SIP_PORT === 'off' ? undefined : Number(process.env.NODE_SIP_PORT ?? 5060),
+  // SIP over TLS with the node's certificate: NODE_SIP_TLS_PORT (default 5061), `off` to disable.
+  sipTlsPort: process.env.NODE_SIP_TLS_PORT === 'off' ? undefined : Number(process.env.NODE_SIP_TLS_PORT ?? 5061),
 });
 console.log(`conferencing node at ${agent.url} (meeting client: ${agent.url}/webapp/)`);
 const stop = () => void agent.stop().then(() => process.exit(0));

@@ -59,6 +59,15 @@ export class TestPlatform {
     let node: NodeAgent | null = null;
     if (opts.node !== null) {
       try {
+        // SIP tests talk UDP (sipp, baresip); the guide's default leaves it off.
+        if (opts.node?.sipPort !== undefined) {
+          const r = await fetch(`${server.url}${CONFIG_API}/global/1/`, {
+            method: 'PATCH',
+            headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ enable_sip_udp: true }),
+          });
+          if (r.status >= 300) throw new Error(`enable_sip_udp: ${r.status} ${await r.text()}`);
+        }
         node = await NodeAgent.start({
           port: 0,
           dataDir: mkdtempSync(join(tmpdir(), 'om-test-node-')),

@@ -137,6 +137,7 @@ export class SipServer {
   private tls?: TlsServer;
   private tlsFingerprint?: string;
   private boundPort?: number;
+  private tlsBoundPort?: number;
   private transports: SipTransports = { udp: true, tcp: true, tls: null };
   private applying: Promise<void> = Promise.resolve();
   private readonly tcpSockets = new Set<TcpSocket>();
@@ -160,6 +161,11 @@ export class SipServer {
   /** The TLS port while TLS listens. */
   get tlsPort(): number | undefined {
     return (this.tls?.address() as { port: number } | null)?.port;
+  }
+
+  /** The registrar answering REGISTER here, if any. */
+  get registrar(): Registrar | undefined {
+    return this.opts.registrar;
   }
 
   /** Which transports listen now. */
@@ -245,12 +251,13 @@ export class SipServer {
       tls.on('tlsClientError', () => undefined); // scanners and plain-TCP clients must not fill the log
       await new Promise<void>((resolve, reject) => {
         tls.once('error', reject);
-        tls.listen(this.opts.tlsPort, this.opts.host ?? '0.0.0.0', () => {
+        tls.listen(this.tlsBoundPort ?? this.opts.tlsPort, this.opts.host ?? '0.0.0.0', () => {
           tls.off('error', reject);
           resolve();
         });
       });
       this.tls = tls;
+      this.tlsBoundPort = (tls.address() as { port: number }).port;
     }
     this.tlsFingerprint = fingerprint;
   }

@@ -78,6 +78,8 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       maxPinFailuresPerWindow: 20,
       maxScanAttemptsPerWindow: 20,
       trustedProxies: [],
+      enableSip: true,
+      enableSipUdp: false,
     });
     expect(s.themes).toEqual([]);
   });
@@ -154,6 +156,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       bdpm_max_pin_failures_per_window: 30,
       bdpm_max_scan_attempts_per_window: 40,
       trusted_proxies: ['10.0.0.5/32', '2001:db8::/64'],
+      enable_sip_udp: true,
     });
     const s = await pushed((x) => x.settings.guestsOnlyTimeout === 120);
     expect(s.settings).toEqual({
@@ -166,6 +169,8 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       maxPinFailuresPerWindow: 30,
       maxScanAttemptsPerWindow: 40,
       trustedProxies: ['10.0.0.5/32', '2001:db8::/64'],
+      enableSip: true,
+      enableSipUdp: true,
     });
     // Break-in resistance: the global switch, unless the node's location overrides it.
     expect(s.location).toMatchObject({ pinBruteForceResistance: false, voipScannerResistance: true });

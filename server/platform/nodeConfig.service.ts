@@ -118,6 +118,8 @@ export class NodeConfigBuilder {
       maxPinFailuresPerWindow: g.bdpm_max_pin_failures_per_window,
       maxScanAttemptsPerWindow: g.bdpm_max_scan_attempts_per_window,
       trustedProxies: g.trusted_proxies,
+      enableSip: g.enable_sip,
+      enableSipUdp: g.enable_sip_udp,
     });
   }
 

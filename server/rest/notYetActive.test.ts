@@ -24,11 +24,11 @@ describe('settings not acted on yet', () => {
 
   it('are flagged in the global settings schema; settings the nodes use are not', async () => {
     const schema = await (await fetch(`${server.url}/api/admin/configuration/v1/global/schema/`, { headers: auth })).json();
-    for (const key of ['enable_sip', 'enable_h323', 'enable_rtmp', 'bursting_enabled', 'cloud_provider']) {
+    for (const key of ['enable_h323', 'enable_rtmp', 'bursting_enabled', 'cloud_provider']) {
       expect(schema.fields[key], key).toMatchObject({ not_yet_active: true });
       expect(schema.fields[key].help_text, key).toContain('Not acted on yet by OpenMeet');
     }
-    for (const key of ['enable_chat', 'guests_only_timeout', 'media_ports_start', 'bdpm_pin_checks_enabled', 'default_theme']) {
+    for (const key of ['enable_sip', 'enable_sip_udp', 'enable_chat', 'guests_only_timeout', 'media_ports_start', 'bdpm_pin_checks_enabled', 'default_theme']) {
       expect(schema.fields[key], key).not.toHaveProperty('not_yet_active');
       expect(fields[key]?.notYetActive, key).toBeUndefined();
     }

@@ -135,6 +135,10 @@ export const nodeSettingsSchema = z.object({
   defaultThemeId: z.number().int().nullable().default(null),
   /** Reverse proxies (address/prefix) whose `X-Forwarded-For` names the client; empty = trust none. */
   trustedProxies: z.array(z.string()).default([]),
+  /** Enable SIP: off closes every SIP transport. */
+  enableSip: z.boolean().default(true),
+  /** Enable SIP UDP (the guide's default is off; a snapshot from before this setting keeps UDP, as those nodes had it). */
+  enableSipUdp: z.boolean().default(true),
 });
 
 /** A theme the node may need, with a content hash: the node fetches its package when the hash changes. */
