@@ -25,6 +25,8 @@ export const T2 = 4000;
 const TIMER_H = 64 * T1;
 /** Timer J: how long a non-INVITE server transaction keeps its answer for retransmissions. */
 const TIMER_J = 64 * T1;
+/** Timer B: how long an INVITE we placed waits for a final answer. */
+const TIMER_B = 64 * T1;
 
 /** The methods we answer (RFC 3261 §20.5): REGISTER for the registrar, INFO and UPDATE in a call. */
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
@@ -98,6 +100,56 @@ export interface SipTransports {
   tls: { certificate: string; privateKey: string } | null;
 }
 
+/** An INVITE we place (a call to a registered device, a dial-out). */
+export interface OutgoingCallOptions {
+  /** The Request-URI: the device's Contact. */
+  target: string;
+  /** Where it is sent: the Contact's host and port, or where a NATed device's packets came from. */
+  peer: { transport: 'udp' | 'tcp' | 'tls'; address: string; port: number };
+  /** Our From (a tag is added) and the To, as name-addr. */
+  from: string;
+  to: string;
+  /** The SDP offer. */
+  body?: Buffer;
+  contentType?: string;
+  /** What the call does once answered (the peer's BYE, re-INVITE, INFO). */
+  dialog: SipDialogHandlers;
+  /** A provisional answer (180 Ringing, 183). */
+  onProvisional?(status: number): void;
+}
+
+/** The final answer to an INVITE we placed; a 2xx leaves a call the server keeps (hang up with `hangUp`). */
+export interface OutgoingCallAnswer {
+  status: number;
+  reason: string;
+  body: Buffer;
+  headers: Map<string, string[]>;
+}
+
+export interface OutgoingCall {
+  callId: string;
+  answer: Promise<OutgoingCallAnswer>;
+  /** CANCEL while unanswered (sent once a provisional answer came, RFC 3261 §9.1); a 2xx that crosses it is ACKed and hung up. */
+  cancel(): void;
+}
+
+/** An INVITE client transaction (RFC 3261 §17.1.1), keyed by its branch. */
+interface ClientInvite {
+  opts: OutgoingCallOptions;
+  peer: Peer;
+  callId: string;
+  branch: string;
+  via: string;
+  from: string;
+  request: Buffer;
+  timers: NodeJS.Timeout[];
+  provisional: boolean;
+  cancelWanted: boolean;
+  cancelSent: boolean;
+  done: boolean;
+  resolve(a: OutgoingCallAnswer): void;
+}
+
 export interface BreakInAttempt {
   alias: string;
   participant: string;
@@ -148,6 +200,10 @@ export class SipServer {
   private readonly dialogs = new Map<string, Dialog>();
   /** Our BYEs waiting for an answer (retransmitted over UDP). */
   private readonly byes = new Map<string, NodeJS.Timeout[]>();
+  /** INVITEs we placed, by branch; kept until Timer B or a final answer. */
+  private readonly clientInvites = new Map<string, ClientInvite>();
+  /** The ACK of each 2xx we accepted, by Call-ID: sent again when the 2xx is retransmitted. */
+  private readonly acks = new Map<string, { peer: Peer; ack: Buffer; timer: NodeJS.Timeout }>();
 
   constructor(private readonly opts: SipServerOptions) {
     this.log = opts.log.child({ part: 'sip' });
@@ -318,6 +374,10 @@ export class SipServer {
     }
     for (const t of this.byes.values()) t.forEach(clearTimeout);
     this.byes.clear();
+    for (const tx of [...this.clientInvites.values()])
+      this.clientFinal(tx, { status: 503, reason: 'Service Unavailable', body: Buffer.alloc(0), headers: new Map() });
+    for (const a of this.acks.values()) clearTimeout(a.timer);
+    this.acks.clear();
     for (const t of this.invites.values()) t.timers.forEach(clearTimeout);
     this.invites.clear();
     for (const a of this.answered.values()) clearTimeout(a.timer);
@@ -421,8 +481,9 @@ export class SipServer {
         return;
       }
       if (msg.kind === 'response') {
-        // Our BYE's answer ends its retransmissions; anything else is stray.
         const callId = msg.headers.get('call-id')?.[0] ?? '';
+        if (/\bINVITE$/i.test(msg.headers.get('cseq')?.[0] ?? '')) return this.inviteResponse(msg);
+        // Our BYE's answer ends its retransmissions; anything else is stray.
         if (/\bBYE$/i.test(msg.headers.get('cseq')?.[0] ?? '') && msg.status >= 200) {
           this.byes.get(callId)?.forEach(clearTimeout);
           this.byes.delete(callId);
@@ -540,6 +601,165 @@ export class SipServer {
     this.dropDialog(d);
     d.handlers.ended('Call disconnected');
     return makeResponse(req, 200, 'OK');
+  }
+
+  /**
+   * Places an INVITE (RFC 3261 §17.1.1): retransmitted over UDP until a provisional answer (Timer A),
+   * given up after 64·T1 without a final one (Timer B, 408). A 2xx is ACKed and becomes a call.
+   */
+  placeCall(opts: OutgoingCallOptions): OutgoingCall {
+    const callId = `${randomTag()}${randomTag()}@openmeet`;
+    const branch = `z9hG4bK${randomTag()}`;
+    const peer = this.peerFor(opts.peer);
+    const via = `SIP/2.0/${peer.transport.toUpperCase()} ${this.localAddress(peer)};branch=${branch};rport`;
+    const from = `${opts.from};tag=${randomTag()}`;
+    const headers = new Map<string, string[]>([
+      ['via', [via]],
+      ['max-forwards', ['70']],
+      ['from', [from]],
+      ['to', [opts.to]],
+      ['call-id', [callId]],
+      ['cseq', ['1 INVITE']],
+      ['contact', [`<sip:${this.localAddress(peer)};transport=${peer.transport}>`]],
+      ['allow', [ALLOW]],
+      ...(opts.body ? ([['content-type', [opts.contentType ?? 'application/sdp']]] as [string, string[]][]) : []),
+    ]);
+    const request = serializeSipMessage({ kind: 'request', method: 'INVITE', uri: opts.target, headers, body: opts.body ?? Buffer.alloc(0) });
+    let resolve!: (a: OutgoingCallAnswer) => void;
+    const answer = new Promise<OutgoingCallAnswer>((r) => (resolve = r));
+    const tx: ClientInvite = {
+      opts,
+      peer,
+      callId,
+      branch,
+      via,
+      from,
+      request,
+      timers: [],
+      provisional: false,
+      cancelWanted: false,
+      cancelSent: false,
+      done: false,
+      resolve,
+    };
+    this.clientInvites.set(branch, tx);
+    this.send(peer, request);
+    if (peer.transport === 'udp') {
+      let interval = T1;
+      const again = () => {
+        if (tx.done || tx.provisional) return;
+        this.send(peer, request);
+        interval *= 2;
+        tx.timers.push(setTimeout(again, interval));
+      };
+      tx.timers.push(setTimeout(again, interval));
+    }
+    tx.timers.push(setTimeout(() => this.clientFinal(tx, { status: 408, reason: 'Request Timeout', body: Buffer.alloc(0), headers: new Map() }), TIMER_B));
+    return {
+      callId,
+      answer,
+      cancel: () => {
+        tx.cancelWanted = true;
+        if (tx.provisional) this.sendCancel(tx);
+      },
+    };
+  }
+
+  /** A stream to a device, or its UDP address. */
+  private peerFor(p: OutgoingCallOptions['peer']): Peer {
+    if (p.transport === 'udp') return { ...p };
+    const socket =
+      p.transport === 'tls'
+        ? connectTls({ host: p.address, port: p.port, rejectUnauthorized: false }) // SIP TLS certificate verification mode: Off
+        : connectTcp({ host: p.address, port: p.port });
+    return this.acceptStream(socket, p.transport, { ...p, tcp: socket });
+  }
+
+  private sendCancel(tx: ClientInvite): void {
+    if (tx.cancelSent || tx.done) return;
+    tx.cancelSent = true;
+    const headers = new Map<string, string[]>([
+      ['via', [tx.via]],
+      ['max-forwards', ['70']],
+      ['from', [tx.from]],
+      ['to', [tx.opts.to]],
+      ['call-id', [tx.callId]],
+      ['cseq', ['1 CANCEL']],
+    ]);
+    const cancel = serializeSipMessage({ kind: 'request', method: 'CANCEL', uri: tx.opts.target, headers, body: Buffer.alloc(0) });
+    this.send(tx.peer, cancel);
+    if (tx.peer.transport === 'udp') {
+      // Retransmitted until the INVITE's final answer (the 487) ends the transaction.
+      let interval = T1;
+      const again = () => {
+        if (tx.done) return;
+        this.send(tx.peer, cancel);
+        interval = Math.min(interval * 2, T2);
+        tx.timers.push(setTimeout(again, interval));
+      };
+      tx.timers.push(setTimeout(again, interval));
+    }
+  }
+
+  /** An answer to an INVITE we placed (or a retransmitted 2xx of a call we already ACKed). */
+  private inviteResponse(res: SipResponse): void {
+    const callId = res.headers.get('call-id')?.[0] ?? '';
+    const tx = this.clientInvites.get(headerParam(res.headers.get('via')?.[0], 'branch') ?? '');
+    if (!tx || tx.done) {
+      // A 2xx retransmitted because our ACK was lost (RFC 3261 §13.2.2.4): ACK again.
+      const acked = this.acks.get(callId);
+      if (acked && res.status >= 200 && res.status < 300) this.send(acked.peer, acked.ack);
+      return;
+    }
+    if (res.status < 200) {
+      tx.provisional = true;
+      if (tx.cancelWanted) this.sendCancel(tx);
+      tx.opts.onProvisional?.(res.status);
+      return;
+    }
+    const to = res.headers.get('to')?.[0] ?? tx.opts.to;
+    if (res.status >= 300) {
+      // ACK for a non-2xx: same branch, part of the INVITE's transaction (§17.1.1.3).
+      const ack = new Map<string, string[]>([
+        ['via', [tx.via]],
+        ['max-forwards', ['70']],
+        ['from', [tx.from]],
+        ['to', [to]],
+        ['call-id', [tx.callId]],
+        ['cseq', ['1 ACK']],
+      ]);
+      this.send(tx.peer, serializeSipMessage({ kind: 'request', method: 'ACK', uri: tx.opts.target, headers: ack, body: Buffer.alloc(0) }));
+      this.clientFinal(tx, { status: res.status, reason: res.reason, body: res.body, headers: res.headers });
+      return;
+    }
+    // 2xx: a call. The ACK is a new transaction to the answerer's Contact (§13.2.2.4).
+    const remoteTarget = /<([^>]+)>/.exec(res.headers.get('contact')?.[0] ?? '')?.[1] ?? tx.opts.target;
+    const dialog: Dialog = { callId: tx.callId, peer: tx.peer, natted: false, from: to, to: tx.from, remoteTarget, localCseq: 1, handlers: tx.opts.dialog };
+    const ackHeaders = new Map<string, string[]>([
+      ['via', [`SIP/2.0/${tx.peer.transport.toUpperCase()} ${this.localAddress(tx.peer)};branch=z9hG4bK${randomTag()};rport`]],
+      ['max-forwards', ['70']],
+      ['from', [tx.from]],
+      ['to', [to]],
+      ['call-id', [tx.callId]],
+      ['cseq', ['1 ACK']],
+    ]);
+    const ack = serializeSipMessage({ kind: 'request', method: 'ACK', uri: remoteTarget, headers: ackHeaders, body: Buffer.alloc(0) });
+    const target = this.targetPeer(dialog);
+    this.send(target, ack);
+    this.acks.set(tx.callId, { peer: target, ack, timer: setTimeout(() => this.acks.delete(tx.callId), TIMER_B) });
+    this.dialogs.set(tx.callId, dialog);
+    const cancelled = tx.cancelWanted;
+    this.clientFinal(tx, { status: res.status, reason: res.reason, body: res.body, headers: res.headers });
+    // Answered as our CANCEL crossed it: the call nobody wants any more is ended at once (RFC 3261 §9.1).
+    if (cancelled) this.hangUp(tx.callId);
+  }
+
+  private clientFinal(tx: ClientInvite, answer: OutgoingCallAnswer): void {
+    if (tx.done) return;
+    tx.done = true;
+    tx.timers.forEach(clearTimeout);
+    this.clientInvites.delete(tx.branch);
+    tx.resolve(answer);
   }
 
   /** INFO in a dialog (RFC 6086): handed to the call, 200; outside one → 481. */

@@ -44,6 +44,8 @@ export interface Registration {
   protocol: 'SIP';
   contact: string;
   remoteAddress: string;
+  /** The port the REGISTER came from: where a NATed device is reached. */
+  remotePort: number;
   transport: 'udp' | 'tcp' | 'tls';
   isNatted: boolean;
   vendor?: string;
@@ -160,6 +162,7 @@ export class Registrar {
         protocol: 'SIP',
         contact: uri,
         remoteAddress: peer.address,
+        remotePort: peer.port,
         transport: peer.transport,
         isNatted: natted(via, peer),
         vendor: req.headers.get('user-agent')?.[0],
