@@ -25,7 +25,7 @@ import { teeLogger } from './logging/teeLogger.js';
 import { SupportLogShipper } from './logging/SupportLogShipper.js';
 import { ActiveSpeaker } from './management/ActiveSpeaker.js';
 import { reportStateChanges } from './status/stateReports.js';
-import { ManagementLink } from './management/ManagementLink.js';
+import { ManagementLink, managementUrls } from './management/ManagementLink.js';
 import { runNodeCommand } from './management/NodeCommands.js';
 import { observeJoinLatency } from './status/joinLatency.js';
 import { observeMediaBytes } from './status/mediaBytes.js';
@@ -50,7 +50,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 export interface NodeAgentOptions {
   /** Node name, unique per platform (≤32); default `node-<hostname>`. */
   name?: string;
-  /** Management server URL; default http://127.0.0.1:8080. */
+  /** Management server URL; default http://127.0.0.1:8080. Several servers on one database: comma-separated, tried in turn. */
   managementUrl?: string;
   /** The platform's enrollment key: enrolls a node started on the management server's machine (quick start, tests). */
   enrollmentKey?: string;
@@ -231,7 +231,8 @@ export class NodeAgent {
     // Read by handlers registered before the link exists.
     const linkRef: { current?: ManagementLink } = {};
     const themes = await registerNodeThemes(app, manager, {
-      managementUrl: opts.managementUrl ?? 'http://127.0.0.1:8080',
+      // With several management servers, the one the link is connected to (its session is valid there only).
+      managementUrl: () => linkRef.current?.managementUrl ?? managementUrls(opts.managementUrl ?? 'http://127.0.0.1:8080')[0]!,
       enrollmentKey: opts.enrollmentKey,
       session: () => linkRef.current?.session ?? null,
       managementTls: opts.managementTls,
@@ -408,6 +409,9 @@ export class NodeAgent {
         isNatted: r.isNatted,
         vendor: r.vendor,
         startTime: new Date(r.startTime).toISOString(),
+        contact: r.contact,
+        transport: r.transport,
+        expiresAt: new Date(r.expiresAt).toISOString(),
       }));
     const registrar = new Registrar({
       devices: () => devices,

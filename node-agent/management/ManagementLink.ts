@@ -20,7 +20,11 @@ import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Cloc
 import { NodeIdentity } from './NodeIdentity.js';
 
 export interface ManagementLinkOptions {
-  /** e.g. http://127.0.0.1:8080 (this machine), https://mgmt.example.com:9443 (the link then runs over TLS) */
+  /**
+   * e.g. http://127.0.0.1:8080 (this machine), https://mgmt.example.com:9443 (the link then runs over TLS).
+   * Several management servers sharing one database: their addresses separated by commas; the link
+   * moves to the next one whenever its connection ends or cannot be made.
+   */
   managementUrl: string;
   /**
    * Trust for an https:// management URL: the server's certificate as PEM (its self-signed one
@@ -61,6 +65,15 @@ export interface ManagementLinkEvents {
   command: [requestId: string, command: NodeCommand];
 }
 
+/** The management server addresses in a `managementUrl` (comma-separated when several servers share one database). */
+export const managementUrls = (list: string): string[] => {
+  const urls = list
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  return urls.length > 0 ? urls : [list];
+};
+
 const normaliseFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
 
 /** The node agent's outbound WebSocket to the management server, with reconnection and a config cache. */
@@ -76,10 +89,18 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
   private heartbeatTimer: ClockTimer | null = null;
   private readonly clock: Clock;
   private decommissionedFlag = false;
+  private readonly urls: string[];
+  private urlIndex = 0;
 
   constructor(private readonly opts: ManagementLinkOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.urls = managementUrls(opts.managementUrl);
+  }
+
+  /** The management server this link uses now (or tries next): where the node's HTTP requests to the server go too. */
+  get managementUrl(): string {
+    return this.urls[this.urlIndex]!;
   }
 
   get config(): NodeConfigSnapshot | null {
@@ -125,7 +146,7 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const url = this.opts.managementUrl.replace(/^http/, 'ws').replace(/\/$/, '') + NODE_WS_PATH;
+    const url = this.managementUrl.replace(/^http/, 'ws').replace(/\/$/, '') + NODE_WS_PATH;
     const trust = this.opts.managementTls;
     const ws = new WebSocket(url, {
       handshakeTimeout: 5_000,
@@ -175,6 +196,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       this.clock.clearInterval(this.heartbeatTimer);
       this.heartbeatTimer = null;
       this.ws = null;
+      // Another management server on the same database serves as well: try the next address.
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       if (this.connectedFlag) {
         this.connectedFlag = false;
         this.emit('disconnected');

@@ -8,7 +8,8 @@ import { managementGet, type ManagementTrust } from '../management/managementGet
 import { parseThemeConfig, type NodeThemeConfig } from './themeRender.js';
 
 export interface ThemeCacheOptions {
-  managementUrl: string;
+  /** The management server to download from: the one the management link is connected to now, when several share a database. */
+  managementUrl: string | (() => string);
   /** The platform's enrollment key, if the node was started with it. */
   enrollmentKey?: string;
   /** The session the management link was given (null while disconnected). */
@@ -181,7 +182,8 @@ export class ThemeCache {
     name: string,
     etag: string | null,
   ): Promise<{ data: Uint8Array; theme: LoadedTheme; etag: string | null } | 'unchanged' | 'gone' | 'failed'> {
-    const url = `${this.opts.managementUrl.replace(/\/$/, '')}${NODE_THEMES_PATH}/${name}`;
+    const base = typeof this.opts.managementUrl === 'function' ? this.opts.managementUrl() : this.opts.managementUrl;
+    const url = `${base.replace(/\/$/, '')}${NODE_THEMES_PATH}/${name}`;
     try {
       const res = await managementGet(
         url,

@@ -20,7 +20,7 @@ type Req = FastifyRequest<{ Params: { alias: string; file?: string } }>;
 const failed = (reply: FastifyReply, code: number, result: string) => reply.code(code).send({ status: 'failed', result });
 
 export interface NodeThemeOptions {
-  managementUrl: string;
+  managementUrl: string | (() => string);
   enrollmentKey?: string;
   session?: () => string | null;
   managementTls?: { ca?: string; fingerprint?: string };
