@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { ADVISORY_LOCKS, withAdvisoryLock } from './advisoryLock.js';
 import { DataDirLock } from './DataDirLock.js';
 import { EMBEDDED_POSTGRES_CONF, initialiseEmbeddedDataDir, useBaselineWasmCode } from './embeddedPostgres.js';
 import * as schema from './schema.js';
@@ -19,6 +20,8 @@ export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 export interface DatabaseHandle {
   db: Database;
   kind: 'pglite' | 'postgres';
+  /** The Postgres URL (kind `postgres`): other management servers may share this database (server/platform/cluster). */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -39,9 +42,10 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     // on the pool; unhandled it would crash the process. The pool drops it and opens another when needed.
     pool.on('error', (err) => process.emitWarning(`Postgres closed an idle connection: ${err.message}`));
     const db = drizzlePg(pool, { schema });
-    await migratePg(db, { migrationsFolder });
+    // Several management servers may start together on one database: they migrate one at a time.
+    await withAdvisoryLock(opts.url, ADVISORY_LOCKS.startup, () => migratePg(db, { migrationsFolder }));
     const typed: Database = db;
-    return { db: typed, kind: 'postgres', close: () => pool.end() };
+    return { db: typed, kind: 'postgres', url: opts.url, close: () => pool.end() };
   }
   const dataDir = opts.dataDir ?? join(process.cwd(), 'data', 'db');
   let lock: DataDirLock | undefined;

@@ -14,6 +14,8 @@ import { addShippedObjects } from './config/shipped.js';
 import { registerAdministrationRoutes } from './auth/administration.routes.js';
 import type { Domain } from './domain.js';
 import { ConfigBus } from './platform/ConfigBus.js';
+import { ManagementCluster, type ManagementClusterOptions } from './platform/cluster/ManagementCluster.js';
+import { ADVISORY_LOCKS, withAdvisoryLock } from '../db/advisoryLock.js';
 import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
@@ -80,6 +82,10 @@ export interface ManagementServerOptions {
   httpsOptional?: boolean;
   /** `METRICS_TOKEN`: a bearer token that may read `/metrics` from anywhere (else loopback clients and administrators only). */
   metricsToken?: string;
+  /** With Postgres: heartbeats between the management servers sharing the database (server/platform/cluster). */
+  cluster?: ManagementClusterOptions;
+  /** How often the history purge runs (once per interval across all management servers); default hourly. */
+  historyPurgeMs?: number;
   /** Built web assets (the console); default `./dist/web`. */
   webRoot?: string;
   logger?: Logger;
@@ -98,6 +104,9 @@ export class ManagementServer {
     private readonly wss: WebSocketServer[],
     /** The HTTPS port, when on. */
     readonly https: ManagementHttps | null,
+    readonly alarms: AlarmManager,
+    /** The other management servers on the same Postgres; null on the embedded database. */
+    readonly cluster: ManagementCluster | null,
   ) {}
 
   get url(): string {
@@ -116,9 +125,14 @@ export class ManagementServer {
     const log = teeLogger(opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', name: 'management' }), supportLog.destination);
     const database = opts.database ?? (await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir }));
     const dom: Domain = { db: database.db, bus: new ConfigBus() };
-    const { generated } = await ensureFirstAdmin(database.db, opts.adminPassword);
-    const enrollmentKey = await persistentSecret(database.db, 'node_enrollment_key', opts.enrollmentKey);
-    await addShippedObjects(dom);
+    // Management servers starting together on one Postgres set up the first admin, keys and shipped objects once.
+    const firstStart = async () => {
+      const { generated } = await ensureFirstAdmin(database.db, opts.adminPassword);
+      const enrollmentKey = await persistentSecret(database.db, 'node_enrollment_key', opts.enrollmentKey);
+      await addShippedObjects(dom);
+      return { generated, enrollmentKey };
+    };
+    const { generated, enrollmentKey } = database.url ? await withAdvisoryLock(database.url, ADVISORY_LOCKS.startup, firstStart) : await firstStart();
     const status = new LiveStatus();
     const registry = new NodeRegistry(dom, status, enrollmentKey, log.child({ part: 'nodes' }), opts.nodeLink);
     // The live graphs' samples every 2 s, by the connected nodes' locations.
@@ -127,6 +141,10 @@ export class ManagementServer {
     const alarmSyslog = new AlarmSyslog(dom, log.child({ part: 'syslog' }));
     const alarms = new AlarmManager(database.db, log, undefined, alarmSyslog.destination);
     await alarmSyslog.start(alarms);
+    // Other management servers on the same Postgres: changes, live status and alarms shared over LISTEN/NOTIFY.
+    const cluster = database.url
+      ? await ManagementCluster.start(database.url, { bus: dom.bus, registry, status, alarms, log: log.child({ part: 'cluster' }) }, opts.cluster)
+      : null;
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
     registry.onNodeMessage((node, msg) => {
       if (msg.type === 'support_log') supportLog.acceptNode(node.name, msg.entries, msg.dropped);
@@ -135,7 +153,7 @@ export class ManagementServer {
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));
-    const stopPurge = schedulePurge(dom, (err) => log.error({ err }, 'the history purge failed'));
+    const stopPurge = schedulePurge(dom, log.child({ part: 'history' }), opts.historyPurgeMs);
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
     // Security headers on every answer (refusals included), HTTPS for clients not on this machine.
@@ -228,6 +246,7 @@ export class ManagementServer {
       backups.stop();
       stopPurge();
       await history.settled();
+      await cluster?.stop();
       wssHandler.broadcastReconnectNotification();
       registry.close();
       for (const c of trpcWss.clients) c.terminate();
@@ -258,7 +277,7 @@ export class ManagementServer {
       }
     }
     backups.start();
-    return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss], https);
+    return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss], https, alarms, cluster);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { alarm } from '../../db/schema.js';
@@ -78,33 +78,40 @@ export class AlarmManager extends EventEmitter<AlarmManagerEvents> {
   /** Raises the alarm unless it is already active; resolves to its row either way. */
   raise(a: AlarmRaise): Promise<AlarmRow> {
     return this.serial(async () => {
-      const [active] = await this.db.select().from(alarm).where(this.matching(a)).limit(1);
-      if (active) {
-        // Still the same alarm; what it says may have moved on ("expires on" → "expired on").
-        if (a.details === undefined || a.details === active.details) return active;
-        const [updated] = await this.db.update(alarm).set({ details: a.details }).where(eq(alarm.id, active.id)).returning();
-        this.emit('changed');
-        return updated ?? active;
-      }
       const kind = ALARM_CATALOGUE[a.alarm];
-      const [row] = await this.db
-        .insert(alarm)
-        .values({
-          name: kind.name,
-          identifier: kind.identifier,
-          level: kind.level,
-          details: a.details ?? '',
-          instance: a.instance ?? '',
-          node: a.node ?? '',
-          timeRaised: new Date(this.clock.now()),
-        })
-        .returning();
-      const fields = { Node: row!.node, Alarm: a.alarm, Time: logTime(row!.timeRaised), Instance: row!.instance, Detail: row!.details };
+      // Management servers sharing one Postgres may raise the same alarm at once: one at a time per identity, so one row.
+      const outcome = await this.db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`alarm|${kind.identifier}|${a.node ?? ''}|${a.instance ?? ''}`}))`);
+        const [active] = await tx.select().from(alarm).where(this.matching(a)).limit(1);
+        if (active) {
+          // Still the same alarm; what it says may have moved on ("expires on" → "expired on").
+          if (a.details === undefined || a.details === active.details) return { row: active, change: 'none' as const };
+          const [updated] = await tx.update(alarm).set({ details: a.details }).where(eq(alarm.id, active.id)).returning();
+          return { row: updated ?? active, change: 'details' as const };
+        }
+        const [row] = await tx
+          .insert(alarm)
+          .values({
+            name: kind.name,
+            identifier: kind.identifier,
+            level: kind.level,
+            details: a.details ?? '',
+            instance: a.instance ?? '',
+            node: a.node ?? '',
+            timeRaised: new Date(this.clock.now()),
+          })
+          .returning();
+        return { row: row!, change: 'raised' as const };
+      });
+      const { row } = outcome;
+      if (outcome.change === 'details') this.emit('changed');
+      if (outcome.change !== 'raised') return row;
+      const fields = { Node: row.node, Alarm: a.alarm, Time: logTime(row.timeRaised), Instance: row.instance, Detail: row.details };
       this.log.warn(fields, 'Alarm raised');
       this.syslog?.warn(fields, 'Alarm raised');
-      this.emit('raised', row!);
+      this.emit('raised', row);
       this.emit('changed');
-      return row!;
+      return row;
     });
   }
 

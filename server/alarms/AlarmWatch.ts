@@ -9,6 +9,7 @@ import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { AlarmManager } from './AlarmManager.js';
 import { alarmKeyOf } from './alarmCatalogue.js';
+import { claimRun, intervalSlot } from '../platform/cluster/scheduledRuns.js';
 
 export interface AlarmWatchOptions {
   /** How often the certificate store is checked for expiry; default 1 hour (and after every configuration change). */
@@ -65,7 +66,11 @@ export class AlarmWatch {
     });
     registry.onConfigPushed((node, version) => this.expectApplied(node, version));
     registry.onNodeMessage((node, msg) => this.accept(node, msg));
-    this.certificateTimer = this.clock.setInterval(() => this.checkCertificates(), opts.certificateCheckMs ?? 3_600_000);
+    // The periodic check runs on one management server per interval when several share the database.
+    const every = opts.certificateCheckMs ?? 3_600_000;
+    this.certificateTimer = this.clock.setInterval(() => {
+      this.act(claimRun(dom.db, 'certificate_check', intervalSlot(every, this.clock.now())).then((mine) => (mine ? this.checkCertificates() : undefined)));
+    }, every);
     this.certificateTimer.unref();
     // A certificate uploaded or deleted changes the answer at once, not at the next hourly check.
     dom.bus.on('changed', this.onConfigChanged);

@@ -21,6 +21,7 @@ import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { pacer } from '../bulk/pacer.js';
+import { claimRun } from '../platform/cluster/scheduledRuns.js';
 import {
   assertSameVersion,
   openReader,
@@ -437,12 +438,23 @@ export class BackupScheduler {
   constructor(
     private readonly dom: Domain,
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
+    /** When automatic backups run (UTC cron); default AUTOMATIC_BACKUP_CRON. */
+    private readonly pattern = AUTOMATIC_BACKUP_CRON,
   ) {}
 
   start(): void {
     if (this.cron) return;
     // protect: a slow run never overlaps the next one.
-    this.cron = new Cron(AUTOMATIC_BACKUP_CRON, { timezone: 'UTC', protect: true }, () => this.runOnce().then(() => undefined));
+    this.cron = new Cron(this.pattern, { timezone: 'UTC', protect: true }, () => this.runScheduled());
+  }
+
+  /** A scheduled run: made by one management server only when several share the database (the first to claim this minute). */
+  private async runScheduled(): Promise<void> {
+    const claimed = await claimRun(this.dom.db, 'automatic_backup', Math.floor(Date.now() / 60_000)).catch((err: unknown) => {
+      this.log.error({ err }, 'automatic backup: could not claim the scheduled run');
+      return false;
+    });
+    if (claimed) await this.runOnce();
   }
 
   stop(): void {

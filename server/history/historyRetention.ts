@@ -5,6 +5,8 @@ import { chunks } from '../config/store/ResourceStore.js';
 import { globalResource } from '../../shared/config/resources/platform.js';
 import { getSingletonRecord } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
+import type { Logger } from 'pino';
+import { claimRun, intervalSlot } from '../platform/cluster/scheduledRuns.js';
 
 /** Guide: Conference History lists the most recent 10,000 conferences; Participant History the calls of the 5,000 most recent. */
 export const MAX_CONFERENCES = 10_000;
@@ -75,11 +77,20 @@ async function dropBeyond(db: Database, keep: number): Promise<number> {
   return gone.length;
 }
 
-/** Runs the purge now and every `intervalMs`; returns the stopper. Failures are logged by `onError`. */
-export function schedulePurge(dom: Domain, onError: (err: unknown) => void, intervalMs = PURGE_INTERVAL_MS): () => void {
-  const run = () => void purgeHistory(dom).catch(onError);
-  const first = setTimeout(run, 5_000);
-  const timer = setInterval(run, intervalMs);
+/**
+ * Runs the purge 5 s after the start and every `intervalMs`; returns the stopper. With several
+ * management servers on one database, each interval's purge runs on one of them only (claimRun).
+ */
+export function schedulePurge(dom: Domain, log: Pick<Logger, 'info' | 'error'>, intervalMs = PURGE_INTERVAL_MS): () => void {
+  const run = async () => {
+    const slot = intervalSlot(intervalMs);
+    if (!(await claimRun(dom.db, 'history_purge', slot))) return;
+    const purged = await purgeHistory(dom);
+    log.info({ job: 'history_purge', slot, ...purged }, 'history purge ran');
+  };
+  const runLogged = () => void run().catch((err: unknown) => log.error({ err }, 'the history purge failed'));
+  const first = setTimeout(runLogged, Math.min(5_000, intervalMs));
+  const timer = setInterval(runLogged, intervalMs);
   first.unref();
   timer.unref();
   return () => {

@@ -12,6 +12,7 @@ import { readEnrollmentKey } from './enrollmentKey.js';
 import { touchNode } from './node.service.js';
 import { authenticateNode, helloSignatureValid, revokeNodeCredential } from './nodeIdentity.service.js';
 import { NodeConfigBuilder } from './nodeConfig.service.js';
+import type { NodeRegistryCluster } from './cluster/ManagementCluster.js';
 
 /** Pexip's replication interval: nodes check in with the management node about every 60 s. */
 export const CHECK_IN_MS = 60_000;
@@ -147,7 +148,26 @@ export class NodeRegistry {
   /** The management server's HTTPS (port, certificate fingerprint) when on: what enrollment downloads give new nodes. */
   managementTls: () => { port: number; fingerprint: string } | null = () => null;
 
-  isLive = (nodeId: number): boolean => this.connections.has(nodeId);
+  /** The other management servers on the same Postgres and the nodes connected to them; none alone (server/platform/cluster). */
+  cluster: NodeRegistryCluster | null = null;
+
+  /** Connected to this server or, in a cluster, to another management server. */
+  isLive = (nodeId: number): boolean => this.connections.has(nodeId) || (this.cluster?.isRemoteLive(nodeId) ?? false);
+
+  /** Connected to this server itself. */
+  isConnectedHere(nodeId: number): boolean {
+    return this.connections.has(nodeId);
+  }
+
+  /** Nodes whose link here went silent and whose conferences are still listed as stale. */
+  staleNodeIds(): number[] {
+    return [...this.staleTimers.keys()];
+  }
+
+  /** A node's answer to a command that this server sent through another management server (CommandDispatcher waits for it). */
+  acceptRelayed(node: { id: number; name: string; location: string }, msg: NodeToServer): void {
+    if (msg.type === 'command_result') for (const read of this.readers) read(node, msg);
+  }
 
   /** The node id a live connection's session token belongs to, if any. */
   sessionNode = (token: string): number | null => {
@@ -292,6 +312,7 @@ export class NodeRegistry {
       const bound = boundTo(msg, conn.name);
       for (const read of this.readers) read({ id: conn.nodeId, name: conn.name, location: conn.location }, bound);
       this.status.apply(conn.nodeId, bound);
+      this.cluster?.nodeMessage({ id: conn.nodeId, name: conn.name, location: conn.location }, bound);
       if (this.clock.now() - lastTouch > 10_000) {
         lastTouch = this.clock.now();
         void touchNode(this.dom, conn.nodeId).catch(() => {});
@@ -318,6 +339,7 @@ export class NodeRegistry {
         } else {
           this.status.dropNode(conn.nodeId);
         }
+        this.cluster?.nodeDown(conn.nodeId, conn.silent ?? false);
         this.log.info({ node: conn.name, silent: conn.silent ?? false }, 'conferencing node disconnected');
       }
     });
@@ -328,21 +350,33 @@ export class NodeRegistry {
   async revoke(nodeId: number, dom: Domain = this.dom): Promise<void> {
     await revokeNodeCredential(dom, nodeId);
     const conn = this.connections.get(nodeId);
-    if (conn) this.refuse(conn.ws, 'revoked', "This conferencing node's credential has been revoked");
+    const reason = "This conferencing node's credential has been revoked";
+    if (conn) this.refuse(conn.ws, 'revoked', reason);
+    else this.cluster?.toNodes([nodeId], { type: 'rejected', reason, code: 'revoked' });
   }
 
   /** The connected nodes' names by id (for status lists). */
   nodeNames(): Map<number, string> {
-    return new Map([...this.connections.values()].map((c) => [c.nodeId, c.name]));
+    return new Map(this.liveNodes().map((n) => [n.id, n.name]));
   }
 
   /** The connected nodes with their system location (for status by location). */
   liveNodes(): { id: number; name: string; location: string }[] {
-    return [...this.connections.values()].map((c) => ({ id: c.nodeId, name: c.name, location: c.location }));
+    const here = [...this.connections.values()].map((c) => ({ id: c.nodeId, name: c.name, location: c.location }));
+    const elsewhere = (this.cluster?.remoteNodes() ?? []).filter((n) => !this.connections.has(n.id));
+    return [...here, ...elsewhere];
   }
 
-  /** Sends a command to the given connected nodes; returns how many it reached. */
+  /** Sends a command to the given connected nodes (through another management server for nodes connected there); returns how many it reached. */
   command(nodeIds: readonly number[], msg: ServerToNode): number {
+    const sent = this.commandHere(nodeIds, msg);
+    const elsewhere = nodeIds.filter((id) => !this.connections.has(id) && this.cluster?.isRemoteLive(id));
+    if (elsewhere.length > 0) this.cluster?.toNodes(elsewhere, msg);
+    return sent + elsewhere.length;
+  }
+
+  /** Sends to the given nodes connected to this server only; returns how many it reached. */
+  commandHere(nodeIds: readonly number[], msg: ServerToNode): number {
     let sent = 0;
     for (const id of nodeIds) {
       const conn = this.connections.get(id);
