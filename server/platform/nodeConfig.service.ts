@@ -11,6 +11,7 @@ import {
   type NodeConfigSnapshot,
   type NodeSettings,
   type DeviceConfig,
+  type RegistrarConfig,
   SIP_REGISTRAR_REALM,
   type ServiceConfig,
   type EventSinkConfig,
@@ -26,7 +27,7 @@ import { getSingletonRecord, listRecords, referenceNames } from '../config/confi
 import type { RecordOf } from '../../shared/config/record.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
 import { policyServerResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
-import { deviceResource } from '../../shared/config/resources/usersDevices.js';
+import { deviceResource, registrationResource } from '../../shared/config/resources/usersDevices.js';
 import { globalResource, systemLocationResource, workerVmResource } from '../../shared/config/resources/platform.js';
 import { eventSinkResource, syslogServerResource } from '../../shared/config/resources/system.js';
 import type { Domain } from '../domain.js';
@@ -47,6 +48,7 @@ export interface SharedNodeConfig {
   settings: NodeSettings;
   themes: { id: number; hash: string }[];
   devices: DeviceConfig[];
+  registrar: RegistrarConfig;
   hash: string;
 }
 
@@ -67,7 +69,7 @@ export interface NodeRow {
 /** A location's break-in override: GLOBAL (default), ON or OFF. */
 const overrideOf = (v: string, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
 
-const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true, devices: true });
+const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true, devices: true, registrar: true });
 
 export class NodeConfigBuilder {
   /** Theme content hashes by `id:updatedAt:size`, so a push reads a package only after it changed. */
@@ -76,16 +78,32 @@ export class NodeConfigBuilder {
   constructor(private readonly dom: Domain) {}
 
   async shared(): Promise<SharedNodeConfig> {
-    const [services, routingRules, settings, themes, devices] = await Promise.all([
+    const [services, routingRules, settings, themes, devices, registrar] = await Promise.all([
       servicesForNodes(this.dom),
       routingRulesForNodes(this.dom),
       this.settings(),
       this.themes(),
       this.devices(),
+      this.registrar(),
     ]);
     // Validated once per push against the contract, not once per node.
-    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes, devices });
+    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes, devices, registrar });
     return { ...parts, hash: digest(JSON.stringify(parts)) };
+  }
+
+  /** Services > Registrar for every node's registrar. */
+  async registrar(): Promise<RegistrarConfig> {
+    const r = await getSingletonRecord(this.dom, registrationResource);
+    return registrarConfigSchema.parse({
+      enabled: r.enable,
+      strategy: r.refresh_strategy === 'maximum' ? 'basic' : 'adaptive',
+      adaptiveMin: r.adaptive_min_refresh,
+      adaptiveMax: r.adaptive_max_refresh,
+      basicMin: r.maximum_min_refresh,
+      basicMax: r.maximum_max_refresh,
+      nattedMin: r.natted_min_refresh,
+      nattedMax: r.natted_max_refresh,
+    });
   }
 
   /** The device allow-list for the nodes' registrars: HA1 for Digest instead of the password. */
@@ -272,8 +290,7 @@ export class NodeConfigBuilder {
       routingRules: shared.routingRules,
       themes: shared.themes,
       devices: shared.devices,
-      // No Services > Registrar resource yet: the guide's defaults.
-      registrar: registrarConfigSchema.parse({}),
+      registrar: shared.registrar,
     };
   }
 

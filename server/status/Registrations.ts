@@ -61,4 +61,20 @@ export class Registrations extends EventEmitter<{ changed: [] }> {
       }
     return out.sort((a, b) => a.id - b.id);
   }
+
+  /** The console's rows: status/v1's fields plus the Contact, transport and expiry the nodes report. */
+  rows(nodeName: (id: number) => string): RegistrationRow[] {
+    const extra = new Map(this.all().map((r) => [r.registrationId, r]));
+    return this.list(nodeName).map((r) => {
+      const e = extra.get(r.registration_id);
+      return { ...r, contact: e?.contact ?? null, transport: e?.transport ?? null, expires_at: e?.expiresAt ?? null };
+    });
+  }
+}
+
+/** A registration as the console lists it. */
+export interface RegistrationRow extends RegistrationAlias {
+  contact: string | null;
+  transport: 'udp' | 'tcp' | 'tls' | null;
+  expires_at: string | null;
 }

@@ -168,7 +168,11 @@ export const registrarConfigSchema = z.object({
   adaptiveMax: z.number().int().min(1).default(3600),
   basicMin: z.number().int().min(1).default(60),
   basicMax: z.number().int().min(1).default(300),
+  /** Bounds for SIP devices behind NAT, shorter to keep the pinhole open. */
+  nattedMin: z.number().int().min(1).default(60),
+  nattedMax: z.number().int().min(1).default(90),
 });
+export type RegistrarConfig = z.infer<typeof registrarConfigSchema>;
 
 export const nodeConfigSnapshotSchema = z.object({
   /** Changes whenever anything in the snapshot changes. */
@@ -292,6 +296,10 @@ export const registrationSchema = z.object({
   isNatted: z.boolean(),
   vendor: z.string().optional(),
   startTime: z.string(),
+  /** For the console (status/v1 has no such fields): where calls go, over what, and until when. */
+  contact: z.string().optional(),
+  transport: z.enum(['udp', 'tcp', 'tls']).optional(),
+  expiresAt: z.string().optional(),
 });
 export type RegistrationReport = z.infer<typeof registrationSchema>;
 

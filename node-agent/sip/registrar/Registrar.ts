@@ -22,6 +22,9 @@ export interface RegistrarSettings {
   adaptiveMax: number;
   basicMin: number;
   basicMax: number;
+  /** Bounds for devices behind NAT (guide: 60-90 s), to keep the pinhole open; absent = the strategy's. */
+  nattedMin?: number;
+  nattedMax?: number;
 }
 
 export const DEFAULT_REGISTRAR_SETTINGS: RegistrarSettings = {
@@ -31,6 +34,8 @@ export const DEFAULT_REGISTRAR_SETTINGS: RegistrarSettings = {
   adaptiveMax: 3600,
   basicMin: 60,
   basicMax: 300,
+  nattedMin: 60,
+  nattedMax: 90,
 };
 
 /** Registrations on one node at which Adaptive reaches its maximum interval (it grows linearly up to there). */
@@ -127,8 +132,10 @@ export class Registrar {
 
     const contacts = (req.headers.get('contact') ?? []).flatMap(splitContacts);
     const headerExpires = parseExpires(req.headers.get('expires')?.[0]);
-    const min = settings.strategy === 'basic' ? settings.basicMin : settings.adaptiveMin;
-    const max = settings.strategy === 'basic' ? settings.basicMax : settings.adaptiveMax;
+    const behindNat = natted(req.headers.get('via')?.[0] ?? '', peer);
+    const nat = behindNat && settings.nattedMin !== undefined && settings.nattedMax !== undefined;
+    const min = nat ? settings.nattedMin! : settings.strategy === 'basic' ? settings.basicMin : settings.adaptiveMin;
+    const max = nat ? settings.nattedMax! : settings.strategy === 'basic' ? settings.basicMax : settings.adaptiveMax;
     const current = this.bindings.get(alias) ?? new Map<string, Registration>();
 
     if (contacts.length === 1 && contacts[0] === '*') {
@@ -152,7 +159,7 @@ export class Registrar {
       }
       // The guide: a request below the minimum is rejected (RFC 3261 §10.3: 423 with Min-Expires).
       if (requested < min) return makeResponse(req, 423, 'Interval Too Brief', tag(), [['Min-Expires', String(min)]]);
-      const expires = this.interval(settings.strategy, requested, min, max);
+      const expires = this.interval(nat ? 'basic' : settings.strategy, requested, min, max);
       const existing = current.get(uri);
       const via = req.headers.get('via')?.[0] ?? '';
       const reg: Registration = {

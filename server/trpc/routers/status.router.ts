@@ -10,6 +10,7 @@
  * - `timeSeries` (query; input `{ range: 'hour' | 'day' | 'week' }`): the graphs' points (`TimeSeriesPoint[]`);
  *   `timeSeriesLive` (subscription): each new 2-s point as it is sampled.
  * - `breakInBlocks` (subscription) and `liftBreakInBlock` (mutation, "May modify conference status").
+ * - `registrations` (subscription): the devices registered to the nodes (alias, contact, protocol, expiry), after every change.
  */
 import { conferenceParticipantsInput, participantMediaInput, timeSeriesInput } from '../../../shared/status/liveView.js';
 import { breakInBlocks, liftBreakInBlock, liftBreakInBlockInput } from '../../status/breakIn.service.js';
@@ -41,6 +42,13 @@ export const statusRouter = router({
   /** Break-in blocks in force on the nodes: the current list at once, then after every change. */
   breakInBlocks: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
     whileSignedIn(ctx, signal, ctx.status.breakIn, 'changed', () => breakInBlocks(ctx.status, ctx.registry)),
+  ),
+  /** Registered devices on every node: the current list at once, then after every change. */
+  registrations: permittedProcedure('status', 'view').subscription(({ ctx, signal }) =>
+    whileSignedIn(ctx, signal, ctx.status.registrations, 'changed', () => {
+      const names = ctx.registry.nodeNames();
+      return ctx.status.registrations.rows((id) => names.get(id) ?? String(id));
+    }),
   ),
   liftBreakInBlock: permittedProcedure('status', 'modify')
     .input(liftBreakInBlockInput)

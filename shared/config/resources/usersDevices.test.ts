@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MSG } from '../field.js';
 import { findResource, findResourceByRoute } from '../registry.js';
 import { schemasOf } from '../resource.js';
-import { ADP_MESSAGES, automaticParticipantResource, DEVICE_MESSAGES, deviceResource, endUserResource } from './usersDevices.js';
+import { ADP_MESSAGES, automaticParticipantResource, DEVICE_MESSAGES, deviceResource, endUserResource, registrationResource } from './usersDevices.js';
 
 /** Path → messages of a failed parse (empty when it passed). */
 function issues(schema: { safeParse: (v: unknown) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, v: unknown) {
@@ -162,5 +162,31 @@ describe('Automatically Dialed Participant definition', () => {
     expect(issues(create, { alias: 'a', keep_conference_alive: 'yes' })).toEqual({ keep_conference_alive: [MSG.choice('yes')] });
     expect(issues(create, { alias: 'a', conference: [0] })).toEqual({ 'conference.0': [MSG.ref] });
     expect(issues(create, { alias: 'a', system_location: 'x' })).toEqual({ system_location: [MSG.ref] });
+  });
+});
+
+describe('registrar settings (Services > Registrar, the `registration` singleton)', () => {
+  const { create } = schemasOf(registrationResource);
+
+  it('has the guide defaults and is found under Services', () => {
+    expect(findResourceByRoute('registrar')).toBe(registrationResource);
+    expect(registrationResource).toMatchObject({ menu: 'Services', singleton: true, label: 'Registrar' });
+    expect(create.parse({})).toEqual({
+      enable: true,
+      refresh_strategy: 'adaptive',
+      adaptive_min_refresh: 60,
+      adaptive_max_refresh: 3600,
+      maximum_min_refresh: 60,
+      maximum_max_refresh: 300,
+      natted_min_refresh: 60,
+      natted_max_refresh: 90,
+      route_via_registrar: true,
+    });
+  });
+
+  it('refuses an unknown strategy, intervals out of range and a maximum below its minimum', () => {
+    expect(issues(create, { refresh_strategy: 'fast' })).toEqual({ refresh_strategy: [MSG.choice('fast')] });
+    expect(Object.keys(issues(create, { natted_min_refresh: 10 }))).toEqual(['natted_min_refresh']);
+    expect(issues(create, { maximum_min_refresh: 400 })).toEqual({ maximum_max_refresh: ['The maximum refresh interval must not be less than the minimum.'] });
   });
 });

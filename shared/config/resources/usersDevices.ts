@@ -219,4 +219,57 @@ export const automaticParticipantResource = defineResource({
   searchFields: ['alias', 'remote_display_name', 'description'],
 });
 
-export const USERS_DEVICES_RESOURCES: ResourceDef[] = [deviceResource, endUserResource, automaticParticipantResource];
+/** Each strategy's and NAT's minimum below its maximum (the guide's refresh bounds). */
+export const refineRegistration: Refine = (v, add) => {
+  for (const [min, max] of [
+    ['adaptive_min_refresh', 'adaptive_max_refresh'],
+    ['maximum_min_refresh', 'maximum_max_refresh'],
+    ['natted_min_refresh', 'natted_max_refresh'],
+  ] as const) {
+    if (typeof v[min] === 'number' && typeof v[max] === 'number' && v[min] > v[max])
+      add(max, 'The maximum refresh interval must not be less than the minimum.');
+  }
+};
+
+const refresh = (label: string, dflt: number) => ({ type: 'int', label, min: 60, max: 7200, default: dflt }) as const;
+
+/** Services > Registrar (guide-digest-2 §16.4; API `registration`, a singleton): what every node's registrar applies. */
+export const registrationResource = defineResource({
+  name: 'registration',
+  label: 'Registrar',
+  plural: 'Registrar',
+  menu: 'Services',
+  route: 'registrar',
+  permission: 'system',
+  singleton: true,
+  listColumns: [],
+  fields: {
+    enable: { type: 'bool', label: 'Enable registrar', default: true },
+    refresh_strategy: {
+      type: 'choice',
+      label: 'Registration refresh strategy',
+      choices: [
+        ['adaptive', 'Adaptive'],
+        ['maximum', 'Basic'],
+      ],
+      default: 'adaptive',
+      help: 'Adaptive lengthens the interval as the number of registrations on the handling node grows, always within its minimum and maximum. Basic uses the requested value within its minimum and maximum.',
+    },
+    adaptive_min_refresh: refresh('Minimum refresh interval (Adaptive)', 60),
+    adaptive_max_refresh: refresh('Maximum refresh interval (Adaptive)', 3600),
+    maximum_min_refresh: refresh('Minimum refresh interval (Basic)', 60),
+    maximum_max_refresh: refresh('Maximum refresh interval (Basic)', 300),
+    natted_min_refresh: { ...refresh('Minimum refresh interval (when behind NAT)', 60), help: 'For SIP endpoints behind NAT.' },
+    natted_max_refresh: { ...refresh('Maximum refresh interval (when behind NAT)', 90), help: 'Shorter, to keep the NAT pinhole open.' },
+    route_via_registrar: {
+      type: 'bool',
+      label: 'Route calls via registrar',
+      default: true,
+      help: 'Registered desktop clients send all calls via their registration node.',
+      notYetActive: true,
+    },
+  },
+  refine: refineRegistration,
+});
+
+export const USERS_DEVICES_RESOURCES: ResourceDef[] = [deviceResource, endUserResource, automaticParticipantResource, registrationResource];

@@ -5,6 +5,7 @@ import { useTRPC } from '../trpc.js';
 import { BreakInBlocksSection } from './BreakInBlocksSection.js';
 import { ConferenceActions } from './ConferenceActions.js';
 import { ParticipantActions } from './ParticipantActions.js';
+import { RegistrationsSection } from './RegistrationsSection.js';
 
 /** Live conferences and participants (with the current speaker), pushed over the WebSocket as nodes report them. */
 export function LiveStatusPage() {
@@ -85,6 +86,7 @@ export function LiveStatusPage() {
         </>
       )}
       <BreakInBlocksSection />
+      <RegistrationsSection />
     </section>
   );
 }
