@@ -8,6 +8,7 @@ import { NodeAgent } from '../../../node-agent/NodeAgent.js';
 import { until } from '../../../shared/testing/until.js';
 import { ManagementServer } from '../../ManagementServer.js';
 import { liveCounters } from '../../status/liveView.service.js';
+import { CLUSTER_CHANNEL } from './ClusterChannel.js';
 
 const BASE_URL = process.env.TEST_DATABASE_URL;
 const KEY = 'cluster-test-key';
@@ -214,6 +215,38 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     const all = [...a, ...b];
     // No slot ran twice, on one server or across both.
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it("a server that goes silent without a goodbye (crashed) has its nodes taken off the others' live status", async () => {
+    // A third "server" speaking the channel's format from a plain connection, then falling silent.
+    const ghost = new pg.Client({ connectionString: url });
+    await ghost.connect();
+    const say = (msg: object) =>
+      ghost.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, `ghost|${Math.random().toString(36).slice(2, 8)}|0|1|${JSON.stringify(msg)}`]);
+    const gone = { id: 99_999, name: 'ghost-node', location: 'Nowhere' };
+    await say({ kind: 'heartbeat', nodes: [gone], stale: [] });
+    await say({
+      kind: 'node_message',
+      node: gone,
+      msg: {
+        type: 'status',
+        conferences: [{ id: 'g1', name: 'Ghost room', serviceType: 'conference', startTime: new Date().toISOString(), participants: [], activeSpeaker: null }],
+      },
+    });
+    await until(
+      () => s1.registry.isLive(gone.id) && s1.status.conferences().some((c) => c.name === 'Ghost room'),
+      (v) => v,
+      2_000,
+    );
+    expect(s1.registry.liveNodes().map((n) => n.name)).toContain('ghost-node');
+    await ghost.end();
+    // peerTimeoutMs is 3 s here.
+    await until(
+      () => s1.registry.isLive(gone.id) || s1.status.conferences().some((c) => c.name === 'Ghost room'),
+      (v) => !v,
+      8_000,
+    );
+    expect(s1.registry.isLive(nodeId)).toBe(true);
   });
 
   it('server 2 stopped: the node reconnects to server 1 and a change still reaches it', async () => {
