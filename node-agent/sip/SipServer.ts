@@ -405,6 +405,8 @@ export class SipServer {
         // CRLF keep-alives between messages (RFC 5626 §3.5.1).
         let skip = 0;
         while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
+        // A double-CRLF ping gets its CRLF pong (RFC 5626 §4.4.1): the device's connection is alive.
+        if (skip >= 4 && buf.subarray(0, skip).includes('\r\n\r\n') && !socket.destroyed) socket.write('\r\n');
         buf = buf.subarray(skip);
         if (buf.length === 0) return;
         const n = frameLength(buf);
@@ -459,6 +461,8 @@ export class SipServer {
 
   /** Never throws: a message we cannot use is answered with 400/413 when it is a readable request, else dropped. */
   private receive(buf: Buffer, peer: Peer, tooLarge?: boolean): void {
+    // A CRLF keep-alive datagram: nothing to answer and nothing to log.
+    if (buf.every((b) => b === 13 || b === 10)) return;
     try {
       let msg;
       try {

@@ -113,6 +113,22 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     expect(await sipp('options.xml', port, 'x', 't1')).toBe(0);
   });
 
+  it('answers a CRLF keep-alive ping over TCP with a CRLF pong, and ignores one over UDP', async () => {
+    const pong = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write('\r\n\r\n'));
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+        s.destroy();
+        resolve(got);
+      });
+      setTimeout(() => (s.destroy(), resolve(got)), 2000);
+    });
+    expect(pong).toBe('\r\n');
+    expect(await udpExchange(port, '\r\n\r\n', 300)).toBeUndefined();
+    expect(await udpExchange(port, options('after-ping'))).toMatch(/^SIP\/2\.0 200 OK/);
+  });
+
   it('answers an INVITE to an alias that matches nothing with 404 and counts it for break-in resistance', async () => {
     expect(await sipp('invite-unknown.xml', port, 'nobody', 'u1')).toBe(0);
     expect(await sipp('invite-unknown.xml', port, 'nobody2', 't1')).toBe(0);
