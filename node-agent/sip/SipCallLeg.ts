@@ -162,8 +162,9 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private async consume(m: SipMediaOffer, line: Line): Promise<void> {
     if (line.consumer && !line.consumer.closed) return;
     const home = await this.media.routerFor(this.participantId);
-    const codec = home.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === (m.kind === 'audio' ? 'audio/opus' : 'video/vp8'));
-    // The feeds are Opus and VP8 (SingleStreamHub); an H.264-only peer gets no video from us yet.
+    const wanted = m.kind === 'video' ? 'video/vp8' : /^audio\/(pcmu|pcma)$/i.test(m.codec.mimeType) ? m.codec.mimeType.toLowerCase() : 'audio/opus';
+    const codec = home.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === wanted);
+    // The feeds are the mix (Opus or G.711, SingleStreamHub) and VP8; an H.264-only peer gets no video from us yet.
     if (!codec || codec.mimeType.toLowerCase() !== m.codec.mimeType.toLowerCase()) return;
     line.feed ??= await this.media.direct.feed(
       m.kind,

@@ -77,9 +77,26 @@ describe('SIP SDP (plain RTP)', () => {
     expect(answer.media[0]?.direction).toBe('recvonly');
   });
 
-  it('refuses G.711-only audio (no transcoding yet), malformed and empty SDP with SipSdpError', () => {
-    const g711 = BARESIP.replace('m=audio 40000 RTP/AVP 96 9 0 8 101', 'm=audio 40000 RTP/AVP 0 8').replace(/m=video[\s\S]*$/, '');
-    expect(() => parseSipOffer(g711)).toThrow(/transcoding is not available/);
+  it('takes G.711 when Opus is not offered (µ-law before A-law, static types without rtpmap); refuses G.722 alone', () => {
+    const audioOnly = (payloads: string) =>
+      BARESIP.replace('m=audio 40000 RTP/AVP 96 9 0 8 101', `m=audio 40000 RTP/AVP ${payloads}`).replace(/m=video[\s\S]*$/, '');
+    expect(parseSipOffer(audioOnly('8 0')).audio!.codec).toMatchObject({ payloadType: 0, mimeType: 'audio/PCMU', clockRate: 8_000 });
+    expect(parseSipOffer(audioOnly('8 0')).audio!.codec.channels).toBeUndefined();
+    expect(parseSipOffer(audioOnly('8 101')).audio!.codec).toMatchObject({ payloadType: 8, mimeType: 'audio/PCMA', clockRate: 8_000 });
+    expect(parseSipOffer(audioOnly('96 0')).audio!.codec.mimeType).toBe('audio/opus');
+    const answer = parse(
+      buildSipAnswer(parseSipOffer(audioOnly('8 0')), {
+        address: '198.51.100.1',
+        sessionId: '1',
+        version: 2,
+        audio: { address: '198.51.100.1', port: 50000, send: true },
+      }),
+    );
+    expect(answer.media[0]).toMatchObject({ payloads: 0, rtp: [{ payload: 0, codec: 'PCMU', rate: 8_000 }] });
+    expect(() => parseSipOffer(audioOnly('9'))).toThrow(/G\.722 without Opus or G\.711/);
+  });
+
+  it('refuses malformed and empty SDP with SipSdpError', () => {
     for (const bad of ['', 'hello', 'v=0\r\nm=audio x RTP/AVP 0\r\n', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n', 'v=0\r\n' + 'a=x\r\n'.repeat(5000)])
       expect(() => parseSipOffer(bad)).toThrow(SipSdpError);
     // No connection address anywhere.

@@ -5,8 +5,8 @@ import type { SdpDirection } from '../media/sdp/SdpOffer.js';
 
 /**
  * SDP of SIP calls: plain RTP/AVP(F) offers, one audio and one video m-line taken, answered with
- * the ports of mediasoup plain transports. Opus and VP8/H.264 are what the conference's routers
- * carry; G.711 or G.722 alone cannot be answered until the node transcodes them to the Opus mix.
+ * the ports of mediasoup plain transports. Audio: Opus, else G.711 (µ-law, then A-law), which the
+ * conference's mixer transcodes; G.722 alone is not answered yet. Video: VP8, else H.264.
  */
 
 /** An offer we cannot answer: 488 Not Acceptable Here with this text in a Warning. */
@@ -87,6 +87,9 @@ const STATIC: Record<number, { codec: string; rate: number }> = {
   9: { codec: 'G722', rate: 8000 },
 };
 
+/** mediasoup's mime type of each codec we take. */
+const MIME: Record<string, string> = { opus: 'audio/opus', pcmu: 'audio/PCMU', pcma: 'audio/PCMA', vp8: 'video/VP8', h264: 'video/H264' };
+
 /** Parses and validates an offer and picks what we answer. Throws SipSdpError (→ 488). */
 export function parseSipOffer(text: string): SipOffer {
   if (Buffer.byteLength(text) > MAX_SDP_BYTES) throw new SipSdpError('SDP too large');
@@ -102,7 +105,7 @@ export function parseSipOffer(text: string): SipOffer {
     throw new SipSdpError(`Malformed SDP: ${checked.error.issues[0]?.path.join('.') ?? ''} ${checked.error.issues[0]?.message ?? ''}`.trim());
   const session = checked.data;
   const offer: SipOffer = { sdp };
-  let sawG711 = false;
+  let sawG722 = false;
   session.media.forEach((m, index) => {
     if ((m.type !== 'audio' && m.type !== 'video') || m.port === 0 || offer[m.type]) return;
     // SDES-SRTP is not done yet: an RTP/SAVP m-line is declined (Best effort peers also offer RTP/AVP).
@@ -120,15 +123,19 @@ export function parseSipOffer(text: string): SipOffer {
     const fmtpOf = (pt: number) => m.fmtp.find((f) => f.payload === pt)?.config;
     let pick: (typeof names)[number] | undefined;
     if (m.type === 'audio') {
-      pick = names.find((n) => n.codec === 'opus' && n.rate === 48_000);
-      if (!pick && names.some((n) => n.codec === 'pcmu' || n.codec === 'pcma' || n.codec === 'g722')) sawG711 = true;
+      pick =
+        names.find((n) => n.codec === 'opus' && n.rate === 48_000) ??
+        names.find((n) => n.codec === 'pcmu' && n.rate === 8_000) ??
+        names.find((n) => n.codec === 'pcma' && n.rate === 8_000);
+      if (!pick && names.some((n) => n.codec === 'g722')) sawG722 = true;
     } else {
       pick =
         names.find((n) => n.codec === 'vp8') ??
         names.find((n) => n.codec === 'h264' && /packetization-mode=1/.test(fmtpOf(n.pt) ?? '') && /profile-level-id=42/i.test(fmtpOf(n.pt) ?? ''));
     }
     if (!pick) return;
-    const mimeType = m.type === 'audio' ? 'audio/opus' : pick.codec === 'vp8' ? 'video/VP8' : 'video/H264';
+    const mimeType = MIME[pick.codec]!;
+    const g711 = pick.codec === 'pcmu' || pick.codec === 'pcma';
     const ssrc = m.ssrcs?.[0] ? Number(m.ssrcs[0].id) : undefined;
     offer[m.type] = {
       index,
@@ -140,8 +147,8 @@ export function parseSipOffer(text: string): SipOffer {
       codec: {
         payloadType: pick.pt,
         mimeType,
-        clockRate: m.type === 'audio' ? 48_000 : 90_000,
-        ...(m.type === 'audio' ? { channels: 2 } : {}),
+        clockRate: m.type === 'video' ? 90_000 : g711 ? 8_000 : 48_000,
+        ...(m.type === 'audio' && !g711 ? { channels: 2 } : {}),
         ...(fmtpOf(pick.pt) !== undefined ? { fmtp: fmtpOf(pick.pt)! } : {}),
         rtcpFeedback: m.rtcpFb
           .filter((f) => String(f.payload) === '*' || Number(f.payload) === pick.pt)
@@ -152,9 +159,7 @@ export function parseSipOffer(text: string): SipOffer {
   });
   if (!offer.audio && !offer.video) {
     throw new SipSdpError(
-      sawG711
-        ? 'G.711/G.722 without Opus: audio transcoding is not available on this node yet'
-        : 'No usable media (Opus audio or VP8/H.264 video over RTP/AVP)',
+      sawG722 ? 'G.722 without Opus or G.711: not available on this node yet' : 'No usable media (Opus or G.711 audio, VP8/H.264 video over RTP/AVP)',
     );
   }
   return offer;

@@ -32,9 +32,14 @@ describe('SIP and WebRTC participants hear each other', () => {
 
   const conference = () => platform.node.manager.conferences().find((c) => c.participants.some((p) => p.protocol === 'sip'));
 
-  for (const codec of [{ name: 'Opus', audioCodecs: 'opus/48000/2' }]) {
+  for (const codec of [
+    { name: 'Opus', audioCodecs: 'opus/48000/2' },
+    { name: 'G.711 µ-law', audioCodecs: 'PCMU/8000/1' },
+    { name: 'G.711 A-law', audioCodecs: 'PCMA/8000/1' },
+  ]) {
     it(`a ${codec.name} phone and two participants: each participant hears the phone and the other; the phone hears both and not itself`, async () => {
       const levels: Record<string, number> = {};
+      const mine: MediaTestClient[] = [];
       const { out, heard } = await baresipCall(`sip:meet.phone**2468@127.0.0.1:${port}`, {
         toneHz: TONES.phone,
         audioCodecs: codec.audioCodecs,
@@ -44,10 +49,11 @@ describe('SIP and WebRTC participants hear each other', () => {
           for (const name of ['x', 'y'] as const) {
             const client = new MediaTestClient(name, PORTS, { toneHz: TONES[name] });
             clients.push(client);
+            mine.push(client);
             await client.join(conf!.media, name);
             client.startSending(20, ['audio']);
           }
-          const [x, y] = clients as [MediaTestClient, MediaTestClient];
+          const [x, y] = mine as [MediaTestClient, MediaTestClient];
           await x.waitFor('the phone heard by x', () => x.toneLevelDb(TONES.phone) > -40, 15_000);
           await y.waitFor('the phone heard by y', () => y.toneLevelDb(TONES.phone) > -40, 15_000);
           await x.waitFor('y heard by x', () => x.toneLevelDb(TONES.y) > -40, 15_000);
@@ -58,6 +64,7 @@ describe('SIP and WebRTC participants hear each other', () => {
           await new Promise((r) => setTimeout(r, 3_000));
         },
       });
+      await Promise.all(mine.map((c) => c.close()));
       expect(out, out).toMatch(/established/i);
       expect(out).not.toMatch(/DURING FAILED.*/);
       expect(levels.xHearsPhone).toBeGreaterThan(-40);

@@ -38,6 +38,10 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
     [
       'sip_listen 127.0.0.1:0',
       `audio_source ausine,${opts.toneHz}`,
+      // ausine and the player run at 48 kHz; baresip resamples for an 8-kHz codec.
+      'ausrc_srate 48000',
+      'ausrc_channels 2',
+      'auplay_srate 48000',
       'audio_player aufile,/dev/null',
       `snd_path ${dir}`,
       ...(opts.video ? ['video_source fakevideo,nil', 'video_display fakevideo,nil'] : []),

@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
+import type { MixCodec } from '../audio/AudioMixerTypes.js';
 import { findKeyframeRequests } from '../rtp/Rtcp.js';
 
 /**
@@ -99,6 +100,11 @@ export class Tap {
     return this.consumer.rtpParameters.codecs[0]!.payloadType;
   }
 
+  /** What the mixer decodes this stream with. */
+  get mixCodec(): MixCodec {
+    return mixCodecOf(this.consumer.rtpParameters.codecs[0]!.mimeType);
+  }
+
   /** Asks the sender for a keyframe, at most every 300 ms. */
   requestKeyFrame(): void {
     const now = Date.now();
@@ -120,6 +126,11 @@ export class Feed {
     readonly ssrc: number,
   ) {}
 
+  /** What the mixer encodes for this feed. */
+  get mixCodec(): MixCodec {
+    return mixCodecOf(this.producer.rtpParameters.codecs[0]!.mimeType);
+  }
+
   send(rtp: Buffer): void {
     if (!this.producer.closed) this.producer.send(rtp);
   }
@@ -127,6 +138,12 @@ export class Feed {
   close(): void {
     this.producer.close();
   }
+}
+
+/** The mixer's name for an audio codec: G.711 µ-law or A-law, else Opus. */
+export function mixCodecOf(mimeType: string): MixCodec {
+  const m = mimeType.toLowerCase();
+  return m === 'audio/pcmu' ? 'pcmu' : m === 'audio/pcma' ? 'pcma' : 'opus';
 }
 
 /**

@@ -95,7 +95,7 @@ export class SingleStreamHub {
         if (this.legs.get(leg.participantId) !== state) return;
         mixer.addListener(
           leg.participantId,
-          { payloadType: audio.payloadType, ssrc: audio.ssrc, includes: (src: string) => this.hears(leg.participantId, src) },
+          { payloadType: audio.payloadType, codec: audio.mixCodec, ssrc: audio.ssrc, includes: (src: string) => this.hears(leg.participantId, src) },
           (rtp: Buffer) => audio.send(rtp),
         );
       });
@@ -208,7 +208,7 @@ export class SingleStreamHub {
       if (this.closed) mixer.close();
       else {
         this.mixer = mixer;
-        for (const pid of this.mics.keys()) mixer.addSource(pid);
+        for (const [pid, tap] of this.mics) mixer.addSource(pid, { codec: tap.mixCodec });
       }
       return mixer;
     });
@@ -242,7 +242,7 @@ export class SingleStreamHub {
         return;
       }
       taps.set(pid, tap);
-      if (tag.source === 'mic') this.mixer?.addSource(pid);
+      if (tag.source === 'mic') this.mixer?.addSource(pid, { codec: tap.mixCodec });
       this.update();
       if (tag.source === 'camera') tap.requestKeyFrame();
     } catch (err) {
