@@ -88,6 +88,8 @@ export interface SipServerOptions {
   registrar?: Registrar;
   /** INVITE transactions held at once before new ones get 503 (a flood); default 2000. */
   maxInviteTransactions?: number;
+  /** The same, from one address, so a flood from one source does not refuse everybody else's calls; default 100. */
+  maxInviteTransactionsPerSource?: number;
   /** SIP over TLS on this port (5061 from main.ts) while a certificate is given; unset = no TLS. 0 picks a free one. */
   tlsPort?: number;
 }
@@ -194,6 +196,8 @@ export class SipServer {
   private applying: Promise<void> = Promise.resolve();
   private readonly tcpSockets = new Set<TcpSocket>();
   private readonly invites = new Map<string, InviteTransaction>();
+  /** INVITE transactions held per source address. */
+  private readonly invitesBySource = new Map<string, number>();
   /** Non-INVITE answers kept for retransmitted requests (Timer J). */
   private readonly answered = new Map<string, { response: Buffer; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
@@ -380,6 +384,7 @@ export class SipServer {
     this.acks.clear();
     for (const t of this.invites.values()) t.timers.forEach(clearTimeout);
     this.invites.clear();
+    this.invitesBySource.clear();
     for (const a of this.answered.values()) clearTimeout(a.timer);
     this.answered.clear();
     for (const s of this.tcpSockets) s.destroy();
@@ -552,13 +557,15 @@ export class SipServer {
       else this.reply(peer, makeResponse(req, 100, 'Trying'));
       return;
     }
-    if (this.invites.size >= (this.opts.maxInviteTransactions ?? 2000)) {
+    const fromSource = this.invitesBySource.get(peer.address) ?? 0;
+    if (this.invites.size >= (this.opts.maxInviteTransactions ?? 2000) || fromSource >= (this.opts.maxInviteTransactionsPerSource ?? 100)) {
       // A flood: refuse without holding state (RFC 3261 §21.5.4), the caller may retry later.
       this.reply(peer, makeResponse(req, 503, 'Service Unavailable', randomTag(), [['Retry-After', '10']]));
       return;
     }
     const tx: InviteTransaction = { request: req, peer, toTag: randomTag(), timers: [] };
     this.invites.set(key, tx);
+    this.invitesBySource.set(peer.address, fromSource + 1);
     this.reply(peer, makeResponse(req, 100, 'Trying'));
     void this.decide(req, peer).then(
       (answer) => this.finish(key, tx, answer.status, answer.reason, answer.extra ?? [], answer),
@@ -916,6 +923,9 @@ export class SipServer {
     if (!tx) return;
     tx.timers.forEach(clearTimeout);
     this.invites.delete(key);
+    const left = (this.invitesBySource.get(tx.peer.address) ?? 1) - 1;
+    if (left > 0) this.invitesBySource.set(tx.peer.address, left);
+    else this.invitesBySource.delete(tx.peer.address);
   }
 
   /** ACK for a non-2xx answer matches the INVITE's transaction (same branch) and ends it. */

@@ -194,6 +194,59 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     sock.close();
   });
 
+  it('keeps a call working while a flood of INVITEs from another address is refused with 503 past its per-address limit', async () => {
+    await server.stop();
+    const directory = new ServiceDirectory();
+    directory.load(
+      nodeConfigSnapshotSchema.parse({
+        version: 'v2',
+        generatedAt: new Date().toISOString(),
+        node: { id: 1, name: 'node1', systemLocation: 'Oslo' },
+        services: [
+          { id: 7, name: 'Alice', serviceType: 'conference', pin: '', guestPin: '', allowGuests: false, participantLimit: null, aliases: ['meet.alice'] },
+          { id: 8, name: 'Slow', serviceType: 'conference', pin: '', guestPin: '', allowGuests: false, participantLimit: null, aliases: ['slow.room'] },
+        ],
+      }),
+    );
+    const seen = answerCalls();
+    const answerAlice = holdInvite!;
+    // The flood's calls take 3 s to set up, so their transactions pile up.
+    const slow = (call: IncomingSipCall) =>
+      call.alias === 'slow.room'
+        ? new Promise<SipInviteAnswer>((r) => setTimeout(() => r({ status: 480, reason: 'Temporarily Unavailable' }), 3000))
+        : answerAlice(call);
+    server = new SipServer({ host: '127.0.0.1', port: 0, directory, log: pino({ level: 'silent' }), onServiceInvite: slow });
+    port = await server.start();
+    const flood = createSocket('udp4');
+    const finals = new Map<string, number>();
+    flood.on('message', (m) => {
+      const status = Number(/^SIP\/2\.0 (\d{3})/.exec(m.toString())?.[1]);
+      if (status >= 200) finals.set(/Call-ID: (\S+)/.exec(m.toString())?.[1] ?? '', status);
+    });
+    // From another address than the call's (all of 127/8 is loopback): at most 100 of its INVITEs are held.
+    await new Promise<void>((r) => flood.bind(0, '127.0.0.2', () => r()));
+    const own = flood.address().port;
+    for (let n = 0; n < 1000; n++) {
+      flood.send(
+        `INVITE sip:slow.room@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:${own};branch=z9hG4bKfl${n}\r\nFrom: <sip:f@x>;tag=${n}\r\nTo: <sip:slow.room@127.0.0.1>\r\nCall-ID: flood-${n}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`,
+        port,
+        '127.0.0.1',
+      );
+      if (n % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Meanwhile a real call is set up, refreshed, sent INFO and hung up, over UDP and TCP.
+    expect(await sipp('update-info.xml', port, 'meet.alice', 'u1')).toBe(0);
+    expect(await sipp('update-info.xml', port, 'meet.alice', 't1')).toBe(0);
+    expect(seen.ended).toHaveLength(2);
+    // Datagrams of a burst may be lost on a busy machine: counted are the answers that came back.
+    await expect.poll(() => [...finals.values()].filter((s) => s === 503).length, { timeout: 5000 }).toBeGreaterThan(100);
+    // The ones it held (no more than 100 from that address) are answered as their calls decide.
+    await expect.poll(() => [...finals.values()].filter((s) => s === 480).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect([...finals.values()].filter((s) => s === 480).length).toBeLessThanOrEqual(100);
+    expect(new Set(finals.values())).toEqual(new Set([480, 503]));
+    flood.close();
+  }, 30_000);
+
   it('answers CANCEL before the answer with 200 and the INVITE with 487', async () => {
     holdInvite = () => new Promise((r) => setTimeout(() => r({ status: 480, reason: 'Temporarily Unavailable' }), 3000));
     expect(await sipp('cancel.xml', port, 'meet.alice', 'u1')).toBe(0);
