@@ -86,6 +86,8 @@ export interface ManagementServerOptions {
   cluster?: ManagementClusterOptions;
   /** How often the history purge runs (once per interval across all management servers); default hourly. */
   historyPurgeMs?: number;
+  /** When automatic backups run (UTC cron, seconds allowed; once per minute at most across all management servers); default AUTOMATIC_BACKUP_CRON. */
+  backupCron?: string;
   /** Built web assets (the console); default `./dist/web`. */
   webRoot?: string;
   logger?: Logger;
@@ -181,7 +183,7 @@ export class ManagementServer {
     registerBackupRoutes(app, dom);
     registerBulkRoutes(app, dom);
     registerAdministrationRoutes(app, dom);
-    const backups = new BackupScheduler(dom, log.child({ part: 'backup' }));
+    const backups = new BackupScheduler(dom, log.child({ part: 'backup' }), opts.backupCron);
     registerStatusRoutes(app, dom, status);
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);

@@ -450,7 +450,11 @@ export class BackupScheduler {
 
   /** A scheduled run: made by one management server only when several share the database (the first to claim this minute). */
   private async runScheduled(): Promise<void> {
-    const claimed = await claimRun(this.dom.db, 'automatic_backup', Math.floor(Date.now() / 60_000)).catch((err: unknown) => {
+    const claimed = await (async () => {
+      // Without a passphrase there is nothing to claim: runOnce logs the skip (on each server).
+      if (!(await automaticPassphrase(this.dom.db))) return true;
+      return claimRun(this.dom.db, 'automatic_backup', Math.floor(Date.now() / 60_000));
+    })().catch((err: unknown) => {
       this.log.error({ err }, 'automatic backup: could not claim the scheduled run');
       return false;
     });

@@ -8,6 +8,7 @@ import { NodeAgent } from '../../../node-agent/NodeAgent.js';
 import { until } from '../../../shared/testing/until.js';
 import { ManagementServer } from '../../ManagementServer.js';
 import { liveCounters } from '../../status/liveView.service.js';
+import { listBackups, setAutomaticBackupPassphrase } from '../../backup/backup.service.js';
 import { CLUSTER_CHANNEL } from './ClusterChannel.js';
 
 const BASE_URL = process.env.TEST_DATABASE_URL;
@@ -57,7 +58,16 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     const u = new URL(BASE_URL!);
     u.pathname = `/${dbName}`;
     url = u.toString();
-    const opts = { port: 0, webRoot: '/nonexistent', databaseUrl: url, adminPassword: 'pw', enrollmentKey: KEY, historyPurgeMs: 1_000 };
+    // Scheduled work often: the purge every second, automatic backups tried every second (each claims its minute).
+    const opts = {
+      port: 0,
+      webRoot: '/nonexistent',
+      databaseUrl: url,
+      adminPassword: 'pw',
+      enrollmentKey: KEY,
+      historyPurgeMs: 1_000,
+      backupCron: '* * * * * *',
+    };
     // Started together on an empty database: migrations and the first start's set-up must run once.
     [s1, s2] = await Promise.all([
       ManagementServer.start({ ...opts, logger: log1.logger, cluster: { heartbeatMs: 500, peerTimeoutMs: 3_000 } }),
@@ -215,6 +225,25 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     const all = [...a, ...b];
     // No slot ran twice, on one server or across both.
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('an automatic backup is made by one server per scheduled minute, not by both', async () => {
+    await setAutomaticBackupPassphrase(s1.dom, { passphrase: 'cluster-backup-passphrase', passphrase_confirm: 'cluster-backup-passphrase' });
+    await until(
+      () => listBackups(s1.dom, { kind: 'automatic' }),
+      (bs) => bs.length >= 1,
+      10_000,
+      100,
+    );
+    // Both servers keep trying every second for a few more seconds.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await setAutomaticBackupPassphrase(s1.dom, { passphrase: '', passphrase_confirm: '' });
+    const made = await listBackups(s1.dom, { kind: 'automatic' });
+    const minutes = made.map((b) => Math.floor(new Date(b.created_at).getTime() / 60_000));
+    expect(made.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(minutes).size).toBe(minutes.length);
+    const ran = [...log1.lines, ...log2.lines].filter((l) => l.part === 'backup' && typeof l.file === 'string');
+    expect(ran).toHaveLength(made.length);
   });
 
   it("a server that goes silent without a goodbye (crashed) has its nodes taken off the others' live status", async () => {
