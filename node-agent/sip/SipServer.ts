@@ -195,6 +195,8 @@ export class SipServer {
   private transports: SipTransports = { udp: true, tcp: true, tls: null };
   private applying: Promise<void> = Promise.resolve();
   private readonly tcpSockets = new Set<TcpSocket>();
+  /** Open connections by `transport:address:port` of the far end (flows, RFC 5626): a device registered over one is called over it. */
+  private readonly flows = new Map<string, TcpSocket>();
   private readonly invites = new Map<string, InviteTransaction>();
   /** INVITE transactions held per source address. */
   private readonly invitesBySource = new Map<string, number>();
@@ -388,6 +390,7 @@ export class SipServer {
     for (const a of this.answered.values()) clearTimeout(a.timer);
     this.answered.clear();
     for (const s of this.tcpSockets) s.destroy();
+    this.flows.clear();
     this.boundPort = undefined;
     await this.applying;
     await Promise.all([
@@ -404,6 +407,8 @@ export class SipServer {
     let buf = Buffer.alloc(0);
     peer ??= { transport, address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0, tcp: socket };
     const from = peer;
+    const flow = `${transport}:${peer.address}:${peer.port}`;
+    this.flows.set(flow, socket);
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       for (;;) {
@@ -428,7 +433,10 @@ export class SipServer {
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.tcpSockets.delete(socket));
+    socket.on('close', () => {
+      this.tcpSockets.delete(socket);
+      if (this.flows.get(flow) === socket) this.flows.delete(flow);
+    });
     return peer;
   }
 
@@ -679,6 +687,9 @@ export class SipServer {
   /** A stream to a device, or its UDP address. */
   private peerFor(p: OutgoingCallOptions['peer']): Peer {
     if (p.transport === 'udp') return { ...p };
+    // The connection a device registered over, while it is open (a device behind NAT cannot be connected to).
+    const open = this.flows.get(`${p.transport}:${p.address}:${p.port}`);
+    if (open && !open.destroyed) return { ...p, tcp: open };
     const socket =
       p.transport === 'tls'
         ? connectTls({ host: p.address, port: p.port, rejectUnauthorized: false }) // SIP TLS certificate verification mode: Off

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,4 +123,28 @@ describe('a call to a registered alias forks to every registration (real sipp de
     expect(server.calls).toBe(0);
     expect((await forkToRegistrations(server, [], { from: '<sip:alice@openmeet>', dialog })).answer.status).toBe(404);
   }, 30_000);
+
+  it('calls a device behind NAT registered over TCP on the connection it registered over', async () => {
+    const device = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => device.once('connect', () => r()));
+    const received: string[] = [];
+    device.on('data', (d: Buffer) => received.push(d.toString()));
+    // Its Via names a private address: the registrar sees it behind NAT.
+    device.write(
+      `REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 192.168.1.20:5060;branch=z9hG4bKtcpreg\r\nFrom: <sip:${ALIAS}>;tag=t\r\nTo: <sip:${ALIAS}>\r\nCall-ID: tcp-reg\r\nCSeq: 1 REGISTER\r\nContact: <sip:dev@192.168.1.20:5060;transport=tcp>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n`,
+    );
+    await expect.poll(() => received.join('')).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(registrar.lookup(ALIAS)).toMatchObject([{ transport: 'tcp', isNatted: true }]);
+    received.length = 0;
+    const dialog = { ended: () => undefined, reinvite: () => Promise.resolve({ status: 488, reason: 'Not Acceptable Here' }) };
+    const call = forkToRegistrations(server, registrar.lookup(ALIAS), { from: '<sip:alice@openmeet>', dialog });
+    await expect.poll(() => received.join('')).toMatch(/^INVITE sip:dev@192\.168\.1\.20:5060;transport=tcp SIP\/2\.0/);
+    const invite = received.join('');
+    const copy = invite.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+    received.length = 0;
+    device.write(`SIP/2.0 486 Busy Here\r\n${copy.map((l) => (/^To:/i.test(l) ? `${l};tag=dev` : l)).join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
+    expect((await call).answer.status).toBe(486);
+    await expect.poll(() => received.join('')).toMatch(/^ACK sip:dev@192\.168\.1\.20:5060;transport=tcp SIP\/2\.0/);
+    device.destroy();
+  });
 });
