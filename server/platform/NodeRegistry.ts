@@ -164,6 +164,22 @@ export class NodeRegistry {
     return [...this.staleTimers.keys()];
   }
 
+  /**
+   * The node reports through another management server now. A node keeps one link, so a connection
+   * still held here is dead (a network cut it has not noticed yet): it is closed without marking the
+   * node lost or its conferences stale, and a stale listing is not dropped later over the live one.
+   */
+  movedElsewhere(nodeId: number): void {
+    const stale = this.staleTimers.get(nodeId);
+    this.clock.clearTimeout(stale);
+    this.staleTimers.delete(nodeId);
+    const conn = this.connections.get(nodeId);
+    if (!conn) return;
+    this.connections.delete(nodeId);
+    this.log.warn({ node: conn.name }, 'conferencing node now linked to another management server; its connection here is closed');
+    conn.ws.terminate();
+  }
+
   /** A node's answer to a command that this server sent through another management server (CommandDispatcher waits for it). */
   acceptRelayed(node: { id: number; name: string; location: string }, msg: NodeToServer): void {
     if (msg.type === 'command_result') for (const read of this.readers) read(node, msg);

@@ -143,9 +143,13 @@ export class ManagementCluster implements NodeRegistryCluster {
     return p;
   }
 
-  /** Takes a remote node as held by `from`, unless its link is here (the newer truth). */
-  private adopt(from: string, node: LiveNode): boolean {
-    if (this.registry.isConnectedHere(node.id)) return false;
+  /**
+   * Takes a remote node as held by `from`. A node linked here too is kept here, unless `takeOver`:
+   * its resync (`status`) through the other server says it connected there after leaving here.
+   */
+  private adopt(from: string, node: LiveNode, takeOver = false): boolean {
+    if (this.registry.isConnectedHere(node.id) && !takeOver) return false;
+    this.registry.movedElsewhere(node.id);
     this.owner.set(node.id, from);
     this.peer(from).nodes.set(node.id, node);
     return true;
@@ -187,7 +191,7 @@ export class ManagementCluster implements NodeRegistryCluster {
         }
         return;
       case 'node_message':
-        if (!this.adopt(from, msg.node)) return;
+        if (!this.adopt(from, msg.node, msg.msg.type === 'status' && !msg.replay)) return;
         if (msg.msg.type === 'command_result') return this.registry.acceptRelayed(msg.node, msg.msg);
         this.status.apply(msg.node.id, msg.msg);
         return;
@@ -220,8 +224,8 @@ export class ManagementCluster implements NodeRegistryCluster {
     }
     for (const node of this.registry.liveNodes()) {
       if (!this.registry.isConnectedHere(node.id)) continue;
-      this.send({ kind: 'node_message', node, msg: { type: 'status', conferences: byNode.get(node.id) ?? [] } });
-      for (const m of this.latest.get(node.id)?.values() ?? []) this.send({ kind: 'node_message', node, msg: m });
+      this.send({ kind: 'node_message', node, msg: { type: 'status', conferences: byNode.get(node.id) ?? [] }, replay: true });
+      for (const m of this.latest.get(node.id)?.values() ?? []) this.send({ kind: 'node_message', node, msg: m, replay: true });
     }
   }
 

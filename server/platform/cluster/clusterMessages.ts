@@ -17,7 +17,13 @@ export const clusterMessageSchema = z.discriminatedUnion('kind', [
   /** Alarms raised, lowered or acknowledged on the sender (the rows are in the database; this wakes the console's badge). */
   z.object({ kind: z.literal('alarms_changed') }),
   /** What a node connected to the sender reported, for everyone's live status. */
-  z.object({ kind: z.literal('node_message'), node: liveNodeSchema, msg: nodeToServerSchema }),
+  z.object({
+    kind: z.literal('node_message'),
+    node: liveNodeSchema,
+    msg: nodeToServerSchema,
+    /** Replayed for a server that joined (not the node speaking now): never a sign that the node moved. */
+    replay: z.boolean().optional(),
+  }),
   /** A node's link to the sender ended (silent: it may still be running, its conferences shown stale). */
   z.object({ kind: z.literal('node_down'), nodeId: z.number().int(), silent: z.boolean() }),
   /** For the server holding these nodes' links: send them this (an administrator's command, a revocation). */

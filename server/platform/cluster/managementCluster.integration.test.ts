@@ -302,4 +302,36 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     expect(s1.registry.isLive(nodeId)).toBe(true);
     expect(vm?.maintenance_mode).toBe(false);
   });
+  it('a node whose resync arrives through another server has moved: its dead link here is closed; a replay for a joining server moves nothing', async () => {
+    expect(s1.registry.isConnectedHere(nodeId)).toBe(true);
+    const ghost = new pg.Client({ connectionString: url });
+    await ghost.connect();
+    const say = (msg: object) =>
+      ghost.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, `ghost2|${Math.random().toString(36).slice(2, 8)}|0|1|${JSON.stringify(msg)}`]);
+    const self = { id: nodeId, name: 'cluster-node', location: node.link.config!.node.systemLocation };
+    const marker = { id: 88_888, name: 'marker-node', location: 'Nowhere' };
+    // A replay (what a server sends one that joins) is not the node speaking: nothing moves.
+    await say({ kind: 'node_message', node: self, msg: { type: 'status', conferences: [] }, replay: true });
+    await say({ kind: 'heartbeat', nodes: [marker], stale: [] });
+    await until(
+      () => s1.registry.isLive(marker.id),
+      (v) => v,
+      2_000,
+    );
+    expect(s1.registry.isConnectedHere(nodeId)).toBe(true);
+    // The node's own resync through another server: it left this one.
+    await say({ kind: 'node_message', node: self, msg: { type: 'status', conferences: [] } });
+    await until(
+      () => s1.registry.isConnectedHere(nodeId),
+      (v) => !v,
+      2_000,
+    );
+    await ghost.end();
+    // The real node finds its link gone and comes back (here: the only server left).
+    await until(
+      () => s1.registry.isConnectedHere(nodeId) && node.link.connected,
+      (v) => v,
+      20_000,
+    );
+  });
 });
