@@ -302,6 +302,7 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     expect(s1.registry.isLive(nodeId)).toBe(true);
     expect(vm?.maintenance_mode).toBe(false);
   });
+
   it('a node whose resync arrives through another server has moved: its dead link here is closed; a replay for a joining server moves nothing', async () => {
     expect(s1.registry.isConnectedHere(nodeId)).toBe(true);
     const ghost = new pg.Client({ connectionString: url });
