@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
+import { baresipCall } from '../testing/baresip.js';
+import type { SipCallLeg } from './SipCallLeg.js';
 
 const options = (transport: string, branch: string) =>
   `OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:9;branch=z9hG4bK${branch}\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:n@127.0.0.1>\r\nCall-ID: ${branch}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
@@ -104,6 +106,37 @@ describe('SIP transports on an enrolled node (UDP, TCP, TLS on its own port)', (
       await new Promise((r) => phone.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('a real baresip calls a VMR over TLS: a SIP participant whose audio reaches the node', async () => {
+    await platform.rest('POST', 'conference/', { name: 'TLS room', aliases: [{ alias: 'tls.room' }] });
+    await until(
+      () => platform.node.manager.directory.lookup('tls.room'),
+      (s) => s !== undefined,
+      15_000,
+    );
+    const sipParticipants = () =>
+      platform.node.manager
+        .conferences()
+        .flatMap((c) => c.participants)
+        .filter((p) => p.protocol === 'sip');
+    let audioIn = 0;
+    const { out } = await baresipCall(`sip:tls.room@127.0.0.1:${platform.node.sip!.tlsPort!};transport=tls`, {
+      toneHz: 700,
+      holdMs: 4000,
+      during: async () => {
+        const [p] = await until(sipParticipants, (ps) => ps.length === 1, 8_000);
+        const stats = await until(
+          () => (p!.leg as SipCallLeg).packets(),
+          (s) => s.packetsIn.audio > 20,
+          8_000,
+        );
+        audioIn = stats.packetsIn.audio;
+      },
+    });
+    expect(out).toMatch(/established/i);
+    expect(audioIn, out).toBeGreaterThan(20);
+    await until(sipParticipants, (ps) => ps.length === 0, 10_000);
   }, 60_000);
 
   it('switches SIP UDP and then all of SIP off and on from Global settings, on the same ports', async () => {
