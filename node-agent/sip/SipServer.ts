@@ -192,7 +192,6 @@ export class SipServer {
   private tlsFingerprint?: string;
   private boundPort?: number;
   private tlsBoundPort?: number;
-  private transports: SipTransports = { udp: true, tcp: true, tls: null };
   private applying: Promise<void> = Promise.resolve();
   private readonly tcpSockets = new Set<TcpSocket>();
   /** Open connections by `transport:address:port` of the far end (flows, RFC 5626): a device registered over one is called over it. */
@@ -253,8 +252,8 @@ export class SipServer {
   }
 
   private async applyNow(t: SipTransports): Promise<void> {
-    this.transports = t;
     if (this.boundPort === undefined) return; // not started (or stopped)
+    const before = JSON.stringify({ ...this.listening, tls: this.tlsFingerprint });
     if (t.tcp && !this.tcp) await this.openTcp();
     if (!t.tcp && this.tcp) await closeServer(this.tcp).then(() => (this.tcp = undefined));
     if (t.udp && !this.udp) await this.openUdp();
@@ -264,7 +263,9 @@ export class SipServer {
       await new Promise<void>((r) => udp.close(() => r()));
     }
     await this.applyTls(this.opts.tlsPort === undefined ? null : t.tls);
-    this.log.info({ ...this.listening, port: this.boundPort, tlsPort: this.tlsPort }, 'SIP transports');
+    // Every configuration push comes here: only a change is logged.
+    if (JSON.stringify({ ...this.listening, tls: this.tlsFingerprint }) !== before)
+      this.log.info({ ...this.listening, port: this.boundPort, tlsPort: this.tlsPort }, 'SIP transports');
   }
 
   private async openTcp(): Promise<void> {
