@@ -92,6 +92,10 @@ export interface SipServerOptions {
   maxInviteTransactionsPerSource?: number;
   /** SIP over TLS on this port (5061 from main.ts) while a certificate is given; unset = no TLS. 0 picks a free one. */
   tlsPort?: number;
+  /** How long a TCP/TLS connection may hold part of a message before it is closed (slow senders); default 64·T1 = 32 s. */
+  partialMessageTimeoutMs?: number;
+  /** TCP and TLS connections held at once (each listener); default 10,000. */
+  maxConnections?: number;
 }
 
 /** Which transports listen (Platform > Global settings: Enable SIP, Enable SIP UDP; the node's TLS certificate). */
@@ -270,6 +274,7 @@ export class SipServer {
 
   private async openTcp(): Promise<void> {
     const tcp = createServer((socket) => this.acceptStream(socket, 'tcp'));
+    tcp.maxConnections = this.opts.maxConnections ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(this.boundPort ?? this.opts.port ?? 5060, this.opts.host ?? '0.0.0.0', () => {
@@ -312,6 +317,7 @@ export class SipServer {
     else {
       const tls = createTlsServer(context, (socket) => this.acceptStream(socket, 'tls'));
       tls.on('tlsClientError', () => undefined); // scanners and plain-TCP clients must not fill the log
+      tls.maxConnections = this.opts.maxConnections ?? 10_000;
       await new Promise<void>((resolve, reject) => {
         tls.once('error', reject);
         tls.listen(this.tlsBoundPort ?? this.opts.tlsPort, this.opts.host ?? '0.0.0.0', () => {
@@ -405,13 +411,39 @@ export class SipServer {
   /** Reads SIP from a TCP or TLS connection, ours or the peer's, framed by Content-Length. */
   private acceptStream(socket: TcpSocket, transport: 'tcp' | 'tls', peer?: Peer): Peer {
     this.tcpSockets.add(socket);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     peer ??= { transport, address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0, tcp: socket };
     const from = peer;
     const flow = `${transport}:${peer.address}:${peer.port}`;
     this.flows.set(flow, socket);
+    // A message left incomplete too long closes the connection, so slow senders cannot hold sockets.
+    let partial: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
+      this.frame(
+        socket,
+        from,
+        () => buf,
+        (b) => (buf = b),
+      );
+      if (buf.length === 0) {
+        clearTimeout(partial);
+        partial = undefined;
+      } else partial ??= setTimeout(() => socket.destroy(), this.opts.partialMessageTimeoutMs ?? 64 * T1);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(partial);
+      this.tcpSockets.delete(socket);
+      if (this.flows.get(flow) === socket) this.flows.delete(flow);
+    });
+    return peer;
+  }
+
+  /** Cuts whole messages off the front of a stream's buffer and handles them. */
+  private frame(socket: TcpSocket, from: Peer, get: () => Buffer, set: (b: Buffer) => void): void {
+    let buf = get();
+    try {
       for (;;) {
         // CRLF keep-alives between messages (RFC 5626 §3.5.1).
         let skip = 0;
@@ -432,13 +464,9 @@ export class SipServer {
         this.receive(buf.subarray(0, n), from);
         buf = buf.subarray(n);
       }
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      this.tcpSockets.delete(socket);
-      if (this.flows.get(flow) === socket) this.flows.delete(flow);
-    });
-    return peer;
+    } finally {
+      set(buf);
+    }
   }
 
   /**

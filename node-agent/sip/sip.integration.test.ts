@@ -129,6 +129,38 @@ describe('SIP signalling on the node (real sipp and sockets)', () => {
     expect(await udpExchange(port, options('after-ping'))).toMatch(/^SIP\/2\.0 200 OK/);
   });
 
+  it('closes a TCP connection that holds part of a message too long (slow sender), and a message sent in two parts within the limit is answered', async () => {
+    await server.stop();
+    server = new SipServer({
+      host: '127.0.0.1',
+      port: 0,
+      directory: { lookup: () => undefined },
+      log: pino({ level: 'silent' }),
+      partialMessageTimeoutMs: 500,
+    });
+    port = await server.start();
+    const slow = connect(port, '127.0.0.1', () => slow.write('OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKslow\r\n'));
+    const closed = new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      slow.on('close', () => resolve(Date.now() - t0));
+      slow.on('error', () => undefined);
+    });
+    expect(await closed).toBeGreaterThanOrEqual(400);
+    // Split in two writes within the limit: answered, and the connection stays open.
+    const answer = await new Promise<string>((resolve) => {
+      const msg = options('split').replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
+      const s = connect(port, '127.0.0.1', () => {
+        s.write(msg.slice(0, 40));
+        setTimeout(() => s.write(msg.slice(40)), 200);
+      });
+      s.on('data', (d: Buffer) => {
+        resolve(d.toString());
+        s.destroy();
+      });
+    });
+    expect(answer).toMatch(/^SIP\/2\.0 200 OK/);
+  });
+
   it('answers an INVITE to an alias that matches nothing with 404 and counts it for break-in resistance', async () => {
     expect(await sipp('invite-unknown.xml', port, 'nobody', 'u1')).toBe(0);
     expect(await sipp('invite-unknown.xml', port, 'nobody2', 't1')).toBe(0);
