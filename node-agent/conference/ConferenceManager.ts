@@ -139,6 +139,11 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     return service.chatEnabled ?? this.settings.chatEnabled;
   }
 
+  /** The service's Media encryption, else the global one. */
+  cryptoMode(service: ServiceConfig): 'besteffort' | 'on' | 'off' {
+    return service.cryptoMode ?? this.settings.cryptoMode;
+  }
+
   join(req: JoinRequest): JoinResult {
     if (this.maintenanceMode) return { kind: 'maintenance' };
     // Break-in resistance: a quarantined address, or a service under PIN attack, looks like an unknown alias.

@@ -54,6 +54,7 @@ const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] 
   participantLimit: null,
   guestsCanPresent: true,
   chatEnabled: null,
+  cryptoMode: null,
   matchString: '',
   replaceString: '',
   themeId: null,

@@ -5,7 +5,16 @@ import type { Logger } from 'pino';
 import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
-import { buildSipAnswer, parseSipOffer, SipSdpError, type SipAnswerMedia, type SipMediaKind, type SipMediaOffer } from './SipSdp.js';
+import {
+  buildSipAnswer,
+  parseSipOffer,
+  SipSdpError,
+  type MediaEncryption,
+  type SipAnswerMedia,
+  type SipMediaKind,
+  type SipMediaOffer,
+  type SrtpSuite,
+} from './SipSdp.js';
 
 interface Line {
   router: types.Router;
@@ -15,6 +24,8 @@ interface Line {
   feed?: Feed;
   payloadType: number;
   ssrc?: number;
+  /** The peer's SDES key the transport was connected with (SRTP m-lines). */
+  peerKey?: string;
 }
 
 /**
@@ -36,6 +47,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     readonly participantId: string,
     private readonly media: MediasoupConferenceMedia,
     private readonly log: Logger,
+    /** The service's media encryption setting (global setting applied). */
+    private readonly encryption: MediaEncryption = 'besteffort',
   ) {
     super();
     // The same address and port range as the conference's WebRTC transports.
@@ -52,7 +65,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   /** Answers an offer (the INVITE's or a re-INVITE's). Throws SipSdpError for 488. */
   async negotiate(offerSdp: string): Promise<string> {
     if (this.closed) throw new MediaRequestError('Call closed');
-    const offer = parseSipOffer(offerSdp);
+    const offer = parseSipOffer(offerSdp, this.encryption);
     const answer: { audio?: SipAnswerMedia; video?: SipAnswerMedia } = {};
     for (const m of [offer.audio, offer.video]) {
       if (!m) continue;
@@ -72,6 +85,9 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
         port: t.localPort,
         send: !!line.consumer && peerReceives,
         ...(line.transport.rtcpTuple ? { rtcpPort: line.transport.rtcpTuple.localPort } : {}),
+        ...(m.crypto && line.transport.srtpParameters
+          ? { srtp: { suite: line.transport.srtpParameters.cryptoSuite as SrtpSuite, keyBase64: line.transport.srtpParameters.keyBase64 } }
+          : {}),
       };
     }
     if (!answer.audio && !answer.video) throw new SipSdpError('No usable media');
@@ -86,6 +102,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private async line(m: SipMediaOffer): Promise<Line | undefined> {
     const have = this.lines.get(m.kind);
     if (have) {
+      // A plain transport is connected once: a re-INVITE cannot switch RTP/SRTP or change the peer's key.
+      if ((have.peerKey ?? null) !== (m.crypto?.keyBase64 ?? null)) throw new SipSdpError('Media encryption cannot change during the call');
       if (have.payloadType === m.codec.payloadType) return have;
       this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP re-INVITE changed the payload type: m-line not renegotiated');
       return have;
@@ -114,13 +132,23 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       },
       rtcpMux: m.rtcpMux,
       comedia: true,
+      ...(m.crypto ? { enableSrtp: true, srtpCryptoSuite: m.crypto.suite } : {}),
       appData: { participantId: this.participantId, sip: true },
     });
     if (this.closed) {
       transport.close();
       throw new MediaRequestError('Call closed');
     }
-    const line: Line = { router, transport, payloadType: m.codec.payloadType };
+    // comedia: the address comes from the peer's first packets; SRTP needs the peer's key now.
+    if (m.crypto) {
+      try {
+        await transport.connect({ srtpParameters: { cryptoSuite: m.crypto.suite, keyBase64: m.crypto.keyBase64 } });
+      } catch (err) {
+        transport.close();
+        throw new SipSdpError(`SRTP key refused: ${(err as Error).message}`);
+      }
+    }
+    const line: Line = { router, transport, payloadType: m.codec.payloadType, ...(m.crypto ? { peerKey: m.crypto.keyBase64 } : {}) };
     this.lines.set(m.kind, line);
     return line;
   }

@@ -63,7 +63,7 @@ export class SipCalls {
       conference.remove(participant.id, 'Call failed');
       return { status: 503, reason: 'Service Unavailable' };
     }
-    const leg = new SipCallLeg(participant.id, conference.media, this.log);
+    const leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service));
     let answer: string;
     try {
       answer = await leg.negotiate(sdp);

@@ -101,7 +101,73 @@ describe('SIP SDP (plain RTP)', () => {
       expect(() => parseSipOffer(bad)).toThrow(SipSdpError);
     // No connection address anywhere.
     expect(() => parseSipOffer(BARESIP.replace('c=IN IP4 192.0.2.10\r\n', ''))).toThrow(SipSdpError);
-    // SRTP only (SDES not done yet): nothing usable.
-    expect(() => parseSipOffer(BARESIP.replace(/RTP\/AVPF?/g, 'RTP/SAVP'))).toThrow(/No usable media/);
+    // RTP/SAVP without a key we can use: nothing usable.
+    expect(() => parseSipOffer(BARESIP.replace(/RTP\/AVPF?/g, 'RTP/SAVP'))).toThrow(/No usable SRTP crypto suite/);
+  });
+});
+
+describe('SIP SDP (SRTP by SDES) and the media encryption setting', () => {
+  const KEY80 = Buffer.alloc(30, 7).toString('base64');
+  const KEY_GCM256 = Buffer.alloc(44, 9).toString('base64');
+  // Each m-line with a=crypto lines (RFC 4568), on the given profile.
+  const withCrypto = (profile: 'RTP/AVP' | 'RTP/SAVP', crypto: string[]) =>
+    BARESIP.replace('m=audio 40000 RTP/AVP', `m=audio 40000 ${profile}`)
+      .replace('m=video 40002 RTP/AVPF', `m=video 40002 ${profile}F`)
+      .replace(/a=sendrecv/g, ['a=sendrecv', ...crypto].join('\r\n'));
+  const SAVP = withCrypto('RTP/SAVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${KEY80}`, `a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}|2^31`]);
+  const ours = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, keyBase64: Buffer.alloc(30, 1).toString('base64') };
+
+  it('Best effort: an RTP/SAVP offer is taken with the strongest suite, answered on RTP/SAVP with its tag and our key', () => {
+    const o = parseSipOffer(SAVP);
+    expect(o.audio?.crypto).toEqual({ tag: 2, suite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: KEY80 });
+    expect(o.video?.crypto?.tag).toBe(2);
+    const answer = parse(
+      buildSipAnswer(o, {
+        address: '198.51.100.1',
+        sessionId: '1',
+        version: 1,
+        audio: { address: '198.51.100.1', port: 50000, send: true, srtp: ours },
+        video: { address: '198.51.100.1', port: 50002, send: true, srtp: ours },
+      }),
+    );
+    expect(answer.media.map((m) => m.protocol)).toEqual(['RTP/SAVP', 'RTP/SAVPF']);
+    expect(answer.media[0]?.crypto).toEqual([{ id: 2, suite: 'AES_CM_128_HMAC_SHA1_80', config: `inline:${ours.keyBase64}` }]);
+  });
+
+  it('prefers AES-GCM, and skips keys of the wrong length, MKIs, session parameters and unknown suites', () => {
+    expect(
+      parseSipOffer(withCrypto('RTP/SAVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}`, `a=crypto:5 AEAD_AES_256_GCM inline:${KEY_GCM256}`])).audio
+        ?.crypto,
+    ).toMatchObject({ tag: 5, suite: 'AEAD_AES_256_GCM' });
+    for (const bad of [
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(16).toString('base64')}`,
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}|2^20|1:4`,
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}|1:4`,
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80} UNENCRYPTED_SRTCP`,
+      `a=crypto:1 F8_128_HMAC_SHA1_80 inline:${KEY80}`,
+    ])
+      expect(() => parseSipOffer(withCrypto('RTP/SAVP', [bad])), bad).toThrow(/No usable SRTP crypto suite/);
+  });
+
+  it('Best effort: a=crypto on RTP/AVP (best-effort phones) is taken with SRTP; plain RTP/AVP stays plain', () => {
+    expect(parseSipOffer(withCrypto('RTP/AVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}`])).audio?.crypto?.tag).toBe(1);
+    expect(parseSipOffer(BARESIP).audio?.crypto).toBeUndefined();
+  });
+
+  it('Required: plain RTP is refused (488 "Media encryption is required"), SRTP taken', () => {
+    expect(() => parseSipOffer(BARESIP, 'on')).toThrow(new SipSdpError('Media encryption is required'));
+    expect(parseSipOffer(SAVP, 'on').audio?.crypto).toBeDefined();
+    expect(parseSipOffer(withCrypto('RTP/AVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}`]), 'on').video?.crypto).toBeDefined();
+  });
+
+  it('No encryption: an SRTP-only offer is refused, a=crypto on RTP/AVP ignored (answered plain, no a=crypto)', () => {
+    expect(() => parseSipOffer(SAVP, 'off')).toThrow(new SipSdpError('Media encryption is not allowed'));
+    const o = parseSipOffer(withCrypto('RTP/AVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${KEY80}`]), 'off');
+    expect(o.audio?.crypto).toBeUndefined();
+    const answer = parse(
+      buildSipAnswer(o, { address: '198.51.100.1', sessionId: '1', version: 1, audio: { address: '198.51.100.1', port: 50000, send: true, srtp: ours } }),
+    );
+    expect(answer.media[0]?.protocol).toBe('RTP/AVP');
+    expect(answer.media[0]?.crypto).toBeUndefined();
   });
 });

@@ -7,7 +7,22 @@ import type { SdpDirection } from '../media/sdp/SdpOffer.js';
  * SDP of SIP calls: plain RTP/AVP(F) offers, one audio and one video m-line taken, answered with
  * the ports of mediasoup plain transports. Audio: Opus, else G.711 (µ-law, then A-law), which the
  * conference's mixer transcodes; G.722 alone is not answered yet. Video: VP8, else H.264.
+ * SRTP by SDES (RFC 4568 a=crypto) per the service's media encryption setting.
  */
+
+/** The guide's Media encryption: Best effort (SRTP when offered), Required, No encryption. */
+export type MediaEncryption = 'besteffort' | 'on' | 'off';
+
+/** The SRTP crypto suites mediasoup's plain transports take, in our order of preference. */
+export const SRTP_SUITES = ['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
+export type SrtpSuite = (typeof SRTP_SUITES)[number];
+
+/** The peer's SDES key for one m-line: its crypto tag, suite and master key+salt (base64). */
+export interface SipCrypto {
+  tag: number;
+  suite: SrtpSuite;
+  keyBase64: string;
+}
 
 /** An offer we cannot answer: 488 Not Acceptable Here with this text in a Warning. */
 export class SipSdpError extends Error {
@@ -37,6 +52,8 @@ export interface SipMediaOffer {
   direction: SdpDirection;
   codec: SipCodec;
   ssrc?: number;
+  /** Set when the m-line is taken with SRTP: the peer's key. */
+  crypto?: SipCrypto;
 }
 
 export interface SipOffer {
@@ -70,7 +87,7 @@ const mediaSchema = z.object({
   direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
   rtcpMux: z.string().optional(),
   ssrcs: z.array(z.object({ id: z.union([z.number(), z.string()]) })).optional(),
-  crypto: z.array(z.unknown()).optional(),
+  crypto: z.array(z.object({ id: z.number(), suite: z.string(), config: z.string(), sessionConfig: z.string().optional() })).optional(),
 });
 const sessionSchema = z.object({
   version: z.literal(0),
@@ -90,8 +107,29 @@ const STATIC: Record<number, { codec: string; rate: number }> = {
 /** mediasoup's mime type of each codec we take. */
 const MIME: Record<string, string> = { opus: 'audio/opus', pcmu: 'audio/PCMU', pcma: 'audio/PCMA', vp8: 'video/VP8', h264: 'video/H264' };
 
-/** Parses and validates an offer and picks what we answer. Throws SipSdpError (→ 488). */
-export function parseSipOffer(text: string): SipOffer {
+/** Key lengths (master key + salt, bytes) of each suite, to refuse a key mediasoup would reject. */
+const KEY_BYTES: Record<SrtpSuite, number> = { AEAD_AES_256_GCM: 44, AEAD_AES_128_GCM: 28, AES_CM_128_HMAC_SHA1_80: 30, AES_CM_128_HMAC_SHA1_32: 30 };
+
+/** The best a=crypto line we can use: one inline key, no MKI (mediasoup has none), no session parameters. */
+function pickCrypto(lines: { id: number; suite: string; config: string; sessionConfig?: string | undefined }[]): SipCrypto | undefined {
+  const usable = lines.flatMap((c): SipCrypto[] => {
+    const suite = SRTP_SUITES.find((s) => s === c.suite.toUpperCase());
+    const m = /^inline:([A-Za-z0-9+/=]+)(\|[^|\s]+)?(\|[^\s]+)?$/.exec(c.config.trim());
+    // Session parameters (UNENCRYPTED_SRTP…), an MKI or several keys: mediasoup cannot follow them.
+    if (!suite || !m || m[3] || m[2]?.includes(':') || c.sessionConfig || c.config.includes(';')) return [];
+    if (Buffer.from(m[1]!, 'base64').length !== KEY_BYTES[suite]) return [];
+    return [{ tag: c.id, suite, keyBase64: m[1]! }];
+  });
+  return usable.sort((a, b) => SRTP_SUITES.indexOf(a.suite) - SRTP_SUITES.indexOf(b.suite))[0];
+}
+
+/**
+ * Parses and validates an offer and picks what we answer. Throws SipSdpError (→ 488).
+ * Encryption: Best effort takes SRTP where a usable a=crypto is offered (RTP/SAVP, or RTP/AVP
+ * with a=crypto as best-effort phones write it), else plain RTP; Required takes SRTP m-lines only;
+ * No encryption takes plain RTP only (an RTP/SAVP m-line is declined, a=crypto on RTP/AVP ignored).
+ */
+export function parseSipOffer(text: string, encryption: MediaEncryption = 'besteffort'): SipOffer {
   if (Buffer.byteLength(text) > MAX_SDP_BYTES) throw new SipSdpError('SDP too large');
   if (!/^v=0\r?\n/.test(text)) throw new SipSdpError('Malformed SDP');
   let sdp: SessionDescription;
@@ -106,10 +144,21 @@ export function parseSipOffer(text: string): SipOffer {
   const session = checked.data;
   const offer: SipOffer = { sdp };
   let sawG722 = false;
+  let sawPlain = false;
+  let sawSrtp = false;
   session.media.forEach((m, index) => {
     if ((m.type !== 'audio' && m.type !== 'video') || m.port === 0 || offer[m.type]) return;
-    // SDES-SRTP is not done yet: an RTP/SAVP m-line is declined (Best effort peers also offer RTP/AVP).
-    if (!/^RTP\/AVPF?$/.test(m.protocol)) return;
+    const secure = /^RTP\/SAVPF?$/.test(m.protocol);
+    if (!secure && !/^RTP\/AVPF?$/.test(m.protocol)) return;
+    const crypto = encryption === 'off' ? undefined : pickCrypto(m.crypto ?? []);
+    if (secure && (encryption === 'off' || !crypto)) {
+      sawSrtp = true;
+      return;
+    }
+    if (encryption === 'on' && !crypto) {
+      sawPlain = true;
+      return;
+    }
     const address = m.connection?.ip ?? session.connection?.ip;
     if (!address) throw new SipSdpError('Malformed SDP: no connection address');
     const pts = String(m.payloads ?? '')
@@ -155,9 +204,12 @@ export function parseSipOffer(text: string): SipOffer {
           .map((f) => ({ type: f.type, parameter: f.subtype ?? '' })),
       },
       ...(ssrc !== undefined && Number.isInteger(ssrc) && ssrc > 0 ? { ssrc } : {}),
+      ...(crypto ? { crypto } : {}),
     };
   });
   if (!offer.audio && !offer.video) {
+    if (sawPlain) throw new SipSdpError('Media encryption is required');
+    if (sawSrtp) throw new SipSdpError(encryption === 'off' ? 'Media encryption is not allowed' : 'No usable SRTP crypto suite');
     throw new SipSdpError(
       sawG722 ? 'G.722 without Opus or G.711: not available on this node yet' : 'No usable media (Opus or G.711 audio, VP8/H.264 video over RTP/AVP)',
     );
@@ -172,6 +224,8 @@ export interface SipAnswerMedia {
   send: boolean;
   /** Our RTCP port when RTCP is not muxed (a=rtcp, RFC 3605). */
   rtcpPort?: number;
+  /** Our SDES key (the plain transport's srtpParameters) when the m-line is taken with SRTP. */
+  srtp?: { suite: SrtpSuite; keyBase64: string };
 }
 
 /** The answer: each offered m-line in order, taken ones with our plain transport's address and port. */
@@ -199,6 +253,8 @@ export function buildSipAnswer(
         .map((f) => ({ payload: String(c.payloadType), type: f.type, ...(f.parameter ? { subtype: f.parameter } : {}) })),
       direction: answerDirection(taken.direction, ours.send, true),
       ...(taken.rtcpMux ? { rtcpMux: 'rtcp-mux' } : ours.rtcpPort ? { rtcp: { port: ours.rtcpPort } } : {}),
+      // The answer's a=crypto carries the offer's tag and suite with our own key (RFC 4568 §7.1.2).
+      ...(taken.crypto && ours.srtp ? { crypto: [{ id: taken.crypto.tag, suite: ours.srtp.suite, config: `inline:${ours.srtp.keyBase64}` }] } : {}),
     };
   });
   return writeSdp({

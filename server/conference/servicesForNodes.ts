@@ -25,6 +25,7 @@ export async function servicesForNodes(dom: Domain): Promise<ServiceConfig[]> {
       tag: r.tag,
       // "Use global setting" stays null: the node applies the global Enable chat.
       chatEnabled: chat === 'default' ? null : chat === 'yes',
+      cryptoMode: 'crypto_mode' in r ? r.crypto_mode : null,
       matchString: 'match_string' in r ? r.match_string : '',
       replaceString: 'replace_string' in r ? r.replace_string : '',
       themeId: r.ivr_theme,

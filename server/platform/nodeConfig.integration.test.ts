@@ -73,6 +73,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       lastParticipantBackstopTimeout: 0,
       waitingForHostTimeout: 900,
       chatEnabled: true,
+      cryptoMode: 'besteffort',
       mediaPorts: [40000, 49999],
       defaultThemeId: null,
       maxPinFailuresPerWindow: 20,
@@ -157,6 +158,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       bdpm_max_scan_attempts_per_window: 40,
       trusted_proxies: ['10.0.0.5/32', '2001:db8::/64'],
       enable_sip_udp: true,
+      crypto_mode: 'on',
     });
     const s = await pushed((x) => x.settings.guestsOnlyTimeout === 120);
     expect(s.settings).toEqual({
@@ -164,6 +166,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       lastParticipantBackstopTimeout: 600,
       waitingForHostTimeout: 300,
       chatEnabled: false,
+      cryptoMode: 'on',
       mediaPorts: [45000, 45999],
       defaultThemeId: null,
       maxPinFailuresPerWindow: 30,
@@ -192,7 +195,9 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
         replace_string: 'meet.\\1',
       }),
     );
-    const room = idOf(await create('conference', { name: 'Quiet room', aliases: [{ alias: 'quiet' }], guests_can_present: false, enable_chat: 'no' }));
+    const room = idOf(
+      await create('conference', { name: 'Quiet room', aliases: [{ alias: 'quiet' }], guests_can_present: false, enable_chat: 'no', crypto_mode: 'off' }),
+    );
     const chatty = idOf(await create('conference', { name: 'Chatty room', aliases: [{ alias: 'chatty' }], enable_chat: 'yes' }));
     const s = await pushed((x) => [reception, room, chatty].every((id) => x.services.some((svc) => svc.id === id)));
     const svc = (id: number) => s.services.find((x) => x.id === id);
@@ -203,8 +208,15 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       chatEnabled: null,
       themeId: null,
     });
-    expect(svc(room)).toMatchObject({ serviceType: 'conference', guestsCanPresent: false, chatEnabled: false, matchString: '', replaceString: '' });
-    expect(svc(chatty)).toMatchObject({ guestsCanPresent: true, chatEnabled: true });
+    expect(svc(room)).toMatchObject({
+      serviceType: 'conference',
+      guestsCanPresent: false,
+      chatEnabled: false,
+      cryptoMode: 'off',
+      matchString: '',
+      replaceString: '',
+    });
+    expect(svc(chatty)).toMatchObject({ guestsCanPresent: true, chatEnabled: true, cryptoMode: null });
   });
 
   it("gives a Virtual Auditorium its guest view and a Test Call Service no PINs, each from its own type's fields", async () => {
@@ -244,6 +256,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       guestsCanPresent: true,
       tag: 'selftest',
       chatEnabled: null,
+      cryptoMode: null,
       matchString: '',
       replaceString: '',
       themeId: null,

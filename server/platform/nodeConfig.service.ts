@@ -131,6 +131,7 @@ export class NodeConfigBuilder {
       lastParticipantBackstopTimeout: g.eject_last_participant_backstop_timeout,
       waitingForHostTimeout: g.waiting_for_chair_timeout,
       chatEnabled: g.enable_chat,
+      cryptoMode: g.crypto_mode,
       mediaPorts: [g.media_ports_start, g.media_ports_end],
       defaultThemeId: g.default_theme,
       maxPinFailuresPerWindow: g.bdpm_max_pin_failures_per_window,

@@ -28,7 +28,16 @@ describe('settings not acted on yet', () => {
       expect(schema.fields[key], key).toMatchObject({ not_yet_active: true });
       expect(schema.fields[key].help_text, key).toContain('Not acted on yet by OpenMeet');
     }
-    for (const key of ['enable_sip', 'enable_sip_udp', 'enable_chat', 'guests_only_timeout', 'media_ports_start', 'bdpm_pin_checks_enabled', 'default_theme']) {
+    for (const key of [
+      'enable_sip',
+      'enable_sip_udp',
+      'enable_chat',
+      'guests_only_timeout',
+      'media_ports_start',
+      'bdpm_pin_checks_enabled',
+      'default_theme',
+      'crypto_mode',
+    ]) {
       expect(schema.fields[key], key).not.toHaveProperty('not_yet_active');
       expect(fields[key]?.notYetActive, key).toBeUndefined();
     }

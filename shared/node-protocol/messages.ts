@@ -32,6 +32,8 @@ export const serviceConfigSchema = z.object({
   guestsCanPresent: z.boolean().default(true),
   /** Per-service "Enable chat": null = use the global setting. */
   chatEnabled: z.boolean().nullable().default(null),
+  /** Per-service "Media encryption" (besteffort, on = Required, off = No encryption): null = use the global setting. */
+  cryptoMode: z.enum(['besteffort', 'on', 'off']).nullable().default(null),
   /** Virtual Reception: destination alias regex match (blank = any) and replace (blank = unchanged). */
   matchString: z.string().default(''),
   replaceString: z.string().default(''),
@@ -126,6 +128,8 @@ export const nodeSettingsSchema = z.object({
   lastParticipantBackstopTimeout: z.number().int().min(0).default(0),
   waitingForHostTimeout: z.number().int().min(0).default(900),
   chatEnabled: z.boolean().default(true),
+  /** Global "Media encryption" (besteffort, on = Required, off = No encryption). */
+  cryptoMode: z.enum(['besteffort', 'on', 'off']).default('besteffort'),
   /** UDP media port range; used by conference instances started after the change. */
   mediaPorts: z.tuple([z.number().int(), z.number().int()]).default([40000, 49999]),
   /** Break-in resistance thresholds: failures in a 10-minute window (guide: 20). */

@@ -181,7 +181,7 @@ export const globalResource = defineResource({
       section: CONNECTIVITY,
       notYetActive: true,
     },
-    crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: 'besteffort', section: CONNECTIVITY, notYetActive: true },
+    crypto_mode: { type: 'choice', label: 'Media encryption', choices: CRYPTO_MODES, default: 'besteffort', section: CONNECTIVITY },
     // Port ranges
     signalling_ports_start: { ...portSetting('Signaling port range start', 33_000), notYetActive: true },
     signalling_ports_end: { ...portSetting('Signaling port range end', 39_999), notYetActive: true },

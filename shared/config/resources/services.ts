@@ -84,7 +84,6 @@ const media = {
     nullable: true,
     nullLabel: 'Use global setting',
     section: 'Advanced options',
-    notYetActive: true,
   },
   tag: { type: 'text', label: 'Service tag', max: 250, section: 'Advanced options' },
 } satisfies FieldSpecs;
