@@ -10,7 +10,8 @@
 //      bookworm-backports), the sources are copied to the cache folder, meson's subprojects are
 //      replaced by stand-ins that use the system libraries (scripts/mediasoup-build/shims), one
 //      source fix for Debian's OpenSSL is applied (dtls-bio-callback.patch), and meson builds
-//      the worker (about 4 minutes on 2 cores, once).
+//      the worker with the options in scripts/mediasoup-build/meson-setup-options (about 4 minutes on
+//      2 cores, once).
 // Usage: node scripts/mediasoup-worker.mjs [--quiet]   (exit 0 and the path on stdout, else exit 1)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -128,7 +129,10 @@ function build(target) {
   writeFileSync(dtls, fixed);
   const started = Date.now();
   say(`building the worker in ${dir} (a few minutes, once)`);
-  if (!sh(`meson setup "${out}" "${src}" --buildtype=release --wrap-mode=nodownload -Dms_disable_liburing=true`)) throw new Error('meson setup failed');
+  // The options are part of the recipe (and of its hash). -Db_ndebug=true as mediasoup's own build: with assertions on, a
+  // PlainTransport connect() that gives only the SRTP key (comedia) aborts the worker on a flatbuffers "required" check.
+  const options = readFileSync(join(recipe, 'meson-setup-options'), 'utf8').trim();
+  if (!sh(`meson setup "${out}" "${src}" ${options}`)) throw new Error('meson setup failed');
   if (!sh(`meson compile -C "${out}" flatbuffers-generator`)) throw new Error('flatbuffers generation failed');
   if (!sh(`meson compile -C "${out}" mediasoup-worker`)) throw new Error('worker build failed');
   renameSync(join(out, 'mediasoup-worker'), target);
