@@ -112,7 +112,7 @@ export class Participant {
       transfer_supported: 'YES',
       fecc_supported: 'NO',
       presentation_supported: 'NO',
-      encryption: 'On',
+      encryption: this.leg?.encrypted === false ? 'Off' : 'On',
       rx_presentation_policy: this.rxPresentationDenied ? 'DENY' : 'ALLOW',
       ...(this.presentationInMix ? { needs_presentation_in_mix: true } : {}),
       is_client_muted: this.isClientMuted,

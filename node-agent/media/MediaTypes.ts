@@ -104,6 +104,8 @@ export interface CallLeg {
   stats(): CallLegStats;
   /** Per-stream figures from the engine's RTCP-derived stats (status, call quality), where it measures them. */
   mediaStreams?(): Promise<MeasuredStream[]>;
+  /** False when the leg's media is not encrypted (a SIP call on plain RTP); WebRTC is always DTLS-SRTP. */
+  readonly encrypted?: boolean;
   close(reason?: string): void;
   on<E extends keyof CallLegEvents>(event: E, listener: (...args: CallLegEvents[E]) => void): this;
 }

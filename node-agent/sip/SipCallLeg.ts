@@ -237,6 +237,11 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     line.consumer = await line.transport.consume({ producerId: line.feed.producer.id, rtpCapabilities });
   }
 
+  /** Every m-line taken is SRTP (SDES); false for plain RTP. */
+  get encrypted(): boolean {
+    return this.lines.size > 0 && [...this.lines.values()].every((l) => l.peerKey !== undefined);
+  }
+
   async addRemoteCandidate(): Promise<void> {}
 
   stats(): CallLegStats {

@@ -19,10 +19,13 @@ describe('SIP and WebRTC participants hear each other', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { sipPort: 0 } });
     await platform.rest('POST', 'conference/', { name: 'Phone room', aliases: [{ alias: 'meet.phone' }], pin: '2468' });
-    await until(
-      () => platform.node.manager.directory.lookup('meet.phone'),
-      (s) => s !== undefined,
-    );
+    // Media encryption Required: plain RTP is refused there, SRTP taken.
+    await platform.rest('POST', 'conference/', { name: 'Secure room', aliases: [{ alias: 'meet.secure' }], pin: '2468', crypto_mode: 'on' });
+    for (const alias of ['meet.phone', 'meet.secure'])
+      await until(
+        () => platform.node.manager.directory.lookup(alias),
+        (s) => s !== undefined,
+      );
     port = platform.node.sip!.port!;
   }, 60_000);
   afterAll(async () => {
@@ -33,19 +36,31 @@ describe('SIP and WebRTC participants hear each other', () => {
   const conference = () => platform.node.manager.conferences().find((c) => c.participants.some((p) => p.protocol === 'sip'));
 
   for (const codec of [
-    { name: 'Opus', audioCodecs: 'opus/48000/2' },
-    { name: 'G.711 µ-law', audioCodecs: 'PCMU/8000/1' },
-    { name: 'G.711 A-law', audioCodecs: 'PCMA/8000/1' },
+    { name: 'Opus', audioCodecs: 'opus/48000/2', alias: 'meet.phone' },
+    { name: 'G.711 µ-law', audioCodecs: 'PCMU/8000/1', alias: 'meet.phone' },
+    { name: 'G.711 A-law', audioCodecs: 'PCMA/8000/1', alias: 'meet.phone' },
+    // SRTP only (RTP/SAVP with a=crypto) into a room whose Media encryption is Required.
+    { name: 'SRTP (SDES) Opus', audioCodecs: 'opus/48000/2', alias: 'meet.secure', mediaenc: 'srtp-mand' as const },
+    // Best effort (a=crypto on RTP/AVP), G.711.
+    { name: 'best-effort SRTP G.711 µ-law', audioCodecs: 'PCMU/8000/1', alias: 'meet.phone', mediaenc: 'srtp' as const },
   ]) {
     it(`a ${codec.name} phone and two participants: each participant hears the phone and the other; the phone hears both and not itself`, async () => {
       const levels: Record<string, number> = {};
       const mine: MediaTestClient[] = [];
-      const { out, heard } = await baresipCall(`sip:meet.phone**2468@127.0.0.1:${port}`, {
+      const { out, heard } = await baresipCall(`sip:${codec.alias}**2468@127.0.0.1:${port}`, {
         toneHz: TONES.phone,
         audioCodecs: codec.audioCodecs,
+        ...(codec.mediaenc ? { mediaenc: codec.mediaenc } : {}),
         holdMs: 1_000,
         during: async () => {
           const conf = await until(conference, (c) => c !== undefined, 10_000);
+          // The leg is set once the 200 is sent.
+          const phone = (await until(
+            () => conf!.participants.find((p) => p.protocol === 'sip' && p.leg !== null),
+            (p) => p !== undefined,
+            10_000,
+          ))!;
+          levels.encrypted = phone.toClientObject('conference').encryption === 'On' ? 1 : 0;
           for (const name of ['x', 'y'] as const) {
             const client = new MediaTestClient(name, PORTS, { toneHz: TONES[name] });
             clients.push(client);
@@ -67,6 +82,8 @@ describe('SIP and WebRTC participants hear each other', () => {
       await Promise.all(mine.map((c) => c.close()));
       expect(out, out).toMatch(/established/i);
       expect(out).not.toMatch(/DURING FAILED.*/);
+      // The participant's "encryption" says whether its media is SRTP.
+      expect(levels.encrypted).toBe(codec.mediaenc ? 1 : 0);
       expect(levels.xHearsPhone).toBeGreaterThan(-40);
       expect(levels.yHearsPhone).toBeGreaterThan(-40);
       expect(heard, 'baresip decoded audio').not.toBeNull();
@@ -80,4 +97,11 @@ describe('SIP and WebRTC participants hear each other', () => {
       expect(phoneLevels.self, JSON.stringify(phoneLevels)).toBeLessThan(Math.min(phoneLevels.x, phoneLevels.y) - 20);
     }, 90_000);
   }
+
+  it('a plain-RTP phone calling a room whose Media encryption is Required gets 488 and no participant', async () => {
+    const { out } = await baresipCall(`sip:meet.secure**2468@127.0.0.1:${port}`, { toneHz: TONES.phone, holdMs: 3_000 });
+    expect(out, out).toMatch(/488 Not Acceptable Here/);
+    expect(out).not.toMatch(/established/i);
+    expect(platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip'))).toBe(false);
+  }, 30_000);
 });

@@ -17,6 +17,8 @@ export interface BaresipCallOptions {
   audioCodecs?: string;
   /** Send and receive VP8 (fakevideo). */
   video?: boolean;
+  /** The account's media encryption (srtp module): `srtp` (best effort), `srtp-mand` (RTP/SAVP), `srtp-mandf` (RTP/SAVPF). */
+  mediaenc?: 'srtp' | 'srtp-mand' | 'srtp-mandf';
   /** How long the call lasts before baresip hangs up. */
   holdMs: number;
   /** Runs mid-call (after the dial); the hang-up waits for it. */
@@ -49,6 +51,7 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       'module stdio.so',
       ...[...codecModules].map((m) => `module ${m}`),
       ...(opts.video ? ['module vp8.so', 'module fakevideo.so'] : []),
+      ...(opts.mediaenc ? ['module srtp.so'] : []),
       'module ausine.so',
       'module aufile.so',
       'module sndfile.so',
@@ -57,7 +60,8 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, 'accounts'), `<sip:phone@127.0.0.1>;regint=0;audio_codecs=${audioCodecs}${opts.video ? ';video_codecs=VP8' : ''}\n`);
+  const params = [`audio_codecs=${audioCodecs}`, ...(opts.video ? ['video_codecs=VP8'] : []), ...(opts.mediaenc ? [`mediaenc=${opts.mediaenc}`] : [])];
+  writeFileSync(join(dir, 'accounts'), `<sip:phone@127.0.0.1>;regint=0;${params.join(';')}\n`);
   return new Promise((resolve) => {
     const child = spawn('baresip', ['-f', dir, '-e', `/dial ${uri}`], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
