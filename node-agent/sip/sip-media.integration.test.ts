@@ -21,7 +21,9 @@ describe('SIP and WebRTC participants hear each other', () => {
     await platform.rest('POST', 'conference/', { name: 'Phone room', aliases: [{ alias: 'meet.phone' }], pin: '2468' });
     // Media encryption Required: plain RTP is refused there, SRTP taken.
     await platform.rest('POST', 'conference/', { name: 'Secure room', aliases: [{ alias: 'meet.secure' }], pin: '2468', crypto_mode: 'on' });
-    for (const alias of ['meet.phone', 'meet.secure'])
+    // No encryption: an SRTP-only phone is refused there.
+    await platform.rest('POST', 'conference/', { name: 'Clear room', aliases: [{ alias: 'meet.clear' }], pin: '2468', crypto_mode: 'off' });
+    for (const alias of ['meet.phone', 'meet.secure', 'meet.clear'])
       await until(
         () => platform.node.manager.directory.lookup(alias),
         (s) => s !== undefined,
@@ -100,6 +102,13 @@ describe('SIP and WebRTC participants hear each other', () => {
 
   it('a plain-RTP phone calling a room whose Media encryption is Required gets 488 and no participant', async () => {
     const { out } = await baresipCall(`sip:meet.secure**2468@127.0.0.1:${port}`, { toneHz: TONES.phone, holdMs: 3_000 });
+    expect(out, out).toMatch(/488 Not Acceptable Here/);
+    expect(out).not.toMatch(/established/i);
+    expect(platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip'))).toBe(false);
+  }, 30_000);
+
+  it('an SRTP-only phone (RTP/SAVP) calling a room whose Media encryption is No encryption gets 488 and no participant', async () => {
+    const { out } = await baresipCall(`sip:meet.clear**2468@127.0.0.1:${port}`, { toneHz: TONES.phone, holdMs: 3_000, mediaenc: 'srtp-mand' });
     expect(out, out).toMatch(/488 Not Acceptable Here/);
     expect(out).not.toMatch(/established/i);
     expect(platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip'))).toBe(false);
