@@ -80,13 +80,20 @@ function lowPass(rate: number, taps: number): Float64Array {
   return h;
 }
 
-function factorOf(rate: number): number {
-  const factor = rate / G711_RATE;
-  if (!Number.isInteger(factor) || factor < 1) throw new Error(`G.711 needs a mixer rate that is a multiple of 8000 (not ${rate})`);
-  return factor;
-}
-
 const TAPS_PER_PHASE = 8;
+
+/** The rate factor to 8 kHz and its low-pass filter (null at 8 kHz), one per mixer rate. */
+const resamplers = new Map<number, { factor: number; filter: Float64Array | null }>();
+function resamplerFor(rate: number): { factor: number; filter: Float64Array | null } {
+  let r = resamplers.get(rate);
+  if (!r) {
+    const factor = rate / G711_RATE;
+    if (!Number.isInteger(factor) || factor < 1) throw new Error(`G.711 needs a mixer rate that is a multiple of 8000 (not ${rate})`);
+    r = { factor, filter: factor > 1 ? lowPass(rate, factor * TAPS_PER_PHASE) : null };
+    resamplers.set(rate, r);
+  }
+  return r;
+}
 
 /** One source's G.711 packets to interleaved PCM at the mixer's rate and channels. */
 export class G711Decoder {
@@ -100,8 +107,7 @@ export class G711Decoder {
     readonly sampleRate: number,
     readonly channels: 1 | 2,
   ) {
-    this.factor = factorOf(sampleRate);
-    this.filter = this.factor > 1 ? lowPass(sampleRate, this.factor * TAPS_PER_PHASE) : null;
+    ({ factor: this.factor, filter: this.filter } = resamplerFor(sampleRate));
     this.history = new Float64Array(TAPS_PER_PHASE);
   }
 
@@ -163,8 +169,7 @@ export class G711Encoder {
     readonly sampleRate: number,
     readonly channels: 1 | 2,
   ) {
-    this.factor = factorOf(sampleRate);
-    this.filter = this.factor > 1 ? lowPass(sampleRate, this.factor * TAPS_PER_PHASE) : null;
+    ({ factor: this.factor, filter: this.filter } = resamplerFor(sampleRate));
     this.history = new Float64Array(this.filter?.length ?? 1);
   }
 
