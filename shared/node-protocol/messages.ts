@@ -307,6 +307,103 @@ export const registrationSchema = z.object({
 });
 export type RegistrationReport = z.infer<typeof registrationSchema>;
 
+/**
+ * Backplanes (issue 14): when one conference is live on two nodes, the management server pairs them
+ * and relays what each needs to reach the other; media then flows node to node over a mediasoup pipe
+ * (one per conference per node pair), never through the server.
+ */
+export const BACKPLANE_TYPES = ['local', 'geographic'] as const;
+export type BackplaneType = (typeof BACKPLANE_TYPES)[number];
+
+/** A node's end of a backplane: where its pipe transport listens, and its SRTP key when on. */
+export const backplaneTransportSchema = z.object({
+  ip: z.string().min(1).max(64),
+  port: z.number().int().min(1).max(65_535),
+  srtp: z
+    .object({
+      cryptoSuite: z.enum(['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
+      keyBase64: z.string().min(1).max(200),
+    })
+    .optional(),
+});
+export type BackplaneTransport = z.infer<typeof backplaneTransportSchema>;
+
+const codecParameterValue = z.union([z.string().max(500), z.number()]);
+/** The RTP parameters of a stream piped over a backplane (mediasoup's shape; the worker checks them again). */
+export const backplaneRtpParametersSchema = z.object({
+  mid: z.string().max(32).optional(),
+  codecs: z
+    .array(
+      z.object({
+        mimeType: z.string().max(64),
+        payloadType: z.number().int().min(0).max(127),
+        clockRate: z.number().int().positive(),
+        channels: z.number().int().min(1).max(8).optional(),
+        parameters: z.record(z.string().max(64), codecParameterValue).optional(),
+        rtcpFeedback: z
+          .array(z.object({ type: z.string().max(32), parameter: z.string().max(32).optional() }))
+          .max(16)
+          .optional(),
+      }),
+    )
+    .min(1)
+    .max(8),
+  headerExtensions: z
+    .array(
+      z.object({
+        uri: z.string().max(200),
+        id: z.number().int().min(1).max(255),
+        encrypt: z.boolean().optional(),
+        parameters: z.record(z.string(), codecParameterValue).optional(),
+      }),
+    )
+    .max(16)
+    .optional(),
+  encodings: z
+    .array(
+      z.object({
+        ssrc: z.number().int().min(0).optional(),
+        rid: z.string().max(32).optional(),
+        codecPayloadType: z.number().int().optional(),
+        rtx: z.object({ ssrc: z.number().int().min(0) }).optional(),
+        dtx: z.boolean().optional(),
+        scalabilityMode: z.string().max(16).optional(),
+        maxBitrate: z.number().optional(),
+      }),
+    )
+    .max(4)
+    .optional(),
+  rtcp: z.object({ cname: z.string().max(255).optional(), reducedSize: z.boolean().optional() }).optional(),
+});
+
+/** A participant of the other node, as this node's roster shows it. */
+export const backplaneParticipantSchema = z.object({
+  id: z.string().min(1).max(64),
+  displayName: z.string().max(250),
+  role: z.enum(['chair', 'guest']),
+  protocol: z.enum(['api', 'webrtc', 'sip']),
+});
+export type BackplaneParticipant = z.infer<typeof backplaneParticipantSchema>;
+
+/** One stream a node sends over the backplane: the other node consumes it as one of its own participants'. */
+export const backplaneStreamSchema = z.object({
+  producerId: z.string().min(1).max(64),
+  participantId: z.string().min(1).max(64),
+  kind: z.enum(['audio', 'video']),
+  source: z.enum(['mic', 'camera', 'screen']),
+  rtpParameters: backplaneRtpParametersSchema,
+});
+export type BackplaneStream = z.infer<typeof backplaneStreamSchema>;
+
+/** What one side of a backplane offers the other: its participants and every stream it pipes (whole lists, each time). */
+const backplaneStreamsMessage = z.object({
+  type: z.literal('backplane_streams'),
+  backplaneId: z.string().uuid(),
+  participants: z.array(backplaneParticipantSchema).max(5_000),
+  streams: z.array(backplaneStreamSchema).max(10_000),
+});
+const backplaneTransportMessage = z.object({ type: z.literal('backplane_transport'), backplaneId: z.string().uuid(), transport: backplaneTransportSchema });
+
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('hello'),
@@ -382,6 +479,12 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('break_in_blocks'), blocks: z.array(breakInBlockSchema).max(10_000) }),
   /** The answer to a `command` (commands.ts). */
   commandResultMessage,
+  /** This node's end of a backplane the server opened (relayed to the peer as is). */
+  backplaneTransportMessage,
+  /** This node's participants and streams on a backplane (relayed to the peer as is). */
+  backplaneStreamsMessage,
+  /** The node could not take part in a backplane (e.g. the conference ended meanwhile): the server closes it. */
+  z.object({ type: z.literal('backplane_closed'), backplaneId: z.string().uuid(), reason: z.string().max(250) }),
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
 
@@ -404,6 +507,21 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('lift_break_in_block'), kind: breakInBlockSchema.shape.kind, key: z.string().max(64) }),
   /** An administrator's command on a conference or participant (commands.ts); answered by `command_result`. */
   commandMessage,
+  /** The conference is live on this node and on `peer` too: open this node's end of a backplane to it. */
+  z.object({
+    type: z.literal('backplane_open'),
+    backplaneId: z.string().uuid(),
+    /** The service's name, as in `conference_started`. */
+    conference: z.string().max(250),
+    peer: z.object({ nodeId: z.number().int(), name: z.string().max(64), location: z.string().max(250) }),
+    backplaneType: z.enum(BACKPLANE_TYPES),
+  }),
+  /** The peer's end of the backplane. */
+  backplaneTransportMessage,
+  /** The peer's participants and streams. */
+  backplaneStreamsMessage,
+  /** One side has nobody left (or is gone): close this node's end. */
+  z.object({ type: z.literal('backplane_close'), backplaneId: z.string().uuid() }),
 ]);
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 
