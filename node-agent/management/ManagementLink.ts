@@ -15,6 +15,7 @@ import {
   type NodeConfigSnapshot,
   type NodeRejectionCode,
   type NodeToServer,
+  type ServerToNode,
 } from '../../shared/node-protocol/messages.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { NodeIdentity } from './NodeIdentity.js';
@@ -63,6 +64,8 @@ export interface ManagementLinkEvents {
   liftBreakInBlock: [kind: 'service' | 'address', key: string];
   /** An administrator's command on a conference or participant; answer with `command_result`. */
   command: [requestId: string, command: NodeCommand];
+  /** The live nodes' media load, for media allocation. */
+  platformLoad: [nodes: Extract<ServerToNode, { type: 'platform_load' }>['nodes']];
 }
 
 /** The management server addresses in a `managementUrl` (comma-separated when several servers share one database). */
@@ -263,6 +266,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
     } else if (msg.type === 'command') {
       this.emit('command', msg.requestId, msg.command);
+    } else if (msg.type === 'platform_load') {
+      this.emit('platformLoad', msg.nodes);
     } else if (msg.type === 'rejected') {
       this.opts.log.error({ reason: msg.reason, code: msg.code }, 'management server refused this node');
       this.emit('rejected', msg.reason, msg.code);

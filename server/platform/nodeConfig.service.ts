@@ -11,6 +11,7 @@ import {
   type NodeConfigSnapshot,
   type NodeSettings,
   type DeviceConfig,
+  type PlatformConfig,
   type RegistrarConfig,
   SIP_REGISTRAR_REALM,
   type ServiceConfig,
@@ -49,6 +50,7 @@ export interface SharedNodeConfig {
   themes: { id: number; hash: string }[];
   devices: DeviceConfig[];
   registrar: RegistrarConfig;
+  platform: PlatformConfig;
   hash: string;
 }
 
@@ -69,7 +71,15 @@ export interface NodeRow {
 /** A location's break-in override: GLOBAL (default), ON or OFF. */
 const overrideOf = (v: string, global: boolean) => (v === 'ON' ? true : v === 'OFF' ? false : global);
 
-const sharedPartsSchema = nodeConfigSnapshotSchema.pick({ services: true, routingRules: true, settings: true, themes: true, devices: true, registrar: true });
+const sharedPartsSchema = nodeConfigSnapshotSchema.pick({
+  services: true,
+  routingRules: true,
+  settings: true,
+  themes: true,
+  devices: true,
+  registrar: true,
+  platform: true,
+});
 
 export class NodeConfigBuilder {
   /** Theme content hashes by `id:updatedAt:size`, so a push reads a package only after it changed. */
@@ -78,17 +88,43 @@ export class NodeConfigBuilder {
   constructor(private readonly dom: Domain) {}
 
   async shared(): Promise<SharedNodeConfig> {
-    const [services, routingRules, settings, themes, devices, registrar] = await Promise.all([
+    const [services, routingRules, settings, themes, devices, registrar, platform] = await Promise.all([
       servicesForNodes(this.dom),
       routingRulesForNodes(this.dom),
       this.settings(),
       this.themes(),
       this.devices(),
       this.registrar(),
+      this.platform(),
     ]);
     // Validated once per push against the contract, not once per node.
-    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes, devices, registrar });
+    const parts = sharedPartsSchema.parse({ services, routingRules, settings, themes, devices, registrar, platform });
     return { ...parts, hash: digest(JSON.stringify(parts)) };
+  }
+
+  /** Locations' media handling and nodes' roles and capacities, for every node's media allocation. */
+  async platform(): Promise<PlatformConfig> {
+    const [locations, nodes] = await Promise.all([
+      listRecords(this.dom, systemLocationResource, { limit: 1_000_000, orderBy: 'id' }),
+      listRecords(this.dom, workerVmResource, { limit: 1_000_000, orderBy: 'id' }),
+    ]);
+    return {
+      locations: locations.items.map((l) => ({
+        id: l.id,
+        name: l.name,
+        transcodingLocation: l.transcoding_location,
+        primaryOverflow: l.overflow_location1,
+        secondaryOverflow: l.overflow_location2,
+      })),
+      nodes: nodes.items.map((n) => ({
+        id: n.id,
+        name: n.name,
+        location: n.system_location,
+        role: n.node_type === 'PROXYING' ? 'proxying' : 'transcoding',
+        maintenance: n.maintenance_mode,
+        capacityHdCalls: n.media_capacity,
+      })),
+    };
   }
 
   /** Services > Registrar for every node's registrar. */
@@ -292,6 +328,7 @@ export class NodeConfigBuilder {
       themes: shared.themes,
       devices: shared.devices,
       registrar: shared.registrar,
+      platform: shared.platform,
     };
   }
 

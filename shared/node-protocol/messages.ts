@@ -178,6 +178,39 @@ export const registrarConfigSchema = z.object({
 });
 export type RegistrarConfig = z.infer<typeof registrarConfigSchema>;
 
+/**
+ * The platform as media allocation sees it (shared/platform/mediaAllocation.ts): every system
+ * location's transcoding and overflow locations and every node's location, role and capacity, so a
+ * node decides where a call's media goes with the same rules as every other node.
+ */
+export const platformConfigSchema = z.object({
+  locations: z
+    .array(
+      z.object({
+        id: z.number().int(),
+        name: z.string(),
+        transcodingLocation: z.number().int().nullable(),
+        primaryOverflow: z.number().int().nullable(),
+        secondaryOverflow: z.number().int().nullable(),
+      }),
+    )
+    .default([]),
+  nodes: z
+    .array(
+      z.object({
+        id: z.number().int(),
+        name: z.string(),
+        location: z.number().int(),
+        role: z.enum(['transcoding', 'proxying']),
+        maintenance: z.boolean(),
+        /** Configured capacity in HD calls; null: the node estimates it from its CPU cores. */
+        capacityHdCalls: z.number().int().min(0).nullable(),
+      }),
+    )
+    .default([]),
+});
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+
 export const nodeConfigSnapshotSchema = z.object({
   /** Changes whenever anything in the snapshot changes. */
   version: z.string(),
@@ -201,6 +234,7 @@ export const nodeConfigSnapshotSchema = z.object({
   /** The device allow-list for the SIP registrar. */
   devices: z.array(deviceConfigSchema).default([]),
   registrar: registrarConfigSchema.prefault({}),
+  platform: platformConfigSchema.prefault({}),
 });
 export type NodeConfigSnapshot = z.infer<typeof nodeConfigSnapshotSchema>;
 
@@ -522,6 +556,21 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   backplaneStreamsMessage,
   /** One side has nobody left (or is gone): close this node's end. */
   z.object({ type: z.literal('backplane_close'), backplaneId: z.string().uuid() }),
+  /** The live nodes' media load, for media allocation (a node not listed is not live). */
+  z.object({
+    type: z.literal('platform_load'),
+    nodes: z
+      .array(
+        z.object({
+          id: z.number().int(),
+          mediaTokensUsed: z.number().int().min(0),
+          maxMediaTokens: z.number().int().min(0),
+          /** The conferences (service names) it holds media of. */
+          conferences: z.array(z.string().max(250)).max(10_000),
+        }),
+      )
+      .max(10_000),
+  }),
 ]);
 export type ServerToNode = z.infer<typeof serverToNodeSchema>;
 

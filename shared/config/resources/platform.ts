@@ -571,7 +571,6 @@ export const systemLocationResource = defineResource({
       nullLabel: 'This location',
       section: 'Media handling',
       help: 'Must be a different location if this location contains Proxying Edge Nodes, and must contain Transcoding Conferencing Nodes.',
-      notYetActive: true,
     },
     overflow_location1: {
       type: 'ref',
@@ -579,7 +578,6 @@ export const systemLocationResource = defineResource({
       resource: 'system_location',
       section: 'Media handling',
       help: 'Used when the Transcoding location is full.',
-      notYetActive: true,
     },
     overflow_location2: {
       type: 'ref',
@@ -587,7 +585,6 @@ export const systemLocationResource = defineResource({
       resource: 'system_location',
       section: 'Media handling',
       help: 'Used when the Transcoding location and the Primary overflow location are full.',
-      notYetActive: true,
     },
     local_mssip_domain: {
       type: 'text',
@@ -752,6 +749,16 @@ export const workerVmResource = defineResource({
       help: 'Enable for always-on nodes; disable for part-time (peak) nodes.',
     },
     media_priority_weight: { type: 'int', label: 'Media priority weight', min: 0, max: 100, default: 0, section: 'Deployment' },
+    // OpenMeet's own: Pexip measures capacity from the hardware at boot; here it can be set.
+    media_capacity: {
+      type: 'int',
+      label: 'Media capacity (HD calls)',
+      min: 0,
+      max: 100_000,
+      default: null,
+      section: 'Deployment',
+      help: "Calls beyond it go to another node or are refused (Resource unavailable). Blank: estimated from the node's CPU cores (25 HD calls per core).",
+    },
     enable_ssh: { ...ENABLE_SSH, section: 'SSH' },
     password: { type: 'text', label: 'SSH password', max: 250, secret: true, section: 'SSH', help: 'The SSH username is always admin.' },
     ...snmpFields,
