@@ -36,6 +36,15 @@ interface ProducerEntry {
   tag: ProducerTag;
   /** The participant's own media delayed (Test Call Service): only they receive it. */
   loopback?: boolean;
+  /** A participant's stream from another node, over a backplane: never piped on to a further node. */
+  remote?: boolean;
+}
+
+/** A participant's own stream on this node (what a backplane pipes to other nodes). */
+export interface LocalStream {
+  producer: types.Producer;
+  participantId: string;
+  source: MediaSourceKind;
 }
 
 /**
@@ -63,6 +72,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   readonly hub: SingleStreamHub;
   private readonly legs = new Map<string, MediasoupCallLeg>();
   private readonly loopbackDelayMs: number;
+  /** Told when this node's own streams change (backplanes). */
+  private readonly localStreamListeners = new Set<() => void>();
   private isClosed = false;
 
   constructor(
@@ -170,6 +181,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.localStreamListeners.clear();
     clearInterval(this.speakerTimer);
     for (const s of [...this.sessions.values()]) s.close();
     this.sessions.clear();
@@ -203,8 +215,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
    * router's numbers and a plain-RTP peer expects its offer's. Producers made on it are adopted
    * (piped to the conference on demand); it closes with the conference.
    */
-  async sideRouter(codec: types.RouterRtpCodecCapability): Promise<types.Router> {
-    const router = await this.engine.createRouter([], [codec]);
+  async sideRouter(codec: types.RouterRtpCodecCapability, ...more: types.RouterRtpCodecCapability[]): Promise<types.Router> {
+    const router = await this.engine.createRouter([], [codec, ...more]);
     if (this.isClosed) router.close();
     else void this.routers.home.then((home) => home.observer.once('close', () => router.close())).catch(() => router.close());
     return router;
@@ -239,14 +251,17 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.registerProducer(session.participantId, producer, source);
   }
 
-  registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void {
+  /** `remote`: a stream of another node's participant, made on the home router by a backplane. */
+  registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind, remote = false): void {
     const tag: ProducerTag = { participantId, source };
-    const origin = this.routers.placedRouter(participantId);
+    const origin = remote ? undefined : this.routers.placedRouter(participantId);
     if (origin) this.routers.adopt(producer, origin);
-    this.producers.set(producer.id, { producer, tag });
+    this.producers.set(producer.id, { producer, tag, ...(remote ? { remote } : {}) });
     if (source === 'screen') this.emit('presentationStream', participantId, true);
+    if (!remote) this.localStreamsChanged();
     producer.observer.once('close', () => {
       if (source === 'screen') this.emit('presentationStream', participantId, false);
+      if (!remote) this.localStreamsChanged();
       if (!this.producers.delete(producer.id)) return;
       this.plan();
       this.hub.update();
@@ -278,11 +293,34 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     this.publishStage();
   }
 
+  /** This node's participants' own streams (not loopbacks, not other nodes'), for backplanes. */
+  localStreams(): LocalStream[] {
+    return [...this.producers.values()]
+      .filter((e) => !e.loopback && !e.remote && !e.producer.closed)
+      .map((e) => ({ producer: e.producer, participantId: e.tag.participantId, source: e.tag.source }));
+  }
+
+  /** Calls `listener` whenever `localStreams()` may have changed; returns the way to stop. */
+  onLocalStreams(listener: () => void): () => void {
+    this.localStreamListeners.add(listener);
+    return () => this.localStreamListeners.delete(listener);
+  }
+
+  /** Where a backplane's pipe transport listens: the node's address, in the conference's media port range. */
+  get listenAddress(): { ip: string; portRange: [number, number] } {
+    return { ip: this.opts.announcedAddress, portRange: this.opts.portRange };
+  }
+
+  private localStreamsChanged(): void {
+    for (const l of this.localStreamListeners) l();
+  }
+
   producerRemoved(_session: MediasoupSession, producer: types.Producer): void {
     // Consumers close themselves on 'producerclose'; the mediasoup observers forget it too.
     if (this.producers.delete(producer.id)) {
       this.plan();
       this.hub.update();
+      this.localStreamsChanged();
     }
     this.publishStage();
   }

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { NodeToServer } from '../../../shared/node-protocol/messages.js';
+import { MediaTestClient } from '../../testing/MediaTestClient.js';
+import { MediasoupConferenceMedia } from '../mediasoup/MediasoupConferenceMedia.js';
+import { MediasoupEngine } from '../mediasoup/MediasoupEngine.js';
+import { Backplane } from './Backplane.js';
+
+/**
+ * Two nodes' media for one conference, each on its own mediasoup engine (its own worker process),
+ * joined by a backplane whose messages are handed across directly (the management server's relay is
+ * tested with real nodes in server/platform/backplane.netns.integration.test.ts). Real werift clients,
+ * each with its own tone; the analyser says who hears whom.
+ */
+const log = pino({ level: 'silent' });
+const PORTS: [number, number] = [47000, 47499];
+const engines = [new MediasoupEngine(log, { workers: 1 }), new MediasoupEngine(log, { workers: 1 })] as const;
+const HEARD_DB = -40;
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+afterAll(() => {
+  for (const e of engines) e.close();
+});
+
+function pair(one: MediasoupConferenceMedia, two: MediasoupConferenceMedia): [Backplane, Backplane] {
+  const id = randomUUID();
+  const ends: Backplane[] = [];
+  const relay = (to: () => Backplane) => (msg: NodeToServer) => {
+    if (msg.type === 'backplane_transport') void to().peerTransport(msg.transport);
+    else if (msg.type === 'backplane_streams') void to().peerStreams(msg.participants, msg.streams);
+  };
+  const roster = (prefix: string) => () => [{ id: `${prefix}`, displayName: prefix, role: 'chair' as const, protocol: 'webrtc' as const }];
+  ends.push(
+    new Backplane(
+      id,
+      'Room',
+      { nodeId: 2, name: 'two', location: 'B' },
+      'geographic',
+      one,
+      roster('one'),
+      relay(() => ends[1]!),
+      log,
+    ),
+  );
+  ends.push(
+    new Backplane(
+      id,
+      'Room',
+      { nodeId: 1, name: 'one', location: 'A' },
+      'geographic',
+      two,
+      roster('two'),
+      relay(() => ends[0]!),
+      log,
+    ),
+  );
+  return ends as [Backplane, Backplane];
+}
+
+describe('a backplane between two nodes’ media', () => {
+  it('two participants on one node and one on the other each hear the other two and not themselves, and see video across', { timeout: 60_000 }, async () => {
+    const media = engines.map((e) => new MediasoupConferenceMedia(e, { announcedAddress: '127.0.0.1', portRange: PORTS, mode: 'conference' }, log));
+    open.push(...media);
+    const tones = { a: 910, b: 1_180, c: 1_510 } as const;
+    const clients = (['a', 'b', 'c'] as const).map((n) => new MediaTestClient(n, PORTS, { toneHz: tones[n] }));
+    open.push(...clients);
+    const [a, b, c] = clients as [MediaTestClient, MediaTestClient, MediaTestClient];
+    await a.join(media[0]!);
+    await b.join(media[0]!);
+    await c.join(media[1]!);
+    // c alone sends video at first: voice switching then has only c's camera to show on node one.
+    a.startSending(20, ['audio']);
+    b.startSending(20, ['audio']);
+    c.startSending();
+    // Before the backplane: two separate meetings (a hears b; c hears neither).
+    await a.waitFor("b's tone", () => a.toneLevelDb(tones.b) > HEARD_DB, 20_000);
+    expect(Math.max(c.toneLevelDb(tones.a), c.toneLevelDb(tones.b))).toBeLessThan(HEARD_DB);
+    const started = Date.now();
+    const ends = pair(media[0]!, media[1]!);
+    open.push(...ends);
+    for (const [x, others] of [
+      [a, ['b', 'c']],
+      [b, ['a', 'c']],
+      [c, ['a', 'b']],
+    ] as const) {
+      await x.waitFor(`${others.join(' and ')} in ${x.name}'s mix`, () => others.every((o) => x.toneLevelDb(tones[o]) > HEARD_DB), 20_000);
+      const own = () => x.toneLevelDb(tones[x.name as keyof typeof tones]) < Math.min(...others.map((o) => x.toneLevelDb(tones[o]))) - 20;
+      await x.waitFor(`${x.name}'s own tone absent from its mix`, own, 10_000);
+    }
+    console.log(`backplane: everyone hears the two others ${Date.now() - started} ms after it was opened`);
+    // Voice-switched video crosses too, both ways.
+    await a.waitFor("c's video", () => a.receivedFrom('c', 'video').length >= 10, 20_000);
+    await b.waitFor("c's video", () => b.receivedFrom('c', 'video').length >= 10, 20_000);
+    // a's camera starts: the only picture c may see, from the other node.
+    a.startSending();
+    await c.waitFor("a's video", () => c.receivedFrom('a', 'video').length >= 10, 20_000);
+    // Each side lists the other's participants; closing one end takes them out of the other's media.
+    expect(ends[0].participants.map((p) => p.id)).toEqual(['two']);
+    expect(media[1]!.stage().some((s) => s.participantId === 'a')).toBe(true);
+    ends[1].close();
+    expect(media[1]!.stage().some((s) => s.participantId === 'a')).toBe(false);
+  });
+});
