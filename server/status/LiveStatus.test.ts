@@ -94,4 +94,43 @@ describe.each(TEST_DATABASES.slice(0, 1))('live status from node messages on $na
     from(1, { type: 'conference_ended', conferenceId: 'c1' });
     expect(server.status.media.size).toBe(0);
   });
+
+  it('adds a graph point as soon as the conference or participant count changes, not at the next tick; other changes wait for it', async () => {
+    const nodes = server.status.liveNodes;
+    const points: { participants: number; conferences: number }[] = [];
+    const onSampled = (p: { participants: number; conferences: number }) => points.push({ participants: p.participants, conferences: p.conferences });
+    server.status.on('sampled', onSampled);
+    // A tick far away: any point within the test comes from a change.
+    server.status.startSampling(nodes, 600_000);
+    try {
+      const joinedAt = Date.now();
+      from(1, {
+        type: 'conference_started',
+        conference: { id: 'c2', name: 'Change room', serviceType: 'conference', startTime: '2026-01-01T10:00:00.000Z', participants: [] },
+      });
+      from(1, { type: 'participant_joined', conferenceId: 'c2', participant: participant('p1') });
+      from(1, { type: 'participant_joined', conferenceId: 'c2', participant: participant('p2') });
+      from(1, { type: 'participant_joined', conferenceId: 'c2', participant: participant('p3') });
+      await expect.poll(() => points.at(-1), { timeout: 2_000, interval: 20 }).toEqual({ conferences: 1, participants: 3 });
+      // The joins were coalesced into one point, in well under the 2-s tick.
+      expect(points).toHaveLength(1);
+      expect(Date.now() - joinedAt).toBeLessThan(2_000);
+      expect(server.status.series.range('hour').at(-1)).toMatchObject({ conferences: 1, participants: 3 });
+
+      // A mute changes no count: the live views refresh, the graphs wait for the tick.
+      let lives = 0;
+      const onLive = () => lives++;
+      server.status.on('live', onLive);
+      from(1, { type: 'participant_updated', conferenceId: 'c2', participant: participant('p1', { isMuted: true }) });
+      await expect.poll(() => lives, { timeout: 2_000, interval: 20 }).toBe(1);
+      server.status.off('live', onLive);
+      expect(points).toHaveLength(1);
+
+      from(1, { type: 'conference_ended', conferenceId: 'c2' });
+      await expect.poll(() => points.at(-1), { timeout: 2_000, interval: 20 }).toEqual({ conferences: 0, participants: 0 });
+    } finally {
+      server.status.stopSampling();
+      server.status.off('sampled', onSampled);
+    }
+  });
 });

@@ -16,7 +16,7 @@ export interface LiveStatusEvents {
   media: [];
   /** A node reported its load. */
   load: [];
-  /** A new point of the time series (every 2 s while sampling). */
+  /** A new point of the time series (every 2 s while sampling, and at once when the conference or participant count changes). */
   sampled: [TimeSeriesPoint];
   /** For live views: at each sample, and within LIVE_VIEW_DELAY_MS of any change (changes coalesced). */
   live: [];
@@ -67,7 +67,9 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     this.on('changed', () => {
       this.liveSoon ??= setTimeout(() => {
         this.liveSoon = null;
-        this.emit('live');
+        // A new count is a graph point now, not at the next tick (the live view's graphs move within 2 s of a join).
+        if (this.sampler && this.countsChanged()) this.emit('sampled', this.sample(this.liveNodes()));
+        else this.emit('live');
       }, LIVE_VIEW_DELAY_MS).unref();
     });
     this.on('sampled', () => this.emit('live'));
@@ -215,6 +217,16 @@ export class LiveStatus extends EventEmitter<LiveStatusEvents> {
     this.liveNodes = nodes;
     this.sampler = setInterval(() => this.emit('sampled', this.sample(nodes())), intervalMs);
     this.sampler.unref();
+  }
+
+  /** Whether the conferences or participants now differ from the graphs' latest point. */
+  private countsChanged(): boolean {
+    const last = this.series.latest;
+    if (!last) return true;
+    const conferences = this.conferences().length;
+    let participants = 0;
+    for (const confs of this.byNode.values()) for (const c of confs.values()) participants += c.participants.length;
+    return last.conferences !== conferences || last.participants !== participants;
   }
 
   stopSampling(): void {

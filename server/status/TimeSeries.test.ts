@@ -45,4 +45,20 @@ describe('the live graphs’ time series', () => {
     expect(s.range('hour', now)).toHaveLength(TIERS.hour.keep);
     expect(s.range('day', now).length).toBeLessThanOrEqual(TIERS.day.keep + 1);
   }, 60_000);
+
+  it('holds one 2-s point per slot: a sample taken on a change between ticks replaces its slot’s point with the latest figures', () => {
+    const s = new TimeSeries();
+    const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+    s.add(point(t0, 0));
+    s.add(point(t0 + 600, 2));
+    s.add(point(t0 + 1_400, 3));
+    s.add(point(t0 + 2_000, 3));
+    expect(s.range('hour', t0 + 2_000).map((p) => [p.t, p.participants])).toEqual([
+      [t0 + 1_400, 3],
+      [t0 + 2_000, 3],
+    ]);
+    expect(s.latest).toMatchObject({ t: t0 + 2_000, participants: 3 });
+    // The minute still holds the peak of every sample.
+    expect(s.range('day', t0 + 2_000)).toEqual([expect.objectContaining({ t: t0, participants: 3 })]);
+  });
 });

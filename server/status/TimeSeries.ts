@@ -15,6 +15,8 @@ export const TIERS: Record<TimeSeriesRange, { stepMs: number; keep: number }> = 
   week: { stepMs: 300_000, keep: 2_016 },
 };
 
+const slot = (t: number, stepMs: number): number => Math.floor(t / stepMs);
+
 /** Old points are dropped in batches of an eighth of a range (one splice per batch, not per sample). */
 function trim(tier: Tier): void {
   if (tier.points.length >= tier.keep + Math.ceil(tier.keep / 8)) tier.points.splice(0, tier.points.length - tier.keep);
@@ -34,7 +36,10 @@ export class TimeSeries {
 
   add(sample: TimeSeriesPoint): void {
     const hour = this.tiers.hour;
-    hour.points.push(sample);
+    const last = hour.points.at(-1);
+    // One point per 2-s slot: a sample taken on a change between ticks replaces the slot's point (the latest figures win), so an hour stays 1,800 points.
+    if (last && slot(last.t, hour.stepMs) === slot(sample.t, hour.stepMs)) hour.points[hour.points.length - 1] = sample;
+    else hour.points.push(sample);
     trim(hour);
     this.fold(this.tiers.day, sample);
     this.fold(this.tiers.week, sample);
@@ -84,6 +89,11 @@ export class TimeSeries {
     const points = tier.points.slice(-tier.keep).filter((p) => p.t >= from);
     if (tier.open) points.push(structuredClone(tier.open.point));
     return points;
+  }
+
+  /** The newest 2-s point, if any. */
+  get latest(): TimeSeriesPoint | undefined {
+    return this.tiers.hour.points.at(-1);
   }
 
   /** Points held in all ranges (bounded by TIERS). */
