@@ -2,19 +2,25 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventSinkConfigSchema, type EventSinkConfig } from '../../shared/node-protocol/messages.js';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
-import { EventSinkPublisher, MAX_BACKOFF_ALARM, safeUrl, type PublisherTimings } from './EventSinkPublisher.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
+import { DEFAULT_TIMINGS, EventSinkPublisher, MAX_BACKOFF_ALARM, safeUrl, type PublisherTimings } from './EventSinkPublisher.js';
 import { EventSinks } from './EventSinks.js';
 import { startSinkReceiver, until, type SinkReceiver } from '../testing/sinkReceiver.js';
 import { MAX_BATCH, pendingEvent } from './sinkEvents.js';
 
-/** Publishers against a real HTTP receiver on 127.0.0.1, with the retry timings shortened. */
+/**
+ * Publishers against a real HTTP receiver on 127.0.0.1. Tests of retries, backoff and time limits run
+ * the guide's own timings on a ManualClock the test moves; the others on the system clock, retries shortened.
+ */
 const PASSWORD = 'sink-Pa55word-secret';
 const FAST: Partial<PublisherTimings> = { baseDelayMs: 40, maxBackoffMs: 60_000, requestTimeoutMs: 10_000 };
+/** The guide's retry waits: 1 s, doubling, until the next would pass 30 minutes (2048 s). */
+const GUIDE_WAITS = Array.from({ length: 11 }, (_, i) => 1_000 * 2 ** i);
 
 let logged = '';
 const log = pino({ level: 'trace' }, { write: (line: string) => void (logged += line) });
 const receivers: SinkReceiver[] = [];
-const publishers: (EventSinkPublisher | EventSinks)[] = [];
+const publishers: { p: EventSinkPublisher | EventSinks; clock?: ManualClock }[] = [];
 
 const sinkFor = (r: SinkReceiver, extra: Partial<EventSinkConfig> = {}): EventSinkConfig =>
   eventSinkConfigSchema.parse({ name: 'sink-a', url: r.url, username: 'eve', password: PASSWORD, ...extra });
@@ -23,15 +29,42 @@ const receiver = async (...args: Parameters<typeof startSinkReceiver>) => {
   receivers.push(r);
   return r;
 };
-const publisher = (sink: EventSinkConfig, timings: Partial<PublisherTimings> = FAST) => {
-  const p = new EventSinkPublisher(sink, 'node-x', log, timings);
-  publishers.push(p);
+const publisher = (sink: EventSinkConfig, timings: Partial<PublisherTimings> = FAST, clock?: ManualClock) => {
+  const p = new EventSinkPublisher(sink, 'node-x', log, { timings, clock });
+  publishers.push({ p, clock });
   return p;
 };
+/** Has the receiver note the clock time of each request it gets (answering as `status` says). */
+const stamping = (r: SinkReceiver, clock: ManualClock, status: (n: number) => number | 'hang') => {
+  const at: number[] = [];
+  r.respond = (n) => {
+    at.push(clock.now());
+    return status(n);
+  };
+  return at;
+};
+/** Moves the clock through one retry wait: no request at `wait` − 1 ms, one at `wait`. */
+const retryAfter = async (clock: ManualClock, r: SinkReceiver, wait: number) => {
+  const before = r.requests.length;
+  await clock.run(wait - 1, { stepMs: wait - 1, ioMs: 20 });
+  expect(r.requests.length).toBe(before);
+  await clock.advance(1);
+  await until(
+    () => r.requests.length,
+    (n) => n === before + 1,
+  );
+};
+const gaps = (at: number[]) => at.slice(1).map((t, i) => t - at[i]!);
 const test = (n: number) => pendingEvent('participant_updated', { uuid: `p${n}` });
 
 afterEach(async () => {
-  for (const p of publishers.splice(0)) await (p instanceof EventSinks ? p.close(200) : p.stop(200));
+  for (const { p, clock } of publishers.splice(0)) {
+    let stopped = false;
+    const stopping = (p instanceof EventSinks ? p.close(200) : p.stop(200)).finally(() => (stopped = true));
+    // A publisher on a ManualClock waits out its stop deadline only as the clock moves.
+    if (clock) await clock.advanceUntil(() => stopped, { stepMs: 50, ioMs: 5 });
+    await stopping;
+  }
   for (const r of receivers.splice(0)) await r.close();
   // Whatever happened, the sink password never reaches the log.
   expect(logged).not.toContain(PASSWORD);
@@ -94,12 +127,24 @@ describe('EventSinkPublisher', () => {
     expect(r.events().map((e) => e.seq)).toEqual(Array.from({ length: 251 }, (_, i) => i + 1));
   });
 
-  it('retries a failed delivery after the base delay, then twice that, and keeps the order', async () => {
+  it("retries a failed delivery after the guide's 1 s, then 2 s, and keeps the order", async () => {
+    const clock = new ManualClock();
     const r = await receiver();
-    r.respond = (n) => (n < 2 ? 500 : 200);
-    const p = publisher(sinkFor(r));
+    const at = stamping(r, clock, (n) => (n < 2 ? 500 : 200));
+    const p = publisher(sinkFor(r), {}, clock);
     p.publish(test(1));
     p.publish(test(2));
+    await until(
+      () => p.stats().failures,
+      (f) => f === 1,
+    );
+    await retryAfter(clock, r, 1_000);
+    await until(
+      () => p.stats().failures,
+      (f) => f === 2,
+    );
+    await retryAfter(clock, r, 2_000);
+    // Delivered now: the rest follows at once, with no wait.
     await until(
       () => r.events().length,
       (n) => n === 3,
@@ -107,25 +152,35 @@ describe('EventSinkPublisher', () => {
     expect(r.requests.map((q) => q.status)).toEqual([500, 500, 200, 200, 200]);
     // The same first event three times, then the rest in order.
     expect(r.allEvents().map((e) => e.seq)).toEqual([1, 1, 1, 2, 3]);
-    const gaps = r.requests.slice(1, 3).map((q, i) => q.at - r.requests[i]!.at);
-    expect(gaps[0]).toBeGreaterThanOrEqual(35); // 40 ms
-    expect(gaps[1]).toBeGreaterThanOrEqual(75); // 80 ms
+    expect(gaps(at)).toEqual([1_000, 2_000, 0, 0]);
     expect(logged).toContain('event sink delivery failed; will retry');
     expect(p.stats().failures).toBe(0);
   });
 
   it('treats an unreachable sink and a sink that never answers as failures, without blocking publish', async () => {
+    const clock = new ManualClock();
     const r = await receiver();
     r.respond = () => 'hang';
-    const p = publisher(sinkFor(r), { ...FAST, requestTimeoutMs: 100 });
+    const p = publisher(sinkFor(r), {}, clock);
     const t0 = Date.now();
     for (let i = 0; i < 50; i++) p.publish(test(i));
     expect(Date.now() - t0).toBeLessThan(50);
     await until(
-      () => p.stats().failures,
-      (f) => f >= 2,
+      () => r.requests.length,
+      (n) => n === 1,
     );
-    expect(r.requests.length).toBeGreaterThanOrEqual(2);
+    // No answer: a failure once the request's 10 s limit is up, not before; then retried 1 s later.
+    await clock.run(DEFAULT_TIMINGS.requestTimeoutMs - 1, { stepMs: 1_000, ioMs: 5 });
+    expect(p.stats().failures).toBe(0);
+    await clock.advance(1);
+    await until(
+      () => p.stats().failures,
+      (f) => f === 1,
+    );
+    expect(logged).toContain(`"error":"no answer within ${DEFAULT_TIMINGS.requestTimeoutMs} ms"`);
+    await retryAfter(clock, r, 1_000);
+    // One in flight again, the other 50 waiting behind it.
+    expect(p.stats()).toMatchObject({ delivered: 0, queued: 50 });
 
     const gone = await receiver();
     const url = gone.url;
@@ -138,34 +193,46 @@ describe('EventSinkPublisher', () => {
     expect(logged).toMatch(/"error":"ECONNREFUSED"/);
   });
 
-  it('stops at maximum backoff, logs the alarm, and publishes nothing more', async () => {
+  it("stops at the guide's maximum backoff (30 minutes), logs the alarm, and publishes nothing more", async () => {
+    const clock = new ManualClock();
     const r = await receiver();
-    r.respond = () => 503;
-    // Waits 20, 40, 80 ms; the next (160 ms) would exceed 100 ms.
-    const p = publisher(sinkFor(r), { baseDelayMs: 20, maxBackoffMs: 100, requestTimeoutMs: 1_000 });
+    const at = stamping(r, clock, () => 503);
+    const p = publisher(sinkFor(r), {}, clock);
     p.publish(test(1));
+    // Waits of 1, 2, 4 … 1024 s; the next (2048 s) would pass 30 minutes.
+    for (const [i, wait] of GUIDE_WAITS.entries()) {
+      await until(
+        () => p.stats().failures,
+        (f) => f === i + 1,
+      );
+      expect(p.stats().state).toBe('running');
+      await retryAfter(clock, r, wait);
+    }
     await until(
       () => p.stats().state,
       (s) => s === 'failed',
-      3_000,
     );
-    expect(r.requests.length).toBe(4);
+    expect(gaps(at)).toEqual(GUIDE_WAITS);
     expect(logged).toContain(MAX_BACKOFF_ALARM);
     expect(logged).toContain('"alarm":"eventsink_maximum_backoff"');
-    expect(p.stats()).toMatchObject({ state: 'failed', failures: 4, queued: 0, dropped: 2 });
+    expect(p.stats()).toMatchObject({ state: 'failed', failures: 12, queued: 0, dropped: 2 });
+    // Nothing is queued any more, and nothing is sent however long it waits.
     p.publish(test(2));
-    await new Promise((res) => setTimeout(res, 200));
-    expect(r.requests.length).toBe(4);
+    expect(p.stats()).toMatchObject({ seq: 2, queued: 0 });
+    await clock.run(60 * 60_000, { stepMs: 10 * 60_000, ioMs: 5 });
+    expect(clock.pending).toBe(0);
+    expect(r.requests.length).toBe(12);
     // A failed publisher does not try to send eventsink_stopped.
     await p.stop(200);
-    expect(r.requests.length).toBe(4);
+    expect(r.requests.length).toBe(12);
   });
 
   it('keeps a bounded queue while the sink is down, dropping the oldest and counting them', async () => {
     const r = await receiver();
     let up = false;
     r.respond = () => (up ? 200 : 503);
-    const p = publisher(sinkFor(r), { ...FAST, maxQueue: 5 });
+    const clock = new ManualClock();
+    const p = publisher(sinkFor(r), { maxQueue: 5 }, clock);
     for (let i = 1; i <= 20; i++) p.publish(test(i));
     // eventsink_started is in flight; 15 of the 20 queued behind it are dropped at once.
     expect(p.stats()).toMatchObject({ seq: 21, dropped: 15, queued: 5 });
@@ -175,6 +242,7 @@ describe('EventSinkPublisher', () => {
       (f) => f >= 1,
     );
     up = true;
+    await retryAfter(clock, r, 1_000);
     await until(
       () => r.events().length,
       (n) => n === 5,
@@ -199,9 +267,8 @@ describe('EventSinkPublisher', () => {
       ['eventsink_stopped', 3],
     ]);
     p.publish(test(2));
-    await new Promise((res) => setTimeout(res, 100));
+    expect(p.stats()).toMatchObject({ state: 'stopped', seq: 3, queued: 0 });
     expect(r.requests.length).toBe(3);
-    expect(p.stats().state).toBe('stopped');
   });
 
   it('verifies the HTTPS certificate only when Verify TLS is set', async () => {
@@ -237,7 +304,7 @@ describe('EventSinks', () => {
     const a = await receiver();
     const b = await receiver();
     const sinks = new EventSinks({ node: 'node-x', log, timings: FAST });
-    publishers.push(sinks);
+    publishers.push({ p: sinks });
     sinks.apply([sinkFor(a)]);
     await until(
       () => a.events().length,
@@ -291,13 +358,14 @@ describe('EventSinks', () => {
   it('leaves a sink stopped at maximum backoff stopped until it is removed and re-added', async () => {
     const r = await receiver();
     r.respond = () => 500;
-    const sinks = new EventSinks({ node: 'node-x', log, timings: { baseDelayMs: 10, maxBackoffMs: 30, requestTimeoutMs: 1_000 } });
-    publishers.push(sinks);
+    // The guide's timings: 12 failed deliveries over 2047 s of clock time.
+    const clock = new ManualClock();
+    const sinks = new EventSinks({ node: 'node-x', log, clock });
+    publishers.push({ p: sinks, clock });
     sinks.apply([sinkFor(r)]);
-    await until(
-      () => sinks.stats()[0]!.state,
-      (s) => s === 'failed',
-    );
+    const tookMs = await clock.advanceUntil(() => sinks.stats()[0]!.state === 'failed', { stepMs: 60_000, maxMs: 60 * 60_000 });
+    expect(tookMs).toBeGreaterThanOrEqual(GUIDE_WAITS.reduce((a, b) => a + b));
+    expect(r.requests.length).toBe(12);
     const before = r.requests.length;
     sinks.apply([sinkFor(r)]);
     expect(sinks.stats()[0]!.state).toBe('failed');

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventSinkConfig } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import { MAX_BATCH, pendingEvent, type PendingEvent, type SinkEvent } from './sinkEvents.js';
 
 /** Guide §14.9 / alarm 36: the text raised when a sink's retry wait would exceed the cap. */
@@ -54,6 +55,14 @@ export function safeUrl(url: string): string {
   }
 }
 
+export interface PublisherOptions {
+  timings?: Partial<PublisherTimings>;
+  /** Deliver nothing before this settles (the previous publisher of a restarted sink saying goodbye). */
+  after?: Promise<unknown>;
+  /** Drives the retry waits, request time limits and the stop deadline; default the system clock (tests move a ManualClock). */
+  clock?: Clock;
+}
+
 type PostResult = { ok: true; status: number } | { ok: false; status?: number; error?: string };
 
 /**
@@ -66,7 +75,7 @@ export class EventSinkPublisher {
   private queue: SinkEvent[] = [];
   private seq = 0;
   private delivering: Promise<void> | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: ClockTimer | null = null;
   private gate: Promise<void> | null = null;
   private failures = 0;
   private delivered = 0;
@@ -74,6 +83,7 @@ export class EventSinkPublisher {
   private dropWarned = false;
   private state: PublisherState = 'running';
   private readonly timings: PublisherTimings;
+  private readonly clock: Clock;
   private readonly url: URL | null;
   private readonly authorization: string | undefined;
   /** Told when the publisher stops at maximum backoff (the node's alarm). */
@@ -83,11 +93,10 @@ export class EventSinkPublisher {
     readonly sink: EventSinkConfig,
     private readonly node: string,
     private readonly log: Logger,
-    timings: Partial<PublisherTimings> = {},
-    /** Deliver nothing before this settles (the previous publisher of a restarted sink saying goodbye). */
-    after?: Promise<unknown>,
+    { timings = {}, after, clock = systemClock }: PublisherOptions = {},
   ) {
     this.timings = { ...DEFAULT_TIMINGS, ...timings };
+    this.clock = clock;
     const parsed = sinkUrlSchema.safeParse(sink.url);
     this.url = parsed.success ? new URL(parsed.data) : null;
     // Guide: blank username = no authentication. The header is never logged.
@@ -191,11 +200,12 @@ export class EventSinkPublisher {
       { sink: this.sink.name, url: safeUrl(this.sink.url), failures: this.failures, retryInMs: wait, ...reason },
       'event sink delivery failed; will retry',
     );
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, wait);
-    this.retryTimer.unref();
+    this.retryTimer = this.clock
+      .setTimeout(() => {
+        this.retryTimer = null;
+        this.kick();
+      }, wait)
+      .unref();
   }
 
   /**
@@ -206,15 +216,22 @@ export class EventSinkPublisher {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     if (wasRunning) {
       this.enqueue(pendingEvent('eventsink_stopped', { name: this.sink.name }));
-      if (this.delivering) await Promise.race([this.delivering, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
-      while (this.queue.length > 0 && Date.now() < deadline) {
+      if (this.delivering) {
+        let timer: ClockTimer | undefined;
+        await Promise.race([
+          this.delivering,
+          new Promise((r) => (timer = this.clock.setTimeout(() => r(undefined), Math.max(0, deadline - this.clock.now())).unref())),
+        ]);
+        this.clock.clearTimeout(timer);
+      }
+      while (this.queue.length > 0 && this.clock.now() < deadline) {
         const batch = this.queue.splice(0, this.sink.bulkSupport ? MAX_BATCH : 1);
-        const result = await this.post(batch, Math.min(this.timings.requestTimeoutMs, Math.max(1, deadline - Date.now())));
+        const result = await this.post(batch, Math.min(this.timings.requestTimeoutMs, Math.max(1, deadline - this.clock.now())));
         if (!result.ok) {
           this.queue.unshift(...batch);
           break;
@@ -239,9 +256,18 @@ export class EventSinkPublisher {
       const done = (r: PostResult) => {
         if (settled) return;
         settled = true;
+        this.clock.clearTimeout(limit);
         resolve(r);
       };
-      const opts: https.RequestOptions = { method: 'POST', headers, agent: false, timeout: timeoutMs };
+      // The whole request's time limit, on the clock: a sink that answers nothing (or trickles) counts as a failure.
+      const abort = new AbortController();
+      const limit = this.clock
+        .setTimeout(() => {
+          done({ ok: false, error: `no answer within ${timeoutMs} ms` });
+          abort.abort();
+        }, timeoutMs)
+        .unref();
+      const opts: https.RequestOptions = { method: 'POST', headers, agent: false, signal: abort.signal };
       if (url.protocol === 'https:') opts.rejectUnauthorized = this.sink.verifyTls;
       const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
         const status = res.statusCode ?? 0;
@@ -249,7 +275,6 @@ export class EventSinkPublisher {
         res.on('end', () => done(status >= 200 && status < 300 ? { ok: true, status } : { ok: false, status }));
         res.on('error', (e) => done({ ok: false, error: e.message }));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', (e) => done({ ok: false, error: (e as NodeJS.ErrnoException).code ?? e.message }));
       req.end(body);
     });

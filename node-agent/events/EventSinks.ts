@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventSinkConfig } from '../../shared/node-protocol/messages.js';
+import type { Clock } from '../../shared/time/Clock.js';
 import type { NodeAlarms } from '../alarms/NodeAlarms.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { EventSinkPublisher, type PublisherStats, type PublisherTimings } from './EventSinkPublisher.js';
@@ -10,6 +11,8 @@ export interface EventSinksOptions {
   node: string;
   log: Logger;
   timings?: Partial<PublisherTimings>;
+  /** The publishers' clock (retry waits, request limits); default the system clock. */
+  clock?: Clock;
   /** Where a sink stopped at maximum backoff raises its alarm (lowered when the sink is removed or changed). */
   alarms?: NodeAlarms;
 }
@@ -39,7 +42,11 @@ export class EventSinks {
     for (const [name, sink] of wanted) {
       if (this.publishers.has(name)) continue;
       // A restarted sink's new publisher waits for the old one's eventsink_stopped (bounded by its stop timeout).
-      const publisher = new EventSinkPublisher(sink, this.opts.node, this.opts.log, this.opts.timings, stopping.get(name));
+      const publisher = new EventSinkPublisher(sink, this.opts.node, this.opts.log, {
+        timings: this.opts.timings,
+        clock: this.opts.clock,
+        after: stopping.get(name),
+      });
       publisher.onMaximumBackoff = (details) => this.opts.alarms?.raise('eventsink_maximum_backoff', name, details);
       this.publishers.set(name, { key: sinkKey(sink), publisher });
     }
