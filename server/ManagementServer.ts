@@ -187,7 +187,7 @@ export class ManagementServer {
     registerStatusRoutes(app, dom, status);
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
-    registerCommandRoutes(app, dom, status, registry);
+    registerCommandRoutes(app, dom, status, registry, supportLog);
     registerServerMetrics(app, dom, status, registry, { token: opts.metricsToken });
     registerHistoryRoutes(app, dom);
     registerNodeEnrollmentRoutes(app, dom, registry);

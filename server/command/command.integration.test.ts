@@ -242,6 +242,33 @@ describe('command API: administrator commands carried out by the node', () => {
     expect((await command('platform/snapshot', {}, statusOnly)).status).toBe(403);
   });
 
+  it('platform/snapshot holds the support log of the management node and of each conferencing node, in the guide’s line format', async () => {
+    const host = await join('cmd.mute', 'Loggy', '1234');
+    await listed(host.participant_uuid);
+    const snapshot = async () => unzipSync(new Uint8Array(await (await command('platform/snapshot', { limit: 1 })).arrayBuffer()));
+    // The node ships its lines in batches: wait for its record of this join.
+    const files = await until(
+      snapshot,
+      (f) => strFromU8(f['logs/support_log/command-node.log'] ?? new Uint8Array()).includes('PIN entry correct'),
+      20_000,
+      500,
+    );
+    const nodeLines = strFromU8(files['logs/support_log/command-node.log']!).trimEnd().split('\n');
+    const pinLine = nodeLines.find((l) => l.includes('PIN entry correct'))!;
+    expect(pinLine).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 command-node \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} Level="INFO" Name="node\.client-api" Message="PIN entry correct\." /,
+    );
+    // The management node's own lines (a node connecting is one of them).
+    const mgmt = strFromU8(files['logs/support_log/Management_Node.log']!);
+    expect(mgmt).toMatch(/^\S+ Management-Node \S+ \S+ Level="(INFO|WARNING|ERROR|DEBUG)" Name="management\./m);
+    expect(mgmt).toContain('node="command-node"');
+    // No PIN in any log of the archive.
+    for (const [name, data] of Object.entries(files)) if (name.startsWith('logs/')) expect(strFromU8(data), name).not.toContain('"1234"');
+    // A window that ends before the join holds none of it.
+    const earlier = unzipSync(new Uint8Array(await (await command('platform/snapshot', { limit: 1, end_limit: 1 })).arrayBuffer()));
+    expect(strFromU8(earlier['logs/support_log/command-node.log'] ?? new Uint8Array())).not.toContain('Loggy');
+  });
+
   it('a node that does not answer in time gives 504, one not connected 503', async () => {
     const host = await join('cmd.misc', 'Quiet', '1234');
     await listed(host.participant_uuid);

@@ -18,6 +18,7 @@ import { createSnapshot, snapshotBody } from '../command/snapshot.service.js';
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import type { SupportLog } from '../supportLog/SupportLog.js';
 import { allows, ACCESS_DENIED } from '../../shared/admin/permissions.js';
 import { requireApiPermission } from './basicAuth.js';
 
@@ -40,7 +41,7 @@ function failed(reply: FastifyReply, err: unknown): FastifyReply {
  * acts on what the status API lists (its ids), carried out by the node hosting it. Basic auth and
  * "May modify conference status", as lifting a break-in block.
  */
-export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry): void {
+export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry, supportLog?: SupportLog): void {
   const dispatcher = CommandDispatcher.for(registry);
   const handle = <S extends z.ZodType>(path: string, schema: S, run: (ctx: CommandContext, body: z.infer<S>) => Promise<void>) =>
     app.post(`${COMMAND_BASE}/${path}/`, async (req: FastifyRequest, reply: FastifyReply) => {
@@ -82,7 +83,7 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
     const body = snapshotBody.safeParse(req.body ?? {});
     if (!body.success) return badRequest(reply, body.error);
     const metrics = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    const { fileName, archive } = await createSnapshot({ ...dom, actor: admin.username }, status, registry, body.data, metrics);
+    const { fileName, archive } = await createSnapshot({ ...dom, actor: admin.username }, status, registry, body.data, metrics, supportLog);
     return reply
       .header('content-type', 'application/zip')
       .header('content-disposition', `attachment; filename="${fileName}"`)

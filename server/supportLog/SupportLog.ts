@@ -1,7 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { parsePinoLine } from '../../node-agent/logging/rfc5424.js';
 import { SUPPORT_LOG_BATCH, type SupportLogEntry } from '../../shared/node-protocol/messages.js';
-import { SUPPORT_LOG_LEVELS, type SupportLogLevel, type SupportLogQuery, type SupportLogRow } from '../../shared/admin/supportLog.schema.js';
+import { SUPPORT_LOG_LEVELS, supportLogTime, type SupportLogLevel, type SupportLogQuery, type SupportLogRow } from '../../shared/admin/supportLog.schema.js';
 
 /** The source of the management node's own lines. */
 export const MANAGEMENT_SOURCE = 'Management Node';
@@ -107,6 +107,16 @@ export class SupportLog {
     return [MANAGEMENT_SOURCE, ...[...names].sort()];
   }
 
+  /** Every line kept from `source` between `from` and `to` (ms, inclusive), oldest first: for the diagnostic snapshot. */
+  window(source: string, from: number, to: number): SupportLogRow[] {
+    const rows: SupportLogRow[] = [];
+    for (let i = this.count; i >= 1; i--) {
+      const row = this.ring[(this.next - i + this.capacity) % this.capacity];
+      if (row && row.source === source && row.time >= from && row.time <= to) rows.push(row);
+    }
+    return rows;
+  }
+
   /** Newest first; `level` is the lowest level shown. */
   list(q: SupportLogQuery): { items: SupportLogRow[]; total: number } {
     const min = SUPPORT_LOG_LEVELS.indexOf(q.level ?? 'debug');
@@ -125,6 +135,16 @@ export class SupportLog {
     }
     return { items: matches.slice(q.offset, q.offset + q.limit), total: matches.length };
   }
+}
+
+/**
+ * A row as the guide prints support log lines (`2015-06-05T11:15:00.550+00:00 mgmt 2015-06-05 11:15:00,550 Level="INFO" Name="support.ldap" Message="…"`).
+ * Host names with spaces ("Management Node") keep them out of the host field.
+ */
+export function supportLogLine(row: SupportLogRow): string {
+  const iso = supportLogTime(row.time);
+  const local = `${iso.slice(0, 10)} ${iso.slice(11, 19)},${iso.slice(20, 23)}`;
+  return `${iso} ${row.source.replace(/\s+/g, '-')} ${local} Level="${row.level.toUpperCase()}" Name="${row.module}" ${row.message}`;
 }
 
 /** pino's level → the guide's levels (its CRITICAL counts as an error here). */
