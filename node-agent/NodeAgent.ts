@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { SipCalls } from './sip/SipCalls.js';
+import { DialOut } from './sip/dialout/DialOut.js';
 import { SipServer } from './sip/SipServer.js';
 import { DEFAULT_REGISTRAR_SETTINGS, Registrar, type RegistrarDevice, type RegistrarSettings } from './sip/registrar/Registrar.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
@@ -438,6 +439,11 @@ export class NodeAgent {
             onServiceInvite: (call) => sipCalls.invite(call),
           });
     if (sip) sipCalls.hangUp = (callId) => sip.hangUp(callId);
+    // Calls the node places (client API dial, command API, ADPs): sip/dialout/.
+    if (sip) {
+      const dialOut = new DialOut(manager, sip, log, address);
+      manager.control.dialer = (conf, req) => dialOut.dial(conf, req);
+    }
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));
     // Global settings Enable SIP / Enable SIP UDP switch the transports; TLS listens while the node has a certificate.

@@ -276,7 +276,7 @@ export function registerClientApi(
   app.post(`${BASE}/video_mixes/:mix/delete`, noPersonalMix);
   app.post(
     `${BASE}/dial`,
-    authed((req, _reply, conf, p) => control.dial(conf, p, parsed(dialBody, req.body))),
+    authed((req, _reply, conf, p) => ok(control.dial(conf, p, parsed(dialBody, req.body)))),
   );
   // Breakout rooms are not offered (request_token answers breakout_rooms: false): refused with a reason, not 404.
   const noBreakouts = authed(() => {

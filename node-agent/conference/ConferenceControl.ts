@@ -7,6 +7,7 @@ import { REASON, type Conference } from './Conference.js';
 import type { ConferenceManager } from './ConferenceManager.js';
 import { ControlError, REFUSAL } from './ControlError.js';
 import type { Participant } from './Participant.js';
+import type { DialOutRequest } from '../sip/dialout/DialOut.js';
 
 export type { ConferenceAction, ParticipantAction };
 
@@ -237,17 +238,31 @@ export class ConferenceControl {
     }
   }
 
+  /** Places a SIP call into a conference; set by a node with SIP (sip/dialout/DialOut.ts). */
+  dialer: ((conf: Conference, req: DialOutRequest) => Participant | { refused: string }) | null = null;
+
   /**
-   * Conference `dial` (a Host calls out): placing a call needs SIP or H.323, which this node does
-   * not have yet (issue 13), so the dial-out fails with the guide's reason; the attempt is logged.
+   * Conference `dial` (a Host calls out): a SIP call, answered at once with the new participant's
+   * uuid (it rings in the roster; a call not answered leaves with its reason). Other protocols, or
+   * a node without SIP, fail with the guide's reason.
    */
-  dial(conf: Conference, by: Actor, body: DialBody): never {
+  dial(conf: Conference, by: Actor, body: DialBody): string[] {
     this.requireHost(by);
     this.log.info(
       { conference: conf.service.name, participant: by.id, destination: body.destination, protocol: body.protocol, role: body.role },
       'Outgoing call requested',
     );
-    throw new ControlError(REFUSAL.dialOutFailed);
+    if (!this.dialer || (body.protocol !== 'sip' && body.protocol !== 'auto')) throw new ControlError(REFUSAL.dialOutFailed);
+    const placed = this.dialer(conf, {
+      destination: body.destination,
+      role: body.role,
+      ...(body.remote_display_name ? { displayName: body.remote_display_name } : {}),
+      ...(body.source ? { callerAlias: body.source } : {}),
+      ...(body.source_display_name ? { callerName: body.source_display_name } : {}),
+      source: 'dial',
+    });
+    if ('refused' in placed) throw new ControlError(REFUSAL.dialOutFailed);
+    return [placed.id];
   }
 
   /** Chat must be on for the service (per-service setting, else global). */

@@ -21,11 +21,16 @@ export interface ParticipantInit {
   remoteAddress: string;
   protocol: LiveParticipant['protocol'];
   callTag?: string;
+  /** Set when the node chose the id before the participant joins (a dial-out answers with it at once). */
+  id?: string;
+  /** A call the node placed (dial-out, ADP) is `out`. */
+  callDirection?: 'in' | 'out';
 }
 
 /** Someone in a conference instance. Plain state: conference rules live in Conference. */
 export class Participant {
-  readonly id = randomUUID();
+  readonly id: string;
+  readonly callDirection: 'in' | 'out';
   readonly connectTime = new Date();
   readonly displayName: string;
   /** Changed by a Host (`role`). */
@@ -70,6 +75,8 @@ export class Participant {
   splash: SplashScreen | null = null;
 
   constructor(init: ParticipantInit) {
+    this.id = init.id ?? randomUUID();
+    this.callDirection = init.callDirection ?? 'in';
     this.displayName = init.displayName;
     this.role = init.role;
     this.alias = init.alias;
@@ -102,7 +109,7 @@ export class Participant {
       role: this.role === 'HOST' ? 'chair' : 'guest',
       service_type: this.held ? 'waiting_room' : serviceType,
       protocol: this.protocol === 'webrtc' ? 'api' : this.protocol,
-      call_direction: 'in',
+      call_direction: this.callDirection,
       is_muted: yn(this.isMuted),
       is_presenting: yn(presenting),
       is_video_call: yn(this.leg !== null || this.multiStream),

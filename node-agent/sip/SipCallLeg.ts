@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
+import { buildOutgoingOffer } from './dialout/outgoingOffer.js';
 import {
   buildSipAnswer,
   parseSipOffer,
@@ -61,6 +62,88 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   }
 
   private readonly listen: { ip: string; announcedAddress?: string; portRange: [number, number] };
+
+  /** Transports made for our own offer (a call we place), taken by `answered`. */
+  private readonly offered = new Map<SipMediaKind, { router: types.Router; transport: types.PlainTransport; srtp: boolean }>();
+
+  /**
+   * Our offer for a call we place (dial-out, gateway): audio Opus, PCMU, PCMA and telephone-event
+   * on a plain transport. SRTP per the media encryption: Required offers RTP/SAVP, Best effort
+   * RTP/AVP with a=crypto (a plain answer gets a plain transport on the same port), No encryption plain RTP.
+   */
+  async offer(): Promise<string> {
+    if (this.closed) throw new MediaRequestError('Call closed');
+    const router = await this.media.routerFor(this.participantId);
+    const srtp = this.encryption !== 'off';
+    const transport = await this.plainTransport(router, srtp);
+    this.offered.set('audio', { router, transport, srtp });
+    const codecs = ['audio/opus', 'audio/PCMU', 'audio/PCMA'].flatMap((mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? []);
+    return buildOutgoingOffer({
+      address: this.listen.announcedAddress ?? transport.tuple.localAddress,
+      sessionId: this.sessionId,
+      version: this.version++,
+      port: transport.tuple.localPort,
+      codecs: codecs.map((c) => ({
+        payloadType: c.preferredPayloadType!,
+        name: c.mimeType.split('/')[1]!,
+        clockRate: c.clockRate,
+        ...(c.channels ? { channels: c.channels } : {}),
+      })),
+      ...(srtp && transport.srtpParameters
+        ? {
+            srtp: {
+              suite: transport.srtpParameters.cryptoSuite as SrtpSuite,
+              keyBase64: transport.srtpParameters.keyBase64,
+              required: this.encryption === 'on',
+            },
+          }
+        : {}),
+    });
+  }
+
+  /** The peer's answer to `offer()`: its address, codec and key; media flows both ways. Throws SipSdpError when unusable. */
+  async answered(answerSdp: string): Promise<void> {
+    const answer = parseSipOffer(answerSdp, this.encryption);
+    for (const m of [answer.audio, answer.video]) {
+      const pre = m && this.offered.get(m.kind);
+      if (!m || !pre) continue;
+      this.offered.delete(m.kind);
+      let transport = pre.transport;
+      if (pre.srtp && !m.crypto) {
+        // Best effort answered with plain RTP: the same port again, without SRTP.
+        const port = transport.tuple.localPort;
+        transport.close();
+        transport = await this.plainTransport(pre.router, false, port);
+      }
+      // comedia as for incoming calls: we send where the phone's RTP comes from (the SDP's address
+      // may be one it does not send from, or behind a NAT); SRTP needs the phone's key now.
+      if (m.crypto) await transport.connect({ srtpParameters: { cryptoSuite: m.crypto.suite, keyBase64: m.crypto.keyBase64 } });
+      this.lines.set(m.kind, { router: pre.router, transport, payloadType: m.codec.payloadType, ...(m.crypto ? { peerKey: m.crypto.keyBase64 } : {}) });
+    }
+    // Producing and consuming are what an answered offer does: the answer's media read as the peer's offer.
+    await this.negotiate(answerSdp);
+  }
+
+  private async plainTransport(router: types.Router, srtp: boolean, port?: number): Promise<types.PlainTransport> {
+    const [min, max] = this.listen.portRange;
+    const transport = await router.createPlainTransport({
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.listen.ip,
+        ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}),
+        ...(port ? { port } : min > 0 ? { portRange: { min, max } } : {}),
+      },
+      rtcpMux: true,
+      comedia: true,
+      ...(srtp ? { enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+      appData: { participantId: this.participantId, sip: true },
+    });
+    if (this.closed) {
+      transport.close();
+      throw new MediaRequestError('Call closed');
+    }
+    return transport;
+  }
 
   /** Answers an offer (the INVITE's or a re-INVITE's). Throws SipSdpError for 488. */
   async negotiate(offerSdp: string): Promise<string> {
@@ -269,6 +352,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       line.transport.close();
     }
     this.lines.clear();
+    for (const o of this.offered.values()) o.transport.close();
+    this.offered.clear();
     this.emit('closed', reason);
   }
 }

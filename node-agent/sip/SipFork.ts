@@ -9,6 +9,8 @@ export interface ForkedCall {
   contentType?: string;
   dialog: SipDialogHandlers;
   onProvisional?(status: number): void;
+  /** Aborted: every leg still ringing is CANCELled and the fork ends with 487. */
+  signal?: AbortSignal;
 }
 
 export interface ForkResult {
@@ -52,6 +54,9 @@ export async function forkToRegistrations(server: SipServer, registrations: read
       for (const leg of legs) if (leg.call.callId !== result.callId) leg.call.cancel();
       resolve(result);
     };
+    call.signal?.addEventListener('abort', () => settle({ answer: { status: 487, reason: 'Request Terminated', body: Buffer.alloc(0), headers: new Map() } }), {
+      once: true,
+    });
     for (const registration of registrations) {
       const leg = server.placeCall({
         target: registration.contact,

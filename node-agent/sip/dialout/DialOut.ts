@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Role } from '../../../shared/conference/pinCheck.js';
+import type { Conference } from '../../conference/Conference.js';
+import type { ConferenceManager } from '../../conference/ConferenceManager.js';
+import type { Participant } from '../../conference/Participant.js';
+import { TOKEN_LIFETIME_S } from '../../conference/Participant.js';
+import { MediasoupConferenceMedia } from '../../media/mediasoup/MediasoupConferenceMedia.js';
+import { SipCallLeg } from '../SipCallLeg.js';
+import { forkToRegistrations, type ForkResult } from '../SipFork.js';
+import { SipSdpError } from '../SipSdp.js';
+import type { SipDialogHandlers, SipServer } from '../SipServer.js';
+import { resolveSipDestination, SipDestinationError } from './SipDestination.js';
+
+/** A call the conference places: the client API `dial`, the command API, the console, an ADP. */
+export interface DialOutRequest {
+  /** The participant's alias: `alias`, `user@host[:port]` or a SIP URI. */
+  destination: string;
+  role: Role;
+  /** The participant's name in the conference; else the alias. */
+  displayName?: string;
+  /** The conference alias the callee sees the call from; else the first alias valid for SIP. */
+  callerAlias?: string;
+  /** The name the callee sees; else the conference's name. */
+  callerName?: string;
+  /** Who asked, for the log (dial, command, adp). */
+  source: string;
+}
+
+/** The reason a dialled participant leaves with when the call is not answered. */
+function failure(status: number, reason: string): string {
+  if (status === 408) return 'Call failed: no answer';
+  return `Call rejected: ${status} ${reason}`;
+}
+
+/**
+ * Outgoing SIP calls into a conference. The participant is in the conference from the moment it is
+ * dialled (with its id, so `dial` answers at once, and its failure is in its history), the INVITE
+ * carries our offer (SipCallLeg.offer), and once answered its media is mixed like an incoming call's.
+ */
+export class DialOut {
+  constructor(
+    private readonly manager: ConferenceManager,
+    private readonly server: SipServer,
+    private readonly log: Logger,
+    /** The host of our From when the conference's alias has no domain (the node's address). */
+    private readonly domain: string,
+  ) {}
+
+  /** The guide's caller ID: the first alias of the conference valid for SIP (user@domain), else the first alias at our address. */
+  callerAlias(conference: Conference): string {
+    const aliases = conference.service.aliases;
+    return aliases.find((a) => /^[^@\s]+@[^@\s]+$/.test(a)) ?? `${aliases[0] ?? 'openmeet'}@${this.domain}`;
+  }
+
+  /** Places the call; returns the new participant at once (ringing). Nothing is thrown for a call that fails later. */
+  dial(conference: Conference, req: DialOutRequest): Participant | { refused: string } {
+    const id = randomUUID();
+    // Only one of the conference's own aliases may be the caller ID.
+    const asked = req.callerAlias?.replace(/^sips?:/i, '').toLowerCase();
+    const own = asked && conference.service.aliases.includes(asked) ? asked : undefined;
+    const callerAlias = own ? (own.includes('@') ? own : `${own}@${this.domain}`) : this.callerAlias(conference);
+    const joined = this.manager.join({
+      id,
+      callDirection: 'out',
+      displayName: req.displayName || req.destination.replace(/^sips?:/i, ''),
+      alias: callerAlias,
+      remoteAddress: '',
+      protocol: 'sip',
+      pin: undefined,
+      grantedRole: req.role,
+      route: { kind: 'service', service: conference.service },
+    });
+    if (joined.kind !== 'joined') return { refused: joined.kind === 'full' ? 'Conference is full' : 'Gateway dial out failed' };
+    if (joined.conference !== conference) {
+      // The instance ended meanwhile and a new one started for this participant alone.
+      joined.conference.remove(id, 'Gateway dial out failed');
+      return { refused: 'Gateway dial out failed' };
+    }
+    const participant = joined.participant;
+    this.log.info({ conference: conference.service.name, participant: id, destination: req.destination, role: req.role, source: req.source }, 'Dialling out');
+    void this.call(conference, participant, req, callerAlias).catch((err: unknown) => {
+      this.log.warn({ err, participant: id }, 'Dial-out failed');
+      conference.remove(id, 'Gateway dial out failed');
+    });
+    return participant;
+  }
+
+  private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<void> {
+    const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
+    const ringing = new AbortController();
+    // Set once known; read by the hang-up above, which may come first.
+    const held: { callId?: string; leg?: SipCallLeg } = {};
+    let gone = false;
+    const left = (p: Participant) => {
+      if (p !== participant) return;
+      gone = true;
+      conference.off('participantLeft', left);
+      clearInterval(refresh);
+      ringing.abort();
+      held.leg?.close('Call disconnected');
+      if (held.callId) this.server.hangUp(held.callId);
+    };
+    conference.on('participantLeft', left);
+    const fail = (reason: string) => {
+      held.leg?.close(reason);
+      if (!gone) conference.remove(participant.id, reason);
+    };
+    if (!(conference.media instanceof MediasoupConferenceMedia)) return fail('Gateway dial out failed');
+    let destination;
+    try {
+      destination = await resolveSipDestination(req.destination);
+    } catch (err) {
+      if (err instanceof SipDestinationError) {
+        this.log.info({ participant: participant.id, destination: req.destination, why: err.message }, 'Dial-out destination refused');
+        return fail('Gateway dial out failed');
+      }
+      throw err;
+    }
+    const leg = (held.leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service)));
+    const offer = Buffer.from(await leg.offer());
+    if (gone) return;
+    const dialog: SipDialogHandlers = {
+      ended: (reason) => fail(reason),
+      reinvite: async (sdp) => {
+        try {
+          return { status: 200, reason: 'OK', body: Buffer.from(await leg.negotiate(sdp)), contentType: 'application/sdp' };
+        } catch (err) {
+          if (err instanceof SipSdpError) return { status: 488, reason: 'Not Acceptable Here' };
+          throw err;
+        }
+      },
+    };
+    const from = `"${(req.callerName ?? conference.service.name).replace(/["\\]/g, '')}" <sip:${callerAlias}>`;
+    // A registered alias is called where it registered (every registration), else at its URI.
+    const registrations = this.server.registrar?.lookup(destination.alias) ?? [];
+    let result: ForkResult;
+    if (registrations.length > 0 || !destination.peer) {
+      result = await forkToRegistrations(this.server, registrations, { from, body: offer, contentType: 'application/sdp', dialog, signal: ringing.signal });
+    } else {
+      const placed = this.server.placeCall({
+        target: destination.uri,
+        peer: destination.peer,
+        from,
+        to: `<${destination.uri}>`,
+        body: offer,
+        contentType: 'application/sdp',
+        dialog,
+      });
+      ringing.signal.addEventListener('abort', () => placed.cancel(), { once: true });
+      const answer = await placed.answer;
+      result = { answer, ...(answer.status < 300 ? { callId: placed.callId } : {}) };
+    }
+    const { answer } = result;
+    if (answer.status < 200 || answer.status >= 300) {
+      this.log.info({ participant: participant.id, destination: req.destination, status: answer.status }, 'Dial-out not answered');
+      return fail(failure(answer.status, answer.reason));
+    }
+    const callId = (held.callId = result.callId);
+    if (gone) return void (callId && this.server.hangUp(callId));
+    try {
+      await leg.answered(answer.body.toString('utf8'));
+    } catch (err) {
+      if (callId) this.server.hangUp(callId);
+      if (err instanceof SipSdpError) {
+        this.log.info({ participant: participant.id, why: err.message }, 'Dial-out answer not usable');
+        return fail('Call failed: no usable media');
+      }
+      throw err;
+    }
+    if (gone) return;
+    participant.leg = leg;
+    participant.lastCallId = leg.id;
+    conference.updated(participant);
+    leg.on('closed', () => {
+      if (participant.leg === leg) participant.leg = null;
+    });
+    this.log.info({ participant: participant.id, destination: req.destination }, 'Dial-out answered');
+  }
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../shared/testing/until.js';
+import { TestPlatform } from '../../../testing/TestPlatform.js';
+import { toneLevelDb, type BaresipCallResult } from '../../testing/baresip.js';
+import { startBaresipCallee, type BaresipCallee } from '../../testing/baresipCallee.js';
+import { MediaTestClient } from '../../testing/MediaTestClient.js';
+
+/**
+ * Calls the conference places: a Host's client API `dial` rings a real baresip that auto-answers;
+ * it joins with the role asked, hears the Host's tone and is heard (each has its own tone).
+ */
+const TONES = { host: 440, callee: 700 } as const;
+const PORTS: [number, number] = [47_400, 47_599];
+const ALIAS = 'meet.dialout';
+
+describe('dial-out to SIP phones', () => {
+  let platform: TestPlatform;
+  const clients: MediaTestClient[] = [];
+  const callees: BaresipCallee[] = [];
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0 } });
+    await platform.rest('POST', 'conference/', { name: 'Dial room', aliases: [{ alias: ALIAS }, { alias: 'dial.room@example.com' }], pin: '1357' });
+    await until(
+      () => platform.node.manager.directory.lookup(ALIAS),
+      (s) => s !== undefined,
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(callees.map((c) => c.stop()));
+    await Promise.all(clients.map((c) => c.close()));
+    await platform?.stop();
+  });
+
+  /** A Host in the meeting over the client API, its media a MediaTestClient sending `toneHz`. */
+  const host = async (name: string, toneHz: number) => {
+    const r = await platform.client(ALIAS, 'request_token', { body: { display_name: name }, pin: '1357' });
+    expect(r.status).toBe(200);
+    const { token, participant_uuid: uuid } = (await r.json()).result as { token: string; participant_uuid: string };
+    const conf = platform.node.manager.conferences().find((c) => c.get(uuid))!;
+    const client = new MediaTestClient(name, PORTS, { toneHz });
+    clients.push(client);
+    await client.join(conf.media, uuid);
+    client.startSending(20, ['audio']);
+    return { token, uuid, conf, client };
+  };
+
+  it('a Host dials a phone: dial answers its uuid at once; it rings, answers, joins as a Guest, hears the Host and is heard', async () => {
+    const { token, conf, client } = await host('Host', TONES.host);
+    const callee = await startBaresipCallee({ user: 'bob', toneHz: TONES.callee });
+    callees.push(callee);
+    const r = await platform.client(ALIAS, 'dial', {
+      token,
+      body: { role: 'GUEST', destination: callee.address, protocol: 'sip', remote_display_name: 'Bob' },
+    });
+    const body = await r.json();
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    expect(body.result).toHaveLength(1);
+    const uuid = body.result[0] as string;
+    const dialled = conf.get(uuid);
+    expect(dialled?.displayName).toBe('Bob');
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    const object = conf.get(uuid)!.toClientObject('conference');
+    expect(object).toMatchObject({ role: 'guest', protocol: 'sip', call_direction: 'out', display_name: 'Bob' });
+    // The caller ID is the conference's first alias valid for SIP.
+    expect(callee.output()).toMatch(/dial\.room@example\.com/);
+    await client.waitFor('the callee heard by the Host', () => client.toneLevelDb(TONES.callee) > -40, 20_000);
+    const hostHears = client.toneLevelDb(TONES.callee);
+    // A few seconds of the Host's tone for the phone to decode.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const heard = await stop(callee);
+    expect(heard.heard, 'baresip decoded audio').not.toBeNull();
+    const end = (heard.heard!.samples.length / heard.heard!.sampleRate) * 1000 - 1_500;
+    const levels = { host: toneLevelDb(heard.heard!, TONES.host, end - 2_000, end), self: toneLevelDb(heard.heard!, TONES.callee, end - 2_000, end) };
+    console.info(`dial-out: the Host hears the callee at ${hostHears.toFixed(1)} dBFS; the callee decoded ${JSON.stringify(levels)} dBFS`);
+    expect(levels.host, JSON.stringify(levels)).toBeGreaterThan(-40);
+    expect(levels.self, JSON.stringify(levels)).toBeLessThan(levels.host - 20);
+    // Its hang-up (BYE) takes it out of the conference.
+    await until(
+      () => conf.get(uuid),
+      (p) => p === undefined,
+      15_000,
+    );
+  }, 90_000);
+
+  it("a call nobody can take leaves the conference with its reason; other protocols fail with the guide's reason", async () => {
+    const { token, conf } = await host('Host 2', 523);
+    const reasons = new Map<string, string>();
+    conf.on('participantLeft', (p, reason) => reasons.set(p.id, reason));
+    // An alias without a host and no registration: 404 from the fork, at once.
+    const r = await platform.client(ALIAS, 'dial', { token, body: { role: 'HOST', destination: 'nobody', protocol: 'sip' } });
+    expect(r.status).toBe(200);
+    const uuid = (await r.json()).result[0] as string;
+    await until(
+      () => reasons.get(uuid),
+      (why) => why !== undefined,
+      10_000,
+    );
+    expect(reasons.get(uuid)).toBe('Call rejected: 404 Not Found');
+    const h323 = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: 'x@127.0.0.1', protocol: 'h323' } });
+    expect(h323.status).toBe(403);
+    expect((await h323.json()).result).toBe('Gateway dial out failed');
+  }, 60_000);
+
+  async function stop(c: BaresipCallee): Promise<BaresipCallResult> {
+    callees.splice(callees.indexOf(c), 1);
+    return c.stop();
+  }
+});
