@@ -107,7 +107,7 @@ export async function exportCsv(dom: Domain, kind: CsvKind): Promise<string> {
       return cellOf(v);
     };
     if (isServiceKind(kind)) {
-      const aliases = (item.aliases as { alias: string; description: string }[] | undefined) ?? [];
+      const aliases = item.aliases ?? [];
       for (const alias of aliases.length ? aliases : [undefined]) rows.push(columns.map((c) => cell(c, { alias })));
     } else if (kind === 'automatic_participant') {
       const confs = idsOf(item.conference);

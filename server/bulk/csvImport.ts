@@ -3,6 +3,7 @@ import { ivrTheme } from '../../db/schema.js';
 import { ALIAS_MESSAGES } from '../../shared/alias/alias.schema.js';
 import { normaliseAlias } from '../../shared/alias/normalise.js';
 import { nameFieldOf, type ResourceDef } from '../../shared/config/resource.js';
+import type { ValuesIn } from '../../shared/config/record.js';
 import {
   changeObjects,
   existingObjectIds,
@@ -213,8 +214,8 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
   const changed = new Map<number, number>();
 
   const pace = pacer();
-  const creates: { r: CsvRecord; values: Record<string, unknown> }[] = [];
-  const changes: { r: CsvRecord; before: ConfigRecord; values: Record<string, unknown> }[] = [];
+  const creates: { r: CsvRecord; values: ValuesIn }[] = [];
+  const changes: { r: CsvRecord; before: ConfigRecord; values: ValuesIn }[] = [];
   for (const [n, r] of records.entries()) {
     if (n % STEP === STEP - 1 && (await pace())) report({ validated: n });
     // Every record is checked, so the summary counts every rejected one (the messages are capped).
@@ -300,8 +301,8 @@ async function importInBatches(dom: Domain, kind: CsvKind, records: CsvRecord[],
  * Aliases are unique across every service: none may be held by another record of the file, nor
  * by a service outside it. An alias a service of the file gives up may go to another one.
  */
-async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values: Record<string, unknown> }[], rejected: Rejected, dom: Domain): Promise<void> {
-  const aliasesOf = (v: Record<string, unknown>) => (v.aliases as { alias: string }[] | undefined) ?? [];
+async function checkAliases(items: { r: CsvRecord; before?: ConfigRecord; values: ValuesIn }[], rejected: Rejected, dom: Domain): Promise<void> {
+  const aliasesOf = (v: ValuesIn) => v.aliases ?? [];
   const held = await ConferenceStore.aliasHolders(
     dom.db,
     items.flatMap((x) => aliasesOf(x.values).map((a) => normaliseAlias(a.alias))),

@@ -8,15 +8,16 @@ import { PIN_MESSAGES } from '../../shared/conference/pin.js';
 import type { Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { ConfigBus } from '../platform/ConfigBus.js';
+import type { InputOf } from '../../shared/config/record.js';
 import { vmrResource } from '../../shared/config/resources/services.js';
 import { createRecord, deleteObject, getRecord, listRecords, updateRecord, type ListObjectsQuery } from '../config/config.service.js';
 import { servicesForNodes } from './servicesForNodes.js';
 import { createAlias } from './alias.service.js';
 
 // Virtual Meeting Rooms through the generic configuration layer, the one path the console and the API use.
-const createVmr = (dom: Domain, input: unknown) => createRecord(dom, vmrResource, input);
+const createVmr = (dom: Domain, input: InputOf<typeof vmrResource>) => createRecord(dom, vmrResource, input);
 const getVmr = (dom: Domain, id: number) => getRecord(dom, vmrResource, id);
-const updateVmr = (dom: Domain, id: number, patch: unknown) => updateRecord(dom, vmrResource, id, patch);
+const updateVmr = (dom: Domain, id: number, patch: InputOf<typeof vmrResource>) => updateRecord(dom, vmrResource, id, patch);
 const deleteVmr = (dom: Domain, id: number) => deleteObject(dom, vmrResource.name, id);
 const listVmrs = (dom: Domain, q: ListObjectsQuery) => listRecords(dom, vmrResource, q);
 

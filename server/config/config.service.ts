@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/client.js';
 import { conferencingNode, ivrTheme, systemLocation } from '../../db/schema.js';
-import { ALIAS_MESSAGES, type AliasInput } from '../../shared/alias/alias.schema.js';
+import { ALIAS_MESSAGES } from '../../shared/alias/alias.schema.js';
 import { fieldErrors } from '../../shared/config/fieldErrors.js';
 import { fieldDefault, MSG } from '../../shared/config/field.js';
 import { findResource, RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { SERVICE_BY_TYPE, type ServiceDef, type ServiceRecord } from '../../shared/config/resources/services.js';
-import type { RecordOf } from '../../shared/config/record.js';
+import type { ConfigRecord, InputOf, RecordOf, ValuesIn } from '../../shared/config/record.js';
 import { recordChange, recordChanges } from '../audit/adminLog.service.js';
 import { actorOf, isUniqueViolation, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
@@ -23,12 +23,7 @@ import { TableStore } from './store/TableStore.js';
  * same transaction as the write, the administrator log, and a push to the conferencing nodes.
  */
 
-/** An object as the domain returns it: field values by API name, plus id and creation time. */
-export interface ConfigRecord {
-  id: number;
-  creation_time: string;
-  [field: string]: unknown;
-}
+export type { ConfigRecord };
 
 export interface ListObjectsQuery {
   search?: string;
@@ -157,7 +152,7 @@ export async function serviceDefOf(dom: Domain, id: number): Promise<ResourceDef
 export async function listServices(
   dom: Domain,
   q: ListObjectsQuery & { orderBy: string },
-): Promise<{ total: number; items: { def: ResourceDef; record: ConfigRecord }[] }> {
+): Promise<{ total: number; items: { def: ServiceDef; record: ServiceRecord }[] }> {
   const r = await allServicesStore.list(dom.db, SERVICE_BY_TYPE.get('conference')!, {
     offset: q.offset ?? 0,
     limit: q.limit ?? 20,
@@ -177,7 +172,7 @@ export async function listServices(
 /** listServices for server code: each service typed by its own type's definition. */
 export async function listServiceRecords(dom: Domain, q: ListObjectsQuery & { orderBy: string }): Promise<{ total: number; items: ServiceRecord[] }> {
   const r = await listServices(dom, q);
-  return { total: r.total, items: r.items.map(({ record }) => typed<ServiceDef>(record)) };
+  return { total: r.total, items: r.items.map(({ record }) => record) };
 }
 
 export function resourceDef(name: string): ResourceDef {
@@ -187,27 +182,31 @@ export function resourceDef(name: string): ResourceDef {
 }
 
 /**
- * Typed reads for server code, by definition: `RecordOf<typeof def>`. Every value passed the
- * definition's schema on write and missing fields read as their defaults, so the record has the
- * definition's shape; this is the one place that says so to the compiler.
+ * An object as the domain returns it, typed by its definition (`RecordOf<typeof def>`): every value
+ * passed the definition's schema on write and missing fields read as their defaults, so the record
+ * has the definition's shape; this is the one place that says so to the compiler.
  */
-const typed = <D extends ResourceDef>(r: ConfigRecord): RecordOf<D> => r as RecordOf<D>;
-
-function toRecord(def: ResourceDef, s: StoredObject): ConfigRecord {
-  const values: Record<string, unknown> = {};
-  // Fields added to a definition after an object was stored read as their defaults.
-  for (const [k, f] of Object.entries(def.fields)) values[k] = k in s.values ? s.values[k] : fieldDefault(f);
-  if (def.hasAliases) values.aliases = s.values.aliases ?? [];
-  return {
-    id: s.id,
+function recordOf<D extends ResourceDef>(def: D, id: number, values: Record<string, unknown>, createdAt: Date): RecordOf<D> {
+  const record: ConfigRecord = {
+    id,
     ...(def.serviceType ? { service_type: def.serviceType } : {}),
     ...values,
-    creation_time: s.createdAt.toISOString(),
+    creation_time: createdAt.toISOString(),
   };
+  return record as RecordOf<D>;
 }
 
-export async function listObjects(dom: Domain, resource: string, q: ListObjectsQuery = {}): Promise<{ total: number; items: ConfigRecord[] }> {
-  const def = resourceDef(resource);
+function toRecord<D extends ResourceDef>(def: D, s: StoredObject<D>): RecordOf<D> {
+  const stored: ValuesIn = s.values;
+  const values: Record<string, unknown> = {};
+  // Fields added to a definition after an object was stored read as their defaults.
+  for (const [k, f] of Object.entries(def.fields)) values[k] = k in stored ? stored[k] : fieldDefault(f);
+  if (def.hasAliases) values.aliases = stored.aliases ?? [];
+  return recordOf(def, s.id, values, s.createdAt);
+}
+
+/** Objects of a definition, typed by it. */
+export async function listRecords<D extends ResourceDef>(dom: Domain, def: D, q: ListObjectsQuery = {}): Promise<{ total: number; items: RecordOf<D>[] }> {
   const r = await storeOf(def).list(dom.db, def, {
     search: q.search,
     offset: q.offset ?? 0,
@@ -220,32 +219,28 @@ export async function listObjects(dom: Domain, resource: string, q: ListObjectsQ
   return { total: r.total, items: r.rows.map((s) => toRecord(def, s)) };
 }
 
-export async function getObject(dom: Domain, resource: string, id: number): Promise<ConfigRecord> {
-  const def = resourceDef(resource);
+export async function getRecord<D extends ResourceDef>(dom: Domain, def: D, id: number): Promise<RecordOf<D>> {
   const s = await storeOf(def).get(dom.db, def, id);
   if (!s) throw AppError.notFound(def.label);
   return toRecord(def, s);
 }
 
-export async function listRecords<D extends ResourceDef>(dom: Domain, def: D, q: ListObjectsQuery = {}): Promise<{ total: number; items: RecordOf<D>[] }> {
-  const r = await listObjects(dom, def.name, q);
-  return { total: r.total, items: r.items.map((o) => typed<D>(o)) };
+export async function createRecord<D extends ResourceDef>(dom: Domain, def: D, input: InputOf<D>): Promise<RecordOf<D>> {
+  return getRecord(dom, def, await insertRecord(dom, def, input));
 }
 
-export async function getRecord<D extends ResourceDef>(dom: Domain, def: D, id: number): Promise<RecordOf<D>> {
-  return typed<D>(await getObject(dom, def.name, id));
+export async function updateRecord<D extends ResourceDef>(dom: Domain, def: D, id: number, patch: InputOf<D>): Promise<RecordOf<D>> {
+  await changeRecord(dom, def, id, patch);
+  return getRecord(dom, def, id);
 }
 
-export async function createRecord<D extends ResourceDef>(dom: Domain, def: D, input: unknown): Promise<RecordOf<D>> {
-  return typed<D>(await createObject(dom, def.name, input));
+/** Objects of a definition named at run time (the APIs, bulk import). */
+export function listObjects(dom: Domain, resource: string, q: ListObjectsQuery = {}): Promise<{ total: number; items: ConfigRecord[] }> {
+  return listRecords(dom, resourceDef(resource), q);
 }
 
-export async function updateRecord<D extends ResourceDef>(dom: Domain, def: D, id: number, patch: unknown): Promise<RecordOf<D>> {
-  return typed<D>(await updateObject(dom, def.name, id, patch));
-}
-
-export async function getSingletonRecord<D extends ResourceDef>(dom: Domain, def: D): Promise<RecordOf<D>> {
-  return typed<D>(await getSingleton(dom, def.name));
+export function getObject(dom: Domain, resource: string, id: number): Promise<ConfigRecord> {
+  return getRecord(dom, resourceDef(resource), id);
 }
 
 /** The object whose name field equals `name` (case-insensitively), if any. */
@@ -258,16 +253,21 @@ export async function findObjectByName(dom: Domain, resource: string, name: stri
   return s ? toRecord(def, s) : null;
 }
 
-function parseOrThrow(def: ResourceDef, input: unknown): Record<string, unknown> {
+/** Values the definition's schema accepted. */
+function parseOrThrow(def: ResourceDef, input: unknown): ValuesIn {
   const p = schemasOf(def).create.safeParse(input ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   return p.data;
 }
 
-async function checkReferences(db: Database, def: ResourceDef, v: Record<string, unknown>, errors: Record<string, string[]>): Promise<void> {
+/** The ids a reference field's value names (a ref's id, a ref list's ids). */
+const refIds = (value: unknown): number[] =>
+  typeof value === 'number' ? [value] : Array.isArray(value) ? value.filter((x): x is number => typeof x === 'number') : [];
+
+async function checkReferences(db: Database, def: ResourceDef, v: ValuesIn, errors: Record<string, string[]>): Promise<void> {
   for (const [key, f] of Object.entries(def.fields)) {
     if (f.type !== 'ref' && f.type !== 'refList') continue;
-    const ids = f.type === 'ref' ? (v[key] == null ? [] : [v[key] as number]) : ((v[key] as number[]) ?? []);
+    const ids = refIds(v[key]);
     if (ids.length === 0) continue;
     const { kind, store } = referenceTarget(f.resource);
     const found = await store.existingIds(db, kind, ids);
@@ -277,14 +277,14 @@ async function checkReferences(db: Database, def: ResourceDef, v: Record<string,
 
 const lowerKey = (values: unknown[]) => (values.some((x) => x === '' || x == null) ? null : values.map((x) => String(x).toLowerCase()).join('\u0001'));
 
-function uniqueKeyOf(def: ResourceDef, v: Record<string, unknown>): string | null {
+function uniqueKeyOf(def: ResourceDef, v: ValuesIn): string | null {
   const rule = def.unique?.[0];
   if (!rule || (def.store !== undefined && def.store !== 'json')) return null;
   const key = lowerKey(rule.fields.map((f) => v[f]));
   return key === null ? null : key.slice(0, 500);
 }
 
-async function checkUnique(db: Database, def: ResourceDef, v: Record<string, unknown>, ownId: number | null, errors: Record<string, string[]>): Promise<void> {
+async function checkUnique(db: Database, def: ResourceDef, v: ValuesIn, ownId: number | null, errors: Record<string, string[]>): Promise<void> {
   const store = storeOf(def);
   for (const rule of def.unique ?? []) {
     const values = rule.fields.map((f) => v[f]);
@@ -292,16 +292,16 @@ async function checkUnique(db: Database, def: ResourceDef, v: Record<string, unk
     if ((await store.findClash(db, def, rule.fields, values.map(String), ownId)) !== null) (errors[rule.path ?? rule.fields[0]!] ??= []).push(rule.message);
   }
   if (def.hasAliases) {
-    const clashes = await ConferenceStore.aliasClashes(db, (v.aliases as AliasInput[]) ?? [], ownId);
+    const clashes = await ConferenceStore.aliasClashes(db, v.aliases ?? [], ownId);
     for (const [i, service] of clashes) (errors[`aliases.${i}.alias`] ??= []).push(ALIAS_MESSAGES.inUse(service));
   }
 }
 
 /** Values as the administrator log records them: aliases by their text only. */
-function auditShape(def: ResourceDef, v: Record<string, unknown>): Record<string, unknown> {
+function auditShape(def: ResourceDef, v: ValuesIn): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(def.fields)) out[k] = v[k];
-  if (def.hasAliases) out.aliases = ((v.aliases as { alias: string }[]) ?? []).map((a) => a.alias);
+  if (def.hasAliases) out.aliases = (v.aliases ?? []).map((a) => a.alias);
   return out;
 }
 const secretFieldsOf = (def: ResourceDef) =>
@@ -310,7 +310,7 @@ const secretFieldsOf = (def: ResourceDef) =>
     .map(([k]) => k);
 
 /** Fills values a definition generates when left blank (e.g. a user's UUID). */
-function generated(def: ResourceDef, v: Record<string, unknown>): Record<string, unknown> {
+function generated(def: ResourceDef, v: ValuesIn): ValuesIn {
   for (const [k, f] of Object.entries(def.fields)) {
     if (f.type === 'text' && f.format === 'uuid' && k === 'uuid' && !v[k]) v[k] = randomUUID();
   }
@@ -331,7 +331,7 @@ async function write<T>(dom: Domain, def: ResourceDef, fn: (db: Database) => Pro
   }
 }
 
-async function validateAgainstDb(db: Database, def: ResourceDef, v: Record<string, unknown>, ownId: number | null): Promise<void> {
+async function validateAgainstDb(db: Database, def: ResourceDef, v: ValuesIn, ownId: number | null): Promise<void> {
   const errors: Record<string, string[]> = {};
   await checkReferences(db, def, v, errors);
   await checkUnique(db, def, v, ownId, errors);
@@ -343,8 +343,11 @@ export async function createObject(dom: Domain, resource: string, input: unknown
 }
 
 /** createObject without reading the object back (bulk import): the new id. */
-export async function insertObject(dom: Domain, resource: string, input: unknown): Promise<number> {
-  const def = resourceDef(resource);
+export function insertObject(dom: Domain, resource: string, input: unknown): Promise<number> {
+  return insertRecord(dom, resourceDef(resource), input);
+}
+
+async function insertRecord(dom: Domain, def: ResourceDef, input: unknown): Promise<number> {
   if (def.singleton) throw new AppError('BAD_REQUEST', `${def.label} cannot be added; change it instead.`);
   const v = generated(def, parseOrThrow(def, input));
   const store = storeOf(def);
@@ -372,8 +375,11 @@ export async function updateObject(dom: Domain, resource: string, id: number, pa
 }
 
 /** updateObject without reading the object back (bulk import). */
-export async function changeObject(dom: Domain, resource: string, id: number, patch: unknown): Promise<void> {
-  const def = resourceDef(resource);
+export function changeObject(dom: Domain, resource: string, id: number, patch: unknown): Promise<void> {
+  return changeRecord(dom, resourceDef(resource), id, patch);
+}
+
+async function changeRecord(dom: Domain, def: ResourceDef, id: number, patch: unknown): Promise<void> {
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
@@ -382,8 +388,8 @@ export async function changeObject(dom: Domain, resource: string, id: number, pa
     const current = await store.get(tx, def, id);
     if (!current) throw AppError.notFound(def.label);
     const before = toRecord(def, current);
-    const merged: Record<string, unknown> = { ...before, ...changes };
-    if (def.hasAliases) merged.aliases = ((merged.aliases as AliasInput[]) ?? []).map(({ alias, description }) => ({ alias, description }));
+    const merged: ValuesIn = { ...before, ...changes };
+    if (def.hasAliases) merged.aliases = (merged.aliases ?? []).map(({ alias, description }) => ({ alias, description }));
     const v = generated(def, parseOrThrow(def, merged));
     await validateAgainstDb(tx, def, v, id);
     if (def.hasAliases && changes.aliases === undefined) delete v.aliases;
@@ -406,17 +412,17 @@ export async function changeObject(dom: Domain, resource: string, id: number, pa
 // any transaction and then written in a few multi-row statements, one log entry per object.
 
 /** A new object's values, checked against the definition (the database checks are the caller's). */
-export function validateNewObject(def: ResourceDef, input: unknown): Record<string, unknown> {
+export function validateNewObject(def: ResourceDef, input: unknown): ValuesIn {
   return generated(def, parseOrThrow(def, input));
 }
 
 /** `current` with `patch` applied, checked as changeObject checks it (aliases absent: kept). */
-export function validateChangedObject(def: ResourceDef, current: ConfigRecord, patch: unknown): Record<string, unknown> {
+export function validateChangedObject(def: ResourceDef, current: ConfigRecord, patch: unknown): ValuesIn {
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
-  const merged: Record<string, unknown> = { ...current, ...changes };
-  if (def.hasAliases) merged.aliases = ((merged.aliases as AliasInput[]) ?? []).map(({ alias, description }) => ({ alias, description }));
+  const merged: ValuesIn = { ...current, ...changes };
+  if (def.hasAliases) merged.aliases = (merged.aliases ?? []).map(({ alias, description }) => ({ alias, description }));
   const v = generated(def, parseOrThrow(def, merged));
   if (def.hasAliases && changes.aliases === undefined) delete v.aliases;
   return v;
@@ -454,11 +460,11 @@ export async function existingObjectIds(db: Database, def: ResourceDef, ids: num
 }
 
 /** Indexes of `values` whose references name no object (checked in one query per reference field): index → fields. */
-export async function missingReferences(db: Database, def: ResourceDef, values: Record<string, unknown>[]): Promise<Map<number, string[]>> {
+export async function missingReferences(db: Database, def: ResourceDef, values: ValuesIn[]): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
   for (const [key, f] of Object.entries(def.fields)) {
     if (f.type !== 'ref' && f.type !== 'refList') continue;
-    const idsOf = (v: Record<string, unknown>) => (f.type === 'ref' ? (v[key] == null ? [] : [v[key] as number]) : ((v[key] as number[]) ?? []));
+    const idsOf = (v: ValuesIn) => refIds(v[key]);
     const all = [...new Set(values.flatMap(idsOf))];
     if (all.length === 0) continue;
     const { kind, store } = referenceTarget(f.resource);
@@ -471,7 +477,7 @@ export async function missingReferences(db: Database, def: ResourceDef, values: 
 }
 
 /** Inserts validated objects in the caller's transaction (dom.db); the caller tells the nodes once it commits. */
-export async function insertObjects(dom: Domain, def: ResourceDef, values: Record<string, unknown>[]): Promise<number[]> {
+export async function insertObjects(dom: Domain, def: ResourceDef, values: ValuesIn[]): Promise<number[]> {
   if (values.length === 0) return [];
   const store = storeOf(def);
   const rows = values.map((v) => ({ values: v, uniqueKey: uniqueKeyOf(def, v) }));
@@ -494,7 +500,7 @@ export async function insertObjects(dom: Domain, def: ResourceDef, values: Recor
 }
 
 /** Writes validated changes (from validateChangedObject) in the caller's transaction, aliases replaced before any is added. */
-export async function changeObjects(dom: Domain, def: ResourceDef, items: { before: ConfigRecord; values: Record<string, unknown> }[]): Promise<void> {
+export async function changeObjects(dom: Domain, def: ResourceDef, items: { before: ConfigRecord; values: ValuesIn }[]): Promise<void> {
   if (items.length === 0) return;
   const store = storeOf(def);
   const rows = items.map(({ before, values }) => ({ id: before.id, values, uniqueKey: uniqueKeyOf(def, values) }));
@@ -559,15 +565,17 @@ export async function deleteObject(dom: Domain, resource: string, id: number): P
 const SINGLETON_KEY = 'singleton';
 
 /** Singletons (global settings, the management node) always exist: stored values over defaults. */
-export async function getSingleton(dom: Domain, resource: string): Promise<ConfigRecord> {
-  const def = resourceDef(resource);
+export function getSingleton(dom: Domain, resource: string): Promise<ConfigRecord> {
+  return getSingletonRecord(dom, resourceDef(resource));
+}
+
+export async function getSingletonRecord<D extends ResourceDef>(dom: Domain, def: D): Promise<RecordOf<D>> {
   const row = await jsonStore.singleton(dom.db, def);
-  const stored = { ...parseOrThrowLenient(def, row?.values ?? {}) };
-  return { id: 1, ...stored, creation_time: (row?.createdAt ?? new Date(0)).toISOString() };
+  return recordOf(def, 1, parseOrThrowLenient(def, row?.values ?? {}), row?.createdAt ?? new Date(0));
 }
 
 /** Stored values, with fields that no longer validate (e.g. after a range change) back at their defaults. */
-function parseOrThrowLenient(def: ResourceDef, data: Record<string, unknown>): Record<string, unknown> {
+function parseOrThrowLenient(def: ResourceDef, data: ValuesIn): Record<string, unknown> {
   const p = schemasOf(def).plain.safeParse(data);
   if (p.success) return p.data;
   const bad = new Set(p.error.issues.map((i) => String(i.path[0])));
@@ -575,8 +583,11 @@ function parseOrThrowLenient(def: ResourceDef, data: Record<string, unknown>): R
   return schemasOf(def).plain.parse(cleaned);
 }
 
-export async function updateSingleton(dom: Domain, resource: string, patch: unknown): Promise<ConfigRecord> {
-  const def = resourceDef(resource);
+export function updateSingleton(dom: Domain, resource: string, patch: unknown): Promise<ConfigRecord> {
+  return updateSingletonRecord(dom, resourceDef(resource), patch);
+}
+
+export async function updateSingletonRecord<D extends ResourceDef>(dom: Domain, def: D, patch: InputOf<D> | unknown): Promise<RecordOf<D>> {
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));
@@ -585,8 +596,8 @@ export async function updateSingleton(dom: Domain, resource: string, patch: unkn
     const before = parseOrThrowLenient(def, row?.values ?? {});
     const v = parseOrThrow(def, { ...before, ...changes });
     await validateAgainstDb(tx, def, v, row?.id ?? null);
-    if (row) await jsonStore.update(tx, def, row.id, v, SINGLETON_KEY);
-    else await jsonStore.insert(tx, def, v, SINGLETON_KEY);
+    if (row) await jsonStore.update<ResourceDef>(tx, def, row.id, v, SINGLETON_KEY);
+    else await jsonStore.insert<ResourceDef>(tx, def, v, SINGLETON_KEY);
     await recordChange(tx, actorOf(dom), {
       action: 'changed',
       objectType: def.label,
@@ -598,5 +609,5 @@ export async function updateSingleton(dom: Domain, resource: string, patch: unkn
     });
   });
   dom.bus.notify(def.name);
-  return getSingleton(dom, resource);
+  return getSingletonRecord(dom, def);
 }

@@ -42,7 +42,7 @@ export function toApi(def: ResourceDef, r: ConfigRecord, resourceName = def.name
   }
   if (def.serviceType) out.service_type = def.serviceType;
   if (def.hasAliases) {
-    out.aliases = ((r.aliases as { id: number; alias: string; description: string }[]) ?? []).map((a) => ({
+    out.aliases = (r.aliases ?? []).map((a) => ({
       id: a.id,
       alias: a.alias,
       description: a.description,

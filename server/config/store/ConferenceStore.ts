@@ -3,17 +3,15 @@ import type { Database } from '../../../db/client.js';
 import { insertRows } from '../../../db/insertRows.js';
 import { conference, conferenceAlias } from '../../../db/schema.js';
 import { normaliseAlias } from '../../../shared/alias/normalise.js';
-import type { AliasInput } from '../../../shared/alias/alias.schema.js';
+import type { AliasInput, StoredAlias } from '../../../shared/alias/alias.schema.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
-import type { StoredObject, StoreListQuery } from './ResourceStore.js';
-import { chunks, escapeLike } from './ResourceStore.js';
+import type { ValuesInOf } from '../../../shared/config/record.js';
+import type { StoredObject, StoreListQuery, StoreRow } from './ResourceStore.js';
+import { chunks, escapeLike, plainValues, storedAs } from './ResourceStore.js';
 import { TableStore } from './TableStore.js';
 
-export interface StoredAlias {
-  id: number;
-  alias: string;
-  description: string;
-}
+/** A service's aliases as written (validated by the alias schema); left out of a change: kept. */
+const aliasesOf = <D extends ResourceDef>(values: ValuesInOf<D>): AliasInput[] | undefined => plainValues(values).aliases;
 
 /** Services (`conference` rows of one service type, or of every type when `serviceType` is null) with their aliases. */
 export class ConferenceStore extends TableStore {
@@ -37,7 +35,7 @@ export class ConferenceStore extends TableStore {
     });
   }
 
-  private async withAliases(db: Database, rows: StoredObject[]): Promise<StoredObject[]> {
+  private async withAliases<D extends ResourceDef>(db: Database, rows: StoredObject<D>[]): Promise<StoredObject<D>[]> {
     if (rows.length === 0) return rows;
     const aliases = await db
       .select()
@@ -53,7 +51,7 @@ export class ConferenceStore extends TableStore {
     const byService = new Map<number, StoredAlias[]>();
     for (const a of aliases)
       (byService.get(a.conferenceId) ?? byService.set(a.conferenceId, []).get(a.conferenceId)!).push({ id: a.id, alias: a.alias, description: a.description });
-    return rows.map((r) => ({ ...r, values: { ...r.values, aliases: byService.get(r.id) ?? [] } }));
+    return rows.map((r) => ({ ...r, values: storedAs<D>({ ...r.values, aliases: byService.get(r.id) ?? [] }) }));
   }
 
   protected override searchFilter(def: ResourceDef, search: string) {
@@ -61,39 +59,43 @@ export class ConferenceStore extends TableStore {
     return sql`(${super.searchFilter(def, search)} or exists (select 1 from ${conferenceAlias} where ${conferenceAlias.conferenceId} = ${conference.id} and ${conferenceAlias.alias} ilike ${like}))`;
   }
 
-  override async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+  override async list<D extends ResourceDef>(db: Database, def: D, q: StoreListQuery) {
     const r = await super.list(db, def, q);
     return { total: r.total, rows: await this.withAliases(db, r.rows) };
   }
 
-  override async get(db: Database, def: ResourceDef, id: number) {
+  override async get<D extends ResourceDef>(db: Database, def: D, id: number) {
     const r = await super.get(db, def, id);
     return r ? (await this.withAliases(db, [r]))[0]! : null;
   }
 
-  override async insert(db: Database, def: ResourceDef, values: Record<string, unknown>) {
+  override async insert<D extends ResourceDef>(db: Database, def: D, values: ValuesInOf<D>) {
     const id = await super.insert(db, def, values, null);
-    await this.writeAliases(db, id, (values.aliases as AliasInput[]) ?? [], true);
+    await this.writeAliases(db, id, aliasesOf(values) ?? [], true);
     return id;
   }
 
-  override async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>) {
+  override async update<D extends ResourceDef>(db: Database, def: D, id: number, values: ValuesInOf<D>) {
     await super.update(db, def, id, values, null);
-    if (values.aliases !== undefined) await this.writeAliases(db, id, values.aliases as AliasInput[]);
+    const aliases = aliasesOf(values);
+    if (aliases !== undefined) await this.writeAliases(db, id, aliases);
   }
 
-  override async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
+  override async insertMany<D extends ResourceDef>(db: Database, def: D, rows: Pick<StoreRow<D>, 'values'>[]) {
     const ids = await super.insertMany(db, def, rows);
     await this.insertAliases(
       db,
-      rows.map((r, i) => ({ conferenceId: ids[i]!, aliases: (r.values.aliases as AliasInput[]) ?? [] })),
+      rows.map((r, i) => ({ conferenceId: ids[i]!, aliases: aliasesOf(r.values) ?? [] })),
     );
     return ids;
   }
 
-  override async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
+  override async updateMany<D extends ResourceDef>(db: Database, def: D, rows: (Pick<StoreRow<D>, 'values'> & { id: number })[]) {
     await super.updateMany(db, def, rows);
-    const replaced = rows.filter((r) => r.values.aliases !== undefined);
+    const replaced = rows.flatMap((r) => {
+      const aliases = aliasesOf(r.values);
+      return aliases === undefined ? [] : [{ id: r.id, aliases }];
+    });
     // Every replaced list goes before any is written, so aliases may move between these services.
     for (const batch of chunks(replaced, 5000))
       await db.delete(conferenceAlias).where(
@@ -104,7 +106,7 @@ export class ConferenceStore extends TableStore {
       );
     await this.insertAliases(
       db,
-      replaced.map((r) => ({ conferenceId: r.id, aliases: r.values.aliases as AliasInput[] })),
+      replaced.map((r) => ({ conferenceId: r.id, aliases: r.aliases })),
     );
   }
 

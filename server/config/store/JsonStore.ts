@@ -3,15 +3,27 @@ import type { Database } from '../../../db/client.js';
 import { insertRows, updateRows } from '../../../db/insertRows.js';
 import { configObject } from '../../../db/schema.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import type { ValuesInOf } from '../../../shared/config/record.js';
+import {
+  chunks,
+  escapeLike,
+  plainValues,
+  storedAs,
+  type Choice,
+  type ResourceStore,
+  type StoredKind,
+  type StoredObject,
+  type StoreListQuery,
+  type StoreRow,
+} from './ResourceStore.js';
 
 type Row = typeof configObject.$inferSelect;
-const toStored = (r: Row): StoredObject => ({ id: r.id, createdAt: r.createdAt, values: r.data });
+const toStored = <D extends ResourceDef>(r: Row): StoredObject<D> => ({ id: r.id, createdAt: r.createdAt, values: storedAs<D>(r.data) });
 const field = (key: string) => sql`(${configObject.data} ->> ${key})`;
 
 /** Configuration objects as validated JSON documents in `config_object`, one row each. */
 export class JsonStore implements ResourceStore {
-  async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+  async list<D extends ResourceDef>(db: Database, def: D, q: StoreListQuery) {
     const filters: (SQL | undefined)[] = [eq(configObject.resource, def.name)];
     if (q.search) {
       const like = escapeLike(q.search);
@@ -40,7 +52,7 @@ export class JsonStore implements ResourceStore {
       .orderBy(q.orderBy.startsWith('-') ? desc(sortExpr) : asc(sortExpr), asc(configObject.id))
       .limit(q.limit)
       .offset(q.offset);
-    return { total: total?.n ?? 0, rows: rows.map(toStored) };
+    return { total: total?.n ?? 0, rows: rows.map((r) => toStored<D>(r)) };
   }
 
   private async choices(db: Database, kind: StoredKind, ids?: number[]): Promise<Choice[]> {
@@ -71,39 +83,42 @@ export class JsonStore implements ResourceStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  async get(db: Database, def: ResourceDef, id: number) {
+  async get<D extends ResourceDef>(db: Database, def: D, id: number) {
     const [r] = await db
       .select()
       .from(configObject)
       .where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
-    return r ? toStored(r) : null;
+    return r ? toStored<D>(r) : null;
   }
 
   /** A singleton's object (global settings, the management node): null until it is first changed. */
-  async singleton(db: Database, def: ResourceDef) {
+  async singleton<D extends ResourceDef>(db: Database, def: D) {
     const [r] = await db.select().from(configObject).where(eq(configObject.resource, def.name)).limit(1);
-    return r ? toStored(r) : null;
+    return r ? toStored<D>(r) : null;
   }
 
-  async insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null) {
-    const [r] = await db.insert(configObject).values({ resource: def.name, data: values, uniqueKey }).returning({ id: configObject.id });
+  async insert<D extends ResourceDef>(db: Database, def: D, values: ValuesInOf<D>, uniqueKey: string | null) {
+    const [r] = await db
+      .insert(configObject)
+      .values({ resource: def.name, data: plainValues(values), uniqueKey })
+      .returning({ id: configObject.id });
     return r!.id;
   }
 
-  async insertMany(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]) {
+  async insertMany<D extends ResourceDef>(db: Database, def: D, rows: StoreRow<D>[]) {
     return insertRows(
       db,
       configObject,
-      rows.map((r) => ({ resource: def.name, data: r.values, uniqueKey: r.uniqueKey })),
+      rows.map((r) => ({ resource: def.name, data: plainValues(r.values), uniqueKey: r.uniqueKey })),
     );
   }
 
-  async updateMany(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]) {
+  async updateMany<D extends ResourceDef>(db: Database, _def: D, rows: (StoreRow<D> & { id: number })[]) {
     // The ids are this resource's (the caller read them); each row keeps its resource.
     await updateRows(
       db,
       configObject,
-      rows.map((r) => ({ id: r.id, data: r.values, uniqueKey: r.uniqueKey })),
+      rows.map((r) => ({ id: r.id, data: plainValues(r.values), uniqueKey: r.uniqueKey })),
     );
   }
 
@@ -122,10 +137,10 @@ export class JsonStore implements ResourceStore {
     return out;
   }
 
-  async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null) {
+  async update<D extends ResourceDef>(db: Database, def: D, id: number, values: ValuesInOf<D>, uniqueKey: string | null) {
     await db
       .update(configObject)
-      .set({ data: values, uniqueKey })
+      .set({ data: plainValues(values), uniqueKey })
       .where(and(eq(configObject.resource, def.name), eq(configObject.id, id)));
   }
 

@@ -3,7 +3,8 @@ import type { Database } from '../../../db/client.js';
 import { conferencingNode } from '../../../db/schema.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import { assignNodeCertificate, nodeCertificates } from '../../certificate/certificate.service.js';
-import type { ResourceStore, StoredKind, StoredObject, StoreListQuery } from './ResourceStore.js';
+import type { ValuesInOf } from '../../../shared/config/record.js';
+import { plainValues, storedAs, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
 import type { TableStore } from './TableStore.js';
 
 /** The worker_vm field whose value the TLS certificates hold (their `nodes` lists). */
@@ -17,34 +18,33 @@ const CERTIFICATE = 'tls_certificate';
 export class NodeStore implements ResourceStore {
   constructor(private readonly table: TableStore) {}
 
-  private async withCertificates(db: Database, rows: StoredObject[]): Promise<StoredObject[]> {
+  private async withCertificates<D extends ResourceDef>(db: Database, rows: StoredObject<D>[]): Promise<StoredObject<D>[]> {
     if (rows.length === 0) return rows;
     const certs = await nodeCertificates(db);
-    for (const r of rows) r.values[CERTIFICATE] = certs.get(r.id) ?? null;
-    return rows;
+    return rows.map((r) => ({ ...r, values: storedAs<D>({ ...r.values, [CERTIFICATE]: certs.get(r.id) ?? null }) }));
   }
 
-  async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+  async list<D extends ResourceDef>(db: Database, def: D, q: StoreListQuery) {
     const r = await this.table.list(db, def, q);
     return { total: r.total, rows: await this.withCertificates(db, r.rows) };
   }
 
-  async get(db: Database, def: ResourceDef, id: number) {
+  async get<D extends ResourceDef>(db: Database, def: D, id: number) {
     const s = await this.table.get(db, def, id);
     return s ? (await this.withCertificates(db, [s]))[0]! : null;
   }
 
-  async insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null) {
-    const { [CERTIFICATE]: certificate, ...rest } = values;
-    const id = await this.table.insert(db, def, rest, uniqueKey);
-    if (certificate != null) await assignNodeCertificate(db, null, id, certificate as number);
+  async insert<D extends ResourceDef>(db: Database, def: D, values: ValuesInOf<D>, uniqueKey: string | null) {
+    const { [CERTIFICATE]: certificate, ...rest } = plainValues(values);
+    const id = await this.table.insert<ResourceDef>(db, def, rest, uniqueKey);
+    if (typeof certificate === 'number') await assignNodeCertificate(db, null, id, certificate);
     return id;
   }
 
-  async update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null) {
-    const { [CERTIFICATE]: certificate, ...rest } = values;
-    await this.table.update(db, def, id, rest, uniqueKey);
-    if (certificate !== undefined) await assignNodeCertificate(db, null, id, (certificate as number | null) ?? null);
+  async update<D extends ResourceDef>(db: Database, def: D, id: number, values: ValuesInOf<D>, uniqueKey: string | null) {
+    const { [CERTIFICATE]: certificate, ...rest } = plainValues(values);
+    await this.table.update<ResourceDef>(db, def, id, rest, uniqueKey);
+    if (certificate !== undefined) await assignNodeCertificate(db, null, id, typeof certificate === 'number' ? certificate : null);
   }
 
   async remove(db: Database, def: ResourceDef, id: number) {

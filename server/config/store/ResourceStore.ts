@@ -1,11 +1,18 @@
 import type { Database } from '../../../db/client.js';
+import type { StoredValuesOf, ValuesIn, ValuesInOf } from '../../../shared/config/record.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 
-/** One stored object: its id, creation time and field values under their API names. */
-export interface StoredObject {
+/** One stored object of definition `D`: its id, creation time and field values under their API names. */
+export interface StoredObject<D extends ResourceDef = ResourceDef> {
   id: number;
   createdAt: Date;
-  values: Record<string, unknown>;
+  values: StoredValuesOf<D>;
+}
+
+/** One object to write in a bulk import. */
+export interface StoreRow<D extends ResourceDef> {
+  values: ValuesInOf<D>;
+  uniqueKey: string | null;
 }
 
 /** One choice of a reference field: an object's id and name. */
@@ -34,17 +41,20 @@ export interface StoreListQuery {
 /**
  * Where a kind of configuration object lives. The generic JSON store suits most kinds; services,
  * locations and nodes have typed tables. Every read and write of configuration goes through a store.
+ * Reads and writes are typed by the definition given (`StoredValuesOf<typeof def>`,
+ * `ValuesInOf<typeof def>`): each store reads its rows as that type in one place (`storedAs`), since
+ * every value passed the definition's schema on its way in.
  */
 export interface ResourceStore {
-  list(db: Database, def: ResourceDef, q: StoreListQuery): Promise<{ total: number; rows: StoredObject[] }>;
-  get(db: Database, def: ResourceDef, id: number): Promise<StoredObject | null>;
-  insert(db: Database, def: ResourceDef, values: Record<string, unknown>, uniqueKey: string | null): Promise<number>;
-  update(db: Database, def: ResourceDef, id: number, values: Record<string, unknown>, uniqueKey: string | null): Promise<void>;
+  list<D extends ResourceDef>(db: Database, def: D, q: StoreListQuery): Promise<{ total: number; rows: StoredObject<D>[] }>;
+  get<D extends ResourceDef>(db: Database, def: D, id: number): Promise<StoredObject<D> | null>;
+  insert<D extends ResourceDef>(db: Database, def: D, values: ValuesInOf<D>, uniqueKey: string | null): Promise<number>;
+  update<D extends ResourceDef>(db: Database, def: D, id: number, values: ValuesInOf<D>, uniqueKey: string | null): Promise<void>;
   remove(db: Database, def: ResourceDef, id: number): Promise<boolean>;
   /** Bulk import: many objects in a few multi-row statements; their ids, in the order given. */
-  insertMany?(db: Database, def: ResourceDef, rows: { values: Record<string, unknown>; uniqueKey: string | null }[]): Promise<number[]>;
+  insertMany?<D extends ResourceDef>(db: Database, def: D, rows: StoreRow<D>[]): Promise<number[]>;
   /** Bulk import: many changes, aliases replaced in a few statements. */
-  updateMany?(db: Database, def: ResourceDef, rows: { id: number; values: Record<string, unknown>; uniqueKey: string | null }[]): Promise<void>;
+  updateMany?<D extends ResourceDef>(db: Database, def: D, rows: (StoreRow<D> & { id: number })[]): Promise<void>;
   /** Bulk import: findClash for many values of one field (no own id): each value that clashes → the id it clashes with. */
   findClashes?(db: Database, def: ResourceDef, field: string, values: string[]): Promise<Map<string, number>>;
   /** The id of another object whose `fields` equal `values` case-insensitively, if any. */
@@ -58,6 +68,12 @@ export interface ResourceStore {
   /** Ids of objects whose `field` references `id` (a ref equal to it or a ref list containing it). */
   referencing(db: Database, def: ResourceDef, field: string, id: number): Promise<{ id: number; name: string }[]>;
 }
+
+/** A stored row's values as definition `D` wrote them: the one place a store says so to the compiler. */
+export const storedAs = <D extends ResourceDef>(values: Record<string, unknown>): StoredValuesOf<D> => values as StoredValuesOf<D>;
+
+/** Values a store writes, field by field (the store keeps them whatever the definition). */
+export const plainValues = <D extends ResourceDef>(values: ValuesInOf<D>): ValuesIn => values;
 
 export const escapeLike = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 

@@ -3,7 +3,19 @@ import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client.js';
 import { insertRows, updateRows } from '../../../db/insertRows.js';
 import { nameFieldOf, type ResourceDef } from '../../../shared/config/resource.js';
-import { chunks, escapeLike, type Choice, type ResourceStore, type StoredKind, type StoredObject, type StoreListQuery } from './ResourceStore.js';
+import type { ValuesInOf } from '../../../shared/config/record.js';
+import {
+  chunks,
+  escapeLike,
+  plainValues,
+  storedAs,
+  type Choice,
+  type ResourceStore,
+  type StoredKind,
+  type StoredObject,
+  type StoreListQuery,
+  type StoreRow,
+} from './ResourceStore.js';
 
 /** An API field kept in its own column, with conversions when the stored form differs. */
 export interface ColumnMapping {
@@ -45,19 +57,19 @@ export class TableStore implements ResourceStore {
     return this.o.settings;
   }
 
-  protected toStored(row: Record<string, unknown>): StoredObject {
+  protected toStored<D extends ResourceDef>(row: Record<string, unknown>): StoredObject<D> {
     const values: Record<string, unknown> = { ...((row.settings as Record<string, unknown>) ?? {}) };
     for (const [key, m] of Object.entries(this.o.columns)) {
       const v = row[m.property];
       values[key] = m.fromDb ? m.fromDb(v) : v;
     }
-    return { id: row.id as number, createdAt: row.createdAt as Date, values };
+    return { id: row.id as number, createdAt: row.createdAt as Date, values: storedAs<D>(values) };
   }
 
-  protected split(values: Record<string, unknown>): Record<string, unknown> {
+  protected split<D extends ResourceDef>(values: ValuesInOf<D>): Record<string, unknown> {
     const out: Record<string, unknown> = { ...this.o.fixed };
     const settings: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(values)) {
+    for (const [k, v] of Object.entries(plainValues(values))) {
       const m = this.o.columns[k];
       if (m) out[m.property] = m.toDb ? m.toDb(v) : v;
       else if (k !== 'aliases') settings[k] = v;
@@ -72,7 +84,7 @@ export class TableStore implements ResourceStore {
     return or(...keys.map((k) => sql`${this.expr(k)} ilike ${like}`));
   }
 
-  async list(db: Database, def: ResourceDef, q: StoreListQuery) {
+  async list<D extends ResourceDef>(db: Database, def: D, q: StoreListQuery) {
     const filters: (SQL | undefined)[] = [this.o.scope?.()];
     if (q.search) filters.push(this.searchFilter(def, q.search));
     for (const [k, v] of Object.entries(q.equals ?? {})) filters.push(sql`${this.expr(k)} = ${v}`);
@@ -98,7 +110,7 @@ export class TableStore implements ResourceStore {
       .orderBy(q.orderBy.startsWith('-') ? desc(sortExpr) : asc(sortExpr), asc(this.o.id))
       .limit(q.limit)
       .offset(q.offset);
-    return { total: Number(total?.n ?? 0), rows: rows.map((r) => this.toStored(r as Record<string, unknown>)) };
+    return { total: Number(total?.n ?? 0), rows: rows.map((r) => this.toStored<D>(r as Record<string, unknown>)) };
   }
 
   /** The column naming an object (every typed table has a `name` column). */
@@ -136,15 +148,15 @@ export class TableStore implements ResourceStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  async get(db: Database, _def: ResourceDef, id: number) {
+  async get<D extends ResourceDef>(db: Database, _def: D, id: number) {
     const [r] = await db
       .select()
       .from(this.o.table)
       .where(and(eq(this.o.id, id), this.o.scope?.()));
-    return r ? this.toStored(r as Record<string, unknown>) : null;
+    return r ? this.toStored<D>(r as Record<string, unknown>) : null;
   }
 
-  async insert(db: Database, _def: ResourceDef, values: Record<string, unknown>, _uniqueKey?: string | null) {
+  async insert<D extends ResourceDef>(db: Database, _def: D, values: ValuesInOf<D>, _uniqueKey?: string | null) {
     const [r] = (await db
       .insert(this.o.table)
       .values(this.split(values) as never)
@@ -152,7 +164,7 @@ export class TableStore implements ResourceStore {
     return r!.id;
   }
 
-  async insertMany(db: Database, _def: ResourceDef, rows: { values: Record<string, unknown> }[]) {
+  async insertMany<D extends ResourceDef>(db: Database, _def: D, rows: Pick<StoreRow<D>, 'values'>[]) {
     return insertRows(
       db,
       this.o.table,
@@ -160,7 +172,7 @@ export class TableStore implements ResourceStore {
     );
   }
 
-  async updateMany(db: Database, _def: ResourceDef, rows: { id: number; values: Record<string, unknown> }[]) {
+  async updateMany<D extends ResourceDef>(db: Database, _def: D, rows: (Pick<StoreRow<D>, 'values'> & { id: number })[]) {
     await updateRows(
       db,
       this.o.table,
@@ -187,7 +199,7 @@ export class TableStore implements ResourceStore {
     return out;
   }
 
-  async update(db: Database, _def: ResourceDef, id: number, values: Record<string, unknown>, _uniqueKey?: string | null) {
+  async update<D extends ResourceDef>(db: Database, _def: D, id: number, values: ValuesInOf<D>, _uniqueKey?: string | null) {
     const set = this.split(values);
     for (const k of Object.keys(this.o.fixed ?? {})) delete set[k];
     await db
