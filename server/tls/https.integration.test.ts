@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -9,6 +10,7 @@ import WebSocket from 'ws';
 import { openDatabase } from '../../db/client.js';
 import { NodeAgent } from '../../node-agent/NodeAgent.js';
 import { until } from '../../shared/testing/until.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 import { generateTlsCertificate } from '../certificate/certificate.service.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { CONTENT_SECURITY_POLICY } from '../http/webSecurity.js';
@@ -48,6 +50,31 @@ function call(url: string, init: { method?: string; headers?: Record<string, str
     req.on('error', reject);
     req.end(init.body);
   });
+}
+
+/** A TCP relay to 127.0.0.1:`port` that counts the connections made through it (how often a node has tried). */
+async function countingRelay(port: number): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const open = new Set<Socket>();
+  const relay = createServer((inbound) => {
+    connections++;
+    const outbound = connect(port, '127.0.0.1');
+    const end = () => [inbound, outbound].forEach((s) => s.destroy());
+    for (const s of [inbound, outbound]) {
+      open.add(s);
+      s.on('error', end).on('close', () => (open.delete(s), end()));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    connections: () => connections,
+    close: () => {
+      open.forEach((s) => s.destroy());
+      return new Promise((resolve) => relay.close(() => resolve()));
+    },
+  };
 }
 
 /** Opens the console's tRPC WebSocket with `origin` and the session cookie; resolves with the first subscription data, or the refusal. */
@@ -214,11 +241,14 @@ describe('management server over HTTPS', () => {
   });
 
   it('a node links over wss with the server’s certificate trusted or pinned, and not otherwise', async () => {
-    const startNode = (name: string, managementTls?: { ca?: string; fingerprint?: string }) =>
+    // The links' reconnection backoff runs on a clock the test moves; TLS and sockets are real.
+    const clock = new ManualClock();
+    const startNode = (name: string, managementTls?: { ca?: string; fingerprint?: string }, managementUrl = server.httpsUrl!) =>
       NodeAgent.start({
         name,
-        managementUrl: server.httpsUrl!,
+        managementUrl,
         managementTls,
+        linkClock: clock,
         enrollmentKey: KEY,
         port: 0,
         dataDir: mkdtempSync(join(tmpdir(), 'om-tls-node-')),
@@ -228,22 +258,26 @@ describe('management server over HTTPS', () => {
       });
     const trusted = await startNode('tls-ca', { ca });
     const pinned = await startNode('tls-pin', { fingerprint: fingerprintOf(ca).toLowerCase() });
-    const wrongPin = await startNode('tls-wrong-pin', { fingerprint: 'AA:'.repeat(31) + 'AA' });
-    const untrusting = await startNode('tls-none');
+    // The refused ones reach the server through relays that count their attempts.
+    const wrongPinRelay = await countingRelay(server.https!.port);
+    const untrustingRelay = await countingRelay(server.https!.port);
+    const wrongPin = await startNode('tls-wrong-pin', { fingerprint: 'AA:'.repeat(31) + 'AA' }, wrongPinRelay.url);
+    const untrusting = await startNode('tls-none', undefined, untrustingRelay.url);
     try {
       await until(
         () => trusted.link.connected && pinned.link.connected,
         (c) => c,
         15_000,
       );
-      // Give the others the same time; they never get in.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // The others keep trying as their backoff (0.5, 1, 2 s) runs out, and never get in.
+      await clock.advanceUntil(() => wrongPinRelay.connections() >= 3 && untrustingRelay.connections() >= 3, { stepMs: 250, maxMs: 20_000 });
       expect(wrongPin.link.connected).toBe(false);
       expect(untrusting.link.connected).toBe(false);
       expect(server.registry.nodeNames().size).toBe(2);
       expect([...server.registry.nodeNames().values()].sort()).toEqual(['tls-ca', 'tls-pin']);
     } finally {
       await Promise.all([trusted, pinned, wrongPin, untrusting].map((n) => n.stop()));
+      await Promise.all([wrongPinRelay, untrustingRelay].map((r) => r.close()));
     }
   });
 });
