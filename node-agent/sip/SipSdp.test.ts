@@ -77,10 +77,13 @@ describe('SIP SDP (plain RTP)', () => {
     expect(answer.media[0]?.direction).toBe('recvonly');
   });
 
-  it('takes G.711 when Opus is not offered (µ-law before A-law, static types without rtpmap); refuses G.722 alone', () => {
+  it('takes G.722, then G.711, when Opus is not offered (µ-law before A-law, static types without rtpmap)', () => {
     const audioOnly = (payloads: string) =>
       BARESIP.replace('m=audio 40000 RTP/AVP 96 9 0 8 101', `m=audio 40000 RTP/AVP ${payloads}`).replace(/m=video[\s\S]*$/, '');
     expect(parseSipOffer(audioOnly('8 0')).audio!.codec).toMatchObject({ payloadType: 0, mimeType: 'audio/PCMU', clockRate: 8_000 });
+    expect(parseSipOffer(audioOnly('0 9 8')).audio!.codec).toMatchObject({ payloadType: 9, mimeType: 'audio/G722', clockRate: 8_000 });
+    expect(parseSipOffer(audioOnly('9')).audio!.codec.channels).toBeUndefined();
+    expect(parseSipOffer(audioOnly('9 96')).audio!.codec.mimeType).toBe('audio/opus');
     expect(parseSipOffer(audioOnly('8 0')).audio!.codec.channels).toBeUndefined();
     expect(parseSipOffer(audioOnly('8 101')).audio!.codec).toMatchObject({ payloadType: 8, mimeType: 'audio/PCMA', clockRate: 8_000 });
     expect(parseSipOffer(audioOnly('96 0')).audio!.codec.mimeType).toBe('audio/opus');
@@ -93,7 +96,17 @@ describe('SIP SDP (plain RTP)', () => {
       }),
     );
     expect(answer.media[0]).toMatchObject({ payloads: 0, rtp: [{ payload: 0, codec: 'PCMU', rate: 8_000 }] });
-    expect(() => parseSipOffer(audioOnly('9'))).toThrow(/G\.722 without Opus or G\.711/);
+    const g722 = parse(
+      buildSipAnswer(parseSipOffer(audioOnly('9')), {
+        address: '198.51.100.1',
+        sessionId: '1',
+        version: 2,
+        audio: { address: '198.51.100.1', port: 50000, send: true },
+      }),
+    );
+    expect(g722.media[0]).toMatchObject({ payloads: 9, rtp: [{ payload: 9, codec: 'G722', rate: 8_000 }] });
+    // Nothing we take: 488 with what we do take.
+    expect(() => parseSipOffer(audioOnly('3'))).toThrow(/No usable media \(Opus, G\.722 or G\.711/);
   });
 
   it('refuses malformed and empty SDP with SipSdpError', () => {

@@ -5,8 +5,8 @@ import type { SdpDirection } from '../media/sdp/SdpOffer.js';
 
 /**
  * SDP of SIP calls: plain RTP/AVP(F) offers, one audio and one video m-line taken, answered with
- * the ports of mediasoup plain transports. Audio: Opus, else G.711 (µ-law, then A-law), which the
- * conference's mixer transcodes; G.722 alone is not answered yet. Video: VP8, else H.264.
+ * the ports of mediasoup plain transports. Audio: Opus, else G.722, else G.711 (µ-law, then A-law),
+ * which the conference's mixer transcodes. Video: VP8, else H.264.
  * SRTP by SDES (RFC 4568 a=crypto) per the service's media encryption setting.
  */
 
@@ -105,7 +105,7 @@ const STATIC: Record<number, { codec: string; rate: number }> = {
 };
 
 /** mediasoup's mime type of each codec we take. */
-const MIME: Record<string, string> = { opus: 'audio/opus', pcmu: 'audio/PCMU', pcma: 'audio/PCMA', vp8: 'video/VP8', h264: 'video/H264' };
+const MIME: Record<string, string> = { opus: 'audio/opus', g722: 'audio/G722', pcmu: 'audio/PCMU', pcma: 'audio/PCMA', vp8: 'video/VP8', h264: 'video/H264' };
 
 /** Key lengths (master key + salt, bytes) of each suite, to refuse a key mediasoup would reject. */
 const KEY_BYTES: Record<SrtpSuite, number> = { AEAD_AES_256_GCM: 44, AEAD_AES_128_GCM: 28, AES_CM_128_HMAC_SHA1_80: 30, AES_CM_128_HMAC_SHA1_32: 30 };
@@ -143,7 +143,6 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
     throw new SipSdpError(`Malformed SDP: ${checked.error.issues[0]?.path.join('.') ?? ''} ${checked.error.issues[0]?.message ?? ''}`.trim());
   const session = checked.data;
   const offer: SipOffer = { sdp };
-  let sawG722 = false;
   let sawPlain = false;
   let sawSrtp = false;
   session.media.forEach((m, index) => {
@@ -174,9 +173,9 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
     if (m.type === 'audio') {
       pick =
         names.find((n) => n.codec === 'opus' && n.rate === 48_000) ??
+        names.find((n) => n.codec === 'g722' && n.rate === 8_000) ??
         names.find((n) => n.codec === 'pcmu' && n.rate === 8_000) ??
         names.find((n) => n.codec === 'pcma' && n.rate === 8_000);
-      if (!pick && names.some((n) => n.codec === 'g722')) sawG722 = true;
     } else {
       pick =
         names.find((n) => n.codec === 'vp8') ??
@@ -184,7 +183,8 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
     }
     if (!pick) return;
     const mimeType = MIME[pick.codec]!;
-    const g711 = pick.codec === 'pcmu' || pick.codec === 'pcma';
+    // G.711 and G.722 count an 8000 Hz RTP clock, mono (RFC 3551).
+    const clock8k = pick.codec === 'pcmu' || pick.codec === 'pcma' || pick.codec === 'g722';
     const ssrc = m.ssrcs?.[0] ? Number(m.ssrcs[0].id) : undefined;
     offer[m.type] = {
       index,
@@ -196,8 +196,8 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
       codec: {
         payloadType: pick.pt,
         mimeType,
-        clockRate: m.type === 'video' ? 90_000 : g711 ? 8_000 : 48_000,
-        ...(m.type === 'audio' && !g711 ? { channels: 2 } : {}),
+        clockRate: m.type === 'video' ? 90_000 : clock8k ? 8_000 : 48_000,
+        ...(m.type === 'audio' && !clock8k ? { channels: 2 } : {}),
         ...(fmtpOf(pick.pt) !== undefined ? { fmtp: fmtpOf(pick.pt)! } : {}),
         rtcpFeedback: m.rtcpFb
           .filter((f) => String(f.payload) === '*' || Number(f.payload) === pick.pt)
@@ -210,9 +210,7 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
   if (!offer.audio && !offer.video) {
     if (sawPlain) throw new SipSdpError('Media encryption is required');
     if (sawSrtp) throw new SipSdpError(encryption === 'off' ? 'Media encryption is not allowed' : 'No usable SRTP crypto suite');
-    throw new SipSdpError(
-      sawG722 ? 'G.722 without Opus or G.711: not available on this node yet' : 'No usable media (Opus or G.711 audio, VP8/H.264 video over RTP/AVP)',
-    );
+    throw new SipSdpError('No usable media (Opus, G.722 or G.711 audio, VP8/H.264 video over RTP/AVP)');
   }
   return offer;
 }

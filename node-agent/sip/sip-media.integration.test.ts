@@ -41,6 +41,8 @@ describe('SIP and WebRTC participants hear each other', () => {
     { name: 'Opus', audioCodecs: 'opus/48000/2', alias: 'meet.phone' },
     { name: 'G.711 µ-law', audioCodecs: 'PCMU/8000/1', alias: 'meet.phone' },
     { name: 'G.711 A-law', audioCodecs: 'PCMA/8000/1', alias: 'meet.phone' },
+    // G.722 (baresip's is spandsp's): 16-kHz audio on an 8000 RTP clock.
+    { name: 'G.722', audioCodecs: 'G722/16000/1', alias: 'meet.phone' },
     // SRTP only (RTP/SAVP with a=crypto) into a room whose Media encryption is Required.
     { name: 'SRTP (SDES) Opus', audioCodecs: 'opus/48000/2', alias: 'meet.secure', mediaenc: 'srtp-mand' as const },
     // Best effort (a=crypto on RTP/AVP), G.711.

@@ -7,6 +7,7 @@ import type {
   AudioMixerStats,
   MixFrameMs,
   MixCodec,
+  NarrowCodec,
   MixListenerOptions,
   MixListenerUpdate,
   MixSourceOptions,
@@ -14,7 +15,8 @@ import type {
 } from './AudioMixerTypes.js';
 import { MixSource, type MixSourceTimings } from './MixSource.js';
 import { MAX_OPUS_PAYLOAD } from './OpusDecoder.js';
-import { G711_RATE, G711Encoder, type G711Law } from './G711.js';
+import { G711_RATE, G711Encoder } from './G711.js';
+import { G722_RATE, G722Encoder } from './G722.js';
 import { OpusEncoder } from './OpusEncoder.js';
 import { parseRtp, writeRtp } from './rtpPacket.js';
 
@@ -55,7 +57,7 @@ interface Group {
   readonly listeners: Set<Listener>;
   /** Listeners of one group share a codec (it is part of the key). */
   readonly codec: MixCodec;
-  encoder: OpusEncoder | G711Encoder | null;
+  encoder: OpusEncoder | G711Encoder | G722Encoder | null;
   gain: number;
   silentRun: number;
 }
@@ -93,7 +95,7 @@ export class AudioMixer implements AudioMixerApi {
   private readonly groups = new Map<string, Group>();
   private nextSerial = 1;
   private readonly silencePacket: Buffer;
-  private readonly g711SilencePackets = new Map<G711Law, Buffer>();
+  private readonly narrowSilencePackets = new Map<NarrowCodec, Buffer>();
   private readonly total: Int32Array;
   private readonly acc: Int32Array;
   private readonly out: Int16Array;
@@ -219,6 +221,7 @@ export class AudioMixer implements AudioMixerApi {
       id: listenerId,
       payloadType: checkPt(opts.payloadType),
       codec,
+      // G.711 and G.722 both count an 8000 Hz RTP clock (RFC 3551; G.722 samples at 16 kHz all the same).
       tsStep: codec === 'opus' ? this.tsStep : (G711_RATE / 1000) * this.frameMs,
       ssrc: opts.ssrc >>> 0,
       includes: opts.includes,
@@ -361,7 +364,7 @@ export class AudioMixer implements AudioMixerApi {
           this.out.fill(0);
           payload = this.encode(group, this.out);
         } else {
-          payload = group.codec === 'opus' ? this.silencePacket : this.g711Silence(group.codec);
+          payload = group.codec === 'opus' ? this.silencePacket : this.narrowSilence(group.codec);
           this.counts.silenceFrames++;
         }
       }
@@ -428,14 +431,16 @@ export class AudioMixer implements AudioMixerApi {
       group.encoder ??=
         group.codec === 'opus'
           ? new OpusEncoder({ sampleRate: this.sampleRate, channels: this.channels, bitrate: this.bitrate, complexity: this.complexity })
-          : new G711Encoder(group.codec, this.sampleRate, this.channels);
+          : group.codec === 'g722'
+            ? new G722Encoder(this.sampleRate, this.channels)
+            : new G711Encoder(group.codec, this.sampleRate, this.channels);
       const payload = group.encoder.encode(pcm, this.samplesPerFrame);
       this.counts.encodes++;
       return payload;
     } catch (err) {
       this.counts.encodeErrors++;
       this.debug('encode', { err }, 'audio mixer encode failed');
-      return group.codec === 'opus' ? this.silencePacket : this.g711Silence(group.codec);
+      return group.codec === 'opus' ? this.silencePacket : this.narrowSilence(group.codec);
     } finally {
       this.counts.encodeMs += performance.now() - t0;
     }
@@ -519,11 +524,12 @@ export class AudioMixer implements AudioMixerApi {
   }
 
   /** A G.711 frame of digital silence (one constant byte per sample). */
-  private g711Silence(codec: G711Law): Buffer {
-    let packet = this.g711SilencePackets.get(codec);
+  private narrowSilence(codec: NarrowCodec): Buffer {
+    let packet = this.narrowSilencePackets.get(codec);
     if (!packet) {
-      packet = new G711Encoder(codec, this.sampleRate, this.channels).silence(this.samplesPerFrame);
-      this.g711SilencePackets.set(codec, packet);
+      const encoder = codec === 'g722' ? new G722Encoder(this.sampleRate, this.channels) : new G711Encoder(codec, this.sampleRate, this.channels);
+      packet = encoder.silence(this.samplesPerFrame);
+      this.narrowSilencePackets.set(codec, packet);
     }
     return packet;
   }
@@ -627,6 +633,10 @@ function clamp16(v: number): number {
 
 function checkCodec(codec: MixCodec | undefined, sampleRate: number): MixCodec {
   if (codec === undefined || codec === 'opus') return 'opus';
+  if (codec === 'g722') {
+    if (sampleRate % G722_RATE !== 0) throw new TypeError(`G.722 needs a mixer rate that is a multiple of 16000 (not ${sampleRate})`);
+    return codec;
+  }
   if (codec !== 'pcmu' && codec !== 'pcma') throw new TypeError(`unknown audio codec ${String(codec)}`);
   if (sampleRate % G711_RATE !== 0) throw new TypeError(`G.711 needs a mixer rate that is a multiple of 8000 (not ${sampleRate})`);
   return codec;

@@ -30,7 +30,9 @@ export interface AudioMixerOptions {
 }
 
 /** What a source sends or a listener receives: Opus (48 kHz RTP clock) or G.711 (8 kHz). */
-export type MixCodec = 'opus' | 'pcmu' | 'pcma';
+export type MixCodec = 'opus' | 'pcmu' | 'pcma' | 'g722';
+/** The telephone codecs the mixer transcodes to and from (RTP clock 8000). */
+export type NarrowCodec = Exclude<MixCodec, 'opus'>;
 
 export interface MixSourceOptions {
   /** The source's codec. Default 'opus'. */

@@ -2,8 +2,10 @@
  * G.711 µ-law (PCMU) and A-law (PCMA) for SIP phones that offer nothing else: decoded to the
  * mixer's rate and encoded from it. Written here rather than taken from npm: the codec is a table
  * per direction (ITU-T G.711, as in Sun's reference g711.c), and the npm packages found either
- * decode only or carry a whole audio framework; the resampling is one small FIR filter.
+ * decode only or carry a whole audio framework; the rate change is RateConverter's.
  */
+
+import { Downsampler, Upsampler } from './RateConverter.js';
 
 export type G711Law = 'pcmu' | 'pcma';
 
@@ -63,52 +65,19 @@ export function linearToAlaw(sample: number): number {
 export const ulawToLinear = (byte: number): number => ULAW_DECODE[byte & 0xff]!;
 export const alawToLinear = (byte: number): number => ALAW_DECODE[byte & 0xff]!;
 
-/** Low-pass FIR (windowed sinc, 3.6 kHz at 48 kHz) for changing rate by a whole factor. */
-function lowPass(rate: number, taps: number): Float64Array {
-  const cutoff = 3_600 / rate;
-  const h = new Float64Array(taps);
-  const mid = (taps - 1) / 2;
-  let sum = 0;
-  for (let i = 0; i < taps; i++) {
-    const x = i - mid;
-    const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
-    const blackman = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / (taps - 1)) + 0.08 * Math.cos((4 * Math.PI * i) / (taps - 1));
-    h[i] = sinc * blackman;
-    sum += h[i]!;
-  }
-  for (let i = 0; i < taps; i++) h[i]! /= sum;
-  return h;
-}
-
-const TAPS_PER_PHASE = 8;
-
-/** The rate factor to 8 kHz and its low-pass filter (null at 8 kHz), one per mixer rate. */
-const resamplers = new Map<number, { factor: number; filter: Float64Array | null }>();
-function resamplerFor(rate: number): { factor: number; filter: Float64Array | null } {
-  let r = resamplers.get(rate);
-  if (!r) {
-    const factor = rate / G711_RATE;
-    if (!Number.isInteger(factor) || factor < 1) throw new Error(`G.711 needs a mixer rate that is a multiple of 8000 (not ${rate})`);
-    r = { factor, filter: factor > 1 ? lowPass(rate, factor * TAPS_PER_PHASE) : null };
-    resamplers.set(rate, r);
-  }
-  return r;
-}
+/** G.711 carries up to 4 kHz: the low-pass edge of its rate change. */
+const converter = (mixerRate: number) => ({ codecRate: G711_RATE, mixerRate, cutoffHz: 3_600, codecName: 'G.711', tapsPerPhase: 8 });
 
 /** One source's G.711 packets to interleaved PCM at the mixer's rate and channels. */
 export class G711Decoder {
-  private readonly factor: number;
-  private readonly filter: Float64Array | null;
-  /** The last input samples (8 kHz), for the filter across packets. */
-  private readonly history: Float64Array;
+  private readonly up: Upsampler;
 
   constructor(
     private readonly law: G711Law,
     readonly sampleRate: number,
     readonly channels: 1 | 2,
   ) {
-    ({ factor: this.factor, filter: this.filter } = resamplerFor(sampleRate));
-    this.history = new Float64Array(TAPS_PER_PHASE);
+    this.up = new Upsampler(converter(sampleRate), channels);
   }
 
   /** PCM of one packet (any number of 8-kHz samples), a new array. */
@@ -117,82 +86,36 @@ export class G711Decoder {
     const table = this.law === 'pcmu' ? ULAW_DECODE : ALAW_DECODE;
     const narrow = new Float64Array(payload.length);
     for (let i = 0; i < payload.length; i++) narrow[i] = table[payload[i]!]!;
-    return this.widen(narrow);
+    return this.up.widen(narrow);
   }
 
   /** G.711 has no concealment: silence for the gap (the mixer stops after a few frames). */
   conceal(samples: number): Int16Array {
-    this.history.fill(0);
+    this.up.reset();
     return new Int16Array(samples * this.channels);
   }
 
   close(): void {}
-
-  /** Upsamples by zero-stuffing and filtering: out[n·F + p] = F · Σ_k h[k·F + p]·x[n − k]. */
-  private widen(x: Float64Array): Int16Array {
-    const F = this.factor;
-    const out = new Int16Array(x.length * F * this.channels);
-    const h = this.filter;
-    const hist = this.history;
-    const at = (n: number, k: number) => (n - k >= 0 ? x[n - k]! : hist[hist.length + (n - k)]!);
-    for (let n = 0; n < x.length; n++) {
-      for (let p = 0; p < F; p++) {
-        let v: number;
-        if (!h) v = x[n]!;
-        else {
-          v = 0;
-          for (let k = 0; k < TAPS_PER_PHASE; k++) v += h[k * F + p]! * at(n, k);
-          v *= F;
-        }
-        const s = clamp16(v);
-        const o = (n * F + p) * this.channels;
-        out[o] = s;
-        if (this.channels === 2) out[o + 1] = s;
-      }
-    }
-    const keep = Math.min(hist.length, x.length);
-    hist.copyWithin(0, keep);
-    hist.set(x.subarray(x.length - keep), hist.length - keep);
-    return out;
-  }
 }
 
 /** Encodes interleaved PCM at the mixer's rate to G.711 at 8 kHz (low-pass, then every F-th sample). */
 export class G711Encoder {
-  private readonly factor: number;
-  private readonly filter: Float64Array | null;
-  /** The last input samples (mixer rate, mono), for the filter across frames. */
-  private readonly history: Float64Array;
+  private readonly down: Downsampler;
 
   constructor(
     private readonly law: G711Law,
     readonly sampleRate: number,
     readonly channels: 1 | 2,
   ) {
-    ({ factor: this.factor, filter: this.filter } = resamplerFor(sampleRate));
-    this.history = new Float64Array(this.filter?.length ?? 1);
+    this.down = new Downsampler(converter(sampleRate), channels);
   }
 
   /** `pcm`: `samplesPerChannel` frames, interleaved. */
   encode(pcm: Int16Array, samplesPerChannel: number): Buffer {
-    const F = this.factor;
-    const mono = new Float64Array(samplesPerChannel);
-    for (let i = 0; i < samplesPerChannel; i++) mono[i] = this.channels === 2 ? (pcm[2 * i]! + pcm[2 * i + 1]!) / 2 : pcm[i]!;
-    const out = Buffer.allocUnsafe(Math.floor(samplesPerChannel / F));
-    const h = this.filter;
-    const hist = this.history;
-    const at = (n: number) => (n >= 0 ? mono[n]! : hist[hist.length + n]!);
+    const narrow = this.down.narrow(pcm, samplesPerChannel);
     const encode = this.law === 'pcmu' ? linearToUlaw : linearToAlaw;
-    for (let j = 0; j < out.length; j++) {
-      const n = j * F + F - 1;
-      let v = 0;
-      if (!h) v = mono[n]!;
-      else for (let k = 0; k < h.length; k++) v += h[k]! * at(n - k);
-      out[j] = encode(clamp16(v));
-    }
-    const keep = Math.min(hist.length, mono.length);
-    hist.copyWithin(0, keep);
-    hist.set(mono.subarray(mono.length - keep), hist.length - keep);
+    const out = Buffer.allocUnsafe(narrow.length);
+    for (let j = 0; j < narrow.length; j++) out[j] = encode(narrow[j]!);
     return out;
   }
 
@@ -200,11 +123,6 @@ export class G711Encoder {
 
   /** The payload of a silent frame (digital silence encodes to one constant byte). */
   silence(samplesPerChannel: number): Buffer {
-    return Buffer.alloc(Math.floor(samplesPerChannel / this.factor), this.law === 'pcmu' ? linearToUlaw(0) : linearToAlaw(0));
+    return Buffer.alloc(Math.floor(samplesPerChannel / this.down.factor), this.law === 'pcmu' ? linearToUlaw(0) : linearToAlaw(0));
   }
-}
-
-function clamp16(v: number): number {
-  const r = Math.round(v);
-  return r > 32_767 ? 32_767 : r < -32_768 ? -32_768 : r;
 }

@@ -1,5 +1,6 @@
 import type { MixCodec } from './AudioMixerTypes.js';
 import { G711Decoder } from './G711.js';
+import { G722Decoder } from './G722.js';
 import { JitterBuffer, type JitterPushResult } from './JitterBuffer.js';
 import { OpusDecoder } from './OpusDecoder.js';
 import type { RtpView } from './rtpPacket.js';
@@ -19,14 +20,14 @@ export interface MixSourceTimings {
 }
 
 /**
- * One source of the mix: its jitter buffer, its decoder (Opus or G.711) and a small PCM queue (a packet may
+ * One source of the mix: its jitter buffer, its decoder (Opus, G.711 or G.722) and a small PCM queue (a packet may
  * carry more than one frame). pull() yields the next frame or reports silence. Internal to AudioMixer.
  */
 export class MixSource {
   /** Monotonic number, unique within the mixer, used in listener group keys. */
   readonly serial: number;
   private readonly jitter: JitterBuffer;
-  private readonly decoder: OpusDecoder | G711Decoder;
+  private readonly decoder: OpusDecoder | G711Decoder | G722Decoder;
   private readonly fifo: Int16Array;
   private fifoLen = 0;
   private learntPt: number | undefined;
@@ -53,7 +54,12 @@ export class MixSource {
   ) {
     this.serial = serial;
     this.jitter = new JitterBuffer({ targetPackets: jitterTargetPackets, maxPackets: jitterMaxPackets });
-    this.decoder = codec === 'opus' ? new OpusDecoder(sampleRate, channels) : new G711Decoder(codec, sampleRate, channels);
+    this.decoder =
+      codec === 'opus'
+        ? new OpusDecoder(sampleRate, channels)
+        : codec === 'g722'
+          ? new G722Decoder(sampleRate, channels)
+          : new G711Decoder(codec, sampleRate, channels);
     // Room for the longest Opus packet (120 ms) plus a frame.
     this.fifo = new Int16Array((sampleRate / 1000) * 120 * channels + frameLen);
     this.frame = new Int16Array(frameLen);

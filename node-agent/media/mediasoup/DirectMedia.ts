@@ -140,10 +140,10 @@ export class Feed {
   }
 }
 
-/** The mixer's name for an audio codec: G.711 µ-law or A-law, else Opus. */
+/** The mixer's name for an audio codec: G.711 µ-law or A-law, G.722, else Opus. */
 export function mixCodecOf(mimeType: string): MixCodec {
   const m = mimeType.toLowerCase();
-  return m === 'audio/pcmu' ? 'pcmu' : m === 'audio/pcma' ? 'pcma' : 'opus';
+  return m === 'audio/pcmu' ? 'pcmu' : m === 'audio/pcma' ? 'pcma' : m === 'audio/g722' ? 'g722' : 'opus';
 }
 
 /**

@@ -16,7 +16,8 @@ export const ROUTER_MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
     clockRate: 90_000,
     parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
   },
-  // G.711 for SIP phones that offer nothing else (the mixer transcodes); last, so WebRTC clients keep Opus.
+  // G.722 and G.711 for SIP phones without Opus (the mixer transcodes); last, so WebRTC clients keep Opus.
+  { kind: 'audio', mimeType: 'audio/G722', preferredPayloadType: 9, clockRate: 8_000 },
   { kind: 'audio', mimeType: 'audio/PCMU', preferredPayloadType: 0, clockRate: 8_000 },
   { kind: 'audio', mimeType: 'audio/PCMA', preferredPayloadType: 8, clockRate: 8_000 },
 ];
