@@ -67,7 +67,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private readonly offered = new Map<SipMediaKind, { router: types.Router; transport: types.PlainTransport; srtp: boolean }>();
 
   /**
-   * Our offer for a call we place (dial-out, gateway): audio Opus, PCMU, PCMA and telephone-event
+   * Our offer for a call we place (dial-out, gateway): audio Opus, G.722, PCMU, PCMA and telephone-event
    * on a plain transport. SRTP per the media encryption: Required offers RTP/SAVP, Best effort
    * RTP/AVP with a=crypto (a plain answer gets a plain transport on the same port), No encryption plain RTP.
    */
@@ -77,7 +77,9 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     const srtp = this.encryption !== 'off';
     const transport = await this.plainTransport(router, srtp);
     this.offered.set('audio', { router, transport, srtp });
-    const codecs = ['audio/opus', 'audio/PCMU', 'audio/PCMA'].flatMap((mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? []);
+    const codecs = ['audio/opus', 'audio/G722', 'audio/PCMU', 'audio/PCMA'].flatMap(
+      (mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? [],
+    );
     return buildOutgoingOffer({
       address: this.listen.announcedAddress ?? transport.tuple.localAddress,
       sessionId: this.sessionId,
