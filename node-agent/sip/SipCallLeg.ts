@@ -3,6 +3,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
+import { carrierMimeType, TelephoneEventTap } from './dtmf/TelephoneEventTap.js';
+import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
 import { buildOutgoingOffer } from './dialout/outgoingOffer.js';
@@ -27,6 +29,13 @@ interface Line {
   ssrc?: number;
   /** The peer's SDES key the transport was connected with (SRTP m-lines). */
   peerKey?: string;
+  /** The producer's RFC 4733 digits (audio with telephone-event). */
+  dtmf?: TelephoneEventTap;
+}
+
+/** The keys the phone pressed (RFC 4733 or SIP INFO), in order. */
+export interface SipKeypadEvents {
+  dtmf: [digit: DtmfDigit];
 }
 
 /**
@@ -38,6 +47,8 @@ interface Line {
  */
 export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   readonly id = randomUUID();
+  /** The phone's key presses (a separate emitter: the leg's own events are the WebRTC legs' ones). */
+  readonly keypad = new EventEmitter<SipKeypadEvents>();
   private readonly lines = new Map<SipMediaKind, Line>();
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   private version = 1;
@@ -196,17 +207,24 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     const home = await this.media.routerFor(this.participantId);
     const routerCodec = home.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === m.codec.mimeType.toLowerCase());
     if (!routerCodec) return undefined;
+    // The side router also carries telephone-event as its G.711 carrier (TelephoneEventTap).
+    const carrier = m.kind === 'audio' ? home.rtpCapabilities.codecs?.find((c) => c.mimeType === carrierMimeType(m.codec.mimeType)) : undefined;
     const router =
       routerCodec.preferredPayloadType === m.codec.payloadType
         ? home
-        : await this.media.sideRouter({
-            kind: m.kind,
-            mimeType: routerCodec.mimeType,
-            preferredPayloadType: m.codec.payloadType,
-            clockRate: routerCodec.clockRate,
-            ...(routerCodec.channels ? { channels: routerCodec.channels } : {}),
-            parameters: routerCodec.parameters ?? {},
-          });
+        : await this.media.sideRouter(
+            {
+              kind: m.kind,
+              mimeType: routerCodec.mimeType,
+              preferredPayloadType: m.codec.payloadType,
+              clockRate: routerCodec.clockRate,
+              ...(routerCodec.channels ? { channels: routerCodec.channels } : {}),
+              parameters: routerCodec.parameters ?? {},
+            },
+            ...(carrier
+              ? [{ kind: carrier.kind, mimeType: carrier.mimeType, preferredPayloadType: carrier.preferredPayloadType!, clockRate: carrier.clockRate }]
+              : []),
+          );
     const [min, max] = this.listen.portRange;
     const transport = await router.createPlainTransport({
       listenInfo: {
@@ -241,13 +259,21 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private async produce(m: SipMediaOffer, line: Line, peerSends: boolean): Promise<void> {
     if (!peerSends || m.ssrc === undefined) {
       if (peerSends) this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP offer without a=ssrc: its stream cannot be received yet');
+      line.dtmf?.close();
+      delete line.dtmf;
       line.producer?.close();
       delete line.producer;
       return;
     }
     if (line.producer && !line.producer.closed && line.ssrc === m.ssrc) return;
+    line.dtmf?.close();
+    delete line.dtmf;
     line.producer?.close();
     const source = m.kind === 'audio' ? 'mic' : 'camera';
+    // RFC 4733 packets share the audio's SSRC: declared as the carrier codec so mediasoup keeps them.
+    const te = m.kind === 'audio' ? m.telephoneEvent : undefined;
+    const carrier = te ? carrierMimeType(m.codec.mimeType) : undefined;
+    const carries = carrier !== undefined && line.router.rtpCapabilities.codecs?.some((c) => c.mimeType === carrier);
     const producer = await line.transport.produce({
       kind: m.kind,
       rtpParameters: {
@@ -260,6 +286,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
             parameters: line.router.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === m.codec.mimeType.toLowerCase())?.parameters ?? {},
             rtcpFeedback: m.codec.rtcpFeedback,
           },
+          ...(te && carrier && carries ? [{ mimeType: carrier, payloadType: te.payloadType, clockRate: 8_000, parameters: {}, rtcpFeedback: [] }] : []),
         ],
         encodings: [{ ssrc: m.ssrc }],
         rtcp: { cname: `sip-${m.ssrc}`, reducedSize: true },
@@ -268,6 +295,14 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     });
     line.producer = producer;
     line.ssrc = m.ssrc;
+    if (carrier && carries) {
+      try {
+        line.dtmf = await TelephoneEventTap.open(line.router, producer, carrier, (d) => this.keyed(d), this.log);
+        if (this.closed) line.dtmf.close();
+      } catch (err) {
+        this.log.warn({ err, participant: this.participantId }, 'SIP call: RFC 4733 DTMF cannot be received');
+      }
+    }
     if (line.router !== (await this.media.routerFor(this.participantId))) this.media.adopt(producer, line.router);
     this.media.registerProducer(this.participantId, producer, source);
   }
@@ -322,6 +357,11 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     line.consumer = await line.transport.consume({ producerId: line.feed.producer.id, rtpCapabilities });
   }
 
+  /** A key the phone pressed (RFC 4733 on its audio, or a SIP INFO): one 'dtmf' event per key. */
+  keyed(digit: DtmfDigit): void {
+    if (!this.closed) this.keypad.emit('dtmf', digit);
+  }
+
   /** Every m-line taken is SRTP (SDES); false for plain RTP. */
   get encrypted(): boolean {
     return this.lines.size > 0 && [...this.lines.values()].every((l) => l.peerKey !== undefined);
@@ -350,6 +390,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     this.closed = true;
     this.media.hub.removeLeg(this.participantId);
     for (const line of this.lines.values()) {
+      line.dtmf?.close();
       line.feed?.close();
       line.transport.close();
     }

@@ -5,6 +5,7 @@ import type { Participant } from '../conference/Participant.js';
 import { TOKEN_LIFETIME_S } from '../conference/Participant.js';
 import { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import { SipCallLeg } from './SipCallLeg.js';
+import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
 
@@ -85,6 +86,11 @@ export class SipCalls {
           leg.close(reason);
           conference.remove(participant.id, reason);
         },
+        // DTMF by SIP INFO (application/dtmf-relay, application/dtmf): the same keys as RFC 4733.
+        info: (contentType, body) => {
+          const digit = infoDigit(contentType, body);
+          if (digit) leg.keyed(digit);
+        },
         reinvite: async (offer) => {
           try {
             return { status: 200, reason: 'OK', body: Buffer.from(await leg.negotiate(offer)), contentType: 'application/sdp' };
@@ -113,6 +119,11 @@ export class SipCalls {
     conference.on('participantLeft', left);
     leg.on('closed', () => {
       if (participant.leg === leg) participant.leg = null;
+    });
+    // The phone's keys: a Host's two-key commands (*7 lock, *5 mute Guests, ## end), as a client's call `dtmf`.
+    leg.keypad.on('dtmf', (digit) => {
+      this.log.debug({ participant: participant.id }, 'SIP DTMF key');
+      if (conference.get(participant.id)) this.manager.control.callDtmf(conference, participant, digit);
     });
   }
 }

@@ -50,12 +50,50 @@ describe('SIP SDP (plain RTP)', () => {
       }),
     );
     expect(answer.media.map((m) => [m.type, m.port, String(m.payloads), m.direction])).toEqual([
-      ['audio', 50000, '96', 'sendrecv'],
+      ['audio', 50000, '96 101', 'sendrecv'],
       ['video', 50002, '100', 'recvonly'],
     ]);
     expect(answer.media[0]?.rtcpMux).toBe('rtcp-mux');
     expect(answer.media[1]?.rtcpMux).toBeUndefined();
-    expect(answer.media[0]?.rtp).toEqual([{ payload: 96, codec: 'opus', rate: 48000, encoding: 2 }]);
+    expect(answer.media[0]?.rtp).toEqual([
+      { payload: 96, codec: 'opus', rate: 48000, encoding: 2 },
+      { payload: 101, codec: 'telephone-event', rate: 8000 },
+    ]);
+    expect(answer.media[0]?.fmtp).toEqual([
+      { payload: 96, config: 'stereo=1;sprop-stereo=1' },
+      { payload: 101, config: '0-15' },
+    ]);
+    expect(answer.media[1]?.rtp.map((r) => r.codec)).toEqual(['VP8']);
+  });
+
+  it('takes telephone-event (RFC 4733) beside the audio codec: at its clock when offered, else 8 kHz, else 48 kHz; none without an offer', () => {
+    const audio = (payloads: string, maps: string[]) =>
+      BARESIP.replace('m=audio 40000 RTP/AVP 96 9 0 8 101', `m=audio 40000 RTP/AVP ${payloads}`)
+        .replace('a=rtpmap:101 telephone-event/8000', maps.join('\r\n'))
+        .replace(/m=video[\s\S]*$/, '');
+    const both = ['a=rtpmap:101 telephone-event/8000', 'a=rtpmap:110 telephone-event/48000'];
+    expect(parseSipOffer(audio('96 101 110', both)).audio?.telephoneEvent).toEqual({ payloadType: 110, clockRate: 48_000 });
+    expect(parseSipOffer(audio('0 110 101', both)).audio?.telephoneEvent).toEqual({ payloadType: 101, clockRate: 8_000 });
+    expect(parseSipOffer(audio('0 110', both)).audio?.telephoneEvent).toEqual({ payloadType: 110, clockRate: 48_000 });
+    expect(parseSipOffer(audio('0', both)).audio?.telephoneEvent).toBeUndefined();
+    // Other clocks are not taken, and video never has it.
+    expect(parseSipOffer(audio('0 120', ['a=rtpmap:120 telephone-event/16000'])).audio?.telephoneEvent).toBeUndefined();
+    expect(parseSipOffer(BARESIP).video?.telephoneEvent).toBeUndefined();
+    const answer = parse(
+      buildSipAnswer(parseSipOffer(audio('8 101', both)), {
+        address: '198.51.100.1',
+        sessionId: '1',
+        version: 1,
+        audio: { address: '198.51.100.1', port: 50000, send: true },
+      }),
+    );
+    expect(answer.media[0]).toMatchObject({
+      payloads: '8 101',
+      rtp: [
+        { payload: 8, codec: 'PCMA' },
+        { payload: 101, codec: 'telephone-event', rate: 8000 },
+      ],
+    });
   });
 
   it('declines an m-line it cannot take (port 0) and answers the rest', () => {

@@ -6,7 +6,8 @@ import type { SdpDirection } from '../media/sdp/SdpOffer.js';
 /**
  * SDP of SIP calls: plain RTP/AVP(F) offers, one audio and one video m-line taken, answered with
  * the ports of mediasoup plain transports. Audio: Opus, else G.722, else G.711 (µ-law, then A-law),
- * which the conference's mixer transcodes. Video: VP8, else H.264.
+ * which the conference's mixer transcodes; telephone-event (RFC 4733 DTMF)
+ * beside it. Video: VP8, else H.264.
  * SRTP by SDES (RFC 4568 a=crypto) per the service's media encryption setting.
  */
 
@@ -54,6 +55,8 @@ export interface SipMediaOffer {
   ssrc?: number;
   /** Set when the m-line is taken with SRTP: the peer's key. */
   crypto?: SipCrypto;
+  /** RFC 4733 telephone-event (DTMF) on an audio m-line: the offer's payload type and clock. */
+  telephoneEvent?: { payloadType: number; clockRate: number };
 }
 
 export interface SipOffer {
@@ -185,6 +188,9 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
     const mimeType = MIME[pick.codec]!;
     // G.711 and G.722 count an 8000 Hz RTP clock, mono (RFC 3551).
     const clock8k = pick.codec === 'pcmu' || pick.codec === 'pcma' || pick.codec === 'g722';
+    // DTMF: the telephone-event at the audio codec's clock (RFC 4733 §2.1), else 8 kHz, else 48 kHz.
+    const events = m.type === 'audio' ? names.filter((n) => n.codec === 'telephone-event' && (n.rate === 8_000 || n.rate === 48_000)) : [];
+    const event = events.find((n) => n.rate === (clock8k ? 8_000 : 48_000)) ?? events.find((n) => n.rate === 8_000) ?? events[0];
     const ssrc = m.ssrcs?.[0] ? Number(m.ssrcs[0].id) : undefined;
     offer[m.type] = {
       index,
@@ -205,6 +211,7 @@ export function parseSipOffer(text: string, encryption: MediaEncryption = 'beste
       },
       ...(ssrc !== undefined && Number.isInteger(ssrc) && ssrc > 0 ? { ssrc } : {}),
       ...(crypto ? { crypto } : {}),
+      ...(event && event.pt !== pick.pt ? { telephoneEvent: { payloadType: event.pt, clockRate: event.rate } } : {}),
     };
   });
   if (!offer.audio && !offer.video) {
@@ -238,14 +245,18 @@ export function buildSipAnswer(
     const firstPt = String(m.payloads ?? '').split(/\s+/)[0] ?? '0';
     if (!taken || !ours) return { type: m.type, port: 0, protocol: m.protocol, payloads: firstPt, rtp: [], fmtp: [] };
     const c = taken.codec;
+    const te = taken.telephoneEvent;
     return {
       type: m.type,
       port: ours.port,
       protocol: m.protocol,
-      payloads: String(c.payloadType),
+      payloads: te ? `${c.payloadType} ${te.payloadType}` : String(c.payloadType),
       connection: { version: 4, ip: ours.address },
-      rtp: [{ payload: c.payloadType, codec: c.mimeType.split('/')[1]!, rate: c.clockRate, ...(c.channels ? { encoding: c.channels } : {}) }],
-      fmtp: c.fmtp !== undefined ? [{ payload: c.payloadType, config: c.fmtp }] : [],
+      rtp: [
+        { payload: c.payloadType, codec: c.mimeType.split('/')[1]!, rate: c.clockRate, ...(c.channels ? { encoding: c.channels } : {}) },
+        ...(te ? [{ payload: te.payloadType, codec: 'telephone-event', rate: te.clockRate }] : []),
+      ],
+      fmtp: [...(c.fmtp !== undefined ? [{ payload: c.payloadType, config: c.fmtp }] : []), ...(te ? [{ payload: te.payloadType, config: '0-15' }] : [])],
       rtcpFb: c.rtcpFeedback
         .filter((f) => (f.type === 'nack' && (f.parameter === '' || f.parameter === 'pli')) || (f.type === 'ccm' && f.parameter === 'fir'))
         .map((f) => ({ payload: String(c.payloadType), type: f.type, ...(f.parameter ? { subtype: f.parameter } : {}) })),

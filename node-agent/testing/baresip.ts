@@ -22,7 +22,13 @@ export interface BaresipCallOptions {
   /** How long the call lasts before baresip hangs up. */
   holdMs: number;
   /** Runs mid-call (after the dial); the hang-up waits for it. */
-  during?: () => Promise<void>;
+  during?: (phone: BaresipKeys) => Promise<void>;
+}
+
+/** The phone's keypad during a call: baresip sends each key as RFC 4733 telephone-event. */
+export interface BaresipKeys {
+  /** Presses the keys one by one, `gapMs` apart (baresip's stdio releases a key after a while). */
+  press(keys: string, gapMs?: number): Promise<void>;
 }
 
 const MODULES: Record<string, string> = { opus: 'opus.so', pcmu: 'g711.so', pcma: 'g711.so', g722: 'g722.so' };
@@ -71,8 +77,16 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       child.stdin.write('/hangup\n');
       setTimeout(() => child.stdin.write('/quit\n'), 1500);
     };
+    const keys: BaresipKeys = {
+      press: async (digits, gapMs = 600) => {
+        for (const key of digits) {
+          child.stdin.write(key);
+          await new Promise((r) => setTimeout(r, gapMs));
+        }
+      },
+    };
     setTimeout(() => {
-      void (opts.during?.() ?? Promise.resolve()).catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`)).finally(hangUp);
+      void (opts.during?.(keys) ?? Promise.resolve()).catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`)).finally(hangUp);
     }, opts.holdMs);
     const killer = setTimeout(() => child.kill('SIGKILL'), opts.holdMs + 60_000);
     child.on('exit', () => {
