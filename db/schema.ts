@@ -174,11 +174,29 @@ export const ivrTheme = pgTable('ivr_theme', {
   name: varchar('name', { length: 250 }).notNull().unique(),
   description: varchar('description', { length: 250 }).notNull().default(''),
   uuid: varchar('uuid', { length: 36 }).notNull(),
-  package: bytea('package').notNull(),
+  /** SHA-256 (hex) and length of the ZIP, whose bytes are in ivr_theme_part. */
+  packageSha256: varchar('package_sha256', { length: 64 }).notNull(),
+  packageSize: integer('package_size').notNull(),
   /** File names in the package and the parsed themeconfig.json. */
   contents: jsonb('contents').$type<{ files: string[]; config: Record<string, unknown> }>().notNull(),
   ...timestamps,
 });
+
+/**
+ * A theme's ZIP in parts of at most 1 MiB, in order: written and served a part at a time, so a
+ * package is never held whole in memory, and every management server sharing the database has it.
+ */
+export const ivrThemePart = pgTable(
+  'ivr_theme_part',
+  {
+    themeId: integer('theme_id')
+      .notNull()
+      .references(() => ivrTheme.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.themeId, t.seq] })],
+);
 
 /** Backups of the configuration: passphrase-encrypted archives (manual or automatic). */
 export const configBackup = pgTable('config_backup', {

@@ -18,6 +18,7 @@ import {
   conferenceAlias,
   configObject,
   ivrTheme,
+  ivrThemePart,
   platformSetting,
   systemLocation,
 } from '../../db/schema.js';
@@ -123,7 +124,9 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
       roles: await db.select().from(adminRole).orderBy(asc(adminRole.id)),
       objects: await db.select().from(configObject).orderBy(asc(configObject.id)),
       themes: await db.select().from(ivrTheme).orderBy(asc(ivrTheme.id)),
-      settings: await db.select().from(platformSetting).orderBy(asc(platformSetting.key)),
+      themeParts: await db.select().from(ivrThemePart).orderBy(asc(ivrThemePart.themeId), asc(ivrThemePart.seq)),
+      // Scheduled-run claims (scheduledRuns.ts) are written by the server's timers whenever they fire.
+      settings: (await db.select().from(platformSetting).orderBy(asc(platformSetting.key))).filter((s) => !s.key.startsWith('scheduled:')),
     };
   }
 
@@ -143,6 +146,7 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
       'admin_user_role',
       'config_object',
       'ivr_theme',
+      'ivr_theme_part',
       'platform_setting',
     ]) {
       expect(names).toContain(n);
@@ -150,6 +154,7 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(names.indexOf('conference')).toBeLessThan(names.indexOf('conference_alias'));
     expect(names.indexOf('system_location')).toBeLessThan(names.indexOf('conferencing_node'));
     expect(names.indexOf('admin_user')).toBeLessThan(names.indexOf('admin_user_role'));
+    expect(names.indexOf('ivr_theme')).toBeLessThan(names.indexOf('ivr_theme_part'));
   });
 
   it('restores the configuration exactly, ids included, and new objects still get fresh ids', async () => {
@@ -165,12 +170,21 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     await db
       .insert(configObject)
       .values({ resource: 'sip_proxy', uniqueKey: 'proxy', data: { name: 'Proxy', address: '10.0.0.1', nested: { list: [1, 'two', null] } } });
-    await db.insert(ivrTheme).values({
-      name: 'Theme',
-      uuid: '00000000-0000-0000-0000-000000000001',
-      package: Buffer.from([0, 1, 2, 255, 92, 120]),
-      contents: { files: ['a.jpg'], config: {} },
-    });
+    const [theme] = await db
+      .insert(ivrTheme)
+      .values({
+        name: 'Theme',
+        uuid: '00000000-0000-0000-0000-000000000001',
+        packageSha256: 'a'.repeat(64),
+        packageSize: 9,
+        contents: { files: ['a.jpg'], config: {} },
+      })
+      .returning({ id: ivrTheme.id });
+    // The package's parts are bytes (a backslash and 'x' among them, as bytea renders in JSON).
+    await db.insert(ivrThemePart).values([
+      { themeId: theme!.id, seq: 0, data: Buffer.from([0, 1, 2, 255, 92, 120]) },
+      { themeId: theme!.id, seq: 1, data: Buffer.from([92, 92, 0]) },
+    ]);
     // A signed-in console session, which must survive the restore.
     const [admin] = await db.select().from(adminUser).where(eq(adminUser.username, 'admin'));
     await db.insert(adminSession).values({ tokenHash: 'h'.repeat(64), adminUserId: admin!.id, expiresAt: new Date(Date.now() + 3_600_000) });
@@ -187,7 +201,7 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     await deleteObject(dom, 'vmr', vmr2.id);
     await createObject(dom, 'vmr', { name: 'Added later', aliases: [{ alias: 'later' }] });
     await db.delete(configObject);
-    await db.update(ivrTheme).set({ package: Buffer.from('changed') });
+    await db.update(ivrThemePart).set({ data: Buffer.from('changed') });
     await db.update(platformSetting).set({ value: 'other' }).where(eq(platformSetting.key, 'node_enrollment_key'));
     expect(await snapshot()).not.toEqual(before);
 

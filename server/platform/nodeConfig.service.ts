@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc } from 'drizzle-orm';
 import { ivrTheme } from '../../db/schema.js';
 import {
   nodeConfigSnapshotSchema,
@@ -82,9 +82,6 @@ const sharedPartsSchema = nodeConfigSnapshotSchema.pick({
 });
 
 export class NodeConfigBuilder {
-  /** Theme content hashes by `id:updatedAt:size`, so a push reads a package only after it changed. */
-  private readonly themeHashes = new Map<string, string>();
-
   constructor(private readonly dom: Domain) {}
 
   async shared(): Promise<SharedNodeConfig> {
@@ -178,31 +175,9 @@ export class NodeConfigBuilder {
     });
   }
 
-  /**
-   * Every theme with a hash of its package bytes. Only id, update time and size are read on each
-   * push; the package itself only when one of those changed since the last push.
-   */
+  /** Every theme with the hash of its package, stored when it was uploaded. */
   async themes(): Promise<{ id: number; hash: string }[]> {
-    const rows = await this.dom.db
-      .select({ id: ivrTheme.id, updatedAt: ivrTheme.updatedAt, size: sql<number>`octet_length(${ivrTheme.package})`.mapWith(Number) })
-      .from(ivrTheme)
-      .orderBy(asc(ivrTheme.id));
-    const seen = new Set<string>();
-    const out: { id: number; hash: string }[] = [];
-    for (const r of rows) {
-      const key = `${r.id}:${r.updatedAt.getTime()}:${r.size}`;
-      seen.add(key);
-      let hash = this.themeHashes.get(key);
-      if (!hash) {
-        const [pkg] = await this.dom.db.select({ data: ivrTheme.package }).from(ivrTheme).where(eq(ivrTheme.id, r.id));
-        if (!pkg) continue; // deleted meanwhile; the next push will not list it either
-        hash = createHash('sha256').update(pkg.data).digest('hex');
-        this.themeHashes.set(key, hash);
-      }
-      out.push({ id: r.id, hash });
-    }
-    for (const key of this.themeHashes.keys()) if (!seen.has(key)) this.themeHashes.delete(key);
-    return out;
+    return this.dom.db.select({ id: ivrTheme.id, hash: ivrTheme.packageSha256 }).from(ivrTheme).orderBy(asc(ivrTheme.id));
   }
 
   /** The given nodes' own blocks, from the database (maintenance mode and location may have changed since they connected). */

@@ -1,10 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_THEME_PACKAGE_BYTES, type Theme } from '../../shared/theme/theme.schema.js';
@@ -14,12 +8,14 @@ import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
 import { listEnvelope, paging, pexipTime, sendError } from '../rest/tastypie.js';
 import { ThemeZipStreamCheck } from './ThemeZipStreamCheck.js';
 import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from './theme.service.js';
+import { discardSpool, spoolStream, type SpooledPackage } from './themeStorage.js';
 
 const RESOURCE = '/api/admin/configuration/v1/ivr_theme/';
 const uri = (id: number) => `${RESOURCE}${id}/`;
 const TOO_LARGE = `The theme ZIP file must be no larger than ${MAX_THEME_PACKAGE_BYTES / 1024 / 1024} MB.`;
 
 type Q = Record<string, string | undefined>;
+type ThemeInput = { name?: unknown; description?: unknown; package?: SpooledPackage };
 type Req = FastifyRequest<{ Params: { id?: string }; Querystring: Q; Body: unknown }>;
 
 /** The management API's `ivr_theme` object; `package` is where the ZIP can be downloaded. */
@@ -42,54 +38,34 @@ function parseId(req: Req): number {
   return id;
 }
 
-/** Where uploads are spooled: DATA_DIR/uploads (the product's own folder), else the system's temp folder. */
-const uploadDir = () => (process.env.DATA_DIR ? join(process.env.DATA_DIR, 'uploads') : tmpdir());
-
 /**
- * Writes an uploaded ZIP to a temp file as it arrives, checking it on the way (a ZIP bomb is
- * refused before the rest is read), so the upload is never held in memory in pieces; the
- * complete file is then read once for the full check and storage, and the temp file removed.
+ * Writes an uploaded ZIP to a spool file as it arrives, checking it on the way (a ZIP bomb is
+ * refused before the rest is read), so the upload is never held in memory; it is then checked and
+ * stored from the file a part at a time.
  */
-async function spoolPackage(file: Readable): Promise<Buffer> {
-  const dir = uploadDir();
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `theme-${randomUUID()}.zip`);
+async function spoolPackage(file: Readable): Promise<SpooledPackage> {
   const check = new ThemeZipStreamCheck();
-  try {
-    await pipeline(
-      file,
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          try {
-            check.push(chunk);
-            done(null, chunk);
-          } catch (err) {
-            done(err as Error);
-          }
-        },
-      }),
-      createWriteStream(path, { flags: 'wx' }),
-    );
-    // @fastify/multipart ends the stream (without an error) when the size limit is passed.
-    if ((file as Readable & { truncated?: boolean }).truncated) throw AppError.validation({ package: [TOO_LARGE] });
-    return await readFile(path);
-  } finally {
-    await rm(path, { force: true });
+  const pkg = await spoolStream(file, (chunk) => check.push(chunk));
+  // @fastify/multipart ends the stream (without an error) when the size limit is passed.
+  if ((file as Readable & { truncated?: boolean }).truncated) {
+    await discardSpool(pkg);
+    throw AppError.validation({ package: [TOO_LARGE] });
   }
+  return pkg;
 }
 
 /**
  * The request's fields: multipart/form-data (fields plus the file field `package`, as Pexip's API
  * takes theme uploads) or, for changes without a new ZIP, a JSON body.
  */
-async function themeInput(req: Req): Promise<{ name?: unknown; description?: unknown; package?: Buffer }> {
+async function themeInput(req: Req): Promise<ThemeInput> {
   if (!req.isMultipart()) {
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
     const { name, description } = body as Record<string, unknown>;
     return { name, description };
   }
-  const out: { name?: unknown; description?: unknown; package?: Buffer } = {};
+  const out: ThemeInput = {};
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
@@ -97,12 +73,14 @@ async function themeInput(req: Req): Promise<{ name?: unknown; description?: unk
           part.file.resume(); // other files are not ours: drained, not kept
           continue;
         }
+        await discardSpool(out.package); // a second file field: the last one counts
         out.package = await spoolPackage(part.file);
       } else if (part.fieldname === 'name' || part.fieldname === 'description') {
         out[part.fieldname] = part.value;
       }
     }
   } catch (err) {
+    await discardSpool(out.package);
     const code = (err as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw AppError.validation({ package: [TOO_LARGE] });
     if (code?.startsWith('FST_')) throw AppError.validation({ package: [(err as Error).message] });
@@ -149,21 +127,23 @@ export function registerThemeRoutes(app: FastifyInstance, dom: Domain): void {
     scope.get(
       `${RESOURCE}:id/package/`,
       handle(async (req, reply, d) => {
-        const { fileName, data } = await downloadTheme(d, parseId(req));
-        return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${fileName}"`).send(data);
+        const { fileName, size, stream } = await downloadTheme(d, parseId(req));
+        return reply.type('application/zip').header('Content-Disposition', `attachment; filename="${fileName}"`).header('Content-Length', size).send(stream());
       }),
     );
     scope.post(
       RESOURCE,
       handle(async (req, reply, d) => {
-        const t = await createTheme(d, await themeInput(req));
+        const input = await themeInput(req);
+        const t = await createTheme(d, input).finally(() => discardSpool(input.package));
         return reply.code(201).header('Location', uri(t.id)).send(themeObject(t));
       }),
     );
     const patch = handle(async (req, reply, d) => {
       const id = parseId(req);
       await getTheme(d, id); // 404 before reading an upload for a theme that does not exist
-      await updateTheme(d, id, await themeInput(req));
+      const input = await themeInput(req);
+      await updateTheme(d, id, input).finally(() => discardSpool(input.package));
       return reply.code(202).send();
     });
     scope.patch(`${RESOURCE}:id/`, patch);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, count, desc, eq, ilike, ne, sql } from 'drizzle-orm';
+import type { Readable } from 'node:stream';
+import { and, asc, count, desc, eq, ilike, ne } from 'drizzle-orm';
 import { ivrTheme } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { fieldErrors } from '../../shared/config/fieldErrors.js';
@@ -8,6 +9,7 @@ import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
 import { themeVersionOf, validateThemePackage } from './themePackage.js';
+import { discardSpool, readParts, spoolBytes, writeParts, type SpooledPackage } from './themeStorage.js';
 
 const OBJECT_TYPE = 'Theme';
 const NAME_TAKEN = { name: [THEME_MESSAGES.nameTaken] };
@@ -19,11 +21,11 @@ const columns = {
   description: ivrTheme.description,
   uuid: ivrTheme.uuid,
   contents: ivrTheme.contents,
-  size: sql<number>`octet_length(${ivrTheme.package})`.mapWith(Number),
+  size: ivrTheme.packageSize,
   createdAt: ivrTheme.createdAt,
   updatedAt: ivrTheme.updatedAt,
 };
-type Row = { [K in keyof typeof columns]: K extends 'size' ? number : (typeof ivrTheme.$inferSelect)[K & keyof typeof ivrTheme.$inferSelect] };
+type Row = { [K in keyof typeof columns]: (typeof columns)[K]['_']['data'] };
 
 function toTheme(r: Row): Theme {
   return {
@@ -42,10 +44,34 @@ function toTheme(r: Row): Theme {
 /** What the administrator log records: never the package bytes, only its file list. */
 const auditShape = (t: { name: string; description: string; files: string[] }) => ({ name: t.name, description: t.description, files: t.files });
 
-/** Accepts a Buffer or any byte array (tRPC gives base64 decoded to a Buffer, REST a Buffer). */
-function packageOf(value: unknown): Buffer {
-  if (value instanceof Uint8Array && value.length > 0) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw AppError.validation({ package: [THEME_MESSAGES.packageRequired] });
+/** A package as given: spooled to disk by the REST route, or bytes (tRPC's base64, decoded). */
+export type PackageInput = SpooledPackage | Uint8Array;
+
+const isSpooled = (v: unknown): v is SpooledPackage => typeof v === 'object' && v !== null && typeof (v as SpooledPackage).path === 'string';
+
+/**
+ * The package on disk and its checked contents; the caller discards the spool file. Field errors
+ * come back as `errors`, so they are reported with the other fields' errors.
+ */
+async function checkPackage(
+  value: unknown,
+  errors: Record<string, string[]>,
+): Promise<{ pkg: SpooledPackage; contents: Awaited<ReturnType<typeof validateThemePackage>>; spooledHere: boolean } | null> {
+  let pkg: SpooledPackage | null = null;
+  let spooledHere = false;
+  try {
+    if (isSpooled(value)) pkg = value;
+    else if (value instanceof Uint8Array && value.length > 0) {
+      pkg = await spoolBytes(value);
+      spooledHere = true;
+    } else throw AppError.validation({ package: [THEME_MESSAGES.packageRequired] });
+    return { pkg, contents: await validateThemePackage(pkg.path), spooledHere };
+  } catch (err) {
+    if (spooledHere) await discardSpool(pkg ?? undefined);
+    if (!(err instanceof AppError) || !err.fields) throw err;
+    Object.assign(errors, err.fields);
+    return null;
+  }
 }
 
 export interface ThemeListQuery {
@@ -81,11 +107,19 @@ export async function getTheme(dom: Domain, id: number): Promise<Theme> {
   return toTheme(row);
 }
 
-/** "Download theme": the ZIP as uploaded, with a file name for the download. */
-export async function downloadTheme(dom: Domain, id: number): Promise<{ fileName: string; data: Buffer }> {
-  const [row] = await dom.db.select({ name: ivrTheme.name, data: ivrTheme.package }).from(ivrTheme).where(eq(ivrTheme.id, id));
+/** "Download theme": the ZIP as uploaded, streamed from its stored parts, with a file name and its hash. */
+export async function downloadTheme(dom: Domain, id: number): Promise<{ fileName: string; size: number; sha256: string; stream: () => Readable }> {
+  const [row] = await dom.db
+    .select({ name: ivrTheme.name, size: ivrTheme.packageSize, sha256: ivrTheme.packageSha256 })
+    .from(ivrTheme)
+    .where(eq(ivrTheme.id, id));
   if (!row) throw AppError.notFound('Theme');
-  return { fileName: `${row.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'theme'}.zip`, data: row.data };
+  return {
+    fileName: `${row.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'theme'}.zip`,
+    size: row.size,
+    sha256: row.sha256,
+    stream: () => readParts(dom.db, id),
+  };
 }
 
 async function nameTaken(db: Database, name: string, ownId: number | null): Promise<boolean> {
@@ -100,89 +134,82 @@ async function nameTaken(db: Database, name: string, ownId: number | null): Prom
  * Adds a theme from its fields and ZIP. Field errors and package errors are reported together, so
  * the form shows every problem at once.
  */
-export async function createTheme(dom: Domain, input: { name?: unknown; description?: unknown; package?: unknown }): Promise<Theme> {
+export async function createTheme(dom: Domain, input: { name?: unknown; description?: unknown; package?: PackageInput }): Promise<Theme> {
   const fields = themeFieldsSchema.safeParse({ name: input.name, description: input.description ?? '' });
   const errors: Record<string, string[]> = fields.success ? {} : fieldErrors(fields.error.issues);
-  let contents: ReturnType<typeof validateThemePackage> | null = null;
-  let pkg: Buffer | null = null;
+  const checked = await checkPackage(input.package, errors);
   try {
-    pkg = packageOf(input.package);
-    contents = validateThemePackage(pkg);
-  } catch (err) {
-    if (!(err instanceof AppError) || !err.fields) throw err;
-    Object.assign(errors, err.fields);
+    if (fields.success && (await nameTaken(dom.db, fields.data.name, null))) errors.name = NAME_TAKEN.name;
+    if (Object.keys(errors).length || !fields.success || !checked) throw AppError.validation(errors);
+    const v = fields.data;
+    const { pkg, contents } = checked;
+    const id = await guardUnique(
+      () =>
+        dom.db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(ivrTheme)
+            .values({ name: v.name, description: v.description, uuid: randomUUID(), packageSha256: pkg.sha256, packageSize: pkg.size, contents })
+            .returning({ id: ivrTheme.id });
+          await writeParts(tx, row!.id, pkg);
+          await recordChange(tx, actorOf(dom), {
+            action: 'added',
+            objectType: OBJECT_TYPE,
+            objectId: row!.id,
+            objectName: v.name,
+            after: auditShape({ ...v, files: contents.files }),
+          });
+          return row!.id;
+        }),
+      NAME_TAKEN,
+    );
+    dom.bus.notify('ivr_theme');
+    return getTheme(dom, id);
+  } finally {
+    if (checked?.spooledHere) await discardSpool(checked.pkg);
   }
-  if (fields.success && (await nameTaken(dom.db, fields.data.name, null))) errors.name = NAME_TAKEN.name;
-  if (Object.keys(errors).length || !fields.success || !contents || !pkg) throw AppError.validation(errors);
-  const v = fields.data;
-  const id = await guardUnique(
-    () =>
-      dom.db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(ivrTheme)
-          .values({ name: v.name, description: v.description, uuid: randomUUID(), package: pkg, contents })
-          .returning({ id: ivrTheme.id });
-        await recordChange(tx, actorOf(dom), {
-          action: 'added',
-          objectType: OBJECT_TYPE,
-          objectId: row!.id,
-          objectName: v.name,
-          after: auditShape({ ...v, files: contents.files }),
-        });
-        return row!.id;
-      }),
-    NAME_TAKEN,
-  );
-  dom.bus.notify('ivr_theme');
-  return getTheme(dom, id);
 }
 
 /**
  * Changes name/description and, when a new ZIP is given, replaces the theme's files: the guide says
  * an upload deletes all previously uploaded files of the theme (no merge).
  */
-export async function updateTheme(dom: Domain, id: number, patch: { name?: unknown; description?: unknown; package?: unknown }): Promise<Theme> {
+export async function updateTheme(dom: Domain, id: number, patch: { name?: unknown; description?: unknown; package?: PackageInput | null }): Promise<Theme> {
   const { package: newPackage, ...rest } = patch;
   const p = themePatchSchema.safeParse(rest);
   const errors: Record<string, string[]> = p.success ? {} : fieldErrors(p.error.issues);
   const current = await getTheme(dom, id);
-  let contents: ReturnType<typeof validateThemePackage> | null = null;
-  let pkg: Buffer | null = null;
-  if (newPackage !== undefined && newPackage !== null) {
-    try {
-      pkg = packageOf(newPackage);
-      contents = validateThemePackage(pkg);
-    } catch (err) {
-      if (!(err instanceof AppError) || !err.fields) throw err;
-      Object.assign(errors, err.fields);
-    }
+  const checked = newPackage !== undefined && newPackage !== null ? await checkPackage(newPackage, errors) : null;
+  try {
+    const name = p.success ? (p.data.name ?? current.name) : current.name;
+    const description = p.success ? (p.data.description ?? current.description) : current.description;
+    if (p.success && (await nameTaken(dom.db, name, id))) errors.name = NAME_TAKEN.name;
+    if (Object.keys(errors).length) throw AppError.validation(errors);
+    await guardUnique(
+      () =>
+        dom.db.transaction(async (tx) => {
+          const updated = await tx
+            .update(ivrTheme)
+            .set({ name, description, ...(checked ? { packageSha256: checked.pkg.sha256, packageSize: checked.pkg.size, contents: checked.contents } : {}) })
+            .where(eq(ivrTheme.id, id))
+            .returning({ id: ivrTheme.id });
+          if (updated.length === 0) throw AppError.notFound('Theme');
+          if (checked) await writeParts(tx, id, checked.pkg);
+          await recordChange(tx, actorOf(dom), {
+            action: 'changed',
+            objectType: OBJECT_TYPE,
+            objectId: id,
+            objectName: name,
+            before: auditShape(current),
+            after: auditShape({ name, description, files: checked?.contents.files ?? current.files }),
+          });
+        }),
+      NAME_TAKEN,
+    );
+    dom.bus.notify('ivr_theme');
+    return getTheme(dom, id);
+  } finally {
+    if (checked?.spooledHere) await discardSpool(checked.pkg);
   }
-  const name = p.success ? (p.data.name ?? current.name) : current.name;
-  const description = p.success ? (p.data.description ?? current.description) : current.description;
-  if (p.success && (await nameTaken(dom.db, name, id))) errors.name = NAME_TAKEN.name;
-  if (Object.keys(errors).length) throw AppError.validation(errors);
-  await guardUnique(
-    () =>
-      dom.db.transaction(async (tx) => {
-        const updated = await tx
-          .update(ivrTheme)
-          .set({ name, description, ...(pkg && contents ? { package: pkg, contents } : {}) })
-          .where(eq(ivrTheme.id, id))
-          .returning({ id: ivrTheme.id });
-        if (updated.length === 0) throw AppError.notFound('Theme');
-        await recordChange(tx, actorOf(dom), {
-          action: 'changed',
-          objectType: OBJECT_TYPE,
-          objectId: id,
-          objectName: name,
-          before: auditShape(current),
-          after: auditShape({ name, description, files: contents?.files ?? current.files }),
-        });
-      }),
-    NAME_TAKEN,
-  );
-  dom.bus.notify('ivr_theme');
-  return getTheme(dom, id);
 }
 
 export async function deleteTheme(dom: Domain, id: number): Promise<void> {

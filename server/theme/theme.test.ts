@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { asc, eq, sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -7,7 +9,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ivrTheme, ivrThemePart } from '../../db/schema.js';
 import { TEST_DATABASES } from '../../db/testing.js';
+import { NODE_KEY_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
 import { MAX_THEME_PACKAGE_BYTES } from '../../shared/theme/theme.schema.js';
 import { listAdminLog } from '../audit/adminLog.service.js';
@@ -17,6 +21,8 @@ import type { Context } from '../trpc/trpc.js';
 import { basePackage } from './baseTheme.js';
 import { solidJpeg, tones, wav48kMono } from './media.js';
 import { registerThemeRoutes } from './theme.routes.js';
+import { registerThemeDeliveryRoutes } from './themeDelivery.routes.js';
+import { THEME_PART_BYTES } from './themeStorage.js';
 
 const BASE = '/api/admin/configuration/v1/ivr_theme/';
 
@@ -221,6 +227,54 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
       else process.env.DATA_DIR = before;
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('stores a package in parts of 1 MiB, streams it back byte for byte, and gives nodes its stored hash as ETag', async () => {
+    // 40 s of noise stored uncompressed: a ZIP of several parts.
+    const noise = new Int16Array(new Uint8Array(randomBytes(48_000 * 40 * 2)).buffer);
+    const zip = zipSync({ 'conf-getpin_48kHz_mono.wav': [wav48kMono(noise), { level: 0 }] });
+    const created = await upload({ name: 'In parts' }, zip);
+    expect(created.status).toBe(201);
+    const id = (await created.json()).id as number;
+    const db = server.dom.db;
+    const parts = await db
+      .select({ seq: ivrThemePart.seq, size: sql<number>`octet_length(${ivrThemePart.data})`.mapWith(Number) })
+      .from(ivrThemePart)
+      .where(eq(ivrThemePart.themeId, id))
+      .orderBy(asc(ivrThemePart.seq));
+    expect(parts.length).toBe(Math.ceil(zip.length / THEME_PART_BYTES));
+    expect(parts.length).toBeGreaterThan(3);
+    expect(parts.map((p) => p.seq)).toEqual(parts.map((_, i) => i));
+    expect(parts.every((p) => p.size <= THEME_PART_BYTES)).toBe(true);
+    expect(parts.reduce((n, p) => n + p.size, 0)).toBe(zip.length);
+    const sha = createHash('sha256').update(zip).digest('hex');
+    const [row] = await db.select({ sha: ivrTheme.packageSha256, size: ivrTheme.packageSize }).from(ivrTheme).where(eq(ivrTheme.id, id));
+    expect(row).toEqual({ sha, size: zip.length });
+
+    const download = await api(`${BASE}${id}/package/`);
+    expect(download.headers.get('content-length')).toBe(String(zip.length));
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(zip))).toBe(true);
+
+    // What nodes fetch: the same bytes, the stored hash as ETag, 304 when they have it.
+    const nodeApi = Fastify();
+    registerThemeDeliveryRoutes(nodeApi, server.dom);
+    await nodeApi.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const nodeUrl = `http://127.0.0.1:${(nodeApi.server.address() as AddressInfo).port}${NODE_THEMES_PATH}/${id}`;
+      const fetched = await fetch(nodeUrl, { headers: { [NODE_KEY_HEADER]: 'k' } });
+      expect(fetched.status).toBe(200);
+      expect(fetched.headers.get('etag')).toBe(`"${sha}"`);
+      expect(Buffer.from(await fetched.arrayBuffer()).equals(Buffer.from(zip))).toBe(true);
+      expect((await fetch(nodeUrl, { headers: { [NODE_KEY_HEADER]: 'k', 'if-none-match': `"${sha}"` } })).status).toBe(304);
+    } finally {
+      await nodeApi.close();
+    }
+
+    // Replacing the package replaces every part; deleting the theme removes them.
+    expect((await upload({}, goodZip(), 'PATCH', `${BASE}${id}/`)).status).toBe(202);
+    expect((await db.select().from(ivrThemePart).where(eq(ivrThemePart.themeId, id))).length).toBe(1);
+    expect((await api(`${BASE}${id}/`, { method: 'DELETE' })).status).toBe(204);
+    expect(await db.select().from(ivrThemePart).where(eq(ivrThemePart.themeId, id))).toEqual([]);
   });
 
   it('keeps theme names unique', async () => {

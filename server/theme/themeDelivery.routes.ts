@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { NODE_KEY_HEADER, NODE_SESSION_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
@@ -14,12 +15,19 @@ import { downloadTheme } from './theme.service.js';
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest();
 const paramsSchema = z.object({ id: z.coerce.number().int().positive() });
 
-/** Sends a package with a strong ETag (its SHA-256), answering 304 when the node already has it. */
-function sendPackage(req: FastifyRequest, reply: FastifyReply, data: Uint8Array): FastifyReply {
-  const etag = `"${sha256(data).toString('hex')}"`;
+/**
+ * Sends a package with a strong ETag (its SHA-256), answering 304 when the node already has it;
+ * the body is made only when it is sent (an uploaded theme streams from its stored parts).
+ */
+function sendPackage(req: FastifyRequest, reply: FastifyReply, sha256Hex: string, size: number, body: () => Uint8Array | Readable): FastifyReply {
+  const etag = `"${sha256Hex}"`;
   reply.header('ETag', etag).header('Cache-Control', 'no-cache');
   if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-  return reply.type('application/zip').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  const data = body();
+  return reply
+    .type('application/zip')
+    .header('Content-Length', size)
+    .send(data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : data);
 }
 
 /**
@@ -47,15 +55,18 @@ export function registerThemeDeliveryRoutes(app: FastifyInstance, dom: Domain, s
 
   app.get(
     `${NODE_THEMES_PATH}/base`,
-    authed(async (req, reply) => sendPackage(req, reply, basePackage())),
+    authed(async (req, reply) => {
+      const base = basePackage();
+      return sendPackage(req, reply, sha256(base).toString('hex'), base.length, () => base);
+    }),
   );
   app.get(
     `${NODE_THEMES_PATH}/:id`,
     authed(async (req, reply) => {
       const p = paramsSchema.safeParse(req.params);
       if (!p.success) throw AppError.notFound('Theme');
-      const { data } = await downloadTheme(dom, p.data.id);
-      return sendPackage(req, reply, data);
+      const t = await downloadTheme(dom, p.data.id);
+      return sendPackage(req, reply, t.sha256, t.size, t.stream);
     }),
   );
 }

@@ -1,9 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors/AppError.js';
 import { basePackage, BASE_THEME_CONFIG } from './baseTheme.js';
 import { rgbaPng, solidJpeg, tones, wav48kMono } from './media.js';
-import { isThemeWav, validateThemePackage } from './themePackage.js';
+import { isThemeWav, MAX_THEME_FILE_BYTES, validateThemePackage } from './themePackage.js';
 
 const CONFIG = strToU8(JSON.stringify({ theme_version: 2, disable_watermark_icon: true }));
 const GOOD_WAV = wav48kMono(tones([{ hz: 440, ms: 100 }]));
@@ -30,9 +33,9 @@ function wav({ format = 1, channels = 1, rate = 48_000, bits = 16 } = {}): Uint8
 }
 
 /** The package's error messages, or [] when it is accepted. */
-function errorsOf(files: Zippable | Uint8Array): string[] {
+async function errorsOf(files: Zippable | Uint8Array): Promise<string[]> {
   try {
-    validateThemePackage(files instanceof Uint8Array ? files : zipSync(files));
+    await validateThemePackage(files instanceof Uint8Array ? files : zipSync(files));
     return [];
   } catch (err) {
     expect(err).toBeInstanceOf(AppError);
@@ -41,7 +44,7 @@ function errorsOf(files: Zippable | Uint8Array): string[] {
 }
 
 describe('validateThemePackage', () => {
-  it('accepts a good package and returns its files and parsed themeconfig.json', () => {
+  it('accepts a good package and returns its files and parsed themeconfig.json', async () => {
     const zip = zipSync({
       'themeconfig.json': CONFIG,
       'conf-getpin_48kHz_mono.wav': GOOD_WAV,
@@ -52,7 +55,7 @@ describe('validateThemePackage', () => {
       'watermark_icon.png': rgbaPng(200, 100, () => [255, 255, 255, 100]),
       'presence_avatar_image.jpg': solidJpeg(128, 128, [255, 0, 0]),
     });
-    expect(validateThemePackage(zip)).toEqual({
+    expect(await validateThemePackage(zip)).toEqual({
       files: [
         'background.jpg',
         'background_pin_entry.jpg',
@@ -67,13 +70,13 @@ describe('validateThemePackage', () => {
     });
   });
 
-  it('accepts a legacy theme without themeconfig.json, and ignores folders and macOS clutter', () => {
+  it('accepts a legacy theme without themeconfig.json, and ignores folders and macOS clutter', async () => {
     const zip = zipSync({ 'conf-getpin_48kHz_mono.wav': GOOD_WAV, '__MACOSX/': {}, '__MACOSX/._x': strToU8('x'), '.DS_Store': strToU8('x') });
-    expect(validateThemePackage(zip)).toEqual({ files: ['conf-getpin_48kHz_mono.wav'], config: {} });
+    expect(await validateThemePackage(zip)).toEqual({ files: ['conf-getpin_48kHz_mono.wav'], config: {} });
   });
 
-  it('ships a Base theme that passes its own validation', () => {
-    const { files, config } = validateThemePackage(basePackage());
+  it('ships a Base theme that passes its own validation', async () => {
+    const { files, config } = await validateThemePackage(basePackage());
     expect(config).toEqual(BASE_THEME_CONFIG);
     expect(files).toContain('themeconfig.json');
     expect(files).toContain('background.jpg');
@@ -84,13 +87,13 @@ describe('validateThemePackage', () => {
     expect(isThemeWav(entry)).toBe(true);
   });
 
-  it('refuses a file that is not a ZIP', () => {
-    expect(errorsOf(strToU8('this is not a zip file'))).toEqual(['The uploaded file is not a valid ZIP file.']);
-    expect(errorsOf(new Uint8Array(0))).toEqual(['The uploaded file is not a valid ZIP file.']);
+  it('refuses a file that is not a ZIP', async () => {
+    expect(await errorsOf(strToU8('this is not a zip file'))).toEqual(['The uploaded file is not a valid ZIP file.']);
+    expect(await errorsOf(new Uint8Array(0))).toEqual(['The uploaded file is not a valid ZIP file.']);
   });
 
-  it('refuses an empty ZIP', () => {
-    expect(errorsOf({})).toEqual(['The theme ZIP file contains no files.']);
+  it('refuses an empty ZIP', async () => {
+    expect(await errorsOf({})).toEqual(['The theme ZIP file contains no files.']);
   });
 
   it.each([
@@ -106,16 +109,18 @@ describe('validateThemePackage', () => {
     ['a background missing from the ZIP', '{"splash_screens": {"screens": {"welcome": {"background": {"path": "background_x.jpg"}}}}}'],
     ['an icon missing from the ZIP', '{"splash_screens": {"screens": {"welcome": {"elements": [{"type": "icon", "path": "icon_new.svg"}]}}}}'],
     ['an unknown element type', '{"splash_screens": {"screens": {"welcome": {"elements": [{"type": "video"}]}}}}'],
-  ])('refuses a themeconfig.json with %s', (_why, json) => {
-    expect(errorsOf({ 'themeconfig.json': strToU8(json) })).toEqual(['Invalid file in theme: themeconfig.json']);
+  ])('refuses a themeconfig.json with %s', async (_why, json) => {
+    expect(await errorsOf({ 'themeconfig.json': strToU8(json) })).toEqual(['Invalid file in theme: themeconfig.json']);
   });
 
-  it('refuses a themeconfig.json that is not UTF-8 or starts with a byte-order mark', () => {
-    expect(errorsOf({ 'themeconfig.json': Uint8Array.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]) })).toEqual(['Invalid file in theme: themeconfig.json']);
-    expect(errorsOf({ 'themeconfig.json': Uint8Array.from([0xef, 0xbb, 0xbf, ...CONFIG]) })).toEqual(['Invalid file in theme: themeconfig.json']);
+  it('refuses a themeconfig.json that is not UTF-8 or starts with a byte-order mark', async () => {
+    expect(await errorsOf({ 'themeconfig.json': Uint8Array.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]) })).toEqual([
+      'Invalid file in theme: themeconfig.json',
+    ]);
+    expect(await errorsOf({ 'themeconfig.json': Uint8Array.from([0xef, 0xbb, 0xbf, ...CONFIG]) })).toEqual(['Invalid file in theme: themeconfig.json']);
   });
 
-  it('accepts a config whose references resolve to Base files or files in the ZIP', () => {
+  it('accepts a config whose references resolve to Base files or files in the ZIP', async () => {
     const config = {
       theme_version: 2,
       splash_screens: {
@@ -137,7 +142,7 @@ describe('validateThemePackage', () => {
       'background_welcome.jpg': solidJpeg(1920, 1080, [1, 2, 3]),
       'icon_new.svg': strToU8('<svg xmlns="http://www.w3.org/2000/svg"/>'),
     };
-    expect(errorsOf(files)).toEqual([]);
+    expect(await errorsOf(files)).toEqual([]);
   });
 
   it.each([
@@ -149,26 +154,26 @@ describe('validateThemePackage', () => {
     ['not RIFF', strToU8('ID3 this is an mp3')],
     ['truncated', GOOD_WAV.subarray(0, 60)],
     ['without a data chunk', GOOD_WAV.subarray(0, 36)],
-  ])('refuses a WAV that is %s', (_why, data) => {
-    expect(errorsOf({ 'conf-getpin_48kHz_mono.wav': data })).toEqual(['Invalid file in theme: conf-getpin_48kHz_mono.wav']);
+  ])('refuses a WAV that is %s', async (_why, data) => {
+    expect(await errorsOf({ 'conf-getpin_48kHz_mono.wav': data })).toEqual(['Invalid file in theme: conf-getpin_48kHz_mono.wav']);
   });
 
-  it('refuses a WAV that does not replace a Base audio file', () => {
-    expect(errorsOf({ 'my-prompt_48kHz_mono.wav': GOOD_WAV })).toEqual(['Invalid file in theme: my-prompt_48kHz_mono.wav']);
+  it('refuses a WAV that does not replace a Base audio file', async () => {
+    expect(await errorsOf({ 'my-prompt_48kHz_mono.wav': GOOD_WAV })).toEqual(['Invalid file in theme: my-prompt_48kHz_mono.wav']);
   });
 
-  it('refuses backgrounds that are not 1920×1080 RGB JPGs', () => {
-    expect(errorsOf({ 'background.jpg': solidJpeg(1280, 720, [0, 0, 0]) })).toEqual(['Invalid file in theme: background.jpg']);
-    expect(errorsOf({ 'background.jpg': rgbaPng(1920, 1080, () => [0, 0, 0, 255]) })).toEqual(['Invalid file in theme: background.jpg']);
+  it('refuses backgrounds that are not 1920×1080 RGB JPGs', async () => {
+    expect(await errorsOf({ 'background.jpg': solidJpeg(1280, 720, [0, 0, 0]) })).toEqual(['Invalid file in theme: background.jpg']);
+    expect(await errorsOf({ 'background.jpg': rgbaPng(1920, 1080, () => [0, 0, 0, 255]) })).toEqual(['Invalid file in theme: background.jpg']);
     // A greyscale JPEG (one component) is not "RGB mode".
     const grey = solidJpeg(1920, 1080, [0, 0, 0]);
     const sof = grey.findIndex((b, i) => b === 0xff && grey[i + 1] === 0xc0);
     grey[sof + 9] = 1;
-    expect(errorsOf({ 'background_test_call.jpg': grey })).toEqual(['Invalid file in theme: background_test_call.jpg']);
+    expect(await errorsOf({ 'background_test_call.jpg': grey })).toEqual(['Invalid file in theme: background_test_call.jpg']);
   });
 
-  it('refuses unknown names, files in folders, bad SVGs and a non-PNG watermark, naming each', () => {
-    const errors = errorsOf({
+  it('refuses unknown names, files in folders, bad SVGs and a non-PNG watermark, naming each', async () => {
+    const errors = await errorsOf({
       'readme.txt': strToU8('hello'),
       'theme/themeconfig.json': CONFIG,
       'icon_bad.svg': strToU8('not an svg'),
@@ -186,8 +191,43 @@ describe('validateThemePackage', () => {
   });
 });
 
+describe('validateThemePackage on a spooled file', () => {
+  it('reads the same verdicts from a file as from bytes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'theme-file-'));
+    try {
+      const good = join(dir, 'good.zip');
+      await writeFile(good, basePackage());
+      expect((await validateThemePackage(good)).files.length).toBeGreaterThan(30);
+      const bad = join(dir, 'bad.zip');
+      await writeFile(bad, zipSync({ 'readme.txt': strToU8('x') }));
+      await expect(validateThemePackage(bad)).rejects.toMatchObject({ fields: { package: ['Invalid file in theme: readme.txt'] } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('holds one file at a time and refuses a file that unpacks past its limit, naming it', async () => {
+    // Zeros compress to almost nothing: a small ZIP whose one file unpacks to more than the limit.
+    const big = new Uint8Array(MAX_THEME_FILE_BYTES + 2);
+    big.set(GOOD_WAV.subarray(0, 44));
+    expect(await errorsOf({ 'conf-getpin_48kHz_mono.wav': big, 'icon_ok.svg': strToU8('<svg/>') })).toEqual([
+      'Invalid file in theme: conf-getpin_48kHz_mono.wav',
+    ]);
+  });
+
+  it('refuses an entry whose data is longer than its directory says', async () => {
+    const zip = zipSync({ 'icon_ok.svg': [strToU8('<svg>' + ' '.repeat(100) + '</svg>'), { level: 0 }] });
+    // Lower the declared unpacked size in the central directory (and the local header) to 10 bytes.
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    view.setUint32(22, 10, true);
+    const cd = zip.findIndex((b, i) => b === 0x50 && zip[i + 1] === 0x4b && zip[i + 2] === 0x01 && zip[i + 3] === 0x02);
+    view.setUint32(cd + 24, 10, true);
+    expect(await errorsOf(zip)).toEqual(['The uploaded file is not a valid ZIP file.']);
+  });
+});
+
 describe('generated media', () => {
-  it('writes WAVs the validator accepts', () => {
+  it('writes WAVs the validator accepts', async () => {
     expect(isThemeWav(GOOD_WAV)).toBe(true);
     expect(isThemeWav(wav())).toBe(true);
     expect(GOOD_WAV.length).toBe(44 + 4800 * 2);

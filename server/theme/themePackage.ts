@@ -1,4 +1,5 @@
-import { unzipSync } from 'fflate';
+import { stat } from 'node:fs/promises';
+import yauzl from 'yauzl';
 import { imageSize } from 'image-size';
 import { MAX_THEME_PACKAGE_BYTES, THEME_MESSAGES } from '../../shared/theme/theme.schema.js';
 import { AppError } from '../errors/AppError.js';
@@ -15,6 +16,7 @@ export interface ThemeContents {
   config: Record<string, unknown>;
 }
 
+/** An entry unpacking past MAX_THEME_FILE_BYTES. */
 class TooLarge extends Error {}
 
 const fail = (...messages: string[]): never => {
@@ -145,42 +147,110 @@ function referencesResolve(config: Record<string, unknown>, files: Set<string>):
   );
 }
 
+/** What one theme file may unpack to: validation holds one file at a time, never the whole package. */
+export const MAX_THEME_FILE_BYTES = 16 * 1024 * 1024;
+
+type Zip = yauzl.ZipFile;
+const openZip = (source: string | Uint8Array): Promise<Zip> =>
+  new Promise((resolve, reject) => {
+    // Names are decoded here, not by yauzl, so a path-traversal name is reported as a bad file
+    // rather than failing the whole archive.
+    const options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true };
+    const done = (err: Error | null, zip?: Zip) => (err || !zip ? reject(err ?? new Error('no zip')) : resolve(zip));
+    if (typeof source === 'string') yauzl.open(source, options, done);
+    else yauzl.fromBuffer(Buffer.from(source.buffer, source.byteOffset, source.byteLength), options, done);
+  });
+
+/** The archive's entries, from its central directory (nothing is unpacked). */
+const entriesOf = (zip: Zip): Promise<yauzl.Entry[]> =>
+  new Promise((resolve, reject) => {
+    const out: yauzl.Entry[] = [];
+    zip.on('entry', (e: yauzl.Entry) => {
+      out.push(e);
+      zip.readEntry();
+    });
+    zip.once('end', () => resolve(out));
+    zip.once('error', reject);
+    zip.readEntry();
+  });
+
+/** One entry unpacked, at most `limit` bytes (yauzl checks the length against the directory). */
+const readEntry = (zip: Zip, entry: yauzl.Entry): Promise<Uint8Array> =>
+  new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) return reject(err ?? new Error('no stream'));
+      const parts: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_THEME_FILE_BYTES) stream.destroy(new TooLarge());
+        else parts.push(c);
+      });
+      stream.once('error', reject);
+      stream.once('end', () => resolve(Buffer.concat(parts)));
+    });
+  });
+
+/** The entry's name as stored (bit 11: UTF-8), without yauzl's path checks. */
+const nameOf = (e: yauzl.Entry): string => e.fileNameRaw.toString(e.generalPurposeBitFlag & 0x800 ? 'utf8' : 'latin1');
+
 /**
- * Checks an uploaded theme ZIP as the guide describes and returns its file list and parsed
- * themeconfig.json. Every bad file is reported as "Invalid file in theme: <name>" under the
- * `package` field. Files must sit at the top level of the ZIP: theme files are matched by name.
+ * Checks a theme ZIP (a spooled upload's path, or bytes) as the guide describes and returns its
+ * file list and parsed themeconfig.json. Files are unpacked one at a time, each at most
+ * MAX_THEME_FILE_BYTES, so a package is never held whole in memory. Every bad file is reported as
+ * "Invalid file in theme: <name>" under the `package` field. Files must sit at the top level of
+ * the ZIP: theme files are matched by name.
  */
-export function validateThemePackage(zip: Uint8Array): ThemeContents {
-  if (zip.length > MAX_THEME_PACKAGE_BYTES) {
+export async function validateThemePackage(source: string | Uint8Array): Promise<ThemeContents> {
+  const size = typeof source === 'string' ? (await stat(source)).size : source.length;
+  if (size > MAX_THEME_PACKAGE_BYTES) {
     fail(`The theme ZIP file must be no larger than ${MAX_THEME_PACKAGE_BYTES / 1024 / 1024} MB.`);
   }
-  let unpacked = 0;
-  let entries: Record<string, Uint8Array>;
+  let zip: Zip;
+  let entries: yauzl.Entry[];
   try {
-    entries = unzipSync(zip, {
-      filter: (f) => {
-        unpacked += f.originalSize;
-        if (unpacked > MAX_THEME_UNPACKED_BYTES) throw new TooLarge();
-        return !f.name.endsWith('/') && !isArchiveClutter(f.name);
-      },
-    });
-  } catch (err) {
-    if (err instanceof TooLarge) fail(`The theme must unpack to no more than ${MAX_THEME_UNPACKED_BYTES / 1024 / 1024} MB.`);
+    zip = await openZip(source);
+    entries = await entriesOf(zip);
+  } catch {
     return fail(THEME_MESSAGES.notZip);
   }
-  const names = Object.keys(entries).sort();
-  if (names.length === 0) fail('The theme ZIP file contains no files.');
+  try {
+    const files = entries
+      .map((e) => ({ name: nameOf(e), entry: e }))
+      .filter((f) => !f.name.endsWith('/') && !isArchiveClutter(f.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const unpacked = files.reduce((n, f) => n + f.entry.uncompressedSize, 0);
+    if (unpacked > MAX_THEME_UNPACKED_BYTES) fail(`The theme must unpack to no more than ${MAX_THEME_UNPACKED_BYTES / 1024 / 1024} MB.`);
+    const names = [...new Set(files.map((f) => f.name))].sort();
+    if (names.length === 0) fail('The theme ZIP file contains no files.');
 
-  const invalid: string[] = [];
-  for (const name of names) {
-    const kind = name.includes('/') ? null : kindOf(name);
-    if (!kind || !fileIsValid(kind, entries[name]!)) invalid.push(name);
+    const invalid: string[] = [];
+    let config: Record<string, unknown> = {};
+    for (const { name, entry } of files) {
+      const kind = name.includes('/') ? null : kindOf(name);
+      if (!kind || entry.uncompressedSize > MAX_THEME_FILE_BYTES) {
+        invalid.push(name);
+        continue;
+      }
+      let data: Uint8Array;
+      try {
+        data = await readEntry(zip, entry);
+      } catch (err) {
+        if (err instanceof TooLarge) {
+          invalid.push(name);
+          continue;
+        }
+        return fail(THEME_MESSAGES.notZip);
+      }
+      if (!fileIsValid(kind, data)) invalid.push(name);
+      else if (kind === 'config') config = parseThemeConfig(data)!;
+    }
+    if (names.includes(THEMECONFIG) && !invalid.includes(THEMECONFIG) && !referencesResolve(config, new Set(names))) invalid.push(THEMECONFIG);
+    if (invalid.length) fail(...[...new Set(invalid)].map(THEME_MESSAGES.invalidFile));
+    return { files: names, config };
+  } finally {
+    zip.close();
   }
-  const rawConfig = entries[THEMECONFIG];
-  const config = rawConfig && !invalid.includes(THEMECONFIG) ? parseThemeConfig(rawConfig)! : {};
-  if (rawConfig && !invalid.includes(THEMECONFIG) && !referencesResolve(config, new Set(names))) invalid.push(THEMECONFIG);
-  if (invalid.length) fail(...invalid.map(THEME_MESSAGES.invalidFile));
-  return { files: names, config };
 }
 
 /** The theme version a config selects: 2 only with `"theme_version": 2`, otherwise legacy (1). */

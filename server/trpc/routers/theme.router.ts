@@ -46,8 +46,10 @@ export const themeRouter = router({
   download: permittedProcedure('theme', 'view')
     .input(id)
     .query(async ({ ctx, input }) => {
-      const { fileName, data } = await downloadTheme(ctx.dom, input.id);
-      return { fileName, base64: data.toString('base64') };
+      const { fileName, stream } = await downloadTheme(ctx.dom, input.id);
+      const parts: Buffer[] = [];
+      for await (const part of stream()) parts.push(part as Buffer);
+      return { fileName, base64: Buffer.concat(parts).toString('base64') };
     }),
   /** "Download Base theme": the shipped Base theme's ZIP as base64. */
   basePackage: permittedProcedure('theme', 'view').query(() => ({ fileName: 'base_theme.zip', base64: Buffer.from(basePackage()).toString('base64') })),
