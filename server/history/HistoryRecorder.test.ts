@@ -16,12 +16,15 @@ import { conferenceHistory } from '../../db/schema.js';
 const NODE = { id: 1, name: 'node-a', location: 'Oslo' };
 const conference = { name: 'Room', serviceType: 'conference', tag: 't1', startTime: '2026-01-01T10:00:00.000Z' };
 
-function left(conferenceId: string, participantId: string, name: string, endTime: string): NodeToServer {
+/** Each conference instance its own service name unless told: instances of one name whose times overlap are one conference. */
+const room = (conferenceId: string) => ({ ...conference, name: `Room ${conferenceId}` });
+
+function left(conferenceId: string, participantId: string, name: string, endTime: string, conf = room(conferenceId), node = NODE.name): NodeToServer {
   return {
     type: 'participant_left',
     conferenceId,
     participantId,
-    conference,
+    conference: conf,
     participant: {
       id: participantId,
       displayName: name,
@@ -29,7 +32,7 @@ function left(conferenceId: string, participantId: string, name: string, endTime
       alias: 'room',
       protocol: 'webrtc',
       connectTime: '2026-01-01T10:00:05.000Z',
-      node: 'node-a',
+      node,
       remoteAddress: '10.0.0.9',
     },
     record: {
@@ -71,8 +74,8 @@ describe.each(TEST_DATABASES)('history records on $name', ({ open }) => {
     const p = randomUUID();
     recorder.accept(NODE, left(conf, p, 'Ann', '2026-01-01T10:01:05.000Z'));
     recorder.accept(NODE, left(conf, p, 'Ann', '2026-01-01T10:01:05.000Z'));
-    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference });
-    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference });
+    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference: room(conf) });
+    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference: room(conf) });
     await recorder.settled();
     const ps = await listParticipants(handle.db, { conference: conf }, { limit: 20, offset: 0 });
     expect(ps.total).toBe(1);
@@ -97,10 +100,48 @@ describe.each(TEST_DATABASES)('history records on $name', ({ open }) => {
   it('counts a participant whose record comes after its conference ended', async () => {
     const conf = randomUUID();
     recorder.accept(NODE, left(conf, randomUUID(), 'Early', '2026-01-01T10:01:00.000Z'));
-    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference });
+    recorder.accept(NODE, { type: 'conference_ended', conferenceId: conf, endTime: '2026-01-01T10:02:00.000Z', conference: room(conf) });
     recorder.accept(NODE, left(conf, randomUUID(), 'Late', '2026-01-01T10:02:00.000Z'));
     await recorder.settled();
     expect(await getConference(handle.db, conf)).toMatchObject({ participant_count: 2 });
+  });
+
+  it('keeps one record for a conference on two nodes, whichever ends first and whenever its participants’ records come; a later meeting of the same room is its own', async () => {
+    const NODE_B = { id: 2, name: 'node-b', location: 'Oslo' };
+    const [a, b] = [randomUUID(), randomUUID()];
+    const name = `Spanning ${a}`;
+    const onA = { ...conference, name, startTime: '2026-01-01T10:00:00.000Z' };
+    const onB = { ...conference, name, startTime: '2026-01-01T10:00:30.000Z' };
+    // Bob leaves node B first (no record of the conference yet), then node A's instance ends with Ann.
+    recorder.accept(NODE_B, left(b, randomUUID(), 'Bob', '2026-01-01T10:01:00.000Z', onB, 'node-b'));
+    recorder.accept(NODE, left(a, randomUUID(), 'Ann', '2026-01-01T10:02:00.000Z', onA));
+    recorder.accept(NODE, { type: 'conference_ended', conferenceId: a, endTime: '2026-01-01T10:02:00.000Z', conference: onA });
+    // Cat leaves node B after node A's end: under the same record; then node B's instance ends, twice (a resend).
+    recorder.accept(NODE_B, left(b, randomUUID(), 'Cat', '2026-01-01T10:04:00.000Z', onB, 'node-b'));
+    recorder.accept(NODE_B, { type: 'conference_ended', conferenceId: b, endTime: '2026-01-01T10:05:00.000Z', conference: onB });
+    recorder.accept(NODE_B, { type: 'conference_ended', conferenceId: b, endTime: '2026-01-01T10:05:00.000Z', conference: onB });
+    await recorder.settled();
+    expect(await getConference(handle.db, b)).toBeNull();
+    expect(await getConference(handle.db, a)).toMatchObject({
+      name,
+      start_time: '2026-01-01T10:00:00.000000',
+      end_time: '2026-01-01T10:05:00.000000',
+      duration: 300,
+      participant_count: 3,
+    });
+    const ps = await listParticipants(handle.db, { conference: a }, { limit: 20, offset: 0 });
+    expect(ps.objects.map((p) => [p.display_name, p.media_node]).sort()).toEqual([
+      ['Ann', 'node-a'],
+      ['Bob', 'node-b'],
+      ['Cat', 'node-b'],
+    ]);
+    // The same room meeting again later on one node: a record of its own.
+    const again = randomUUID();
+    const later = { ...onA, startTime: '2026-01-01T11:00:00.000Z' };
+    recorder.accept(NODE, { type: 'conference_ended', conferenceId: again, endTime: '2026-01-01T11:10:00.000Z', conference: later });
+    await recorder.settled();
+    expect(await getConference(handle.db, again)).toMatchObject({ name, duration: 600, participant_count: 0 });
+    expect(await getConference(handle.db, a)).toMatchObject({ participant_count: 3, duration: 300 });
   });
 
   it('keeps nothing it cannot name, and never throws on it', async () => {

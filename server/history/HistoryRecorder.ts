@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
@@ -18,12 +18,38 @@ type ConferenceEnded = Extract<NodeToServer, { type: 'conference_ended' }>;
 
 const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
 
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** One history writer at a time per conference name, across management servers on one Postgres (the merge below reads then writes). */
+const lockName = (tx: Tx, name: string) => tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`history|${name}`}))`);
+
+/**
+ * The history row a node's conference instance belongs to. A conference spanning nodes has an
+ * instance on each, and Pexip keeps one record for it: an instance whose own row is not written
+ * joins the row of the same name whose span overlaps its own (an instance on another node that
+ * ended first). Two meetings of one VMR one after the other do not overlap and stay apart.
+ */
+async function conferenceRowFor(tx: Tx, instanceId: string, name: string, from: Date, to: Date): Promise<string> {
+  const own = await tx.select({ id: conferenceHistory.id }).from(conferenceHistory).where(eq(conferenceHistory.id, instanceId));
+  if (own.length > 0) return instanceId;
+  const [other] = await tx
+    .select({ id: conferenceHistory.id })
+    .from(conferenceHistory)
+    .where(
+      and(eq(conferenceHistory.name, name), ne(conferenceHistory.id, instanceId), lt(conferenceHistory.startTime, to), gt(conferenceHistory.endTime, from)),
+    )
+    .orderBy(asc(conferenceHistory.startTime))
+    .limit(1);
+  return other?.id ?? instanceId;
+}
+
 /**
  * Writes the conference history (CDRs) from what nodes report: a participant's row with its media
  * streams when it leaves, the conference's row when it ends. A node resends records it could not
  * deliver, so every write is keyed by the node's id for the participant or conference instance and
  * a record seen twice is written once. Writes run one after another, so a conference's participant
- * count and its late participants never race.
+ * count and its late participants never race. A conference on several nodes is one record: start
+ * the earliest, end the latest, and the participants of every node under it.
  */
 export class HistoryRecorder {
   private chain: Promise<void> = Promise.resolve();
@@ -80,11 +106,14 @@ export class HistoryRecorder {
     const endTime = record?.endTime ?? new Date().toISOString();
     const streams = record?.mediaStreams ?? [];
     await this.db.transaction(async (tx) => {
+      await lockName(tx, conference.name);
+      // Under its conference's record: its own instance's, or one from another node already ended.
+      const conferenceId = await conferenceRowFor(tx, msg.conferenceId, conference.name, new Date(conference.startTime), new Date(endTime));
       const inserted = await tx
         .insert(participantHistory)
         .values({
           id: msg.participantId,
-          conferenceId: msg.conferenceId,
+          conferenceId,
           conferenceName: conference.name,
           displayName: p.displayName,
           localAlias: p.alias,
@@ -136,18 +165,36 @@ export class HistoryRecorder {
       await tx
         .update(conferenceHistory)
         .set({ participantCount: sql`${conferenceHistory.participantCount} + 1` })
-        .where(eq(conferenceHistory.id, msg.conferenceId));
+        .where(eq(conferenceHistory.id, conferenceId));
     });
   }
 
   private async writeConference(node: ReportingNode, msg: ConferenceEnded, conference: ConferenceRecord): Promise<void> {
     const endTime = msg.endTime ?? new Date().toISOString();
     await this.db.transaction(async (tx) => {
+      await lockName(tx, conference.name);
+      const target = await conferenceRowFor(tx, msg.conferenceId, conference.name, new Date(conference.startTime), new Date(endTime));
       // Participant count: every call to it (guide: a reconnection counts twice), as written so far.
       const [count] = await tx
         .select({ n: sql<number>`count(*)::int` })
         .from(participantHistory)
         .where(eq(participantHistory.conferenceId, msg.conferenceId));
+      if (target !== msg.conferenceId) {
+        // The same conference on another node, already recorded: this instance widens it and adds its participants.
+        await tx.update(participantHistory).set({ conferenceId: target }).where(eq(participantHistory.conferenceId, msg.conferenceId));
+        const start = sql`least(${conferenceHistory.startTime}, ${new Date(conference.startTime).toISOString()}::timestamptz)`;
+        const end = sql`greatest(${conferenceHistory.endTime}, ${new Date(endTime).toISOString()}::timestamptz)`;
+        await tx
+          .update(conferenceHistory)
+          .set({
+            startTime: start,
+            endTime: end,
+            duration: sql`greatest(0, round(extract(epoch from (${end} - ${start}))))::int`,
+            participantCount: sql`${conferenceHistory.participantCount} + ${count?.n ?? 0}`,
+          })
+          .where(eq(conferenceHistory.id, target));
+        return;
+      }
       await tx
         .insert(conferenceHistory)
         .values({
