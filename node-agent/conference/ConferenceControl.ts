@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
-import type { LayoutName } from '../../shared/node-protocol/messages.js';
+import type { LayoutName, ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
 import type { ConferenceAction, DialBody, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
 import { REASON, type Conference } from './Conference.js';
@@ -238,8 +238,8 @@ export class ConferenceControl {
     }
   }
 
-  /** Places a SIP call into a conference; set by a node with SIP (sip/dialout/DialOut.ts). */
-  dialer: ((conf: Conference, req: DialOutRequest) => Participant | { refused: string }) | null = null;
+  /** Places a SIP call into a conference (or the service's, started if need be); set by a node with SIP (sip/dialout/DialOut.ts). */
+  dialer: ((target: Conference | ServiceConfig, req: DialOutRequest) => Participant | { refused: string }) | null = null;
 
   /**
    * Conference `dial` (a Host calls out): a SIP call, answered at once with the new participant's

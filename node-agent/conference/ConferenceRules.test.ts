@@ -62,6 +62,7 @@ const service = (over: Partial<ServiceConfig> & { id: number; aliases: string[] 
   hostView: 'one_main_seven_pips',
   guestView: 'one_main_seven_pips',
   muteAllGuests: false,
+  automaticParticipants: [],
   ...over,
 });
 

@@ -14,6 +14,7 @@ const CONFERENCE_ACTION = { lock: 'lock', unlock: 'unlock', mute_guests: 'mutegu
  * an answer for the server.
  */
 export function runNodeCommand(manager: ConferenceManager, command: NodeCommand, log: Logger): Outcome {
+  if (command.kind === 'dial') return dial(manager, command, log);
   const conf = manager.conferences().find((c) => c.id === command.conferenceId);
   if (!conf) return { ok: false, failure: 'not_found', reason: 'Conference not found' };
   const control = manager.control;
@@ -47,4 +48,23 @@ export function runNodeCommand(manager: ConferenceManager, command: NodeCommand,
     'Administrator command carried out',
   );
   return { ok: true };
+}
+
+/** `participant/dial/`: a SIP call from the service of the alias, its running instance or a new one. */
+function dial(manager: ConferenceManager, command: Extract<NodeCommand, { kind: 'dial' }>, log: Logger): Outcome & { participantId?: string } {
+  const service = manager.directory.lookup(command.conferenceAlias);
+  if (!service) return { ok: false, failure: 'not_found', reason: 'Conference not found' };
+  const dialer = manager.control.dialer;
+  if (!dialer || (command.protocol !== 'sip' && command.protocol !== 'auto')) return { ok: false, failure: 'refused', reason: REFUSAL.dialOutFailed };
+  const placed = dialer(service, {
+    destination: command.destination,
+    role: command.role === 'chair' ? 'HOST' : 'GUEST',
+    callerAlias: command.conferenceAlias,
+    ...(command.remoteDisplayName ? { displayName: command.remoteDisplayName } : {}),
+    ...(command.localDisplayName ? { callerName: command.localDisplayName } : {}),
+    source: 'command',
+  });
+  if ('refused' in placed) return { ok: false, failure: 'refused', reason: placed.refused };
+  log.info({ conference: service.name, destination: command.destination }, 'Administrator dial-out placed');
+  return { ok: true, participantId: placed.id };
 }

@@ -42,7 +42,7 @@ export class CommandDispatcher {
   }
 
   /** Runs a command on one node; resolves when it answered that it was carried out, else throws a CommandError. */
-  async send(nodeId: number, command: NodeCommand): Promise<void> {
+  async send(nodeId: number, command: NodeCommand): Promise<CommandResultMessage> {
     const requestId = randomUUID();
     const answer = new Promise<CommandResultMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -59,8 +59,13 @@ export class CommandDispatcher {
       throw new CommandError(503, 'The conferencing node is not connected.');
     }
     const result = await answer;
-    if (result.ok) return;
+    if (result.ok) return result;
     throw new CommandError(result.failure === 'not_found' ? 404 : 400, result.reason ?? 'The command was refused.');
+  }
+
+  /** The connected nodes (a dial from a conference not running goes to one of them). */
+  liveNodes(): { id: number; name: string; location: string }[] {
+    return this.registry.liveNodes();
   }
 
   close(): void {

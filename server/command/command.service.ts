@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { transformLayoutBody } from '../../shared/client-api/conference.js';
 import { PARTICIPANT_COMMANDS, CONFERENCE_COMMANDS, type NodeCommand } from '../../shared/node-protocol/commands.js';
+import { eq } from 'drizzle-orm';
+import { conference } from '../../db/schema.js';
 import { recordChange } from '../audit/adminLog.service.js';
+import { listAliases } from '../conference/alias.service.js';
 import type { Domain } from '../domain.js';
 import { actorOf } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
@@ -25,6 +28,24 @@ export const participantTransferBody = participantCommandBody.extend({
   conference_alias: z.string({ error: 'conference_alias is required.' }).trim().min(1, 'conference_alias is required.').max(250),
   role: z.enum(['chair', 'guest'], { error: 'role must be chair or guest.' }).default('guest'),
   pin: z.string().max(64).optional(),
+});
+/** `participant/dial/` (management-api.md §9); Pexip's defaults: SIP, Guest. */
+export const participantDialBody = z.object({
+  conference_alias: z.string({ error: 'conference_alias is required.' }).trim().min(1, 'conference_alias is required.').max(250),
+  destination: z.string({ error: 'destination is required.' }).trim().min(1, 'destination is required.').max(250),
+  protocol: z.enum(['sip', 'h323', 'mssip', 'rtmp', 'teams', 'gms', 'auto']).default('sip'),
+  role: z.enum(['chair', 'guest'], { error: 'role must be chair or guest.' }).default('guest'),
+  call_type: z.enum(['video', 'video-only', 'audio']).default('video'),
+  routing: z.enum(['manual', 'routing_rule']).default('manual'),
+  system_location: z.string().max(250).optional(),
+  node: z.string().max(64).optional(),
+  remote_display_name: z.string().max(250).optional(),
+  local_display_name: z.string().max(250).optional(),
+  dtmf_sequence: z.string().max(250).optional(),
+  streaming: z.boolean().default(false),
+  keep_conference_alive: z.enum(['keep_conference_alive', 'keep_conference_alive_if_multiple', 'keep_conference_alive_never']).default('keep_conference_alive'),
+  presentation_url: z.string().max(2_000).optional(),
+  custom_sip_headers: z.unknown().optional(),
 });
 export const conferenceCommandBody = z.object({ conference_id: id('conference_id') });
 const transforms = transformLayoutBody.shape.transforms;
@@ -99,4 +120,39 @@ export async function conferenceCommand(ctx: CommandContext, conferenceId: strin
     objectName: listed.name,
     after: { command: req.action },
   });
+}
+
+/**
+ * `participant/dial/`: a node calls `destination` from the service of `conference_alias` — the node
+ * hosting it when it runs, else a connected node (in `system_location` when given), which starts it.
+ * Returns the new participant's id.
+ */
+export async function dialCommand(ctx: CommandContext, body: z.infer<typeof participantDialBody>): Promise<{ participant_id: string }> {
+  const { items } = await listAliases(ctx.dom, { alias: body.conference_alias, limit: 1 });
+  const alias = items[0];
+  if (!alias) throw new CommandError(400, 'conference_alias is not an alias of any service.');
+  const [service] = await ctx.dom.db.select({ name: conference.name }).from(conference).where(eq(conference.id, alias.conference_id));
+  if (!service) throw new CommandError(400, 'conference_alias is not an alias of any service.');
+  const nodes = ctx.dispatcher.liveNodes();
+  const hosting = ctx.status.shards().find((s) => !s.stale && s.conference.name === service.name && nodes.some((n) => n.id === s.nodeId));
+  const node = hosting ? nodes.find((n) => n.id === hosting.nodeId) : nodes.find((n) => !body.system_location || n.location === body.system_location);
+  if (!node)
+    throw new CommandError(503, body.system_location ? `No conferencing node is connected in ${body.system_location}.` : 'No conferencing node is connected.');
+  const result = await ctx.dispatcher.send(node.id, {
+    kind: 'dial',
+    conferenceAlias: body.conference_alias,
+    destination: body.destination,
+    protocol: body.protocol,
+    role: body.role,
+    ...(body.remote_display_name ? { remoteDisplayName: body.remote_display_name } : {}),
+    ...(body.local_display_name ? { localDisplayName: body.local_display_name } : {}),
+  });
+  await recordChange(ctx.dom.db, actorOf(ctx.dom), {
+    action: 'changed',
+    objectType: 'conference',
+    objectId: alias.conference_id,
+    objectName: service.name,
+    after: { command: 'dial', destination: body.destination },
+  });
+  return { participant_id: result.participantId ?? '' };
 }

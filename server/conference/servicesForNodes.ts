@@ -1,6 +1,7 @@
 import { normaliseAlias } from '../../shared/alias/normalise.js';
-import { serviceConfigSchema, type ServiceConfig } from '../../shared/node-protocol/messages.js';
-import { listServiceRecords } from '../config/config.service.js';
+import { automaticParticipantResource } from '../../shared/config/resources/usersDevices.js';
+import { serviceConfigSchema, type AutomaticParticipantConfig, type ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { listRecords, listServiceRecords } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 
 const serviceType = serviceConfigSchema.shape.serviceType.catch('conference');
@@ -8,6 +9,7 @@ const serviceType = serviceConfigSchema.shape.serviceType.catch('conference');
 /** Every service with its normalised aliases, as the node agents need them; fields a service type lacks go as their defaults. */
 export async function servicesForNodes(dom: Domain): Promise<ServiceConfig[]> {
   const { items } = await listServiceRecords(dom, { orderBy: 'id', limit: Number.MAX_SAFE_INTEGER });
+  const adps = await automaticParticipantsByService(dom);
   return items.map((r) => {
     const hostView = 'host_view' in r ? r.host_view : 'one_main_seven_pips';
     const chat = 'enable_chat' in r ? r.enable_chat : 'default';
@@ -33,6 +35,28 @@ export async function servicesForNodes(dom: Domain): Promise<ServiceConfig[]> {
       // A VMR has one "View" for everyone; a Virtual Auditorium a Guest view of its own.
       guestView: 'guest_view' in r ? r.guest_view : hostView,
       muteAllGuests: 'mute_all_guests' in r ? r.mute_all_guests : false,
+      automaticParticipants: [...new Set([...(adps.byService.get(r.id) ?? []), ...('automatic_participants' in r ? r.automatic_participants : [])])].flatMap(
+        (id) => adps.byId.get(id) ?? [],
+      ),
     };
   });
+}
+
+/** Each ADP as the node dials it, and which services dial it (the ADP's Conference list). */
+async function automaticParticipantsByService(dom: Domain): Promise<{ byId: Map<number, AutomaticParticipantConfig>; byService: Map<number, number[]> }> {
+  const { items } = await listRecords(dom, automaticParticipantResource, { orderBy: 'id', limit: 1_000_000 });
+  const byId = new Map<number, AutomaticParticipantConfig>();
+  const byService = new Map<number, number[]>();
+  for (const a of items) {
+    byId.set(a.id, {
+      alias: a.alias,
+      displayName: a.remote_display_name ?? '',
+      role: a.role === 'chair' ? 'chair' : 'guest',
+      protocol: a.protocol,
+      routing: a.routing === 'routing_rule' ? 'routing_rule' : 'manual',
+      dtmfSequence: a.dtmf_sequence ?? '',
+    });
+    for (const c of a.conference) byService.set(c, [...(byService.get(c) ?? []), a.id]);
+  }
+  return { byId, byService };
 }

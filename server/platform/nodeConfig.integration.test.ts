@@ -263,6 +263,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       hostView: 'one_main_seven_pips',
       guestView: 'one_main_seven_pips',
       muteAllGuests: false,
+      automaticParticipants: [],
     });
   });
 

@@ -7,9 +7,11 @@ import {
   conferenceCommand,
   conferenceCommandBody,
   conferenceLayoutBody,
+  dialCommand,
   PARTICIPANT_COMMANDS,
   participantCommand,
   participantCommandBody,
+  participantDialBody,
   participantRoleBody,
   participantTransferBody,
   type CommandContext,
@@ -43,15 +45,15 @@ function failed(reply: FastifyReply, err: unknown): FastifyReply {
  */
 export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, registry: NodeRegistry, supportLog?: SupportLog): void {
   const dispatcher = CommandDispatcher.for(registry);
-  const handle = <S extends z.ZodType>(path: string, schema: S, run: (ctx: CommandContext, body: z.infer<S>) => Promise<void>) =>
+  const handle = <S extends z.ZodType>(path: string, schema: S, run: (ctx: CommandContext, body: z.infer<S>) => Promise<unknown>) =>
     app.post(`${COMMAND_BASE}/${path}/`, async (req: FastifyRequest, reply: FastifyReply) => {
       const admin = await requireApiPermission(dom.db, req, reply, 'status', 'modify');
       if (!admin) return reply;
       const body = schema.safeParse(req.body ?? {});
       if (!body.success) return badRequest(reply, body.error);
       try {
-        await run({ dom: { ...dom, actor: admin.username }, status, dispatcher }, body.data);
-        return { status: 'success', data: null };
+        const data = await run({ dom: { ...dom, actor: admin.username }, status, dispatcher }, body.data);
+        return { status: 'success', data: data ?? null };
       } catch (err) {
         return failed(reply, err);
       }
@@ -68,6 +70,7 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
       ...(b.pin !== undefined ? { pin: b.pin } : {}),
     }),
   );
+  handle('participant/dial', participantDialBody, dialCommand);
   for (const action of CONFERENCE_COMMANDS)
     handle(`conference/${action}`, conferenceCommandBody, (ctx, b) => conferenceCommand(ctx, b.conference_id, { action }));
   handle('conference/transform_layout', conferenceLayoutBody, (ctx, b) => {

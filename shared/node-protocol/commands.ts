@@ -26,6 +26,16 @@ export const nodeCommandSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('conference'), action: z.enum(CONFERENCE_COMMANDS), conferenceId: z.string().max(64) }),
   z.object({ kind: z.literal('conference_layout'), conferenceId: z.string().max(64), transforms: transformLayoutBody.shape.transforms }),
+  /** `participant/dial/`: the node calls `destination` into the service of `conferenceAlias` (started if it is not running). */
+  z.object({
+    kind: z.literal('dial'),
+    conferenceAlias: z.string().min(1).max(250),
+    destination: z.string().min(1).max(250),
+    protocol: z.enum(['sip', 'h323', 'mssip', 'rtmp', 'teams', 'gms', 'auto']),
+    role: z.enum(['chair', 'guest']),
+    remoteDisplayName: z.string().max(250).optional(),
+    localDisplayName: z.string().max(250).optional(),
+  }),
 ]);
 export type NodeCommand = z.infer<typeof nodeCommandSchema>;
 
@@ -40,5 +50,7 @@ export const commandResultMessage = z.object({
   /** When not ok: what failed, and the reason in the guide's words (e.g. "Invalid role"). */
   failure: z.enum(COMMAND_FAILURES).optional(),
   reason: z.string().max(500).optional(),
+  /** A dial's new participant (its status id). */
+  participantId: z.string().max(64).optional(),
 });
 export type CommandResultMessage = z.infer<typeof commandResultMessage>;

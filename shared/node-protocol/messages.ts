@@ -18,6 +18,18 @@ export const LAYOUT_NAMES = [
 ] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
+/** An Automatically Dialed Participant of a service: dialled once when its conference starts. */
+export const automaticParticipantConfigSchema = z.object({
+  alias: z.string(),
+  /** Blank: the alias is shown. */
+  displayName: z.string().default(''),
+  role: z.enum(['chair', 'guest']).default('guest'),
+  protocol: z.string().default('sip'),
+  routing: z.enum(['manual', 'routing_rule']).default('manual'),
+  dtmfSequence: z.string().default(''),
+});
+export type AutomaticParticipantConfig = z.infer<typeof automaticParticipantConfigSchema>;
+
 export const serviceConfigSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -46,6 +58,8 @@ export const serviceConfigSchema = z.object({
   guestView: z.enum(LAYOUT_NAMES).default('one_main_seven_pips'),
   /** "Mute all Guests": Guests are muted on join (guide §10); Hosts can unmute them. */
   muteAllGuests: z.boolean().default(false),
+  /** Automatically Dialed Participants (Services > Automatically Dialed Participants). */
+  automaticParticipants: z.array(automaticParticipantConfigSchema).default([]),
 });
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Role } from '../../../shared/conference/pinCheck.js';
+import type { ServiceConfig } from '../../../shared/node-protocol/messages.js';
 import type { Conference } from '../../conference/Conference.js';
 import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { Participant } from '../../conference/Participant.js';
@@ -45,21 +46,46 @@ export class DialOut {
     private readonly log: Logger,
     /** The host of our From when the conference's alias has no domain (the node's address). */
     private readonly domain: string,
-  ) {}
+  ) {
+    // Automatically Dialed Participants: once when the conference starts, after its first participant is in.
+    manager.on('conferenceStarted', (conference) => setImmediate(() => this.dialAutomatic(conference)));
+  }
+
+  /** The guide: each ADP of the service is dialled once when a conference using it starts (one attempt). */
+  private dialAutomatic(conference: Conference): void {
+    if (!this.manager.conferences().includes(conference)) return;
+    for (const adp of conference.service.automaticParticipants) {
+      if (adp.routing !== 'manual' || (adp.protocol !== 'sip' && adp.protocol !== 'auto')) {
+        // Calls routed by Call Routing Rules, and H.323/MS-SIP/RTMP, are not placed by this node yet.
+        this.log.warn(
+          { conference: conference.service.name, alias: adp.alias, protocol: adp.protocol, routing: adp.routing },
+          'Automatically Dialed Participant not dialled: only manually routed SIP calls are placed',
+        );
+        continue;
+      }
+      this.dial(conference, {
+        destination: adp.alias,
+        role: adp.role === 'chair' ? 'HOST' : 'GUEST',
+        ...(adp.displayName ? { displayName: adp.displayName } : {}),
+        source: 'adp',
+      });
+    }
+  }
 
   /** The guide's caller ID: the first alias of the conference valid for SIP (user@domain), else the first alias at our address. */
-  callerAlias(conference: Conference): string {
-    const aliases = conference.service.aliases;
+  callerAlias(service: ServiceConfig): string {
+    const aliases = service.aliases;
     return aliases.find((a) => /^[^@\s]+@[^@\s]+$/.test(a)) ?? `${aliases[0] ?? 'openmeet'}@${this.domain}`;
   }
 
   /** Places the call; returns the new participant at once (ringing). Nothing is thrown for a call that fails later. */
-  dial(conference: Conference, req: DialOutRequest): Participant | { refused: string } {
+  dial(target: Conference | ServiceConfig, req: DialOutRequest): Participant | { refused: string } {
     const id = randomUUID();
+    const service = 'service' in target ? target.service : target;
     // Only one of the conference's own aliases may be the caller ID.
     const asked = req.callerAlias?.replace(/^sips?:/i, '').toLowerCase();
-    const own = asked && conference.service.aliases.includes(asked) ? asked : undefined;
-    const callerAlias = own ? (own.includes('@') ? own : `${own}@${this.domain}`) : this.callerAlias(conference);
+    const own = asked && service.aliases.includes(asked) ? asked : undefined;
+    const callerAlias = own ? (own.includes('@') ? own : `${own}@${this.domain}`) : this.callerAlias(service);
     const joined = this.manager.join({
       id,
       callDirection: 'out',
@@ -69,10 +95,11 @@ export class DialOut {
       protocol: 'sip',
       pin: undefined,
       grantedRole: req.role,
-      route: { kind: 'service', service: conference.service },
+      route: { kind: 'service', service },
     });
     if (joined.kind !== 'joined') return { refused: joined.kind === 'full' ? 'Conference is full' : 'Gateway dial out failed' };
-    if (joined.conference !== conference) {
+    const conference = joined.conference;
+    if ('service' in target && conference !== target) {
       // The instance ended meanwhile and a new one started for this participant alone.
       joined.conference.remove(id, 'Gateway dial out failed');
       return { refused: 'Gateway dial out failed' };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../shared/testing/until.js';
+import type { Conference } from '../../conference/Conference.js';
 import { TestPlatform } from '../../../testing/TestPlatform.js';
 import { toneLevelDb, type BaresipCallResult } from '../../testing/baresip.js';
 import { startBaresipCallee, type BaresipCallee } from '../../testing/baresipCallee.js';
@@ -45,6 +46,27 @@ describe('dial-out to SIP phones', () => {
     return { token, uuid, conf, client };
   };
 
+  /** The phone answered: in the conference, the Host hears it, it hears the Host and not itself, and its hang-up ends it there. */
+  const callConnects = async (conf: Conference, uuid: string, callee: BaresipCallee, client: MediaTestClient, hostTone: number) => {
+    await client.waitFor('the callee heard by the Host', () => client.toneLevelDb(TONES.callee) > -40, 20_000);
+    const hostHears = client.toneLevelDb(TONES.callee);
+    // A few seconds of the Host's tone for the phone to decode.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const heard = await stop(callee);
+    expect(heard.heard, 'baresip decoded audio').not.toBeNull();
+    const end = (heard.heard!.samples.length / heard.heard!.sampleRate) * 1000 - 1_500;
+    const levels = { host: toneLevelDb(heard.heard!, hostTone, end - 2_000, end), self: toneLevelDb(heard.heard!, TONES.callee, end - 2_000, end) };
+    console.info(`dial-out: the Host hears the callee at ${hostHears.toFixed(1)} dBFS; the callee decoded ${JSON.stringify(levels)} dBFS`);
+    expect(levels.host, JSON.stringify(levels)).toBeGreaterThan(-40);
+    expect(levels.self, JSON.stringify(levels)).toBeLessThan(levels.host - 20);
+    // Its hang-up (BYE) takes it out of the conference.
+    await until(
+      () => conf.get(uuid),
+      (p) => p === undefined,
+      15_000,
+    );
+  };
+
   it('a Host dials a phone: dial answers its uuid at once; it rings, answers, joins as a Guest, hears the Host and is heard', async () => {
     const { token, conf, client } = await host('Host', TONES.host);
     const callee = await startBaresipCallee({ user: 'bob', toneHz: TONES.callee });
@@ -57,34 +79,83 @@ describe('dial-out to SIP phones', () => {
     expect(r.status, JSON.stringify(body)).toBe(200);
     expect(body.result).toHaveLength(1);
     const uuid = body.result[0] as string;
-    const dialled = conf.get(uuid);
-    expect(dialled?.displayName).toBe('Bob');
+    expect(conf.get(uuid)?.displayName).toBe('Bob');
     await until(
       () => conf.get(uuid)?.leg ?? null,
       (leg) => leg !== null,
       20_000,
     );
-    const object = conf.get(uuid)!.toClientObject('conference');
-    expect(object).toMatchObject({ role: 'guest', protocol: 'sip', call_direction: 'out', display_name: 'Bob' });
+    expect(conf.get(uuid)!.toClientObject('conference')).toMatchObject({ role: 'guest', protocol: 'sip', call_direction: 'out', display_name: 'Bob' });
     // The caller ID is the conference's first alias valid for SIP.
     expect(callee.output()).toMatch(/dial\.room@example\.com/);
-    await client.waitFor('the callee heard by the Host', () => client.toneLevelDb(TONES.callee) > -40, 20_000);
-    const hostHears = client.toneLevelDb(TONES.callee);
-    // A few seconds of the Host's tone for the phone to decode.
-    await new Promise((r) => setTimeout(r, 3_000));
-    const heard = await stop(callee);
-    expect(heard.heard, 'baresip decoded audio').not.toBeNull();
-    const end = (heard.heard!.samples.length / heard.heard!.sampleRate) * 1000 - 1_500;
-    const levels = { host: toneLevelDb(heard.heard!, TONES.host, end - 2_000, end), self: toneLevelDb(heard.heard!, TONES.callee, end - 2_000, end) };
-    console.info(`dial-out: the Host hears the callee at ${hostHears.toFixed(1)} dBFS; the callee decoded ${JSON.stringify(levels)} dBFS`);
-    expect(levels.host, JSON.stringify(levels)).toBeGreaterThan(-40);
-    expect(levels.self, JSON.stringify(levels)).toBeLessThan(levels.host - 20);
-    // Its hang-up (BYE) takes it out of the conference.
+    await callConnects(conf, uuid, callee, client, TONES.host);
+  }, 90_000);
+
+  it('command API participant/dial: the node hosting the conference calls the phone in as a Host; the answer names the participant', async () => {
+    const { conf, client } = await host('Host 3', 587);
+    const callee = await startBaresipCallee({ user: 'carol', toneHz: TONES.callee });
+    callees.push(callee);
+    const r = await platform.api('POST', '/api/admin/command/v1/participant/dial/', {
+      conference_alias: ALIAS,
+      destination: `sip:${callee.address}`,
+      role: 'chair',
+      remote_display_name: 'Carol',
+    });
+    const body = await r.json();
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const uuid = body.data.participant_id as string;
+    expect(conf.get(uuid)).toBeDefined();
     await until(
-      () => conf.get(uuid),
-      (p) => p === undefined,
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    expect(conf.get(uuid)!.toClientObject('conference')).toMatchObject({ role: 'chair', call_direction: 'out', display_name: 'Carol' });
+    // The conference alias asked for is the caller ID.
+    expect(callee.output()).toMatch(/meet\.dialout@/);
+    await callConnects(conf, uuid, callee, client, 587);
+    const unknown = await platform.api('POST', '/api/admin/command/v1/participant/dial/', { conference_alias: 'no.such.room', destination: 'x@127.0.0.1' });
+    expect(unknown.status).toBe(400);
+  }, 90_000);
+
+  it('Automatically Dialed Participants: when the first participant starts the conference, each is dialled once; one that answers is heard and hears, one that cannot be reached leaves with its reason', async () => {
+    const callee = await startBaresipCallee({ user: 'dave', toneHz: TONES.callee });
+    callees.push(callee);
+    const room = await platform.create('conference', { name: 'ADP room', aliases: [{ alias: 'meet.adp' }], pin: '2468' });
+    await platform.rest('POST', 'automatic_participant/', { alias: callee.address, remote_display_name: 'Dave', role: 'chair', conference: [room] });
+    await platform.rest('POST', 'automatic_participant/', { alias: 'unreachable', conference: [room] });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.adp')?.automaticParticipants.length ?? 0,
+      (n) => n === 2,
       15_000,
     );
+    const left = new Map<string, string>();
+    const onLeft = (_c: Conference, p: { displayName: string }, reason: string) => left.set(p.displayName, reason);
+    platform.node.manager.on('participantLeft', onLeft);
+    const r = await platform.client('meet.adp', 'request_token', { body: { display_name: 'First' }, pin: '2468' });
+    expect(r.status).toBe(200);
+    const { participant_uuid: uuid } = (await r.json()).result as { participant_uuid: string };
+    const conf = platform.node.manager.conferences().find((c) => c.get(uuid))!;
+    const client = new MediaTestClient('First', PORTS, { toneHz: 659 });
+    clients.push(client);
+    await client.join(conf.media, uuid);
+    client.startSending(20, ['audio']);
+    const dave = (await until(
+      () => conf.participants.find((p) => p.displayName === 'Dave' && p.leg !== null),
+      (p) => p !== undefined,
+      20_000,
+    ))!;
+    expect(dave.toClientObject('conference')).toMatchObject({ role: 'chair', call_direction: 'out', protocol: 'sip' });
+    await until(
+      () => left.get('unreachable'),
+      (why) => why !== undefined,
+      10_000,
+    );
+    expect(left.get('unreachable')).toBe('Call rejected: 404 Not Found');
+    await callConnects(conf, dave.id, callee, client, 659);
+    platform.node.manager.off('participantLeft', onLeft);
+    // Dialled once: nobody rings it again while the conference goes on.
+    expect(conf.participants.filter((p) => p.callDirection === 'out')).toHaveLength(0);
   }, 90_000);
 
   it("a call nobody can take leaves the conference with its reason; other protocols fail with the guide's reason", async () => {

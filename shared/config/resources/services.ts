@@ -101,7 +101,7 @@ const hostedConference = {
   ...pins,
   ...theme,
   enable_overlay_text: { type: 'bool', label: 'Show names of participants', default: false, notYetActive: true },
-  automatic_participants: { type: 'refList', label: 'Automatically Dialed Participants', resource: 'automatic_participant', notYetActive: true },
+  automatic_participants: { type: 'refList', label: 'Automatically Dialed Participants', resource: 'automatic_participant' },
   guests_can_present: { type: 'bool', label: 'Guests can present', default: true, section: 'Advanced options' },
   enable_chat: { type: 'choice', label: 'Enable chat', choices: TRI_STATE, default: 'default', section: 'Advanced options' },
   participant_limit: { type: 'int', label: 'Participant limit', min: 0, max: 1_000_000, default: null, help: 'Blank: unlimited.', section: 'Advanced options' },
