@@ -72,7 +72,7 @@ afterEach(async () => {
   logged = '';
 });
 
-describe('EventSinkPublisher', () => {
+describe('EventSinkPublisher: what it sends', () => {
   it('POSTs one JSON event per request, eventsink_started first, numbered per sink, with Basic auth', async () => {
     const r = await receiver();
     const p = publisher(sinkFor(r, { version: 2 }));
@@ -127,6 +127,35 @@ describe('EventSinkPublisher', () => {
     expect(r.events().map((e) => e.seq)).toEqual(Array.from({ length: 251 }, (_, i) => i + 1));
   });
 
+  it('verifies the HTTPS certificate only when Verify TLS is set', async () => {
+    const r = await receiver({ tls: generateSelfSigned({ commonName: 'sink.example.com' }) });
+    const lax = publisher(sinkFor(r, { name: 'lax', verifyTls: false }));
+    await until(
+      () => r.events().length,
+      (n) => n === 1,
+    );
+    await until(
+      () => lax.stats().delivered,
+      (d) => d === 1,
+    );
+    expect(lax.stats().delivered).toBe(1);
+    const strict = publisher(sinkFor(r, { name: 'strict', verifyTls: true }));
+    await until(
+      () => strict.stats().failures,
+      (f) => f >= 1,
+    );
+    expect(strict.stats().delivered).toBe(0);
+    expect(r.requests.length).toBe(1);
+  });
+
+  it('does not publish to a URL that is not http(s), and never logs URL credentials', async () => {
+    const p = publisher(eventSinkConfigSchema.parse({ name: 'bad', url: 'ftp://x/y', password: PASSWORD }));
+    expect(p.stats().state).toBe('stopped');
+    expect(safeUrl(`http://eve:${PASSWORD}@h:1/p`)).toBe('http://h:1/p');
+  });
+});
+
+describe('EventSinkPublisher: failed deliveries are retried, in order', () => {
   it("retries a failed delivery after the guide's 1 s, then 2 s, and keeps the order", async () => {
     const clock = new ManualClock();
     const r = await receiver();
@@ -192,7 +221,9 @@ describe('EventSinkPublisher', () => {
     );
     expect(logged).toMatch(/"error":"ECONNREFUSED"/);
   });
+});
 
+describe('EventSinkPublisher: maximum backoff, the queue bound, and stop', () => {
   it("stops at the guide's maximum backoff (30 minutes), logs the alarm, and publishes nothing more", async () => {
     const clock = new ManualClock();
     const r = await receiver();
@@ -269,33 +300,6 @@ describe('EventSinkPublisher', () => {
     p.publish(test(2));
     expect(p.stats()).toMatchObject({ state: 'stopped', seq: 3, queued: 0 });
     expect(r.requests.length).toBe(3);
-  });
-
-  it('verifies the HTTPS certificate only when Verify TLS is set', async () => {
-    const r = await receiver({ tls: generateSelfSigned({ commonName: 'sink.example.com' }) });
-    const lax = publisher(sinkFor(r, { name: 'lax', verifyTls: false }));
-    await until(
-      () => r.events().length,
-      (n) => n === 1,
-    );
-    await until(
-      () => lax.stats().delivered,
-      (d) => d === 1,
-    );
-    expect(lax.stats().delivered).toBe(1);
-    const strict = publisher(sinkFor(r, { name: 'strict', verifyTls: true }));
-    await until(
-      () => strict.stats().failures,
-      (f) => f >= 1,
-    );
-    expect(strict.stats().delivered).toBe(0);
-    expect(r.requests.length).toBe(1);
-  });
-
-  it('does not publish to a URL that is not http(s), and never logs URL credentials', async () => {
-    const p = publisher(eventSinkConfigSchema.parse({ name: 'bad', url: 'ftp://x/y', password: PASSWORD }));
-    expect(p.stats().state).toBe('stopped');
-    expect(safeUrl(`http://eve:${PASSWORD}@h:1/p`)).toBe('http://h:1/p');
   });
 });
 
