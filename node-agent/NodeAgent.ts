@@ -36,6 +36,7 @@ import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceM
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
+import { MediaAdmission } from './allocation/MediaAdmission.js';
 import { nodeMetrics } from './status/nodeMetrics.js';
 import type { NodeLoad } from '../shared/node-protocol/mediaStatus.js';
 import { type NodeToServer, NODE_LOAD_INTERVAL_MS, nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
@@ -208,6 +209,7 @@ export class NodeAgent {
       maintenanceMode: () => manager.maintenanceMode,
       signalingCount: () => manager.conferences().reduce((n, c) => n + c.size, 0),
       participants: () => statistics.all(),
+      mediaTokens: () => ({ used: admission.tokensUsed, max: admission.maxMediaTokens }),
     });
     // Started once the management link exists; cleared on close (the hook must be added before listen).
     const timers: { load?: NodeJS.Timeout } = {};
@@ -220,6 +222,17 @@ export class NodeAgent {
     // Conference and participant events to the location's event sinks; flushed best effort on close.
     // The node's own alarms (a sink at maximum backoff, a syslog server inaccessible), reported to the management server.
     const nodeAlarms = new NodeAlarms();
+    // Capacity and media allocation at each call start (issue 14).
+    const admission = new MediaAdmission({
+      participants: () => statistics.all(),
+      linked: () => link.connected,
+      maintenanceMode: () => manager.maintenanceMode,
+      alarms: nodeAlarms,
+      log: log.child({ part: 'allocation' }),
+      changed: () => reportLoadSoon(),
+    });
+    manager.admission = admission;
+    manager.on('participantLeft', (_c, p) => admission.release(p.id));
     syslog.onReachability = (server, reachable, detail) =>
       reachable ? nodeAlarms.lower('syslog_inaccessible', server) : nodeAlarms.raise('syslog_inaccessible', server, detail);
     const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }), alarms: nodeAlarms, timings: opts.eventSinkTimings });
@@ -391,8 +404,22 @@ export class NodeAgent {
         },
         (err: unknown) => log.warn({ err }, 'node load could not be measured'),
       );
-    timers.load = setInterval(reportLoad, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
+    timers.load = setInterval(() => {
+      admission.checkAlarm();
+      reportLoad();
+    }, opts.statusIntervalMs?.load ?? NODE_LOAD_INTERVAL_MS).unref();
     link.on('connected', reportLoad);
+    // The other nodes allocate media by this load: a join, a call held or freed is reported soon, not at the next interval.
+    let loadSoon: NodeJS.Timeout | null = null;
+    const reportLoadSoon = () => {
+      loadSoon ??= setTimeout(() => {
+        loadSoon = null;
+        reportLoad();
+      }, 200).unref();
+    };
+    manager.on('participantJoined', reportLoadSoon);
+    link.on('config', (snapshot) => admission.configure(snapshot.node.id, snapshot.platform));
+    link.on('platformLoad', (nodes) => admission.setLoads(nodes));
     // The registrar answers REGISTER from the device allow-list of the latest snapshot and reports its registrations.
     let devices: RegistrarDevice[] = [];
     let registrarSettings: RegistrarSettings = DEFAULT_REGISTRAR_SETTINGS;

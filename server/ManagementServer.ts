@@ -15,6 +15,7 @@ import { registerAdministrationRoutes } from './auth/administration.routes.js';
 import type { Domain } from './domain.js';
 import { ConfigBus } from './platform/ConfigBus.js';
 import { ManagementCluster, type ManagementClusterOptions } from './platform/cluster/ManagementCluster.js';
+import { PlatformLoads } from './platform/PlatformLoads.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../db/advisoryLock.js';
 import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
@@ -148,6 +149,8 @@ export class ManagementServer {
       ? await ManagementCluster.start(database.url, { bus: dom.bus, registry, status, alarms, log: log.child({ part: 'cluster' }) }, opts.cluster)
       : null;
     const alarmWatch = new AlarmWatch(alarms, dom, registry, log.child({ part: 'alarms' }), opts.alarms);
+    // Every node's load to the nodes linked here, for media allocation.
+    const platformLoads = new PlatformLoads(status, registry);
     registry.onNodeMessage((node, msg) => {
       if (msg.type === 'support_log') supportLog.acceptNode(node.name, msg.entries, msg.dropped);
     });
@@ -242,6 +245,7 @@ export class ManagementServer {
     // preClose: the HTTP server waits for open WebSockets before onClose hooks run.
     app.addHook('preClose', async () => {
       status.stopSampling();
+      platformLoads.stop();
       alarmWatch.stop();
       await alarms.settled();
       alarmSyslog.close();

@@ -158,6 +158,8 @@ export function registerClientApi(
       case 'maintenance':
         log.info(logCtx, 'Call refused: node in maintenance mode');
         return failed(reply, 503, 'System in maintenance mode');
+      case 'no_capacity':
+        return failed(reply, 503, result.reason);
       case 'joined': {
         const { participant: p, conference: conf, token } = result;
         if (transferToken && transfer?.ok) {
@@ -407,6 +409,14 @@ export function registerClientApi(
       const p = conf.get(req.params.participant!) ?? self;
       const problem = checkOffer(body.data.sdp);
       if (problem) return reply.code(400).type('text/plain').send(problem);
+      // The call starts: its media must fit (audio only when the offer has no video), and is counted from now.
+      const admitted = manager.admission?.admit({
+        conference: conf.service.name,
+        call: /^m=video [1-9]/m.test(body.data.sdp) ? 'hd' : 'audio',
+        participantId: p.id,
+        hostsHere: true,
+      });
+      if (admitted && !admitted.ok) return failed(reply, 503, admitted.reason);
       const leg = conf.media.createLeg(p.id);
       try {
         const answer = await leg.negotiate(body.data.sdp);

@@ -18,6 +18,8 @@ import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServicePolicy, type PolicyRoute } from './ServicePolicy.js';
 import { TransferTokens } from './TransferTokens.js';
 import type { Clock } from '../../shared/time/Clock.js';
+import type { CallKind } from '../../shared/platform/mediaAllocation.js';
+import type { MediaAdmission } from '../allocation/MediaAdmission.js';
 
 export interface ConferenceManagerEvents {
   conferenceStarted: [Conference];
@@ -32,7 +34,9 @@ export type JoinResult =
   | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
   | { kind: 'invalid_pin' }
   | { kind: 'full' }
-  | { kind: 'maintenance' };
+  | { kind: 'maintenance' }
+  /** No node can take the call's media (guide: "Resource unavailable"). */
+  | { kind: 'no_capacity'; reason: string };
 
 /** How a new conference instance's media is set up, from its service and the global settings. */
 export interface MediaSetup {
@@ -65,6 +69,10 @@ export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   route?: PolicyRoute;
   /** The role a Host's transfer granted (TransferTokens): no PIN is asked. */
   grantedRole?: Role;
+  /** The call this join brings (capacity is checked for it); default HD, the guide's default call quality. */
+  call?: CallKind;
+  /** The call starts with the join (SIP): its media tokens are held from now on. */
+  holdMedia?: boolean;
 }
 
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
@@ -85,6 +93,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   node: NodeConfigSnapshot['node'] | null = null;
   location: LocationConfig | null = null;
   settings: NodeSettings = nodeSettingsSchema.parse({});
+  /** Capacity and media allocation at join (MediaAdmission.ts); none: every call is taken. */
+  admission: MediaAdmission | null = null;
   private readonly testCallTimings: TestCallTimings;
   private readonly tokens = new Map<string, { conference: Conference; participant: Participant }>();
   private readonly sweeper: NodeJS.Timeout;
@@ -177,8 +187,12 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     }
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     if (conference?.isFull()) return { kind: 'full' };
+    const call = req.call ?? 'hd';
+    const admitted = this.admission?.admit({ conference: service.name, call, hostsHere: conference !== undefined });
+    if (admitted && !admitted.ok) return { kind: 'no_capacity', reason: admitted.reason };
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
+    if (req.holdMedia) this.admission?.hold(participant.id, call);
     const token = participant.issueToken();
     this.tokens.set(token, { conference, participant });
     conference.add(participant);

@@ -33,8 +33,9 @@ export class SipCalls {
     const sdp = call.request.body.toString('utf8');
     // A late offer (INVITE without SDP, offer in our 200, answer in the ACK) is not done.
     if (!sdp.trim()) return notAcceptable('An INVITE without an SDP offer is not supported');
+    let video: boolean;
     try {
-      parseSipOffer(sdp);
+      video = parseSipOffer(sdp).video !== undefined;
     } catch (err) {
       if (err instanceof SipSdpError) return notAcceptable(err.message);
       throw err;
@@ -45,10 +46,15 @@ export class SipCalls {
       remoteAddress: call.remoteAddress,
       protocol: 'sip',
       pin: call.pin,
+      // The call starts with the INVITE: its media is counted from now (audio only without a video offer).
+      call: video ? 'hd' : 'audio',
+      holdMedia: true,
     });
     switch (joined.kind) {
       case 'maintenance':
         return { status: 503, reason: 'Service Unavailable' };
+      case 'no_capacity':
+        return { status: 503, reason: 'Service Unavailable', extra: [['Warning', `399 openmeet "${joined.reason}"`]] };
       case 'not_found':
         return { status: 404, reason: 'Not Found' };
       case 'full':

@@ -17,7 +17,11 @@ export const TOKENS = { fullHd: 24, hd: 12, sd: 6, audio: 1, presentationSend: 6
 export const HD_CALLS_PER_CORE = 25;
 
 export function capacityFor(cores: number, hdCallsPerCore = HD_CALLS_PER_CORE): NodeCapacity {
-  const maxMediaTokens = Math.max(1, cores) * hdCallsPerCore * TOKENS.hd;
+  return capacityOf(Math.max(1, cores) * hdCallsPerCore * TOKENS.hd);
+}
+
+/** A capacity of so many media tokens, in calls of each type. */
+export function capacityOf(maxMediaTokens: number): NodeCapacity {
   return {
     maxFullHdCalls: Math.floor(maxMediaTokens / TOKENS.fullHd),
     maxHdCalls: Math.floor(maxMediaTokens / TOKENS.hd),
@@ -60,6 +64,8 @@ export interface LoadSources {
   signalingCount(): number;
   /** Every participant's current media (to count calls by type). */
   participants(): ParticipantMedia[];
+  /** Media tokens in use and capacity as admission counts them (held calls included, configured capacity); default: measured, from the cores. */
+  mediaTokens?(): { used: number; max: number };
 }
 
 /**
@@ -99,11 +105,14 @@ export class NodeLoadMeter {
     }
     const maintenance = this.sources.maintenanceMode();
     const [min, max] = this.sources.mediaPortRange();
+    const admitted = this.sources.mediaTokens?.();
+    if (admitted) tokens = Math.max(tokens, admitted.used);
+    const capacity = admitted ? capacityOf(admitted.max) : this.capacity;
     return nodeLoadSchema.parse({
       at: new Date(at).toISOString(),
-      mediaLoad: maintenance ? 100 : Math.min(100, Math.round((tokens / this.capacity.maxMediaTokens) * 1000) / 10),
+      mediaLoad: maintenance ? 100 : capacity.maxMediaTokens === 0 ? 100 : Math.min(100, Math.round((tokens / capacity.maxMediaTokens) * 1000) / 10),
       mediaTokensUsed: tokens,
-      capacity: this.capacity,
+      capacity,
       cpu: { percent: Math.round(percent * 10) / 10, count: this.cores, model: cpus()[0]?.model ?? 'unknown' },
       memory: { usedBytes: process.memoryUsage().rss + workers.reduce((n, w) => n + w.rssBytes, 0), totalBytes: totalmem() },
       mediaPorts: { inUse: this.sources.mediaPortsInUse(), total: Math.max(0, max - min + 1) },

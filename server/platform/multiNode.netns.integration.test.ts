@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
@@ -247,4 +248,127 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
     // What it hosted went on meanwhile: its participant is listed again.
     await until(ivy, (n) => n === 1, 10_000, 100);
   });
+
+  it(
+    'allocates media across three nodes in two locations: the first node, then the least loaded, then the overflow location, then Resource unavailable',
+    { timeout: 120_000 },
+    async () => {
+      // Location A (two nodes) overflows to location B (one node); each node takes one HD call.
+      const b = await created('system_location/', { name: 'Alloc B' });
+      const a = await created('system_location/', { name: 'Alloc A', overflow_location1: b });
+      const lab_: Record<string, { id: number; lab: LabNode }> = {};
+      for (const [i, [name, location]] of (
+        [
+          ['alloc-a1', a],
+          ['alloc-a2', a],
+          ['alloc-b1', b],
+        ] as const
+      ).entries()) {
+        const uri = await created('worker_vm/', {
+          name,
+          hostname: name,
+          address: lab.nodeAddress(4 + i),
+          netmask: '255.255.255.0',
+          gateway: lab.hostAddress,
+          system_location: location,
+          media_capacity: 1,
+        });
+        const id = Number(uri.match(/(\d+)\/$/)![1]);
+        const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
+        lab_[name] = { id, lab: await lab.startNode(nodeBundleConfigSchema.parse(await r.json()), { MEDIA_PORTS: `${41000 + i * 200}-${41199 + i * 200}` }) };
+      }
+      const { 'alloc-a1': a1, 'alloc-a2': a2, 'alloc-b1': b1 } = lab_ as Record<'alloc-a1' | 'alloc-a2' | 'alloc-b1', { id: number; lab: LabNode }>;
+      await rest('POST', 'conference/', { name: 'Alloc room', aliases: [{ alias: 'alloc@example.com' }] });
+      // Each node has its configured capacity (12 media tokens, one HD call) and reports its load.
+      for (const n of [a1, a2, b1])
+        await until(
+          () => workerVm(n.id).catch(() => ({}) as Record<string, unknown>),
+          (v) => v.max_media_tokens === 12 && v.media_tokens_used === 0,
+          30_000,
+          200,
+        );
+      for (const n of [a1, a2, b1])
+        await until(
+          () => join_(n.lab, 'alloc@example.com', `probe ${n.lab.name}`).then((r) => r.status),
+          (st) => st === 200,
+          10_000,
+          100,
+        );
+
+      // One video offer stands for each participant's call (the node answers each; no media needs to flow).
+      const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+      pc.addTransceiver('audio', { direction: 'sendrecv' });
+      pc.addTransceiver('video', { direction: 'sendrecv' });
+      await pc.setLocalDescription(await pc.createOffer());
+      const sdp = pc.localDescription!.sdp;
+      await pc.close();
+      const callFrom = async (n: { lab: LabNode }, name: string) => {
+        const r = await join_(n.lab, 'alloc@example.com', name);
+        if (r.status !== 200) return { status: r.status, body: (await r.json()) as unknown };
+        const { token, participant_uuid } = ((await r.json()) as { result: { token: string; participant_uuid: string } }).result;
+        const c = await fetch(`${n.lab.url}/api/client/v2/conferences/alloc@example.com/participants/${participant_uuid}/calls`, {
+          method: 'POST',
+          headers: { token, 'content-type': 'application/json' },
+          body: JSON.stringify({ call_type: 'WEBRTC', sdp }),
+        });
+        return { status: c.status, body: (await c.json()) as unknown, token };
+      };
+      const used = (n: { id: number }, tokens: number) =>
+        until(
+          () => workerVm(n.id),
+          (v) => v.media_tokens_used === tokens,
+          15_000,
+          100,
+        );
+      const refusal = { status: 503, body: { status: 'failed', result: 'Resource unavailable' } };
+
+      // All empty: a call to A1 stays on A1 (the most free, ties to the first).
+      const first = await callFrom(a1, 'First');
+      expect(first.status).toBe(200);
+      await used(a1, 12);
+      // A1 is full: the guide puts the next call's media on A2, the least loaded node of the location.
+      // Media on another node than the signaling one needs a backplane: until then A1 refuses it.
+      await until(
+        async () => ({ r: await callFrom(a1, 'Second'), out: a1.lab.output() }),
+        ({ out }) => out.includes('media allocated to alloc-a2'),
+        10_000,
+        200,
+      ).then(({ r }) => expect(r).toMatchObject(refusal));
+      // Called on A2, it is A2's.
+      expect((await callFrom(a2, 'Second')).status).toBe(200);
+      await used(a2, 12);
+      // Location A is full: the primary overflow location, B.
+      const overflow = await until(
+        async () => ({ r: await callFrom(a2, 'Third'), out: a2.lab.output() }),
+        ({ out }) => out.includes('media allocated to alloc-b1'),
+        10_000,
+        200,
+      );
+      expect(overflow.r).toMatchObject(refusal);
+      expect(overflow.out).toMatch(
+        /"candidate":"primary overflow location"[^\n]*media allocated to alloc-b1|media allocated to alloc-b1[^\n]*"candidate":"primary overflow location"/,
+      );
+      expect((await callFrom(b1, 'Third')).status).toBe(200);
+      await used(b1, 12);
+      // Everything is full: Resource unavailable, the administrator log's words, the capacity alarm.
+      const none = await until(
+        async () => ({ r: await callFrom(a1, 'Fourth'), out: a1.lab.output() }),
+        ({ out }) => out.includes('out of transcoding resource'),
+        10_000,
+        200,
+      );
+      expect(none.r).toMatchObject(refusal);
+      const capacityAlarms = async () =>
+        ((await (await rest('GET', '/api/admin/status/v1/alarm/')).json()) as { objects: { name: string; node: string }[] }).objects.filter(
+          (x) => x.name === 'Call capacity limit reached' && x.node === 'alloc-a1',
+        );
+      await until(capacityAlarms, (l) => l.length === 1, 10_000, 200);
+      // The first caller leaves: A1 has room again, the alarm clears, and A1 takes a call.
+      const left = await fetch(`${a1.lab.url}/api/client/v2/conferences/alloc@example.com/release_token`, { method: 'POST', headers: { token: first.token! } });
+      expect(left.status).toBe(200);
+      await used(a1, 0);
+      await until(capacityAlarms, (l) => l.length === 0, 15_000, 200);
+      expect((await callFrom(a1, 'Fifth')).status).toBe(200);
+    },
+  );
 });

@@ -320,7 +320,7 @@ export const breakInBlockSchema = z.object({
 export type BreakInBlock = z.infer<typeof breakInBlockSchema>;
 
 /** The alarms a node raises itself (the guide's `Alarm=` keys); the management server knows the rest. */
-export const NODE_ALARMS = ['eventsink_maximum_backoff', 'syslog_inaccessible'] as const;
+export const NODE_ALARMS = ['eventsink_maximum_backoff', 'syslog_inaccessible', 'capacity_exhausted'] as const;
 
 /** How a node sends its support log: batches of at most `maxEntries`, at most every `intervalMs`, `maxQueue` kept while unsent. */
 export const SUPPORT_LOG_BATCH = { maxEntries: 200, intervalMs: 1_000, maxQueue: 2_000, maxTextLength: 4_000 } as const;
