@@ -269,6 +269,81 @@ describe('command API: administrator commands carried out by the node', () => {
     expect(strFromU8(earlier['logs/support_log/command-node.log'] ?? new Uint8Array())).not.toContain('Loggy');
   });
 
+  it('takes the go client’s legacy bodies: participant_uuid, a setting (mute, spotlight, lock; toggle from live status), a configuration id, conference/stop', async () => {
+    const created = await platform.rest('POST', 'conference/', {
+      name: 'Room legacy',
+      aliases: [{ alias: 'cmd.legacy' }],
+      pin: '1234',
+      allow_guests: true,
+      guest_pin: '',
+    });
+    const configId = Number(/\/(\d+)\/$/.exec(created.headers.get('location') ?? '')?.[1]);
+    expect(configId).toBeGreaterThan(0);
+    await until(
+      () => platform.node.manager.directory.lookup('cmd.legacy'),
+      (x) => x !== undefined,
+    );
+    const host = await join('cmd.legacy', 'Hal', '1234');
+    const guest = await join('cmd.legacy', 'Gia', 'none');
+    await listed(guest.participant_uuid);
+    const gia = async () => (await participants('cmd.legacy', host.token)).find((p) => p.uuid === guest.participant_uuid)!;
+    const live = () => platform.server.status.participants().find((p) => p.id === guest.participant_uuid);
+    const uuid = { participant_uuid: guest.participant_uuid };
+
+    await ok(await command('participant/mute', { ...uuid, setting: 'mute' }));
+    expect((await gia()).is_muted).toBe('YES');
+    await until(live, (p) => p?.isMuted === true);
+    await ok(await command('participant/mute', { ...uuid, setting: 'toggle' }));
+    expect((await gia()).is_muted).toBe('NO');
+    await until(live, (p) => p?.isMuted === false);
+    await ok(await command('participant/mute', { ...uuid, setting: 'toggle' }));
+    expect((await gia()).is_muted).toBe('YES');
+    await ok(await command('participant/mute', { ...uuid, setting: 'unmute' }));
+    expect((await gia()).is_muted).toBe('NO');
+    const badSetting = await command('participant/mute', { ...uuid, setting: 'loud' });
+    expect(badSetting.status).toBe(400);
+    expect(await badSetting.json()).toEqual({ status: 'error', error: 'setting must be mute, unmute or toggle.' });
+    // A participant_uuid for someone not live is a 404, as with participant_id.
+    expect((await command('participant/mute', { participant_uuid: 'gone', setting: 'toggle' })).status).toBe(404);
+
+    await ok(await command('participant/spotlight', { ...uuid, setting: 'on' }));
+    expect((await gia()).spotlight).toBeGreaterThan(0);
+    await until(live, (p) => p?.isSpotlighted === true);
+    await ok(await command('participant/spotlight', { ...uuid, setting: 'toggle' }));
+    expect((await gia()).spotlight).toBe(0);
+    await ok(await command('participant/role', { ...uuid, role: 'chair' }));
+    expect((await gia()).role).toBe('chair');
+
+    // The conference by its configuration id (an integer), locked, then toggled open.
+    const legacyRoom = () => platform.node.manager.conferences().find((c) => c.service.name === 'Room legacy');
+    await ok(await command('conference/lock', { conference_id: configId, setting: 'lock' }));
+    expect(legacyRoom()?.locked).toBe(true);
+    await until(
+      () => platform.server.status.conferences().find((c) => c.name === 'Room legacy')?.isLocked,
+      (v) => v === true,
+    );
+    await ok(await command('conference/lock', { conference_id: configId, setting: 'toggle' }));
+    expect(legacyRoom()?.locked).toBe(false);
+    expect((await command('conference/lock', { conference_id: 999_999, setting: 'lock' })).status).toBe(404);
+
+    // Refused as the current forms are: without credentials, and without "May modify conference status".
+    expect((await command('participant/mute', { ...uuid, setting: 'mute' }, { 'content-type': 'application/json' })).status).toBe(401);
+    const role = await platform.rest('POST', 'role/', { name: 'legacy viewer', permissions: ['is_administrator', 'may_use_api', 'view_conference_status'] });
+    await platform.rest('POST', 'user/', {
+      username: 'legacyview',
+      password: 'legacyview-pw-1',
+      password_confirm: 'legacyview-pw-1',
+      roles: [role.headers.get('location')],
+    });
+    const viewer = { authorization: `Basic ${Buffer.from('legacyview:legacyview-pw-1').toString('base64')}`, 'content-type': 'application/json' };
+    expect((await command('participant/mute', { ...uuid, setting: 'mute' }, viewer)).status).toBe(403);
+    expect((await command('conference/stop', { conference_id: configId }, viewer)).status).toBe(403);
+    expect((await gia()).is_muted).toBe('NO');
+
+    await ok(await command('conference/stop', { conference_id: configId }));
+    expect(legacyRoom()).toBeUndefined();
+  });
+
   it('a node that does not answer in time gives 504, one not connected 503', async () => {
     const host = await join('cmd.misc', 'Quiet', '1234');
     await listed(host.participant_uuid);

@@ -16,6 +16,7 @@ import {
   participantTransferBody,
   type CommandContext,
 } from '../command/command.service.js';
+import { fromGoLegacy, forwardCommand } from '../command/goLegacy.js';
 import { createSnapshot, snapshotBody } from '../command/snapshot.service.js';
 import type { Domain } from '../domain.js';
 import type { NodeRegistry } from '../platform/NodeRegistry.js';
@@ -49,7 +50,10 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
     app.post(`${COMMAND_BASE}/${path}/`, async (req: FastifyRequest, reply: FastifyReply) => {
       const admin = await requireApiPermission(dom.db, req, reply, 'status', 'modify');
       if (!admin) return reply;
-      const body = schema.safeParse(req.body ?? {});
+      const legacy = await fromGoLegacy(dom, status, path, req.body ?? {});
+      if ('error' in legacy) return reply.code(400).send({ status: 'error', error: legacy.error });
+      if (legacy.path !== path) return forwardCommand(app, COMMAND_BASE, req, reply, legacy.path, legacy.body);
+      const body = schema.safeParse(legacy.body);
       if (!body.success) return badRequest(reply, body.error);
       try {
         const data = await run({ dom: { ...dom, actor: admin.username }, status, dispatcher }, body.data);
@@ -73,6 +77,9 @@ export function registerCommandRoutes(app: FastifyInstance, dom: Domain, status:
   handle('participant/dial', participantDialBody, dialCommand);
   for (const action of CONFERENCE_COMMANDS)
     handle(`conference/${action}`, conferenceCommandBody, (ctx, b) => conferenceCommand(ctx, b.conference_id, { action }));
+  // The go client's legacy paths (goLegacy.ts): a spotlight `setting`, and stop for disconnect.
+  handle('participant/spotlight', participantCommandBody, (ctx, b) => participantCommand(ctx, b.participant_id, { action: 'spotlighton' }));
+  handle('conference/stop', conferenceCommandBody, (ctx, b) => conferenceCommand(ctx, b.conference_id, { action: 'disconnect' }));
   handle('conference/transform_layout', conferenceLayoutBody, (ctx, b) => {
     const { conference_id, transforms, ...flat } = b;
     return conferenceCommand(ctx, conference_id, { action: 'transform_layout', transforms: { ...flat, ...transforms } });
