@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseCookie } from 'cookie';
 import { RESTORE_UPLOAD_PATH } from '../../shared/backup/backup.schema.js';
-import { MAX_THEME_PACKAGE_BYTES } from '../../shared/theme/theme.schema.js';
+import { MAX_THEME_PACKAGE_BYTES, THEME_UPLOAD_PATH } from '../../shared/theme/theme.schema.js';
 import { sessionAdmin } from '../auth/admin.service.js';
 import { MAX_CSV_LENGTH } from '../bulk/bulk.service.js';
 import type { Domain } from '../domain.js';
@@ -17,7 +17,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const RESTORE_BODY_LIMIT = 256 * 1024 * 1024;
 /** A restore archive sent base64 in JSON rather than as a multipart file. */
 export const RESTORE_JSON_BODY_LIMIT = 32 * 1024 * 1024;
-const THEME_BODY_LIMIT = Math.ceil((MAX_THEME_PACKAGE_BYTES * 4) / 3) + 64 * 1024; // base64 in JSON; multipart is smaller
+const THEME_BODY_LIMIT = MAX_THEME_PACKAGE_BYTES + 64 * 1024; // the ZIP and a few form fields
 const CSV_BODY_LIMIT = MAX_CSV_LENGTH * 4 + 64 * 1024; // UTF-8 worst case; the length check is in characters
 const CERTIFICATE_BODY_LIMIT = 8 * 1024 * 1024; // a CA bundle
 
@@ -31,10 +31,8 @@ const REST_UPLOADS: [RegExp, number][] = [
   [/^\/api\/admin\/configuration\/v1\/(tls|ca)_certificate\/(\d+\/)?$/, CERTIFICATE_BODY_LIMIT],
 ];
 /** Console uploads sent as a raw body and streamed to disk by their route. */
-const CONSOLE_UPLOADS: Record<string, number> = { [RESTORE_UPLOAD_PATH]: RESTORE_BODY_LIMIT };
+const CONSOLE_UPLOADS: Record<string, number> = { [RESTORE_UPLOAD_PATH]: RESTORE_BODY_LIMIT, [THEME_UPLOAD_PATH]: THEME_BODY_LIMIT };
 const TRPC_UPLOADS: Record<string, number> = {
-  'theme.create': THEME_BODY_LIMIT,
-  'theme.update': THEME_BODY_LIMIT,
   'bulk.import': CSV_BODY_LIMIT,
   'certificate.tls.create': CERTIFICATE_BODY_LIMIT,
   'certificate.tls.update': CERTIFICATE_BODY_LIMIT,
@@ -87,8 +85,10 @@ export function registerBodyLimits(app: FastifyInstance, dom: Domain): void {
       limit = REST_UPLOADS.find(([re]) => re.test(path))?.[1] ?? DEFAULT_BODY_LIMIT;
       // A restore archive in JSON (base64) is parsed whole: small ones only; larger files go as multipart, streamed to disk.
       if (limit === RESTORE_BODY_LIMIT && !req.headers['content-type']?.startsWith('multipart/')) limit = RESTORE_JSON_BODY_LIMIT;
+      // A theme's ZIP comes only as a multipart file (spooled to disk); its JSON changes are small.
+      if (limit === THEME_BODY_LIMIT && !req.headers['content-type']?.startsWith('multipart/')) limit = DEFAULT_BODY_LIMIT;
     } else if (Object.hasOwn(CONSOLE_UPLOADS, path)) {
-      // The console's streamed uploads (a backup file): a signed-in administrator only.
+      // The console's streamed uploads (a backup file, a theme ZIP): a signed-in administrator only.
       const token = parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
       if (!token || !(await sessionAdmin(dom, token))) return reply.code(401).send({ error: 'Authentication credentials were not provided.' });
       limit = CONSOLE_UPLOADS[path]!;

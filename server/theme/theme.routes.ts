@@ -7,6 +7,7 @@ import { AppError } from '../errors/AppError.js';
 import { actionOf, requireApiPermission } from '../rest/basicAuth.js';
 import { listEnvelope, paging, pexipTime, sendError } from '../rest/tastypie.js';
 import { ThemeZipStreamCheck } from './ThemeZipStreamCheck.js';
+import { registerThemeConsoleRoutes } from './themeConsole.routes.js';
 import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from './theme.service.js';
 import { discardSpool, spoolStream, type SpooledPackage } from './themeStorage.js';
 
@@ -95,6 +96,7 @@ async function themeInput(req: Req): Promise<ThemeInput> {
  * registered in this plugin's own scope so no other route accepts uploads.
  */
 export function registerThemeRoutes(app: FastifyInstance, dom: Domain): void {
+  registerThemeConsoleRoutes(app, dom);
   app.register(async (scope) => {
     // A little headroom over the package limit, so our own message (not the parser's) reports it.
     await scope.register(multipart, { limits: { fileSize: MAX_THEME_PACKAGE_BYTES + 1, files: 1, fields: 10, parts: 12 } });

@@ -8,8 +8,8 @@ import { THEME_MESSAGES, themeFieldsSchema, themePatchSchema, type Theme } from 
 import { recordChange } from '../audit/adminLog.service.js';
 import { actorOf, guardUnique, type Domain } from '../domain.js';
 import { AppError } from '../errors/AppError.js';
-import { themeVersionOf, validateThemePackage } from './themePackage.js';
-import { discardSpool, readParts, spoolBytes, writeParts, type SpooledPackage } from './themeStorage.js';
+import { themeVersionOf, validateThemePackage, type ThemeContents } from './themePackage.js';
+import { readParts, writeParts, type SpooledPackage } from './themeStorage.js';
 
 const OBJECT_TYPE = 'Theme';
 const NAME_TAKEN = { name: [THEME_MESSAGES.nameTaken] };
@@ -44,30 +44,18 @@ function toTheme(r: Row): Theme {
 /** What the administrator log records: never the package bytes, only its file list. */
 const auditShape = (t: { name: string; description: string; files: string[] }) => ({ name: t.name, description: t.description, files: t.files });
 
-/** A package as given: spooled to disk by the REST route, or bytes (tRPC's base64, decoded). */
-export type PackageInput = SpooledPackage | Uint8Array;
-
-const isSpooled = (v: unknown): v is SpooledPackage => typeof v === 'object' && v !== null && typeof (v as SpooledPackage).path === 'string';
-
 /**
- * The package on disk and its checked contents; the caller discards the spool file. Field errors
- * come back as `errors`, so they are reported with the other fields' errors.
+ * The spooled package's checked contents. Field errors come back in `errors`, so they are reported
+ * with the other fields' errors; the caller discards the spool file.
  */
 async function checkPackage(
-  value: unknown,
+  pkg: SpooledPackage | undefined,
   errors: Record<string, string[]>,
-): Promise<{ pkg: SpooledPackage; contents: Awaited<ReturnType<typeof validateThemePackage>>; spooledHere: boolean } | null> {
-  let pkg: SpooledPackage | null = null;
-  let spooledHere = false;
+): Promise<{ pkg: SpooledPackage; contents: ThemeContents } | null> {
   try {
-    if (isSpooled(value)) pkg = value;
-    else if (value instanceof Uint8Array && value.length > 0) {
-      pkg = await spoolBytes(value);
-      spooledHere = true;
-    } else throw AppError.validation({ package: [THEME_MESSAGES.packageRequired] });
-    return { pkg, contents: await validateThemePackage(pkg.path), spooledHere };
+    if (!pkg) throw AppError.validation({ package: [THEME_MESSAGES.packageRequired] });
+    return { pkg, contents: await validateThemePackage(pkg.path) };
   } catch (err) {
-    if (spooledHere) await discardSpool(pkg ?? undefined);
     if (!(err instanceof AppError) || !err.fields) throw err;
     Object.assign(errors, err.fields);
     return null;
@@ -134,82 +122,74 @@ async function nameTaken(db: Database, name: string, ownId: number | null): Prom
  * Adds a theme from its fields and ZIP. Field errors and package errors are reported together, so
  * the form shows every problem at once.
  */
-export async function createTheme(dom: Domain, input: { name?: unknown; description?: unknown; package?: PackageInput }): Promise<Theme> {
+export async function createTheme(dom: Domain, input: { name?: unknown; description?: unknown; package?: SpooledPackage }): Promise<Theme> {
   const fields = themeFieldsSchema.safeParse({ name: input.name, description: input.description ?? '' });
   const errors: Record<string, string[]> = fields.success ? {} : fieldErrors(fields.error.issues);
   const checked = await checkPackage(input.package, errors);
-  try {
-    if (fields.success && (await nameTaken(dom.db, fields.data.name, null))) errors.name = NAME_TAKEN.name;
-    if (Object.keys(errors).length || !fields.success || !checked) throw AppError.validation(errors);
-    const v = fields.data;
-    const { pkg, contents } = checked;
-    const id = await guardUnique(
-      () =>
-        dom.db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(ivrTheme)
-            .values({ name: v.name, description: v.description, uuid: randomUUID(), packageSha256: pkg.sha256, packageSize: pkg.size, contents })
-            .returning({ id: ivrTheme.id });
-          await writeParts(tx, row!.id, pkg);
-          await recordChange(tx, actorOf(dom), {
-            action: 'added',
-            objectType: OBJECT_TYPE,
-            objectId: row!.id,
-            objectName: v.name,
-            after: auditShape({ ...v, files: contents.files }),
-          });
-          return row!.id;
-        }),
-      NAME_TAKEN,
-    );
-    dom.bus.notify('ivr_theme');
-    return getTheme(dom, id);
-  } finally {
-    if (checked?.spooledHere) await discardSpool(checked.pkg);
-  }
+  if (fields.success && (await nameTaken(dom.db, fields.data.name, null))) errors.name = NAME_TAKEN.name;
+  if (Object.keys(errors).length || !fields.success || !checked) throw AppError.validation(errors);
+  const v = fields.data;
+  const { pkg, contents } = checked;
+  const id = await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(ivrTheme)
+          .values({ name: v.name, description: v.description, uuid: randomUUID(), packageSha256: pkg.sha256, packageSize: pkg.size, contents })
+          .returning({ id: ivrTheme.id });
+        await writeParts(tx, row!.id, pkg);
+        await recordChange(tx, actorOf(dom), {
+          action: 'added',
+          objectType: OBJECT_TYPE,
+          objectId: row!.id,
+          objectName: v.name,
+          after: auditShape({ ...v, files: contents.files }),
+        });
+        return row!.id;
+      }),
+    NAME_TAKEN,
+  );
+  dom.bus.notify('ivr_theme');
+  return getTheme(dom, id);
 }
 
 /**
  * Changes name/description and, when a new ZIP is given, replaces the theme's files: the guide says
  * an upload deletes all previously uploaded files of the theme (no merge).
  */
-export async function updateTheme(dom: Domain, id: number, patch: { name?: unknown; description?: unknown; package?: PackageInput | null }): Promise<Theme> {
+export async function updateTheme(dom: Domain, id: number, patch: { name?: unknown; description?: unknown; package?: SpooledPackage }): Promise<Theme> {
   const { package: newPackage, ...rest } = patch;
   const p = themePatchSchema.safeParse(rest);
   const errors: Record<string, string[]> = p.success ? {} : fieldErrors(p.error.issues);
   const current = await getTheme(dom, id);
-  const checked = newPackage !== undefined && newPackage !== null ? await checkPackage(newPackage, errors) : null;
-  try {
-    const name = p.success ? (p.data.name ?? current.name) : current.name;
-    const description = p.success ? (p.data.description ?? current.description) : current.description;
-    if (p.success && (await nameTaken(dom.db, name, id))) errors.name = NAME_TAKEN.name;
-    if (Object.keys(errors).length) throw AppError.validation(errors);
-    await guardUnique(
-      () =>
-        dom.db.transaction(async (tx) => {
-          const updated = await tx
-            .update(ivrTheme)
-            .set({ name, description, ...(checked ? { packageSha256: checked.pkg.sha256, packageSize: checked.pkg.size, contents: checked.contents } : {}) })
-            .where(eq(ivrTheme.id, id))
-            .returning({ id: ivrTheme.id });
-          if (updated.length === 0) throw AppError.notFound('Theme');
-          if (checked) await writeParts(tx, id, checked.pkg);
-          await recordChange(tx, actorOf(dom), {
-            action: 'changed',
-            objectType: OBJECT_TYPE,
-            objectId: id,
-            objectName: name,
-            before: auditShape(current),
-            after: auditShape({ name, description, files: checked?.contents.files ?? current.files }),
-          });
-        }),
-      NAME_TAKEN,
-    );
-    dom.bus.notify('ivr_theme');
-    return getTheme(dom, id);
-  } finally {
-    if (checked?.spooledHere) await discardSpool(checked.pkg);
-  }
+  const checked = newPackage ? await checkPackage(newPackage, errors) : null;
+  const name = p.success ? (p.data.name ?? current.name) : current.name;
+  const description = p.success ? (p.data.description ?? current.description) : current.description;
+  if (p.success && (await nameTaken(dom.db, name, id))) errors.name = NAME_TAKEN.name;
+  if (Object.keys(errors).length) throw AppError.validation(errors);
+  await guardUnique(
+    () =>
+      dom.db.transaction(async (tx) => {
+        const updated = await tx
+          .update(ivrTheme)
+          .set({ name, description, ...(checked ? { packageSha256: checked.pkg.sha256, packageSize: checked.pkg.size, contents: checked.contents } : {}) })
+          .where(eq(ivrTheme.id, id))
+          .returning({ id: ivrTheme.id });
+        if (updated.length === 0) throw AppError.notFound('Theme');
+        if (checked) await writeParts(tx, id, checked.pkg);
+        await recordChange(tx, actorOf(dom), {
+          action: 'changed',
+          objectType: OBJECT_TYPE,
+          objectId: id,
+          objectName: name,
+          before: auditShape(current),
+          after: auditShape({ name, description, files: checked?.contents.files ?? current.files }),
+        });
+      }),
+    NAME_TAKEN,
+  );
+  dom.bus.notify('ivr_theme');
+  return getTheme(dom, id);
 }
 
 export async function deleteTheme(dom: Domain, id: number): Promise<void> {

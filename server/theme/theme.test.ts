@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ivrTheme, ivrThemePart } from '../../db/schema.js';
+import { z } from 'zod';
+import { adminUser, adminUserRole, ivrTheme, ivrThemePart } from '../../db/schema.js';
 import { TEST_DATABASES } from '../../db/testing.js';
 import { NODE_KEY_HEADER, NODE_THEMES_PATH } from '../../shared/node-protocol/messages.js';
 import { READ_ONLY_PERMISSIONS, READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
-import { MAX_THEME_PACKAGE_BYTES } from '../../shared/theme/theme.schema.js';
+import { MAX_THEME_PACKAGE_BYTES, THEME_UPLOAD_PATH, themeDownloadPath } from '../../shared/theme/theme.schema.js';
 import { listAdminLog } from '../audit/adminLog.service.js';
+import { createSession, ensureBuiltinRoles } from '../auth/admin.service.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
-import type { Context } from '../trpc/trpc.js';
+import { SESSION_COOKIE, type Context } from '../trpc/trpc.js';
 import { basePackage } from './baseTheme.js';
 import { solidJpeg, tones, wav48kMono } from './media.js';
 import { registerThemeRoutes } from './theme.routes.js';
@@ -284,46 +286,80 @@ describe.each(TEST_DATABASES)('themes on $name', ({ open }) => {
     expect(await dup.json()).toEqual({ name: ['A theme with this name already exists.'] });
   });
 
-  it('serves themes over tRPC, with permissions, and the Base theme download', async () => {
-    const ctx = (permissions: string[]): Context => ({
+  it('serves the console: the ZIP sent raw to the upload route and named by id over tRPC, downloads streamed, each with its permissions', async () => {
+    const db = server.dom.db;
+    const roles = await ensureBuiltinRoles(db);
+    const [viewer] = await db.insert(adminUser).values({ username: 'theme-viewer', passwordHash: 'unused' }).returning();
+    await db.insert(adminUserRole).values({ adminUserId: viewer!.id, adminRoleId: roles.readOnly });
+    const [admin] = await db.select().from(adminUser).where(eq(adminUser.username, 'admin'));
+    const adminCookie = `${SESSION_COOKIE}=${await createSession(db, admin!.id)}`;
+    const viewerCookie = `${SESSION_COOKIE}=${await createSession(db, viewer!.id)}`;
+    const raw = { 'content-type': 'application/octet-stream', 'x-requested-with': 'openmeet-console' };
+    const send = async (headers: Record<string, string>, body: Uint8Array) =>
+      fetch(server.url + THEME_UPLOAD_PATH, { method: 'POST', headers, body: new Uint8Array(body) });
+    const uploadId = async (body: Uint8Array) => {
+      const res = await send({ cookie: adminCookie, ...raw }, body);
+      expect(res.status).toBe(200);
+      return z.object({ id: z.string(), size: z.literal(body.length) }).parse(await res.json()).id;
+    };
+    const ctx = (permissions: string[], username: string): Context => ({
       dom: server.dom,
       status: server.status,
       registry: server.registry,
-      admin: { id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions },
+      admin: { id: 1, username, mayUseWeb: true, mayUseApi: true, permissions },
       sessionToken: undefined,
       setCookie: () => {},
     });
-    const rw = appRouter.createCaller(ctx(READ_WRITE_PERMISSIONS));
-    const ro = appRouter.createCaller(ctx(READ_ONLY_PERMISSIONS));
+    const rw = appRouter.createCaller(ctx(READ_WRITE_PERMISSIONS, 'admin'));
+    const ro = appRouter.createCaller(ctx(READ_ONLY_PERMISSIONS, 'theme-viewer'));
 
-    const base = await ro.theme.basePackage();
-    expect(Buffer.from(base.base64, 'base64').equals(Buffer.from(basePackage()))).toBe(true);
+    // The upload: a session, our own header (no other origin can send it), and a theme permission.
+    expect((await send(raw, goodZip())).status).toBe(401);
+    expect((await send({ cookie: adminCookie, 'content-type': 'application/octet-stream' }, goodZip())).status).toBe(403);
+    expect((await send({ cookie: viewerCookie, ...raw }, goodZip())).status).toBe(403);
+    const tooBig = await send({ cookie: adminCookie, ...raw }, new Uint8Array(MAX_THEME_PACKAGE_BYTES + 10));
+    expect(tooBig.status).toBe(400);
+    expect(await tooBig.json()).toEqual({ package: ['The theme ZIP file must be no larger than 50 MB.'] });
 
-    const created = await rw.theme.create({ name: 'From the console', package: Buffer.from(goodZip()).toString('base64') });
+    const created = await rw.theme.create({ name: 'From the console', upload: await uploadId(goodZip()) });
     expect(created).toMatchObject({
       name: 'From the console',
       theme_version: 2,
       files: ['background.jpg', 'conf-waitforleader_48kHz_mono.wav', 'themeconfig.json'],
     });
     // The Base theme itself can be uploaded as a theme (e.g. as a starting point).
-    const copy = await rw.theme.create({ name: 'Base copy', package: base.base64 });
+    const copy = await rw.theme.create({ name: 'Base copy', upload: await uploadId(basePackage()) });
     expect(copy.files.length).toBeGreaterThan(30);
 
-    await expect(ro.theme.create({ name: 'x', package: base.base64 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(rw.theme.create({ name: 'Broken', package: Buffer.from('nope').toString('base64') })).rejects.toMatchObject({
+    // An upload is used once, and only by the administrator who sent it.
+    const once = await uploadId(goodZip());
+    await expect(ro.theme.create({ name: 'x', upload: once })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(appRouter.createCaller(ctx(READ_WRITE_PERMISSIONS, 'someone-else')).theme.create({ name: 'Not mine', upload: once })).rejects.toMatchObject({
+      cause: { fields: { package: ['The uploaded file is gone; choose it again.'] } },
+    });
+    await expect(rw.theme.create({ name: 'Broken', upload: await uploadId(strToU8('nope')) })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       cause: { fields: { package: ['The uploaded file is not a valid ZIP file.'] } },
     });
+    await expect(rw.theme.create({ name: 'No file' })).rejects.toMatchObject({ cause: { fields: { package: ['This field is required.'] } } });
     const listed = await ro.theme.list({ search: 'console' });
     expect(listed.items.map((t) => t.name)).toEqual(['From the console']);
 
     const updated = await rw.theme.update({
       id: created.id,
-      patch: { description: 'new', package: Buffer.from(zipSync({ 'icon_x.svg': strToU8('<svg/>') })).toString('base64') },
+      patch: { description: 'new', upload: await uploadId(zipSync({ 'icon_x.svg': strToU8('<svg/>') })) },
     });
     expect(updated).toMatchObject({ description: 'new', files: ['icon_x.svg'], theme_version: 1 });
-    const dl = await ro.theme.download({ id: created.id });
-    expect(Object.keys(unzipSync(Buffer.from(dl.base64, 'base64')))).toEqual(['icon_x.svg']);
+
+    // Downloads, for anyone who may view themes.
+    expect((await fetch(server.url + themeDownloadPath(created.id))).status).toBe(401);
+    const dl = await fetch(server.url + themeDownloadPath(created.id), { headers: { cookie: viewerCookie } });
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get('content-disposition')).toBe('attachment; filename="From_the_console.zip"');
+    expect(Object.keys(unzipSync(new Uint8Array(await dl.arrayBuffer())))).toEqual(['icon_x.svg']);
+    const base = await fetch(server.url + themeDownloadPath('base'), { headers: { cookie: viewerCookie } });
+    expect(Buffer.from(await base.arrayBuffer()).equals(Buffer.from(basePackage()))).toBe(true);
+    expect((await fetch(server.url + themeDownloadPath(99_999), { headers: { cookie: viewerCookie } })).status).toBe(404);
 
     await rw.theme.delete({ id: created.id });
     await rw.theme.delete({ id: copy.id });

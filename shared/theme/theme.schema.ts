@@ -13,8 +13,13 @@ export const THEME_MESSAGES = {
   invalidFile: (name: string) => `Invalid file in theme: ${name}`,
 } as const;
 
-/** The guide gives no size limit; ours keeps a theme well inside one database row and one request. */
+/** The guide gives no size limit; ours keeps a theme well inside one request. */
 export const MAX_THEME_PACKAGE_BYTES = 50 * 1024 * 1024;
+
+/** Where the console sends a theme ZIP (the raw file, streamed to disk); tRPC then names it by id. */
+export const THEME_UPLOAD_PATH = '/upload/theme/';
+/** Where the console downloads a theme's ZIP (streamed), or the Base theme's with `base`. */
+export const themeDownloadPath = (id: number | 'base') => `/download/theme/${id}/`;
 
 export const themeFieldsSchema = z.object({
   name: z.string().trim().min(1, 'This field is required.').max(250, 'Ensure this value has at most 250 characters.'),

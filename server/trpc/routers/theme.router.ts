@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { MAX_THEME_PACKAGE_BYTES, themePatchSchema } from '../../../shared/theme/theme.schema.js';
-import { basePackage } from '../../theme/baseTheme.js';
-import { createTheme, deleteTheme, downloadTheme, getTheme, listThemes, updateTheme } from '../../theme/theme.service.js';
+import { themePatchSchema } from '../../../shared/theme/theme.schema.js';
+import { createTheme, deleteTheme, getTheme, listThemes, updateTheme } from '../../theme/theme.service.js';
+import { discardSpool } from '../../theme/themeStorage.js';
+import { ThemeUploads } from '../../theme/ThemeUploads.js';
 import { permittedProcedure, router } from '../trpc.js';
 
-/** The theme ZIP as base64 (JSON carries no bytes); the limit is the package limit plus base64's 4/3. */
-const packageBase64 = z
-  .string()
-  .max(Math.ceil(MAX_THEME_PACKAGE_BYTES / 3) * 4 + 4, `The theme ZIP file must be no larger than ${MAX_THEME_PACKAGE_BYTES / 1024 / 1024} MB.`)
-  .transform((s) => Buffer.from(s, 'base64'));
+/** The id of a ZIP the console sent to THEME_UPLOAD_PATH (spooled there; never carried in JSON). */
+const uploadId = z.string().max(64);
 
 export const themeListSchema = z.object({
   search: z.string().max(250).optional(),
@@ -20,7 +18,8 @@ export const themeListSchema = z.object({
 const id = z.object({ id: z.number().int() });
 
 /**
- * Themes (Services > Themes). Create takes plain strings: the service checks name and description
+ * Themes (Services > Themes). The ZIPs go over plain HTTP (themeConsole.routes.ts), spooled and
+ * streamed; here they are named by upload id. Create takes plain strings: the service checks name and description
  * (shared schema) together with the package, so the form shows all errors at once.
  */
 export const themeRouter = router({
@@ -31,26 +30,22 @@ export const themeRouter = router({
     .input(id)
     .query(({ ctx, input }) => getTheme(ctx.dom, input.id)),
   create: permittedProcedure('theme', 'add_remove')
-    .input(z.object({ name: z.string(), description: z.string().default(''), package: packageBase64 }))
-    .mutation(({ ctx, input }) => createTheme(ctx.dom, input)),
+    .input(z.object({ name: z.string(), description: z.string().default(''), upload: uploadId.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const pkg = input.upload === undefined ? undefined : ThemeUploads.of(ctx.dom.db).take(input.upload, ctx.admin.username);
+      return createTheme(ctx.dom, { name: input.name, description: input.description, package: pkg }).finally(() => discardSpool(pkg));
+    }),
   update: permittedProcedure('theme', 'modify')
-    .input(z.object({ id: z.number().int(), patch: themePatchSchema.extend({ package: packageBase64.optional() }) }))
-    .mutation(({ ctx, input }) => updateTheme(ctx.dom, input.id, input.patch)),
+    .input(z.object({ id: z.number().int(), patch: themePatchSchema.extend({ upload: uploadId.optional() }) }))
+    .mutation(async ({ ctx, input }) => {
+      const { upload, ...fields } = input.patch;
+      const pkg = upload === undefined ? undefined : ThemeUploads.of(ctx.dom.db).take(upload, ctx.admin.username);
+      return updateTheme(ctx.dom, input.id, { ...fields, package: pkg }).finally(() => discardSpool(pkg));
+    }),
   delete: permittedProcedure('theme', 'add_remove')
     .input(id)
     .mutation(async ({ ctx, input }) => {
       await deleteTheme(ctx.dom, input.id);
       return true;
     }),
-  /** "Download theme": the theme's ZIP as base64. */
-  download: permittedProcedure('theme', 'view')
-    .input(id)
-    .query(async ({ ctx, input }) => {
-      const { fileName, stream } = await downloadTheme(ctx.dom, input.id);
-      const parts: Buffer[] = [];
-      for await (const part of stream()) parts.push(part as Buffer);
-      return { fileName, base64: Buffer.concat(parts).toString('base64') };
-    }),
-  /** "Download Base theme": the shipped Base theme's ZIP as base64. */
-  basePackage: permittedProcedure('theme', 'view').query(() => ({ fileName: 'base_theme.zip', base64: Buffer.from(basePackage()).toString('base64') })),
 });

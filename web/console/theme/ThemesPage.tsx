@@ -3,7 +3,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import { MAX_THEME_PACKAGE_BYTES, THEME_MESSAGES, themeFieldsSchema, type Theme } from '../../../shared/theme/theme.schema.js';
+import {
+  MAX_THEME_PACKAGE_BYTES,
+  THEME_MESSAGES,
+  THEME_UPLOAD_PATH,
+  themeDownloadPath,
+  themeFieldsSchema,
+  type Theme,
+} from '../../../shared/theme/theme.schema.js';
 import { Field } from '../forms/Field.js';
 import { FormFooter } from '../forms/FormParts.js';
 import { useServerErrors } from '../forms/useServerErrors.js';
@@ -22,26 +29,23 @@ const themeForm = (adding: boolean) =>
 type ThemeForm = z.input<ReturnType<typeof themeForm>>;
 type ThemeValues = z.output<ReturnType<typeof themeForm>>;
 
-/** File → base64 (tRPC carries JSON), in chunks so large ZIPs do not overflow the call stack. */
-async function toBase64(file: File | undefined): Promise<string | undefined> {
-  if (!file) return undefined;
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
+/** The server's answer to a refused upload: field errors ({package: [...]}) or {error}. */
+class UploadError extends Error {}
 
-/** Saves base64 data as a file through a temporary object URL. */
-function saveZip(fileName: string, base64: string): void {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const href = URL.createObjectURL(new Blob([bytes], { type: 'application/zip' }));
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+/**
+ * Sends the chosen ZIP as the raw request body, which the server spools to disk and checks as it
+ * arrives (never through tRPC's JSON); the answer names the upload for theme.create / theme.update.
+ */
+async function uploadPackage(file: File): Promise<string> {
+  const res = await fetch(THEME_UPLOAD_PATH, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/octet-stream', 'X-Requested-With': 'openmeet-console' },
+    body: file,
+  });
+  const body = (await res.json().catch(() => ({}))) as { id?: unknown; package?: unknown; error?: unknown };
+  if (res.ok && typeof body.id === 'string') return body.id;
+  const message = Array.isArray(body.package) && typeof body.package[0] === 'string' ? body.package[0] : typeof body.error === 'string' ? body.error : '';
+  throw new UploadError(message || `The upload failed (${res.status}).`);
 }
 
 /** "Add theme" (Name, Description, Theme ZIP) or "Change Theme" (a new ZIP replaces all of the theme's files). */
@@ -60,9 +64,16 @@ function ThemeFormCard({ editing, onDone }: { editing: Theme | null; onDone: () 
   const create = useMutation(trpc.theme.create.mutationOptions({ onSuccess, onError }));
   const update = useMutation(trpc.theme.update.mutationOptions({ onSuccess, onError }));
   const submit = handleSubmit(async (v) => {
-    const pkg = await toBase64(v.package[0]);
-    if (editing === null) create.mutate({ name: v.name, description: v.description, package: pkg ?? '' });
-    else update.mutate({ id: editing.id, patch: { name: v.name, description: v.description, package: pkg } });
+    const file = v.package[0];
+    let upload: string | undefined;
+    try {
+      upload = file ? await uploadPackage(file) : undefined;
+    } catch (err) {
+      setError('package', { message: err instanceof UploadError ? err.message : 'The upload failed; check the connection and try again.' });
+      return;
+    }
+    if (editing === null) create.mutate({ name: v.name, description: v.description, upload });
+    else update.mutate({ id: editing.id, patch: { name: v.name, description: v.description, upload } });
   });
   const busy = formState.isSubmitting || create.isPending || update.isPending;
   const e = formState.errors;
@@ -109,7 +120,6 @@ export function ThemesPage() {
   const [editing, setEditing] = useState<Theme | null>(null);
   // A new key gives a fresh form after each save or cancel.
   const [formKey, setFormKey] = useState(0);
-  const [downloadError, setDownloadError] = useState('');
   const remove = useMutation(trpc.theme.delete.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.theme.pathKey() }) }));
   const closeForm = () => {
     setEditing(null);
@@ -120,29 +130,17 @@ export function ThemesPage() {
     setFormKey((k) => k + 1);
   };
 
-  const download = async (fetcher: () => Promise<{ fileName: string; base64: string }>) => {
-    setDownloadError('');
-    try {
-      const { fileName, base64 } = await fetcher();
-      saveZip(fileName, base64);
-    } catch (err) {
-      setDownloadError(errorMessage(err));
-    }
-  };
-  const downloadBase = () => download(() => qc.fetchQuery(trpc.theme.basePackage.queryOptions()));
-  const downloadTheme = (t: Theme) => download(() => qc.fetchQuery({ ...trpc.theme.download.queryOptions({ id: t.id }), staleTime: 0 }));
-
   return (
     <section>
       <div className="page-head">
         <h1>Themes</h1>
-        <button type="button" className="secondary" onClick={() => void downloadBase()}>
+        {/* Plain links: the server streams the ZIP, the browser saves it. */}
+        <a className="button secondary" href={themeDownloadPath('base')} download>
           Download Base theme
-        </button>
+        </a>
       </div>
       {list.error && <p role="alert">{errorMessage(list.error)}</p>}
       {remove.error && <p role="alert">{errorMessage(remove.error)}</p>}
-      {downloadError && <p role="alert">{downloadError}</p>}
       <table>
         <thead>
           <tr>
@@ -165,9 +163,9 @@ export function ThemesPage() {
               <td title={t.files.join('\n')}>{t.files.length}</td>
               <td>{t.theme_version === 2 ? 'New style' : 'Legacy'}</td>
               <td className="actions">
-                <button type="button" className="link" onClick={() => void downloadTheme(t)}>
+                <a className="link" href={themeDownloadPath(t.id)} download>
                   Download theme
-                </button>
+                </a>
                 <button type="button" className="danger" onClick={() => window.confirm(`Delete "${t.name}"?`) && remove.mutate({ id: t.id })}>
                   Delete
                 </button>
