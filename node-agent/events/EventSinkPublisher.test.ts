@@ -381,6 +381,11 @@ describe('EventSinks', () => {
       (n) => n === 1,
     );
     expect(r.requests.length).toBe(before + 1);
+    // The receiver records the event before its answer reaches the publisher: wait for the count.
+    await until(
+      () => sinks.stats()[0]!.delivered,
+      (d) => d === 1,
+    );
     expect(sinks.stats()[0]).toMatchObject({ state: 'running', delivered: 1 });
   });
 });
