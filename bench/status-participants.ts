@@ -12,8 +12,9 @@
  *   page (20), a page of 500 and a conference filter; p50/p95/max in ms.
  * - `joinToLive`: from sending `request_token` to the server's live status holding the participant
  *   (in-process, on its `changed` event), to status/v1 answering its detail (HTTP polled every 5 ms
- *   once the join is answered), and to the console's `status.liveCounters` subscription counting it
- *   (it refreshes 200 ms after a change and every 2 s). Each join at a random moment.
+ *   once the join is answered), to the console's `status.liveCounters` subscription counting it
+ *   (it refreshes 200 ms after a change and every 2 s), and to the live view's graph
+ *   (`status.timeSeriesLive`) holding a point that counts it (a count change is a point at once). Each join at a random moment.
  * - `timeSeriesMemory`: the heap a full 7-day time series takes (5 locations, 20 nodes per point).
  */
 import { mkdtempSync } from 'node:fs';
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
     const toLive: number[] = [];
     const toApi: number[] = [];
     const toConsole: number[] = [];
+    const toGraph: number[] = [];
     for (let k = 0; k < JOIN_SAMPLES; k++) {
       // A join at a random moment between the live view's 2-s samples.
       await new Promise((r) => setTimeout(r, Math.random() * 2_000));
@@ -169,6 +171,14 @@ async function main(): Promise<void> {
         for (;;) {
           const v = await counters.next();
           if ((v.value as { participants: number }).participants > before) return performance.now();
+        }
+      })();
+      const points = (await appRouter.createCaller(ctx, { signal: ended.signal }).status.timeSeriesLive())[Symbol.asyncIterator]();
+      const graphSeen = (async () => {
+        for (;;) {
+          const v = await points.next();
+          if (v.done) return Number.NaN;
+          if (((v.value as TimeSeriesPoint | null)?.participants ?? 0) > before) return performance.now();
         }
       })();
       let liveAt = 0;
@@ -190,8 +200,10 @@ async function main(): Promise<void> {
       server.status.off('changed', onChange);
       toLive.push(liveAt - sent);
       toConsole.push((await consoleSeen) - sent);
+      toGraph.push((await graphSeen) - sent);
       ended.abort();
       await counters.return?.(undefined);
+      await points.return?.(undefined);
     }
 
     console.log(
@@ -206,7 +218,7 @@ async function main(): Promise<void> {
             limit500: { objects: full.objects, ...stats(full.ms) },
             conferenceFilter: { objects: filtered.objects, ...stats(filtered.ms) },
           },
-          joinToLive: { liveStatusMs: stats(toLive), statusApiMs: stats(toApi), consoleCountersMs: stats(toConsole) },
+          joinToLive: { liveStatusMs: stats(toLive), statusApiMs: stats(toApi), consoleCountersMs: stats(toConsole), consoleGraphMs: stats(toGraph) },
           timeSeriesMemory: memory,
         },
         null,
