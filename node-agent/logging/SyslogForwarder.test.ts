@@ -17,24 +17,25 @@ const server = (transport: SyslogServerConfig['transport'], port: number, extra:
   ...extra,
 });
 
-describe('SyslogForwarder', () => {
-  const cleanup: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
-  });
-  const forwarder = (opts: Partial<ConstructorParameters<typeof SyslogForwarder>[0]> = {}) => {
-    const f = new SyslogForwarder({ hostname: 'node-a', procId: '77', backoffMs: { initial: 50, max: 200 }, ...opts });
-    cleanup.push(() => f.close());
-    // A real pino logger writing into the forwarder, as on the node.
-    const log = pino({ level: 'trace', base: null }, f.destination).child({ name: 'node', node: 'node-a' });
-    return { f, log };
-  };
-  const receiver = async <R extends Receiver>(r: Promise<R>): Promise<R> => {
-    const got = await r;
-    cleanup.push(() => got.close().catch(() => {}));
-    return got;
-  };
+/** Closed after each test: forwarders and receivers. */
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+const forwarder = (opts: Partial<ConstructorParameters<typeof SyslogForwarder>[0]> = {}) => {
+  const f = new SyslogForwarder({ hostname: 'node-a', procId: '77', backoffMs: { initial: 50, max: 200 }, ...opts });
+  cleanup.push(() => f.close());
+  // A real pino logger writing into the forwarder, as on the node.
+  const log = pino({ level: 'trace', base: null }, f.destination).child({ name: 'node', node: 'node-a' });
+  return { f, log };
+};
+const receiver = async <R extends Receiver>(r: Promise<R>): Promise<R> => {
+  const got = await r;
+  cleanup.push(() => got.close().catch(() => {}));
+  return got;
+};
 
+describe('SyslogForwarder over UDP', () => {
   it('sends each record at info and above as one RFC 5424 datagram, facility local2, over UDP', async () => {
     const udp = await receiver(udpReceiver());
     const { f, log } = forwarder();
@@ -75,7 +76,9 @@ describe('SyslogForwarder', () => {
     expect(RFC5424.test(udp.messages[0]!)).toBe(true);
     expect(udp.messages[0]).not.toContain('\uFFFD');
   });
+});
 
+describe('SyslogForwarder over TCP and TLS', () => {
   it('sends octet-counted messages in order over TCP', async () => {
     const tcp = await receiver(streamReceiver());
     const { f, log } = forwarder();
@@ -91,6 +94,32 @@ describe('SyslogForwarder', () => {
     expect(tcp.connections()).toBe(1);
   });
 
+  it('sends over TLS to a trusted server, and nothing to a server whose certificate is not trusted', async () => {
+    const { certificate, privateKey } = generateSelfSigned({ commonName: 'syslog.test', subjectAltNames: ['127.0.0.1'] });
+    const tlsServer = await receiver(streamReceiver({ tlsOptions: { cert: certificate, key: privateKey } }));
+
+    const trusted = forwarder({ tlsCa: certificate });
+    trusted.f.apply([server('tls', tlsServer.port)]);
+    trusted.log.info('over tls');
+    await until(
+      () => tlsServer.messages.length,
+      (n) => n === 1,
+    );
+    expect(tlsServer.messages[0]).toMatch(RFC5424);
+    expect(tlsServer.messages[0]).toContain('Message="over tls"');
+
+    // Refused, and refused again on each retry as its backoff (on a clock the test moves) runs out.
+    const clock = new ManualClock();
+    const untrusted = forwarder({ clock });
+    untrusted.f.apply([server('tls', tlsServer.port)]);
+    untrusted.log.info('must not arrive');
+    await clock.advanceUntil(() => untrusted.f.stats()[0]!.errors >= 3, { stepMs: 50, maxMs: 5_000 });
+    expect(untrusted.f.stats()[0]).toMatchObject({ connected: false, queued: 1 });
+    expect(tlsServer.raw()).not.toContain('must not arrive');
+  });
+});
+
+describe('SyslogForwarder while a TCP server is down', () => {
   it('queues (bounded, counting drops) while a TCP server is down and reconnects with backoff', async () => {
     const probe = await streamReceiver();
     const port = probe.port;
@@ -148,31 +177,9 @@ describe('SyslogForwarder', () => {
       (ok) => ok,
     );
   });
+});
 
-  it('sends over TLS to a trusted server, and nothing to a server whose certificate is not trusted', async () => {
-    const { certificate, privateKey } = generateSelfSigned({ commonName: 'syslog.test', subjectAltNames: ['127.0.0.1'] });
-    const tlsServer = await receiver(streamReceiver({ tlsOptions: { cert: certificate, key: privateKey } }));
-
-    const trusted = forwarder({ tlsCa: certificate });
-    trusted.f.apply([server('tls', tlsServer.port)]);
-    trusted.log.info('over tls');
-    await until(
-      () => tlsServer.messages.length,
-      (n) => n === 1,
-    );
-    expect(tlsServer.messages[0]).toMatch(RFC5424);
-    expect(tlsServer.messages[0]).toContain('Message="over tls"');
-
-    // Refused, and refused again on each retry as its backoff (on a clock the test moves) runs out.
-    const clock = new ManualClock();
-    const untrusted = forwarder({ clock });
-    untrusted.f.apply([server('tls', tlsServer.port)]);
-    untrusted.log.info('must not arrive');
-    await clock.advanceUntil(() => untrusted.f.stats()[0]!.errors >= 3, { stepMs: 50, maxMs: 5_000 });
-    expect(untrusted.f.stats()[0]).toMatchObject({ connected: false, queued: 1 });
-    expect(tlsServer.raw()).not.toContain('must not arrive');
-  });
-
+describe('SyslogForwarder following its configuration', () => {
   it('follows configuration changes: added, removed, log selection changed; audit-only servers get nothing', async () => {
     const a = await receiver(udpReceiver());
     const b = await receiver(streamReceiver());
