@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { strToU8, zipSync } from 'fflate';
 import { startPlatform, type Platform } from './support/platform.js';
 import { signIn } from './support/signIn.js';
 
@@ -40,7 +42,9 @@ test('backups: passphrase rules in the browser, the server answer beside the for
   await expect(restore.getByRole('alert')).toContainText(/not a backup file|Decryption Error/);
 });
 
-test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP by the server beside the field', async ({ page }) => {
+test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP by the server beside the field, a real one uploaded raw and downloaded back', async ({
+  page,
+}) => {
   await signIn(page, platform);
   await nav(page, 'Themes');
   await page.getByLabel('Name', { exact: true }).fill('Console theme');
@@ -50,6 +54,20 @@ test('themes: a missing ZIP is refused in the browser, a file that is not a ZIP 
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(errorOf(page, 'theme-package')).toHaveText('The uploaded file is not a valid ZIP file.');
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Console theme');
+
+  // A real ZIP goes up as the raw file (not base64 in JSON), and "Download theme" gives it back byte for byte.
+  const zip = Buffer.from(zipSync({ 'themeconfig.json': strToU8('{"theme_version": 2, "recording_indicator_text": "REC"}') }));
+  const sent = page.waitForRequest((r) => r.url().endsWith('/upload/theme/') && r.method() === 'POST');
+  await page.getByLabel('Theme', { exact: true }).setInputFiles({ name: 'theme.zip', mimeType: 'application/zip', buffer: zip });
+  await page.getByRole('button', { name: 'Save' }).click();
+  expect((await sent).headers()['content-type']).toBe('application/octet-stream');
+  const row = page.getByRole('row', { name: /Console theme/ });
+  await expect(row).toContainText('New style');
+  const download = page.waitForEvent('download');
+  await row.getByRole('link', { name: 'Download theme' }).click();
+  const saved = await download;
+  expect(saved.suggestedFilename()).toBe('Console_theme.zip');
+  expect(readFileSync((await saved.path())!).equals(zip)).toBe(true);
 });
 
 test('TLS certificates: the validity rule in the browser, a bad PEM refused by the server beside its field, a generated one listed', async ({ page }) => {
