@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { SipCalls } from './sip/SipCalls.js';
 import { DialOut } from './sip/dialout/DialOut.js';
+import { GatewayCalls } from './sip/gateway/GatewayCalls.js';
 import { SipServer } from './sip/SipServer.js';
 import { DEFAULT_REGISTRAR_SETTINGS, Registrar, type RegistrarDevice, type RegistrarSettings } from './sip/registrar/Registrar.js';
 import { registerClientApi } from './client-api/clientApi.routes.js';
@@ -34,7 +35,6 @@ import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
-import { Backplanes } from './media/backplane/Backplanes.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
 import { MediaAdmission } from './allocation/MediaAdmission.js';
@@ -348,10 +348,6 @@ export class NodeAgent {
       // Nothing to lift (it ran out meanwhile): the list sent back lets the server forget it.
       if (!manager.breakIn.lift(kind, key)) sendBlocks();
     });
-    // Backplanes to other nodes holding the same conference, as the management server pairs them (issue 14);
-    // each closes with its conference (the node stopping ends them all).
-    const backplanes = new Backplanes(manager, (msg) => link.send(msg), log.child({ part: 'backplanes' }));
-    link.on('backplane', (msg) => backplanes.handle(msg));
     link.on('command', (requestId, command) => {
       link.send({ type: 'command_result', requestId, ...runNodeCommand(manager, command, log.child({ part: 'commands' })) });
     });
@@ -457,6 +453,8 @@ export class NodeAgent {
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
     // SIP calls to a VMR join its conference with plain-RTP media (sip/SipCalls.ts).
     const sipCalls = new SipCalls(manager, log);
+    // Gateway calls (Call Routing Rules) need the server they place calls with: bound once it exists.
+    const late: { gateway?: GatewayCalls } = {};
     const sip =
       opts.sipPort === undefined
         ? null
@@ -469,12 +467,16 @@ export class NodeAgent {
             registrar,
             log,
             onServiceInvite: (call) => sipCalls.invite(call),
+            onUnmatchedInvite: (call) => late.gateway?.invite(call) ?? Promise.resolve(undefined),
           });
     if (sip) sipCalls.hangUp = (callId) => sip.hangUp(callId);
     // Calls the node places (client API dial, command API, ADPs): sip/dialout/.
     if (sip) {
       const dialOut = new DialOut(manager, sip, log, address);
       manager.control.dialer = (conf, req) => dialOut.dial(conf, req);
+      const gateway = (late.gateway = new GatewayCalls(manager, dialOut, log, address));
+      gateway.hangUp = (callId) => sip.hangUp(callId);
+      manager.gateway = (req, route) => gateway.joinWebRtc(req, route);
     }
     // A port already taken leaves the node serving WebRTC; the log says why SIP is not there.
     await sip?.start().catch((err: unknown) => log.error({ err, port: opts.sipPort }, 'SIP could not listen'));

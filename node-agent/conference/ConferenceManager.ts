@@ -154,6 +154,9 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     return service.cryptoMode ?? this.settings.cryptoMode;
   }
 
+  /** Places gateway calls for a matched Call Routing Rule (sip/gateway/GatewayCalls.ts); unset on a node without SIP. */
+  gateway: ((req: JoinRequest, route: Extract<PolicyRoute, { kind: 'gateway' }>) => JoinResult) | null = null;
+
   join(req: JoinRequest): JoinResult {
     if (this.maintenanceMode) return { kind: 'maintenance' };
     // Break-in resistance: a quarantined address, or a service under PIN attack, looks like an unknown alias.
@@ -164,6 +167,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
       req.route ??
       this.directory.route(req.alias, { direction: 'incoming', protocol: 'webrtc', location: this.node?.systemLocation ?? null, registered: false });
     if (route.kind === 'gateway') {
+      if (this.gateway) return this.gateway(req, route);
       this.log.info(
         { alias: req.alias, rule: route.rule.name, destination: route.destination },
         'Call Routing Rule matched, but this node cannot place gateway calls yet',

@@ -83,6 +83,8 @@ export interface SipServerOptions {
    * refuses it with 480 (it says so in a Warning), rather than pretending to join.
    */
   onServiceInvite?: (call: IncomingSipCall) => Promise<SipInviteAnswer>;
+  /** An INVITE to an alias no service has: a gateway call when a Call Routing Rule matches (undefined: 404). */
+  onUnmatchedInvite?: (call: Omit<IncomingSipCall, 'service'>) => Promise<SipInviteAnswer | undefined>;
   log: Logger;
   /** The registrar for the device allow-list; without it REGISTER gets 405. */
   registrar?: Registrar;
@@ -633,6 +635,8 @@ export class SipServer {
     if (this.opts.breakIn?.rejectQuarantined(attempt)) return { status: 404, reason: 'Not Found' };
     const service = alias ? (this.opts.directory.lookup(alias) ?? this.opts.directory.lookup(`${alias}@${uriHost(req.uri)}`)) : undefined;
     if (!service) {
+      const gateway = alias ? await this.opts.onUnmatchedInvite?.({ alias, pin, request: req, remoteAddress: peer.address }) : undefined;
+      if (gateway) return gateway;
       this.opts.breakIn?.unknownAlias(attempt);
       this.log.info({ alias: attempt.alias, from: participant, peer: peer.address }, 'SIP call to an alias that matched nothing');
       return { status: 404, reason: 'Not Found' };

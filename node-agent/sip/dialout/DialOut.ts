@@ -9,7 +9,7 @@ import { TOKEN_LIFETIME_S } from '../../conference/Participant.js';
 import { MediasoupConferenceMedia } from '../../media/mediasoup/MediasoupConferenceMedia.js';
 import { SipCallLeg } from '../SipCallLeg.js';
 import { forkToRegistrations, type ForkResult } from '../SipFork.js';
-import { SipSdpError } from '../SipSdp.js';
+import { SipSdpError, type MediaEncryption } from '../SipSdp.js';
 import type { SipDialogHandlers, SipServer } from '../SipServer.js';
 import { resolveSipDestination, SipDestinationError } from './SipDestination.js';
 
@@ -24,9 +24,18 @@ export interface DialOutRequest {
   callerAlias?: string;
   /** The name the callee sees; else the conference's name. */
   callerName?: string;
-  /** Who asked, for the log (dial, command, adp). */
+  /** Who asked, for the log (dial, command, adp, gateway). */
   source: string;
+  /** Our whole From (name-addr) instead of the conference's: a gateway call carries its caller's. */
+  from?: string;
+  /** Send the INVITE to this SIP proxy (host[:port]) instead of the destination's host. */
+  proxy?: string;
+  /** Media encryption instead of the service's (a Call Routing Rule's). */
+  encryption?: MediaEncryption;
 }
+
+/** How a placed call ended up: answered (media flowing), or the final answer that refused it. */
+export type DialOutcome = { answered: true } | { answered: false; status: number; reason: string };
 
 /** The reason a dialled participant leaves with when the call is not answered. */
 function failure(status: number, reason: string): string {
@@ -80,6 +89,15 @@ export class DialOut {
 
   /** Places the call; returns the new participant at once (ringing). Nothing is thrown for a call that fails later. */
   dial(target: Conference | ServiceConfig, req: DialOutRequest): Participant | { refused: string } {
+    const placed = this.place(target, req);
+    return 'refused' in placed ? placed : placed.participant;
+  }
+
+  /** `dial`, with how the call turned out (a gateway answers its caller only once the callee has). */
+  place(
+    target: Conference | ServiceConfig,
+    req: DialOutRequest,
+  ): { participant: Participant; conference: Conference; outcome: Promise<DialOutcome> } | { refused: string } {
     const id = randomUUID();
     const service = 'service' in target ? target.service : target;
     // Only one of the conference's own aliases may be the caller ID.
@@ -106,14 +124,15 @@ export class DialOut {
     }
     const participant = joined.participant;
     this.log.info({ conference: conference.service.name, participant: id, destination: req.destination, role: req.role, source: req.source }, 'Dialling out');
-    void this.call(conference, participant, req, callerAlias).catch((err: unknown) => {
+    const outcome = this.call(conference, participant, req, callerAlias).catch((err: unknown): DialOutcome => {
       this.log.warn({ err, participant: id }, 'Dial-out failed');
       conference.remove(id, 'Gateway dial out failed');
+      return { answered: false, status: 500, reason: 'Server Internal Error' };
     });
-    return participant;
+    return { participant, conference, outcome };
   }
 
-  private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<void> {
+  private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<DialOutcome> {
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
     const ringing = new AbortController();
     // Set once known; read by the hang-up above, which may come first.
@@ -129,24 +148,31 @@ export class DialOut {
       if (held.callId) this.server.hangUp(held.callId);
     };
     conference.on('participantLeft', left);
-    const fail = (reason: string) => {
+    const fail = (reason: string, status = 480, sipReason = 'Temporarily Unavailable'): DialOutcome => {
       held.leg?.close(reason);
       if (!gone) conference.remove(participant.id, reason);
+      return { answered: false, status, reason: sipReason };
     };
+    const cancelled = (): DialOutcome => ({ answered: false, status: 487, reason: 'Request Terminated' });
     if (!(conference.media instanceof MediasoupConferenceMedia)) return fail('Gateway dial out failed');
     let destination;
+    let proxy;
     try {
       destination = await resolveSipDestination(req.destination);
+      // Through a proxy: the Request-URI stays the destination's, the INVITE goes to the proxy.
+      proxy = req.proxy ? (await resolveSipDestination(`proxy@${req.proxy.replace(/^sips?:/i, '')}`)).peer : undefined;
     } catch (err) {
       if (err instanceof SipDestinationError) {
         this.log.info({ participant: participant.id, destination: req.destination, why: err.message }, 'Dial-out destination refused');
-        return fail('Gateway dial out failed');
+        return fail('Gateway dial out failed', 404, 'Not Found');
       }
       throw err;
     }
-    const leg = (held.leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service)));
+    if (proxy && !destination.peer) destination = { ...destination, uri: `sip:${destination.alias}@${req.proxy!.replace(/^sips?:/i, '').split(';')[0]}` };
+    const peer = proxy ?? destination.peer;
+    const leg = (held.leg = new SipCallLeg(participant.id, conference.media, this.log, req.encryption ?? this.manager.cryptoMode(conference.service)));
     const offer = Buffer.from(await leg.offer());
-    if (gone) return;
+    if (gone) return cancelled();
     const dialog: SipDialogHandlers = {
       ended: (reason) => fail(reason),
       reinvite: async (sdp) => {
@@ -158,16 +184,16 @@ export class DialOut {
         }
       },
     };
-    const from = `"${(req.callerName ?? conference.service.name).replace(/["\\]/g, '')}" <sip:${callerAlias}>`;
+    const from = req.from ?? `"${(req.callerName ?? conference.service.name).replace(/["\\]/g, '')}" <sip:${callerAlias}>`;
     // A registered alias is called where it registered (every registration), else at its URI.
     const registrations = this.server.registrar?.lookup(destination.alias) ?? [];
     let result: ForkResult;
-    if (registrations.length > 0 || !destination.peer) {
+    if (registrations.length > 0 || !peer) {
       result = await forkToRegistrations(this.server, registrations, { from, body: offer, contentType: 'application/sdp', dialog, signal: ringing.signal });
     } else {
       const placed = this.server.placeCall({
         target: destination.uri,
-        peer: destination.peer,
+        peer,
         from,
         to: `<${destination.uri}>`,
         body: offer,
@@ -181,21 +207,24 @@ export class DialOut {
     const { answer } = result;
     if (answer.status < 200 || answer.status >= 300) {
       this.log.info({ participant: participant.id, destination: req.destination, status: answer.status }, 'Dial-out not answered');
-      return fail(failure(answer.status, answer.reason));
+      return fail(failure(answer.status, answer.reason), answer.status, answer.reason);
     }
     const callId = (held.callId = result.callId);
-    if (gone) return void (callId && this.server.hangUp(callId));
+    if (gone) {
+      if (callId) this.server.hangUp(callId);
+      return cancelled();
+    }
     try {
       await leg.answered(answer.body.toString('utf8'));
     } catch (err) {
       if (callId) this.server.hangUp(callId);
       if (err instanceof SipSdpError) {
         this.log.info({ participant: participant.id, why: err.message }, 'Dial-out answer not usable');
-        return fail('Call failed: no usable media');
+        return fail('Call failed: no usable media', 488, 'Not Acceptable Here');
       }
       throw err;
     }
-    if (gone) return;
+    if (gone) return cancelled();
     participant.leg = leg;
     participant.lastCallId = leg.id;
     conference.updated(participant);
@@ -203,5 +232,6 @@ export class DialOut {
       if (participant.leg === leg) participant.leg = null;
     });
     this.log.info({ participant: participant.id, destination: req.destination }, 'Dial-out answered');
+    return { answered: true };
   }
 }
