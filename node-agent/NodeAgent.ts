@@ -35,6 +35,7 @@ import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
+import { Backplanes } from './media/backplane/Backplanes.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
 import { MediaAdmission } from './allocation/MediaAdmission.js';
@@ -348,6 +349,10 @@ export class NodeAgent {
       // Nothing to lift (it ran out meanwhile): the list sent back lets the server forget it.
       if (!manager.breakIn.lift(kind, key)) sendBlocks();
     });
+    // Backplanes to other nodes holding the same conference, as the management server pairs them (issue 14);
+    // each closes with its conference (the node stopping ends them all).
+    const backplanes = new Backplanes(manager, (msg) => link.send(msg), log.child({ part: 'backplanes' }));
+    link.on('backplane', (msg) => backplanes.handle(msg));
     link.on('command', (requestId, command) => {
       link.send({ type: 'command_result', requestId, ...runNodeCommand(manager, command, log.child({ part: 'commands' })) });
     });

@@ -20,6 +20,7 @@ import { ADVISORY_LOCKS, withAdvisoryLock } from '../db/advisoryLock.js';
 import { NodeRegistry, type NodeRegistryOptions } from './platform/NodeRegistry.js';
 import { registerConfigurationRoutes } from './rest/configuration.routes.js';
 import { registerStatusRoutes } from './rest/status.routes.js';
+import { BackplaneBroker } from './platform/BackplaneBroker.js';
 import { registerAlarmRoutes } from './rest/alarm.routes.js';
 import { AlarmManager } from './alarms/AlarmManager.js';
 import { AlarmWatch, type AlarmWatchOptions } from './alarms/AlarmWatch.js';
@@ -110,6 +111,8 @@ export class ManagementServer {
     readonly alarms: AlarmManager,
     /** The other management servers on the same Postgres; null on the embedded database. */
     readonly cluster: ManagementCluster | null,
+    /** Backplanes between nodes holding one conference (issue 14). */
+    readonly backplanes: BackplaneBroker,
   ) {}
 
   get url(): string {
@@ -158,6 +161,10 @@ export class ManagementServer {
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));
+    // A conference live on two nodes: the broker pairs them and relays their backplane set-up.
+    const backplanes = new BackplaneBroker(registry, log.child({ part: 'backplanes' }));
+    registry.onNodeMessage((node, msg) => backplanes.accept(node, msg));
+    registry.onNodePresence((node, state) => state === 'lost' && backplanes.nodeGone(node.id));
     const stopPurge = schedulePurge(dom, log.child({ part: 'history' }), opts.historyPurgeMs);
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });
@@ -187,7 +194,7 @@ export class ManagementServer {
     registerBulkRoutes(app, dom);
     registerAdministrationRoutes(app, dom);
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }), opts.backupCron);
-    registerStatusRoutes(app, dom, status);
+    registerStatusRoutes(app, dom, status, () => backplanes.statusObjects());
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
     registerCommandRoutes(app, dom, status, registry, supportLog);
@@ -255,6 +262,7 @@ export class ManagementServer {
       await cluster?.stop();
       wssHandler.broadcastReconnectNotification();
       registry.close();
+      backplanes.stop();
       for (const c of trpcWss.clients) c.terminate();
       for (const c of nodeWss.clients) c.terminate();
       await https?.close();
@@ -283,7 +291,7 @@ export class ManagementServer {
       }
     }
     backups.start();
-    return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss], https, alarms, cluster);
+    return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss], https, alarms, cluster, backplanes);
   }
 
   /**

@@ -205,7 +205,7 @@ export class NetnsLab {
       cwd,
       env: {
         ...process.env,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env.LAB_LOG_LEVEL ?? 'warn',
         NODE_HTTPS_PORT: 'off',
         NODE_SIP_PORT: 'off',
         ...env,

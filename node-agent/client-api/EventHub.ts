@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
+import { remoteClientObject } from '../conference/remoteParticipant.js';
 import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
@@ -46,6 +47,10 @@ export class EventHub {
     });
     manager.on('conferenceStarted', (conf) => {
       conf.on('participantUpdated', (p) => this.broadcast(conf, 'participant_update', clientObject(conf, p)));
+      // Participants on other nodes (backplanes) are listed as Pexip lists them: like our own.
+      conf.on('remoteJoined', (r) => this.broadcast(conf, 'participant_create', remoteClientObject(r, conf.clientServiceType())));
+      conf.on('remoteUpdated', (r) => this.broadcast(conf, 'participant_update', remoteClientObject(r, conf.clientServiceType())));
+      conf.on('remoteLeft', (r) => this.broadcast(conf, 'participant_delete', { uuid: r.id }));
       conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
       conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
       conf.media.on('stage', (stage) => this.broadcast(conf, 'stage', stageEvent(conf, stage)));
@@ -107,6 +112,7 @@ export class EventHub {
     res.on('close', () => this.drop(stream));
     this.write(stream, 'participant_sync_begin', null);
     for (const p of conf.participants) this.write(stream, 'participant_create', clientObject(conf, p));
+    for (const r of conf.remoteParticipants) this.write(stream, 'participant_create', remoteClientObject(r, conf.clientServiceType()));
     this.write(stream, 'participant_sync_end', null);
     this.write(stream, 'conference_update', conferenceStatus(conf));
     this.write(stream, 'layout', layoutEvent(conf, participant));
@@ -205,7 +211,7 @@ export function clientObject(conf: Conference, p: Participant): ClientParticipan
 function stageEvent(conf: Conference, stage: StagePosition[]): StageEntry[] {
   return conf
     .stageOrder(stage)
-    .filter((s) => conf.get(s.participantId))
+    .filter((s) => conf.get(s.participantId) || conf.isRemote(s.participantId))
     .map((s, i) => ({ participant_uuid: s.participantId, stage_index: i, vad: s.speaking ? 100 : 0 }));
 }
 

@@ -26,6 +26,7 @@ import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
 import { clientObject, conferenceStatus, type EventHub } from './EventHub.js';
+import { remoteClientObject } from '../conference/remoteParticipant.js';
 import { avatarJpeg } from './avatar.js';
 import { layoutSvgs } from './layoutSvgs.js';
 import { AddressRateLimiter } from './AddressRateLimiter.js';
@@ -224,7 +225,9 @@ export function registerClientApi(
   );
   app.get(
     `${BASE}/participants`,
-    authed((_req, _reply, conf) => ok(conf.participants.map((p) => clientObject(conf, p)))),
+    authed((_req, _reply, conf) =>
+      ok([...conf.participants.map((p) => clientObject(conf, p)), ...conf.remoteParticipants.map((r) => remoteClientObject(r, conf.clientServiceType()))]),
+    ),
   );
 
   app.post(

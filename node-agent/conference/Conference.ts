@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { nodeSettingsSchema, type ConferenceRecord, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia } from '../media/MediaTypes.js';
-import type { LayoutName } from '../../shared/node-protocol/messages.js';
+import type { BackplaneParticipant, LayoutName } from '../../shared/node-protocol/messages.js';
 import type { ServiceType } from '../../shared/client-api/conference.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Participant, SplashScreen } from './Participant.js';
+import type { RemoteParticipant } from './remoteParticipant.js';
 
 export interface ConferenceEvents {
   participantJoined: [Participant];
@@ -25,6 +26,10 @@ export interface ConferenceEvents {
   refreshToken: [Participant];
   /** The participant is moved to another conference: SSE `refer` to that participant. */
   refer: [Participant, { alias: string; token: string }];
+  /** A participant on another node joined this conference's roster (a backplane), or left it. */
+  remoteJoined: [RemoteParticipant];
+  remoteUpdated: [RemoteParticipant];
+  remoteLeft: [RemoteParticipant];
   ended: [];
 }
 
@@ -92,6 +97,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   readonly id = randomUUID();
   readonly startTime = new Date();
   private readonly members = new Map<string, Participant>();
+  /** Participants served by other nodes (backplanes): listed, never served here. */
+  private readonly remote = new Map<string, RemoteParticipant>();
   /** Per-participant timers (waiting for Host, test call steps), cleared when they leave. */
   private readonly participantTimers = new Map<string, ClockTimer[]>();
   private guestsOnlyTimer: ClockTimer | null = null;
@@ -149,6 +156,33 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   isFull(): boolean {
     const limit = this.service.participantLimit;
     return limit !== null && this.members.size >= limit;
+  }
+
+  /** Participants of this conference on other nodes. */
+  get remoteParticipants(): RemoteParticipant[] {
+    return [...this.remote.values()];
+  }
+
+  isRemote(participantId: string): boolean {
+    return this.remote.has(participantId);
+  }
+
+  /** The whole list of participants one backplane brings (`[]` when it closes). */
+  setRemoteParticipants(backplaneId: string, list: BackplaneParticipant[]): void {
+    const ids = new Set(list.map((p) => p.id));
+    for (const r of [...this.remote.values()]) {
+      if (r.backplaneId !== backplaneId || ids.has(r.id)) continue;
+      this.remote.delete(r.id);
+      this.emit('remoteLeft', r);
+    }
+    for (const p of list) {
+      if (this.members.has(p.id)) continue; // never shadows one of ours
+      const had = this.remote.get(p.id);
+      if (had && had.displayName === p.displayName && had.role === p.role && had.protocol === p.protocol) continue;
+      const r: RemoteParticipant = { ...p, backplaneId, since: had?.since ?? new Date() };
+      this.remote.set(p.id, r);
+      this.emit(had ? 'remoteUpdated' : 'remoteJoined', r);
+    }
   }
 
   get(participantId: string): Participant | undefined {

@@ -66,7 +66,12 @@ export interface ManagementLinkEvents {
   command: [requestId: string, command: NodeCommand];
   /** The live nodes' media load, for media allocation. */
   platformLoad: [nodes: Extract<ServerToNode, { type: 'platform_load' }>['nodes']];
+  /** The server opened or closed a backplane, or relays the peer node's end of one. */
+  backplane: [msg: BackplaneFromServer];
 }
+
+/** What the management server says about backplanes (issue 14). */
+export type BackplaneFromServer = Extract<ServerToNode, { type: 'backplane_open' | 'backplane_transport' | 'backplane_streams' | 'backplane_close' }>;
 
 /** The management server addresses in a `managementUrl` (comma-separated when several servers share one database). */
 export const managementUrls = (list: string): string[] => {
@@ -264,6 +269,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       await this.saveCache(msg.snapshot).catch((err: unknown) => this.opts.log.error({ err }, 'could not write configuration cache'));
     } else if (msg.type === 'lift_break_in_block') {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
+    } else if (msg.type === 'backplane_open' || msg.type === 'backplane_transport' || msg.type === 'backplane_streams' || msg.type === 'backplane_close') {
+      this.emit('backplane', msg);
     } else if (msg.type === 'command') {
       this.emit('command', msg.requestId, msg.command);
     } else if (msg.type === 'platform_load') {

@@ -21,7 +21,7 @@ import {
   useSdesMid,
   useVP8,
 } from 'werift';
-import type { CallLeg, ConferenceMedia, MediaKind } from '../media/MediaTypes.js';
+import type { CallLeg, MediaKind } from '../media/MediaTypes.js';
 import { OpusDecoder } from '../media/audio/OpusDecoder.js';
 import { OpusEncoder } from '../media/audio/OpusEncoder.js';
 
@@ -101,7 +101,11 @@ export class MediaTestClient {
   }
 
   /** Joins `media` as `participantId`: createLeg, offer → negotiate → answer, wait until connected. */
-  async join(media: Pick<ConferenceMedia, 'createLeg'>, participantId = this.name, timeoutMs = 20_000): Promise<CallLeg> {
+  async join<L extends Pick<CallLeg, 'negotiate'> = CallLeg>(
+    media: { createLeg(participantId: string): L },
+    participantId = this.name,
+    timeoutMs = 20_000,
+  ): Promise<L> {
     const video: RTCRtpTransceiver = this.pc.addTransceiver(this.tracks.video, { direction: 'sendrecv' });
     this.pc.addTransceiver(this.tracks.audio, { direction: 'sendrecv' });
     video.sender.onPictureLossIndication.subscribe(() => this.pliCount++);

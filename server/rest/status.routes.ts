@@ -18,6 +18,8 @@ const BASE = '/api/admin/status/v1';
 /** Each resource's fields ([sch] names) that lists filter and order on; objects omit what is not known. */
 const FIELDS = {
   conference: ['id', 'name', 'service_type', 'tag', 'start_time', 'is_started', 'is_locked', 'guests_muted'],
+  /** One link per direction between two nodes holding a conference (the guide's Backplanes tab). */
+  backplane: ['id', 'conference', 'media_node', 'remote_media_node', 'remote_conference_name', 'system_location', 'type', 'start_time'],
   conference_shard: ['id', 'conference', 'node', 'system_location', 'service_type', 'tag', 'start_time', 'is_started', 'is_locked', 'guests_muted'],
   participant: [
     'id',
@@ -147,7 +149,7 @@ function statusSchema(resource: keyof typeof FIELDS) {
  * participants with their media streams and call quality, conferencing nodes' load and locations'
  * capacity. Read with "May view conference status"; fields the platform cannot know are omitted.
  */
-export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus): void {
+export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, backplanes: () => StatusObject[] = () => []): void {
   /** A list, its detail and (for nodes and locations) `statistics`, read with the status permission. */
   const resource = (name: keyof typeof FIELDS, all: () => StatusObject[] | Promise<StatusObject[]>, path = name as string) => {
     const allowed = async (req: FastifyRequest, reply: FastifyReply) => requireApiPermission(dom.db, req, reply, 'status', 'view');
@@ -176,6 +178,7 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
     const names = [
       'conference',
       'conference_shard',
+      'backplane',
       'participant',
       'participant_media_stream',
       'worker_vm',
@@ -188,6 +191,7 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
   });
   resource('conference', () => conferenceObjects(status));
   resource('conference_shard', () => conferenceShardObjects(status));
+  resource('backplane', backplanes);
   resource('participant', () => participantObjects(status));
   resource('worker_vm', () => workerVmObjects(dom, status));
   resource('system_location', () => systemLocationObjects(dom, status));

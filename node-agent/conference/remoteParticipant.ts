@@ -1,0 +1,55 @@
+import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';
+import type { BackplaneParticipant } from '../../shared/node-protocol/messages.js';
+
+/** A participant of this conference served by another node, known here through a backplane. */
+export interface RemoteParticipant extends BackplaneParticipant {
+  /** The backplane it came over. */
+  backplaneId: string;
+  /** When this node learnt of it. */
+  since: Date;
+}
+
+/**
+ * The client API's participant object for someone on another node: listed like a local
+ * participant (Pexip lists a distributed conference's participants on every node), without the
+ * controls only its own node can act on.
+ */
+export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceType): ClientParticipant {
+  return {
+    uuid: p.id,
+    display_name: p.displayName,
+    overlay_text: p.displayName,
+    local_alias: '',
+    uri: '',
+    vendor: '',
+    call_tag: '',
+    role: p.role,
+    service_type: serviceType,
+    protocol: p.protocol === 'webrtc' ? 'api' : p.protocol,
+    call_direction: 'in',
+    is_muted: 'NO',
+    is_presenting: 'NO',
+    is_video_call: 'YES',
+    is_audio_only_call: 'NO',
+    mute_supported: 'NO',
+    disconnect_supported: 'NO',
+    transfer_supported: 'NO',
+    fecc_supported: 'NO',
+    presentation_supported: 'NO',
+    encryption: 'On',
+    rx_presentation_policy: 'ALLOW',
+    is_client_muted: false,
+    is_video_muted: false,
+    is_video_silent: false,
+    is_external: false,
+    is_streaming_conference: false,
+    has_media: true,
+    supports_direct_chat: false,
+    can_receive_personal_mix: false,
+    buzz_time: 0,
+    spotlight: 0,
+    start_time: Math.floor(p.since.getTime() / 1000),
+    external_node_uuid: '',
+    receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
+  };
+}

@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import type { BackplaneParticipant, NodeToServer } from '../../../shared/node-protocol/messages.js';
+import type { Conference } from '../../conference/Conference.js';
+import type { ConferenceManager } from '../../conference/ConferenceManager.js';
+import type { BackplaneFromServer } from '../../management/ManagementLink.js';
+import { MediasoupConferenceMedia } from '../mediasoup/MediasoupConferenceMedia.js';
+import { Backplane } from './Backplane.js';
+
+/** This node's participants as another node lists them. */
+function offered(conference: Conference): BackplaneParticipant[] {
+  return conference.participants.map((p) => ({
+    id: p.id,
+    displayName: p.displayName,
+    role: p.role === 'HOST' ? 'chair' : 'guest',
+    protocol: p.protocol,
+  }));
+}
+
+/**
+ * A node's backplanes (issue 14), as the management server opens and closes them: each is tied to
+ * the live conference instance of the service it names, re-offers this node's participants when
+ * they change, and closes with the conference. A second backplane to the same peer for the same
+ * conference replaces the first (the server lost track of it, e.g. over a reconnection).
+ */
+export class Backplanes {
+  private readonly open = new Map<string, { backplane: Backplane; conference: Conference }>();
+
+  constructor(
+    private readonly manager: ConferenceManager,
+    private readonly send: (msg: NodeToServer) => void,
+    private readonly log: Logger,
+  ) {
+    manager.on('conferenceEnded', (c) => {
+      for (const [id, e] of this.open) if (e.conference === c) this.close(id);
+    });
+    const changed = (c: Conference) => {
+      for (const e of this.open.values()) if (e.conference === c) e.backplane.announceSoon();
+    };
+    manager.on('participantJoined', (c) => changed(c));
+    manager.on('participantLeft', (c) => changed(c));
+    manager.on('conferenceStarted', (c) => c.on('participantUpdated', () => changed(c)));
+  }
+
+  /** The backplanes open now (status and tests). */
+  list(): Backplane[] {
+    return [...this.open.values()].map((e) => e.backplane);
+  }
+
+  handle(msg: BackplaneFromServer): void {
+    switch (msg.type) {
+      case 'backplane_open': {
+        const conference = this.manager.conferences().find((c) => c.service.name === msg.conference && c.service.serviceType !== 'test_call');
+        if (!conference || !(conference.media instanceof MediasoupConferenceMedia)) {
+          this.send({ type: 'backplane_closed', backplaneId: msg.backplaneId, reason: 'Conference not live on this node' });
+          return;
+        }
+        for (const [id, e] of this.open) if (e.conference === conference && e.backplane.peer.nodeId === msg.peer.nodeId) this.close(id);
+        const backplane = new Backplane(
+          msg.backplaneId,
+          msg.conference,
+          msg.peer,
+          msg.backplaneType,
+          conference.media,
+          () => offered(conference),
+          this.send,
+          this.log,
+        );
+        backplane.on('roster', (participants) => conference.setRemoteParticipants(backplane.id, participants));
+        backplane.on('closed', () => {
+          if (this.open.get(backplane.id)?.backplane === backplane) this.open.delete(backplane.id);
+        });
+        this.open.set(backplane.id, { backplane, conference });
+        return;
+      }
+      case 'backplane_transport':
+        void this.open
+          .get(msg.backplaneId)
+          ?.backplane.peerTransport(msg.transport)
+          .catch((err: unknown) => this.failed(msg.backplaneId, err));
+        return;
+      case 'backplane_streams':
+        void this.open
+          .get(msg.backplaneId)
+          ?.backplane.peerStreams(msg.participants, msg.streams)
+          .catch((err: unknown) => this.failed(msg.backplaneId, err));
+        return;
+      case 'backplane_close':
+        this.close(msg.backplaneId);
+        return;
+    }
+  }
+
+  closeAll(): void {
+    for (const id of [...this.open.keys()]) this.close(id);
+  }
+
+  private failed(id: string, err: unknown): void {
+    this.log.warn({ err, backplane: id }, 'backplane failed');
+    this.send({ type: 'backplane_closed', backplaneId: id, reason: 'Backplane failed' });
+    this.close(id);
+  }
+
+  private close(id: string): void {
+    const e = this.open.get(id);
+    if (!e) return;
+    this.open.delete(id);
+    e.backplane.close();
+  }
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { BackplaneType, NodeToServer, ServerToNode } from '../../shared/node-protocol/messages.js';
+
+/** A node as the broker sees it. */
+interface BrokerNode {
+  id: number;
+  name: string;
+  location: string;
+}
+
+/** One conference instance on one node: the service's name and who is in it there. */
+interface NodeConference {
+  name: string;
+  participants: Set<string>;
+}
+
+/** A backplane the broker opened: one per conference per node pair (`a` the lower node id). */
+export interface BrokeredBackplane {
+  id: string;
+  /** The service's name. */
+  conference: string;
+  a: BrokerNode;
+  b: BrokerNode;
+  type: BackplaneType;
+  /** When it was opened (ISO). */
+  startTime: string;
+  /** status/v1 ids of its two links (Pexip lists a backplane one way each: a→b, b→a). */
+  linkIds: [string, string];
+}
+
+/** What the broker needs of the node links: who is connected here, and a way to send them a frame. */
+export interface BrokerLinks {
+  isConnectedHere(nodeId: number): boolean;
+  commandHere(nodeIds: readonly number[], msg: ServerToNode): number;
+}
+
+/** A backplane a node could not open is not tried again for the same pair before this. */
+const RETRY_AFTER_MS = 5_000;
+
+/**
+ * Pairs nodes for backplanes (issue 14): from the conference events every node reports, it knows
+ * which nodes hold participants of each conference; when two do, it tells both to open their end
+ * of a backplane (`backplane_open`), relays each end's transport and stream offers to the other as
+ * they are, and closes it (`backplane_close`) when either side has nobody left or goes away. At most
+ * one per conference per node pair; `local` when both nodes are in one system location, else
+ * `geographic`. Media never passes through here.
+ *
+ * Nodes linked to another management server of a cluster are not paired here (not yet built).
+ */
+export class BackplaneBroker {
+  private readonly nodes = new Map<number, BrokerNode & { conferences: Map<string, NodeConference> }>();
+  /** `${conference}\n${a}\n${b}` → backplane. */
+  private readonly backplanes = new Map<string, BrokeredBackplane>();
+  private readonly byId = new Map<string, string>();
+  /** Pair keys whose backplane a node refused, and until when they are left alone. */
+  private readonly refused = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly links: BrokerLinks,
+    private readonly log: Logger,
+    /** Pairs are re-checked this often as well (a node gone without a word, a refused pair's pause over). */
+    recheckMs = 2_000,
+  ) {
+    this.timer = setInterval(() => this.reconcile(), recheckMs);
+    this.timer.unref();
+  }
+
+  /** Every message an admitted node sends (NodeRegistry.onNodeMessage). */
+  accept(node: BrokerNode, msg: NodeToServer): void {
+    switch (msg.type) {
+      case 'status': {
+        const entry = this.nodeEntry(node);
+        entry.conferences.clear();
+        for (const c of msg.conferences) entry.conferences.set(c.id, { name: c.name, participants: new Set(c.participants.map((p) => p.id)) });
+        break;
+      }
+      case 'conference_started':
+        this.nodeEntry(node).conferences.set(msg.conference.id, {
+          name: msg.conference.name,
+          participants: new Set(msg.conference.participants.map((p) => p.id)),
+        });
+        break;
+      case 'conference_ended':
+        this.nodeEntry(node).conferences.delete(msg.conferenceId);
+        break;
+      case 'participant_joined':
+        this.nodeEntry(node).conferences.get(msg.conferenceId)?.participants.add(msg.participant.id);
+        break;
+      case 'participant_left':
+        this.nodeEntry(node).conferences.get(msg.conferenceId)?.participants.delete(msg.participantId);
+        break;
+      case 'backplane_transport':
+      case 'backplane_streams':
+        this.relay(node.id, msg);
+        return;
+      case 'backplane_closed': {
+        const key = this.byId.get(msg.backplaneId);
+        const bp = key ? this.backplanes.get(key) : undefined;
+        if (!key || !bp || (bp.a.id !== node.id && bp.b.id !== node.id)) return;
+        this.log.warn({ backplane: bp.id, conference: bp.conference, node: node.name, reason: msg.reason }, 'a node could not open its end of a backplane');
+        this.refused.set(key, Date.now() + RETRY_AFTER_MS);
+        this.close(key);
+        return;
+      }
+      default:
+        return;
+    }
+    this.reconcile();
+  }
+
+  /** A node's link ended: what it hosted no longer pairs. */
+  nodeGone(nodeId: number): void {
+    this.nodes.delete(nodeId);
+    this.reconcile();
+  }
+
+  /** The backplanes open now. */
+  list(): BrokeredBackplane[] {
+    return [...this.backplanes.values()];
+  }
+
+  /** status/v1 `backplane`: each backplane as two links, one per sending node (the guide's Backplanes tab). */
+  statusObjects(): { id: string; resource_uri: string; [field: string]: unknown }[] {
+    return this.list().flatMap((bp) =>
+      (
+        [
+          [bp.a, bp.b, bp.linkIds[0]],
+          [bp.b, bp.a, bp.linkIds[1]],
+        ] as const
+      ).map(([from, to, id]) => ({
+        id,
+        conference: bp.conference,
+        media_node: from.name,
+        remote_media_node: to.name,
+        remote_conference_name: bp.conference,
+        system_location: from.location,
+        type: bp.type,
+        start_time: bp.startTime,
+        resource_uri: `/api/admin/status/v1/backplane/${id}/`,
+      })),
+    );
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private nodeEntry(node: BrokerNode): BrokerNode & { conferences: Map<string, NodeConference> } {
+    let entry = this.nodes.get(node.id);
+    if (!entry) {
+      entry = { ...node, conferences: new Map() };
+      this.nodes.set(node.id, entry);
+    }
+    entry.name = node.name;
+    entry.location = node.location;
+    return entry;
+  }
+
+  /** Opens the backplanes now wanted and closes the others. */
+  private reconcile(): void {
+    for (const id of [...this.nodes.keys()]) if (!this.links.isConnectedHere(id)) this.nodes.delete(id);
+    const holders = new Map<string, BrokerNode[]>();
+    for (const n of this.nodes.values()) {
+      for (const c of n.conferences.values()) {
+        if (c.participants.size === 0) continue;
+        const list = holders.get(c.name) ?? [];
+        if (!list.some((x) => x.id === n.id)) list.push({ id: n.id, name: n.name, location: n.location });
+        holders.set(c.name, list);
+      }
+    }
+    const wanted = new Map<string, { conference: string; a: BrokerNode; b: BrokerNode }>();
+    for (const [conference, list] of holders) {
+      list.sort((x, y) => x.id - y.id);
+      for (let i = 0; i < list.length; i++)
+        for (let j = i + 1; j < list.length; j++) wanted.set(`${conference}\n${list[i]!.id}\n${list[j]!.id}`, { conference, a: list[i]!, b: list[j]! });
+    }
+    for (const key of [...this.backplanes.keys()]) if (!wanted.has(key)) this.close(key);
+    const now = Date.now();
+    for (const [key, w] of wanted) {
+      if (this.backplanes.has(key) || (this.refused.get(key) ?? 0) > now) continue;
+      this.refused.delete(key);
+      this.open(key, w.conference, w.a, w.b);
+    }
+  }
+
+  private open(key: string, conference: string, a: BrokerNode, b: BrokerNode): void {
+    const type: BackplaneType = a.location === b.location ? 'local' : 'geographic';
+    const bp: BrokeredBackplane = { id: randomUUID(), conference, a, b, type, startTime: new Date().toISOString(), linkIds: [randomUUID(), randomUUID()] };
+    this.backplanes.set(key, bp);
+    this.byId.set(bp.id, key);
+    for (const [self, peer] of [
+      [a, b],
+      [b, a],
+    ] as const)
+      this.links.commandHere([self.id], {
+        type: 'backplane_open',
+        backplaneId: bp.id,
+        conference,
+        peer: { nodeId: peer.id, name: peer.name, location: peer.location },
+        backplaneType: type,
+      });
+    this.log.info({ backplane: bp.id, conference, nodes: [a.name, b.name], type }, 'backplane opened');
+  }
+
+  private close(key: string): void {
+    const bp = this.backplanes.get(key);
+    if (!bp) return;
+    this.backplanes.delete(key);
+    this.byId.delete(bp.id);
+    this.links.commandHere([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
+    this.log.info({ backplane: bp.id, conference: bp.conference }, 'backplane closed');
+  }
+
+  /** A node's transport or stream offer, to the other end as it came (checked again there). */
+  private relay(from: number, msg: Extract<NodeToServer, { type: 'backplane_transport' | 'backplane_streams' }>): void {
+    const key = this.byId.get(msg.backplaneId);
+    const bp = key ? this.backplanes.get(key) : undefined;
+    if (!bp) return;
+    const to = bp.a.id === from ? bp.b.id : bp.b.id === from ? bp.a.id : null;
+    if (to === null) return; // not one of its ends: ignored
+    this.links.commandHere([to], msg);
+  }
+}
