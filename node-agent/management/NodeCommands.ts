@@ -6,7 +6,14 @@ import { ControlError, REFUSAL } from '../conference/ControlError.js';
 
 type Outcome = Omit<CommandResultMessage, 'type' | 'requestId'>;
 
-const CONFERENCE_ACTION = { lock: 'lock', unlock: 'unlock', mute_guests: 'muteguests', unmute_guests: 'unmuteguests', disconnect: 'disconnect' } as const;
+const CONFERENCE_ACTION = {
+  lock: 'lock',
+  unlock: 'unlock',
+  mute_guests: 'muteguests',
+  unmute_guests: 'unmuteguests',
+  disconnect: 'disconnect',
+  start: 'start_conference',
+} as const;
 
 /**
  * Carries out an administrator's command from the management server with ConferenceControl, so the

@@ -269,7 +269,7 @@ describe('command API: administrator commands carried out by the node', () => {
     expect(strFromU8(earlier['logs/support_log/command-node.log'] ?? new Uint8Array())).not.toContain('Loggy');
   });
 
-  it('takes the go client’s legacy bodies: participant_uuid, a setting (mute, spotlight, lock; toggle from live status), a configuration id, conference/stop', async () => {
+  it('takes the go client’s legacy bodies: participant_uuid, a setting (mute, spotlight, lock; toggle from live status), a configuration id, conference/start and conference/stop', async () => {
     const created = await platform.rest('POST', 'conference/', {
       name: 'Room legacy',
       aliases: [{ alias: 'cmd.legacy' }],
@@ -325,6 +325,16 @@ describe('command API: administrator commands carried out by the node', () => {
     await ok(await command('conference/lock', { conference_id: configId, setting: 'toggle' }));
     expect(legacyRoom()?.locked).toBe(false);
     expect((await command('conference/lock', { conference_id: 999_999, setting: 'lock' })).status).toBe(404);
+
+    // conference/start by one of its aliases lets in whoever waits (as a Host's start_conference).
+    await ok(await command('conference/lock', { conference_id: configId, setting: 'lock' }));
+    const lea = await join('cmd.legacy', 'Lea', 'none');
+    expect(lea.current_service_type).toBe('waiting_room');
+    const leaNow = async () => (await participants('cmd.legacy', host.token)).find((p) => p.uuid === lea.participant_uuid)?.service_type;
+    expect(await leaNow()).toBe('waiting_room');
+    await ok(await command('conference/start', { conference_alias: 'cmd.legacy' }));
+    expect(await leaNow()).toBe('conference');
+    expect((await command('conference/start', { conference_alias: 'no.such.alias' })).status).toBe(404);
 
     // Refused as the current forms are: without credentials, and without "May modify conference status".
     expect((await command('participant/mute', { ...uuid, setting: 'mute' }, { 'content-type': 'application/json' })).status).toBe(401);

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { conference } from '../../db/schema.js';
+import { listAliases } from '../conference/alias.service.js';
 import type { Domain } from '../domain.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 
@@ -10,7 +11,7 @@ import type { LiveStatus } from '../status/LiveStatus.js';
  * `participant_uuid` for `participant_id`, a `setting` choosing the action (`participant/mute/` with
  * mute | unmute | toggle, `participant/spotlight/` with on | off | toggle, `conference/lock/` with lock | unlock | toggle),
  * a conference named by its configuration id (an integer) rather than its status id, and
- * `conference/stop/` for `conference/disconnect/`. Each is turned into the current command it means.
+ * `conference/stop/` for `conference/disconnect/`, `conference/start/` by `conference_alias`. Each is turned into the current command it means.
  */
 export type LegacyRewrite = { path: string; body: unknown } | { error: string };
 
@@ -43,6 +44,12 @@ export async function fromGoLegacy(dom: Domain, status: LiveStatus, path: string
       .from(conference)
       .where(eq(conference.id, body.conference_id as number));
     body.conference_id = service?.name ?? String(body.conference_id);
+  }
+  if (path === 'conference/start' && body.conference_id === undefined && typeof body.conference_alias === 'string') {
+    // Started by one of its aliases: the conference live under that service's name.
+    const { items } = await listAliases(dom, { alias: body.conference_alias, limit: 1 });
+    const [service] = items[0] ? await dom.db.select({ name: conference.name }).from(conference).where(eq(conference.id, items[0].conference_id)) : [];
+    body.conference_id = service?.name ?? body.conference_alias;
   }
   let to = path === 'conference/stop' ? 'conference/disconnect' : path;
   const rule = SETTINGS[path];

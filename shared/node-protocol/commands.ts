@@ -8,7 +8,8 @@ import { transferBody, transformLayoutBody } from '../client-api/conference.js';
  * a `command_result` carrying the same `requestId`.
  */
 export const PARTICIPANT_COMMANDS = ['disconnect', 'mute', 'unmute', 'spotlighton', 'spotlightoff', 'unlock'] as const;
-export const CONFERENCE_COMMANDS = ['lock', 'unlock', 'mute_guests', 'unmute_guests', 'disconnect'] as const;
+/** `start` (the go client's `conference/start/`) lets in everyone waiting, as a Host's `start_conference`. */
+export const CONFERENCE_COMMANDS = ['lock', 'unlock', 'mute_guests', 'unmute_guests', 'disconnect', 'start'] as const;
 
 export const nodeCommandSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('participant'), action: z.enum(PARTICIPANT_COMMANDS), conferenceId: z.string().max(64), participantId: z.string().max(64) }),
