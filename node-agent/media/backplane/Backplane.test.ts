@@ -97,6 +97,11 @@ describe('a backplane between two nodes’ media', () => {
     // a's camera starts: the only picture c may see, from the other node.
     a.startSending();
     await c.waitFor("a's video", () => c.receivedFrom('a', 'video').length >= 10, 20_000);
+    // a is muted on its own node: nobody hears a there, and its stream stops at the pipe, so c does not either.
+    media[0]!.setParticipant('a', { role: 'host', held: false, muted: true });
+    await c.waitFor('a gone from the mix, b still in it', () => c.toneLevelDb(tones.a) < HEARD_DB - 20 && c.toneLevelDb(tones.b) > HEARD_DB, 10_000);
+    media[0]!.setParticipant('a', { role: 'host', held: false });
+    await c.waitFor('a back in the mix', () => c.toneLevelDb(tones.a) > HEARD_DB, 10_000);
     // Each side lists the other's participants; closing one end takes them out of the other's media.
     expect(ends[0].participants.map((p) => p.id)).toEqual(['two']);
     expect(media[1]!.stage().some((s) => s.participantId === 'a')).toBe(true);

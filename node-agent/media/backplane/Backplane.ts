@@ -148,6 +148,11 @@ export class Backplane extends EventEmitter<BackplaneEvents> {
       const gone = this.remoteParticipants.filter((p) => !participants.some((q) => q.id === p.id));
       this.remoteParticipants = participants;
       for (const p of gone) this.media.removeParticipant(p.id);
+      // Their role counts here (a Virtual Auditorium's Guests see Hosts); mutes and hold are applied where they are served.
+      for (const p of participants) {
+        const role = p.role === 'chair' ? 'host' : 'guest';
+        if (this.media.participantState(p.id).role !== role) this.media.setParticipant(p.id, { role, held: false });
+      }
       this.emit('roster', participants);
       if (!this.flowed && this.connected && this.incoming.size > 0) {
         this.flowed = true;
@@ -188,6 +193,14 @@ export class Backplane extends EventEmitter<BackplaneEvents> {
       } catch (err) {
         this.log.debug({ err, backplane: this.id, producer: s.producer.id }, 'stream not piped (closed meanwhile)');
       }
+    }
+    // What this node forwards to nobody (held, muted, video-muted) does not cross either: paused at the pipe.
+    for (const out of this.outgoing.values()) {
+      if (out.consumer.closed) continue;
+      const st = this.media.participantState(out.participantId);
+      const silent = st.held || (out.consumer.kind === 'audio' && st.muted === true) || (out.source === 'camera' && st.videoMuted === true);
+      if (silent && !out.consumer.paused) await out.consumer.pause();
+      else if (!silent && out.consumer.paused) await out.consumer.resume();
     }
     const streams: BackplaneStream[] = [...this.outgoing.entries()]
       .filter(([, o]) => !o.consumer.closed)

@@ -144,6 +144,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   setParticipant(participantId: string, state: MediaParticipantState): void {
     if (this.isClosed) return;
     this.states.set(participantId, { ...state });
+    // Muted, video-muted or held: what a backplane pipes of them changes too.
+    this.localStreamsChanged();
     // A single-stream call's presentation is its own m-line: paused rather than renegotiated.
     this.legs.get(participantId)?.setPresentationReceipt(!state.rxPresentationDenied);
     this.plan();
@@ -300,7 +302,12 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
       .map((e) => ({ producer: e.producer, participantId: e.tag.participantId, source: e.tag.source }));
   }
 
-  /** Calls `listener` whenever `localStreams()` may have changed; returns the way to stop. */
+  /** A participant's forwarding state (role, hold, mutes) as last set. */
+  participantState(participantId: string): MediaParticipantState {
+    return this.stateOf(participantId);
+  }
+
+  /** Calls `listener` whenever `localStreams()` or a participant's state may have changed; returns the way to stop. */
   onLocalStreams(listener: () => void): () => void {
     this.localStreamListeners.add(listener);
     return () => this.localStreamListeners.delete(listener);

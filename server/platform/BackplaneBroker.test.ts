@@ -1,0 +1,145 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LiveConference, ServerToNode } from '../../shared/node-protocol/messages.js';
+import { BackplaneBroker, type BrokerLinks } from './BackplaneBroker.js';
+
+/** The node links as the broker sees them: who is connected, and every frame sent to each. */
+class RecordingLinks implements BrokerLinks {
+  readonly connected = new Set<number>();
+  readonly sent: { to: number; msg: ServerToNode }[] = [];
+  isConnectedHere(nodeId: number): boolean {
+    return this.connected.has(nodeId);
+  }
+  commandHere(nodeIds: readonly number[], msg: ServerToNode): number {
+    const here = nodeIds.filter((id) => this.connected.has(id));
+    for (const to of here) this.sent.push({ to, msg });
+    return here.length;
+  }
+  of(type: ServerToNode['type']) {
+    return this.sent.filter((s) => s.msg.type === type);
+  }
+}
+
+const nodes = {
+  1: { id: 1, name: 'n1', location: 'London' },
+  2: { id: 2, name: 'n2', location: 'London' },
+  3: { id: 3, name: 'n3', location: 'Oslo' },
+} as const;
+const conference = (id: string, name: string, participants: string[]): LiveConference => ({
+  id,
+  name,
+  serviceType: 'conference',
+  startTime: new Date().toISOString(),
+  activeSpeaker: null,
+  participants: participants.map((p) => ({
+    id: p,
+    displayName: p,
+    role: 'chair',
+    alias: 'room',
+    protocol: 'webrtc',
+    connectTime: new Date().toISOString(),
+    node: '',
+    remoteAddress: '10.0.0.1',
+  })),
+});
+
+let broker: BackplaneBroker | null = null;
+afterEach(() => broker?.stop());
+
+function setUp(...ids: (keyof typeof nodes)[]) {
+  const links = new RecordingLinks();
+  for (const id of ids) links.connected.add(id);
+  broker = new BackplaneBroker(links, pino({ level: 'silent' }), 60_000);
+  return { links, broker };
+}
+
+describe('backplane brokering', () => {
+  it('pairs two nodes once both hold participants of one conference: local in one location, one per pair whatever the joins', () => {
+    const { links, broker } = setUp(1, 2);
+    broker.accept(nodes[1], { type: 'conference_started', conference: conference('c1', 'Room', ['a']) });
+    broker.accept(nodes[2], { type: 'conference_started', conference: conference('c2', 'Room', []) });
+    expect(broker.list()).toHaveLength(0); // node 2 has nobody yet
+    broker.accept(nodes[2], { type: 'participant_joined', conferenceId: 'c2', participant: conference('c2', 'Room', ['b']).participants[0]! });
+    broker.accept(nodes[1], { type: 'participant_joined', conferenceId: 'c1', participant: conference('c1', 'Room', ['a2']).participants[0]! });
+    expect(broker.list()).toMatchObject([{ conference: 'Room', type: 'local', a: { id: 1 }, b: { id: 2 } }]);
+    const opens = links.of('backplane_open');
+    expect(opens.map((o) => [o.to, o.msg.type === 'backplane_open' && o.msg.peer.nodeId])).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    // Another conference on only one node pairs nothing.
+    broker.accept(nodes[1], { type: 'conference_started', conference: conference('c3', 'Other', ['x']) });
+    expect(broker.list()).toHaveLength(1);
+    // status/v1: one link each way.
+    expect(broker.statusObjects().map((o) => `${String(o.media_node)}→${String(o.remote_media_node)}`)).toEqual(['n1→n2', 'n2→n1']);
+  });
+
+  it('a third node in another location makes every pair a backplane, the new ones geographic', () => {
+    const { broker } = setUp(1, 2, 3);
+    for (const [n, c] of [
+      [nodes[1], 'c1'],
+      [nodes[2], 'c2'],
+      [nodes[3], 'c3'],
+    ] as const)
+      broker.accept(n, { type: 'status', conferences: [conference(c, 'Room', [`p${c}`])] });
+    expect(
+      broker
+        .list()
+        .map((b) => `${b.a.name}-${b.b.name} ${b.type}`)
+        .sort(),
+    ).toEqual(['n1-n2 local', 'n1-n3 geographic', 'n2-n3 geographic']);
+  });
+
+  it("relays an end's transport and streams to the other end only, and ignores a node that is not an end", () => {
+    const { links, broker } = setUp(1, 2, 3);
+    broker.accept(nodes[1], { type: 'status', conferences: [conference('c1', 'Room', ['a'])] });
+    broker.accept(nodes[2], { type: 'status', conferences: [conference('c2', 'Room', ['b'])] });
+    const id = broker.list()[0]!.id;
+    const transport = { type: 'backplane_transport' as const, backplaneId: id, transport: { ip: '10.0.0.11', port: 40_001 } };
+    broker.accept(nodes[1], transport);
+    broker.accept(nodes[3], { ...transport, transport: { ip: '10.6.6.6', port: 1 } });
+    expect(links.of('backplane_transport')).toEqual([{ to: 2, msg: transport }]);
+    const streams = { type: 'backplane_streams' as const, backplaneId: id, participants: [], streams: [] };
+    broker.accept(nodes[2], streams);
+    expect(links.of('backplane_streams')).toEqual([{ to: 1, msg: streams }]);
+  });
+
+  it('closes the backplane when one side has nobody left, its conference ends, or its node goes', () => {
+    const { links, broker } = setUp(1, 2);
+    const twoSides = () => {
+      broker.accept(nodes[1], { type: 'status', conferences: [conference('c1', 'Room', ['a'])] });
+      broker.accept(nodes[2], { type: 'status', conferences: [conference('c2', 'Room', ['b'])] });
+      expect(broker.list()).toHaveLength(1);
+      return broker.list()[0]!.id;
+    };
+    let id = twoSides();
+    broker.accept(nodes[2], { type: 'participant_left', conferenceId: 'c2', participantId: 'b' });
+    expect(broker.list()).toHaveLength(0);
+    expect(links.of('backplane_close').map((c) => [c.to, c.msg])).toEqual([
+      [1, { type: 'backplane_close', backplaneId: id }],
+      [2, { type: 'backplane_close', backplaneId: id }],
+    ]);
+    id = twoSides();
+    broker.accept(nodes[1], { type: 'conference_ended', conferenceId: 'c1' });
+    expect(broker.list()).toHaveLength(0);
+    twoSides();
+    links.connected.delete(2);
+    broker.nodeGone(2);
+    expect(broker.list()).toHaveLength(0);
+  });
+
+  it('a backplane a node could not open is closed and not tried again at once', () => {
+    const { links, broker } = setUp(1, 2);
+    broker.accept(nodes[1], { type: 'status', conferences: [conference('c1', 'Room', ['a'])] });
+    broker.accept(nodes[2], { type: 'status', conferences: [conference('c2', 'Room', ['b'])] });
+    const id = broker.list()[0]!.id;
+    // Only an end may close it.
+    broker.accept(nodes[3], { type: 'backplane_closed', backplaneId: id, reason: 'no' });
+    expect(broker.list()).toHaveLength(1);
+    broker.accept(nodes[2], { type: 'backplane_closed', backplaneId: id, reason: 'Conference not live on this node' });
+    expect(broker.list()).toHaveLength(0);
+    broker.accept(nodes[1], { type: 'participant_joined', conferenceId: 'c1', participant: conference('c1', 'Room', ['a3']).participants[0]! });
+    expect(broker.list()).toHaveLength(0);
+    expect(links.of('backplane_open')).toHaveLength(2);
+  });
+});
