@@ -112,14 +112,14 @@ describe('backplane brokering', () => {
       expect(broker.list()).toHaveLength(1);
       return broker.list()[0]!.id;
     };
-    let id = twoSides();
+    const id = twoSides();
     broker.accept(nodes[2], { type: 'participant_left', conferenceId: 'c2', participantId: 'b' });
     expect(broker.list()).toHaveLength(0);
     expect(links.of('backplane_close').map((c) => [c.to, c.msg])).toEqual([
       [1, { type: 'backplane_close', backplaneId: id }],
       [2, { type: 'backplane_close', backplaneId: id }],
     ]);
-    id = twoSides();
+    twoSides();
     broker.accept(nodes[1], { type: 'conference_ended', conferenceId: 'c1' });
     expect(broker.list()).toHaveLength(0);
     twoSides();
