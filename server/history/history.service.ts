@@ -80,7 +80,8 @@ export interface HistoryPage<T> {
 function typed(key: string, kind: FieldKind, raw: string): string | number | Date {
   const bad = () => new AppError('BAD_REQUEST', `Invalid value '${raw.slice(0, 40)}' for the filter '${key.slice(0, 60)}'.`);
   if (kind === 'int') {
-    if (!/^-?\d{1,10}$/.test(raw)) throw bad();
+    // The columns are Postgres integers: a value past their range would be a database error.
+    if (!/^-?\d{1,10}$/.test(raw) || Math.abs(Number(raw)) > 2_147_483_647) throw bad();
     return Number(raw);
   }
   if (kind === 'datetime') {
