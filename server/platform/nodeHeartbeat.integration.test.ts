@@ -11,7 +11,7 @@ import { NodeIdentity } from '../../node-agent/management/NodeIdentity.js';
 import { NODE_HEARTBEAT, NODE_WS_PATH, serverToNodeSchema, type ServerToNode } from '../../shared/node-protocol/messages.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
 import { until } from '../../shared/testing/until.js';
-import { ManagementServer } from '../ManagementServer.js';
+import { ManagementServer, type ManagementServerOptions } from '../ManagementServer.js';
 
 const silent = pino({ level: 'silent' });
 const KEY = 'heartbeat-test-key';
@@ -35,6 +35,50 @@ function launch(script: string, env: Record<string, string>, banner: RegExp): Pr
   });
 }
 
+/** A management server on an in-memory database, its node link as given (a clock the test moves). */
+const startServer = async (nodeLink: NonNullable<ManagementServerOptions['nodeLink']>) =>
+  ManagementServer.start({
+    port: 0,
+    database: await openDatabase({ dataDir: 'memory://' }),
+    adminPassword: 'pw',
+    enrollmentKey: KEY,
+    webRoot: '/nonexistent',
+    logger: silent,
+    nodeLink,
+  });
+
+/**
+ * A second process presenting a node's identity (from its data directory): answers the server's
+ * challenge with a signed hello. Resolves with the server's messages as they come, and the socket.
+ */
+async function claimIdentity(server: ManagementServer, dataDir: string, nodeId: number, name: string) {
+  const claimant = new WebSocket(server.url.replace(/^http/, 'ws') + NODE_WS_PATH);
+  const got: ServerToNode[] = [];
+  claimant.on('message', (d) => got.push(serverToNodeSchema.parse(JSON.parse(String(d)))));
+  const challenge = await until(
+    () => got.find((m) => m.type === 'challenge'),
+    (m) => m !== undefined,
+  );
+  const copy = await NodeIdentity.load(dataDir);
+  const nonce = challenge!.type === 'challenge' ? challenge!.nonce : '';
+  claimant.send(
+    JSON.stringify({
+      type: 'hello',
+      name,
+      hostname: 'h',
+      address: '127.0.0.1',
+      clientApiUrl: 'http://127.0.0.1:9',
+      version: 't',
+      configVersion: null,
+      publicKey: copy.publicKey,
+      nonce,
+      signature: copy.signHello(nonce, name),
+      nodeId,
+    }),
+  );
+  return { claimant, got };
+}
+
 afterAll(() => {
   for (const c of children) {
     c.kill('SIGCONT');
@@ -42,22 +86,14 @@ afterAll(() => {
   }
 });
 
-describe('heartbeats between nodes and the management server', () => {
+describe('heartbeats: the management server watches its nodes', () => {
   it(
     'shows a frozen node (SIGSTOP) unreachable within 15 s with its conferences stale; a silent holder gives way to a second claimant',
     { timeout: 90_000 },
     async () => {
       // The server's heartbeat runs on a clock the test moves: the node is a real, really frozen process.
       const clock = new ManualClock();
-      const server = await ManagementServer.start({
-        port: 0,
-        database: await openDatabase({ dataDir: 'memory://' }),
-        adminPassword: 'pw',
-        enrollmentKey: KEY,
-        webRoot: '/nonexistent',
-        logger: silent,
-        nodeLink: { clock },
-      });
+      const server = await startServer({ clock });
       try {
         const dataDir = tempDir();
         const node = await launch(
@@ -119,30 +155,7 @@ describe('heartbeats between nodes and the management server', () => {
 
         // Frozen again while a second process presents its identity: the silent holder gives way.
         node.child.kill('SIGSTOP');
-        const claimant = new WebSocket(server.url.replace(/^http/, 'ws') + NODE_WS_PATH);
-        const got: ServerToNode[] = [];
-        claimant.on('message', (d) => got.push(serverToNodeSchema.parse(JSON.parse(String(d)))));
-        const nonce = await until(
-          () => got.find((m) => m.type === 'challenge'),
-          (m) => m !== undefined,
-        );
-        const copy = await NodeIdentity.load(dataDir);
-        const n = nonce!.type === 'challenge' ? nonce!.nonce : '';
-        claimant.send(
-          JSON.stringify({
-            type: 'hello',
-            name: 'frozen-node',
-            hostname: 'h',
-            address: '127.0.0.1',
-            clientApiUrl: 'http://127.0.0.1:9',
-            version: 't',
-            configVersion: null,
-            publicKey: copy.publicKey,
-            nonce: n,
-            signature: copy.signHello(n, 'frozen-node'),
-            nodeId,
-          }),
-        );
+        const { claimant, got } = await claimIdentity(server, dataDir, nodeId, 'frozen-node');
         // The holder is pinged and given 2 s to answer: the claimant is let in then, well before the holder's silence alone would cut it.
         const answered = () => got.find((m) => m.type === 'welcome' || m.type === 'rejected');
         const gaveWayAfterMs = await clock.advanceUntil(() => answered() !== undefined, { stepMs: 250, maxMs: 10_000 });
@@ -156,18 +169,12 @@ describe('heartbeats between nodes and the management server', () => {
       }
     },
   );
+});
 
+describe('heartbeats: a stall of this process is not silence', () => {
   it('does not cut a node because the server itself stalled (its pongs were unread behind the check)', { timeout: 60_000 }, async () => {
     const clock = new ManualClock();
-    const server = await ManagementServer.start({
-      port: 0,
-      database: await openDatabase({ dataDir: 'memory://' }),
-      adminPassword: 'pw',
-      enrollmentKey: KEY,
-      webRoot: '/nonexistent',
-      logger: silent,
-      nodeLink: { heartbeat: { intervalMs: 300, timeoutMs: 1_000 }, clock },
-    });
+    const server = await startServer({ heartbeat: { intervalMs: 300, timeoutMs: 1_000 }, clock });
     const node = await NodeAgent.start({
       name: 'steady-node',
       managementUrl: server.url,
@@ -201,7 +208,9 @@ describe('heartbeats between nodes and the management server', () => {
       await server.stop();
     }
   });
+});
 
+describe('heartbeats: a node watches its management server', () => {
   it('a node notices a frozen management server (SIGSTOP) and reconnects when it resumes', { timeout: 120_000 }, async () => {
     // The node's side runs on a clock the test moves; the server is a real, really frozen process.
     const clock = new ManualClock();
