@@ -55,6 +55,8 @@ export interface ManagementServerOptions {
   port?: number;
   /** Listen address; default 127.0.0.1. */
   host?: string;
+  /** Where conferencing nodes reach this server (node bundles list every server's); default the address it listens on, unless that is every address. */
+  publicUrl?: string;
   /** Postgres URL (`DATABASE_URL`); default: embedded PGlite in `dataDir`. */
   databaseUrl?: string;
   /** PGlite directory; default `./data/db`. */
@@ -289,6 +291,12 @@ export class ManagementServer {
           throw err;
         }
       }
+    }
+    if (cluster) {
+      const a = app.server.address() as AddressInfo;
+      const wildcard = a.address === '0.0.0.0' || a.address === '::';
+      const own = https ? `https://${host}:${https.port}` : `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+      cluster.advertisedUrl = opts.publicUrl ?? (wildcard ? null : own);
     }
     backups.start();
     return new ManagementServer(app, database, dom, status, registry, enrollmentKey, generated, [trpcWss, nodeWss], https, alarms, cluster, backplanes);

@@ -46,6 +46,7 @@ export function registerNodeEnrollmentRoutes(app: FastifyInstance, dom: Domain, 
       const file = await nodeEnrollmentDownload({ ...dom, actor: admin.username }, body.data.conferencing_node_id, body.data.format, {
         managementUrl,
         tls: registry.managementTls(),
+        otherManagementUrls: registry.cluster?.peerUrls() ?? [],
       });
       return reply
         .type(file.contentType)

@@ -8,8 +8,11 @@ import { z } from 'zod';
 export const nodeBundleConfigSchema = z.object({
   /** The node's name as added in the console. */
   name: z.string().min(1).max(32),
-  /** The management server's URL, as the node reaches it. */
-  managementUrl: z.string().url(),
+  /** The management servers' URLs as the node reaches them, comma-separated when several share one database (tried in turn). */
+  managementUrl: z
+    .string()
+    .max(4_000)
+    .refine((list) => list.split(',').every((u) => z.string().url().safeParse(u.trim()).success), 'Each management server address must be a URL.'),
   /** SHA-256 fingerprint of the management server's certificate (colon-separated hex), when it serves HTTPS. */
   managementCertificateFingerprint: z.string().optional(),
   /** One-time enrollment token: single use, expires (see `tokenExpires`). */

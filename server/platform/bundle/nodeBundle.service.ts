@@ -118,7 +118,13 @@ export async function nodeEnrollmentDownload(
   dom: Domain,
   nodeId: number,
   format: EnrollmentDownload,
-  opts: { managementUrl: string; tls?: { port: number; fingerprint: string } | null; nodePort?: number },
+  opts: {
+    managementUrl: string;
+    tls?: { port: number; fingerprint: string } | null;
+    nodePort?: number;
+    /** The other management servers on the same database, as nodes reach them (listed after this one). */
+    otherManagementUrls?: readonly string[];
+  },
 ): Promise<{ filename: string; contentType: string; data: Buffer }> {
   // With HTTPS on, a node elsewhere must use it (plain HTTP is for this machine only), pinning the certificate.
   let managementUrl = opts.managementUrl.replace(/\/$/, '');
@@ -128,6 +134,9 @@ export async function nodeEnrollmentDownload(
     u.port = String(opts.tls.port);
     managementUrl = u.origin;
   }
+  // Scale-out: the node moves to the next server whenever its link ends, so it is given them all.
+  const others = (opts.otherManagementUrls ?? []).map((u) => u.replace(/\/$/, '')).filter((u) => u !== managementUrl);
+  if (others.length > 0) managementUrl = [managementUrl, ...new Set(others)].join(',');
   const node = await getRecord(dom, workerVmResource, nodeId);
   // One token in force per node: a new download replaces what an earlier one carried.
   await dom.db

@@ -19,6 +19,8 @@ export interface NodeRegistryCluster {
   nodeMessage(node: LiveNode, msg: NodeToServer): void;
   /** A node's link here ended. */
   nodeDown(nodeId: number, silent: boolean): void;
+  /** Where nodes reach the other management servers (as each says), for node bundles. */
+  peerUrls(): string[];
 }
 
 export interface ManagementClusterOptions {
@@ -50,6 +52,7 @@ const LATEST_KEPT = new Set<NodeToServer['type']>(['node_load', 'media_statistic
 interface Peer {
   lastHeard: number;
   nodes: Map<number, LiveNode>;
+  url?: string;
 }
 
 /**
@@ -68,6 +71,8 @@ export class ManagementCluster implements NodeRegistryCluster {
   private readonly owner = new Map<number, string>();
   private readonly latest = new Map<number, Map<string, NodeToServer>>();
   private timer: NodeJS.Timeout | null = null;
+  /** Where nodes reach this server, told to the others in heartbeats; null: not known (listening on every address). */
+  advertisedUrl: string | null = null;
   /** Set while an event from another server is re-emitted here, so it is not sent back. */
   private relaying = false;
   private readonly onAlarmsChanged = () => {
@@ -113,13 +118,17 @@ export class ManagementCluster implements NodeRegistryCluster {
   /** Tells the others which nodes this server holds, and forgets servers that have gone quiet. */
   private beat(): void {
     const here = this.registry.liveNodes().filter((n) => this.registry.isConnectedHere(n.id));
-    this.send({ kind: 'heartbeat', nodes: here, stale: this.registry.staleNodeIds() });
+    this.send({ kind: 'heartbeat', nodes: here, stale: this.registry.staleNodeIds(), ...(this.advertisedUrl ? { url: this.advertisedUrl } : {}) });
     const now = Date.now();
     for (const [id, peer] of this.peers) {
       if (now - peer.lastHeard <= (this.opts.peerTimeoutMs ?? 10_000)) continue;
       this.log.warn({ server: id }, 'management server silent; its nodes are no longer shown live here');
       this.forgetPeer(id);
     }
+  }
+
+  peerUrls(): string[] {
+    return [...this.peers.values()].flatMap((p) => (p.url ? [p.url] : [])).sort();
   }
 
   private forgetPeer(id: string): void {
@@ -164,6 +173,7 @@ export class ManagementCluster implements NodeRegistryCluster {
         return;
       case 'heartbeat': {
         const p = this.peer(from);
+        p.url = msg.url;
         const listed = new Set([...msg.nodes.map((n) => n.id), ...msg.stale]);
         for (const n of msg.nodes) this.adopt(from, n);
         for (const [nodeId] of p.nodes) {

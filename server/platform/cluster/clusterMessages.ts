@@ -7,8 +7,16 @@ const liveNodeSchema = z.object({ id: z.number().int(), name: z.string().max(64)
 export const clusterMessageSchema = z.discriminatedUnion('kind', [
   /** A server started or got its channel back: the others answer with their heartbeat and their nodes' state. */
   z.object({ kind: z.literal('hello') }),
-  /** Every few seconds: the nodes connected to the sender (live) and those gone silent it still lists as stale. */
-  z.object({ kind: z.literal('heartbeat'), nodes: z.array(liveNodeSchema).max(10_000), stale: z.array(z.number().int()).max(10_000) }),
+  /**
+   * Every few seconds: the nodes connected to the sender (live) and those gone silent it still lists
+   * as stale; `url`: where nodes reach the sender (node bundles list every server's).
+   */
+  z.object({
+    kind: z.literal('heartbeat'),
+    nodes: z.array(liveNodeSchema).max(10_000),
+    stale: z.array(z.number().int()).max(10_000),
+    url: z.string().url().max(500).optional(),
+  }),
   /** The sender is stopping: its nodes will come back through another server (or not at all). */
   z.object({ kind: z.literal('goodbye') }),
   /** A configuration change made on the sender (ConfigBus). */

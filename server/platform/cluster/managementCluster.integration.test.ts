@@ -5,6 +5,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../../node-agent/NodeAgent.js';
+import { managementUrls } from '../../../node-agent/management/ManagementLink.js';
+import { nodeBundleConfigSchema } from '../../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../../shared/testing/until.js';
 import { ManagementServer } from '../../ManagementServer.js';
 import { liveCounters } from '../../status/liveView.service.js';
@@ -129,6 +131,38 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
     const counters = await liveCounters(s1.dom, s1.status);
     expect(JSON.stringify(counters)).toContain('cluster-node');
     expect(counters.nodeLoads.find((n) => n.name === 'cluster-node')?.up).toBe(true);
+  });
+
+  it("a node's configuration downloaded from either server lists both servers, the one it came from first", async () => {
+    const r = await json<{ objects: { id: number; name: string }[] }>(api(s1, 'GET', `${CONFIG}/system_location/`));
+    const vm = await api(s1, 'POST', `${CONFIG}/worker_vm/`, {
+      name: 'scale-node',
+      hostname: 'scale-node',
+      address: '10.9.9.9',
+      netmask: '255.255.255.0',
+      gateway: '10.9.9.1',
+      system_location: `${CONFIG}/system_location/${r.objects[0]!.id}/`,
+    });
+    expect(vm.status).toBe(201);
+    const id = Number(vm.headers.get('location')!.match(/(\d+)\/$/)![1]);
+    for (const [from, other] of [
+      [s1, s2!],
+      [s2!, s1],
+    ] as const) {
+      // Heartbeats carry each server's address (every 500 ms here).
+      const config = await until(
+        async () =>
+          nodeBundleConfigSchema.parse(
+            await json(api(from, 'POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' })),
+          ),
+        (c) => c.managementUrl.includes(','),
+        5_000,
+        200,
+      );
+      // As the node agent reads MANAGEMENT_URL: this server, then the other.
+      expect(managementUrls(config.managementUrl)).toEqual([from.url, other.url]);
+    }
+    await api(s1, 'DELETE', `${CONFIG}/worker_vm/${id}/`);
   });
 
   it('a VMR created on server 1 reaches the node linked to server 2 within 1 s', async () => {

@@ -23,7 +23,11 @@ export const nodeRouter = router({
   enrollmentDownload: permittedProcedure('system', 'modify')
     .input(z.object({ id: z.number().int(), format: z.enum(['bundle', 'config', 'dockerfile']), managementUrl: z.string().url('Enter a valid URL.') }))
     .mutation(async ({ ctx, input }) => {
-      const file = await nodeEnrollmentDownload(ctx.dom, input.id, input.format, { managementUrl: input.managementUrl, tls: ctx.registry.managementTls() });
+      const file = await nodeEnrollmentDownload(ctx.dom, input.id, input.format, {
+        managementUrl: input.managementUrl,
+        tls: ctx.registry.managementTls(),
+        otherManagementUrls: ctx.registry.cluster?.peerUrls() ?? [],
+      });
       return { fileName: file.filename, base64: file.data.toString('base64') };
     }),
 });
