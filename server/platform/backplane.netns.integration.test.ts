@@ -108,7 +108,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
   /** BACKPLANE_TRACE=<file>: each step's time is appended there as it happens. */
   const step = (what: string) => process.env.BACKPLANE_TRACE && appendFileSync(process.env.BACKPLANE_TRACE, `${new Date().toISOString()} ${what}\n`);
   it(
-    'two participants on node 1 and one on node 2 each hear the other two and not themselves; video and the roster cross; closed when one side empties',
+    'two participants on node 1 and one on node 2 each hear the other two and not themselves; video and the roster cross; closed when one side empties or its node dies',
     { timeout: 120_000 },
     async () => {
       const nodes: LabNode[] = [];
@@ -170,6 +170,11 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       console.log(`backplane: all three hear each other ${Date.now() - carolJoinedAt} ms after Carol's join on node 2 began`);
       // Carol's video reaches node 1's participants.
       for (const who of [alice, bob]) await who.client.waitFor("Carol's video", () => who.client.receivedFrom('Carol', 'video').length >= 25, 20_000);
+      const latencies = alice.client
+        .receivedFrom('Carol', 'video')
+        .map((p) => p.receivedAt - p.sentAt)
+        .sort((x, y) => x - y);
+      console.log(`backplane: Carol's video reaches Alice (client → node 2 → backplane → node 1 → client) in ${latencies[latencies.length >> 1]} ms median`);
 
       // One backplane for the conference and this pair of nodes, geographic (two locations), listed in status/v1 one link each way.
       expect(server.backplanes.list()).toMatchObject([{ conference: 'Spread room', type: 'geographic' }]);
@@ -212,6 +217,33 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       ] as const) {
         const c = who.client;
         await c.waitFor(`${other} without Carol`, () => c.toneLevelDb(tones[other]) > HEARD_DB && c.toneLevelDb(tones.Carol) < HEARD_DB - 20, 10_000);
+      }
+
+      // Dave joins on node 2, then node 2 dies: only Dave goes; Alice and Bob go on, and node 1 no longer lists him.
+      const dave = await join_(two, 'Dave', 1_720);
+      dave.client.startSending(20, ['audio']);
+      await alice.client.waitFor("Dave's tone", () => alice.client.toneLevelDb(1_720) > HEARD_DB, 30_000);
+      await dave.client.waitFor(
+        'Alice and Bob',
+        () => dave.client.toneLevelDb(tones.Alice) > HEARD_DB && dave.client.toneLevelDb(tones.Bob) > HEARD_DB,
+        30_000,
+      );
+      const killedAt = Date.now();
+      two.child.kill('SIGKILL');
+      await until(
+        () => roster(one, alice.token),
+        (r) => !r.includes('Dave'),
+        20_000,
+        100,
+      );
+      console.log(`backplane: node 2 killed; its participant left node 1's roster ${Date.now() - killedAt} ms later`);
+      expect(server.backplanes.list()).toHaveLength(0);
+      for (const [who, other] of [
+        [alice, 'Bob'],
+        [bob, 'Alice'],
+      ] as const) {
+        const c = who.client;
+        await c.waitFor(`${other} after node 2 died`, () => c.toneLevelDb(tones[other]) > HEARD_DB && c.toneLevelDb(1_720) < HEARD_DB - 20, 10_000);
       }
     },
   );
