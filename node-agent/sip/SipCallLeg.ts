@@ -8,6 +8,7 @@ import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
 import { buildOutgoingOffer } from './dialout/outgoingOffer.js';
+import { SsrcLatch } from './SsrcLatch.js';
 import {
   buildSipAnswer,
   parseSipOffer,
@@ -29,6 +30,8 @@ interface Line {
   ssrc?: number;
   /** The peer's SDES key the transport was connected with (SRTP m-lines). */
   peerKey?: string;
+  /** A peer without a=ssrc: the relay that learns its SSRC, and the offer to produce it with. */
+  latch?: { relay: SsrcLatch; offer: SipMediaOffer };
   /** The producer's RFC 4733 digits (audio with telephone-event). */
   dtmf?: TelephoneEventTap;
 }
@@ -74,6 +77,9 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
 
   private readonly listen: { ip: string; announcedAddress?: string; portRange: [number, number] };
 
+  /** A call we place: its media ports were in our offer, so no relay can be put in front of them (see latchedSsrc). */
+  private placed = false;
+
   /** Transports made for our own offer (a call we place), taken by `answered`. */
   private readonly offered = new Map<SipMediaKind, { router: types.Router; transport: types.PlainTransport; srtp: boolean }>();
 
@@ -88,6 +94,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     const srtp = this.encryption !== 'off';
     const transport = await this.plainTransport(router, srtp);
     this.offered.set('audio', { router, transport, srtp });
+    this.placed = true;
     const codecs = ['audio/opus', 'audio/G722', 'audio/PCMU', 'audio/PCMA'].flatMap(
       (mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? [],
     );
@@ -178,9 +185,9 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       const t = line.transport.tuple;
       answer[m.kind] = {
         address: this.listen.announcedAddress ?? t.localAddress,
-        port: t.localPort,
+        port: line.latch?.relay.rtpPort ?? t.localPort,
         send: !!line.consumer && peerReceives,
-        ...(line.transport.rtcpTuple ? { rtcpPort: line.transport.rtcpTuple.localPort } : {}),
+        ...(line.transport.rtcpTuple ? { rtcpPort: line.latch?.relay.rtcpPort ?? line.transport.rtcpTuple.localPort } : {}),
         ...(m.crypto && line.transport.srtpParameters
           ? { srtp: { suite: line.transport.srtpParameters.cryptoSuite as SrtpSuite, keyBase64: line.transport.srtpParameters.keyBase64 } }
           : {}),
@@ -257,6 +264,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   }
 
   private async produce(m: SipMediaOffer, line: Line, peerSends: boolean): Promise<void> {
+    if (peerSends && m.ssrc === undefined) m = await this.latchedSsrc(m, line);
     if (!peerSends || m.ssrc === undefined) {
       if (peerSends) this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP offer without a=ssrc: its stream cannot be received yet');
       line.dtmf?.close();
@@ -307,10 +315,45 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     this.media.registerProducer(this.participantId, producer, source);
   }
 
+  /**
+   * A peer that gives no a=ssrc (most desk phones and room systems): its media comes through a
+   * relay that learns the SSRC from its first packet; the stream is produced then, and again
+   * whenever the SSRC changes. Returns the offer with the SSRC when it is known already.
+   */
+  private async latchedSsrc(m: SipMediaOffer, line: Line): Promise<SipMediaOffer> {
+    if (this.placed) {
+      // Our offer gave the transport's own port: the answer's stream is received only with its a=ssrc.
+      this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP answer without a=ssrc: its stream cannot be received');
+      return m;
+    }
+    const peer = { address: m.address, rtpPort: m.port };
+    if (line.latch) {
+      line.latch.offer = m;
+      line.latch.relay.setPeer(peer);
+    } else {
+      const relay = await SsrcLatch.open(line.transport, this.listen.ip, peer, this.log);
+      if (this.closed) {
+        relay.close();
+        throw new MediaRequestError('Call closed');
+      }
+      const latch = { relay, offer: m };
+      line.latch = latch;
+      relay.on('ssrc', (ssrc) => {
+        if (this.closed) return;
+        this.log.info({ participant: this.participantId, kind: m.kind, ssrc }, 'SIP stream without a=ssrc: SSRC learnt from its packets');
+        this.produce({ ...latch.offer, ssrc }, line, true).catch((err: unknown) =>
+          this.log.warn({ err, participant: this.participantId }, 'SIP stream could not be produced'),
+        );
+      });
+    }
+    const ssrc = line.latch.relay.ssrc;
+    return ssrc === undefined ? m : { ...m, ssrc };
+  }
+
   private async consume(m: SipMediaOffer, line: Line): Promise<void> {
     if (line.consumer && !line.consumer.closed) return;
     const home = await this.media.routerFor(this.participantId);
-    const wanted = m.kind === 'video' ? 'video/vp8' : /^audio\/(pcmu|pcma)$/i.test(m.codec.mimeType) ? m.codec.mimeType.toLowerCase() : 'audio/opus';
+    const wanted = m.kind === 'video' ? 'video/vp8' : /^audio\/(pcmu|pcma|g722)$/i.test(m.codec.mimeType) ? m.codec.mimeType.toLowerCase() : 'audio/opus';
     const codec = home.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === wanted);
     // The feeds are the mix (Opus or G.711, SingleStreamHub) and VP8; an H.264-only peer gets no video from us yet.
     if (!codec || codec.mimeType.toLowerCase() !== m.codec.mimeType.toLowerCase()) return;
@@ -390,6 +433,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     this.closed = true;
     this.media.hub.removeLeg(this.participantId);
     for (const line of this.lines.values()) {
+      line.latch?.relay.close();
       line.dtmf?.close();
       line.feed?.close();
       line.transport.close();

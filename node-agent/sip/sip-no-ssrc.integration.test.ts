@@ -1,0 +1,229 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../shared/testing/until.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import { G711Decoder, G711Encoder } from '../media/audio/G711.js';
+import { MediaTestClient } from '../testing/MediaTestClient.js';
+
+/**
+ * A phone as most desk phones and room systems write their SDP: no a=ssrc, no rtcp-mux (RTCP on
+ * the next port), PCMU. Played here over real UDP (SIP and RTP) against the node's real SIP
+ * stack and mediasoup, with its own tone, so the test can both send what it says and decode
+ * what it hears; it changes SSRC halfway, as a phone does after hold or a re-INVITE.
+ */
+const TONES = { phone: 600, x: 440, y: 1_000 } as const;
+const PORTS: [number, number] = [47_400, 47_599];
+const RATE = 48_000;
+const FRAME = 960;
+
+/**
+ * Level (dBFS) of `hz` in 48-kHz PCM: Goertzel power averaged over 100-ms windows, so a frame the
+ * jitter buffers skip or repeat (a phase jump for a tone without whole cycles per 20 ms) does
+ * not read as a quieter tone.
+ */
+function levelDb(pcm: ArrayLike<number>, hz: number): number {
+  const W = RATE / 10;
+  let sum = 0;
+  let windows = 0;
+  for (let from = 0; from + W <= pcm.length; from += W) {
+    const coeff = 2 * Math.cos((2 * Math.PI * hz) / RATE);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = from; i < from + W; i++) {
+      const s0 = pcm[i]! / 32_768 + coeff * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const amplitude = (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coeff * s1 * s2))) / W;
+    sum += amplitude * amplitude;
+    windows++;
+  }
+  return windows === 0 ? -Infinity : 10 * Math.log10(sum / windows + 1e-24);
+}
+
+class UdpPhone {
+  readonly sip: Socket = createSocket('udp4');
+  readonly rtp: Socket = createSocket('udp4');
+  readonly rtcp: Socket = createSocket('udp4');
+  /** What we decoded of the node's RTP (48 kHz). */
+  heard: number[] = [];
+  rtcpFromNode = 0;
+  private readonly encoder = new G711Encoder('pcmu', RATE, 1);
+  private readonly decoder = new G711Decoder('pcmu', RATE, 1);
+  private sending: NodeJS.Timeout | null = null;
+  private n = 0;
+  private seq = 100;
+  private ts = 5_000;
+  ssrc = 0x1234_5678;
+  private remote: { address: string; port: number } | null = null;
+  private remoteRtcpPort = 0;
+
+  async open(): Promise<void> {
+    await new Promise<void>((r) => this.sip.bind(0, '127.0.0.1', r));
+    // An even RTP port and RTCP on the next one, as RFC 3550 phones do.
+    for (;;) {
+      await new Promise<void>((r) => this.rtp.bind(0, '127.0.0.1', r));
+      if (this.rtp.address().port % 2 === 0) {
+        try {
+          await new Promise<void>((resolve, reject) => {
+            this.rtcp.once('error', reject);
+            this.rtcp.bind(this.rtp.address().port + 1, '127.0.0.1', resolve);
+          });
+          break;
+        } catch {
+          /* taken: try another pair */
+        }
+      }
+      this.rtp.close();
+      (this as { rtp: Socket }).rtp = createSocket('udp4');
+    }
+    this.rtp.on('message', (msg) => {
+      if (msg.length <= 12 || msg[0]! >> 6 !== 2) return;
+      this.heard.push(...this.decoder.decode(msg.subarray(12)));
+    });
+    this.rtcp.on('message', () => this.rtcpFromNode++);
+  }
+
+  /** INVITE with our SDP; resolves with the 200's SDP body after sending the ACK. */
+  async call(port: number, alias: string): Promise<string> {
+    const rtpPort = this.rtp.address().port;
+    const sdp = [
+      'v=0',
+      'o=phone 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${rtpPort} RTP/AVP 0 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=fmtp:101 0-15',
+      'a=sendrecv',
+      '',
+    ].join('\r\n');
+    const own = this.sip.address().port;
+    const invite =
+      `INVITE sip:${alias}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bKnossrc1;rport\r\n` +
+      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\nTo: <sip:${alias}@127.0.0.1>\r\nCall-ID: no-ssrc-1\r\nCSeq: 1 INVITE\r\n` +
+      `Contact: <sip:desk@127.0.0.1:${own}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
+    const ok = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no 200 OK for the INVITE')), 20_000);
+      this.sip.on('message', (msg) => {
+        const text = msg.toString();
+        if (!/^SIP\/2\.0 200/.test(text) || !/CSeq: 1 INVITE/i.test(text)) return;
+        clearTimeout(timer);
+        const toTag = /^To:.*$/im.exec(text)![0];
+        const ack =
+          `ACK sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bKnossrcack;rport\r\n` +
+          `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${toTag}\r\nCall-ID: no-ssrc-1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+        this.sip.send(ack, port, '127.0.0.1');
+        resolve(text.slice(text.indexOf('\r\n\r\n') + 4));
+      });
+    });
+    this.sip.send(invite, port, '127.0.0.1');
+    const answer = await ok;
+    const m = /^m=audio (\d+) /m.exec(answer);
+    this.remote = { address: '127.0.0.1', port: Number(m![1]) };
+    this.remoteRtcpPort = Number(/^a=rtcp:(\d+)/m.exec(answer)?.[1] ?? this.remote.port + 1);
+    return answer;
+  }
+
+  startSending(): void {
+    this.sending = setInterval(() => {
+      const pcm = Int16Array.from({ length: FRAME }, (_, i) => Math.round(0.3 * 32_767 * Math.sin((2 * Math.PI * TONES.phone * (this.n * FRAME + i)) / RATE)));
+      this.n++;
+      const header = Buffer.alloc(12);
+      header[0] = 0x80;
+      header[1] = 0;
+      header.writeUInt16BE(this.seq, 2);
+      header.writeUInt32BE(this.ts, 4);
+      header.writeUInt32BE(this.ssrc, 8);
+      this.seq = (this.seq + 1) & 0xffff;
+      this.ts = (this.ts + 160) >>> 0;
+      this.rtp.send(Buffer.concat([header, this.encoder.encode(pcm, FRAME)]), this.remote!.port, this.remote!.address);
+      // An empty receiver report each second from the RTCP port (it is also what tells the node where that port is).
+      if (this.n % 50 === 1) {
+        const rr = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 0]);
+        rr.writeUInt32BE(this.ssrc, 4);
+        this.rtcp.send(rr, this.remoteRtcpPort, this.remote!.address);
+      }
+    }, 20);
+  }
+
+  close(): void {
+    if (this.sending) clearInterval(this.sending);
+    for (const s of [this.sip, this.rtp, this.rtcp]) s.close();
+  }
+}
+
+describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
+  let platform: TestPlatform;
+  let port: number;
+  const clients: MediaTestClient[] = [];
+  const phone = new UdpPhone();
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0 } });
+    await platform.rest('POST', 'conference/', { name: 'Desk room', aliases: [{ alias: 'meet.desk' }], pin: '2468' });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.desk'),
+      (s) => s !== undefined,
+    );
+    port = platform.node.sip!.port!;
+    await phone.open();
+  }, 60_000);
+  afterAll(async () => {
+    phone.close();
+    await Promise.all(clients.map((c) => c.close()));
+    await platform?.stop();
+  });
+
+  it('is heard by the participants (its SSRC learnt from its packets, again after it changes), hears them and not itself, and gets RTCP on its RTCP port', async () => {
+    const answer = await phone.call(port, 'meet.desk**2468');
+    // The answer gives our RTCP port (RFC 3605): RTCP is not muxed.
+    expect(answer).toMatch(/^a=rtcp:\d+/m);
+    expect(answer).not.toMatch(/a=rtcp-mux/);
+    const conf = await until(
+      () => platform.node.manager.conferences().find((c) => c.participants.some((p) => p.protocol === 'sip')),
+      (c) => c !== undefined,
+      10_000,
+    );
+    phone.startSending();
+    const mine: MediaTestClient[] = [];
+    for (const name of ['x', 'y'] as const) {
+      const client = new MediaTestClient(name, PORTS, { toneHz: TONES[name] });
+      clients.push(client);
+      mine.push(client);
+      await client.join(conf!.media, name);
+      client.startSending(20, ['audio']);
+    }
+    const [x, y] = mine as [MediaTestClient, MediaTestClient];
+    await x.waitFor('the phone heard by x', () => x.toneLevelDb(TONES.phone) > -40, 15_000);
+    await y.waitFor('the phone heard by y', () => y.toneLevelDb(TONES.phone) > -40, 15_000);
+    const before = { x: x.toneLevelDb(TONES.phone), y: y.toneLevelDb(TONES.phone) };
+
+    // A new SSRC (as after hold): the stream is produced again and still heard.
+    phone.ssrc = 0x0bad_cafe;
+    await new Promise((r) => setTimeout(r, 1_500));
+    await x.waitFor('the phone heard by x after its SSRC changed', () => x.toneLevelDb(TONES.phone) > -40, 15_000);
+    const after = x.toneLevelDb(TONES.phone);
+
+    // What the phone decoded in its last second: both participants, not itself (polled: a loaded machine may take a while).
+    const lastSecond = () => {
+      const last = phone.heard.slice(-RATE);
+      return { x: levelDb(last, TONES.x), y: levelDb(last, TONES.y), self: levelDb(last, TONES.phone) };
+    };
+    const heard = await until(lastSecond, (h) => h.x > -40 && h.y > -40 && h.self < Math.min(h.x, h.y) - 20, 20_000, 250).catch(() => lastSecond());
+    console.info(
+      `no-ssrc phone: heard by x/y ${JSON.stringify(before)}, by x after the SSRC change ${after.toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`,
+    );
+    expect(heard.x, JSON.stringify(heard)).toBeGreaterThan(-40);
+    expect(heard.y, JSON.stringify(heard)).toBeGreaterThan(-40);
+    expect(heard.self, JSON.stringify(heard)).toBeLessThan(Math.min(heard.x, heard.y) - 20);
+    // RTCP (receiver/sender reports) reaches the phone's RTCP port through the relay.
+    await until(
+      () => phone.rtcpFromNode,
+      (n) => n > 0,
+      15_000,
+    );
+  }, 90_000);
+});
