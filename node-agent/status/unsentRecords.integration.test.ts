@@ -112,8 +112,9 @@ describe('participant records while the management server is unreachable', () =>
   const serverBack = async (n: NodeAgent, port: number) => {
     server = await startServer(dbDir, port);
     const received = recordMessages(server);
-    // The node's next attempt falls due as the clock moves.
-    await clock.advanceUntil(() => n.link.connected, { stepMs: 500, maxMs: 60_000, ioMs: 50 });
+    // The node's next attempt falls due as the clock moves; never faster than real time, so a slow
+    // handshake on a loaded machine is not taken for a silent server (its heartbeat is on this clock too).
+    await clock.advanceUntil(() => n.link.connected, { stepMs: 500, maxMs: 60_000, ioMs: 500 });
     return received;
   };
 
