@@ -255,7 +255,13 @@ export class NodeAgent {
       dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`),
       log: log.child({ part: 'themes' }),
     });
-    registerVirtualReception(app, manager, hub, log.child({ part: 'virtual-reception' }), () => linkRef.current?.config?.node.systemLocation ?? null);
+    const receptions = registerVirtualReception(
+      app,
+      manager,
+      hub,
+      log.child({ part: 'virtual-reception' }),
+      () => linkRef.current?.config?.node.systemLocation ?? null,
+    );
     // Event-loop lag: media never runs on this thread, so it should stay low while media flows.
     // Reported over the last complete 10 s window.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -457,7 +463,7 @@ export class NodeAgent {
     link.on('connected', () => link.send({ type: 'registrations', registrations: registrations() }));
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
     // SIP calls to a VMR join its conference with plain-RTP media (sip/SipCalls.ts).
-    const sipCalls = new SipCalls(manager, log);
+    const sipCalls = new SipCalls(manager, log, receptions);
     // Gateway calls (Call Routing Rules) need the server they place calls with: bound once it exists.
     const late: { gateway?: GatewayCalls } = {};
     const sip =

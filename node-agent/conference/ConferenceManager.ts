@@ -203,6 +203,14 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     return { kind: 'joined', conference, participant, token };
   }
 
+  /**
+   * Media for a call that is not in a conference yet (a SIP caller at PIN entry): it forwards
+   * nothing, and whoever asked closes it. The conference's own media is made when the caller joins.
+   */
+  ivrMedia(service: ServiceConfig): ConferenceMedia {
+    return this.createMedia(service, { mode: 'reception', portRange: this.options.mediaPortRange ?? this.settings.mediaPorts });
+  }
+
   private start(service: ServiceConfig): Conference {
     // Media settings apply to instances started from now on.
     const media = this.createMedia(service, { mode: MEDIA_MODE[service.serviceType], portRange: this.options.mediaPortRange ?? this.settings.mediaPorts });

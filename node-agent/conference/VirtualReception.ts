@@ -244,7 +244,8 @@ export class VirtualReceptions {
         displayName: s.participant.displayName,
       });
       this.log.info({ ...ctx, destination: alias, conference: service.name }, 'Virtual Reception transferring participant');
-      this.output.sendTo(s.conference, s.participant.id, 'refer', { alias, token, target: 'conference' });
+      // As a Host's transfer: a client gets the SSE `refer` (EventHub), a SIP call moves on (SipCalls).
+      s.conference.emit('refer', s.participant, { alias, token });
       this.later(s, this.timings.transferGraceMs, () => s.conference.remove(s.participant.id, REASON_TRANSFERRED));
       return;
     }

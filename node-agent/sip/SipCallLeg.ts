@@ -36,6 +36,9 @@ interface Line {
   dtmf?: TelephoneEventTap;
 }
 
+/** Local RTP (and RTCP, without rtcp-mux) ports per m-line: where the phone sends. */
+export type SipLinePorts = Partial<Record<SipMediaKind, { rtp: number; rtcp?: number }>>;
+
 /** The keys the phone pressed (RFC 4733 or SIP INFO), in order. */
 export interface SipKeypadEvents {
   dtmf: [digit: DtmfDigit];
@@ -64,6 +67,11 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     private readonly log: Logger,
     /** The service's media encryption setting (global setting applied). */
     private readonly encryption: MediaEncryption = 'besteffort',
+    /**
+     * Listen on these ports (a call moved from PIN entry or a Virtual Reception into a conference:
+     * the phone keeps sending where our first answer said, and comedia latches again).
+     */
+    private readonly ports: SipLinePorts = {},
   ) {
     super();
     // The same address and port range as the conference's WebRTC transports.
@@ -186,7 +194,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       answer[m.kind] = {
         address: this.listen.announcedAddress ?? t.localAddress,
         port: line.latch?.relay.rtpPort ?? t.localPort,
-        send: !!line.consumer && peerReceives,
+        // Media that sends nothing yet (PIN entry, Virtual Reception) still answers sendrecv: the call may move into a conference.
+        send: (!!line.consumer || !this.media.sendsMedia) && peerReceives,
         ...(line.transport.rtcpTuple ? { rtcpPort: line.latch?.relay.rtcpPort ?? line.transport.rtcpTuple.localPort } : {}),
         ...(m.crypto && line.transport.srtpParameters
           ? { srtp: { suite: line.transport.srtpParameters.cryptoSuite as SrtpSuite, keyBase64: line.transport.srtpParameters.keyBase64 } }
@@ -233,18 +242,32 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
               : []),
           );
     const [min, max] = this.listen.portRange;
-    const transport = await router.createPlainTransport({
-      listenInfo: {
-        protocol: 'udp',
-        ip: this.listen.ip,
-        ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}),
-        ...(min > 0 ? { portRange: { min, max } } : {}),
-      },
-      rtcpMux: m.rtcpMux,
-      comedia: true,
-      ...(m.crypto ? { enableSrtp: true, srtpCryptoSuite: m.crypto.suite } : {}),
-      appData: { participantId: this.participantId, sip: true },
+    const fixed = this.ports[m.kind];
+    const listenOn = (port: number | undefined) => ({
+      protocol: 'udp' as const,
+      ip: this.listen.ip,
+      ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}),
+      ...(port ? { port } : min > 0 ? { portRange: { min, max } } : {}),
     });
+    const create = () =>
+      router.createPlainTransport({
+        listenInfo: listenOn(fixed?.rtp),
+        ...(fixed?.rtcp && !m.rtcpMux ? { rtcpListenInfo: listenOn(fixed.rtcp) } : {}),
+        rtcpMux: m.rtcpMux,
+        comedia: true,
+        ...(m.crypto ? { enableSrtp: true, srtpCryptoSuite: m.crypto.suite } : {}),
+        appData: { participantId: this.participantId, sip: true },
+      });
+    // A port just given up by the leg this one replaces may be closing still (another worker): try again shortly.
+    let transport: types.PlainTransport | undefined;
+    for (let attempt = 0; !transport; attempt++) {
+      try {
+        transport = await create();
+      } catch (err) {
+        if (!fixed || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     if (this.closed) {
       transport.close();
       throw new MediaRequestError('Call closed');
@@ -403,6 +426,15 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   /** A key the phone pressed (RFC 4733 on its audio, or a SIP INFO): one 'dtmf' event per key. */
   keyed(digit: DtmfDigit): void {
     if (!this.closed) this.keypad.emit('dtmf', digit);
+  }
+
+  /** The ports the phone sends to, for a leg that takes this call over (`ports` of the constructor). */
+  localPorts(): SipLinePorts {
+    const out: SipLinePorts = {};
+    for (const [kind, line] of this.lines) {
+      out[kind] = { rtp: line.transport.tuple.localPort, ...(line.transport.rtcpTuple ? { rtcp: line.transport.rtcpTuple.localPort } : {}) };
+    }
+    return out;
   }
 
   /** Every m-line taken is SRTP (SDES); false for plain RTP. */

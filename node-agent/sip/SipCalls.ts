@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { Conference } from '../conference/Conference.js';
-import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { ConferenceManager, JoinResult } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { TOKEN_LIFETIME_S } from '../conference/Participant.js';
+import type { VirtualReceptions } from '../conference/VirtualReception.js';
 import { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import { SipCallLeg } from './SipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
+import type { DtmfDigit } from './dtmf/telephoneEvent.js';
+import { fixedPinLength, PIN_ATTEMPTS, PIN_ENTRY_TIMEOUT_MS, PinEntry } from './ivr/PinEntry.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
 
@@ -15,10 +20,43 @@ const notAcceptable = (why: string): SipInviteAnswer => ({
   extra: [['Warning', `399 openmeet "${why.replace(/"/g, "'")}"`]],
 });
 
+/** A caller at the PIN entry screen: its media on a media instance of its own until it joins. */
+interface AtPin {
+  service: ServiceConfig;
+  media: MediasoupConferenceMedia;
+  entry: PinEntry;
+  attempts: number;
+  timer: NodeJS.Timeout;
+}
+
+/** One SIP call: its leg (replaced when the call moves), and where it is: a conference or PIN entry. */
+interface SipCall {
+  callId: string;
+  displayName: string;
+  remoteAddress: string;
+  /** The alias the caller is trying to reach (dialled, or the Virtual Reception's destination). */
+  alias: string;
+  /** The phone's last offer: a leg that takes the call over answers it again. */
+  offer: string;
+  video: boolean;
+  leg: SipCallLeg;
+  conference?: Conference;
+  participant?: Participant;
+  pin?: AtPin;
+  /** Stops listening to the current conference (the call moved or ended). */
+  detach?: () => void;
+  /** Keys and moves are handled one at a time. */
+  queue: Promise<void>;
+  ended: boolean;
+}
+
 /**
  * SIP calls into conferences: an INVITE to a VMR alias joins the conference as a participant with
- * protocol "sip" (the PIN from `alias**PIN`), its media on plain RTP (SipCallLeg). The dialog's
- * BYE removes the participant; a participant removed by the platform gets our BYE.
+ * protocol "sip" (the PIN from `alias**PIN`), its media on plain RTP (SipCallLeg). Without a PIN
+ * the caller is answered at the PIN entry screen and keys it (three attempts, then disconnected;
+ * '#' alone joins as a Guest where Guests need no PIN). A Virtual Reception caller keys the
+ * conference number and is moved into that conference on the same call (one Call-ID). The
+ * dialog's BYE removes the participant; a participant removed by the platform gets our BYE.
  */
 export class SipCalls {
   /** Set once the server exists: how a call is hung up from our side. */
@@ -27,6 +65,8 @@ export class SipCalls {
   constructor(
     private readonly manager: ConferenceManager,
     private readonly log: Logger,
+    /** The node's Virtual Receptions: a caller's keys there are the conference number. */
+    private readonly receptions: VirtualReceptions | null = null,
   ) {}
 
   async invite(call: IncomingSipCall): Promise<SipInviteAnswer> {
@@ -40,16 +80,17 @@ export class SipCalls {
       if (err instanceof SipSdpError) return notAcceptable(err.message);
       throw err;
     }
-    const joined = this.manager.join({
+    const state = {
+      callId: call.request.headers.get('call-id')?.[0] ?? '',
       displayName: displayName(call.request.headers.get('from')?.[0]) || call.alias,
-      alias: call.alias,
       remoteAddress: call.remoteAddress,
-      protocol: 'sip',
-      pin: call.pin,
-      // The call starts with the INVITE: its media is counted from now (audio only without a video offer).
-      call: video ? 'hd' : 'audio',
-      holdMedia: true,
-    });
+      alias: call.alias,
+      offer: sdp,
+      video,
+      queue: Promise.resolve(),
+      ended: false,
+    };
+    const joined = this.join(state, call.pin);
     switch (joined.kind) {
       case 'maintenance':
         return { status: 503, reason: 'Service Unavailable' };
@@ -59,9 +100,12 @@ export class SipCalls {
         return { status: 404, reason: 'Not Found' };
       case 'full':
         return { status: 486, reason: 'Busy Here' };
-      case 'pin_required':
-        // PIN entry by DTMF (the theme's prompts) is not done yet: dial alias**PIN.
+      case 'pin_required': {
+        const service = this.manager.directory.lookup(call.alias);
+        if (service && movable(sdp)) return this.answerAtPin(state, service);
+        // SRTP or a phone without a=ssrc cannot be moved into the conference afterwards: dial alias**PIN.
         return { status: 403, reason: 'Forbidden', extra: [['Warning', '399 openmeet "PIN required: dial alias**PIN"']] };
+      }
       case 'invalid_pin':
         return { status: 403, reason: 'Forbidden', extra: [['Warning', '399 openmeet "Invalid PIN"']] };
     }
@@ -81,25 +125,45 @@ export class SipCalls {
       this.log.warn({ err, participant: participant.id }, 'SIP call could not be answered');
       return { status: 500, reason: 'Server Internal Error' };
     }
-    this.track(conference, participant, leg, call.request.headers.get('call-id')?.[0] ?? '');
+    const c: SipCall = { ...state, leg };
+    this.listen(c, leg);
+    this.attach(c, conference, participant);
+    return this.answered(c, answer);
+  }
+
+  private join(c: Pick<SipCall, 'alias' | 'displayName' | 'remoteAddress' | 'video'>, pin: string | undefined, grantedRole?: Participant['role']): JoinResult {
+    return this.manager.join({
+      displayName: c.displayName,
+      alias: c.alias,
+      remoteAddress: c.remoteAddress,
+      protocol: 'sip',
+      pin,
+      ...(grantedRole ? { grantedRole } : {}),
+      // The call starts with the INVITE: its media is counted from now (audio only without a video offer).
+      call: c.video ? 'hd' : 'audio',
+      holdMedia: true,
+    });
+  }
+
+  /** The 200 and the dialog's handlers, which always act on the call's current leg. */
+  private answered(c: SipCall, answer: string): SipInviteAnswer {
     return {
       status: 200,
       reason: 'OK',
       body: Buffer.from(answer),
       contentType: 'application/sdp',
       dialog: {
-        ended: (reason) => {
-          leg.close(reason);
-          conference.remove(participant.id, reason);
-        },
+        ended: (reason) => this.end(c, reason),
         // DTMF by SIP INFO (application/dtmf-relay, application/dtmf): the same keys as RFC 4733.
         info: (contentType, body) => {
           const digit = infoDigit(contentType, body);
-          if (digit) leg.keyed(digit);
+          if (digit) c.leg.keyed(digit);
         },
         reinvite: async (offer) => {
           try {
-            return { status: 200, reason: 'OK', body: Buffer.from(await leg.negotiate(offer)), contentType: 'application/sdp' };
+            const body = Buffer.from(await c.leg.negotiate(offer));
+            c.offer = offer;
+            return { status: 200, reason: 'OK', body, contentType: 'application/sdp' };
           } catch (err) {
             if (err instanceof SipSdpError) return notAcceptable(err.message);
             throw err;
@@ -109,28 +173,241 @@ export class SipCalls {
     };
   }
 
+  /** Answers a call to a PIN-protected room that gave no PIN: it keys the PIN on media of its own. */
+  private async answerAtPin(state: Omit<SipCall, 'leg'>, service: ServiceConfig): Promise<SipInviteAnswer> {
+    const media = this.manager.ivrMedia(service);
+    if (!(media instanceof MediasoupConferenceMedia)) {
+      media.close();
+      return { status: 503, reason: 'Service Unavailable' };
+    }
+    const leg = new SipCallLeg(randomUUID(), media, this.log, this.manager.cryptoMode(service));
+    let answer: string;
+    try {
+      answer = await leg.negotiate(state.offer);
+    } catch (err) {
+      leg.close('Call failed');
+      media.close();
+      if (err instanceof SipSdpError) return notAcceptable(err.message);
+      this.log.warn({ err, alias: state.alias }, 'SIP call could not be answered for PIN entry');
+      return { status: 500, reason: 'Server Internal Error' };
+    }
+    const c: SipCall = { ...state, leg };
+    this.listen(c, leg);
+    this.atPin(c, service, media);
+    return this.answered(c, answer);
+  }
+
+  private atPin(c: SipCall, service: ServiceConfig, media: MediasoupConferenceMedia): void {
+    const timer = setTimeout(() => {
+      this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'PIN entry timed out');
+      this.disconnect(c, 'PIN entry timed out');
+    }, PIN_ENTRY_TIMEOUT_MS).unref();
+    c.pin = { service, media, entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)), attempts: 0, timer };
+    this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller at PIN entry');
+  }
+
+  private listen(c: SipCall, leg: SipCallLeg): void {
+    leg.keypad.on('dtmf', (digit) => {
+      if (c.leg !== leg) return;
+      c.queue = c.queue.then(() => this.key(c, digit)).catch((err: unknown) => this.log.warn({ err }, 'SIP DTMF handling failed'));
+    });
+  }
+
+  private async key(c: SipCall, digit: DtmfDigit): Promise<void> {
+    if (c.ended) return;
+    if (c.pin) return this.pinKey(c, c.pin, digit);
+    const { conference, participant } = c;
+    if (!conference || !participant || !conference.get(participant.id)) return;
+    this.log.debug({ participant: participant.id }, 'SIP DTMF key');
+    // A Host's two-key commands (*7 lock, *5 mute Guests, ## end), as a client's call `dtmf`; in a Virtual Reception, the conference number.
+    this.manager.control.callDtmf(conference, participant, digit);
+    this.receptions?.dtmf(conference, participant, digit);
+  }
+
+  private async pinKey(c: SipCall, at: AtPin, digit: DtmfDigit): Promise<void> {
+    const pin = at.entry.press(digit);
+    if (pin === undefined) return;
+    // '#' alone: join without a PIN, which admits a Guest where Guests need none.
+    const joined = this.join(c, pin === '' ? 'none' : pin);
+    const ctx = { alias: c.alias, remote: c.remoteAddress, participant: c.displayName };
+    switch (joined.kind) {
+      case 'pin_required':
+        return;
+      case 'invalid_pin':
+        at.attempts += 1;
+        this.log.info({ ...ctx, attempt: at.attempts }, 'Participant entered incorrect conference PIN');
+        if (at.attempts >= PIN_ATTEMPTS) this.disconnect(c, 'Invalid PIN');
+        return;
+      case 'joined':
+        break;
+      default:
+        this.log.info({ ...ctx, result: joined.kind }, 'SIP caller could not join after PIN entry');
+        this.disconnect(c, joined.kind === 'full' ? 'Participant limit reached' : 'Call rejected');
+        return;
+    }
+    const { conference, participant } = joined;
+    clearTimeout(at.timer);
+    delete c.pin;
+    if (!(await this.move(c, conference, participant))) return;
+    at.media.close();
+  }
+
+  /** The call's media goes to `participant` in `conference`, on the same ports; false when it failed (the call is ended). */
+  private async move(c: SipCall, conference: Conference, participant: Participant): Promise<boolean> {
+    if (!(conference.media instanceof MediasoupConferenceMedia)) {
+      conference.remove(participant.id, 'Call failed');
+      this.disconnect(c, 'Call failed');
+      return false;
+    }
+    const old = c.leg;
+    const ports = old.localPorts();
+    const leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service), ports);
+    c.leg = leg;
+    this.listen(c, leg);
+    // The old transports free the ports the phone sends to; the new ones bind them.
+    old.close('Call transferred');
+    try {
+      await leg.negotiate(c.offer);
+    } catch (err) {
+      this.log.warn({ err, participant: participant.id }, 'SIP call could not be moved into the conference');
+      leg.close('Call failed');
+      conference.remove(participant.id, 'Call failed');
+      this.disconnect(c, 'Call failed');
+      return false;
+    }
+    if (c.ended) {
+      leg.close('Call disconnected');
+      conference.remove(participant.id, 'Call disconnected');
+      return false;
+    }
+    this.attach(c, conference, participant);
+    return true;
+  }
+
   /** The participant lives as long as its call: its token is kept fresh, and leaving sends our BYE. */
-  private track(conference: Conference, participant: Participant, leg: SipCallLeg, callId: string): void {
+  private attach(c: SipCall, conference: Conference, participant: Participant): void {
+    const before = c.conference && c.participant ? { conference: c.conference, participant: c.participant } : undefined;
+    c.detach?.();
+    c.conference = conference;
+    c.participant = participant;
+    const leg = c.leg;
     participant.leg = leg;
     participant.lastCallId = leg.id;
     conference.updated(participant);
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
     const left = (p: Participant) => {
       if (p !== participant) return;
-      conference.off('participantLeft', left);
-      clearInterval(refresh);
+      detach();
       leg.close('Call disconnected');
-      this.hangUp(callId);
+      if (c.participant === participant) this.disconnect(c, 'Call disconnected');
     };
+    // Transferred (a Host's transfer, or the Virtual Reception's destination): the call moves on.
+    const referred = (p: Participant, refer: { alias: string; token: string }) => {
+      if (p === participant) c.queue = c.queue.then(() => this.transfer(c, refer)).catch((err: unknown) => this.log.warn({ err }, 'SIP transfer failed'));
+    };
+    const detach = () => {
+      clearInterval(refresh);
+      conference.off('participantLeft', left);
+      conference.off('refer', referred);
+    };
+    c.detach = detach;
     conference.on('participantLeft', left);
+    conference.on('refer', referred);
     leg.on('closed', () => {
       if (participant.leg === leg) participant.leg = null;
     });
-    // The phone's keys: a Host's two-key commands (*7 lock, *5 mute Guests, ## end), as a client's call `dtmf`.
-    leg.keypad.on('dtmf', (digit) => {
-      this.log.debug({ participant: participant.id }, 'SIP DTMF key');
-      if (conference.get(participant.id)) this.manager.control.callDtmf(conference, participant, digit);
-    });
+    // The conference the call came from lets it go now that it is here.
+    if (before) before.conference.remove(before.participant.id, 'Call transferred');
+  }
+
+  /** A `refer` for the call's participant: it joins the destination with the one-time token. */
+  private async transfer(c: SipCall, refer: { alias: string; token: string }): Promise<void> {
+    if (c.ended || c.pin) return;
+    const service = this.manager.directory.lookup(refer.alias);
+    const grant = service ? this.manager.transfers.check(refer.token, service.id) : undefined;
+    if (!service || !grant?.ok) return;
+    if (!movable(c.offer)) {
+      this.log.info({ alias: refer.alias }, 'SIP call not transferred: its media (SRTP, or no a=ssrc) cannot move');
+      return;
+    }
+    c.alias = refer.alias;
+    const joined = this.join(c, undefined, grant.grant.role);
+    if (joined.kind === 'pin_required') {
+      this.manager.transfers.consume(refer.token);
+      const media = this.manager.ivrMedia(service);
+      if (!(media instanceof MediasoupConferenceMedia)) {
+        media.close();
+        return this.disconnect(c, 'Call failed');
+      }
+      if (!(await this.moveToPin(c, service, media))) return;
+      return;
+    }
+    if (joined.kind !== 'joined') {
+      this.log.info({ alias: refer.alias, result: joined.kind }, 'SIP call could not join its transfer destination');
+      return this.disconnect(c, joined.kind === 'full' ? 'Participant limit reached' : 'Call rejected');
+    }
+    this.manager.transfers.consume(refer.token);
+    this.log.info({ from: c.conference?.service.name, to: joined.conference.service.name, participant: joined.participant.id }, 'SIP call transferred');
+    await this.move(c, joined.conference, joined.participant);
+  }
+
+  /** A transferred call reaches a PIN-protected room: it leaves where it was and keys the PIN. */
+  private async moveToPin(c: SipCall, service: ServiceConfig, media: MediasoupConferenceMedia): Promise<boolean> {
+    const old = c.leg;
+    const leg = new SipCallLeg(randomUUID(), media, this.log, this.manager.cryptoMode(service), old.localPorts());
+    c.leg = leg;
+    this.listen(c, leg);
+    const before = c.conference && c.participant ? { conference: c.conference, participant: c.participant } : undefined;
+    c.detach?.();
+    delete c.conference;
+    delete c.participant;
+    old.close('Call transferred');
+    before?.conference.remove(before.participant.id, 'Call transferred');
+    try {
+      await leg.negotiate(c.offer);
+    } catch (err) {
+      this.log.warn({ err }, 'SIP call could not be moved to PIN entry');
+      media.close();
+      this.disconnect(c, 'Call failed');
+      return false;
+    }
+    this.atPin(c, service, media);
+    return true;
+  }
+
+  /** We end the call: BYE to the phone, and everything it held goes. */
+  private disconnect(c: SipCall, reason: string): void {
+    if (c.ended) return;
+    this.hangUp(c.callId);
+    this.end(c, reason);
+  }
+
+  /** The call is over (the phone's BYE, or ours). */
+  private end(c: SipCall, reason: string): void {
+    if (c.ended) return;
+    c.ended = true;
+    c.detach?.();
+    c.leg.close(reason);
+    if (c.pin) {
+      clearTimeout(c.pin.timer);
+      c.pin.media.close();
+      delete c.pin;
+    }
+    if (c.conference && c.participant) c.conference.remove(c.participant.id, reason);
+  }
+}
+
+/**
+ * Whether a call's media can move to another conference on the same ports: plain RTP (an SRTP
+ * transport's key would change) and an a=ssrc on the audio (a phone without one has a relay in
+ * front of its transport).
+ */
+function movable(sdp: string): boolean {
+  try {
+    const offer = parseSipOffer(sdp);
+    return offer.audio?.ssrc !== undefined && !offer.audio.crypto && (!offer.video || (offer.video.ssrc !== undefined && !offer.video.crypto));
+  } catch {
+    return false;
   }
 }
 

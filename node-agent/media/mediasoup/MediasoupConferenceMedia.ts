@@ -218,7 +218,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
    * (piped to the conference on demand); it closes with the conference.
    */
   async sideRouter(codec: types.RouterRtpCodecCapability, ...more: types.RouterRtpCodecCapability[]): Promise<types.Router> {
-    const router = await this.engine.createRouter([], [codec, ...more]);
+    // Not on the home router's worker: a stream piped between two routers of one worker would clash with itself (the pipe keeps its id).
+    const router = await this.engine.createRouter([await this.routers.home], [codec, ...more]);
     if (this.isClosed) router.close();
     else void this.routers.home.then((home) => home.observer.once('close', () => router.close())).catch(() => router.close());
     return router;

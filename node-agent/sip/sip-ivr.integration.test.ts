@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../shared/testing/until.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import type { Conference } from '../conference/Conference.js';
+import { baresipCall, toneLevelDb, type BaresipCallResult } from '../testing/baresip.js';
+import { MediaTestClient } from '../testing/MediaTestClient.js';
+
+/**
+ * The keypad IVR with a real SIP phone (baresip, RFC 4733): a call to a PIN-protected room without
+ * a PIN is answered at PIN entry and joins with the role its PIN gives, then hears and is heard on
+ * the same call; three wrong PINs disconnect it and count against the room; a Virtual Reception
+ * caller keys the conference number and ends up in that conference (PIN entry there if it has one).
+ */
+const PORTS: [number, number] = [47_600, 47_799];
+const TONES = { phone: 600, x: 440 } as const;
+
+describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
+  let platform: TestPlatform;
+  let port: number;
+  const clients: MediaTestClient[] = [];
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0 } });
+    await platform.rest('POST', 'conference/', {
+      name: 'Pin room',
+      aliases: [{ alias: 'meet.pin' }, { alias: '5555' }],
+      pin: '1234',
+      allow_guests: true,
+      guest_pin: '5678',
+    });
+    await platform.rest('POST', 'conference/', { name: 'Open guests', aliases: [{ alias: 'meet.guests' }], pin: '2468#', allow_guests: true });
+    await platform.rest('POST', 'conference/', { name: 'Open room', aliases: [{ alias: 'meet.open' }, { alias: '4321' }] });
+    await platform.rest('POST', 'conference/', { name: 'Reception', service_type: 'two_stage_dialing', aliases: [{ alias: 'meet.reception' }] });
+    for (const alias of ['meet.pin', 'meet.guests', 'meet.open', 'meet.reception'])
+      await until(
+        () => platform.node.manager.directory.lookup(alias),
+        (s) => s !== undefined,
+      );
+    port = platform.node.sip!.port!;
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await platform?.stop();
+  });
+
+  const conference = (name: string) => platform.node.manager.conferences().find((c) => c.service.name === name);
+  const sipIn = (name: string) => conference(name)?.participants.find((p) => p.protocol === 'sip' && p.leg !== null);
+
+  /** A participant in the conference with its own tone: hears the phone? And the phone it? */
+  async function listenIn(conf: Conference, seen: Record<string, unknown>): Promise<void> {
+    const x = new MediaTestClient('x', PORTS, { toneHz: TONES.x });
+    clients.push(x);
+    await x.join(conf.media, 'x');
+    x.startSending(20, ['audio']);
+    await x.waitFor('the phone heard by x', () => x.toneLevelDb(TONES.phone) > -40, 15_000).catch(() => undefined);
+    seen.xHearsPhone = x.toneLevelDb(TONES.phone);
+    // Time for the phone to decode x.
+    await new Promise((r) => setTimeout(r, 2_500));
+    await x.close();
+  }
+
+  /** The phone heard x in the last seconds of its call. */
+  function phoneHeardX(res: BaresipCallResult): number {
+    const heard = res.heard;
+    if (!heard) return -Infinity;
+    const end = (heard.samples.length / heard.sampleRate) * 1000 - 1_500;
+    return toneLevelDb(heard, TONES.x, end - 1_500, end);
+  }
+
+  it('a call without a PIN is answered at PIN entry, keys the Host PIN and joins as Host: it hears and is heard', async () => {
+    const seen: Record<string, unknown> = {};
+    const res = await baresipCall(`sip:meet.pin@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'PCMU/8000/1',
+      holdMs: 1_000,
+      during: async (keypad) => {
+        // Answered, and nobody in the room yet.
+        seen.inRoomBeforePin = conference('Pin room')?.participants.length ?? 0;
+        await keypad.press('1234');
+        const phone = await until(
+          () => sipIn('Pin room'),
+          (p) => p !== undefined,
+          10_000,
+        ).catch(() => undefined);
+        seen.role = phone?.role;
+        if (phone) await listenIn(conference('Pin room')!, seen);
+      },
+    });
+    expect(res.out, res.out).toMatch(/established/i);
+    expect(seen).toMatchObject({ inRoomBeforePin: 0, role: 'HOST' });
+    expect(seen.xHearsPhone).toBeGreaterThan(-40);
+    expect(phoneHeardX(res)).toBeGreaterThan(-40);
+  }, 90_000);
+
+  it('the Guest PIN joins as Guest; in a room whose Guests need no PIN, # alone joins as Guest', async () => {
+    const roles: unknown[] = [];
+    for (const [alias, keys, room] of [
+      ['meet.pin', '5678', 'Pin room'],
+      ['meet.guests', '#', 'Open guests'],
+    ] as const) {
+      await baresipCall(`sip:${alias}@127.0.0.1:${port}`, {
+        toneHz: TONES.phone,
+        audioCodecs: 'PCMU/8000/1',
+        holdMs: 1_000,
+        during: async (keypad) => {
+          await keypad.press(keys);
+          roles.push(
+            (
+              await until(
+                () => sipIn(room),
+                (p) => p !== undefined,
+                10_000,
+              ).catch(() => undefined)
+            )?.role,
+          );
+        },
+      });
+    }
+    expect(roles).toEqual(['GUEST', 'GUEST']);
+  }, 60_000);
+
+  it('three wrong PINs: the phone is disconnected (our BYE) without joining, and the failures count against the room', async () => {
+    const before = platform.node.manager.breakIn.stats().pinCounters;
+    const seen: Record<string, unknown> = {};
+    const res = await baresipCall(`sip:meet.pin@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'opus/48000/2',
+      holdMs: 1_000,
+      during: async (keypad) => {
+        await keypad.press('1111');
+        await keypad.press('2222');
+        seen.callsAfterTwo = platform.node.sip!.calls;
+        await keypad.press('3333');
+        // Our BYE ends the dialog before baresip hangs up itself.
+        seen.callsAfterThree = await until(
+          () => platform.node.sip!.calls,
+          (n) => n === 0,
+          10_000,
+        ).catch(() => platform.node.sip!.calls);
+        seen.joined = sipIn('Pin room') !== undefined;
+        await new Promise((r) => setTimeout(r, 1_000));
+      },
+    });
+    expect(res.out, res.out).toMatch(/established/i);
+    expect(seen).toEqual({ callsAfterTwo: 1, callsAfterThree: 0, joined: false });
+    // baresip's log of the BYE it received.
+    expect(res.out, res.out).toMatch(/session closed/i);
+    expect(platform.node.manager.breakIn.stats().pinCounters).toBeGreaterThan(before);
+  }, 60_000);
+
+  it('a Virtual Reception caller keys 4321# and is moved into that room on the same call: it hears and is heard there', async () => {
+    const seen: Record<string, unknown> = {};
+    const res = await baresipCall(`sip:meet.reception@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'opus/48000/2',
+      holdMs: 1_000,
+      during: async (keypad) => {
+        seen.inReception =
+          (await until(
+            () => sipIn('Reception'),
+            (p) => p !== undefined,
+            10_000,
+          ).catch(() => undefined)) !== undefined;
+        await keypad.press('4321#');
+        const phone = await until(
+          () => sipIn('Open room'),
+          (p) => p !== undefined,
+          10_000,
+        ).catch(() => undefined);
+        seen.moved = phone !== undefined;
+        seen.leftReception =
+          (await until(
+            () => sipIn('Reception'),
+            (p) => p === undefined,
+            10_000,
+          ).catch(() => 'still there')) === undefined;
+        if (phone) await listenIn(conference('Open room')!, seen);
+      },
+    });
+    expect(res.out, res.out).toMatch(/established/i);
+    expect(seen).toMatchObject({ inReception: true, moved: true, leftReception: true });
+    expect(seen.xHearsPhone).toBeGreaterThan(-40);
+    expect(phoneHeardX(res)).toBeGreaterThan(-40);
+  }, 90_000);
+
+  it('a Virtual Reception caller keys 5555# (a PIN-protected room), then the PIN, and joins it as Host', async () => {
+    const seen: Record<string, unknown> = {};
+    await baresipCall(`sip:meet.reception@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'PCMU/8000/1',
+      holdMs: 1_000,
+      during: async (keypad) => {
+        await until(
+          () => sipIn('Reception'),
+          (p) => p !== undefined,
+          10_000,
+        );
+        await keypad.press('5555#');
+        seen.leftReception =
+          (await until(
+            () => sipIn('Reception'),
+            (p) => p === undefined,
+            10_000,
+          ).catch(() => 'still there')) === undefined;
+        await keypad.press('1234');
+        seen.role = (
+          await until(
+            () => sipIn('Pin room'),
+            (p) => p !== undefined,
+            10_000,
+          ).catch(() => undefined)
+        )?.role;
+      },
+    });
+    expect(seen).toEqual({ leftReception: true, role: 'HOST' });
+  }, 60_000);
+});
