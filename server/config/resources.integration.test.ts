@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminLog, adminUser, adminUserRole } from '../../db/schema.js';
 import { TEST_DATABASES } from '../../db/testing.js';
-import type { FieldSpec } from '../../shared/config/field.js';
+import { isWriteOnly, type FieldSpec } from '../../shared/config/field.js';
 import { RESOURCES } from '../../shared/config/registry.js';
 import { nameFieldOf, schemasOf, type ResourceDef } from '../../shared/config/resource.js';
 import { ensureBuiltinRoles } from '../auth/admin.service.js';
@@ -12,6 +12,7 @@ import { hashPassword } from '../auth/password.js';
 import { ManagementServer } from '../ManagementServer.js';
 import { appRouter } from '../trpc/root.js';
 import { loadAdmin } from '../auth/admin.service.js';
+import { getObject, getSingleton } from './config.service.js';
 
 const BASE = '/api/admin/configuration/v1';
 let n = 0;
@@ -191,6 +192,56 @@ describe.each(TEST_DATABASES)('every configuration resource on $name', ({ open }
       const ok = await api(path, { method: 'PATCH', body: { [intKey]: f.min } });
       expect(ok.status, await ok.text()).toBe(202);
       expect((await (await api(path)).json())[intKey]).toBe(f.min);
+    },
+  );
+
+  // Finding 10 of issue 11: every password-type field (SSH password, SNMP communities, shared
+  // secrets, keys) goes in but never comes back out, over REST or tRPC; a blank keeps it.
+  it.each(RESOURCES.filter((d) => Object.values(d.fields).some(isWriteOnly)).map((d) => [d.name, d] as const))(
+    '%s: every password-type field is write-only over REST and tRPC, and saving it blank keeps it',
+    async (_name, def) => {
+      const secrets = Object.entries(def.fields)
+        .filter(([, f]) => isWriteOnly(f))
+        .map(([k]) => k);
+      const values = Object.fromEntries(secrets.map((k, i) => [k, `Wr1te-0nly-${i}`]));
+      let location: string;
+      if (def.singleton) {
+        location = `${BASE}/${def.name}/1/`;
+        const patched = await api(location, { method: 'PATCH', body: values });
+        expect(patched.status, await patched.text()).toBe(202);
+      } else {
+        const path = def.store === 'conference' ? `${BASE}/conference/` : `${BASE}/${def.name}/`;
+        // A Secure NTP key needs its key ID.
+        const companions = def.name === 'ntp_server' ? { key_id: 1 } : {};
+        const created = await api(path, { method: 'POST', body: { ...minimal(def, refs), ...companions, ...values } });
+        const text = await created.text();
+        expect(created.status, text).toBe(201);
+        expect(text).not.toContain('Wr1te-0nly');
+        location = created.headers.get('location')!;
+        expect(await (await api(path)).text()).not.toContain('Wr1te-0nly');
+      }
+      const got = (await (await api(location)).json()) as Record<string, unknown>;
+      for (const k of secrets) expect(got[k], `${def.name}.${k}`).toBe('');
+
+      const admin = await loadAdmin(server.dom.db, (await server.dom.db.select().from(adminUser).where(eq(adminUser.username, 'admin')))[0]!);
+      const caller = appRouter.createCaller({
+        dom: server.dom,
+        status: server.status,
+        registry: server.registry,
+        admin,
+        sessionToken: undefined,
+        setCookie: () => {},
+      });
+      const id = Number(/(\d+)\/$/.exec(location)![1]);
+      expect(JSON.stringify(await caller.config.get({ resource: def.name, id }))).not.toContain('Wr1te-0nly');
+      if (!def.singleton) expect(JSON.stringify(await caller.config.list({ resource: def.name }))).not.toContain('Wr1te-0nly');
+
+      // Saving back what was read (secrets blank) keeps every stored secret.
+      expect(JSON.stringify(await caller.config.update({ resource: def.name, id, patch: Object.fromEntries(secrets.map((k) => [k, ''])) }))).not.toContain(
+        'Wr1te-0nly',
+      );
+      const stored = def.singleton ? await getSingleton(server.dom, def.name) : await getObject(server.dom, def.name, id);
+      for (const k of secrets) expect(stored[k], `${def.name}.${k}`).toBe(values[k]);
     },
   );
 
