@@ -1,7 +1,8 @@
 /**
- * Resident memory of an idle management server, as `npm start` runs it (`node --import tsx
- * server/main.ts`), on the embedded database (first start on a new directory, then a second start
- * on the same one) and, when TEST_DATABASE_URL is set, on Postgres. Prints JSON.
+ * Resident memory of an idle management server, as `npm start` runs it (`node <flags> --import tsx
+ * server/main.ts`, the flags from scripts/server-flags.mjs), on the embedded database (first start
+ * on a new directory, then a second start on the same one) and, when TEST_DATABASE_URL is set, on
+ * Postgres. Prints JSON.
  *
  *   npx tsx bench/idle-memory.ts [idleSeconds=10]
  *
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_POSTGRES_CONF } from '../db/embeddedPostgres.js';
 import { rssMiB } from '../e2e/support/platform.js';
+import { MANAGEMENT_SERVER_NODE_FLAGS } from '../scripts/server-flags.mjs';
 
 const IDLE_S = Number(process.argv[2] ?? 10);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -21,7 +23,7 @@ const PORT = 28380;
 
 async function idleServer(env: Record<string, string>): Promise<{ startMs: number; rssMiB: number }> {
   const started = Date.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...MANAGEMENT_SERVER_NODE_FLAGS, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: String(PORT), HTTPS_PORT: '0', ADMIN_PASSWORD: 'bench-password', NODE_ENROLLMENT_KEY: 'bench-key', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -52,6 +54,7 @@ try {
   const result: Record<string, unknown> = {
     idleSeconds: IDLE_S,
     node: process.version,
+    nodeFlags: MANAGEMENT_SERVER_NODE_FLAGS,
     pgliteSettings: EMBEDDED_POSTGRES_CONF,
     pgliteFirstStart: await idleServer({ DATA_DIR: dir }),
     pgliteSecondStart: await idleServer({ DATA_DIR: dir }),

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join, resolve } from 'node:path';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 import { requireSupportedNode } from './node-version.mjs';
+import { MANAGEMENT_SERVER_NODE_FLAGS } from './server-flags.mjs';
 
 requireSupportedNode();
 const root = new URL('..', import.meta.url).pathname;
@@ -61,8 +62,8 @@ const nodePort = process.env.NODE_PORT ?? '8081';
 const env = { ...process.env, NODE_ENROLLMENT_KEY: enrollmentKey, PORT: port, DATA_DIR: dataDir };
 
 const children = [];
-function start(name, script, extraEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit', env: { ...env, ...extraEnv } });
+function start(name, script, extraEnv = {}, nodeFlags = []) {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { stdio: 'inherit', env: { ...env, ...extraEnv } });
   child.on('exit', (code, signal) => {
     if (stopping) return;
     console.error(`${name} exited (${signal ?? code}); stopping.`);
@@ -83,7 +84,7 @@ function shutdown(code = 0) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
-start('management server', 'server/main.ts');
+start('management server', 'server/main.ts', {}, MANAGEMENT_SERVER_NODE_FLAGS);
 async function answers(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !stopping) {
