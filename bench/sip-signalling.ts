@@ -101,7 +101,8 @@ for (const rate of RATES) {
           .trim()
           .split('\n')
           .slice(1)
-          .map((l) => Number(l.split(';')[2]))
+          // Date_ms;response_time_ms;rtd_no
+          .map((l) => Number(l.split(';')[1]))
           .filter((n) => Number.isFinite(n))
           .sort((a, b) => a - b)
       : [];
