@@ -259,6 +259,7 @@ export class ConferenceControl {
       ...(body.remote_display_name ? { displayName: body.remote_display_name } : {}),
       ...(body.source ? { callerAlias: body.source } : {}),
       ...(body.source_display_name ? { callerName: body.source_display_name } : {}),
+      ...(body.dtmf_sequence ? { dtmfSequence: body.dtmf_sequence } : {}),
       source: 'dial',
     });
     if ('refused' in placed) throw new ControlError(REFUSAL.dialOutFailed);

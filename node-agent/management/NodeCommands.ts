@@ -69,6 +69,7 @@ function dial(manager: ConferenceManager, command: Extract<NodeCommand, { kind: 
     callerAlias: command.conferenceAlias,
     ...(command.remoteDisplayName ? { displayName: command.remoteDisplayName } : {}),
     ...(command.localDisplayName ? { callerName: command.localDisplayName } : {}),
+    ...(command.dtmfSequence ? { dtmfSequence: command.dtmfSequence } : {}),
     source: 'command',
   });
   if ('refused' in placed) return { ok: false, failure: 'refused', reason: placed.refused };

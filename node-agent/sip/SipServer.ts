@@ -209,6 +209,8 @@ export class SipServer {
   private readonly answered = new Map<string, { response: Buffer; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
   private readonly dialogs = new Map<string, Dialog>();
+  /** Our INFOs waiting for an answer, by branch (retransmitted over UDP). */
+  private readonly infos = new Map<string, NodeJS.Timeout[]>();
   /** Our BYEs waiting for an answer (retransmitted over UDP). */
   private readonly byes = new Map<string, NodeJS.Timeout[]>();
   /** INVITEs we placed, by branch; kept until Timer B or a final answer. */
@@ -338,6 +340,42 @@ export class SipServer {
     return this.dialogs.size;
   }
 
+  /**
+   * An INFO in a call (RFC 6086), e.g. a key as `application/dtmf-relay`; retransmitted over UDP
+   * until answered. False when the call is gone.
+   */
+  sendInfo(callId: string, contentType: string, body: Buffer): boolean {
+    const d = this.dialogs.get(callId);
+    if (!d) return false;
+    const branch = `z9hG4bK${randomTag()}`;
+    const headers = new Map<string, string[]>([
+      ['via', [`SIP/2.0/${d.peer.transport.toUpperCase()} ${this.localAddress(d.peer)};branch=${branch};rport`]],
+      ['max-forwards', ['70']],
+      ['from', [d.to]],
+      ['to', [d.from]],
+      ['call-id', [d.callId]],
+      ['cseq', [`${++d.localCseq} INFO`]],
+      ['content-type', [contentType]],
+    ]);
+    const info = serializeSipMessage({ kind: 'request', method: 'INFO', uri: d.remoteTarget, headers, body });
+    const target = this.targetPeer(d);
+    const timers: NodeJS.Timeout[] = [];
+    this.infos.set(branch, timers);
+    this.send(target, info);
+    if (target.transport === 'udp') {
+      let interval = T1;
+      const again = () => {
+        if (!this.infos.has(branch)) return;
+        this.send(target, info);
+        interval = Math.min(interval * 2, T2);
+        timers.push(setTimeout(again, interval));
+      };
+      timers.push(setTimeout(again, interval));
+    }
+    timers.push(setTimeout(() => this.infos.delete(branch), 64 * T1));
+    return true;
+  }
+
   /** Ends a call from our side: BYE to the peer (the platform disconnected the participant). */
   hangUp(callId: string): void {
     const d = this.dialogs.get(callId);
@@ -389,6 +427,8 @@ export class SipServer {
     }
     for (const t of this.byes.values()) t.forEach(clearTimeout);
     this.byes.clear();
+    for (const t of this.infos.values()) t.forEach(clearTimeout);
+    this.infos.clear();
     for (const tx of [...this.clientInvites.values()])
       this.clientFinal(tx, { status: 503, reason: 'Service Unavailable', body: Buffer.alloc(0), headers: new Map() });
     for (const a of this.acks.values()) clearTimeout(a.timer);
@@ -531,6 +571,12 @@ export class SipServer {
       if (msg.kind === 'response') {
         const callId = msg.headers.get('call-id')?.[0] ?? '';
         if (/\bINVITE$/i.test(msg.headers.get('cseq')?.[0] ?? '')) return this.inviteResponse(msg);
+        if (/\bINFO$/i.test(msg.headers.get('cseq')?.[0] ?? '')) {
+          const branch = headerParam(msg.headers.get('via')?.[0], 'branch') ?? '';
+          this.infos.get(branch)?.forEach(clearTimeout);
+          this.infos.delete(branch);
+          return;
+        }
         // Our BYE's answer ends its retransmissions; anything else is stray.
         if (/\bBYE$/i.test(msg.headers.get('cseq')?.[0] ?? '') && msg.status >= 200) {
           this.byes.get(callId)?.forEach(clearTimeout);

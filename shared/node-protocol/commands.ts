@@ -36,6 +36,7 @@ export const nodeCommandSchema = z.discriminatedUnion('kind', [
     role: z.enum(['chair', 'guest']),
     remoteDisplayName: z.string().max(250).optional(),
     localDisplayName: z.string().max(250).optional(),
+    dtmfSequence: z.string().max(250).optional(),
   }),
 ]);
 export type NodeCommand = z.infer<typeof nodeCommandSchema>;

@@ -30,12 +30,17 @@ export interface DialOutRequest {
   from?: string;
   /** Send the INVITE to this SIP proxy (host[:port]) instead of the destination's host. */
   proxy?: string;
+  /** Keys sent once the call is answered (the guide: after 3 s, one every 0.5 s, a comma a 2-s pause). */
+  dtmfSequence?: string;
   /** Media encryption instead of the service's (a Call Routing Rule's). */
   encryption?: MediaEncryption;
 }
 
 /** How a placed call ended up: answered (media flowing), or the final answer that refused it. */
 export type DialOutcome = { answered: true } | { answered: false; status: number; reason: string };
+
+/** The guide's DTMF sequence timing: 3 s after the call connects, a key every 0.5 s, a comma is a 2-s pause. */
+export const DTMF_TIMING = { startMs: 3_000, everyMs: 500, pauseMs: 2_000, toneMs: 250 } as const;
 
 /** The reason a dialled participant leaves with when the call is not answered. */
 function failure(status: number, reason: string): string {
@@ -76,6 +81,7 @@ export class DialOut {
         destination: adp.alias,
         role: adp.role === 'chair' ? 'HOST' : 'GUEST',
         ...(adp.displayName ? { displayName: adp.displayName } : {}),
+        ...(adp.dtmfSequence ? { dtmfSequence: adp.dtmfSequence } : {}),
         source: 'adp',
       });
     }
@@ -130,6 +136,22 @@ export class DialOut {
       return { answered: false, status: 500, reason: 'Server Internal Error' };
     });
     return { participant, conference, outcome };
+  }
+
+  /** The DTMF sequence as SIP INFO (application/dtmf-relay) with the guide's timing; stops when the call does. */
+  private async sendDtmf(callId: string, sequence: string, gone: () => boolean): Promise<void> {
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+    await wait(DTMF_TIMING.startMs);
+    for (const key of sequence) {
+      if (gone()) return;
+      if (key === ',') {
+        await wait(DTMF_TIMING.pauseMs);
+        continue;
+      }
+      if (!/^[0-9*#A-D]$/i.test(key)) continue;
+      if (!this.server.sendInfo(callId, 'application/dtmf-relay', Buffer.from(`Signal=${key}\r\nDuration=${DTMF_TIMING.toneMs}\r\n`))) return;
+      await wait(DTMF_TIMING.everyMs);
+    }
   }
 
   private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<DialOutcome> {
@@ -232,6 +254,7 @@ export class DialOut {
       if (participant.leg === leg) participant.leg = null;
     });
     this.log.info({ participant: participant.id, destination: req.destination }, 'Dial-out answered');
+    if (req.dtmfSequence && callId) void this.sendDtmf(callId, req.dtmfSequence, () => gone);
     return { answered: true };
   }
 }

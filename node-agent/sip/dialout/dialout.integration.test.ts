@@ -158,6 +158,30 @@ describe('dial-out to SIP phones', () => {
     expect(conf.participants.filter((p) => p.callDirection === 'out')).toHaveLength(0);
   }, 90_000);
 
+  it("the dial's DTMF sequence is keyed by SIP INFO (application/dtmf-relay) 3 s after the answer, a comma pausing 2 s", async () => {
+    const { token, conf } = await host('Host 4', 494);
+    const callee = await startBaresipCallee({ user: 'erin', toneHz: TONES.callee });
+    callees.push(callee);
+    const r = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: callee.address, protocol: 'sip', dtmf_sequence: '1,#' } });
+    expect(r.status).toBe(200);
+    const uuid = (await r.json()).result[0] as string;
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      15_000,
+    );
+    const answeredAt = Date.now();
+    await until(
+      () => callee.output(),
+      (out) => /DTMF[^\n]*#/i.test(out),
+      15_000,
+    );
+    // Both keys, in order; the '#' after the 3-s start, the first key's 0.5 s and the comma's 2 s.
+    expect(Date.now() - answeredAt).toBeGreaterThan(4_500);
+    expect(callee.output()).toMatch(/received DTMF: '1'[\s\S]*received DTMF: '#'/);
+    await stop(callee);
+  }, 60_000);
+
   it("a call nobody can take leaves the conference with its reason; other protocols fail with the guide's reason", async () => {
     const { token, conf } = await host('Host 2', 523);
     const reasons = new Map<string, string>();
