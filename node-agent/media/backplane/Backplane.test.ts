@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NodeToServer } from '../../../shared/node-protocol/messages.js';
 import { MediaTestClient } from '../../testing/MediaTestClient.js';
+import { MultiStreamTestClient, sessionSignalling } from '../../testing/MultiStreamTestClient.js';
 import { MediasoupConferenceMedia } from '../mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine } from '../mediasoup/MediasoupEngine.js';
 import { Backplane } from './Backplane.js';
@@ -108,4 +109,30 @@ describe('a backplane between two nodes’ media', () => {
     ends[1].close();
     expect(media[1]!.stage().some((s) => s.participantId === 'a')).toBe(false);
   });
+
+  it(
+    'multi-stream participants (the web app) on each node receive the other node’s microphone and camera as their own streams',
+    { timeout: 60_000 },
+    async () => {
+      const media = engines.map((e) => new MediasoupConferenceMedia(e, { announcedAddress: '127.0.0.1', portRange: PORTS, mode: 'conference' }, log));
+      open.push(...media);
+      const tones = { x: 700, y: 1_300 } as const;
+      const x = new MultiStreamTestClient('x', { portRange: PORTS, toneHz: tones.x });
+      const y = new MultiStreamTestClient('y', { portRange: PORTS, toneHz: tones.y });
+      open.push(x, y);
+      await x.join(sessionSignalling(media[0]!.openSession('x')));
+      await y.join(sessionSignalling(media[1]!.openSession('y')));
+      open.push(...pair(media[0]!, media[1]!));
+      await Promise.all([x.receive(2), y.receive(2)]);
+      x.startSending();
+      y.startSending();
+      for (const [c, other] of [
+        [x, 'y'],
+        [y, 'x'],
+      ] as const) {
+        await c.waitFor(`${other}'s tone`, () => c.toneLevelDb(other, tones[other]) > HEARD_DB, 20_000);
+        await c.waitFor(`${other}'s video`, () => c.receivedFrom(other, 'video').length >= 25, 20_000);
+      }
+    },
+  );
 });
