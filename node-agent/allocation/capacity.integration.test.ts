@@ -100,4 +100,30 @@ describe('a node at capacity refuses new calls (Resource unavailable)', () => {
     expect(await sipp(join(import.meta.dirname, '..', 'sip', 'sipp', 'invite-call.xml'), sipPort, ALIAS)).toBe(0);
     expect((await client('request_token', { body: { display_name: 'Bob' } })).status).toBe(200);
   });
+
+  it('in maintenance mode refuses a SIP call (503) and a WebRTC join while the call in progress goes on, at 100 % load', { timeout: 60_000 }, async () => {
+    const nodeId = platform.node.link.config!.node.id;
+    const carol = ((await (await client('request_token', { body: { display_name: 'Carol' } })).json()) as { result: { token: string } }).result;
+    await platform.rest('PATCH', `worker_vm/${nodeId}/`, { maintenance_mode: true });
+    try {
+      await until(
+        () => platform.node.manager.maintenanceMode,
+        (m) => m,
+        10_000,
+      );
+      expect(await sipp(join(import.meta.dirname, 'sipp', 'invite-maintenance.xml'), sipPort, ALIAS)).toBe(0);
+      const dave = await client('request_token', { body: { display_name: 'Dave' } });
+      expect(dave.status).toBe(503);
+      expect(await dave.json()).toEqual({ status: 'failed', result: 'System in maintenance mode' });
+      expect((await client('refresh_token', { token: carol.token })).status).toBe(200);
+      await until(
+        async () => (await (await platform.api('GET', `/api/admin/status/v1/worker_vm/${nodeId}/`)).json()) as Record<string, unknown>,
+        (v) => v.media_load === 100 && v.maintenance_mode === true,
+        15_000,
+        200,
+      );
+    } finally {
+      await platform.rest('PATCH', `worker_vm/${nodeId}/`, { maintenance_mode: false });
+    }
+  });
 });
