@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { StoredAlias } from '../alias/alias.schema.js';
-import type { RecordOf } from './record.js';
+import type { AliasInput, StoredAlias } from '../alias/alias.schema.js';
+import type { ConfigRecord, InputOf, RecordOf, StoredValues, StoredValuesOf, ValuesIn, ValuesInOf } from './record.js';
+import type { ResourceDef } from './resource.js';
 import { globalResource, systemLocationResource } from './resources/platform.js';
 import { vmrResource } from './resources/services.js';
 import { eventSinkResource } from './resources/system.js';
@@ -21,5 +22,22 @@ describe('RecordOf', () => {
     expectTypeOf<RecordOf<typeof systemLocationResource>['client_stun_servers']>().toEqualTypeOf<number[]>();
     expectTypeOf<RecordOf<typeof eventSinkResource>['version']>().toEqualTypeOf<number>();
     expectTypeOf<RecordOf<typeof eventSinkResource>>().not.toHaveProperty('aliases');
+  });
+
+  it('types what the stores hold and are given, and what server code writes', () => {
+    type Vmr = typeof vmrResource;
+    // A field added to a definition after an object was stored is missing from what the store holds.
+    expectTypeOf<StoredValuesOf<Vmr>['pin']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<StoredValuesOf<Vmr>['aliases']>().toEqualTypeOf<StoredAlias[] | undefined>();
+    expectTypeOf<ValuesInOf<Vmr>['pin']>().toEqualTypeOf<string>();
+    expectTypeOf<ValuesInOf<Vmr>['aliases']>().toEqualTypeOf<AliasInput[] | undefined>();
+    expectTypeOf<ValuesInOf<typeof eventSinkResource>>().not.toHaveProperty('aliases');
+    expectTypeOf<{ pin: '1234'; aliases: [{ alias: 'meet.alice' }] }>().toExtend<InputOf<Vmr>>();
+    expectTypeOf<{ pin: 1234 }>().not.toExtend<InputOf<Vmr>>();
+    expectTypeOf<{ nope: true }>().not.toExtend<InputOf<Vmr>>();
+    // A definition known only at run time (the APIs, bulk import) reads and writes loose records.
+    expectTypeOf<RecordOf<ResourceDef>>().toEqualTypeOf<ConfigRecord>();
+    expectTypeOf<StoredValuesOf<ResourceDef>>().toEqualTypeOf<StoredValues>();
+    expectTypeOf<ValuesInOf<ResourceDef>>().toEqualTypeOf<ValuesIn>();
   });
 });
