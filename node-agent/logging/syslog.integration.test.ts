@@ -1,11 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/client.js';
-import { ManagementServer } from '../../server/ManagementServer.js';
-import { NodeAgent } from '../NodeAgent.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import type { NodeAgent } from '../NodeAgent.js';
 import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from '../testing/syslogReceivers.js';
 
 /**
@@ -13,36 +8,40 @@ import { RFC5424, streamReceiver, udpReceiver, until, type Receiver } from '../t
  * through the management REST API, and follows changes within a second without restarting.
  * The node is given a silent logger: what reaches syslog does not depend on the local log level.
  */
-const KEY = 'syslog-key';
-const API = '/api/admin/configuration/v1';
 const TURN_PASSWORD = 'turn-Pa55-never-in-syslog';
 const NODE = 'syslog-node';
 
+const lines = (r: Receiver, text: string) => r.messages.filter((m) => m.includes(text));
+const started = (conference: string) => `Message="conference instance started" conference="${conference}"`;
+const ended = (conference: string) => `Message="conference instance ended" conference="${conference}"`;
+
+/** `r` gets the conference's start as one RFC 5424 record: local2, informational, from the node, its part `conference`. */
+async function expectStartedRecord(r: Receiver, conference: string): Promise<void> {
+  await until(
+    () => lines(r, started(conference)).length,
+    (n) => n === 1,
+  );
+  const m = RFC5424.exec(lines(r, started(conference))[0]!);
+  expect(m, lines(r, started(conference))[0]).not.toBeNull();
+  expect(m![1]).toBe(String(18 * 8 + 6)); // facility local2, severity informational
+  expect(m![3]).toBe(NODE);
+  expect(m![6]).toBe('conference');
+  expect(m![7]).toMatch(/^INFO node\.conference Message="conference instance started"/);
+}
+
 describe('conferencing node → remote syslog servers', () => {
-  let server: ManagementServer;
+  let platform: TestPlatform;
   let node: NodeAgent;
   let locationUri = '';
   const receivers: Receiver[] = [];
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const rest = async (method: string, path: string, body?: object) => {
-    const url = path.startsWith('/') ? `${server.url}${path}` : `${server.url}${API}/${path}`;
-    const r = await fetch(url, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r;
-  };
-  const create = async (resource: string, body: object) => new URL((await rest('POST', `${resource}/`, body)).headers.get('location')!, server.url).pathname;
-  const client = (alias: string, path: string, init: { token?: string; body?: unknown } = {}) =>
-    fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(init.token ? { token: init.token } : {}) },
-      body: JSON.stringify(init.body ?? {}),
-    });
+  const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
+  const create = (resource: string, body: object) => platform.create(resource, body);
   const joinAs = async (alias: string, name: string) => {
-    const r = await client(alias, 'request_token', { body: { display_name: name } });
+    const r = await platform.client(alias, 'request_token', { body: { display_name: name } });
     expect(r.status).toBe(200);
     return (await r.json()).result as { token: string; turn: { credential: string }[] };
   };
-  const leave = async (alias: string, token: string) => expect((await client(alias, 'release_token', { token })).status).toBe(200);
+  const leave = async (alias: string, token: string) => expect((await platform.client(alias, 'release_token', { token })).status).toBe(200);
   /** Waits (≤ 1 s, the guide's push time) until the node sends to exactly these servers. */
   const sendingTo = async (keys: string[]) => {
     const t0 = Date.now();
@@ -57,31 +56,12 @@ describe('conferencing node → remote syslog servers', () => {
     );
     return Date.now() - t0;
   };
-  const lines = (r: Receiver, text: string) => r.messages.filter((m) => m.includes(text));
-  const started = (conference: string) => `Message="conference instance started" conference="${conference}"`;
-  const ended = (conference: string) => `Message="conference instance ended" conference="${conference}"`;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({
-      port: 0,
-      database: await openDatabase({ dataDir: 'memory://' }),
-      adminPassword: 'pw',
-      enrollmentKey: KEY,
-      webRoot: '/nonexistent',
-      logger: pino({ level: 'silent' }),
-    });
-    node = await NodeAgent.start({
-      name: NODE,
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-syslog-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [45800, 45899],
-      logger: pino({ level: 'silent' }),
-    });
+    platform = await TestPlatform.start({ node: { name: NODE, mediaPortRange: [45800, 45899] } });
+    node = platform.node;
     await until(
-      () => node.link.connected && node.link.config !== null,
+      () => node.link.config !== null,
       (c) => c,
     );
     const nodes = await (await rest('GET', 'worker_vm/')).json();
@@ -98,8 +78,7 @@ describe('conferencing node → remote syslog servers', () => {
     }
   });
   afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
+    await platform?.stop();
     for (const r of receivers) await r.close().catch(() => {});
   });
 
@@ -130,18 +109,7 @@ describe('conferencing node → remote syslog servers', () => {
 
     const first = await joinAs('syslog.room', 'Alice');
     expect(first.turn[0]!.credential).toBe(TURN_PASSWORD); // the secret is in play on the node
-    for (const r of [udp, tcp]) {
-      await until(
-        () => lines(r, started('Syslog Room')).length,
-        (n) => n === 1,
-      );
-      const m = RFC5424.exec(lines(r, started('Syslog Room'))[0]!);
-      expect(m, lines(r, started('Syslog Room'))[0]).not.toBeNull();
-      expect(m![1]).toBe(String(18 * 8 + 6)); // facility local2, severity informational
-      expect(m![3]).toBe(NODE);
-      expect(m![6]).toBe('conference');
-      expect(m![7]).toMatch(/^INFO node\.conference Message="conference instance started"/);
-    }
+    for (const r of [udp, tcp]) await expectStartedRecord(r, 'Syslog Room');
     expect((tcp as Awaited<ReturnType<typeof streamReceiver>>).errors).toEqual([]);
 
     // Changed: the UDP server moves to another port; the old one gets nothing more.
