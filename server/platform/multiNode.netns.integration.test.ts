@@ -325,7 +325,9 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       // All empty: a call to A1 stays on A1 (the most free, ties to the first).
       const first = await callFrom(a1, 'First');
       expect(first.status).toBe(200);
+      const heldAt = Date.now();
       await used(a1, 12);
+      console.log(`a call held on a node shows in the management server's worker_vm load ${Date.now() - heldAt} ms after its call start was answered`);
       // A1 is full: the guide puts the next call's media on A2, the least loaded node of the location.
       // Media on another node than the signaling one needs a backplane: until then A1 refuses it.
       await until(
