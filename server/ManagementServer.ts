@@ -159,14 +159,14 @@ export class ManagementServer {
     registry.onNodeMessage((node, msg) => {
       if (msg.type === 'support_log') supportLog.acceptNode(node.name, msg.entries, msg.dropped);
     });
-    const services: ServerServices = { dom, status, registry, alarms, supportLog, ...(opts.clock ? { clock: opts.clock } : {}) };
-    // Conference history (CDRs) from the nodes' records, purged as the global settings say.
-    const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
-    registry.onNodeMessage((node, msg) => history.accept(node, msg));
     // A conference live on two nodes: the broker pairs them and relays their backplane set-up.
     const backplanes = new BackplaneBroker(registry, log.child({ part: 'backplanes' }));
     registry.onNodeMessage((node, msg) => backplanes.accept(node, msg));
     registry.onNodePresence((node, state) => state === 'lost' && backplanes.nodeGone(node.id));
+    const services: ServerServices = { dom, status, registry, alarms, supportLog, backplanes, ...(opts.clock ? { clock: opts.clock } : {}) };
+    // Conference history (CDRs) from the nodes' records, purged as the global settings say.
+    const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
+    registry.onNodeMessage((node, msg) => history.accept(node, msg));
     const stopPurge = schedulePurge(dom, log.child({ part: 'history' }), opts.historyPurgeMs);
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackplaneType, NodeToServer, ServerToNode } from '../../shared/node-protocol/messages.js';
+import type { BackplaneLinkView } from '../../shared/status/backplaneView.js';
 
 /** A node as the broker sees it. */
 interface BrokerNode {
@@ -48,7 +50,7 @@ const RETRY_AFTER_MS = 5_000;
  *
  * Nodes linked to another management server of a cluster are not paired here (not yet built).
  */
-export class BackplaneBroker {
+export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
   private readonly nodes = new Map<number, BrokerNode & { conferences: Map<string, NodeConference> }>();
   /** `${conference}\n${a}\n${b}` → backplane. */
   private readonly backplanes = new Map<string, BrokeredBackplane>();
@@ -63,6 +65,7 @@ export class BackplaneBroker {
     /** Pairs are re-checked this often as well (a node gone without a word, a refused pair's pause over). */
     recheckMs = 2_000,
   ) {
+    super();
     this.timer = setInterval(() => this.reconcile(), recheckMs);
     this.timer.unref();
   }
@@ -143,6 +146,27 @@ export class BackplaneBroker {
     );
   }
 
+  /** A conference's backplane links for the console's live view, one each way. */
+  linksOf(conference: string): BackplaneLinkView[] {
+    return this.list()
+      .filter((bp) => bp.conference === conference)
+      .flatMap((bp) =>
+        (
+          [
+            [bp.a, bp.b, bp.linkIds[0]],
+            [bp.b, bp.a, bp.linkIds[1]],
+          ] as const
+        ).map(([from, to, id]) => ({
+          id,
+          mediaNode: from.name,
+          remoteMediaNode: to.name,
+          systemLocation: from.location,
+          type: bp.type,
+          startTime: bp.startTime,
+        })),
+      );
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
@@ -202,6 +226,7 @@ export class BackplaneBroker {
         backplaneType: type,
       });
     this.log.info({ backplane: bp.id, conference, nodes: [a.name, b.name], type }, 'backplane opened');
+    this.emit('changed');
   }
 
   private close(key: string): void {
@@ -211,6 +236,7 @@ export class BackplaneBroker {
     this.byId.delete(bp.id);
     this.links.commandHere([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
     this.log.info({ backplane: bp.id, conference: bp.conference }, 'backplane closed');
+    this.emit('changed');
   }
 
   /** A node's transport or stream offer, to the other end as it came (checked again there). */

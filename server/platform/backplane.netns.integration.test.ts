@@ -10,6 +10,10 @@ import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleCon
 import { until } from '../../shared/testing/until.js';
 import { NetnsLab, type LabNode } from '../../testing/NetnsLab.js';
 import { ManagementServer } from '../ManagementServer.js';
+import { appRouter } from '../trpc/root.js';
+import type { Context } from '../trpc/trpc.js';
+import { READ_WRITE_PERMISSIONS } from '../../shared/admin/permissions.js';
+import type { BackplaneLinkView } from '../../shared/status/backplaneView.js';
 
 const silent = pino({ level: 'silent' });
 const CONFIG = '/api/admin/configuration/v1';
@@ -181,6 +185,24 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       const links = (await (await rest('GET', '/api/admin/status/v1/backplane/')).json()) as { objects: Record<string, unknown>[] };
       expect(links.objects.map((o) => `${String(o.media_node)}→${String(o.remote_media_node)}`).sort()).toEqual(['bp-node-1→bp-node-2', 'bp-node-2→bp-node-1']);
       expect(links.objects.every((o) => o.type === 'geographic' && o.conference === 'Spread room')).toBe(true);
+      // The console's live view of the conference lists the same two links.
+      const live = await appRouter
+        .createCaller({
+          dom: server.dom,
+          status: server.status,
+          registry: server.registry,
+          backplanes: server.backplanes,
+          admin: { id: 1, username: 'admin', mayUseWeb: true, mayUseApi: true, permissions: READ_WRITE_PERMISSIONS },
+          sessionToken: undefined,
+          setCookie: () => {},
+        } satisfies Context)
+        .status.backplanes({ conference: 'Spread room' });
+      const first = await live[Symbol.asyncIterator]().next();
+      expect((first.value as BackplaneLinkView[]).map((l) => `${l.mediaNode}→${l.remoteMediaNode} ${l.type}`).sort()).toEqual([
+        'bp-node-1→bp-node-2 geographic',
+        'bp-node-2→bp-node-1 geographic',
+      ]);
+      await live[Symbol.asyncIterator]().return?.(undefined);
 
       // Each node's client API lists the other node's participants too.
       await until(

@@ -16,6 +16,7 @@ import type { NodeRegistry } from '../platform/NodeRegistry.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
 import { isTls } from '../http/webSecurity.js';
 import { systemClock, type Clock } from '../../shared/time/Clock.js';
+import type { BackplaneBroker } from '../platform/BackplaneBroker.js';
 
 export const SESSION_COOKIE = 'om_session';
 
@@ -29,6 +30,8 @@ export interface ServerServices {
   supportLog?: SupportLog;
   /** Drives the live views' session rechecks; default the system clock (tests move a ManualClock). */
   clock?: Clock;
+  /** Backplanes between nodes (issue 14); absent in contexts tests build without them (none are listed then). */
+  backplanes?: BackplaneBroker;
 }
 
 export interface Context extends ServerServices {

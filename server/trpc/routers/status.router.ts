@@ -11,7 +11,10 @@
  *   `timeSeriesLive` (subscription): each new 2-s point as it is sampled.
  * - `breakInBlocks` (subscription) and `liftBreakInBlock` (mutation, "May modify conference status").
  * - `registrations` (subscription): the devices registered to the nodes (alias, contact, protocol, expiry), after every change.
+ * - `backplanes` (subscription; input `{ conference }`): the conference's backplane links between nodes, one each way
+ *   (`BackplaneLinkView[]`), after every change.
  */
+import { EventEmitter } from 'node:events';
 import { conferenceParticipantsInput, participantMediaInput, timeSeriesInput } from '../../../shared/status/liveView.js';
 import { breakInBlocks, liftBreakInBlock, liftBreakInBlockInput } from '../../status/breakIn.service.js';
 import { conferenceParticipantRows, liveCounters, participantMediaView } from '../../status/liveView.service.js';
@@ -50,6 +53,11 @@ export const statusRouter = router({
       return ctx.status.registrations.rows((id) => names.get(id) ?? String(id));
     }),
   ),
+  backplanes: permittedProcedure('status', 'view')
+    .input(conferenceParticipantsInput)
+    .subscription(({ ctx, input, signal }) =>
+      whileSignedIn(ctx, signal, ctx.backplanes ?? new EventEmitter(), 'changed', () => ctx.backplanes?.linksOf(input.conference) ?? []),
+    ),
   liftBreakInBlock: permittedProcedure('status', 'modify')
     .input(liftBreakInBlockInput)
     .mutation(async ({ ctx, input }) => {

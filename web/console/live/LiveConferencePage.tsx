@@ -2,6 +2,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
+import type { BackplaneLinkView } from '../../../shared/status/backplaneView.js';
 import type { ParticipantRowView } from '../../../shared/status/liveView.js';
 import { roleLabel } from '../history/historyFormat.js';
 import { ConferenceActions } from '../status/ConferenceActions.js';
@@ -10,6 +11,7 @@ import { useTRPC } from '../trpc.js';
 import { kbps, QualityBadge } from './quality.js';
 
 const PROTOCOL_LABELS: Record<string, string> = { webrtc: 'WebRTC', sip: 'SIP', api: 'API' };
+const BACKPLANE_TYPES: Record<BackplaneLinkView['type'], string> = { local: 'Local', geographic: 'Geographic' };
 
 /** One live conference: its participants with their call quality, bandwidth, protocol, role and location. */
 export function LiveConferencePage() {
@@ -19,6 +21,9 @@ export function LiveConferencePage() {
   const [conference, setConference] = useState<ConferenceStatus | null | undefined>(undefined);
   const sub = useSubscription(trpc.status.conferenceParticipants.subscriptionOptions({ conference: name }, { onData: setRows }));
   useSubscription(trpc.status.live.subscriptionOptions(undefined, { onData: (cs) => setConference(cs.find((c) => c.name === name) ?? null) }));
+  // Links between the nodes holding this conference (the guide's Backplanes tab): one each way.
+  const [backplanes, setBackplanes] = useState<BackplaneLinkView[]>([]);
+  useSubscription(trpc.status.backplanes.subscriptionOptions({ conference: name }, { onData: setBackplanes }));
 
   return (
     <section>
@@ -76,6 +81,33 @@ export function LiveConferencePage() {
                   <td>
                     <ParticipantActions participant={p} />
                   </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {backplanes.length > 0 && (
+        <div className="card">
+          <table>
+            <caption>Backplanes</caption>
+            <thead>
+              <tr>
+                <th scope="col">Media node</th>
+                <th scope="col">Remote media node</th>
+                <th scope="col">System location</th>
+                <th scope="col">Backplane type</th>
+                <th scope="col">Since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {backplanes.map((b) => (
+                <tr key={b.id} data-testid="live-conference-backplane">
+                  <th scope="row">{b.mediaNode}</th>
+                  <td>{b.remoteMediaNode}</td>
+                  <td>{b.systemLocation}</td>
+                  <td>{BACKPLANE_TYPES[b.type]}</td>
+                  <td>{new Date(b.startTime).toLocaleTimeString()}</td>
                 </tr>
               ))}
             </tbody>
