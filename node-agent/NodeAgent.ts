@@ -64,8 +64,12 @@ export interface NodeAgentOptions {
   managementTls?: { ca?: string; fingerprint?: string };
   /** Heartbeats towards the management server; default NODE_HEARTBEAT. */
   linkHeartbeat?: { intervalMs: number; timeoutMs: number };
-  /** Event sink retry timings (tests shorten the guide's 30-minute maximum backoff); default the guide's. */
+  /** Event sink retry timings; default the guide's (1 s doubling, stopped past 30 minutes). */
   eventSinkTimings?: Partial<PublisherTimings>;
+  /** The event sinks' clock (retry waits, request limits); default the system clock. */
+  eventSinkClock?: Clock;
+  /** The syslog forwarder's clock (reconnection backoff); default the system clock. */
+  syslogClock?: Clock;
   /** The management link's clock (heartbeat, reconnection); default the system clock. */
   linkClock?: Clock;
   /** The conferences' clock (waiting for a Host, Guests-only, backstop, Test Call); default the system clock. */
@@ -133,7 +137,7 @@ export class NodeAgent {
     const name = opts.name ?? `node-${osHostname()}`.slice(0, 32);
     // Everything the node logs goes where the logger writes (stdout, or the test's logger) and, at
     // info and above, to the location's syslog servers, whatever the given logger's level.
-    const syslog = new SyslogForwarder({ hostname: name });
+    const syslog = new SyslogForwarder({ hostname: name, ...(opts.syslogClock ? { clock: opts.syslogClock } : {}) });
     // ...and to the management server's support log (sent once the link is up; see below).
     const shipLink: { current?: ManagementLink } = {};
     const supportLog = new SupportLogShipper((msg) => {
@@ -237,7 +241,13 @@ export class NodeAgent {
     manager.on('participantLeft', (_c, p) => admission.release(p.id));
     syslog.onReachability = (server, reachable, detail) =>
       reachable ? nodeAlarms.lower('syslog_inaccessible', server) : nodeAlarms.raise('syslog_inaccessible', server, detail);
-    const eventSinks = new EventSinks({ node: name, log: log.child({ part: 'event-sinks' }), alarms: nodeAlarms, timings: opts.eventSinkTimings });
+    const eventSinks = new EventSinks({
+      node: name,
+      log: log.child({ part: 'event-sinks' }),
+      alarms: nodeAlarms,
+      timings: opts.eventSinkTimings,
+      clock: opts.eventSinkClock,
+    });
     eventSinks.attach(manager);
     app.addHook('onClose', async () => eventSinks.close());
     app.addHook('onClose', async () => supportLog.stop());

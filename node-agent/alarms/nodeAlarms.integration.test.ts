@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { ManagementServer } from '../../server/ManagementServer.js';
 import { until } from '../../shared/testing/until.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
 import { NodeAgent } from '../NodeAgent.js';
 
 /**
@@ -27,7 +28,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Moves `clock` a step at a time until `check` (asked over the network between steps) holds; resolves with the clock time moved. */
+async function advanceUntilShown(clock: ManualClock, check: () => Promise<boolean>, { stepMs, maxMs }: { stepMs: number; maxMs: number }): Promise<number> {
+  for (let moved = 0; ; moved += stepMs) {
+    if (await check()) return moved;
+    if (moved >= maxMs) throw new Error(`not shown within ${maxMs} ms of clock time`);
+    await clock.advance(stepMs);
+  }
+}
+
 describe('node alarms → management server', () => {
+  // The node's syslog reconnection and event sink retries run on a clock the test moves, with the guide's timings.
+  const clock = new ManualClock();
   let server: ManagementServer;
   let node: NodeAgent;
   let locationUri = '';
@@ -62,8 +74,8 @@ describe('node alarms → management server', () => {
       webRoot: '/nonexistent',
       mediaPortRange: [38300, 38399],
       logger: pino({ level: 'silent' }),
-      // The guide's 1 s doubling up to 30 minutes, shrunk: stopped after a few failures.
-      eventSinkTimings: { baseDelayMs: 20, maxBackoffMs: 100, requestTimeoutMs: 1_000 },
+      syslogClock: clock,
+      eventSinkClock: clock,
     });
     await until(
       () => node.link.connected && node.link.config !== null,
@@ -88,10 +100,12 @@ describe('node alarms → management server', () => {
     expect(raised).toMatchObject({ identifier: 4, level: 'warning', node: NODE, instance: `tcp://127.0.0.1:${port}` });
     expect(raised!.details).toMatch(/ECONNREFUSED/);
 
-    // The server comes up: the node reconnects (backoff from 500 ms) and the alarm is lowered.
+    // The server comes up: the node reconnects when its backoff (from 500 ms) runs out, and the alarm is lowered.
     const listener = createServer((socket) => socket.resume());
     listeners.push(listener);
     await new Promise<void>((r) => listener.listen(port, '127.0.0.1', r));
+    await advanceUntilShown(clock, async () => (await ofNode()).length === 0, { stepMs: 500, maxMs: 30_000 });
+    // The management node's own forwarder (on the system clock) reconnects too.
     await until(
       () => active('Syslog server inaccessible'),
       (a) => a.length === 0,
@@ -103,13 +117,15 @@ describe('node alarms → management server', () => {
   it("an event sink stopped at maximum backoff raises the guide's critical alarm; removing it from the location lowers it", { timeout: 30_000 }, async () => {
     const sink = await create('event_sink', { name: 'Broken sink', url: `http://127.0.0.1:${await closedPort()}/events`, version: 1 });
     await rest('PATCH', locationUri, { event_sinks: [sink] });
-    const [raised] = await until(
-      () => active('Eventsink Reached Maximum Backoff'),
-      (a) => a.length === 1,
-      10_000,
-    );
+    // The guide's waits, 1 s doubling: the twelfth failure would wait 2048 s, past the 30-minute maximum.
+    const tookMs = await advanceUntilShown(clock, async () => (await active('Eventsink Reached Maximum Backoff')).length === 1, {
+      stepMs: 60_000,
+      maxMs: 2 * 60 * 60_000,
+    });
+    expect(tookMs).toBeGreaterThanOrEqual(2_047_000);
+    const [raised] = await active('Eventsink Reached Maximum Backoff');
     expect(raised).toMatchObject({ identifier: 36, level: 'critical', node: NODE, instance: 'Broken sink' });
-    expect(raised!.details).toMatch(/^Event sink Broken sink stopped after \d+ failed deliveries/);
+    expect(raised!.details).toMatch(/^Event sink Broken sink stopped after 12 failed deliveries/);
 
     // The guide's way to restart it: remove it from its locations (then add it again).
     await rest('PATCH', locationUri, { event_sinks: [] });
