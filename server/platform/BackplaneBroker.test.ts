@@ -67,6 +67,13 @@ describe('backplane brokering', () => {
       [1, 2],
       [2, 1],
     ]);
+    // A Virtual Reception or a test call on both nodes is each caller's own: never paired.
+    for (const [n, type] of [
+      [nodes[1], 'two_stage_dialing'],
+      [nodes[2], 'two_stage_dialing'],
+    ] as const)
+      broker.accept(n, { type: 'conference_started', conference: { ...conference(`r${n.id}`, 'Reception', [`r${n.id}`]), serviceType: type } });
+    expect(broker.list()).toHaveLength(1);
     // Another conference on only one node pairs nothing.
     broker.accept(nodes[1], { type: 'conference_started', conference: conference('c3', 'Other', ['x']) });
     expect(broker.list()).toHaveLength(1);

@@ -17,6 +17,9 @@ interface NodeConference {
   participants: Set<string>;
 }
 
+/** Meetings span nodes; a Test Call Service call or a Virtual Reception is one caller's own. */
+const SPANS_NODES = new Set(['conference', 'lecture']);
+
 /** A backplane the broker opened: one per conference per node pair (`a` the lower node id). */
 export interface BrokeredBackplane {
   id: string;
@@ -76,10 +79,12 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
       case 'status': {
         const entry = this.nodeEntry(node);
         entry.conferences.clear();
-        for (const c of msg.conferences) entry.conferences.set(c.id, { name: c.name, participants: new Set(c.participants.map((p) => p.id)) });
+        for (const c of msg.conferences)
+          if (SPANS_NODES.has(c.serviceType)) entry.conferences.set(c.id, { name: c.name, participants: new Set(c.participants.map((p) => p.id)) });
         break;
       }
       case 'conference_started':
+        if (!SPANS_NODES.has(msg.conference.serviceType)) return;
         this.nodeEntry(node).conferences.set(msg.conference.id, {
           name: msg.conference.name,
           participants: new Set(msg.conference.participants.map((p) => p.id)),

@@ -49,7 +49,9 @@ export class Backplanes {
   handle(msg: BackplaneFromServer): void {
     switch (msg.type) {
       case 'backplane_open': {
-        const conference = this.manager.conferences().find((c) => c.service.name === msg.conference && c.service.serviceType !== 'test_call');
+        const conference = this.manager
+          .conferences()
+          .find((c) => c.service.name === msg.conference && (c.service.serviceType === 'conference' || c.service.serviceType === 'lecture'));
         if (!conference || !(conference.media instanceof MediasoupConferenceMedia)) {
           this.send({ type: 'backplane_closed', backplaneId: msg.backplaneId, reason: 'Conference not live on this node' });
           return;
