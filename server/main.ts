@@ -22,6 +22,8 @@ const server = await ManagementServer.start({
     .map((o) => o.trim())
     .filter(Boolean),
   tlsDir: process.env.DATA_DIR ? join(process.env.DATA_DIR, 'tls') : undefined,
+  // PUBLIC_URL: where nodes reach this server, told to the other servers on the database (node downloads list them all).
+  publicUrl: process.env.PUBLIC_URL || undefined,
 }).catch((err: unknown) => {
   // Another server already has this database: say so in one line, not a stack trace.
   if (err instanceof DataDirLockedError) {
