@@ -1,0 +1,124 @@
+import { createSocket } from 'node:dgram';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
+import { COLORS, sampleTiles, toneLevels, useFakeMedia } from './support/fakeMedia.js';
+import { createVmr, startPlatform, type Platform } from './support/platform.js';
+
+/**
+ * A SIP phone and a browser in one meeting, both real: baresip (its own tone, VP8 fake video)
+ * dials the Virtual Meeting Room's alias with the Host PIN in the dial string; Chromium (its own
+ * colour and tone) decodes the phone's audio and video, and the phone decodes the browser's tone.
+ */
+const SIP_PORT = 18_796;
+const TONE = { phone: 600, ann: 440 } as const;
+
+let platform: Platform;
+test.beforeAll(async () => {
+  platform = await startPlatform({
+    managementPort: 18_790,
+    nodePort: 18_791,
+    mediaPorts: '47600-47999',
+    nodeEnv: { NODE_SIP_PORT: String(SIP_PORT), NODE_SIP_TLS_PORT: 'off' },
+  });
+  // SIP over UDP is off by default, as the guide's global setting is.
+  const res = await fetch(`${platform.consoleUrl}/api/admin/configuration/v1/global/1/`, {
+    method: 'PATCH',
+    headers: { authorization: `Basic ${Buffer.from(`admin:${platform.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ enable_sip_udp: true }),
+  });
+  expect(res.status).toBeLessThan(300);
+  await createVmr(platform, { name: 'Phone Room', aliases: [{ alias: 'meet.sipe2e' }], pin: '1234', allow_guests: true });
+  // The node applies the setting and the room when its configuration arrives: OPTIONS answers then.
+  await expect.poll(() => optionsAnswered(SIP_PORT), { timeout: 20_000 }).toBe(true);
+});
+test.afterAll(async () => platform?.stop());
+
+const contexts: BrowserContext[] = [];
+test.afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+});
+
+function optionsAnswered(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const done = (ok: boolean) => {
+      s.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1_000);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      done(/^SIP\/2\.0 200/.test(m.toString()));
+    });
+    s.bind(0, '127.0.0.1', () => {
+      const own = s.address().port;
+      s.send(
+        `OPTIONS sip:meet.sipe2e@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bKe2e${Date.now()}\r\nFrom: <sip:e2e@127.0.0.1>;tag=1\r\nTo: <sip:meet.sipe2e@127.0.0.1>\r\nCall-ID: e2e-options-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+        port,
+        '127.0.0.1',
+      );
+    });
+  });
+}
+
+/** Frames the page has decoded of the tile named like `name` (0 when it shows no video). */
+function framesOf(page: Page, name: RegExp): Promise<number> {
+  return page.evaluate((source) => {
+    const re = new RegExp(source, 'i');
+    const tile = [...document.querySelectorAll<HTMLElement>('[data-testid="participant-tile"]')].find((t) => re.test(t.dataset.displayName ?? ''));
+    const v = tile?.querySelector<HTMLVideoElement>('video[data-testid="remote-video"]');
+    return v && v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+  }, name.source);
+}
+
+test('baresip dials the VMR with the Host PIN; Chromium decodes its audio and video, and baresip decodes the browser', async ({ browser }) => {
+  test.setTimeout(120_000);
+  // Ann is a Host too (the room's Guests would wait for a Host).
+  const ctx = await browser.newContext();
+  contexts.push(ctx);
+  await useFakeMedia(ctx, { color: [...COLORS.red], screenColor: [...COLORS.magenta], toneHz: TONE.ann });
+  const ann = await ctx.newPage();
+  await ann.goto(`${platform.nodeUrl}/webapp/?alias=meet.sipe2e&name=Ann`);
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await ann.getByRole('textbox', { name: 'PIN' }).fill('1234');
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await expect(ann.getByRole('heading', { name: 'Phone Room' })).toBeVisible({ timeout: 15_000 });
+  const seen: { phoneHeardDb?: number; framesA?: number; framesB?: number; phoneTileRgb?: unknown } = {};
+  const { out, heard } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
+    toneHz: TONE.phone,
+    video: true,
+    holdMs: 1_000,
+    during: async () => {
+      // The phone appears in Ann's roster and its tone reaches her.
+      await expect
+        .poll(
+          async () => {
+            const levels = await toneLevels(ann, [TONE.phone, TONE.ann]);
+            return Math.max(-200, ...Object.values(levels).map((l) => l[TONE.phone] ?? -200));
+          },
+          { timeout: 30_000, message: "the phone's tone heard in Chromium" },
+        )
+        .toBeGreaterThan(-65);
+      seen.phoneHeardDb = Math.max(...Object.values(await toneLevels(ann, [TONE.phone])).map((l) => l[TONE.phone] ?? -200));
+      // Its video decodes and keeps decoding (frames advance).
+      const phoneTile = /phone|sip/;
+      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's video decoded in Chromium" }).toBeGreaterThan(0);
+      seen.framesA = await framesOf(ann, phoneTile);
+      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 10_000 }).toBeGreaterThan(seen.framesA + 10);
+      seen.framesB = await framesOf(ann, phoneTile);
+      seen.phoneTileRgb = (await sampleTiles(ann)).find((t) => phoneTile.test(t.name))?.rgb;
+      // Give baresip some seconds of Ann's tone to decode (its mix starts once the node has loaded the mixer).
+      await new Promise((r) => setTimeout(r, 6_000));
+    },
+  });
+  expect(out, out).toMatch(/established/i);
+  expect(out).not.toMatch(/DURING FAILED/);
+  expect(heard, 'baresip wrote what it decoded').not.toBeNull();
+  const end = (heard!.samples.length / heard!.sampleRate) * 1000 - 500;
+  const phoneHears = { ann: toneLevelDb(heard!, TONE.ann, end - 2_000, end), self: toneLevelDb(heard!, TONE.phone, end - 2_000, end) };
+  console.info(
+    `sip e2e: Chromium hears the phone at ${seen.phoneHeardDb} dB, decoded ${seen.framesA}→${seen.framesB} frames of its video (centre ${JSON.stringify(seen.phoneTileRgb)}); the phone decoded ${JSON.stringify(phoneHears)} dBFS`,
+  );
+  expect(phoneHears.ann, JSON.stringify(phoneHears)).toBeGreaterThan(-40);
+  expect(phoneHears.self, JSON.stringify(phoneHears)).toBeLessThan(phoneHears.ann - 20);
+});
