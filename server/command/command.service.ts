@@ -122,6 +122,15 @@ export async function conferenceCommand(ctx: CommandContext, conferenceId: strin
   });
 }
 
+/** The alias a live conference dials from (the console names the conference, not an alias): its service's first alias. */
+export async function dialAliasOf(ctx: CommandContext, conferenceName: string): Promise<string> {
+  const [service] = await ctx.dom.db.select({ id: conference.id }).from(conference).where(eq(conference.name, conferenceName));
+  if (!service) throw new CommandError(404, 'Conference not found.');
+  const { items } = await listAliases(ctx.dom, { conferenceId: service.id, limit: 1 });
+  if (!items[0]) throw new CommandError(400, 'The service has no alias to dial from.');
+  return items[0].alias;
+}
+
 /**
  * `participant/dial/`: a node calls `destination` from the service of `conference_alias` — the node
  * hosting it when it runs, else a connected node (in `system_location` when given), which starts it.

@@ -158,6 +158,36 @@ describe('dial-out to SIP phones', () => {
     expect(conf.participants.filter((p) => p.callDirection === 'out')).toHaveLength(0);
   }, 90_000);
 
+  it("the console's Dial out to participant (tRPC command.dial, by the conference's name) rings the phone in with the role and name given", async () => {
+    const { conf, client } = await host('Host 5', 587);
+    const callee = await startBaresipCallee({ user: 'frank', toneHz: TONES.callee });
+    callees.push(callee);
+    const login = await fetch(`${platform.server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'pw' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const r = await fetch(`${platform.server.url}/trpc/command.dial`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ conferenceName: 'Dial room', destination: callee.address, role: 'guest', displayName: 'Frank' }),
+    });
+    const body = await r.json();
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const uuid = body.result.data.participant_id as string;
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    expect(conf.get(uuid)!.toClientObject('conference')).toMatchObject({ role: 'guest', call_direction: 'out', display_name: 'Frank' });
+    // The service's first alias is the caller ID.
+    expect(callee.output()).toMatch(/meet\.dialout@/);
+    await callConnects(conf, uuid, callee, client, 587);
+  }, 90_000);
+
   it("the dial's DTMF sequence is keyed by SIP INFO (application/dtmf-relay) 3 s after the answer, a comma pausing 2 s", async () => {
     const { token, conf } = await host('Host 4', 494);
     const callee = await startBaresipCallee({ user: 'erin', toneHz: TONES.callee });

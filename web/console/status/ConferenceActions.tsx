@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
 import { errorMessage, useTRPC } from '../trpc.js';
+import { DialForm } from './DialForm.js';
 import { useMayCommand } from './useCommandPermission.js';
 
 type Layout = '1:0' | '4:0' | '1:7' | '1:21' | '2:21';
@@ -18,7 +19,7 @@ type Action = 'lock' | 'unlock' | 'mute_guests' | 'unmute_guests' | 'disconnect'
 
 /**
  * An administrator's actions on a live conference (guide: Lock / Unlock, Mute all Guests, layout,
- * Disconnect all), carried out by the nodes hosting it. Where the nodes report the state, only the action that
+ * Dial out to participant, Disconnect all), carried out by the nodes hosting it. Where the nodes report the state, only the action that
  * changes it is offered. Disconnect asks for a second click.
  */
 export function ConferenceActions({ conference }: { conference: ConferenceStatus }) {
@@ -27,7 +28,9 @@ export function ConferenceActions({ conference }: { conference: ConferenceStatus
   const command = useMutation(trpc.command.conference.mutationOptions());
   const layout = useMutation(trpc.command.layout.mutationOptions());
   const [confirming, setConfirming] = useState(false);
+  const [dialling, setDialling] = useState(false);
   if (!mayCommand) return null;
+  if (dialling) return <DialForm conferenceName={conference.name} onDone={() => setDialling(false)} />;
   const act = (action: Action) => command.mutate({ conferenceId: conference.id, action });
   const button = (action: Action, label: string) => (
     <button type="button" className="secondary" disabled={command.isPending} onClick={() => act(action)} data-testid={`conference-${action}`}>
@@ -53,6 +56,9 @@ export function ConferenceActions({ conference }: { conference: ConferenceStatus
           </option>
         ))}
       </select>
+      <button type="button" className="secondary" onClick={() => setDialling(true)} data-testid="conference-dial">
+        Dial out to participant
+      </button>
       {confirming ? (
         <>
           <button
