@@ -587,7 +587,7 @@ export function updateSingleton(dom: Domain, resource: string, patch: unknown): 
   return updateSingletonRecord(dom, resourceDef(resource), patch);
 }
 
-export async function updateSingletonRecord<D extends ResourceDef>(dom: Domain, def: D, patch: InputOf<D> | unknown): Promise<RecordOf<D>> {
+export async function updateSingletonRecord<D extends ResourceDef>(dom: Domain, def: D, patch: InputOf<D>): Promise<RecordOf<D>> {
   const p = schemasOf(def).patch.safeParse(patch ?? {});
   if (!p.success) throw AppError.validation(fieldErrors(p.error.issues));
   const changes = Object.fromEntries(Object.entries(p.data).filter(([, x]) => x !== undefined));

@@ -5,15 +5,15 @@ import { RESOURCES, findResource } from '../../shared/config/registry.js';
 import { SERVICE_BY_TYPE } from '../../shared/config/resources/services.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
 import {
-  createObject,
+  createRecord,
   deleteObject,
-  getObject,
-  getSingleton,
-  listObjects,
+  getRecord,
+  getSingletonRecord,
+  listRecords,
   listServices,
   serviceDefOf,
-  updateObject,
-  updateSingleton,
+  updateRecord,
+  updateSingletonRecord,
   type ConfigRecord,
 } from '../config/config.service.js';
 import { keepingSecrets } from '../config/secrets.js';
@@ -176,18 +176,18 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
     if (def.singleton) {
       app.get(
         path,
-        handle(area, async (req, _r, d) => listEnvelope(path, req.query as Record<string, string>, 20, 0, 1, [toApi(def, await getSingleton(d, def.name))])),
+        handle(area, async (req, _r, d) => listEnvelope(path, req.query as Record<string, string>, 20, 0, 1, [toApi(def, await getSingletonRecord(d, def))])),
       );
       app.get(
         `${path}:id/`,
         handle(area, async (req, _r, d) => {
           if (parseId(req) !== 1) throw AppError.notFound(def.label);
-          return toApi(def, await getSingleton(d, def.name));
+          return toApi(def, await getSingletonRecord(d, def));
         }),
       );
       const patch = handle(area, async (req, reply, d) => {
         if (parseId(req) !== 1) throw AppError.notFound(def.label);
-        await updateSingleton(d, def.name, fromApi(def, req.body));
+        await updateSingletonRecord(d, def, fromApi(def, req.body));
         return reply.code(202).send();
       });
       app.patch(`${path}:id/`, patch);
@@ -205,7 +205,7 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
           if (v !== undefined && f && !isWriteOnly(f) && f.type !== 'ref' && f.type !== 'refList') equals[k] = filterValue(k, f, v);
         }
         const search = q[`${def.nameField ?? 'name'}__icontains`] ?? q.name__icontains;
-        const r = await listObjects(d, def.name, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
+        const r = await listRecords(d, def, { search, limit, offset, orderBy: ORDERABLE(def, q.order_by), equals });
         return listEnvelope(
           path,
           q as Record<string, string>,
@@ -218,17 +218,17 @@ export function registerResourceRoutes(app: FastifyInstance, dom: Domain, skip: 
     );
     app.get(
       `${path}:id/`,
-      handle(area, async (req, _r, d) => toApi(def, await getObject(d, def.name, parseId(req)))),
+      handle(area, async (req, _r, d) => toApi(def, await getRecord(d, def, parseId(req)))),
     );
     app.post(
       path,
       handle(area, async (req, reply, d) => {
-        const o = await createObject(d, def.name, fromApi(def, req.body));
+        const o = await createRecord(d, def, fromApi(def, req.body));
         return reply.code(201).header('Location', uri(def.name, o.id)).send(toApi(def, o));
       }),
     );
     const patch = handle(area, async (req, reply, d) => {
-      await updateObject(d, def.name, parseId(req), fromApi(def, req.body));
+      await updateRecord(d, def, parseId(req), fromApi(def, req.body));
       return reply.code(202).send();
     });
     app.patch(`${path}:id/`, patch);
@@ -277,7 +277,7 @@ function registerServiceRoutes(
       if (q.service_type !== undefined) {
         const def = SERVICE_BY_TYPE.get(q.service_type);
         if (!def) return listEnvelope(path, q as Record<string, string>, limit, offset, 0, []);
-        const r = await listObjects(d, def.name, { search: q.name__icontains, limit, offset, orderBy: order, equals });
+        const r = await listRecords(d, def, { search: q.name__icontains, limit, offset, orderBy: order, equals });
         return listEnvelope(
           path,
           q as Record<string, string>,
@@ -297,14 +297,14 @@ function registerServiceRoutes(
     `${path}:id/`,
     handle(vmrArea, async (req, _r, d) => {
       const def = await typeOfId(d, parseId(req));
-      return toApi(def, await getObject(d, def.name, parseId(req)), 'conference');
+      return toApi(def, await getRecord(d, def, parseId(req)), 'conference');
     }),
   );
   app.post(
     path,
     handle(vmrArea, async (req, reply, d) => {
       const def = defOf((req.body as { service_type?: unknown } | null)?.service_type ?? 'conference');
-      const o = await createObject(d, def.name, fromApi(def, req.body));
+      const o = await createRecord(d, def, fromApi(def, req.body));
       return reply
         .code(201)
         .header('Location', uri('conference', o.id))
@@ -316,7 +316,7 @@ function registerServiceRoutes(
     const def = await typeOfId(d, id);
     const st = (req.body as { service_type?: unknown } | null)?.service_type;
     if (st !== undefined && st !== def.serviceType) throw AppError.validation({ service_type: ['The service type of an existing service cannot be changed.'] });
-    await updateObject(d, def.name, id, fromApi(def, req.body));
+    await updateRecord(d, def, id, fromApi(def, req.body));
     return reply.code(202).send();
   });
   app.patch(`${path}:id/`, patch);

@@ -39,5 +39,6 @@ describe('RecordOf', () => {
     expectTypeOf<RecordOf<ResourceDef>>().toEqualTypeOf<ConfigRecord>();
     expectTypeOf<StoredValuesOf<ResourceDef>>().toEqualTypeOf<StoredValues>();
     expectTypeOf<ValuesInOf<ResourceDef>>().toEqualTypeOf<ValuesIn>();
+    expectTypeOf<InputOf<ResourceDef>>().toEqualTypeOf<unknown>();
   });
 });

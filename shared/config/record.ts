@@ -88,10 +88,11 @@ export type ValuesInOf<D extends { fields: FieldSpecs }> = ByDefinition<D, Value
 
 /**
  * What server code gives to create or change an object: any of its fields (the definition's schema
- * checks them and fills the defaults) and a service's aliases.
+ * checks them and fills the defaults) and a service's aliases; for a definition known only at run
+ * time, whatever came over the wire (the schema checks it all).
  */
 export type InputOf<D extends { fields: FieldSpecs }> = ByDefinition<
   D,
   Partial<ValuesOf<D['fields']>> & (D extends { hasAliases: true } ? { aliases?: { alias: string; description?: string }[] } : unknown),
-  Record<string, unknown>
+  unknown
 >;

@@ -5,15 +5,15 @@ import { isWriteOnly } from '../../../shared/config/field.js';
 import { findResource } from '../../../shared/config/registry.js';
 import type { ResourceDef } from '../../../shared/config/resource.js';
 import {
-  createObject,
+  createRecord,
   deleteObject,
-  getObject,
-  getSingleton,
-  listObjects,
+  getRecord,
+  getSingletonRecord,
+  listRecords,
   referenceNames,
   referenceOptions,
-  updateObject,
-  updateSingleton,
+  updateRecord,
+  updateSingletonRecord,
 } from '../../config/config.service.js';
 import type { Admin } from '../../auth/admin.service.js';
 import { keepingSecrets, withoutSecrets } from '../../config/secrets.js';
@@ -56,16 +56,16 @@ export const configRouter = router({
     const def = defFor(ctx.admin, input.resource, 'view');
     const key = input.orderBy?.replace('-', '');
     const sortable = key === 'id' || key === 'creation_time' || (key !== undefined && Object.hasOwn(def.fields, key) && !isWriteOnly(def.fields[key]!));
-    const r = await listObjects(ctx.dom, def.name, { ...input, orderBy: sortable ? input.orderBy : undefined });
+    const r = await listRecords(ctx.dom, def, { ...input, orderBy: sortable ? input.orderBy : undefined });
     return { ...r, items: r.items.map((o) => withoutSecrets(def, o)) };
   }),
   get: adminProcedure.input(z.object({ resource: resourceName, id: z.number().int() })).query(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'view');
-    return withoutSecrets(def, def.singleton ? await getSingleton(ctx.dom, def.name) : await getObject(ctx.dom, def.name, input.id));
+    return withoutSecrets(def, def.singleton ? await getSingletonRecord(ctx.dom, def) : await getRecord(ctx.dom, def, input.id));
   }),
   create: adminProcedure.input(z.object({ resource: resourceName, values: z.record(z.string(), z.unknown()) })).mutation(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'add_remove');
-    return withoutSecrets(def, await createObject(ctx.dom, def.name, input.values));
+    return withoutSecrets(def, await createRecord(ctx.dom, def, input.values));
   }),
   update: adminProcedure
     .input(z.object({ resource: resourceName, id: z.number().int(), patch: z.record(z.string(), z.unknown()) }))
@@ -73,7 +73,7 @@ export const configRouter = router({
       const def = defFor(ctx.admin, input.resource, 'modify');
       // A blank secret from the form (it was shown blank) keeps the stored one.
       const patch = keepingSecrets(def, input.patch);
-      return withoutSecrets(def, def.singleton ? await updateSingleton(ctx.dom, def.name, patch) : await updateObject(ctx.dom, def.name, input.id, patch));
+      return withoutSecrets(def, def.singleton ? await updateSingletonRecord(ctx.dom, def, patch) : await updateRecord(ctx.dom, def, input.id, patch));
     }),
   delete: adminProcedure.input(z.object({ resource: resourceName, id: z.number().int() })).mutation(async ({ ctx, input }) => {
     const def = defFor(ctx.admin, input.resource, 'add_remove');
