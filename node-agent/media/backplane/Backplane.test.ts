@@ -17,13 +17,15 @@ import { Backplane } from './Backplane.js';
 const log = pino({ level: 'silent' });
 const PORTS: [number, number] = [47000, 47499];
 const engines = [new MediasoupEngine(log, { workers: 1 }), new MediasoupEngine(log, { workers: 1 })] as const;
+/** A third node, for the three-node case. */
+const third = new MediasoupEngine(log, { workers: 1 });
 const HEARD_DB = -40;
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 afterAll(() => {
-  for (const e of engines) e.close();
+  for (const e of [...engines, third]) e.close();
 });
 
 function pair(one: MediasoupConferenceMedia, two: MediasoupConferenceMedia): [Backplane, Backplane] {
@@ -135,4 +137,23 @@ describe('a backplane between two nodes’ media', () => {
       }
     },
   );
+
+  it('three nodes, one participant each, a backplane per pair: each hears the two others, not itself (nothing is passed on)', { timeout: 60_000 }, async () => {
+    const media = [...engines, third].map((e) => new MediasoupConferenceMedia(e, { announcedAddress: '127.0.0.1', portRange: PORTS, mode: 'conference' }, log));
+    open.push(...media);
+    const tones = { p: 830, q: 1_240, r: 1_630 } as const;
+    const clients = (['p', 'q', 'r'] as const).map((n) => new MediaTestClient(n, PORTS, { toneHz: tones[n] }));
+    open.push(...clients);
+    for (const [i, c] of clients.entries()) await c.join(media[i]!);
+    for (const c of clients) c.startSending(20, ['audio']);
+    open.push(...pair(media[0]!, media[1]!), ...pair(media[0]!, media[2]!), ...pair(media[1]!, media[2]!));
+    for (const c of clients) {
+      const others = (['p', 'q', 'r'] as const).filter((n) => n !== c.name);
+      await c.waitFor(`${others.join(' and ')} in ${c.name}'s mix`, () => others.every((o) => c.toneLevelDb(tones[o]) > HEARD_DB), 20_000);
+      const own = () => c.toneLevelDb(tones[c.name as keyof typeof tones]) < Math.min(...others.map((o) => c.toneLevelDb(tones[o]))) - 20;
+      await c.waitFor(`${c.name}'s own tone absent`, own, 10_000);
+    }
+    // Each node pipes only its own participant's stream; the others' arrive once each, over their own backplane.
+    expect(media.map((m) => [...new Set(m.localStreams().map((s) => s.participantId))])).toEqual([['p'], ['q'], ['r']]);
+  });
 });
