@@ -71,11 +71,11 @@ export class SipCalls {
 
   async invite(call: IncomingSipCall): Promise<SipInviteAnswer> {
     const sdp = call.request.body.toString('utf8');
-    // A late offer (INVITE without SDP, offer in our 200, answer in the ACK) is not done.
-    if (!sdp.trim()) return notAcceptable('An INVITE without an SDP offer is not supported');
-    let video: boolean;
+    // A late offer (RFC 3261 §13.2.1): an INVITE without SDP gets our offer in the 200, its answer comes in the ACK.
+    const late = !sdp.trim();
+    let video = false;
     try {
-      video = parseSipOffer(sdp).video !== undefined;
+      if (!late) video = parseSipOffer(sdp).video !== undefined;
     } catch (err) {
       if (err instanceof SipSdpError) return notAcceptable(err.message);
       throw err;
@@ -117,7 +117,7 @@ export class SipCalls {
     const leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service));
     let answer: string;
     try {
-      answer = await leg.negotiate(sdp);
+      answer = late ? await leg.offer() : await leg.negotiate(sdp);
     } catch (err) {
       leg.close('Call failed');
       conference.remove(participant.id, 'Call failed');
@@ -128,7 +128,25 @@ export class SipCalls {
     const c: SipCall = { ...state, leg };
     this.listen(c, leg);
     this.attach(c, conference, participant);
-    return this.answered(c, answer);
+    const ok = this.answered(c, answer);
+    if (late && ok.dialog) ok.dialog.acked = (answerSdp) => this.lateAnswer(c, answerSdp);
+    return ok;
+  }
+
+  /** The ACK of a late offer's 200 carries the phone's answer; without a usable one the call ends (RFC 3261 §13.3.1.4). */
+  private lateAnswer(c: SipCall, answerSdp: string): void {
+    const fail = (why: string, err?: unknown) => {
+      this.log.info({ err, alias: c.alias, remote: c.remoteAddress, why }, 'SIP late offer: no usable answer in the ACK');
+      this.hangUp(c.callId);
+      this.end(c, 'Call failed');
+    };
+    if (!answerSdp.trim()) return fail('the ACK has no SDP');
+    c.queue = c.queue
+      .then(async () => {
+        await c.leg.answered(answerSdp);
+        c.offer = answerSdp;
+      })
+      .catch((err: unknown) => fail(err instanceof SipSdpError ? err.message : 'media failed', err));
   }
 
   private join(c: Pick<SipCall, 'alias' | 'displayName' | 'remoteAddress' | 'video'>, pin: string | undefined, grantedRole?: Participant['role']): JoinResult {

@@ -49,6 +49,8 @@ export interface SipDialogHandlers {
   reinvite(sdp: string): Promise<SipInviteAnswer>;
   /** An INFO in the call (e.g. `application/dtmf-relay`); answered 200 whether or not it is used. */
   info?(contentType: string, body: Buffer): void;
+  /** The ACK of our 2xx, with its body: the answer when the 2xx carried our offer (a late offer). */
+  acked?(sdp: string): void;
 }
 
 /** A call in progress (RFC 3261 §12): identified by its Call-ID; ours is the To tag. */
@@ -1024,6 +1026,8 @@ export class SipServer {
     if (d?.unacked && /;\s*tag=/i.test(req.headers.get('to')?.[0] ?? '')) {
       d.unacked.timers.forEach(clearTimeout);
       delete d.unacked;
+      // The first ACK only: a retransmitted one finds no unacked 2xx.
+      d.handlers.acked?.(req.body.toString('utf8'));
     }
     const key = this.key(req, 'INVITE');
     const tx = this.invites.get(key);

@@ -11,7 +11,7 @@ import { MediaTestClient } from '../testing/MediaTestClient.js';
  * stack and mediasoup, with its own tone, so the test can both send what it says and decode
  * what it hears; it changes SSRC halfway, as a phone does after hold or a re-INVITE.
  */
-const TONES = { phone: 600, x: 440, y: 1_000 } as const;
+const TONES = { phone: 600, late: 700, x: 440, y: 1_000 } as const;
 const PORTS: [number, number] = [47_400, 47_599];
 const RATE = 48_000;
 const FRAME = 960;
@@ -78,33 +78,58 @@ class UdpPhone {
       (this as { rtp: Socket }).rtp = createSocket('udp4');
     }
     this.rtp.on('message', (msg) => {
-      if (msg.length <= 12 || msg[0]! >> 6 !== 2) return;
+      // RTP only (RTCP shares the port with rtcp-mux).
+      if (msg.length <= 12 || msg[0]! >> 6 !== 2 || (msg[1]! >= 200 && msg[1]! <= 207)) return;
       this.heard.push(...this.decoder.decode(msg.subarray(12)));
     });
     this.rtcp.on('message', () => this.rtcpFromNode++);
   }
 
-  /** INVITE with our SDP; resolves with the 200's SDP body after sending the ACK. */
-  async call(port: number, alias: string): Promise<string> {
+  constructor(
+    private readonly toneHz: number,
+    private readonly callId: string,
+  ) {}
+
+  /**
+   * INVITE with our SDP (no a=ssrc, no rtcp-mux); resolves with the 200's SDP body after sending the ACK.
+   * `late`: the INVITE has no SDP, and the ACK carries our answer to the node's offer (PCMU, rtcp-mux, with a=ssrc).
+   */
+  async call(port: number, alias: string, late = false): Promise<string> {
     const rtpPort = this.rtp.address().port;
-    const sdp = [
-      'v=0',
-      'o=phone 1 1 IN IP4 127.0.0.1',
-      's=-',
-      'c=IN IP4 127.0.0.1',
-      't=0 0',
-      `m=audio ${rtpPort} RTP/AVP 0 101`,
-      'a=rtpmap:0 PCMU/8000',
-      'a=rtpmap:101 telephone-event/8000',
-      'a=fmtp:101 0-15',
-      'a=sendrecv',
-      '',
-    ].join('\r\n');
+    const sdp = late
+      ? ''
+      : [
+          'v=0',
+          'o=phone 1 1 IN IP4 127.0.0.1',
+          's=-',
+          'c=IN IP4 127.0.0.1',
+          't=0 0',
+          `m=audio ${rtpPort} RTP/AVP 0 101`,
+          'a=rtpmap:0 PCMU/8000',
+          'a=rtpmap:101 telephone-event/8000',
+          'a=fmtp:101 0-15',
+          'a=sendrecv',
+          '',
+        ].join('\r\n');
+    const lateAnswer = () =>
+      [
+        'v=0',
+        'o=phone 1 1 IN IP4 127.0.0.1',
+        's=-',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        `m=audio ${rtpPort} RTP/AVP 0`,
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtcp-mux',
+        `a=ssrc:${this.ssrc} cname:desk`,
+        'a=sendrecv',
+        '',
+      ].join('\r\n');
     const own = this.sip.address().port;
     const invite =
-      `INVITE sip:${alias}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bKnossrc1;rport\r\n` +
-      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\nTo: <sip:${alias}@127.0.0.1>\r\nCall-ID: no-ssrc-1\r\nCSeq: 1 INVITE\r\n` +
-      `Contact: <sip:desk@127.0.0.1:${own}>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
+      `INVITE sip:${alias}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}inv;rport\r\n` +
+      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\nTo: <sip:${alias}@127.0.0.1>\r\nCall-ID: ${this.callId}\r\nCSeq: 1 INVITE\r\n` +
+      `Contact: <sip:desk@127.0.0.1:${own}>\r\nMax-Forwards: 70\r\n${sdp ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
     const ok = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no 200 OK for the INVITE')), 20_000);
       this.sip.on('message', (msg) => {
@@ -112,9 +137,10 @@ class UdpPhone {
         if (!/^SIP\/2\.0 200/.test(text) || !/CSeq: 1 INVITE/i.test(text)) return;
         clearTimeout(timer);
         const toTag = /^To:.*$/im.exec(text)![0];
+        const body = late ? lateAnswer() : '';
         const ack =
-          `ACK sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bKnossrcack;rport\r\n` +
-          `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${toTag}\r\nCall-ID: no-ssrc-1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+          `ACK sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}ack;rport\r\n` +
+          `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
         this.sip.send(ack, port, '127.0.0.1');
         resolve(text.slice(text.indexOf('\r\n\r\n') + 4));
       });
@@ -123,13 +149,13 @@ class UdpPhone {
     const answer = await ok;
     const m = /^m=audio (\d+) /m.exec(answer);
     this.remote = { address: '127.0.0.1', port: Number(m![1]) };
-    this.remoteRtcpPort = Number(/^a=rtcp:(\d+)/m.exec(answer)?.[1] ?? this.remote.port + 1);
+    this.remoteRtcpPort = late ? this.remote.port : Number(/^a=rtcp:(\d+)/m.exec(answer)?.[1] ?? this.remote.port + 1);
     return answer;
   }
 
   startSending(): void {
     this.sending = setInterval(() => {
-      const pcm = Int16Array.from({ length: FRAME }, (_, i) => Math.round(0.3 * 32_767 * Math.sin((2 * Math.PI * TONES.phone * (this.n * FRAME + i)) / RATE)));
+      const pcm = Int16Array.from({ length: FRAME }, (_, i) => Math.round(0.3 * 32_767 * Math.sin((2 * Math.PI * this.toneHz * (this.n * FRAME + i)) / RATE)));
       this.n++;
       const header = Buffer.alloc(12);
       header[0] = 0x80;
@@ -159,20 +185,25 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
   let platform: TestPlatform;
   let port: number;
   const clients: MediaTestClient[] = [];
-  const phone = new UdpPhone();
+  const phone = new UdpPhone(TONES.phone, 'no-ssrc-1');
+  const latePhone = new UdpPhone(TONES.late, 'late-offer-1');
 
   beforeAll(async () => {
     platform = await TestPlatform.start({ node: { sipPort: 0 } });
     await platform.rest('POST', 'conference/', { name: 'Desk room', aliases: [{ alias: 'meet.desk' }], pin: '2468' });
-    await until(
-      () => platform.node.manager.directory.lookup('meet.desk'),
-      (s) => s !== undefined,
-    );
+    await platform.rest('POST', 'conference/', { name: 'Late room', aliases: [{ alias: 'meet.late' }], pin: '2468' });
+    for (const alias of ['meet.desk', 'meet.late'])
+      await until(
+        () => platform.node.manager.directory.lookup(alias),
+        (s) => s !== undefined,
+      );
     port = platform.node.sip!.port!;
     await phone.open();
+    await latePhone.open();
   }, 60_000);
   afterAll(async () => {
     phone.close();
+    latePhone.close();
     await Promise.all(clients.map((c) => c.close()));
     await platform?.stop();
   });
@@ -225,5 +256,30 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
       (n) => n > 0,
       15_000,
     );
+  }, 90_000);
+  it('with a late offer (an INVITE without SDP): our offer in the 200, its answer in the ACK; it is heard and hears', async () => {
+    const offer = await latePhone.call(port, 'meet.late**2468', true);
+    // Our offer: the audio codecs we take, G.711 among them.
+    expect(offer).toMatch(/^m=audio \d+ RTP\/AVP .*\b0\b/m);
+    expect(offer).toMatch(/^a=rtpmap:0 PCMU\/8000/m);
+    const conf = await until(
+      () => platform.node.manager.conferences().find((c) => c.service.aliases.includes('meet.late') && c.participants.some((p) => p.protocol === 'sip')),
+      (c) => c !== undefined,
+      10_000,
+    );
+    latePhone.startSending();
+    const z = new MediaTestClient('z', PORTS, { toneHz: TONES.x });
+    clients.push(z);
+    await z.join(conf!.media, 'z');
+    z.startSending(20, ['audio']);
+    await z.waitFor('the late-offer phone heard by z', () => z.toneLevelDb(TONES.late) > -40, 20_000);
+    const lastSecond = () => {
+      const last = latePhone.heard.slice(-RATE);
+      return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.late) };
+    };
+    const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+    console.info(`late-offer phone: heard by z at ${z.toneLevelDb(TONES.late).toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`);
+    expect(heard.z, JSON.stringify(heard)).toBeGreaterThan(-40);
+    expect(heard.self, JSON.stringify(heard)).toBeLessThan(heard.z - 20);
   }, 90_000);
 });
