@@ -52,6 +52,7 @@ describe('routingRuleConfigSchema', () => {
       sip_proxy_address: null,
       treat_as_trusted: false,
       tag: '',
+      crypto_mode: null,
     });
     expect(() => routingRuleConfigSchema.parse({ id: 1, name: 'r', priority: 201, match_string: '.*' })).toThrow();
   });

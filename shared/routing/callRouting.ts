@@ -42,6 +42,8 @@ export const routingRuleConfigSchema = z.object({
   treat_as_trusted: z.boolean().default(false),
   /** Service tag. */
   tag: z.string().default(''),
+  /** The call's Media encryption (besteffort, on = Required, off = No encryption); null = the global setting. */
+  crypto_mode: z.enum(['besteffort', 'on', 'off']).nullable().default(null),
 });
 export type RoutingRuleConfig = z.infer<typeof routingRuleConfigSchema>;
 

@@ -57,6 +57,8 @@ export class GatewayCalls {
       participantLimit: 2,
       aliases: [],
       tag: rule?.tag ?? '',
+      // The rule's Media encryption for both legs (null: the global setting).
+      cryptoMode: rule?.crypto_mode ?? null,
     });
   }
 
@@ -115,8 +117,10 @@ export class GatewayCalls {
     if (rule && rule.outgoing_protocol !== 'sip') return { status: 404, reason: 'Not Found' };
     const sdp = call.request.body.toString('utf8');
     if (!sdp.trim()) return notAcceptable('An INVITE without an SDP offer is not supported');
+    const service = this.service(route);
+    // Checked against the rule's encryption before the callee is rung.
     try {
-      parseSipOffer(sdp);
+      parseSipOffer(sdp, this.manager.cryptoMode(service));
     } catch (err) {
       if (err instanceof SipSdpError) return notAcceptable(err.message);
       throw err;
@@ -129,7 +133,7 @@ export class GatewayCalls {
       protocol: 'sip',
       pin: undefined,
       grantedRole: 'HOST',
-      route: { kind: 'service', service: this.service(route) },
+      route: { kind: 'service', service },
     });
     if (joined.kind !== 'joined')
       return { status: joined.kind === 'maintenance' ? 503 : 404, reason: joined.kind === 'maintenance' ? 'Service Unavailable' : 'Not Found' };

@@ -37,7 +37,7 @@ describe('gateway calls by Call Routing Rules', () => {
   });
 
   /** A rule sending `gw.<name>` to the callee's address (the regex's group in the replace). */
-  const rule = async (name: string, callee: BaresipCallee) => {
+  const rule = async (name: string, callee: BaresipCallee, extra: object = {}) => {
     const before = platform.node.manager.directory.routingRules.length;
     await platform.rest('POST', 'gateway_routing_rule/', {
       name: `To ${name}`,
@@ -46,6 +46,7 @@ describe('gateway calls by Call Routing Rules', () => {
       replace_string: `\\1@127.0.0.1:${callee.port}`,
       called_device_type: 'external',
       outgoing_protocol: 'sip',
+      ...extra,
     });
     await until(
       () => platform.node.manager.directory.routingRules.length,
@@ -133,5 +134,36 @@ describe('gateway calls by Call Routing Rules', () => {
       (p) => p === undefined,
       15_000,
     );
+  }, 90_000);
+
+  it("the rule's Media encryption applies to both legs: Required takes SRTP phones through, each hearing the other; a plain-RTP caller gets 488", async () => {
+    const callee = await startBaresipCallee({ user: 'dan', toneHz: TONES.callee, mediaenc: 'srtp-mand' });
+    callees.push(callee);
+    await rule('dan', callee, { crypto_mode: 'on' });
+    const encrypted: boolean[] = [];
+    const caller = await baresipCall(`sip:gw.dan@127.0.0.1:${port}`, {
+      toneHz: TONES.caller,
+      mediaenc: 'srtp-mand',
+      holdMs: 1_000,
+      during: async () => {
+        const conf = await until(
+          () => gatewayConference('dan'),
+          (c) => c !== undefined && c.participants.length === 2 && c.participants.every((p) => p.leg !== null),
+          20_000,
+        );
+        encrypted.push(...conf!.participants.map((p) => p.leg!.encrypted === true));
+        await new Promise((r) => setTimeout(r, 4_000));
+      },
+    });
+    expect(caller.out, caller.out).toMatch(/established/i);
+    expect(encrypted).toEqual([true, true]);
+    const heardByCallee = await callees.splice(callees.indexOf(callee), 1)[0]!.stop();
+    const levels = { callerHearsCallee: level(caller, TONES.callee), calleeHearsCaller: level(heardByCallee, TONES.caller) };
+    console.info(`gateway SRTP: ${JSON.stringify(levels)} dBFS`);
+    expect(levels.callerHearsCallee, JSON.stringify(levels)).toBeGreaterThan(-40);
+    expect(levels.calleeHearsCaller, JSON.stringify(levels)).toBeGreaterThan(-40);
+
+    const plain = await baresipCall(`sip:gw.dan@127.0.0.1:${port}`, { toneHz: TONES.caller, holdMs: 3_000 });
+    expect(plain.out, plain.out).toMatch(/488 Not Acceptable Here/);
   }, 90_000);
 });
