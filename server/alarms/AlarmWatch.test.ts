@@ -66,21 +66,18 @@ describe.each(TEST_DATABASES)('AlarmWatch ($name)', ({ open }) => {
   };
   const n1 = { id: 1, name: 'node-1', location: 'Oslo' };
 
-  it('"Call capacity limit reached" while a node reports full media load, not in maintenance mode; lowered when load drops', async () => {
+  it('"Call capacity limit reached" is the node\'s: raised when it refuses a call for want of capacity, not for a full load alone', async () => {
     const { alarms, registry } = await setup();
-    const names = async () => (await alarms.active()).map((a) => [a.name, a.node, a.level]);
-    registry.message(n1, { type: 'node_load', load: load(40) });
-    await alarms.settled();
-    expect(await names()).toEqual([]);
-    registry.message(n1, { type: 'node_load', load: load(100) });
+    const names = async () => (await alarms.active()).map((a) => [a.name, a.node, a.level, a.details]);
+    // Full, another node may still take calls (guide: all nodes able to take the media are at capacity).
     registry.message(n1, { type: 'node_load', load: load(100) });
     await alarms.settled();
-    expect(await names()).toEqual([['Call capacity limit reached', 'node-1', 'warning']]);
-    registry.message(n1, { type: 'node_load', load: load(91.7) });
-    await alarms.settled();
     expect(await names()).toEqual([]);
-    // Maintenance mode reports 100 by design: no capacity alarm.
-    registry.message(n1, { type: 'node_load', load: load(100, true) });
+    // The node refused a call (node-agent/allocation/MediaAdmission.ts), and lowers it when a call fits again.
+    registry.message(n1, { type: 'alarm', action: 'raise', alarm: 'capacity_exhausted', instance: 'node-1', details: 'out of transcoding resource' });
+    await alarms.settled();
+    expect(await names()).toEqual([['Call capacity limit reached', 'node-1', 'warning', 'out of transcoding resource']]);
+    registry.message(n1, { type: 'alarm', action: 'lower', alarm: 'capacity_exhausted', instance: 'node-1', details: '' });
     await alarms.settled();
     expect(await names()).toEqual([]);
   });

@@ -30,15 +30,13 @@ interface PendingConfig {
 
 /**
  * Raises and lowers the alarms the management server can see for itself: a node lost (connectivity),
- * a node at capacity, a node that has not applied its configuration, certificates expiring, and what
- * nodes report of their own (event sinks, syslog servers).
+ * a node that has not applied its configuration, certificates expiring, and what nodes report of
+ * their own (event sinks, syslog servers, a call refused for want of capacity).
  */
 export class AlarmWatch {
   private readonly clock: Clock;
   private readonly certificateTimer: ClockTimer;
   private certificateDebounce: NodeJS.Timeout | null = null;
-  /** Whether each node was last seen at capacity (so the database is asked only on a change). */
-  private readonly atCapacity = new Map<number, boolean>();
   private readonly pendingConfig = new Map<number, PendingConfig>();
   private readonly source: string;
   private stopped = false;
@@ -55,7 +53,6 @@ export class AlarmWatch {
     registry.onNodePresence((node, state) => {
       const id = { alarm: 'connectivity_lost' as const, node: node.name, instance: `Source=${this.source}, Destination=${node.name}` };
       if (state === 'lost') {
-        this.atCapacity.delete(node.id);
         this.forgetPending(node.id);
         this.act(this.alarms.raise({ ...id, details: 'Unable to contact node.' }));
       } else {
@@ -172,15 +169,6 @@ export class AlarmWatch {
         if (p && p.version !== msg.version) return; // an older version; the latest is still awaited
         this.forgetPending(node.id);
         this.act(this.alarms.lower({ alarm: 'configuration_sync_failure', node: node.name, instance: node.name }));
-        return;
-      }
-      case 'node_load': {
-        // At capacity: no call can take media here (outside maintenance mode, which reports 100 by design).
-        const full = msg.load.mediaLoad >= 100 && !msg.load.maintenanceMode;
-        if (this.atCapacity.get(node.id) === full) return;
-        this.atCapacity.set(node.id, full);
-        const id = { alarm: 'capacity_exhausted' as const, node: node.name, instance: node.name };
-        this.act(full ? this.alarms.raise({ ...id, details: 'out of transcoding resource' }) : this.alarms.lower(id));
         return;
       }
       case 'alarm': {
