@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
 import { carrierMimeType, TelephoneEventTap } from './dtmf/TelephoneEventTap.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
+import { PromptPlayer } from './ivr/PromptPlayer.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
 import { buildOutgoingOffer } from './dialout/outgoingOffer.js';
@@ -60,6 +61,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private version = 1;
   private fed = false;
   private closed = false;
+  /** Voice prompts (PIN entry, Virtual Reception), on the audio feed. */
+  private prompts: PromptPlayer | null = null;
 
   constructor(
     readonly participantId: string,
@@ -185,7 +188,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       const peerSends = m.direction === 'sendrecv' || m.direction === 'sendonly';
       const peerReceives = m.direction === 'sendrecv' || m.direction === 'recvonly';
       await this.produce(m, line, peerSends);
-      if (peerReceives && this.media.sendsMedia) await this.consume(m, line);
+      // Where the media sends nothing (PIN entry, Virtual Reception) the audio feed still carries the prompts.
+      if (peerReceives && (this.media.sendsMedia || m.kind === 'audio')) await this.consume(m, line);
       if (line.consumer) {
         if (peerReceives && line.consumer.paused) await line.consumer.resume();
         if (!peerReceives && !line.consumer.paused) await line.consumer.pause(); // hold
@@ -428,6 +432,27 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     if (!this.closed) this.keypad.emit('dtmf', digit);
   }
 
+  /** Plays a prompt (48 kHz mono PCM) to the phone in its codec; resolves once sent (at once without an audio feed). */
+  play(pcm: Int16Array): Promise<void> {
+    const feed = this.lines.get('audio')?.feed;
+    if (this.closed || !feed) return Promise.resolve();
+    this.prompts ??= new PromptPlayer(feed, this.log);
+    return this.prompts.play(pcm);
+  }
+
+  /** Resolves when the phone's audio has arrived (comedia: only then do we know where to send), or after `ms`. */
+  async heard(ms: number): Promise<void> {
+    const transport = this.lines.get('audio')?.transport;
+    if (!transport || transport.tuple.remoteIp) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      transport.once('tuple', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** The ports the phone sends to, for a leg that takes this call over (`ports` of the constructor). */
   localPorts(): SipLinePorts {
     const out: SipLinePorts = {};
@@ -463,6 +488,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   close(reason = 'Call disconnected'): void {
     if (this.closed) return;
     this.closed = true;
+    this.prompts?.close();
     this.media.hub.removeLeg(this.participantId);
     for (const line of this.lines.values()) {
       line.latch?.relay.close();

@@ -5,14 +5,22 @@ import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager, JoinResult } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { TOKEN_LIFETIME_S } from '../conference/Participant.js';
-import type { VirtualReceptions } from '../conference/VirtualReception.js';
+import { RECEPTION_SCREENS, type VirtualReceptions } from '../conference/VirtualReception.js';
 import { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import { SipCallLeg } from './SipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { fixedPinLength, PIN_ATTEMPTS, PIN_ENTRY_TIMEOUT_MS, PinEntry } from './ivr/PinEntry.js';
+import { promptAudio, type PromptName } from './ivr/prompts.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
+
+/** The Virtual Reception's screens a keypad caller hears as prompts. */
+const RECEPTION_PROMPTS: Record<string, PromptName> = {
+  [RECEPTION_SCREENS.welcome]: '2sd-number-pound-key_48kHz_mono.wav',
+  [RECEPTION_SCREENS.invalid]: '2sd-number-not-valid-try-again_48kHz_mono.wav',
+  [RECEPTION_SCREENS.timeout]: '2sd-invalid-number-three-times-disconnect_48kHz_mono.wav',
+};
 
 const notAcceptable = (why: string): SipInviteAnswer => ({
   status: 488,
@@ -222,6 +230,14 @@ export class SipCalls {
     }, PIN_ENTRY_TIMEOUT_MS).unref();
     c.pin = { service, media, entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)), attempts: 0, timer };
     this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller at PIN entry');
+    void this.prompt(c, pinPrompt(service));
+  }
+
+  /** Plays a prompt on the call's current leg once the phone's audio has arrived (where we send is known then). */
+  private async prompt(c: SipCall, name: PromptName): Promise<void> {
+    const leg = c.leg;
+    await leg.heard(3_000);
+    if (c.leg === leg && !c.ended) await leg.play(promptAudio(name));
   }
 
   private listen(c: SipCall, leg: SipCallLeg): void {
@@ -254,7 +270,13 @@ export class SipCalls {
       case 'invalid_pin':
         at.attempts += 1;
         this.log.info({ ...ctx, attempt: at.attempts }, 'Participant entered incorrect conference PIN');
-        if (at.attempts >= PIN_ATTEMPTS) this.disconnect(c, 'Invalid PIN');
+        // "The PIN is invalid for this conference", then the request again, or after the third the call ends.
+        if (at.attempts >= PIN_ATTEMPTS) {
+          await this.prompt(c, 'conf-invalidpin_48kHz_mono.wav');
+          this.disconnect(c, 'Invalid PIN');
+        } else {
+          void this.prompt(c, 'conf-invalidpin_48kHz_mono.wav').then(() => (c.pin === at ? this.prompt(c, pinPrompt(at.service)) : undefined));
+        }
         return;
       case 'joined':
         break;
@@ -323,14 +345,24 @@ export class SipCalls {
     const referred = (p: Participant, refer: { alias: string; token: string }) => {
       if (p === participant) c.queue = c.queue.then(() => this.transfer(c, refer)).catch((err: unknown) => this.log.warn({ err }, 'SIP transfer failed'));
     };
+    // In a Virtual Reception the caller hears its screens: the number request, invalid number, disconnect.
+    const screen = (p: Participant) => {
+      const name = p === participant && p.splash ? RECEPTION_PROMPTS[p.splash.screen_key] : undefined;
+      if (name) void this.prompt(c, name);
+    };
     const detach = () => {
       clearInterval(refresh);
       conference.off('participantLeft', left);
       conference.off('refer', referred);
+      conference.off('splashScreen', screen);
     };
     c.detach = detach;
     conference.on('participantLeft', left);
     conference.on('refer', referred);
+    if (conference.service.serviceType === 'two_stage_dialing') {
+      conference.on('splashScreen', screen);
+      screen(participant);
+    }
     leg.on('closed', () => {
       if (participant.leg === leg) participant.leg = null;
     });
@@ -413,6 +445,11 @@ export class SipCalls {
     }
     if (c.conference && c.participant) c.conference.remove(c.participant.id, reason);
   }
+}
+
+/** "Please enter the conference PIN number" (followed by the pound key where the PINs end with '#'). */
+function pinPrompt(service: ServiceConfig): PromptName {
+  return service.pin.endsWith('#') ? 'conf-getpin_pound-key_48kHz_mono.wav' : 'conf-getpin_48kHz_mono.wav';
 }
 
 /**

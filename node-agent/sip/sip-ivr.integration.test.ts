@@ -4,6 +4,7 @@ import { TestPlatform } from '../../testing/TestPlatform.js';
 import type { Conference } from '../conference/Conference.js';
 import { baresipCall, toneLevelDb, type BaresipCallResult } from '../testing/baresip.js';
 import { MediaTestClient } from '../testing/MediaTestClient.js';
+import { PROMPT_TONES } from './ivr/prompts.js';
 
 /**
  * The keypad IVR with a real SIP phone (baresip, RFC 4733): a call to a PIN-protected room without
@@ -13,6 +14,12 @@ import { MediaTestClient } from '../testing/MediaTestClient.js';
  */
 const PORTS: [number, number] = [47_600, 47_799];
 const TONES = { phone: 600, x: 440 } as const;
+/** What the prompts sound like (ivr/prompts.ts): the PIN request, an invalid entry, the number request. */
+const PROMPTS = {
+  pin: PROMPT_TONES['conf-getpin_48kHz_mono.wav'].hz,
+  invalid: PROMPT_TONES['conf-invalidpin_48kHz_mono.wav'].hz,
+  number: PROMPT_TONES['2sd-number-pound-key_48kHz_mono.wav'].hz,
+};
 
 describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
   let platform: TestPlatform;
@@ -59,6 +66,11 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     await x.close();
   }
 
+  /** Level of `hz` in what the phone decoded between `fromMs` and `toMs` of its call. */
+  function phoneHeard(res: BaresipCallResult, hz: number, fromMs: number, toMs: number): number {
+    return res.heard ? toneLevelDb(res.heard, hz, fromMs, toMs) : -Infinity;
+  }
+
   /** The phone heard x in the last seconds of its call. */
   function phoneHeardX(res: BaresipCallResult): number {
     const heard = res.heard;
@@ -88,6 +100,8 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toMatchObject({ inRoomBeforePin: 0, role: 'HOST' });
+    // The PIN request played before the keys (the first seconds of the call), not afterwards in the room.
+    expect(phoneHeard(res, PROMPTS.pin, 0, 2_500)).toBeGreaterThan(-40);
     expect(seen.xHearsPhone).toBeGreaterThan(-40);
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);
@@ -143,6 +157,9 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toEqual({ callsAfterTwo: 1, callsAfterThree: 0, joined: false });
+    // "The PIN is invalid for this conference" after the wrong PINs, not before them.
+    expect(phoneHeard(res, PROMPTS.invalid, 0, 1_000)).toBeLessThan(-50);
+    expect(phoneHeard(res, PROMPTS.invalid, 1_000, 60_000)).toBeGreaterThan(-40);
     // baresip's log of the BYE it received.
     expect(res.out, res.out).toMatch(/session closed/i);
     expect(platform.node.manager.breakIn.stats().pinCounters).toBeGreaterThan(before);
@@ -179,6 +196,8 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toMatchObject({ inReception: true, moved: true, leftReception: true });
+    // The reception's number request on answering.
+    expect(phoneHeard(res, PROMPTS.number, 0, 2_500)).toBeGreaterThan(-40);
     expect(seen.xHearsPhone).toBeGreaterThan(-40);
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);
