@@ -178,7 +178,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     for (const p of list) {
       if (this.members.has(p.id)) continue; // never shadows one of ours
       const had = this.remote.get(p.id);
-      if (had && had.displayName === p.displayName && had.role === p.role && had.protocol === p.protocol) continue;
+      const same = (k: keyof BackplaneParticipant) => had?.[k] === p[k];
+      if (had && same('displayName') && same('role') && same('protocol') && same('isMuted') && same('isClientMuted') && same('isVideoMuted')) continue;
       const r: RemoteParticipant = { ...p, backplaneId, since: had?.since ?? new Date() };
       this.remote.set(p.id, r);
       this.emit(had ? 'remoteUpdated' : 'remoteJoined', r);

@@ -430,6 +430,10 @@ export const backplaneParticipantSchema = z.object({
   displayName: z.string().max(250),
   role: z.enum(['chair', 'guest']),
   protocol: z.enum(['api', 'webrtc', 'sip']),
+  /** Muted by a Host or an administrator, or by themselves; video muted (absent from older nodes: not muted). */
+  isMuted: z.boolean().optional(),
+  isClientMuted: z.boolean().optional(),
+  isVideoMuted: z.boolean().optional(),
 });
 export type BackplaneParticipant = z.infer<typeof backplaneParticipantSchema>;
 

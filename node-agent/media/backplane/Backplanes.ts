@@ -13,6 +13,9 @@ function offered(conference: Conference): BackplaneParticipant[] {
     displayName: p.displayName,
     role: p.role === 'HOST' ? 'chair' : 'guest',
     protocol: p.protocol,
+    isMuted: p.isMuted,
+    isClientMuted: p.isClientMuted,
+    isVideoMuted: p.isVideoMuted,
   }));
 }
 
