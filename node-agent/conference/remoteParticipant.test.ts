@@ -24,7 +24,7 @@ const service: ServiceConfig = serviceConfigSchema.parse({
 
 describe("another node's participants in a conference's roster (backplanes)", () => {
   it('lists them as they come, updates them when their state changes, and drops them when their backplane no longer brings them', () => {
-    const media = new MediasoupConferenceMedia(engine, { announcedAddress: '127.0.0.1', portRange: [47600, 47699] }, log);
+    const media = new MediasoupConferenceMedia(engine, { announcedAddress: '127.0.0.1', portRange: [48500, 48599] }, log);
     const conf = new Conference(service, media);
     const events: string[] = [];
     conf.on('remoteJoined', (r) => events.push(`joined ${r.displayName}`));

@@ -15,7 +15,7 @@ import { Backplane } from './Backplane.js';
  * each with its own tone; the analyser says who hears whom.
  */
 const log = pino({ level: 'silent' });
-const PORTS: [number, number] = [47000, 47499];
+const PORTS: [number, number] = [48000, 48499];
 const engines = [new MediasoupEngine(log, { workers: 1 }), new MediasoupEngine(log, { workers: 1 })] as const;
 /** A third node, for the three-node case. */
 const third = new MediasoupEngine(log, { workers: 1 });
