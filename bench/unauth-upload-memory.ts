@@ -1,7 +1,8 @@
 /**
  * Management server memory under unauthenticated uploads (issue 11, finding 3): a real server
  * process (server/main.ts, embedded database in a temporary folder), then 8 concurrent 75 MB POSTs
- * without credentials to the sign-in endpoint (tRPC `auth.login`) and to the REST restore command,
+ * without credentials to the sign-in endpoint (tRPC `auth.login`), to the REST restore command and to
+ * the console's upload routes (backup file, theme ZIP),
  * once with a Content-Length and once chunked (no length to refuse up front). Prints JSON: the
  * server's RSS before, its peak while the posts run, and after; the goal is + < 50 MB.
  *
@@ -79,6 +80,9 @@ try {
     ['/trpc/auth.login', true],
     ['/api/admin/command/v1/platform/restore/', false],
     ['/api/admin/command/v1/platform/restore/', true],
+    // The console's streamed uploads (a backup file, a theme ZIP) without a session.
+    ['/upload/restore/', false],
+    ['/upload/theme/', true],
   ] as const) {
     const before = rssMb(server.pid!);
     let peak = before;
