@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { randomInt, randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats } from '../media/MediaTypes.js';
+import { MediaRequestError, type CallLeg, type CallLegEvents, type CallLegStats, type MeasuredStream } from '../media/MediaTypes.js';
+import { measureStreams } from '../media/mediasoup/rtpStats.js';
 import { carrierMimeType, TelephoneEventTap } from './dtmf/TelephoneEventTap.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { PromptPlayer } from './ivr/PromptPlayer.js';
@@ -471,6 +472,14 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
 
   stats(): CallLegStats {
     return { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
+  }
+
+  /** Per-stream figures for status, history and call quality, as a WebRTC leg's: the phone's stream in, the mix or the forwarded video out. */
+  mediaStreams(): Promise<MeasuredStream[]> {
+    const lines = [...this.lines];
+    const producers = lines.flatMap(([type, l]) => (l.producer ? [{ producer: l.producer, type }] : []));
+    const consumers = lines.flatMap(([type, l]) => (l.consumer && !l.consumer.closed ? [{ consumer: l.consumer, type, forwarded: type === 'video' }] : []));
+    return measureStreams(this.participantId, producers, consumers);
   }
 
   /** RTP packets received from and sent to the phone per kind, from mediasoup's transport stats. */
