@@ -260,6 +260,8 @@ export class ConferenceControl {
       ...(body.source ? { callerAlias: body.source } : {}),
       ...(body.source_display_name ? { callerName: body.source_display_name } : {}),
       ...(body.dtmf_sequence ? { dtmfSequence: body.dtmf_sequence } : {}),
+      // `auto`: the outgoing Call Routing Rules decide where and how.
+      ...(body.protocol === 'auto' ? { routing: 'rules' as const } : {}),
       source: 'dial',
     });
     if ('refused' in placed) throw new ControlError(REFUSAL.dialOutFailed);

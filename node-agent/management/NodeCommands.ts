@@ -70,6 +70,7 @@ function dial(manager: ConferenceManager, command: Extract<NodeCommand, { kind: 
     ...(command.remoteDisplayName ? { displayName: command.remoteDisplayName } : {}),
     ...(command.localDisplayName ? { callerName: command.localDisplayName } : {}),
     ...(command.dtmfSequence ? { dtmfSequence: command.dtmfSequence } : {}),
+    ...(command.routing === 'routing_rule' ? { routing: 'rules' as const } : {}),
     source: 'command',
   });
   if ('refused' in placed) return { ok: false, failure: 'refused', reason: placed.refused };

@@ -156,6 +156,7 @@ export async function dialCommand(ctx: CommandContext, body: z.infer<typeof part
     ...(body.remote_display_name ? { remoteDisplayName: body.remote_display_name } : {}),
     ...(body.local_display_name ? { localDisplayName: body.local_display_name } : {}),
     ...(body.dtmf_sequence ? { dtmfSequence: body.dtmf_sequence } : {}),
+    routing: body.routing,
   });
   await recordChange(ctx.dom.db, actorOf(ctx.dom), {
     action: 'changed',

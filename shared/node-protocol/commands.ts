@@ -37,6 +37,7 @@ export const nodeCommandSchema = z.discriminatedUnion('kind', [
     remoteDisplayName: z.string().max(250).optional(),
     localDisplayName: z.string().max(250).optional(),
     dtmfSequence: z.string().max(250).optional(),
+    routing: z.enum(['manual', 'routing_rule']).default('manual'),
   }),
 ]);
 export type NodeCommand = z.infer<typeof nodeCommandSchema>;

@@ -30,6 +30,8 @@ export interface DialOutRequest {
   from?: string;
   /** Send the INVITE to this SIP proxy (host[:port]) instead of the destination's host. */
   proxy?: string;
+  /** `rules`: routed by the outgoing Call Routing Rules (Route this call: Automatically; the client API's protocol `auto`). */
+  routing?: 'manual' | 'rules';
   /** Keys sent once the call is answered (the guide: after 3 s, one every 0.5 s, a comma a 2-s pause). */
   dtmfSequence?: string;
   /** Media encryption instead of the service's (a Call Routing Rule's). */
@@ -69,22 +71,51 @@ export class DialOut {
   private dialAutomatic(conference: Conference): void {
     if (!this.manager.conferences().includes(conference)) return;
     for (const adp of conference.service.automaticParticipants) {
-      if (adp.routing !== 'manual' || (adp.protocol !== 'sip' && adp.protocol !== 'auto')) {
-        // Calls routed by Call Routing Rules, and H.323/MS-SIP/RTMP, are not placed by this node yet.
-        this.log.warn(
-          { conference: conference.service.name, alias: adp.alias, protocol: adp.protocol, routing: adp.routing },
-          'Automatically Dialed Participant not dialled: only manually routed SIP calls are placed',
-        );
-        continue;
-      }
-      this.dial(conference, {
+      const base: DialOutRequest = {
         destination: adp.alias,
         role: adp.role === 'chair' ? 'HOST' : 'GUEST',
         ...(adp.displayName ? { displayName: adp.displayName } : {}),
         ...(adp.dtmfSequence ? { dtmfSequence: adp.dtmfSequence } : {}),
         source: 'adp',
-      });
+      };
+      const why = (reason: string) =>
+        this.log.warn(
+          { conference: conference.service.name, alias: adp.alias, protocol: adp.protocol, routing: adp.routing },
+          `Automatically Dialed Participant not dialled: ${reason}`,
+        );
+      if (adp.routing === 'routing_rule') {
+        // Routed automatically: the alias must match an outgoing Call Routing Rule, which says where and how.
+        if ('refused' in this.place(conference, { ...base, routing: 'rules' })) why('no outgoing Call Routing Rule placing SIP calls matches its alias');
+        continue;
+      }
+      if (adp.protocol !== 'sip' && adp.protocol !== 'auto') {
+        why('only SIP calls are placed');
+        continue;
+      }
+      this.dial(conference, base);
     }
+  }
+
+  /**
+   * A call routed by the outgoing Call Routing Rules (guide: Route this call: Automatically): the
+   * first matching rule's destination (its regex replace), SIP proxy and Media encryption; undefined
+   * when none matches or the rule places another protocol.
+   */
+  routeOutgoing(req: DialOutRequest): DialOutRequest | undefined {
+    const route = this.manager.directory.route(req.destination, {
+      direction: 'outgoing',
+      protocol: 'sip',
+      location: this.manager.node?.systemLocation ?? null,
+      registered: false,
+    });
+    if (route.kind !== 'gateway' || route.rule.outgoing_protocol !== 'sip') return undefined;
+    return {
+      ...req,
+      routing: 'manual',
+      destination: route.destination,
+      ...(route.rule.sip_proxy_address ? { proxy: route.rule.sip_proxy_address } : {}),
+      ...(route.rule.crypto_mode ? { encryption: route.rule.crypto_mode } : {}),
+    };
   }
 
   /** The guide's caller ID: the first alias of the conference valid for SIP (user@domain), else the first alias at our address. */
@@ -102,8 +133,10 @@ export class DialOut {
   /** `dial`, with how the call turned out (a gateway answers its caller only once the callee has). */
   place(
     target: Conference | ServiceConfig,
-    req: DialOutRequest,
+    wanted: DialOutRequest,
   ): { participant: Participant; conference: Conference; outcome: Promise<DialOutcome> } | { refused: string } {
+    const req = wanted.routing === 'rules' ? this.routeOutgoing(wanted) : wanted;
+    if (!req) return { refused: 'Gateway dial out failed' };
     const id = randomUUID();
     const service = 'service' in target ? target.service : target;
     // Only one of the conference's own aliases may be the caller ID.

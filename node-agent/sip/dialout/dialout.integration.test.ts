@@ -212,6 +212,46 @@ describe('dial-out to SIP phones', () => {
     await stop(callee);
   }, 60_000);
 
+  it('an ADP routed Automatically goes where the outgoing Call Routing Rule sends it; a dial with protocol auto that no rule matches fails', async () => {
+    const callee = await startBaresipCallee({ user: 'gina', toneHz: TONES.callee });
+    callees.push(callee);
+    const rules = platform.node.manager.directory.routingRules.length;
+    await platform.rest('POST', 'gateway_routing_rule/', {
+      name: 'ADPs out',
+      priority: 20,
+      match_string: 'adp\\.(.+)',
+      replace_string: `\\1@127.0.0.1:${callee.port}`,
+      match_incoming_calls: false,
+      match_outgoing_calls: true,
+      called_device_type: 'external',
+      outgoing_protocol: 'sip',
+    });
+    const room = await platform.create('conference', { name: 'Routed ADP room', aliases: [{ alias: 'meet.adp.routed' }], pin: '2468' });
+    await platform.rest('POST', 'automatic_participant/', { alias: 'adp.gina', remote_display_name: 'Gina', routing: 'routing_rule', conference: [room] });
+    await until(
+      () => [platform.node.manager.directory.routingRules.length, platform.node.manager.directory.lookup('meet.adp.routed')?.automaticParticipants.length ?? 0],
+      ([r, a]) => r === rules + 1 && a === 1,
+      15_000,
+    );
+    const r = await platform.client('meet.adp.routed', 'request_token', { body: { display_name: 'Starter' }, pin: '2468' });
+    expect(r.status).toBe(200);
+    const { participant_uuid: uuid, token } = (await r.json()).result as { participant_uuid: string; token: string };
+    const conf = platform.node.manager.conferences().find((c) => c.get(uuid))!;
+    const client = new MediaTestClient('Starter', PORTS, { toneHz: 659 });
+    clients.push(client);
+    await client.join(conf.media, uuid);
+    client.startSending(20, ['audio']);
+    const gina = (await until(
+      () => conf.participants.find((p) => p.displayName === 'Gina' && p.leg !== null),
+      (p) => p !== undefined,
+      20_000,
+    ))!;
+    await callConnects(conf, gina.id, callee, client, 659);
+    const auto = await platform.client('meet.adp.routed', 'dial', { token, body: { role: 'GUEST', destination: 'nomatch.x', protocol: 'auto' } });
+    expect(auto.status).toBe(403);
+    expect((await auto.json()).result).toBe('Gateway dial out failed');
+  }, 90_000);
+
   it("a call nobody can take leaves the conference with its reason; other protocols fail with the guide's reason", async () => {
     const { token, conf } = await host('Host 2', 523);
     const reasons = new Map<string, string>();
