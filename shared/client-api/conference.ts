@@ -25,7 +25,7 @@ import { presentationStartEvent, stageEvent } from './media.js';
  *  (Host only) overlaytext OverlayTextBody → true · pres_in_mix PresInMixBody (self) → true
  *              preferred_aspect_ratio PreferredAspectRatioBody (self) → true
  *              show_live_captions | hide_live_captions, video_mixes/…: 403 (no speech-to-text, no personal mixes)
- *  (Host only) POST dial DialBody → 403 "Gateway dial out failed" (no SIP/H.323 on the node yet)
+ *  (Host only) POST dial DialBody → the new participant's uuid (a SIP call; other protocols, or no SIP: 403 "Gateway dial out failed")
  *              breakouts…, participants/breakout, leavebreakout, breakoutbuzz: 403 (request_token says breakout_rooms: false)
  *              GET avatar.jpg → image/jpeg (initials)
  * Call:        …/participants/{uuid}/calls (CallsBody → CallsResult) and …/calls/{call}/
@@ -227,7 +227,7 @@ export const transferBody = z.object({
 });
 export type TransferBody = z.infer<typeof transferBody>;
 
-/** Conference `dial` (§6): a Host calls someone out. Needs SIP/H.323 (not on this node yet): parsed, then refused. */
+/** Conference `dial` (§6): a Host calls someone out over SIP (node-agent/sip/dialout); `auto` follows the outgoing Call Routing Rules. */
 export const dialBody = z.object({
   role: z.enum(['HOST', 'GUEST']),
   destination: z.string().trim().min(1).max(250),
