@@ -473,7 +473,7 @@ export class NodeAgent {
     link.on('connected', () => link.send({ type: 'registrations', registrations: registrations() }));
     // SIP calls resolve aliases through the same directory and break-in counters as WebRTC.
     // SIP calls to a VMR join its conference with plain-RTP media (sip/SipCalls.ts).
-    const sipCalls = new SipCalls(manager, log, receptions);
+    const sipCalls = new SipCalls(manager, log, receptions, themes);
     // Gateway calls (Call Routing Rules) need the server they place calls with: bound once it exists.
     const late: { gateway?: GatewayCalls } = {};
     const sip =

@@ -11,7 +11,8 @@ import { SipCallLeg } from './SipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { fixedPinLength, PIN_ATTEMPTS, PIN_ENTRY_TIMEOUT_MS, PinEntry } from './ivr/PinEntry.js';
-import { promptAudio, type PromptName } from './ivr/prompts.js';
+import type { PromptName } from './ivr/prompts.js';
+import { themePrompt, type ThemeLayers } from './ivr/themePrompts.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
 
@@ -75,6 +76,8 @@ export class SipCalls {
     private readonly log: Logger,
     /** The node's Virtual Receptions: a caller's keys there are the conference number. */
     private readonly receptions: VirtualReceptions | null = null,
+    /** The themes the node holds: a theme's own prompt WAVs are played where it has them. */
+    private readonly themes: ThemeLayers | null = null,
   ) {}
 
   async invite(call: IncomingSipCall): Promise<SipInviteAnswer> {
@@ -237,7 +240,8 @@ export class SipCalls {
   private async prompt(c: SipCall, name: PromptName): Promise<void> {
     const leg = c.leg;
     await leg.heard(3_000);
-    if (c.leg === leg && !c.ended) await leg.play(promptAudio(name));
+    if (c.leg !== leg || c.ended) return;
+    await leg.play(themePrompt(this.themes, c.pin?.service ?? c.conference?.service ?? null, name));
   }
 
   private listen(c: SipCall, leg: SipCallLeg): void {

@@ -1,3 +1,4 @@
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
@@ -14,12 +15,12 @@ import { PROMPT_TONES } from './ivr/prompts.js';
  */
 const PORTS: [number, number] = [47_600, 47_799];
 const TONES = { phone: 600, x: 440 } as const;
-/** What the prompts sound like (ivr/prompts.ts): the PIN request, an invalid entry, the number request. */
-const PROMPTS = {
-  pin: PROMPT_TONES['conf-getpin_48kHz_mono.wav'].hz,
-  invalid: PROMPT_TONES['conf-invalidpin_48kHz_mono.wav'].hz,
-  number: PROMPT_TONES['2sd-number-pound-key_48kHz_mono.wav'].hz,
-};
+/**
+ * The Base theme's prompts (server/theme/baseTheme.ts): 660 Hz then 880 Hz, after a 2 s pause for
+ * those heard on connecting (the PIN and number requests). Our own tones (ivr/prompts.ts) are not used.
+ */
+const BASE_PROMPT_HZ = 660;
+const OWN_TONE_HZ = PROMPT_TONES['conf-getpin_48kHz_mono.wav'].hz;
 
 describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
   let platform: TestPlatform;
@@ -84,7 +85,8 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     const res = await baresipCall(`sip:meet.pin@127.0.0.1:${port}`, {
       toneHz: TONES.phone,
       audioCodecs: 'PCMU/8000/1',
-      holdMs: 1_000,
+      // The PIN request has a 2 s pause first: keys after it.
+      holdMs: 3_500,
       during: async (keypad) => {
         // Answered, and nobody in the room yet.
         seen.inRoomBeforePin = conference('Pin room')?.participants.length ?? 0;
@@ -100,11 +102,74 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toMatchObject({ inRoomBeforePin: 0, role: 'HOST' });
-    // The PIN request played before the keys (the first seconds of the call), not afterwards in the room.
-    expect(phoneHeard(res, PROMPTS.pin, 0, 2_500)).toBeGreaterThan(-40);
+    // The theme's PIN request before the keys: its 2 s pause, then its tones (not our own tone).
+    expect(phoneHeard(res, BASE_PROMPT_HZ, 0, 1_500)).toBeLessThan(-50);
+    expect(phoneHeard(res, BASE_PROMPT_HZ, 1_500, 3_500)).toBeGreaterThan(-40);
+    expect(phoneHeard(res, OWN_TONE_HZ, 0, 3_500)).toBeLessThan(-50);
     expect(seen.xHearsPhone).toBeGreaterThan(-40);
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);
+
+  it("a room whose theme has its own PIN request (a WAV) plays that instead of the Base theme's", async () => {
+    // The theme's conf-getpin: 1 s of 1200 Hz, PCM 16-bit mono 48 kHz as the guide asks.
+    const rate = 48_000;
+    const pcm = Buffer.alloc(rate * 2);
+    for (let i = 0; i < rate; i++) pcm.writeInt16LE(Math.round(12_000 * Math.sin((2 * Math.PI * 1_200 * i) / rate)), i * 2);
+    const header = Buffer.alloc(44);
+    header.write('RIFF', 0, 'ascii');
+    header.writeUInt32LE(36 + pcm.length, 4);
+    header.write('WAVEfmt ', 8, 'ascii');
+    header.writeUInt32LE(16, 16);
+    header.writeUInt16LE(1, 20);
+    header.writeUInt16LE(1, 22);
+    header.writeUInt32LE(rate, 24);
+    header.writeUInt32LE(rate * 2, 28);
+    header.writeUInt16LE(2, 32);
+    header.writeUInt16LE(16, 34);
+    header.write('data', 36, 'ascii');
+    header.writeUInt32LE(pcm.length, 40);
+    const zip = zipSync({
+      'themeconfig.json': strToU8(JSON.stringify({ theme_version: 2 })),
+      'conf-getpin_48kHz_mono.wav': new Uint8Array(Buffer.concat([header, pcm])),
+      'icon_waiting_for_host.svg': strToU8('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'),
+    });
+    const form = new FormData();
+    form.append('name', 'Spoken');
+    form.append('package', new Blob([zip], { type: 'application/zip' }), 'theme.zip');
+    const up = await fetch(`${platform.server.url}/api/admin/configuration/v1/ivr_theme/`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+      body: form,
+    });
+    expect(up.status, await up.clone().text()).toBe(201);
+    const themeUri = new URL(up.headers.get('location')!, platform.server.url).pathname;
+    await platform.rest('POST', 'conference/', { name: 'Themed room', aliases: [{ alias: 'meet.themed' }], pin: '1357', ivr_theme: themeUri });
+    // The node holds the package once it serves one of its files for the room.
+    await until(
+      () => fetch(`${platform.node.url}/api/client/v2/conferences/meet.themed/theme/icon_waiting_for_host.svg`).then((r) => r.status),
+      (status) => status === 200,
+      20_000,
+    );
+    const seen: Record<string, unknown> = {};
+    const res = await baresipCall(`sip:meet.themed@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'PCMU/8000/1',
+      holdMs: 1_500,
+      during: async (keypad) => {
+        await keypad.press('1357');
+        seen.role = (
+          await until(
+            () => sipIn('Themed room'),
+            (p) => p !== undefined,
+            10_000,
+          ).catch(() => undefined)
+        )?.role;
+      },
+    });
+    expect(seen.role).toBe('HOST');
+    expect(phoneHeard(res, 1_200, 0, 2_000)).toBeGreaterThan(-40);
+    expect(phoneHeard(res, BASE_PROMPT_HZ, 0, 2_000)).toBeLessThan(-50);
+  }, 60_000);
 
   it('the Guest PIN joins as Guest; in a room whose Guests need no PIN, # alone joins as Guest', async () => {
     const roles: unknown[] = [];
@@ -157,9 +222,9 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toEqual({ callsAfterTwo: 1, callsAfterThree: 0, joined: false });
-    // "The PIN is invalid for this conference" after the wrong PINs, not before them.
-    expect(phoneHeard(res, PROMPTS.invalid, 0, 1_000)).toBeLessThan(-50);
-    expect(phoneHeard(res, PROMPTS.invalid, 1_000, 60_000)).toBeGreaterThan(-40);
+    // "The PIN is invalid for this conference" just before our BYE ends the call (the end of what it decoded).
+    const endMs = res.heard ? (res.heard.samples.length / res.heard.sampleRate) * 1000 : 0;
+    expect(phoneHeard(res, BASE_PROMPT_HZ, endMs - 1_500, endMs)).toBeGreaterThan(-40);
     // baresip's log of the BYE it received.
     expect(res.out, res.out).toMatch(/session closed/i);
     expect(platform.node.manager.breakIn.stats().pinCounters).toBeGreaterThan(before);
@@ -196,8 +261,8 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     });
     expect(res.out, res.out).toMatch(/established/i);
     expect(seen).toMatchObject({ inReception: true, moved: true, leftReception: true });
-    // The reception's number request on answering.
-    expect(phoneHeard(res, PROMPTS.number, 0, 2_500)).toBeGreaterThan(-40);
+    // The reception's number request on answering (after its 2 s pause).
+    expect(phoneHeard(res, BASE_PROMPT_HZ, 1_500, 3_500)).toBeGreaterThan(-40);
     expect(seen.xHearsPhone).toBeGreaterThan(-40);
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);

@@ -1,7 +1,7 @@
 /**
  * The voice prompts a keypad caller hears, by the theme's audio file names (guide-digest-3 §1.8).
- * The Base theme's audio files are empty, so each prompt is a short tone pattern of its own
- * (48 kHz mono, the themes' audio format), distinct enough for a caller and a test to tell apart.
+ * They come from the theme (ivr/themePrompts.ts; the Base theme's are tones too); these tone
+ * patterns stand in where no theme layer holds the file (a node that has not got the Base theme).
  */
 export type PromptName =
   | 'conf-getpin_48kHz_mono.wav'
