@@ -371,7 +371,7 @@ describe('client API meeting control', () => {
     refused(await api('c.more', `${g}/show_live_captions`, { token: guest.token }), 'Live captions are not available');
     refused(await api('c.more', 'video_mixes/create', { token: host.token, body: { mix_name: 'main.!personal' } }), 'Personal mixes are not available');
     expect(conferenceStatus.parse((await get('c.more', 'conference_status', host.token)).json.result)).not.toHaveProperty('live_captions_available');
-    // Dialling out needs SIP/H.323 (not on this node yet): the guide's dial-out failure, for Hosts; a bad body is a 400.
+    // Dialling out needs SIP, which this test node does not run: the guide's dial-out failure, for Hosts; a bad body is a 400.
     const dial = { role: 'GUEST', destination: 'sip:alice@example.com', protocol: 'sip' };
     refused(await api('c.more', 'dial', { token: guest.token, body: dial }), 'Invalid role');
     refused(await api('c.more', 'dial', { token: host.token, body: dial }), 'Gateway dial out failed');
