@@ -42,7 +42,16 @@ export class Participant {
   /** The current token and the one before it (a request may race a refresh). */
   tokens: string[] = [];
   tokenExpiresAt = 0;
-  leg: CallLeg | null = null;
+  private current: CallLeg | null = null;
+  /** Whether its call's media was encrypted, kept after the call ends (its history record says so). */
+  private encrypted: boolean | undefined;
+  get leg(): CallLeg | null {
+    return this.current;
+  }
+  set leg(leg: CallLeg | null) {
+    this.current = leg;
+    if (leg?.encrypted !== undefined) this.encrypted = leg.encrypted;
+  }
   /** The id of the participant's latest call, kept after it ends (a late hang-up is not an error). */
   lastCallId: string | null = null;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
@@ -155,6 +164,8 @@ export class Participant {
       isOnHold: this.held,
       isSpotlighted: this.spotlight > 0,
       callTag: this.callTag,
+      callDirection: this.callDirection,
+      ...(this.encrypted !== undefined ? { encrypted: this.encrypted } : {}),
     };
   }
 }

@@ -40,7 +40,9 @@ describe('a SIP participant is controlled and reported like any other', () => {
     await platform.rest('POST', 'conference/', { name: 'Control room', aliases: [{ alias: 'ctl.room' }], pin: '2468', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Command room', aliases: [{ alias: 'ctl.cmd' }], pin: '2468', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Other room', aliases: [{ alias: 'ctl.other' }], pin: '1357', allow_guests: true, guest_pin: '' });
-    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other'])
+    await platform.rest('POST', 'conference/', { name: 'Console room', aliases: [{ alias: 'ctl.console' }], pin: '2468', allow_guests: true, guest_pin: '' });
+    await platform.rest('POST', 'conference/', { name: 'Away room', aliases: [{ alias: 'ctl.away' }], pin: '1357', allow_guests: true, guest_pin: '' });
+    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away'])
       await until(
         () => platform.node.manager.directory.lookup(alias),
         (s) => s !== undefined,
@@ -124,10 +126,13 @@ describe('a SIP participant is controlled and reported like any other', () => {
             list(statusParticipant)
               .parse(await (await platform.rest('GET', `${STATUS}/participant/`)).json())
               .objects.find((p) => p.id === phoneId),
-          (p) => p !== undefined,
+          // Its encryption is known once the call has media (the update after the 200).
+          (p) => p?.encryption !== undefined,
           15_000,
         );
-        expect(listed).toMatchObject({ protocol: 'sip', conference: 'Control room' });
+        // Plain RTP: encryption Off, as Pexip reports an unencrypted SIP call.
+        expect(listed).toMatchObject({ protocol: 'sip', conference: 'Control room', call_direction: 'in', encryption: 'Off' });
+        seen.status = listed;
         const streams = await until(
           async () => list(mediaStream).parse(await (await platform.rest('GET', `${STATUS}/participant/${phoneId}/media_stream/`)).json()).objects,
           (s) => s.some((m) => m.type === 'audio' && (m.rx_packets_received ?? 0) > 0 && (m.tx_packets_sent ?? 0) > 0),
@@ -163,7 +168,8 @@ describe('a SIP participant is controlled and reported like any other', () => {
       15_000,
       500,
     );
-    expect(record).toMatchObject({ protocol: 'sip', conference_name: 'Control room' });
+    console.info(`history/v1 participant of the SIP phone: ${JSON.stringify(record)}`);
+    expect(record).toMatchObject({ protocol: 'sip', conference_name: 'Control room', call_direction: 'in', encryption: 'Off', has_media: true });
     expect(record!.disconnect_reason.length).toBeGreaterThan(0);
     expect(record!.media_streams.length).toBeGreaterThan(0);
   }, 120_000);
@@ -215,6 +221,71 @@ describe('a SIP participant is controlled and reported like any other', () => {
     console.info(`command API control of a SIP phone: ${JSON.stringify(seen)}`);
     expect(out).not.toMatch(/DURING FAILED/);
     // One call throughout: established once, no second INVITE from the phone, ended by the node.
+    expect(out.match(/Call established/g)?.length, out).toBe(1);
+    expect(endedByNode(out), out).toBe(true);
+  }, 120_000);
+
+  it('the console (tRPC command.participant and command.transfer, signed in): mutes, unmutes, spotlights, makes the phone a Guest, transfers it (heard there) and disconnects it', async () => {
+    const login = await fetch(`${platform.server.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'pw' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const consoleDoes = async (procedure: 'participant' | 'transfer', input: Record<string, string>) => {
+      const r = await fetch(`${platform.server.url}/trpc/command.${procedure}`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify(input),
+      });
+      expect(r.status, `${procedure} ${JSON.stringify(input)}: ${await r.clone().text()}`).toBe(200);
+    };
+    const host = await hostOf('ctl.console', '2468');
+    const awayHost = await hostOf('ctl.away', '1357');
+    const seen: Record<string, unknown> = {};
+    const { out } = await baresipCall(`sip:ctl.console**2468@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      holdMs: 500,
+      during: async () => {
+        const phone = await phoneIn('ctl.console', host.token);
+        expect(phone.role).toBe('chair');
+        const x = await listener('ctl.console', 'x');
+        await hears(x, 'the phone heard before the mute');
+        const of = async () => (await roster('ctl.console', host.token)).find((p) => p.uuid === phone.uuid);
+
+        await consoleDoes('participant', { participantId: phone.uuid, action: 'mute' });
+        expect((await of())?.is_muted).toBe('YES');
+        await doesNotHear(x, 'the muted phone silent');
+        seen.muted = x.toneLevelDb(TONES.phone);
+        await consoleDoes('participant', { participantId: phone.uuid, action: 'unmute' });
+        await hears(x, 'the unmuted phone heard again');
+        seen.unmuted = x.toneLevelDb(TONES.phone);
+        await consoleDoes('participant', { participantId: phone.uuid, action: 'spotlighton' });
+        expect((await of())?.spotlight).toBeGreaterThan(0);
+        await consoleDoes('participant', { participantId: phone.uuid, action: 'spotlightoff' });
+        expect((await of())?.spotlight).toBe(0);
+        await consoleDoes('participant', { participantId: phone.uuid, action: 'make_guest' });
+        expect((await of())?.role).toBe('guest');
+
+        const z2 = await listener('ctl.away', 'z');
+        await consoleDoes('transfer', { participantId: phone.uuid, conferenceAlias: 'ctl.away', role: 'guest' });
+        const moved = await phoneIn('ctl.away', awayHost.token);
+        await hears(z2, 'the transferred phone heard in the other room');
+        seen.heardThere = z2.toneLevelDb(TONES.phone);
+        await doesNotHear(x, 'the transferred phone gone from the first room');
+
+        await consoleDoes('participant', { participantId: moved.uuid, action: 'disconnect' });
+        await until(
+          async () => (await roster('ctl.away', awayHost.token)).some((p) => p.uuid === moved.uuid),
+          (present) => !present,
+          10_000,
+        );
+        await Promise.all([x.close(), z2.close()]);
+      },
+    });
+    console.info(`console control of a SIP phone: ${JSON.stringify(seen)}`);
+    expect(out).not.toMatch(/DURING FAILED/);
     expect(out.match(/Call established/g)?.length, out).toBe(1);
     expect(endedByNode(out), out).toBe(true);
   }, 120_000);

@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.js';
 import { toPexipMediaStream } from '../../shared/node-protocol/mediaStatus.js';
 import type { ConferenceRecord, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import { encryptionOf } from '../status/statusObjects.js';
 
 /** The node a message came from, as the registry authenticated it. */
 export interface ReportingNode {
@@ -121,7 +122,7 @@ export class HistoryRecorder {
           role: p.role,
           serviceType: conference.serviceType,
           protocol: p.protocol,
-          callDirection: 'in',
+          callDirection: p.callDirection ?? 'in',
           callQuality: record?.callQuality ?? '0_unknown',
           startTime: new Date(p.connectTime),
           endTime: new Date(endTime),
@@ -133,7 +134,7 @@ export class HistoryRecorder {
           details: {
             service_tag: conference.tag,
             call_tag: msg.callTag ?? '',
-            encryption: 'On',
+            ...(encryptionOf(p) ? { encryption: encryptionOf(p) } : {}),
             has_media: streams.length > 0,
             rx_bandwidth: Math.round(record?.rxBandwidth ?? 0),
             tx_bandwidth: Math.round(record?.txBandwidth ?? 0),

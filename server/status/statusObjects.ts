@@ -1,4 +1,5 @@
 import { toPexipMediaStream, toPexipWorkerVmLoad } from '../../shared/node-protocol/mediaStatus.js';
+import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 import type { Domain } from '../domain.js';
 import { pexipTime } from '../rest/tastypie.js';
 import type { LiveStatus } from './LiveStatus.js';
@@ -65,12 +66,11 @@ export const participantObjects = (status: LiveStatus): StatusObject[] => {
       role: p.role,
       service_type: p.isOnHold ? 'waiting_room' : serviceTypes.get(p.conference),
       protocol: p.protocol,
-      call_direction: 'in',
+      call_direction: p.callDirection ?? 'in',
       call_quality: media?.callQuality,
       call_tag: p.callTag || undefined,
       connect_time: pexipTime(p.connectTime),
-      // WebRTC and the client API run over DTLS-SRTP and HTTPS only.
-      encryption: p.protocol === 'sip' ? undefined : 'On',
+      encryption: encryptionOf(p),
       has_media: media ? media.streams.length > 0 : undefined,
       is_muted: p.isMuted,
       is_client_muted: p.isClientMuted,
@@ -150,3 +150,12 @@ export const systemLocationObjects = async (dom: Domain, status: LiveStatus): Pr
     resource_uri: `${BASE}/system_location/${ids.get(l.name)!}/`,
   }));
 };
+
+/**
+ * A participant's `encryption` (status and history): WebRTC and the client API run over DTLS-SRTP
+ * and HTTPS only; a SIP call's is its media's (SRTP or plain RTP), omitted until it has media.
+ */
+export function encryptionOf(p: Pick<LiveParticipant, 'protocol' | 'encrypted'>): 'On' | 'Off' | undefined {
+  if (p.encrypted !== undefined) return p.encrypted ? 'On' : 'Off';
+  return p.protocol === 'sip' ? undefined : 'On';
+}

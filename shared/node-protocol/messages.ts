@@ -274,6 +274,10 @@ export const liveParticipantSchema = z.object({
   /** Spotlighted by a Host or an administrator (console only: status/v1 `participant` has no such field). */
   isSpotlighted: z.boolean().optional(),
   callTag: z.string().max(250).optional(),
+  /** Dialled in or dialled out by the conference (`call_direction`); absent from older nodes (then in). */
+  callDirection: z.enum(['in', 'out']).optional(),
+  /** Whether its media is encrypted (`encryption`): known once a SIP call has media; WebRTC and the API are always encrypted. */
+  encrypted: z.boolean().optional(),
 });
 export type LiveParticipant = z.infer<typeof liveParticipantSchema>;
 
