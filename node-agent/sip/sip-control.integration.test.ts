@@ -4,6 +4,7 @@ import { participant as participantSchema, requestTokenResult } from '../../shar
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
 import { baresipCall } from '../testing/baresip.js';
+import { startBaresipCallee, type BaresipCallee } from '../testing/baresipCallee.js';
 import { MediaTestClient } from '../testing/MediaTestClient.js';
 
 /**
@@ -12,7 +13,7 @@ import { MediaTestClient } from '../testing/MediaTestClient.js';
  * status/v1 with its media streams and in history/v1 with protocol sip. A media participant with
  * its own tone listens: muting the phone takes its tone out of what the listener hears.
  */
-const TONES = { phone: 600, x: 440, z: 1_000 } as const;
+const TONES = { phone: 600, callee: 800, x: 440, z: 1_000 } as const;
 const PORTS: [number, number] = [47_400, 47_599];
 const COMMAND = '/api/admin/command/v1';
 const STATUS = '/api/admin/status/v1';
@@ -42,14 +43,17 @@ describe('a SIP participant is controlled and reported like any other', () => {
     await platform.rest('POST', 'conference/', { name: 'Other room', aliases: [{ alias: 'ctl.other' }], pin: '1357', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Console room', aliases: [{ alias: 'ctl.console' }], pin: '2468', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Away room', aliases: [{ alias: 'ctl.away' }], pin: '1357', allow_guests: true, guest_pin: '' });
-    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away'])
+    await platform.rest('POST', 'conference/', { name: 'Dial room', aliases: [{ alias: 'ctl.dial' }], pin: '2468', allow_guests: true, guest_pin: '' });
+    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away', 'ctl.dial'])
       await until(
         () => platform.node.manager.directory.lookup(alias),
         (s) => s !== undefined,
       );
     port = platform.node.sip!.port!;
   }, 60_000);
+  const callees: BaresipCallee[] = [];
   afterAll(async () => {
+    await Promise.all(callees.map((c) => c.stop()));
     await Promise.all(clients.map((c) => c.close()));
     await platform?.stop();
   });
@@ -288,6 +292,59 @@ describe('a SIP participant is controlled and reported like any other', () => {
     expect(out).not.toMatch(/DURING FAILED/);
     expect(out.match(/Call established/g)?.length, out).toBe(1);
     expect(endedByNode(out), out).toBe(true);
+  }, 120_000);
+
+  it('a dialled-out phone (command API participant/dial) is heard, muted, reported with call_direction out and disconnected by the command API; history keeps it as out', async () => {
+    const host = await hostOf('ctl.dial', '2468');
+    const callee = await startBaresipCallee({ user: 'dora', toneHz: TONES.callee });
+    callees.push(callee);
+    const r = await platform.api('POST', `${COMMAND}/participant/dial/`, { conference_alias: 'ctl.dial', destination: `sip:${callee.address}`, role: 'guest' });
+    const body = (await r.json()) as { data: { participant_id: string } };
+    expect(r.status, JSON.stringify(body)).toBe(200);
+    const id = body.data.participant_id;
+    const x = await listener('ctl.dial', 'x');
+    await x.waitFor('the callee heard', () => x.toneLevelDb(TONES.callee) > HEARD_DB, 20_000);
+    await command('participant/mute', { participant_id: id });
+    await x.waitFor('the muted callee silent', () => x.toneLevelDb(TONES.callee) < SILENT_DB, 20_000);
+    await command('participant/unmute', { participant_id: id });
+    await x.waitFor('the unmuted callee heard again', () => x.toneLevelDb(TONES.callee) > HEARD_DB, 20_000);
+
+    const listed = await until(
+      async () =>
+        list(statusParticipant)
+          .parse(await (await platform.rest('GET', `${STATUS}/participant/`)).json())
+          .objects.find((p) => p.id === id),
+      (p) => p?.encryption !== undefined,
+      15_000,
+      200,
+    );
+    expect(listed).toMatchObject({ protocol: 'sip', call_direction: 'out', encryption: 'Off', conference: 'Dial room' });
+    await until(
+      async () => list(mediaStream).parse(await (await platform.rest('GET', `${STATUS}/participant/${id}/media_stream/`)).json()).objects,
+      (s) => s.some((m) => m.type === 'audio' && (m.rx_packets_received ?? 0) > 0 && (m.tx_packets_sent ?? 0) > 0),
+      20_000,
+      500,
+    );
+
+    await command('participant/disconnect', { participant_id: id });
+    await until(
+      async () => (await roster('ctl.dial', host.token)).some((p) => p.uuid === id),
+      (present) => !present,
+      10_000,
+    );
+    await until(callee.output, (out) => /session closed/.test(out), 10_000, 100);
+    await x.close();
+    const record = await until(
+      async () => {
+        const h = await platform.api('GET', `${HISTORY}/participant/${id}/`);
+        return h.status === 200 ? historyParticipant.parse(await h.json()) : undefined;
+      },
+      (p) => p !== undefined,
+      15_000,
+      500,
+    );
+    expect(record).toMatchObject({ protocol: 'sip', call_direction: 'out', encryption: 'Off', disconnect_reason: 'Disconnected by an administrator' });
+    expect(record!.media_streams.length).toBeGreaterThan(0);
   }, 120_000);
 });
 
