@@ -131,6 +131,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
         { address: 'turn-a.example.com', port: 3478, transport: 'udp', serverType: 'namepsw', username: 'alice', password: TURN_PASSWORD, secretKey: '' },
       ],
       useRelayCandidatesOnly: true,
+      sipProxy: null,
     });
 
     await patch(turnA, { address: 'turn-a2.example.com' });

@@ -27,7 +27,7 @@ import { servicesForNodes } from '../conference/servicesForNodes.js';
 import { getSingletonRecord, listRecords, referenceNames } from '../config/config.service.js';
 import type { RecordOf } from '../../shared/config/record.js';
 import type { ResourceDef } from '../../shared/config/resource.js';
-import { policyServerResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
+import { policyServerResource, sipProxyResource, stunServerResource, turnServerResource } from '../../shared/config/resources/callControl.js';
 import { deviceResource, registrationResource } from '../../shared/config/resources/usersDevices.js';
 import { globalResource, systemLocationResource, workerVmResource } from '../../shared/config/resources/platform.js';
 import { eventSinkResource, syslogServerResource } from '../../shared/config/resources/system.js';
@@ -202,7 +202,7 @@ export class NodeConfigBuilder {
     const all = (await listRecords(this.dom, systemLocationResource, { limit: 10_000, orderBy: 'id' })).items;
     const locations = all.filter((l) => wanted.has(l.id));
     const idsOf = (pick: (l: (typeof locations)[number]) => number[]) => [...new Set(locations.flatMap(pick))];
-    const [stunById, turnById, syslogById, sinkById, policyById, global] = await Promise.all([
+    const [stunById, turnById, syslogById, sinkById, policyById, global, proxyById] = await Promise.all([
       this.byId(
         stunServerResource,
         idsOf((l) => l.client_stun_servers),
@@ -261,6 +261,12 @@ export class NodeConfigBuilder {
         }),
       ),
       getSingletonRecord(this.dom, globalResource),
+      // The SIP proxy for outbound calls from this location, as a host:port;transport the node sends to.
+      this.byId(
+        sipProxyResource,
+        idsOf((l) => (l.sip_proxy === null ? [] : [l.sip_proxy])),
+        (p) => `${p.address}${p.port ? `:${p.port}` : ''};transport=${p.transport}`,
+      ),
     ]);
     for (const l of locations) {
       const config: LocationConfig = {
@@ -273,6 +279,7 @@ export class NodeConfigBuilder {
         clientStunServers: l.client_stun_servers.flatMap((id) => stunById.get(id) ?? []),
         clientTurnServers: l.client_turn_servers.flatMap((id) => turnById.get(id) ?? []),
         useRelayCandidatesOnly: l.use_relay_candidates_only,
+        sipProxy: l.sip_proxy === null ? null : (proxyById.get(l.sip_proxy) ?? null),
       };
       out.set(l.id, { config, hash: digest(JSON.stringify(config)) });
     }

@@ -132,6 +132,8 @@ export const locationConfigSchema = z.object({
   clientStunServers: z.array(stunServerConfigSchema).default([]),
   clientTurnServers: z.array(turnServerConfigSchema).default([]),
   useRelayCandidatesOnly: z.boolean().default(false),
+  /** The location's SIP proxy for outbound calls (`host[:port];transport=…`); null = the destination's own host. */
+  sipProxy: z.string().nullable().default(null),
 });
 export type LocationConfig = z.infer<typeof locationConfigSchema>;
 
@@ -262,6 +264,8 @@ export const liveParticipantSchema = z.object({
   connectTime: z.string(),
   node: z.string(),
   remoteAddress: z.string(),
+  /** The caller's own alias (a SIP call's From URI): status `source_alias`, history `remote_alias`. */
+  remoteAlias: z.string().max(250).optional(),
   // The participant's state for status/v1 `participant`; absent from older nodes (then omitted there).
   /** Administratively muted (`is_muted`). */
   isMuted: z.boolean().optional(),

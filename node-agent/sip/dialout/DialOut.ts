@@ -135,7 +135,11 @@ export class DialOut {
     target: Conference | ServiceConfig,
     wanted: DialOutRequest,
   ): { participant: Participant; conference: Conference; outcome: Promise<DialOutcome> } | { refused: string } {
-    const req = wanted.routing === 'rules' ? this.routeOutgoing(wanted) : wanted;
+    // Routed manually, a call goes through the system location's SIP proxy when it has one (the guide);
+    // a Call Routing Rule's calls through the rule's own (none: the destination's host).
+    const sipProxy = this.manager.location?.sipProxy;
+    const manual = wanted.source !== 'gateway' && !wanted.proxy && sipProxy ? { ...wanted, proxy: sipProxy } : wanted;
+    const req = wanted.routing === 'rules' ? this.routeOutgoing(wanted) : manual;
     if (!req) return { refused: 'Gateway dial out failed' };
     const id = randomUUID();
     const service = 'service' in target ? target.service : target;

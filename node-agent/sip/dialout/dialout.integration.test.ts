@@ -252,6 +252,41 @@ describe('dial-out to SIP phones', () => {
     expect((await auto.json()).result).toBe('Gateway dial out failed');
   }, 90_000);
 
+  it("a manual dial-out goes through the node's system location's SIP proxy (the Request-URI stays the destination's)", async () => {
+    const { token, conf } = await host('Host 6', 494);
+    const callee = await startBaresipCallee({ user: 'ivy', toneHz: TONES.callee });
+    callees.push(callee);
+    const nodes = (await (await platform.rest('GET', 'worker_vm/')).json()) as { objects: { system_location: string }[] };
+    const location = nodes.objects[0]!.system_location;
+    const proxy = await platform.create('sip_proxy', { name: 'Test proxy', address: '127.0.0.1', port: callee.port, transport: 'udp' });
+    await platform.rest('PATCH', location.replace(/^.*\/configuration\/v1\//, ''), { sip_proxy: proxy });
+    await until(
+      () => platform.node.manager.location?.sipProxy,
+      (p) => p === `127.0.0.1:${callee.port};transport=udp`,
+      15_000,
+    );
+    // TEST-NET-1: nothing answers there; only the proxy (this baresip) can take the call.
+    const r = await platform.client(ALIAS, 'dial', {
+      token,
+      body: { role: 'GUEST', destination: 'ivy@192.0.2.99:5999', protocol: 'sip', remote_display_name: 'Ivy' },
+    });
+    expect(r.status).toBe(200);
+    const uuid = (await r.json()).result[0] as string;
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    expect(callee.output()).toMatch(/established/i);
+    await stop(callee);
+    await platform.rest('PATCH', location.replace(/^.*\/configuration\/v1\//, ''), { sip_proxy: null });
+    await until(
+      () => platform.node.manager.location?.sipProxy,
+      (p) => p === null,
+      15_000,
+    );
+  }, 60_000);
+
   it("a call nobody can take leaves the conference with its reason; other protocols fail with the guide's reason", async () => {
     const { token, conf } = await host('Host 2', 523);
     const reasons = new Map<string, string>();

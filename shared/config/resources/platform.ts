@@ -523,7 +523,6 @@ export const systemLocationResource = defineResource({
       label: 'SIP proxy',
       resource: 'sip_proxy',
       help: 'For outbound SIP calls when adding a participant to a conference.',
-      notYetActive: true,
     },
     http_proxy: { type: 'ref', label: 'Web proxy', resource: 'http_proxy', help: 'For incident reporting and One-Touch Join requests.', notYetActive: true },
     turn_server: {
