@@ -19,6 +19,8 @@ export interface ParticipantInit {
   /** The alias as dialled. */
   alias: string;
   remoteAddress: string;
+  /** The caller's own alias (a SIP call's From URI); none for WebRTC and the API. */
+  remoteAlias?: string;
   protocol: LiveParticipant['protocol'];
   callTag?: string;
   /** Set when the node chose the id before the participant joins (a dial-out answers with it at once). */
@@ -37,6 +39,7 @@ export class Participant {
   role: Role;
   readonly alias: string;
   readonly remoteAddress: string;
+  readonly remoteAlias: string;
   readonly protocol: LiveParticipant['protocol'];
   readonly callTag: string;
   /** The current token and the one before it (a request may race a refresh). */
@@ -90,6 +93,7 @@ export class Participant {
     this.role = init.role;
     this.alias = init.alias;
     this.remoteAddress = init.remoteAddress;
+    this.remoteAlias = init.remoteAlias ?? '';
     this.protocol = init.protocol;
     this.callTag = init.callTag ?? '';
   }
@@ -158,6 +162,7 @@ export class Participant {
       connectTime: this.connectTime.toISOString(),
       node,
       remoteAddress: this.remoteAddress,
+      ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),
       isMuted: this.isMuted,
       isClientMuted: this.isClientMuted,
       isPresenting: presenting,

@@ -43,6 +43,8 @@ interface SipCall {
   callId: string;
   displayName: string;
   remoteAddress: string;
+  /** The caller's own alias: its From URI (status `source_alias`, history `remote_alias`). */
+  remoteAlias: string;
   /** The alias the caller is trying to reach (dialled, or the Virtual Reception's destination). */
   alias: string;
   /** The phone's last offer: a leg that takes the call over answers it again. */
@@ -95,6 +97,7 @@ export class SipCalls {
       callId: call.request.headers.get('call-id')?.[0] ?? '',
       displayName: displayName(call.request.headers.get('from')?.[0]) || call.alias,
       remoteAddress: call.remoteAddress,
+      remoteAlias: fromUri(call.request.headers.get('from')?.[0]),
       alias: call.alias,
       offer: sdp,
       video,
@@ -160,11 +163,16 @@ export class SipCalls {
       .catch((err: unknown) => fail(err instanceof SipSdpError ? err.message : 'media failed', err));
   }
 
-  private join(c: Pick<SipCall, 'alias' | 'displayName' | 'remoteAddress' | 'video'>, pin: string | undefined, grantedRole?: Participant['role']): JoinResult {
+  private join(
+    c: Pick<SipCall, 'alias' | 'displayName' | 'remoteAddress' | 'remoteAlias' | 'video'>,
+    pin: string | undefined,
+    grantedRole?: Participant['role'],
+  ): JoinResult {
     return this.manager.join({
       displayName: c.displayName,
       alias: c.alias,
       remoteAddress: c.remoteAddress,
+      remoteAlias: c.remoteAlias,
       protocol: 'sip',
       pin,
       ...(grantedRole ? { grantedRole } : {}),
@@ -468,6 +476,12 @@ function movable(sdp: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The From's URI, without its display name and header parameters (the tag). */
+function fromUri(from: string | undefined): string {
+  if (!from) return '';
+  return (/<([^>]+)>/.exec(from)?.[1] ?? from.split(';')[0] ?? '').trim();
 }
 
 /** The From's display name, else its URI's user. */

@@ -135,7 +135,13 @@ describe('a SIP participant is controlled and reported like any other', () => {
           15_000,
         );
         // Plain RTP: encryption Off, as Pexip reports an unencrypted SIP call.
-        expect(listed).toMatchObject({ protocol: 'sip', conference: 'Control room', call_direction: 'in', encryption: 'Off' });
+        expect(listed).toMatchObject({
+          protocol: 'sip',
+          conference: 'Control room',
+          call_direction: 'in',
+          encryption: 'Off',
+          source_alias: 'sip:phone@127.0.0.1',
+        });
         seen.status = listed;
         const streams = await until(
           async () => list(mediaStream).parse(await (await platform.rest('GET', `${STATUS}/participant/${phoneId}/media_stream/`)).json()).objects,
@@ -173,7 +179,14 @@ describe('a SIP participant is controlled and reported like any other', () => {
       500,
     );
     console.info(`history/v1 participant of the SIP phone: ${JSON.stringify(record)}`);
-    expect(record).toMatchObject({ protocol: 'sip', conference_name: 'Control room', call_direction: 'in', encryption: 'Off', has_media: true });
+    expect(record).toMatchObject({
+      protocol: 'sip',
+      conference_name: 'Control room',
+      call_direction: 'in',
+      encryption: 'Off',
+      has_media: true,
+      remote_alias: 'sip:phone@127.0.0.1',
+    });
     expect(record!.disconnect_reason.length).toBeGreaterThan(0);
     expect(record!.media_streams.length).toBeGreaterThan(0);
   }, 120_000);

@@ -119,6 +119,7 @@ export class HistoryRecorder {
           displayName: p.displayName,
           localAlias: p.alias,
           remoteAddress: p.remoteAddress,
+          remoteAlias: (p.remoteAlias ?? '').slice(0, 250),
           role: p.role,
           serviceType: conference.serviceType,
           protocol: p.protocol,

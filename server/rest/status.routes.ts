@@ -26,6 +26,7 @@ const FIELDS = {
     'conference',
     'display_name',
     'destination_alias',
+    'source_alias',
     'role',
     'service_type',
     'protocol',

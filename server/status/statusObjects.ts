@@ -63,6 +63,7 @@ export const participantObjects = (status: LiveStatus): StatusObject[] => {
       conference: p.conference,
       display_name: p.displayName,
       destination_alias: p.alias,
+      source_alias: p.remoteAlias,
       role: p.role,
       service_type: p.isOnHold ? 'waiting_room' : serviceTypes.get(p.conference),
       protocol: p.protocol,
