@@ -33,6 +33,7 @@ import { observeJoinLatency } from './status/joinLatency.js';
 import { observeMediaBytes } from './status/mediaBytes.js';
 import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
+import { dtmfControls } from './theme/dtmfControls.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { Backplanes } from './media/backplane/Backplanes.js';
@@ -265,6 +266,8 @@ export class NodeAgent {
       dataDir: opts.dataDir ?? join(process.cwd(), 'data', `node-${name}`),
       log: log.child({ part: 'themes' }),
     });
+    // The Host keypad controls are the service's theme's (enable_dtmf_conference_control, dtmf_conference_control_commands).
+    manager.control.dtmfCommands = (conf) => dtmfControls(themes.layersFor(conf.service).map((l) => l.config));
     const receptions = registerVirtualReception(
       app,
       manager,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULT_DTMF_COMMANDS, type DtmfCommand } from '../theme/dtmfControls.js';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
 import type { LayoutName, ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
@@ -29,13 +30,6 @@ const SELF_ACTIONS = new Set<ParticipantAction>([
 
 const LAYOUT_BY_SHORT = Object.fromEntries(Object.entries(LAYOUT_SHORT).map(([name, short]) => [short, name])) as Record<LayoutShort, LayoutName>;
 
-/** The theme's default DTMF conference controls for Hosts (guide-digest-3 `dtmf_conference_control_commands`). */
-const DTMF_COMMANDS: Record<string, 'toggle_lock' | 'toggle_guest_mute' | 'end_conference'> = {
-  '*7': 'toggle_lock',
-  '*5': 'toggle_guest_mute',
-  '##': 'end_conference',
-};
-
 /**
  * Who acts: a participant, or an administrator (management API commands, the console), who has a
  * Host's rights in every conference.
@@ -59,6 +53,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 export class ConferenceControl {
   /** The last DTMF digits each participant sent, for the two-digit Host commands. */
   private readonly dtmfTail = new Map<string, string>();
+  /** A conference's Host keypad controls (its theme's, set by the node); null: switched off. */
+  dtmfCommands: (conf: Conference) => Readonly<Record<string, DtmfCommand>> | null = () => DEFAULT_DTMF_COMMANDS;
 
   constructor(
     private readonly manager: ConferenceManager,
@@ -221,14 +217,14 @@ export class ConferenceControl {
   }
 
   /**
-   * Call `dtmf`: digits the participant keyed. A Host's two-digit commands act on the conference
-   * (`*7` lock/unlock, `*5` mute/unmute all Guests, `##` end the conference).
+   * Call `dtmf`: digits the participant keyed. A Host's two-digit commands act on the conference:
+   * the theme's (`dtmfCommands`), by default `*7` lock/unlock, `*5` mute/unmute all Guests, `##` end.
    */
   callDtmf(conf: Conference, p: Participant, digits: string): void {
     for (const d of digits) {
       const tail = ((this.dtmfTail.get(p.id) ?? '') + d).slice(-2);
       this.dtmfTail.set(p.id, tail);
-      const command = DTMF_COMMANDS[tail];
+      const command = this.dtmfCommands(conf)?.[tail];
       if (!command || p.role !== 'HOST' || p.held) continue;
       this.dtmfTail.delete(p.id);
       this.log.info({ conference: conf.service.name, participant: p.id, command }, 'DTMF conference control');

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
@@ -169,6 +170,61 @@ describe('DTMF from SIP phones: the Host keypad controls', () => {
     expect(seen).toEqual({ left: 0, running: false, calls: 0 });
     // baresip's log of the BYE it received.
     expect(out, out).toMatch(/session closed/i);
+  }, 60_000);
+
+  it("a room whose theme sets its own controls: *7 does nothing, the theme's *9 locks", async () => {
+    const form = new FormData();
+    form.append('name', 'Own keys');
+    const themeconfig = { theme_version: 2, dtmf_conference_control_commands: { '*9': 'toggle_lock', '*8': 'toggle_guest_mute', '#9': 'end_conference' } };
+    const zip = zipSync({
+      'themeconfig.json': strToU8(JSON.stringify(themeconfig)),
+      'icon_waiting_for_host.svg': strToU8('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'),
+    });
+    form.append('package', new Blob([zip], { type: 'application/zip' }), 'theme.zip');
+    const up = await fetch(`${platform.server.url}/api/admin/configuration/v1/ivr_theme/`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+      body: form,
+    });
+    expect(up.status, await up.clone().text()).toBe(201);
+    const themeUri = new URL(up.headers.get('location')!, platform.server.url).pathname;
+    await platform.rest('POST', 'conference/', { name: 'Own keys room', aliases: [{ alias: 'meet.ownkeys' }], pin: '1234', ivr_theme: themeUri });
+    // The node holds the package once it serves one of its files for the room.
+    await until(
+      () => fetch(`${platform.node.url}/api/client/v2/conferences/meet.ownkeys/theme/icon_waiting_for_host.svg`).then((r) => r.status),
+      (status) => status === 200,
+      20_000,
+    );
+    const seen: Record<string, unknown> = {};
+    await baresipCall(`sip:meet.ownkeys**1234@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'PCMU/8000/1',
+      holdMs: 1_000,
+      during: async (keypad) => {
+        const conf = (await until(
+          () => platform.node.manager.conferences().find((c) => c.service.name === 'Own keys room' && c.participants.some((p) => p.leg !== null)),
+          (c) => c !== undefined,
+          10_000,
+        ))!;
+        const keys: string[] = [];
+        (conf.participants[0]!.leg as SipCallLeg).keypad.on('dtmf', (d) => keys.push(d));
+        await keypad.press('*7');
+        await until(
+          () => keys.length,
+          (n) => n >= 2,
+          10_000,
+        ).catch(() => undefined);
+        seen.afterStar7 = conf.locked;
+        await keypad.press('*9');
+        seen.afterStar9 = await until(
+          () => conf.locked,
+          (l) => l,
+          10_000,
+        ).catch(() => conf.locked);
+        seen.keys = keys.join('');
+      },
+    });
+    expect(seen).toEqual({ afterStar7: false, afterStar9: true, keys: '*7*9' });
   }, 60_000);
 
   it('a Host keys *7 by SIP INFO (application/dtmf-relay "*", then application/dtmf "7") and the conference locks', async () => {

@@ -59,6 +59,9 @@ type Screen = z.output<typeof screenSchema>;
 
 export const nodeThemeConfigSchema = z.object({
   theme_version: z.number().optional().catch(undefined),
+  // The Host keypad controls (dtmfControls.ts): an unreadable value counts as one that disables them.
+  enable_dtmf_conference_control: z.boolean().optional().catch(false),
+  dtmf_conference_control_commands: z.record(z.string(), z.unknown()).optional().catch({}),
   text_color: color.optional().catch(undefined),
   splash_screens: z
     .object({
