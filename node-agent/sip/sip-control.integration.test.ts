@@ -43,8 +43,9 @@ describe('a SIP participant is controlled and reported like any other', () => {
     await platform.rest('POST', 'conference/', { name: 'Other room', aliases: [{ alias: 'ctl.other' }], pin: '1357', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Console room', aliases: [{ alias: 'ctl.console' }], pin: '2468', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Away room', aliases: [{ alias: 'ctl.away' }], pin: '1357', allow_guests: true, guest_pin: '' });
+    await platform.rest('POST', 'conference/', { name: 'Secure room', aliases: [{ alias: 'ctl.secure' }], pin: '2468', crypto_mode: 'on' });
     await platform.rest('POST', 'conference/', { name: 'Dial room', aliases: [{ alias: 'ctl.dial' }], pin: '2468', allow_guests: true, guest_pin: '' });
-    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away', 'ctl.dial'])
+    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away', 'ctl.dial', 'ctl.secure'])
       await until(
         () => platform.node.manager.directory.lookup(alias),
         (s) => s !== undefined,
@@ -359,6 +360,39 @@ describe('a SIP participant is controlled and reported like any other', () => {
     expect(record).toMatchObject({ protocol: 'sip', call_direction: 'out', encryption: 'Off', disconnect_reason: 'Disconnected by an administrator' });
     expect(record!.media_streams.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('an SRTP phone is reported with encryption On in status/v1 and history/v1', async () => {
+    let id = '';
+    const { out } = await baresipCall(`sip:ctl.secure**2468@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      mediaenc: 'srtp-mand',
+      holdMs: 500,
+      during: async () => {
+        const listed = await until(
+          async () =>
+            list(statusParticipant)
+              .parse(await (await platform.rest('GET', `${STATUS}/participant/`)).json())
+              .objects.find((p) => p.conference === 'Secure room'),
+          (p) => p?.encryption !== undefined,
+          15_000,
+          200,
+        );
+        expect(listed).toMatchObject({ protocol: 'sip', encryption: 'On' });
+        id = listed!.id;
+      },
+    });
+    expect(out).not.toMatch(/DURING FAILED/);
+    const record = await until(
+      async () => {
+        const h = await platform.api('GET', `${HISTORY}/participant/${id}/`);
+        return h.status === 200 ? historyParticipant.parse(await h.json()) : undefined;
+      },
+      (p) => p !== undefined,
+      15_000,
+      500,
+    );
+    expect(record).toMatchObject({ protocol: 'sip', encryption: 'On' });
+  }, 60_000);
 });
 
 /** baresip took the node's BYE ("session closed", the call "terminated") before the test's /hangup. */
