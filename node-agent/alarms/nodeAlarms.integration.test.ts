@@ -1,22 +1,15 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/client.js';
-import { ManagementServer } from '../../server/ManagementServer.js';
 import { until } from '../../shared/testing/until.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
-import { NodeAgent } from '../NodeAgent.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+import type { NodeAgent } from '../NodeAgent.js';
 
 /**
  * The alarms a node knows of itself, end to end: a real node agent's syslog server that refuses
  * connections, and an event sink that fails until its publisher stops at maximum backoff, show as
  * the guide's alarms in the management server's status/v1 `alarm`; fixing or removing them lowers them.
  */
-const KEY = 'node-alarms-key';
-const API = '/api/admin/configuration/v1';
 const NODE = 'alarm-node';
 
 /** A TCP port with nothing listening on it (taken, then let go). */
@@ -40,53 +33,28 @@ async function advanceUntilShown(clock: ManualClock, check: () => Promise<boolea
 describe('node alarms → management server', () => {
   // The node's syslog reconnection and event sink retries run on a clock the test moves, with the guide's timings.
   const clock = new ManualClock();
-  let server: ManagementServer;
+  let platform: TestPlatform;
   let node: NodeAgent;
   let locationUri = '';
   const listeners: Server[] = [];
-  const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-  const rest = async (method: string, path: string, body?: object) => {
-    const url = path.startsWith('/') ? `${server.url}${path}` : `${server.url}${API}/${path}`;
-    const r = await fetch(url, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r;
-  };
-  const create = async (resource: string, body: object) => new URL((await rest('POST', `${resource}/`, body)).headers.get('location')!, server.url).pathname;
+  const rest = (method: string, path: string, body?: object) => platform.rest(method, path, body);
+  const create = (resource: string, body: object) => platform.create(resource, body);
   type Alarm = { name: string; identifier: number; level: string; node: string; instance: string; details: string };
   const active = async (name: string) =>
     ((await (await rest('GET', `/api/admin/status/v1/alarm/?name=${encodeURIComponent(name)}`)).json()) as { objects: Alarm[] }).objects;
 
   beforeAll(async () => {
-    server = await ManagementServer.start({
-      port: 0,
-      database: await openDatabase({ dataDir: 'memory://' }),
-      adminPassword: 'pw',
-      enrollmentKey: KEY,
-      webRoot: '/nonexistent',
-      logger: pino({ level: 'silent' }),
-    });
-    node = await NodeAgent.start({
-      name: NODE,
-      managementUrl: server.url,
-      enrollmentKey: KEY,
-      port: 0,
-      dataDir: mkdtempSync(join(tmpdir(), 'om-node-alarms-')),
-      webRoot: '/nonexistent',
-      mediaPortRange: [38300, 38399],
-      logger: pino({ level: 'silent' }),
-      syslogClock: clock,
-      eventSinkClock: clock,
-    });
+    platform = await TestPlatform.start({ node: { name: NODE, mediaPortRange: [38300, 38399], syslogClock: clock, eventSinkClock: clock } });
+    node = platform.node;
     await until(
-      () => node.link.connected && node.link.config !== null,
+      () => node.link.config !== null,
       (c) => c,
     );
     const nodes = (await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string; system_location: string }[] };
     locationUri = nodes.objects.find((n) => n.name === NODE)!.system_location;
   });
   afterAll(async () => {
-    await node?.stop();
-    await server?.stop();
+    await platform?.stop();
     for (const l of listeners) l.close();
   });
 

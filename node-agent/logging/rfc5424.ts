@@ -61,7 +61,6 @@ export interface SyslogMessage {
 
 /** An RFC 5424 header field: printable US-ASCII without spaces, at most `max` octets, `-` when empty. */
 function headerField(value: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[^\x21-\x7e]/g, '_').slice(0, max);
   return clean === '' ? '-' : clean;
 }
