@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
 import { G711Decoder, G711Encoder } from '../media/audio/G711.js';
+import { toneLevelDb } from '../testing/baresip.js';
 import { MediaTestClient } from '../testing/MediaTestClient.js';
 
 /**
@@ -16,30 +17,8 @@ const PORTS: [number, number] = [47_400, 47_599];
 const RATE = 48_000;
 const FRAME = 960;
 
-/**
- * Level (dBFS) of `hz` in 48-kHz PCM: Goertzel power averaged over 100-ms windows, so a frame the
- * jitter buffers skip or repeat (a phase jump for a tone without whole cycles per 20 ms) does
- * not read as a quieter tone.
- */
-function levelDb(pcm: ArrayLike<number>, hz: number): number {
-  const W = RATE / 10;
-  let sum = 0;
-  let windows = 0;
-  for (let from = 0; from + W <= pcm.length; from += W) {
-    const coeff = 2 * Math.cos((2 * Math.PI * hz) / RATE);
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = from; i < from + W; i++) {
-      const s0 = pcm[i]! / 32_768 + coeff * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    const amplitude = (2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coeff * s1 * s2))) / W;
-    sum += amplitude * amplitude;
-    windows++;
-  }
-  return windows === 0 ? -Infinity : 10 * Math.log10(sum / windows + 1e-24);
-}
+/** Level (dBFS) of `hz` in 48-kHz PCM (blockwise, robust to a skipped or repeated frame: see toneLevelDb). */
+const levelDb = (pcm: ArrayLike<number>, hz: number): number => toneLevelDb({ sampleRate: RATE, samples: pcm }, hz, 0, (pcm.length / RATE) * 1000);
 
 class UdpPhone {
   readonly sip: Socket = createSocket('udp4');

@@ -129,20 +129,4 @@ export function parseWav(buf: Buffer): { sampleRate: number; samples: Int16Array
   return null;
 }
 
-/** Level (dBFS) of `hz` in `samples` (Goertzel), over the last `ms` before `endMs` from the start. */
-export function toneLevelDb(pcm: { sampleRate: number; samples: Int16Array }, hz: number, fromMs: number, toMs: number): number {
-  const from = Math.max(0, Math.floor((pcm.sampleRate * fromMs) / 1000));
-  const to = Math.min(pcm.samples.length, Math.floor((pcm.sampleRate * toMs) / 1000));
-  const n = to - from;
-  if (n <= 0) return -Infinity;
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / pcm.sampleRate);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = from; i < to; i++) {
-    const s0 = pcm.samples[i]! / 32_768 + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return 20 * Math.log10((2 * Math.sqrt(Math.max(power, 0))) / n + 1e-12);
-}
+export { toneLevelDb } from './toneLevel.js';
