@@ -49,6 +49,7 @@ describe('status/v1 and history/v1 roots list every resource served, each with i
         'system_location',
         'registration_alias',
         'alarm',
+        'backplane',
         'break_in_block',
       ],
     ],
