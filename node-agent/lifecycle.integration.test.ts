@@ -174,6 +174,8 @@ describe('conferencing node acts on its configuration', () => {
     await clock.run(61_000, { stepMs: 61_000, ioMs: 50 });
     expect(as.names()).not.toContain('disconnect');
     await release('open', b.token);
+    // A's client refreshes its token as clients do, so only the backstop can end its call.
+    expect((await client('open', 'refresh_token', { token: a.token })).status).toBe(200);
     await until(
       () => as.of('participant_delete').length,
       (n) => n === 1,
@@ -192,6 +194,43 @@ describe('conferencing node acts on its configuration', () => {
       () => node.manager.settings.lastParticipantBackstopTimeout,
       (s) => s === 0,
     );
+  });
+
+  it('refuses a token used after its 120 s lifetime and drops its participant; refreshed in time, the call lives on', async () => {
+    const tom = await joinAs('open', 'Tom');
+    const other = await joinAs('open', 'Olga');
+    expect(tom.expires).toBe('120');
+    const ts = await events('open', tom.token);
+    const os = await events('open', other.token);
+    const participants = (token: string) => client('open', 'participants', { method: 'GET', token });
+    // Refreshed a second before its lifetime is up: the new token lives 120 s from then.
+    await clock.run(119_000, { stepMs: 119_000, ioMs: 50 });
+    const refreshed = await client('open', 'refresh_token', { token: tom.token });
+    expect(refreshed.status).toBe(200);
+    const { token, expires } = (await refreshed.json()).result;
+    expect(expires).toBe('120');
+    await client('open', 'refresh_token', { token: other.token });
+    // Well past the first lifetime, within the second.
+    await clock.run(119_999, { stepMs: 119_999, ioMs: 50 });
+    expect((await participants(token)).status).toBe(200);
+    expect(ts.names()).not.toContain('disconnect');
+    // Not refreshed again: refused with Pexip's answer, and dropped within the second.
+    await clock.advance(2);
+    const late = await participants(token);
+    expect(late.status).toBe(403);
+    expect(await late.json()).toEqual({ status: 'success', result: 'Invalid token' });
+    await clock.advance(1_000);
+    await until(
+      () => ts.of('disconnect'),
+      (d) => d.length === 1,
+    );
+    expect(ts.of('disconnect')[0]!.data).toEqual({ reason: 'Timer expired awaiting token refresh' });
+    await until(
+      () => os.of('participant_delete').map((e) => e.data?.uuid),
+      (gone) => gone.includes(tom.participant_uuid),
+    );
+    expect((await client('open', 'refresh_token', { token: tom.token })).status).toBe(403);
+    await release('open', other.token);
   });
 
   it("gives clients the location's STUN and TURN servers and relay-only policy", async () => {

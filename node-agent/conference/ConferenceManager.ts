@@ -17,7 +17,7 @@ import { Participant, type ParticipantInit } from './Participant.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServicePolicy, type PolicyRoute } from './ServicePolicy.js';
 import { TransferTokens } from './TransferTokens.js';
-import type { Clock } from '../../shared/time/Clock.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { CallKind } from '../../shared/platform/mediaAllocation.js';
 import type { MediaAdmission } from '../allocation/MediaAdmission.js';
 
@@ -51,7 +51,7 @@ export interface ConferenceManagerOptions {
   testCallTimings?: Partial<TestCallTimings>;
   /** External policy server timeout (default 5 s); tests shorten it. */
   policyTimeoutMs?: number;
-  /** Drives the conferences' timeouts (waiting for a Host, Guests-only, backstop, Test Call); default the system clock. */
+  /** Drives the conferences' timeouts (waiting for a Host, Guests-only, backstop, Test Call) and the tokens' lifetime; default the system clock. */
   clock?: Clock;
 }
 
@@ -97,7 +97,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   admission: MediaAdmission | null = null;
   private readonly testCallTimings: TestCallTimings;
   private readonly tokens = new Map<string, { conference: Conference; participant: Participant }>();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: ClockTimer;
+  private readonly clock: Clock;
 
   constructor(
     private readonly createMedia: (service: ServiceConfig, setup: MediaSetup) => ConferenceMedia,
@@ -116,8 +117,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
       timeoutMs: options.policyTimeoutMs,
     });
     this.control = new ConferenceControl(this, log.child({ part: 'control' }));
-    this.sweeper = setInterval(() => this.expireTokens(), 1_000);
-    this.sweeper.unref();
+    this.clock = options.clock ?? systemClock;
+    this.sweeper = this.clock.setInterval(() => this.expireTokens(), 1_000).unref();
   }
 
   applyConfig(snapshot: NodeConfigSnapshot): void {
@@ -197,7 +198,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
     if (req.holdMedia) this.admission?.hold(participant.id, call);
-    const token = participant.issueToken();
+    const token = participant.issueToken(this.clock.now());
     this.tokens.set(token, { conference, participant });
     conference.add(participant);
     return { kind: 'joined', conference, participant, token };
@@ -241,20 +242,20 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   byToken(token: string | undefined): { conference: Conference; participant: Participant } | undefined {
     if (!token) return undefined;
     const entry = this.tokens.get(token);
-    if (!entry || entry.participant.tokenExpiresAt < Date.now()) return undefined;
+    if (!entry || entry.participant.tokenExpiresAt < this.clock.now()) return undefined;
     return entry;
   }
 
   refreshToken(conference: Conference, participant: Participant): string {
     const dropped = participant.tokens[1];
     if (dropped) this.tokens.delete(dropped);
-    const token = participant.issueToken();
+    const token = participant.issueToken(this.clock.now());
     this.tokens.set(token, { conference, participant });
     return token;
   }
 
   private expireTokens(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const conf of this.conferences()) {
       for (const p of conf.participants) {
         if (p.tokenExpiresAt < now) conf.remove(p.id, 'Timer expired awaiting token refresh');
@@ -271,7 +272,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   }
 
   close(): void {
-    clearInterval(this.sweeper);
+    this.clock.clearInterval(this.sweeper);
     for (const c of this.conferences()) c.end('Conferencing node shutting down');
   }
 }

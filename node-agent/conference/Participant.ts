@@ -98,10 +98,11 @@ export class Participant {
     this.callTag = init.callTag ?? '';
   }
 
-  issueToken(): string {
+  /** A new token; the participant's tokens live `TOKEN_LIFETIME_S` from `now` (the manager's clock). */
+  issueToken(now = Date.now()): string {
     const token = randomBytes(32).toString('base64url');
     this.tokens = [token, ...this.tokens].slice(0, 2);
-    this.tokenExpiresAt = Date.now() + TOKEN_LIFETIME_S * 1000;
+    this.tokenExpiresAt = now + TOKEN_LIFETIME_S * 1000;
     return token;
   }
 
