@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { headerParam, makeResponse, type SipRequest, type SipResponse } from '../SipMessage.js';
 import { SIP_REGISTRAR_REALM } from '../../../shared/node-protocol/messages.js';
 import { DigestAuth, parseDigest } from './DigestAuth.js';
+import { systemClock, type Clock, type ClockTimer } from '../../../shared/time/Clock.js';
 
 /** One entry of the device allow-list, as the node holds it (Users & Devices > Device aliases). */
 export interface RegistrarDevice {
@@ -72,7 +73,8 @@ export interface RegistrarOptions {
   onChange?(registrations: Registration[]): void;
   realm?: string;
   log: Logger;
-  now?: () => number;
+  /** Expiry and the sweeper's timer (a test moves a ManualClock instead of waiting). */
+  clock?: Clock;
 }
 
 const DEFAULT_EXPIRES = 3600;
@@ -83,19 +85,20 @@ export class Registrar {
   private readonly bindings = new Map<string, Map<string, Registration>>();
   private readonly auth: DigestAuth;
   private readonly now: () => number;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: ClockTimer;
+  private readonly clock: Clock;
   private readonly log: Logger;
 
   constructor(private readonly opts: RegistrarOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
+    this.now = this.clock.now;
     this.auth = new DigestAuth(opts.realm ?? SIP_REGISTRAR_REALM, this.now);
     this.log = opts.log.child({ part: 'registrar' });
-    this.sweeper = setInterval(() => this.expire(), 1000);
-    this.sweeper.unref();
+    this.sweeper = this.clock.setInterval(() => this.expire(), 1000).unref();
   }
 
   stop(): void {
-    clearInterval(this.sweeper);
+    this.clock.clearInterval(this.sweeper);
   }
 
   /** Every live registration. */

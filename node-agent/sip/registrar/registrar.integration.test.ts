@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceDirectory } from '../../conference/ServiceDirectory.js';
+import { ManualClock } from '../../../shared/time/ManualClock.js';
 import { SipServer } from '../SipServer.js';
 import { SIP_REGISTRAR_REALM } from '../../../shared/node-protocol/messages.js';
 import { digestHa1 } from './DigestAuth.js';
@@ -175,16 +176,16 @@ describe('SIP registrar (real UDP sockets)', () => {
   });
 
   it('a registration expires when not refreshed', async () => {
-    let now = Date.now();
+    const clock = new ManualClock();
     const log = pino({ level: 'silent' });
-    const r = new Registrar({ devices: () => devices, maintenanceMode: () => false, log, now: () => now });
+    const r = new Registrar({ devices: () => devices, maintenanceMode: () => false, log, clock });
     const s = new SipServer({ host: '127.0.0.1', port: 0, directory: new ServiceDirectory(), registrar: r, log });
     const p = await s.start();
     expect((await ua.register(p, 'open@example.com', { expires: 60 })).status).toBe(200);
     expect(r.lookup('open@example.com')).toHaveLength(1);
-    now += 61_000;
+    // Past its 60 s: no longer found, and the sweeper (every second, on the clock) has dropped it.
+    await clock.advance(61_000);
     expect(r.lookup('open@example.com')).toHaveLength(0);
-    await new Promise((res) => setTimeout(res, 1200)); // the sweeper drops it
     expect(r.list()).toHaveLength(0);
     r.stop();
     await s.stop();
