@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { until } from '../shared/testing/until.js';
 import { TestPlatform } from '../testing/TestPlatform.js';
-import { baresipCall } from '../node-agent/testing/baresip.js';
+import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
 import { cpuSeconds, processTree } from './support/procStats.js';
 
 const COUNTS = (process.argv[2] ?? '2,6,12').split(',').map(Number);
@@ -71,13 +71,21 @@ for (const count of COUNTS) {
       },
     }),
   );
-  await Promise.all(calls);
+  const ended = await Promise.all(calls);
+  // A sanity check that the mix flowed: phones whose decoded audio in their last 2 s held another phone's tone.
+  const hearing = ended.filter((r, i) => {
+    if (!r.heard) return false;
+    const end = (r.heard.samples.length / r.heard.sampleRate) * 1000 - 500;
+    const other = 300 + 50 * ((i + 1) % count);
+    return count > 1 && toneLevelDb(r.heard, other, end - 2_000, end) > -50;
+  }).length;
   await until(sipParticipants, (n) => n === 0, 30_000).catch(() => undefined);
   results.push({
     phones: count,
     codecs: CODECS.slice(0, Math.min(count, CODECS.length)),
     nodeCpuShare: measured === null ? null : round(measured),
     perPhoneCpuShare: measured === null ? null : round((measured - idle) / count),
+    phonesHearingAnother: hearing,
   });
 }
 await platform.stop();
