@@ -10,17 +10,13 @@
  * times (sipp's rtd) median and p95 in ms, the run's length, and the share of one core the SIP server's
  * process used over it (sipp runs in its own process).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { nodeConfigSnapshotSchema } from '../shared/node-protocol/messages.js';
 import { ServiceDirectory } from '../node-agent/conference/ServiceDirectory.js';
 import { SipServer } from '../node-agent/sip/SipServer.js';
+import { quantile, sippCalls } from './support/sipp.js';
 
-const run = promisify(execFile);
 const SECONDS = Number(process.argv[2] ?? 5);
 const RATES = (process.argv[3] ?? '50,100,200,400').split(',').map(Number);
 const scenario = join(import.meta.dirname, '../node-agent/sip/sipp/invite-call.xml');
@@ -51,76 +47,24 @@ const server = new SipServer({
 });
 const port = await server.start();
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
 const results = [];
 for (const rate of RATES) {
-  const dir = mkdtempSync(join(tmpdir(), 'om-sipp-bench-'));
   const calls = rate * SECONDS;
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  let failed = calls;
-  try {
-    await run(
-      'sipp',
-      [
-        '-sf',
-        scenario,
-        `127.0.0.1:${port}`,
-        '-s',
-        'bench',
-        '-r',
-        String(rate),
-        '-m',
-        String(calls),
-        '-l',
-        String(rate * 2),
-        '-i',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '-nostdin',
-        '-trace_stat',
-        '-trace_rtt',
-        '-rtt_freq',
-        '1',
-        '-timeout',
-        String(SECONDS * 4 + 20) + 's',
-      ],
-      { cwd: dir, timeout: (SECONDS * 4 + 40) * 1000 },
-    ).catch((err: { code?: number }) => ({ code: err.code }));
-    const stat = readdirSync(dir).find((f) => f.endsWith('.csv') && !f.includes('_rtt'));
-    if (stat) {
-      const lines = readFileSync(join(dir, stat), 'utf8').trim().split('\n');
-      const head = lines[0]!.split(';');
-      const last = lines.at(-1)!.split(';');
-      failed = Number(last[head.indexOf('FailedCall(C)')] ?? calls);
-    }
-    const rttFile = readdirSync(dir).find((f) => f.includes('_rtt'));
-    const rtts = rttFile
-      ? readFileSync(join(dir, rttFile), 'utf8')
-          .trim()
-          .split('\n')
-          .slice(1)
-          // Date_ms;response_time_ms;rtd_no
-          .map((l) => Number(l.split(';')[1]))
-          .filter((n) => Number.isFinite(n))
-          .sort((a, b) => a - b)
-      : [];
-    const cpu = process.cpuUsage(cpu0);
-    const elapsed = (Date.now() - t0) / 1000;
-    results.push({
-      rate,
-      calls,
-      // Placing the calls takes SECONDS; each lasts 0.5 s more. A rate sipp could not hold shows here.
-      elapsedS: Math.round(elapsed * 10) / 10,
-      failed,
-      failureShare: Math.round((failed / calls) * 10_000) / 10_000,
-      setupMs: { median: quantile(rtts, 0.5), p95: quantile(rtts, 0.95), samples: rtts.length },
-      serverCpuShare: Math.round(((cpu.user + cpu.system) / 1000 / (Date.now() - t0)) * 100) / 100,
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { failed, setupMs } = await sippCalls({ scenario, target: `127.0.0.1:${port}`, service: 'bench', rate, calls, timeoutS: SECONDS * 4 + 20 });
+  const cpu = process.cpuUsage(cpu0);
+  const elapsed = (Date.now() - t0) / 1000;
+  results.push({
+    rate,
+    calls,
+    // Placing the calls takes SECONDS; each lasts 0.5 s more. A rate sipp could not hold shows here.
+    elapsedS: Math.round(elapsed * 10) / 10,
+    failed,
+    failureShare: Math.round((failed / calls) * 10_000) / 10_000,
+    setupMs: { median: quantile(setupMs, 0.5), p95: quantile(setupMs, 0.95), samples: setupMs.length },
+    serverCpuShare: Math.round(((cpu.user + cpu.system) / 1000 / (Date.now() - t0)) * 100) / 100,
+  });
 }
 await server.stop();
 console.log(JSON.stringify({ seconds: SECONDS, results }, null, 2));
