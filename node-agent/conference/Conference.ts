@@ -124,6 +124,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     private readonly rules: ConferenceRules = DEFAULT_RULES,
   ) {
     super();
+    // Each SIP, dial-out and gateway call listens for its own participant's leave and transfer, and
+    // removes its listeners when the call ends: a conference of many calls has many, not a leak.
+    this.setMaxListeners(0);
     this.guestsMuted = service.muteAllGuests;
     media.on('presentationStream', (pid, live) => {
       if (live && pid === this.presenterId) this.announcePresentation();

@@ -144,6 +144,32 @@ describe('SIP on an enrolled node', () => {
     await until(sipParticipants, (ps) => ps.length === 0);
   }, 60_000);
 
+  it('holds twelve SIP calls in one conference at once without a MaxListenersExceededWarning (each call listens to its conference)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      let most = 0;
+      const count = setInterval(() => (most = Math.max(most, sipParticipants().length)), 20);
+      // 12 calls started 50 a second, each held 0.5 s: they overlap in the one VMR.
+      const code = await run(
+        'sipp',
+        ['-sf', scenario('invite-call.xml'), `127.0.0.1:${port}`, '-s', 'meet.alice**1234', '-m', '12', '-l', '12', '-r', '50', '-p', '0', '-i', '127.0.0.1'],
+        { timeout: 30_000 },
+      ).then(
+        () => 0,
+        (err: { code?: number }) => err.code ?? -1,
+      );
+      clearInterval(count);
+      expect(code).toBe(0);
+      expect(most).toBeGreaterThan(10);
+      await until(sipParticipants, (ps) => ps.length === 0);
+      expect(warnings.filter((w) => /MaxListeners/.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+
   it.skipIf(!!process.env.SIPP_DEBUG)(
     'a real SIP phone (baresip, Opus + VP8) dialling the VMR with its PIN joins as a SIP participant with media; its BYE removes it',
     async () => {
