@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../db/client.js';
 import { nodeBundleConfigSchema } from '../../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../../shared/testing/until.js';
+import { NodeBundleRun } from '../../../testing/NodeBundleRun.js';
 import { ManagementServer } from '../../ManagementServer.js';
 import { listNodes } from '../node.service.js';
 import { defaultLocationId } from '../location.service.js';
@@ -16,9 +15,8 @@ const REPO_NODE_MODULES = join(process.cwd(), 'node_modules');
 
 describe('a conferencing node from its downloaded deployment bundle', () => {
   let server: ManagementServer;
-  let child: ChildProcess | null = null;
+  let bundle: NodeBundleRun | null = null;
   let nodeId: number;
-  let dir: string | null = null;
   const enrollment = (format: string) =>
     fetch(`${server.url}/api/admin/command/v1/conferencing_node/enrollment/`, {
       method: 'POST',
@@ -51,10 +49,8 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
     nodeId = Number(r.headers.get('location')!.match(/(\d+)\/$/)![1]);
   });
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await bundle?.remove();
     await server?.stop();
-    // The unpacked bundle (its node_modules is a link to the repository's, which rmSync does not follow).
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('offers the configuration alone and a Dockerfile, each with a new one-time token', async () => {
@@ -72,15 +68,10 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
     const [before] = await listNodes(server.dom, server.registry.isLive);
     expect(before).toMatchObject({ name: 'bundle-node', live: false, last_contacted: null, enrollment: 'pending' });
 
-    const res = await enrollment('bundle');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-disposition')).toBe('attachment; filename="openmeet-node-bundle-node.tar.gz"');
-    dir = mkdtempSync(join(tmpdir(), 'om-bundle-'));
-    writeFileSync(join(dir, 'bundle.tar.gz'), Buffer.from(await res.arrayBuffer()));
-    // The system's tar, not ours, unpacks it.
-    const untar = spawnSync('tar', ['xzf', 'bundle.tar.gz'], { cwd: dir });
-    expect(untar.status, String(untar.stderr)).toBe(0);
-    const root = join(dir, 'openmeet-node-bundle-node');
+    const run = await NodeBundleRun.download(server.url, auth, nodeId, 'bundle-node');
+    bundle = run;
+    expect(run.disposition).toBe('attachment; filename="openmeet-node-bundle-node.tar.gz"');
+    const root = run.root;
     for (const f of [
       'node.json',
       'start.sh',
@@ -101,19 +92,13 @@ describe('a conferencing node from its downloaded deployment bundle', () => {
 
     // The bundle carries no node_modules: its start script links the repository's (OPENMEET_NODE_MODULES).
     const t0 = Date.now();
-    let out = '';
-    child = spawn(join(root, 'start.sh'), [], {
-      env: { ...process.env, OPENMEET_NODE_MODULES: REPO_NODE_MODULES, NODE_PORT: '0', NODE_HTTPS_PORT: 'off', MEDIA_PORTS: '47200-47299', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d: Buffer) => (out += String(d)));
-    child.stderr!.on('data', (d: Buffer) => (out += String(d)));
+    run.start({ OPENMEET_NODE_MODULES: REPO_NODE_MODULES, NODE_PORT: '0', NODE_HTTPS_PORT: 'off', MEDIA_PORTS: '47200-47299', LOG_LEVEL: 'warn' });
     const live = await until(
-      () => (out.includes('exited') ? null : server.registry.isLive(nodeId)),
+      () => (run.exited ? null : server.registry.isLive(nodeId)),
       (l) => l === true,
       90_000,
     ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}; node output: ${out.slice(-2_000)}`);
+      throw new Error(`${(err as Error).message}; node output: ${run.output.slice(-2_000)}`);
     });
     expect(live).toBe(true);
     console.log(`bundle started to node live: ${Date.now() - t0} ms`);
