@@ -74,7 +74,7 @@ try {
         method: 'DELETE',
         headers: { authorization: headers.authorization },
       });
-      if (del.status !== 204) throw new Error(`worker_vm delete: ${del.status} ${await del.text()}`);
+      if (del.status !== 204) console.error(`worker_vm delete: ${del.status} ${await del.text()}`);
     }
   }
 } finally {
