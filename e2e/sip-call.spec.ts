@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
-import { COLORS, sampleTiles, toneLevels, useFakeMedia } from './support/fakeMedia.js';
+import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type Rgb } from './support/fakeMedia.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
 /**
@@ -121,4 +122,62 @@ test('baresip dials the VMR with the Host PIN; Chromium decodes its audio and vi
   );
   expect(phoneHears.ann, JSON.stringify(phoneHears)).toBeGreaterThan(-40);
   expect(phoneHears.self, JSON.stringify(phoneHears)).toBeLessThan(phoneHears.ann - 20);
+});
+
+/** The colour at the centre of a PNG, read by ffmpeg (the node's transcoder already needs it). */
+function centreOfPng(file: string): Rgb | null {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'crop=16:16:(iw-16)/2:(ih-16)/2,scale=1:1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxBuffer: 1024,
+  });
+  return r.status === 0 && r.stdout.length >= 3 ? [r.stdout[0]!, r.stdout[1]!, r.stdout[2]!] : null;
+}
+
+test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 video, and it sees the browser’s VP8 camera transcoded to H.264', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const ctx = await browser.newContext();
+  contexts.push(ctx);
+  await useFakeMedia(ctx, { color: [...COLORS.blue], screenColor: [...COLORS.magenta], toneHz: TONE.ann });
+  const ann = await ctx.newPage();
+  await ann.goto(`${platform.nodeUrl}/webapp/?alias=meet.sipe2e&name=Ann`);
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await ann.getByRole('textbox', { name: 'PIN' }).fill('1234');
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await expect(ann.getByRole('heading', { name: 'Phone Room' })).toBeVisible({ timeout: 15_000 });
+  const seen: { framesA?: number; framesB?: number; phoneSees?: (string | null)[]; rgb?: Rgb | null } = {};
+  const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
+    toneHz: TONE.phone,
+    video: true,
+    videoCodec: 'H264',
+    holdMs: 1_000,
+    during: async (phone) => {
+      // The phone's H.264 reaches Chromium as it is (the browser decodes H.264) and keeps decoding.
+      const phoneTile = /phone|sip/;
+      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's H.264 video decoded in Chromium" }).toBeGreaterThan(0);
+      seen.framesA = await framesOf(ann, phoneTile);
+      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 10_000 }).toBeGreaterThan(seen.framesA + 10);
+      seen.framesB = await framesOf(ann, phoneTile);
+      // The phone decodes Ann's blue camera: sent in VP8, transcoded to H.264 for it.
+      seen.phoneSees = [];
+      await expect
+        .poll(
+          async () => {
+            const file = await phone.snapshot();
+            seen.rgb = file ? centreOfPng(file) : null;
+            const colour = nearestColor(seen.rgb);
+            seen.phoneSees!.push(colour);
+            return colour;
+          },
+          { timeout: 30_000, intervals: [1_000], message: 'the H.264 phone decodes the browser’s camera' },
+        )
+        .toBe('blue');
+    },
+  });
+  console.info(
+    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)})`,
+  );
+  expect(out, out).toMatch(/established/i);
+  expect(out, out).toMatch(/H264/);
+  expect(out).not.toMatch(/DURING FAILED/);
 });

@@ -36,6 +36,17 @@ try {
   process.exit(1);
 }
 
+// ffmpeg transcodes video for room systems that take only H.264 (or only VP8). Without it they get
+// no video from a speaker of the other codec; everything else works, so a failed install only warns.
+if (spawnSync('sh', ['-c', 'command -v ffmpeg'], { stdio: 'ignore' }).status !== 0) {
+  const sudo = process.getuid?.() === 0 ? '' : 'sudo -n ';
+  console.log('Installing ffmpeg (video transcoding for H.264 room systems)…');
+  const r = spawnSync('sh', ['-c', `${sudo}sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null'`], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) console.warn('Could not install ffmpeg: SIP endpoints that share no video codec with the speaker will get no video.');
+}
+
 function newest(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {

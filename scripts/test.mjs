@@ -37,6 +37,8 @@ if (!has('pg_ctlcluster')) aptNeeded.push('postgresql');
 // Real SIP peers for the SIP tests (node-agent/sip): sipp scenarios, baresip calls.
 if (!has('sipp')) aptNeeded.push('sip-tester');
 if (!has('baresip')) aptNeeded.push('baresip');
+// The node's video transcoder (VP8 ↔ H.264 for room systems), and the tests' reading of baresip's snapshots.
+if (!has('ffmpeg')) aptNeeded.push('ffmpeg');
 // A real Prometheus scrapes both servers' /metrics (server/metrics/prometheus.integration.test.ts).
 if (!has('prometheus')) aptNeeded.push('prometheus');
 if (aptNeeded.length) {

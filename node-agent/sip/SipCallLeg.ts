@@ -381,9 +381,11 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private async consume(m: SipMediaOffer, line: Line): Promise<void> {
     if (line.consumer && !line.consumer.closed) return;
     const home = await this.media.routerFor(this.participantId);
-    const wanted = m.kind === 'video' ? 'video/vp8' : /^audio\/(pcmu|pcma|g722)$/i.test(m.codec.mimeType) ? m.codec.mimeType.toLowerCase() : 'audio/opus';
+    const wanted =
+      m.kind === 'video' ? m.codec.mimeType.toLowerCase() : /^audio\/(pcmu|pcma|g722)$/i.test(m.codec.mimeType) ? m.codec.mimeType.toLowerCase() : 'audio/opus';
     const codec = home.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === wanted);
-    // The feeds are the mix (Opus or G.711, SingleStreamHub) and VP8; an H.264-only peer gets no video from us yet.
+    // The feeds are the mix (Opus, G.722 or G.711) and the speaker's video in the call's codec, VP8 or
+    // H.264 (SingleStreamHub transcodes a camera of the other codec).
     if (!codec || codec.mimeType.toLowerCase() !== m.codec.mimeType.toLowerCase()) return;
     line.feed ??= await this.media.direct.feed(
       m.kind,
@@ -414,7 +416,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
           preferredPayloadType: m.codec.payloadType,
           clockRate: m.codec.clockRate,
           ...(m.codec.channels ? { channels: m.codec.channels } : {}),
-          parameters: line.router.rtpCapabilities.codecs?.find((c) => c.kind === m.kind)?.parameters ?? {},
+          parameters: line.router.rtpCapabilities.codecs?.find((c) => c.kind === m.kind && c.mimeType.toLowerCase() === wanted)?.parameters ?? {},
           rtcpFeedback: m.codec.rtcpFeedback,
         },
       ],

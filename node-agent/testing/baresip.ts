@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,8 +15,12 @@ export interface BaresipCallOptions {
   toneHz: number;
   /** baresip's audio codecs in its account's order, e.g. `opus/48000/2` or `PCMU/8000/1`. */
   audioCodecs?: string;
-  /** Send and receive VP8 (fakevideo). */
+  /**
+   * Send and receive video (fakevideo): VP8, or with `videoCodec: 'H264'` what avcodec offers as a
+   * room system does (H.264 in packetization modes 0 and 1, H.263, MPEG-4, H.265; no VP8).
+   */
   video?: boolean;
+  videoCodec?: 'VP8' | 'H264';
   /** The account's media encryption (srtp module): `srtp` (best effort), `srtp-mand` (RTP/SAVP), `srtp-mandf` (RTP/SAVPF). */
   mediaenc?: 'srtp' | 'srtp-mand' | 'srtp-mandf';
   /** How long the call lasts before baresip hangs up. */
@@ -29,6 +33,11 @@ export interface BaresipCallOptions {
 export interface BaresipKeys {
   /** Presses the keys one by one, `gapMs` apart (baresip's stdio releases a key after a while). */
   press(keys: string, gapMs?: number): Promise<void>;
+  /**
+   * Saves the picture baresip decodes now as a PNG (its snapshot module; needs `video`). Resolves
+   * with the file's path once written, or null.
+   */
+  snapshot(): Promise<string | null>;
 }
 
 const MODULES: Record<string, string> = { opus: 'opus.so', pcmu: 'g711.so', pcma: 'g711.so', g722: 'g722.so' };
@@ -56,7 +65,8 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       'module_path /usr/lib/baresip/modules',
       'module stdio.so',
       ...[...codecModules].map((m) => `module ${m}`),
-      ...(opts.video ? ['module vp8.so', 'module fakevideo.so'] : []),
+      ...(opts.video ? [opts.videoCodec === 'H264' ? 'module avcodec.so' : 'module vp8.so', 'module fakevideo.so', 'module snapshot.so'] : []),
+      ...(opts.videoCodec === 'H264' ? ['avcodec_h264enc libx264', 'avcodec_h264dec h264'] : []),
       ...(opts.mediaenc ? ['module srtp.so'] : []),
       'module ausine.so',
       'module aufile.so',
@@ -66,7 +76,11 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       '',
     ].join('\n'),
   );
-  const params = [`audio_codecs=${audioCodecs}`, ...(opts.video ? ['video_codecs=VP8'] : []), ...(opts.mediaenc ? [`mediaenc=${opts.mediaenc}`] : [])];
+  const params = [
+    `audio_codecs=${audioCodecs}`,
+    ...(opts.video && opts.videoCodec !== 'H264' ? ['video_codecs=VP8'] : []),
+    ...(opts.mediaenc ? [`mediaenc=${opts.mediaenc}`] : []),
+  ];
   writeFileSync(join(dir, 'accounts'), `<sip:phone@127.0.0.1>;regint=0;${params.join(';')}\n`);
   return new Promise((resolve) => {
     const child = spawn('baresip', ['-f', dir, '-e', `/dial ${uri}`], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -77,12 +91,26 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       child.stdin.write('/hangup\n');
       setTimeout(() => child.stdin.write('/quit\n'), 1500);
     };
+    let snapshots = 0;
     const keys: BaresipKeys = {
       press: async (digits, gapMs = 600) => {
         for (const key of digits) {
           child.stdin.write(key);
           await new Promise((r) => setTimeout(r, gapMs));
         }
+      },
+      snapshot: async () => {
+        const file = join(dir, `snapshot-${++snapshots}.png`);
+        child.stdin.write(`/snapshot_recv ${file}\n`);
+        for (let i = 0; i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (existsSync(file) && statSync(file).size > 0) {
+            // Written once the next decoded frame arrived; give the writer a moment to finish.
+            await new Promise((r) => setTimeout(r, 200));
+            return file;
+          }
+        }
+        return null;
       },
     };
     setTimeout(() => {

@@ -105,6 +105,11 @@ export class Tap {
     return mixCodecOf(this.consumer.rtpParameters.codecs[0]!.mimeType);
   }
 
+  /** The stream's codec (`video/VP8`, `video/H264`, `audio/opus`...). */
+  get mimeType(): string {
+    return this.consumer.rtpParameters.codecs[0]!.mimeType;
+  }
+
   /** Asks the sender for a keyframe, at most every 300 ms. */
   requestKeyFrame(): void {
     const now = Date.now();
@@ -129,6 +134,11 @@ export class Feed {
   /** What the mixer encodes for this feed. */
   get mixCodec(): MixCodec {
     return mixCodecOf(this.producer.rtpParameters.codecs[0]!.mimeType);
+  }
+
+  /** The feed's codec (`video/VP8`, `video/H264`, `audio/opus`...). */
+  get mimeType(): string {
+    return this.producer.rtpParameters.codecs[0]!.mimeType;
   }
 
   send(rtp: Buffer): void {

@@ -7,6 +7,7 @@ import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
 import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
 import { isKeyframe, RtpRewriter } from '../rtp/RtpRewriter.js';
 import { rtpPayload } from '../rtp/RtpPacket.js';
+import { VideoTranscoder, type TranscodableVideo } from '../video/VideoTranscoder.js';
 import { isLiveVideo, type DirectMedia, type Feed, type Tap } from './DirectMedia.js';
 import type { ProducerTag } from './MediasoupSession.js';
 
@@ -24,9 +25,19 @@ interface LegState {
   /** Whose camera it switches to at that camera's next keyframe; the current one plays until then. */
   pendingSource: string | undefined;
   video: RtpRewriter | null;
+  /** The leg's video codec, lower case (`video/vp8`, `video/h264`). */
+  codec: string | undefined;
   /** Test Call Service: the caller's own media, delayed. */
   loop: { audio: DelayedLoopback<Buffer>; video: DelayedLoopback<Buffer>; audioRewriter: RtpRewriter } | null;
 }
+
+/** A camera in another codec, for the legs that take only that one. */
+interface Transcode {
+  transcoder: VideoTranscoder | null;
+  closed: boolean;
+}
+
+const TRANSCODABLE: Record<string, TranscodableVideo> = { 'video/vp8': 'video/VP8', 'video/h264': 'video/H264' };
 
 interface Context {
   mode: MediaMode;
@@ -51,6 +62,9 @@ export class SingleStreamHub {
   private readonly cameras = new Map<string, Tap>();
   /** Producers the hub knows (taps are made when legs need them). */
   private readonly producers = new Map<string, { producer: types.Producer; tag: ProducerTag }>();
+  /** participantId → target codec → its camera transcoded (a leg showing it takes only that codec). */
+  private readonly transcodes = new Map<string, Map<string, Transcode>>();
+  private warnedNoTranscoder = false;
   private mixer: AudioMixerApi | null = null;
   private mixerLoad: Promise<AudioMixerApi> | null = null;
   private closed = false;
@@ -67,13 +81,14 @@ export class SingleStreamHub {
 
   addLeg(leg: FedLeg): void {
     this.removeLeg(leg.participantId);
-    const state: LegState = { leg, videoSource: undefined, pendingSource: undefined, video: null, loop: null };
-    // Taps and feeds both use the router's payload types: VP8 in, VP8 out (no transcoding).
+    const state: LegState = { leg, videoSource: undefined, pendingSource: undefined, video: null, codec: leg.video?.mimeType.toLowerCase(), loop: null };
+    // Taps and feeds both use the router's payload types. A camera in the leg's codec is forwarded as
+    // it comes; one in another codec goes through a transcoder (syncTranscodes).
     if (leg.video)
       state.video = new RtpRewriter({
         ssrc: leg.video.ssrc,
         payloadTypes: { [leg.video.payloadType]: leg.video.payloadType },
-        codecs: { [leg.video.payloadType]: 'video/VP8' },
+        codecs: { [leg.video.payloadType]: leg.video.mimeType },
         clockRate: 90_000,
       });
     if (this.ctx.mode === 'test_call') {
@@ -113,6 +128,7 @@ export class SingleStreamHub {
     state.loop?.audio.close();
     state.loop?.video.close();
     if (this.legs.size === 0) this.releaseTaps();
+    else this.syncTranscodes();
   }
 
   producerAdded(producer: types.Producer, tag: ProducerTag): void {
@@ -171,6 +187,7 @@ export class SingleStreamHub {
       state.pendingSource = source;
       this.cameras.get(source)?.requestKeyFrame();
     }
+    this.syncTranscodes();
   }
 
   /** A single-stream leg's receiver asked for a keyframe: ask whoever it is watching. */
@@ -187,6 +204,85 @@ export class SingleStreamHub {
     this.releaseTaps();
     this.mixer?.close();
     this.mixer = null;
+  }
+
+  /**
+   * Starts a transcoder for each camera a leg shows (or is about to show) in another codec than the
+   * leg's, and stops those no leg needs any more.
+   */
+  private syncTranscodes(): void {
+    const wanted = new Map<string, Set<string>>();
+    for (const s of this.legs.values()) {
+      if (!s.codec || this.ctx.mode === 'test_call') continue;
+      for (const pid of [s.videoSource, s.pendingSource]) {
+        const camera = pid === undefined ? undefined : this.cameras.get(pid);
+        if (!camera || camera.mimeType.toLowerCase() === s.codec) continue;
+        let codecs = wanted.get(pid!);
+        if (!codecs) wanted.set(pid!, (codecs = new Set()));
+        codecs.add(s.codec);
+      }
+    }
+    for (const [pid, byCodec] of this.transcodes) {
+      for (const [codec, t] of byCodec) {
+        if (wanted.get(pid)?.has(codec)) continue;
+        t.closed = true;
+        t.transcoder?.close();
+        byCodec.delete(codec);
+      }
+      if (byCodec.size === 0) this.transcodes.delete(pid);
+    }
+    for (const [pid, codecs] of wanted) for (const codec of codecs) if (!this.transcodes.get(pid)?.has(codec)) this.startTranscode(pid, codec);
+  }
+
+  private startTranscode(pid: string, codec: string): void {
+    const camera = this.cameras.get(pid);
+    const from = camera && TRANSCODABLE[camera.mimeType.toLowerCase()];
+    const to = TRANSCODABLE[codec];
+    const toPt = [...this.legs.values()].find((s) => s.codec === codec)?.leg.video?.payloadType;
+    if (!camera || !from || !to || toPt === undefined) return;
+    if (!VideoTranscoder.ffmpeg()) {
+      if (!this.warnedNoTranscoder)
+        this.log.warn({ from, to }, 'ffmpeg is not installed: a leg that takes only another video codec than the speaker sends gets no video');
+      this.warnedNoTranscoder = true;
+      return;
+    }
+    let byCodec = this.transcodes.get(pid);
+    if (!byCodec) this.transcodes.set(pid, (byCodec = new Map()));
+    const entry: Transcode = { transcoder: null, closed: false };
+    byCodec.set(codec, entry);
+    VideoTranscoder.start({
+      from: { mimeType: from, payloadType: camera.payloadType },
+      to: { mimeType: to, payloadType: toPt },
+      onRtp: (rtp) => this.deliver(pid, codec, rtp),
+      log: this.log,
+    }).then(
+      (t) => {
+        if (entry.closed || this.closed) return t.close();
+        entry.transcoder = t;
+        // The decoder starts at a keyframe.
+        this.cameras.get(pid)?.requestKeyFrame();
+        t.once('closed', () => {
+          // ffmpeg died: the next update starts another.
+          if (this.transcodes.get(pid)?.get(codec) === entry) this.transcodes.get(pid)!.delete(codec);
+        });
+        this.log.info({ participant: pid, from, to }, 'video transcoded for single-stream legs of another codec');
+      },
+      (err: unknown) => {
+        entry.closed = true;
+        this.log.warn({ err, participant: pid, from, to }, 'video transcoder could not start');
+      },
+    );
+  }
+
+  private closeTranscodes(pid?: string): void {
+    for (const [p, byCodec] of this.transcodes) {
+      if (pid !== undefined && p !== pid) continue;
+      for (const t of byCodec.values()) {
+        t.closed = true;
+        t.transcoder?.close();
+      }
+      this.transcodes.delete(p);
+    }
   }
 
   private hears(listener: string, source: string): boolean {
@@ -217,11 +313,14 @@ export class SingleStreamHub {
   }
 
   private switchNow(state: LegState, source: string): void {
+    const before = state.videoSource;
     state.videoSource = source;
     state.pendingSource = undefined;
     state.video?.switchTo(source);
     this.cameras.get(source)?.requestKeyFrame();
     this.log.debug({ viewer: state.leg.participantId, source }, 'single-stream video switched');
+    // The previous speaker's transcoder may have no viewer left.
+    if (before !== undefined && this.transcodes.has(before)) this.syncTranscodes();
   }
 
   private sendVideo(state: LegState, source: string, rtp: Buffer): void {
@@ -260,10 +359,20 @@ export class SingleStreamHub {
       this.legs.get(pid)?.loop?.video.push(rtp);
       return;
     }
+    const camera = this.cameras.get(pid);
+    if (!camera) return;
+    this.deliver(pid, camera.mimeType.toLowerCase(), rtp);
+    const byCodec = this.transcodes.get(pid);
+    if (byCodec) for (const t of byCodec.values()) t.transcoder?.push(rtp);
+  }
+
+  /** A packet of `pid`'s camera in `codec` (as sent, or transcoded) to the legs of that codec showing it. */
+  private deliver(pid: string, codec: string, rtp: Buffer): void {
     let keyframe: boolean | undefined;
     for (const state of this.legs.values()) {
+      if (state.codec !== codec) continue;
       if (state.pendingSource === pid) {
-        keyframe ??= isKeyframe('video/VP8', rtpPayload(rtp));
+        keyframe ??= isKeyframe(codec, rtpPayload(rtp));
         if (keyframe) this.switchNow(state, pid);
         else this.cameras.get(pid)?.requestKeyFrame();
       }
@@ -280,12 +389,14 @@ export class SingleStreamHub {
     if (tap && tap.consumer.producerId === producer.id) {
       tap.close();
       taps.delete(entry.tag.participantId);
+      if (entry.tag.source === 'camera') this.closeTranscodes(entry.tag.participantId);
       if (entry.tag.source === 'mic') this.mixer?.removeSource(entry.tag.participantId);
     }
     this.update();
   }
 
   private releaseTaps(): void {
+    this.closeTranscodes();
     for (const t of [...this.mics.values(), ...this.cameras.values()]) t.close();
     for (const pid of this.mics.keys()) this.mixer?.removeSource(pid);
     this.mics.clear();
