@@ -59,6 +59,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   readonly keypad = new EventEmitter<SipKeypadEvents>();
   private readonly lines = new Map<SipMediaKind, Line>();
   private readonly sessionId = String(randomInt(1, 2 ** 47));
+  /** What we last sent: our offer or answer (a re-INVITE without an offer gets it again). */
+  private lastLocal: string | undefined;
   private version = 1;
   private fed = false;
   private closed = false;
@@ -110,7 +112,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     const codecs = ['audio/opus', 'audio/G722', 'audio/PCMU', 'audio/PCMA'].flatMap(
       (mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? [],
     );
-    return buildOutgoingOffer({
+    return (this.lastLocal = buildOutgoingOffer({
       address: this.listen.announcedAddress ?? transport.tuple.localAddress,
       sessionId: this.sessionId,
       version: this.version++,
@@ -130,7 +132,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
             },
           }
         : {}),
-    });
+    }));
   }
 
   /** The peer's answer to `offer()`: its address, codec and key; media flows both ways. Throws SipSdpError when unusable. */
@@ -213,7 +215,21 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       this.media.hub.addLeg({ participantId: this.participantId, audio: this.lines.get('audio')?.feed ?? null, video: this.lines.get('video')?.feed ?? null });
       for (const ms of [0, 500, 1500, 3000]) setTimeout(() => !this.closed && this.media.hub.keyframeWanted(this.participantId), ms).unref();
     }
-    return buildSipAnswer(offer, { address: this.listen.announcedAddress ?? this.listen.ip, sessionId: this.sessionId, version: this.version++, ...answer });
+    return (this.lastLocal = buildSipAnswer(offer, {
+      address: this.listen.announcedAddress ?? this.listen.ip,
+      sessionId: this.sessionId,
+      version: this.version++,
+      ...answer,
+    }));
+  }
+
+  /**
+   * Our session as a new offer, for a re-INVITE without one (RFC 3261 §14.2, RFC 3264 §8): the media
+   * as we last described it, sendrecv, the next version. The peer's answer comes to `negotiate`.
+   */
+  reoffer(): string {
+    if (!this.lastLocal) throw new SipSdpError('No session to offer yet');
+    return this.lastLocal.replace(/^(o=\S+ \S+ )\d+/m, `$1${this.version++}`).replace(/^a=(sendonly|recvonly|inactive)(\r?)$/gm, 'a=sendrecv$2');
   }
 
   private async line(m: SipMediaOffer): Promise<Line | undefined> {

@@ -58,6 +58,8 @@ interface SipCall {
   detach?: () => void;
   /** Keys and moves are handled one at a time. */
   queue: Promise<void>;
+  /** Our 2xx carried an offer (a late offer's, a re-INVITE without one's): the ACK brings the answer. */
+  awaitingAnswer?: 'late' | 'reoffer';
   ended: boolean;
 }
 
@@ -142,9 +144,8 @@ export class SipCalls {
     const c: SipCall = { ...state, leg };
     this.listen(c, leg);
     this.attach(c, conference, participant);
-    const ok = this.answered(c, answer);
-    if (late && ok.dialog) ok.dialog.acked = (answerSdp) => this.lateAnswer(c, answerSdp);
-    return ok;
+    if (late) c.awaitingAnswer = 'late';
+    return this.answered(c, answer);
   }
 
   /** The ACK of a late offer's 200 carries the phone's answer; without a usable one the call ends (RFC 3261 §13.3.1.4). */
@@ -161,6 +162,22 @@ export class SipCalls {
         c.offer = answerSdp;
       })
       .catch((err: unknown) => fail(err instanceof SipSdpError ? err.message : 'media failed', err));
+  }
+
+  /** The answer to our offer in a re-INVITE's 2xx: directions (hold) and media as answered; the call stays as it was if it is unusable. */
+  private reofferAnswer(c: SipCall, answerSdp: string): void {
+    if (!answerSdp.trim()) {
+      this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP re-INVITE without an offer: the ACK has no answer; the media stays as it was');
+      return;
+    }
+    c.queue = c.queue
+      .then(async () => {
+        await c.leg.negotiate(answerSdp);
+        c.offer = answerSdp;
+      })
+      .catch((err: unknown) =>
+        this.log.info({ err, alias: c.alias }, 'SIP re-INVITE without an offer: the answer in the ACK was not usable; the media stays as it was'),
+      );
   }
 
   private join(
@@ -195,6 +212,18 @@ export class SipCalls {
         info: (contentType, body) => {
           const digit = infoDigit(contentType, body);
           if (digit) c.leg.keyed(digit);
+        },
+        acked: (answerSdp) => {
+          const awaiting = c.awaitingAnswer;
+          c.awaitingAnswer = undefined;
+          if (awaiting === 'late') this.lateAnswer(c, answerSdp);
+          else if (awaiting === 'reoffer') this.reofferAnswer(c, answerSdp);
+        },
+        reoffer: async () => {
+          await c.queue;
+          const body = Buffer.from(c.leg.reoffer());
+          c.awaitingAnswer = 'reoffer';
+          return { status: 200, reason: 'OK', body, contentType: 'application/sdp' };
         },
         reinvite: async (offer) => {
           try {

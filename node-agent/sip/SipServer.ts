@@ -49,8 +49,13 @@ export interface SipDialogHandlers {
   reinvite(sdp: string): Promise<SipInviteAnswer>;
   /** An INFO in the call (e.g. `application/dtmf-relay`); answered 200 whether or not it is used. */
   info?(contentType: string, body: Buffer): void;
-  /** The ACK of our 2xx, with its body: the answer when the 2xx carried our offer (a late offer). */
+  /**
+   * The ACK of a 2xx that carried our offer (a late offer, or a re-INVITE without one), with its
+   * body: the peer's answer. Not called for the ACK of a 2xx that carried our answer.
+   */
   acked?(sdp: string): void;
+  /** A re-INVITE without an offer (RFC 3261 §14.2): a 2xx with our offer; the answer comes in the ACK (`acked`). */
+  reoffer?(): Promise<SipInviteAnswer>;
 }
 
 /** A call in progress (RFC 3261 §12): identified by its Call-ID; ours is the To tag. */
@@ -66,7 +71,7 @@ interface Dialog {
   localCseq: number;
   handlers: SipDialogHandlers;
   /** The 2xx retransmitted until its ACK (RFC 3261 §13.3.1.4). */
-  unacked?: { response: SipResponse; timers: NodeJS.Timeout[] };
+  unacked?: { response: SipResponse; timers: NodeJS.Timeout[]; carriesOffer: boolean };
   sessionTimer?: NodeJS.Timeout;
   sessionExpires?: number;
 }
@@ -668,11 +673,15 @@ export class SipServer {
     if ((req.headers.get('to')?.[0] ?? '').match(/;\s*tag=/i)) {
       const dialog = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
       if (!dialog) return { status: 481, reason: 'Call/Transaction Does Not Exist' };
-      // A re-INVITE (hold, unhold, new media); one without an offer gets the same media (no SDP here).
-      if (req.body.length === 0)
-        return { status: 488, reason: 'Not Acceptable Here', extra: [['Warning', '399 openmeet "re-INVITE without an offer is not supported"']] };
+      // A re-INVITE (hold, unhold, new media); one without an offer gets ours, its answer comes in the ACK.
       this.refreshTarget(dialog, req);
       this.refreshSession(dialog, req);
+      if (req.body.length === 0) {
+        if (!dialog.handlers.reoffer)
+          return { status: 488, reason: 'Not Acceptable Here', extra: [['Warning', '399 openmeet "re-INVITE without an offer is not supported"']] };
+        const offer = await dialog.handlers.reoffer();
+        return { ...offer, extra: [...(offer.extra ?? []), ...this.sessionHeaders(dialog)] };
+      }
       const answer = await dialog.handlers.reinvite(req.body.toString('utf8'));
       return { ...answer, extra: [...(answer.extra ?? []), ...this.sessionHeaders(dialog)] };
     }
@@ -972,7 +981,8 @@ export class SipServer {
       // A 2xx ends the transaction (RFC 3261 §17.2.1); the dialog retransmits it until the ACK (§13.3.1.4).
       this.end(key);
       if (starts) this.dialogs.set(callId, dialog);
-      const unacked = { response, timers: [] as NodeJS.Timeout[] };
+      // An INVITE without SDP answered with a body: our offer, whose answer the ACK carries.
+      const unacked = { response, timers: [] as NodeJS.Timeout[], carriesOffer: tx.request.body.length === 0 && !!answer?.body };
       dialog.unacked?.timers.forEach(clearTimeout);
       dialog.unacked = unacked;
       const d = dialog;
@@ -1024,10 +1034,11 @@ export class SipServer {
   private ack(req: SipRequest): void {
     const d = this.dialogs.get(req.headers.get('call-id')?.[0] ?? '');
     if (d?.unacked && /;\s*tag=/i.test(req.headers.get('to')?.[0] ?? '')) {
+      const { carriesOffer } = d.unacked;
       d.unacked.timers.forEach(clearTimeout);
       delete d.unacked;
-      // The first ACK only: a retransmitted one finds no unacked 2xx.
-      d.handlers.acked?.(req.body.toString('utf8'));
+      // The first ACK only (a retransmitted one finds no unacked 2xx), and only where it holds an answer.
+      if (carriesOffer) d.handlers.acked?.(req.body.toString('utf8'));
     }
     const key = this.key(req, 'INVITE');
     const tx = this.invites.get(key);

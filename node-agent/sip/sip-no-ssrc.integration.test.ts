@@ -35,6 +35,9 @@ class UdpPhone {
   private ts = 5_000;
   ssrc = 0x1234_5678;
   private remote: { address: string; port: number } | null = null;
+  /** The dialog's To header with the node's tag (for requests in the call). */
+  private toTag = '';
+  private cseq = 1;
   private remoteRtcpPort = 0;
 
   async open(): Promise<void> {
@@ -116,6 +119,7 @@ class UdpPhone {
         if (!/^SIP\/2\.0 200/.test(text) || !/CSeq: 1 INVITE/i.test(text)) return;
         clearTimeout(timer);
         const toTag = /^To:.*$/im.exec(text)![0];
+        this.toTag = toTag;
         const body = late ? lateAnswer() : '';
         const ack =
           `ACK sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}ack;rport\r\n` +
@@ -130,6 +134,51 @@ class UdpPhone {
     this.remote = { address: '127.0.0.1', port: Number(m![1]) };
     this.remoteRtcpPort = late ? this.remote.port : Number(/^a=rtcp:(\d+)/m.exec(answer)?.[1] ?? this.remote.port + 1);
     return answer;
+  }
+
+  /**
+   * A re-INVITE in the call, with `offer` or without one (empty); the ACK carries `ackBody`.
+   * Resolves with the final answer's status and body.
+   */
+  async reinvite(port: number, alias: string, offer: string, ackBody: string): Promise<{ status: number; body: string }> {
+    const own = this.sip.address().port;
+    const cseq = ++this.cseq;
+    const head = (method: string, branch: string) =>
+      `${method} sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}${branch};rport\r\n` +
+      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\n`;
+    const withBody = (body: string) => `${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const final = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no final answer to the re-INVITE (CSeq ${cseq})`)), 15_000);
+      const onMessage = (msg: Buffer) => {
+        const text = msg.toString();
+        const status = Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1] ?? 0);
+        if (status < 200 || !new RegExp(`CSeq: ${cseq} INVITE`, 'i').test(text)) return;
+        clearTimeout(timer);
+        this.sip.off('message', onMessage);
+        if (status < 300) this.sip.send(head('ACK', `ack${cseq}`) + withBody(ackBody), port, '127.0.0.1');
+        resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+      };
+      this.sip.on('message', onMessage);
+    });
+    this.sip.send(head('INVITE', `inv${cseq}`) + `Contact: <sip:desk@127.0.0.1:${own}>\r\n` + withBody(offer), port, '127.0.0.1');
+    return final;
+  }
+
+  /** The phone's SDP (PCMU, rtcp-mux, a=ssrc): its answer to a late offer, or a new offer. */
+  sdp(): string {
+    return [
+      'v=0',
+      'o=phone 1 2 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${this.rtp.address().port} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtcp-mux',
+      `a=ssrc:${this.ssrc} cname:desk`,
+      'a=sendrecv',
+      '',
+    ].join('\r\n');
   }
 
   startSending(): void {
@@ -260,5 +309,39 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
     console.info(`late-offer phone: heard by z at ${z.toneLevelDb(TONES.late).toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`);
     expect(heard.z, JSON.stringify(heard)).toBeGreaterThan(-40);
     expect(heard.self, JSON.stringify(heard)).toBeLessThan(heard.z - 20);
+  }, 90_000);
+
+  it('a re-INVITE in a late-offer call: with an offer (its ACK empty) the call goes on; without one, our offer in the 200 and its answer in the ACK', async () => {
+    const inCall = () => platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip' && p.displayName === 'Desk phone'));
+    expect(inCall()).toBe(true);
+    const z = clients.at(-1)!;
+    const heardNow = async (what: string) => {
+      const before = latePhone.heard.length;
+      await until(
+        () => latePhone.heard.length,
+        (n) => n > before + RATE,
+        10_000,
+        100,
+      );
+      await z.waitFor(`the late-offer phone heard by z ${what}`, () => z.toneLevelDb(TONES.late) > -40, 10_000);
+    };
+
+    // A re-INVITE with an offer: our answer in the 200; its ACK has no body, which is right here (before: the call ended).
+    const withOffer = await latePhone.reinvite(port, 'meet.late**2468', latePhone.sdp(), '');
+    expect(withOffer.status).toBe(200);
+    expect(withOffer.body).toMatch(/^m=audio \d+ RTP\/AVP 0\b/m);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(inCall()).toBe(true);
+    await heardNow('after a re-INVITE with an offer');
+
+    // A re-INVITE without an offer (before: 488): our offer in the 200, sendrecv, a new version.
+    const noOffer = await latePhone.reinvite(port, 'meet.late**2468', '', latePhone.sdp());
+    expect(noOffer.status).toBe(200);
+    expect(noOffer.body).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(noOffer.body).toMatch(/^a=sendrecv/m);
+    expect(/^o=\S+ \S+ (\d+)/m.exec(noOffer.body)![1]).not.toBe(/^o=\S+ \S+ (\d+)/m.exec(withOffer.body)![1]);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(inCall()).toBe(true);
+    await heardNow('after a re-INVITE without an offer');
   }, 90_000);
 });
