@@ -189,6 +189,7 @@ export class ConferenceControl {
    */
   transfer(conf: Conference, by: Actor, targetId: string, body: TransferBody): void {
     const target = this.target(conf, by, targetId, false);
+    if (!target.transferSupported) throw new ControlError(REFUSAL.transferNotSupported);
     const destination = this.manager.directory.lookup(body.conference_alias);
     const role = destination ? transferRole(destination, body) : undefined;
     if (!destination || !role) {

@@ -21,6 +21,8 @@ export const REFUSAL = {
   chatDisabled: 'Chat is disabled',
   /** Also the disconnect reason of a participant whose transfer failed (#pex115). */
   transferFailed: 'transfer failed',
+  /** A participant whose call cannot move (an SRTP SIP call): refused before anything happens, it stays. */
+  transferNotSupported: 'Transfer is not supported for this participant',
   inLobby: 'Participant is waiting to be admitted',
   liveCaptionsUnavailable: 'Live captions are not available',
   personalMixUnavailable: 'Personal mixes are not available',

@@ -57,6 +57,8 @@ export class Participant {
   }
   /** The id of the participant's latest call, kept after it ends (a late hang-up is not an error). */
   lastCallId: string | null = null;
+  /** Whether its call can move to another conference (an SRTP SIP call cannot: `transfer_supported` NO). */
+  transferSupported = true;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
   multiStream = false;
   /** Administratively muted: the node leaves their audio out of everything it sends (guide §29.2). */
@@ -130,7 +132,7 @@ export class Participant {
       is_audio_only_call: 'NO',
       mute_supported: 'YES',
       disconnect_supported: 'YES',
-      transfer_supported: 'YES',
+      transfer_supported: yn(this.transferSupported),
       fecc_supported: 'NO',
       presentation_supported: 'NO',
       encryption: this.leg?.encrypted === false ? 'Off' : 'On',
@@ -172,6 +174,7 @@ export class Participant {
       callTag: this.callTag,
       callDirection: this.callDirection,
       ...(this.encrypted !== undefined ? { encrypted: this.encrypted } : {}),
+      ...(this.transferSupported ? {} : { transferSupported: false }),
     };
   }
 }

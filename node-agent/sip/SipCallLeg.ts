@@ -39,7 +39,8 @@ interface Line {
 }
 
 /** Local RTP (and RTCP, without rtcp-mux) ports per m-line: where the phone sends. */
-export type SipLinePorts = Partial<Record<SipMediaKind, { rtp: number; rtcp?: number }>>;
+/** A leg's media ports per m-line; `relayed`: they are an SsrcLatch relay's (a phone without a=ssrc). */
+export type SipLinePorts = Partial<Record<SipMediaKind, { rtp: number; rtcp?: number; relayed?: boolean }>>;
 
 /** The keys the phone pressed (RFC 4733 or SIP INFO), in order. */
 export interface SipKeypadEvents {
@@ -263,7 +264,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
               : []),
           );
     const [min, max] = this.listen.portRange;
-    const fixed = this.ports[m.kind];
+    // Kept ports that were a relay's go to the relay again (latchedSsrc), not to the transport.
+    const fixed = this.ports[m.kind]?.relayed ? undefined : this.ports[m.kind];
     const listenOn = (port: number | undefined) => ({
       protocol: 'udp' as const,
       ip: this.listen.ip,
@@ -375,7 +377,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       line.latch.offer = m;
       line.latch.relay.setPeer(peer);
     } else {
-      const relay = await SsrcLatch.open(line.transport, this.listen.ip, peer, this.log);
+      const kept = this.ports[m.kind];
+      const relay = await SsrcLatch.open(line.transport, this.listen.ip, peer, this.log, kept?.relayed ? kept : {});
       if (this.closed) {
         relay.close();
         throw new MediaRequestError('Call closed');
@@ -476,7 +479,10 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   localPorts(): SipLinePorts {
     const out: SipLinePorts = {};
     for (const [kind, line] of this.lines) {
-      out[kind] = { rtp: line.transport.tuple.localPort, ...(line.transport.rtcpTuple ? { rtcp: line.transport.rtcpTuple.localPort } : {}) };
+      // A phone without a=ssrc sends to the relay in front of the transport: its ports are the ones to keep.
+      const relay = line.latch?.relay;
+      const rtcp = relay ? relay.rtcpPort : line.transport.rtcpTuple?.localPort;
+      out[kind] = { rtp: relay ? relay.rtpPort : line.transport.tuple.localPort, ...(rtcp ? { rtcp } : {}), ...(relay ? { relayed: true } : {}) };
     }
     return out;
   }

@@ -119,7 +119,7 @@ export class SipCalls {
       case 'pin_required': {
         const service = this.manager.directory.lookup(call.alias);
         if (service && movable(sdp)) return this.answerAtPin(state, service);
-        // SRTP or a phone without a=ssrc cannot be moved into the conference afterwards: dial alias**PIN.
+        // An SRTP call cannot be moved into the conference afterwards: dial alias**PIN.
         return { status: 403, reason: 'Forbidden', extra: [['Warning', '399 openmeet "PIN required: dial alias**PIN"']] };
       }
       case 'invalid_pin':
@@ -374,6 +374,7 @@ export class SipCalls {
     const leg = c.leg;
     participant.leg = leg;
     participant.lastCallId = leg.id;
+    participant.transferSupported = movable(c.offer);
     conference.updated(participant);
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
     const left = (p: Participant) => {
@@ -495,13 +496,14 @@ function pinPrompt(service: ServiceConfig): PromptName {
 
 /**
  * Whether a call's media can move to another conference on the same ports: plain RTP (an SRTP
- * transport's key would change) and an a=ssrc on the audio (a phone without one has a relay in
- * front of its transport).
+ * transport's key would change, and we send no re-INVITE to give the phone the new one). A phone
+ * without a=ssrc keeps its relay's ports.
  */
 function movable(sdp: string): boolean {
   try {
     const offer = parseSipOffer(sdp);
-    return offer.audio?.ssrc !== undefined && !offer.audio.crypto && (!offer.video || (offer.video.ssrc !== undefined && !offer.video.crypto));
+    // A phone without a=ssrc moves with its relay's ports; SRTP cannot: a new transport has a new key.
+    return !!offer.audio && !offer.audio.crypto && !offer.video?.crypto;
   } catch {
     return false;
   }

@@ -46,13 +46,23 @@ export class SsrcLatch extends EventEmitter<SsrcLatchEvents> {
     if (rtcp) this.wire(rtcp, 'rtcp');
   }
 
-  /** Binds the relay's port(s) on the transport's address: RTCP on its own port when the transport has one. */
-  static async open(transport: types.PlainTransport, bindIp: string, peer: PeerAddress, log: Logger): Promise<SsrcLatch> {
+  /**
+   * Binds the relay's port(s) on the transport's address: RTCP on its own port when the transport has
+   * one. `ports`: the ports of the relay this one replaces (the call moved to another conference; the
+   * phone keeps sending where our first answer said).
+   */
+  static async open(
+    transport: types.PlainTransport,
+    bindIp: string,
+    peer: PeerAddress,
+    log: Logger,
+    ports: { rtp?: number; rtcp?: number } = {},
+  ): Promise<SsrcLatch> {
     const family = bindIp.includes(':') ? 'udp6' : 'udp4';
-    const rtp = await bound(createSocket(family), bindIp);
+    const rtp = await bound(family, bindIp, ports.rtp);
     let rtcp: Socket | null = null;
     try {
-      if (transport.rtcpTuple) rtcp = await bound(createSocket(family), bindIp);
+      if (transport.rtcpTuple) rtcp = await bound(family, bindIp, ports.rtcp);
     } catch (err) {
       rtp.close();
       throw err;
@@ -109,14 +119,24 @@ export class SsrcLatch extends EventEmitter<SsrcLatchEvents> {
   }
 }
 
-function bound(socket: Socket, ip: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, ip, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
+/** A socket bound to `port` (any when not given); a given port just closed by the relay before may take a moment to free. */
+async function bound(family: 'udp4' | 'udp6', ip: string, port = 0): Promise<Socket> {
+  for (let attempt = 0; ; attempt++) {
+    const socket = createSocket(family);
+    try {
+      return await new Promise<Socket>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(port, ip, () => {
+          socket.off('error', reject);
+          resolve(socket);
+        });
+      });
+    } catch (err) {
+      socket.close();
+      if (!port || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 function sameHost(a: string, b: string): boolean {

@@ -361,7 +361,7 @@ describe('a SIP participant is controlled and reported like any other', () => {
     expect(record!.media_streams.length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('an SRTP phone is reported with encryption On in status/v1 and history/v1', async () => {
+  it('an SRTP phone is reported with encryption On in status/v1 and history/v1, and is_transfer_supported false (a transfer is refused; it stays)', async () => {
     let id = '';
     const { out } = await baresipCall(`sip:ctl.secure**2468@127.0.0.1:${port}`, {
       toneHz: TONES.phone,
@@ -379,6 +379,19 @@ describe('a SIP participant is controlled and reported like any other', () => {
         );
         expect(listed).toMatchObject({ protocol: 'sip', encryption: 'On' });
         id = listed!.id;
+        // Its call cannot move (a new transport would have a new SRTP key): reported, and a transfer is refused while it stays.
+        const raw = (await (await platform.rest('GET', `${STATUS}/participant/${id}/`)).json()) as { is_transfer_supported?: boolean };
+        expect(raw.is_transfer_supported).toBe(false);
+        const r = await platform.api('POST', `${COMMAND}/participant/transfer/`, {
+          participant_id: id,
+          conference_alias: 'ctl.other',
+          role: 'chair',
+          pin: '1357',
+        });
+        expect(r.status).toBe(400);
+        expect(await r.json()).toMatchObject({ status: 'error', error: 'Transfer is not supported for this participant' });
+        await new Promise((res) => setTimeout(res, 500));
+        expect((await platform.rest('GET', `${STATUS}/participant/${id}/`)).status).toBe(200);
       },
     });
     expect(out).not.toMatch(/DURING FAILED/);

@@ -12,7 +12,7 @@ import { MediaTestClient } from '../testing/MediaTestClient.js';
  * stack and mediasoup, with its own tone, so the test can both send what it says and decode
  * what it hears; it changes SSRC halfway, as a phone does after hold or a re-INVITE.
  */
-const TONES = { phone: 600, late: 700, x: 440, y: 1_000 } as const;
+const TONES = { phone: 600, late: 700, mover: 800, x: 440, y: 1_000 } as const;
 const PORTS: [number, number] = [47_400, 47_599];
 const RATE = 48_000;
 const FRAME = 960;
@@ -70,6 +70,7 @@ class UdpPhone {
   constructor(
     private readonly toneHz: number,
     private readonly callId: string,
+    readonly name = 'Desk phone',
   ) {}
 
   /**
@@ -110,7 +111,7 @@ class UdpPhone {
     const own = this.sip.address().port;
     const invite =
       `INVITE sip:${alias}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}inv;rport\r\n` +
-      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\nTo: <sip:${alias}@127.0.0.1>\r\nCall-ID: ${this.callId}\r\nCSeq: 1 INVITE\r\n` +
+      `From: "${this.name}" <sip:desk@127.0.0.1>;tag=ph1\r\nTo: <sip:${alias}@127.0.0.1>\r\nCall-ID: ${this.callId}\r\nCSeq: 1 INVITE\r\n` +
       `Contact: <sip:desk@127.0.0.1:${own}>\r\nMax-Forwards: 70\r\n${sdp ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
     const ok = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no 200 OK for the INVITE')), 20_000);
@@ -123,7 +124,7 @@ class UdpPhone {
         const body = late ? lateAnswer() : '';
         const ack =
           `ACK sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}ack;rport\r\n` +
-          `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+          `From: "${this.name}" <sip:desk@127.0.0.1>;tag=ph1\r\n${toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
         this.sip.send(ack, port, '127.0.0.1');
         resolve(text.slice(text.indexOf('\r\n\r\n') + 4));
       });
@@ -145,7 +146,7 @@ class UdpPhone {
     const cseq = ++this.cseq;
     const head = (method: string, branch: string) =>
       `${method} sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}${branch};rport\r\n` +
-      `From: "Desk phone" <sip:desk@127.0.0.1>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\n`;
+      `From: "${this.name}" <sip:desk@127.0.0.1>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\n`;
     const withBody = (body: string) => `${body ? 'Content-Type: application/sdp\r\n' : ''}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const final = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no final answer to the re-INVITE (CSeq ${cseq})`)), 15_000);
@@ -162,6 +163,34 @@ class UdpPhone {
     });
     this.sip.send(head('INVITE', `inv${cseq}`) + `Contact: <sip:desk@127.0.0.1:${own}>\r\n` + withBody(offer), port, '127.0.0.1');
     return final;
+  }
+
+  /** Keys `digits` one by one as SIP INFO (application/dtmf-relay), each answered before the next. */
+  async info(port: number, alias: string, digits: string): Promise<void> {
+    const own = this.sip.address().port;
+    for (const digit of digits) {
+      const cseq = ++this.cseq;
+      const body = `Signal=${digit}\r\nDuration=160\r\n`;
+      const answered = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no answer to INFO ${digit}`)), 5_000);
+        const onMessage = (msg: Buffer) => {
+          if (!new RegExp(`^SIP/2\\.0 200[\\s\\S]*CSeq: ${cseq} INFO`, 'i').test(msg.toString())) return;
+          clearTimeout(timer);
+          this.sip.off('message', onMessage);
+          resolve();
+        };
+        this.sip.on('message', onMessage);
+      });
+      this.sip.send(
+        `INFO sip:${alias}@127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${own};branch=z9hG4bK${this.callId}info${cseq};rport\r\n` +
+          `From: "${this.name}" <sip:desk@127.0.0.1>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} INFO\r\nMax-Forwards: 70\r\n` +
+          `Content-Type: application/dtmf-relay\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        port,
+        '127.0.0.1',
+      );
+      await answered;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** The phone's SDP (PCMU, rtcp-mux, a=ssrc): its answer to a late offer, or a new offer. */
@@ -344,4 +373,55 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
     expect(inCall()).toBe(true);
     await heardNow('after a re-INVITE without an offer');
   }, 90_000);
+
+  it('moves on the same call: without the PIN it is answered at PIN entry (was 403), keys it and joins; the command API then transfers it to another room, where it is heard and hears', async () => {
+    const mover = new UdpPhone(TONES.mover, 'no-ssrc-move', 'Moving phone');
+    await mover.open();
+    try {
+      const answer = await mover.call(port, 'meet.desk');
+      const relayPort = Number(/^m=audio (\d+) /m.exec(answer)![1]);
+      mover.startSending();
+      await mover.info(port, 'meet.desk', '2468#');
+      const participantIn = (alias: string) =>
+        platform.node.manager
+          .conferences()
+          .find((c) => c.service.aliases.includes(alias))
+          ?.participants.find((p) => p.displayName === 'Moving phone');
+      const joined = await until(
+        () => participantIn('meet.desk'),
+        (p) => p !== undefined,
+        15_000,
+      );
+      const [x] = clients as [MediaTestClient];
+      await x.waitFor('the phone that keyed its PIN heard in the room', () => x.toneLevelDb(TONES.mover) > -40, 20_000);
+
+      const r = await platform.api('POST', '/api/admin/command/v1/participant/transfer/', {
+        participant_id: joined!.id,
+        conference_alias: 'meet.late',
+        role: 'chair',
+        pin: '2468',
+      });
+      expect(r.status, await r.clone().text()).toBe(200);
+      await until(
+        () => participantIn('meet.late'),
+        (p) => p !== undefined,
+        15_000,
+      );
+      const z = clients.at(-1)!;
+      await z.waitFor('the transferred phone heard in the other room', () => z.toneLevelDb(TONES.mover) > -40, 20_000);
+      const lastSecond = () => {
+        const last = mover.heard.slice(-RATE);
+        return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.mover) };
+      };
+      const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+      console.info(
+        `moving no-ssrc phone (relay port ${relayPort} kept): heard in the second room at ${z.toneLevelDb(TONES.mover).toFixed(1)}; it decoded ${JSON.stringify(heard)} dBFS`,
+      );
+      expect(heard.z, JSON.stringify(heard)).toBeGreaterThan(-40);
+      expect(heard.self, JSON.stringify(heard)).toBeLessThan(heard.z - 20);
+      expect(participantIn('meet.desk')).toBeUndefined();
+    } finally {
+      mover.close();
+    }
+  }, 120_000);
 });

@@ -79,7 +79,7 @@ export const participantObjects = (status: LiveStatus): StatusObject[] => {
       is_on_hold: p.isOnHold,
       is_mute_supported: true,
       is_disconnect_supported: true,
-      is_transfer_supported: true,
+      is_transfer_supported: p.transferSupported ?? true,
       bandwidth: rx !== undefined && tx !== undefined ? rx + tx : undefined,
       rx_bandwidth: rx,
       tx_bandwidth: tx,

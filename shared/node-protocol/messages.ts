@@ -282,6 +282,8 @@ export const liveParticipantSchema = z.object({
   callDirection: z.enum(['in', 'out']).optional(),
   /** Whether its media is encrypted (`encryption`): known once a SIP call has media; WebRTC and the API are always encrypted. */
   encrypted: z.boolean().optional(),
+  /** False when its call cannot be transferred (`is_transfer_supported`); absent: it can. */
+  transferSupported: z.boolean().optional(),
 });
 export type LiveParticipant = z.infer<typeof liveParticipantSchema>;
 
