@@ -493,7 +493,10 @@ export class NodeAgent {
             onServiceInvite: (call) => sipCalls.invite(call),
             onUnmatchedInvite: (call) => late.gateway?.invite(call) ?? Promise.resolve(undefined),
           });
-    if (sip) sipCalls.hangUp = (callId) => sip.hangUp(callId);
+    if (sip) {
+      sipCalls.hangUp = (callId) => sip.hangUp(callId);
+      sipCalls.sendInfo = (callId, contentType, body) => sip.sendInfo(callId, contentType, body);
+    }
     // Calls the node places (client API dial, command API, ADPs): sip/dialout/.
     if (sip) {
       const dialOut = new DialOut(manager, sip, log, address);

@@ -115,6 +115,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   guestsMuted: boolean;
   /** Guests may unmute themselves after an administrative mute. */
   guestsCanUnmute = false;
+  /** A gateway call's conference (two legs, sip/gateway/): keys one leg sends go to the other, not to conference control. */
+  gateway = false;
   /** Layouts chosen by a Host (`transform_layout`); unset = the service's Host view / Guest view. */
   layout: { host?: LayoutName; guest?: LayoutName } = {};
 

@@ -214,7 +214,11 @@ export class ConferenceControl {
   /** Participant `dtmf` (a Host sends digits to someone): nothing to play them to on a WebRTC leg, so logged. */
   sendDtmf(conf: Conference, by: Actor, targetId: string, digits: string): void {
     const target = this.target(conf, by, targetId, true);
-    this.log.info({ conference: conf.service.name, participant: target.id, by: by.id, digits: digits.length }, 'DTMF sent to participant');
+    target.sendDtmf?.(digits);
+    this.log.info(
+      { conference: conf.service.name, participant: target.id, by: by.id, digits: digits.length, sent: !!target.sendDtmf },
+      'DTMF sent to participant',
+    );
   }
 
   /**
@@ -222,6 +226,11 @@ export class ConferenceControl {
    * the theme's (`dtmfCommands`), by default `*7` lock/unlock, `*5` mute/unmute all Guests, `##` end.
    */
   callDtmf(conf: Conference, p: Participant, digits: string): void {
+    if (conf.gateway) {
+      // A gateway call passes keys through (an IVR or a meeting PIN at the far end).
+      for (const other of conf.participants) if (other !== p) other.sendDtmf?.(digits);
+      return;
+    }
     for (const d of digits) {
       const tail = ((this.dtmfTail.get(p.id) ?? '') + d).slice(-2);
       this.dtmfTail.set(p.id, tail);

@@ -57,6 +57,8 @@ export class Participant {
   }
   /** The id of the participant's latest call, kept after it ends (a late hang-up is not an error). */
   lastCallId: string | null = null;
+  /** Sends keys to its endpoint (a SIP call: SIP INFO); null where there is none to send to (WebRTC, the API). */
+  sendDtmf: ((digits: string) => void) | null = null;
   /** Whether its call can move to another conference (an SRTP SIP call cannot: `transfer_supported` NO). */
   transferSupported = true;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */

@@ -15,6 +15,7 @@ import type { PromptName } from './ivr/prompts.js';
 import { themePrompt, type ThemeLayers } from './ivr/themePrompts.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
+import { sendKeysByInfo, type SendInfo } from './dtmf/sendKeys.js';
 
 /** The Virtual Reception's screens a keypad caller hears as prompts. */
 const RECEPTION_PROMPTS: Record<string, PromptName> = {
@@ -74,6 +75,8 @@ interface SipCall {
 export class SipCalls {
   /** Set once the server exists: how a call is hung up from our side. */
   hangUp: (callId: string) => void = () => undefined;
+  /** An in-dialog INFO (keys sent to the phone); set by the node with its SIP server. */
+  sendInfo: SendInfo = () => false;
 
   constructor(
     private readonly manager: ConferenceManager,
@@ -375,6 +378,7 @@ export class SipCalls {
     participant.leg = leg;
     participant.lastCallId = leg.id;
     participant.transferSupported = movable(c.offer);
+    participant.sendDtmf = (digits) => void sendKeysByInfo(this.sendInfo, c.callId, digits, () => c.ended || c.participant !== participant);
     conference.updated(participant);
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
     const left = (p: Participant) => {

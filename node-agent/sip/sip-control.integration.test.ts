@@ -97,7 +97,7 @@ describe('a SIP participant is controlled and reported like any other', () => {
   const hears = (c: MediaTestClient, what: string) => c.waitFor(what, () => c.toneLevelDb(TONES.phone) > HEARD_DB, 20_000);
   const doesNotHear = (c: MediaTestClient, what: string) => c.waitFor(what, () => c.toneLevelDb(TONES.phone) < SILENT_DB, 20_000);
 
-  it('client API: a Host mutes and unmutes the phone (its tone leaves and returns to the mix), spotlights it, and disconnects it (BYE); status and history list it as sip', async () => {
+  it('client API: a Host mutes and unmutes the phone (its tone leaves and returns to the mix), spotlights it, keys digits to it (SIP INFO) and disconnects it (BYE); status and history list it as sip', async () => {
     const host = await hostOf('ctl.room', '2468');
     const seen: Record<string, unknown> = {};
     let phoneId = '';
@@ -152,6 +152,11 @@ describe('a SIP participant is controlled and reported like any other', () => {
         );
         seen.streams = streams;
 
+        // The Host keys digits for the phone (participant `dtmf`): they reach it as SIP INFO.
+        const keyed = await platform.client('ctl.room', `participants/${phoneId}/dtmf`, { token: host.token, body: { digits: '9#' } });
+        expect(keyed.status).toBe(200);
+        await new Promise((r) => setTimeout(r, 1_500));
+
         await control('ctl.room', host.token, phoneId, 'disconnect');
         await until(
           async () => (await roster('ctl.room', host.token)).some((p) => p.uuid === phoneId),
@@ -164,6 +169,7 @@ describe('a SIP participant is controlled and reported like any other', () => {
     console.info(`client API control of a SIP phone: ${JSON.stringify(seen)}`);
     expect(out).not.toMatch(/DURING FAILED/);
     expect(out, out).toMatch(/established/i);
+    expect(out).toMatch(/received DTMF: '9'[\s\S]*received DTMF: '#'/);
     // The node hung up on the phone (its BYE) before baresip's own /hangup.
     expect(endedByNode(out), out).toBe(true);
     const audio = (seen.streams as z.infer<typeof mediaStream>[]).find((m) => m.type === 'audio')!;

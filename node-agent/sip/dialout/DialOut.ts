@@ -7,6 +7,7 @@ import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { Participant } from '../../conference/Participant.js';
 import { TOKEN_LIFETIME_S } from '../../conference/Participant.js';
 import { MediasoupConferenceMedia } from '../../media/mediasoup/MediasoupConferenceMedia.js';
+import { DTMF_TIMING, sendKeysByInfo } from '../dtmf/sendKeys.js';
 import { SipCallLeg } from '../SipCallLeg.js';
 import { forkToRegistrations, type ForkResult } from '../SipFork.js';
 import { SipSdpError, type MediaEncryption } from '../SipSdp.js';
@@ -42,7 +43,7 @@ export interface DialOutRequest {
 export type DialOutcome = { answered: true } | { answered: false; status: number; reason: string };
 
 /** The guide's DTMF sequence timing: 3 s after the call connects, a key every 0.5 s, a comma is a 2-s pause. */
-export const DTMF_TIMING = { startMs: 3_000, everyMs: 500, pauseMs: 2_000, toneMs: 250 } as const;
+export { DTMF_TIMING };
 
 /** The reason a dialled participant leaves with when the call is not answered. */
 function failure(status: number, reason: string): string {
@@ -177,18 +178,8 @@ export class DialOut {
 
   /** The DTMF sequence as SIP INFO (application/dtmf-relay) with the guide's timing; stops when the call does. */
   private async sendDtmf(callId: string, sequence: string, gone: () => boolean): Promise<void> {
-    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-    await wait(DTMF_TIMING.startMs);
-    for (const key of sequence) {
-      if (gone()) return;
-      if (key === ',') {
-        await wait(DTMF_TIMING.pauseMs);
-        continue;
-      }
-      if (!/^[0-9*#A-D]$/i.test(key)) continue;
-      if (!this.server.sendInfo(callId, 'application/dtmf-relay', Buffer.from(`Signal=${key}\r\nDuration=${DTMF_TIMING.toneMs}\r\n`))) return;
-      await wait(DTMF_TIMING.everyMs);
-    }
+    await new Promise((r) => setTimeout(r, DTMF_TIMING.startMs).unref());
+    await sendKeysByInfo((...a) => this.server.sendInfo(...a), callId, sequence, gone);
   }
 
   private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<DialOutcome> {
@@ -286,6 +277,15 @@ export class DialOut {
     if (gone) return cancelled();
     participant.leg = leg;
     participant.lastCallId = leg.id;
+    // Keys a Host sends it (client API participant `dtmf`), and a gateway caller's own keys.
+    if (callId)
+      participant.sendDtmf = (digits) =>
+        void sendKeysByInfo(
+          (...a) => this.server.sendInfo(...a),
+          callId,
+          digits,
+          () => gone,
+        );
     conference.updated(participant);
     leg.on('closed', () => {
       if (participant.leg === leg) participant.leg = null;

@@ -209,6 +209,15 @@ describe('dial-out to SIP phones', () => {
     // Both keys, in order; the '#' after the 3-s start, the first key's 0.5 s and the comma's 2 s.
     expect(Date.now() - answeredAt).toBeGreaterThan(4_500);
     expect(callee.output()).toMatch(/received DTMF: '1'[\s\S]*received DTMF: '#'/);
+
+    // A Host's keys for the dialled participant (client API participant `dtmf`) reach the phone, in order.
+    const keyed = await platform.client(ALIAS, `participants/${uuid}/dtmf`, { token, body: { digits: '42*' } });
+    expect(keyed.status).toBe(200);
+    await until(
+      () => callee.output(),
+      (out) => /received DTMF: '4'[\s\S]*received DTMF: '2'[\s\S]*received DTMF: '\*'/.test(out),
+      10_000,
+    );
     await stop(callee);
   }, 60_000);
 

@@ -76,6 +76,7 @@ export class GatewayCalls {
 
   /** When either leg leaves, the call is over: the other leg is hung up with the same reason. */
   private pair(conference: Conference): void {
+    conference.gateway = true;
     const left = (_p: Participant, reason: string) => {
       conference.off('participantLeft', left);
       conference.end(reason);

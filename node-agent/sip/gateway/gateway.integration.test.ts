@@ -122,6 +122,14 @@ describe('gateway calls by Call Routing Rules', () => {
     );
     await client.waitFor('the phone heard by the browser', () => client.toneLevelDb(TONES.callee) > -40, 20_000);
     const browserHears = client.toneLevelDb(TONES.callee);
+    // The browser's own keys (its call `dtmf`, e.g. a PIN for an IVR at the far end) pass through to the phone.
+    const keyed = await platform.client('gw.carol', `participants/${uuid}/dtmf`, { token: body.result.token as string, body: { digits: '7#' } });
+    expect(keyed.status).toBe(200);
+    await until(
+      () => callee.output(),
+      (out) => /received DTMF: '7'[\s\S]*received DTMF: '#'/.test(out),
+      10_000,
+    );
     await new Promise((res) => setTimeout(res, 3_000));
     const heard = await callees.splice(callees.indexOf(callee), 1)[0]!.stop();
     const levels = { browserHearsPhone: browserHears, phoneHearsBrowser: level(heard, TONES.browser), phoneHearsSelf: level(heard, TONES.callee) };
