@@ -98,7 +98,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   private readonly testCallTimings: TestCallTimings;
   private readonly tokens = new Map<string, { conference: Conference; participant: Participant }>();
   private readonly sweeper: ClockTimer;
-  private readonly clock: Clock;
+  /** The conferences' clock, also PIN entry's timeout (sip/SipCalls.ts). */
+  readonly clock: Clock;
 
   constructor(
     private readonly createMedia: (service: ServiceConfig, setup: MediaSetup) => ConferenceMedia,

@@ -10,12 +10,13 @@ import { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConference
 import { SipCallLeg } from './SipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
-import { fixedPinLength, PIN_ATTEMPTS, PIN_ENTRY_TIMEOUT_MS, PinEntry } from './ivr/PinEntry.js';
+import { fixedPinLength, PIN_ATTEMPTS, PinEntry } from './ivr/PinEntry.js';
 import type { PromptName } from './ivr/prompts.js';
 import { themePrompt, type ThemeLayers } from './ivr/themePrompts.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from './SipServer.js';
 import { sendKeysByInfo, type SendInfo } from './dtmf/sendKeys.js';
+import type { ClockTimer } from '../../shared/time/Clock.js';
 
 /** The Virtual Reception's screens a keypad caller hears as prompts. */
 const RECEPTION_PROMPTS: Record<string, PromptName> = {
@@ -36,7 +37,7 @@ interface AtPin {
   media: MediasoupConferenceMedia;
   entry: PinEntry;
   attempts: number;
-  timer: NodeJS.Timeout;
+  timer: ClockTimer;
 }
 
 /** One SIP call: its leg (replaced when the call moves), and where it is: a conference or PIN entry. */
@@ -267,10 +268,13 @@ export class SipCalls {
   }
 
   private atPin(c: SipCall, service: ServiceConfig, media: MediasoupConferenceMedia): void {
-    const timer = setTimeout(() => {
-      this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'PIN entry timed out');
-      this.disconnect(c, 'PIN entry timed out');
-    }, PIN_ENTRY_TIMEOUT_MS).unref();
+    // Global Settings > Service Configuration > PIN entry timeout (default 120 s).
+    const timer = this.manager.clock
+      .setTimeout(() => {
+        this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'PIN entry timed out');
+        this.disconnect(c, 'PIN entry timed out');
+      }, this.manager.settings.pinEntryTimeout * 1000)
+      .unref();
     c.pin = { service, media, entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)), attempts: 0, timer };
     this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller at PIN entry');
     void this.prompt(c, pinPrompt(service));
@@ -330,7 +334,7 @@ export class SipCalls {
         return;
     }
     const { conference, participant } = joined;
-    clearTimeout(at.timer);
+    this.manager.clock.clearTimeout(at.timer);
     delete c.pin;
     if (!(await this.move(c, conference, participant))) return;
     at.media.close();
@@ -485,7 +489,7 @@ export class SipCalls {
     c.detach?.();
     c.leg.close(reason);
     if (c.pin) {
-      clearTimeout(c.pin.timer);
+      this.manager.clock.clearTimeout(c.pin.timer);
       c.pin.media.close();
       delete c.pin;
     }

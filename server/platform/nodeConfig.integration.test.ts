@@ -72,6 +72,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       guestsOnlyTimeout: 60,
       lastParticipantBackstopTimeout: 0,
       waitingForHostTimeout: 900,
+      pinEntryTimeout: 120,
       chatEnabled: true,
       cryptoMode: 'besteffort',
       mediaPorts: [40000, 49999],
@@ -150,6 +151,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     await patch(`${BASE}/global/1/`, {
       guests_only_timeout: 120,
       waiting_for_chair_timeout: 300,
+      pin_entry_timeout: 90,
       eject_last_participant_backstop_timeout: 600,
       enable_chat: false,
       media_ports_start: 45000,
@@ -166,6 +168,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       guestsOnlyTimeout: 120,
       lastParticipantBackstopTimeout: 600,
       waitingForHostTimeout: 300,
+      pinEntryTimeout: 90,
       chatEnabled: false,
       cryptoMode: 'on',
       mediaPorts: [45000, 45999],

@@ -163,6 +163,7 @@ export class NodeConfigBuilder {
       guestsOnlyTimeout: g.guests_only_timeout,
       lastParticipantBackstopTimeout: g.eject_last_participant_backstop_timeout,
       waitingForHostTimeout: g.waiting_for_chair_timeout,
+      pinEntryTimeout: g.pin_entry_timeout,
       chatEnabled: g.enable_chat,
       cryptoMode: g.crypto_mode,
       mediaPorts: [g.media_ports_start, g.media_ports_end],

@@ -143,6 +143,8 @@ export const nodeSettingsSchema = z.object({
   /** 0 = never eject the last participant. */
   lastParticipantBackstopTimeout: z.number().int().min(0).default(0),
   waitingForHostTimeout: z.number().int().min(0).default(900),
+  /** Seconds a caller may stay at PIN entry before being disconnected (guide default 120). */
+  pinEntryTimeout: z.number().int().min(1).default(120),
   chatEnabled: z.boolean().default(true),
   /** Global "Media encryption" (besteffort, on = Required, off = No encryption). */
   cryptoMode: z.enum(['besteffort', 'on', 'off']).default('besteffort'),

@@ -2,8 +2,6 @@ import type { DtmfDigit } from '../dtmf/telephoneEvent.js';
 
 /** Attempts a keypad caller has at a PIN (guide "Incorrect PINs": three, then the call is disconnected). */
 export const PIN_ATTEMPTS = 3;
-/** The guide's default PIN entry timeout (Global Settings: 120 s, counted from the PIN entry screen, not restarted). */
-export const PIN_ENTRY_TIMEOUT_MS = 120_000;
 /** Longest entry kept (the guide's PINs have at most 20 characters). */
 const MAX_DIGITS = 20;
 

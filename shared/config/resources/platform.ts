@@ -89,7 +89,6 @@ export const globalResource = defineResource({
       default: 120,
       section: SERVICE,
       help: 'Seconds a participant may stay at the PIN entry screen before being disconnected.',
-      notYetActive: true,
     },
     waiting_for_chair_timeout: {
       type: 'int',

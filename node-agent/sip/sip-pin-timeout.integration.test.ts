@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../shared/testing/until.js';
+import { ManualClock } from '../../shared/time/ManualClock.js';
+import { TestPlatform } from '../../testing/TestPlatform.js';
+
+const run = promisify(execFile);
+
+/**
+ * Global Settings > Service Configuration > PIN entry timeout: a SIP caller that keys no PIN is
+ * disconnected (our BYE) when it runs out, counted on the node's clock, driven here by hand.
+ */
+describe('the PIN entry timeout (global setting) ends a SIP call at PIN entry', () => {
+  const clock = new ManualClock();
+  let platform: TestPlatform;
+  let port: number;
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({ node: { sipPort: 0, conferenceClock: clock } });
+    await platform.rest('POST', 'conference/', { name: 'Timed room', aliases: [{ alias: 'meet.timed' }], pin: '2468' });
+    await platform.rest('PATCH', 'global/1/', { pin_entry_timeout: 45 });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.timed') !== undefined && platform.node.manager.settings.pinEntryTimeout === 45,
+      (ok) => ok,
+      15_000,
+    );
+    port = platform.node.sip!.port!;
+  }, 60_000);
+  afterAll(() => platform?.stop());
+
+  it('keeps the caller 44 s, and hangs up at 45 s', async () => {
+    const before = clock.pending;
+    let done = false;
+    const sipp = run(
+      'sipp',
+      [
+        '-sf',
+        join(import.meta.dirname, 'sipp', 'pin-timeout.xml'),
+        `127.0.0.1:${port}`,
+        '-s',
+        'meet.timed',
+        '-m',
+        '1',
+        '-p',
+        '0',
+        '-i',
+        '127.0.0.1',
+        '-nostdin',
+        '-timeout',
+        '30s',
+        '-timeout_error',
+      ],
+      { timeout: 40_000 },
+    ).then(
+      () => 0,
+      (err: { code?: number }) => err.code ?? -1,
+    );
+    void sipp.then(() => (done = true));
+    // Answered at PIN entry: its timer is on the clock.
+    await until(
+      () => clock.pending,
+      (n) => n > before,
+      15_000,
+    );
+    await clock.advance(44_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(done, 'no BYE before the timeout').toBe(false);
+    await clock.advance(1_000);
+    expect(await sipp, 'sipp got our BYE and answered it').toBe(0);
+  }, 60_000);
+});
