@@ -96,7 +96,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private placed = false;
 
   /** Transports made for our own offer (a call we place), taken by `answered`. */
-  private readonly offered = new Map<SipMediaKind, { router: types.Router; transport: types.PlainTransport; srtp: boolean }>();
+  private readonly offered = new Map<SipMediaKind, { router: types.Router; transport: types.PlainTransport; srtp: boolean; relay: SsrcLatch }>();
 
   /**
    * Our offer for a call we place (dial-out, gateway): audio Opus, G.722, PCMU, PCMA and telephone-event
@@ -108,7 +108,21 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     const router = await this.media.routerFor(this.participantId);
     const srtp = this.encryption !== 'off';
     const transport = await this.plainTransport(router, srtp);
-    this.offered.set('audio', { router, transport, srtp });
+    // The answer may have no a=ssrc (most desk phones): our offer gives a relay's port, which learns the
+    // SSRC from the first packet whatever the answer says (SsrcLatch; the peer's address comes with the answer).
+    let relay: SsrcLatch;
+    try {
+      relay = await SsrcLatch.open(transport, this.listen.ip, { address: '0.0.0.0', rtpPort: 9 }, this.log);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    if (this.closed) {
+      relay.close();
+      transport.close();
+      throw new MediaRequestError('Call closed');
+    }
+    this.offered.set('audio', { router, transport, srtp, relay });
     this.placed = true;
     const codecs = ['audio/opus', 'audio/G722', 'audio/PCMU', 'audio/PCMA'].flatMap(
       (mime) => router.rtpCapabilities.codecs?.filter((c) => c.mimeType === mime) ?? [],
@@ -117,7 +131,7 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
       address: this.listen.announcedAddress ?? transport.tuple.localAddress,
       sessionId: this.sessionId,
       version: this.version++,
-      port: transport.tuple.localPort,
+      port: relay.rtpPort,
       codecs: codecs.map((c) => ({
         payloadType: c.preferredPayloadType!,
         name: c.mimeType.split('/')[1]!,
@@ -149,11 +163,15 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
         const port = transport.tuple.localPort;
         transport.close();
         transport = await this.plainTransport(pre.router, false, port);
+        pre.relay.setTransport(transport);
       }
       // comedia as for incoming calls: we send where the phone's RTP comes from (the SDP's address
       // may be one it does not send from, or behind a NAT); SRTP needs the phone's key now.
       if (m.crypto) await transport.connect({ srtpParameters: { cryptoSuite: m.crypto.suite, keyBase64: m.crypto.keyBase64 } });
-      this.lines.set(m.kind, { router: pre.router, transport, payloadType: m.codec.payloadType, ...(m.crypto ? { peerKey: m.crypto.keyBase64 } : {}) });
+      const line: Line = { router: pre.router, transport, payloadType: m.codec.payloadType, ...(m.crypto ? { peerKey: m.crypto.keyBase64 } : {}) };
+      this.lines.set(m.kind, line);
+      this.latch(line, pre.relay, m);
+      pre.relay.setPeer({ address: m.address, rtpPort: m.port });
     }
     // Producing and consuming are what an answered offer does: the answer's media read as the peer's offer.
     await this.negotiate(answerSdp);
@@ -367,8 +385,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
    * whenever the SSRC changes. Returns the offer with the SSRC when it is known already.
    */
   private async latchedSsrc(m: SipMediaOffer, line: Line): Promise<SipMediaOffer> {
-    if (this.placed) {
-      // Our offer gave the transport's own port: the answer's stream is received only with its a=ssrc.
+    if (this.placed && !line.latch) {
+      // No relay in front of the transport (an offer made without one): the answer's stream is received only with its a=ssrc.
       this.log.info({ participant: this.participantId, kind: m.kind }, 'SIP answer without a=ssrc: its stream cannot be received');
       return m;
     }
@@ -383,18 +401,25 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
         relay.close();
         throw new MediaRequestError('Call closed');
       }
-      const latch = { relay, offer: m };
-      line.latch = latch;
-      relay.on('ssrc', (ssrc) => {
-        if (this.closed) return;
-        this.log.info({ participant: this.participantId, kind: m.kind, ssrc }, 'SIP stream without a=ssrc: SSRC learnt from its packets');
-        this.produce({ ...latch.offer, ssrc }, line, true).catch((err: unknown) =>
-          this.log.warn({ err, participant: this.participantId }, 'SIP stream could not be produced'),
-        );
-      });
+      this.latch(line, relay, m);
     }
-    const ssrc = line.latch.relay.ssrc;
+    const ssrc = line.latch?.relay.ssrc;
     return ssrc === undefined ? m : { ...m, ssrc };
+  }
+
+  /** The line's stream comes through `relay`: produced (again) whenever the relay learns a new SSRC. */
+  private latch(line: Line, relay: SsrcLatch, m: SipMediaOffer): void {
+    const latch = { relay, offer: m };
+    line.latch = latch;
+    relay.on('ssrc', (ssrc) => {
+      if (this.closed || line.latch !== latch) return;
+      // An offer that declared its SSRC is produced with it; a different one (no a=ssrc, or a new stream) is learnt.
+      if (latch.offer.ssrc === ssrc) return;
+      this.log.info({ participant: this.participantId, kind: m.kind, ssrc }, 'SIP stream without a=ssrc: SSRC learnt from its packets');
+      this.produce({ ...latch.offer, ssrc }, line, true).catch((err: unknown) =>
+        this.log.warn({ err, participant: this.participantId }, 'SIP stream could not be produced'),
+      );
+    });
   }
 
   private async consume(m: SipMediaOffer, line: Line): Promise<void> {

@@ -35,7 +35,7 @@ export class SsrcLatch extends EventEmitter<SsrcLatchEvents> {
   private constructor(
     private readonly rtp: Socket,
     private readonly rtcp: Socket | null,
-    private readonly transport: types.PlainTransport,
+    private transport: types.PlainTransport,
     /** Where the relay reaches the transport: its bind address (not an announced public one). */
     private readonly mediasoupIp: string,
     private peer: PeerAddress,
@@ -77,6 +77,11 @@ export class SsrcLatch extends EventEmitter<SsrcLatchEvents> {
 
   get rtcpPort(): number | undefined {
     return this.rtcp?.address().port;
+  }
+
+  /** The transport was replaced on the same port (best-effort SRTP answered with plain RTP). */
+  setTransport(transport: types.PlainTransport): void {
+    this.transport = transport;
   }
 
   /** A re-INVITE may move the phone's media. */

@@ -12,7 +12,7 @@ import { MediaTestClient } from '../testing/MediaTestClient.js';
  * stack and mediasoup, with its own tone, so the test can both send what it says and decode
  * what it hears; it changes SSRC halfway, as a phone does after hold or a re-INVITE.
  */
-const TONES = { phone: 600, late: 700, mover: 800, x: 440, y: 1_000 } as const;
+const TONES = { phone: 600, late: 700, mover: 800, lateNoSsrc: 900, x: 440, y: 1_000 } as const;
 const PORTS: [number, number] = [47_400, 47_599];
 const RATE = 48_000;
 const FRAME = 960;
@@ -77,7 +77,7 @@ class UdpPhone {
    * INVITE with our SDP (no a=ssrc, no rtcp-mux); resolves with the 200's SDP body after sending the ACK.
    * `late`: the INVITE has no SDP, and the ACK carries our answer to the node's offer (PCMU, rtcp-mux, with a=ssrc).
    */
-  async call(port: number, alias: string, late = false): Promise<string> {
+  async call(port: number, alias: string, late = false, answerSsrc = true): Promise<string> {
     const rtpPort = this.rtp.address().port;
     const sdp = late
       ? ''
@@ -104,7 +104,7 @@ class UdpPhone {
         `m=audio ${rtpPort} RTP/AVP 0`,
         'a=rtpmap:0 PCMU/8000',
         'a=rtcp-mux',
-        `a=ssrc:${this.ssrc} cname:desk`,
+        ...(answerSsrc ? [`a=ssrc:${this.ssrc} cname:desk`] : []),
         'a=sendrecv',
         '',
       ].join('\r\n');
@@ -372,6 +372,30 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(inCall()).toBe(true);
     await heardNow('after a re-INVITE without an offer');
+  }, 90_000);
+
+  it('with a late offer answered without a=ssrc (as most desk phones answer): our offer gave a relay port, so it is heard and hears', async () => {
+    const phone = new UdpPhone(TONES.lateNoSsrc, 'late-no-ssrc', 'Plain answer');
+    await phone.open();
+    try {
+      const offer = await phone.call(port, 'meet.late**2468', true, false);
+      expect(offer).toMatch(/^m=audio \d+ RTP\/AVP /m);
+      phone.startSending();
+      const z = clients.at(-1)!;
+      await z.waitFor('the late-offer phone without a=ssrc heard by z', () => z.toneLevelDb(TONES.lateNoSsrc) > -40, 20_000);
+      const lastSecond = () => {
+        const last = phone.heard.slice(-RATE);
+        return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.lateNoSsrc) };
+      };
+      const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+      console.info(
+        `late offer answered without a=ssrc: heard by z at ${z.toneLevelDb(TONES.lateNoSsrc).toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`,
+      );
+      expect(heard.z, JSON.stringify(heard)).toBeGreaterThan(-40);
+      expect(heard.self, JSON.stringify(heard)).toBeLessThan(heard.z - 20);
+    } finally {
+      phone.close();
+    }
   }, 90_000);
 
   it('moves on the same call: without the PIN it is answered at PIN entry (was 403), keys it and joins; the command API then transfers it to another room, where it is heard and hears', async () => {
