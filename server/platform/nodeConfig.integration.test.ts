@@ -292,7 +292,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
     expect(s.routingRules.find((r) => r.id === routed)).toMatchObject({
       match_source_location_name: 'Routing from',
       outgoing_location_name: 'Routing to',
-      sip_proxy_address: 'proxy.example.com:5070',
+      sip_proxy_address: 'proxy.example.com:5070;transport=tls',
     });
     expect(s.routingRules.find((r) => r.id === plain)).toMatchObject({
       enable: false,
@@ -301,7 +301,7 @@ describe.each(TEST_DATABASES)('the node configuration snapshot on $name', ({ ope
       sip_proxy_address: null,
     });
     await patch(proxy, { address: 'proxy2.example.com' });
-    await pushed((x) => x.routingRules.find((r) => r.id === routed)?.sip_proxy_address === 'proxy2.example.com:5070');
+    await pushed((x) => x.routingRules.find((r) => r.id === routed)?.sip_proxy_address === 'proxy2.example.com:5070;transport=tls');
   });
 
   it('lists uploaded themes with a content hash and gives a VMR its theme', async () => {

@@ -18,7 +18,8 @@ export async function routingRulesForNodes(dom: Domain): Promise<RoutingRuleConf
       ? []
       : listRecords(dom, sipProxyResource, { ids: [...new Set(proxyIds)], limit: proxyIds.length, orderBy: 'id' }).then((r) => r.items),
   ]);
-  const proxyAddress = new Map(proxies.map((p) => [p.id, p.port ? `${p.address}:${p.port}` : p.address]));
+  // As the location's proxy: host[:port];transport=… (no port: SRV for that transport).
+  const proxyAddress = new Map(proxies.map((p) => [p.id, `${p.port ? `${p.address}:${p.port}` : p.address};transport=${p.transport}`]));
   const nameOf = (names: Map<number, string>, id: number | null) => (id === null ? null : (names.get(id) ?? null));
   const out: RoutingRuleConfig[] = [];
   for (const r of rules) {

@@ -11,7 +11,7 @@ import { DTMF_TIMING, sendKeysByInfo } from '../dtmf/sendKeys.js';
 import { SipCallLeg } from '../SipCallLeg.js';
 import { forkToRegistrations, type ForkResult } from '../SipFork.js';
 import { SipSdpError, type MediaEncryption } from '../SipSdp.js';
-import type { SipDialogHandlers, SipServer } from '../SipServer.js';
+import type { OutgoingCallOptions, SipDialogHandlers, SipServer } from '../SipServer.js';
 import { resolveSipDestination, SipDestinationError } from './SipDestination.js';
 
 /** A call the conference places: the client API `dial`, the command API, the console, an ADP. */
@@ -182,6 +182,30 @@ export class DialOut {
     await sendKeysByInfo((...a) => this.server.sendInfo(...a), callId, sequence, gone);
   }
 
+  /**
+   * The INVITE to each target in turn (RFC 3263 §4.3): one that times out (408) or is unavailable
+   * (503) passes the call to the next; any other answer is the call's.
+   */
+  private async placeInTurn(
+    targets: readonly OutgoingCallOptions['peer'][],
+    call: Omit<OutgoingCallOptions, 'peer'>,
+    signal: AbortSignal,
+    gone: () => boolean,
+  ): Promise<ForkResult> {
+    let result: ForkResult | undefined;
+    for (const [i, peer] of targets.entries()) {
+      const placed = this.server.placeCall({ ...call, peer });
+      const cancel = () => placed.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      const answer = await placed.answer;
+      signal.removeEventListener('abort', cancel);
+      result = { answer, ...(answer.status < 300 ? { callId: placed.callId } : {}) };
+      if ((answer.status !== 408 && answer.status !== 503) || i === targets.length - 1 || gone() || signal.aborted) break;
+      this.log.info({ target: `${peer.transport}:${peer.address}:${peer.port}`, status: answer.status }, 'Dial-out target did not answer: trying the next');
+    }
+    return result!;
+  }
+
   private async call(conference: Conference, participant: Participant, req: DialOutRequest, callerAlias: string): Promise<DialOutcome> {
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
     const ringing = new AbortController();
@@ -209,8 +233,8 @@ export class DialOut {
     let proxy;
     try {
       destination = await resolveSipDestination(req.destination);
-      // Through a proxy: the Request-URI stays the destination's, the INVITE goes to the proxy.
-      proxy = req.proxy ? (await resolveSipDestination(`proxy@${req.proxy.replace(/^sips?:/i, '')}`)).peer : undefined;
+      // Through a proxy: the Request-URI stays the destination's, the INVITE goes to the proxy (its SRV targets in turn).
+      proxy = req.proxy ? (await resolveSipDestination(`proxy@${req.proxy.replace(/^sips?:/i, '')}`)).peers : undefined;
     } catch (err) {
       if (err instanceof SipDestinationError) {
         this.log.info({ participant: participant.id, destination: req.destination, why: err.message }, 'Dial-out destination refused');
@@ -219,7 +243,7 @@ export class DialOut {
       throw err;
     }
     if (proxy && !destination.peer) destination = { ...destination, uri: `sip:${destination.alias}@${req.proxy!.replace(/^sips?:/i, '').split(';')[0]}` };
-    const peer = proxy ?? destination.peer;
+    const targets = proxy ?? destination.peers ?? [];
     const leg = (held.leg = new SipCallLeg(participant.id, conference.media, this.log, req.encryption ?? this.manager.cryptoMode(conference.service)));
     const offer = Buffer.from(await leg.offer());
     if (gone) return cancelled();
@@ -238,21 +262,15 @@ export class DialOut {
     // A registered alias is called where it registered (every registration), else at its URI.
     const registrations = this.server.registrar?.lookup(destination.alias) ?? [];
     let result: ForkResult;
-    if (registrations.length > 0 || !peer) {
+    if (registrations.length > 0 || targets.length === 0) {
       result = await forkToRegistrations(this.server, registrations, { from, body: offer, contentType: 'application/sdp', dialog, signal: ringing.signal });
     } else {
-      const placed = this.server.placeCall({
-        target: destination.uri,
-        peer,
-        from,
-        to: `<${destination.uri}>`,
-        body: offer,
-        contentType: 'application/sdp',
-        dialog,
-      });
-      ringing.signal.addEventListener('abort', () => placed.cancel(), { once: true });
-      const answer = await placed.answer;
-      result = { answer, ...(answer.status < 300 ? { callId: placed.callId } : {}) };
+      result = await this.placeInTurn(
+        targets,
+        { target: destination.uri, from, to: `<${destination.uri}>`, body: offer, contentType: 'application/sdp', dialog },
+        ringing.signal,
+        () => gone,
+      );
     }
     const { answer } = result;
     if (answer.status < 200 || answer.status >= 300) {

@@ -7,6 +7,7 @@ describe('resolveSipDestination', () => {
       alias: 'bob@127.0.0.1:5070',
       uri: 'sip:bob@127.0.0.1:5070',
       peer: { transport: 'udp', address: '127.0.0.1', port: 5070 },
+      peers: [{ transport: 'udp', address: '127.0.0.1', port: 5070 }],
     });
     expect(await resolveSipDestination('sip:carol@10.0.0.2;transport=tcp')).toMatchObject({
       uri: 'sip:carol@10.0.0.2;transport=tcp',

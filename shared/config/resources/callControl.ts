@@ -56,7 +56,8 @@ export const sipProxyResource = defineResource({
   },
   unique: [{ fields: ['name'], message: 'A SIP proxy with this name already exists.' }],
   listColumns: ['name', 'address', 'port', 'transport'],
-  intro: 'Used for outbound SIP calls only; OpenMeet never registers to them. Not acted on yet: OpenMeet places no SIP calls.',
+  intro:
+    'Used for outbound SIP calls only (dial-out, Automatically Dialed Participants, gateway calls of Call Routing Rules), over its transport; OpenMeet never registers to them.',
 });
 
 export const turnServerResource = defineResource({
