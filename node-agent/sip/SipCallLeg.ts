@@ -67,6 +67,8 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   private closed = false;
   /** Voice prompts (PIN entry, Virtual Reception), on the audio feed. */
   private prompts: PromptPlayer | null = null;
+  /** Prompts playing (or replaced and not yet resolved). */
+  private prompting = 0;
 
   constructor(
     readonly participantId: string,
@@ -480,11 +482,23 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   }
 
   /** Plays a prompt (48 kHz mono PCM) to the phone in its codec; resolves once sent (at once without an audio feed). */
-  play(pcm: Int16Array): Promise<void> {
+  async play(pcm: Int16Array): Promise<void> {
     const feed = this.lines.get('audio')?.feed;
-    if (this.closed || !feed) return Promise.resolve();
-    this.prompts ??= new PromptPlayer(feed, this.log);
-    return this.prompts.play(pcm);
+    if (this.closed || !feed) return;
+    // The prompt and the mix take turns on the feed: spliced into one stream (Feed.sendFrom).
+    this.prompts ??= new PromptPlayer(
+      { payloadType: feed.payloadType, ssrc: feed.ssrc, mixCodec: feed.mixCodec, send: (rtp) => feed.sendFrom('prompt', rtp) },
+      this.log,
+    );
+    // The prompt has the feed to itself while it plays (in a conference the mix goes on after it).
+    this.prompting++;
+    this.media.hub.pauseMix(this.participantId, true);
+    try {
+      await this.prompts.play(pcm);
+    } finally {
+      // A prompt replaced by the next one resolves first: the mix comes back after the last.
+      if (--this.prompting === 0 && !this.closed) this.media.hub.pauseMix(this.participantId, false);
+    }
   }
 
   /** Resolves when the phone's audio has arrived (comedia: only then do we know where to send), or after `ms`. */

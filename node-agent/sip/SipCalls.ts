@@ -19,11 +19,15 @@ import { sendKeysByInfo, type SendInfo } from './dtmf/sendKeys.js';
 import type { ClockTimer } from '../../shared/time/Clock.js';
 
 /** The Virtual Reception's screens a keypad caller hears as prompts. */
-const RECEPTION_PROMPTS: Record<string, PromptName> = {
+/** The prompt a keypad caller hears for each splash screen a web client would show. */
+const SCREEN_PROMPTS: Record<string, PromptName> = {
   [RECEPTION_SCREENS.welcome]: '2sd-number-pound-key_48kHz_mono.wav',
   [RECEPTION_SCREENS.invalid]: '2sd-number-not-valid-try-again_48kHz_mono.wav',
   [RECEPTION_SCREENS.timeout]: '2sd-invalid-number-three-times-disconnect_48kHz_mono.wav',
+  waiting_for_host: 'conf-waitforleader_48kHz_mono.wav',
 };
+/** How often a Guest waiting for the Host hears the prompt again. */
+const WAITING_PROMPT_EVERY_MS = 30_000;
 
 const notAcceptable = (why: string): SipInviteAnswer => ({
   status: 488,
@@ -395,13 +399,24 @@ export class SipCalls {
     const referred = (p: Participant, refer: { alias: string; token: string }) => {
       if (p === participant) c.queue = c.queue.then(() => this.transfer(c, refer)).catch((err: unknown) => this.log.warn({ err }, 'SIP transfer failed'));
     };
-    // In a Virtual Reception the caller hears its screens: the number request, invalid number, disconnect.
+    // The caller hears its screens: in a Virtual Reception the number request, invalid number and
+    // disconnect; a Guest before the Host "waiting for the Host", again every 30 s while it waits.
+    let reminder: ReturnType<typeof setInterval> | undefined;
     const screen = (p: Participant) => {
-      const name = p === participant && p.splash ? RECEPTION_PROMPTS[p.splash.screen_key] : undefined;
-      if (name) void this.prompt(c, name);
+      if (p !== participant) return;
+      clearInterval(reminder);
+      const name = p.splash ? SCREEN_PROMPTS[p.splash.screen_key] : undefined;
+      if (!name) return;
+      void this.prompt(c, name);
+      if (p.splash?.screen_key === 'waiting_for_host')
+        reminder = setInterval(() => {
+          if (participant.splash?.screen_key === 'waiting_for_host' && c.participant === participant) void this.prompt(c, name);
+          else clearInterval(reminder);
+        }, WAITING_PROMPT_EVERY_MS).unref();
     };
     const detach = () => {
       clearInterval(refresh);
+      clearInterval(reminder);
       conference.off('participantLeft', left);
       conference.off('refer', referred);
       conference.off('splashScreen', screen);
@@ -409,10 +424,8 @@ export class SipCalls {
     c.detach = detach;
     conference.on('participantLeft', left);
     conference.on('refer', referred);
-    if (conference.service.serviceType === 'two_stage_dialing') {
-      conference.on('splashScreen', screen);
-      screen(participant);
-    }
+    conference.on('splashScreen', screen);
+    screen(participant);
     leg.on('closed', () => {
       if (participant.leg === leg) participant.leg = null;
     });

@@ -110,6 +110,53 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);
 
+  it('a Guest calling before any Host is held and hears the theme\'s "waiting for the Host" prompt; the Host arrives, it joins and hears the room', async () => {
+    await platform.rest('POST', 'conference/', { name: 'Wait room', aliases: [{ alias: 'meet.wait' }], pin: '1234', allow_guests: true, guest_pin: '5678' });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.wait'),
+      (s) => s !== undefined,
+    );
+    const seen: Record<string, unknown> = {};
+    const res = await baresipCall(`sip:meet.wait**5678@127.0.0.1:${port}`, {
+      toneHz: TONES.phone,
+      audioCodecs: 'PCMU/8000/1',
+      // The Base theme's prompt has a 2 s pause, then its tones: the Host comes after it.
+      holdMs: 5_000,
+      during: async () => {
+        const phone = await until(
+          () => conference('Wait room')?.participants.find((p) => p.protocol === 'sip'),
+          (p) => p !== undefined,
+          10_000,
+        );
+        seen.heldBeforeHost = phone!.held;
+        const host = await platform.client('meet.wait', 'request_token', { body: { display_name: 'Host' }, pin: '1234' });
+        expect(host.status).toBe(200);
+        await until(
+          () => sipIn('Wait room')?.held,
+          (held) => held === false,
+          10_000,
+        );
+        seen.admitted = true;
+        await listenIn(conference('Wait room')!, seen);
+      },
+    });
+    const levels = {
+      prompt: phoneHeard(res, BASE_PROMPT_HZ, 1_500, 4_500),
+      xWhileHeld: phoneHeard(res, TONES.x, 0, 4_500),
+      x: phoneHeardX(res),
+      seconds: res.heard ? res.heard.samples.length / res.heard.sampleRate : 0,
+    };
+    console.info(`waiting for the Host (SIP): ${JSON.stringify({ ...seen, ...levels })}`);
+    expect(res.out, res.out).toMatch(/established/i);
+    expect(seen).toMatchObject({ heldBeforeHost: true, admitted: true });
+    // While held: the theme's prompt (its 2 s pause, then 660 Hz); nobody else is heard.
+    expect(phoneHeard(res, BASE_PROMPT_HZ, 1_500, 4_500)).toBeGreaterThan(-40);
+    expect(phoneHeard(res, TONES.x, 0, 4_500)).toBeLessThan(-50);
+    // Admitted: it hears the room (x) and is heard.
+    expect(seen.xHearsPhone).toBeGreaterThan(-40);
+    expect(phoneHeardX(res)).toBeGreaterThan(-40);
+  }, 90_000);
+
   it("a room whose theme has its own PIN request (a WAV) plays that instead of the Base theme's", async () => {
     // The theme's conf-getpin: 1 s of 1200 Hz, PCM 16-bit mono 48 kHz as the guide asks.
     const rate = 48_000;

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { MixCodec } from '../audio/AudioMixerTypes.js';
 import { findKeyframeRequests } from '../rtp/Rtcp.js';
+import { RtpRewriter } from '../rtp/RtpRewriter.js';
 
 /**
  * Media the node itself handles in JavaScript, through one DirectTransport per conference: taps
@@ -125,6 +126,9 @@ export class Tap {
 
 /** A producer the node writes RTP into. */
 export class Feed {
+  /** Splices the RTP of several writers (the mix, a voice prompt) into one stream (`sendFrom`). */
+  private splice: RtpRewriter | null = null;
+
   constructor(
     readonly producer: types.Producer,
     readonly payloadType: number,
@@ -143,6 +147,23 @@ export class Feed {
 
   send(rtp: Buffer): void {
     if (!this.producer.closed) this.producer.send(rtp);
+  }
+
+  /**
+   * RTP from one of several writers taking turns on this feed (the conference's mix, a voice prompt):
+   * each has its own sequence numbers and timestamps, which a receiver's jitter buffer would take for
+   * a jump back or far ahead at each turn; spliced here into one continuous stream.
+   */
+  sendFrom(writer: string, rtp: Buffer): void {
+    this.splice ??= new RtpRewriter({
+      ssrc: this.ssrc,
+      payloadTypes: { [this.payloadType]: this.payloadType },
+      clockRate: this.producer.rtpParameters.codecs[0]!.clockRate,
+      waitForKeyframe: false,
+    });
+    this.splice.switchTo(writer);
+    const out = this.splice.rewrite(writer, rtp);
+    if (out) this.send(out);
   }
 
   close(): void {

@@ -25,6 +25,8 @@ interface LegState {
   /** Whose camera it switches to at that camera's next keyframe; the current one plays until then. */
   pendingSource: string | undefined;
   video: RtpRewriter | null;
+  /** A prompt plays on the leg's audio feed: the mix is not sent meanwhile. */
+  mixPaused?: boolean;
   /** The leg's video codec, lower case (`video/vp8`, `video/h264`). */
   codec: string | undefined;
   /** Test Call Service: the caller's own media, delayed. */
@@ -104,20 +106,37 @@ export class SingleStreamHub {
         video: new DelayedLoopback<Buffer>(this.ctx.loopbackDelayMs, (rtp) => this.sendVideo(state, leg.participantId, rtp)),
         audioRewriter,
       };
-    } else if (this.ctx.mode !== 'reception' && leg.audio) {
-      const audio = leg.audio;
-      void this.mixerFor().then((mixer) => {
-        if (this.legs.get(leg.participantId) !== state) return;
-        mixer.addListener(
-          leg.participantId,
-          { payloadType: audio.payloadType, codec: audio.mixCodec, ssrc: audio.ssrc, includes: (src: string) => this.hears(leg.participantId, src) },
-          (rtp: Buffer) => audio.send(rtp),
-        );
-      });
-    }
+    } else if (this.ctx.mode !== 'reception' && leg.audio) this.listenToMix(state);
     this.legs.set(leg.participantId, state);
     for (const [, p] of this.producers) void this.ensureTap(p.producer, p.tag);
     this.update();
+  }
+
+  /** The leg's audio feed takes the conference's mix (again). */
+  private listenToMix(state: LegState): void {
+    const { leg } = state;
+    const audio = leg.audio;
+    if (!audio) return;
+    void this.mixerFor().then((mixer) => {
+      if (this.legs.get(leg.participantId) !== state || state.mixPaused) return;
+      mixer.addListener(
+        leg.participantId,
+        { payloadType: audio.payloadType, codec: audio.mixCodec, ssrc: audio.ssrc, includes: (src: string) => this.hears(leg.participantId, src) },
+        (rtp: Buffer) => audio.sendFrom('mix', rtp),
+      );
+    });
+  }
+
+  /**
+   * Stops (`true`) or restarts the mix to a leg's audio feed: a voice prompt played on the same feed
+   * (waiting for the Host) would otherwise interleave with the mix's packets, silence included.
+   */
+  pauseMix(participantId: string, paused: boolean): void {
+    const state = this.legs.get(participantId);
+    if (!state || state.mixPaused === paused || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
+    state.mixPaused = paused;
+    if (paused) this.mixer?.removeListener(participantId);
+    else this.listenToMix(state);
   }
 
   removeLeg(participantId: string): void {

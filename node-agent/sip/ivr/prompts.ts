@@ -5,6 +5,7 @@
  */
 export type PromptName =
   | 'conf-getpin_48kHz_mono.wav'
+  | 'conf-waitforleader_48kHz_mono.wav'
   | 'conf-getpin_pound-key_48kHz_mono.wav'
   | 'conf-invalidpin_48kHz_mono.wav'
   | '2sd-number-pound-key_48kHz_mono.wav'
@@ -16,6 +17,7 @@ export const PROMPT_RATE = 48_000;
 /** Tone, beeps and beep length of each prompt: PIN requests high, invalid entries low. */
 export const PROMPT_TONES: Record<PromptName, { hz: number; beeps: number; ms: number }> = {
   'conf-getpin_48kHz_mono.wav': { hz: 800, beeps: 2, ms: 300 },
+  'conf-waitforleader_48kHz_mono.wav': { hz: 700, beeps: 1, ms: 600 },
   'conf-getpin_pound-key_48kHz_mono.wav': { hz: 800, beeps: 3, ms: 300 },
   'conf-invalidpin_48kHz_mono.wav': { hz: 350, beeps: 3, ms: 200 },
   '2sd-number-pound-key_48kHz_mono.wav': { hz: 900, beeps: 2, ms: 300 },
