@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
+import { startBaresipCallee } from '../node-agent/testing/baresipCallee.js';
 import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type Rgb } from './support/fakeMedia.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
@@ -180,4 +181,70 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 v
   expect(out, out).toMatch(/established/i);
   expect(out, out).toMatch(/H264/);
   expect(out).not.toMatch(/DURING FAILED/);
+});
+
+test('a Call Routing Rule connects a browser to a phone (WebRTC to SIP): Chromium hears the phone, the phone hears the browser and not itself', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const TONE_GW = { phone: 1_000, browser: 500 } as const;
+  const callee = await startBaresipCallee({ user: 'phone', toneHz: TONE_GW.phone });
+  let stopped = false;
+  try {
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${platform.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' };
+    const res = await fetch(`${platform.consoleUrl}/api/admin/configuration/v1/gateway_routing_rule/`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        name: 'To the desk phone',
+        priority: 10,
+        match_string: 'desk\\.(.+)',
+        replace_string: `\\1@127.0.0.1:${callee.port}`,
+        called_device_type: 'external',
+        outgoing_protocol: 'sip',
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const ctx = await browser.newContext();
+    contexts.push(ctx);
+    await useFakeMedia(ctx, { color: [...COLORS.green], screenColor: [...COLORS.magenta], toneHz: TONE_GW.browser });
+    const page = await ctx.newPage();
+    // The node learns the rule with its next configuration: the alias works once it has.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${platform.nodeUrl}/webapp/?alias=desk.phone&name=Browser`);
+          await page.getByRole('button', { name: 'Join' }).click();
+          // In the call: the heading names the gateway call's conference (the rule's name).
+          return page
+            .getByRole('heading', { name: /To the desk phone/ })
+            .waitFor({ timeout: 5_000 })
+            .then(() => true)
+            .catch(() => false);
+        },
+        { timeout: 40_000, intervals: [1_000] },
+      )
+      .toBe(true);
+    // The phone answered (baresip auto-answers) and its tone reaches the browser.
+    await expect
+      .poll(async () => Math.max(-200, ...Object.values(await toneLevels(page, [TONE_GW.phone])).map((l) => l[TONE_GW.phone] ?? -200)), {
+        timeout: 30_000,
+        message: "the phone's tone heard in Chromium",
+      })
+      .toBeGreaterThan(-65);
+    await new Promise((r) => setTimeout(r, 4_000));
+    const heard = await callee.stop();
+    stopped = true;
+    expect(heard.heard, 'baresip wrote what it decoded').not.toBeNull();
+    const end = (heard.heard!.samples.length / heard.heard!.sampleRate) * 1000 - 1_000;
+    const levels = { browser: toneLevelDb(heard.heard!, TONE_GW.browser, end - 2_000, end), self: toneLevelDb(heard.heard!, TONE_GW.phone, end - 2_000, end) };
+    console.info(`gateway e2e (Chromium → rule → baresip): the phone decoded ${JSON.stringify(levels)} dBFS`);
+    expect(levels.browser, JSON.stringify(levels)).toBeGreaterThan(-40);
+    expect(levels.self, JSON.stringify(levels)).toBeLessThan(levels.browser - 20);
+  } finally {
+    if (!stopped) {
+      console.info(`gateway e2e: the phone's output: ${callee.output().slice(-1_500)}`);
+      await callee.stop().catch(() => undefined);
+    }
+  }
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +19,27 @@ export interface BaresipCallee {
 
 const MODULES: Record<string, string> = { opus: 'opus.so', pcmu: 'g711.so', pcma: 'g711.so' };
 
+/**
+ * A port free for baresip's SIP over UDP and TCP, and the next one for its TLS transport (which it
+ * opens too where libre has TLS): a UDP port alone was once taken on TCP and baresip did not start.
+ */
 async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const { port } = s.address();
+    await new Promise<void>((r) => s.close(() => r()));
+    if ((await tcpFree(port)) && (await tcpFree(port + 1))) return port;
+    if (attempt >= 20) return port;
+  }
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**
