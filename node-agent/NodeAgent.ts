@@ -490,6 +490,8 @@ export class NodeAgent {
             breakIn: manager.breakIn,
             registrar,
             log,
+            // Session timers on the conferences' clock (tests drive it by hand).
+            clock: manager.clock,
             onServiceInvite: (call) => sipCalls.invite(call),
             onUnmatchedInvite: (call) => late.gateway?.invite(call) ?? Promise.resolve(undefined),
           });

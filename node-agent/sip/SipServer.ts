@@ -4,6 +4,7 @@ import { connect as connectTcp, createServer, isIP, type Server as TcpServer, ty
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../shared/node-protocol/messages.js';
+import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Registrar } from './registrar/Registrar.js';
 import {
   frameLength,
@@ -72,7 +73,7 @@ interface Dialog {
   handlers: SipDialogHandlers;
   /** The 2xx retransmitted until its ACK (RFC 3261 §13.3.1.4). */
   unacked?: { response: SipResponse; timers: NodeJS.Timeout[]; carriesOffer: boolean };
-  sessionTimer?: NodeJS.Timeout;
+  sessionTimer?: ClockTimer;
   sessionExpires?: number;
 }
 
@@ -105,6 +106,8 @@ export interface SipServerOptions {
   partialMessageTimeoutMs?: number;
   /** TCP and TLS connections held at once (each listener); default 10,000. */
   maxConnections?: number;
+  /** The session timers' clock (RFC 4028); default the system clock. */
+  clock?: Clock;
 }
 
 /** Which transports listen (Platform > Global settings: Enable SIP, Enable SIP UDP; the node's TLS certificate). */
@@ -424,7 +427,7 @@ export class SipServer {
   private dropDialog(d: Dialog): void {
     this.dialogs.delete(d.callId);
     d.unacked?.timers.forEach(clearTimeout);
-    clearTimeout(d.sessionTimer);
+    (this.opts.clock ?? systemClock).clearTimeout(d.sessionTimer);
   }
 
   async stop(): Promise<void> {
@@ -924,17 +927,19 @@ export class SipServer {
     const asked = Number(/^\s*(\d+)/.exec(req.headers.get('session-expires')?.[0] ?? '')?.[1]);
     if (!Number.isFinite(asked) || asked <= 0) return;
     d.sessionExpires = Math.max(90, asked);
-    clearTimeout(d.sessionTimer);
+    const clock = this.opts.clock ?? systemClock;
+    clock.clearTimeout(d.sessionTimer);
     // RFC 4028 §10: the call ends when no refresh arrives by expiry minus min(32, expiry/3).
-    d.sessionTimer = setTimeout(
-      () => {
-        if (this.dialogs.get(d.callId) !== d) return;
-        this.hangUp(d.callId);
-        d.handlers.ended('Session timer expired');
-      },
-      (d.sessionExpires - Math.min(32, d.sessionExpires / 3)) * 1000,
-    );
-    d.sessionTimer.unref();
+    d.sessionTimer = clock
+      .setTimeout(
+        () => {
+          if (this.dialogs.get(d.callId) !== d) return;
+          this.hangUp(d.callId);
+          d.handlers.ended('Session timer expired');
+        },
+        (d.sessionExpires - Math.min(32, d.sessionExpires / 3)) * 1000,
+      )
+      .unref();
   }
 
   private sessionHeaders(d: Dialog): [string, string][] {

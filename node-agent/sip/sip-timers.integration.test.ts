@@ -9,10 +9,11 @@ import { TestPlatform } from '../../testing/TestPlatform.js';
 const run = promisify(execFile);
 
 /**
- * Global Settings > Service Configuration > PIN entry timeout: a SIP caller that keys no PIN is
- * disconnected (our BYE) when it runs out, counted on the node's clock, driven here by hand.
+ * SIP timers on the node's clock, driven here by hand: Global Settings > Service Configuration >
+ * PIN entry timeout (a caller that keys no PIN is disconnected, our BYE), and RFC 4028 session
+ * timers (a call that asked for them and does not refresh is ended).
  */
-describe('the PIN entry timeout (global setting) ends a SIP call at PIN entry', () => {
+describe('SIP timers: the PIN entry timeout (global setting) and session timers', () => {
   const clock = new ManualClock();
   let platform: TestPlatform;
   let port: number;
@@ -30,7 +31,57 @@ describe('the PIN entry timeout (global setting) ends a SIP call at PIN entry', 
   }, 60_000);
   afterAll(() => platform?.stop());
 
-  it('keeps the caller 44 s, and hangs up at 45 s', async () => {
+  const sipp = (scenario: string, service: string) => {
+    const state = { done: false };
+    const exit = run(
+      'sipp',
+      [
+        '-sf',
+        join(import.meta.dirname, 'sipp', scenario),
+        `127.0.0.1:${port}`,
+        '-s',
+        service,
+        '-m',
+        '1',
+        '-p',
+        '0',
+        '-i',
+        '127.0.0.1',
+        '-nostdin',
+        '-timeout',
+        '30s',
+        '-timeout_error',
+      ],
+      { timeout: 40_000 },
+    ).then(
+      () => 0,
+      (err: { code?: number }) => err.code ?? -1,
+    );
+    void exit.then(() => (state.done = true));
+    return { exit, state };
+  };
+
+  it('session timers: a call that asked for 90 s and does not refresh is ended (our BYE) at 60 s (RFC 4028: expiry minus a third)', async () => {
+    const call = sipp('session-timer.xml', 'meet.timed**2468');
+    await until(
+      () => platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip' && p.leg !== null)),
+      (up) => up,
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await clock.advance(59_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(call.state.done, 'no BYE before the session expires').toBe(false);
+    await clock.advance(1_000);
+    expect(await call.exit, 'the 200 named the session interval, and sipp got our BYE and answered it').toBe(0);
+    await until(
+      () => platform.node.manager.conferences().some((c) => c.participants.some((p) => p.protocol === 'sip')),
+      (any) => !any,
+      10_000,
+    );
+  }, 60_000);
+
+  it('PIN entry: keeps the caller 44 s, and hangs up at 45 s', async () => {
     const before = clock.pending;
     let done = false;
     const sipp = run(
