@@ -83,32 +83,7 @@ describe('SIP timers: the PIN entry timeout (global setting) and session timers'
 
   it('PIN entry: keeps the caller 44 s, and hangs up at 45 s', async () => {
     const before = clock.pending;
-    let done = false;
-    const sipp = run(
-      'sipp',
-      [
-        '-sf',
-        join(import.meta.dirname, 'sipp', 'pin-timeout.xml'),
-        `127.0.0.1:${port}`,
-        '-s',
-        'meet.timed',
-        '-m',
-        '1',
-        '-p',
-        '0',
-        '-i',
-        '127.0.0.1',
-        '-nostdin',
-        '-timeout',
-        '30s',
-        '-timeout_error',
-      ],
-      { timeout: 40_000 },
-    ).then(
-      () => 0,
-      (err: { code?: number }) => err.code ?? -1,
-    );
-    void sipp.then(() => (done = true));
+    const call = sipp('pin-timeout.xml', 'meet.timed');
     // Answered at PIN entry: its timer is on the clock.
     await until(
       () => clock.pending,
@@ -117,8 +92,8 @@ describe('SIP timers: the PIN entry timeout (global setting) and session timers'
     );
     await clock.advance(44_000);
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(done, 'no BYE before the timeout').toBe(false);
+    expect(call.state.done, 'no BYE before the timeout').toBe(false);
     await clock.advance(1_000);
-    expect(await sipp, 'sipp got our BYE and answered it').toBe(0);
+    expect(await call.exit, 'sipp got our BYE and answered it').toBe(0);
   }, 60_000);
 });
