@@ -139,6 +139,11 @@ export class VideoTranscoder extends EventEmitter<TranscoderEvents> {
     return !this.closed;
   }
 
+  /** The ffmpeg process (its CPU is what a transcoded stream costs: bench/video-transcode-cpu.ts). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   close(reason = 'closed'): void {
     if (this.closed) return;
     this.closed = true;
