@@ -6,51 +6,25 @@
  *
  *   npx tsx bench/video-transcode-cpu.ts [seconds=10] [streams=1,2] [size=1280x720]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import pino from 'pino';
 import { isKeyframe } from '../node-agent/media/rtp/Keyframe.js';
 import { rtpPayload } from '../node-agent/media/rtp/RtpPacket.js';
 import { VideoTranscoder, type TranscodableVideo } from '../node-agent/media/video/VideoTranscoder.js';
+import { CAMERA_PT, ffmpegCamera } from '../node-agent/testing/ffmpegCamera.js';
 import { cpuSeconds } from './support/procStats.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const COUNTS = (process.argv[3] ?? '1,2').split(',').map(Number);
 const SIZE = process.argv[4] ?? '1280x720';
 const log = pino({ level: 'warn' });
-const PT: Record<TranscodableVideo, number> = { 'video/VP8': 96, 'video/H264': 108 };
-const ENCODE: Record<TranscodableVideo, string[]> = {
-  'video/VP8': ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1200k', '-g', '60'],
-  'video/H264': ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-b:v', '1200k', '-g', '60'],
-};
-
-async function camera(codec: TranscodableVideo, onRtp: (rtp: Buffer) => void): Promise<{ child: ChildProcess; socket: Socket }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  socket.on('message', (m) => {
-    if (m.length >= 12 && !(m[1]! >= 200 && m[1]! <= 204)) onRtp(m);
-  });
-  const port = socket.address().port;
-  const child = spawn(
-    VideoTranscoder.ffmpeg()!,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${SIZE}:rate=30`, '-pix_fmt', 'yuv420p'],
-      ...ENCODE[codec],
-      ...['-payload_type', String(PT[codec]), '-f', 'rtp', `rtp://127.0.0.1:${port}?pkt_size=1200&rtcpport=${port}`],
-    ],
-    { stdio: 'ignore' },
-  );
-  return { child, socket };
-}
-
 async function run(from: TranscodableVideo, to: TranscodableVideo, streams: number) {
   const out = { packets: 0, bytes: 0, keyframes: 0 };
   const transcoders: VideoTranscoder[] = [];
-  const cameras: { child: ChildProcess; socket: Socket }[] = [];
+  const cameras: { close(): void }[] = [];
   for (let i = 0; i < streams; i++) {
     const t = await VideoTranscoder.start({
-      from: { mimeType: from, payloadType: PT[from] },
-      to: { mimeType: to, payloadType: PT[to] },
+      from: { mimeType: from, payloadType: CAMERA_PT[from] },
+      to: { mimeType: to, payloadType: CAMERA_PT[to] },
       log,
       onRtp: (rtp) => {
         out.packets++;
@@ -59,7 +33,7 @@ async function run(from: TranscodableVideo, to: TranscodableVideo, streams: numb
       },
     });
     transcoders.push(t);
-    cameras.push(await camera(from, (rtp) => t.push(rtp)));
+    cameras.push(await ffmpegCamera(from, { picture: `testsrc2=size=${SIZE}`, gop: 60, kbps: 1_200 }, (rtp) => t.push(rtp)));
   }
   // Let every transcoder reach its first keyframe before measuring.
   await new Promise((r) => setTimeout(r, 3_000));
@@ -71,10 +45,7 @@ async function run(from: TranscodableVideo, to: TranscodableVideo, streams: numb
   const seconds = (performance.now() - t0) / 1000;
   const cpu = pids.map((pid, i) => cpuSeconds(pid) - before[i]!);
   for (const t of transcoders) t.close();
-  for (const c of cameras) {
-    c.child.kill('SIGKILL');
-    c.socket.close();
-  }
+  for (const c of cameras) c.close();
   const total = cpu.reduce((a, b) => a + b, 0);
   return {
     from,

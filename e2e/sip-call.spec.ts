@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
 import { startBaresipCallee } from '../node-agent/testing/baresipCallee.js';
 import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type Rgb } from './support/fakeMedia.js';
@@ -63,6 +63,20 @@ function optionsAnswered(port: number): Promise<boolean> {
   });
 }
 
+/** Ann joins the room as Host (its Guests would wait for one) from Chromium, with her tone and a camera of `colour`. */
+async function joinAnnAsHost(browser: Browser, colour: 'red' | 'blue'): Promise<Page> {
+  const ctx = await browser.newContext();
+  contexts.push(ctx);
+  await useFakeMedia(ctx, { color: [...COLORS[colour]], screenColor: [...COLORS.magenta], toneHz: TONE.ann });
+  const ann = await ctx.newPage();
+  await ann.goto(`${platform.nodeUrl}/webapp/?alias=meet.sipe2e&name=Ann`);
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await ann.getByRole('textbox', { name: 'PIN' }).fill('1234');
+  await ann.getByRole('button', { name: 'Join' }).click();
+  await expect(ann.getByRole('heading', { name: 'Phone Room' })).toBeVisible({ timeout: 15_000 });
+  return ann;
+}
+
 /** Frames the page has decoded of the tile named like `name` (0 when it shows no video). */
 function framesOf(page: Page, name: RegExp): Promise<number> {
   return page.evaluate((source) => {
@@ -75,16 +89,7 @@ function framesOf(page: Page, name: RegExp): Promise<number> {
 
 test('baresip dials the VMR with the Host PIN; Chromium decodes its audio and video, and baresip decodes the browser', async ({ browser }) => {
   test.setTimeout(120_000);
-  // Ann is a Host too (the room's Guests would wait for a Host).
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  await useFakeMedia(ctx, { color: [...COLORS.red], screenColor: [...COLORS.magenta], toneHz: TONE.ann });
-  const ann = await ctx.newPage();
-  await ann.goto(`${platform.nodeUrl}/webapp/?alias=meet.sipe2e&name=Ann`);
-  await ann.getByRole('button', { name: 'Join' }).click();
-  await ann.getByRole('textbox', { name: 'PIN' }).fill('1234');
-  await ann.getByRole('button', { name: 'Join' }).click();
-  await expect(ann.getByRole('heading', { name: 'Phone Room' })).toBeVisible({ timeout: 15_000 });
+  const ann = await joinAnnAsHost(browser, 'red');
   const seen: { phoneHeardDb?: number; framesA?: number; framesB?: number; phoneTileRgb?: unknown } = {};
   const { out, heard } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
@@ -137,15 +142,7 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 v
   browser,
 }) => {
   test.setTimeout(120_000);
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  await useFakeMedia(ctx, { color: [...COLORS.blue], screenColor: [...COLORS.magenta], toneHz: TONE.ann });
-  const ann = await ctx.newPage();
-  await ann.goto(`${platform.nodeUrl}/webapp/?alias=meet.sipe2e&name=Ann`);
-  await ann.getByRole('button', { name: 'Join' }).click();
-  await ann.getByRole('textbox', { name: 'PIN' }).fill('1234');
-  await ann.getByRole('button', { name: 'Join' }).click();
-  await expect(ann.getByRole('heading', { name: 'Phone Room' })).toBeVisible({ timeout: 15_000 });
+  const ann = await joinAnnAsHost(browser, 'blue');
   const seen: { framesA?: number; framesB?: number; phoneSees?: (string | null)[]; rgb?: Rgb | null } = {};
   const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,

@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
 import { baresipCall } from '../testing/baresip.js';
 import { MediaTestClient } from '../testing/MediaTestClient.js';
+import { runSipp } from '../testing/sipp.js';
 import type { Conference } from '../conference/Conference.js';
 import type { Participant } from '../conference/Participant.js';
 import type { SipCallLeg } from './SipCallLeg.js';
-
-const run = promisify(execFile);
 
 /**
  * DTMF from real SIP phones: baresip keys RFC 4733 telephone-events on its audio (Opus on a side
@@ -232,27 +228,9 @@ describe('DTMF from SIP phones: the Host keypad controls', () => {
     let locked = false;
     const watch = setInterval(() => (locked ||= conference()?.locked === true), 50);
     try {
-      await run(
-        'sipp',
-        [
-          '-sf',
-          join(import.meta.dirname, 'sipp', 'info-dtmf.xml'),
-          `127.0.0.1:${port}`,
-          '-s',
-          'meet.keys**1234',
-          '-m',
-          '1',
-          '-p',
-          '0',
-          '-i',
-          '127.0.0.1',
-          '-nostdin',
-          '-timeout',
-          '15s',
-          '-timeout_error',
-        ],
-        { timeout: 25_000 },
-      );
+      // sipp's own check of every step: a failure throws, as execFile did.
+      const code = await runSipp('info-dtmf.xml', port, 'meet.keys**1234', { timeoutS: 15 });
+      if (code !== 0) throw new Error(`sipp info-dtmf.xml exited ${code}`);
     } finally {
       clearInterval(watch);
     }

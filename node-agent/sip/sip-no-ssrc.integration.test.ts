@@ -193,6 +193,18 @@ class UdpPhone {
     }
   }
 
+  /**
+   * Levels (dBFS) of `otherHz` and of its own tone in the last second it decoded, once the other is
+   * heard and itself 20 dB below (polled up to 20 s; a loaded machine may take a while), else as they are.
+   */
+  async lastSecondLevels(otherHz: number): Promise<{ z: number; self: number }> {
+    const lastSecond = () => {
+      const last = this.heard.slice(-RATE);
+      return { z: levelDb(last, otherHz), self: levelDb(last, this.toneHz) };
+    };
+    return until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+  }
+
   /** The phone's SDP (PCMU, rtcp-mux, a=ssrc): its answer to a late offer, or a new offer. */
   sdp(): string {
     return [
@@ -330,11 +342,7 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
     await z.join(conf!.media, 'z');
     z.startSending(20, ['audio']);
     await z.waitFor('the late-offer phone heard by z', () => z.toneLevelDb(TONES.late) > -40, 20_000);
-    const lastSecond = () => {
-      const last = latePhone.heard.slice(-RATE);
-      return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.late) };
-    };
-    const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+    const heard = await latePhone.lastSecondLevels(TONES.x);
     console.info(`late-offer phone: heard by z at ${z.toneLevelDb(TONES.late).toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`);
     expect(heard.z, JSON.stringify(heard)).toBeGreaterThan(-40);
     expect(heard.self, JSON.stringify(heard)).toBeLessThan(heard.z - 20);
@@ -383,11 +391,7 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
       phone.startSending();
       const z = clients.at(-1)!;
       await z.waitFor('the late-offer phone without a=ssrc heard by z', () => z.toneLevelDb(TONES.lateNoSsrc) > -40, 20_000);
-      const lastSecond = () => {
-        const last = phone.heard.slice(-RATE);
-        return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.lateNoSsrc) };
-      };
-      const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+      const heard = await phone.lastSecondLevels(TONES.x);
       console.info(
         `late offer answered without a=ssrc: heard by z at ${z.toneLevelDb(TONES.lateNoSsrc).toFixed(1)}; the phone decoded ${JSON.stringify(heard)} dBFS`,
       );
@@ -433,11 +437,7 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
       );
       const z = clients.at(-1)!;
       await z.waitFor('the transferred phone heard in the other room', () => z.toneLevelDb(TONES.mover) > -40, 20_000);
-      const lastSecond = () => {
-        const last = mover.heard.slice(-RATE);
-        return { z: levelDb(last, TONES.x), self: levelDb(last, TONES.mover) };
-      };
-      const heard = await until(lastSecond, (h) => h.z > -40 && h.self < h.z - 20, 20_000, 250).catch(() => lastSecond());
+      const heard = await mover.lastSecondLevels(TONES.x);
       console.info(
         `moving no-ssrc phone (relay port ${relayPort} kept): heard in the second room at ${z.toneLevelDb(TONES.mover).toFixed(1)}; it decoded ${JSON.stringify(heard)} dBFS`,
       );

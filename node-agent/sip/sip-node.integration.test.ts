@@ -1,30 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
+import { runSipp } from '../testing/sipp.js';
 import type { SipCallLeg } from './SipCallLeg.js';
 
-const run = promisify(execFile);
-const scenario = (name: string) => join(import.meta.dirname, 'sipp', name);
-
-async function sipp(name: string, port: number, service: string): Promise<number> {
-  try {
-    await run(
-      'sipp',
-      ['-sf', scenario(name), `127.0.0.1:${port}`, '-s', service, '-m', '1', '-p', '0', '-i', '127.0.0.1', '-nostdin', '-timeout', '10s', '-timeout_error'],
-      { timeout: 20_000 },
-    );
-    return 0;
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (process.env.SIPP_DEBUG) console.log(name, e.stdout?.slice(-3000), e.stderr?.slice(-2000));
-    return e.code ?? -1;
-  }
-}
+const sipp = (name: string, port: number, service: string): Promise<number> => runSipp(name, port, service);
 
 /** baresip (a real SIP phone, headless) dials `uri` and quits; resolves with what it printed. */
 function baresipDial(uri: string): Promise<string> {
@@ -152,14 +136,7 @@ describe('SIP on an enrolled node', () => {
       let most = 0;
       const count = setInterval(() => (most = Math.max(most, sipParticipants().length)), 20);
       // 12 calls started 50 a second, each held 0.5 s: they overlap in the one VMR.
-      const code = await run(
-        'sipp',
-        ['-sf', scenario('invite-call.xml'), `127.0.0.1:${port}`, '-s', 'meet.alice**1234', '-m', '12', '-l', '12', '-r', '50', '-p', '0', '-i', '127.0.0.1'],
-        { timeout: 30_000 },
-      ).then(
-        () => 0,
-        (err: { code?: number }) => err.code ?? -1,
-      );
+      const code = await runSipp('invite-call.xml', port, 'meet.alice**1234', { calls: 12, limit: 12, rate: 50, timeoutS: 20 });
       clearInterval(count);
       expect(code).toBe(0);
       expect(most).toBeGreaterThan(10);

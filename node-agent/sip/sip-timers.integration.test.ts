@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../shared/testing/until.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
 import { TestPlatform } from '../../testing/TestPlatform.js';
-
-const run = promisify(execFile);
+import { runSipp } from '../testing/sipp.js';
 
 /**
  * SIP timers on the node's clock, driven here by hand: Global Settings > Service Configuration >
@@ -33,30 +29,7 @@ describe('SIP timers: the PIN entry timeout (global setting) and session timers'
 
   const sipp = (scenario: string, service: string) => {
     const state = { done: false };
-    const exit = run(
-      'sipp',
-      [
-        '-sf',
-        join(import.meta.dirname, 'sipp', scenario),
-        `127.0.0.1:${port}`,
-        '-s',
-        service,
-        '-m',
-        '1',
-        '-p',
-        '0',
-        '-i',
-        '127.0.0.1',
-        '-nostdin',
-        '-timeout',
-        '30s',
-        '-timeout_error',
-      ],
-      { timeout: 40_000 },
-    ).then(
-      () => 0,
-      (err: { code?: number }) => err.code ?? -1,
-    );
+    const exit = runSipp(scenario, port, service, { timeoutS: 30 });
     void exit.then(() => (state.done = true));
     return { exit, state };
   };

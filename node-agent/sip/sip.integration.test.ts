@@ -1,56 +1,20 @@
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import fc from 'fast-check';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nodeConfigSnapshotSchema } from '../../shared/node-protocol/messages.js';
 import { BreakInResistance, DEFAULT_POLICY } from '../conference/BreakInResistance.js';
 import { ServiceDirectory } from '../conference/ServiceDirectory.js';
 import { MAX_MESSAGE_BYTES } from './SipMessage.js';
+import { runSipp } from '../testing/sipp.js';
 import { SipServer, type IncomingSipCall, type SipInviteAnswer } from './SipServer.js';
 import { generateSelfSigned } from '../../server/certificate/pem.js';
 
-const run = promisify(execFile);
-const scenarios = join(import.meta.dirname, 'sipp');
-
 /** Runs one sipp scenario once against the node; resolves with sipp's exit code (0: every step as scripted). */
-async function sipp(scenario: string, port: number, service: string, transport: 'u1' | 't1' = 'u1'): Promise<number> {
-  try {
-    await run(
-      'sipp',
-      [
-        '-sf',
-        join(scenarios, scenario),
-        `127.0.0.1:${port}`,
-        '-s',
-        service,
-        '-t',
-        transport,
-        '-m',
-        '1',
-        '-p',
-        '0',
-        '-i',
-        '127.0.0.1',
-        '-nostdin',
-        '-timeout',
-        '10s',
-        '-timeout_error',
-        '-trace_err',
-        '-error_file',
-        '/dev/stderr',
-      ],
-      { timeout: 20_000 },
-    );
-    return 0;
-  } catch (err) {
-    return (err as { code?: number }).code ?? -1;
-  }
-}
+const sipp = (scenario: string, port: number, service: string, transport: 'u1' | 't1' = 'u1'): Promise<number> =>
+  runSipp(scenario, port, service, { transport, traceErrors: true });
 
 /** Sends one datagram and resolves with the first answer (or undefined after `ms`). */
 function udpExchange(port: number, payload: Buffer | string, ms = 1500): Promise<string | undefined> {

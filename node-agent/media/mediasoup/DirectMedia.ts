@@ -94,8 +94,12 @@ export class DirectMedia {
 /** A producer's RTP delivered to the node. */
 export class Tap {
   private lastKeyframeRequest = 0;
+  /** The stream's codec, lower case (`video/vp8`, `video/h264`, `audio/opus`...): read per packet, so kept. */
+  readonly codec: string;
 
-  constructor(readonly consumer: types.Consumer) {}
+  constructor(readonly consumer: types.Consumer) {
+    this.codec = consumer.rtpParameters.codecs[0]!.mimeType.toLowerCase();
+  }
 
   get payloadType(): number {
     return this.consumer.rtpParameters.codecs[0]!.payloadType;
@@ -104,11 +108,6 @@ export class Tap {
   /** What the mixer decodes this stream with. */
   get mixCodec(): MixCodec {
     return mixCodecOf(this.consumer.rtpParameters.codecs[0]!.mimeType);
-  }
-
-  /** The stream's codec (`video/VP8`, `video/H264`, `audio/opus`...). */
-  get mimeType(): string {
-    return this.consumer.rtpParameters.codecs[0]!.mimeType;
   }
 
   /** Asks the sender for a keyframe, at most every 300 ms. */

@@ -235,7 +235,7 @@ export class SingleStreamHub {
       if (!s.codec || this.ctx.mode === 'test_call') continue;
       for (const pid of [s.videoSource, s.pendingSource]) {
         const camera = pid === undefined ? undefined : this.cameras.get(pid);
-        if (!camera || camera.mimeType.toLowerCase() === s.codec) continue;
+        if (!camera || camera.codec === s.codec) continue;
         let codecs = wanted.get(pid!);
         if (!codecs) wanted.set(pid!, (codecs = new Set()));
         codecs.add(s.codec);
@@ -255,7 +255,7 @@ export class SingleStreamHub {
 
   private startTranscode(pid: string, codec: string): void {
     const camera = this.cameras.get(pid);
-    const from = camera && TRANSCODABLE[camera.mimeType.toLowerCase()];
+    const from = camera && TRANSCODABLE[camera.codec];
     const to = TRANSCODABLE[codec];
     const toPt = [...this.legs.values()].find((s) => s.codec === codec)?.leg.video?.payloadType;
     if (!camera || !from || !to || toPt === undefined) return;
@@ -380,7 +380,7 @@ export class SingleStreamHub {
     }
     const camera = this.cameras.get(pid);
     if (!camera) return;
-    this.deliver(pid, camera.mimeType.toLowerCase(), rtp);
+    this.deliver(pid, camera.codec, rtp);
     const byCodec = this.transcodes.get(pid);
     if (byCodec) for (const t of byCodec.values()) t.transcoder?.push(rtp);
   }

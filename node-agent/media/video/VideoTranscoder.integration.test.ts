@@ -1,38 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../../shared/testing/until.js';
 import { isKeyframe } from '../rtp/Keyframe.js';
 import { rtpPayload } from '../rtp/RtpPacket.js';
-import { VideoTranscoder, type TranscodableVideo } from './VideoTranscoder.js';
+import { ffmpegCamera } from '../../testing/ffmpegCamera.js';
+import { VideoTranscoder } from './VideoTranscoder.js';
 
 const log = pino({ level: 'silent' });
-const ENCODE: Record<TranscodableVideo, string[]> = {
-  'video/VP8': ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-g', '30', '-payload_type', '96'],
-  'video/H264': ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-g', '30', '-payload_type', '108'],
-};
-
-/** A camera made by a separate ffmpeg: a 320×240 picture in `codec` as RTP to a socket here. */
-async function camera(codec: TranscodableVideo, onRtp: (rtp: Buffer) => void): Promise<{ child: ChildProcess; socket: Socket }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  socket.on('message', (m) => {
-    if (m.length >= 12 && !(m[1]! >= 200 && m[1]! <= 204)) onRtp(m);
-  });
-  const port = socket.address().port;
-  const child = spawn(
-    VideoTranscoder.ffmpeg()!,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30', '-pix_fmt', 'yuv420p'],
-      ...ENCODE[codec],
-      ...['-f', 'rtp', `rtp://127.0.0.1:${port}?pkt_size=1200&rtcpport=${port}`],
-    ],
-    { stdio: 'ignore' },
-  );
-  return { child, socket };
-}
-
 describe('VideoTranscoder (a real ffmpeg between RTP streams)', () => {
   const cleanup: (() => void)[] = [];
   afterEach(() => {
@@ -55,14 +29,11 @@ describe('VideoTranscoder (a real ffmpeg between RTP streams)', () => {
       });
       cleanup.push(() => t.close());
       let sourceKeyframes = 0;
-      const cam = await camera(from, (rtp) => {
+      const cam = await ffmpegCamera(from, { picture: 'testsrc=size=320x240', gop: 30 }, (rtp) => {
         if (isKeyframe(from, rtpPayload(rtp))) sourceKeyframes++;
         t.push(rtp);
       });
-      cleanup.push(() => {
-        cam.child.kill('SIGKILL');
-        cam.socket.close();
-      });
+      cleanup.push(() => cam.close());
       // Two keyframes at least (the interval is 1 s): the stream goes on, it is not one picture.
       await until(
         () => out.filter((r) => isKeyframe(to, rtpPayload(r))).length,
