@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
 import { startBaresipCallee } from '../node-agent/testing/baresipCallee.js';
-import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type Rgb } from './support/fakeMedia.js';
+import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type ColorName, type Rgb } from './support/fakeMedia.js';
+import { openSdkPage, type SdkPage } from './support/pexip-sdk/page.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
 /**
@@ -12,7 +13,7 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  * colour and tone) decodes the phone's audio and video, and the phone decodes the browser's tone.
  */
 const SIP_PORT = 18_796;
-const TONE = { phone: 600, ann: 440 } as const;
+const TONE = { phone: 600, ann: 440, sam: 520 } as const;
 
 let platform: Platform;
 test.beforeAll(async () => {
@@ -36,9 +37,19 @@ test.beforeAll(async () => {
 test.afterAll(async () => platform?.stop());
 
 const contexts: BrowserContext[] = [];
+const sdkPages: SdkPage[] = [];
 test.afterEach(async () => {
+  await Promise.all(sdkPages.splice(0).map((s) => s.close()));
   await Promise.all(contexts.splice(0).map((c) => c.close()));
 });
+
+/** Cameras the node transcodes now (its Prometheus gauge). */
+async function videoTranscodes(): Promise<number> {
+  const text = await (await fetch(`${platform.nodeUrl}/metrics`)).text();
+  const m = /^openmeet_node_video_transcodes(?:\{[^}]*\})? (\d+)/m.exec(text);
+  if (!m) throw new Error('no openmeet_node_video_transcodes in the node metrics');
+  return Number(m[1]);
+}
 
 function optionsAnswered(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -138,46 +149,70 @@ function centreOfPng(file: string): Rgb | null {
   return r.status === 0 && r.stdout.length >= 3 ? [r.stdout[0]!, r.stdout[1]!, r.stdout[2]!] : null;
 }
 
-test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 video, and it sees the browser’s VP8 camera transcoded to H.264', async ({
+test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 video; the browser then sends H.264 and the phone sees it untranscoded; a VP8-only client (Pexip SDK) is transcoded for it', async ({
   browser,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(150_000);
   const ann = await joinAnnAsHost(browser, 'blue');
-  const seen: { framesA?: number; framesB?: number; phoneSees?: (string | null)[]; rgb?: Rgb | null } = {};
+  const seen: { framesA?: number; framesB?: number; phoneSees: Record<string, (string | null)[]>; rgb?: Rgb | null; transcodes: Record<string, number> } = {
+    phoneSees: {},
+    transcodes: {},
+  };
+  let sam: SdkPage | undefined;
   const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
     video: true,
     videoCodec: 'H264',
     holdMs: 1_000,
     during: async (phone) => {
+      /** The colour at the centre of what the phone decodes, until it is `colour`. */
+      const phoneSees = (colour: ColorName, message: string) => {
+        const log = (seen.phoneSees[colour] = [] as (string | null)[]);
+        return expect
+          .poll(
+            async () => {
+              const file = await phone.snapshot();
+              seen.rgb = file ? centreOfPng(file) : null;
+              const c = nearestColor(seen.rgb);
+              log.push(c);
+              return c;
+            },
+            { timeout: 30_000, intervals: [1_000], message },
+          )
+          .toBe(colour);
+      };
       // The phone's H.264 reaches Chromium as it is (the browser decodes H.264) and keeps decoding.
       const phoneTile = /phone|sip/;
       await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's H.264 video decoded in Chromium" }).toBeGreaterThan(0);
       seen.framesA = await framesOf(ann, phoneTile);
       await expect.poll(() => framesOf(ann, phoneTile), { timeout: 10_000 }).toBeGreaterThan(seen.framesA + 10);
       seen.framesB = await framesOf(ann, phoneTile);
-      // The phone decodes Ann's blue camera: sent in VP8, transcoded to H.264 for it.
-      seen.phoneSees = [];
-      await expect
-        .poll(
-          async () => {
-            const file = await phone.snapshot();
-            seen.rgb = file ? centreOfPng(file) : null;
-            const colour = nearestColor(seen.rgb);
-            seen.phoneSees!.push(colour);
-            return colour;
-          },
-          { timeout: 30_000, intervals: [1_000], message: 'the H.264 phone decodes the browser’s camera' },
-        )
-        .toBe('blue');
+      // The conference's codec is now H.264: Ann's browser sends its camera in H.264 and the node
+      // forwards it as it comes, no transcoder running.
+      await expect.poll(videoTranscodes, { timeout: 15_000, message: 'no transcoder once the browser sends H.264' }).toBe(0);
+      await phoneSees('blue', 'the H.264 phone decodes the browser’s H.264 camera');
+      seen.transcodes.whileAnnShown = await videoTranscodes();
+      expect(seen.transcodes.whileAnnShown).toBe(0);
+      // Ann leaves; Sam joins with the Pexip SDK, a single-stream client sending VP8 (its one SDP
+      // is not renegotiated): its green camera reaches the phone through a transcoder, and the
+      // phone's H.264 reaches Sam through another.
+      await ann.context().close();
+      sam = await openSdkPage(browser, platform.nodeUrl, 'Sam', { color: [...COLORS.green], screenColor: [...COLORS.white], toneHz: TONE.sam });
+      sdkPages.push(sam);
+      await sam.join({ alias: 'meet.sipe2e', pin: '1234' });
+      await expect.poll(async () => (await sam!.state()).phase, { timeout: 30_000, message: "Sam's SDK call connects" }).toBe('call_connected');
+      await phoneSees('green', 'the H.264 phone decodes the SDK client’s VP8 camera, transcoded');
+      seen.transcodes.whileSamShown = await videoTranscodes();
     },
   });
   console.info(
-    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)})`,
+    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)}); transcodes ${JSON.stringify(seen.transcodes)}`,
   );
   expect(out, out).toMatch(/established/i);
   expect(out, out).toMatch(/H264/);
   expect(out).not.toMatch(/DURING FAILED/);
+  // Two: Sam's VP8 camera to H.264 for the phone, and the phone's H.264 camera to VP8 for Sam.
+  expect(seen.transcodes.whileSamShown).toBe(2);
 });
 
 test('a Call Routing Rule connects a browser to a phone (WebRTC to SIP): Chromium hears the phone, the phone hears the browser and not itself', async ({

@@ -3,7 +3,7 @@ import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { remoteClientObject } from '../conference/remoteParticipant.js';
-import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry } from '../../shared/client-api/media.js';
+import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry, type VideoCodecEvent } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
 import type {
@@ -54,6 +54,11 @@ export class EventHub {
       conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
       conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
       conf.media.on('stage', (stage) => this.broadcast(conf, 'stage', stageEvent(conf, stage)));
+      // Only multi-stream clients send their own camera producer; Pexip's clients never see this event.
+      conf.media.on('videoCodec', (codec) => {
+        const event: VideoCodecEvent = { mime_type: codec };
+        for (const s of this.streams.get(conf.id) ?? []) if (conf.media.session(s.participantId)) this.write(s, 'media_video_codec', event);
+      });
       conf.on('stageChanged', () => this.broadcast(conf, 'stage', stageEvent(conf, conf.media.stage())));
       conf.on('layoutChanged', () => {
         for (const s of this.streams.get(conf.id) ?? []) {

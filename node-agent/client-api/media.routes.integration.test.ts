@@ -56,6 +56,8 @@ describe('client API media routes', () => {
     const caps = await call(base, { token: host.token });
     expect(caps.status).toBe(200);
     const rtpCapabilities = mediaCapabilities.parse(caps.json.result).router_rtp_capabilities;
+    // No participant takes only H.264: cameras come in VP8.
+    expect(mediaCapabilities.parse(caps.json.result).video_codec).toBe('video/VP8');
     const codecs = rtpCapabilities.codecs as { mimeType: string; preferredPayloadType: number }[];
     // Chrome's payload types (single-stream answers must use the offer's).
     expect(codecs.find((c) => c.mimeType === 'audio/opus')?.preferredPayloadType).toBe(111);

@@ -55,7 +55,7 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
 
   app.get(
     `${BASE}/media`,
-    own(async (_req, _reply, conf) => ok({ router_rtp_capabilities: await conf.media.capabilities() })),
+    own(async (_req, _reply, conf) => ok({ router_rtp_capabilities: await conf.media.capabilities(), video_codec: conf.media.videoCodec() })),
   );
 
   app.post(

@@ -34,6 +34,12 @@ class RecordingMedia extends EventEmitter implements ConferenceMedia {
   async capabilities() {
     return {};
   }
+  videoCodec() {
+    return 'video/VP8' as const;
+  }
+  videoTranscodes() {
+    return 0;
+  }
   stopPresentation(): void {}
   hasPresentationStream(): boolean {
     return false;

@@ -195,9 +195,14 @@ export interface StagePosition {
   speaking: boolean;
 }
 
+/** The codecs a camera may be sent in (the conference's choice, see ConferenceMedia.videoCodec). */
+export type CameraCodec = 'video/VP8' | 'video/H264';
+
 export interface ConferenceMediaEvents {
   /** The active-speaker order or who is speaking changed. */
   stage: [StagePosition[]];
+  /** The codec cameras should be sent in changed (multi-stream clients re-send their camera). */
+  videoCodec: [CameraCodec];
   /** A participant's presentation (screen) stream started or ended. */
   presentationStream: [participantId: string, live: boolean];
 }
@@ -215,6 +220,13 @@ export interface ConferenceMedia {
   session(participantId: string): MultiStreamSession | undefined;
   /** The router's RTP capabilities, for a multi-stream client's device. */
   capabilities(): Promise<MediaJson>;
+  /**
+   * The codec multi-stream clients should send their camera in: VP8, or H.264 while a single-stream
+   * leg takes only H.264, so that its video is forwarded rather than transcoded.
+   */
+  videoCodec(): CameraCodec;
+  /** Cameras transcoded now for legs of another codec (one ffmpeg each). */
+  videoTranscodes(): number;
   /** Role and hold state; may be called before or after the leg exists, and again on change. */
   setParticipant(participantId: string, state: MediaParticipantState): void;
   /** Closes the participant's presentation (screen) producers. */

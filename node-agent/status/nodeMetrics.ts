@@ -31,6 +31,16 @@ export function nodeMetrics(node: string, manager: ConferenceManager, statistics
       for (const c of manager.conferences()) for (const p of c.participants) this.inc({ protocol: p.protocol, role: p.role === 'HOST' ? 'chair' : 'guest' });
     },
   });
+  new Gauge({
+    name: 'openmeet_node_video_transcodes',
+    help: 'Cameras transcoded now for participants that take only another codec (one ffmpeg process each).',
+    registers: [register],
+    collect() {
+      let n = 0;
+      for (const c of manager.conferences()) n += c.media.videoTranscodes();
+      this.set(n);
+    },
+  });
   const fromLoad = (name: string, help: string, value: (l: NodeLoad) => number) =>
     new Gauge({
       name,

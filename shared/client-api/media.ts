@@ -21,7 +21,8 @@ import { z } from 'zod';
  *   transport, then POST …/consumers/{id}/resume), `media_consumer_removed` { consumer_id },
  *   `media_consumer_paused` / `media_consumer_resumed` { consumer_id } (the sender paused, e.g.
  *   camera off), `media_producer_closed` { producer_id } (the node closed one of the client's own
- *   producers, e.g. another participant took the presentation floor).
+ *   producers, e.g. another participant took the presentation floor), `media_video_codec`
+ *   VideoCodecEvent (the conference's camera codec changed: send the camera in it from now on).
  * Consumer events may arrive before the join answer has been handled: queue them until the recv
  * transport exists. Pexip's own events carry the rest: `stage` (active speakers),
  * `presentation_start` / `presentation_stop`, participant events.
@@ -37,7 +38,18 @@ const mediasoupObject = z.record(z.string(), z.unknown()).refine((v) => JSON.str
 export const mediaSource = z.enum(['mic', 'camera', 'screen']);
 export type MediaSource = z.infer<typeof mediaSource>;
 
-export const mediaCapabilities = z.object({ router_rtp_capabilities: mediasoupObject });
+/**
+ * The codec the conference wants cameras in: VP8, or H.264 while a participant takes only H.264 (a
+ * room system): then browsers send H.264 and its video is forwarded, not transcoded.
+ */
+export const videoCodec = z.enum(['video/VP8', 'video/H264']);
+export type VideoCodec = z.infer<typeof videoCodec>;
+
+export const mediaCapabilities = z.object({
+  router_rtp_capabilities: mediasoupObject,
+  /** The conference's camera codec now (absent from older nodes: VP8). */
+  video_codec: videoCodec.optional(),
+});
 export type MediaCapabilities = z.infer<typeof mediaCapabilities>;
 
 export const joinBody = z.object({
@@ -99,6 +111,10 @@ export type ConsumerAddedEvent = z.infer<typeof consumerAddedEvent>;
 
 export const consumerIdEvent = z.object({ consumer_id: z.string() });
 export const producerIdEvent = z.object({ producer_id: z.string() });
+
+/** `media_video_codec`: the conference's camera codec changed. */
+export const videoCodecEvent = z.object({ mime_type: videoCodec });
+export type VideoCodecEvent = z.infer<typeof videoCodecEvent>;
 
 /** Pexip's `stage` event: the active-speaker order (client-api-v2 §5). */
 export const stageEntry = z.object({

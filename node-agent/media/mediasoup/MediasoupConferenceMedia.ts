@@ -5,6 +5,7 @@ import { DEFAULT_PARTICIPANT_STATE, mayReceive } from '../ForwardingPolicy.js';
 import {
   MediaRequestError,
   type CallLeg,
+  type CameraCodec,
   type ConferenceMedia,
   type ConferenceMediaEvents,
   type MediaEngineOptions,
@@ -98,6 +99,7 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
         stateOf: (pid) => this.stateOf(pid),
         speakerOrder: () => this.speakerOrder,
         hostSendsVideo: () => this.hostSendsVideo(),
+        cameraCodecChanged: (codec) => this.emit('videoCodec', codec),
       },
       log,
     );
@@ -139,6 +141,14 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
   async capabilities(): Promise<MediaJson> {
     // Every router has the same codecs: the home router's capabilities hold for all.
     return (await this.routers.home).rtpCapabilities;
+  }
+
+  videoCodec(): CameraCodec {
+    return this.hub.cameraCodec;
+  }
+
+  videoTranscodes(): number {
+    return this.hub.transcodeCount;
   }
 
   setParticipant(participantId: string, state: MediaParticipantState): void {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AudioMixerApi } from '../audio/AudioMixerTypes.js';
 import { DelayedLoopback } from '../DelayedLoopback.js';
 import { chooseSpeakerSource, mayReceive } from '../ForwardingPolicy.js';
-import type { MediaMode, MediaParticipantState } from '../MediaTypes.js';
+import type { CameraCodec, MediaMode, MediaParticipantState } from '../MediaTypes.js';
 import { isKeyframe, RtpRewriter } from '../rtp/RtpRewriter.js';
 import { rtpPayload } from '../rtp/RtpPacket.js';
 import { VideoTranscoder, type TranscodableVideo } from '../video/VideoTranscoder.js';
@@ -48,6 +48,8 @@ interface Context {
   /** Participant ids, most recent dominant speaker first. */
   speakerOrder(): string[];
   hostSendsVideo(): boolean;
+  /** The codec cameras should come in changed (see SingleStreamHub.cameraCodec). */
+  cameraCodecChanged?(codec: CameraCodec): void;
 }
 
 /**
@@ -67,6 +69,7 @@ export class SingleStreamHub {
   /** participantId → target codec → its camera transcoded (a leg showing it takes only that codec). */
   private readonly transcodes = new Map<string, Map<string, Transcode>>();
   private warnedNoTranscoder = false;
+  private chosenCodec: CameraCodec = 'video/VP8';
   private mixer: AudioMixerApi | null = null;
   private mixerLoad: Promise<AudioMixerApi> | null = null;
   private closed = false;
@@ -81,8 +84,35 @@ export class SingleStreamHub {
     return this.legs.size > 0;
   }
 
+  /**
+   * The conference's codec choice: cameras should come in H.264 while a leg takes only H.264, else
+   * VP8. A leg's codec is VP8 whenever it offered VP8 (SIP and Pexip-style legs prefer it), so a
+   * leg in H.264 is one that takes nothing else: a room system. Browsers then send it H.264 and its
+   * picture is forwarded, not transcoded; cameras still in VP8 (clients that cannot send H.264,
+   * single-stream clients) go through a transcoder as before.
+   */
+  get cameraCodec(): CameraCodec {
+    return this.chosenCodec;
+  }
+
+  /** Cameras being transcoded now (one ffmpeg each, per target codec). */
+  get transcodeCount(): number {
+    let n = 0;
+    for (const byCodec of this.transcodes.values()) n += byCodec.size;
+    return n;
+  }
+
+  private chooseCameraCodec(): void {
+    if (this.closed) return;
+    const codec: CameraCodec = [...this.legs.values()].some((s) => s.codec === 'video/h264') ? 'video/H264' : 'video/VP8';
+    if (codec === this.chosenCodec) return;
+    this.chosenCodec = codec;
+    this.log.info({ codec }, 'conference camera codec');
+    this.ctx.cameraCodecChanged?.(codec);
+  }
+
   addLeg(leg: FedLeg): void {
-    this.removeLeg(leg.participantId);
+    this.dropLeg(leg.participantId);
     const state: LegState = { leg, videoSource: undefined, pendingSource: undefined, video: null, codec: leg.video?.mimeType.toLowerCase(), loop: null };
     // Taps and feeds both use the router's payload types. A camera in the leg's codec is forwarded as
     // it comes; one in another codec goes through a transcoder (syncTranscodes).
@@ -110,6 +140,7 @@ export class SingleStreamHub {
     this.legs.set(leg.participantId, state);
     for (const [, p] of this.producers) void this.ensureTap(p.producer, p.tag);
     this.update();
+    if (this.ctx.mode !== 'test_call' && this.ctx.mode !== 'reception') this.chooseCameraCodec();
   }
 
   /** The leg's audio feed takes the conference's mix (again). */
@@ -140,14 +171,20 @@ export class SingleStreamHub {
   }
 
   removeLeg(participantId: string): void {
+    if (!this.dropLeg(participantId)) return;
+    if (this.ctx.mode !== 'test_call' && this.ctx.mode !== 'reception') this.chooseCameraCodec();
+  }
+
+  private dropLeg(participantId: string): boolean {
     const state = this.legs.get(participantId);
-    if (!state) return;
+    if (!state) return false;
     this.legs.delete(participantId);
     this.mixer?.removeListener(participantId);
     state.loop?.audio.close();
     state.loop?.video.close();
     if (this.legs.size === 0) this.releaseTaps();
     else this.syncTranscodes();
+    return true;
   }
 
   producerAdded(producer: types.Producer, tag: ProducerTag): void {
@@ -410,6 +447,10 @@ export class SingleStreamHub {
       taps.delete(entry.tag.participantId);
       if (entry.tag.source === 'camera') this.closeTranscodes(entry.tag.participantId);
       if (entry.tag.source === 'mic') this.mixer?.removeSource(entry.tag.participantId);
+      // A camera sent again in another codec: its new producer may have come before the old one closed.
+      if (this.legs.size > 0)
+        for (const p of this.producers.values())
+          if (p.tag.participantId === entry.tag.participantId && p.tag.source === entry.tag.source) void this.ensureTap(p.producer, p.tag);
     }
     this.update();
   }

@@ -10,6 +10,7 @@ import {
   produceResult,
   producerIdEvent,
   stageEvent,
+  videoCodecEvent,
   type ConsumerAddedEvent,
   type JoinBody,
   type MediaSource,
@@ -17,6 +18,7 @@ import {
   type ProduceBody,
   type StageEntry,
   type TransportInfo,
+  type VideoCodec,
 } from '../../../shared/client-api/media.js';
 import { cameraEncodings, SCREEN_ENCODINGS } from './encodings.js';
 import { dtlsParameters, iceCandidate, iceParameters, rtpCapabilities, rtpParameters } from './mediasoupClientParameters.js';
@@ -85,6 +87,10 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   private recentNow: string[] = [];
   private presentationNow: PresentationState = { active: false };
   private preparing: Promise<void> | null = null;
+  /** The conference's camera codec (GET media, then `media_video_codec`). */
+  private videoCodec: VideoCodec = 'video/VP8';
+  /** Camera re-sends in a new codec, one at a time. */
+  private recoding: Promise<void> = Promise.resolve();
   private closed = false;
   private failedOnce = false;
 
@@ -102,6 +108,7 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
   prepare(): Promise<void> {
     return (this.preparing ??= (async () => {
       const caps = mediaCapabilities.parse(await this.api.get('media'));
+      if (caps.video_codec) this.videoCodec = caps.video_codec;
       const device = await Device.factory();
       await device.load({ routerRtpCapabilities: rtpCapabilities.parse(caps.router_rtp_capabilities) });
       this.device = device;
@@ -242,6 +249,10 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
         if (r.success) this.consumerEvent({ type, consumerId: r.data.consumer_id });
       });
     }
+    on('media_video_codec', (d) => {
+      const r = videoCodecEvent.safeParse(d);
+      if (r.success) this.setVideoCodec(r.data.mime_type);
+    });
     on('media_producer_closed', (d) => {
       const r = producerIdEvent.safeParse(d);
       if (r.success) this.consumerEvent({ type: 'producer_closed', producerId: r.data.producer_id });
@@ -429,13 +440,16 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
       } else {
         options.encodings = cameraEncodings(track.getSettings());
         options.codecOptions = { videoGoogleStartBitrate: 1000 };
-        const vp8 = this.codec('video/vp8');
-        if (vp8) options.codec = vp8;
+        // The conference's codec where this browser can send it (a room system's H.264 is then forwarded), else VP8.
+        const codec = this.codec(this.videoCodec.toLowerCase()) ?? this.codec('video/vp8');
+        if (codec) options.codec = codec;
       }
       const producer = await this.send.produce(options);
       if (this.closed) return producer.close();
       if (source === 'mic') this.mic = producer;
       else this.camera = producer;
+      // The conference's codec changed while this camera was being set up.
+      if (source === 'camera' && producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() !== this.videoCodec.toLowerCase()) this.resendCamera();
       producer.on('trackended', () => this.emitLocal());
       // A track already switched off (muted before a transfer) starts paused.
       if (!track.enabled) await this.pauseProducer(producer, true);
@@ -443,6 +457,32 @@ export class MediaSession extends Emitter<MediaSessionEvents> {
     } catch (err) {
       console.warn(`could not send ${source}`, err);
     }
+  }
+
+  /**
+   * The conference wants cameras in another codec: the camera is sent again in it (a new producer,
+   * the old one closed), kept off if it was off.
+   */
+  private setVideoCodec(codec: VideoCodec): void {
+    if (codec === this.videoCodec) return;
+    this.videoCodec = codec;
+    this.resendCamera();
+  }
+
+  /** Sends the camera again when it goes in another codec than the conference's (and this browser can send that). */
+  private resendCamera(): void {
+    this.recoding = this.recoding.then(async () => {
+      const old = this.camera;
+      const want = this.videoCodec.toLowerCase();
+      if (this.closed || !old || old.rtpParameters.codecs[0]?.mimeType.toLowerCase() === want || !this.codec(want)) return;
+      const off = old.paused;
+      this.camera = null;
+      old.close();
+      await this.api.post(`media/producers/${encodeURIComponent(old.id)}/close`).catch(() => null);
+      await this.produceLocal('camera');
+      if (off && this.camera) await this.pauseProducer(this.camera, true);
+      this.emitLocal();
+    });
   }
 
   private codec(mimeType: string): ms.RtpCodecCapability | undefined {
