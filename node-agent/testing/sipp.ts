@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -43,4 +44,26 @@ export async function runSipp(scenario: string, port: number, service: string, o
     if (process.env.SIPP_DEBUG) console.log(scenario, e.stdout?.slice(-3000), e.stderr?.slice(-2000));
     return e.code ?? -1;
   }
+}
+
+/**
+ * A sipp device playing a scenario of node-agent/sip/sipp/ on `port` (a callee the node dials) over
+ * UDP (u1) or TCP (t1); resolves with its exit code (0: every step as scripted).
+ */
+export function sippDevice(scenario: string, port: number, transport: 'u1' | 't1' = 'u1'): Promise<number> {
+  const child = spawn(
+    'sipp',
+    ['-sf', sippScenario(scenario), '-p', String(port), '-t', transport, '-i', '127.0.0.1', '-m', '1', '-nostdin', '-timeout', '30s', '-timeout_error', ...(process.env.SIPP_DEBUG ? ['-trace_msg', '-message_file', '/tmp/sipp-msg.log', '-trace_err', '-error_file', '/tmp/sipp-err.log'] : [])],
+    { stdio: process.env.SIPP_DEBUG ? 'inherit' : 'ignore' },
+  );
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+}
+
+/** A free port (UDP and TCP both free a moment ago). */
+export async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  s.close();
+  return port;
 }

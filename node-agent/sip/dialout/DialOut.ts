@@ -9,6 +9,7 @@ import { TOKEN_LIFETIME_S } from '../../conference/Participant.js';
 import { MediasoupConferenceMedia } from '../../media/mediasoup/MediasoupConferenceMedia.js';
 import { DTMF_TIMING, sendKeysByInfo } from '../dtmf/sendKeys.js';
 import { SipCallLeg } from '../SipCallLeg.js';
+import { reofferHandlers } from '../reoffer.js';
 import { forkToRegistrations, type ForkResult } from '../SipFork.js';
 import { SipSdpError, type MediaEncryption } from '../SipSdp.js';
 import type { OutgoingCallOptions, SipDialogHandlers, SipServer } from '../SipServer.js';
@@ -249,6 +250,7 @@ export class DialOut {
     if (gone) return cancelled();
     const dialog: SipDialogHandlers = {
       ended: (reason) => fail(reason),
+      ...reofferHandlers(() => leg, this.log),
       reinvite: async (sdp) => {
         try {
           return { status: 200, reason: 'OK', body: Buffer.from(await leg.negotiate(sdp)), contentType: 'application/sdp' };

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../shared/testing/until.js';
 import { TestPlatform } from '../../../testing/TestPlatform.js';
+import { freePort, sippDevice } from '../../testing/sipp.js';
 import { useSipDnsServers } from './SipDestination.js';
 
 const ALIAS = 'meet.dns';
-const scenarios = join(import.meta.dirname, '..', 'sipp');
 
 /** A DNS server on loopback answering from `zone` (name → its records), NXDOMAIN otherwise: real UDP DNS for the node's resolver. */
 async function dnsServer(zone: Map<string, dnsPacket.Answer[]>): Promise<{ port: number; asked: string[]; close(): void }> {
@@ -37,27 +35,6 @@ async function dnsServer(zone: Map<string, dnsPacket.Answer[]>): Promise<{ port:
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   return { port: socket.address().port, asked, close: () => socket.close() };
-}
-
-/** A sipp device playing `scenario` on `port` over UDP (u1) or TCP (t1); resolves with its exit code. */
-function sippDevice(scenario: string, port: number, transport: 'u1' | 't1' = 'u1'): Promise<number> {
-  const child = spawn(
-    'sipp',
-    ['-sf', join(scenarios, scenario), '-p', String(port), '-t', transport, '-i', '127.0.0.1', '-m', '1', '-nostdin', '-timeout', '30s', '-timeout_error'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-}
-
-/** A free port (UDP and TCP both free a moment ago). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  s.close();
-  return port;
 }
 
 describe('outgoing SIP calls found by DNS (RFC 3263: NAPTR, SRV, A) and sent over the proxy’s transport', () => {

@@ -5,6 +5,7 @@ import { TestPlatform } from '../../../testing/TestPlatform.js';
 import { toneLevelDb, type BaresipCallResult } from '../../testing/baresip.js';
 import { startBaresipCallee, type BaresipCallee } from '../../testing/baresipCallee.js';
 import { MediaTestClient } from '../../testing/MediaTestClient.js';
+import { freePort, sippDevice } from '../../testing/sipp.js';
 
 /**
  * Calls the conference places: a Host's client API `dial` rings a real baresip that auto-answers;
@@ -313,6 +314,27 @@ describe('dial-out to SIP phones', () => {
     const h323 = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: 'x@127.0.0.1', protocol: 'h323' } });
     expect(h323.status).toBe(403);
     expect((await h323.json()).result).toBe('Gateway dial out failed');
+  }, 60_000);
+
+  it('a dialled device that sends a re-INVITE without an offer gets our offer (sendrecv) in the 200, answers in the ACK, and stays in the call (sipp)', async () => {
+    const { token, conf } = await host('Host 3', 587);
+    const port = await freePort();
+    const device = sippDevice('uas-reinvite-no-offer.xml', port);
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: `device@127.0.0.1:${port}`, protocol: 'sip' } });
+    expect(r.status).toBe(200);
+    const uuid = (await r.json()).result[0] as string;
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    // sipp re-INVITEs 500 ms after the ACK; before this change the node answered 488 and sipp failed.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(conf.get(uuid), 'still in the conference after the re-INVITE').toBeDefined();
+    const bye = await platform.client(ALIAS, `participants/${uuid}/disconnect`, { token });
+    expect(bye.status).toBe(200);
+    expect(await device, 'sipp saw our offer in the 200 (m=audio, a=sendrecv), then our BYE').toBe(0);
   }, 60_000);
 
   async function stop(c: BaresipCallee): Promise<BaresipCallResult> {

@@ -10,6 +10,7 @@ import type { PolicyRoute } from '../../conference/ServicePolicy.js';
 import { MediasoupConferenceMedia } from '../../media/mediasoup/MediasoupConferenceMedia.js';
 import type { DialOut, DialOutRequest } from '../dialout/DialOut.js';
 import { SipCallLeg } from '../SipCallLeg.js';
+import { reofferHandlers } from '../reoffer.js';
 import { parseSipOffer, SipSdpError } from '../SipSdp.js';
 import type { IncomingSipCall, SipInviteAnswer } from '../SipServer.js';
 
@@ -190,6 +191,7 @@ export class GatewayCalls {
           leg.close(reason);
           conference.remove(participant.id, reason);
         },
+        ...reofferHandlers(() => leg, this.log),
         reinvite: async (offer) => {
           try {
             return { status: 200, reason: 'OK', body: Buffer.from(await leg.negotiate(offer)), contentType: 'application/sdp' };

@@ -4,6 +4,7 @@ import { TestPlatform } from '../../../testing/TestPlatform.js';
 import { baresipCall, toneLevelDb, type BaresipCallResult } from '../../testing/baresip.js';
 import { startBaresipCallee, type BaresipCallee } from '../../testing/baresipCallee.js';
 import { MediaTestClient } from '../../testing/MediaTestClient.js';
+import { runSipp } from '../../testing/sipp.js';
 
 /**
  * Gateway calls by Call Routing Rules: a caller dialling an alias that only a rule matches is
@@ -99,6 +100,28 @@ describe('gateway calls by Call Routing Rules', () => {
     expect(levels.calleeHearsCaller, JSON.stringify(levels)).toBeGreaterThan(-40);
     expect(levels.callerHearsSelf, JSON.stringify(levels)).toBeLessThan(levels.callerHearsCallee - 20);
     expect(levels.calleeHearsSelf, JSON.stringify(levels)).toBeLessThan(levels.calleeHearsCaller - 20);
+  }, 90_000);
+
+  it('a SIP caller re-INVITing without an offer gets our offer (sendrecv) in the 200 and stays connected to the callee until its BYE (sipp to baresip)', async () => {
+    const callee = await startBaresipCallee({ user: 'carl', toneHz: TONES.callee, audioCodecs: 'PCMU/8000/1' });
+    callees.push(callee);
+    await rule('carl', callee);
+    let connected = 0;
+    const watch = setInterval(() => {
+      const c = gatewayConference('carl');
+      if (c?.participants.length === 2) connected++;
+    }, 250);
+    const code = await runSipp('reinvite-no-offer.xml', port, 'gw.carl', { timeoutS: 20, traceErrors: true });
+    clearInterval(watch);
+    // Before: 488 to the re-INVITE, and sipp failed at its 200.
+    expect(code, 'sipp: 200 with our offer to its re-INVITE without one, then 200 to its BYE').toBe(0);
+    expect(connected, 'both legs were in the call through the re-INVITE').toBeGreaterThan(4);
+    await until(
+      () => gatewayConference('carl'),
+      (c) => c === undefined,
+      15_000,
+    );
+    await callees.splice(callees.indexOf(callee), 1)[0]!.stop();
   }, 90_000);
 
   it('WebRTC to SIP: request_token on a rule alias gives a token at once, the phone rings and answers; each hears the other', async () => {
