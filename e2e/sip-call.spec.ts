@@ -13,7 +13,7 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  * colour and tone) decodes the phone's audio and video, and the phone decodes the browser's tone.
  */
 const SIP_PORT = 18_796;
-const TONE = { phone: 600, ann: 440, sam: 520 } as const;
+const TONE = { phone: 600, ann: 440, sam: 520, tia: 660 } as const;
 
 let platform: Platform;
 test.beforeAll(async () => {
@@ -43,12 +43,32 @@ test.afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close()));
 });
 
-/** Cameras the node transcodes now (its Prometheus gauge). */
-async function videoTranscodes(): Promise<number> {
+/** Cameras the node transcodes now, each way (its Prometheus gauge), e.g. `{ toH264: 0, toVp8: 1 }`. */
+async function videoTranscodes(): Promise<{ toH264: number; toVp8: number }> {
   const text = await (await fetch(`${platform.nodeUrl}/metrics`)).text();
-  const m = /^openmeet_node_video_transcodes(?:\{[^}]*\})? (\d+)/m.exec(text);
-  if (!m) throw new Error('no openmeet_node_video_transcodes in the node metrics');
-  return Number(m[1]);
+  const of = (from: string, to: string) => {
+    const m = new RegExp(`^openmeet_node_video_transcodes\\{[^}]*from="${from}"[^}]*to="${to}"[^}]*\\} (\\d+)`, 'm').exec(text);
+    if (!m) throw new Error(`no openmeet_node_video_transcodes ${from}→${to} in the node metrics`);
+    return Number(m[1]);
+  };
+  return { toH264: of('video/vp8', 'video/h264'), toVp8: of('video/h264', 'video/vp8') };
+}
+
+/** A Pexip SDK client (single-stream) joins as Host with its colour, silent unless `toneOn`. */
+async function joinSdkHost(browser: Browser, name: string, colour: ColorName, toneHz: number): Promise<SdkPage> {
+  const sdk = await openSdkPage(browser, platform.nodeUrl, name, { color: [...COLORS[colour]], screenColor: [...COLORS.white], toneHz, toneOn: false });
+  sdkPages.push(sdk);
+  await sdk.join({ alias: 'meet.sipe2e', pin: '1234' });
+  await expect.poll(async () => (await sdk.state()).phase, { timeout: 30_000, message: `${name}'s SDK call connects` }).toBe('call_connected');
+  return sdk;
+}
+
+/** The video codec of the SDK's answered SDP (what the node sends it and takes from it). */
+async function sdkVideoCodec(sdk: SdkPage): Promise<string | undefined> {
+  const remote = (await sdk.sdp()).at(-1)?.remote ?? '';
+  const video = remote.split(/^m=/m).find((m) => m.startsWith('video') && !/a=content:slides/.test(m)) ?? '';
+  const pt = /^video \d+ \S+ (\d+)/.exec(video)?.[1];
+  return pt === undefined ? undefined : new RegExp(`^a=rtpmap:${pt} ([^/]+)`, 'm').exec(video)?.[1];
 }
 
 function optionsAnswered(port: number): Promise<boolean> {
@@ -149,16 +169,23 @@ function centreOfPng(file: string): Rgb | null {
   return r.status === 0 && r.stdout.length >= 3 ? [r.stdout[0]!, r.stdout[1]!, r.stdout[2]!] : null;
 }
 
-test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 video; the browser then sends H.264 and the phone sees it untranscoded; a VP8-only client (Pexip SDK) is transcoded for it', async ({
+test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; browsers then send H.264 and the phone sees them untranscoded; a VP8 call from before is transcoded each way', async ({
   browser,
 }) => {
-  test.setTimeout(150_000);
+  test.setTimeout(180_000);
+  // Sam's Pexip SDK call is answered in VP8 before the phone comes, and stays VP8 (its SDP is not renegotiated).
+  const sam = await joinSdkHost(browser, 'Sam', 'green', TONE.sam);
   const ann = await joinAnnAsHost(browser, 'blue');
-  const seen: { framesA?: number; framesB?: number; phoneSees: Record<string, (string | null)[]>; rgb?: Rgb | null; transcodes: Record<string, number> } = {
-    phoneSees: {},
-    transcodes: {},
-  };
-  let sam: SdkPage | undefined;
+  const seen: {
+    framesA?: number;
+    framesB?: number;
+    phoneSees: Record<string, (string | null)[]>;
+    rgb?: Rgb | null;
+    transcodes: Record<string, { toH264: number; toVp8: number }>;
+    codecs: Record<string, string | undefined>;
+    tiaFrames?: number[];
+    samFrames?: number[];
+  } = { phoneSees: {}, transcodes: {}, codecs: {} };
   const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
     video: true,
@@ -187,32 +214,47 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264 v
       seen.framesA = await framesOf(ann, phoneTile);
       await expect.poll(() => framesOf(ann, phoneTile), { timeout: 10_000 }).toBeGreaterThan(seen.framesA + 10);
       seen.framesB = await framesOf(ann, phoneTile);
-      // The conference's codec is now H.264: Ann's browser sends its camera in H.264 and the node
-      // forwards it as it comes, no transcoder running.
-      await expect.poll(videoTranscodes, { timeout: 15_000, message: 'no transcoder once the browser sends H.264' }).toBe(0);
+      // The conference's codec is now H.264: Ann's meeting client sends its camera again, in H.264,
+      // and the phone sees her (the speaker) with nothing transcoded to H.264. One transcoder runs
+      // the other way, for Sam's VP8 call.
+      await expect
+        .poll(videoTranscodes, { timeout: 15_000, message: 'nothing transcoded to H.264 once the browser sends it' })
+        .toEqual({ toH264: 0, toVp8: 1 });
       await phoneSees('blue', 'the H.264 phone decodes the browser’s H.264 camera');
-      seen.transcodes.whileAnnShown = await videoTranscodes();
-      expect(seen.transcodes.whileAnnShown).toBe(0);
-      // Ann leaves; Sam joins with the Pexip SDK, a single-stream client sending VP8 (its one SDP
-      // is not renegotiated): its green camera reaches the phone through a transcoder, and the
-      // phone's H.264 reaches Sam through another.
+      seen.transcodes.annShown = await videoTranscodes();
+      expect(seen.transcodes.annShown).toEqual({ toH264: 0, toVp8: 1 });
+      seen.codecs.sam = await sdkVideoCodec(sam);
+      // Sam's VP8 call decodes the speaker's H.264 camera through the transcoder, frames advancing.
+      const samFrames = async () => (await sam.probe()).inbound.videoFramesDecoded;
+      const s0 = await samFrames();
+      await new Promise((r) => setTimeout(r, 2_000));
+      seen.samFrames = [s0, await samFrames()];
+      expect(seen.samFrames[1]!, 'Sam decodes the transcoded picture').toBeGreaterThan(s0 + 20);
+      // Ann leaves: Sam's green VP8 camera is the phone's picture now, through a transcoder.
       await ann.context().close();
-      sam = await openSdkPage(browser, platform.nodeUrl, 'Sam', { color: [...COLORS.green], screenColor: [...COLORS.white], toneHz: TONE.sam });
-      sdkPages.push(sam);
-      await sam.join({ alias: 'meet.sipe2e', pin: '1234' });
-      await expect.poll(async () => (await sam!.state()).phase, { timeout: 30_000, message: "Sam's SDK call connects" }).toBe('call_connected');
       await phoneSees('green', 'the H.264 phone decodes the SDK client’s VP8 camera, transcoded');
-      seen.transcodes.whileSamShown = await videoTranscodes();
+      seen.transcodes.samShown = await videoTranscodes();
+      // Tia's SDK call comes while the phone is in: answered in H.264, it decodes the phone's picture as sent.
+      const tia = await joinSdkHost(browser, 'Tia', 'red', TONE.tia);
+      seen.codecs.tia = await sdkVideoCodec(tia);
+      const frames = async () => (await tia.probe()).inbound.videoFramesDecoded;
+      await expect.poll(frames, { timeout: 20_000, message: 'Tia decodes video' }).toBeGreaterThan(10);
+      const f0 = await frames();
+      await new Promise((r) => setTimeout(r, 2_000));
+      seen.tiaFrames = [f0, await frames()];
+      seen.transcodes.tiaIn = await videoTranscodes();
     },
   });
   console.info(
-    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)}); transcodes ${JSON.stringify(seen.transcodes)}`,
+    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)}); transcodes ${JSON.stringify(seen.transcodes)}; SDK codecs ${JSON.stringify(seen.codecs)}; Sam decoded ${JSON.stringify(seen.samFrames)} and Tia ${JSON.stringify(seen.tiaFrames)} frames`,
   );
   expect(out, out).toMatch(/established/i);
   expect(out, out).toMatch(/H264/);
   expect(out).not.toMatch(/DURING FAILED/);
-  // Two: Sam's VP8 camera to H.264 for the phone, and the phone's H.264 camera to VP8 for Sam.
-  expect(seen.transcodes.whileSamShown).toBe(2);
+  expect(seen.codecs).toEqual({ sam: 'VP8', tia: 'H264' });
+  // Sam's VP8 to H.264 for the phone, and the phone's H.264 to VP8 for Sam.
+  expect(seen.transcodes.samShown).toEqual({ toH264: 1, toVp8: 1 });
+  expect(seen.tiaFrames![1]!).toBeGreaterThan(seen.tiaFrames![0]! + 20);
 });
 
 test('a Call Routing Rule connects a browser to a phone (WebRTC to SIP): Chromium hears the phone, the phone hears the browser and not itself', async ({

@@ -38,7 +38,7 @@ class RecordingMedia extends EventEmitter implements ConferenceMedia {
     return 'video/VP8' as const;
   }
   videoTranscodes() {
-    return 0;
+    return [];
   }
   stopPresentation(): void {}
   hasPresentationStream(): boolean {

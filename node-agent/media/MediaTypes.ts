@@ -225,8 +225,8 @@ export interface ConferenceMedia {
    * leg takes only H.264, so that its video is forwarded rather than transcoded.
    */
   videoCodec(): CameraCodec;
-  /** Cameras transcoded now for legs of another codec (one ffmpeg each). */
-  videoTranscodes(): number;
+  /** Cameras transcoded now for legs of another codec (one ffmpeg each), by codec (lower-case mime types). */
+  videoTranscodes(): { from: string; to: string }[];
   /** Role and hold state; may be called before or after the leg exists, and again on change. */
   setParticipant(participantId: string, state: MediaParticipantState): void;
   /** Closes the participant's presentation (screen) producers. */

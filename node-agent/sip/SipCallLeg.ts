@@ -233,7 +233,12 @@ export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
     if (!answer.audio && !answer.video) throw new SipSdpError('No usable media');
     if (!this.fed) {
       this.fed = true;
-      this.media.hub.addLeg({ participantId: this.participantId, audio: this.lines.get('audio')?.feed ?? null, video: this.lines.get('video')?.feed ?? null });
+      this.media.hub.addLeg({
+        participantId: this.participantId,
+        audio: this.lines.get('audio')?.feed ?? null,
+        video: this.lines.get('video')?.feed ?? null,
+        onlyItsCodec: true,
+      });
       for (const ms of [0, 500, 1500, 3000]) setTimeout(() => !this.closed && this.media.hub.keyframeWanted(this.participantId), ms).unref();
     }
     return (this.lastLocal = buildSipAnswer(offer, {

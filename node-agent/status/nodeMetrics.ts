@@ -33,12 +33,14 @@ export function nodeMetrics(node: string, manager: ConferenceManager, statistics
   });
   new Gauge({
     name: 'openmeet_node_video_transcodes',
-    help: 'Cameras transcoded now for participants that take only another codec (one ffmpeg process each).',
+    help: 'Cameras transcoded now for participants that take only another codec (one ffmpeg process each), by codec.',
+    labelNames: ['from', 'to'],
     registers: [register],
     collect() {
-      let n = 0;
-      for (const c of manager.conferences()) n += c.media.videoTranscodes();
-      this.set(n);
+      this.reset();
+      // Both directions always reported, 0 when idle.
+      for (const from of ['video/vp8', 'video/h264']) for (const to of ['video/vp8', 'video/h264']) if (from !== to) this.set({ from, to }, 0);
+      for (const c of manager.conferences()) for (const t of c.media.videoTranscodes()) this.inc(t);
     },
   });
   const fromLoad = (name: string, help: string, value: (l: NodeLoad) => number) =>

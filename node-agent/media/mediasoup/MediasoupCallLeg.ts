@@ -8,6 +8,7 @@ import {
   type CallLegEvents,
   type CallLegStats,
   type MeasuredStream,
+  type CameraCodec,
   type MediaKind,
   type MediaSourceKind,
   type StreamMeasure,
@@ -32,6 +33,8 @@ export interface LegHost {
   registerProducer(participantId: string, producer: types.Producer, source: MediaSourceKind): void;
   /** The presentation (someone else's screen stream) this participant may receive now, if any. */
   presentationFor(participantId: string): types.Producer | undefined;
+  /** The conference's camera codec now (a leg's video is answered in it where offered). */
+  videoCodec(): CameraCodec;
 }
 
 /** After the leg connects, whoever it watches is asked for keyframes at these delays (a PLI sent
@@ -63,6 +66,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   private localIce: types.IceParameters | undefined;
   private isClosed = false;
   private connected = false;
+  /** The video codec chosen at the first answer, kept for the call (its feed is in it). */
+  private videoMime: string | undefined;
 
   constructor(
     readonly participantId: string,
@@ -77,8 +82,10 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     const router = await this.host.routerFor(this.participantId);
     let neg: NegotiatedOffer;
     try {
-      // Other participants send VP8: a single-stream leg receives VP8 when it can.
-      neg = negotiateOffer(parseOffer(offerSdp), router.rtpCapabilities, { codecPreference: { video: ['video/VP8'] }, acceptPresentation: true });
+      // The conference's camera codec (VP8, or H.264 while a room system takes only that) where the
+      // offer has it: cameras in it are forwarded to this leg, not transcoded. Kept for the call.
+      const video = this.videoMime ?? this.host.videoCodec();
+      neg = negotiateOffer(parseOffer(offerSdp), router.rtpCapabilities, { codecPreference: { video: [video, 'video/VP8'] }, acceptPresentation: true });
     } catch (err) {
       if (err instanceof SdpError) throw new MediaRequestError(err.message);
       throw err;
@@ -104,6 +111,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       }
       if (!m.accepted || m.role !== 'main' || !m.kind || m.mid === undefined) continue;
       const kind = m.kind;
+      if (kind === 'video' && m.routerCodec && !m.parked) this.videoMime ??= m.routerCodec.mimeType;
       if (m.remoteSends && m.producerRtpParameters) await this.produce(transport, m.producerRtpParameters, kind);
       // A consumer sends the router's payload types: only where they are the offer's (the router
       // uses Chrome's numbers, see routerCodecs.ts) can the answer describe what we send.
@@ -269,7 +277,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     if (existing && !existing.closed) return existing;
     let feed = this.feeds.get(kind);
     if (!feed) {
-      const like = feedParameters(router, kind);
+      const like = feedParameters(router, kind, this.videoMime ?? 'video/VP8');
       if (!like) return undefined;
       feed = await this.host.direct.feed(kind, like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () =>
         this.host.hub.keyframeWanted(this.participantId),
@@ -335,9 +343,10 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   }
 }
 
-/** The feed's codec: the router's Opus or VP8 (single-stream legs get VP8 video). */
-function feedParameters(router: types.Router, kind: MediaKind): types.RtpParameters | undefined {
-  const codec = router.rtpCapabilities.codecs?.find((c) => c.kind === kind && /^(audio\/opus|video\/VP8)$/i.test(c.mimeType));
+/** The feed's codec: the router's Opus, or its video codec of the leg's answer. */
+function feedParameters(router: types.Router, kind: MediaKind, videoMime: string): types.RtpParameters | undefined {
+  const want = kind === 'audio' ? 'audio/opus' : videoMime.toLowerCase();
+  const codec = router.rtpCapabilities.codecs?.find((c) => c.kind === kind && c.mimeType.toLowerCase() === want);
   if (!codec) return undefined;
   return {
     codecs: [

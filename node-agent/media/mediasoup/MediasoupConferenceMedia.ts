@@ -147,8 +147,8 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
     return this.hub.cameraCodec;
   }
 
-  videoTranscodes(): number {
-    return this.hub.transcodeCount;
+  videoTranscodes(): { from: string; to: string }[] {
+    return this.hub.transcodeList;
   }
 
   setParticipant(participantId: string, state: MediaParticipantState): void {

@@ -16,6 +16,11 @@ export interface FedLeg {
   participantId: string;
   audio: Feed | null;
   video: Feed | null;
+  /**
+   * The leg takes only its video codec (a SIP room system: SIP answers VP8 whenever offered). A
+   * browser's single-stream leg could take either, so it does not decide the conference's codec.
+   */
+  onlyItsCodec?: boolean;
 }
 
 interface LegState {
@@ -85,26 +90,25 @@ export class SingleStreamHub {
   }
 
   /**
-   * The conference's codec choice: cameras should come in H.264 while a leg takes only H.264, else
-   * VP8. A leg's codec is VP8 whenever it offered VP8 (SIP and Pexip-style legs prefer it), so a
-   * leg in H.264 is one that takes nothing else: a room system. Browsers then send it H.264 and its
-   * picture is forwarded, not transcoded; cameras still in VP8 (clients that cannot send H.264,
-   * single-stream clients) go through a transcoder as before.
+   * The conference's codec choice: cameras should come in H.264 while a leg takes only H.264 (a room
+   * system, FedLeg.onlyItsCodec), else VP8. Browsers then send H.264 (multi-stream clients re-send
+   * their camera; single-stream legs are answered in it) and its picture is forwarded, not
+   * transcoded; cameras still in VP8 (single-stream calls answered before) go through a transcoder.
    */
   get cameraCodec(): CameraCodec {
     return this.chosenCodec;
   }
 
-  /** Cameras being transcoded now (one ffmpeg each, per target codec). */
-  get transcodeCount(): number {
-    let n = 0;
-    for (const byCodec of this.transcodes.values()) n += byCodec.size;
-    return n;
+  /** Cameras being transcoded now (one ffmpeg each, per target codec): from and to codec, lower case. */
+  get transcodeList(): { from: string; to: string }[] {
+    const out: { from: string; to: string }[] = [];
+    for (const [pid, byCodec] of this.transcodes) for (const to of byCodec.keys()) out.push({ from: this.cameras.get(pid)?.codec ?? 'unknown', to });
+    return out;
   }
 
   private chooseCameraCodec(): void {
     if (this.closed) return;
-    const codec: CameraCodec = [...this.legs.values()].some((s) => s.codec === 'video/h264') ? 'video/H264' : 'video/VP8';
+    const codec: CameraCodec = [...this.legs.values()].some((s) => s.codec === 'video/h264' && s.leg.onlyItsCodec) ? 'video/H264' : 'video/VP8';
     if (codec === this.chosenCodec) return;
     this.chosenCodec = codec;
     this.log.info({ codec }, 'conference camera codec');
@@ -315,8 +319,9 @@ export class SingleStreamHub {
       (t) => {
         if (entry.closed || this.closed) return t.close();
         entry.transcoder = t;
-        // The decoder starts at a keyframe.
+        // The decoder starts at a keyframe, and asks again while it has none.
         this.cameras.get(pid)?.requestKeyFrame();
+        t.on('keyframeWanted', () => this.cameras.get(pid)?.requestKeyFrame());
         t.once('closed', () => {
           // ffmpeg died: the next update starts another.
           if (this.transcodes.get(pid)?.get(codec) === entry) this.transcodes.get(pid)!.delete(codec);

@@ -27,7 +27,16 @@ export interface VideoTranscoderOptions {
 
 interface TranscoderEvents {
   closed: [reason: string];
+  /**
+   * The decoder cannot go on without a keyframe: nothing decoded yet, or it reports a missing
+   * parameter set or reference. WebRTC and SIP senders send keyframes only when asked (PLI), and
+   * the first one may come before ffmpeg listens. At most once a second.
+   */
+  keyframeWanted: [];
 }
+
+/** ffmpeg's decoder errors that only a keyframe (with its SPS/PPS) cures. */
+const NEEDS_KEYFRAME = /non-existing PPS|decode_slice_header error|no frame!|Missing reference|missing picture|co located POCs unavailable|Frame num gap|error while decoding/i;
 
 const ENCODERS: Record<TranscodableVideo, string[]> = {
   // Constrained Baseline, what room systems decode; SPS/PPS repeated at each keyframe (dump_extra) so a
@@ -85,9 +94,11 @@ export class VideoTranscoder extends EventEmitter<TranscoderEvents> {
     output.on('error', () => undefined);
     await new Promise<void>((resolve) => output.bind(0, '127.0.0.1', resolve));
     const outPort = output.address().port;
+    let produced = false;
     output.on('message', (rtp) => {
       // RTCP (sender reports, types 200-204) shares the port: only RTP goes on.
       if (rtp.length < 12 || (rtp[1]! >= 200 && rtp[1]! <= 204)) return;
+      produced = true;
       opts.onRtp(rtp);
     });
     const inputPort = await freePortPair();
@@ -115,16 +126,28 @@ export class VideoTranscoder extends EventEmitter<TranscoderEvents> {
       ...['-payload_type', String(opts.to.payloadType), '-f', 'rtp', `rtp://127.0.0.1:${outPort}?pkt_size=1200&rtcpport=${outPort}`],
     ];
     const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const t = new VideoTranscoder(child, inputPort, output, opts.log);
     let errors = '';
+    let asked = 0;
+    const askKeyframe = () => {
+      if (t.closed || Date.now() - asked < 1_000) return;
+      asked = Date.now();
+      t.emit('keyframeWanted');
+    };
     child.stderr!.on('data', (d: Buffer) => {
       // A decoder waiting for its first keyframe complains about every frame before it: not worth a log each.
-      errors = (errors + String(d)).slice(-2_000);
+      const text = String(d);
+      errors = (errors + text).slice(-2_000);
+      if (NEEDS_KEYFRAME.test(text)) askKeyframe();
     });
+    // Until the first frame comes out, ask every second (the first keyframe may have come before ffmpeg listened).
+    const untilOutput = setInterval(() => (produced || t.closed ? clearInterval(untilOutput) : askKeyframe()), 1_000);
+    untilOutput.unref();
     child.stdin!.end(sdp);
-    const t = new VideoTranscoder(child, inputPort, output, opts.log);
     t.once('closed', (reason) => {
       if (reason !== 'closed')
         opts.log.warn({ reason, from: opts.from.mimeType, to: opts.to.mimeType, stderr: errors.slice(-500) }, 'video transcoder stopped');
+      else opts.log.debug({ from: opts.from.mimeType, to: opts.to.mimeType, stderr: errors.slice(-500) }, 'video transcoder ended');
     });
     return t;
   }
