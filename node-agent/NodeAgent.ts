@@ -232,6 +232,9 @@ export class NodeAgent {
     // Capacity and media allocation at each call start (issue 14).
     const admission = new MediaAdmission({
       participants: () => statistics.all(),
+      // Test calls, Virtual Receptions and gateway calls never span nodes: no backplane to reserve.
+      conferencesHosted: () =>
+        manager.conferences().filter((c) => !c.gateway && (c.service.serviceType === 'conference' || c.service.serviceType === 'lecture')).length,
       linked: () => link.connected,
       maintenanceMode: () => manager.maintenanceMode,
       alarms: nodeAlarms,

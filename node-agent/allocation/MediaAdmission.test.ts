@@ -33,12 +33,13 @@ const video = (participantId: string, resolution = '1280x720'): ParticipantMedia
   txBandwidth: 0,
 });
 
-function node(opts: { linked?: boolean; cores?: number; configure?: boolean } = {}) {
+function node(opts: { linked?: boolean; cores?: number; configure?: boolean; capacityHdCalls?: number; conferences?: () => number } = {}) {
   const media: ParticipantMedia[] = [];
   const alarms = new NodeAlarms();
   let t = 0;
   const admission = new MediaAdmission({
     participants: () => media,
+    ...(opts.conferences ? { conferencesHosted: opts.conferences } : {}),
     linked: () => opts.linked ?? true,
     maintenanceMode: () => false,
     alarms,
@@ -46,7 +47,8 @@ function node(opts: { linked?: boolean; cores?: number; configure?: boolean } = 
     cores: opts.cores ?? 1,
     now: () => t,
   });
-  if (opts.configure ?? true) admission.configure(11, platform);
+  const self = { ...platform.nodes[0]!, capacityHdCalls: opts.capacityHdCalls ?? 1 };
+  if (opts.configure ?? true) admission.configure(11, { ...platform, nodes: [self, ...platform.nodes.slice(1)] });
   return { admission, media, alarms, advance: (ms: number) => (t += ms) };
 }
 const call = { conference: 'Room', call: 'hd' as const, hostsHere: true };
@@ -87,15 +89,57 @@ describe('media admission at a call start (guide: handling of media and signalin
   });
 
   it('keeps a call whose media the guide places on another node here while this node has room, and refuses it when it has none', () => {
-    const { admission } = node();
+    // Two HD calls' room: the call and the new conference instance's backplane reservation (1 HD).
+    let hosted = 0;
+    const { admission } = node({ capacityHdCalls: 2, conferences: () => hosted });
     // a2 already holds the conference with room: the guide keeps the conference there.
     admission.setLoads([
       { id: 12, mediaTokensUsed: 0, maxMediaTokens: 12, conferences: ['Room'] },
       { id: 21, mediaTokensUsed: 0, maxMediaTokens: 12, conferences: [] },
     ]);
     expect(admission.admit({ ...call, hostsHere: false, participantId: 'p1' })).toEqual({ ok: true });
-    expect(admission.tokensUsed).toBe(12);
+    hosted = 1;
+    expect(admission.tokensUsed).toBe(24);
     expect(admission.admit({ ...call, participantId: 'p2' })).toEqual({ ok: false, reason: 'Resource unavailable' });
+  });
+
+  it('reserves a backplane (1 HD) per conference instance in a deployment of several transcoding nodes: a new conference needs room for it, one already here does not', () => {
+    let hosted = 1;
+    // Three HD calls' room (36 tokens), one conference here with one HD call: 12 + 12 reserved in use.
+    const { admission } = node({ capacityHdCalls: 3, conferences: () => hosted });
+    admission.setLoads([
+      { id: 12, mediaTokensUsed: 36, maxMediaTokens: 36, conferences: [] },
+      { id: 21, mediaTokensUsed: 36, maxMediaTokens: 36, conferences: [] },
+    ]);
+    expect(admission.admit({ ...call, participantId: 'p1' })).toEqual({ ok: true });
+    expect(admission.reservedTokens).toBe(12);
+    expect(admission.tokensUsed).toBe(24);
+    // 12 tokens free: another HD call to the same conference fits; a new conference's first call
+    // (12 for the call, 12 for its reservation) does not, and nowhere else has room.
+    expect(admission.admit({ ...call, conference: 'Other', hostsHere: false })).toEqual({ ok: false, reason: 'Resource unavailable' });
+    expect(admission.admit({ ...call, participantId: 'p2' })).toEqual({ ok: true });
+    expect(admission.tokensUsed).toBe(36);
+    // The conference ended: its reservation is free again.
+    admission.release('p1');
+    admission.release('p2');
+    hosted = 0;
+    expect(admission.tokensUsed).toBe(0);
+  });
+
+  it('reserves nothing on a single transcoding node (the guide: no backplane in a single-node deployment)', () => {
+    const media: ParticipantMedia[] = [];
+    const admission = new MediaAdmission({
+      participants: () => media,
+      conferencesHosted: () => 1,
+      linked: () => true,
+      maintenanceMode: () => false,
+      alarms: new NodeAlarms(),
+      log: silent,
+    });
+    admission.configure(11, { locations: platform.locations, nodes: [{ ...platform.nodes[0]!, capacityHdCalls: 1 }] });
+    expect(admission.reservedTokens).toBe(0);
+    expect(admission.admit({ ...call, hostsHere: false, participantId: 'p1' })).toEqual({ ok: true });
+    expect(admission.tokensUsed).toBe(12);
   });
 
   it('hands a decision for another node to the backplane hook when one is set', () => {

@@ -4,6 +4,7 @@ import type { ParticipantMedia } from '../../shared/node-protocol/mediaStatus.js
 import type { PlatformConfig, ServerToNode } from '../../shared/node-protocol/messages.js';
 import {
   allocateMedia,
+  backplaneReservation,
   MEDIA_TOKENS,
   RESOURCE_UNAVAILABLE,
   type Allocation,
@@ -35,6 +36,8 @@ export type RemoteMediaHook = (decision: { mediaNode: AllocationNode; conference
 export interface MediaAdmissionOptions {
   /** Every participant's current media on this node (the load meter's source). */
   participants: () => ParticipantMedia[];
+  /** Conference instances on this node that could span nodes (VMRs, Virtual Auditoriums): each reserves a backplane. */
+  conferencesHosted?: () => number;
   /** Whether the link to the management server is up: without it, other nodes' loads are not known. */
   linked: () => boolean;
   maintenanceMode: () => boolean;
@@ -96,13 +99,21 @@ export class MediaAdmission {
       : capacityFor(this.opts.cores ?? availableParallelism()).maxMediaTokens;
   }
 
-  /** Tokens in use here: each participant's measured media, at least what its call held. */
+  /**
+   * Tokens in use here: each participant's measured media, at least what its call held, and each
+   * conference instance's backplane reservation where the deployment has more than one transcoding node.
+   */
   get tokensUsed(): number {
     const cost = new Map(this.held);
     for (const p of this.opts.participants()) cost.set(p.participantId, Math.max(cost.get(p.participantId) ?? 0, callType(p).tokens));
-    let sum = 0;
+    let sum = this.reservedTokens;
     for (const t of cost.values()) sum += t;
     return sum;
+  }
+
+  /** Backplane reservations of the conference instances here (digest 1 §7.3). */
+  get reservedTokens(): number {
+    return backplaneReservation(this.platform.nodes) * (this.opts.conferencesHosted?.() ?? 0);
   }
 
   /**
@@ -127,7 +138,7 @@ export class MediaAdmission {
         mediaNode: node.name,
         candidate: ['transcoding location', 'primary overflow location', 'secondary overflow location'][decision.candidate],
       };
-      if (!this.fitsHere(req.call, req.participantId)) {
+      if (!this.fitsHere(req.call, req.participantId, req.hostsHere)) {
         this.opts.log.warn(where, `Call refused: media allocated to ${node.name}, and media on another node than the signaling node is not available`);
         return { ok: false, reason: RESOURCE_UNAVAILABLE };
       }
@@ -168,15 +179,17 @@ export class MediaAdmission {
     return this.platform.nodes.find((n) => n.id === this.selfId)?.name ?? '';
   }
 
-  private fitsHere(call: CallKind, participantId?: string): boolean {
+  /** Whether the call fits on this node; one to a conference not hosted here needs its backplane reservation too. */
+  private fitsHere(call: CallKind, participantId?: string, hostsHere = true): boolean {
     const already = participantId ? (this.held.get(participantId) ?? 0) : 0;
-    return this.maxMediaTokens - this.tokensUsed + already >= MEDIA_TOKENS[call];
+    const reserve = hostsHere ? 0 : backplaneReservation(this.platform.nodes);
+    return this.maxMediaTokens - this.tokensUsed + already >= MEDIA_TOKENS[call] + reserve;
   }
 
   private allocate(conference: string, call: CallKind, hostsHere: boolean, participantId?: string): Allocation {
     const self = this.platform.nodes.find((n) => n.id === this.selfId);
     // Without a configuration naming this node (a node never connected, or from before allocation): its own capacity.
-    if (!self) return this.fitsHere(call, participantId) ? { ok: true, mediaNode: this.selfId ?? -1, candidate: 0 } : noCapacity();
+    if (!self) return this.fitsHere(call, participantId, hostsHere) ? { ok: true, mediaNode: this.selfId ?? -1, candidate: 0 } : noCapacity();
     const fresh = this.opts.linked() && this.now() - this.loadsAt <= (this.opts.staleMs ?? 15_000);
     const nodes = this.platform.nodes.map((n): AllocationNode => {
       if (n.id === self.id) {

@@ -253,7 +253,8 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
     'allocates media across three nodes in two locations: the first node, then the least loaded, then the overflow location, then Resource unavailable',
     { timeout: 120_000 },
     async () => {
-      // Location A (two nodes) overflows to location B (one node); each node takes one HD call.
+      // Location A (two nodes) overflows to location B (one node); each node has room for two HD
+      // connections: the conference's backplane reservation (1 HD, several nodes) and one HD call.
       const b = await created('system_location/', { name: 'Alloc B' });
       const a = await created('system_location/', { name: 'Alloc A', overflow_location1: b });
       const lab_: Record<string, { id: number; lab: LabNode }> = {};
@@ -271,7 +272,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
           netmask: '255.255.255.0',
           gateway: lab.hostAddress,
           system_location: location,
-          media_capacity: 1,
+          media_capacity: 2,
         });
         const id = Number(uri.match(/(\d+)\/$/)![1]);
         const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
@@ -279,11 +280,11 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       }
       const { 'alloc-a1': a1, 'alloc-a2': a2, 'alloc-b1': b1 } = lab_ as Record<'alloc-a1' | 'alloc-a2' | 'alloc-b1', { id: number; lab: LabNode }>;
       await rest('POST', 'conference/', { name: 'Alloc room', aliases: [{ alias: 'alloc@example.com' }] });
-      // Each node has its configured capacity (12 media tokens, one HD call) and reports its load.
+      // Each node has its configured capacity (24 media tokens, two HD connections) and reports its load.
       for (const n of [a1, a2, b1])
         await until(
           () => workerVm(n.id).catch(() => ({}) as Record<string, unknown>),
-          (v) => v.max_media_tokens === 12 && v.media_tokens_used === 0,
+          (v) => v.max_media_tokens === 24 && v.media_tokens_used === 0,
           30_000,
           200,
         );
@@ -292,6 +293,15 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
           () => join_(n.lab, 'alloc@example.com', `probe ${n.lab.name}`).then((r) => r.status),
           (st) => st === 200,
           10_000,
+          100,
+        );
+
+      // The conference now runs on each node (a probe without a call on each): each reserves its backplane, 1 HD.
+      for (const n of [a1, a2, b1])
+        await until(
+          () => workerVm(n.id),
+          (v) => v.media_tokens_used === 12,
+          15_000,
           100,
         );
 
@@ -326,7 +336,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       const first = await callFrom(a1, 'First');
       expect(first.status).toBe(200);
       const heldAt = Date.now();
-      await used(a1, 12);
+      await used(a1, 24);
       console.log(`a call held on a node shows in the management server's worker_vm load ${Date.now() - heldAt} ms after its call start was answered`);
       // A1 is full: the guide puts the next call's media on A2, the least loaded node of the location.
       // Media on another node than the signaling one needs a backplane: until then A1 refuses it.
@@ -338,7 +348,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       ).then(({ r }) => expect(r).toMatchObject(refusal));
       // Called on A2, it is A2's.
       expect((await callFrom(a2, 'Second')).status).toBe(200);
-      await used(a2, 12);
+      await used(a2, 24);
       // Location A is full: the primary overflow location, B.
       const overflow = await until(
         async () => ({ r: await callFrom(a2, 'Third'), out: a2.lab.output() }),
@@ -351,7 +361,7 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
         /"candidate":"primary overflow location"[^\n]*media allocated to alloc-b1|media allocated to alloc-b1[^\n]*"candidate":"primary overflow location"/,
       );
       expect((await callFrom(b1, 'Third')).status).toBe(200);
-      await used(b1, 12);
+      await used(b1, 24);
       // Everything is full: Resource unavailable, the administrator log's words, the capacity alarm.
       const none = await until(
         async () => ({ r: await callFrom(a1, 'Fourth'), out: a1.lab.output() }),
@@ -368,7 +378,8 @@ describe.skipIf(unsupported !== null)('conferencing nodes in their own network n
       // The first caller leaves: A1 has room again, the alarm clears, and A1 takes a call.
       const left = await fetch(`${a1.lab.url}/api/client/v2/conferences/alloc@example.com/release_token`, { method: 'POST', headers: { token: first.token! } });
       expect(left.status).toBe(200);
-      await used(a1, 0);
+      // The call's 12 are free; the backplane reservation stays while the conference runs there.
+      await used(a1, 12);
       await until(capacityAlarms, (l) => l.length === 0, 15_000, 200);
       expect((await callFrom(a1, 'Fifth')).status).toBe(200);
     },

@@ -114,6 +114,21 @@ describe('media allocation (the guide\'s "Handling of media and signaling")', ()
     expect(allocateMedia({ signallingNode: sig.id, call: 'audio', locations, nodes: [sig, down, proxy] })).toMatchObject({ ok: false });
   });
 
+  it('a node new to the conference needs room for the call and the backplane reservation (1 HD); a node already in it only for the call; one node alone reserves nothing', () => {
+    // 20 tokens free each: an HD call (12) fits, the call and a reservation (24) do not.
+    const hosting = node(USA_T, { mediaTokensUsed: 100, hostsConference: true });
+    const idle = node(USA_T, { mediaTokensUsed: 100 });
+    expect(allocateMedia({ signallingNode: idle.id, call: 'hd', locations, nodes: [hosting, idle] })).toMatchObject({ mediaNode: hosting.id });
+    expect(allocateMedia({ signallingNode: idle.id, call: 'hd', locations, nodes: [{ ...hosting, hostsConference: false }, idle] })).toMatchObject({
+      ok: false,
+    });
+    // Audio (1) and its reservation (12) fit in 20.
+    expect(allocateMedia({ signallingNode: idle.id, call: 'audio', locations, nodes: [{ ...hosting, hostsConference: false }, idle] })).toMatchObject({
+      ok: true,
+    });
+    expect(allocateMedia({ signallingNode: idle.id, call: 'hd', locations, nodes: [idle] })).toMatchObject({ ok: true, mediaNode: idle.id });
+  });
+
   it("counts the guide's units: Full HD 2 HD, SD half, audio a twelfth", () => {
     expect(MEDIA_TOKENS.fullhd / MEDIA_TOKENS.hd).toBe(2);
     expect(MEDIA_TOKENS.sd / MEDIA_TOKENS.hd).toBe(0.5);

@@ -13,7 +13,10 @@
  *   node of the signalling location (no overflow), which forwards to the transcoding node chosen.
  *
  * Capacity is counted in media tokens: an audio-only call is 1, SD 6, HD 12, Full HD 24 (the
- * guide's 1/12 : 0.5 : 1 : 2 HD units).
+ * guide's 1/12 : 0.5 : 1 : 2 HD units). In a deployment of more than one transcoding node, each
+ * conference instance on each node reserves a backplane connection (1 HD, the default maximum call
+ * quality): a node that does not host the conference yet takes its first call only with room for
+ * the call and that reservation (digest 1 §7.3; a single-node deployment reserves nothing).
  */
 
 export type CallKind = 'audio' | 'sd' | 'hd' | 'fullhd';
@@ -22,6 +25,13 @@ export type NodeRole = 'transcoding' | 'proxying';
 export const MEDIA_TOKENS: Record<CallKind, number> = { audio: 1, sd: 6, hd: 12, fullhd: 24 };
 /** The guide's limit of transcoding nodes per location per conference. */
 export const MAX_NODES_PER_LOCATION = 3;
+/** A conference instance's backplane reservation on each node: 1 HD connection. */
+export const BACKPLANE_RESERVATION_TOKENS = MEDIA_TOKENS.hd;
+
+/** The tokens each conference instance reserves for its backplane in a deployment of these nodes (none on a single transcoding node). */
+export function backplaneReservation(nodes: readonly { role: NodeRole }[]): number {
+  return nodes.filter((n) => n.role === 'transcoding').length > 1 ? BACKPLANE_RESERVATION_TOKENS : 0;
+}
 
 export interface AllocationLocation {
   id: number;
@@ -81,6 +91,7 @@ export function allocateMedia(req: AllocationRequest): Allocation {
   const home = signalling && req.locations.find((l) => l.id === signalling.location);
   if (!signalling || !home) return NO_CAPACITY;
   const tokens = MEDIA_TOKENS[req.call];
+  const reserve = backplaneReservation(req.nodes);
   const usable = (n: AllocationNode) => n.live && !n.maintenance;
   const free = (n: AllocationNode) => n.maxMediaTokens - n.mediaTokensUsed;
 
@@ -101,7 +112,8 @@ export function allocateMedia(req: AllocationRequest): Allocation {
     tried.add(location);
     const transcoding = req.nodes.filter((n) => n.location === location && n.role === 'transcoding' && usable(n));
     const hosting = transcoding.filter((n) => n.hostsConference);
-    const fits = (n: AllocationNode) => free(n) >= tokens;
+    // A node new to the conference starts its instance there: the call and the backplane reservation.
+    const fits = (n: AllocationNode) => free(n) >= tokens + (n.hostsConference ? 0 : reserve);
     // A node already in the conference with room: keep the conference together.
     const kept = mostFree(hosting.filter(fits));
     const chosen = kept ?? (hosting.length < MAX_NODES_PER_LOCATION ? mostFree(transcoding.filter((n) => !n.hostsConference && fits(n))) : undefined);
