@@ -76,11 +76,15 @@ describe('a node at capacity refuses new calls (Resource unavailable)', () => {
     expect(call.status).toBe(200);
     expect(platform.node.manager.admission!.tokensUsed).toBe(12);
 
-    // Full: Bob's join and an audio-only SIP call are refused with the guide's reason.
+    // Full: Bob's join is refused with the guide's reason; an audio-only SIP call is answered to hear
+    // that the capacity is exceeded, then hung up (sipp gets our BYE).
     const bob = await client('request_token', { body: { display_name: 'Bob' } });
     expect(bob.status).toBe(503);
     expect(await bob.json()).toEqual({ status: 'failed', result: 'Resource unavailable' });
+    const refusedAt = Date.now();
     expect(await sipp(join(import.meta.dirname, 'sipp', 'invite-no-capacity.xml'), sipPort, ALIAS)).toBe(0);
+    // The prompt (a 2 s pause, then its tones) plays before the BYE.
+    expect(Date.now() - refusedAt).toBeGreaterThan(2_000);
     // The administrator sees why.
     const raised = await until(capacityAlarms, (l) => l.length === 1, 10_000, 100);
     expect(raised[0]!.details).toBe('out of transcoding resource');

@@ -60,6 +60,8 @@ interface SipCall {
   conference?: Conference;
   participant?: Participant;
   pin?: AtPin;
+  /** Answered only to hear why it cannot join (capacity exceeded), then hung up: the media it had meanwhile. */
+  refused?: { service: ServiceConfig; media: MediasoupConferenceMedia };
   /** Stops listening to the current conference (the call moved or ended). */
   detach?: () => void;
   /** Keys and moves are handled one at a time. */
@@ -118,12 +120,14 @@ export class SipCalls {
     switch (joined.kind) {
       case 'maintenance':
         return { status: 503, reason: 'Service Unavailable' };
-      case 'no_capacity':
-        return { status: 503, reason: 'Service Unavailable', extra: [['Warning', `399 openmeet "${joined.reason}"`]] };
+      case 'no_capacity': {
+        const refused: SipInviteAnswer = { status: 503, reason: 'Service Unavailable', extra: [['Warning', `399 openmeet "${joined.reason}"`]] };
+        return this.answerRefused(state, call.alias, late, refused);
+      }
       case 'not_found':
         return { status: 404, reason: 'Not Found' };
       case 'full':
-        return { status: 486, reason: 'Busy Here' };
+        return this.answerRefused(state, call.alias, late, { status: 486, reason: 'Busy Here' });
       case 'pin_required': {
         const service = this.manager.directory.lookup(call.alias);
         if (service && movable(sdp)) return this.answerAtPin(state, service);
@@ -247,6 +251,41 @@ export class SipCalls {
     };
   }
 
+  /**
+   * A call that cannot join for capacity (the nodes' or the room's participant limit): answered on
+   * media of its own, it hears "The conferencing system capacity has been exceeded" (the theme's
+   * prompt) and is hung up with the guide's reason, "Insufficient capacity". Where it cannot be
+   * answered (a late offer, no media engine) it gets `otherwise`.
+   */
+  private async answerRefused(state: Omit<SipCall, 'leg'>, alias: string, late: boolean, otherwise: SipInviteAnswer): Promise<SipInviteAnswer> {
+    const service = this.manager.directory.lookup(alias);
+    if (!service || late) return otherwise;
+    const media = this.manager.ivrMedia(service);
+    if (!(media instanceof MediasoupConferenceMedia)) {
+      media.close();
+      return otherwise;
+    }
+    const leg = new SipCallLeg(randomUUID(), media, this.log, this.manager.cryptoMode(service));
+    let answer: string;
+    try {
+      answer = await leg.negotiate(state.offer);
+    } catch {
+      leg.close('Call failed');
+      media.close();
+      return otherwise;
+    }
+    const c: SipCall = { ...state, leg, refused: { service, media } };
+    this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller told the capacity is exceeded');
+    // Hung up after the prompt, or after 20 s should the phone never send audio.
+    const hangUp = setTimeout(() => this.disconnect(c, 'Insufficient capacity'), 20_000).unref();
+    void this.prompt(c, 'conf-capacity_exceeded_48kHz_mono.wav').finally(() => {
+      clearTimeout(hangUp);
+      // A second more for the phone's jitter buffer to play the prompt's end.
+      setTimeout(() => this.disconnect(c, 'Insufficient capacity'), 1_000).unref();
+    });
+    return this.answered(c, answer);
+  }
+
   /** Answers a call to a PIN-protected room that gave no PIN: it keys the PIN on media of its own. */
   private async answerAtPin(state: Omit<SipCall, 'leg'>, service: ServiceConfig): Promise<SipInviteAnswer> {
     const media = this.manager.ivrMedia(service);
@@ -289,7 +328,7 @@ export class SipCalls {
     const leg = c.leg;
     await leg.heard(3_000);
     if (c.leg !== leg || c.ended) return;
-    await leg.play(themePrompt(this.themes, c.pin?.service ?? c.conference?.service ?? null, name));
+    await leg.play(themePrompt(this.themes, c.pin?.service ?? c.refused?.service ?? c.conference?.service ?? null, name));
   }
 
   private listen(c: SipCall, leg: SipCallLeg): void {
@@ -506,6 +545,7 @@ export class SipCalls {
       c.pin.media.close();
       delete c.pin;
     }
+    c.refused?.media.close();
     if (c.conference && c.participant) c.conference.remove(c.participant.id, reason);
   }
 }

@@ -157,6 +157,27 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     expect(phoneHeardX(res)).toBeGreaterThan(-40);
   }, 90_000);
 
+  it('a call to a room at its participant limit is answered, hears "the conferencing system capacity has been exceeded" and is hung up', async () => {
+    await platform.rest('POST', 'conference/', { name: 'Small room', aliases: [{ alias: 'meet.small' }], participant_limit: 1 });
+    await until(
+      () => platform.node.manager.directory.lookup('meet.small'),
+      (s) => s !== undefined,
+    );
+    const first = await platform.client('meet.small', 'request_token', { body: { display_name: 'First' } });
+    expect(first.status).toBe(200);
+    const res = await baresipCall(`sip:meet.small@127.0.0.1:${port}`, { toneHz: TONES.phone, audioCodecs: 'PCMU/8000/1', holdMs: 9_000 });
+    const seconds = res.heard ? res.heard.samples.length / res.heard.sampleRate : 0;
+    const prompt = phoneHeard(res, BASE_PROMPT_HZ, 1_500, 4_000);
+    console.info(`capacity exceeded (SIP): the phone heard the prompt at ${prompt.toFixed(1)} dBFS; our BYE after ${seconds.toFixed(1)} s of call`);
+    expect(res.out, res.out).toMatch(/established/i);
+    // The theme's prompt after its 2 s pause; then our BYE, well before the phone's own 9 s.
+    expect(prompt).toBeGreaterThan(-40);
+    expect(seconds).toBeLessThan(7);
+    // baresip's own count of the call: ended by our BYE (the prompt takes 2.6 s, then 1 s more).
+    expect(res.out).toMatch(/terminated \(duration: [1-6] secs\)/);
+    expect(conference('Small room')?.participants.map((p) => p.displayName)).toEqual(['First']);
+  }, 60_000);
+
   it("a room whose theme has its own PIN request (a WAV) plays that instead of the Base theme's", async () => {
     // The theme's conf-getpin: 1 s of 1200 Hz, PCM 16-bit mono 48 kHz as the guide asks.
     const rate = 48_000;

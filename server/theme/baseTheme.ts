@@ -39,7 +39,7 @@ function audio(name: string): Uint8Array {
     return wav48kMono(tones([knock, gap, knock, gap, knock]));
   }
   // Prompts heard on first connecting get the guide's 2-second leading pause.
-  const firstHeard = /getpin|waitforleader|waithostpin|placeintoconf|2sd-number-pound|test_call_48|test_call_audio/.test(name);
+  const firstHeard = /getpin|waitforleader|waithostpin|placeintoconf|capacity_exceeded|2sd-number-pound|test_call_48|test_call_audio/.test(name);
   return wav48kMono(
     tones([
       { hz: 0, ms: firstHeard ? 2000 : 0 },

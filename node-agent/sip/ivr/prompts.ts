@@ -8,6 +8,7 @@ export type PromptName =
   | 'conf-waitforleader_48kHz_mono.wav'
   | 'conf-getpin_pound-key_48kHz_mono.wav'
   | 'conf-invalidpin_48kHz_mono.wav'
+  | 'conf-capacity_exceeded_48kHz_mono.wav'
   | '2sd-number-pound-key_48kHz_mono.wav'
   | '2sd-number-not-valid-try-again_48kHz_mono.wav'
   | '2sd-invalid-number-three-times-disconnect_48kHz_mono.wav';
@@ -20,6 +21,7 @@ export const PROMPT_TONES: Record<PromptName, { hz: number; beeps: number; ms: n
   'conf-waitforleader_48kHz_mono.wav': { hz: 700, beeps: 1, ms: 600 },
   'conf-getpin_pound-key_48kHz_mono.wav': { hz: 800, beeps: 3, ms: 300 },
   'conf-invalidpin_48kHz_mono.wav': { hz: 350, beeps: 3, ms: 200 },
+  'conf-capacity_exceeded_48kHz_mono.wav': { hz: 300, beeps: 3, ms: 300 },
   '2sd-number-pound-key_48kHz_mono.wav': { hz: 900, beeps: 2, ms: 300 },
   '2sd-number-not-valid-try-again_48kHz_mono.wav': { hz: 350, beeps: 2, ms: 200 },
   '2sd-invalid-number-three-times-disconnect_48kHz_mono.wav': { hz: 350, beeps: 4, ms: 200 },
