@@ -162,6 +162,7 @@ export class ManagementServer {
     // A conference live on two nodes: the broker pairs them and relays their backplane set-up.
     const backplanes = new BackplaneBroker(registry, log.child({ part: 'backplanes' }));
     registry.onNodeMessage((node, msg) => backplanes.accept(node, msg));
+    registry.onRemoteNodeMessage((node, msg) => backplanes.accept(node, msg));
     registry.onNodePresence((node, state) => state === 'lost' && backplanes.nodeGone(node.id));
     const services: ServerServices = { dom, status, registry, alarms, supportLog, backplanes, ...(opts.clock ? { clock: opts.clock } : {}) };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.

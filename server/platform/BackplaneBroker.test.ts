@@ -6,14 +6,24 @@ import { BackplaneBroker, type BrokerLinks } from './BackplaneBroker.js';
 /** The node links as the broker sees them: who is connected, and every frame sent to each. */
 class RecordingLinks implements BrokerLinks {
   readonly connected = new Set<number>();
-  readonly sent: { to: number; msg: ServerToNode }[] = [];
+  /** Nodes linked to another management server of the cluster. */
+  readonly elsewhere = new Set<number>();
+  readonly sent: { to: number; msg: ServerToNode; via?: 'cluster' }[] = [];
   isConnectedHere(nodeId: number): boolean {
     return this.connected.has(nodeId);
   }
-  commandHere(nodeIds: readonly number[], msg: ServerToNode): number {
-    const here = nodeIds.filter((id) => this.connected.has(id));
-    for (const to of here) this.sent.push({ to, msg });
-    return here.length;
+  isLive(nodeId: number): boolean {
+    return this.connected.has(nodeId) || this.elsewhere.has(nodeId);
+  }
+  command(nodeIds: readonly number[], msg: ServerToNode): number {
+    let n = 0;
+    for (const to of nodeIds) {
+      if (this.connected.has(to)) this.sent.push({ to, msg });
+      else if (this.elsewhere.has(to)) this.sent.push({ to, msg, via: 'cluster' });
+      else continue;
+      n++;
+    }
+    return n;
   }
   of(type: ServerToNode['type']) {
     return this.sent.filter((s) => s.msg.type === type);
@@ -148,5 +158,46 @@ describe('backplane brokering', () => {
     broker.accept(nodes[1], { type: 'participant_joined', conferenceId: 'c1', participant: conference('c1', 'Room', ['a3']).participants[0]! });
     expect(broker.list()).toHaveLength(0);
     expect(links.of('backplane_open')).toHaveLength(2);
+  });
+
+  it('two management servers, a node linked to each: the server of the lower-id node brokers the one backplane, through the cluster for the other end', () => {
+    const one = new RecordingLinks();
+    one.connected.add(1);
+    one.elsewhere.add(2);
+    const two = new RecordingLinks();
+    two.connected.add(2);
+    two.elsewhere.add(1);
+    const b1 = new BackplaneBroker(one, pino({ level: 'silent' }), 60_000);
+    const b2 = new BackplaneBroker(two, pino({ level: 'silent' }), 60_000);
+    try {
+      // Every server hears every node: its own, and the others' relayed.
+      for (const b of [b1, b2]) {
+        b.accept(nodes[1], { type: 'conference_started', conference: conference('c1', 'Room', ['a']) });
+        b.accept(nodes[2], { type: 'conference_started', conference: conference('c2', 'Room', ['b']) });
+      }
+      expect(b1.list()).toHaveLength(1);
+      expect(b2.list()).toHaveLength(0);
+      const opened = one.of('backplane_open');
+      expect(opened.map((s) => [s.to, s.via])).toEqual([
+        [1, undefined],
+        [2, 'cluster'],
+      ]);
+      expect(two.sent).toEqual([]);
+      // Node 2's transport reaches server 2 (unknown there) and, relayed, server 1, which sends it to node 1.
+      const id = b1.list()[0]!.id;
+      const transport = { type: 'backplane_transport' as const, backplaneId: id, transport: { ip: '10.0.0.2', port: 40_000 } };
+      b2.accept(nodes[2], transport);
+      b1.accept(nodes[2], transport);
+      expect(one.of('backplane_transport').map((s) => s.to)).toEqual([1]);
+      expect(two.of('backplane_transport')).toEqual([]);
+      // Node 2 leaves the cluster: server 1 closes the backplane, to node 1 only.
+      one.elsewhere.delete(2);
+      b1.nodeGone(2);
+      expect(b1.list()).toHaveLength(0);
+      expect(one.of('backplane_close').map((s) => s.to)).toEqual([1]);
+    } finally {
+      b1.stop();
+      b2.stop();
+    }
   });
 });

@@ -34,10 +34,14 @@ export interface BrokeredBackplane {
   linkIds: [string, string];
 }
 
-/** What the broker needs of the node links: who is connected here, and a way to send them a frame. */
+/**
+ * What the broker needs of the node links: who is connected here, who is live anywhere in the
+ * cluster, and a way to send nodes a frame (through another management server for nodes linked there).
+ */
 export interface BrokerLinks {
   isConnectedHere(nodeId: number): boolean;
-  commandHere(nodeIds: readonly number[], msg: ServerToNode): number;
+  isLive(nodeId: number): boolean;
+  command(nodeIds: readonly number[], msg: ServerToNode): number;
 }
 
 /** A backplane a node could not open is not tried again for the same pair before this. */
@@ -51,7 +55,9 @@ const RETRY_AFTER_MS = 5_000;
  * one per conference per node pair; `local` when both nodes are in one system location, else
  * `geographic`. Media never passes through here.
  *
- * Nodes linked to another management server of a cluster are not paired here (not yet built).
+ * With several management servers (a cluster), every broker hears every node (what nodes linked
+ * elsewhere report is relayed, `accept` for both), and a pair is brokered by the server holding the
+ * link of its lower-id node: one backplane, whichever servers the two nodes are linked to.
  */
 export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
   private readonly nodes = new Map<number, BrokerNode & { conferences: Map<string, NodeConference> }>();
@@ -189,7 +195,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
 
   /** Opens the backplanes now wanted and closes the others. */
   private reconcile(): void {
-    for (const id of [...this.nodes.keys()]) if (!this.links.isConnectedHere(id)) this.nodes.delete(id);
+    for (const id of [...this.nodes.keys()]) if (!this.links.isLive(id)) this.nodes.delete(id);
     const holders = new Map<string, BrokerNode[]>();
     for (const n of this.nodes.values()) {
       for (const c of n.conferences.values()) {
@@ -202,8 +208,11 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     const wanted = new Map<string, { conference: string; a: BrokerNode; b: BrokerNode }>();
     for (const [conference, list] of holders) {
       list.sort((x, y) => x.id - y.id);
-      for (let i = 0; i < list.length; i++)
+      // This server brokers the pairs whose lower-id node is linked here.
+      for (let i = 0; i < list.length; i++) {
+        if (!this.links.isConnectedHere(list[i]!.id)) continue;
         for (let j = i + 1; j < list.length; j++) wanted.set(`${conference}\n${list[i]!.id}\n${list[j]!.id}`, { conference, a: list[i]!, b: list[j]! });
+      }
     }
     for (const key of [...this.backplanes.keys()]) if (!wanted.has(key)) this.close(key);
     const now = Date.now();
@@ -223,7 +232,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
       [a, b],
       [b, a],
     ] as const)
-      this.links.commandHere([self.id], {
+      this.links.command([self.id], {
         type: 'backplane_open',
         backplaneId: bp.id,
         conference,
@@ -239,7 +248,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     if (!bp) return;
     this.backplanes.delete(key);
     this.byId.delete(bp.id);
-    this.links.commandHere([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
+    this.links.command([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
     this.log.info({ backplane: bp.id, conference: bp.conference }, 'backplane closed');
     this.emit('changed');
   }
@@ -251,6 +260,6 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     if (!bp) return;
     const to = bp.a.id === from ? bp.b.id : bp.b.id === from ? bp.a.id : null;
     if (to === null) return; // not one of its ends: ignored
-    this.links.commandHere([to], msg);
+    this.links.command([to], msg);
   }
 }

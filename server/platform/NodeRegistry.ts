@@ -85,6 +85,7 @@ export class NodeRegistry {
 
   /** Others that read what nodes report (the history); each runs before live status takes the message. */
   private readonly readers: ((node: { id: number; name: string; location: string }, msg: NodeToServer) => void)[] = [];
+  private readonly remoteReaders: ((node: { id: number; name: string; location: string }, msg: NodeToServer) => void)[] = [];
 
   /** Listeners for nodes lost (silent past the limit, or cut off without a close) and connected again (the connectivity alarm). */
   private readonly presence: ((node: { id: number; name: string; location: string }, state: 'lost' | 'connected') => void)[] = [];
@@ -105,6 +106,19 @@ export class NodeRegistry {
   /** Adds a reader of every message an admitted node sends, bound to that node. */
   onNodeMessage(reader: (node: { id: number; name: string; location: string }, msg: NodeToServer) => void): void {
     this.readers.push(reader);
+  }
+
+  /**
+   * Adds a reader of what nodes linked to the other management servers of a cluster report (relayed
+   * to this server). Not for what one server alone must do (history), only for what needs every node.
+   */
+  onRemoteNodeMessage(reader: (node: { id: number; name: string; location: string }, msg: NodeToServer) => void): void {
+    this.remoteReaders.push(reader);
+  }
+
+  /** A message of a node linked to another management server, relayed by the cluster. */
+  remoteNodeMessage(node: { id: number; name: string; location: string }, msg: NodeToServer): void {
+    for (const read of this.remoteReaders) read(node, msg);
   }
 
   /** Resolves once the enrollment key a restore brought is in use (so callers wait on the fact, not a clock). */

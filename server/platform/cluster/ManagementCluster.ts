@@ -45,6 +45,10 @@ const RELAYED = new Set<NodeToServer['type']>([
   'registrations',
   'break_in_blocks',
   'command_result',
+  // A backplane between nodes linked to different servers: the server brokering it relays the set-up.
+  'backplane_transport',
+  'backplane_streams',
+  'backplane_closed',
 ]);
 /** The latest of these per node is replayed to a server that joins (with the node's conferences as one `status`). */
 const LATEST_KEPT = new Set<NodeToServer['type']>(['node_load', 'media_statistics', 'registrations', 'break_in_blocks']);
@@ -204,6 +208,7 @@ export class ManagementCluster implements NodeRegistryCluster {
         if (!this.adopt(from, msg.node, msg.msg.type === 'status' && !msg.replay)) return;
         if (msg.msg.type === 'command_result') return this.registry.acceptRelayed(msg.node, msg.msg);
         this.status.apply(msg.node.id, msg.msg);
+        this.registry.remoteNodeMessage(msg.node, msg.msg);
         return;
       case 'node_down': {
         if (this.owner.get(msg.nodeId) !== from) return;

@@ -12,6 +12,7 @@ import { ManagementServer } from '../../ManagementServer.js';
 import { liveCounters } from '../../status/liveView.service.js';
 import { listBackups, setAutomaticBackupPassphrase } from '../../backup/backup.service.js';
 import { CLUSTER_CHANNEL } from './ClusterChannel.js';
+import { MediaTestClient } from '../../../node-agent/testing/MediaTestClient.js';
 
 const BASE_URL = process.env.TEST_DATABASE_URL;
 const KEY = 'cluster-test-key';
@@ -216,6 +217,57 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
       (still) => !still,
       5_000,
     );
+  });
+
+  it('a node linked to each server, a participant on each: one backplane joins the conference, each hears the other', { timeout: 60_000 }, async () => {
+    const node1 = await NodeAgent.start({
+      name: 'cluster-node-1',
+      port: 0,
+      dataDir: mkdtempSync(join(tmpdir(), 'om-cluster-node1-')),
+      webRoot: '/nonexistent',
+      logger: pino({ level: 'silent' }),
+      managementUrl: s1.url,
+      enrollmentKey: KEY,
+      mediaPortRange: [44700, 44799],
+    });
+    const clients: MediaTestClient[] = [];
+    try {
+      await until(
+        () => node1.link.connected && node1.link.config !== null && node1.manager.directory.lookup('cluster.room') !== undefined,
+        (c) => c,
+        20_000,
+      );
+      const tones = { Dora: 523, Emil: 659 } as const;
+      const join_ = async (n: NodeAgent, name: keyof typeof tones) => {
+        const r = await fetch(`${n.url}/api/client/v2/conferences/cluster.room/request_token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ display_name: name }),
+        });
+        expect(r.status, await r.clone().text()).toBe(200);
+        const { participant_uuid: uuid } = ((await r.json()) as { result: { participant_uuid: string } }).result;
+        const conf = n.manager.conferences().find((c) => c.get(uuid))!;
+        const client = new MediaTestClient(name, [44800, 44899], { toneHz: tones[name] });
+        clients.push(client);
+        await client.join(conf.media, uuid);
+        client.startSending(20, ['audio']);
+        return client;
+      };
+      // Dora on the node linked to server 2, Emil on the node linked to server 1.
+      const dora = await join_(node, 'Dora');
+      const emil = await join_(node1, 'Emil');
+      await dora.waitFor("Emil's tone over the backplane", () => dora.toneLevelDb(tones.Emil) > -40, 30_000);
+      await emil.waitFor("Dora's tone over the backplane", () => emil.toneLevelDb(tones.Dora) > -40, 30_000);
+      // One backplane (two links, one each way), brokered once: by the server of the lower-id node.
+      const links = async (s: ManagementServer) =>
+        (await json<{ objects: { media_node: string; remote_media_node: string }[] }>(api(s, 'GET', `${STATUS}/backplane/`))).objects;
+      const all = [...(await links(s1)), ...(await links(s2!))];
+      expect(all.map((l) => `${l.media_node}→${l.remote_media_node}`).sort()).toEqual(['cluster-node-1→cluster-node', 'cluster-node→cluster-node-1']);
+      console.info(`cluster backplane: Dora hears Emil at ${dora.toneLevelDb(tones.Emil).toFixed(1)} dB, Emil hears Dora at ${emil.toneLevelDb(tones.Dora).toFixed(1)} dB`);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await node1.stop();
+    }
   });
 
   it('an alarm raised on server 2 shows on server 1, once however many servers raise it', async () => {
