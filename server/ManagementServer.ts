@@ -163,6 +163,7 @@ export class ManagementServer {
     const backplanes = new BackplaneBroker(registry, log.child({ part: 'backplanes' }));
     registry.onNodeMessage((node, msg) => backplanes.accept(node, msg));
     registry.onRemoteNodeMessage((node, msg) => backplanes.accept(node, msg));
+    registry.onRemoteCommand((nodeIds, msg) => backplanes.observeCommand(nodeIds, msg));
     registry.onNodePresence((node, state) => state === 'lost' && backplanes.nodeGone(node.id));
     const services: ServerServices = { dom, status, registry, alarms, supportLog, backplanes, ...(opts.clock ? { clock: opts.clock } : {}) };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.

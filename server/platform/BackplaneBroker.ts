@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackplaneType, NodeToServer, ServerToNode } from '../../shared/node-protocol/messages.js';
@@ -64,6 +64,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
   /** `${conference}\n${a}\n${b}` → backplane. */
   private readonly backplanes = new Map<string, BrokeredBackplane>();
   private readonly byId = new Map<string, string>();
+  /** Backplanes another management server of the cluster brokers (seen in its commands to nodes): listed alike everywhere. */
+  private readonly elsewhere = new Map<string, BrokeredBackplane>();
   /** Pair keys whose backplane a node refused, and until when they are left alone. */
   private readonly refused = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
@@ -130,9 +132,38 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     this.reconcile();
   }
 
-  /** The backplanes open now. */
+  /** The backplanes open now, those brokered by the cluster's other servers included. */
   list(): BrokeredBackplane[] {
-    return [...this.backplanes.values()];
+    return [...this.backplanes.values(), ...this.elsewhere.values()];
+  }
+
+  /**
+   * A command another server of the cluster sent to nodes (every server sees them all): a backplane it
+   * opened or closed, so that this server's status lists the same backplanes, under the same ids.
+   */
+  observeCommand(nodeIds: readonly number[], msg: ServerToNode): void {
+    if (msg.type === 'backplane_close') {
+      if (this.elsewhere.delete(msg.backplaneId)) this.emit('changed');
+      return;
+    }
+    if (msg.type !== 'backplane_open' || this.byId.has(msg.backplaneId) || this.elsewhere.has(msg.backplaneId)) return;
+    const self = this.nodes.get(nodeIds[0] ?? -1);
+    if (!self) return;
+    const ends: [BrokerNode, BrokerNode] = [
+      { id: self.id, name: self.name, location: self.location },
+      { id: msg.peer.nodeId, name: msg.peer.name, location: msg.peer.location },
+    ];
+    ends.sort((x, y) => x.id - y.id);
+    this.elsewhere.set(msg.backplaneId, {
+      id: msg.backplaneId,
+      conference: msg.conference,
+      a: ends[0],
+      b: ends[1],
+      type: msg.backplaneType,
+      startTime: new Date().toISOString(),
+      linkIds: linkIdsOf(msg.backplaneId),
+    });
+    this.emit('changed');
   }
 
   /** status/v1 `backplane`: each backplane as two links, one per sending node (the guide's Backplanes tab). */
@@ -196,6 +227,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
   /** Opens the backplanes now wanted and closes the others. */
   private reconcile(): void {
     for (const id of [...this.nodes.keys()]) if (!this.links.isLive(id)) this.nodes.delete(id);
+    // Another server's backplane whose node has gone (its server too, perhaps): no longer listed.
+    for (const [id, bp] of this.elsewhere) if (!this.links.isLive(bp.a.id) || !this.links.isLive(bp.b.id)) this.elsewhere.delete(id);
     const holders = new Map<string, BrokerNode[]>();
     for (const n of this.nodes.values()) {
       for (const c of n.conferences.values()) {
@@ -225,7 +258,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
 
   private open(key: string, conference: string, a: BrokerNode, b: BrokerNode): void {
     const type: BackplaneType = a.location === b.location ? 'local' : 'geographic';
-    const bp: BrokeredBackplane = { id: randomUUID(), conference, a, b, type, startTime: new Date().toISOString(), linkIds: [randomUUID(), randomUUID()] };
+    const id = randomUUID();
+    const bp: BrokeredBackplane = { id, conference, a, b, type, startTime: new Date().toISOString(), linkIds: linkIdsOf(id) };
     this.backplanes.set(key, bp);
     this.byId.set(bp.id, key);
     for (const [self, peer] of [
@@ -262,4 +296,13 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     if (to === null) return; // not one of its ends: ignored
     this.links.command([to], msg);
   }
+}
+
+/** The ids of a backplane's two status links (a→b, b→a), the same on every server of a cluster. */
+function linkIdsOf(backplaneId: string): [string, string] {
+  const uuid = (tag: string) => {
+    const h = createHash('sha256').update(`${backplaneId}/${tag}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  return [uuid('a'), uuid('b')];
 }

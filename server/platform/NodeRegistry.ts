@@ -116,6 +116,20 @@ export class NodeRegistry {
     this.remoteReaders.push(reader);
   }
 
+  /** Readers of the commands other management servers of the cluster send to nodes. */
+  private readonly remoteCommandReaders: ((nodeIds: readonly number[], msg: ServerToNode) => void)[] = [];
+
+  /** Adds a reader of the commands the other management servers of a cluster send to nodes (all of them, wherever the nodes are linked). */
+  onRemoteCommand(reader: (nodeIds: readonly number[], msg: ServerToNode) => void): void {
+    this.remoteCommandReaders.push(reader);
+  }
+
+  /** Commands another server sent to nodes: the ones linked here get them, and the readers see them all. */
+  remoteCommand(nodeIds: readonly number[], msg: ServerToNode): void {
+    this.commandHere(nodeIds, msg);
+    for (const read of this.remoteCommandReaders) read(nodeIds, msg);
+  }
+
   /** A message of a node linked to another management server, relayed by the cluster. */
   remoteNodeMessage(node: { id: number; name: string; location: string }, msg: NodeToServer): void {
     for (const read of this.remoteReaders) read(node, msg);

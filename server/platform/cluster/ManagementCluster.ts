@@ -223,7 +223,7 @@ export class ManagementCluster implements NodeRegistryCluster {
         return;
       }
       case 'to_nodes':
-        this.registry.commandHere(msg.nodeIds, msg.msg);
+        this.registry.remoteCommand(msg.nodeIds, msg.msg);
         return;
     }
   }

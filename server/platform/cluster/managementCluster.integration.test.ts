@@ -258,12 +258,21 @@ describe.skipIf(!BASE_URL)('two management servers on one Postgres', () => {
       const emil = await join_(node1, 'Emil');
       await dora.waitFor("Emil's tone over the backplane", () => dora.toneLevelDb(tones.Emil) > -40, 30_000);
       await emil.waitFor("Dora's tone over the backplane", () => emil.toneLevelDb(tones.Dora) > -40, 30_000);
-      // One backplane (two links, one each way), brokered once: by the server of the lower-id node.
+      // One backplane (two links, one each way), brokered once, listed alike (same ids) on both servers.
       const links = async (s: ManagementServer) =>
-        (await json<{ objects: { media_node: string; remote_media_node: string }[] }>(api(s, 'GET', `${STATUS}/backplane/`))).objects;
-      const all = [...(await links(s1)), ...(await links(s2!))];
-      expect(all.map((l) => `${l.media_node}→${l.remote_media_node}`).sort()).toEqual(['cluster-node-1→cluster-node', 'cluster-node→cluster-node-1']);
-      console.info(`cluster backplane: Dora hears Emil at ${dora.toneLevelDb(tones.Emil).toFixed(1)} dB, Emil hears Dora at ${emil.toneLevelDb(tones.Dora).toFixed(1)} dB`);
+        (await json<{ objects: { id: string; media_node: string; remote_media_node: string }[] }>(api(s, 'GET', `${STATUS}/backplane/`))).objects
+          .map((l) => `${l.id} ${l.media_node}→${l.remote_media_node}`)
+          .sort();
+      const on1 = await links(s1);
+      expect(on1.map((l) => l.split(' ')[1]).sort()).toEqual(['cluster-node-1→cluster-node', 'cluster-node→cluster-node-1']);
+      await until(
+        () => links(s2!),
+        (l) => JSON.stringify(l) === JSON.stringify(on1),
+        5_000,
+      );
+      console.info(
+        `cluster backplane: Dora hears Emil at ${dora.toneLevelDb(tones.Emil).toFixed(1)} dB, Emil hears Dora at ${emil.toneLevelDb(tones.Dora).toFixed(1)} dB`,
+      );
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await node1.stop();
