@@ -53,7 +53,23 @@ export async function runSipp(scenario: string, port: number, service: string, o
 export function sippDevice(scenario: string, port: number, transport: 'u1' | 't1' = 'u1'): Promise<number> {
   const child = spawn(
     'sipp',
-    ['-sf', sippScenario(scenario), '-p', String(port), '-t', transport, '-i', '127.0.0.1', '-m', '1', '-nostdin', '-timeout', '30s', '-timeout_error', ...(process.env.SIPP_DEBUG ? ['-trace_msg', '-message_file', '/tmp/sipp-msg.log', '-trace_err', '-error_file', '/tmp/sipp-err.log'] : [])],
+    [
+      '-sf',
+      sippScenario(scenario),
+      '-p',
+      String(port),
+      '-t',
+      transport,
+      '-i',
+      '127.0.0.1',
+      '-m',
+      '1',
+      '-nostdin',
+      '-timeout',
+      '30s',
+      '-timeout_error',
+      ...(process.env.SIPP_DEBUG ? ['-trace_msg', '-message_file', '/tmp/sipp-msg.log', '-trace_err', '-error_file', '/tmp/sipp-err.log'] : []),
+    ],
     { stdio: process.env.SIPP_DEBUG ? 'inherit' : 'ignore' },
   );
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? -1)));

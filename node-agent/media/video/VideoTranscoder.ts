@@ -36,7 +36,8 @@ interface TranscoderEvents {
 }
 
 /** ffmpeg's decoder errors that only a keyframe (with its SPS/PPS) cures. */
-const NEEDS_KEYFRAME = /non-existing PPS|decode_slice_header error|no frame!|Missing reference|missing picture|co located POCs unavailable|Frame num gap|error while decoding/i;
+const NEEDS_KEYFRAME =
+  /non-existing PPS|decode_slice_header error|no frame!|Missing reference|missing picture|co located POCs unavailable|Frame num gap|error while decoding/i;
 
 const ENCODERS: Record<TranscodableVideo, string[]> = {
   // Constrained Baseline, what room systems decode; SPS/PPS repeated at each keyframe (dump_extra) so a

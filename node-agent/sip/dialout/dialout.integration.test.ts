@@ -47,6 +47,19 @@ describe('dial-out to SIP phones', () => {
     return { token, uuid, conf, client };
   };
 
+  /** A Host's client API `dial` (its uuid at once), then the dialled call answered: its leg is up. */
+  const dialAnswered = async (token: string, conf: Conference, body: Record<string, unknown>): Promise<string> => {
+    const r = await platform.client(ALIAS, 'dial', { token, body });
+    expect(r.status).toBe(200);
+    const uuid = (await r.json()).result[0] as string;
+    await until(
+      () => conf.get(uuid)?.leg ?? null,
+      (leg) => leg !== null,
+      20_000,
+    );
+    return uuid;
+  };
+
   /** The phone answered: in the conference, the Host hears it, it hears the Host and not itself, and its hang-up ends it there. */
   const callConnects = async (conf: Conference, uuid: string, callee: BaresipCallee, client: MediaTestClient, hostTone: number) => {
     await client.waitFor('the callee heard by the Host', () => client.toneLevelDb(TONES.callee) > -40, 20_000);
@@ -193,14 +206,7 @@ describe('dial-out to SIP phones', () => {
     const { token, conf } = await host('Host 4', 494);
     const callee = await startBaresipCallee({ user: 'erin', toneHz: TONES.callee });
     callees.push(callee);
-    const r = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: callee.address, protocol: 'sip', dtmf_sequence: '1,#' } });
-    expect(r.status).toBe(200);
-    const uuid = (await r.json()).result[0] as string;
-    await until(
-      () => conf.get(uuid)?.leg ?? null,
-      (leg) => leg !== null,
-      15_000,
-    );
+    const uuid = await dialAnswered(token, conf, { role: 'GUEST', destination: callee.address, protocol: 'sip', dtmf_sequence: '1,#' });
     const answeredAt = Date.now();
     await until(
       () => callee.output(),
@@ -276,17 +282,7 @@ describe('dial-out to SIP phones', () => {
       15_000,
     );
     // TEST-NET-1: nothing answers there; only the proxy (this baresip) can take the call.
-    const r = await platform.client(ALIAS, 'dial', {
-      token,
-      body: { role: 'GUEST', destination: 'ivy@192.0.2.99:5999', protocol: 'sip', remote_display_name: 'Ivy' },
-    });
-    expect(r.status).toBe(200);
-    const uuid = (await r.json()).result[0] as string;
-    await until(
-      () => conf.get(uuid)?.leg ?? null,
-      (leg) => leg !== null,
-      20_000,
-    );
+    await dialAnswered(token, conf, { role: 'GUEST', destination: 'ivy@192.0.2.99:5999', protocol: 'sip', remote_display_name: 'Ivy' });
     expect(callee.output()).toMatch(/established/i);
     await stop(callee);
     await platform.rest('PATCH', location.replace(/^.*\/configuration\/v1\//, ''), { sip_proxy: null });
@@ -321,14 +317,7 @@ describe('dial-out to SIP phones', () => {
     const port = await freePort();
     const device = sippDevice('uas-reinvite-no-offer.xml', port);
     await new Promise((r) => setTimeout(r, 300));
-    const r = await platform.client(ALIAS, 'dial', { token, body: { role: 'GUEST', destination: `device@127.0.0.1:${port}`, protocol: 'sip' } });
-    expect(r.status).toBe(200);
-    const uuid = (await r.json()).result[0] as string;
-    await until(
-      () => conf.get(uuid)?.leg ?? null,
-      (leg) => leg !== null,
-      20_000,
-    );
+    const uuid = await dialAnswered(token, conf, { role: 'GUEST', destination: `device@127.0.0.1:${port}`, protocol: 'sip' });
     // sipp re-INVITEs 500 ms after the ACK; before this change the node answered 488 and sipp failed.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(conf.get(uuid), 'still in the conference after the re-INVITE').toBeDefined();
