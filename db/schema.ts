@@ -356,6 +356,32 @@ export const mediaStreamHistory = pgTable(
 );
 
 /**
+ * Backplanes (history/v1 `backplane`): one row per backplane link, as status/v1 lists them (a
+ * backplane is two links, one from each node), written by the management server that brokered it
+ * when it closes.
+ */
+export const backplaneHistory = pgTable(
+  'backplane_history',
+  {
+    /** The link's id, as status/v1 `backplane` gave it. */
+    id: varchar('id', { length: 64 }).primaryKey(),
+    backplaneId: varchar('backplane_id', { length: 64 }).notNull(),
+    conference: varchar('conference', { length: 250 }).notNull(),
+    mediaNode: varchar('media_node', { length: 250 }).notNull(),
+    remoteMediaNode: varchar('remote_media_node', { length: 250 }).notNull(),
+    remoteConferenceName: varchar('remote_conference_name', { length: 250 }).notNull(),
+    systemLocation: varchar('system_location', { length: 250 }).notNull().default(''),
+    /** local | geographic */
+    type: varchar('type', { length: 16 }).notNull(),
+    startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+    endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+    /** Seconds. */
+    duration: integer('duration').notNull(),
+  },
+  (t) => [index('backplane_history_start_idx').on(t.startTime), index('backplane_history_conference_idx').on(t.conference)],
+);
+
+/**
  * Alarms (guide: Status > Alarms; status/v1 and history/v1 `alarm`). An alarm is active while
  * `timeLowered` is null; the row stays as its history once lowered.
  */

@@ -169,6 +169,8 @@ export class ManagementServer {
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));
     registry.onNodeMessage((node, msg) => history.accept(node, msg));
+    // Backplanes this server brokered, when they close (history/v1 backplane).
+    backplanes.on('closed', (bp) => history.backplaneClosed(bp));
     const stopPurge = schedulePurge(dom, log.child({ part: 'history' }), opts.historyPurgeMs);
 
     const app = Fastify({ loggerInstance: log.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: LARGEST_BODY_LIMIT });

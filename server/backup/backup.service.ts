@@ -56,6 +56,7 @@ const EXCLUDED_TABLES = new Set([
   'conference_history',
   'participant_history',
   'media_stream_history',
+  'backplane_history',
   'alarm',
 ]);
 

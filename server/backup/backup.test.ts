@@ -135,7 +135,7 @@ describe.each(TEST_DATABASES)('configuration backup and restore on $name', ({ op
     expect(names).not.toContain('admin_session');
     expect(names).not.toContain('config_backup');
     expect(names).not.toContain('admin_log');
-    for (const n of ['conference_history', 'participant_history', 'media_stream_history', 'alarm']) expect(names).not.toContain(n);
+    for (const n of ['conference_history', 'participant_history', 'media_stream_history', 'backplane_history', 'alarm']) expect(names).not.toContain(n);
     for (const n of [
       'system_location',
       'conferencing_node',

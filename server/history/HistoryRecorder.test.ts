@@ -9,7 +9,7 @@ import { updateSingleton } from '../config/config.service.js';
 import type { Domain } from '../domain.js';
 import { LiveStatus } from '../status/LiveStatus.js';
 import { HistoryRecorder } from './HistoryRecorder.js';
-import { getConference, listMediaStreams, listParticipants } from './history.service.js';
+import { getBackplane, getConference, listBackplanes, listMediaStreams, listParticipants } from './history.service.js';
 import { MAX_CONFERENCES, purgeHistory } from './historyRetention.js';
 import { conferenceHistory } from '../../db/schema.js';
 
@@ -95,6 +95,37 @@ describe.each(TEST_DATABASES)('history records on $name', ({ open }) => {
     expect(streams.objects[0]).toMatchObject({ stream_type: 'audio', rx_codec: 'opus', rx_packets_received: 100, end_time: '2026-01-01T10:01:05.000000' });
     expect(streams.objects[0]).not.toHaveProperty('tx_bitrate');
     expect(await getConference(handle.db, conf)).toMatchObject({ participant_count: 1, duration: 120, tag: 't1' });
+  });
+
+  it('keeps a closed backplane as its two links, once however often it is reported, found by its filters', async () => {
+    const name = `Spread ${randomUUID()}`;
+    const bp = {
+      id: randomUUID(),
+      conference: name,
+      a: { id: 1, name: 'node-a', location: 'Oslo' },
+      b: { id: 2, name: 'node-b', location: 'London' },
+      type: 'geographic' as const,
+      startTime: '2026-01-01T10:00:00.000Z',
+      linkIds: [randomUUID(), randomUUID()] as [string, string],
+    };
+    recorder.backplaneClosed(bp, new Date('2026-01-01T10:05:00.000Z'));
+    recorder.backplaneClosed(bp, new Date('2026-01-01T10:05:00.000Z'));
+    await recorder.settled();
+    const all = await listBackplanes(handle.db, { conference: name }, { limit: 20, offset: 0 });
+    expect(all.total).toBe(2);
+    expect(await getBackplane(handle.db, bp.linkIds[0])).toMatchObject({
+      conference: name,
+      media_node: 'node-a',
+      remote_media_node: 'node-b',
+      remote_conference_name: name,
+      system_location: 'Oslo',
+      type: 'geographic',
+      duration: 300,
+      end_time: '2026-01-01T10:05:00.000000',
+      resource_uri: `/api/admin/history/v1/backplane/${bp.linkIds[0]}/`,
+    });
+    const fromB = await listBackplanes(handle.db, { conference: name, media_node: 'node-b' }, { limit: 20, offset: 0 });
+    expect(fromB.objects.map((b) => b.system_location)).toEqual(['London']);
   });
 
   it('counts a participant whose record comes after its conference ended', async () => {

@@ -1,10 +1,11 @@
 import { and, asc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
+import { backplaneHistory, conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { toPexipMediaStream } from '../../shared/node-protocol/mediaStatus.js';
 import type { ConferenceRecord, LiveParticipant, NodeToServer } from '../../shared/node-protocol/messages.js';
 import type { LiveStatus } from '../status/LiveStatus.js';
+import type { BrokeredBackplane } from '../platform/BackplaneBroker.js';
 import { encryptionOf } from '../status/statusObjects.js';
 
 /** The node a message came from, as the registry authenticated it. */
@@ -81,6 +82,36 @@ export class HistoryRecorder {
       }
       this.enqueue(() => this.writeConference(node, msg, conference));
     }
+  }
+
+  /**
+   * A backplane this server brokered has closed: one row per link (a→b, b→a), as status/v1 listed
+   * them. Written once: only the brokering server of a cluster records it.
+   */
+  backplaneClosed(bp: BrokeredBackplane, endTime = new Date()): void {
+    const start = new Date(bp.startTime);
+    const duration = Math.max(0, Math.round((endTime.getTime() - start.getTime()) / 1000));
+    const rows = (
+      [
+        [bp.a, bp.b, bp.linkIds[0]],
+        [bp.b, bp.a, bp.linkIds[1]],
+      ] as const
+    ).map(([from, to, id]) => ({
+      id,
+      backplaneId: bp.id,
+      conference: bp.conference,
+      mediaNode: from.name,
+      remoteMediaNode: to.name,
+      remoteConferenceName: bp.conference,
+      systemLocation: from.location,
+      type: bp.type,
+      startTime: start,
+      endTime,
+      duration,
+    }));
+    this.enqueue(async () => {
+      await this.db.insert(backplaneHistory).values(rows).onConflictDoNothing();
+    });
   }
 
   /** Resolves when every record taken so far is written (tests, shutdown). */

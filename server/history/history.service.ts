@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
+import { backplaneHistory, conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { escapeLike } from '../config/store/ResourceStore.js';
 import { AppError } from '../errors/AppError.js';
@@ -9,7 +9,7 @@ import { orderBy as checkOrderBy, pexipTime } from '../rest/tastypie.js';
 export const HISTORY_BASE = '/api/admin/history/v1';
 
 /**
- * The conference history (history/v1 `conference`, `participant`, `media_stream`) read with
+ * The conference history (history/v1 `conference`, `participant`, `media_stream`, `backplane`) read with
  * Tastypie's filters: `<field>=<v>` and `<field>__<lookup>=<v>` on the fields below, `order_by`,
  * limit and offset. Objects come out in Pexip's shapes ([sch] field names); fields OpenMeet does
  * not know are omitted, as Pexip omits them.
@@ -60,6 +60,19 @@ const MEDIA_STREAM_FIELDS: Record<string, Field> = {
   node: { column: mediaStreamHistory.node, kind: 'string' },
   start_time: { column: mediaStreamHistory.startTime, kind: 'datetime' },
   end_time: { column: mediaStreamHistory.endTime, kind: 'datetime' },
+};
+
+const BACKPLANE_FIELDS: Record<string, Field> = {
+  id: { column: backplaneHistory.id, kind: 'string' },
+  conference: { column: backplaneHistory.conference, kind: 'string' },
+  media_node: { column: backplaneHistory.mediaNode, kind: 'string' },
+  remote_media_node: { column: backplaneHistory.remoteMediaNode, kind: 'string' },
+  remote_conference_name: { column: backplaneHistory.remoteConferenceName, kind: 'string' },
+  system_location: { column: backplaneHistory.systemLocation, kind: 'string' },
+  type: { column: backplaneHistory.type, kind: 'string' },
+  start_time: { column: backplaneHistory.startTime, kind: 'datetime' },
+  end_time: { column: backplaneHistory.endTime, kind: 'datetime' },
+  duration: { column: backplaneHistory.duration, kind: 'int' },
 };
 
 const LOOKUPS = ['exact', 'iexact', 'contains', 'icontains', 'startswith', 'istartswith', 'endswith', 'iendswith', 'lt', 'lte', 'gt', 'gte', 'in'] as const;
@@ -254,9 +267,29 @@ function mediaStreamObject(s: MediaStreamRow) {
 }
 export type HistoryMediaStream = ReturnType<typeof mediaStreamObject>;
 
+type BackplaneRow = typeof backplaneHistory.$inferSelect;
+const backplaneUri = (id: string) => `${HISTORY_BASE}/backplane/${id}/`;
+
+function backplaneObject(b: BackplaneRow) {
+  return {
+    id: b.id,
+    conference: b.conference,
+    media_node: b.mediaNode,
+    remote_media_node: b.remoteMediaNode,
+    remote_conference_name: b.remoteConferenceName,
+    system_location: b.systemLocation,
+    type: b.type,
+    start_time: time(b.startTime),
+    end_time: time(b.endTime),
+    duration: b.duration,
+    resource_uri: backplaneUri(b.id),
+  };
+}
+export type HistoryBackplane = ReturnType<typeof backplaneObject>;
+
 async function count(
   db: Database,
-  table: typeof conferenceHistory | typeof participantHistory | typeof mediaStreamHistory,
+  table: typeof conferenceHistory | typeof participantHistory | typeof mediaStreamHistory | typeof backplaneHistory,
   w: SQL | undefined,
 ): Promise<number> {
   const [r] = await db
@@ -407,6 +440,26 @@ export async function getMediaStream(db: Database, id: number): Promise<HistoryM
   return row ? mediaStreamObject(row) : null;
 }
 
+export async function listBackplanes(db: Database, q: HistoryQuery, { limit, offset }: Paging): Promise<HistoryPage<HistoryBackplane>> {
+  const w = where(BACKPLANE_FIELDS, q, () => null);
+  const [total, rows] = await Promise.all([
+    count(db, backplaneHistory, w),
+    db
+      .select()
+      .from(backplaneHistory)
+      .where(w)
+      .orderBy(...ordering(BACKPLANE_FIELDS, q.order_by, '-start_time'))
+      .limit(limit)
+      .offset(offset),
+  ]);
+  return { total, limit, offset, objects: rows.map(backplaneObject) };
+}
+
+export async function getBackplane(db: Database, id: string): Promise<HistoryBackplane | null> {
+  const [row] = await db.select().from(backplaneHistory).where(eq(backplaneHistory.id, id)).limit(1);
+  return row ? backplaneObject(row) : null;
+}
+
 type SchemaType = 'string' | 'datetime' | 'integer' | 'boolean' | 'related' | 'list';
 const kindType: Record<FieldKind, SchemaType> = { string: 'string', datetime: 'datetime', int: 'integer' };
 
@@ -445,13 +498,15 @@ const OTHER_FIELDS: Record<HistoryResource, Record<string, SchemaType>> = {
     tx_packets_sent: 'integer',
     resource_uri: 'string',
   },
+  backplane: { resource_uri: 'string' },
 };
 
-export type HistoryResource = 'conference' | 'participant' | 'media_stream';
+export type HistoryResource = 'conference' | 'participant' | 'media_stream' | 'backplane';
 const FILTERABLE: Record<HistoryResource, Record<string, Field>> = {
   conference: CONFERENCE_FIELDS,
   participant: PARTICIPANT_FIELDS,
   media_stream: MEDIA_STREAM_FIELDS,
+  backplane: BACKPLANE_FIELDS,
 };
 
 /** A history resource's Tastypie schema (`…/<resource>/schema/`): read-only fields, the filters and orderings it takes. */

@@ -1,5 +1,5 @@
 import { desc, inArray, lt } from 'drizzle-orm';
-import { conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
+import { backplaneHistory, conferenceHistory, mediaStreamHistory, participantHistory } from '../../db/schema.js';
 import type { Database } from '../../db/client.js';
 import { chunks } from '../config/store/ResourceStore.js';
 import { globalResource } from '../../shared/config/resources/platform.js';
@@ -35,6 +35,7 @@ export async function purgeHistory(dom: Domain, now = new Date()): Promise<Purge
     const cutoff = new Date(now.getTime() - days * 86_400_000);
     conferences += (await db.delete(conferenceHistory).where(lt(conferenceHistory.endTime, cutoff)).returning({ id: conferenceHistory.id })).length;
     const old = await db.delete(participantHistory).where(lt(participantHistory.endTime, cutoff)).returning({ id: participantHistory.id });
+    await db.delete(backplaneHistory).where(lt(backplaneHistory.endTime, cutoff));
     goneParticipants.push(...old.map((p) => p.id));
   }
   conferences += await dropBeyond(db, MAX_CONFERENCES);

@@ -59,7 +59,7 @@ const RETRY_AFTER_MS = 5_000;
  * elsewhere report is relayed, `accept` for both), and a pair is brokered by the server holding the
  * link of its lower-id node: one backplane, whichever servers the two nodes are linked to.
  */
-export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
+export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [BrokeredBackplane] }> {
   private readonly nodes = new Map<number, BrokerNode & { conferences: Map<string, NodeConference> }>();
   /** `${conference}\n${a}\n${b}` → backplane. */
   private readonly backplanes = new Map<string, BrokeredBackplane>();
@@ -284,6 +284,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: [] }> {
     this.byId.delete(bp.id);
     this.links.command([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
     this.log.info({ backplane: bp.id, conference: bp.conference }, 'backplane closed');
+    this.emit('closed', bp);
     this.emit('changed');
   }
 

@@ -226,6 +226,19 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         15_000,
         100,
       );
+      // The closed backplane is in history/v1: one row per link, each way, with its end and duration.
+      const history = await until(
+        async () =>
+          ((await (await rest('GET', '/api/admin/history/v1/backplane/?conference=Spread%20room')).json()) as { objects: Record<string, unknown>[] }).objects,
+        (o) => o.length === 2,
+        10_000,
+        100,
+      );
+      expect(history.map((b) => `${b.media_node}→${b.remote_media_node} ${b.type}`).sort()).toEqual([
+        'bp-node-1→bp-node-2 geographic',
+        'bp-node-2→bp-node-1 geographic',
+      ]);
+      for (const b of history) expect(Date.parse(String(b.end_time))).toBeGreaterThanOrEqual(Date.parse(String(b.start_time)));
       await until(
         () => roster(one, alice.token),
         (r) => !r.includes('Carol'),

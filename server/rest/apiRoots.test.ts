@@ -53,7 +53,7 @@ describe('status/v1 and history/v1 roots list every resource served, each with i
         'break_in_block',
       ],
     ],
-    ['/api/admin/history/v1', ['conference', 'participant', 'media_stream', 'alarm']],
+    ['/api/admin/history/v1', ['conference', 'participant', 'media_stream', 'backplane', 'alarm']],
   ])('%s/: every listed list_endpoint and schema answers 200, and every field an object carries is in its schema', async (base, expected) => {
     const root = await get<Root>(`${base}/`);
     expect(root.status).toBe(200);

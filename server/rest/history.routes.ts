@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Domain } from '../domain.js';
 import {
   deleteConference,
+  getBackplane,
   getConference,
   getMediaStream,
   getParticipant,
   HISTORY_BASE,
   historySchema,
+  listBackplanes,
   listConferences,
   listMediaStreams,
   listParticipants,
@@ -21,7 +23,7 @@ const NOT_FOUND = { error: 'Not found' };
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
- * history/v1 `conference`, `participant`, `participant/<id>/media_stream` and `media_stream`, read
+ * history/v1 `conference`, `participant`, `participant/<id>/media_stream`, `media_stream` and `backplane`, read
  * with "May view conference status" (as the status API); a conference's record is deleted with
  * "May modify conference status".
  */
@@ -31,11 +33,11 @@ export function registerHistoryRoutes(app: FastifyInstance, dom: Domain): void {
   // The API root: each resource's list and schema (alarm's routes, with its schema, are in alarm.routes.ts).
   app.get(`${HISTORY_BASE}/`, async (req, reply) => {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
-    const names = ['conference', 'participant', 'media_stream', 'alarm'];
+    const names = ['conference', 'participant', 'media_stream', 'backplane', 'alarm'];
     return Object.fromEntries(names.map((r) => [r, { list_endpoint: `${HISTORY_BASE}/${r}/`, schema: `${HISTORY_BASE}/${r}/schema/` }]));
   });
   // Each resource's Tastypie schema (pexshell builds its commands from it).
-  for (const resource of ['conference', 'participant', 'media_stream'] as const) {
+  for (const resource of ['conference', 'participant', 'media_stream', 'backplane'] as const) {
     app.get(`${HISTORY_BASE}/${resource}/schema/`, async (req, reply) => {
       if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
       return historySchema(resource);
@@ -81,5 +83,15 @@ export function registerHistoryRoutes(app: FastifyInstance, dom: Domain): void {
     if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
     const s = /^\d{1,9}$/.test(req.params.id) ? await getMediaStream(dom.db, Number(req.params.id)) : null;
     return s ?? reply.code(404).send(NOT_FOUND);
+  });
+
+  app.get<{ Querystring: Q }>(`${HISTORY_BASE}/backplane/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    return envelope(`${HISTORY_BASE}/backplane/`, req.query, await listBackplanes(dom.db, req.query, paging(req.query)));
+  });
+  app.get<{ Params: { id: string } }>(`${HISTORY_BASE}/backplane/:id/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const b = ID.test(req.params.id) ? await getBackplane(dom.db, req.params.id) : null;
+    return b ?? reply.code(404).send(NOT_FOUND);
   });
 }
