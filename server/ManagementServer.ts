@@ -200,7 +200,13 @@ export class ManagementServer {
     registerBulkRoutes(app, dom);
     registerAdministrationRoutes(app, dom);
     const backups = new BackupScheduler(dom, log.child({ part: 'backup' }), opts.backupCron);
-    registerStatusRoutes(app, dom, status, () => backplanes.statusObjects());
+    registerStatusRoutes(
+      app,
+      dom,
+      status,
+      () => backplanes.statusObjects(),
+      (linkId) => backplanes.linkMediaStreams(linkId),
+    );
     registerAlarmRoutes(app, dom);
     registerBreakInRoutes(app, dom, status, registry);
     registerCommandRoutes(app, dom, status, registry, supportLog);

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BackplaneType, NodeToServer, ServerToNode } from '../../shared/node-protocol/messages.js';
+import { toPexipMediaStream, type MediaStream } from '../../shared/node-protocol/mediaStatus.js';
 import type { BackplaneLinkView } from '../../shared/status/backplaneView.js';
 
 /** A node as the broker sees it. */
@@ -64,6 +65,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
   /** `${conference}\n${a}\n${b}` → backplane. */
   private readonly backplanes = new Map<string, BrokeredBackplane>();
   private readonly byId = new Map<string, string>();
+  /** Each backplane end's latest media statistics: `${backplaneId}\n${nodeId}` → streams. */
+  private readonly statistics = new Map<string, MediaStream[]>();
   /** Backplanes another management server of the cluster brokers (seen in its commands to nodes): listed alike everywhere. */
   private readonly elsewhere = new Map<string, BrokeredBackplane>();
   /** Pair keys whose backplane a node refused, and until when they are left alone. */
@@ -111,6 +114,9 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
       case 'backplane_streams':
         this.relay(node.id, msg);
         return;
+      case 'backplane_statistics':
+        if (this.find(msg.backplaneId)) this.statistics.set(`${msg.backplaneId}\n${node.id}`, msg.streams);
+        return;
       case 'backplane_closed': {
         const key = this.byId.get(msg.backplaneId);
         const bp = key ? this.backplanes.get(key) : undefined;
@@ -143,6 +149,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
    */
   observeCommand(nodeIds: readonly number[], msg: ServerToNode): void {
     if (msg.type === 'backplane_close') {
+      this.forgetStatistics(msg.backplaneId);
       if (this.elsewhere.delete(msg.backplaneId)) this.emit('changed');
       return;
     }
@@ -188,6 +195,28 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
     );
   }
 
+  /**
+   * status/v1 `backplane/<id>/media_stream/`: a link's streams as its sending node measured them (rx:
+   * what it receives from the other node, tx: what it sends), by type; null for an unknown link.
+   */
+  linkMediaStreams(linkId: string): Record<string, string | number | null>[] | null {
+    for (const bp of this.list()) {
+      const i = bp.linkIds.indexOf(linkId);
+      if (i < 0) continue;
+      const from = i === 0 ? bp.a : bp.b;
+      return (this.statistics.get(`${bp.id}\n${from.id}`) ?? []).map((s) => ({
+        ...toPexipMediaStream(s, from.name),
+        backplane: `/api/admin/status/v1/backplane/${linkId}/`,
+      }));
+    }
+    return null;
+  }
+
+  private find(backplaneId: string): BrokeredBackplane | undefined {
+    const key = this.byId.get(backplaneId);
+    return (key ? this.backplanes.get(key) : undefined) ?? this.elsewhere.get(backplaneId);
+  }
+
   /** A conference's backplane links for the console's live view, one each way. */
   linksOf(conference: string): BackplaneLinkView[] {
     return this.list()
@@ -222,6 +251,10 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
     entry.name = node.name;
     entry.location = node.location;
     return entry;
+  }
+
+  private forgetStatistics(backplaneId: string): void {
+    for (const key of [...this.statistics.keys()]) if (key.startsWith(`${backplaneId}\n`)) this.statistics.delete(key);
   }
 
   /** Opens the backplanes now wanted and closes the others. */
@@ -282,6 +315,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
     if (!bp) return;
     this.backplanes.delete(key);
     this.byId.delete(bp.id);
+    this.forgetStatistics(bp.id);
     this.links.command([bp.a.id, bp.b.id], { type: 'backplane_close', backplaneId: bp.id });
     this.log.info({ backplane: bp.id, conference: bp.conference }, 'backplane closed');
     this.emit('closed', bp);

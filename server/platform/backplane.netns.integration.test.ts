@@ -185,6 +185,22 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       const links = (await (await rest('GET', '/api/admin/status/v1/backplane/')).json()) as { objects: Record<string, unknown>[] };
       expect(links.objects.map((o) => `${String(o.media_node)}→${String(o.remote_media_node)}`).sort()).toEqual(['bp-node-1→bp-node-2', 'bp-node-2→bp-node-1']);
       expect(links.objects.every((o) => o.type === 'geographic' && o.conference === 'Spread room')).toBe(true);
+      // Each link's media streams as its node measures them: node 1 sends Alice's and Bob's audio and
+      // receives Carol's; node 2 the other way round.
+      for (const link of links.objects) {
+        const streams = await until(
+          async () =>
+            ((await (await rest('GET', `/api/admin/status/v1/backplane/${String(link.id)}/media_stream/`)).json()) as { objects: Record<string, unknown>[] })
+              .objects,
+          (o) => o.some((x) => x.type === 'audio' && Number(x.rx_packets_received) > 0 && Number(x.tx_packets_sent) > 0),
+          15_000,
+          200,
+        );
+        const audio = streams.find((x) => x.type === 'audio')!;
+        expect(audio).toMatchObject({ node: link.media_node, backplane: `/api/admin/status/v1/backplane/${String(link.id)}/` });
+        expect(Number(audio.rx_bitrate)).toBeGreaterThan(0);
+        console.log(`backplane ${String(link.media_node)}: audio rx ${String(audio.rx_bitrate)} kbps, tx ${String(audio.tx_bitrate)} kbps`);
+      }
       // The console's live view of the conference lists the same two links.
       const live = await appRouter
         .createCaller({

@@ -150,7 +150,14 @@ function statusSchema(resource: keyof typeof FIELDS) {
  * participants with their media streams and call quality, conferencing nodes' load and locations'
  * capacity. Read with "May view conference status"; fields the platform cannot know are omitted.
  */
-export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: LiveStatus, backplanes: () => StatusObject[] = () => []): void {
+export function registerStatusRoutes(
+  app: FastifyInstance,
+  dom: Domain,
+  status: LiveStatus,
+  backplanes: () => StatusObject[] = () => [],
+  /** A backplane link's media streams as its node measured them; null for an unknown link. */
+  backplaneStreams: (linkId: string) => StatusObject[] | null = () => null,
+): void {
   /** A list, its detail and (for nodes and locations) `statistics`, read with the status permission. */
   const resource = (name: keyof typeof FIELDS, all: () => StatusObject[] | Promise<StatusObject[]>, path = name as string) => {
     const allowed = async (req: FastifyRequest, reply: FastifyReply) => requireApiPermission(dom.db, req, reply, 'status', 'view');
@@ -209,6 +216,14 @@ export function registerStatusRoutes(app: FastifyInstance, dom: Domain, status: 
     const id = req.params.id ?? '';
     if (!status.participants().some((p) => p.id === id)) return reply.code(404).send({ error: 'Not found' });
     return statusList(`${BASE}/participant/${id}/media_stream/`, req.query, FIELDS.media_stream, mediaStreamObjects(status, id));
+  });
+  // A backplane link's streams (the guide's Backplanes tab, media statistics): `participant` is its `backplane` here.
+  app.get<Query>(`${BASE}/backplane/:id/media_stream/`, async (req, reply) => {
+    if (!(await requireApiPermission(dom.db, req, reply, 'status', 'view'))) return reply;
+    const id = req.params.id ?? '';
+    const streams = backplaneStreams(id);
+    if (!streams) return reply.code(404).send({ error: 'Not found' });
+    return statusList(`${BASE}/backplane/${id}/media_stream/`, req.query, FIELDS.media_stream, streams);
   });
   for (const path of ['worker_vm', 'system_location'] as const) {
     app.get<Query>(`${BASE}/${path}/:id/statistics/`, async (req, reply) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { routingRuleConfigSchema } from '../routing/callRouting.js';
-import { nodeLoadSchema, participantMediaSchema, participantRecordSchema } from './mediaStatus.js';
+import { mediaStreamSchema, nodeLoadSchema, participantMediaSchema, participantRecordSchema } from './mediaStatus.js';
 import { commandMessage, commandResultMessage } from './commands.js';
 
 /**
@@ -549,6 +549,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   backplaneStreamsMessage,
   /** The node could not take part in a backplane (e.g. the conference ended meanwhile): the server closes it. */
   z.object({ type: z.literal('backplane_closed'), backplaneId: z.string().uuid(), reason: z.string().max(250) }),
+  /** This node's end of a backplane, measured: what it receives (rx) and sends (tx) over it, by stream type. */
+  z.object({ type: z.literal('backplane_statistics'), backplaneId: z.string().uuid(), streams: z.array(mediaStreamSchema).max(3) }),
 ]);
 export type NodeToServer = z.infer<typeof nodeToServerSchema>;
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { BackplaneParticipant, BackplaneStream, BackplaneTransport, BackplaneType, NodeToServer } from '../../../shared/node-protocol/messages.js';
+import type { MediaStream, StreamDirection } from '../../../shared/node-protocol/mediaStatus.js';
 import type { MediasoupConferenceMedia } from '../mediasoup/MediasoupConferenceMedia.js';
 
 /** A node at the other end of a backplane. */
@@ -225,6 +226,50 @@ export class Backplane extends EventEmitter<BackplaneEvents> {
   }
 
   /** Closes this end: the other node's streams and participants leave this conference's media. */
+  /**
+   * What crosses this end of the backplane, by stream type: received from the other node (its
+   * participants' streams, produced here) and sent to it (this node's, consumed on the pipe), summed
+   * over the streams of that type. Bitrates are over the time since the last measurement.
+   */
+  async measure(): Promise<MediaStream[]> {
+    const typeOf = (source: string | undefined): MediaStream['type'] => (source === 'mic' ? 'audio' : source === 'screen' ? 'presentation' : 'video');
+    type Sum = { bitrate: number; packets: number; packetsLost: number };
+    const sums = new Map<string, Sum>();
+    const add = (key: string, stats: { type: string; bitrate?: number; packetCount?: number; packetsLost?: number }[], want: string) => {
+      const sum = sums.get(key) ?? { bitrate: 0, packets: 0, packetsLost: 0 };
+      for (const st of stats) {
+        if (st.type !== want) continue;
+        sum.bitrate += st.bitrate ?? 0;
+        sum.packets += st.packetCount ?? 0;
+        sum.packetsLost += Math.max(0, st.packetsLost ?? 0);
+      }
+      sums.set(key, sum);
+    };
+    for (const producer of this.incoming.values()) {
+      if (producer.closed) continue;
+      const source = (producer.appData as { source?: string }).source;
+      add(`rx/${typeOf(source)}`, (await producer.getStats().catch(() => [])) as never, 'inbound-rtp');
+    }
+    for (const o of this.outgoing.values()) {
+      if (o.consumer.closed) continue;
+      add(`tx/${typeOf(o.source)}`, (await o.consumer.getStats().catch(() => [])) as never, 'outbound-rtp');
+    }
+    const direction = (s: Sum | undefined): StreamDirection | undefined => {
+      if (!s) return undefined;
+      const expected = s.packets + s.packetsLost;
+      const loss = expected > 0 ? (s.packetsLost / expected) * 100 : 0;
+      return { bitrate: s.bitrate / 1000, packets: s.packets, packetsLost: s.packetsLost, packetLoss: loss, windowedPacketLoss: loss };
+    };
+    const out: MediaStream[] = [];
+    for (const type of ['audio', 'video', 'presentation'] as const) {
+      const rx = direction(sums.get(`rx/${type}`));
+      const tx = direction(sums.get(`tx/${type}`));
+      if (!rx && !tx) continue;
+      out.push({ id: `${this.id}/${type}`, type, startTime: this.openedAt.toISOString(), ...(rx ? { rx } : {}), ...(tx ? { tx } : {}) });
+    }
+    return out;
+  }
+
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;

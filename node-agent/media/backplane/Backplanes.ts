@@ -27,12 +27,17 @@ function offered(conference: Conference): BackplaneParticipant[] {
  */
 export class Backplanes {
   private readonly open = new Map<string, { backplane: Backplane; conference: Conference }>();
+  private readonly statsTimer: NodeJS.Timeout;
 
   constructor(
     private readonly manager: ConferenceManager,
     private readonly send: (msg: NodeToServer) => void,
     private readonly log: Logger,
+    /** How often each backplane's media statistics go to the management server (status/v1 backplane media streams). */
+    statisticsIntervalMs = 5_000,
   ) {
+    this.statsTimer = setInterval(() => void this.reportStatistics(), statisticsIntervalMs);
+    this.statsTimer.unref();
     manager.on('conferenceEnded', (c) => {
       for (const [id, e] of this.open) if (e.conference === c) this.close(id);
     });
@@ -96,7 +101,16 @@ export class Backplanes {
   }
 
   closeAll(): void {
+    clearInterval(this.statsTimer);
     for (const id of [...this.open.keys()]) this.close(id);
+  }
+
+  private async reportStatistics(): Promise<void> {
+    for (const { backplane } of [...this.open.values()]) {
+      if (backplane.closed) continue;
+      const streams = await backplane.measure().catch(() => []);
+      if (!backplane.closed) this.send({ type: 'backplane_statistics', backplaneId: backplane.id, streams });
+    }
   }
 
   private failed(id: string, err: unknown): void {

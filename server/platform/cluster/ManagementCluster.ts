@@ -49,6 +49,7 @@ const RELAYED = new Set<NodeToServer['type']>([
   'backplane_transport',
   'backplane_streams',
   'backplane_closed',
+  'backplane_statistics',
 ]);
 /** The latest of these per node is replayed to a server that joins (with the node's conferences as one `status`). */
 const LATEST_KEPT = new Set<NodeToServer['type']>(['node_load', 'media_statistics', 'registrations', 'break_in_blocks']);
