@@ -4,7 +4,7 @@ import { expect, test, type Browser, type BrowserContext, type Page } from '@pla
 import { baresipCall, toneLevelDb } from '../node-agent/testing/baresip.js';
 import { startBaresipCallee } from '../node-agent/testing/baresipCallee.js';
 import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type ColorName, type Rgb } from './support/fakeMedia.js';
-import { openSdkPage, type SdkPage } from './support/pexip-sdk/page.js';
+import { openSdkPage, type SdkPage, type SdkPageOptions } from './support/pexip-sdk/page.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
 
 /**
@@ -13,7 +13,7 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  * colour and tone) decodes the phone's audio and video, and the phone decodes the browser's tone.
  */
 const SIP_PORT = 18_796;
-const TONE = { phone: 600, ann: 440, sam: 520, tia: 660 } as const;
+const TONE = { phone: 600, ann: 440, sam: 520, tia: 660, uma: 760 } as const;
 
 let platform: Platform;
 test.beforeAll(async () => {
@@ -55,8 +55,8 @@ async function videoTranscodes(): Promise<{ toH264: number; toVp8: number }> {
 }
 
 /** A Pexip SDK client (single-stream) joins as Host with its colour, silent unless `toneOn`. */
-async function joinSdkHost(browser: Browser, name: string, colour: ColorName, toneHz: number): Promise<SdkPage> {
-  const sdk = await openSdkPage(browser, platform.nodeUrl, name, { color: [...COLORS[colour]], screenColor: [...COLORS.white], toneHz, toneOn: false });
+async function joinSdkHost(browser: Browser, name: string, colour: ColorName, toneHz: number, opts: SdkPageOptions = {}): Promise<SdkPage> {
+  const sdk = await openSdkPage(browser, platform.nodeUrl, name, { color: [...COLORS[colour]], screenColor: [...COLORS.white], toneHz, toneOn: false }, opts);
   sdkPages.push(sdk);
   await sdk.join({ alias: 'meet.sipe2e', pin: '1234' });
   await expect.poll(async () => (await sdk.state()).phase, { timeout: 30_000, message: `${name}'s SDK call connects` }).toBe('call_connected');
@@ -169,12 +169,15 @@ function centreOfPng(file: string): Rgb | null {
   return r.status === 0 && r.stdout.length >= 3 ? [r.stdout[0]!, r.stdout[1]!, r.stdout[2]!] : null;
 }
 
-test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; browsers then send H.264 and the phone sees them untranscoded; a VP8 call from before is transcoded each way', async ({
+test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; browsers then send H.264 (an SDK call from before is offered it) and the phone sees them untranscoded; a call that cannot send H.264 is transcoded each way', async ({
   browser,
 }) => {
   test.setTimeout(180_000);
-  // Sam's Pexip SDK call is answered in VP8 before the phone comes, and stays VP8 (its SDP is not renegotiated).
-  const sam = await joinSdkHost(browser, 'Sam', 'green', TONE.sam);
+  // Sam's browser cannot send H.264 (its offers leave it out): its Pexip SDK call stays VP8.
+  const sam = await joinSdkHost(browser, 'Sam', 'green', TONE.sam, { withoutVideoCodecs: ['H264'] });
+  // Uma's SDK call is answered in VP8 before the phone comes; the node offers it H.264 when the phone comes (update_sdp).
+  const uma = await joinSdkHost(browser, 'Uma', 'yellow', TONE.uma);
+  const umaBefore = await sdkVideoCodec(uma);
   const ann = await joinAnnAsHost(browser, 'blue');
   const seen: {
     framesA?: number;
@@ -185,6 +188,7 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
     codecs: Record<string, string | undefined>;
     tiaFrames?: number[];
     samFrames?: number[];
+    umaFrames?: number[];
   } = { phoneSees: {}, transcodes: {}, codecs: {} };
   const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
@@ -215,8 +219,17 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
       await expect.poll(() => framesOf(ann, phoneTile), { timeout: 10_000 }).toBeGreaterThan(seen.framesA + 10);
       seen.framesB = await framesOf(ann, phoneTile);
       // The conference's codec is now H.264: Ann's meeting client sends its camera again, in H.264,
-      // and the phone sees her (the speaker) with nothing transcoded to H.264. One transcoder runs
-      // the other way, for Sam's VP8 call.
+      // Uma's call takes the node's H.264 offer, and the phone sees Ann (the speaker) with nothing
+      // transcoded to H.264. One transcoder runs the other way, for Sam's VP8 call.
+      await expect.poll(() => sdkVideoCodec(uma), { timeout: 15_000, message: "Uma's call moves to H.264" }).toBe('H264');
+      seen.codecs.umaBefore = umaBefore;
+      seen.codecs.uma = await sdkVideoCodec(uma);
+      const umaFrames = async () => (await uma.probe()).inbound.videoFramesDecoded;
+      await new Promise((r) => setTimeout(r, 1_000));
+      const u0 = await umaFrames();
+      await new Promise((r) => setTimeout(r, 2_000));
+      seen.umaFrames = [u0, await umaFrames()];
+      expect(seen.umaFrames[1]!, 'Uma decodes H.264 after the renegotiation').toBeGreaterThan(u0 + 20);
       await expect
         .poll(videoTranscodes, { timeout: 15_000, message: 'nothing transcoded to H.264 once the browser sends it' })
         .toEqual({ toH264: 0, toVp8: 1 });
@@ -224,6 +237,7 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
       seen.transcodes.annShown = await videoTranscodes();
       expect(seen.transcodes.annShown).toEqual({ toH264: 0, toVp8: 1 });
       seen.codecs.sam = await sdkVideoCodec(sam);
+      await uma.close();
       // Sam's VP8 call decodes the speaker's H.264 camera through the transcoder, frames advancing.
       const samFrames = async () => (await sam.probe()).inbound.videoFramesDecoded;
       const s0 = await samFrames();
@@ -246,12 +260,12 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
     },
   });
   console.info(
-    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)}); transcodes ${JSON.stringify(seen.transcodes)}; SDK codecs ${JSON.stringify(seen.codecs)}; Sam decoded ${JSON.stringify(seen.samFrames)} and Tia ${JSON.stringify(seen.tiaFrames)} frames`,
+    `sip h264 e2e: Chromium decoded ${seen.framesA}→${seen.framesB} frames of the phone; the phone saw ${JSON.stringify(seen.phoneSees)} (last ${JSON.stringify(seen.rgb)}); transcodes ${JSON.stringify(seen.transcodes)}; SDK codecs ${JSON.stringify(seen.codecs)}; Sam decoded ${JSON.stringify(seen.samFrames)}, Uma ${JSON.stringify(seen.umaFrames)} and Tia ${JSON.stringify(seen.tiaFrames)} frames`,
   );
   expect(out, out).toMatch(/established/i);
   expect(out, out).toMatch(/H264/);
   expect(out).not.toMatch(/DURING FAILED/);
-  expect(seen.codecs).toEqual({ sam: 'VP8', tia: 'H264' });
+  expect(seen.codecs).toEqual({ umaBefore: 'VP8', uma: 'H264', sam: 'VP8', tia: 'H264' });
   // Sam's VP8 to H.264 for the phone, and the phone's H.264 to VP8 for Sam.
   expect(seen.transcodes.samShown).toEqual({ toH264: 1, toVp8: 1 });
   expect(seen.tiaFrames![1]!).toBeGreaterThan(seen.tiaFrames![0]! + 20);

@@ -19,6 +19,7 @@ import {
   transferBody,
   transformLayoutBody,
   updateBody,
+  ackBody,
 } from '../../shared/client-api/conference.js';
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
 import { ControlError, REFUSAL } from '../conference/ControlError.js';
@@ -425,6 +426,8 @@ export function registerClientApi(
         const answer = await leg.negotiate(body.data.sdp);
         p.leg = leg;
         p.lastCallId = leg.id;
+        // The node's own offers (the conference's camera codec changed): Pexip's `update_sdp`, answered in `ack`.
+        leg.on('offer', (sdp) => hub.sendTo(conf, p.id, 'update_sdp', { sdp }));
         leg.on('closed', (reason) => {
           if (p.leg === leg) {
             p.leg = null;
@@ -463,7 +466,15 @@ export function registerClientApi(
   );
   app.post(
     `${BASE}/participants/:participant/calls/:call/ack`,
-    withCall(() => ok(true)),
+    withCall(async (req, _reply, _conf, p) => {
+      // `{}` after our answer; `{sdp}` answering an offer of ours (update_sdp); `offer_ignored` when the client would not take it.
+      const body = ackBody.safeParse(req.body ?? {});
+      if (body.success && body.data.sdp !== undefined && p.leg?.answered) {
+        const ignored = body.data.offer_ignored === true || body.data.sdp === 'offer_ignored';
+        await p.leg.answered(ignored ? null : body.data.sdp).catch((err: unknown) => log.warn({ err, participant: p.id }, 'answer to our offer not applied'));
+      }
+      return ok(true);
+    }),
   );
   app.post(
     `${BASE}/participants/:participant/calls/:call/update`,

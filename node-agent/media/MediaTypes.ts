@@ -91,6 +91,8 @@ export interface MeasuredStream {
 export interface CallLegEvents {
   /** ICE/DTLS reached connected. */
   connected: [];
+  /** The node offers the client a new session (Pexip SSE `update_sdp`); the answer comes back in the call's `ack`. */
+  offer: [sdp: string];
   /** The leg failed or closed; `reason` is a client API reason string. */
   closed: [reason: string];
 }
@@ -106,6 +108,8 @@ export interface CallLeg {
   mediaStreams?(): Promise<MeasuredStream[]>;
   /** False when the leg's media is not encrypted (a SIP call on plain RTP); WebRTC is always DTLS-SRTP. */
   readonly encrypted?: boolean;
+  /** The client's answer to the node's offer (`offer` event), or null when it ignored it. */
+  answered?(answerSdp: string | null): Promise<void>;
   close(reason?: string): void;
   on<E extends keyof CallLegEvents>(event: E, listener: (...args: CallLegEvents[E]) => void): this;
 }

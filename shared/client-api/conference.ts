@@ -172,6 +172,8 @@ export const candidateBody = z.object({ candidate: z.string().max(2_000), mid: z
 export type CandidateBody = z.infer<typeof candidateBody>;
 
 export const updateBody = z.object({ sdp: z.string().min(1).max(200_000).optional() });
+/** `ack`: `{}`, or the client's answer to an offer of the node's (`update_sdp`), or `offer_ignored`. */
+export const ackBody = z.object({ sdp: z.string().min(1).max(200_000).optional(), offer_ignored: z.boolean().optional() });
 export type UpdateBody = z.infer<typeof updateBody>;
 
 /** Chat or application message (§6 / §7 `message`); anything after `;` in the type is ignored. */

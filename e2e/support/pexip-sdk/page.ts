@@ -31,9 +31,15 @@ export interface SdkPage {
   close(): Promise<void>;
 }
 
-export async function openSdkPage(browser: Browser, nodeUrl: string, name: string, media: FakeMediaOptions): Promise<SdkPage> {
+/** A browser whose video offers leave out these codecs (e.g. `['H264']`: one that cannot send H.264). */
+export interface SdkPageOptions {
+  withoutVideoCodecs?: string[];
+}
+
+export async function openSdkPage(browser: Browser, nodeUrl: string, name: string, media: FakeMediaOptions, opts: SdkPageOptions = {}): Promise<SdkPage> {
   const context = await browser.newContext();
   await context.addInitScript(installFakeMedia, media);
+  if (opts.withoutVideoCodecs?.length) await context.addInitScript(withoutVideoCodecs, opts.withoutVideoCodecs);
   const html = await pexipSdkHtml();
   await context.route(`${nodeUrl}${PEXIP_SDK_PAGE}`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
   const page = await context.newPage();
@@ -67,4 +73,48 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     control: (name, params = {}) => page.evaluate(([n, p]) => window.pexip!.control(n, p), [name, params] as const),
     close: () => context.close(),
   };
+}
+
+/**
+ * Runs in the page: the peer connection's offers and answers leave these video codecs out (their
+ * payload types, RTX included, and their attribute lines), as a browser without them would send.
+ */
+function withoutVideoCodecs(codecs: string[]): void {
+  const names = new Set(codecs.map((c) => c.toLowerCase()));
+  const strip = (sdp: string): string => {
+    const sections = sdp.split(/(?=^m=)/m);
+    return sections
+      .map((section) => {
+        if (!section.startsWith('m=video')) return section;
+        const lines = section.split(/\r\n/);
+        const gone = new Set<string>();
+        for (const l of lines) {
+          const m = /^a=rtpmap:(\d+) ([^/]+)\//.exec(l);
+          if (m && names.has(m[2]!.toLowerCase())) gone.add(m[1]!);
+        }
+        for (const l of lines) {
+          const m = /^a=fmtp:(\d+) apt=(\d+)/.exec(l);
+          if (m && gone.has(m[2]!)) gone.add(m[1]!);
+        }
+        return lines
+          .filter((l) => !/^a=(rtpmap|fmtp|rtcp-fb):(\d+)/.test(l) || !gone.has(/^a=\w[\w-]*:(\d+)/.exec(l)![1]!))
+          .map((l) =>
+            l.startsWith('m=video')
+              ? l
+                  .split(' ')
+                  .filter((f, i) => i < 3 || !gone.has(f))
+                  .join(' ')
+              : l,
+          )
+          .join('\r\n');
+      })
+      .join('');
+  };
+  for (const method of ['createOffer', 'createAnswer'] as const) {
+    const original = RTCPeerConnection.prototype[method] as (...args: unknown[]) => Promise<RTCSessionDescriptionInit>;
+    RTCPeerConnection.prototype[method] = async function (this: RTCPeerConnection, ...args: unknown[]) {
+      const d = await original.apply(this, args);
+      return d.sdp ? { type: d.type, sdp: strip(d.sdp) } : d;
+    } as never;
+  }
 }

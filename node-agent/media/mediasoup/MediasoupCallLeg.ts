@@ -66,8 +66,20 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
   private localIce: types.IceParameters | undefined;
   private isClosed = false;
   private connected = false;
-  /** The video codec chosen at the first answer, kept for the call (its feed is in it). */
+  /** The video codec chosen at the first answer, kept for the call (its feed is in it) unless the node re-offers another. */
   private videoMime: string | undefined;
+  /** The client's last offer and what our answer to it said per m-line (a re-offer repeats them). */
+  private lastOffer: string | undefined;
+  private lastMedia: Record<string, AnswerMediaOptions> = {};
+  /** Our offer of another video codec, waiting for the client's answer. */
+  private pendingVideo: {
+    mid: string;
+    mime: string;
+    feed: Feed;
+    consumer: types.Consumer;
+    producerRtpParameters: types.RtpParameters | undefined;
+    payloadType: number;
+  } | null = null;
 
   constructor(
     readonly participantId: string,
@@ -127,6 +139,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       this.fed = true;
       this.host.hub.addLeg({ participantId: this.participantId, audio: this.feeds.get('audio') ?? null, video: this.feeds.get('video') ?? null });
     }
+    this.lastOffer = offerSdp;
+    this.lastMedia = media;
     return buildAnswer(neg, {
       iceParameters,
       iceCandidates: transport.iceCandidates,
@@ -135,6 +149,96 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       sessionId: this.sessionId,
       sessionVersion: this.sessionVersion++,
     });
+  }
+
+  /**
+   * The conference's camera codec changed to one this call's offer had but its answer did not use
+   * (a room system that takes only H.264 came after the call was answered in VP8): the node offers
+   * the call again with that codec alone on its video m-line (SSE `update_sdp`), with a new feed in
+   * it, so that pictures go both ways without a transcoder. Nothing changes until the client's
+   * answer (`answered`); a client that ignores the offer keeps its codec.
+   */
+  async offerVideoCodec(mime: string): Promise<void> {
+    if (this.isClosed || !this.lastOffer || !this.transport || !this.localIce || this.pendingVideo) return;
+    if (this.videoMime?.toLowerCase() === mime.toLowerCase()) return;
+    const router = await this.host.routerFor(this.participantId);
+    let neg: NegotiatedOffer;
+    try {
+      neg = negotiateOffer(parseOffer(this.lastOffer), router.rtpCapabilities, { codecPreference: { video: [mime] }, acceptPresentation: true });
+    } catch {
+      return;
+    }
+    const m = neg.media.find((x) => x.accepted && !x.parked && x.role === 'main' && x.kind === 'video' && x.mid !== undefined);
+    // The call's offer must have the codec, with the router's payload type (what a consumer sends).
+    if (!m || m.mid === undefined || !m.codec || m.routerCodec?.mimeType.toLowerCase() !== mime.toLowerCase() || !m.payloadTypeMatchesRouter) return;
+    const like = feedParameters(router, 'video', mime);
+    if (!like || !m.remoteReceives || this.isClosed) return;
+    const feed = await this.host.direct.feed('video', like, randomInt(1, 0xffff_fff0), { participantId: this.participantId, feed: true }, () =>
+      this.host.hub.keyframeWanted(this.participantId),
+    );
+    try {
+      await this.host.bring(feed.producer, router);
+      if (!router.canConsume({ producerId: feed.producer.id, rtpCapabilities: m.rtpCapabilities })) throw new Error('cannot consume');
+      const consumer = await this.transport.consume({ producerId: feed.producer.id, rtpCapabilities: m.rtpCapabilities, mid: m.mid, enableRtx: false });
+      if (this.isClosed) throw new Error('closed');
+      this.pendingVideo = {
+        mid: m.mid,
+        mime,
+        feed,
+        consumer,
+        producerRtpParameters: m.remoteSends ? m.producerRtpParameters : undefined,
+        payloadType: m.codec.payloadType,
+      };
+      const sdp = buildAnswer(neg, {
+        iceParameters: this.localIce,
+        iceCandidates: this.transport.iceCandidates,
+        dtlsParameters: this.transport.dtlsParameters,
+        media: { ...this.lastMedia, [m.mid]: { recv: m.remoteSends, send: consumer.rtpParameters } },
+        sessionId: this.sessionId,
+        sessionVersion: this.sessionVersion++,
+      }).replace(/^a=setup:\w+/gm, 'a=setup:actpass');
+      this.log.info({ participant: this.participantId, codec: mime }, 'single-stream call offered the conference camera codec');
+      this.emit('offer', sdp);
+    } catch (err) {
+      this.log.debug({ err, participant: this.participantId }, 'video codec offer not made');
+      this.pendingVideo = null;
+      feed.close();
+    }
+  }
+
+  /** The client's answer to our offer of another video codec (null: ignored): the call's video moves to it. */
+  async answered(answerSdp: string | null): Promise<void> {
+    const p = this.pendingVideo;
+    if (!p) return;
+    this.pendingVideo = null;
+    const takes = answerSdp !== null && new RegExp(`^a=rtpmap:${p.payloadType} ${p.mime.split('/')[1]}/`, 'im').test(answerSdp);
+    if (!takes || this.isClosed || !this.transport) {
+      p.consumer.close();
+      p.feed.close();
+      return;
+    }
+    // What the client sends: its camera in the new codec, on the same SSRC.
+    if (p.producerRtpParameters) {
+      this.producers.get('video')?.close();
+      const producer = await this.transport.produce({
+        kind: 'video',
+        rtpParameters: p.producerRtpParameters,
+        appData: { participantId: this.participantId, source: 'camera' },
+      });
+      this.producers.set('video', producer);
+      this.host.registerProducer(this.participantId, producer, 'camera');
+    }
+    // What it receives: the new feed, which the hub writes in that codec.
+    const oldConsumer = this.consumers.get(p.mid);
+    const oldFeed = this.feeds.get('video');
+    this.consumers.set(p.mid, p.consumer);
+    this.feeds.set('video', p.feed);
+    this.videoMime = p.mime;
+    this.lastMedia = { ...this.lastMedia, [p.mid]: { ...this.lastMedia[p.mid], send: p.consumer.rtpParameters } };
+    this.host.hub.addLeg({ participantId: this.participantId, audio: this.feeds.get('audio') ?? null, video: p.feed });
+    oldConsumer?.close();
+    oldFeed?.close();
+    for (const ms of KEYFRAME_RETRIES_MS) setTimeout(() => !this.isClosed && this.host.hub.keyframeWanted(this.participantId), ms).unref();
   }
 
   /**

@@ -99,7 +99,11 @@ export class MediasoupConferenceMedia extends EventEmitter<ConferenceMediaEvents
         stateOf: (pid) => this.stateOf(pid),
         speakerOrder: () => this.speakerOrder,
         hostSendsVideo: () => this.hostSendsVideo(),
-        cameraCodecChanged: (codec) => this.emit('videoCodec', codec),
+        cameraCodecChanged: (codec) => {
+          this.emit('videoCodec', codec);
+          // Calls answered in the other codec are offered this one (SSE update_sdp), where their offer had it.
+          for (const leg of this.legs.values()) void leg.offerVideoCodec(codec);
+        },
       },
       log,
     );

@@ -134,8 +134,10 @@ describe('mixed audio for single-stream legs', () => {
     await guest.waitFor('the Host', () => guest.toneLevelDb(440) > -40, 20_000);
     await host.waitFor('the Guest', () => host.toneLevelDb(660) > -40, 20_000);
     await sleep(1_000);
-    expect(guest.toneLevelDb(990)).toBeLessThan(-60);
-    expect(host.toneLevelDb(990)).toBeLessThan(-60);
+    // Judged against what each does hear: a held Guest in the mix would be as loud as the others
+    // (about -20 dB); codec glitches under load put broadband noise near -60 dB (-57.8 seen in CI).
+    expect(guest.toneLevelDb(990)).toBeLessThan(guest.toneLevelDb(440) - 30);
+    expect(host.toneLevelDb(990)).toBeLessThan(host.toneLevelDb(660) - 30);
     expect(held.toneLevelDb(440)).toBeLessThan(-60);
   });
 });
