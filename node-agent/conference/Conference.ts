@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { nodeSettingsSchema, type ConferenceRecord, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import type { ConferenceMedia } from '../media/MediaTypes.js';
-import type { BackplaneParticipant, LayoutName } from '../../shared/node-protocol/messages.js';
+import type { BackplaneControl, BackplaneParticipant, LayoutName } from '../../shared/node-protocol/messages.js';
 import type { ServiceType } from '../../shared/client-api/conference.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Participant, SplashScreen } from './Participant.js';
@@ -30,6 +30,11 @@ export interface ConferenceEvents {
   remoteJoined: [RemoteParticipant];
   remoteUpdated: [RemoteParticipant];
   remoteLeft: [RemoteParticipant];
+  /**
+   * Meeting control for the conference's other nodes: to the backplane named (a participant there),
+   * or to every backplane (null: the conference's state, its end).
+   */
+  shareControl: [control: BackplaneControl, backplaneId: string | null];
   ended: [];
 }
 
@@ -119,6 +124,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   gateway = false;
   /** Layouts chosen by a Host (`transform_layout`); unset = the service's Host view / Guest view. */
   layout: { host?: LayoutName; guest?: LayoutName } = {};
+  /** When lock, mute-all-Guests or Guests-may-unmute last changed (Unix ms; 0: never): the newest change wins across nodes. */
+  private stateChangedAt = 0;
+  /** Off while a change from another node is applied: it is not sent back. */
+  private sharingState = true;
 
   constructor(
     public service: ServiceConfig,
@@ -152,9 +161,9 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return p?.held ? 'waiting_room' : clientServiceType(this.service);
   }
 
-  /** Conference started = a Host is in, not waiting in the lobby (Guests are held until then). */
+  /** Conference started = a Host is in, not waiting in the lobby (Guests are held until then); on this node or another. */
   get hasHost(): boolean {
-    return this.participants.some((p) => p.role === 'HOST' && !p.held);
+    return this.participants.some((p) => p.role === 'HOST' && !p.held) || this.remoteParticipants.some((r) => r.role === 'chair' && !r.held);
   }
 
   /** Participant limit of the service (blank = unlimited). */
@@ -174,6 +183,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   /** The whole list of participants one backplane brings (`[]` when it closes). */
   setRemoteParticipants(backplaneId: string, list: BackplaneParticipant[]): void {
+    if (this.ended) return;
+    const hadHost = this.hasHost;
     const ids = new Set(list.map((p) => p.id));
     for (const r of [...this.remote.values()]) {
       if (r.backplaneId !== backplaneId || ids.has(r.id)) continue;
@@ -184,11 +195,58 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       if (this.members.has(p.id)) continue; // never shadows one of ours
       const had = this.remote.get(p.id);
       const same = (k: keyof BackplaneParticipant) => had?.[k] === p[k];
-      if (had && same('displayName') && same('role') && same('protocol') && same('isMuted') && same('isClientMuted') && same('isVideoMuted')) continue;
+      const fields = ['displayName', 'role', 'protocol', 'isMuted', 'isClientMuted', 'isVideoMuted', 'held', 'spotlight'] as const;
+      if (had && fields.every(same)) continue;
       const r: RemoteParticipant = { ...p, backplaneId, since: had?.since ?? new Date() };
       this.remote.set(p.id, r);
       this.emit(had ? 'remoteUpdated' : 'remoteJoined', r);
     }
+    // One conference across nodes: a Host on another node lets this node's Guests in, and its leaving counts as a Host leaving.
+    if (!hadHost && this.hasHost) this.hostArrived();
+    else if (hadHost && !this.hasHost && this.members.size > 0) this.lastHostLeft();
+  }
+
+  /**
+   * A Host's action on a participant of another node: sent over that participant's backplane and
+   * applied there. False when no other node has this participant.
+   */
+  controlRemote(participantId: string, control: Extract<BackplaneControl, { kind: 'participant' | 'role' }>): boolean {
+    const r = this.remote.get(participantId);
+    if (!r) return false;
+    this.emit('shareControl', control, r.backplaneId);
+    return true;
+  }
+
+  /** The state the conference's other nodes follow: lock, mute all Guests, Guests may unmute. */
+  get sharedState(): Extract<BackplaneControl, { kind: 'state' }> {
+    return { kind: 'state', locked: this.locked, guestsMuted: this.guestsMuted, guestsCanUnmute: this.guestsCanUnmute, changedAt: this.stateChangedAt };
+  }
+
+  /** Another node's state, when it changed later than this node's. */
+  applySharedState(state: Extract<BackplaneControl, { kind: 'state' }>): void {
+    if (this.ended || state.changedAt <= this.stateChangedAt) return;
+    this.sharingState = false;
+    try {
+      this.setLocked(state.locked);
+      if (this.guestsMuted !== state.guestsMuted) this.setGuestsMuted(state.guestsMuted);
+      this.setGuestsCanUnmute(state.guestsCanUnmute);
+    } finally {
+      this.sharingState = true;
+    }
+    this.stateChangedAt = state.changedAt;
+  }
+
+  private stateChanged(): void {
+    if (!this.sharingState) return;
+    this.stateChangedAt = Math.max(Date.now(), this.stateChangedAt + 1);
+    this.emit('shareControl', this.sharedState, null);
+  }
+
+  /** A Host ends the conference: on every node it spans, then here. */
+  endEverywhere(reason: string): void {
+    if (this.ended) return;
+    if (this.remote.size > 0) this.emit('shareControl', { kind: 'end', reason }, null);
+    this.end(reason);
   }
 
   get(participantId: string): Participant | undefined {
@@ -328,6 +386,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   setLocked(locked: boolean): void {
     if (this.locked === locked) return;
     this.locked = locked;
+    this.stateChanged();
     this.emit('statusChanged');
     // Unlocking admits everyone still waiting (guide §29.1).
     if (!locked) for (const p of this.participants) if (p.lockedOut) this.release(p);
@@ -346,6 +405,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   /** Mute all Guests (and those who join later), or unmute them all. */
   setGuestsMuted(muted: boolean): void {
     this.guestsMuted = muted;
+    this.stateChanged();
     for (const p of this.participants) if (p.role === 'GUEST') this.change(p, { isMuted: muted });
     this.emit('statusChanged');
   }
@@ -353,6 +413,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   setGuestsCanUnmute(setting: boolean): void {
     if (this.guestsCanUnmute === setting) return;
     this.guestsCanUnmute = setting;
+    this.stateChanged();
     this.emit('statusChanged');
   }
 

@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import { DEFAULT_DTMF_COMMANDS, type DtmfCommand } from '../theme/dtmfControls.js';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
-import type { LayoutName, ServiceConfig } from '../../shared/node-protocol/messages.js';
+import {
+  BACKPLANE_PARTICIPANT_ACTIONS,
+  type BackplaneParticipantAction,
+  type LayoutName,
+  type ServiceConfig,
+} from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
 import type { ConferenceAction, DialBody, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
 import { REASON, type Conference } from './Conference.js';
@@ -27,6 +32,9 @@ const SELF_ACTIONS = new Set<ParticipantAction>([
   'denyrxpresentation',
   'notify_not_afk',
 ]);
+
+const BACKPLANE_ACTIONS = new Set<string>(BACKPLANE_PARTICIPANT_ACTIONS);
+const isBackplaneAction = (a: ParticipantAction): a is BackplaneParticipantAction => BACKPLANE_ACTIONS.has(a);
 
 const LAYOUT_BY_SHORT = Object.fromEntries(Object.entries(LAYOUT_SHORT).map(([name, short]) => [short, name])) as Record<LayoutShort, LayoutName>;
 
@@ -76,12 +84,13 @@ export class ConferenceControl {
       case 'unmuteguests':
         return conf.setGuestsMuted(action === 'muteguests');
       case 'disconnect':
+        // One conference across nodes: it ends on every node it spans.
         if (by === ADMINISTRATOR) {
           this.log.info(ctx, 'Conference disconnected by an administrator');
-          return conf.end(ADMINISTRATOR_REASON.conference);
+          return conf.endEverywhere(ADMINISTRATOR_REASON.conference);
         }
         this.log.info(ctx, 'Conference disconnected by a Host');
-        return conf.end(REASON.conferenceByParticipant);
+        return conf.endEverywhere(REASON.conferenceByParticipant);
       case 'clearallbuzz':
         return conf.clearAllBuzz();
     }
@@ -102,6 +111,12 @@ export class ConferenceControl {
   }
 
   participant(conf: Conference, by: Actor, targetId: string, action: ParticipantAction): void {
+    if (this.remoteTarget(conf, by, targetId)) {
+      // A participant on another node: a Host's action goes to its node over the backplane.
+      if (!isBackplaneAction(action)) throw new ControlError(REFUSAL.notOnThisNode);
+      conf.controlRemote(targetId, { kind: 'participant', participantId: targetId, action });
+      return;
+    }
     const target = this.target(conf, by, targetId, SELF_ACTIONS.has(action));
     switch (action) {
       case 'mute':
@@ -177,6 +192,10 @@ export class ConferenceControl {
 
   /** `role`: make a participant Host (`chair`) or Guest. */
   setRole(conf: Conference, by: Actor, targetId: string, role: 'chair' | 'guest'): void {
+    if (this.remoteTarget(conf, by, targetId)) {
+      conf.controlRemote(targetId, { kind: 'role', participantId: targetId, role });
+      return;
+    }
     const target = this.target(conf, by, targetId, false);
     conf.setRole(target, role === 'chair' ? 'HOST' : 'GUEST');
   }
@@ -240,7 +259,7 @@ export class ConferenceControl {
       this.log.info({ conference: conf.service.name, participant: p.id, command }, 'DTMF conference control');
       if (command === 'toggle_lock') conf.setLocked(!conf.locked);
       else if (command === 'toggle_guest_mute') conf.setGuestsMuted(!conf.guestsMuted);
-      else return conf.end(REASON.dtmfEnd);
+      else return conf.endEverywhere(REASON.dtmfEnd);
     }
   }
 
@@ -279,9 +298,20 @@ export class ConferenceControl {
     if (!this.manager.chatEnabled(conf.service)) throw new ControlError(REFUSAL.chatDisabled);
   }
 
+  /** Whether the request names a participant of another node (then `by` must be a Host). */
+  private remoteTarget(conf: Conference, by: Actor, targetId: string): boolean {
+    if (conf.get(targetId) || !conf.isRemote(targetId)) return false;
+    this.requireHost(by);
+    return true;
+  }
+
   /** The participant a request names; someone else than `by` needs `by` to be a Host in the meeting. */
   target(conf: Conference, by: Actor, targetId: string, selfAllowed: boolean): Participant {
     const target = conf.get(targetId);
+    if (!target && conf.isRemote(targetId)) {
+      this.requireHost(by);
+      throw new ControlError(REFUSAL.notOnThisNode);
+    }
     if (!target) throw new ControlError(REFUSAL.notFound);
     if (target === by && selfAllowed) return target;
     this.requireHost(by);

@@ -6,6 +6,7 @@ import type { CallLeg, ConferenceMedia, MediaEngineOptions, MediaParticipantStat
 import { REASON, type Conference } from './Conference.js';
 import { ConferenceManager, type ConferenceManagerOptions, type JoinResult, type MediaSetup } from './ConferenceManager.js';
 import type { Participant } from './Participant.js';
+import { REFUSAL } from './ControlError.js';
 import { ManualClock } from '../../shared/time/ManualClock.js';
 
 const silent = pino({ level: 'silent' });
@@ -280,5 +281,85 @@ describe('conference rules on the node (guide §15, §20.4, §24)', () => {
     expect(manager.chatEnabled(service({ id: 9, aliases: [], chatEnabled: true }))).toBe(true);
     manager.applyConfig(snapshot());
     expect(manager.chatEnabled(service({ id: 9, aliases: [], chatEnabled: false }))).toBe(false);
+  });
+
+  describe('one conference across nodes (meeting control over backplanes)', () => {
+    const remoteHost = { id: 'r-host', displayName: 'Rita', role: 'chair', protocol: 'webrtc' } as const;
+    const remoteGuest = { id: 'r-guest', displayName: 'Rob', role: 'guest', protocol: 'sip' } as const;
+
+    it("a Host on another node lets this node's Guests in; a held one does not; its leaving counts as the last Host leaving", async () => {
+      make();
+      manager.applyConfig(snapshot({}, { guestsOnlyTimeout: 1 }));
+      const g = joined(join('room', 'Gus', 'none'));
+      const conf = g.conference;
+      conf.setRemoteParticipants('bp', [{ ...remoteHost, held: true }]);
+      expect(g.participant.held).toBe(true);
+      expect(conf.hasHost).toBe(false);
+      conf.setRemoteParticipants('bp', [remoteHost]);
+      expect(g.participant.held).toBe(false);
+      expect(conf.hasHost).toBe(true);
+      // A Guest arriving now is not held either.
+      expect(joined(join('room', 'Gwen', 'none')).participant.held).toBe(false);
+      // The backplane no longer brings the Host: only Guests remain, the Guests-only timeout runs.
+      conf.setRemoteParticipants('bp', [remoteGuest]);
+      await wait(1_000);
+      expect(left).toEqual([
+        ['Gus', REASON.guestsOnly],
+        ['Gwen', REASON.guestsOnly],
+      ]);
+    });
+
+    it('shares lock and mute-all-Guests with the other nodes, where the newest change wins and is not sent back', () => {
+      make();
+      manager.applyConfig(snapshot());
+      const h = joined(join('room', 'Hilda', '1234'));
+      const g = joined(join('room', 'Gus', 'none'));
+      const conf = h.conference;
+      const shared: unknown[] = [];
+      conf.on('shareControl', (control, backplane) => shared.push([control, backplane]));
+      manager.control.conference(conf, h.participant, 'lock');
+      expect(shared).toEqual([[{ kind: 'state', locked: true, guestsMuted: false, guestsCanUnmute: false, changedAt: expect.any(Number) }, null]]);
+      const lockedAt = conf.sharedState.changedAt;
+      // An older state from another node changes nothing.
+      conf.applySharedState({ kind: 'state', locked: false, guestsMuted: true, guestsCanUnmute: false, changedAt: lockedAt - 1 });
+      expect(conf.locked).toBe(true);
+      expect(g.participant.isMuted).toBe(false);
+      // A newer one applies here (Guests muted, unlocked) and goes nowhere else.
+      conf.applySharedState({ kind: 'state', locked: false, guestsMuted: true, guestsCanUnmute: true, changedAt: lockedAt + 10 });
+      expect([conf.locked, conf.guestsMuted, conf.guestsCanUnmute, g.participant.isMuted]).toEqual([false, true, true, true]);
+      expect(shared).toHaveLength(1);
+      expect(conf.sharedState.changedAt).toBe(lockedAt + 10);
+      // A later local change is newer than what came from elsewhere.
+      manager.control.conference(conf, h.participant, 'unmuteguests');
+      expect(shared).toHaveLength(2);
+      expect(conf.sharedState.changedAt).toBeGreaterThan(lockedAt + 10);
+    });
+
+    it("sends a Host's control of another node's participant to that node, refuses a Guest's and what only that node can do, and ends the conference everywhere", () => {
+      make();
+      manager.applyConfig(snapshot());
+      const h = joined(join('room', 'Hilda', '1234'));
+      const g = joined(join('room', 'Gus', 'none'));
+      const conf = h.conference;
+      conf.setRemoteParticipants('bp-7', [remoteGuest]);
+      const shared: unknown[] = [];
+      conf.on('shareControl', (control, backplane) => shared.push([control, backplane]));
+      manager.control.participant(conf, h.participant, 'r-guest', 'mute');
+      manager.control.participant(conf, h.participant, 'r-guest', 'disconnect');
+      manager.control.setRole(conf, h.participant, 'r-guest', 'chair');
+      expect(shared).toEqual([
+        [{ kind: 'participant', participantId: 'r-guest', action: 'mute' }, 'bp-7'],
+        [{ kind: 'participant', participantId: 'r-guest', action: 'disconnect' }, 'bp-7'],
+        [{ kind: 'role', participantId: 'r-guest', role: 'chair' }, 'bp-7'],
+      ]);
+      expect(() => manager.control.participant(conf, g.participant, 'r-guest', 'mute')).toThrow(REFUSAL.invalidRole);
+      expect(() => manager.control.participant(conf, h.participant, 'r-guest', 'buzz')).toThrow(REFUSAL.notOnThisNode);
+      expect(() => manager.control.transfer(conf, h.participant, 'r-guest', { conference_alias: 'open', role: 'guest' })).toThrow(REFUSAL.notOnThisNode);
+      expect(() => manager.control.participant(conf, h.participant, 'nobody', 'mute')).toThrow(REFUSAL.notFound);
+      expect(shared).toHaveLength(3);
+      manager.control.conference(conf, h.participant, 'disconnect');
+      expect(shared.at(-1)).toEqual([{ kind: 'end', reason: REASON.conferenceByParticipant }, null]);
+      expect(conf.isEnded).toBe(true);
+    });
   });
 });

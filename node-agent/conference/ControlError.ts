@@ -29,4 +29,6 @@ export const REFUSAL = {
   /** The guide's reason string for a dial-out that did not happen (#pex152). */
   dialOutFailed: 'Gateway dial out failed',
   breakoutsUnavailable: 'Breakout rooms are not available',
+  /** What a Host cannot do to a participant connected to another conferencing node (e.g. a transfer). */
+  notOnThisNode: 'Not supported for a participant on another conferencing node',
 } as const;

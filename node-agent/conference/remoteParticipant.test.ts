@@ -45,7 +45,7 @@ describe("another node's participants in a conference's roster (backplanes)", ()
       conf.remoteParticipants.find((r) => r.id === 'c1')!,
       conf.clientServiceType(),
     );
-    expect(shown).toMatchObject({ uuid: 'c1', display_name: 'Carol', role: 'chair', protocol: 'api', is_muted: 'YES', disconnect_supported: 'NO' });
+    expect(shown).toMatchObject({ uuid: 'c1', display_name: 'Carol', role: 'chair', protocol: 'api', is_muted: 'YES', disconnect_supported: 'YES' });
     expect(remoteClientObject(conf.remoteParticipants.find((r) => r.id === 'd1') as RemoteParticipant, 'conference')).toMatchObject({
       protocol: 'sip',
       role: 'guest',

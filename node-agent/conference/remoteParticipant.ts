@@ -11,8 +11,9 @@ export interface RemoteParticipant extends BackplaneParticipant {
 
 /**
  * The client API's participant object for someone on another node: listed like a local
- * participant (Pexip lists a distributed conference's participants on every node), without the
- * controls only its own node can act on.
+ * participant (Pexip lists a distributed conference's participants on every node). A Host's mute,
+ * disconnect, spotlight, admit and role change reach it through its own node (the backplane);
+ * transfer, keys and presentation only its node can act on.
  */
 export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceType): ClientParticipant {
   return {
@@ -24,15 +25,16 @@ export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceTyp
     vendor: '',
     call_tag: '',
     role: p.role,
-    service_type: serviceType,
+    service_type: p.held ? 'waiting_room' : serviceType,
     protocol: p.protocol === 'webrtc' ? 'api' : p.protocol,
     call_direction: 'in',
     is_muted: p.isMuted ? 'YES' : 'NO',
     is_presenting: 'NO',
     is_video_call: 'YES',
     is_audio_only_call: 'NO',
-    mute_supported: 'NO',
-    disconnect_supported: 'NO',
+    // A Host's mute, disconnect, spotlight and role change go to its node over the backplane.
+    mute_supported: 'YES',
+    disconnect_supported: 'YES',
     transfer_supported: 'NO',
     fecc_supported: 'NO',
     presentation_supported: 'NO',
@@ -47,7 +49,7 @@ export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceTyp
     supports_direct_chat: false,
     can_receive_personal_mix: false,
     buzz_time: 0,
-    spotlight: 0,
+    spotlight: p.spotlight ?? 0,
     start_time: Math.floor(p.since.getTime() / 1000),
     external_node_uuid: '',
     receive_from_video_mix: { mix_name: 'main', timestamp: 0 },

@@ -71,7 +71,10 @@ export interface ManagementLinkEvents {
 }
 
 /** What the management server says about backplanes (issue 14). */
-export type BackplaneFromServer = Extract<ServerToNode, { type: 'backplane_open' | 'backplane_transport' | 'backplane_streams' | 'backplane_close' }>;
+export type BackplaneFromServer = Extract<
+  ServerToNode,
+  { type: 'backplane_open' | 'backplane_transport' | 'backplane_streams' | 'backplane_control' | 'backplane_close' }
+>;
 
 /** The management server addresses in a `managementUrl` (comma-separated when several servers share one database). */
 export const managementUrls = (list: string): string[] => {
@@ -269,7 +272,7 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       await this.saveCache(msg.snapshot).catch((err: unknown) => this.opts.log.error({ err }, 'could not write configuration cache'));
     } else if (msg.type === 'lift_break_in_block') {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
-    } else if (msg.type === 'backplane_open' || msg.type === 'backplane_transport' || msg.type === 'backplane_streams' || msg.type === 'backplane_close') {
+    } else if (msg.type === 'backplane_open' || msg.type === 'backplane_transport' || msg.type === 'backplane_streams' || msg.type === 'backplane_control' || msg.type === 'backplane_close') {
       this.emit('backplane', msg);
     } else if (msg.type === 'command') {
       this.emit('command', msg.requestId, msg.command);

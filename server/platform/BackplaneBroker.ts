@@ -112,6 +112,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
         break;
       case 'backplane_transport':
       case 'backplane_streams':
+      case 'backplane_control':
         this.relay(node.id, msg);
         return;
       case 'backplane_statistics':
@@ -322,8 +323,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
     this.emit('changed');
   }
 
-  /** A node's transport or stream offer, to the other end as it came (checked again there). */
-  private relay(from: number, msg: Extract<NodeToServer, { type: 'backplane_transport' | 'backplane_streams' }>): void {
+  /** A node's transport, stream offer or meeting control, to the other end as it came (checked again there). */
+  private relay(from: number, msg: Extract<NodeToServer, { type: 'backplane_transport' | 'backplane_streams' | 'backplane_control' }>): void {
     const key = this.byId.get(msg.backplaneId);
     const bp = key ? this.backplanes.get(key) : undefined;
     if (!bp) return;

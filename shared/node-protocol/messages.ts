@@ -446,8 +446,48 @@ export const backplaneParticipantSchema = z.object({
   isMuted: z.boolean().optional(),
   isClientMuted: z.boolean().optional(),
   isVideoMuted: z.boolean().optional(),
+  /** Waiting in its node's lobby (for a Host, or locked out): a held chair does not count as a Host present. */
+  held: z.boolean().optional(),
+  /** When a Host spotlit it (Unix seconds), 0 or absent: not spotlit. */
+  spotlight: z.number().int().min(0).optional(),
 });
 export type BackplaneParticipant = z.infer<typeof backplaneParticipantSchema>;
+
+/** What a Host on one node may do to a participant on another, carried over their backplane. */
+export const BACKPLANE_PARTICIPANT_ACTIONS = [
+  'mute',
+  'unmute',
+  'video_muted',
+  'video_unmuted',
+  'spotlighton',
+  'spotlightoff',
+  'clearbuzz',
+  'unlock',
+  'disconnect',
+  'allowrxpresentation',
+  'denyrxpresentation',
+] as const;
+export type BackplaneParticipantAction = (typeof BACKPLANE_PARTICIPANT_ACTIONS)[number];
+
+/**
+ * Meeting control of one conference across nodes: a Host's action on a participant of the other
+ * node (applied there as a Host's), the conference's shared state (newest change wins, by the
+ * time it was made), and the end of the conference.
+ */
+export const backplaneControlSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('participant'), participantId: z.string().min(1).max(64), action: z.enum(BACKPLANE_PARTICIPANT_ACTIONS) }),
+  z.object({ kind: z.literal('role'), participantId: z.string().min(1).max(64), role: z.enum(['chair', 'guest']) }),
+  z.object({
+    kind: z.literal('state'),
+    locked: z.boolean(),
+    guestsMuted: z.boolean(),
+    guestsCanUnmute: z.boolean(),
+    /** When it last changed (Unix ms, the deciding node's clock). */
+    changedAt: z.number().int().min(0),
+  }),
+  z.object({ kind: z.literal('end'), reason: z.string().max(250) }),
+]);
+export type BackplaneControl = z.infer<typeof backplaneControlSchema>;
 
 /** One stream a node sends over the backplane: the other node consumes it as one of its own participants'. */
 export const backplaneStreamSchema = z.object({
@@ -467,6 +507,7 @@ const backplaneStreamsMessage = z.object({
   streams: z.array(backplaneStreamSchema).max(10_000),
 });
 const backplaneTransportMessage = z.object({ type: z.literal('backplane_transport'), backplaneId: z.string().uuid(), transport: backplaneTransportSchema });
+const backplaneControlMessage = z.object({ type: z.literal('backplane_control'), backplaneId: z.string().uuid(), control: backplaneControlSchema });
 
 export const nodeToServerSchema = z.discriminatedUnion('type', [
   z.object({
@@ -547,6 +588,8 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   backplaneTransportMessage,
   /** This node's participants and streams on a backplane (relayed to the peer as is). */
   backplaneStreamsMessage,
+  /** Meeting control for the other end of a backplane (relayed to the peer as is). */
+  backplaneControlMessage,
   /** The node could not take part in a backplane (e.g. the conference ended meanwhile): the server closes it. */
   z.object({ type: z.literal('backplane_closed'), backplaneId: z.string().uuid(), reason: z.string().max(250) }),
   /** This node's end of a backplane, measured: what it receives (rx) and sends (tx) over it, by stream type. */
@@ -586,6 +629,8 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   backplaneTransportMessage,
   /** The peer's participants and streams. */
   backplaneStreamsMessage,
+  /** The peer's meeting control (a Host there acted on this node's participant, or on the conference). */
+  backplaneControlMessage,
   /** One side has nobody left (or is gone): close this node's end. */
   z.object({ type: z.literal('backplane_close'), backplaneId: z.string().uuid() }),
   /** The live nodes' media load, for media allocation (a node not listed is not live). */

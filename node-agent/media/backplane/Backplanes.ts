@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { BackplaneParticipant, NodeToServer } from '../../../shared/node-protocol/messages.js';
+import type { BackplaneControl, BackplaneParticipant, NodeToServer } from '../../../shared/node-protocol/messages.js';
+import type { Actor } from '../../conference/ConferenceControl.js';
 import type { Conference } from '../../conference/Conference.js';
 import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { BackplaneFromServer } from '../../management/ManagementLink.js';
@@ -16,8 +17,13 @@ function offered(conference: Conference): BackplaneParticipant[] {
     isMuted: p.isMuted,
     isClientMuted: p.isClientMuted,
     isVideoMuted: p.isVideoMuted,
+    held: p.held,
+    spotlight: p.spotlight,
   }));
 }
+
+/** Who acts when a Host on another node controls this node's participant: a Host, as there. */
+const PEER_HOST: Actor = Object.freeze({ id: 'host on another node', role: 'HOST', held: false });
 
 /**
  * A node's backplanes (issue 14), as the management server opens and closes them: each is tied to
@@ -46,7 +52,10 @@ export class Backplanes {
     };
     manager.on('participantJoined', (c) => changed(c));
     manager.on('participantLeft', (c) => changed(c));
-    manager.on('conferenceStarted', (c) => c.on('participantUpdated', () => changed(c)));
+    manager.on('conferenceStarted', (c) => {
+      c.on('participantUpdated', () => changed(c));
+      c.on('shareControl', (control, backplaneId) => this.shareControl(c, control, backplaneId));
+    });
   }
 
   /** The backplanes open now (status and tests). */
@@ -80,6 +89,14 @@ export class Backplanes {
           if (this.open.get(backplane.id)?.backplane === backplane) this.open.delete(backplane.id);
         });
         this.open.set(backplane.id, { backplane, conference });
+        // The newer of the two nodes' lock and mute-all-Guests settings wins on both.
+        const state = conference.sharedState;
+        if (state.changedAt > 0) this.send({ type: 'backplane_control', backplaneId: backplane.id, control: state });
+        return;
+      }
+      case 'backplane_control': {
+        const e = this.open.get(msg.backplaneId);
+        if (e) this.controlFromPeer(e.conference, msg.control);
         return;
       }
       case 'backplane_transport':
@@ -103,6 +120,31 @@ export class Backplanes {
   closeAll(): void {
     clearInterval(this.statsTimer);
     for (const id of [...this.open.keys()]) this.close(id);
+  }
+
+  private shareControl(conference: Conference, control: BackplaneControl, backplaneId: string | null): void {
+    for (const [id, e] of this.open)
+      if (e.conference === conference && (backplaneId === null || id === backplaneId)) this.send({ type: 'backplane_control', backplaneId: id, control });
+  }
+
+  /** A Host on the other node acted on this node's participant or on the conference. */
+  private controlFromPeer(conference: Conference, control: BackplaneControl): void {
+    const control_ = this.manager.control;
+    try {
+      switch (control.kind) {
+        case 'participant':
+          return control_.participant(conference, PEER_HOST, control.participantId, control.action);
+        case 'role':
+          return control_.setRole(conference, PEER_HOST, control.participantId, control.role);
+        case 'state':
+          return conference.applySharedState(control);
+        case 'end':
+          return conference.end(control.reason);
+      }
+    } catch (err) {
+      // E.g. the participant left meanwhile: nothing to do, the Host's node learns it from the roster.
+      this.log.info({ err, conference: conference.service.name, control }, 'meeting control from another node not applied');
+    }
   }
 
   private async reportStatistics(): Promise<void> {

@@ -48,6 +48,7 @@ const RELAYED = new Set<NodeToServer['type']>([
   // A backplane between nodes linked to different servers: the server brokering it relays the set-up.
   'backplane_transport',
   'backplane_streams',
+  'backplane_control',
   'backplane_closed',
   'backplane_statistics',
 ]);
