@@ -1,12 +1,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_DTMF_COMMANDS, type DtmfCommand } from '../theme/dtmfControls.js';
 import { decideRole, type Role } from '../../shared/conference/pinCheck.js';
-import {
-  BACKPLANE_PARTICIPANT_ACTIONS,
-  type BackplaneParticipantAction,
-  type LayoutName,
-  type ServiceConfig,
-} from '../../shared/node-protocol/messages.js';
+import { BACKPLANE_PARTICIPANT_ACTIONS, type BackplaneParticipantAction, type LayoutName, type ServiceConfig } from '../../shared/node-protocol/messages.js';
 import { LAYOUT_SHORT, type LayoutShort } from '../../shared/client-api/media.js';
 import type { ConferenceAction, DialBody, ParticipantAction, TransferBody, TransformLayoutBody } from '../../shared/client-api/conference.js';
 import { REASON, type Conference } from './Conference.js';

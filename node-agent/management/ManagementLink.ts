@@ -272,7 +272,13 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       await this.saveCache(msg.snapshot).catch((err: unknown) => this.opts.log.error({ err }, 'could not write configuration cache'));
     } else if (msg.type === 'lift_break_in_block') {
       this.emit('liftBreakInBlock', msg.kind, msg.key);
-    } else if (msg.type === 'backplane_open' || msg.type === 'backplane_transport' || msg.type === 'backplane_streams' || msg.type === 'backplane_control' || msg.type === 'backplane_close') {
+    } else if (
+      msg.type === 'backplane_open' ||
+      msg.type === 'backplane_transport' ||
+      msg.type === 'backplane_streams' ||
+      msg.type === 'backplane_control' ||
+      msg.type === 'backplane_close'
+    ) {
       this.emit('backplane', msg);
     } else if (msg.type === 'command') {
       this.emit('command', msg.requestId, msg.command);

@@ -55,32 +55,38 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     return r;
   };
   const created = async (path: string, body: unknown) => new URL((await rest('POST', path, body)).headers.get('location')!, server.url).pathname;
-  const api = async (node: LabNode, path: string, token?: string, body: unknown = {}) => {
-    const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(ALIAS)}/${path}`, {
+  const api = async (node: LabNode, path: string, token?: string, body: unknown = {}, room = ALIAS, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(room)}/${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { token } : {}) },
+      headers: { 'content-type': 'application/json', ...(token ? { token } : {}), ...headers },
       body: JSON.stringify(body),
     });
     const json = (await r.json()) as { result: unknown };
     if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(json)}`);
     return json.result;
   };
-  const roster = async (node: LabNode, token: string) => {
-    const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(ALIAS)}/participants`, { headers: { token } });
-    return ((await r.json()) as { result: { display_name: string }[] }).result.map((p) => p.display_name).sort();
+  const participants = async (node: LabNode, token: string, room = ALIAS) => {
+    const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(room)}/participants`, { headers: { token } });
+    if (r.status !== 200) throw new Error(`participants: ${r.status}`);
+    return ((await r.json()) as { result: Record<string, unknown>[] }).result;
   };
+  const roster = async (node: LabNode, token: string) => (await participants(node, token)).map((p) => String(p.display_name)).sort();
   /** Joins through the node's client API (request_token, then a WEBRTC call with the client's offer). */
-  const join_ = async (node: LabNode, name: string, toneHz: number): Promise<Joined> => {
-    const joined = (await api(node, 'request_token', undefined, { display_name: name })) as { token: string; participant_uuid: string };
+  const join_ = async (node: LabNode, name: string, toneHz: number, room = ALIAS, pin?: string): Promise<Joined> => {
+    const call = (path: string, token?: string, body: unknown = {}) => api(node, path, token, body, room);
+    const joined = (await api(node, 'request_token', undefined, { display_name: name }, room, pin ? { pin } : {})) as {
+      token: string;
+      participant_uuid: string;
+    };
     const client = new MediaTestClient(name, CLIENT_PORTS, { toneHz, address: lab.hostAddress });
     clients.push(client);
     // The client's offer goes to the node as a Pexip client's would; the answer comes back from it.
     const viaApi = {
       createLeg: () => ({
         negotiate: async (sdp: string) => {
-          const call = callSchema.parse(await api(node, `participants/${joined.participant_uuid}/calls`, joined.token, { call_type: 'WEBRTC', sdp }));
-          await api(node, `participants/${joined.participant_uuid}/calls/${call.call_uuid}/ack`, joined.token);
-          return call.sdp;
+          const answer = callSchema.parse(await call(`participants/${joined.participant_uuid}/calls`, joined.token, { call_type: 'WEBRTC', sdp }));
+          await call(`participants/${joined.participant_uuid}/calls/${answer.call_uuid}/ack`, joined.token);
+          return answer.sdp;
         },
       }),
     };
@@ -109,41 +115,151 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     rmSync(dbDir, { recursive: true, force: true });
   }, 60_000);
 
+  /** The two nodes in two locations, started once for the tests below (the last one kills node 2). */
+  let nodesStarted: Promise<[LabNode, LabNode]> | null = null;
+  const twoNodes = () => (nodesStarted ??= startNodes());
+  async function startNodes(): Promise<[LabNode, LabNode]> {
+    const nodes: LabNode[] = [];
+    for (const [i, name] of ['London', 'Oslo'].entries()) {
+      const location = await created('system_location/', { name });
+      const uri = await created('worker_vm/', {
+        name: `bp-node-${i + 1}`,
+        hostname: `bp-node-${i + 1}`,
+        address: lab.nodeAddress(i + 1),
+        netmask: '255.255.255.0',
+        gateway: lab.hostAddress,
+        system_location: location,
+      });
+      const id = Number(uri.match(/(\d+)\/$/)![1]);
+      const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
+      nodes.push(await lab.startNode({ ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' }));
+    }
+    started.push(...nodes);
+    step('nodes started');
+    return nodes as [LabNode, LabNode];
+  }
+
+  /** The room has reached the nodes once a join works there; the probe leaves again at once. */
+  const roomOnNodes = async (nodes: LabNode[], room = ALIAS, pin?: string) => {
+    for (const n of nodes) {
+      const probe = await until(
+        () => api(n, 'request_token', undefined, { display_name: 'probe' }, room, pin ? { pin } : {}).catch(() => null),
+        (r) => r !== null,
+        20_000,
+        200,
+      );
+      await api(n, 'release_token', (probe as { token: string }).token, {}, room);
+    }
+  };
+
   /** BACKPLANE_TRACE=<file>: each step's time is appended there as it happens. */
   const step = (what: string) => process.env.BACKPLANE_TRACE && appendFileSync(process.env.BACKPLANE_TRACE, `${new Date().toISOString()} ${what}\n`);
+  it(
+    "meeting control across nodes: a Host on node 1 lets in, mutes, admits and finally ends the conference for node 2's Guests; the lock reaches node 2",
+    { timeout: 120_000 },
+    async () => {
+      const [one, two] = await twoNodes();
+      const room = 'hosted@example.com';
+      await rest('POST', 'conference/', { name: 'Hosted room', pin: '1234', allow_guests: true, aliases: [{ alias: room }] });
+      await roomOnNodes([one, two], room, '1234');
+      const tones = { Hilda: 830, Gus: 1_330, Gwen: 1_630 } as const;
+      const find = async (node: LabNode, token: string, uuid: string) => (await participants(node, token, room)).find((p) => p.uuid === uuid);
+
+      // Gus, a Guest, arrives first, on node 2: he waits for a Host.
+      const gus = await join_(two, 'Gus', tones.Gus, room, 'none');
+      gus.client.startSending(20, ['audio']);
+      expect(await find(two, gus.token, gus.uuid)).toMatchObject({ role: 'guest', service_type: 'waiting_room' });
+      // Hilda, a Host, joins on node 1: the backplane tells node 2 a Host is in, and Gus is let in.
+      const hilda = await join_(one, 'Hilda', tones.Hilda, room, '1234');
+      hilda.client.startSending(20, ['audio']);
+      await until(
+        () => find(two, gus.token, gus.uuid),
+        (p) => p?.service_type === 'conference',
+        20_000,
+        200,
+      );
+      await gus.client.waitFor("Hilda's tone", () => gus.client.toneLevelDb(tones.Hilda) > HEARD_DB, 30_000);
+      await hilda.client.waitFor("Gus's tone", () => hilda.client.toneLevelDb(tones.Gus) > HEARD_DB, 30_000);
+      // Node 1 lists Gus with the controls its Host may use on him.
+      expect(
+        await until(
+          () => find(one, hilda.token, gus.uuid),
+          (p) => p !== undefined,
+          10_000,
+          100,
+        ),
+      ).toMatchObject({
+        display_name: 'Gus',
+        mute_supported: 'YES',
+        disconnect_supported: 'YES',
+      });
+
+      // Hilda mutes Gus through node 1: node 2 mutes him, and she no longer hears him.
+      await api(one, `participants/${gus.uuid}/mute`, hilda.token, {}, room);
+      await until(
+        () => find(two, gus.token, gus.uuid),
+        (p) => p?.is_muted === 'YES',
+        10_000,
+        100,
+      );
+      await hilda.client.waitFor("Gus's tone gone", () => hilda.client.toneLevelDb(tones.Gus) < HEARD_DB - 20, 10_000);
+      expect((await find(one, hilda.token, gus.uuid))?.is_muted).toBe('YES');
+
+      // Hilda locks the conference on node 1: node 2 is locked too, and Gwen, joining there, waits until Hilda admits her.
+      await api(one, 'lock', hilda.token, {}, room);
+      const status = async () =>
+        (await (
+          await fetch(`${two.url}/api/client/v2/conferences/${encodeURIComponent(room)}/conference_status`, { headers: { token: gus.token } })
+        ).json()) as {
+          result: { locked: boolean };
+        };
+      await until(status, (s) => s.result.locked, 10_000, 100);
+      const gwen = await join_(two, 'Gwen', tones.Gwen, room, 'none');
+      gwen.client.startSending(20, ['audio']);
+      expect(await find(two, gwen.token, gwen.uuid)).toMatchObject({ service_type: 'waiting_room' });
+      await until(
+        () => find(one, hilda.token, gwen.uuid),
+        (p) => p?.service_type === 'waiting_room',
+        10_000,
+        100,
+      );
+      await api(one, `participants/${gwen.uuid}/unlock`, hilda.token, {}, room);
+      await until(
+        () => find(two, gwen.token, gwen.uuid),
+        (p) => p?.service_type === 'conference',
+        10_000,
+        100,
+      );
+      await hilda.client.waitFor("Gwen's tone", () => hilda.client.toneLevelDb(tones.Gwen) > HEARD_DB, 30_000);
+
+      // Hilda ends the conference: it ends on node 2 as well, and its participants' tokens no longer work there.
+      await api(one, 'disconnect', hilda.token, {}, room);
+      await until(
+        () =>
+          participants(two, gus.token, room).then(
+            () => 'still in',
+            (err: Error) => err.message,
+          ),
+        (r) => r !== 'still in',
+        10_000,
+        100,
+      );
+      await until(
+        () => server.backplanes.list().length,
+        (n) => n === 0,
+        15_000,
+        100,
+      );
+    },
+  );
   it(
     'two participants on node 1 and one on node 2 each hear the other two and not themselves; video and the roster cross; closed when one side empties or its node dies',
     { timeout: 120_000 },
     async () => {
-      const nodes: LabNode[] = [];
-      for (const [i, name] of ['London', 'Oslo'].entries()) {
-        const location = await created('system_location/', { name });
-        const uri = await created('worker_vm/', {
-          name: `bp-node-${i + 1}`,
-          hostname: `bp-node-${i + 1}`,
-          address: lab.nodeAddress(i + 1),
-          netmask: '255.255.255.0',
-          gateway: lab.hostAddress,
-          system_location: location,
-        });
-        const id = Number(uri.match(/(\d+)\/$/)![1]);
-        const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
-        nodes.push(await lab.startNode({ ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' }));
-      }
-      started.push(...nodes);
-      const [one, two] = nodes as [LabNode, LabNode];
-      step('nodes started');
+      const [one, two] = await twoNodes();
+      const nodes = [one, two];
       await rest('POST', 'conference/', { name: 'Spread room', aliases: [{ alias: ALIAS }] });
-      // The room has reached both nodes once a join works there; the probe leaves again at once.
-      for (const n of nodes) {
-        const probe = await until(
-          () => api(n, 'request_token', undefined, { display_name: 'probe' }).catch(() => null),
-          (r) => r !== null,
-          20_000,
-          200,
-        );
-        await api(n, 'release_token', (probe as { token: string }).token);
-      }
+      await roomOnNodes(nodes);
 
       const tones = { Alice: 910, Bob: 1_180, Carol: 1_510 } as const;
       step('room on both nodes');
