@@ -37,6 +37,7 @@ import { dtmfControls } from './theme/dtmfControls.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { Backplanes } from './media/backplane/Backplanes.js';
+import { RemoteLegs } from './media/remote/RemoteLegs.js';
 import { MediaStatistics } from './status/MediaStatistics.js';
 import { NodeLoadMeter } from './status/NodeLoad.js';
 import { MediaAdmission } from './allocation/MediaAdmission.js';
@@ -375,6 +376,17 @@ export class NodeAgent {
     // each closes with its conference (the node stopping ends them all).
     const backplanes = new Backplanes(manager, (msg) => link.send(msg), log.child({ part: 'backplanes' }));
     link.on('backplane', (msg) => backplanes.handle(msg));
+    // Calls whose media is on another node than their signalling, both ways (media allocation's rule 7).
+    const remoteLegs = new RemoteLegs(manager, {
+      send: (msg) => link.send(msg),
+      log: log.child({ part: 'remote-media' }),
+      hold: (participantId, call) => admission.hold(participantId, call),
+      release: (participantId) => admission.release(participantId),
+    });
+    manager.remoteLegs = remoteLegs;
+    admission.remoteMedia = () => link.connected;
+    link.on('mediaRelay', (fromNode, message) => remoteLegs.handle(fromNode, message));
+    link.on('platformLoad', (nodes) => remoteLegs.mediaNodesLive(new Set(nodes.map((n) => n.id))));
     link.on('command', (requestId, command) => {
       link.send({ type: 'command_result', requestId, ...runNodeCommand(manager, command, log.child({ part: 'commands' })) });
     });
@@ -521,6 +533,7 @@ export class NodeAgent {
   }
 
   async stop(): Promise<void> {
+    this.manager.remoteLegs?.closeAll();
     this.manager.close();
     this.link.stop();
     await this.sip?.stop();

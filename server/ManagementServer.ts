@@ -165,6 +165,16 @@ export class ManagementServer {
     registry.onRemoteNodeMessage((node, msg) => backplanes.accept(node, msg));
     registry.onRemoteCommand((nodeIds, msg) => backplanes.observeCommand(nodeIds, msg));
     registry.onNodePresence((node, state) => state === 'lost' && backplanes.nodeGone(node.id));
+    // A call whose media is on another node than its signalling: the two nodes' messages about it, passed on as they are.
+    registry.onNodeMessage((node, msg) => {
+      if (msg.type !== 'media_relay') return;
+      if (registry.command([msg.toNode], { type: 'media_relay', fromNode: node.id, message: msg.message }) === 0 && msg.message.kind !== 'close')
+        registry.commandHere([node.id], {
+          type: 'media_relay',
+          fromNode: msg.toNode,
+          message: { kind: 'close', legId: msg.message.legId, reason: 'Media node unavailable' },
+        });
+    });
     const services: ServerServices = { dom, status, registry, alarms, supportLog, backplanes, ...(opts.clock ? { clock: opts.clock } : {}) };
     // Conference history (CDRs) from the nodes' records, purged as the global settings say.
     const history = new HistoryRecorder(dom.db, status, log.child({ part: 'history' }));

@@ -142,18 +142,18 @@ describe('media admission at a call start (guide: handling of media and signalin
     expect(admission.tokensUsed).toBe(12);
   });
 
-  it('hands a decision for another node to the backplane hook when one is set', () => {
-    const { admission } = node();
+  it('names the media node a call whose media may go elsewhere is allocated to, and holds nothing here', () => {
+    const { admission } = node({ capacityHdCalls: 3 });
     admission.setLoads([{ id: 12, mediaTokensUsed: 0, maxMediaTokens: 12, conferences: ['Room'] }]);
-    const asked: string[] = [];
-    admission.remoteMedia = ({ mediaNode, conference }) => {
-      asked.push(`${conference} on ${mediaNode.name}`);
-      return { ok: true };
-    };
-    expect(admission.admit({ ...call, hostsHere: false, participantId: 'p1' })).toEqual({ ok: true });
-    expect(asked).toEqual(['Room on a2']);
-    // The hook took the media elsewhere: nothing is held here.
+    let linked = true;
+    admission.remoteMedia = () => linked;
+    expect(admission.admit({ ...call, hostsHere: false, participantId: 'p1', remoteMedia: true })).toEqual({ ok: true, mediaNode: { id: 12, name: 'a2' } });
     expect(admission.tokensUsed).toBe(0);
+    // A call that cannot (SIP), or a node that cannot now, keeps the media here.
+    expect(admission.admit({ ...call, hostsHere: false, participantId: 'p2' })).toEqual({ ok: true });
+    linked = false;
+    expect(admission.admit({ ...call, hostsHere: false, participantId: 'p3', remoteMedia: true })).toEqual({ ok: true });
+    expect(admission.tokensUsed).toBe(24);
   });
 
   it('without the management server, or with loads gone stale, decides on its own capacity', () => {

@@ -18,20 +18,16 @@ type PlatformLoad = Extract<ServerToNode, { type: 'platform_load' }>['nodes'];
 
 /** What the join paths are told: admitted here, or refused with the guide's reason. */
 export type Admission =
-  | { ok: true }
+  | {
+      ok: true;
+      /** Set when the call's media goes to another node (its signalling stays here): nothing is held here. */
+      mediaNode?: { id: number; name: string };
+    }
   | {
       ok: false;
       /** What the caller is told (guide: "Resource unavailable"). */
       reason: typeof RESOURCE_UNAVAILABLE;
     };
-
-/**
- * Where a decision to put media on another node would go. Media handled on another node than the
- * one signalling the call needs a backplane between them (issue 14, helper G's part); until one is
- * wired here, a call whose media the guide places elsewhere stays on this node when it has room and
- * is refused when it has none.
- */
-export type RemoteMediaHook = (decision: { mediaNode: AllocationNode; conference: string; call: CallKind }) => Admission | null;
 
 export interface MediaAdmissionOptions {
   /** Every participant's current media on this node (the load meter's source). */
@@ -71,8 +67,12 @@ export class MediaAdmission {
   private readonly held = new Map<string, number>();
   /** The call kind refused for want of capacity, while the alarm is up. */
   private alarmed: CallKind | null = null;
-  /** Set by the backplane when media can be handled on another node. */
-  remoteMedia: RemoteMediaHook | null = null;
+  /**
+   * Whether a call's media can go to another node now (the node's remote legs, while linked to the
+   * management server). When not, or for a call that cannot (SIP), a call whose media the guide
+   * places elsewhere stays on this node when it has room and is refused when it has none.
+   */
+  remoteMedia: (() => boolean) | null = null;
   private readonly now: () => number;
 
   constructor(private readonly opts: MediaAdmissionOptions) {
@@ -121,7 +121,7 @@ export class MediaAdmission {
    * participant until it leaves (a call starting); without it the answer is only checked (a join
    * that has no call yet).
    */
-  admit(req: { conference: string; call: CallKind; participantId?: string; hostsHere: boolean }): Admission {
+  admit(req: { conference: string; call: CallKind; participantId?: string; hostsHere: boolean; remoteMedia?: boolean }): Admission {
     const decision = this.allocate(req.conference, req.call, req.hostsHere, req.participantId);
     const ctx = { conference: req.conference, call: req.call, participant: req.participantId };
     if (!decision.ok) {
@@ -131,13 +131,15 @@ export class MediaAdmission {
     }
     if (decision.mediaNode !== this.selfId && this.selfId !== null) {
       const node = this.platform.nodes.find((n) => n.id === decision.mediaNode)!;
-      const remote = this.remoteMedia?.({ mediaNode: this.nodeView(node, req.conference), conference: req.conference, call: req.call });
-      if (remote) return remote;
       const where = {
         ...ctx,
         mediaNode: node.name,
         candidate: ['transcoding location', 'primary overflow location', 'secondary overflow location'][decision.candidate],
       };
+      if (req.remoteMedia && this.remoteMedia?.()) {
+        if (req.participantId) this.opts.log.info(where, `Call media allocated to ${node.name}; its signalling stays on this node`);
+        return { ok: true, mediaNode: { id: node.id, name: node.name } };
+      }
       if (!this.fitsHere(req.call, req.participantId, req.hostsHere)) {
         this.opts.log.warn(where, `Call refused: media allocated to ${node.name}, and media on another node than the signaling node is not available`);
         return { ok: false, reason: RESOURCE_UNAVAILABLE };

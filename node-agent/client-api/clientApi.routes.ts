@@ -23,6 +23,7 @@ import {
 } from '../../shared/client-api/conference.js';
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
 import { ControlError, REFUSAL } from '../conference/ControlError.js';
+import type { CallLeg } from '../media/MediaTypes.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
@@ -414,14 +415,12 @@ export function registerClientApi(
       const problem = checkOffer(body.data.sdp);
       if (problem) return reply.code(400).type('text/plain').send(problem);
       // The call starts: its media must fit (audio only when the offer has no video), and is counted from now.
-      const admitted = manager.admission?.admit({
-        conference: conf.service.name,
-        call: /^m=video [1-9]/m.test(body.data.sdp) ? 'hd' : 'audio',
-        participantId: p.id,
-        hostsHere: true,
-      });
+      const call = /^m=video [1-9]/m.test(body.data.sdp) ? 'hd' : 'audio';
+      const admitted = manager.admission?.admit({ conference: conf.service.name, call, participantId: p.id, hostsHere: true, remoteMedia: true });
       if (admitted && !admitted.ok) return failed(reply, 503, admitted.reason);
-      const leg = conf.media.createLeg(p.id);
+      // Media allocation may put the call's media on another node: its signalling stays here, the endpoint's media goes there.
+      const mediaNode = admitted?.ok ? admitted.mediaNode : undefined;
+      const leg: CallLeg = mediaNode && manager.remoteLegs ? manager.remoteLegs.create(conf, p, mediaNode, call) : conf.media.createLeg(p.id);
       try {
         const answer = await leg.negotiate(body.data.sdp);
         p.leg = leg;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { nodeSettingsSchema, type ConferenceRecord, type LiveConference, type NodeSettings, type ServiceConfig } from '../../shared/node-protocol/messages.js';
-import type { ConferenceMedia } from '../media/MediaTypes.js';
+import type { ConferenceMedia, MediaParticipantState } from '../media/MediaTypes.js';
 import type { BackplaneControl, BackplaneParticipant, LayoutName } from '../../shared/node-protocol/messages.js';
 import type { ServiceType } from '../../shared/client-api/conference.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
@@ -35,6 +35,8 @@ export interface ConferenceEvents {
    * or to every backplane (null: the conference's state, its end).
    */
   shareControl: [control: BackplaneControl, backplaneId: string | null];
+  /** The media of another node's participant is handled here now, or no longer. */
+  hostedMediaChanged: [];
   ended: [];
 }
 
@@ -104,6 +106,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   private readonly members = new Map<string, Participant>();
   /** Participants served by other nodes (backplanes): listed, never served here. */
   private readonly remote = new Map<string, RemoteParticipant>();
+  /** Participants another node signals whose media is handled here (media allocation): not members, but they keep the instance. */
+  private readonly hosted = new Set<string>();
   /** Per-participant timers (waiting for Host, test call steps), cleared when they leave. */
   private readonly participantTimers = new Map<string, ClockTimer[]>();
   private guestsOnlyTimer: ClockTimer | null = null;
@@ -170,6 +174,28 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   isFull(): boolean {
     const limit = this.service.participantLimit;
     return limit !== null && this.members.size >= limit;
+  }
+
+  /** The participants of other nodes whose media this instance handles. */
+  get hostedMedia(): string[] {
+    return [...this.hosted];
+  }
+
+  /** Another node's participant's media starts here, in the state given. */
+  hostMedia(participantId: string, state: MediaParticipantState): void {
+    if (this.ended) throw new Error('conference has ended');
+    this.media.setParticipant(participantId, state);
+    if (this.hosted.has(participantId)) return;
+    this.hosted.add(participantId);
+    this.emit('hostedMediaChanged');
+  }
+
+  /** That media ended: the instance ends once it has neither participants nor hosted media. */
+  releaseMedia(participantId: string): void {
+    if (!this.hosted.delete(participantId)) return;
+    this.media.removeParticipant(participantId);
+    this.emit('hostedMediaChanged');
+    if (this.members.size === 0 && this.hosted.size === 0) this.end();
   }
 
   /** Participants of this conference on other nodes. */
@@ -293,7 +319,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     }
     this.media.removeParticipant(participantId);
     this.emit('participantLeft', p, reason);
-    if (this.members.size === 0) return this.end();
+    if (this.members.size === 0 && this.hosted.size === 0) return this.end();
     if (this.ended) return;
     if (p.role === 'HOST' && !p.held && !this.hasHost) this.lastHostLeft();
     this.checkBackstop();
@@ -305,6 +331,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.ended = true;
     this.clearConferenceTimers();
     for (const p of this.participants) this.remove(p.id, reason);
+    this.hosted.clear();
     this.media.close();
     this.emit('ended');
   }
@@ -558,6 +585,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       startTime: this.startTime.toISOString(),
       participants: this.participants.map((p) => p.toLive(node, p.id === this.presenterId)),
       activeSpeaker: null, // NodeAgent fills it in from the media stage (management/ActiveSpeaker.ts)
+      ...(this.hosted.size > 0 ? { hostedMedia: [...this.hosted] } : {}),
       isLocked: this.locked,
       guestsMuted: this.guestsMuted,
       tag: this.service.tag,

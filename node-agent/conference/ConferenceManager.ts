@@ -20,6 +20,7 @@ import { TransferTokens } from './TransferTokens.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { CallKind } from '../../shared/platform/mediaAllocation.js';
 import type { MediaAdmission } from '../allocation/MediaAdmission.js';
+import type { RemoteLegs } from '../media/remote/RemoteLegs.js';
 
 export interface ConferenceManagerEvents {
   conferenceStarted: [Conference];
@@ -93,6 +94,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   node: NodeConfigSnapshot['node'] | null = null;
   location: LocationConfig | null = null;
   settings: NodeSettings = nodeSettingsSchema.parse({});
+  /** Calls whose media media allocation puts on another node (media/remote/RemoteLegs.ts); none: media stays here. */
+  remoteLegs: RemoteLegs | null = null;
   /** Capacity and media allocation at join (MediaAdmission.ts); none: every call is taken. */
   admission: MediaAdmission | null = null;
   private readonly testCallTimings: TestCallTimings;
@@ -194,7 +197,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     if (conference?.isFull()) return { kind: 'full' };
     const call = req.call ?? 'hd';
-    const admitted = this.admission?.admit({ conference: service.name, call, hostsHere: conference !== undefined });
+    // A WebRTC call's media may go to another node (its call start decides); a SIP call's stays here.
+    const admitted = this.admission?.admit({ conference: service.name, call, hostsHere: conference !== undefined, remoteMedia: req.protocol !== 'sip' });
     if (admitted && !admitted.ok) return { kind: 'no_capacity', reason: admitted.reason };
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
@@ -203,6 +207,18 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     this.tokens.set(token, { conference, participant });
     conference.add(participant);
     return { kind: 'joined', conference, participant, token };
+  }
+
+  /**
+   * The instance of a service for a call another node signals whose media media allocation put
+   * here (media/remote/RemoteLegs.ts): started if need be. None in maintenance mode, or for a
+   * service that does not span nodes.
+   */
+  instanceForMedia(serviceName: string): Conference | undefined {
+    if (this.maintenanceMode) return undefined;
+    const service = this.directory.byName(serviceName);
+    if (!service || (service.serviceType !== 'conference' && service.serviceType !== 'lecture')) return undefined;
+    return this.instances.get(service.id) ?? this.start(service);
   }
 
   /**

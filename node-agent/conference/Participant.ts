@@ -166,6 +166,7 @@ export class Participant {
       protocol: this.protocol,
       connectTime: this.connectTime.toISOString(),
       node,
+      ...(this.leg?.mediaNode ? { mediaNode: this.leg.mediaNode.name } : {}),
       remoteAddress: this.remoteAddress,
       ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),
       isMuted: this.isMuted,

@@ -1,3 +1,4 @@
+import type { RemoteLegMessage } from '../../shared/node-protocol/remoteMedia.js';
 import type { NodeCommand } from '../../shared/node-protocol/commands.js';
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -68,6 +69,8 @@ export interface ManagementLinkEvents {
   platformLoad: [nodes: Extract<ServerToNode, { type: 'platform_load' }>['nodes']];
   /** The server opened or closed a backplane, or relays the peer node's end of one. */
   backplane: [msg: BackplaneFromServer];
+  /** Another node's message about a call whose media or signalling is there (remoteMedia.ts). */
+  mediaRelay: [fromNode: number, message: RemoteLegMessage];
 }
 
 /** What the management server says about backplanes (issue 14). */
@@ -284,6 +287,8 @@ export class ManagementLink extends EventEmitter<ManagementLinkEvents> {
       this.emit('command', msg.requestId, msg.command);
     } else if (msg.type === 'platform_load') {
       this.emit('platformLoad', msg.nodes);
+    } else if (msg.type === 'media_relay') {
+      this.emit('mediaRelay', msg.fromNode, msg.message);
     } else if (msg.type === 'rejected') {
       this.opts.log.error({ reason: msg.reason, code: msg.code }, 'management server refused this node');
       this.emit('rejected', msg.reason, msg.code);

@@ -108,6 +108,8 @@ export interface CallLeg {
   mediaStreams?(): Promise<MeasuredStream[]>;
   /** False when the leg's media is not encrypted (a SIP call on plain RTP); WebRTC is always DTLS-SRTP. */
   readonly encrypted?: boolean;
+  /** Set when another node handles the leg's media (media allocation; media/remote/RemoteCallLeg.ts). */
+  readonly mediaNode?: { id: number; name: string };
   /** The client's answer to the node's offer (`offer` event), or null when it ignored it. */
   answered?(answerSdp: string | null): Promise<void>;
   close(reason?: string): void;

@@ -21,6 +21,7 @@ export function reportStateChanges(conf: Conference, node: string, send: (msg: N
     if (previous && previous !== presenter) update(previous);
     if (presenter) update(presenter);
   });
+  conf.on('hostedMediaChanged', () => send({ type: 'conference_media_hosted', conferenceId: conf.id, participantIds: conf.hostedMedia }));
   let last = { isLocked: conf.locked, guestsMuted: conf.guestsMuted };
   conf.on('statusChanged', () => {
     const now = { isLocked: conf.locked, guestsMuted: conf.guestsMuted };

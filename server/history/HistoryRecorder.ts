@@ -160,7 +160,7 @@ export class HistoryRecorder {
           endTime: new Date(endTime),
           duration: seconds(p.connectTime, endTime),
           disconnectReason: (record?.disconnectReason ?? '').slice(0, 250),
-          mediaNode: node.name,
+          mediaNode: p.mediaNode ?? node.name,
           signallingNode: node.name,
           systemLocation: node.location,
           details: {

@@ -16,6 +16,8 @@ interface BrokerNode {
 interface NodeConference {
   name: string;
   participants: Set<string>;
+  /** Other nodes' participants whose media it handles: they need the backplanes as much as its own. */
+  hosted: Set<string>;
 }
 
 /** Meetings span nodes; a Test Call Service call or a Virtual Reception is one caller's own. */
@@ -91,7 +93,8 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
         const entry = this.nodeEntry(node);
         entry.conferences.clear();
         for (const c of msg.conferences)
-          if (SPANS_NODES.has(c.serviceType)) entry.conferences.set(c.id, { name: c.name, participants: new Set(c.participants.map((p) => p.id)) });
+          if (SPANS_NODES.has(c.serviceType))
+            entry.conferences.set(c.id, { name: c.name, participants: new Set(c.participants.map((p) => p.id)), hosted: new Set(c.hostedMedia ?? []) });
         break;
       }
       case 'conference_started':
@@ -99,6 +102,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
         this.nodeEntry(node).conferences.set(msg.conference.id, {
           name: msg.conference.name,
           participants: new Set(msg.conference.participants.map((p) => p.id)),
+          hosted: new Set(msg.conference.hostedMedia ?? []),
         });
         break;
       case 'conference_ended':
@@ -110,6 +114,11 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
       case 'participant_left':
         this.nodeEntry(node).conferences.get(msg.conferenceId)?.participants.delete(msg.participantId);
         break;
+      case 'conference_media_hosted': {
+        const c = this.nodeEntry(node).conferences.get(msg.conferenceId);
+        if (c) c.hosted = new Set(msg.participantIds);
+        break;
+      }
       case 'backplane_transport':
       case 'backplane_streams':
       case 'backplane_control':
@@ -266,7 +275,7 @@ export class BackplaneBroker extends EventEmitter<{ changed: []; closed: [Broker
     const holders = new Map<string, BrokerNode[]>();
     for (const n of this.nodes.values()) {
       for (const c of n.conferences.values()) {
-        if (c.participants.size === 0) continue;
+        if (c.participants.size === 0 && c.hosted.size === 0) continue;
         const list = holders.get(c.name) ?? [];
         if (!list.some((x) => x.id === n.id)) list.push({ id: n.id, name: n.name, location: n.location });
         holders.set(c.name, list);

@@ -83,7 +83,7 @@ export const participantObjects = (status: LiveStatus): StatusObject[] => {
       bandwidth: rx !== undefined && tx !== undefined ? rx + tx : undefined,
       rx_bandwidth: rx,
       tx_bandwidth: tx,
-      media_node: p.node,
+      media_node: p.mediaNode ?? p.node,
       signalling_node: p.node,
       system_location: locations.get(p.node),
       remote_address: p.remoteAddress,

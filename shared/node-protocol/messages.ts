@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { routingRuleConfigSchema } from '../routing/callRouting.js';
 import { mediaStreamSchema, nodeLoadSchema, participantMediaSchema, participantRecordSchema } from './mediaStatus.js';
 import { commandMessage, commandResultMessage } from './commands.js';
+import { remoteLegMessageSchema } from './remoteMedia.js';
 
 /**
  * The typed contract between a conferencing node agent and the management server
@@ -265,6 +266,8 @@ export const liveParticipantSchema = z.object({
   protocol: z.enum(['api', 'webrtc', 'sip']),
   connectTime: z.string(),
   node: z.string(),
+  /** The node handling its media when another than `node` (which signals it): status `media_node`. */
+  mediaNode: z.string().max(64).optional(),
   remoteAddress: z.string(),
   /** The caller's own alias (a SIP call's From URI): status `source_alias`, history `remote_alias`. */
   remoteAlias: z.string().max(250).optional(),
@@ -297,6 +300,8 @@ export const liveConferenceSchema = z.object({
   participants: z.array(liveParticipantSchema),
   /** The current dominant speaker on this node (a participant id), null before anyone has been heard. */
   activeSpeaker: z.string().nullable().default(null),
+  /** Participants another node signals whose media this node handles (remoteMedia.ts): not listed here, they pair it for backplanes. */
+  hostedMedia: z.array(z.string().max(64)).max(10_000).optional(),
   // Absent from older nodes (then omitted from status/v1 `conference`).
   isLocked: z.boolean().optional(),
   guestsMuted: z.boolean().optional(),
@@ -590,6 +595,10 @@ export const nodeToServerSchema = z.discriminatedUnion('type', [
   backplaneStreamsMessage,
   /** Meeting control for the other end of a backplane (relayed to the peer as is). */
   backplaneControlMessage,
+  /** A call leg whose media is on another node (remoteMedia.ts): for that node, relayed by the server holding this link. */
+  z.object({ type: z.literal('media_relay'), toNode: z.number().int(), message: remoteLegMessageSchema }),
+  /** The participants of other nodes whose media this conference instance now handles (the whole list). */
+  z.object({ type: z.literal('conference_media_hosted'), conferenceId: z.string(), participantIds: z.array(z.string().max(64)).max(10_000) }),
   /** The node could not take part in a backplane (e.g. the conference ended meanwhile): the server closes it. */
   z.object({ type: z.literal('backplane_closed'), backplaneId: z.string().uuid(), reason: z.string().max(250) }),
   /** This node's end of a backplane, measured: what it receives (rx) and sends (tx) over it, by stream type. */
@@ -631,6 +640,8 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
   backplaneStreamsMessage,
   /** The peer's meeting control (a Host there acted on this node's participant, or on the conference). */
   backplaneControlMessage,
+  /** About a call leg whose signalling or media is on node `fromNode` (remoteMedia.ts). */
+  z.object({ type: z.literal('media_relay'), fromNode: z.number().int(), message: remoteLegMessageSchema }),
   /** One side has nobody left (or is gone): close this node's end. */
   z.object({ type: z.literal('backplane_close'), backplaneId: z.string().uuid() }),
   /** The live nodes' media load, for media allocation (a node not listed is not live). */

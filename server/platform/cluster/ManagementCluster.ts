@@ -39,6 +39,7 @@ const RELAYED = new Set<NodeToServer['type']>([
   'participant_left',
   'participant_updated',
   'conference_updated',
+  'conference_media_hosted',
   'active_speaker',
   'node_load',
   'media_statistics',

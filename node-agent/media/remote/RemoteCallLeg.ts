@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { RemoteLegMessage, RemoteLegParticipant } from '../../../shared/node-protocol/remoteMedia.js';
+import type { CallKind } from '../../../shared/platform/mediaAllocation.js';
+import type { CallLeg, CallLegEvents, CallLegStats } from '../MediaTypes.js';
+
+/** How long the media node has to answer an offer. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
+export interface RemoteCallLegOptions {
+  mediaNode: { id: number; name: string };
+  /** The service's name: the media node's conference instance. */
+  conference: string;
+  participant: RemoteLegParticipant;
+  call: CallKind;
+  /** To the media node (through the management server). */
+  send: (msg: RemoteLegMessage) => void;
+  answerTimeoutMs?: number;
+}
+
+/**
+ * A participant's WebRTC call whose media another node handles (admin guide, rule 7 of "Handling
+ * of media and signaling"): the signalling node keeps the call (offers, candidates, hang-up go
+ * through here) and the media node answers with its own transport, so the endpoint's media goes
+ * to it directly.
+ */
+export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
+  readonly id = randomUUID();
+  /** WebRTC: DTLS-SRTP on the media node. */
+  readonly encrypted = true;
+  private opened = false;
+  private seq = 0;
+  private isClosed = false;
+  private readonly pending = new Map<number, { resolve: (sdp: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private counts: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
+
+  constructor(private readonly opts: RemoteCallLegOptions) {
+    super();
+  }
+
+  get mediaNode(): { id: number; name: string } {
+    return this.opts.mediaNode;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  negotiate(offerSdp: string): Promise<string> {
+    if (this.isClosed) return Promise.reject(new Error('Call closed'));
+    const seq = this.opened ? ++this.seq : 0;
+    const answered = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(seq);
+        reject(new Error(`media node ${this.opts.mediaNode.name} did not answer`));
+      }, this.opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
+      this.pending.set(seq, { resolve, reject, timer });
+    });
+    if (!this.opened) {
+      this.opened = true;
+      this.opts.send({
+        kind: 'open',
+        legId: this.id,
+        conference: this.opts.conference,
+        participant: this.opts.participant,
+        call: this.opts.call,
+        sdp: offerSdp,
+      });
+    } else this.opts.send({ kind: 'negotiate', legId: this.id, seq, sdp: offerSdp });
+    return answered;
+  }
+
+  async addRemoteCandidate(candidate: string, mid: string | undefined): Promise<void> {
+    if (!this.isClosed) this.opts.send({ kind: 'candidate', legId: this.id, candidate, ...(mid !== undefined ? { mid } : {}) });
+  }
+
+  async answered(answerSdp: string | null): Promise<void> {
+    if (!this.isClosed) this.opts.send({ kind: 'answered', legId: this.id, sdp: answerSdp });
+  }
+
+  /** The participant's state changed here: its media follows on the media node. */
+  setParticipant(participant: RemoteLegParticipant): void {
+    if (!this.isClosed) this.opts.send({ kind: 'state', legId: this.id, participant });
+  }
+
+  /** The media node's latest packet counts. */
+  stats(): CallLegStats {
+    return this.counts;
+  }
+
+  close(reason = 'Call disconnected'): void {
+    if (this.isClosed) return;
+    if (this.opened) this.opts.send({ kind: 'close', legId: this.id, reason });
+    this.ended(reason);
+  }
+
+  /** A message from the media node about this leg. */
+  receive(msg: RemoteLegMessage): void {
+    switch (msg.kind) {
+      case 'answer':
+      case 'failed': {
+        const p = this.pending.get(msg.seq);
+        if (!p) return;
+        this.pending.delete(msg.seq);
+        clearTimeout(p.timer);
+        if (msg.kind === 'answer') p.resolve(msg.sdp);
+        else p.reject(new Error(msg.reason));
+        return;
+      }
+      case 'offer':
+        if (!this.isClosed) this.emit('offer', msg.sdp);
+        return;
+      case 'connected':
+        if (!this.isClosed) this.emit('connected');
+        return;
+      case 'stats':
+        this.counts = { packetsIn: msg.packetsIn, packetsOut: msg.packetsOut };
+        return;
+      case 'close':
+        // Closed there (media failed, the node stopping): nothing goes back.
+        this.ended(msg.reason);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private ended(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error(reason));
+    }
+    this.pending.clear();
+    this.emit('closed', reason);
+  }
+}

@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import type { NodeToServer } from '../../../shared/node-protocol/messages.js';
+import type { RemoteLegMessage, RemoteLegParticipant } from '../../../shared/node-protocol/remoteMedia.js';
+import type { CallKind } from '../../../shared/platform/mediaAllocation.js';
+import type { Conference } from '../../conference/Conference.js';
+import type { ConferenceManager } from '../../conference/ConferenceManager.js';
+import type { Participant } from '../../conference/Participant.js';
+import type { CallLeg, MediaParticipantState } from '../MediaTypes.js';
+import { RemoteCallLeg } from './RemoteCallLeg.js';
+
+/** What the media node is told of a participant. */
+export function legParticipant(p: Participant): RemoteLegParticipant {
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    role: p.role === 'HOST' ? 'host' : 'guest',
+    held: p.held,
+    muted: p.isMuted,
+    videoMuted: p.isVideoMuted,
+    rxPresentationDenied: p.rxPresentationDenied,
+    spotlight: p.spotlight,
+  };
+}
+
+const mediaState = (p: RemoteLegParticipant): MediaParticipantState => ({
+  role: p.role,
+  held: p.held,
+  ...(p.muted !== undefined ? { muted: p.muted } : {}),
+  ...(p.videoMuted !== undefined ? { videoMuted: p.videoMuted } : {}),
+  ...(p.rxPresentationDenied !== undefined ? { rxPresentationDenied: p.rxPresentationDenied } : {}),
+  ...(p.spotlight !== undefined ? { spotlight: p.spotlight } : {}),
+});
+
+interface HostedLeg {
+  leg: CallLeg;
+  conference: Conference;
+  participantId: string;
+  /** The signalling node. */
+  fromNode: number;
+}
+
+export interface RemoteLegsOptions {
+  /** To the management server, which passes `media_relay` on to the node named. */
+  send: (msg: NodeToServer) => void;
+  log: Logger;
+  /** The media node counts a hosted call's tokens like its own (media allocation sees its load). */
+  hold?: (participantId: string, call: CallKind) => void;
+  release?: (participantId: string) => void;
+  /** How often a hosted leg's packet counts go to its signalling node. */
+  statsIntervalMs?: number;
+}
+
+/**
+ * Both ends of calls whose media is on another node than their signalling (issue 14; admin guide
+ * "Handling of media and signaling", rule 7). As the signalling node it makes `RemoteCallLeg`s
+ * and passes them what the media node says; as the media node it opens a leg in the service's
+ * conference instance here (started if need be) for each `open`, answers with this node's
+ * transport, and follows the participant's state as the signalling node reports it. Either side
+ * closing ends the leg on both. The media node's instance joins the other nodes' over backplanes
+ * like any other, so the participant hears and sees the whole conference.
+ */
+export class RemoteLegs {
+  private readonly outgoing = new Map<string, RemoteCallLeg>();
+  private readonly hosted = new Map<string, HostedLeg>();
+  private readonly statsTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly manager: ConferenceManager,
+    private readonly opts: RemoteLegsOptions,
+  ) {
+    this.statsTimer = setInterval(() => this.reportStats(), opts.statsIntervalMs ?? 5_000);
+    this.statsTimer.unref();
+  }
+
+  /** Signalling side: participant `p`'s call, its media on `mediaNode`. */
+  create(conf: Conference, p: Participant, mediaNode: { id: number; name: string }, call: CallKind): RemoteCallLeg {
+    const leg = new RemoteCallLeg({
+      mediaNode,
+      conference: conf.service.name,
+      participant: legParticipant(p),
+      call,
+      send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
+    });
+    this.outgoing.set(leg.id, leg);
+    // Muted, held, role, spotlight: the media node forwards accordingly.
+    const follow = (q: Participant) => {
+      if (q === p) leg.setParticipant(legParticipant(p));
+    };
+    conf.on('participantUpdated', follow);
+    leg.on('closed', () => {
+      this.outgoing.delete(leg.id);
+      conf.off('participantUpdated', follow);
+    });
+    return leg;
+  }
+
+  /** The legs this node signals whose media is elsewhere (status, tests). */
+  get signalled(): RemoteCallLeg[] {
+    return [...this.outgoing.values()];
+  }
+
+  /** The legs this node handles for other nodes. */
+  get hostedLegs(): { legId: string; participantId: string; conference: string; fromNode: number }[] {
+    return [...this.hosted].map(([legId, h]) => ({ legId, participantId: h.participantId, conference: h.conference.service.name, fromNode: h.fromNode }));
+  }
+
+  /** A `media_relay` from node `fromNode`. */
+  handle(fromNode: number, msg: RemoteLegMessage): void {
+    const out = this.outgoing.get(msg.legId);
+    if (out) {
+      if (out.mediaNode.id === fromNode) out.receive(msg);
+      return;
+    }
+    const h = this.hosted.get(msg.legId);
+    if (msg.kind === 'open') {
+      if (!h) void this.host(fromNode, msg);
+      return;
+    }
+    if (!h || h.fromNode !== fromNode) return;
+    const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+    switch (msg.kind) {
+      case 'negotiate':
+        h.leg.negotiate(msg.sdp).then(
+          (sdp) => reply({ kind: 'answer', legId: msg.legId, seq: msg.seq, sdp }),
+          (err: unknown) => reply({ kind: 'failed', legId: msg.legId, seq: msg.seq, reason: reasonOf(err) }),
+        );
+        return;
+      case 'candidate':
+        void h.leg.addRemoteCandidate(msg.candidate, msg.mid).catch(() => undefined);
+        return;
+      case 'answered':
+        void h.leg.answered?.(msg.sdp).catch((err: unknown) => this.opts.log.warn({ err, leg: msg.legId }, 'answer to our offer not applied'));
+        return;
+      case 'state':
+        if (!h.conference.isEnded) h.conference.hostMedia(h.participantId, mediaState(msg.participant));
+        return;
+      case 'close':
+        this.hosted.delete(msg.legId);
+        h.leg.close(msg.reason);
+        this.released(h);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Signalling side: the media nodes live now; a leg whose media node is gone ends. */
+  mediaNodesLive(ids: ReadonlySet<number>): void {
+    for (const leg of [...this.outgoing.values()])
+      if (!ids.has(leg.mediaNode.id)) leg.receive({ kind: 'close', legId: leg.id, reason: 'Media node unavailable' });
+  }
+
+  closeAll(reason = 'Conferencing node shutting down'): void {
+    clearInterval(this.statsTimer);
+    for (const leg of [...this.outgoing.values()]) leg.close(reason);
+    for (const [legId, h] of [...this.hosted]) {
+      this.hosted.delete(legId);
+      this.opts.send({ type: 'media_relay', toNode: h.fromNode, message: { kind: 'close', legId, reason } });
+      h.leg.close(reason);
+      this.released(h);
+    }
+  }
+
+  private async host(fromNode: number, msg: Extract<RemoteLegMessage, { kind: 'open' }>): Promise<void> {
+    const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+    const conference = this.manager.instanceForMedia(msg.conference);
+    if (!conference) {
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: 'Conference not available on the media node' });
+      reply({ kind: 'close', legId: msg.legId, reason: 'Call failed' });
+      return;
+    }
+    const participantId = msg.participant.id;
+    conference.hostMedia(participantId, mediaState(msg.participant));
+    const leg = conference.media.createLeg(participantId);
+    const h: HostedLeg = { leg, conference, participantId, fromNode };
+    this.hosted.set(msg.legId, h);
+    this.opts.hold?.(participantId, msg.call);
+    this.opts.log.info({ conference: msg.conference, participant: participantId, signallingNode: fromNode }, 'Media for a call signalled on another node');
+    leg.on('connected', () => reply({ kind: 'connected', legId: msg.legId }));
+    leg.on('offer', (sdp) => reply({ kind: 'offer', legId: msg.legId, sdp }));
+    leg.on('closed', (reason) => {
+      // Ended here (media failed, the conference ended): the signalling node is told.
+      if (this.hosted.get(msg.legId) !== h) return;
+      this.hosted.delete(msg.legId);
+      reply({ kind: 'close', legId: msg.legId, reason });
+      this.released(h);
+    });
+    try {
+      const sdp = await leg.negotiate(msg.sdp);
+      if (this.hosted.get(msg.legId) === h) reply({ kind: 'answer', legId: msg.legId, seq: 0, sdp });
+    } catch (err) {
+      this.opts.log.warn({ err, participant: participantId }, 'could not answer a call offer for another node');
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: reasonOf(err) });
+      leg.close('Call failed');
+    }
+  }
+
+  private released(h: HostedLeg): void {
+    this.opts.release?.(h.participantId);
+    h.conference.releaseMedia(h.participantId);
+  }
+
+  private reportStats(): void {
+    for (const [legId, h] of this.hosted) {
+      const s = h.leg.stats();
+      this.opts.send({ type: 'media_relay', toNode: h.fromNode, message: { kind: 'stats', legId, packetsIn: s.packetsIn, packetsOut: s.packetsOut } });
+    }
+  }
+}
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 250);

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * Media on another node than the signalling node (admin guide "Handling of media and signaling",
+ * rule 7): the node that took a WebRTC call keeps its signalling (token, events, roster, control)
+ * and asks the transcoding node media allocation chose to handle its media, which then talks to
+ * the endpoint directly. The two nodes speak through the management server (`media_relay`), one
+ * call leg at a time; the media node's conference instance joins the rest over a backplane.
+ */
+
+const legId = z.string().uuid();
+const sdp = z.string().min(1).max(200_000);
+const reason = z.string().max(250);
+
+/** What the media node needs to know of the participant: what its media may do (MediaParticipantState). */
+export const remoteLegParticipantSchema = z.object({
+  id: z.string().min(1).max(64),
+  displayName: z.string().max(250),
+  role: z.enum(['host', 'guest']),
+  held: z.boolean(),
+  muted: z.boolean().optional(),
+  videoMuted: z.boolean().optional(),
+  rxPresentationDenied: z.boolean().optional(),
+  spotlight: z.number().int().min(0).optional(),
+});
+export type RemoteLegParticipant = z.infer<typeof remoteLegParticipantSchema>;
+
+const packets = z.object({ audio: z.number().int().min(0), video: z.number().int().min(0) });
+
+/** One message about one call leg, between the signalling node and the media node (`seq` pairs a negotiation with its answer). */
+export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
+  /** Signalling → media: open the leg with the endpoint's offer (answered with `answer` seq 0). */
+  z.object({
+    kind: z.literal('open'),
+    legId,
+    conference: z.string().min(1).max(250),
+    participant: remoteLegParticipantSchema,
+    call: z.enum(['audio', 'sd', 'hd', 'fullhd']),
+    sdp,
+  }),
+  /** Signalling → media: a later offer of the endpoint (call `update`). */
+  z.object({ kind: z.literal('negotiate'), legId, seq: z.number().int().min(1), sdp }),
+  /** Media → signalling: the answer to `open` (seq 0) or `negotiate`. */
+  z.object({ kind: z.literal('answer'), legId, seq: z.number().int().min(0), sdp }),
+  /** Media → signalling: the offer could not be taken (the leg closes when it was `open`). */
+  z.object({ kind: z.literal('failed'), legId, seq: z.number().int().min(0), reason }),
+  z.object({ kind: z.literal('candidate'), legId, candidate: z.string().max(2_000), mid: z.string().max(64).optional() }),
+  /** Media → signalling: the media node offers the endpoint a new session (SSE `update_sdp`). */
+  z.object({ kind: z.literal('offer'), legId, sdp }),
+  /** Signalling → media: the endpoint's answer to that offer; null when it ignored it. */
+  z.object({ kind: z.literal('answered'), legId, sdp: sdp.nullable() }),
+  z.object({ kind: z.literal('connected'), legId }),
+  /** Signalling → media: the participant's state changed (muted, held, role…). */
+  z.object({ kind: z.literal('state'), legId, participant: remoteLegParticipantSchema }),
+  /** Media → signalling: packet counts, every few seconds. */
+  z.object({ kind: z.literal('stats'), legId, packetsIn: packets, packetsOut: packets }),
+  /** Either way: the leg is over (hang-up, the participant left, media failed, a node shutting down). */
+  z.object({ kind: z.literal('close'), legId, reason }),
+]);
+export type RemoteLegMessage = z.infer<typeof remoteLegMessageSchema>;
