@@ -72,7 +72,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
   };
   const roster = async (node: LabNode, token: string) => (await participants(node, token)).map((p) => String(p.display_name)).sort();
   /** Joins through the node's client API (request_token, then a WEBRTC call with the client's offer). */
-  const join_ = async (node: LabNode, name: string, toneHz: number, room = ALIAS, pin?: string): Promise<Joined> => {
+  const join_ = async (node: LabNode, name: string, toneHz: number, room = ALIAS, pin?: string, answered?: (sdp: string) => void): Promise<Joined> => {
     const call = (path: string, token?: string, body: unknown = {}) => api(node, path, token, body, room);
     const joined = (await api(node, 'request_token', undefined, { display_name: name }, room, pin ? { pin } : {})) as {
       token: string;
@@ -86,6 +86,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         negotiate: async (sdp: string) => {
           const answer = callSchema.parse(await call(`participants/${joined.participant_uuid}/calls`, joined.token, { call_type: 'WEBRTC', sdp }));
           await call(`participants/${joined.participant_uuid}/calls/${answer.call_uuid}/ack`, joined.token);
+          answered?.(answer.sdp);
           return answer.sdp;
         },
       }),
@@ -117,11 +118,14 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
 
   /** The two nodes in two locations, started once for the tests below (the last one kills node 2). */
   let nodesStarted: Promise<[LabNode, LabNode]> | null = null;
+  /** The two system locations' URIs (London, Oslo). */
+  const locationUris: string[] = [];
   const twoNodes = () => (nodesStarted ??= startNodes());
   async function startNodes(): Promise<[LabNode, LabNode]> {
     const nodes: LabNode[] = [];
     for (const [i, name] of ['London', 'Oslo'].entries()) {
       const location = await created('system_location/', { name });
+      locationUris.push(location);
       const uri = await created('worker_vm/', {
         name: `bp-node-${i + 1}`,
         hostname: `bp-node-${i + 1}`,
@@ -250,6 +254,71 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         15_000,
         100,
       );
+    },
+  );
+  it(
+    "media on another node than the signalling node: London's transcoding location is Oslo, so a call signalled on node 1 has its media on node 2; both hear and see each other, mute follows, status names both nodes",
+    { timeout: 120_000 },
+    async () => {
+      const [one, two] = await twoNodes();
+      const room = 'media@example.com';
+      await rest('POST', 'conference/', { name: 'Media room', aliases: [{ alias: room }] });
+      await roomOnNodes([one, two], room);
+      await rest('PATCH', locationUris[0]!, { transcoding_location: locationUris[1] });
+      const tones = { Olga: 760, Lars: 1_420 } as const;
+      // Olga calls node 2 in Oslo.
+      const olga = await join_(two, 'Olga', tones.Olga, room);
+      olga.client.startSending();
+      // Lars calls node 1 in London: node 1 signals his call, node 2 answers it (its address in the answer).
+      const answers: string[] = [];
+      const lars = await until(
+        async () => {
+          const joined = await join_(one, 'Lars', tones.Lars, room, undefined, (sdp) => answers.push(sdp));
+          if (answers.at(-1)?.includes(` ${lab.nodeAddress(2)} `)) return joined;
+          // Node 1 had not heard of the new transcoding location yet: this call stayed on node 1; hang up and call again.
+          await api(one, 'release_token', joined.token, {}, room);
+          return null;
+        },
+        (j) => j !== null,
+        20_000,
+        500,
+      );
+      expect(answers.at(-1)).not.toContain(` ${lab.nodeAddress(1)} `);
+      lars!.client.startSending();
+      const l = lars!.client;
+      const o = olga.client;
+      await l.waitFor("Olga's tone at Lars", () => l.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
+      await o.waitFor("Lars's tone at Olga", () => o.toneLevelDb(tones.Lars) > HEARD_DB, 30_000);
+      await l.waitFor("Lars's own tone absent", () => l.toneLevelDb(tones.Lars) < l.toneLevelDb(tones.Olga) - 20, 10_000);
+      await l.waitFor("Olga's video at Lars", () => l.receivedFrom('Olga', 'video').length >= 25, 20_000);
+      await o.waitFor("Lars's video at Olga", () => o.receivedFrom('Lars', 'video').length >= 25, 20_000);
+      // status/v1: signalled on node 1, media on node 2.
+      const status = await until(
+        async () =>
+          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
+            (p) => p.display_name === 'Lars',
+          ),
+        (p) => p?.media_node === 'bp-node-2',
+        10_000,
+        200,
+      );
+      expect(status).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2', conference: 'Media room' });
+      // Muted through node 1 (his signalling node): node 2, which handles his media, stops sending him to Olga.
+      await api(one, `participants/${lars!.uuid}/mute`, lars!.token, {}, room);
+      await o.waitFor("Lars's tone gone at Olga", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
+      await api(one, `participants/${lars!.uuid}/unmute`, lars!.token, {}, room);
+      await o.waitFor("Lars's tone back at Olga", () => o.toneLevelDb(tones.Lars) > HEARD_DB, 10_000);
+      // Lars leaves through node 1: node 2 closes his media and Olga no longer hears him.
+      await api(one, 'release_token', lars!.token, {}, room);
+      await o.waitFor("Lars's tone gone after he left", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
+      await api(two, 'release_token', olga.token, {}, room);
+      await until(
+        () => server.backplanes.list().length,
+        (n) => n === 0,
+        15_000,
+        100,
+      );
+      await rest('PATCH', locationUris[0]!, { transcoding_location: null });
     },
   );
   it(
