@@ -382,6 +382,11 @@ export class NodeAgent {
       log: log.child({ part: 'remote-media' }),
       hold: (participantId, call) => admission.hold(participantId, call),
       release: (participantId) => admission.release(participantId),
+      fits: (call, hostsConference) => admission.fits(call, hostsConference),
+      selfId: () => manager.node?.id ?? null,
+      // A proxying node's edge relays listen where its media would.
+      relayAddress: address,
+      relayPorts: () => opts.mediaPortRange ?? manager.settings.mediaPorts,
     });
     manager.remoteLegs = remoteLegs;
     admission.remoteMedia = () => link.connected;

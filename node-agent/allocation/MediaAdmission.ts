@@ -22,6 +22,8 @@ export type Admission =
       ok: true;
       /** Set when the call's media goes to another node (its signalling stays here): nothing is held here. */
       mediaNode?: { id: number; name: string };
+      /** Set when the call was signalled on a proxying edge node: the one that forwards its lineside media (it holds the tokens). */
+      proxyNode?: { id: number; name: string };
     }
   | {
       ok: false;
@@ -138,7 +140,10 @@ export class MediaAdmission {
       };
       if (req.remoteMedia && this.remoteMedia?.()) {
         if (req.participantId) this.opts.log.info(where, `Call media allocated to ${node.name}; its signalling stays on this node`);
-        return { ok: true, mediaNode: { id: node.id, name: node.name } };
+        const proxy = decision.proxyNode === undefined ? undefined : this.platform.nodes.find((n) => n.id === decision.proxyNode);
+        // This proxying node forwards the call's media itself: its tokens are held here.
+        if (proxy?.id === this.selfId && req.participantId) this.hold(req.participantId, req.call);
+        return { ok: true, mediaNode: { id: node.id, name: node.name }, ...(proxy ? { proxyNode: { id: proxy.id, name: proxy.name } } : {}) };
       }
       if (!this.fitsHere(req.call, req.participantId, req.hostsHere)) {
         this.opts.log.warn(where, `Call refused: media allocated to ${node.name}, and media on another node than the signaling node is not available`);
@@ -179,6 +184,11 @@ export class MediaAdmission {
 
   private selfName(): string {
     return this.platform.nodes.find((n) => n.id === this.selfId)?.name ?? '';
+  }
+
+  /** Whether a call another node allocated here still fits (that node's view of this one's load may be a moment old). */
+  fits(call: CallKind, hostsHere: boolean): boolean {
+    return !this.opts.maintenanceMode() && this.fitsHere(call, undefined, hostsHere);
   }
 
   /** Whether the call fits on this node; one to a conference not hosted here needs its backplane reservation too. */

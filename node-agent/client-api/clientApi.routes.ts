@@ -24,6 +24,7 @@ import {
 import { LAYOUT_SHORT } from '../../shared/client-api/media.js';
 import { ControlError, REFUSAL } from '../conference/ControlError.js';
 import type { CallLeg } from '../media/MediaTypes.js';
+import { RESOURCE_UNAVAILABLE } from '../../shared/platform/mediaAllocation.js';
 import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
@@ -420,7 +421,8 @@ export function registerClientApi(
       if (admitted && !admitted.ok) return failed(reply, 503, admitted.reason);
       // Media allocation may put the call's media on another node: its signalling stays here, the endpoint's media goes there.
       const mediaNode = admitted?.ok ? admitted.mediaNode : undefined;
-      const leg: CallLeg = mediaNode && manager.remoteLegs ? manager.remoteLegs.create(conf, p, mediaNode, call) : conf.media.createLeg(p.id);
+      const proxyNode = admitted?.ok ? admitted.proxyNode : undefined;
+      const leg: CallLeg = mediaNode && manager.remoteLegs ? manager.remoteLegs.create(conf, p, mediaNode, call, proxyNode) : conf.media.createLeg(p.id);
       try {
         const answer = await leg.negotiate(body.data.sdp);
         p.leg = leg;
@@ -439,6 +441,8 @@ export function registerClientApi(
         return ok({ call_uuid: leg.id, sdp: answer });
       } catch (err) {
         leg.close('Call failed');
+        // The media node another node chose was full by the time the call came: the guide's refusal.
+        if (err instanceof Error && err.message === RESOURCE_UNAVAILABLE) return failed(reply, 503, RESOURCE_UNAVAILABLE);
         log.warn({ err, participant: p.id }, 'could not answer call offer');
         return reply.code(400).type('text/plain').send('Offer could not be negotiated');
       }

@@ -167,6 +167,7 @@ export class Participant {
       connectTime: this.connectTime.toISOString(),
       node,
       ...(this.leg?.mediaNode ? { mediaNode: this.leg.mediaNode.name } : {}),
+      ...(this.leg?.proxyNode ? { proxyNode: this.leg.proxyNode.name } : {}),
       remoteAddress: this.remoteAddress,
       ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),
       isMuted: this.isMuted,

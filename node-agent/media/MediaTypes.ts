@@ -110,6 +110,8 @@ export interface CallLeg {
   readonly encrypted?: boolean;
   /** Set when another node handles the leg's media (media allocation; media/remote/RemoteCallLeg.ts). */
   readonly mediaNode?: { id: number; name: string };
+  /** Set when a proxying edge node forwards the leg's lineside media. */
+  readonly proxyNode?: { id: number; name: string };
   /** The client's answer to the node's offer (`offer` event), or null when it ignored it. */
   answered?(answerSdp: string | null): Promise<void>;
   close(reason?: string): void;

@@ -118,8 +118,9 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
 
   /** The two nodes in two locations, started once for the tests below (the last one kills node 2). */
   let nodesStarted: Promise<[LabNode, LabNode]> | null = null;
-  /** The two system locations' URIs (London, Oslo). */
+  /** The two system locations' URIs (London, Oslo) and the two nodes'. */
   const locationUris: string[] = [];
+  const nodeUris: string[] = [];
   const twoNodes = () => (nodesStarted ??= startNodes());
   async function startNodes(): Promise<[LabNode, LabNode]> {
     const nodes: LabNode[] = [];
@@ -134,6 +135,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         gateway: lab.hostAddress,
         system_location: location,
       });
+      nodeUris.push(uri);
       const id = Number(uri.match(/(\d+)\/$/)![1]);
       const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
       nodes.push(await lab.startNode({ ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' }));
@@ -311,6 +313,44 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       // Lars leaves through node 1: node 2 closes his media and Olga no longer hears him.
       await api(one, 'release_token', lars!.token, {}, room);
       await o.waitFor("Lars's tone gone after he left", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
+
+      // Node 1 becomes a proxying edge node: Pia's call to it is answered with node 1's address (its
+      // relay), her media forwarded to node 2, which handles it; status names all three roles.
+      await rest('PATCH', nodeUris[0]!, { node_type: 'PROXYING' });
+      const tonePia = 1_910;
+      const pia = await until(
+        async () => {
+          const joined = await join_(one, 'Pia', tonePia, room, undefined, (sdp) => answers.push(sdp));
+          if (answers.at(-1)?.includes('edgerelay')) return joined;
+          await api(one, 'release_token', joined.token, {}, room);
+          return null;
+        },
+        (j) => j !== null,
+        20_000,
+        500,
+      );
+      const relayed = answers.at(-1)!;
+      expect(relayed).toContain(` ${lab.nodeAddress(1)} `);
+      expect(relayed).not.toContain(` ${lab.nodeAddress(2)} `);
+      pia!.client.startSending();
+      const pc = pia!.client;
+      await pc.waitFor("Olga's tone at Pia", () => pc.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
+      await o.waitFor("Pia's tone at Olga", () => o.toneLevelDb(tonePia) > HEARD_DB, 30_000);
+      await o.waitFor("Pia's video at Olga", () => o.receivedFrom('Pia', 'video').length >= 25, 20_000);
+      const viaEdge = await until(
+        async () =>
+          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
+            (p) => p.display_name === 'Pia',
+          ),
+        (p) => p?.proxy_node === 'bp-node-1',
+        10_000,
+        200,
+      );
+      expect(viaEdge).toMatchObject({ signalling_node: 'bp-node-1', proxy_node: 'bp-node-1', media_node: 'bp-node-2' });
+      await api(one, 'release_token', pia!.token, {}, room);
+      await o.waitFor("Pia's tone gone after she left", () => o.toneLevelDb(tonePia) < HEARD_DB - 20, 10_000);
+      await rest('PATCH', nodeUris[0]!, { node_type: 'CONFERENCING' });
+
       await api(two, 'release_token', olga.token, {}, room);
       await until(
         () => server.backplanes.list().length,

@@ -85,6 +85,7 @@ export const participantObjects = (status: LiveStatus): StatusObject[] => {
       tx_bandwidth: tx,
       media_node: p.mediaNode ?? p.node,
       signalling_node: p.node,
+      ...(p.proxyNode ? { proxy_node: p.proxyNode } : {}),
       system_location: locations.get(p.node),
       remote_address: p.remoteAddress,
       resource_uri: `${BASE}/participant/${p.id}/`,

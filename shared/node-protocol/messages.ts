@@ -268,6 +268,8 @@ export const liveParticipantSchema = z.object({
   node: z.string(),
   /** The node handling its media when another than `node` (which signals it): status `media_node`. */
   mediaNode: z.string().max(64).optional(),
+  /** The proxying edge node forwarding its media, if any: status `proxy_node`. */
+  proxyNode: z.string().max(64).optional(),
   remoteAddress: z.string(),
   /** The caller's own alias (a SIP call's From URI): status `source_alias`, history `remote_alias`. */
   remoteAlias: z.string().max(250).optional(),

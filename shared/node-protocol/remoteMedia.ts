@@ -54,6 +54,18 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('state'), legId, participant: remoteLegParticipantSchema }),
   /** Media → signalling: packet counts, every few seconds. */
   z.object({ kind: z.literal('stats'), legId, packetsIn: packets, packetsOut: packets }),
+  /**
+   * Signalling proxying node → the proxying node chosen for the call's lineside media (rule 8):
+   * forward between the endpoint and this transport of the transcoding node (answered `relay_ready`).
+   */
+  z.object({
+    kind: z.literal('relay_open'),
+    legId,
+    target: z.object({ address: z.ipv4(), port: z.number().int().min(1).max(65_535) }),
+    call: z.enum(['audio', 'sd', 'hd', 'fullhd']),
+  }),
+  /** Where the endpoint is to send: the proxying node's address and relay port. */
+  z.object({ kind: z.literal('relay_ready'), legId, address: z.ipv4(), port: z.number().int().min(1).max(65_535) }),
   /** Either way: the leg is over (hang-up, the participant left, media failed, a node shutting down). */
   z.object({ kind: z.literal('close'), legId, reason }),
 ]);

@@ -15,6 +15,10 @@ export interface RemoteCallLegOptions {
   call: CallKind;
   /** To the media node (through the management server). */
   send: (msg: RemoteLegMessage) => void;
+  /** A proxying edge node carries the lineside media: the endpoint gets the answer as it rewrites it. */
+  viaEdge?: (answerSdp: string) => Promise<string>;
+  /** The proxying node forwarding the lineside media (status `proxy_node`). */
+  proxyNode?: { id: number; name: string };
   answerTimeoutMs?: number;
 }
 
@@ -40,6 +44,10 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
 
   get mediaNode(): { id: number; name: string } {
     return this.opts.mediaNode;
+  }
+
+  get proxyNode(): { id: number; name: string } | undefined {
+    return this.opts.proxyNode;
   }
 
   get closed(): boolean {
@@ -103,8 +111,9 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
         if (!p) return;
         this.pending.delete(msg.seq);
         clearTimeout(p.timer);
-        if (msg.kind === 'answer') p.resolve(msg.sdp);
-        else p.reject(new Error(msg.reason));
+        if (msg.kind === 'failed') p.reject(new Error(msg.reason));
+        else if (!this.opts.viaEdge) p.resolve(msg.sdp);
+        else this.opts.viaEdge(msg.sdp).then(p.resolve, p.reject);
         return;
       }
       case 'offer':

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { NodeToServer } from '../../../shared/node-protocol/messages.js';
 import type { RemoteLegMessage, RemoteLegParticipant } from '../../../shared/node-protocol/remoteMedia.js';
-import type { CallKind } from '../../../shared/platform/mediaAllocation.js';
+import { RESOURCE_UNAVAILABLE, type CallKind } from '../../../shared/platform/mediaAllocation.js';
 import type { Conference } from '../../conference/Conference.js';
 import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { Participant } from '../../conference/Participant.js';
 import type { CallLeg, MediaParticipantState } from '../MediaTypes.js';
 import { RemoteCallLeg } from './RemoteCallLeg.js';
+import { relayAnswer, UdpRelay } from './UdpRelay.js';
 
 /** What the media node is told of a participant. */
 export function legParticipant(p: Participant): RemoteLegParticipant {
@@ -45,10 +46,20 @@ export interface RemoteLegsOptions {
   log: Logger;
   /** The media node counts a hosted call's tokens like its own (media allocation sees its load). */
   hold?: (participantId: string, call: CallKind) => void;
+  /** Whether a call still fits here when it comes (the signalling node decided on a load report a moment old). */
+  fits?: (call: CallKind, hostsConference: boolean) => boolean;
   release?: (participantId: string) => void;
   /** How often a hosted leg's packet counts go to its signalling node. */
   statsIntervalMs?: number;
+  /** This node's id in the platform (null before its configuration came). */
+  selfId?: () => number | null;
+  /** Where an edge relay listens (a proxying node): the node's address and media ports. */
+  relayAddress?: string;
+  relayPorts?: () => readonly [number, number];
 }
+
+/** How long a proxying node has to open its relay. */
+const RELAY_TIMEOUT_MS = 10_000;
 
 /**
  * Both ends of calls whose media is on another node than their signalling (issue 14; admin guide
@@ -62,6 +73,10 @@ export interface RemoteLegsOptions {
 export class RemoteLegs {
   private readonly outgoing = new Map<string, RemoteCallLeg>();
   private readonly hosted = new Map<string, HostedLeg>();
+  /** Edge relays this node runs (a proxying node), by leg: for the node that signals the call. */
+  private readonly relays = new Map<string, { relay: UdpRelay; owner: number; participantId?: string }>();
+  /** Relays asked of another proxying node, answered by `relay_ready`. */
+  private readonly relayRequests = new Map<string, { resolve: (at: { address: string; port: number }) => void; reject: (err: Error) => void; node: number }>();
   private readonly statsTimer: NodeJS.Timeout;
 
   constructor(
@@ -72,14 +87,28 @@ export class RemoteLegs {
     this.statsTimer.unref();
   }
 
-  /** Signalling side: participant `p`'s call, its media on `mediaNode`. */
-  create(conf: Conference, p: Participant, mediaNode: { id: number; name: string }, call: CallKind): RemoteCallLeg {
-    const leg = new RemoteCallLeg({
+  /**
+   * Signalling side: participant `p`'s call, its media on `mediaNode`; with `proxyNode` (a call
+   * signalled on a proxying edge node), that node forwards the lineside media.
+   */
+  create(conf: Conference, p: Participant, mediaNode: { id: number; name: string }, call: CallKind, proxyNode?: { id: number; name: string }): RemoteCallLeg {
+    let relayAt: { address: string; port: number } | null = null;
+    const viaEdge = proxyNode
+      ? async (sdp: string) => {
+          const found = relayAnswer(sdp, null);
+          if (!found) throw new Error('The media node offered no UDP candidate to relay');
+          relayAt ??= await this.relayFor(leg.id, proxyNode, found.target, call);
+          return relayAnswer(sdp, relayAt)!.sdp;
+        }
+      : undefined;
+    const leg: RemoteCallLeg = new RemoteCallLeg({
       mediaNode,
       conference: conf.service.name,
       participant: legParticipant(p),
       call,
       send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
+      ...(viaEdge ? { viaEdge } : {}),
+      ...(proxyNode ? { proxyNode } : {}),
     });
     this.outgoing.set(leg.id, leg);
     // Muted, held, role, spotlight: the media node forwards accordingly.
@@ -87,11 +116,60 @@ export class RemoteLegs {
       if (q === p) leg.setParticipant(legParticipant(p));
     };
     conf.on('participantUpdated', follow);
-    leg.on('closed', () => {
+    leg.on('closed', (reason) => {
       this.outgoing.delete(leg.id);
       conf.off('participantUpdated', follow);
+      if (proxyNode) this.endRelay(leg.id, proxyNode.id, reason);
     });
     return leg;
+  }
+
+  /** The edge relay for a call: on this node when it is the proxying node chosen, else asked of that one. */
+  private async relayFor(
+    legId: string,
+    proxyNode: { id: number; name: string },
+    target: { address: string; port: number },
+    call: CallKind,
+  ): Promise<{ address: string; port: number }> {
+    if (proxyNode.id === this.opts.selfId?.()) {
+      const relay = await this.openRelay(target);
+      this.relays.set(legId, { relay, owner: proxyNode.id });
+      return { address: this.opts.relayAddress!, port: relay.port };
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.relayRequests.delete(legId);
+        reject(new Error(`proxying node ${proxyNode.name} did not open its relay`));
+      }, RELAY_TIMEOUT_MS);
+      const done =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          this.relayRequests.delete(legId);
+          fn(v);
+        };
+      this.relayRequests.set(legId, { resolve: done(resolve), reject: done(reject), node: proxyNode.id });
+      this.opts.send({ type: 'media_relay', toNode: proxyNode.id, message: { kind: 'relay_open', legId, target, call } });
+    });
+  }
+
+  private openRelay(target: { address: string; port: number }): Promise<UdpRelay> {
+    if (!this.opts.relayAddress || !this.opts.relayPorts) return Promise.reject(new Error('this node cannot relay media'));
+    return UdpRelay.open({ address: this.opts.relayAddress, portRange: this.opts.relayPorts(), target, log: this.opts.log });
+  }
+
+  private endRelay(legId: string, proxyId: number, reason: string): void {
+    this.relayRequests.get(legId)?.reject(new Error(reason));
+    const mine = this.relays.get(legId);
+    if (mine) {
+      this.relays.delete(legId);
+      mine.relay.close();
+    } else if (proxyId !== this.opts.selfId?.()) this.opts.send({ type: 'media_relay', toNode: proxyId, message: { kind: 'close', legId, reason } });
+  }
+
+  /** The edge relays this node runs (status, tests). */
+  get edgeRelays(): UdpRelay[] {
+    return [...this.relays.values()].map((r) => r.relay);
   }
 
   /** The legs this node signals whose media is elsewhere (status, tests). */
@@ -106,6 +184,7 @@ export class RemoteLegs {
 
   /** A `media_relay` from node `fromNode`. */
   handle(fromNode: number, msg: RemoteLegMessage): void {
+    if (this.relayMessage(fromNode, msg)) return;
     const out = this.outgoing.get(msg.legId);
     if (out) {
       if (out.mediaNode.id === fromNode) out.receive(msg);
@@ -144,6 +223,37 @@ export class RemoteLegs {
     }
   }
 
+  /** Edge relays, on the proxying node and for the node that asked; true when the message was one of theirs. */
+  private relayMessage(fromNode: number, msg: RemoteLegMessage): boolean {
+    if (msg.kind === 'relay_open') {
+      if (this.relays.has(msg.legId)) return true;
+      const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+      this.openRelay(msg.target).then(
+        (relay) => {
+          this.relays.set(msg.legId, { relay, owner: fromNode, participantId: msg.legId });
+          this.opts.hold?.(msg.legId, msg.call);
+          reply({ kind: 'relay_ready', legId: msg.legId, address: this.opts.relayAddress!, port: relay.port });
+        },
+        (err: unknown) => reply({ kind: 'close', legId: msg.legId, reason: reasonOf(err) }),
+      );
+      return true;
+    }
+    const asked = this.relayRequests.get(msg.legId);
+    if (asked && asked.node === fromNode) {
+      if (msg.kind === 'relay_ready') asked.resolve({ address: msg.address, port: msg.port });
+      else if (msg.kind === 'close') asked.reject(new Error(msg.reason));
+      return true;
+    }
+    const relayed = this.relays.get(msg.legId);
+    if (relayed && relayed.owner === fromNode && relayed.participantId && msg.kind === 'close') {
+      this.relays.delete(msg.legId);
+      relayed.relay.close();
+      this.opts.release?.(relayed.participantId);
+      return true;
+    }
+    return false;
+  }
+
   /** Signalling side: the media nodes live now; a leg whose media node is gone ends. */
   mediaNodesLive(ids: ReadonlySet<number>): void {
     for (const leg of [...this.outgoing.values()])
@@ -152,6 +262,10 @@ export class RemoteLegs {
 
   closeAll(reason = 'Conferencing node shutting down'): void {
     clearInterval(this.statsTimer);
+    for (const [legId, r] of [...this.relays]) {
+      this.relays.delete(legId);
+      r.relay.close();
+    }
     for (const leg of [...this.outgoing.values()]) leg.close(reason);
     for (const [legId, h] of [...this.hosted]) {
       this.hosted.delete(legId);
@@ -163,6 +277,13 @@ export class RemoteLegs {
 
   private async host(fromNode: number, msg: Extract<RemoteLegMessage, { kind: 'open' }>): Promise<void> {
     const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+    const hostsConference = this.manager.conferences().some((c) => c.service.name === msg.conference);
+    if (this.opts.fits && !this.opts.fits(msg.call, hostsConference)) {
+      this.opts.log.warn({ conference: msg.conference, call: msg.call }, 'Call refused: out of transcoding resource (media for another node)');
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: RESOURCE_UNAVAILABLE });
+      reply({ kind: 'close', legId: msg.legId, reason: RESOURCE_UNAVAILABLE });
+      return;
+    }
     const conference = this.manager.instanceForMedia(msg.conference);
     if (!conference) {
       reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: 'Conference not available on the media node' });
