@@ -347,6 +347,52 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         200,
       );
       expect(viaEdge).toMatchObject({ signalling_node: 'bp-node-1', proxy_node: 'bp-node-1', media_node: 'bp-node-2' });
+
+      // A second proxying node in London, less loaded than node 1 (which forwards Pia's call): the
+      // next call node 1 signals has its lineside media on node 3, asked over the management server.
+      const third = await created('worker_vm/', {
+        name: 'bp-node-3',
+        hostname: 'bp-node-3',
+        address: lab.nodeAddress(3),
+        netmask: '255.255.255.0',
+        gateway: lab.hostAddress,
+        system_location: locationUris[0],
+        node_type: 'PROXYING',
+      });
+      const thirdId = Number(third.match(/(\d+)\/$/)![1]);
+      const bundle = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: thirdId, format: 'config' });
+      const three = await lab.startNode({ ...nodeBundleConfigSchema.parse(await bundle.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' });
+      started.push(three);
+      const toneQuinn = 2_230;
+      const quinn = await until(
+        async () => {
+          const joined = await join_(one, 'Quinn', toneQuinn, room, undefined, (sdp) => answers.push(sdp));
+          if (answers.at(-1)?.includes(` ${lab.nodeAddress(3)} `)) return joined;
+          await api(one, 'release_token', joined.token, {}, room);
+          return null;
+        },
+        (j) => j !== null,
+        30_000,
+        500,
+      );
+      quinn!.client.startSending(20, ['audio']);
+      const q = quinn!.client;
+      await q.waitFor("Olga's tone at Quinn", () => q.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
+      await o.waitFor("Quinn's tone at Olga", () => o.toneLevelDb(toneQuinn) > HEARD_DB, 30_000);
+      const viaThird = await until(
+        async () =>
+          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
+            (p) => p.display_name === 'Quinn',
+          ),
+        (p) => p?.proxy_node === 'bp-node-3',
+        10_000,
+        200,
+      );
+      expect(viaThird).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2' });
+      await api(one, 'release_token', quinn!.token, {}, room);
+      await o.waitFor("Quinn's tone gone after he left", () => o.toneLevelDb(toneQuinn) < HEARD_DB - 20, 10_000);
+      await lab.stopNode(three);
+      await rest('DELETE', third);
       await api(one, 'release_token', pia!.token, {}, room);
       await o.waitFor("Pia's tone gone after she left", () => o.toneLevelDb(tonePia) < HEARD_DB - 20, 10_000);
       await rest('PATCH', nodeUris[0]!, { node_type: 'CONFERENCING' });
