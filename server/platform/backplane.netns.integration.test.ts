@@ -268,26 +268,42 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       await roomOnNodes([one, two], room);
       await rest('PATCH', locationUris[0]!, { transcoding_location: locationUris[1] });
       const tones = { Olga: 760, Lars: 1_420 } as const;
+      const answers: string[] = [];
+      /**
+       * Joins through node 1 until the answer is the one wanted: node 1 may not have heard of the
+       * latest configuration (or of node 3's load) yet; such a call is hung up and placed again.
+       */
+      const joinAnswered = async (name: string, toneHz: number, wanted: (sdp: string) => boolean) =>
+        (await until(
+          async () => {
+            const joined = await join_(one, name, toneHz, room, undefined, (sdp) => answers.push(sdp));
+            if (wanted(answers.at(-1) ?? '')) return joined;
+            await api(one, 'release_token', joined.token, {}, room);
+            return null;
+          },
+          (j) => j !== null,
+          30_000,
+          500,
+        ))!;
+      /** A participant's status/v1 object once it satisfies `ready`. */
+      const statusOf = (name: string, ready: (p: Record<string, unknown> | undefined) => boolean) =>
+        until(
+          async () =>
+            ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
+              (p) => p.display_name === name,
+            ),
+          ready,
+          10_000,
+          200,
+        );
       // Olga calls node 2 in Oslo.
       const olga = await join_(two, 'Olga', tones.Olga, room);
       olga.client.startSending();
       // Lars calls node 1 in London: node 1 signals his call, node 2 answers it (its address in the answer).
-      const answers: string[] = [];
-      const lars = await until(
-        async () => {
-          const joined = await join_(one, 'Lars', tones.Lars, room, undefined, (sdp) => answers.push(sdp));
-          if (answers.at(-1)?.includes(` ${lab.nodeAddress(2)} `)) return joined;
-          // Node 1 had not heard of the new transcoding location yet: this call stayed on node 1; hang up and call again.
-          await api(one, 'release_token', joined.token, {}, room);
-          return null;
-        },
-        (j) => j !== null,
-        20_000,
-        500,
-      );
+      const lars = await joinAnswered('Lars', tones.Lars, (sdp) => sdp.includes(` ${lab.nodeAddress(2)} `));
       expect(answers.at(-1)).not.toContain(` ${lab.nodeAddress(1)} `);
-      lars!.client.startSending();
-      const l = lars!.client;
+      lars.client.startSending();
+      const l = lars.client;
       const o = olga.client;
       await l.waitFor("Olga's tone at Lars", () => l.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
       await o.waitFor("Lars's tone at Olga", () => o.toneLevelDb(tones.Lars) > HEARD_DB, 30_000);
@@ -295,57 +311,31 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       await l.waitFor("Olga's video at Lars", () => l.receivedFrom('Olga', 'video').length >= 25, 20_000);
       await o.waitFor("Lars's video at Olga", () => o.receivedFrom('Lars', 'video').length >= 25, 20_000);
       // status/v1: signalled on node 1, media on node 2.
-      const status = await until(
-        async () =>
-          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
-            (p) => p.display_name === 'Lars',
-          ),
-        (p) => p?.media_node === 'bp-node-2',
-        10_000,
-        200,
-      );
+      const status = await statusOf('Lars', (p) => p?.media_node === 'bp-node-2');
       expect(status).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2', conference: 'Media room' });
       // Muted through node 1 (his signalling node): node 2, which handles his media, stops sending him to Olga.
-      await api(one, `participants/${lars!.uuid}/mute`, lars!.token, {}, room);
+      await api(one, `participants/${lars.uuid}/mute`, lars.token, {}, room);
       await o.waitFor("Lars's tone gone at Olga", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
-      await api(one, `participants/${lars!.uuid}/unmute`, lars!.token, {}, room);
+      await api(one, `participants/${lars.uuid}/unmute`, lars.token, {}, room);
       await o.waitFor("Lars's tone back at Olga", () => o.toneLevelDb(tones.Lars) > HEARD_DB, 10_000);
       // Lars leaves through node 1: node 2 closes his media and Olga no longer hears him.
-      await api(one, 'release_token', lars!.token, {}, room);
+      await api(one, 'release_token', lars.token, {}, room);
       await o.waitFor("Lars's tone gone after he left", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
 
       // Node 1 becomes a proxying edge node: Pia's call to it is answered with node 1's address (its
       // relay), her media forwarded to node 2, which handles it; status names all three roles.
       await rest('PATCH', nodeUris[0]!, { node_type: 'PROXYING' });
       const tonePia = 1_910;
-      const pia = await until(
-        async () => {
-          const joined = await join_(one, 'Pia', tonePia, room, undefined, (sdp) => answers.push(sdp));
-          if (answers.at(-1)?.includes('edgerelay')) return joined;
-          await api(one, 'release_token', joined.token, {}, room);
-          return null;
-        },
-        (j) => j !== null,
-        20_000,
-        500,
-      );
+      const pia = await joinAnswered('Pia', tonePia, (sdp) => sdp.includes('edgerelay'));
       const relayed = answers.at(-1)!;
       expect(relayed).toContain(` ${lab.nodeAddress(1)} `);
       expect(relayed).not.toContain(` ${lab.nodeAddress(2)} `);
-      pia!.client.startSending();
-      const pc = pia!.client;
+      pia.client.startSending();
+      const pc = pia.client;
       await pc.waitFor("Olga's tone at Pia", () => pc.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
       await o.waitFor("Pia's tone at Olga", () => o.toneLevelDb(tonePia) > HEARD_DB, 30_000);
       await o.waitFor("Pia's video at Olga", () => o.receivedFrom('Pia', 'video').length >= 25, 20_000);
-      const viaEdge = await until(
-        async () =>
-          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
-            (p) => p.display_name === 'Pia',
-          ),
-        (p) => p?.proxy_node === 'bp-node-1',
-        10_000,
-        200,
-      );
+      const viaEdge = await statusOf('Pia', (p) => p?.proxy_node === 'bp-node-1');
       expect(viaEdge).toMatchObject({ signalling_node: 'bp-node-1', proxy_node: 'bp-node-1', media_node: 'bp-node-2' });
 
       // A second proxying node in London, less loaded than node 1 (which forwards Pia's call): the
@@ -364,36 +354,18 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       const three = await lab.startNode({ ...nodeBundleConfigSchema.parse(await bundle.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' });
       started.push(three);
       const toneQuinn = 2_230;
-      const quinn = await until(
-        async () => {
-          const joined = await join_(one, 'Quinn', toneQuinn, room, undefined, (sdp) => answers.push(sdp));
-          if (answers.at(-1)?.includes(` ${lab.nodeAddress(3)} `)) return joined;
-          await api(one, 'release_token', joined.token, {}, room);
-          return null;
-        },
-        (j) => j !== null,
-        30_000,
-        500,
-      );
-      quinn!.client.startSending(20, ['audio']);
-      const q = quinn!.client;
+      const quinn = await joinAnswered('Quinn', toneQuinn, (sdp) => sdp.includes(` ${lab.nodeAddress(3)} `));
+      quinn.client.startSending(20, ['audio']);
+      const q = quinn.client;
       await q.waitFor("Olga's tone at Quinn", () => q.toneLevelDb(tones.Olga) > HEARD_DB, 30_000);
       await o.waitFor("Quinn's tone at Olga", () => o.toneLevelDb(toneQuinn) > HEARD_DB, 30_000);
-      const viaThird = await until(
-        async () =>
-          ((await (await rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] }).objects.find(
-            (p) => p.display_name === 'Quinn',
-          ),
-        (p) => p?.proxy_node === 'bp-node-3',
-        10_000,
-        200,
-      );
+      const viaThird = await statusOf('Quinn', (p) => p?.proxy_node === 'bp-node-3');
       expect(viaThird).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2' });
-      await api(one, 'release_token', quinn!.token, {}, room);
+      await api(one, 'release_token', quinn.token, {}, room);
       await o.waitFor("Quinn's tone gone after he left", () => o.toneLevelDb(toneQuinn) < HEARD_DB - 20, 10_000);
       await lab.stopNode(three);
       await rest('DELETE', third);
-      await api(one, 'release_token', pia!.token, {}, room);
+      await api(one, 'release_token', pia.token, {}, room);
       await o.waitFor("Pia's tone gone after she left", () => o.toneLevelDb(tonePia) < HEARD_DB - 20, 10_000);
       await rest('PATCH', nodeUris[0]!, { node_type: 'CONFERENCING' });
 
