@@ -204,7 +204,7 @@ export class NodeAgent {
           c.participants.map((p) => ({
             conferenceId: c.id,
             participantId: p.id,
-            measure: async () => (await (p.leg?.mediaStreams?.() ?? c.media.session(p.id)?.mediaStreams())) ?? [],
+            measure: async () => (await (p.leg?.mediaStreams?.() ?? (p.remoteSession ?? c.media.session(p.id))?.mediaStreams())) ?? [],
           })),
         ),
       { intervalMs: opts.statusIntervalMs?.media, log: log.child({ part: 'statistics' }) },

@@ -155,6 +155,18 @@ export class MediaAdmission {
     return { ok: true };
   }
 
+  /**
+   * Where a multi-stream session's media goes, without refusing anything (its join was admitted):
+   * the node media allocation chooses when that is another one and media can go there now, else null.
+   */
+  remoteMediaNode(conference: string, call: CallKind): { id: number; name: string } | null {
+    if (!this.remoteMedia?.() || this.selfId === null) return null;
+    const decision = this.allocate(conference, call, true);
+    if (!decision.ok || decision.mediaNode === this.selfId) return null;
+    const node = this.platform.nodes.find((n) => n.id === decision.mediaNode);
+    return node ? { id: node.id, name: node.name } : null;
+  }
+
   /** The participant's call started: its tokens count until it leaves. */
   hold(participantId: string, call: CallKind): void {
     this.held.set(participantId, Math.max(this.held.get(participantId) ?? 0, MEDIA_TOKENS[call]));

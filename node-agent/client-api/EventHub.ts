@@ -57,7 +57,8 @@ export class EventHub {
       // Only multi-stream clients send their own camera producer; Pexip's clients never see this event.
       conf.media.on('videoCodec', (codec) => {
         const event: VideoCodecEvent = { mime_type: codec };
-        for (const s of this.streams.get(conf.id) ?? []) if (conf.media.session(s.participantId)) this.write(s, 'media_video_codec', event);
+        for (const s of this.streams.get(conf.id) ?? [])
+          if (conf.media.session(s.participantId) || conf.get(s.participantId)?.remoteSession) this.write(s, 'media_video_codec', event);
       });
       conf.on('stageChanged', () => this.broadcast(conf, 'stage', stageEvent(conf, conf.media.stage())));
       conf.on('layoutChanged', () => {
@@ -125,7 +126,7 @@ export class EventHub {
     const presenter = conf.announcedPresenter;
     if (presenter && presenter.id !== participant.id) this.write(stream, 'presentation_start', presentationStart(presenter));
     // A reconnected stream missed consumer events: announce the live ones again (clients ignore repeats).
-    conf.media.session(participant.id)?.replayConsumers();
+    (participant.remoteSession ?? conf.media.session(participant.id))?.replayConsumers();
     // The splash set at join (waiting for Host, test call) predates the stream: show it now.
     if (participant.splash) this.write(stream, 'splash_screen', participant.splash);
     if (!set.has(stream)) return; // dropped while syncing

@@ -47,8 +47,10 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
     return r.data;
   };
 
+  /** The participant's session: the conference media's, or the one another node handles for it (media allocation). */
+  const sessionFor = (conf: Conference, p: Participant): MultiStreamSession | undefined => p.remoteSession ?? conf.media.session(p.id);
   const sessionOf = (conf: Conference, p: Participant): MultiStreamSession => {
-    const s = conf.media.session(p.id);
+    const s = sessionFor(conf, p);
     if (!s) throw new MediaRequestError('Join media first');
     return s;
   };
@@ -62,7 +64,13 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
     `${BASE}/media/join`,
     own(async (req, _reply, conf, p) => {
       const body = parse(joinBody, req.body);
-      const session = conf.media.openSession(p.id);
+      // Media allocation may put the media on another node: the session is that node's, its requests pass through here.
+      const mediaNode = manager.admission?.remoteMediaNode(conf.service.name, 'hd');
+      p.remoteSession?.close();
+      if (mediaNode && manager.remoteLegs) conf.media.session(p.id)?.close();
+      const remote = mediaNode && manager.remoteLegs ? manager.remoteLegs.openSession(conf, p, mediaNode) : null;
+      p.remoteSession = remote;
+      const session: MultiStreamSession = remote ?? conf.media.openSession(p.id);
       // What the node sends this participant goes over its SSE stream.
       session.on('consumerAdded', (c) => {
         const event: ConsumerAddedEvent = {
@@ -81,12 +89,16 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
       session.on('consumerResumed', (id) => hub.sendTo(conf, p.id, 'media_consumer_resumed', { consumer_id: id }));
       session.on('producerClosed', (id) => hub.sendTo(conf, p.id, 'media_producer_closed', { producer_id: id }));
       session.on('closed', () => {
-        if (conf.media.session(p.id) === session || !conf.media.session(p.id)) {
+        if (p.remoteSession === session) p.remoteSession = null;
+        if (sessionFor(conf, p) === session || !sessionFor(conf, p)) {
           p.multiStream = false;
           conf.updated(p);
         }
       });
-      const { send, recv } = await session.join(body.rtp_capabilities);
+      const { send, recv } = await session.join(body.rtp_capabilities).catch((err: unknown) => {
+        if (remote) remote.close();
+        throw err;
+      });
       p.multiStream = true;
       const wire = (t: typeof send) => ({ id: t.id, ice_parameters: t.iceParameters, ice_candidates: t.iceCandidates, dtls_parameters: t.dtlsParameters });
       conf.updated(p);
@@ -170,7 +182,7 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
   app.post(
     `${BASE}/media/leave`,
     own((_req, _reply, conf, p) => {
-      conf.media.session(p.id)?.close();
+      sessionFor(conf, p)?.close();
       return ok(true);
     }),
   );

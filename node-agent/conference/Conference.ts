@@ -313,6 +313,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.participantTimers.delete(participantId);
     p.leg?.close(reason);
     p.leg = null;
+    p.remoteSession?.close();
+    p.remoteSession = null;
     if (this.presenterId === participantId) {
       this.presenterId = null;
       this.endPresentation();
@@ -356,7 +358,10 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     const previous = this.presenterId;
     this.presenterId = p.id;
     if (previous === p.id) return 'ok';
-    if (previous !== null) this.media.stopPresentation(previous);
+    if (previous !== null) {
+      this.media.stopPresentation(previous);
+      this.members.get(previous)?.remoteSession?.stopPresentation();
+    }
     this.presentationAnnounced = false;
     if (this.presentationFallback) clearTimeout(this.presentationFallback);
     // Single-stream clients ask for the presentation when told it started: tell them once the
@@ -380,6 +385,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (this.presenterId !== p.id) return;
     this.presenterId = null;
     this.media.stopPresentation(p.id);
+    p.remoteSession?.stopPresentation();
     this.endPresentation();
   }
 

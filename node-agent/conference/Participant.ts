@@ -3,6 +3,7 @@ import type { Role } from '../../shared/conference/pinCheck.js';
 import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 import type { CallLeg } from '../media/MediaTypes.js';
 import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';
+import type { RemoteSession } from '../media/remote/RemoteSession.js';
 
 /** How long a client API token lives; the client refreshes every third of it (client-api-v2 §2.2). */
 export const TOKEN_LIFETIME_S = 120;
@@ -63,6 +64,8 @@ export class Participant {
   transferSupported = true;
   /** Has a multi-stream media session (our meeting client) instead of a single-stream leg. */
   multiStream = false;
+  /** The multi-stream session when another node handles its media (media allocation); else it is the conference media's. */
+  remoteSession: RemoteSession | null = null;
   /** Administratively muted: the node leaves their audio out of everything it sends (guide §29.2). */
   isMuted = false;
   /** The participant muted their own microphone (`client_mute`): shown, no effect on media. */
@@ -166,7 +169,7 @@ export class Participant {
       protocol: this.protocol,
       connectTime: this.connectTime.toISOString(),
       node,
-      ...(this.leg?.mediaNode ? { mediaNode: this.leg.mediaNode.name } : {}),
+      ...((this.leg?.mediaNode ?? this.remoteSession?.mediaNode) ? { mediaNode: (this.leg?.mediaNode ?? this.remoteSession!.mediaNode).name } : {}),
       ...(this.leg?.proxyNode ? { proxyNode: this.leg.proxyNode.name } : {}),
       remoteAddress: this.remoteAddress,
       ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { MediaTestClient } from '../../node-agent/testing/MediaTestClient.js';
+import { MultiStreamTestClient } from '../../node-agent/testing/MultiStreamTestClient.js';
+import { clientApiSessionSignalling } from '../../testing/clientApiSessionSignalling.js';
 import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
 import { NetnsLab, type LabNode } from '../../testing/NetnsLab.js';
@@ -44,7 +46,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
   let lab: NetnsLab;
   let server: ManagementServer;
   const dbDir = mkdtempSync(join(tmpdir(), 'om-backplane-db-'));
-  const clients: MediaTestClient[] = [];
+  const clients: { close(): Promise<unknown> }[] = [];
   const rest = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${server.url}${path.startsWith('/') ? path : `${CONFIG}/${path}`}`, {
       method,
@@ -259,7 +261,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     },
   );
   it(
-    "media on another node than the signalling node: London's transcoding location is Oslo, so a call signalled on node 1 has its media on node 2; both hear and see each other, mute follows, status names both nodes",
+    "media on another node than the signalling node: London's transcoding location is Oslo, so calls signalled on node 1 (Pexip's single-stream and our multi-stream client) have their media on node 2, heard and seen both ways, mute following; proxying node 1, then a less loaded proxying node 3, relay the next calls; status names every node",
     { timeout: 120_000 },
     async () => {
       const [one, two] = await twoNodes();
@@ -321,6 +323,34 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       // Lars leaves through node 1: node 2 closes his media and Olga no longer hears him.
       await api(one, 'release_token', lars.token, {}, room);
       await o.waitFor("Lars's tone gone after he left", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
+
+      // Mona calls node 1 with our meeting client's multi-stream signalling: node 1 passes her
+      // session's requests on, node 2 holds it (its address in her transports), and she and Olga
+      // hear each other.
+      const toneMona = 2_550;
+      const monaJoined = (await api(one, 'request_token', undefined, { display_name: 'Mona' }, room)) as { token: string; participant_uuid: string };
+      const monaSig = await clientApiSessionSignalling(one.url, room, monaJoined.token, monaJoined.participant_uuid);
+      const mona = new MultiStreamTestClient('Mona', { portRange: CLIENT_PORTS, toneHz: toneMona, address: lab.hostAddress });
+      clients.push(mona);
+      let monaCandidates = '';
+      await mona.join({
+        ...monaSig,
+        join: async (caps) => {
+          const t = await monaSig.join(caps);
+          monaCandidates = JSON.stringify([t.send.iceCandidates, t.recv.iceCandidates]);
+          return t;
+        },
+      });
+      expect(monaCandidates).toContain(`"${lab.nodeAddress(2)}"`);
+      expect(monaCandidates).not.toContain(`"${lab.nodeAddress(1)}"`);
+      await mona.receive(2);
+      mona.startSending();
+      await mona.waitFor("Olga's tone at Mona", () => mona.toneLevelDb(olga.uuid, tones.Olga) > HEARD_DB, 20_000);
+      await o.waitFor("Mona's tone at Olga", () => o.toneLevelDb(toneMona) > HEARD_DB, 20_000);
+      expect(await statusOf('Mona', (p) => p?.media_node === 'bp-node-2')).toMatchObject({ signalling_node: 'bp-node-1' });
+      await api(one, 'release_token', monaJoined.token, {}, room);
+      monaSig.close();
+      await o.waitFor("Mona's tone gone after she left", () => o.toneLevelDb(toneMona) < HEARD_DB - 20, 10_000);
 
       // Node 1 becomes a proxying edge node: Pia's call to it is answered with node 1's address (its
       // relay), her media forwarded to node 2, which handles it; status names all three roles.

@@ -25,6 +25,27 @@ export const remoteLegParticipantSchema = z.object({
 });
 export type RemoteLegParticipant = z.infer<typeof remoteLegParticipantSchema>;
 
+/** A mediasoup JSON object (capabilities, ICE and DTLS parameters, RTP parameters), passed on as it is. */
+const json = z.record(z.string(), z.unknown());
+const transportInfo = z.object({ id: z.string().max(64), iceParameters: json, iceCandidates: z.array(json).max(16), dtlsParameters: json });
+
+/** The session requests the signalling node passes on (MultiStreamSession's methods, and ending a presentation). */
+export const SESSION_METHODS = [
+  'connectTransport',
+  'produce',
+  'restartIce',
+  'pauseProducer',
+  'resumeProducer',
+  'closeProducer',
+  'resumeConsumer',
+  'setConsumerPreferences',
+  'replayConsumers',
+  'mediaStreams',
+  'stopPresentation',
+] as const;
+export type SessionMethod = (typeof SESSION_METHODS)[number];
+export const SESSION_EVENTS = ['consumerAdded', 'consumerRemoved', 'consumerPaused', 'consumerResumed', 'producerClosed'] as const;
+
 const packets = z.object({ audio: z.number().int().min(0), video: z.number().int().min(0) });
 
 /** One message about one call leg, between the signalling node and the media node (`seq` pairs a negotiation with its answer). */
@@ -66,6 +87,24 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
   }),
   /** Where the endpoint is to send: the proxying node's address and relay port. */
   z.object({ kind: z.literal('relay_ready'), legId, address: z.ipv4(), port: z.number().int().min(1).max(65_535) }),
+  /**
+   * Signalling → media: a multi-stream client's session (our meeting client) on the media node,
+   * with the client's RTP capabilities; answered by `session_joined` (or `failed` seq 0).
+   */
+  z.object({
+    kind: z.literal('session_open'),
+    legId,
+    conference: z.string().min(1).max(250),
+    participant: remoteLegParticipantSchema,
+    rtpCapabilities: json,
+  }),
+  /** Media → signalling: the session's two transports for the client. */
+  z.object({ kind: z.literal('session_joined'), legId, send: transportInfo, recv: transportInfo }),
+  /** Signalling → media: one of the client's session requests (answered `session_result` or `failed`). */
+  z.object({ kind: z.literal('session_call'), legId, seq: z.number().int().min(1), method: z.enum(SESSION_METHODS), args: z.array(z.unknown()).max(4) }),
+  z.object({ kind: z.literal('session_result'), legId, seq: z.number().int().min(1), result: z.unknown().optional() }),
+  /** Media → signalling: what the session tells its client (a consumer added, paused…; a producer closed). */
+  z.object({ kind: z.literal('session_event'), legId, event: z.enum(SESSION_EVENTS), arg: z.unknown() }),
   /** Either way: the leg is over (hang-up, the participant left, media failed, a node shutting down). */
   z.object({ kind: z.literal('close'), legId, reason }),
 ]);

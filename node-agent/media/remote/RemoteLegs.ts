@@ -5,7 +5,10 @@ import { RESOURCE_UNAVAILABLE, type CallKind } from '../../../shared/platform/me
 import type { Conference } from '../../conference/Conference.js';
 import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { Participant } from '../../conference/Participant.js';
-import type { CallLeg, MediaParticipantState } from '../MediaTypes.js';
+import { z } from 'zod';
+import { SESSION_EVENTS } from '../../../shared/node-protocol/remoteMedia.js';
+import type { CallLeg, MediaParticipantState, MultiStreamSession } from '../MediaTypes.js';
+import { RemoteSession } from './RemoteSession.js';
 import { RemoteCallLeg } from './RemoteCallLeg.js';
 import { relayAnswer, UdpRelay } from './UdpRelay.js';
 
@@ -33,7 +36,9 @@ const mediaState = (p: RemoteLegParticipant): MediaParticipantState => ({
 });
 
 interface HostedLeg {
-  leg: CallLeg;
+  /** A single-stream call's leg, or (`leg` null) a multi-stream client's session. */
+  leg: CallLeg | null;
+  session?: MultiStreamSession;
   conference: Conference;
   participantId: string;
   /** The signalling node. */
@@ -72,6 +77,8 @@ const RELAY_TIMEOUT_MS = 10_000;
  */
 export class RemoteLegs {
   private readonly outgoing = new Map<string, RemoteCallLeg>();
+  /** Multi-stream sessions this node signals whose media is elsewhere. */
+  private readonly sessions = new Map<string, RemoteSession>();
   private readonly hosted = new Map<string, HostedLeg>();
   /** Edge relays this node runs (a proxying node), by leg: for the node that signals the call. */
   private readonly relays = new Map<string, { relay: UdpRelay; owner: number; participantId?: string }>();
@@ -185,18 +192,33 @@ export class RemoteLegs {
   /** A `media_relay` from node `fromNode`. */
   handle(fromNode: number, msg: RemoteLegMessage): void {
     if (this.relayMessage(fromNode, msg)) return;
+    const session = this.sessions.get(msg.legId);
+    if (session) {
+      if (session.mediaNode.id === fromNode) session.receive(msg);
+      return;
+    }
     const out = this.outgoing.get(msg.legId);
     if (out) {
       if (out.mediaNode.id === fromNode) out.receive(msg);
       return;
     }
     const h = this.hosted.get(msg.legId);
-    if (msg.kind === 'open') {
-      if (!h) void this.host(fromNode, msg);
+    if (msg.kind === 'open' || msg.kind === 'session_open') {
+      if (!h) void (msg.kind === 'open' ? this.host(fromNode, msg) : this.hostSession(fromNode, msg));
       return;
     }
     if (!h || h.fromNode !== fromNode) return;
     const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+    if (!h.leg) {
+      if (msg.kind === 'session_call' && h.session) void this.sessionCall(h, h.session, msg, reply);
+      else if (msg.kind === 'state' && !h.conference.isEnded) h.conference.hostMedia(h.participantId, mediaState(msg.participant));
+      else if (msg.kind === 'close') {
+        this.hosted.delete(msg.legId);
+        h.session?.close();
+        this.released(h);
+      }
+      return;
+    }
     switch (msg.kind) {
       case 'negotiate':
         h.leg.negotiate(msg.sdp).then(
@@ -267,10 +289,12 @@ export class RemoteLegs {
       r.relay.close();
     }
     for (const leg of [...this.outgoing.values()]) leg.close(reason);
+    for (const session of [...this.sessions.values()]) session.close();
     for (const [legId, h] of [...this.hosted]) {
       this.hosted.delete(legId);
       this.opts.send({ type: 'media_relay', toNode: h.fromNode, message: { kind: 'close', legId, reason } });
-      h.leg.close(reason);
+      h.leg?.close(reason);
+      h.session?.close();
       this.released(h);
     }
   }
@@ -316,6 +340,115 @@ export class RemoteLegs {
     }
   }
 
+  /** Signalling side: participant `p`'s multi-stream session, its media on `mediaNode`. */
+  openSession(conf: Conference, p: Participant, mediaNode: { id: number; name: string }): RemoteSession {
+    const session = new RemoteSession({
+      participantId: p.id,
+      mediaNode,
+      conference: conf.service.name,
+      participant: legParticipant(p),
+      send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
+    });
+    this.sessions.set(session.id, session);
+    const follow = (q: Participant) => {
+      if (q === p && !session.closed)
+        this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message: { kind: 'state', legId: session.id, participant: legParticipant(p) } });
+    };
+    conf.on('participantUpdated', follow);
+    session.on('closed', () => {
+      this.sessions.delete(session.id);
+      conf.off('participantUpdated', follow);
+    });
+    return session;
+  }
+
+  /** Media side: a multi-stream client's session for another node. */
+  private async hostSession(fromNode: number, msg: Extract<RemoteLegMessage, { kind: 'session_open' }>): Promise<void> {
+    const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
+    const hostsConference = this.manager.conferences().some((c) => c.service.name === msg.conference);
+    const conference = this.opts.fits && !this.opts.fits('hd', hostsConference) ? undefined : this.manager.instanceForMedia(msg.conference);
+    if (!conference) {
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: RESOURCE_UNAVAILABLE });
+      reply({ kind: 'close', legId: msg.legId, reason: RESOURCE_UNAVAILABLE });
+      return;
+    }
+    const participantId = msg.participant.id;
+    conference.hostMedia(participantId, mediaState(msg.participant));
+    const session = conference.media.openSession(participantId);
+    const h: HostedLeg = { leg: null, session, conference, participantId, fromNode };
+    this.hosted.set(msg.legId, h);
+    this.opts.hold?.(participantId, 'hd');
+    for (const event of SESSION_EVENTS)
+      session.on(event, (arg: unknown) => {
+        if (this.hosted.get(msg.legId) === h) reply({ kind: 'session_event', legId: msg.legId, event, arg });
+      });
+    session.on('closed', () => {
+      if (this.hosted.get(msg.legId) !== h) return;
+      this.hosted.delete(msg.legId);
+      reply({ kind: 'close', legId: msg.legId, reason: 'Session closed' });
+      this.released(h);
+    });
+    try {
+      const { send, recv } = await session.join(msg.rtpCapabilities);
+      if (this.hosted.get(msg.legId) === h) reply({ kind: 'session_joined', legId: msg.legId, send, recv });
+    } catch (err) {
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: reasonOf(err) });
+      session.close();
+    }
+  }
+
+  /** One of the client's requests, checked here as the client API checks it on the signalling node. */
+  private async sessionCall(
+    h: HostedLeg,
+    session: MultiStreamSession,
+    msg: Extract<RemoteLegMessage, { kind: 'session_call' }>,
+    reply: (m: RemoteLegMessage) => void,
+  ): Promise<void> {
+    try {
+      const a = msg.args;
+      const id = z.string().min(1).max(64);
+      let result: unknown;
+      switch (msg.method) {
+        case 'connectTransport':
+          await session.connectTransport(id.parse(a[0]), jsonArg.parse(a[1]));
+          break;
+        case 'produce':
+          result = await session.produce(id.parse(a[0]), produceArg.parse(a[1]));
+          break;
+        case 'restartIce':
+          result = await session.restartIce(id.parse(a[0]));
+          break;
+        case 'pauseProducer':
+          await session.pauseProducer(id.parse(a[0]));
+          break;
+        case 'resumeProducer':
+          await session.resumeProducer(id.parse(a[0]));
+          break;
+        case 'closeProducer':
+          session.closeProducer(id.parse(a[0]));
+          break;
+        case 'resumeConsumer':
+          await session.resumeConsumer(id.parse(a[0]));
+          break;
+        case 'setConsumerPreferences':
+          await session.setConsumerPreferences(id.parse(a[0]), preferencesArg.parse(a[1]));
+          break;
+        case 'replayConsumers':
+          session.replayConsumers();
+          break;
+        case 'mediaStreams':
+          result = await session.mediaStreams();
+          break;
+        case 'stopPresentation':
+          h.conference.media.stopPresentation(h.participantId);
+          break;
+      }
+      reply({ kind: 'session_result', legId: msg.legId, seq: msg.seq, ...(result !== undefined ? { result } : {}) });
+    } catch (err) {
+      reply({ kind: 'failed', legId: msg.legId, seq: msg.seq, reason: err instanceof z.ZodError ? 'Invalid request' : reasonOf(err) });
+    }
+  }
+
   private released(h: HostedLeg): void {
     this.opts.release?.(h.participantId);
     h.conference.releaseMedia(h.participantId);
@@ -323,10 +456,25 @@ export class RemoteLegs {
 
   private reportStats(): void {
     for (const [legId, h] of this.hosted) {
+      if (!h.leg) continue;
       const s = h.leg.stats();
       this.opts.send({ type: 'media_relay', toNode: h.fromNode, message: { kind: 'stats', legId, packetsIn: s.packetsIn, packetsOut: s.packetsOut } });
     }
   }
 }
+
+const jsonArg = z.record(z.string(), z.unknown());
+const produceArg = z.object({
+  kind: z.enum(['audio', 'video']),
+  rtpParameters: jsonArg,
+  source: z.enum(['mic', 'camera', 'screen']),
+  paused: z.boolean().optional(),
+});
+const preferencesArg = z.object({
+  paused: z.boolean().optional(),
+  spatialLayer: z.number().int().min(0).max(10).optional(),
+  temporalLayer: z.number().int().min(0).max(10).optional(),
+  priority: z.number().int().min(1).max(255).optional(),
+});
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 250);
