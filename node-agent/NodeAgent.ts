@@ -391,7 +391,7 @@ export class NodeAgent {
     manager.remoteLegs = remoteLegs;
     admission.remoteMedia = () => link.connected;
     link.on('mediaRelay', (fromNode, message) => remoteLegs.handle(fromNode, message));
-    link.on('platformLoad', (nodes) => remoteLegs.mediaNodesLive(new Set(nodes.map((n) => n.id))));
+    link.on('platformLoad', (nodes) => remoteLegs.nodesLive(new Set(nodes.map((n) => n.id))));
     link.on('command', (requestId, command) => {
       link.send({ type: 'command_result', requestId, ...runNodeCommand(manager, command, log.child({ part: 'commands' })) });
     });

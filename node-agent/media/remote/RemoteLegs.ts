@@ -63,6 +63,9 @@ export interface RemoteLegsOptions {
   relayPorts?: () => readonly [number, number];
 }
 
+/** How long a node may be missing from the live list before its calls' other ends here end. */
+const NODE_GONE_MS = 15_000;
+
 /** How long a proxying node has to open its relay. */
 const RELAY_TIMEOUT_MS = 10_000;
 
@@ -85,6 +88,8 @@ export class RemoteLegs {
   /** Relays asked of another proxying node, answered by `relay_ready`. */
   private readonly relayRequests = new Map<string, { resolve: (at: { address: string; port: number }) => void; reject: (err: Error) => void; node: number }>();
   private readonly statsTimer: NodeJS.Timeout;
+  /** Nodes absent from the live list, since when. */
+  private readonly missingSince = new Map<number, number>();
 
   constructor(
     private readonly manager: ConferenceManager,
@@ -276,10 +281,41 @@ export class RemoteLegs {
     return false;
   }
 
-  /** Signalling side: the media nodes live now; a leg whose media node is gone ends. */
-  mediaNodesLive(ids: ReadonlySet<number>): void {
+  /**
+   * The nodes live now (the management server's `platform_load`): a call whose media node is gone
+   * ends on its signalling node; media and relays held for a signalling node that is gone end here.
+   */
+  nodesLive(live: ReadonlySet<number>, now = Date.now()): void {
+    // A node missing from one report may only have reconnected: gone once missing for NODE_GONE_MS.
+    for (const id of live) this.missingSince.delete(id);
+    const self = this.opts.selfId?.() ?? null;
+    const ids = {
+      has: (id: number) => {
+        if (id === self || live.has(id)) return true;
+        const since = this.missingSince.get(id) ?? now;
+        this.missingSince.set(id, since);
+        return now - since < NODE_GONE_MS;
+      },
+    };
     for (const leg of [...this.outgoing.values()])
       if (!ids.has(leg.mediaNode.id)) leg.receive({ kind: 'close', legId: leg.id, reason: 'Media node unavailable' });
+    for (const session of [...this.sessions.values()])
+      if (!ids.has(session.mediaNode.id)) session.receive({ kind: 'close', legId: session.id, reason: 'Media node unavailable' });
+    for (const [legId, h] of [...this.hosted]) {
+      if (ids.has(h.fromNode)) continue;
+      this.hosted.delete(legId);
+      // Told too, in case it is only cut off from the management server and comes back.
+      this.opts.send({ type: 'media_relay', toNode: h.fromNode, message: { kind: 'close', legId, reason: 'Signalling node unavailable' } });
+      h.leg?.close('Signalling node unavailable');
+      h.session?.close();
+      this.released(h);
+    }
+    for (const [legId, r] of [...this.relays]) {
+      if (ids.has(r.owner)) continue;
+      this.relays.delete(legId);
+      r.relay.close();
+      if (r.participantId) this.opts.release?.(r.participantId);
+    }
   }
 
   closeAll(reason = 'Conferencing node shutting down'): void {
