@@ -113,3 +113,53 @@ test('a browser on each of two nodes: each sees and hears the other; the console
   await expect(links).toHaveCount(0, { timeout: 15_000 });
   await expect.poll(() => tileColors(alice), { timeout: 15_000 }).toEqual({});
 });
+
+test("a browser signalled on node 1 whose media node 2 handles (node 1's location sends media to node 2's): it and a browser on node 2 see and hear each other", async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const auth = { authorization: `Basic ${Buffer.from(`admin:${platform.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' };
+  const rest = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(path.startsWith('/') ? `${platform.consoleUrl}${path}` : `${platform.consoleUrl}/api/admin/configuration/v1/${path}`, {
+      method,
+      headers: auth,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r;
+  };
+  const created = async (path: string, body: unknown) => new URL((await rest('POST', path, body)).headers.get('location')!).pathname;
+  // Node 2 in Oslo; node 1 in London, whose transcoding location is Oslo.
+  const oslo = await created('system_location/', { name: 'Oslo e2e' });
+  const london = await created('system_location/', { name: 'London e2e', transcoding_location: oslo });
+  const nodes = ((await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string; resource_uri: string }[] }).objects;
+  const two = nodes.find((n) => n.name === 'e2e-node-2')!;
+  const one = nodes.find((n) => n.name !== 'e2e-node-2')!;
+  await rest('PATCH', two.resource_uri, { system_location: oslo });
+  await rest('PATCH', one.resource_uri, { system_location: london });
+  await createVmr(platform, { name: 'Remote Room', aliases: [{ alias: 'meet.remote' }] });
+  const nodeTwo = { ...platform, nodeUrl: `http://127.0.0.1:${SECOND_NODE_PORT}` };
+  const dora = await joinAsGuest(browser, nodeTwo, contexts, {
+    alias: 'meet.remote',
+    name: 'Dora',
+    color: [...COLORS.green],
+    toneHz: TONES[2],
+    screenColor: [...COLORS.white],
+  });
+  const carl = await joinAsGuest(browser, platform, contexts, {
+    alias: 'meet.remote',
+    name: 'Carl',
+    color: [...COLORS.red],
+    toneHz: TONES[3],
+    screenColor: [...COLORS.white],
+  });
+  await expect.poll(() => tileColors(carl), { timeout: 30_000 }).toEqual({ Dora: 'green' });
+  await expect.poll(() => tileColors(dora), { timeout: 30_000 }).toEqual({ Carl: 'red' });
+  await expect.poll(async () => ((await heard(carl, TONES[2])).Dora ?? -200) > HEARD_DB, { timeout: 20_000 }).toBe(true);
+  await expect.poll(async () => ((await heard(dora, TONES[3])).Carl ?? -200) > HEARD_DB, { timeout: 20_000 }).toBe(true);
+  // Carl's call: signalled by node 1, its media on node 2.
+  const carlStatus = async () =>
+    ((await (await rest('GET', '/api/admin/status/v1/participant/?display_name=Carl')).json()) as { objects: Record<string, unknown>[] }).objects[0];
+  await expect.poll(async () => (await carlStatus())?.media_node, { timeout: 10_000 }).toBe('e2e-node-2');
+  expect((await carlStatus())?.signalling_node).toBe(one.name);
+});
