@@ -128,15 +128,28 @@ test("a browser signalled on node 1 whose media node 2 handles (node 1's locatio
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r;
   };
-  const created = async (path: string, body: unknown) => new URL((await rest('POST', path, body)).headers.get('location')!).pathname;
+  const created = async (path: string, body: unknown) => new URL((await rest('POST', path, body)).headers.get('location')!, platform.consoleUrl).pathname;
   // Node 2 in Oslo; node 1 in London, whose transcoding location is Oslo.
   const oslo = await created('system_location/', { name: 'Oslo e2e' });
   const london = await created('system_location/', { name: 'London e2e', transcoding_location: oslo });
-  const nodes = ((await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string; resource_uri: string }[] }).objects;
-  const two = nodes.find((n) => n.name === 'e2e-node-2')!;
+  const nodes = ((await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string }[] }).objects;
   const one = nodes.find((n) => n.name !== 'e2e-node-2')!;
-  await rest('PATCH', two.resource_uri, { system_location: oslo });
-  await rest('PATCH', one.resource_uri, { system_location: london });
+  // The administrator moves the nodes in the console (Platform > Conferencing nodes).
+  const admin = await browser.newPage();
+  await signIn(admin, platform);
+  await admin.goto(`${platform.consoleUrl}/node-status`);
+  await admin.getByLabel('System location of e2e-node-2', { exact: true }).selectOption({ label: 'Oslo e2e' });
+  await expect(admin.getByLabel('System location of e2e-node-2', { exact: true })).toHaveValue(/\d+/);
+  await admin.getByLabel(`System location of ${one.name}`, { exact: true }).selectOption({ label: 'London e2e' });
+  await expect
+    .poll(
+      async () =>
+        ((await (await rest('GET', 'worker_vm/')).json()) as { objects: { name: string; system_location: string }[] }).objects
+          .map((n) => `${n.name}: ${n.system_location}`)
+          .sort(),
+      { timeout: 10_000 },
+    )
+    .toEqual([`${one.name}: ${london}`, `e2e-node-2: ${oslo}`].sort());
   await createVmr(platform, { name: 'Remote Room', aliases: [{ alias: 'meet.remote' }] });
   const nodeTwo = { ...platform, nodeUrl: `http://127.0.0.1:${SECOND_NODE_PORT}` };
   const dora = await joinAsGuest(browser, nodeTwo, contexts, {

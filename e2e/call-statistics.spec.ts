@@ -54,9 +54,10 @@ test('the Call statistics panel shows the node’s figures and the call quality'
   await expect(ann.getByTestId('stats-video-rx')).toContainText('VP8');
   // The resolution only the browser knows, which it reports to the node.
   await expect(ann.getByTestId('stats-video-tx')).toContainText(/\d+x\d+/, { timeout: 15_000 });
-  // Unknown under 20 s, then Good: nothing is lost on loopback.
-  await expect(ann.getByTestId('call-quality')).toHaveText(/Unknown|Good/);
-  await expect(ann.getByTestId('call-quality')).toHaveText('Good', { timeout: 45_000 });
+  // Unknown under 20 s, then known: Good on a quiet loopback; under CI load (two browsers, the node
+  // and the server on two cores) a window can lose over 1 % and read OK (a CI run saw OK for 25 s).
+  await expect(ann.getByTestId('call-quality')).toHaveText(/Unknown|Good|OK/);
+  await expect(ann.getByTestId('call-quality')).toHaveText(/^(Good|OK)$/, { timeout: 45_000 });
   console.info(`Ann's call statistics: ${(await panel.locator('table').innerText()).replace(/\s+/g, ' ')}`);
 
   // Ann presents: her presentation goes out, and comes in at Ben's.

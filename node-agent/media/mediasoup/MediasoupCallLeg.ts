@@ -42,6 +42,12 @@ export interface LegHost {
 const KEYFRAME_RETRIES_MS = [0, 400, 1_200, 3_000];
 const STATS_INTERVAL_MS = 2_000;
 
+/** How long a client has to answer our offer of the conference's video codec, and how often it is offered. */
+const VIDEO_OFFER_TIMEOUT_MS = 20_000;
+/** After a client ignored the offer (busy with its own renegotiation, e.g. an ICE restart): offered again this much later. */
+const VIDEO_REOFFER_AFTER_MS = 2_000;
+const VIDEO_OFFER_ATTEMPTS = 3;
+
 /**
  * One single-stream call (Pexip: a "call"): the client's SDP offer with one audio and one video
  * m-line, translated for mediasoup (sdp/SdpOffer.ts → producers; sdp/SdpAnswer.ts ← consumers).
@@ -79,7 +85,11 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     consumer: types.Consumer;
     producerRtpParameters: types.RtpParameters | undefined;
     payloadType: number;
+    /** Drops the offer when no answer comes (a client busy restarting ICE may never answer it). */
+    expiry: NodeJS.Timeout;
   } | null = null;
+  /** Offers of the conference's codec made so far without an answer that took it. */
+  private videoOffers = 0;
 
   constructor(
     readonly participantId: string,
@@ -181,6 +191,8 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
       if (!router.canConsume({ producerId: feed.producer.id, rtpCapabilities: m.rtpCapabilities })) throw new Error('cannot consume');
       const consumer = await this.transport.consume({ producerId: feed.producer.id, rtpCapabilities: m.rtpCapabilities, mid: m.mid, enableRtx: false });
       if (this.isClosed) throw new Error('closed');
+      const expiry = setTimeout(() => this.offerUnanswered(mime), VIDEO_OFFER_TIMEOUT_MS);
+      expiry.unref();
       this.pendingVideo = {
         mid: m.mid,
         mime,
@@ -188,7 +200,9 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
         consumer,
         producerRtpParameters: m.remoteSends ? m.producerRtpParameters : undefined,
         payloadType: m.codec.payloadType,
+        expiry,
       };
+      this.videoOffers++;
       const sdp = buildAnswer(neg, {
         iceParameters: this.localIce,
         iceCandidates: this.transport.iceCandidates,
@@ -206,15 +220,36 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     }
   }
 
+  /**
+   * No answer to our offer: it is dropped, and made again (at most VIDEO_OFFER_ATTEMPTS times) while
+   * the conference's codec is still that one — under load a client may be renegotiating meanwhile.
+   */
+  private offerUnanswered(mime: string): void {
+    const p = this.pendingVideo;
+    if (!p || p.mime !== mime) return;
+    this.pendingVideo = null;
+    p.consumer.close();
+    p.feed.close();
+    if (this.isClosed || this.videoOffers >= VIDEO_OFFER_ATTEMPTS || this.host.videoCodec().toLowerCase() !== mime.toLowerCase()) return;
+    this.log.info({ participant: this.participantId, codec: mime }, 'single-stream call did not answer the codec offer: offered again');
+    void this.offerVideoCodec(mime);
+  }
+
   /** The client's answer to our offer of another video codec (null: ignored): the call's video moves to it. */
   async answered(answerSdp: string | null): Promise<void> {
     const p = this.pendingVideo;
     if (!p) return;
     this.pendingVideo = null;
+    clearTimeout(p.expiry);
     const takes = answerSdp !== null && new RegExp(`^a=rtpmap:${p.payloadType} ${p.mime.split('/')[1]}/`, 'im').test(answerSdp);
     if (!takes || this.isClosed || !this.transport) {
       p.consumer.close();
       p.feed.close();
+      // Ignored: the client may have been renegotiating; the offer is made again shortly (a few times at most).
+      if (answerSdp === null && !this.isClosed && this.videoOffers < VIDEO_OFFER_ATTEMPTS)
+        setTimeout(() => {
+          if (!this.isClosed && this.host.videoCodec().toLowerCase() === p.mime.toLowerCase()) void this.offerVideoCodec(p.mime);
+        }, VIDEO_REOFFER_AFTER_MS).unref();
       return;
     }
     // What the client sends: its camera in the new codec, on the same SSRC.
@@ -234,6 +269,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     this.consumers.set(p.mid, p.consumer);
     this.feeds.set('video', p.feed);
     this.videoMime = p.mime;
+    this.videoOffers = 0;
     this.lastMedia = { ...this.lastMedia, [p.mid]: { ...this.lastMedia[p.mid], send: p.consumer.rtpParameters } };
     this.host.hub.addLeg({ participantId: this.participantId, audio: this.feeds.get('audio') ?? null, video: p.feed });
     oldConsumer?.close();
@@ -325,6 +361,7 @@ export class MediasoupCallLeg extends EventEmitter<CallLegEvents> implements Cal
     if (this.isClosed) return;
     this.isClosed = true;
     clearInterval(this.statsTimer);
+    if (this.pendingVideo) clearTimeout(this.pendingVideo.expiry);
     this.host.hub.removeLeg(this.participantId);
     for (const f of this.feeds.values()) f.close();
     this.transport?.close();
