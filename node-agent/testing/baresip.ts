@@ -113,12 +113,22 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
         return null;
       },
     };
+    // A backstop in case baresip never quits: 60 s after the hang-up, and never past 5 minutes.
+    let killer = setTimeout(() => child.kill('SIGKILL'), opts.holdMs + 60_000);
+    const cap = setTimeout(() => child.kill('SIGKILL'), opts.holdMs + 300_000);
     setTimeout(() => {
-      void (opts.during?.(keys) ?? Promise.resolve()).catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`)).finally(hangUp);
+      // The keypad step takes what it takes (a slow machine); the backstop starts again when it ends.
+      clearTimeout(killer);
+      void (opts.during?.(keys) ?? Promise.resolve())
+        .catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`))
+        .finally(() => {
+          hangUp();
+          killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        });
     }, opts.holdMs);
-    const killer = setTimeout(() => child.kill('SIGKILL'), opts.holdMs + 60_000);
     child.on('exit', () => {
       clearTimeout(killer);
+      clearTimeout(cap);
       const heard = readDecodedDump(dir);
       rmSync(dir, { recursive: true, force: true });
       resolve({ out, heard });
