@@ -160,6 +160,11 @@ export class Participant {
   }
 
   /** `presenting`: holds the conference's presentation floor (the Conference knows). */
+  /** The node handling its media when another than this one (media allocation). */
+  private get mediaNodeElsewhere(): { name: string } | undefined {
+    return this.leg?.mediaNode ?? this.remoteSession?.mediaNode;
+  }
+
   toLive(node: string, presenting = false): LiveParticipant {
     return {
       id: this.id,
@@ -169,7 +174,7 @@ export class Participant {
       protocol: this.protocol,
       connectTime: this.connectTime.toISOString(),
       node,
-      ...((this.leg?.mediaNode ?? this.remoteSession?.mediaNode) ? { mediaNode: (this.leg?.mediaNode ?? this.remoteSession!.mediaNode).name } : {}),
+      ...(this.mediaNodeElsewhere ? { mediaNode: this.mediaNodeElsewhere.name } : {}),
       ...(this.leg?.proxyNode ? { proxyNode: this.leg.proxyNode.name } : {}),
       remoteAddress: this.remoteAddress,
       ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { RemoteLegMessage, RemoteLegParticipant } from '../../../shared/node-protocol/remoteMedia.js';
 import type { CallKind } from '../../../shared/platform/mediaAllocation.js';
 import type { CallLeg, CallLegEvents, CallLegStats } from '../MediaTypes.js';
+import { PendingReplies } from './PendingReplies.js';
 
 /** How long the media node has to answer an offer. */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -35,7 +36,7 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
   private opened = false;
   private seq = 0;
   private isClosed = false;
-  private readonly pending = new Map<number, { resolve: (sdp: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new PendingReplies<string>();
   private counts: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
 
   constructor(private readonly opts: RemoteCallLegOptions) {
@@ -57,13 +58,7 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
   negotiate(offerSdp: string): Promise<string> {
     if (this.isClosed) return Promise.reject(new Error('Call closed'));
     const seq = this.opened ? ++this.seq : 0;
-    const answered = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(seq);
-        reject(new Error(`media node ${this.opts.mediaNode.name} did not answer`));
-      }, this.opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS);
-      this.pending.set(seq, { resolve, reject, timer });
-    });
+    const answered = this.pending.wait(seq, this.opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS, `media node ${this.opts.mediaNode.name} did not answer`);
     if (!this.opened) {
       this.opened = true;
       this.opts.send({
@@ -106,16 +101,14 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
   receive(msg: RemoteLegMessage): void {
     switch (msg.kind) {
       case 'answer':
-      case 'failed': {
-        const p = this.pending.get(msg.seq);
-        if (!p) return;
-        this.pending.delete(msg.seq);
-        clearTimeout(p.timer);
-        if (msg.kind === 'failed') p.reject(new Error(msg.reason));
-        else if (!this.opts.viaEdge) p.resolve(msg.sdp);
-        else this.opts.viaEdge(msg.sdp).then(p.resolve, p.reject);
+      case 'failed':
+        if (!this.pending.has(msg.seq)) return;
+        // Through an edge node, the endpoint gets the answer as that node rewrites it.
+        this.pending.settle(
+          msg.seq,
+          msg.kind === 'failed' ? { error: new Error(msg.reason) } : { value: this.opts.viaEdge ? this.opts.viaEdge(msg.sdp) : msg.sdp },
+        );
         return;
-      }
       case 'offer':
         if (!this.isClosed) this.emit('offer', msg.sdp);
         return;
@@ -137,11 +130,7 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
   private ended(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error(reason));
-    }
-    this.pending.clear();
+    this.pending.failAll(new Error(reason));
     this.emit('closed', reason);
   }
 }

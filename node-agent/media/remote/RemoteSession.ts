@@ -13,6 +13,7 @@ import {
   type MultiStreamSessionEvents,
   type TransportInfo,
 } from '../MediaTypes.js';
+import { PendingReplies } from './PendingReplies.js';
 
 const REPLY_TIMEOUT_MS = 10_000;
 
@@ -37,7 +38,7 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
   private seq = 0;
   private isClosed = false;
   private joined: { resolve: (t: { send: TransportInfo; recv: TransportInfo }) => void; reject: (err: Error) => void; timer: NodeJS.Timeout } | null = null;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new PendingReplies<unknown>();
   /** The client's producers by source, as it made them (status: producerSources). */
   private readonly producers = new Map<string, MediaSourceKind>();
 
@@ -149,12 +150,7 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
           }
           return;
         }
-        const p = this.pending.get(msg.seq);
-        if (!p) return;
-        this.pending.delete(msg.seq);
-        clearTimeout(p.timer);
-        if (msg.kind === 'failed') p.reject(new MediaRequestError(msg.reason));
-        else p.resolve(msg.result);
+        this.pending.settle(msg.seq, msg.kind === 'failed' ? { error: new MediaRequestError(msg.reason) } : { value: msg.result });
         return;
       }
       case 'session_event':
@@ -176,14 +172,9 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
   private call(method: SessionMethod, args: unknown[]): Promise<unknown> {
     if (this.isClosed) return Promise.reject(new MediaRequestError('Session closed'));
     const seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(seq);
-        reject(new Error(`media node ${this.opts.mediaNode.name} did not answer`));
-      }, this.opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
-      this.pending.set(seq, { resolve, reject, timer });
-      this.opts.send({ kind: 'session_call', legId: this.id, seq, method, args });
-    });
+    const reply = this.pending.wait(seq, this.opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS, `media node ${this.opts.mediaNode.name} did not answer`);
+    this.opts.send({ kind: 'session_call', legId: this.id, seq, method, args });
+    return reply;
   }
 
   private ended(reason: string): void {
@@ -193,11 +184,7 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
       clearTimeout(this.joined.timer);
       this.joined.reject(new MediaRequestError(reason));
     }
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new MediaRequestError(reason));
-    }
-    this.pending.clear();
+    this.pending.failAll(new MediaRequestError(reason));
     this.emit('closed');
   }
 }
