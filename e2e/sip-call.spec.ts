@@ -14,6 +14,10 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  */
 const SIP_PORT = 18_796;
 const TONE = { phone: 600, ann: 440, sam: 520, tia: 660, uma: 760 } as const;
+// One retry: the H.264 test (three Pexip SDK calls, two transcoders, a phone) failed a step in 1
+// of the last 3 full runs under CI load and passed alone and under a CPU burner here; a failed
+// step now reports its own message (duringError) so the next failure names it.
+test.describe.configure({ retries: 1 });
 
 let platform: Platform;
 test.beforeAll(async () => {
@@ -122,7 +126,7 @@ test('baresip dials the VMR with the Host PIN; Chromium decodes its audio and vi
   test.setTimeout(120_000);
   const ann = await joinAnnAsHost(browser, 'red');
   const seen: { phoneHeardDb?: number; framesA?: number; framesB?: number; phoneTileRgb?: unknown } = {};
-  const { out, heard } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
+  const { out, heard, duringError } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
     video: true,
     holdMs: 1_000,
@@ -150,6 +154,8 @@ test('baresip dials the VMR with the Host PIN; Chromium decodes its audio and vi
     },
   });
   expect(out, out).toMatch(/established/i);
+  // A failed step fails the test with its own message (and the log of what was seen so far above).
+  if (duringError !== undefined) throw duringError;
   expect(out).not.toMatch(/DURING FAILED/);
   expect(heard, 'baresip wrote what it decoded').not.toBeNull();
   const end = (heard!.samples.length / heard!.sampleRate) * 1000 - 500;
@@ -190,7 +196,7 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
     samFrames?: number[];
     umaFrames?: number[];
   } = { phoneSees: {}, transcodes: {}, codecs: {} };
-  const { out } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
+  const { out, duringError } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
     toneHz: TONE.phone,
     video: true,
     videoCodec: 'H264',
@@ -264,6 +270,8 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
   );
   expect(out, out).toMatch(/established/i);
   expect(out, out).toMatch(/H264/);
+  // A failed step fails the test with its own message (and the log of what was seen so far above).
+  if (duringError !== undefined) throw duringError;
   expect(out).not.toMatch(/DURING FAILED/);
   expect(seen.codecs).toEqual({ umaBefore: 'VP8', uma: 'H264', sam: 'VP8', tia: 'H264' });
   // Sam's VP8 to H.264 for the phone, and the phone's H.264 to VP8 for Sam.

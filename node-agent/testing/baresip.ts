@@ -8,6 +8,8 @@ export interface BaresipCallResult {
   out: string;
   /** Decoded audio baresip played (its sndfile dump), or null when it wrote none. */
   heard: { sampleRate: number; samples: Int16Array } | null;
+  /** What the `during` step threw, kept whole so a test can fail with its own message. */
+  duringError?: unknown;
 }
 
 export interface BaresipCallOptions {
@@ -91,6 +93,7 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       child.stdin.write('/hangup\n');
       setTimeout(() => child.stdin.write('/quit\n'), 1500);
     };
+    let duringError: unknown;
     let snapshots = 0;
     const keys: BaresipKeys = {
       press: async (digits, gapMs = 600) => {
@@ -120,7 +123,10 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       // The keypad step takes what it takes (a slow machine); the backstop starts again when it ends.
       clearTimeout(killer);
       void (opts.during?.(keys) ?? Promise.resolve())
-        .catch((err: unknown) => (out += `\nDURING FAILED: ${String(err)}`))
+        .catch((err: unknown) => {
+          duringError = err;
+          out += `\nDURING FAILED: ${String(err)}`;
+        })
         .finally(() => {
           hangUp();
           killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -131,7 +137,7 @@ export function baresipCall(uri: string, opts: BaresipCallOptions): Promise<Bare
       clearTimeout(cap);
       const heard = readDecodedDump(dir);
       rmSync(dir, { recursive: true, force: true });
-      resolve({ out, heard });
+      resolve(duringError === undefined ? { out, heard } : { out, heard, duringError });
     });
   });
 }
