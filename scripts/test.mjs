@@ -41,6 +41,13 @@ if (!has('baresip')) aptNeeded.push('baresip');
 if (!has('ffmpeg')) aptNeeded.push('ffmpeg');
 // A real Prometheus scrapes both servers' /metrics (server/metrics/prometheus.integration.test.ts).
 if (!has('prometheus')) aptNeeded.push('prometheus');
+// The console's container recipe is built and run with podman (runc), on a Debian base made by debootstrap.
+for (const [cmd, pkg] of [
+  ['podman', 'podman'],
+  ['runc', 'runc'],
+  ['debootstrap', 'debootstrap'],
+])
+  if (!has(cmd)) aptNeeded.push(pkg);
 if (aptNeeded.length) {
   console.log(`installing from Debian: ${aptNeeded.join(' ')}`);
   if (!sh(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${aptNeeded.join(' ')} >/dev/null`)) {

@@ -5,6 +5,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { nodeEnrollmentToken } from '../../../db/schema.js';
 import { workerVmResource } from '../../../shared/config/resources/platform.js';
 import { nodeBundleConfigSchema, type NodeBundleConfig } from '../../../shared/node-protocol/nodeBundleConfig.js';
+import { cachedWorkerPath } from '../../../scripts/mediasoup-worker.mjs';
 import { getRecord } from '../../config/config.service.js';
 import type { Domain } from '../../domain.js';
 import { issueEnrollmentToken } from '../nodeIdentity.service.js';
@@ -33,6 +34,20 @@ function sourceEntries(prefix: string): TarEntry[] {
   return files.map((f) => ({ path: `${prefix}/${relative(ROOT, f).split(sep).join('/')}`, data: readFileSync(f), mode: statSync(f).mode & 0o777 }));
 }
 
+/**
+ * The mediasoup worker this server's nodes run (MEDIASOUP_WORKER_BIN, else this checkout's build),
+ * carried in the bundle as bin/mediasoup-worker so a Debian 12 node need not build its own (about
+ * 4 minutes); a node where its libraries are missing builds one as before.
+ */
+function builtWorker(): Buffer | null {
+  const candidates = [process.env.MEDIASOUP_WORKER_BIN, cachedWorkerPath()];
+  for (const p of candidates) if (p && existsSync(p) && statSync(p).isFile()) return readFileSync(p);
+  return null;
+}
+
+/** Uses the bundled worker when its shared libraries resolve here, else builds one; prints its path. */
+const WORKER_PATH_SH = `if [ -x bin/mediasoup-worker ] && ! ldd bin/mediasoup-worker 2>&1 | grep -q 'not found'; then echo "$PWD/bin/mediasoup-worker"; else node scripts/mediasoup-worker.mjs --quiet; fi`;
+
 export type EnrollmentDownload = 'bundle' | 'config' | 'dockerfile';
 
 const START_SH = `#!/bin/sh
@@ -45,8 +60,9 @@ if [ ! -e node_modules ]; then
   if [ -n "$OPENMEET_NODE_MODULES" ]; then ln -s "$OPENMEET_NODE_MODULES" node_modules
   else npm ci --omit=dev --ignore-scripts; fi
 fi
-# The mediasoup worker: MEDIASOUP_WORKER_BIN if set, else built once (scripts/mediasoup-worker.mjs).
-if [ -z "$MEDIASOUP_WORKER_BIN" ]; then MEDIASOUP_WORKER_BIN="$(node scripts/mediasoup-worker.mjs --quiet)"; export MEDIASOUP_WORKER_BIN; fi
+# The mediasoup worker: MEDIASOUP_WORKER_BIN if set, else the bundled one when its libraries are
+# here (libuv1 libssl3 libsrtp2-1 libusrsctp2 libabsl20220623), else built once (scripts/mediasoup-worker.mjs).
+if [ -z "$MEDIASOUP_WORKER_BIN" ]; then MEDIASOUP_WORKER_BIN="$(${WORKER_PATH_SH})"; export MEDIASOUP_WORKER_BIN; fi
 export NODE_CONFIG="\${NODE_CONFIG:-$PWD/node.json}"
 export NODE_DATA_DIR="\${NODE_DATA_DIR:-$PWD/data}"
 exec node --import tsx node-agent/main.ts
@@ -97,7 +113,13 @@ export function dockerfile(config: NodeBundleConfig): string {
 FROM node:20-bookworm
 WORKDIR /opt/openmeet-node
 COPY . .
-RUN rm -rf node_modules && npm ci --omit=dev --ignore-scripts && node scripts/mediasoup-worker.mjs --quiet > /opt/openmeet-node/worker-path
+# The bundled mediasoup worker's libraries and ffmpeg (the video transcoder for H.264 room systems);
+# without a usable bundled worker one is built here (about 4 minutes).
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libuv1 libssl3 libsrtp2-1 libusrsctp2 libabsl20220623 ffmpeg \\
+ && rm -rf /var/lib/apt/lists/* node_modules \\
+ && npm ci --omit=dev --ignore-scripts \\
+ && (${WORKER_PATH_SH}) > worker-path
 ENV NODE_NAME=${env(config.name)} \\
     MANAGEMENT_URL=${env(config.managementUrl)} \\
     NODE_ENROLLMENT_TOKEN=${env(config.enrollmentToken)} \\
@@ -105,7 +127,7 @@ ENV NODE_NAME=${env(config.name)} \\
     NODE_PORT=${env(String(config.port))} \\
 ${config.managementCertificateFingerprint ? `    MANAGEMENT_CERT_FINGERPRINT=${env(config.managementCertificateFingerprint)} \\\n` : ''}    NODE_DATA_DIR=/var/lib/openmeet-node
 VOLUME /var/lib/openmeet-node
-EXPOSE ${config.port} 8443 40000-49999/udp
+EXPOSE ${config.port} 8443 5060 5060/udp 5061 40000-49999/udp
 CMD ["sh", "-c", "MEDIASOUP_WORKER_BIN=$(cat /opt/openmeet-node/worker-path) exec node --import tsx node-agent/main.ts"]
 `;
 }
@@ -157,8 +179,10 @@ export async function nodeEnrollmentDownload(
   if (format === 'config') return { filename: `${node.name}.node.json`, contentType: 'application/json', data: Buffer.from(json) };
   if (format === 'dockerfile') return { filename: `${node.name}.Dockerfile`, contentType: 'text/plain; charset=utf-8', data: Buffer.from(dockerfile(config)) };
   const dir = `openmeet-node-${node.name}`;
+  const worker = builtWorker();
   const data = tarGz([
     ...sourceEntries(dir),
+    ...(worker ? [{ path: `${dir}/bin/mediasoup-worker`, data: worker, mode: 0o755 }] : []),
     { path: `${dir}/node.json`, data: json, mode: 0o600 },
     { path: `${dir}/start.sh`, data: START_SH, mode: 0o755 },
     { path: `${dir}/install.sh`, data: INSTALL_SH, mode: 0o755 },
