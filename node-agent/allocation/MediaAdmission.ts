@@ -159,12 +159,15 @@ export class MediaAdmission {
    * Where a multi-stream session's media goes, without refusing anything (its join was admitted):
    * the node media allocation chooses when that is another one and media can go there now, else null.
    */
-  remoteMediaNode(conference: string, call: CallKind): { id: number; name: string } | null {
+  remoteMediaNode(conference: string, call: CallKind): { id: number; name: string; proxyNode?: { id: number; name: string } } | null {
     if (!this.remoteMedia?.() || this.selfId === null) return null;
     const decision = this.allocate(conference, call, true);
     if (!decision.ok || decision.mediaNode === this.selfId) return null;
     const node = this.platform.nodes.find((n) => n.id === decision.mediaNode);
-    return node ? { id: node.id, name: node.name } : null;
+    if (!node) return null;
+    // Signalled on a proxying edge node: the client's transports are reached through a proxying node's relays.
+    const proxy = decision.proxyNode === undefined ? undefined : this.platform.nodes.find((n) => n.id === decision.proxyNode);
+    return { id: node.id, name: node.name, ...(proxy ? { proxyNode: { id: proxy.id, name: proxy.name } } : {}) };
   }
 
   /** The participant's call started: its tokens count until it leaves. */

@@ -68,7 +68,8 @@ export function registerMediaRoutes(app: FastifyInstance, manager: ConferenceMan
       const mediaNode = manager.admission?.remoteMediaNode(conf.service.name, 'hd');
       p.remoteSession?.close();
       if (mediaNode && manager.remoteLegs) conf.media.session(p.id)?.close();
-      const remote = mediaNode && manager.remoteLegs ? manager.remoteLegs.openSession(conf, p, mediaNode) : null;
+      const remote =
+        mediaNode && manager.remoteLegs ? manager.remoteLegs.openSession(conf, p, { id: mediaNode.id, name: mediaNode.name }, mediaNode.proxyNode) : null;
       p.remoteSession = remote;
       const session: MultiStreamSession = remote ?? conf.media.openSession(p.id);
       // What the node sends this participant goes over its SSE stream.

@@ -165,6 +165,10 @@ export class Participant {
     return this.leg?.mediaNode ?? this.remoteSession?.mediaNode;
   }
 
+  private get proxyNodeElsewhere(): { name: string } | undefined {
+    return this.leg?.proxyNode ?? this.remoteSession?.proxyNode;
+  }
+
   toLive(node: string, presenting = false): LiveParticipant {
     return {
       id: this.id,
@@ -175,7 +179,7 @@ export class Participant {
       connectTime: this.connectTime.toISOString(),
       node,
       ...(this.mediaNodeElsewhere ? { mediaNode: this.mediaNodeElsewhere.name } : {}),
-      ...(this.leg?.proxyNode ? { proxyNode: this.leg.proxyNode.name } : {}),
+      ...(this.proxyNodeElsewhere ? { proxyNode: this.proxyNodeElsewhere.name } : {}),
       remoteAddress: this.remoteAddress,
       ...(this.remoteAlias ? { remoteAlias: this.remoteAlias } : {}),
       isMuted: this.isMuted,

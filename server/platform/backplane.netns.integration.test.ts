@@ -368,6 +368,33 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       const viaEdge = await statusOf('Pia', (p) => p?.proxy_node === 'bp-node-1');
       expect(viaEdge).toMatchObject({ signalling_node: 'bp-node-1', proxy_node: 'bp-node-1', media_node: 'bp-node-2' });
 
+      // Rhea calls proxying node 1 with our meeting client's multi-stream signalling: her session
+      // is node 2's, and both her transports are reached through node 1's relays.
+      const toneRhea = 2_870;
+      const rheaJoined = (await api(one, 'request_token', undefined, { display_name: 'Rhea' }, room)) as { token: string; participant_uuid: string };
+      const rheaSig = await clientApiSessionSignalling(one.url, room, rheaJoined.token, rheaJoined.participant_uuid);
+      const rhea = new MultiStreamTestClient('Rhea', { portRange: CLIENT_PORTS, toneHz: toneRhea, address: lab.hostAddress });
+      clients.push(rhea);
+      let rheaCandidates = '';
+      await rhea.join({
+        ...rheaSig,
+        join: async (caps) => {
+          const t = await rheaSig.join(caps);
+          rheaCandidates = JSON.stringify([t.send.iceCandidates, t.recv.iceCandidates]);
+          return t;
+        },
+      });
+      expect(rheaCandidates).toContain(`"${lab.nodeAddress(1)}"`);
+      expect(rheaCandidates).not.toContain(`"${lab.nodeAddress(2)}"`);
+      await rhea.receive(2);
+      rhea.startSending();
+      await rhea.waitFor("Olga's tone at Rhea", () => rhea.toneLevelDb(olga.uuid, tones.Olga) > HEARD_DB, 20_000);
+      await o.waitFor("Rhea's tone at Olga", () => o.toneLevelDb(toneRhea) > HEARD_DB, 20_000);
+      expect(await statusOf('Rhea', (p) => p?.proxy_node === 'bp-node-1')).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2' });
+      await api(one, 'release_token', rheaJoined.token, {}, room);
+      rheaSig.close();
+      await o.waitFor("Rhea's tone gone after she left", () => o.toneLevelDb(toneRhea) < HEARD_DB - 20, 10_000);
+
       // A second proxying node in London, less loaded than node 1 (which forwards Pia's call): the
       // next call node 1 signals has its lineside media on node 3, asked over the management server.
       const third = await created('worker_vm/', {

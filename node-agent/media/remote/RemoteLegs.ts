@@ -7,7 +7,8 @@ import type { ConferenceManager } from '../../conference/ConferenceManager.js';
 import type { Participant } from '../../conference/Participant.js';
 import { z } from 'zod';
 import { SESSION_EVENTS } from '../../../shared/node-protocol/remoteMedia.js';
-import type { CallLeg, MediaParticipantState, MultiStreamSession } from '../MediaTypes.js';
+import { randomUUID } from 'node:crypto';
+import type { CallLeg, MediaJson, MediaParticipantState, MultiStreamSession, TransportInfo } from '../MediaTypes.js';
 import { RemoteSession } from './RemoteSession.js';
 import { RemoteCallLeg } from './RemoteCallLeg.js';
 import { relayAnswer, UdpRelay } from './UdpRelay.js';
@@ -377,13 +378,27 @@ export class RemoteLegs {
   }
 
   /** Signalling side: participant `p`'s multi-stream session, its media on `mediaNode`. */
-  openSession(conf: Conference, p: Participant, mediaNode: { id: number; name: string }): RemoteSession {
+  openSession(conf: Conference, p: Participant, mediaNode: { id: number; name: string }, proxyNode?: { id: number; name: string }): RemoteSession {
+    // Through a proxying edge node: one relay per transport (send, receive), each its own leg id.
+    const relayIds: string[] = [];
+    const viaEdge = proxyNode
+      ? async (t: TransportInfo): Promise<TransportInfo> => {
+          const udp = t.iceCandidates.map(iceCandidate).find((c) => c?.protocol === 'udp');
+          if (!udp) throw new Error('The media node offered no UDP candidate to relay');
+          const relayId = randomUUID();
+          relayIds.push(relayId);
+          // The session is one call: its first relay holds the call's media tokens on the proxying node, the second an audio call's.
+          const at = await this.relayFor(relayId, proxyNode, { address: udp.address, port: udp.port }, relayIds.length === 1 ? 'hd' : 'audio');
+          return { ...t, iceCandidates: [{ ...udp.raw, ...('ip' in udp.raw ? { ip: at.address } : {}), address: at.address, port: at.port }] };
+        }
+      : undefined;
     const session = new RemoteSession({
       participantId: p.id,
       mediaNode,
       conference: conf.service.name,
       participant: legParticipant(p),
       send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
+      ...(proxyNode ? { proxyNode, viaEdge } : {}),
     });
     this.sessions.set(session.id, session);
     const follow = (q: Participant) => {
@@ -394,6 +409,7 @@ export class RemoteLegs {
     session.on('closed', () => {
       this.sessions.delete(session.id);
       conf.off('participantUpdated', follow);
+      if (proxyNode) for (const id of relayIds) this.endRelay(id, proxyNode.id, 'Session closed');
     });
     return session;
   }
@@ -514,3 +530,10 @@ const preferencesArg = z.object({
 });
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 250);
+
+/** A mediasoup ICE candidate as the media node sent it (JSON), read where the relay needs it. */
+function iceCandidate(raw: MediaJson): { protocol: string; address: string; port: number; raw: MediaJson } | null {
+  const address = typeof raw.address === 'string' ? raw.address : typeof raw.ip === 'string' ? raw.ip : null;
+  if (address === null || typeof raw.port !== 'number' || typeof raw.protocol !== 'string') return null;
+  return { protocol: raw.protocol, address, port: raw.port, raw };
+}

@@ -25,13 +25,17 @@ export interface RemoteSessionOptions {
   /** To the media node (through the management server). */
   send: (msg: RemoteLegMessage) => void;
   replyTimeoutMs?: number;
+  /** A session signalled on a proxying edge node: the node forwarding the client's media (status `proxy_node`). */
+  proxyNode?: { id: number; name: string };
+  /** With `proxyNode`: a transport as the client is to reach it (through that node's relay). */
+  viaEdge?: (transport: TransportInfo) => Promise<TransportInfo>;
 }
 
 /**
  * A multi-stream client's session (our meeting client) whose media another node handles (media
  * allocation, rule 7): the client's requests reach this node as always and go on to the media
  * node's session, whose transports, consumers and events come back here. The client connects its
- * transports to the media node directly.
+ * transports to the media node directly, or through a proxying edge node's relays (`viaEdge`).
  */
 export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implements MultiStreamSession {
   readonly id = randomUUID();
@@ -52,6 +56,10 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
 
   get mediaNode(): { id: number; name: string } {
     return this.opts.mediaNode;
+  }
+
+  get proxyNode(): { id: number; name: string } | undefined {
+    return this.opts.proxyNode;
   }
 
   get closed(): boolean {
@@ -135,12 +143,23 @@ export class RemoteSession extends EventEmitter<MultiStreamSessionEvents> implem
   /** A message from the media node about this session. */
   receive(msg: RemoteLegMessage): void {
     switch (msg.kind) {
-      case 'session_joined':
-        if (this.joined) {
-          clearTimeout(this.joined.timer);
-          this.joined.resolve({ send: msg.send as TransportInfo, recv: msg.recv as TransportInfo });
-        }
+      case 'session_joined': {
+        const joined = this.joined;
+        if (!joined) return;
+        clearTimeout(joined.timer);
+        const send = msg.send as TransportInfo;
+        const recv = msg.recv as TransportInfo;
+        const viaEdge = this.opts.viaEdge;
+        if (!viaEdge) return joined.resolve({ send, recv });
+        Promise.all([viaEdge(send), viaEdge(recv)]).then(
+          ([s, r]) => joined.resolve({ send: s, recv: r }),
+          (err: unknown) => {
+            joined.reject(new MediaRequestError(err instanceof Error ? err.message : String(err)));
+            this.close();
+          },
+        );
         return;
+      }
       case 'session_result':
       case 'failed': {
         if (msg.kind === 'failed' && msg.seq === 0) {
