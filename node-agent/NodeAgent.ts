@@ -35,6 +35,8 @@ import { NodeTlsListener } from './tls/NodeTlsListener.js';
 import { registerNodeThemes } from './theme/theme.routes.js';
 import { dtmfControls } from './theme/dtmfControls.js';
 import { MediasoupConferenceMedia } from './media/mediasoup/MediasoupConferenceMedia.js';
+import { SipCallLeg } from './sip/SipCallLeg.js';
+import { themePrompt } from './sip/ivr/themePrompts.js';
 import { MediasoupEngine, type RouterLimits } from './media/mediasoup/MediasoupEngine.js';
 import { Backplanes } from './media/backplane/Backplanes.js';
 import { RemoteLegs } from './media/remote/RemoteLegs.js';
@@ -387,6 +389,10 @@ export class NodeAgent {
       // A proxying node's edge relays listen where its media would.
       relayAddress: address,
       relayPorts: () => opts.mediaPortRange ?? manager.settings.mediaPorts,
+      // Another node's SIP call: its plain-RTP leg in this node's instance of the conference, prompts from its theme.
+      sipLeg: (conference, participantId, encryption) =>
+        conference.media instanceof MediasoupConferenceMedia ? new SipCallLeg(participantId, conference.media, log.child({ part: 'sip' }), encryption) : null,
+      prompt: (conference, name) => themePrompt(themes, conference.service, name),
     });
     manager.remoteLegs = remoteLegs;
     admission.remoteMedia = () => link.connected;

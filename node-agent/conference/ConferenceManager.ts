@@ -30,7 +30,14 @@ export interface ConferenceManagerEvents {
 }
 
 export type JoinResult =
-  | { kind: 'joined'; conference: Conference; participant: Participant; token: string }
+  | {
+      kind: 'joined';
+      conference: Conference;
+      participant: Participant;
+      token: string;
+      /** Media allocation put the call's media on this other node (its tokens are held there). */
+      mediaNode?: { id: number; name: string };
+    }
   | { kind: 'not_found' }
   | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
   | { kind: 'invalid_pin' }
@@ -74,6 +81,8 @@ export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   call?: CallKind;
   /** The call starts with the join (SIP): its media tokens are held from now on. */
   holdMedia?: boolean;
+  /** A SIP call whose media may go to another node (an offer to answer there, no proxying node between). */
+  remoteMedia?: boolean;
 }
 
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
@@ -197,16 +206,24 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     if (conference?.isFull()) return { kind: 'full' };
     const call = req.call ?? 'hd';
-    // A WebRTC call's media may go to another node (its call start decides); a SIP call's stays here.
-    const admitted = this.admission?.admit({ conference: service.name, call, hostsHere: conference !== undefined, remoteMedia: req.protocol !== 'sip' });
+    // A WebRTC call's media may go to another node (its call start decides); a SIP call's where it asks to (an offer, no relay).
+    const sip = req.protocol === 'sip';
+    const admitted = this.admission?.admit({
+      conference: service.name,
+      call,
+      hostsHere: conference !== undefined,
+      remoteMedia: !sip || req.remoteMedia === true,
+      relayable: !sip,
+    });
     if (admitted && !admitted.ok) return { kind: 'no_capacity', reason: admitted.reason };
+    const mediaNode = sip && admitted?.ok ? admitted.mediaNode : undefined;
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
-    if (req.holdMedia) this.admission?.hold(participant.id, call);
+    if (req.holdMedia && !mediaNode) this.admission?.hold(participant.id, call);
     const token = participant.issueToken(this.clock.now());
     this.tokens.set(token, { conference, participant });
     conference.add(participant);
-    return { kind: 'joined', conference, participant, token };
+    return { kind: 'joined', conference, participant, token, ...(mediaNode ? { mediaNode } : {}) };
   }
 
   /**

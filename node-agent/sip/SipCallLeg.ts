@@ -7,6 +7,7 @@ import { measureStreams } from '../media/mediasoup/rtpStats.js';
 import { carrierMimeType, TelephoneEventTap } from './dtmf/TelephoneEventTap.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { PromptPlayer } from './ivr/PromptPlayer.js';
+import type { PromptName } from './ivr/prompts.js';
 import type { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
 import type { Feed } from '../media/mediasoup/DirectMedia.js';
 import { buildOutgoingOffer } from './dialout/outgoingOffer.js';
@@ -47,6 +48,23 @@ export interface SipKeypadEvents {
   dtmf: [digit: DtmfDigit];
 }
 
+/** What a SIP call does with its media: here (SipCallLeg) or on another node (RemoteSipCallLeg). */
+export interface SipMediaLeg extends CallLeg {
+  readonly id: string;
+  readonly keypad: EventEmitter<SipKeypadEvents>;
+  negotiate(offerSdp: string): Promise<string>;
+  offer(): Promise<string>;
+  answered(answerSdp: string): Promise<void>;
+  reoffer(): string;
+  keyed(digit: DtmfDigit): void;
+  play(pcm: Int16Array): Promise<void>;
+  heard(ms: number): Promise<void>;
+  localPorts(): SipLinePorts;
+  /** Media on another node: the prompt is played there, by name. */
+  remotePrompt?(name: PromptName): void;
+  close(reason?: string): void;
+}
+
 /**
  * The media of one SIP call: per m-line a mediasoup plain transport (comedia: the peer's first
  * packets fix where we send, symmetric RTP), the peer's stream produced into the conference, and
@@ -54,7 +72,7 @@ export interface SipKeypadEvents {
  * A consumer sends its router's payload type: where the peer's differs, the m-line gets a side
  * router whose codec has the peer's number (the conference's streams are piped there).
  */
-export class SipCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
+export class SipCallLeg extends EventEmitter<CallLegEvents> implements SipMediaLeg {
   readonly id = randomUUID();
   /** The phone's key presses (a separate emitter: the leg's own events are the WebRTC legs' ones). */
   readonly keypad = new EventEmitter<SipKeypadEvents>();

@@ -7,7 +7,8 @@ import type { Participant } from '../conference/Participant.js';
 import { TOKEN_LIFETIME_S } from '../conference/Participant.js';
 import { RECEPTION_SCREENS, type VirtualReceptions } from '../conference/VirtualReception.js';
 import { MediasoupConferenceMedia } from '../media/mediasoup/MediasoupConferenceMedia.js';
-import { SipCallLeg } from './SipCallLeg.js';
+import { SipCallLeg, type SipMediaLeg } from './SipCallLeg.js';
+import { RemoteSipCallLeg } from './RemoteSipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { fixedPinLength, PIN_ATTEMPTS, PinEntry } from './ivr/PinEntry.js';
@@ -56,7 +57,7 @@ interface SipCall {
   /** The phone's last offer: a leg that takes the call over answers it again. */
   offer: string;
   video: boolean;
-  leg: SipCallLeg;
+  leg: SipMediaLeg;
   conference?: Conference;
   participant?: Participant;
   pin?: AtPin;
@@ -116,7 +117,10 @@ export class SipCalls {
       queue: Promise.resolve(),
       ended: false,
     };
-    const joined = this.join(state, call.pin);
+    // An offer to a conference can be answered by another node (media allocation); a late offer's
+    // media stays here, as does a Virtual Reception's or test call's (its caller moves on or is alone).
+    const type = this.manager.directory.lookup(call.alias)?.serviceType;
+    const joined = this.join(state, call.pin, undefined, !late && (type === 'conference' || type === 'lecture'));
     switch (joined.kind) {
       case 'maintenance':
         return { status: 503, reason: 'Service Unavailable' };
@@ -142,7 +146,12 @@ export class SipCalls {
       conference.remove(participant.id, 'Call failed');
       return { status: 503, reason: 'Service Unavailable' };
     }
-    const leg = new SipCallLeg(participant.id, conference.media, this.log, this.manager.cryptoMode(conference.service));
+    const encryption = this.manager.cryptoMode(conference.service);
+    const leg: SipMediaLeg =
+      joined.mediaNode && this.manager.remoteLegs
+        ? this.manager.remoteLegs.createSip(conference, participant, joined.mediaNode, video ? 'hd' : 'audio', encryption)
+        : new SipCallLeg(participant.id, conference.media, this.log, encryption);
+    if (joined.mediaNode) this.log.info({ participant: participant.id, mediaNode: joined.mediaNode.name }, 'SIP call media on another node');
     let answer: string;
     try {
       answer = late ? await leg.offer() : await leg.negotiate(sdp);
@@ -196,6 +205,7 @@ export class SipCalls {
     c: Pick<SipCall, 'alias' | 'displayName' | 'remoteAddress' | 'remoteAlias' | 'video'>,
     pin: string | undefined,
     grantedRole?: Participant['role'],
+    remoteMedia = false,
   ): JoinResult {
     return this.manager.join({
       displayName: c.displayName,
@@ -208,6 +218,7 @@ export class SipCalls {
       // The call starts with the INVITE: its media is counted from now (audio only without a video offer).
       call: c.video ? 'hd' : 'audio',
       holdMedia: true,
+      ...(remoteMedia ? { remoteMedia } : {}),
     });
   }
 
@@ -326,12 +337,14 @@ export class SipCalls {
   /** Plays a prompt on the call's current leg once the phone's audio has arrived (where we send is known then). */
   private async prompt(c: SipCall, name: PromptName): Promise<void> {
     const leg = c.leg;
+    // Media on another node: played there, from its copy of the theme.
+    if (leg.remotePrompt) return leg.remotePrompt(name);
     await leg.heard(3_000);
     if (c.leg !== leg || c.ended) return;
     await leg.play(themePrompt(this.themes, c.pin?.service ?? c.refused?.service ?? c.conference?.service ?? null, name));
   }
 
-  private listen(c: SipCall, leg: SipCallLeg): void {
+  private listen(c: SipCall, leg: SipMediaLeg): void {
     leg.keypad.on('dtmf', (digit) => {
       if (c.leg !== leg) return;
       c.queue = c.queue.then(() => this.key(c, digit)).catch((err: unknown) => this.log.warn({ err }, 'SIP DTMF handling failed'));
@@ -424,7 +437,8 @@ export class SipCalls {
     const leg = c.leg;
     participant.leg = leg;
     participant.lastCallId = leg.id;
-    participant.transferSupported = movable(c.offer);
+    // Media on another node cannot move with the call (its ports are that node's).
+    participant.transferSupported = movable(c.offer) && !(leg instanceof RemoteSipCallLeg);
     participant.sendDtmf = (digits) => void sendKeysByInfo(this.sendInfo, c.callId, digits, () => c.ended || c.participant !== participant);
     conference.updated(participant);
     const refresh = setInterval(() => this.manager.refreshToken(conference, participant), (TOKEN_LIFETIME_S * 1000) / 3).unref();
@@ -478,8 +492,8 @@ export class SipCalls {
     const service = this.manager.directory.lookup(refer.alias);
     const grant = service ? this.manager.transfers.check(refer.token, service.id) : undefined;
     if (!service || !grant?.ok) return;
-    if (!movable(c.offer)) {
-      this.log.info({ alias: refer.alias }, 'SIP call not transferred: its media (SRTP, or no a=ssrc) cannot move');
+    if (!movable(c.offer) || c.leg instanceof RemoteSipCallLeg) {
+      this.log.info({ alias: refer.alias }, 'SIP call not transferred: its media (SRTP, no a=ssrc, or on another node) cannot move');
       return;
     }
     c.alias = refer.alias;

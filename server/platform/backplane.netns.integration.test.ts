@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { MediaTestClient } from '../../node-agent/testing/MediaTestClient.js';
 import { MultiStreamTestClient } from '../../node-agent/testing/MultiStreamTestClient.js';
+import { UdpPhone } from '../../node-agent/testing/UdpPhone.js';
 import { clientApiSessionSignalling } from '../../testing/clientApiSessionSignalling.js';
 import { nodeBundleConfigSchema } from '../../shared/node-protocol/nodeBundleConfig.js';
 import { until } from '../../shared/testing/until.js';
@@ -24,6 +25,9 @@ const unsupported = NetnsLab.supported();
 if (unsupported) console.warn(`backplane network namespace test skipped: ${unsupported}`);
 /** The clients' own ports, on the host's side of the lab network. */
 const CLIENT_PORTS: [number, number] = [41000, 41999];
+const SIP_PORT = 5060;
+/** The Base theme's "waiting for the Host" prompt's tone. */
+const BASE_PROMPT_HZ = 660;
 const HEARD_DB = -40;
 const ALIAS = 'spread@example.com';
 const callSchema = z.object({ call_uuid: z.string(), sdp: z.string() });
@@ -47,6 +51,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
   let server: ManagementServer;
   const dbDir = mkdtempSync(join(tmpdir(), 'om-backplane-db-'));
   const clients: { close(): Promise<unknown> }[] = [];
+  const phones: UdpPhone[] = [];
   const rest = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${server.url}${path.startsWith('/') ? path : `${CONFIG}/${path}`}`, {
       method,
@@ -113,6 +118,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
   afterAll(async () => {
     if (process.env.BACKPLANE_TRACE) for (const n of started) appendFileSync(process.env.BACKPLANE_TRACE, `--- ${n.name}\n${n.output().slice(-6_000)}\n`);
     await Promise.all(clients.map((c) => c.close()));
+    for (const p of phones) p.close();
     await server?.stop().catch(() => undefined);
     await lab?.close();
     rmSync(dbDir, { recursive: true, force: true });
@@ -140,7 +146,12 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       nodeUris.push(uri);
       const id = Number(uri.match(/(\d+)\/$/)![1]);
       const r = await rest('POST', '/api/admin/command/v1/conferencing_node/enrollment/', { conferencing_node_id: id, format: 'config' });
-      nodes.push(await lab.startNode({ ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 }, { MEDIA_PORTS: '40000-40999' }));
+      nodes.push(
+        await lab.startNode(
+          { ...nodeBundleConfigSchema.parse(await r.json()), port: 8081 },
+          { MEDIA_PORTS: '40000-40999', NODE_SIP_PORT: String(SIP_PORT), NODE_SIP_TLS_PORT: 'off' },
+        ),
+      );
     }
     started.push(...nodes);
     step('nodes started');
@@ -261,12 +272,14 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     },
   );
   it(
-    "media on another node than the signalling node: London's transcoding location is Oslo, so calls signalled on node 1 (Pexip's single-stream and our multi-stream client) have their media on node 2, heard and seen both ways, mute following; proxying node 1, then a less loaded proxying node 3, relay the next calls; status names every node",
+    "media on another node than the signalling node: London's transcoding location is Oslo, so calls signalled on node 1 (Pexip's single-stream, our multi-stream client, a SIP phone) have their media on node 2, heard and seen both ways, mute following; proxying node 1, then a less loaded proxying node 3, relay the next calls; status names every node",
     { timeout: 120_000 },
     async () => {
       const [one, two] = await twoNodes();
       const room = 'media@example.com';
-      await rest('POST', 'conference/', { name: 'Media room', aliases: [{ alias: room }] });
+      await rest('POST', 'conference/', { name: 'Media room', aliases: [{ alias: room }, { alias: 'media.sip' }] });
+      // SIP over UDP (off by default, as the guide has it) for Sid's desk phone.
+      await rest('PATCH', `${CONFIG}/global/1/`, { enable_sip_udp: true });
       await roomOnNodes([one, two], room);
       await rest('PATCH', locationUris[0]!, { transcoding_location: locationUris[1] });
       const tones = { Olga: 760, Lars: 1_420 } as const;
@@ -323,6 +336,56 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       // Lars leaves through node 1: node 2 closes his media and Olga no longer hears him.
       await api(one, 'release_token', lars.token, {}, room);
       await o.waitFor("Lars's tone gone after he left", () => o.toneLevelDb(tones.Lars) < HEARD_DB - 20, 10_000);
+
+      // Sid's desk phone calls node 1 over SIP: node 1 keeps the dialog and the participant, node 2
+      // answers with its own address (his RTP goes there); he and Olga hear each other, and the *7
+      // he keys in his RTP (RFC 4733, which node 2 receives) locks the conference on node 1 and again unlocks it.
+      const toneSid = 1_730;
+      const sid = new UdpPhone(toneSid, 'remote-sip-1', 'Sid', { local: lab.hostAddress, node: lab.nodeAddress(1) });
+      phones.push(sid);
+      await sid.open();
+      await sid.call(SIP_PORT, 'media.sip');
+      expect(sid.mediaAddress).toBe(lab.nodeAddress(2));
+      sid.startSending();
+      await o.waitFor("Sid's tone at Olga", () => o.toneLevelDb(toneSid) > HEARD_DB, 20_000);
+      const sidHears = await sid.lastSecondLevels(tones.Olga);
+      console.log(`remote SIP media: Sid hears ${JSON.stringify(sidHears)} dBFS; payload types ${JSON.stringify(sid.payloadTypes)}`);
+      expect(sidHears.z, `Olga's tone at Sid: ${JSON.stringify(sidHears)}`).toBeGreaterThan(HEARD_DB);
+      expect(sidHears.self, `Sid's own tone: ${JSON.stringify(sidHears)}`).toBeLessThan(sidHears.z - 20);
+      expect(await statusOf('Sid', (p) => p?.media_node === 'bp-node-2')).toMatchObject({ signalling_node: 'bp-node-1', protocol: 'sip' });
+      const locked = async () =>
+        ((await (await rest('GET', '/api/admin/status/v1/conference/')).json()) as { objects: Record<string, unknown>[] }).objects.some(
+          (c) => c.name === 'Media room' && c.is_locked === true,
+        );
+      await sid.keys('*7');
+      await until(locked, (l) => l, 10_000, 200);
+      await sid.keys('*7');
+      await until(locked, (l) => !l, 10_000, 200);
+      await sid.bye(SIP_PORT, 'media.sip');
+      sid.close();
+      phones.splice(phones.indexOf(sid), 1);
+      await o.waitFor("Sid's tone gone after he hung up", () => o.toneLevelDb(toneSid) < HEARD_DB - 20, 20_000);
+
+      // Tess, a Guest by her PIN, calls a room with no Host yet: node 2 handles her media and plays her
+      // the theme's "waiting for the Host" prompt when node 1 (where she waits) asks it to.
+      await rest('POST', 'conference/', { name: 'Waiting room', pin: '1234', guest_pin: '5678', allow_guests: true, aliases: [{ alias: 'waiting.sip' }] });
+      await roomOnNodes([one, two], 'waiting.sip', '5678');
+      const tess = new UdpPhone(1_130, 'remote-sip-2', 'Tess', { local: lab.hostAddress, node: lab.nodeAddress(1) });
+      phones.push(tess);
+      await tess.open();
+      await tess.call(SIP_PORT, 'waiting.sip**5678');
+      expect(tess.mediaAddress).toBe(lab.nodeAddress(2));
+      tess.startSending();
+      // The Base theme's prompt: a 2-s pause, then its 660-Hz tones.
+      await until(
+        () => tess.heardLevelDb(BASE_PROMPT_HZ, 3_000),
+        (db) => db > HEARD_DB,
+        15_000,
+        200,
+      );
+      await tess.bye(SIP_PORT, 'waiting.sip');
+      tess.close();
+      phones.splice(phones.indexOf(tess), 1);
 
       // Mona calls node 1 with our meeting client's multi-stream signalling: node 1 passes her
       // session's requests on, node 2 holds it (its address in her transports), and she and Olga

@@ -58,6 +58,8 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
     participant: remoteLegParticipantSchema,
     call: z.enum(['audio', 'sd', 'hd', 'fullhd']),
     sdp,
+    /** A SIP call (plain RTP or SDES-SRTP per the service's media encryption) rather than WebRTC. */
+    sip: z.object({ encryption: z.enum(['besteffort', 'on', 'off']) }).optional(),
   }),
   /** Signalling → media: a later offer of the endpoint (call `update`). */
   z.object({ kind: z.literal('negotiate'), legId, seq: z.number().int().min(1), sdp }),
@@ -105,6 +107,17 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('session_result'), legId, seq: z.number().int().min(1), result: z.unknown().optional() }),
   /** Media → signalling: what the session tells its client (a consumer added, paused…; a producer closed). */
   z.object({ kind: z.literal('session_event'), legId, event: z.enum(SESSION_EVENTS), arg: z.unknown() }),
+  /** Media → signalling: a key the SIP caller pressed (RFC 4733 reaches the media node). */
+  z.object({ kind: z.literal('dtmf'), legId, digit: z.enum(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#', 'A', 'B', 'C', 'D']) }),
+  /** Signalling → media: play this voice prompt of the service's theme to the SIP caller. */
+  z.object({
+    kind: z.literal('prompt'),
+    legId,
+    name: z
+      .string()
+      .regex(/^[a-z0-9_-]+\.wav$/i)
+      .max(100),
+  }),
   /** Either way: the leg is over (hang-up, the participant left, media failed, a node shutting down). */
   z.object({ kind: z.literal('close'), legId, reason }),
 ]);

@@ -21,6 +21,8 @@ export interface RemoteCallLegOptions {
   /** The proxying node forwarding the lineside media (status `proxy_node`). */
   proxyNode?: { id: number; name: string };
   answerTimeoutMs?: number;
+  /** A SIP call: the media node answers with a plain transport (RemoteSipCallLeg). */
+  sip?: { encryption: 'besteffort' | 'on' | 'off' };
 }
 
 /**
@@ -31,8 +33,6 @@ export interface RemoteCallLegOptions {
  */
 export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   readonly id = randomUUID();
-  /** WebRTC: DTLS-SRTP on the media node. */
-  readonly encrypted = true;
   private opened = false;
   private seq = 0;
   private isClosed = false;
@@ -41,6 +41,11 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
 
   constructor(private readonly opts: RemoteCallLegOptions) {
     super();
+  }
+
+  /** WebRTC: DTLS-SRTP on the media node. */
+  get encrypted(): boolean {
+    return true;
   }
 
   get mediaNode(): { id: number; name: string } {
@@ -68,6 +73,7 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
         participant: this.opts.participant,
         call: this.opts.call,
         sdp: offerSdp,
+        ...(this.opts.sip ? { sip: this.opts.sip } : {}),
       });
     } else this.opts.send({ kind: 'negotiate', legId: this.id, seq, sdp: offerSdp });
     return answered;
@@ -95,6 +101,11 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
     if (this.isClosed) return;
     if (this.opened) this.opts.send({ kind: 'close', legId: this.id, reason });
     this.ended(reason);
+  }
+
+  /** Sends the media node a message about this leg (while it is open). */
+  protected tell(msg: RemoteLegMessage): void {
+    if (!this.isClosed && this.opened) this.opts.send(msg);
   }
 
   /** A message from the media node about this leg. */

@@ -11,6 +11,9 @@ import { randomUUID } from 'node:crypto';
 import type { CallLeg, MediaJson, MediaParticipantState, MultiStreamSession, TransportInfo } from '../MediaTypes.js';
 import { RemoteSession } from './RemoteSession.js';
 import { RemoteCallLeg } from './RemoteCallLeg.js';
+import { RemoteSipCallLeg } from '../../sip/RemoteSipCallLeg.js';
+import type { SipMediaLeg } from '../../sip/SipCallLeg.js';
+import { PROMPT_TONES, type PromptName } from '../../sip/ivr/prompts.js';
 import { relayAnswer, UdpRelay } from './UdpRelay.js';
 
 /** What the media node is told of a participant. */
@@ -40,6 +43,8 @@ interface HostedLeg {
   /** A single-stream call's leg, or (`leg` null) a multi-stream client's session. */
   leg: CallLeg | null;
   session?: MultiStreamSession;
+  /** A SIP call's leg (the same as `leg`): keys go back, prompts are played on it. */
+  sip?: SipMediaLeg;
   conference: Conference;
   participantId: string;
   /** The signalling node. */
@@ -62,7 +67,13 @@ export interface RemoteLegsOptions {
   /** Where an edge relay listens (a proxying node): the node's address and media ports. */
   relayAddress?: string;
   relayPorts?: () => readonly [number, number];
+  /** The media side of another node's SIP call: a plain-RTP leg in this conference instance (null where the media engine has none). */
+  sipLeg?: (conference: Conference, participantId: string, encryption: 'besteffort' | 'on' | 'off') => SipMediaLeg | null;
+  /** A voice prompt of the conference's theme, for a SIP call's media here. */
+  prompt?: (conference: Conference, name: PromptName) => Int16Array;
 }
+
+const isPromptName = (name: string): name is PromptName => Object.hasOwn(PROMPT_TONES, name);
 
 /** How long a node may be missing from the live list before its calls' other ends here end. */
 const NODE_GONE_MS = 15_000;
@@ -123,6 +134,29 @@ export class RemoteLegs {
       ...(viaEdge ? { viaEdge } : {}),
       ...(proxyNode ? { proxyNode } : {}),
     });
+    return this.track(leg, conf, p, proxyNode);
+  }
+
+  /** Signalling side: a SIP call's media on `mediaNode` (never through a proxying node: SIP has no ICE for a relay to learn the phone by). */
+  createSip(
+    conf: Conference,
+    p: Participant,
+    mediaNode: { id: number; name: string },
+    call: CallKind,
+    encryption: 'besteffort' | 'on' | 'off',
+  ): RemoteSipCallLeg {
+    const leg = new RemoteSipCallLeg({
+      mediaNode,
+      conference: conf.service.name,
+      participant: legParticipant(p),
+      call,
+      send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
+      sip: { encryption },
+    });
+    return this.track(leg, conf, p);
+  }
+
+  private track<L extends RemoteCallLeg>(leg: L, conf: Conference, p: Participant, proxyNode?: { id: number; name: string }): L {
     this.outgoing.set(leg.id, leg);
     // Muted, held, role, spotlight: the media node forwards accordingly.
     const follow = (q: Participant) => {
@@ -241,6 +275,18 @@ export class RemoteLegs {
       case 'state':
         if (!h.conference.isEnded) h.conference.hostMedia(h.participantId, mediaState(msg.participant));
         return;
+      case 'prompt': {
+        const sip = h.sip;
+        const prompt = this.opts.prompt;
+        if (!sip || !prompt || !isPromptName(msg.name)) return;
+        this.opts.log.info({ leg: msg.legId, prompt: msg.name }, 'Voice prompt for a call signalled on another node');
+        // Once the phone's audio has arrived (where to send is known then), as on the signalling node.
+        void sip
+          .heard(3_000)
+          .then(() => sip.play(prompt(h.conference, msg.name as PromptName)))
+          .catch((err: unknown) => this.opts.log.warn({ err, leg: msg.legId }, 'prompt not played'));
+        return;
+      }
       case 'close':
         this.hosted.delete(msg.legId);
         h.leg.close(msg.reason);
@@ -352,9 +398,19 @@ export class RemoteLegs {
       return;
     }
     const participantId = msg.participant.id;
+    const sip = msg.sip ? (this.opts.sipLeg?.(conference, participantId, msg.sip.encryption) ?? null) : undefined;
+    if (sip === null) {
+      reply({ kind: 'failed', legId: msg.legId, seq: 0, reason: 'SIP media not available on the media node' });
+      reply({ kind: 'close', legId: msg.legId, reason: 'Call failed' });
+      return;
+    }
     conference.hostMedia(participantId, mediaState(msg.participant));
-    const leg = conference.media.createLeg(participantId);
-    const h: HostedLeg = { leg, conference, participantId, fromNode };
+    const leg = sip ?? conference.media.createLeg(participantId);
+    const h: HostedLeg = { leg, conference, participantId, fromNode, ...(sip ? { sip } : {}) };
+    // The phone's keys (RFC 4733 arrives here) go to the signalling node, which acts on them.
+    sip?.keypad.on('dtmf', (digit) => {
+      if (this.hosted.get(msg.legId) === h) reply({ kind: 'dtmf', legId: msg.legId, digit });
+    });
     this.hosted.set(msg.legId, h);
     this.opts.hold?.(participantId, msg.call);
     this.opts.log.info({ conference: msg.conference, participant: participantId, signallingNode: fromNode }, 'Media for a call signalled on another node');

@@ -23,9 +23,9 @@ import { listNodes } from '../node.service.js';
 import { defaultLocationId } from '../location.service.js';
 
 const auth = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}`, 'content-type': 'application/json' };
-const NODE_PORT = 47_590;
-const MEDIA_PORTS = '47400-47499';
-const CLIENT_PORTS: [number, number] = [47_500, 47_549];
+const NODE_PORT = 48_990;
+const MEDIA_PORTS = '48800-48899';
+const CLIENT_PORTS: [number, number] = [48_900, 48_949];
 const IMAGE = 'localhost/openmeet-node-container-test:latest';
 const CONTAINER = 'openmeet-node-container-test';
 const callSchema = z.object({ call_uuid: z.string(), sdp: z.string() });
