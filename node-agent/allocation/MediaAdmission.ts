@@ -123,15 +123,7 @@ export class MediaAdmission {
    * participant until it leaves (a call starting); without it the answer is only checked (a join
    * that has no call yet).
    */
-  admit(req: {
-    conference: string;
-    call: CallKind;
-    participantId?: string;
-    hostsHere: boolean;
-    remoteMedia?: boolean;
-    /** False: the call cannot go through a proxying node's relay (SIP: no ICE to learn the endpoint by). */
-    relayable?: boolean;
-  }): Admission {
+  admit(req: { conference: string; call: CallKind; participantId?: string; hostsHere: boolean; remoteMedia?: boolean }): Admission {
     const decision = this.allocate(req.conference, req.call, req.hostsHere, req.participantId);
     const ctx = { conference: req.conference, call: req.call, participant: req.participantId };
     if (!decision.ok) {
@@ -146,7 +138,7 @@ export class MediaAdmission {
         mediaNode: node.name,
         candidate: ['transcoding location', 'primary overflow location', 'secondary overflow location'][decision.candidate],
       };
-      if (req.remoteMedia && this.remoteMedia?.() && (decision.proxyNode === undefined || req.relayable !== false)) {
+      if (req.remoteMedia && this.remoteMedia?.()) {
         if (req.participantId) this.opts.log.info(where, `Call media allocated to ${node.name}; its signalling stays on this node`);
         const proxy = decision.proxyNode === undefined ? undefined : this.platform.nodes.find((n) => n.id === decision.proxyNode);
         // This proxying node forwards the call's media itself: its tokens are held here.

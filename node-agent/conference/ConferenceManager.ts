@@ -37,6 +37,8 @@ export type JoinResult =
       token: string;
       /** Media allocation put the call's media on this other node (its tokens are held there). */
       mediaNode?: { id: number; name: string };
+      /** And this proxying node relays it (a call to a proxying edge node). */
+      proxyNode?: { id: number; name: string };
     }
   | { kind: 'not_found' }
   | { kind: 'pin_required'; hostPin: boolean; guestPin: boolean }
@@ -213,17 +215,18 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
       call,
       hostsHere: conference !== undefined,
       remoteMedia: !sip || req.remoteMedia === true,
-      relayable: !sip,
     });
     if (admitted && !admitted.ok) return { kind: 'no_capacity', reason: admitted.reason };
     const mediaNode = sip && admitted?.ok ? admitted.mediaNode : undefined;
+    const proxyNode = mediaNode && admitted?.ok ? admitted.proxyNode : undefined;
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });
-    if (req.holdMedia && !mediaNode) this.admission?.hold(participant.id, call);
+    // The call's tokens count where its media is: here, or on this proxying node that relays it.
+    if (req.holdMedia && (!mediaNode || (proxyNode && proxyNode.id === this.node?.id))) this.admission?.hold(participant.id, call);
     const token = participant.issueToken(this.clock.now());
     this.tokens.set(token, { conference, participant });
     conference.add(participant);
-    return { kind: 'joined', conference, participant, token, ...(mediaNode ? { mediaNode } : {}) };
+    return { kind: 'joined', conference, participant, token, ...(mediaNode ? { mediaNode, ...(proxyNode ? { proxyNode } : {}) } : {}) };
   }
 
   /**

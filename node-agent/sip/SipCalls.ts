@@ -149,7 +149,7 @@ export class SipCalls {
     const encryption = this.manager.cryptoMode(conference.service);
     const leg: SipMediaLeg =
       joined.mediaNode && this.manager.remoteLegs
-        ? this.manager.remoteLegs.createSip(conference, participant, joined.mediaNode, video ? 'hd' : 'audio', encryption)
+        ? this.manager.remoteLegs.createSip(conference, participant, joined.mediaNode, video ? 'hd' : 'audio', encryption, joined.proxyNode)
         : new SipCallLeg(participant.id, conference.media, this.log, encryption);
     if (joined.mediaNode) this.log.info({ participant: participant.id, mediaNode: joined.mediaNode.name }, 'SIP call media on another node');
     let answer: string;

@@ -431,6 +431,32 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       const viaEdge = await statusOf('Pia', (p) => p?.proxy_node === 'bp-node-1');
       expect(viaEdge).toMatchObject({ signalling_node: 'bp-node-1', proxy_node: 'bp-node-1', media_node: 'bp-node-2' });
 
+      // Vera's desk phone calls proxying node 1: its answer is node 1's address (relays for her RTP
+      // and RTCP, learnt from her first packets), her media is node 2's, and she and Olga hear each other.
+      const toneVera = 1_260;
+      const vera = new UdpPhone(toneVera, 'remote-sip-3', 'Vera', { local: lab.hostAddress, node: lab.nodeAddress(1) });
+      phones.push(vera);
+      await vera.open();
+      const veraAnswer = await vera.call(SIP_PORT, 'media.sip');
+      expect(vera.mediaAddress).toBe(lab.nodeAddress(1));
+      expect(veraAnswer).not.toContain(lab.nodeAddress(2));
+      vera.startSending();
+      await o.waitFor("Vera's tone at Olga", () => o.toneLevelDb(toneVera) > HEARD_DB, 20_000);
+      const veraHears = await vera.lastSecondLevels(tones.Olga);
+      expect(veraHears.z, `Olga's tone at Vera: ${JSON.stringify(veraHears)}`).toBeGreaterThan(HEARD_DB);
+      expect(await statusOf('Vera', (p) => p?.proxy_node === 'bp-node-1')).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2' });
+      // Her RTCP reaches node 2 through its own relay, and node 2's reports come back to her RTCP port.
+      await until(
+        () => vera.rtcpFromNode,
+        (n) => n > 0,
+        15_000,
+        250,
+      );
+      await vera.bye(SIP_PORT, 'media.sip');
+      vera.close();
+      phones.splice(phones.indexOf(vera), 1);
+      await o.waitFor("Vera's tone gone after she hung up", () => o.toneLevelDb(toneVera) < HEARD_DB - 20, 20_000);
+
       // Rhea calls proxying node 1 with our meeting client's multi-stream signalling: her session
       // is node 2's, and both her transports are reached through node 1's relays.
       const toneRhea = 2_870;

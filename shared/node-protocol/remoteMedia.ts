@@ -86,6 +86,8 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
     legId,
     target: z.object({ address: z.ipv4(), port: z.number().int().min(1).max(65_535) }),
     call: z.enum(['audio', 'sd', 'hd', 'fullhd']),
+    /** `first`: the endpoint is whoever sends first (SIP's symmetric RTP); else its ICE checks. */
+    latch: z.enum(['ice', 'first']).optional(),
   }),
   /** Where the endpoint is to send: the proxying node's address and relay port. */
   z.object({ kind: z.literal('relay_ready'), legId, address: z.ipv4(), port: z.number().int().min(1).max(65_535) }),

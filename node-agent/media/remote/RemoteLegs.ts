@@ -14,7 +14,7 @@ import { RemoteCallLeg } from './RemoteCallLeg.js';
 import { RemoteSipCallLeg } from '../../sip/RemoteSipCallLeg.js';
 import type { SipMediaLeg } from '../../sip/SipCallLeg.js';
 import { PROMPT_TONES, type PromptName } from '../../sip/ivr/prompts.js';
-import { relayAnswer, UdpRelay } from './UdpRelay.js';
+import { relayAnswer, relaySipAnswer, UdpRelay, type RelayLatch } from './UdpRelay.js';
 
 /** What the media node is told of a participant. */
 export function legParticipant(p: Participant): RemoteLegParticipant {
@@ -137,14 +137,35 @@ export class RemoteLegs {
     return this.track(leg, conf, p, proxyNode);
   }
 
-  /** Signalling side: a SIP call's media on `mediaNode` (never through a proxying node: SIP has no ICE for a relay to learn the phone by). */
+  /**
+   * Signalling side: a SIP call's media on `mediaNode`; with `proxyNode`, that node relays each of
+   * the answer's RTP and RTCP ports (learning the phone from its first packet, as symmetric RTP does).
+   */
   createSip(
     conf: Conference,
     p: Participant,
     mediaNode: { id: number; name: string },
     call: CallKind,
     encryption: 'besteffort' | 'on' | 'off',
+    proxyNode?: { id: number; name: string },
   ): RemoteSipCallLeg {
+    const relays = new Map<string, Promise<{ address: string; port: number }>>();
+    const relayIds: string[] = [];
+    const viaEdge = proxyNode
+      ? (sdp: string) =>
+          relaySipAnswer(sdp, (target) => {
+            // One relay per port of the media node, kept across re-INVITEs (their answers name the same ports).
+            const key = `${target.address}:${target.port}`;
+            let at = relays.get(key);
+            if (!at) {
+              const id = randomUUID();
+              relayIds.push(id);
+              at = this.relayFor(id, proxyNode, target, relayIds.length === 1 ? call : 'audio', 'first');
+              relays.set(key, at);
+            }
+            return at;
+          })
+      : undefined;
     const leg = new RemoteSipCallLeg({
       mediaNode,
       conference: conf.service.name,
@@ -152,7 +173,9 @@ export class RemoteLegs {
       call,
       send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
       sip: { encryption },
+      ...(proxyNode ? { proxyNode, viaEdge } : {}),
     });
+    if (proxyNode) leg.on('closed', (reason) => relayIds.forEach((id) => this.endRelay(id, proxyNode.id, reason)));
     return this.track(leg, conf, p);
   }
 
@@ -177,9 +200,10 @@ export class RemoteLegs {
     proxyNode: { id: number; name: string },
     target: { address: string; port: number },
     call: CallKind,
+    latch: RelayLatch = 'ice',
   ): Promise<{ address: string; port: number }> {
     if (proxyNode.id === this.opts.selfId?.()) {
-      const relay = await this.openRelay(target);
+      const relay = await this.openRelay(target, latch);
       this.relays.set(legId, { relay, owner: proxyNode.id });
       return { address: this.opts.relayAddress!, port: relay.port };
     }
@@ -196,13 +220,17 @@ export class RemoteLegs {
           fn(v);
         };
       this.relayRequests.set(legId, { resolve: done(resolve), reject: done(reject), node: proxyNode.id });
-      this.opts.send({ type: 'media_relay', toNode: proxyNode.id, message: { kind: 'relay_open', legId, target, call } });
+      this.opts.send({
+        type: 'media_relay',
+        toNode: proxyNode.id,
+        message: { kind: 'relay_open', legId, target, call, ...(latch === 'ice' ? {} : { latch }) },
+      });
     });
   }
 
-  private openRelay(target: { address: string; port: number }): Promise<UdpRelay> {
+  private openRelay(target: { address: string; port: number }, latch: RelayLatch = 'ice'): Promise<UdpRelay> {
     if (!this.opts.relayAddress || !this.opts.relayPorts) return Promise.reject(new Error('this node cannot relay media'));
-    return UdpRelay.open({ address: this.opts.relayAddress, portRange: this.opts.relayPorts(), target, log: this.opts.log });
+    return UdpRelay.open({ address: this.opts.relayAddress, portRange: this.opts.relayPorts(), target, log: this.opts.log, latch });
   }
 
   private endRelay(legId: string, proxyId: number, reason: string): void {
@@ -302,7 +330,7 @@ export class RemoteLegs {
     if (msg.kind === 'relay_open') {
       if (this.relays.has(msg.legId)) return true;
       const reply = (message: RemoteLegMessage) => this.opts.send({ type: 'media_relay', toNode: fromNode, message });
-      this.openRelay(msg.target).then(
+      this.openRelay(msg.target, msg.latch ?? 'ice').then(
         (relay) => {
           this.relays.set(msg.legId, { relay, owner: fromNode, participantId: msg.legId });
           this.opts.hold?.(msg.legId, msg.call);

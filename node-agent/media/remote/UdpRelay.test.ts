@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayAnswer, UdpRelay } from './UdpRelay.js';
+import { relayAnswer, relaySipAnswer, UdpRelay } from './UdpRelay.js';
 
 const log = pino({ level: 'silent' });
 const open: { close(): unknown }[] = [];
@@ -78,5 +78,73 @@ describe('the edge relay (a proxying node forwarding a call to its transcoding n
     expect(lines.filter((l) => l.startsWith('m='))).toEqual(['m=audio 47010 UDP/TLS/RTP/SAVPF 111', 'm=video 47010 UDP/TLS/RTP/SAVPF 96']);
     expect(out.sdp).not.toContain('10.0.0.2 40000');
     expect(relayAnswer(answer.replace(/a=candidate:udp.*\r\n/g, ''), null)).toBeNull();
+  });
+
+  it('for a SIP call, takes the first sender as the phone (symmetric RTP) and forwards only its packets', async () => {
+    const media = await socket();
+    const phone = await socket();
+    const stray = await socket();
+    const relay = await UdpRelay.open({
+      address: '127.0.0.1',
+      portRange: [47000, 47099],
+      target: { address: '127.0.0.1', port: media.port },
+      log,
+      latch: 'first',
+    });
+    open.push(relay);
+    media.send(rtp(1), relay.port, '127.0.0.1');
+    await settle();
+    phone.send(rtp(2), relay.port, '127.0.0.1');
+    await settle();
+    stray.send(rtp(3), relay.port, '127.0.0.1');
+    media.send(rtp(4), relay.port, '127.0.0.1');
+    await settle();
+    expect(media.got.map((b) => b[3])).toEqual([2]);
+    expect(phone.got.map((b) => b[3])).toEqual([4]);
+    expect(stray.got).toHaveLength(0);
+  });
+
+  it('gives a SIP phone an answer whose every port is a relay of its own: RTP, and RTCP where it is not muxed', async () => {
+    const answer = [
+      'v=0',
+      'o=- 1 1 IN IP4 10.0.0.2',
+      's=-',
+      'c=IN IP4 10.0.0.2',
+      't=0 0',
+      'm=audio 40010 RTP/AVP 0 101',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtcp:40011',
+      'a=sendrecv',
+      'm=video 40020 RTP/AVP 96',
+      'a=rtpmap:96 VP8/90000',
+      'a=rtcp-mux',
+      'm=application 0 UDP/BFCP *',
+      '',
+    ].join('\r\n');
+    const asked: string[] = [];
+    let next = 47_050;
+    const out = await relaySipAnswer(answer, async (t) => {
+      asked.push(`${t.address}:${t.port}`);
+      return { address: '10.0.0.1', port: next++ };
+    });
+    expect(asked).toEqual(['10.0.0.2:40010', '10.0.0.2:40011', '10.0.0.2:40020']);
+    expect(out).toBe(
+      [
+        'v=0',
+        'o=- 1 1 IN IP4 10.0.0.1',
+        's=-',
+        'c=IN IP4 10.0.0.1',
+        't=0 0',
+        'm=audio 47050 RTP/AVP 0 101',
+        'a=rtpmap:0 PCMU/8000',
+        'a=sendrecv',
+        'a=rtcp:47051',
+        'm=video 47052 RTP/AVP 96',
+        'a=rtpmap:96 VP8/90000',
+        'a=rtcp-mux',
+        'm=application 0 UDP/BFCP *',
+        '',
+      ].join('\r\n'),
+    );
   });
 });

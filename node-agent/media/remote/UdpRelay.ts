@@ -9,7 +9,11 @@ export interface UdpRelayOptions {
   /** The transcoding node's transport for this call (its ICE host candidate). */
   target: { address: string; port: number };
   log: Logger;
+  /** How the endpoint is learnt: its ICE checks (WebRTC), or its first packet (SIP's symmetric RTP, as comedia). */
+  latch?: RelayLatch;
 }
+
+export type RelayLatch = 'ice' | 'first';
 
 /** STUN messages start with two zero bits (RFC 5764 §5.1.2 demultiplexing: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP). */
 const isStun = (b: Buffer) => b.length >= 20 && b[0]! < 4;
@@ -73,7 +77,7 @@ export class UdpRelay {
       return;
     }
     // The endpoint is whoever makes ICE checks (the transcoding node answers only valid ones).
-    if (isStun(msg)) this.endpoint = { address: from.address, port: from.port };
+    if (isStun(msg) || (this.opts.latch === 'first' && !this.endpoint)) this.endpoint = { address: from.address, port: from.port };
     else if (!this.endpoint || this.endpoint.address !== from.address || this.endpoint.port !== from.port) return void this.forwarded.dropped++;
     this.forwarded.toMedia++;
     this.socket.send(msg, t.port, t.address);
@@ -118,4 +122,60 @@ export function relayAnswer(sdp: string, relay: { address: string; port: number 
     else out.push(l);
   }
   return { sdp: out.join('\r\n'), target };
+}
+
+/**
+ * A SIP answer as a proxying node gives it: every address (connection, origin) its own, and each media port
+ * (RTP, and RTCP when not muxed) one of its relays to that port of the media node, with an a=rtcp
+ * line where RTCP has a port of its own (the RTP relay's port + 1 is not the RTCP relay's).
+ */
+export async function relaySipAnswer(
+  sdp: string,
+  relayTo: (target: { address: string; port: number }) => Promise<{ address: string; port: number }>,
+): Promise<string> {
+  const lines = sdp.split(/\r?\n/);
+  // The SDP's final CRLF: kept for the end, so an a=rtcp line added to the last section goes before it.
+  const finalBreak = lines.at(-1) === '';
+  if (finalBreak) lines.pop();
+  const firstMedia = lines.findIndex((l) => l.startsWith('m='));
+  const connection = (ls: string[]) =>
+    ls
+      .find((l) => l.startsWith('c=IN IP4 '))
+      ?.slice('c=IN IP4 '.length)
+      .trim()
+      .split('/')[0];
+  const sessionAddress = connection(firstMedia < 0 ? lines : lines.slice(0, firstMedia));
+  const out: string[] = [];
+  let relayAddress: string | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const m = /^m=(\S+) (\d+) (.*)$/.exec(l);
+    if (!m || m[2] === '0') {
+      out.push(l);
+      continue;
+    }
+    let end = i + 1;
+    while (end < lines.length && !lines[end]!.startsWith('m=')) end++;
+    const section = lines.slice(i + 1, end);
+    const target = connection(section) ?? sessionAddress;
+    if (!target) throw new Error('SIP answer without a connection address');
+    const rtp = await relayTo({ address: target, port: Number(m[2]) });
+    relayAddress = rtp.address;
+    out.push(`m=${m[1]} ${rtp.port} ${m[3]}`);
+    const muxed = section.some((x) => x.startsWith('a=rtcp-mux'));
+    const rtcpLine = section.find((x) => x.startsWith('a=rtcp:'));
+    out.push(...section.filter((x) => !x.startsWith('a=rtcp:')));
+    if (!muxed) {
+      const rtcpPort = rtcpLine ? Number(/^a=rtcp:(\d+)/.exec(rtcpLine)?.[1]) : Number(m[2]) + 1;
+      out.push(`a=rtcp:${(await relayTo({ address: target, port: rtcpPort })).port}`);
+    }
+    i = end - 1;
+  }
+  if (relayAddress === null) return sdp;
+  const at = relayAddress;
+  // The origin's address too: the phone sees only the proxying node.
+  return (
+    out.map((l) => (l.startsWith('c=IN IP4 ') ? `c=IN IP4 ${at}` : l.startsWith('o=') ? l.replace(/ IN IP4 \S+$/, ` IN IP4 ${at}`) : l)).join('\r\n') +
+    (finalBreak ? '\r\n' : '')
+  );
 }
