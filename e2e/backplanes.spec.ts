@@ -101,6 +101,7 @@ test('a browser on each of two nodes: each sees and hears the other; the console
 
   // The console: the conference's backplane, one link each way, Local (both nodes in one location).
   const admin = await browser.newPage();
+  contexts.push(admin.context());
   await signIn(admin, platform);
   await admin.goto(`${platform.consoleUrl}/live/conferences/${encodeURIComponent('Spread Room')}`);
   const links = admin.getByTestId('live-conference-backplane');
@@ -136,6 +137,7 @@ test("a browser signalled on node 1 whose media node 2 handles (node 1's locatio
   const one = nodes.find((n) => n.name !== 'e2e-node-2')!;
   // The administrator moves the nodes in the console (Platform > Conferencing nodes).
   const admin = await browser.newPage();
+  contexts.push(admin.context());
   await signIn(admin, platform);
   await admin.goto(`${platform.consoleUrl}/node-status`);
   await admin.getByLabel('System location of e2e-node-2', { exact: true }).selectOption({ label: 'Oslo e2e' });

@@ -83,8 +83,10 @@ export interface JoinRequest extends Omit<ParticipantInit, 'role'> {
   call?: CallKind;
   /** The call starts with the join (SIP): its media tokens are held from now on. */
   holdMedia?: boolean;
-  /** A SIP call whose media may go to another node (an offer to answer there, no proxying node between). */
+  /** A SIP call whose media may go to another node (an offer to answer there). */
   remoteMedia?: boolean;
+  /** A SIP call from PIN entry whose media is already on this other node: it stays there (nothing to admit here). */
+  mediaPlaced?: { id: number; name: string };
 }
 
 /** Every conference instance on this node, the alias lookup and the client API tokens. */
@@ -210,14 +212,16 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     const call = req.call ?? 'hd';
     // A WebRTC call's media may go to another node (its call start decides); a SIP call's where it asks to (an offer, no relay).
     const sip = req.protocol === 'sip';
-    const admitted = this.admission?.admit({
-      conference: service.name,
-      call,
-      hostsHere: conference !== undefined,
-      remoteMedia: !sip || req.remoteMedia === true,
-    });
+    const admitted = req.mediaPlaced
+      ? undefined
+      : this.admission?.admit({
+          conference: service.name,
+          call,
+          hostsHere: conference !== undefined,
+          remoteMedia: !sip || req.remoteMedia === true,
+        });
     if (admitted && !admitted.ok) return { kind: 'no_capacity', reason: admitted.reason };
-    const mediaNode = sip && admitted?.ok ? admitted.mediaNode : undefined;
+    const mediaNode = req.mediaPlaced ?? (sip && admitted?.ok ? admitted.mediaNode : undefined);
     const proxyNode = mediaNode && admitted?.ok ? admitted.proxyNode : undefined;
     if (!conference) conference = this.start(service);
     const participant = new Participant({ ...req, role: decision.role });

@@ -12,6 +12,9 @@ import { SipSdpError } from './SipSdp.js';
  * transport, so the phone's RTP goes there, and sends back the keys the phone pressed (RFC 4733).
  * Voice prompts are played there, from the service's theme, by name.
  */
+/** The longest a prompt may take to play on the media node (theme prompts are a few seconds). */
+const PROMPT_TIMEOUT_MS = 30_000;
+
 export class RemoteSipCallLeg extends RemoteCallLeg implements SipMediaLeg {
   readonly keypad = new EventEmitter<SipKeypadEvents>();
   private lastAnswer: string | undefined;
@@ -26,20 +29,20 @@ export class RemoteSipCallLeg extends RemoteCallLeg implements SipMediaLeg {
     return this.lastAnswer !== undefined && /^m=audio \d+ RTP\/SAVP/m.test(this.lastAnswer);
   }
 
-  override async negotiate(offerSdp: string): Promise<string> {
-    const answer = await super.negotiate(offerSdp);
-    this.lastAnswer = answer;
-    return answer;
+  protected override async exchange(sdp: string, late: boolean): Promise<string> {
+    const local = await super.exchange(sdp, late);
+    this.lastAnswer = local;
+    return local;
   }
 
-  /** A call whose media is elsewhere is answered, never offered (late offers keep their media here). */
+  /** A late offer (an INVITE without SDP): the media node's offer, answered in the phone's ACK (`answered`). */
   offer(): Promise<string> {
-    return Promise.reject(new SipSdpError('Late offer for media on another node'));
+    return this.exchange('', true);
   }
 
-  /** The phone's answer to a re-INVITE without an offer, applied there as an offer of its own. */
+  /** The phone's answer in its ACK, applied on the media node. */
   override async answered(answerSdp: string | null): Promise<void> {
-    if (answerSdp) await this.negotiate(answerSdp);
+    if (answerSdp) await super.answered(answerSdp);
   }
 
   /** A re-INVITE without an offer: the media node's last answer again, its version raised, sending and receiving. */
@@ -53,9 +56,19 @@ export class RemoteSipCallLeg extends RemoteCallLeg implements SipMediaLeg {
     this.keypad.emit('dtmf', digit);
   }
 
-  /** Played on the media node (by name: its theme's file), once the phone's audio has arrived there. */
-  remotePrompt(name: PromptName): void {
-    this.tell({ kind: 'prompt', legId: this.id, name });
+  /**
+   * Played on the media node (by name: its theme's file), once the phone's audio has arrived there;
+   * resolves when it has been played (or after 30 s).
+   */
+  remotePrompt(name: PromptName): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const seq = ++this.seq;
+    const played = this.pending.wait(seq, PROMPT_TIMEOUT_MS, 'prompt not played in time').then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tell({ kind: 'prompt', legId: this.id, seq, name });
+    return played;
   }
 
   async play(): Promise<void> {}
@@ -70,6 +83,10 @@ export class RemoteSipCallLeg extends RemoteCallLeg implements SipMediaLeg {
   override receive(msg: RemoteLegMessage): void {
     if (msg.kind === 'dtmf') {
       if (!this.closed) this.keypad.emit('dtmf', msg.digit);
+      return;
+    }
+    if (msg.kind === 'prompted') {
+      this.pending.settle(msg.seq, { value: '' });
       return;
     }
     super.receive(msg);

@@ -61,7 +61,7 @@ export interface SipMediaLeg extends CallLeg {
   heard(ms: number): Promise<void>;
   localPorts(): SipLinePorts;
   /** Media on another node: the prompt is played there, by name. */
-  remotePrompt?(name: PromptName): void;
+  remotePrompt?(name: PromptName): Promise<void>;
   close(reason?: string): void;
 }
 

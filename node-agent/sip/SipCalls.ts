@@ -39,7 +39,10 @@ const notAcceptable = (why: string): SipInviteAnswer => ({
 /** A caller at the PIN entry screen: its media on a media instance of its own until it joins. */
 interface AtPin {
   service: ServiceConfig;
-  media: MediasoupConferenceMedia;
+  /** The PIN entry's own media here; none when the call's media is on another node (held there in the conference). */
+  media?: MediasoupConferenceMedia;
+  /** Media on another node: the id the participant will have there, and that node. */
+  remote?: { participantId: string; mediaNode: { id: number; name: string } };
   entry: PinEntry;
   attempts: number;
   timer: ClockTimer;
@@ -117,10 +120,10 @@ export class SipCalls {
       queue: Promise.resolve(),
       ended: false,
     };
-    // An offer to a conference can be answered by another node (media allocation); a late offer's
-    // media stays here, as does a Virtual Reception's or test call's (its caller moves on or is alone).
+    // A call to a conference can have its media on another node (media allocation); a Virtual
+    // Reception's or test call's stays here (its caller moves on, or is alone).
     const type = this.manager.directory.lookup(call.alias)?.serviceType;
-    const joined = this.join(state, call.pin, undefined, !late && (type === 'conference' || type === 'lecture'));
+    const joined = this.join(state, call.pin, undefined, type === 'conference' || type === 'lecture');
     switch (joined.kind) {
       case 'maintenance':
         return { status: 503, reason: 'Service Unavailable' };
@@ -134,6 +137,12 @@ export class SipCalls {
         return this.answerRefused(state, call.alias, late, { status: 486, reason: 'Busy Here' });
       case 'pin_required': {
         const service = this.manager.directory.lookup(call.alias);
+        // Media allocation may place it on another node, where it keys the PIN held in the conference.
+        const remote =
+          service && !late && (service.serviceType === 'conference' || service.serviceType === 'lecture') && this.manager.remoteLegs
+            ? this.manager.admission?.remoteMediaNode(service.name, video ? 'hd' : 'audio')
+            : null;
+        if (service && remote) return this.answerAtPinRemote(state, service, remote, video ? 'hd' : 'audio');
         if (service && movable(sdp)) return this.answerAtPin(state, service);
         // An SRTP call cannot be moved into the conference afterwards: dial alias**PIN.
         return { status: 403, reason: 'Forbidden', extra: [['Warning', '399 openmeet "PIN required: dial alias**PIN"']] };
@@ -149,7 +158,12 @@ export class SipCalls {
     const encryption = this.manager.cryptoMode(conference.service);
     const leg: SipMediaLeg =
       joined.mediaNode && this.manager.remoteLegs
-        ? this.manager.remoteLegs.createSip(conference, participant, joined.mediaNode, video ? 'hd' : 'audio', encryption, joined.proxyNode)
+        ? this.manager.remoteLegs.createSip(conference, participant, {
+            mediaNode: joined.mediaNode,
+            call: video ? 'hd' : 'audio',
+            encryption,
+            ...(joined.proxyNode ? { proxyNode: joined.proxyNode } : {}),
+          })
         : new SipCallLeg(participant.id, conference.media, this.log, encryption);
     if (joined.mediaNode) this.log.info({ participant: participant.id, mediaNode: joined.mediaNode.name }, 'SIP call media on another node');
     let answer: string;
@@ -206,6 +220,8 @@ export class SipCalls {
     pin: string | undefined,
     grantedRole?: Participant['role'],
     remoteMedia = false,
+    /** From PIN entry with its media on another node: the participant's id there, and that node. */
+    placed?: AtPin['remote'],
   ): JoinResult {
     return this.manager.join({
       displayName: c.displayName,
@@ -219,6 +235,7 @@ export class SipCalls {
       call: c.video ? 'hd' : 'audio',
       holdMedia: true,
       ...(remoteMedia ? { remoteMedia } : {}),
+      ...(placed ? { id: placed.participantId, mediaPlaced: placed.mediaNode } : {}),
     });
   }
 
@@ -321,7 +338,36 @@ export class SipCalls {
     return this.answered(c, answer);
   }
 
-  private atPin(c: SipCall, service: ServiceConfig, media: MediasoupConferenceMedia): void {
+  /** As answerAtPin, the media on `mediaNode` (held there in the conference until the PIN is right). */
+  private async answerAtPinRemote(
+    state: Omit<SipCall, 'leg'>,
+    service: ServiceConfig,
+    mediaNode: { id: number; name: string; proxyNode?: { id: number; name: string } },
+    call: 'hd' | 'audio',
+  ): Promise<SipInviteAnswer> {
+    const participantId = randomUUID();
+    const node = { id: mediaNode.id, name: mediaNode.name };
+    const leg = this.manager.remoteLegs!.createSipAtPin(
+      service.name,
+      { id: participantId, displayName: state.displayName },
+      { mediaNode: node, call, encryption: this.manager.cryptoMode(service), ...(mediaNode.proxyNode ? { proxyNode: mediaNode.proxyNode } : {}) },
+    );
+    let answer: string;
+    try {
+      answer = await leg.negotiate(state.offer);
+    } catch (err) {
+      leg.close('Call failed');
+      if (err instanceof SipSdpError) return notAcceptable(err.message);
+      this.log.warn({ err, alias: state.alias, mediaNode: node.name }, 'SIP call could not be answered for PIN entry on its media node');
+      return { status: 503, reason: 'Service Unavailable' };
+    }
+    const c: SipCall = { ...state, leg };
+    this.listen(c, leg);
+    this.atPin(c, service, undefined, { participantId, mediaNode: node });
+    return this.answered(c, answer);
+  }
+
+  private atPin(c: SipCall, service: ServiceConfig, media: MediasoupConferenceMedia | undefined, remote?: AtPin['remote']): void {
     // Global Settings > Service Configuration > PIN entry timeout (default 120 s).
     const timer = this.manager.clock
       .setTimeout(() => {
@@ -329,7 +375,14 @@ export class SipCalls {
         this.disconnect(c, 'PIN entry timed out');
       }, this.manager.settings.pinEntryTimeout * 1000)
       .unref();
-    c.pin = { service, media, entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)), attempts: 0, timer };
+    c.pin = {
+      service,
+      ...(media ? { media } : {}),
+      ...(remote ? { remote } : {}),
+      entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)),
+      attempts: 0,
+      timer,
+    };
     this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller at PIN entry');
     void this.prompt(c, pinPrompt(service));
   }
@@ -366,7 +419,7 @@ export class SipCalls {
     const pin = at.entry.press(digit);
     if (pin === undefined) return;
     // '#' alone: join without a PIN, which admits a Guest where Guests need none.
-    const joined = this.join(c, pin === '' ? 'none' : pin);
+    const joined = this.join(c, pin === '' ? 'none' : pin, undefined, false, at.remote);
     const ctx = { alias: c.alias, remote: c.remoteAddress, participant: c.displayName };
     switch (joined.kind) {
       case 'pin_required':
@@ -392,8 +445,14 @@ export class SipCalls {
     const { conference, participant } = joined;
     this.manager.clock.clearTimeout(at.timer);
     delete c.pin;
+    if (at.remote && c.leg instanceof RemoteSipCallLeg) {
+      // Its media is held in the conference on the media node already: let in there, no move.
+      this.manager.remoteLegs?.follow(c.leg, conference, participant);
+      this.attach(c, conference, participant);
+      return;
+    }
     if (!(await this.move(c, conference, participant))) return;
-    at.media.close();
+    at.media?.close();
   }
 
   /** The call's media goes to `participant` in `conference`, on the same ports; false when it failed (the call is ended). */
@@ -556,7 +615,7 @@ export class SipCalls {
     c.leg.close(reason);
     if (c.pin) {
       this.manager.clock.clearTimeout(c.pin.timer);
-      c.pin.media.close();
+      c.pin.media?.close();
       delete c.pin;
     }
     c.refused?.media.close();

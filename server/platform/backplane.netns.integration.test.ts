@@ -366,6 +366,22 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       phones.splice(phones.indexOf(sid), 1);
       await o.waitFor("Sid's tone gone after he hung up", () => o.toneLevelDb(toneSid) < HEARD_DB - 20, 20_000);
 
+      // Xena's phone calls with a late offer (an INVITE without SDP): node 2 makes the offer in the
+      // 200, her answer in the ACK goes there, and she and Olga hear each other.
+      const toneXena = 1_570;
+      const xena = new UdpPhone(toneXena, 'remote-sip-5', 'Xena', { local: lab.hostAddress, node: lab.nodeAddress(1) });
+      phones.push(xena);
+      await xena.open();
+      await xena.call(SIP_PORT, 'media.sip', true);
+      expect(xena.mediaAddress).toBe(lab.nodeAddress(2));
+      xena.startSending();
+      await o.waitFor("Xena's tone at Olga", () => o.toneLevelDb(toneXena) > HEARD_DB, 20_000);
+      const xenaHears = await xena.lastSecondLevels(tones.Olga);
+      expect(xenaHears.z, `Olga's tone at Xena: ${JSON.stringify(xenaHears)}`).toBeGreaterThan(HEARD_DB);
+      await xena.bye(SIP_PORT, 'media.sip');
+      xena.close();
+      phones.splice(phones.indexOf(xena), 1);
+
       // Tess, a Guest by her PIN, calls a room with no Host yet: node 2 handles her media and plays her
       // the theme's "waiting for the Host" prompt when node 1 (where she waits) asks it to.
       await rest('POST', 'conference/', { name: 'Waiting room', pin: '1234', guest_pin: '5678', allow_guests: true, aliases: [{ alias: 'waiting.sip' }] });
@@ -383,9 +399,28 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         15_000,
         200,
       );
-      await tess.bye(SIP_PORT, 'waiting.sip');
-      tess.close();
-      phones.splice(phones.indexOf(tess), 1);
+      // Walt calls the room without a PIN: node 2 answers him too, for PIN entry (held in the
+      // conference there); the Host PIN he keys in his RTP reaches node 1, he joins as Host, which
+      // lets Tess in: each hears the other.
+      const toneWalt = 1_350;
+      const walt = new UdpPhone(toneWalt, 'remote-sip-4', 'Walt', { local: lab.hostAddress, node: lab.nodeAddress(1) });
+      phones.push(walt);
+      await walt.open();
+      await walt.call(SIP_PORT, 'waiting.sip');
+      expect(walt.mediaAddress).toBe(lab.nodeAddress(2));
+      walt.startSending();
+      await new Promise((r) => setTimeout(r, 1_000));
+      await walt.keys('1234');
+      expect(await statusOf('Walt', (p) => p?.role === 'chair')).toMatchObject({ signalling_node: 'bp-node-1', media_node: 'bp-node-2' });
+      const waltHears = await walt.lastSecondLevels(1_130);
+      expect(waltHears.z, `Tess's tone at Walt: ${JSON.stringify(waltHears)}`).toBeGreaterThan(HEARD_DB);
+      const tessHears = await tess.lastSecondLevels(toneWalt);
+      expect(tessHears.z, `Walt's tone at Tess: ${JSON.stringify(tessHears)}`).toBeGreaterThan(HEARD_DB);
+      for (const phone of [tess, walt]) {
+        await phone.bye(SIP_PORT, 'waiting.sip');
+        phone.close();
+        phones.splice(phones.indexOf(phone), 1);
+      }
 
       // Mona calls node 1 with our meeting client's multi-stream signalling: node 1 passes her
       // session's requests on, node 2 holds it (its address in her transports), and she and Olga

@@ -57,9 +57,16 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
     conference: z.string().min(1).max(250),
     participant: remoteLegParticipantSchema,
     call: z.enum(['audio', 'sd', 'hd', 'fullhd']),
-    sdp,
+    /** The endpoint's offer; empty for a SIP late offer (`sip.late`). */
+    sdp: z.string().max(200_000),
     /** A SIP call (plain RTP or SDES-SRTP per the service's media encryption) rather than WebRTC. */
-    sip: z.object({ encryption: z.enum(['besteffort', 'on', 'off']) }).optional(),
+    sip: z
+      .object({
+        encryption: z.enum(['besteffort', 'on', 'off']),
+        /** An INVITE without SDP: the media node offers (sent back as the `answer`), the phone answers in its ACK (`answered`). */
+        late: z.literal(true).optional(),
+      })
+      .optional(),
   }),
   /** Signalling → media: a later offer of the endpoint (call `update`). */
   z.object({ kind: z.literal('negotiate'), legId, seq: z.number().int().min(1), sdp }),
@@ -115,11 +122,14 @@ export const remoteLegMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('prompt'),
     legId,
+    seq: z.number().int().min(1),
     name: z
       .string()
       .regex(/^[a-z0-9_-]+\.wav$/i)
       .max(100),
   }),
+  /** Media → signalling: that prompt has been played (or could not be). */
+  z.object({ kind: z.literal('prompted'), legId, seq: z.number().int().min(1) }),
   /** Either way: the leg is over (hang-up, the participant left, media failed, a node shutting down). */
   z.object({ kind: z.literal('close'), legId, reason }),
 ]);

@@ -34,9 +34,9 @@ export interface RemoteCallLegOptions {
 export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLeg {
   readonly id = randomUUID();
   private opened = false;
-  private seq = 0;
+  protected seq = 0;
   private isClosed = false;
-  private readonly pending = new PendingReplies<string>();
+  protected readonly pending = new PendingReplies<string>();
   private counts: CallLegStats = { packetsIn: { audio: 0, video: 0 }, packetsOut: { audio: 0, video: 0 } };
 
   constructor(private readonly opts: RemoteCallLegOptions) {
@@ -61,7 +61,16 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
   }
 
   negotiate(offerSdp: string): Promise<string> {
+    return this.exchange(offerSdp, false);
+  }
+
+  /**
+   * The endpoint's offer to the media node, answered there; or (`late`, a SIP INVITE without SDP,
+   * only as the leg opens) the media node's offer, whose answer comes later (`answered`).
+   */
+  protected exchange(offerSdp: string, late: boolean): Promise<string> {
     if (this.isClosed) return Promise.reject(new Error('Call closed'));
+    if (late && this.opened) return Promise.reject(new Error('Late offer after the call opened'));
     const seq = this.opened ? ++this.seq : 0;
     const answered = this.pending.wait(seq, this.opts.answerTimeoutMs ?? ANSWER_TIMEOUT_MS, `media node ${this.opts.mediaNode.name} did not answer`);
     if (!this.opened) {
@@ -73,7 +82,7 @@ export class RemoteCallLeg extends EventEmitter<CallLegEvents> implements CallLe
         participant: this.opts.participant,
         call: this.opts.call,
         sdp: offerSdp,
-        ...(this.opts.sip ? { sip: this.opts.sip } : {}),
+        ...(this.opts.sip ? { sip: late ? { ...this.opts.sip, late: true } : this.opts.sip } : {}),
       });
     } else this.opts.send({ kind: 'negotiate', legId: this.id, seq, sdp: offerSdp });
     return answered;

@@ -73,6 +73,14 @@ export interface RemoteLegsOptions {
   prompt?: (conference: Conference, name: PromptName) => Int16Array;
 }
 
+/** Where a SIP call's media goes: the media node, the call's kind, its media encryption and any proxying node relaying it. */
+export interface SipMediaPlan {
+  mediaNode: { id: number; name: string };
+  call: CallKind;
+  encryption: 'besteffort' | 'on' | 'off';
+  proxyNode?: { id: number; name: string };
+}
+
 const isPromptName = (name: string): name is PromptName => Object.hasOwn(PROMPT_TONES, name);
 
 /** How long a node may be missing from the live list before its calls' other ends here end. */
@@ -141,14 +149,35 @@ export class RemoteLegs {
    * Signalling side: a SIP call's media on `mediaNode`; with `proxyNode`, that node relays each of
    * the answer's RTP and RTCP ports (learning the phone from its first packet, as symmetric RTP does).
    */
-  createSip(
-    conf: Conference,
-    p: Participant,
-    mediaNode: { id: number; name: string },
-    call: CallKind,
-    encryption: 'besteffort' | 'on' | 'off',
-    proxyNode?: { id: number; name: string },
-  ): RemoteSipCallLeg {
+  createSip(conf: Conference, p: Participant, plan: SipMediaPlan): RemoteSipCallLeg {
+    return this.track(this.sipLeg(conf.service.name, legParticipant(p), plan), conf, p);
+  }
+
+  /**
+   * Signalling side: a SIP call at PIN entry whose media goes to `mediaNode`: held there in the
+   * conference (it hears only its prompts, nobody hears it) under the id its participant will have;
+   * `follow` lets it in once the PIN is right.
+   */
+  createSipAtPin(service: string, participant: { id: string; displayName: string }, plan: SipMediaPlan): RemoteSipCallLeg {
+    const waiting: RemoteLegParticipant = { ...participant, role: 'guest', held: true };
+    const leg = this.sipLeg(service, waiting, plan);
+    this.outgoing.set(leg.id, leg);
+    leg.on('closed', () => this.outgoing.delete(leg.id));
+    return leg;
+  }
+
+  /** The media node follows participant `p` from now on (a call that was at PIN entry joined). */
+  follow(leg: RemoteCallLeg, conf: Conference, p: Participant, now = true): void {
+    // Muted, held, role, spotlight: the media node forwards accordingly.
+    const follow = (q: Participant) => {
+      if (q === p) leg.setParticipant(legParticipant(p));
+    };
+    conf.on('participantUpdated', follow);
+    leg.on('closed', () => conf.off('participantUpdated', follow));
+    if (now) leg.setParticipant(legParticipant(p));
+  }
+
+  private sipLeg(conference: string, participant: RemoteLegParticipant, { mediaNode, call, encryption, proxyNode }: SipMediaPlan): RemoteSipCallLeg {
     const relays = new Map<string, Promise<{ address: string; port: number }>>();
     const relayIds: string[] = [];
     const viaEdge = proxyNode
@@ -168,27 +197,22 @@ export class RemoteLegs {
       : undefined;
     const leg = new RemoteSipCallLeg({
       mediaNode,
-      conference: conf.service.name,
-      participant: legParticipant(p),
+      conference,
+      participant,
       call,
       send: (message) => this.opts.send({ type: 'media_relay', toNode: mediaNode.id, message }),
       sip: { encryption },
       ...(proxyNode ? { proxyNode, viaEdge } : {}),
     });
     if (proxyNode) leg.on('closed', (reason) => relayIds.forEach((id) => this.endRelay(id, proxyNode.id, reason)));
-    return this.track(leg, conf, p);
+    return leg;
   }
 
   private track<L extends RemoteCallLeg>(leg: L, conf: Conference, p: Participant, proxyNode?: { id: number; name: string }): L {
     this.outgoing.set(leg.id, leg);
-    // Muted, held, role, spotlight: the media node forwards accordingly.
-    const follow = (q: Participant) => {
-      if (q === p) leg.setParticipant(legParticipant(p));
-    };
-    conf.on('participantUpdated', follow);
+    this.follow(leg, conf, p, false);
     leg.on('closed', (reason) => {
       this.outgoing.delete(leg.id);
-      conf.off('participantUpdated', follow);
       if (proxyNode) this.endRelay(leg.id, proxyNode.id, reason);
     });
     return leg;
@@ -306,13 +330,15 @@ export class RemoteLegs {
       case 'prompt': {
         const sip = h.sip;
         const prompt = this.opts.prompt;
-        if (!sip || !prompt || !isPromptName(msg.name)) return;
-        this.opts.log.info({ leg: msg.legId, prompt: msg.name }, 'Voice prompt for a call signalled on another node');
+        const done = () => reply({ kind: 'prompted', legId: msg.legId, seq: msg.seq });
+        if (!sip || !prompt || !isPromptName(msg.name)) return done();
+        this.opts.log.debug({ leg: msg.legId, prompt: msg.name }, 'Voice prompt for a call signalled on another node');
         // Once the phone's audio has arrived (where to send is known then), as on the signalling node.
         void sip
           .heard(3_000)
           .then(() => sip.play(prompt(h.conference, msg.name as PromptName)))
-          .catch((err: unknown) => this.opts.log.warn({ err, leg: msg.legId }, 'prompt not played'));
+          .catch((err: unknown) => this.opts.log.warn({ err, leg: msg.legId }, 'prompt not played'))
+          .finally(done);
         return;
       }
       case 'close':
@@ -452,7 +478,8 @@ export class RemoteLegs {
       this.released(h);
     });
     try {
-      const sdp = await leg.negotiate(msg.sdp);
+      // A SIP INVITE without SDP: our offer goes back in place of an answer (the phone answers in its ACK).
+      const sdp = sip && msg.sip?.late ? await sip.offer() : await leg.negotiate(msg.sdp);
       if (this.hosted.get(msg.legId) === h) reply({ kind: 'answer', legId: msg.legId, seq: 0, sdp });
     } catch (err) {
       this.opts.log.warn({ err, participant: participantId }, 'could not answer a call offer for another node');
