@@ -68,7 +68,8 @@ function value(key: string, kind: Kind, raw: string): string | number | Date | b
       const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$/.test(raw) ? `${raw.length === 10 ? `${raw}T00:00:00` : raw}Z` : raw;
       const d = new Date(iso);
       // A four-digit year first (as history's filters): Date takes '99999-01-01', which the database cannot.
-      if (raw.length > 40 || !/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(d.getTime())) throw bad();
+      // Year 0 parses in JavaScript (1 BC) but is no year to the database.
+      if (raw.length > 40 || !/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1) throw bad();
       return d;
     }
     default:

@@ -103,7 +103,8 @@ function typed(key: string, kind: FieldKind, raw: string): string | number | Dat
     const given = raw.replace(/(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$/, '$1+$2');
     const iso = /[zZ]$|[+-]\d\d:?\d\d$/.test(given) ? given : `${given}Z`;
     const t = /^\d{4}-\d\d-\d\d/.test(given) ? Date.parse(iso.replace(' ', 'T')) : Number.NaN;
-    if (Number.isNaN(t)) throw bad();
+    // Year 0 parses in JavaScript (1 BC) but is no year to the database.
+    if (Number.isNaN(t) || new Date(t).getUTCFullYear() < 1) throw bad();
     return new Date(t);
   }
   if (raw.length > 250) throw bad();
