@@ -192,30 +192,34 @@ export class UdpPhone {
 
   /** Keys `digits` one by one as SIP INFO (application/dtmf-relay), each answered before the next. */
   async info(port: number, alias: string, digits: string): Promise<void> {
-    const own = this.sip.address().port;
     for (const digit of digits) {
-      const cseq = ++this.cseq;
       const body = `Signal=${digit}\r\nDuration=160\r\n`;
-      const answered = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer to INFO ${digit}`)), 5_000);
-        const onMessage = (msg: Buffer) => {
-          if (!new RegExp(`^SIP/2\\.0 200[\\s\\S]*CSeq: ${cseq} INFO`, 'i').test(msg.toString())) return;
-          clearTimeout(timer);
-          this.sip.off('message', onMessage);
-          resolve();
-        };
-        this.sip.on('message', onMessage);
-      });
-      this.sip.send(
-        `INFO sip:${alias}@${this.node}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${this.local}:${own};branch=z9hG4bK${this.callId}info${cseq};rport\r\n` +
-          `From: "${this.name}" <sip:desk@${this.local}>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} INFO\r\nMax-Forwards: 70\r\n` +
-          `Content-Type: application/dtmf-relay\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        port,
-        this.node,
-      );
-      await answered;
+      await this.inDialog('INFO', port, alias, `Content-Type: application/dtmf-relay\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Sends a request in the call's dialog (headers after Max-Forwards, then the body) and resolves on its 200. */
+  private async inDialog(method: 'INFO' | 'BYE', port: number, alias: string, tail: string): Promise<void> {
+    const own = this.sip.address().port;
+    const cseq = ++this.cseq;
+    const answered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${method} (CSeq ${cseq})`)), 5_000);
+      const onMessage = (msg: Buffer) => {
+        if (!new RegExp(`^SIP/2\\.0 200[\\s\\S]*CSeq: ${cseq} ${method}`, 'i').test(msg.toString())) return;
+        clearTimeout(timer);
+        this.sip.off('message', onMessage);
+        resolve();
+      };
+      this.sip.on('message', onMessage);
+    });
+    this.sip.send(
+      `${method} sip:${alias}@${this.node}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${this.local}:${own};branch=z9hG4bK${this.callId}${method.toLowerCase()}${cseq};rport\r\n` +
+        `From: "${this.name}" <sip:desk@${this.local}>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\n${tail}`,
+      port,
+      this.node,
+    );
+    await answered;
   }
 
   /**
@@ -275,26 +279,8 @@ export class UdpPhone {
   }
 
   /** Hangs up: a BYE in the dialog, resolved when answered. */
-  async bye(port: number, alias: string): Promise<void> {
-    const own = this.sip.address().port;
-    const cseq = ++this.cseq;
-    const answered = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer to the BYE')), 5_000);
-      const onMessage = (msg: Buffer) => {
-        if (!new RegExp(`^SIP/2\\.0 200[\\s\\S]*CSeq: ${cseq} BYE`, 'i').test(msg.toString())) return;
-        clearTimeout(timer);
-        this.sip.off('message', onMessage);
-        resolve();
-      };
-      this.sip.on('message', onMessage);
-    });
-    this.sip.send(
-      `BYE sip:${alias}@${this.node}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${this.local}:${own};branch=z9hG4bK${this.callId}bye${cseq};rport\r\n` +
-        `From: "${this.name}" <sip:desk@${this.local}>;tag=ph1\r\n${this.toTag}\r\nCall-ID: ${this.callId}\r\nCSeq: ${cseq} BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
-      port,
-      this.node,
-    );
-    await answered;
+  bye(port: number, alias: string): Promise<void> {
+    return this.inDialog('BYE', port, alias, 'Content-Length: 0\r\n\r\n');
   }
 
   /**
