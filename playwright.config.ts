@@ -8,7 +8,8 @@ export default defineConfig({
   workers: 1,
   timeout: 120_000,
   expect: { timeout: 10_000 },
-  reporter: [['list']],
+  // The JSON report feeds the short failure summary npm test prints last (scripts/e2e-summary.mjs).
+  reporter: [['list'], ['json', { outputFile: 'playwright-report/results.json' }]],
   use: {
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
     permissions: ['camera', 'microphone'],

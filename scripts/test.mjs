@@ -4,6 +4,7 @@
 // suite against PGlite and Postgres, the production build and the Playwright end-to-end tests.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { e2eFailureSummary } from './e2e-summary.mjs';
 import { ensureMediasoupWorker } from './mediasoup-worker.mjs';
 import { requireSupportedNode } from './node-version.mjs';
 
@@ -15,9 +16,10 @@ const started = Date.now();
 function step(title) {
   console.log(`\n=== ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
 }
-function run(cmd, args, env = {}) {
+function run(cmd, args, env = {}, onFailure = () => undefined) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) {
+    onFailure();
     console.error(`\nFAILED: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);
   }
@@ -97,6 +99,9 @@ step('build');
 run('npx', ['vite', 'build', '--logLevel', 'warn']);
 
 step('end-to-end tests (Chromium)');
-run('npx', ['playwright', 'test']);
+run('npx', ['playwright', 'test'], {}, () => {
+  const summary = e2eFailureSummary('playwright-report/results.json');
+  if (summary.length) console.error(`\nWhat failed, in short:\n${summary.join('\n')}`);
+});
 
 console.log(`\nAll tests passed in ${Math.round((Date.now() - started) / 1000)} s.`);

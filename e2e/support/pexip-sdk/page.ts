@@ -71,7 +71,11 @@ export async function openSdkPage(browser: Browser, nodeUrl: string, name: strin
     sdp: () => page.evaluate(() => window.pexip!.sdp()),
     restartIce: () => page.evaluate(() => window.pexip!.restartIce()),
     control: (name, params = {}) => page.evaluate(([n, p]) => window.pexip!.control(n, p), [name, params] as const),
-    close: () => context.close(),
+    // Hangs up first, as a user does: a closed page alone stays a participant until its token expires.
+    close: async () => {
+      await Promise.race([page.evaluate(() => window.pexip?.leave()).catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
+      await context.close();
+    },
   };
 }
 

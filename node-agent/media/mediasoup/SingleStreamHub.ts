@@ -44,6 +44,11 @@ interface Transcode {
   closed: boolean;
 }
 
+/** How long a camera's streams stay inactive before it is no longer shown. */
+const CAMERA_STOPPED_MS = 5_000;
+/** A transcoder whose ffmpeg died is started again after this, while a leg still needs it. */
+const TRANSCODER_RESTART_MS = 1_000;
+
 const TRANSCODABLE: Record<string, TranscodableVideo> = { 'video/vp8': 'video/VP8', 'video/h264': 'video/H264' };
 
 interface Context {
@@ -74,6 +79,8 @@ export class SingleStreamHub {
   /** participantId → target codec → its camera transcoded (a leg showing it takes only that codec). */
   private readonly transcodes = new Map<string, Map<string, Transcode>>();
   private warnedNoTranscoder = false;
+  /** Cameras (producer ids) silent for CAMERA_STOPPED_MS: not shown until they send again. */
+  private readonly stoppedCameras = new Set<string>();
   private chosenCodec: CameraCodec = 'video/VP8';
   private mixer: AudioMixerApi | null = null;
   private mixerLoad: Promise<AudioMixerApi> | null = null;
@@ -199,17 +206,44 @@ export class SingleStreamHub {
       // A camera going live, silent, off or on changes who can be shown.
       let wasLive = false;
       const recheck = () => {
-        const isLive = isLiveVideo(producer);
+        const isLive = this.isShowable(producer);
         if (isLive !== wasLive) {
           wasLive = isLive;
           this.update();
         }
       };
-      producer.on('score', recheck);
+      // A camera that stops sending (mediasoup scores an inactive stream 0 after 1.5 s) is not shown
+      // once it has stayed silent for CAMERA_STOPPED_MS: a browser closed without hanging up stays a
+      // participant until its token expires, and its last picture would be the speaker's meanwhile.
+      let silentTimer: NodeJS.Timeout | undefined;
+      producer.on('score', (scores) => {
+        const silent = scores.length > 0 && scores.every((x) => x.score === 0);
+        if (silent && !silentTimer && !this.stoppedCameras.has(producer.id))
+          silentTimer = setTimeout(() => {
+            silentTimer = undefined;
+            this.stoppedCameras.add(producer.id);
+            recheck();
+          }, CAMERA_STOPPED_MS).unref();
+        if (!silent) {
+          clearTimeout(silentTimer);
+          silentTimer = undefined;
+          this.stoppedCameras.delete(producer.id);
+        }
+        recheck();
+      });
+      producer.observer.once('close', () => {
+        clearTimeout(silentTimer);
+        this.stoppedCameras.delete(producer.id);
+      });
       producer.observer.on('pause', recheck);
       producer.observer.on('resume', recheck);
     }
     if (this.legs.size > 0) void this.ensureTap(producer, tag);
+  }
+
+  /** A camera that has sent and has not stopped sending (see CAMERA_STOPPED_MS). */
+  private isShowable(producer: types.Producer): boolean {
+    return isLiveVideo(producer) && !this.stoppedCameras.has(producer.id);
   }
 
   /** Roles, hold, speakers or producers changed: re-choose every leg's video source. */
@@ -217,7 +251,7 @@ export class SingleStreamHub {
     if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
     // Cameras that have sent (mediasoup keeps a scored stream once packets arrived): an offered
     // but silent video m-line is not shown.
-    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && isLiveVideo(p.producer)).map((p) => p.tag.participantId));
+    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && this.isShowable(p.producer)).map((p) => p.tag.participantId));
     const publishers = [...this.cameras.keys()].filter((pid) => live.has(pid));
     const hostSendsVideo = this.ctx.hostSendsVideo();
     for (const state of this.legs.values()) {
@@ -323,8 +357,12 @@ export class SingleStreamHub {
         this.cameras.get(pid)?.requestKeyFrame();
         t.on('keyframeWanted', () => this.cameras.get(pid)?.requestKeyFrame());
         t.once('closed', () => {
-          // ffmpeg died: the next update starts another.
-          if (this.transcodes.get(pid)?.get(codec) === entry) this.transcodes.get(pid)!.delete(codec);
+          if (this.transcodes.get(pid)?.get(codec) !== entry) return;
+          // ffmpeg died (it exits when no picture came to probe): another starts if a leg still needs one.
+          this.transcodes.get(pid)!.delete(codec);
+          if (entry.closed) return;
+          entry.closed = true;
+          setTimeout(() => !this.closed && this.syncTranscodes(), TRANSCODER_RESTART_MS).unref();
         });
         this.log.info({ participant: pid, from, to }, 'video transcoded for single-stream legs of another codec');
       },
