@@ -221,7 +221,9 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
       seen.step = 'phone decoded';
       await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's H.264 video decoded in Chromium" }).toBeGreaterThan(0);
       seen.framesA = await framesOf(ann, phoneTile);
-      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 15_000, message: "the phone's H.264 frames advance in Chromium" }).toBeGreaterThan(seen.framesA + 10);
+      await expect
+        .poll(() => framesOf(ann, phoneTile), { timeout: 15_000, message: "the phone's H.264 frames advance in Chromium" })
+        .toBeGreaterThan(seen.framesA + 10);
       seen.framesB = await framesOf(ann, phoneTile);
       // The conference's codec is now H.264: Ann's meeting client sends its camera again, in H.264,
       // Uma's call takes the node's H.264 offer, and the phone sees Ann (the speaker) with nothing transcoded.

@@ -14,7 +14,10 @@ export function e2eFailureSummary(file) {
   const lines = [];
   const oneLine = (s, max) => {
     // eslint-disable-next-line no-control-regex
-    const flat = String(s).replace(/\u001b\[[0-9;]*m/g, '').replace(/\s+/g, ' ').trim();
+    const flat = String(s)
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
   };
   const visit = (suite) => {
@@ -25,7 +28,11 @@ export function e2eFailureSummary(file) {
           lines.push(`✘ ${spec.file}:${spec.line} attempt ${attempt + 1} (${r.status}): ${oneLine(spec.title, 100)}`);
           const message = r.error?.message ?? r.errors?.[0]?.message;
           if (message) lines.push(`    ${oneLine(message, 400)}`);
-          const printed = (r.stdout ?? []).map((o) => o.text ?? '').join('').split('\n').filter((l) => / e2e: /.test(` ${l}`));
+          const printed = (r.stdout ?? [])
+            .map((o) => o.text ?? '')
+            .join('')
+            .split('\n')
+            .filter((l) => / e2e: /.test(` ${l}`));
           for (const l of printed.slice(-2)) lines.push(`    ${oneLine(l, 600)}`);
         });
     for (const s of suite.suites ?? []) visit(s);

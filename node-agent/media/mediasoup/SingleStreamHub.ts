@@ -44,7 +44,10 @@ interface Transcode {
   closed: boolean;
 }
 
-/** How long a camera's streams stay inactive before it is no longer shown. */
+/**
+ * How long a camera may send nothing before it is no longer shown: a browser closed without hanging
+ * up stays a participant until its token expires, and its last picture would be the speaker's meanwhile.
+ */
 const CAMERA_STOPPED_MS = 5_000;
 /** A transcoder whose ffmpeg died is started again after this, while a leg still needs it. */
 const TRANSCODER_RESTART_MS = 1_000;
@@ -79,8 +82,11 @@ export class SingleStreamHub {
   /** participantId → target codec → its camera transcoded (a leg showing it takes only that codec). */
   private readonly transcodes = new Map<string, Map<string, Transcode>>();
   private warnedNoTranscoder = false;
-  /** Cameras (producer ids) silent for CAMERA_STOPPED_MS: not shown until they send again. */
+  /** Participants whose camera tap has had no packet for CAMERA_STOPPED_MS: not shown until it sends again. */
   private readonly stoppedCameras = new Set<string>();
+  /** participantId → when its camera tap last had a packet. */
+  private readonly cameraHeardAt = new Map<string, number>();
+  private silenceCheck: NodeJS.Timeout | null = null;
   private chosenCodec: CameraCodec = 'video/VP8';
   private mixer: AudioMixerApi | null = null;
   private mixerLoad: Promise<AudioMixerApi> | null = null;
@@ -206,44 +212,33 @@ export class SingleStreamHub {
       // A camera going live, silent, off or on changes who can be shown.
       let wasLive = false;
       const recheck = () => {
-        const isLive = this.isShowable(producer);
+        const isLive = isLiveVideo(producer);
         if (isLive !== wasLive) {
           wasLive = isLive;
           this.update();
         }
       };
-      // A camera that stops sending (mediasoup scores an inactive stream 0 after 1.5 s) is not shown
-      // once it has stayed silent for CAMERA_STOPPED_MS: a browser closed without hanging up stays a
-      // participant until its token expires, and its last picture would be the speaker's meanwhile.
-      let silentTimer: NodeJS.Timeout | undefined;
-      producer.on('score', (scores) => {
-        const silent = scores.length > 0 && scores.every((x) => x.score === 0);
-        if (silent && !silentTimer && !this.stoppedCameras.has(producer.id))
-          silentTimer = setTimeout(() => {
-            silentTimer = undefined;
-            this.stoppedCameras.add(producer.id);
-            recheck();
-          }, CAMERA_STOPPED_MS).unref();
-        if (!silent) {
-          clearTimeout(silentTimer);
-          silentTimer = undefined;
-          this.stoppedCameras.delete(producer.id);
-        }
-        recheck();
-      });
-      producer.observer.once('close', () => {
-        clearTimeout(silentTimer);
-        this.stoppedCameras.delete(producer.id);
-      });
+      producer.on('score', recheck);
       producer.observer.on('pause', recheck);
       producer.observer.on('resume', recheck);
     }
     if (this.legs.size > 0) void this.ensureTap(producer, tag);
   }
 
-  /** A camera that has sent and has not stopped sending (see CAMERA_STOPPED_MS). */
-  private isShowable(producer: types.Producer): boolean {
-    return isLiveVideo(producer) && !this.stoppedCameras.has(producer.id);
+  /**
+   * Cameras that stopped sending are not shown (see CAMERA_STOPPED_MS). mediasoup does not score a
+   * single stream's inactivity (only simulcast layers'), so the hub watches its own taps.
+   */
+  private checkSilentCameras(): void {
+    const now = Date.now();
+    let changed = false;
+    for (const pid of this.cameras.keys()) {
+      if (this.stoppedCameras.has(pid) || now - (this.cameraHeardAt.get(pid) ?? now) < CAMERA_STOPPED_MS) continue;
+      this.stoppedCameras.add(pid);
+      changed = true;
+      this.log.debug({ participant: pid }, 'camera stopped sending: not shown');
+    }
+    if (changed) this.update();
   }
 
   /** Roles, hold, speakers or producers changed: re-choose every leg's video source. */
@@ -251,7 +246,11 @@ export class SingleStreamHub {
     if (this.closed || this.ctx.mode === 'test_call' || this.ctx.mode === 'reception') return;
     // Cameras that have sent (mediasoup keeps a scored stream once packets arrived): an offered
     // but silent video m-line is not shown.
-    const live = new Set([...this.producers.values()].filter((p) => p.tag.source === 'camera' && this.isShowable(p.producer)).map((p) => p.tag.participantId));
+    const live = new Set(
+      [...this.producers.values()]
+        .filter((p) => p.tag.source === 'camera' && isLiveVideo(p.producer) && !this.stoppedCameras.has(p.tag.participantId))
+        .map((p) => p.tag.participantId),
+    );
     const publishers = [...this.cameras.keys()].filter((pid) => live.has(pid));
     const hostSendsVideo = this.ctx.hostSendsVideo();
     for (const state of this.legs.values()) {
@@ -440,6 +439,10 @@ export class SingleStreamHub {
         return;
       }
       taps.set(pid, tap);
+      if (tag.source === 'camera') {
+        this.cameraHeardAt.set(pid, Date.now());
+        this.silenceCheck ??= setInterval(() => this.checkSilentCameras(), 1_000).unref();
+      }
       if (tag.source === 'mic') this.mixer?.addSource(pid, { codec: tap.mixCodec });
       this.update();
       if (tag.source === 'camera') tap.requestKeyFrame();
@@ -454,6 +457,8 @@ export class SingleStreamHub {
   }
 
   private onCamera(pid: string, rtp: Buffer): void {
+    this.cameraHeardAt.set(pid, Date.now());
+    if (this.stoppedCameras.delete(pid)) this.update();
     if (this.ctx.mode === 'test_call') {
       this.legs.get(pid)?.loop?.video.push(rtp);
       return;
@@ -488,7 +493,11 @@ export class SingleStreamHub {
     if (tap && tap.consumer.producerId === producer.id) {
       tap.close();
       taps.delete(entry.tag.participantId);
-      if (entry.tag.source === 'camera') this.closeTranscodes(entry.tag.participantId);
+      if (entry.tag.source === 'camera') {
+        this.closeTranscodes(entry.tag.participantId);
+        this.stoppedCameras.delete(entry.tag.participantId);
+        this.cameraHeardAt.delete(entry.tag.participantId);
+      }
       if (entry.tag.source === 'mic') this.mixer?.removeSource(entry.tag.participantId);
       // A camera sent again in another codec: its new producer may have come before the old one closed.
       if (this.legs.size > 0)
@@ -500,6 +509,10 @@ export class SingleStreamHub {
 
   private releaseTaps(): void {
     this.closeTranscodes();
+    if (this.silenceCheck) clearInterval(this.silenceCheck);
+    this.silenceCheck = null;
+    this.stoppedCameras.clear();
+    this.cameraHeardAt.clear();
     for (const t of [...this.mics.values(), ...this.cameras.values()]) t.close();
     for (const pid of this.mics.keys()) this.mixer?.removeSource(pid);
     this.mics.clear();

@@ -80,6 +80,36 @@ describe('conference (Virtual Meeting Room), voice-switched video', () => {
     expect(videoFrom(guest, since)).toEqual(new Set(['host1']));
   });
 
+  it('a camera that stops sending (a browser closed without hanging up) is replaced by one that sends, and comes back when it sends again', async () => {
+    const media = conference('conference');
+    const viewer = client('viewer');
+    const gone = client('gone');
+    const other = client('other');
+    await viewer.join(media);
+    await gone.join(media);
+    await other.join(media);
+    viewer.startSending(20, ['audio']);
+    gone.startSending();
+    await sleep(300);
+    other.startSending();
+    // Nobody speaks: the viewer sees the first camera, gone's.
+    await viewer.waitFor('gone’s video', () => viewer.receivedFrom('gone', 'video').length >= 20);
+    let since = Date.now();
+    await sleep(600);
+    expect(videoFrom(viewer, since)).toEqual(new Set(['gone']));
+    // gone's page closes: its participant stays (until its token expires), its camera sends nothing.
+    gone.stopSending();
+    const stopped = Date.now();
+    await viewer.waitFor('the other camera', () => viewer.receivedFrom('other', 'video', stopped).length >= 10, 15_000);
+    const switchedAfterMs = viewer.receivedFrom('other', 'video', stopped)[0]!.receivedAt - stopped;
+    // mediasoup scores an inactive stream 0 after 1.5 s, and the hub waits 5 s more: not before.
+    expect(switchedAfterMs).toBeGreaterThan(5_000);
+    // Sending again, it is a camera that can be shown: the first one, as before.
+    gone.startSending();
+    since = Date.now();
+    await viewer.waitFor('gone’s video again', () => viewer.receivedFrom('gone', 'video', since).length >= 10, 15_000);
+  });
+
   it('a replaced call keeps the participant; removal stops what it receives', async () => {
     const media = conference('conference');
     const a = client('a');
