@@ -139,6 +139,21 @@ function build(target) {
   rmSync(out, { recursive: true, force: true });
   rmSync(src, { recursive: true, force: true });
   say(`built ${target} in ${Math.round((Date.now() - started) / 1000)} s`);
+  pruneOlderBuilds(dir);
+}
+
+/**
+ * Other recipes' or versions' builds beside this one go (a few MB each): a checkout that still
+ * wants one builds it again. A running worker keeps its file open, so nothing running breaks.
+ */
+export function pruneOlderBuilds(keep) {
+  const base = dirname(keep);
+  for (const name of readdirSync(base)) {
+    const dir = join(base, name);
+    if (dir === keep || !/^mediasoup-worker-\d/.test(name)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    say(`removed an older worker build: ${dir}`);
+  }
 }
 
 export function ensureMediasoupWorker() {
