@@ -170,10 +170,14 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     return this.participants.some((p) => p.role === 'HOST' && !p.held) || this.remoteParticipants.some((r) => r.role === 'chair' && !r.held);
   }
 
-  /** Participant limit of the service (blank = unlimited). */
+  /**
+   * Participant limit of the service (blank = unlimited), for the conference as a whole: this
+   * node's participants and those other nodes' backplanes list. A node whose backplanes have not
+   * brought their lists yet (its first caller) counts only its own.
+   */
   isFull(): boolean {
     const limit = this.service.participantLimit;
-    return limit !== null && this.members.size >= limit;
+    return limit !== null && this.members.size + this.remote.size >= limit;
   }
 
   /** The participants of other nodes whose media this instance handles. */

@@ -62,4 +62,21 @@ describe("another node's participants in a conference's roster (backplanes)", ()
     expect(conf.remoteParticipants).toEqual([]);
     media.close();
   });
+
+  it('counts them against the room’s participant limit: the conference is full across its nodes', () => {
+    const media = new MediasoupConferenceMedia(engine, { announcedAddress: '127.0.0.1', portRange: [48500, 48599] }, log);
+    const conf = new Conference({ ...service, participantLimit: 3 }, media);
+    conf.setRemoteParticipants('bp1', [
+      { id: 'c1', displayName: 'Carol', role: 'chair', protocol: 'webrtc' },
+      { id: 'd1', displayName: 'Dave', role: 'guest', protocol: 'sip' },
+    ]);
+    expect(conf.isFull()).toBe(false);
+    conf.setRemoteParticipants('bp2', [{ id: 'e1', displayName: 'Erin', role: 'guest', protocol: 'sip' }]);
+    // Three in the conference, none of them here: a fourth caller on this node is refused.
+    expect(conf.participants).toHaveLength(0);
+    expect(conf.isFull()).toBe(true);
+    conf.setRemoteParticipants('bp1', []);
+    expect(conf.isFull()).toBe(false);
+    media.close();
+  });
 });
