@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { baresipCall, toneLevelDb, type BaresipKeys } from '../node-agent/testing/baresip.js';
 import { startBaresipCallee } from '../node-agent/testing/baresipCallee.js';
+import { UdpPhone } from '../node-agent/testing/UdpPhone.js';
 import { COLORS, nearestColor, sampleTiles, toneLevels, useFakeMedia, type ColorName, type Rgb } from './support/fakeMedia.js';
 import { openSdkPage, type SdkPage, type SdkPageOptions } from './support/pexip-sdk/page.js';
 import { createVmr, startPlatform, type Platform } from './support/platform.js';
@@ -13,7 +14,7 @@ import { createVmr, startPlatform, type Platform } from './support/platform.js';
  * colour and tone) decodes the phone's audio and video, and the phone decodes the browser's tone.
  */
 const SIP_PORT = 18_796;
-const TONE = { phone: 600, ann: 440, sam: 520, tia: 660, uma: 760 } as const;
+const TONE = { phone: 600, ann: 440, sam: 520, tia: 660, uma: 760, desk: 900 } as const;
 // One retry: the H.264 tests (Pexip SDK calls, ffmpeg transcoders, a phone) have failed a step under
 // CI load that passes alone and under CPU burners here; each failed step reports its own message
 // (duringError) and what was seen so far (npm test prints it last).
@@ -308,6 +309,42 @@ test('a browser call that cannot send H.264 and an H.264-only room system: each 
   expect(seen.samCodec).toBe('VP8');
   // Sam's VP8 to H.264 for the phone, and the phone's H.264 to VP8 for Sam.
   expect(seen.transcodes).toEqual({ toH264: 1, toVp8: 1 });
+});
+
+test('a phone that dials without the PIN waits at PIN entry in the Host’s list (role Unknown); the Host makes it a Host: they hear each other', async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const ann = await joinAnnAsHost(browser, 'red');
+  // A desk phone (PCMU, its own tone) over real UDP, dialling the room's alias without the PIN.
+  const desk = new UdpPhone(TONE.desk, `e2e-pin-entry-${Date.now()}`, 'Desk');
+  await desk.open();
+  try {
+    await desk.call(SIP_PORT, 'meet.sipe2e');
+    desk.startSending();
+    const row = ann
+      .getByTestId('roster')
+      .getByTestId('participant')
+      .filter({ has: ann.getByTestId('participant-name').getByText('Desk', { exact: true }) });
+    await expect(row).toContainText('At PIN entry', { timeout: 15_000 });
+    await expect(row.locator('.badge.role')).toHaveText('Unknown');
+    await expect(ann.getByTestId('toast').filter({ hasText: 'Desk is at the PIN entry screen' })).toBeVisible();
+    const deskHeardByAnn = async () => Math.max(-200, ...Object.values(await toneLevels(ann, [TONE.desk])).map((l) => l[TONE.desk] ?? -200));
+    // Not in the meeting yet: Ann does not hear it.
+    expect(await deskHeardByAnn()).toBeLessThan(-65);
+
+    await row.getByRole('button', { name: 'Make Desk a Host' }).click();
+    await expect(row).not.toContainText('At PIN entry', { timeout: 15_000 });
+    await expect(row.locator('.badge.role')).toHaveText('Host');
+    await expect.poll(deskHeardByAnn, { timeout: 20_000, message: 'Ann hears the phone let in' }).toBeGreaterThan(-65);
+    await expect.poll(async () => (await desk.lastSecondLevels(TONE.ann)).z, { timeout: 20_000, message: 'the phone hears Ann' }).toBeGreaterThan(-40);
+    const heard = { byAnn: await deskHeardByAnn(), byPhone: await desk.lastSecondLevels(TONE.ann) };
+    console.info(`pin entry e2e: ${JSON.stringify(heard)}`);
+    expect(heard.byPhone.self).toBeLessThan(heard.byPhone.z - 20);
+  } finally {
+    await desk.bye(SIP_PORT, 'meet.sipe2e').catch(() => undefined);
+    desk.close();
+  }
 });
 
 test('a Call Routing Rule connects a browser to a phone (WebRTC to SIP): Chromium hears the phone, the phone hears the browser and not itself', async ({

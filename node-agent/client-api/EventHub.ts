@@ -3,6 +3,7 @@ import type { Conference } from '../conference/Conference.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Participant } from '../conference/Participant.js';
 import { remoteClientObject } from '../conference/remoteParticipant.js';
+import { pinCallerClientObject } from '../conference/PinCaller.js';
 import { LAYOUT_SHORT, type PresentationStartEvent, type StageEntry, type VideoCodecEvent } from '../../shared/client-api/media.js';
 import type { StagePosition } from '../media/MediaTypes.js';
 import { DEFAULT_CLIENT_API_LIMITS, type ClientApiLimits } from './ClientApiLimits.js';
@@ -51,6 +52,9 @@ export class EventHub {
       conf.on('remoteJoined', (r) => this.broadcast(conf, 'participant_create', remoteClientObject(r, conf.clientServiceType())));
       conf.on('remoteUpdated', (r) => this.broadcast(conf, 'participant_update', remoteClientObject(r, conf.clientServiceType())));
       conf.on('remoteLeft', (r) => this.broadcast(conf, 'participant_delete', { uuid: r.id }));
+      // Callers at the PIN entry screen, listed so that a Host can let them in (guide §20.6).
+      conf.on('pinCallerJoined', (c) => this.broadcast(conf, 'participant_create', pinCallerClientObject(c)));
+      conf.on('pinCallerLeft', (c) => this.broadcast(conf, 'participant_delete', { uuid: c.id }));
       conf.on('splashScreen', (p) => this.sendTo(conf, p.id, 'splash_screen', p.splash));
       conf.on('statusChanged', () => this.broadcast(conf, 'conference_update', conferenceStatus(conf)));
       conf.media.on('stage', (stage) => this.broadcast(conf, 'stage', stageEvent(conf, stage)));
@@ -119,6 +123,7 @@ export class EventHub {
     this.write(stream, 'participant_sync_begin', null);
     for (const p of conf.participants) this.write(stream, 'participant_create', clientObject(conf, p));
     for (const r of conf.remoteParticipants) this.write(stream, 'participant_create', remoteClientObject(r, conf.clientServiceType()));
+    for (const c of conf.pinCallers) this.write(stream, 'participant_create', pinCallerClientObject(c));
     this.write(stream, 'participant_sync_end', null);
     this.write(stream, 'conference_update', conferenceStatus(conf));
     this.write(stream, 'layout', layoutEvent(conf, participant));

@@ -30,6 +30,7 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import { TOKEN_LIFETIME_S, type Participant } from '../conference/Participant.js';
 import { clientObject, conferenceStatus, type EventHub } from './EventHub.js';
 import { remoteClientObject } from '../conference/remoteParticipant.js';
+import { pinCallerClientObject } from '../conference/PinCaller.js';
 import { avatarJpeg } from './avatar.js';
 import { layoutSvgs } from './layoutSvgs.js';
 import { AddressRateLimiter } from './AddressRateLimiter.js';
@@ -229,7 +230,11 @@ export function registerClientApi(
   app.get(
     `${BASE}/participants`,
     authed((_req, _reply, conf) =>
-      ok([...conf.participants.map((p) => clientObject(conf, p)), ...conf.remoteParticipants.map((r) => remoteClientObject(r, conf.clientServiceType()))]),
+      ok([
+        ...conf.participants.map((p) => clientObject(conf, p)),
+        ...conf.remoteParticipants.map((r) => remoteClientObject(r, conf.clientServiceType())),
+        ...conf.pinCallers.map(pinCallerClientObject),
+      ]),
     ),
   );
 

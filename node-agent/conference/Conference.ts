@@ -7,6 +7,7 @@ import type { ServiceType } from '../../shared/client-api/conference.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Participant, SplashScreen } from './Participant.js';
 import type { RemoteParticipant } from './remoteParticipant.js';
+import type { PinCaller } from './PinCaller.js';
 
 export interface ConferenceEvents {
   participantJoined: [Participant];
@@ -30,6 +31,9 @@ export interface ConferenceEvents {
   remoteJoined: [RemoteParticipant];
   remoteUpdated: [RemoteParticipant];
   remoteLeft: [RemoteParticipant];
+  /** A caller reached this room's PIN entry screen (listed, not a participant), or left it. */
+  pinCallerJoined: [PinCaller];
+  pinCallerLeft: [PinCaller];
   /**
    * Meeting control for the conference's other nodes: to the backplane named (a participant there),
    * or to every backplane (null: the conference's state, its end).
@@ -108,6 +112,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
   private readonly remote = new Map<string, RemoteParticipant>();
   /** Participants another node signals whose media is handled here (media allocation): not members, but they keep the instance. */
   private readonly hosted = new Set<string>();
+  /** Callers at this room's PIN entry screen on this node: listed, neither members nor counted. */
+  private readonly atPin = new Map<string, PinCaller>();
   /** Per-participant timers (waiting for Host, test call steps), cleared when they leave. */
   private readonly participantTimers = new Map<string, ClockTimer[]>();
   private guestsOnlyTimer: ClockTimer | null = null;
@@ -202,6 +208,28 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (this.members.size === 0 && this.hosted.size === 0) this.end();
   }
 
+  /** Callers waiting at the PIN entry screen (ConferenceManager keeps the list of each room; an instance shows it). */
+  get pinCallers(): PinCaller[] {
+    return [...this.atPin.values()];
+  }
+
+  pinCaller(id: string): PinCaller | undefined {
+    return this.members.has(id) ? undefined : this.atPin.get(id);
+  }
+
+  addPinCaller(c: PinCaller): void {
+    if (this.ended || this.atPin.has(c.id)) return;
+    this.atPin.set(c.id, c);
+    this.emit('pinCallerJoined', c);
+  }
+
+  removePinCaller(id: string): void {
+    const c = this.atPin.get(id);
+    if (!c) return;
+    this.atPin.delete(id);
+    this.emit('pinCallerLeft', c);
+  }
+
   /** Participants of this conference on other nodes. */
   get remoteParticipants(): RemoteParticipant[] {
     return [...this.remote.values()];
@@ -292,6 +320,8 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     p.held = p.lockedOut || (p.role === 'GUEST' && !hostWasPresent);
     if (p.role === 'GUEST' && this.guestsMuted) p.isMuted = true;
     this.syncMedia(p);
+    // A caller let in from the PIN entry screen keeps its id: its roster entry goes before it comes back as a participant.
+    this.removePinCaller(p.id);
     this.members.set(p.id, p);
     this.emit('participantJoined', p);
 

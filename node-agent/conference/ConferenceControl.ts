@@ -106,6 +106,15 @@ export class ConferenceControl {
   }
 
   participant(conf: Conference, by: Actor, targetId: string, action: ParticipantAction): void {
+    const atPin = conf.pinCaller(targetId);
+    if (atPin) {
+      // A caller at the PIN entry screen: a Host can only disconnect it (or let it in: setRole).
+      this.requireHost(by);
+      if (action !== 'disconnect') throw new ControlError(REFUSAL.invalidRole);
+      this.log.info({ conference: conf.service.name, participant: targetId, by: by.id }, 'Caller at PIN entry disconnected');
+      atPin.hangUp(by === ADMINISTRATOR ? ADMINISTRATOR_REASON.participant : REASON.byParticipant);
+      return;
+    }
     if (this.remoteTarget(conf, by, targetId)) {
       // A participant on another node: a Host's action goes to its node over the backplane.
       if (!isBackplaneAction(action)) throw new ControlError(REFUSAL.notOnThisNode);
@@ -185,8 +194,18 @@ export class ConferenceControl {
     target.preferredAspectRatio = aspectRatio;
   }
 
-  /** `role`: make a participant Host (`chair`) or Guest. */
+  /**
+   * `role`: make a participant Host (`chair`) or Guest. Given to a caller at the PIN entry screen,
+   * it lets the caller in with that role without a PIN (guide §20.6).
+   */
   setRole(conf: Conference, by: Actor, targetId: string, role: 'chair' | 'guest'): void {
+    const atPin = conf.pinCaller(targetId);
+    if (atPin) {
+      this.requireHost(by);
+      this.log.info({ conference: conf.service.name, participant: targetId, by: by.id, role }, 'Caller at PIN entry admitted by a Host');
+      atPin.admit(role === 'chair' ? 'HOST' : 'GUEST');
+      return;
+    }
     if (this.remoteTarget(conf, by, targetId)) {
       conf.controlRemote(targetId, { kind: 'role', participantId: targetId, role });
       return;

@@ -14,6 +14,7 @@ import { BreakInResistance, DEFAULT_POLICY, type JoinAttempt } from './BreakInRe
 import { ConferenceControl } from './ConferenceControl.js';
 import { Conference, DEFAULT_TEST_CALL_TIMINGS, type TestCallTimings } from './Conference.js';
 import { Participant, type ParticipantInit } from './Participant.js';
+import type { PinCaller } from './PinCaller.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServicePolicy, type PolicyRoute } from './ServicePolicy.js';
 import { TransferTokens } from './TransferTokens.js';
@@ -101,6 +102,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   /** Meeting control: who may lock, mute, transfer… (ConferenceControl.ts). */
   readonly control: ConferenceControl;
   private readonly instances = new Map<number, Conference>();
+  /** Service id → callers at its PIN entry screen on this node, by id. */
+  private readonly pinCallers = new Map<number, Map<string, PinCaller>>();
   /** Each Test Call Service caller has an instance of their own (their media is looped back). */
   private readonly testCalls = new Set<Conference>();
   /** The parts of the configuration snapshot the node acts on besides services. */
@@ -263,6 +266,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     });
     if (service.serviceType === 'test_call') this.testCalls.add(conference);
     else this.instances.set(service.id, conference);
+    // Callers already at the room's PIN entry screen are in its roster from the start.
+    for (const c of this.pinCallers.get(service.id)?.values() ?? []) conference.addPinCaller(c);
     conference.on('participantJoined', (p) => this.emit('participantJoined', conference, p));
     conference.on('participantLeft', (p, reason) => {
       for (const t of p.tokens) this.tokens.delete(t);
@@ -278,6 +283,23 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     this.log.info({ conference: service.name }, 'conference instance started');
     this.emit('conferenceStarted', conference);
     return conference;
+  }
+
+  /** A caller reached a room's PIN entry screen: listed in its instance's roster (now, or when it starts). */
+  addPinCaller(c: PinCaller): void {
+    let callers = this.pinCallers.get(c.serviceId);
+    if (!callers) this.pinCallers.set(c.serviceId, (callers = new Map()));
+    callers.set(c.id, c);
+    this.instances.get(c.serviceId)?.addPinCaller(c);
+  }
+
+  /** It left the PIN entry screen (let in, hung up, timed out). */
+  removePinCaller(c: PinCaller): void {
+    const callers = this.pinCallers.get(c.serviceId);
+    if (callers?.get(c.id) !== c) return;
+    callers.delete(c.id);
+    if (callers.size === 0) this.pinCallers.delete(c.serviceId);
+    this.instances.get(c.serviceId)?.removePinCaller(c.id);
   }
 
   byToken(token: string | undefined): { conference: Conference; participant: Participant } | undefined {

@@ -12,6 +12,7 @@ import { RemoteSipCallLeg } from './RemoteSipCallLeg.js';
 import { infoDigit } from './dtmf/sipInfoDtmf.js';
 import type { DtmfDigit } from './dtmf/telephoneEvent.js';
 import { fixedPinLength, PIN_ATTEMPTS, PinEntry } from './ivr/PinEntry.js';
+import type { PinCaller } from '../conference/PinCaller.js';
 import type { PromptName } from './ivr/prompts.js';
 import { themePrompt, type ThemeLayers } from './ivr/themePrompts.js';
 import { parseSipOffer, SipSdpError } from './SipSdp.js';
@@ -46,6 +47,8 @@ interface AtPin {
   entry: PinEntry;
   attempts: number;
   timer: ClockTimer;
+  /** How the room's roster lists it meanwhile (a Host can let it in). */
+  caller: PinCaller;
 }
 
 /** One SIP call: its leg (replaced when the call moves), and where it is: a conference or PIN entry. */
@@ -222,6 +225,8 @@ export class SipCalls {
     remoteMedia = false,
     /** From PIN entry with its media on another node: the participant's id there, and that node. */
     placed?: AtPin['remote'],
+    /** From PIN entry: the id it had in the roster there. */
+    id?: string,
   ): JoinResult {
     return this.manager.join({
       displayName: c.displayName,
@@ -235,7 +240,7 @@ export class SipCalls {
       call: c.video ? 'hd' : 'audio',
       holdMedia: true,
       ...(remoteMedia ? { remoteMedia } : {}),
-      ...(placed ? { id: placed.participantId, mediaPlaced: placed.mediaNode } : {}),
+      ...(placed ? { id: placed.participantId, mediaPlaced: placed.mediaNode } : id ? { id } : {}),
     });
   }
 
@@ -375,6 +380,21 @@ export class SipCalls {
         this.disconnect(c, 'PIN entry timed out');
       }, this.manager.settings.pinEntryTimeout * 1000)
       .unref();
+    const caller: PinCaller = {
+      id: remote?.participantId ?? randomUUID(),
+      serviceId: service.id,
+      displayName: c.displayName,
+      alias: c.alias,
+      remoteAddress: c.remoteAddress,
+      remoteAlias: c.remoteAlias,
+      protocol: 'sip',
+      video: c.video,
+      since: new Date(),
+      admit: (role) => {
+        c.queue = c.queue.then(() => this.admitFromPin(c, role)).catch((err: unknown) => this.log.warn({ err }, 'SIP caller at PIN entry could not be let in'));
+      },
+      hangUp: (reason) => this.disconnect(c, reason),
+    };
     c.pin = {
       service,
       ...(media ? { media } : {}),
@@ -382,7 +402,9 @@ export class SipCalls {
       entry: new PinEntry(fixedPinLength(service.pin, service.guestPin)),
       attempts: 0,
       timer,
+      caller,
     };
+    this.manager.addPinCaller(caller);
     this.log.info({ alias: c.alias, remote: c.remoteAddress }, 'SIP caller at PIN entry');
     void this.prompt(c, pinPrompt(service));
   }
@@ -419,7 +441,7 @@ export class SipCalls {
     const pin = at.entry.press(digit);
     if (pin === undefined) return;
     // '#' alone: join without a PIN, which admits a Guest where Guests need none.
-    const joined = this.join(c, pin === '' ? 'none' : pin, undefined, false, at.remote);
+    const joined = this.join(c, pin === '' ? 'none' : pin, undefined, false, at.remote, at.caller.id);
     const ctx = { alias: c.alias, remote: c.remoteAddress, participant: c.displayName };
     switch (joined.kind) {
       case 'pin_required':
@@ -436,14 +458,33 @@ export class SipCalls {
         }
         return;
       case 'joined':
-        break;
+        return this.enterFromPin(c, at, joined.conference, joined.participant);
       default:
         this.log.info({ ...ctx, result: joined.kind }, 'SIP caller could not join after PIN entry');
         this.disconnect(c, joined.kind === 'full' ? 'Participant limit reached' : 'Call rejected');
         return;
     }
-    const { conference, participant } = joined;
+  }
+
+  /** A Host let the caller in from the PIN entry screen (Make Host / Make Guest): that role, no PIN. */
+  private async admitFromPin(c: SipCall, role: Participant['role']): Promise<void> {
+    const at = c.pin;
+    if (!at || c.ended) return;
+    // Off the roster's PIN entry list first: it is listed again as the participant it becomes.
+    this.manager.removePinCaller(at.caller);
+    const joined = this.join(c, undefined, role, false, at.remote, at.caller.id);
+    if (joined.kind !== 'joined') {
+      this.log.info({ alias: c.alias, remote: c.remoteAddress, result: joined.kind }, 'SIP caller could not join when let in from PIN entry');
+      this.disconnect(c, joined.kind === 'full' ? 'Participant limit reached' : 'Call rejected');
+      return;
+    }
+    return this.enterFromPin(c, at, joined.conference, joined.participant);
+  }
+
+  /** The caller leaves PIN entry for the conference it joined. */
+  private async enterFromPin(c: SipCall, at: AtPin, conference: Conference, participant: Participant): Promise<void> {
     this.manager.clock.clearTimeout(at.timer);
+    this.manager.removePinCaller(at.caller);
     delete c.pin;
     if (at.remote && c.leg instanceof RemoteSipCallLeg) {
       // Its media is held in the conference on the media node already: let in there, no move.
@@ -615,6 +656,7 @@ export class SipCalls {
     c.leg.close(reason);
     if (c.pin) {
       this.manager.clock.clearTimeout(c.pin.timer);
+      this.manager.removePinCaller(c.pin.caller);
       c.pin.media?.close();
       delete c.pin;
     }

@@ -21,6 +21,8 @@ export class UdpPhone {
   /** What we decoded of the node's RTP (48 kHz). */
   heard: number[] = [];
   rtcpFromNode = 0;
+  /** BYEs the node sent (it hung up), each answered 200. */
+  byeFromNode = 0;
   /** RTP packets received, by payload type. */
   readonly payloadTypes: Record<number, number> = {};
   private readonly encoder = new G711Encoder('pcmu', RATE, 1);
@@ -68,6 +70,13 @@ export class UdpPhone {
       if (offset < end) this.heard.push(...this.decoder.decode(msg.subarray(offset, end)));
     });
     this.rtcp.on('message', () => this.rtcpFromNode++);
+    this.sip.on('message', (msg, from) => {
+      const text = msg.toString();
+      if (!/^BYE /.test(text)) return;
+      this.byeFromNode++;
+      const headers = text.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+      this.sip.send(`SIP/2.0 200 OK\r\n${headers.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`, from.port, from.address);
+    });
   }
 
   constructor(

@@ -115,8 +115,9 @@ function Row(props: {
           {name}
         </span>
         {self && <span className="badge"> (you)</span>}
-        {!plain && <span className="badge role">{f.host ? 'Host' : 'Guest'}</span>}
+        {!plain && <span className="badge role">{f.atPin ? 'Unknown' : f.host ? 'Host' : 'Guest'}</span>}
         {f.inLobby && <span className="badge lobby">In the lobby</span>}
+        {f.atPin && <span className="badge lobby">At PIN entry</span>}
         {f.handRaised && (
           <span className="badge hand" data-testid="hand-raised">
             Hand raised
@@ -146,7 +147,21 @@ function Row(props: {
           Admit
         </button>
       )}
-      {isHost && !f.inLobby && (
+      {isHost && f.atPin && (
+        // Guide §20.6: Make Host or Make Guest lets a caller at the PIN entry screen in without a PIN.
+        <div className="host-actions" role="group" aria-label={`Let ${name} in`}>
+          <button type="button" className="small" disabled={busy} onClick={() => run(api.setRole(p.uuid, 'chair'))}>
+            {`Make ${name} a Host`}
+          </button>
+          <button type="button" className="small" disabled={busy} onClick={() => run(api.setRole(p.uuid, 'guest'))}>
+            {`Make ${name} a Guest`}
+          </button>
+          <button type="button" className="small danger" disabled={busy} onClick={() => act('disconnect')}>
+            {`Remove ${name}`}
+          </button>
+        </div>
+      )}
+      {isHost && !f.inLobby && !f.atPin && (
         <details
           className="actions"
           onKeyDown={(e) => {

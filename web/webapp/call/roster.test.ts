@@ -47,6 +47,16 @@ describe('the roster from the event stream', () => {
     expect(notices).toEqual([]);
   });
 
+  it('announces a caller at the PIN entry screen, and the participant it becomes when let in', () => {
+    const { notices } = run([
+      { type: 'create', participant: person('me') },
+      { type: 'create', participant: person('desk', { service_type: 'ivr' }) },
+      { type: 'delete', uuid: 'desk' },
+      { type: 'create', participant: person('desk', { role: 'chair' }) },
+    ]);
+    expect(notices).toEqual(['lobby:DESK is at the PIN entry screen', 'left:DESK left', 'joined:DESK joined']);
+  });
+
   it('announces raised hands, lobby arrivals and what a Host did to this participant', () => {
     const { notices } = run([
       { type: 'create', participant: person('me') },
@@ -78,9 +88,11 @@ describe('the roster from the event stream', () => {
       handRaised: true,
       spotlight: true,
       inLobby: false,
+      atPin: false,
       presentationDenied: false,
     });
     expect(flagsOf(person('b', { service_type: 'waiting_room' })).inLobby).toBe(true);
+    expect(flagsOf(person('p', { service_type: 'ivr' }))).toMatchObject({ atPin: true, inLobby: false });
     expect(flagsOf(person('d', { rx_presentation_policy: 'DENY' })).presentationDenied).toBe(true);
     expect(flagsOf(person('c')).muted).toBe(false);
   });

@@ -40,6 +40,8 @@ export interface ParticipantFlags {
   handRaised: boolean;
   spotlight: boolean;
   inLobby: boolean;
+  /** A caller waiting at the PIN entry screen (a phone that dialled without the PIN): role Unknown until a Host lets it in. */
+  atPin: boolean;
   /** A Host stopped the presentation being sent to them (rx_presentation_policy DENY). */
   presentationDenied: boolean;
 }
@@ -56,6 +58,7 @@ export function flagsOf(p: ClientParticipant): ParticipantFlags {
     handRaised: typeof p.buzz_time === 'number' && p.buzz_time > 0,
     spotlight: typeof p.spotlight === 'number' && p.spotlight > 0,
     inLobby: p.service_type === 'waiting_room',
+    atPin: p.service_type === 'ivr',
     presentationDenied: p.rx_presentation_policy === 'DENY',
   };
 }
@@ -75,6 +78,7 @@ export function applyRosterEvent(state: RosterState, ev: RosterEvent, selfUuid: 
       next.set(p.uuid, p);
       if (!quiet && !known && p.uuid !== selfUuid) {
         if (flagsOf(p).inLobby) notices.push({ kind: 'lobby', uuid: p.uuid, text: `${nameOf(p)} is waiting in the lobby` });
+        else if (flagsOf(p).atPin) notices.push({ kind: 'lobby', uuid: p.uuid, text: `${nameOf(p)} is at the PIN entry screen` });
         else notices.push({ kind: 'joined', uuid: p.uuid, text: `${nameOf(p)} joined` });
       }
       break;

@@ -18,8 +18,11 @@ const track = (participant_uuid: string, source: RemoteTrack['source'], kind: Re
 });
 
 describe('tileParticipants', () => {
-  it('gives everyone else a tile, in roster order, not those held in the waiting room', () => {
-    expect(tileParticipants([person('me'), person('a'), person('w', 'guest', 'waiting_room'), person('b')], [], 'me')).toEqual(['a', 'b']);
+  it('gives everyone else a tile, in roster order, not those held in the waiting room or at the PIN entry screen', () => {
+    expect(tileParticipants([person('me'), person('a'), person('w', 'guest', 'waiting_room'), person('b'), person('p', 'guest', 'ivr')], [], 'me')).toEqual([
+      'a',
+      'b',
+    ]);
   });
   it('an Auditorium Guest sees Hosts, and Guests only when their media comes', () => {
     const roster = [person('me', 'guest'), person('h'), person('g', 'guest'), person('g2', 'guest')];

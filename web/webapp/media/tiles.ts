@@ -24,7 +24,8 @@ export function tileParticipants(
   const withMedia = new Set(tracks.filter((t) => t.source !== 'screen').map((t) => t.participant_uuid));
   const out: string[] = [];
   for (const p of roster) {
-    if (p.uuid === selfUuid || p.service_type === 'waiting_room') continue;
+    // In the lobby or at the PIN entry screen: not in the meeting's media.
+    if (p.uuid === selfUuid || p.service_type === 'waiting_room' || p.service_type === 'ivr') continue;
     if (opts.hostsOnly && p.role !== 'chair' && !withMedia.has(p.uuid)) continue;
     out.push(p.uuid);
   }

@@ -134,7 +134,7 @@ export function InCall({ call, view, dispatch, alias, name }: Props) {
         conference_id: splash?.conference_id ?? typed,
       })
     : null;
-  const others = roster.filter((p) => p.uuid !== selfUuid && !flagsOf(p).inLobby).length;
+  const others = roster.filter((p) => p.uuid !== selfUuid && !flagsOf(p).inLobby && !flagsOf(p).atPin).length;
   const alone = inConference && others === 0 && roster.length > 0;
   const iceServers = call.pc.getConfiguration();
   const chatEnabled = Boolean(token.chat_enabled) && !testCall && !inIvr;

@@ -1,0 +1,68 @@
+import type { Participant as ClientParticipant } from '../../shared/client-api/conference.js';
+import type { Role } from '../../shared/conference/pinCheck.js';
+
+/**
+ * A caller waiting at a room's PIN entry screen (a SIP call that gave no PIN): not a participant
+ * yet, but listed in the conference's roster (guide §20.6: "shown with role Unknown"), where a Host
+ * can let it in with Make Host / Make Guest, or disconnect it.
+ */
+export interface PinCaller {
+  /** The id it keeps as a participant when it is let in. */
+  id: string;
+  serviceId: number;
+  displayName: string;
+  alias: string;
+  remoteAddress: string;
+  remoteAlias: string;
+  protocol: 'sip';
+  /** Its call offered video. */
+  video: boolean;
+  since: Date;
+  /** Lets it in with that role, without a PIN. */
+  admit(role: Role): void;
+  hangUp(reason: string): void;
+}
+
+/**
+ * The client API's participant object for a caller at PIN entry: `service_type` `ivr` (the PIN
+ * screen, client-api-v2 §3) and role `guest` (the SDK accepts only `chair` and `guest`).
+ */
+export function pinCallerClientObject(c: PinCaller): ClientParticipant {
+  return {
+    uuid: c.id,
+    display_name: c.displayName,
+    overlay_text: c.displayName,
+    local_alias: c.alias,
+    uri: '',
+    vendor: '',
+    call_tag: '',
+    role: 'guest',
+    service_type: 'ivr',
+    protocol: c.protocol,
+    call_direction: 'in',
+    is_muted: 'NO',
+    is_presenting: 'NO',
+    is_video_call: c.video ? 'YES' : 'NO',
+    is_audio_only_call: c.video ? 'NO' : 'YES',
+    mute_supported: 'NO',
+    disconnect_supported: 'YES',
+    transfer_supported: 'NO',
+    fecc_supported: 'NO',
+    presentation_supported: 'NO',
+    encryption: 'Off',
+    rx_presentation_policy: 'ALLOW',
+    is_client_muted: false,
+    is_video_muted: false,
+    is_video_silent: false,
+    is_external: false,
+    is_streaming_conference: false,
+    has_media: false,
+    supports_direct_chat: false,
+    can_receive_personal_mix: false,
+    buzz_time: 0,
+    spotlight: 0,
+    start_time: Math.floor(c.since.getTime() / 1000),
+    external_node_uuid: '',
+    receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
+  };
+}
