@@ -19,6 +19,7 @@ import { registerMediaRoutes } from './client-api/media.routes.js';
 import { registerVirtualReception } from './client-api/reception.routes.js';
 import type { TestCallTimings } from './conference/Conference.js';
 import { ConferenceManager } from './conference/ConferenceManager.js';
+import { pinCallerLive } from './conference/PinCaller.js';
 import { EventSinks } from './events/EventSinks.js';
 import type { PublisherTimings } from './events/EventSinkPublisher.js';
 import { NodeAlarms } from './alarms/NodeAlarms.js';
@@ -409,6 +410,13 @@ export class NodeAgent {
     manager.on('conferenceStarted', (c) => {
       link.send({ type: 'conference_started', conference: c.toLive(name) });
       reportStateChanges(c, name, (msg) => link.send(msg));
+      // Callers at the PIN entry screen are live with role Unknown; one that hangs up there leaves a record with that role.
+      c.on('pinCallerJoined', (pc) => link.send({ type: 'participant_joined', conferenceId: c.id, participant: pinCallerLive(pc, name) }));
+      c.on('pinCallerLeft', (pc, admitted) => {
+        // Let in: the participant it became (same id) takes its place in the live status.
+        if (admitted) return;
+        sendRecord({ type: 'participant_left', conferenceId: c.id, participantId: pc.id, participant: pinCallerLive(pc, name), conference: c.toRecord() });
+      });
       const speaker = new ActiveSpeaker();
       speakers.set(c.id, speaker);
       c.media.on('stage', (stage) => {

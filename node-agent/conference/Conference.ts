@@ -7,7 +7,7 @@ import type { ServiceType } from '../../shared/client-api/conference.js';
 import { systemClock, type Clock, type ClockTimer } from '../../shared/time/Clock.js';
 import type { Participant, SplashScreen } from './Participant.js';
 import type { RemoteParticipant } from './remoteParticipant.js';
-import type { PinCaller } from './PinCaller.js';
+import { pinCallerLive, type PinCaller } from './PinCaller.js';
 
 export interface ConferenceEvents {
   participantJoined: [Participant];
@@ -33,7 +33,8 @@ export interface ConferenceEvents {
   remoteLeft: [RemoteParticipant];
   /** A caller reached this room's PIN entry screen (listed, not a participant), or left it. */
   pinCallerJoined: [PinCaller];
-  pinCallerLeft: [PinCaller];
+  /** `admitted`: it left to join as a participant (same id), else it hung up or was disconnected. */
+  pinCallerLeft: [PinCaller, admitted: boolean];
   /**
    * Meeting control for the conference's other nodes: to the backplane named (a participant there),
    * or to every backplane (null: the conference's state, its end).
@@ -223,11 +224,11 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     this.emit('pinCallerJoined', c);
   }
 
-  removePinCaller(id: string): void {
+  removePinCaller(id: string, admitted = false): void {
     const c = this.atPin.get(id);
     if (!c) return;
     this.atPin.delete(id);
-    this.emit('pinCallerLeft', c);
+    this.emit('pinCallerLeft', c, admitted);
   }
 
   /** Participants of this conference on other nodes. */
@@ -321,7 +322,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
     if (p.role === 'GUEST' && this.guestsMuted) p.isMuted = true;
     this.syncMedia(p);
     // A caller let in from the PIN entry screen keeps its id: its roster entry goes before it comes back as a participant.
-    this.removePinCaller(p.id);
+    this.removePinCaller(p.id, true);
     this.members.set(p.id, p);
     this.emit('participantJoined', p);
 
@@ -623,7 +624,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
       name: this.service.name,
       serviceType: this.service.serviceType,
       startTime: this.startTime.toISOString(),
-      participants: this.participants.map((p) => p.toLive(node, p.id === this.presenterId)),
+      participants: [...this.participants.map((p) => p.toLive(node, p.id === this.presenterId)), ...this.pinCallers.map((c) => pinCallerLive(c, node))],
       activeSpeaker: null, // NodeAgent fills it in from the media stage (management/ActiveSpeaker.ts)
       ...(this.hosted.size > 0 ? { hostedMedia: [...this.hosted] } : {}),
       isLocked: this.locked,

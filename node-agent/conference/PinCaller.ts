@@ -1,5 +1,6 @@
 import type { Participant as ClientParticipant } from '../../shared/client-api/conference.js';
 import type { Role } from '../../shared/conference/pinCheck.js';
+import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 
 /**
  * A caller waiting at a room's PIN entry screen (a SIP call that gave no PIN): not a participant
@@ -64,5 +65,26 @@ export function pinCallerClientObject(c: PinCaller): ClientParticipant {
     start_time: Math.floor(c.since.getTime() / 1000),
     external_node_uuid: '',
     receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
+  };
+}
+
+/** Live status of a caller at PIN entry: role Unknown (guide §14.3), signalled and its media here. */
+export function pinCallerLive(c: PinCaller, node: string): LiveParticipant {
+  return {
+    id: c.id,
+    displayName: c.displayName,
+    role: 'unknown',
+    alias: c.alias,
+    protocol: c.protocol,
+    connectTime: c.since.toISOString(),
+    node,
+    remoteAddress: c.remoteAddress,
+    ...(c.remoteAlias ? { remoteAlias: c.remoteAlias } : {}),
+    isMuted: false,
+    isClientMuted: false,
+    isPresenting: false,
+    isOnHold: false,
+    isSpotlighted: false,
+    callDirection: 'in',
   };
 }

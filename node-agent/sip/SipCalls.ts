@@ -470,8 +470,7 @@ export class SipCalls {
   private async admitFromPin(c: SipCall, role: Participant['role']): Promise<void> {
     const at = c.pin;
     if (!at || c.ended) return;
-    // Off the roster's PIN entry list first: it is listed again as the participant it becomes.
-    this.manager.removePinCaller(at.caller);
+    // Its roster entry goes when it joins (Conference.add), listed again as the participant it becomes.
     const joined = this.join(c, undefined, role, false, at.remote, at.caller.id);
     if (joined.kind !== 'joined') {
       this.log.info({ alias: c.alias, remote: c.remoteAddress, result: joined.kind }, 'SIP caller could not join when let in from PIN entry');

@@ -57,6 +57,16 @@ describe("callers at a room's PIN entry screen, in its roster", () => {
       (p) => p !== undefined,
       15_000,
     ) as Promise<z.infer<typeof participantSchema>>;
+  /** The participant in status/v1 (as the console lists it), once listed. */
+  const statusOf = async (id: string) =>
+    until(
+      async () => {
+        const body = (await (await platform.rest('GET', '/api/admin/status/v1/participant/')).json()) as { objects: Record<string, unknown>[] };
+        return body.objects.find((o) => o.id === id);
+      },
+      (p) => p !== undefined,
+      15_000,
+    );
   const phone = async (name: string, callId: string) => {
     const p = new UdpPhone(TONES.phone, callId, name);
     phones.push(p);
@@ -133,6 +143,8 @@ describe("callers at a room's PIN entry screen, in its roster", () => {
     // Only a Host's disconnect and role change reach it: muting it is refused.
     const mute = await platform.client('meet.later', `participants/${atPin.uuid}/mute`, { token: hanna.token });
     expect(mute.status).toBe(403);
+    // Live status: role Unknown (guide §14.3).
+    expect(await statusOf(atPin.uuid)).toMatchObject({ role: 'unknown', protocol: 'sip', display_name: 'Early caller' });
     const r = await platform.client('meet.later', `participants/${atPin.uuid}/disconnect`, { token: hanna.token });
     expect(r.status, await r.clone().text()).toBe(200);
     await until(
@@ -145,5 +157,32 @@ describe("callers at a room's PIN entry screen, in its roster", () => {
       (still) => !still,
       10_000,
     );
+    // History: a caller that never got past the PIN entry screen has role Unknown (guide: participant history).
+    const record = await until(
+      async () => {
+        const h = await platform.api('GET', `/api/admin/history/v1/participant/${atPin.uuid}/`);
+        return h.status === 200 ? ((await h.json()) as Record<string, unknown>) : undefined;
+      },
+      (h) => h !== undefined,
+      15_000,
+      500,
+    );
+    expect(record).toMatchObject({ role: 'unknown', protocol: 'sip', display_name: 'Early caller' });
+  }, 60_000);
+
+  it("an administrator's Make Guest (command API) lets a caller at PIN entry in as a Guest: live status then shows it as one", async () => {
+    const hanna = await join('meet.roster', '1357', 'Hanna Host');
+    const caller = await phone('Console admit', 'pin-roster-3');
+    await caller.call(port, 'meet.roster');
+    const atPin = await listed('meet.roster', hanna.token, 'Console admit');
+    expect(await statusOf(atPin.uuid)).toMatchObject({ role: 'unknown' });
+    const r = await platform.api('POST', '/api/admin/command/v1/participant/role/', { participant_id: atPin.uuid, role: 'guest' });
+    expect(r.status, await r.clone().text()).toBe(200);
+    await until(
+      async () => (await statusOf(atPin.uuid))?.role,
+      (role) => role === 'guest',
+      15_000,
+    );
+    expect(await listed('meet.roster', hanna.token, 'Console admit')).toMatchObject({ uuid: atPin.uuid, service_type: 'conference', role: 'guest' });
   }, 60_000);
 });

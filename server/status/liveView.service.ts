@@ -116,7 +116,7 @@ export async function liveCounters(dom: Domain, status: LiveStatus): Promise<Liv
   const loads = nodeLoadViews(nodes, status);
   const conferences = status.conferences();
   const byProtocol: Record<string, number> = {};
-  const byRole = { chair: 0, guest: 0 };
+  const byRole = { chair: 0, guest: 0, unknown: 0 };
   let participants = 0;
   for (const c of conferences) {
     for (const p of c.participants) {

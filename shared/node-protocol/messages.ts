@@ -260,7 +260,8 @@ export type NodeConfigSnapshot = z.infer<typeof nodeConfigSnapshotSchema>;
 export const liveParticipantSchema = z.object({
   id: z.string(),
   displayName: z.string(),
-  role: z.enum(['chair', 'guest']),
+  /** `unknown`: a caller at the PIN entry screen (guide §14.3: role Unknown). */
+  role: z.enum(['chair', 'guest', 'unknown']),
   /** The alias the participant dialled. */
   alias: z.string(),
   protocol: z.enum(['api', 'webrtc', 'sip']),

@@ -56,7 +56,8 @@ export interface LiveCounters {
   conferences: number;
   participants: number;
   byProtocol: Record<string, number>;
-  byRole: { chair: number; guest: number };
+  /** `unknown`: callers at a PIN entry screen. */
+  byRole: { chair: number; guest: number; unknown: number };
   nodes: { up: number; down: number };
   nodeLoads: NodeLoadView[];
   locations: LocationLoadView[];

@@ -56,6 +56,12 @@ function Counters({ counters }: { counters: LiveCounters }) {
             {counters.byRole.chair} / {counters.byRole.guest}
           </dd>
         </div>
+        {counters.byRole.unknown > 0 && (
+          <div>
+            <dt>At PIN entry</dt>
+            <dd data-testid="live-at-pin">{counters.byRole.unknown}</dd>
+          </div>
+        )}
         {protocols.map(([protocol, n]) => (
           <div key={protocol}>
             <dt>{PROTOCOL_LABELS[protocol] ?? protocol}</dt>

@@ -1,6 +1,7 @@
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import type { ConferenceStatus } from '../../../shared/status/conferenceStatus.js';
+import { roleLabel } from '../history/historyFormat.js';
 import { useTRPC } from '../trpc.js';
 import { BreakInBlocksSection } from './BreakInBlocksSection.js';
 import { ConferenceActions } from './ConferenceActions.js';
@@ -67,7 +68,7 @@ export function LiveStatusPage() {
                           </>
                         )}
                       </td>
-                      <td>{p.role === 'chair' ? 'Host' : 'Guest'}</td>
+                      <td>{roleLabel(p.role)}</td>
                       <td>{p.alias}</td>
                       <td>
                         {p.node}

@@ -30,6 +30,16 @@ export function ParticipantActions({ participant }: { participant: LiveParticipa
       {label}
     </button>
   );
+  if (participant.role === 'unknown')
+    // At the PIN entry screen: Make Host or Make Guest lets the caller in without a PIN (guide §20.6), or it is disconnected.
+    return (
+      <span className="toolbar" role="group" aria-label={`Actions for ${participant.displayName}`} style={{ margin: 0 }}>
+        {button('make_host', 'Make Host')}
+        {button('make_guest', 'Make Guest')}
+        {button('disconnect', 'Disconnect', 'danger')}
+        {command.error && <span role="alert">{errorMessage(command.error)}</span>}
+      </span>
+    );
   return (
     <span className="toolbar" role="group" aria-label={`Actions for ${participant.displayName}`} style={{ margin: 0 }}>
       {participant.isMuted !== true && button('mute', 'Mute')}
