@@ -191,6 +191,11 @@ function phoneSees(phone: BaresipKeys, colour: ColorName, message: string, log: 
     .toBe(colour);
 }
 
+/** The H.264-only room system (baresip with avcodec, its own tone) in the room with the Host PIN while `during` runs. */
+function h264RoomSystemCall(during: (phone: BaresipKeys) => Promise<void>) {
+  return baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, { toneHz: TONE.phone, video: true, videoCodec: 'H264', holdMs: 1_000, during });
+}
+
 // Two tests rather than one: each has fewer browsers encoding at once (CI has 2 cores), and a
 // failure names its half.
 test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; browsers then send H.264 (an SDK call from before is offered it) and the phone sees them with nothing transcoded', async ({
@@ -211,49 +216,43 @@ test('an H.264-only room system (baresip, avcodec): Chromium decodes its H.264; 
     umaFrames?: number[];
     tiaFrames?: number[];
   } = { phoneSees: [], transcodes: {}, codecs: { umaBefore } };
-  const { out, duringError } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
-    toneHz: TONE.phone,
-    video: true,
-    videoCodec: 'H264',
-    holdMs: 1_000,
-    during: async (phone) => {
-      // The phone's H.264 reaches Chromium as it is (the browser decodes H.264) and keeps decoding.
-      const phoneTile = /phone|sip/;
-      seen.step = 'phone decoded';
-      await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's H.264 video decoded in Chromium" }).toBeGreaterThan(0);
-      seen.framesA = await framesOf(ann, phoneTile);
-      await expect
-        .poll(() => framesOf(ann, phoneTile), { timeout: 15_000, message: "the phone's H.264 frames advance in Chromium" })
-        .toBeGreaterThan(seen.framesA + 10);
-      seen.framesB = await framesOf(ann, phoneTile);
-      // The conference's codec is now H.264: Ann's meeting client sends its camera again, in H.264,
-      // Uma's call takes the node's H.264 offer, and the phone sees Ann (the speaker) with nothing transcoded.
-      seen.step = 'Uma in H.264';
-      await expect.poll(() => sdkVideoCodec(uma), { timeout: 15_000, message: "Uma's call moves to H.264" }).toBe('H264');
-      seen.codecs.uma = await sdkVideoCodec(uma);
-      const umaFrames = async () => (await uma.probe()).inbound.videoFramesDecoded;
-      await new Promise((r) => setTimeout(r, 1_000));
-      const u0 = await umaFrames();
-      // Frames advancing: 20 more within 30 s (about 2 s on a quiet machine; CI load slows the encoders).
-      await expect.poll(umaFrames, { timeout: 30_000, message: 'Uma decodes H.264 after the renegotiation' }).toBeGreaterThan(u0 + 20);
-      seen.umaFrames = [u0, await umaFrames()];
-      seen.step = 'nothing transcoded';
-      await expect.poll(videoTranscodes, { timeout: 15_000, message: 'nothing transcoded once the browsers send H.264' }).toEqual({ toH264: 0, toVp8: 0 });
-      seen.step = 'phone sees Ann';
-      await phoneSees(phone, 'blue', 'the H.264 phone decodes the browser’s H.264 camera', seen.phoneSees);
-      seen.transcodes.annShown = await videoTranscodes();
-      // Tia's SDK call comes while the phone is in: answered in H.264, it decodes the speaker's H.264 as sent.
-      seen.step = 'Tia joins';
-      const tia = await joinSdkHost(browser, 'Tia', 'red', TONE.tia);
-      seen.codecs.tia = await sdkVideoCodec(tia);
-      const frames = async () => (await tia.probe()).inbound.videoFramesDecoded;
-      await expect.poll(frames, { timeout: 30_000, message: 'Tia decodes video' }).toBeGreaterThan(10);
-      const f0 = await frames();
-      await expect.poll(frames, { timeout: 30_000, message: 'Tia’s frames advance' }).toBeGreaterThan(f0 + 20);
-      seen.tiaFrames = [f0, await frames()];
-      seen.transcodes.tiaIn = await videoTranscodes();
-      seen.step = 'done';
-    },
+  const { out, duringError } = await h264RoomSystemCall(async (phone) => {
+    // The phone's H.264 reaches Chromium as it is (the browser decodes H.264) and keeps decoding.
+    const phoneTile = /phone|sip/;
+    seen.step = 'phone decoded';
+    await expect.poll(() => framesOf(ann, phoneTile), { timeout: 30_000, message: "the phone's H.264 video decoded in Chromium" }).toBeGreaterThan(0);
+    seen.framesA = await framesOf(ann, phoneTile);
+    await expect
+      .poll(() => framesOf(ann, phoneTile), { timeout: 15_000, message: "the phone's H.264 frames advance in Chromium" })
+      .toBeGreaterThan(seen.framesA + 10);
+    seen.framesB = await framesOf(ann, phoneTile);
+    // The conference's codec is now H.264: Ann's meeting client sends its camera again, in H.264,
+    // Uma's call takes the node's H.264 offer, and the phone sees Ann (the speaker) with nothing transcoded.
+    seen.step = 'Uma in H.264';
+    await expect.poll(() => sdkVideoCodec(uma), { timeout: 15_000, message: "Uma's call moves to H.264" }).toBe('H264');
+    seen.codecs.uma = await sdkVideoCodec(uma);
+    const umaFrames = async () => (await uma.probe()).inbound.videoFramesDecoded;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const u0 = await umaFrames();
+    // Frames advancing: 20 more within 30 s (about 2 s on a quiet machine; CI load slows the encoders).
+    await expect.poll(umaFrames, { timeout: 30_000, message: 'Uma decodes H.264 after the renegotiation' }).toBeGreaterThan(u0 + 20);
+    seen.umaFrames = [u0, await umaFrames()];
+    seen.step = 'nothing transcoded';
+    await expect.poll(videoTranscodes, { timeout: 15_000, message: 'nothing transcoded once the browsers send H.264' }).toEqual({ toH264: 0, toVp8: 0 });
+    seen.step = 'phone sees Ann';
+    await phoneSees(phone, 'blue', 'the H.264 phone decodes the browser’s H.264 camera', seen.phoneSees);
+    seen.transcodes.annShown = await videoTranscodes();
+    // Tia's SDK call comes while the phone is in: answered in H.264, it decodes the speaker's H.264 as sent.
+    seen.step = 'Tia joins';
+    const tia = await joinSdkHost(browser, 'Tia', 'red', TONE.tia);
+    seen.codecs.tia = await sdkVideoCodec(tia);
+    const frames = async () => (await tia.probe()).inbound.videoFramesDecoded;
+    await expect.poll(frames, { timeout: 30_000, message: 'Tia decodes video' }).toBeGreaterThan(10);
+    const f0 = await frames();
+    await expect.poll(frames, { timeout: 30_000, message: 'Tia’s frames advance' }).toBeGreaterThan(f0 + 20);
+    seen.tiaFrames = [f0, await frames()];
+    seen.transcodes.tiaIn = await videoTranscodes();
+    seen.step = 'done';
   });
   console.info(`sip h264 e2e: ${JSON.stringify(seen)}`);
   expect(out, out).toMatch(/established/i);
@@ -278,27 +277,21 @@ test('a browser call that cannot send H.264 and an H.264-only room system: each 
     transcodes?: { toH264: number; toVp8: number };
   } = { phoneSees: [] };
   const samIn = async () => (await sam.probe()).inbound;
-  const { out, duringError } = await baresipCall(`sip:meet.sipe2e**1234@127.0.0.1:${SIP_PORT}`, {
-    toneHz: TONE.phone,
-    video: true,
-    videoCodec: 'H264',
-    holdMs: 1_000,
-    during: async (phone) => {
-      // Sam's green VP8 camera is the phone's picture, through a VP8 → H.264 transcoder.
-      seen.step = 'phone sees Sam';
-      await phoneSees(phone, 'green', 'the H.264 phone decodes the SDK client’s VP8 camera, transcoded', seen.phoneSees);
-      // Sam's VP8 call decodes the phone's H.264 through an H.264 → VP8 transcoder, frames advancing.
-      seen.step = 'Sam decodes the phone';
-      seen.samCodec = await sdkVideoCodec(sam);
-      const s0 = (await samIn()).videoFramesDecoded;
-      // 20 more frames within 30 s: the transcoder (ffmpeg) runs slower under CI load.
-      await expect
-        .poll(async () => (await samIn()).videoFramesDecoded, { timeout: 30_000, message: 'Sam decodes the transcoded picture' })
-        .toBeGreaterThan(s0 + 20);
-      seen.samFrames = [s0, (await samIn()).videoFramesDecoded];
-      seen.transcodes = await videoTranscodes();
-      seen.step = 'done';
-    },
+  const { out, duringError } = await h264RoomSystemCall(async (phone) => {
+    // Sam's green VP8 camera is the phone's picture, through a VP8 → H.264 transcoder.
+    seen.step = 'phone sees Sam';
+    await phoneSees(phone, 'green', 'the H.264 phone decodes the SDK client’s VP8 camera, transcoded', seen.phoneSees);
+    // Sam's VP8 call decodes the phone's H.264 through an H.264 → VP8 transcoder, frames advancing.
+    seen.step = 'Sam decodes the phone';
+    seen.samCodec = await sdkVideoCodec(sam);
+    const s0 = (await samIn()).videoFramesDecoded;
+    // 20 more frames within 30 s: the transcoder (ffmpeg) runs slower under CI load.
+    await expect
+      .poll(async () => (await samIn()).videoFramesDecoded, { timeout: 30_000, message: 'Sam decodes the transcoded picture' })
+      .toBeGreaterThan(s0 + 20);
+    seen.samFrames = [s0, (await samIn()).videoFramesDecoded];
+    seen.transcodes = await videoTranscodes();
+    seen.step = 'done';
   });
   seen.samIn ??= await samIn().catch(() => undefined);
   console.info(`sip h264 transcoded e2e: ${JSON.stringify(seen)}`);

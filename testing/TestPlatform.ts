@@ -117,6 +117,16 @@ export class TestPlatform {
     return new URL(r.headers.get('location')!, this.server.url).pathname;
   }
 
+  /** Waits until the node's configuration has these aliases (it arrives after a REST change). */
+  async nodeKnows(aliases: readonly string[], ms = 10_000): Promise<void> {
+    for (const alias of aliases)
+      await until(
+        () => this.node.manager.directory.lookup(alias),
+        (s) => s !== undefined,
+        ms,
+      );
+  }
+
   /** A client API request to the node for a conference alias (POST unless a method is given). */
   client(alias: string, path: string, init: ClientInit = {}): Promise<Response> {
     return fetch(`${this.node.url}/api/client/v2/conferences/${encodeURIComponent(alias)}/${path}`, {

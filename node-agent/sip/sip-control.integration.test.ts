@@ -45,11 +45,7 @@ describe('a SIP participant is controlled and reported like any other', () => {
     await platform.rest('POST', 'conference/', { name: 'Away room', aliases: [{ alias: 'ctl.away' }], pin: '1357', allow_guests: true, guest_pin: '' });
     await platform.rest('POST', 'conference/', { name: 'Secure room', aliases: [{ alias: 'ctl.secure' }], pin: '2468', crypto_mode: 'on' });
     await platform.rest('POST', 'conference/', { name: 'Dial room', aliases: [{ alias: 'ctl.dial' }], pin: '2468', allow_guests: true, guest_pin: '' });
-    for (const alias of ['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away', 'ctl.dial', 'ctl.secure'])
-      await until(
-        () => platform.node.manager.directory.lookup(alias),
-        (s) => s !== undefined,
-      );
+    await platform.nodeKnows(['ctl.room', 'ctl.cmd', 'ctl.other', 'ctl.console', 'ctl.away', 'ctl.dial', 'ctl.secure']);
     port = platform.node.sip!.port!;
   }, 60_000);
   const callees: BaresipCallee[] = [];

@@ -39,11 +39,7 @@ describe('SIP keypad IVR: PIN entry and the Virtual Reception', () => {
     await platform.rest('POST', 'conference/', { name: 'Open guests', aliases: [{ alias: 'meet.guests' }], pin: '2468#', allow_guests: true });
     await platform.rest('POST', 'conference/', { name: 'Open room', aliases: [{ alias: 'meet.open' }, { alias: '4321' }] });
     await platform.rest('POST', 'conference/', { name: 'Reception', service_type: 'two_stage_dialing', aliases: [{ alias: 'meet.reception' }] });
-    for (const alias of ['meet.pin', 'meet.guests', 'meet.open', 'meet.reception'])
-      await until(
-        () => platform.node.manager.directory.lookup(alias),
-        (s) => s !== undefined,
-      );
+    await platform.nodeKnows(['meet.pin', 'meet.guests', 'meet.open', 'meet.reception']);
     port = platform.node.sip!.port!;
   }, 60_000);
   afterAll(async () => {

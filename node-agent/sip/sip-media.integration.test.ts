@@ -23,11 +23,7 @@ describe('SIP and WebRTC participants hear each other', () => {
     await platform.rest('POST', 'conference/', { name: 'Secure room', aliases: [{ alias: 'meet.secure' }], pin: '2468', crypto_mode: 'on' });
     // No encryption: an SRTP-only phone is refused there.
     await platform.rest('POST', 'conference/', { name: 'Clear room', aliases: [{ alias: 'meet.clear' }], pin: '2468', crypto_mode: 'off' });
-    for (const alias of ['meet.phone', 'meet.secure', 'meet.clear'])
-      await until(
-        () => platform.node.manager.directory.lookup(alias),
-        (s) => s !== undefined,
-      );
+    await platform.nodeKnows(['meet.phone', 'meet.secure', 'meet.clear']);
     port = platform.node.sip!.port!;
   }, 60_000);
   afterAll(async () => {

@@ -29,11 +29,7 @@ describe('a SIP phone whose SDP has no a=ssrc (and no rtcp-mux)', () => {
     platform = await TestPlatform.start({ node: { sipPort: 0 } });
     await platform.rest('POST', 'conference/', { name: 'Desk room', aliases: [{ alias: 'meet.desk' }], pin: '2468' });
     await platform.rest('POST', 'conference/', { name: 'Late room', aliases: [{ alias: 'meet.late' }], pin: '2468' });
-    for (const alias of ['meet.desk', 'meet.late'])
-      await until(
-        () => platform.node.manager.directory.lookup(alias),
-        (s) => s !== undefined,
-      );
+    await platform.nodeKnows(['meet.desk', 'meet.late']);
     port = platform.node.sip!.port!;
     await phone.open();
     await latePhone.open();

@@ -28,11 +28,7 @@ describe("callers at a room's PIN entry screen, in its roster", () => {
       ['Later room', 'meet.later'],
     ] as const)
       await platform.rest('POST', 'conference/', { name, aliases: [{ alias }], pin: '1357', guest_pin: '2468', allow_guests: true });
-    for (const alias of ['meet.roster', 'meet.later'])
-      await until(
-        () => platform.node.manager.directory.lookup(alias),
-        (s) => s !== undefined,
-      );
+    await platform.nodeKnows(['meet.roster', 'meet.later']);
     port = platform.node.sip!.port!;
   }, 60_000);
   afterAll(async () => {
