@@ -119,6 +119,8 @@ test("the console shows the guide's validation errors beside the fields", async 
   await admin.getByRole('button', { name: 'Save' }).click();
   await expect(admin).toHaveURL(/\/vmrs$/);
   await admin.getByRole('link', { name: 'Administrator log' }).click();
+  // The room list has a Search box too: type once the log's page is there (a loaded CI typed into the list's).
+  await expect(admin.getByRole('heading', { name: 'Administrator log' })).toBeVisible();
   await admin.getByLabel('Search').fill('Clashing room');
   const entry = admin.getByTestId('admin-log-entry');
   await expect(entry).toHaveCount(1);
