@@ -223,10 +223,8 @@ export class SipCalls {
     pin: string | undefined,
     grantedRole?: Participant['role'],
     remoteMedia = false,
-    /** From PIN entry with its media on another node: the participant's id there, and that node. */
-    placed?: AtPin['remote'],
-    /** From PIN entry: the id it had in the roster there. */
-    id?: string,
+    /** From PIN entry: it keeps the id it had there (in the roster, and on its media node when its media is on another). */
+    fromPin?: AtPin,
   ): JoinResult {
     return this.manager.join({
       displayName: c.displayName,
@@ -240,7 +238,7 @@ export class SipCalls {
       call: c.video ? 'hd' : 'audio',
       holdMedia: true,
       ...(remoteMedia ? { remoteMedia } : {}),
-      ...(placed ? { id: placed.participantId, mediaPlaced: placed.mediaNode } : id ? { id } : {}),
+      ...(fromPin ? { id: fromPin.caller.id, ...(fromPin.remote ? { mediaPlaced: fromPin.remote.mediaNode } : {}) } : {}),
     });
   }
 
@@ -441,7 +439,7 @@ export class SipCalls {
     const pin = at.entry.press(digit);
     if (pin === undefined) return;
     // '#' alone: join without a PIN, which admits a Guest where Guests need none.
-    const joined = this.join(c, pin === '' ? 'none' : pin, undefined, false, at.remote, at.caller.id);
+    const joined = this.join(c, pin === '' ? 'none' : pin, undefined, false, at);
     const ctx = { alias: c.alias, remote: c.remoteAddress, participant: c.displayName };
     switch (joined.kind) {
       case 'pin_required':
@@ -471,7 +469,7 @@ export class SipCalls {
     const at = c.pin;
     if (!at || c.ended) return;
     // Its roster entry goes when it joins (Conference.add), listed again as the participant it becomes.
-    const joined = this.join(c, undefined, role, false, at.remote, at.caller.id);
+    const joined = this.join(c, undefined, role, false, at);
     if (joined.kind !== 'joined') {
       this.log.info({ alias: c.alias, remote: c.remoteAddress, result: joined.kind }, 'SIP caller could not join when let in from PIN entry');
       this.disconnect(c, joined.kind === 'full' ? 'Participant limit reached' : 'Call rejected');
