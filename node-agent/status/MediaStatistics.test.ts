@@ -118,9 +118,11 @@ describe('media statistics and call quality (real mediasoup)', () => {
     for (let i = 0; i < 9; i++) await step();
     const bVideo = stream('b', 'video')!.rx!;
     console.info(`b after 15 % uplink loss: ${JSON.stringify({ audio: stream('b', 'audio')!.rx, video: bVideo, windows: of('b').qualityWindows })}`);
-    // mediasoup counts losses as it sends its receiver reports (video about every second, audio less often).
+    // mediasoup counts losses as it sends its receiver reports (video about every second, audio less
+    // often), so one step's window can hold two reports' losses against one step's packets: a
+    // busy CI runner measured 25.6 % here. The window's bounds are the same as the quality window's.
     expect(bVideo.windowedPacketLoss).toBeGreaterThan(8);
-    expect(bVideo.windowedPacketLoss).toBeLessThan(25);
+    expect(bVideo.windowedPacketLoss).toBeLessThan(40);
     expect(bVideo.packetsLost).toBeGreaterThan(0);
     expect(stream('b', 'audio')!.rx!.packetsLost).toBeGreaterThan(0);
     expect(lastWindow('b').packetLoss).toBeGreaterThan(10);
