@@ -478,7 +478,10 @@ export class NodeAgent {
     };
     manager.on('participantJoined', reportLoadSoon);
     link.on('config', (snapshot) => admission.configure(snapshot.node.id, snapshot.platform));
-    link.on('platformLoad', (nodes) => admission.setLoads(nodes));
+    link.on('platformLoad', (nodes) => {
+      admission.setLoads(nodes);
+      manager.setPlatformParticipants(nodes);
+    });
     // The registrar answers REGISTER from the device allow-list of the latest snapshot and reports its registrations.
     let devices: RegistrarDevice[] = [];
     let registrarSettings: RegistrarSettings = DEFAULT_REGISTRAR_SETTINGS;

@@ -179,12 +179,12 @@ export class Conference extends EventEmitter<ConferenceEvents> {
 
   /**
    * Participant limit of the service (blank = unlimited), for the conference as a whole: this
-   * node's participants and those other nodes' backplanes list. A node whose backplanes have not
-   * brought their lists yet (its first caller) counts only its own.
+   * node's participants and other nodes': those its backplanes list, or `elsewhere` (the
+   * management server's count, which comes before a backplane's list) when that is more.
    */
-  isFull(): boolean {
+  isFull(elsewhere = 0): boolean {
     const limit = this.service.participantLimit;
-    return limit !== null && this.members.size + this.remote.size >= limit;
+    return limit !== null && this.members.size + Math.max(this.remote.size, elsewhere) >= limit;
   }
 
   /** The participants of other nodes whose media this instance handles. */

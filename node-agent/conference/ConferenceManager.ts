@@ -178,6 +178,23 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   /** Places gateway calls for a matched Call Routing Rule (sip/gateway/GatewayCalls.ts); unset on a node without SIP. */
   gateway: ((req: JoinRequest, route: Extract<PolicyRoute, { kind: 'gateway' }>) => JoinResult) | null = null;
 
+  /** Per conference (service name), the participants other nodes signal, as the management server last relayed them. */
+  private participantsElsewhere = new Map<string, number>();
+
+  /**
+   * The platform's participants per node (the management server's `platform_load`): a conference's
+   * participant limit counts other nodes' participants before any backplane lists them (a node's
+   * first caller), and while a backplane is still bringing its list.
+   */
+  setPlatformParticipants(nodes: { id: number; participants?: { conference: string; count: number }[] }[]): void {
+    const elsewhere = new Map<string, number>();
+    for (const n of nodes) {
+      if (n.id === this.node?.id) continue;
+      for (const c of n.participants ?? []) elsewhere.set(c.conference, (elsewhere.get(c.conference) ?? 0) + c.count);
+    }
+    this.participantsElsewhere = elsewhere;
+  }
+
   join(req: JoinRequest): JoinResult {
     if (this.maintenanceMode) return { kind: 'maintenance' };
     // Break-in resistance: a quarantined address, or a service under PIN attack, looks like an unknown alias.
@@ -211,7 +228,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
       return decision;
     }
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
-    if (conference?.isFull()) return { kind: 'full' };
+    const elsewhere = this.participantsElsewhere.get(service.name) ?? 0;
+    if (conference ? conference.isFull(elsewhere) : service.participantLimit !== null && elsewhere >= service.participantLimit) return { kind: 'full' };
     const call = req.call ?? 'hd';
     // A WebRTC call's media may go to another node (its call start decides); a SIP call's where it asks to (an offer, no relay).
     const sip = req.protocol === 'sip';

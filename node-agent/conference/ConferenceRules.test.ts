@@ -161,6 +161,37 @@ describe('conference rules on the node (guide §15, §20.4, §24)', () => {
     expect(join('open', 'later').kind).toBe('joined');
   });
 
+  it('counts other nodes’ participants against the participant limit before any backplane lists them (a node’s first caller)', () => {
+    make();
+    manager.applyConfig(snapshot({ services: [service({ id: 2, aliases: ['open'], participantLimit: 3 })] }));
+    // Node 2 signals two of this room's participants; this node (1) has none and no instance yet.
+    const platform = (here: number, there: number) => [
+      { id: 1, participants: [{ conference: 'svc-2', count: here }] },
+      {
+        id: 2,
+        participants: [
+          { conference: 'svc-2', count: there },
+          { conference: 'other', count: 9 },
+        ],
+      },
+    ];
+    manager.setPlatformParticipants(platform(0, 3));
+    expect(join('open', 'fourth')).toEqual({ kind: 'full' });
+    expect(manager.conferences()).toHaveLength(0);
+    manager.setPlatformParticipants(platform(0, 2));
+    const { conference } = joined(join('open', 'third'));
+    // This node's own count in the relay is not counted twice: its members are counted instead.
+    manager.setPlatformParticipants(platform(1, 2));
+    expect(join('open', 'fourth')).toEqual({ kind: 'full' });
+    // One of node 2's participants leaves: room for one more here.
+    manager.setPlatformParticipants(platform(1, 1));
+    expect(joined(join('open', 'fourth')).conference).toBe(conference);
+    expect(join('open', 'fifth')).toEqual({ kind: 'full' });
+    // A node no longer listed (gone) counts for nothing.
+    manager.setPlatformParticipants([{ id: 1, participants: [{ conference: 'svc-2', count: 2 }] }]);
+    expect(joined(join('open', 'fifth')).conference).toBe(conference);
+  });
+
   it('holds Guests until a Host joins, then releases them; every participant passes its role to the media', () => {
     make();
     manager.applyConfig(snapshot());

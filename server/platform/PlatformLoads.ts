@@ -26,12 +26,27 @@ export class PlatformLoads {
   message(): PlatformLoadMessage {
     const live = this.registry.liveNodes();
     const conferences = new Map<string, string[]>();
-    for (const c of this.status.conferences()) for (const n of c.nodes) conferences.set(n, [...(conferences.get(n) ?? []), c.name]);
+    /** Per node name, per conference, the participants it signals (callers at PIN entry are not in yet). */
+    const participants = new Map<string, Map<string, number>>();
+    for (const c of this.status.conferences()) {
+      for (const n of c.nodes) conferences.set(n, [...(conferences.get(n) ?? []), c.name]);
+      for (const p of c.participants) {
+        if (p.role === 'unknown' || p.stale) continue;
+        const counts = participants.get(p.node) ?? new Map<string, number>();
+        participants.set(p.node, counts.set(c.name, (counts.get(c.name) ?? 0) + 1));
+      }
+    }
     const nodes: PlatformLoadMessage['nodes'] = [];
     for (const n of live) {
       const load = this.status.loads.get(n.id);
       if (!load) continue;
-      nodes.push({ id: n.id, mediaTokensUsed: load.mediaTokensUsed, maxMediaTokens: load.capacity.maxMediaTokens, conferences: conferences.get(n.name) ?? [] });
+      nodes.push({
+        id: n.id,
+        mediaTokensUsed: load.mediaTokensUsed,
+        maxMediaTokens: load.capacity.maxMediaTokens,
+        conferences: conferences.get(n.name) ?? [],
+        participants: [...(participants.get(n.name) ?? [])].map(([conference, count]) => ({ conference, count })),
+      });
     }
     return { type: 'platform_load', nodes };
   }

@@ -561,6 +561,60 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     },
   );
   it(
+    "a room's participant limit counts the conference across its nodes: node 2, with nobody of the room yet, refuses the caller over the limit, and takes one once a place is free",
+    { timeout: 60_000 },
+    async () => {
+      const [one, two] = await twoNodes();
+      const room = 'limited@example.com';
+      await rest('POST', 'conference/', { name: 'Limited room', participant_limit: 2, aliases: [{ alias: room }] });
+      await roomOnNodes([one, two], room);
+      const token = async (node: LabNode, name: string) => {
+        const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(room)}/request_token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ display_name: name }),
+        });
+        return { status: r.status, body: (await r.json()) as { result: unknown } };
+      };
+      /** Whether `node` refuses a caller now; one it admits leaves again at once. */
+      const refuses = async (node: LabNode) => {
+        const r = await token(node, 'probe');
+        if (r.status === 200) await api(node, 'release_token', (r.body.result as { token: string }).token, {}, room);
+        return r;
+      };
+      // Two participants on node 1: the room is full. Node 2 has no instance of it, hence no backplane.
+      const ann = (await api(one, 'request_token', undefined, { display_name: 'Ann' }, room)) as { token: string };
+      await api(one, 'request_token', undefined, { display_name: 'Ben' }, room);
+      // The management server relays node 1's count to node 2 (within a quarter of a second of its report).
+      const refused = await until(
+        () => refuses(two),
+        (r) => r.status === 403,
+        10_000,
+        100,
+      );
+      expect(refused.body.result).toBe('Participant limit reached');
+      // Ann leaves node 1: node 2 takes Cleo.
+      await api(one, 'release_token', ann.token, {}, room);
+      await until(
+        () => refuses(two),
+        (r) => r.status === 200,
+        10_000,
+        100,
+      );
+      const cleo = await token(two, 'Cleo');
+      expect(cleo.status).toBe(200);
+      // The room is full again, now with a participant on each node: node 1 refuses Dan once it has heard of Cleo.
+      const dan = await until(
+        () => refuses(one),
+        (r) => r.status === 403,
+        10_000,
+        100,
+      );
+      expect(dan.body.result).toBe('Participant limit reached');
+    },
+  );
+
+  it(
     'two participants on node 1 and one on node 2 each hear the other two and not themselves; video and the roster cross; closed when one side empties or its node dies',
     { timeout: 120_000 },
     async () => {

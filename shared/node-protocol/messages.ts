@@ -658,6 +658,14 @@ export const serverToNodeSchema = z.discriminatedUnion('type', [
           maxMediaTokens: z.number().int().min(0),
           /** The conferences (service names) it holds media of. */
           conferences: z.array(z.string().max(250)).max(10_000),
+          /**
+           * Its participants per conference (service name): those it signals, at PIN entry left out.
+           * A conference's participant limit counts them before a backplane lists them.
+           */
+          participants: z
+            .array(z.object({ conference: z.string().max(250), count: z.number().int().min(0) }))
+            .max(10_000)
+            .optional(),
         }),
       )
       .max(10_000),
