@@ -4,6 +4,7 @@ import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
 import type { CallLeg } from '../media/MediaTypes.js';
 import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';
 import type { RemoteSession } from '../media/remote/RemoteSession.js';
+import { participantObject } from '../client-api/participantObject.js';
 
 /** How long a client API token lives; the client refreshes every third of it (client-api-v2 §2.2). */
 export const TOKEN_LIFETIME_S = 120;
@@ -119,13 +120,12 @@ export class Participant {
    */
   toClientObject(serviceType: ServiceType, presenting = false): ClientParticipant {
     const yn = (b: boolean) => (b ? 'YES' : 'NO');
-    return {
+    const media = this.leg !== null || this.multiStream;
+    return participantObject({
       uuid: this.id,
       display_name: this.displayName,
-      overlay_text: this.overlayText || this.displayName,
+      overlay_text: this.overlayText,
       local_alias: this.alias,
-      uri: '',
-      vendor: '',
       call_tag: this.callTag,
       role: this.role === 'HOST' ? 'chair' : 'guest',
       service_type: this.held ? 'waiting_room' : serviceType,
@@ -133,30 +133,20 @@ export class Participant {
       call_direction: this.callDirection,
       is_muted: yn(this.isMuted),
       is_presenting: yn(presenting),
-      is_video_call: yn(this.leg !== null || this.multiStream),
-      is_audio_only_call: 'NO',
+      is_video_call: yn(media),
       mute_supported: 'YES',
-      disconnect_supported: 'YES',
       transfer_supported: yn(this.transferSupported),
-      fecc_supported: 'NO',
-      presentation_supported: 'NO',
       encryption: this.leg?.encrypted === false ? 'Off' : 'On',
       rx_presentation_policy: this.rxPresentationDenied ? 'DENY' : 'ALLOW',
-      ...(this.presentationInMix ? { needs_presentation_in_mix: true } : {}),
+      needs_presentation_in_mix: this.presentationInMix,
       is_client_muted: this.isClientMuted,
       is_video_muted: this.isVideoMuted,
-      is_video_silent: false,
-      is_external: false,
-      is_streaming_conference: false,
-      has_media: this.leg !== null || this.multiStream,
+      has_media: media,
       supports_direct_chat: true,
-      can_receive_personal_mix: false,
       buzz_time: this.buzzTime,
       spotlight: this.spotlight,
-      start_time: Math.floor(this.connectTime.getTime() / 1000),
-      external_node_uuid: '',
-      receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
-    };
+      since: this.connectTime,
+    });
   }
 
   /** `presenting`: holds the conference's presentation floor (the Conference knows). */

@@ -1,6 +1,7 @@
 import type { Participant as ClientParticipant } from '../../shared/client-api/conference.js';
 import type { Role } from '../../shared/conference/pinCheck.js';
 import type { LiveParticipant } from '../../shared/node-protocol/messages.js';
+import { participantObject } from '../client-api/participantObject.js';
 
 /**
  * A caller waiting at a room's PIN entry screen (a SIP call that gave no PIN): not a participant
@@ -29,13 +30,10 @@ export interface PinCaller {
  * screen, client-api-v2 §3) and role `guest` (the SDK accepts only `chair` and `guest`).
  */
 export function pinCallerClientObject(c: PinCaller): ClientParticipant {
-  return {
+  return participantObject({
     uuid: c.id,
     display_name: c.displayName,
-    overlay_text: c.displayName,
     local_alias: c.alias,
-    uri: '',
-    vendor: '',
     call_tag: '',
     role: 'guest',
     service_type: 'ivr',
@@ -46,26 +44,17 @@ export function pinCallerClientObject(c: PinCaller): ClientParticipant {
     is_video_call: c.video ? 'YES' : 'NO',
     is_audio_only_call: c.video ? 'NO' : 'YES',
     mute_supported: 'NO',
-    disconnect_supported: 'YES',
     transfer_supported: 'NO',
-    fecc_supported: 'NO',
-    presentation_supported: 'NO',
     encryption: 'Off',
     rx_presentation_policy: 'ALLOW',
     is_client_muted: false,
     is_video_muted: false,
-    is_video_silent: false,
-    is_external: false,
-    is_streaming_conference: false,
     has_media: false,
     supports_direct_chat: false,
-    can_receive_personal_mix: false,
     buzz_time: 0,
     spotlight: 0,
-    start_time: Math.floor(c.since.getTime() / 1000),
-    external_node_uuid: '',
-    receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
-  };
+    since: c.since,
+  });
 }
 
 /** Live status of a caller at PIN entry: role Unknown (guide §14.3), signalled and its media here. */

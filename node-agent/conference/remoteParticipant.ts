@@ -1,5 +1,6 @@
 import type { Participant as ClientParticipant, ServiceType } from '../../shared/client-api/conference.js';
 import type { BackplaneParticipant } from '../../shared/node-protocol/messages.js';
+import { participantObject } from '../client-api/participantObject.js';
 
 /** A participant of this conference served by another node, known here through a backplane. */
 export interface RemoteParticipant extends BackplaneParticipant {
@@ -16,13 +17,10 @@ export interface RemoteParticipant extends BackplaneParticipant {
  * transfer, keys and presentation only its node can act on.
  */
 export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceType): ClientParticipant {
-  return {
+  return participantObject({
     uuid: p.id,
     display_name: p.displayName,
-    overlay_text: p.displayName,
     local_alias: '',
-    uri: '',
-    vendor: '',
     call_tag: '',
     role: p.role,
     service_type: p.held ? 'waiting_room' : serviceType,
@@ -31,27 +29,17 @@ export function remoteClientObject(p: RemoteParticipant, serviceType: ServiceTyp
     is_muted: p.isMuted ? 'YES' : 'NO',
     is_presenting: 'NO',
     is_video_call: 'YES',
-    is_audio_only_call: 'NO',
     // A Host's mute, disconnect, spotlight and role change go to its node over the backplane.
     mute_supported: 'YES',
-    disconnect_supported: 'YES',
     transfer_supported: 'NO',
-    fecc_supported: 'NO',
-    presentation_supported: 'NO',
     encryption: 'On',
     rx_presentation_policy: 'ALLOW',
     is_client_muted: p.isClientMuted ?? false,
     is_video_muted: p.isVideoMuted ?? false,
-    is_video_silent: false,
-    is_external: false,
-    is_streaming_conference: false,
     has_media: true,
     supports_direct_chat: false,
-    can_receive_personal_mix: false,
     buzz_time: 0,
     spotlight: p.spotlight ?? 0,
-    start_time: Math.floor(p.since.getTime() / 1000),
-    external_node_uuid: '',
-    receive_from_video_mix: { mix_name: 'main', timestamp: 0 },
-  };
+    since: p.since,
+  });
 }
