@@ -576,40 +576,33 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         });
         return { status: r.status, body: (await r.json()) as { result: unknown } };
       };
-      /** Whether `node` refuses a caller now; one it admits leaves again at once. */
-      const refuses = async (node: LabNode) => {
+      /** `node`'s answer to a caller now; a caller it admits leaves again at once. */
+      const probeJoin = async (node: LabNode) => {
         const r = await token(node, 'probe');
         if (r.status === 200) await api(node, 'release_token', (r.body.result as { token: string }).token, {}, room);
         return r;
       };
+      /** `node`'s answer to a caller once it is `status`: what it knows of the others' participants can lag a moment. */
+      const answerOnce = (node: LabNode, status: number) =>
+        until(
+          () => probeJoin(node),
+          (r) => r.status === status,
+          10_000,
+          100,
+        );
       // Two participants on node 1: the room is full. Node 2 has no instance of it, hence no backplane.
       const ann = (await api(one, 'request_token', undefined, { display_name: 'Ann' }, room)) as { token: string };
       await api(one, 'request_token', undefined, { display_name: 'Ben' }, room);
       // The management server relays node 1's count to node 2 (within a quarter of a second of its report).
-      const refused = await until(
-        () => refuses(two),
-        (r) => r.status === 403,
-        10_000,
-        100,
-      );
+      const refused = await answerOnce(two, 403);
       expect(refused.body.result).toBe('Participant limit reached');
       // Ann leaves node 1: node 2 takes Cleo.
       await api(one, 'release_token', ann.token, {}, room);
-      await until(
-        () => refuses(two),
-        (r) => r.status === 200,
-        10_000,
-        100,
-      );
+      await answerOnce(two, 200);
       const cleo = await token(two, 'Cleo');
       expect(cleo.status).toBe(200);
       // The room is full again, now with a participant on each node: node 1 refuses Dan once it has heard of Cleo.
-      const dan = await until(
-        () => refuses(one),
-        (r) => r.status === 403,
-        10_000,
-        100,
-      );
+      const dan = await answerOnce(one, 403);
       expect(dan.body.result).toBe('Participant limit reached');
     },
   );
