@@ -592,7 +592,7 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
         );
       // Two participants on node 1: the room is full. Node 2 has no instance of it, hence no backplane.
       const ann = (await api(one, 'request_token', undefined, { display_name: 'Ann' }, room)) as { token: string };
-      await api(one, 'request_token', undefined, { display_name: 'Ben' }, room);
+      const ben = (await api(one, 'request_token', undefined, { display_name: 'Ben' }, room)) as { token: string };
       // The management server relays node 1's count to node 2 (within a quarter of a second of its report).
       const refused = await answerOnce(two, 403);
       expect(refused.body.result).toBe('Participant limit reached');
@@ -604,6 +604,15 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
       // The room is full again, now with a participant on each node: node 1 refuses Dan once it has heard of Cleo.
       const dan = await answerOnce(one, 403);
       expect(dan.body.result).toBe('Participant limit reached');
+      // Both leave: the room's backplane closes before the next test.
+      await api(one, 'release_token', ben.token, {}, room);
+      await api(two, 'release_token', (cleo.body.result as { token: string }).token, {}, room);
+      await until(
+        () => server.backplanes.list().length,
+        (n) => n === 0,
+        10_000,
+        100,
+      );
     },
   );
 
