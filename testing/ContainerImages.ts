@@ -5,8 +5,14 @@ import { join } from 'node:path';
 
 /** The base image the console's Dockerfile starts from. */
 export const NODE_BASE_IMAGE = 'node:20-bookworm';
-/** Set on the stand-in so it is never mistaken for (or replaces) Docker Hub's image. */
-const STAND_IN_LABEL = 'org.openmeet.stand-in=debootstrap';
+/**
+ * Set on the stand-in so it is never mistaken for (or replaces) Docker Hub's image. Its value says
+ * how the stand-in was made: one made another way (an older version of this file) is made again.
+ */
+const STAND_IN_KEY = 'org.openmeet.stand-in';
+const STAND_IN_VALUE = 'debootstrap-host-trust';
+/** This machine's CA bundle (Debian's path). */
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
  * How containers run on this machine: runc (crun refuses its mix of cgroup v1 and v2) and rlimits no
@@ -37,7 +43,12 @@ export function podmanUsable(): boolean {
  */
 export function ensureNodeBaseImage(): { made: boolean; ms: number } {
   const t0 = Date.now();
-  if (run('podman', ['image', 'exists', NODE_BASE_IMAGE]).status === 0) return { made: false, ms: 0 };
+  if (run('podman', ['image', 'exists', NODE_BASE_IMAGE]).status === 0) {
+    const label = run('podman', ['image', 'inspect', '--format', `{{index .Labels "${STAND_IN_KEY}"}}`, NODE_BASE_IMAGE]).stdout.trim();
+    // A real node:20-bookworm (no label) is used as it is; an older stand-in is made again.
+    if (label === STAND_IN_VALUE || label === '' || label === '<no value>') return { made: false, ms: 0 };
+    must(run('podman', ['rmi', '--force', NODE_BASE_IMAGE]), 'podman rmi (older stand-in)');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'om-rootfs-'));
   const rootfs = join(dir, 'rootfs');
   try {
@@ -54,12 +65,26 @@ export function ensureNodeBaseImage(): { made: boolean; ms: number } {
     cpSync(npm, join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true });
     symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(rootfs, 'usr/local/bin/npm'));
     symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(rootfs, 'usr/local/bin/npx'));
+    // The stand-in trusts what this machine trusts, as node:20-bookworm trusts the public CAs behind
+    // registry.npmjs.org: where this machine reaches the registry through a TLS-inspecting proxy
+    // (its CA in the system bundle, npm told so in its global npmrc), the Dockerfile's npm ci would
+    // otherwise retry each request for a minute and more, then fall back on the lent cache.
+    if (existsSync(HOST_CA_BUNDLE)) cpSync(HOST_CA_BUNDLE, join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+    const npmrc = run('npm', ['config', 'get', 'globalconfig']).stdout.trim();
+    if (npmrc && existsSync(npmrc)) {
+      mkdirSync(join(rootfs, 'usr/local/etc'), { recursive: true });
+      cpSync(npmrc, join(rootfs, 'usr/local/etc/npmrc'));
+    }
     // Keep the image small: apt's downloaded packages are not needed in it.
     rmSync(join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
     mkdirSync(join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
-    const tar = run('sh', ['-c', `tar -C '${rootfs}' -c . | podman import --change 'LABEL ${STAND_IN_LABEL}' --change 'CMD ["node"]' - ${NODE_BASE_IMAGE}`], {
-      timeoutMs: 600_000,
-    });
+    const tar = run(
+      'sh',
+      ['-c', `tar -C '${rootfs}' -c . | podman import --change 'LABEL ${STAND_IN_KEY}=${STAND_IN_VALUE}' --change 'CMD ["node"]' - ${NODE_BASE_IMAGE}`],
+      {
+        timeoutMs: 600_000,
+      },
+    );
     must(tar, 'podman import');
     return { made: true, ms: Date.now() - t0 };
   } finally {
