@@ -105,6 +105,11 @@ const splash = (screen_key: string, displayMs = 0): SplashScreen => ({ screen_ke
  * A conference instance: created by the first participant of a service, ended by the last one
  * leaving or by the guide's automatic-ending rules (§20.4 Guests, §24 timeouts, §15 Test Call).
  */
+/** Whether a conference of `participants` is at its service's participant limit (null: unlimited). */
+export function participantLimitReached(limit: number | null, participants: number): boolean {
+  return limit !== null && participants >= limit;
+}
+
 export class Conference extends EventEmitter<ConferenceEvents> {
   readonly id = randomUUID();
   readonly startTime = new Date();
@@ -183,8 +188,7 @@ export class Conference extends EventEmitter<ConferenceEvents> {
    * management server's count, which comes before a backplane's list) when that is more.
    */
   isFull(elsewhere = 0): boolean {
-    const limit = this.service.participantLimit;
-    return limit !== null && this.members.size + Math.max(this.remote.size, elsewhere) >= limit;
+    return participantLimitReached(this.service.participantLimit, this.members.size + Math.max(this.remote.size, elsewhere));
   }
 
   /** The participants of other nodes whose media this instance handles. */

@@ -12,7 +12,7 @@ import {
 import type { ConferenceMedia, MediaMode } from '../media/MediaTypes.js';
 import { BreakInResistance, DEFAULT_POLICY, type JoinAttempt } from './BreakInResistance.js';
 import { ConferenceControl } from './ConferenceControl.js';
-import { Conference, DEFAULT_TEST_CALL_TIMINGS, type TestCallTimings } from './Conference.js';
+import { Conference, DEFAULT_TEST_CALL_TIMINGS, participantLimitReached, type TestCallTimings } from './Conference.js';
 import { Participant, type ParticipantInit } from './Participant.js';
 import type { PinCaller } from './PinCaller.js';
 import { ServiceDirectory } from './ServiceDirectory.js';
@@ -229,7 +229,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
     }
     let conference = service.serviceType === 'test_call' ? undefined : this.instances.get(service.id);
     const elsewhere = this.participantsElsewhere.get(service.name) ?? 0;
-    if (conference ? conference.isFull(elsewhere) : service.participantLimit !== null && elsewhere >= service.participantLimit) return { kind: 'full' };
+    if (conference ? conference.isFull(elsewhere) : participantLimitReached(service.participantLimit, elsewhere)) return { kind: 'full' };
     const call = req.call ?? 'hd';
     // A WebRTC call's media may go to another node (its call start decides); a SIP call's where it asks to (an offer, no relay).
     const sip = req.protocol === 'sip';

@@ -171,16 +171,22 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     }
   };
 
+  /** The two nodes, with a new VMR whose only alias is `room` live on both (`pin`: its Host PIN, given to the probes). */
+  const roomOnTwoNodes = async (room: string, vmr: Record<string, unknown>, pin?: string): Promise<[LabNode, LabNode]> => {
+    const nodes = await twoNodes();
+    await rest('POST', 'conference/', { ...vmr, ...(pin ? { pin } : {}), aliases: [{ alias: room }] });
+    await roomOnNodes(nodes, room, pin);
+    return nodes;
+  };
+
   /** BACKPLANE_TRACE=<file>: each step's time is appended there as it happens. */
   const step = (what: string) => process.env.BACKPLANE_TRACE && appendFileSync(process.env.BACKPLANE_TRACE, `${new Date().toISOString()} ${what}\n`);
   it(
     "meeting control across nodes: a Host on node 1 lets in, mutes, admits and finally ends the conference for node 2's Guests; the lock reaches node 2",
     { timeout: 120_000 },
     async () => {
-      const [one, two] = await twoNodes();
       const room = 'hosted@example.com';
-      await rest('POST', 'conference/', { name: 'Hosted room', pin: '1234', allow_guests: true, aliases: [{ alias: room }] });
-      await roomOnNodes([one, two], room, '1234');
+      const [one, two] = await roomOnTwoNodes(room, { name: 'Hosted room', allow_guests: true }, '1234');
       const tones = { Hilda: 830, Gus: 1_330, Gwen: 1_630 } as const;
       const find = async (node: LabNode, token: string, uuid: string) => (await participants(node, token, room)).find((p) => p.uuid === uuid);
 
@@ -564,10 +570,8 @@ describe.skipIf(unsupported !== null)('a conference across two nodes (backplane)
     "a room's participant limit counts the conference across its nodes: node 2, with nobody of the room yet, refuses the caller over the limit, and takes one once a place is free",
     { timeout: 60_000 },
     async () => {
-      const [one, two] = await twoNodes();
       const room = 'limited@example.com';
-      await rest('POST', 'conference/', { name: 'Limited room', participant_limit: 2, aliases: [{ alias: room }] });
-      await roomOnNodes([one, two], room);
+      const [one, two] = await roomOnTwoNodes(room, { name: 'Limited room', participant_limit: 2 });
       const token = async (node: LabNode, name: string) => {
         const r = await fetch(`${node.url}/api/client/v2/conferences/${encodeURIComponent(room)}/request_token`, {
           method: 'POST',
